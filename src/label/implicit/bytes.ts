@@ -1,0 +1,120 @@
+/**
+ * @module label/implicit/bytes
+ * Building blocks shared by every container codec: byte sources over buffers, a collecting
+ * sink, bounded-chunk copying of the media payload, and checked reads that turn a short read
+ * into a `LabelFormatError` instead of a silent misparse.
+ */
+import { LabelFormatError } from '../errors.js';
+import type { ByteSink, ByteSource } from './codec.js';
+
+/** Payload is copied in chunks of this size, so memory stays bounded whatever the file size. */
+export const COPY_CHUNK = 1 << 20;
+
+/**
+ * A `ByteSource` over bytes already in memory.
+ *
+ * @example
+ * const labels = await jpegCodec.read(bufferSource(await readFile('a.jpg')));
+ */
+export function bufferSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    read: (offset, length) => {
+      const start = Math.max(0, Math.min(offset, bytes.length));
+      return Promise.resolve(bytes.subarray(start, Math.min(bytes.length, start + Math.max(0, length))));
+    },
+  };
+}
+
+/** A `ByteSink` that keeps everything written; `bytes()` joins it. */
+export class BufferSink implements ByteSink {
+  readonly #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  write(chunk: Uint8Array): Promise<void> {
+    // The caller may reuse its buffer after the promise settles, so keep a copy.
+    this.#chunks.push(chunk.slice());
+    this.#length += chunk.length;
+    return Promise.resolve();
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+}
+
+/** Copies `[start, end)` of `source` to `sink` in bounded chunks. */
+export async function copyRange(source: ByteSource, start: number, end: number, sink: ByteSink): Promise<void> {
+  for (let at = start; at < end; ) {
+    const chunk = await source.read(at, Math.min(COPY_CHUNK, end - at));
+    if (chunk.length === 0) return;
+    await sink.write(chunk);
+    at += chunk.length;
+  }
+}
+
+/**
+ * Reads exactly `length` bytes at `offset`, or throws `LabelFormatError` naming `format` when
+ * the source ends first (a truncated container).
+ */
+export async function readExact(source: ByteSource, offset: number, length: number, format: string): Promise<Uint8Array> {
+  if (offset < 0 || length < 0 || offset + length > source.size) {
+    throw new LabelFormatError(format, `needs ${length} bytes but the file ends at byte ${source.size}`, { offset });
+  }
+  const bytes = await source.read(offset, length);
+  if (bytes.length !== length) {
+    throw new LabelFormatError(format, `needs ${length} bytes but the file ends at byte ${offset + bytes.length}`, { offset });
+  }
+  return bytes;
+}
+
+/** A DataView over exactly the bytes of `bytes` (which may be a view into a larger buffer). */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The ASCII text of `bytes[start, end)`, for four-character codes and signatures. */
+export function ascii(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let text = '';
+  for (let i = start; i < end && i < bytes.length; i++) text += String.fromCharCode(bytes[i] ?? 0);
+  return text;
+}
+
+/** True when `bytes` starts with `prefix` at `at`. */
+export function startsWith(bytes: Uint8Array, prefix: readonly number[] | string, at = 0): boolean {
+  const codes = typeof prefix === 'string' ? Array.from(prefix, (c) => c.charCodeAt(0)) : prefix;
+  if (bytes.length < at + codes.length) return false;
+  return codes.every((code, i) => bytes[at + i] === code);
+}
+
+/** Joins byte arrays. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
