@@ -1,0 +1,21 @@
+/**
+ * @module store
+ * Storage as a port: typed repositories over SQLite (embedded default) or PostgreSQL.
+ *
+ * Adding storage for a capability:
+ * 1. its tables in `tables/<capability>.ts`, joined into `Database` in `schema.ts`;
+ * 2. a migration `migrations/YYYY-MM-DD-NN-<name>.ts`, listed in `migrations/index.ts`;
+ * 3. a repository class in `repositories/<name>.ts` taking `Kysely<Database>`, exposed as a
+ *    field of `Store` in `store.ts`;
+ * 4. tests that run on every dialect in `HEGUI_TEST_DB` with `storesUnderTest()` from
+ *    `test/helpers/stores.ts` (see `repositories/*.test.ts`).
+ */
+export { autoIncrementType, dialectOf, type DialectName } from './dialect.js';
+export { StoreConflictError, StoreUnavailableError } from './errors.js';
+export { openStore, type OpenStoreOptions } from './open.js';
+export type { SessionWithOperator } from './repositories/operators.js';
+export type { StoredSetting } from './repositories/settings.js';
+export type { Database } from './schema.js';
+export { Store } from './store.js';
+export type { Operator, OperatorRole } from './tables/foundation.js';
+export { DEFAULT_DATABASE_FILE, parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './url.js';

@@ -1,0 +1,13 @@
+/**
+ * @module store/migrations
+ * Every migration, in order. Add a migration by writing `YYYY-MM-DD-NN-name.ts` (exporting
+ * `up` and `down` over `Kysely<unknown>`, portable to SQLite and PostgreSQL: use `dialectOf`
+ * where they differ) and adding one line below. Names sort by date, so engineers working at
+ * the same time do not collide. Never edit a migration that has shipped; add a new one.
+ */
+import type { Migration } from 'kysely';
+import * as foundation from './2026-11-28-01-foundation.js';
+
+export const migrations: Record<string, Migration> = {
+  '2026-11-28-01-foundation': foundation,
+};

@@ -1,0 +1,87 @@
+/**
+ * @module store/open
+ * Opens the database named by a URL, applies pending migrations, and hands out the typed
+ * repositories. SQLite runs embedded (better-sqlite3, WAL); PostgreSQL through a `pg` pool.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { StoreUnavailableError } from './errors.js';
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { Store } from './store.js';
+import { type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from './url.js';
+
+export interface OpenStoreOptions {
+  /** Apply pending migrations (default true; the server and CLI always do). */
+  migrate?: boolean;
+  /** Largest PostgreSQL pool (default 10). */
+  poolSize?: number;
+}
+
+/** Opens the store at `url` (see `parseDatabaseUrl`), migrated to the latest schema. */
+export async function openStore(url?: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const target = parseDatabaseUrl(url);
+  const db = target.dialect === 'sqlite' ? openSqlite(target.path) : openPostgres(target, options.poolSize ?? 10);
+  const store = new Store(db, target.dialect, describeTarget(target));
+  try {
+    await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
+    if (options.migrate ?? true) await migrateToLatest(db);
+  } catch (cause) {
+    await db.destroy().catch(() => undefined);
+    if (cause instanceof StoreUnavailableError) throw cause;
+    throw new StoreUnavailableError(`cannot use the database at ${store.location}: ${explain(cause)}`, { cause });
+  }
+  return store;
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (cause) {
+      throw new StoreUnavailableError(`cannot create the folder for the SQLite file ${path}: ${explain(cause)}`, { cause });
+    }
+  }
+  let database: SQLite.Database;
+  try {
+    database = new SQLite(path);
+    if (path !== ':memory:') database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+  } catch (cause) {
+    throw new StoreUnavailableError(`cannot open the SQLite file ${path}: ${explain(cause)}`, { cause });
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: target.connectionString, max, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreUnavailableError(`migration ${failed} failed: ${explain(error)}`, { cause: error });
+  }
+}
+
+function describeTarget(target: DatabaseTarget): string {
+  return target.dialect === 'sqlite' ? `sqlite:${target.path}` : redactDatabaseUrl(target.connectionString);
+}
+
+function explain(cause: unknown): string {
+  if (cause instanceof AggregateError && cause.errors.length > 0) return explain(cause.errors[0]);
+  const error = cause as NodeJS.ErrnoException;
+  if (error?.code === 'ECONNREFUSED') return 'connection refused — is the PostgreSQL server running and listening there?';
+  if (error?.code === 'ENOTFOUND') return 'host not found';
+  return error instanceof Error ? error.message : String(cause);
+}

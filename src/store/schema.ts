@@ -1,0 +1,8 @@
+/**
+ * @module store/schema
+ * The whole database as Kysely sees it: the union of every capability's tables. Each
+ * capability keeps its tables in `tables/<capability>.ts` and adds them here.
+ */
+import type { FoundationTables } from './tables/foundation.js';
+
+export type Database = FoundationTables;

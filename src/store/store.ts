@@ -1,0 +1,37 @@
+/**
+ * @module store/store
+ * The store: typed repositories over one Kysely instance. Nothing outside `store/` builds SQL;
+ * a capability asks for its repository here. `transaction` runs a function against a store
+ * whose repositories all share one database transaction, so a write is never half applied.
+ */
+import type { Kysely } from 'kysely';
+import type { DialectName } from './dialect.js';
+import { OperatorRepository } from './repositories/operators.js';
+import { SettingsRepository } from './repositories/settings.js';
+import type { Database } from './schema.js';
+
+export class Store {
+  readonly #db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** Where the data lives, password hidden: `sqlite:/path/hegui.db` or `postgres://user:***@host/db`. */
+  readonly location: string;
+  readonly operators: OperatorRepository;
+  readonly settings: SettingsRepository;
+
+  constructor(db: Kysely<Database>, dialect: DialectName, location: string) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.location = location;
+    this.operators = new OperatorRepository(db);
+    this.settings = new SettingsRepository(db);
+  }
+
+  /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */
+  async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => work(new Store(trx, this.dialect, this.location)));
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
