@@ -1,0 +1,200 @@
+/**
+ * @module rules/load
+ * Reads the regulatory knowledge base: one YAML file per instrument in `data/`, each parsed
+ * with `yaml`, validated against the `instrument` schema, then checked across files (unique
+ * ids, file name matches id, `superseded.by` names a known instrument). Any problem raises a
+ * {@link RulesDataError} naming the file and the exact field, so a typo in the data fails the
+ * build instead of silently dropping a duty.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+import { instrument } from './schema.js';
+import type { Instrument } from './schema.js';
+
+/**
+ * The data folder beside this module: `src/rules/data` under tsx/vitest, `dist/rules/data`
+ * after the build copies it.
+ */
+export const defaultDataDir: string = fileURLToPath(new URL('./data/', import.meta.url));
+
+/** A knowledge-base file is malformed or inconsistent with the others. */
+export class RulesDataError extends InvalidInputError {
+  /** The file at fault (base name), when one file is to blame. */
+  readonly file: string | undefined;
+  /** Each problem as `<file>: <field path>: <what is wrong>`. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], file?: string, options?: { cause?: unknown }) {
+    super('E_RULES_DATA', `regulatory data is invalid:\n  ${problems.join('\n  ')}`, options);
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses and validates one instrument file. `fileName` is the base name (`genai-measures.yaml`);
+ * it is used in messages and must equal `<id>.yaml`.
+ *
+ * @example
+ * const doc = parseInstrument(readFileSync(path, 'utf8'), 'pipl.yaml');
+ */
+export function parseInstrument(text: string, fileName: string): Instrument {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new RulesDataError(
+      doc.errors.map((e) => `${fileName}: YAML ${e.message.split('\n')[0] ?? e.code}`),
+      fileName,
+    );
+  }
+  const result = instrument.safeParse(doc.toJS());
+  if (!result.success) {
+    throw new RulesDataError(
+      result.error.issues.flatMap((issue) => describeIssue(issue, [])).map((p) => `${fileName}: ${p}`),
+      fileName,
+    );
+  }
+  const parsed = result.data;
+  const problems = [...calendarProblems(parsed), ...consistencyProblems(parsed)];
+  const expectedName = `${parsed.id}.yaml`;
+  if (fileName !== expectedName) {
+    problems.unshift(`id: "${parsed.id}" does not match the file name; rename the file to ${expectedName}`);
+  }
+  if (problems.length > 0) throw new RulesDataError(problems.map((p) => `${fileName}: ${p}`), fileName);
+  return parsed;
+}
+
+/**
+ * Loads every `*.yaml` instrument in `dir` (default: the bundled data), sorted by id, and
+ * checks them against each other.
+ *
+ * @example
+ * const instruments = loadInstruments();
+ * instruments.find((i) => i.id === 'genai-measures')?.obligations.length;
+ */
+export function loadInstruments(dir: string = defaultDataDir): Instrument[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (cause) {
+    throw new RulesDataError([`${dir}: cannot read the data folder (${(cause as Error).message})`], undefined, { cause });
+  }
+  const strays = names.filter((n) => n.endsWith('.yml'));
+  if (strays.length > 0) {
+    throw new RulesDataError(strays.map((n) => `${n}: instrument files end in .yaml; rename it`), strays[0]);
+  }
+  const instruments = names
+    .filter((n) => n.endsWith('.yaml'))
+    .map((name) => parseInstrument(readFileSync(join(dir, name), 'utf8'), name));
+  if (instruments.length === 0) {
+    throw new RulesDataError([`${dir}: no *.yaml instrument files found`]);
+  }
+  const problems = crossFileProblems(instruments);
+  if (problems.length > 0) throw new RulesDataError(problems);
+  return instruments;
+}
+
+/** `obligations[3].summary.en` from `['obligations', 3, 'summary', 'en']`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(document)' : out;
+}
+
+/** One zod issue as readable lines; unions report the alternative that came closest. */
+function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string[] {
+  const path = [...prefix, ...issue.path];
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => `${formatPath([...path, k])}: unknown field (remove it or fix its spelling)`);
+    case 'invalid_union': {
+      const branches = issue.errors.filter((b) => b.length > 0);
+      const closest = branches.reduce<z.core.$ZodIssue[] | undefined>(
+        (best, b) => (best === undefined || b.length < best.length ? b : best),
+        undefined,
+      );
+      if (closest === undefined) return [`${formatPath(path)}: ${issue.message}`];
+      const details = closest.flatMap((i) => describeIssue(i, path));
+      return [`${formatPath(path)}: matches none of the allowed forms; closest form fails with: ${details.join('; ')}`];
+    }
+    case 'invalid_type':
+      if (issue.input === undefined) return [`${formatPath(path)}: required field is missing (expected ${issue.expected})`];
+      return [`${formatPath(path)}: ${issue.message}`];
+    default:
+      return [`${formatPath(path)}: ${issue.message}`];
+  }
+}
+
+/** True for a real calendar day (the schema's pattern alone accepts 2025-02-30). */
+function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+}
+
+function calendarProblems(doc: Instrument): string[] {
+  const dates: [string, string | undefined][] = [
+    ['promulgated', doc.promulgated],
+    ['effective', doc.effective],
+    ['repealed', doc.repealed],
+    ['superseded.on', doc.superseded?.on],
+    ...doc.amendments.flatMap((a, i): [string, string][] => [
+      [`amendments[${i}].promulgated`, a.promulgated],
+      [`amendments[${i}].effective`, a.effective],
+    ]),
+    ...doc.obligations.map((o, i): [string, string | undefined] => [`obligations[${i}].effective`, o.effective]),
+  ];
+  return dates
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && !isCalendarDate(entry[1]))
+    .map(([path, value]) => `${path}: "${value}" is not a calendar date`);
+}
+
+/** Checks within one file that the schema cannot express. */
+function consistencyProblems(doc: Instrument): string[] {
+  const problems: string[] = [];
+  if (doc.effective !== undefined && doc.effective < doc.promulgated) {
+    problems.push(`effective: ${doc.effective} is before promulgated ${doc.promulgated}`);
+  }
+  const versionIds = new Set<string>(['original']);
+  doc.amendments.forEach((a, i) => {
+    if (versionIds.has(a.id)) problems.push(`amendments[${i}].id: version "${a.id}" is listed twice`);
+    versionIds.add(a.id);
+    if (a.effective < a.promulgated) problems.push(`amendments[${i}].effective: ${a.effective} is before promulgated ${a.promulgated}`);
+  });
+  if (doc.superseded?.by === doc.id) problems.push('superseded.by: an instrument cannot supersede itself');
+  const seen = new Set<string>();
+  doc.obligations.forEach((o, i) => {
+    if (seen.has(o.id)) problems.push(`obligations[${i}].id: "${o.id}" is used twice in this file`);
+    seen.add(o.id);
+  });
+  return problems;
+}
+
+function crossFileProblems(instruments: readonly Instrument[]): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  const obligationOwners = new Map<string, string>();
+  for (const doc of instruments) {
+    if (ids.has(doc.id)) problems.push(`${doc.id}.yaml: id: instrument "${doc.id}" is defined twice`);
+    ids.add(doc.id);
+    doc.obligations.forEach((o, i) => {
+      const owner = obligationOwners.get(o.id);
+      if (owner !== undefined) {
+        problems.push(`${doc.id}.yaml: obligations[${i}].id: "${o.id}" is already used in ${owner}.yaml`);
+      } else {
+        obligationOwners.set(o.id, doc.id);
+      }
+    });
+  }
+  for (const doc of instruments) {
+    if (doc.superseded !== undefined && !ids.has(doc.superseded.by)) {
+      problems.push(`${doc.id}.yaml: superseded.by: "${doc.superseded.by}" is not a known instrument id`);
+    }
+  }
+  return problems;
+}
