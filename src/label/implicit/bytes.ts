@@ -5,7 +5,7 @@
  * into a `LabelFormatError` instead of a silent misparse.
  */
 import { LabelFormatError } from '../errors.js';
-import type { ByteSink, ByteSource } from './codec.js';
+import type { ByteRange, ByteSink, ByteSource } from './codec.js';
 
 /** Payload is copied in chunks of this size, so memory stays bounded whatever the file size. */
 export const COPY_CHUNK = 1 << 20;
@@ -117,4 +117,53 @@ export function utf8(text: string): Uint8Array {
 
 export function fromUtf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
+}
+
+/**
+ * One piece of a rewritten container: a range copied from the source, or new bytes. Codecs
+ * describe their output as pieces so that the payload is streamed, never held in memory.
+ */
+export type Piece = ByteRange | Uint8Array;
+
+/** Writes `pieces` in order: ranges are copied from `source` in bounded chunks. */
+export async function writePieces(source: ByteSource, pieces: readonly Piece[], sink: ByteSink): Promise<void> {
+  for (const piece of pieces) {
+    if (piece instanceof Uint8Array) {
+      if (piece.length > 0) await sink.write(piece);
+    } else if (piece.end > piece.start) {
+      await copyRange(source, piece.start, piece.end, sink);
+    }
+  }
+}
+
+/** Sorted, merged ranges (adjacent or overlapping ranges become one). */
+export function mergeRanges(ranges: readonly ByteRange[]): ByteRange[] {
+  const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+  const out: ByteRange[] = [];
+  for (const range of sorted) {
+    const last = out[out.length - 1];
+    if (last && range.start <= last.end) last.end = Math.max(last.end, range.end);
+    else out.push({ ...range });
+  }
+  return out;
+}
+
+/** A replacement of `[start, end)` of the source by `bytes` (an insertion when start === end). */
+export interface Edit {
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+}
+
+/** The pieces of `source` with `edits` applied; edits must not overlap. */
+export function applyEdits(size: number, edits: readonly Edit[]): Piece[] {
+  const pieces: Piece[] = [];
+  let at = 0;
+  for (const edit of [...edits].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    if (edit.start > at) pieces.push({ start: at, end: edit.start });
+    pieces.push(edit.bytes);
+    at = Math.max(at, edit.end);
+  }
+  if (at < size) pieces.push({ start: at, end: size });
+  return pieces;
 }

@@ -4,4 +4,5 @@
  * object (`export { mp4Codec } from './mp4.js';`); the registry picks up every export that has
  * the codec shape and orders them for detection, so the order of these lines does not matter.
  */
-export {};
+export { jpegCodec } from './jpeg.js';
+export { pngCodec } from './png.js';

@@ -1,0 +1,162 @@
+/**
+ * @module label/model
+ * The implicit label of GB 45438-2025 (§5.1 and Annex E): a JSON object with seven string
+ * fields. Standalone it is wrapped as `{"AIGC":{...}}`; where a container names the value
+ * `AIGC` (XMP property, ID3 TXXX description, Vorbis comment...) the value is the inner object.
+ *
+ * Reading is lenient, because labels in the wild are often incomplete (missing fields,
+ * non-standard producer codes); writing is strict: `createLabel` and `validateLabel` check
+ * the label value, the provider codes and the value character set.
+ */
+import { LabelValueError } from './errors.js';
+import { parseProviderCode } from './model-provider.js';
+
+/** The seven fields, in the order GB 45438 Annex E lists them (and hegui writes them). */
+export const LABEL_FIELDS = [
+  'Label',
+  'ContentProducer',
+  'ProduceID',
+  'ReservedCode1',
+  'ContentPropagator',
+  'PropagateID',
+  'ReservedCode2',
+] as const;
+
+export type LabelField = (typeof LABEL_FIELDS)[number];
+
+/**
+ * The label's value: `1` the content is AI-generated, `2` it may be, `3` it is suspected to be
+ * (GB 45438 Annex E; Labeling Measures Art. 6 for the platform's three cases).
+ */
+export type LabelValue = '1' | '2' | '3';
+
+/** The implicit label. Every field is a string; an absent field reads as `""`. */
+export type ImplicitLabel = Record<LabelField, string>;
+
+/** Longest value hegui writes for an identifier field (ProduceID, PropagateID). */
+export const MAX_ID_LENGTH = 256;
+/** Longest value hegui writes for the security data fields (ReservedCode1/2). */
+export const MAX_RESERVED_LENGTH = 1024;
+
+const LABEL_VALUES: readonly string[] = ['1', '2', '3'];
+
+// Values are printable ASCII (GB 45438 Annex E examples; TC260 guide): no control characters,
+// nothing a container's text encoding could alter.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+export interface LabelInit {
+  /** Defaults to `1` (AI-generated). */
+  label?: LabelValue;
+  /** 27-character provider code of the service that generated the content. */
+  producer: string;
+  /** The producer's identifier for this piece of content. */
+  produceId: string;
+  /** Defaults to `producer`: on first write the propagation fields may repeat the production ones. */
+  propagator?: string;
+  /** Defaults to `produceId`. */
+  propagateId?: string;
+  reservedCode1?: string;
+  reservedCode2?: string;
+}
+
+/**
+ * A validated label from its parts.
+ *
+ * @throws LabelValueError or ProviderCodeError when a part is invalid.
+ * @example
+ * const label = createLabel({ producer: '001191350100M000100Y431A001', produceId: 'img-2025-0001' });
+ * label.ContentPropagator === label.ContentProducer; // true
+ */
+export function createLabel(init: LabelInit): ImplicitLabel {
+  const label: ImplicitLabel = {
+    Label: init.label ?? '1',
+    ContentProducer: init.producer,
+    ProduceID: init.produceId,
+    ReservedCode1: init.reservedCode1 ?? '',
+    ContentPropagator: init.propagator ?? init.producer,
+    PropagateID: init.propagateId ?? init.produceId,
+    ReservedCode2: init.reservedCode2 ?? '',
+  };
+  validateLabel(label);
+  return label;
+}
+
+/**
+ * Checks a label for writing: label value, provider codes, identifiers and the character set.
+ *
+ * @throws LabelValueError or ProviderCodeError for the first problem found.
+ */
+export function validateLabel(label: ImplicitLabel): void {
+  if (!LABEL_VALUES.includes(label.Label)) {
+    throw new LabelValueError(`${JSON.stringify(label.Label)} must be "1" (AI-generated), "2" (possibly) or "3" (suspected)`, {
+      field: 'Label',
+    });
+  }
+  for (const field of LABEL_FIELDS) {
+    if (!PRINTABLE_ASCII.test(label[field])) {
+      throw new LabelValueError('values must be printable ASCII (U+0020 to U+007E)', { field });
+    }
+  }
+  parseProviderCode(label.ContentProducer);
+  if (label.ContentPropagator !== '') parseProviderCode(label.ContentPropagator);
+  checkId(label.ProduceID, 'ProduceID', true);
+  checkId(label.PropagateID, 'PropagateID', label.ContentPropagator !== '');
+  for (const field of ['ReservedCode1', 'ReservedCode2'] as const) {
+    if (label[field].length > MAX_RESERVED_LENGTH) {
+      throw new LabelValueError(`longer than ${MAX_RESERVED_LENGTH} characters`, { field });
+    }
+  }
+}
+
+function checkId(value: string, field: LabelField, required: boolean): void {
+  if (required && value.trim() === '') throw new LabelValueError('must not be empty', { field });
+  if (value.length > MAX_ID_LENGTH) throw new LabelValueError(`longer than ${MAX_ID_LENGTH} characters`, { field });
+}
+
+/**
+ * The JSON text of a label, fields in Annex E order.
+ *
+ * @example
+ * formatLabel(label);            // '{"Label":"1","ContentProducer":"00...",...}'
+ * formatLabel(label, 'wrapped'); // '{"AIGC":{"Label":"1",...}}'
+ */
+export function formatLabel(label: ImplicitLabel, form: 'inner' | 'wrapped' = 'inner'): string {
+  const inner: Record<string, string> = {};
+  for (const field of LABEL_FIELDS) inner[field] = label[field];
+  return JSON.stringify(form === 'wrapped' ? { AIGC: inner } : inner);
+}
+
+/**
+ * Parses a label from JSON text in either form (wrapped `{"AIGC":{...}}` or the inner object).
+ * Lenient, as labels found in files often are: missing fields read as `""`, numbers are turned
+ * into strings, unknown fields are ignored. Use `validateLabel` to hold it to the standard.
+ *
+ * @throws LabelValueError when the text is not JSON, not an object, or has no label field at all.
+ */
+export function parseLabel(text: string): ImplicitLabel {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.trim());
+  } catch (error) {
+    throw new LabelValueError(`not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const inner = isRecord(parsed) && isRecord(parsed.AIGC) ? parsed.AIGC : parsed;
+  if (!isRecord(inner)) throw new LabelValueError('expected a JSON object such as {"Label":"1",...} or {"AIGC":{...}}');
+  if (!LABEL_FIELDS.some((field) => field in inner)) {
+    throw new LabelValueError(`the object has none of the fields ${LABEL_FIELDS.join(', ')}`);
+  }
+  const label = {} as ImplicitLabel;
+  for (const field of LABEL_FIELDS) label[field] = fieldText(inner[field], field);
+  return label;
+}
+
+function fieldText(value: unknown, field: LabelField): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new LabelValueError(`expected a string, found ${Array.isArray(value) ? 'an array' : 'an object'}`, { field });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
