@@ -4,5 +4,8 @@
  * object (`export { mp4Codec } from './mp4.js';`); the registry picks up every export that has
  * the codec shape and orders them for detection, so the order of these lines does not matter.
  */
+export { gifCodec } from './gif.js';
 export { jpegCodec } from './jpeg.js';
 export { pngCodec } from './png.js';
+export { tiffCodec } from './tiff.js';
+export { webpCodec } from './webp.js';
