@@ -1,0 +1,149 @@
+/**
+ * @module label/implicit/pdf
+ * The PDF codec: the label is the document Info dictionary entry `/AIGC` (TC260 practice
+ * guide placement; ISO 32000-1 §14.3.3 allows any further Info key), a text string holding
+ * the JSON value. Writing and removing append an incremental update (ISO 32000-1 §7.5.6; see
+ * `pdf-update.ts`) that copies every other Info entry as written; nothing before it changes,
+ * so signatures stay valid and the pages render exactly as before.
+ *
+ * Payload: the bytes `[0, payloadEnd)`, the document as it stood before the run of hegui
+ * updates at the end of the file. Labeling, relabeling, propagating and removing only add to
+ * that run, so a hash over the payload taken by the producer still matches after a platform
+ * propagates the label. A revision appended later by another tool (an editor, a new digital
+ * signature) ends the run: the payload then includes it, and a hash taken before it reports
+ * the payload as changed, which it may well be.
+ *
+ * Encrypted documents are refused: their Info strings are encrypted with keys hegui does not
+ * hold (§7.6), so it can neither read nor write a label there.
+ */
+import { LabelFormatError } from '../errors.js';
+import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
+import { copyRange, startsWith } from './bytes.js';
+import type { PdfDictEntry } from './pdf-lexer.js';
+import { decodeTextString, encodeTextString } from './pdf-text.js';
+import { buildUpdate, payloadEnd, type InfoObject } from './pdf-update.js';
+import { PdfDocument, type Parsed } from './pdf-xref.js';
+
+/** Where `read` reports the label. */
+export const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
+const AIGC_KEY = 'AIGC';
+/** §7.5.2 puts the header first; viewers accept it within the first KiB. */
+const HEADER_WINDOW = 1024;
+
+interface CurrentInfo {
+  /** The object the new Info replaces, or `undefined` when a new object number is needed. */
+  ref: { num: number; gen: number } | undefined;
+  entries: { entry: PdfDictEntry; bytes: Uint8Array }[];
+}
+
+function fail(detail: string): never {
+  throw new LabelFormatError('pdf', detail);
+}
+
+async function openUnencrypted(source: ByteSource): Promise<PdfDocument> {
+  const doc = await PdfDocument.open(source);
+  if (doc.trailerEntry('Encrypt') !== undefined) {
+    fail('the document is encrypted (its trailer has /Encrypt); hegui cannot read or write the Info dictionary of an encrypted PDF, so decrypt it first');
+  }
+  return doc;
+}
+
+/** The newest Info dictionary, by reference or (against §14.3.3, but seen) given directly. */
+async function currentInfo(doc: PdfDocument): Promise<CurrentInfo> {
+  const info = doc.trailerEntry('Info');
+  if (info === undefined || info.value.kind === 'null') return { ref: undefined, entries: [] };
+  let dict: Parsed = info;
+  let ref: CurrentInfo['ref'];
+  if (info.value.kind === 'ref') {
+    const object = await doc.object(info.value.num);
+    // A reference to a free or missing object is the null object (§7.3.10): no Info yet.
+    if (object === undefined || object.value.kind === 'null') return { ref: undefined, entries: [] };
+    dict = object;
+    ref = { num: info.value.num, gen: info.value.gen };
+  }
+  if (dict.value.kind !== 'dict') fail('the trailer /Info is not a dictionary');
+  const { bytes } = dict;
+  return { ref, entries: dict.value.entries.map((entry) => ({ entry, bytes })) };
+}
+
+async function labelOf(doc: PdfDocument, info: CurrentInfo): Promise<string | undefined> {
+  const found = info.entries.filter(({ entry }) => entry.key === AIGC_KEY).pop();
+  if (!found) return undefined;
+  const value = found.entry.value.kind === 'ref' ? (await doc.object(found.entry.value.num))?.value : found.entry.value;
+  if (value?.kind !== 'string') fail('the Info dictionary /AIGC is not a string');
+  return decodeTextString(value.bytes);
+}
+
+/** Appends to `source` an update whose Info has `aigc` (or no label when undefined). */
+async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentInfo, aigc: string | undefined, sink: ByteSink): Promise<void> {
+  const size = trailerSize(doc);
+  const rootEntry = doc.trailerEntry('Root');
+  if (rootEntry?.value.kind !== 'ref') fail('the trailer has no /Root reference to the document catalog');
+  const ref = info.ref ?? { num: size, gen: 0 };
+  const kept: InfoObject['entries'] = info.entries
+    .filter(({ entry }) => entry.key !== AIGC_KEY)
+    .map(({ entry, bytes }) => bytes.subarray(entry.start, entry.end));
+  const last = source.size > 0 ? (await source.read(source.size - 1, 1))[0] : undefined;
+  const update = buildUpdate({
+    start: source.size,
+    leadingEol: last !== 0x0a && last !== 0x0d,
+    prev: doc.startxref,
+    size: Math.max(size, ref.num + 1),
+    root: { num: rootEntry.value.num, gen: rootEntry.value.gen },
+    id: fileId(doc),
+    info: { ...ref, entries: kept, aigc },
+    xrefStream: doc.sections[0]?.kind === 'stream',
+  });
+  await copyRange(source, 0, source.size, sink);
+  await sink.write(update);
+}
+
+function trailerSize(doc: PdfDocument): number {
+  const size = doc.trailerEntry('Size');
+  if (size?.value.kind !== 'number' || !size.value.integer || size.value.value < 1) fail('the trailer has no valid /Size');
+  return size.value.value;
+}
+
+function fileId(doc: PdfDocument): readonly [Uint8Array, Uint8Array] | undefined {
+  const id = doc.trailerEntry('ID')?.value;
+  if (id?.kind !== 'array') return undefined;
+  const [first, second] = id.items;
+  return first?.kind === 'string' && second?.kind === 'string' ? [first.bytes, second.bytes] : undefined;
+}
+
+export const pdfCodec: LabelCodec = {
+  format: 'pdf',
+  mediaTypes: ['application/pdf'],
+  extensions: ['pdf'],
+
+  detect(head: Uint8Array): boolean {
+    const limit = Math.min(head.length, HEADER_WINDOW);
+    for (let i = 0; i + 5 <= limit; i++) if (startsWith(head, '%PDF-', i)) return true;
+    return false;
+  },
+
+  async read(source: ByteSource): Promise<FoundLabel[]> {
+    const doc = await openUnencrypted(source);
+    const value = await labelOf(doc, await currentInfo(doc));
+    return value === undefined ? [] : [{ value, location: PDF_LABEL_LOCATION, standard: true }];
+  },
+
+  async write(source: ByteSource, value: string, sink: ByteSink): Promise<void> {
+    const doc = await openUnencrypted(source);
+    await appendUpdate(source, doc, await currentInfo(doc), encodeTextString(value), sink);
+  },
+
+  async remove(source: ByteSource, sink: ByteSink): Promise<void> {
+    const doc = await openUnencrypted(source);
+    const info = await currentInfo(doc);
+    if (!info.entries.some(({ entry }) => entry.key === AIGC_KEY)) {
+      await copyRange(source, 0, source.size, sink);
+      return;
+    }
+    await appendUpdate(source, doc, info, undefined, sink);
+  },
+
+  async payloadRanges(source: ByteSource): Promise<ByteRange[]> {
+    return [{ start: 0, end: await payloadEnd(source) }];
+  },
+};
