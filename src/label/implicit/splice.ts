@@ -1,0 +1,196 @@
+/**
+ * @module label/implicit/splice
+ * How the media container codecs (MP4, MP3, WAV, FLAC, OGG, Matroska) rewrite a file: as a run
+ * of pieces, each either a range copied from the source or new bytes built in memory. Only the
+ * metadata a codec edits is ever held in memory; the payload streams from the `ByteSource` to
+ * the `ByteSink` in bounded chunks, reading the next chunk while the previous one is written.
+ */
+import { LabelFormatError } from '../errors.js';
+import { COPY_CHUNK } from './bytes.js';
+import type { BytePatch, ByteSink, ByteSource } from './codec.js';
+
+/**
+ * Copies `[start, end)` of `source` to `sink`, overlapping each read with the previous write so
+ * that a copy runs at the speed of the slower side rather than the sum of both.
+ */
+export async function streamRange(source: ByteSource, start: number, end: number, sink: ByteSink, format: string): Promise<void> {
+  let at = start;
+  const readFrom = (offset: number): Promise<Uint8Array> => source.read(offset, Math.min(COPY_CHUNK, end - offset));
+  let next = at < end ? readFrom(at) : undefined;
+  while (next) {
+    const chunk = await next;
+    if (chunk.length === 0) throw new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
+    at += chunk.length;
+    next = at < end ? readFrom(at) : undefined;
+    await sink.write(chunk);
+  }
+}
+
+/**
+ * Writes a spliced file in order. Adjacent copies are merged, so a codec can describe its output
+ * box by box while the payload still moves in large chunks.
+ */
+export class SpliceWriter {
+  readonly #source: ByteSource;
+  readonly #sink: ByteSink;
+  readonly #format: string;
+  #pending: { start: number; end: number } | undefined;
+  #written = 0;
+
+  constructor(source: ByteSource, sink: ByteSink, format: string) {
+    this.#source = source;
+    this.#sink = sink;
+    this.#format = format;
+  }
+
+  /** Bytes written so far, counting a pending copy: the output offset of the next piece. */
+  get position(): number {
+    return this.#written + (this.#pending ? this.#pending.end - this.#pending.start : 0);
+  }
+
+  /** Queues a copy of `[start, end)` of the source. */
+  async copy(start: number, end: number): Promise<void> {
+    if (end <= start) return;
+    if (this.#pending?.end === start) {
+      this.#pending.end = end;
+      return;
+    }
+    await this.#flush();
+    this.#pending = { start, end };
+  }
+
+  /** Writes new bytes after everything queued so far. */
+  async bytes(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    await this.#flush();
+    await this.#sink.write(bytes);
+    this.#written += bytes.length;
+  }
+
+  /** Writes whatever is still queued; call once at the end. */
+  async finish(): Promise<void> {
+    await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = undefined;
+    await streamRange(this.#source, pending.start, pending.end, this.#sink, this.#format);
+    this.#written += pending.end - pending.start;
+  }
+}
+
+/**
+ * Reads a source through a window, so parsers that walk many small headers (EBML elements, Ogg
+ * pages, FLAC blocks) make one read per window instead of one per header. Every read is exact:
+ * running past the end of the source is a `LabelFormatError` naming the offset.
+ */
+export class SourceReader {
+  readonly source: ByteSource;
+  readonly format: string;
+  readonly #window: number;
+  #buffer: Uint8Array = new Uint8Array(0);
+  #bufferStart = 0;
+
+  constructor(source: ByteSource, format: string, window = 64 * 1024) {
+    this.source = source;
+    this.format = format;
+    this.#window = window;
+  }
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Exactly `length` bytes at `offset`; the result is valid until the next call. */
+  async bytes(offset: number, length: number, what = 'data'): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.source.size) {
+      throw new LabelFormatError(this.format, `${what} (${length} bytes) runs past the end of the file at byte ${this.source.size}`, { offset });
+    }
+    const from = offset - this.#bufferStart;
+    if (from >= 0 && from + length <= this.#buffer.length) return this.#buffer.subarray(from, from + length);
+    const want = Math.min(Math.max(length, this.#window), this.source.size - offset);
+    const chunk = await this.source.read(offset, want);
+    if (chunk.length < length) {
+      throw new LabelFormatError(this.format, `${what} is cut short: the file ends at byte ${offset + chunk.length}`, { offset });
+    }
+    this.#buffer = chunk;
+    this.#bufferStart = offset;
+    return chunk.subarray(0, length);
+  }
+
+  /** Up to `length` bytes at `offset`, fewer only at the end of the source. */
+  async upTo(offset: number, length: number): Promise<Uint8Array> {
+    return this.bytes(offset, Math.max(0, Math.min(length, this.source.size - offset)));
+  }
+}
+
+/**
+ * The in-place patches that turn `before` into `after` (equal lengths) at `offset`: only the
+ * spans that differ, with spans closer than 64 bytes merged, so an in-place write touches a
+ * few small ranges of a metadata region rather than all of it.
+ */
+export function diffPatches(offset: number, before: Uint8Array, after: Uint8Array): BytePatch[] {
+  if (before.length !== after.length) throw new RangeError('diffPatches needs equal lengths');
+  const patches: BytePatch[] = [];
+  let i = 0;
+  while (i < after.length) {
+    if (before[i] === after[i]) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let end = i + 1;
+    let same = 0;
+    for (let j = end; j < after.length && same < 64; j++) {
+      if (before[j] === after[j]) same++;
+      else {
+        same = 0;
+        end = j + 1;
+      }
+    }
+    patches.push({ offset: offset + start, bytes: after.slice(start, end) });
+    i = end;
+  }
+  return patches;
+}
+
+const crcTable = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/**
+ * CRC-32 as ISO 3309 / ITU-T V.42 define it (reflected, polynomial 0x04C11DB7): the checksum of
+ * ID3v2 extended headers (ID3v2.4 §3.2) and of Matroska `CRC-32` elements (RFC 8794 §11.3.1).
+ */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (const byte of bytes) c = (crcTable[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Reads an unsigned 64-bit big-endian integer, refusing values beyond 2^53 (no file is that big). */
+export function readU64(view: DataView, at: number, format: string, offset: number): number {
+  const value = view.getBigUint64(at);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new LabelFormatError(format, `64-bit value ${value} is larger than any file`, { offset });
+  }
+  return Number(value);
+}
+
+/** Four-character codes and other single-byte text, one character per byte. */
+export function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+/** The bytes of a single-byte string (four-character codes). */
+export function latin1Bytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+}
