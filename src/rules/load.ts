@@ -50,7 +50,7 @@ export function parseInstrument(text: string, fileName: string): Instrument {
       fileName,
     );
   }
-  const result = instrument.safeParse(doc.toJS());
+  const result = instrument.safeParse(doc.toJS(), { reportInput: true });
   if (!result.success) {
     throw new RulesDataError(
       result.error.issues.flatMap((issue) => describeIssue(issue, [])).map((p) => `${fileName}: ${p}`),
@@ -92,9 +92,18 @@ export function loadInstruments(dir: string = defaultDataDir): Instrument[] {
   if (instruments.length === 0) {
     throw new RulesDataError([`${dir}: no *.yaml instrument files found`]);
   }
+  checkInstrumentSet(instruments);
+  return instruments;
+}
+
+/**
+ * Checks instruments against each other: unique instrument ids, unique obligation ids, and
+ * `superseded.by` naming a known instrument. {@link loadInstruments} runs it on the files it
+ * reads; call it yourself when you assemble a set from other sources.
+ */
+export function checkInstrumentSet(instruments: readonly Instrument[]): void {
   const problems = crossFileProblems(instruments);
   if (problems.length > 0) throw new RulesDataError(problems);
-  return instruments;
 }
 
 /** `obligations[3].summary.en` from `['obligations', 3, 'summary', 'en']`. */
@@ -125,10 +134,18 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
     }
     case 'invalid_type':
       if (issue.input === undefined) return [`${formatPath(path)}: required field is missing (expected ${issue.expected})`];
-      return [`${formatPath(path)}: ${issue.message}`];
+      return [`${formatPath(path)}: expected ${issue.expected}, got ${describeValue(issue.input)}`];
     default:
       return [`${formatPath(path)}: ${issue.message}`];
   }
+}
+
+/** A short rendering of a bad value for a message: scalars as written, containers by kind. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return JSON.stringify(value) ?? String(value);
 }
 
 /** True for a real calendar day (the schema's pattern alone accepts 2025-02-30). */
