@@ -9,3 +9,4 @@ export { jpegCodec } from './jpeg.js';
 export { pngCodec } from './png.js';
 export { tiffCodec } from './tiff.js';
 export { webpCodec } from './webp.js';
+export { mp4Codec } from './mp4.js';
