@@ -10,7 +10,7 @@ import { LabelFormatError } from '../errors.js';
 import { dictGet, dictInteger, type PdfDict, type PdfValue } from './pdf-lexer.js';
 
 /** Largest decoded xref or object stream hegui accepts (a 10-million-object file needs ~70 MB). */
-export const MAX_DECODED_STREAM = 256 * 1024 * 1024;
+export const MAX_DECODED_STREAM = 128 * 1024 * 1024;
 
 function fail(detail: string, offset?: number): never {
   throw new LabelFormatError('pdf', detail, offset === undefined ? undefined : { offset });

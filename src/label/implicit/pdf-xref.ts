@@ -109,7 +109,9 @@ function isRef(value: PdfValue | undefined): value is Extract<PdfValue, { kind: 
 /** A PDF opened for reading its cross-reference chain and looking up objects. */
 export class PdfDocument {
   readonly #source: ByteSource;
-  readonly #objectStreams = new Map<number, Promise<ObjectStream>>();
+  readonly #objectStreams = new Map<number, ObjectStream>();
+  /** Object streams being loaded: asking for one of them again is a reference cycle. */
+  readonly #loading = new Set<number>();
 
   private constructor(
     source: ByteSource,
@@ -206,13 +208,18 @@ export class PdfDocument {
     return resolved.value;
   }
 
-  #objectStream(num: number, depth: number): Promise<ObjectStream> {
-    let stream = this.#objectStreams.get(num);
-    if (!stream) {
-      stream = this.#loadObjectStream(num, depth);
+  async #objectStream(num: number, depth: number): Promise<ObjectStream> {
+    const cached = this.#objectStreams.get(num);
+    if (cached) return cached;
+    if (this.#loading.has(num)) fail(`object stream ${num} refers to itself (its /Length is inside it)`);
+    this.#loading.add(num);
+    try {
+      const stream = await this.#loadObjectStream(num, depth);
       this.#objectStreams.set(num, stream);
+      return stream;
+    } finally {
+      this.#loading.delete(num);
     }
-    return stream;
   }
 
   async #loadObjectStream(num: number, depth: number): Promise<ObjectStream> {
@@ -338,14 +345,19 @@ async function readStream(
 }
 
 async function readXrefStream(source: ByteSource, offset: number): Promise<StreamSection> {
+  const { result: isXref } = await parseAt(source, offset, 'a cross-reference stream', (lexer: PdfLexer) => {
+    lexer.readObjectHeader();
+    const dict = lexer.readValue();
+    const type = dict.kind === 'dict' ? dictGet(dict, 'Type') : undefined;
+    return type?.kind === 'name' && type.name === 'XRef';
+  }).catch(() => ({ result: false }));
+  if (!isXref) fail('startxref, /Prev or /XRefStm points to neither an xref table nor a /Type /XRef stream', offset);
   // §7.5.8.2: entries of a cross-reference stream dictionary are direct objects.
   const stream = await readStream(source, offset, async (value) => {
     if (value?.kind !== 'number' || !value.integer || value.value < 0) fail('a cross-reference stream /Length is not a direct integer', offset);
     return value.value;
   });
   const dict = stream.dict.value;
-  const type = dictGet(dict, 'Type');
-  if (type?.kind !== 'name' || type.name !== 'XRef') fail('startxref or /Prev points to an object that is neither an xref table nor a /Type /XRef stream', offset);
   const widths = integers(dictGet(dict, 'W'), 'the /W of a cross-reference stream', offset);
   const [w1, w2, w3] = widths;
   if (widths.length !== 3 || w1 === undefined || w2 === undefined || w3 === undefined || widths.some((w) => w > 7) || w1 + w2 + w3 === 0) {
