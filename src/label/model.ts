@@ -108,6 +108,18 @@ export function validateLabel(label: ImplicitLabel): void {
   }
 }
 
+/**
+ * Checks a platform's propagation fields (Labeling Measures Art. 6) on their own: labels found
+ * in files may carry producer fields hegui would not write, and a platform still propagates them.
+ *
+ * @throws LabelValueError or ProviderCodeError.
+ */
+export function validatePropagation(propagator: string, propagateId: string): void {
+  parseProviderCode(propagator);
+  checkId(propagateId, 'PropagateID', true);
+  if (!PRINTABLE_ASCII.test(propagateId)) throw new LabelValueError('values must be printable ASCII (U+0020 to U+007E)', { field: 'PropagateID' });
+}
+
 function checkId(value: string, field: LabelField, required: boolean): void {
   if (required && value.trim() === '') throw new LabelValueError('must not be empty', { field });
   if (value.length > MAX_ID_LENGTH) throw new LabelValueError(`longer than ${MAX_ID_LENGTH} characters`, { field });

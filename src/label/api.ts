@@ -1,0 +1,213 @@
+/**
+ * @module label/api
+ * The library API the gateway, the CLI, the inspect endpoint and platforms call: embed, read,
+ * verify, propagate and strip implicit labels (Labeling Measures Art. 5 and 6; GB 45438 §6)
+ * on bytes or streams, the format detected from content. Writing functions return the new
+ * bytes, or stream them to `output` when given (memory then stays bounded by the codec's
+ * chunking, not the file size).
+ */
+import { LabelMissingError } from './errors.js';
+import type { ByteSink, ByteSource, FormatId, LabelCodec, LabelLocation } from './implicit/codec.js';
+import { BufferSink } from './implicit/bytes.js';
+import { codecFor, codecList } from './implicit/registry.js';
+import { createLabel, formatLabel, parseLabel, validatePropagation, type ImplicitLabel, type LabelInit } from './model.js';
+import { checkSignatures, payloadDigest, signLabel, type SignatureReport, type SignatureStatus } from './security.js';
+import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
+import { openInput, openOutput, type LabelInput, type LabelOutput, type SourceOptions } from './api-io.js';
+
+export interface LabelOptions extends SourceOptions {
+  /** Codecs to use besides (or instead of, for the same format) the built-in ones. */
+  codecs?: readonly LabelCodec[];
+}
+
+export interface WriteOptions extends LabelOptions {
+  /** Stream the result here instead of returning bytes. */
+  output?: LabelOutput;
+}
+
+export interface EmbedRequest extends LabelInit {
+  /** Signs ReservedCode1 (and ReservedCode2) when given. */
+  key?: LabelSigningKey;
+}
+
+export interface PropagateRequest {
+  /** The platform's 27-character provider code. */
+  propagator: string;
+  /** The platform's identifier for this piece of content. */
+  propagateId: string;
+  /** Signs ReservedCode2 when given; without it ReservedCode2 is cleared (it would no longer match). */
+  key?: LabelSigningKey;
+}
+
+/** What a writing function did. */
+export interface LabelWriteResult {
+  format: FormatId;
+  /** The label now in the file, or null after stripping. */
+  label: ImplicitLabel | null;
+  /** The rewritten file, unless it was streamed to `output`. */
+  bytes?: Uint8Array;
+}
+
+/** One label value found in a file. */
+export interface FoundLabelReport {
+  location: LabelLocation;
+  standard: boolean;
+  /** The raw value as stored. */
+  value: string;
+  /** The parsed label, or null when the value is not a readable label. */
+  label: ImplicitLabel | null;
+  /** Why the value could not be parsed. */
+  error?: string;
+}
+
+/** What a file carries: the same facts `hegui label read --json` prints. */
+export interface LabelReport extends SignatureReport {
+  format: FormatId;
+  /** The label that counts: the first readable one, standard places first. */
+  label: ImplicitLabel | null;
+  location: LabelLocation | null;
+  /** Every value found, in the codec's order. */
+  found: FoundLabelReport[];
+}
+
+async function withSource<T>(input: LabelInput, options: LabelOptions, use: (source: ByteSource, codec: LabelCodec) => Promise<T>): Promise<T> {
+  const { source, dispose } = await openInput(input, options);
+  try {
+    return await use(source, await codecFor(source, codecList(options.codecs)));
+  } finally {
+    await dispose();
+  }
+}
+
+async function emit(options: WriteOptions, write: (sink: ByteSink) => Promise<void>): Promise<Uint8Array | undefined> {
+  if (!options.output) {
+    const sink = new BufferSink();
+    await write(sink);
+    return sink.bytes();
+  }
+  const out = openOutput(options.output);
+  try {
+    await write(out.sink);
+  } catch (error) {
+    await out.abort(error);
+    throw error;
+  }
+  await out.close();
+  return undefined;
+}
+
+/** Caches the payload hash per algorithm: one pass over the payload per file. */
+function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureAlgorithm) => Promise<Uint8Array> {
+  const cache = new Map<SignatureAlgorithm, Promise<Uint8Array>>();
+  return (algorithm) => {
+    let digest = cache.get(algorithm);
+    if (!digest) {
+      digest = payloadDigest(source, codec, algorithm);
+      cache.set(algorithm, digest);
+    }
+    return digest;
+  };
+}
+
+/**
+ * Embeds a new label, replacing any label in the file (one label per file, GB 45438 §6.1).
+ *
+ * @example
+ * const { bytes } = await embedLabel(png, { producer: '001191350100M000100Y431A001', produceId: 'img-1', key });
+ * await embedLabel(readable, request, { output: res }); // stream in, stream out
+ */
+export async function embedLabel(input: LabelInput, request: EmbedRequest, options: WriteOptions = {}): Promise<LabelWriteResult> {
+  return withSource(input, options, async (source, codec) => {
+    let label = createLabel(request);
+    if (request.key) {
+      const digest = await payloadDigest(source, codec, request.key.algorithm);
+      label = signLabel(label, 'producer', request.key, digest);
+      label = signLabel(label, 'propagator', request.key, digest);
+    }
+    const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
+    return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
+  });
+}
+
+/**
+ * Adds a platform's propagation fields (Labeling Measures Art. 6): the producer's fields and
+ * ReservedCode1 are kept, ContentPropagator, PropagateID and ReservedCode2 are set.
+ *
+ * @throws LabelMissingError when the file carries no readable label to propagate.
+ */
+export async function propagateLabel(input: LabelInput, request: PropagateRequest, options: WriteOptions = {}): Promise<LabelWriteResult> {
+  return withSource(input, options, async (source, codec) => {
+    const current = (await inspect(source, codec, [])).label;
+    if (!current) throw new LabelMissingError('the file carries no readable AIGC label to propagate; embed one with `hegui label embed`');
+    let label: ImplicitLabel = { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
+    validatePropagation(request.propagator, request.propagateId);
+    if (request.key) label = signLabel(label, 'propagator', request.key, await payloadDigest(source, codec, request.key.algorithm));
+    const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
+    return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
+  });
+}
+
+/** Removes every label, standard or not; everything else in the file is kept. */
+export async function stripLabel(input: LabelInput, options: WriteOptions = {}): Promise<LabelWriteResult> {
+  return withSource(input, options, async (source, codec) => {
+    const bytes = await emit(options, (sink) => codec.remove(source, sink));
+    return { format: codec.format, label: null, ...(bytes ? { bytes } : {}) };
+  });
+}
+
+async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly LabelVerifyKey[]): Promise<LabelReport> {
+  const found: FoundLabelReport[] = (await codec.read(source)).map((entry) => {
+    try {
+      return { ...entry, label: parseLabel(entry.value) };
+    } catch (error) {
+      return { ...entry, label: null, error: (error as Error).message };
+    }
+  });
+  const first = [...found].sort((a, b) => Number(b.standard) - Number(a.standard)).find((entry) => entry.label !== null);
+  const label = first?.label ?? null;
+  const signatures: SignatureReport = label
+    ? await checkSignatures(label, keys, digester(source, codec))
+    : { status: 'absent', producer: 'absent', propagator: 'absent' };
+  return { format: codec.format, label, location: first?.location ?? null, found, ...signatures };
+}
+
+/**
+ * Reads every label in the file and, when `keys` are given, verifies the security data.
+ *
+ * @example
+ * const report = await readLabels(bytes);
+ * report.label?.ContentProducer; report.location; // e.g. 'xmp:APP1'
+ */
+export async function readLabels(input: LabelInput, options: LabelOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
+  return withSource(input, options, (source, codec) => inspect(source, codec, options.keys ?? []));
+}
+
+/**
+ * Verifies the label's security data with `keys`: `valid`, `invalid` (signature does not
+ * match the fields), `payload-changed` (signed, but the media changed since), `absent`, or
+ * `unverified` (signed by a key not given).
+ */
+export async function verifyLabel(input: LabelInput, keys: readonly LabelVerifyKey[], options: LabelOptions = {}): Promise<LabelReport> {
+  return readLabels(input, { ...options, keys });
+}
+
+/** The record `hegui label read --json` prints and `POST /api/labels/inspect` returns for one file. */
+export interface LabelRecord {
+  file: string;
+  format: FormatId | null;
+  label: ImplicitLabel | null;
+  location: LabelLocation | null;
+  signature: SignatureStatus;
+  /** Present only when the file could not be read: the error's code and message. */
+  error?: { code: string; message: string };
+}
+
+/** The per-file JSON record for a report. */
+export function labelRecord(file: string, report: LabelReport): LabelRecord {
+  return { file, format: report.format, label: report.label, location: report.location, signature: report.status };
+}
+
+/** The per-file JSON record for a file that failed. */
+export function failureRecord(file: string, error: { code?: string; message: string }): LabelRecord {
+  return { file, format: null, label: null, location: null, signature: 'absent', error: { code: error.code ?? 'E_UNEXPECTED', message: error.message } };
+}

@@ -1,0 +1,232 @@
+/**
+ * @module label/files
+ * The only part of label/ that touches the file system. A labelled file is never left half
+ * written (DESIGN.md ground rules): output goes to a temporary file in the target's directory,
+ * which replaces the target by rename only when complete. With `inPlace`, a codec that can
+ * store the label without changing the file's size (`planInPlace`, e.g. the label fits in XMP
+ * padding) patches those bytes directly, which takes the same few milliseconds for any size.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
+import { COPY_CHUNK } from './implicit/bytes.js';
+import { codecFor, codecList } from './implicit/registry.js';
+import { embedLabel, propagateLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
+import type { Spool } from './api-io.js';
+import { createLabel, formatLabel, validatePropagation } from './model.js';
+import type { LabelVerifyKey } from './security-keys.js';
+
+/** A `ByteSource` over an open file. */
+export function handleSource(handle: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    read: async (offset, length) => {
+      const want = Math.max(0, Math.min(length, size - offset));
+      const buffer = Buffer.allocUnsafe(want);
+      let done = 0;
+      while (done < want) {
+        const { bytesRead } = await handle.read(buffer, done, want - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return buffer.subarray(0, done);
+    },
+  };
+}
+
+async function openSource(path: string): Promise<{ source: ByteSource; close: () => Promise<void> }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new NotFoundError('E_LABEL_FILE', `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const { size } = await handle.stat();
+  return { source: handleSource(handle, size), close: () => handle.close() };
+}
+
+async function writeAll(handle: FileHandle, data: Uint8Array, position?: number): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position === undefined ? null : position + done);
+    done += bytesWritten;
+  }
+}
+
+/** A sink that coalesces small writes into large ones (codecs emit many small pieces). */
+function handleSink(handle: FileHandle): ByteSink & { flush: () => Promise<void> } {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const data = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await writeAll(handle, data);
+  };
+  return {
+    write: async (chunk) => {
+      if (chunk.length >= COPY_CHUNK / 4) {
+        await flush();
+        await writeAll(handle, chunk);
+        return;
+      }
+      // A copy: the caller may reuse its buffer once this promise settles.
+      pending.push(Buffer.from(chunk));
+      pendingBytes += chunk.length;
+      if (pendingBytes >= COPY_CHUNK) await flush();
+    },
+    flush,
+  };
+}
+
+/**
+ * Writes `target` atomically: `produce` writes to a temporary file beside it, which is renamed
+ * over `target` on success and removed on failure. The target's permissions are kept.
+ *
+ * @example
+ * await writeFileAtomic('out.png', (sink) => pngCodec.write(source, value, sink));
+ */
+export async function writeFileAtomic(target: string, produce: (sink: ByteSink) => Promise<void>, options: { durable?: boolean } = {}): Promise<void> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.hegui-tmp`);
+  const mode = await stat(target).then((s) => s.mode & 0o7777, () => 0o644);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    const sink = handleSink(handle);
+    await produce(sink);
+    await sink.flush();
+    if (options.durable) await handle.sync();
+    await handle.close();
+    await rename(temp, target);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** A spool in a temporary file: stream input of any size in bounded memory. */
+export async function fileSpool(directory = tmpdir()): Promise<Spool> {
+  const path = join(directory, `hegui-spool-${randomBytes(8).toString('hex')}`);
+  const handle = await open(path, 'wx+', 0o600);
+  const sink = handleSink(handle);
+  let size = 0;
+  return {
+    write: (chunk) => {
+      size += chunk.length;
+      return sink.write(chunk);
+    },
+    finish: async () => {
+      await sink.flush();
+      return handleSource(handle, size);
+    },
+    dispose: async () => {
+      await handle.close().catch(() => undefined);
+      await rm(path, { force: true });
+    },
+  };
+}
+
+export interface FileWriteOptions extends LabelOptions {
+  /** Where to write; defaults to the input path when `inPlace` is set. */
+  out?: string;
+  /** Replace the input file (atomically, or by an in-place patch when the codec can). */
+  inPlace?: boolean;
+  /** fsync the new file before renaming it over the old one. */
+  durable?: boolean;
+}
+
+/** What a file operation did, for the CLI's per-file report. */
+export interface FileWriteResult extends Omit<LabelWriteResult, 'bytes'> {
+  path: string;
+  /** `patched` when the label was written into existing bytes, `rewritten` otherwise. */
+  method: 'patched' | 'rewritten';
+}
+
+function targetOf(path: string, options: FileWriteOptions): string {
+  if (options.out) return options.out;
+  if (options.inPlace) return path;
+  throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'say where the labelled file goes: an output path, or in place');
+}
+
+/** Applies same-size patches to the file, when the codec can plan them for `value`. */
+async function tryPatch(path: string, value: string, codecs: readonly LabelCodec[]): Promise<LabelCodec | undefined> {
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    const source = handleSource(handle, size);
+    const codec = await codecFor(source, codecs);
+    const patches = await codec.planInPlace?.(source, value);
+    if (!patches) return undefined;
+    for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
+    return codec;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function rewriteFile(
+  path: string,
+  options: FileWriteOptions,
+  write: (source: ByteSource, output: ByteSink) => Promise<Omit<LabelWriteResult, 'bytes'>>,
+): Promise<FileWriteResult> {
+  const target = targetOf(path, options);
+  const { source, close } = await openSource(path);
+  try {
+    let result: Omit<LabelWriteResult, 'bytes'> | undefined;
+    await writeFileAtomic(target, async (sink) => {
+      result = await write(source, sink);
+    }, options);
+    if (!result) throw new InvalidInputError('E_LABEL_NO_OUTPUT', `nothing was written for ${path}`);
+    return { format: result.format, label: result.label, path: target, method: 'rewritten' };
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * Embeds a label into a file. In place and unsigned, the label is patched into existing bytes
+ * when it fits (`planInPlace`); otherwise the file is rewritten atomically.
+ *
+ * @example
+ * await embedLabelFile('photo.jpg', { producer, produceId: 'p-1', key }, { inPlace: true });
+ */
+export async function embedLabelFile(path: string, request: EmbedRequest, options: FileWriteOptions = {}): Promise<FileWriteResult> {
+  if (options.inPlace && !options.out && !request.key) {
+    const label = createLabel(request);
+    const codec = await tryPatch(path, formatLabel(label), codecList(options.codecs));
+    if (codec) return { format: codec.format, label, path, method: 'patched' };
+  }
+  return rewriteFile(path, options, (source, sink) => embedLabel(source, request, { ...options, output: sink }));
+}
+
+/** Adds a platform's propagation fields to a labelled file; patched in place when unsigned and it fits. */
+export async function propagateLabelFile(path: string, request: PropagateRequest, options: FileWriteOptions = {}): Promise<FileWriteResult> {
+  if (options.inPlace && !options.out && !request.key) {
+    const current = (await readLabelFile(path, options)).label;
+    if (current) {
+      validatePropagation(request.propagator, request.propagateId);
+      const label = { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
+      const codec = await tryPatch(path, formatLabel(label), codecList(options.codecs));
+      if (codec) return { format: codec.format, label, path, method: 'patched' };
+    }
+  }
+  return rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { ...options, output: sink }));
+}
+
+/** Removes every label from a file (atomic rewrite). */
+export async function stripLabelFile(path: string, options: FileWriteOptions = {}): Promise<FileWriteResult> {
+  return rewriteFile(path, options, (source, sink) => stripLabel(source, { ...options, output: sink }));
+}
+
+/** Reads (and with `keys`, verifies) the labels of a file without loading it into memory. */
+export async function readLabelFile(path: string, options: LabelOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
+  const { source, close } = await openSource(path);
+  try {
+    return await readLabels(source, options);
+  } finally {
+    await close();
+  }
+}
