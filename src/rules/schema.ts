@@ -132,6 +132,8 @@ export const instrument = z
     repealed: isoDate.optional(),
     /** A draft never produces obligations; `draft: true` on any hierarchy marks a text not yet final. */
     draft: z.boolean().default(false),
+    /** When a draft of a now-final text was published for comment: between then and `promulgated` it counts as a draft. */
+    draftPublished: isoDate.optional(),
     /** Who and what the instrument covers; when a profile falls outside, every obligation is excluded with `reason`. */
     scope: z
       .strictObject({
