@@ -7,12 +7,15 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { type CliIo, processIo } from './io.js';
+import { registerObligations } from './obligations.js';
+import { registerOperators } from './operators.js';
+import { registerServe } from './serve.js';
 import { registerWorkdays } from './workdays.js';
 
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerWorkdays];
+const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

@@ -2,11 +2,10 @@
  * @module cli/workdays
  * `hegui workdays add|is|years`: China working-day arithmetic from the State Council schedule.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { chinaCalendar, type DayInfo, parseScheduleFile, type WorkCalendar } from '../calendar/index.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
+import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 
 interface CalendarFlags {
@@ -17,13 +16,7 @@ interface CalendarFlags {
 
 async function calendarWith(io: CliIo, files: string[] = []): Promise<WorkCalendar> {
   const schedules = await Promise.all(
-    files.map(async (file) => {
-      const path = resolve(io.cwd, file);
-      const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
-        throw new NotFoundError('E_FILE_NOT_FOUND', `cannot read schedule file ${file}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`);
-      });
-      return parseScheduleFile(text, file);
-    }),
+    files.map(async (file) => parseScheduleFile(await readTextFile(io, file, 'schedule file'), file)),
   );
   return schedules.length > 0 ? chinaCalendar.with(schedules) : chinaCalendar;
 }

@@ -1,0 +1,123 @@
+/**
+ * @module cli/obligations
+ * `hegui obligations` (which duties bind a service, and the gap report) and `hegui rules`
+ * (the instruments and their status on a date).
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { chinaDateOf, parseIsoDate } from '../calendar/index.js';
+import {
+  applicableObligations,
+  gapReport,
+  instrumentStatuses,
+  type InstrumentStatus,
+  type Lang,
+  loadInstruments,
+  parseEvidence,
+  parseServiceProfile,
+  renderGapMarkdown,
+  renderObligationsMarkdown,
+  renderObligationsTable,
+  statusOn,
+} from '../rules/index.js';
+import { InvalidInputError } from '../errors.js';
+import { readTextFile } from './files.js';
+import type { CliIo } from './io.js';
+
+interface ObligationsFlags {
+  profile: string;
+  on?: string;
+  format: 'table' | 'json' | 'md';
+  evidence?: string;
+  lang: Lang;
+  output?: string;
+}
+
+async function emit(io: CliIo, text: string, output: string | undefined): Promise<void> {
+  if (output === undefined) io.stdout.write(text);
+  else {
+    await writeFile(resolve(io.cwd, output), text);
+    io.stderr.write(`wrote ${output}\n`);
+  }
+}
+
+function dateOption(value: string | undefined): string {
+  return value === undefined ? chinaDateOf(new Date()) : parseIsoDate(value, '--on');
+}
+
+export function registerObligations(program: Command, io: CliIo): void {
+  program
+    .command('obligations')
+    .description('list the duties that bind a service on a date, with citations; with --evidence, the gap report')
+    .requiredOption('-p, --profile <file>', 'service profile (YAML or JSON); see examples/profiles/')
+    .option('--on <date>', 'the date to assess, YYYY-MM-DD (default: today in Beijing)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
+    .option('-e, --evidence <file>', 'evidence file: mark each duty compliant / non-compliant / not applicable')
+    .addOption(new Option('--lang <lang>', 'language of the report').choices(['zh', 'en']).default('en'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hegui obligations --profile examples/profiles/public-chatbot.yaml\n  $ hegui obligations -p profile.yaml --on 2025-08-31 --format json\n  $ hegui obligations -p profile.yaml --evidence evidence.yaml --format md --lang zh -o gap.md',
+    )
+    .action(async (flags: ObligationsFlags) => {
+      const date = dateOption(flags.on);
+      const profile = parseServiceProfile(await readTextFile(io, flags.profile, 'profile'), flags.profile);
+      const instruments = loadInstruments();
+      const report = applicableObligations(instruments, profile, date);
+      if (flags.evidence === undefined) {
+        const text =
+          flags.format === 'json'
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : flags.format === 'md'
+              ? renderObligationsMarkdown(report, instruments, flags.lang)
+              : renderObligationsTable(report, instruments, flags.lang);
+        await emit(io, text, flags.output);
+        return;
+      }
+      const known = new Set(instruments.flatMap((i) => i.obligations.map((o) => o.id)));
+      const evidence = parseEvidence(await readTextFile(io, flags.evidence, 'evidence file'), flags.evidence, known);
+      const gap = gapReport(report, evidence);
+      const text = flags.format === 'json' ? `${JSON.stringify(gap, null, 2)}\n` : renderGapMarkdown(gap, instruments, flags.lang);
+      await emit(io, text, flags.output);
+    });
+
+  program
+    .command('rules')
+    .description('list the instruments hegui knows and their status on a date')
+    .option('--on <date>', 'the date, YYYY-MM-DD (default: today in Beijing)')
+    .option('--status <statuses>', `only these statuses, comma-separated (${instrumentStatuses.join(', ')})`)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--lang <lang>', 'language of names').choices(['zh', 'en']).default('en'))
+    .action((flags: { on?: string; status?: string; format: 'table' | 'json'; lang: Lang }) => {
+      const date = dateOption(flags.on);
+      const wanted = flags.status?.split(',').map((s) => s.trim()) ?? [];
+      const unknown = wanted.filter((s) => !(instrumentStatuses as readonly string[]).includes(s));
+      if (unknown.length > 0) {
+        throw new InvalidInputError('E_RULES_STATUS', `unknown status ${unknown.join(', ')}; use ${instrumentStatuses.join(', ')}`);
+      }
+      const rows = loadInstruments()
+        .map((i) => ({ instrument: i, ...statusOn(i, date) }))
+        .filter((r) => wanted.length === 0 || wanted.includes(r.status as InstrumentStatus));
+      if (flags.format === 'json') {
+        const json = rows.map(({ instrument: i, status, version }) => ({
+          id: i.id,
+          name: i.name,
+          hierarchy: i.hierarchy,
+          promulgated: i.promulgated,
+          effective: i.effective ?? null,
+          status,
+          version: version ?? null,
+          obligations: i.obligations.length,
+        }));
+        io.stdout.write(`${JSON.stringify({ date, instruments: json }, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.instrument.id.length), 2);
+      io.stdout.write(`Instruments on ${date}: ${rows.length}\n`);
+      for (const { instrument: i, status, version } of rows) {
+        const v = version !== undefined && version !== 'original' ? ` [${version}]` : '';
+        io.stdout.write(`${i.id.padEnd(width)}  ${(status + v).padEnd(30)}  ${(i.effective ?? '-').padEnd(10)}  ${i.name[flags.lang]}\n`);
+      }
+    });
+}

@@ -1,0 +1,42 @@
+/**
+ * @module server/app
+ * The HTTP app: `/healthz`, the operator session API, the tracker API and the dashboard.
+ * Later capabilities (gateway, desk, labels) mount their routes here.
+ */
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { errorResponse, mountRulesRoutes } from './routes/rules.js';
+import { mountDashboard } from './static.js';
+
+export interface HeguiApp {
+  app: Hono<AppEnv>;
+  /** Issues the one-time sign-in link token (meaningful while no admin exists). */
+  bootstrap: BootstrapLink;
+}
+
+export function createApp(deps: AppDeps): HeguiApp {
+  const app = new Hono<AppEnv>();
+  const bootstrap = new BootstrapLink();
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], styleSrc: ["'self'", "'unsafe-inline'"], frameAncestors: ["'none'"] },
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.onError((error, c) => {
+    const { status, body } = errorResponse(error);
+    if (status === 500) console.error(error);
+    return c.json(body, status);
+  });
+
+  app.get('/healthz', async (c) => {
+    return c.json({ status: 'ok', version: deps.version, database: deps.store.dialect });
+  });
+  mountSessionRoutes(app, deps, bootstrap);
+  mountRulesRoutes(app, deps);
+  mountDashboard(app, deps);
+  return { app, bootstrap };
+}

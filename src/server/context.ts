@@ -1,0 +1,24 @@
+/**
+ * @module server/context
+ * What the HTTP app is built from. Everything is passed in, so tests build an app over a
+ * throwaway store and the CLI over the configured one.
+ */
+import type { Instrument, ServiceProfile } from '../rules/index.js';
+import type { Operator, Store } from '../store/index.js';
+
+export interface AppDeps {
+  store: Store;
+  instruments: readonly Instrument[];
+  profile: ServiceProfile;
+  /** Where the profile came from, shown on the dashboard. */
+  profileSource: string;
+  /** Folder of the built dashboard (web/dist); absent means "not built". */
+  webRoot: string;
+  version: string;
+  /** The clock; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export interface AppEnv {
+  Variables: { operator: Operator; sessionTokenHash: string };
+}

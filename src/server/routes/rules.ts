@@ -1,0 +1,52 @@
+/**
+ * @module server/routes/rules
+ * The tracker's API: the configured service's obligations on a date, and the instruments.
+ */
+import type { Hono } from 'hono';
+import { chinaDateOf, parseIsoDate } from '../../calendar/index.js';
+import { HeguiError } from '../../errors.js';
+import { applicableObligations, statusOn } from '../../rules/index.js';
+import { requireOperator } from '../auth/sessions.js';
+import type { AppDeps, AppEnv } from '../context.js';
+
+function dateParam(value: string | undefined, deps: AppDeps): string {
+  return value === undefined || value === '' ? chinaDateOf(deps.now?.() ?? new Date()) : parseIsoDate(value, 'on');
+}
+
+export function mountRulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const signedIn = requireOperator(deps);
+
+  app.get('/api/obligations', signedIn, (c) => {
+    const date = dateParam(c.req.query('on'), deps);
+    const report = applicableObligations(deps.instruments, deps.profile, date);
+    const instruments = deps.instruments.map((i) => ({ id: i.id, name: i.name, short: i.short, hierarchy: i.hierarchy, ...statusOn(i, date) }));
+    return c.json({ ...report, instruments, profile: { source: deps.profileSource, provider: deps.profile.provider.name, service: deps.profile.service.name ?? null } });
+  });
+
+  app.get('/api/rules', signedIn, (c) => {
+    const date = dateParam(c.req.query('on'), deps);
+    return c.json({
+      date,
+      instruments: deps.instruments.map((i) => ({
+        id: i.id,
+        name: i.name,
+        short: i.short,
+        hierarchy: i.hierarchy,
+        promulgated: i.promulgated,
+        effective: i.effective ?? null,
+        obligations: i.obligations.length,
+        ...statusOn(i, date),
+      })),
+    });
+  });
+
+  app.get('/api/profile', signedIn, (c) => c.json({ source: deps.profileSource, profile: deps.profile }));
+}
+
+/** Maps a HeguiError from a route to an API error object (bad input is the caller's, 400). */
+export function errorResponse(error: unknown): { status: 400 | 500; body: { error: { code: string; message: string } } } {
+  if (error instanceof HeguiError) {
+    return { status: error.exitCode === 2 ? 400 : 500, body: { error: { code: error.code, message: error.message } } };
+  }
+  return { status: 500, body: { error: { code: 'E_INTERNAL', message: 'internal error; the server log has the details' } } };
+}

@@ -1,0 +1,94 @@
+/**
+ * @module server/serve
+ * Starts the HTTP server on a Node listener. Listens on 127.0.0.1 unless told otherwise.
+ */
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { NotFoundError } from '../errors.js';
+import { loadInstruments, parseServiceProfile } from '../rules/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { createApp } from './app.js';
+
+/** The package root: two levels above this module, in src/ and in dist/ alike. */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const defaultProfile = fileURLToPath(new URL('../../examples/profiles/public-chatbot.yaml', import.meta.url));
+export const defaultWebRoot = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface ServeOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  databaseUrl?: string;
+  profilePath?: string;
+  webRoot?: string;
+  /** Prints start-up lines (URL, one-time sign-in link). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  /** The one-time sign-in link, when no admin existed at start. */
+  signinUrl?: string;
+  close(): Promise<void>;
+}
+
+async function readVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const profilePath = options.profilePath ?? defaultProfile;
+  const profileText = await readFile(profilePath, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+    throw new NotFoundError('E_FILE_NOT_FOUND', `cannot read profile ${profilePath}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
+  });
+  const profile = parseServiceProfile(profileText, profilePath);
+  const instruments = loadInstruments();
+  const store = await openStore(options.databaseUrl);
+  const { app, bootstrap } = createApp({
+    store,
+    instruments,
+    profile,
+    profileSource: profilePath,
+    webRoot: options.webRoot ?? defaultWebRoot,
+    version: await readVersion(),
+  });
+
+  let server: ServerType;
+  const port = await new Promise<number>((resolvePort, reject) => {
+    server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8787 }, (info: AddressInfo) => resolvePort(info.port));
+    server.once('error', reject);
+  }).catch(async (cause: NodeJS.ErrnoException) => {
+    await store.close();
+    const why = cause.code === 'EADDRINUSE' ? `port ${options.port ?? 8787} is in use; pass --port` : cause.message;
+    throw new NotFoundError('E_SERVER_LISTEN', `cannot listen on ${host}: ${why}`, { cause });
+  });
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${port}`;
+  const log = options.log ?? (() => undefined);
+  log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
+
+  let signinUrl: string | undefined;
+  if ((await store.operators.countActiveAdmins()) === 0) {
+    signinUrl = `${url}/signin?token=${bootstrap.issue()}`;
+    log('No admin exists yet. Open this one-time link to sign in as admin, then set a password:');
+    log(`    ${signinUrl}`);
+  }
+
+  return {
+    url,
+    store,
+    ...(signinUrl ? { signinUrl } : {}),
+    close: async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../src/server/index.js';
+import { buildDashboard, chromiumAvailable, launchChromium } from './helpers/browser.js';
+
+describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hegui-dash-'));
+    const webRoot = await buildDashboard();
+    server = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'hegui.db')}`, webRoot });
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks for sign-in before showing anything', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: '登录' }).waitFor();
+    expect(await page.locator('[data-obligation]').count()).toBe(0);
+  });
+
+  it('signs the first admin in through the one-time link, once', async () => {
+    expect(server.signinUrl).toBeDefined();
+    await page.goto(server.signinUrl!);
+    await page.locator('[data-instrument="genai-measures"]').first().waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('尚未设置密码');
+    const again = await fetch(server.signinUrl!, { redirect: 'manual' });
+    expect(again.status).toBe(403);
+  });
+
+  it('shows the profile obligations grouped by instrument, with citations', async () => {
+    await page.goto(`${server.url}/?on=2026-11-28`);
+    const genai = page.locator('article[data-instrument="genai-measures"]');
+    await genai.waitFor();
+    expect(await genai.locator('h2').textContent()).toContain('生成式人工智能服务管理暂行办法');
+    expect(await genai.locator('[data-obligation]').count()).toBeGreaterThan(5);
+    expect(await genai.textContent()).toContain('第十七条');
+  });
+
+  it('switches the date: labeling duties are upcoming on 2025-08-31 and apply on 2025-09-01', async () => {
+    await page.locator('input[name="on"]').fill('2025-08-31');
+    const upcoming = page.locator('[data-section="upcoming"]');
+    await upcoming.waitFor();
+    expect(await upcoming.textContent()).toContain('2025-09-01');
+    expect(await page.locator('article[data-instrument="labeling-measures"]').count()).toBe(0);
+    await page.locator('input[name="on"]').fill('2025-09-01');
+    await page.locator('article[data-instrument="labeling-measures"]').waitFor();
+  });
+
+  it('filters by instrument, role and text, and speaks English on request', async () => {
+    await page.goto(`${server.url}/?on=2026-11-28`);
+    await page.locator('article[data-instrument]').first().waitFor();
+    await page.selectOption('select[name="instrument"]', 'genai-measures');
+    expect(await page.locator('article.instrument').count()).toBe(1);
+    await page.locator('input[name="q"]').fill('no obligation says this 不存在');
+    await page.getByText('没有符合条件的义务').waitFor();
+    await page.locator('input[name="q"]').fill('');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: /Obligations/ }).waitFor();
+    expect(await page.locator('article.instrument h2').first().textContent()).toMatch(/Interim Measures/);
+    await page.screenshot({ path: join(dir, 'obligations.png'), fullPage: false });
+  });
+
+  it('sets a password, signs out and signs back in with it', async () => {
+    await page.getByRole('button', { name: /admin/ }).click();
+    await page.locator('input[name="new-password"]').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name="name"]').fill('admin');
+    await page.locator('input[name="password"]').fill('wrong password!');
+    await page.locator('form button[type="submit"]').click();
+    await page.getByRole('alert').waitFor();
+    await page.locator('input[name="password"]').fill('correct horse battery');
+    await page.locator('form button[type="submit"]').click();
+    await page.locator('article[data-instrument]').first().waitFor();
+  });
+});

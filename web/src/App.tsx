@@ -1,0 +1,75 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, ApiError, type OperatorInfo } from './api.js';
+import { type Lang, messages } from './i18n.js';
+import { Account } from './pages/Account.js';
+import { Obligations } from './pages/Obligations.js';
+import { SignIn } from './pages/SignIn.js';
+
+type Page = 'obligations' | 'account';
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem('hegui.lang');
+  return saved === 'en' || saved === 'zh' ? saved : 'zh';
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const [operator, setOperator] = useState<OperatorInfo | null | undefined>(undefined);
+  const [page, setPage] = useState<Page>('obligations');
+  const t = messages[lang];
+
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    localStorage.setItem('hegui.lang', lang);
+  }, [lang]);
+
+  useEffect(() => {
+    api
+      .session()
+      .then((s) => setOperator(s.operator))
+      .catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 401) setOperator(null);
+        else throw e;
+      });
+  }, []);
+
+  const signOut = useCallback(async () => {
+    await api.signOut();
+    setOperator(null);
+    setPage('obligations');
+  }, []);
+
+  return (
+    <div className="shell">
+      <header>
+        <strong>{t.title}</strong>
+        {operator && (
+          <nav>
+            <button className={page === 'obligations' ? 'active' : ''} onClick={() => setPage('obligations')}>
+              {t.obligations}
+            </button>
+            <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
+              {operator.name} ({operator.role})
+            </button>
+          </nav>
+        )}
+        <span className="spacer" />
+        <button onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
+          {lang === 'zh' ? 'English' : '中文'}
+        </button>
+        {operator && <button onClick={() => void signOut()}>{t.signOut}</button>}
+      </header>
+      <main>
+        {operator === undefined && <p>{t.loading}</p>}
+        {operator === null && <SignIn t={t} onSignedIn={setOperator} />}
+        {operator && !operator.hasPassword && page !== 'account' && (
+          <p className="warning" role="alert">
+            {t.noPasswordWarning} <button onClick={() => setPage('account')}>{t.setPassword}</button>
+          </p>
+        )}
+        {operator && page === 'obligations' && <Obligations t={t} lang={lang} />}
+        {operator && page === 'account' && <Account t={t} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * The dashboard's calls to the server, typed after the JSON the API returns.
+ */
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+export interface Figure {
+  kind: 'within' | 'at-least' | 'at-most' | 'exactly';
+  value: number;
+  unit: string;
+  of?: Bilingual;
+}
+
+export interface Obligation {
+  id: string;
+  instrument: string;
+  article: number;
+  paragraph?: number;
+  item?: number;
+  clause?: string;
+  summary: Bilingual;
+  role: string;
+  deadline: Figure | null;
+  evidence: Bilingual;
+  control: string;
+}
+
+export interface InstrumentInfo {
+  id: string;
+  name: Bilingual;
+  short: Bilingual;
+  hierarchy: string;
+  status: string;
+}
+
+export interface ObligationsResponse {
+  date: string;
+  obligations: Obligation[];
+  upcoming: (Obligation & { effective: string; reason: Bilingual })[];
+  excluded: { instrument: string; status: string; reason: Bilingual }[];
+  instruments: InstrumentInfo[];
+  profile: { source: string; provider: string; service: string | null };
+}
+
+export interface OperatorInfo {
+  id: string;
+  name: string;
+  role: 'admin' | 'reviewer' | 'auditor';
+  hasPassword: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) {
+    const error = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new ApiError(response.status, error?.error?.message ?? response.statusText);
+  }
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+export const api = {
+  session: () => call<{ operator: OperatorInfo }>('GET', '/api/session'),
+  signIn: (name: string, password: string) => call<{ operator: OperatorInfo }>('POST', '/api/session', { name, password }),
+  signOut: () => call<void>('DELETE', '/api/session'),
+  setPassword: (password: string) => call<void>('PUT', '/api/session/password', { password }),
+  obligations: (on: string) => call<ObligationsResponse>('GET', `/api/obligations?on=${encodeURIComponent(on)}`),
+};

@@ -1,0 +1,33 @@
+import { type FormEvent, useState } from 'react';
+import { api } from '../api.js';
+import type { Messages } from '../i18n.js';
+
+export function Account({ t, onSaved }: { t: Messages; onSaved: () => void }) {
+  const [password, setPassword] = useState('');
+  const [state, setState] = useState<'idle' | 'saved' | string>('idle');
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    try {
+      await api.setPassword(password);
+      setState('saved');
+      setPassword('');
+      onSaved();
+    } catch (e) {
+      setState((e as Error).message);
+    }
+  }
+
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)}>
+      <h1>{t.setPassword}</h1>
+      <label>
+        {t.newPassword}
+        <input name="new-password" type="password" autoComplete="new-password" minLength={10} value={password} onChange={(e) => setPassword(e.target.value)} required />
+      </label>
+      <button type="submit">{t.save}</button>
+      {state === 'saved' && <p role="status">{t.saved}</p>}
+      {state !== 'idle' && state !== 'saved' && <p className="error" role="alert">{state}</p>}
+    </form>
+  );
+}
