@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { type CliIo, processIo } from './io.js';
+import { registerLabel } from './label.js';
 import { registerObligations } from './obligations.js';
 import { registerOperators } from './operators.js';
 import { registerServe } from './serve.js';
@@ -15,7 +16,7 @@ import { registerWorkdays } from './workdays.js';
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays];
+const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays, registerLabel];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

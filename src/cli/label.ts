@@ -1,0 +1,292 @@
+/**
+ * @module cli/label
+ * `hegui label embed|read|verify|propagate|strip|keygen`: implicit labels (GB 45438 §6,
+ * Labeling Measures Art. 5-6) on files and folders. Every command takes many files and folders
+ * (walked recursively), shows a progress bar on stderr for batches when it is a terminal,
+ * reports each file, and exits non-zero when any file failed.
+ */
+import type { Command } from 'commander';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
+import {
+  failureRecord,
+  generateLabelKeys,
+  labelRecord,
+  parseSigningKey,
+  parseVerifyKey,
+  UnsupportedFormatError,
+  type LabelSigningKey,
+  type LabelValue,
+  type LabelVerifyKey,
+  type SignatureAlgorithm,
+} from '../label/index.js';
+import { embedLabelFile, propagateLabelFile, readLabelFile, stripLabelFile, type FileWriteResult } from '../label/files.js';
+import { readTextFile } from './files.js';
+import type { CliIo } from './io.js';
+import { setExitCode } from './main.js';
+
+/** A file to process: where it is, how the user named it, and whether a folder walk found it. */
+interface Target {
+  path: string;
+  display: string;
+  /** Path relative to the folder it was found in (for mirroring into an output folder). */
+  relative: string;
+  fromFolder: boolean;
+}
+
+async function walk(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (entry.isFile() && !entry.name.endsWith('.hegui-tmp')) files.push(path);
+  }
+  return files;
+}
+
+async function targets(io: CliIo, names: readonly string[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const name of names) {
+    const path = resolve(io.cwd, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory()) {
+      for (const file of await walk(path)) out.push({ path: file, display: relative(io.cwd, file) || file, relative: relative(path, file), fromFolder: true });
+    } else {
+      out.push({ path, display: name, relative: name.split(/[\\/]/).pop() ?? name, fromFolder: false });
+    }
+  }
+  return out;
+}
+
+/** A one-line progress bar on stderr, drawn only when stderr is a terminal and there is a batch. */
+function progress(io: CliIo, total: number): { tick: (name: string) => void; done: () => void } {
+  if (!io.stderr.isTTY || total < 2) return { tick: () => undefined, done: () => undefined };
+  let count = 0;
+  const width = 24;
+  return {
+    tick: (name) => {
+      count++;
+      const filled = Math.round((count / total) * width);
+      io.stderr.write(`\r\x1b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${count}/${total} ${name.slice(-40)}`);
+    },
+    done: () => io.stderr.write('\r\x1b[2K'),
+  };
+}
+
+interface BatchOutcome {
+  failed: number;
+  skipped: number;
+  ok: number;
+}
+
+/**
+ * Runs `each` on every target. A file found by walking a folder whose content no codec
+ * recognises is skipped; any other error fails that file and the batch goes on.
+ */
+async function batch(io: CliIo, command: Command, names: readonly string[], each: (target: Target) => Promise<void>, onError: (target: Target, error: HeguiError | Error) => void): Promise<BatchOutcome> {
+  const list = await targets(io, names);
+  if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
+  const bar = progress(io, list.length);
+  const outcome: BatchOutcome = { failed: 0, skipped: 0, ok: 0 };
+  for (const target of list) {
+    bar.tick(target.display);
+    try {
+      await each(target);
+      outcome.ok++;
+    } catch (error) {
+      if (target.fromFolder && error instanceof UnsupportedFormatError) {
+        outcome.skipped++;
+        continue;
+      }
+      if (!(error instanceof Error)) throw error;
+      outcome.failed++;
+      bar.done();
+      onError(target, error);
+    }
+  }
+  bar.done();
+  if (outcome.failed > 0) setExitCode(command, ExitCode.failure);
+  return outcome;
+}
+
+function errorText(error: Error): string {
+  return error instanceof HeguiError ? `${error.code}: ${error.message}` : `unexpected failure: ${error.message}`;
+}
+
+function summary(io: CliIo, outcome: BatchOutcome, verb: string): void {
+  const total = outcome.ok + outcome.failed + outcome.skipped;
+  if (total < 2) return;
+  const skipped = outcome.skipped > 0 ? `, ${outcome.skipped} skipped (not a supported format)` : '';
+  io.stderr.write(`${total} files: ${outcome.ok} ${verb}, ${outcome.failed} failed${skipped}\n`);
+}
+
+async function loadSigningKey(io: CliIo, file: string | undefined): Promise<LabelSigningKey | undefined> {
+  return file === undefined ? undefined : parseSigningKey(await readTextFile(io, file, 'signing key'));
+}
+
+async function loadVerifyKeys(io: CliIo, files: readonly string[]): Promise<LabelVerifyKey[]> {
+  return Promise.all(files.map(async (file) => parseVerifyKey(await readTextFile(io, file, 'public key'))));
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Where a file's output goes: `-o` names a file for one input, a folder for several. */
+function outputFor(io: CliIo, target: Target, out: string | undefined, many: boolean): string | undefined {
+  if (out === undefined) return undefined;
+  return many ? join(resolve(io.cwd, out), target.relative) : resolve(io.cwd, out);
+}
+
+/** `{name}` and `{n}` in an identifier, so a batch can give each file its own ID. */
+function expandId(template: string, target: Target, n: number): string {
+  return template.replaceAll('{name}', target.relative.replace(/\\/g, '/')).replaceAll('{n}', String(n));
+}
+
+function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string): void {
+  const where = result.path === target.path ? '' : ` -> ${relative(io.cwd, result.path) || result.path}`;
+  io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${verb} (${result.method})\n`);
+}
+
+function failReport(io: CliIo) {
+  return (target: Target, error: Error): void => {
+    io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+  };
+}
+
+interface WriteFlags {
+  out?: string;
+  inPlace?: boolean;
+  key?: string;
+  id: string;
+}
+
+function registerEmbed(label: Command, io: CliIo): void {
+  label
+    .command('embed')
+    .description('write an implicit label into files (replaces any label already there)')
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .requiredOption('--producer <code>', '27-character provider code of the producing service')
+    .requiredOption('--id <id>', 'ProduceID; {name} and {n} are replaced per file')
+    .option('--label <value>', '1 AI-generated, 2 possibly, 3 suspected', '1')
+    .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key')
+    .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--in-place', 'replace the input files')
+    .action(async (files: string[], flags: WriteFlags & { producer: string; label: string }, command: Command) => {
+      if (!['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
+      if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
+      const key = await loadSigningKey(io, flags.key);
+      const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
+      let n = 0;
+      const outcome = await batch(io, command, files, async (target) => {
+        const out = outputFor(io, target, flags.out, many);
+        if (out) await mkdir(dirname(out), { recursive: true });
+        const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
+        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }) }), 'labelled');
+      }, failReport(io));
+      summary(io, outcome, 'labelled');
+    });
+}
+
+function registerPropagate(label: Command, io: CliIo): void {
+  label
+    .command('propagate')
+    .description("add a platform's propagation fields, keeping the producer's (in place unless -o)")
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .requiredOption('--propagator <code>', "27-character provider code of the propagating platform")
+    .requiredOption('--id <id>', 'PropagateID; {name} and {n} are replaced per file')
+    .option('--key <key.pem>', 'sign ReservedCode2 with this Ed25519 or SM2 private key')
+    .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .action(async (files: string[], flags: WriteFlags & { propagator: string }, command: Command) => {
+      const key = await loadSigningKey(io, flags.key);
+      let n = 0;
+      const outcome = await batch(io, command, files, async (target) => {
+        const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
+        if (out) await mkdir(dirname(out), { recursive: true });
+        const request = { propagator: flags.propagator, propagateId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
+        writeReport(io, target, await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true }), 'propagated');
+      }, failReport(io));
+      summary(io, outcome, 'propagated');
+    });
+}
+
+function registerStrip(label: Command, io: CliIo): void {
+  label
+    .command('strip')
+    .description('remove every label from files (in place unless -o)')
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .action(async (files: string[], flags: { out?: string }, command: Command) => {
+      const outcome = await batch(io, command, files, async (target) => {
+        const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
+        if (out) await mkdir(dirname(out), { recursive: true });
+        writeReport(io, target, await stripLabelFile(target.path, out ? { out } : { inPlace: true }), 'stripped');
+      }, failReport(io));
+      summary(io, outcome, 'stripped');
+    });
+}
+
+function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'): void {
+  const command = label
+    .command(name)
+    .description(name === 'read' ? 'print the labels of files and where they were found' : 'verify the security data of labels against public keys')
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .option('--json', 'one JSON object per line: {file, format, label, location, signature}');
+  if (name === 'read') command.option('--pub <key.pem>', 'also verify with this public key (repeatable)', collect, []);
+  else command.requiredOption('--pub <key.pem>', 'public key of the producer or propagator (repeatable)', collect, []);
+  command.action(async (files: string[], flags: { json?: boolean; pub: string[] }, cmd: Command) => {
+    const keys = await loadVerifyKeys(io, flags.pub);
+    const outcome = await batch(io, cmd, files, async (target) => {
+      const report = await readLabelFile(target.path, { keys });
+      const record = labelRecord(target.display, report);
+      if (flags.json) io.stdout.write(`${JSON.stringify(record)}\n`);
+      else {
+        const l = record.label;
+        const fields = l ? `label=${l.Label} producer=${l.ContentProducer} id=${l.ProduceID} propagator=${l.ContentPropagator} propagate-id=${l.PropagateID} at ${record.location}` : 'no label';
+        io.stdout.write(`${target.display}  ${record.format}  ${fields}  signature=${record.signature}\n`);
+      }
+      if (name === 'verify' && record.signature !== 'valid') {
+        throw new HeguiError('E_LABEL_NOT_VERIFIED', `signature ${record.signature}`);
+      }
+    }, (target, error) => {
+      if (error instanceof HeguiError && error.code === 'E_LABEL_NOT_VERIFIED') return;
+      const code = error instanceof HeguiError ? error.code : 'E_UNEXPECTED';
+      if (flags.json) io.stdout.write(`${JSON.stringify(failureRecord(target.display, { code, message: error.message }))}\n`);
+      else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+    });
+    summary(io, outcome, name === 'read' ? 'read' : 'valid');
+  });
+}
+
+function registerKeygen(label: Command, io: CliIo): void {
+  label
+    .command('keygen')
+    .description('create a key pair for signing labels: PREFIX.key.pem (private) and PREFIX.pub.pem')
+    .option('--alg <algorithm>', 'ed25519 or sm2 (SM2 with SM3, GB/T 32918)', 'ed25519')
+    .option('--out <prefix>', 'path prefix of the two files', 'hegui-label')
+    .option('--force', 'overwrite existing files')
+    .action(async (flags: { alg: string; out: string; force?: boolean }) => {
+      if (flags.alg !== 'ed25519' && flags.alg !== 'sm2') throw new InvalidInputError('E_LABEL_KEY', `--alg must be ed25519 or sm2, not ${flags.alg}`);
+      const keys = generateLabelKeys(flags.alg as SignatureAlgorithm);
+      const prefix = resolve(io.cwd, flags.out);
+      const mode = flags.force ? 'w' : 'wx';
+      try {
+        await writeFile(`${prefix}.key.pem`, keys.privateKeyPem, { mode: 0o600, flag: mode });
+        await writeFile(`${prefix}.pub.pem`, keys.publicKeyPem, { mode: 0o644, flag: mode });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new InvalidInputError('E_LABEL_KEY_EXISTS', `${flags.out}.key.pem or .pub.pem exists; use --force to overwrite`);
+        throw error;
+      }
+      io.stdout.write(`${flags.alg} key ${keys.keyId}\nprivate: ${flags.out}.key.pem (keep it secret)\npublic:  ${flags.out}.pub.pem\n`);
+    });
+}
+
+export function registerLabel(program: Command, io: CliIo): void {
+  const label = program.command('label').description('implicit AIGC labels in file metadata (GB 45438)');
+  registerEmbed(label, io);
+  registerReadVerify(label, io, 'read');
+  registerReadVerify(label, io, 'verify');
+  registerPropagate(label, io);
+  registerStrip(label, io);
+  registerKeygen(label, io);
+}
