@@ -142,6 +142,9 @@ export function setXmpLabel(existing: string | undefined, value: string | null, 
   const tokens = scanXml(existing);
   const splices: Splice[] = [];
   let rdfClose: { start: number; prefix: string } | undefined;
+  // The first occurrence is rewritten where it stands (so relabelling does not grow the
+  // packet); any other occurrence is removed: one label per file (GB 45438 §6.1).
+  let placed = value === null;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token?.kind === 'end' && token.ns === RDF_NS && token.local === 'RDF') {
@@ -149,15 +152,19 @@ export function setXmpLabel(existing: string | undefined, value: string | null, 
     }
     if (token?.kind !== 'start') continue;
     for (const attr of token.attributes) {
-      if (attr.ns === TC260_NS && attr.local === AIGC_PROPERTY) splices.push({ start: attr.start, end: attr.end, text: '' });
+      if (attr.ns !== TC260_NS || attr.local !== AIGC_PROPERTY) continue;
+      splices.push({ start: attr.start, end: attr.end, text: placed ? '' : ` ${attr.name}="${escapeXmlText(value ?? '')}"` });
+      placed = true;
     }
     if (isAigcElement(token)) {
       const close = token.selfClosing ? i : matchingEnd(tokens, i);
-      splices.push({ start: token.start, end: tokens[close]?.end ?? token.end, text: '' });
+      const end = tokens[close]?.end ?? token.end;
+      splices.push({ start: token.start, end, text: placed ? '' : `<${token.name}>${escapeXmlText(value ?? '')}</${token.name}>` });
+      placed = true;
       i = close;
     }
   }
-  if (value !== null) {
+  if (!placed && value !== null) {
     if (!rdfClose) throw new LabelFormatError('xmp', 'the packet has no rdf:RDF element to add the TC260 property to');
     splices.push({ start: rdfClose.start, end: rdfClose.start, text: description(value, rdfClose.prefix) });
   }
