@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { describeIssues } from '../validation.js';
 import { parseIsoDate } from './dates.js';
 import type { HolidayName, HolidaySchedule } from './work-calendar.js';
 
@@ -30,11 +31,9 @@ export function parseScheduleFile(text: string, fileName = 'schedule'): HolidayS
   } catch (cause) {
     throw new InvalidInputError('E_CALENDAR_SCHEDULE', `${fileName}: not valid JSON (${(cause as Error).message})`, { cause });
   }
-  const parsed = scheduleFile.safeParse(json);
+  const parsed = scheduleFile.safeParse(json, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') || '(root)';
-    throw new InvalidInputError('E_CALENDAR_SCHEDULE', `${fileName}: ${path}: ${issue?.message ?? 'invalid'}`);
+    throw new InvalidInputError('E_CALENDAR_SCHEDULE', `${fileName}: ${describeIssues(parsed.error).join('; ')}`);
   }
   const { year, source, holidays, makeupWorkdays } = parsed.data;
   const convert = (days: Record<string, z.infer<typeof name>>, field: string): Record<string, HolidayName> => {

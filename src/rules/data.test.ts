@@ -71,6 +71,8 @@ const fullProfile: ServiceProfileInput = {
     contentPlatform: false,
     appStore: false,
     anthropomorphic: false,
+    importantData: false,
+    games: false,
     launchDate: '2025-01-01',
   },
 };
@@ -399,6 +401,7 @@ describe('key duties by instrument and article', () => {
   it('Minors online: only when minors use the service', () => {
     expect(get('minors-online-protection').scope?.when).toMatchObject({ all: expect.arrayContaining([{ field: 'service.minors', is: true }]) });
     for (const article of [43, 44, 46, 47]) expect(at('minors-online-protection', article), `Art. ${article}`).toHaveLength(1);
+    for (const article of [46, 47]) expect(at('minors-online-protection', article)[0]?.when, `Art. ${article}`).toEqual({ field: 'service.games', is: true });
   });
 
   it('sector rules apply only to their sector', () => {

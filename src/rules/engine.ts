@@ -36,6 +36,8 @@ export interface Exclusion {
   instrument: string;
   status: InstrumentStatus;
   reason: Bilingual;
+  /** The article that sets the instrument's scope, when the exclusion comes from it. */
+  article?: number;
 }
 
 export interface NotApplicable {
@@ -114,7 +116,7 @@ export function applicableObligations(instruments: readonly Instrument[], profil
       continue;
     }
     if (instrument.scope && !holds(instrument.scope.when, profile)) {
-      result.excluded.push({ instrument: instrument.id, status, reason: reasons.scope(instrument.scope.article, instrument.scope.reason) });
+      result.excluded.push({ instrument: instrument.id, status, reason: instrument.scope.reason, article: instrument.scope.article });
       continue;
     }
     const laterVersions = upcomingVersions(instrument, date);

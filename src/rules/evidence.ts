@@ -61,7 +61,7 @@ export class InvalidEvidenceError extends InvalidInputError {
 export function parseEvidence(text: string, source = 'evidence', knownObligations?: ReadonlySet<string>): EvidenceFile {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) throw new InvalidEvidenceError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`));
-  const result = evidenceFile.safeParse(doc.toJS() ?? {});
+  const result = evidenceFile.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) throw new InvalidEvidenceError(source, describeIssues(result.error));
   if (knownObligations) {
     const unknown = Object.keys(result.data.obligations).filter((id) => !knownObligations.has(id));

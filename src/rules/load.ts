@@ -10,8 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { describeIssue } from '../validation.js';
 import { instrument } from './schema.js';
 import type { Instrument } from './schema.js';
 
@@ -104,48 +104,6 @@ export function loadInstruments(dir: string = defaultDataDir): Instrument[] {
 export function checkInstrumentSet(instruments: readonly Instrument[]): void {
   const problems = crossFileProblems(instruments);
   if (problems.length > 0) throw new RulesDataError(problems);
-}
-
-/** `obligations[3].summary.en` from `['obligations', 3, 'summary', 'en']`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(document)' : out;
-}
-
-/** One zod issue as readable lines; unions report the alternative that came closest. */
-function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string[] {
-  const path = [...prefix, ...issue.path];
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((k) => `${formatPath([...path, k])}: unknown field (remove it or fix its spelling)`);
-    case 'invalid_union': {
-      const branches = issue.errors.filter((b) => b.length > 0);
-      const closest = branches.reduce<z.core.$ZodIssue[] | undefined>(
-        (best, b) => (best === undefined || b.length < best.length ? b : best),
-        undefined,
-      );
-      if (closest === undefined) return [`${formatPath(path)}: ${issue.message}`];
-      const details = closest.flatMap((i) => describeIssue(i, path));
-      return [`${formatPath(path)}: matches none of the allowed forms; closest form fails with: ${details.join('; ')}`];
-    }
-    case 'invalid_type':
-      if (issue.input === undefined) return [`${formatPath(path)}: required field is missing (expected ${issue.expected})`];
-      return [`${formatPath(path)}: expected ${issue.expected}, got ${describeValue(issue.input)}`];
-    default:
-      return [`${formatPath(path)}: ${issue.message}`];
-  }
-}
-
-/** A short rendering of a bad value for a message: scalars as written, containers by kind. */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value) ?? String(value);
 }
 
 /** True for a real calendar day (the schema's pattern alone accepts 2025-02-30). */

@@ -10,10 +10,6 @@ export const reasons = {
   draft: (): Bilingual => ({ zh: '征求意见稿，尚未施行，不产生义务', en: 'a draft for comment; it creates no obligations' }),
   superseded: (by: string, on: string): Bilingual => ({ zh: `已于${on}被 ${by} 取代`, en: `superseded by ${by} on ${on}` }),
   repealed: (on: string): Bilingual => ({ zh: `已于${on}废止`, en: `repealed on ${on}` }),
-  scope: (article: number, reason: Bilingual): Bilingual => ({
-    zh: `第${article}条：${reason.zh}`,
-    en: `Art. ${article}: ${reason.en}`,
-  }),
   condition: (description: string): Bilingual => ({ zh: `适用条件不满足：${description}`, en: `condition not met: ${description}` }),
   platformRole: (): Bilingual => ({
     zh: '约束内容传播平台，本服务未声明为平台（service.contentPlatform）',

@@ -32,7 +32,7 @@ export function parseServiceProfile(text: string, source = 'profile'): ServicePr
 
 /** Validates an already-parsed profile object. */
 export function validateServiceProfile(value: unknown, source = 'profile'): ServiceProfile {
-  const result = serviceProfile.safeParse(value);
+  const result = serviceProfile.safeParse(value, { reportInput: true });
   if (!result.success) throw new InvalidProfileError(source, describeIssues(result.error));
   return result.data;
 }

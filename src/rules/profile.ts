@@ -45,6 +45,10 @@ export const serviceProfile = z.strictObject({
     offersDownload: z.boolean(),
     /** Also distributes content that others generated (a content propagation platform, Labeling Measures Art. 6). */
     contentPlatform: z.boolean().default(false),
+    /** Processes important data (重要数据) as defined by the Data Security Law and sector catalogues. */
+    importantData: z.boolean().default(false),
+    /** Offers online games (Minors Regulations Arts. 46-47 bind game services only). */
+    games: z.boolean().default(false),
     /** Runs an app store that lists AI apps (Labeling Measures Art. 7). */
     appStore: z.boolean().default(false),
     /** Simulates a human personality and holds emotional conversations with users (anthropomorphic interaction). */
