@@ -2,17 +2,16 @@
  * Real browsers for the dashboard tests: Debian's chromium driven by playwright-core. When
  * chromium is absent the suites say so loudly and skip; CI installs it, so nothing skips there.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { systemTool } from './system.js';
 
 export const CHROMIUM = process.env.HEGUI_CHROMIUM ?? '/usr/bin/chromium';
 
 export function chromiumAvailable(): boolean {
-  const ok = existsSync(CHROMIUM);
-  if (!ok) console.warn(`\n!!! ${CHROMIUM} not found: the dashboard suites skip. Install it with: apt-get install chromium\n`);
-  return ok;
+  return systemTool(CHROMIUM, 'chromium');
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -1,0 +1,27 @@
+/**
+ * System parts some suites need (Debian's ffmpeg, exiftool, chromium, ...). When one is
+ * absent the suite says so loudly and skips, so `npm test` passes on a bare machine with
+ * Node alone; CI sets HEGUI_REQUIRE_ALL=1 after installing everything, and then an absent
+ * part fails the run instead of skipping silently.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const seen = new Map<string, boolean>();
+
+/**
+ * True when `command` (a name on PATH or an absolute path) is present. Otherwise warns once,
+ * naming the Debian package that brings it, or throws when HEGUI_REQUIRE_ALL is set.
+ */
+export function systemTool(command: string, debianPackage: string): boolean {
+  const cached = seen.get(command);
+  if (cached !== undefined) return cached;
+  const present = command.startsWith('/') ? existsSync(command) : spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+  seen.set(command, present);
+  if (!present) {
+    const message = `${command} is not installed: install it with \`apt-get install ${debianPackage}\``;
+    if (process.env.HEGUI_REQUIRE_ALL) throw new Error(`HEGUI_REQUIRE_ALL is set and ${message}`);
+    console.warn(`\n!!! SKIPPING suites that need ${message}\n`);
+  }
+  return present;
+}
