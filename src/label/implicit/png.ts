@@ -1,8 +1,8 @@
 /**
  * @module label/implicit/png
  * PNG and APNG. The label goes in the XMP packet of the `iTXt` chunk with keyword
- * `XML:com.adobe.xmp` (XMP Part 3 §1.1.5; TC260 guide for PNG), placed right after IHDR so
- * that it precedes the image data (and APNG's acTL/fcTL/fdAT, which are copied untouched).
+ * `XML:com.adobe.xmp` (XMP Part 3 §1.1.5; TC260 guide for PNG), placed after IHDR (in an APNG,
+ * before IEND); APNG's acTL/fcTL/fdAT frames are copied untouched.
  * Some producers also write a `tEXt` chunk keyed `AIGC`, or EXIF UserComment in `eXIf`: hegui
  * reads both, and removes them when it writes the standard place.
  */
@@ -86,10 +86,21 @@ async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]
   if (target) {
     edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: next === null ? new Uint8Array(0) : xmpChunk(next) });
   } else if (next !== null) {
-    const ihdrEnd = p.chunks[0]?.end ?? 8;
-    edits.push({ start: ihdrEnd, end: ihdrEnd, bytes: xmpChunk(next) });
+    const at = insertionPoint(p.chunks);
+    edits.push({ start: at, end: at, bytes: xmpChunk(next) });
   }
   return edits;
+}
+
+/**
+ * After IHDR, so that readers meet the label before the image data; in an APNG, before IEND
+ * instead: ffmpeg's APNG demuxer drops every frame but the first when a large chunk sits
+ * between acTL and the first fcTL (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR).
+ */
+function insertionPoint(chunks: readonly Chunk[]): number {
+  const animated = chunks.some((c) => c.type === 'acTL');
+  const anchor = animated ? chunks[chunks.length - 1] : chunks[0];
+  return animated ? (anchor?.start ?? PNG_SIGNATURE.length) : (anchor?.end ?? PNG_SIGNATURE.length);
 }
 
 /** Patches rewriting an uncompressed iTXt's text and CRC, when `packet` keeps its size. */
