@@ -45,7 +45,7 @@ describe('hegui serve', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await get('/healthz');
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', database: 'sqlite' });
+    expect(await response.json()).toMatchObject({ status: 'ok', database: { dialect: 'sqlite', status: 'ok' } });
   });
 
   it('keeps the API closed without a session', async () => {

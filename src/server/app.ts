@@ -33,7 +33,12 @@ export function createApp(deps: AppDeps): HeguiApp {
   });
 
   app.get('/healthz', async (c) => {
-    return c.json({ status: 'ok', version: deps.version, database: deps.store.dialect });
+    const database = await deps.store.ping().then(
+      () => 'ok',
+      () => 'unreachable',
+    );
+    const healthy = database === 'ok';
+    return c.json({ status: healthy ? 'ok' : 'degraded', version: deps.version, database: { dialect: deps.store.dialect, status: database } }, healthy ? 200 : 503);
   });
   mountSessionRoutes(app, deps, bootstrap);
   mountRulesRoutes(app, deps);

@@ -31,6 +31,11 @@ export class Store {
     return this.#db.transaction().execute((trx) => work(new Store(trx, this.dialect, this.location)));
   }
 
+  /** Resolves when the database answers a trivial query; for health checks. */
+  async ping(): Promise<void> {
+    await this.#db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
+  }
+
   async close(): Promise<void> {
     await this.#db.destroy();
   }
