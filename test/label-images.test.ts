@@ -120,7 +120,8 @@ describe('image codecs', () => {
       const codec = await codecFor(bufferSource(labelled));
       const ranges = await codec.payloadRanges(bufferSource(labelled));
       const largest = ranges.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a));
-      labelled[Math.floor((largest.start + largest.end) / 2)] ^= 0x01;
+      const middle = Math.floor((largest.start + largest.end) / 2);
+      labelled[middle] = (labelled[middle] ?? 0) ^ 0x01;
       expect((await verifyLabel(labelled, verifyKeys)).status, name).toBe('payload-changed');
     }
   });

@@ -1,0 +1,48 @@
+/**
+ * A bounded fuzz campaign over every registered codec (`npm run fuzz` runs a long one): each
+ * mutant must yield a result or a typed HeguiError, in bounded time, with the input untouched.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabelCodec } from '../src/label/implicit/codec.js';
+import { builtinCodecs } from '../src/label/implicit/registry.js';
+import { fuzzCodecs } from '../scripts/fuzz-labels.js';
+import { fixtureSamples, imageSamples } from './label-samples.js';
+
+const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 70);
+
+let seeds: Record<string, Uint8Array> = {};
+beforeAll(async () => {
+  seeds = { ...(await imageSamples()), ...fixtureSamples() };
+}, 60_000);
+
+describe('label codec fuzzing', () => {
+  for (const codec of builtinCodecs) {
+    it(`${codec.format}: every mutant gives a result or a typed error, input untouched`, async () => {
+      const { failures, seedsPerCodec, cases } = await fuzzCodecs(seeds, { iterations: ITERATIONS, seed: 20250901, codecs: [codec] });
+      if ((seedsPerCodec[codec.format] ?? 0) === 0) {
+        console.warn(`SKIPPED fuzzing ${codec.format}: no seed file; add a sample under test/fixtures/label/`);
+        return;
+      }
+      expect(cases).toBeGreaterThan(0);
+      expect(failures.slice(0, 5)).toEqual([]);
+    }, 120_000);
+  }
+});
+
+describe('the fuzz harness', () => {
+  it('reports an untyped error, a hang and a modified input', async () => {
+    const png = seeds['rgb.png'] ?? new Uint8Array();
+    const broken: LabelCodec = {
+      format: 'jpeg',
+      mediaTypes: [],
+      extensions: [],
+      detect: () => true,
+      read: () => Promise.reject(new TypeError('boom')),
+      write: () => new Promise<void>(() => undefined),
+      remove: (source) => source.read(0, 4).then((b) => void b.fill(0)),
+      payloadRanges: () => Promise.resolve([]),
+    };
+    const { failures } = await fuzzCodecs({ 'rgb.png': png }, { iterations: 1, seed: 1, codecs: [broken], timeoutMs: 50 });
+    expect(failures.map((f) => f.operation).sort()).toEqual(['read', 'remove', 'write']);
+  });
+});
