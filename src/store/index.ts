@@ -13,6 +13,8 @@
 export { autoIncrementType, dialectOf, type DialectName } from './dialect.js';
 export { StoreConflictError, StoreUnavailableError } from './errors.js';
 export { openStore, type OpenStoreOptions } from './open.js';
+export type { StoredMedia } from './repositories/gateway-media.js';
+export type { GatewayUser } from './repositories/gateway-users.js';
 export type { SessionWithOperator } from './repositories/operators.js';
 export type { StoredSetting } from './repositories/settings.js';
 export type { Database } from './schema.js';

@@ -4,5 +4,6 @@
  * capability keeps its tables in `tables/<capability>.ts` and adds them here.
  */
 import type { FoundationTables } from './tables/foundation.js';
+import type { GatewayTables } from './tables/gateway.js';
 
-export type Database = FoundationTables;
+export type Database = FoundationTables & GatewayTables;

@@ -6,6 +6,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
+import { GatewayMediaRepository } from './repositories/gateway-media.js';
+import { GatewayUserRepository } from './repositories/gateway-users.js';
 import { OperatorRepository } from './repositories/operators.js';
 import { SettingsRepository } from './repositories/settings.js';
 import type { Database } from './schema.js';
@@ -17,6 +19,8 @@ export class Store {
   readonly location: string;
   readonly operators: OperatorRepository;
   readonly settings: SettingsRepository;
+  readonly gatewayUsers: GatewayUserRepository;
+  readonly gatewayMedia: GatewayMediaRepository;
 
   constructor(db: Kysely<Database>, dialect: DialectName, location: string) {
     this.#db = db;
@@ -24,6 +28,8 @@ export class Store {
     this.location = location;
     this.operators = new OperatorRepository(db);
     this.settings = new SettingsRepository(db);
+    this.gatewayUsers = new GatewayUserRepository(db);
+    this.gatewayMedia = new GatewayMediaRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

@@ -7,7 +7,9 @@
  */
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-28-01-foundation.js';
+import * as gateway from './2026-12-01-01-gateway.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
+  '2026-12-01-01-gateway': gateway,
 };

@@ -1,0 +1,108 @@
+/**
+ * @module store/repositories/gateway-users
+ * Users of the gateway's API and their API keys. Keys arrive here already hashed (SHA-256);
+ * a lookup by key hash returns the user only while neither the key is revoked nor the user
+ * disabled.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { StoreConflictError } from '../errors.js';
+import type { Database } from '../schema.js';
+import type { GatewayUserRow } from '../tables/gateway.js';
+
+/** A gateway user as the rest of hegui sees it. */
+export interface GatewayUser {
+  id: string;
+  name: string;
+  /** Real identity verified (Deep Synthesis Provisions Art. 9). */
+  verified: boolean;
+  /** A minor: the stricter policy applies (AI Measures Art. 10). */
+  minor: boolean;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+function toUser(row: GatewayUserRow): GatewayUser {
+  return {
+    id: row.id,
+    name: row.name,
+    verified: Number(row.verified) === 1,
+    minor: Number(row.minor) === 1,
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+  };
+}
+
+export class GatewayUserRepository {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  /** Creates a user. @throws StoreConflictError when the name is taken. */
+  async create(input: { name: string; verified?: boolean; minor?: boolean; now?: Date }): Promise<GatewayUser> {
+    if (await this.findByName(input.name)) throw new StoreConflictError(`a gateway user named "${input.name}" already exists`);
+    const row: GatewayUserRow = {
+      id: randomUUID(),
+      name: input.name,
+      verified: input.verified ? 1 : 0,
+      minor: input.minor ? 1 : 0,
+      created_at: (input.now ?? new Date()).toISOString(),
+      disabled_at: null,
+    };
+    await this.#db.insertInto('gateway_users').values(row).execute();
+    return toUser(row);
+  }
+
+  async findByName(name: string): Promise<GatewayUser | undefined> {
+    const row = await this.#db.selectFrom('gateway_users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findById(id: string): Promise<GatewayUser | undefined> {
+    const row = await this.#db.selectFrom('gateway_users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async list(): Promise<GatewayUser[]> {
+    const rows = await this.#db.selectFrom('gateway_users').selectAll().orderBy('created_at').orderBy('name').execute();
+    return rows.map(toUser);
+  }
+
+  async setFlags(id: string, flags: { verified?: boolean; minor?: boolean }): Promise<void> {
+    const set: { verified?: number; minor?: number } = {};
+    if (flags.verified !== undefined) set.verified = flags.verified ? 1 : 0;
+    if (flags.minor !== undefined) set.minor = flags.minor ? 1 : 0;
+    if (Object.keys(set).length > 0) await this.#db.updateTable('gateway_users').set(set).where('id', '=', id).execute();
+  }
+
+  async disable(id: string, now: Date = new Date()): Promise<void> {
+    await this.#db.updateTable('gateway_users').set({ disabled_at: now.toISOString() }).where('id', '=', id).execute();
+  }
+
+  /** Records an API key by its SHA-256 (hex). */
+  async addKey(input: { userId: string; keyHash: string; prefix: string; now?: Date }): Promise<void> {
+    await this.#db
+      .insertInto('gateway_api_keys')
+      .values({ key_hash: input.keyHash, user_id: input.userId, prefix: input.prefix, created_at: (input.now ?? new Date()).toISOString(), revoked_at: null })
+      .execute();
+  }
+
+  async revokeKey(keyHash: string, now: Date = new Date()): Promise<void> {
+    await this.#db.updateTable('gateway_api_keys').set({ revoked_at: now.toISOString() }).where('key_hash', '=', keyHash).execute();
+  }
+
+  /** The active user holding the key with this hash, or undefined (unknown, revoked, disabled). */
+  async findByKeyHash(keyHash: string): Promise<GatewayUser | undefined> {
+    const row = await this.#db
+      .selectFrom('gateway_api_keys as k')
+      .innerJoin('gateway_users as u', 'u.id', 'k.user_id')
+      .select(['u.id', 'u.name', 'u.verified', 'u.minor', 'u.created_at', 'u.disabled_at'])
+      .where('k.key_hash', '=', keyHash)
+      .where('k.revoked_at', 'is', null)
+      .where('u.disabled_at', 'is', null)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+}
