@@ -129,7 +129,7 @@ export async function payloadBytes(codec: LabelCodec, bytes: Uint8Array): Promis
 
 /** A realistic label value with non-ASCII text, so every text encoding path is exercised. */
 export const SAMPLE_LABEL =
-  '{"Label":"1","ContentProducer":"001191110108MA01C2EXA81A001","ProduceID":"gen-20250901-0001","ReservedCode1":"","ContentPropagator":"001191110108MA01C2EXA81A001","PropagateID":"传播-0001","ReservedCode2":""}';
+  '{"Label":"1","ContentProducer":"001191350100M000100Y431A001","ProduceID":"gen-20250901-0001","ReservedCode1":"","ContentPropagator":"001191350100M000100Y431A001","PropagateID":"传播-0001","ReservedCode2":""}';
 
 /** A second, longer label value. */
 export const LONGER_LABEL = SAMPLE_LABEL.replace('"ReservedCode2":""', `"ReservedCode2":"${'ed25519:'.padEnd(160, 'x')}"`);

@@ -167,10 +167,17 @@ function headerSize(box: Mp4Box, body: number): number {
 
 /** The bytes of `box`: its original bytes when unchanged, rebuilt otherwise. */
 export function serializeBox(box: Mp4Box): Uint8Array {
-  if (box.raw) return box.raw;
+  return box.raw ?? concatBytes(boxParts(box));
+}
+
+/**
+ * The bytes of `box` as a list of pieces; an unchanged box is one piece, a view of the bytes
+ * it was parsed from, so an in-place edit can tell which pieces did not move.
+ */
+export function boxParts(box: Mp4Box): Uint8Array[] {
   const parts: Uint8Array[] = [];
   writeBox(box, parts);
-  return concatBytes(parts);
+  return parts;
 }
 
 function writeBox(box: Mp4Box, parts: Uint8Array[]): void {

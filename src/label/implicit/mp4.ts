@@ -13,7 +13,7 @@
 import { LabelFormatError } from '../errors.js';
 import { concatBytes, readExact } from './bytes.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { FORMAT, MAX_METADATA_BOX, freeHeader, parseBoxes, serializeBox, topLevelBoxes } from './mp4-boxes.js';
+import { FORMAT, MAX_METADATA_BOX, boxParts, freeHeader, parseBoxes, serializeBox, topLevelBoxes } from './mp4-boxes.js';
 import type { ContainerRule, TopBox } from './mp4-boxes.js';
 import { parseMoov, readMoovLabels, setMoovLabel } from './mp4-meta.js';
 import { shiftMfraOffsets, shiftMoofOffsets, shiftMoovOffsets, shiftSidx, updateMfro } from './mp4-offsets.js';
@@ -187,22 +187,34 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
 
 /**
  * Patches that relabel the file without changing its size: possible when the new `moov` fits
- * the region of `moov` plus the `free` boxes after it. Only the bytes that differ are patched;
- * the part of the old `moov` that becomes padding is zeroed so no trace of an old label remains.
+ * the region of `moov` plus the `free` boxes after it. Pieces of the new `moov` that are the
+ * old bytes at their old place (the sample tables, usually all but `udta`) are skipped without
+ * comparing, so the cost does not grow with the movie's length; the rest is diffed, and the
+ * part of the old `moov` that becomes padding is zeroed so no trace of an old label remains.
  */
 async function planInPlace(source: ByteSource, value: string): Promise<BytePatch[] | undefined> {
   const layout = await scanLayout(source);
   const old = await loadBox(source, layout.moov);
-  const moov = buildMoov(old, layout.moov.start, value, { from: layout.regionEnd, delta: 0 });
+  const moov = parseMoov(old, layout.moov.start);
+  setMoovLabel(moov, value);
+  const parts = boxParts(moov);
+  const size = parts.reduce((n, part) => n + part.length, 0);
   const room = layout.regionEnd - layout.moov.start;
-  if (!fits(moov.length, room)) return undefined;
-  const header = moov.length === room ? new Uint8Array(0) : freeHeader(room - moov.length);
-  const span = Math.max(old.length, moov.length + header.length);
-  const after = new Uint8Array(span);
-  after.set(moov);
-  after.set(header, moov.length);
-  const before = span === old.length ? old : concatBytes([old, await readExact(source, layout.moov.end, span - old.length, FORMAT)]);
-  return diffPatches(layout.moov.start, before, after);
+  if (!fits(size, room)) return undefined;
+  if (size < room) {
+    const header = freeHeader(room - size);
+    parts.push(header, new Uint8Array(Math.max(0, old.length - size - header.length)));
+  }
+  const span = parts.reduce((n, part) => n + part.length, 0);
+  const before = span <= old.length ? old : concatBytes([old, await readExact(source, layout.moov.end, span - old.length, FORMAT)]);
+  const patches: BytePatch[] = [];
+  let at = 0;
+  for (const part of parts) {
+    const unmoved = part.buffer === old.buffer && part.byteOffset - old.byteOffset === at;
+    if (!unmoved) patches.push(...diffPatches(layout.moov.start + at, before.subarray(at, at + part.length), part));
+    at += part.length;
+  }
+  return patches;
 }
 
 export const mp4Codec: LabelCodec = {

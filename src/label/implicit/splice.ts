@@ -10,10 +10,26 @@ import { COPY_CHUNK } from './bytes.js';
 import type { BytePatch, ByteSink, ByteSource } from './codec.js';
 
 /**
+ * A source that can also fill a caller's buffer (a file can). Copying through two reused
+ * buffers instead of a fresh one per chunk roughly halves the cost of a large copy: no page
+ * faults on new memory and no garbage for the collector.
+ */
+export interface BufferFillingSource extends ByteSource {
+  /** Reads up to `target.length` bytes at `offset` into `target`; returns how many were read. */
+  readInto(offset: number, target: Uint8Array): Promise<number>;
+}
+
+function fillsBuffers(source: ByteSource): source is BufferFillingSource {
+  return typeof (source as Partial<BufferFillingSource>).readInto === 'function';
+}
+
+/**
  * Copies `[start, end)` of `source` to `sink`, overlapping each read with the previous write so
- * that a copy runs at the speed of the slower side rather than the sum of both.
+ * that a copy runs at the speed of the slower side rather than the sum of both. A sink may not
+ * keep a chunk after its write settles (the `ByteSink` contract), so buffers can be reused.
  */
 export async function streamRange(source: ByteSource, start: number, end: number, sink: ByteSink, format: string): Promise<void> {
+  if (fillsBuffers(source) && end - start > COPY_CHUNK) return streamReusing(source, start, end, sink, format);
   let at = start;
   const readFrom = (offset: number): Promise<Uint8Array> => source.read(offset, Math.min(COPY_CHUNK, end - offset));
   let next = at < end ? readFrom(at) : undefined;
@@ -22,6 +38,23 @@ export async function streamRange(source: ByteSource, start: number, end: number
     if (chunk.length === 0) throw new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
     at += chunk.length;
     next = at < end ? readFrom(at) : undefined;
+    await sink.write(chunk);
+  }
+}
+
+async function streamReusing(source: BufferFillingSource, start: number, end: number, sink: ByteSink, format: string): Promise<void> {
+  let filling = new Uint8Array(COPY_CHUNK);
+  let spare = new Uint8Array(COPY_CHUNK);
+  const fill = (offset: number, target: Uint8Array): Promise<number> => source.readInto(offset, target.subarray(0, Math.min(COPY_CHUNK, end - offset)));
+  let at = start;
+  let next: Promise<number> | undefined = fill(at, filling);
+  while (next) {
+    const count = await next;
+    if (count <= 0) throw new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
+    const chunk = filling.subarray(0, count);
+    at += count;
+    [filling, spare] = [spare, filling];
+    next = at < end ? fill(at, filling) : undefined;
     await sink.write(chunk);
   }
 }
@@ -134,16 +167,10 @@ export class SourceReader {
 export function diffPatches(offset: number, before: Uint8Array, after: Uint8Array): BytePatch[] {
   if (before.length !== after.length) throw new RangeError('diffPatches needs equal lengths');
   const patches: BytePatch[] = [];
-  let i = 0;
-  while (i < after.length) {
-    if (before[i] === after[i]) {
-      i++;
-      continue;
-    }
+  for (let i = firstDifference(before, after, 0); i < after.length; i = firstDifference(before, after, i)) {
     const start = i;
     let end = i + 1;
-    let same = 0;
-    for (let j = end; j < after.length && same < 64; j++) {
+    for (let j = end, same = 0; j < after.length && same < 64; j++) {
       if (before[j] === after[j]) same++;
       else {
         same = 0;
@@ -154,6 +181,26 @@ export function diffPatches(offset: number, before: Uint8Array, after: Uint8Arra
     i = end;
   }
   return patches;
+}
+
+/**
+ * The first index at or after `from` where `a` and `b` (equal lengths) differ, or their length.
+ * Compares 32-bit words when both are aligned: a `moov` is mostly unchanged sample tables, and
+ * this runs once per in-place write, before the JIT has warmed up.
+ */
+function firstDifference(a: Uint8Array, b: Uint8Array, from: number): number {
+  let i = from;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    for (; i % 4 !== 0 && i < a.length; i++) if (a[i] !== b[i]) return i;
+    const words = Math.floor(a.length / 4);
+    const wordsA = new Uint32Array(a.buffer, a.byteOffset, words);
+    const wordsB = new Uint32Array(b.buffer, b.byteOffset, words);
+    let w = i / 4;
+    while (w < words && wordsA[w] === wordsB[w]) w++;
+    i = Math.max(i, w * 4);
+  }
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
 }
 
 const crcTable = (() => {

@@ -1,0 +1,217 @@
+/**
+ * @module bench/label/mp4
+ * Issue 3 benchmarks (b), (c) and (d): labelling a ~1 GB MP4 through the public file API
+ * (`embedLabelFile`, unsigned) against `cp` of the same file, with `moov` after `mdat` (b) and
+ * before it (c, every chunk offset shifts), and in place when the label fits in existing
+ * padding (d). Targets: (b), (c) at most 1.5x cp's time with peak RSS under 100 MB; (d) under
+ * 5 ms for any size.
+ *
+ * Media is generated at run time into `.bench-data/` (gitignored) with ffmpeg: a 10-second
+ * 720p clip, looped with `-c copy` to about 1 GB. Each timed run starts after `sync`, with the
+ * source in the page cache (a warm-up run reads it first); runs alternate cp and hegui and the
+ * median is reported. hegui runs in a child process so its peak RSS is its own.
+ *
+ * Run: `npx tsx bench/label/mp4.ts [--runs 5] [--size-mb 1000]`
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PRODUCER = '001191350100M000100Y431A001';
+const rootDir = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = join(rootDir, '.bench-data');
+const distDir = join(dataDir, 'dist');
+const childScript = join(dataDir, 'label-child.mjs');
+
+interface ChildResult {
+  ms: number;
+  maxRssMb: number;
+  method: string;
+  /** In-place mode: the times of further relabels in the same (now warm) process. */
+  warm: number[];
+}
+
+/**
+ * The child process, as plain JavaScript over the compiled sources: under tsx a process starts
+ * at ~85 MB RSS (its loader runs a second V8 isolate), which would hide what labelling costs.
+ * Modes: `api` and `inplace` go through the public file API (`embedLabelFile`); `codec` calls
+ * the codec directly with a file source that fills reused buffers (`BufferFillingSource`).
+ */
+const CHILD = `
+import { open, rename } from 'node:fs/promises';
+const [mode, dist, src, dst, id] = process.argv.slice(2);
+const producer = '${PRODUCER}';
+const { embedLabelFile } = await import(dist + '/label/files.js');
+const { mp4Codec } = await import(dist + '/label/implicit/mp4.js');
+const { createLabel, formatLabel } = await import(dist + '/label/model.js');
+const started = process.hrtime.bigint();
+let method = 'rewritten';
+const warm = [];
+if (mode === 'inplace') {
+  method = (await embedLabelFile(src, { producer, produceId: id }, { inPlace: true })).method;
+  const first = Number(process.hrtime.bigint() - started) / 1e6;
+  for (let i = 0; i < 20; i++) {
+    const t = process.hrtime.bigint();
+    if ((await embedLabelFile(src, { producer, produceId: id.slice(0, -2) + String(i).padStart(2, '0') }, { inPlace: true })).method !== method) throw new Error('not patched');
+    warm.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  process.stdout.write(JSON.stringify({ ms: first, maxRssMb: process.resourceUsage().maxRSS / 1024, method, warm }));
+  process.exit(0);
+} else if (mode === 'api') {
+  await embedLabelFile(src, { producer, produceId: id }, { out: dst });
+} else {
+  const input = await open(src, 'r');
+  const { size } = await input.stat();
+  const source = {
+    size,
+    read: async (offset, length) => {
+      const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+      const { bytesRead } = await input.read(buffer, 0, buffer.length, offset);
+      return buffer.subarray(0, bytesRead);
+    },
+    readInto: async (offset, target) => (await input.read(target, 0, target.length, offset)).bytesRead,
+  };
+  const temp = dst + '.tmp';
+  const output = await open(temp, 'w');
+  const sink = {
+    write: async (chunk) => {
+      for (let done = 0; done < chunk.length; ) done += (await output.write(chunk, done, chunk.length - done)).bytesWritten;
+    },
+  };
+  await mp4Codec.write(source, formatLabel(createLabel({ producer, produceId: id })), sink);
+  await output.close();
+  await input.close();
+  await rename(temp, dst);
+}
+const ms = Number(process.hrtime.bigint() - started) / 1e6;
+process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, method, warm }));
+`;
+
+/** Compiles `src/` with the project's TypeScript into `.bench-data/dist` and writes the child script. */
+function prepareChild(): void {
+  const tsc = join(rootDir, 'node_modules', '.bin', 'tsc');
+  spawnSync(tsc, ['-p', join(rootDir, 'tsconfig.json'), '--outDir', distDir, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'ignore' });
+  if (!existsSync(join(distDir, 'label', 'files.js'))) throw new Error('compiling src/ with tsc produced no label/files.js');
+  writeFileSync(childScript, CHILD);
+}
+
+function runChild(mode: 'api' | 'codec' | 'inplace', src: string, dst: string, id: string): ChildResult {
+  const out = execFileSync(process.execPath, [childScript, mode, distDir, src, dst, id], { encoding: 'utf8' });
+  return JSON.parse(out) as ChildResult;
+}
+
+function ffmpeg(args: string[]): void {
+  const result = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed`);
+}
+
+/** The ~sizeMb MP4s (moov at the end and at the front), made once and reused. */
+function prepareMedia(sizeMb: number): { end: string; front: string; clip: string } {
+  mkdirSync(dataDir, { recursive: true });
+  const clip = join(dataDir, 'clip-720p-10s.mp4');
+  if (!existsSync(clip)) {
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '10'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '60M', '-maxrate', '60M', '-bufsize', '120M', '-c:a', 'aac', clip],
+    ]);
+  }
+  const loops = Math.max(0, Math.round((sizeMb * 1e6) / statSync(clip).size) - 1);
+  const end = join(dataDir, `moov-end-${sizeMb}mb.mp4`);
+  const front = join(dataDir, `moov-front-${sizeMb}mb.mp4`);
+  if (!existsSync(end)) ffmpeg(['-stream_loop', String(loops), '-i', clip, '-map', '0', '-c', 'copy', end]);
+  if (!existsSync(front)) ffmpeg(['-stream_loop', String(loops), '-i', clip, '-map', '0', '-c', 'copy', '-movflags', '+faststart', front]);
+  return { end, front, clip };
+}
+
+function sync(): void {
+  spawnSync('sync');
+}
+
+function timeCp(src: string, dst: string): number {
+  rmSync(dst, { force: true });
+  sync();
+  const started = process.hrtime.bigint();
+  const result = spawnSync('cp', [src, dst]);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`cp failed: ${result.stderr.toString()}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Runs cp, the public API and the codec alternately, `runs` times after a warm-up, and reports medians. */
+function compareWithCp(name: string, src: string, runs: number): string[] {
+  const dst = join(dataDir, 'out.mp4');
+  const cpDst = join(dataDir, 'out-cp.mp4');
+  const modes = ['api', 'codec'] as const;
+  timeCp(src, cpDst);
+  for (const mode of modes) runChild(mode, src, dst, 'warm-up');
+  const cp: number[] = [];
+  const results: Record<(typeof modes)[number], ChildResult[]> = { api: [], codec: [] };
+  for (let i = 0; i < runs; i++) {
+    cp.push(timeCp(src, cpDst));
+    for (const mode of modes) {
+      rmSync(dst, { force: true });
+      sync();
+      results[mode].push(runChild(mode, src, dst, `bench-${i}`));
+    }
+  }
+  rmSync(dst, { force: true });
+  rmSync(cpDst, { force: true });
+  const cpMs = median(cp);
+  const sizeMb = (statSync(src).size / 1e6).toFixed(0);
+  return modes.map((mode) => {
+    const ms = median(results[mode].map((r) => r.ms));
+    const rss = Math.max(...results[mode].map((r) => r.maxRssMb));
+    const how = mode === 'api' ? '`embedLabelFile`' : 'codec, buffer-filling source';
+    return `| ${name} | ${how} | ${sizeMb} MB | ${cpMs.toFixed(0)} ms | ${ms.toFixed(0)} ms | ${(ms / cpMs).toFixed(2)}x | ${rss.toFixed(0)} MB |`;
+  });
+}
+
+/** (d): label a file in place when the new label fits the padding left by an earlier label. */
+function inPlace(name: string, src: string, runs: number): string {
+  const file = join(dataDir, 'in-place.mp4');
+  rmSync(file, { force: true });
+  runChild('api', src, file, 'first-label-0000');
+  const cold: number[] = [];
+  const warm: number[] = [];
+  let method = '';
+  for (let i = 0; i < runs; i++) {
+    const result = runChild('inplace', file, '', `relabel-${String(i).padStart(6, '0')}`);
+    cold.push(result.ms);
+    warm.push(...result.warm);
+    method = result.method;
+  }
+  const sizeMb = statSync(file).size / 1e6;
+  rmSync(file, { force: true });
+  const size = sizeMb < 10 ? sizeMb.toFixed(1) : sizeMb.toFixed(0);
+  return `| ${name} | ${size} MB | ${method} | ${median(cold).toFixed(2)} ms (max ${Math.max(...cold).toFixed(2)}) | ${median(warm).toFixed(2)} ms (max ${Math.max(...warm).toFixed(2)}) |`;
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  return at === -1 ? fallback : Number(args[at + 1]);
+}
+
+async function main(args: string[]): Promise<void> {
+  const runs = option(args, '--runs', 5);
+  const sizeMb = option(args, '--size-mb', 1000);
+  const media = prepareMedia(sizeMb);
+  prepareChild();
+  console.log(`MP4 labelling, median of ${runs} runs (peak RSS: the largest), Node ${process.version}\n`);
+  console.log('| case | hegui path | size | cp | hegui | ratio | hegui peak RSS |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const line of compareWithCp('(b) moov after mdat', media.end, runs)) console.log(line);
+  for (const line of compareWithCp('(c) moov before mdat (offsets shift)', media.front, runs)) console.log(line);
+  console.log('\n| case | size | method | first call in a new process | later calls in the same process |');
+  console.log('|---|---|---|---|---|');
+  console.log(inPlace('(d) in place, label fits the padding', media.front, runs));
+  console.log(inPlace('(d) in place, small file', media.clip, runs));
+}
+
+await main(process.argv.slice(2));
