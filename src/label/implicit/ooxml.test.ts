@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource } from './bytes.js';
@@ -20,6 +24,7 @@ const RELABEL = LABEL.replace('X10001","PropagateID', 'X20002","PropagateID');
 const zipTool = hasTool('zip', 'zip');
 const unzipTool = hasTool('unzip', 'unzip');
 const python = hasTool('python3', 'python3');
+const exiftool = hasTool('exiftool', 'libimage-exiftool-perl');
 
 async function write(bytes: Uint8Array, value: string): Promise<Uint8Array> {
   const sink = new BufferSink();
@@ -111,6 +116,15 @@ describe('ooxml codec', () => {
       });
     });
   }
+
+  it.runIf(zipTool && exiftool)('exiftool reads the AIGC custom property', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hegui-docx-')), 'labeled.docx');
+    writeFileSync(path, await write(zipWithInfoZip(docxParts()), LABEL));
+    const result = spawnSync('exiftool', ['-j', '-XML:AIGC', '-ExifTool:Warning', path], { encoding: 'utf8' });
+    const tags = (JSON.parse(result.stdout) as Record<string, unknown>[])[0];
+    expect(tags?.AIGC).toBe(LABEL);
+    expect(tags?.Warning).toBeUndefined();
+  });
 
   it.runIf(zipTool && unzipTool)('merges into an existing custom.xml: other properties kept, next free pid', async () => {
     const custom =
