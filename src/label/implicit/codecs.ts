@@ -10,3 +10,4 @@ export { pngCodec } from './png.js';
 export { tiffCodec } from './tiff.js';
 export { webpCodec } from './webp.js';
 export { mp4Codec } from './mp4.js';
+export { mp3Codec } from './mp3.js';
