@@ -15,7 +15,7 @@ import { BufferSink, bufferSource } from './implicit/bytes.js';
 /** Bytes, a stream of bytes, or a random-access source. */
 export type LabelInput = Uint8Array | ByteSource | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
-/** Where a rewritten file goes. Streams are ended when the file is complete, aborted on error. */
+/** Where a rewritten file goes. Streams are ended when the file is complete, destroyed or aborted on error. */
 export type LabelOutput = ByteSink | WritableStream<Uint8Array> | Writable;
 
 /** Somewhere to keep a stream's bytes until the codec has read them. */
@@ -149,8 +149,10 @@ export function openOutput(output: LabelOutput): { sink: ByteSink; close: () => 
           node.once('error', reject);
           node.end(() => resolve());
         }),
-      abort: (error) => {
-        node.destroy(error instanceof Error ? error : new Error(String(error)));
+      // Destroyed without the error: the caller gets it from the rejected promise, and an
+      // 'error' event nobody listens to would crash the process.
+      abort: () => {
+        node.destroy();
         return Promise.resolve();
       },
     };

@@ -1,0 +1,99 @@
+/**
+ * The library API on streams and files: Node and web streams in and out, spooling, atomic
+ * file writes and typed errors.
+ */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  InputTooLargeError,
+  LabelFormatError,
+  LabelMissingError,
+  ProviderCodeError,
+  UnsupportedFormatError,
+  embedLabel,
+  propagateLabel,
+  readLabels,
+  stripLabel,
+} from '../src/label/index.js';
+import { embedLabelFile, fileSpool, propagateLabelFile, readLabelFile, stripLabelFile } from '../src/label/files.js';
+import { PRODUCER, PROPAGATOR } from './label-samples.js';
+
+let jpeg: Uint8Array;
+beforeAll(async () => {
+  jpeg = await sharp({ create: { width: 32, height: 20, channels: 3, background: 'teal' } }).jpeg().toBuffer();
+});
+
+function chunked(bytes: Uint8Array, size = 100): Readable {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
+  return Readable.from(parts);
+}
+
+async function collect(stream: PassThrough): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+describe('streams in, streams out', () => {
+  it('takes a Node Readable and writes to a Node Writable', async () => {
+    const out = new PassThrough();
+    const done = collect(out);
+    const result = await embedLabel(chunked(jpeg), { producer: PRODUCER, produceId: 's-1' }, { output: out });
+    expect(result.bytes).toBeUndefined();
+    expect((await readLabels(await done)).label?.ProduceID).toBe('s-1');
+  });
+
+  it('takes a web ReadableStream and writes to a web WritableStream', async () => {
+    const parts: Uint8Array[] = [];
+    const sink = new WritableStream<Uint8Array>({ write: (chunk) => void parts.push(chunk) });
+    await embedLabel(new Blob([jpeg]).stream(), { producer: PRODUCER, produceId: 's-2' }, { output: sink });
+    expect((await readLabels(Buffer.concat(parts))).label?.ProduceID).toBe('s-2');
+  });
+
+  it('spools large streams to a temporary file when asked', async () => {
+    const { bytes } = await embedLabel(chunked(jpeg, 7), { producer: PRODUCER, produceId: 's-3' }, { spool: () => fileSpool() });
+    expect((await readLabels(bytes ?? new Uint8Array())).label?.ProduceID).toBe('s-3');
+  });
+
+  it('refuses a stream larger than the memory spool with a typed error', async () => {
+    await expect(readLabels(chunked(jpeg), { maxBufferBytes: 100 })).rejects.toBeInstanceOf(InputTooLargeError);
+  });
+
+  it('aborts the output stream when the input is malformed', async () => {
+    const out = new PassThrough();
+    const broken = Buffer.concat([Buffer.from(jpeg.subarray(0, 4)), Buffer.from([0x00, 0x01])]);
+    await expect(stripLabel(broken, { output: out })).rejects.toBeInstanceOf(LabelFormatError);
+    expect(out.destroyed).toBe(true);
+  });
+});
+
+describe('typed errors', () => {
+  it('names what is wrong', async () => {
+    await expect(readLabels(new TextEncoder().encode('\u0000\u0001\u0002 not a picture'))).rejects.toBeInstanceOf(UnsupportedFormatError);
+    await expect(embedLabel(jpeg, { producer: 'doubao', produceId: 'x' })).rejects.toBeInstanceOf(ProviderCodeError);
+    await expect(propagateLabel(jpeg, { propagator: PROPAGATOR, propagateId: 'p' })).rejects.toBeInstanceOf(LabelMissingError);
+    await expect(readLabels(jpeg.subarray(0, 30))).rejects.toBeInstanceOf(LabelFormatError);
+  });
+});
+
+describe('file helpers', () => {
+  it('write atomically: no temporary file is left, and a failure leaves the target as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-files-'));
+    const path = join(dir, 'a.jpg');
+    writeFileSync(path, jpeg);
+    const result = await embedLabelFile(path, { producer: PRODUCER, produceId: 'f-1' }, { inPlace: true });
+    expect(result).toMatchObject({ format: 'jpeg', method: 'rewritten' });
+    await propagateLabelFile(path, { propagator: PROPAGATOR, propagateId: 'f-2' }, { inPlace: true });
+    expect((await readLabelFile(path)).label).toMatchObject({ ProduceID: 'f-1', PropagateID: 'f-2' });
+    const broken = join(dir, 'broken.jpg');
+    writeFileSync(broken, jpeg.subarray(0, 40));
+    await expect(stripLabelFile(broken, { inPlace: true })).rejects.toBeInstanceOf(LabelFormatError);
+    expect(readFileSync(broken)).toEqual(Buffer.from(jpeg.subarray(0, 40)));
+    expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'broken.jpg']);
+  });
+});
