@@ -40,11 +40,11 @@ export interface Id3Tag {
 }
 
 /** A 28-bit syncsafe integer (ID3v2.4 §6.2): four bytes, top bit of each clear. */
-export function readSyncsafe(bytes: Uint8Array, at: number, offset: number): number {
+export function readSyncsafe(bytes: Uint8Array, at: number, offset: number, format = FORMAT): number {
   let value = 0;
   for (let i = 0; i < 4; i++) {
     const byte = bytes[at + i] ?? 0;
-    if (byte & 0x80) throw new LabelFormatError(FORMAT, `bad syncsafe size: byte 0x${byte.toString(16)} has its top bit set`, { offset: offset + at + i });
+    if (byte & 0x80) throw new LabelFormatError(format, `bad syncsafe size: byte 0x${byte.toString(16)} has its top bit set`, { offset: offset + at + i });
     value = value * 128 + byte;
   }
   return value;
@@ -54,15 +54,18 @@ export function syncsafe(value: number): Uint8Array {
   return Uint8Array.of((value >>> 21) & 0x7f, (value >>> 14) & 0x7f, (value >>> 7) & 0x7f, value & 0x7f);
 }
 
-/** The total size of the tag whose 10-byte header is `header`, or undefined when it is not an ID3v2 header. */
-export function tagSize(header: Uint8Array, offset: number): number | undefined {
+/**
+ * The total size of the tag whose 10-byte header is `header`, or undefined when it is not an
+ * ID3v2 header. `format` names the container in errors (FLAC files may start with a tag too).
+ */
+export function tagSize(header: Uint8Array, offset: number, format = FORMAT): number | undefined {
   if (header.length < 10 || latin1(header.subarray(0, 3)) !== 'ID3') return undefined;
   const version = header[3] ?? 0;
   if (version < 2 || version > 4 || header[4] === 0xff) {
-    throw new LabelFormatError(FORMAT, `unsupported ID3v2 version 2.${version}.${header[4] ?? 0}`, { offset: offset + 3 });
+    throw new LabelFormatError(format, `unsupported ID3v2 version 2.${version}.${header[4] ?? 0}`, { offset: offset + 3 });
   }
   const flags = header[5] ?? 0;
-  return 10 + readSyncsafe(header, 6, offset) + (version === 4 && flags & FOOTER ? 10 : 0);
+  return 10 + readSyncsafe(header, 6, offset, format) + (version === 4 && flags & FOOTER ? 10 : 0);
 }
 
 /** Undoes unsynchronisation (ID3v2.4 §6.1): every 0x00 that follows a 0xFF was inserted. */

@@ -6,7 +6,7 @@
  * the `ByteSink` in bounded chunks, reading the next chunk while the previous one is written.
  */
 import { LabelFormatError } from '../errors.js';
-import { COPY_CHUNK } from './bytes.js';
+import { COPY_CHUNK, readExact } from './bytes.js';
 import type { BytePatch, ByteSink, ByteSource } from './codec.js';
 
 /**
@@ -241,3 +241,39 @@ export function latin1(bytes: Uint8Array): string {
 export function latin1Bytes(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 }
+
+/** One piece of a rewritten region: a range `[start, end)` copied from the source, or new bytes. */
+export type Piece = { start: number; end: number } | Uint8Array;
+
+export function pieceLength(piece: Piece): number {
+  return piece instanceof Uint8Array ? piece.length : piece.end - piece.start;
+}
+
+/** Writes `pieces` in order. */
+export async function writePieces(writer: SpliceWriter, pieces: readonly Piece[]): Promise<void> {
+  for (const piece of pieces) {
+    if (piece instanceof Uint8Array) await writer.bytes(piece);
+    else await writer.copy(piece.start, piece.end);
+  }
+}
+
+/**
+ * The in-place patches that make the region at `at` read as `pieces`, whose total length must
+ * equal the region's. A copied piece that stays where it was costs nothing; anything else is
+ * compared with the bytes now there and only the differences are patched.
+ */
+export async function patchesFor(source: ByteSource, at: number, pieces: readonly Piece[], format: string): Promise<BytePatch[]> {
+  const patches: BytePatch[] = [];
+  let position = at;
+  for (const piece of pieces) {
+    const length = pieceLength(piece);
+    const unmoved = !(piece instanceof Uint8Array) && piece.start === position;
+    if (length > 0 && !unmoved) {
+      const wanted = piece instanceof Uint8Array ? piece : await readExact(source, piece.start, length, format);
+      patches.push(...diffPatches(position, await readExact(source, position, length, format), wanted));
+    }
+    position += length;
+  }
+  return patches;
+}
+
