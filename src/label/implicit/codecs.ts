@@ -11,3 +11,4 @@ export { tiffCodec } from './tiff.js';
 export { webpCodec } from './webp.js';
 export { mp4Codec } from './mp4.js';
 export { mp3Codec } from './mp3.js';
+export { flacCodec } from './flac.js';
