@@ -1,0 +1,138 @@
+/**
+ * @module label/explicit/image
+ * Explicit notices on images (GB 45438 §5.2): the notice is drawn at a corner or edge of every
+ * frame of a JPEG, PNG, WebP or GIF (animated GIF and WebP included), its text height measured
+ * at 5% of the shortest side or more (see `image-render.ts` for sizing and what happens when
+ * 5% cannot fit), in colours chosen from the pixels beneath (`image-style.ts`), in the bundled
+ * CJK font (`font.ts`). The file keeps its encoding and metadata (`image-codec.ts`) and its
+ * implicit label (Labeling Measures Art. 5); given an `implicit` request, the implicit label is
+ * written in the same pass, so a file offered for download carries both.
+ */
+import { embedLabel, readLabels, type EmbedRequest, type LabelOptions } from '../api.js';
+import { openInput, type LabelInput } from '../api-io.js';
+import { BufferSink, bufferSource } from '../implicit/bytes.js';
+import { codecFor } from '../implicit/registry.js';
+import type { ImplicitLabel } from '../model.js';
+import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
+import { loadNoticeFont, type NoticeFont } from './font.js';
+import { composeNotice, imageGeometry, sampleRegion, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
+import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
+import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
+
+export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOptions {
+  /** Plate behind the text: when the background needs it (default), always, or never. */
+  plate?: PlateMode;
+  /** An OpenType/TrueType font file instead of the bundled Noto Sans Hans Bold. */
+  fontPath?: string;
+  /** Re-encode a JPEG or lossy WebP at this quality instead of the source's. */
+  quality?: number;
+  /** Also write this implicit label (one pass, Labeling Measures Art. 5); otherwise the source's label is carried over. */
+  implicit?: EmbedRequest;
+}
+
+/** What `labelImage` drew and measured. */
+export interface ImageLabelResult {
+  bytes: Uint8Array;
+  format: ImageFormat;
+  /** Displayed size of a frame. */
+  width: number;
+  height: number;
+  frames: number;
+  notice: string;
+  /** The notice box (plate included) in every frame. */
+  box: PixelBox;
+  /** The smallest line's measured glyph height, and the 5% figure it meets. */
+  textHeightPx: number;
+  requiredPx: number;
+  lines: string[];
+  style: NoticeStyle;
+  /** The quality a JPEG or lossy WebP was re-encoded at. */
+  quality?: number;
+  /** The implicit label now in the file, or null when there is none. */
+  implicit: ImplicitLabel | null;
+}
+
+/** Recent plans and drawings, so a batch of same-sized images lays out and draws once. */
+const CACHE_SIZE = 64;
+const plans = new Map<string, NoticePlan>();
+const drawings = new Map<string, RenderedNotice>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+  return value;
+}
+
+function plan(notice: string, geometry: ImageGeometry, font: NoticeFont, options: ImageNoticeOptions): NoticePlan {
+  const key = JSON.stringify([font.path, notice, geometry.width, geometry.height, options.position, options.heightRatio, options.minTextPx]);
+  return remember(plans, key, () => planNotice(notice, geometry, font, options));
+}
+
+function draw(notice: NoticePlan, style: NoticeStyle, font: NoticeFont): RenderedNotice {
+  const key = JSON.stringify([font.path, notice.lines, notice.fontSize, notice.box.width, notice.box.height, style]);
+  return remember(drawings, key, () => renderNotice(notice, style, font));
+}
+
+/** Writes `request`, or carries over the source's own label value, into the labelled image. */
+async function implicitLabel(source: Uint8Array, output: Buffer, options: ImageNoticeOptions): Promise<{ bytes: Uint8Array; label: ImplicitLabel | null }> {
+  if (options.implicit) {
+    const written = await embedLabel(output, options.implicit, options);
+    return { bytes: written.bytes ?? output, label: written.label };
+  }
+  const report = await readLabels(source, options);
+  const carried = report.found.find((entry) => entry.location === report.location && entry.label !== null);
+  if (!carried) return { bytes: output, label: null };
+  const target = bufferSource(output);
+  const sink = new BufferSink();
+  await (await codecFor(target)).write(target, carried.value, sink);
+  return { bytes: sink.bytes(), label: carried.label };
+}
+
+/**
+ * Draws the explicit notice on an image and returns the new file.
+ *
+ * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP or GIF image;
+ *   ImageDecodeError for a corrupt one; NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
+ *
+ * @example
+ * const { bytes, textHeightPx } = await labelImage(png);                      // '本内容由…' → 'AI生成' at bottom right
+ * await labelImage(jpeg, { language: 'en', position: 'top-left', implicit: { producer, produceId: 'img-7' } });
+ */
+export async function labelImage(input: LabelInput, options: ImageNoticeOptions = {}): Promise<ImageLabelResult> {
+  const { source, dispose } = await openInput(input, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = input instanceof Uint8Array ? input : await source.read(0, source.size);
+  } finally {
+    await dispose();
+  }
+  const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
+  if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP or GIF image`);
+  const notice = resolveNotice(options, COMPACT_NOTICE);
+  const font = loadNoticeFont(options.fontPath);
+  const geometry = await imageGeometry(bytes, format as ImageFormat);
+  const layout = plan(notice, geometry, font, options);
+  const style = chooseStyle(await sampleRegion(bytes, geometry, layout.box), options.plate, layout.inkHeight);
+  const drawing = draw(layout, style, font);
+  const composed = await composeNotice(bytes, geometry, drawing.rgba, layout.box, options.quality);
+  const labelled = await implicitLabel(bytes, composed.bytes, options);
+  return {
+    bytes: labelled.bytes,
+    format: geometry.format,
+    width: geometry.width,
+    height: geometry.height,
+    frames: geometry.frames,
+    notice,
+    box: layout.box,
+    textHeightPx: layout.inkHeight,
+    requiredPx: layout.requiredPx,
+    lines: layout.lines,
+    style,
+    ...(composed.quality !== undefined ? { quality: composed.quality } : {}),
+    implicit: labelled.label,
+  };
+}
