@@ -12,3 +12,7 @@ export { webpCodec } from './webp.js';
 export { mp4Codec } from './mp4.js';
 export { mp3Codec } from './mp3.js';
 export { flacCodec } from './flac.js';
+export { pdfCodec } from './pdf.js';
+export { ooxmlCodec } from './ooxml.js';
+export { markdownCodec } from './markdown.js';
+export { htmlCodec } from './html.js';
