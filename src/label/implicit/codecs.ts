@@ -16,3 +16,4 @@ export { pdfCodec } from './pdf.js';
 export { ooxmlCodec } from './ooxml.js';
 export { markdownCodec } from './markdown.js';
 export { htmlCodec } from './html.js';
+export { wavCodec } from './wav.js';
