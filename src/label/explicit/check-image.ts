@@ -1,0 +1,181 @@
+/**
+ * @module label/explicit/check-image
+ * The image checker (GB 45438 §5.2). It finds the notice from the pixels (`check-image-detect.ts`),
+ * reads it with OCR where tesseract is installed (`check-ocr.ts`), and reports per rule:
+ * - `image.position`: a text line at an edge or corner;
+ * - `image.height`: its glyph box height over the shortest side, at least 5%;
+ * - `image.contrast`: text against its immediate surround (WCAG 2 contrast), at least 3:1, the
+ *   WCAG level for large text (§5.2 asks for a notice a person can perceive, with no figure);
+ * - `image.wording`: OCR reads an AI element and a generation element (`unverified` without
+ *   tesseract, or when the text is too small for OCR to read);
+ * - `image.frames`: every frame of an animation carries the notice.
+ */
+import sharp from 'sharp';
+import { ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
+import { findEdgeTextLines, positionOf, type LumaFrame, type TextLine } from './check-image-detect.js';
+import { readCrops } from './check-ocr.js';
+import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type MediaChecker, type RuleResult } from './check-types.js';
+import { contrastRatio, relativeLuminance, type PixelBox } from './image-style.js';
+import { MIN_HEIGHT_RATIO } from './image-render.js';
+import { hasNoticeElements } from './wording.js';
+
+const CLAUSE = 'GB 45438 §5.2';
+/** WCAG 2 AA contrast for large text. */
+export const MIN_CONTRAST = 3;
+/** Below this text height (px) OCR cannot read reliably, even enlarged: the wording stays unverified. */
+const OCR_MIN_PX = 6;
+
+interface DecodedImage {
+  rgb: Buffer;
+  width: number;
+  frameHeight: number;
+  frames: number;
+}
+
+async function decode(subject: CheckSubject): Promise<DecodedImage> {
+  const bytes = await subject.source.read(0, subject.source.size);
+  try {
+    const probe = await sharp(bytes, { animated: true, limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+    const frames = probe.pages ?? 1;
+    const base = sharp(bytes, { animated: frames > 1, limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
+    const upright = frames > 1 ? base : base.autoOrient();
+    const { data, info } = await upright.flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return { rgb: data, width: info.width, frameHeight: frames > 1 ? (probe.pageHeight ?? info.height) : info.height, frames };
+  } catch (error) {
+    throw new ImageDecodeError(subject.format, (error as Error).message, { cause: error });
+  }
+}
+
+function lumaFrame(image: DecodedImage, frame: number): LumaFrame {
+  const size = image.width * image.frameHeight;
+  const luma = new Uint8Array(size);
+  const offset = frame * size * 3;
+  for (let i = 0; i < size; i++) {
+    const at = offset + i * 3;
+    luma[i] = Math.round(0.2126 * (image.rgb[at] ?? 0) + 0.7152 * (image.rgb[at + 1] ?? 0) + 0.0722 * (image.rgb[at + 2] ?? 0));
+  }
+  return { width: image.width, height: image.frameHeight, luma };
+}
+
+function luminanceAt(image: DecodedImage, frame: number, index: number): number {
+  const at = (frame * image.width * image.frameHeight + index) * 3;
+  return relativeLuminance(image.rgb[at] ?? 0, image.rgb[at + 1] ?? 0, image.rgb[at + 2] ?? 0);
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)] ?? 0;
+}
+
+/** WCAG contrast of the glyphs against the ring of pixels just around them (outline, plate or background). */
+function lineContrast(image: DecodedImage, frame: number, line: TextLine): { text: number; surround: number; ratio: number } {
+  const width = image.width;
+  const ink = new Set(line.ink);
+  const reach = Math.max(1, Math.round(line.box.height * 0.08));
+  const ring = new Set<number>();
+  for (const at of line.ink) {
+    const x = at % width;
+    const y = (at - x) / width;
+    for (let dy = -reach; dy <= reach; dy++) {
+      for (let dx = -reach; dx <= reach; dx++) {
+        const nx = x + dx;
+        const ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= width || ny >= image.frameHeight) continue;
+        const next = ny * width + nx;
+        if (!ink.has(next)) ring.add(next);
+      }
+    }
+  }
+  const text = median([...line.ink].map((at) => luminanceAt(image, frame, at)));
+  const surround = median([...ring].map((at) => luminanceAt(image, frame, at)));
+  return { text, surround, ratio: contrastRatio(text, surround) };
+}
+
+/** A crop of the line, enlarged so its text is ~48 px tall, dark on light for OCR. */
+async function ocrCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
+  const pad = Math.ceil(line.box.height * 0.4);
+  const left = Math.max(0, line.box.left - pad);
+  const top = Math.max(0, line.box.top - pad);
+  const width = Math.min(image.width - left, line.box.width + pad * 2);
+  const height = Math.min(image.frameHeight - top, line.box.height + pad * 2);
+  const scale = Math.min(8, Math.max(1, 48 / line.box.height));
+  let crop = sharp(image.rgb, { raw: { width: image.width, height: image.frameHeight * image.frames, channels: 3 } })
+    .extract({ left, top, width, height })
+    .greyscale()
+    .resize({ width: Math.round(width * scale), height: Math.round(height * scale), kernel: 'lanczos3' });
+  if (line.polarity === 'light') crop = crop.negate();
+  return crop.png().toBuffer();
+}
+
+const overlaps = (a: PixelBox, b: PixelBox): boolean =>
+  a.left < b.left + b.width && b.left < a.left + a.width && a.top < b.top + b.height && b.top < a.top + a.height;
+
+function rule(name: string, status: RuleResult['status'], message: string, measured: RuleResult['measured'], required: RuleResult['required']): RuleResult {
+  return { rule: `image.${name}`, clause: CLAUSE, status, message, measured, required };
+}
+
+/** Picks the notice among the candidate lines: the first OCR reads as a notice, else the best placed. */
+async function chooseNotice(image: DecodedImage, candidates: TextLine[], options: CheckOptions): Promise<{ line: TextLine | undefined; wording: RuleResult }> {
+  const readable = candidates.slice(0, 4);
+  const ocr = await readCrops(await Promise.all(readable.map((line) => ocrCrop(image, line))), options);
+  if (!ocr.available) {
+    return { line: candidates[0], wording: rule('wording', 'unverified', `wording not read: ${ocr.reason}`, { ocr: false }, { aiElement: true, generationElement: true }) };
+  }
+  const match = ocr.texts.findIndex((text) => hasNoticeElements(text));
+  if (match >= 0) {
+    const text = ocr.texts[match] ?? '';
+    return { line: readable[match], wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it has an AI element and a generation element`, { ocr: true, text }, { aiElement: true, generationElement: true }) };
+  }
+  const line = candidates[0];
+  const read = ocr.texts.filter(Boolean).join(' | ');
+  if (line && line.box.height < OCR_MIN_PX) {
+    return { line, wording: rule('wording', 'unverified', `the text is ${line.box.height} px tall, too small for OCR to read reliably`, { ocr: true, text: read, heightPx: line.box.height }, { aiElement: true, generationElement: true }) };
+  }
+  return { line, wording: rule('wording', 'fail', read ? `OCR read ${JSON.stringify(read)}, with no notice wording ("AI生成", "人工智能生成", "AI-generated")` : 'OCR read no text at the edges', { ocr: true, text: read }, { aiElement: true, generationElement: true }) };
+}
+
+/**
+ * Measures an image's explicit notice against GB 45438 §5.2.
+ *
+ * @example
+ * const report = await checkImage({ format: 'png', source: bufferSource(bytes) }, {});
+ * report.rules.find((r) => r.rule === 'image.height')?.measured.ratio; // e.g. 0.0573
+ */
+export async function checkImage(subject: CheckSubject, options: CheckOptions): Promise<ExplicitCheckReport> {
+  const image = await decode(subject);
+  const shortest = Math.min(image.width, image.frameHeight);
+  const required = { minRatio: MIN_HEIGHT_RATIO, minHeightPx: Math.ceil(shortest * MIN_HEIGHT_RATIO) };
+  const candidates = findEdgeTextLines(lumaFrame(image, 0));
+  const { line, wording } = await chooseNotice(image, candidates, options);
+  if (!line) {
+    const none = rule('position', 'fail', 'no text line found at an edge or corner', { candidates: 0 }, { atEdgeOrCorner: true });
+    return { kind: 'image', format: subject.format, passed: false, rules: [none, wording], notices: [] };
+  }
+  const position = positionOf(line.box, image.width, image.frameHeight);
+  const ratio = line.box.height / shortest;
+  const contrast = lineContrast(image, 0, line);
+  const rules: RuleResult[] = [
+    rule('position', position === 'inside' ? 'fail' : 'pass', `text line at ${position} (box ${line.box.width}x${line.box.height} at ${line.box.left},${line.box.top}; ${line.edgeDistance} px from the edge)`, { position, edgeDistancePx: line.edgeDistance, glyphs: line.glyphs }, { atEdgeOrCorner: true }),
+    rule('height', ratio >= MIN_HEIGHT_RATIO ? 'pass' : 'fail', `text height ${line.box.height} px is ${(ratio * 100).toFixed(2)}% of the shortest side ${shortest} px (at least 5%)`, { heightPx: line.box.height, shortestSidePx: shortest, ratio: Number(ratio.toFixed(4)) }, required),
+    rule('contrast', contrast.ratio >= MIN_CONTRAST ? 'pass' : 'fail', `contrast ${contrast.ratio.toFixed(2)}:1 between the text and its surround (at least ${MIN_CONTRAST}:1)`, { ratio: Number(contrast.ratio.toFixed(2)), textLuminance: Number(contrast.text.toFixed(4)), surroundLuminance: Number(contrast.surround.toFixed(4)) }, { minRatio: MIN_CONTRAST }),
+    wording,
+  ];
+  if (image.frames > 1) {
+    let carrying = 1;
+    for (let frame = 1; frame < image.frames; frame++) {
+      const found = findEdgeTextLines(lumaFrame(image, frame)).some((other) => overlaps(other.box, line.box) && other.box.height / shortest >= MIN_HEIGHT_RATIO);
+      if (found) carrying++;
+    }
+    rules.push(rule('frames', carrying === image.frames ? 'pass' : 'fail', `${carrying} of ${image.frames} frames carry the notice`, { frames: image.frames, framesWithNotice: carrying }, { framesWithNotice: image.frames }));
+  }
+  return {
+    kind: 'image',
+    format: subject.format,
+    passed: reportPassed(rules),
+    rules,
+    notices: [{ position, box: line.box, ...(wording.measured.text ? { text: String(wording.measured.text) } : {}) }],
+  };
+}
+
+/** The image checker, for the checker framework. */
+export const imageChecker: MediaChecker = { kind: 'image', formats: ['jpeg', 'png', 'webp', 'gif'], check: checkImage };

@@ -1,0 +1,79 @@
+/**
+ * @module label/explicit/check-ocr
+ * Reads the words of an image notice with Debian's tesseract-ocr (Simplified Chinese and
+ * English data), run as a child process, so the checker can verify the wording rule (GB 45438
+ * §5: an AI element and a generation element) on images from any source. When tesseract or
+ * its Chinese data is absent, the result says so and the rule is reported `unverified`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CheckOptions } from './check-types.js';
+
+/** What OCR read from each crop, in order, or why it could not run. */
+export type OcrOutcome = { available: true; texts: string[] } | { available: false; reason: string };
+
+const TEXT = {
+  missing: 'tesseract is not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-chi-sim)',
+  noChinese: 'tesseract has no Simplified Chinese data (Debian: apt-get install tesseract-ocr-chi-sim)',
+  offline: 'OCR was switched off',
+  failed: (detail: string) => `tesseract failed: ${detail}`,
+} as const;
+
+function run(command: string, args: string[], signal: AbortSignal | undefined): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 120_000, maxBuffer: 16 << 20, ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stderr }));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Joins what tesseract spaces apart inside CJK runs ("AI 生 成" reads "AI生成"), and undoes
+ * its usual confusion of a sans-serif capital I with l, 1 or | after a capital A ("Al生成").
+ */
+export function tidyOcrText(text: string): string {
+  return text
+    .replace(/(?<![A-Za-z])A[l1|](?![a-z])/g, 'AI')
+    .replace(/(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])/gu, '')
+    .replace(/(?<=[A-Za-z])\s+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Reads one line of text from each PNG crop (one tesseract run for all of them, page
+ * segmentation mode 7: a single text line).
+ *
+ * @example
+ * const outcome = await readCrops([png], {});
+ * if (outcome.available) outcome.texts[0]; // 'AI生成'
+ */
+export async function readCrops(crops: readonly Uint8Array[], options: CheckOptions): Promise<OcrOutcome> {
+  if (options.offline) return { available: false, reason: TEXT.offline };
+  if (crops.length === 0) return { available: true, texts: [] };
+  const dir = await mkdtemp(join(tmpdir(), 'hegui-ocr-'));
+  try {
+    const files = await Promise.all(
+      crops.map(async (crop, i) => {
+        const file = join(dir, `crop-${i}.png`);
+        await writeFile(file, crop);
+        return file;
+      }),
+    );
+    const list = join(dir, 'crops.txt');
+    await writeFile(list, `${files.join('\n')}\n`);
+    const { stdout } = await run(options.tools?.tesseract ?? 'tesseract', [list, 'stdout', '-l', 'chi_sim+eng', '--psm', '7'], options.signal);
+    const pages = stdout.split('\f').map(tidyOcrText);
+    return { available: true, texts: crops.map((_, i) => pages[i] ?? '') };
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === 'ENOENT') return { available: false, reason: TEXT.missing };
+    if (/chi_sim/.test(failure.stderr ?? '')) return { available: false, reason: TEXT.noChinese };
+    return { available: false, reason: TEXT.failed((failure.stderr || failure.message).trim().split('\n')[0] ?? '') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
