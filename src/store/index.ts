@@ -13,11 +13,22 @@
 export { autoIncrementType, dialectOf, type DialectName } from './dialect.js';
 export { StoreConflictError, StoreUnavailableError } from './errors.js';
 export { openStore, type OpenStoreOptions } from './open.js';
+export type {
+  AuditChainHead,
+  AuditCheckpointRecord,
+  AuditCountRecord,
+  AuditEventFilter,
+  AuditEventRecord,
+  AuditEventSummaryRecord,
+  AuditPurgePlan,
+  NewAuditEvent,
+} from './repositories/audit.js';
 export type { StoredMedia } from './repositories/gateway-media.js';
 export type { GatewayUser } from './repositories/gateway-users.js';
 export type { SessionWithOperator } from './repositories/operators.js';
 export type { StoredSetting } from './repositories/settings.js';
 export type { Database } from './schema.js';
 export { Store } from './store.js';
+export { AUDIT_GENESIS_HASH } from './tables/audit.js';
 export type { Operator, OperatorRole } from './tables/foundation.js';
 export { DEFAULT_DATABASE_FILE, parseDatabaseUrl, redactDatabaseUrl, type DatabaseTarget } from './url.js';

@@ -3,7 +3,8 @@
  * The whole database as Kysely sees it: the union of every capability's tables. Each
  * capability keeps its tables in `tables/<capability>.ts` and adds them here.
  */
+import type { AuditTables } from './tables/audit.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
 
-export type Database = FoundationTables & GatewayTables;
+export type Database = FoundationTables & GatewayTables & AuditTables;

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
+import { AuditRepository } from './repositories/audit.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewayUserRepository } from './repositories/gateway-users.js';
 import { OperatorRepository } from './repositories/operators.js';
@@ -21,6 +22,7 @@ export class Store {
   readonly settings: SettingsRepository;
   readonly gatewayUsers: GatewayUserRepository;
   readonly gatewayMedia: GatewayMediaRepository;
+  readonly audit: AuditRepository;
 
   constructor(db: Kysely<Database>, dialect: DialectName, location: string) {
     this.#db = db;
@@ -30,6 +32,7 @@ export class Store {
     this.settings = new SettingsRepository(db);
     this.gatewayUsers = new GatewayUserRepository(db);
     this.gatewayMedia = new GatewayMediaRepository(db);
+    this.audit = new AuditRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

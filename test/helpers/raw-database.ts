@@ -1,0 +1,19 @@
+/**
+ * A second, raw connection to a suite's database, for tests that must reach past the
+ * repositories (e.g. tampering with audit rows the way an intruder with SQL access would).
+ */
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../../src/store/index.js';
+import type { TestDatabase } from './stores.js';
+
+/** Kysely over its own connection to `database`; destroy it after use. */
+export function rawDatabase(database: TestDatabase): Kysely<Database> {
+  if (database.dialect === 'sqlite') {
+    const file = new SQLite(database.url.slice('file:'.length));
+    file.pragma('busy_timeout = 5000');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  }
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }) });
+}
