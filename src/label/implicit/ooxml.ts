@@ -26,7 +26,8 @@ import {
   withoutCustomOverride,
   withoutCustomRelationship,
 } from './ooxml-parts.js';
-import { readEntry, readZip, writeZip, type OutputEntry, type ZipArchive, type ZipEntry } from './ooxml-zip.js';
+import { readEntry, readZip, type ZipArchive, type ZipEntry } from './ooxml-zip.js';
+import { writeZip, type OutputEntry } from './ooxml-zip-write.js';
 
 const CONTENT_TYPES = '[Content_Types].xml';
 const PACKAGE_RELATIONSHIPS = '_rels/.rels';

@@ -29,6 +29,7 @@ function hasTool(command: string, debianPackage: string): boolean {
 const exiftool = hasTool('exiftool', 'libimage-exiftool-perl');
 const pdftoppm = hasTool('pdftoppm', 'poppler-utils');
 const ghostscript = hasTool('gs', 'ghostscript');
+const qpdf = hasTool('qpdf', 'qpdf');
 
 const workDir = mkdtempSync(join(tmpdir(), 'hegui-pdf-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -202,16 +203,35 @@ describe('pdf codec', () => {
     expect(Buffer.from(await run(pdfCodec, base, undefined)).equals(Buffer.from(base))).toBe(true);
   });
 
-  it.runIf(ghostscript && exiftool && pdftoppm)('labels a PDF written by Ghostscript', async () => {
+  /** A two-page PDF written by Ghostscript's pdfwrite (classic cross-reference table). */
+  function ghostscriptPdf(): Uint8Array {
     const ps = join(workDir, 'in.ps');
-    writeFileSync(ps, '%!PS\n/Helvetica findfont 24 scalefont setfont 72 720 moveto (Ghostscript page) show 0.5 setgray 72 72 200 200 rectfill showpage\n');
-    const out = join(workDir, 'gs.pdf');
+    writeFileSync(ps, '%!PS\n/Helvetica findfont 24 scalefont setfont 72 720 moveto (Ghostscript page) show 0.5 setgray 72 72 200 200 rectfill showpage\n72 720 moveto (Two) show showpage\n');
+    const out = join(workDir, `gs${fileCount++}.pdf`);
     const gs = spawnSync('gs', ['-q', '-dBATCH', '-dNOPAUSE', '-dSAFER', '-sDEVICE=pdfwrite', `-sOutputFile=${out}`, ps], { encoding: 'utf8' });
     expect(gs.status, gs.stderr).toBe(0);
-    const original = new Uint8Array(readFileSync(out));
+    return new Uint8Array(readFileSync(out));
+  }
+
+  it.runIf(ghostscript && exiftool && pdftoppm)('labels a PDF written by Ghostscript', async () => {
+    const original = ghostscriptPdf();
     const labeled = await run(pdfCodec, original, LABEL);
     expect(exifInfo(labeled).AIGC).toBe(LABEL);
     expect(exifInfo(labeled).Producer).toBe(exifInfo(original).Producer);
+    expect(render(labeled)).toEqual(render(original));
+  });
+
+  it.runIf(qpdf && ghostscript && exiftool && pdftoppm)('labels a file qpdf rewrote with object streams, and qpdf --check accepts it', async () => {
+    const input = toFile(ghostscriptPdf());
+    const output = join(workDir, `qpdf${fileCount++}.pdf`);
+    const rewrite = spawnSync('qpdf', ['--object-streams=generate', input, output], { encoding: 'utf8' });
+    expect(rewrite.status, rewrite.stderr).toBe(0);
+    const original = new Uint8Array(readFileSync(output));
+    expect(Buffer.from(original).includes('/ObjStm')).toBe(true);
+    const labeled = await run(pdfCodec, original, LABEL);
+    const check = spawnSync('qpdf', ['--check', toFile(labeled)], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(exifInfo(labeled).AIGC).toBe(LABEL);
     expect(render(labeled)).toEqual(render(original));
   });
 });
