@@ -87,10 +87,13 @@ export function tagValue(tags: Record<string, string>, key: string): string | un
   return Object.entries(tags).find(([k]) => k.toLowerCase() === wanted || k.toLowerCase().endsWith(`:${wanted}`))?.[1];
 }
 
-/** MD5 of every decoded frame of every stream (`ffmpeg -f framemd5`), plus anything ffmpeg printed as an error. */
-export async function decodeReport(bytes: Uint8Array, extension: string): Promise<{ frames: string; errors: string }> {
+/**
+ * MD5 of every decoded frame of every stream (`ffmpeg -f framemd5`), plus anything ffmpeg printed
+ * as an error. `inputOptions` go before `-i` (e.g. `-err_detect crccheck` to verify Ogg CRCs).
+ */
+export async function decodeReport(bytes: Uint8Array, extension: string, inputOptions: readonly string[] = []): Promise<{ frames: string; errors: string }> {
   const path = tempFile(extension, bytes);
-  const { stdout, stderr } = await run('ffmpeg', ['-v', 'error', '-i', path, '-map', '0', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
+  const { stdout, stderr } = await run('ffmpeg', ['-v', 'error', ...inputOptions, '-i', path, '-map', '0', '-f', 'framemd5', '-'], { maxBuffer: 64 << 20 });
   return { frames: stdout.split('\n').filter((line) => !line.startsWith('#')).join('\n'), errors: stderr.trim() };
 }
 
