@@ -17,3 +17,4 @@ export { ooxmlCodec } from './ooxml.js';
 export { markdownCodec } from './markdown.js';
 export { htmlCodec } from './html.js';
 export { wavCodec } from './wav.js';
+export { oggCodec } from './ogg.js';
