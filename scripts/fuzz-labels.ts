@@ -173,10 +173,10 @@ export async function fuzzCodecs(seeds: Readonly<Record<string, Uint8Array>>, op
 }
 
 async function main(): Promise<void> {
-  const { imageSamples, fixtureSamples } = await import('../test/label-samples.js');
+  const { documentSamples, fixtureSamples, imageSamples, mediaSamples } = await import('../test/label-samples.js');
   const iterations = Number(process.env.FUZZ_ITERATIONS ?? 5000);
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-  const seeds = { ...(await imageSamples()), ...fixtureSamples() };
+  const seeds = { ...(await imageSamples()), ...mediaSamples(), ...documentSamples(), ...fixtureSamples() };
   console.log(`fuzzing ${builtinCodecs.length} codecs with ${Object.keys(seeds).length} seed files, ${iterations} mutants each, seed ${seed}`);
   const started = Date.now();
   const { failures, seedsPerCodec, cases } = await fuzzCodecs(seeds, { iterations, seed });

@@ -6,13 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabelCodec } from '../src/label/implicit/codec.js';
 import { builtinCodecs } from '../src/label/implicit/registry.js';
 import { fuzzCodecs } from '../scripts/fuzz-labels.js';
-import { fixtureSamples, imageSamples } from './label-samples.js';
+import { documentSamples, fixtureSamples, imageSamples, mediaSamples } from './label-samples.js';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 70);
 
 let seeds: Record<string, Uint8Array> = {};
 beforeAll(async () => {
-  seeds = { ...(await imageSamples()), ...fixtureSamples() };
+  seeds = { ...(await imageSamples()), ...mediaSamples(), ...documentSamples(), ...fixtureSamples() };
 }, 60_000);
 
 describe('label codec fuzzing', () => {
