@@ -2,7 +2,7 @@
  * Tampering as an intruder with SQL access would do it, through a raw connection past the
  * repository, on both dialects; `verify` must name each change precisely.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { rawDatabase } from '../../test/helpers/raw-database.js';
 import { describeEachStore } from '../../test/helpers/stores.js';
@@ -43,8 +43,8 @@ function forged(seq: number, prevHash: string, payload = '{"forged":true}') {
 
 /** Moves events `from`.. by `shift` in two steps (a unique key forbids a one-step shift). */
 async function shift(db: Kysely<Database>, from: number, by: number): Promise<void> {
-  await db.updateTable('audit_events').set((eb) => ({ seq: eb('seq', '+', 1_000_000) })).where('seq', '>=', from).execute();
-  await db.updateTable('audit_events').set((eb) => ({ seq: eb('seq', '-', 1_000_000 - by) })).where('seq', '>=', 1_000_000).execute();
+  await db.updateTable('audit_events').set({ seq: sql<number>`seq + 1000000` }).where('seq', '>=', from).execute();
+  await db.updateTable('audit_events').set({ seq: sql<number>`seq - ${1_000_000 - by}` }).where('seq', '>=', 1_000_000).execute();
 }
 
 describeEachStore('audit verify', (getStore, getDatabase) => {
