@@ -27,7 +27,7 @@ import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
 
 /** A file to process: where it is, how the user named it, and whether a folder walk found it. */
-interface Target {
+export interface Target {
   path: string;
   display: string;
   /** Path relative to the folder it was found in (for mirroring into an output folder). */
@@ -75,7 +75,7 @@ function progress(io: CliIo, total: number): { tick: (name: string) => void; don
   };
 }
 
-interface BatchOutcome {
+export interface BatchOutcome {
   failed: number;
   skipped: number;
   ok: number;
@@ -85,7 +85,7 @@ interface BatchOutcome {
  * Runs `each` on every target. A file found by walking a folder whose content no codec
  * recognises is skipped; any other error fails that file and the batch goes on.
  */
-async function batch(io: CliIo, command: Command, names: readonly string[], each: (target: Target) => Promise<void>, onError: (target: Target, error: HeguiError | Error) => void): Promise<BatchOutcome> {
+export async function batch(io: CliIo, command: Command, names: readonly string[], each: (target: Target) => Promise<void>, onError: (target: Target, error: HeguiError | Error) => void): Promise<BatchOutcome> {
   const list = await targets(io, names);
   if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
   const bar = progress(io, list.length);
@@ -111,18 +111,18 @@ async function batch(io: CliIo, command: Command, names: readonly string[], each
   return outcome;
 }
 
-function errorText(error: Error): string {
+export function errorText(error: Error): string {
   return error instanceof HeguiError ? `${error.code}: ${error.message}` : `unexpected failure: ${error.message}`;
 }
 
-function summary(io: CliIo, outcome: BatchOutcome, verb: string): void {
+export function summary(io: CliIo, outcome: BatchOutcome, verb: string): void {
   const total = outcome.ok + outcome.failed + outcome.skipped;
   if (total < 2) return;
   const skipped = outcome.skipped > 0 ? `, ${outcome.skipped} skipped (not a supported format)` : '';
   io.stderr.write(`${total} files: ${outcome.ok} ${verb}, ${outcome.failed} failed${skipped}\n`);
 }
 
-async function loadSigningKey(io: CliIo, file: string | undefined): Promise<LabelSigningKey | undefined> {
+export async function loadSigningKey(io: CliIo, file: string | undefined): Promise<LabelSigningKey | undefined> {
   return file === undefined ? undefined : parseSigningKey(await readTextFile(io, file, 'signing key'));
 }
 
@@ -133,13 +133,13 @@ async function loadVerifyKeys(io: CliIo, files: readonly string[]): Promise<Labe
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Where a file's output goes: `-o` names a file for one input, a folder for several. */
-function outputFor(io: CliIo, target: Target, out: string | undefined, many: boolean): string | undefined {
+export function outputFor(io: CliIo, target: Target, out: string | undefined, many: boolean): string | undefined {
   if (out === undefined) return undefined;
   return many ? join(resolve(io.cwd, out), target.relative) : resolve(io.cwd, out);
 }
 
 /** `{name}` and `{n}` in an identifier, so a batch can give each file its own ID. */
-function expandId(template: string, target: Target, n: number): string {
+export function expandId(template: string, target: Target, n: number): string {
   return template.replaceAll('{name}', target.relative.replace(/\\/g, '/')).replaceAll('{n}', String(n));
 }
 

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { type CliIo, processIo } from './io.js';
 import { registerLabel } from './label.js';
+import { registerLabelVisible } from './label-visible.js';
 import { registerObligations } from './obligations.js';
 import { registerOperators } from './operators.js';
 import { registerServe } from './serve.js';
@@ -16,7 +17,7 @@ import { registerWorkdays } from './workdays.js';
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays, registerLabel];
+const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays, registerLabel, registerLabelVisible];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

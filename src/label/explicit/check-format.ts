@@ -5,7 +5,7 @@
  * their magic numbers (through the implicit codecs' detectors), and text as valid UTF-8 without
  * control bytes, then told apart as plain, Markdown or HTML.
  */
-import { InvalidInputError } from '../../errors.js';
+import { UnsupportedFormatError } from '../errors.js';
 import { detectCodec, DETECT_BYTES } from '../implicit/registry.js';
 import type { ExplicitFormat, MediaKind } from './check-types.js';
 import { detectTextFormat } from './text-format.js';
@@ -30,13 +30,15 @@ export const FORMAT_KIND: Readonly<Record<ExplicitFormat, MediaKind>> = {
   matroska: 'video',
 };
 
-/** The content is none of the formats explicit labels are applied to or checked on. */
-export class ExplicitFormatError extends InvalidInputError {
+/**
+ * The content is none of the formats explicit labels are applied to or checked on. A kind of
+ * `UnsupportedFormatError` (code `E_LABEL_UNSUPPORTED_FORMAT`), so batch commands skip such
+ * files found in folders as they do for implicit labels.
+ */
+export class ExplicitFormatError extends UnsupportedFormatError {
   constructor(detail = 'the content is not a supported text, image, audio or video format') {
-    super(
-      'E_LABEL_EXPLICIT_UNSUPPORTED',
-      `${detail}; explicit labels cover plain text, Markdown and HTML (UTF-8), JPEG, PNG, WebP and GIF images, WAV, MP3, FLAC, OGG and M4A audio, MP4/MOV and MKV/WebM video`,
-    );
+    super(detail);
+    this.message = `${detail}; explicit labels cover plain text, Markdown and HTML (UTF-8), JPEG, PNG, WebP and GIF images, WAV, MP3, FLAC, OGG and M4A audio, MP4/MOV and MKV/WebM video`;
   }
 }
 

@@ -1,0 +1,188 @@
+/**
+ * @module cli/label-visible
+ * `hegui label visible|all|check`: explicit labels (GB 45438 §5, Labeling Measures Art. 4) on
+ * files and folders. `visible` draws or inserts the notice; `all` does that and writes the
+ * implicit label in the same pass (a file offered for download carries both); `check`
+ * measures a file's notice against §5 and prints each rule with its figures. Like the other
+ * `label` commands: many files and folders, a progress bar on stderr, a line per file, and a
+ * non-zero exit when any file failed. Files are written atomically (`label/files`).
+ */
+import type { Command } from 'commander';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { HeguiError, InvalidInputError } from '../errors.js';
+import { codecByFormat, embedLabel, type EmbedRequest, type LabelCodec, type LabelValue } from '../label/index.js';
+import {
+  checkExplicitLabelFile,
+  ExplicitFormatError,
+  FORMAT_KIND,
+  IMAGE_POSITIONS,
+  labelImage,
+  labelText,
+  requireExplicitFormat,
+  type ExplicitCheckReport,
+  type ImagePosition,
+  type NoticeLanguage,
+  type PlateMode,
+  type TextFormat,
+  type TextPosition,
+} from '../label/explicit/index.js';
+import { writeFileAtomic } from '../label/files.js';
+import type { CliIo } from './io.js';
+import { batch, errorText, expandId, loadSigningKey, outputFor, summary, type Target } from './label.js';
+
+interface VisibleFlags {
+  position?: string;
+  text?: string;
+  lang: string;
+  plate: string;
+  font?: string;
+  quality?: string;
+  out?: string;
+  inPlace?: boolean;
+}
+
+const TEXT_POSITIONS: readonly TextPosition[] = ['start', 'end', 'middle'];
+
+/** One `--position` for every kind: text words map onto image edges and back. */
+function positionsFor(value: string | undefined): { text?: TextPosition; image?: ImagePosition } {
+  if (value === undefined) return {};
+  if ((TEXT_POSITIONS as readonly string[]).includes(value)) {
+    const image: ImagePosition = value === 'start' ? 'top-left' : value === 'end' ? 'bottom-right' : 'bottom';
+    return { text: value as TextPosition, image };
+  }
+  if ((IMAGE_POSITIONS as readonly string[]).includes(value)) return { text: value.startsWith('top') ? 'start' : 'end', image: value as ImagePosition };
+  throw new InvalidInputError('E_LABEL_POSITION', `--position must be one of ${[...TEXT_POSITIONS, ...IMAGE_POSITIONS].join(', ')}, not ${value}`);
+}
+
+function checkedFlags(flags: VisibleFlags): { language: NoticeLanguage; plate: PlateMode; quality?: number } {
+  if (flags.lang !== 'zh' && flags.lang !== 'en') throw new InvalidInputError('E_LABEL_LANGUAGE', `--lang must be zh or en, not ${flags.lang}`);
+  if (!['auto', 'always', 'never'].includes(flags.plate)) throw new InvalidInputError('E_LABEL_PLATE', `--plate must be auto, always or never, not ${flags.plate}`);
+  if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
+  const quality = flags.quality === undefined ? undefined : Number(flags.quality);
+  if (quality !== undefined && !(Number.isInteger(quality) && quality >= 1 && quality <= 100)) throw new InvalidInputError('E_LABEL_QUALITY', `--quality must be an integer from 1 to 100, not ${flags.quality}`);
+  return { language: flags.lang, plate: flags.plate as PlateMode, ...(quality !== undefined ? { quality } : {}) };
+}
+
+/**
+ * Writes the implicit label into labelled text. Markdown without front matter is Markdown by
+ * our detection only, so its codec is named rather than detected; plain text has no place.
+ */
+async function embedInText(text: Uint8Array, format: TextFormat, implicit: EmbedRequest): Promise<Uint8Array> {
+  if (format === 'plain') {
+    throw new InvalidInputError('E_LABEL_NO_IMPLICIT_PLACE', 'plain text has no place for an implicit label; save it as Markdown or HTML, or use `hegui label visible` and a .aigc.json sidecar');
+  }
+  const codec = codecByFormat(format) as LabelCodec;
+  const forced: LabelCodec = { ...codec, detect: () => true };
+  return (await embedLabel(text, implicit, { codecs: [forced] })).bytes ?? text;
+}
+
+/** Labels one file in memory and returns the new bytes and a one-line description. */
+async function labelOne(path: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<{ bytes: Uint8Array; format: string; detail: string }> {
+  const bytes = await readFile(path);
+  const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
+  const positions = positionsFor(flags.position);
+  const { language, plate, quality } = checkedFlags(flags);
+  const choice = { language, ...(flags.text !== undefined ? { text: flags.text } : {}) };
+  if (FORMAT_KIND[format] === 'image') {
+    const result = await labelImage(bytes, { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: resolve(flags.font) } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) });
+    const shortest = Math.min(result.width, result.height);
+    const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
+    const figures = `text ${result.textHeightPx} px = ${((result.textHeightPx / shortest) * 100).toFixed(2)}% of ${shortest} px${frames}`;
+    return { bytes: result.bytes, format, detail: `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, ${figures}${result.implicit && !implicit ? ', implicit label kept' : ''}` };
+  }
+  if (FORMAT_KIND[format] === 'text') {
+    const result = labelText(new TextDecoder().decode(bytes), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
+    const text = new TextEncoder().encode(result.text);
+    const labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
+    return { bytes: labelled, format, detail: `${JSON.stringify(result.notice)} at the ${result.position}` };
+  }
+  throw new ExplicitFormatError(`${format} ${FORMAT_KIND[format]} is not labelled by this command yet`);
+}
+
+function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void {
+  const command = label
+    .command(name)
+    .description(name === 'visible' ? 'add a visible AI notice to text and image files (GB 45438 §5)' : 'add the visible notice and the implicit label in one pass (files offered for download)')
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .option('--position <where>', `start|end|middle (text), or ${IMAGE_POSITIONS.join('|')} (images); each maps onto the other`)
+    .option('--text <wording>', 'notice wording; must have an AI element (人工智能/AI) and a generation element (生成/合成)')
+    .option('--lang <zh|en>', 'language of the default wording', 'zh')
+    .option('--plate <mode>', 'images: plate behind the text: auto, always or never', 'auto')
+    .option('--font <file>', 'images: OpenType/TrueType font instead of the bundled Noto Sans Hans')
+    .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate')
+    .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--in-place', 'replace the input files');
+  if (name === 'all') {
+    command
+      .requiredOption('--producer <code>', '27-character provider code of the producing service')
+      .requiredOption('--id <id>', 'ProduceID; {name} and {n} are replaced per file')
+      .option('--label <value>', '1 AI-generated, 2 possibly, 3 suspected', '1')
+      .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key');
+  }
+  command.action(async (files: string[], flags: VisibleFlags & { producer?: string; id?: string; label?: string; key?: string }, cmd: Command) => {
+    checkedFlags(flags);
+    positionsFor(flags.position);
+    if (flags.label !== undefined && !['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
+    const key = await loadSigningKey(io, flags.key);
+    const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
+    let n = 0;
+    const outcome = await batch(io, cmd, files, async (target: Target) => {
+      const implicit: EmbedRequest | undefined =
+        name === 'all' ? { label: (flags.label ?? '1') as LabelValue, producer: flags.producer ?? '', produceId: expandId(flags.id ?? '', target, ++n), ...(key ? { key } : {}) } : undefined;
+      const result = await labelOne(target.path, { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}) }, implicit);
+      const out = outputFor(io, target, flags.out, many) ?? target.path;
+      await mkdir(dirname(out), { recursive: true });
+      await writeFileAtomic(out, (sink) => sink.write(result.bytes));
+      const where = out === target.path ? '' : ` -> ${relative(io.cwd, out) || out}`;
+      io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}\n`);
+    }, (target, error) => io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`));
+    summary(io, outcome, 'labelled');
+  });
+}
+
+/** The JSON record `hegui label check --json` prints per file. */
+export interface CheckRecord extends Partial<ExplicitCheckReport> {
+  file: string;
+  error?: { code: string; message: string };
+}
+
+function printReport(io: CliIo, file: string, report: ExplicitCheckReport, json: boolean): void {
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ file, ...report } satisfies CheckRecord)}\n`);
+    return;
+  }
+  io.stdout.write(`${report.passed ? 'PASS' : 'FAIL'}  ${file}  ${report.kind}/${report.format}\n`);
+  for (const rule of report.rules) io.stdout.write(`      ${rule.status.padEnd(14)} ${rule.rule.padEnd(16)} ${rule.message}\n`);
+}
+
+function registerCheck(label: Command, io: CliIo): void {
+  label
+    .command('check')
+    .description('measure the visible AI notice of files against GB 45438 §5 (any source), rule by rule')
+    .argument('<files...>', 'files or folders (walked recursively)')
+    .option('--json', 'one JSON object per line: {file, kind, format, passed, rules, notices}')
+    .option('--no-ocr', 'do not run tesseract (the image wording rule is then unverified)')
+    .option('--tesseract <path>', 'tesseract executable', 'tesseract')
+    .action(async (files: string[], flags: { json?: boolean; ocr: boolean; tesseract: string }, cmd: Command) => {
+      const outcome = await batch(io, cmd, files, async (target) => {
+        const report = await checkExplicitLabelFile(target.path, { offline: !flags.ocr, tools: { tesseract: flags.tesseract } });
+        printReport(io, target.display, report, flags.json === true);
+        if (!report.passed) throw new HeguiError('E_LABEL_CHECK_FAILED', 'the notice does not meet GB 45438 §5');
+      }, (target, error) => {
+        if (error instanceof HeguiError && error.code === 'E_LABEL_CHECK_FAILED') return;
+        const code = error instanceof HeguiError ? error.code : 'E_UNEXPECTED';
+        if (flags.json) io.stdout.write(`${JSON.stringify({ file: target.display, error: { code, message: error.message } } satisfies CheckRecord)}\n`);
+        else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+      });
+      summary(io, outcome, 'passed');
+    });
+}
+
+/** Adds `visible`, `all` and `check` to the `label` command (registered before this). */
+export function registerLabelVisible(program: Command, io: CliIo): void {
+  const label = program.commands.find((command) => command.name() === 'label') ?? program.command('label');
+  registerApply(label, io, 'visible');
+  registerApply(label, io, 'all');
+  registerCheck(label, io);
+}
