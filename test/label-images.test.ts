@@ -22,7 +22,7 @@ import {
   stripLabel,
   verifyLabel,
 } from '../src/label/index.js';
-import { embedLabelFile, readLabelFile } from '../src/label/files.js';
+import { embedLabelFile, propagateLabelFile, readLabelFile } from '../src/label/files.js';
 import { crc32 } from '../src/label/implicit/png-chunks.js';
 import { PRODUCER, PROPAGATOR, hasTool, imageSamples, missing } from './label-samples.js';
 
@@ -133,7 +133,16 @@ describe('image codecs', () => {
       writeFileSync(path, (await embedLabel(samples[name] ?? new Uint8Array(), { producer: PRODUCER, produceId: 'before' })).bytes ?? new Uint8Array());
       const result = await embedLabelFile(path, { producer: PRODUCER, produceId: 'after' }, { inPlace: true });
       expect(result.method, name).toBe('patched');
-      expect((await readLabelFile(path)).label?.ProduceID, name).toBe('after');
+      expect((await propagateLabelFile(path, { propagator: PROPAGATOR, propagateId: 'plat' }, { inPlace: true })).method, name).toBe('patched');
+      expect((await readLabelFile(path)).label, name).toMatchObject({ ProduceID: 'after', ContentPropagator: PROPAGATOR, PropagateID: 'plat' });
+      if (hasMagick && !name.endsWith('.webp')) {
+        // -regard-warnings turns a bad PNG chunk CRC or a broken structure into a failure.
+        execFileSync('identify', ['-regard-warnings', path], { stdio: 'ignore' });
+      }
+      if (hasExiftool) {
+        const [tags] = JSON.parse(execFileSync('exiftool', ['-j', '-XMP-TC260:all', path]).toString()) as [Record<string, string>];
+        expect(JSON.parse(tags.Aigc ?? '{}'), name).toMatchObject({ PropagateID: 'plat' });
+      }
     }
   });
 });

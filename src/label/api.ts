@@ -139,12 +139,22 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
   return withSource(input, options, async (source, codec) => {
     const current = (await inspect(source, codec, [])).label;
     if (!current) throw new LabelMissingError('the file carries no readable AIGC label to propagate; embed one with `hegui label embed`');
-    let label: ImplicitLabel = { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
-    validatePropagation(request.propagator, request.propagateId);
+    let label = propagatedLabel(current, request);
     if (request.key) label = signLabel(label, 'propagator', request.key, await payloadDigest(source, codec, request.key.algorithm));
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
+}
+
+/**
+ * `current` with the platform's propagation fields (Labeling Measures Art. 6), unsigned: the
+ * previous ReservedCode2 is cleared because it vouched for the previous propagator.
+ *
+ * @throws LabelValueError or ProviderCodeError when the propagation fields are invalid.
+ */
+export function propagatedLabel(current: ImplicitLabel, request: Pick<PropagateRequest, 'propagator' | 'propagateId'>): ImplicitLabel {
+  validatePropagation(request.propagator, request.propagateId);
+  return { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
 }
 
 /** Removes every label, standard or not; everything else in the file is kept. */

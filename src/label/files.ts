@@ -15,9 +15,9 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
 import { BufferSink, COPY_CHUNK, bufferSource } from './implicit/bytes.js';
 import { codecFor, codecList } from './implicit/registry.js';
-import { embedLabel, propagateLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
+import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
 import type { Spool } from './api-io.js';
-import { createLabel, formatLabel, validatePropagation } from './model.js';
+import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
 
 /** A `ByteSource` over an open file. */
@@ -275,8 +275,7 @@ export async function propagateLabelFile(path: string, request: PropagateRequest
   if (options.inPlace && !options.out && !request.key) {
     const current = (await readLabelFile(path, options)).label;
     if (current) {
-      validatePropagation(request.propagator, request.propagateId);
-      const label = { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
+      const label = propagatedLabel(current, request);
       const codec = await tryPatch(path, formatLabel(label), codecList(options.codecs));
       if (codec) return { format: codec.format, label, path, method: 'patched' };
     }
