@@ -45,7 +45,7 @@ function skipPast(text: string, terminator: string, from: number): number {
 }
 
 /** Parses the start tag at `start` (`text[start] === '<'`); `undefined` when `text` ends inside it. */
-export function parseStartTag(text: string, start: number): HtmlTag | undefined {
+function parseStartTag(text: string, start: number): HtmlTag | undefined {
   let at = start + 1;
   const nameStart = at;
   while (at < text.length && !SPACE.test(text[at] ?? '') && text[at] !== '/' && text[at] !== '>') at++;

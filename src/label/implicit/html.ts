@@ -16,15 +16,18 @@
  * Payload: every byte except the label tags, and except a head element holding nothing else
  * (hegui's own, or an empty one), so labeling, relabeling and removing leave it unchanged.
  * Removing a label also removes a head left empty.
+ *
+ * Like a browser, the codec accepts any bytes as HTML: there is no malformed input, only a
+ * head that is found or implied. It scans the first MiB for the head.
  */
 import { LabelValueError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { ascii, copyRange, utf8 } from './bytes.js';
 import { scanHead, type HeadScan, type HtmlTag } from './html-scan.js';
 
-export const HTML_LABEL_LOCATION = 'html:head/meta[name=AIGC]';
+const HTML_LABEL_LOCATION = 'html:head/meta[name=AIGC]';
 /** How much of the document is scanned for the head; a head larger than this is not searched. */
-export const HEAD_SCAN_LIMIT = 1024 * 1024;
+const HEAD_SCAN_LIMIT = 1024 * 1024;
 
 interface Span {
   start: number;

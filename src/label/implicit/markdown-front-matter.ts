@@ -9,7 +9,7 @@ import { LabelFormatError } from '../errors.js';
 import type { ByteSource } from './codec.js';
 
 /** Front matter larger than this is not looked for; real front matter is a few hundred bytes. */
-export const FRONT_MATTER_LIMIT = 1024 * 1024;
+const FRONT_MATTER_LIMIT = 1024 * 1024;
 const BOM = [0xef, 0xbb, 0xbf];
 
 export interface FrontMatter {

@@ -25,7 +25,7 @@ import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './
 import { copyRange, utf8 } from './bytes.js';
 import { findFrontMatter, readFrontMatter } from './markdown-front-matter.js';
 
-export const MARKDOWN_LABEL_LOCATION = 'markdown:front-matter/AIGC';
+const MARKDOWN_LABEL_LOCATION = 'markdown:front-matter/AIGC';
 const KEY = 'AIGC';
 
 function fail(detail: string): never {
@@ -36,7 +36,7 @@ function fail(detail: string): never {
 const SINGLE_QUOTABLE = /^[\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
 
 /** `value` as a YAML scalar that parses back to exactly `value`. */
-export function yamlScalar(value: string): string {
+function yamlScalar(value: string): string {
   return SINGLE_QUOTABLE.test(value) ? `'${value.replace(/'/g, "''")}'` : JSON.stringify(value);
 }
 

@@ -12,12 +12,12 @@
 import { LabelFormatError, LabelValueError } from '../errors.js';
 import { escapeXmlText, scanXml, type XmlStartTag, type XmlToken } from './xmp-scan.js';
 
-export const CUSTOM_PROPERTIES_RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties';
-export const CUSTOM_PROPERTIES_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.custom-properties+xml';
+const CUSTOM_PROPERTIES_RELATIONSHIP = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties';
+const CUSTOM_PROPERTIES_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.custom-properties+xml';
 const VT_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes';
 const CUSTOM_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/custom-properties';
 /** The format identifier of user-defined properties (ECMA-376 Part 1 §22.3.2.2). */
-export const USER_DEFINED_FMTID = '{D5CDD505-2E9C-101B-9397-08002B2CF9AE}';
+const USER_DEFINED_FMTID = '{D5CDD505-2E9C-101B-9397-08002B2CF9AE}';
 export const DEFAULT_CUSTOM_PART = 'docProps/custom.xml';
 const AIGC = 'AIGC';
 
@@ -200,7 +200,7 @@ function escapeValue(value: string): string {
 }
 
 /** The first code point XML 1.0 §2.2 does not allow (controls, lone surrogates, U+FFFE/F). */
-export function invalidXmlCharacter(value: string): number | undefined {
+function invalidXmlCharacter(value: string): number | undefined {
   for (const char of value) {
     const cp = char.codePointAt(0) ?? 0;
     if ((cp < 0x20 && cp !== 0x09 && cp !== 0x0a && cp !== 0x0d) || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfffe || cp === 0xffff) return cp;

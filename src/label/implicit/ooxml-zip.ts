@@ -27,7 +27,7 @@ export const ZIP64_EOCD_SIZE = 56;
 export const MAX16 = 0xffff;
 export const MAX32 = 0xffffffff;
 /** Metadata parts are small; a larger one is refused rather than inflated into memory. */
-export const MAX_PART_BYTES = 16 * 1024 * 1024;
+const MAX_PART_BYTES = 16 * 1024 * 1024;
 
 export interface ZipEntry {
   name: string;

@@ -42,10 +42,6 @@ const MAX_WORD = 255;
 const WHITESPACE = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]);
 const DELIMITERS = new Set([0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
 
-export function isPdfWhitespace(byte: number | undefined): boolean {
-  return byte !== undefined && WHITESPACE.has(byte);
-}
-
 function isRegular(byte: number | undefined): byte is number {
   return byte !== undefined && !WHITESPACE.has(byte) && !DELIMITERS.has(byte);
 }

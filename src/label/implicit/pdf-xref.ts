@@ -22,7 +22,7 @@ export interface Parsed<T extends PdfValue = PdfValue> {
   bytes: Uint8Array;
 }
 
-export type XrefEntry = { type: 'free' } | { type: 'offset'; offset: number; gen: number } | { type: 'compressed'; stream: number; index: number };
+type XrefEntry = { type: 'free' } | { type: 'offset'; offset: number; gen: number } | { type: 'compressed'; stream: number; index: number };
 
 interface Subsection {
   first: number;
@@ -49,7 +49,7 @@ interface TableSection {
   hybrid: StreamSection | undefined;
 }
 
-export type XrefSection = TableSection | StreamSection;
+type XrefSection = TableSection | StreamSection;
 
 interface ObjectStream {
   /** Object `wanted`, stored at `index` in this stream. */
@@ -75,7 +75,7 @@ function fail(detail: string, offset?: number): never {
  * Runs `parse` over a window of `source` at `offset`, growing the window when the object
  * continues past it.
  */
-export async function parseAt<T>(source: ByteSource, offset: number, what: string, parse: (lexer: PdfLexer) => T): Promise<{ result: T; bytes: Uint8Array }> {
+async function parseAt<T>(source: ByteSource, offset: number, what: string, parse: (lexer: PdfLexer) => T): Promise<{ result: T; bytes: Uint8Array }> {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset >= source.size) {
     fail(`${what} is said to be at byte ${offset}, outside the file (${source.size} bytes)`);
   }
@@ -92,7 +92,7 @@ export async function parseAt<T>(source: ByteSource, offset: number, what: strin
 }
 
 /** The offset after the last `startxref` before `end` (§7.5.5). */
-export async function findStartxref(source: ByteSource, end = source.size): Promise<number> {
+async function findStartxref(source: ByteSource, end = source.size): Promise<number> {
   const from = Math.max(0, end - TAIL);
   const tail = ascii(await source.read(from, end - from));
   const match = /startxref\s+(\d+)\s*(?:%%EOF)?[^]*$/.exec(tail.slice(tail.lastIndexOf('startxref')));

@@ -25,7 +25,7 @@ import { buildUpdate, payloadEnd, type InfoObject } from './pdf-update.js';
 import { PdfDocument, type Parsed } from './pdf-xref.js';
 
 /** Where `read` reports the label. */
-export const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
+const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
 const AIGC_KEY = 'AIGC';
 /** §7.5.2 puts the header first; viewers accept it within the first KiB. */
 const HEADER_WINDOW = 1024;
