@@ -1,0 +1,218 @@
+/**
+ * @module safety/automaton
+ * The multi-pattern automaton (Aho-Corasick) over folded characters, laid out in typed
+ * arrays for a cache-friendly inner loop:
+ * - nodes are numbered breadth-first, so the shallow nodes that running text visits most sit
+ *   together in memory;
+ * - the root's transitions are a dense table; below it, the children of a node have
+ *   consecutive numbers in symbol order, so a transition is a binary search over a small
+ *   slice of one 16-bit array (measured faster than hashing: the hot slices stay in cache);
+ * - the root table and failure links hold "flagged" targets, `(node << 1) | 1` when a pattern
+ *   ends at the node or on its suffix chain, so the loop knows without a lookup whether to stop.
+ * Each node also carries what the scanner needs to decide, without looking ahead, whether a
+ * hit is final and how much text it must still hold back.
+ */
+
+/** One distinct pattern, in symbols (alphabet indexes >= 1). */
+export interface PatternSpec {
+  /** Symbols as UTF-16 code units (every alphabet index fits in 16 bits). */
+  symbols: string;
+  /** True when the pattern only suppresses (allow-list); false when it reports a keyword. */
+  allow: boolean;
+}
+
+export interface Automaton {
+  /** Nodes, root included (node 0). */
+  readonly size: number;
+  /** Flagged child of the root by symbol, 0 when none. */
+  readonly rootNext: Int32Array;
+  /** Children of node n are nodes `firstChild[n] .. firstChild[n] + childCount[n] - 1`. */
+  readonly firstChild: Int32Array;
+  readonly childCount: Int32Array;
+  /** The symbol on the edge into each node. */
+  readonly symbol: Uint16Array;
+  /** 1 when a pattern ends at the node or on its suffix chain. */
+  readonly reports: Uint8Array;
+  /** Flagged failure link of each node. */
+  readonly failFlagged: Int32Array;
+  readonly fail: Int32Array;
+  readonly depth: Int32Array;
+  /** Pattern index ending exactly at the node, or -1. */
+  readonly terminal: Int32Array;
+  /** The first node on the node's suffix chain (itself included) where a pattern ends, or -1. */
+  readonly report: Int32Array;
+  /** Longest suffix (in symbols) of the text so far that a keyword pattern could still extend to a hit. */
+  readonly keywordLive: Int32Array;
+  /** Same for allow-list patterns: while one is live, a keyword inside it cannot be reported yet. */
+  readonly allowLive: Int32Array;
+  readonly maxDepth: number;
+}
+
+interface Trie {
+  size: number;
+  parent: Int32Array;
+  sym: Int32Array;
+  depth: Int32Array;
+  terminal: Int32Array;
+  maxDepth: number;
+}
+
+/** The trie of all patterns, nodes numbered in depth-first order, built from sorted patterns. */
+function buildTrie(patterns: readonly PatternSpec[]): Trie {
+  const order = patterns.map((_, i) => i).sort((a, b) => {
+    const x = (patterns[a] as PatternSpec).symbols;
+    const y = (patterns[b] as PatternSpec).symbols;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  let capacity = 1;
+  let maxDepth = 0;
+  for (const p of patterns) {
+    capacity += p.symbols.length;
+    if (p.symbols.length > maxDepth) maxDepth = p.symbols.length;
+  }
+  const parent = new Int32Array(capacity);
+  const sym = new Int32Array(capacity);
+  const depth = new Int32Array(capacity);
+  const terminal = new Int32Array(capacity).fill(-1);
+  const path = new Int32Array(maxDepth + 1);
+  let size = 1;
+  let previous = '';
+  for (const index of order) {
+    const symbols = (patterns[index] as PatternSpec).symbols;
+    let common = 0;
+    const limit = Math.min(symbols.length, previous.length);
+    while (common < limit && symbols.charCodeAt(common) === previous.charCodeAt(common)) common++;
+    let node = path[common] as number;
+    for (let d = common; d < symbols.length; d++) {
+      const child = size++;
+      parent[child] = node;
+      sym[child] = symbols.charCodeAt(d);
+      depth[child] = d + 1;
+      path[d + 1] = child;
+      node = child;
+    }
+    terminal[node] = index;
+    previous = symbols;
+  }
+  return { size, parent, sym, depth, terminal, maxDepth };
+}
+
+/**
+ * Renumbers the trie breadth-first. Children of a node get consecutive numbers in symbol
+ * order, so `firstChild[n] .. firstChild[n] + childCount[n]` lists them.
+ */
+function breadthFirst(trie: Trie): { trie: Trie; firstChild: Int32Array; childCount: Int32Array } {
+  const { size, parent, sym, depth, terminal } = trie;
+  const count = new Int32Array(size + 1);
+  for (let n = 1; n < size; n++) count[(parent[n] as number) + 1] = (count[(parent[n] as number) + 1] as number) + 1;
+  for (let n = 0; n < size; n++) count[n + 1] = (count[n + 1] as number) + (count[n] as number);
+  // Depth-first children grouped by parent, in creation (= symbol) order.
+  const fill = count.slice(0, size);
+  const children = new Int32Array(Math.max(size - 1, 0));
+  for (let n = 1; n < size; n++) {
+    const p = parent[n] as number;
+    children[fill[p] as number] = n;
+    fill[p] = (fill[p] as number) + 1;
+  }
+  const order = new Int32Array(size);
+  const renumber = new Int32Array(size);
+  let tail = 1;
+  for (let head = 0; head < tail; head++) {
+    const old = order[head] as number;
+    for (let e = count[old] as number; e < (count[old + 1] as number); e++) {
+      const child = children[e] as number;
+      renumber[child] = tail;
+      order[tail++] = child;
+    }
+  }
+  const out: Trie = {
+    size,
+    parent: new Int32Array(size),
+    sym: new Int32Array(size),
+    depth: new Int32Array(size),
+    terminal: new Int32Array(size),
+    maxDepth: trie.maxDepth,
+  };
+  const firstChild = new Int32Array(size);
+  const childCount = new Int32Array(size);
+  for (let n = 0; n < size; n++) {
+    const old = order[n] as number;
+    out.parent[n] = n === 0 ? 0 : (renumber[parent[old] as number] as number);
+    out.sym[n] = sym[old] as number;
+    out.depth[n] = depth[old] as number;
+    out.terminal[n] = terminal[old] as number;
+    childCount[n] = (count[old + 1] as number) - (count[old] as number);
+    if (childCount[n]! > 0) firstChild[n] = renumber[children[count[old] as number] as number] as number;
+  }
+  return { trie: out, firstChild, childCount };
+}
+
+/**
+ * Builds the automaton. `patterns` must be distinct; their order gives pattern indexes.
+ * `alphabetSize` is one more than the largest symbol.
+ */
+export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: number): Automaton {
+  const { trie, firstChild, childCount } = breadthFirst(buildTrie(patterns));
+  const { size, parent, sym, depth, terminal, maxDepth } = trie;
+  const rootChild = new Int32Array(alphabetSize);
+  for (let n = firstChild[0] as number, end = n + (childCount[0] as number); n < end; n++) rootChild[sym[n] as number] = n;
+  const child = (node: number, symbol: number): number => {
+    if (node === 0) return rootChild[symbol] as number;
+    let lo = firstChild[node] as number;
+    let hi = lo + (childCount[node] as number) - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = sym[mid] as number;
+      if (s === symbol) return mid;
+      if (s < symbol) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  };
+
+  // Failure links and report chains, in breadth-first (= node number) order.
+  const fail = new Int32Array(size);
+  const report = new Int32Array(size).fill(-1);
+  for (let node = 1; node < size; node++) {
+    const p = parent[node] as number;
+    let f = 0;
+    if (p !== 0) {
+      for (let candidate = fail[p] as number; ; candidate = fail[candidate] as number) {
+        const t = child(candidate, sym[node] as number);
+        if (t !== 0) {
+          f = t;
+          break;
+        }
+        if (candidate === 0) break;
+      }
+    }
+    fail[node] = f;
+    report[node] = (terminal[node] as number) >= 0 ? node : (report[f] as number);
+  }
+
+  // Which nodes are proper prefixes of a keyword or an allow pattern (children before parents).
+  const keywordBelow = new Uint8Array(size);
+  const allowBelow = new Uint8Array(size);
+  for (let node = size - 1; node > 0; node--) {
+    const p = parent[node] as number;
+    const t = terminal[node] as number;
+    const pattern = t >= 0 ? patterns[t] : undefined;
+    if (keywordBelow[node] || (pattern !== undefined && !pattern.allow)) keywordBelow[p] = 1;
+    if (allowBelow[node] || (pattern !== undefined && pattern.allow)) allowBelow[p] = 1;
+  }
+  const keywordLive = new Int32Array(size);
+  const allowLive = new Int32Array(size);
+  for (let node = 1; node < size; node++) {
+    const f = fail[node] as number;
+    keywordLive[node] = keywordBelow[node] ? (depth[node] as number) : (keywordLive[f] as number);
+    allowLive[node] = allowBelow[node] ? (depth[node] as number) : (allowLive[f] as number);
+  }
+
+  const flag = (node: number): number => (node << 1) | ((report[node] as number) >= 0 ? 1 : 0);
+  const rootNext = new Int32Array(alphabetSize);
+  for (let s = 0; s < alphabetSize; s++) if (rootChild[s]) rootNext[s] = flag(rootChild[s] as number);
+  const failFlagged = new Int32Array(size);
+  for (let node = 1; node < size; node++) failFlagged[node] = flag(fail[node] as number);
+  const reports = Uint8Array.from(report, (r) => (r >= 0 ? 1 : 0));
+  return { size, rootNext, firstChild, childCount, symbol: Uint16Array.from(sym), reports, failFlagged, fail, depth, terminal, report, keywordLive, allowLive, maxDepth };
+}

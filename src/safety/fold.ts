@@ -1,0 +1,150 @@
+/**
+ * @module safety/fold
+ * The character fold: what each input character becomes under a set of normalisation
+ * options. A fold is computed once per option set into a table over the Basic Multilingual
+ * Plane (astral characters are folded on demand), and both the normaliser and the matcher's
+ * inner loop read it, so they always agree.
+ *
+ * Each character folds to one of:
+ * - a code point (>= 0): a significant character;
+ * - `NOISE`: space, punctuation, symbol or emoji, skipped between a keyword's characters;
+ * - `BREAK`: a line break, which ends any match in progress;
+ * - `DROP`: an invisible character, as if it were not there;
+ * - `EXPAND`: several of the above (NFKC `㎏` -> `kg`), listed in `expansion()`.
+ */
+import { homoglyphMap } from './homoglyphs.js';
+import type { NormaliserOptions } from './options.js';
+import { traditionalToSimplifiedMap } from './traditional.js';
+
+export const DROP = -1;
+export const NOISE = -2;
+export const BREAK = -3;
+export const EXPAND = -4;
+/** A high surrogate: the caller must read the pair and call `foldAstral`. */
+export const SURROGATE = -5;
+
+const INVISIBLE = /^[\p{Cf}\p{Mn}\p{Me}\u115F\u1160\u3164\uFFA0]$/u;
+const LINE_BREAK = /^[\n\v\f\r\u0085\u2028\u2029]$/u;
+const NOISE_CHAR = /^[\p{Z}\p{P}\p{S}\p{Cc}\p{Co}\p{Cn}]$/u;
+const LATIN_WITH_MARKS = /^[a-zA-Z]\p{M}+$/u;
+
+/** A folded character: a code point, or one of the markers above. */
+export type Folded = number;
+
+export class FoldTable {
+  readonly options: Readonly<NormaliserOptions>;
+  /** Fold of each UTF-16 code unit; `SURROGATE` for high surrogates. */
+  readonly bmp: Int32Array;
+  readonly #expansions = new Map<number, readonly Folded[]>();
+  readonly #astral = new Map<number, readonly Folded[]>();
+  readonly #homoglyphs: Map<number, number> | undefined;
+  readonly #simplified: Map<number, number> | undefined;
+
+  constructor(options: NormaliserOptions) {
+    this.options = Object.freeze({ ...options });
+    this.#homoglyphs = options.homoglyphs ? homoglyphMap() : undefined;
+    this.#simplified = options.traditional ? traditionalToSimplifiedMap() : undefined;
+    this.bmp = new Int32Array(0x10000);
+    for (let unit = 0; unit < 0x10000; unit++) {
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        this.bmp[unit] = SURROGATE;
+        continue;
+      }
+      const folded = this.#foldCodePoint(unit);
+      if (folded.length === 0) this.bmp[unit] = DROP;
+      else if (folded.length === 1) this.bmp[unit] = folded[0] as number;
+      else {
+        this.bmp[unit] = EXPAND;
+        this.#expansions.set(unit, folded);
+      }
+    }
+  }
+
+  /** The folds of a BMP code unit whose table entry is `EXPAND`. */
+  expansion(unit: number): readonly Folded[] {
+    return this.#expansions.get(unit) ?? [];
+  }
+
+  /** The folds of an astral code point (emoji, CJK extension B and beyond, math letters). */
+  foldAstral(codePoint: number): readonly Folded[] {
+    let folded = this.#astral.get(codePoint);
+    if (folded === undefined) {
+      folded = this.#foldCodePoint(codePoint);
+      // Bounded: a text cycling through many rare astral characters cannot grow it without limit.
+      if (this.#astral.size < 8192) this.#astral.set(codePoint, folded);
+    }
+    return folded;
+  }
+
+  /** Folds a whole string to its significant code points (noise, breaks and drops removed). */
+  foldString(text: string): number[] {
+    const out: number[] = [];
+    for (const char of text) {
+      const cp = char.codePointAt(0) as number;
+      const folded = cp > 0xffff ? this.foldAstral(cp) : this.#unitFolds(cp);
+      for (const f of folded) if (f >= 0) out.push(f);
+    }
+    return out;
+  }
+
+  #unitFolds(unit: number): readonly Folded[] {
+    const f = this.bmp[unit] as number;
+    if (f === EXPAND) return this.expansion(unit);
+    if (f === DROP) return [];
+    return [f];
+  }
+
+  #foldCodePoint(cp: number): Folded[] {
+    const o = this.options;
+    const char = String.fromCodePoint(cp);
+    if (LINE_BREAK.test(char)) return [o.crossLineBreaks && o.skipNoise ? NOISE : BREAK];
+    if (o.invisible && INVISIBLE.test(char)) return [];
+    let text = char;
+    if (o.nfkc) {
+      text = text.normalize('NFKC');
+      // Latin letters with diacritics fold to the bare letter, so `kïll` and `kill` meet.
+      if (o.invisible) {
+        const decomposed = text.normalize('NFD');
+        if (LATIN_WITH_MARKS.test(decomposed)) text = decomposed.charAt(0);
+      }
+    } else if (o.width) {
+      text = foldWidth(text);
+    }
+    if (o.caseFold) text = text.toLowerCase();
+    const out: Folded[] = [];
+    for (const part of text) {
+      let p = part.codePointAt(0) as number;
+      if (o.invisible && INVISIBLE.test(part)) continue;
+      p = this.#homoglyphs?.get(p) ?? p;
+      p = this.#simplified?.get(p) ?? p;
+      const folded = String.fromCodePoint(p);
+      if (LINE_BREAK.test(folded)) out.push(BREAK);
+      else if (o.skipNoise && NOISE_CHAR.test(folded)) {
+        if (out[out.length - 1] !== NOISE) out.push(NOISE);
+      } else out.push(p);
+    }
+    return out;
+  }
+}
+
+/** Full-width ASCII (U+FF01..U+FF5E) and the ideographic space to their half-width forms. */
+function foldWidth(text: string): string {
+  const cp = text.codePointAt(0) as number;
+  if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCodePoint(cp - 0xfee0);
+  if (cp === 0x3000) return ' ';
+  return text;
+}
+
+const EMOJI = /^\p{Extended_Pictographic}$/u;
+
+/**
+ * True for letters and digits of scripts written with spaces between words (Latin, Greek,
+ * Cyrillic, ...): the characters a word boundary is made of. Han, kana and Hangul are not,
+ * because Chinese and Japanese run words together.
+ */
+export function isWordCodePoint(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 0x30 && cp <= 0x39) || (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a);
+  const char = String.fromCodePoint(cp);
+  if (EMOJI.test(char)) return false;
+  return /^[\p{L}\p{N}]$/u.test(char) && !/^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}]$/u.test(char);
+}

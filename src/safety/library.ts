@@ -1,0 +1,112 @@
+/**
+ * @module safety/library
+ * A keyword library: the entries a provider filters for, each tied to a GB/T 45654 risk,
+ * the allow-list of benign words that contain a keyword, and the normalisation transforms
+ * the library was written for. Libraries are plain JSON documents, so they can be kept in a
+ * file, in the database or in a request body alike.
+ */
+import { z } from 'zod';
+import { KeywordLibraryError } from './errors.js';
+import type { NormaliserOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import type { RiskCode } from './taxonomy.js';
+import { isRiskCode, riskCodes } from './taxonomy.js';
+
+/**
+ * How an entry matches: `literal` (after normalisation), `pinyin` (also its pinyin spelling
+ * and, from three characters up, its initials), `regex` (a JavaScript regular expression over
+ * the normalised text of one line).
+ */
+export const matchModes = ['literal', 'pinyin', 'regex'] as const;
+export type MatchMode = (typeof matchModes)[number];
+
+export const severities = ['low', 'medium', 'high'] as const;
+export type Severity = (typeof severities)[number];
+
+export interface KeywordEntry {
+  keyword: string;
+  risk: RiskCode;
+  mode: MatchMode;
+  severity: Severity;
+}
+
+export interface KeywordLibrary {
+  name: string;
+  /** The library's own version, chosen by whoever maintains it. */
+  version: string;
+  /** ISO 8601 date-time of the last change. */
+  updatedAt: string;
+  transforms: NormaliserOptions;
+  entries: KeywordEntry[];
+  /** Benign words that contain a keyword; a keyword hit inside one of them is not reported. */
+  allow: string[];
+}
+
+/** The file format marker, so a stray JSON file is not mistaken for a library. */
+export const LIBRARY_FORMAT = 'hegui-keywords/1';
+
+const entrySchema = z.strictObject({
+  keyword: z.string().min(1).max(256),
+  risk: z.string().refine(isRiskCode, { message: `a GB/T 45654 risk code (${riskCodes[0]} .. ${riskCodes[riskCodes.length - 1]})` }),
+  mode: z.enum(matchModes).default('literal'),
+  severity: z.enum(severities).default('medium'),
+});
+
+const transformsSchema = z
+  .strictObject({
+    nfkc: z.boolean(),
+    width: z.boolean(),
+    caseFold: z.boolean(),
+    traditional: z.boolean(),
+    invisible: z.boolean(),
+    skipNoise: z.boolean(),
+    collapseRepeats: z.boolean(),
+    homoglyphs: z.boolean(),
+    pinyin: z.boolean(),
+    crossLineBreaks: z.boolean(),
+    latinWordBoundary: z.boolean(),
+  })
+  .partial();
+
+const librarySchema = z.strictObject({
+  format: z.literal(LIBRARY_FORMAT).optional(),
+  name: z.string().min(1),
+  version: z.string().min(1).default('1'),
+  updatedAt: z.iso.datetime({ offset: true }).default(() => new Date(0).toISOString()),
+  transforms: transformsSchema.default({}),
+  entries: z.array(entrySchema),
+  allow: z.array(z.string().min(1).max(256)).default([]),
+});
+
+/**
+ * Checks a parsed JSON document and returns the library it describes, with defaults filled
+ * in (mode `literal`, severity `medium`, every transform on except `crossLineBreaks`).
+ * Throws `KeywordLibraryError` naming the first bad field.
+ */
+export function parseLibrary(document: unknown): KeywordLibrary {
+  const parsed = librarySchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || 'library';
+    throw new KeywordLibraryError(`invalid keyword library at ${where}: ${issue?.message ?? 'unknown problem'}`, { cause: parsed.error });
+  }
+  const { format: _format, ...rest } = parsed.data;
+  return { ...rest, transforms: resolveOptions(rest.transforms), entries: rest.entries as KeywordEntry[] };
+}
+
+/** The JSON document for a library (what `parseLibrary` reads back). */
+export function serialiseLibrary(library: KeywordLibrary): string {
+  return `${JSON.stringify({ format: LIBRARY_FORMAT, ...library }, null, 2)}\n`;
+}
+
+/** A new, empty library. */
+export function createLibrary(name: string, options?: { version?: string; updatedAt?: Date; transforms?: Partial<NormaliserOptions> }): KeywordLibrary {
+  return {
+    name,
+    version: options?.version ?? '1',
+    updatedAt: (options?.updatedAt ?? new Date()).toISOString(),
+    transforms: resolveOptions(options?.transforms),
+    entries: [],
+    allow: [],
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * @module safety/scanner
+ * Keyword scanning over whole texts and over streams. Offsets are UTF-16 code unit offsets
+ * into the original text (for a stream: into everything fed so far), so `text.slice(start,
+ * end)` is the evidence a reviewer sees, whatever normalisation found it.
+ *
+ * The incremental scanner is what a streaming gateway is built on (AI Measures Art. 14: stop
+ * generating and transmitting illegal content). Each `feed` returns the hits that became final
+ * and the text that became safe to release: everything before the start of the earliest
+ * stretch that could still turn into a hit. With noise skipping on, a trailing partial keyword
+ * and the noise after it are held; a line break releases them (matches never cross a line
+ * break unless `crossLineBreaks` is set).
+ */
+import { ScanCore } from './scan-core.js';
+import type { CompiledLibrary } from './compile.js';
+import { ScannerStateError } from './errors.js';
+import type { MatchMode, Severity } from './library.js';
+import type { RiskCode } from './taxonomy.js';
+
+export interface KeywordMatch {
+  risk: RiskCode;
+  /** The library entry that matched (for a regex entry, its pattern). */
+  keyword: string;
+  severity: Severity;
+  mode: MatchMode;
+  /** `pinyin` when the text held a pinyin spelling or initials of the keyword. */
+  via: 'literal' | 'pinyin' | 'regex';
+  /** UTF-16 offsets into the original text: `[start, end)`. */
+  start: number;
+  end: number;
+  /** The original text of the hit, exactly as written. */
+  original: string;
+}
+
+/** What one `feed` or `end` call produced. */
+export interface ScanStep {
+  /** Hits that became final, in the order they became final. */
+  matches: KeywordMatch[];
+  /** Text that can now be released: `[releasedFrom, releasedFrom + released.length)`. */
+  released: string;
+  releasedFrom: number;
+}
+
+/**
+ * Scans a stream chunk by chunk with the library it was created with; a library swapped in
+ * later applies to the next stream, never halfway through this one.
+ *
+ * @example
+ * const scanner = new IncrementalScanner(compiled);
+ * for await (const delta of modelStream) {
+ *   const step = scanner.feed(delta);
+ *   if (step.matches.length > 0) return stopGeneration(step.matches);
+ *   send(step.released);
+ * }
+ * send(scanner.end().released);
+ */
+export class IncrementalScanner {
+  readonly library: CompiledLibrary;
+  readonly #core: ScanCore;
+  /** Text from `#heldFrom` to the end of what was fed, not yet released. */
+  #held = '';
+  #heldFrom = 0;
+  #consumed = 0;
+  #ended = false;
+
+  constructor(library: CompiledLibrary) {
+    this.library = library;
+    this.#core = new ScanCore(library);
+  }
+
+  /** Offset up to which text has been fed. */
+  get consumed(): number {
+    return this.#consumed;
+  }
+
+  /** Offset before which no hit can start any more; everything before it has been released. */
+  get safeOffset(): number {
+    return this.#heldFrom;
+  }
+
+  feed(chunk: string): ScanStep {
+    if (this.#ended) throw new ScannerStateError('feed() called after end(); create a new scanner for a new text');
+    this.#held += chunk;
+    const startInHeld = this.#consumed - this.#heldFrom;
+    let stop = this.#held.length;
+    // A high surrogate at the end waits for its pair.
+    const lastUnit = this.#held.charCodeAt(stop - 1);
+    if (stop > startInHeld && lastUnit >= 0xd800 && lastUnit <= 0xdbff) stop--;
+    this.#core.run(this.#held, startInHeld, stop, this.#heldFrom);
+    this.#consumed = this.#heldFrom + stop;
+    return this.#step(this.#core.safeOffset(this.#consumed));
+  }
+
+  /** Ends the stream: every remaining decision is made and all text is released. */
+  end(): ScanStep {
+    if (this.#ended) throw new ScannerStateError('end() called twice');
+    if (this.#consumed < this.#heldFrom + this.#held.length) {
+      this.#core.run(this.#held, this.#consumed - this.#heldFrom, this.#held.length, this.#heldFrom);
+      this.#consumed = this.#heldFrom + this.#held.length;
+    }
+    this.#core.finish();
+    this.#ended = true;
+    return this.#step(this.#consumed);
+  }
+
+  #step(safe: number): ScanStep {
+    const matches = this.#core.hits.flatMap((hit) => toMatches(this.library, hit.ref, hit.start, hit.end, this.#held.slice(hit.start - this.#heldFrom, hit.end - this.#heldFrom)));
+    this.#core.hits.length = 0;
+    const releasedFrom = this.#heldFrom;
+    const released = this.#held.slice(0, safe - this.#heldFrom);
+    this.#held = this.#held.slice(safe - this.#heldFrom);
+    this.#heldFrom = safe;
+    return { matches, released, releasedFrom };
+  }
+}
+
+function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, original: string): KeywordMatch[] {
+  if (ref & 1) {
+    const entry = c.entries[ref >> 1];
+    if (entry === undefined) return [];
+    return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original }];
+  }
+  const refs = c.patternEntries[ref >> 1] ?? [];
+  const out: KeywordMatch[] = [];
+  for (const r of refs) {
+    const entry = c.entries[r >> 1];
+    if (entry === undefined) continue;
+    out.push({ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: r & 1 ? 'pinyin' : 'literal', start, end, original });
+  }
+  return out;
+}
+
+/**
+ * Every keyword hit in `text`, ordered by start (then end). Same results as feeding the text to
+ * an `IncrementalScanner` in any chunks.
+ */
+export function scanText(library: CompiledLibrary, text: string): KeywordMatch[] {
+  const scanner = new IncrementalScanner(library);
+  const matches = [...scanner.feed(text).matches, ...scanner.end().matches];
+  return matches.sort((a, b) => a.start - b.start || a.end - b.end || a.risk.localeCompare(b.risk));
+}
+
+/**
+ * Holds the library in force and lets a new one replace it at any moment: scans already
+ * running finish on the library they started with, the next scan uses the new one. Nothing
+ * waits, because a compiled library is immutable and the swap is one assignment.
+ */
+export class KeywordScanner {
+  #library: CompiledLibrary;
+
+  constructor(library: CompiledLibrary) {
+    this.#library = library;
+  }
+
+  get library(): CompiledLibrary {
+    return this.#library;
+  }
+
+  /** Puts `library` in force for every scan started from now on; returns the one it replaced. */
+  swap(library: CompiledLibrary): CompiledLibrary {
+    const previous = this.#library;
+    this.#library = library;
+    return previous;
+  }
+
+  scan(text: string): KeywordMatch[] {
+    return scanText(this.#library, text);
+  }
+
+  stream(): IncrementalScanner {
+    return new IncrementalScanner(this.#library);
+  }
+}
