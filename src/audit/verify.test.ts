@@ -4,23 +4,15 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { rawDatabase } from '../../test/helpers/raw-database.js';
+import { findingNames } from '../../test/helpers/audit.js';
+import { rawDatabase, resetAuditLog } from '../../test/helpers/raw-database.js';
 import { describeEachStore } from '../../test/helpers/stores.js';
-import { AUDIT_GENESIS_HASH, type Database } from '../store/index.js';
+import type { Database } from '../store/index.js';
 import { eventHash } from './chain.js';
-import { AuditContentKeyring, type AuditFinding, AuditLog } from './index.js';
+import { AuditContentKeyring, AuditLog } from './index.js';
 
 const EVENTS = 12;
 const keys = AuditContentKeyring.parse(AuditContentKeyring.generateKey());
-
-/** Findings without their reasons, e.g. `altered 5`, `deleted 4-6`, `renumbered 6-13 +1`. */
-function named(findings: AuditFinding[]): string[] {
-  return findings.map((f) => {
-    if (f.kind === 'deleted') return `deleted ${f.fromSeq}-${f.toSeq}`;
-    if (f.kind === 'renumbered') return `renumbered ${f.fromSeq}-${f.toSeq} ${f.shift > 0 ? '+' : ''}${f.shift}`;
-    return `${f.kind} ${f.seq}`;
-  });
-}
 
 /** A row as an intruder would forge it: fields of their choosing, hash computed by the public rule. */
 function forged(seq: number, prevHash: string, payload = '{"forged":true}') {
@@ -51,14 +43,11 @@ describeEachStore('audit verify', (getStore, getDatabase) => {
   let db: Kysely<Database>;
   let log: AuditLog;
   const hashOf = async (seq: number): Promise<string> => (await db.selectFrom('audit_events').select('hash').where('seq', '=', seq).executeTakeFirstOrThrow()).hash;
-  const verify = async (): Promise<string[]> => named((await log.verify()).findings);
+  const verify = async (): Promise<string[]> => findingNames((await log.verify()).findings);
 
   beforeEach(async () => {
     db = rawDatabase(getDatabase());
-    await db.deleteFrom('audit_event_risks').execute();
-    await db.deleteFrom('audit_events').execute();
-    await db.deleteFrom('audit_checkpoints').execute();
-    await db.updateTable('audit_head').set({ seq: 0, hash: AUDIT_GENESIS_HASH }).execute();
+    await resetAuditLog(db);
     let minute = 0;
     log = new AuditLog(getStore(), { contentPolicy: 'all', contentKeys: keys, clock: () => new Date(Date.UTC(2026, 2, 1, 0, minute++)) });
     for (let i = 1; i <= EVENTS; i++) await log.append({ type: 'gateway.request', actor: `user:u${i % 3}`, payload: { i }, content: i % 4 === 0 ? { input: `prompt ${i}` } : undefined });
@@ -86,7 +75,7 @@ describeEachStore('audit verify', (getStore, getDatabase) => {
     const rewritten = forged(EVENTS, await hashOf(EVENTS - 1));
     await db.updateTable('audit_events').set({ payload: rewritten.payload, at: rewritten.at, actor: rewritten.actor, hash: rewritten.hash, content: null, content_sha256: null, content_key_id: null }).where('seq', '=', EVENTS).execute();
     const report = await log.verify();
-    expect(named(report.findings)).toEqual([`altered ${EVENTS}`]);
+    expect(findingNames(report.findings)).toEqual([`altered ${EVENTS}`]);
     expect(report.findings[0]?.reason).toMatch(/head records a different hash/);
   });
 
@@ -97,7 +86,7 @@ describeEachStore('audit verify', (getStore, getDatabase) => {
     await db.updateTable('audit_events').set({ content }).where('seq', '=', 4).execute();
     await db.updateTable('audit_events').set({ content: null }).where('seq', '=', 8).execute();
     const report = await log.verify();
-    expect(named(report.findings)).toEqual(['altered 4', 'altered 8']);
+    expect(findingNames(report.findings)).toEqual(['altered 4', 'altered 8']);
     expect(report.findings.map((f) => f.reason)).toEqual(['its encrypted content was changed', 'its encrypted content was removed']);
   });
 
@@ -109,14 +98,14 @@ describeEachStore('audit verify', (getStore, getDatabase) => {
   it('names a deleted event, a deleted range, the first and the last event', async () => {
     await db.deleteFrom('audit_events').where('seq', 'in', [1, 4, 5, 6, 9, EVENTS]).execute();
     const report = await log.verify();
-    expect(named(report.findings)).toEqual(['deleted 1-1', 'deleted 4-6', 'deleted 9-9', `deleted ${EVENTS}-${EVENTS}`]);
+    expect(findingNames(report.findings)).toEqual(['deleted 1-1', 'deleted 4-6', 'deleted 9-9', `deleted ${EVENTS}-${EVENTS}`]);
     expect(report.ok).toBe(false);
   });
 
   it('names an event inserted after the head, however well forged', async () => {
     await db.insertInto('audit_events').values(forged(EVENTS + 1, await hashOf(EVENTS))).execute();
     const report = await log.verify();
-    expect(named(report.findings)).toEqual([`inserted ${EVENTS + 1}`]);
+    expect(findingNames(report.findings)).toEqual([`inserted ${EVENTS + 1}`]);
     expect(report.findings[0]?.reason).toMatch(/beyond the chain head/);
   });
 
