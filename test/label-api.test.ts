@@ -2,6 +2,7 @@
  * The library API on streams and files: Node and web streams in and out, spooling, atomic
  * file writes and typed errors.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,5 +96,20 @@ describe('file helpers', () => {
     await expect(stripLabelFile(broken, { inPlace: true })).rejects.toBeInstanceOf(LabelFormatError);
     expect(readFileSync(broken)).toEqual(Buffer.from(jpeg.subarray(0, 40)));
     expect(readdirSync(dir).sort()).toEqual(['a.jpg', 'broken.jpg']);
+  });
+});
+
+describe('large files', () => {
+  it('labels a file above the small-file threshold through file handles, keeping the pixels', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-large-'));
+    const noise = randomBytes(1200 * 1000 * 3);
+    const png = await sharp(noise, { raw: { width: 1200, height: 1000, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+    expect(png.length).toBeGreaterThan(1 << 20);
+    const path = join(dir, 'large.png');
+    writeFileSync(path, png);
+    await embedLabelFile(path, { producer: PRODUCER, produceId: 'big' }, { out: join(dir, 'out.png') });
+    expect((await readLabelFile(join(dir, 'out.png'))).label?.ProduceID).toBe('big');
+    const pixels = await sharp(join(dir, 'out.png')).raw().toBuffer();
+    expect(pixels.equals(noise)).toBe(true);
   });
 });
