@@ -102,6 +102,7 @@ describe('pdf codec', () => {
     expect(pdfCodec.detect(latin1('%PDF-1.7\n'))).toBe(true);
     expect(pdfCodec.detect(latin1('\n\n%PDF-1.4'))).toBe(true);
     expect(pdfCodec.detect(latin1('%!PS-Adobe'))).toBe(false);
+    expect(pdfCodec.detect(latin1('# Notes\nA PDF starts with %PDF-1.7\n'))).toBe(false);
   });
 
   for (const [name, options] of Object.entries(layouts)) {

@@ -27,8 +27,6 @@ import { PdfDocument, type Parsed } from './pdf-xref.js';
 /** Where `read` reports the label. */
 const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
 const AIGC_KEY = 'AIGC';
-/** §7.5.2 puts the header first; viewers accept it within the first KiB. */
-const HEADER_WINDOW = 1024;
 
 interface CurrentInfo {
   /** The object the new Info replaces, or `undefined` when a new object number is needed. */
@@ -116,10 +114,14 @@ export const pdfCodec: LabelCodec = {
   mediaTypes: ['application/pdf'],
   extensions: ['pdf'],
 
+  /**
+   * `%PDF-` first (ISO 32000-1 §7.5.2), after at most some whitespace that broken servers
+   * prepend; a text that merely mentions `%PDF-` further on is not a PDF.
+   */
   detect(head: Uint8Array): boolean {
-    const limit = Math.min(head.length, HEADER_WINDOW);
-    for (let i = 0; i + 5 <= limit; i++) if (startsWith(head, '%PDF-', i)) return true;
-    return false;
+    let at = 0;
+    while (at < head.length && [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20].includes(head[at] ?? -1)) at++;
+    return startsWith(head, '%PDF-', at);
   },
 
   async read(source: ByteSource): Promise<FoundLabel[]> {
