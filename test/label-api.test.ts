@@ -16,6 +16,7 @@ import {
   ProviderCodeError,
   UnsupportedFormatError,
   embedLabel,
+  labelledStream,
   propagateLabel,
   readLabels,
   stripLabel,
@@ -54,6 +55,14 @@ describe('streams in, streams out', () => {
     const sink = new WritableStream<Uint8Array>({ write: (chunk) => void parts.push(chunk) });
     await embedLabel(new Blob([jpeg]).stream(), { producer: PRODUCER, produceId: 's-2' }, { output: sink });
     expect((await readLabels(Buffer.concat(parts))).label?.ProduceID).toBe('s-2');
+  });
+
+  it('answers with a web ReadableStream, as an HTTP handler would', async () => {
+    const stream = labelledStream((output) => embedLabel(new Blob([jpeg]).stream(), { producer: PRODUCER, produceId: 's-4' }, { output }));
+    const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+    expect((await readLabels(bytes)).label?.ProduceID).toBe('s-4');
+    const failing = labelledStream((output) => embedLabel(new Uint8Array([1, 2, 3]), { producer: PRODUCER, produceId: 'x' }, { output }));
+    await expect(new Response(failing).arrayBuffer()).rejects.toBeInstanceOf(UnsupportedFormatError);
   });
 
   it('spools large streams to a temporary file when asked', async () => {

@@ -159,3 +159,16 @@ export function openOutput(output: LabelOutput): { sink: ByteSink; close: () => 
   }
   return { sink: output, close: () => Promise.resolve(), abort: () => Promise.resolve() };
 }
+
+/**
+ * A web `ReadableStream` of what `write` produces, for handlers that answer with a stream
+ * (`new Response(stream)`). An error in `write` errors the stream.
+ *
+ * @example
+ * return new Response(labelledStream((output) => embedLabel(request.body, label, { output })));
+ */
+export function labelledStream(write: (output: WritableStream<Uint8Array>) => Promise<unknown>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  write(writable).catch((error: unknown) => writable.abort(error).catch(() => undefined));
+  return readable;
+}

@@ -10,5 +10,5 @@ export * from './model-provider.js';
 export { checkSignatures, parseSecurityData, payloadDigest, signLabel, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
 export { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKey, type LabelVerifyKey, type SignatureAlgorithm } from './security-keys.js';
 export * from './api.js';
-export { InputTooLargeError, memorySpool, type LabelInput, type LabelOutput, type Spool, type SpoolFactory } from './api-io.js';
+export { InputTooLargeError, labelledStream, memorySpool, type LabelInput, type LabelOutput, type Spool, type SpoolFactory } from './api-io.js';
 export * from './implicit/index.js';
