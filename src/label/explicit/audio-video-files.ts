@@ -1,0 +1,100 @@
+/**
+ * @module label/explicit/audio-video-files
+ * Files for the audio and video labels. ffmpeg reads and writes paths, so bytes and streams
+ * handed to the library API are first written to a private temporary directory, and results
+ * are read back or streamed to the caller from there. A labelled file is never left half
+ * written (DESIGN.md ground rules): it is produced under a temporary name beside the target and
+ * renamed over it only when complete; on failure the temporary file is removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { openInput, openOutput, type LabelInput, type LabelOutput } from '../api-io.js';
+import { InvalidInputError } from '../../errors.js';
+import { fileSpool } from '../files.js';
+
+/**
+ * Runs `use` with a fresh private directory that is removed afterwards, whatever happens.
+ *
+ * @example
+ * await withTempDir(async (dir) => writeFile(join(dir, 'x.wav'), bytes));
+ */
+export async function withTempDir<T>(use: (dir: string) => Promise<T>, parent = tmpdir()): Promise<T> {
+  const dir = await mkdtemp(join(parent, 'hegui-av-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Produces `target` atomically: `produce` writes the file at the temporary path it is given,
+ * which then replaces `target` by rename (keeping `target`'s permissions when it exists).
+ */
+export async function replaceAtomically<T>(target: string, produce: (tempPath: string) => Promise<T>): Promise<T> {
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.hegui-tmp`);
+  try {
+    const result = await produce(temp);
+    const mode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
+    if (mode !== undefined) await chmod(temp, mode);
+    await rename(temp, target);
+    return result;
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes whatever the caller holds (bytes, a stream) to `path`, in bounded memory. */
+export async function writeInput(input: LabelInput, path: string): Promise<void> {
+  const { source, dispose } = await openInput(input, { spool: () => fileSpool(dirname(path)) });
+  try {
+    const sink = fileSink(path);
+    try {
+      for (let at = 0; at < source.size; ) {
+        const chunk = await source.read(at, Math.min(1 << 20, source.size - at));
+        if (chunk.length === 0) break;
+        await sink.sink.write(chunk);
+        at += chunk.length;
+      }
+      await sink.close();
+    } catch (error) {
+      await sink.abort(error);
+      throw error;
+    }
+  } finally {
+    await dispose();
+  }
+}
+
+/** A `ByteSink` over a new file. */
+export function fileSink(path: string): ReturnType<typeof openOutput> {
+  return openOutput(createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+}
+
+/** Hands a finished file to the caller: its bytes, or streamed to `output`. */
+export async function deliverFile(path: string, output?: LabelOutput): Promise<Uint8Array | undefined> {
+  if (!output) return new Uint8Array(await readFile(path));
+  const out = openOutput(output);
+  try {
+    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) await out.sink.write(chunk);
+    });
+  } catch (error) {
+    await out.abort(error);
+    throw error;
+  }
+  await out.close();
+  return undefined;
+}
+
+/** Where a labelled file goes: `out`, or the input itself with `inPlace`. */
+export function targetPath(path: string, options: { out?: string; inPlace?: boolean }): string {
+  if (options.out) return options.out;
+  if (options.inPlace) return path;
+  throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'say where the labelled file goes: an output path, or in place');
+}
