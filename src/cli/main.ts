@@ -12,12 +12,13 @@ import { registerLabelVisible } from './label-visible.js';
 import { registerObligations } from './obligations.js';
 import { registerOperators } from './operators.js';
 import { registerServe } from './serve.js';
+import { registerUsers } from './users.js';
 import { registerWorkdays } from './workdays.js';
 
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerWorkdays, registerLabel, registerLabelVisible];
+const commands: Register[] = [registerServe, registerObligations, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

@@ -1,11 +1,41 @@
 /**
  * @module cli/serve
- * `hegui serve`: the HTTP service (dashboard, APIs) until interrupted.
+ * `hegui serve`: the HTTP service (dashboard, APIs, the OpenAI-compatible gateway) until
+ * interrupted. The flags alone serve the simple case (one upstream for every model, one
+ * keyword library, default policies); `--config hegui.config.yaml` covers the rest, and flags
+ * given as well win over the file.
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { defaultGatewayConfig, type GatewayConfig, loadGatewayConfig } from '../gateway/index.js';
 import { startServer } from '../server/index.js';
 import type { CliIo } from './io.js';
+
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  profile?: string;
+  database?: string;
+  config?: string;
+  upstream?: string;
+  keywords?: string;
+}
+
+/** The gateway settings from the config file (if any) with the flags applied on top. */
+async function gatewaySettings(flags: ServeFlags, io: CliIo): Promise<GatewayConfig> {
+  const config = flags.config ? await loadGatewayConfig(resolve(io.cwd, flags.config)) : defaultGatewayConfig();
+  if (flags.upstream) {
+    let url: URL;
+    try {
+      url = new URL(flags.upstream);
+    } catch {
+      throw new InvalidArgumentError(`--upstream ${flags.upstream} is not a URL; give the base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1`);
+    }
+    config.upstreams = [{ name: 'default', url: url.toString().replace(/\/+$/, ''), apiKeyEnv: 'HEGUI_UPSTREAM_API_KEY', models: ['*'], timeoutSeconds: 120, idleTimeoutSeconds: 60, retries: 2 }];
+  }
+  if (flags.keywords) config.safety.keywords = [resolve(io.cwd, flags.keywords)];
+  return config;
+}
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -17,16 +47,24 @@ export function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('serve the dashboard and the APIs (http://127.0.0.1:8787 by default)')
-    .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, Number(io.env.HEGUI_PORT ?? 8787))
-    .option('--host <host>', 'address to listen on; anything but loopback exposes the service', io.env.HEGUI_HOST ?? '127.0.0.1')
+    .option('--config <file>', 'gateway config file (YAML): upstreams per model, policies, labels, audit, users; see docs/gateway.md')
+    .option('--upstream <url>', 'one OpenAI-compatible upstream for every model (its key from HEGUI_UPSTREAM_API_KEY)')
+    .option('--keywords <file>', 'keyword library (hegui-keywords/1 JSON) the gateway guards input and output with')
+    .option('--port <port>', 'port to listen on (0 picks a free one; default 8787)', parsePort)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1); anything but loopback exposes the service')
     .option('--profile <file>', 'service profile whose obligations the dashboard shows (default: the example public chatbot)', io.env.HEGUI_PROFILE)
     .option('--database <url>', 'file:PATH for SQLite or postgres://... (default: HEGUI_DATABASE_URL, else ./hegui.db)', io.env.HEGUI_DATABASE_URL)
-    .action(async (flags: { port: number; host: string; profile?: string; database?: string }) => {
+    .action(async (flags: ServeFlags) => {
+      const gateway = await gatewaySettings(flags, io);
+      const database = flags.database ?? gateway.server.database;
+      const profile = flags.profile ? resolve(io.cwd, flags.profile) : gateway.server.profile;
       const server = await startServer({
-        host: flags.host,
-        port: flags.port,
-        ...(flags.database ? { databaseUrl: flags.database } : {}),
-        ...(flags.profile ? { profilePath: resolve(io.cwd, flags.profile) } : {}),
+        host: flags.host ?? gateway.server.host ?? io.env.HEGUI_HOST ?? '127.0.0.1',
+        port: flags.port ?? gateway.server.port ?? Number(io.env.HEGUI_PORT ?? 8787),
+        ...(database ? { databaseUrl: database } : {}),
+        ...(profile ? { profilePath: profile } : {}),
+        gateway,
+        env: io.env,
         log: (line) => io.stdout.write(`${line}\n`),
       });
       await new Promise<void>((done) => {

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): HeguiApp {
     const healthy = database === 'ok';
     return c.json({ status: healthy ? 'ok' : 'degraded', version: deps.version, database: { dialect: deps.store.dialect, status: database } }, healthy ? 200 : 503);
   });
+  if (deps.gateway) mountGateway(app, deps.gateway);
   mountSessionRoutes(app, deps, bootstrap);
   mountRulesRoutes(app, deps);
   mountDashboard(app, deps);

@@ -3,6 +3,7 @@
  * What the HTTP app is built from. Everything is passed in, so tests build an app over a
  * throwaway store and the CLI over the configured one.
  */
+import type { GatewayServices } from '../gateway/index.js';
 import type { Instrument, ServiceProfile } from '../rules/index.js';
 import type { Operator, Store } from '../store/index.js';
 
@@ -15,6 +16,8 @@ export interface AppDeps {
   /** Folder of the built dashboard (web/dist); absent means "not built". */
   webRoot: string;
   version: string;
+  /** The OpenAI-compatible gateway's services; its `/v1` routes are mounted when given. */
+  gateway?: GatewayServices;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
 }

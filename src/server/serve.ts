@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
+import { AuditLog, auditEnvironment } from '../audit/index.js';
 import { NotFoundError } from '../errors.js';
+import { createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { createApp } from './app.js';
@@ -23,6 +25,10 @@ export interface ServeOptions {
   databaseUrl?: string;
   profilePath?: string;
   webRoot?: string;
+  /** The gateway's settings (default: no upstream, no keywords, default policies). */
+  gateway?: GatewayConfig;
+  /** Environment for upstream keys and audit keys (default: process.env). */
+  env?: Record<string, string | undefined>;
   /** Prints start-up lines (URL, one-time sign-in link). */
   log?: (line: string) => void;
 }
@@ -30,6 +36,8 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   store: Store;
+  /** The audit log every gateway request is recorded in. */
+  audit: AuditLog;
   /** The one-time sign-in link, when no admin existed at start. */
   signinUrl?: string;
   close(): Promise<void>;
@@ -49,7 +57,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const profile = parseServiceProfile(profileText, profilePath);
   const instruments = loadInstruments();
   const store = await openStore(options.databaseUrl);
+  const log = options.log ?? (() => undefined);
+  const env = options.env ?? process.env;
+  const gatewayConfig = options.gateway ?? defaultGatewayConfig();
+  let audit: AuditLog;
+  let gateway: Awaited<ReturnType<typeof createGatewayServices>>;
+  try {
+    audit = new AuditLog(store, { ...auditEnvironment(env), contentPolicy: gatewayConfig.audit.content });
+    gateway = await createGatewayServices({ config: gatewayConfig, store, audit, env, log });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const { app, bootstrap } = createApp({
+    gateway,
     store,
     instruments,
     profile,
@@ -69,7 +90,6 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}`;
-  const log = options.log ?? (() => undefined);
   log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
 
   let signinUrl: string | undefined;
@@ -82,12 +102,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   return {
     url,
     store,
+    audit,
     ...(signinUrl ? { signinUrl } : {}),
     close: async () => {
       await new Promise<void>((done) => {
         server.close(() => done());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await audit.flush();
       await store.close();
     },
   };

@@ -1,0 +1,98 @@
+/**
+ * @module gateway/audit
+ * One audit event per request (AI Measures Art. 11 usage records; Deep Synthesis Provisions
+ * Art. 16 logs; Cybersecurity Law: network logs kept >= 6 months). An `Exchange` collects what
+ * happened while the request runs and appends the event to the audit log (`src/audit`) once,
+ * before the response completes (for streams: before the final `data: [DONE]`). The log keeps
+ * content only as its content policy says (AI Measures Art. 11: keep metadata, minimise
+ * content), so the exchange collects content only when that policy may keep it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuditContentPolicy, AuditEventInput } from '../audit/index.js';
+import type { Caller } from './identity.js';
+import { strongest, type GuardFinding } from './guard.js';
+
+/** The audit log as the gateway uses it (`AuditLog` from `src/audit`). */
+export interface AuditSink {
+  readonly contentPolicy: AuditContentPolicy;
+  /** Resolves once the event is durable. */
+  append(event: AuditEventInput): Promise<unknown>;
+}
+
+/** Most characters of content kept per direction: a record, not a transcript. */
+const MAX_CONTENT_CHARS = 16_384;
+
+/** The record of one request while it runs. */
+export class Exchange {
+  readonly id = randomUUID();
+  readonly startedAt = performance.now();
+  caller: Caller | undefined;
+  model: string | null = null;
+  upstream: string | null = null;
+  upstreamStatus: number | null = null;
+  stream = false;
+  readonly inputFindings: GuardFinding[] = [];
+  readonly outputFindings: GuardFinding[] = [];
+  readonly actions: string[] = [];
+  readonly labels: string[] = [];
+  error: string | null = null;
+  #input = '';
+  #output = '';
+  #recorded = false;
+  readonly #keepContent: boolean;
+
+  constructor(
+    readonly endpoint: string,
+    contentPolicy: AuditContentPolicy,
+  ) {
+    this.#keepContent = contentPolicy !== 'none';
+  }
+
+  /** Keeps input text for the record, when the policy may keep it. */
+  noteInput(text: string): void {
+    if (this.#keepContent && this.#input.length < MAX_CONTENT_CHARS) this.#input += text.slice(0, MAX_CONTENT_CHARS - this.#input.length);
+  }
+
+  /** Keeps output text for the record, when the policy may keep it. */
+  noteOutput(text: string): void {
+    if (this.#keepContent && this.#output.length < MAX_CONTENT_CHARS) this.#output += text.slice(0, MAX_CONTENT_CHARS - this.#output.length);
+  }
+
+  /** Builds the event and appends it once; later calls do nothing. */
+  async record(sink: AuditSink, status: number): Promise<void> {
+    if (this.#recorded) return;
+    this.#recorded = true;
+    await sink.append(this.event(status));
+  }
+
+  /** The `gateway.request` event for the audit log. */
+  event(status: number): AuditEventInput {
+    const input = strongest(this.inputFindings);
+    const output = strongest(this.outputFindings);
+    const worst = strongest([...this.inputFindings, ...this.outputFindings]);
+    const risks = [...new Set([...this.inputFindings, ...this.outputFindings].map((f) => f.risk))].sort();
+    const content = { ...(this.#input ? { input: this.#input } : {}), ...(this.#output ? { output: this.#output } : {}) };
+    return {
+      type: 'gateway.request',
+      actor: this.caller ? `user:${this.caller.pseudonym}` : 'anonymous:unauthenticated',
+      outcome: this.error !== null ? 'error' : worst === 'allow' ? 'pass' : worst,
+      risks,
+      payload: {
+        requestId: this.id,
+        endpoint: this.endpoint,
+        model: this.model,
+        upstream: this.upstream,
+        upstreamStatus: this.upstreamStatus,
+        status,
+        stream: this.stream,
+        latencyMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+        verdicts: { input, output },
+        actions: this.actions,
+        labels: this.labels,
+        error: this.error,
+      },
+      ...(Object.keys(content).length > 0 ? { content } : {}),
+      flagged: worst !== 'allow',
+    };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * @module gateway/completions
+ * `POST /v1/completions` (the legacy text API), streaming or not: the prompt passes the input
+ * guard, each choice's `text` the output guard, the notice and the label; one audit event.
+ */
+import type { Env, Hono } from 'hono';
+import type { Exchange } from './audit.js';
+import { completionShape } from './choice-stream.js';
+import { GatewayBlockedError, GatewayRequestError } from './errors.js';
+import { heguiData, labelHeaders } from './labels.js';
+import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { relayChoiceStream } from './stream-relay.js';
+
+/** The prompt: a string or a list of strings (token-id prompts carry no text to check). */
+function promptSlots(body: Json): TextSlot[] {
+  const prompt = body.prompt;
+  if (typeof prompt === 'string') return [{ text: prompt, set: (text) => (body.prompt = text) }];
+  if (Array.isArray(prompt)) {
+    return prompt.flatMap((item, i) => (typeof item === 'string' ? [{ text: item, set: (text: string) => (prompt[i] = text) }] : []));
+  }
+  throw new GatewayRequestError('"prompt" must be a string or a list of strings', 'prompt');
+}
+
+export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayServices): void {
+  app.post('/v1/completions', (c) =>
+    runRequest(services, c.req, 'completions', async (exchange, body) => {
+      const upstream = routeModel(services, exchange, requireModel(body));
+      exchange.stream = body.stream === true;
+      if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange);
+      const call = newCall(c.req);
+      const response = await callUpstream(upstream, exchange, '/completions', body, call);
+      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape);
+      return answer(services, exchange, await readUpstreamJson(upstream, response, call));
+    }),
+  );
+}
+
+async function answer(services: GatewayServices, exchange: Exchange, body: Json): Promise<Response> {
+  const caller = exchange.caller as NonNullable<Exchange['caller']>;
+  let blocked = false;
+  let released = '';
+  for (const choice of Array.isArray(body.choices) ? body.choices.filter(isObject) : []) {
+    if (typeof choice.text !== 'string' || choice.text === '') continue;
+    const verdict = services.guard.check(choice.text, 'output', caller);
+    exchange.outputFindings.push(...verdict.findings);
+    if (verdict.action === 'block') {
+      blocked = true;
+      choice.text = services.config.safety.blockMessage;
+      choice.finish_reason = 'content_filter';
+      continue;
+    }
+    exchange.noteOutput(verdict.text);
+    choice.text = services.labeler.labelWholeText(verdict.text);
+    released += choice.text;
+  }
+  if (blocked) exchange.actions.push('output-blocked');
+  const label = services.labeler.signText(services.labeler.newLabel(), released);
+  exchange.labels.push(label.ProduceID);
+  exchange.actions.push('labeled');
+  body.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
+  await exchange.record(services.audit, 200);
+  return jsonResponse(body, 200, labelHeaders(label));
+}
+
+async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
+  const message = services.config.safety.blockMessage;
+  if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message, 'prompt');
+  const base = { id: `cmpl-hegui-${exchange.id}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: exchange.model };
+  const choices = [{ index: 0, text: message, logprobs: null, finish_reason: 'content_filter' }];
+  const hegui = heguiData(undefined, exchange, 'input-blocked');
+  await exchange.record(services.audit, 200);
+  if (!exchange.stream) return jsonResponse({ ...base, choices, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, hegui }, 200);
+  return new Response(Buffer.concat([sseData({ ...base, choices, hegui }), SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+}

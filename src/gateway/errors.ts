@@ -1,0 +1,105 @@
+/**
+ * @module gateway/errors
+ * Errors the gateway raises on purpose. Each carries a stable `code` (`E_GATEWAY_...`), the
+ * HTTP status an API client receives, and the OpenAI error `type` and `code`, so that
+ * unchanged OpenAI clients see the error shape they already handle:
+ * `{"error": {"message", "type", "param", "code"}}`.
+ */
+import { HeguiError, InvalidInputError } from '../errors.js';
+
+/** The `error` object of an OpenAI error response. */
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** An error answered to an API client: HTTP status and OpenAI error type. */
+export class GatewayError extends HeguiError {
+  readonly status: number;
+  /** OpenAI's `error.type`, e.g. `invalid_request_error`. */
+  readonly type: string;
+  readonly param: string | null;
+
+  constructor(code: string, message: string, options: { status: number; type: string; param?: string; cause?: unknown; exitCode?: number }) {
+    super(code, message, { cause: options.cause, exitCode: options.exitCode ?? (options.status < 500 ? 2 : 1) });
+    this.status = options.status;
+    this.type = options.type;
+    this.param = options.param ?? null;
+  }
+
+  /** The body an OpenAI client parses. */
+  toBody(): OpenAIErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** No or an unknown API key (401). */
+export class GatewayAuthError extends GatewayError {
+  constructor(message: string) {
+    super('E_GATEWAY_AUTH', message, { status: 401, type: 'authentication_error' });
+  }
+}
+
+/** A request body the gateway cannot use (400). */
+export class GatewayRequestError extends GatewayError {
+  constructor(message: string, param?: string) {
+    super('E_GATEWAY_BAD_REQUEST', message, { status: 400, type: 'invalid_request_error', ...(param ? { param } : {}) });
+  }
+}
+
+/** No upstream serves the model asked for (404, as OpenAI answers an unknown model). */
+export class GatewayModelError extends GatewayError {
+  constructor(model: string) {
+    super('E_GATEWAY_MODEL_NOT_FOUND', `the model "${model}" is not served here; GET /v1/models lists the models this gateway serves`, {
+      status: 404,
+      type: 'invalid_request_error',
+      param: 'model',
+    });
+  }
+}
+
+/** The input guard refused the request (400 when configured to answer with an error). */
+export class GatewayBlockedError extends GatewayError {
+  /** `param` names the request field whose content was blocked. */
+  constructor(message: string, param = 'messages') {
+    super('E_GATEWAY_CONTENT_BLOCKED', message, { status: 400, type: 'invalid_request_error', param });
+  }
+}
+
+/** The upstream failed: unreachable, timed out, answered 5xx or broke off (502/504). */
+export class GatewayUpstreamError extends GatewayError {
+  /** The upstream's HTTP status, when it answered. */
+  readonly upstreamStatus: number | null;
+
+  constructor(message: string, options: { status?: 502 | 504; upstreamStatus?: number; cause?: unknown } = {}) {
+    super(options.status === 504 ? 'E_GATEWAY_UPSTREAM_TIMEOUT' : 'E_GATEWAY_UPSTREAM', message, {
+      status: options.status ?? 502,
+      type: 'api_error',
+      cause: options.cause,
+    });
+    this.upstreamStatus = options.upstreamStatus ?? null;
+  }
+}
+
+/** A gateway configuration file that cannot be used. */
+export class GatewayConfigError extends InvalidInputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_GATEWAY_CONFIG', message, options);
+  }
+}
+
+/** A signed media URL that is malformed, forged or expired (404, so nothing is revealed). */
+export class GatewayMediaError extends GatewayError {
+  constructor() {
+    super('E_GATEWAY_MEDIA_NOT_FOUND', 'this media link is unknown or has expired; generate the content again', { status: 404, type: 'invalid_request_error' });
+  }
+}
+
+/** Any error as the OpenAI error body and status a client receives; unexpected ones are hidden. */
+export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody } {
+  if (error instanceof GatewayError) return { status: error.status, body: error.toBody() };
+  if (error instanceof HeguiError) {
+    const status = error.exitCode === 2 ? 400 : 500;
+    return { status, body: { error: { message: error.message, type: status === 400 ? 'invalid_request_error' : 'api_error', param: null, code: error.code } } };
+  }
+  return { status: 500, body: { error: { message: 'internal error in the gateway; the server log has the details', type: 'api_error', param: null, code: 'E_GATEWAY_INTERNAL' } } };
+}

@@ -1,0 +1,104 @@
+/**
+ * @module gateway/labels
+ * Labels on every answer the gateway relays. Implicit (Labeling Measures Art. 5; GB 45438
+ * Annex E): each response gets its own label, whose seven fields travel in `X-AIGC-*`
+ * headers and in a `hegui` object in the body; with a signing key, ReservedCode1/2 carry a
+ * signature over the fields and a hash of the text. Explicit (Labeling Measures Art. 4;
+ * GB 45438 §5.1): a text notice at the start or end of every text answer, in streams as the
+ * first or last delta.
+ */
+import { createHash, type Hash, randomUUID } from 'node:crypto';
+import { labelText, streamNotice } from '../label/explicit/text.js';
+import { createLabel, LABEL_FIELDS, signLabel, type ImplicitLabel, type LabelSigningKey } from '../label/index.js';
+import type { NoticePosition } from './config.js';
+
+/**
+ * Example provider code used while none is configured; `hegui serve` warns about it, because
+ * a provider must write its own code (GB 45438 Annex E).
+ */
+export const EXAMPLE_PRODUCER = '001191350100M000100Y431A001';
+
+export interface LabelSettings {
+  /** 27-character provider code (ContentProducer). */
+  producer: string;
+  key?: LabelSigningKey;
+  notice: { position: NoticePosition; text?: string; language: 'zh' | 'en' };
+}
+
+/** The `hegui` object added to response bodies. */
+export interface HeguiBodyData {
+  /** The implicit label of this answer (GB 45438 Annex E fields). */
+  aigc: ImplicitLabel;
+  /** Set when the guard stopped or changed the answer. */
+  guard?: { action: string; risks: string[] };
+}
+
+/** Labels answers: one label per response, the notice text, and the header and body forms. */
+export class OutputLabeler {
+  readonly producer: string;
+  readonly key: LabelSigningKey | undefined;
+  readonly position: NoticePosition;
+  /** Stream prefix/suffix (empty when the position is `none`). */
+  readonly streamPrefix: string;
+  readonly streamSuffix: string;
+  readonly #notice: { text?: string; language: 'zh' | 'en' };
+
+  /** @throws NoticeWordingError when the configured wording lacks an element GB 45438 §5 requires. */
+  constructor(settings: LabelSettings) {
+    this.producer = settings.producer;
+    this.key = settings.key;
+    this.position = settings.notice.position;
+    this.#notice = { language: settings.notice.language, ...(settings.notice.text ? { text: settings.notice.text } : {}) };
+    const stream = this.position === 'none' ? { prefix: '', suffix: '' } : streamNotice({ ...this.#notice, position: this.position });
+    this.streamPrefix = stream.prefix;
+    this.streamSuffix = stream.suffix;
+    createLabel({ producer: this.producer, produceId: 'check' });
+  }
+
+  /** A fresh label for one response; ProduceID is unique and is what the audit event records. */
+  newLabel(): ImplicitLabel {
+    const produceId = `hegui-${randomUUID()}`;
+    return { Label: '1', ContentProducer: this.producer, ProduceID: produceId, ReservedCode1: '', ContentPropagator: this.producer, PropagateID: produceId, ReservedCode2: '' };
+  }
+
+  /**
+   * A running hash of an answer's text for the security data (SHA-256 for Ed25519, SM3 for
+   * SM2), or undefined without a signing key.
+   */
+  textHash(): Hash | undefined {
+    return this.key && createHash(this.key.algorithm === 'sm2' ? 'sm3' : 'sha256');
+  }
+
+  /** The label signed (producer and propagator roles) over the answer's hash; unchanged without a key. */
+  sign(label: ImplicitLabel, hash: Hash | undefined): ImplicitLabel {
+    if (!this.key || !hash) return label;
+    const digest = hash.digest();
+    return signLabel(signLabel(label, 'producer', this.key, digest), 'propagator', this.key, digest);
+  }
+
+  /** Signs a whole text. */
+  signText(label: ImplicitLabel, text: string): ImplicitLabel {
+    return this.sign(label, this.textHash()?.update(text));
+  }
+
+  /** A whole text answer with the explicit notice in place. */
+  labelWholeText(text: string): string {
+    if (this.position === 'none' || text === '') return text;
+    return labelText(text, { ...this.#notice, position: this.position }).text;
+  }
+}
+
+/** The `hegui` object of a labeled answer. */
+export function heguiData(label: ImplicitLabel | undefined, exchange: { outputFindings: readonly { risk: string }[]; inputFindings: readonly { risk: string }[] }, action?: string): HeguiBodyData | { guard: NonNullable<HeguiBodyData['guard']> } | undefined {
+  const risks = [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))].sort();
+  const guard = action ? { action, risks } : undefined;
+  if (label) return { aigc: label, ...(guard ? { guard } : {}) };
+  return guard && { guard };
+}
+
+/** The label as `X-AIGC-<Field>` headers (values are printable ASCII, GB 45438 Annex E). */
+export function labelHeaders(label: ImplicitLabel): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const field of LABEL_FIELDS) headers[`x-aigc-${field.toLowerCase()}`] = label[field];
+  return headers;
+}

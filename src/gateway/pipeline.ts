@@ -1,0 +1,194 @@
+/**
+ * @module gateway/pipeline
+ * The steps every endpoint shares: authenticate, read the JSON body, guard the input, call
+ * the upstream, answer errors in the OpenAI shape, and record the audit event. Each endpoint
+ * module supplies only what differs: where its texts are, and the shape of its answers.
+ */
+import type { HonoRequest } from 'hono';
+import type { Store } from '../store/index.js';
+import type { AuditSink } from './audit.js';
+import { Exchange } from './audit.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayError, GatewayRequestError, GatewayUpstreamError, toOpenAIError } from './errors.js';
+import type { ContentGuard, Direction } from './guard.js';
+import type { CallerResolver } from './identity.js';
+import type { OutputLabeler } from './labels.js';
+import type { MediaService } from './media.js';
+import { type Upstream, UpstreamCall, type UpstreamRouter } from './upstream.js';
+
+/** Everything the endpoints are built from. */
+export interface GatewayServices {
+  config: GatewayConfig;
+  router: UpstreamRouter;
+  guard: ContentGuard;
+  labeler: OutputLabeler;
+  callers: CallerResolver;
+  audit: AuditSink;
+  media: MediaService;
+  store: Store;
+}
+
+/** A piece of request text the input guard reads and, when redacting, rewrites. */
+export interface TextSlot {
+  text: string;
+  set(text: string): void;
+}
+
+/** A JSON object from a request or upstream body. */
+export type Json = Record<string, unknown>;
+
+export function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Headers of every JSON answer. */
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/**
+ * Runs one request: the exchange is created, the caller resolved and the body read before
+ * `handle`; any error thrown becomes an OpenAI error answer with its audit event.
+ */
+export async function runRequest(
+  services: GatewayServices,
+  req: HonoRequest,
+  endpoint: string,
+  handle: (exchange: Exchange, body: Json) => Promise<Response>,
+): Promise<Response> {
+  const exchange = new Exchange(endpoint, services.audit.contentPolicy);
+  try {
+    exchange.caller = await services.callers.resolve(req.header('authorization'));
+    const body = await readBody(req);
+    return await handle(exchange, body);
+  } catch (error) {
+    return failRequest(services, exchange, error);
+  }
+}
+
+/** `runRequest` for a request without a body (`GET /v1/models`). */
+export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>): Promise<Response> {
+  const exchange = new Exchange(endpoint, services.audit.contentPolicy);
+  try {
+    exchange.caller = await services.callers.resolve(req.header('authorization'));
+    return await handle(exchange);
+  } catch (error) {
+    return failRequest(services, exchange, error);
+  }
+}
+
+/** The error answer for `error`, after its audit event is recorded. */
+export async function failRequest(services: GatewayServices, exchange: Exchange, error: unknown): Promise<Response> {
+  const { status, body } = toOpenAIError(error);
+  if (status === 500) console.error(error);
+  exchange.error = body.error.code;
+  if (error instanceof GatewayUpstreamError && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
+  await exchange.record(services.audit, status);
+  return jsonResponse(body, status);
+}
+
+async function readBody(req: HonoRequest): Promise<Json> {
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch {
+    throw new GatewayRequestError('the request body must be a JSON object');
+  }
+  if (!isObject(body)) throw new GatewayRequestError('the request body must be a JSON object');
+  return body;
+}
+
+/** The `model` field, which every generating endpoint requires. */
+export function requireModel(body: Json): string {
+  if (typeof body.model !== 'string' || body.model === '') throw new GatewayRequestError('"model" is required: the name of the model to use', 'model');
+  return body.model;
+}
+
+/**
+ * Checks every slot (each is a separate text: a keyword split across two messages is not a
+ * hit) and applies redactions in place. Returns true when the input is blocked.
+ */
+export function guardInput(services: GatewayServices, exchange: Exchange, slots: readonly TextSlot[], direction: Direction = 'input'): boolean {
+  const caller = exchange.caller;
+  if (!caller) return false;
+  let blocked = false;
+  let redacted = false;
+  for (const slot of slots) {
+    exchange.noteInput(slot.text);
+    const verdict = services.guard.check(slot.text, direction, caller);
+    if (verdict.findings.length === 0) continue;
+    exchange.inputFindings.push(...verdict.findings);
+    if (verdict.action === 'block') blocked = true;
+    else if (verdict.action === 'redact') {
+      slot.set(verdict.text);
+      redacted = true;
+    }
+  }
+  if (blocked) exchange.actions.push('input-blocked');
+  else if (redacted) exchange.actions.push('input-redacted');
+  if (exchange.inputFindings.some((f) => f.action === 'review')) exchange.actions.push('input-review');
+  return blocked;
+}
+
+/** Resolves the model's upstream and notes it on the exchange. */
+export function routeModel(services: GatewayServices, exchange: Exchange, model: string): Upstream {
+  exchange.model = model;
+  const upstream = services.router.resolve(model);
+  exchange.upstream = upstream.name;
+  return upstream;
+}
+
+/**
+ * Posts `body` to the upstream and returns the answer when it is 2xx. Otherwise the upstream's
+ * error is raised: a 4xx is passed on as the upstream said it (the request was wrong there
+ * too), a 5xx becomes 502.
+ */
+export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<Response> {
+  const response = await upstream.send(path, { method: 'POST', body: JSON.stringify(body) }, call);
+  exchange.upstreamStatus = response.status;
+  if (response.ok) return response;
+  throw await upstreamFailure(upstream, response, call);
+}
+
+async function upstreamFailure(upstream: Upstream, response: Response, call: UpstreamCall): Promise<GatewayError> {
+  const text = await response.text().catch(() => '');
+  call.end();
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isObject(parsed) && isObject(parsed.error) && typeof parsed.error.message === 'string') message = parsed.error.message;
+  } catch {
+    // Not JSON: the raw text (cut) is the message.
+  }
+  if (response.status >= 400 && response.status < 500) {
+    const type = response.status === 429 ? 'rate_limit_error' : response.status === 401 || response.status === 403 ? 'authentication_error' : 'invalid_request_error';
+    return new GatewayError('E_GATEWAY_UPSTREAM_REJECTED', `the upstream "${upstream.name}" refused the request: ${message}`, { status: response.status, type });
+  }
+  return new GatewayUpstreamError(`the upstream "${upstream.name}" failed with HTTP ${response.status}: ${message}`, { upstreamStatus: response.status });
+}
+
+/** A new upstream call tied to the client's connection. */
+export function newCall(req: HonoRequest): UpstreamCall {
+  return new UpstreamCall(req.raw.signal);
+}
+
+/** The upstream's JSON answer, read whole within the call's timeout. */
+export async function readUpstreamJson(upstream: Upstream, response: Response, call: UpstreamCall): Promise<Json> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw call.signal.aborted ? call.failure(upstream.name, cause) : new GatewayUpstreamError(`the upstream "${upstream.name}" broke off its answer`, { cause });
+  } finally {
+    call.end();
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isObject(parsed)) return parsed;
+  } catch {
+    // Reported below.
+  }
+  throw new GatewayUpstreamError(`the upstream "${upstream.name}" answered with something other than a JSON object`);
+}

@@ -1,0 +1,78 @@
+/**
+ * @module gateway/setup
+ * Builds the gateway's services from its configuration: upstreams and routing, the content
+ * guard over the configured keyword libraries, the labeler (provider code, signing key,
+ * notice), API-key callers, media labeling and links. The audit sink is handed in, because
+ * `src/audit` owns the event log.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseSigningKey } from '../label/index.js';
+import { compileLibrary } from '../safety/compile.js';
+import { createLibrary, parseLibrary, type KeywordLibrary } from '../safety/library.js';
+import { KeywordScanner } from '../safety/scanner.js';
+import type { Store } from '../store/index.js';
+import type { AuditSink } from './audit.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayConfigError } from './errors.js';
+import { type ContentGuard, KeywordGuard } from './guard.js';
+import { ApiKeyResolver } from './identity.js';
+import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
+import { MediaService } from './media.js';
+import type { GatewayServices } from './pipeline.js';
+import { Upstream, UpstreamRouter } from './upstream.js';
+
+export interface GatewaySetup {
+  config: GatewayConfig;
+  store: Store;
+  audit: AuditSink;
+  env?: Record<string, string | undefined>;
+  /** Start-up notes (e.g. the example provider code in use). */
+  log?: (line: string) => void;
+  /** A guard to use instead of the keyword guard built from `safety.keywords`. */
+  guard?: ContentGuard;
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+    throw new GatewayConfigError(`cannot read the ${what} ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
+  });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new GatewayConfigError(`the ${what} ${path} is not JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * The keyword libraries in `paths` (`hegui-keywords/1` JSON) as one library: entries and
+ * allow-lists joined, transforms of the first file.
+ */
+export async function loadKeywordLibraries(paths: readonly string[]): Promise<KeywordLibrary> {
+  const libraries = await Promise.all(paths.map(async (path) => parseLibrary(await readJson(path, 'keyword library'))));
+  const [first, ...rest] = libraries;
+  if (!first) return createLibrary('none');
+  return {
+    ...first,
+    name: libraries.map((l) => l.name).join(' + '),
+    entries: [first, ...rest].flatMap((l) => l.entries),
+    allow: [first, ...rest].flatMap((l) => l.allow),
+  };
+}
+
+/** Every service the endpoints need, ready to mount. */
+export async function createGatewayServices(setup: GatewaySetup): Promise<GatewayServices> {
+  const { config, store } = setup;
+  const log = setup.log ?? (() => undefined);
+  const router = new UpstreamRouter(config.upstreams.map((u) => new Upstream(u, setup.env)));
+  const guard = setup.guard ?? new KeywordGuard(new KeywordScanner(compileLibrary(await loadKeywordLibraries(config.safety.keywords))));
+  const keyPath = config.labels.signingKey;
+  const key = keyPath ? parseSigningKey(await readFile(keyPath, 'utf8').catch((cause: Error) => {
+    throw new GatewayConfigError(`cannot read labels.signingKey ${keyPath}: ${cause.message}`, { cause });
+  })) : undefined;
+  if (!config.labels.producer) log(`labels.producer is not set: labels carry the example provider code ${EXAMPLE_PRODUCER}; set your own 27-character code (GB 45438 Annex E)`);
+  const labeler = new OutputLabeler({ producer: config.labels.producer ?? EXAMPLE_PRODUCER, ...(key ? { key } : {}), notice: config.labels.notice });
+  const notice = { language: config.labels.notice.language, ...(config.labels.notice.text ? { text: config.labels.notice.text } : {}) };
+  const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(key ? { key } : {}) });
+  if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
+  return { config, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
+}

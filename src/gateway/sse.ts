@@ -1,0 +1,95 @@
+/**
+ * @module gateway/sse
+ * Server-sent events both ways: reading an upstream's `text/event-stream` with
+ * `eventsource-parser` (bounded buffer, idle timeout per event), and framing what the gateway
+ * sends (`data: ...\n\n`, then `data: [DONE]` for chat and completions streams).
+ */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { GatewayUpstreamError } from './errors.js';
+import type { UpstreamCall } from './upstream.js';
+
+/** Largest single event accepted from an upstream; a longer one is a malformed stream. */
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+/**
+ * The events of an upstream stream, one at a time. Each read re-arms the idle timeout; a
+ * connection reset, a timeout or an oversized event ends the iteration with
+ * `GatewayUpstreamError`.
+ */
+export async function* readEvents(body: ReadableStream<Uint8Array>, call: UpstreamCall, upstream: string, idleMs: number): AsyncGenerator<EventSourceMessage> {
+  const queue: EventSourceMessage[] = [];
+  let parseError: Error | undefined;
+  const parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
+    onEvent: (event) => queue.push(event),
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') parseError = error;
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      call.arm(idleMs);
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        if (call.signal.aborted) throw call.failure(upstream, cause);
+        throw new GatewayUpstreamError(`the upstream "${upstream}" broke off the stream`, { cause });
+      }
+      if (chunk.done) break;
+      parser.feed(decoder.decode(chunk.value, { stream: true }));
+      if (parseError) throw new GatewayUpstreamError(`the upstream "${upstream}" sent an event longer than ${MAX_EVENT_CHARS} characters`, { cause: parseError });
+      while (queue.length > 0) yield queue.shift() as EventSourceMessage;
+    }
+    parser.feed(`${decoder.decode()}\n\n`);
+    while (queue.length > 0) yield queue.shift() as EventSourceMessage;
+  } finally {
+    call.disarm();
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+/** One SSE frame: `data: <json>\n\n`. */
+export function sseData(payload: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+}
+
+/** A named SSE frame, as the Responses API streams: `event: <type>\ndata: <json>\n\n`. */
+export function sseEvent(type: string, payload: unknown): Uint8Array {
+  return encoder.encode(`event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
+}
+
+/** The terminator of chat and completions streams. */
+export const SSE_DONE = encoder.encode('data: [DONE]\n\n');
+
+/** Headers of an event stream. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * A response body that pulls frames from `frames`. When the client goes away, `onCancel`
+ * runs at once (to abort the upstream call) and the generator is closed.
+ */
+export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => void): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await frames.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        onCancel();
+        await frames.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

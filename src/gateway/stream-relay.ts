@@ -1,0 +1,83 @@
+/**
+ * @module gateway/stream-relay
+ * Relays a chat or completions stream from the upstream to the client through the output
+ * guard. Whatever happens (a block, an upstream fault, the client leaving), the stream ends
+ * cleanly: a block ends with `finish_reason: "content_filter"`, a fault with an OpenAI error
+ * event, and the audit event is written before the final `data: [DONE]`.
+ */
+import type { Exchange } from './audit.js';
+import { type ChunkShape, GuardedChoices } from './choice-stream.js';
+import { GatewayUpstreamError, toOpenAIError } from './errors.js';
+import { heguiData, labelHeaders } from './labels.js';
+import { isObject, type GatewayServices, type Json } from './pipeline.js';
+import { frameStream, readEvents, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import type { Upstream, UpstreamCall } from './upstream.js';
+
+/** Status recorded for a request whose client went away before the end. */
+const CLIENT_CLOSED = 499;
+
+/** Parses one upstream event; anything but a JSON object (or an error object) is a fault. */
+export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data);
+  } catch (cause) {
+    throw new GatewayUpstreamError(`the upstream "${upstream.name}" sent a malformed stream event (not JSON)`, { cause });
+  }
+  if (!isObject(chunk)) throw new GatewayUpstreamError(`the upstream "${upstream.name}" sent a malformed stream event (not an object)`);
+  if (isObject(chunk.error)) {
+    const message = typeof chunk.error.message === 'string' ? chunk.error.message : 'unknown error';
+    throw new GatewayUpstreamError(`the upstream "${upstream.name}" failed during the stream: ${message}`);
+  }
+  return chunk;
+}
+
+/** The streaming response for a chat or completions request whose upstream answered 2xx. */
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: Response, call: UpstreamCall, shape: ChunkShape): Response {
+  const labeler = services.labeler;
+  const label = labeler.newLabel();
+  const hash = labeler.textHash();
+  const guarded = new GuardedChoices(services, exchange, shape, (text) => hash?.update(text));
+  const body = response.body;
+
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    let status = CLIENT_CLOSED;
+    try {
+      let blocked = false;
+      try {
+        if (body) {
+          for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
+            if (event.data === '[DONE]') break;
+            const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
+            for (const chunk of result.out) yield sseData(chunk);
+            if (result.blocked) {
+              blocked = true;
+              call.abort('output blocked');
+              break;
+            }
+          }
+        }
+        if (!blocked) for (const chunk of guarded.finish().out) yield sseData(chunk);
+        status = 200;
+      } catch (error) {
+        // Held text is dropped, never flushed: it may be the start of a blocked keyword.
+        const failure = toOpenAIError(error);
+        exchange.error = failure.body.error.code;
+        status = failure.status;
+        yield sseData(failure.body);
+      }
+      const signed = labeler.sign(label, hash);
+      exchange.labels.push(signed.ProduceID);
+      exchange.actions.push('labeled');
+      yield sseData(guarded.chunk({ choices: [], hegui: heguiData(signed, exchange, blocked ? 'output-blocked' : undefined) }));
+      await exchange.record(services.audit, status);
+      yield SSE_DONE;
+    } finally {
+      call.end();
+      if (status === CLIENT_CLOSED) exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';
+      await exchange.record(services.audit, status);
+    }
+  }
+
+  return new Response(frameStream(frames(), () => call.abort('client disconnected')), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+}

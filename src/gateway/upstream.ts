@@ -1,0 +1,189 @@
+/**
+ * @module gateway/upstream
+ * The OpenAI-compatible servers behind the gateway (DeepSeek, DashScope compatible mode,
+ * vLLM, Ollama, ...): which one serves a model, and one call to it with a timeout, retries of
+ * idempotent failures (a connect error, or 502/503/504 before any byte reached the client),
+ * and cancellation when the client goes away (AI Measures Art. 13: a stable service, without
+ * wasted upstream work).
+ */
+import type { UpstreamConfig } from './config.js';
+import { GatewayModelError, GatewayUpstreamError } from './errors.js';
+
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const RETRY_BASE_MS = 50;
+
+/** One configured upstream. */
+export class Upstream {
+  readonly name: string;
+  /** Base URL without a trailing slash, e.g. `https://api.deepseek.com/v1`. */
+  readonly baseUrl: string;
+  readonly models: readonly string[];
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retries: number;
+  readonly #authorization: string | undefined;
+
+  constructor(config: UpstreamConfig, env: Record<string, string | undefined> = process.env) {
+    this.name = config.name;
+    this.baseUrl = config.url.replace(/\/+$/, '');
+    this.models = config.models;
+    this.timeoutMs = config.timeoutSeconds * 1000;
+    this.idleTimeoutMs = config.idleTimeoutSeconds * 1000;
+    this.retries = config.retries;
+    const key = config.apiKey ?? (config.apiKeyEnv ? env[config.apiKeyEnv] : undefined);
+    this.#authorization = key ? `Bearer ${key}` : undefined;
+  }
+
+  /**
+   * Sends one request and resolves with the upstream's response once its headers arrived
+   * (status 2xx or not: the caller decides). Connect errors and 502/503/504 are retried up to
+   * `retries` times; the call is aborted by `call.signal` (client gone, timeout).
+   *
+   * @throws GatewayUpstreamError when the upstream cannot be reached or timed out.
+   */
+  async send(path: string, init: { method: 'GET' | 'POST'; body?: string }, call: UpstreamCall): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json, text/event-stream' };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#authorization) headers.authorization = this.#authorization;
+    call.arm(this.timeoutMs);
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, { method: init.method, headers, body: init.body ?? null, signal: call.signal });
+      } catch (cause) {
+        if (call.signal.aborted) throw call.failure(this.name, cause);
+        if (attempt < this.retries) {
+          await call.pause(RETRY_BASE_MS * 2 ** attempt);
+          continue;
+        }
+        throw new GatewayUpstreamError(`the upstream "${this.name}" cannot be reached: ${describeCause(cause)}`, { cause });
+      }
+      if (RETRY_STATUSES.has(response.status) && attempt < this.retries) {
+        await response.body?.cancel().catch(() => undefined);
+        await call.pause(RETRY_BASE_MS * 2 ** attempt);
+        continue;
+      }
+      return response;
+    }
+  }
+}
+
+/**
+ * The life of one upstream call: one AbortController that the client's disconnect, the
+ * timeout and the gateway itself (after a block) can all trigger.
+ */
+export class UpstreamCall {
+  readonly #controller = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #timedOut = false;
+  #armedMs = 0;
+  readonly #onClientAbort = (): void => this.abort('client disconnected');
+
+  constructor(readonly clientSignal?: AbortSignal) {
+    if (clientSignal?.aborted) this.abort('client disconnected');
+    else clientSignal?.addEventListener('abort', this.#onClientAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  /**
+   * (Re)starts the timer: the call is aborted as timed out unless re-armed or ended within
+   * `ms` (the response timeout, then the idle timeout between stream events).
+   */
+  arm(ms: number): void {
+    if (this.#timer && ms === this.#armedMs) {
+      this.#timer.refresh();
+      return;
+    }
+    this.disarm();
+    this.#armedMs = ms;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.abort('timed out');
+    }, ms);
+  }
+
+  disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  abort(reason: string): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new Error(reason));
+  }
+
+  /** Ends the call: timers stop and the client's signal is no longer watched. */
+  end(): void {
+    this.disarm();
+    this.clientSignal?.removeEventListener('abort', this.#onClientAbort);
+  }
+
+  /** The error to report when the call was aborted. */
+  failure(upstream: string, cause?: unknown): GatewayUpstreamError {
+    if (this.#timedOut) return new GatewayUpstreamError(`the upstream "${upstream}" did not answer in time`, { status: 504, cause });
+    return new GatewayUpstreamError(`the call to the upstream "${upstream}" was cancelled: ${describeCause(this.#controller.signal.reason)}`, { cause });
+  }
+
+  pause(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const jitter = Math.random() * ms * 0.5;
+      setTimeout(done, ms + jitter).unref();
+    });
+  }
+}
+
+/** `connect ECONNREFUSED 127.0.0.1:9` from fetch's wrapped cause. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = cause.cause instanceof Error ? cause.cause.message : undefined;
+    return inner ?? cause.message;
+  }
+  return String(cause);
+}
+
+/** Which upstream serves which model: exact names first, then the longest `prefix*`, then `*`. */
+export class UpstreamRouter {
+  readonly upstreams: readonly Upstream[];
+  readonly #exact = new Map<string, Upstream>();
+  readonly #prefixes: { prefix: string; upstream: Upstream }[] = [];
+  readonly #fallback: Upstream | undefined;
+
+  constructor(upstreams: readonly Upstream[]) {
+    this.upstreams = upstreams;
+    let fallback: Upstream | undefined;
+    for (const upstream of upstreams) {
+      for (const model of upstream.models) {
+        if (model === '*') fallback ??= upstream;
+        else if (model.endsWith('*')) this.#prefixes.push({ prefix: model.slice(0, -1), upstream });
+        else if (!this.#exact.has(model)) this.#exact.set(model, upstream);
+      }
+    }
+    this.#prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#fallback = fallback;
+  }
+
+  /** @throws GatewayModelError when no upstream serves `model`. */
+  resolve(model: string): Upstream {
+    const upstream = this.tryResolve(model);
+    if (!upstream) throw new GatewayModelError(model);
+    return upstream;
+  }
+
+  /** The upstream for `model`, or undefined. */
+  tryResolve(model: string): Upstream | undefined {
+    return this.#exact.get(model) ?? this.#prefixes.find((p) => model.startsWith(p.prefix))?.upstream ?? this.#fallback;
+  }
+
+  /** Model names configured by exact name, and the upstreams whose models must be asked for. */
+  catalogue(): { named: { model: string; upstream: Upstream }[]; open: Upstream[] } {
+    const named = [...this.#exact.entries()].map(([model, upstream]) => ({ model, upstream }));
+    const open = this.upstreams.filter((u) => u.models.some((m) => m.endsWith('*')));
+    return { named, open };
+  }
+}

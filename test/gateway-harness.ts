@@ -1,0 +1,103 @@
+/**
+ * Starts the real hegui server with the gateway in front of the upstream double, a keyword
+ * library, a SQLite store and a user with an API key; and an official `openai` client for it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { createApiUser, type GatewayConfig, parseGatewayConfig } from '../src/gateway/index.js';
+import { type RunningServer, startServer } from '../src/server/index.js';
+import { UpstreamDouble } from './gateway-upstream-double.js';
+
+/** Keywords the tests try to smuggle through. */
+export const KEYWORDS = { zh: '炸弹制作', en: 'forbiddenword' } as const;
+
+export const BLOCK_MESSAGE = '[blocked by hegui]';
+
+export interface GatewayHarness {
+  double: UpstreamDouble;
+  server: RunningServer;
+  key: string;
+  dir: string;
+  client: OpenAI;
+  /** POST a JSON body to the gateway with the user's key. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** The gateway.request audit events, newest first. */
+  events(): Promise<Awaited<ReturnType<RunningServer['audit']['list']>>['events']>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: { config?: Record<string, unknown>; edit?: (config: GatewayConfig) => void } = {}): Promise<GatewayHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-gateway-'));
+  const double = await new UpstreamDouble().start();
+  const keywords = join(dir, 'keywords.json');
+  writeFileSync(
+    keywords,
+    JSON.stringify({
+      format: 'hegui-keywords/1',
+      name: 'gateway-test',
+      entries: [
+        { keyword: KEYWORDS.zh, risk: 'A1.4' },
+        { keyword: KEYWORDS.en, risk: 'A1.6' },
+      ],
+    }),
+  );
+  const config = parseGatewayConfig(
+    {
+      upstreams: [{ name: 'double', url: `${double.url}/v1`, models: ['*'], timeoutSeconds: 2, idleTimeoutSeconds: 1, retries: 2 }],
+      safety: { keywords: [keywords], blockMessage: BLOCK_MESSAGE },
+      labels: { producer: '001191350100M000100Y431A001' },
+      ...options.config,
+    },
+    'test config',
+    dir,
+  );
+  options.edit?.(config);
+  const server = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'hegui.db')}`, webRoot: join(dir, 'web'), gateway: config, env: {} });
+  const { key } = await createApiUser(server.store, { name: 'tester', verified: true });
+  const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 10_000 });
+  return {
+    double,
+    server,
+    key,
+    dir,
+    client,
+    post: (path, body, headers = {}) =>
+      fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    events: async () => (await server.audit.list({ type: 'gateway.request', limit: 500 })).events,
+    close: async () => {
+      await server.close();
+      await double.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads an SSE response into its `data:` payloads (without `[DONE]`) and whether `[DONE]` came. */
+export async function readSse(response: Response): Promise<{ events: Record<string, unknown>[]; done: boolean; names: string[] }> {
+  const text = await response.text();
+  const events: Record<string, unknown>[] = [];
+  const names: string[] = [];
+  let done = false;
+  for (const frame of text.split('\n\n')) {
+    const data = frame.split('\n').find((line) => line.startsWith('data: '))?.slice(6);
+    const name = frame.split('\n').find((line) => line.startsWith('event: '))?.slice(7);
+    if (data === undefined) continue;
+    if (data === '[DONE]') done = true;
+    else {
+      events.push(JSON.parse(data) as Record<string, unknown>);
+      if (name) names.push(name);
+    }
+  }
+  return { events, done, names };
+}
+
+/** The text of chat chunks' `delta.content`, joined. */
+export function chatText(events: Record<string, unknown>[]): string {
+  let text = '';
+  for (const event of events) {
+    for (const choice of (event.choices as { delta?: { content?: string } }[] | undefined) ?? []) text += choice.delta?.content ?? '';
+  }
+  return text;
+}
