@@ -1,0 +1,162 @@
+/**
+ * @module safety/guard
+ * The safety decision for one text: keyword hits, personal data and classifier labels, each
+ * given an action by the policy, combined into one verdict (the strictest action). This is
+ * what a gateway calls on every input and output (AI Measures Art. 14; GB/T 45654 asks for
+ * both directions to be checked).
+ */
+import type { Classifier, ClassifierLabel, ClassifyContext } from './classifier.js';
+import type { CompiledLibrary } from './compile.js';
+import { ClassifierError } from './errors.js';
+import type { Severity } from './library.js';
+import { CLASSIFIER_UNAVAILABLE_REPLY } from './messages.js';
+import type { PiiMatch, PiiOptions, RedactionStyle } from './pii.js';
+import { detectPii, maskPii } from './pii.js';
+import type { Action, Direction, PolicyRule, SafetyPolicy } from './policy.js';
+import { decideAction, defaultPolicy, stricter } from './policy.js';
+import type { KeywordMatch } from './scanner.js';
+import { KeywordScanner } from './scanner.js';
+import type { Bilingual, RiskCode } from './taxonomy.js';
+
+export interface GuardOptions {
+  /** The keyword library in force; swap it later with `guard.keywords.swap()`. */
+  library?: CompiledLibrary;
+  policy?: SafetyPolicy;
+  classifiers?: readonly Classifier[];
+  pii?: PiiOptions | false;
+  /** How personal data is redacted; keyword hits are always masked in full. */
+  piiRedaction?: RedactionStyle;
+  /** Language of the safe reply. */
+  language?: keyof Bilingual;
+}
+
+export interface CheckOptions {
+  direction: Direction;
+  /** A user class with its own policy rules, e.g. `minor`. */
+  userClass?: string;
+  /** For output checks: the prompt the text answers (passed to guard models). */
+  prompt?: string;
+  signal?: AbortSignal;
+}
+
+export interface DecidedKeyword extends KeywordMatch {
+  action: Action;
+}
+
+export interface DecidedPii extends PiiMatch {
+  action: Action;
+}
+
+export interface DecidedLabel extends ClassifierLabel {
+  classifier: string;
+  action: Action;
+}
+
+export interface ClassifierFailure {
+  classifier: string;
+  code: string;
+  message: string;
+  /** `open`: the text was judged without it; `closed`: the text was blocked because of it. */
+  onFailure: 'open' | 'closed';
+}
+
+export interface SafetyDecision {
+  verdict: Action;
+  matches: DecidedKeyword[];
+  pii: DecidedPii[];
+  labels: DecidedLabel[];
+  /** Classifiers that failed; a non-empty list means the decision was made without them. */
+  failures: ClassifierFailure[];
+  /** For `block`: the reply to give instead of the content. */
+  reply?: string;
+  /** For `redact`: the text with every hit whose action is `redact` masked. */
+  redacted?: string;
+}
+
+/**
+ * Keyword scanning, personal-data detection, classifiers and a policy, put together.
+ *
+ * @example
+ * const guard = new SafetyGuard({ library: compileLibrary(lib), classifiers: [qwen3GuardClassifier({ baseUrl })] });
+ * const decision = await guard.check(userText, { direction: 'input', userClass: 'minor' });
+ * if (decision.verdict === 'block') return decision.reply;
+ */
+export class SafetyGuard {
+  readonly keywords: KeywordScanner | undefined;
+  readonly #policy: SafetyPolicy;
+  readonly #classifiers: readonly Classifier[];
+  readonly #pii: PiiOptions | false;
+  readonly #piiRedaction: RedactionStyle;
+  readonly #language: keyof Bilingual;
+
+  constructor(options: GuardOptions = {}) {
+    this.keywords = options.library === undefined ? undefined : new KeywordScanner(options.library);
+    this.#policy = options.policy ?? defaultPolicy;
+    this.#classifiers = options.classifiers ?? [];
+    this.#pii = options.pii ?? {};
+    this.#piiRedaction = options.piiRedaction ?? 'partial';
+    this.#language = options.language ?? 'zh';
+  }
+
+  /** Keywords and personal data only: synchronous, no network. */
+  checkLocal(text: string, options: CheckOptions): SafetyDecision {
+    const matches = (this.keywords?.scan(text) ?? []).map((m) => ({ ...m, ...this.#decide({ risk: m.risk, severity: m.severity }, options) }));
+    const pii = (this.#pii === false ? [] : detectPii(text, this.#pii)).map((p) => ({ ...p, ...this.#decide({ pii: p.type, severity: 'high' }, options) }));
+    return this.#combine(text, matches, pii, [], []);
+  }
+
+  /** Everything, classifiers included (run in parallel). */
+  async check(text: string, options: CheckOptions): Promise<SafetyDecision> {
+    const local = this.checkLocal(text, options);
+    const context: ClassifyContext = { direction: options.direction, ...(options.prompt === undefined ? {} : { prompt: options.prompt }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    const settled = await Promise.allSettled(this.#classifiers.map((c) => c.classify(text, context)));
+    const labels: DecidedLabel[] = [];
+    const failures: ClassifierFailure[] = [];
+    settled.forEach((outcome, i) => {
+      const classifier = this.#classifiers[i] as Classifier;
+      if (outcome.status === 'fulfilled') {
+        for (const label of outcome.value.labels) labels.push({ ...label, classifier: classifier.name, ...this.#decide({ risk: label.risk, severity: label.severity }, options) });
+        return;
+      }
+      const error = outcome.reason instanceof ClassifierError ? outcome.reason : new ClassifierError(classifier.name, String((outcome.reason as Error)?.message ?? outcome.reason), { cause: outcome.reason });
+      failures.push({ classifier: classifier.name, code: error.code, message: error.message, onFailure: classifier.onFailure });
+    });
+    return this.#combine(text, local.matches, local.pii, labels, failures);
+  }
+
+  #decide(subject: { risk?: RiskCode; pii?: PiiMatch['type']; severity: Severity }, options: CheckOptions): { action: Action; rule?: PolicyRule } {
+    const outcome = decideAction(this.#policy, subject, options.direction, options.userClass);
+    return outcome.rule === undefined ? { action: outcome.action } : { action: outcome.action, rule: outcome.rule };
+  }
+
+  #combine(text: string, matches: (DecidedKeyword & { rule?: PolicyRule })[], pii: (DecidedPii & { rule?: PolicyRule })[], labels: (DecidedLabel & { rule?: PolicyRule })[], failures: ClassifierFailure[]): SafetyDecision {
+    const all = [...matches, ...pii, ...labels];
+    let verdict: Action = 'allow';
+    for (const hit of all) verdict = stricter(verdict, hit.action);
+    const closed = failures.some((f) => f.onFailure === 'closed');
+    if (closed) verdict = 'block';
+    const strip = <T extends { rule?: PolicyRule }>(hit: T): Omit<T, 'rule'> => {
+      const { rule: _rule, ...rest } = hit;
+      return rest;
+    };
+    const decision: SafetyDecision = { verdict, matches: matches.map(strip), pii: pii.map(strip), labels: labels.map(strip), failures };
+    if (verdict === 'block') {
+      const blocking = all.find((hit) => hit.action === 'block');
+      const reply = closed && blocking === undefined ? CLASSIFIER_UNAVAILABLE_REPLY : (blocking?.rule?.safeReply ?? this.#policy.safeReply);
+      decision.reply = reply[this.#language];
+    }
+    if (verdict === 'redact') decision.redacted = this.#redact(text, matches, pii);
+    return decision;
+  }
+
+  #redact(text: string, matches: DecidedKeyword[], pii: DecidedPii[]): string {
+    const chars = text.split('');
+    for (const m of matches) if (m.action === 'redact') for (let i = m.start; i < m.end; i++) chars[i] = '*';
+    for (const p of pii) {
+      if (p.action !== 'redact') continue;
+      const masked = maskPii(p, this.#piiRedaction);
+      for (let i = 0; i < masked.length; i++) chars[p.start + i] = masked[i] as string;
+    }
+    return chars.join('');
+  }
+}
