@@ -5,7 +5,7 @@
  * only by the OOXML tests; each helper reports the Debian package it needs when it is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -49,13 +49,21 @@ export function hasTool(command: string, debianPackage: string): boolean {
   return found;
 }
 
-function writeTree(parts: Record<string, string | Uint8Array>): string {
+/** Runs `use` in a fresh temporary directory, removed afterwards. */
+function inTempDir<T>(use: (dir: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-ooxml-'));
+  try {
+    return use(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeTree(dir: string, parts: Record<string, string | Uint8Array>): void {
   for (const [name, content] of Object.entries(parts)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), content);
   }
-  return dir;
 }
 
 /**
@@ -63,17 +71,17 @@ function writeTree(parts: Record<string, string | Uint8Array>): string {
  * descriptors (APPNOTE §4.3.9) because it cannot seek back to the local headers.
  */
 export function zipWithInfoZip(parts: Record<string, string | Uint8Array>, streamed = false): Uint8Array {
-  const dir = writeTree(parts);
-  const names = Object.keys(parts);
-  const args = ['-X', '-q', '-n', '.png', streamed ? '-' : join(dir, 'out.zip'), ...names];
-  const result = spawnSync('zip', args, { cwd: dir, maxBuffer: 1 << 28 });
-  if (result.status !== 0) throw new Error(`zip failed: ${String(result.stderr)}`);
-  return new Uint8Array(streamed ? result.stdout : readFileSync(join(dir, 'out.zip')));
+  return inTempDir((dir) => {
+    writeTree(dir, parts);
+    const args = ['-X', '-q', '-n', '.png', streamed ? '-' : join(dir, 'out.zip'), ...Object.keys(parts)];
+    const result = spawnSync('zip', args, { cwd: dir, maxBuffer: 1 << 28 });
+    if (result.status !== 0) throw new Error(`zip failed: ${String(result.stderr)}`);
+    return new Uint8Array(streamed ? result.stdout : readFileSync(join(dir, 'out.zip')));
+  });
 }
 
 /** A ZIP written by Python's zipfile with ZIP64 extra fields on every entry, plus `fillers` tiny entries. */
 export function zipWithPython64(parts: Record<string, string | Uint8Array>, fillers: number): Uint8Array {
-  const dir = writeTree(parts);
   const script = [
     'import sys, zipfile',
     'names = sys.argv[3:]',
@@ -83,25 +91,30 @@ export function zipWithPython64(parts: Record<string, string | Uint8Array>, fill
     '    for i in range(int(sys.argv[2])):',
     "        z.writestr('customXml/filler%d.bin' % i, b'x')",
   ].join('\n');
-  const out = join(dir, 'out.zip');
-  const result = spawnSync('python3', ['-c', script, out, String(fillers), ...Object.keys(parts)], { cwd: dir });
-  if (result.status !== 0) throw new Error(`python3 zipfile failed: ${String(result.stderr)}`);
-  return new Uint8Array(readFileSync(out));
+  return inTempDir((dir) => {
+    writeTree(dir, parts);
+    const out = join(dir, 'out.zip');
+    const result = spawnSync('python3', ['-c', script, out, String(fillers), ...Object.keys(parts)], { cwd: dir });
+    if (result.status !== 0) throw new Error(`python3 zipfile failed: ${String(result.stderr)}`);
+    return new Uint8Array(readFileSync(out));
+  });
 }
 
 /** `unzip -t` accepts the archive. */
 export function unzipTest(zip: Uint8Array): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'hegui-unzip-'));
-  writeFileSync(join(dir, 'a.zip'), zip);
-  const result = spawnSync('unzip', ['-t', join(dir, 'a.zip')], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+  return inTempDir((dir) => {
+    writeFileSync(join(dir, 'a.zip'), zip);
+    const result = spawnSync('unzip', ['-t', join(dir, 'a.zip')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+  });
 }
 
 /** One entry's content as `unzip -p` extracts it, or `undefined` when absent. */
 export function unzipEntry(zip: Uint8Array, name: string): string | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'hegui-unzip-'));
-  writeFileSync(join(dir, 'a.zip'), zip);
-  // unzip reads [ and ] as a wildcard class; match each of them with ? instead.
-  const result = spawnSync('unzip', ['-p', join(dir, 'a.zip'), name.replace(/[[\]]/g, '?')], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout : undefined;
+  return inTempDir((dir) => {
+    writeFileSync(join(dir, 'a.zip'), zip);
+    // unzip reads [ and ] as a wildcard class; match each of them with ? instead.
+    const result = spawnSync('unzip', ['-p', join(dir, 'a.zip'), name.replace(/[[\]]/g, '?')], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout : undefined;
+  });
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -118,9 +118,11 @@ describe('ooxml codec', () => {
   }
 
   it.runIf(zipTool && exiftool)('exiftool reads the AIGC custom property', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'hegui-docx-')), 'labeled.docx');
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-docx-'));
+    const path = join(dir, 'labeled.docx');
     writeFileSync(path, await write(zipWithInfoZip(docxParts()), LABEL));
     const result = spawnSync('exiftool', ['-j', '-XML:AIGC', '-ExifTool:Warning', path], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
     const tags = (JSON.parse(result.stdout) as Record<string, unknown>[])[0];
     expect(tags?.AIGC).toBe(LABEL);
     expect(tags?.Warning).toBeUndefined();
