@@ -18,3 +18,4 @@ export { markdownCodec } from './markdown.js';
 export { htmlCodec } from './html.js';
 export { wavCodec } from './wav.js';
 export { oggCodec } from './ogg.js';
+export { matroskaCodec } from './matroska.js';
