@@ -78,8 +78,10 @@ export function decodeXmlText(raw: string, offset = 0): string {
 }
 
 /** Escapes text for element content or a double-quoted attribute. */
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+
 export function escapeXmlText(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+  return text.replace(/[&<>"]/g, (c) => ESCAPES[c] ?? c);
 }
 
 function splitName(name: string): [prefix: string, local: string] {

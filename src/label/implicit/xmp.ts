@@ -137,7 +137,8 @@ export interface SetXmpOptions {
 export function setXmpLabel(existing: string | undefined, value: string | null, options: SetXmpOptions = {}): string | undefined {
   if (existing === undefined || existing.trim() === '') {
     if (value === null) return undefined;
-    return fitPadding(buildXmpPacket(value, 0), options.targetBytes ?? byteLength(buildXmpPacket(value)));
+    if (options.targetBytes === undefined) return buildXmpPacket(value);
+    return fitPadding(buildXmpPacket(value, 0), options.targetBytes, true);
   }
   const tokens = scanXml(existing);
   const splices: Splice[] = [];
