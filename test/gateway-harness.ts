@@ -28,7 +28,7 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { config?: Record<string, unknown>; edit?: (config: GatewayConfig) => void } = {}): Promise<GatewayHarness> {
+export async function startGateway(options: { config?: Record<string, unknown>; upstream?: Record<string, unknown>; safety?: Record<string, unknown>; edit?: (config: GatewayConfig) => void } = {}): Promise<GatewayHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-gateway-'));
   const double = await new UpstreamDouble().start();
   const keywords = join(dir, 'keywords.json');
@@ -45,8 +45,8 @@ export async function startGateway(options: { config?: Record<string, unknown>; 
   );
   const config = parseGatewayConfig(
     {
-      upstreams: [{ name: 'double', url: `${double.url}/v1`, models: ['*'], timeoutSeconds: 2, idleTimeoutSeconds: 1, retries: 2 }],
-      safety: { keywords: [keywords], blockMessage: BLOCK_MESSAGE },
+      upstreams: [{ name: 'double', url: `${double.url}/v1`, models: ['*'], timeoutSeconds: 2, idleTimeoutSeconds: 1, retries: 2, ...options.upstream }],
+      safety: { keywords: [keywords], blockMessage: BLOCK_MESSAGE, ...options.safety },
       labels: { producer: '001191350100M000100Y431A001' },
       ...options.config,
     },

@@ -48,8 +48,8 @@ export class UpstreamDouble {
   readonly seen: SeenRequest[] = [];
   behaviour: (path: string, body: Record<string, unknown>) => Behaviour = () => ({});
   /** Bytes served for image URLs and as speech. */
-  image = new Uint8Array();
-  audio = new Uint8Array();
+  image: Uint8Array = new Uint8Array();
+  audio: Uint8Array = new Uint8Array();
   #server: Server | undefined;
   #failures = new Map<string, number>();
   url = '';

@@ -195,6 +195,7 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
         exchange.error = 'E_GATEWAY_UPSTREAM';
         yield guarded.frame({ type: 'error', code: 'E_GATEWAY_UPSTREAM', message: `the upstream "${upstream.name}" ended the stream without a final response event`, param: null });
       } catch (error) {
+        if (call.clientGone) return;
         const failure = toOpenAIError(error);
         exchange.error = failure.body.error.code;
         status = failure.status;
@@ -207,5 +208,5 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
     }
   }
 
-  return new Response(frameStream(frames(), () => call.abort('client disconnected')), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+  return new Response(frameStream(frames(), () => call.clientLeft()), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
 }

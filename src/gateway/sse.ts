@@ -82,8 +82,12 @@ export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => 
     {
       async pull(controller) {
         const next = await frames.next();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
+        try {
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch {
+          // The client cancelled while this frame was being made; there is nobody to send it to.
+        }
       },
       async cancel() {
         onCancel();

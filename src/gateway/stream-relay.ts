@@ -60,6 +60,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         if (!blocked) for (const chunk of guarded.finish().out) yield sseData(chunk);
         status = 200;
       } catch (error) {
+        // Nobody is listening any more; the finally block records the request as closed.
+        if (call.clientGone) return;
         // Held text is dropped, never flushed: it may be the start of a blocked keyword.
         const failure = toOpenAIError(error);
         exchange.error = failure.body.error.code;
@@ -79,5 +81,5 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   }
 
-  return new Response(frameStream(frames(), () => call.abort('client disconnected')), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+  return new Response(frameStream(frames(), () => call.clientLeft()), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
 }

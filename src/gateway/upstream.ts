@@ -77,10 +77,11 @@ export class UpstreamCall {
   #timer: NodeJS.Timeout | undefined;
   #timedOut = false;
   #armedMs = 0;
-  readonly #onClientAbort = (): void => this.abort('client disconnected');
+  #clientGone = false;
+  readonly #onClientAbort = (): void => this.clientLeft();
 
   constructor(readonly clientSignal?: AbortSignal) {
-    if (clientSignal?.aborted) this.abort('client disconnected');
+    if (clientSignal?.aborted) this.clientLeft();
     else clientSignal?.addEventListener('abort', this.#onClientAbort, { once: true });
   }
 
@@ -90,6 +91,11 @@ export class UpstreamCall {
 
   get timedOut(): boolean {
     return this.#timedOut;
+  }
+
+  /** True when the call was aborted because the client went away. */
+  get clientGone(): boolean {
+    return this.#clientGone;
   }
 
   /**
@@ -112,6 +118,12 @@ export class UpstreamCall {
   disarm(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** The client went away: the upstream call is cancelled (nobody would read its answer). */
+  clientLeft(): void {
+    this.#clientGone = true;
+    this.abort('client disconnected');
   }
 
   abort(reason: string): void {
