@@ -8,8 +8,8 @@
  * wide, from an integral image): clearly darker pixels form one ink map, clearly lighter ones
  * another, so dark text, light text and outlined text are all seen. Connected components of
  * glyph-like size are grouped into lines (similar height, overlapping rows, small gaps); a
- * line of two or more glyphs, wider than tall, near an edge, is a candidate. Where an outline
- * or halo makes a second line around the same text, the inner one is the text. The height
+ * line of two or more glyphs, wider than tall, near an edge, is a candidate. Where an outline,
+ * halo or plate border makes a second line around the same text, the inner one is the text. The height
  * reported is the line's ink box, the same measure the renderer uses.
  */
 import type { PixelBox } from './image-style.js';
@@ -83,16 +83,20 @@ interface Component {
   right: number;
   bottom: number;
   pixels: number[];
+  /** Mean luma of the component's pixels: the glyphs of one line share the text colour. */
+  luma: number;
 }
 
 /** 8-connected components of pixels equal to `value` in `map`. */
-function components(map: Uint8Array, width: number, height: number, value: number): Component[] {
+function components(map: Uint8Array, frame: LumaFrame, value: number): Component[] {
+  const { width, height } = frame;
   const seen = new Uint8Array(map.length);
   const found: Component[] = [];
   const stack: number[] = [];
   for (let start = 0; start < map.length; start++) {
     if (map[start] !== value || seen[start]) continue;
-    const component: Component = { left: width, top: height, right: -1, bottom: -1, pixels: [] };
+    const component: Component = { left: width, top: height, right: -1, bottom: -1, pixels: [], luma: 0 };
+    let sum = 0;
     seen[start] = 1;
     stack.push(start);
     while (stack.length > 0) {
@@ -100,6 +104,7 @@ function components(map: Uint8Array, width: number, height: number, value: numbe
       const x = at % width;
       const y = (at - x) / width;
       component.pixels.push(at);
+      sum += frame.luma[at] ?? 0;
       if (x < component.left) component.left = x;
       if (x > component.right) component.right = x;
       if (y < component.top) component.top = y;
@@ -117,22 +122,28 @@ function components(map: Uint8Array, width: number, height: number, value: numbe
         }
       }
     }
+    component.luma = sum / component.pixels.length;
     found.push(component);
   }
   return found;
 }
 
+/** Most difference in mean luma between glyphs of one line (they are drawn in one colour). */
+const SAME_COLOUR = 48;
+
 const heightOf = (c: { top: number; bottom: number }): number => c.bottom - c.top + 1;
 
-/** Groups glyph components into lines: overlapping rows, similar heights, gaps under a glyph height. */
+/** Groups glyph components into lines: overlapping rows, similar heights and colour, gaps under a glyph height. */
 function lines(glyphs: Component[]): Component[][] {
   const sorted = [...glyphs].sort((a, b) => a.left - b.left);
-  const groups: { members: Component[]; top: number; bottom: number; right: number; tallest: number }[] = [];
+  const groups: { members: Component[]; top: number; bottom: number; right: number; tallest: number; luma: number }[] = [];
   for (const glyph of sorted) {
     const h = heightOf(glyph);
     const group = groups.find((g) => {
       const overlap = Math.min(g.bottom, glyph.bottom) - Math.max(g.top, glyph.top) + 1;
-      return overlap >= 0.5 * Math.min(h, g.bottom - g.top + 1) && glyph.left - g.right <= 1.2 * Math.max(g.tallest, h) && h <= 2.5 * g.tallest && g.tallest <= 2.5 * h;
+      // The next glyph starts about where the line ends: not far after it, nor inside it (a frame around text).
+      const close = glyph.left - g.right <= Math.max(g.tallest, h) && glyph.left >= g.right - 0.5 * h;
+      return overlap >= 0.5 * Math.min(h, g.bottom - g.top + 1) && close && h <= 2.5 * g.tallest && g.tallest <= 2.5 * h && Math.abs(glyph.luma - g.luma) <= SAME_COLOUR;
     });
     if (group) {
       group.members.push(glyph);
@@ -140,7 +151,7 @@ function lines(glyphs: Component[]): Component[][] {
       group.bottom = Math.max(group.bottom, glyph.bottom);
       group.right = Math.max(group.right, glyph.right);
       group.tallest = Math.max(group.tallest, h);
-    } else groups.push({ members: [glyph], top: glyph.top, bottom: glyph.bottom, right: glyph.right, tallest: h });
+    } else groups.push({ members: [glyph], top: glyph.top, bottom: glyph.bottom, right: glyph.right, tallest: h, luma: glyph.luma });
   }
   return groups.map((g) => g.members);
 }
@@ -159,9 +170,8 @@ const contains = (outer: PixelBox, inner: PixelBox): boolean =>
   inner.left >= outer.left && inner.top >= outer.top && inner.left + inner.width <= outer.left + outer.width && inner.top + inner.height <= outer.top + outer.height;
 
 /**
- * Text lines near the frame's edges, best first: nearest an edge, then most glyphs. A line
- * that encloses another of the opposite polarity (an outline around text) is dropped in
- * favour of the text inside it.
+ * Text lines near the frame's edges, most glyphs first. A line that encloses a shorter one
+ * (an outline or a plate's border around text) is dropped in favour of the text inside it.
  */
 export function findEdgeTextLines(frame: LumaFrame): TextLine[] {
   const shortest = Math.min(frame.width, frame.height);
@@ -172,7 +182,7 @@ export function findEdgeTextLines(frame: LumaFrame): TextLine[] {
   const maxHeight = Math.max(minHeight + 1, Math.ceil(shortest * 0.4));
   const found: TextLine[] = [];
   for (const [value, polarity] of [[1, 'dark'], [2, 'light']] as const) {
-    const glyphs = components(map, frame.width, frame.height, value).filter((c) => {
+    const glyphs = components(map, frame, value).filter((c) => {
       const h = heightOf(c);
       const w = c.right - c.left + 1;
       return h <= maxHeight && w <= 3 * Math.max(h, minHeight) && (h >= minHeight || w >= minHeight) && c.pixels.length >= 3;
@@ -184,8 +194,8 @@ export function findEdgeTextLines(frame: LumaFrame): TextLine[] {
       if (line.box.width >= 1.2 * line.box.height && line.box.height >= minHeight && line.edgeDistance <= shortest * EDGE_ZONE) found.push(line);
     }
   }
-  const inner = found.filter((line) => !found.some((other) => other !== line && other.polarity !== line.polarity && contains(line.box, other.box) && other.glyphs >= line.glyphs / 2));
-  return inner.sort((a, b) => a.edgeDistance - b.edgeDistance || b.glyphs - a.glyphs);
+  const inner = found.filter((line) => !found.some((other) => other !== line && contains(line.box, other.box) && other.box.height < line.box.height));
+  return inner.sort((a, b) => b.glyphs - a.glyphs || a.edgeDistance - b.edgeDistance);
 }
 
 /** Edges (and so the corner) a box lies near, e.g. `bottom-right`, `top`, or `inside` when none. */

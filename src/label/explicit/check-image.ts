@@ -62,12 +62,16 @@ function luminanceAt(image: DecodedImage, frame: number, index: number): number 
   return relativeLuminance(image.rgb[at] ?? 0, image.rgb[at + 1] ?? 0, image.rgb[at + 2] ?? 0);
 }
 
-function median(values: number[]): number {
+function percentile(values: number[], q: number): number {
   values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)] ?? 0;
+  return values[Math.min(values.length - 1, Math.floor(values.length * q))] ?? 0;
 }
 
-/** WCAG contrast of the glyphs against the ring of pixels just around them (outline, plate or background). */
+/**
+ * WCAG contrast of the glyphs against the ring of pixels just around them (outline, plate or
+ * background). The text colour is taken from the stroke cores (the darkest or lightest fifth
+ * of the ink), since anti-aliased stroke edges are a blend with the surround.
+ */
 function lineContrast(image: DecodedImage, frame: number, line: TextLine): { text: number; surround: number; ratio: number } {
   const width = image.width;
   const ink = new Set(line.ink);
@@ -86,8 +90,8 @@ function lineContrast(image: DecodedImage, frame: number, line: TextLine): { tex
       }
     }
   }
-  const text = median([...line.ink].map((at) => luminanceAt(image, frame, at)));
-  const surround = median([...ring].map((at) => luminanceAt(image, frame, at)));
+  const text = percentile([...line.ink].map((at) => luminanceAt(image, frame, at)), line.polarity === 'dark' ? 0.2 : 0.8);
+  const surround = percentile([...ring].map((at) => luminanceAt(image, frame, at)), 0.5);
   return { text, surround, ratio: contrastRatio(text, surround) };
 }
 
@@ -112,6 +116,19 @@ const overlaps = (a: PixelBox, b: PixelBox): boolean =>
 
 function rule(name: string, status: RuleResult['status'], message: string, measured: RuleResult['measured'], required: RuleResult['required']): RuleResult {
   return { rule: `image.${name}`, clause: CLAUSE, status, message, measured, required };
+}
+
+/** How many candidate lines (most glyphs first) are weighed by contrast. */
+const RANKED = 40;
+
+/**
+ * Orders candidate lines for choosing the notice: lines legible against their surround
+ * (contrast >= MIN_CONTRAST) first, the most glyphs first among them. Texture in a busy
+ * picture makes many weak lines; a notice meant to be read stands out.
+ */
+function rank(image: DecodedImage, lines: TextLine[]): TextLine[] {
+  const weighed = lines.slice(0, RANKED).map((line) => ({ line, legible: lineContrast(image, 0, line).ratio >= MIN_CONTRAST }));
+  return weighed.sort((a, b) => Number(b.legible) - Number(a.legible) || b.line.glyphs - a.line.glyphs).map((w) => w.line);
 }
 
 /** Picks the notice among the candidate lines: the first OCR reads as a notice, else the best placed. */
@@ -145,7 +162,7 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
   const image = await decode(subject);
   const shortest = Math.min(image.width, image.frameHeight);
   const required = { minRatio: MIN_HEIGHT_RATIO, minHeightPx: Math.ceil(shortest * MIN_HEIGHT_RATIO) };
-  const candidates = findEdgeTextLines(lumaFrame(image, 0));
+  const candidates = rank(image, findEdgeTextLines(lumaFrame(image, 0)));
   const { line, wording } = await chooseNotice(image, candidates, options);
   if (!line) {
     const none = rule('position', 'fail', 'no text line found at an edge or corner', { candidates: 0 }, { atEdgeOrCorner: true });
