@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { type CliIo, processIo } from './io.js';
+import { registerAudit } from './audit.js';
 import { registerLabel } from './label.js';
 import { registerLabelVisible } from './label-visible.js';
 import { registerObligations } from './obligations.js';
@@ -14,11 +15,13 @@ import { registerOperators } from './operators.js';
 import { registerServe } from './serve.js';
 import { registerUsers } from './users.js';
 import { registerWorkdays } from './workdays.js';
+import { registerScan } from './scan.js';
+import { registerKeywords } from './keywords.js';
 
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible];
+const commands: Register[] = [registerServe, registerObligations, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible, registerScan, registerKeywords, registerAudit];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

@@ -35,4 +35,5 @@ export type { CheckOptions, ClassifierFailure, DecidedKeyword, DecidedLabel, Dec
 export { SafetyGuard } from './guard.js';
 export { DEFAULT_SAFE_REPLY } from './messages.js';
 export { exampleLibrary } from './example-library.js';
+export { readLibraryFile, writeLibraryFile } from './library-file.js';
 export { ClassifierError, KeywordLibraryError, SafetyPolicyError, ScannerStateError } from './errors.js';

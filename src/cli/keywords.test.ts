@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from '../../test/helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hegui-keywords-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('hegui keywords', () => {
+  const lib = join(dir, 'lib.json');
+
+  it('imports plain text and CSV into one library, reporting bad lines', async () => {
+    writeFileSync(join(dir, 'words.txt'), '赌博网站\tA1.8\n血腥暴力\n坏行\tA9\n');
+    writeFileSync(join(dir, 'more.csv'), 'keyword,risk,mode,severity,kind\n制作炸弹,A1.4,pinyin,high,\n打击赌博网站,,,,allow\n');
+    const result = await cli(['keywords', 'import', join(dir, 'words.txt'), join(dir, 'more.csv'), '--risk', 'A1.6', '--out', lib, '--name', 'mine', '--lib-version', '2025.11']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/words\.txt:3: "A9" is not a GB\/T 45654 risk code/);
+    expect(result.stdout).toMatch(/3 entries added, 3 in total, 1 allow-list words, 1 lines skipped/);
+    const written = JSON.parse(readFileSync(lib, 'utf8')) as { format: string; name: string; version: string; entries: unknown[] };
+    expect(written).toMatchObject({ format: 'hegui-keywords/1', name: 'mine', version: '2025.11' });
+    const again = await cli(['keywords', 'import', join(dir, 'more.csv'), '--out', lib]);
+    expect(again.stdout).toMatch(/0 entries added, 3 in total/);
+  });
+
+  it('prints stats', async () => {
+    const result = await cli(['keywords', 'stats', lib, '--json']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ entries: 3, allow: 1, byCategory: { A1: 3 }, byMode: { literal: 2, pinyin: 1 } });
+  });
+
+  it('shows each shortfall against the GB/T 45654 minimums and exits 1', async () => {
+    const result = await cli(['keywords', 'coverage', lib]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/A1\.8\s+1\s+200\s+199/);
+    expect(result.stdout).toMatch(/A2\.1\s+0\s+100\s+100/);
+    expect(result.stdout).toMatch(/total\s+3\s+10000\s+9997/);
+    expect(result.stdout).toMatch(/does NOT meet/);
+  });
+
+  it('tests a text and shows the normalised form', async () => {
+    const result = await cli(['keywords', 'test', lib, 'zhi zuo zha dan 和 打击赌博网站']);
+    expect(result.stdout).toContain('normalised: zhizuozhadan和打击赌博网站');
+    expect(result.stdout).toContain('A1.4 [0,15) "zhi zuo zha dan" -> "制作炸弹" (pinyin, high)');
+    expect(result.stdout).not.toContain('赌博网站" (');
+  });
+
+  it('refuses a broken library file with its name', async () => {
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"name": "x", "entries": [{"keyword": "a", "risk": "B1"}]}');
+    const result = await cli(['keywords', 'stats', broken]);
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringMatching(/broken\.json: invalid keyword library at entries\.0\.risk/) });
+  });
+});
