@@ -149,11 +149,15 @@ export interface EbmlElement {
   offset: number;
 }
 
+/** Master elements nested deeper than this are refused (SimpleTags may nest, but not without end). */
+const MAX_DEPTH = 16;
+
 /**
  * Parses the elements in `bytes` (file offset `offset`); `masters` are parsed into children.
  * Every size is checked against its parent, and unknown sizes are refused inside these trees.
  */
-export function parseElements(bytes: Uint8Array, offset: number, masters: ReadonlySet<number>): EbmlElement[] {
+export function parseElements(bytes: Uint8Array, offset: number, masters: ReadonlySet<number>, depth = 0): EbmlElement[] {
+  if (depth > MAX_DEPTH) throw new LabelFormatError(FORMAT, `elements nested more than ${MAX_DEPTH} deep`, { offset });
   const elements: EbmlElement[] = [];
   for (let at = 0; at < bytes.length; ) {
     const header = readHeader(bytes, at, offset);
@@ -167,7 +171,7 @@ export function parseElements(bytes: Uint8Array, offset: number, masters: Readon
     const data = bytes.subarray(at + header.headerLength, end);
     const sizeWidth = header.headerLength - idBytes(header.id).length;
     const el: EbmlElement = { id: header.id, raw: bytes.subarray(at, end), sizeWidth, offset: offset + at };
-    if (masters.has(header.id)) el.children = parseElements(data, offset + at + header.headerLength, masters);
+    if (masters.has(header.id)) el.children = parseElements(data, offset + at + header.headerLength, masters, depth + 1);
     else el.data = data;
     elements.push(el);
     at = end;

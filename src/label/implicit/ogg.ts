@@ -28,6 +28,9 @@ const MAX_HEADERS = 16 * 1024 * 1024;
 
 const READ_WINDOW = 256 * 1024;
 
+/** Pages read while looking for the header packets before giving up (they take a few at most). */
+const MAX_HEADER_PAGES = 10_000;
+
 /** Where the labelled stream's comment (and setup) header lives. */
 interface HeaderLayout {
   kind: Kind;
@@ -52,7 +55,8 @@ function kindOf(firstPacket: Uint8Array): Kind | undefined {
 async function scanHeaders(reader: SourceReader): Promise<HeaderLayout | undefined> {
   let at = 0;
   let target: { kind: Kind; serial: number } | undefined;
-  for (;;) {
+  for (let pages = 0; ; pages++) {
+    if (pages === MAX_HEADER_PAGES) throw new LabelFormatError(FORMAT, `more than ${MAX_HEADER_PAGES} streams begin the file`, { offset: at });
     const { page, bytes } = await readPage(reader, at);
     if (!(page.headerType & FIRST_PAGE)) break;
     const kind = kindOf(bytes.subarray(page.bodyStart - page.start));
@@ -70,8 +74,9 @@ async function scanHeaders(reader: SourceReader): Promise<HeaderLayout | undefin
   let needed = CODECS[target.kind].headers - 1;
   let partial: Uint8Array[] = [];
   let size = 0;
-  while (needed > 0) {
+  for (let pages = 0; needed > 0; pages++) {
     if (at >= reader.size) throw new LabelFormatError(FORMAT, `the file ends inside the ${target.kind} header packets`, { offset: at });
+    if (pages === MAX_HEADER_PAGES) throw new LabelFormatError(FORMAT, `no end to the ${target.kind} header packets after ${MAX_HEADER_PAGES} pages`, { offset: at });
     const { page, bytes } = await readPage(reader, at);
     at = page.end;
     if (page.serial !== target.serial) {
