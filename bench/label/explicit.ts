@@ -1,0 +1,124 @@
+/**
+ * @module bench/label/explicit
+ * Issue 5 benchmark: drawing the explicit notice (GB 45438 §5.2) on 1,000 one-megapixel JPEGs,
+ * hegui (`labelImage`, then an atomic write) against ImageMagick `convert -annotate` with the
+ * same text, font file, glyph size, corner and JPEG quality. Target: hegui >= 3x faster.
+ *
+ * Inputs are generated deterministically into `.bench-data/label-explicit/` (gitignored):
+ * 1000x1000 JPEGs at quality 85, one smooth-plus-noise picture recoloured per file. Both sides
+ * get the machine's cores: hegui keeps that many files in flight in one process (sharp's
+ * threads do the pixel work), ImageMagick runs that many `convert` processes at once. One run
+ * each, as the issue asks; the outputs' notices are then checked with hegui's checker.
+ *
+ * Run: `npx tsx bench/label/explicit.ts [--files 1000] [--jobs N]`
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { checkExplicitLabel, labelImage, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
+import { planNotice } from '../../src/label/explicit/image-render.js';
+import { writeFileAtomic } from '../../src/label/files.js';
+
+const run = promisify(execFile);
+const rootDir = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = join(rootDir, '.bench-data', 'label-explicit');
+const SIDE = 1000;
+const NOTICE = 'AI生成';
+
+function argument(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+/** A smooth colour field with seeded noise: JPEG work comparable to a photograph. */
+function basePicture(): Buffer {
+  let state = 12345;
+  const data = Buffer.alloc(SIDE * SIDE * 3);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      for (let c = 0; c < 3; c++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + ((state / 2 ** 32) - 0.5) * 40;
+        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+  }
+  return data;
+}
+
+async function makeInputs(count: number): Promise<string[]> {
+  const inDir = join(dataDir, 'in');
+  const names = Array.from({ length: count }, (_, i) => `p${String(i).padStart(4, '0')}.jpg`);
+  if (existsSync(inDir) && readdirSync(inDir).length === count) return names.map((name) => join(inDir, name));
+  rmSync(inDir, { recursive: true, force: true });
+  mkdirSync(inDir, { recursive: true });
+  const base = basePicture();
+  for (const [i, name] of names.entries()) {
+    await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })
+      .jpeg({ quality: 85 })
+      .toFile(join(inDir, name));
+  }
+  return names.map((name) => join(inDir, name));
+}
+
+/** Runs `task` over `items` with `jobs` in flight; resolves to the wall time in ms. */
+async function pool<T>(items: readonly T[], jobs: number, task: (item: T) => Promise<void>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (next < items.length) await task(items[next++] as T);
+    }),
+  );
+  return performance.now() - started;
+}
+
+const files = argument('--files', 1000);
+const jobs = argument('--jobs', availableParallelism());
+const inputs = await makeInputs(files);
+const outHegui = join(dataDir, 'hegui');
+const outMagick = join(dataDir, 'magick');
+for (const dir of [outHegui, outMagick]) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+// The same glyph size for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
+const font = loadNoticeFont();
+const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, font);
+const margin = SIDE - plan.box.left - plan.box.width;
+
+const heguiMs = await pool(inputs, jobs, async (input) => {
+  const result = await labelImage(await readFile(input));
+  await writeFileAtomic(join(outHegui, input.slice(-9)), (sink) => sink.write(result.bytes));
+});
+
+const magickMs = await pool(inputs, jobs, async (input) => {
+  await run('convert', [
+    input,
+    '-font', noticeFontPath(),
+    '-pointsize', String(plan.fontSize),
+    '-fill', '#111111',
+    '-stroke', '#ffffff',
+    '-strokewidth', String(plan.outlineWidth),
+    '-gravity', 'southeast',
+    '-annotate', `+${margin}+${margin}`, NOTICE,
+    '-quality', '85',
+    join(outMagick, input.slice(-9)),
+  ]);
+});
+
+const sample = [0, Math.floor(files / 2), files - 1].map((i) => join(outHegui, (inputs[i] as string).slice(-9)));
+const checks = await Promise.all(sample.map(async (file) => (await checkExplicitLabel(readFileSync(file), { offline: true })).rules.find((r) => r.rule === 'image.height')?.measured.ratio));
+
+console.log(`explicit notices on ${files} JPEGs of ${SIDE}x${SIDE}, ${jobs} jobs, load ${loadavg()[0]?.toFixed(2)}`);
+console.log(`  glyph height ${plan.inkHeight} px (${((plan.inkHeight / SIDE) * 100).toFixed(2)}% of ${SIDE}), font size ${plan.fontSize} px`);
+console.log(`  hegui labelImage   ${(heguiMs / 1000).toFixed(2)} s  (${(heguiMs / files).toFixed(1)} ms/file)`);
+console.log(`  convert -annotate  ${(magickMs / 1000).toFixed(2)} s  (${(magickMs / files).toFixed(1)} ms/file)`);
+console.log(`  ratio ${(magickMs / heguiMs).toFixed(2)}x (target >= 3x); checker height ratio on 3 outputs: ${checks.join(', ')}`);
