@@ -57,13 +57,11 @@ interface Trie {
   maxDepth: number;
 }
 
-/** The trie of all patterns, nodes numbered in depth-first order, built from sorted patterns. */
+/**
+ * The trie of all patterns, built by inserting each one through an open-addressing hash of
+ * `(parent, symbol)` edges; node numbers follow insertion order.
+ */
 function buildTrie(patterns: readonly PatternSpec[]): Trie {
-  const order = patterns.map((_, i) => i).sort((a, b) => {
-    const x = (patterns[a] as PatternSpec).symbols;
-    const y = (patterns[b] as PatternSpec).symbols;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
   let capacity = 1;
   let maxDepth = 0;
   for (const p of patterns) {
@@ -74,46 +72,64 @@ function buildTrie(patterns: readonly PatternSpec[]): Trie {
   const sym = new Int32Array(capacity);
   const depth = new Int32Array(capacity);
   const terminal = new Int32Array(capacity).fill(-1);
-  const path = new Int32Array(maxDepth + 1);
+  let bits = 4;
+  while (1 << bits < 2 * capacity) bits++;
+  const mask = (1 << bits) - 1;
+  // Slot -> child node (0: empty); the child's own parent and symbol are the key.
+  const slots = new Int32Array(mask + 1);
   let size = 1;
-  let previous = '';
-  for (const index of order) {
-    const symbols = (patterns[index] as PatternSpec).symbols;
-    let common = 0;
-    const limit = Math.min(symbols.length, previous.length);
-    while (common < limit && symbols.charCodeAt(common) === previous.charCodeAt(common)) common++;
-    let node = path[common] as number;
-    for (let d = common; d < symbols.length; d++) {
-      const child = size++;
-      parent[child] = node;
-      sym[child] = symbols.charCodeAt(d);
-      depth[child] = d + 1;
-      path[d + 1] = child;
+  patterns.forEach((pattern, index) => {
+    const symbols = pattern.symbols;
+    let node = 0;
+    for (let d = 0; d < symbols.length; d++) {
+      const symbol = symbols.charCodeAt(d);
+      let h = Math.imul(node ^ Math.imul(symbol, 0x27d4eb2d), 0x9e3779b1) >>> (32 - bits);
+      let child = slots[h] as number;
+      while (child !== 0 && (parent[child] !== node || sym[child] !== symbol)) {
+        h = (h + 1) & mask;
+        child = slots[h] as number;
+      }
+      if (child === 0) {
+        child = size++;
+        parent[child] = node;
+        sym[child] = symbol;
+        depth[child] = d + 1;
+        slots[h] = child;
+      }
       node = child;
     }
     terminal[node] = index;
-    previous = symbols;
-  }
+  });
   return { size, parent, sym, depth, terminal, maxDepth };
+}
+
+/** Stable counting sort of `items` by a key in `[0, keys)`. */
+function countingSort(items: Int32Array, keys: number, key: Int32Array): Int32Array {
+  const start = new Int32Array(keys + 1);
+  for (const item of items) start[(key[item] as number) + 1] = (start[(key[item] as number) + 1] as number) + 1;
+  for (let k = 0; k < keys; k++) start[k + 1] = (start[k + 1] as number) + (start[k] as number);
+  const out = new Int32Array(items.length);
+  for (const item of items) {
+    const k = key[item] as number;
+    out[start[k] as number] = item;
+    start[k] = (start[k] as number) + 1;
+  }
+  return out;
 }
 
 /**
  * Renumbers the trie breadth-first. Children of a node get consecutive numbers in symbol
  * order, so `firstChild[n] .. firstChild[n] + childCount[n]` lists them.
  */
-function breadthFirst(trie: Trie): { trie: Trie; firstChild: Int32Array; childCount: Int32Array } {
+function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChild: Int32Array; childCount: Int32Array } {
   const { size, parent, sym, depth, terminal } = trie;
+  // Every non-root node sorted by (parent, symbol): by symbol, then stably by parent.
+  const nodes = new Int32Array(Math.max(size - 1, 0));
+  for (let n = 1; n < size; n++) nodes[n - 1] = n;
+  const children = countingSort(countingSort(nodes, alphabetSize, sym), size, parent);
   const count = new Int32Array(size + 1);
   for (let n = 1; n < size; n++) count[(parent[n] as number) + 1] = (count[(parent[n] as number) + 1] as number) + 1;
   for (let n = 0; n < size; n++) count[n + 1] = (count[n + 1] as number) + (count[n] as number);
-  // Depth-first children grouped by parent, in creation (= symbol) order.
-  const fill = count.slice(0, size);
-  const children = new Int32Array(Math.max(size - 1, 0));
-  for (let n = 1; n < size; n++) {
-    const p = parent[n] as number;
-    children[fill[p] as number] = n;
-    fill[p] = (fill[p] as number) + 1;
-  }
   const order = new Int32Array(size);
   const renumber = new Int32Array(size);
   let tail = 1;
@@ -142,7 +158,7 @@ function breadthFirst(trie: Trie): { trie: Trie; firstChild: Int32Array; childCo
     out.depth[n] = depth[old] as number;
     out.terminal[n] = terminal[old] as number;
     childCount[n] = (count[old + 1] as number) - (count[old] as number);
-    if (childCount[n]! > 0) firstChild[n] = renumber[children[count[old] as number] as number] as number;
+    if ((childCount[n] as number) > 0) firstChild[n] = renumber[children[count[old] as number] as number] as number;
   }
   return { trie: out, firstChild, childCount };
 }
@@ -152,7 +168,7 @@ function breadthFirst(trie: Trie): { trie: Trie; firstChild: Int32Array; childCo
  * `alphabetSize` is one more than the largest symbol.
  */
 export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: number): Automaton {
-  const { trie, firstChild, childCount } = breadthFirst(buildTrie(patterns));
+  const { trie, firstChild, childCount } = breadthFirst(buildTrie(patterns), alphabetSize);
   const { size, parent, sym, depth, terminal, maxDepth } = trie;
   const rootChild = new Int32Array(alphabetSize);
   for (let n = firstChild[0] as number, end = n + (childCount[0] as number); n < end; n++) rootChild[sym[n] as number] = n;

@@ -8,6 +8,7 @@
 import { buildAutomaton } from './automaton.js';
 import type { Automaton, PatternSpec } from './automaton.js';
 import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint } from './fold.js';
+import { KeywordLibraryError } from './errors.js';
 import type { KeywordEntry, KeywordLibrary } from './library.js';
 import { pinyinVariants } from './pinyin.js';
 import { compileRegexEntries } from './regex-entries.js';
@@ -61,27 +62,45 @@ export interface CompileOptions {
  */
 export function compileLibrary(library: KeywordLibrary, options?: CompileOptions): CompiledLibrary {
   const fold = options?.fold && sameOptions(options.fold, library) ? options.fold : new FoldTable(library.transforms);
-  const alphabet = new Map<number, number>();
+  // Alphabet: folded code point -> symbol (1, 2, ...); a dense table for the BMP.
+  const bmpSymbol = new Int32Array(0x10000);
+  const astralSymbol = new Map<number, number>();
+  let alphabetSize = 1;
   const symbolFor = (cp: number): number => {
-    let s = alphabet.get(cp);
-    if (s === undefined) {
-      s = alphabet.size + 1;
-      alphabet.set(cp, s);
+    if (cp < 0x10000) {
+      let s = bmpSymbol[cp] as number;
+      if (s === 0) bmpSymbol[cp] = s = alphabetSize++;
+      return s;
     }
+    let s = astralSymbol.get(cp);
+    if (s === undefined) astralSymbol.set(cp, (s = alphabetSize++));
     return s;
   };
+  const symbolOf = (cp: number): number => (cp < 0x10000 ? (bmpSymbol[cp] as number) : (astralSymbol.get(cp) ?? 0));
   const collapse = library.transforms.collapseRepeats;
+  const bmp = fold.bmp;
+  const codes: number[] = [];
+  /** A keyword's symbols as a string (one code unit per symbol), with its first and last folded code points. */
   const toSymbols = (text: string): { symbols: string; first: number; last: number } | undefined => {
-    const folded = fold.foldString(text);
-    const codes: number[] = [];
+    codes.length = 0;
     let previous = -1;
-    for (const cp of folded) {
-      if (collapse && cp === previous) continue;
-      previous = cp;
-      codes.push(symbolFor(cp));
+    let first = -1;
+    for (let i = 0; i < text.length; i++) {
+      let f = bmp[text.charCodeAt(i)] as number;
+      if (f === EXPAND || f === SURROGATE) return toSymbolsSlow(text);
+      if (f < 0 || (collapse && f === previous)) continue;
+      if (first < 0) first = f;
+      previous = f;
+      f = symbolFor(f);
+      codes.push(f);
     }
     if (codes.length === 0) return undefined;
-    return { symbols: String.fromCharCode(...codes), first: folded[0] as number, last: folded[folded.length - 1] as number };
+    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous };
+  };
+  const toSymbolsSlow = (text: string): { symbols: string; first: number; last: number } | undefined => {
+    const folded = fold.foldString(text).filter((cp, i, all) => !collapse || i === 0 || cp !== all[i - 1]);
+    if (folded.length === 0) return undefined;
+    return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number };
   };
 
   const patternIndex = new Map<string, number>();
@@ -127,11 +146,12 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     if (spec.allow) patternEntries[i] = [];
   });
 
-  const automaton = buildAutomaton(specs, alphabet.size + 1);
+  if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
+  const automaton = buildAutomaton(specs, alphabetSize);
   const unitClass = new Int32Array(0x10000);
   const classOfFolded = (f: number): number => {
     if (f < 0) return f;
-    return ((alphabet.get(f) ?? 0) << 1) | (isWordCodePoint(f) ? 1 : 0);
+    return (symbolOf(f) << 1) | (isWordCodePoint(f) ? 1 : 0);
   };
   const asciiWord = (f: number): number => (f < 0x80 ? (isWordCodePoint(f) ? 1 : 0) : -1);
   for (let unit = 0; unit < 0x10000; unit++) {
@@ -139,7 +159,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     if (f === DROP || f === NOISE || f === BREAK || f === EXPAND || f === SURROGATE) unitClass[unit] = f;
     else {
       const word = asciiWord(f);
-      unitClass[unit] = word >= 0 ? ((alphabet.get(f) ?? 0) << 1) | word : classOfFolded(f);
+      unitClass[unit] = word >= 0 ? (symbolOf(f) << 1) | word : classOfFolded(f);
     }
   }
   const regexes = compileRegexEntries(library.entries);

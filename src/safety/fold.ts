@@ -50,7 +50,7 @@ export class FoldTable {
         this.bmp[unit] = SURROGATE;
         continue;
       }
-      const folded = this.#foldCodePoint(unit);
+      const folded = isPlainIdeograph(unit) ? [this.#simplified?.get(unit) ?? unit] : this.#foldCodePoint(unit);
       if (folded.length === 0) this.bmp[unit] = DROP;
       else if (folded.length === 1) this.bmp[unit] = folded[0] as number;
       else {
@@ -127,6 +127,15 @@ export class FoldTable {
   }
 }
 
+/**
+ * CJK unified ideographs (and extension A) and Hangul syllables: NFKC leaves them alone, they
+ * have no case and are never noise, so only the traditional-to-simplified map can change them.
+ * Skipping the general path for these ~43,000 code units keeps building a fold fast.
+ */
+function isPlainIdeograph(unit: number): boolean {
+  return (unit >= 0x4e00 && unit <= 0x9fff) || (unit >= 0x3400 && unit <= 0x4dbf) || (unit >= 0xac00 && unit <= 0xd7a3);
+}
+
 /** Full-width ASCII (U+FF01..U+FF5E) and the ideographic space to their half-width forms. */
 function foldWidth(text: string): string {
   const cp = text.codePointAt(0) as number;
@@ -144,6 +153,7 @@ const EMOJI = /^\p{Extended_Pictographic}$/u;
  */
 export function isWordCodePoint(cp: number): boolean {
   if (cp < 0x80) return (cp >= 0x30 && cp <= 0x39) || (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a);
+  if (isPlainIdeograph(cp)) return false;
   const char = String.fromCodePoint(cp);
   if (EMOJI.test(char)) return false;
   return /^[\p{L}\p{N}]$/u.test(char) && !/^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Bopomofo}]$/u.test(char);
