@@ -70,6 +70,9 @@ describe('hegui label visible|all|check', () => {
     expect(readFileSync(plain, 'utf8')).toBe('这是一段纯文本。\n');
     expect(readFileSync(broken)).toEqual(jpeg.subarray(0, 300));
     expect(readdirSync(dir).filter((name) => name.endsWith('.hegui-tmp'))).toEqual([]);
+    const check = await cli(['label', 'check', 'broken.jpg', '--json'], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout)).toMatchObject({ file: 'broken.jpg', error: { code: 'E_LABEL_IMAGE_DECODE' } });
   });
 
   it('reports a file without a notice as failed, rule by rule, with a non-zero exit', async () => {
