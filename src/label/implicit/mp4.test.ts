@@ -76,6 +76,20 @@ describe.skipIf(!hasFfmpeg)('mp4 codec with ffmpeg media', () => {
     expect(latin1(labelled.subarray(mfraAt + 4, mfraAt + 8))).toBe('mfra');
   });
 
+  it('keeps CENC-encrypted samples decryptable: saio offsets into moov stay true', async () => {
+    const key = '00112233445566778899aabbccddeeff';
+    const cenc = ['-c:v', 'libx264', '-encryption_scheme', 'cenc-aes-ctr', '-encryption_key', key, '-encryption_kid', key];
+    // (ffmpeg 5.1 cannot decrypt its own fragmented CENC output, so only whole movies are compared.)
+    for (const layout of [['-movflags', '+faststart'], []]) {
+      const mp4 = await makeMedia([...lavfiVideo(1, false), ...cenc, ...layout], 'mp4');
+      expect(latin1(mp4).includes('saio')).toBe(true);
+      const labelled = await writeLabel(mp4Codec, mp4, SAMPLE_LABEL);
+      const [before, after] = [await decodeReport(mp4, 'mp4', ['-decryption_key', key]), await decodeReport(labelled, 'mp4', ['-decryption_key', key])];
+      expect(after.errors).toBe('');
+      expect(after.frames).toBe(before.frames);
+    }
+  });
+
   it('labels M4A audio and QuickTime MOV', async () => {
     await expectLabelled(await makeMedia([...lavfiAudio(), '-c:a', 'aac'], 'm4a'), 'm4a');
     await expectLabelled(await makeMedia([...lavfiVideo(), '-c:v', 'mpeg4', '-c:a', 'pcm_s16le'], 'mov'), 'mov');
