@@ -132,12 +132,21 @@ function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, 
 
 /**
  * Every keyword hit in `text`, ordered by start (then end). Same results as feeding the text to
- * an `IncrementalScanner` in any chunks.
+ * an `IncrementalScanner` in any chunks (the same core runs underneath, without the
+ * bookkeeping a stream needs).
  */
 export function scanText(library: CompiledLibrary, text: string): KeywordMatch[] {
-  const scanner = new IncrementalScanner(library);
-  const matches = [...scanner.feed(text).matches, ...scanner.end().matches];
-  return matches.sort((a, b) => a.start - b.start || a.end - b.end || a.risk.localeCompare(b.risk));
+  const core = new ScanCore(library);
+  core.run(text, 0, text.length, 0);
+  core.finish();
+  const matches: KeywordMatch[] = [];
+  let sorted = true;
+  for (const hit of core.hits) {
+    const last = matches[matches.length - 1];
+    if (last !== undefined && (hit.start < last.start || (hit.start === last.start && hit.end < last.end))) sorted = false;
+    for (const m of toMatches(library, hit.ref, hit.start, hit.end, text.slice(hit.start, hit.end))) matches.push(m);
+  }
+  return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
 /**

@@ -3,35 +3,65 @@
  * Traditional and variant Chinese characters to simplified, character by character, from
  * the OpenCC tables that opencc-js ships. Phrase-level conversion is not needed: keywords and
  * text go through the same table, so a keyword is found whichever script either was written in.
+ *
+ * OpenCC's two directions do not always agree (simplified 稆 converts to 穭, which converts
+ * back to 穞), so the tables are merged into classes of characters that convert into one
+ * another, and every member of a class folds to one simplified character.
  */
+import HKVariantsRev from 'opencc-js/dict/HKVariantsRev';
+import STCharacters from 'opencc-js/dict/STCharacters';
 import TSCharacters from 'opencc-js/dict/TSCharacters';
 import TWVariantsRev from 'opencc-js/dict/TWVariantsRev';
-import HKVariantsRev from 'opencc-js/dict/HKVariantsRev';
 
-/** Parses an OpenCC table (`from to[ alt...]|from to|...`) into code point pairs, first target only. */
-function parseTable(table: string, into: Map<number, number>): void {
-  for (const pair of table.split('|')) {
-    const space = pair.indexOf(' ');
-    if (space <= 0) continue;
-    const from = pair.slice(0, space);
-    const to = pair.slice(space + 1).split(' ')[0] ?? '';
-    if ([...from].length !== 1 || [...to].length !== 1) continue;
-    into.set(from.codePointAt(0) as number, to.codePointAt(0) as number);
+/** Calls `link(from, to)` for every single-character pair of an OpenCC table (`from to[ alt...]|...`). */
+function eachPair(table: string, link: (from: number, to: number) => void): void {
+  for (const entry of table.split('|')) {
+    const [from, ...targets] = entry.split(' ');
+    if (from === undefined || [...from].length !== 1) continue;
+    for (const to of targets) if ([...to].length === 1) link(from.codePointAt(0) as number, to.codePointAt(0) as number);
   }
 }
 
-/**
- * Code point -> simplified code point. Regional variants (Taiwan, Hong Kong) are first brought
- * to OpenCC's standard traditional form, then simplified.
- */
+/** Code point -> the simplified character its conversion class folds to. */
 export function traditionalToSimplifiedMap(): Map<number, number> {
-  const simplified = new Map<number, number>();
-  parseTable(TSCharacters, simplified);
-  const variants = new Map<number, number>();
-  parseTable(TWVariantsRev, variants);
-  parseTable(HKVariantsRev, variants);
-  for (const [variant, standard] of variants) {
-    if (!simplified.has(variant)) simplified.set(variant, simplified.get(standard) ?? standard);
+  const parent = new Map<number, number>();
+  const find = (x: number): number => {
+    let root = x;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root) as number;
+    for (let y = x; y !== root; ) {
+      const next = parent.get(y) as number;
+      parent.set(y, root);
+      y = next;
+    }
+    return root;
+  };
+  const union = (a: number, b: number): void => {
+    const ra = find(a);
+    const rb = find(b);
+    if (!parent.has(ra)) parent.set(ra, ra);
+    if (!parent.has(rb)) parent.set(rb, rb);
+    if (ra !== rb) parent.set(Math.max(ra, rb), Math.min(ra, rb));
+  };
+  const traditional = new Set<number>();
+  eachPair(TSCharacters, (from, to) => {
+    traditional.add(from);
+    union(from, to);
+  });
+  eachPair(STCharacters, (from, to) => union(from, to));
+  eachPair(TWVariantsRev, (from, to) => union(from, to));
+  eachPair(HKVariantsRev, (from, to) => union(from, to));
+  // Each class folds to its smallest member that is not itself a traditional form.
+  const canonical = new Map<number, number>();
+  for (const member of parent.keys()) {
+    const root = find(member);
+    const best = canonical.get(root);
+    if (!traditional.has(member) && (best === undefined || member < best)) canonical.set(root, member);
   }
-  return simplified;
+  const map = new Map<number, number>();
+  for (const member of parent.keys()) {
+    const root = find(member);
+    const target = canonical.get(root) ?? root;
+    if (target !== member) map.set(member, target);
+  }
+  return map;
 }
