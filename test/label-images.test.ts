@@ -1,6 +1,6 @@
 /**
  * Image codecs end to end: JPEG, PNG (and APNG), WebP (lossy, lossless, animated), GIF
- * (animated) and TIFF. The media payload must decode identically after embedding,
+ * (animated), TIFF and HEIF (AVIF). The media payload must decode identically after embedding,
  * propagating and stripping; labels must be found where GB 45438 and the TC260 guide put them,
  * and in the non-standard places some producers use.
  */
@@ -38,6 +38,7 @@ const STANDARD_LOCATION: Record<string, string> = {
   webp: 'xmp:XMP',
   gif: 'xmp:GIF-application-extension',
   tiff: 'xmp:TIFF-tag-0x2BC',
+  heif: 'xmp:HEIF-item',
 };
 
 let samples: Record<string, Uint8Array> = {};
@@ -198,7 +199,7 @@ describe('independent readers and writers', () => {
     const configPath = join(dir, 'tc260.config');
     writeFileSync(configPath, config);
     const value = `{"Label":"1","ContentProducer":"${PRODUCER}","ProduceID":"by-exiftool","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}`;
-    for (const name of ['plain.jpg', 'rgb.png', 'lossless.webp', 'animated.gif', 'strip.tif']) {
+    for (const name of ['plain.jpg', 'rgb.png', 'lossless.webp', 'animated.gif', 'strip.tif', 'still.avif']) {
       const path = join(dir, name);
       writeFileSync(path, samples[name] ?? new Uint8Array());
       execFileSync('exiftool', ['-config', configPath, '-q', '-overwrite_original', `-XMP-TC260:AIGC=${value}`, path]);

@@ -80,6 +80,7 @@ export async function imageSamples(): Promise<Record<string, Uint8Array>> {
     'animated.gif': await animated('gif'),
     'strip.tif': await gradient(20, 12, 3).tiff().toBuffer(),
     'lzw.tif': await gradient(20, 12, 3).tiff({ compression: 'lzw' }).toBuffer(),
+    'still.avif': await gradient(20, 12, 3).avif({ quality: 60 }).toBuffer(),
   };
   const animatedPng = apng();
   if (animatedPng) samples['animated.png'] = animatedPng;

@@ -19,3 +19,4 @@ export { htmlCodec } from './html.js';
 export { wavCodec } from './wav.js';
 export { oggCodec } from './ogg.js';
 export { matroskaCodec } from './matroska.js';
+export { heifCodec } from './heif.js';

@@ -8,6 +8,7 @@ import { LabelFormatError } from '../errors.js';
 import type { LabelCodec } from './codec.js';
 import { BufferSink, bufferSource } from './bytes.js';
 import { gifCodec } from './gif.js';
+import { heifCodec } from './heif.js';
 import { jpegCodec } from './jpeg.js';
 import { crc32 } from './png-chunks.js';
 import { pngCodec } from './png.js';
@@ -26,6 +27,18 @@ function pngChunk(type: string, data: number[], length = data.length): number[] 
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const IHDR = pngChunk('IHDR', [0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
 
+/** A HEIF whose only item (the primary image) has one extent at `offset`. */
+function heifWithExtent(offset: number): Uint8Array {
+  const u32 = (n: number): number[] => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  const full = (type: string, body: number[]): number[] => [...u32(body.length + 12), ...bytes(type), 0, 0, 0, 0, ...body];
+  const infe = [...u32(21), ...bytes('infe'), 2, 0, 0, 0, 0, 1, 0, 0, ...bytes('av01'), 0];
+  const iinf = full('iinf', [0, 1, ...infe]);
+  const iloc = full('iloc', [0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1, ...u32(offset), ...u32(10)]);
+  const pitm = full('pitm', [0, 1]);
+  const meta = full('meta', [...pitm, ...iinf, ...iloc]);
+  return bytes([0, 0, 0, 16], 'ftyp', 'avif', [0, 0, 0, 0], meta);
+}
+
 const cases: [string, LabelCodec, Uint8Array][] = [
   ['JPEG segment length 0', jpegCodec, bytes([0xff, 0xd8, 0xff, 0xe1, 0x00, 0x00, 0xff, 0xda])],
   ['JPEG segment past the end', jpegCodec, bytes([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xf0, 0x45])],
@@ -42,6 +55,9 @@ const cases: [string, LabelCodec, Uint8Array][] = [
   ['TIFF IFD pointing past the end', tiffCodec, bytes('II', [42, 0], [0xff, 0xff, 0, 0])],
   ['TIFF IFD chain looping on itself', tiffCodec, bytes('II', [42, 0, 8, 0, 0, 0], [1, 0], [0x11, 0x01, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0], [8, 0, 0, 0])],
   ['TIFF with 65535 entries', tiffCodec, bytes('MM', [0, 42, 0, 0, 0, 8], [0xff, 0xff])],
+  ['HEIF box larger than the file', heifCodec, bytes([0, 0, 0, 16], 'ftyp', 'avif', [0, 0, 0, 0], [0xff, 0, 0, 0], 'meta')],
+  ['HEIF without meta', heifCodec, bytes([0, 0, 0, 16], 'ftyp', 'avif', [0, 0, 0, 0], [0, 0, 0, 8], 'mdat')],
+  ['HEIF iloc extent past the end of the file', heifCodec, heifWithExtent(0x7fffffff)],
 ];
 
 describe('malformed images', () => {
