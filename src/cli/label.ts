@@ -282,7 +282,7 @@ function registerKeygen(label: Command, io: CliIo): void {
 }
 
 export function registerLabel(program: Command, io: CliIo): void {
-  const label = program.command('label').description('implicit AIGC labels in file metadata (GB 45438)');
+  const label = program.command('label').description('AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check');
   registerEmbed(label, io);
   registerReadVerify(label, io, 'read');
   registerReadVerify(label, io, 'verify');
