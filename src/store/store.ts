@@ -9,6 +9,7 @@ import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewayUserRepository } from './repositories/gateway-users.js';
+import { KeywordLibraryRepository } from './repositories/keyword-libraries.js';
 import { OperatorRepository } from './repositories/operators.js';
 import { SettingsRepository } from './repositories/settings.js';
 import type { Database } from './schema.js';
@@ -23,6 +24,7 @@ export class Store {
   readonly gatewayUsers: GatewayUserRepository;
   readonly gatewayMedia: GatewayMediaRepository;
   readonly audit: AuditRepository;
+  readonly keywordLibraries: KeywordLibraryRepository;
 
   constructor(db: Kysely<Database>, dialect: DialectName, location: string) {
     this.#db = db;
@@ -33,6 +35,7 @@ export class Store {
     this.gatewayUsers = new GatewayUserRepository(db);
     this.gatewayMedia = new GatewayMediaRepository(db);
     this.audit = new AuditRepository(db);
+    this.keywordLibraries = new KeywordLibraryRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

@@ -1,0 +1,64 @@
+import { expect, it } from 'vitest';
+import { describeEachStore } from '../../../test/helpers/stores.js';
+import { compileLibrary, coverageReport, exampleLibrary, parseLibrary, scanText } from '../../safety/index.js';
+import { StoreConflictError } from '../index.js';
+
+describeEachStore('keyword library repository', (getStore) => {
+  it('stores a library and loads it back entry for entry, usable by the safety engine', async () => {
+    const { keywordLibraries } = getStore();
+    expect(await keywordLibraries.load(exampleLibrary.name)).toBeUndefined();
+    expect(await keywordLibraries.save(exampleLibrary, { expectedRevision: 0, now: new Date('2026-01-01T00:00:00Z') })).toBe(1);
+    const loaded = await keywordLibraries.load(exampleLibrary.name);
+    expect(loaded?.revision).toBe(1);
+    const { revision: _revision, ...stored } = loaded ?? { revision: 0 };
+    const library = parseLibrary(stored);
+    expect(library).toEqual(exampleLibrary);
+    expect(scanText(compileLibrary(library), '推荐du bo wang zhan').map((m) => m.keyword)).toEqual(['赌博网站']);
+  });
+
+  it('replaces the whole library on save and counts entries per risk in the database', async () => {
+    const { keywordLibraries } = getStore();
+    const entries = Array.from({ length: 2500 }, (_, i) => ({ keyword: `词${i}`, risk: i % 2 === 0 ? 'A1.1' : 'A2.3', mode: 'literal', severity: 'low' }));
+    const big = { ...exampleLibrary, name: 'big', entries, allow: ['词一'] };
+    await keywordLibraries.save(big);
+    expect(await keywordLibraries.countByRisk('big')).toEqual({ 'A1.1': 1250, 'A2.3': 1250 });
+    const loaded = await keywordLibraries.load('big');
+    expect(loaded?.entries).toHaveLength(2500);
+    expect(loaded?.entries[2499]).toEqual({ keyword: '词2499', risk: 'A2.3', mode: 'literal', severity: 'low' });
+    expect(coverageReport(parseLibrary({ ...big, entries: loaded?.entries })).risks.find((r) => r.risk === 'A1.1')).toMatchObject({ count: 1250, shortfall: 0 });
+    expect(await keywordLibraries.save({ ...big, entries: entries.slice(0, 3), allow: [] })).toBe(2);
+    expect((await keywordLibraries.load('big'))?.entries).toHaveLength(3);
+    expect((await keywordLibraries.load('big'))?.allow).toEqual([]);
+  });
+
+  it('refuses a save based on a stale revision and leaves the stored library alone', async () => {
+    const { keywordLibraries } = getStore();
+    await expect(keywordLibraries.save({ ...exampleLibrary, entries: [] }, { expectedRevision: 0 })).rejects.toBeInstanceOf(StoreConflictError);
+    await expect(keywordLibraries.save({ ...exampleLibrary, entries: [] }, { expectedRevision: 7 })).rejects.toThrow(/no longer at revision 7/);
+    expect((await keywordLibraries.load(exampleLibrary.name))?.entries).toHaveLength(exampleLibrary.entries.length);
+    expect(await keywordLibraries.save({ ...exampleLibrary, version: '2' }, { expectedRevision: 1 })).toBe(2);
+  });
+
+  it('rolls back with a store transaction', async () => {
+    const store = getStore();
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.keywordLibraries.save({ ...exampleLibrary, name: 'doomed' });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await store.keywordLibraries.load('doomed')).toBeUndefined();
+  });
+
+  it('lists and deletes libraries', async () => {
+    const { keywordLibraries } = getStore();
+    const list = await keywordLibraries.list();
+    expect(list.map((l) => [l.name, l.entries, l.revision])).toEqual([
+      ['big', 3, 2],
+      [exampleLibrary.name, exampleLibrary.entries.length, 2],
+    ]);
+    expect(await keywordLibraries.delete('big')).toBe(true);
+    expect(await keywordLibraries.delete('big')).toBe(false);
+    expect(await keywordLibraries.load('big')).toBeUndefined();
+  });
+});
