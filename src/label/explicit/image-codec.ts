@@ -2,10 +2,12 @@
  * @module label/explicit/image-codec
  * Decoding and re-encoding images around a drawn notice (GB 45438 §5.2), with sharp (libvips,
  * whose binaries npm installs). What the source was is kept: a JPEG is re-encoded at its
- * estimated quality, chroma subsampling and progressive mode; a lossless WebP stays lossless; a
- * palette PNG stays a palette PNG; an animated GIF or WebP keeps its frames, delays and loop
- * count; EXIF, ICC profile, XMP and IPTC are carried over (libvips does not write metadata into
- * GIF; the implicit label is written back separately in every format).
+ * estimated quality, chroma subsampling and progressive mode; a lossless WebP stays lossless (a
+ * lossy one is written at quality 90: libwebp's per-segment quantisers do not map back to one
+ * quality figure); a palette PNG stays a palette PNG; an animated GIF or WebP keeps its frames,
+ * delays and loop count; EXIF, ICC profile, XMP and IPTC are carried over without converting
+ * the pixels (libvips writes no metadata into GIF; the implicit label is written back
+ * separately in every format).
  */
 import sharp from 'sharp';
 import { InvalidInputError } from '../../errors.js';
