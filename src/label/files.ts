@@ -213,15 +213,16 @@ function targetOf(path: string, options: FileWriteOptions): string {
 }
 
 /** Applies same-size patches to the file, when the codec can plan them for `value`. */
-async function tryPatch(path: string, value: string, codecs: readonly LabelCodec[]): Promise<LabelCodec | undefined> {
+async function tryPatch(path: string, value: string, options: FileWriteOptions): Promise<LabelCodec | undefined> {
   const handle = await open(path, 'r+');
   try {
     const { size } = await handle.stat();
     const source = handleSource(handle, size);
-    const codec = await codecFor(source, codecs);
+    const codec = await codecFor(source, codecList(options.codecs));
     const patches = await codec.planInPlace?.(source, value);
     if (!patches) return undefined;
     for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
+    if (options.durable) await handle.sync();
     return codec;
   } finally {
     await handle.close();
@@ -264,7 +265,7 @@ async function rewriteFile(
 export async function embedLabelFile(path: string, request: EmbedRequest, options: FileWriteOptions = {}): Promise<FileWriteResult> {
   if (options.inPlace && !options.out && !request.key) {
     const label = createLabel(request);
-    const codec = await tryPatch(path, formatLabel(label), codecList(options.codecs));
+    const codec = await tryPatch(path, formatLabel(label), options);
     if (codec) return { format: codec.format, label, path, method: 'patched' };
   }
   return rewriteFile(path, options, (source, sink) => embedLabel(source, request, { ...options, output: sink }));
@@ -276,7 +277,7 @@ export async function propagateLabelFile(path: string, request: PropagateRequest
     const current = (await readLabelFile(path, options)).label;
     if (current) {
       const label = propagatedLabel(current, request);
-      const codec = await tryPatch(path, formatLabel(label), codecList(options.codecs));
+      const codec = await tryPatch(path, formatLabel(label), options);
       if (codec) return { format: codec.format, label, path, method: 'patched' };
     }
   }
