@@ -56,21 +56,29 @@ class SegmentLevels {
   }
 
   push(mono: Float32Array): void {
-    for (const sample of mono) {
-      this.#sum += sample * sample;
-      if (++this.#count < this.#blockFrames) continue;
-      const power = this.#sum / this.#blockFrames;
-      this.#sum = 0;
-      this.#count = 0;
-      if (power >= GATE) {
-        this.#segment[0] += power;
-        this.#segment[1]++;
-      }
-      if (++this.#inSegment === this.#blocksPerSegment) {
-        this.segments.push(this.#segment);
-        this.#segment = [0, 0];
-        this.#inSegment = 0;
-      }
+    let sum = this.#sum;
+    let count = this.#count;
+    for (let i = 0; i < mono.length; i++) {
+      const sample = mono[i] as number;
+      sum += sample * sample;
+      if (++count < this.#blockFrames) continue;
+      this.#block(sum / this.#blockFrames);
+      sum = 0;
+      count = 0;
+    }
+    this.#sum = sum;
+    this.#count = count;
+  }
+
+  #block(power: number): void {
+    if (power >= GATE) {
+      this.#segment[0] += power;
+      this.#segment[1]++;
+    }
+    if (++this.#inSegment === this.#blocksPerSegment) {
+      this.segments.push(this.#segment);
+      this.#segment = [0, 0];
+      this.#inSegment = 0;
     }
   }
 

@@ -89,22 +89,38 @@ export class RhythmDetector {
   }
 
   push(mono: Float32Array): void {
-    for (const sample of mono) {
-      this.#sum += sample * sample;
-      if ((sample >= 0) !== (this.#last >= 0)) this.#crossings++;
-      this.#last = sample;
-      if (++this.#count === this.#blockFrames) {
-        const power = this.#sum / this.#blockFrames;
-        const db = powerToDb(power);
-        this.#pending.push({ power, db, crossings: this.#crossings });
-        while ((this.#maxima.at(-1)?.db ?? Infinity) <= db) this.#maxima.pop();
-        this.#maxima.push({ index: this.#received++, db });
-        this.#sum = 0;
-        this.#crossings = 0;
-        this.#count = 0;
-        if (this.#pending.length > this.#reach) this.#classify();
+    // Locals in the per-sample loop: this runs over every sample of hours of audio.
+    let sum = this.#sum;
+    let crossings = this.#crossings;
+    let count = this.#count;
+    let positive = this.#last >= 0;
+    const blockFrames = this.#blockFrames;
+    for (let i = 0; i < mono.length; i++) {
+      const sample = mono[i] as number;
+      sum += sample * sample;
+      if (sample >= 0 !== positive) {
+        crossings++;
+        positive = !positive;
+      }
+      if (++count === blockFrames) {
+        this.#block(sum / blockFrames, crossings);
+        sum = 0;
+        crossings = 0;
+        count = 0;
       }
     }
+    this.#sum = sum;
+    this.#crossings = crossings;
+    this.#count = count;
+    this.#last = positive ? 1 : -1;
+  }
+
+  #block(power: number, crossings: number): void {
+    const db = powerToDb(power);
+    this.#pending.push({ power, db, crossings });
+    while ((this.#maxima.at(-1)?.db ?? Infinity) <= db) this.#maxima.pop();
+    this.#maxima.push({ index: this.#received++, db });
+    if (this.#pending.length > this.#reach) this.#classify();
   }
 
   finish(): RhythmDetection[] {

@@ -143,7 +143,8 @@ export function decodeAudio(path: string, plan: AudioTranscode, tools: MediaTool
  */
 export async function encodeAudio(pcm: AsyncIterable<Uint8Array>, sourcePath: string, outPath: string, plan: AudioTranscode, tools: MediaTools = {}): Promise<void> {
   const { encoding, sampleRate, channels } = plan.layout;
-  const input = ['-f', encoding, '-ar', String(sampleRate), '-ac', String(channels), ...(plan.channelLayout ? ['-ch_layout', plan.channelLayout] : []), '-i', 'pipe:0'];
+  // ffmpeg reads several inputs through small queues; a pipe beside a file input stalls without a deep one.
+  const input = ['-thread_queue_size', '4096', '-f', encoding, '-ar', String(sampleRate), '-ac', String(channels), ...(plan.channelLayout ? ['-ch_layout', plan.channelLayout] : []), '-i', 'pipe:0'];
   // Cover pictures (attached_pic streams) are copied for the containers that hold them as streams.
   const pictures = plan.format === 'ogg' ? [] : ['-map', '1:v?', '-c:v', 'copy'];
   await ffmpegInput(

@@ -87,14 +87,35 @@ function writeSample(view: DataView, offset: number, encoding: PcmEncoding, valu
  */
 export function decodeMono(bytes: Uint8Array, layout: PcmLayout): Float32Array {
   const size = BYTES[layout.encoding];
-  const frame = size * layout.channels;
-  const frames = Math.floor(bytes.length / frame);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const channels = layout.channels;
+  const frames = Math.floor(bytes.length / (size * channels));
   const mono = new Float32Array(frames);
+  // Fast paths for the common encodings when the bytes are aligned for a typed-array view.
+  if (layout.encoding === 's16le' && bytes.byteOffset % 2 === 0) {
+    const samples = new Int16Array(bytes.buffer, bytes.byteOffset, frames * channels);
+    const scale = 1 / (32768 * channels);
+    for (let f = 0, i = 0; f < frames; f++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += samples[i++] ?? 0;
+      mono[f] = sum * scale;
+    }
+    return mono;
+  }
+  if (layout.encoding === 'f32le' && bytes.byteOffset % 4 === 0) {
+    const samples = new Float32Array(bytes.buffer, bytes.byteOffset, frames * channels);
+    if (channels === 1) return samples.slice();
+    for (let f = 0, i = 0; f < frames; f++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += samples[i++] ?? 0;
+      mono[f] = sum / channels;
+    }
+    return mono;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let f = 0, offset = 0; f < frames; f++) {
     let sum = 0;
-    for (let c = 0; c < layout.channels; c++, offset += size) sum += readSample(view, offset, layout.encoding);
-    mono[f] = sum / layout.channels;
+    for (let c = 0; c < channels; c++, offset += size) sum += readSample(view, offset, layout.encoding);
+    mono[f] = sum / channels;
   }
   return mono;
 }

@@ -95,6 +95,20 @@ class LevelMeter {
     }
   }
 
+  /** Advances over `frames` frames without measuring them (far from every insertion point). */
+  skip(frames: number): void {
+    for (let left = frames; left > 0; ) {
+      const take = Math.min(left, this.blockFrames - this.#count);
+      this.#count += take;
+      left -= take;
+      if (this.#count === this.blockFrames) {
+        this.#powers.push(this.#sum / this.blockFrames);
+        this.#sum = 0;
+        this.#count = 0;
+      }
+    }
+  }
+
   /** Whole blocks inside frames [from, to). */
   *powers(from: number, to: number): Generator<number> {
     const first = Math.max(this.#base, Math.ceil(from / this.blockFrames));
@@ -136,6 +150,20 @@ export interface SpliceOptions {
   policy: LevelPolicy;
   /** Receives one entry per inserted notice. */
   placements: NoticePlacement[];
+  /**
+   * The content's expected length in frames, when known: content far from every point is then
+   * not measured (a notice only needs the level next to it). An estimate is enough.
+   */
+  expectedFrames?: number;
+}
+
+/** Frame ranges whose level a point may need, with slack for an inexact expected length. */
+function measuredRanges(points: readonly SplicePoint[], expected: number | undefined, rate: number): [number, number][] {
+  const slack = 10 * rate;
+  return points.map((point): [number, number] => {
+    if (point.frame !== 'end') return [point.frame - point.snapFrames - point.before - slack, point.frame + point.snapFrames + point.after + slack];
+    return [expected === undefined ? -Infinity : expected - point.before - slack, Infinity];
+  });
 }
 
 /**
@@ -151,6 +179,7 @@ export async function* spliceNotices(content: AsyncIterable<Uint8Array>, options
   const queue = new FrameQueue(frameSize);
   const meter = new LevelMeter(Math.max(1, Math.round(layout.sampleRate * LEVEL_BLOCK_SECONDS)));
   const pending = [...options.points];
+  const ranges = measuredRanges(options.points, options.expectedFrames, layout.sampleRate);
   let received = 0;
   let emitted = 0;
   let inserted = 0;
@@ -206,9 +235,11 @@ export async function* spliceNotices(content: AsyncIterable<Uint8Array>, options
     carry = bytes.slice(whole);
     if (whole === 0) continue;
     const frames = bytes.subarray(0, whole);
-    meter.push(decodeMono(frames, layout));
+    const count = whole / frameSize;
+    if (ranges.some(([from, to]) => received + count > from && received < to)) meter.push(decodeMono(frames, layout));
+    else meter.skip(count);
     queue.push(frames);
-    received += whole / frameSize;
+    received += count;
     yield* drain(false);
   }
   yield* drain(true);

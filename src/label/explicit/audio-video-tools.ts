@@ -90,7 +90,13 @@ export interface ProbedStream {
   color_transfer?: string;
   color_primaries?: string;
   duration?: string;
+  start_time?: string;
+  time_base?: string;
+  codec_tag_string?: string;
   disposition?: Record<string, number>;
+  tags?: Record<string, string>;
+  /** Display matrix and other side data; `rotation` in degrees when the picture is turned. */
+  side_data_list?: { rotation?: number }[];
 }
 
 export interface MediaProbe {
@@ -125,6 +131,25 @@ export async function probeMedia(path: string, what: string, tools: MediaTools =
   };
 }
 
+/** Bytes gathered before a pipe write or a hand-over: ffmpeg writes and reads raw audio a packet (~1 KB) at a time. */
+const PIPE_CHUNK = 1 << 18;
+
+/** Joins small chunks into pieces of at least `size` bytes (the last may be smaller). */
+export async function* coalesce(chunks: AsyncIterable<Uint8Array>, size = PIPE_CHUNK): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield parts.length === 1 ? chunk : Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, length);
+}
+
 /**
  * Runs ffmpeg and yields what it writes to stdout, in bounded chunks; stopping early kills it.
  *
@@ -136,7 +161,7 @@ export async function* ffmpegOutput(args: readonly string[], onFailure: FailureM
   let finished = false;
   try {
     const stdout = run.child.stdout;
-    if (stdout) for await (const chunk of stdout) yield chunk as Uint8Array;
+    if (stdout) yield* coalesce(stdout as AsyncIterable<Uint8Array>);
     await run.exited;
     finished = true;
   } finally {
@@ -160,7 +185,7 @@ export async function ffmpegInput(args: readonly string[], input: AsyncIterable<
     exitError = error;
   });
   try {
-    for await (const chunk of input) {
+    for await (const chunk of coalesce(input)) {
       if (exitError !== undefined || stdin.destroyed) break;
       if (!stdin.write(chunk)) await Promise.race([new Promise((resolve) => stdin.once('drain', resolve)), exited]);
     }

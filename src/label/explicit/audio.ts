@@ -125,7 +125,7 @@ async function labelWavFile(path: string, outPath: string, options: AudioLabelOp
     const builder = noticeBuilder(info.layout, prepared.spec);
     const points = planPoints(options.positions ?? ['start'], totalFrames, info.layout.sampleRate, prepared.policy);
     const placements: NoticePlacement[] = [];
-    const pcm = spliceNotices(wavData(source, info), { layout: info.layout, points, notice: (db) => builder.build(db), policy: prepared.policy, placements });
+    const pcm = spliceNotices(wavData(source, info), { layout: info.layout, points, notice: (db) => builder.build(db), policy: prepared.policy, placements, expectedFrames: totalFrames });
     const out = fileSink(outPath);
     try {
       await writeWav(source, info, info.data.size + points.length * builder.frames * frameSize, pcm, out.sink);
@@ -147,7 +147,7 @@ async function labelWithFfmpeg(path: string, outPath: string, options: AudioLabe
   const builder = noticeBuilder(layout, prepared.spec);
   const points = planPoints(options.positions ?? ['start'], totalFrames, layout.sampleRate, prepared.policy);
   const placements: NoticePlacement[] = [];
-  const pcm = spliceNotices(decodeAudio(path, plan, options.tools), { layout, points, notice: (db) => builder.build(db), policy: prepared.policy, placements });
+  const pcm = spliceNotices(decodeAudio(path, plan, options.tools), { layout, points, notice: (db) => builder.build(db), policy: prepared.policy, placements, expectedFrames: totalFrames });
   await encodeAudio(pcm, path, outPath, plan, options.tools);
   return summary(plan.format, plan.codec, layout, totalFrames, builder, placements);
 }
