@@ -3,7 +3,7 @@ import { coverageReport, libraryStats } from './coverage.js';
 import { exampleLibrary } from './example-library.js';
 import { importKeywords, mergeIntoLibrary } from './import.js';
 import { createLibrary, parseLibrary, serialiseLibrary } from './library.js';
-import { riskCategories, risks } from './taxonomy.js';
+import { keywordLibraryObligation, riskCategories, risks } from './taxonomy.js';
 
 describe('taxonomy', () => {
   it('has 5 categories and 31 risks: 8, 9, 5, 7, 2', () => {
@@ -79,5 +79,18 @@ describe('coverage against GB/T 45654', () => {
   it('counts by risk, category, mode and severity', () => {
     const stats = libraryStats(exampleLibrary);
     expect(stats).toMatchObject({ entries: 8, allow: 2, byCategory: { A1: 6, A3: 1, A4: 1 }, byMode: { literal: 4, pinyin: 3, regex: 1 } });
+  });
+});
+
+describe('links to the rules knowledge base', () => {
+  it('names obligations that exist in src/rules/data', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const ids = new Set<string>();
+    for (const file of ['genai-measures.yaml', 'gb-t-45654.yaml']) {
+      const text = await readFile(new URL(`../rules/data/${file}`, import.meta.url), 'utf8');
+      for (const m of text.matchAll(/- id: ([a-z0-9.-]+)/g)) ids.add(m[1] as string);
+    }
+    const linked = [...risks.flatMap((r) => r.obligations), keywordLibraryObligation];
+    for (const ref of linked) expect(ids.has(ref.id), ref.id).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * @module safety/coverage
- * How a keyword library measures up to GB/T 45654-2025 (Appendix on keyword libraries): at
- * least 10,000 keywords in total, covering every A.1 and A.2 risk, with at least 200 keywords
+ * How a keyword library measures up to GB/T 45654-2025 clause 8.1 (obligation
+ * `gb-t-45654.keyword-library`): at least 10,000 keywords in total, covering every A.1 and A.2 risk, with at least 200 keywords
  * for each of the 8 A.1 risks and at least 100 for each of the 9 A.2 risks. The report shows
  * each shortfall so the gap can be closed before the filing (AI Measures Art. 17).
  */

@@ -6,7 +6,7 @@
  * adapters, which use `fetch`.
  */
 export type { ObligationRef, Risk, RiskCategory, RiskCategoryCode, RiskCode, Bilingual } from './taxonomy.js';
-export { categoryOf, getRisk, isRiskCode, riskCategories, riskCategoryCodes, riskCodes, risks } from './taxonomy.js';
+export { categoryOf, getRisk, isRiskCode, keywordLibraryObligation, riskCategories, riskCategoryCodes, riskCodes, risks } from './taxonomy.js';
 export type { NormaliserOptions } from './options.js';
 export { defaultNormaliserOptions, literalNormaliserOptions, resolveOptions } from './options.js';
 export { FoldTable } from './fold.js';

@@ -2,9 +2,9 @@
  * @module safety/taxonomy
  * The GB/T 45654-2025 (formerly TC260-003) content-safety risk taxonomy: 5 categories and
  * 31 risks (Appendix A), each with a stable code, names in Chinese and English, and the duties
- * in the Interim Measures for Generative AI Services (`genai-measures`) that it serves.
- * Obligations are linked by instrument and article, which stay stable while the rules
- * knowledge base names its duties.
+ * in the Interim Measures for Generative AI Services (`genai-measures`) that it serves,
+ * by the obligation ids of the rules knowledge base (`src/rules/data/genai-measures.yaml`)
+ * together with instrument and article.
  */
 import { CATEGORY_NAMES, RISK_NAMES } from './taxonomy-text.js';
 import type { Bilingual } from './taxonomy-text.js';
@@ -25,8 +25,9 @@ export const riskCodes = [
 ] as const;
 export type RiskCode = (typeof riskCodes)[number];
 
-/** A duty in the rules knowledge base, named by instrument id and article (and item). */
+/** A duty in the rules knowledge base: its obligation id, instrument and article (and item). */
 export interface ObligationRef {
+  id: string;
   instrument: string;
   article: number;
   item?: number;
@@ -55,18 +56,21 @@ export interface Risk {
  */
 const categoryObligations: Record<RiskCategoryCode, readonly ObligationRef[]> = {
   A1: [
-    { instrument: 'genai-measures', article: 4, item: 1 },
-    { instrument: 'genai-measures', article: 14 },
+    { id: 'genai-measures.core-values', instrument: 'genai-measures', article: 4, item: 1 },
+    { id: 'genai-measures.illegal-content', instrument: 'genai-measures', article: 14 },
   ],
-  A2: [{ instrument: 'genai-measures', article: 4, item: 2 }],
-  A3: [{ instrument: 'genai-measures', article: 4, item: 3 }],
-  A4: [{ instrument: 'genai-measures', article: 4, item: 4 }],
-  A5: [{ instrument: 'genai-measures', article: 4, item: 5 }],
+  A2: [{ id: 'genai-measures.non-discrimination', instrument: 'genai-measures', article: 4, item: 2 }],
+  A3: [{ id: 'genai-measures.ip-fair-competition', instrument: 'genai-measures', article: 4, item: 3 }],
+  A4: [{ id: 'genai-measures.others-rights', instrument: 'genai-measures', article: 4, item: 4 }],
+  A5: [{ id: 'genai-measures.transparency-accuracy', instrument: 'genai-measures', article: 4, item: 5 }],
 };
 
 const extraRiskObligations: Partial<Record<RiskCode, readonly ObligationRef[]>> = {
-  'A4.6': [{ instrument: 'genai-measures', article: 11 }],
+  'A4.6': [{ id: 'genai-measures.input-records', instrument: 'genai-measures', article: 11 }],
 };
+
+/** The GB/T 45654 duty the keyword library and its coverage report serve (clause 8.1). */
+export const keywordLibraryObligation: ObligationRef = Object.freeze({ id: 'gb-t-45654.keyword-library', instrument: 'gb-t-45654', article: 8 });
 
 export const riskCategories: readonly RiskCategory[] = riskCategoryCodes.map((code) => ({
   code,
