@@ -134,14 +134,19 @@ function sync(): void {
   spawnSync('sync');
 }
 
-function timeCp(src: string, dst: string): number {
+/** GNU time reports a child's CPU time; without it, cp's CPU time is not shown. */
+const gnuTime = existsSync('/usr/bin/time');
+
+/** Wall time of `cp`, and its user + system CPU time when GNU time is installed. */
+function timeCp(src: string, dst: string): { ms: number; cpuMs: number | undefined } {
   rmSync(dst, { force: true });
   sync();
   const started = process.hrtime.bigint();
-  const result = spawnSync('cp', [src, dst]);
+  const result = gnuTime ? spawnSync('/usr/bin/time', ['-f', '%U %S', 'cp', src, dst]) : spawnSync('cp', [src, dst]);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`cp failed: ${result.stderr.toString()}`);
-  return ms;
+  const times = gnuTime ? result.stderr.toString().trim().split('\n').at(-1)?.split(' ').map(Number) : undefined;
+  return { ms, cpuMs: times ? ((times[0] ?? 0) + (times[1] ?? 0)) * 1000 : undefined };
 }
 
 function median(values: number[]): number {
@@ -157,7 +162,7 @@ function compareWithCp(name: string, src: string, runs: number): string[] {
   const modes = ['api', 'codec'] as const;
   timeCp(src, cpDst);
   for (const mode of modes) runChild(mode, src, dst, 'warm-up');
-  const cp: number[] = [];
+  const cp: { ms: number; cpuMs: number | undefined }[] = [];
   const results: Record<(typeof modes)[number], ChildResult[]> = { api: [], codec: [] };
   for (let i = 0; i < runs; i++) {
     cp.push(timeCp(src, cpDst));
@@ -169,14 +174,17 @@ function compareWithCp(name: string, src: string, runs: number): string[] {
   }
   rmSync(dst, { force: true });
   rmSync(cpDst, { force: true });
-  const cpMs = median(cp);
+  const cpMs = median(cp.map((c) => c.ms));
+  const cpCpu = cp.every((c) => c.cpuMs !== undefined) ? median(cp.map((c) => c.cpuMs ?? 0)) : undefined;
   const sizeMb = (statSync(src).size / 1e6).toFixed(0);
   return modes.map((mode) => {
     const ms = median(results[mode].map((r) => r.ms));
     const cpuMs = median(results[mode].map((r) => r.cpuMs));
     const rss = Math.max(...results[mode].map((r) => r.maxRssMb));
     const how = mode === 'api' ? '`embedLabelFile`' : 'codec, buffer-filling source';
-    return `| ${name} | ${how} | ${sizeMb} MB | ${cpMs.toFixed(0)} ms | ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms) | ${(ms / cpMs).toFixed(2)}x | ${rss.toFixed(0)} MB |`;
+    const cpText = `${cpMs.toFixed(0)} ms${cpCpu === undefined ? '' : ` (CPU ${cpCpu.toFixed(0)} ms)`}`;
+    const cpuRatio = cpCpu ? ` (CPU ${(cpuMs / cpCpu).toFixed(2)}x)` : '';
+    return `| ${name} | ${how} | ${sizeMb} MB | ${cpText} | ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms) | ${(ms / cpMs).toFixed(2)}x${cpuRatio} | ${rss.toFixed(0)} MB |`;
   });
 }
 

@@ -16,7 +16,7 @@ import type { EbmlElement } from './matroska-ebml.js';
 import type { SegmentChild } from './matroska-segment.js';
 
 /** A SeekHead, Cues or Tags element larger than this is refused rather than loaded. */
-export const MAX_INDEX_ELEMENT = 64 * 1024 * 1024;
+const MAX_INDEX_ELEMENT = 64 * 1024 * 1024;
 
 /** One piece of the new Segment's data. */
 export type Item =

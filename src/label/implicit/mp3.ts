@@ -136,7 +136,7 @@ const SAMPLE_RATES: Record<number, readonly number[]> = { 3: [44100, 48000, 3200
  * 13818-3), or undefined when the four bytes are not a valid header. ADTS (AAC) has layer
  * bits 00 and is refused.
  */
-export function mpegFrameLength(bytes: Uint8Array, at: number): number | undefined {
+function mpegFrameLength(bytes: Uint8Array, at: number): number | undefined {
   const [b0, b1, b2] = [bytes[at] ?? 0, bytes[at + 1] ?? 0, bytes[at + 2] ?? 0];
   if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0) return undefined;
   const version = (b1 >> 3) & 3;

@@ -147,7 +147,7 @@ export function parseBoxes(bytes: Uint8Array, offset: number, rule: ContainerRul
 }
 
 /** The serialised length of `box`. */
-export function boxSize(box: Mp4Box): number {
+function boxSize(box: Mp4Box): number {
   if (box.raw) return box.raw.length;
   const body = bodySize(box);
   return headerSize(box, body) + body;

@@ -68,17 +68,11 @@ export class SpliceWriter {
   readonly #sink: ByteSink;
   readonly #format: string;
   #pending: { start: number; end: number } | undefined;
-  #written = 0;
 
   constructor(source: ByteSource, sink: ByteSink, format: string) {
     this.#source = source;
     this.#sink = sink;
     this.#format = format;
-  }
-
-  /** Bytes written so far, counting a pending copy: the output offset of the next piece. */
-  get position(): number {
-    return this.#written + (this.#pending ? this.#pending.end - this.#pending.start : 0);
   }
 
   /** Queues a copy of `[start, end)` of the source. */
@@ -97,7 +91,6 @@ export class SpliceWriter {
     if (bytes.length === 0) return;
     await this.#flush();
     await this.#sink.write(bytes);
-    this.#written += bytes.length;
   }
 
   /** Writes whatever is still queued; call once at the end. */
@@ -110,7 +103,6 @@ export class SpliceWriter {
     if (!pending) return;
     this.#pending = undefined;
     await streamRange(this.#source, pending.start, pending.end, this.#sink, this.#format);
-    this.#written += pending.end - pending.start;
   }
 }
 
