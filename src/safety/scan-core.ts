@@ -41,6 +41,14 @@ const RIGHT_OPEN = 1;
 /** Noise seen: the boundary holds; a repeat of its last character may still extend it. */
 const RIGHT_HELD = 2;
 
+/**
+ * Noise (and invisible characters) tolerated between two characters of a keyword, in UTF-16
+ * units. Evasions put one to a few symbols between characters; a longer run ends any partial
+ * keyword, as a line break does, so a stream of noise after a partial keyword is never held
+ * without bound.
+ */
+export const MAX_NOISE_RUN = 64;
+
 interface Candidate {
   pattern: number;
   sigStart: number;
@@ -60,6 +68,8 @@ export class ScanCore {
   #cur = -1;
   #prevClass = -1;
   #lastWord = 0;
+  /** Noise and invisible units since the last significant character. */
+  #gap = 0;
   #awaitRight = 0;
   readonly #candidates: Candidate[] = [];
   /** Regex entries: folded code points of the current line and their original spans. */
@@ -104,11 +114,13 @@ export class ScanCore {
     let cur = this.#cur;
     let prevClass = this.#prevClass;
     let lastWord = this.#lastWord;
+    let gap = this.#gap;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
       if (cls >= 0 && this.#awaitRight === 0 && !(collapse && cls === prevClass) && !regex) {
         prevClass = cls;
+        gap = 0;
         cur++;
         ring[cur & mask] = base + i;
         ringPrev[cur & mask] = lastWord;
@@ -151,15 +163,23 @@ export class ScanCore {
       }
       if (this.#candidates.length === 0 && !regex) {
         // Common non-significant cases with nothing waiting, handled without leaving the loop.
-        if (cls === NOISE) {
-          lastWord = 0;
+        if (cls === NOISE || cls === DROP) {
+          if (cls === NOISE) lastWord = 0;
+          if (++gap > MAX_NOISE_RUN) {
+            node = 0;
+            prevClass = -1;
+          }
           continue;
         }
-        if (cls === DROP || (cls >= 0 && cls === prevClass)) continue;
+        if (cls >= 0 && cls === prevClass) {
+          gap = 0;
+          continue;
+        }
         if (cls === BREAK) {
           node = 0;
           prevClass = -1;
           lastWord = 0;
+          gap = 0;
           continue;
         }
       }
@@ -168,6 +188,7 @@ export class ScanCore {
       this.#cur = cur;
       this.#prevClass = prevClass;
       this.#lastWord = lastWord;
+      this.#gap = gap;
       if (cls === SURROGATE && i + 1 < to) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
@@ -183,11 +204,13 @@ export class ScanCore {
       cur = this.#cur;
       prevClass = this.#prevClass;
       lastWord = this.#lastWord;
+      gap = this.#gap;
     }
     this.#node = node >> 1;
     this.#cur = cur;
     this.#prevClass = prevClass;
     this.#lastWord = lastWord;
+    this.#gap = gap;
   }
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
@@ -198,6 +221,7 @@ export class ScanCore {
     this.#flushLine();
     this.#prevClass = -1;
     this.#lastWord = 0;
+    this.#gap = 0;
   }
 
   /**
@@ -217,6 +241,10 @@ export class ScanCore {
 
   /** One folded character on the general path (markers, expansions, astral, pending decisions). */
   #feedFolded(folded: Folded, cls: number, start: number, end: number): void {
+    if ((cls === DROP || cls === NOISE) && ++this.#gap > MAX_NOISE_RUN) {
+      this.finish();
+      return;
+    }
     if (cls === DROP) return;
     if (cls === NOISE) {
       for (const candidate of this.#candidates) if (candidate.right === RIGHT_OPEN) candidate.right = RIGHT_HELD;
@@ -228,6 +256,7 @@ export class ScanCore {
       this.finish();
       return;
     }
+    this.#gap = 0;
     if (this.#collapse && cls === this.#prevClass) {
       // A repeat belongs to the character before it: a candidate ending there now ends here.
       for (const candidate of this.#candidates) if (candidate.right !== RIGHT_DECIDED) candidate.end = end;

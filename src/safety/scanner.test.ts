@@ -3,6 +3,7 @@ import { compileLibrary } from './compile.js';
 import type { KeywordEntry } from './library.js';
 import { parseLibrary } from './library.js';
 import type { NormaliserOptions } from './options.js';
+import { MAX_NOISE_RUN } from './scan-core.js';
 import { IncrementalScanner, KeywordScanner, scanText } from './scanner.js';
 
 function library(entries: Partial<KeywordEntry>[], allow: string[] = [], transforms: Partial<NormaliserOptions> = {}) {
@@ -206,6 +207,16 @@ describe('incremental scanning', () => {
     scanner.feed('大法');
     step = scanner.feed('好');
     expect(step.matches.map((m) => m.original)).toEqual(['大法']);
+  });
+
+  it('lets a long run of noise end a partial keyword, so noise is never held without bound', () => {
+    expect(found(`法${' '.repeat(MAX_NOISE_RUN)}轮功`)).toHaveLength(1);
+    expect(found(`法${' '.repeat(MAX_NOISE_RUN + 1)}轮功`)).toEqual([]);
+    expect(found(`法${'\u200b'.repeat(MAX_NOISE_RUN + 1)}轮功`)).toEqual([]);
+    const scanner = new IncrementalScanner(kw);
+    scanner.feed('法轮');
+    const step = scanner.feed(' '.repeat(MAX_NOISE_RUN + 1));
+    expect(step.released).toBe(`法轮${' '.repeat(MAX_NOISE_RUN + 1)}`);
   });
 
   it('keeps a surrogate pair split across chunks together', () => {

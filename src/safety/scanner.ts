@@ -5,11 +5,33 @@
  * end)` is the evidence a reviewer sees, whatever normalisation found it.
  *
  * The incremental scanner is what a streaming gateway is built on (AI Measures Art. 14: stop
- * generating and transmitting illegal content). Each `feed` returns the hits that became final
- * and the text that became safe to release: everything before the start of the earliest
- * stretch that could still turn into a hit. With noise skipping on, a trailing partial keyword
- * and the noise after it are held; a line break releases them (matches never cross a line
- * break unless `crossLineBreaks` is set).
+ * generating and transmitting illegal content). Its contract:
+ *
+ * 1. Same hits. Feeding a text in any chunks (even one UTF-16 unit at a time, splitting
+ *    surrogate pairs) and calling `end()` yields exactly the hits of `scanText` on the whole
+ *    text, with the same offsets.
+ * 2. As soon as possible. A hit is returned by the `feed` call that brings the character that
+ *    makes it final: its last character, unless it must wait for one of
+ *    - its right word boundary: a keyword ending in a Latin letter or digit waits for the next
+ *      character (`kill` in `kills` is no hit); after noise it also absorbs repeats of its
+ *      last character (`kil l`);
+ *    - an allow-list word that contains it and could still complete (`大法` waits while
+ *      `大法官` is possible);
+ *    - the end of its line, for `regex` entries.
+ * 3. Safe to release. `safeOffset` (and the `released` text of each step) is the start of the
+ *    earliest stretch that could still become a hit: the longest suffix of the normalised text
+ *    that is a prefix of some keyword, every hit still waiting under (2), and, when the library
+ *    has regex entries, the current line. Everything before it is final; no later hit starts
+ *    before it. Normalisation is counted: with noise skipping on, a partial keyword and the
+ *    noise after it are held (`法 轮 ` is held, `法 轮 好` is released); an invisible character
+ *    is held with the partial it sits in; a line break ends every partial keyword and
+ *    releases it (matches never cross a line break unless `crossLineBreaks` is set); a high
+ *    surrogate at the end of a chunk waits for its pair. For literal and pinyin entries the
+ *    held text is exactly what could still match; regex entries hold their line, since a
+ *    regular expression cannot say whether a prefix could still match.
+ * 4. Bounded memory: the scanner keeps only the held text and a ring of positions as long as
+ *    the longest keyword (plus the current line, up to `REGEX_LINE_LIMIT` characters, for
+ *    regex entries).
  */
 import { ScanCore } from './scan-core.js';
 import type { CompiledLibrary } from './compile.js';
