@@ -26,6 +26,20 @@ describeEachStore('audit log', (getStore, getDatabase) => {
     expect((await audit.verify()).ok).toBe(true);
   });
 
+  it('lets timers and sockets run while clients append back to back', async () => {
+    // With SQLite every step of an append settles in microtasks; the log must still yield.
+    const audit = log();
+    let stop = false;
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => (stop = true));
+    const clients = Array.from({ length: 20 }, async () => {
+      let appended = 0;
+      while (!stop) appended += (await audit.append({ type: 'gateway.request', actor: 'user:loop' })) ? 1 : 0;
+      return appended;
+    });
+    await timer;
+    expect((await Promise.all(clients)).every((n) => n > 0)).toBe(true);
+  });
+
   it('keeps content only as the policy says, encrypted, and reads it back with the key', async () => {
     const flagged = log();
     const kept = await flagged.append({ type: 'gateway.request', actor: 'user:u1', risks: ['A.1.1'], outcome: 'block', content: { input: '敏感内容' } });

@@ -10,6 +10,7 @@
  * own batch commits. Under load a batch holds about as many events as there are concurrent
  * requests, so the cost of a commit (an fsync) is shared.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Store } from '../store/index.js';
 import { chainAfter, contentDigest, type SealedEvent } from './chain.js';
 import type { AuditContentKeyring } from './content.js';
@@ -120,8 +121,9 @@ export class AuditLog {
       this.#queue.push({ event: sealed, resolve, reject });
       if (!this.#writing) {
         this.#writing = true;
-        // Appends made in the same tick (a burst) join the first transaction.
-        queueMicrotask(() => void this.#drain());
+        // Start after the current turn of the event loop: appends made meanwhile (a burst of
+        // responses finishing in one poll phase) join the first transaction.
+        setImmediate(() => void this.#drain());
       }
     });
   }
@@ -172,7 +174,10 @@ export class AuditLog {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
+    for (let first = true; this.#queue.length > 0; first = false) {
+      // Between batches too, let the event loop run: with a synchronous driver (SQLite) a stream
+      // of appends would otherwise settle entirely in microtasks and starve timers and sockets.
+      if (!first) await yieldToEventLoop();
       const batch = this.#queue.splice(0, this.#maxBatch);
       let written: ReturnType<typeof chainAfter> = [];
       try {
