@@ -8,31 +8,36 @@
  * non-zero exit when any file failed. Files are written atomically (`label/files`).
  */
 import type { Command } from 'commander';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { HeguiError, InvalidInputError } from '../errors.js';
-import { codecByFormat, embedLabel, type EmbedRequest, type LabelCodec, type LabelValue } from '../label/index.js';
+import { bufferSource, codecByFormat, embedLabel, type EmbedRequest, type LabelCodec, type LabelValue } from '../label/index.js';
 import {
   checkExplicitLabelFile,
-  ExplicitFormatError,
   FORMAT_KIND,
   IMAGE_POSITIONS,
+  labelAudioFile,
   labelImage,
   labelText,
+  labelVideoFile,
   requireExplicitFormat,
+  videoChecker,
   type ExplicitCheckReport,
+  type ExplicitFormat,
   type ImagePosition,
   type NoticeLanguage,
   type PlateMode,
   type TextFormat,
   type TextPosition,
 } from '../label/explicit/index.js';
+import { FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
 import { batch, errorText, expandId, loadSigningKey, outputFor, summary, type Target } from './label.js';
 
 interface VisibleFlags {
   position?: string;
+  speech?: string;
   text?: string;
   lang: string;
   plate: string;
@@ -77,40 +82,85 @@ async function embedInText(text: Uint8Array, format: TextFormat, implicit: Embed
   return (await embedLabel(text, implicit, { codecs: [forced] })).bytes ?? text;
 }
 
-/** Labels one file in memory and returns the new bytes and a one-line description. */
-async function labelOne(path: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<{ bytes: Uint8Array; format: string; detail: string }> {
+/** Text and images: labelled in memory, then written atomically. */
+async function labelInMemory(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<string> {
   const bytes = await readFile(path);
-  const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
   const positions = positionsFor(flags.position);
   const { language, plate, quality } = checkedFlags(flags);
   const choice = { language, ...(flags.text !== undefined ? { text: flags.text } : {}) };
+  let labelled: Uint8Array;
+  let detail: string;
   if (FORMAT_KIND[format] === 'image') {
-    const result = await labelImage(bytes, { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: resolve(flags.font) } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) });
+    const result = await labelImage(bytes, { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) });
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
-    const figures = `text ${result.textHeightPx} px = ${((result.textHeightPx / shortest) * 100).toFixed(2)}% of ${shortest} px${frames}`;
-    return { bytes: result.bytes, format, detail: `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, ${figures}${result.implicit && !implicit ? ', implicit label kept' : ''}` };
-  }
-  if (FORMAT_KIND[format] === 'text') {
+    labelled = result.bytes;
+    detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
+  } else {
     const result = labelText(new TextDecoder().decode(bytes), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
-    const labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
-    return { bytes: labelled, format, detail: `${JSON.stringify(result.notice)} at the ${result.position}` };
+    labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
+    detail = `${JSON.stringify(result.notice)} at the ${result.position}`;
   }
-  throw new ExplicitFormatError(`${format} ${FORMAT_KIND[format]} is not labelled by this command yet`);
+  await writeFileAtomic(out, (sink) => sink.write(labelled));
+  return detail;
+}
+
+const percent = (part: number, whole: number): string => `${((part / whole) * 100).toFixed(2)}%`;
+
+/** Audio and video: through ffmpeg, file to file (the labellers write atomically themselves). */
+async function labelMedia(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<string> {
+  const target = out === path ? { inPlace: true } : { out };
+  const positions = positionsFor(flags.position);
+  const head = await readHead(path);
+  const video = FORMAT_KIND[format] === 'video' || format === 'ogg' ? await (videoChecker.accepts?.({ format, source: bufferSource(head), path }, {}) ?? true) : false;
+  if (video) {
+    const { language, plate } = checkedFlags(flags);
+    const also = positions.text === 'middle' || positions.text === 'end' ? [positions.text] : [];
+    const image = flags.position !== undefined && !TEXT_POSITIONS.includes(flags.position as TextPosition) ? { position: positions.image } : {};
+    const result = await labelVideoFile(path, { ...target, language, plate, also, ...image, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(implicit ? { implicit } : {}) });
+    const shortest = Math.min(result.width, result.height);
+    const windows = result.windows.map((w) => `${w.position} ${w.start.toFixed(1)}-${w.end.toFixed(1)} s`).join(', ');
+    return `${JSON.stringify(result.notice)} ${windows}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${result.warnings.length > 0 ? `; ${result.warnings.join('; ')}` : ''}`;
+  }
+  const speech = flags.speech === undefined ? undefined : await readFile(flags.speech);
+  const result = await labelAudioFile(path, { ...target, positions: [positions.text ?? 'start'], ...(speech ? { notice: 'speech' as const, speech } : {}), ...(implicit ? { implicit } : {}) });
+  const placed = result.placements.map((p) => `${p.position} at ${p.outputSeconds.toFixed(2)} s (${p.seconds.toFixed(2)} s, ${p.noticeDb.toFixed(1)} dBFS)`).join(', ');
+  return `${speech ? 'spoken notice' : 'rhythm short-long-short-short'} ${placed}`;
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(FORMAT_HEAD_BYTES), 0, FORMAT_HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Labels one file into `out` (which may be `path`) and returns a one-line description. */
+async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<{ format: string; detail: string }> {
+  const head = await readHead(path);
+  const { size } = await stat(path);
+  const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES);
+  const kind = FORMAT_KIND[format];
+  const detail = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit) : await labelMedia(path, out, format, flags, implicit);
+  return { format, detail };
 }
 
 function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void {
   const command = label
     .command(name)
-    .description(name === 'visible' ? 'add a visible AI notice to text and image files (GB 45438 §5)' : 'add the visible notice and the implicit label in one pass (files offered for download)')
+    .description(name === 'visible' ? 'add a perceivable AI notice to text, image, audio and video files (GB 45438 §5)' : 'add the perceivable notice and the implicit label in one pass (files offered for download)')
     .argument('<files...>', 'files or folders (walked recursively)')
-    .option('--position <where>', `start|end|middle (text), or ${IMAGE_POSITIONS.join('|')} (images); each maps onto the other`)
+    .option('--position <where>', `start|end|middle (text, audio; video: middle/end add a notice there), or ${IMAGE_POSITIONS.join('|')} (images, video); each maps onto the other`)
     .option('--text <wording>', 'notice wording; must have an AI element (人工智能/AI) and a generation element (生成/合成)')
     .option('--lang <zh|en>', 'language of the default wording', 'zh')
     .option('--plate <mode>', 'images: plate behind the text: auto, always or never', 'auto')
     .option('--font <file>', 'images: OpenType/TrueType font instead of the bundled Noto Sans Hans')
     .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate')
+    .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files');
   if (name === 'all') {
@@ -130,10 +180,10 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     const outcome = await batch(io, cmd, files, async (target: Target) => {
       const implicit: EmbedRequest | undefined =
         name === 'all' ? { label: (flags.label ?? '1') as LabelValue, producer: flags.producer ?? '', produceId: expandId(flags.id ?? '', target, ++n), ...(key ? { key } : {}) } : undefined;
-      const result = await labelOne(target.path, { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}) }, implicit);
       const out = outputFor(io, target, flags.out, many) ?? target.path;
       await mkdir(dirname(out), { recursive: true });
-      await writeFileAtomic(out, (sink) => sink.write(result.bytes));
+      const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
+      const result = await labelOne(target.path, out, resolved, implicit);
       const where = out === target.path ? '' : ` -> ${relative(io.cwd, out) || out}`;
       io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}\n`);
     }, (target, error) => io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`));
@@ -162,11 +212,11 @@ function registerCheck(label: Command, io: CliIo): void {
     .description('measure the visible AI notice of files against GB 45438 §5 (any source), rule by rule')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('--json', 'one JSON object per line: {file, kind, format, passed, rules, notices}')
-    .option('--no-ocr', 'do not run tesseract (the image wording rule is then unverified)')
+    .option('--no-ocr', 'do not run tesseract (image and video wording rules are then unverified)')
     .option('--tesseract <path>', 'tesseract executable', 'tesseract')
     .action(async (files: string[], flags: { json?: boolean; ocr: boolean; tesseract: string }, cmd: Command) => {
       const outcome = await batch(io, cmd, files, async (target) => {
-        const report = await checkExplicitLabelFile(target.path, { offline: !flags.ocr, tools: { tesseract: flags.tesseract } });
+        const report = await checkExplicitLabelFile(target.path, { ocr: flags.ocr, tools: { tesseract: flags.tesseract } });
         printReport(io, target.display, report, flags.json === true);
         if (!report.passed) throw new HeguiError('E_LABEL_CHECK_FAILED', 'the notice does not meet GB 45438 §5');
       }, (target, error) => {

@@ -52,7 +52,7 @@ export function tidyOcrText(text: string): string {
  * if (outcome.available) outcome.texts[0]; // 'AI生成'
  */
 export async function readCrops(crops: readonly Uint8Array[], options: CheckOptions): Promise<OcrOutcome> {
-  if (options.offline) return { available: false, reason: TEXT.offline };
+  if (options.offline || options.ocr === false) return { available: false, reason: TEXT.offline };
   if (crops.length === 0) return { available: true, texts: [] };
   const dir = await mkdtemp(join(tmpdir(), 'hegui-ocr-'));
   try {

@@ -101,6 +101,8 @@ export interface CheckOptions {
   tools?: Partial<Record<'tesseract' | 'ffmpeg' | 'ffprobe', string>>;
   /** Skip rules that need a system tool (they are then reported `unverified`). */
   offline?: boolean;
+  /** `false`: do not run OCR (wording rules on images and video are then `unverified`). */
+  ocr?: boolean;
   signal?: AbortSignal;
 }
 

@@ -3,20 +3,22 @@
  * `checkExplicitLabel`: measures a file's explicit notice against GB 45438 §5 and reports
  * pass/fail per rule with the figures measured. The format is detected from content and the
  * file handed to the first registered media checker that takes it (see `check-types.ts`);
- * text and image checkers are built in, and callers pass others (or replacements) in
- * `checkers`, so the library keeps no global registry.
+ * text, image, audio and video checkers are built in, and callers pass others (or
+ * replacements) in `checkers`, so the library keeps no global registry.
  */
 import { openInput, type LabelInput, type SourceOptions } from '../api-io.js';
 import { handleSource } from '../files.js';
 import { NotFoundError } from '../../errors.js';
 import { open } from 'node:fs/promises';
 import { ExplicitFormatError, FORMAT_HEAD_BYTES, requireExplicitFormat } from './check-format.js';
+import { audioChecker } from './audio-check.js';
 import { imageChecker } from './check-image.js';
 import { textChecker } from './check-text.js';
 import type { CheckOptions, CheckSubject, ExplicitCheckReport, MediaChecker } from './check-types.js';
+import { videoChecker } from './video-check.js';
 
-/** The checkers that ship with hegui, in the order they are tried. */
-export const builtinCheckers: readonly MediaChecker[] = Object.freeze([textChecker, imageChecker]);
+/** The checkers that ship with hegui: text (§5.1), image (§5.2), video (§5.4) before audio (§5.3). */
+export const builtinCheckers: readonly MediaChecker[] = Object.freeze([textChecker, imageChecker, videoChecker, audioChecker]);
 
 export interface ExplicitCheckOptions extends CheckOptions, SourceOptions {
   /** Checkers tried before the built-in ones (e.g. the audio and video checkers). */

@@ -1,9 +1,10 @@
 /**
  * @module label/explicit
- * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text (§5.1) and
- * images (§5.2), and the checker that measures a file's notice against §5 and reports each
- * rule with its figures. Everything here works on bytes or streams; files are read and
- * written by the CLI through the atomic helpers of `label/files`.
+ * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text (§5.1),
+ * images (§5.2), audio (§5.3) and video (§5.4), and the checker that measures a file's notice
+ * against §5 and reports each rule with its figures. Text and images work on bytes or streams;
+ * audio and video on files, bytes or streams through ffmpeg in bounded memory. Every writer
+ * keeps (or, given a request, writes) the implicit label in the same pass.
  */
 export * from './wording.js';
 export { detectTextFormat, paragraphBoundaries, visibleText, type TextFormat } from './text-format.js';
@@ -14,8 +15,17 @@ export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type
 export { ImageDecodeError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
+export { labelAudio, labelAudioFile, type AudioFormat, type AudioLabelOptions, type AudioLabelResult, type AudioPosition } from './audio.js';
+export { createVoiceLabeler, type VoiceLabeler, type VoiceLabelOptions } from './audio-voice.js';
+export { DEFAULT_RHYTHM, synthesizeRhythm, type RhythmTiming } from './audio-rhythm.js';
+export type { NoticeKind } from './audio-notice.js';
+export { labelVideo, labelVideoFile, MIN_VIDEO_NOTICE_SECONDS, type VideoExtraPosition, type VideoLabelOptions, type VideoLabelResult, type VideoNoticeWindow } from './video.js';
+export { MediaLabelOptionError, MediaToolError, MediaToolMissingError, UnsupportedMediaError } from './audio-video-errors.js';
+export type { MediaTools } from './audio-video-tools.js';
 export * from './check-types.js';
 export { ExplicitFormatError, FORMAT_KIND, detectExplicitFormat, requireExplicitFormat } from './check-format.js';
 export { builtinCheckers, checkExplicitLabel, checkExplicitLabelFile, type ExplicitCheckOptions } from './check.js';
 export { checkText, textChecker } from './check-text.js';
 export { MIN_CONTRAST, checkImage, imageChecker } from './check-image.js';
+export { audioChecker, checkAudio, scanAudioRhythm, type RhythmScan } from './audio-check.js';
+export { checkVideo, measureVideoNotices, videoChecker, type VideoMeasurement } from './video-check.js';
