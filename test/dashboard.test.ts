@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embedLabel } from '../src/label/index.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { buildDashboard, chromiumAvailable, launchChromium } from './helpers/browser.js';
 
@@ -73,6 +75,20 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     await page.getByRole('heading', { name: /Obligations/ }).waitFor();
     expect(await page.locator('article.instrument h2').first().textContent()).toMatch(/Interim Measures/);
     await page.screenshot({ path: join(dir, 'obligations.png'), fullPage: false });
+  });
+
+  it('inspects dropped files for implicit labels', async () => {
+    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#336699' } }).png().toBuffer();
+    const labeled = await embedLabel(png, { producer: '001191350100M000100Y431A001', produceId: 'dash-1' });
+    writeFileSync(join(dir, 'labeled.png'), labeled.bytes!);
+    writeFileSync(join(dir, 'plain.png'), png);
+    await page.getByRole('button', { name: 'Labels' }).click();
+    await page.locator('input[name="files"]').setInputFiles([join(dir, 'labeled.png'), join(dir, 'plain.png')]);
+    const row = page.locator('tr[data-file="labeled.png"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('001191350100M000100Y431A001');
+    expect(await row.textContent()).toContain('dash-1');
+    expect(await page.locator('tr[data-file="plain.png"]').textContent()).toContain('No implicit label found');
   });
 
   it('sets a password, signs out and signs back in with it', async () => {

@@ -55,6 +55,9 @@ describe('hegui serve', () => {
       expect(await response.json()).toMatchObject({ error: { code: 'E_AUTH_REQUIRED' } });
     }
     expect((await get('/api/obligations', 'hegui_session=forged')).status).toBe(401);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array([0x89, 0x50])]), 'x.png');
+    expect((await fetch(`${server.url}/api/labels/inspect`, { method: 'POST', body: form })).status).toBe(401);
   });
 
   it('signs in an operator created from the CLI, and refuses a wrong password', async () => {

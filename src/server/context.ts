@@ -4,6 +4,7 @@
  * throwaway store and the CLI over the configured one.
  */
 import type { GatewayServices } from '../gateway/index.js';
+import type { LabelVerifyKey } from '../label/index.js';
 import type { Instrument, ServiceProfile } from '../rules/index.js';
 import type { Operator, Store } from '../store/index.js';
 
@@ -18,6 +19,8 @@ export interface AppDeps {
   version: string;
   /** The OpenAI-compatible gateway's services; its `/v1` routes are mounted when given. */
   gateway?: GatewayServices;
+  /** Public keys that label signatures are checked against on `/api/labels/inspect`. */
+  labelVerifyKeys?: readonly LabelVerifyKey[];
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
 }

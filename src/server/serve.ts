@@ -11,6 +11,7 @@ import { NotFoundError } from '../errors.js';
 import { createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { type LabelVerifyKey, parseVerifyKey } from '../label/index.js';
 import { createApp } from './app.js';
 
 /** The package root: two levels above this module, in src/ and in dist/ alike. */
@@ -48,6 +49,19 @@ async function readVersion(): Promise<string> {
   return pkg.version;
 }
 
+/** Public keys (comma-separated PEM files) that `/api/labels/inspect` checks signatures against. */
+async function verifyKeysFrom(list: string | undefined): Promise<LabelVerifyKey[]> {
+  const files = (list ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  return Promise.all(
+    files.map(async (file) => {
+      const pem = await readFile(file, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+        throw new NotFoundError('E_FILE_NOT_FOUND', `HEGUI_LABEL_VERIFY_KEYS: cannot read ${file}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
+      });
+      return parseVerifyKey(pem);
+    }),
+  );
+}
+
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const profilePath = options.profilePath ?? defaultProfile;
@@ -69,8 +83,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await store.close();
     throw error;
   }
+  const labelVerifyKeys = await verifyKeysFrom(env.HEGUI_LABEL_VERIFY_KEYS).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const { app, bootstrap } = createApp({
     gateway,
+    labelVerifyKeys,
     store,
     instruments,
     profile,

@@ -2,10 +2,11 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type OperatorInfo } from './api.js';
 import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
+import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'account';
+type Page = 'obligations' | 'labels' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -48,6 +49,9 @@ export function App() {
             <button className={page === 'obligations' ? 'active' : ''} onClick={() => setPage('obligations')}>
               {t.obligations}
             </button>
+            <button className={page === 'labels' ? 'active' : ''} onClick={() => setPage('labels')}>
+              {t.labels}
+            </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
             </button>
@@ -68,6 +72,7 @@ export function App() {
           </p>
         )}
         {operator && page === 'obligations' && <Obligations t={t} lang={lang} />}
+        {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'account' && <Account t={t} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>
