@@ -11,7 +11,7 @@ import { type RunningServer, startServer } from '../src/server/index.js';
 import { UpstreamDouble } from './gateway-upstream-double.js';
 
 /** Keywords the tests try to smuggle through. */
-export const KEYWORDS = { zh: '炸弹制作', en: 'forbiddenword' } as const;
+export const KEYWORDS = { zh: '炸弹制作', en: 'forbiddenword', discrimination: 'tabooword' } as const;
 
 export const BLOCK_MESSAGE = '[blocked by hegui]';
 
@@ -40,6 +40,7 @@ export async function startGateway(options: { config?: Record<string, unknown>; 
       entries: [
         { keyword: KEYWORDS.zh, risk: 'A1.4' },
         { keyword: KEYWORDS.en, risk: 'A1.6' },
+        { keyword: KEYWORDS.discrimination, risk: 'A2.3' },
       ],
     }),
   );

@@ -68,7 +68,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
       exchange.outputFindings.push(...verdict.findings);
       if (verdict.action === 'block') {
         blocked = true;
-        choice.message = { role: 'assistant', content: services.config.safety.blockMessage, refusal: services.config.safety.blockMessage };
+        choice.message = { role: 'assistant', content: services.blockMessage, refusal: services.blockMessage };
         choice.finish_reason = 'content_filter';
         break;
       }
@@ -90,8 +90,8 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
 
 /** The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for) or a 400 error. */
 async function refuseChat(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(services.config.safety.blockMessage);
-  const message = services.config.safety.blockMessage;
+  if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(services.blockMessage);
+  const message = services.blockMessage;
   const base = { id: `chatcmpl-hegui-${exchange.id}`, created: Math.floor(Date.now() / 1000), model: exchange.model };
   const hegui = heguiData(undefined, exchange, 'input-blocked');
   await exchange.record(services.audit, 200);

@@ -211,7 +211,7 @@ export class GuardedChoices {
     if (body && this.#keep(body)) kept.push(body);
     if (chunk && kept.length > 0) out.push({ ...chunk, choices: kept });
     if (tail !== '') out.push(this.chunk({ choices: [this.#shape.textChoice(index, tail, null)] }));
-    out.push(this.chunk({ choices: [this.#shape.textChoice(index, this.#services.config.safety.blockMessage, 'content_filter')] }));
+    out.push(this.chunk({ choices: [this.#shape.textChoice(index, this.#services.blockMessage, 'content_filter')] }));
     return { out, blocked: true };
   }
 }

@@ -46,7 +46,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
     exchange.outputFindings.push(...verdict.findings);
     if (verdict.action === 'block') {
       blocked = true;
-      choice.text = services.config.safety.blockMessage;
+      choice.text = services.blockMessage;
       choice.finish_reason = 'content_filter';
       continue;
     }
@@ -64,7 +64,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
 }
 
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  const message = services.config.safety.blockMessage;
+  const message = services.blockMessage;
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message, 'prompt');
   const base = { id: `cmpl-hegui-${exchange.id}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: exchange.model };
   const choices = [{ index: 0, text: message, logprobs: null, finish_reason: 'content_filter' }];

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_SAFE_REPLY, validatePolicy } from '../safety/index.js';
 import { describeIssues } from '../validation.js';
 import { GatewayConfigError } from './errors.js';
 
@@ -40,6 +41,22 @@ const noticeSchema = z.strictObject({
   language: z.enum(['zh', 'en']).default('zh'),
 });
 
+const ruleSchema = z.strictObject({
+  /** A risk (`A1.6`), a category (`A1`), `pii`, `pii:<type>`, or `*` for every risk. */
+  target: z.string().min(1),
+  direction: z.enum(['input', 'output']).optional(),
+  action: z.enum(['allow', 'review', 'redact', 'block']),
+  minSeverity: z.enum(['low', 'medium', 'high']).optional(),
+  safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
+});
+
+const policySchema = z.strictObject({
+  rules: z.array(ruleSchema).min(1),
+  /** Extra rules per user class; `minor` applies to users created with `--minor` (AI Measures Art. 10). */
+  userClasses: z.record(z.string(), z.array(ruleSchema)).default({}),
+  safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
+});
+
 export const gatewayConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -60,8 +77,18 @@ export const gatewayConfigSchema = z.strictObject({
       keywords: z.array(z.string().min(1)).default([]),
       /** How a blocked input is answered: an assistant refusal (200) or an OpenAI error object (400). */
       inputBlock: z.enum(['refusal', 'error']).default('refusal'),
-      /** What the user reads when input or output is blocked. */
-      blockMessage: z.string().min(1).default('抱歉，该内容无法提供。Sorry, this content cannot be provided.'),
+      /**
+       * The safety policy: an action (allow, review, redact, block) per risk, category or
+       * personal-data type and direction, with stricter rules per user class (`minor`).
+       * Default: the safety engine's default policy.
+       */
+      policy: policySchema.optional(),
+      /** Detect personal data (ID and phone numbers, e-mail, bank cards, ...) and apply the policy to it. */
+      pii: z.boolean().default(true),
+      /** Language of the default block message. */
+      language: z.enum(['zh', 'en']).default('zh'),
+      /** What the user reads when input or output is blocked (default: the policy's safe reply). */
+      blockMessage: z.string().min(1).optional(),
       /** Also check tool results (role `tool`/`function`) in the input (AI Measures Art. 14). */
       checkToolResults: z.boolean().default(true),
     })
@@ -123,6 +150,13 @@ export function parseGatewayConfig(document: unknown, source: string, baseDir: s
   for (const [i, upstream] of config.upstreams.entries()) {
     if (names.has(upstream.name)) throw new GatewayConfigError(`${source}: upstreams[${i}].name: "${upstream.name}" is used twice`);
     names.add(upstream.name);
+  }
+  if (config.safety.policy) {
+    try {
+      validatePolicy({ ...config.safety.policy, safeReply: config.safety.policy.safeReply ?? DEFAULT_SAFE_REPLY });
+    } catch (cause) {
+      throw new GatewayConfigError(`${source}: safety.policy: ${(cause as Error).message}`, { cause });
+    }
   }
   config.safety.keywords = config.safety.keywords.map((file) => resolve(baseDir, file));
   if (config.labels.signingKey) config.labels.signingKey = resolve(baseDir, config.labels.signingKey);

@@ -2,27 +2,27 @@
  * @module gateway/guard
  * The content guard the gateway runs on what comes in and goes out (AI Measures Art. 4 and
  * 14; Deep Synthesis Provisions Art. 10: review inputs and outputs). It is a thin layer over
- * the safety engine: the keyword scanner finds the hits, and a decision function turns each hit
- * into an action for its direction and caller. On a stream it is a loop around the engine's
- * `IncrementalScanner`, so text leaves only once no keyword can still start in it.
+ * the safety engine: `SafetyGuard` decides whole texts (keywords and personal data, each hit
+ * given its action by the policy, minors' rules included); on a stream it is a loop around the
+ * engine's `IncrementalScanner`, each hit decided by the same policy, so text leaves only once
+ * no keyword can still start in it.
  */
-import { createLibrary } from '../safety/library.js';
-import { compileLibrary } from '../safety/compile.js';
-import { type IncrementalScanner, KeywordScanner, type KeywordMatch } from '../safety/scanner.js';
+import { decideAction, type IncrementalScanner, type KeywordMatch, type SafetyGuard, type SafetyPolicy } from '../safety/index.js';
 import type { Caller } from './identity.js';
 
-/** What the guard does with a finding, weakest first. */
+/** What the guard does with a finding, weakest first (the safety engine's actions). */
 export type GuardAction = 'allow' | 'review' | 'redact' | 'block';
 export type Direction = 'input' | 'output';
 
 const STRENGTH: Record<GuardAction, number> = { allow: 0, review: 1, redact: 2, block: 3 };
 
 export interface GuardFinding {
+  /** GB/T 45654 risk code; personal data counts as A4.6 (personal information). */
   risk: string;
   action: GuardAction;
-  /** The library entry that matched. */
+  /** The library entry that matched, or the personal-data type. */
   keyword: string;
-  source: 'keyword';
+  source: 'keyword' | 'pii';
   /** Offsets into the checked text (for a stream: into everything fed so far). */
   start: number;
   end: number;
@@ -55,13 +55,7 @@ export interface ContentGuard {
   stream(direction: Direction, caller: Caller): StreamGuard;
 }
 
-/** Chooses the action for a keyword hit; the policy layer of the safety engine plugs in here. */
-export type DecideAction = (match: KeywordMatch, direction: Direction, caller: Caller) => GuardAction;
-
-/** Without a configured policy every keyword hit is blocked, in both directions. */
-export const blockEveryHit: DecideAction = () => 'block';
-
-/** The character redacted text shows instead of a hit. */
+/** The character redacted keyword hits show in a stream (as the safety engine masks whole texts). */
 const MASK = '*';
 
 export function strongest(findings: readonly GuardFinding[]): GuardAction {
@@ -70,36 +64,57 @@ export function strongest(findings: readonly GuardFinding[]): GuardAction {
   return action;
 }
 
+/** Minors get the policy's `minor` user class (AI Measures Art. 10). */
+function userClassOf(caller: Caller): string | undefined {
+  return caller.user.minor ? 'minor' : undefined;
+}
+
 /**
- * The guard over a keyword library.
+ * The guard over the safety engine.
  *
  * @example
- * const guard = new KeywordGuard(new KeywordScanner(compileLibrary(library)));
+ * const guard = new PolicyGuard(new SafetyGuard({ library: compileLibrary(library), policy }), policy);
  * guard.check(prompt, 'input', caller).action; // 'block'
  */
-export class KeywordGuard implements ContentGuard {
-  readonly #scanner: KeywordScanner;
-  readonly #decide: DecideAction;
+export class PolicyGuard implements ContentGuard {
+  readonly #safety: SafetyGuard;
+  readonly #policy: SafetyPolicy;
 
-  constructor(scanner: KeywordScanner, decide: DecideAction = blockEveryHit) {
-    this.#scanner = scanner;
-    this.#decide = decide;
+  constructor(safety: SafetyGuard, policy: SafetyPolicy) {
+    this.#safety = safety;
+    this.#policy = policy;
   }
 
   check(text: string, direction: Direction, caller: Caller): TextVerdict {
-    const findings = this.#scanner.scan(text).map((m) => this.#finding(m, direction, caller));
-    const action = strongest(findings);
-    return { action, findings, text: action === 'redact' ? mask(text, 0, findings) : text };
+    const userClass = userClassOf(caller);
+    const decision = this.#safety.checkLocal(text, { direction, ...(userClass ? { userClass } : {}) });
+    const findings: GuardFinding[] = [
+      ...decision.matches.map((m): GuardFinding => ({ risk: m.risk, action: m.action, keyword: m.keyword, source: 'keyword', start: m.start, end: m.end })),
+      ...decision.pii.map((p): GuardFinding => ({ risk: 'A4.6', action: p.action, keyword: p.type, source: 'pii', start: p.start, end: p.end })),
+    ];
+    return { action: decision.verdict, findings, text: decision.verdict === 'redact' ? (decision.redacted ?? text) : text };
   }
 
   stream(direction: Direction, caller: Caller): StreamGuard {
-    return new KeywordStreamGuard(this.#scanner.stream(), (m) => this.#finding(m, direction, caller));
-  }
-
-  #finding(match: KeywordMatch, direction: Direction, caller: Caller): GuardFinding {
-    return { risk: match.risk, action: this.#decide(match, direction, caller), keyword: match.keyword, source: 'keyword', start: match.start, end: match.end };
+    const scanner = this.#safety.keywords?.stream();
+    if (!scanner) return passThrough;
+    const userClass = userClassOf(caller);
+    return new KeywordStreamGuard(scanner, (m) => ({
+      risk: m.risk,
+      action: decideAction(this.#policy, { risk: m.risk, severity: m.severity }, direction, userClass).action,
+      keyword: m.keyword,
+      source: 'keyword',
+      start: m.start,
+      end: m.end,
+    }));
   }
 }
+
+/** Without a keyword library nothing is held back. */
+const passThrough: StreamGuard = {
+  feed: (chunk) => ({ text: chunk, findings: [], blocked: false }),
+  end: () => ({ text: '', findings: [], blocked: false }),
+};
 
 class KeywordStreamGuard implements StreamGuard {
   readonly #scanner: IncrementalScanner;
@@ -144,9 +159,3 @@ function mask(text: string, from: number, findings: readonly GuardFinding[]): st
   }
   return out;
 }
-
-/** A guard that finds nothing: used when no keyword library is configured. */
-export function emptyGuard(): KeywordGuard {
-  return new KeywordGuard(new KeywordScanner(compileLibrary(createLibrary('empty'))));
-}
-

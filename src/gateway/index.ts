@@ -6,7 +6,7 @@
 export type { AuditSink } from './audit.js';
 export { defaultGatewayConfig, gatewayConfigSchema, loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type UpstreamConfig } from './config.js';
 export { GatewayAuthError, GatewayBlockedError, GatewayConfigError, GatewayError, GatewayMediaError, GatewayModelError, GatewayRequestError, GatewayUpstreamError, toOpenAIError, type OpenAIErrorBody } from './errors.js';
-export { blockEveryHit, KeywordGuard, type ContentGuard, type DecideAction, type Direction, type GuardAction, type GuardFinding, type StreamGuard, type TextVerdict } from './guard.js';
+export { PolicyGuard, type ContentGuard, type Direction, type GuardAction, type GuardFinding, type StreamGuard, type TextVerdict } from './guard.js';
 export { API_KEY_PREFIX, ApiKeyResolver, createApiUser, hashApiKey, newApiKey, type Caller, type CallerResolver } from './identity.js';
 export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';

@@ -69,11 +69,15 @@ export class OutputLabeler {
     return this.key && createHash(this.key.algorithm === 'sm2' ? 'sm3' : 'sha256');
   }
 
-  /** The label signed (producer and propagator roles) over the answer's hash; unchanged without a key. */
+  /**
+   * The label with the producer's security data (ReservedCode1) over the answer's hash;
+   * unchanged without a key. ReservedCode2 is left to a platform that propagates the text
+   * (Labeling Measures Art. 6): on first write it would only repeat ReservedCode1's claim, and
+   * one signature keeps the hot path short.
+   */
   sign(label: ImplicitLabel, hash: Hash | undefined): ImplicitLabel {
     if (!this.key || !hash) return label;
-    const digest = hash.digest();
-    return signLabel(signLabel(label, 'producer', this.key, digest), 'propagator', this.key, digest);
+    return signLabel(label, 'producer', this.key, hash.digest());
   }
 
   /** Signs a whole text. */

@@ -30,7 +30,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'prompt');
       if (guardInput(services, exchange, [{ text: body.prompt as string, set: (text) => (body.prompt = text) }])) {
-        throw new GatewayBlockedError(services.config.safety.blockMessage, 'prompt');
+        throw new GatewayBlockedError(services.blockMessage, 'prompt');
       }
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
@@ -48,7 +48,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'input');
       if (guardInput(services, exchange, [{ text: body.input as string, set: (text) => (body.input = text) }])) {
-        throw new GatewayBlockedError(services.config.safety.blockMessage, 'input');
+        throw new GatewayBlockedError(services.blockMessage, 'input');
       }
       if (body.response_format === 'pcm') throw new GatewayRequestError('"response_format": "pcm" has no container to carry the implicit label (Labeling Measures Art. 5); ask for wav, mp3 or flac', 'response_format');
       const call = newCall(c.req);

@@ -26,6 +26,8 @@ export interface GatewayServices {
   audit: AuditSink;
   media: MediaService;
   store: Store;
+  /** What the user reads instead of blocked content. */
+  blockMessage: string;
 }
 
 /** A piece of request text the input guard reads and, when redacting, rewrites. */

@@ -123,7 +123,7 @@ class ResponseGuard {
   #block(state: PartState): Uint8Array[] {
     this.blocked = true;
     this.exchange.actions.push('output-blocked');
-    const notice = this.services.config.safety.blockMessage;
+    const notice = this.services.blockMessage;
     const frames = [this.#deltaFrame(state, notice)];
     const part = { type: 'output_text', text: state.sent, annotations: [] };
     frames.push(this.frame({ type: 'response.output_text.done', ...state.address, text: state.sent, logprobs: [] }));
@@ -136,7 +136,7 @@ class ResponseGuard {
   /** The final `response.incomplete` event of a blocked stream. */
   incomplete(): Json {
     const response = { ...this.#snapshot };
-    blockResponse(response, this.services.config.safety.blockMessage);
+    blockResponse(response, this.services.blockMessage);
     return { type: 'response.incomplete', response };
   }
 

@@ -85,7 +85,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
     released += part.text;
   }
   if (blocked) {
-    blockResponse(response, services.config.safety.blockMessage);
+    blockResponse(response, services.blockMessage);
     exchange.actions.push('output-blocked');
     released = '';
   }
@@ -99,7 +99,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  const notice = services.config.safety.blockMessage;
+  const notice = services.blockMessage;
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(notice, 'input');
   const response: Json = { id: `resp_hegui_${exchange.id.replace(/-/g, '')}`, object: 'response', created_at: Math.floor(Date.now() / 1000), model: exchange.model, error: null };
   blockResponse(response, notice);

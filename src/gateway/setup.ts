@@ -7,14 +7,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseSigningKey } from '../label/index.js';
-import { compileLibrary } from '../safety/compile.js';
-import { createLibrary, parseLibrary, type KeywordLibrary } from '../safety/library.js';
-import { KeywordScanner } from '../safety/scanner.js';
+import { compileLibrary, createLibrary, DEFAULT_SAFE_REPLY, defaultPolicy, readLibraryFile, SafetyGuard, type KeywordLibrary, type SafetyPolicy } from '../safety/index.js';
 import type { Store } from '../store/index.js';
 import type { AuditSink } from './audit.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayConfigError } from './errors.js';
-import { type ContentGuard, KeywordGuard } from './guard.js';
+import { type ContentGuard, PolicyGuard } from './guard.js';
 import { ApiKeyResolver } from './identity.js';
 import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
 import { MediaService } from './media.js';
@@ -32,23 +30,12 @@ export interface GatewaySetup {
   guard?: ContentGuard;
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
-    throw new GatewayConfigError(`cannot read the ${what} ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });
-  });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new GatewayConfigError(`the ${what} ${path} is not JSON: ${(cause as Error).message}`, { cause });
-  }
-}
-
 /**
  * The keyword libraries in `paths` (`hegui-keywords/1` JSON) as one library: entries and
  * allow-lists joined, transforms of the first file.
  */
 export async function loadKeywordLibraries(paths: readonly string[]): Promise<KeywordLibrary> {
-  const libraries = await Promise.all(paths.map(async (path) => parseLibrary(await readJson(path, 'keyword library'))));
+  const libraries = await Promise.all(paths.map((path) => readLibraryFile(path)));
   const [first, ...rest] = libraries;
   if (!first) return createLibrary('none');
   return {
@@ -64,7 +51,11 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const { config, store } = setup;
   const log = setup.log ?? (() => undefined);
   const router = new UpstreamRouter(config.upstreams.map((u) => new Upstream(u, setup.env)));
-  const guard = setup.guard ?? new KeywordGuard(new KeywordScanner(compileLibrary(await loadKeywordLibraries(config.safety.keywords))));
+  const policy: SafetyPolicy = config.safety.policy ? { ...config.safety.policy, safeReply: config.safety.policy.safeReply ?? DEFAULT_SAFE_REPLY } : defaultPolicy;
+  const library = config.safety.keywords.length > 0 ? compileLibrary(await loadKeywordLibraries(config.safety.keywords)) : undefined;
+  const safety = new SafetyGuard({ ...(library ? { library } : {}), policy, pii: config.safety.pii ? {} : false, language: config.safety.language });
+  const guard = setup.guard ?? new PolicyGuard(safety, policy);
+  const blockMessage = config.safety.blockMessage ?? policy.safeReply[config.safety.language];
   const keyPath = config.labels.signingKey;
   const key = keyPath ? parseSigningKey(await readFile(keyPath, 'utf8').catch((cause: Error) => {
     throw new GatewayConfigError(`cannot read labels.signingKey ${keyPath}: ${cause.message}`, { cause });
@@ -74,5 +65,5 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const notice = { language: config.labels.notice.language, ...(config.labels.notice.text ? { text: config.labels.notice.text } : {}) };
   const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(key ? { key } : {}) });
   if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
-  return { config, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
+  return { config, blockMessage, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
 }

@@ -1,0 +1,169 @@
+/**
+ * @module bench/gateway
+ * The gateway benchmark: an upstream that answers at once, 50 concurrent clients, one run per
+ * case; hegui (every guard on: 10,000-entry keyword library on input and output, explicit
+ * notice, signed implicit label, API-key lookup, audit event per request in SQLite) against a
+ * direct connection and Portkey's gateway on the same upstream. Reports added p50/p99 latency
+ * and requests/s for non-stream and stream (time to first token).
+ *
+ *   npx tsx bench/gateway/index.ts              # BENCH_SECONDS=10 per case by default
+ *   npx tsx bench/gateway/index.ts --soak 600   # memory of hegui under load for 600 s
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateLabelKeys } from '../../src/label/index.js';
+import { compileLibrary } from '../../src/safety/compile.js';
+import { type KeywordEntry, parseLibrary } from '../../src/safety/library.js';
+import { scanText } from '../../src/safety/scanner.js';
+import { syntheticKeywords, syntheticText } from '../safety/data.js';
+import { autocannon, type LoadResult, round, type Target, type TimedResult, timedRequests } from './load.js';
+import { freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = 50;
+const soakIndex = process.argv.indexOf('--soak');
+const soakSeconds = soakIndex >= 0 ? Number(process.argv[soakIndex + 1] ?? 600) : 0;
+
+/** The model's first words: what "first token" means in every stream. */
+const FIRST_TOKEN = 'Sure';
+const answer = `${FIRST_TOKEN}, here you go. ${syntheticText(600, [''], 7).replace(/undefined/g, '')}`;
+const prompt = syntheticText(400, [''], 11).replace(/undefined/g, '');
+const request = (stream: boolean): string => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: prompt }] });
+
+/**
+ * 10,000 synthetic keywords, less those that happen to match the benchmark's prompt or answer:
+ * the benchmark measures the common case, a request the guard scans in full and lets pass.
+ */
+function benchKeywords(): KeywordEntry[] {
+  let entries: KeywordEntry[] = syntheticKeywords(10_000).map((keyword, i) => ({ keyword, risk: i % 2 ? 'A1.1' : 'A2.1', mode: 'literal', severity: 'medium' }));
+  for (;;) {
+    const compiled = compileLibrary(parseLibrary({ name: 'bench', entries }));
+    const hits = new Set([...scanText(compiled, prompt), ...scanText(compiled, answer)].map((m) => m.keyword));
+    if (hits.size === 0) return entries;
+    entries = entries.filter((e) => !hits.has(e.keyword));
+  }
+}
+const keywords = benchKeywords();
+
+const tsx = (script: string): string[] => ['--import', 'tsx', join(root, script)];
+
+async function prepareHegui(dir: string, upstreamUrl: string): Promise<{ config: string; database: string; key: string }> {
+  const library = join(dir, 'keywords.json');
+  writeFileSync(library, JSON.stringify({ format: 'hegui-keywords/1', name: 'bench', entries: keywords }));
+  const keyFile = join(dir, 'label-key.pem');
+  writeFileSync(keyFile, generateLabelKeys('ed25519').privateKeyPem);
+  const config = join(dir, 'hegui.config.yaml');
+  writeFileSync(
+    config,
+    [
+      'upstreams:',
+      `  - { name: bench, url: "${upstreamUrl}/v1", models: ["*"] }`,
+      'safety:',
+      `  keywords: [${JSON.stringify(library)}]`,
+      'labels:',
+      '  producer: "001191350100M000100Y431A001"',
+      `  signingKey: ${JSON.stringify(keyFile)}`,
+      '  notice: { position: start }',
+      '',
+    ].join('\n'),
+  );
+  const database = `file:${join(dir, 'hegui.db')}`;
+  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'users', 'add', 'bench', '--verified'], { env: { ...process.env, HEGUI_DATABASE_URL: database }, encoding: 'utf8' });
+  const key = added.stdout.trim().split('\n').at(-1) ?? '';
+  if (added.status !== 0 || !key.startsWith('hg-')) throw new Error(`hegui users add failed: ${added.stderr}`);
+  return { config, database, key };
+}
+
+interface CaseResult {
+  target: string;
+  load: LoadResult;
+  timed: TimedResult;
+}
+
+async function measure(target: Target, stream: boolean): Promise<CaseResult> {
+  // A short warm-up (JIT, connection pools, SQLite pages), then the measured runs.
+  await timedRequests(target, request(stream), FIRST_TOKEN, connections, 2);
+  const timed = await timedRequests(target, request(stream), FIRST_TOKEN, connections, seconds);
+  const load = await autocannon(target, request(stream), connections, seconds);
+  if (timed.firstFailure) console.log(`${target.name}: ${timed.failures} failed; first: ${timed.firstFailure}`);
+  return { target: target.name, load, timed };
+}
+
+function table(title: string, results: CaseResult[], stream: boolean): string {
+  const direct = results.find((r) => r.target === 'direct');
+  const lines = [`### ${title}`, ''];
+  lines.push(stream ? '| target | TTFT p50 ms | TTFT p99 ms | added TTFT p50 | added TTFT p99 | whole p50 ms | whole p99 ms | req/s mean | req/s max | errors |' : '| target | p50 ms | p99 ms | added p50 | added p99 | req/s mean | req/s max | errors |');
+  lines.push(stream ? '|---|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const added = (a: number, b: number | undefined): string => (direct && r !== direct && b !== undefined ? `${round(a - b)}` : '—');
+    const errors = r.load.errors + r.load.non2xx + r.timed.failures;
+    if (stream) {
+      lines.push(`| ${r.target} | ${r.timed.firstP50} | ${r.timed.firstP99} | ${added(r.timed.firstP50, direct?.timed.firstP50)} | ${added(r.timed.firstP99, direct?.timed.firstP99)} | ${r.timed.p50} | ${r.timed.p99} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${errors} |`);
+    } else {
+      lines.push(`| ${r.target} | ${r.timed.p50} | ${r.timed.p99} | ${added(r.timed.p50, direct?.timed.p50)} | ${added(r.timed.p99, direct?.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${errors} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function soak(target: Target, pid: number): Promise<void> {
+  const samples: { at: number; rss: number }[] = [];
+  const started = performance.now();
+  const sampler = setInterval(() => {
+    void rssMiB(pid).then((rss) => samples.push({ at: Math.round((performance.now() - started) / 1000), rss }));
+  }, 10_000);
+  let requests = 0;
+  for (let at = 0; at < soakSeconds; at += 60) {
+    const round = await autocannon(target, request(at % 120 === 0), connections, Math.min(60, soakSeconds - at));
+    requests += Math.round(round.rpsMean * Math.min(60, soakSeconds - at));
+  }
+  clearInterval(sampler);
+  const first = samples.filter((s) => s.at <= 60).map((s) => s.rss);
+  const last = samples.filter((s) => s.at >= soakSeconds - 60).map((s) => s.rss);
+  const max = (values: number[]): number => Math.max(...values);
+  console.log(`soak: ${soakSeconds} s, ~${requests} requests (stream and non-stream minutes alternating), 50 clients`);
+  console.log(`RSS MiB every 10 s: ${samples.map((s) => s.rss).join(' ')}`);
+  console.log(`max RSS first minute ${max(first)} MiB, last minute ${max(last)} MiB`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-bench-gateway-'));
+  const started: Started[] = [];
+  try {
+    const upstream = await startProcess(process.execPath, tsx('bench/gateway/upstream.ts'), /listening (\d+)/, { BENCH_ANSWER: answer });
+    started.push(upstream);
+    const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
+    const hegui = await prepareHegui(dir, upstreamUrl);
+    const heguiPort = await freePort();
+    const server = await startProcess(process.execPath, [...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], /hegui listening on (http:\/\/\S+)/);
+    started.push(server);
+    const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` } };
+    if (soakSeconds > 0) {
+      await soak(heguiTarget, server.child.pid as number);
+      return;
+    }
+    const portkeyPort = await freePort();
+    const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
+    started.push(portkey);
+    const targets: Target[] = [
+      { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
+      heguiTarget,
+      { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` } },
+    ];
+    console.log(`gateway benchmark: ${connections} clients, ${seconds} s per case, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}`);
+    for (const stream of [false, true]) {
+      const results: CaseResult[] = [];
+      for (const target of targets) results.push(await measure(target, stream));
+      console.log(`\n${table(stream ? 'Stream (time to first token)' : 'Non-stream', results, stream)}`);
+    }
+  } finally {
+    for (const process of started.reverse()) await stopProcess(process.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
