@@ -11,7 +11,7 @@
  * requests, so the cost of a commit (an fsync) is shared.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Store } from '../store/index.js';
+import type { NewAuditEvent, Store } from '../store/index.js';
 import { chainAfter, contentDigest, type SealedEvent } from './chain.js';
 import type { AuditContentKeyring } from './content.js';
 import type { AppendedAuditEvent, AuditContext } from './context.js';
@@ -178,16 +178,23 @@ export class AuditLog {
       // Between batches too, let the event loop run: with a synchronous driver (SQLite) a stream
       // of appends would otherwise settle entirely in microtasks and starve timers and sockets.
       if (!first) await yieldToEventLoop();
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      let written: ReturnType<typeof chainAfter> = [];
+      let batch: Waiting[] | undefined;
+      let written: NewAuditEvent[] = [];
       try {
-        await this.#store.audit.append((head) => (written = chainAfter(head, batch.map((w) => w.event))));
+        await this.#store.audit.append((head) => {
+          // Taken only once the head is locked: appends that arrived while this writer waited
+          // for another replica's transaction join this one.
+          batch = this.#queue.splice(0, this.#maxBatch);
+          return (written = chainAfter(head, batch.map((w) => w.event)));
+        });
       } catch (cause) {
-        const error = new AuditWriteError(`the audit log could not store ${batch.length} event(s); none of them was written: ${(cause as Error).message ?? String(cause)}`, { cause });
-        for (const waiting of batch) waiting.reject(error);
+        // Not even the lock was taken: fail the waiting events rather than retry a dead database forever.
+        const failed = batch ?? this.#queue.splice(0, this.#maxBatch);
+        const error = new AuditWriteError(`the audit log could not store ${failed.length} event(s); none of them was written: ${(cause as Error).message ?? String(cause)}`, { cause });
+        for (const waiting of failed) waiting.reject(error);
         continue;
       }
-      batch.forEach((waiting, i) => {
+      (batch ?? []).forEach((waiting, i) => {
         const row = written[i];
         if (row) waiting.resolve({ seq: row.seq, hash: row.hash, at: row.at, contentKept: row.content !== null });
       });
