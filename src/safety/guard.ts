@@ -16,6 +16,8 @@ import type { Action, Direction, PolicyRule, SafetyPolicy } from './policy.js';
 import { decideAction, defaultPolicy, stricter } from './policy.js';
 import type { KeywordMatch } from './scanner.js';
 import { KeywordScanner } from './scanner.js';
+import { GuardStream } from './guard-stream.js';
+import { IncrementalPiiDetector } from './pii-stream.js';
 import type { Bilingual, RiskCode } from './taxonomy.js';
 
 export interface GuardOptions {
@@ -122,6 +124,31 @@ export class SafetyGuard {
       failures.push({ classifier: classifier.name, code: error.code, message: error.message, onFailure: classifier.onFailure });
     });
     return this.#combine(text, local.matches, local.pii, labels, failures);
+  }
+
+  /**
+   * A guard over a stream, e.g. a model's output as it is generated: feed each delta, send
+   * `step.text`, stop when `step.blocked`. Keyword hits and personal data are found as the text
+   * arrives; classifiers, which need the whole text, are not run on streams.
+   *
+   * @example
+   * const stream = guard.stream({ direction: 'output', userClass: 'minor' });
+   * for await (const delta of model) {
+   *   const step = stream.feed(delta);
+   *   send(step.text);
+   *   if (step.blocked) return send(step.reply);
+   * }
+   * send(stream.end().text);
+   */
+  stream(options: CheckOptions): GuardStream {
+    return new GuardStream({
+      keywords: this.keywords?.stream(),
+      pii: this.#pii === false ? undefined : new IncrementalPiiDetector(this.#pii),
+      decideKeyword: (m) => ({ ...m, action: this.#decide({ risk: m.risk, severity: m.severity }, options).action }),
+      decidePii: (p) => ({ ...p, action: this.#decide({ pii: p.type, severity: 'high' }, options).action }),
+      piiRedaction: this.#piiRedaction,
+      reply: this.#policy.safeReply[this.#language],
+    });
   }
 
   #decide(subject: { risk?: RiskCode; pii?: PiiMatch['type']; severity: Severity }, options: CheckOptions): { action: Action; rule?: PolicyRule } {
