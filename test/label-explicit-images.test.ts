@@ -191,6 +191,24 @@ describe('image notices keep metadata and the implicit label', () => {
     expect((await readLabels(png.bytes)).label?.ProduceID).toBe('src-1');
   });
 
+  it('puts a plain JPEG\'s metadata segments back byte for byte', async () => {
+    const base = await rawImage(320, 240, 'light').withExif({ IFD0: { Make: 'hegui-camera' } }).jpeg({ quality: 83 }).toBuffer();
+    const labelled = (await embedLabel(base, { producer: PRODUCER, produceId: 'plain-1' })).bytes as Uint8Array;
+    const result = await labelImage(labelled);
+    const segments = (bytes: Uint8Array): string[] => {
+      const found: string[] = [];
+      for (let at = 2; bytes[at] === 0xff && bytes[at + 1] !== 0xda; ) {
+        const end = at + 2 + (((bytes[at + 2] ?? 0) << 8) | (bytes[at + 3] ?? 0));
+        if ((bytes[at + 1] ?? 0) >= 0xe1 && (bytes[at + 1] ?? 0) <= 0xef) found.push(Buffer.from(bytes.subarray(at, end)).toString('base64'));
+        at = end;
+      }
+      return found;
+    };
+    expect(segments(result.bytes)).toEqual(segments(labelled));
+    expect(result.quality).toBe(83);
+    expect((await readLabels(result.bytes)).label?.ProduceID).toBe('plain-1');
+  });
+
   it('turns an EXIF-rotated photo upright and labels the edge a viewer sees', async () => {
     const rotated = await rawImage(300, 200, 'light').withMetadata({ orientation: 6 }).jpeg().toBuffer();
     const result = await labelImage(rotated);

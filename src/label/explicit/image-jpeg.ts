@@ -96,3 +96,54 @@ export function jpegEncoding(data: Uint8Array): JpegEncoding {
   }
   return { quality: estimateQuality(tables), chromaSubsampling, progressive };
 }
+
+/** A marker segment of a JPEG header: `[start, end)` including its marker bytes. */
+interface Segment {
+  marker: number;
+  start: number;
+  end: number;
+}
+
+function headerSegments(data: Uint8Array): Segment[] {
+  const segments: Segment[] = [];
+  let at = 2;
+  while (at + 4 <= data.length && data[at] === 0xff) {
+    const marker = data[at + 1] ?? 0;
+    if (marker === 0xda) break;
+    const end = at + 2 + (((data[at + 2] ?? 0) << 8) | (data[at + 3] ?? 0));
+    segments.push({ marker, start: at, end: Math.min(end, data.length) });
+    at = end;
+  }
+  return segments;
+}
+
+/**
+ * APP1-APP15 and COM: EXIF, XMP (with the implicit label), ICC, IPTC, comments. Not APP14
+ * (Adobe), which states the colour transform of the old encoding, not of the new one.
+ */
+const isMetadata = (marker: number): boolean => ((marker >= 0xe1 && marker <= 0xef) || marker === 0xfe) && marker !== 0xee;
+
+/** True when the JPEG embeds an ICC profile (APP2 `ICC_PROFILE`). */
+export function hasIccProfile(data: Uint8Array): boolean {
+  return headerSegments(data).some((s) => s.marker === 0xe2 && Buffer.from(data.subarray(s.start + 4, s.start + 15)).toString('latin1') === 'ICC_PROFILE');
+}
+
+/**
+ * `encoded` (a JPEG written without metadata) with the metadata segments of `source` put
+ * back, in their order, right after the start of image (and after a JFIF APP0, if any).
+ */
+export function withSourceMetadata(encoded: Uint8Array, source: Uint8Array): Uint8Array {
+  const kept = headerSegments(source).filter((s) => isMetadata(s.marker));
+  const own = headerSegments(encoded);
+  const jfif = own.find((s) => s.marker === 0xe0);
+  const after = jfif ? jfif.end : 2;
+  const drop = own.filter((s) => isMetadata(s.marker));
+  const parts: Uint8Array[] = [encoded.subarray(0, after), ...kept.map((s) => source.subarray(s.start, s.end))];
+  let at = after;
+  for (const s of drop) {
+    parts.push(encoded.subarray(at, s.start));
+    at = s.end;
+  }
+  parts.push(encoded.subarray(at));
+  return Buffer.concat(parts);
+}

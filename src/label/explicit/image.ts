@@ -15,7 +15,7 @@ import { codecFor } from '../implicit/registry.js';
 import type { ImplicitLabel } from '../model.js';
 import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
 import { loadNoticeFont, type NoticeFont } from './font.js';
-import { composeNotice, imageGeometry, sampleRegion, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
@@ -78,7 +78,7 @@ function draw(notice: NoticePlan, style: NoticeStyle, font: NoticeFont): Rendere
 }
 
 /** Writes `request`, or carries over the source's own label value, into the labelled image. */
-async function implicitLabel(source: Uint8Array, output: Buffer, options: ImageNoticeOptions): Promise<{ bytes: Uint8Array; label: ImplicitLabel | null }> {
+async function implicitLabel(source: Uint8Array, output: Uint8Array, options: ImageNoticeOptions): Promise<{ bytes: Uint8Array; label: ImplicitLabel | null }> {
   if (options.implicit) {
     const written = await embedLabel(output, options.implicit, options);
     return { bytes: written.bytes ?? output, label: written.label };
@@ -116,9 +116,10 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   const font = loadNoticeFont(options.fontPath);
   const geometry = await imageGeometry(bytes, format as ImageFormat);
   const layout = plan(notice, geometry, font, options);
-  const style = chooseStyle(await sampleRegion(bytes, geometry, layout.box), options.plate, layout.inkHeight);
+  const surface = await openSurface(bytes, geometry);
+  const style = chooseStyle(await surface.sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);
-  const composed = await composeNotice(bytes, geometry, drawing.rgba, layout.box, options.quality);
+  const composed = await surface.compose(drawing.rgba, layout.box, options.quality);
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {
     bytes: labelled.bytes,
