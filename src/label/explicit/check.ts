@@ -6,10 +6,10 @@
  * text, image, audio and video checkers are built in, and callers pass others (or
  * replacements) in `checkers`, so the library keeps no global registry.
  */
+import { open } from 'node:fs/promises';
+import { NotFoundError } from '../../errors.js';
 import { openInput, type LabelInput, type SourceOptions } from '../api-io.js';
 import { handleSource } from '../files.js';
-import { NotFoundError } from '../../errors.js';
-import { open } from 'node:fs/promises';
 import { ExplicitFormatError, FORMAT_HEAD_BYTES, requireExplicitFormat } from './check-format.js';
 import { audioChecker } from './audio-check.js';
 import { imageChecker } from './check-image.js';
