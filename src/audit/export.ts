@@ -16,6 +16,7 @@ import { HeguiError } from '../errors.js';
 import type { AuditCheckpointRecord, AuditEventRecord } from '../store/index.js';
 import { CHAIN_RULE } from './chain.js';
 import { requireContentKeys } from './config.js';
+import type { AuditContentKeyring } from './content.js';
 import type { AuditContext } from './context.js';
 import { AuditExportError, AuditQueryError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
@@ -127,7 +128,7 @@ interface PackageSpec {
   from: string;
   to: string;
   user: string | null;
-  keys: ReturnType<typeof requireContentKeys> | undefined;
+  keys: AuditContentKeyring | undefined;
 }
 
 async function writePackage(context: AuditContext, temp: string, spec: PackageSpec): Promise<AuditExportManifest> {

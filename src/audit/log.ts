@@ -5,10 +5,10 @@
  * response the gateway sends after awaiting it always has its event, even if the process is
  * killed the next instant.
  *
- * Appends are group-committed: the first append starts a transaction at once; appends that
- * arrive while it is in flight wait and go together in the next one, each resolving when its
- * own batch commits. Under load a batch holds about as many events as there are concurrent
- * requests, so the cost of a commit (an fsync) is shared.
+ * Appends are group-committed: the first append starts a transaction after the current turn
+ * of the event loop; appends that arrive meanwhile, or while it is in flight, go together in
+ * the next one, each resolving when its own batch commits. Under load a batch holds about as
+ * many events as there are concurrent requests, so the cost of a commit (an fsync) is shared.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NewAuditEvent, Store } from '../store/index.js';
@@ -71,9 +71,9 @@ export class AuditLog {
   readonly #context: AuditContext;
   readonly #clock: () => Date;
   readonly #maxBatch: number;
-  #queue: Waiting[] = [];
+  readonly #queue: Waiting[] = [];
   #writing = false;
-  #idle: (() => void)[] = [];
+  readonly #idle: (() => void)[] = [];
 
   /** @throws AuditConfigError or AuditKeyError for options that cannot work. */
   constructor(store: Store, options: AuditLogOptions = {}) {
