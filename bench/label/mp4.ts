@@ -4,19 +4,22 @@
  * (`embedLabelFile`, unsigned) against `cp` of the same file, with `moov` after `mdat` (b) and
  * before it (c, every chunk offset shifts), and in place when the label fits in existing
  * padding (d). Targets: (b), (c) at most 1.5x cp's time with peak RSS under 100 MB; (d) under
- * 5 ms for any size.
+ * 5 ms for any size. (b) and (c) are also run on the codec directly with a file source that
+ * fills two reused buffers (`BufferFillingSource` in splice.ts), which the file helpers' source
+ * does not offer yet: that row shows what reusing buffers is worth in time and memory.
  *
  * Media is generated at run time into `.bench-data/` (gitignored) with ffmpeg: a 10-second
  * 720p clip, looped with `-c copy` to about 1 GB. Each timed run starts after `sync`, with the
  * source in the page cache (a warm-up run reads it first); runs alternate cp and hegui and the
  * median is reported. hegui runs in a child process so its peak RSS is its own.
  *
- * Run: `npx tsx bench/label/mp4.ts [--runs 5] [--size-mb 1000]`
+ * Run: `npx tsx bench/label/mp4.ts [--runs 5] [--size-mb 1000] [--dir /dev/shm/hegui-bench]` (`--dir`
+ * puts the media and outputs elsewhere, e.g. on tmpfs to take the disk out of the comparison).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PRODUCER = '001191350100M000100Y431A001';
@@ -113,8 +116,9 @@ function ffmpeg(args: string[]): void {
 }
 
 /** The ~sizeMb MP4s (moov at the end and at the front), made once and reused. */
-function prepareMedia(sizeMb: number): { end: string; front: string; clip: string } {
+function prepareMedia(sizeMb: number, dir: string): { end: string; front: string; clip: string } {
   mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const clip = join(dataDir, 'clip-720p-10s.mp4');
   if (!existsSync(clip)) {
     ffmpeg([
@@ -127,7 +131,10 @@ function prepareMedia(sizeMb: number): { end: string; front: string; clip: strin
   const front = join(dataDir, `moov-front-${sizeMb}mb.mp4`);
   if (!existsSync(end)) ffmpeg(['-stream_loop', String(loops), '-i', clip, '-map', '0', '-c', 'copy', end]);
   if (!existsSync(front)) ffmpeg(['-stream_loop', String(loops), '-i', clip, '-map', '0', '-c', 'copy', '-movflags', '+faststart', front]);
-  return { end, front, clip };
+  if (dir === dataDir) return { end, front, clip };
+  const placed = { end: join(dir, basename(end)), front: join(dir, basename(front)), clip: join(dir, basename(clip)) };
+  for (const [from, to] of [[end, placed.end], [front, placed.front], [clip, placed.clip]] as const) if (!existsSync(to)) copyFileSync(from, to);
+  return placed;
 }
 
 function sync(): void {
@@ -157,8 +164,8 @@ function median(values: number[]): number {
 
 /** Runs cp, the public API and the codec alternately, `runs` times after a warm-up, and reports medians. */
 function compareWithCp(name: string, src: string, runs: number): string[] {
-  const dst = join(dataDir, 'out.mp4');
-  const cpDst = join(dataDir, 'out-cp.mp4');
+  const dst = join(dirname(src), 'out.mp4');
+  const cpDst = join(dirname(src), 'out-cp.mp4');
   const modes = ['api', 'codec'] as const;
   timeCp(src, cpDst);
   for (const mode of modes) runChild(mode, src, dst, 'warm-up');
@@ -190,7 +197,7 @@ function compareWithCp(name: string, src: string, runs: number): string[] {
 
 /** (d): label a file in place when the new label fits the padding left by an earlier label. */
 function inPlace(name: string, src: string, runs: number): string {
-  const file = join(dataDir, 'in-place.mp4');
+  const file = join(dirname(src), 'in-place.mp4');
   rmSync(file, { force: true });
   runChild('api', src, file, 'first-label-0000');
   const cold: number[] = [];
@@ -216,7 +223,8 @@ function option(args: string[], name: string, fallback: number): number {
 async function main(args: string[]): Promise<void> {
   const runs = option(args, '--runs', 5);
   const sizeMb = option(args, '--size-mb', 1000);
-  const media = prepareMedia(sizeMb);
+  const dirAt = args.indexOf('--dir');
+  const media = prepareMedia(sizeMb, dirAt === -1 ? dataDir : (args[dirAt + 1] ?? dataDir));
   prepareChild();
   const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`MP4 labelling, median of ${runs} runs (peak RSS: the largest), Node ${process.version}, ${cpus().length} CPUs, load ${load()}\n`);
