@@ -20,7 +20,7 @@ import { type KeywordEntry, parseLibrary } from '../../src/safety/library.js';
 import { scanText } from '../../src/safety/scanner.js';
 import { syntheticKeywords, syntheticText } from '../safety/data.js';
 import { autocannon, type LoadResult, round, type Target, type TimedResult, timedRequests } from './load.js';
-import { freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
+import { cpuMs, freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -82,29 +82,34 @@ interface CaseResult {
   target: string;
   load: LoadResult;
   timed: TimedResult;
+  /** CPU time the serving process spent per request, ms (less noisy than latency on a shared machine). */
+  cpuPerRequest: number | undefined;
 }
 
 async function measure(target: Target, stream: boolean): Promise<CaseResult> {
   // A short warm-up (JIT, connection pools, SQLite pages), then the measured runs.
   await timedRequests(target, request(stream), FIRST_TOKEN, connections, 2);
+  const cpuBefore = target.pid ? await cpuMs(target.pid) : 0;
   const timed = await timedRequests(target, request(stream), FIRST_TOKEN, connections, seconds);
+  const cpuPerRequest = target.pid ? round((await cpuMs(target.pid)) - cpuBefore) / Math.max(1, timed.count + timed.failures) : undefined;
   const load = await autocannon(target, request(stream), connections, seconds);
   if (timed.firstFailure) console.log(`${target.name}: ${timed.failures} failed; first: ${timed.firstFailure}`);
-  return { target: target.name, load, timed };
+  return { target: target.name, load, timed, cpuPerRequest };
 }
 
 function table(title: string, results: CaseResult[], stream: boolean): string {
   const direct = results.find((r) => r.target === 'direct');
   const lines = [`### ${title}`, ''];
-  lines.push(stream ? '| target | TTFT p50 ms | TTFT p99 ms | added TTFT p50 | added TTFT p99 | whole p50 ms | whole p99 ms | req/s mean | req/s max | errors |' : '| target | p50 ms | p99 ms | added p50 | added p99 | req/s mean | req/s max | errors |');
-  lines.push(stream ? '|---|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|');
+  lines.push(stream ? '| target | TTFT p50 ms | TTFT p99 ms | added TTFT p50 | added TTFT p99 | whole p50 ms | whole p99 ms | req/s mean | req/s max | CPU ms/req | errors |' : '| target | p50 ms | p99 ms | added p50 | added p99 | req/s mean | req/s max | CPU ms/req | errors |');
+  lines.push(stream ? '|---|---|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const added = (a: number, b: number | undefined): string => (direct && r !== direct && b !== undefined ? `${round(a - b)}` : '—');
     const errors = r.load.errors + r.load.non2xx + r.timed.failures;
+    const cpu = r.cpuPerRequest === undefined ? '—' : r.cpuPerRequest.toFixed(3);
     if (stream) {
-      lines.push(`| ${r.target} | ${r.timed.firstP50} | ${r.timed.firstP99} | ${added(r.timed.firstP50, direct?.timed.firstP50)} | ${added(r.timed.firstP99, direct?.timed.firstP99)} | ${r.timed.p50} | ${r.timed.p99} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${errors} |`);
+      lines.push(`| ${r.target} | ${r.timed.firstP50} | ${r.timed.firstP99} | ${added(r.timed.firstP50, direct?.timed.firstP50)} | ${added(r.timed.firstP99, direct?.timed.firstP99)} | ${r.timed.p50} | ${r.timed.p99} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
     } else {
-      lines.push(`| ${r.target} | ${r.timed.p50} | ${r.timed.p99} | ${added(r.timed.p50, direct?.timed.p50)} | ${added(r.timed.p99, direct?.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${errors} |`);
+      lines.push(`| ${r.target} | ${r.timed.p50} | ${r.timed.p99} | ${added(r.timed.p50, direct?.timed.p50)} | ${added(r.timed.p99, direct?.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
     }
   }
   return lines.join('\n');
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
     const heguiPort = await freePort();
     const server = await startProcess(process.execPath, [...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], /hegui listening on (http:\/\/\S+)/);
     started.push(server);
-    const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` } };
+    const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
       await soak(heguiTarget, server.child.pid as number);
       return;
@@ -150,9 +155,9 @@ async function main(): Promise<void> {
     const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
     started.push(portkey);
     const targets: Target[] = [
-      { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {} },
+      { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number },
       heguiTarget,
-      { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` } },
+      { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number },
     ];
     console.log(`gateway benchmark: ${connections} clients, ${seconds} s per case, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}`);
     for (const stream of [false, true]) {

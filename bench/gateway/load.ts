@@ -13,6 +13,8 @@ export interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The process serving `url`, whose CPU time per request is reported. */
+  pid?: number;
 }
 
 export interface LoadResult {

@@ -11,7 +11,7 @@ import { GatewayBlockedError, GatewayRequestError, toOpenAIError } from './error
 import { heguiData, labelHeaders } from './labels.js';
 import { sniffContentType } from './media.js';
 import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
-import type { Upstream, UpstreamCall } from './upstream.js';
+import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 function requireText(body: Json, field: string): string {
   const value = body[field];
@@ -59,7 +59,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       exchange.labels.push(label.ProduceID);
       exchange.actions.push('labeled');
       await exchange.record(services.audit, 200);
-      return new Response(labeled, { status: 200, headers: { 'content-type': response.headers.get('content-type') ?? sniffContentType(labeled), ...labelHeaders(label) } });
+      return new Response(labeled, { status: 200, headers: { 'content-type': response.header('content-type') ?? sniffContentType(labeled), ...labelHeaders(label) } });
     }),
   );
 
@@ -74,9 +74,9 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
   });
 }
 
-async function readUpstreamBytes(upstream: Upstream, response: Response, call: UpstreamCall): Promise<Uint8Array> {
+async function readUpstreamBytes(upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await response.arrayBuffer());
+    return await response.bytes();
   } catch (cause) {
     throw call.failure(upstream.name, cause);
   } finally {

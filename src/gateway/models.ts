@@ -20,10 +20,10 @@ async function upstreamModels(upstream: Upstream, signal: AbortSignal): Promise<
   try {
     const response = await upstream.send('/models', { method: 'GET' }, call);
     if (!response.ok) {
-      await response.body?.cancel();
+      response.discard();
       return [];
     }
-    const body = (await response.json()) as unknown;
+    const body = JSON.parse(await response.text()) as unknown;
     const data = isObject(body) && Array.isArray(body.data) ? body.data.filter(isObject) : [];
     return data.flatMap((m) => (typeof m.id === 'string' ? [{ id: m.id, object: 'model' as const, created: typeof m.created === 'number' ? m.created : 0, owned_by: typeof m.owned_by === 'string' ? m.owned_by : upstream.name }] : []));
   } catch {

@@ -14,7 +14,7 @@ import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
 import type { OutputLabeler } from './labels.js';
 import type { MediaService } from './media.js';
-import { type Upstream, UpstreamCall, type UpstreamRouter } from './upstream.js';
+import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
 /** Everything the endpoints are built from. */
 export interface GatewayServices {
@@ -147,14 +147,14 @@ export function routeModel(services: GatewayServices, exchange: Exchange, model:
  * error is raised: a 4xx is passed on as the upstream said it (the request was wrong there
  * too), a 5xx becomes 502.
  */
-export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<Response> {
+export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
   const response = await upstream.send(path, { method: 'POST', body: JSON.stringify(body) }, call);
   exchange.upstreamStatus = response.status;
   if (response.ok) return response;
   throw await upstreamFailure(upstream, response, call);
 }
 
-async function upstreamFailure(upstream: Upstream, response: Response, call: UpstreamCall): Promise<GatewayError> {
+async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Promise<GatewayError> {
   const text = await response.text().catch(() => '');
   call.end();
   let message = text.slice(0, 500);
@@ -177,7 +177,7 @@ export function newCall(req: HonoRequest): UpstreamCall {
 }
 
 /** The upstream's JSON answer, read whole within the call's timeout. */
-export async function readUpstreamJson(upstream: Upstream, response: Response, call: UpstreamCall): Promise<Json> {
+export async function readUpstreamJson(upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Promise<Json> {
   let text: string;
   try {
     text = await response.text();

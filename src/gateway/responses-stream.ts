@@ -16,7 +16,7 @@ import { isObject, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
 import { frameStream, readEvents, SSE_HEADERS, sseEvent } from './sse.js';
 import { parseUpstreamChunk } from './stream-relay.js';
-import type { Upstream, UpstreamCall } from './upstream.js';
+import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 interface PartState {
   guard: StreamGuard;
@@ -154,7 +154,7 @@ class ResponseGuard {
 }
 
 /** The streaming response for a Responses request whose upstream answered 2xx. */
-export function relayResponseStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: Response, call: UpstreamCall): Response {
+export function relayResponseStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Response {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const hash = labeler.textHash();
@@ -173,22 +173,20 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
     };
     try {
       try {
-        if (body) {
-          for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
-            if (event.data === '[DONE]') break;
-            const parsed = parseUpstreamChunk(upstream, event.data);
-            if (guarded.isFinal(parsed)) {
-              status = 200;
-              yield await finish(guarded.rewriteFinal(parsed));
-              return;
-            }
-            yield* guarded.accept(parsed);
-            if (guarded.blocked) {
-              call.abort('output blocked');
-              status = 200;
-              yield await finish(guarded.incomplete());
-              return;
-            }
+        for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          if (event.data === '[DONE]') break;
+          const parsed = parseUpstreamChunk(upstream, event.data);
+          if (guarded.isFinal(parsed)) {
+            status = 200;
+            yield await finish(guarded.rewriteFinal(parsed));
+            return;
+          }
+          yield* guarded.accept(parsed);
+          if (guarded.blocked) {
+            call.abort('output blocked');
+            status = 200;
+            yield await finish(guarded.incomplete());
+            return;
           }
         }
         status = 502;

@@ -18,7 +18,7 @@ const encoder = new TextEncoder();
  * connection reset, a timeout or an oversized event ends the iteration with
  * `GatewayUpstreamError`.
  */
-export async function* readEvents(body: ReadableStream<Uint8Array>, call: UpstreamCall, upstream: string, idleMs: number): AsyncGenerator<EventSourceMessage> {
+export async function* readEvents(body: AsyncIterable<Uint8Array>, call: UpstreamCall, upstream: string, idleMs: number): AsyncGenerator<EventSourceMessage> {
   const queue: EventSourceMessage[] = [];
   let parseError: Error | undefined;
   const parser = createParser({
@@ -29,13 +29,13 @@ export async function* readEvents(body: ReadableStream<Uint8Array>, call: Upstre
     },
   });
   const decoder = new TextDecoder();
-  const reader = body.getReader();
+  const chunks = body[Symbol.asyncIterator]();
   try {
     for (;;) {
       call.arm(idleMs);
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      let chunk: IteratorResult<Uint8Array>;
       try {
-        chunk = await reader.read();
+        chunk = await chunks.next();
       } catch (cause) {
         if (call.signal.aborted) throw call.failure(upstream, cause);
         throw new GatewayUpstreamError(`the upstream "${upstream}" broke off the stream`, { cause });
@@ -49,7 +49,8 @@ export async function* readEvents(body: ReadableStream<Uint8Array>, call: Upstre
     while (queue.length > 0) yield queue.shift() as EventSourceMessage;
   } finally {
     call.disarm();
-    reader.cancel().catch(() => undefined);
+    // Closing the body of an aborted call rejects with the abort; there is nothing left to read.
+    await chunks.return?.().catch(() => undefined);
   }
 }
 

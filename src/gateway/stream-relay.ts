@@ -11,7 +11,7 @@ import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
 import { frameStream, readEvents, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
-import type { Upstream, UpstreamCall } from './upstream.js';
+import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 /** Status recorded for a request whose client went away before the end. */
 const CLIENT_CLOSED = 499;
@@ -33,7 +33,7 @@ export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
 }
 
 /** The streaming response for a chat or completions request whose upstream answered 2xx. */
-export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: Response, call: UpstreamCall, shape: ChunkShape): Response {
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape): Response {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const hash = labeler.textHash();
@@ -45,16 +45,14 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     try {
       let blocked = false;
       try {
-        if (body) {
-          for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
-            if (event.data === '[DONE]') break;
-            const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
-            for (const chunk of result.out) yield sseData(chunk);
-            if (result.blocked) {
-              blocked = true;
-              call.abort('output blocked');
-              break;
-            }
+        for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          if (event.data === '[DONE]') break;
+          const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
+          for (const chunk of result.out) yield sseData(chunk);
+          if (result.blocked) {
+            blocked = true;
+            call.abort('output blocked');
+            break;
           }
         }
         if (!blocked) for (const chunk of guarded.finish().out) yield sseData(chunk);
