@@ -88,6 +88,8 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     for (let i = 0; i < text.length; i++) {
       let f = bmp[text.charCodeAt(i)] as number;
       if (f === EXPAND || f === SURROGATE) return toSymbolsSlow(text);
+      // As in the scanner: repeats collapse only when nothing but invisible characters separate them.
+      if (f === NOISE || f === BREAK) previous = -1;
       if (f < 0 || (collapse && f === previous)) continue;
       if (first < 0) first = f;
       previous = f;
@@ -98,7 +100,14 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     return { symbols: String.fromCharCode.apply(null, codes), first, last: previous };
   };
   const toSymbolsSlow = (text: string): { symbols: string; first: number; last: number } | undefined => {
-    const folded = fold.foldString(text).filter((cp, i, all) => !collapse || i === 0 || cp !== all[i - 1]);
+    const folded: number[] = [];
+    let previous = -1;
+    for (const f of fold.foldText(text)) {
+      if (f === NOISE || f === BREAK) previous = -1;
+      if (f < 0 || (collapse && f === previous)) continue;
+      previous = f;
+      folded.push(f);
+    }
     if (folded.length === 0) return undefined;
     return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number };
   };

@@ -76,13 +76,12 @@ export class FoldTable {
     return folded;
   }
 
-  /** Folds a whole string to its significant code points (noise, breaks and drops removed). */
-  foldString(text: string): number[] {
+  /** Folds a whole string: code points and the `NOISE` and `BREAK` markers (drops removed). */
+  foldText(text: string): number[] {
     const out: number[] = [];
     for (const char of text) {
       const cp = char.codePointAt(0) as number;
-      const folded = cp > 0xffff ? this.foldAstral(cp) : this.#unitFolds(cp);
-      for (const f of folded) if (f >= 0) out.push(f);
+      for (const f of cp > 0xffff ? this.foldAstral(cp) : this.#unitFolds(cp)) out.push(f);
     }
     return out;
   }

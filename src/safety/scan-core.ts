@@ -55,6 +55,8 @@ interface Candidate {
   start: number;
   end: number;
   right: number;
+  /** Class of its last character: after noise, more of that character still belongs to it (`kil l`). */
+  lastClass: number;
 }
 
 export class ScanCore {
@@ -157,14 +159,18 @@ export class ScanCore {
         if (node & 1 || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
-          this.#settle(base + i + 1);
+          this.#settle(base + i + 1, cls);
         }
         continue;
       }
       if (this.#candidates.length === 0 && !regex) {
         // Common non-significant cases with nothing waiting, handled without leaving the loop.
         if (cls === NOISE || cls === DROP) {
-          if (cls === NOISE) lastWord = 0;
+          if (cls === NOISE) {
+            // Noise ends a run of repeats (`this s.e.x`: the second `s` is a new character).
+            lastWord = 0;
+            prevClass = -1;
+          }
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
@@ -215,7 +221,7 @@ export class ScanCore {
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
   finish(): void {
-    this.#resolveRight(0);
+    this.#resolveRight(0, 0);
     this.#node = 0;
     this.#settleCandidates();
     this.#flushLine();
@@ -249,6 +255,7 @@ export class ScanCore {
     if (cls === NOISE) {
       for (const candidate of this.#candidates) if (candidate.right === RIGHT_OPEN) candidate.right = RIGHT_HELD;
       this.#lastWord = 0;
+      this.#prevClass = -1;
       if (this.#candidates.length > 0) this.#settleCandidates();
       return;
     }
@@ -263,7 +270,7 @@ export class ScanCore {
       if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
       return;
     }
-    this.#resolveRight(cls & 1);
+    this.#resolveRight(cls, end);
     this.#prevClass = cls;
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
@@ -271,7 +278,7 @@ export class ScanCore {
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
     if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
-    this.#settle(end);
+    this.#settle(end, cls);
   }
 
   /** Regex entries see every significant character, repeats included. */
@@ -295,7 +302,7 @@ export class ScanCore {
   }
 
   /** Collects the patterns ending at the current character, then decides what it can. */
-  #settle(end: number): void {
+  #settle(end: number, cls: number): void {
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
@@ -309,7 +316,7 @@ export class ScanCore {
       else {
         const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
         if (right !== RIGHT_DECIDED) this.#awaitRight++;
-        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right, lastClass: cls });
       }
     }
     if (allowFrom !== Infinity) this.#dropCovered(allowFrom);
@@ -318,15 +325,25 @@ export class ScanCore {
 
   /**
    * The next significant character decides the right boundary of candidates ending in a word
-   * character: another word character means the keyword was part of a longer word.
+   * character: another word character means the keyword was part of a longer word. After
+   * noise the boundary holds, and a repeat of the candidate's last character extends it.
    */
-  #resolveRight(nextIsWord: number): void {
+  #resolveRight(cls: number, end: number): void {
     if (this.#awaitRight === 0) return;
-    const kept = this.#candidates.filter((candidate) => !(candidate.right === RIGHT_OPEN && nextIsWord));
-    for (const candidate of kept) candidate.right = RIGHT_DECIDED;
+    const kept: Candidate[] = [];
+    let waiting = 0;
+    for (const candidate of this.#candidates) {
+      if (candidate.right === RIGHT_HELD && candidate.lastClass === cls) {
+        candidate.end = end;
+        waiting++;
+      } else if (!(candidate.right === RIGHT_OPEN && cls & 1)) {
+        candidate.right = RIGHT_DECIDED;
+      } else continue;
+      kept.push(candidate);
+    }
     this.#candidates.length = 0;
     this.#candidates.push(...kept);
-    this.#awaitRight = 0;
+    this.#awaitRight = waiting;
   }
 
   /** An allow-list word just ended; every candidate starting inside it is a false positive. */

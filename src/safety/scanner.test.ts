@@ -34,6 +34,13 @@ describe('evasions, one transform at a time, with offsets into the original', ()
     expect(found('看 法.轮*功 吧')).toEqual([['法轮功', 2, 7, '法.轮*功']]);
     expect(found('法😀轮🔥功')).toEqual([['法轮功', 0, 7, '法😀轮🔥功']]);
     expect(found('k-i-l-l')).toEqual([['kill', 0, 7, 'k-i-l-l']]);
+    expect(found('k i l l me')).toEqual([['kill', 0, 7, 'k i l l']]);
+  });
+  it('noise ends a run of repeats, so a spaced-out word after a word is still seen', () => {
+    const lib = library([{ keyword: 'sex' }, { keyword: 'all ladies' }]);
+    expect(found('this s.e.x thing', lib)).toEqual([['sex', 5, 10, 's.e.x']]);
+    expect(found('to all ladies', lib)).toEqual([['all ladies', 3, 13, 'all ladies']]);
+    expect(found('it is ex', lib)).toEqual([]);
   });
   it('repeated characters', () => {
     expect(found('法法法轮轮功')).toEqual([['法轮功', 0, 6, '法法法轮轮功']]);
