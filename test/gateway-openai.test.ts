@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkExplicitLabel } from '../src/label/explicit/index.js';
 import { readLabels } from '../src/label/index.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
 
@@ -34,7 +35,7 @@ describe('gateway with the official openai client', () => {
 
   beforeAll(async () => {
     h = await startGateway();
-    h.double.image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
+    h.double.image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
     h.double.audio = wav(1);
   });
   afterAll(async () => h?.close());
@@ -120,6 +121,10 @@ describe('gateway with the official openai client', () => {
     const report = await readLabels(bytes);
     expect(report.format).toBe('png');
     expect(report.label).toMatchObject({ Label: '1', ContentProducer: '001191350100M000100Y431A001' });
+    const visible = await checkExplicitLabel(bytes, { offline: true });
+    expect(visible.kind).toBe('image');
+    expect(visible.rules.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(visible.notices.length).toBeGreaterThan(0);
     const [event] = await h.events();
     expect(event?.payload).toMatchObject({ endpoint: 'images.generations', labels: [report.label?.ProduceID] });
   });
@@ -138,11 +143,13 @@ describe('gateway with the official openai client', () => {
     expect(await forged.json()).toMatchObject({ error: { code: 'E_GATEWAY_MEDIA_NOT_FOUND' } });
   });
 
-  it('audio speech: the wav comes back labeled', async () => {
+  it('audio speech: the wav comes back with the audible notice and the implicit label', async () => {
     const speech = await h.client.audio.speech.create({ model: 'double-tts', voice: 'alloy', input: '你好', response_format: 'wav' });
     const bytes = new Uint8Array(await speech.arrayBuffer());
     const report = await readLabels(bytes);
     expect(report.format).toBe('wav');
+    expect(bytes.length).toBeGreaterThan(h.double.audio.length);
+    expect((await checkExplicitLabel(bytes, { offline: true })).rules.find((r) => r.rule === 'audio.rhythm')?.status).toBe('pass');
     expect(report.label?.Label).toBe('1');
     expect(speech.headers.get('x-aigc-label')).toBe('1');
   });

@@ -100,6 +100,11 @@ export const gatewayConfigSchema = z.strictObject({
       /** PEM private key (Ed25519 or SM2) that signs ReservedCode1; see `hegui label keygen`. */
       signingKey: z.string().min(1).optional(),
       notice: noticeSchema.prefault({}),
+      /**
+       * Where generated speech gets the audible notice (GB 45438 §5.3: the rhythm
+       * short-long-short-short, Morse "AI"), or `none`. Formats other than WAV need ffmpeg.
+       */
+      audioNotice: z.enum(['start', 'end', 'none']).default('start'),
     })
     .prefault({}),
   audit: z

@@ -1,8 +1,8 @@
 /**
  * @module gateway/media
  * Generated images and audio leave the gateway labeled (Labeling Measures Art. 4 and 5):
- * images get the visible notice and the implicit label in one pass; audio gets the implicit
- * label, and the audible notice where an audio labeling is configured. An upstream's URL output is fetched, labeled and served
+ * images get the visible notice and the implicit label in one pass; audio gets the audible
+ * notice (unless switched off) and the implicit label. An upstream's URL output is fetched, labeled and served
  * from the gateway under a signed, expiring URL, so the unlabeled original never reaches the
  * client. The files live in the store, so any replica can serve a link another handed out.
  */
@@ -85,7 +85,7 @@ export class MediaService {
       const result = await embedLabel(bytes, request);
       return result.bytes ?? bytes;
     } catch (cause) {
-      throw new GatewayUnlabelableError(`the generated ${medium} (${sniffContentType(bytes)}) cannot carry an implicit label: ${describeCause(cause)}; ask for a format hegui can label (png, jpeg or webp images; wav or mp3 audio)`);
+      throw new GatewayUnlabelableError(`the generated ${medium} (${sniffContentType(bytes)}) cannot carry an implicit label: ${describeCause(cause)}; ask for a format hegui can label (png, jpeg, webp or gif images; wav, mp3 or flac audio)`);
     }
   }
 

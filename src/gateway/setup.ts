@@ -6,7 +6,8 @@
  * `src/audit` owns the event log.
  */
 import { readFile } from 'node:fs/promises';
-import { parseSigningKey } from '../label/index.js';
+import { labelAudio } from '../label/explicit/index.js';
+import { parseSigningKey, type EmbedRequest } from '../label/index.js';
 import { compileLibrary, createLibrary, DEFAULT_SAFE_REPLY, defaultPolicy, readLibraryFile, SafetyGuard, type KeywordLibrary, type SafetyPolicy } from '../safety/index.js';
 import type { Store } from '../store/index.js';
 import type { AuditSink } from './audit.js';
@@ -63,7 +64,9 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   if (!config.labels.producer) log(`labels.producer is not set: labels carry the example provider code ${EXAMPLE_PRODUCER}; set your own 27-character code (GB 45438 Annex E)`);
   const labeler = new OutputLabeler({ producer: config.labels.producer ?? EXAMPLE_PRODUCER, ...(key ? { key } : {}), notice: config.labels.notice });
   const notice = { language: config.labels.notice.language, ...(config.labels.notice.text ? { text: config.labels.notice.text } : {}) };
-  const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(key ? { key } : {}) });
+  const audioNotice = config.labels.audioNotice;
+  const audio = audioNotice === 'none' ? undefined : async (bytes: Uint8Array, implicit: EmbedRequest): Promise<Uint8Array> => (await labelAudio(bytes, { positions: [audioNotice], implicit })).bytes ?? bytes;
+  const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(audio ? { audio } : {}), ...(key ? { key } : {}) });
   if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
   return { config, blockMessage, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
 }
