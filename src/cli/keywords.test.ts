@@ -51,3 +51,18 @@ describe('hegui keywords', () => {
     expect(result).toMatchObject({ code: 2, stderr: expect.stringMatching(/broken\.json: invalid keyword library at entries\.0\.risk/) });
   });
 });
+
+describe('hegui keywords save and load', () => {
+  it('moves a library between a file and the database', async () => {
+    const env = { HEGUI_DATABASE_URL: `file:${join(dir, 'hegui.db')}` };
+    const saved = await cli(['keywords', 'save', 'example'], { env });
+    expect(saved.stdout).toMatch(/saved "hegui-example" \(8 entries\) to sqlite:.*hegui\.db, revision 1/);
+    expect((await cli(['keywords', 'save', 'example'], { env })).stdout).toMatch(/revision 2/);
+    const out = join(dir, 'from-db.json');
+    const loaded = await cli(['keywords', 'load', 'hegui-example', '--out', out], { env });
+    expect(loaded.stdout).toMatch(/revision 2, 8 entries/);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ name: 'hegui-example', entries: expect.any(Array), allow: ['打击赌博网站', '拒绝代开发票'] });
+    const missing = await cli(['keywords', 'load', 'nope', '--out', out], { env });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/no keyword library "nope" .*\(stored: hegui-example\)/) });
+  });
+});

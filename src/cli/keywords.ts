@@ -1,12 +1,13 @@
 /**
  * @module cli/keywords
- * `hegui keywords import|stats|coverage|test`: building a keyword library from word lists,
- * counting it, measuring it against the GB/T 45654 minimums, and trying it on a text.
+ * `hegui keywords import|stats|coverage|test|save|load`: building a keyword library from word
+ * lists, counting it, measuring it against the GB/T 45654 minimums, trying it on a text, and
+ * moving it between a file and the database (`HEGUI_DATABASE_URL`).
  */
 import type { Command } from 'commander';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { CoverageReport, ImportFormat, KeywordLibrary, MatchMode, Severity } from '../safety/index.js';
 import {
   compileLibrary,
@@ -19,11 +20,13 @@ import {
   matchModes,
   mergeIntoLibrary,
   normalise,
+  parseLibrary,
   readLibraryFile,
   scanText,
   severities,
   writeLibraryFile,
 } from '../safety/index.js';
+import { openStore } from '../store/index.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -137,6 +140,43 @@ export function registerKeywords(program: Command, io: CliIo): void {
       const report = coverageReport(await libraryAt(io, path));
       io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : coverageTable(report));
       if (!report.meetsMinimums) setExitCode(command, 1);
+    });
+
+  keywords
+    .command('save')
+    .description('store a library file in the database under its name (replacing the stored one)')
+    .argument('<lib>', 'library file')
+    .action(async (path: string) => {
+      const library = await libraryAt(io, path);
+      compileLibrary(library);
+      const store = await openStore(io.env.HEGUI_DATABASE_URL);
+      try {
+        const revision = await store.keywordLibraries.save(library);
+        io.stdout.write(`saved "${library.name}" (${library.entries.length} entries) to ${store.location}, revision ${revision}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  keywords
+    .command('load')
+    .description('write a library stored in the database to a file')
+    .argument('<name>', 'library name')
+    .requiredOption('--out <lib>', 'file to write (JSON)')
+    .action(async (name: string, flags: { out: string }) => {
+      const store = await openStore(io.env.HEGUI_DATABASE_URL);
+      try {
+        const stored = await store.keywordLibraries.load(name);
+        if (stored === undefined) {
+          const names = (await store.keywordLibraries.list()).map((l) => l.name);
+          throw new NotFoundError('E_SAFETY_LIBRARY_NOT_FOUND', `no keyword library "${name}" in ${store.location}${names.length > 0 ? ` (stored: ${names.join(', ')})` : ''}`);
+        }
+        const { revision, ...library } = stored;
+        await writeLibraryFile(resolve(io.cwd, flags.out), parseLibrary(library));
+        io.stdout.write(`${flags.out}: "${name}" revision ${revision}, ${library.entries.length} entries\n`);
+      } finally {
+        await store.close();
+      }
     });
 
   keywords
