@@ -27,8 +27,8 @@ export interface LabelSettings {
 
 /** The `hegui` object added to response bodies. */
 export interface HeguiBodyData {
-  /** The implicit label of this answer (GB 45438 Annex E fields). */
-  aigc: ImplicitLabel;
+  /** The implicit label of this answer (GB 45438 Annex E fields); absent on a refusal hegui wrote itself. */
+  aigc?: ImplicitLabel;
   /** Set when the guard stopped or changed the answer. */
   guard?: { action: string; risks: string[] };
 }
@@ -52,7 +52,8 @@ export class OutputLabeler {
     const stream = this.position === 'none' ? { prefix: '', suffix: '' } : streamNotice({ ...this.#notice, position: this.position });
     this.streamPrefix = stream.prefix;
     this.streamSuffix = stream.suffix;
-    createLabel({ producer: this.producer, produceId: 'check' });
+    // Fails at start, not on the first answer, when the provider code is not a valid one.
+    createLabel({ producer: this.producer, produceId: 'start-up-check' });
   }
 
   /** A fresh label for one response; ProduceID is unique and is what the audit event records. */
@@ -93,11 +94,9 @@ export class OutputLabeler {
 }
 
 /** The `hegui` object of a labeled answer. */
-export function heguiData(label: ImplicitLabel | undefined, exchange: { outputFindings: readonly { risk: string }[]; inputFindings: readonly { risk: string }[] }, action?: string): HeguiBodyData | { guard: NonNullable<HeguiBodyData['guard']> } | undefined {
-  const risks = [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))].sort();
-  const guard = action ? { action, risks } : undefined;
-  if (label) return { aigc: label, ...(guard ? { guard } : {}) };
-  return guard && { guard };
+export function heguiData(label: ImplicitLabel | undefined, findings: { inputFindings: readonly { risk: string }[]; outputFindings: readonly { risk: string }[] }, action?: string): HeguiBodyData {
+  const risks = [...new Set([...findings.inputFindings, ...findings.outputFindings].map((f) => f.risk))].sort();
+  return { ...(label ? { aigc: label } : {}), ...(action ? { guard: { action, risks } } : {}) };
 }
 
 /** The label as `X-AIGC-<Field>` headers (values are printable ASCII, GB 45438 Annex E). */
