@@ -22,6 +22,8 @@ export type { CompiledLibrary, CompileOptions, IgnoredEntry } from './compile.js
 export { compileLibrary } from './compile.js';
 export type { KeywordMatch, ScanStep } from './scanner.js';
 export { IncrementalScanner, KeywordScanner, scanText } from './scanner.js';
+export { MAX_NOISE_RUN } from './scan-core.js';
+export { REGEX_LINE_LIMIT } from './regex-entries.js';
 export type { PiiMatch, PiiOptions, PiiType, RedactionStyle } from './pii.js';
 export { detectPii, maskPii, piiTypes, redactPii } from './pii.js';
 export { isBankCardNumber, isIpv4, isIpv6, isResidentIdNumber, isUnifiedSocialCreditCode, passesLuhn } from './pii-checks.js';
