@@ -35,6 +35,7 @@ export function handleSource(handle: FileHandle, size: number): ByteSource {
       }
       return buffer.subarray(0, done);
     },
+    readInto: async (offset, target) => (await handle.read(target, 0, Math.max(0, Math.min(target.length, size - offset)), offset)).bytesRead,
   };
 }
 

@@ -53,13 +53,42 @@ export class BufferSink implements ByteSink {
   }
 }
 
-/** Copies `[start, end)` of `source` to `sink` in bounded chunks. */
-export async function copyRange(source: ByteSource, start: number, end: number, sink: ByteSink): Promise<void> {
-  for (let at = start; at < end; ) {
-    const chunk = await source.read(at, Math.min(COPY_CHUNK, end - at));
-    if (chunk.length === 0) return;
-    await sink.write(chunk);
+/**
+ * Copies `[start, end)` of `source` to `sink` in bounded chunks, reading the next chunk while
+ * the previous one is written, so a copy runs at the speed of the slower side. A source that
+ * can fill a caller's buffer (`readInto`, a file can) is copied through two reused buffers:
+ * no fresh memory per chunk and no garbage for the collector. A source that ends early is a
+ * truncated container: `LabelFormatError` naming `format`.
+ */
+export async function copyRange(source: ByteSource, start: number, end: number, sink: ByteSink, format = 'file'): Promise<void> {
+  const truncated = (at: number): LabelFormatError => new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
+  if (source.readInto && end - start > COPY_CHUNK) {
+    const readInto = source.readInto.bind(source);
+    let filling = new Uint8Array(COPY_CHUNK);
+    let spare = new Uint8Array(COPY_CHUNK);
+    const fill = (offset: number, target: Uint8Array): Promise<number> => readInto(offset, target.subarray(0, Math.min(COPY_CHUNK, end - offset)));
+    let at = start;
+    let next: Promise<number> | undefined = fill(at, filling);
+    while (next) {
+      const count = await next;
+      if (count <= 0) throw truncated(at);
+      const chunk = filling.subarray(0, count);
+      at += count;
+      [filling, spare] = [spare, filling];
+      next = at < end ? fill(at, filling) : undefined;
+      await sink.write(chunk);
+    }
+    return;
+  }
+  let at = start;
+  const readFrom = (offset: number): Promise<Uint8Array> => source.read(offset, Math.min(COPY_CHUNK, end - offset));
+  let next = at < end ? readFrom(at) : undefined;
+  while (next) {
+    const chunk = await next;
+    if (chunk.length === 0) throw truncated(at);
     at += chunk.length;
+    next = at < end ? readFrom(at) : undefined;
+    await sink.write(chunk);
   }
 }
 

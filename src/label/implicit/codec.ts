@@ -11,9 +11,15 @@ export interface ByteSource {
   readonly size: number;
   /** Reads up to `length` bytes at `offset`; fewer only at the end of the source. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads up to `target.length` bytes at `offset` into `target` and returns how many
+   * were read. Large copies use it to reuse two buffers instead of allocating per chunk.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<number>;
 }
 
-/** Where a codec writes its output, in order. */
+
+/** Where a codec writes its output, in order. It must not keep a chunk after its write settles. */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
 }

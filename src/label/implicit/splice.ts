@@ -6,58 +6,8 @@
  * the `ByteSink` in bounded chunks, reading the next chunk while the previous one is written.
  */
 import { LabelFormatError } from '../errors.js';
-import { COPY_CHUNK, readExact } from './bytes.js';
+import { copyRange, readExact } from './bytes.js';
 import type { BytePatch, ByteSink, ByteSource } from './codec.js';
-
-/**
- * A source that can also fill a caller's buffer (a file can). Copying through two reused
- * buffers instead of a fresh one per chunk roughly halves the cost of a large copy: no page
- * faults on new memory and no garbage for the collector.
- */
-export interface BufferFillingSource extends ByteSource {
-  /** Reads up to `target.length` bytes at `offset` into `target`; returns how many were read. */
-  readInto(offset: number, target: Uint8Array): Promise<number>;
-}
-
-function fillsBuffers(source: ByteSource): source is BufferFillingSource {
-  return typeof (source as Partial<BufferFillingSource>).readInto === 'function';
-}
-
-/**
- * Copies `[start, end)` of `source` to `sink`, overlapping each read with the previous write so
- * that a copy runs at the speed of the slower side rather than the sum of both. A sink may not
- * keep a chunk after its write settles (the `ByteSink` contract), so buffers can be reused.
- */
-export async function streamRange(source: ByteSource, start: number, end: number, sink: ByteSink, format: string): Promise<void> {
-  if (fillsBuffers(source) && end - start > COPY_CHUNK) return streamReusing(source, start, end, sink, format);
-  let at = start;
-  const readFrom = (offset: number): Promise<Uint8Array> => source.read(offset, Math.min(COPY_CHUNK, end - offset));
-  let next = at < end ? readFrom(at) : undefined;
-  while (next) {
-    const chunk = await next;
-    if (chunk.length === 0) throw new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
-    at += chunk.length;
-    next = at < end ? readFrom(at) : undefined;
-    await sink.write(chunk);
-  }
-}
-
-async function streamReusing(source: BufferFillingSource, start: number, end: number, sink: ByteSink, format: string): Promise<void> {
-  let filling = new Uint8Array(COPY_CHUNK);
-  let spare = new Uint8Array(COPY_CHUNK);
-  const fill = (offset: number, target: Uint8Array): Promise<number> => source.readInto(offset, target.subarray(0, Math.min(COPY_CHUNK, end - offset)));
-  let at = start;
-  let next: Promise<number> | undefined = fill(at, filling);
-  while (next) {
-    const count = await next;
-    if (count <= 0) throw new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
-    const chunk = filling.subarray(0, count);
-    at += count;
-    [filling, spare] = [spare, filling];
-    next = at < end ? fill(at, filling) : undefined;
-    await sink.write(chunk);
-  }
-}
 
 /**
  * Writes a spliced file in order. Adjacent copies are merged, so a codec can describe its output
@@ -102,7 +52,7 @@ export class SpliceWriter {
     const pending = this.#pending;
     if (!pending) return;
     this.#pending = undefined;
-    await streamRange(this.#source, pending.start, pending.end, this.#sink, this.#format);
+    await copyRange(this.#source, pending.start, pending.end, this.#sink, this.#format);
   }
 }
 
