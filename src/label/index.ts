@@ -12,3 +12,4 @@ export { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKe
 export * from './api.js';
 export { InputTooLargeError, labelledStream, memorySpool, type LabelInput, type LabelOutput, type Spool, type SpoolFactory } from './api-io.js';
 export * from './implicit/index.js';
+export * from './explicit/index.js';

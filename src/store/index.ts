@@ -7,7 +7,7 @@
  * 2. a migration `migrations/YYYY-MM-DD-NN-<name>.ts`, listed in `migrations/index.ts`;
  * 3. a repository class in `repositories/<name>.ts` taking `Kysely<Database>`, exposed as a
  *    field of `Store` in `store.ts`;
- * 4. tests that run on every dialect in `HEGUI_TEST_DB` with `storesUnderTest()` from
+ * 4. tests that run on every dialect in `HEGUI_TEST_DB` with `describeEachStore()` from
  *    `test/helpers/stores.ts` (see `repositories/*.test.ts`).
  */
 export { autoIncrementType, dialectOf, type DialectName } from './dialect.js';
