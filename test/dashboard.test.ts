@@ -91,6 +91,21 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     expect(await page.locator('tr[data-file="plain.png"]').textContent()).toContain('No implicit label found');
   });
 
+  it("shows live activity and the audit log, and a user's history", async () => {
+    await server.audit.append({ type: 'gateway.request', actor: 'user:alice', outcome: 'pass', payload: { endpoint: 'chat.completions', model: 'm', status: 200, latencyMs: 3 } });
+    await server.audit.append({ type: 'gateway.request', actor: 'user:bob', outcome: 'block', risks: ['A1.4'], payload: { endpoint: 'chat.completions', model: 'm', status: 200, latencyMs: 5 } });
+    await page.getByRole('button', { name: 'Activity' }).click();
+    await page.locator('[data-risk="A1.4"]').waitFor();
+    expect(await page.locator('[data-stat="blocked"] strong').textContent()).toBe('1');
+    expect(await page.locator('[data-stat="requests"] strong').textContent()).toBe('2');
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.locator('tr[data-seq]').nth(1).waitFor();
+    await page.getByRole('button', { name: 'user:bob' }).click();
+    await page.getByRole('heading', { name: 'History: user:bob' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-seq]').length === 1);
+    expect(await page.locator('tr[data-seq]').textContent()).toContain('A1.4');
+  });
+
   it('sets a password, signs out and signs back in with it', async () => {
     await page.getByRole('button', { name: /admin/ }).click();
     await page.locator('input[name="new-password"]').fill('correct horse battery');

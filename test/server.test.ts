@@ -113,6 +113,24 @@ describe('hegui serve', () => {
     expect((await get('/api/nothing-here')).status).toBe(404);
   });
 
+  it('serves the audit log, live stats and content by role', async () => {
+    await server.audit.append({ type: 'gateway.request', actor: 'user:p-1', outcome: 'pass', payload: { endpoint: 'chat', latencyMs: 2 } });
+    await server.audit.append({ type: 'gateway.request', actor: 'user:p-2', outcome: 'block', risks: ['A1.1'], payload: { endpoint: 'chat', latencyMs: 4 }, content: { input: 'x' }, flagged: true });
+    const reviewer = await signIn('rita', 'a long enough password');
+    const page = (await (await get('/api/audit/events?actor=user:p-2', reviewer)).json()) as { events: { seq: number; actor: string; risks: string[] }[] };
+    expect(page.events.map((e) => e.actor)).toEqual(['user:p-2']);
+    expect(page.events[0]?.risks).toEqual(['A1.1']);
+    const stats = (await (await get('/api/audit/stats?minutes=15', reviewer)).json()) as { total: number; byRisk: { risk: string }[]; latencyMs: { sample: number; p50: number } };
+    expect(stats.total).toBeGreaterThanOrEqual(2);
+    expect(stats.byRisk.map((r) => r.risk)).toContain('A1.1');
+    expect(stats.latencyMs.sample).toBeGreaterThanOrEqual(2);
+    expect((await get('/api/audit/stats?minutes=0', reviewer)).status).toBe(400);
+    expect((await get('/api/audit/events?from=yesterday', reviewer)).status).toBe(400);
+    const seq = page.events[0]!.seq;
+    const denied = await get(`/api/audit/events/${seq}/content`, reviewer);
+    expect(denied.status).toBe(403);
+  });
+
   it('sends security headers', async () => {
     const response = await get('/');
     expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'/);

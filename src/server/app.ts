@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { mountAuditRoutes } from './routes/audit.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountSessionRoutes(app, deps, bootstrap);
   mountRulesRoutes(app, deps);
   mountLabelRoutes(app, deps);
+  mountAuditRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap };
 }

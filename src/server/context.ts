@@ -3,6 +3,7 @@
  * What the HTTP app is built from. Everything is passed in, so tests build an app over a
  * throwaway store and the CLI over the configured one.
  */
+import type { AuditLog } from '../audit/index.js';
 import type { GatewayServices } from '../gateway/index.js';
 import type { LabelVerifyKey } from '../label/index.js';
 import type { Instrument, ServiceProfile } from '../rules/index.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   version: string;
   /** The OpenAI-compatible gateway's services; its `/v1` routes are mounted when given. */
   gateway?: GatewayServices;
+  /** The audit log the dashboard reads (every gateway request, desk action, label batch). */
+  audit?: AuditLog;
   /** Public keys that label signatures are checked against on `/api/labels/inspect`. */
   labelVerifyKeys?: readonly LabelVerifyKey[];
   /** The clock; tests pass a fixed one. */

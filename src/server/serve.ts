@@ -88,6 +88,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     throw error;
   });
   const { app, bootstrap } = createApp({
+    audit,
     gateway,
     labelVerifyKeys,
     store,

@@ -2,11 +2,13 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type OperatorInfo } from './api.js';
 import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
+import { Activity } from './pages/Activity.js';
+import { AuditLog } from './pages/AuditLog.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'labels' | 'account';
+type Page = 'obligations' | 'activity' | 'audit' | 'labels' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -49,6 +51,12 @@ export function App() {
             <button className={page === 'obligations' ? 'active' : ''} onClick={() => setPage('obligations')}>
               {t.obligations}
             </button>
+            <button className={page === 'activity' ? 'active' : ''} onClick={() => setPage('activity')}>
+              {t.activity}
+            </button>
+            <button className={page === 'audit' ? 'active' : ''} onClick={() => setPage('audit')}>
+              {t.auditLog}
+            </button>
             <button className={page === 'labels' ? 'active' : ''} onClick={() => setPage('labels')}>
               {t.labels}
             </button>
@@ -72,6 +80,8 @@ export function App() {
           </p>
         )}
         {operator && page === 'obligations' && <Obligations t={t} lang={lang} />}
+        {operator && page === 'activity' && <Activity t={t} />}
+        {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'account' && <Account t={t} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
