@@ -88,8 +88,6 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     for (let i = 0; i < text.length; i++) {
       let f = bmp[text.charCodeAt(i)] as number;
       if (f === EXPAND || f === SURROGATE) return toSymbolsSlow(text);
-      // As in the scanner: repeats collapse only when nothing but invisible characters separate them.
-      if (f === NOISE || f === BREAK) previous = -1;
       if (f < 0 || (collapse && f === previous)) continue;
       if (first < 0) first = f;
       previous = f;
@@ -103,7 +101,6 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     const folded: number[] = [];
     let previous = -1;
     for (const f of fold.foldText(text)) {
-      if (f === NOISE || f === BREAK) previous = -1;
       if (f < 0 || (collapse && f === previous)) continue;
       previous = f;
       folded.push(f);

@@ -33,12 +33,7 @@ export function normalise(text: string, options?: Partial<NormaliserOptions> | F
   const ends: number[] = [];
   let previous = -1;
   const push = (f: Folded, start: number, end: number): void => {
-    if (f === DROP) return;
-    if (f === NOISE) {
-      // Noise ends a run of repeats: `啊 啊` stays two characters.
-      previous = -1;
-      return;
-    }
+    if (f === DROP || f === NOISE) return;
     const cp = f === BREAK ? 0x0a : f;
     if (collapse && cp === previous && cp !== 0x0a) {
       ends[ends.length - 1] = end;

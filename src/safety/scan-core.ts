@@ -55,8 +55,6 @@ interface Candidate {
   start: number;
   end: number;
   right: number;
-  /** Class of its last character: after noise, more of that character still belongs to it (`kil l`). */
-  lastClass: number;
 }
 
 export class ScanCore {
@@ -159,18 +157,14 @@ export class ScanCore {
         if (node & 1 || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
-          this.#settle(base + i + 1, cls);
+          this.#settle(base + i + 1);
         }
         continue;
       }
       if (this.#candidates.length === 0 && !regex) {
         // Common non-significant cases with nothing waiting, handled without leaving the loop.
         if (cls === NOISE || cls === DROP) {
-          if (cls === NOISE) {
-            // Noise ends a run of repeats (`this s.e.x`: the second `s` is a new character).
-            lastWord = 0;
-            prevClass = -1;
-          }
+          if (cls === NOISE) lastWord = 0;
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
@@ -179,6 +173,11 @@ export class ScanCore {
         }
         if (cls >= 0 && cls === prevClass) {
           gap = 0;
+          // A repeat after noise restarts a character that was glued to a word (see #feedFolded).
+          if (lastWord === 0 && ringPrev[cur & mask] === 1) {
+            ring[cur & mask] = base + i;
+            ringPrev[cur & mask] = 0;
+          }
           continue;
         }
         if (cls === BREAK) {
@@ -221,7 +220,7 @@ export class ScanCore {
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
   finish(): void {
-    this.#resolveRight(0, 0);
+    this.#resolveRight(0);
     this.#node = 0;
     this.#settleCandidates();
     this.#flushLine();
@@ -255,7 +254,6 @@ export class ScanCore {
     if (cls === NOISE) {
       for (const candidate of this.#candidates) if (candidate.right === RIGHT_OPEN) candidate.right = RIGHT_HELD;
       this.#lastWord = 0;
-      this.#prevClass = -1;
       if (this.#candidates.length > 0) this.#settleCandidates();
       return;
     }
@@ -265,12 +263,19 @@ export class ScanCore {
     }
     this.#gap = 0;
     if (this.#collapse && cls === this.#prevClass) {
+      // A repeat after noise starts afresh when the first one was glued to a word before it:
+      // in `this s.e.x` the keyword starts at the second `s`, a word boundary.
+      const at = this.#cur & this.#mask;
+      if (this.#lastWord === 0 && this.#ringPrevWord[at] === 1) {
+        this.#ringStart[at] = start;
+        this.#ringPrevWord[at] = 0;
+      }
       // A repeat belongs to the character before it: a candidate ending there now ends here.
       for (const candidate of this.#candidates) if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
       if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
       return;
     }
-    this.#resolveRight(cls, end);
+    this.#resolveRight(cls & 1);
     this.#prevClass = cls;
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
@@ -278,7 +283,7 @@ export class ScanCore {
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
     if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
-    this.#settle(end, cls);
+    this.#settle(end);
   }
 
   /** Regex entries see every significant character, repeats included. */
@@ -302,7 +307,7 @@ export class ScanCore {
   }
 
   /** Collects the patterns ending at the current character, then decides what it can. */
-  #settle(end: number, cls: number): void {
+  #settle(end: number): void {
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
@@ -316,7 +321,7 @@ export class ScanCore {
       else {
         const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
         if (right !== RIGHT_DECIDED) this.#awaitRight++;
-        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right, lastClass: cls });
+        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
       }
     }
     if (allowFrom !== Infinity) this.#dropCovered(allowFrom);
@@ -325,25 +330,15 @@ export class ScanCore {
 
   /**
    * The next significant character decides the right boundary of candidates ending in a word
-   * character: another word character means the keyword was part of a longer word. After
-   * noise the boundary holds, and a repeat of the candidate's last character extends it.
+   * character: another word character means the keyword was part of a longer word.
    */
-  #resolveRight(cls: number, end: number): void {
+  #resolveRight(nextIsWord: number): void {
     if (this.#awaitRight === 0) return;
-    const kept: Candidate[] = [];
-    let waiting = 0;
-    for (const candidate of this.#candidates) {
-      if (candidate.right === RIGHT_HELD && candidate.lastClass === cls) {
-        candidate.end = end;
-        waiting++;
-      } else if (!(candidate.right === RIGHT_OPEN && cls & 1)) {
-        candidate.right = RIGHT_DECIDED;
-      } else continue;
-      kept.push(candidate);
-    }
+    const kept = this.#candidates.filter((candidate) => !(candidate.right === RIGHT_OPEN && nextIsWord));
+    for (const candidate of kept) candidate.right = RIGHT_DECIDED;
     this.#candidates.length = 0;
     this.#candidates.push(...kept);
-    this.#awaitRight = waiting;
+    this.#awaitRight = 0;
   }
 
   /** An allow-list word just ended; every candidate starting inside it is a false positive. */
