@@ -14,7 +14,7 @@ import { decodeMono, frameBytes, type PcmLayout } from './audio-pcm.js';
 import { RhythmDetector, type RhythmDetection } from './audio-detect.js';
 import { MediaToolMissingError } from './audio-video-errors.js';
 import { withTempDir, writeInput } from './audio-video-files.js';
-import { ffmpegOutput, lastLine, probeMedia, type MediaTools } from './audio-video-tools.js';
+import { ffmpegOutput, stderrTail, probeMedia, type MediaTools } from './audio-video-tools.js';
 import { readWavInfo, wavData } from './audio-wav.js';
 import { LabelFormatError } from '../errors.js';
 import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type Figure, type MediaChecker, type RuleResult } from './check-types.js';
@@ -140,7 +140,7 @@ async function scanWithFfmpeg(path: string, format: string, tools: MediaTools): 
   const sampleRate = Number(stream.sample_rate);
   const pcm = ffmpegOutput(
     ['-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-f', 'f32le', '-c:a', 'pcm_f32le', 'pipe:1'],
-    (stderr) => new LabelFormatError(format, `ffmpeg cannot decode its audio: ${lastLine(stderr)}`),
+    (stderr) => new LabelFormatError(format, `ffmpeg cannot decode its audio: ${stderrTail(stderr)}`),
     tools,
   );
   return scanMono(monoOf(pcm, { encoding: 'f32le', sampleRate, channels: 1 }), sampleRate);

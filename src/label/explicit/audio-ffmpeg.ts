@@ -11,7 +11,7 @@
  */
 import { LabelFormatError } from '../errors.js';
 import { MediaToolError, UnsupportedMediaError } from './audio-video-errors.js';
-import { ffmpegInput, ffmpegOutput, lastLine, type MediaProbe, type MediaTools, type ProbedStream } from './audio-video-tools.js';
+import { ffmpegInput, ffmpegOutput, stderrTail, type MediaProbe, type MediaTools, type ProbedStream } from './audio-video-tools.js';
 import type { PcmEncoding, PcmLayout } from './audio-pcm.js';
 
 /** Audio containers labelled through ffmpeg. */
@@ -132,7 +132,7 @@ export function decodeAudio(path: string, plan: AudioTranscode, tools: MediaTool
   const raw = plan.layout.encoding;
   return ffmpegOutput(
     ['-v', 'error', '-xerror', '-i', path, '-map', '0:a:0', '-f', raw, '-c:a', `pcm_${raw}`, 'pipe:1'],
-    (stderr) => new LabelFormatError(plan.format, `ffmpeg cannot decode its audio: ${lastLine(stderr)}`),
+    (stderr) => new LabelFormatError(plan.format, `ffmpeg cannot decode its audio: ${stderrTail(stderr)}`),
     tools,
   );
 }
@@ -150,7 +150,7 @@ export async function encodeAudio(pcm: AsyncIterable<Uint8Array>, sourcePath: st
   await ffmpegInput(
     ['-v', 'error', '-y', ...input, '-i', sourcePath, '-map', '0:a', ...pictures, ...plan.encodeArgs, outPath],
     pcm,
-    (stderr) => new MediaToolError('ffmpeg', `cannot encode ${plan.codec} for ${plan.format}: ${lastLine(stderr)}`),
+    (stderr) => new MediaToolError('ffmpeg', `cannot encode ${plan.codec} for ${plan.format}: ${stderrTail(stderr)}`),
     tools,
   );
 }

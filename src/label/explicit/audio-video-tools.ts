@@ -25,10 +25,10 @@ export interface ToolRun {
 /** How a non-zero exit becomes an error: given the tail of stderr. */
 export type FailureMapper = (stderr: string) => Error;
 
-/** The last non-empty line of ffmpeg's stderr, the one that names the problem. */
-export function lastLine(stderr: string): string {
+/** The last lines of ffmpeg's stderr, which name the problem (the very last is often only "Error initializing ..."). */
+export function stderrTail(stderr: string): string {
   const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.at(-1) ?? 'no message';
+  return lines.slice(-3).join(' / ') || 'no message';
 }
 
 /**
@@ -118,7 +118,7 @@ export async function probeMedia(path: string, what: string, tools: MediaTools =
   const stdout = await runTool(
     tools.ffprobe ?? 'ffprobe',
     ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path],
-    (stderr) => new LabelFormatError(what, `ffprobe cannot read it: ${lastLine(stderr)}`),
+    (stderr) => new LabelFormatError(what, `ffprobe cannot read it: ${stderrTail(stderr)}`),
   );
   const parsed = JSON.parse(stdout) as { format?: { format_name?: string; duration?: string; bit_rate?: string; tags?: Record<string, string> }; streams?: ProbedStream[] };
   if (!parsed.format?.format_name) throw new LabelFormatError(what, 'ffprobe found no container');

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { EmbedRequest } from '../api.js';
 import type { LabelInput, LabelOutput } from '../api-io.js';
 import { handleSource } from '../files.js';
+import { NotFoundError } from '../../errors.js';
 import { MediaLabelOptionError } from './audio-video-errors.js';
 import { applyImplicitLabel, type ImplicitOutcome } from './audio-video-implicit.js';
 import { deliverFile, fileSink, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
@@ -178,7 +179,7 @@ export async function labelAudioFile(path: string, options: AudioLabelOptions & 
   const target = targetPath(path, options);
   const prepared = await prepare(options);
   const wav = await isWavFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new MediaLabelOptionError(`cannot open ${path}: ${error.code ?? error.message}`, { cause: error });
+    throw new NotFoundError('E_LABEL_FILE', `cannot open ${path}: ${error.code ?? error.message}`, { cause: error });
   });
   return replaceAtomically(target, async (temp) => {
     const core = wav ? await labelWavFile(path, temp, options, prepared) : await labelWithFfmpeg(path, temp, options, prepared);

@@ -19,7 +19,7 @@ import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckR
 import { MIN_HEIGHT_RATIO } from './image-render.js';
 import { analysisSize, videoFrames } from './video-frames.js';
 import { videoGeometry, type VideoGeometry } from './video-ffmpeg.js';
-import { byLength, compareFrame, closedAfter, newTracks, spanAround, type NoticeTrack } from './video-track.js';
+import { byLength, compareFrame, closedAfter, meanFrame, newTracks, spanAround, type NoticeTrack } from './video-track.js';
 import { MIN_VIDEO_NOTICE_SECONDS } from './video.js';
 import { hasNoticeElements } from './wording.js';
 
@@ -45,7 +45,7 @@ export interface VideoNoticeMeasure {
   end: number;
   seconds: number;
   line: TextLine;
-  /** The analysed frame the line was found in (for OCR). */
+  /** The mean of the frames the line was found in: the static text stays sharp, moving picture blurs (for OCR). */
   frame: LumaFrame;
 }
 
@@ -57,9 +57,9 @@ export interface VideoMeasurement {
   scale: number;
   /** Text lines at the start, longest shown first: the notice is among them (OCR tells which). */
   start: VideoNoticeMeasure[];
-  /** The notice found in the middle and at the end, when there is one. */
-  middle?: VideoNoticeMeasure;
-  end?: VideoNoticeMeasure;
+  /** Text lines in the middle and at the end, longest shown first. */
+  middle: VideoNoticeMeasure[];
+  end: VideoNoticeMeasure[];
 }
 
 function measure(track: NoticeTrack, position: VideoNoticeMeasure['position'], at: number, from: number, rate: number, frame: LumaFrame, geometry: VideoGeometry, scale: number): VideoNoticeMeasure {
@@ -90,28 +90,31 @@ interface Sampling {
 const framesOf = (s: Sampling, from: number, seconds: number): AsyncGenerator<Uint8Array> =>
   videoFrames(s.path, { from, seconds, fps: s.rate, width: s.size.width, height: s.size.height, pixels: 'gray' }, s.tools);
 
-/** Frames of `seconds` around a place, kept to find static text. */
-const STATIC_WINDOW_SECONDS = 0.5;
+/** Seconds of frames (at least 4, at most 30 frames) over which text must stay put to be found. */
+const STATIC_WINDOW_SECONDS = 1;
 
-/** The opening notice: lines that stay put over the first half second (or the next), followed until they leave. */
+/** The opening notice: lines that stay put over the first second (or the next: a notice may fade in), followed until they leave. */
 async function startNotices(s: Sampling, scale: number): Promise<VideoNoticeMeasure[]> {
-  const half = Math.max(1, Math.round(STATIC_WINDOW_SECONDS * s.rate));
+  const half = Math.min(30, Math.max(4, Math.round(STATIC_WINDOW_SECONDS * s.rate)));
   const tracks: NoticeTrack[] = [];
   const buffered: Uint8Array[] = [];
   const references = new Map<number, LumaFrame>();
-  const look = (reference: number): void => {
-    const window = buffered.slice(reference, reference + half + 1);
-    const frame = { ...s.size, luma: buffered[reference] as Uint8Array };
-    const found = newTracks(frame, window, reference, tracks);
-    for (const track of found) buffered.forEach((luma, i) => i !== reference && compareFrame(track, luma, i));
-    if (found.length > 0) references.set(reference, frame);
-    tracks.push(...found);
+  const look = (first: number): void => {
+    const window = buffered.slice(first, first + half + 1);
+    const mean = { ...s.size, luma: meanFrame(window) };
+    // Three reference frames across the window: one noisy frame must not hide the notice.
+    for (const reference of new Set([first, first + Math.floor((window.length - 1) / 2), first + window.length - 1])) {
+      const found = newTracks({ ...s.size, luma: buffered[reference] as Uint8Array }, window, reference, tracks);
+      for (const track of found) buffered.forEach((luma, i) => i !== reference && compareFrame(track, luma, i));
+      if (found.length > 0) references.set(reference, mean);
+      tracks.push(...found);
+    }
   };
   let index = 0;
   for await (const luma of framesOf(s, 0, Math.min(s.geometry.duration, WINDOW_SECONDS))) {
     if (index <= 2 * half) buffered.push(luma);
     if (index === half) look(0);
-    if (index === 2 * half && tracks.length === 0) look(half);
+    if (index === 2 * half) look(half);
     for (const track of tracks) if (index > track.reference && track.shows[index] === undefined && !closedAfter(track)) compareFrame(track, luma, index);
     index++;
     if (index > 2 * half && tracks.every(closedAfter)) break;
@@ -121,16 +124,17 @@ async function startNotices(s: Sampling, scale: number): Promise<VideoNoticeMeas
   return byLength(tracks).map((track) => measure(track, 'start', track.reference, 0, s.rate, references.get(track.reference) as LumaFrame, s.geometry, scale));
 }
 
-/** A notice around `at` seconds: lines that stay put over half a second there, followed through the window around it. */
-async function noticeAround(s: Sampling, position: 'middle' | 'end', at: number, scale: number): Promise<VideoNoticeMeasure | undefined> {
+/** A notice around `at` seconds: lines that stay put over a second there, followed through the window around it. */
+async function noticesAround(s: Sampling, position: 'middle' | 'end', at: number, scale: number): Promise<VideoNoticeMeasure[]> {
   const windowStart = Math.max(0, position === 'end' ? at - STATIC_WINDOW_SECONDS : at - STATIC_WINDOW_SECONDS / 2);
   const window: Uint8Array[] = [];
-  for await (const luma of framesOf(s, windowStart, STATIC_WINDOW_SECONDS)) window.push(luma);
-  const reference = position === 'end' ? window.at(-1) : window[Math.floor(window.length / 2)];
-  if (!reference) return undefined;
-  const frame = { ...s.size, luma: reference };
-  const tracks = newTracks(frame, window, 0, []);
-  if (tracks.length === 0) return undefined;
+  for await (const luma of framesOf(s, windowStart, Math.max(STATIC_WINDOW_SECONDS, 4 / s.rate))) window.push(luma);
+  const tracks: NoticeTrack[] = [];
+  for (const reference of new Set([window[0], window[Math.floor(window.length / 2)], window.at(-1)])) {
+    if (reference) tracks.push(...newTracks({ ...s.size, luma: reference }, window, 0, tracks));
+  }
+  if (tracks.length === 0) return [];
+  const frame = { ...s.size, luma: meanFrame(window) };
   const from = Math.max(0, position === 'end' ? s.geometry.duration - WINDOW_SECONDS : at - WINDOW_SECONDS / 2);
   let index = 0;
   for await (const luma of framesOf(s, from, Math.min(WINDOW_SECONDS, s.geometry.duration - from))) {
@@ -139,8 +143,7 @@ async function noticeAround(s: Sampling, position: 'middle' | 'end', at: number,
   }
   const referenceIndex = position === 'end' ? index - 1 : Math.min(index - 1, Math.round((at - from) * s.rate));
   for (const track of tracks) track.reference = referenceIndex;
-  const best = byLength(tracks.filter((track) => track.shows[referenceIndex]))[0];
-  return best ? measure(best, position, referenceIndex, from, s.rate, frame, s.geometry, scale) : undefined;
+  return byLength(tracks.filter((track) => track.shows[referenceIndex])).map((track) => measure(track, position, referenceIndex, from, s.rate, frame, s.geometry, scale));
 }
 
 /**
@@ -157,9 +160,9 @@ export async function measureVideoNotices(path: string, tools: MediaTools = {}):
   const scale = geometry.width / size.width;
   const sampling = { path, geometry, rate, size, tools };
   const start = await startNotices(sampling, scale);
-  const middle = await noticeAround(sampling, 'middle', geometry.duration / 2, scale);
-  const end = await noticeAround(sampling, 'end', geometry.duration, scale);
-  return { geometry, sampledFps: rate, scale, start, ...(middle ? { middle } : {}), ...(end ? { end } : {}) };
+  const middle = await noticesAround(sampling, 'middle', geometry.duration / 2, scale);
+  const end = await noticesAround(sampling, 'end', geometry.duration, scale);
+  return { geometry, sampledFps: rate, scale, start, middle, end };
 }
 
 function rule(name: string, status: RuleResult['status'], message: string, measured: Record<string, Figure>, required: Record<string, Figure>): RuleResult {
@@ -168,8 +171,11 @@ function rule(name: string, status: RuleResult['status'], message: string, measu
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
-/** A crop of the line, enlarged so its text is ~48 px tall, dark on light, for OCR. */
-async function ocrCrop(notice: VideoNoticeMeasure): Promise<Buffer> {
+/** Text heights OCR is tried at: tesseract reads small notices at one size and misses them at another. */
+const OCR_HEIGHTS = [48, 64] as const;
+
+/** A crop of the line, enlarged so its text is `textHeight` px tall, dark on light, for OCR. */
+async function ocrCrop(notice: VideoNoticeMeasure, textHeight: number): Promise<Buffer> {
   const { frame, line } = notice;
   const pad = Math.ceil(line.box.height * 0.4);
   const left = Math.max(0, line.box.left - pad);
@@ -178,7 +184,7 @@ async function ocrCrop(notice: VideoNoticeMeasure): Promise<Buffer> {
   const height = Math.min(frame.height - top, line.box.height + pad * 2);
   let crop = sharp(frame.luma, { raw: { width: frame.width, height: frame.height, channels: 1 } })
     .extract({ left, top, width, height })
-    .resize({ height: Math.max(height, Math.round((48 * height) / line.box.height)), kernel: 'lanczos3' });
+    .resize({ height: Math.max(height, Math.round((textHeight * height) / line.box.height)), kernel: 'lanczos3' });
   if (line.polarity === 'light') crop = crop.negate();
   return crop.png().toBuffer();
 }
@@ -186,18 +192,19 @@ async function ocrCrop(notice: VideoNoticeMeasure): Promise<Buffer> {
 const WORDING = { aiElement: true, generationElement: true };
 
 /**
- * The opening notice among the candidate lines: the first whose OCR text has the AI and
- * generation elements, else the longest shown; and the wording rule for it.
+ * The notice among the candidate lines: the first whose OCR text has the AI and generation
+ * elements, else the longest shown; and the wording rule for it.
  */
-async function chooseStart(candidates: readonly VideoNoticeMeasure[], options: CheckOptions): Promise<{ notice: VideoNoticeMeasure; wording: RuleResult } | undefined> {
+async function chooseNotice(candidates: readonly VideoNoticeMeasure[], options: CheckOptions): Promise<{ notice: VideoNoticeMeasure; wording: RuleResult } | undefined> {
   const longest = candidates[0];
   if (!longest) return undefined;
-  const readable = candidates.filter((c) => c.line.box.height >= OCR_MIN_PX).slice(0, 4);
+  const readable = candidates.filter((c) => c.line.box.height >= OCR_MIN_PX).slice(0, 8);
   if (readable.length === 0) return { notice: longest, wording: rule('wording', 'unverified', `the text is ${longest.line.box.height} px tall as analysed, too small for OCR to read reliably`, { ocr: false }, WORDING) };
-  const ocr = await readCrops(await Promise.all(readable.map(ocrCrop)), options);
+  const crops = await Promise.all(readable.flatMap((candidate) => OCR_HEIGHTS.map((height) => ocrCrop(candidate, height))));
+  const ocr = await readCrops(crops, options);
   if (!ocr.available) return { notice: longest, wording: rule('wording', 'unverified', `the wording was not read: ${ocr.reason}`, { ocr: false }, WORDING) };
   const match = ocr.texts.findIndex((text) => hasNoticeElements(text));
-  const notice = readable[match];
+  const notice = readable[Math.floor(match / OCR_HEIGHTS.length)];
   if (notice) {
     const text = ocr.texts[match] ?? '';
     return { notice, wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it has an AI element and a generation element`, { ocr: true, text }, WORDING) };
@@ -227,6 +234,14 @@ function startRules(measurement: VideoMeasurement, start: VideoNoticeMeasure): R
       ratio: round(start.ratio, 4),
     }, { minRatio: MIN_HEIGHT_RATIO, minHeightPx: Math.ceil(shortest * MIN_HEIGHT_RATIO) }),
   ];
+}
+
+/** Intersection over union of two boxes. */
+function overlapShare(a: TextLine['box'], b: TextLine['box']): number {
+  const width = Math.min(a.left + a.width, b.left + b.width) - Math.max(a.left, b.left);
+  const height = Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top);
+  const shared = Math.max(0, width) * Math.max(0, height);
+  return shared / (a.width * a.height + b.width * b.height - shared);
 }
 
 function unverified(subject: CheckSubject, reason: string): ExplicitCheckReport {
@@ -259,14 +274,21 @@ export async function checkVideo(subject: CheckSubject, options: CheckOptions): 
     if (error instanceof MediaToolMissingError) return unverified(subject, error.message);
     throw error;
   }
-  const chosen = await chooseStart(measurement.start, options);
+  const chosen = await chooseNotice(measurement.start, options);
   if (!chosen) {
     const none = rule('duration', 'fail', 'no text notice found at an edge or corner of the opening frames', { seconds: 0, sampledFps: round(measurement.sampledFps, 2) }, { minSeconds: MIN_VIDEO_NOTICE_SECONDS, atStart: true });
     return { kind: 'video', format: subject.format, passed: false, rules: [none], notices: [] };
   }
   const rules = [...startRules(measurement, chosen.notice), chosen.wording];
   const overlapsStart = (notice: VideoNoticeMeasure): boolean => notice.start < chosen.notice.end && chosen.notice.start < notice.end;
-  const found = [chosen.notice, ...[measurement.middle, measurement.end].filter((n): n is VideoNoticeMeasure => n !== undefined && !overlapsStart(n))];
+  const found = [chosen.notice];
+  const sameBox = (notice: VideoNoticeMeasure): boolean => overlapShare(notice.line.box, chosen.notice.line.box) >= 0.5;
+  for (const candidates of [measurement.middle, measurement.end]) {
+    // Later notices are optional: the opening notice's line again, or a line OCR reads as a notice.
+    const again = candidates.find(sameBox);
+    const later = again ? { notice: again, wording: chosen.wording } : await chooseNotice(candidates, options);
+    if (later && later.wording.status !== 'fail' && !overlapsStart(later.notice) && !found.some((f) => f.start === later.notice.start)) found.push(later.notice);
+  }
   const notices: NoticeLocation[] = found.map((notice) => ({ position: `${notice.position} ${notice.corner}`, box: notice.box, span: { start: round(notice.start), end: round(notice.end) } }));
   const wording = chosen.wording.measured.text;
   if (notices[0] && typeof wording === 'string' && wording !== '') notices[0].text = wording;

@@ -155,7 +155,8 @@ export function planVideo(probe: MediaProbe, head: Uint8Array): VideoPlan {
       if (stream.pix_fmt && encoderFormats.includes(stream.pix_fmt)) args.push('-pix_fmt', stream.pix_fmt);
       if (known(stream.color_primaries)) args.push('-color_primaries', stream.color_primaries);
       if (known(stream.color_transfer)) args.push('-color_trc', stream.color_transfer);
-      if (known(stream.color_space)) args.push('-colorspace', stream.color_space);
+      // ffprobe names RGB matrices `gbr`; the encoder option calls them `rgb`.
+      if (known(stream.color_space)) args.push('-colorspace', stream.color_space === 'gbr' ? 'rgb' : stream.color_space);
       if (known(stream.color_range)) args.push('-color_range', stream.color_range);
       args.push('-fps_mode', 'passthrough', '-map_metadata', '0', '-map_metadata:s:v:0', `0:s:${stream.index}`);
       if (container === 'mp4' || container === 'mov') {

@@ -6,7 +6,7 @@
  * scaled so the shortest side is at most 720 px (ratios to the shortest side do not change).
  */
 import { LabelFormatError } from '../errors.js';
-import { ffmpegOutput, lastLine, type MediaTools } from './audio-video-tools.js';
+import { ffmpegOutput, stderrTail, type MediaTools } from './audio-video-tools.js';
 
 /** Largest shortest side the checker analyses; larger videos are scaled down first. */
 export const ANALYSIS_SHORTEST_SIDE = 720;
@@ -46,7 +46,7 @@ export async function* videoFrames(path: string, request: FrameRequest, tools: M
   const size = request.width * request.height * (request.pixels === 'gray' ? 1 : 3);
   const output = ffmpegOutput(
     ['-v', 'error', '-ss', request.from.toFixed(6), '-t', request.seconds.toFixed(6), '-i', path, '-map', '0:v:0', '-vf', filters.join(','), '-f', 'rawvideo', '-pix_fmt', request.pixels, 'pipe:1'],
-    (stderr) => new LabelFormatError('video', `ffmpeg cannot decode its frames: ${lastLine(stderr)}`),
+    (stderr) => new LabelFormatError('video', `ffmpeg cannot decode its frames: ${stderrTail(stderr)}`),
     tools,
   );
   let frame = new Uint8Array(size);

@@ -32,30 +32,57 @@ export interface NoticeTrack {
   shows: boolean[];
 }
 
+/** True when box `a` lies within box `b` (one pixel of slack). */
+const inside = (a: TextLine['box'], b: TextLine['box']): boolean =>
+  a.left >= b.left - 1 && a.top >= b.top - 1 && a.left + a.width <= b.left + b.width + 1 && a.top + a.height <= b.top + b.height + 1;
+
 const overlaps = (a: TextLine['box'], b: TextLine['box']): boolean =>
   a.left < b.left + b.width && b.left < a.left + a.width && a.top < b.top + b.height && b.top < a.top + a.height;
 
 /** Most luma change over the window for a pixel to count as static. */
 const STATIC_RANGE = 24;
-/** Contrast with the surrounding stroke background that makes a pixel ink (as the image detector). */
-const INK_DELTA = 28;
+/**
+ * Contrast with the surrounding stroke background that makes a pixel ink. Higher than the image
+ * detector's 28: a translucent plate over moving picture varies by up to a quarter of the range,
+ * while a legible notice's strokes stand far further from what surrounds them.
+ */
+const INK_DELTA = 60;
 /** Strokes up to about twice this share of the shortest side wide are found (bold text 10% tall has ~2%). */
 const STROKE_REACH = 0.03;
 
-/** Sliding maximum or minimum over a square window, along rows then columns; `empty` marks no value. */
+/**
+ * Sliding maximum or minimum over a square window, along rows then columns, in constant time
+ * per pixel (van Herk / Gil-Werman blocks). `empty` marks pixels without a value; it must lose
+ * every comparison (below 0 for a maximum, above 255 for a minimum), and stands for the outside.
+ */
 function squareFilter(values: Int16Array, width: number, height: number, radius: number, pick: 'max' | 'min', empty: number): Int16Array {
-  const better = pick === 'max' ? (a: number, b: number): boolean => a > b : (a: number, b: number): boolean => a < b;
+  const max = pick === 'max';
+  const span = 2 * radius + 1;
   const pass = (input: Int16Array, along: 'row' | 'column'): Int16Array => {
     const output = new Int16Array(input.length);
-    const [outer, inner] = along === 'row' ? [height, width] : [width, height];
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        let best = empty;
-        for (let k = Math.max(0, i - radius); k <= Math.min(inner - 1, i + radius); k++) {
-          const value = input[along === 'row' ? o * width + k : k * width + o] ?? empty;
-          if (value !== empty && (best === empty || better(value, best))) best = value;
-        }
-        output[along === 'row' ? o * width + i : i * width + o] = best;
+    const [lines, length, step] = along === 'row' ? [height, width, 1] : [width, height, width];
+    const padded = length + 2 * radius;
+    const line = new Int16Array(padded);
+    const forward = new Int16Array(padded);
+    const backward = new Int16Array(padded);
+    for (let l = 0; l < lines; l++) {
+      const base = along === 'row' ? l * width : l;
+      line.fill(empty);
+      for (let i = 0; i < length; i++) line[i + radius] = input[base + i * step] as number;
+      for (let j = 0; j < padded; j++) {
+        const v = line[j] as number;
+        const previous = forward[j - 1] as number;
+        forward[j] = j % span === 0 ? v : max ? (v > previous ? v : previous) : v < previous ? v : previous;
+      }
+      for (let j = padded - 1; j >= 0; j--) {
+        const v = line[j] as number;
+        const next = backward[j + 1] as number;
+        backward[j] = j % span === span - 1 || j === padded - 1 ? v : max ? (v > next ? v : next) : v < next ? v : next;
+      }
+      for (let i = 0; i < length; i++) {
+        const a = backward[i] as number;
+        const b = forward[i + 2 * radius] as number;
+        output[base + i * step] = max ? (a > b ? a : b) : a < b ? a : b;
       }
     }
     return output;
@@ -76,25 +103,38 @@ export function staticInkFrame(reference: LumaFrame, window: readonly Uint8Array
   const high = Uint8Array.from(luma);
   for (const frame of window) {
     for (let i = 0; i < luma.length; i++) {
-      const value = frame[i] ?? 0;
-      if (value < (low[i] ?? 0)) low[i] = value;
-      if (value > (high[i] ?? 0)) high[i] = value;
+      const value = frame[i] as number;
+      if (value < (low[i] as number)) low[i] = value;
+      if (value > (high[i] as number)) high[i] = value;
     }
   }
-  const still = (i: number): boolean => (high[i] ?? 0) - (low[i] ?? 0) <= STATIC_RANGE;
+  const still = new Uint8Array(luma.length);
+  const forMax = new Int16Array(luma.length);
+  const forMin = new Int16Array(luma.length);
+  for (let i = 0; i < luma.length; i++) {
+    const steady = (high[i] as number) - (low[i] as number) <= STATIC_RANGE;
+    still[i] = steady ? 1 : 0;
+    forMax[i] = steady ? (luma[i] as number) : -1;
+    forMin[i] = steady ? (luma[i] as number) : 256;
+  }
   const radius = Math.max(2, Math.round(Math.min(width, height) * STROKE_REACH));
-  const forMax = Int16Array.from(luma, (value, i) => (still(i) ? value : -1));
-  const forMin = Int16Array.from(luma, (value, i) => (still(i) ? value : 256));
   const closing = squareFilter(squareFilter(forMax, width, height, radius, 'max', -1).map((v) => (v === -1 ? 256 : v)), width, height, radius, 'min', 256);
   const opening = squareFilter(squareFilter(forMin, width, height, radius, 'min', 256).map((v) => (v === 256 ? -1 : v)), width, height, radius, 'max', -1);
   const ink = new Uint8Array(luma.length).fill(128);
   for (let i = 0; i < luma.length; i++) {
-    if (!still(i)) continue;
+    if (!still[i]) continue;
     const value = luma[i] ?? 0;
     if ((closing[i] ?? 0) - value > INK_DELTA) ink[i] = 0;
     else if (value - (opening[i] ?? 255) > INK_DELTA) ink[i] = 255;
   }
   return { width, height, luma: ink };
+}
+
+/** The per-pixel mean of frames of one size. */
+export function meanFrame(frames: readonly Uint8Array[]): Uint8Array {
+  const sums = new Float64Array(frames[0]?.length ?? 0);
+  for (const frame of frames) frame.forEach((value, i) => (sums[i] = (sums[i] ?? 0) + value));
+  return Uint8Array.from(sums, (sum) => Math.round(sum / Math.max(1, frames.length)));
 }
 
 /**
@@ -104,7 +144,17 @@ export function staticInkFrame(reference: LumaFrame, window: readonly Uint8Array
 export function newTracks(reference: LumaFrame, window: readonly Uint8Array[], index: number, tracks: readonly NoticeTrack[]): NoticeTrack[] {
   const frame = reference;
   const added: NoticeTrack[] = [];
-  for (const line of findEdgeTextLines(staticInkFrame(reference, window))) {
+  const lines = findEdgeTextLines(staticInkFrame(reference, window));
+  // An outline around text makes a second, slightly larger line: the inner one is the text. A
+  // much smaller line inside a notice is a fragment of its glyphs: the notice is the outer one.
+  const preferred = (line: TextLine): boolean =>
+    !lines.some(
+      (other) =>
+        other !== line &&
+        ((inside(other.box, line.box) && other.box.height >= 0.6 * line.box.height && other.glyphs >= line.glyphs / 2) ||
+          (inside(line.box, other.box) && line.box.height < 0.6 * other.box.height)),
+    );
+  for (const line of lines.filter(preferred)) {
     if ([...tracks, ...added].some((track) => overlaps(track.line.box, line.box))) continue;
     const step = Math.max(1, Math.ceil(line.ink.length / MAX_COMPARED));
     const pixels = line.ink.filter((_, i) => i % step === 0);

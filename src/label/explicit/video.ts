@@ -17,7 +17,7 @@ import { NotFoundError } from '../../errors.js';
 import { MediaLabelOptionError, MediaToolError } from './audio-video-errors.js';
 import { deliverFile, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
 import { applyImplicitLabel, type ImplicitOutcome } from './audio-video-implicit.js';
-import { lastLine, probeMedia, runTool, type MediaTools } from './audio-video-tools.js';
+import { stderrTail, probeMedia, runTool, type MediaTools } from './audio-video-tools.js';
 import { encoderPixelFormats, planVideo, type VideoContainer, type VideoPlan, type VideoQuality } from './video-ffmpeg.js';
 import { videoFrames } from './video-frames.js';
 import { loadNoticeFont } from './font.js';
@@ -88,10 +88,15 @@ function windowsFor(duration: number, seconds: number, also: readonly VideoExtra
   return windows;
 }
 
-/** The overlay's `enable` expression: its clock is the frames' presentation time. */
+/**
+ * The overlay's `enable` expression. Its clock is the frames' presentation time, which ffmpeg
+ * may shift by a few milliseconds from the stream's start time (it aligns every stream of the
+ * file), so the opening window is open-ended before and the closing one after.
+ */
 function enableExpression(windows: readonly VideoNoticeWindow[], plan: VideoPlan): string {
+  const at = (seconds: number): string => (plan.startTime + seconds).toFixed(6);
   return windows
-    .map((w) => (w.position === 'end' ? `gte(t,${(plan.startTime + w.start).toFixed(6)})` : `between(t,${(plan.startTime + w.start).toFixed(6)},${(plan.startTime + w.end).toFixed(6)})`))
+    .map((w) => (w.position === 'start' ? `lte(t,${at(w.end)})` : w.position === 'end' ? `gte(t,${at(w.start)})` : `between(t,${at(w.start)},${at(w.end)})`))
     .join('+');
 }
 
@@ -166,7 +171,7 @@ export async function labelVideoFile(path: string, options: VideoLabelOptions & 
       await runTool(
         tools.ffmpeg ?? 'ffmpeg',
         ['-hide_banner', '-v', 'error', '-nostdin', '-y', ...inputs, '-filter_complex', graph, ...plan.outputArgs(options.quality ?? {}, formats), temp],
-        (stderr) => new MediaToolError('ffmpeg', `cannot encode ${plan.codec} video with ${plan.encoder}: ${lastLine(stderr)}`),
+        (stderr) => new MediaToolError('ffmpeg', `cannot encode ${plan.codec} video with ${plan.encoder}: ${stderrTail(stderr)}`),
       );
       const implicit = await applyImplicitLabel(path, temp, options.implicit);
       return {
