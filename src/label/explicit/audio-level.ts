@@ -76,7 +76,7 @@ export function noticeLevelDb(contentDb: number | null, policy: LevelPolicy = DE
   return Math.max(policy.minDb, Math.min(policy.maxDb, contentDb + policy.offsetDb));
 }
 
-/** The mean square of each whole block of `blockFrames` samples in `mono`, from `offset`. */
+/** The mean square of each whole block of `blockFrames` samples in `mono`. */
 export function blockPowers(mono: Float32Array, blockFrames: number): Float64Array {
   const count = Math.floor(mono.length / blockFrames);
   const powers = new Float64Array(count);
