@@ -61,8 +61,9 @@ export class ScanCore {
   readonly #c: CompiledLibrary;
   readonly #collapse: boolean;
   readonly #mask: number;
-  readonly #ringStart: Float64Array;
-  readonly #ringPrevWord: Uint8Array;
+  /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
+  readonly #ringStart: number[];
+  readonly #ringPrevWord: number[];
   #node = 0;
   /** Index of the last significant character fed; -1 before the first. */
   #cur = -1;
@@ -85,8 +86,8 @@ export class ScanCore {
     let size = 2;
     while (size <= compiled.automaton.maxDepth) size <<= 1;
     this.#mask = size - 1;
-    this.#ringStart = new Float64Array(size);
-    this.#ringPrevWord = new Uint8Array(size);
+    this.#ringStart = new Array<number>(size).fill(0);
+    this.#ringPrevWord = new Array<number>(size).fill(0);
   }
 
   /**
