@@ -115,6 +115,29 @@ function table(title: string, results: CaseResult[], stream: boolean): string {
   return lines.join('\n');
 }
 
+/**
+ * One client at a time: no queueing, so the difference to the direct connection is the time
+ * the gateway itself adds to a request (with 50 clients on 2 cores, queueing dominates).
+ */
+async function oneClient(targets: readonly Target[]): Promise<string> {
+  const lines = ['### One client (time each gateway adds, without queueing)', '', '| target | non-stream p50 ms | p99 ms | added p50 | added p99 | stream TTFT p50 ms | p99 ms | added p50 | added p99 |', '|---|---|---|---|---|---|---|---|---|'];
+  const rows: { name: string; whole: TimedResult; stream: TimedResult }[] = [];
+  for (const target of targets) {
+    await timedRequests(target, request(false), FIRST_TOKEN, 1, 1);
+    const whole = await timedRequests(target, request(false), FIRST_TOKEN, 1, seconds);
+    const stream = await timedRequests(target, request(true), FIRST_TOKEN, 1, seconds);
+    rows.push({ name: target.name, whole, stream });
+  }
+  const direct = rows[0];
+  for (const row of rows) {
+    const added = (a: number, b: number | undefined): string => (direct && row !== direct && b !== undefined ? `${round(a - b)}` : '—');
+    lines.push(
+      `| ${row.name} | ${row.whole.p50} | ${row.whole.p99} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${row.stream.firstP50} | ${row.stream.firstP99} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function soak(target: Target, pid: number): Promise<void> {
   const samples: { at: number; rss: number }[] = [];
   const started = performance.now();
@@ -163,8 +186,9 @@ async function main(): Promise<void> {
     for (const stream of [false, true]) {
       const results: CaseResult[] = [];
       for (const target of targets) results.push(await measure(target, stream));
-      console.log(`\n${table(stream ? 'Stream (time to first token)' : 'Non-stream', results, stream)}`);
+      console.log(`\n${table(stream ? 'Stream (time to first token), 50 clients' : 'Non-stream, 50 clients', results, stream)}`);
     }
+    console.log(`\n${await oneClient(targets)}`);
   } finally {
     for (const process of started.reverse()) await stopProcess(process.child);
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import type { StreamGuard, StreamStep } from './guard.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
-import { frameStream, readEvents, SSE_HEADERS, sseEvent } from './sse.js';
+import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
 import { parseUpstreamChunk } from './stream-relay.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
@@ -173,21 +173,27 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
     };
     try {
       try {
-        for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
-          if (event.data === '[DONE]') break;
-          const parsed = parseUpstreamChunk(upstream, event.data);
-          if (guarded.isFinal(parsed)) {
-            status = 200;
-            yield await finish(guarded.rewriteFinal(parsed));
-            return;
+        reading: for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          const frames: Uint8Array[] = [];
+          for (const event of batch) {
+            if (event.data === '[DONE]') break reading;
+            const parsed = parseUpstreamChunk(upstream, event.data);
+            if (guarded.isFinal(parsed)) {
+              status = 200;
+              frames.push(await finish(guarded.rewriteFinal(parsed)));
+              yield Buffer.concat(frames);
+              return;
+            }
+            frames.push(...guarded.accept(parsed));
+            if (guarded.blocked) {
+              call.abort('output blocked');
+              status = 200;
+              frames.push(await finish(guarded.incomplete()));
+              yield Buffer.concat(frames);
+              return;
+            }
           }
-          yield* guarded.accept(parsed);
-          if (guarded.blocked) {
-            call.abort('output blocked');
-            status = 200;
-            yield await finish(guarded.incomplete());
-            return;
-          }
+          if (frames.length > 0) yield Buffer.concat(frames);
         }
         status = 502;
         exchange.error = 'E_GATEWAY_UPSTREAM';

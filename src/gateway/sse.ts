@@ -14,11 +14,11 @@ const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * The events of an upstream stream, one at a time. Each read re-arms the idle timeout; a
- * connection reset, a timeout or an oversized event ends the iteration with
- * `GatewayUpstreamError`.
+ * The events of an upstream stream, in batches: the events one network read completed, so
+ * the gateway answers them with one write. Each read re-arms the idle timeout; a connection
+ * reset, a timeout or an oversized event ends the iteration with `GatewayUpstreamError`.
  */
-export async function* readEvents(body: AsyncIterable<Uint8Array>, call: UpstreamCall, upstream: string, idleMs: number): AsyncGenerator<EventSourceMessage> {
+export async function* readEventBatches(body: AsyncIterable<Uint8Array>, call: UpstreamCall, upstream: string, idleMs: number): AsyncGenerator<EventSourceMessage[]> {
   const queue: EventSourceMessage[] = [];
   let parseError: Error | undefined;
   const parser = createParser({
@@ -43,10 +43,10 @@ export async function* readEvents(body: AsyncIterable<Uint8Array>, call: Upstrea
       if (chunk.done) break;
       parser.feed(decoder.decode(chunk.value, { stream: true }));
       if (parseError) throw new GatewayUpstreamError(`the upstream "${upstream}" sent an event longer than ${MAX_EVENT_CHARS} characters`, { cause: parseError });
-      while (queue.length > 0) yield queue.shift() as EventSourceMessage;
+      if (queue.length > 0) yield queue.splice(0);
     }
     parser.feed(`${decoder.decode()}\n\n`);
-    while (queue.length > 0) yield queue.shift() as EventSourceMessage;
+    if (queue.length > 0) yield queue.splice(0);
   } finally {
     call.disarm();
     // Closing the body of an aborted call rejects with the abort; there is nothing left to read.

@@ -10,7 +10,7 @@ import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
-import { frameStream, readEvents, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 /** Status recorded for a request whose client went away before the end. */
@@ -45,15 +45,31 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     try {
       let blocked = false;
       try {
-        for await (const event of readEvents(body, call, upstream.name, upstream.idleTimeoutMs)) {
-          if (event.data === '[DONE]') break;
-          const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
-          for (const chunk of result.out) yield sseData(chunk);
-          if (result.blocked) {
-            blocked = true;
-            call.abort('output blocked');
-            break;
+        for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          // What one read released goes out in one write, also when the batch ends the stream.
+          const frames: Uint8Array[] = [];
+          let ended = false;
+          let fault: unknown;
+          try {
+            for (const event of batch) {
+              if (event.data === '[DONE]') {
+                ended = true;
+                break;
+              }
+              const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
+              for (const chunk of result.out) frames.push(sseData(chunk));
+              if (result.blocked) {
+                blocked = ended = true;
+                call.abort('output blocked');
+                break;
+              }
+            }
+          } catch (error) {
+            fault = error;
           }
+          if (frames.length > 0) yield Buffer.concat(frames);
+          if (fault !== undefined) throw fault;
+          if (ended) break;
         }
         if (!blocked) for (const chunk of guarded.finish().out) yield sseData(chunk);
         status = 200;
