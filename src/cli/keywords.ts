@@ -68,7 +68,7 @@ function coverageTable(report: CoverageReport): string {
 }
 
 export function registerKeywords(program: Command, io: CliIo): void {
-  const keywords = program.command('keywords').description('keyword libraries: import word lists, count them, check GB/T 45654 coverage, try them');
+  const keywords = program.command('keywords').description('keyword libraries: import word lists, count them, check GB/T 45654 coverage, try them, keep them in the database');
 
   keywords
     .command('import')
