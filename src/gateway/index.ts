@@ -12,4 +12,4 @@ export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';
 export { mountGateway } from './mount.js';
 export type { GatewayServices } from './pipeline.js';
-export { createGatewayServices, loadKeywordLibraries, type GatewaySetup } from './setup.js';
+export { closeGatewayServices, createGatewayServices, loadKeywordLibraries, type GatewaySetup } from './setup.js';

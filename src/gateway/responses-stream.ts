@@ -15,7 +15,7 @@ import { heguiData, labelHeaders } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
 import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
-import { parseUpstreamChunk } from './stream-relay.js';
+import { clientLeft, parseUpstreamChunk } from './stream-relay.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 interface PartState {
@@ -212,5 +212,5 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
     }
   }
 
-  return new Response(frameStream(frames(), () => call.clientLeft()), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
 }

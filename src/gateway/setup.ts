@@ -70,3 +70,8 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
   return { config, blockMessage, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
 }
+
+/** Releases what the services hold open (pooled upstream connections), at shutdown. */
+export function closeGatewayServices(services: GatewayServices): void {
+  for (const upstream of services.router.upstreams) upstream.close();
+}

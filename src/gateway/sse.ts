@@ -76,9 +76,10 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * A response body that pulls frames from `frames`. When the client goes away, `onCancel`
- * runs at once (to abort the upstream call) and the generator is closed.
+ * runs at once (to abort the upstream call and record the request: the generator may not
+ * have started, and then its own clean-up never runs) and the generator is closed.
  */
-export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => void): ReadableStream<Uint8Array> {
+export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => Promise<void>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -91,7 +92,7 @@ export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => 
         }
       },
       async cancel() {
-        onCancel();
+        await onCancel();
         await frames.return(undefined);
       },
     },

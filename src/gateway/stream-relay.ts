@@ -16,6 +16,17 @@ import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 /** Status recorded for a request whose client went away before the end. */
 const CLIENT_CLOSED = 499;
 
+/**
+ * The client went away: the upstream call is cancelled and the request recorded as closed
+ * (status 499), whether or not the stream had started.
+ */
+export async function clientLeft(services: GatewayServices, exchange: Exchange, call: UpstreamCall): Promise<void> {
+  call.clientLeft();
+  call.end();
+  exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';
+  await exchange.record(services.audit, CLIENT_CLOSED);
+}
+
 /** Parses one upstream event; anything but a JSON object (or an error object) is a fault. */
 export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
   let chunk: unknown;
@@ -95,5 +106,5 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   }
 
-  return new Response(frameStream(frames(), () => call.clientLeft()), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
 }

@@ -38,9 +38,26 @@ export class UpstreamResponse {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
-  /** The body as it arrives; a connection reset ends the iteration with an error. */
+  /**
+   * The body as it arrives; a connection reset ends the iteration with an error. A reader
+   * that stops early (after `data: [DONE]`) leaves the rest to drain, so the connection goes
+   * back to the pool instead of being torn down.
+   */
   get body(): AsyncIterable<Uint8Array> {
-    return this.#message;
+    const message = this.#message;
+    return {
+      [Symbol.asyncIterator]: () => {
+        const chunks = message.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
+        return {
+          next: () => chunks.next(),
+          return: async (value?: unknown) => {
+            message.resume();
+            await chunks.return?.(value);
+            return { done: true as const, value: undefined };
+          },
+        };
+      },
+    };
   }
 
   async bytes(): Promise<Uint8Array> {
@@ -130,11 +147,12 @@ export class Upstream {
       try {
         response = await this.#request(path, init, headers, call.signal);
       } catch (cause) {
-        if (call.signal.aborted) throw call.failure(this.name, cause);
-        if (attempt < this.retries) {
+        if (!call.signal.aborted && attempt < this.retries) {
           await call.pause(RETRY_BASE_MS * 2 ** attempt);
           continue;
         }
+        call.end();
+        if (call.signal.aborted) throw call.failure(this.name, cause);
         throw new GatewayUpstreamError(`the upstream "${this.name}" cannot be reached: ${describeCause(cause)}`, { cause });
       }
       if (RETRY_STATUSES.has(response.status) && attempt < this.retries) {
@@ -192,6 +210,8 @@ export class UpstreamCall {
       this.#timedOut = true;
       this.abort('timed out');
     }, ms);
+    // A pending timeout must not keep a stopping server alive.
+    this.#timer.unref();
   }
 
   disarm(): void {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { AuditLog, auditEnvironment } from '../audit/index.js';
 import { NotFoundError } from '../errors.js';
-import { createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
+import { closeGatewayServices, createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { type LabelVerifyKey, parseVerifyKey } from '../label/index.js';
@@ -129,6 +129,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         server.close(() => done());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      closeGatewayServices(gateway);
       await audit.flush();
       await store.close();
     },
