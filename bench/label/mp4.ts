@@ -4,9 +4,7 @@
  * (`embedLabelFile`, unsigned) against `cp` of the same file, with `moov` after `mdat` (b) and
  * before it (c, every chunk offset shifts), and in place when the label fits in existing
  * padding (d). Targets: (b), (c) at most 1.5x cp's time with peak RSS under 100 MB; (d) under
- * 5 ms for any size. (b) and (c) are also run on the codec directly with a file source that
- * fills two reused buffers (`BufferFillingSource` in splice.ts), which the file helpers' source
- * does not offer yet: that row shows what reusing buffers is worth in time and memory.
+ * 5 ms for any size.
  *
  * Media is generated at run time into `.bench-data/` (gitignored) with ffmpeg: a 10-second
  * 720p clip, looped with `-c copy` to about 1 GB. Each timed run starts after `sync`, with the
@@ -41,16 +39,12 @@ interface ChildResult {
 /**
  * The child process, as plain JavaScript over the compiled sources: under tsx a process starts
  * at ~85 MB RSS (its loader runs a second V8 isolate), which would hide what labelling costs.
- * Modes: `api` and `inplace` go through the public file API (`embedLabelFile`); `codec` calls
- * the codec directly with a file source that fills reused buffers (`BufferFillingSource`).
+ * Modes: `api` and `inplace`, both through the public file API (`embedLabelFile`).
  */
 const CHILD = `
-import { open, rename } from 'node:fs/promises';
 const [mode, dist, src, dst, id] = process.argv.slice(2);
 const producer = '${PRODUCER}';
 const { embedLabelFile } = await import(dist + '/label/files.js');
-const { mp4Codec } = await import(dist + '/label/implicit/mp4.js');
-const { createLabel, formatLabel } = await import(dist + '/label/model.js');
 const started = process.hrtime.bigint();
 const cpu = process.cpuUsage();
 let method = 'rewritten';
@@ -65,31 +59,8 @@ if (mode === 'inplace') {
   }
   process.stdout.write(JSON.stringify({ ms: first, cpuMs: 0, maxRssMb: process.resourceUsage().maxRSS / 1024, method, warm }));
   process.exit(0);
-} else if (mode === 'api') {
-  await embedLabelFile(src, { producer, produceId: id }, { out: dst });
 } else {
-  const input = await open(src, 'r');
-  const { size } = await input.stat();
-  const source = {
-    size,
-    read: async (offset, length) => {
-      const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
-      const { bytesRead } = await input.read(buffer, 0, buffer.length, offset);
-      return buffer.subarray(0, bytesRead);
-    },
-    readInto: async (offset, target) => (await input.read(target, 0, target.length, offset)).bytesRead,
-  };
-  const temp = dst + '.tmp';
-  const output = await open(temp, 'w');
-  const sink = {
-    write: async (chunk) => {
-      for (let done = 0; done < chunk.length; ) done += (await output.write(chunk, done, chunk.length - done)).bytesWritten;
-    },
-  };
-  await mp4Codec.write(source, formatLabel(createLabel({ producer, produceId: id })), sink);
-  await output.close();
-  await input.close();
-  await rename(temp, dst);
+  await embedLabelFile(src, { producer, produceId: id }, { out: dst });
 }
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
 const used = process.cpuUsage(cpu);
@@ -105,7 +76,7 @@ function prepareChild(): void {
   writeFileSync(childScript, CHILD);
 }
 
-function runChild(mode: 'api' | 'codec' | 'inplace', src: string, dst: string, id: string): ChildResult {
+function runChild(mode: 'api' | 'inplace', src: string, dst: string, id: string): ChildResult {
   const out = execFileSync(process.execPath, [childScript, mode, distDir, src, dst, id], { encoding: 'utf8' });
   return JSON.parse(out) as ChildResult;
 }
@@ -162,15 +133,15 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** Runs cp, the public API and the codec alternately, `runs` times after a warm-up, and reports medians. */
+/** Runs cp and the public API alternately, `runs` times after a warm-up, and reports medians. */
 function compareWithCp(name: string, src: string, runs: number): string[] {
   const dst = join(dirname(src), 'out.mp4');
   const cpDst = join(dirname(src), 'out-cp.mp4');
-  const modes = ['api', 'codec'] as const;
+  const modes = ['api'] as const;
   timeCp(src, cpDst);
   for (const mode of modes) runChild(mode, src, dst, 'warm-up');
   const cp: { ms: number; cpuMs: number | undefined }[] = [];
-  const results: Record<(typeof modes)[number], ChildResult[]> = { api: [], codec: [] };
+  const results: Record<(typeof modes)[number], ChildResult[]> = { api: [] };
   for (let i = 0; i < runs; i++) {
     cp.push(timeCp(src, cpDst));
     for (const mode of modes) {
@@ -188,7 +159,7 @@ function compareWithCp(name: string, src: string, runs: number): string[] {
     const ms = median(results[mode].map((r) => r.ms));
     const cpuMs = median(results[mode].map((r) => r.cpuMs));
     const rss = Math.max(...results[mode].map((r) => r.maxRssMb));
-    const how = mode === 'api' ? '`embedLabelFile`' : 'codec, buffer-filling source';
+    const how = '`embedLabelFile`';
     const cpText = `${cpMs.toFixed(0)} ms${cpCpu === undefined ? '' : ` (CPU ${cpCpu.toFixed(0)} ms)`}`;
     const cpuRatio = cpCpu ? ` (CPU ${(cpuMs / cpCpu).toFixed(2)}x)` : '';
     return `| ${name} | ${how} | ${sizeMb} MB | ${cpText} | ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms) | ${(ms / cpMs).toFixed(2)}x${cpuRatio} | ${rss.toFixed(0)} MB |`;
