@@ -102,7 +102,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     await page.locator('tr[data-seq]').nth(1).waitFor();
     await page.getByRole('button', { name: 'user:bob' }).click();
     await page.getByRole('heading', { name: 'History: user:bob' }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-seq]').length === 1);
+    await expect.poll(() => page.locator('tr[data-seq]').count()).toBe(1);
     expect(await page.locator('tr[data-seq]').textContent()).toContain('A1.4');
   });
 
