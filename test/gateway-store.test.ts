@@ -1,15 +1,16 @@
 /**
- * The gateway's tables on every dialect: users, API keys by hash, labeled media with expiry.
+ * The gateway's tables on every dialect: users, API keys by hash, labeled media with expiry,
+ * the usage state replicas share (no update lost between concurrent writers), sanctions.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { StoreConflictError } from '../src/store/index.js';
+import { openStore, StoreConflictError } from '../src/store/index.js';
 import { describeEachStore } from './helpers/stores.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 describe('gateway store', () => {
-  describeEachStore('gateway users and media', (getStore) => {
+  describeEachStore('gateway users and media', (getStore, getDatabase) => {
     it('creates users with flags, refuses a duplicate name, and finds a user by key hash', async () => {
       const store = getStore();
       const alice = await store.gatewayUsers.create({ name: 'alice', verified: true });
@@ -45,6 +46,45 @@ describe('gateway store', () => {
       expect([...(got?.bytes ?? [])]).toEqual([...bytes]);
       expect(await store.gatewayMedia.get('m1', new Date('2026-12-01T02:00:00Z'))).toBeUndefined();
       expect(await store.gatewayMedia.purgeExpired(new Date('2026-12-01T02:00:00Z'))).toBe(1);
+    });
+
+    it('creates a user once however many replicas ensure it at the same time', async () => {
+      const store = getStore();
+      const users = await Promise.all(Array.from({ length: 5 }, () => store.gatewayUsers.ensure('jwt:sub-1', { verified: true })));
+      expect(new Set(users.map((u) => u.id)).size).toBe(1);
+      expect(users[0]).toMatchObject({ name: 'jwt:sub-1', verified: true, minor: false });
+    });
+
+    it('updates usage states under a lock: concurrent writers on two connections lose no update', async () => {
+      const store = getStore();
+      const database = getDatabase();
+      // Two pools on PostgreSQL; one SQLite connection serialises its own transactions.
+      const other = database.dialect === 'postgres' ? await openStore(database.url) : store;
+      try {
+        const count = (state: string | undefined): number => (state === undefined ? 0 : (JSON.parse(state) as { n: number }).n);
+        const bump = (s: typeof store) => s.gatewayUsage.update(['user:a', 'key:b'], (_subject, state) => JSON.stringify({ n: count(state) + 1 }));
+        await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? store : other)));
+        const states = await store.gatewayUsage.read(['user:a', 'key:b', 'user:none']);
+        expect([...states.entries()].sort()).toEqual([['key:b', '{"n":20}'], ['user:a', '{"n":20}']]);
+        const unchanged = await store.gatewayUsage.update(['user:a'], () => undefined);
+        expect(unchanged.get('user:a')).toBe('{"n":20}');
+      } finally {
+        if (other !== store) await other.close();
+      }
+    });
+
+    it('records sanctions and lifts those still in force', async () => {
+      const store = getStore();
+      const carol = await store.gatewayUsers.create({ name: 'carol' });
+      const at = (iso: string): Date => new Date(iso);
+      await store.gatewaySanctions.add({ userId: carol.id, action: 'warn', reason: '3 blocked requests within 60 minutes', blocks: 3, windowSeconds: 3600, until: null, now: at('2026-11-28T01:00:00Z') });
+      await store.gatewaySanctions.add({ userId: carol.id, action: 'limit', reason: 'r', blocks: 5, windowSeconds: 3600, until: '2026-11-28T01:30:00.000Z', now: at('2026-11-28T01:10:00Z') });
+      await store.gatewaySanctions.add({ userId: carol.id, action: 'suspend', reason: 'r', blocks: 10, windowSeconds: 86400, until: null, now: at('2026-11-28T02:00:00Z') });
+      expect((await store.gatewaySanctions.list(carol.id)).map((s) => s.action)).toEqual(['suspend', 'limit', 'warn']);
+      const lifted = await store.gatewaySanctions.liftActive(carol.id, 'system:cli', at('2026-11-28T03:00:00Z'));
+      expect(lifted.map((s) => s.action)).toEqual(['suspend']);
+      expect((await store.gatewaySanctions.list(carol.id))[0]).toMatchObject({ action: 'suspend', liftedBy: 'system:cli', liftedAt: '2026-11-28T03:00:00.000Z' });
+      expect(await store.gatewaySanctions.liftActive(carol.id, 'system:cli', at('2026-11-28T03:00:00Z'))).toEqual([]);
     });
   });
 });

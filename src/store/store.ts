@@ -8,6 +8,8 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
+import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
+import { GatewayUsageRepository } from './repositories/gateway-usage.js';
 import { GatewayUserRepository } from './repositories/gateway-users.js';
 import { KeywordLibraryRepository } from './repositories/keyword-libraries.js';
 import { OperatorRepository } from './repositories/operators.js';
@@ -23,6 +25,8 @@ export class Store {
   readonly settings: SettingsRepository;
   readonly gatewayUsers: GatewayUserRepository;
   readonly gatewayMedia: GatewayMediaRepository;
+  readonly gatewayUsage: GatewayUsageRepository;
+  readonly gatewaySanctions: GatewaySanctionRepository;
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
 
@@ -34,6 +38,8 @@ export class Store {
     this.settings = new SettingsRepository(db);
     this.gatewayUsers = new GatewayUserRepository(db);
     this.gatewayMedia = new GatewayMediaRepository(db);
+    this.gatewayUsage = new GatewayUsageRepository(db);
+    this.gatewaySanctions = new GatewaySanctionRepository(db);
     this.audit = new AuditRepository(db);
     this.keywordLibraries = new KeywordLibraryRepository(db);
   }

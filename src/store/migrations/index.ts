@@ -8,12 +8,14 @@
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-28-01-foundation.js';
 import * as audit from './2026-11-28-02-audit.js';
-import * as gateway from './2026-12-01-01-gateway.js';
-import * as safety from './2026-12-02-01-safety.js';
+import * as gateway from './2026-11-28-03-gateway.js';
+import * as safety from './2026-11-28-04-safety.js';
+import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
   '2026-11-28-02-audit': audit,
-  '2026-12-01-01-gateway': gateway,
-  '2026-12-02-01-safety': safety,
+  '2026-11-28-03-gateway': gateway,
+  '2026-11-28-04-safety': safety,
+  '2026-11-28-05-gateway-usage': gatewayUsage,
 };

@@ -55,6 +55,21 @@ export class GatewayUserRepository {
     return toUser(row);
   }
 
+  /**
+   * The user named `name`, created with `flags` when it does not exist yet. Safe when several
+   * replicas see a new user at once: one creates it, every one gets the same user.
+   */
+  async ensure(name: string, flags: { verified?: boolean; minor?: boolean; now?: Date } = {}): Promise<GatewayUser> {
+    await this.#db
+      .insertInto('gateway_users')
+      .values({ id: randomUUID(), name, verified: flags.verified ? 1 : 0, minor: flags.minor ? 1 : 0, created_at: (flags.now ?? new Date()).toISOString(), disabled_at: null })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const user = await this.findByName(name);
+    if (!user) throw new StoreConflictError(`the gateway user "${name}" was deleted while it was being created`);
+    return user;
+  }
+
   async findByName(name: string): Promise<GatewayUser | undefined> {
     const row = await this.#db.selectFrom('gateway_users').selectAll().where('name', '=', name).executeTakeFirst();
     return row && toUser(row);

@@ -1,8 +1,9 @@
 /**
  * @module store/tables/gateway
  * Tables of the gateway: the users of the OpenAI-compatible API, their API keys (only the
- * SHA-256 of a key is kept), and generated media the gateway serves under signed URLs after
- * labeling them. Flags are integers (0/1) so that both dialects read them alike.
+ * SHA-256 of a key is kept), generated media the gateway serves under signed URLs after
+ * labeling them, the usage state replicas share, and the sanctions taken against users.
+ * Flags are integers (0/1) so that both dialects read them alike.
  */
 import type { Selectable } from 'kysely';
 
@@ -36,10 +37,43 @@ export interface GatewayMediaTable {
   expires_at: string;
 }
 
+/**
+ * One row per subject (`user:<id>`, `key:<hash prefix>`): its usage state as JSON, whose shape
+ * the gateway owns (rate windows, minors' daily use and session, recent blocks, sanctions in
+ * force). Rows are read-modify-written under a row lock, so several replicas share them.
+ */
+export interface GatewayUsageTable {
+  subject: string;
+  state: string;
+  updated_at: string;
+}
+
+/** Every warning, limit and suspension of a user (AI Measures Art. 14: keep records). */
+export interface GatewaySanctionsTable {
+  id: string;
+  user_id: string;
+  /** `warn`, `limit` or `suspend`. */
+  action: string;
+  /** Why, in words, e.g. "5 blocked requests within 60 minutes". */
+  reason: string;
+  /** Blocked requests counted when the sanction was taken. */
+  blocks: number;
+  window_seconds: number;
+  created_at: string;
+  /** When a limit or suspension ends by itself; null: a warning, or until an operator lifts it. */
+  until: string | null;
+  lifted_at: string | null;
+  /** Who lifted it, e.g. `system:cli`. */
+  lifted_by: string | null;
+}
+
 export interface GatewayTables {
   gateway_users: GatewayUsersTable;
   gateway_api_keys: GatewayApiKeysTable;
   gateway_media: GatewayMediaTable;
+  gateway_usage: GatewayUsageTable;
+  gateway_sanctions: GatewaySanctionsTable;
 }
 
 export type GatewayUserRow = Selectable<GatewayUsersTable>;
+export type GatewaySanctionRow = Selectable<GatewaySanctionsTable>;

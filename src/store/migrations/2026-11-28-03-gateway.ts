@@ -1,5 +1,5 @@
 /**
- * @module store/migrations/2026-12-01-01-gateway
+ * @module store/migrations/2026-11-28-03-gateway
  * Gateway users, their API keys, and labeled media served under signed URLs.
  */
 import type { Kysely } from 'kysely';

@@ -1,5 +1,5 @@
 /**
- * @module store/migrations/2026-12-02-01-safety
+ * @module store/migrations/2026-11-28-04-safety
  * Keyword libraries of the safety engine: the library, its entries and its allow-list words.
  */
 import type { Kysely } from 'kysely';
