@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rawDatabase, resetAuditLog } from '../../test/helpers/raw-database.js';
-import { describeEachStore } from '../../test/helpers/stores.js';
+import { createTestDatabase, describeEachStore, dialectsUnderTest, type TestDatabase } from '../../test/helpers/stores.js';
 import { openStore, type Database, type Store } from '../store/index.js';
 import { AuditLog } from './index.js';
 
@@ -78,28 +78,6 @@ describeEachStore('audit with concurrent writers', (getStore, getDatabase) => {
     for (const { tag, i, seq } of replicas.flatMap((r) => r.done)) expect(events.get(seq)).toEqual(expect.objectContaining({ tag, i }));
   });
 
-  it('keeps one gap-free chain with two Store instances in one process (PostgreSQL replicas)', async (context) => {
-    // better-sqlite3 is synchronous: a second connection waiting on the file lock would block
-    // the event loop the first needs to finish its transaction. SQLite replicas are processes
-    // (the test above); one process keeps one Store per SQLite file.
-    if (getDatabase().dialect === 'sqlite') context.skip();
-    const replicas = [await openStore(getDatabase().url), await openStore(getDatabase().url)];
-    try {
-      const logs = replicas.map((store) => new AuditLog(store));
-      const appended = await Promise.all(
-        Array.from({ length: 50 }, async (_, client) => {
-          const seqs: number[] = [];
-          for (let i = 0; i < 16; i++) seqs.push((await logs[client % 2]?.append({ type: 'gateway.request', actor: `user:c${client}`, payload: { client, i } }))?.seq ?? 0);
-          return seqs;
-        }),
-      );
-      expect(appended.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
-      expect(await logs[0]?.verify()).toMatchObject({ ok: true, events: 800 });
-    } finally {
-      for (const store of replicas) await store.close();
-    }
-  });
-
   it('loses no resolved append when the writer is killed with SIGKILL under load', async () => {
     const victim = appender(getDatabase().url, 0, 20, 'k');
     await until(() => victim.done.length >= 400, '400 appends');
@@ -118,5 +96,36 @@ describeEachStore('audit with concurrent writers', (getStore, getDatabase) => {
     const after = await log.append({ type: 'gateway.request', actor: 'user:restart' });
     expect(after.seq).toBe(events.size + 1);
     expect((await log.verify()).ok).toBe(true);
+  });
+});
+
+// better-sqlite3 is synchronous: a second connection in the same process waiting on the file
+// lock would block the event loop the first needs to finish its transaction. SQLite replicas
+// are processes (the suite above); in-process replicas exist on PostgreSQL only.
+describe.runIf(dialectsUnderTest().includes('postgres'))('audit with two Store instances in one process [postgres]', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('keeps one gap-free chain with two Store instances in one process', async () => {
+    const replicas = [await openStore(database.url), await openStore(database.url)];
+    try {
+      const logs = replicas.map((store) => new AuditLog(store));
+      const appended = await Promise.all(
+        Array.from({ length: 50 }, async (_, client) => {
+          const seqs: number[] = [];
+          for (let i = 0; i < 16; i++) seqs.push((await logs[client % 2]?.append({ type: 'gateway.request', actor: `user:c${client}`, payload: { client, i } }))?.seq ?? 0);
+          return seqs;
+        }),
+      );
+      expect(appended.flat().sort((x, y) => x - y)).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
+      expect(await logs[0]?.verify()).toMatchObject({ ok: true, events: 800 });
+    } finally {
+      for (const store of replicas) await store.close();
+    }
   });
 });
