@@ -23,7 +23,7 @@ import {
   verifyLabel,
 } from '../src/label/index.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile } from '../src/label/files.js';
-import { crc32 } from '../src/label/implicit/png-chunks.js';
+import { crc32 } from '../src/label/implicit/bytes.js';
 import { PRODUCER, PROPAGATOR, hasTool, imageSamples, missing } from './label-samples.js';
 
 const producerKeys = generateLabelKeys('ed25519');

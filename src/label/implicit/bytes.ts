@@ -196,3 +196,24 @@ export function applyEdits(size: number, edits: readonly Edit[]): Piece[] {
   if (at < size) pieces.push({ start: at, end: size });
   return pieces;
 }
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/**
+ * CRC-32 as ISO 3309 / ITU-T V.42 define it (reflected, polynomial 0x04C11DB7): PNG chunks
+ * (PNG Annex D), ID3v2 extended headers (ID3v2.4 §3.2) and Matroska `CRC-32` elements
+ * (RFC 8794 §11.3.1). Pass the previous result as `crc` to continue over several pieces.
+ */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc >>> 0;
+  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
+  return ~c >>> 0;
+}

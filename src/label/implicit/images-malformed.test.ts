@@ -10,7 +10,7 @@ import { BufferSink, bufferSource } from './bytes.js';
 import { gifCodec } from './gif.js';
 import { heifCodec } from './heif.js';
 import { jpegCodec } from './jpeg.js';
-import { crc32 } from './png-chunks.js';
+import { crc32 } from './bytes.js';
 import { pngCodec } from './png.js';
 import { tiffCodec } from './tiff.js';
 import { webpCodec } from './webp.js';

@@ -7,7 +7,7 @@
  */
 import { LabelFormatError } from '../errors.js';
 import { concatBytes, viewOf } from './bytes.js';
-import { crc32 } from './splice.js';
+import { crc32 } from './bytes.js';
 
 export const FORMAT = 'matroska';
 

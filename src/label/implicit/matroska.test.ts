@@ -18,7 +18,8 @@ import {
   writeLabel,
 } from './media-testkit.js';
 import { MATROSKA_PADDING, matroskaCodec } from './matroska.js';
-import { crc32, latin1Bytes } from './splice.js';
+import { crc32 } from './bytes.js';
+import { latin1Bytes } from './splice.js';
 
 interface Element {
   id: number;

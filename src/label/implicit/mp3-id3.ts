@@ -7,7 +7,8 @@
  */
 import { LabelFormatError } from '../errors.js';
 import { concatBytes, fromUtf8, utf8, viewOf } from './bytes.js';
-import { crc32, latin1 } from './splice.js';
+import { crc32 } from './bytes.js';
+import { latin1 } from './splice.js';
 
 export const FORMAT = 'mp3';
 const DESCRIPTION = 'AIGC';

@@ -19,7 +19,8 @@ import {
 } from './media-testkit.js';
 import { mp3Codec } from './mp3.js';
 import { parseTag, resynchronise, syncsafe } from './mp3-id3.js';
-import { crc32, latin1, latin1Bytes } from './splice.js';
+import { crc32 } from './bytes.js';
+import { latin1, latin1Bytes } from './splice.js';
 
 const mp3 = (...extra: string[]) => makeMedia([...lavfiAudio(1, 44100), '-c:a', 'libmp3lame', '-b:a', '64k', ...extra], 'mp3');
 

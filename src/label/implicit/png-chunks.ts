@@ -5,7 +5,7 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { ByteSource } from './codec.js';
-import { ascii, concatBytes, fromUtf8, readExact, utf8, viewOf } from './bytes.js';
+import { ascii, concatBytes, crc32, fromUtf8, readExact, utf8, viewOf } from './bytes.js';
 
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
 /** §5.3: a chunk's length is at most 2^31 - 1. */
@@ -23,22 +23,6 @@ export interface Chunk {
   end: number;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 as PNG (Annex D) and ZIP define it. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 /** Every chunk of the file, up to and including IEND; bytes after IEND are not chunks. */
 export async function readChunks(source: ByteSource): Promise<Chunk[]> {

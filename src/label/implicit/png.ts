@@ -8,9 +8,9 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { applyEdits, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
+import { applyEdits, crc32, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel, type ExifLabel } from './exif.js';
-import { PNG_SIGNATURE, chunkData, crc32, decodeText, encodeITXt, iTXtHeaderLength, makeChunk, readChunks, type Chunk, type TextChunk } from './png-chunks.js';
+import { PNG_SIGNATURE, chunkData, decodeText, encodeITXt, iTXtHeaderLength, makeChunk, readChunks, type Chunk, type TextChunk } from './png-chunks.js';
 import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
 
 const XMP_KEYWORD = 'XML:com.adobe.xmp';

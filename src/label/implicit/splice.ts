@@ -145,26 +145,6 @@ function firstDifference(a: Uint8Array, b: Uint8Array, from: number): number {
   return i;
 }
 
-const crcTable = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/**
- * CRC-32 as ISO 3309 / ITU-T V.42 define it (reflected, polynomial 0x04C11DB7): the checksum of
- * ID3v2 extended headers (ID3v2.4 §3.2) and of Matroska `CRC-32` elements (RFC 8794 §11.3.1).
- */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (const byte of bytes) c = (crcTable[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 /** Reads an unsigned 64-bit big-endian integer, refusing values beyond 2^53 (no file is that big). */
 export function readU64(view: DataView, at: number, format: string, offset: number): number {
   const value = view.getBigUint64(at);
