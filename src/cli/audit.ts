@@ -21,7 +21,7 @@ import {
   type AuditVerifyReport,
 } from '../audit/index.js';
 import { ExitCode, InvalidInputError } from '../errors.js';
-import { openStore } from '../store/index.js';
+import { withStore } from './store.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -31,15 +31,12 @@ const CLI_ACTOR = 'system:cli';
 
 async function withLog<T>(io: CliIo, work: (log: AuditLog, env: AuditEnvironment) => Promise<T>): Promise<T> {
   const env = auditEnvironment(io.env, io.cwd);
-  const store = await openStore(io.env.HEGUI_DATABASE_URL);
-  try {
+  return withStore(io, async (store) => {
     const log = new AuditLog(store, { contentKeys: env.contentKeys, signingKey: env.signingKey, retentionMonths: env.retentionMonths });
     const result = await work(log, env);
     await log.flush();
     return result;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /**

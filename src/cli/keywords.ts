@@ -26,7 +26,7 @@ import {
   severities,
   writeLibraryFile,
 } from '../safety/index.js';
-import { openStore } from '../store/index.js';
+import { withStore } from './store.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -149,13 +149,10 @@ export function registerKeywords(program: Command, io: CliIo): void {
     .action(async (path: string) => {
       const library = await libraryAt(io, path);
       compileLibrary(library);
-      const store = await openStore(io.env.HEGUI_DATABASE_URL);
-      try {
+      await withStore(io, async (store) => {
         const revision = await store.keywordLibraries.save(library);
         io.stdout.write(`saved "${library.name}" (${library.entries.length} entries) to ${store.location}, revision ${revision}\n`);
-      } finally {
-        await store.close();
-      }
+      });
     });
 
   keywords
@@ -164,8 +161,7 @@ export function registerKeywords(program: Command, io: CliIo): void {
     .argument('<name>', 'library name')
     .requiredOption('--out <lib>', 'file to write (JSON)')
     .action(async (name: string, flags: { out: string }) => {
-      const store = await openStore(io.env.HEGUI_DATABASE_URL);
-      try {
+      await withStore(io, async (store) => {
         const stored = await store.keywordLibraries.load(name);
         if (stored === undefined) {
           const names = (await store.keywordLibraries.list()).map((l) => l.name);
@@ -174,9 +170,7 @@ export function registerKeywords(program: Command, io: CliIo): void {
         const { revision, ...library } = stored;
         await writeLibraryFile(resolve(io.cwd, flags.out), parseLibrary(library));
         io.stdout.write(`${flags.out}: "${name}" revision ${revision}, ${library.entries.length} entries\n`);
-      } finally {
-        await store.close();
-      }
+      });
     });
 
   keywords

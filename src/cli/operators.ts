@@ -5,17 +5,9 @@
 import { type Command, Option } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { hashPassword, MIN_PASSWORD_LENGTH, newToken } from '../server/index.js';
-import { openStore, type OperatorRole, type Store } from '../store/index.js';
+import type { OperatorRole } from '../store/index.js';
 import { type CliIo, readAll } from './io.js';
-
-async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(io.env.HEGUI_DATABASE_URL);
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
+import { withStore } from './store.js';
 
 /** The password from stdin (first line), or a generated one that is printed once. */
 async function choosePassword(io: CliIo, fromStdin: boolean): Promise<{ password: string; generated: boolean }> {
