@@ -16,18 +16,8 @@ import { HeguiError } from '../src/errors.js';
 import type { ByteSource, LabelCodec } from '../src/label/implicit/codec.js';
 import { BufferSink, bufferSource } from '../src/label/implicit/bytes.js';
 import { builtinCodecs } from '../src/label/implicit/registry.js';
+import { seededRandom } from '../test/helpers/random.js';
 
-/** A small deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (input: Uint8Array, random: () => number) => Uint8Array;
 
@@ -160,7 +150,7 @@ export async function fuzzCodecs(seeds: Readonly<Record<string, Uint8Array>>, op
     for (const [seedName, seed] of Object.entries(seeds)) {
       if (!codec.detect(seed.subarray(0, 4096))) continue;
       seedsPerCodec[codec.format] = (seedsPerCodec[codec.format] ?? 0) + 1;
-      const random = prng(options.seed ^ createHash('sha256').update(seedName).digest().readUInt32LE(0));
+      const random = seededRandom(options.seed ^ createHash('sha256').update(seedName).digest().readUInt32LE(0));
       for (let iteration = 0; iteration < options.iterations; iteration++) {
         const [mutation, mutate] = mutations[iteration % mutations.length] ?? ['truncate', MUTATIONS.truncate];
         const mutant = (mutate ?? ((x: Uint8Array) => x))(seed, random);

@@ -7,16 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileLibrary, IncrementalScanner, parseLibrary, scanText } from '../src/safety/index.js';
 import type { KeywordMatch } from '../src/safety/index.js';
+import { seededRandom as rng } from './helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const library = compileLibrary(
   parseLibrary({

@@ -8,18 +8,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom as rng } from '../../test/helpers/random.js';
 
-/** mulberry32: a small, fast, seedable PRNG (public-domain algorithm). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 5,000 distinct CJK unified ideographs in a seeded order; earlier ones are drawn more often. */
 function hanPool(random: () => number): string[] {

@@ -6,7 +6,7 @@
  */
 import { pinyin } from 'pinyin-pro';
 import { Converter } from 'opencc-js';
-import { rng } from './data.js';
+import { seededRandom as rng } from '../../test/helpers/random.js';
 
 export interface EvasionItem {
   transform: string;

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource } from './bytes.js';
 import type { BytePatch, ByteSource, LabelCodec } from './codec.js';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 const run = promisify(execFile);
 
@@ -159,16 +160,6 @@ export async function expectOnlyFormatErrors(codec: LabelCodec, bytes: Uint8Arra
   }
 }
 
-/** Deterministic pseudo-random numbers (xorshift32), so a failing mutation can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 /** `count` mutants of `bytes`: flipped bits, overwritten 32-bit fields, and truncations. */
 export function mutants(bytes: Uint8Array, count: number, seed = 1, within = bytes.length): Uint8Array[] {
