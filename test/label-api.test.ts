@@ -122,3 +122,21 @@ describe('large files', () => {
     expect(pixels.equals(noise)).toBe(true);
   });
 });
+
+describe('text formats by name', () => {
+  it('labels Markdown without front matter when its name says .md, and only text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-md-'));
+    const notes = join(dir, 'notes.md');
+    writeFileSync(notes, '# Title\n\nBody.\n');
+    await embedLabelFile(notes, { producer: PRODUCER, produceId: 'md-1' }, { inPlace: true });
+    expect(readFileSync(notes, 'utf8')).toMatch(/^---\nAIGC: '\{"Label":"1".*"ProduceID":"md-1"/);
+    expect((await readLabelFile(notes)).label?.ProduceID).toBe('md-1');
+    const binary = join(dir, 'binary.md');
+    writeFileSync(binary, Buffer.from([0, 1, 2, 0xff, 0xfe, 0, 3]));
+    await expect(embedLabelFile(binary, { producer: PRODUCER, produceId: 'md-2' }, { inPlace: true })).rejects.toMatchObject({ code: 'E_LABEL_UNSUPPORTED_FORMAT' });
+    expect(readFileSync(binary)).toEqual(Buffer.from([0, 1, 2, 0xff, 0xfe, 0, 3]));
+    await expect(embedLabel(new TextEncoder().encode('# Title\n'), { producer: PRODUCER, produceId: 'md-3' })).rejects.toMatchObject({ code: 'E_LABEL_UNSUPPORTED_FORMAT' });
+    const named = await embedLabel(new TextEncoder().encode('# Title\n'), { producer: PRODUCER, produceId: 'md-3' }, { name: 'x.markdown' });
+    expect(named.format).toBe('markdown');
+  });
+});

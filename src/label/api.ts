@@ -18,6 +18,11 @@ import { openInput, openOutput, type LabelInput, type LabelOutput, type SourceOp
 export interface LabelOptions extends SourceOptions {
   /** Codecs to use besides (or instead of, for the same format) the built-in ones. */
   codecs?: readonly LabelCodec[];
+  /**
+   * The input's file name. The format is always detected from content; the name's extension
+   * only decides for text that no content check identifies (Markdown without front matter).
+   */
+  name?: string;
 }
 
 export interface WriteOptions extends LabelOptions {
@@ -73,7 +78,7 @@ export interface LabelReport extends SignatureReport {
 async function withSource<T>(input: LabelInput, options: LabelOptions, use: (source: ByteSource, codec: LabelCodec) => Promise<T>): Promise<T> {
   const { source, dispose } = await openInput(input, options);
   try {
-    return await use(source, await codecFor(source, codecList(options.codecs)));
+    return await use(source, await codecFor(source, codecList(options.codecs), options.name));
   } finally {
     await dispose();
   }

@@ -219,7 +219,7 @@ async function tryPatch(path: string, value: string, options: FileWriteOptions):
   try {
     const { size } = await handle.stat();
     const source = handleSource(handle, size);
-    const codec = await codecFor(source, codecList(options.codecs));
+    const codec = await codecFor(source, codecList(options.codecs), path);
     const patches = await codec.planInPlace?.(source, value);
     if (!patches) return undefined;
     for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
@@ -269,7 +269,7 @@ export async function embedLabelFile(path: string, request: EmbedRequest, option
     const codec = await tryPatch(path, formatLabel(label), options);
     if (codec) return { format: codec.format, label, path, method: 'patched' };
   }
-  return rewriteFile(path, options, (source, sink) => embedLabel(source, request, { ...options, output: sink }));
+  return rewriteFile(path, options, (source, sink) => embedLabel(source, request, { name: path, ...options, output: sink }));
 }
 
 /** Adds a platform's propagation fields to a labelled file; patched in place when unsigned and it fits. */
@@ -282,19 +282,19 @@ export async function propagateLabelFile(path: string, request: PropagateRequest
       if (codec) return { format: codec.format, label, path, method: 'patched' };
     }
   }
-  return rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { ...options, output: sink }));
+  return rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { name: path, ...options, output: sink }));
 }
 
 /** Removes every label from a file (atomic rewrite). */
 export async function stripLabelFile(path: string, options: FileWriteOptions = {}): Promise<FileWriteResult> {
-  return rewriteFile(path, options, (source, sink) => stripLabel(source, { ...options, output: sink }));
+  return rewriteFile(path, options, (source, sink) => stripLabel(source, { name: path, ...options, output: sink }));
 }
 
 /** Reads (and with `keys`, verifies) the labels of a file without loading it into memory. */
 export async function readLabelFile(path: string, options: LabelOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
   const { source, close } = await openSource(path);
   try {
-    return await readLabels(source, options);
+    return await readLabels(source, { name: path, ...options });
   } finally {
     await close();
   }

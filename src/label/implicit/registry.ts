@@ -77,13 +77,38 @@ export function detectCodec(head: Uint8Array, codecs: readonly LabelCodec[] = bu
 }
 
 /**
- * The codec for `source`, from its first bytes.
+ * Text formats whose content alone may not identify them (Markdown without front matter, an
+ * HTML fragment): for these, and only when the content is text, a file name's extension decides.
+ */
+const TEXT_FORMATS: ReadonlySet<FormatId> = new Set<FormatId>(['markdown', 'html']);
+
+function isUtf8Text(head: Uint8Array): boolean {
+  if (head.includes(0)) return false;
+  try {
+    // A multi-byte character cut at the end of the window is not a reason to refuse.
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 3)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The text-format codec a file name's extension names, e.g. `notes.md` -> Markdown. */
+function textCodecByName(name: string, codecs: readonly LabelCodec[]): LabelCodec | undefined {
+  const extension = /\.([^./\\]+)$/.exec(name)?.[1]?.toLowerCase();
+  if (!extension) return undefined;
+  return codecs.find((codec) => TEXT_FORMATS.has(codec.format) && codec.extensions.includes(extension));
+}
+
+/**
+ * The codec for `source`, from its first bytes; when the content names no format and it is
+ * text, from `name`'s extension for the text formats (Markdown, HTML).
  *
  * @throws UnsupportedFormatError when no codec recognises the content.
  */
-export async function codecFor(source: ByteSource, codecs: readonly LabelCodec[] = builtinCodecs): Promise<LabelCodec> {
+export async function codecFor(source: ByteSource, codecs: readonly LabelCodec[] = builtinCodecs, name?: string): Promise<LabelCodec> {
   const head = await source.read(0, Math.min(DETECT_BYTES, source.size));
-  const codec = detectCodec(head, codecs);
+  const codec = detectCodec(head, codecs) ?? (name !== undefined && isUtf8Text(head) ? textCodecByName(name, codecs) : undefined);
   if (!codec) throw new UnsupportedFormatError();
   return codec;
 }
