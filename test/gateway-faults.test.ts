@@ -44,9 +44,9 @@ describe('gateway under upstream faults', () => {
   });
 
   it('ends a stream whose upstream falls silent with an error event and [DONE]', async () => {
-    h.double.behaviour = () => ({ chunks: ['one ', 'two ', 'three'], stallAfter: 2 });
+    h.double.behaviour = () => ({ chunks: ['第一，', '第二，', '第三'], stallAfter: 2 });
     const { events, done } = await readSse(await h.post('/v1/chat/completions', chat('stall', true)));
-    expect(chatText(events)).toContain('one two ');
+    expect(chatText(events)).toContain('第一，第二，');
     expect(events.find((e) => e.error)).toMatchObject({ error: { code: 'E_GATEWAY_UPSTREAM_TIMEOUT' } });
     expect(done).toBe(true);
     const [event] = await h.events();
@@ -54,17 +54,17 @@ describe('gateway under upstream faults', () => {
   });
 
   it('ends a stream with malformed SSE cleanly, never releasing held text', async () => {
-    h.double.behaviour = () => ({ chunks: ['safe ', 'forbid', 'den'], malformedAfter: 2 });
+    h.double.behaviour = () => ({ chunks: ['安全，', 'forbid', 'den'], malformedAfter: 2 });
     const { events, done } = await readSse(await h.post('/v1/chat/completions', chat('bad sse', true)));
     const text = chatText(events);
-    expect(text).toContain('safe ');
+    expect(text).toContain('安全，');
     expect(text).not.toContain('forbid');
     expect(events.find((e) => e.error)).toMatchObject({ error: { code: 'E_GATEWAY_UPSTREAM', type: 'api_error' } });
     expect(done).toBe(true);
   });
 
   it('ends a stream whose connection is reset mid-way with an error the openai client raises', async () => {
-    h.double.behaviour = () => ({ chunks: ['a ', 'b ', 'c ', 'd '], resetAfter: 2, chunkDelayMs: 20 });
+    h.double.behaviour = () => ({ chunks: ['甲，', '乙，', '丙，', '丁，'], resetAfter: 2, chunkDelayMs: 20 });
     const stream = await h.client.chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: 'reset' }], stream: true });
     let text = '';
     await expect(
@@ -72,7 +72,7 @@ describe('gateway under upstream faults', () => {
         for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       })(),
     ).rejects.toMatchObject({ message: expect.stringContaining('broke off') });
-    expect(text).toContain('a ');
+    expect(text).toContain('甲，');
     const [event] = await h.events();
     expect(event).toMatchObject({ outcome: 'error', payload: { status: 502, error: 'E_GATEWAY_UPSTREAM' } });
   });

@@ -49,6 +49,8 @@ export async function startGateway(options: { config?: Record<string, unknown>; 
       upstreams: [{ name: 'double', url: `${double.url}/v1`, models: ['*'], timeoutSeconds: 2, idleTimeoutSeconds: 1, retries: 2, ...options.upstream }],
       safety: { keywords: [keywords], blockMessage: BLOCK_MESSAGE, ...options.safety },
       labels: { producer: '001191350100M000100Y431A001' },
+      // The leak and fault suites block on purpose, many times: no sanctions unless a suite asks.
+      abuse: { steps: [] },
       ...options.config,
     },
     'test config',

@@ -1,8 +1,10 @@
 /**
  * Stream-leak tests: whatever the chunking or disguise, no part of a blocked keyword reaches
- * the client. The text the client receives, joined, is exactly the text before the hit (no
- * keyword, no leading fragment the next chunk would complete), and the stream ends cleanly
- * with `finish_reason: "content_filter"`, the block notice and `[DONE]`.
+ * the client. The text the client receives, joined, is the text before the hit (no keyword, no
+ * leading fragment the next chunk would complete; a trailing run of Latin letters and digits
+ * the personal-data detector still holds at the hit is dropped with it), and the stream ends
+ * cleanly with `finish_reason: "content_filter"`, the block notice and `[DONE]`. Personal data
+ * split across chunks is masked before any of it leaves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
@@ -55,7 +57,8 @@ describe('no blocked keyword leaks from a stream', () => {
       expect(text.startsWith(NOTICE_PREFIX)).toBe(true);
       expect(text.endsWith(BLOCK_MESSAGE)).toBe(true);
       const model = text.slice(NOTICE_PREFIX.length, -BLOCK_MESSAGE.length);
-      expect(model).toBe(c.before);
+      expect(c.before.startsWith(model)).toBe(true);
+      if (!/[A-Za-z :]$/.test(c.before)) expect(model).toBe(c.before);
       expect(endsWithFragment(model, keyword)).toBe(false);
       const finishes = events.flatMap((e) => ((e.choices as { finish_reason: string | null }[] | undefined) ?? []).map((x) => x.finish_reason)).filter(Boolean);
       expect(finishes).toEqual(['content_filter']);
@@ -66,10 +69,10 @@ describe('no blocked keyword leaks from a stream', () => {
   }
 
   it('completions stream: a keyword in 1-character chunks never leaks', async () => {
-    h.double.behaviour = () => ({ chunks: chars(`abc ${KEYWORDS.en} def`) });
+    h.double.behaviour = () => ({ chunks: chars(`好，${KEYWORDS.en} def`) });
     const { events, done } = await readSse(await h.post('/v1/completions', { model: 'double-chat', prompt: 'go', stream: true }));
     const text = events.map((e) => ((e.choices as { text?: string }[] | undefined) ?? []).map((x) => x.text ?? '').join('')).join('');
-    expect(text).toBe(`${NOTICE_PREFIX}abc ${BLOCK_MESSAGE}`);
+    expect(text).toBe(`${NOTICE_PREFIX}好，${BLOCK_MESSAGE}`);
     expect(done).toBe(true);
   });
 
@@ -81,6 +84,27 @@ describe('no blocked keyword leaks from a stream', () => {
     expect(JSON.stringify(events)).not.toContain(KEYWORDS.zh);
     expect(names.at(-1)).toBe('response.incomplete');
     expect(events.at(-1)).toMatchObject({ response: { status: 'incomplete', incomplete_details: { reason: 'content_filter' } } });
+  });
+
+  it('masks personal data split into 1-character chunks before any of it leaves', async () => {
+    for (const [name, path] of [['chat', '/v1/chat/completions'], ['responses', '/v1/responses']] as const) {
+      const deltas: string[] = [];
+      h.double.behaviour = () => ({ chunks: chars('请拨打13812345678联系我，或发邮件到 li.ming@example.cn 。') });
+      const body = name === 'chat' ? { model: 'double-chat', messages: [{ role: 'user', content: 'go' }], stream: true } : { model: 'double-chat', input: 'go', stream: true };
+      const { events } = await readSse(await h.post(path, body));
+      for (const e of events) {
+        if (name === 'chat') deltas.push(chatText([e]));
+        else if (e.type === 'response.output_text.delta') deltas.push(e.delta as string);
+      }
+      const text = deltas.join('');
+      expect(text, name).not.toContain('13812345678');
+      expect(text, name).not.toContain('li.ming@example.cn');
+      expect(text, name).toMatch(/请拨打138\*+5678联系我/);
+      // No delta carries a piece of the number that is not masked yet.
+      expect(deltas.some((d) => /\d{4}/.test(d.replace(/138\*+5678/, ''))), name).toBe(false);
+      const [event] = await h.events();
+      expect(event, name).toMatchObject({ outcome: 'redact', risks: ['A4.6'] });
+    }
   });
 
   it('stops the upstream once a block ends the stream', async () => {

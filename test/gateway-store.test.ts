@@ -62,11 +62,11 @@ describe('gateway store', () => {
       const other = database.dialect === 'postgres' ? await openStore(database.url) : store;
       try {
         const count = (state: string | undefined): number => (state === undefined ? 0 : (JSON.parse(state) as { n: number }).n);
-        const bump = (s: typeof store) => s.gatewayUsage.update(['user:a', 'key:b'], (_subject, state) => JSON.stringify({ n: count(state) + 1 }));
+        const bump = (s: typeof store) => s.gatewayUsage.update(['user:a', 'key:b'], (states) => new Map(['user:a', 'key:b'].map((k) => [k, JSON.stringify({ n: count(states.get(k)) + 1 })])));
         await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? store : other)));
         const states = await store.gatewayUsage.read(['user:a', 'key:b', 'user:none']);
         expect([...states.entries()].sort()).toEqual([['key:b', '{"n":20}'], ['user:a', '{"n":20}']]);
-        const unchanged = await store.gatewayUsage.update(['user:a'], () => undefined);
+        const unchanged = await store.gatewayUsage.update(['user:a'], () => new Map());
         expect(unchanged.get('user:a')).toBe('{"n":20}');
       } finally {
         if (other !== store) await other.close();

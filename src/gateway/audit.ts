@@ -35,6 +35,12 @@ export class Exchange {
   readonly outputFindings: GuardFinding[] = [];
   readonly actions: string[] = [];
   readonly labels: string[] = [];
+  /** Notices for the user from the gateway itself (a minor's reminder), put before the answer. */
+  readonly notices: string[] = [];
+  /** Set once a block of this request was counted against its user (AI Measures Art. 14). */
+  blockNoted = false;
+  /** The warning or sanction the block led to, as the user reads it. */
+  sanctionNotice: string | undefined;
   error: string | null = null;
   #input = '';
   #output = '';
@@ -80,6 +86,7 @@ export class Exchange {
       payload: {
         requestId: this.id,
         endpoint: this.endpoint,
+        auth: this.caller?.auth ?? null,
         model: this.model,
         upstream: this.upstream,
         upstreamStatus: this.upstreamStatus,

@@ -10,7 +10,7 @@ import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
-import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -56,7 +56,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
   const { guard, labeler } = services;
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
   const choices = Array.isArray(answer.choices) ? answer.choices.filter(isObject) : [];
-  let blocked = false;
+  const blockedChoices: Json[] = [];
   let released = '';
   for (const choice of choices) {
     const message = isObject(choice.message) ? choice.message : undefined;
@@ -67,19 +67,24 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
       const verdict = guard.check(text, 'output', caller);
       exchange.outputFindings.push(...verdict.findings);
       if (verdict.action === 'block') {
-        blocked = true;
-        choice.message = { role: 'assistant', content: services.blockMessage, refusal: services.blockMessage };
-        choice.finish_reason = 'content_filter';
+        blockedChoices.push(choice);
         break;
       }
       const labeled = field === 'content' ? labeler.labelWholeText(verdict.text) : verdict.text;
-      message[field] = labeled;
+      message[field] = field === 'content' ? withNotices(exchange, labeled) : labeled;
       exchange.noteOutput(verdict.text);
       released += labeled;
     }
   }
-  if (blocked) exchange.actions.push('output-blocked');
-  else if (exchange.outputFindings.some((f) => f.action === 'redact')) exchange.actions.push('output-redacted');
+  const blocked = blockedChoices.length > 0;
+  if (blocked) {
+    exchange.actions.push('output-blocked');
+    const notice = withNotices(exchange, await blockNotice(services, exchange));
+    for (const choice of blockedChoices) {
+      choice.message = { role: 'assistant', content: notice, refusal: notice };
+      choice.finish_reason = 'content_filter';
+    }
+  } else if (exchange.outputFindings.some((f) => f.action === 'redact')) exchange.actions.push('output-redacted');
   const label = labeler.signText(labeler.newLabel(), released);
   exchange.labels.push(label.ProduceID);
   exchange.actions.push('labeled');
@@ -90,8 +95,8 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
 
 /** The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for) or a 400 error. */
 async function refuseChat(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(services.blockMessage);
-  const message = services.blockMessage;
+  const message = withNotices(exchange, await blockNotice(services, exchange));
+  if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message);
   const base = { id: `chatcmpl-hegui-${exchange.id}`, created: Math.floor(Date.now() / 1000), model: exchange.model };
   const hegui = heguiData(undefined, exchange, 'input-blocked');
   await exchange.record(services.audit, 200);

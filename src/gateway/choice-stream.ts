@@ -4,8 +4,9 @@
  * transmitting illegal content). Every text field of every choice runs through its own
  * incremental guard, so a delta carries only text no keyword can still start in; a held
  * fragment waits for the next delta. On a block the stream ends cleanly: the text before the
- * hit, then the configured notice with `finish_reason: "content_filter"`. The explicit notice
- * goes out as the first or last delta of each choice (GB 45438 §5.1).
+ * hit, then the configured notice with `finish_reason: "content_filter"` (`blockEnding`, once
+ * the caller knows what the block led to). The explicit notice goes out as the first or last
+ * delta of each choice (GB 45438 §5.1), after the gateway's own notices (a minor's reminder).
  */
 import type { Exchange } from './audit.js';
 import type { GuardFinding, StreamGuard } from './guard.js';
@@ -69,7 +70,7 @@ interface ChoiceState {
 export interface GuardedChunk {
   /** Chunks to send, in order (the notice prefix may come before the upstream's chunk). */
   out: Json[];
-  /** True when a hit was blocked: the stream must end after `out`. */
+  /** True when a hit was blocked: the stream must end after `out` and `blockEnding()`. */
   blocked: boolean;
 }
 
@@ -90,6 +91,8 @@ export class GuardedChoices {
   readonly #choices = new Map<number, ChoiceState>();
   /** id, object, created and model of the stream, copied onto chunks the gateway adds. */
   #envelope: Json | undefined;
+  /** The choice a block ended, once one did. */
+  #blockedIndex: number | undefined;
 
   constructor(services: GatewayServices, exchange: Exchange, shape: ChunkShape, onReleased: (text: string) => void) {
     this.#services = services;
@@ -116,7 +119,7 @@ export class GuardedChoices {
       const state = this.#state(index);
       if (!state.noticeSent) {
         state.noticeSent = true;
-        const prefix = this.#services.labeler.streamPrefix;
+        const prefix = this.#exchange.notices.map((n) => `${n}\n\n`).join('') + this.#services.labeler.streamPrefix;
         if (prefix) out.push(this.chunk({ choices: [this.#shape.textChoice(index, prefix, null)] }));
       }
       for (const field of this.#shape.fields) {
@@ -201,17 +204,19 @@ export class GuardedChoices {
     return this.#shape.fields.some((f) => (this.#shape.read(choice, f) ?? '') !== '') || this.#shape.hasOtherContent(choice);
   }
 
-  /**
-   * Ends the stream at a blocked hit: what was kept so far, the choice's text before the hit,
-   * then the block notice with `finish_reason: "content_filter"`.
-   */
+  /** The last chunk of a blocked stream: `notice` with `finish_reason: "content_filter"`. */
+  blockEnding(notice: string): Json {
+    return this.chunk({ choices: [this.#shape.textChoice(this.#blockedIndex ?? 0, notice, 'content_filter')] });
+  }
+
+  /** Stops the stream at a blocked hit: what was kept so far, then the choice's text before the hit. */
   #block(out: Json[], kept: Json[], chunk: Json | undefined, choice: Json | undefined, index: number, tail = ''): GuardedChunk {
     this.#exchange.actions.push('output-blocked');
+    this.#blockedIndex = index;
     const body = choice && { ...choice, finish_reason: null };
     if (body && this.#keep(body)) kept.push(body);
     if (chunk && kept.length > 0) out.push({ ...chunk, choices: kept });
     if (tail !== '') out.push(this.chunk({ choices: [this.#shape.textChoice(index, tail, null)] }));
-    out.push(this.chunk({ choices: [this.#shape.textChoice(index, this.#services.blockMessage, 'content_filter')] }));
     return { out, blocked: true };
   }
 }

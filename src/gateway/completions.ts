@@ -8,7 +8,7 @@ import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
-import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -38,23 +38,30 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
 
 async function answer(services: GatewayServices, exchange: Exchange, body: Json): Promise<Response> {
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
-  let blocked = false;
+  const blockedChoices: Json[] = [];
   let released = '';
   for (const choice of Array.isArray(body.choices) ? body.choices.filter(isObject) : []) {
     if (typeof choice.text !== 'string' || choice.text === '') continue;
     const verdict = services.guard.check(choice.text, 'output', caller);
     exchange.outputFindings.push(...verdict.findings);
     if (verdict.action === 'block') {
-      blocked = true;
-      choice.text = services.blockMessage;
-      choice.finish_reason = 'content_filter';
+      blockedChoices.push(choice);
       continue;
     }
     exchange.noteOutput(verdict.text);
-    choice.text = services.labeler.labelWholeText(verdict.text);
-    released += choice.text;
+    const labeled = services.labeler.labelWholeText(verdict.text);
+    choice.text = withNotices(exchange, labeled);
+    released += labeled;
   }
-  if (blocked) exchange.actions.push('output-blocked');
+  const blocked = blockedChoices.length > 0;
+  if (blocked) {
+    exchange.actions.push('output-blocked');
+    const notice = withNotices(exchange, await blockNotice(services, exchange));
+    for (const choice of blockedChoices) {
+      choice.text = notice;
+      choice.finish_reason = 'content_filter';
+    }
+  }
   const label = services.labeler.signText(services.labeler.newLabel(), released);
   exchange.labels.push(label.ProduceID);
   exchange.actions.push('labeled');
@@ -64,7 +71,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
 }
 
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  const message = services.blockMessage;
+  const message = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message, 'prompt');
   const base = { id: `cmpl-hegui-${exchange.id}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: exchange.model };
   const choices = [{ index: 0, text: message, logprobs: null, finish_reason: 'content_filter' }];

@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_SAFE_REPLY, validatePolicy } from '../safety/index.js';
+import { DEFAULT_SAFE_REPLY, isRiskCode, riskCategoryCodes, validatePolicy } from '../safety/index.js';
 import { describeIssues } from '../validation.js';
 import { GatewayConfigError } from './errors.js';
 
 const seconds = z.number().positive().max(86_400);
+const minutes = z.number().positive().max(525_600);
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 const upstreamSchema = z.strictObject({
   /** A name for logs and audit events. */
@@ -22,7 +24,7 @@ const upstreamSchema = z.strictObject({
   /** The provider's key for the upstream, literally (prefer `apiKeyEnv`). */
   apiKey: z.string().min(1).optional(),
   /** Name of the environment variable holding the provider's key for the upstream. */
-  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  apiKeyEnv: envName.optional(),
   /** Models served here: exact names, `prefix*`, or `*` for any model no other upstream names. */
   models: z.array(z.string().min(1)).min(1).default(['*']),
   /** Time allowed for the response headers (and, without streaming, the whole body). */
@@ -55,6 +57,48 @@ const policySchema = z.strictObject({
   /** Extra rules per user class; `minor` applies to users created with `--minor` (AI Measures Art. 10). */
   userClasses: z.record(z.string(), z.array(ruleSchema)).default({}),
   safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
+});
+
+/** JWT algorithms accepted from the provider's login: a shared secret (HS256) or a public key. */
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const;
+
+const jwtSchema = z.strictObject({
+  /** Signature algorithms accepted; a token signed otherwise is refused. */
+  algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1),
+  /** HS256: environment variable holding the shared secret (at least 32 bytes). */
+  secretEnv: envName.optional(),
+  /** HS256: the shared secret itself (prefer `secretEnv`). */
+  secret: z.string().min(32).optional(),
+  /** RS256/ES256/EdDSA: PEM file with the login's public key (SubjectPublicKeyInfo). */
+  publicKey: z.string().min(1).optional(),
+  /** RS256/ES256/EdDSA: a JWKS file (`{"keys": [...]}`); the token's `kid` picks the key. */
+  jwks: z.string().min(1).optional(),
+  /** The `iss` every token must carry. */
+  issuer: z.string().min(1),
+  /** The `aud` every token must carry (one of these). */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Clock skew allowed on `exp` and `nbf`. */
+  clockToleranceSeconds: z.number().min(0).max(300).default(30),
+  /** Claims read into the user: true marks verified real identity (Deep Synthesis Art. 9) or a minor (AI Measures Art. 10). */
+  claims: z.strictObject({ verified: z.string().min(1).default('real_name_verified'), minor: z.string().min(1).default('minor') }).prefault({}),
+});
+
+const rateSchema = z.strictObject({
+  /** Requests allowed per `perSeconds` (a sliding window shared by every replica). */
+  requests: z.number().int().positive(),
+  perSeconds: seconds,
+});
+
+const abuseStepSchema = z.strictObject({
+  /** Blocked requests within `withinMinutes` that take this step. */
+  blocks: z.number().int().min(1).max(1000),
+  withinMinutes: minutes,
+  /** `warn` (a notice in the answer), `limit` (429 beyond `requestsPerMinute`) or `suspend` (403). */
+  action: z.enum(['warn', 'limit', 'suspend']),
+  /** How long a limit (required) or a suspension (omitted: until an operator lifts it) lasts. */
+  minutes: minutes.optional(),
+  /** Requests per minute a limited user may still send. */
+  requestsPerMinute: z.number().int().min(1).max(10_000).default(1),
 });
 
 export const gatewayConfigSchema = z.strictObject({
@@ -91,6 +135,10 @@ export const gatewayConfigSchema = z.strictObject({
       blockMessage: z.string().min(1).optional(),
       /** Also check tool results (role `tool`/`function`) in the input (AI Measures Art. 14). */
       checkToolResults: z.boolean().default(true),
+      /** Keyword libraries kept in the store (`hegui keywords save`), merged with the files and reloaded live. */
+      libraries: z.array(z.string().min(1)).default([]),
+      /** How often each replica checks the stored libraries' revisions and swaps in a changed one. */
+      reloadSeconds: seconds.default(10),
     })
     .prefault({}),
   labels: z
@@ -120,6 +168,51 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       /** Seconds an API key lookup is cached in a replica (a revoked key stops working within this time). */
       cacheSeconds: z.number().min(0).max(300).default(5),
+      /** Refuse (403) users whose real identity is not verified (Deep Synthesis Provisions Art. 9; Cybersecurity Law Art. 24). */
+      requireVerified: z.boolean().default(false),
+      /** Accept signed JWTs from the provider's own login besides API keys. */
+      jwt: jwtSchema.optional(),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /**
+       * How often a replica writes its counts to the store and reads the others' (0: every
+       * request is decided in the store, exact across replicas, one transaction per request).
+       */
+      syncMilliseconds: z.number().int().min(0).max(10_000).default(250),
+      /** Requests per user. */
+      user: rateSchema.optional(),
+      /** Requests per API key. */
+      key: rateSchema.optional(),
+    })
+    .prefault({}),
+  minors: z
+    .strictObject({
+      /** Requests a minor may send per day (Beijing time; Minors Regulations Art. 43). */
+      dailyRequests: z.number().int().positive().optional(),
+      /** Minutes of use a minor may have per day (Beijing time). */
+      dailyMinutes: z.number().positive().max(1440).optional(),
+      /** A reminder after this much continuous use, and again after each further period (0: none). */
+      reminderMinutes: z.number().min(0).max(1440).default(120),
+      /** A pause this long ends a session of continuous use. */
+      idleMinutes: z.number().positive().max(1440).default(30),
+      /** Own wording of the reminder; `{minutes}` is replaced by the minutes of continuous use. */
+      reminder: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  abuse: z
+    .strictObject({
+      /** Blocked risks that count: risk codes (`A1.6`), categories (`A1`) or `*`. */
+      risks: z.array(z.string().min(1)).min(1).default(['A1']),
+      /** The steps taken as blocks accumulate (AI Measures Art. 14: warn, limit, suspend); [] turns them off. */
+      steps: z
+        .array(abuseStepSchema)
+        .default([
+          { blocks: 3, withinMinutes: 60, action: 'warn', requestsPerMinute: 1 },
+          { blocks: 5, withinMinutes: 60, action: 'limit', minutes: 60, requestsPerMinute: 2 },
+          { blocks: 10, withinMinutes: 1440, action: 'suspend', minutes: 1440, requestsPerMinute: 1 },
+        ]),
     })
     .prefault({}),
   media: z
@@ -155,6 +248,19 @@ export function parseGatewayConfig(document: unknown, source: string, baseDir: s
   for (const [i, upstream] of config.upstreams.entries()) {
     if (names.has(upstream.name)) throw new GatewayConfigError(`${source}: upstreams[${i}].name: "${upstream.name}" is used twice`);
     names.add(upstream.name);
+  }
+  config.abuse.risks.forEach((risk, i) => {
+    if (risk !== '*' && !isRiskCode(risk) && !(riskCategoryCodes as readonly string[]).includes(risk)) throw new GatewayConfigError(`${source}: abuse.risks[${i}]: "${risk}" is not a risk (A1.6), a category (A1) or *`);
+  });
+  config.abuse.steps.forEach((step, i) => {
+    if (step.action === 'limit' && step.minutes === undefined) throw new GatewayConfigError(`${source}: abuse.steps[${i}].minutes: a limit needs its duration in minutes`);
+  });
+  const jwt = config.users.jwt;
+  if (jwt) {
+    if (jwt.algorithms.includes('HS256') && !jwt.secret && !jwt.secretEnv) throw new GatewayConfigError(`${source}: users.jwt: HS256 needs secretEnv (or secret)`);
+    if (jwt.algorithms.some((a) => a !== 'HS256') && !jwt.publicKey && !jwt.jwks) throw new GatewayConfigError(`${source}: users.jwt: ${jwt.algorithms.filter((a) => a !== 'HS256').join(', ')} need publicKey or jwks`);
+    if (jwt.publicKey) jwt.publicKey = resolve(baseDir, jwt.publicKey);
+    if (jwt.jwks) jwt.jwks = resolve(baseDir, jwt.jwks);
   }
   if (config.safety.policy) {
     try {

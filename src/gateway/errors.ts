@@ -18,12 +18,15 @@ export class GatewayError extends HeguiError {
   /** OpenAI's `error.type`, e.g. `invalid_request_error`. */
   readonly type: string;
   readonly param: string | null;
+  /** Headers of the error answer, e.g. `Retry-After`. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: string, message: string, options: { status: number; type: string; param?: string; cause?: unknown; exitCode?: number }) {
+  constructor(code: string, message: string, options: { status: number; type: string; param?: string; cause?: unknown; exitCode?: number; headers?: Record<string, string> }) {
     super(code, message, { cause: options.cause, exitCode: options.exitCode ?? (options.status < 500 ? 2 : 1) });
     this.status = options.status;
     this.type = options.type;
     this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
   }
 
   /** The body an OpenAI client parses. */
@@ -54,6 +57,39 @@ export class GatewayModelError extends GatewayError {
       type: 'invalid_request_error',
       param: 'model',
     });
+  }
+}
+
+/**
+ * The service requires verified real identity and the user has none (403): Deep Synthesis
+ * Provisions Art. 9 and the Cybersecurity Law's real-name rule (Art. 24).
+ */
+export class GatewayUnverifiedError extends GatewayError {
+  constructor(message: string) {
+    super('E_GATEWAY_IDENTITY_UNVERIFIED', message, { status: 403, type: 'permission_error' });
+  }
+}
+
+/** The user is suspended (403) after repeated illegal content (AI Measures Art. 14). */
+export class GatewaySuspendedError extends GatewayError {
+  constructor(message: string) {
+    super('E_GATEWAY_USER_SUSPENDED', message, { status: 403, type: 'permission_error' });
+  }
+}
+
+/**
+ * Too many requests (429 with `Retry-After`): a plain request rate (`E_GATEWAY_RATE_LIMITED`),
+ * a limit imposed after repeated illegal content (`E_GATEWAY_USER_LIMITED`, AI Measures
+ * Art. 14), or a minor's daily allowance used up (`E_GATEWAY_DAILY_LIMIT`, Minors Regulations
+ * Art. 43).
+ */
+export class GatewayRateLimitError extends GatewayError {
+  readonly retryAfterSeconds: number;
+
+  constructor(code: 'E_GATEWAY_RATE_LIMITED' | 'E_GATEWAY_USER_LIMITED' | 'E_GATEWAY_DAILY_LIMIT', message: string, retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(code, message, { status: 429, type: 'rate_limit_error', headers: { 'retry-after': String(seconds) } });
+    this.retryAfterSeconds = seconds;
   }
 }
 
@@ -95,8 +131,8 @@ export class GatewayMediaError extends GatewayError {
 }
 
 /** Any error as the OpenAI error body and status a client receives; unexpected ones are hidden. */
-export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody } {
-  if (error instanceof GatewayError) return { status: error.status, body: error.toBody() };
+export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody; headers?: Readonly<Record<string, string>> } {
+  if (error instanceof GatewayError) return { status: error.status, body: error.toBody(), headers: error.headers };
   if (error instanceof HeguiError) {
     const status = error.exitCode === 2 ? 400 : 500;
     return { status, body: { error: { message: error.message, type: status === 400 ? 'invalid_request_error' : 'api_error', param: null, code: error.code } } };

@@ -5,8 +5,8 @@ import type { Caller } from './identity.js';
 
 const library = compileLibrary(parseLibrary({ name: 't', entries: [{ keyword: 'badword', risk: 'A1.6' }, { keyword: 'rudeword', risk: 'A4.3' }] }));
 const policy: SafetyPolicy = { ...defaultPolicy, rules: [{ target: 'A1', action: 'block' }, { target: 'A4', action: 'redact' }] };
-const guard = new PolicyGuard(new SafetyGuard({ library, policy, pii: false }), policy);
-const adult: Caller = { user: { id: 'u1', name: 'a', verified: true, minor: false, createdAt: '', disabledAt: null }, pseudonym: 'u1' };
+const guard = new PolicyGuard(new SafetyGuard({ library, policy, pii: false }));
+const adult: Caller = { user: { id: 'u1', name: 'a', verified: true, minor: false, createdAt: '', disabledAt: null }, pseudonym: 'u1', auth: 'key', verified: true, minor: false };
 
 function streamed(chunks: string[]): { text: string; blocked: boolean } {
   const stream = guard.stream('output', adult);

@@ -1,30 +1,44 @@
 /**
  * @module gateway/identity
- * Who is calling: the one place where a request becomes a `Caller`. Today a caller proves
- * itself with an API key (`Authorization: Bearer hg-...`), mapped to a gateway user whose key
- * is stored only as its SHA-256. Later steps (JWT from the provider's login, real-identity
- * enforcement per Deep Synthesis Provisions Art. 9, minors' mode limits per AI Measures
- * Art. 10, sanctions per Art. 14) extend `Caller` and `CallerResolver` here.
+ * Who is calling: the one place where a request becomes a `Caller`. A caller proves itself
+ * with a hegui API key (`Authorization: Bearer hg-...`, mapped to a gateway user whose key is
+ * stored only as its SHA-256) or with a signed JWT from the provider's own login (users first
+ * seen that way are created in the store as `jwt:<sub>`). The caller carries what later steps
+ * need: whether the real identity is verified (Deep Synthesis Provisions Art. 9) and whether
+ * the user is a minor (AI Measures Art. 10), from the stored user and the token's claims.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { InvalidInputError } from '../errors.js';
 import type { GatewayUser, Store } from '../store/index.js';
 import { GatewayAuthError } from './errors.js';
+import { type JwtVerifier, looksLikeJwt } from './jwt.js';
 
 /** The user behind a request, as every later step sees it. */
 export interface Caller {
   user: GatewayUser;
   /** What the audit log records instead of the user's name (AI Measures Art. 11: minimise). */
   pseudonym: string;
+  /** How the caller proved itself. */
+  auth: 'key' | 'jwt';
+  /** For an API key: the first 16 hex digits of its SHA-256, what per-key limits count by. */
+  keyId?: string;
+  /** Real identity verified: the stored flag, or for a token also its verified claim. */
+  verified: boolean;
+  /** A minor: the stored flag, or for a token also its minor claim. */
+  minor: boolean;
 }
 
 /** Turns a request's credentials into a `Caller`, or refuses it. */
 export interface CallerResolver {
-  /** @throws GatewayAuthError when the credentials are missing, unknown, revoked or disabled. */
+  /** @throws GatewayAuthError when the credentials are missing, unknown, expired, revoked or disabled. */
   resolve(authorization: string | undefined): Promise<Caller>;
 }
 
 /** Every hegui API key starts so, which lets secret scanners recognise leaked keys. */
 export const API_KEY_PREFIX = 'hg-';
+
+/** Names of users first seen through a JWT: this prefix, then the token's `sub`. */
+export const JWT_USER_PREFIX = 'jwt:';
 
 /** SHA-256 (hex) of an API key: a key is 256 random bits, so a fast hash is enough. */
 export function hashApiKey(key: string): string {
@@ -40,10 +54,12 @@ export function newApiKey(): { key: string; hash: string; prefix: string } {
 /**
  * Creates a gateway user and its first API key. The key is returned once and never stored.
  *
+ * @throws InvalidInputError for a name reserved for users of the provider's login (`jwt:...`).
  * @example
  * const { user, key } = await createApiUser(store, { name: 'app-1', verified: true });
  */
 export async function createApiUser(store: Store, input: { name: string; verified?: boolean; minor?: boolean }): Promise<{ user: GatewayUser; key: string }> {
+  if (input.name.startsWith(JWT_USER_PREFIX)) throw new InvalidInputError('E_GATEWAY_USER_NAME', `names starting with "${JWT_USER_PREFIX}" belong to users of the provider's login; choose another name`);
   return store.transaction(async (tx) => {
     const user = await tx.gatewayUsers.create(input);
     const { key, hash, prefix } = newApiKey();
@@ -52,47 +68,81 @@ export async function createApiUser(store: Store, input: { name: string; verifie
   });
 }
 
-const MAX_CACHED_KEYS = 10_000;
+const MAX_CACHED = 10_000;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * Resolves API keys against the store, caching each lookup for `cacheMs` so that the hot path
- * does not wait on the database; a revoked key or disabled user stops working within that time.
+ * Resolves API keys and tokens against the store, caching each lookup for `cacheMs` (a token
+ * no longer than it is valid) so that the hot path does not wait on the database; a revoked
+ * key or disabled user stops working within that time.
  */
-export class ApiKeyResolver implements CallerResolver {
+export class StoreCallerResolver implements CallerResolver {
   readonly #store: Store;
   readonly #cacheMs: number;
   readonly #now: () => number;
+  readonly #jwt: JwtVerifier | undefined;
   readonly #cache = new Map<string, { caller: Caller | undefined; until: number }>();
 
-  constructor(store: Store, options: { cacheMs: number; now?: () => number }) {
+  constructor(store: Store, options: { cacheMs: number; now?: () => number; jwt?: JwtVerifier }) {
     this.#store = store;
     this.#cacheMs = options.cacheMs;
     this.#now = options.now ?? Date.now;
+    this.#jwt = options.jwt;
   }
 
   async resolve(authorization: string | undefined): Promise<Caller> {
-    const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match?.[1]) throw new GatewayAuthError('send your hegui API key as "Authorization: Bearer hg-..."; an operator creates one with `hegui users add NAME`');
-    const hash = hashApiKey(match[1]);
+    const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+    if (token?.startsWith(API_KEY_PREFIX)) return this.#byKey(token);
+    if (token && this.#jwt && looksLikeJwt(token)) return this.#byToken(token, this.#jwt);
+    throw new GatewayAuthError(
+      this.#jwt
+        ? 'send your hegui API key ("Authorization: Bearer hg-...") or the token of your login ("Authorization: Bearer <jwt>")'
+        : 'send your hegui API key as "Authorization: Bearer hg-..."; an operator creates one with `hegui users add NAME`',
+    );
+  }
+
+  async #byKey(key: string): Promise<Caller> {
+    const hash = hashApiKey(key);
     const now = this.#now();
-    const cached = this.#cache.get(hash);
+    const cached = this.#cached(`k:${hash}`, now);
     let caller: Caller | undefined;
-    if (cached && cached.until > now) caller = cached.caller;
+    if (cached) caller = cached.caller;
     else {
       const user = await this.#store.gatewayUsers.findByKeyHash(hash);
-      caller = user && { user, pseudonym: user.id };
-      if (this.#cacheMs > 0) this.#remember(hash, caller, now + this.#cacheMs);
+      caller = user && { user, pseudonym: user.id, auth: 'key', keyId: hash.slice(0, 16), verified: user.verified, minor: user.minor };
+      this.#remember(`k:${hash}`, caller, now + this.#cacheMs);
     }
     if (!caller) throw new GatewayAuthError('this API key is unknown, revoked, or its user is disabled; ask the operator for a new key');
     return caller;
   }
 
-  #remember(hash: string, caller: Caller | undefined, until: number): void {
-    this.#cache.delete(hash);
-    if (this.#cache.size >= MAX_CACHED_KEYS) {
+  async #byToken(token: string, jwt: JwtVerifier): Promise<Caller> {
+    const id = `t:${createHash('sha256').update(token).digest('hex')}`;
+    const now = this.#now();
+    const cached = this.#cached(id, now);
+    if (cached?.caller) return cached.caller;
+    const identity = await jwt.verify(token, new Date(now));
+    const name = `${JWT_USER_PREFIX}${identity.subject}`;
+    const user = (await this.#store.gatewayUsers.findByName(name)) ?? (await this.#store.gatewayUsers.ensure(name, { now: new Date(now) }));
+    if (user.disabledAt !== null) throw new GatewayAuthError('this user is disabled; ask the operator');
+    // The stored flags are the operator's; a token's claims can add to them, never take away.
+    const caller: Caller = { user, pseudonym: user.id, auth: 'jwt', verified: user.verified || identity.verified === true, minor: user.minor || identity.minor === true };
+    this.#remember(id, caller, Math.min(now + this.#cacheMs, identity.expiresAt));
+    return caller;
+  }
+
+  #cached(id: string, now: number): { caller: Caller | undefined } | undefined {
+    const entry = this.#cache.get(id);
+    return entry && entry.until > now ? entry : undefined;
+  }
+
+  #remember(id: string, caller: Caller | undefined, until: number): void {
+    if (this.#cacheMs <= 0) return;
+    this.#cache.delete(id);
+    if (this.#cache.size >= MAX_CACHED) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
     }
-    this.#cache.set(hash, { caller, until });
+    this.#cache.set(id, { caller, until });
   }
 }

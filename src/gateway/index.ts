@@ -3,13 +3,31 @@
  * The OpenAI-compatible compliance gateway: guards what goes in and out, labels every answer,
  * and records one audit event per request.
  */
+export { AccessControl, type RequestPurpose } from './access.js';
 export type { AuditSink } from './audit.js';
 export { defaultGatewayConfig, gatewayConfigSchema, loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type UpstreamConfig } from './config.js';
-export { GatewayAuthError, GatewayBlockedError, GatewayConfigError, GatewayError, GatewayMediaError, GatewayModelError, GatewayRequestError, GatewayUpstreamError, toOpenAIError, type OpenAIErrorBody } from './errors.js';
+export {
+  GatewayAuthError,
+  GatewayBlockedError,
+  GatewayConfigError,
+  GatewayError,
+  GatewayMediaError,
+  GatewayModelError,
+  GatewayRateLimitError,
+  GatewayRequestError,
+  GatewaySuspendedError,
+  GatewayUnverifiedError,
+  GatewayUpstreamError,
+  toOpenAIError,
+  type OpenAIErrorBody,
+} from './errors.js';
 export { PolicyGuard, type ContentGuard, type Direction, type GuardAction, type GuardFinding, type StreamGuard, type TextVerdict } from './guard.js';
-export { API_KEY_PREFIX, ApiKeyResolver, createApiUser, hashApiKey, newApiKey, type Caller, type CallerResolver } from './identity.js';
+export { API_KEY_PREFIX, createApiUser, hashApiKey, JWT_USER_PREFIX, newApiKey, StoreCallerResolver, type Caller, type CallerResolver } from './identity.js';
+export { JwtVerifier, type TokenIdentity } from './jwt.js';
 export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';
+export { LiveKeywords, loadKeywordLibraries, mergeLibraries } from './live-keywords.js';
 export { mountGateway } from './mount.js';
-export type { GatewayServices } from './pipeline.js';
-export { closeGatewayServices, createGatewayServices, loadKeywordLibraries, type GatewaySetup } from './setup.js';
+export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';
+export { closeGatewayServices, createGatewayServices, type GatewaySetup } from './setup.js';
+export { liftUserSanctions, type LiftResult } from './sanctions.js';

@@ -31,6 +31,8 @@ export interface HeguiBodyData {
   aigc?: ImplicitLabel;
   /** Set when the guard stopped or changed the answer. */
   guard?: { action: string; risks: string[] };
+  /** The gateway's own notices to the user (a minor's reminder, a warning), also in the text. */
+  notices?: string[];
 }
 
 /** Labels answers: one label per response, the notice text, and the header and body forms. */
@@ -94,9 +96,14 @@ export class OutputLabeler {
 }
 
 /** The `hegui` object of a labeled answer. */
-export function heguiData(label: ImplicitLabel | undefined, findings: { inputFindings: readonly { risk: string }[]; outputFindings: readonly { risk: string }[] }, action?: string): HeguiBodyData {
-  const risks = [...new Set([...findings.inputFindings, ...findings.outputFindings].map((f) => f.risk))].sort();
-  return { ...(label ? { aigc: label } : {}), ...(action ? { guard: { action, risks } } : {}) };
+export function heguiData(
+  label: ImplicitLabel | undefined,
+  exchange: { inputFindings: readonly { risk: string }[]; outputFindings: readonly { risk: string }[]; notices: readonly string[]; sanctionNotice: string | undefined },
+  action?: string,
+): HeguiBodyData {
+  const risks = [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))].sort();
+  const notices = exchange.sanctionNotice ? [...exchange.notices, exchange.sanctionNotice] : exchange.notices;
+  return { ...(label ? { aigc: label } : {}), ...(action ? { guard: { action, risks } } : {}), ...(notices.length > 0 ? { notices: [...notices] } : {}) };
 }
 
 /** The label as `X-AIGC-<Field>` headers (values are printable ASCII, GB 45438 Annex E). */

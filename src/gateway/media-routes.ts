@@ -10,7 +10,7 @@ import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { sniffContentType } from './media.js';
-import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 function requireText(body: Json, field: string): string {
@@ -30,7 +30,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'prompt');
       if (guardInput(services, exchange, [{ text: body.prompt as string, set: (text) => (body.prompt = text) }])) {
-        throw new GatewayBlockedError(services.blockMessage, 'prompt');
+        throw new GatewayBlockedError(await blockNotice(services, exchange), 'prompt');
       }
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
@@ -48,7 +48,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'input');
       if (guardInput(services, exchange, [{ text: body.input as string, set: (text) => (body.input = text) }])) {
-        throw new GatewayBlockedError(services.blockMessage, 'input');
+        throw new GatewayBlockedError(await blockNotice(services, exchange), 'input');
       }
       if (body.response_format === 'pcm') throw new GatewayRequestError('"response_format": "pcm" has no container to carry the implicit label (Labeling Measures Art. 5); ask for wav, mp3 or flac', 'response_format');
       const call = newCall(c.req);
@@ -92,6 +92,7 @@ async function labelImages(services: GatewayServices, exchange: Exchange, answer
       const verdict = services.guard.check(image.revised_prompt, 'output', caller);
       exchange.outputFindings.push(...verdict.findings);
       image.revised_prompt = verdict.action === 'block' ? '' : verdict.text;
+      if (verdict.action === 'block') await blockNotice(services, exchange);
     }
     const label = services.labeler.newLabel();
     if (typeof image.b64_json === 'string') {

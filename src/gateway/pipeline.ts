@@ -6,6 +6,7 @@
  */
 import type { HonoRequest } from 'hono';
 import type { Store } from '../store/index.js';
+import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
@@ -13,6 +14,7 @@ import { GatewayError, GatewayRequestError, GatewayUpstreamError, toOpenAIError 
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
 import type { OutputLabeler } from './labels.js';
+import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
@@ -23,6 +25,10 @@ export interface GatewayServices {
   guard: ContentGuard;
   labeler: OutputLabeler;
   callers: CallerResolver;
+  /** Identity requirements, limits, minors' mode and sanctions. */
+  access: AccessControl;
+  /** The keyword libraries in force, reloaded from the store. */
+  keywords: LiveKeywords;
   audit: AuditSink;
   media: MediaService;
   store: Store;
@@ -50,9 +56,13 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
+/** The header every answer carries with the id its audit event records (`payload.requestId`). */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /**
- * Runs one request: the exchange is created, the caller resolved and the body read before
- * `handle`; any error thrown becomes an OpenAI error answer with its audit event.
+ * Runs one request: the exchange is created, the caller resolved and admitted (identity,
+ * limits, minors' mode, sanctions) and the body read before `handle`; any error thrown
+ * becomes an OpenAI error answer with its audit event.
  */
 export async function runRequest(
   services: GatewayServices,
@@ -61,34 +71,68 @@ export async function runRequest(
   handle: (exchange: Exchange, body: Json) => Promise<Response>,
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  try {
-    exchange.caller = await services.callers.resolve(req.header('authorization'));
-    const body = await readBody(req);
-    return await handle(exchange, body);
-  } catch (error) {
-    return failRequest(services, exchange, error);
-  }
+  return withRequestId(exchange, async () => {
+    try {
+      exchange.caller = await services.callers.resolve(req.header('authorization'));
+      const body = await readBody(req);
+      await services.access.admit(exchange, 'generate');
+      return await handle(exchange, body);
+    } catch (error) {
+      return failRequest(services, exchange, error);
+    }
+  });
 }
 
 /** `runRequest` for a request without a body (`GET /v1/models`). */
-export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>): Promise<Response> {
+export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  try {
-    exchange.caller = await services.callers.resolve(req.header('authorization'));
-    return await handle(exchange);
-  } catch (error) {
-    return failRequest(services, exchange, error);
-  }
+  return withRequestId(exchange, async () => {
+    try {
+      exchange.caller = await services.callers.resolve(req.header('authorization'));
+      await services.access.admit(exchange, purpose);
+      return await handle(exchange);
+    } catch (error) {
+      return failRequest(services, exchange, error);
+    }
+  });
+}
+
+async function withRequestId(exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
+  const response = await run();
+  response.headers.set(REQUEST_ID_HEADER, exchange.id);
+  return response;
 }
 
 /** The error answer for `error`, after its audit event is recorded. */
 export async function failRequest(services: GatewayServices, exchange: Exchange, error: unknown): Promise<Response> {
-  const { status, body } = toOpenAIError(error);
+  const { status, body, headers } = toOpenAIError(error);
   if (status === 500) console.error(error);
   exchange.error = body.error.code;
   if (error instanceof GatewayUpstreamError && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
   await exchange.record(services.audit, status);
-  return jsonResponse(body, status);
+  return jsonResponse(body, status, { ...headers });
+}
+
+/** The gateway's own notices before an answer's text (a minor's reminder), or the text alone. */
+export function withNotices(exchange: Exchange, text: string): string {
+  return exchange.notices.length === 0 ? text : `${exchange.notices.join('\n\n')}\n\n${text}`;
+}
+
+/**
+ * What a user reads instead of blocked content: the block message, after counting the block
+ * against the user, with the warning or sanction it led to (AI Measures Art. 14). A failure to
+ * count never keeps the block from ending the answer.
+ */
+export async function blockNotice(services: GatewayServices, exchange: Exchange): Promise<string> {
+  let sanction: string | undefined;
+  try {
+    sanction = await services.access.noteBlock(exchange);
+  } catch (error) {
+    console.error(`gateway: a blocked request could not be counted against its user: ${(error as Error).message}`);
+  }
+  if (!sanction) return services.blockMessage;
+  exchange.sanctionNotice = sanction;
+  return `${services.blockMessage}\n\n${sanction}`;
 }
 
 async function readBody(req: HonoRequest): Promise<Json> {

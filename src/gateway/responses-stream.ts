@@ -12,7 +12,7 @@ import type { Exchange } from './audit.js';
 import { toOpenAIError } from './errors.js';
 import type { StreamGuard, StreamStep } from './guard.js';
 import { heguiData, labelHeaders } from './labels.js';
-import { isObject, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, isObject, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
 import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
 import { clientLeft, parseUpstreamChunk } from './stream-relay.js';
@@ -33,7 +33,12 @@ class ResponseGuard {
   readonly parts = new Map<string, PartState>();
   #sequence = 0;
   #snapshot: Json = {};
-  blocked = false;
+  /** The part a block stopped; the stream then ends with `blockFrames` and `incomplete`. */
+  #blockedPart: PartState | undefined;
+
+  get blocked(): boolean {
+    return this.#blockedPart !== undefined;
+  }
 
   constructor(
     readonly services: GatewayServices,
@@ -97,11 +102,11 @@ class ResponseGuard {
     const frames: Uint8Array[] = [];
     const fresh = !this.parts.has(partKey(event));
     const state = this.#part(event);
-    const prefix = this.services.labeler.streamPrefix;
+    const prefix = this.exchange.notices.map((n) => `${n}\n\n`).join('') + this.services.labeler.streamPrefix;
     if (fresh && prefix) frames.push(this.#deltaFrame(state, prefix));
     const step = state.guard.feed(typeof event.delta === 'string' ? event.delta : '');
     this.#release(state, step, frames);
-    if (step.blocked) frames.push(...this.#block(state));
+    if (step.blocked) this.#block(state);
     return frames;
   }
 
@@ -112,18 +117,25 @@ class ResponseGuard {
     state.done = true;
     const step = state.guard.end();
     this.#release(state, step, frames);
-    if (step.blocked) return [...frames, ...this.#block(state)];
+    if (step.blocked) {
+      this.#block(state);
+      return frames;
+    }
     const suffix = this.services.labeler.streamSuffix;
     if (suffix) frames.push(this.#deltaFrame(state, suffix));
     frames.push(this.frame({ ...event, text: state.sent }));
     return frames;
   }
 
-  /** The stream's end after a blocked hit: the notice, the part and item closed, `response.incomplete`. */
-  #block(state: PartState): Uint8Array[] {
-    this.blocked = true;
+  #block(state: PartState): void {
+    this.#blockedPart = state;
     this.exchange.actions.push('output-blocked');
-    const notice = this.services.blockMessage;
+  }
+
+  /** The stream's end after a blocked hit: `notice`, then the part and item closed. */
+  blockFrames(notice: string): Uint8Array[] {
+    const state = this.#blockedPart;
+    if (!state) return [];
     const frames = [this.#deltaFrame(state, notice)];
     const part = { type: 'output_text', text: state.sent, annotations: [] };
     frames.push(this.frame({ type: 'response.output_text.done', ...state.address, text: state.sent, logprobs: [] }));
@@ -134,9 +146,9 @@ class ResponseGuard {
   }
 
   /** The final `response.incomplete` event of a blocked stream. */
-  incomplete(): Json {
+  incomplete(notice: string): Json {
     const response = { ...this.#snapshot };
-    blockResponse(response, this.services.blockMessage);
+    blockResponse(response, notice);
     return { type: 'response.incomplete', response };
   }
 
@@ -188,7 +200,8 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
             if (guarded.blocked) {
               call.abort('output blocked');
               status = 200;
-              frames.push(await finish(guarded.incomplete()));
+              const notice = await blockNotice(services, exchange);
+              frames.push(...guarded.blockFrames(notice), await finish(guarded.incomplete(notice)));
               yield Buffer.concat(frames);
               return;
             }

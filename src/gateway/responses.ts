@@ -9,7 +9,7 @@ import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
-import { callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayResponseStream } from './responses-stream.js';
 import { SSE_HEADERS, sseEvent } from './sse.js';
 
@@ -73,7 +73,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
   let blocked = false;
   let released = '';
-  for (const { part } of outputTextParts(response)) {
+  for (const [i, { part }] of outputTextParts(response).entries()) {
     const verdict = services.guard.check(part.text as string, 'output', caller);
     exchange.outputFindings.push(...verdict.findings);
     if (verdict.action === 'block') {
@@ -81,12 +81,13 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
       break;
     }
     exchange.noteOutput(verdict.text);
-    part.text = services.labeler.labelWholeText(verdict.text);
-    released += part.text;
+    const labeled = services.labeler.labelWholeText(verdict.text);
+    part.text = i === 0 ? withNotices(exchange, labeled) : labeled;
+    released += labeled;
   }
   if (blocked) {
-    blockResponse(response, services.blockMessage);
     exchange.actions.push('output-blocked');
+    blockResponse(response, withNotices(exchange, await blockNotice(services, exchange)));
     released = '';
   }
   const label = services.labeler.signText(services.labeler.newLabel(), released);
@@ -99,7 +100,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
-  const notice = services.blockMessage;
+  const notice = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(notice, 'input');
   const response: Json = { id: `resp_hegui_${exchange.id.replace(/-/g, '')}`, object: 'response', created_at: Math.floor(Date.now() / 1000), model: exchange.model, error: null };
   blockResponse(response, notice);

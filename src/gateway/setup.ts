@@ -1,21 +1,25 @@
 /**
  * @module gateway/setup
  * Builds the gateway's services from its configuration: upstreams and routing, the content
- * guard over the configured keyword libraries, the labeler (provider code, signing key,
- * notice), API-key callers, media labeling and links. The audit sink is handed in, because
- * `src/audit` owns the event log.
+ * guard over the configured keyword libraries (files and live ones from the store), the
+ * labeler (provider code, signing key, notice), callers by API key or JWT, access control
+ * (identity, limits, minors' mode, sanctions), media labeling and links. The audit sink is
+ * handed in, because `src/audit` owns the event log.
  */
 import { readFile } from 'node:fs/promises';
 import { labelAudio } from '../label/explicit/index.js';
 import { parseSigningKey, type EmbedRequest } from '../label/index.js';
-import { compileLibrary, createLibrary, DEFAULT_SAFE_REPLY, defaultPolicy, readLibraryFile, SafetyGuard, type KeywordLibrary, type SafetyPolicy } from '../safety/index.js';
+import { compileLibrary, createLibrary, DEFAULT_SAFE_REPLY, defaultPolicy, SafetyGuard, type SafetyPolicy } from '../safety/index.js';
 import type { Store } from '../store/index.js';
+import { AccessControl } from './access.js';
 import type { AuditSink } from './audit.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayConfigError } from './errors.js';
 import { type ContentGuard, PolicyGuard } from './guard.js';
-import { ApiKeyResolver } from './identity.js';
+import { StoreCallerResolver } from './identity.js';
+import { JwtVerifier } from './jwt.js';
 import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
+import { LiveKeywords } from './live-keywords.js';
 import { MediaService } from './media.js';
 import type { GatewayServices } from './pipeline.js';
 import { Upstream, UpstreamRouter } from './upstream.js';
@@ -29,22 +33,8 @@ export interface GatewaySetup {
   log?: (line: string) => void;
   /** A guard to use instead of the keyword guard built from `safety.keywords`. */
   guard?: ContentGuard;
-}
-
-/**
- * The keyword libraries in `paths` (`hegui-keywords/1` JSON) as one library: entries and
- * allow-lists joined, transforms of the first file.
- */
-export async function loadKeywordLibraries(paths: readonly string[]): Promise<KeywordLibrary> {
-  const libraries = await Promise.all(paths.map((path) => readLibraryFile(path)));
-  const [first, ...rest] = libraries;
-  if (!first) return createLibrary('none');
-  return {
-    ...first,
-    name: libraries.map((l) => l.name).join(' + '),
-    entries: [first, ...rest].flatMap((l) => l.entries),
-    allow: [first, ...rest].flatMap((l) => l.allow),
-  };
+  /** Time source (ms since the epoch) for limits, minors' mode, sanctions and token checks; tests pass their own. */
+  now?: () => number;
 }
 
 /** Every service the endpoints need, ready to mount. */
@@ -52,10 +42,14 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const { config, store } = setup;
   const log = setup.log ?? (() => undefined);
   const router = new UpstreamRouter(config.upstreams.map((u) => new Upstream(u, setup.env)));
+  const now = setup.now ?? Date.now;
   const policy: SafetyPolicy = config.safety.policy ? { ...config.safety.policy, safeReply: config.safety.policy.safeReply ?? DEFAULT_SAFE_REPLY } : defaultPolicy;
-  const library = config.safety.keywords.length > 0 ? compileLibrary(await loadKeywordLibraries(config.safety.keywords)) : undefined;
-  const safety = new SafetyGuard({ ...(library ? { library } : {}), policy, pii: config.safety.pii ? {} : false, language: config.safety.language });
-  const guard = setup.guard ?? new PolicyGuard(safety, policy);
+  const { live, library } = await LiveKeywords.load({ store, files: config.safety.keywords, names: config.safety.libraries, reloadMs: config.safety.reloadSeconds * 1000, log });
+  // With stored libraries there is always a library in force, so a later one can be swapped in.
+  const inForce = library ?? (config.safety.libraries.length > 0 ? compileLibrary(createLibrary('none')) : undefined);
+  const safety = new SafetyGuard({ ...(inForce ? { library: inForce } : {}), policy, pii: config.safety.pii ? {} : false, language: config.safety.language });
+  if (safety.keywords) live.watch(safety.keywords);
+  const guard = setup.guard ?? new PolicyGuard(safety);
   const blockMessage = config.safety.blockMessage ?? policy.safeReply[config.safety.language];
   const keyPath = config.labels.signingKey;
   const key = keyPath ? parseSigningKey(await readFile(keyPath, 'utf8').catch((cause: Error) => {
@@ -68,10 +62,19 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const audio = audioNotice === 'none' ? undefined : async (bytes: Uint8Array, implicit: EmbedRequest): Promise<Uint8Array> => (await labelAudio(bytes, { positions: [audioNotice], implicit })).bytes ?? bytes;
   const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(audio ? { audio } : {}), ...(key ? { key } : {}) });
   if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
-  return { config, blockMessage, router, guard, labeler, callers: new ApiKeyResolver(store, { cacheMs: config.users.cacheSeconds * 1000 }), audit: setup.audit, media, store };
+  const jwt = config.users.jwt ? await JwtVerifier.create(config.users.jwt, setup.env ?? process.env) : undefined;
+  const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
+  const access = new AccessControl({ config, store, audit: setup.audit, now });
+  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, store };
 }
 
-/** Releases what the services hold open (pooled upstream connections), at shutdown. */
+/**
+ * Releases what the services hold (pooled upstream connections, the library and usage
+ * timers), at shutdown. Usage counted since the last sync (at most `limits.syncMilliseconds`)
+ * is not written, as when the process is killed.
+ */
 export function closeGatewayServices(services: GatewayServices): void {
   for (const upstream of services.router.upstreams) upstream.close();
+  services.keywords.close();
+  services.access.stop();
 }

@@ -9,7 +9,7 @@ import type { Exchange } from './audit.js';
 import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
-import { isObject, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, isObject, type GatewayServices, type Json } from './pipeline.js';
 import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
@@ -72,6 +72,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
               if (result.blocked) {
                 blocked = ended = true;
                 call.abort('output blocked');
+                frames.push(sseData(guarded.blockEnding(await blockNotice(services, exchange))));
                 break;
               }
             }
@@ -82,7 +83,14 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           if (fault !== undefined) throw fault;
           if (ended) break;
         }
-        if (!blocked) for (const chunk of guarded.finish().out) yield sseData(chunk);
+        if (!blocked) {
+          const last = guarded.finish();
+          for (const chunk of last.out) yield sseData(chunk);
+          if (last.blocked) {
+            blocked = true;
+            yield sseData(guarded.blockEnding(await blockNotice(services, exchange)));
+          }
+        }
         status = 200;
       } catch (error) {
         // Nobody is listening any more; the finally block records the request as closed.

@@ -9,9 +9,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
-/** A state as stored: the gateway's JSON text, or undefined for a subject never written. */
-export type UsageStateText = string | undefined;
-
 export class GatewayUsageRepository {
   readonly #db: Kysely<Database>;
 
@@ -27,18 +24,19 @@ export class GatewayUsageRepository {
   }
 
   /**
-   * Read-modify-write of each subject in one transaction: the row is locked (created when
-   * missing), `change` receives its committed state and returns the next one (undefined leaves
-   * it as it is). Resolves, once committed, with every subject's state after the change.
+   * Read-modify-write of several subjects in one transaction: every row is locked (created
+   * when missing) and read, `change` receives the committed states (a subject never written
+   * is absent) and returns the states to write, and those are written. Resolves, once
+   * committed, with every subject's state after the change.
    *
    * @example
-   * await store.gatewayUsage.update(['user:u1'], (subject, state) => JSON.stringify(next(state)));
+   * await store.gatewayUsage.update(['user:u1', 'key:ab12'], (states) => next(states));
    */
-  async update(subjects: readonly string[], change: (subject: string, state: UsageStateText) => UsageStateText, now: Date = new Date()): Promise<Map<string, string>> {
+  async update(subjects: readonly string[], change: (states: ReadonlyMap<string, string>) => ReadonlyMap<string, string>, now: Date = new Date()): Promise<Map<string, string>> {
     const ordered = [...new Set(subjects)].sort();
     const updatedAt = now.toISOString();
     return this.#inTransaction(async (db) => {
-      const states = new Map<string, string>();
+      const current = new Map<string, string>();
       for (const subject of ordered) {
         // An upsert that changes nothing is the one statement that locks a row, existing or
         // new, on both dialects: a row lock on PostgreSQL, the write lock on SQLite.
@@ -48,15 +46,17 @@ export class GatewayUsageRepository {
           .onConflict((oc) => oc.column('subject').doUpdateSet((eb) => ({ state: eb.ref('gateway_usage.state') })))
           .returning('state')
           .executeTakeFirstOrThrow();
-        const current = locked.state === '' ? undefined : locked.state;
-        const next = change(subject, current);
-        if (next !== undefined && next !== current) {
-          await db.updateTable('gateway_usage').set({ state: next, updated_at: updatedAt }).where('subject', '=', subject).execute();
-        }
-        const after = next ?? current;
-        if (after !== undefined) states.set(subject, after);
+        if (locked.state !== '') current.set(subject, locked.state);
       }
-      return states;
+      const next = change(current);
+      const after = new Map(current);
+      for (const subject of ordered) {
+        const state = next.get(subject);
+        if (state === undefined || state === current.get(subject)) continue;
+        await db.updateTable('gateway_usage').set({ state, updated_at: updatedAt }).where('subject', '=', subject).execute();
+        after.set(subject, state);
+      }
+      return after;
     });
   }
 
