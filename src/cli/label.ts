@@ -5,7 +5,7 @@
  * (walked recursively), shows a progress bar on stderr for batches when it is a terminal,
  * reports each file, and exits non-zero when any file failed.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
@@ -172,7 +172,12 @@ function registerEmbed(label: Command, io: CliIo): void {
     .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')
-    .action(async (files: string[], flags: WriteFlags & { producer: string; label: string }, command: Command) => {
+    .addOption(
+      new Option('--sidecar [when]', 'write FILE.aigc.json beside files that cannot carry a label inside (fallback), or beside every file, leaving it unchanged (always)')
+        .choices(['fallback', 'always'])
+        .preset('fallback'),
+    )
+    .action(async (files: string[], flags: WriteFlags & { producer: string; label: string; sidecar?: 'fallback' | 'always' }, command: Command) => {
       if (!['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
       if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
       const key = await loadSigningKey(io, flags.key);
@@ -182,7 +187,9 @@ function registerEmbed(label: Command, io: CliIo): void {
         const out = outputFor(io, target, flags.out, many);
         if (out) await mkdir(dirname(out), { recursive: true });
         const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
-        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }) }), 'labelled');
+        // A file met while walking a folder gets a sidecar only when asked for every file.
+        const sidecar = flags.sidecar === 'always' || (flags.sidecar === 'fallback' && !target.fromFolder) ? flags.sidecar : 'never';
+        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar }), 'labelled');
       }, failReport(io));
       summary(io, outcome, 'labelled');
     });

@@ -32,7 +32,7 @@ export class UnsupportedFormatError extends InvalidInputError {
   constructor(detail = 'the content matches no supported container format') {
     super(
       'E_LABEL_UNSUPPORTED_FORMAT',
-      `${detail}; supported: JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF, MP4/MOV/M4A, MP3, WAV, FLAC, OGG, MKV/WebM, PDF, DOCX/XLSX/PPTX, Markdown, HTML (or write a .aigc.json sidecar)`,
+      `${detail}; supported: JPEG, PNG, WebP, GIF, TIFF, HEIF/AVIF, MP4/MOV/M4A, MP3, WAV, FLAC, OGG, MKV/WebM, PDF, DOCX/XLSX/PPTX, Markdown, HTML (or write a .aigc.json sidecar beside the file: hegui label embed --sidecar)`,
     );
   }
 }

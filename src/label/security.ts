@@ -72,7 +72,7 @@ function hashName(algorithm: SignatureAlgorithm): string {
  * @example
  * const digest = await payloadDigest(source, codec, 'ed25519'); // 32-byte SHA-256
  */
-export async function payloadDigest(source: ByteSource, codec: LabelCodec, algorithm: SignatureAlgorithm): Promise<Uint8Array> {
+export async function payloadDigest(source: ByteSource, codec: Pick<LabelCodec, 'payloadRanges'>, algorithm: SignatureAlgorithm): Promise<Uint8Array> {
   const hash = createHash(hashName(algorithm));
   for (const range of await codec.payloadRanges(source)) {
     for (let at = range.start; at < range.end; ) {

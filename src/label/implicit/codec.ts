@@ -65,7 +65,9 @@ export type FormatId =
   | 'ooxml'
   | 'markdown'
   | 'html'
-  | 'xmp';
+  | 'xmp'
+  /** Not a container: the label travels in a `.aigc.json` file beside the payload. */
+  | 'sidecar';
 
 export interface LabelCodec {
   readonly format: FormatId;
