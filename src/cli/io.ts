@@ -14,6 +14,13 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // A reader that goes away (`hegui ... | head`) ends the command quietly, as Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
