@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
+import { version } from '../version.js';
 import { type CliIo, processIo } from './io.js';
 import { registerAudit } from './audit.js';
 import { registerLabel } from './label.js';
@@ -26,7 +27,7 @@ const commands: Register[] = [registerServe, registerObligations, registerOperat
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')
     .description('合规 hegui — compliance toolkit for generative-AI services in mainland China')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({

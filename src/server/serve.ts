@@ -12,6 +12,7 @@ import { closeGatewayServices, createGatewayServices, defaultGatewayConfig, type
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { type LabelVerifyKey, parseVerifyKey } from '../label/index.js';
+import { version } from '../version.js';
 import { createApp } from './app.js';
 
 /** The package root: two levels above this module, in src/ and in dist/ alike. */
@@ -42,11 +43,6 @@ export interface RunningServer {
   /** The one-time sign-in link, when no admin existed at start. */
   signinUrl?: string;
   close(): Promise<void>;
-}
-
-async function readVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 /** Public keys (comma-separated PEM files) that `/api/labels/inspect` checks signatures against. */
@@ -96,7 +92,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     profile,
     profileSource: profilePath,
     webRoot: options.webRoot ?? defaultWebRoot,
-    version: await readVersion(),
+    version,
   });
 
   let server: ServerType;
