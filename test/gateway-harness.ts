@@ -1,13 +1,20 @@
 /**
  * Starts the real hegui server with the gateway in front of the upstream double, a keyword
  * library, a SQLite store and a user with an API key; and an official `openai` client for it.
+ * With `now`, the gateway runs in-process on a Hono app instead, every clock (limits, minors'
+ * mode, sanctions, tokens, audit times) reading that function, so time-dependent tests are exact.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import OpenAI from 'openai';
-import { createApiUser, type GatewayConfig, parseGatewayConfig } from '../src/gateway/index.js';
+import { AuditLog } from '../src/audit/index.js';
+import { closeGatewayServices, createApiUser, createGatewayServices, type GatewayConfig, type GatewayServices, mountGateway, parseGatewayConfig } from '../src/gateway/index.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
+import { openStore } from '../src/store/index.js';
 import { UpstreamDouble } from './gateway-upstream-double.js';
 
 /** Keywords the tests try to smuggle through. */
@@ -20,7 +27,11 @@ export interface GatewayHarness {
   server: RunningServer;
   key: string;
   dir: string;
+  /** The store's URL, for the CLI (`HEGUI_DATABASE_URL`). */
+  databaseUrl: string;
   client: OpenAI;
+  /** The gateway's services, when it runs in-process (with `now`). */
+  services?: GatewayServices;
   /** POST a JSON body to the gateway with the user's key. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** The gateway.request audit events, newest first. */
@@ -28,7 +39,43 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: { config?: Record<string, unknown>; upstream?: Record<string, unknown>; safety?: Record<string, unknown>; edit?: (config: GatewayConfig) => void } = {}): Promise<GatewayHarness> {
+export interface GatewayOptions {
+  config?: Record<string, unknown>;
+  upstream?: Record<string, unknown>;
+  safety?: Record<string, unknown>;
+  edit?: (config: GatewayConfig) => void;
+  /** Run in-process with this clock (ms since the epoch). */
+  now?: () => number;
+  /** Environment for upstream keys and JWT secrets. */
+  env?: Record<string, string | undefined>;
+  /** Database URL (default: a SQLite file in the suite's folder). */
+  databaseUrl?: string;
+}
+
+/** The gateway alone on a Hono app, every clock reading `now`: what `startServer` runs, minus the dashboard. */
+async function startInProcess(config: GatewayConfig, databaseUrl: string, now: () => number, env: Record<string, string | undefined>): Promise<{ server: RunningServer; services: GatewayServices }> {
+  const store = await openStore(databaseUrl);
+  const audit = new AuditLog(store, { clock: () => new Date(now()) });
+  const services = await createGatewayServices({ config, store, audit, env, now });
+  const app = new Hono();
+  mountGateway(app, services);
+  const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+  });
+  const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  const close = async (): Promise<void> => {
+    await new Promise<void>((done) => {
+      listener.close(() => done());
+      (listener as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    closeGatewayServices(services);
+    await audit.flush();
+    await store.close();
+  };
+  return { server: { url, store, audit, close }, services };
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<GatewayHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-gateway-'));
   const double = await new UpstreamDouble().start();
   const keywords = join(dir, 'keywords.json');
@@ -57,7 +104,10 @@ export async function startGateway(options: { config?: Record<string, unknown>; 
     dir,
   );
   options.edit?.(config);
-  const server = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'hegui.db')}`, webRoot: join(dir, 'web'), gateway: config, env: {} });
+  const databaseUrl = options.databaseUrl ?? `file:${join(dir, 'hegui.db')}`;
+  const env = options.env ?? {};
+  const inProcess = options.now ? await startInProcess(config, databaseUrl, options.now, env) : undefined;
+  const server = inProcess?.server ?? (await startServer({ port: 0, databaseUrl, webRoot: join(dir, 'web'), gateway: config, env }));
   const { key } = await createApiUser(server.store, { name: 'tester', verified: true });
   const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 10_000 });
   return {
@@ -65,7 +115,9 @@ export async function startGateway(options: { config?: Record<string, unknown>; 
     server,
     key,
     dir,
+    databaseUrl,
     client,
+    ...(inProcess ? { services: inProcess.services } : {}),
     post: (path, body, headers = {}) =>
       fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
     events: async () => (await server.audit.list({ type: 'gateway.request', limit: 500 })).events,

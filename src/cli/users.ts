@@ -1,14 +1,20 @@
 /**
  * @module cli/users
- * `hegui users add|list|disable`: the users of the OpenAI-compatible API and their keys. A key
- * is printed once, alone on the last line (so scripts can take it with `tail -n 1`); only its
- * SHA-256 is stored.
+ * `hegui users add|list|disable|verify|minor|history|sanctions|lift`: the users of the
+ * OpenAI-compatible API. A key is printed once, alone on the last line (so scripts can take it
+ * with `tail -n 1`); only its SHA-256 is stored. Users of the provider's login appear as
+ * `jwt:<sub>` once they have sent a request. Flags changed here reach running servers within
+ * `users.cacheSeconds`; a lift within two `limits.syncMilliseconds`.
  */
 import type { Command } from 'commander';
-import { NotFoundError } from '../errors.js';
-import { createApiUser } from '../gateway/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { AuditLog, auditEnvironment } from '../audit/index.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { createApiUser, liftUserSanctions } from '../gateway/index.js';
+import { type GatewaySanction, type GatewayUser, openStore, type Store } from '../store/index.js';
 import type { CliIo } from './io.js';
+
+/** Who the CLI records as lifting sanctions: the operator at the terminal is not signed in. */
+const CLI_ACTOR = 'system:cli';
 
 async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(io.env.HEGUI_DATABASE_URL);
@@ -19,15 +25,45 @@ async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Prom
   }
 }
 
+async function userNamed(store: Store, name: string): Promise<GatewayUser> {
+  const user = await store.gatewayUsers.findByName(name);
+  if (!user) throw new NotFoundError('E_GATEWAY_USER_NOT_FOUND', `no user named "${name}"; \`hegui users list\` shows them`);
+  return user;
+}
+
+function describeSanction(s: GatewaySanction): string {
+  const until = s.action === 'warn' ? '' : s.until === null ? 'until lifted' : `until ${s.until}`;
+  const lifted = s.liftedAt ? `lifted ${s.liftedAt} by ${s.liftedBy ?? 'unknown'}` : '';
+  return [s.createdAt, s.action, s.reason, until, lifted].filter(Boolean).join('\t');
+}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 500) throw new InvalidInputError('E_CLI_LIMIT', '--limit is a whole number from 1 to 500');
+  return Number(value);
+}
+
+/** `verify` and `minor`: one flag, on or (with `--off`) off. */
+function registerFlag(users: Command, io: CliIo, flag: 'verified' | 'minor', command: string, description: string): void {
+  users
+    .command(command)
+    .description(description)
+    .argument('<name>', 'account name (jwt:<sub> for users of the provider login)')
+    .option('--off', 'clear the flag instead')
+    .action(async (name: string, options: { off?: boolean }) => {
+      await withStore(io, async (store) => store.gatewayUsers.setFlags((await userNamed(store, name)).id, { [flag]: !options.off }));
+      io.stdout.write(`user "${name}": ${flag} ${options.off ? 'off' : 'on'}\n`);
+    });
+}
+
 export function registerUsers(program: Command, io: CliIo): void {
-  const users = program.command('users').description('manage the users of the OpenAI-compatible API and their API keys');
+  const users = program.command('users').description('manage the users of the OpenAI-compatible API, their API keys, limits and sanctions');
 
   users
     .command('add')
     .description('create a user and print its API key once, alone on the last line')
     .argument('<name>', 'account name (unique)')
     .option('--verified', 'the user\'s real identity has been verified (Deep Synthesis Provisions Art. 9)')
-    .option('--minor', 'the user is a minor: the stricter minors\' policy applies (AI Measures Art. 10)')
+    .option('--minor', 'the user is a minor: minors\' mode applies (AI Measures Art. 10; Minors Regulations Art. 43)')
     .action(async (name: string, flags: { verified?: boolean; minor?: boolean }) => {
       const { user, key } = await withStore(io, (store) => createApiUser(store, { name, verified: flags.verified ?? false, minor: flags.minor ?? false }));
       io.stdout.write(`created user "${user.name}" (${user.verified ? 'verified' : 'unverified'}${user.minor ? ', minor' : ''}); its API key, shown once:\n${key}\n`);
@@ -43,14 +79,59 @@ export function registerUsers(program: Command, io: CliIo): void {
 
   users
     .command('disable')
-    .description('disable a user: its keys stop working (within users.cacheSeconds on running servers)')
+    .description('disable a user: its keys and tokens stop working (within users.cacheSeconds on running servers)')
     .argument('<name>', 'account name')
     .action(async (name: string) => {
-      await withStore(io, async (store) => {
-        const user = await store.gatewayUsers.findByName(name);
-        if (!user) throw new NotFoundError('E_GATEWAY_USER_NOT_FOUND', `no user named "${name}"; \`hegui users list\` shows them`);
-        await store.gatewayUsers.disable(user.id);
-      });
+      await withStore(io, async (store) => store.gatewayUsers.disable((await userNamed(store, name)).id));
       io.stdout.write(`disabled user "${name}"\n`);
+    });
+
+  registerFlag(users, io, 'verified', 'verify', 'record that the user\'s real identity has been verified (Deep Synthesis Provisions Art. 9)');
+  registerFlag(users, io, 'minor', 'minor', 'put the user in minors\' mode: stricter policy, daily limits, reminders (AI Measures Art. 10)');
+
+  users
+    .command('history')
+    .description('the user\'s requests from the audit log and its sanctions, newest first')
+    .argument('<name>', 'account name')
+    .option('--limit <n>', 'requests to show (1-500, default 20)', positiveInteger, 20)
+    .action(async (name: string, options: { limit: number }) => {
+      await withStore(io, async (store) => {
+        const user = await userNamed(store, name);
+        const log = new AuditLog(store, auditEnvironment(io.env, io.cwd));
+        const page = await log.list({ actor: `user:${user.id}`, limit: options.limit });
+        io.stdout.write(`user "${user.name}" (pseudonym ${user.id}): ${user.verified ? 'verified' : 'unverified'}, ${user.minor ? 'minor' : 'adult'}, ${user.disabledAt ? 'disabled' : 'active'}\n`);
+        io.stdout.write(`requests (latest ${page.events.length}):\n`);
+        for (const e of page.events) {
+          const p = e.payload;
+          io.stdout.write(`  ${e.at}\t${String(p.endpoint ?? e.type)}\t${String(p.model ?? '-')}\t${e.outcome ?? '-'}\t${String(p.status ?? '-')}\t${e.risks.join(',') || '-'}\n`);
+        }
+        const sanctions = await store.gatewaySanctions.list(user.id);
+        io.stdout.write(`sanctions (${sanctions.length}):\n`);
+        for (const s of sanctions) io.stdout.write(`  ${describeSanction(s)}\n`);
+      });
+    });
+
+  users
+    .command('sanctions')
+    .description('the warnings, limits and suspensions taken against the user (AI Measures Art. 14), newest first')
+    .argument('<name>', 'account name')
+    .action(async (name: string) => {
+      const sanctions = await withStore(io, async (store) => store.gatewaySanctions.list((await userNamed(store, name)).id));
+      if (sanctions.length === 0) io.stdout.write(`no sanctions against "${name}"\n`);
+      for (const s of sanctions) io.stdout.write(`${describeSanction(s)}\n`);
+    });
+
+  users
+    .command('lift')
+    .description('lift the user\'s limits and suspensions and reset its count of blocked requests (recorded in the audit log)')
+    .argument('<name>', 'account name')
+    .action(async (name: string) => {
+      const lifted = await withStore(io, async (store) => {
+        const log = new AuditLog(store, auditEnvironment(io.env, io.cwd));
+        const result = await liftUserSanctions(store, log, await userNamed(store, name), CLI_ACTOR);
+        await log.flush();
+        return result.lifted;
+      });
+      io.stdout.write(lifted.length === 0 ? `nothing in force against "${name}"; its count of blocked requests starts again\n` : `lifted ${lifted.map((s) => s.action).join(', ')} of "${name}"\n`);
     });
 }

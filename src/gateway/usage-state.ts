@@ -1,26 +1,28 @@
 /**
  * @module gateway/usage-state
- * The usage state of one subject (a user or an API key) and the pure rules over it: sliding
- * request-rate windows, a minor's daily use and continuous session (Minors Regulations
+ * The usage state of one subject (a user or an API key) and the pure rules over it: request
+ * rates as token buckets, a minor's daily use and continuous session (Minors Regulations
  * Art. 43; AI Measures Art. 10), recent blocked requests and the sanctions they lead to
  * (AI Measures Art. 14). Every function takes the time, so the rules are exact under test and
  * the same whether a replica applies them to its own copy or the store applies them under a
  * row lock. States are plain JSON, kept in the store per subject.
  */
 
-/** A sliding-window counter: requests in the current fixed window and in the one before. */
-export interface RateWindow {
-  /** Start of the current window (ms since the epoch, a multiple of the window length). */
-  start: number;
-  count: number;
-  prev: number;
+/**
+ * A request rate as a token bucket, kept as one number (the generic cell rate algorithm): the
+ * time at which the bucket would be full again. N requests per window W allow a burst of N,
+ * then one every W/N.
+ */
+export interface RateBucket {
+  /** ms since the epoch; the bucket is full at and after this time. */
+  tat: number;
 }
 
 export interface UsageState {
   /** The plain request rate of this subject. */
-  rate?: RateWindow;
+  rate?: RateBucket;
   /** A limit imposed after repeated blocks: requests per minute until a time. */
-  limited?: { until: number; perMinute: number; window?: RateWindow };
+  limited?: { until: number; perMinute: number; bucket?: RateBucket };
   /** A suspension; `until` null lasts until an operator lifts it. */
   suspended?: { until: number | null };
   /** A minor's use on one Beijing day: requests, and time of sessions already closed. */
@@ -86,37 +88,16 @@ export function beijingDay(at: number): string {
   return new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
-/** The window rolled forward to `now` (a copy). */
-function rolled(w: RateWindow | undefined, now: number, windowMs: number): RateWindow {
-  const start = Math.floor(now / windowMs) * windowMs;
-  if (!w) return { start, count: 0, prev: 0 };
-  if (start === w.start || now < w.start) return { ...w };
-  return { start, count: 0, prev: start - w.start === windowMs ? w.count : 0 };
+/** Milliseconds until one more request fits the rate (0: it fits now). */
+export function rateWait(bucket: RateBucket | undefined, now: number, rule: RateRule): number {
+  const interval = rule.windowMs / rule.requests;
+  const tat = Math.max(bucket?.tat ?? now, now);
+  return Math.max(0, Math.ceil(tat + interval - now - rule.windowMs));
 }
 
-/**
- * Milliseconds until one more request fits the sliding window (0: it fits now). The estimate
- * is the current window's count plus the previous one's, weighted by how much of it the
- * sliding window still covers.
- */
-export function windowWait(w: RateWindow | undefined, now: number, rule: RateRule): number {
-  const r = rolled(w, now, rule.windowMs);
-  const elapsed = Math.min(Math.max(now - r.start, 0), rule.windowMs);
-  const room = rule.requests - 1 - r.count;
-  if (r.prev * (1 - elapsed / rule.windowMs) <= room) return 0;
-  if (room >= 0) return Math.ceil(rule.windowMs * (1 - room / r.prev)) - elapsed;
-  // Full for this window: wait into the next one until this window's share has slid away.
-  const next = r.count === 0 ? 0 : rule.windowMs * Math.max(0, 1 - (rule.requests - 1) / r.count);
-  return rule.windowMs - elapsed + Math.ceil(next);
-}
-
-function counted(w: RateWindow | undefined, now: number, windowMs: number): RateWindow {
-  const r = rolled(w, now, windowMs);
-  const stale = now < r.start - windowMs;
-  if (stale) return r;
-  if (now < r.start) r.prev++;
-  else r.count++;
-  return r;
+/** The bucket after a request at `now` (which may be older than requests already counted). */
+function counted(bucket: RateBucket | undefined, now: number, rule: RateRule): RateBucket {
+  return { tat: Math.max(bucket?.tat ?? now, now) + rule.windowMs / rule.requests };
 }
 
 /** A minor's time of use today at `now`, counting the current session up to `now` when it goes on. */
@@ -135,7 +116,7 @@ function sanctionRefusal(state: UsageState, now: number): Refusal | undefined {
   if (s && (s.until === null || s.until > now)) return { kind: 'suspended', until: s.until };
   const l = state.limited;
   if (l && l.until > now) {
-    const wait = windowWait(l.window, now, { requests: l.perMinute, windowMs: MINUTE });
+    const wait = rateWait(l.bucket, now, { requests: l.perMinute, windowMs: MINUTE });
     if (wait > 0) return { kind: 'limited', retryAfterMs: wait, perMinute: l.perMinute, until: l.until };
   }
   return undefined;
@@ -153,7 +134,7 @@ export function checkRequest(state: UsageState, now: number, rules: SubjectRules
     if (minor.dailyMs !== undefined && usedTodayMs(state, now, minor.idleMs) >= minor.dailyMs) return { kind: 'daily-minutes', retryAfterMs: untilMidnight };
   }
   if (rules.rate) {
-    const wait = windowWait(state.rate, now, rules.rate);
+    const wait = rateWait(state.rate, now, rules.rate);
     if (wait > 0) return { kind: 'rate', retryAfterMs: wait };
   }
   return undefined;
@@ -165,9 +146,9 @@ export function checkRequest(state: UsageState, now: number, rules: SubjectRules
  * reached a new reminder.
  */
 export function applyRequest(state: UsageState, now: number, rules: SubjectRules): { remind: boolean; continuousMs: number } {
-  if (rules.rate) state.rate = counted(state.rate, now, rules.rate.windowMs);
+  if (rules.rate) state.rate = counted(state.rate, now, rules.rate);
   const limited = state.limited;
-  if (limited && limited.until > now) limited.window = counted(limited.window, now, MINUTE);
+  if (limited && limited.until > now) limited.bucket = counted(limited.bucket, now, { requests: limited.perMinute, windowMs: MINUTE });
   const minor = rules.minor;
   if (!minor) return { remind: false, continuousMs: 0 };
   const day = beijingDay(now);

@@ -1,0 +1,192 @@
+/**
+ * Limits on users, on a clock the tests control: request rates per user and per API key (429
+ * with Retry-After); minors' mode (AI Measures Art. 10; Minors Regulations Art. 43) with a
+ * daily allowance of requests and minutes (Beijing days) and a reminder after continuous use,
+ * in whole answers and in streams; and sanctions for repeated illegal content (AI Measures
+ * Art. 14): warned in the answer, limited (429), suspended (403), each recorded in the user's
+ * record and as a `user.sanction` audit event, listed and lifted with `hegui users`.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiUser, newApiKey } from '../src/gateway/index.js';
+import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
+import { cli } from './helpers/cli.js';
+
+const MINUTE = 60_000;
+/** 2026-11-28 10:00 in Beijing. */
+const START = Date.parse('2026-11-28T02:00:00Z');
+const NOTICE = '本内容由人工智能生成';
+
+const chat = (content: string, stream = false): Record<string, unknown> => ({ model: 'double-chat', messages: [{ role: 'user', content }], stream });
+
+describe('request rates', () => {
+  let h: GatewayHarness;
+  let now = START;
+  beforeAll(async () => {
+    h = await startGateway({ now: () => now, config: { limits: { user: { requests: 4, perSeconds: 60 }, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
+  });
+  afterAll(async () => h?.close());
+
+  it('answers 429 with Retry-After once a key has used its rate, and lets it go on once the bucket refilled', async () => {
+    now = Math.floor(START / MINUTE) * MINUTE;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await h.post('/v1/chat/completions', chat('hi'))).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await h.post('/v1/chat/completions', chat('hi'));
+    expect(refused.headers.get('retry-after')).toBe('20');
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await refused.json()).toMatchObject({ error: { code: 'E_GATEWAY_RATE_LIMITED', type: 'rate_limit_error', message: expect.stringContaining('this API key may send 3 per 60 s') } });
+    const [event] = await h.events();
+    expect(event).toMatchObject({ outcome: 'error', payload: { status: 429, error: 'E_GATEWAY_RATE_LIMITED' } });
+    now += 2 * MINUTE;
+    expect((await h.post('/v1/chat/completions', chat('hi'))).status).toBe(200);
+  });
+
+  it('limits a user across its keys, as the official client sees it', async () => {
+    now += 10 * MINUTE;
+    const user = await h.server.store.gatewayUsers.findByName('tester');
+    const second = newApiKey();
+    await h.server.store.gatewayUsers.addKey({ userId: user?.id ?? '', keyHash: second.hash, prefix: second.prefix });
+    const ask = (key: string) => new OpenAI({ apiKey: key, baseURL: `${h.server.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: 'hi' }] });
+    // Each key has room for 3, but the two share the user's 4.
+    for (const key of [h.key, h.key, second.key, second.key]) await ask(key);
+    await expect(ask(second.key)).rejects.toMatchObject({ status: 429, code: 'E_GATEWAY_RATE_LIMITED', message: expect.stringContaining('this user may send 4 per 60 s') });
+    await expect(ask(second.key)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    // Another user has its own.
+    const { key: other } = await createApiUser(h.server.store, { name: 'other', verified: true });
+    for (let i = 0; i < 3; i++) await ask(other);
+  });
+});
+
+describe("minors' mode", () => {
+  let h: GatewayHarness;
+  let kid: string;
+  let now = START;
+  beforeAll(async () => {
+    h = await startGateway({ now: () => now, config: { minors: { dailyRequests: 20, dailyMinutes: 150, reminderMinutes: 60, idleMinutes: 20 }, abuse: { steps: [] } } });
+    kid = (await createApiUser(h.server.store, { name: 'kid', verified: true, minor: true })).key;
+    h.double.behaviour = () => ({ text: 'answer' });
+  });
+  afterAll(async () => h?.close());
+
+  const ask = (content: string, stream = false): Promise<Response> => h.post('/v1/chat/completions', chat(content, stream), { authorization: `Bearer ${kid}` });
+
+  it('reminds a minor after continuous use, in the answer and in a stream delta', async () => {
+    const texts: string[] = [];
+    for (let m = 0; m < 60; m += 15) {
+      now = START + m * MINUTE;
+      texts.push(((await (await ask('hi')).json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content ?? '');
+    }
+    expect(texts.every((t) => t === `${NOTICE}\n\nanswer`)).toBe(true);
+    now = START + 60 * MINUTE;
+    const reminded = (await (await ask('hi')).json()) as { choices: { message: { content: string } }[]; hegui: { notices: string[] } };
+    expect(reminded.choices[0]?.message.content).toBe(`【防沉迷提醒】你已连续使用约60分钟，请注意休息。\n\n${NOTICE}\n\nanswer`);
+    expect(reminded.hegui.notices).toEqual(['【防沉迷提醒】你已连续使用约60分钟，请注意休息。']);
+    for (let m = 75; m < 120; m += 15) {
+      now = START + m * MINUTE;
+      expect(chatText((await readSse(await ask('hi', true))).events)).toBe(`${NOTICE}\n\nanswer`);
+    }
+    now = START + 120 * MINUTE;
+    const { events } = await readSse(await ask('hi', true));
+    const deltas = events.flatMap((e) => ((e.choices as { delta?: { content?: string } }[]) ?? []).map((c) => c.delta?.content ?? '')).filter(Boolean);
+    expect(deltas[0]).toBe(`【防沉迷提醒】你已连续使用约120分钟，请注意休息。\n\n${NOTICE}\n\n`);
+    const [event] = await h.events();
+    expect(event?.payload.actions).toContain('minor-reminder');
+    // Adults are not counted or reminded.
+    const adult = (await (await h.post('/v1/chat/completions', chat('hi'))).json()) as { choices: { message: { content: string } }[] };
+    expect(adult.choices[0]?.message.content).toBe(`${NOTICE}\n\nanswer`);
+  });
+
+  it('stops a minor at the daily minutes and the daily requests, until midnight Beijing time', async () => {
+    // 120 minutes so far today; a pause closes the session, then 30 more minutes reach 150.
+    for (let m = 150; m < 180; m += 10) {
+      now = START + m * MINUTE;
+      expect((await ask('hi')).status, `minute ${m}`).toBe(200);
+    }
+    now = START + 180 * MINUTE;
+    const refused = await ask('hi');
+    expect(refused.status).toBe(429);
+    const midnight = Date.parse('2026-11-28T16:00:00Z');
+    expect(refused.headers.get('retry-after')).toBe(String(Math.ceil((midnight - now) / 1000)));
+    expect(await refused.json()).toMatchObject({ error: { code: 'E_GATEWAY_DAILY_LIMIT', message: expect.stringContaining('150 minutes') } });
+    now = midnight + 60 * MINUTE;
+    for (let i = 0; i < 20; i++) expect((await ask('hi')).status).toBe(200);
+    const tooMany = await ask('hi');
+    expect(tooMany.status).toBe(429);
+    expect(await tooMany.json()).toMatchObject({ error: { code: 'E_GATEWAY_DAILY_LIMIT', message: expect.stringContaining('20 requests') } });
+  });
+});
+
+describe('sanctions for repeated illegal content', () => {
+  let h: GatewayHarness;
+  let now = START;
+  const env = (): { env: Record<string, string> } => ({ env: { HEGUI_DATABASE_URL: h.databaseUrl } });
+  beforeAll(async () => {
+    h = await startGateway({
+      now: () => now,
+      config: {
+        limits: { syncMilliseconds: 0 },
+        abuse: {
+          steps: [
+            { blocks: 2, withinMinutes: 60, action: 'warn' },
+            { blocks: 3, withinMinutes: 60, action: 'limit', minutes: 30, requestsPerMinute: 1 },
+            { blocks: 4, withinMinutes: 60, action: 'suspend' },
+          ],
+        },
+      },
+    });
+    h.double.behaviour = () => ({ text: 'ok' });
+  });
+  afterAll(async () => h?.close());
+
+  it('warns, limits and suspends as blocks accumulate, and records every step', async () => {
+    const content = async (response: Response): Promise<string> => {
+      const body = (await response.json()) as { choices?: { message: { content: string } }[] };
+      if (!body.choices) throw new Error(`not an answer: ${JSON.stringify(body)}`);
+      return body.choices[0]?.message.content ?? '';
+    };
+    now = START;
+    expect(await content(await h.post('/v1/chat/completions', chat(`tell me ${KEYWORDS.en}`)))).toBe(BLOCK_MESSAGE);
+    now += MINUTE;
+    // The second block: the model's answer is blocked in a stream, and the warning ends it.
+    h.double.behaviour = () => ({ chunks: [...`好的，${KEYWORDS.zh}如下`] });
+    const { events, done } = await readSse(await h.post('/v1/chat/completions', chat('go', true)));
+    h.double.behaviour = () => ({ text: 'ok' });
+    expect(done).toBe(true);
+    expect(chatText(events)).toBe(`${NOTICE}\n\n好的，${BLOCK_MESSAGE}\n\n【警告】你的请求多次涉及违法违规内容。继续发送此类内容，账号将被限制或暂停使用。`);
+    now += MINUTE;
+    expect(await content(await h.post('/v1/chat/completions', chat(`again ${KEYWORDS.en}`)))).toContain('【限制】');
+    // Limited to 1 request a minute.
+    now += MINUTE;
+    expect((await h.post('/v1/chat/completions', chat('hi'))).status).toBe(200);
+    const limited = await h.post('/v1/chat/completions', chat('hi'));
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ error: { code: 'E_GATEWAY_USER_LIMITED' } });
+    expect(limited.headers.get('retry-after')).toBe('60');
+    now += MINUTE;
+    expect(await content(await h.post('/v1/chat/completions', chat(`more ${KEYWORDS.en}`)))).toContain('【暂停】');
+    now += MINUTE;
+    const suspended = await h.post('/v1/chat/completions', chat('hi'));
+    expect(suspended.status).toBe(403);
+    expect(await suspended.json()).toMatchObject({ error: { code: 'E_GATEWAY_USER_SUSPENDED', type: 'permission_error' } });
+    const sanctions = (await h.server.audit.list({ type: 'user.sanction', limit: 10 })).events;
+    const user = await h.server.store.gatewayUsers.findByName('tester');
+    expect(sanctions.map((e) => e.outcome)).toEqual(['suspend', 'limit', 'warn']);
+    expect(sanctions[0]).toMatchObject({ actor: 'system:gateway', risks: ['A1.6'], payload: { user: user?.id, blocks: 4, windowMinutes: 60, until: null } });
+    const listed = await cli(['users', 'sanctions', 'tester'], env());
+    expect(listed.stdout.split('\n').filter(Boolean).map((line) => line.split('\t')[1])).toEqual(['suspend', 'limit', 'warn']);
+    expect(listed.stdout).toContain('4 blocked requests within 60 minutes\tuntil lifted');
+  });
+
+  it('lets an operator lift a suspension, and keeps the lift on record', async () => {
+    // The 30-minute limit has run out by the wall clock the CLI reads: only the suspension is in force.
+    const lifted = await cli(['users', 'lift', 'tester'], env());
+    expect(lifted).toMatchObject({ code: 0, stdout: 'lifted suspend of "tester"\n' });
+    expect((await h.post('/v1/chat/completions', chat('hi'))).status).toBe(200);
+    const [lift] = (await h.server.audit.list({ type: 'user.sanction', limit: 1 })).events;
+    expect(lift).toMatchObject({ actor: 'system:cli', outcome: 'lift' });
+    const history = await cli(['users', 'history', 'tester', '--limit', '3'], env());
+    expect(history.stdout).toContain('requests (latest 3):');
+    expect(history.stdout).toMatch(/suspend\t4 blocked requests within 60 minutes\tuntil lifted\tlifted .* by system:cli/);
+  });
+});
