@@ -9,6 +9,7 @@
  */
 import { compileLibrary, type CompiledLibrary, createLibrary, type KeywordLibrary, type KeywordScanner, parseLibrary, readLibraryFile } from '../safety/index.js';
 import type { Store } from '../store/index.js';
+import { GatewayConfigError } from './errors.js';
 
 /**
  * Libraries as one: entries and allow-lists joined, name and transforms of the first.
@@ -112,7 +113,11 @@ export class LiveKeywords {
       const record = await this.#options.store.keywordLibraries.load(name);
       if (!record) continue;
       const { revision, ...library } = record;
-      stored.push(parseLibrary(library));
+      try {
+        stored.push(parseLibrary(library));
+      } catch (cause) {
+        throw new GatewayConfigError(`keyword library "${name}" revision ${revision} in the store cannot be used: ${(cause as Error).message}`, { cause });
+      }
       loaded.set(name, revision);
     }
     const compiled = compileLibrary(mergeLibraries([...this.#files, ...stored]));
