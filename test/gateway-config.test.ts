@@ -65,6 +65,34 @@ describe('gateway config file', () => {
     await expect(loadGatewayConfig(twice)).rejects.toThrow(/upstreams\[1\]\.name: "a" is used twice/);
   });
 
+  it('reads users, limits, minors and abuse, and names what cannot work', async () => {
+    const path = file(
+      'users.yaml',
+      [
+        'users:',
+        '  requireVerified: true',
+        '  jwt: { algorithms: [RS256, EdDSA], jwks: keys/jwks.json, issuer: "https://login.example.cn", audience: [hegui, app] }',
+        'limits: { syncMilliseconds: 0, user: { requests: 60, perSeconds: 60 } }',
+        'minors: { dailyRequests: 100, dailyMinutes: 90 }',
+        'abuse: { risks: [A1, A2.3], steps: [{ blocks: 2, withinMinutes: 10, action: suspend }] }',
+        'safety: { libraries: [main], reloadSeconds: 2 }',
+        '',
+      ].join('\n'),
+    );
+    const config = await loadGatewayConfig(path);
+    expect(config.users.jwt).toMatchObject({ jwks: join(dir, 'keys/jwks.json'), clockToleranceSeconds: 30, claims: { verified: 'real_name_verified', minor: 'minor' } });
+    expect(config.minors).toMatchObject({ dailyRequests: 100, dailyMinutes: 90, reminderMinutes: 120, idleMinutes: 30 });
+    expect(config.abuse.steps).toEqual([{ blocks: 2, withinMinutes: 10, action: 'suspend', requestsPerMinute: 1 }]);
+    expect((await loadGatewayConfig(file('defaults.yaml', '{}\n'))).abuse.steps.map((s) => s.action)).toEqual(['warn', 'limit', 'suspend']);
+    const bad = async (name: string, text: string): Promise<string> => ((await loadGatewayConfig(file(name, text)).catch((e: unknown) => e)) as Error).message;
+    expect(await bad('hs.yaml', 'users: { jwt: { algorithms: [HS256], issuer: i, audience: a } }\n')).toContain('users.jwt: HS256 needs secretEnv (or secret)');
+    expect(await bad('rs.yaml', 'users: { jwt: { algorithms: [ES256], issuer: i, audience: a } }\n')).toContain('users.jwt: ES256 need publicKey or jwks');
+    expect(await bad('aud.yaml', 'users: { jwt: { algorithms: [HS256], secretEnv: S, issuer: i } }\n')).toContain('users.jwt.audience');
+    expect(await bad('limit.yaml', 'abuse: { steps: [{ blocks: 2, withinMinutes: 10, action: limit }] }\n')).toContain('abuse.steps[0].minutes: a limit needs its duration');
+    expect(await bad('risk.yaml', 'abuse: { risks: [B7] }\n')).toContain('abuse.risks[0]: "B7" is not a risk');
+    expect(await bad('alg.yaml', 'users: { jwt: { algorithms: [none], issuer: i, audience: a } }\n')).toContain('users.jwt.algorithms[0]');
+  });
+
   it('hegui serve stops at a bad config with the field and status 2', async () => {
     const result = await cli(['serve', '--config', file('serve-bad.yaml', 'upstreams: [{ name: x }]\n')], { cwd: dir });
     expect(result.code).toBe(2);
@@ -89,7 +117,10 @@ describe('hegui users', () => {
       await store.close();
     }
     expect((await cli(['users', 'add', 'app-1'], { env })).code).toBe(2);
-    expect((await cli(['users', 'list'], { env })).stdout).toContain('app-1\tverified\tminor\tactive');
+    expect(await cli(['users', 'add', 'jwt:someone'], { env })).toMatchObject({ code: 2, stderr: expect.stringContaining('belong to users of the provider') });
+    expect((await cli(['users', 'sanctions', 'app-1'], { env })).stdout).toBe('no sanctions against "app-1"\n');
+    expect((await cli(['users', 'verify', 'app-1', '--off'], { env })).stdout).toBe('user "app-1": verified off\n');
+    expect((await cli(['users', 'list'], { env })).stdout).toContain('app-1\tunverified\tminor\tactive');
     expect((await cli(['users', 'disable', 'app-1'], { env })).code).toBe(0);
     expect((await cli(['users', 'disable', 'nobody'], { env })).code).toBe(2);
   });

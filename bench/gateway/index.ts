@@ -1,8 +1,11 @@
 /**
  * @module bench/gateway
  * The gateway benchmark: an upstream that answers at once, 50 concurrent clients, one run per
- * case; hegui (every guard on: 10,000-entry keyword library on input and output, explicit
- * notice, signed implicit label, API-key lookup, audit event per request in SQLite) against a
+ * case; hegui (every guard on: a 10,000-entry keyword library kept in the store and checked
+ * for updates, on input and output, with personal-data detection in whole answers and in
+ * streams; explicit notice; signed implicit label; API-key lookup; real identity required;
+ * per-user and per-key rates, minors' mode (the benchmark user is a minor) and abuse
+ * sanctions, counted through the store; an audit event per request in SQLite) against a
  * direct connection and Portkey's gateway on the same upstream. Reports added p50/p99 latency
  * and requests/s for non-stream and stream (time to first token).
  *
@@ -15,9 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLabelKeys } from '../../src/label/index.js';
-import { compileLibrary } from '../../src/safety/compile.js';
-import { type KeywordEntry, parseLibrary } from '../../src/safety/library.js';
-import { scanText } from '../../src/safety/scanner.js';
+import { compileLibrary, type KeywordEntry, parseLibrary, scanText } from '../../src/safety/index.js';
 import { syntheticKeywords, syntheticText } from '../safety/data.js';
 import { autocannon, type LoadResult, round, type Target, type TimedResult, timedRequests } from './load.js';
 import { cpuMs, freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
@@ -51,9 +52,16 @@ const keywords = benchKeywords();
 
 const tsx = (script: string): string[] => ['--import', 'tsx', join(root, script)];
 
+/** Limits high enough never to refuse the benchmark, so their checks run on every request. */
+const NEVER = 1_000_000_000;
+
 async function prepareHegui(dir: string, upstreamUrl: string): Promise<{ config: string; database: string; key: string }> {
   const library = join(dir, 'keywords.json');
   writeFileSync(library, JSON.stringify({ format: 'hegui-keywords/1', name: 'bench', entries: keywords }));
+  const database = `file:${join(dir, 'hegui.db')}`;
+  const env = { ...process.env, HEGUI_DATABASE_URL: database };
+  const saved = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'keywords', 'save', library], { env, encoding: 'utf8' });
+  if (saved.status !== 0) throw new Error(`hegui keywords save failed: ${saved.stderr}`);
   const keyFile = join(dir, 'label-key.pem');
   writeFileSync(keyFile, generateLabelKeys('ed25519').privateKeyPem);
   const config = join(dir, 'hegui.config.yaml');
@@ -63,16 +71,18 @@ async function prepareHegui(dir: string, upstreamUrl: string): Promise<{ config:
       'upstreams:',
       `  - { name: bench, url: "${upstreamUrl}/v1", models: ["*"] }`,
       'safety:',
-      `  keywords: [${JSON.stringify(library)}]`,
+      '  libraries: [bench]',
       'labels:',
       '  producer: "001191350100M000100Y431A001"',
       `  signingKey: ${JSON.stringify(keyFile)}`,
       '  notice: { position: start }',
+      'users: { requireVerified: true }',
+      `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 } }`,
+      `minors: { dailyRequests: ${NEVER}, dailyMinutes: 1440, reminderMinutes: 120 }`,
       '',
     ].join('\n'),
   );
-  const database = `file:${join(dir, 'hegui.db')}`;
-  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'users', 'add', 'bench', '--verified'], { env: { ...process.env, HEGUI_DATABASE_URL: database }, encoding: 'utf8' });
+  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
   const key = added.stdout.trim().split('\n').at(-1) ?? '';
   if (added.status !== 0 || !key.startsWith('hg-')) throw new Error(`hegui users add failed: ${added.stderr}`);
   return { config, database, key };

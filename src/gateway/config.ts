@@ -54,7 +54,7 @@ const ruleSchema = z.strictObject({
 
 const policySchema = z.strictObject({
   rules: z.array(ruleSchema).min(1),
-  /** Extra rules per user class; `minor` applies to users created with `--minor` (AI Measures Art. 10). */
+  /** Extra rules per user class; `minor` applies to minors: added `--minor`, set with `hegui users minor`, or by the token claim (AI Measures Art. 10). */
   userClasses: z.record(z.string(), z.array(ruleSchema)).default({}),
   safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
 });
