@@ -52,6 +52,10 @@ export class AccessControl {
   readonly #risks: readonly string[];
   readonly #language: Language;
   readonly #reminder: string | undefined;
+  /** What a user's state is checked against, for an adult and for a minor's generating request. */
+  readonly #adultRules: SubjectRules;
+  readonly #minorRules: SubjectRules;
+  readonly #keyRules: SubjectRules | undefined;
 
   constructor(options: AccessOptions) {
     const { config } = options;
@@ -73,6 +77,9 @@ export class AccessControl {
     this.#steps = config.abuse.steps.map((s) => ({ blocks: s.blocks, windowMs: s.withinMinutes * MINUTE, action: s.action, ...(s.minutes !== undefined ? { durationMs: s.minutes * MINUTE } : {}), requestsPerMinute: s.requestsPerMinute }));
     this.#risks = config.abuse.risks;
     this.#language = config.safety.language;
+    this.#adultRules = this.#userRate ? { rate: this.#userRate } : {};
+    this.#minorRules = { ...this.#adultRules, minor: this.#minor };
+    this.#keyRules = this.#keyRate && { rate: this.#keyRate };
   }
 
   /**
@@ -83,12 +90,11 @@ export class AccessControl {
   async admit(exchange: Exchange, purpose: RequestPurpose): Promise<void> {
     const caller = exchange.caller as Caller;
     if (this.#requireVerified && !caller.verified) throw new GatewayUnverifiedError(refusals.unverified);
-    const minor = caller.minor && purpose === 'generate';
+    const userRules = caller.minor && purpose === 'generate' ? this.#minorRules : this.#adultRules;
     const requests: SubjectRequest[] = [];
-    const userRules: SubjectRules = { ...(this.#userRate ? { rate: this.#userRate } : {}), ...(minor ? { minor: this.#minor } : {}) };
     // The user's state is consulted whenever it can refuse: a sanction, a rate, a minor's allowance.
     if (this.#steps.length > 0 || userRules.rate || userRules.minor) requests.push({ subject: `user:${caller.user.id}`, rules: userRules });
-    if (this.#keyRate && caller.keyId) requests.push({ subject: `key:${caller.keyId}`, rules: { rate: this.#keyRate } });
+    if (this.#keyRules && caller.keyId) requests.push({ subject: `key:${caller.keyId}`, rules: this.#keyRules });
     if (requests.length === 0) return;
     const admission = await this.#ledger.admit(requests, this.#now());
     if (admission.refusal) throw this.#refusal(admission.refusal, admission.refusedBy?.startsWith('key:') ? 'key' : 'user');

@@ -50,6 +50,8 @@ interface Copy {
   usedAt: number;
 }
 
+const NOTHING_TO_SAY: Admission = Object.freeze({ remind: false, continuousMs: 0 });
+
 /** Copies unused this long are dropped (and read again when needed). */
 const IDLE_COPY_MS = 10 * 60_000;
 
@@ -81,12 +83,13 @@ export class UsageLedger {
    */
   async admit(requests: readonly SubjectRequest[], at: number): Promise<Admission> {
     if (this.#syncMs === 0) return this.#admitInStore(requests, at);
-    const copies = await Promise.all(requests.map((r) => this.#copy(r.subject, at)));
+    const copies: Copy[] = [];
+    for (const request of requests) copies.push(this.#fresh(request.subject, at) ?? (await this.#copy(request.subject, at)));
     for (const [i, request] of requests.entries()) {
       const refusal = checkRequest((copies[i] as Copy).local, at, request.rules);
       if (refusal) return { refusal, refusedBy: request.subject, remind: false, continuousMs: 0 };
     }
-    let admission: Admission = { remind: false, continuousMs: 0 };
+    let admission = NOTHING_TO_SAY;
     for (const [i, request] of requests.entries()) {
       const copy = copies[i] as Copy;
       const result = applyRequest(copy.local, at, request.rules);
@@ -161,6 +164,14 @@ export class UsageLedger {
       new Date(at),
     );
     return admission;
+  }
+
+  /** The copy of `subject` when it is recent enough to decide on (the hot path: no await). */
+  #fresh(subject: string, at: number): Copy | undefined {
+    const copy = this.#copies.get(subject);
+    if (!copy || at - copy.knownAt > 2 * this.#syncMs) return undefined;
+    copy.usedAt = at;
+    return copy;
   }
 
   /** The copy of `subject`, read from the store first when it is missing or too old. */

@@ -84,8 +84,13 @@ export function beijingMidnight(at: number): number {
   return Math.floor((at + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS - CHINA_OFFSET_MS;
 }
 
+/** The last day computed: every request of a day asks for the same one. */
+let lastDay = { index: Number.NaN, text: '' };
+
 export function beijingDay(at: number): string {
-  return new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  const index = Math.floor((at + CHINA_OFFSET_MS) / DAY_MS);
+  if (index !== lastDay.index) lastDay = { index, text: new Date(index * DAY_MS).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 /** Milliseconds until one more request fits the rate (0: it fits now). */
