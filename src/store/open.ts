@@ -24,8 +24,9 @@ export interface OpenStoreOptions {
 /** Opens the store at `url` (see `parseDatabaseUrl`), migrated to the latest schema. */
 export async function openStore(url?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(url);
-  const db = target.dialect === 'sqlite' ? openSqlite(target.path) : openPostgres(target, options.poolSize ?? 10);
-  const store = new Store(db, target.dialect, describeTarget(target));
+  const sqlite = target.dialect === 'sqlite' ? openSqlite(target.path) : undefined;
+  const db = sqlite ? new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }) : openPostgres(target as Extract<DatabaseTarget, { dialect: 'postgres' }>, options.poolSize ?? 10);
+  const store = new Store(db, target.dialect, describeTarget(target), sqlite);
   try {
     await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
     if (options.migrate ?? true) await migrateToLatest(db);
@@ -37,7 +38,7 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
   return store;
 }
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): SQLite.Database {
   if (path !== ':memory:') {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -55,7 +56,7 @@ function openSqlite(path: string): Kysely<Database> {
   } catch (cause) {
     throw new StoreUnavailableError(`cannot open the SQLite file ${path}: ${explain(cause)}`, { cause });
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return database;
 }
 
 function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Kysely<Database> {

@@ -4,6 +4,7 @@
  * a capability asks for its repository here. `transaction` runs a function against a store
  * whose repositories all share one database transaction, so a write is never half applied.
  */
+import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
@@ -30,7 +31,8 @@ export class Store {
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
 
-  constructor(db: Kysely<Database>, dialect: DialectName, location: string) {
+  /** `sqlite`: the embedded connection under `db`, for the few hot paths that skip the query builder. */
+  constructor(db: Kysely<Database>, dialect: DialectName, location: string, sqlite?: SQLite.Database) {
     this.#db = db;
     this.dialect = dialect;
     this.location = location;
@@ -40,7 +42,7 @@ export class Store {
     this.gatewayMedia = new GatewayMediaRepository(db);
     this.gatewayUsage = new GatewayUsageRepository(db);
     this.gatewaySanctions = new GatewaySanctionRepository(db);
-    this.audit = new AuditRepository(db);
+    this.audit = new AuditRepository(db, sqlite);
     this.keywordLibraries = new KeywordLibraryRepository(db);
   }
 

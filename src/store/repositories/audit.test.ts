@@ -132,3 +132,28 @@ describeEachStore('audit repository, a clock that stepped back', (getStore) => {
     expect(await audit.purgePlan('2026-04-01T00:00:00.000Z')).toEqual({ firstSeq: 1, lastSeq: 3, count: 3 });
   });
 });
+
+describeEachStore('audit repository, next to other transactions', (getStore) => {
+  it('an append made while another transaction is open waits for it and never joins it', async () => {
+    const store = getStore();
+    const before = await store.audit.head();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const rolledBack = store.transaction(async (tx) => {
+      await tx.settings.set('audit.test', { n: 1 });
+      opened();
+      await held;
+      throw new Error('rolled back');
+    });
+    await isOpen;
+    const appended = store.audit.append((h) => rows(h, [{ at: '2026-01-05T00:00:00.000Z', type: 'outside' }]));
+    release();
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    const head = await appended;
+    expect(head.seq).toBe(before.seq + 1);
+    expect(await store.audit.find(head.seq)).toMatchObject({ type: 'outside' });
+    expect(await store.settings.get('audit.test')).toBeUndefined();
+  });
+});

@@ -6,10 +6,12 @@
  * on several replicas of one PostgreSQL database (and several processes on one SQLite file)
  * take turns and the chain stays linear.
  */
+import type SQLite from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import { StoreConflictError } from '../errors.js';
 import type { Database } from '../schema.js';
 import type { AuditCheckpointsTable, AuditEventsTable } from '../tables/audit.js';
+import { checkContinues, SqliteAuditAppender } from './audit-sqlite.js';
 
 /** The last event written: the one the next append links to. */
 export interface AuditChainHead {
@@ -118,9 +120,13 @@ const SUMMARY_COLUMNS = ['seq', 'at', 'type', 'actor', 'outcome', 'risks', 'payl
 
 export class AuditRepository {
   readonly #db: Kysely<Database>;
+  readonly #connection: SQLite.Database | undefined;
+  #sqlite: SqliteAuditAppender | undefined;
 
-  constructor(db: Kysely<Database>) {
+  /** `sqlite`: the connection under `db` when it is embedded SQLite, for the prepared append path. */
+  constructor(db: Kysely<Database>, sqlite?: SQLite.Database) {
     this.#db = db;
+    this.#connection = db.isTransaction ? undefined : sqlite;
   }
 
   /** The chain head as committed now (sequence 0 and the genesis hash before the first event). */
@@ -136,15 +142,17 @@ export class AuditRepository {
    * Resolves with the new head once the transaction has committed.
    */
   async append(build: (head: AuditChainHead) => NewAuditEvent[]): Promise<AuditChainHead> {
+    if (this.#connection) {
+      // Prepared on first use, against the migrated schema.
+      this.#sqlite ??= new SqliteAuditAppender(this.#connection);
+      if (this.#sqlite.available) return this.#sqlite.append(build);
+    }
     return this.#inTransaction(async (trx) => {
       const head = await lockHead(trx);
       const events = build(head);
       const last = events.at(-1);
       if (!last) return head;
-      events.forEach((event, i) => {
-        if (event.seq !== head.seq + 1 + i) throw new Error(`audit append: event ${i} has sequence ${event.seq}, expected ${head.seq + 1 + i}`);
-      });
-      if (events[0]?.prevHash !== head.hash) throw new Error('audit append: the first event does not link to the chain head');
+      checkContinues(head, events);
       for (let i = 0; i < events.length; i += INSERT_CHUNK) {
         const chunk = events.slice(i, i + INSERT_CHUNK);
         await trx.insertInto('audit_events').values(chunk.map(toRow)).execute();
