@@ -35,6 +35,9 @@ describe('request rates', () => {
     const refused = await h.post('/v1/chat/completions', chat('hi'));
     expect(refused.headers.get('retry-after')).toBe('20');
     expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+    // No page headers on the API: they only cost time there.
+    expect(refused.headers.get('content-security-policy')).toBeNull();
     expect(await refused.json()).toMatchObject({ error: { code: 'E_GATEWAY_RATE_LIMITED', type: 'rate_limit_error', message: expect.stringContaining('this API key may send 3 per 60 s') } });
     const [event] = await h.events();
     expect(event).toMatchObject({ outcome: 'error', payload: { status: 429, error: 'E_GATEWAY_RATE_LIMITED' } });

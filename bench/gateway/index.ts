@@ -11,6 +11,8 @@
  *
  *   npx tsx bench/gateway/index.ts              # BENCH_SECONDS=10 per case by default
  *   npx tsx bench/gateway/index.ts --soak 600   # memory of hegui under load for 600 s
+ *   npx tsx bench/gateway/index.ts --one-client # only the one-client table, direct and hegui
+ *   npx tsx bench/gateway/index.ts --one-client --cpu-prof DIR  # and a V8 CPU profile of hegui in DIR
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,10 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 50;
 const soakIndex = process.argv.indexOf('--soak');
 const soakSeconds = soakIndex >= 0 ? Number(process.argv[soakIndex + 1] ?? 600) : 0;
+const oneClientOnly = process.argv.includes('--one-client');
+const profileIndex = process.argv.indexOf('--cpu-prof');
+const profileDir = profileIndex >= 0 ? process.argv[profileIndex + 1] : undefined;
+if (profileIndex >= 0 && !profileDir) throw new Error('--cpu-prof needs a directory for the profile');
 
 /** The model's first words: what "first token" means in every stream. */
 const FIRST_TOKEN = 'Sure';
@@ -107,19 +113,22 @@ async function measure(target: Target, stream: boolean): Promise<CaseResult> {
   return { target: target.name, load, timed, cpuPerRequest };
 }
 
+/** A latency for the tables; NaN (no request succeeded) reads as "failed". */
+const ms = (value: number): string => (Number.isFinite(value) ? String(value) : 'failed');
+
 function table(title: string, results: CaseResult[], stream: boolean): string {
   const direct = results.find((r) => r.target === 'direct');
   const lines = [`### ${title}`, ''];
   lines.push(stream ? '| target | TTFT p50 ms | TTFT p99 ms | added TTFT p50 | added TTFT p99 | whole p50 ms | whole p99 ms | req/s mean | req/s max | CPU ms/req | errors |' : '| target | p50 ms | p99 ms | added p50 | added p99 | req/s mean | req/s max | CPU ms/req | errors |');
   lines.push(stream ? '|---|---|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const added = (a: number, b: number | undefined): string => (direct && r !== direct && b !== undefined ? `${round(a - b)}` : '—');
+    const added = (a: number, b: number | undefined): string => (direct && r !== direct && b !== undefined && Number.isFinite(a - b) ? `${round(a - b)}` : '—');
     const errors = r.load.errors + r.load.non2xx + r.timed.failures;
     const cpu = r.cpuPerRequest === undefined ? '—' : r.cpuPerRequest.toFixed(3);
     if (stream) {
-      lines.push(`| ${r.target} | ${r.timed.firstP50} | ${r.timed.firstP99} | ${added(r.timed.firstP50, direct?.timed.firstP50)} | ${added(r.timed.firstP99, direct?.timed.firstP99)} | ${r.timed.p50} | ${r.timed.p99} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
+      lines.push(`| ${r.target} | ${ms(r.timed.firstP50)} | ${ms(r.timed.firstP99)} | ${added(r.timed.firstP50, direct?.timed.firstP50)} | ${added(r.timed.firstP99, direct?.timed.firstP99)} | ${ms(r.timed.p50)} | ${ms(r.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
     } else {
-      lines.push(`| ${r.target} | ${r.timed.p50} | ${r.timed.p99} | ${added(r.timed.p50, direct?.timed.p50)} | ${added(r.timed.p99, direct?.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
+      lines.push(`| ${r.target} | ${ms(r.timed.p50)} | ${ms(r.timed.p99)} | ${added(r.timed.p50, direct?.timed.p50)} | ${added(r.timed.p99, direct?.timed.p99)} | ${Math.round(r.load.rpsMean)} | ${r.load.rpsMax} | ${cpu} | ${errors} |`);
     }
   }
   return lines.join('\n');
@@ -140,9 +149,9 @@ async function oneClient(targets: readonly Target[]): Promise<string> {
   }
   const direct = rows[0];
   for (const row of rows) {
-    const added = (a: number, b: number | undefined): string => (direct && row !== direct && b !== undefined ? `${round(a - b)}` : '—');
+    const added = (a: number, b: number | undefined): string => (direct && row !== direct && b !== undefined && Number.isFinite(a - b) ? `${round(a - b)}` : '—');
     lines.push(
-      `| ${row.name} | ${row.whole.p50} | ${row.whole.p99} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${row.stream.firstP50} | ${row.stream.firstP99} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} |`,
+      `| ${row.name} | ${ms(row.whole.p50)} | ${ms(row.whole.p99)} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${ms(row.stream.firstP50)} | ${ms(row.stream.firstP99)} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} |`,
     );
   }
   return lines.join('\n');
@@ -177,18 +186,24 @@ async function main(): Promise<void> {
     const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
     const hegui = await prepareHegui(dir, upstreamUrl);
     const heguiPort = await freePort();
-    const server = await startProcess(process.execPath, [...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], /hegui listening on (http:\/\/\S+)/);
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const server = await startProcess(process.execPath, [...profile, ...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], /hegui listening on (http:\/\/\S+)/);
     started.push(server);
     const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
       await soak(heguiTarget, server.child.pid as number);
       return;
     }
+    const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number };
+    if (oneClientOnly) {
+      console.log(`\n${await oneClient([direct, heguiTarget])}`);
+      return;
+    }
     const portkeyPort = await freePort();
     const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
     started.push(portkey);
     const targets: Target[] = [
-      { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number },
+      direct,
       heguiTarget,
       { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number },
     ];

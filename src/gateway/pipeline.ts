@@ -100,6 +100,8 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
 async function withRequestId(exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
+  // No content sniffing of JSON, event streams, images or audio (the API's only security header).
+  response.headers.set('x-content-type-options', 'nosniff');
   return response;
 }
 

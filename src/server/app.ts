@@ -22,13 +22,13 @@ export interface HeguiApp {
 export function createApp(deps: AppDeps): HeguiApp {
   const app = new Hono<AppEnv>();
   const bootstrap = new BootstrapLink();
-  app.use(
-    '*',
-    secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], styleSrc: ["'self'", "'unsafe-inline'"], frameAncestors: ["'none'"] },
-      referrerPolicy: 'no-referrer',
-    }),
-  );
+  const browserHeaders = secureHeaders({
+    contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], styleSrc: ["'self'", "'unsafe-inline'"], frameAncestors: ["'none'"] },
+    referrerPolicy: 'no-referrer',
+  });
+  // The OpenAI-compatible API answers programs, not browsers: it sets `nosniff` on every answer
+  // itself and skips the page headers, the one middleware on its hot path.
+  app.use('*', (c, next) => (c.req.path.startsWith('/v1/') ? next() : browserHeaders(c, next)));
   app.onError((error, c) => {
     const { status, body } = errorResponse(error);
     if (status === 500) console.error(error);
