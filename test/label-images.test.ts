@@ -24,7 +24,8 @@ import {
 } from '../src/label/index.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile } from '../src/label/files.js';
 import { crc32 } from '../src/label/implicit/bytes.js';
-import { PRODUCER, PROPAGATOR, hasTool, imageSamples, missing } from './label-samples.js';
+import { systemTool } from './helpers/system.js';
+import { PRODUCER, PROPAGATOR, imageSamples, missing } from './label-samples.js';
 
 const producerKeys = generateLabelKeys('ed25519');
 const platformKeys = generateLabelKeys('sm2');
@@ -42,9 +43,9 @@ const STANDARD_LOCATION: Record<string, string> = {
 };
 
 let samples: Record<string, Uint8Array> = {};
-const hasFfmpeg = hasTool('ffmpeg');
-const hasExiftool = hasTool('exiftool', ['-ver']);
-const hasMagick = hasTool('convert');
+const hasFfmpeg = systemTool('ffmpeg', 'ffmpeg');
+const hasExiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+const hasMagick = systemTool('convert', 'imagemagick');
 
 beforeAll(async () => {
   samples = await imageSamples();

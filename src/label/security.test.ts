@@ -5,20 +5,13 @@ import { LabelKeyError } from './errors.js';
 import { createLabel } from './model.js';
 import { checkSignatures, parseSecurityData, signLabel } from './security.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey, type SignatureAlgorithm } from './security-keys.js';
+import { systemTool } from '../../test/helpers/system.js';
 
 const PRODUCER = '001191350100M000100Y431A001';
 const PROPAGATOR = '001191110108MA01KP2T5U2P001';
 const hash = new Uint8Array(32).fill(7);
 const digest = (): Promise<Uint8Array> => Promise.resolve(hash);
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each<SignatureAlgorithm>(['ed25519', 'sm2'])('security data with %s', (algorithm) => {
   const keys = generateLabelKeys(algorithm);
@@ -50,7 +43,7 @@ describe.each<SignatureAlgorithm>(['ed25519', 'sm2'])('security data with %s', (
     expect((await checkSignatures(tampered, [verifier], digest)).propagator).toBe('invalid');
   });
 
-  it.skipIf(!hasOpenssl())('writes PEM files OpenSSL reads', () => {
+  it.skipIf(!systemTool('openssl', 'openssl'))('writes PEM files OpenSSL reads', () => {
     const text = execFileSync('openssl', ['pkey', '-noout', '-text'], { input: keys.privateKeyPem }).toString();
     expect(text).toMatch(algorithm === 'sm2' ? /SM2|ASN1 OID: SM2/ : /ED25519/i);
   });
@@ -58,7 +51,7 @@ describe.each<SignatureAlgorithm>(['ed25519', 'sm2'])('security data with %s', (
 
 describe('keys', () => {
   it('reads an SM2 key OpenSSL made', () => {
-    if (!hasOpenssl()) return console.warn('SKIPPED: openssl not found; install the Debian package openssl');
+    if (!systemTool('openssl', 'openssl')) return;
     const pem = execFileSync('openssl', ['genpkey', '-algorithm', 'SM2']).toString();
     expect(parseSigningKey(pem).algorithm).toBe('sm2');
   });

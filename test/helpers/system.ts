@@ -10,13 +10,14 @@ import { existsSync } from 'node:fs';
 const seen = new Map<string, boolean>();
 
 /**
- * True when `command` (a name on PATH or an absolute path) is present. Otherwise warns once,
+ * True when `command` (a name on PATH or an absolute path; or whatever `probe` checks, such as
+ * a Perl module) is present. Otherwise warns once,
  * naming the Debian package that brings it, or throws when HEGUI_REQUIRE_ALL is set.
  */
-export function systemTool(command: string, debianPackage: string): boolean {
+export function systemTool(command: string, debianPackage: string, probe?: () => boolean): boolean {
   const cached = seen.get(command);
   if (cached !== undefined) return cached;
-  const present = command.startsWith('/') ? existsSync(command) : spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+  const present = probe ? probe() : command.startsWith('/') ? existsSync(command) : spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
   seen.set(command, present);
   if (!present) {
     const message = `${command} is not installed: install it with \`apt-get install ${debianPackage}\``;
@@ -24,4 +25,9 @@ export function systemTool(command: string, debianPackage: string): boolean {
     console.warn(`\n!!! SKIPPING suites that need ${message}\n`);
   }
   return present;
+}
+
+/** True when Perl can load `module` (exiftool needs Archive::Zip to read inside DOCX/XLSX/PPTX). */
+export function perlModule(module: string, debianPackage: string): boolean {
+  return systemTool(`Perl module ${module}`, debianPackage, () => spawnSync('perl', [`-M${module}`, '-e', '1']).status === 0);
 }

@@ -5,7 +5,7 @@
  * the MD5 of every decoded frame of every stream (`-f framemd5`), and any decoding errors.
  * Tests that need these tools skip with a message naming the Debian package to install.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +14,12 @@ import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource } from './bytes.js';
 import type { BytePatch, ByteSource, LabelCodec } from './codec.js';
 import { seededRandom } from '../../../test/helpers/random.js';
+import { systemTool } from '../../../test/helpers/system.js';
 
 const run = promisify(execFile);
 
-function installed(tool: string): boolean {
-  return spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** True when ffmpeg and ffprobe are installed; otherwise warns once, naming the Debian package. */
-export const hasFfmpeg: boolean = (() => {
-  const ok = installed('ffmpeg') && installed('ffprobe');
-  if (!ok) console.warn('SKIPPED: media codec tests need ffmpeg and ffprobe; install the Debian package "ffmpeg" (apt-get install ffmpeg)');
-  return ok;
-})();
+/** True when ffmpeg and ffprobe are installed; otherwise warns once (or fails under HEGUI_REQUIRE_ALL), naming the Debian package. */
+export const hasFfmpeg: boolean = systemTool('ffmpeg', 'ffmpeg') && systemTool('ffprobe', 'ffmpeg');
 
 const workDir = mkdtempSync(join(tmpdir(), 'hegui-media-'));
 process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));

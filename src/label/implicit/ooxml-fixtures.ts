@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { systemTool } from '../../../test/helpers/system.js';
 
 export const CONTENT_TYPES =
   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
@@ -44,9 +45,7 @@ export function docxParts(extra: Record<string, string | Uint8Array> = {}): Reco
 }
 
 export function hasTool(command: string, debianPackage: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-  if (!found) console.warn(`\n*** SKIPPING checks that need ${command}: it is not installed (Debian package ${debianPackage}) ***\n`);
-  return found;
+  return systemTool(command, debianPackage);
 }
 
 /** Runs `use` in a fresh temporary directory, removed afterwards. */

@@ -9,6 +9,7 @@ import { BufferSink, bufferSource } from './bytes.js';
 import { docxParts, hasTool, unzipEntry, unzipTest, zipWithInfoZip, zipWithPython64 } from './ooxml-fixtures.js';
 import { ooxmlCodec } from './ooxml.js';
 import { readZip } from './ooxml-zip.js';
+import { perlModule } from '../../../test/helpers/system.js';
 
 const LABEL = JSON.stringify({
   Label: '1',
@@ -24,7 +25,8 @@ const RELABEL = LABEL.replace('X10001","PropagateID', 'X20002","PropagateID');
 const zipTool = hasTool('zip', 'zip');
 const unzipTool = hasTool('unzip', 'unzip');
 const python = hasTool('python3', 'python3');
-const exiftool = hasTool('exiftool', 'libimage-exiftool-perl');
+// exiftool reads inside ZIP containers only with Archive::Zip (a Recommends of its package).
+const exiftool = hasTool('exiftool', 'libimage-exiftool-perl') && perlModule('Archive::Zip', 'libarchive-zip-perl');
 
 async function write(bytes: Uint8Array, value: string): Promise<Uint8Array> {
   const sink = new BufferSink();

@@ -8,6 +8,7 @@ import { BufferSink, bufferSource } from './bytes.js';
 import type { LabelCodec } from './codec.js';
 import { appendRevision, buildPdf, latin1, pageObjects, type FixtureOptions } from './pdf-fixtures.js';
 import { pdfCodec } from './pdf.js';
+import { systemTool } from '../../../test/helpers/system.js';
 
 const LABEL = JSON.stringify({
   Label: '1',
@@ -21,15 +22,10 @@ const LABEL = JSON.stringify({
 const RELABEL = LABEL.replace('"ContentPropagator":"001191100000000000000000X10001"', '"ContentPropagator":"001191100000000000000000X20002"');
 const CHINESE_LABEL = JSON.stringify({ Label: '2', ContentProducer: '生成服务', ProduceID: '标识-1' });
 
-function hasTool(command: string, debianPackage: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
-  if (!found) console.warn(`\n*** SKIPPING ${command} checks: ${command} is not installed (Debian package ${debianPackage}) ***\n`);
-  return found;
-}
-const exiftool = hasTool('exiftool', 'libimage-exiftool-perl');
-const pdftoppm = hasTool('pdftoppm', 'poppler-utils');
-const ghostscript = hasTool('gs', 'ghostscript');
-const qpdf = hasTool('qpdf', 'qpdf');
+const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+const pdftoppm = systemTool('pdftoppm', 'poppler-utils');
+const ghostscript = systemTool('gs', 'ghostscript');
+const qpdf = systemTool('qpdf', 'qpdf');
 
 const workDir = mkdtempSync(join(tmpdir(), 'hegui-pdf-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
