@@ -9,8 +9,8 @@ import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
-import { heguiData, labelHeaders } from './labels.js';
-import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { heguiData } from './labels.js';
+import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -85,12 +85,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
       choice.finish_reason = 'content_filter';
     }
   } else if (exchange.outputFindings.some((f) => f.action === 'redact')) exchange.actions.push('output-redacted');
-  const label = labeler.signText(labeler.newLabel(), released);
-  exchange.labels.push(label.ProduceID);
-  exchange.actions.push('labeled');
-  answer.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
-  await exchange.record(services.audit, 200);
-  return jsonResponse(answer, 200, labelHeaders(label));
+  return answerLabeled(services, exchange, answer, released, blocked);
 }
 
 /** The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for) or a 400 error. */

@@ -7,8 +7,8 @@ import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
-import { heguiData, labelHeaders } from './labels.js';
-import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { heguiData } from './labels.js';
+import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -62,12 +62,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
       choice.finish_reason = 'content_filter';
     }
   }
-  const label = services.labeler.signText(services.labeler.newLabel(), released);
-  exchange.labels.push(label.ProduceID);
-  exchange.actions.push('labeled');
-  body.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
-  await exchange.record(services.audit, 200);
-  return jsonResponse(body, 200, labelHeaders(label));
+  return answerLabeled(services, exchange, body, released, blocked);
 }
 
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {

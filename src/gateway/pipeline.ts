@@ -13,7 +13,7 @@ import type { GatewayConfig } from './config.js';
 import { GatewayError, GatewayRequestError, GatewayUpstreamError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
-import type { OutputLabeler } from './labels.js';
+import { heguiData, labelHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -113,6 +113,20 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
   if (error instanceof GatewayUpstreamError && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
   await exchange.record(services.audit, status);
   return jsonResponse(body, status, { ...headers });
+}
+
+/**
+ * The end of every whole text answer: signs the label over the text released, notes it on the
+ * exchange, adds the `hegui` object to `body`, records the audit event, and answers with the
+ * label headers.
+ */
+export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, released: string, blocked: boolean): Promise<Response> {
+  const label = services.labeler.signText(services.labeler.newLabel(), released);
+  exchange.labels.push(label.ProduceID);
+  exchange.actions.push('labeled');
+  body.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
+  await exchange.record(services.audit, 200);
+  return jsonResponse(body, 200, labelHeaders(label));
 }
 
 /** The gateway's own notices before an answer's text (a minor's reminder), or the text alone. */

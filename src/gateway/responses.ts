@@ -8,8 +8,8 @@
 import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
-import { heguiData, labelHeaders } from './labels.js';
-import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { heguiData } from './labels.js';
+import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayResponseStream } from './responses-stream.js';
 import { SSE_HEADERS, sseEvent } from './sse.js';
 
@@ -90,12 +90,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
     blockResponse(response, withNotices(exchange, await blockNotice(services, exchange)));
     released = '';
   }
-  const label = services.labeler.signText(services.labeler.newLabel(), released);
-  exchange.labels.push(label.ProduceID);
-  exchange.actions.push('labeled');
-  response.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
-  await exchange.record(services.audit, 200);
-  return jsonResponse(response, 200, labelHeaders(label));
+  return answerLabeled(services, exchange, response, released, blocked);
 }
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */
