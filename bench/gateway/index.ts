@@ -139,19 +139,31 @@ function table(title: string, results: CaseResult[], stream: boolean): string {
  * the gateway itself adds to a request (with 50 clients on 2 cores, queueing dominates).
  */
 async function oneClient(targets: readonly Target[]): Promise<string> {
-  const lines = ['### One client (time each gateway adds, without queueing)', '', '| target | non-stream p50 ms | p99 ms | added p50 | added p99 | stream TTFT p50 ms | p99 ms | added p50 | added p99 |', '|---|---|---|---|---|---|---|---|---|'];
-  const rows: { name: string; whole: TimedResult; stream: TimedResult }[] = [];
+  const lines = [
+    '### One client (time each gateway adds, without queueing)',
+    '',
+    '| target | non-stream p50 ms | p99 ms | added p50 | added p99 | CPU ms/req | stream TTFT p50 ms | p99 ms | added p50 | added p99 | CPU ms/req |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const rows: { name: string; whole: TimedResult; stream: TimedResult; wholeCpu: string; streamCpu: string }[] = [];
+  /** One timed run, with the CPU time the serving process spent per request (less noisy than latency on a shared VM). */
+  const run = async (target: Target, stream: boolean): Promise<[TimedResult, string]> => {
+    const before = target.pid ? await cpuMs(target.pid) : 0;
+    const timed = await timedRequests(target, request(stream), FIRST_TOKEN, 1, seconds);
+    const cpu = target.pid ? (((await cpuMs(target.pid)) - before) / Math.max(1, timed.count + timed.failures)).toFixed(3) : '—';
+    return [timed, cpu];
+  };
   for (const target of targets) {
     await timedRequests(target, request(false), FIRST_TOKEN, 1, 1);
-    const whole = await timedRequests(target, request(false), FIRST_TOKEN, 1, seconds);
-    const stream = await timedRequests(target, request(true), FIRST_TOKEN, 1, seconds);
-    rows.push({ name: target.name, whole, stream });
+    const [whole, wholeCpu] = await run(target, false);
+    const [stream, streamCpu] = await run(target, true);
+    rows.push({ name: target.name, whole, stream, wholeCpu, streamCpu });
   }
   const direct = rows[0];
   for (const row of rows) {
     const added = (a: number, b: number | undefined): string => (direct && row !== direct && b !== undefined && Number.isFinite(a - b) ? `${round(a - b)}` : '—');
     lines.push(
-      `| ${row.name} | ${ms(row.whole.p50)} | ${ms(row.whole.p99)} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${ms(row.stream.firstP50)} | ${ms(row.stream.firstP99)} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} |`,
+      `| ${row.name} | ${ms(row.whole.p50)} | ${ms(row.whole.p99)} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${row.wholeCpu} | ${ms(row.stream.firstP50)} | ${ms(row.stream.firstP99)} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} | ${row.streamCpu} |`,
     );
   }
   return lines.join('\n');
