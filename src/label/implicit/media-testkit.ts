@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource } from './bytes.js';
 import type { BytePatch, ByteSource, LabelCodec } from './codec.js';
@@ -127,6 +128,28 @@ export async function payloadBytes(codec: LabelCodec, bytes: Uint8Array): Promis
 /** A realistic label value with non-ASCII text, so every text encoding path is exercised. */
 export const SAMPLE_LABEL =
   '{"Label":"1","ContentProducer":"001191350100M000100Y431A001","ProduceID":"gen-20250901-0001","ReservedCode1":"","ContentPropagator":"001191350100M000100Y431A001","PropagateID":"传播-0001","ReservedCode2":""}';
+
+/**
+ * Writes `value` with `codec` and checks what every media codec must keep: ffprobe reads the
+ * AIGC tag (unless `probe` is false: WAV's chunk is hegui's own), ffmpeg decodes the same
+ * frames without an error (with `decodeOptions` on the labelled file, e.g. CRC checks), and the
+ * payload bytes are unchanged. Returns the labelled bytes for the codec's own checks.
+ */
+export async function labelAndCheck(
+  codec: LabelCodec,
+  bytes: Uint8Array,
+  extension: string,
+  value: string = SAMPLE_LABEL,
+  options: { probe?: boolean; decodeOptions?: readonly string[] } = {},
+): Promise<Uint8Array> {
+  const labelled = await writeLabel(codec, bytes, value);
+  if (options.probe ?? true) expect(tagValue(await probeTags(labelled, extension), 'AIGC')).toBe(value);
+  const [before, after] = [await decodeReport(bytes, extension), await decodeReport(labelled, extension, options.decodeOptions)];
+  expect(after.errors).toBe('');
+  expect(after.frames).toBe(before.frames);
+  expect(await payloadBytes(codec, labelled)).toEqual(await payloadBytes(codec, bytes));
+  return labelled;
+}
 
 /** A second, longer label value. */
 export const LONGER_LABEL = SAMPLE_LABEL.replace('"ReservedCode2":""', `"ReservedCode2":"${'ed25519:'.padEnd(160, 'x')}"`);

@@ -9,11 +9,11 @@ import {
   decodeReport,
   expectOnlyFormatErrors,
   hasFfmpeg,
+  labelAndCheck,
   lavfiAudio,
   lavfiVideo,
   makeMedia,
   mutants,
-  payloadBytes,
   probeTags,
   removeLabel,
   tagValue,
@@ -38,13 +38,7 @@ function topTypes(bytes: Uint8Array): string[] {
 
 /** Labels `bytes`, then checks what an independent reader sees and that no frame changed. */
 async function expectLabelled(bytes: Uint8Array, extension: string): Promise<Uint8Array> {
-  const labelled = await writeLabel(mp4Codec, bytes, SAMPLE_LABEL);
-  expect(tagValue(await probeTags(labelled, extension), 'AIGC')).toBe(SAMPLE_LABEL);
-  const before = await decodeReport(bytes, extension);
-  const after = await decodeReport(labelled, extension);
-  expect(after.errors).toBe('');
-  expect(after.frames).toBe(before.frames);
-  expect(await payloadBytes(mp4Codec, labelled)).toEqual(await payloadBytes(mp4Codec, bytes));
+  const labelled = await labelAndCheck(mp4Codec, bytes, extension);
   expect(await mp4Codec.read(bufferSource(labelled))).toEqual([{ value: SAMPLE_LABEL, location: 'mp4:moov/udta/meta/ilst', standard: true }]);
   return labelled;
 }

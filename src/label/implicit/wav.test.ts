@@ -8,10 +8,10 @@ import {
   decodeReport,
   expectOnlyFormatErrors,
   hasFfmpeg,
+  labelAndCheck,
   lavfiAudio,
   makeMedia,
   mutants,
-  payloadBytes,
   removeLabel,
   writeLabel,
 } from './media-testkit.js';
@@ -53,15 +53,11 @@ function labelChunks(bytes: Uint8Array): string[] {
 const wav = (...extra: string[]) => makeMedia([...lavfiAudio(0.5), '-metadata', 'title=kept', ...extra], 'wav');
 
 async function expectLabelled(bytes: Uint8Array, value = SAMPLE_LABEL): Promise<Uint8Array> {
-  const labelled = await writeLabel(wavCodec, bytes, value);
+  const labelled = await labelAndCheck(wavCodec, bytes, 'wav', value, { probe: false });
   const parsed = riff(labelled);
   expect(parsed.size + 8).toBe(labelled.length);
   expect(labelChunks(labelled)).toEqual([value]);
   expect(parsed.chunks.map((c) => c.id).slice(-2)).toEqual(['AIGC', 'JUNK']);
-  const [before, after] = [await decodeReport(bytes, 'wav'), await decodeReport(labelled, 'wav')];
-  expect(after.errors).toBe('');
-  expect(after.frames).toBe(before.frames);
-  expect(await payloadBytes(wavCodec, labelled)).toEqual(await payloadBytes(wavCodec, bytes));
   expect(await wavCodec.read(bufferSource(labelled))).toEqual([{ value, location: 'wav:RIFF/AIGC', standard: true }]);
   return labelled;
 }
