@@ -66,7 +66,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const profile = parseServiceProfile(profileText, profilePath);
   const instruments = loadInstruments();
-  const store = await openStore(options.databaseUrl);
+  // A long-running server: SQLite's WAL checkpoints run on a worker thread, not in a request's commit.
+  const store = await openStore(options.databaseUrl, { checkpointInBackground: true });
   const log = options.log ?? (() => undefined);
   const env = options.env ?? process.env;
   const gatewayConfig = options.gateway ?? defaultGatewayConfig();

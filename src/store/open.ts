@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { StoreUnavailableError } from './errors.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -19,6 +20,15 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** Largest PostgreSQL pool (default 10). */
   poolSize?: number;
+  /**
+   * SQLite: checkpoint the WAL on a worker thread every `checkpointMs` instead of inside the
+   * commit that fills it, so no request waits for the checkpoint's fsyncs (the server sets it).
+   */
+  checkpointInBackground?: boolean;
+  /** How often the background checkpoint runs (default 250 ms). */
+  checkpointMs?: number;
+  /** The WAL size past which the background checkpoint truncates it (default 64 MiB). */
+  walTruncateBytes?: number;
 }
 
 /** Opens the store at `url` (see `parseDatabaseUrl`), migrated to the latest schema. */
@@ -26,11 +36,13 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
   const target = parseDatabaseUrl(url);
   const sqlite = target.dialect === 'sqlite' ? openSqlite(target.path) : undefined;
   const db = sqlite ? new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }) : openPostgres(target as Extract<DatabaseTarget, { dialect: 'postgres' }>, options.poolSize ?? 10);
-  const store = new Store(db, target.dialect, describeTarget(target), sqlite);
+  const checkpointer = sqlite && options.checkpointInBackground && target.dialect === 'sqlite' && target.path !== ':memory:' ? await checkpointInBackground(sqlite, target.path, options.checkpointMs ?? 250, options.walTruncateBytes) : undefined;
+  const store = new Store(db, target.dialect, describeTarget(target), { sqlite, onClose: checkpointer && (() => checkpointer.stop()) });
   try {
     await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
     if (options.migrate ?? true) await migrateToLatest(db);
   } catch (cause) {
+    await checkpointer?.stop().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     if (cause instanceof StoreUnavailableError) throw cause;
     throw new StoreUnavailableError(`cannot use the database at ${store.location}: ${explain(cause)}`, { cause });
@@ -57,6 +69,21 @@ function openSqlite(path: string): SQLite.Database {
     throw new StoreUnavailableError(`cannot open the SQLite file ${path}: ${explain(cause)}`, { cause });
   }
   return database;
+}
+
+/**
+ * Turns SQLite's automatic checkpoint off on `sqlite` and starts the worker that checkpoints
+ * instead; if the worker cannot start, the automatic checkpoint stays (and the reason is logged).
+ */
+async function checkpointInBackground(sqlite: SQLite.Database, path: string, intervalMs: number, truncateBytes?: number): Promise<Checkpointer | undefined> {
+  try {
+    const checkpointer = await startCheckpointer(path, intervalMs, (message) => console.error(`store: a background WAL checkpoint of ${path} failed (the next one retries): ${message}`), truncateBytes);
+    sqlite.pragma('wal_autocheckpoint = 0');
+    return checkpointer;
+  } catch (cause) {
+    console.error(`store: WAL checkpoints stay inside commits: the checkpoint worker did not start: ${explain(cause)}`);
+    return undefined;
+  }
 }
 
 function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Kysely<Database> {

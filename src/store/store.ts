@@ -31,9 +31,16 @@ export class Store {
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
 
-  /** `sqlite`: the embedded connection under `db`, for the few hot paths that skip the query builder. */
-  constructor(db: Kysely<Database>, dialect: DialectName, location: string, sqlite?: SQLite.Database) {
+  readonly #onClose: (() => Promise<void>) | undefined;
+
+  /**
+   * `sqlite`: the embedded connection under `db`, for the few hot paths that skip the query
+   * builder; `onClose`: what else to stop when the store closes (the checkpoint worker).
+   */
+  constructor(db: Kysely<Database>, dialect: DialectName, location: string, extras: { sqlite?: SQLite.Database; onClose?: () => Promise<void> } = {}) {
+    const { sqlite } = extras;
     this.#db = db;
+    this.#onClose = extras.onClose;
     this.dialect = dialect;
     this.location = location;
     this.operators = new OperatorRepository(db);
@@ -57,6 +64,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.#onClose?.();
     await this.#db.destroy();
   }
 }
