@@ -10,20 +10,12 @@ import type { Command } from 'commander';
 import { AuditLog, auditEnvironment } from '../audit/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { createApiUser, liftUserSanctions } from '../gateway/index.js';
-import { type GatewaySanction, type GatewayUser, openStore, type Store } from '../store/index.js';
+import type { GatewaySanction, GatewayUser, Store } from '../store/index.js';
 import type { CliIo } from './io.js';
+import { withStore } from './store.js';
 
 /** Who the CLI records as lifting sanctions: the operator at the terminal is not signed in. */
 const CLI_ACTOR = 'system:cli';
-
-async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(io.env.HEGUI_DATABASE_URL);
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
 
 async function userNamed(store: Store, name: string): Promise<GatewayUser> {
   const user = await store.gatewayUsers.findByName(name);
