@@ -10,7 +10,7 @@ import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -78,8 +78,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
   }
   const blocked = blockedChoices.length > 0;
   if (blocked) {
-    exchange.actions.push('output-blocked');
-    const notice = withNotices(exchange, await blockNotice(services, exchange));
+    const notice = await blockedOutputNotice(services, exchange);
     for (const choice of blockedChoices) {
       choice.message = { role: 'assistant', content: notice, refusal: notice };
       choice.finish_reason = 'content_filter';

@@ -8,7 +8,7 @@ import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
 
@@ -55,8 +55,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
   }
   const blocked = blockedChoices.length > 0;
   if (blocked) {
-    exchange.actions.push('output-blocked');
-    const notice = withNotices(exchange, await blockNotice(services, exchange));
+    const notice = await blockedOutputNotice(services, exchange);
     for (const choice of blockedChoices) {
       choice.text = notice;
       choice.finish_reason = 'content_filter';

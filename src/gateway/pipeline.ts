@@ -71,7 +71,7 @@ export async function runRequest(
   handle: (exchange: Exchange, body: Json) => Promise<Response>,
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  return withRequestId(exchange, async () => {
+  return withApiHeaders(exchange, async () => {
     try {
       exchange.caller = await services.callers.resolve(req.header('authorization'));
       const body = await readBody(req);
@@ -86,7 +86,7 @@ export async function runRequest(
 /** `runRequest` for a request without a body (`GET /v1/models`). */
 export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  return withRequestId(exchange, async () => {
+  return withApiHeaders(exchange, async () => {
     try {
       exchange.caller = await services.callers.resolve(req.header('authorization'));
       await services.access.admit(exchange, purpose);
@@ -97,7 +97,8 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
   });
 }
 
-async function withRequestId(exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
+/** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
+async function withApiHeaders(exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
   // No content sniffing of JSON, event streams, images or audio (the API's only security header).
@@ -127,6 +128,12 @@ export async function answerLabeled(services: GatewayServices, exchange: Exchang
   body.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
   await exchange.record(services.audit, 200);
   return jsonResponse(body, 200, labelHeaders(label));
+}
+
+/** Marks the exchange's output blocked and returns what the user reads instead, after counting the block. */
+export async function blockedOutputNotice(services: GatewayServices, exchange: Exchange): Promise<string> {
+  exchange.actions.push('output-blocked');
+  return withNotices(exchange, await blockNotice(services, exchange));
 }
 
 /** The gateway's own notices before an answer's text (a minor's reminder), or the text alone. */

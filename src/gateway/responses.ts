@@ -9,7 +9,7 @@ import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayResponseStream } from './responses-stream.js';
 import { SSE_HEADERS, sseEvent } from './sse.js';
 
@@ -86,8 +86,7 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
     released += labeled;
   }
   if (blocked) {
-    exchange.actions.push('output-blocked');
-    blockResponse(response, withNotices(exchange, await blockNotice(services, exchange)));
+    blockResponse(response, await blockedOutputNotice(services, exchange));
     released = '';
   }
   return answerLabeled(services, exchange, response, released, blocked);
