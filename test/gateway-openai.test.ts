@@ -8,25 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkExplicitLabel } from '../src/label/explicit/index.js';
 import { readLabels } from '../src/label/index.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
+import { pcmWavHeader } from './helpers/wav.js';
 
 const NOTICE = '本内容由人工智能生成';
 
 function wav(seconds: number): Uint8Array {
   const rate = 8000;
   const data = Buffer.alloc(rate * seconds * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
+  const header = pcmWavHeader(rate, data.length);
   return Buffer.concat([header, data]);
 }
 

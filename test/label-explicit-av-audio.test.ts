@@ -19,6 +19,7 @@ import { videoChecker } from '../src/label/explicit/video-check.js';
 import { labelAudio, labelAudioFile, type AudioLabelResult } from '../src/label/explicit/audio.js';
 import { MediaLabelOptionError, MediaToolMissingError, UnsupportedMediaError } from '../src/label/explicit/audio-video-errors.js';
 import { systemTool } from './helpers/system.js';
+import { pcmWavHeader } from './helpers/wav.js';
 import { decodeErrors, envelope, ffmpegMake, loudRuns, morseAiRuns, overallLevel, probe, workDir } from './label-explicit-av-media.js';
 
 const hasFfmpeg = systemTool('ffmpeg', 'ffmpeg') && systemTool('ffprobe', 'ffmpeg');
@@ -222,19 +223,7 @@ describe.skipIf(!hasFfmpeg)('bad input', () => {
 /** Writes a WAV of `seconds` of a quiet 300 Hz tone by streaming, so the test itself stays small. */
 async function writeLongWav(path: string, seconds: number, rate: number): Promise<void> {
   const frames = seconds * rate;
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + frames * 2, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(frames * 2, 40);
+  const header = pcmWavHeader(rate, frames * 2);
   const stream = createWriteStream(path);
   stream.write(header);
   const period = Buffer.alloc(rate * 2);
