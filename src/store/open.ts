@@ -34,9 +34,16 @@ export interface OpenStoreOptions {
 /** Opens the store at `url` (see `parseDatabaseUrl`), migrated to the latest schema. */
 export async function openStore(url?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(url);
-  const sqlite = target.dialect === 'sqlite' ? openSqlite(target.path) : undefined;
-  const db = sqlite ? new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }) : openPostgres(target as Extract<DatabaseTarget, { dialect: 'postgres' }>, options.poolSize ?? 10);
-  const checkpointer = sqlite && options.checkpointInBackground && target.dialect === 'sqlite' && target.path !== ':memory:' ? await checkpointInBackground(sqlite, target.path, options.checkpointMs ?? 250, options.walTruncateBytes) : undefined;
+  let db: Kysely<Database>;
+  let sqlite: SQLite.Database | undefined;
+  let checkpointer: Checkpointer | undefined;
+  if (target.dialect === 'sqlite') {
+    sqlite = openSqlite(target.path);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    if (options.checkpointInBackground && target.path !== ':memory:') checkpointer = await checkpointInBackground(sqlite, target.path, options.checkpointMs ?? 250, options.walTruncateBytes);
+  } else {
+    db = openPostgres(target, options.poolSize ?? 10);
+  }
   const store = new Store(db, target.dialect, describeTarget(target), { sqlite, onClose: checkpointer && (() => checkpointer.stop()) });
   try {
     await db.selectNoFrom((eb) => eb.val(1).as('ok')).execute();
