@@ -8,8 +8,8 @@
  * connection and lets this worker, with a connection of its own, run a PASSIVE checkpoint
  * (which never blocks writers) a few times a second; the fsyncs happen off the event loop.
  * Under steady load the WAL never empties by itself (see the worker), so past 64 MiB the worker
- * truncates it: the writer then waits once for the tail to be copied and the file cut (80-180 ms
- * in a tight loop of appends), every few thousand requests instead of every hundred.
+ * truncates it: the writer then waits once for the tail to be copied and the file cut (up to about
+ * 0.2 s in `bench/audit`), every few thousand requests instead of every hundred.
  *
  * The worker is a short script evaluated from a string, loading better-sqlite3 by the path the
  * main thread resolved, so it runs the same from the TypeScript sources and from dist/.
