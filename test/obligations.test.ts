@@ -145,6 +145,22 @@ describe('output formats', () => {
     expect(md.stdout).toMatch(/第十七条/);
   });
 
+  it('shows each duty\'s binding force and how its citation was checked, the instruments without itemised duties, unknown facts and penalties', async () => {
+    const table = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28']);
+    expect(table.stdout).toMatch(/citation\s+force\s+citation check\s+role/);
+    expect(table.stdout).toMatch(/GB\/T 45654-2025 §8\.1\s+recommended\s+secondary source/);
+    expect(table.stdout).toMatch(/Applicable, no itemised duties yet:\n {2}.*JR\/T 0221|Applicable, no itemised duties yet:[\s\S]*Financial/);
+    expect(table.stdout).toMatch(/Penalties:[\s\S]*PIPL Art\. 66 \[secondary source\]/);
+    const file = join(tmpdir(), `hegui-partial-${process.pid}.yaml`);
+    writeFileSync(file, 'provider: { name: X, domestic: true }\nservice: { audience: public, servesMainlandChina: true, modalities: [text] }\n');
+    const md = await cli(['obligations', '-p', file, '--on', '2026-11-28', '--format', 'md', '--lang', 'zh']);
+    rmSync(file);
+    expect(md.stdout).toMatch(/\| 依据 \| 效力 \| 引证核对 \|/);
+    expect(md.stdout).toMatch(/## 未知事实\n\n- provider\.foreignInvested/);
+    expect(md.stdout).toMatch(/按安全侧适用：service\.publicOpinion 未知；回答 service\.publicOpinion: false 则不适用/);
+    expect(md.stdout).toMatch(/（可选其一：GB 45438-2025 5\.6）/);
+  });
+
   it('lists instruments by status on a date', async () => {
     const r = await cli(['rules', '--on', '2025-08-31', '--format', 'json']);
     const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null }[] };
@@ -194,6 +210,19 @@ describe('gap report', () => {
     const text = readFileSync(out, 'utf8');
     expect(text).toMatch(/## 总体结论/);
     expect(text).toMatch(/整改计划: file through the algorithm filing system/);
+  });
+
+  it('counts an alternative as met (GB 45438 §5.6 for §5.1), and prints force and citation check in the gap report', async () => {
+    const evidence = join(dir, 'alternative.yaml');
+    writeFileSync(evidence, 'obligations:\n  gb-45438.explicit-interface:\n    status: compliant\n    evidence: [screenshots/interface-label.png]\n');
+    const json = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28', '-e', evidence, '--format', 'json']);
+    const gap = JSON.parse(json.stdout) as GapReport;
+    expect(gap.entries.find((e) => e.id === 'gb-45438.explicit-text')).toMatchObject({ state: 'compliant', basis: 'alternative', evidence: ['met by the alternative gb-45438.explicit-interface'] });
+    expect(gap.entries.every((e) => e.binding !== undefined && e.citationCheck !== undefined)).toBe(true);
+    expect(gap.withoutItemisedDuties.map((w) => w.instrument)).toContain('finance-ai-disclosure');
+    const md = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28', '-e', evidence, '--format', 'md']);
+    expect(md.stdout).toMatch(/\| citation \| force \| citation check \| duty \| state \| detail \|/);
+    expect(md.stdout).toMatch(/## Applicable, no itemised duties yet/);
   });
 
   it('refuses an evidence file that names an unknown duty or lacks the plan', async () => {

@@ -12,6 +12,7 @@ import { registerAudit } from './audit.js';
 import { registerLabel } from './label.js';
 import { registerLabelVisible } from './label-visible.js';
 import { registerObligations } from './obligations.js';
+import { registerProfile } from './profile.js';
 import { registerOperators } from './operators.js';
 import { registerServe } from './serve.js';
 import { registerUsers } from './users.js';
@@ -22,7 +23,7 @@ import { registerKeywords } from './keywords.js';
 type Register = (program: Command, io: CliIo) => void;
 
 /** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible, registerScan, registerKeywords, registerAudit];
+const commands: Register[] = [registerServe, registerObligations, registerProfile, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible, registerScan, registerKeywords, registerAudit];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('hegui')

@@ -76,6 +76,8 @@ export interface NotApplicable {
   clause?: string;
   summary: Bilingual;
   reason: Bilingual;
+  binding: BindingForce;
+  citationCheck: CitationCheck;
 }
 
 /** An instrument that applies but whose duties are not itemised in the catalogue yet. */
@@ -196,7 +198,17 @@ export function applicableObligations(instruments: readonly Instrument[], profil
     for (const o of instrument.obligations) {
       const why = whyNot(o, profile);
       if (why) {
-        result.notApplicable.push({ id: o.id, instrument: instrument.id, article: o.article, ...(o.clause ? { clause: o.clause } : {}), summary: o.summary, reason: why });
+        if (o.kind === 'penalty') continue;
+        result.notApplicable.push({
+          id: o.id,
+          instrument: instrument.id,
+          article: o.article,
+          ...(o.clause ? { clause: o.clause } : {}),
+          summary: o.summary,
+          reason: why,
+          binding: bindingOf(instrument, o),
+          citationCheck: o.citation ?? instrument.source.citations,
+        });
         continue;
       }
       const effective = firstEffective(instrument, o, status, version, laterVersions);

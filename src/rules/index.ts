@@ -30,6 +30,10 @@ export {
   renderGapMarkdown,
   renderObligationsMarkdown,
   renderObligationsTable,
+  renderExplanation,
+  BINDING,
+  CHECK,
+  describeAssumption,
   type Lang,
 } from './render.js';
 export {

@@ -133,7 +133,7 @@ export const profileFields: readonly ProfileField[] = [
   },
   {
     path: 'service.ageVerification',
-    askIf: { not: { field: 'service.minors', is: true } },
+    askIf: { all: [{ not: { field: 'service.minors', is: true } }, { field: 'service.audience', is: 'public' }] },
     kind: yesNo,
     question: { zh: '是否有有效的年龄核验，能把未成年人挡在服务之外？', en: 'Does effective age verification keep minors out?' },
     basis: {
