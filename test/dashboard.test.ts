@@ -51,6 +51,10 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     expect(await genai.locator('h2').textContent()).toContain('生成式人工智能服务管理暂行办法');
     expect(await genai.locator('[data-obligation]').count()).toBeGreaterThan(5);
     expect(await genai.textContent()).toContain('第十七条');
+    // Each duty shows its binding force and how its citation was checked (issue 10).
+    expect(await genai.locator('td.binding').first().textContent()).toBe('强制');
+    expect(await genai.locator('td.check').first().textContent()).toBe('二手来源');
+    expect(await page.locator('[data-section="without-itemised"]').textContent()).toContain('尚未逐条列出');
   });
 
   it('switches the date: labeling duties are upcoming on 2025-08-31 and apply on 2025-09-01', async () => {

@@ -111,7 +111,7 @@ export const CHECK: Record<CitationCheck, Bilingual> = {
 };
 
 /** "applies because service.minors is unknown; service.minors: false would lift it". */
-export function describeAssumption(assumed: Assumption, lang: Lang): string {
+export function describeAssumption(assumed: Pick<Assumption, 'unknown'> & { liftedBy: readonly { text: string }[] }, lang: Lang): string {
   const unknown = assumed.unknown.join(', ');
   const lift = assumed.liftedBy.map((a) => a.text).join(lang === 'zh' ? '；或' : '; or ');
   if (lang === 'zh') return `按安全侧适用：${unknown} 未知${lift ? `；回答 ${lift} 则不适用` : '；需一并回答这些事实才能排除'}`;
