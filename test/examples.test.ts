@@ -39,6 +39,14 @@ describe('example profiles against the duties written down from the texts', () =
     for (const [id, why] of Object.entries(expected.duties.notApplicable ?? {})) expect(duties.has(id), `${id} does not apply: ${why}`).toBe(false);
   });
 
+  it('every example profile answers every fact that matters', async () => {
+    for (const file of readdirSync('examples/profiles').filter((n) => n.endsWith('.yaml'))) {
+      const r = await cli(['profile', 'check', '-p', `examples/profiles/${file}`, '--on', '2026-11-28', '--strict']);
+      expect(r.code, `${file}: ${r.stdout}`).toBe(0);
+      expect(r.stderr, file).toBe('');
+    }
+  });
+
   it('offshore-only gets no duty at all', async () => {
     const result = await cli(['obligations', '-p', 'examples/profiles/offshore-only.yaml', '--on', '2026-11-28', '--format', 'json']);
     const report = JSON.parse(result.stdout) as ApplicabilityReport;

@@ -163,9 +163,10 @@ describe('output formats', () => {
 
   it('lists instruments by status on a date', async () => {
     const r = await cli(['rules', '--on', '2025-08-31', '--format', 'json']);
-    const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null }[] };
+    const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null; binding: string; citations: string }[] };
     expect(list.find((i) => i.id === 'labeling-measures')?.status).toBe('promulgated-not-yet-in-force');
     expect(list.find((i) => i.id === 'genai-measures')?.status).toBe('in-force');
+    expect(list.find((i) => i.id === 'gb-t-45654')).toMatchObject({ binding: 'recommended', citations: 'secondary' });
     const drafts = await cli(['rules', '--on', '2026-01-15', '--status', 'draft']);
     expect(drafts.stdout).toMatch(/anthropomorphic-ai/);
     const csl = await cli(['rules', '--on', '2026-01-01', '--format', 'json']);

@@ -9,12 +9,13 @@ import { type Command, Option } from 'commander';
 import { chinaDateOf, parseIsoDate } from '../calendar/index.js';
 import {
   applicableObligations,
+  bindingOf,
+  explainObligation,
   gapReport,
   instrumentStatuses,
   type InstrumentStatus,
   type Lang,
   loadInstruments,
-  explainObligation,
   parseEvidence,
   readServiceProfile,
   renderExplanation,
@@ -119,6 +120,8 @@ export function registerObligations(program: Command, io: CliIo): void {
           id: i.id,
           name: i.name,
           hierarchy: i.hierarchy,
+          binding: bindingOf(i),
+          citations: i.source.citations,
           promulgated: i.promulgated,
           effective: i.effective ?? null,
           status,
