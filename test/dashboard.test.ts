@@ -81,6 +81,30 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     await page.screenshot({ path: join(dir, 'obligations.png'), fullPage: false });
   });
 
+  it('builds a profile in the interview form, in the lawyer\'s order, with unknown kept as unknown', async () => {
+    await page.getByRole('button', { name: 'Service profile interview' }).click();
+    const yaml = page.getByTestId('profile-yaml');
+    await yaml.waitFor();
+    const order = await page.locator('li[data-field]').evaluateAll((items) => items.map((i) => i.getAttribute('data-field')));
+    expect(order.indexOf('provider.domestic')).toBeLessThan(order.indexOf('service.audience'));
+    expect(order.indexOf('service.audience')).toBeLessThan(order.indexOf('service.publicOpinion'));
+    // Export volumes are asked while transfers abroad are unknown or yes, not once the answer is no.
+    expect(order).toContain('service.export.individuals');
+    await page.selectOption('select[name="service.crossBorderTransfer"]', 'no');
+    await page.locator('li[data-field="service.export.individuals"]').waitFor({ state: 'detached' });
+    await page.locator('input[name="provider.name"]').fill('Form Co.');
+    await page.selectOption('select[name="service.audience"]', 'business-api');
+    await page.locator('input[name="service.modalities"]').fill('text, sound');
+    expect(await page.locator('li[data-field="service.modalities"] .error').textContent()).toContain('sound not in');
+    const text = (await yaml.textContent()) ?? '';
+    expect(text).toContain('name: Form Co.');
+    expect(text).toContain('audience: business-api');
+    expect(text).toContain('minors: unknown');
+    expect(text).toContain('crossBorderTransfer: false');
+    expect(text).not.toContain('export:');
+    expect(text).toContain('# AI Measures Arts. 2 and 22');
+  });
+
   it('inspects dropped files for implicit labels', async () => {
     const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#336699' } }).png().toBuffer();
     const labeled = await embedLabel(png, { producer: '001191350100M000100Y431A001', produceId: 'dash-1' });

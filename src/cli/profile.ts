@@ -27,7 +27,7 @@ import {
   relevant,
   unknownFields,
 } from '../rules/index.js';
-import { type Answer, answerHint, InvalidAnswerError, parseAnswer, profileYaml, setPath } from '../rules/profile-interview.js';
+import { type Answer, answerHint, answersToProfile, InvalidAnswerError, parseAnswer, profileYaml } from '../rules/profile-interview.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -82,13 +82,6 @@ function flagAnswers(sets: readonly string[]): Map<ProfileField, Answer> {
   return out;
 }
 
-/** The answers so far as a profile-shaped object, for the questions' `askIf`. */
-function partialProfile(answers: ReadonlyMap<ProfileField, Answer>): Parameters<typeof relevant>[1] {
-  const value: Record<string, unknown> = { provider: {}, service: {} };
-  for (const [field, answer] of answers) if ('value' in answer) setPath(value, field.path, answer.value);
-  return value as unknown as Parameters<typeof relevant>[1];
-}
-
 /** A question left unanswered: a fact stays unknown; an optional name or date is left out. */
 function unanswered(field: ProfileField): Answer {
   return field.kind.type === 'text' || field.kind.type === 'date' ? { skip: true } : { unknown: true };
@@ -103,7 +96,7 @@ async function interview(io: CliIo, flags: InitFlags): Promise<Map<ProfileField,
   try {
     let n = 0;
     for (const field of profileFields) {
-      if (!relevant(field, partialProfile(answers))) continue;
+      if (!relevant(field, answersToProfile(answers))) continue;
       const fromFlag = given.get(field);
       if (fromFlag !== undefined) {
         answers.set(field, fromFlag);

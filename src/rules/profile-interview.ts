@@ -7,6 +7,7 @@
 import { Document, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { InvalidInputError } from '../errors.js';
 import type { ProfileField } from './profile-fields.js';
+import type { ServiceProfile } from './profile.js';
 import type { Lang } from './render.js';
 
 /** An answer to one question: a value, `unknown`, or nothing to write (an optional name left blank). */
@@ -107,6 +108,13 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
     node = node[key] as Record<string, unknown>;
   }
   node[keys[keys.length - 1]!] = value;
+}
+
+/** The answers given so far as a profile-shaped object (unknown and skipped answers left out), for `askIf`. */
+export function answersToProfile(answers: ReadonlyMap<ProfileField, Answer>): ServiceProfile {
+  const value: Record<string, unknown> = { provider: {}, service: {} };
+  for (const [field, answer] of answers) if ('value' in answer) setPath(value, field.path, answer.value);
+  return value as unknown as ServiceProfile;
 }
 
 /**
