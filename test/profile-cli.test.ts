@@ -153,6 +153,8 @@ describe('hegui obligations --explain', () => {
     expect(r.stdout).toMatch(/service\.audience is one of public, business-api -> yes {2}\(answer: public\)/);
     const json = JSON.parse((await cli(['obligations', '-p', file, '--on', '2026-11-28', '--explain', 'deep-synthesis.real-identity', '--format', 'json'])).stdout) as { outcome: string };
     expect(json.outcome).toBe('applies');
+    const penalty = JSON.parse((await cli(['obligations', '-p', file, '--on', '2026-11-28', '--explain', 'pipl.penalties', '--format', 'json'])).stdout) as { outcome: string };
+    expect(penalty.outcome).toBe('applies-assumed');
     const unknown = await cli(['obligations', '-p', file, '--explain', 'genai-measures.nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no duty has the id genai-measures\.nope; ids of that instrument: genai-measures\.core-values/);

@@ -213,11 +213,11 @@ export function applicableObligations(instruments: readonly Instrument[], profil
       }
       const effective = firstEffective(instrument, o, status, version, laterVersions);
       if (effective === undefined) continue;
+      const assumed = assumption([instrument.scope?.when, roleCondition(o.role), o.when], profile);
       if (o.kind === 'penalty') {
-        if (effective.date <= date) result.penalties.push(report(instrument, o, undefined));
+        if (effective.date <= date) result.penalties.push(report(instrument, o, assumed));
         continue;
       }
-      const assumed = assumption([instrument.scope?.when, roleCondition(o.role), o.when], profile);
       for (const f of assumed?.unknown ?? []) unknownFacts.add(f);
       if (effective.date <= date) result.obligations.push(report(instrument, o, assumed));
       else result.upcoming.push({ ...report(instrument, o, assumed), effective: effective.date, reason: effective.reason });
@@ -264,7 +264,7 @@ export function explainObligation(instruments: readonly Instrument[], profile: S
   };
   if (instrument.scope) out.scope = { ...trace(instrument.scope.when, profile), article: instrument.scope.article };
   if (o.when) out.condition = trace(o.when, profile);
-  const applied = report.obligations.find((x) => x.id === id);
+  const applied = report.obligations.find((x) => x.id === id) ?? report.penalties.find((x) => x.id === id);
   const upcoming = report.upcoming.find((x) => x.id === id);
   const na = report.notApplicable.find((x) => x.id === id);
   const excluded = report.excluded.find((x) => x.instrument === instrument.id);
