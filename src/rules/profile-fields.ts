@@ -8,7 +8,8 @@
  * change a duty that applies only because a fact is unknown.
  */
 import { evaluate } from './condition.js';
-import { audiences, modalities, sectors, type ServiceProfile } from './profile.js';
+import type { ServiceProfile } from './profile.js';
+import { audiences, modalities, sectors } from './profile-values.js';
 import type { Bilingual, Condition } from './schema.js';
 
 export type FieldKind =
