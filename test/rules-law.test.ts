@@ -246,6 +246,8 @@ describe('instruments with no itemised duties, and duties on anyone', () => {
     const shown = r.withoutItemisedDuties.map((w) => w.instrument);
     expect(shown).toEqual(expect.arrayContaining(['finance-ai-algorithm-evaluation', 'finance-ai-disclosure', 'ai-ethics-review']));
     expect(r.withoutItemisedDuties[0]?.reason.en).toMatch(/no itemised duties yet/);
+    const before = run(profile(), '2025-06-01').withoutItemisedDuties.find((w) => w.instrument === 'gb-t-45652');
+    expect(before).toMatchObject({ binding: 'recommended', effective: '2025-11-01' });
   });
 
   it('"any organisation or person" duties reach providers and platforms; Algo Art. 9 binds every provider', () => {

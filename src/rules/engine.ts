@@ -85,6 +85,8 @@ export interface WithoutItemisedDuties {
   instrument: string;
   binding: BindingForce;
   reason: Bilingual;
+  /** When the instrument is promulgated but not yet in force: the date it takes effect. */
+  effective?: string;
   /** Present when the instrument applies only because its scope turns on unknown facts. */
   assumed?: Assumption;
 }
@@ -188,10 +190,16 @@ export function applicableObligations(instruments: readonly Instrument[], profil
       continue;
     }
     const duties = instrument.obligations.filter((o) => o.kind === 'duty');
-    if (duties.length === 0 && status === 'in-force') {
+    if (duties.length === 0) {
       const assumed = assumption([instrument.scope?.when], profile);
       for (const f of assumed?.unknown ?? []) unknownFacts.add(f);
-      result.withoutItemisedDuties.push({ instrument: instrument.id, binding: bindingOf(instrument), reason: reasons.noItemisedDuties(), ...(assumed ? { assumed } : {}) });
+      result.withoutItemisedDuties.push({
+        instrument: instrument.id,
+        binding: bindingOf(instrument),
+        reason: reasons.noItemisedDuties(),
+        ...(status === 'promulgated-not-yet-in-force' ? { effective: instrument.effective! } : {}),
+        ...(assumed ? { assumed } : {}),
+      });
       continue;
     }
     const laterVersions = upcomingVersions(instrument, date);

@@ -155,7 +155,8 @@ function trailer(report: Pick<ApplicabilityReport, 'unknownFacts' | 'withoutItem
     out.push('', md ? (zh ? '## 适用但尚未逐条列出义务的文件' : '## Applicable, no itemised duties yet') : zh ? '适用但尚未逐条列出义务的文件：' : 'Applicable, no itemised duties yet:', ...(md ? [''] : []));
     for (const w of report.withoutItemisedDuties) {
       const assumed = w.assumed ? ` [${describeAssumption(w.assumed, lang)}]` : '';
-      out.push(item(`${map.get(w.instrument)?.name[lang] ?? w.instrument} (${BINDING[w.binding][lang]}): ${w.reason[lang]}${assumed}`));
+      const from = w.effective ? (zh ? `，${w.effective}起施行` : `, in force from ${w.effective}`) : '';
+      out.push(item(`${map.get(w.instrument)?.name[lang] ?? w.instrument} (${BINDING[w.binding][lang]}${from}): ${w.reason[lang]}${assumed}`));
     }
   }
   if (report.unknownFacts.length > 0) {

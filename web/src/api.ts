@@ -45,7 +45,7 @@ export interface ObligationsResponse {
   obligations: Obligation[];
   upcoming: (Obligation & { effective: string; reason: Bilingual })[];
   excluded: { instrument: string; status: string; reason: Bilingual }[];
-  withoutItemisedDuties: { instrument: string; binding: Obligation['binding']; reason: Bilingual }[];
+  withoutItemisedDuties: { instrument: string; binding: Obligation['binding']; reason: Bilingual; effective?: string }[];
   unknownFacts: string[];
   instruments: InstrumentInfo[];
   profile: { source: string; provider: string; service: string | null };
