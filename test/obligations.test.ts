@@ -148,9 +148,9 @@ describe('output formats', () => {
   it('shows each duty\'s binding force and how its citation was checked, the instruments without itemised duties, unknown facts and penalties', async () => {
     const table = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28']);
     expect(table.stdout).toMatch(/citation\s+force\s+citation check\s+role/);
-    expect(table.stdout).toMatch(/GB\/T 45654-2025 §8\.1\s+recommended\s+secondary source/);
+    expect(table.stdout).toMatch(/GB\/T 45654-2025 §8\.1\s+recommended\s+unverified/);
     expect(table.stdout).toMatch(/Applicable, no itemised duties yet:\n {2}.*JR\/T 0221|Applicable, no itemised duties yet:[\s\S]*Financial/);
-    expect(table.stdout).toMatch(/Penalties:[\s\S]*PIPL Art\. 66 \[secondary source\]/);
+    expect(table.stdout).toMatch(/Penalties:[\s\S]*PIPL Art\. 66 \[unverified\]/);
     const file = join(tmpdir(), `hegui-partial-${process.pid}.yaml`);
     writeFileSync(file, 'provider: { name: X, domestic: true }\nservice: { audience: public, servesMainlandChina: true, modalities: [text] }\n');
     const md = await cli(['obligations', '-p', file, '--on', '2026-11-28', '--format', 'md', '--lang', 'zh']);
@@ -166,7 +166,7 @@ describe('output formats', () => {
     const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null; binding: string; citations: string }[] };
     expect(list.find((i) => i.id === 'labeling-measures')?.status).toBe('promulgated-not-yet-in-force');
     expect(list.find((i) => i.id === 'genai-measures')?.status).toBe('in-force');
-    expect(list.find((i) => i.id === 'gb-t-45654')).toMatchObject({ binding: 'recommended', citations: 'secondary' });
+    expect(list.find((i) => i.id === 'gb-t-45654')).toMatchObject({ binding: 'recommended', citations: 'unverified' });
     const drafts = await cli(['rules', '--on', '2026-01-15', '--status', 'draft']);
     expect(drafts.stdout).toMatch(/anthropomorphic-ai/);
     const csl = await cli(['rules', '--on', '2026-01-01', '--format', 'json']);

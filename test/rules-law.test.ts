@@ -268,6 +268,9 @@ describe('binding force, citation checks and labels', () => {
     }
     expect(r.obligations.filter((o) => o.instrument === 'gb-t-45654').every((o) => o.binding === 'recommended')).toBe(true);
     expect(r.obligations.filter((o) => o.instrument === 'gb-45438').every((o) => o.binding === 'mandatory')).toBe(true);
+    // Clause numbers carried over from TC260-003 and articles written from memory say so.
+    expect(r.obligations.filter((o) => o.instrument === 'gb-t-45654').every((o) => o.citationCheck === 'unverified')).toBe(true);
+    expect(r.penalties.find((p) => p.id === 'pipl.penalties')?.citationCheck).toBe('unverified');
     const early = run(profile(), '2025-06-01');
     expect(early.obligations.filter((o) => o.instrument === 'tc260-003').every((o) => o.binding === 'soft-law')).toBe(true);
   });
