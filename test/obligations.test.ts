@@ -333,7 +333,7 @@ describe('hegui workdays', () => {
 
 describe('--help', () => {
   it('every command has help', async () => {
-    for (const args of [[], ['obligations'], ['rules'], ['serve'], ['operators'], ['operators', 'add'], ['workdays'], ['workdays', 'add']]) {
+    for (const args of [[], ['obligations'], ['rules'], ['profile'], ['profile', 'init'], ['profile', 'check'], ['serve'], ['operators'], ['operators', 'add'], ['workdays'], ['workdays', 'add']]) {
       const r = await cli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/Usage: hegui/);
