@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fieldsOf } from './condition.js';
 import { loadInstruments } from './load.js';
+import { profileFields } from './profile-fields.js';
 import { serviceProfile } from './profile.js';
 import type { ServiceProfileInput } from './profile.js';
 import type { Condition, Instrument, Obligation } from './schema.js';
@@ -173,6 +175,12 @@ describe('the regulatory data', () => {
       ...doc.obligations.flatMap((o) => conditionProblems(o.when, o.id)),
     ]);
     expect(problems).toEqual([]);
+  });
+
+  it('asks a question for every fact a condition reads, so no fact can be left out of the interview', () => {
+    const asked = new Set(profileFields.map((f) => f.path));
+    const read = instruments.flatMap((doc) => [...fieldsOf(doc.scope?.when), ...doc.obligations.flatMap((o) => fieldsOf(o.when))]);
+    expect([...new Set(read)].filter((f) => !asked.has(f))).toEqual([]);
   });
 
   it('records for every instrument what was verified and how', () => {
