@@ -8,8 +8,9 @@
  *
  * Each hegui update ends with the comment `%hegui-aigc-update <start>` before `startxref`,
  * where `<start>` is the byte where the update begins. Comments are whitespace to every PDF
- * reader (§7.2.3), and the marker lets `payloadEnd` find, without parsing, where the document
- * stood before hegui's updates.
+ * reader (§7.2.3), and the marker lets `payloadEnd` find where the document stood before hegui's
+ * updates; each marked update is then rebuilt and compared byte for byte, so a marker on an
+ * update that changes anything but the label is ignored.
  */
 import { createHash } from 'node:crypto';
 import { LabelFormatError } from '../errors.js';
@@ -108,19 +109,17 @@ function xrefStreamObject(plan: UpdatePlan, trailer: string, infoOffset: number,
 }
 
 /**
- * Where the document stood before hegui's own updates: the start of the run of hegui updates
- * at the end of the file, or the file's size when its last revision is not hegui's.
+ * Where the update that ends at `end` begins, as its hegui marker says, or `undefined` when
+ * the bytes before `end` do not end with a marker. The marker is a claim anyone can write:
+ * `payloadEnd` in `pdf.ts` believes it only after rebuilding the update and finding it equal.
  */
-export async function payloadEnd(source: ByteSource): Promise<number> {
-  let end = source.size;
-  for (;;) {
-    const from = Math.max(0, end - TAIL_WINDOW);
-    const match = UPDATE_TAIL.exec(ascii(await source.read(from, end - from)));
-    if (!match) return end;
-    const start = Number(match[1]);
-    if (!(start < end - MARKER.length)) {
-      throw new LabelFormatError('pdf', `a hegui update marker names byte ${start}, which is not before the update`, { offset: end });
-    }
-    end = start;
+export async function markedUpdateStart(source: ByteSource, end: number): Promise<number | undefined> {
+  const from = Math.max(0, end - TAIL_WINDOW);
+  const match = UPDATE_TAIL.exec(ascii(await source.read(from, end - from)));
+  if (!match) return undefined;
+  const start = Number(match[1]);
+  if (!(start < end - MARKER.length)) {
+    throw new LabelFormatError('pdf', `a hegui update marker names byte ${start}, which is not before the update`, { offset: end });
   }
+  return start;
 }
