@@ -11,7 +11,7 @@ import type { ByteSink, ByteSource, FormatId, LabelCodec, LabelLocation } from '
 import { BufferSink } from './implicit/bytes.js';
 import { codecFor, codecList } from './implicit/registry.js';
 import { createLabel, formatLabel, parseLabel, validatePropagation, type ImplicitLabel, type LabelInit } from './model.js';
-import { checkSignatures, payloadDigest, signLabel, type SignatureReport, type SignatureStatus } from './security.js';
+import { bindingOf, checkSignatures, contentDigest, payloadDigest, signLabel, type Binding, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
 import { openInput, openOutput, type LabelInput, type LabelOutput, type SourceOptions } from './api-io.js';
 
@@ -101,17 +101,29 @@ async function emit(options: WriteOptions, write: (sink: ByteSink) => Promise<vo
   return undefined;
 }
 
-/** Caches the payload hash per algorithm: one pass over the payload per file. */
-function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureAlgorithm) => Promise<Uint8Array> {
-  const cache = new Map<SignatureAlgorithm, Promise<Uint8Array>>();
-  return (algorithm) => {
-    let digest = cache.get(algorithm);
+/** The hash `binding` covers: the signed content (`hegui2`) or the media samples (`hegui1`). */
+function bindingDigest(source: ByteSource, codec: LabelCodec, algorithm: SignatureAlgorithm, binding: Binding): Promise<Uint8Array | undefined> {
+  return binding === 'content' ? contentDigest(source, codec, algorithm) : payloadDigest(source, codec, algorithm);
+}
+
+/** Caches the hash per algorithm and binding: one pass over the file for each. */
+function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureAlgorithm, binding: Binding) => Promise<Uint8Array | undefined> {
+  const cache = new Map<string, Promise<Uint8Array | undefined>>();
+  return (algorithm, binding) => {
+    const key = `${algorithm}/${binding}`;
+    let digest = cache.get(key);
     if (!digest) {
-      digest = payloadDigest(source, codec, algorithm);
-      cache.set(algorithm, digest);
+      digest = bindingDigest(source, codec, algorithm, binding);
+      cache.set(key, digest);
     }
     return digest;
   };
+}
+
+/** `role`'s security data over the file in `source`, which relabelling leaves unchanged. */
+async function signFor(label: ImplicitLabel, roles: readonly SecurityRole[], key: LabelSigningKey, source: ByteSource, codec: LabelCodec): Promise<ImplicitLabel> {
+  const digest = (await contentDigest(source, codec, key.algorithm)) ?? (await payloadDigest(source, codec, key.algorithm));
+  return roles.reduce((signed, role) => signLabel(signed, role, key, digest, bindingOf(codec)), label);
 }
 
 /**
@@ -124,11 +136,7 @@ function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureA
 export async function embedLabel(input: LabelInput, request: EmbedRequest, options: WriteOptions = {}): Promise<LabelWriteResult> {
   return withSource(input, options, async (source, codec) => {
     let label = createLabel(request);
-    if (request.key) {
-      const digest = await payloadDigest(source, codec, request.key.algorithm);
-      label = signLabel(label, 'producer', request.key, digest);
-      label = signLabel(label, 'propagator', request.key, digest);
-    }
+    if (request.key) label = await signFor(label, ['producer', 'propagator'], request.key, source, codec);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
@@ -145,7 +153,7 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
     const current = (await inspect(source, codec, [])).label;
     if (!current) throw new LabelMissingError('the file carries no readable AIGC label to propagate; embed one with `hegui label embed`');
     let label = propagatedLabel(current, request);
-    if (request.key) label = signLabel(label, 'propagator', request.key, await payloadDigest(source, codec, request.key.algorithm));
+    if (request.key) label = await signFor(label, ['propagator'], request.key, source, codec);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });

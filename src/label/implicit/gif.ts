@@ -153,6 +153,10 @@ export const gifCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+
+  signedContent: (source, sink) => gifCodec.remove(source, sink),
+
   async payloadRanges(source) {
     const layout = await layoutOf(source);
     // Everything but XMP and comment extensions: the screen, colour tables, frames, their

@@ -194,6 +194,10 @@ export const jpegCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+
+  signedContent: (source, sink) => jpegCodec.remove(source, sink),
+
   async payloadRanges(source) {
     const { segments, scanStart } = await layoutOf(source);
     // Every segment that shapes the pixels (tables, frame header, restart markers) and the scans;

@@ -22,6 +22,7 @@ import { scanSegment } from './matroska-segment.js';
 import type { SegmentChild, SegmentLayout } from './matroska-segment.js';
 import { hasTag, newTags, parseTags, readTagLabels, relabelTags } from './matroska-tags.js';
 import { SpliceWriter, latin1, patchesFor } from './splice.js';
+import { concatBytes, copyRange } from './bytes.js';
 import type { Piece } from './splice.js';
 
 /** Spare room (a Void) left after a `Tags` element that had to move or grow, so the next change fits in place. */
@@ -253,6 +254,52 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
   return ranges;
 }
 
+/** Segment children that are indexes or filler, which labelling rewrites: declared exclusions. */
+export const MATROSKA_EXCLUDED: ReadonlySet<number> = new Set([ID.SeekHead, ID.Cues, ID.Void, ID.CRC32]);
+
+/** A canonical element record: 4-byte ID, 8-byte length, contents. */
+function elementRecord(id: number, length: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, id);
+  view.setBigUint64(4, BigInt(length));
+  return out;
+}
+
+/** A parsed tree as canonical records, Voids and CRC-32s left out: sizes as written do not count. */
+function canonical(el: EbmlElement): Uint8Array {
+  if (!el.children) return concatBytes([elementRecord(el.id, el.data?.length ?? 0), el.data ?? new Uint8Array(0)]);
+  const body = concatBytes(el.children.filter((c) => c.id !== ID.Void && c.id !== ID.CRC32).map(canonical));
+  return concatBytes([elementRecord(el.id, body.length), body]);
+}
+
+/**
+ * The signed content (docs/labels.md, "Matroska"): the bytes before the Segment, then each
+ * Segment child as a record (ID, length, contents) but SeekHead, Cues, Void and CRC-32, whose
+ * positions labelling may change; Tags with the label removed, as canonical records, after
+ * the others wherever they are; then the bytes after the Segment. A changed track parameter (sampling frequency, pixel size, codec
+ * private data) or frame changes it; moving the Clusters does not.
+ */
+async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+  const segment = await scanSegment(source);
+  await copyRange(source, 0, segment.start, sink, FORMAT);
+  const tags: Uint8Array[] = [];
+  for (const child of segment.children) {
+    if (MATROSKA_EXCLUDED.has(child.id)) continue;
+    if (child.id === ID.Tags) {
+      const tree = parseTags(await loadChild(source, child), child.start);
+      relabelTags(tree, undefined);
+      if (hasTag(tree)) tags.push(canonical(tree));
+      continue;
+    }
+    await sink.write(elementRecord(child.id, child.end - child.dataStart));
+    await copyRange(source, child.dataStart, child.end, sink, FORMAT);
+  }
+  // Labelling may move Tags before or after the Clusters: where they are is not content.
+  for (const tree of tags) await sink.write(tree);
+  await copyRange(source, segment.end, source.size, sink, FORMAT);
+}
+
 function detect(head: Uint8Array): boolean {
   try {
     const header = readHeader(head, 0, 0);
@@ -274,5 +321,6 @@ export const matroskaCodec: LabelCodec = {
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
   payloadRanges,
+  signedContent,
   planInPlace,
 };

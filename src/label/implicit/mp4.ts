@@ -11,14 +11,14 @@
  * label change can be made in place.
  */
 import { LabelFormatError } from '../errors.js';
-import { concatBytes, readExact } from './bytes.js';
+import { concatBytes, copyRange, readExact, viewOf } from './bytes.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { FORMAT, MAX_METADATA_BOX, boxParts, freeHeader, parseBoxes, serializeBox, topLevelBoxes } from './mp4-boxes.js';
 import type { ContainerRule, TopBox } from './mp4-boxes.js';
 import { parseMoov, readMoovLabels, setMoovLabel } from './mp4-meta.js';
 import { shiftMfraOffsets, shiftMoofOffsets, shiftMoovOffsets, shiftSidx, updateMfro } from './mp4-offsets.js';
 import type { Shift } from './mp4-offsets.js';
-import { SpliceWriter, diffPatches, latin1 } from './splice.js';
+import { SpliceWriter, diffPatches, latin1, latin1Bytes } from './splice.js';
 
 /** Spare room left after a `moov` that had to grow, so later label changes fit in place. */
 export const MP4_PADDING = 1024;
@@ -185,6 +185,52 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
   return ranges;
 }
 
+/** The `uuid` box type exiftool and Adobe write XMP in (XMP Part 3 §1.1.4). */
+export const XMP_UUID = 'be7acfcb97a942e89c71999491e3afac';
+
+/** A canonical box record of the signed content: type, 64-bit length, then the contents. */
+function boxRecord(type: string, length: number): Uint8Array {
+  const record = new Uint8Array(12);
+  record.set(latin1Bytes(type), 0);
+  viewOf(record).setBigUint64(4, BigInt(length));
+  return record;
+}
+
+/**
+ * The signed content (docs/labels.md): every top-level box but \`free\`, \`skip\` and the XMP
+ * \`uuid\` box, each as type, length and contents, with \`moov\` stripped of its label and every
+ * absolute offset past the \`moov\` region taken as if the region were \`moov\` alone. Labelling
+ * only rewrites that region, so the content stays the same; a changed track matrix, sample
+ * description or edit list changes it.
+ */
+async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+  const layout = await scanLayout(source);
+  const moovBytes = await loadBox(source, layout.moov);
+  const bare = parseMoov(moovBytes, layout.moov.start);
+  setMoovLabel(bare, undefined);
+  const moovEnd = layout.moov.start + serializeBox(bare).length;
+  const shift: Shift = { from: layout.regionEnd, delta: moovEnd - layout.regionEnd };
+  const moov = buildMoov(moovBytes, layout.moov.start, undefined, shift);
+  for await (const box of topLevelBoxes(source)) {
+    if (box.type === 'free' || box.type === 'skip') continue;
+    if (box.type === 'uuid' && Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') === XMP_UUID) continue;
+    if (box.start === layout.moov.start) {
+      const header = viewOf(moov).getUint32(0) === 1 ? 16 : 8;
+      await sink.write(boxRecord('moov', moov.length - header));
+      await sink.write(moov.subarray(header));
+      continue;
+    }
+    const replaced = shift.delta === 0 ? undefined : await shiftedTopBox(source, box, layout, shift);
+    if (replaced) {
+      await sink.write(boxRecord(box.type, replaced.length - (box.dataStart - box.start)));
+      await sink.write(replaced.subarray(box.dataStart - box.start));
+    } else {
+      await sink.write(boxRecord(box.type, box.end - box.dataStart));
+      await copyRange(source, box.dataStart, box.end, sink, FORMAT);
+    }
+  }
+}
+
 /**
  * Patches that relabel the file without changing its size: possible when the new `moov` fits
  * the region of `moov` plus the `free` boxes after it. Pieces of the new `moov` that are the
@@ -226,5 +272,6 @@ export const mp4Codec: LabelCodec = {
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
   payloadRanges,
+  signedContent,
   planInPlace,
 };

@@ -191,4 +191,9 @@ export const pdfCodec: LabelCodec = {
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {
     return [{ start: 0, end: await payloadEnd(source) }];
   },
+
+  /** Signed content (docs/labels.md): the document before hegui's own label updates, every byte of it. */
+  async signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+    await copyRange(source, 0, await payloadEnd(source), sink);
+  },
 };

@@ -145,6 +145,10 @@ export const pngCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+
+  signedContent: (source, sink) => pngCodec.remove(source, sink),
+
   async payloadRanges(source) {
     const { chunks } = await plan(source);
     const ranges: ByteRange[] = [{ start: 0, end: 8 }];

@@ -179,6 +179,10 @@ export const webpCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+
+  signedContent: (source, sink) => webpCodec.remove(source, sink),
+
   async payloadRanges(source) {
     const { chunks } = await readChunks(source);
     const ranges: ByteRange[] = chunks.filter((c) => !['VP8X', 'EXIF', 'XMP '].includes(c.id)).map((c) => ({ start: c.start, end: c.end }));
