@@ -154,7 +154,6 @@ export const gifCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => gifCodec.remove(source, sink),
 
   async payloadRanges(source) {

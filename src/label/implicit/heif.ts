@@ -276,7 +276,6 @@ export const heifCodec: LabelCodec = {
   remove: (source, sink) => emit(source, null, sink),
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => heifCodec.remove(source, sink),
 
   async payloadRanges(source) {

@@ -164,7 +164,6 @@ export const htmlCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => htmlCodec.remove(source, sink),
 
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {

@@ -195,7 +195,6 @@ export const jpegCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => jpegCodec.remove(source, sink),
 
   async payloadRanges(source) {

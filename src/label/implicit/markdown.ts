@@ -164,7 +164,6 @@ export const markdownCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => markdownCodec.remove(source, sink),
 
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {

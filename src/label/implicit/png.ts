@@ -146,7 +146,6 @@ export const pngCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => pngCodec.remove(source, sink),
 
   async payloadRanges(source) {

@@ -180,7 +180,6 @@ export const webpCodec: LabelCodec = {
   },
 
   /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-
   signedContent: (source, sink) => webpCodec.remove(source, sink),
 
   async payloadRanges(source) {
