@@ -65,14 +65,28 @@ export interface FoundLabelReport {
   error?: string;
 }
 
+/**
+ * Whether a file holds a label: a readable one (`label`), none at all (`none`), or only values
+ * that do not parse as a label (`unreadable`), which is never the same as none: something
+ * that looks like a label is there, and a checker must not pass the file as unlabelled.
+ */
+export type LabelPresence = 'label' | 'none' | 'unreadable';
+
 /** What a file carries: the same facts `hegui label read --json` prints. */
 export interface LabelReport extends SignatureReport {
   format: FormatId;
   /** The label that counts: the first readable one, standard places first. */
   label: ImplicitLabel | null;
   location: LabelLocation | null;
+  presence: LabelPresence;
   /** Every value found, in the codec's order. */
   found: FoundLabelReport[];
+  /**
+   * Values found besides the label that counts that say something else: another label, or an
+   * unreadable one (GB 45438 §6.1 allows one label per file; a second, different one is either
+   * stale or forged). Copies of the same label are not conflicts.
+   */
+  conflicts: FoundLabelReport[];
 }
 
 async function withSource<T>(input: LabelInput, options: LabelOptions, use: (source: ByteSource, codec: LabelCodec) => Promise<T>): Promise<T> {
@@ -166,7 +180,7 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
  * @throws LabelValueError or ProviderCodeError when the propagation fields are invalid.
  */
 export function propagatedLabel(current: ImplicitLabel, request: Pick<PropagateRequest, 'propagator' | 'propagateId'>): ImplicitLabel {
-  validatePropagation(request.propagator, request.propagateId);
+  validatePropagation(request.propagator, request.propagateId, current.ContentProducer);
   return { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
 }
 
@@ -191,7 +205,10 @@ async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly Lab
   const signatures: SignatureReport = label
     ? await checkSignatures(label, keys, digester(source, codec))
     : { status: 'absent', producer: 'absent', propagator: 'absent' };
-  return { format: codec.format, label, location: first?.location ?? null, found, ...signatures };
+  const presence: LabelPresence = label ? 'label' : found.length > 0 ? 'unreadable' : 'none';
+  const same = (entry: FoundLabelReport): boolean => entry.label !== null && label !== null && formatLabel(entry.label) === formatLabel(label);
+  const conflicts = found.filter((entry) => entry !== first && !same(entry));
+  return { format: codec.format, label, location: first?.location ?? null, presence, found, conflicts, ...signatures };
 }
 
 /**
@@ -220,17 +237,43 @@ export interface LabelRecord {
   format: FormatId | null;
   label: ImplicitLabel | null;
   location: LabelLocation | null;
+  /** `unreadable` when something label-like is there but does not parse; `null` when the file could not be read. */
+  presence: LabelPresence | null;
+  /** The overall verdict, the worse of the two below. */
   signature: SignatureStatus;
+  /** The producer's (ReservedCode1) and the propagator's (ReservedCode2) security data, each on its own. */
+  signatures: { producer: SignatureStatus; propagator: SignatureStatus };
+  /** Every other value found that disagrees with `label`: where it is, and why it is unreadable if it is. */
+  conflicts: { location: LabelLocation; label: ImplicitLabel | null; error?: string }[];
   /** Present only when the file could not be read: the error's code and message. */
   error?: { code: string; message: string };
 }
 
 /** The per-file JSON record for a report. */
 export function labelRecord(file: string, report: LabelReport): LabelRecord {
-  return { file, format: report.format, label: report.label, location: report.location, signature: report.status };
+  return {
+    file,
+    format: report.format,
+    label: report.label,
+    location: report.location,
+    presence: report.presence,
+    signature: report.status,
+    signatures: { producer: report.producer, propagator: report.propagator },
+    conflicts: report.conflicts.map(({ location, label, error }) => ({ location, label, ...(error === undefined ? {} : { error }) })),
+  };
 }
 
 /** The per-file JSON record for a file that failed. */
 export function failureRecord(file: string, error: { code?: string; message: string }): LabelRecord {
-  return { file, format: null, label: null, location: null, signature: 'absent', error: { code: error.code ?? 'E_UNEXPECTED', message: error.message } };
+  return {
+    file,
+    format: null,
+    label: null,
+    location: null,
+    presence: null,
+    signature: 'absent',
+    signatures: { producer: 'absent', propagator: 'absent' },
+    conflicts: [],
+    error: { code: error.code ?? 'E_UNEXPECTED', message: error.message },
+  };
 }

@@ -21,10 +21,10 @@
  *   propagator's claim, chained to the producer's.
  */
 import { createHash, getHashes, type Hash } from 'node:crypto';
-import { LabelKeyError } from './errors.js';
+import { LabelKeyError, ProviderCodeError } from './errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
 import { COPY_CHUNK } from './implicit/bytes.js';
-import type { ImplicitLabel } from './model.js';
+import { serviceTypeProblem, type ImplicitLabel } from './model.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
 
 /**
@@ -148,6 +148,17 @@ export interface SignatureReport {
   propagator: SignatureStatus;
 }
 
+/** True when the code a role vouches for names the other service type: no valid claim of that role. */
+function roleMismatch(role: SecurityRole, label: ImplicitLabel): boolean {
+  const field = role === 'producer' ? 'ContentProducer' : 'ContentPropagator';
+  try {
+    return serviceTypeProblem(field, label[field], label.ContentProducer) !== undefined;
+  } catch (error) {
+    if (error instanceof ProviderCodeError) return true;
+    throw error;
+  }
+}
+
 /** Worst first: one bad field makes the whole label suspect. */
 const SEVERITY: readonly SignatureStatus[] = ['invalid', 'payload-changed', 'unverified', 'payload-only', 'valid', 'absent'];
 
@@ -168,7 +179,7 @@ export async function checkSignatures(
     const data = parseSecurityData(text);
     const key = data && keys.find((k) => k.algorithm === data.algorithm && k.keyId === data.keyId);
     if (!data || !key) return 'unverified';
-    if (!key.verify(signedMessage(role, label, data), data.signature)) return 'invalid';
+    if (!key.verify(signedMessage(role, label, data), data.signature) || roleMismatch(role, label)) return 'invalid';
     const current = await digest(data.algorithm, data.binding);
     if (!current) return 'unverified';
     if (!Buffer.from(current).equals(Buffer.from(data.payloadHash))) return 'payload-changed';
