@@ -3,6 +3,10 @@
  * samples, pixels or frames byte for byte and changes only how they are decoded or shown, so
  * a hash over the media payload alone (`hegui1`) would still call it valid.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embedLabel, propagateLabel, readLabels } from './api.js';
@@ -21,6 +25,7 @@ const pem = generateLabelKeys('ed25519');
 const key = parseSigningKey(pem.privateKeyPem);
 const verifier = parseVerifyKey(pem.publicKeyPem);
 const ffmpeg = systemTool('ffmpeg', 'ffmpeg');
+const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
 let media: Record<string, Uint8Array> | undefined;
 /** ffmpeg's samples, made once for the file. */
 const mediaOnce = (): Record<string, Uint8Array> => (media ??= mediaSamples());
@@ -160,6 +165,38 @@ describe('labelling and propagating keep every signature valid', () => {
       const { bytes: propagated } = await propagateLabel(labelled, { propagator: PROPAGATOR, propagateId: 'p-1', key: platform });
       if (!propagated) throw new Error('propagateLabel returned no bytes');
       expect(await readLabels(propagated, { keys }), name).toMatchObject({ status: 'valid', producer: 'valid', propagator: 'valid' });
+    }
+  });
+});
+
+describe.runIf(exiftool)('files that already carry XMP from another tool', () => {
+  it('sign and verify, before and after propagation, however large the packet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-xmp-'));
+    try {
+      const solid = () => sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } });
+      const files: Record<string, Uint8Array> = {
+        'a.jpg': await solid().jpeg().toBuffer(),
+        'a.png': await solid().png().toBuffer(),
+        'a.webp': await solid().webp().toBuffer(),
+        'a.gif': await solid().gif().toBuffer(),
+        'a.tif': await solid().tiff().toBuffer(),
+        'a.avif': await solid().avif().toBuffer(),
+        ...(ffmpeg ? { 'a.mp4': mediaOnce()['clip.mp4'] ?? new Uint8Array(), 'a.m4a': mediaOnce()['tone.m4a'] ?? new Uint8Array() } : {}),
+      };
+      for (const [name, bytes] of Object.entries(files)) {
+        // A packet with room to spare, and one too full for the label to fit its padding.
+        for (const title of ['short', 'x'.repeat(5000)]) {
+          const path = join(dir, name);
+          writeFileSync(path, bytes);
+          execFileSync('exiftool', ['-q', '-overwrite_original', `-XMP-dc:Title=${title}`, path]);
+          const labelled = await signed(readFileSync(path));
+          expect(await status(labelled), `${name} ${title.length}`).toBe('valid');
+          const { bytes: propagated } = await propagateLabel(labelled, { propagator: PROPAGATOR, propagateId: 'p-2', key });
+          expect(await readLabels(propagated ?? new Uint8Array(), { keys: [verifier] }), name).toMatchObject({ producer: 'valid', propagator: 'valid' });
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -13,7 +13,7 @@ import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { applyEdits, ascii, bufferSource, concatBytes, fromUtf8, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel } from './exif.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding, type PacketRule } from './xmp.js';
 
 const XMP_ID = 'http://ns.adobe.com/xap/1.0/\0';
 const EXIF_ID = 'Exif\0\0';
@@ -152,10 +152,10 @@ async function sameSizeRemovals(source: ByteSource, p: Plan): Promise<Edit[]> {
   return edits;
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Edit[]> {
   const p = await plan(source);
   const edits = await sameSizeRemovals(source, p);
-  const next = nextXmpPacket(p.target ? await xmpText(source, p.target) : undefined, value);
+  const next = rule(p.target ? await xmpText(source, p.target) : undefined, value);
   if (p.target) edits.push({ start: p.target.start, end: p.target.end, bytes: next === null ? new Uint8Array(0) : app1(next) });
   else if (next !== null) {
     const at = insertionPoint(p.layout.segments);
@@ -194,8 +194,10 @@ export const jpegCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
-  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
-  signedContent: (source, sink) => jpegCodec.remove(source, sink),
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  async signedContent(source, sink) {
+    await writePieces(source, applyEdits(source.size, await rewrite(source, null, canonicalXmpPacket)), sink);
+  },
 
   async payloadRanges(source) {
     const { segments, scanStart } = await layoutOf(source);
