@@ -11,7 +11,8 @@
  * label change can be made in place.
  */
 import { LabelFormatError } from '../errors.js';
-import { concatBytes, copyRange, readExact, viewOf } from './bytes.js';
+import { concatBytes, copyRange, fromUtf8, readExact, utf8, viewOf } from './bytes.js';
+import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { FORMAT, MAX_METADATA_BOX, boxParts, freeHeader, parseBoxes, serializeBox, topLevelBoxes } from './mp4-boxes.js';
 import type { ContainerRule, TopBox } from './mp4-boxes.js';
@@ -158,12 +159,19 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
   const layout = await scanLayout(source);
   const plan = planMoov(await loadBox(source, layout.moov), layout, value);
   const writer = new SpliceWriter(source, sink, FORMAT);
+  const xmp = new Map((await xmpBoxes(source)).map((entry) => [entry.box.start, entry]));
   for await (const box of topLevelBoxes(source)) {
     if (box.start === layout.moov.start) {
       await writeRegion(writer, layout, plan);
       continue;
     }
     if (box.start > layout.moov.start && box.end <= layout.regionEnd) continue;
+    const entry = xmp.get(box.start);
+    const cleared = entry && xmpBoxWithoutLabel(entry);
+    if (cleared) {
+      await writer.bytes(cleared);
+      continue;
+    }
     const replaced = plan.shift.delta === 0 ? undefined : await shiftedTopBox(source, box, layout, plan.shift);
     if (replaced) await writer.bytes(replaced);
     else await writer.copy(box.start, box.end);
@@ -174,7 +182,41 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
 async function read(source: ByteSource): Promise<FoundLabel[]> {
   const layout = await scanLayout(source);
   const labels = readMoovLabels(parseMoov(await loadBox(source, layout.moov), layout.moov.start));
+  for (const { text } of await xmpBoxes(source)) for (const value of readXmpLabels(text)) labels.push({ value, location: MP4_XMP_LOCATION, standard: false });
   return labels.sort((a, b) => Number(b.standard) - Number(a.standard));
+}
+
+/** Where exiftool and Adobe tools write an MP4's XMP: a top-level `uuid` box (XMP Part 3 §1.1.4). */
+export const MP4_XMP_LOCATION = 'xmp:mp4-uuid';
+
+/** Top-level XMP `uuid` boxes and their packets. */
+async function xmpBoxes(source: ByteSource): Promise<XmpBox[]> {
+  const found: XmpBox[] = [];
+  for await (const box of topLevelBoxes(source)) {
+    if (box.type !== 'uuid' || Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') !== XMP_UUID) continue;
+    const bytes = await loadBox(source, box);
+    found.push({ box, header: bytes.subarray(0, box.dataStart - box.start), text: fromUtf8(bytes.subarray(box.dataStart - box.start)) });
+  }
+  return found;
+}
+
+interface XmpBox {
+  box: TopBox;
+  /** The box header as stored, uuid included. */
+  header: Uint8Array;
+  text: string;
+}
+
+/**
+ * A labelled XMP `uuid` box rewritten without the label at the same size, so nothing after it
+ * moves (exiftool puts it before `mdat`); a packet left with nothing becomes a `free` box.
+ */
+function xmpBoxWithoutLabel({ box, header, text }: XmpBox): Uint8Array | undefined {
+  if (readXmpLabels(text).length === 0) return undefined;
+  const size = box.end - box.start;
+  const packet = nextXmpPacket(text, null) === null ? undefined : setXmpLabel(text, null, { targetBytes: box.end - box.dataStart });
+  if (packet === undefined) return concatBytes([freeHeader(size), new Uint8Array(size - freeHeader(size).length)]);
+  return concatBytes([header, utf8(packet)]);
 }
 
 async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
@@ -239,6 +281,7 @@ async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> 
  * part of the old `moov` that becomes padding is zeroed so no trace of an old label remains.
  */
 async function planInPlace(source: ByteSource, value: string): Promise<BytePatch[] | undefined> {
+  if ((await xmpBoxes(source)).some(({ text }) => readXmpLabels(text).length > 0)) return undefined;
   const layout = await scanLayout(source);
   const old = await loadBox(source, layout.moov);
   const moov = parseMoov(old, layout.moov.start);
