@@ -125,13 +125,15 @@ export function mediaSamples(): Record<string, Uint8Array> {
   return out;
 }
 
-/** A one-page PDF with a correct cross-reference table (ISO 32000-1 §7.5). */
+const PAGE_CONTENT = '0 0 1 rg 9 9 50 50 re f';
+
+/** A one-page PDF with a correct cross-reference table (ISO 32000-1 §7.5) and stream lengths qpdf accepts. */
 function minimalPdf(): Uint8Array {
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R >>',
-    '<< /Length 21 >>\nstream\n0 0 1 rg 9 9 50 50 re f\nendstream',
+    `<< /Length ${PAGE_CONTENT.length} >>\nstream\n${PAGE_CONTENT}\nendstream`,
     '<< /Title (sample) /Producer (hegui tests) >>',
   ];
   let body = '%PDF-1.4\n';

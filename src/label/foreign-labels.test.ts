@@ -3,18 +3,21 @@
  * keeps XMP (PDF's /Metadata stream, MP4's `uuid` box, MOV's `udta/XMP_`, JPEG APP1, ...).
  * hegui must read it, replace it rather than add a second label beside it, and strip it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLabel, readLabels, stripLabel } from './api.js';
+import { generateLabelKeys, parseSigningKey } from './security-keys.js';
 import { documentSamples, mediaSamples, PRODUCER } from '../../test/label-samples.js';
 import { systemTool } from '../../test/helpers/system.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
 const ffmpeg = systemTool('ffmpeg', 'ffmpeg');
+const qpdf = systemTool('qpdf', 'qpdf');
+const key = parseSigningKey(generateLabelKeys('ed25519').privateKeyPem);
 
 /** Teaches exiftool the TC260 namespace, so it writes and prints `XMP-TC260:AIGC`. */
 export const TC260_EXIFTOOL_CONFIG = `%Image::ExifTool::UserDefined = (
@@ -67,14 +70,20 @@ describe.runIf(exiftool)('labels exiftool wrote', () => {
     return (JSON.parse(execFileSync('exiftool', ['-config', config, '-j', '-XMP-TC260:AIGC', '-XMP-dc:Title', path]).toString()) as Record<string, unknown>[])[0];
   }
 
-  for (const name of ['a.jpg', 'a.png', 'a.webp', 'a.tif', 'a.mp4', 'a.m4a', 'a.mov']) {
+  for (const name of ['a.jpg', 'a.png', 'a.webp', 'a.tif', 'a.pdf', 'a.mp4', 'a.m4a', 'a.mov']) {
     it.runIf(!name.startsWith('a.m') || ffmpeg)(`${name}: read, replaced on embed (never doubled), stripped`, async () => {
       const foreign = withForeignLabel(name);
       const report = await readLabels(foreign);
       expect(report.label?.ProduceID, 'hegui reads exiftool\'s label').toBe('exiftool-1');
 
-      const { bytes: labelled } = await embedLabel(foreign, { producer: PRODUCER, produceId: 'hegui-1' });
-      const after = await readLabels(labelled ?? new Uint8Array());
+      const { bytes: labelled } = await embedLabel(foreign, { producer: PRODUCER, produceId: 'hegui-1', key });
+      const after = await readLabels(labelled ?? new Uint8Array(), { keys: [key.publicKey] });
+      expect(after.status, 'the new signature holds').toBe('valid');
+      if (name.endsWith('.pdf') && qpdf) {
+        const path = join(dir, 'checked.pdf');
+        writeFileSync(path, labelled ?? new Uint8Array());
+        expect(spawnSync('qpdf', ['--check', path]).status).toBe(0);
+      }
       expect(after.found.map((f) => f.label?.ProduceID)).toEqual(['hegui-1']);
       expect(after.conflicts).toEqual([]);
       expect(exiftoolLabel(labelled ?? new Uint8Array(), name)).toMatchObject({ Title: 'kept' });

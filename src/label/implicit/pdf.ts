@@ -18,7 +18,8 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { copyRange, startsWith } from './bytes.js';
+import { copyRange, fromUtf8, startsWith, utf8 } from './bytes.js';
+import { readXmpLabels, setXmpLabel } from './xmp.js';
 import type { PdfDictEntry } from './pdf-lexer.js';
 import { decodeTextString, encodeTextString } from './pdf-text.js';
 import { buildUpdate, markedUpdateStart, type InfoObject } from './pdf-update.js';
@@ -26,6 +27,8 @@ import { PdfDocument, type Parsed } from './pdf-xref.js';
 
 /** Where `read` reports the label. */
 const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
+/** Where exiftool and Acrobat put XMP properties: the catalog's /Metadata stream. */
+const PDF_XMP_LOCATION = 'xmp:pdf-Metadata';
 const AIGC_KEY = 'AIGC';
 
 interface CurrentInfo {
@@ -72,8 +75,40 @@ async function labelOf(doc: PdfDocument, info: CurrentInfo): Promise<string | un
   return decodeTextString(value.bytes);
 }
 
+/** The catalog's /Metadata stream (§14.3.2), when it is an XMP packet hegui can decode. */
+async function metadataOf(doc: PdfDocument): Promise<{ num: number; gen: number; text: string } | undefined> {
+  const root = doc.trailerEntry('Root');
+  if (root?.value.kind !== 'ref') return undefined;
+  const catalog = (await doc.object(root.value.num))?.value;
+  const ref = catalog?.kind === 'dict' ? catalog.entries.find((e) => e.key === 'Metadata')?.value : undefined;
+  if (ref?.kind !== 'ref') return undefined;
+  try {
+    const stream = await doc.stream(ref.num);
+    return stream && { num: ref.num, gen: ref.gen, text: fromUtf8(stream.data) };
+  } catch (error) {
+    // A metadata stream in a filter hegui does not decode: the Info label is still read.
+    if (error instanceof LabelFormatError) return undefined;
+    throw error;
+  }
+}
+
+/** The labels in the /Metadata XMP, where exiftool and Acrobat write XMP properties. */
+async function metadataLabels(doc: PdfDocument): Promise<{ metadata: { num: number; gen: number; text: string }; values: string[] } | undefined> {
+  const metadata = await metadataOf(doc);
+  if (!metadata) return undefined;
+  try {
+    const values = readXmpLabels(metadata.text);
+    return values.length > 0 ? { metadata, values } : undefined;
+  } catch (error) {
+    if (error instanceof LabelFormatError) return undefined;
+    throw error;
+  }
+}
+
 /** The update hegui appends to `source` so that its Info has `aigc` (or no label when undefined). */
 async function heguiUpdate(source: ByteSource, doc: PdfDocument, info: CurrentInfo, aigc: string | undefined): Promise<Uint8Array> {
+  const labelled = await metadataLabels(doc);
+  const stripped = labelled && setXmpLabel(labelled.metadata.text, null);
   const size = trailerSize(doc);
   const rootEntry = doc.trailerEntry('Root');
   if (rootEntry?.value.kind !== 'ref') fail('the trailer has no /Root reference to the document catalog');
@@ -91,6 +126,7 @@ async function heguiUpdate(source: ByteSource, doc: PdfDocument, info: CurrentIn
     id: fileId(doc),
     info: { ...ref, entries: kept, aigc },
     xrefStream: doc.sections[0]?.kind === 'stream',
+    metadata: labelled && stripped !== undefined ? { num: labelled.metadata.num, gen: labelled.metadata.gen, packet: utf8(stripped) } : undefined,
   });
 }
 
@@ -170,7 +206,9 @@ export const pdfCodec: LabelCodec = {
   async read(source: ByteSource): Promise<FoundLabel[]> {
     const doc = await openUnencrypted(source);
     const value = await labelOf(doc, await currentInfo(doc));
-    return value === undefined ? [] : [{ value, location: PDF_LABEL_LOCATION, standard: true }];
+    const found: FoundLabel[] = value === undefined ? [] : [{ value, location: PDF_LABEL_LOCATION, standard: true }];
+    for (const xmp of (await metadataLabels(doc))?.values ?? []) found.push({ value: xmp, location: PDF_XMP_LOCATION, standard: false });
+    return found;
   },
 
   async write(source: ByteSource, value: string, sink: ByteSink): Promise<void> {
@@ -181,7 +219,7 @@ export const pdfCodec: LabelCodec = {
   async remove(source: ByteSource, sink: ByteSink): Promise<void> {
     const doc = await openUnencrypted(source);
     const info = await currentInfo(doc);
-    if (!info.entries.some(({ entry }) => entry.key === AIGC_KEY)) {
+    if (!info.entries.some(({ entry }) => entry.key === AIGC_KEY) && !(await metadataLabels(doc))) {
       await copyRange(source, 0, source.size, sink);
       return;
     }
