@@ -1,15 +1,16 @@
 /**
  * @module label/implicit/matroska
  * The Matroska / WebM codec (RFC 9559, WebM's subset of it). The label is a segment-wide
- * `SimpleTag` `AIGC` in `Tags` (see matroska-tags). Where the new `Tags` goes is chosen so that
- * as few positions as possible change, in this order:
+ * `SimpleTag` `AIGC` in `Tags` (see matroska-tags). Readers such as exiftool stop at the first
+ * Cluster, so `Tags` goes before the Clusters whenever the file allows (see `choose`), by these
+ * strategies:
  *  1. where the old `Tags` is, using the Voids after it (nothing else moves);
- *  2. in a Void elsewhere, or appended at the end of the Segment with spare room after it, the old
- *     `Tags` becoming a Void — only the SeekHead's Tags entry changes, its growth absorbed by the
- *     Void that muxers leave after it (this keeps unknown-size Segments valid: the end of an
- *     unknown-size Segment is the end of the file);
- *  3. otherwise (a live recording without SeekHead, or no room anywhere) before the first Cluster,
- *     moving the Clusters and rewriting every SeekHead and Cues position that points past it.
+ *  2. in a Void elsewhere (before the Clusters first), or appended at the end of the Segment with
+ *     spare room after it, the old `Tags` becoming a Void — only the SeekHead's Tags entry
+ *     changes, its growth absorbed by the Void that muxers leave after it (this keeps
+ *     unknown-size Segments valid: the end of an unknown-size Segment is the end of the file);
+ *  3. where the old `Tags` was or before the first Cluster, with spare room after it, moving the
+ *     Clusters and rewriting every SeekHead and Cues position that points past it.
  * Clusters are copied, never read.
  */
 import { LabelFormatError } from '../errors.js';
@@ -150,8 +151,11 @@ function inPlace(ctx: Context): { items: Item[]; layout: Layout } | undefined {
   return nothingMoved(ctx, list, layout) ? { items: list, layout } : undefined;
 }
 
-/** Strategy 2: the new Tags in a Void big enough, or (unless `sameSize`) appended at the end. */
-function relocated(ctx: Context, sameSize: boolean): { items: Item[]; layout: Layout } | undefined {
+/**
+ * Strategy 2: the new Tags in a Void big enough (with `beforeClusters`, only one before the
+ * first Cluster), or (unless `sameSize` or `beforeClusters`) appended at the end.
+ */
+function relocated(ctx: Context, sameSize: boolean, beforeClusters = false): { items: Item[]; layout: Layout } | undefined {
   const tree = ctx.newTags;
   if (!tree) return undefined;
   const base = new Map<number, Item[]>();
@@ -161,14 +165,14 @@ function relocated(ctx: Context, sameSize: boolean): { items: Item[]; layout: La
   const candidates: { overrides: Map<number, Item[]>; append: Item[] }[] = [];
   children.forEach((child, i) => {
     if (child.id !== ID.Void || children[i - 1]?.id === ID.SeekHead || base.has(child.start)) return;
-    if (child.start > ctx.firstCluster && !ctx.hasSeekHead) return;
+    if (child.start > ctx.firstCluster && (!ctx.hasSeekHead || beforeClusters)) return;
     const bytes = fitted(tree, child.end - child.start);
     if (!bytes) return;
     const overrides = new Map(base);
     overrides.set(child.start, [{ kind: 'bytes', bytes, replaces: child, isTags: true }, { kind: 'flexVoid', anchor: child.end }]);
     candidates.push({ overrides, append: [] });
   });
-  if (!sameSize && ctx.hasSeekHead) {
+  if (!sameSize && !beforeClusters && ctx.hasSeekHead) {
     candidates.push({ overrides: base, append: [{ kind: 'bytes', bytes: serializeElement(tree), isTags: true }, { kind: 'bytes', bytes: voidElement(MATROSKA_PADDING) }] });
   }
   for (const candidate of candidates) {
@@ -202,6 +206,19 @@ function pieces(layout: Layout): Piece[] {
   return layout.output.map((piece) => (piece instanceof Uint8Array ? piece : { start: piece.start, end: piece.end }));
 }
 
+/**
+ * The layout to write. Tags before the Clusters are where exiftool and other readers that stop
+ * at the first Cluster look, so they stay or go there whenever there is room, or when the old
+ * Tags was there (moving the Clusters rather than the title out of those readers' sight);
+ * otherwise the fewest positions change.
+ */
+async function choose(source: ByteSource, ctx: Context): Promise<{ items: Item[]; layout: Layout }> {
+  if (ctx.tags === undefined || ctx.tags.start < ctx.firstCluster) {
+    return (ctx.tags ? inPlace(ctx) : undefined) ?? relocated(ctx, false, true) ?? (await shifted(source, ctx));
+  }
+  return relocated(ctx, false, true) ?? inPlace(ctx) ?? relocated(ctx, false) ?? (await shifted(source, ctx));
+}
+
 async function rewrite(source: ByteSource, value: string | undefined, sink: ByteSink): Promise<void> {
   const ctx = await context(source, value);
   const writer = new SpliceWriter(source, sink, FORMAT);
@@ -210,7 +227,7 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
     await writer.finish();
     return;
   }
-  const chosen = inPlace(ctx) ?? relocated(ctx, false) ?? (await shifted(source, ctx));
+  const chosen = await choose(source, ctx);
   const header = segmentHeader(ctx.segment, chosen.layout.size);
   if (header) {
     await writer.copy(0, ctx.segment.start);
