@@ -194,3 +194,16 @@ export function fixtureSamples(): Record<string, Uint8Array> {
 /** A valid producer code (the check character of the credit code is correct). */
 export const PRODUCER = '001191350100M000100Y431A001';
 export const PROPAGATOR = '001191110108MA01KP2T5U2P001';
+
+/** Teaches exiftool the TC260 namespace, so it writes and prints `XMP-TC260:AIGC`. */
+export const TC260_EXIFTOOL_CONFIG = `%Image::ExifTool::UserDefined = (
+  'Image::ExifTool::XMP::Main' => { TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } } },
+);
+%Image::ExifTool::UserDefined::TC260 = (
+  GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Other' },
+  NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
+  WRITABLE => 'string',
+  AIGC => { },
+);
+1;
+`;

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLabel, readLabels, stripLabel } from './api.js';
 import { generateLabelKeys, parseSigningKey } from './security-keys.js';
-import { documentSamples, mediaSamples, PRODUCER } from '../../test/label-samples.js';
+import { documentSamples, mediaSamples, PRODUCER, TC260_EXIFTOOL_CONFIG } from '../../test/label-samples.js';
 import { systemTool } from '../../test/helpers/system.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
@@ -19,18 +19,6 @@ const ffmpeg = systemTool('ffmpeg', 'ffmpeg');
 const qpdf = systemTool('qpdf', 'qpdf');
 const key = parseSigningKey(generateLabelKeys('ed25519').privateKeyPem);
 
-/** Teaches exiftool the TC260 namespace, so it writes and prints `XMP-TC260:AIGC`. */
-export const TC260_EXIFTOOL_CONFIG = `%Image::ExifTool::UserDefined = (
-  'Image::ExifTool::XMP::Main' => { TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } } },
-);
-%Image::ExifTool::UserDefined::TC260 = (
-  GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Other' },
-  NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
-  WRITABLE => 'string',
-  AIGC => { },
-);
-1;
-`;
 
 const FOREIGN = '{"Label":"2","ContentProducer":"001191350100M000100Y431A001","ProduceID":"exiftool-1"}';
 

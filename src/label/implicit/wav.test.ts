@@ -19,6 +19,7 @@ import { latin1, latin1Bytes } from './splice.js';
 import { WAV_XMP_LOCATION, wavCodec } from './wav.js';
 import { DEFAULT_XMP_PADDING, buildXmpPacket } from './xmp.js';
 import { systemTool } from '../../../test/helpers/system.js';
+import { TC260_EXIFTOOL_CONFIG } from '../../../test/label-samples.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,7 +84,7 @@ describe.skipIf(!hasFfmpeg)('wav codec with ffmpeg media', () => {
       const path = join(dir, 'a.wav');
       writeFileSync(path, await writeLabel(wavCodec, await wav(), SAMPLE_LABEL));
       const config = join(dir, 'tc260.config');
-      writeFileSync(config, TC260_CONFIG);
+      writeFileSync(config, TC260_EXIFTOOL_CONFIG);
       const tags = JSON.parse(execFileSync('exiftool', ['-config', config, '-j', '-XMP:all', path]).toString()) as Record<string, unknown>[];
       expect(tags[0]?.AIGC).toBe(SAMPLE_LABEL);
     } finally {
@@ -202,16 +203,3 @@ describe('wav codec on synthetic files', () => {
     expect(new TextDecoder().decode(riff(stripped).chunks[3]?.data)).toContain('dc:format="audio/wav"');
   });
 });
-
-/** An exiftool config that names the TC260 namespace, so exiftool prints its AIGC property. */
-const TC260_CONFIG = `%Image::ExifTool::UserDefined = (
-  'Image::ExifTool::XMP::Main' => { TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } } },
-);
-%Image::ExifTool::UserDefined::TC260 = (
-  GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Other' },
-  NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
-  WRITABLE => 'string',
-  AIGC => { },
-);
-1;
-`;
