@@ -25,6 +25,8 @@ import { LabelKeyError, ProviderCodeError } from './errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
 import { COPY_CHUNK } from './implicit/bytes.js';
 import { serviceTypeProblem, type ImplicitLabel } from './model.js';
+import { isProviderCode, parseProviderCode } from './model-provider.js';
+import { isCertified } from './security-certs.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
 
 /**
@@ -159,6 +161,16 @@ function roleMismatch(role: SecurityRole, label: ImplicitLabel): boolean {
   }
 }
 
+/**
+ * False when `key` is certified for a credit code other than the one in the provider code the
+ * role vouches for: a certified key speaks only for its own organisation.
+ */
+function certifiedFor(key: LabelVerifyKey, role: SecurityRole, label: ImplicitLabel): boolean {
+  if (!isCertified(key)) return true;
+  const code = role === 'producer' ? label.ContentProducer : label.ContentPropagator;
+  return isProviderCode(code) && parseProviderCode(code).identifier === key.creditCode;
+}
+
 /** Worst first: one bad field makes the whole label suspect. */
 const SEVERITY: readonly SignatureStatus[] = ['invalid', 'payload-changed', 'unverified', 'payload-only', 'valid', 'absent'];
 
@@ -179,7 +191,7 @@ export async function checkSignatures(
     const data = parseSecurityData(text);
     const key = data && keys.find((k) => k.algorithm === data.algorithm && k.keyId === data.keyId);
     if (!data || !key) return 'unverified';
-    if (!key.verify(signedMessage(role, label, data), data.signature) || roleMismatch(role, label)) return 'invalid';
+    if (!key.verify(signedMessage(role, label, data), data.signature) || roleMismatch(role, label) || !certifiedFor(key, role, label)) return 'invalid';
     const current = await digest(data.algorithm, data.binding);
     if (!current) return 'unverified';
     if (!Buffer.from(current).equals(Buffer.from(data.payloadHash))) return 'payload-changed';
