@@ -38,16 +38,19 @@ function detect(head: Uint8Array): boolean {
   return (size >= 8 || size === 1) && MOVIE_FIRST_BOXES.has(type);
 }
 
-/** Where `moov` is, and how far the padding after it reaches. */
+/** Where `moov` is, how far the padding after it reaches, and the top-level XMP `uuid` boxes. */
 interface Layout {
   moov: TopBox;
   regionEnd: number;
+  xmp: TopBox[];
 }
 
 async function scanLayout(source: ByteSource): Promise<Layout> {
   let moov: TopBox | undefined;
   let regionEnd = -1;
+  const xmp: TopBox[] = [];
   for await (const box of topLevelBoxes(source)) {
+    if (box.type === 'uuid' && Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') === XMP_UUID) xmp.push(box);
     if (box.type === 'moov') {
       if (moov) throw new LabelFormatError(FORMAT, `a second 'moov' box (the first is at byte ${moov.start})`, { offset: box.start });
       moov = box;
@@ -57,7 +60,7 @@ async function scanLayout(source: ByteSource): Promise<Layout> {
     }
   }
   if (!moov) throw new LabelFormatError(FORMAT, `no 'moov' box: the movie header is missing (an unfinished recording?)`);
-  return { moov, regionEnd };
+  return { moov, regionEnd, xmp };
 }
 
 async function loadBox(source: ByteSource, box: TopBox): Promise<Uint8Array> {
@@ -159,7 +162,7 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
   const layout = await scanLayout(source);
   const plan = planMoov(await loadBox(source, layout.moov), layout, value);
   const writer = new SpliceWriter(source, sink, FORMAT);
-  const xmp = new Map((await xmpBoxes(source)).map((entry) => [entry.box.start, entry]));
+  const xmp = new Map((await xmpBoxes(source, layout)).map((entry) => [entry.box.start, entry]));
   for await (const box of topLevelBoxes(source)) {
     if (box.start === layout.moov.start) {
       await writeRegion(writer, layout, plan);
@@ -182,7 +185,7 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
 async function read(source: ByteSource): Promise<FoundLabel[]> {
   const layout = await scanLayout(source);
   const labels = readMoovLabels(parseMoov(await loadBox(source, layout.moov), layout.moov.start));
-  for (const { text } of await xmpBoxes(source)) for (const value of readXmpLabels(text)) labels.push({ value, location: MP4_XMP_LOCATION, standard: false });
+  for (const { text } of await xmpBoxes(source, layout)) for (const value of readXmpLabels(text)) labels.push({ value, location: MP4_XMP_LOCATION, standard: false });
   return labels.sort((a, b) => Number(b.standard) - Number(a.standard));
 }
 
@@ -190,10 +193,9 @@ async function read(source: ByteSource): Promise<FoundLabel[]> {
 export const MP4_XMP_LOCATION = 'xmp:mp4-uuid';
 
 /** Top-level XMP `uuid` boxes and their packets. */
-async function xmpBoxes(source: ByteSource): Promise<XmpBox[]> {
+async function xmpBoxes(source: ByteSource, layout: Layout): Promise<XmpBox[]> {
   const found: XmpBox[] = [];
-  for await (const box of topLevelBoxes(source)) {
-    if (box.type !== 'uuid' || Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') !== XMP_UUID) continue;
+  for (const box of layout.xmp) {
     const bytes = await loadBox(source, box);
     found.push({ box, header: bytes.subarray(0, box.dataStart - box.start), text: fromUtf8(bytes.subarray(box.dataStart - box.start)) });
   }
@@ -253,9 +255,10 @@ async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> 
   const moovEnd = layout.moov.start + serializeBox(bare).length;
   const shift: Shift = { from: layout.regionEnd, delta: moovEnd - layout.regionEnd };
   const moov = buildMoov(moovBytes, layout.moov.start, undefined, shift);
+  const xmpStarts = new Set(layout.xmp.map((box) => box.start));
   for await (const box of topLevelBoxes(source)) {
     if (box.type === 'free' || box.type === 'skip') continue;
-    if (box.type === 'uuid' && Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') === XMP_UUID) continue;
+    if (xmpStarts.has(box.start)) continue;
     if (box.start === layout.moov.start) {
       const header = viewOf(moov).getUint32(0) === 1 ? 16 : 8;
       await sink.write(boxRecord('moov', moov.length - header));
@@ -281,8 +284,8 @@ async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> 
  * part of the old `moov` that becomes padding is zeroed so no trace of an old label remains.
  */
 async function planInPlace(source: ByteSource, value: string): Promise<BytePatch[] | undefined> {
-  if ((await xmpBoxes(source)).some(({ text }) => readXmpLabels(text).length > 0)) return undefined;
   const layout = await scanLayout(source);
+  if ((await xmpBoxes(source, layout)).some(({ text }) => readXmpLabels(text).length > 0)) return undefined;
   const old = await loadBox(source, layout.moov);
   const moov = parseMoov(old, layout.moov.start);
   setMoovLabel(moov, value);
