@@ -94,8 +94,10 @@ async function rewrite(source: ByteSource, value: string | null, rule: PacketRul
 
 /**
  * After IHDR, so that readers meet the label before the image data; in an APNG, before IEND
- * instead: ffmpeg's APNG demuxer drops every frame but the first when a large chunk sits
- * between acTL and the first fcTL (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR).
+ * instead (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR): ffmpeg recognises APNG by
+ * probing the first bytes for acTL and the first fcTL, and with a packet of about 1.8 KB or
+ * more before them (measured with ffmpeg 5.1, before acTL or between it and fcTL) it takes the
+ * file for a still PNG and decodes one frame.
  */
 function insertionPoint(chunks: readonly Chunk[]): number {
   const animated = chunks.some((c) => c.type === 'acTL');
