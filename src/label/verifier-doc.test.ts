@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { embedLabel, propagateLabel, readLabels } from './api.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey } from './security-keys.js';
+import { pcmWavHeader } from '../../test/helpers/wav.js';
 
 const PRODUCER = '001191350100M000100Y431A001';
 const PROPAGATOR = '001191110108MA01KP2T5U2P001';
@@ -80,6 +81,31 @@ function verifyPng(file: Buffer, publicKeyPem: string): { producer: string; prop
   };
 }
 
+/** The docs' WAV row: the RIFF form without the `_PMX` chunk that holds only the label, its size to match. */
+function verifyWav(file: Buffer, publicKeyPem: string): { producer: string; propagator: string } {
+  let label: Record<string, string> | undefined;
+  const kept: Buffer[] = [];
+  for (let at = 12; at + 8 <= file.length; ) {
+    const size = file.readUInt32LE(at + 4);
+    const chunk = file.subarray(at, at + 8 + size + (size & 1));
+    const packet = file.toString('latin1', at, at + 4) === '_PMX' ? chunk.subarray(8, 8 + size).toString('utf8') : undefined;
+    const property = packet && /<TC260:AIGC>([^<]*)<\/TC260:AIGC>/.exec(packet);
+    if (property && (packet.match(/<rdf:Description\b/g)?.length ?? 0) === 1) label = JSON.parse(unescapeXml(property[1] ?? '')) as Record<string, string>;
+    else kept.push(chunk);
+    at += chunk.length;
+  }
+  if (!label) throw new Error('no label');
+  const body = Buffer.concat([Buffer.from('WAVE', 'latin1'), ...kept]);
+  const header = Buffer.alloc(8);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(body.length, 4);
+  const content = Buffer.concat([header, body]);
+  return {
+    producer: checkField(label.ReservedCode1 ?? '', 'producer', label, content, publicKeyPem),
+    propagator: checkField(label.ReservedCode2 ?? '', 'propagator', label, content, publicKeyPem),
+  };
+}
+
 describe('a verifier written from docs/labels.md', () => {
   const keys = generateLabelKeys('ed25519');
   const key = parseSigningKey(keys.privateKeyPem);
@@ -102,5 +128,16 @@ describe('a verifier written from docs/labels.md', () => {
     const forged = Buffer.concat([labelled.subarray(0, ihdrEnd), gama, labelled.subarray(ihdrEnd)]);
     expect(verifyPng(forged, keys.publicKeyPem).producer).toBe('payload-changed');
     expect((await readLabels(forged, { keys: [parseVerifyKey(keys.publicKeyPem)] })).producer).toBe('payload-changed');
+  });
+
+  it('checks WAV the same way, and sees a doubled sample rate', async () => {
+    const samples = Buffer.alloc(400, 7);
+    const wav = Buffer.concat([pcmWavHeader(8000, samples.length), samples]);
+    const labelled = Buffer.from((await embedLabel(wav, { producer: PRODUCER, produceId: 'doc-2', key })).bytes ?? []);
+    expect(verifyWav(labelled, keys.publicKeyPem)).toEqual({ producer: 'valid', propagator: 'valid' });
+    const doubled = Buffer.from(labelled);
+    doubled.writeUInt32LE(16000, 24);
+    doubled.writeUInt32LE(32000, 28);
+    expect(verifyWav(doubled, keys.publicKeyPem).producer).toBe('payload-changed');
   });
 });
