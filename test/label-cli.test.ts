@@ -59,7 +59,7 @@ describe('hegui label', () => {
       ['out/b.png', 'png', 'xmp:iTXt', 'unverified'],
       ['out/nested/c.webp', 'webp', 'xmp:XMP', 'unverified'],
     ]);
-    expect(Object.keys(records[0] ?? {})).toEqual(['file', 'format', 'label', 'location', 'signature']);
+    expect(Object.keys(records[0] ?? {})).toEqual(['file', 'format', 'label', 'location', 'presence', 'signature', 'signatures', 'conflicts']);
 
     const verify = await hegui(dir, 'label', 'verify', 'out', '--pub', 'producer.pub.pem', '--json');
     expect(verify.status).toBe(0);
