@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { checkSignatures, generateLabelKeys, type ImplicitLabel, parseVerifyKey } from '../src/label/index.js';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
 
@@ -236,6 +238,13 @@ describe('gateway labels that fit the output', () => {
     const schema = { type: 'object', properties: { city: { type: 'string' }, celsius: { type: 'number' } }, required: ['city', 'celsius'], additionalProperties: false };
     const parsed = await h.client.chat.completions.parse({ model: 'double-chat', messages: [user('weather')], response_format: { type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } } });
     expect(parsed.choices[0]?.message.parsed).toEqual({ city: 'Beijing', celsius: 21 });
+    const weather = z.object({ city: z.string(), celsius: z.number() });
+    const viaZod = await h.client.chat.completions.parse({ model: 'double-chat', messages: [user('weather')], response_format: zodResponseFormat(weather, 'weather') });
+    expect(viaZod.choices[0]?.message.parsed).toEqual({ city: 'Beijing', celsius: 21 });
+    const stream = h.client.chat.completions.stream({ model: 'double-chat', messages: [user('weather')], response_format: zodResponseFormat(weather, 'weather') });
+    expect((await stream.finalChatCompletion()).choices[0]?.message.parsed).toEqual({ city: 'Beijing', celsius: 21 });
+    const responses = await h.client.responses.parse({ model: 'double-chat', input: 'weather', text: { format: zodTextFormat(weather, 'weather') } });
+    expect(responses.output_parsed).toEqual({ city: 'Beijing', celsius: 21 });
   });
 
   it('tool-call turns carry no notice in content, whole or streamed', async () => {

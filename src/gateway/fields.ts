@@ -99,12 +99,28 @@ const FUNCTION = keys('name', 'arguments');
 const CUSTOM = keys('name', 'input');
 const COMPLETION_CHOICE = keys('index', 'text', 'logprobs', 'finish_reason');
 
+/**
+ * A text field as a string (or null/absent), so the guard can read it: some servers send
+ * content as a list of parts, or arguments as an object; left so, they would pass unread.
+ */
+function asText(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map((part) => (typeof part === 'string' ? part : isObject(part) && typeof part.text === 'string' ? part.text : '')).join('');
+  return JSON.stringify(value);
+}
+
 function toolCalls(value: unknown, unknown: UnknownFields): void {
   if (!Array.isArray(value)) return;
   for (const call of value.filter(isObject)) {
     pick(call, TOOL_CALL, unknown);
-    if (isObject(call.function)) pick(call.function, FUNCTION, unknown);
-    if (isObject(call.custom)) pick(call.custom, CUSTOM, unknown);
+    if (isObject(call.function)) {
+      pick(call.function, FUNCTION, unknown);
+      if ('arguments' in call.function) call.function.arguments = asText(call.function.arguments);
+    }
+    if (isObject(call.custom)) {
+      pick(call.custom, CUSTOM, unknown);
+      if ('input' in call.custom) call.custom.input = asText(call.custom.input);
+    }
   }
 }
 
@@ -121,8 +137,12 @@ export function allowChat(answer: Json, unknown: UnknownFields): Json {
     // Annotations point into the text by offset, which the notice and redaction move: dropped.
     delete message.annotations;
     pick(message, CHAT_MESSAGE, unknown);
+    for (const field of ['content', 'reasoning_content', 'refusal']) message[field] = asText(message[field]);
     toolCalls(message.tool_calls, unknown);
-    if (isObject(message.function_call)) pick(message.function_call, FUNCTION, unknown);
+    if (isObject(message.function_call)) {
+      pick(message.function_call, FUNCTION, unknown);
+      if ('arguments' in message.function_call) message.function_call.arguments = asText(message.function_call.arguments);
+    }
   }
   return answer;
 }
@@ -134,6 +154,7 @@ export function allowCompletion(answer: Json, unknown: UnknownFields): Json {
   for (const choice of Array.isArray(answer.choices) ? answer.choices.filter(isObject) : []) {
     pick(choice, COMPLETION_CHOICE, unknown);
     if ('logprobs' in choice) choice.logprobs = null;
+    choice.text = asText(choice.text);
   }
   return answer;
 }
@@ -205,6 +226,7 @@ export function allowResponseItem(item: Json, unknown: UnknownFields): Json {
   const known = RESPONSE_ITEMS[String(item.type)];
   if (!known) return item;
   pick(item, known, unknown);
+  for (const text of ['arguments', 'input']) if (text in item) item[text] = asText(item[text]);
   for (const field of ['content', 'summary']) {
     const parts = item[field];
     if (!Array.isArray(parts)) continue;
@@ -212,6 +234,7 @@ export function allowResponseItem(item: Json, unknown: UnknownFields): Json {
     for (const part of item[field] as Json[]) {
       const allowed = RESPONSE_PARTS[String(part.type)];
       if (allowed) pick(part, allowed, unknown);
+      for (const text of ['text', 'refusal']) if (text in part) part[text] = asText(part[text]);
       if (part.type === 'output_text') {
         part.annotations = [];
         if ('logprobs' in part) part.logprobs = [];
