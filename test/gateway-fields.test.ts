@@ -245,6 +245,8 @@ describe('gateway labels that fit the output', () => {
     expect((await stream.finalChatCompletion()).choices[0]?.message.parsed).toEqual({ city: 'Beijing', celsius: 21 });
     const responses = await h.client.responses.parse({ model: 'double-chat', input: 'weather', text: { format: zodTextFormat(weather, 'weather') } });
     expect(responses.output_parsed).toEqual({ city: 'Beijing', celsius: 21 });
+    const responsesStream = h.client.responses.stream({ model: 'double-chat', input: 'weather', text: { format: zodTextFormat(weather, 'weather') } });
+    expect((await responsesStream.finalResponse()).output_parsed).toEqual({ city: 'Beijing', celsius: 21 });
   });
 
   it('tool-call turns carry no notice in content, whole or streamed', async () => {
@@ -285,6 +287,12 @@ describe('gateway labels that fit the output', () => {
     h.double.behaviour = () => ({ text: 'alpha beta' });
     const whole = await h.client.chat.completions.create({ model: 'double-chat', messages: [user('x')] });
     expect(await verify((whole as unknown as { hegui: { aigc: ImplicitLabel } }).hegui.aigc, whole.choices[0]?.message.content ?? '')).toBe('valid');
+    h.double.behaviour = () => ({ text: 'alpha beta', moreChoices: ['gamma'] });
+    const two = await h.client.chat.completions.create({ model: 'double-chat', messages: [user('x')], n: 2 });
+    const labels = (two as unknown as { hegui: { choices: { index: number; aigc: ImplicitLabel }[] } }).hegui.choices;
+    expect(labels).toHaveLength(2);
+    for (const { index, aigc } of labels) expect(await verify(aigc, two.choices[index]?.message.content ?? '')).toBe('valid');
+    h.double.behaviour = () => ({ text: 'alpha beta' });
     const stream = await h.client.responses.create({ model: 'double-chat', input: 'x', stream: true });
     let deltas = '';
     let label: ImplicitLabel | undefined;

@@ -147,7 +147,13 @@ export class UpstreamDouble {
     };
     const responses = path === '/v1/responses';
     const legacy = path === '/v1/completions';
-    if (responses) send({ type: 'response.created', sequence_number: 0, response: responseObject(body, '', 'in_progress', b) }, 'response.created');
+    const message = { id: 'msg_1', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    const address = { item_id: 'msg_1', output_index: 0, content_index: 0 };
+    if (responses) {
+      send({ type: 'response.created', sequence_number: 0, response: responseObject(body, '', 'in_progress', b) }, 'response.created');
+      send({ type: 'response.output_item.added', sequence_number: 0, output_index: 0, item: message }, 'response.output_item.added');
+      send({ type: 'response.content_part.added', sequence_number: 0, ...address, part: { type: 'output_text', text: '', annotations: [] } }, 'response.content_part.added');
+    }
     else if (!legacy) send(chatChunk(body, { role: 'assistant', content: '' }, null, b));
     const others = (b.moreChoices ?? []).map((t) => t.split(/(?<= )/));
     for (const [i, chunk] of chunks.entries()) {
@@ -171,9 +177,12 @@ export class UpstreamDouble {
     if (b.stallAfter !== undefined) return;
     const text = chunks.join('');
     if (responses) {
-      send({ type: 'response.output_text.done', sequence_number: 900, item_id: 'msg_1', output_index: 0, content_index: 0, text, logprobs: [] }, 'response.output_text.done');
+      send({ type: 'response.output_text.done', sequence_number: 900, ...address, text, logprobs: [] }, 'response.output_text.done');
+      send({ type: 'response.content_part.done', sequence_number: 900, ...address, part: { type: 'output_text', text, annotations: [] } }, 'response.content_part.done');
       for (const piece of b.refusal ?? []) send({ type: 'response.refusal.delta', sequence_number: 901, item_id: 'msg_1', output_index: 0, content_index: 1, delta: piece }, 'response.refusal.delta');
       if (b.refusal) send({ type: 'response.refusal.done', sequence_number: 902, item_id: 'msg_1', output_index: 0, content_index: 1, refusal: b.refusal.join('') }, 'response.refusal.done');
+      const done = responseObject(body, text, 'completed', b);
+      send({ type: 'response.output_item.done', sequence_number: 903, output_index: 0, item: (done.output as unknown[])[0] }, 'response.output_item.done');
       for (const [n, call] of (b.functionCalls ?? []).entries()) {
         const item = { id: call.id, type: 'function_call', status: 'in_progress', call_id: `call_${call.id}`, name: call.name, arguments: '' };
         send({ type: 'response.output_item.added', sequence_number: 910, output_index: n + 1, item }, 'response.output_item.added');

@@ -40,7 +40,7 @@ const TEXT_KEYS = new Set(['content', 'reasoning_content', 'refusal']);
 export const chatShape: ChunkShape = {
   object: 'chat.completion.chunk',
   mainField: 'content',
-  allow: allowChat,
+  allow: (chunk, unknown) => allowChat(chunk, unknown, 'delta'),
   texts: (choice) => (isObject(choice.delta) ? chatTexts(choice.delta) : []),
   piece: (index, key, text) => ({ index, delta: chatPiece(key, text), logprobs: null, finish_reason: null }),
   textChoice: (index, text, finishReason) => ({ index, delta: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason }),

@@ -20,6 +20,8 @@ describe('answer allow-list', () => {
     expect(JSON.stringify(answer)).not.toContain('secret');
     expect((answer.choices as Record<string, unknown>[])[0]?.logprobs).toBeNull();
     expect(allowChat({ vendor: 'kept', choices: [] }, 'pass').vendor).toBe('kept');
+    const chunk = allowChat({ choices: [{ index: 0, delta: { content: 'a' }, message: { content: 'unread' } }] }, 'pass', 'delta');
+    expect(JSON.stringify(chunk)).not.toContain('unread');
   });
 
   it('drops Responses items and parts it does not know', () => {

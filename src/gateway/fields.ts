@@ -124,12 +124,16 @@ function toolCalls(value: unknown, unknown: UnknownFields): void {
   }
 }
 
-/** A chat answer or chunk cut down to the fields the guard reads; logprobs dropped. */
-export function allowChat(answer: Json, unknown: UnknownFields): Json {
+/**
+ * A chat answer (`message`) or stream chunk (`delta`) cut down to the fields the guard reads;
+ * logprobs dropped. The other form's field is dropped in any mode: the guard reads only one.
+ */
+export function allowChat(answer: Json, unknown: UnknownFields, form: 'message' | 'delta' = 'message'): Json {
   pick(answer, CHAT_TOP, unknown);
   if (answer.usage !== undefined) answer.usage = counts(answer.usage) ?? null;
   for (const choice of Array.isArray(answer.choices) ? answer.choices.filter(isObject) : []) {
     pick(choice, CHAT_CHOICE, unknown);
+    delete choice[form === 'message' ? 'delta' : 'message'];
     // The token list repeats the text unguarded (blocked words, unmasked numbers): dropped.
     if ('logprobs' in choice) choice.logprobs = null;
     const message = isObject(choice.message) ? choice.message : isObject(choice.delta) ? choice.delta : undefined;
