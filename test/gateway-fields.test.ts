@@ -78,6 +78,17 @@ describe('gateway field policy: answers', () => {
     expect(finish).toBe('content_filter');
   });
 
+  it('masks a phone number split across two argument deltas, and the arguments stay JSON', async () => {
+    h.double.behaviour = () => ({ toolCalls: [{ id: 'call_1', name: 'dial', arguments: ['{"phone":"138', '12345678"}'] }] });
+    const { events } = await readSse(await h.post('/v1/chat/completions', { model: 'double-chat', messages: [user('dial')], stream: true }));
+    let args = '';
+    for (const event of events) {
+      for (const choice of (event.choices as { delta?: { tool_calls?: { function?: { arguments?: string } }[] } }[] | undefined) ?? []) args += choice.delta?.tool_calls?.map((c) => c.function?.arguments ?? '').join('') ?? '';
+    }
+    expect(leaks(args)).toBe(false);
+    expect(JSON.parse(args)).toEqual({ phone: expect.stringMatching(/^138\*+5678$/) });
+  });
+
   it('guards legacy function_call.arguments, whole and streamed', async () => {
     h.double.behaviour = () => ({ functionCall: { name: 'search', arguments: ['{"q":"forbidd', 'enword"}'] } });
     const whole = await h.post('/v1/chat/completions', { model: 'double-chat', messages: [user('search')], functions: [{ name: 'search', parameters: { type: 'object' } }] });
