@@ -45,6 +45,12 @@ describe('gateway field policy: answers', () => {
     const { events } = await readSse(stream);
     expect(events.length).toBeGreaterThan(2);
     expect(leaks(events)).toBe(false);
+    const legacyStream = await readSse(await h.post('/v1/completions', { model: 'double-chat', prompt: 'number?', logprobs: 1, stream: true }));
+    expect(leaks(legacyStream.events)).toBe(false);
+    const responses = await h.post('/v1/responses', { model: 'double-chat', input: 'number?', include: ['message.output_text.logprobs'] });
+    expect(leaks(await responses.json())).toBe(false);
+    const responsesStream = await readSse(await h.post('/v1/responses', { model: 'double-chat', input: 'number?', include: ['message.output_text.logprobs'], stream: true }));
+    expect(leaks(responsesStream.events)).toBe(false);
   });
 
   it('guards message.refusal, whole and streamed in pieces', async () => {
