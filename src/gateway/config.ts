@@ -135,6 +135,8 @@ export const gatewayConfigSchema = z.strictObject({
       blockMessage: z.string().min(1).optional(),
       /** Also check tool results (role `tool`/`function`) in the input (AI Measures Art. 14). */
       checkToolResults: z.boolean().default(true),
+      /** Fields of an answer the gateway does not know: `drop` (default; nothing unguarded leaves) or `pass` (unguarded). */
+      unknownFields: z.enum(['drop', 'pass']).default('drop'),
       /** Keyword libraries kept in the store (`hegui keywords save`), merged with the files and reloaded live. */
       libraries: z.array(z.string().min(1)).default([]),
       /** How often each replica checks the stored libraries' revisions and swaps in a changed one. */
