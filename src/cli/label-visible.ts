@@ -18,6 +18,7 @@ import {
   IMAGE_POSITIONS,
   labelAudioFile,
   labelImage,
+  labelSubtitles,
   labelText,
   labelVideoFile,
   requireExplicitFormat,
@@ -33,7 +34,7 @@ import {
 import { FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
-import { batch, errorText, expandId, loadSigningKey, outputFor, summary, type Target } from './label.js';
+import { batch, errorRecord, errorText, expandId, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
 
 interface VisibleFlags {
   position?: string;
@@ -73,43 +74,60 @@ function checkedFlags(flags: VisibleFlags): { language: NoticeLanguage; plate: P
  * Writes the implicit label into labelled text. Markdown without front matter is Markdown by
  * our detection only, so its codec is named rather than detected; plain text has no place.
  */
-async function embedInText(text: Uint8Array, format: TextFormat, implicit: EmbedRequest): Promise<Uint8Array> {
-  if (format === 'plain') {
-    throw new InvalidInputError('E_LABEL_NO_IMPLICIT_PLACE', 'plain text has no place for an implicit label; save it as Markdown or HTML, or use `hegui label visible` and a .aigc.json sidecar');
+async function embedInText(text: Uint8Array, format: TextFormat | 'srt' | 'vtt', implicit: EmbedRequest): Promise<Uint8Array> {
+  if (format === 'plain' || format === 'srt' || format === 'vtt') {
+    const what = format === 'plain' ? 'plain text' : 'a subtitle file';
+    throw new InvalidInputError('E_LABEL_NO_IMPLICIT_PLACE', `${what} has no place for an implicit label; save it as Markdown or HTML, or use \`hegui label visible\` and a .aigc.json sidecar`);
   }
   const codec = codecByFormat(format) as LabelCodec;
   const forced: LabelCodec = { ...codec, detect: () => true };
   return (await embedLabel(text, implicit, { codecs: [forced] })).bytes ?? text;
 }
 
-/** Text and images: labelled in memory, then written atomically. */
-async function labelInMemory(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<string> {
+/** What labelling one file did: a line for people, facts for `--json`. */
+interface Labelled {
+  format: string;
+  detail: string;
+  facts: Record<string, unknown>;
+}
+
+/** Text, subtitles and images: labelled in memory, then written atomically. */
+async function labelInMemory(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Omit<Labelled, 'format'>> {
   const bytes = await readFile(path);
   const positions = positionsFor(flags.position);
   const { language, plate, quality } = checkedFlags(flags);
   const choice = { language, ...(flags.text !== undefined ? { text: flags.text } : {}) };
   let labelled: Uint8Array;
   let detail: string;
+  let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
     const result = await labelImage(bytes, { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) });
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
     detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
+    facts = { notice: result.notice, position: positions.image ?? 'bottom-right', textHeightPx: result.textHeightPx, shortestSidePx: shortest, frames: result.frames };
+  } else if (format === 'srt' || format === 'vtt') {
+    const result = labelSubtitles(new TextDecoder().decode(bytes), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
+    const text = new TextEncoder().encode(result.text);
+    labelled = implicit ? await embedInText(text, format, implicit) : text;
+    detail = `${JSON.stringify(result.notice)} at the ${result.position}, cue ${(result.startMs / 1000).toFixed(3)}-${(result.endMs / 1000).toFixed(3)} s`;
+    facts = { notice: result.notice, position: result.position, cue: { startSeconds: result.startMs / 1000, endSeconds: result.endMs / 1000 } };
   } else {
     const result = labelText(new TextDecoder().decode(bytes), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}`;
+    facts = { notice: result.notice, position: result.position };
   }
   await writeFileAtomic(out, (sink) => sink.write(labelled));
-  return detail;
+  return { detail, facts };
 }
 
 const percent = (part: number, whole: number): string => `${((part / whole) * 100).toFixed(2)}%`;
 
 /** Audio and video: through ffmpeg, file to file (the labellers write atomically themselves). */
-async function labelMedia(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<string> {
+async function labelMedia(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Omit<Labelled, 'format'>> {
   const target = out === path ? { inPlace: true } : { out };
   const positions = positionsFor(flags.position);
   const head = await readHead(path);
@@ -121,12 +139,18 @@ async function labelMedia(path: string, out: string, format: ExplicitFormat, fla
     const result = await labelVideoFile(path, { ...target, language, plate, also, ...image, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(implicit ? { implicit } : {}) });
     const shortest = Math.min(result.width, result.height);
     const windows = result.windows.map((w) => `${w.position} ${w.start.toFixed(1)}-${w.end.toFixed(1)} s`).join(', ');
-    return `${JSON.stringify(result.notice)} ${windows}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${result.warnings.length > 0 ? `; ${result.warnings.join('; ')}` : ''}`;
+    return {
+      detail: `${JSON.stringify(result.notice)} ${windows}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${result.warnings.length > 0 ? `; ${result.warnings.join('; ')}` : ''}`,
+      facts: { kind: 'video', notice: result.notice, windows: result.windows, textHeightPx: result.textHeightPx, shortestSidePx: shortest, warnings: result.warnings },
+    };
   }
   const speech = flags.speech === undefined ? undefined : await readFile(flags.speech);
   const result = await labelAudioFile(path, { ...target, positions: [positions.text ?? 'start'], ...(speech ? { notice: 'speech' as const, speech } : {}), ...(implicit ? { implicit } : {}) });
   const placed = result.placements.map((p) => `${p.position} at ${p.outputSeconds.toFixed(2)} s (${p.seconds.toFixed(2)} s, ${p.noticeDb.toFixed(1)} dBFS)`).join(', ');
-  return `${speech ? 'spoken notice' : 'rhythm short-long-short-short'} ${placed}`;
+  return {
+    detail: `${speech ? 'spoken notice' : 'rhythm short-long-short-short'} ${placed}`,
+    facts: { kind: 'audio', notice: speech ? 'speech' : 'rhythm', placements: result.placements.map((p) => ({ position: p.position, atSeconds: p.outputSeconds, seconds: p.seconds, dbfs: p.noticeDb })) },
+  };
 }
 
 async function readHead(path: string): Promise<Uint8Array> {
@@ -139,14 +163,14 @@ async function readHead(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Labels one file into `out` (which may be `path`) and returns a one-line description. */
-async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<{ format: string; detail: string }> {
+/** Labels one file into `out` (which may be `path`); the file's name may refuse a text type (`.js`, `.json`). */
+async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
   const head = await readHead(path);
   const { size } = await stat(path);
-  const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES);
+  const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES, path);
   const kind = FORMAT_KIND[format];
-  const detail = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit) : await labelMedia(path, out, format, flags, implicit);
-  return { format, detail };
+  const done = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit) : await labelMedia(path, out, format, flags, implicit);
+  return { format, detail: done.detail, facts: { kind, ...done.facts } };
 }
 
 function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void {
@@ -162,7 +186,8 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate')
     .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
-    .option('--in-place', 'replace the input files');
+    .option('--in-place', 'replace the input files')
+    .option('--json', 'one JSON object per line: {file, status, output, format, kind, notice, ...} or {file, status, error}');
   if (name === 'all') {
     command
       .requiredOption('--producer <code>', '27-character provider code of the producing service')
@@ -170,11 +195,12 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
       .option('--label <value>', '1 AI-generated, 2 possibly, 3 suspected', '1')
       .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key');
   }
-  command.action(async (files: string[], flags: VisibleFlags & { producer?: string; id?: string; label?: string; key?: string }, cmd: Command) => {
+  command.action(async (files: string[], flags: VisibleFlags & { json?: boolean; producer?: string; id?: string; label?: string; key?: string }, cmd: Command) => {
     checkedFlags(flags);
     positionsFor(flags.position);
     if (flags.label !== undefined && !['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
     const key = await loadSigningKey(io, flags.key);
+    const json = flags.json === true;
     const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
     let n = 0;
     const outcome = await batch(io, cmd, files, async (target: Target) => {
@@ -184,9 +210,18 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
       await mkdir(dirname(out), { recursive: true });
       const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
       const result = await labelOne(target.path, out, resolved, implicit);
-      const where = out === target.path ? '' : ` -> ${relative(io.cwd, out) || out}`;
+      const output = relative(io.cwd, out) || out;
+      if (json) {
+        const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}) };
+        io.stdout.write(`${JSON.stringify(record)}\n`);
+        return;
+      }
+      const where = out === target.path ? '' : ` -> ${output}`;
       io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}\n`);
-    }, (target, error) => io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`));
+    }, (target, error) => {
+      if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'failed', error: errorRecord(error) })}\n`);
+      else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+    }, skipReporter(io, json));
     summary(io, outcome, 'labelled');
   });
 }
@@ -224,7 +259,7 @@ function registerCheck(label: Command, io: CliIo): void {
         const code = error instanceof HeguiError ? error.code : 'E_UNEXPECTED';
         if (flags.json) io.stdout.write(`${JSON.stringify({ file: target.display, error: { code, message: error.message } } satisfies CheckRecord)}\n`);
         else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
-      });
+      }, skipReporter(io, flags.json === true));
       summary(io, outcome, 'passed');
     });
 }

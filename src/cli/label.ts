@@ -81,11 +81,36 @@ export interface BatchOutcome {
   ok: number;
 }
 
+/** What a skipped or failed file's JSON record says of the error. */
+export function errorRecord(error: Error): { code: string; message: string } {
+  return { code: error instanceof HeguiError ? error.code : 'E_UNEXPECTED', message: error.message };
+}
+
+/**
+ * Says a file found in a folder was skipped, and why: a line `skip  FILE  CODE: reason`, or
+ * with `--json` a record `{file, status: "skipped", error}` (issue 11: every skipped file is
+ * named, never only counted).
+ */
+export function skipReporter(io: CliIo, json: boolean): (target: Target, error: Error) => void {
+  return (target, error) => {
+    if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'skipped', error: errorRecord(error) })}\n`);
+    else io.stdout.write(`skip  ${target.display}  ${errorText(error)}\n`);
+  };
+}
+
 /**
  * Runs `each` on every target. A file found by walking a folder whose content no codec
- * recognises is skipped; any other error fails that file and the batch goes on.
+ * recognises is skipped and named through `onSkip`; any other error fails that file
+ * (`onError`) and the batch goes on.
  */
-export async function batch(io: CliIo, command: Command, names: readonly string[], each: (target: Target) => Promise<void>, onError: (target: Target, error: HeguiError | Error) => void): Promise<BatchOutcome> {
+export async function batch(
+  io: CliIo,
+  command: Command,
+  names: readonly string[],
+  each: (target: Target) => Promise<void>,
+  onError: (target: Target, error: HeguiError | Error) => void,
+  onSkip: (target: Target, error: Error) => void = skipReporter(io, false),
+): Promise<BatchOutcome> {
   const list = await targets(io, names);
   if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
   const bar = progress(io, list.length);
@@ -96,13 +121,14 @@ export async function batch(io: CliIo, command: Command, names: readonly string[
       await each(target);
       outcome.ok++;
     } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      bar.done();
       if (target.fromFolder && error instanceof UnsupportedFormatError) {
         outcome.skipped++;
+        onSkip(target, error);
         continue;
       }
-      if (!(error instanceof Error)) throw error;
       outcome.failed++;
-      bar.done();
       onError(target, error);
     }
   }

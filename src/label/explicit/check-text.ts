@@ -1,7 +1,7 @@
 /**
  * @module label/explicit/check-text
  * The text checker (GB 45438 §5.1). It reads what a reader sees (HTML without tags, Markdown
- * without front matter), looks for a notice (an AI element and a generation element within a
+ * without front matter, the cue text of subtitles), looks for a notice (an AI element and a generation element within a
  * short span on one line), and reports:
  * - `text.wording`: a notice with both elements was found;
  * - `text.position`: it sits at the start (first paragraph), the end (last paragraph), or in
@@ -9,6 +9,7 @@
  */
 import type { CheckSubject, ExplicitCheckReport, MediaChecker, RuleResult } from './check-types.js';
 import { reportPassed } from './check-types.js';
+import { cueText } from './subtitle.js';
 import { visibleText, type TextFormat } from './text-format.js';
 import { noticeElements } from './wording.js';
 
@@ -59,8 +60,9 @@ function rule(name: string, status: RuleResult['status'], message: string, measu
  * const report = checkText('本内容由人工智能生成\n\n正文', 'plain');
  * report.notices[0]?.position; // 'start'
  */
-export function checkText(content: string, format: TextFormat): ExplicitCheckReport {
-  const seen = visibleText(content, format);
+export function checkText(content: string, format: TextFormat | 'srt' | 'vtt'): ExplicitCheckReport {
+  // Subtitles: what a viewer reads is the cue text, one paragraph per cue (timings and numbers are not read).
+  const seen = format === 'srt' || format === 'vtt' ? cueText(content) : visibleText(content, format);
   const blocks = paragraphs(seen);
   const found = blocks.flatMap((block, index) => {
     const notice = noticeIn(block.text);
@@ -102,13 +104,13 @@ export function checkText(content: string, format: TextFormat): ExplicitCheckRep
 /** The text checker, for the checker framework: reads the whole file as UTF-8. */
 export const textChecker: MediaChecker = {
   kind: 'text',
-  formats: ['plain', 'markdown', 'html'],
+  formats: ['plain', 'markdown', 'html', 'srt', 'vtt'],
   check: async (subject: CheckSubject) => {
     if (subject.source.size > MAX_TEXT_BYTES) {
       const big = rule('wording', 'unverified', `the text is larger than ${MAX_TEXT_BYTES >> 20} MiB and was not read`, { bytes: subject.source.size }, {});
       return { kind: 'text', format: subject.format, passed: false, rules: [big], notices: [] };
     }
     const content = new TextDecoder().decode(await subject.source.read(0, subject.source.size));
-    return checkText(content, subject.format as TextFormat);
+    return checkText(content, subject.format as TextFormat | 'srt' | 'vtt');
   },
 };

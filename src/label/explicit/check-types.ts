@@ -21,6 +21,8 @@ export type ExplicitFormat =
   | 'plain'
   | 'markdown'
   | 'html'
+  | 'srt'
+  | 'vtt'
   | 'jpeg'
   | 'png'
   | 'webp'

@@ -27,7 +27,7 @@ export interface ExplicitCheckOptions extends CheckOptions, SourceOptions {
 
 async function dispatch(subject: Omit<CheckSubject, 'format'>, options: ExplicitCheckOptions): Promise<ExplicitCheckReport> {
   const head = await subject.source.read(0, Math.min(FORMAT_HEAD_BYTES, subject.source.size));
-  const format = requireExplicitFormat(head, subject.source.size <= FORMAT_HEAD_BYTES);
+  const format = requireExplicitFormat(head, subject.source.size <= FORMAT_HEAD_BYTES, subject.path);
   const full: CheckSubject = { ...subject, format };
   const order = [...(options.checkers ?? []), ...builtinCheckers].filter((checker) => checker.formats.includes(format));
   for (const checker of order.sort((a, b) => Number(b.kind === 'video') - Number(a.kind === 'video'))) {

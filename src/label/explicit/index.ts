@@ -1,6 +1,6 @@
 /**
  * @module label/explicit
- * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text (§5.1),
+ * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text and subtitles (§5.1),
  * images (§5.2), audio (§5.3) and video (§5.4), and the checker that measures a file's notice
  * against §5 and reports each rule with its figures. Text and images work on bytes or streams;
  * audio and video on files, bytes or streams through ffmpeg in bounded memory. Every writer
@@ -9,6 +9,7 @@
 export * from './wording.js';
 export { detectTextFormat, paragraphBoundaries, visibleText, type TextFormat } from './text-format.js';
 export * from './text.js';
+export { labelSubtitles, type SubtitleFormat, type SubtitleLabelResult, type SubtitleNoticeOptions } from './subtitle.js';
 export { NoticeFontError, assertFontCovers, loadNoticeFont, noticeFontPath, type NoticeFont } from './font.js';
 export { IMAGE_POSITIONS, MIN_HEIGHT_RATIO, NoticeDoesNotFitError, type ImagePosition, type SizingOptions } from './image-render.js';
 export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
