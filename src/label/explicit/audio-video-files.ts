@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -97,4 +97,34 @@ export function targetPath(path: string, options: { out?: string; inPlace?: bool
   if (options.out) return options.out;
   if (options.inPlace) return path;
   throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'say where the labelled file goes: an output path, or in place');
+}
+
+/** Top-level boxes looked at before giving up on finding `moov` or `mdat`. */
+const MAX_TOP_BOXES = 64;
+
+/**
+ * True when an MP4/MOV file has its index (`moov`) before its media data (`mdat`): a
+ * "faststart" file that players start before the download ends. ffmpeg writes the index at
+ * the end unless asked (`-movflags +faststart`), so a labeller re-encoding such a file asks.
+ */
+export async function mp4IndexFirst(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const header = Buffer.alloc(16);
+    for (let at = 0, boxes = 0; at + 8 <= size && boxes < MAX_TOP_BOXES; boxes++) {
+      const { bytesRead } = await handle.read(header, 0, 16, at);
+      if (bytesRead < 8) return false;
+      const type = header.toString('latin1', 4, 8);
+      if (type === 'moov') return true;
+      if (type === 'mdat') return false;
+      let length = header.readUInt32BE(0);
+      if (length === 1 && bytesRead >= 16) length = Number(header.readBigUInt64BE(8));
+      if (length < 8) return false;
+      at += length;
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
 }

@@ -47,8 +47,12 @@ export interface ImageGeometry {
   palette: boolean;
   /** EXIF orientation (1 upright). */
   orientation: number;
-  /** libvips colour space of the decoded pixels, e.g. `srgb`, `b-w`, `cmyk`. */
+  /** libvips colour space of the decoded pixels, e.g. `srgb`, `b-w`, `cmyk`, `rgb16`, `grey16`. */
   space: string;
+  /** libvips sample format, e.g. `uchar`, or `ushort` for a 16-bit PNG. */
+  depth: string;
+  /** The source has an alpha channel (compositing adds one; it is removed again when the source had none). */
+  alpha: boolean;
 }
 
 function decodeFailure(format: ImageFormat, error: unknown): ImageDecodeError {
@@ -80,8 +84,43 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
     palette: meta.isPalette ?? false,
     orientation: meta.orientation ?? 1,
     space: meta.space ?? 'srgb',
+    depth: meta.depth ?? 'uchar',
+    alpha: meta.hasAlpha ?? false,
   };
 }
+
+/** An animated PNG: libvips decodes only its default image, so drawing on it would drop every other frame. */
+export class AnimatedPngError extends InvalidInputError {
+  constructor(frames: number) {
+    super(
+      'E_LABEL_ANIMATED_PNG',
+      `the PNG is animated (APNG, ${frames} frames): drawing a notice on it would keep only the first frame, so it is refused; convert it to an animated WebP or GIF (ffmpeg -i in.png out.webp) and label that, or draw the notice on each frame before assembling the animation`,
+    );
+  }
+}
+
+/**
+ * The frame count an APNG declares (its `acTL` chunk, which must come before the first `IDAT`),
+ * or 0 for a still PNG.
+ */
+export function apngFrames(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 12 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'acTL' && length >= 8 && at + 16 <= bytes.length) return view.getUint32(at + 8);
+    if (type === 'IDAT' || type === 'IEND') return 0;
+    at += 12 + length;
+  }
+  return 0;
+}
+
+/**
+ * Colour spaces libvips would convert to 8-bit sRGB when compositing: the result is turned back
+ * into the source's space, so a CMYK JPEG stays CMYK and a greyscale PNG greyscale, and 16-bit
+ * images are composited in 16 bits (pixels away from the notice come out as they went in).
+ */
+const KEPT_SPACES: Readonly<Record<string, 'cmyk' | 'b-w' | 'rgb16' | 'grey16'>> = { cmyk: 'cmyk', 'b-w': 'b-w', rgb16: 'rgb16', grey16: 'grey16' };
 
 /**
  * The luminance spread under `box` across every frame. Large JPEGs are sampled at 1/8 scale
@@ -148,14 +187,18 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
  */
 async function composeNotice(bytes: Uint8Array, geometry: ImageGeometry, overlay: Buffer, box: PixelBox, quality?: number): Promise<{ bytes: Buffer; quality?: number }> {
   const animated = geometry.frames > 1;
-  const base = animated ? open(bytes, true) : open(bytes, false).autoOrient();
+  const opened = animated ? open(bytes, true) : open(bytes, false).autoOrient();
+  const space = KEPT_SPACES[geometry.space];
+  const base = space === 'rgb16' || space === 'grey16' ? opened.pipelineColourspace(space) : opened;
   const layers = Array.from({ length: geometry.frames }, (_, frame) => ({
     input: overlay,
     raw: { width: box.width, height: box.height, channels: 4 as const },
     left: box.left,
     top: box.top + frame * geometry.height,
   }));
-  const encoded = encoder(base.composite(layers).keepMetadata(), bytes, geometry, quality);
+  const drawn = base.composite(layers).keepMetadata();
+  const composed = geometry.alpha ? drawn : drawn.removeAlpha();
+  const encoded = encoder(space ? composed.toColourspace(space) : composed, bytes, geometry, quality);
   try {
     return { bytes: await encoded.pipeline.toBuffer(), ...(encoded.quality !== undefined ? { quality: encoded.quality } : {}) };
   } catch (error) {

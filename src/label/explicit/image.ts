@@ -15,7 +15,7 @@ import { codecFor } from '../implicit/registry.js';
 import type { ImplicitLabel } from '../model.js';
 import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
 import { loadNoticeFont, type NoticeFont } from './font.js';
-import { imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { AnimatedPngError, apngFrames, imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
@@ -96,7 +96,7 @@ async function implicitLabel(source: Uint8Array, output: Uint8Array, options: Im
  * Draws the explicit notice on an image and returns the new file.
  *
  * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP or GIF image;
- *   ImageDecodeError for a corrupt one; NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
+ *   ImageDecodeError for a corrupt one; AnimatedPngError for an APNG (its frames would be lost); NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
  *
  * @example
  * const { bytes, textHeightPx } = await labelImage(png);                      // '本内容由…' → 'AI生成' at bottom right
@@ -112,6 +112,10 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   }
   const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
   if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP or GIF image`);
+  if (format === 'png') {
+    const frames = apngFrames(bytes);
+    if (frames > 1) throw new AnimatedPngError(frames);
+  }
   const notice = resolveNotice(options, COMPACT_NOTICE);
   const font = loadNoticeFont(options.fontPath);
   const geometry = await imageGeometry(bytes, format as ImageFormat);
