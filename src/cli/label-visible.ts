@@ -237,7 +237,8 @@ function printReport(io: CliIo, file: string, report: ExplicitCheckReport, json:
     io.stdout.write(`${JSON.stringify({ file, ...report } satisfies CheckRecord)}\n`);
     return;
   }
-  io.stdout.write(`${report.passed ? 'PASS' : 'FAIL'}  ${file}  ${report.kind}/${report.format}\n`);
+  const verdict = report.status === 'passed' ? 'PASS' : report.status === 'failed' ? 'FAIL' : 'UNVERIFIED';
+  io.stdout.write(`${verdict}  ${file}  ${report.kind}/${report.format}\n`);
   for (const rule of report.rules) io.stdout.write(`      ${rule.status.padEnd(14)} ${rule.rule.padEnd(16)} ${rule.message}\n`);
 }
 
@@ -246,14 +247,19 @@ function registerCheck(label: Command, io: CliIo): void {
     .command('check')
     .description('measure the visible AI notice of files against GB 45438 §5 (any source), rule by rule')
     .argument('<files...>', 'files or folders (walked recursively)')
-    .option('--json', 'one JSON object per line: {file, kind, format, passed, rules, notices}')
-    .option('--no-ocr', 'do not run tesseract (image and video wording rules are then unverified)')
+    .option('--json', 'one JSON object per line: {file, kind, format, status, passed, rules, notices}')
+    .option('--no-ocr', 'do not run tesseract (image and video wording rules, and so those files, are then unverified)')
     .option('--tesseract <path>', 'tesseract executable', 'tesseract')
     .action(async (files: string[], flags: { json?: boolean; ocr: boolean; tesseract: string }, cmd: Command) => {
+      let unverified = 0;
       const outcome = await batch(io, cmd, files, async (target) => {
         const report = await checkExplicitLabelFile(target.path, { ocr: flags.ocr, tools: { tesseract: flags.tesseract } });
         printReport(io, target.display, report, flags.json === true);
-        if (!report.passed) throw new HeguiError('E_LABEL_CHECK_FAILED', 'the notice does not meet GB 45438 §5');
+        if (report.status === 'unverified') {
+          unverified++;
+          throw new HeguiError('E_LABEL_CHECK_FAILED', 'a rule of GB 45438 §5 could not be measured, so the notice is not verified');
+        }
+        if (report.status !== 'passed') throw new HeguiError('E_LABEL_CHECK_FAILED', 'the notice does not meet GB 45438 §5');
       }, (target, error) => {
         if (error instanceof HeguiError && error.code === 'E_LABEL_CHECK_FAILED') return;
         const code = error instanceof HeguiError ? error.code : 'E_UNEXPECTED';
@@ -261,6 +267,8 @@ function registerCheck(label: Command, io: CliIo): void {
         else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
       }, skipReporter(io, flags.json === true));
       summary(io, outcome, 'passed');
+      // An unverified file is not a pass (the exit status says so); say why it is counted with the failures.
+      if (unverified > 0) io.stderr.write(`${unverified} file${unverified > 1 ? 's' : ''} unverified: a rule could not be measured (see the rules marked unverified)\n`);
     });
 }
 

@@ -11,8 +11,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckOptions } from './check-types.js';
 
-/** What OCR read from each crop, in order, or why it could not run. */
-export type OcrOutcome = { available: true; texts: string[] } | { available: false; reason: string };
+/**
+ * What OCR read from each crop, in order, with tesseract's confidence in its most certain word
+ * (0-100; 0 when nothing was read), or why it could not run.
+ */
+export type OcrOutcome = { available: true; texts: string[]; confidences: number[] } | { available: false; reason: string };
+
+/**
+ * A reading without a notice fails the wording rule only when OCR was sure of a word of it
+ * ("real" in "real photo"); below this, what OCR could not read is not a text that says
+ * something else, and the rule is `unverified` (tesseract scores outlined CJK glyphs over a
+ * busy picture, which it misreads, at 25-70).
+ */
+export const OCR_MIN_CONFIDENCE = 85;
+
+/** Texts and confidences per page from tesseract's TSV output (level 5 rows are words). */
+function parseTsv(tsv: string, pages: number): { texts: string[]; confidences: number[] } {
+  const words: { text: string; conf: number }[][] = Array.from({ length: pages }, () => []);
+  for (const row of tsv.split('\n')) {
+    const cells = row.split('\t');
+    if (cells[0] !== '5' || cells.length < 12) continue;
+    const page = Number(cells[1]) - 1;
+    const text = cells.slice(11).join('\t').trim();
+    if (text !== '' && words[page]) words[page].push({ text, conf: Number(cells[10]) });
+  }
+  const texts = words.map((list) => tidyOcrText(list.map((w) => w.text).join(' ')));
+  const confidences = words.map((list) => Math.max(0, ...list.map((w) => w.conf)));
+  return { texts, confidences };
+}
 
 const TEXT = {
   missing: 'tesseract is not installed (Debian: apt-get install tesseract-ocr tesseract-ocr-chi-sim)',
@@ -53,7 +79,7 @@ export function tidyOcrText(text: string): string {
  */
 export async function readCrops(crops: readonly Uint8Array[], options: CheckOptions): Promise<OcrOutcome> {
   if (options.offline || options.ocr === false) return { available: false, reason: TEXT.offline };
-  if (crops.length === 0) return { available: true, texts: [] };
+  if (crops.length === 0) return { available: true, texts: [], confidences: [] };
   const dir = await mkdtemp(join(tmpdir(), 'hegui-ocr-'));
   try {
     const files = await Promise.all(
@@ -65,9 +91,8 @@ export async function readCrops(crops: readonly Uint8Array[], options: CheckOpti
     );
     const list = join(dir, 'crops.txt');
     await writeFile(list, `${files.join('\n')}\n`);
-    const { stdout } = await run(options.tools?.tesseract ?? 'tesseract', [list, 'stdout', '-l', 'chi_sim+eng', '--psm', '7'], options.signal);
-    const pages = stdout.split('\f').map(tidyOcrText);
-    return { available: true, texts: crops.map((_, i) => pages[i] ?? '') };
+    const { stdout } = await run(options.tools?.tesseract ?? 'tesseract', [list, 'stdout', '-l', 'chi_sim+eng', '--psm', '7', 'tsv'], options.signal);
+    return { available: true, ...parseTsv(stdout, crops.length) };
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
     if (failure.code === 'ENOENT') return { available: false, reason: TEXT.missing };
