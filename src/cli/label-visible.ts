@@ -34,7 +34,7 @@ import {
 import { FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
-import { batch, errorRecord, errorText, expandId, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
+import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
 
 interface VisibleFlags {
   position?: string;
@@ -120,7 +120,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
     detail = `${JSON.stringify(result.notice)} at the ${result.position}`;
     facts = { notice: result.notice, position: result.position };
   }
-  await writeFileAtomic(out, (sink) => sink.write(labelled));
+  await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
   return { detail, facts };
 }
 
@@ -209,15 +209,16 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
       const out = outputFor(io, target, flags.out, many) ?? target.path;
       await mkdir(dirname(out), { recursive: true });
       const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
+      const via = await followedLink(io, out);
       const result = await labelOne(target.path, out, resolved, implicit);
       const output = relative(io.cwd, out) || out;
       if (json) {
-        const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}) };
+        const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}), ...(via ? { symlinkTarget: via } : {}) };
         io.stdout.write(`${JSON.stringify(record)}\n`);
         return;
       }
       const where = out === target.path ? '' : ` -> ${output}`;
-      io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}\n`);
+      io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}${via ? `  (symlink followed: wrote ${via})` : ''}\n`);
     }, (target, error) => {
       if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'failed', error: errorRecord(error) })}\n`);
       else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);

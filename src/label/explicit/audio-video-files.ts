@@ -6,47 +6,41 @@
  * written (DESIGN.md ground rules): it is produced under a temporary name beside the target and
  * renamed over it only when complete; on failure the temporary file is removed.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openInput, openOutput, type LabelInput, type LabelOutput } from '../api-io.js';
 import { InvalidInputError } from '../../errors.js';
-import { fileSpool } from '../files.js';
+import { fileSpool, onInterrupt, replaceFileAtomic } from '../files.js';
 
 /**
- * Runs `use` with a fresh private directory that is removed afterwards, whatever happens.
+ * Runs `use` with a fresh private directory that is removed afterwards, whatever happens (an
+ * interrupted process included).
  *
  * @example
  * await withTempDir(async (dir) => writeFile(join(dir, 'x.wav'), bytes));
  */
 export async function withTempDir<T>(use: (dir: string) => Promise<T>, parent = tmpdir()): Promise<T> {
   const dir = await mkdtemp(join(parent, 'hegui-av-'));
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
     return await use(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+    forget();
   }
 }
 
 /**
  * Produces `target` atomically: `produce` writes the file at the temporary path it is given,
- * which then replaces `target` by rename (keeping `target`'s permissions when it exists).
+ * which then replaces `target` by rename (see `replaceFileAtomic`: a symbolic link is followed,
+ * hard links refused, owner and permissions kept, and with `inPlace` the times too).
  */
-export async function replaceAtomically<T>(target: string, produce: (tempPath: string) => Promise<T>): Promise<T> {
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.hegui-tmp`);
-  try {
-    const result = await produce(temp);
-    const mode = await stat(target).then((s) => s.mode & 0o7777, () => undefined);
-    if (mode !== undefined) await chmod(temp, mode);
-    await rename(temp, target);
-    return result;
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+export async function replaceAtomically<T>(target: string, produce: (tempPath: string) => Promise<T>, inPlace = false): Promise<T> {
+  return (await replaceFileAtomic(target, async (temp) => ({ value: await produce(temp) }), { inPlace })).value;
 }
 
 /** Writes whatever the caller holds (bytes, a stream) to `path`, in bounded memory. */

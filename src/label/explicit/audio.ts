@@ -186,7 +186,7 @@ export async function labelAudioFile(path: string, options: AudioLabelOptions & 
     const core = wav ? await labelWavFile(path, temp, options, prepared) : await labelWithFfmpeg(path, temp, options, prepared);
     const implicit = await applyImplicitLabel(path, temp, options.implicit);
     return { ...core, implicit, path: target };
-  });
+  }, target === path);
 }
 
 /**

@@ -6,7 +6,9 @@
  * its Chinese data is absent, the result says so and the rule is reported `unverified`.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { onInterrupt } from '../file-io.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckOptions } from './check-types.js';
@@ -81,6 +83,7 @@ export async function readCrops(crops: readonly Uint8Array[], options: CheckOpti
   if (options.offline || options.ocr === false) return { available: false, reason: TEXT.offline };
   if (crops.length === 0) return { available: true, texts: [], confidences: [] };
   const dir = await mkdtemp(join(tmpdir(), 'hegui-ocr-'));
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const files = await Promise.all(
       crops.map(async (crop, i) => {
@@ -100,5 +103,6 @@ export async function readCrops(crops: readonly Uint8Array[], options: CheckOpti
     return { available: false, reason: TEXT.failed((failure.stderr || failure.message).trim().split('\n')[0] ?? '') };
   } finally {
     await rm(dir, { recursive: true, force: true });
+    forget();
   }
 }

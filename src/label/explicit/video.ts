@@ -194,7 +194,7 @@ export async function labelVideoFile(path: string, options: VideoLabelOptions & 
         implicit,
         path: target,
       };
-    });
+    }, target === path);
   });
 }
 
