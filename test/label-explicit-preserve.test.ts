@@ -5,12 +5,12 @@
  * faststart MP4 keeps its index (moov) before the media data. Every file is made in the test.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { labelAudioFile, labelImage, labelVideoFile } from '../src/label/explicit/index.js';
+import { checkExplicitLabel, labelAudioFile, labelImage, labelVideoFile } from '../src/label/explicit/index.js';
 import { PRODUCER } from './label-samples.js';
 import { pixels } from './label-explicit-samples.js';
 import { systemTool } from './helpers/system.js';
@@ -39,6 +39,18 @@ function topLevelBoxes(bytes: Buffer): string[] {
 function apngFrames(bytes: Buffer): number {
   const at = bytes.indexOf('acTL', 8, 'latin1');
   return at < 0 ? 0 : bytes.readUInt32BE(at + 4);
+}
+
+/** The Compression tag (259) of a TIFF's first IFD. */
+function tiffCompression(bytes: Buffer): number {
+  const little = bytes.toString('latin1', 0, 2) === 'II';
+  const u16 = (at: number): number => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
+  const ifd = little ? bytes.readUInt32LE(4) : bytes.readUInt32BE(4);
+  for (let i = 0; i < u16(ifd); i++) {
+    const at = ifd + 2 + i * 12;
+    if (u16(at) === 259) return u16(at + 8);
+  }
+  return 1;
 }
 
 /** A picture with 16-bit detail: neighbouring values differ below 8-bit resolution. */
@@ -109,6 +121,39 @@ describe('images keep what they are', () => {
     expect(exif).toContain('Example Studio');
     expect(exif).toContain('made-in-test');
     expect(result.implicit?.ProduceID).toBe('keep-1');
+  });
+});
+
+describe('TIFF takes a visible notice and stays what it was', () => {
+  it.each(['lzw', 'deflate', 'none'] as const)('a %s-compressed TIFF keeps its compression, ICC profile and implicit label', async (compression) => {
+    const source = await sharp(pixels(400, 300, 'busy'), { raw: { width: 400, height: 300, channels: 3 } }).withIccProfile('p3').tiff({ compression }).toBuffer();
+    const result = await labelImage(source, { implicit: { producer: PRODUCER, produceId: 'tif-1' } });
+    expect(result.format).toBe('tiff');
+    const before = await sharp(source).metadata();
+    const after = await sharp(result.bytes).metadata();
+    expect(after).toMatchObject({ format: 'tiff', width: 400, height: 300, channels: 3, space: 'srgb' });
+    expect(tiffCompression(Buffer.from(result.bytes))).toBe(tiffCompression(source));
+    expect(after.icc?.equals(before.icc as Buffer)).toBe(true);
+    expect(result.implicit?.ProduceID).toBe('tif-1');
+    const report = await checkExplicitLabel(result.bytes, { ocr: false });
+    expect(report.rules.filter((rule) => rule.status === 'fail')).toEqual([]);
+    expect(report.rules.find((rule) => rule.rule === 'image.height')?.status).toBe('pass');
+  });
+
+  it.runIf(systemTool('exiftool', 'libimage-exiftool-perl'))('a TIFF with EXIF, which the encoder would drop, is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-tiff-exif-'));
+    const path = join(dir, 'camera.tif');
+    writeFileSync(path, await sharp(pixels(200, 150, 'busy'), { raw: { width: 200, height: 150, channels: 3 } }).tiff({ compression: 'lzw' }).toBuffer());
+    const tagged = spawnSync('exiftool', ['-q', '-overwrite_original', '-Copyright=Example Studio', '-ExifIFD:UserComment=hello', path]);
+    expect(tagged.status).toBe(0);
+    await expect(labelImage(readFileSync(path))).rejects.toMatchObject({ code: 'E_LABEL_TIFF_METADATA', message: expect.stringMatching(/Copyright, EXIF IFD/) });
+  });
+
+  it('a multi-page TIFF is refused, never cut to its first page', async () => {
+    const page = (seed: number): Promise<Buffer> => sharp(pixels(120, 90, 'busy', seed), { raw: { width: 120, height: 90, channels: 3 } }).png().toBuffer();
+    const pages = await sharp([await page(1), await page(2)], { join: { animated: true } }).tiff().toBuffer();
+    expect((await sharp(pages).metadata()).pages).toBe(2);
+    await expect(labelImage(pages)).rejects.toMatchObject({ code: 'E_LABEL_MULTIPAGE_TIFF' });
   });
 });
 

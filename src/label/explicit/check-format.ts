@@ -30,6 +30,7 @@ export const FORMAT_KIND: Readonly<Record<ExplicitFormat, MediaKind>> = {
   png: 'image',
   webp: 'image',
   gif: 'image',
+  tiff: 'image',
   wav: 'audio',
   mp3: 'audio',
   flac: 'audio',
@@ -63,13 +64,13 @@ const TEXT_TYPES = 'visible notices go into plain text (.txt), Markdown (.md), H
 export class ExplicitFormatError extends UnsupportedFormatError {
   constructor(detail = 'the content is not a supported text, image, audio or video format') {
     super(detail);
-    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP and GIF; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
+    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP, GIF and TIFF; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
   }
 }
 
-const CONTAINERS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'wav', 'mp3', 'flac', 'ogg', 'mp4', 'matroska']);
+const CONTAINERS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'wav', 'mp3', 'flac', 'ogg', 'mp4', 'matroska']);
 /** Containers the implicit label knows but no visible notice is written into (yet). */
-const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { pdf: 'a PDF', tiff: 'a TIFF image', heif: 'a HEIF/AVIF image', ooxml: 'an Office (OOXML) document', xmp: 'an XMP packet' };
+const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { pdf: 'a PDF', heif: 'a HEIF/AVIF image', ooxml: 'an Office (OOXML) document', xmp: 'an XMP packet' };
 
 /** True when `head` decodes as UTF-8 text without NUL or other binary control bytes. */
 function looksLikeText(head: Uint8Array, complete: boolean): boolean {

@@ -27,6 +27,7 @@ export type ExplicitFormat =
   | 'png'
   | 'webp'
   | 'gif'
+  | 'tiff'
   | 'wav'
   | 'mp3'
   | 'flac'

@@ -22,7 +22,7 @@ import { hasIccProfile, jpegEncoding, withSourceMetadata } from './image-jpeg.js
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 /** The image formats that carry explicit notices. */
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
 
 /** Largest image decoded, in pixels (all frames together): 16x the 8000x500 panorama class. */
 export const MAX_IMAGE_PIXELS = 64_000_000;
@@ -87,6 +87,73 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
     depth: meta.depth ?? 'uchar',
     alpha: meta.hasAlpha ?? false,
   };
+}
+
+/** A TIFF with several pages: the notice would go on the first and the others be lost. */
+export class MultipageTiffError extends InvalidInputError {
+  constructor(pages: number) {
+    super('E_LABEL_MULTIPAGE_TIFF', `the TIFF has ${pages} pages: labelling would keep only the first, so it is refused; split it into one file per page (e.g. tiffsplit) and label each`);
+  }
+}
+
+/** TIFF Compression tag values (TIFF 6.0 §3, Adobe and libtiff registrations) and sharp's names for them. */
+const TIFF_COMPRESSION: Readonly<Record<number, 'none' | 'lzw' | 'jpeg' | 'deflate' | 'packbits' | 'zstd' | 'webp'>> = {
+  1: 'none',
+  5: 'lzw',
+  7: 'jpeg',
+  8: 'deflate',
+  32946: 'deflate',
+  32773: 'packbits',
+  50000: 'zstd',
+  50001: 'webp',
+};
+
+/** The tags of a TIFF's first IFD, each with its first SHORT value (enough for Compression). */
+function tiffTags(bytes: Uint8Array): Map<number, number> {
+  const tags = new Map<number, number>();
+  if (bytes.length < 8) return tags;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > bytes.length) return tags;
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count && ifd + 2 + i * 12 + 12 <= bytes.length; i++) {
+    const at = ifd + 2 + i * 12;
+    tags.set(view.getUint16(at, little), view.getUint16(at + 8, little));
+  }
+  return tags;
+}
+
+/** The Compression tag (259) of a TIFF's first IFD, or 0 when it cannot be read. */
+const tiffCompressionTag = (bytes: Uint8Array): number => tiffTags(bytes).get(259) ?? 0;
+
+/**
+ * TIFF tags libvips does not write back (EXIF and GPS IFDs, and IFD0's descriptive tags): a
+ * labelled copy would lose them, so such a TIFF is refused rather than stripped.
+ */
+const TIFF_DROPPED_TAGS: Readonly<Record<number, string>> = {
+  0x8769: 'EXIF IFD',
+  0x8825: 'GPS IFD',
+  0x8298: 'Copyright',
+  0x013b: 'Artist',
+  0x010e: 'ImageDescription',
+  0x010f: 'Make',
+  0x0110: 'Model',
+  0x0132: 'DateTime',
+};
+
+/** A TIFF carries metadata the encoder would drop. */
+export class TiffMetadataError extends InvalidInputError {
+  constructor(tags: readonly string[]) {
+    super('E_LABEL_TIFF_METADATA', `the TIFF carries ${tags.join(', ')}, which the TIFF encoder does not write back; it is refused rather than returned without them (convert it to JPEG or PNG to label it, or draw the notice with another tool)`);
+  }
+}
+
+/** @throws TiffMetadataError when a TIFF holds tags a labelled copy would lose. */
+export function assertTiffKeepable(bytes: Uint8Array): void {
+  const tags = tiffTags(bytes);
+  const dropped = Object.entries(TIFF_DROPPED_TAGS).filter(([tag]) => tags.has(Number(tag))).map(([, name]) => name);
+  if (dropped.length > 0) throw new TiffMetadataError(dropped);
 }
 
 /** An animated PNG: libvips decodes only its default image, so drawing on it would drop every other frame. */
@@ -177,6 +244,12 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
     }
     case 'gif':
       return { pipeline: pipeline.gif({ loop: geometry.loop ?? 0, ...(geometry.delay ? { delay: geometry.delay } : {}) }) };
+    case 'tiff': {
+      // The source's compression (a JPEG-compressed TIFF at the given or a high quality); LZW when unknown.
+      const compression = TIFF_COMPRESSION[tiffCompressionTag(bytes)] ?? 'lzw';
+      const q = compression === 'jpeg' ? (quality ?? 90) : undefined;
+      return { pipeline: pipeline.tiff({ compression, ...(q !== undefined ? { quality: q } : {}) }), ...(q !== undefined ? { quality: q } : {}) };
+    }
   }
 }
 

@@ -13,7 +13,7 @@ export { labelSubtitles, type SubtitleFormat, type SubtitleLabelResult, type Sub
 export { NoticeFontError, assertFontCovers, loadNoticeFont, noticeFontPath, type NoticeFont } from './font.js';
 export { IMAGE_POSITIONS, MIN_HEIGHT_RATIO, NoticeDoesNotFitError, type ImagePosition, type SizingOptions } from './image-render.js';
 export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
-export { AnimatedPngError, ImageDecodeError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
+export { AnimatedPngError, ImageDecodeError, MultipageTiffError, TiffMetadataError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
 export { labelAudio, labelAudioFile, type AudioFormat, type AudioLabelOptions, type AudioLabelResult, type AudioPosition } from './audio.js';
