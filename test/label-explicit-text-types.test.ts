@@ -123,13 +123,25 @@ describe('subtitle notices keep the cue format', () => {
 describe('hegui label visible on text it does not understand', () => {
   it('refuses each named file, leaves it untouched, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-refuse-'));
-    for (const [name, text] of Object.entries(REFUSED)) writeFileSync(join(dir, name), text);
-    const result = await cli(['label', 'visible', ...Object.keys(REFUSED), '--in-place'], { cwd: dir });
+    const texts = Object.entries(REFUSED).filter(([name]) => name !== 'doc.pdf');
+    for (const [name, text] of texts) writeFileSync(join(dir, name), text);
+    const result = await cli(['label', 'visible', ...texts.map(([name]) => name), '--in-place'], { cwd: dir });
     expect(result.code).toBe(1);
-    for (const [name, text] of Object.entries(REFUSED)) {
+    for (const [name, text] of texts) {
       expect(result.stdout).toMatch(new RegExp(`FAIL +${name.replace('.', '\\.')} +E_LABEL_UNSUPPORTED_FORMAT`));
       expect(readFileSync(join(dir, name), 'utf8'), name).toBe(text);
     }
+  });
+
+  it('an ASCII-only PDF is labelled as a PDF (a drawn notice appended as a revision), never as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-ascii-pdf-'));
+    const pdf = REFUSED['doc.pdf'] ?? '';
+    writeFileSync(join(dir, 'doc.pdf'), pdf);
+    const result = await cli(['label', 'visible', 'doc.pdf', '-o', 'out.pdf'], { cwd: dir });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/ok +doc\.pdf -> out\.pdf +pdf +"AI生成" on page 1/);
+    const out = readFileSync(join(dir, 'out.pdf'));
+    expect(out.subarray(0, pdf.length).toString('latin1')).toBe(pdf);
   });
 
   it('names every file a folder walk skips, in text and in --json', async () => {

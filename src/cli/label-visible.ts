@@ -18,6 +18,7 @@ import {
   IMAGE_POSITIONS,
   labelAudioFile,
   labelImage,
+  labelPdf,
   labelSubtitles,
   labelText,
   labelVideoFile,
@@ -31,7 +32,7 @@ import {
   type TextFormat,
   type TextPosition,
 } from '../label/explicit/index.js';
-import { FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
+import { FORMAT_HEAD_BYTES, isPdf } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
 import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
@@ -163,9 +164,26 @@ async function readHead(path: string): Promise<Uint8Array> {
   }
 }
 
+/** A PDF: the notice drawn on the first page as an incremental update, then (for `all`) the implicit label after it. */
+async function labelPdfFile(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
+  const positions = positionsFor(flags.position);
+  const { language } = checkedFlags(flags);
+  const result = await labelPdf(await readFile(path), { language, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}) });
+  const labelled = implicit ? ((await embedLabel(result.bytes, implicit)).bytes ?? result.bytes) : result.bytes;
+  await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
+  const shortest = Math.min(result.page.width, result.page.height);
+  const where = positions.image ?? 'top-left';
+  return {
+    format: 'pdf',
+    detail: `${JSON.stringify(result.notice)} on page 1 at ${where}, text ${result.textHeightPt.toFixed(1)} pt = ${percent(result.textHeightPt, shortest)} of ${shortest.toFixed(0)} pt`,
+    facts: { kind: 'document', notice: result.notice, page: 1, position: where, textHeightPt: result.textHeightPt, shortestSidePt: shortest },
+  };
+}
+
 /** Labels one file into `out` (which may be `path`); the file's name may refuse a text type (`.js`, `.json`). */
 async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
   const head = await readHead(path);
+  if (isPdf(head)) return labelPdfFile(path, out, flags, implicit);
   const { size } = await stat(path);
   const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES, path);
   const kind = FORMAT_KIND[format];
@@ -176,7 +194,7 @@ async function labelOne(path: string, out: string, flags: VisibleFlags, implicit
 function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void {
   const command = label
     .command(name)
-    .description(name === 'visible' ? 'add a perceivable AI notice to text, image, audio and video files (GB 45438 §5)' : 'add the perceivable notice and the implicit label in one pass (files offered for download)')
+    .description(name === 'visible' ? 'add a perceivable AI notice to text, subtitle, image, PDF, audio and video files (GB 45438 §5)' : 'add the perceivable notice and the implicit label in one pass (files offered for download)')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('--position <where>', `start|end|middle (text, audio; video: middle/end add a notice there), or ${IMAGE_POSITIONS.join('|')} (images, video); each maps onto the other`)
     .option('--text <wording>', 'notice wording; must have an AI element (人工智能/AI) and a generation element (生成/合成)')

@@ -143,6 +143,11 @@ function detect(head: Uint8Array, complete: boolean, name: string | undefined): 
   return textType(new TextDecoder().decode(head), complete, name);
 }
 
+/** True when `head` opens a PDF (visible notices on PDFs are drawn by `labelPdf`, not the media labellers). */
+export function isPdf(head: Uint8Array): boolean {
+  return detectCodec(head)?.format === 'pdf';
+}
+
 /**
  * The format of a file from its first bytes (`complete` when `head` is the whole file), or
  * undefined when it is none that explicit labels cover. Binary formats are told by their

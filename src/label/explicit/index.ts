@@ -16,6 +16,7 @@ export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type
 export { AnimatedPngError, ImageDecodeError, MultipageTiffError, TiffMetadataError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
+export { labelPdf, type PdfLabelResult, type PdfNoticeOptions } from './pdf.js';
 export { labelAudio, labelAudioFile, type AudioFormat, type AudioLabelOptions, type AudioLabelResult, type AudioPosition } from './audio.js';
 export { createVoiceLabeler, type VoiceLabeler, type VoiceLabelOptions } from './audio-voice.js';
 export { DEFAULT_RHYTHM, synthesizeRhythm, type RhythmTiming } from './audio-rhythm.js';
