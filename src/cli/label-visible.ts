@@ -17,6 +17,7 @@ import {
   FORMAT_KIND,
   IMAGE_POSITIONS,
   labelAudioFile,
+  labelDocx,
   labelImage,
   labelPdf,
   labelSubtitles,
@@ -32,7 +33,7 @@ import {
   type TextFormat,
   type TextPosition,
 } from '../label/explicit/index.js';
-import { FORMAT_HEAD_BYTES, isPdf } from '../label/explicit/check-format.js';
+import { documentFormat, FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
 import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
@@ -180,10 +181,28 @@ async function labelPdfFile(path: string, out: string, flags: VisibleFlags, impl
   };
 }
 
+/** A Word document: the notice as a paragraph at the start or the end, then (for `all`) the implicit label. */
+async function labelDocxFile(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
+  const positions = positionsFor(flags.position);
+  const { language } = checkedFlags(flags);
+  const position = positions.text === 'end' ? 'end' : 'start';
+  if (positions.text === 'middle') throw new InvalidInputError('E_LABEL_POSITION', 'a Word document takes the notice at the start or the end');
+  const result = await labelDocx(await readFile(path), { language, position, ...(flags.text !== undefined ? { text: flags.text } : {}) });
+  const labelled = implicit ? ((await embedLabel(result.bytes, implicit)).bytes ?? result.bytes) : result.bytes;
+  await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
+  return {
+    format: 'docx',
+    detail: `${JSON.stringify(result.notice)} at the ${result.position} (paragraph in ${result.part})`,
+    facts: { kind: 'document', notice: result.notice, position: result.position, part: result.part },
+  };
+}
+
 /** Labels one file into `out` (which may be `path`); the file's name may refuse a text type (`.js`, `.json`). */
 async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
   const head = await readHead(path);
-  if (isPdf(head)) return labelPdfFile(path, out, flags, implicit);
+  const document = documentFormat(head);
+  if (document === 'pdf') return labelPdfFile(path, out, flags, implicit);
+  if (document === 'ooxml') return labelDocxFile(path, out, flags, implicit);
   const { size } = await stat(path);
   const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES, path);
   const kind = FORMAT_KIND[format];
@@ -194,7 +213,7 @@ async function labelOne(path: string, out: string, flags: VisibleFlags, implicit
 function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void {
   const command = label
     .command(name)
-    .description(name === 'visible' ? 'add a perceivable AI notice to text, subtitle, image, PDF, audio and video files (GB 45438 §5)' : 'add the perceivable notice and the implicit label in one pass (files offered for download)')
+    .description(name === 'visible' ? 'add a perceivable AI notice to text, subtitle, image, PDF, Word, audio and video files (GB 45438 §5)' : 'add the perceivable notice and the implicit label in one pass (files offered for download)')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('--position <where>', `start|end|middle (text, audio; video: middle/end add a notice there), or ${IMAGE_POSITIONS.join('|')} (images, video); each maps onto the other`)
     .option('--text <wording>', 'notice wording; must have an AI element (人工智能/AI) and a generation element (生成/合成)')

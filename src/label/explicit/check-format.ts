@@ -143,9 +143,13 @@ function detect(head: Uint8Array, complete: boolean, name: string | undefined): 
   return textType(new TextDecoder().decode(head), complete, name);
 }
 
-/** True when `head` opens a PDF (visible notices on PDFs are drawn by `labelPdf`, not the media labellers). */
-export function isPdf(head: Uint8Array): boolean {
-  return detectCodec(head)?.format === 'pdf';
+/**
+ * Documents that take a visible notice through their own writers (`labelPdf`, `labelDocx`),
+ * not the text and media labellers: `pdf`, `ooxml`, or undefined.
+ */
+export function documentFormat(head: Uint8Array): 'pdf' | 'ooxml' | undefined {
+  const format = detectCodec(head)?.format;
+  return format === 'pdf' || format === 'ooxml' ? format : undefined;
 }
 
 /**

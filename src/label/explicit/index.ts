@@ -17,6 +17,7 @@ export { AnimatedPngError, ImageDecodeError, MultipageTiffError, TiffMetadataErr
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
 export { labelPdf, type PdfLabelResult, type PdfNoticeOptions } from './pdf.js';
+export { labelDocx, type DocxLabelResult, type DocxNoticeOptions } from './docx.js';
 export { labelAudio, labelAudioFile, type AudioFormat, type AudioLabelOptions, type AudioLabelResult, type AudioPosition } from './audio.js';
 export { createVoiceLabeler, type VoiceLabeler, type VoiceLabelOptions } from './audio-voice.js';
 export { DEFAULT_RHYTHM, synthesizeRhythm, type RhythmTiming } from './audio-rhythm.js';
