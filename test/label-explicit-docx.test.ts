@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { labelDocx } from '../src/label/explicit/index.js';
+import { checkExplicitLabel, labelDocx } from '../src/label/explicit/index.js';
 import { readLabelFile } from '../src/label/files.js';
 import { cli } from './helpers/cli.js';
 import { systemTool } from './helpers/system.js';
@@ -66,6 +66,12 @@ describe.runIf(systemTool('python3', 'python3'))('visible notice in a DOCX', () 
       expect(paragraphs(out)).toEqual(expected);
       for (const name of ['[Content_Types].xml', '_rels/.rels', 'docProps/app.xml']) expect(entryBytes(out, name), name).toBe(entryBytes(source, name));
     }
+  });
+
+  it('the checker reads the paragraphs: a labelled document passes, the original fails', async () => {
+    const labelled = await checkExplicitLabel((await labelDocx(readFileSync(source), { position: 'end' })).bytes);
+    expect(labelled, JSON.stringify(labelled.rules)).toMatchObject({ kind: 'document', format: 'docx', status: 'passed', notices: [{ position: 'end', text: '本内容由人工智能生成' }] });
+    expect((await checkExplicitLabel(readFileSync(source))).status).toBe('failed');
   });
 
   it('escapes the wording and refuses a spreadsheet', async () => {

@@ -78,6 +78,15 @@ describe.runIf(hasTools)('visible notice on a PDF', () => {
     await verify(dir, 'streams.pdf', readFileSync(join(dir, 'streams-in.pdf')));
   });
 
+  it('the checker renders the first page: a labelled PDF passes, an unlabelled one fails, no OCR is unverified', async () => {
+    const labelled = (await labelPdf(textPdf())).bytes;
+    const passed = await checkExplicitLabel(labelled);
+    expect(passed, JSON.stringify(passed.rules)).toMatchObject({ kind: 'document', format: 'pdf', status: 'passed' });
+    expect(passed.rules[0]).toMatchObject({ rule: 'document.render', status: 'pass' });
+    expect((await checkExplicitLabel(labelled, { ocr: false })).status).toBe('unverified');
+    expect((await checkExplicitLabel(textPdf())).status).toBe('failed');
+  });
+
   it('refuses an encrypted document and a rotated first page', async () => {
     writeFileSync(join(dir, 'open.pdf'), textPdf());
     expect(run('qpdf', ['--encrypt', 'u', 'o', '256', '--', join(dir, 'open.pdf'), join(dir, 'locked.pdf')]).status).toBe(0);

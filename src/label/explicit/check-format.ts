@@ -31,6 +31,8 @@ export const FORMAT_KIND: Readonly<Record<ExplicitFormat, MediaKind>> = {
   webp: 'image',
   gif: 'image',
   tiff: 'image',
+  pdf: 'document',
+  docx: 'document',
   wav: 'audio',
   mp3: 'audio',
   flac: 'audio',
@@ -64,13 +66,13 @@ const TEXT_TYPES = 'visible notices go into plain text (.txt), Markdown (.md), H
 export class ExplicitFormatError extends UnsupportedFormatError {
   constructor(detail = 'the content is not a supported text, image, audio or video format') {
     super(detail);
-    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP, GIF and TIFF; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
+    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP, GIF and TIFF; documents: PDF and DOCX; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
   }
 }
 
 const CONTAINERS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'wav', 'mp3', 'flac', 'ogg', 'mp4', 'matroska']);
 /** Containers the implicit label knows but no visible notice is written into (yet). */
-const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { pdf: 'a PDF', heif: 'a HEIF/AVIF image', ooxml: 'an Office (OOXML) document', xmp: 'an XMP packet' };
+const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { heif: 'a HEIF/AVIF image', xmp: 'an XMP packet' };
 
 /** True when `head` decodes as UTF-8 text without NUL or other binary control bytes. */
 function looksLikeText(head: Uint8Array, complete: boolean): boolean {
@@ -136,6 +138,8 @@ function textType(text: string, complete: boolean, name: string | undefined): Te
 function detect(head: Uint8Array, complete: boolean, name: string | undefined): ExplicitFormat | { refused: string } {
   const codec = detectCodec(head);
   if (codec && CONTAINERS.has(codec.format)) return codec.format as ExplicitFormat;
+  if (codec?.format === 'pdf') return 'pdf';
+  if (codec?.format === 'ooxml') return 'docx';
   const known = codec ? NO_VISIBLE_NOTICE[codec.format] : undefined;
   if (known) return { refused: `the content is ${known}, which takes no visible notice here` };
   if (head.length === 0) return { refused: 'the file is empty' };

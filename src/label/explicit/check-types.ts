@@ -9,8 +9,8 @@
  */
 import type { ByteSource } from '../implicit/codec.js';
 
-/** The four kinds of content GB 45438 §5 gives explicit-label rules for (5.1 to 5.4). */
-export type MediaKind = 'text' | 'image' | 'audio' | 'video';
+/** The four kinds of content GB 45438 §5 gives explicit-label rules for (5.1 to 5.4), and documents (PDF, DOCX: their pages and paragraphs). */
+export type MediaKind = 'text' | 'image' | 'audio' | 'video' | 'document';
 
 /**
  * A format the checker dispatches on, detected from content: text flavours, image codecs, and
@@ -28,6 +28,8 @@ export type ExplicitFormat =
   | 'webp'
   | 'gif'
   | 'tiff'
+  | 'pdf'
+  | 'docx'
   | 'wav'
   | 'mp3'
   | 'flac'
@@ -110,7 +112,7 @@ export interface CheckSubject {
 /** Options every media checker receives. */
 export interface CheckOptions {
   /** Executables to use instead of those on PATH, e.g. `{ tesseract: '/opt/bin/tesseract' }`. */
-  tools?: Partial<Record<'tesseract' | 'ffmpeg' | 'ffprobe', string>>;
+  tools?: Partial<Record<'tesseract' | 'ffmpeg' | 'ffprobe' | 'pdftoppm', string>>;
   /** Skip rules that need a system tool (they are then reported `unverified`). */
   offline?: boolean;
   /** `false`: do not run OCR (wording rules on images and video are then `unverified`). */

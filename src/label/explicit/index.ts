@@ -29,6 +29,7 @@ export * from './check-types.js';
 export { ExplicitFormatError, FORMAT_KIND, detectExplicitFormat, requireExplicitFormat } from './check-format.js';
 export { builtinCheckers, checkExplicitLabel, checkExplicitLabelFile, type ExplicitCheckOptions } from './check.js';
 export { checkText, textChecker } from './check-text.js';
+export { documentChecker } from './check-document.js';
 export { MIN_CONTRAST, checkImage, imageChecker } from './check-image.js';
 export { audioChecker, checkAudio, scanAudioRhythm, type RhythmScan } from './audio-check.js';
 export { checkVideo, measureVideoNotices, videoChecker, type VideoMeasurement } from './video-check.js';
