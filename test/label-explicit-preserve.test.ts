@@ -157,6 +157,26 @@ describe('TIFF takes a visible notice and stays what it was', () => {
   });
 });
 
+describe('AVIF takes a visible notice', () => {
+  it('an AVIF stays AVIF (AV1), with its ICC profile, EXIF and implicit label', async () => {
+    const source = await sharp(pixels(400, 300, 'busy'), { raw: { width: 400, height: 300, channels: 3 } })
+      .withIccProfile('p3')
+      .withExif({ IFD0: { Copyright: 'Example Studio' } })
+      .avif({ quality: 70 })
+      .toBuffer();
+    const result = await labelImage(source, { implicit: { producer: PRODUCER, produceId: 'avif-1' } });
+    const before = await sharp(source).metadata();
+    const after = await sharp(result.bytes).metadata();
+    expect(after).toMatchObject({ format: 'heif', compression: 'av1', width: 400, height: 300 });
+    expect(after.icc?.equals(before.icc as Buffer)).toBe(true);
+    expect(after.exif?.toString('latin1')).toContain('Example Studio');
+    expect(result.implicit?.ProduceID).toBe('avif-1');
+    const report = await checkExplicitLabel(result.bytes, { ocr: false });
+    expect(report.rules.find((rule) => rule.rule === 'image.height')?.status).toBe('pass');
+    expect(report.rules.filter((rule) => rule.status === 'fail')).toEqual([]);
+  });
+});
+
 describe.runIf(hasFfmpeg)('video keeps its layout', () => {
   it('a faststart MP4 stays faststart (moov before mdat), with and without the implicit label', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-faststart-'));

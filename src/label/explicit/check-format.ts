@@ -31,6 +31,7 @@ export const FORMAT_KIND: Readonly<Record<ExplicitFormat, MediaKind>> = {
   webp: 'image',
   gif: 'image',
   tiff: 'image',
+  heif: 'image',
   pdf: 'document',
   docx: 'document',
   wav: 'audio',
@@ -66,13 +67,13 @@ const TEXT_TYPES = 'visible notices go into plain text (.txt), Markdown (.md), H
 export class ExplicitFormatError extends UnsupportedFormatError {
   constructor(detail = 'the content is not a supported text, image, audio or video format') {
     super(detail);
-    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP, GIF and TIFF; documents: PDF and DOCX; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
+    this.message = `${detail}; ${TEXT_TYPES}; images: JPEG, PNG, WebP, GIF, TIFF and AVIF; documents: PDF and DOCX; audio: WAV, MP3, FLAC, OGG and M4A; video: MP4/MOV and MKV/WebM`;
   }
 }
 
-const CONTAINERS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'wav', 'mp3', 'flac', 'ogg', 'mp4', 'matroska']);
+const CONTAINERS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'wav', 'mp3', 'flac', 'ogg', 'mp4', 'matroska']);
 /** Containers the implicit label knows but no visible notice is written into (yet). */
-const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { heif: 'a HEIF/AVIF image', xmp: 'an XMP packet' };
+const NO_VISIBLE_NOTICE: Readonly<Record<string, string>> = { xmp: 'an XMP packet' };
 
 /** True when `head` decodes as UTF-8 text without NUL or other binary control bytes. */
 function looksLikeText(head: Uint8Array, complete: boolean): boolean {

@@ -270,4 +270,4 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
 }
 
 /** The image checker, for the checker framework. */
-export const imageChecker: MediaChecker = { kind: 'image', formats: ['jpeg', 'png', 'webp', 'gif', 'tiff'], check: checkImage };
+export const imageChecker: MediaChecker = { kind: 'image', formats: ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'], check: checkImage };

@@ -28,6 +28,7 @@ export type ExplicitFormat =
   | 'webp'
   | 'gif'
   | 'tiff'
+  | 'heif'
   | 'pdf'
   | 'docx'
   | 'wav'

@@ -22,7 +22,7 @@ import { hasIccProfile, jpegEncoding, withSourceMetadata } from './image-jpeg.js
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 /** The image formats that carry explicit notices. */
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'heif';
 
 /** Largest image decoded, in pixels (all frames together): 16x the 8000x500 panorama class. */
 export const MAX_IMAGE_PIXELS = 64_000_000;
@@ -70,6 +70,10 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
     meta = await open(bytes, true).metadata();
   } catch (error) {
     throw decodeFailure(format, error);
+  }
+  // The libvips npm ships decodes and encodes AV1 (AVIF) but not HEVC (HEIC): say so, rather than fail on decoding.
+  if (format === 'heif' && meta.compression !== 'av1') {
+    throw new ImageDecodeError('heif', `it is ${meta.compression === 'hevc' ? 'HEIC (HEVC-coded)' : `HEIF coded as ${meta.compression ?? 'unknown'}`}, which hegui cannot decode (only AVIF); convert it to AVIF, JPEG or PNG to add a visible notice`);
   }
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;
@@ -244,6 +248,11 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
     }
     case 'gif':
       return { pipeline: pipeline.gif({ loop: geometry.loop ?? 0, ...(geometry.delay ? { delay: geometry.delay } : {}) }) };
+    case 'heif': {
+      // AVIF: the source's quality is not recorded in the file; 80 keeps it visually the same.
+      const q = quality ?? 80;
+      return { pipeline: pipeline.avif({ quality: q }), quality: q };
+    }
     case 'tiff': {
       // The source's compression (a JPEG-compressed TIFF at the given or a high quality); LZW when unknown.
       const compression = TIFF_COMPRESSION[tiffCompressionTag(bytes)] ?? 'lzw';

@@ -1,7 +1,7 @@
 /**
  * @module label/explicit/image
  * Explicit notices on images (GB 45438 §5.2): the notice is drawn at a corner or edge of every
- * frame of a JPEG, PNG, WebP, GIF or single-page TIFF (animated GIF and WebP included), its text height measured
+ * frame of a JPEG, PNG, WebP, GIF, single-page TIFF or AVIF (animated GIF and WebP included), its text height measured
  * at 5% of the shortest side or more (see `image-render.ts` for sizing and what happens when
  * 5% cannot fit), in colours chosen from the pixels beneath (`image-style.ts`), in the bundled
  * CJK font (`font.ts`). The file keeps its encoding and metadata (`image-codec.ts`) and its
@@ -112,7 +112,7 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     await dispose();
   }
   const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
-  if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP, GIF or TIFF image`);
+  if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP, GIF, TIFF or AVIF image`);
   if (format === 'png') {
     const frames = apngFrames(bytes);
     if (frames > 1) throw new AnimatedPngError(frames);
