@@ -50,6 +50,7 @@ export function startTool(command: string, args: readonly string[], stdio: { std
   const exited = new Promise<void>((resolve, reject) => {
     child.once('close', forget);
     child.once('error', (error: NodeJS.ErrnoException) => {
+      forget();
       reject(error.code === 'ENOENT' ? new MediaToolMissingError(command) : new MediaToolError(command, error.message, { cause: error }));
     });
     child.once('close', (code, signal) => {
