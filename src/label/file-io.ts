@@ -178,7 +178,7 @@ function keepMetadata(fd: number, existing: Stats | undefined, keepTimes: boolea
     }
   }
   // The temporary file was created through the umask: set the permissions outright.
-  fchmodSync(fd, existing.mode & 0o7777);
+  if ((mine.mode & 0o7777) !== (existing.mode & 0o7777)) fchmodSync(fd, existing.mode & 0o7777);
   if (keepTimes) futimesSync(fd, existing.atime, existing.mtime);
 }
 
@@ -188,11 +188,14 @@ export interface WrittenFile {
   via?: string;
 }
 
-/** Writes a small file atomically with synchronous calls (see `SMALL_FILE`). */
+/**
+ * Writes a small file atomically with synchronous calls (see `SMALL_FILE`). A signal handler
+ * runs only between event-loop turns, so none can find this temporary file: it is renamed or
+ * removed before this function returns.
+ */
 export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number, durable: boolean, inPlace = false): WrittenFile {
   const plan = planTarget(target);
   const temp = tempPath(plan.path);
-  const forget = onInterrupt(() => rmSync(temp, { force: true }));
   try {
     const fd = openSync(temp, 'wx', plan.existing ? plan.existing.mode & 0o7777 : mode);
     try {
@@ -207,8 +210,6 @@ export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
-  } finally {
-    forget();
   }
 }
 
