@@ -11,7 +11,7 @@ import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource } from '../implicit/bytes.js';
 import { readEntry, readZip } from '../implicit/ooxml-zip.js';
 import { writeZip, type OutputEntry } from '../implicit/ooxml-zip-write.js';
-import { InvalidInputError } from '../../errors.js';
+import { ExplicitFormatError } from './check-format.js';
 import { resolveNotice, type NoticeChoice } from './wording.js';
 
 const WORDPROCESSING_NS = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
@@ -49,11 +49,11 @@ function mainPart(rels: string): string {
 /**
  * Inserts the notice paragraph into a WordprocessingML document part.
  *
- * @throws InvalidInputError `E_LABEL_NOT_A_WORD_DOCUMENT` for a part that is not one.
+ * @throws ExplicitFormatError (`E_LABEL_UNSUPPORTED_FORMAT`, so folder walks skip it and say why) for a part that is not one.
  */
 export function withNoticeParagraph(xml: string, notice: string, position: 'start' | 'end'): string {
   const prefix = new RegExp(`xmlns:([A-Za-z_][\\w.-]*)="${WORDPROCESSING_NS.replace(/[./]/g, '\\$&')}"`).exec(xml)?.[1];
-  if (!prefix) throw new InvalidInputError('E_LABEL_NOT_A_WORD_DOCUMENT', 'the main part is not a WordprocessingML document (a spreadsheet or presentation has no text flow for a notice paragraph)');
+  if (!prefix) throw new ExplicitFormatError('the package is not a Word document (a spreadsheet or presentation has no text flow for a notice paragraph)');
   const body = new RegExp(`<${prefix}:body(?:\\s[^>]*)?>`).exec(xml);
   const close = xml.lastIndexOf(`</${prefix}:body>`);
   if (!body || close < body.index) fail('the document part has no <w:body>');
@@ -73,7 +73,7 @@ export function withNoticeParagraph(xml: string, notice: string, position: 'star
 /**
  * Adds the notice as a paragraph of a DOCX (or DOCM, DOTX) and returns the new package.
  *
- * @throws LabelFormatError for a damaged package; InvalidInputError for a spreadsheet or presentation.
+ * @throws LabelFormatError for a damaged package; ExplicitFormatError for a spreadsheet or presentation.
  * @example
  * const { bytes } = await labelDocx(docx, { position: 'end', language: 'en' });
  */
