@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkExplicitLabel, checkExplicitLabelFile, checkText, labelImage, noticeFontPath, noticeStatement, type ExplicitCheckReport } from '../src/label/explicit/index.js';
+import { tidyOcrText } from '../src/label/explicit/check-ocr.js';
 import { cli } from './helpers/cli.js';
 import { rawImage } from './label-explicit-samples.js';
 import { systemTool } from './helpers/system.js';
@@ -40,6 +41,13 @@ describe('the wording is read as a statement', () => {
     ['AI 是一个话题，然后生成报告', 'none'],
   ])('%s: %s', (text, kind) => {
     expect(noticeStatement(text).kind).toBe(kind);
+  });
+
+  it('OCR misreadings of a notice word by a letter or two are mended, other words are not', () => {
+    expect(tidyOcrText('AI-senerated')).toBe('AI-generated');
+    expect(tidyOcrText('Al generatec content')).toBe('AI generated content');
+    expect(tidyOcrText('AI-separated')).toBe('AI-separated');
+    expect(noticeStatement(tidyOcrText('venerated')).kind).toBe('none');
   });
 
   it('a text whose only mention is negated, or a news paragraph, fails', () => {
@@ -90,12 +98,13 @@ describe.runIf(hasOcr && hasConvert)('notices written by ImageMagick', () => {
   const outlined = ['-fill', 'white', '-stroke', 'black', '-strokewidth', '2'];
   const plain = ['-fill', 'white'];
 
-  it('a correct notice passes: outlined or plain English, Chinese on a plate', async () => {
+  it('a correct notice passes: outlined, plain or on a tight box in English, Chinese on a plate', async () => {
     const plate = join(dir, 'plate.png');
     run('convert', [background, '(', '-size', '170x56', 'xc:white', ')', '-gravity', 'southeast', '-geometry', '+8+6', '-composite', plate]);
     const onPlate = join(dir, 'zh-plate.png');
     run('convert', [plate, '-font', noticeFontPath(), '-pointsize', '36', '-fill', 'black', '-gravity', 'southeast', '-annotate', '+16+12', 'AI生成', onPlate]);
-    for (const file of [annotate('en-outlined.png', 'AI-generated', outlined), annotate('en-plain.png', 'AI-generated', plain, 'northwest'), onPlate]) {
+    const tight = ['-fill', 'black', '-undercolor', 'white'];
+    for (const file of [annotate('en-outlined.png', 'AI-generated', outlined), annotate('en-plain.png', 'AI-generated', plain, 'northwest'), annotate('en-undercolor.png', 'AI-generated', tight, 'northwest'), onPlate]) {
       const report = await checkExplicitLabelFile(file);
       expect(report.status, `${file}: ${JSON.stringify(report.rules)}`).toBe('passed');
     }

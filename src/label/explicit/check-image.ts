@@ -97,8 +97,8 @@ function lineContrast(image: DecodedImage, frame: number, line: TextLine): { tex
 }
 
 /** A crop of the line, enlarged so its text is ~48 px tall, dark on light for OCR. */
-async function ocrCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
-  const { left, top, width, height, scale } = cropBox(image, line);
+async function ocrCrop(image: DecodedImage, line: TextLine, widen = 0): Promise<Buffer> {
+  const { left, top, width, height, scale } = cropBox(image, line, widen);
   let crop = sharp(image.rgb, { raw: { width: image.width, height: image.frameHeight * image.frames, channels: 3 } })
     .extract({ left, top, width, height })
     .greyscale()
@@ -107,14 +107,16 @@ async function ocrCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
   return crop.png().toBuffer();
 }
 
-function cropBox(image: DecodedImage, line: TextLine): { left: number; top: number; width: number; height: number; scale: number } {
+/** The crop around a line: padded by 0.4 of its height, and `widen` heights more to each side. */
+function cropBox(image: DecodedImage, line: TextLine, widen = 0): { left: number; top: number; width: number; height: number; scale: number } {
   const pad = Math.ceil(line.box.height * 0.4);
-  const left = Math.max(0, line.box.left - pad);
+  const side = pad + Math.ceil(line.box.height * widen);
+  const left = Math.max(0, line.box.left - side);
   const top = Math.max(0, line.box.top - pad);
   return {
     left,
     top,
-    width: Math.min(image.width - left, line.box.width + pad * 2),
+    width: Math.min(image.width - left, line.box.left - left + line.box.width + side),
     height: Math.min(image.frameHeight - top, line.box.height + pad * 2),
     scale: Math.min(8, Math.max(1, 48 / line.box.height)),
   };
@@ -176,6 +178,9 @@ function rule(name: string, status: RuleResult['status'], message: string, measu
   return { rule: `image.${name}`, clause: CLAUSE, status, message, measured, required };
 }
 
+/** Line heights the wide OCR view adds to each side of a line. */
+const WIDER = 3;
+
 /** How many candidate lines (most glyphs first) are weighed by contrast. */
 const RANKED = 40;
 
@@ -193,13 +198,17 @@ function rank(image: DecodedImage, lines: TextLine[]): TextLine[] {
 async function chooseNotice(image: DecodedImage, candidates: TextLine[], options: CheckOptions): Promise<{ line: TextLine | undefined; wording: RuleResult }> {
   const readable = candidates.slice(0, 4).map((line) => joinRow(line, candidates));
   // Two crops per line: the picture as it is, and the detected glyphs alone.
-  const crops = await Promise.all(readable.flatMap((line) => [ocrCrop(image, line), inkCrop(image, line)]));
+  // Three crops per line: the picture as it is, the detected glyphs alone, and a wider view
+  // (a notice on a tight plate can lose its first glyphs to the plate's edge in detection).
+  const views = [(line: TextLine) => ocrCrop(image, line), (line: TextLine) => inkCrop(image, line), (line: TextLine) => ocrCrop(image, line, WIDER)];
+  const crops = await Promise.all(readable.flatMap((line) => views.map((view) => view(line))));
   const outcome = await readCrops(crops, options);
+  const per = views.length;
   const ocr = outcome.available
     ? {
         ...outcome,
-        texts: readable.map((_, i) => [outcome.texts[2 * i] ?? '', outcome.texts[2 * i + 1] ?? ''].filter(Boolean).join(' | ')),
-        confidences: readable.map((_, i) => Math.max(outcome.confidences[2 * i] ?? 0, outcome.confidences[2 * i + 1] ?? 0)),
+        texts: readable.map((_, i) => outcome.texts.slice(per * i, per * i + per).filter(Boolean).join(' | ')),
+        confidences: readable.map((_, i) => Math.max(0, ...outcome.confidences.slice(per * i, per * i + per))),
       }
     : outcome;
   if (!ocr.available) {

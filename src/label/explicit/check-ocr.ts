@@ -58,6 +58,32 @@ function run(command: string, args: string[], signal: AbortSignal | undefined): 
   });
 }
 
+/** The notice words OCR misreads by a letter or two ("senerated", "generatec"). */
+const NOTICE_WORDS = ['generated', 'synthesized', 'synthesised'];
+
+/** Edit distance, stopping early past `limit`. */
+function distance(a: string, b: string, limit: number): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    if (Math.min(...row) > limit) return limit + 1;
+    previous = row;
+  }
+  return previous[b.length] ?? limit + 1;
+}
+
+/**
+ * A word within two letters of a notice word becomes that word, keeping what OCR misread of a
+ * notice readable; the wording must still be a whole statement (`noticeStatement`), so a
+ * corrected word alone passes nothing.
+ */
+function nearWord(word: string): string {
+  const lower = word.toLowerCase();
+  const near = NOTICE_WORDS.find((target) => target !== lower && distance(lower, target, 2) <= 2);
+  return near ?? word;
+}
+
 /**
  * Joins what tesseract spaces apart inside CJK runs ("AI 生 成" reads "AI生成"), and undoes
  * its usual confusion of a sans-serif capital I with l, 1 or | after a capital A ("Al生成").
@@ -65,6 +91,7 @@ function run(command: string, args: string[], signal: AbortSignal | undefined): 
 export function tidyOcrText(text: string): string {
   return text
     .replace(/(?<![A-Za-z])A[l1|](?![a-z])/g, 'AI')
+    .replace(/[A-Za-z]{7,12}/g, (word) => nearWord(word))
     .replace(/(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])/gu, '')
     .replace(/(?<=[A-Za-z])\s+(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])\s+(?=[A-Za-z])/gu, '')
     .replace(/\s+/g, ' ')
