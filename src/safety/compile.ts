@@ -7,9 +7,13 @@
  */
 import { buildAutomaton } from './automaton.js';
 import type { Automaton, PatternSpec } from './automaton.js';
-import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint } from './fold.js';
+import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint, noiseKindBits } from './fold.js';
 import { KeywordLibraryError } from './errors.js';
 import type { KeywordEntry, KeywordLibrary } from './library.js';
+import type { NoiseKind } from './options.js';
+import { defaultNoise } from './options.js';
+import type { WordSegmenter } from './segmenter.js';
+import { defaultSegmenter } from './segmenter.js';
 import { pinyinVariants } from './pinyin.js';
 import { compileRegexEntries } from './regex-entries.js';
 import type { RegexEntry } from './regex-entries.js';
@@ -37,8 +41,15 @@ export interface CompiledLibrary {
   readonly automaton: Automaton;
   readonly patternLength: Int32Array;
   readonly patternFlags: Uint8Array;
-  /** For each pattern, the entries it reports, as `entryIndex * 2 + (via pinyin ? 1 : 0)`. */
-  readonly patternEntries: readonly (readonly number[])[];
+  /** For each pattern, the variants it reports (none for a pure allow pattern). */
+  readonly patternVariants: readonly (readonly number[])[];
+  readonly variants: readonly Variant[];
+  /** For each allow pattern: the variants it protects, or `true` for every keyword. */
+  readonly allowTargets: ReadonlyMap<number, ReadonlySet<number> | true>;
+  /** For allow patterns with repeated characters: how many each position needs. */
+  readonly allowRuns: ReadonlyMap<number, Int32Array>;
+  /** Cuts text into words, for variants in word-boundary mode; undefined when none is. */
+  readonly segmenter: WordSegmenter | undefined;
   readonly entries: readonly KeywordEntry[];
   readonly regexes: readonly RegexEntry[];
   readonly allowWords: readonly string[];
@@ -51,6 +62,38 @@ export interface CompiledLibrary {
 export interface CompileOptions {
   /** Reuse a fold built for the same transforms (saves ~50 ms per compile). */
   fold?: FoldTable;
+  /** The segmenter for word-boundary entries; jieba (loaded on first use) when omitted. */
+  segmenter?: WordSegmenter;
+}
+
+/**
+ * One way a pattern reports: the entries behind it and the conditions a hit must meet. Entries
+ * with the same folded keyword share a pattern; they differ in variants when their repeats,
+ * noise, word mode or exception phrases differ.
+ */
+export interface Variant {
+  readonly pattern: number;
+  /** Entries reported, as `entryIndex * 2 + (via pinyin ? 1 : 0)`. */
+  readonly refs: number[];
+  /** How many times each character of the pattern stands in a row in the keyword (only when some do twice or more). */
+  readonly repeats: Int32Array | undefined;
+  /** Characters of the keyword before repeats were collapsed. */
+  readonly length: number;
+  /** Noise kind bits allowed between its characters. */
+  readonly noise: number;
+  readonly words: boolean;
+  readonly allow: readonly string[];
+}
+
+interface Folding {
+  symbols: string;
+  first: number;
+  last: number;
+  runs: number[];
+}
+
+function noiseMask(kinds: readonly NoiseKind[]): number {
+  return kinds.reduce((mask, kind) => mask | noiseKindBits[kind], 0);
 }
 
 /**
@@ -80,76 +123,136 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   const collapse = library.transforms.collapseRepeats;
   const bmp = fold.bmp;
   const codes: number[] = [];
-  /** A keyword's symbols as a string (one code unit per symbol), with its first and last folded code points. */
-  const toSymbols = (text: string): { symbols: string; first: number; last: number } | undefined => {
+  const runs: number[] = [];
+  /**
+   * A keyword's symbols as a string (one code unit per symbol), its first and last folded code
+   * points and, when repeats are collapsed, how many times each symbol stands in a row.
+   */
+  const toSymbols = (text: string): Folding | undefined => {
     codes.length = 0;
+    runs.length = 0;
     let previous = -1;
     let first = -1;
     for (let i = 0; i < text.length; i++) {
       let f = bmp[text.charCodeAt(i)] as number;
       if (f === EXPAND || f === SURROGATE) return toSymbolsSlow(text);
-      if (f < 0 || (collapse && f === previous)) continue;
+      if (f < 0) continue;
+      if (collapse && f === previous) {
+        runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
+        continue;
+      }
       if (first < 0) first = f;
       previous = f;
       f = symbolFor(f);
       codes.push(f);
+      runs.push(1);
     }
     if (codes.length === 0) return undefined;
-    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous };
+    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous, runs: [...runs] };
   };
-  const toSymbolsSlow = (text: string): { symbols: string; first: number; last: number } | undefined => {
+  const toSymbolsSlow = (text: string): Folding | undefined => {
     const folded: number[] = [];
+    const counts: number[] = [];
     let previous = -1;
     for (const f of fold.foldText(text)) {
-      if (f < 0 || (collapse && f === previous)) continue;
+      if (f < 0) continue;
+      if (collapse && f === previous) {
+        counts[counts.length - 1] = (counts[counts.length - 1] as number) + 1;
+        continue;
+      }
       previous = f;
       folded.push(f);
+      counts.push(1);
     }
     if (folded.length === 0) return undefined;
-    return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number };
+    return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number, runs: counts };
   };
 
   const patternIndex = new Map<string, number>();
   const specs: PatternSpec[] = [];
   const flags: number[] = [];
-  const patternEntries: number[][] = [];
+  const patternVariants: number[][] = [];
+  const variantIndex = new Map<string, number>();
+  const variants: Variant[] = [];
+  /** Per allow pattern: the variants it protects, or `true` for every keyword (library-wide). */
+  const allowTargets = new Map<number, Set<number> | true>();
+  const allowRuns = new Map<number, Int32Array>();
   const ignored: IgnoredEntry[] = [];
   const boundary = library.transforms.latinWordBoundary;
-  const addPattern = (text: string, allow: boolean, ref: number): boolean => {
-    const folded = toSymbols(text);
-    if (folded === undefined) return false;
+  const libraryNoise = noiseMask(library.noise ?? defaultNoise);
+  const patternOf = (folded: Folding): number => {
     let index = patternIndex.get(folded.symbols);
     if (index === undefined) {
       index = specs.length;
       patternIndex.set(folded.symbols, index);
-      specs.push({ symbols: folded.symbols, allow });
+      specs.push({ symbols: folded.symbols, allow: false, keyword: false });
       let f = 0;
       if (boundary && isWordCodePoint(folded.first)) f |= PATTERN_LEFT_WORD;
       if (boundary && isWordCodePoint(folded.last)) f |= PATTERN_RIGHT_WORD;
       flags.push(f);
-      patternEntries.push([]);
+      patternVariants.push([]);
     }
-    if (allow) {
-      (specs[index] as PatternSpec).allow = true;
-      flags[index] = (flags[index] as number) | PATTERN_ALLOW;
-    } else (patternEntries[index] as number[]).push(ref);
-    return true;
+    return index;
+  };
+  /** Adds a keyword pattern for `entry` (ref `entryIndex * 2 + pinyin`) and returns its variant. */
+  const addKeyword = (text: string, entry: KeywordEntry, ref: number): number | undefined => {
+    const folded = toSymbols(text);
+    if (folded === undefined) return undefined;
+    const pattern = patternOf(folded);
+    (specs[pattern] as PatternSpec).keyword = true;
+    const repeats = folded.runs.some((n) => n > 1) ? folded.runs : undefined;
+    const noise = entry.noise === undefined ? libraryNoise : noiseMask(entry.noise);
+    const words = entry.words === true;
+    const allow = entry.allow ?? [];
+    const key = `${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`;
+    let variant = variantIndex.get(key);
+    if (variant === undefined) {
+      variant = variants.length;
+      variantIndex.set(key, variant);
+      variants.push({ pattern, refs: [], repeats: repeats === undefined ? undefined : Int32Array.from(repeats), length: folded.runs.reduce((a, b) => a + b, 0), noise, words, allow });
+      (patternVariants[pattern] as number[]).push(variant);
+    }
+    (variants[variant] as Variant).refs.push(ref);
+    return variant;
+  };
+  const addAllow = (text: string, target: number | true): void => {
+    const folded = toSymbols(text);
+    if (folded === undefined) return;
+    const pattern = patternOf(folded);
+    (specs[pattern] as PatternSpec).allow = true;
+    flags[pattern] = (flags[pattern] as number) | PATTERN_ALLOW;
+    if (folded.runs.some((n) => n > 1)) allowRuns.set(pattern, Int32Array.from(folded.runs));
+    const targets = allowTargets.get(pattern);
+    if (target === true || targets === true) allowTargets.set(pattern, true);
+    else if (targets === undefined) allowTargets.set(pattern, new Set([target]));
+    else targets.add(target);
   };
 
   library.entries.forEach((entry, i) => {
     if (entry.mode === 'regex') return;
-    if (!addPattern(entry.keyword, false, i * 2)) {
+    const own: number[] = [];
+    const literal = addKeyword(entry.keyword, entry, i * 2);
+    if (literal === undefined) {
       ignored.push({ keyword: entry.keyword, reason: 'folds to nothing under this library\'s transforms' });
       return;
     }
+    own.push(literal);
     if (entry.mode === 'pinyin' && library.transforms.pinyin) {
-      for (const variant of pinyinVariants(entry.keyword)) addPattern(variant, false, i * 2 + 1);
+      for (const spelling of pinyinVariants(entry.keyword)) {
+        const variant = addKeyword(spelling, entry, i * 2 + 1);
+        if (variant !== undefined) own.push(variant);
+      }
     }
+    for (const phrase of entry.allow ?? []) for (const variant of own) addAllow(phrase, variant);
   });
-  for (const word of library.allow) addPattern(word, true, -1);
-  // A pattern that is both allowed and a keyword is allowed: the allow-list exists to overrule.
+  for (const word of library.allow) addAllow(word, true);
+  // A pattern that is both a library-wide allow word and a keyword is allowed: the allow-list
+  // exists to overrule.
+  allowTargets.forEach((targets, pattern) => {
+    if (targets === true) patternVariants[pattern] = [];
+  });
   specs.forEach((spec, i) => {
-    if (spec.allow) patternEntries[i] = [];
+    spec.keyword = (patternVariants[i] as number[]).length > 0;
   });
 
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
@@ -178,7 +281,11 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     automaton,
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
     patternFlags: Uint8Array.from(flags),
-    patternEntries,
+    patternVariants,
+    variants,
+    allowTargets,
+    allowRuns,
+    segmenter: variants.some((v) => v.words) ? (options?.segmenter ?? defaultSegmenter()) : undefined,
     entries: library.entries,
     regexes,
     allowWords: library.allow,

@@ -12,8 +12,8 @@
  * - regex entries wait for the end of their line.
  */
 import { PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
-import type { CompiledLibrary } from './compile.js';
-import { BREAK, DROP, EXPAND, NOISE, SURROGATE } from './fold.js';
+import type { CompiledLibrary, Variant } from './compile.js';
+import { BREAK, DROP, EXPAND, NOISE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
 import { REGEX_LINE_LIMIT, findRegexHits } from './regex-entries.js';
 
@@ -27,7 +27,7 @@ function regexView(unit: number, folded: Folded): Folded {
   return folded;
 }
 
-/** A hit that is final: `ref` is `pattern * 2` for automaton hits or `entry * 2 + 1` for regex hits. */
+/** A hit that is final: `ref` is `variant * 2` for automaton hits or `entry * 2 + 1` for regex hits. */
 export interface CoreHit {
   ref: number;
   start: number;
@@ -50,8 +50,12 @@ const RIGHT_HELD = 2;
 export const MAX_NOISE_RUN = 64;
 
 interface Candidate {
-  pattern: number;
+  variant: number;
   sigStart: number;
+  /** Index of its last significant character. */
+  last: number;
+  /** Repeats of its last character still to come before it is a hit (`哈哈哈` after one `哈`). */
+  need: number;
   start: number;
   end: number;
   right: number;
@@ -64,6 +68,10 @@ export class ScanCore {
   /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
   readonly #ringStart: number[];
   readonly #ringPrevWord: number[];
+  /** Per significant character: how many times it stands in a row (repeats collapsed into it). */
+  readonly #ringRun: number[];
+  /** Per significant character: the noise kinds in the gap before it. */
+  readonly #ringGap: number[];
   #node = 0;
   /** Index of the last significant character fed; -1 before the first. */
   #cur = -1;
@@ -71,6 +79,8 @@ export class ScanCore {
   #lastWord = 0;
   /** Noise and invisible units since the last significant character. */
   #gap = 0;
+  /** Noise kinds since the last significant character. */
+  #gapMask = 0;
   #awaitRight = 0;
   readonly #candidates: Candidate[] = [];
   /** Regex entries: folded code points of the current line and their original spans. */
@@ -88,6 +98,8 @@ export class ScanCore {
     this.#mask = size - 1;
     this.#ringStart = new Array<number>(size).fill(0);
     this.#ringPrevWord = new Array<number>(size).fill(0);
+    this.#ringRun = new Array<number>(size).fill(0);
+    this.#ringGap = new Array<number>(size).fill(0);
   }
 
   /**
@@ -107,6 +119,9 @@ export class ScanCore {
     const report = a.report;
     const ring = this.#ringStart;
     const ringPrev = this.#ringPrevWord;
+    const ringRun = this.#ringRun;
+    const ringGap = this.#ringGap;
+    const kinds = c.fold.noiseKinds;
     const mask = this.#mask;
     const collapse = this.#collapse;
     const regex = c.regexes.length > 0;
@@ -116,6 +131,7 @@ export class ScanCore {
     let prevClass = this.#prevClass;
     let lastWord = this.#lastWord;
     let gap = this.#gap;
+    let gapMask = this.#gapMask;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
@@ -125,6 +141,9 @@ export class ScanCore {
         cur++;
         ring[cur & mask] = base + i;
         ringPrev[cur & mask] = lastWord;
+        ringRun[cur & mask] = 1;
+        ringGap[cur & mask] = gapMask;
+        gapMask = 0;
         lastWord = cls & 1;
         const symbol = cls >> 1;
         if (symbol === 0) node = 0;
@@ -166,6 +185,7 @@ export class ScanCore {
         // Common non-significant cases with nothing waiting, handled without leaving the loop.
         if (cls === NOISE || cls === DROP) {
           if (cls === NOISE) lastWord = 0;
+          gapMask |= kinds[unit] as number;
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
@@ -174,11 +194,13 @@ export class ScanCore {
         }
         if (cls >= 0 && cls === prevClass) {
           gap = 0;
+          gapMask = 0;
           // A repeat after noise restarts a character that was glued to a word (see #feedFolded).
           if (lastWord === 0 && ringPrev[cur & mask] === 1) {
             ring[cur & mask] = base + i;
             ringPrev[cur & mask] = 0;
           }
+          ringRun[cur & mask] = (ringRun[cur & mask] as number) + 1;
           continue;
         }
         if (cls === BREAK) {
@@ -186,6 +208,7 @@ export class ScanCore {
           prevClass = -1;
           lastWord = 0;
           gap = 0;
+          gapMask = 0;
           continue;
         }
       }
@@ -195,39 +218,45 @@ export class ScanCore {
       this.#prevClass = prevClass;
       this.#lastWord = lastWord;
       this.#gap = gap;
+      this.#gapMask = gapMask;
       if (cls === SURROGATE && i + 1 < to) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
           const cp = ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-          for (const f of c.fold.foldAstral(cp)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 2);
+          for (const f of c.fold.foldAstral(cp)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 2, f === NOISE || f === DROP ? c.fold.astralNoiseKind(cp) : 0);
           i++;
-        } else this.#feedFolded(unit, 0, base + i, base + i + 1);
-      } else if (cls === SURROGATE) this.#feedFolded(unit, 0, base + i, base + i + 1);
+        } else this.#feedFolded(unit, 0, base + i, base + i + 1, 0);
+      } else if (cls === SURROGATE) this.#feedFolded(unit, 0, base + i, base + i + 1, 0);
       else if (cls === EXPAND) {
-        for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1);
-      } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1);
+        for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1, NOISE_SYMBOL);
+      } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1, kinds[unit] as number);
       node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
       cur = this.#cur;
       prevClass = this.#prevClass;
       lastWord = this.#lastWord;
       gap = this.#gap;
+      gapMask = this.#gapMask;
     }
     this.#node = node >> 1;
     this.#cur = cur;
     this.#prevClass = prevClass;
     this.#lastWord = lastWord;
     this.#gap = gap;
+    this.#gapMask = gapMask;
   }
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
   finish(): void {
     this.#resolveRight(0);
     this.#node = 0;
+    // A candidate still short of repeats of its last character can get none now.
+    this.#removeCandidates((candidate) => candidate.need > 0);
     this.#settleCandidates();
     this.#flushLine();
     this.#prevClass = -1;
     this.#lastWord = 0;
     this.#gap = 0;
+    this.#gapMask = 0;
   }
 
   /**
@@ -246,11 +275,12 @@ export class ScanCore {
   }
 
   /** One folded character on the general path (markers, expansions, astral, pending decisions). */
-  #feedFolded(folded: Folded, cls: number, start: number, end: number): void {
+  #feedFolded(folded: Folded, cls: number, start: number, end: number, kind: number): void {
     if ((cls === DROP || cls === NOISE) && ++this.#gap > MAX_NOISE_RUN) {
       this.finish();
       return;
     }
+    if (cls === DROP || cls === NOISE) this.#gapMask |= kind;
     if (cls === DROP) return;
     if (cls === NOISE) {
       for (const candidate of this.#candidates) if (candidate.right === RIGHT_OPEN) candidate.right = RIGHT_HELD;
@@ -264,16 +294,28 @@ export class ScanCore {
     }
     this.#gap = 0;
     if (this.#collapse && cls === this.#prevClass) {
+      this.#gapMask = 0;
       // A repeat after noise starts afresh when the first one was glued to a word before it:
       // in `this s.e.x` the keyword starts at the second `s`, a word boundary.
       const at = this.#cur & this.#mask;
+      // The run still counts the first one: `all ladies` needs its three `l`s.
       if (this.#lastWord === 0 && this.#ringPrevWord[at] === 1) {
         this.#ringStart[at] = start;
         this.#ringPrevWord[at] = 0;
       }
-      // A repeat belongs to the character before it: a candidate ending there now ends here.
-      for (const candidate of this.#candidates) if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
+      this.#ringRun[at] = (this.#ringRun[at] as number) + 1;
+      // A repeat belongs to the character before it: a candidate ending there now ends here,
+      // and one waiting for repeats of its last character has one more.
+      let waiting = false;
+      for (const candidate of this.#candidates) {
+        if (candidate.need > 0 && candidate.last === this.#cur) {
+          candidate.need--;
+          candidate.end = end;
+          waiting = true;
+        } else if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
+      }
       if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
+      if (waiting) this.#settleCandidates();
       return;
     }
     this.#resolveRight(cls & 1);
@@ -281,6 +323,9 @@ export class ScanCore {
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
     this.#ringPrevWord[cur & this.#mask] = this.#lastWord;
+    this.#ringRun[cur & this.#mask] = 1;
+    this.#ringGap[cur & this.#mask] = this.#gapMask;
+    this.#gapMask = 0;
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
     if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
@@ -312,21 +357,44 @@ export class ScanCore {
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
-    let allowFrom = Infinity;
+    let covers: { from: number; pattern: number }[] | undefined;
     for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
       const pattern = a.terminal[t] as number;
       const sigStart = cur - (c.patternLength[pattern] as number) + 1;
       const flags = c.patternFlags[pattern] as number;
       if (flags & PATTERN_LEFT_WORD && this.#ringPrevWord[sigStart & this.#mask]) continue;
-      if (flags & PATTERN_ALLOW) allowFrom = Math.min(allowFrom, sigStart);
-      else {
-        const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
+      if (flags & PATTERN_ALLOW && this.#hasRuns(c.allowRuns.get(pattern), sigStart, true) === 0) (covers ??= []).push({ from: sigStart, pattern });
+      const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
+      for (const variant of c.patternVariants[pattern] as number[]) {
+        const v = c.variants[variant] as Variant;
+        const need = this.#hasRuns(v.repeats, sigStart, false);
+        if (need < 0 || !this.#noiseFits(v.noise, sigStart)) continue;
         if (right !== RIGHT_DECIDED) this.#awaitRight++;
-        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+        this.#candidates.push({ variant, sigStart, last: cur, need, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
       }
     }
-    if (allowFrom !== Infinity) this.#dropCovered(allowFrom);
+    if (covers !== undefined) for (const cover of covers) this.#dropCovered(cover.from, c.allowTargets.get(cover.pattern));
     if (this.#candidates.length > 0) this.#settleCandidates();
+  }
+
+  /**
+   * Checks the repeats a keyword (or allow phrase) needs against the runs in the text: -1 when a
+   * character before the last stands too few times, else how many more repeats of the last
+   * character must still come (for an allow phrase, `exact` asks for all of them now).
+   */
+  #hasRuns(repeats: Int32Array | undefined, sigStart: number, exact: boolean): number {
+    if (repeats === undefined) return 0;
+    const lastAt = repeats.length - 1;
+    for (let k = 0; k < lastAt; k++) if ((this.#ringRun[(sigStart + k) & this.#mask] as number) < (repeats[k] as number)) return -1;
+    const need = (repeats[lastAt] as number) - (this.#ringRun[(sigStart + lastAt) & this.#mask] as number);
+    if (need <= 0) return 0;
+    return exact ? -1 : need;
+  }
+
+  /** Whether every gap inside the match holds only noise kinds in `allowed`. */
+  #noiseFits(allowed: number, sigStart: number): boolean {
+    for (let k = sigStart + 1; k <= this.#cur; k++) if (gapKinds(this.#ringGap[k & this.#mask] as number) & ~allowed) return false;
+    return true;
   }
 
   /**
@@ -335,29 +403,40 @@ export class ScanCore {
    */
   #resolveRight(nextIsWord: number): void {
     if (this.#awaitRight === 0) return;
-    const kept = this.#candidates.filter((candidate) => !(candidate.right === RIGHT_OPEN && nextIsWord));
-    for (const candidate of kept) candidate.right = RIGHT_DECIDED;
-    this.#candidates.length = 0;
-    this.#candidates.push(...kept);
+    this.#removeCandidates((candidate) => candidate.right === RIGHT_OPEN && nextIsWord === 1);
+    for (const candidate of this.#candidates) candidate.right = RIGHT_DECIDED;
     this.#awaitRight = 0;
   }
 
-  /** An allow-list word just ended; every candidate starting inside it is a false positive. */
-  #dropCovered(allowFrom: number): void {
-    const kept = this.#candidates.filter((candidate) => candidate.sigStart < allowFrom);
-    this.#candidates.length = 0;
-    this.#candidates.push(...kept);
-    this.#awaitRight = kept.reduce((n, candidate) => n + (candidate.right === RIGHT_DECIDED ? 0 : 1), 0);
+  /**
+   * An allow phrase just ended at the current character; every candidate it protects that lies
+   * wholly inside it (all waiting candidates end at or before here) is a false positive.
+   */
+  #dropCovered(allowFrom: number, targets: ReadonlySet<number> | true | undefined): void {
+    this.#removeCandidates((candidate) => candidate.sigStart >= allowFrom && (targets === true || targets?.has(candidate.variant) === true));
+    this.#awaitRight = this.#candidates.reduce((n, candidate) => n + (candidate.right === RIGHT_DECIDED ? 0 : 1), 0);
   }
 
-  /** Reports every candidate that no live allow-list prefix can still cover. */
+  #removeCandidates(drop: (candidate: Candidate) => boolean): void {
+    const candidates = this.#candidates;
+    let kept = 0;
+    for (const candidate of candidates) if (!drop(candidate)) candidates[kept++] = candidate;
+    candidates.length = kept;
+  }
+
+  /**
+   * Reports every candidate that no live allow-list prefix can still cover; drops one whose
+   * last character was followed by another character before it had the repeats it needs.
+   */
   #settleCandidates(): void {
     const allowDepth = this.#c.automaton.allowLive[this.#node] as number;
     const candidates = this.#candidates;
     let kept = 0;
     for (const candidate of candidates) {
-      if (candidate.right !== RIGHT_DECIDED || allowDepth >= this.#cur - candidate.sigStart + 1) candidates[kept++] = candidate;
-      else this.hits.push({ ref: candidate.pattern * 2, start: candidate.start, end: candidate.end });
+      if (candidate.need > 0) {
+        if (candidate.last === this.#cur) candidates[kept++] = candidate;
+      } else if (candidate.right !== RIGHT_DECIDED || allowDepth >= this.#cur - candidate.sigStart + 1) candidates[kept++] = candidate;
+      else this.hits.push({ ref: candidate.variant * 2, start: candidate.start, end: candidate.end });
     }
     candidates.length = kept;
   }
