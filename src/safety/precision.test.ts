@@ -4,6 +4,9 @@ import type { KeywordEntry } from './library.js';
 import { parseLibrary } from './library.js';
 import { IncrementalScanner, scanText } from './scanner.js';
 import { seededRandom } from '../../test/helpers/random.js';
+import { SafetyGuard } from './guard.js';
+import { DEFAULT_SAFE_REPLY } from './messages.js';
+import { validatePolicy } from './policy.js';
 
 /** A library from entries and optional library-level fields; risk A1.8 unless given. */
 function library(entries: (Partial<KeywordEntry> & Record<string, unknown>)[], extra: Record<string, unknown> = {}) {
@@ -176,5 +179,36 @@ describe('streams and whole texts agree with the new rules', () => {
         expect(hits.sort((a, b) => a.start - b.start || a.end - b.end).map((m) => [m.keyword, m.start, m.end])).toEqual(whole);
       }
     }
+  });
+});
+
+describe('policies route low-confidence hits', () => {
+  const policy = validatePolicy({
+    rules: [
+      { target: 'A1', action: 'block', minConfidence: 'medium' },
+      { target: 'A1', action: 'review' },
+    ],
+    userClasses: {},
+    safeReply: DEFAULT_SAFE_REPLY,
+  });
+  const guard = new SafetyGuard({ library: library([{ keyword: '法轮功' }]), policy, pii: false });
+
+  it('blocks a literal or once-transformed hit and sends one found through several transforms to review', () => {
+    expect(guard.checkLocal('法轮功', { direction: 'input' }).verdict).toBe('block');
+    expect(guard.checkLocal('法 轮 功', { direction: 'input' }).verdict).toBe('block');
+    const low = guard.checkLocal('法 輪 \u200b功', { direction: 'input' });
+    expect(low.verdict).toBe('review');
+    expect(low.matches[0]).toMatchObject({ confidence: 'low', action: 'review' });
+  });
+
+  it('does the same on a stream', () => {
+    const stream = guard.stream({ direction: 'output' });
+    const step = stream.feed('看 法 輪 \u200b功 吧');
+    expect(step.blocked).toBe(false);
+    expect([...step.matches, ...stream.end().matches].map((m) => m.action)).toEqual(['review']);
+  });
+
+  it('rejects an unknown confidence', () => {
+    expect(() => validatePolicy({ rules: [{ target: 'A1', action: 'block', minConfidence: 'certain' as never }], userClasses: {}, safeReply: DEFAULT_SAFE_REPLY })).toThrow(expect.objectContaining({ code: 'E_SAFETY_POLICY_INVALID' }));
   });
 });
