@@ -21,7 +21,9 @@ export { coverageReport, keywordLibraryMinimums, libraryStats } from './coverage
 export type { CompiledLibrary, CompileOptions, IgnoredEntry, Variant } from './compile.js';
 export { compileLibrary } from './compile.js';
 export type { WordSegmenter } from './segmenter.js';
-export { defaultSegmenter } from './segmenter.js';
+export { defaultSegmenter, jiebaWordFrequencies } from './segmenter.js';
+export type { LintKind, LintOptions, LintWarning } from './lint.js';
+export { lintKinds, lintLibrary } from './lint.js';
 export type { Confidence, MatchTransform } from './confidence.js';
 export { confidenceOf, confidences, matchTransforms } from './confidence.js';
 export type { KeywordMatch, ScanStep } from './scanner.js';
