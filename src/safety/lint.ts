@@ -7,7 +7,8 @@
  *   `华为` in `中华为` is not a word at all: the warning names the words so the owner decides);
  * - `spans-common-words`: the keyword is the end of one frequent word followed by the start of
  *   another (`台独` in `平台|独家`, `法轮` in `方法|轮流`);
- * - `short-pinyin`: a pinyin spelling of four letters or fewer, which ordinary Latin text holds;
+ * - `short-pinyin`: a full pinyin spelling of four letters or fewer, or initials of three or
+ *   fewer, which ordinary Latin text holds;
  * - `folds-to-nothing`: the keyword is only noise and can never match.
  * Frequent words come from a word list with frequencies (jieba's dictionary in the CLI).
  * Words already covered by an exception phrase, and entries in word-boundary mode, are not
@@ -99,7 +100,11 @@ export function lintLibrary(library: KeywordLibrary, compiled: CompiledLibrary, 
     const chars = [...entry.keyword];
     if (chars.length === 1) warn('single-character', 'is a single character: it matches inside every word that holds it; use a longer phrase');
     if (entry.mode === 'pinyin' && library.transforms.pinyin) {
-      const short = pinyinVariants(entry.keyword).filter((v) => /^[a-z]+$/i.test(v) && v.length <= SHORT_PINYIN);
+      // The full spelling is the longest all-Latin variant; the others are initials, which
+      // collide with abbreviations sooner (`flg`), so they warn from one letter shorter.
+      const latin = pinyinVariants(entry.keyword).filter((v) => /^[a-z]+$/i.test(v));
+      const full = Math.max(0, ...latin.map((v) => v.length));
+      const short = latin.filter((v) => (v.length === full ? v.length <= SHORT_PINYIN : v.length < SHORT_PINYIN));
       if (short.length > 0) warn('short-pinyin', `has short pinyin spellings (${short.join(', ')}) that ordinary Latin text holds; make the entry literal or use a longer phrase`, short);
     }
     if (options.words === undefined || entry.words === true || !HAN.test(entry.keyword)) return;
