@@ -57,8 +57,12 @@ export function gapKinds(bits: number): number {
   return (bits & ~NOISE_ASCII_CLAUSE) | (bits & NOISE_SPACE ? NOISE_CLAUSE : NOISE_PUNCTUATION);
 }
 
-/** Sentence and clause punctuation of Chinese text, in every width and form (GB/T 15834 marks). */
-const CLAUSE_CHARS = new Set([...'，。、；：！？…‥｡､﹐﹑﹒﹔﹕﹖﹗︐︑︒︓︔︕︖．'].map((c) => c.codePointAt(0) as number));
+/**
+ * Sentence and clause punctuation of Chinese text, in every width and form, and the paired
+ * marks (quotes, brackets, title marks) that open or close a phrase (GB/T 15834): ordinary
+ * text puts them between words, evasions put ASCII symbols inside a word instead.
+ */
+const CLAUSE_CHARS = new Set([...'，。、；：！？…‥｡､﹐﹑﹒﹔﹕﹖﹗︐︑︒︓︔︕︖．《》〈〉「」『』【】〔〕〖〗（）“”‘’﹁﹂﹃﹄︵︶︷︸︹︺︻︼︽︾︿﹀'].map((c) => c.codePointAt(0) as number));
 const ASCII_CLAUSE_CHARS = new Set([...',.;:!?'].map((c) => c.codePointAt(0) as number));
 const SPACE_CHAR = /^[\p{Z}\t]$/u;
 const PUNCTUATION_CHAR = /^\p{P}$/u;

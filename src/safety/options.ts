@@ -78,7 +78,8 @@ export function resolveOptions(partial?: Partial<NormaliserOptions>): Normaliser
  * - `emoji`;
  * - `invisible`: zero-width, bidirectional and combining characters (when `invisible` drops them);
  * - `clause`: sentence and clause punctuation (，。、；：！？… and their small and half-width
- *   forms), and ASCII `, . ; : ! ?` together with a space in the same gap (`打赌. 博物馆`).
+ *   forms), Chinese quotes, brackets and title marks (“”「」《》（）【】...), and ASCII
+ *   `, . ; : ! ?` together with a space in the same gap (`打赌. 博物馆`).
  */
 export const noiseKinds = ['space', 'punctuation', 'symbol', 'emoji', 'invisible', 'clause'] as const;
 export type NoiseKind = (typeof noiseKinds)[number];

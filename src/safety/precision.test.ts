@@ -42,6 +42,13 @@ describe('repeats: a keyword\'s own doubled characters must each be present', ()
     expect(streamed('我妈妈说哈哈哈哈', doubled)).toEqual(['妈妈', '哈哈哈']);
   });
 
+  it('never counts a run of repeats across clause punctuation', () => {
+    expect(originals('我妈，妈说', doubled)).toEqual([]);
+    expect(originals('我妈. 妈说', doubled)).toEqual([]);
+    expect(originals('我妈.妈说', doubled)).toEqual(['妈.妈']);
+    expect(streamed('高峰，峰上 哈哈。哈', doubled)).toEqual([]);
+  });
+
   it('counts repeats hidden with symbols, and repeats in the middle of a keyword', () => {
     const lib = library([{ keyword: '呵呵哒' }, { keyword: 'kill' }]);
     expect(originals('呵.呵.哒', lib)).toEqual(['呵.呵.哒']);
@@ -62,7 +69,7 @@ describe('boundaries: clause punctuation ends a candidate match', () => {
   const lib = library([{ keyword: '法轮' }, { keyword: '赌博' }, { keyword: '色情' }, { keyword: '毒品' }, { keyword: '枪支' }]);
 
   it('does not join the end of one clause to the start of the next (the issue\'s sentences)', () => {
-    for (const text of ['方法，轮流', '打赌。博物馆', '红色、情人节', '消毒：品质', '开枪！支援', '方法；轮流', '方法？轮流', '方法, 轮流', '打赌. 博物馆', '开枪! 支援', '方法\n\n轮流']) {
+    for (const text of ['方法，轮流', '打赌。博物馆', '红色、情人节', '消毒：品质', '开枪！支援', '方法；轮流', '方法？轮流', '方法, 轮流', '打赌. 博物馆', '开枪! 支援', '方法\n\n轮流', '方法》轮流', '开枪“支援', '消毒（品质']) {
       expect(originals(text, lib)).toEqual([]);
       expect(streamed(text, lib)).toEqual([]);
     }

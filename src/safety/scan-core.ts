@@ -13,7 +13,7 @@
  */
 import { PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
 import type { CompiledLibrary, Variant } from './compile.js';
-import { BREAK, DROP, EXPAND, NOISE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
+import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
 import { REGEX_LINE_LIMIT, findRegexHits } from './regex-entries.js';
 
@@ -48,6 +48,14 @@ const RIGHT_HELD = 2;
  * without bound.
  */
 export const MAX_NOISE_RUN = 64;
+
+/**
+ * Whether a gap holds a clause break (see `gapKinds`). A run of repeats never crosses one: in
+ * `峰，峰` the two are two characters of two clauses, not one doubled character.
+ */
+function endsClause(gap: number): boolean {
+  return (gap & NOISE_CLAUSE) !== 0 || (gap & (NOISE_ASCII_CLAUSE | NOISE_SPACE)) === (NOISE_ASCII_CLAUSE | NOISE_SPACE);
+}
 
 interface Candidate {
   variant: number;
@@ -186,6 +194,7 @@ export class ScanCore {
         if (cls === NOISE || cls === DROP) {
           if (cls === NOISE) lastWord = 0;
           gapMask |= kinds[unit] as number;
+          if (endsClause(gapMask)) prevClass = -1;
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
@@ -280,7 +289,10 @@ export class ScanCore {
       this.finish();
       return;
     }
-    if (cls === DROP || cls === NOISE) this.#gapMask |= kind;
+    if (cls === DROP || cls === NOISE) {
+      this.#gapMask |= kind;
+      if (endsClause(this.#gapMask)) this.#prevClass = -1;
+    }
     if (cls === DROP) return;
     if (cls === NOISE) {
       for (const candidate of this.#candidates) if (candidate.right === RIGHT_OPEN) candidate.right = RIGHT_HELD;
