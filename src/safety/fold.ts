@@ -62,7 +62,7 @@ export function gapKinds(bits: number): number {
  * marks (quotes, brackets, title marks) that open or close a phrase (GB/T 15834): ordinary
  * text puts them between words, evasions put ASCII symbols inside a word instead.
  */
-const CLAUSE_CHARS = new Set([...'，。、；：！？…‥｡､﹐﹑﹒﹔﹕﹖﹗︐︑︒︓︔︕︖．《》〈〉「」『』【】〔〕〖〗（）“”‘’﹁﹂﹃﹄︵︶︷︸︹︺︻︼︽︾︿﹀'].map((c) => c.codePointAt(0) as number));
+const CLAUSE_CHARS = new Set([...'，。、；：！？…‥｡､﹐﹑﹒﹔﹕﹖﹗︐︑︒︓︔︕︖．《》〈〉「」『』【】〔〕〖〗〘〙（）［］｛｝“”‘’﹁﹂﹃﹄︵︶︷︸︹︺︻︼︽︾︿﹀'].map((c) => c.codePointAt(0) as number));
 const ASCII_CLAUSE_CHARS = new Set([...',.;:!?'].map((c) => c.codePointAt(0) as number));
 const SPACE_CHAR = /^[\p{Z}\t]$/u;
 const PUNCTUATION_CHAR = /^\p{P}$/u;
