@@ -11,7 +11,7 @@ import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint, nois
 import { KeywordLibraryError } from './errors.js';
 import type { KeywordEntry, KeywordLibrary } from './library.js';
 import type { NoiseKind } from './options.js';
-import { defaultNoise } from './options.js';
+import { defaultNoise, noiseKinds } from './options.js';
 import type { WordSegmenter } from './segmenter.js';
 import { defaultSegmenter } from './segmenter.js';
 import { pinyinVariants } from './pinyin.js';
@@ -41,8 +41,15 @@ export interface CompiledLibrary {
   readonly automaton: Automaton;
   readonly patternLength: Int32Array;
   readonly patternFlags: Uint8Array;
-  /** For each pattern, the variants it reports (none for a pure allow pattern). */
-  readonly patternVariants: readonly (readonly number[])[];
+  /**
+   * The variants each pattern reports (none for a pure allow pattern): pattern `p` reports
+   * `variantList[variantFrom[p] .. variantFrom[p + 1])`. Flat typed arrays keep the scanner's
+   * per-hit work to a few reads.
+   */
+  readonly variantFrom: Int32Array;
+  readonly variantList: Int32Array;
+  /** Per variant: what the scanner checks of a hit (`CHECK_*`). */
+  readonly variantCheck: Uint8Array;
   readonly variants: readonly Variant[];
   /** For each allow pattern: the variants it protects, or `true` for every keyword. */
   readonly allowTargets: ReadonlyMap<number, ReadonlySet<number> | true>;
@@ -81,15 +88,55 @@ export interface Variant {
   readonly length: number;
   /** Noise kind bits allowed between its characters. */
   readonly noise: number;
+  /** What the scanner must check of the noise inside a hit: `NOISE_CHECK_*`. */
+  readonly noiseCheck: number;
   readonly words: boolean;
   readonly allow: readonly string[];
+}
+
+/** What the scanner checks of a variant's hit: nothing; whether a clause break lies inside; repeats or gaps (a call). */
+export const CHECK_NONE = 0;
+export const CHECK_CLAUSE = 1;
+export const CHECK_MORE = 2;
+
+/** Every noise kind is allowed: nothing to check. */
+export const NOISE_CHECK_NONE = 0;
+/** Everything but clause breaks is allowed (the default): only whether a clause break lies inside. */
+export const NOISE_CHECK_CLAUSE = 1;
+/** Some other kind is not allowed: every gap inside the hit is checked. */
+export const NOISE_CHECK_GAPS = 2;
+
+/** The variants of each pattern as flat arrays (a counting sort by pattern), leaving out silenced patterns. */
+function flatVariants(patterns: number, variants: readonly Variant[], silenced: Uint8Array): { variantFrom: Int32Array; variantList: Int32Array } {
+  const variantFrom = new Int32Array(patterns + 1);
+  for (const v of variants) if (!silenced[v.pattern]) variantFrom[v.pattern + 1] = (variantFrom[v.pattern + 1] as number) + 1;
+  for (let p = 0; p < patterns; p++) variantFrom[p + 1] = (variantFrom[p + 1] as number) + (variantFrom[p] as number);
+  const next = variantFrom.slice(0, patterns);
+  const variantList = new Int32Array(variantFrom[patterns] as number);
+  variants.forEach((v, i) => {
+    if (silenced[v.pattern]) return;
+    variantList[next[v.pattern] as number] = i;
+    next[v.pattern] = (next[v.pattern] as number) + 1;
+  });
+  return { variantFrom, variantList };
+}
+
+const NO_PHRASES: readonly string[] = Object.freeze([]);
+
+function noiseCheckOf(noise: number): number {
+  const all = noiseMask(noiseKinds);
+  if (noise === all) return NOISE_CHECK_NONE;
+  return noise === (all & ~noiseKindBits.clause) ? NOISE_CHECK_CLAUSE : NOISE_CHECK_GAPS;
 }
 
 interface Folding {
   symbols: string;
   first: number;
   last: number;
-  runs: number[];
+  /** How many times each symbol stands in a row; undefined when none repeats. */
+  runs: number[] | undefined;
+  /** Characters before repeats were collapsed. */
+  length: number;
 }
 
 function noiseMask(kinds: readonly NoiseKind[]): number {
@@ -148,7 +195,9 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       runs.push(1);
     }
     if (codes.length === 0) return undefined;
-    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous, runs: [...runs] };
+    // Runs are copied only when some character repeats (rare), so a plain keyword allocates nothing more.
+    const repeated = runs.length !== text.length && runs.some((n) => n > 1);
+    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous, runs: repeated ? [...runs] : undefined, length: repeated ? runs.reduce((a, b) => a + b, 0) : codes.length };
   };
   const toSymbolsSlow = (text: string): Folding | undefined => {
     const folded: number[] = [];
@@ -165,14 +214,15 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       counts.push(1);
     }
     if (folded.length === 0) return undefined;
-    return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number, runs: counts };
+    const repeated = counts.some((n) => n > 1);
+    return { symbols: String.fromCharCode(...folded.map(symbolFor)), first: folded[0] as number, last: folded[folded.length - 1] as number, runs: repeated ? counts : undefined, length: counts.reduce((a, b) => a + b, 0) };
   };
 
   const patternIndex = new Map<string, number>();
   const specs: PatternSpec[] = [];
   const flags: number[] = [];
-  const patternVariants: number[][] = [];
   const variantIndex = new Map<string, number>();
+  const plainVariant: number[] = [];
   const variants: Variant[] = [];
   /** Per allow pattern: the variants it protects, or `true` for every keyword (library-wide). */
   const allowTargets = new Map<number, Set<number> | true>();
@@ -190,7 +240,6 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       if (boundary && isWordCodePoint(folded.first)) f |= PATTERN_LEFT_WORD;
       if (boundary && isWordCodePoint(folded.last)) f |= PATTERN_RIGHT_WORD;
       flags.push(f);
-      patternVariants.push([]);
     }
     return index;
   };
@@ -200,17 +249,19 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     if (folded === undefined) return undefined;
     const pattern = patternOf(folded);
     (specs[pattern] as PatternSpec).keyword = true;
-    const repeats = folded.runs.some((n) => n > 1) ? folded.runs : undefined;
+    const repeats = folded.runs;
     const noise = entry.noise === undefined ? libraryNoise : noiseMask(entry.noise);
     const words = entry.words === true;
-    const allow = entry.allow ?? [];
-    const key = `${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`;
-    let variant = variantIndex.get(key);
+    const allow = entry.allow ?? NO_PHRASES;
+    // Most entries are plain (no repeats, the library's noise, no word mode, no phrases): one
+    // variant per pattern found by index; the others are told apart by a key.
+    const plain = repeats === undefined && noise === libraryNoise && !words && allow.length === 0;
+    let variant = plain ? plainVariant[pattern] : variantIndex.get(`${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`);
     if (variant === undefined) {
       variant = variants.length;
-      variantIndex.set(key, variant);
-      variants.push({ pattern, refs: [], repeats: repeats === undefined ? undefined : Int32Array.from(repeats), length: folded.runs.reduce((a, b) => a + b, 0), noise, words, allow });
-      (patternVariants[pattern] as number[]).push(variant);
+      if (plain) plainVariant[pattern] = variant;
+      else variantIndex.set(`${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`, variant);
+      variants.push({ pattern, refs: [], repeats: repeats === undefined ? undefined : Int32Array.from(repeats), length: folded.length, noise, noiseCheck: noiseCheckOf(noise), words, allow });
     }
     (variants[variant] as Variant).refs.push(ref);
     return variant;
@@ -221,7 +272,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     const pattern = patternOf(folded);
     (specs[pattern] as PatternSpec).allow = true;
     flags[pattern] = (flags[pattern] as number) | PATTERN_ALLOW;
-    if (folded.runs.some((n) => n > 1)) allowRuns.set(pattern, Int32Array.from(folded.runs));
+    if (folded.runs !== undefined) allowRuns.set(pattern, Int32Array.from(folded.runs));
     const targets = allowTargets.get(pattern);
     if (target === true || targets === true) allowTargets.set(pattern, true);
     else if (targets === undefined) allowTargets.set(pattern, new Set([target]));
@@ -248,11 +299,12 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   for (const word of library.allow) addAllow(word, true);
   // A pattern that is both a library-wide allow word and a keyword is allowed: the allow-list
   // exists to overrule.
+  const silenced = new Uint8Array(specs.length);
   allowTargets.forEach((targets, pattern) => {
-    if (targets === true) patternVariants[pattern] = [];
-  });
-  specs.forEach((spec, i) => {
-    spec.keyword = (patternVariants[i] as number[]).length > 0;
+    if (targets === true) {
+      silenced[pattern] = 1;
+      (specs[pattern] as PatternSpec).keyword = false;
+    }
   });
 
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
@@ -281,7 +333,8 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     automaton,
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
     patternFlags: Uint8Array.from(flags),
-    patternVariants,
+    ...flatVariants(specs.length, variants, silenced),
+    variantCheck: Uint8Array.from(variants, (v) => (v.repeats !== undefined || v.noiseCheck === NOISE_CHECK_GAPS ? CHECK_MORE : v.noiseCheck === NOISE_CHECK_CLAUSE ? CHECK_CLAUSE : CHECK_NONE)),
     variants,
     allowTargets,
     allowRuns,

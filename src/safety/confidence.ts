@@ -31,34 +31,47 @@ export function confidenceOf(transforms: readonly MatchTransform[]): Confidence 
  * undefined for regex hits) to tell repeats.
  */
 export function transformsOf(c: CompiledLibrary, original: string, length: number | undefined, pinyin: boolean): MatchTransform[] {
-  const used = new Set<MatchTransform>();
   const fold = c.fold;
+  // One bit per `matchTransforms` index; hits are scanned once, without per-character objects.
+  let used = 0;
   let significant = 0;
-  for (const char of original) {
-    const cp = char.codePointAt(0) as number;
-    let folds: readonly number[];
-    if (cp > 0xffff) folds = fold.foldAstral(cp);
-    else {
-      const f = fold.bmp[cp] as number;
-      folds = f === EXPAND ? fold.expansion(cp) : f === SURROGATE ? [cp] : [f];
-    }
-    if (folds.length === 0 || folds[0] === DROP) {
-      used.add('invisible');
+  for (let i = 0; i < original.length; i++) {
+    const unit = original.charCodeAt(i);
+    const f = fold.bmp[unit] as number;
+    if (f !== EXPAND && f !== SURROGATE) {
+      if (f === DROP) used |= INVISIBLE;
+      else if (f === NOISE) used |= NOISY;
+      else if (f >= 0) {
+        significant++;
+        if (f !== unit) used |= bit(changeOf(String.fromCharCode(unit), String.fromCodePoint(f)));
+      }
       continue;
     }
-    for (const f of folds) {
-      if (f === NOISE) used.add('noise');
-      else if (f >= 0) significant++;
+    const cp = original.codePointAt(i) as number;
+    const char = String.fromCodePoint(cp);
+    if (cp > 0xffff) i++;
+    const folds = f === EXPAND ? fold.expansion(unit) : cp > 0xffff ? fold.foldAstral(cp) : [cp];
+    if (folds.length === 0) used |= INVISIBLE;
+    let changed = '';
+    for (const g of folds) {
+      if (g === NOISE) used |= NOISY;
+      else if (g >= 0) {
+        significant++;
+        changed += String.fromCodePoint(g);
+      }
     }
-    if (folds.length === 1 && folds[0] === cp) continue;
-    const significantFolds = folds.filter((f) => f >= 0);
-    if (significantFolds.length === 0) continue;
-    used.add(changeOf(char, String.fromCodePoint(...significantFolds)));
+    if (changed !== '' && changed !== char) used |= bit(changeOf(char, changed));
   }
-  if (length !== undefined && significant > length) used.add('repeats');
-  if (pinyin) used.add('pinyin');
-  return matchTransforms.filter((t) => used.has(t));
+  if (length !== undefined && significant > length) used |= bit('repeats');
+  if (pinyin) used |= bit('pinyin');
+  const out: MatchTransform[] = [];
+  if (used !== 0) matchTransforms.forEach((t, k) => (used & (1 << k) ? out.push(t) : 0));
+  return out;
 }
+
+const bit = (transform: MatchTransform): number => 1 << matchTransforms.indexOf(transform);
+const INVISIBLE = bit('invisible');
+const NOISY = bit('noise');
 
 /** Which transform turned one character into its fold (applied in the fold's order). */
 function changeOf(char: string, folded: string): MatchTransform {

@@ -11,7 +11,7 @@
  *   (then it is dropped) or can no longer complete (then it is reported);
  * - regex entries wait for the end of their line.
  */
-import { PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
+import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
 import type { CompiledLibrary, Variant } from './compile.js';
 import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
@@ -33,6 +33,9 @@ export interface CoreHit {
   start: number;
   end: number;
 }
+
+/** One repeat in a `#ringInfo` entry. */
+const RUN_ONE = 256;
 
 /** Right-boundary states of a candidate ending in a word character. */
 const RIGHT_DECIDED = 0;
@@ -75,11 +78,12 @@ export class ScanCore {
   readonly #mask: number;
   /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
   readonly #ringStart: number[];
-  readonly #ringPrevWord: number[];
-  /** Per significant character: how many times it stands in a row (repeats collapsed into it). */
-  readonly #ringRun: number[];
-  /** Per significant character: the noise kinds in the gap before it. */
-  readonly #ringGap: number[];
+  /**
+   * Per significant character, packed in one number so the inner loop makes one store:
+   * bit 0, whether the character before it was a word character; bits 1-7, the noise kinds in
+   * the gap before it; from bit 8 up, how many times it stands in a row (repeats collapsed).
+   */
+  readonly #ringInfo: number[];
   #node = 0;
   /** Index of the last significant character fed; -1 before the first. */
   #cur = -1;
@@ -89,8 +93,12 @@ export class ScanCore {
   #gap = 0;
   /** Noise kinds since the last significant character. */
   #gapMask = 0;
+  /** Index of the latest significant character with a clause break before it. */
+  #clauseAt = -1;
   #awaitRight = 0;
   readonly #candidates: Candidate[] = [];
+  /** Allow phrases that ended at the current character: `[sigStart, pattern, ...]`. */
+  readonly #covers: number[] = [];
   /** Regex entries: folded code points of the current line and their original spans. */
   readonly #line: number[] = [];
   readonly #lineStart: number[] = [];
@@ -105,9 +113,7 @@ export class ScanCore {
     while (size <= compiled.automaton.maxDepth) size <<= 1;
     this.#mask = size - 1;
     this.#ringStart = new Array<number>(size).fill(0);
-    this.#ringPrevWord = new Array<number>(size).fill(0);
-    this.#ringRun = new Array<number>(size).fill(0);
-    this.#ringGap = new Array<number>(size).fill(0);
+    this.#ringInfo = new Array<number>(size).fill(0);
   }
 
   /**
@@ -126,9 +132,7 @@ export class ScanCore {
     const fail = a.failFlagged;
     const report = a.report;
     const ring = this.#ringStart;
-    const ringPrev = this.#ringPrevWord;
-    const ringRun = this.#ringRun;
-    const ringGap = this.#ringGap;
+    const ringInfo = this.#ringInfo;
     const kinds = c.fold.noiseKinds;
     const mask = this.#mask;
     const collapse = this.#collapse;
@@ -140,6 +144,7 @@ export class ScanCore {
     let lastWord = this.#lastWord;
     let gap = this.#gap;
     let gapMask = this.#gapMask;
+    let clauseAt = this.#clauseAt;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
@@ -148,9 +153,7 @@ export class ScanCore {
         gap = 0;
         cur++;
         ring[cur & mask] = base + i;
-        ringPrev[cur & mask] = lastWord;
-        ringRun[cur & mask] = 1;
-        ringGap[cur & mask] = gapMask;
+        ringInfo[cur & mask] = RUN_ONE | (gapMask << 1) | lastWord;
         gapMask = 0;
         lastWord = cls & 1;
         const symbol = cls >> 1;
@@ -185,6 +188,7 @@ export class ScanCore {
         if (node & 1 || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
+          this.#clauseAt = clauseAt;
           this.#settle(base + i + 1);
         }
         continue;
@@ -194,7 +198,10 @@ export class ScanCore {
         if (cls === NOISE || cls === DROP) {
           if (cls === NOISE) lastWord = 0;
           gapMask |= kinds[unit] as number;
-          if (endsClause(gapMask)) prevClass = -1;
+          if (endsClause(gapMask)) {
+            prevClass = -1;
+            clauseAt = cur + 1;
+          }
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
@@ -205,11 +212,12 @@ export class ScanCore {
           gap = 0;
           gapMask = 0;
           // A repeat after noise restarts a character that was glued to a word (see #feedFolded).
-          if (lastWord === 0 && ringPrev[cur & mask] === 1) {
+          let info = (ringInfo[cur & mask] as number) + RUN_ONE;
+          if (lastWord === 0 && (info & 1) === 1) {
             ring[cur & mask] = base + i;
-            ringPrev[cur & mask] = 0;
+            info--;
           }
-          ringRun[cur & mask] = (ringRun[cur & mask] as number) + 1;
+          ringInfo[cur & mask] = info;
           continue;
         }
         if (cls === BREAK) {
@@ -228,6 +236,7 @@ export class ScanCore {
       this.#lastWord = lastWord;
       this.#gap = gap;
       this.#gapMask = gapMask;
+      this.#clauseAt = clauseAt;
       if (cls === SURROGATE && i + 1 < to) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
@@ -245,6 +254,7 @@ export class ScanCore {
       lastWord = this.#lastWord;
       gap = this.#gap;
       gapMask = this.#gapMask;
+      clauseAt = this.#clauseAt;
     }
     this.#node = node >> 1;
     this.#cur = cur;
@@ -252,6 +262,7 @@ export class ScanCore {
     this.#lastWord = lastWord;
     this.#gap = gap;
     this.#gapMask = gapMask;
+    this.#clauseAt = clauseAt;
   }
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
@@ -291,7 +302,10 @@ export class ScanCore {
     }
     if (cls === DROP || cls === NOISE) {
       this.#gapMask |= kind;
-      if (endsClause(this.#gapMask)) this.#prevClass = -1;
+      if (endsClause(this.#gapMask)) {
+        this.#prevClass = -1;
+        this.#clauseAt = this.#cur + 1;
+      }
     }
     if (cls === DROP) return;
     if (cls === NOISE) {
@@ -311,11 +325,12 @@ export class ScanCore {
       // in `this s.e.x` the keyword starts at the second `s`, a word boundary.
       const at = this.#cur & this.#mask;
       // The run still counts the first one: `all ladies` needs its three `l`s.
-      if (this.#lastWord === 0 && this.#ringPrevWord[at] === 1) {
+      let info = (this.#ringInfo[at] as number) + RUN_ONE;
+      if (this.#lastWord === 0 && (info & 1) === 1) {
         this.#ringStart[at] = start;
-        this.#ringPrevWord[at] = 0;
+        info--;
       }
-      this.#ringRun[at] = (this.#ringRun[at] as number) + 1;
+      this.#ringInfo[at] = info;
       // A repeat belongs to the character before it: a candidate ending there now ends here,
       // and one waiting for repeats of its last character has one more.
       let waiting = false;
@@ -334,9 +349,7 @@ export class ScanCore {
     this.#prevClass = cls;
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
-    this.#ringPrevWord[cur & this.#mask] = this.#lastWord;
-    this.#ringRun[cur & this.#mask] = 1;
-    this.#ringGap[cur & this.#mask] = this.#gapMask;
+    this.#ringInfo[cur & this.#mask] = RUN_ONE | (this.#gapMask << 1) | this.#lastWord;
     this.#gapMask = 0;
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
@@ -366,27 +379,51 @@ export class ScanCore {
 
   /** Collects the patterns ending at the current character, then decides what it can. */
   #settle(end: number): void {
+    // Kept under the engine's inlining limit (460 bytes of bytecode), so it is inlined into the
+    // scan loop: the rare work (allow phrases, repeats, narrowed noise) is in calls.
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
-    let covers: { from: number; pattern: number }[] | undefined;
     for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
       const pattern = a.terminal[t] as number;
       const sigStart = cur - (c.patternLength[pattern] as number) + 1;
       const flags = c.patternFlags[pattern] as number;
-      if (flags & PATTERN_LEFT_WORD && this.#ringPrevWord[sigStart & this.#mask]) continue;
-      if (flags & PATTERN_ALLOW && this.#hasRuns(c.allowRuns.get(pattern), sigStart, true) === 0) (covers ??= []).push({ from: sigStart, pattern });
-      const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
-      for (const variant of c.patternVariants[pattern] as number[]) {
-        const v = c.variants[variant] as Variant;
-        const need = this.#hasRuns(v.repeats, sigStart, false);
-        if (need < 0 || !this.#noiseFits(v.noise, sigStart)) continue;
-        if (right !== RIGHT_DECIDED) this.#awaitRight++;
-        this.#candidates.push({ variant, sigStart, last: cur, need, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+      if (flags & PATTERN_LEFT_WORD && (this.#ringInfo[sigStart & this.#mask] as number) & 1) continue;
+      if (flags & PATTERN_ALLOW) this.#allowEnds(pattern, sigStart);
+      for (let k = c.variantFrom[pattern] as number, last = c.variantFrom[pattern + 1] as number; k < last; k++) {
+        const variant = c.variantList[k] as number;
+        const check = c.variantCheck[variant] as number;
+        if (check !== CHECK_CLAUSE || this.#clauseAt <= sigStart) this.#addCandidate(variant, sigStart, end, flags, check === CHECK_MORE);
       }
     }
-    if (covers !== undefined) for (const cover of covers) this.#dropCovered(cover.from, c.allowTargets.get(cover.pattern));
+    if (this.#covers.length > 0) this.#applyCovers();
     if (this.#candidates.length > 0) this.#settleCandidates();
+  }
+
+  #addCandidate(variant: number, sigStart: number, end: number, flags: number, more: boolean): void {
+    const need = more ? this.#variantNeed(variant, sigStart) : 0;
+    if (need < 0) return;
+    const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
+    if (right !== RIGHT_DECIDED) this.#awaitRight++;
+    this.#candidates.push({ variant, sigStart, last: this.#cur, need, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+  }
+
+  /** An allow phrase ends here: it covers what starts at or after `sigStart` (applied once every pattern ending here is collected). */
+  #allowEnds(pattern: number, sigStart: number): void {
+    if (this.#hasRuns(this.#c.allowRuns.get(pattern), sigStart, true) === 0) this.#covers.push(sigStart, pattern);
+  }
+
+  #applyCovers(): void {
+    const covers = this.#covers;
+    for (let i = 0; i < covers.length; i += 2) this.#dropCovered(covers[i] as number, this.#c.allowTargets.get(covers[i + 1] as number));
+    covers.length = 0;
+  }
+
+  /** For a variant with repeats or narrowed noise: -1 when the hit fails, else the repeats its last character still needs. */
+  #variantNeed(variant: number, sigStart: number): number {
+    const v = this.#c.variants[variant] as Variant;
+    if (v.noiseCheck === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : v.noiseCheck === NOISE_CHECK_GAPS && !this.#noiseFits(v.noise, sigStart)) return -1;
+    return this.#hasRuns(v.repeats, sigStart, false);
   }
 
   /**
@@ -397,15 +434,15 @@ export class ScanCore {
   #hasRuns(repeats: Int32Array | undefined, sigStart: number, exact: boolean): number {
     if (repeats === undefined) return 0;
     const lastAt = repeats.length - 1;
-    for (let k = 0; k < lastAt; k++) if ((this.#ringRun[(sigStart + k) & this.#mask] as number) < (repeats[k] as number)) return -1;
-    const need = (repeats[lastAt] as number) - (this.#ringRun[(sigStart + lastAt) & this.#mask] as number);
+    for (let k = 0; k < lastAt; k++) if ((this.#ringInfo[(sigStart + k) & this.#mask] as number) >> 8 < (repeats[k] as number)) return -1;
+    const need = (repeats[lastAt] as number) - ((this.#ringInfo[(sigStart + lastAt) & this.#mask] as number) >> 8);
     if (need <= 0) return 0;
     return exact ? -1 : need;
   }
 
   /** Whether every gap inside the match holds only noise kinds in `allowed`. */
   #noiseFits(allowed: number, sigStart: number): boolean {
-    for (let k = sigStart + 1; k <= this.#cur; k++) if (gapKinds(this.#ringGap[k & this.#mask] as number) & ~allowed) return false;
+    for (let k = sigStart + 1; k <= this.#cur; k++) if (gapKinds(((this.#ringInfo[k & this.#mask] as number) >> 1) & 0x7f) & ~allowed) return false;
     return true;
   }
 
