@@ -62,8 +62,8 @@ export function transformsOf(c: CompiledLibrary, original: string, length: numbe
     }
     if (changed !== '' && changed !== char) used |= bit(changeOf(char, changed));
   }
-  if (length !== undefined && significant > length) used |= bit('repeats');
-  if (pinyin) used |= bit('pinyin');
+  if (length !== undefined && significant > length) used |= REPEATS;
+  if (pinyin) used |= PINYIN;
   const out: MatchTransform[] = [];
   if (used !== 0) matchTransforms.forEach((t, k) => (used & (1 << k) ? out.push(t) : 0));
   return out;
@@ -72,6 +72,8 @@ export function transformsOf(c: CompiledLibrary, original: string, length: numbe
 const bit = (transform: MatchTransform): number => 1 << matchTransforms.indexOf(transform);
 const INVISIBLE = bit('invisible');
 const NOISY = bit('noise');
+const REPEATS = bit('repeats');
+const PINYIN = bit('pinyin');
 
 /** Which transform turned one character into its fold (applied in the fold's order). */
 function changeOf(char: string, folded: string): MatchTransform {

@@ -42,6 +42,16 @@ describe('repeats: a keyword\'s own doubled characters must each be present', ()
     expect(streamed('我妈妈说哈哈哈哈', doubled)).toEqual(['妈妈', '哈哈哈']);
   });
 
+  it('holds a stream back while a repeat could still complete a doubled keyword', () => {
+    const scanner = new IncrementalScanner(doubled);
+    expect(scanner.feed('我哈哈').released).toBe('我');
+    const step = scanner.feed('哈');
+    expect(step.matches.map((m) => m.original)).toEqual(['哈哈哈']);
+    expect(step.released).toBe('哈哈哈');
+    expect(scanner.feed('宝').released).toBe('');
+    expect(scanner.feed('贝').released).toBe('宝贝');
+  });
+
   it('never counts a run of repeats across clause punctuation', () => {
     expect(originals('我妈，妈说', doubled)).toEqual([]);
     expect(originals('我妈. 妈说', doubled)).toEqual([]);

@@ -34,6 +34,9 @@ export interface CoreHit {
   end: number;
 }
 
+/** A run check that fails before the keyword's last character. */
+const RUNS_FAIL = -0x40000000;
+
 /** One repeat in a `#ringInfo` entry. */
 const RUN_ONE = 256;
 
@@ -63,10 +66,6 @@ function endsClause(gap: number): boolean {
 interface Candidate {
   variant: number;
   sigStart: number;
-  /** Index of its last significant character. */
-  last: number;
-  /** Repeats of its last character still to come before it is a hit (`哈哈哈` after one `哈`). */
-  need: number;
   start: number;
   end: number;
   right: number;
@@ -95,6 +94,10 @@ export class ScanCore {
   #gapMask = 0;
   /** Index of the latest significant character with a clause break before it. */
   #clauseAt = -1;
+  /** Index of the current character when a keyword ending on it needs more repeats of it; else -2. */
+  #repeatAt = -2;
+  /** Where the earliest such keyword starts: text from here is held until its repeats are decided. */
+  #repeatHold = 0;
   #awaitRight = 0;
   readonly #candidates: Candidate[] = [];
   /** Allow phrases that ended at the current character: `[sigStart, pattern, ...]`. */
@@ -144,7 +147,6 @@ export class ScanCore {
     let lastWord = this.#lastWord;
     let gap = this.#gap;
     let gapMask = this.#gapMask;
-    let clauseAt = this.#clauseAt;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
@@ -188,7 +190,6 @@ export class ScanCore {
         if (node & 1 || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
-          this.#clauseAt = clauseAt;
           this.#settle(base + i + 1);
         }
         continue;
@@ -200,7 +201,7 @@ export class ScanCore {
           gapMask |= kinds[unit] as number;
           if (endsClause(gapMask)) {
             prevClass = -1;
-            clauseAt = cur + 1;
+            this.#clauseAt = cur + 1;
           }
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
@@ -208,7 +209,7 @@ export class ScanCore {
           }
           continue;
         }
-        if (cls >= 0 && cls === prevClass) {
+        if (cls >= 0 && cls === prevClass && this.#repeatAt !== cur) {
           gap = 0;
           gapMask = 0;
           // A repeat after noise restarts a character that was glued to a word (see #feedFolded).
@@ -236,7 +237,6 @@ export class ScanCore {
       this.#lastWord = lastWord;
       this.#gap = gap;
       this.#gapMask = gapMask;
-      this.#clauseAt = clauseAt;
       if (cls === SURROGATE && i + 1 < to) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
@@ -254,7 +254,6 @@ export class ScanCore {
       lastWord = this.#lastWord;
       gap = this.#gap;
       gapMask = this.#gapMask;
-      clauseAt = this.#clauseAt;
     }
     this.#node = node >> 1;
     this.#cur = cur;
@@ -262,21 +261,19 @@ export class ScanCore {
     this.#lastWord = lastWord;
     this.#gap = gap;
     this.#gapMask = gapMask;
-    this.#clauseAt = clauseAt;
   }
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
   finish(): void {
     this.#resolveRight(0);
     this.#node = 0;
-    // A candidate still short of repeats of its last character can get none now.
-    this.#removeCandidates((candidate) => candidate.need > 0);
     this.#settleCandidates();
     this.#flushLine();
     this.#prevClass = -1;
     this.#lastWord = 0;
     this.#gap = 0;
     this.#gapMask = 0;
+    this.#repeatAt = -2;
   }
 
   /**
@@ -289,6 +286,7 @@ export class ScanCore {
     const live = this.#c.automaton.keywordLive[this.#node] as number;
     if (live > 0) safe = Math.min(safe, this.#ringStart[(this.#cur - live + 1) & this.#mask] as number);
     for (const candidate of this.#candidates) safe = Math.min(safe, candidate.start);
+    if (this.#repeatAt === this.#cur && this.#prevClass !== -1) safe = Math.min(safe, this.#repeatHold);
     const lineStart = this.#lineStart[0];
     if (lineStart !== undefined) safe = Math.min(safe, lineStart);
     return safe;
@@ -331,18 +329,10 @@ export class ScanCore {
         info--;
       }
       this.#ringInfo[at] = info;
-      // A repeat belongs to the character before it: a candidate ending there now ends here,
-      // and one waiting for repeats of its last character has one more.
-      let waiting = false;
-      for (const candidate of this.#candidates) {
-        if (candidate.need > 0 && candidate.last === this.#cur) {
-          candidate.need--;
-          candidate.end = end;
-          waiting = true;
-        } else if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
-      }
+      // A repeat belongs to the character before it: a candidate ending there now ends here.
+      for (const candidate of this.#candidates) if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
       if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
-      if (waiting) this.#settleCandidates();
+      if (this.#repeatAt === this.#cur) this.#settleRepeat(end);
       return;
     }
     this.#resolveRight(cls & 1);
@@ -400,17 +390,59 @@ export class ScanCore {
     if (this.#candidates.length > 0) this.#settleCandidates();
   }
 
+  /**
+   * A keyword pattern ends here. A keyword whose last character must stand more times than it
+   * does so far is not a candidate yet: the scanner notes that a repeat of this character must
+   * be checked (`#settleRepeat`) and holds the text from the keyword's start until it is.
+   */
   #addCandidate(variant: number, sigStart: number, end: number, flags: number, more: boolean): void {
-    const need = more ? this.#variantNeed(variant, sigStart) : 0;
-    if (need < 0) return;
+    const deficit = more ? this.#variantDeficit(variant, sigStart) : 0;
+    if (deficit === RUNS_FAIL) return;
+    if (deficit > 0) {
+      const start = this.#ringStart[sigStart & this.#mask] as number;
+      this.#repeatHold = this.#repeatAt === this.#cur ? Math.min(this.#repeatHold, start) : start;
+      this.#repeatAt = this.#cur;
+      return;
+    }
+    this.#pushCandidate(variant, sigStart, end, flags);
+  }
+
+  #pushCandidate(variant: number, sigStart: number, end: number, flags: number): void {
     const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
     if (right !== RIGHT_DECIDED) this.#awaitRight++;
-    this.#candidates.push({ variant, sigStart, last: this.#cur, need, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+    this.#candidates.push({ variant, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+  }
+
+  /**
+   * A repeat of the current character arrived while some keyword ending here still needed one:
+   * every such keyword whose last character now stands exactly as often as it must is a
+   * candidate (exactly, so each is found once); the others keep waiting.
+   */
+  #settleRepeat(end: number): void {
+    const c = this.#c;
+    const a = c.automaton;
+    let waiting = false;
+    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
+      const pattern = a.terminal[t] as number;
+      const sigStart = this.#cur - (c.patternLength[pattern] as number) + 1;
+      const flags = c.patternFlags[pattern] as number;
+      if (flags & PATTERN_LEFT_WORD && (this.#ringInfo[sigStart & this.#mask] as number) & 1) continue;
+      for (let k = c.variantFrom[pattern] as number, last = c.variantFrom[pattern + 1] as number; k < last; k++) {
+        const variant = c.variantList[k] as number;
+        if (c.variantCheck[variant] !== CHECK_MORE) continue;
+        const deficit = this.#variantDeficit(variant, sigStart);
+        if (deficit === 0) this.#pushCandidate(variant, sigStart, end, flags);
+        else if (deficit > 0) waiting = true;
+      }
+    }
+    if (!waiting) this.#repeatAt = -2;
+    if (this.#candidates.length > 0) this.#settleCandidates();
   }
 
   /** An allow phrase ends here: it covers what starts at or after `sigStart` (applied once every pattern ending here is collected). */
   #allowEnds(pattern: number, sigStart: number): void {
-    if (this.#hasRuns(this.#c.allowRuns.get(pattern), sigStart, true) === 0) this.#covers.push(sigStart, pattern);
+    const deficit = this.#runDeficit(this.#c.allowRuns.get(pattern), sigStart);
+    if (deficit !== RUNS_FAIL && deficit <= 0) this.#covers.push(sigStart, pattern);
   }
 
   #applyCovers(): void {
@@ -419,25 +451,23 @@ export class ScanCore {
     covers.length = 0;
   }
 
-  /** For a variant with repeats or narrowed noise: -1 when the hit fails, else the repeats its last character still needs. */
-  #variantNeed(variant: number, sigStart: number): number {
+  /** For a variant with repeats or narrowed noise: `RUNS_FAIL`, or how many more repeats its last character needs (<= 0: none). */
+  #variantDeficit(variant: number, sigStart: number): number {
     const v = this.#c.variants[variant] as Variant;
-    if (v.noiseCheck === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : v.noiseCheck === NOISE_CHECK_GAPS && !this.#noiseFits(v.noise, sigStart)) return -1;
-    return this.#hasRuns(v.repeats, sigStart, false);
+    if (v.noiseCheck === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : v.noiseCheck === NOISE_CHECK_GAPS && !this.#noiseFits(v.noise, sigStart)) return RUNS_FAIL;
+    return this.#runDeficit(v.repeats, sigStart);
   }
 
   /**
-   * Checks the repeats a keyword (or allow phrase) needs against the runs in the text: -1 when a
-   * character before the last stands too few times, else how many more repeats of the last
-   * character must still come (for an allow phrase, `exact` asks for all of them now).
+   * Checks the repeats a keyword (or allow phrase) needs against the runs in the text:
+   * `RUNS_FAIL` when a character before the last stands too few times, else how many more
+   * times the last character must stand (zero or less: enough).
    */
-  #hasRuns(repeats: Int32Array | undefined, sigStart: number, exact: boolean): number {
+  #runDeficit(repeats: Int32Array | undefined, sigStart: number): number {
     if (repeats === undefined) return 0;
     const lastAt = repeats.length - 1;
-    for (let k = 0; k < lastAt; k++) if ((this.#ringInfo[(sigStart + k) & this.#mask] as number) >> 8 < (repeats[k] as number)) return -1;
-    const need = (repeats[lastAt] as number) - ((this.#ringInfo[(sigStart + lastAt) & this.#mask] as number) >> 8);
-    if (need <= 0) return 0;
-    return exact ? -1 : need;
+    for (let k = 0; k < lastAt; k++) if ((this.#ringInfo[(sigStart + k) & this.#mask] as number) >> 8 < (repeats[k] as number)) return RUNS_FAIL;
+    return (repeats[lastAt] as number) - ((this.#ringInfo[(sigStart + lastAt) & this.#mask] as number) >> 8);
   }
 
   /** Whether every gap inside the match holds only noise kinds in `allowed`. */
@@ -473,18 +503,13 @@ export class ScanCore {
     candidates.length = kept;
   }
 
-  /**
-   * Reports every candidate that no live allow-list prefix can still cover; drops one whose
-   * last character was followed by another character before it had the repeats it needs.
-   */
+  /** Reports every candidate that no live allow-list prefix can still cover. */
   #settleCandidates(): void {
     const allowDepth = this.#c.automaton.allowLive[this.#node] as number;
     const candidates = this.#candidates;
     let kept = 0;
     for (const candidate of candidates) {
-      if (candidate.need > 0) {
-        if (candidate.last === this.#cur) candidates[kept++] = candidate;
-      } else if (candidate.right !== RIGHT_DECIDED || allowDepth >= this.#cur - candidate.sigStart + 1) candidates[kept++] = candidate;
+      if (candidate.right !== RIGHT_DECIDED || allowDepth >= this.#cur - candidate.sigStart + 1) candidates[kept++] = candidate;
       else this.hits.push({ ref: candidate.variant * 2, start: candidate.start, end: candidate.end });
     }
     candidates.length = kept;
