@@ -5,10 +5,16 @@
  * every candidate hit whether it is final. Whole-text and incremental scans both run here, so
  * a text split into chunks anywhere gives exactly the hits of the whole text.
  *
+ * A pattern the automaton reports is a candidate only if the text honours the keyword (issue
+ * 12: transforms never invent a match): each character the keyword repeats stands at least as
+ * often in the text (`妈妈` is not in `我妈说`), and the gaps inside it hold only the noise its
+ * library or entry allows (by default no clause punctuation: `法轮` is not in `方法，轮流`).
+ * A keyword whose last character must stand once more waits for that repeat, holding its text.
+ *
  * A candidate becomes final when nothing that can still arrive would change it:
  * - a keyword ending in a Latin letter or digit waits for the next character (word boundary);
  * - a keyword inside a live allow-list prefix waits until that allow-list word completes
- *   (then it is dropped) or can no longer complete (then it is reported);
+ *   (then it is dropped if the phrase protects it) or can no longer complete (then it is reported);
  * - regex entries wait for the end of their line.
  */
 import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';

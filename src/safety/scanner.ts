@@ -17,6 +17,8 @@
  *      last character (`kil l`);
  *    - an allow-list word that contains it and could still complete (`大法` waits while
  *      `大法官` is possible);
+ *    - for an entry in word-boundary mode, `WORD_CONTEXT` more characters (or the end), which
+ *      the segmenter needs to see the words around it;
  *    - the end of its line, for `regex` entries.
  * 3. Safe to release. `safeOffset` (and the `released` text of each step) is the start of the
  *    earliest stretch that could still become a hit: the longest suffix of the normalised text
@@ -26,7 +28,8 @@
  *    noise after it are held (`法 轮 ` is held, `法 轮 好` is released); an invisible character
  *    is held with the partial it sits in; a line break ends every partial keyword and
  *    releases it (matches never cross a line break unless `crossLineBreaks` is set); a high
- *    surrogate at the end of a chunk waits for its pair. For literal and pinyin entries the
+ *    surrogate at the end of a chunk waits for its pair; a keyword still short of a repeat of
+ *    its last character (`哈哈` of `哈哈哈`) is held until the next character decides it. For literal and pinyin entries the
  *    held text is exactly what could still match; regex entries hold their line, since a
  *    regular expression cannot say whether a prefix could still match.
  * 4. Bounded memory: the scanner keeps only the held text and a ring of positions as long as
