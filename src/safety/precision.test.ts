@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileLibrary } from './compile.js';
 import type { KeywordEntry } from './library.js';
-import { parseLibrary } from './library.js';
+import { parseLibrary, serialiseLibrary } from './library.js';
+import { defaultNormaliserOptions } from './options.js';
 import { IncrementalScanner, scanText } from './scanner.js';
 import { seededRandom } from '../../test/helpers/random.js';
 import { SafetyGuard } from './guard.js';
@@ -227,5 +228,29 @@ describe('policies route low-confidence hits', () => {
 
   it('rejects an unknown confidence', () => {
     expect(() => validatePolicy({ rules: [{ target: 'A1', action: 'block', minConfidence: 'certain' as never }], userClasses: {}, safeReply: DEFAULT_SAFE_REPLY })).toThrow(expect.objectContaining({ code: 'E_SAFETY_POLICY_INVALID' }));
+  });
+});
+
+describe('library files stay compatible', () => {
+  it('reads a library written before the precision fields and writes it back unchanged', () => {
+    const old = `${JSON.stringify(
+      {
+        format: 'hegui-keywords/1',
+        name: 'old',
+        version: '3',
+        updatedAt: '2025-11-01T00:00:00.000Z',
+        transforms: { ...defaultNormaliserOptions },
+        entries: [{ keyword: '法轮功', risk: 'A1.8', mode: 'pinyin', severity: 'high' }],
+        allow: ['大法官'],
+      },
+      null,
+      2,
+    )}\n`;
+    expect(serialiseLibrary(parseLibrary(JSON.parse(old)))).toBe(old);
+  });
+
+  it('round-trips the new fields', () => {
+    const library = parseLibrary({ name: 'new', noise: ['space'], entries: [{ keyword: '台独', risk: 'A1.3', allow: ['平台独家'], noise: ['invisible'], words: true }] });
+    expect(parseLibrary(JSON.parse(serialiseLibrary(library)))).toEqual(library);
   });
 });
