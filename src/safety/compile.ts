@@ -123,10 +123,12 @@ function flatVariants(patterns: number, variants: readonly Variant[], silenced: 
 
 const NO_PHRASES: readonly string[] = Object.freeze([]);
 
+const ALL_NOISE = noiseMask(noiseKinds);
+const ALL_BUT_CLAUSE = ALL_NOISE & ~noiseKindBits.clause;
+
 function noiseCheckOf(noise: number): number {
-  const all = noiseMask(noiseKinds);
-  if (noise === all) return NOISE_CHECK_NONE;
-  return noise === (all & ~noiseKindBits.clause) ? NOISE_CHECK_CLAUSE : NOISE_CHECK_GAPS;
+  if (noise === ALL_NOISE) return NOISE_CHECK_NONE;
+  return noise === ALL_BUT_CLAUSE ? NOISE_CHECK_CLAUSE : NOISE_CHECK_GAPS;
 }
 
 interface Folding {
@@ -170,14 +172,14 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   const collapse = library.transforms.collapseRepeats;
   const bmp = fold.bmp;
   const codes: number[] = [];
-  const runs: number[] = [];
   /**
    * A keyword's symbols as a string (one code unit per symbol), its first and last folded code
    * points and, when repeats are collapsed, how many times each symbol stands in a row.
    */
   const toSymbols = (text: string): Folding | undefined => {
     codes.length = 0;
-    runs.length = 0;
+    // Runs are recorded only once a character repeats (few keywords do).
+    let runs: number[] | undefined;
     let previous = -1;
     let first = -1;
     for (let i = 0; i < text.length; i++) {
@@ -185,6 +187,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       if (f === EXPAND || f === SURROGATE) return toSymbolsSlow(text);
       if (f < 0) continue;
       if (collapse && f === previous) {
+        runs ??= new Array<number>(codes.length).fill(1);
         runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
         continue;
       }
@@ -192,12 +195,10 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       previous = f;
       f = symbolFor(f);
       codes.push(f);
-      runs.push(1);
+      runs?.push(1);
     }
     if (codes.length === 0) return undefined;
-    // Runs are copied only when some character repeats (rare), so a plain keyword allocates nothing more.
-    const repeated = runs.length !== text.length && runs.some((n) => n > 1);
-    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous, runs: repeated ? [...runs] : undefined, length: repeated ? runs.reduce((a, b) => a + b, 0) : codes.length };
+    return { symbols: String.fromCharCode.apply(null, codes), first, last: previous, runs, length: runs === undefined ? codes.length : runs.reduce((a, b) => a + b, 0) };
   };
   const toSymbolsSlow = (text: string): Folding | undefined => {
     const folded: number[] = [];
@@ -281,20 +282,20 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
 
   library.entries.forEach((entry, i) => {
     if (entry.mode === 'regex') return;
-    const own: number[] = [];
     const literal = addKeyword(entry.keyword, entry, i * 2);
     if (literal === undefined) {
       ignored.push({ keyword: entry.keyword, reason: 'folds to nothing under this library\'s transforms' });
       return;
     }
-    own.push(literal);
+    // The entry's variants are listed only when it has exception phrases (few entries do).
+    const own = entry.allow !== undefined && entry.allow.length > 0 ? [literal] : undefined;
     if (entry.mode === 'pinyin' && library.transforms.pinyin) {
       for (const spelling of pinyinVariants(entry.keyword)) {
         const variant = addKeyword(spelling, entry, i * 2 + 1);
-        if (variant !== undefined) own.push(variant);
+        if (variant !== undefined) own?.push(variant);
       }
     }
-    for (const phrase of entry.allow ?? []) for (const variant of own) addAllow(phrase, variant);
+    if (own !== undefined) for (const phrase of entry.allow ?? NO_PHRASES) for (const variant of own) addAllow(phrase, variant);
   });
   for (const word of library.allow) addAllow(word, true);
   // A pattern that is both a library-wide allow word and a keyword is allowed: the allow-list
