@@ -144,6 +144,18 @@ describe('word-boundary mode', () => {
     expect(originals('我们在方法轮流上', lib).filter((o) => o !== '轮流')).toEqual([]);
   });
 
+  it('loads a segmenter only for a library that has word-boundary entries, and takes one of your own', () => {
+    const refusing = { cut: (): string[] => expect.unreachable('segmenter used without word-boundary entries') as never };
+    const plain = compileLibrary(parseLibrary({ name: 'plain', entries: [{ keyword: '台独', risk: 'A1.3' }] }), { segmenter: refusing });
+    expect(plain.segmenter).toBeUndefined();
+    expect(scanText(plain, '平台独家').map((m) => m.keyword)).toEqual(['台独']);
+    const cuts: string[] = [];
+    const own = { cut: (text: string): string[] => (cuts.push(text), text === '平台独家' ? ['平台', '独家'] : [...text]) };
+    const worded = compileLibrary(parseLibrary({ name: 'worded', entries: [{ keyword: '台独', risk: 'A1.3', words: true }] }), { segmenter: own });
+    expect(scanText(worded, '平台独家').map((m) => m.keyword)).toEqual([]);
+    expect(cuts).toEqual(['平台独家']);
+  });
+
   it('gives the same verdict in a stream as on the whole text', () => {
     for (const text of ['平台独家发布新闻', '他们主张台独，然后', '台.独分子']) expect(streamed(text, lib)).toEqual(originals(text, lib));
   });
