@@ -257,11 +257,12 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     // Most entries are plain (no repeats, the library's noise, no word mode, no phrases): one
     // variant per pattern found by index; the others are told apart by a key.
     const plain = repeats === undefined && noise === libraryNoise && !words && allow.length === 0;
-    let variant = plain ? plainVariant[pattern] : variantIndex.get(`${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`);
+    const key = plain ? '' : `${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`;
+    let variant = plain ? plainVariant[pattern] : variantIndex.get(key);
     if (variant === undefined) {
       variant = variants.length;
       if (plain) plainVariant[pattern] = variant;
-      else variantIndex.set(`${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`, variant);
+      else variantIndex.set(key, variant);
       variants.push({ pattern, refs: [], repeats: repeats === undefined ? undefined : Int32Array.from(repeats), length: folded.length, noise, noiseCheck: noiseCheckOf(noise), words, allow });
     }
     (variants[variant] as Variant).refs.push(ref);
