@@ -266,3 +266,66 @@ describe('library files stay compatible', () => {
     expect(parseLibrary(JSON.parse(serialiseLibrary(library)))).toEqual(library);
   });
 });
+
+describe('repeats and clause breaks against a reference matcher', () => {
+  /**
+   * The rules written the slow way: the text as runs of one character (a run never crosses a
+   * clause break), a keyword as runs with the counts it needs; a hit is a sequence of runs with
+   * the keyword's characters, enough of each, and no clause break between them. It starts at
+   * its first run and ends where its last run has as many characters as the keyword needs.
+   */
+  function reference(text: string, keywords: readonly string[]): string[] {
+    const runs: { char: string; positions: number[]; clauseBefore: boolean }[] = [];
+    let gap = '';
+    for (let i = 0; i < text.length; i++) {
+      const char = text[i] as string;
+      if (char === ' ' || char === '.' || char === '，') {
+        gap += char;
+        continue;
+      }
+      const clause = gap.includes('，') || (gap.includes('.') && gap.includes(' '));
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last.char === char && !clause) last.positions.push(i);
+      else runs.push({ char, positions: [i], clauseBefore: clause });
+      gap = '';
+    }
+    const hits: string[] = [];
+    for (const keyword of keywords) {
+      const need: { char: string; count: number }[] = [];
+      for (const char of keyword) {
+        const last = need[need.length - 1];
+        if (last?.char === char) last.count++;
+        else need.push({ char, count: 1 });
+      }
+      for (let j = 0; j + need.length <= runs.length; j++) {
+        const ok = need.every((n, k) => {
+          const run = runs[j + k] as (typeof runs)[number];
+          return run.char === n.char && run.positions.length >= n.count && (k === 0 || !run.clauseBefore);
+        });
+        if (!ok) continue;
+        const lastNeed = need[need.length - 1] as { count: number };
+        const lastRun = runs[j + need.length - 1] as (typeof runs)[number];
+        hits.push(`${keyword}@${(runs[j] as (typeof runs)[number]).positions[0]}-${(lastRun.positions[lastNeed.count - 1] as number) + 1}`);
+      }
+    }
+    return hits.sort();
+  }
+
+  it('agrees on random texts', () => {
+    const keywords = ['妈妈', '哈哈哈', '台独', '妈台', '台台独', '独妈妈台', '哈'];
+    const lib = library(keywords.map((keyword) => ({ keyword })));
+    const alphabet = ['妈', '哈', '台', '独', ' ', '.', '，'];
+    const random = seededRandom(45654);
+    let total = 0;
+    for (let round = 0; round < 500; round++) {
+      let text = '';
+      for (let i = 0, length = 1 + Math.floor(random() * 24); i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const found = scanText(lib, text)
+        .map((m) => `${m.keyword}@${m.start}-${m.end}`)
+        .sort();
+      expect(found, JSON.stringify(text)).toEqual(reference(text, keywords));
+      total += found.length;
+    }
+    expect(total).toBeGreaterThan(300);
+  });
+});
