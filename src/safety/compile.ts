@@ -48,9 +48,23 @@ export interface CompiledLibrary {
    */
   readonly variantFrom: Int32Array;
   readonly variantList: Int32Array;
-  /** Per variant: what the scanner checks of a hit (`CHECK_*`). */
+  /**
+   * Per variant (one way a pattern reports: entries with the same folded keyword share a
+   * pattern and differ in variants when their repeats, noise, word mode or exception phrases
+   * differ), in parallel arrays so a large library makes no object per entry:
+   * the entries it reports, as `entryIndex * 2 + (via pinyin ? 1 : 0)`;
+   */
+  readonly variantRefs: readonly (readonly number[])[];
+  /** the keyword's length before repeats were collapsed; */
+  readonly variantLength: Int32Array;
+  /** the noise kind bits allowed inside it; */
+  readonly variantNoise: Int32Array;
+  /** how many times each character of the pattern stands in a row in the keyword (only for keywords that repeat one); */
+  readonly variantRepeats: ReadonlyMap<number, Int32Array>;
+  /** 1 in word-boundary mode; */
+  readonly variantWords: Uint8Array;
+  /** what the scanner checks of a hit (`CHECK_*`). */
   readonly variantCheck: Uint8Array;
-  readonly variants: readonly Variant[];
   /** For each allow pattern: the variants it protects, or `true` for every keyword. */
   readonly allowTargets: ReadonlyMap<number, ReadonlySet<number> | true>;
   /** For allow patterns with repeated characters: how many each position needs. */
@@ -73,27 +87,6 @@ export interface CompileOptions {
   segmenter?: WordSegmenter;
 }
 
-/**
- * One way a pattern reports: the entries behind it and the conditions a hit must meet. Entries
- * with the same folded keyword share a pattern; they differ in variants when their repeats,
- * noise, word mode or exception phrases differ.
- */
-export interface Variant {
-  readonly pattern: number;
-  /** Entries reported, as `entryIndex * 2 + (via pinyin ? 1 : 0)`. */
-  readonly refs: number[];
-  /** How many times each character of the pattern stands in a row in the keyword (only when some do twice or more). */
-  readonly repeats: Int32Array | undefined;
-  /** Characters of the keyword before repeats were collapsed. */
-  readonly length: number;
-  /** Noise kind bits allowed between its characters. */
-  readonly noise: number;
-  /** What the scanner must check of the noise inside a hit: `NOISE_CHECK_*`. */
-  readonly noiseCheck: number;
-  readonly words: boolean;
-  readonly allow: readonly string[];
-}
-
 /** What the scanner checks of a variant's hit: nothing; whether a clause break lies inside; repeats or gaps (a call). */
 export const CHECK_NONE = 0;
 export const CHECK_CLAUSE = 1;
@@ -107,16 +100,16 @@ export const NOISE_CHECK_CLAUSE = 1;
 export const NOISE_CHECK_GAPS = 2;
 
 /** The variants of each pattern as flat arrays (a counting sort by pattern), leaving out silenced patterns. */
-function flatVariants(patterns: number, variants: readonly Variant[], silenced: Uint8Array): { variantFrom: Int32Array; variantList: Int32Array } {
+function flatVariants(patterns: number, variantPattern: readonly number[], silenced: Uint8Array): { variantFrom: Int32Array; variantList: Int32Array } {
   const variantFrom = new Int32Array(patterns + 1);
-  for (const v of variants) if (!silenced[v.pattern]) variantFrom[v.pattern + 1] = (variantFrom[v.pattern + 1] as number) + 1;
+  for (const p of variantPattern) if (!silenced[p]) variantFrom[p + 1] = (variantFrom[p + 1] as number) + 1;
   for (let p = 0; p < patterns; p++) variantFrom[p + 1] = (variantFrom[p + 1] as number) + (variantFrom[p] as number);
   const next = variantFrom.slice(0, patterns);
   const variantList = new Int32Array(variantFrom[patterns] as number);
-  variants.forEach((v, i) => {
-    if (silenced[v.pattern]) return;
-    variantList[next[v.pattern] as number] = i;
-    next[v.pattern] = (next[v.pattern] as number) + 1;
+  variantPattern.forEach((p, i) => {
+    if (silenced[p]) return;
+    variantList[next[p] as number] = i;
+    next[p] = (next[p] as number) + 1;
   });
   return { variantFrom, variantList };
 }
@@ -126,7 +119,8 @@ const NO_PHRASES: readonly string[] = Object.freeze([]);
 const ALL_NOISE = noiseMask(noiseKinds);
 const ALL_BUT_CLAUSE = ALL_NOISE & ~noiseKindBits.clause;
 
-function noiseCheckOf(noise: number): number {
+/** What must be checked of the noise inside a hit of a variant allowing `noise` (`NOISE_CHECK_*`). */
+export function noiseCheckOf(noise: number): number {
   if (noise === ALL_NOISE) return NOISE_CHECK_NONE;
   return noise === ALL_BUT_CLAUSE ? NOISE_CHECK_CLAUSE : NOISE_CHECK_GAPS;
 }
@@ -224,7 +218,13 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   const flags: number[] = [];
   const variantIndex = new Map<string, number>();
   const plainVariant: number[] = [];
-  const variants: Variant[] = [];
+  const variantPattern: number[] = [];
+  const variantRefs: number[][] = [];
+  const variantLength: number[] = [];
+  const variantNoise: number[] = [];
+  const variantRepeats = new Map<number, Int32Array>();
+  const variantWords: number[] = [];
+  const variantCheck: number[] = [];
   /** Per allow pattern: the variants it protects, or `true` for every keyword (library-wide). */
   const allowTargets = new Map<number, Set<number> | true>();
   const allowRuns = new Map<number, Int32Array>();
@@ -260,12 +260,19 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     const key = plain ? '' : `${pattern}|${repeats?.join(',') ?? ''}|${noise}|${words ? 1 : 0}|${allow.join('\u0000')}`;
     let variant = plain ? plainVariant[pattern] : variantIndex.get(key);
     if (variant === undefined) {
-      variant = variants.length;
+      variant = variantPattern.length;
       if (plain) plainVariant[pattern] = variant;
       else variantIndex.set(key, variant);
-      variants.push({ pattern, refs: [], repeats: repeats === undefined ? undefined : Int32Array.from(repeats), length: folded.length, noise, noiseCheck: noiseCheckOf(noise), words, allow });
+      variantPattern.push(pattern);
+      variantRefs.push([]);
+      variantLength.push(folded.length);
+      variantNoise.push(noise);
+      if (repeats !== undefined) variantRepeats.set(variant, Int32Array.from(repeats));
+      variantWords.push(words ? 1 : 0);
+      const noiseCheck = noiseCheckOf(noise);
+      variantCheck.push(repeats !== undefined || noiseCheck === NOISE_CHECK_GAPS ? CHECK_MORE : noiseCheck === NOISE_CHECK_CLAUSE ? CHECK_CLAUSE : CHECK_NONE);
     }
-    (variants[variant] as Variant).refs.push(ref);
+    (variantRefs[variant] as number[]).push(ref);
     return variant;
   };
   const addAllow = (text: string, target: number | true): void => {
@@ -335,12 +342,16 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     automaton,
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
     patternFlags: Uint8Array.from(flags),
-    ...flatVariants(specs.length, variants, silenced),
-    variantCheck: Uint8Array.from(variants, (v) => (v.repeats !== undefined || v.noiseCheck === NOISE_CHECK_GAPS ? CHECK_MORE : v.noiseCheck === NOISE_CHECK_CLAUSE ? CHECK_CLAUSE : CHECK_NONE)),
-    variants,
+    ...flatVariants(specs.length, variantPattern, silenced),
+    variantRefs,
+    variantLength: Int32Array.from(variantLength),
+    variantNoise: Int32Array.from(variantNoise),
+    variantRepeats,
+    variantWords: Uint8Array.from(variantWords),
+    variantCheck: Uint8Array.from(variantCheck),
     allowTargets,
     allowRuns,
-    segmenter: variants.some((v) => v.words) ? (options?.segmenter ?? defaultSegmenter()) : undefined,
+    segmenter: variantWords.includes(1) ? (options?.segmenter ?? defaultSegmenter()) : undefined,
     entries: library.entries,
     regexes,
     allowWords: library.allow,

@@ -18,7 +18,7 @@ export type { ImportDefaults, ImportFormat, ImportProblem, ImportResult } from '
 export { importKeywords, mergeIntoLibrary } from './import.js';
 export type { CoverageReport, LibraryStats, RiskCoverage } from './coverage.js';
 export { coverageReport, keywordLibraryMinimums, libraryStats } from './coverage.js';
-export type { CompiledLibrary, CompileOptions, IgnoredEntry, Variant } from './compile.js';
+export type { CompiledLibrary, CompileOptions, IgnoredEntry } from './compile.js';
 export { compileLibrary } from './compile.js';
 export type { WordSegmenter } from './segmenter.js';
 export { defaultSegmenter, jiebaWordFrequencies } from './segmenter.js';

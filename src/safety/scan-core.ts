@@ -17,8 +17,8 @@
  *   (then it is dropped if the phrase protects it) or can no longer complete (then it is reported);
  * - regex entries wait for the end of their line.
  */
-import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
-import type { CompiledLibrary, Variant } from './compile.js';
+import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD, noiseCheckOf } from './compile.js';
+import type { CompiledLibrary } from './compile.js';
 import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
 import { REGEX_LINE_LIMIT, findRegexHits } from './regex-entries.js';
@@ -459,9 +459,11 @@ export class ScanCore {
 
   /** For a variant with repeats or narrowed noise: `RUNS_FAIL`, or how many more repeats its last character needs (<= 0: none). */
   #variantDeficit(variant: number, sigStart: number): number {
-    const v = this.#c.variants[variant] as Variant;
-    if (v.noiseCheck === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : v.noiseCheck === NOISE_CHECK_GAPS && !this.#noiseFits(v.noise, sigStart)) return RUNS_FAIL;
-    return this.#runDeficit(v.repeats, sigStart);
+    const c = this.#c;
+    const noise = c.variantNoise[variant] as number;
+    const check = noiseCheckOf(noise);
+    if (check === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : check === NOISE_CHECK_GAPS && !this.#noiseFits(noise, sigStart)) return RUNS_FAIL;
+    return this.#runDeficit(c.variantRepeats.get(variant), sigStart);
   }
 
   /**

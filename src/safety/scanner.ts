@@ -178,7 +178,7 @@ export class IncrementalScanner {
 
 /** Whether a core hit belongs to a word-boundary variant. */
 function needsWords(c: CompiledLibrary, ref: number): boolean {
-  return (ref & 1) === 0 && c.variants[ref >> 1]?.words === true;
+  return (ref & 1) === 0 && c.variantWords[ref >> 1] === 1;
 }
 
 function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, original: string): KeywordMatch[] {
@@ -188,13 +188,15 @@ function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, 
     const transforms = transformsOf(c, original, undefined, false);
     return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original, transforms, confidence: confidenceOf(transforms) }];
   }
-  const variant = c.variants[ref >> 1];
-  if (variant === undefined) return [];
+  const variant = ref >> 1;
+  const refs = c.variantRefs[variant];
+  if (refs === undefined) return [];
+  const length = c.variantLength[variant];
   const out: KeywordMatch[] = [];
-  for (const r of variant.refs) {
+  for (const r of refs) {
     const entry = c.entries[r >> 1];
     if (entry === undefined) continue;
-    const transforms = transformsOf(c, original, variant.length, (r & 1) === 1);
+    const transforms = transformsOf(c, original, length, (r & 1) === 1);
     out.push({ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: r & 1 ? 'pinyin' : 'literal', start, end, original, transforms, confidence: confidenceOf(transforms) });
   }
   return out;
