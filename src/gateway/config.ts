@@ -49,6 +49,8 @@ const ruleSchema = z.strictObject({
   direction: z.enum(['input', 'output']).optional(),
   action: z.enum(['allow', 'review', 'redact', 'block']),
   minSeverity: z.enum(['low', 'medium', 'high']).optional(),
+  /** Only keyword hits of at least this confidence (`high`: found as written; `low`: through two or more transforms). */
+  minConfidence: z.enum(['low', 'medium', 'high']).optional(),
   safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
 });
 
