@@ -34,12 +34,23 @@ function paragraphs(value: unknown, out: string[]): void {
   }
 }
 
+/** Where chinese-poetry is installed. It is 350 MB, so it is not a devDependency (every
+ * `npm ci`, CI's included, would pay for it); the precision benchmark alone installs it. */
+function poetryPackage(): string {
+  try {
+    return require.resolve('chinese-poetry/package.json');
+  } catch {
+    console.error('The precision benchmark reads chinese-poetry (350 MB, not installed by npm ci). Install it once with:\n  npm install --no-save chinese-poetry@2.0.1');
+    process.exit(2);
+  }
+}
+
 /**
  * About `characters` characters of real text, one paragraph per line, in simplified
  * characters. Tang poems are read from the `poet.tang.*` files in numeric order.
  */
 export async function poetryCorpus(characters: number): Promise<string> {
-  const root = join(dirname(require.resolve('chinese-poetry/package.json')), 'dist');
+  const root = join(dirname(poetryPackage()), 'dist');
   const toSimplified = Converter({ from: 't', to: 'cn' });
   const lines: string[] = [];
   let size = 0;
