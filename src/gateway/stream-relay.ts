@@ -96,7 +96,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         if (call.clientGone) return;
         // Held text is dropped, never flushed: it may be the start of a blocked keyword.
         const failure = toOpenAIError(error);
-        exchange.error = failure.body.error.code;
+        exchange.error = failure.code;
         status = failure.status;
         yield sseData(failure.body);
       }
