@@ -16,6 +16,7 @@ import type { CallerResolver } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
+import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
 /** Everything the endpoints are built from. */
@@ -178,6 +179,23 @@ async function readBody(req: HonoRequest): Promise<Json> {
   }
   if (!isObject(body)) throw new GatewayRequestError('the request body must be a JSON object');
   return body;
+}
+
+/**
+ * The stream answering a blocked prompt: the refusal `chunk`, then `[DONE]`. `hegui` rides on
+ * the refusal, or on a usage chunk after it when the client asked for usage (zero tokens: the
+ * model was never called), so the stream has OpenAI's shape either way.
+ */
+export function refusalStream(chunk: Json, hegui: object, includeUsage: boolean): Response {
+  const frames = includeUsage
+    ? [sseData(chunk), sseData({ ...chunk, choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, hegui })]
+    : [sseData({ ...chunk, hegui })];
+  return new Response(Buffer.concat([...frames, SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+}
+
+/** True when a stream request asks for the usage chunk (`stream_options.include_usage`). */
+export function wantsUsage(body: Json): boolean {
+  return isObject(body.stream_options) && body.stream_options.include_usage === true;
 }
 
 /** The `model` field, which every generating endpoint requires. */
