@@ -86,6 +86,27 @@ describe('upstream errors reach the client faithfully', () => {
       expect(event).toMatchObject({ outcome: 'error', payload: { status: 502, upstreamStatus: 200, error: 'E_GATEWAY_UPSTREAM', stream: true } });
     });
   }
+
+  it('a non-SSE answer to a Responses or legacy completions stream request is a 502 too', async () => {
+    h.double.behaviour = () => ({ raw: { contentType: 'text/html', body: '<html>maintenance</html>' } });
+    for (const [path, body] of [
+      ['/v1/responses', { model: 'double-chat', input: 'hi', stream: true }],
+      ['/v1/completions', { model: 'double-chat', prompt: 'hi', stream: true }],
+    ] as const) {
+      const response = await h.post(path, body);
+      expect(response.status).toBe(502);
+      expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_UPSTREAM', type: 'api_error' } });
+    }
+  });
+
+  it('an event stream that ends before any event is an upstream error, not an empty pass', async () => {
+    h.double.behaviour = () => ({ raw: { contentType: 'text/event-stream', body: '<html>not events</html>' } });
+    const { events, done } = await readSse(await h.post('/v1/chat/completions', chat('empty', { stream: true })));
+    expect(events.find((e) => e.error)).toMatchObject({ error: { code: 'E_GATEWAY_UPSTREAM', type: 'api_error' } });
+    expect(done).toBe(true);
+    const [event] = await h.events();
+    expect(event).toMatchObject({ outcome: 'error', payload: { status: 502, error: 'E_GATEWAY_UPSTREAM', stream: true } });
+  });
 });
 
 describe('streams have the shape OpenAI clients expect', () => {

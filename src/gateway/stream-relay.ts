@@ -86,8 +86,11 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       /** The chunks that end the stream, decided once the upstream ended. */
       const ending: Json[] = [];
       let failure: ReturnType<typeof toOpenAIError> | undefined;
+      /** Events the upstream sent, `[DONE]` included. */
+      let events = 0;
       try {
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          events += batch.length;
           // What one read released goes out in one write, also when the batch ends the stream.
           const out: Uint8Array[] = [];
           let ended = false;
@@ -113,6 +116,9 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           if (fault !== undefined) throw fault;
           if (ended) break;
         }
+        // An event stream without a single event (an error page sent as text/event-stream) is
+        // a failed upstream, never an empty answer that passes.
+        if (events === 0) throw new GatewayUpstreamError(`the upstream "${upstream.name}" ended its event stream without sending any event`);
         if (!blocked) {
           const last = guarded.finish();
           ending.push(...last.out);
