@@ -304,6 +304,8 @@ async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, c
     if (value !== undefined) headers[name] = value;
   }
   if (status === 401 || status === 403) {
+    // The operator's fix, not the client's: say so where the operator looks (status only, no body).
+    console.error(`gateway: the upstream "${upstream.name}" answered HTTP ${status} to hegui's credentials; check its apiKey/apiKeyEnv`);
     return new GatewayUpstreamError(`the upstream "${upstream.name}" refused hegui's credentials (HTTP ${status}); check the API key configured for this upstream`, { upstreamStatus: status, auth: true });
   }
   let detail: Json = {};
