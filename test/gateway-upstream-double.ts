@@ -19,6 +19,12 @@ export interface Behaviour {
   headersDelayMs?: number;
   /** Answer with this status and an OpenAI error object. */
   status?: number;
+  /** The OpenAI error object answered with `status` (default: a `server_error` without code). */
+  error?: { message?: string; type?: string; code?: string | null; param?: string | null };
+  /** Extra headers on the answer (e.g. `Retry-After` with a 429). */
+  headers?: Record<string, string>;
+  /** Answer 200 with this raw body and content type instead (an HTML error page, JSON to a stream request). */
+  raw?: { contentType: string; body: string };
   /** Answer `status` this many times, then normally (for retries). */
   failTimes?: number;
   /** Send this many chunks, then a malformed event. */
@@ -116,9 +122,14 @@ export class UpstreamDouble {
       const failed = this.#failures.get(key) ?? 0;
       if (b.failTimes === undefined || failed < b.failTimes) {
         this.#failures.set(key, failed + 1);
-        res.writeHead(b.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `double says ${b.status}`, type: 'server_error', code: null } }));
+        const error = { message: `double says ${b.status}`, type: 'server_error', code: null, ...b.error };
+        res.writeHead(b.status, { 'content-type': 'application/json', ...b.headers }).end(JSON.stringify({ error }));
         return;
       }
+    }
+    if (b.raw) {
+      res.writeHead(200, { 'content-type': b.raw.contentType, ...b.headers }).end(b.raw.body);
+      return;
     }
     if (path === '/v1/models') return json(res, { object: 'list', data: [{ id: 'double-chat', object: 'model', created: 1, owned_by: 'double' }, { id: 'double-other', object: 'model', created: 1, owned_by: 'double' }] });
     if (path === '/v1/images/generations') return this.#images(res, b);
@@ -216,6 +227,10 @@ export class UpstreamDouble {
     for (let c = 0; c <= (b.moreChoices?.length ?? 0); c++) {
       if (legacy) send({ id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: c, text: '', logprobs: null, finish_reason: b.finishReason ?? 'stop' }] });
       else send(chatChunk(body, {}, finish, b, c));
+    }
+    // With `stream_options.include_usage`, OpenAI sends the usage in one last chunk without choices.
+    if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true) {
+      send({ id: 'chatcmpl-double', object: legacy ? 'text_completion' : 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length } });
     }
     res.write('data: [DONE]\n\n');
     res.end();

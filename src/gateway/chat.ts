@@ -11,8 +11,7 @@ import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
-import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayChoiceStream } from './stream-relay.js';
 import { allowChat, chatTexts, descriptionSlots, itemSlots, wantsJson } from './fields.js';
 import type { NoticePlacement } from './labels.js';
@@ -46,11 +45,11 @@ export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices
       const upstream = routeModel(services, exchange, requireModel(body));
       const slots = chatSlots(body, services.config.safety.checkToolResults);
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, slots)) return refuseChat(services, exchange);
+      if (guardInput(services, exchange, slots)) return refuseChat(services, exchange, wantsUsage(body));
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/chat/completions', body, call);
       const noticeInText = !wantsJson(body.response_format);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText);
+      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText, wantsUsage(body));
       return answerChat(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
     }),
   );
@@ -104,8 +103,11 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
   return answerLabeled(services, exchange, answer, texts, blocked, placement);
 }
 
-/** The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for) or a 400 error. */
-async function refuseChat(services: GatewayServices, exchange: Exchange): Promise<Response> {
+/**
+ * The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for,
+ * ending with a zero usage chunk when `include_usage` asked for one) or a 400 error.
+ */
+async function refuseChat(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Response> {
   const message = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message);
   const base = { id: `chatcmpl-hegui-${exchange.id}`, created: Math.floor(Date.now() / 1000), model: exchange.model };
@@ -120,6 +122,6 @@ async function refuseChat(services: GatewayServices, exchange: Exchange): Promis
       hegui,
     }, 200);
   }
-  const chunk = { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: message }, logprobs: null, finish_reason: 'content_filter' }], hegui };
-  return new Response(Buffer.concat([sseData(chunk), SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+  const chunk = { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: message }, logprobs: null, finish_reason: 'content_filter' }] };
+  return refusalStream(chunk, hegui, includeUsage);
 }

@@ -9,8 +9,7 @@ import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json } from './pipeline.js';
-import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json } from './pipeline.js';
 import { relayChoiceStream } from './stream-relay.js';
 import { allowCompletion, promptSlots } from './fields.js';
 
@@ -19,10 +18,10 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
     runRequest(services, c.req, 'completions', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange);
+      if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange, wantsUsage(body));
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true);
+      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true, wantsUsage(body));
       return answer(services, exchange, await readUpstreamJson(upstream, response, call));
     }),
   );
@@ -56,7 +55,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
   return answerLabeled(services, exchange, body, texts, blocked, services.labeler.noticeText ? 'content' : 'metadata');
 }
 
-async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
+async function refuse(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Response> {
   const message = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message, 'prompt');
   const base = { id: `cmpl-hegui-${exchange.id}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: exchange.model };
@@ -64,5 +63,5 @@ async function refuse(services: GatewayServices, exchange: Exchange): Promise<Re
   const hegui = heguiData(undefined, exchange, 'input-blocked');
   await exchange.record(services.audit, 200);
   if (!exchange.stream) return jsonResponse({ ...base, choices, usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, hegui }, 200);
-  return new Response(Buffer.concat([sseData({ ...base, choices, hegui }), SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+  return refusalStream({ ...base, choices }, hegui, includeUsage);
 }

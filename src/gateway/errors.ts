@@ -20,18 +20,24 @@ export class GatewayError extends HeguiError {
   readonly param: string | null;
   /** Headers of the error answer, e.g. `Retry-After`. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The `error.code` the client reads, when it is not the gateway's own `code`: an upstream's
+   * code passed on as it said it (`context_length_exceeded`), or null when it gave none.
+   */
+  readonly clientCode: string | null;
 
-  constructor(code: string, message: string, options: { status: number; type: string; param?: string; cause?: unknown; exitCode?: number; headers?: Record<string, string> }) {
+  constructor(code: string, message: string, options: { status: number; type: string; param?: string | null; cause?: unknown; exitCode?: number; headers?: Record<string, string>; clientCode?: string | null }) {
     super(code, message, { cause: options.cause, exitCode: options.exitCode ?? (options.status < 500 ? 2 : 1) });
     this.status = options.status;
     this.type = options.type;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.clientCode = options.clientCode === undefined ? code : options.clientCode;
   }
 
   /** The body an OpenAI client parses. */
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.clientCode } };
   }
 }
 
@@ -101,18 +107,40 @@ export class GatewayBlockedError extends GatewayError {
   }
 }
 
-/** The upstream failed: unreachable, timed out, answered 5xx or broke off (502/504). */
+/**
+ * The upstream failed: unreachable, timed out, answered 5xx, broke off, or answered a stream
+ * request with something other than an event stream (502/504, `E_GATEWAY_UPSTREAM`); or it
+ * refused hegui's own credentials (`E_GATEWAY_UPSTREAM_AUTH`, 502: the client's key was fine,
+ * so a 401 would send its author looking in the wrong place). `headers` carries the upstream's
+ * `Retry-After`, so a client backs off as the upstream asked.
+ */
 export class GatewayUpstreamError extends GatewayError {
   /** The upstream's HTTP status, when it answered. */
   readonly upstreamStatus: number | null;
 
-  constructor(message: string, options: { status?: 502 | 504; upstreamStatus?: number; cause?: unknown } = {}) {
-    super(options.status === 504 ? 'E_GATEWAY_UPSTREAM_TIMEOUT' : 'E_GATEWAY_UPSTREAM', message, {
+  constructor(message: string, options: { status?: 502 | 504; upstreamStatus?: number; cause?: unknown; auth?: boolean; headers?: Record<string, string> } = {}) {
+    super(options.status === 504 ? 'E_GATEWAY_UPSTREAM_TIMEOUT' : options.auth ? 'E_GATEWAY_UPSTREAM_AUTH' : 'E_GATEWAY_UPSTREAM', message, {
       status: options.status ?? 502,
       type: 'api_error',
       cause: options.cause,
+      ...(options.headers ? { headers: options.headers } : {}),
     });
     this.upstreamStatus = options.upstreamStatus ?? null;
+  }
+}
+
+/**
+ * The upstream refused the request itself (a 4xx other than 401/403): the client receives the
+ * upstream's status, `type`, `code`, `param` and `Retry-After` as the upstream said them, since
+ * client code branches on them (`context_length_exceeded` on `messages`, a 429's wait). The
+ * gateway's own code, `E_GATEWAY_UPSTREAM_REJECTED`, is what the audit event records.
+ */
+export class GatewayUpstreamRejectedError extends GatewayError {
+  readonly upstreamStatus: number;
+
+  constructor(message: string, options: { status: number; type: string; code: string | null; param: string | null; headers: Record<string, string> }) {
+    super('E_GATEWAY_UPSTREAM_REJECTED', message, { status: options.status, type: options.type, param: options.param, clientCode: options.code, headers: options.headers });
+    this.upstreamStatus = options.status;
   }
 }
 
@@ -130,12 +158,16 @@ export class GatewayMediaError extends GatewayError {
   }
 }
 
-/** Any error as the OpenAI error body and status a client receives; unexpected ones are hidden. */
-export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody; headers?: Readonly<Record<string, string>> } {
-  if (error instanceof GatewayError) return { status: error.status, body: error.toBody(), headers: error.headers };
+/**
+ * Any error as the OpenAI error body and status a client receives; unexpected ones are hidden.
+ * `code` is the gateway's own code, which the audit event records (the body may carry an
+ * upstream's code instead).
+ */
+export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody; headers?: Readonly<Record<string, string>>; code: string } {
+  if (error instanceof GatewayError) return { status: error.status, body: error.toBody(), headers: error.headers, code: error.code };
   if (error instanceof HeguiError) {
     const status = error.exitCode === 2 ? 400 : 500;
-    return { status, body: { error: { message: error.message, type: status === 400 ? 'invalid_request_error' : 'api_error', param: null, code: error.code } } };
+    return { status, body: { error: { message: error.message, type: status === 400 ? 'invalid_request_error' : 'api_error', param: null, code: error.code } }, code: error.code };
   }
-  return { status: 500, body: { error: { message: 'internal error in the gateway; the server log has the details', type: 'api_error', param: null, code: 'E_GATEWAY_INTERNAL' } } };
+  return { status: 500, body: { error: { message: 'internal error in the gateway; the server log has the details', type: 'api_error', param: null, code: 'E_GATEWAY_INTERNAL' } }, code: 'E_GATEWAY_INTERNAL' };
 }

@@ -10,12 +10,13 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayError, GatewayRequestError, GatewayUpstreamError, toOpenAIError } from './errors.js';
+import { GatewayRequestError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
+import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
 /** Everything the endpoints are built from. */
@@ -116,10 +117,10 @@ async function withApiHeaders(exchange: Exchange, run: () => Promise<Response>):
 
 /** The error answer for `error`, after its audit event is recorded. */
 export async function failRequest(services: GatewayServices, exchange: Exchange, error: unknown): Promise<Response> {
-  const { status, body, headers } = toOpenAIError(error);
+  const { status, body, headers, code } = toOpenAIError(error);
   if (status === 500) console.error(error);
-  exchange.error = body.error.code;
-  if (error instanceof GatewayUpstreamError && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
+  exchange.error = code;
+  if ((error instanceof GatewayUpstreamError || error instanceof GatewayUpstreamRejectedError) && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
   await exchange.record(services.audit, status);
   return jsonResponse(body, status, { ...headers });
 }
@@ -178,6 +179,23 @@ async function readBody(req: HonoRequest): Promise<Json> {
   }
   if (!isObject(body)) throw new GatewayRequestError('the request body must be a JSON object');
   return body;
+}
+
+/**
+ * The stream answering a blocked prompt: the refusal `chunk`, then `[DONE]`. `hegui` rides on
+ * the refusal, or on a usage chunk after it when the client asked for usage (zero tokens: the
+ * model was never called), so the stream has OpenAI's shape either way.
+ */
+export function refusalStream(chunk: Json, hegui: object, includeUsage: boolean): Response {
+  const frames = includeUsage
+    ? [sseData(chunk), sseData({ ...chunk, choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, hegui })]
+    : [sseData({ ...chunk, hegui })];
+  return new Response(Buffer.concat([...frames, SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+}
+
+/** True when a stream request asks for the usage chunk (`stream_options.include_usage`). */
+export function wantsUsage(body: Json): boolean {
+  return isObject(body.stream_options) && body.stream_options.include_usage === true;
 }
 
 /** The `model` field, which every generating endpoint requires. */
@@ -244,32 +262,71 @@ export function routeModel(services: GatewayServices, exchange: Exchange, model:
 }
 
 /**
- * Posts `body` to the upstream and returns the answer when it is 2xx. Otherwise the upstream's
- * error is raised: a 4xx is passed on as the upstream said it (the request was wrong there
- * too), a 5xx becomes 502.
+ * Posts `body` to the upstream and returns the answer when it is 2xx (for a stream request:
+ * 2xx and an event stream). Otherwise the upstream's error is raised (`upstreamFailure`).
  */
 export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
   const response = await upstream.send(path, { method: 'POST', body: JSON.stringify(body) }, call);
   exchange.upstreamStatus = response.status;
-  if (response.ok) return response;
-  throw await upstreamFailure(upstream, response, call);
+  if (!response.ok) throw await upstreamFailure(upstream, response, call);
+  if (body.stream === true && !isEventStream(response.header('content-type'))) {
+    // An HTML error page or a whole JSON answer with status 200 (a proxy in between, a server
+    // that ignores `stream`) is no stream: relayed as one, it would end empty and pass.
+    const type = response.header('content-type') ?? 'no content type';
+    response.discard();
+    call.end();
+    throw new GatewayUpstreamError(`the upstream "${upstream.name}" answered a stream request with ${type}, not an event stream`, { upstreamStatus: response.status });
+  }
+  return response;
 }
 
-async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Promise<GatewayError> {
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
+}
+
+/** Upstream headers a client backs off by; passed on with the upstream's error. */
+const BACKOFF_HEADERS = ['retry-after', 'retry-after-ms'];
+
+/**
+ * The error for an upstream's non-2xx answer. A 4xx is passed on as the upstream said it:
+ * status, `type`, `code`, `param` and `Retry-After`, which client code branches on. A 401 or
+ * 403 is the upstream refusing hegui's own credentials, not the client's: a 502 naming that,
+ * without the upstream's words (they may quote hegui's key). A 5xx becomes 502, keeping
+ * `Retry-After`.
+ */
+async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, call: UpstreamCall): Promise<GatewayUpstreamError | GatewayUpstreamRejectedError> {
   const text = await response.text().catch(() => '');
   call.end();
-  let message = text.slice(0, 500);
+  const status = response.status;
+  const headers: Record<string, string> = {};
+  for (const name of BACKOFF_HEADERS) {
+    const value = response.header(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  if (status === 401 || status === 403) {
+    // The operator's fix, not the client's: say so where the operator looks (status only, no body).
+    console.error(`gateway: the upstream "${upstream.name}" answered HTTP ${status} to hegui's credentials; check its apiKey/apiKeyEnv`);
+    return new GatewayUpstreamError(`the upstream "${upstream.name}" refused hegui's credentials (HTTP ${status}); check the API key configured for this upstream`, { upstreamStatus: status, auth: true });
+  }
+  let detail: Json = {};
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (isObject(parsed) && isObject(parsed.error) && typeof parsed.error.message === 'string') message = parsed.error.message;
+    if (isObject(parsed) && isObject(parsed.error)) detail = parsed.error;
   } catch {
     // Not JSON: the raw text (cut) is the message.
   }
-  if (response.status >= 400 && response.status < 500) {
-    const type = response.status === 429 ? 'rate_limit_error' : response.status === 401 || response.status === 403 ? 'authentication_error' : 'invalid_request_error';
-    return new GatewayError('E_GATEWAY_UPSTREAM_REJECTED', `the upstream "${upstream.name}" refused the request: ${message}`, { status: response.status, type });
+  const message = typeof detail.message === 'string' ? detail.message : text.slice(0, 500);
+  if (status >= 400 && status < 500) {
+    const type = typeof detail.type === 'string' ? detail.type : status === 429 ? 'rate_limit_error' : 'invalid_request_error';
+    return new GatewayUpstreamRejectedError(`the upstream "${upstream.name}" refused the request: ${message}`, {
+      status,
+      type,
+      code: typeof detail.code === 'string' ? detail.code : null,
+      param: typeof detail.param === 'string' ? detail.param : null,
+      headers,
+    });
   }
-  return new GatewayUpstreamError(`the upstream "${upstream.name}" failed with HTTP ${response.status}: ${message}`, { upstreamStatus: response.status });
+  return new GatewayUpstreamError(`the upstream "${upstream.name}" failed with HTTP ${status}: ${message}`, { upstreamStatus: status, headers });
 }
 
 /** A new upstream call tied to the client's connection. */

@@ -275,7 +275,7 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
       } catch (error) {
         if (call.clientGone) return;
         const failure = toOpenAIError(error);
-        exchange.error = failure.body.error.code;
+        exchange.error = failure.code;
         status = failure.status;
         yield guarded.frame({ type: 'error', code: failure.body.error.code, message: failure.body.error.message, param: null });
       }

@@ -43,21 +43,56 @@ export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
   return chunk;
 }
 
-/** The streaming response for a chat or completions request whose upstream answered 2xx. */
-export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean): Response {
+/**
+ * The streaming response for a chat or completions request whose upstream answered 2xx.
+ *
+ * The stream keeps OpenAI's shape, which client code relies on (`chunk.choices[0]`): every
+ * chunk has a choice, except the usage chunk, which comes only when the client asked for it
+ * (`stream_options.include_usage`, `includeUsage`) or the upstream sent one anyway, and is
+ * then the last chunk before `[DONE]`. The `hegui` object (labels, findings) rides on that
+ * usage chunk, or else on the last chunk with a choice: chunks that only finish a choice are
+ * held until the upstream ends (they carry no text, so nothing is delayed that a reader sees).
+ */
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean, includeUsage: boolean): Response {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const guarded = new GuardedChoices(services, exchange, shape, noticeInText);
   const body = response.body;
+  /** Chunks that only finish choices, held so that the last one can carry `hegui`. */
+  const tail: Json[] = [];
+  let usage: Json | undefined;
+
+  /** Queues `chunks` as frames, holding the usage chunk and finishing chunks back. */
+  const send = (chunks: readonly Json[], out: Uint8Array[]): void => {
+    for (const chunk of chunks) {
+      const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
+      if (choices.length === 0 && isObject(chunk.usage)) {
+        usage = chunk;
+        continue;
+      }
+      if (choices.length > 0 && choices.every((choice) => choice.finish_reason != null && shape.texts(choice).every((t) => t.text === ''))) {
+        tail.push(chunk);
+        continue;
+      }
+      for (const held of tail.splice(0)) out.push(sseData(held));
+      out.push(sseData(chunk));
+    }
+  };
 
   async function* frames(): AsyncGenerator<Uint8Array> {
     let status = CLIENT_CLOSED;
     try {
       let blocked = false;
+      /** The chunks that end the stream, decided once the upstream ended. */
+      const ending: Json[] = [];
+      let failure: ReturnType<typeof toOpenAIError> | undefined;
+      /** Events the upstream sent, `[DONE]` included. */
+      let events = 0;
       try {
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
+          events += batch.length;
           // What one read released goes out in one write, also when the batch ends the stream.
-          const frames: Uint8Array[] = [];
+          const out: Uint8Array[] = [];
           let ended = false;
           let fault: unknown;
           try {
@@ -67,45 +102,49 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
                 break;
               }
               const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
-              for (const chunk of result.out) frames.push(sseData(chunk));
+              send(result.out, out);
               if (result.blocked) {
                 blocked = ended = true;
                 call.abort('output blocked');
-                frames.push(sseData(guarded.blockEnding(await blockNotice(services, exchange))));
                 break;
               }
             }
           } catch (error) {
             fault = error;
           }
-          if (frames.length > 0) yield Buffer.concat(frames);
+          if (out.length > 0) yield Buffer.concat(out);
           if (fault !== undefined) throw fault;
           if (ended) break;
         }
+        // An event stream without a single event (an error page sent as text/event-stream) is
+        // a failed upstream, never an empty answer that passes.
+        if (events === 0) throw new GatewayUpstreamError(`the upstream "${upstream.name}" ended its event stream without sending any event`);
         if (!blocked) {
           const last = guarded.finish();
-          for (const chunk of last.out) yield sseData(chunk);
-          if (last.blocked) {
-            blocked = true;
-            yield sseData(guarded.blockEnding(await blockNotice(services, exchange)));
-          }
+          ending.push(...last.out);
+          blocked = last.blocked;
         }
+        if (blocked) ending.push(guarded.blockEnding(await blockNotice(services, exchange)));
         status = 200;
       } catch (error) {
         // Nobody is listening any more; the finally block records the request as closed.
         if (call.clientGone) return;
         // Held text is dropped, never flushed: it may be the start of a blocked keyword.
-        const failure = toOpenAIError(error);
-        exchange.error = failure.body.error.code;
+        failure = toOpenAIError(error);
+        exchange.error = failure.code;
         status = failure.status;
-        yield sseData(failure.body);
       }
       // One label per choice, over its text exactly as sent; choice 0's is the one in the headers.
       const labels = guarded.hashes().map(({ index, hash }, i) => ({ index, aigc: labeler.sign(i === 0 ? label : labeler.newLabel(), hash) }));
       exchange.labels.push(...labels.map((l) => l.aigc.ProduceID));
       exchange.actions.push('labeled');
       const hegui = { ...heguiData(labels[0]?.aigc, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, guarded.placement, labels) };
-      yield sseData(guarded.chunk({ choices: [], hegui }));
+      const final = [...tail.splice(0), ...ending];
+      if (failure) final.push({ ...failure.body, hegui });
+      else if (usage || includeUsage) final.push({ ...(usage ?? guarded.chunk({ choices: [], usage: null })), hegui });
+      else if (final.length > 0) final.push({ ...(final.pop() as Json), hegui });
+      else final.push(guarded.chunk({ choices: [shape.piece(0, shape.mainField, '')], hegui }));
+      yield Buffer.concat(final.map((chunk) => sseData(chunk)));
       await exchange.record(services.audit, status);
       yield SSE_DONE;
     } finally {
