@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiUser, newApiKey } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
 import { cli } from './helpers/cli.js';
+import { postStream, streamedBody } from './helpers/http.js';
 
 const MINUTE = 60_000;
 /** 2026-11-28 10:00 in Beijing. */
@@ -191,5 +192,75 @@ describe('sanctions for repeated illegal content', () => {
     const history = await cli(['users', 'history', 'tester', '--limit', '3'], env());
     expect(history.stdout).toContain('requests (latest 3):');
     expect(history.stdout).toMatch(/suspend\t4 blocked requests within 60 minutes\tuntil lifted\tlifted .* by system:cli/);
+  });
+});
+
+describe('request bodies', () => {
+  let h: GatewayHarness;
+  const now = START;
+  const LIMIT = 1024 * 1024;
+  beforeAll(async () => {
+    h = await startGateway({ now: () => now, config: { limits: { bodyBytes: LIMIT, jsonDepth: 16, messages: 8, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
+  });
+  afterAll(async () => h?.close());
+
+  /** A fresh user's key, so one test's requests never count against another's rate. */
+  const freshKey = async (name: string): Promise<string> => (await createApiUser(h.server.store, { name, verified: true })).key;
+  const url = (path: string): string => `${h.server.url}${path}`;
+
+  it('refuses a declared length past limits.bodyBytes with 413 in the OpenAI error shape, and records it', async () => {
+    const key = await freshKey('declared');
+    const response = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(chat('x'.repeat(LIMIT))) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: { code: 'E_GATEWAY_BODY_TOO_LARGE', type: 'invalid_request_error', param: null, message: expect.stringContaining('limits.bodyBytes') } });
+    const [event] = await h.events();
+    expect(event).toMatchObject({ outcome: 'error', payload: { status: 413, error: 'E_GATEWAY_BODY_TOO_LARGE' } });
+  });
+
+  it('stops reading a streamed body once it passes the limit', async () => {
+    const key = await freshKey('streamer');
+    const body = streamedBody(64 * 1024 * 1024, '{"model":"double-chat","messages":[{"role":"user","content":"');
+    const response = await postStream(url('/v1/chat/completions'), body, { authorization: `Bearer ${key}` });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_BODY_TOO_LARGE' } });
+    expect(body.sent()).toBeLessThan(body.total / 4);
+  });
+
+  it('admits the caller before reading the body: an unknown key or a used-up rate costs no read', async () => {
+    const unknown = streamedBody(32 * 1024 * 1024, '{"model":"double-chat","messages":[');
+    const anonymous = await postStream(url('/v1/chat/completions'), unknown, { authorization: 'Bearer sk-not-a-key' });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'E_GATEWAY_AUTH' } });
+    expect(unknown.sent()).toBeLessThan(unknown.total / 4);
+    const key = await freshKey('busy');
+    for (let i = 0; i < 3; i++) expect((await h.post('/v1/chat/completions', chat('hi'), { authorization: `Bearer ${key}` })).status).toBe(200);
+    const limited = streamedBody(32 * 1024 * 1024, '{"model":"double-chat","messages":[');
+    const response = await postStream(url('/v1/chat/completions'), limited, { authorization: `Bearer ${key}` });
+    expect(response.status).toBe(429);
+    expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_RATE_LIMITED' } });
+    expect(limited.sent()).toBeLessThan(limited.total / 4);
+  });
+
+  it('refuses bodies nested deeper than limits.jsonDepth before parsing them', async () => {
+    const key = await freshKey('nester');
+    const deep = `{"model":"double-chat","messages":[{"role":"user","content":"hi"}],"metadata":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const response = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: deep });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_BAD_REQUEST', type: 'invalid_request_error', message: expect.stringContaining('limits.jsonDepth') } });
+    // Brackets inside strings are text, not nesting.
+    const text = await h.post('/v1/chat/completions', chat('[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{{{'), { authorization: `Bearer ${key}` });
+    expect(text.status).toBe(200);
+  });
+
+  it('refuses more messages or input items than limits.messages, naming the field', async () => {
+    const key = await freshKey('talker');
+    const messages = Array.from({ length: 9 }, () => ({ role: 'user', content: 'hi' }));
+    const chatty = await h.post('/v1/chat/completions', { model: 'double-chat', messages }, { authorization: `Bearer ${key}` });
+    expect(chatty.status).toBe(400);
+    expect(await chatty.json()).toMatchObject({ error: { code: 'E_GATEWAY_BAD_REQUEST', param: 'messages', message: expect.stringContaining('at most 8') } });
+    const responses = await h.post('/v1/responses', { model: 'double-chat', input: messages }, { authorization: `Bearer ${key}` });
+    expect(responses.status).toBe(400);
+    expect(await responses.json()).toMatchObject({ error: { code: 'E_GATEWAY_BAD_REQUEST', param: 'input' } });
+    expect((await h.post('/v1/chat/completions', { model: 'double-chat', messages: messages.slice(1) }, { authorization: `Bearer ${key}` })).status).toBe(200);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { cli } from './helpers/cli.js';
+import { postStream, residentBytes, streamedBody } from './helpers/http.js';
 
 describe('hegui serve', () => {
   let dir: string;
@@ -170,5 +171,40 @@ describe('starting the server', () => {
     const list = await cli(['operators', 'list'], { env });
     expect(list.stdout).toMatch(/^ann\tadmin\tactive\tpassword set\n$/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('request bodies at the operator edge', () => {
+  let dir: string;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hegui-server-bodies-'));
+    server = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'hegui.db')}`, webRoot: join(dir, 'web') });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers a 300 MB sign-in body with 413 at once, without reading it or growing', async () => {
+    const huge = streamedBody(300 * 1024 * 1024, '{"name":"x","password":"');
+    const before = residentBytes();
+    const response = await postStream(`${server.url}/api/session`, huge);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: { code: 'E_BODY_TOO_LARGE' } });
+    // Answered long before the body was sent, and the server held none of it.
+    expect(huge.sent()).toBeLessThan(huge.total / 4);
+    expect(residentBytes() - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('refuses a declared length past the limit on the session and desk routes, signed in or not', async () => {
+    const big = JSON.stringify({ name: 'x', password: 'y'.repeat(64 * 1024) });
+    for (const [method, path] of [['POST', '/api/session'], ['PUT', '/api/session/password'], ['POST', '/api/audit/verify']] as const) {
+      const response = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: big });
+      expect(response.status, path).toBe(413);
+      expect(await response.json()).toMatchObject({ error: { code: 'E_BODY_TOO_LARGE' } });
+    }
   });
 });

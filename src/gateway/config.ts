@@ -185,6 +185,12 @@ export const gatewayConfigSchema = z.strictObject({
       user: rateSchema.optional(),
       /** Requests per API key. */
       key: rateSchema.optional(),
+      /** Largest request body read (413 beyond it, in the OpenAI error shape; refused by its declared length before any byte is read). */
+      bodyBytes: z.number().int().min(1024).max(1024 ** 3).default(16 * 1024 * 1024),
+      /** Deepest nesting of arrays and objects in a request body (400 beyond it). */
+      jsonDepth: z.number().int().min(4).max(1000).default(64),
+      /** Most items in `messages` (chat) or `input` (responses) of one request (400 beyond it). */
+      messages: z.number().int().min(1).max(100_000).default(2048),
     })
     .prefault({}),
   minors: z
