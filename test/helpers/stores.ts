@@ -49,6 +49,28 @@ export function dialectsUnderTest(): ('sqlite' | 'postgres')[] {
   return inject('databases').dialects as ('sqlite' | 'postgres')[];
 }
 
+/**
+ * Declares `suite` once per dialect under test, each with its own empty database and no store
+ * opened on it: for suites that start a server over the database's URL.
+ */
+export function describeEachDatabase(name: string, suite: (getDatabase: () => TestDatabase) => void): void {
+  for (const dialect of dialectsUnderTest()) {
+    describe(`${name} [${dialect}]`, () => {
+      let database: TestDatabase;
+      beforeAll(async () => {
+        database = await createTestDatabase(dialect);
+      });
+      afterAll(async () => database?.drop());
+      suite(() => database);
+    });
+  }
+  for (const dialect of inject('databases').missing) {
+    describe.skip(`${name} [${dialect}: not reachable, see the warning above]`, () => {
+      it('runs the suite on this dialect', () => undefined);
+    });
+  }
+}
+
 /** Declares `suite` once per dialect under test, each with its own migrated store. */
 export function describeEachStore(name: string, suite: (getStore: () => Store, getDatabase: () => TestDatabase) => void): void {
   for (const dialect of dialectsUnderTest()) {
