@@ -110,7 +110,7 @@ export const gatewayConfigSchema = z.strictObject({
       database: z.string().min(1).optional(),
       /** Service profile for the dashboard's obligations page. */
       profile: z.string().min(1).optional(),
-      /** The URL clients reach this gateway at, for media links (default: the listening address). */
+      /** The URL clients reach this gateway at, for media links (default: the listening address; never a request's Host header). */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
@@ -227,6 +227,10 @@ export const gatewayConfigSchema = z.strictObject({
       urlTtlSeconds: seconds.default(3600),
       /** Largest generated file fetched from an upstream URL. */
       maxBytes: z.number().int().positive().default(32 * 1024 * 1024),
+      /** Hosts besides the upstreams' own that generated files may be fetched from (exact, or `*.cdn.example` for its subdomains). */
+      hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$|^[0-9a-fA-F:]+$/, 'a host name, *.domain, or an IP address')).default([]),
+      /** Fetch over plain http from loopback addresses (a model server on this machine); off: https only, never loopback. */
+      allowLoopback: z.boolean().default(false),
     })
     .prefault({}),
 });

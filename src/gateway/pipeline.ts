@@ -34,6 +34,11 @@ export interface GatewayServices {
   store: Store;
   /** What the user reads instead of blocked content. */
   blockMessage: string;
+  /**
+   * The base URL of media links: `server.publicUrl`, else the address the server listens on
+   * (set once it listens). Never the request's Host header, which the client chooses.
+   */
+  publicUrl?: string;
 }
 
 /** A piece of request text the input guard reads and, when redacting, rewrites. */

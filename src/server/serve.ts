@@ -117,6 +117,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}`;
+  gateway.publicUrl ??= url;
   log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
 
   let signinUrl: string | undefined;
