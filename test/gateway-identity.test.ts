@@ -6,15 +6,16 @@
  */
 import { SignJWT } from 'jose';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiUser } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, type GatewayHarness, KEYWORDS, startGateway } from './gateway-harness.js';
 import { cli } from './helpers/cli.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const SECRET = 'the-login-service-shares-this-secret!';
 const START = Date.parse('2026-11-28T04:00:00Z');
 
-describe('gateway identity', () => {
+describeEachDatabase('gateway identity', (getDatabase) => {
   let h: GatewayHarness;
   let now = START;
 
@@ -27,6 +28,7 @@ describe('gateway identity', () => {
 
   beforeAll(async () => {
     h = await startGateway({
+      databaseUrl: getDatabase().url,
       now: () => now,
       env: { LOGIN_JWT_SECRET: SECRET },
       config: {

@@ -7,11 +7,12 @@
  * record and as a `user.sanction` audit event, listed and lifted with `hegui users`.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiUser, newApiKey } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
 import { cli } from './helpers/cli.js';
 import { postStream, streamedBody } from './helpers/http.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const MINUTE = 60_000;
 /** 2026-11-28 10:00 in Beijing. */
@@ -20,11 +21,11 @@ const NOTICE = '本内容由人工智能生成';
 
 const chat = (content: string, stream = false): Record<string, unknown> => ({ model: 'double-chat', messages: [{ role: 'user', content }], stream });
 
-describe('request rates', () => {
+describeEachDatabase('request rates', (getDatabase) => {
   let h: GatewayHarness;
   let now = START;
   beforeAll(async () => {
-    h = await startGateway({ now: () => now, config: { limits: { user: { requests: 4, perSeconds: 60 }, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
+    h = await startGateway({ databaseUrl: getDatabase().url, now: () => now, config: { limits: { user: { requests: 4, perSeconds: 60 }, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
   });
   afterAll(async () => h?.close());
 
@@ -62,12 +63,12 @@ describe('request rates', () => {
   });
 });
 
-describe("minors' mode", () => {
+describeEachDatabase("minors' mode", (getDatabase) => {
   let h: GatewayHarness;
   let kid: string;
   let now = START;
   beforeAll(async () => {
-    h = await startGateway({ now: () => now, config: { minors: { dailyRequests: 20, dailyMinutes: 150, reminderMinutes: 60, idleMinutes: 20 }, abuse: { steps: [] } } });
+    h = await startGateway({ databaseUrl: getDatabase().url, now: () => now, config: { minors: { dailyRequests: 20, dailyMinutes: 150, reminderMinutes: 60, idleMinutes: 20 }, abuse: { steps: [] } } });
     kid = (await createApiUser(h.server.store, { name: 'kid', verified: true, minor: true })).key;
     h.double.behaviour = () => ({ text: 'answer' });
   });
@@ -121,12 +122,13 @@ describe("minors' mode", () => {
   });
 });
 
-describe('sanctions for repeated illegal content', () => {
+describeEachDatabase('sanctions for repeated illegal content', (getDatabase) => {
   let h: GatewayHarness;
   let now = START;
   const env = (): { env: Record<string, string> } => ({ env: { HEGUI_DATABASE_URL: h.databaseUrl } });
   beforeAll(async () => {
     h = await startGateway({
+      databaseUrl: getDatabase().url,
       now: () => now,
       config: {
         limits: { syncMilliseconds: 0 },
@@ -195,12 +197,12 @@ describe('sanctions for repeated illegal content', () => {
   });
 });
 
-describe('request bodies', () => {
+describeEachDatabase('request bodies', (getDatabase) => {
   let h: GatewayHarness;
   const now = START;
   const LIMIT = 1024 * 1024;
   beforeAll(async () => {
-    h = await startGateway({ now: () => now, config: { limits: { bodyBytes: LIMIT, jsonDepth: 16, messages: 8, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
+    h = await startGateway({ databaseUrl: getDatabase().url, now: () => now, config: { limits: { bodyBytes: LIMIT, jsonDepth: 16, messages: 8, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
   });
   afterAll(async () => h?.close());
 

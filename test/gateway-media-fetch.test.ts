@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchMedia, GatewayMediaRefusedError, type OutboundPolicy, refusedAddress } from '../src/gateway/outbound.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const image = (h: GatewayHarness) => h.post('/v1/images/generations', { model: 'double-image', prompt: 'a lake', response_format: 'url' });
 
@@ -61,13 +62,14 @@ describe('addresses media is never fetched from', () => {
   });
 });
 
-describe('media fetched through the gateway', () => {
+describeEachDatabase('media fetched through the gateway', (getDatabase) => {
   let h: GatewayHarness;
   let port: string;
 
   beforeAll(async () => {
     // The upstream is configured by name (localhost), so 127.0.0.1 is another host to the allow-list.
     h = await startGateway({
+      databaseUrl: getDatabase().url,
       config: { server: { publicUrl: 'https://ai.example.cn/' }, media: { allowLoopback: true } },
       edit: (config) => {
         const upstream = config.upstreams[0]!;
@@ -117,10 +119,10 @@ describe('media fetched through the gateway', () => {
   });
 });
 
-describe('media over plain http without allowLoopback', () => {
+describeEachDatabase('media over plain http without allowLoopback', (getDatabase) => {
   let h: GatewayHarness;
   beforeAll(async () => {
-    h = await startGateway({ edit: (config) => void (config.media.allowLoopback = false) });
+    h = await startGateway({ databaseUrl: getDatabase().url, edit: (config) => void (config.media.allowLoopback = false) });
   });
   afterAll(async () => h?.close());
 
