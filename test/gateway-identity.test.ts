@@ -45,10 +45,11 @@ describeEachDatabase('gateway identity', (getDatabase) => {
 
   it('refuses a user without verified real identity with an OpenAI-shaped 403', async () => {
     const { key } = await createApiUser(h.server.store, { name: 'anonymous-app' });
+    const seen = h.double.seen.length;
     const error = await ask(key).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(error).toMatchObject({ status: 403, code: 'E_GATEWAY_IDENTITY_UNVERIFIED', type: 'permission_error', message: expect.stringContaining('real-name verification') });
-    expect(h.double.seen.length).toBe(0);
+    expect(h.double.seen.length).toBe(seen);
     const [event] = await h.events();
     expect(event).toMatchObject({ outcome: 'error', payload: { status: 403, error: 'E_GATEWAY_IDENTITY_UNVERIFIED', auth: 'key' } });
     expect((await ask(h.key)).choices[0]?.message.content).toContain('fine');

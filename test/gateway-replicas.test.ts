@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiUser, parseGatewayConfig } from '../src/gateway/index.js';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { openStore } from '../src/store/index.js';
