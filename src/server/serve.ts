@@ -118,6 +118,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}`;
   gateway.publicUrl ??= url;
+  if (!gatewayConfig.server.publicUrl && !isLoopback(host)) {
+    log(`server.publicUrl is not set: links to labeled media start with ${url}, which clients elsewhere may not reach; set it to the URL clients use`);
+  }
   log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
 
   let signinUrl: string | undefined;
