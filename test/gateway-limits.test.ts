@@ -233,7 +233,7 @@ describeEachDatabase('request bodies', (getDatabase) => {
   const now = START;
   const LIMIT = 1024 * 1024;
   beforeAll(async () => {
-    h = await startGateway({ databaseUrl: getDatabase().url, now: () => now, config: { limits: { bodyBytes: LIMIT, jsonDepth: 16, messages: 8, key: { requests: 3, perSeconds: 60 } }, abuse: { steps: [] } } });
+    h = await startGateway({ databaseUrl: getDatabase().url, now: () => now, config: { limits: { bodyBytes: LIMIT, jsonDepth: 16, messages: 8, key: { requests: 6, perSeconds: 60 } }, abuse: { steps: [] } } });
   });
   afterAll(async () => h?.close());
 
@@ -243,9 +243,11 @@ describeEachDatabase('request bodies', (getDatabase) => {
 
   it('refuses a declared length past limits.bodyBytes with 413 in the OpenAI error shape, and records it', async () => {
     const key = await freshKey('declared');
-    const response = await fetch(url('/v1/chat/completions'), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(chat('x'.repeat(LIMIT))) });
-    expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ error: { code: 'E_GATEWAY_BODY_TOO_LARGE', type: 'invalid_request_error', param: null, message: expect.stringContaining('limits.bodyBytes') } });
+    for (const path of ['/v1/completions', '/v1/responses', '/v1/images/generations', '/v1/audio/speech', '/v1/chat/completions']) {
+      const response = await fetch(url(path), { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(chat('x'.repeat(LIMIT))) });
+      expect(response.status, path).toBe(413);
+      expect(await response.json()).toEqual({ error: { code: 'E_GATEWAY_BODY_TOO_LARGE', type: 'invalid_request_error', param: null, message: expect.stringContaining('limits.bodyBytes') } });
+    }
     const [event] = await h.events();
     expect(event).toMatchObject({ outcome: 'error', payload: { status: 413, error: 'E_GATEWAY_BODY_TOO_LARGE' } });
   });
@@ -266,7 +268,7 @@ describeEachDatabase('request bodies', (getDatabase) => {
     expect(await anonymous.json()).toMatchObject({ error: { code: 'E_GATEWAY_AUTH' } });
     expect(unknown.sent()).toBeLessThan(unknown.total / 4);
     const key = await freshKey('busy');
-    for (let i = 0; i < 3; i++) expect((await h.post('/v1/chat/completions', chat('hi'), { authorization: `Bearer ${key}` })).status).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await h.post('/v1/chat/completions', chat('hi'), { authorization: `Bearer ${key}` })).status).toBe(200);
     const limited = streamedBody(32 * 1024 * 1024, '{"model":"double-chat","messages":[');
     const response = await postStream(url('/v1/chat/completions'), limited, { authorization: `Bearer ${key}` });
     expect(response.status).toBe(429);

@@ -447,7 +447,7 @@ describe('request bodies at the operator edge', () => {
 
   it('refuses a declared length past the limit on the session and desk routes, signed in or not', async () => {
     const big = JSON.stringify({ name: 'x', password: 'y'.repeat(64 * 1024) });
-    for (const [method, path] of [['POST', '/api/session'], ['PUT', '/api/session/password'], ['POST', '/api/audit/verify']] as const) {
+    for (const [method, path] of [['POST', '/api/session'], ['PUT', '/api/session/password'], ['POST', '/api/audit/verify'], ['POST', '/signin'], ['DELETE', '/api/session']] as const) {
       const response = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: big });
       expect(response.status, path).toBe(413);
       expect(await response.json()).toMatchObject({ error: { code: 'E_BODY_TOO_LARGE' } });
