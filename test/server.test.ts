@@ -175,6 +175,17 @@ describeEachDatabase('hegui serve', (getDatabase: () => TestDatabase) => {
     expect(changed).toMatchObject({ outcome: 'changed', payload: { sessionsEnded: 1 } });
   });
 
+  it('a password reset from the CLI ends the operator\'s sessions and is recorded', async () => {
+    const id = await addOperator(server.store, 'reset-me');
+    const cookie = await signIn(server.url, 'reset-me');
+    const reset = await cli(['operators', 'passwd', 'reset-me', '--password-stdin'], { stdin: 'a brand new password\n', env: { HEGUI_DATABASE_URL: getDatabase().url } });
+    expect(reset).toMatchObject({ code: 0, stdout: 'password of "reset-me" changed\n' });
+    expect((await get('/api/session', cookie)).status).toBe(401);
+    await signIn(server.url, 'reset-me', 'a brand new password');
+    const events = (await server.audit.list({ type: 'operator.password', actor: 'system:cli', limit: 50 })).events;
+    expect(events.find((e) => e.payload.operator === id)).toMatchObject({ outcome: 'changed', payload: { sessionsEnded: 1 } });
+  });
+
   it('serves the dashboard, its assets, and nothing outside its folder', async () => {
     expect(await (await get('/')).text()).toContain('<title>dash</title>');
     expect(await (await get('/some/page')).text()).toContain('<title>dash</title>');
