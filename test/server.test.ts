@@ -451,8 +451,9 @@ describe('request bodies at the operator edge', () => {
     const response = await postStream(`${server.url}/api/session`, huge);
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ error: { code: 'E_BODY_TOO_LARGE' } });
-    // Answered long before the body was sent, and the server held none of it.
-    expect(huge.sent()).toBeLessThan(huge.total / 4);
+    // Answered long before the body was sent (after answering, the server discards at most
+    // 64 MiB more before it closes the connection), and the server held none of it.
+    expect(huge.sent()).toBeLessThan(huge.total / 2);
     expect(residentBytes() - before).toBeLessThan(64 * 1024 * 1024);
   });
 
