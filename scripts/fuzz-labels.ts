@@ -3,7 +3,7 @@
  * Mutation fuzzing of every registered label codec (hegui's built-in ones, including codecs
  * other engineers register in `src/label/implicit/codecs.ts`). Each mutant of a seed file
  * (truncated, bits flipped, length fields zeroed or made huge, offsets pointing at themselves,
- * slices duplicated) goes through read, write, remove, payloadRanges and planInPlace. Every
+ * slices duplicated) goes through read, write, remove, payloadRanges, signedContent and planInPlace. Every
  * call must either succeed or throw a typed `HeguiError`, finish in bounded time, and leave
  * the input bytes untouched.
  *
@@ -104,6 +104,7 @@ const OPERATIONS: Readonly<Record<string, (codec: LabelCodec, source: ByteSource
   write: (codec, source) => codec.write(source, LABEL, new BufferSink()),
   remove: (codec, source) => codec.remove(source, new BufferSink()),
   payloadRanges: (codec, source) => codec.payloadRanges(source),
+  signedContent: (codec, source) => codec.signedContent?.(source, new BufferSink()) ?? Promise.resolve(undefined),
   planInPlace: (codec, source) => codec.planInPlace?.(source, LABEL) ?? Promise.resolve(undefined),
 };
 

@@ -80,6 +80,10 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     expect(await genai.locator('h2').textContent()).toContain('生成式人工智能服务管理暂行办法');
     expect(await genai.locator('[data-obligation]').count()).toBeGreaterThan(5);
     expect(await genai.textContent()).toContain('第十七条');
+    // Each duty shows its binding force and how its citation was checked (issue 10).
+    expect(await genai.locator('td.binding').first().textContent()).toBe('强制');
+    expect(await genai.locator('td.check').first().textContent()).toBe('二手来源');
+    expect(await page.locator('[data-section="without-itemised"]').textContent()).toContain('尚未逐条列出');
   });
 
   it('switches the date: labeling duties are upcoming on 2025-08-31 and apply on 2025-09-01', async () => {
@@ -107,6 +111,33 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     await page.getByRole('heading', { name: /Obligations/ }).waitFor();
     expect(await page.locator('article.instrument h2').first().textContent()).toMatch(/Interim Measures/);
     await page.screenshot({ path: join(dir, 'obligations.png'), fullPage: false });
+  });
+
+  it('builds a profile in the interview form, in the lawyer\'s order, with unknown kept as unknown', async () => {
+    const page = await signedIn('iris');
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'Service profile interview' }).click();
+    const yaml = page.getByTestId('profile-yaml');
+    await yaml.waitFor();
+    const order = await page.locator('li[data-field]').evaluateAll((items) => items.map((i) => i.getAttribute('data-field')));
+    expect(order.indexOf('provider.domestic')).toBeLessThan(order.indexOf('service.audience'));
+    expect(order.indexOf('service.audience')).toBeLessThan(order.indexOf('service.publicOpinion'));
+    // Export volumes are asked while transfers abroad are unknown or yes, not once the answer is no.
+    expect(order).toContain('service.export.individuals');
+    await page.selectOption('select[name="service.crossBorderTransfer"]', 'no');
+    await page.locator('li[data-field="service.export.individuals"]').waitFor({ state: 'detached' });
+    await page.locator('input[name="provider.name"]').fill('Form Co.');
+    await page.selectOption('select[name="service.audience"]', 'business-api');
+    await page.locator('input[name="service.modalities"]').fill('text, sound');
+    expect(await page.locator('li[data-field="service.modalities"] .error').textContent()).toContain('sound not in');
+    const text = (await yaml.textContent()) ?? '';
+    expect(text).toContain('name: Form Co.');
+    expect(text).toContain('audience: business-api');
+    expect(text).toContain('minors: unknown');
+    expect(text).toContain('crossBorderTransfer: false');
+    expect(text).not.toContain('export:');
+    expect(text).toContain('# AI Measures Arts. 2 and 22');
   });
 
   it('inspects dropped files for implicit labels', async () => {

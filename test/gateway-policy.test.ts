@@ -19,7 +19,8 @@ describeEachDatabase('gateway safety policy', (getDatabase) => {
         policy: {
           rules: [
             { target: '*', action: 'review' },
-            { target: 'A1', action: 'block' },
+            { target: 'A1', action: 'block', minConfidence: 'medium' },
+            { target: 'A1', action: 'review' },
             { target: 'A2', direction: 'input', action: 'review' },
             { target: 'A2', direction: 'output', action: 'block' },
             { target: 'pii', direction: 'input', action: 'redact' },
@@ -55,7 +56,18 @@ describeEachDatabase('gateway safety policy', (getDatabase) => {
     const answer = await h.client.chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: `what is ${KEYWORDS.discrimination}?` }] });
     expect(answer.choices[0]?.finish_reason).toBe('stop');
     const [event] = await h.events();
-    expect(event).toMatchObject({ outcome: 'review', risks: ['A2.3'], payload: { verdicts: { input: 'review' }, actions: ['input-review', 'labeled'] } });
+    expect(event).toMatchObject({ outcome: 'review', risks: ['A2.3'], payload: { verdicts: { input: 'review' }, actions: ['input-review', 'labeled'], keywordHits: [{ direction: 'input', risk: 'A2.3', action: 'review', confidence: 'high', transforms: [] }] } });
+  });
+
+  it('sends a hit found only through several transforms to review, and records how it was found', async () => {
+    h.double.behaviour = () => ({ text: 'ok' });
+    const hidden = `炸 彈\u200b制作`;
+    const answer = await h.client.chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: `what is ${hidden}?` }] });
+    expect(answer.choices[0]?.finish_reason).toBe('stop');
+    const [event] = await h.events();
+    expect(event).toMatchObject({ outcome: 'review', risks: ['A1.4'], payload: { keywordHits: [{ direction: 'input', risk: 'A1.4', action: 'review', confidence: 'low', transforms: ['traditional', 'invisible', 'noise'] }] } });
+    const literal = await h.client.chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: `what is ${KEYWORDS.zh}?` }] });
+    expect(literal.choices[0]).toMatchObject({ finish_reason: 'content_filter', message: { content: BLOCK_MESSAGE } });
   });
 
   it('blocks the same prompt for a minor (stricter user-class rules)', async () => {

@@ -28,8 +28,26 @@ export interface Behaviour {
   /** Send this many chunks, then fall silent (for idle timeouts). */
   stallAfter?: number;
   finishReason?: string;
-  /** Tool calls in the answer (chat). */
-  toolCalls?: { id: string; name: string; arguments: string }[];
+  /** Tool calls in the answer (chat); arguments given as pieces are streamed piece by piece. */
+  toolCalls?: { id: string; name: string; arguments: string | string[] }[];
+  /** A legacy `function_call` in the answer (chat), streamed in pieces when given so. */
+  functionCall?: { name: string; arguments: string | string[] };
+  /** A refusal instead of content (chat: `message.refusal`; Responses: a refusal part), in pieces. */
+  refusal?: string[];
+  /** Per-token logprobs (token, bytes, top_logprobs) for the text, as OpenAI returns with `logprobs: true`. */
+  logprobs?: boolean;
+  /** `url_citation` annotations on the message (chat) or the output_text part (Responses). */
+  annotations?: { url: string; title: string }[];
+  /** Further choices' texts (`n > 1`): choice 0 is `text`/`chunks`, these follow, interleaved in streams. */
+  moreChoices?: string[];
+  /** A field the gateway does not know, with this text, on the answer, each choice and each message/delta. */
+  unknownField?: string;
+  /** Responses: function calls as output items, their arguments streamed in the given pieces. */
+  functionCalls?: { id: string; name: string; arguments: string[] }[];
+  /** Responses: a reasoning item whose summary text is streamed in these pieces. */
+  reasoningSummary?: string[];
+  /** Responses: an output item of a type the gateway does not know, carrying this text. */
+  unknownItem?: string;
   /** Image answer form. */
   imageForm?: 'b64_json' | 'url';
   /** With `imageForm: 'url'`: the URL handed out instead of the double's own file (`/redirect?to=URL` redirects). */
@@ -116,8 +134,10 @@ export class UpstreamDouble {
       res.writeHead(200, { 'content-type': 'audio/wav' }).end(this.audio);
       return;
     }
-    const text = b.text ?? 'Hello from the double.';
-    const chunks = b.chunks ?? text.split(/(?<= )/);
+    const text = b.text ?? (wantsJson(body) ? '{"answer":"Hello from the double."}' : 'Hello from the double.');
+    // A chat turn that calls a tool or refuses writes no content, unless the test says otherwise.
+    const silent = path === '/v1/chat/completions' && b.text === undefined && (b.toolCalls || b.functionCall || b.refusal);
+    const chunks = b.chunks ?? (silent ? [] : text.split(/(?<= )/));
     if (body.stream === true) return this.#stream(res, path, body, b, chunks);
     return json(res, answer(path, body, chunks.join(''), b));
   }
@@ -134,8 +154,16 @@ export class UpstreamDouble {
       if (!res.destroyed) res.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(payload)}\n\n`);
     };
     const responses = path === '/v1/responses';
-    if (responses) send({ type: 'response.created', sequence_number: 0, response: responseObject(body, '', 'in_progress') }, 'response.created');
-    else if (path === '/v1/chat/completions') send(chatChunk(body, { role: 'assistant', content: '' }, null));
+    const legacy = path === '/v1/completions';
+    const message = { id: 'msg_1', type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    const address = { item_id: 'msg_1', output_index: 0, content_index: 0 };
+    if (responses) {
+      send({ type: 'response.created', sequence_number: 0, response: responseObject(body, '', 'in_progress', b) }, 'response.created');
+      send({ type: 'response.output_item.added', sequence_number: 0, output_index: 0, item: message }, 'response.output_item.added');
+      send({ type: 'response.content_part.added', sequence_number: 0, ...address, part: { type: 'output_text', text: '', annotations: [] } }, 'response.content_part.added');
+    }
+    else if (!legacy) send(chatChunk(body, { role: 'assistant', content: '' }, null, b));
+    const others = (b.moreChoices ?? []).map((t) => t.split(/(?<= )/));
     for (const [i, chunk] of chunks.entries()) {
       if (res.destroyed) return;
       if (b.resetAfter === i) {
@@ -149,21 +177,54 @@ export class UpstreamDouble {
       }
       if (b.stallAfter === i) return;
       if (b.chunkDelayMs) await sleep(b.chunkDelayMs);
-      if (responses) send({ type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: chunk, logprobs: [] }, 'response.output_text.delta');
-      else if (path === '/v1/completions') send({ id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: 0, text: chunk, logprobs: null, finish_reason: null }] });
-      else send(chatChunk(body, { content: chunk }, null));
+      if (responses) send({ type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: chunk, logprobs: b.logprobs ? tokenLogprobs(chunk) : [] }, 'response.output_text.delta');
+      else if (legacy) send({ id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: 0, text: chunk, logprobs: b.logprobs ? { tokens: [chunk], token_logprobs: [-0.1], top_logprobs: null, text_offset: [0] } : null, finish_reason: null }] });
+      else send(chatChunk(body, { content: chunk }, null, b, 0, b.logprobs ? { content: tokenLogprobs(chunk), refusal: null } : null));
+      if (!responses) others.forEach((pieces, c) => pieces[i] !== undefined && send(chatChunk(body, legacy ? {} : { content: pieces[i] }, null, b, c + 1, null, legacy ? pieces[i] : undefined)));
     }
     if (b.stallAfter !== undefined) return;
     const text = chunks.join('');
     if (responses) {
-      send({ type: 'response.output_text.done', sequence_number: 900, item_id: 'msg_1', output_index: 0, content_index: 0, text, logprobs: [] }, 'response.output_text.done');
-      send({ type: 'response.completed', sequence_number: 901, response: responseObject(body, text, 'completed') }, 'response.completed');
+      send({ type: 'response.output_text.done', sequence_number: 900, ...address, text, logprobs: [] }, 'response.output_text.done');
+      send({ type: 'response.content_part.done', sequence_number: 900, ...address, part: { type: 'output_text', text, annotations: [] } }, 'response.content_part.done');
+      for (const piece of b.refusal ?? []) send({ type: 'response.refusal.delta', sequence_number: 901, item_id: 'msg_1', output_index: 0, content_index: 1, delta: piece }, 'response.refusal.delta');
+      if (b.refusal) send({ type: 'response.refusal.done', sequence_number: 902, item_id: 'msg_1', output_index: 0, content_index: 1, refusal: b.refusal.join('') }, 'response.refusal.done');
+      const done = responseObject(body, text, 'completed', b);
+      send({ type: 'response.output_item.done', sequence_number: 903, output_index: 0, item: (done.output as unknown[])[0] }, 'response.output_item.done');
+      for (const [n, call] of (b.functionCalls ?? []).entries()) {
+        const item = { id: call.id, type: 'function_call', status: 'in_progress', call_id: `call_${call.id}`, name: call.name, arguments: '' };
+        send({ type: 'response.output_item.added', sequence_number: 910, output_index: n + 1, item }, 'response.output_item.added');
+        for (const piece of call.arguments) send({ type: 'response.function_call_arguments.delta', sequence_number: 911, item_id: call.id, output_index: n + 1, delta: piece }, 'response.function_call_arguments.delta');
+        send({ type: 'response.function_call_arguments.done', sequence_number: 912, item_id: call.id, output_index: n + 1, arguments: call.arguments.join('') }, 'response.function_call_arguments.done');
+        send({ type: 'response.output_item.done', sequence_number: 913, output_index: n + 1, item: { ...item, status: 'completed', arguments: call.arguments.join('') } }, 'response.output_item.done');
+      }
+      if (b.reasoningSummary) {
+        for (const piece of b.reasoningSummary) send({ type: 'response.reasoning_summary_text.delta', sequence_number: 920, item_id: 'rs_1', output_index: 9, summary_index: 0, delta: piece }, 'response.reasoning_summary_text.delta');
+        send({ type: 'response.reasoning_summary_text.done', sequence_number: 921, item_id: 'rs_1', output_index: 9, summary_index: 0, text: b.reasoningSummary.join('') }, 'response.reasoning_summary_text.done');
+      }
+      if (b.unknownItem) send({ type: 'response.web_search_call.completed', sequence_number: 930, item_id: 'ws_1', output_index: 10, note: b.unknownItem }, 'response.web_search_call.completed');
+      send({ type: 'response.completed', sequence_number: 999, response: responseObject(body, text, 'completed', b) }, 'response.completed');
       res.end();
       return;
     }
-    if (b.toolCalls) send(chatChunk(body, { tool_calls: b.toolCalls.map((t, index) => ({ index, id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })) }, null));
-    if (path === '/v1/completions') send({ id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: 0, text: '', logprobs: null, finish_reason: b.finishReason ?? 'stop' }] });
-    else send(chatChunk(body, {}, b.toolCalls ? 'tool_calls' : (b.finishReason ?? 'stop')));
+    if (b.refusal) for (const piece of b.refusal) send(chatChunk(body, { refusal: piece }, null, b));
+    if (b.toolCalls) {
+      for (const [index, t] of b.toolCalls.entries()) {
+        const pieces = typeof t.arguments === 'string' ? [t.arguments] : t.arguments;
+        send(chatChunk(body, { tool_calls: [{ index, id: t.id, type: 'function', function: { name: t.name, arguments: '' } }] }, null, b));
+        for (const piece of pieces) send(chatChunk(body, { tool_calls: [{ index, function: { arguments: piece } }] }, null, b));
+      }
+    }
+    if (b.functionCall) {
+      send(chatChunk(body, { function_call: { name: b.functionCall.name, arguments: '' } }, null, b));
+      for (const piece of typeof b.functionCall.arguments === 'string' ? [b.functionCall.arguments] : b.functionCall.arguments) send(chatChunk(body, { function_call: { arguments: piece } }, null, b));
+    }
+    if (b.annotations) send(chatChunk(body, { annotations: b.annotations.map(annotation) }, null, b));
+    const finish = b.toolCalls ? 'tool_calls' : b.functionCall ? 'function_call' : (b.finishReason ?? 'stop');
+    for (let c = 0; c <= (b.moreChoices?.length ?? 0); c++) {
+      if (legacy) send({ id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: c, text: '', logprobs: null, finish_reason: b.finishReason ?? 'stop' }] });
+      else send(chatChunk(body, {}, finish, b, c));
+    }
     res.write('data: [DONE]\n\n');
     res.end();
   }
@@ -173,11 +234,35 @@ function json(res: ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function chatChunk(body: Record<string, unknown>, delta: Record<string, unknown>, finish: string | null): unknown {
-  return { id: 'chatcmpl-double', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+/** True when the request asks for JSON (`response_format` in chat, `text.format` in Responses). */
+function wantsJson(body: Record<string, unknown>): boolean {
+  const format = (body.response_format ?? (body.text as { format?: unknown } | undefined)?.format) as { type?: string } | undefined;
+  return format?.type === 'json_object' || format?.type === 'json_schema';
 }
 
-function responseObject(body: Record<string, unknown>, text: string, status: string): Record<string, unknown> {
+/** OpenAI's per-token logprobs for a piece of text: one token per word, with its UTF-8 bytes and an alternative. */
+function tokenLogprobs(text: string): unknown[] {
+  return text.split(/(?<= )/).filter((t) => t !== '').map((token) => ({ token, logprob: -0.1, bytes: [...Buffer.from(token)], top_logprobs: [{ token, logprob: -0.1, bytes: [...Buffer.from(token)] }] }));
+}
+
+function annotation(a: { url: string; title: string }): unknown {
+  return { type: 'url_citation', url_citation: { url: a.url, title: a.title, start_index: 0, end_index: 5 } };
+}
+
+function chatChunk(body: Record<string, unknown>, delta: Record<string, unknown>, finish: string | null, b: Behaviour = {}, index = 0, logprobs: unknown = null, legacyText?: string): unknown {
+  const extra = b.unknownField ? { x_unknown: b.unknownField } : {};
+  const choice = legacyText !== undefined ? { index, text: legacyText, logprobs, finish_reason: finish } : { index, delta: { ...delta, ...extra }, logprobs, finish_reason: finish, ...extra };
+  return { id: 'chatcmpl-double', object: legacyText !== undefined ? 'text_completion' : 'chat.completion.chunk', created: 1, model: body.model, choices: [choice], ...extra };
+}
+
+function responseObject(body: Record<string, unknown>, text: string, status: string, b: Behaviour = {}): Record<string, unknown> {
+  const done = status !== 'in_progress';
+  const content: unknown[] = [{ type: 'output_text', text, annotations: (b.annotations ?? []).map((a) => ({ type: 'url_citation', url: a.url, title: a.title, start_index: 0, end_index: 5 })), logprobs: b.logprobs ? tokenLogprobs(text) : [] }];
+  if (b.refusal) content.push({ type: 'refusal', refusal: b.refusal.join('') });
+  const output: unknown[] = [{ id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content }];
+  for (const call of b.functionCalls ?? []) output.push({ id: call.id, type: 'function_call', status: 'completed', call_id: `call_${call.id}`, name: call.name, arguments: call.arguments.join('') });
+  if (b.reasoningSummary) output.push({ id: 'rs_1', type: 'reasoning', summary: [{ type: 'summary_text', text: b.reasoningSummary.join('') }] });
+  if (b.unknownItem) output.push({ id: 'ws_1', type: 'web_search_call', status: 'completed', action: { type: 'search', query: b.unknownItem } });
   return {
     id: 'resp_1',
     object: 'response',
@@ -186,21 +271,38 @@ function responseObject(body: Record<string, unknown>, text: string, status: str
     model: body.model,
     error: null,
     incomplete_details: null,
-    output: status === 'in_progress' ? [] : [{ id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
+    output: done ? output : [],
     usage: null,
+    ...(b.unknownField ? { x_unknown: b.unknownField } : {}),
   };
 }
 
 function answer(path: string, body: Record<string, unknown>, text: string, b: Behaviour): unknown {
-  if (path === '/v1/responses') return responseObject(body, text, 'completed');
-  if (path === '/v1/completions') return { id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
-  const toolCalls = b.toolCalls?.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } }));
-  return {
-    id: 'chatcmpl-double',
-    object: 'chat.completion',
-    created: 1,
-    model: body.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: toolCalls ? null : text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, logprobs: null, finish_reason: toolCalls ? 'tool_calls' : 'stop' }],
-    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  };
+  if (path === '/v1/responses') return responseObject(body, text, 'completed', b);
+  const extra = b.unknownField ? { x_unknown: b.unknownField } : {};
+  const texts = [text, ...(b.moreChoices ?? [])];
+  if (path === '/v1/completions') {
+    const choices = texts.map((t, index) => ({ index, text: t, logprobs: b.logprobs ? { tokens: t.split(/(?<= )/), token_logprobs: t.split(/(?<= )/).map(() => -0.1), top_logprobs: null, text_offset: [0] } : null, finish_reason: 'stop', ...extra }));
+    return { id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, ...extra };
+  }
+  const joined = (a: string | string[]): string => (typeof a === 'string' ? a : a.join(''));
+  const toolCalls = b.toolCalls?.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: joined(t.arguments) } }));
+  const functionCall = b.functionCall && { name: b.functionCall.name, arguments: joined(b.functionCall.arguments) };
+  const silent = toolCalls || functionCall || b.refusal;
+  const choices = texts.map((t, index) => ({
+    index,
+    message: {
+      role: 'assistant',
+      content: silent && index === 0 ? null : t,
+      ...(index === 0 && b.refusal ? { refusal: b.refusal.join('') } : {}),
+      ...(index === 0 && toolCalls ? { tool_calls: toolCalls } : {}),
+      ...(index === 0 && functionCall ? { function_call: functionCall } : {}),
+      ...(b.annotations ? { annotations: b.annotations.map(annotation) } : {}),
+      ...extra,
+    },
+    logprobs: b.logprobs ? { content: tokenLogprobs(t), refusal: null } : null,
+    finish_reason: index === 0 && toolCalls ? 'tool_calls' : index === 0 && functionCall ? 'function_call' : 'stop',
+    ...extra,
+  }));
+  return { id: 'chatcmpl-double', object: 'chat.completion', created: 1, model: body.model, choices, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, completion_tokens_details: { reasoning_tokens: 0 } }, ...extra };
 }

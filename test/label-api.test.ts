@@ -16,11 +16,15 @@ import {
   ProviderCodeError,
   UnsupportedFormatError,
   embedLabel,
+  formatLabel,
+  labelRecord,
   labelledStream,
   propagateLabel,
   readLabels,
   stripLabel,
+  type ImplicitLabel,
 } from '../src/label/index.js';
+import { crc32 } from '../src/label/implicit/bytes.js';
 import { embedLabelFile, fileSpool, propagateLabelFile, readLabelFile, stripLabelFile } from '../src/label/files.js';
 import { PRODUCER, PROPAGATOR } from './label-samples.js';
 
@@ -138,5 +142,44 @@ describe('text formats by name', () => {
     await expect(embedLabel(new TextEncoder().encode('# Title\n'), { producer: PRODUCER, produceId: 'md-3' })).rejects.toMatchObject({ code: 'E_LABEL_UNSUPPORTED_FORMAT' });
     const named = await embedLabel(new TextEncoder().encode('# Title\n'), { producer: PRODUCER, produceId: 'md-3' }, { name: 'x.markdown' });
     expect(named.format).toBe('markdown');
+  });
+});
+
+describe('every label a file holds', () => {
+  /** A PNG chunk with its CRC (PNG §5.3). */
+  function pngChunk(type: string, data: Uint8Array): Buffer {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  }
+  const withText = (png: Uint8Array, text: string): Buffer =>
+    Buffer.concat([png.subarray(0, 33), pngChunk('tEXt', Buffer.from(`AIGC\0${text}`, 'latin1')), png.subarray(33)]);
+
+  it('reads malformed label JSON as an unreadable label, not as no label', async () => {
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: 'red' } }).png().toBuffer();
+    const report = await readLabels(withText(png, '{"Label":"1","ContentProducer":'));
+    expect(report).toMatchObject({ label: null, presence: 'unreadable', status: 'absent' });
+    expect(report.found[0]?.error).toMatch(/JSON|label/i);
+    expect(labelRecord('x.png', report)).toMatchObject({ presence: 'unreadable', conflicts: [{ location: 'png:tEXt:AIGC' }] });
+    expect((await readLabels(png)).presence).toBe('none');
+  });
+
+  it('flags a second label that says something else, and strip removes both', async () => {
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: 'red' } }).png().toBuffer();
+    const labelled = (await embedLabel(png, { producer: PRODUCER, produceId: 'xmp-1' })).bytes ?? new Uint8Array();
+    const other = '{"Label":"1","ContentProducer":"001191350100M000100Y431A001","ProduceID":"other-9"}';
+    const both = withText(labelled, other);
+    const report = await readLabels(both);
+    expect(report).toMatchObject({ presence: 'label', location: 'xmp:iTXt', label: { ProduceID: 'xmp-1' } });
+    expect(report.conflicts).toMatchObject([{ location: 'png:tEXt:AIGC', label: { ProduceID: 'other-9' } }]);
+    // The same label twice is a copy, not a conflict.
+    expect((await readLabels(withText(labelled, formatLabel(report.label as ImplicitLabel)))).conflicts).toEqual([]);
+    const stripped = (await stripLabel(both)).bytes ?? new Uint8Array();
+    expect(await readLabels(stripped)).toMatchObject({ presence: 'none', found: [] });
+    const relabelled = (await embedLabel(both, { producer: PRODUCER, produceId: 'new-1' })).bytes ?? new Uint8Array();
+    expect((await readLabels(relabelled)).found).toHaveLength(1);
   });
 });

@@ -2,19 +2,52 @@
  * A bounded fuzz campaign over every registered codec (`npm run fuzz` runs a long one): each
  * mutant must yield a result or a typed HeguiError, in bounded time, with the input untouched.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabelCodec } from '../src/label/implicit/codec.js';
 import { builtinCodecs } from '../src/label/implicit/registry.js';
 import { fuzzCodecs } from '../scripts/fuzz-labels.js';
-import { documentSamples, FIXTURES, fixtureSamples, imageSamples, mediaSamples } from './label-samples.js';
+import { documentSamples, FIXTURES, fixtureSamples, imageSamples, mediaSamples, PRODUCER, TC260_EXIFTOOL_CONFIG } from './label-samples.js';
+import { embedLabel } from '../src/label/api.js';
+import { systemTool } from './helpers/system.js';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 70);
 
 let seeds: Record<string, Uint8Array> = {};
 beforeAll(async () => {
-  seeds = { ...(await imageSamples()), ...mediaSamples(), ...documentSamples(), ...fixtureSamples() };
-}, 60_000);
+  const plain = { ...(await imageSamples()), ...mediaSamples(), ...documentSamples(), ...fixtureSamples() };
+  seeds = { ...plain, ...(await labelledSeeds(plain)) };
+}, 120_000);
+
+/**
+ * Every seed again with a label in it, and the image, PDF and MP4 seeds with a label in the
+ * XMP exiftool writes, so that mutants reach the readers of each label place (WAV `_PMX`, PDF
+ * /Metadata, the MP4 `uuid` box, ...), not only the unlabelled paths.
+ */
+async function labelledSeeds(plain: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-fuzz-seeds-'));
+  const config = join(dir, 'tc260.config');
+  writeFileSync(config, TC260_EXIFTOOL_CONFIG);
+  const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+  try {
+    for (const [name, bytes] of Object.entries(plain)) {
+      const labelled = await embedLabel(bytes, { producer: PRODUCER, produceId: 'fuzz-1' }, { name }).catch(() => undefined);
+      if (labelled?.bytes) out[`labelled-${name}`] = labelled.bytes;
+      if (!exiftool || !/\.(jpg|png|webp|tif|pdf|mp4|m4a|mov)$/.test(name)) continue;
+      const path = join(dir, name.replace(/\//g, '_'));
+      writeFileSync(path, bytes);
+      const wrote = spawnSync('exiftool', ['-config', config, '-q', '-overwrite_original', '-XMP-TC260:AIGC={"Label":"1"}', '-XMP-dc:Title=t', path]);
+      if (wrote.status === 0) out[`exiftool-${name}`] = readFileSync(path);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
 
 describe('label codec fuzzing', () => {
   for (const codec of builtinCodecs) {

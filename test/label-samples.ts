@@ -125,13 +125,15 @@ export function mediaSamples(): Record<string, Uint8Array> {
   return out;
 }
 
-/** A one-page PDF with a correct cross-reference table (ISO 32000-1 §7.5). */
+const PAGE_CONTENT = '0 0 1 rg 9 9 50 50 re f';
+
+/** A one-page PDF with a correct cross-reference table (ISO 32000-1 §7.5) and stream lengths qpdf accepts. */
 function minimalPdf(): Uint8Array {
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Contents 4 0 R >>',
-    '<< /Length 21 >>\nstream\n0 0 1 rg 9 9 50 50 re f\nendstream',
+    `<< /Length ${PAGE_CONTENT.length} >>\nstream\n${PAGE_CONTENT}\nendstream`,
     '<< /Title (sample) /Producer (hegui tests) >>',
   ];
   let body = '%PDF-1.4\n';
@@ -192,3 +194,16 @@ export function fixtureSamples(): Record<string, Uint8Array> {
 /** A valid producer code (the check character of the credit code is correct). */
 export const PRODUCER = '001191350100M000100Y431A001';
 export const PROPAGATOR = '001191110108MA01KP2T5U2P001';
+
+/** Teaches exiftool the TC260 namespace, so it writes and prints `XMP-TC260:AIGC`. */
+export const TC260_EXIFTOOL_CONFIG = `%Image::ExifTool::UserDefined = (
+  'Image::ExifTool::XMP::Main' => { TC260 => { SubDirectory => { TagTable => 'Image::ExifTool::UserDefined::TC260' } } },
+);
+%Image::ExifTool::UserDefined::TC260 = (
+  GROUPS => { 0 => 'XMP', 1 => 'XMP-TC260', 2 => 'Other' },
+  NAMESPACE => { 'TC260' => 'http://www.tc260.org.cn/ns/AIGC/1.0/' },
+  WRITABLE => 'string',
+  AIGC => { },
+);
+1;
+`;

@@ -82,7 +82,7 @@ describe('example profiles on 2026-11-28', () => {
     expect(instruments(r).has('genai-measures')).toBe(false);
     const excluded = r.excluded.find((e) => e.instrument === 'genai-measures');
     expect(excluded).toMatchObject({ article: 2, status: 'in-force' });
-    expect(excluded?.reason.en).toMatch(/Art\. 2/);
+    expect(excluded?.reason.en).toMatch(/Arts?\. 2/);
     expect(excluded?.reason.zh).toMatch(/第二条/);
   });
 
@@ -145,11 +145,28 @@ describe('output formats', () => {
     expect(md.stdout).toMatch(/第十七条/);
   });
 
+  it('shows each duty\'s binding force and how its citation was checked, the instruments without itemised duties, unknown facts and penalties', async () => {
+    const table = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28']);
+    expect(table.stdout).toMatch(/citation\s+force\s+citation check\s+role/);
+    expect(table.stdout).toMatch(/GB\/T 45654-2025 §8\.1\s+recommended\s+unverified/);
+    expect(table.stdout).toMatch(/Applicable, no itemised duties yet:\n {2}.*JR\/T 0221|Applicable, no itemised duties yet:[\s\S]*Financial/);
+    expect(table.stdout).toMatch(/Penalties:[\s\S]*PIPL Art\. 66 \[unverified\]/);
+    const file = join(tmpdir(), `hegui-partial-${process.pid}.yaml`);
+    writeFileSync(file, 'provider: { name: X, domestic: true }\nservice: { audience: public, servesMainlandChina: true, modalities: [text] }\n');
+    const md = await cli(['obligations', '-p', file, '--on', '2026-11-28', '--format', 'md', '--lang', 'zh']);
+    rmSync(file);
+    expect(md.stdout).toMatch(/\| 依据 \| 效力 \| 引证核对 \|/);
+    expect(md.stdout).toMatch(/## 未知事实\n\n- provider\.foreignInvested/);
+    expect(md.stdout).toMatch(/按安全侧适用：service\.publicOpinion 未知；回答 service\.publicOpinion: false 则不适用/);
+    expect(md.stdout).toMatch(/（可选其一：GB 45438-2025 5\.6）/);
+  });
+
   it('lists instruments by status on a date', async () => {
     const r = await cli(['rules', '--on', '2025-08-31', '--format', 'json']);
-    const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null }[] };
+    const { instruments: list } = JSON.parse(r.stdout) as { instruments: { id: string; status: string; version: string | null; binding: string; citations: string }[] };
     expect(list.find((i) => i.id === 'labeling-measures')?.status).toBe('promulgated-not-yet-in-force');
     expect(list.find((i) => i.id === 'genai-measures')?.status).toBe('in-force');
+    expect(list.find((i) => i.id === 'gb-t-45654')).toMatchObject({ binding: 'recommended', citations: 'unverified' });
     const drafts = await cli(['rules', '--on', '2026-01-15', '--status', 'draft']);
     expect(drafts.stdout).toMatch(/anthropomorphic-ai/);
     const csl = await cli(['rules', '--on', '2026-01-01', '--format', 'json']);
@@ -196,6 +213,19 @@ describe('gap report', () => {
     expect(text).toMatch(/整改计划: file through the algorithm filing system/);
   });
 
+  it('counts an alternative as met (GB 45438 §5.6 for §5.1), and prints force and citation check in the gap report', async () => {
+    const evidence = join(dir, 'alternative.yaml');
+    writeFileSync(evidence, 'obligations:\n  gb-45438.explicit-interface:\n    status: compliant\n    evidence: [screenshots/interface-label.png]\n');
+    const json = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28', '-e', evidence, '--format', 'json']);
+    const gap = JSON.parse(json.stdout) as GapReport;
+    expect(gap.entries.find((e) => e.id === 'gb-45438.explicit-text')).toMatchObject({ state: 'compliant', basis: 'alternative', evidence: ['met by the alternative gb-45438.explicit-interface'] });
+    expect(gap.entries.every((e) => e.binding !== undefined && e.citationCheck !== undefined)).toBe(true);
+    expect(gap.withoutItemisedDuties.map((w) => w.instrument)).toContain('finance-ai-disclosure');
+    const md = await cli(['obligations', '-p', profile('insurer-service-bot'), '--on', '2026-11-28', '-e', evidence, '--format', 'md']);
+    expect(md.stdout).toMatch(/\| citation \| force \| citation check \| duty \| state \| detail \|/);
+    expect(md.stdout).toMatch(/## Applicable, no itemised duties yet/);
+  });
+
   it('refuses an evidence file that names an unknown duty or lacks the plan', async () => {
     const typo = join(dir, 'typo.yaml');
     writeFileSync(typo, 'obligations:\n  genai-measures.complaintz:\n    status: compliant\n    evidence: [x]\n');
@@ -232,13 +262,23 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/service\.publicOpinion: expected boolean, got "yes"/);
   });
 
-  it('names a value outside the allowed set, and a missing field', async () => {
+  it('names a value outside the allowed set', async () => {
     const file = join(dir, 'enum.yaml');
-    writeFileSync(file, good.replace('audience: public', 'audience: everyone').replace(/ {2}recommendation: false\n/, ''));
+    writeFileSync(file, good.replace('audience: public', 'audience: everyone'));
     const r = await cli(['obligations', '-p', file]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/service\.audience: expected one of public, enterprise, internal, research, got "everyone"/);
-    expect(r.stderr).toMatch(/service\.recommendation: required field is missing/);
+    expect(r.stderr).toMatch(/service\.audience: expected one of public, business-api, in-house, research, got "everyone"/);
+  });
+
+  it('reads a missing field as unknown, never as "no"', async () => {
+    const file = join(dir, 'missing.yaml');
+    writeFileSync(file, good.replace(/ {2}recommendation: false\n/, ''));
+    const r = await cli(['obligations', '-p', file, '--on', '2026-11-28', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as ApplicabilityReport;
+    expect(report.unknownFacts).toContain('service.recommendation');
+    const optOut = report.obligations.find((o) => o.id === 'algo-recommendation.opt-out');
+    expect(optOut?.assumed?.liftedBy.map((a) => a.text)).toEqual(['service.recommendation: false']);
   });
 
   it('explains broken YAML, a missing file, and a bad date without a stack trace', async () => {
@@ -293,7 +333,7 @@ describe('hegui workdays', () => {
 
 describe('--help', () => {
   it('every command has help', async () => {
-    for (const args of [[], ['obligations'], ['rules'], ['serve'], ['operators'], ['operators', 'add'], ['workdays'], ['workdays', 'add']]) {
+    for (const args of [[], ['obligations'], ['rules'], ['profile'], ['profile', 'init'], ['profile', 'check'], ['serve'], ['operators'], ['operators', 'add'], ['workdays'], ['workdays', 'add']]) {
       const r = await cli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/Usage: hegui/);

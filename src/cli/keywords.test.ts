@@ -47,8 +47,60 @@ describe('hegui keywords', () => {
   it('tests a text and shows the normalised form', async () => {
     const result = await cli(['keywords', 'test', lib, 'zhi zuo zha dan 和 打击赌博网站']);
     expect(result.stdout).toContain('normalised: zhizuozhadan和打击赌博网站');
-    expect(result.stdout).toContain('A1.4 [0,15) "zhi zuo zha dan" -> "制作炸弹" (pinyin, high)');
+    expect(result.stdout).toContain('A1.4 [0,15) "zhi zuo zha dan" -> "制作炸弹" (pinyin, high, confidence low: noise, pinyin)');
     expect(result.stdout).not.toContain('赌博网站" (');
+  });
+
+  it('lists every match in a benign file by line and keyword, and exits 1', async () => {
+    const tuned = join(dir, 'tuned.json');
+    writeFileSync(tuned, JSON.stringify({ name: 'tuned', entries: [{ keyword: '妈妈', risk: 'A1.8' }, { keyword: '台独', risk: 'A1.3' }, { keyword: '法轮', risk: 'A1.8' }] }));
+    const benign = join(dir, 'benign.txt');
+    writeFileSync(benign, '我妈说方法，轮流来。\n平台独家新闻\n平台 独家专访\n');
+    const result = await cli(['keywords', 'test', tuned, '--benign', benign]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('benign.txt:2:2: "台独" -> "台独" (A1.3, confidence high)');
+    expect(result.stdout).toContain('benign.txt:3:2: "台 独" -> "台独" (A1.3, confidence medium: noise)');
+    expect(result.stdout).toMatch(/2 matches in 26 characters \(76923\.1 per million\); by keyword:\n\s+2 {2}台独/);
+    const json = JSON.parse((await cli(['keywords', 'test', tuned, '--benign', benign, '--json'])).stdout) as { matches: unknown[]; byKeyword: unknown[] };
+    expect(json.byKeyword).toEqual([{ keyword: '台独', count: 2 }]);
+    expect(json.matches[0]).toMatchObject({ line: 2, column: 2, keyword: '台独', confidence: 'high', transforms: [] });
+    writeFileSync(tuned, JSON.stringify({ name: 'tuned', entries: [{ keyword: '台独', risk: 'A1.3', allow: ['平台独家'], words: true }] }));
+    const clean = await cli(['keywords', 'test', tuned, '--benign', benign]);
+    expect(clean).toMatchObject({ code: 0, stdout: expect.stringMatching(/benign\.txt: no match in 26 characters/) });
+    const both = await cli(['keywords', 'test', tuned, 'text', '--benign', benign]);
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringMatching(/either --benign FILE or a text/) });
+  });
+
+  it('lints a library: single characters, frequent words it spans or sits in, short pinyin', async () => {
+    const linted = join(dir, 'linted.json');
+    writeFileSync(
+      linted,
+      JSON.stringify({
+        name: 'linted',
+        entries: [
+          { keyword: '枪', risk: 'A1.6' },
+          { keyword: '台独', risk: 'A1.3' },
+          { keyword: '妈妈', risk: 'A1.8', mode: 'pinyin' },
+          { keyword: '台独', risk: 'A1.3', words: true },
+          { keyword: '...', risk: 'A1.8' },
+          { keyword: '煽动颠覆国家政权', risk: 'A1.1' },
+        ],
+      }),
+    );
+    const result = await cli(['keywords', 'lint', linted]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('entry 1 "枪" [single-character]');
+    expect(result.stdout).toMatch(/entry 2 "台独" \[spans-common-words\]: .*平台\|独/);
+    expect(result.stdout).toMatch(/entry 3 "妈妈" \[short-pinyin\]: .*mama/);
+    expect(result.stdout).toContain('entry 5 "..." [folds-to-nothing]');
+    expect(result.stdout).not.toMatch(/entry 4 |entry 6 /);
+    const json = JSON.parse((await cli(['keywords', 'lint', linted, '--json'])).stdout) as { warnings: { entry: number; kind: string }[] };
+    expect(json.warnings.map((w) => [w.entry, w.kind])).toEqual(expect.arrayContaining([[0, 'single-character'], [1, 'spans-common-words'], [2, 'short-pinyin'], [4, 'folds-to-nothing']]));
+    const clean = join(dir, 'clean.json');
+    writeFileSync(clean, JSON.stringify({ name: 'clean', entries: [{ keyword: '煽动颠覆国家政权', risk: 'A1.1' }] }));
+    expect(await cli(['keywords', 'lint', clean])).toMatchObject({ code: 0, stdout: 'clean: 1 entries, no warnings\n' });
+    expect(await cli(['keywords', 'lint', clean, '--min-frequency', 'lots'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--min-frequency must be a whole number/) });
+    expect((await cli(['keywords', 'lint', '--help'])).stdout).toMatch(/jieba/);
   });
 
   it('refuses a broken library file with its name', async () => {
@@ -69,7 +121,10 @@ describe('hegui keywords save and load', () => {
     const loaded = await cli(['keywords', 'load', 'hegui-example', '--out', out], { env });
     expect(loaded.stdout).toMatch(/revision 2, 8 entries/);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ name: 'hegui-example', entries: expect.any(Array), allow: ['打击赌博网站', '拒绝代开发票'] });
+    const precise = join(dir, 'precise.json');
+    writeFileSync(precise, JSON.stringify({ name: 'precise', noise: ['space'], entries: [{ keyword: '台独', risk: 'A1.3', allow: ['平台独家'], words: true }] }));
+    expect((await cli(['keywords', 'save', precise], { env })).stderr).toMatch(/warning: the database does not keep the library's "noise", entries' "allow", entries' "words"/);
     const missing = await cli(['keywords', 'load', 'nope', '--out', out], { env });
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/no keyword library "nope" .*\(stored: hegui-example\)/) });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/no keyword library "nope" .*\(stored: hegui-example, precise\)/) });
   });
 });

@@ -1,14 +1,15 @@
 /**
  * @module cli/keywords
- * `hegui keywords import|stats|coverage|test|save|load`: building a keyword library from word
- * lists, counting it, measuring it against the GB/T 45654 minimums, trying it on a text, and
+ * `hegui keywords import|stats|coverage|test|lint|save|load`: building a keyword library from
+ * word lists, counting it, measuring it against the GB/T 45654 minimums, trying it on a text or
+ * on a benign corpus that should give no match, warning about entries likely to over-match, and
  * moving it between a file and the database (`HEGUI_DATABASE_URL`).
  */
 import type { Command } from 'commander';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { CoverageReport, ImportFormat, KeywordLibrary, MatchMode, Severity } from '../safety/index.js';
+import type { CoverageReport, ImportFormat, KeywordLibrary, KeywordMatch, LintWarning, MatchMode, Severity } from '../safety/index.js';
 import {
   compileLibrary,
   coverageReport,
@@ -16,7 +17,9 @@ import {
   exampleLibrary,
   importKeywords,
   isRiskCode,
+  jiebaWordFrequencies,
   libraryStats,
+  lintLibrary,
   matchModes,
   mergeIntoLibrary,
   normalise,
@@ -149,6 +152,9 @@ export function registerKeywords(program: Command, io: CliIo): void {
     .action(async (path: string) => {
       const library = await libraryAt(io, path);
       compileLibrary(library);
+      // The store's tables have no place for these yet; say so rather than drop them silently.
+      const unkept = [library.noise !== undefined ? 'the library\'s "noise"' : '', ...(['allow', 'noise', 'words'] as const).filter((field) => library.entries.some((e) => e[field] !== undefined)).map((field) => `entries' "${field}"`)].filter(Boolean);
+      if (unkept.length > 0) io.stderr.write(`warning: the database does not keep ${unkept.join(', ')}; the stored library matches without them (keep this library in a file)\n`);
       await withStore(io, async (store) => {
         const revision = await store.keywordLibraries.save(library);
         io.stdout.write(`saved "${library.name}" (${library.entries.length} entries) to ${store.location}, revision ${revision}\n`);
@@ -175,13 +181,26 @@ export function registerKeywords(program: Command, io: CliIo): void {
 
   keywords
     .command('test')
-    .description('show what a library finds in a text, and the normalised text it matched against')
+    .description('show what a library finds in a text, or (--benign) every match in a file that should have none')
     .argument('<lib>', 'library file, or "example"')
     .argument('[text]', 'the text (default: stdin)')
     .option('--file <file>', 'read the text from a file')
-    .option('--json', 'print {"normalised","matches":[...]}')
-    .action(async (path: string, text: string | undefined, flags: { file?: string; json?: boolean }) => {
+    .option('--benign <file>', 'a file of ordinary text that should give no match: list every match, by keyword, to tune the library')
+    .option('--json', 'print {"normalised","matches":[...]}; with --benign {"file","characters","matches":[...],"byKeyword":[...],"perMillion"}')
+    .addHelpText(
+      'after',
+      '\nEach match names the transforms it needed (noise, repeats, traditional, pinyin, ...) and its confidence.\nWith --benign the exit status is 1 when the file gives any match, 0 when it gives none.\n\nExamples:\n  $ hegui keywords test example "推荐个du bo wang zhan"\n  $ hegui keywords test keywords.json --benign news.txt',
+    )
+    .action(async (path: string, text: string | undefined, flags: { file?: string; benign?: string; json?: boolean }, command: Command) => {
+      if (flags.benign !== undefined && (text !== undefined || flags.file !== undefined)) throw new InvalidInputError('E_SAFETY_SCAN_INPUT', 'give either --benign FILE or a text to test, not both');
       const compiled = compileLibrary(await libraryAt(io, path));
+      if (flags.benign !== undefined) {
+        const content = await readTextFile(io, flags.benign, 'benign text file');
+        const report = benignReport(flags.benign, content, scanText(compiled, content));
+        io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : benignTable(report));
+        if (report.matches.length > 0) setExitCode(command, 1);
+        return;
+      }
       const content = await inputText(io, text, flags.file);
       const matches = scanText(compiled, content);
       const normalised = normalise(content, compiled.fold).text;
@@ -191,7 +210,77 @@ export function registerKeywords(program: Command, io: CliIo): void {
       }
       const lines = [`normalised: ${normalised}`];
       if (matches.length === 0) lines.push('no match');
-      for (const m of matches) lines.push(`${m.risk} [${m.start},${m.end}) ${JSON.stringify(m.original)} -> ${JSON.stringify(m.keyword)} (${m.via}, ${m.severity})`);
+      for (const m of matches) lines.push(`${m.risk} [${m.start},${m.end}) ${JSON.stringify(m.original)} -> ${JSON.stringify(m.keyword)} (${m.via}, ${m.severity}, confidence ${m.confidence}${m.transforms.length > 0 ? `: ${m.transforms.join(', ')}` : ''})`);
       io.stdout.write(`${lines.join('\n')}\n`);
     });
+
+  keywords
+    .command('lint')
+    .description('warn about entries likely to match ordinary text: single characters, parts of frequent words, ends and starts of two frequent words, short pinyin')
+    .argument('<lib>', 'library file, or "example"')
+    .option('--min-frequency <n>', 'a word of jieba\'s dictionary is frequent from this count up', '300')
+    .option('--json', 'print {"library","entries","warnings":[{"entry","keyword","kind","message","examples"}]}')
+    .addHelpText('after', '\nFrequent words come from the dictionary of the jieba segmenter. The exit status is 1 when there are warnings, 0 when there are none.\n\nExample:\n  $ hegui keywords lint keywords.json')
+    .action(async (path: string, flags: { minFrequency: string; json?: boolean }, command: Command) => {
+      const minFrequency = Number(flags.minFrequency);
+      if (!Number.isInteger(minFrequency) || minFrequency < 1) throw new InvalidInputError('E_SAFETY_LINT_OPTION', `--min-frequency must be a whole number >= 1, not "${flags.minFrequency}"`);
+      const library = await libraryAt(io, path);
+      const warnings = lintLibrary(library, compileLibrary(library), { words: jiebaWordFrequencies(), minFrequency });
+      io.stdout.write(flags.json ? `${JSON.stringify({ library: library.name, entries: library.entries.length, warnings })}\n` : lintTable(library, warnings));
+      if (warnings.length > 0) setExitCode(command, 1);
+    });
+}
+
+interface BenignReport {
+  file: string;
+  characters: number;
+  matches: (Pick<KeywordMatch, 'risk' | 'keyword' | 'via' | 'start' | 'end' | 'original' | 'confidence' | 'transforms'> & { line: number; column: number })[];
+  byKeyword: { keyword: string; count: number }[];
+  /** Matches per million characters (code points). */
+  perMillion: number;
+}
+
+function benignReport(file: string, content: string, matches: readonly KeywordMatch[]): BenignReport {
+  const lineStarts = [0];
+  for (let i = content.indexOf('\n'); i >= 0; i = content.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const counts = new Map<string, number>();
+  for (const m of matches) counts.set(m.keyword, (counts.get(m.keyword) ?? 0) + 1);
+  let characters = 0;
+  for (const _ of content) characters++;
+  return {
+    file,
+    characters,
+    matches: matches.map((m) => {
+      const line = lineOf(m.start);
+      return { line: line + 1, column: m.start - (lineStarts[line] as number) + 1, risk: m.risk, keyword: m.keyword, via: m.via, start: m.start, end: m.end, original: m.original, confidence: m.confidence, transforms: m.transforms };
+    }),
+    byKeyword: [...counts].map(([keyword, count]) => ({ keyword, count })).sort((a, b) => b.count - a.count || (a.keyword < b.keyword ? -1 : 1)),
+    perMillion: characters === 0 ? 0 : (matches.length / characters) * 1e6,
+  };
+}
+
+function benignTable(report: BenignReport): string {
+  if (report.matches.length === 0) return `${report.file}: no match in ${report.characters.toLocaleString('en-US')} characters\n`;
+  const lines = report.matches.map((m) => `${report.file}:${m.line}:${m.column}: ${JSON.stringify(m.original)} -> ${JSON.stringify(m.keyword)} (${m.risk}, confidence ${m.confidence}${m.transforms.length > 0 ? `: ${m.transforms.join(', ')}` : ''})`);
+  lines.push(`${report.matches.length} matches in ${report.characters.toLocaleString('en-US')} characters (${report.perMillion.toFixed(1)} per million); by keyword:`);
+  for (const k of report.byKeyword) lines.push(`  ${String(k.count).padStart(6)}  ${k.keyword}`);
+  lines.push('Tune the library: add benign phrases as exception phrases ("allow"), set "words": true on short entries, or narrow "noise".');
+  return `${lines.join('\n')}\n`;
+}
+
+function lintTable(library: KeywordLibrary, warnings: readonly LintWarning[]): string {
+  if (warnings.length === 0) return `${library.name}: ${library.entries.length} entries, no warnings\n`;
+  const lines = warnings.map((w) => `entry ${w.entry + 1} ${JSON.stringify(w.keyword)} [${w.kind}]: ${w.message}`);
+  lines.push(`${library.name}: ${warnings.length} warnings on ${new Set(warnings.map((w) => w.entry)).size} of ${library.entries.length} entries`);
+  return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@
  * reports each file, and exits non-zero when any file failed.
  */
 import { type Command, Option } from 'commander';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
 import {
@@ -34,15 +34,35 @@ export interface Target {
   /** Path relative to the folder it was found in (for mirroring into an output folder). */
   relative: string;
   fromFolder: boolean;
+  /** Why a folder walk passes over this entry (it is named, never processed). */
+  skip?: string;
 }
 
-async function walk(root: string): Promise<string[]> {
+/** A walk's entry: a file to process, or one it passes over and why. */
+interface Walked {
+  path: string;
+  skip?: string;
+}
+
+/**
+ * The files under `root`, sorted. Symbolic links to files are followed (the file they name is
+ * processed; the link stays), links to folders are not (a link loop would never end), and
+ * everything passed over is returned with the reason, so the batch can name it. Only hegui's
+ * own temporary files (`.hegui-tmp`) are left out silently.
+ */
+async function walk(root: string): Promise<Walked[]> {
   const entries = await readdir(root, { withFileTypes: true });
-  const files: string[] = [];
+  const files: Walked[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(root, entry.name);
+    if (entry.name.endsWith('.hegui-tmp')) continue;
     if (entry.isDirectory()) files.push(...(await walk(path)));
-    else if (entry.isFile() && !entry.name.endsWith('.hegui-tmp')) files.push(path);
+    else if (entry.isFile()) files.push({ path });
+    else if (entry.isSymbolicLink()) {
+      const pointed = await stat(path).catch(() => undefined);
+      if (pointed?.isFile()) files.push({ path });
+      else files.push({ path, skip: pointed?.isDirectory() ? 'a symbolic link to a folder (not followed in a walk: links can loop)' : 'a broken symbolic link' });
+    } else files.push({ path, skip: 'not a regular file (a socket, pipe or device)' });
   }
   return files;
 }
@@ -53,7 +73,9 @@ async function targets(io: CliIo, names: readonly string[]): Promise<Target[]> {
     const path = resolve(io.cwd, name);
     const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory()) {
-      for (const file of await walk(path)) out.push({ path: file, display: relative(io.cwd, file) || file, relative: relative(path, file), fromFolder: true });
+      for (const file of await walk(path)) {
+        out.push({ path: file.path, display: relative(io.cwd, file.path) || file.path, relative: relative(path, file.path), fromFolder: true, ...(file.skip ? { skip: file.skip } : {}) });
+      }
     } else {
       out.push({ path, display: name, relative: name.split(/[\\/]/).pop() ?? name, fromFolder: false });
     }
@@ -82,28 +104,60 @@ export interface BatchOutcome {
   ok: number;
 }
 
+/** What a skipped or failed file's JSON record says of the error. */
+export function errorRecord(error: Error): { code: string; message: string } {
+  return { code: error instanceof HeguiError ? error.code : 'E_UNEXPECTED', message: error.message };
+}
+
+/**
+ * Says a file found in a folder was skipped, and why: a line `skip  FILE  CODE: reason`, or
+ * with `--json` a record `{file, status: "skipped", error}` (issue 11: every skipped file is
+ * named, never only counted).
+ */
+export function skipReporter(io: CliIo, json: boolean): (target: Target, error: Error) => void {
+  return (target, error) => {
+    if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'skipped', error: errorRecord(error) })}\n`);
+    else io.stdout.write(`skip  ${target.display}  ${errorText(error)}\n`);
+  };
+}
+
 /**
  * Runs `each` on every target. A file found by walking a folder whose content no codec
- * recognises is skipped; any other error fails that file and the batch goes on.
+ * recognises is skipped and named through `onSkip`; any other error fails that file
+ * (`onError`) and the batch goes on.
  */
-export async function batch(io: CliIo, command: Command, names: readonly string[], each: (target: Target) => Promise<void>, onError: (target: Target, error: HeguiError | Error) => void): Promise<BatchOutcome> {
+export async function batch(
+  io: CliIo,
+  command: Command,
+  names: readonly string[],
+  each: (target: Target) => Promise<void>,
+  onError: (target: Target, error: HeguiError | Error) => void,
+  onSkip: (target: Target, error: Error) => void = skipReporter(io, false),
+): Promise<BatchOutcome> {
   const list = await targets(io, names);
   if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
   const bar = progress(io, list.length);
   const outcome: BatchOutcome = { failed: 0, skipped: 0, ok: 0 };
   for (const target of list) {
     bar.tick(target.display);
+    if (target.skip) {
+      outcome.skipped++;
+      bar.done();
+      onSkip(target, new HeguiError('E_LABEL_NOT_A_FILE', target.skip));
+      continue;
+    }
     try {
       await each(target);
       outcome.ok++;
     } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      bar.done();
       if (target.fromFolder && error instanceof UnsupportedFormatError) {
         outcome.skipped++;
+        onSkip(target, error);
         continue;
       }
-      if (!(error instanceof Error)) throw error;
       outcome.failed++;
-      bar.done();
       onError(target, error);
     }
   }
@@ -119,7 +173,7 @@ export function errorText(error: Error): string {
 export function summary(io: CliIo, outcome: BatchOutcome, verb: string): void {
   const total = outcome.ok + outcome.failed + outcome.skipped;
   if (total < 2) return;
-  const skipped = outcome.skipped > 0 ? `, ${outcome.skipped} skipped (not a supported format)` : '';
+  const skipped = outcome.skipped > 0 ? `, ${outcome.skipped} skipped (named above)` : '';
   io.stderr.write(`${total} files: ${outcome.ok} ${verb}, ${outcome.failed} failed${skipped}\n`);
 }
 
@@ -144,14 +198,34 @@ export function expandId(template: string, target: Target, n: number): string {
   return template.replaceAll('{name}', target.relative.replace(/\\/g, '/')).replaceAll('{n}', String(n));
 }
 
-function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string): void {
-  const where = result.path === target.path ? '' : ` -> ${relative(io.cwd, result.path) || result.path}`;
-  io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${verb} (${result.method})\n`);
+/**
+ * The file a symbolic link at `path` points to, when `path` is one: label commands follow
+ * links (the link stays, the file it names is labelled) and say so.
+ */
+export async function followedLink(io: CliIo, path: string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return undefined;
+  const real = await realpath(path);
+  return relative(io.cwd, real) || real;
 }
 
-function failReport(io: CliIo) {
+function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string, json: boolean): void {
+  const written = result.via ?? result.path;
+  const output = relative(io.cwd, written) || written;
+  const real = result.via ? relative(io.cwd, result.path) || result.path : undefined;
+  if (json) {
+    const record = { file: target.display, status: 'ok', output, format: result.format, method: result.method, label: result.label, ...(real ? { symlinkTarget: real } : {}) };
+    io.stdout.write(`${JSON.stringify(record)}\n`);
+    return;
+  }
+  const where = written === target.path ? '' : ` -> ${output}`;
+  io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${verb} (${result.method})${real ? `  (symlink followed: wrote ${real})` : ''}\n`);
+}
+
+function failReport(io: CliIo, json: boolean) {
   return (target: Target, error: Error): void => {
-    io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'failed', error: errorRecord(error) })}\n`);
+    else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
   };
 }
 
@@ -173,12 +247,13 @@ function registerEmbed(label: Command, io: CliIo): void {
     .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')
+    .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .addOption(
       new Option('--sidecar [when]', 'write FILE.aigc.json beside files that cannot carry a label inside (fallback), or beside every file, leaving it unchanged (always)')
         .choices(['fallback', 'always'])
         .preset('fallback'),
     )
-    .action(async (files: string[], flags: WriteFlags & { producer: string; label: string; sidecar?: 'fallback' | 'always' }, command: Command) => {
+    .action(async (files: string[], flags: WriteFlags & { producer: string; label: string; sidecar?: 'fallback' | 'always'; json?: boolean }, command: Command) => {
       if (!['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
       if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
       // A wrong code is the caller's mistake, the same for every file: a usage error before any file is touched.
@@ -192,8 +267,8 @@ function registerEmbed(label: Command, io: CliIo): void {
         const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
         // A file met while walking a folder gets a sidecar only when asked for every file.
         const sidecar = flags.sidecar === 'always' || (flags.sidecar === 'fallback' && !target.fromFolder) ? flags.sidecar : 'never';
-        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar }), 'labelled');
-      }, failReport(io));
+        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar }), 'labelled', flags.json === true);
+      }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'labelled');
     });
 }
@@ -207,7 +282,8 @@ function registerPropagate(label: Command, io: CliIo): void {
     .requiredOption('--id <id>', 'PropagateID; {name} and {n} are replaced per file')
     .option('--key <key.pem>', 'sign ReservedCode2 with this Ed25519 or SM2 private key')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
-    .action(async (files: string[], flags: WriteFlags & { propagator: string }, command: Command) => {
+    .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
+    .action(async (files: string[], flags: WriteFlags & { propagator: string; json?: boolean }, command: Command) => {
       parseProviderCode(flags.propagator);
       const key = await loadSigningKey(io, flags.key);
       let n = 0;
@@ -215,8 +291,8 @@ function registerPropagate(label: Command, io: CliIo): void {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
         const request = { propagator: flags.propagator, propagateId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
-        writeReport(io, target, await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true }), 'propagated');
-      }, failReport(io));
+        writeReport(io, target, await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true }), 'propagated', flags.json === true);
+      }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'propagated');
     });
 }
@@ -227,12 +303,13 @@ function registerStrip(label: Command, io: CliIo): void {
     .description('remove every label from files (in place unless -o)')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
-    .action(async (files: string[], flags: { out?: string }, command: Command) => {
+    .option('--json', 'one JSON object per line: {file, status, output, format, method} or {file, status, error}')
+    .action(async (files: string[], flags: { out?: string; json?: boolean }, command: Command) => {
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
-        writeReport(io, target, await stripLabelFile(target.path, out ? { out } : { inPlace: true }), 'stripped');
-      }, failReport(io));
+        writeReport(io, target, await stripLabelFile(target.path, out ? { out } : { inPlace: true }), 'stripped', flags.json === true);
+      }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'stripped');
     });
 }
@@ -264,6 +341,9 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
       const code = error instanceof HeguiError ? error.code : 'E_UNEXPECTED';
       if (flags.json) io.stdout.write(`${JSON.stringify(failureRecord(target.display, { code, message: error.message }))}\n`);
       else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+    }, (target, error) => {
+      if (flags.json) io.stdout.write(`${JSON.stringify({ ...failureRecord(target.display, errorRecord(error)), status: 'skipped' })}\n`);
+      else io.stdout.write(`skip  ${target.display}  ${errorText(error)}\n`);
     });
     summary(io, outcome, name === 'read' ? 'read' : 'valid');
   });

@@ -1,30 +1,91 @@
 /**
  * @module cli/main
  * The `hegui` command line. Each command lives in its own file and registers itself on the
- * program; this file only wires them together and turns errors into exit statuses.
+ * program; this file only wires them together, loads the one module a command line asks for,
+ * and turns errors into exit statuses.
  */
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { version } from '../version.js';
 import { type CliIo, processIo } from './io.js';
-import { registerAudit } from './audit.js';
-import { registerLabel } from './label.js';
-import { registerLabelVisible } from './label-visible.js';
-import { registerObligations } from './obligations.js';
-import { registerOperators } from './operators.js';
-import { registerServe } from './serve.js';
-import { registerUsers } from './users.js';
-import { registerWorkdays } from './workdays.js';
-import { registerScan } from './scan.js';
-import { registerKeywords } from './keywords.js';
 
 type Register = (program: Command, io: CliIo) => void;
 
-/** Every command, in the order `hegui --help` lists them. */
-const commands: Register[] = [registerServe, registerObligations, registerOperators, registerUsers, registerWorkdays, registerLabel, registerLabelVisible, registerScan, registerKeywords, registerAudit];
+/**
+ * Commands that one module registers: each name with the line `hegui --help` shows for it
+ * (the same text the module gives it; a test keeps the two equal), and how to load the module.
+ * Modules load only when their command runs, so `hegui --version` and `hegui workdays` never
+ * pay for image codecs, canvas, fonts or database drivers (DESIGN.md, "Load only what runs").
+ */
+export interface CommandEntry {
+  commands: readonly (readonly [name: string, description: string])[];
+  load: () => Promise<Register[]>;
+}
 
-export function buildProgram(io: CliIo): Command {
+/** Every command, in the order `hegui --help` lists them. */
+export const commandTable: readonly CommandEntry[] = [
+  {
+    commands: [['serve', 'serve the dashboard and the APIs (http://127.0.0.1:8787 by default)']],
+    load: async () => [(await import('./serve.js')).registerServe],
+  },
+  {
+    commands: [
+      ['obligations', 'list the duties that bind a service on a date, with citations; with --evidence, the gap report'],
+      ['rules', 'list the instruments hegui knows and their status on a date'],
+    ],
+    load: async () => [(await import('./obligations.js')).registerObligations],
+  },
+  {
+    commands: [['profile', 'write a service profile by interview, and list what it leaves unknown']],
+    load: async () => [(await import('./profile.js')).registerProfile],
+  },
+  {
+    commands: [['operators', 'manage the people who sign in to the dashboard (admin, reviewer, auditor)']],
+    load: async () => [(await import('./operators.js')).registerOperators],
+  },
+  {
+    commands: [['users', 'manage the users of the OpenAI-compatible API, their API keys, limits and sanctions']],
+    load: async () => [(await import('./users.js')).registerUsers],
+  },
+  {
+    commands: [['workdays', 'China working days from the State Council holiday schedule, with make-up working days']],
+    load: async () => [(await import('./workdays.js')).registerWorkdays],
+  },
+  {
+    commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
+    load: async () => [(await import('./label.js')).registerLabel, (await import('./label-visible.js')).registerLabelVisible],
+  },
+  {
+    commands: [['scan', 'check a text for keywords and personal data and print the policy verdict']],
+    load: async () => [(await import('./scan.js')).registerScan],
+  },
+  {
+    commands: [['keywords', 'keyword libraries: import word lists, count them, check GB/T 45654 coverage, try them, keep them in the database']],
+    load: async () => [(await import('./keywords.js')).registerKeywords],
+  },
+  {
+    commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
+    load: async () => [(await import('./audit.js')).registerAudit],
+  },
+];
+
+/**
+ * The command `argv` asks for: its first word that is not an option, or the word after
+ * `help`. Undefined when it names none of the table's commands (no command, `--help`, a typo).
+ */
+function requestedEntry(argv: readonly string[]): CommandEntry | undefined {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return commandTable.find((entry) => entry.commands.some(([command]) => command === name));
+}
+
+/**
+ * Builds the program for `argv`. The command it names is loaded and registered in full; every
+ * other command stands as a placeholder with its name and description, enough for the
+ * top-level help and for commander's "unknown command" suggestions.
+ */
+export async function buildProgram(io: CliIo, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('hegui')
     .description('合规 hegui — compliance toolkit for generative-AI services in mainland China')
     .version(version)
@@ -34,14 +95,21 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
-  for (const register of commands) register(program, io);
+  const wanted = requestedEntry(argv);
+  for (const entry of commandTable) {
+    if (entry === wanted) {
+      for (const register of await entry.load()) register(program, io);
+    } else {
+      for (const [name, description] of entry.commands) program.command(name).description(description);
+    }
+  }
   return program;
 }
 
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit status. */
 export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv, { from: 'user' });
     return commandExit(program);
   } catch (error) {
@@ -81,6 +149,10 @@ function reportError(error: unknown, io: CliIo): number {
   return ExitCode.failure;
 }
 
+// Run directly (`tsx src/cli/main.ts`): no top-level await here, because command modules import
+// `setExitCode` from this module after it has loaded, and awaiting would leave it unfinished.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = await run(process.argv.slice(2));
+  void run(process.argv.slice(2)).then((status) => {
+    process.exitCode = status;
+  });
 }

@@ -9,24 +9,28 @@ import { type Command, Option } from 'commander';
 import { chinaDateOf, parseIsoDate } from '../calendar/index.js';
 import {
   applicableObligations,
+  bindingOf,
+  explainObligation,
   gapReport,
   instrumentStatuses,
   type InstrumentStatus,
   type Lang,
   loadInstruments,
   parseEvidence,
-  parseServiceProfile,
+  readServiceProfile,
+  renderExplanation,
   renderGapMarkdown,
   renderObligationsMarkdown,
   renderObligationsTable,
   statusOn,
 } from '../rules/index.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 
 interface ObligationsFlags {
   profile: string;
+  explain?: string;
   on?: string;
   format: 'table' | 'json' | 'md';
   evidence?: string;
@@ -56,14 +60,26 @@ export function registerObligations(program: Command, io: CliIo): void {
     .option('-e, --evidence <file>', 'evidence file: mark each duty compliant / non-compliant / not applicable')
     .addOption(new Option('--lang <lang>', 'language of the report').choices(['zh', 'en']).default('en'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--explain <id>', 'why one duty applies or not: the conditions it tested and the answers they got')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ hegui obligations --profile examples/profiles/public-chatbot.yaml\n  $ hegui obligations -p profile.yaml --on 2025-08-31 --format json\n  $ hegui obligations -p profile.yaml --evidence evidence.yaml --format md --lang zh -o gap.md',
+      '\nExamples:\n  $ hegui obligations --profile examples/profiles/public-chatbot.yaml\n  $ hegui obligations -p profile.yaml --explain genai-measures.assessment-and-filing\n  $ hegui obligations -p profile.yaml --on 2025-08-31 --format json\n  $ hegui obligations -p profile.yaml --evidence evidence.yaml --format md --lang zh -o gap.md',
     )
     .action(async (flags: ObligationsFlags) => {
       const date = dateOption(flags.on);
-      const profile = parseServiceProfile(await readTextFile(io, flags.profile, 'profile'), flags.profile);
+      const { profile, notes } = readServiceProfile(await readTextFile(io, flags.profile, 'profile'), flags.profile);
+      for (const note of notes) io.stderr.write(`warning: ${flags.profile}: ${note}\n`);
       const instruments = loadInstruments();
+      if (flags.explain !== undefined) {
+        const explanation = explainObligation(instruments, profile, date, flags.explain);
+        if (explanation === undefined) {
+          const near = instruments.flatMap((i) => i.obligations.map((o) => o.id)).filter((id) => id.startsWith(flags.explain!.split('.')[0] ?? ''));
+          throw new NotFoundError('E_OBLIGATION_UNKNOWN', `no duty has the id ${flags.explain}${near.length > 0 ? `; ids of that instrument: ${near.join(', ')}` : ' (see hegui obligations --format json for the ids)'}`);
+        }
+        const text = flags.format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation, instruments, flags.lang);
+        await emit(io, text, flags.output);
+        return;
+      }
       const report = applicableObligations(instruments, profile, date);
       if (flags.evidence === undefined) {
         const text =
@@ -104,6 +120,8 @@ export function registerObligations(program: Command, io: CliIo): void {
           id: i.id,
           name: i.name,
           hierarchy: i.hierarchy,
+          binding: bindingOf(i),
+          citations: i.source.citations,
           promulgated: i.promulgated,
           effective: i.effective ?? null,
           status,

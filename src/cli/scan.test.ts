@@ -15,7 +15,7 @@ describe('hegui scan', () => {
     const report = JSON.parse(result.stdout) as { verdict: string; matches: { start: number; end: number; original: string }[]; pii: { type: string; start: number; end: number }[] };
     expect(report).toMatchObject({
       verdict: 'block',
-      matches: [{ risk: 'A1.8', keyword: '赌博网站', start: 3, end: 18, original: 'du bo wang zhan' }],
+      matches: [{ risk: 'A1.8', keyword: '赌博网站', start: 3, end: 18, original: 'du bo wang zhan', confidence: 'low', transforms: ['noise', 'pinyin'] }],
       pii: [{ type: 'mobile', start: 21, end: 32 }],
     });
     for (const m of report.matches) expect(text.slice(m.start, m.end)).toBe(m.original);

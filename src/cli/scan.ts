@@ -54,7 +54,7 @@ async function loadPolicy(io: CliIo, file: string | undefined): Promise<SafetyPo
 export function scanReport(decision: SafetyDecision): Record<string, unknown> {
   return {
     verdict: decision.verdict,
-    matches: decision.matches.map((m) => ({ risk: m.risk, keyword: m.keyword, start: m.start, end: m.end, original: m.original, action: m.action })),
+    matches: decision.matches.map((m) => ({ risk: m.risk, keyword: m.keyword, start: m.start, end: m.end, original: m.original, action: m.action, confidence: m.confidence, transforms: m.transforms })),
     pii: decision.pii.map((p) => ({ type: p.type, start: p.start, end: p.end, action: p.action })),
     ...(decision.reply === undefined ? {} : { reply: decision.reply }),
     ...(decision.redacted === undefined ? {} : { redacted: decision.redacted }),
@@ -63,7 +63,7 @@ export function scanReport(decision: SafetyDecision): Record<string, unknown> {
 
 function humanReport(decision: SafetyDecision): string {
   const lines = [`verdict: ${decision.verdict}`];
-  for (const m of decision.matches) lines.push(`  ${m.risk} ${m.action.padEnd(6)} [${m.start},${m.end}) ${JSON.stringify(m.original)} keyword ${JSON.stringify(m.keyword)}`);
+  for (const m of decision.matches) lines.push(`  ${m.risk} ${m.action.padEnd(6)} [${m.start},${m.end}) ${JSON.stringify(m.original)} keyword ${JSON.stringify(m.keyword)} confidence ${m.confidence}${m.transforms.length > 0 ? ` (${m.transforms.join(', ')})` : ''}`);
   for (const p of decision.pii) lines.push(`  pii  ${p.action.padEnd(6)} [${p.start},${p.end}) ${p.type}`);
   if (decision.reply !== undefined) lines.push(`reply: ${decision.reply}`);
   if (decision.redacted !== undefined) lines.push(`redacted: ${decision.redacted}`);
@@ -81,7 +81,7 @@ export function registerScan(program: Command, io: CliIo): void {
     .option('--direction <dir>', 'input (what users send) or output (what the model generates)', 'output')
     .option('--user-class <class>', 'apply the rules for a user class, e.g. minor')
     .option('--lang <lang>', 'language of the safe reply: zh or en', 'zh')
-    .option('--json', 'print {"verdict","matches":[{"risk","keyword","start","end","original"}],"pii":[{"type","start","end"}]}')
+    .option('--json', 'print {"verdict","matches":[{"risk","keyword","start","end","original","action","confidence","transforms"}],"pii":[{"type","start","end"}]}')
     .addHelpText('after', '\nOffsets are UTF-16 code units into the original text. Exit status 1 when the verdict is block.\n\nExample:\n  $ hegui scan --keywords example "推荐个du bo wang zhan"\n  verdict: block')
     .action(async (text: string | undefined, flags: ScanFlags, command: Command) => {
       if (flags.direction !== 'input' && flags.direction !== 'output') throw new InvalidInputError('E_SAFETY_SCAN_INPUT', `--direction must be input or output, not "${flags.direction}"`);

@@ -21,6 +21,13 @@ export interface AuditSink {
 
 /** Most characters of content kept per direction: a record, not a transcript. */
 const MAX_CONTENT_CHARS = 16_384;
+/** Most keyword hits described per event. */
+const MAX_KEYWORD_HITS = 32;
+
+/** Risk, action, confidence and transforms of each keyword finding, without its text. */
+function keywordHits(direction: 'input' | 'output', findings: readonly GuardFinding[]): { direction: string; risk: string; action: string; confidence: string; transforms: string[] }[] {
+  return findings.filter((f) => f.source === 'keyword').map((f) => ({ direction, risk: f.risk, action: f.action, confidence: f.confidence ?? 'high', transforms: f.transforms ?? [] }));
+}
 
 /** The record of one request while it runs. */
 export class Exchange {
@@ -94,6 +101,9 @@ export class Exchange {
         stream: this.stream,
         latencyMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
         verdicts: { input, output },
+        // How each keyword hit was found, so a reviewer can tell a literal hit from one found
+        // through several transforms; no text of the hit (AI Measures Art. 11: minimise content).
+        keywordHits: [...keywordHits('input', this.inputFindings), ...keywordHits('output', this.outputFindings)].slice(0, MAX_KEYWORD_HITS),
         actions: this.actions,
         labels: this.labels,
         error: this.error,

@@ -2,8 +2,9 @@
  * @module gateway/chat
  * `POST /v1/chat/completions`, streaming or not. Prompts and tool results pass the input
  * guard; the answer passes the output guard (whole, or incrementally in a stream), gets the
- * explicit notice and the implicit label, and the request its audit event. Tools and function
- * calls pass through unchanged.
+ * explicit notice (in `content` for text answers; beside it in JSON mode and on tool-call turns)
+ * and one implicit label per choice, and the request its audit event. Which fields are guarded
+ * and which dropped is fields.ts.
  */
 import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
@@ -13,67 +14,82 @@ import { heguiData } from './labels.js';
 import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
+import { allowChat, chatTexts, descriptionSlots, itemSlots, wantsJson } from './fields.js';
+import type { NoticePlacement } from './labels.js';
 
 const TOOL_ROLES = new Set(['tool', 'function']);
 
-/** The texts of a chat request: every message's string content or text parts. */
-export function chatSlots(messages: unknown[], checkToolResults: boolean): TextSlot[] {
+/**
+ * The texts of a chat request (fields.ts): every message's prose (content, text parts, earlier
+ * tool calls' arguments, refusals), checked one by one and joined as the model reads them; and
+ * the descriptions of tools, functions and the response schema; a predicted output.
+ */
+export function chatSlots(body: Json, checkToolResults: boolean): TextSlot[] {
+  if (!Array.isArray(body.messages)) throw new GatewayRequestError('"messages" must be a list of messages', 'messages');
   const slots: TextSlot[] = [];
-  for (const message of messages) {
+  for (const message of body.messages) {
     if (!isObject(message)) throw new GatewayRequestError('each message must be an object with a role and content', 'messages');
     if (!checkToolResults && typeof message.role === 'string' && TOOL_ROLES.has(message.role)) continue;
-    const content = message.content;
-    if (typeof content === 'string') slots.push({ text: content, set: (text) => (message.content = text) });
-    else if (Array.isArray(content)) {
-      for (const part of content) {
-        if (isObject(part) && typeof part.text === 'string') slots.push({ text: part.text, set: (text) => (part.text = text) });
-      }
-    }
+    for (const slot of itemSlots(message)) slots.push({ ...slot, conversation: true });
   }
+  descriptionSlots(body.tools, slots);
+  descriptionSlots(body.functions, slots);
+  descriptionSlots(body.response_format, slots);
+  // Predicted output (`prediction.content`) is text the model is given to reuse.
+  if (isObject(body.prediction)) slots.push(...itemSlots(body.prediction));
   return slots;
 }
-
-/** The fields of a whole answer's choice that carry text a user reads. */
-const MESSAGE_TEXT_FIELDS = ['reasoning_content', 'content'] as const;
 
 export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices): void {
   app.post('/v1/chat/completions', (c) =>
     runRequest(services, c.req, 'chat.completions', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
-      if (!Array.isArray(body.messages)) throw new GatewayRequestError('"messages" must be a list of messages', 'messages');
+      const slots = chatSlots(body, services.config.safety.checkToolResults);
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, chatSlots(body.messages, services.config.safety.checkToolResults))) return refuseChat(services, exchange);
+      if (guardInput(services, exchange, slots)) return refuseChat(services, exchange);
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/chat/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape);
-      return answerChat(services, exchange, await readUpstreamJson(upstream, response, call));
+      const noticeInText = !wantsJson(body.response_format);
+      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText);
+      return answerChat(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
     }),
   );
 }
 
-/** Checks, labels and records a whole chat answer. */
-async function answerChat(services: GatewayServices, exchange: Exchange, answer: Json): Promise<Response> {
+/**
+ * Checks, labels and records a whole chat answer: every text of every choice is guarded; the
+ * notice goes into `content` only for a text answer (not in JSON mode, not on a tool-call turn).
+ */
+async function answerChat(services: GatewayServices, exchange: Exchange, answer: Json, noticeInText: boolean): Promise<Response> {
   const { guard, labeler } = services;
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
+  allowChat(answer, services.config.safety.unknownFields);
   const choices = Array.isArray(answer.choices) ? answer.choices.filter(isObject) : [];
   const blockedChoices: Json[] = [];
-  let released = '';
+  let placement: NoticePlacement = 'metadata';
   for (const choice of choices) {
     const message = isObject(choice.message) ? choice.message : undefined;
     if (!message) continue;
-    for (const field of MESSAGE_TEXT_FIELDS) {
-      const text = message[field];
-      if (typeof text !== 'string' || text === '') continue;
-      const verdict = guard.check(text, 'output', caller);
+    let choiceBlocked = false;
+    for (const text of chatTexts(message)) {
+      if (text.text === '') continue;
+      const verdict = guard.check(text.text, 'output', caller);
       exchange.outputFindings.push(...verdict.findings);
       if (verdict.action === 'block') {
-        blockedChoices.push(choice);
+        choiceBlocked = true;
         break;
       }
-      const labeled = field === 'content' ? labeler.labelWholeText(verdict.text) : verdict.text;
-      message[field] = field === 'content' ? withNotices(exchange, labeled) : labeled;
+      text.write(verdict.text);
       exchange.noteOutput(verdict.text);
-      released += labeled;
+    }
+    if (choiceBlocked) {
+      blockedChoices.push(choice);
+      continue;
+    }
+    const toolTurn = (Array.isArray(message.tool_calls) && message.tool_calls.length > 0) || isObject(message.function_call);
+    if (noticeInText && !toolTurn && typeof message.content === 'string' && message.content !== '') {
+      message.content = withNotices(exchange, labeler.labelWholeText(message.content));
+      if (labeler.noticeText) placement = 'content';
     }
   }
   const blocked = blockedChoices.length > 0;
@@ -84,7 +100,8 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
       choice.finish_reason = 'content_filter';
     }
   } else if (exchange.outputFindings.some((f) => f.action === 'redact')) exchange.actions.push('output-redacted');
-  return answerLabeled(services, exchange, answer, released, blocked);
+  const texts = choices.map((choice, i) => ({ index: typeof choice.index === 'number' ? choice.index : i, text: isObject(choice.message) && typeof choice.message.content === 'string' ? choice.message.content : '' }));
+  return answerLabeled(services, exchange, answer, texts, blocked, placement);
 }
 
 /** The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for) or a 400 error. */

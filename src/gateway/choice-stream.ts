@@ -1,69 +1,74 @@
 /**
  * @module gateway/choice-stream
  * The output guard on a chat or completions stream (AI Measures Art. 14: stop generating and
- * transmitting illegal content). Every text field of every choice runs through its own
- * incremental guard, so a delta carries only text no keyword can still start in; a held
- * fragment waits for the next delta. On a block the stream ends cleanly: the text before the
- * hit, then the configured notice with `finish_reason: "content_filter"` (`blockEnding`, once
- * the caller knows what the block led to). The explicit notice goes out as the first or last
- * delta of each choice (GB 45438 §5.1), after the gateway's own notices (a minor's reminder).
+ * transmitting illegal content). Every text of every choice (content, reasoning, refusal, each
+ * tool call's arguments) runs through its own incremental guard, so a delta carries only text
+ * no keyword can still start in; a held fragment goes out in a later delta of the same field.
+ * On a block the stream ends cleanly: the text before the hit, then the configured notice with
+ * `finish_reason: "content_filter"` (`blockEnding`, once the caller knows what the block led
+ * to). The explicit notice goes out just before a choice's first text and after its last
+ * (GB 45438 §5.1), after the gateway's own notices (a minor's reminder), unless the answer must
+ * stay machine-readable (JSON mode) or the choice never writes text (a tool-call turn).
  */
+import type { Hash } from 'node:crypto';
 import type { Exchange } from './audit.js';
+import { allowChat, allowCompletion, chatPiece, chatTexts, type ChoiceText, type UnknownFields } from './fields.js';
 import type { GuardFinding, StreamGuard } from './guard.js';
+import type { NoticePlacement } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
 
-/** Where the text of a chunk's choice lives: `delta.content` for chat, `text` for completions. */
+/** Where the texts of a chunk's choice live: `delta.*` for chat, `text` for completions. */
 export interface ChunkShape {
   object: string;
-  /** The text fields of a choice, e.g. `content` and `reasoning_content`. */
-  readonly fields: readonly string[];
-  /** The field the explicit notice and the block notice go in. */
+  /** The field the explicit notice and the block notice go in, and the label signs. */
   readonly mainField: string;
-  read(choice: Json, field: string): string | undefined;
-  write(choice: Json, field: string, text: string): void;
+  /** The chunk cut down to the fields the guard knows (fields.ts). */
+  allow(chunk: Json, unknown: UnknownFields): Json;
+  /** The texts of a choice, keyed per field (per tool call). */
+  texts(choice: Json): ChoiceText[];
+  /** A choice carrying `text` in the field `key` names. */
+  piece(index: number, key: string, text: string): Json;
   /** A choice carrying only `text` in the main field. */
   textChoice(index: number, text: string, finishReason: string | null): Json;
-  /** True when the choice still carries something once its text was emptied. */
+  /** True when the choice still carries something once its texts were emptied. */
   hasOtherContent(choice: Json): boolean;
 }
 
-/** Chat completions: text in `choice.delta.content` (and `reasoning_content` from DeepSeek-style servers). */
+const TEXT_KEYS = new Set(['content', 'reasoning_content', 'refusal']);
+
+/** Chat completions: texts in `choice.delta` (`reasoning_content` from DeepSeek-style servers). */
 export const chatShape: ChunkShape = {
   object: 'chat.completion.chunk',
-  fields: ['reasoning_content', 'content'],
   mainField: 'content',
-  read: (choice, field) => {
-    const delta = choice.delta;
-    return isObject(delta) && typeof delta[field] === 'string' ? delta[field] : undefined;
-  },
-  write: (choice, field, text) => {
-    if (isObject(choice.delta)) choice.delta[field] = text;
-  },
+  allow: (chunk, unknown) => allowChat(chunk, unknown, 'delta'),
+  texts: (choice) => (isObject(choice.delta) ? chatTexts(choice.delta) : []),
+  piece: (index, key, text) => ({ index, delta: chatPiece(key, text), logprobs: null, finish_reason: null }),
   textChoice: (index, text, finishReason) => ({ index, delta: { role: 'assistant', content: text }, logprobs: null, finish_reason: finishReason }),
   hasOtherContent: (choice) => {
     if (choice.finish_reason != null) return true;
     const delta = choice.delta;
-    return isObject(delta) && Object.entries(delta).some(([key, value]) => value != null && value !== '' && key !== 'content' && key !== 'reasoning_content');
+    return isObject(delta) && Object.entries(delta).some(([key, value]) => value != null && value !== '' && !TEXT_KEYS.has(key));
   },
 };
 
 /** Legacy completions: text in `choice.text`. */
 export const completionShape: ChunkShape = {
   object: 'text_completion',
-  fields: ['text'],
   mainField: 'text',
-  read: (choice, field) => (typeof choice[field] === 'string' ? choice[field] : undefined),
-  write: (choice, field, text) => {
-    choice[field] = text;
-  },
+  allow: allowCompletion,
+  texts: (choice) => (typeof choice.text === 'string' ? [{ key: 'text', text: choice.text, write: (t) => (choice.text = t) }] : []),
+  piece: (index, _key, text) => ({ index, text, logprobs: null, finish_reason: null }),
   textChoice: (index, text, finishReason) => ({ index, text, logprobs: null, finish_reason: finishReason }),
   hasOtherContent: (choice) => choice.finish_reason != null,
 };
 
 interface ChoiceState {
   guards: Map<string, StreamGuard>;
-  noticeSent: boolean;
+  /** The notice prefix went out (or is not due: JSON mode). */
+  started: boolean;
   finished: boolean;
+  /** Running hash of the main field as the client receives it (undefined without a signing key). */
+  hash: Hash | undefined;
 }
 
 /** What handling one upstream chunk produced. */
@@ -76,29 +81,42 @@ export interface GuardedChunk {
 
 /**
  * The guard state of one stream. Feed it each upstream chunk; it returns the chunks to send.
- * `onReleased` sees every piece of model text that goes out (for the label's hash and the
- * audit record).
+ * `hashes()` gives each choice's hash of its main text exactly as sent, for its label.
  *
  * @example
- * const guarded = new GuardedChoices(services, exchange, chatShape, (text) => hash.update(text));
+ * const guarded = new GuardedChoices(services, exchange, chatShape, true);
  * const { out, blocked } = guarded.accept(chunk);
  */
 export class GuardedChoices {
   readonly #services: GatewayServices;
   readonly #exchange: Exchange;
   readonly #shape: ChunkShape;
-  readonly #onReleased: (text: string) => void;
+  /** False in JSON mode: the notice stays out of the text (it is in the `hegui` object). */
+  readonly #noticeInText: boolean;
   readonly #choices = new Map<number, ChoiceState>();
   /** id, object, created and model of the stream, copied onto chunks the gateway adds. */
   #envelope: Json | undefined;
   /** The choice a block ended, once one did. */
   #blockedIndex: number | undefined;
+  /** True once a notice went into some choice's text. */
+  #noticeWritten = false;
 
-  constructor(services: GatewayServices, exchange: Exchange, shape: ChunkShape, onReleased: (text: string) => void) {
+  constructor(services: GatewayServices, exchange: Exchange, shape: ChunkShape, noticeInText: boolean) {
     this.#services = services;
     this.#exchange = exchange;
     this.#shape = shape;
-    this.#onReleased = onReleased;
+    this.#noticeInText = noticeInText;
+  }
+
+  /** Where the explicit notice went. */
+  get placement(): NoticePlacement {
+    return this.#noticeWritten ? 'content' : 'metadata';
+  }
+
+  /** Each choice's index and text hash, by index (choice 0 at least). */
+  hashes(): { index: number; hash: Hash | undefined }[] {
+    if (this.#choices.size === 0) this.#state(0);
+    return [...this.#choices.entries()].sort(([a], [b]) => a - b).map(([index, state]) => ({ index, hash: state.hash }));
   }
 
   /** A chunk in the stream's envelope (id, object, created, model) with `fields`. */
@@ -107,52 +125,42 @@ export class GuardedChoices {
     return { ...this.#envelope, ...fields };
   }
 
-  accept(chunk: Json): GuardedChunk {
+  accept(upstreamChunk: Json): GuardedChunk {
+    const chunk = this.#shape.allow(upstreamChunk, this.#services.config.safety.unknownFields);
     this.#envelope ??= { id: chunk.id, object: chunk.object ?? this.#shape.object, created: chunk.created, model: chunk.model };
     const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
     if (choices.length === 0) return { out: [chunk], blocked: false };
     const out: Json[] = [];
     const kept: Json[] = [];
-    const suffix = this.#services.labeler.streamSuffix;
+    const flush = (): void => {
+      if (kept.length > 0) out.push({ ...chunk, choices: kept.splice(0) });
+    };
     for (const choice of choices) {
       const index = typeof choice.index === 'number' ? choice.index : 0;
       const state = this.#state(index);
-      if (!state.noticeSent) {
-        state.noticeSent = true;
-        const prefix = this.#exchange.notices.map((n) => `${n}\n\n`).join('') + this.#services.labeler.streamPrefix;
-        if (prefix) out.push(this.chunk({ choices: [this.#shape.textChoice(index, prefix, null)] }));
-      }
-      for (const field of this.#shape.fields) {
-        const text = this.#shape.read(choice, field);
-        if (text === undefined) continue;
-        const step = this.#guard(state, field).feed(text);
+      for (const text of this.#shape.texts(choice)) {
+        if (text.key === this.#shape.mainField && text.text !== '' && !state.started) {
+          flush();
+          this.#start(state, index, out);
+        }
+        const step = this.#guard(state, text.key).feed(text.text);
         this.#note(step.findings, step.text);
-        this.#shape.write(choice, field, step.text);
+        text.write(step.text);
+        if (text.key === this.#shape.mainField) state.hash?.update(step.text);
         if (step.blocked) return this.#block(out, kept, chunk, choice, index);
       }
       if (choice.finish_reason == null) {
         if (this.#keep(choice)) kept.push(choice);
         continue;
       }
-      state.finished = true;
-      for (const [field, guard] of state.guards) {
-        const last = guard.end();
-        this.#note(last.findings, last.text);
-        if (last.text !== '') this.#shape.write(choice, field, (this.#shape.read(choice, field) ?? '') + last.text);
-        if (last.blocked) return this.#block(out, kept, chunk, choice, index);
-      }
-      if (!suffix) {
-        kept.push(choice);
-        continue;
-      }
       const reason = choice.finish_reason as string;
       const body = { ...choice, finish_reason: null };
       if (this.#keep(body)) kept.push(body);
-      if (kept.length > 0) out.push({ ...chunk, choices: kept.splice(0) });
-      out.push(this.chunk({ choices: [this.#shape.textChoice(index, suffix, null)] }));
+      flush();
+      if (this.#end(state, index, out)) return this.#block(out, kept, undefined, undefined, index);
       out.push(this.chunk({ choices: [this.#shape.textChoice(index, '', reason)] }));
     }
-    if (kept.length > 0) out.push({ ...chunk, choices: kept });
+    flush();
     return { out, blocked: false };
   }
 
@@ -160,63 +168,81 @@ export class GuardedChoices {
   finish(): GuardedChunk {
     const out: Json[] = [];
     for (const [index, state] of this.#choices) {
-      if (state.finished) continue;
-      state.finished = true;
-      for (const [, guard] of state.guards) {
-        const step = guard.end();
-        this.#note(step.findings, step.text);
-        if (step.blocked) return this.#block(out, [], undefined, undefined, index, step.text);
-        if (step.text !== '') out.push(this.chunk({ choices: [this.#shape.textChoice(index, step.text, null)] }));
-      }
-      const suffix = this.#services.labeler.streamSuffix;
-      if (suffix) out.push(this.chunk({ choices: [this.#shape.textChoice(index, suffix, null)] }));
+      if (!state.finished && this.#end(state, index, out)) return this.#block(out, [], undefined, undefined, index);
     }
     return { out, blocked: false };
+  }
+
+  /** The last chunk of a blocked stream: `notice` with `finish_reason: "content_filter"`. */
+  blockEnding(notice: string): Json {
+    const index = this.#blockedIndex ?? 0;
+    this.#state(index).hash?.update(notice);
+    return this.chunk({ choices: [this.#shape.textChoice(index, notice, 'content_filter')] });
+  }
+
+  /** The notices before a choice's first text: the gateway's own, then the explicit notice. */
+  #start(state: ChoiceState, index: number, out: Json[]): void {
+    state.started = true;
+    if (!this.#noticeInText) return;
+    const prefix = this.#exchange.notices.map((n) => `${n}\n\n`).join('') + this.#services.labeler.streamPrefix;
+    this.#noticeWritten ||= this.#services.labeler.noticeText !== '';
+    if (prefix) this.#push(out, state, index, this.#shape.mainField, prefix);
+  }
+
+  /** A choice's end: every held text decided and sent, then the notice suffix. True on a block. */
+  #end(state: ChoiceState, index: number, out: Json[]): boolean {
+    state.finished = true;
+    for (const [key, guard] of state.guards) {
+      const last = guard.end();
+      this.#note(last.findings, last.text);
+      if (last.text !== '') this.#push(out, state, index, key, last.text);
+      if (last.blocked) return true;
+    }
+    const suffix = this.#services.labeler.streamSuffix;
+    // The suffix closes a text answer only: a tool-call turn or JSON mode never got a prefix either.
+    if (suffix && this.#noticeInText && state.started) this.#push(out, state, index, this.#shape.mainField, suffix);
+    return false;
+  }
+
+  #push(out: Json[], state: ChoiceState, index: number, key: string, text: string): void {
+    if (key === this.#shape.mainField) state.hash?.update(text);
+    out.push(this.chunk({ choices: [this.#shape.piece(index, key, text)] }));
   }
 
   #state(index: number): ChoiceState {
     let state = this.#choices.get(index);
     if (!state) {
-      state = { guards: new Map(), noticeSent: false, finished: false };
+      state = { guards: new Map(), started: false, finished: false, hash: this.#services.labeler.textHash() };
       this.#choices.set(index, state);
     }
     return state;
   }
 
-  #guard(state: ChoiceState, field: string): StreamGuard {
-    let guard = state.guards.get(field);
+  #guard(state: ChoiceState, key: string): StreamGuard {
+    let guard = state.guards.get(key);
     if (!guard) {
       guard = this.#services.guard.stream('output', this.#exchange.caller as NonNullable<Exchange['caller']>);
-      state.guards.set(field, guard);
+      state.guards.set(key, guard);
     }
     return guard;
   }
 
   #note(findings: readonly GuardFinding[], released: string): void {
     if (findings.length > 0) this.#exchange.outputFindings.push(...findings);
-    if (released !== '') {
-      this.#exchange.noteOutput(released);
-      this.#onReleased(released);
-    }
+    if (released !== '') this.#exchange.noteOutput(released);
   }
 
   #keep(choice: Json): boolean {
-    return this.#shape.fields.some((f) => (this.#shape.read(choice, f) ?? '') !== '') || this.#shape.hasOtherContent(choice);
-  }
-
-  /** The last chunk of a blocked stream: `notice` with `finish_reason: "content_filter"`. */
-  blockEnding(notice: string): Json {
-    return this.chunk({ choices: [this.#shape.textChoice(this.#blockedIndex ?? 0, notice, 'content_filter')] });
+    return this.#shape.texts(choice).some((t) => t.text !== '') || this.#shape.hasOtherContent(choice);
   }
 
   /** Stops the stream at a blocked hit: what was kept so far, then the choice's text before the hit. */
-  #block(out: Json[], kept: Json[], chunk: Json | undefined, choice: Json | undefined, index: number, tail = ''): GuardedChunk {
+  #block(out: Json[], kept: Json[], chunk: Json | undefined, choice: Json | undefined, index: number): GuardedChunk {
     this.#exchange.actions.push('output-blocked');
     this.#blockedIndex = index;
     const body = choice && { ...choice, finish_reason: null };
     if (body && this.#keep(body)) kept.push(body);
     if (chunk && kept.length > 0) out.push({ ...chunk, choices: kept });
-    if (tail !== '') out.push(this.chunk({ choices: [this.#shape.textChoice(index, tail, null)] }));
     return { out, blocked: true };
   }
 }

@@ -1,26 +1,18 @@
 /**
  * @module gateway/completions
- * `POST /v1/completions` (the legacy text API), streaming or not: the prompt passes the input
- * guard, each choice's `text` the output guard, the notice and the label; one audit event.
+ * `POST /v1/completions` (the legacy text API), streaming or not: the prompt and the suffix pass
+ * the input guard (a token-id prompt is refused: the guard cannot read it), each choice's
+ * `text` the output guard, the notice and its own label (logprobs are dropped); one audit event.
  */
 import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
-import { GatewayBlockedError, GatewayRequestError } from './errors.js';
+import { GatewayBlockedError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json } from './pipeline.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { relayChoiceStream } from './stream-relay.js';
-
-/** The prompt: a string or a list of strings (token-id prompts carry no text to check). */
-function promptSlots(body: Json): TextSlot[] {
-  const prompt = body.prompt;
-  if (typeof prompt === 'string') return [{ text: prompt, set: (text) => (body.prompt = text) }];
-  if (Array.isArray(prompt)) {
-    return prompt.flatMap((item, i) => (typeof item === 'string' ? [{ text: item, set: (text: string) => (prompt[i] = text) }] : []));
-  }
-  throw new GatewayRequestError('"prompt" must be a string or a list of strings', 'prompt');
-}
+import { allowCompletion, promptSlots } from './fields.js';
 
 export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayServices): void {
   app.post('/v1/completions', (c) =>
@@ -30,7 +22,7 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
       if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange);
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape);
+      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true);
       return answer(services, exchange, await readUpstreamJson(upstream, response, call));
     }),
   );
@@ -38,9 +30,10 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
 
 async function answer(services: GatewayServices, exchange: Exchange, body: Json): Promise<Response> {
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
+  allowCompletion(body, services.config.safety.unknownFields);
+  const choices = Array.isArray(body.choices) ? body.choices.filter(isObject) : [];
   const blockedChoices: Json[] = [];
-  let released = '';
-  for (const choice of Array.isArray(body.choices) ? body.choices.filter(isObject) : []) {
+  for (const choice of choices) {
     if (typeof choice.text !== 'string' || choice.text === '') continue;
     const verdict = services.guard.check(choice.text, 'output', caller);
     exchange.outputFindings.push(...verdict.findings);
@@ -49,9 +42,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
       continue;
     }
     exchange.noteOutput(verdict.text);
-    const labeled = services.labeler.labelWholeText(verdict.text);
-    choice.text = withNotices(exchange, labeled);
-    released += labeled;
+    choice.text = withNotices(exchange, services.labeler.labelWholeText(verdict.text));
   }
   const blocked = blockedChoices.length > 0;
   if (blocked) {
@@ -61,7 +52,8 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
       choice.finish_reason = 'content_filter';
     }
   }
-  return answerLabeled(services, exchange, body, released, blocked);
+  const texts = choices.map((choice, i) => ({ index: typeof choice.index === 'number' ? choice.index : i, text: typeof choice.text === 'string' ? choice.text : '' }));
+  return answerLabeled(services, exchange, body, texts, blocked, services.labeler.noticeText ? 'content' : 'metadata');
 }
 
 async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {

@@ -49,6 +49,8 @@ const ruleSchema = z.strictObject({
   direction: z.enum(['input', 'output']).optional(),
   action: z.enum(['allow', 'review', 'redact', 'block']),
   minSeverity: z.enum(['low', 'medium', 'high']).optional(),
+  /** Only keyword hits of at least this confidence (`high`: found as written; `low`: through two or more transforms). */
+  minConfidence: z.enum(['low', 'medium', 'high']).optional(),
   safeReply: z.strictObject({ zh: z.string().min(1), en: z.string().min(1) }).optional(),
 });
 
@@ -135,6 +137,8 @@ export const gatewayConfigSchema = z.strictObject({
       blockMessage: z.string().min(1).optional(),
       /** Also check tool results (role `tool`/`function`) in the input (AI Measures Art. 14). */
       checkToolResults: z.boolean().default(true),
+      /** Fields of an answer the gateway does not know: `drop` (default; nothing unguarded leaves) or `pass` (unguarded). */
+      unknownFields: z.enum(['drop', 'pass']).default('drop'),
       /** Keyword libraries kept in the store (`hegui keywords save`), merged with the files and reloaded live. */
       libraries: z.array(z.string().min(1)).default([]),
       /** How often each replica checks the stored libraries' revisions and swaps in a changed one. */

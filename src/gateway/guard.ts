@@ -7,7 +7,7 @@
  * keyword hits and personal data found incrementally, so text leaves only once neither a
  * keyword nor a personal-data item can still start in it, redacted per policy).
  */
-import type { DecidedKeyword, DecidedPii, GuardStream, SafetyGuard } from '../safety/index.js';
+import type { Confidence, DecidedKeyword, DecidedPii, GuardStream, SafetyGuard } from '../safety/index.js';
 import type { Caller } from './identity.js';
 
 /** What the guard does with a finding, weakest first (the safety engine's actions). */
@@ -26,6 +26,9 @@ export interface GuardFinding {
   /** Offsets into the checked text (for a stream: into everything fed so far). */
   start: number;
   end: number;
+  /** Keyword hits: how sure the match is, and the transforms it needed (`noise`, `traditional`, ...). */
+  confidence?: Confidence;
+  transforms?: string[];
 }
 
 export interface TextVerdict {
@@ -66,7 +69,7 @@ function checkOptions(direction: Direction, caller: Caller): { direction: Direct
   return caller.minor ? { direction, userClass: 'minor' } : { direction };
 }
 
-const keywordFinding = (m: DecidedKeyword): GuardFinding => ({ risk: m.risk, action: m.action, keyword: m.keyword, source: 'keyword', start: m.start, end: m.end });
+const keywordFinding = (m: DecidedKeyword): GuardFinding => ({ risk: m.risk, action: m.action, keyword: m.keyword, source: 'keyword', start: m.start, end: m.end, confidence: m.confidence, transforms: m.transforms });
 const piiFinding = (p: DecidedPii): GuardFinding => ({ risk: 'A4.6', action: p.action, keyword: p.type, source: 'pii', start: p.start, end: p.end });
 
 /**

@@ -5,7 +5,10 @@
  * headers and in a `hegui` object in the body; with a signing key, ReservedCode1/2 carry a
  * signature over the fields and a hash of the text. Explicit (Labeling Measures Art. 4;
  * GB 45438 §5.1): a text notice at the start or end of every text answer, in streams as the
- * first or last delta.
+ * first or last delta. Where the output must stay machine-readable (JSON mode, structured
+ * outputs, tool-call turns) the notice is not written into the text: it travels in the `hegui`
+ * object and the `x-hegui-notice` header beside the signed label instead. Each choice has its
+ * own label, signed over exactly the text the client receives for it, notices included.
  */
 import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { labelText, streamNotice } from '../label/explicit/text.js';
@@ -33,7 +36,14 @@ export interface HeguiBodyData {
   guard?: { action: string; risks: string[] };
   /** The gateway's own notices to the user (a minor's reminder, a warning), also in the text. */
   notices?: string[];
+  /** The explicit notice, and whether it is in the text (`content`) or only here (`metadata`). */
+  notice?: { text: string; placement: NoticePlacement };
+  /** With several choices (`n > 1`): each choice's own label; `aigc` is choice 0's. */
+  choices?: { index: number; aigc: ImplicitLabel }[];
 }
+
+/** Where the explicit notice of an answer went: into its text, or beside it (JSON, tool calls). */
+export type NoticePlacement = 'content' | 'metadata';
 
 /** Labels answers: one label per response, the notice text, and the header and body forms. */
 export class OutputLabeler {
@@ -43,6 +53,8 @@ export class OutputLabeler {
   /** Stream prefix/suffix (empty when the position is `none`). */
   readonly streamPrefix: string;
   readonly streamSuffix: string;
+  /** The notice's wording alone (empty when the position is `none`). */
+  readonly noticeText: string;
   readonly #notice: { text?: string; language: 'zh' | 'en' };
 
   /** @throws NoticeWordingError when the configured wording lacks an element GB 45438 §5 requires. */
@@ -54,6 +66,7 @@ export class OutputLabeler {
     const stream = this.position === 'none' ? { prefix: '', suffix: '' } : streamNotice({ ...this.#notice, position: this.position });
     this.streamPrefix = stream.prefix;
     this.streamSuffix = stream.suffix;
+    this.noticeText = (stream.prefix || stream.suffix).trim();
     // Fails at start, not on the first answer, when the provider code is not a valid one.
     createLabel({ producer: this.producer, produceId: 'start-up-check' });
   }
@@ -104,6 +117,19 @@ export function heguiData(
   const risks = [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))].sort();
   const notices = exchange.sanctionNotice ? [...exchange.notices, exchange.sanctionNotice] : exchange.notices;
   return { ...(label ? { aigc: label } : {}), ...(action ? { guard: { action, risks } } : {}), ...(notices.length > 0 ? { notices: [...notices] } : {}) };
+}
+
+/**
+ * The explicit notice as a header, percent-encoded (header values are ASCII): how a client
+ * whose answer carries the notice only in metadata (JSON, tool calls) can still show it.
+ */
+export function noticeHeaders(labeler: OutputLabeler): Record<string, string> {
+  return labeler.noticeText ? { 'x-hegui-notice': encodeURIComponent(labeler.noticeText) } : {};
+}
+
+/** The `hegui` fields that place the notice and give each of several choices its label. */
+export function choiceLabelData(labeler: OutputLabeler, placement: NoticePlacement, labels: readonly { index: number; aigc: ImplicitLabel }[]): Pick<HeguiBodyData, 'notice' | 'choices'> {
+  return { ...(labeler.noticeText ? { notice: { text: labeler.noticeText, placement } } : {}), ...(labels.length > 1 ? { choices: [...labels] } : {}) };
 }
 
 /** The label as `X-AIGC-<Field>` headers (values are printable ASCII, GB 45438 Annex E). */

@@ -7,12 +7,13 @@
  * library they started with, the next ones use the new one, no restart and no request waits.
  * So a keyword added on one replica (or from the CLI) reaches every replica within one period.
  */
-import { compileLibrary, type CompiledLibrary, createLibrary, type KeywordLibrary, type KeywordScanner, parseLibrary, readLibraryFile } from '../safety/index.js';
+import { compileLibrary, type CompiledLibrary, createLibrary, defaultNoise, type KeywordLibrary, type KeywordScanner, parseLibrary, readLibraryFile } from '../safety/index.js';
 import type { Store } from '../store/index.js';
 import { GatewayConfigError } from './errors.js';
 
 /**
- * Libraries as one: entries and allow-lists joined, name and transforms of the first.
+ * Libraries as one: entries and allow-lists joined, name and transforms of the first; each
+ * entry keeps the noise setting of its own library.
  *
  * @example
  * const library = mergeLibraries([fileLibrary, storedLibrary]);
@@ -20,10 +21,12 @@ import { GatewayConfigError } from './errors.js';
 export function mergeLibraries(libraries: readonly KeywordLibrary[]): KeywordLibrary {
   const [first] = libraries;
   if (!first) return createLibrary('none');
+  // An entry keeps the noise its own library allows (the merged library has one setting).
+  const noiseDiffers = libraries.some((l) => l.noise !== first.noise);
   return {
     ...first,
     name: libraries.map((l) => l.name).join(' + '),
-    entries: libraries.flatMap((l) => l.entries),
+    entries: libraries.flatMap((l) => (noiseDiffers ? l.entries.map((e) => (e.noise === undefined ? { ...e, noise: [...(l.noise ?? defaultNoise)] } : e)) : l.entries)),
     allow: libraries.flatMap((l) => l.allow),
   };
 }

@@ -13,7 +13,7 @@ import type { GatewayConfig } from './config.js';
 import { GatewayBodyTooLargeError, GatewayError, GatewayRequestError, GatewayUpstreamError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
-import { heguiData, labelHeaders, type OutputLabeler } from './labels.js';
+import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -45,7 +45,15 @@ export interface GatewayServices {
 export interface TextSlot {
   text: string;
   set(text: string): void;
+  /** Part of the conversation the model reads as one text (messages, prompts), checked joined too. */
+  conversation?: boolean;
 }
+
+/**
+ * What stands between two conversation texts when they are checked joined. The matcher skips
+ * spaces, so a keyword split across two messages is found, as the model reads it whole.
+ */
+const CONVERSATION_SEPARATOR = ' ';
 
 /** A JSON object from a request or upstream body. */
 export type Json = Record<string, unknown>;
@@ -123,17 +131,20 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
 }
 
 /**
- * The end of every whole text answer: signs the label over the text released, notes it on the
- * exchange, adds the `hegui` object to `body`, records the audit event, and answers with the
- * label headers.
+ * The end of every whole text answer: signs one label per choice over exactly the text the
+ * client receives in it (`texts[i]`, notices included), notes them on the exchange, adds the
+ * `hegui` object to `body` (choice 0's label as `aigc`, every label under `choices` when there
+ * are several), records the audit event, and answers with choice 0's label in the headers.
  */
-export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, released: string, blocked: boolean): Promise<Response> {
-  const label = services.labeler.signText(services.labeler.newLabel(), released);
-  exchange.labels.push(label.ProduceID);
+export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, texts: readonly { index: number; text: string }[], blocked: boolean, placement: NoticePlacement): Promise<Response> {
+  const labeler = services.labeler;
+  const labels = (texts.length > 0 ? texts : [{ index: 0, text: '' }]).map(({ index, text }) => ({ index, aigc: labeler.signText(labeler.newLabel(), text) }));
+  const first = (labels[0] as (typeof labels)[number]).aigc;
+  exchange.labels.push(...labels.map((l) => l.aigc.ProduceID));
   exchange.actions.push('labeled');
-  body.hegui = heguiData(label, exchange, blocked ? 'output-blocked' : undefined);
+  body.hegui = { ...heguiData(first, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, placement, labels) };
   await exchange.record(services.audit, 200);
-  return jsonResponse(body, 200, labelHeaders(label));
+  return jsonResponse(body, 200, { ...labelHeaders(first), ...noticeHeaders(labeler) });
 }
 
 /** Marks the exchange's output blocked and returns what the user reads instead, after counting the block. */
@@ -245,8 +256,9 @@ export function requireModel(body: Json): string {
 }
 
 /**
- * Checks every slot (each is a separate text: a keyword split across two messages is not a
- * hit) and applies redactions in place. Returns true when the input is blocked.
+ * Checks every slot and applies redactions in place, then checks the conversation slots joined
+ * (a keyword split across two messages is a hit: the model reads them as one text). Returns
+ * true when the input is blocked.
  */
 export function guardInput(services: GatewayServices, exchange: Exchange, slots: readonly TextSlot[], direction: Direction = 'input'): boolean {
   const caller = exchange.caller;
@@ -264,10 +276,32 @@ export function guardInput(services: GatewayServices, exchange: Exchange, slots:
       redacted = true;
     }
   }
+  if (!blocked && guardJoined(services, exchange, slots.filter((slot) => slot.conversation), direction)) blocked = true;
   if (blocked) exchange.actions.push('input-blocked');
   else if (redacted) exchange.actions.push('input-redacted');
   if (exchange.inputFindings.some((f) => f.action === 'review')) exchange.actions.push('input-review');
   return blocked;
+}
+
+/**
+ * The conversation joined: only findings that span a separator are new (the others were found
+ * in their own slot). A redaction cannot be split across two messages, so only a block acts.
+ */
+function guardJoined(services: GatewayServices, exchange: Exchange, slots: readonly TextSlot[], direction: Direction): boolean {
+  const caller = exchange.caller;
+  if (!caller || slots.length < 2) return false;
+  const bounds: number[] = [];
+  let joined = '';
+  for (const [i, slot] of slots.entries()) {
+    if (i > 0) {
+      bounds.push(joined.length);
+      joined += CONVERSATION_SEPARATOR;
+    }
+    joined += slot.text;
+  }
+  const spanning = services.guard.check(joined, direction, caller).findings.filter((f) => bounds.some((at) => f.start <= at && f.end > at));
+  exchange.inputFindings.push(...spanning);
+  return spanning.some((f) => f.action === 'block');
 }
 
 /** Resolves the model's upstream and notes it on the exchange. */

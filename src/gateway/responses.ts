@@ -1,9 +1,11 @@
 /**
  * @module gateway/responses
- * `POST /v1/responses`, streaming or not. The input (a string or items: messages with text
- * parts, function call outputs) and `instructions` pass the input guard; each `output_text`
- * part of the answer passes the output guard and gets the explicit notice; a block ends the
- * response as `incomplete` with `incomplete_details.reason: "content_filter"`.
+ * `POST /v1/responses`, streaming or not. The input (a string or items), `instructions` and
+ * the tools' descriptions pass the input guard; every text of the answer (output text,
+ * refusals, function-call arguments, reasoning summaries) passes the output guard, unknown
+ * output items are dropped (fields.ts), and `output_text` parts get the explicit notice unless
+ * JSON was asked for; a block ends the response as `incomplete` with
+ * `incomplete_details.reason: "content_filter"`.
  */
 import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
@@ -11,28 +13,33 @@ import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
 import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayResponseStream } from './responses-stream.js';
+import { allowResponse, descriptionSlots, itemSlots, responseItemTexts, wantsJson } from './fields.js';
+import type { NoticePlacement } from './labels.js';
 import { SSE_HEADERS, sseEvent } from './sse.js';
 
-/** Text-bearing fields of input items and their parts. */
+/**
+ * The texts of a Responses request (fields.ts): `instructions` and every input item's prose
+ * (message text, earlier function calls' arguments, reasoning summaries, tool outputs), checked
+ * one by one and joined as the model reads them; tool and output-schema descriptions; a stored
+ * prompt's variables.
+ */
 function inputSlots(body: Json, checkToolResults: boolean): TextSlot[] {
   const slots: TextSlot[] = [];
-  const field = (holder: Json, key: string): void => {
-    const value = holder[key];
-    if (typeof value === 'string') slots.push({ text: value, set: (text) => (holder[key] = text) });
+  const conversation = (found: TextSlot[]): void => {
+    for (const slot of found) slots.push({ ...slot, conversation: true });
   };
-  field(body, 'instructions');
-  if (typeof body.input === 'string') field(body, 'input');
+  if (typeof body.instructions === 'string' && body.instructions !== '') conversation([{ text: body.instructions, set: (text) => (body.instructions = text) }]);
+  if (typeof body.input === 'string') conversation([{ text: body.input, set: (text) => (body.input = text) }]);
   else if (Array.isArray(body.input)) {
     for (const item of body.input) {
       if (!isObject(item)) throw new GatewayRequestError('each input item must be an object', 'input');
-      if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') {
-        if (checkToolResults) field(item, 'output');
-        continue;
-      }
-      if (typeof item.content === 'string') field(item, 'content');
-      else if (Array.isArray(item.content)) for (const part of item.content) if (isObject(part)) field(part, 'text');
+      if (!checkToolResults && (item.type === 'function_call_output' || item.type === 'custom_tool_call_output')) continue;
+      conversation(itemSlots(item));
     }
   } else if (body.input !== undefined) throw new GatewayRequestError('"input" must be a string or a list of input items', 'input');
+  descriptionSlots(body.tools, slots);
+  descriptionSlots(body.text, slots);
+  if (isObject(body.prompt)) slots.push(...itemSlots(body.prompt));
   return slots;
 }
 
@@ -63,33 +70,44 @@ export function mountResponses<E extends Env>(app: Hono<E>, services: GatewaySer
       if (guardInput(services, exchange, inputSlots(body, services.config.safety.checkToolResults))) return refuse(services, exchange);
       const call = newCall(c.req);
       const response = await callUpstream(upstream, exchange, '/responses', body, call);
-      if (exchange.stream) return relayResponseStream(services, exchange, upstream, response, call);
-      return answer(services, exchange, await readUpstreamJson(upstream, response, call));
+      const noticeInText = !wantsJson(isObject(body.text) ? body.text.format : undefined);
+      if (exchange.stream) return relayResponseStream(services, exchange, upstream, response, call, noticeInText);
+      return answer(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
     }),
   );
 }
 
-async function answer(services: GatewayServices, exchange: Exchange, response: Json): Promise<Response> {
+/** Checks every text of every known output item; the notice goes into `output_text` parts unless JSON was asked for. */
+async function answer(services: GatewayServices, exchange: Exchange, response: Json, noticeInText: boolean): Promise<Response> {
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
+  allowResponse(response, services.config.safety.unknownFields);
   let blocked = false;
-  let released = '';
-  for (const [i, { part }] of outputTextParts(response).entries()) {
-    const verdict = services.guard.check(part.text as string, 'output', caller);
-    exchange.outputFindings.push(...verdict.findings);
-    if (verdict.action === 'block') {
-      blocked = true;
-      break;
+  let placement: NoticePlacement = 'metadata';
+  let first = true;
+  checking: for (const item of Array.isArray(response.output) ? response.output.filter(isObject) : []) {
+    for (const text of responseItemTexts(item)) {
+      if (text.text === '') continue;
+      const verdict = services.guard.check(text.text, 'output', caller);
+      exchange.outputFindings.push(...verdict.findings);
+      if (verdict.action === 'block') {
+        blocked = true;
+        break checking;
+      }
+      exchange.noteOutput(verdict.text);
+      if (text.kind !== 'output_text' || !noticeInText) {
+        text.write(verdict.text);
+        continue;
+      }
+      const labeled = services.labeler.labelWholeText(verdict.text);
+      text.write(first ? withNotices(exchange, labeled) : labeled);
+      first = false;
+      if (services.labeler.noticeText) placement = 'content';
     }
-    exchange.noteOutput(verdict.text);
-    const labeled = services.labeler.labelWholeText(verdict.text);
-    part.text = i === 0 ? withNotices(exchange, labeled) : labeled;
-    released += labeled;
   }
-  if (blocked) {
-    blockResponse(response, await blockedOutputNotice(services, exchange));
-    released = '';
-  }
-  return answerLabeled(services, exchange, response, released, blocked);
+  if (blocked) blockResponse(response, await blockedOutputNotice(services, exchange));
+  // The label signs what the client reads as `output_text`: every output_text part, joined.
+  const text = outputTextParts(response).map(({ part }) => part.text as string).join('');
+  return answerLabeled(services, exchange, response, [{ index: 0, text }], blocked, placement);
 }
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */

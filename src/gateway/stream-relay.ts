@@ -8,7 +8,7 @@
 import type { Exchange } from './audit.js';
 import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
-import { heguiData, labelHeaders } from './labels.js';
+import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import { blockNotice, isObject, type GatewayServices, type Json } from './pipeline.js';
 import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
@@ -44,11 +44,10 @@ export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
 }
 
 /** The streaming response for a chat or completions request whose upstream answered 2xx. */
-export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape): Response {
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean): Response {
   const labeler = services.labeler;
   const label = labeler.newLabel();
-  const hash = labeler.textHash();
-  const guarded = new GuardedChoices(services, exchange, shape, (text) => hash?.update(text));
+  const guarded = new GuardedChoices(services, exchange, shape, noticeInText);
   const body = response.body;
 
   async function* frames(): AsyncGenerator<Uint8Array> {
@@ -101,10 +100,12 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         status = failure.status;
         yield sseData(failure.body);
       }
-      const signed = labeler.sign(label, hash);
-      exchange.labels.push(signed.ProduceID);
+      // One label per choice, over its text exactly as sent; choice 0's is the one in the headers.
+      const labels = guarded.hashes().map(({ index, hash }, i) => ({ index, aigc: labeler.sign(i === 0 ? label : labeler.newLabel(), hash) }));
+      exchange.labels.push(...labels.map((l) => l.aigc.ProduceID));
       exchange.actions.push('labeled');
-      yield sseData(guarded.chunk({ choices: [], hegui: heguiData(signed, exchange, blocked ? 'output-blocked' : undefined) }));
+      const hegui = { ...heguiData(labels[0]?.aigc, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, guarded.placement, labels) };
+      yield sseData(guarded.chunk({ choices: [], hegui }));
       await exchange.record(services.audit, status);
       yield SSE_DONE;
     } finally {
@@ -114,5 +115,5 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   }
 
-  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label) } });
+  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) } });
 }

@@ -11,7 +11,7 @@ import type { ByteSink, ByteSource, FormatId, LabelCodec, LabelLocation } from '
 import { BufferSink } from './implicit/bytes.js';
 import { codecFor, codecList } from './implicit/registry.js';
 import { createLabel, formatLabel, parseLabel, validatePropagation, type ImplicitLabel, type LabelInit } from './model.js';
-import { checkSignatures, payloadDigest, signLabel, type SignatureReport, type SignatureStatus } from './security.js';
+import { bindingOf, checkSignatures, contentDigest, payloadDigest, signLabel, type Binding, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
 import { openInput, openOutput, type LabelInput, type LabelOutput, type SourceOptions } from './api-io.js';
 
@@ -65,14 +65,28 @@ export interface FoundLabelReport {
   error?: string;
 }
 
+/**
+ * Whether a file holds a label: a readable one (`label`), none at all (`none`), or only values
+ * that do not parse as a label (`unreadable`), which is never the same as none: something
+ * that looks like a label is there, and a checker must not pass the file as unlabelled.
+ */
+export type LabelPresence = 'label' | 'none' | 'unreadable';
+
 /** What a file carries: the same facts `hegui label read --json` prints. */
 export interface LabelReport extends SignatureReport {
   format: FormatId;
   /** The label that counts: the first readable one, standard places first. */
   label: ImplicitLabel | null;
   location: LabelLocation | null;
+  presence: LabelPresence;
   /** Every value found, in the codec's order. */
   found: FoundLabelReport[];
+  /**
+   * Values found besides the label that counts that say something else: another label, or an
+   * unreadable one (GB 45438 §6.1 allows one label per file; a second, different one is either
+   * stale or forged). Copies of the same label are not conflicts.
+   */
+  conflicts: FoundLabelReport[];
 }
 
 async function withSource<T>(input: LabelInput, options: LabelOptions, use: (source: ByteSource, codec: LabelCodec) => Promise<T>): Promise<T> {
@@ -101,17 +115,29 @@ async function emit(options: WriteOptions, write: (sink: ByteSink) => Promise<vo
   return undefined;
 }
 
-/** Caches the payload hash per algorithm: one pass over the payload per file. */
-function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureAlgorithm) => Promise<Uint8Array> {
-  const cache = new Map<SignatureAlgorithm, Promise<Uint8Array>>();
-  return (algorithm) => {
-    let digest = cache.get(algorithm);
+/** The hash `binding` covers: the signed content (`hegui2`) or the media samples (`hegui1`). */
+function bindingDigest(source: ByteSource, codec: LabelCodec, algorithm: SignatureAlgorithm, binding: Binding): Promise<Uint8Array | undefined> {
+  return binding === 'content' ? contentDigest(source, codec, algorithm) : payloadDigest(source, codec, algorithm);
+}
+
+/** Caches the hash per algorithm and binding: one pass over the file for each. */
+function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureAlgorithm, binding: Binding) => Promise<Uint8Array | undefined> {
+  const cache = new Map<string, Promise<Uint8Array | undefined>>();
+  return (algorithm, binding) => {
+    const key = `${algorithm}/${binding}`;
+    let digest = cache.get(key);
     if (!digest) {
-      digest = payloadDigest(source, codec, algorithm);
-      cache.set(algorithm, digest);
+      digest = bindingDigest(source, codec, algorithm, binding);
+      cache.set(key, digest);
     }
     return digest;
   };
+}
+
+/** `role`'s security data over the file in `source`, which relabelling leaves unchanged. */
+async function signFor(label: ImplicitLabel, roles: readonly SecurityRole[], key: LabelSigningKey, source: ByteSource, codec: LabelCodec): Promise<ImplicitLabel> {
+  const digest = (await contentDigest(source, codec, key.algorithm)) ?? (await payloadDigest(source, codec, key.algorithm));
+  return roles.reduce((signed, role) => signLabel(signed, role, key, digest, bindingOf(codec)), label);
 }
 
 /**
@@ -124,11 +150,7 @@ function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureA
 export async function embedLabel(input: LabelInput, request: EmbedRequest, options: WriteOptions = {}): Promise<LabelWriteResult> {
   return withSource(input, options, async (source, codec) => {
     let label = createLabel(request);
-    if (request.key) {
-      const digest = await payloadDigest(source, codec, request.key.algorithm);
-      label = signLabel(label, 'producer', request.key, digest);
-      label = signLabel(label, 'propagator', request.key, digest);
-    }
+    if (request.key) label = await signFor(label, ['producer', 'propagator'], request.key, source, codec);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
@@ -145,7 +167,7 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
     const current = (await inspect(source, codec, [])).label;
     if (!current) throw new LabelMissingError('the file carries no readable AIGC label to propagate; embed one with `hegui label embed`');
     let label = propagatedLabel(current, request);
-    if (request.key) label = signLabel(label, 'propagator', request.key, await payloadDigest(source, codec, request.key.algorithm));
+    if (request.key) label = await signFor(label, ['propagator'], request.key, source, codec);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
@@ -158,7 +180,7 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
  * @throws LabelValueError or ProviderCodeError when the propagation fields are invalid.
  */
 export function propagatedLabel(current: ImplicitLabel, request: Pick<PropagateRequest, 'propagator' | 'propagateId'>): ImplicitLabel {
-  validatePropagation(request.propagator, request.propagateId);
+  validatePropagation(request.propagator, request.propagateId, current.ContentProducer);
   return { ...current, ContentPropagator: request.propagator, PropagateID: request.propagateId, ReservedCode2: '' };
 }
 
@@ -183,7 +205,10 @@ async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly Lab
   const signatures: SignatureReport = label
     ? await checkSignatures(label, keys, digester(source, codec))
     : { status: 'absent', producer: 'absent', propagator: 'absent' };
-  return { format: codec.format, label, location: first?.location ?? null, found, ...signatures };
+  const presence: LabelPresence = label ? 'label' : found.length > 0 ? 'unreadable' : 'none';
+  const same = (entry: FoundLabelReport): boolean => entry.label !== null && label !== null && formatLabel(entry.label) === formatLabel(label);
+  const conflicts = found.filter((entry) => entry !== first && !same(entry));
+  return { format: codec.format, label, location: first?.location ?? null, presence, found, conflicts, ...signatures };
 }
 
 /**
@@ -212,17 +237,43 @@ export interface LabelRecord {
   format: FormatId | null;
   label: ImplicitLabel | null;
   location: LabelLocation | null;
+  /** `unreadable` when something label-like is there but does not parse; `null` when the file could not be read. */
+  presence: LabelPresence | null;
+  /** The overall verdict, the worse of the two below. */
   signature: SignatureStatus;
+  /** The producer's (ReservedCode1) and the propagator's (ReservedCode2) security data, each on its own. */
+  signatures: { producer: SignatureStatus; propagator: SignatureStatus };
+  /** Every other value found that disagrees with `label`: where it is, and why it is unreadable if it is. */
+  conflicts: { location: LabelLocation; label: ImplicitLabel | null; error?: string }[];
   /** Present only when the file could not be read: the error's code and message. */
   error?: { code: string; message: string };
 }
 
 /** The per-file JSON record for a report. */
 export function labelRecord(file: string, report: LabelReport): LabelRecord {
-  return { file, format: report.format, label: report.label, location: report.location, signature: report.status };
+  return {
+    file,
+    format: report.format,
+    label: report.label,
+    location: report.location,
+    presence: report.presence,
+    signature: report.status,
+    signatures: { producer: report.producer, propagator: report.propagator },
+    conflicts: report.conflicts.map(({ location, label, error }) => ({ location, label, ...(error === undefined ? {} : { error }) })),
+  };
 }
 
 /** The per-file JSON record for a file that failed. */
 export function failureRecord(file: string, error: { code?: string; message: string }): LabelRecord {
-  return { file, format: null, label: null, location: null, signature: 'absent', error: { code: error.code ?? 'E_UNEXPECTED', message: error.message } };
+  return {
+    file,
+    format: null,
+    label: null,
+    location: null,
+    presence: null,
+    signature: 'absent',
+    signatures: { producer: 'absent', propagator: 'absent' },
+    conflicts: [],
+    error: { code: error.code ?? 'E_UNEXPECTED', message: error.message },
+  };
 }

@@ -4,13 +4,21 @@
  * in the target's directory, renamed over the target only when complete, so a labelled file is
  * never left half written), and spools for stream input. Small files are read and written with
  * synchronous calls (see `SMALL_FILE`).
+ *
+ * Replacing a file keeps what the file system knows of it: a symbolic link is followed (the
+ * file it points to is replaced, the link stays, and `WrittenFile.via` says so); a file with
+ * more than one hard link is refused (`HardLinkError`), since a rename would give this name a
+ * new file and leave the other names on the old one; the owner, group and permissions of an
+ * existing target are kept, and with `inPlace` its access and modification times too (as
+ * exiftool -P does: labelling is not editing). Temporary files and folders, and the tools
+ * writing them, are removed when the process is interrupted (SIGINT, SIGTERM): `onInterrupt`.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lstatSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { HeguiError, NotFoundError } from '../errors.js';
 import type { ByteSink, ByteSource } from './implicit/codec.js';
 import { COPY_CHUNK, bufferSource } from './implicit/bytes.js';
 import type { Spool } from './api-io.js';
@@ -79,25 +87,134 @@ export async function openSource(path: string): Promise<OpenedSource> {
   }
 }
 
-/** Writes a small file atomically with synchronous calls (see `SMALL_FILE`). */
-export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number, durable: boolean): void {
-  const temp = tempPath(target);
+/** Cleanups to run if the process is interrupted: remove temporary files, stop child tools. */
+const interruptCleanups = new Set<() => void>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const cleanup of interruptCleanups) {
+    try {
+      cleanup();
+    } catch {
+      // Best effort: the process is ending; the other cleanups must still run.
+    }
+  }
+  interruptCleanups.clear();
+  for (const name of SIGNALS) process.removeListener(name, onSignal);
+  // With no other handler the signal's default action applies again: end the process with it.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+/**
+ * Runs `cleanup` (synchronous) if SIGINT or SIGTERM arrives before the returned function is
+ * called. The handlers are installed only while a cleanup is pending; afterwards the signal
+ * does what it did before (a server's own graceful-shutdown handler still runs).
+ *
+ * @example
+ * const forget = onInterrupt(() => rmSync(temp, { force: true }));
+ * try { await produce(temp); } finally { forget(); }
+ */
+export function onInterrupt(cleanup: () => void): () => void {
+  if (interruptCleanups.size === 0) for (const name of SIGNALS) process.on(name, onSignal);
+  interruptCleanups.add(cleanup);
+  return () => {
+    if (!interruptCleanups.delete(cleanup)) return;
+    if (interruptCleanups.size === 0) for (const name of SIGNALS) process.removeListener(name, onSignal);
+  };
+}
+
+/** A file has more than one hard link: replacing it would silently split the names. */
+export class HardLinkError extends HeguiError {
+  constructor(path: string, links: number) {
+    super(
+      'E_LABEL_HARD_LINK',
+      `${path} has ${links} hard links: replacing it would leave the other ${links - 1} name${links > 2 ? 's' : ''} on the unlabelled file, so it is refused; write the result elsewhere with -o, or remove the other links first`,
+    );
+  }
+}
+
+/** Where a replacement really goes, and what of the old file to keep. */
+export interface TargetPlan {
+  /** The path written: the target, or the file a symbolic link at the target points to. */
+  path: string;
+  /** The symbolic link followed, when the target was one. */
+  via?: string;
+  /** The existing file's metadata, when there is one. */
+  existing?: Stats;
+}
+
+/**
+ * Resolves `target` before it is replaced: follows a symbolic link (the link stays), refuses a
+ * file with several hard links, and returns the existing file's metadata to keep.
+ *
+ * @throws HardLinkError
+ */
+export function planTarget(target: string): TargetPlan {
+  let link: Stats;
   try {
-    const fd = openSync(temp, 'wx', mode);
+    link = lstatSync(target);
+  } catch {
+    return { path: target };
+  }
+  const path = link.isSymbolicLink() ? realpathSync(target) : target;
+  const existing = link.isSymbolicLink() ? statSync(path) : link;
+  if (existing.isFile() && existing.nlink > 1) throw new HardLinkError(target, existing.nlink);
+  return { path, ...(path !== target ? { via: target } : {}), existing };
+}
+
+/**
+ * Gives the temporary file (open as `fd`) the old file's owner, group and permissions, and
+ * with `keepTimes` its times. Only root may give a file away: another user keeps the file's
+ * owner when it is theirs, and otherwise the replacement is refused rather than changing hands.
+ */
+function keepMetadata(fd: number, existing: Stats | undefined, keepTimes: boolean): void {
+  if (!existing) return;
+  const mine = fstatSync(fd);
+  if (mine.uid !== existing.uid || mine.gid !== existing.gid) {
+    try {
+      fchownSync(fd, existing.uid, existing.gid);
+    } catch (cause) {
+      throw new HeguiError('E_LABEL_OWNER', `cannot keep the file's owner ${existing.uid}:${existing.gid} (${(cause as NodeJS.ErrnoException).code ?? 'error'}); run as that user or root, or write elsewhere with -o`, { cause });
+    }
+  }
+  // The temporary file was created through the umask: set the permissions outright.
+  if ((mine.mode & 0o7777) !== (existing.mode & 0o7777)) fchmodSync(fd, existing.mode & 0o7777);
+  if (keepTimes) futimesSync(fd, existing.atime, existing.mtime);
+}
+
+/** What an atomic write replaced. */
+export interface WrittenFile {
+  path: string;
+  via?: string;
+}
+
+/**
+ * Writes a small file atomically with synchronous calls (see `SMALL_FILE`). A signal handler
+ * runs only between event-loop turns, so none can find this temporary file: it is renamed or
+ * removed before this function returns.
+ */
+export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number, durable: boolean, inPlace = false): WrittenFile {
+  const plan = planTarget(target);
+  const temp = tempPath(plan.path);
+  try {
+    const fd = openSync(temp, 'wx', plan.existing ? plan.existing.mode & 0o7777 : mode);
     try {
       for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      keepMetadata(fd, plan.existing, inPlace);
       if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(temp, target);
+    renameSync(temp, plan.path);
+    return { path: plan.path, ...(plan.via ? { via: plan.via } : {}) };
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
 }
 
-function tempPath(target: string): string {
+/** A temporary name beside `target` (same file system, so the rename is atomic); walks skip it. */
+export function tempPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.hegui-tmp`);
 }
 
@@ -137,30 +254,68 @@ function handleSink(handle: FileHandle): ByteSink & { flush: () => Promise<void>
 
 /**
  * Writes `target` atomically: `produce` writes to a temporary file beside it, which is renamed
- * over `target` on success and removed on failure. The target's permissions are kept.
+ * over `target` on success and removed on failure or interruption. An existing target keeps
+ * its owner, group and permissions (and with `inPlace` its times); a symbolic link is followed.
  *
+ * @throws HardLinkError for a target with several hard links.
  * @example
  * await writeFileAtomic('out.png', (sink) => pngCodec.write(source, value, sink));
  */
 export async function writeFileAtomic(
   target: string,
   produce: (sink: ByteSink) => Promise<void>,
-  options: { durable?: boolean; mode?: number } = {},
-): Promise<void> {
-  const temp = tempPath(target);
-  const mode = options.mode ?? (await stat(target).then((s) => s.mode & 0o7777, () => 0o644));
-  const handle = await open(temp, 'wx', mode);
+  options: { durable?: boolean; mode?: number; inPlace?: boolean } = {},
+): Promise<WrittenFile> {
+  const plan = planTarget(target);
+  const temp = tempPath(plan.path);
+  const mode = plan.existing ? plan.existing.mode & 0o7777 : (options.mode ?? 0o644);
+  const forget = onInterrupt(() => rmSync(temp, { force: true }));
   try {
-    const sink = handleSink(handle);
-    await produce(sink);
-    await sink.flush();
-    if (options.durable) await handle.sync();
-    await handle.close();
-    await rename(temp, target);
+    const handle = await open(temp, 'wx', mode);
+    try {
+      const sink = handleSink(handle);
+      await produce(sink);
+      await sink.flush();
+      keepMetadata(handle.fd, plan.existing, options.inPlace === true);
+      if (options.durable) await handle.sync();
+      await handle.close();
+      await rename(temp, plan.path);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    return { path: plan.path, ...(plan.via ? { via: plan.via } : {}) };
   } catch (error) {
-    await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;
+  } finally {
+    forget();
+  }
+}
+
+/**
+ * Like `writeFileAtomic`, for a tool that writes the file itself (ffmpeg): `produce` is given
+ * the temporary path to write.
+ */
+export async function replaceFileAtomic<T>(target: string, produce: (tempPath: string) => Promise<T>, options: { inPlace?: boolean } = {}): Promise<T & WrittenFile> {
+  const plan = planTarget(target);
+  const temp = tempPath(plan.path);
+  const forget = onInterrupt(() => rmSync(temp, { force: true }));
+  try {
+    const result = await produce(temp);
+    const fd = openSync(temp, 'r+');
+    try {
+      keepMetadata(fd, plan.existing, options.inPlace === true);
+    } finally {
+      closeSync(fd);
+    }
+    await rename(temp, plan.path);
+    return { ...result, path: plan.path, ...(plan.via ? { via: plan.via } : {}) };
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    forget();
   }
 }
 
@@ -168,6 +323,7 @@ export async function writeFileAtomic(
 export async function fileSpool(directory = tmpdir()): Promise<Spool> {
   const path = join(directory, `hegui-spool-${randomBytes(8).toString('hex')}`);
   const handle = await open(path, 'wx+', 0o600);
+  const forget = onInterrupt(() => rmSync(path, { force: true }));
   const sink = handleSink(handle);
   let size = 0;
   return {
@@ -182,6 +338,7 @@ export async function fileSpool(directory = tmpdir()): Promise<Spool> {
     dispose: async () => {
       await handle.close().catch(() => undefined);
       await rm(path, { force: true });
+      forget();
     },
   };
 }

@@ -6,7 +6,7 @@
  * takes the same few milliseconds for any size. Files whose format has no place for a label can
  * carry it in a `.aigc.json` sidecar (`sidecar-files.ts`); reading and stripping look there too.
  */
-import { open } from 'node:fs/promises';
+import { lstat, open, realpath } from 'node:fs/promises';
 import { InvalidInputError } from '../errors.js';
 import { UnsupportedFormatError } from './errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
@@ -15,10 +15,10 @@ import { codecFor, codecList } from './implicit/registry.js';
 import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
 import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
-import { handleSource, openSource, writeAll, writeFileAtomic, writeSmallAtomic } from './file-io.js';
+import { handleSource, openSource, writeAll, writeFileAtomic, writeSmallAtomic, type WrittenFile } from './file-io.js';
 import { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile } from './sidecar-files.js';
 
-export { fileSpool, handleSource, writeFileAtomic } from './file-io.js';
+export { fileSpool, handleSource, HardLinkError, onInterrupt, replaceFileAtomic, writeFileAtomic, type WrittenFile } from './file-io.js';
 export { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile, type SidecarWriteResult } from './sidecar-files.js';
 
 export interface FileWriteOptions extends LabelOptions {
@@ -40,7 +40,10 @@ export interface FileEmbedOptions extends FileWriteOptions {
 
 /** What a file operation did, for the CLI's per-file report. */
 export interface FileWriteResult extends Omit<LabelWriteResult, 'bytes'> {
+  /** The file written (for a symbolic link: the file it points to). */
   path: string;
+  /** The symbolic link that was followed to `path`, when the target was one. */
+  via?: string;
   /** `patched` when the label was written into existing bytes, `rewritten` otherwise; `removed` for a deleted sidecar. */
   method: 'patched' | 'rewritten' | 'removed';
 }
@@ -55,12 +58,14 @@ function targetOf(path: string, options: FileWriteOptions): string {
 async function tryPatch(path: string, value: string, options: FileWriteOptions): Promise<LabelCodec | undefined> {
   const handle = await open(path, 'r+');
   try {
-    const { size } = await handle.stat();
+    const { size, atime, mtime } = await handle.stat();
     const source = handleSource(handle, size);
     const codec = await codecFor(source, codecList(options.codecs), path);
     const patches = await codec.planInPlace?.(source, value);
     if (!patches) return undefined;
     for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
+    // In place, the file keeps its times as a rewrite does (file-io.ts).
+    await handle.utimes(atime, mtime);
     if (options.durable) await handle.sync();
     return codec;
   } finally {
@@ -74,24 +79,32 @@ async function rewriteFile(
   write: (source: ByteSource, output: ByteSink) => Promise<Omit<LabelWriteResult, 'bytes'>>,
 ): Promise<FileWriteResult> {
   const target = targetOf(path, options);
+  const inPlace = target === path;
   const { source, mode, small, close } = await openSource(path);
   try {
     let result: Omit<LabelWriteResult, 'bytes'> | undefined;
+    let written: WrittenFile;
     if (small) {
       const sink = new BufferSink();
       result = await write(source, sink);
-      writeSmallAtomic(target, sink.bytes(), mode, options.durable === true);
+      written = writeSmallAtomic(target, sink.bytes(), mode, options.durable === true, inPlace);
     } else {
       const produce = async (sink: ByteSink): Promise<void> => {
         result = await write(source, sink);
       };
-      await writeFileAtomic(target, produce, { mode, ...(options.durable ? { durable: true } : {}) });
+      written = await writeFileAtomic(target, produce, { mode, inPlace, ...(options.durable ? { durable: true } : {}) });
     }
     if (!result) throw new InvalidInputError('E_LABEL_NO_OUTPUT', `nothing was written for ${path}`);
-    return { format: result.format, label: result.label, path: target, method: 'rewritten' };
+    return { format: result.format, label: result.label, path: written.path, ...(written.via ? { via: written.via } : {}), method: 'rewritten' };
   } finally {
     await close();
   }
+}
+
+/** A patched file as the report names it: through a symbolic link, the file it points to. */
+async function patchedPath(path: string): Promise<{ path: string; via?: string }> {
+  const link = await lstat(path);
+  return link.isSymbolicLink() ? { path: await realpath(path), via: path } : { path };
 }
 
 /**
@@ -108,7 +121,7 @@ export async function embedLabelFile(path: string, request: EmbedRequest, option
     if (options.inPlace && !options.out && !request.key) {
       const label = createLabel(request);
       const codec = await tryPatch(path, formatLabel(label), options);
-      if (codec) return { format: codec.format, label, path, method: 'patched' };
+      if (codec) return { format: codec.format, label, ...(await patchedPath(path)), method: 'patched' };
     }
     return await rewriteFile(path, options, (source, sink) => embedLabel(source, request, { name: path, ...options, output: sink }));
   } catch (error) {
@@ -125,7 +138,7 @@ export async function propagateLabelFile(path: string, request: PropagateRequest
       if (current) {
         const label = propagatedLabel(current, request);
         const codec = await tryPatch(path, formatLabel(label), options);
-        if (codec) return { format: codec.format, label, path, method: 'patched' };
+        if (codec) return { format: codec.format, label, ...(await patchedPath(path)), method: 'patched' };
       }
     }
     return await rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { name: path, ...options, output: sink }));

@@ -7,7 +7,8 @@
 export * from './errors.js';
 export * from './model.js';
 export * from './model-provider.js';
-export { checkSignatures, parseSecurityData, payloadDigest, signLabel, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
+export { checkSignatures, contentDigest, parseSecurityData, payloadDigest, signLabel, type Binding, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
+export { isCertified, parseCertifiedKey, type CertifiedVerifyKey } from './security-certs.js';
 export { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKey, type LabelVerifyKey, type SignatureAlgorithm } from './security-keys.js';
 export * from './api.js';
 export { InputTooLargeError, labelledStream, memorySpool, type LabelInput, type LabelOutput, type Spool, type SpoolFactory } from './api-io.js';

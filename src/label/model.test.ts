@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LabelValueError, ProviderCodeError } from './errors.js';
-import { createLabel, formatLabel, parseLabel, validateLabel } from './model.js';
+import { createLabel, formatLabel, parseLabel, validateLabel, validatePropagation } from './model.js';
 import { isUnifiedSocialCreditCode, parseProviderCode, providerCode } from './model-provider.js';
 
 const PRODUCER = '001191350100M000100Y431A001';
@@ -63,5 +63,19 @@ describe('the label', () => {
     expect(() => validateLabel({ ...base, ProduceID: '' })).toThrow(/ProduceID/);
     expect(() => validateLabel({ ...base, ProduceID: '生成' })).toThrow(/printable ASCII/);
     expect(() => validateLabel({ ...base, ContentPropagator: 'doubao' })).toThrow(ProviderCodeError);
+  });
+
+  it('checks the service type of each code against its role', () => {
+    const platform = '001191110108MA01KP2T5U2P001';
+    const generator2 = '001191110108MA01KP2T5U1P001';
+    // A producer code must name a generation service, a platform's a propagation service.
+    expect(() => createLabel({ producer: platform, produceId: 'x' })).toThrow(/service type "2".*ContentProducer/);
+    expect(() => createLabel({ producer: PRODUCER, produceId: 'x', propagator: generator2 })).toThrow(ProviderCodeError);
+    expect(createLabel({ producer: PRODUCER, produceId: 'x', propagator: platform }).ContentPropagator).toBe(platform);
+    // The producer distributing its own content keeps its generation code.
+    expect(createLabel({ producer: PRODUCER, produceId: 'x' }).ContentPropagator).toBe(PRODUCER);
+    expect(() => validatePropagation(generator2, 'p-1', PRODUCER)).toThrow(/service type "1".*ContentPropagator/);
+    expect(() => validatePropagation(PRODUCER, 'p-1', PRODUCER)).not.toThrow();
+    expect(() => validatePropagation(platform, 'p-1', PRODUCER)).not.toThrow();
   });
 });

@@ -8,7 +8,7 @@
  * non-standard producer codes); writing is strict: `createLabel` and `validateLabel` check
  * the label value, the provider codes and the value character set.
  */
-import { LabelValueError } from './errors.js';
+import { LabelValueError, ProviderCodeError } from './errors.js';
 import { parseProviderCode } from './model-provider.js';
 
 /** The seven fields, in the order GB 45438 Annex E lists them (and hegui writes them). */
@@ -97,8 +97,11 @@ export function validateLabel(label: ImplicitLabel): void {
       throw new LabelValueError('values must be printable ASCII (U+0020 to U+007E)', { field });
     }
   }
-  parseProviderCode(label.ContentProducer);
-  if (label.ContentPropagator !== '') parseProviderCode(label.ContentPropagator);
+  for (const field of ['ContentProducer', 'ContentPropagator'] as const) {
+    if (field === 'ContentPropagator' && label.ContentPropagator === '') continue;
+    const problem = serviceTypeProblem(field, label[field], label.ContentProducer);
+    if (problem) throw new ProviderCodeError(label[field], problem);
+  }
   checkId(label.ProduceID, 'ProduceID', true);
   checkId(label.PropagateID, 'PropagateID', label.ContentPropagator !== '');
   for (const field of ['ReservedCode1', 'ReservedCode2'] as const) {
@@ -109,13 +112,32 @@ export function validateLabel(label: ImplicitLabel): void {
 }
 
 /**
+ * Why `code` cannot fill `field`, or undefined when it can (GB 45438 Annex E, TC260 practice
+ * guide): ContentProducer names a generation service (service type "1"); ContentPropagator a
+ * propagation service ("2"), unless it is `producer` distributing its own content, as
+ * `createLabel` fills it on first write.
+ *
+ * @throws ProviderCodeError when `code` is not a provider code at all.
+ */
+export function serviceTypeProblem(field: 'ContentProducer' | 'ContentPropagator', code: string, producer: string): string | undefined {
+  const { serviceType } = parseProviderCode(code);
+  if (field === 'ContentProducer' && serviceType !== '1') return `service type "${serviceType}" names a propagation platform, but ContentProducer must be a generation service (service type "1")`;
+  if (field === 'ContentPropagator' && serviceType !== '2' && code !== producer) {
+    return `service type "${serviceType}" names a generation service, but ContentPropagator must be a propagation platform (service type "2") unless it is the producer itself`;
+  }
+  return undefined;
+}
+
+/**
  * Checks a platform's propagation fields (Labeling Measures Art. 6) on their own: labels found
  * in files may carry producer fields hegui would not write, and a platform still propagates them.
+ * `producer`, the label's ContentProducer, may propagate with its own generation code.
  *
  * @throws LabelValueError or ProviderCodeError.
  */
-export function validatePropagation(propagator: string, propagateId: string): void {
-  parseProviderCode(propagator);
+export function validatePropagation(propagator: string, propagateId: string, producer?: string): void {
+  const problem = serviceTypeProblem('ContentPropagator', propagator, producer ?? '');
+  if (problem) throw new ProviderCodeError(propagator, problem);
   checkId(propagateId, 'PropagateID', true);
   if (!PRINTABLE_ASCII.test(propagateId)) throw new LabelValueError('values must be printable ASCII (U+0020 to U+007E)', { field: 'PropagateID' });
 }

@@ -42,6 +42,24 @@ describe.each<SignatureAlgorithm>(['ed25519', 'sm2'])('security data with %s', (
     expect((await checkSignatures(tampered, [verifier], digest)).propagator).toBe('invalid');
   });
 
+  it('reports each field on its own: a propagated file checked with one party\'s key', async () => {
+    const platformKeys = generateLabelKeys(algorithm);
+    const platform = parseSigningKey(platformKeys.privateKeyPem);
+    const propagated = signLabel({ ...signed, ContentPropagator: PROPAGATOR, PropagateID: 'p-9', ReservedCode2: '' }, 'propagator', platform, hash);
+    expect(await checkSignatures(propagated, [verifier], digest)).toMatchObject({ producer: 'valid', propagator: 'unverified' });
+    expect(await checkSignatures(propagated, [parseVerifyKey(platformKeys.publicKeyPem)], digest)).toMatchObject({ producer: 'unverified', propagator: 'valid' });
+    expect(await checkSignatures(propagated, [verifier, parseVerifyKey(platformKeys.publicKeyPem)], digest)).toMatchObject({ status: 'valid' });
+  });
+
+  it('refuses a signature whose provider code names the other service type', async () => {
+    // A platform's code (service type 2) signed as the producer: not a producer's claim.
+    const forged = signLabel({ ...base, ContentProducer: PROPAGATOR }, 'producer', signer, hash);
+    expect((await checkSignatures(forged, [verifier], digest)).producer).toBe('invalid');
+    const generator = '001191110108MA01KP2T5U1P001';
+    const wrongPlatform = signLabel({ ...signed, ContentPropagator: generator, PropagateID: 'p-1', ReservedCode2: '' }, 'propagator', signer, hash);
+    expect((await checkSignatures(wrongPlatform, [verifier], digest)).propagator).toBe('invalid');
+  });
+
   it.skipIf(!systemTool('openssl', 'openssl'))('writes PEM files OpenSSL reads', () => {
     const text = execFileSync('openssl', ['pkey', '-noout', '-text'], { input: keys.privateKeyPem }).toString();
     expect(text).toMatch(algorithm === 'sm2' ? /SM2|ASN1 OID: SM2/ : /ED25519/i);

@@ -105,7 +105,7 @@ export async function readSidecarFile(path: string, keys: readonly LabelVerifyKe
       ? await checkSignatures(label, keys, (algorithm) => payloadDigest(source, wholeFile, algorithm))
       : { status: 'payload-changed', producer: 'payload-changed', propagator: 'payload-changed' };
     const error = matches ? {} : { error: 'the sidecar records another size or SHA-256: the file changed after labelling, or the sidecar belongs to another file' };
-    return { format: 'sidecar', label, location: found.location, found: [{ ...found, label, ...error }], ...signatures };
+    return { format: 'sidecar', label, location: found.location, presence: 'label', found: [{ ...found, label, ...error }], conflicts: [], ...signatures };
   } finally {
     await close();
   }

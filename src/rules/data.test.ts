@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fieldsOf } from './condition.js';
 import { loadInstruments } from './load.js';
+import { profileFields } from './profile-fields.js';
 import { serviceProfile } from './profile.js';
 import type { ServiceProfileInput } from './profile.js';
 import type { Condition, Instrument, Obligation } from './schema.js';
@@ -48,11 +50,21 @@ const expectedIds = [
   'automotive-icv-access',
   'anthropomorphic-ai',
   'ai-ethics-review',
+  'public-opinion-assessment',
+  'pi-export-certification',
+  'minors-harmful-info-classification',
+  'gb-t-45652',
+  'gb-t-45674',
+  'facial-recognition',
+  'content-ecosystem',
+  'cii-regulations',
+  'cybersecurity-review',
+  'tc260-labelling-guideline',
 ];
 
 /** A profile with every field set, to check that conditions name real profile fields. */
 const fullProfile: ServiceProfileInput = {
-  provider: { name: 'Example', domestic: true, creditCode: '91110000MA01234567' },
+  provider: { name: 'Example', domestic: true, foreignInvested: false, creditCode: '91110000MA01234567' },
   service: {
     name: 'Example service',
     audience: 'public',
@@ -61,10 +73,19 @@ const fullProfile: ServiceProfileInput = {
     publicOpinion: false,
     biometricEditing: [],
     model: 'own',
+    modelFiled: true,
+    modelForeign: false,
     minors: false,
+    ageVerification: false,
+    mayMislead: true,
     sectors: [],
+    roboAdvice: false,
     personalInformation: { individuals: 0, sensitive: false },
+    facialRecognition: false,
     crossBorderTransfer: false,
+    export: { individuals: 0, sensitiveIndividuals: 0, importantData: false },
+    workDispatch: false,
+    sellsToConsumers: false,
     criticalInfrastructure: false,
     recommendation: false,
     offersDownload: false,
@@ -139,7 +160,7 @@ describe('the regulatory data', () => {
 
   it('cites standards by clause, with the top-level clause number as the article', () => {
     const standards = instruments.filter((d) => ['mandatory-national-standard', 'recommended-national-standard'].includes(d.hierarchy) || d.id === 'tc260-003');
-    expect(standards.map((d) => d.id).sort()).toEqual(['gb-45438', 'gb-t-45654', 'tc260-003']);
+    expect(standards.map((d) => d.id).sort()).toEqual(['gb-45438', 'gb-t-45652', 'gb-t-45654', 'gb-t-45674', 'tc260-003']);
     for (const doc of standards) {
       for (const o of doc.obligations) {
         expect(o.clause, o.id).toBeDefined();
@@ -154,6 +175,12 @@ describe('the regulatory data', () => {
       ...doc.obligations.flatMap((o) => conditionProblems(o.when, o.id)),
     ]);
     expect(problems).toEqual([]);
+  });
+
+  it('asks a question for every fact a condition reads, so no fact can be left out of the interview', () => {
+    const asked = new Set(profileFields.map((f) => f.path));
+    const read = instruments.flatMap((doc) => [...fieldsOf(doc.scope?.when), ...doc.obligations.flatMap((o) => fieldsOf(o.when))]);
+    expect([...new Set(read)].filter((f) => !asked.has(f))).toEqual([]);
   });
 
   it('records for every instrument what was verified and how', () => {
@@ -284,32 +311,36 @@ describe('key duties by instrument and article', () => {
   it('Interim AI Measures', () => {
     const doc = get('genai-measures');
     expect(doc.scope?.article).toBe(2);
+    // Art. 22: providing the service through an API is providing it, so business-facing services are in scope.
     expect(doc.scope?.when).toEqual({
       all: [
-        { field: 'service.audience', is: 'public' },
+        { field: 'service.audience', in: ['public', 'business-api'] },
         { field: 'service.servesMainlandChina', is: true },
       ],
     });
-    expect(doc.scope?.reason.en).toMatch(/Art\. 2/);
+    expect(doc.scope?.reason.en).toMatch(/Arts\. 2 and 22/);
     expect(doc.scope?.reason.en).toMatch(/research/);
-    for (const article of [4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 20]) expect(at('genai-measures', article).length, `Art. ${article}`).toBeGreaterThan(0);
+    for (const article of [4, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 20, 21, 23]) expect(at('genai-measures', article).length, `Art. ${article}`).toBeGreaterThan(0);
     expect(at('genai-measures', 4).map((o) => o.item)).toEqual([1, 2, 3, 4, 5]);
-    expect(one('genai-measures', 17).when).toEqual({ field: 'service.publicOpinion', is: true });
-    expect(one('genai-measures', 20).when).toEqual({ field: 'provider.domestic', is: false });
+    expect(one('genai-measures', 17, (o) => o.id === 'genai-measures.assessment-and-filing').when).toMatchObject({ all: [{ field: 'service.publicOpinion', is: true }, expect.anything()] });
+    expect(one('genai-measures', 20, (o) => o.id === 'genai-measures.foreign-provider').when).toEqual({ field: 'provider.domestic', is: false });
     expect(one('genai-measures', 12).control).toBe('label');
   });
 
   it('Deep Synthesis Provisions', () => {
     for (const article of [9, 10, 12, 14, 16, 17, 18, 19]) expect(at('deep-synthesis', article).length, `Art. ${article}`).toBeGreaterThan(0);
     expect(one('deep-synthesis', 14, (o) => o.paragraph === 2).when).toEqual({ field: 'service.biometricEditing', nonEmpty: true });
-    expect(one('deep-synthesis', 17, (o) => o.item === 3).when).toEqual({ field: 'service.biometricEditing', includes: 'face' });
+    // Art. 17(1): prominent labels where the content "may mislead or confuse the public", for service providers only.
+    expect(one('deep-synthesis', 17, (o) => o.item === 3).when).toEqual({
+      all: [{ field: 'service.audience', is: 'public' }, { field: 'service.mayMislead', is: true }, { field: 'service.biometricEditing', includes: 'face' }],
+    });
     expect(at('deep-synthesis', 17).filter((o) => o.paragraph === 1).map((o) => o.item)).toEqual([1, 2, 3, 4, 5]);
-    expect(one('deep-synthesis', 19).figure).toMatchObject({ kind: 'within', value: 10, unit: 'working-days' });
+    expect(one('deep-synthesis', 19, (o) => o.id === 'deep-synthesis.filing').figure).toMatchObject({ kind: 'within', value: 10, unit: 'working-days' });
   });
 
   it('Algorithm Recommendation Provisions', () => {
     expect(one('algo-recommendation', 17).when).toEqual({ field: 'service.recommendation', is: true });
-    expect(one('algo-recommendation', 18).when).toEqual({ field: 'service.minors', is: true });
+    expect(one('algo-recommendation', 18).when).toMatchObject({ any: [{ field: 'service.minors', is: true }, expect.anything()] });
     expect(at('algo-recommendation', 22)).toHaveLength(1);
     const filing = at('algo-recommendation', 24);
     expect(filing.map((o) => [o.paragraph, o.figure?.value, o.figure?.unit])).toEqual([
@@ -326,8 +357,11 @@ describe('key duties by instrument and article', () => {
     expect(one('labeling-measures', 6).when).toEqual({ field: 'service.contentPlatform', is: true });
     expect(one('labeling-measures', 7).role).toBe('app-store');
     expect(one('labeling-measures', 9).figure).toMatchObject({ kind: 'at-least', value: 6, unit: 'months' });
-    expect(at('labeling-measures', 10).every((o) => o.role === 'user')).toBe(true);
-    expect(one('labeling-measures', 4, (o) => o.paragraph === 2).when).toEqual({ field: 'service.offersDownload', is: true });
+    expect(one('labeling-measures', 10, (o) => o.paragraph === 1).role).toBe('user');
+    expect(one('labeling-measures', 10, (o) => o.paragraph === 2).role).toBe('anyone');
+    expect(one('labeling-measures', 4, (o) => o.paragraph === 2).when).toEqual({
+      all: [{ field: 'service.mayMislead', is: true }, { field: 'service.offersDownload', is: true }],
+    });
   });
 
   it('GB 45438-2025', () => {
@@ -399,7 +433,7 @@ describe('key duties by instrument and article', () => {
   });
 
   it('Minors online: only when minors use the service', () => {
-    expect(get('minors-online-protection').scope?.when).toMatchObject({ all: expect.arrayContaining([{ field: 'service.minors', is: true }]) });
+    expect(JSON.stringify(get('minors-online-protection').scope?.when)).toContain('"service.ageVerification"');
     for (const article of [43, 44, 46, 47]) expect(at('minors-online-protection', article), `Art. ${article}`).toHaveLength(1);
     for (const article of [46, 47]) expect(at('minors-online-protection', article)[0]?.when, `Art. ${article}`).toEqual({ field: 'service.games', is: true });
   });
@@ -412,7 +446,9 @@ describe('key duties by instrument and article', () => {
       ['healthcare-ai-medical-software', 'healthcare'],
       ['automotive-icv-access', 'automotive'],
     ];
-    for (const [id, sector] of sectors) expect(get(id).scope?.when, id).toEqual({ field: 'service.sectors', includes: sector });
+    for (const [id, sector] of sectors.filter(([i]) => i !== 'finance-asset-management')) expect(get(id).scope?.when, id).toEqual({ field: 'service.sectors', includes: sector });
+    // Art. 23 of the asset-management opinions governs robo-advice only.
+    expect(get('finance-asset-management').scope?.when).toEqual({ all: [{ field: 'service.sectors', includes: 'finance' }, { field: 'service.roboAdvice', is: true }] });
     expect(at('finance-asset-management', 23).length).toBeGreaterThan(0);
   });
 });

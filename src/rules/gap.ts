@@ -17,9 +17,16 @@ export interface GapEntry {
   clause?: string;
   summary: Bilingual;
   control: AppliedObligation['control'];
+  binding: AppliedObligation['binding'];
+  citationCheck: AppliedObligation['citationCheck'];
+  /** Present when the duty binds only because profile facts are unknown. */
+  assumed?: AppliedObligation['assumed'];
   state: ComplianceState;
-  /** Where the state came from: the evidence file, an enabled hegui control, the profile, or nothing. */
-  basis: 'evidence' | 'control' | 'profile' | 'missing';
+  /**
+   * Where the state came from: the evidence file, an enabled hegui control, an alternative
+   * duty that is met (e.g. GB 45438 §5.6 for §5.1), the profile, or nothing.
+   */
+  basis: 'evidence' | 'control' | 'alternative' | 'profile' | 'missing';
   evidence: string[];
   reason?: string;
   plan?: string;
@@ -31,6 +38,10 @@ export interface GapEntry {
 export interface GapReport {
   date: string;
   entries: GapEntry[];
+  /** Instruments that apply but list no itemised duties yet: to be assessed against the text. */
+  withoutItemisedDuties: ApplicabilityReport['withoutItemisedDuties'];
+  /** Profile facts left unknown that decided some duty (on the safe side). */
+  unknownFacts: string[];
   /** Duties that will bind later, to prepare for; not assessed. */
   upcoming: UpcomingObligation[];
   counts: Record<ComplianceState, number>;
@@ -43,7 +54,17 @@ const MISSING = {
 };
 
 function assess(o: AppliedObligation, evidence: EvidenceFile): GapEntry {
-  const base = { id: o.id, instrument: o.instrument, article: o.article, ...(o.clause ? { clause: o.clause } : {}), summary: o.summary, control: o.control };
+  const base = {
+    id: o.id,
+    instrument: o.instrument,
+    article: o.article,
+    ...(o.clause ? { clause: o.clause } : {}),
+    summary: o.summary,
+    control: o.control,
+    binding: o.binding,
+    citationCheck: o.citationCheck,
+    ...(o.assumed ? { assumed: o.assumed } : {}),
+  };
   const given = evidence.obligations[o.id];
   if (given?.status === 'compliant') return { ...base, state: 'compliant', basis: 'evidence', evidence: given.evidence };
   if (given?.status === 'non-compliant') {
@@ -56,9 +77,33 @@ function assess(o: AppliedObligation, evidence: EvidenceFile): GapEntry {
   return { ...base, state: 'non-compliant', basis: 'missing', evidence: [], ...MISSING };
 }
 
+function metByAlternative(e: GapEntry, alternative: string): GapEntry {
+  const { id, instrument, article, clause, summary, control, binding, citationCheck, assumed } = e;
+  return {
+    id,
+    instrument,
+    article,
+    ...(clause ? { clause } : {}),
+    summary,
+    control,
+    binding,
+    citationCheck,
+    ...(assumed ? { assumed } : {}),
+    state: 'compliant',
+    basis: 'alternative',
+    evidence: [`met by the alternative ${alternative}`],
+  };
+}
+
 /** Marks every applicable and not-applicable duty of `report` from `evidence`. */
 export function gapReport(report: ApplicabilityReport, evidence: EvidenceFile): GapReport {
   const entries: GapEntry[] = report.obligations.map((o) => assess(o, evidence));
+  // Meeting one of a set of alternatives (e.g. the standard contract or certification) meets the need.
+  const met = new Set(entries.filter((e) => e.state === 'compliant').map((e) => e.id));
+  for (const [i, e] of entries.entries()) {
+    const alternative = report.obligations[i]?.alternatives?.find((id) => met.has(id));
+    if (e.basis === 'missing' && alternative !== undefined) entries[i] = metByAlternative(e, alternative);
+  }
   for (const na of report.notApplicable) {
     entries.push({
       id: na.id,
@@ -67,6 +112,8 @@ export function gapReport(report: ApplicabilityReport, evidence: EvidenceFile): 
       ...(na.clause ? { clause: na.clause } : {}),
       summary: na.summary,
       control: 'none',
+      binding: na.binding,
+      citationCheck: na.citationCheck,
       state: 'not-applicable',
       basis: 'profile',
       evidence: [],
@@ -75,5 +122,13 @@ export function gapReport(report: ApplicabilityReport, evidence: EvidenceFile): 
   }
   const counts: Record<ComplianceState, number> = { compliant: 0, 'non-compliant': 0, 'not-applicable': 0 };
   for (const e of entries) counts[e.state] += 1;
-  return { date: report.date, entries, upcoming: report.upcoming, counts, conclusion: counts['non-compliant'] === 0 ? 'compliant' : 'non-compliant' };
+  return {
+    date: report.date,
+    entries,
+    withoutItemisedDuties: report.withoutItemisedDuties,
+    unknownFacts: report.unknownFacts,
+    upcoming: report.upcoming,
+    counts,
+    conclusion: counts['non-compliant'] === 0 ? 'compliant' : 'non-compliant',
+  };
 }

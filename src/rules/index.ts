@@ -2,11 +2,17 @@
  * @module rules
  * The regulatory knowledge base and the applicability engine.
  */
-export { describeCondition, fieldsOf, holds } from './condition.js';
+export { type DecidingAnswer, decidingAnswers, describeCondition, evaluate, fieldsOf, holds, trace, type Trace, type Truth } from './condition.js';
 export {
   applicableObligations,
   type AppliedObligation,
   type ApplicabilityReport,
+  type Assumption,
+  bindingOf,
+  explainObligation,
+  type Explanation,
+  roleCondition,
+  type WithoutItemisedDuties,
   type Exclusion,
   type NotApplicable,
   type UpcomingObligation,
@@ -14,8 +20,9 @@ export {
 export { evidenceFile, InvalidEvidenceError, parseEvidence, type EvidenceEntry, type EvidenceFile } from './evidence.js';
 export { gapReport, type ComplianceState, type GapEntry, type GapReport } from './gap.js';
 export { defaultDataDir, loadInstruments, parseInstrument, RulesDataError } from './load.js';
-export { modalities, sectors, serviceProfile, type ServiceProfile, type ServiceProfileInput } from './profile.js';
-export { InvalidProfileError, parseServiceProfile, validateServiceProfile } from './profile-file.js';
+export { type Audience, audiences, modalities, sectors, serviceProfile, type ServiceProfile, type ServiceProfileInput } from './profile.js';
+export { type FieldKind, type ProfileField, profileFields, profileFieldsByPath, relevant, unknownFields, valueAt } from './profile-fields.js';
+export { checkServiceProfile, InvalidProfileError, type ParsedProfile, parseServiceProfile, readServiceProfile, validateServiceProfile } from './profile-file.js';
 export {
   chineseNumeral,
   citation,
@@ -23,17 +30,26 @@ export {
   renderGapMarkdown,
   renderObligationsMarkdown,
   renderObligationsTable,
+  renderExplanation,
+  BINDING,
+  CHECK,
+  describeAssumption,
   type Lang,
 } from './render.js';
 export {
   bilingual,
+  bindingForces,
+  citationChecks,
   condition,
+  defaultBinding,
   controls,
   hierarchies,
   instrument,
   obligation,
   roles,
   type Bilingual,
+  type BindingForce,
+  type CitationCheck,
   type Condition,
   type Control,
   type Figure,

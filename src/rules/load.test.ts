@@ -17,6 +17,7 @@ promulgated: 2024-01-02
 effective: 2024-03-01
 source:
   checked: fixture for the loader tests
+  citations: unverified
 ${extra}obligations:
   - id: ${obligationId}
     article: 3
@@ -128,6 +129,12 @@ describe('checkInstrumentSet', () => {
       'alpha.yaml: id: instrument "alpha" is defined twice',
       'alpha.yaml: obligations[0].id: "alpha.duty" is already used in alpha.yaml',
     ]);
+  });
+
+  it('rejects alternatives naming an obligation that does not exist', () => {
+    const alpha = parseInstrument(instrumentYaml('alpha').replace('    control: none\n', '    control: none\n    alternatives: [beta.dutty]\n'), 'alpha.yaml');
+    const beta = parseInstrument(instrumentYaml('beta'), 'beta.yaml');
+    expect(catchError(() => checkInstrumentSet([alpha, beta])).problems).toEqual(['alpha.yaml: obligations[0].alternatives: "beta.dutty" is not a known obligation id']);
   });
 
   it('accepts a consistent set', () => {

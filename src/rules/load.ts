@@ -167,6 +167,11 @@ function crossFileProblems(instruments: readonly Instrument[]): string[] {
     });
   }
   for (const doc of instruments) {
+    doc.obligations.forEach((o, i) => {
+      for (const alt of o.alternatives ?? []) {
+        if (!obligationOwners.has(alt)) problems.push(`${doc.id}.yaml: obligations[${i}].alternatives: "${alt}" is not a known obligation id`);
+      }
+    });
     if (doc.superseded !== undefined && !ids.has(doc.superseded.by)) {
       problems.push(`${doc.id}.yaml: superseded.by: "${doc.superseded.by}" is not a known instrument id`);
     }

@@ -23,6 +23,11 @@ export const reasons = {
     zh: '约束服务使用者而非提供者；提供者的相应义务另行列出',
     en: "binds the service's users, not the provider; the provider's related duties are listed separately",
   }),
+  noItemisedDuties: (): Bilingual => ({
+    zh: '适用，但本目录尚未逐条列出其义务；请对照原文自行核查',
+    en: 'applies; no itemised duties yet in this catalogue, so check the text itself',
+  }),
+  notInAnyVersion: (): Bilingual => ({ zh: '在该日期有效或将生效的文本中不含此义务', en: 'no version in force or coming into force on that date carries this duty' }),
   upcoming: (effective: string): Bilingual => ({ zh: `${effective}起施行`, en: `in force from ${effective}` }),
   upcomingVersion: (version: string, effective: string): Bilingual => ({
     zh: `修订文本（${version}）${effective}起施行`,

@@ -3,9 +3,10 @@
  * Citations, figures and reports as people read them: a terminal table, Markdown for the
  * filing package, in Chinese or English.
  */
-import type { AppliedObligation, ApplicabilityReport, UpcomingObligation } from './engine.js';
+import type { Trace } from './condition.js';
+import type { AppliedObligation, ApplicabilityReport, Assumption, Explanation, UpcomingObligation } from './engine.js';
 import type { GapEntry, GapReport } from './gap.js';
-import type { Bilingual, Figure, Instrument } from './schema.js';
+import type { Bilingual, BindingForce, CitationCheck, Figure, Instrument } from './schema.js';
 
 export type Lang = 'zh' | 'en';
 
@@ -91,12 +92,82 @@ function table(rows: string[][]): string {
 }
 
 const HEAD: Record<Lang, string[]> = {
-  zh: ['依据', '对象', '时限/指标', '控制', '义务'],
-  en: ['citation', 'role', 'deadline', 'control', 'duty'],
+  zh: ['依据', '效力', '引证核对', '对象', '时限/指标', '控制', '义务'],
+  en: ['citation', 'force', 'citation check', 'role', 'deadline', 'control', 'duty'],
 };
 
+/** Binding force as reports print it. */
+export const BINDING: Record<BindingForce, Bilingual> = {
+  mandatory: { zh: '强制', en: 'mandatory' },
+  recommended: { zh: '推荐', en: 'recommended' },
+  'soft-law': { zh: '软法', en: 'soft law' },
+};
+
+/** How a citation was checked, as reports print it. */
+export const CHECK: Record<CitationCheck, Bilingual> = {
+  'official-text': { zh: '已核原文', en: 'official text' },
+  secondary: { zh: '二手来源', en: 'secondary source' },
+  unverified: { zh: '未核实', en: 'unverified' },
+};
+
+/** "applies because service.minors is unknown; service.minors: false would lift it". */
+export function describeAssumption(assumed: Pick<Assumption, 'unknown'> & { liftedBy: readonly { text: string }[] }, lang: Lang): string {
+  const unknown = assumed.unknown.join(', ');
+  const lift = assumed.liftedBy.map((a) => a.text).join(lang === 'zh' ? '；或' : '; or ');
+  if (lang === 'zh') return `按安全侧适用：${unknown} 未知${lift ? `；回答 ${lift} 则不适用` : '；需一并回答这些事实才能排除'}`;
+  return `applies on the safe side: ${unknown} unknown${lift ? `; answering ${lift} would lift it` : '; only answering these together can lift it'}`;
+}
+
+function dutyText(o: AppliedObligation, instruments: Map<string, Instrument>, lang: Lang): string {
+  let out = o.summary[lang];
+  if (o.alternatives) {
+    const alts = o.alternatives.map((id) => alternativeCitation(id, instruments, lang)).join(lang === 'zh' ? '、' : ', ');
+    out += lang === 'zh' ? `（可选其一：${alts}）` : ` (or instead: ${alts})`;
+  }
+  if (o.assumed) out += ` [${describeAssumption(o.assumed, lang)}]`;
+  return out;
+}
+
+function alternativeCitation(id: string, instruments: Map<string, Instrument>, lang: Lang): string {
+  const instrument = instruments.get(id.split('.')[0]!);
+  const o = instrument?.obligations.find((x) => x.id === id);
+  return o ? citation(o, instrument, lang) : id;
+}
+
 function row(o: AppliedObligation, instruments: Map<string, Instrument>, lang: Lang): string[] {
-  return [citation(o, instruments.get(o.instrument), lang), o.role, formatFigure(o.deadline, lang), o.control, o.summary[lang]];
+  return [
+    citation(o, instruments.get(o.instrument), lang),
+    BINDING[o.binding][lang],
+    CHECK[o.citationCheck][lang],
+    o.role,
+    formatFigure(o.deadline, lang),
+    o.control,
+    dutyText(o, instruments, lang),
+  ];
+}
+
+/** The sections every report ends with: unknown facts, instruments without itemised duties, penalties. */
+function trailer(report: Pick<ApplicabilityReport, 'unknownFacts' | 'withoutItemisedDuties'> & { penalties?: AppliedObligation[] }, map: Map<string, Instrument>, lang: Lang, md: boolean): string[] {
+  const zh = lang === 'zh';
+  const item = (text: string): string => (md ? `- ${text}` : `  ${text}`);
+  const out: string[] = [];
+  if (report.withoutItemisedDuties.length > 0) {
+    out.push('', md ? (zh ? '## 适用但尚未逐条列出义务的文件' : '## Applicable, no itemised duties yet') : zh ? '适用但尚未逐条列出义务的文件：' : 'Applicable, no itemised duties yet:', ...(md ? [''] : []));
+    for (const w of report.withoutItemisedDuties) {
+      const assumed = w.assumed ? ` [${describeAssumption(w.assumed, lang)}]` : '';
+      const from = w.effective ? (zh ? `，${w.effective}起施行` : `, in force from ${w.effective}`) : '';
+      out.push(item(`${map.get(w.instrument)?.name[lang] ?? w.instrument} (${BINDING[w.binding][lang]}${from}): ${w.reason[lang]}${assumed}`));
+    }
+  }
+  if (report.unknownFacts.length > 0) {
+    out.push('', md ? (zh ? '## 未知事实' : '## Unknown facts') : zh ? '未知事实（相关义务按安全侧适用；用 hegui profile check 查看问题）：' : 'Unknown facts (the duties they decide apply on the safe side; see hegui profile check):', ...(md ? [''] : []));
+    for (const f of report.unknownFacts) out.push(item(f));
+  }
+  if (report.penalties !== undefined && report.penalties.length > 0) {
+    out.push('', md ? (zh ? '## 罚则' : '## Penalties') : zh ? '罚则：' : 'Penalties:', ...(md ? [''] : []));
+    for (const p of report.penalties) out.push(item(`${citation(p, map.get(p.instrument), lang)} [${CHECK[p.citationCheck][lang]}]: ${p.summary[lang]}`));
+  }
+  return out;
 }
 
 /** The terminal view of `hegui obligations`. */
@@ -113,6 +184,7 @@ export function renderObligationsTable(report: ApplicabilityReport, instruments:
     parts.push('', zh ? '不适用的文件：' : 'Instruments that do not apply:');
     parts.push(table(report.excluded.map((e) => [`  ${map.get(e.instrument)?.short[lang] ?? e.instrument}`, e.reason[lang]])));
   }
+  parts.push(...trailer(report, map, lang, false));
   return `${parts.join('\n')}\n`;
 }
 
@@ -144,8 +216,8 @@ export function renderObligationsMarkdown(report: ApplicabilityReport, instrumen
   if (report.excluded.length > 0) {
     out.push(zh ? '## 不适用的文件' : '## Instruments that do not apply', '');
     for (const e of report.excluded) out.push(`- ${map.get(e.instrument)?.name[lang] ?? e.instrument}: ${e.reason[lang]}`);
-    out.push('');
   }
+  out.push(...trailer(report, map, lang, true), '');
   return out.join('\n');
 }
 
@@ -175,10 +247,13 @@ export function renderGapMarkdown(gap: GapReport, instruments: readonly Instrume
   const out = [`# ${title ?? (zh ? '合规差距报告' : 'Compliance gap report')}`, '', zh ? `评估日期：${gap.date}` : `Assessed on: ${gap.date}`, ''];
   for (const [id, items] of grouped(gap.entries)) {
     out.push(`## ${map.get(id)?.name[lang] ?? id}`, '');
-    const head = zh ? ['依据', '义务', '结论', '说明'] : ['citation', 'duty', 'state', 'detail'];
+    const head = zh ? ['依据', '效力', '引证核对', '义务', '结论', '说明'] : ['citation', 'force', 'citation check', 'duty', 'state', 'detail'];
     out.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const e of items) {
-      out.push(`| ${[citation(e, map.get(e.instrument), lang), e.summary[lang], STATE[e.state][lang], gapDetail(e, lang)].map(mdCell).join(' | ')} |`);
+      const duty = e.assumed ? `${e.summary[lang]} [${describeAssumption(e.assumed, lang)}]` : e.summary[lang];
+      out.push(
+        `| ${[citation(e, map.get(e.instrument), lang), BINDING[e.binding][lang], CHECK[e.citationCheck][lang], duty, STATE[e.state][lang], gapDetail(e, lang)].map(mdCell).join(' | ')} |`,
+      );
     }
     out.push('');
   }
@@ -187,6 +262,8 @@ export function renderGapMarkdown(gap: GapReport, instruments: readonly Instrume
     for (const o of gap.upcoming as UpcomingObligation[]) out.push(`- ${o.effective}: ${citation(o, map.get(o.instrument), lang)} — ${o.summary[lang]}`);
     out.push('');
   }
+  out.push(...trailer(gap, map, lang, true));
+  if (gap.withoutItemisedDuties.length > 0 || gap.unknownFacts.length > 0) out.push('');
   const { compliant, 'non-compliant': non, 'not-applicable': na } = gap.counts;
   out.push(zh ? '## 总体结论' : '## Overall conclusion', '');
   out.push(
@@ -196,4 +273,46 @@ export function renderGapMarkdown(gap: GapReport, instruments: readonly Instrume
     '',
   );
   return out.join('\n');
+}
+
+const OUTCOME: Record<Explanation['outcome'], Bilingual> = {
+  applies: { zh: '适用', en: 'applies' },
+  'applies-assumed': { zh: '按安全侧适用（有未知事实）', en: 'applies on the safe side (facts unknown)' },
+  upcoming: { zh: '将要适用', en: 'will apply' },
+  'not-applicable': { zh: '不适用', en: 'does not apply' },
+  excluded: { zh: '所属文件不适用', en: 'its instrument does not apply' },
+};
+
+const TRUTH: Record<Trace['result'], Bilingual> = {
+  yes: { zh: '是', en: 'yes' },
+  no: { zh: '否', en: 'no' },
+  unknown: { zh: '未知', en: 'unknown' },
+};
+
+function traceLines(t: Trace, lang: Lang, depth: number): string[] {
+  const pad = '  '.repeat(depth);
+  const answer = t.field !== undefined ? `  (${lang === 'zh' ? '回答' : 'answer'}: ${Array.isArray(t.answer) ? `[${t.answer.join(', ')}]` : String(t.answer)})` : '';
+  return [`${pad}${t.test} -> ${TRUTH[t.result][lang]}${answer}`, ...(t.parts ?? []).flatMap((p) => traceLines(p, lang, depth + 1))];
+}
+
+/** `hegui obligations --explain ID`: why one duty applies or not, every condition with its answer. */
+export function renderExplanation(e: Explanation, instruments: readonly Instrument[], lang: Lang): string {
+  const zh = lang === 'zh';
+  const instrument = instruments.find((i) => i.id === e.instrument);
+  const o = instrument?.obligations.find((x) => x.id === e.id);
+  const cite = o ? citation(o, instrument, lang) : e.id;
+  const out = [
+    `${e.id} — ${cite} (${BINDING[e.binding][lang]}; ${zh ? '引证' : 'citation'}: ${CHECK[e.citationCheck][lang]})`,
+    o ? o.summary[lang] : '',
+    '',
+    `${zh ? '结论' : 'Outcome'} (${e.date}): ${OUTCOME[e.outcome][lang]}${e.reason ? ` — ${e.reason[lang]}` : ''}`,
+  ];
+  if (e.liftedBy !== undefined) {
+    out.push(e.liftedBy.length > 0 ? `${zh ? '以下回答会使其不适用' : 'Answers that would lift it'}: ${e.liftedBy.map((a) => a.text).join('; ')}` : zh ? '需一并回答多项未知事实才能排除' : 'Only answering several unknown facts together could lift it');
+  }
+  out.push('', `${zh ? '文件状态' : 'Instrument status'}: ${instrument?.short[lang] ?? e.instrument} ${e.status}`);
+  if (e.scope) out.push(`${zh ? '适用范围' : 'Scope'} (${zh ? `第${chineseNumeral(e.scope.article)}条` : `Art. ${e.scope.article}`}):`, ...traceLines(e.scope, lang, 1));
+  out.push(`${zh ? '义务对象' : 'Role'}: ${e.role.role}`, ...(e.role.trace ? traceLines(e.role.trace, lang, 1) : []));
+  out.push(`${zh ? '适用条件' : 'Condition'}:`, ...(e.condition ? traceLines(e.condition, lang, 1) : [`  ${zh ? '无（总是适用）' : 'none (always)'}`]));
+  return `${out.join('\n')}\n`;
 }

@@ -26,9 +26,37 @@ export const hierarchies = [
 ] as const;
 export type Hierarchy = (typeof hierarchies)[number];
 
-/** Roles an obligation binds, as the instruments name them. */
-export const roles = ['provider', 'platform', 'user', 'app-store', 'processor', 'operator'] as const;
+/**
+ * Roles an obligation binds, as the instruments name them. `anyone` is a duty on "any
+ * organisation or person" (e.g. not removing labels: Deep Synthesis Art. 18, Labeling
+ * Measures Art. 10(2)); it binds the provider and the platform as much as users.
+ */
+export const roles = ['provider', 'platform', 'user', 'app-store', 'processor', 'operator', 'anyone'] as const;
 export type Role = (typeof roles)[number];
+
+/**
+ * How hard a duty binds: `mandatory` (laws, regulations, rules, normative documents and
+ * mandatory standards), `recommended` (GB/T and industry standards, binding only when a
+ * contract, a filing review or a regulator adopts them), `soft-law` (guidelines and
+ * regulators' practice, e.g. the CAC's registration of apps on filed models).
+ */
+export const bindingForces = ['mandatory', 'recommended', 'soft-law'] as const;
+export type BindingForce = (typeof bindingForces)[number];
+
+/**
+ * How a citation (article, paragraph, item, clause) was checked: against the `official-text`,
+ * against a `secondary` source (law-firm notes, quotations in public repositories), or not at
+ * all (`unverified`). Reports print it beside every duty.
+ */
+export const citationChecks = ['official-text', 'secondary', 'unverified'] as const;
+export type CitationCheck = (typeof citationChecks)[number];
+
+/** The binding force an instrument's place in the hierarchy gives it, unless the file says otherwise. */
+export function defaultBinding(hierarchy: Hierarchy): BindingForce {
+  if (hierarchy === 'recommended-national-standard' || hierarchy === 'industry-standard') return 'recommended';
+  if (hierarchy === 'practice-guideline' || hierarchy === 'draft') return 'soft-law';
+  return 'mandatory';
+}
 
 /** hegui's capability folders that can implement an obligation, or `none` yet. */
 export const controls = ['label', 'safety', 'gateway', 'desk', 'eval', 'corpus', 'audit', 'calendar', 'rules', 'store', 'none'] as const;
@@ -91,11 +119,15 @@ export const source = z.strictObject({
   url: z.url().optional(),
   /** How we checked the facts in this file (which text, which articles). */
   checked: z.string().min(1),
+  /** How the citations in this file were checked; an obligation may say otherwise for itself. */
+  citations: z.enum(citationChecks),
 });
 
 export const obligation = z.strictObject({
   /** Stable id: `<instrument>.<short-name>`; never reused for another duty. */
   id: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'ids look like instrument.short-name'),
+  /** A `duty` to meet, or a `penalty` the instrument sets for breaches (listed apart, never assessed). */
+  kind: z.enum(['duty', 'penalty']).default('duty'),
   article: z.number().int().positive(),
   paragraph: z.number().int().positive().optional(),
   item: z.number().int().positive().optional(),
@@ -111,6 +143,12 @@ export const obligation = z.strictObject({
   versions: z.array(z.string()).min(1).optional(),
   /** A duty that starts later than the instrument itself (phased entry into force). */
   effective: isoDate.optional(),
+  /** This duty's own binding force, when it differs from the instrument's (e.g. regulators' practice). */
+  binding: z.enum(bindingForces).optional(),
+  /** How this citation was checked, when it differs from `source.citations`. */
+  citation: z.enum(citationChecks).optional(),
+  /** Ids of duties that are alternative ways to meet the same need (meeting one is enough). */
+  alternatives: z.array(z.string()).min(1).optional(),
 });
 export type Obligation = z.infer<typeof obligation>;
 
@@ -122,6 +160,8 @@ export const instrument = z
     short: bilingual,
     issuers: z.array(bilingual).min(1),
     hierarchy: z.enum(hierarchies),
+    /** Binding force, when it is not the one the hierarchy gives (see {@link defaultBinding}). */
+    binding: z.enum(bindingForces).optional(),
     /** Dates of the original text. For a draft, `promulgated` is when it was published for comment. */
     promulgated: isoDate,
     effective: isoDate.optional(),

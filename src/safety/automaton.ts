@@ -17,8 +17,10 @@
 export interface PatternSpec {
   /** Symbols as UTF-16 code units (every alphabet index fits in 16 bits). */
   symbols: string;
-  /** True when the pattern only suppresses (allow-list); false when it reports a keyword. */
+  /** True when the pattern is an allow-list word or exception phrase (it suppresses hits inside it). */
   allow: boolean;
+  /** True when the pattern reports a keyword (a pattern can be both). */
+  keyword: boolean;
 }
 
 export interface Automaton {
@@ -213,7 +215,7 @@ export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: n
     const p = parent[node] as number;
     const t = terminal[node] as number;
     const pattern = t >= 0 ? patterns[t] : undefined;
-    if (keywordBelow[node] || (pattern !== undefined && !pattern.allow)) keywordBelow[p] = 1;
+    if (keywordBelow[node] || (pattern !== undefined && pattern.keyword)) keywordBelow[p] = 1;
     if (allowBelow[node] || (pattern !== undefined && pattern.allow)) allowBelow[p] = 1;
   }
   const keywordLive = new Int32Array(size);

@@ -13,7 +13,7 @@
  * - `EXPAND`: several of the above (NFKC `㎏` -> `kg`), listed in `expansion()`.
  */
 import { homoglyphMap } from './homoglyphs.js';
-import type { NormaliserOptions } from './options.js';
+import type { NoiseKind, NormaliserOptions } from './options.js';
 import { traditionalToSimplifiedMap } from './traditional.js';
 
 export const DROP = -1;
@@ -28,6 +28,57 @@ const LINE_BREAK = /^[\n\v\f\r\u0085\u2028\u2029]$/u;
 const NOISE_CHAR = /^[\p{Z}\p{P}\p{S}\p{Cc}\p{Co}\p{Cn}]$/u;
 const LATIN_WITH_MARKS = /^[a-zA-Z]\p{M}+$/u;
 
+/**
+ * Noise kinds as bits (see `noiseKinds` in options.ts), recorded for every gap between two
+ * characters of a match. `ASCII_CLAUSE` is `, . ; : ! ?`, which ends a clause only with a
+ * space in the same gap (`a. b`), never inside a word (`k.i.l.l`).
+ */
+export const NOISE_SPACE = 1;
+export const NOISE_PUNCTUATION = 2;
+export const NOISE_SYMBOL = 4;
+export const NOISE_EMOJI = 8;
+export const NOISE_INVISIBLE = 16;
+export const NOISE_CLAUSE = 32;
+export const NOISE_ASCII_CLAUSE = 64;
+
+/** The bit of each noise kind name. */
+export const noiseKindBits: Readonly<Record<NoiseKind, number>> = Object.freeze({
+  space: NOISE_SPACE,
+  punctuation: NOISE_PUNCTUATION,
+  symbol: NOISE_SYMBOL,
+  emoji: NOISE_EMOJI,
+  invisible: NOISE_INVISIBLE,
+  clause: NOISE_CLAUSE,
+});
+
+/** A gap's kinds as `noiseKinds` bits: ASCII clause punctuation with a space is a clause break, alone it is punctuation. */
+export function gapKinds(bits: number): number {
+  if ((bits & NOISE_ASCII_CLAUSE) === 0) return bits;
+  return (bits & ~NOISE_ASCII_CLAUSE) | (bits & NOISE_SPACE ? NOISE_CLAUSE : NOISE_PUNCTUATION);
+}
+
+/**
+ * Sentence and clause punctuation of Chinese text, in every width and form, and the paired
+ * marks (quotes, brackets, title marks) that open or close a phrase (GB/T 15834): ordinary
+ * text puts them between words, evasions put ASCII symbols inside a word instead.
+ */
+const CLAUSE_CHARS = new Set([...'，。、；：！？…‥｡､﹐﹑﹒﹔﹕﹖﹗︐︑︒︓︔︕︖．《》〈〉「」『』【】〔〕〖〗〘〙（）［］｛｝“”‘’﹁﹂﹃﹄︵︶︷︸︹︺︻︼︽︾︿﹀'].map((c) => c.codePointAt(0) as number));
+const ASCII_CLAUSE_CHARS = new Set([...',.;:!?'].map((c) => c.codePointAt(0) as number));
+const SPACE_CHAR = /^[\p{Z}\t]$/u;
+const PUNCTUATION_CHAR = /^\p{P}$/u;
+
+/** The kind of a code point that folds to noise or is dropped, from the original character. */
+export function noiseKindOf(cp: number, dropped: boolean): number {
+  if (dropped) return NOISE_INVISIBLE;
+  if (CLAUSE_CHARS.has(cp)) return NOISE_CLAUSE;
+  if (ASCII_CLAUSE_CHARS.has(cp)) return NOISE_ASCII_CLAUSE;
+  const char = String.fromCodePoint(cp);
+  if (SPACE_CHAR.test(char) || LINE_BREAK.test(char)) return NOISE_SPACE;
+  if (EMOJI.test(char)) return NOISE_EMOJI;
+  if (PUNCTUATION_CHAR.test(char)) return NOISE_PUNCTUATION;
+  return NOISE_SYMBOL;
+}
+
 /** A folded character: a code point, or one of the markers above. */
 export type Folded = number;
 
@@ -35,6 +86,8 @@ export class FoldTable {
   readonly options: Readonly<NormaliserOptions>;
   /** Fold of each UTF-16 code unit; `SURROGATE` for high surrogates. */
   readonly bmp: Int32Array;
+  /** For code units that fold to noise or are dropped: their noise kind bit; 0 otherwise. */
+  readonly noiseKinds: Uint8Array;
   readonly #expansions = new Map<number, readonly Folded[]>();
   readonly #astral = new Map<number, readonly Folded[]>();
   readonly #homoglyphs: Map<number, number> | undefined;
@@ -45,15 +98,20 @@ export class FoldTable {
     this.#homoglyphs = options.homoglyphs ? homoglyphMap() : undefined;
     this.#simplified = options.traditional ? traditionalToSimplifiedMap() : undefined;
     this.bmp = new Int32Array(0x10000);
+    this.noiseKinds = new Uint8Array(0x10000);
     for (let unit = 0; unit < 0x10000; unit++) {
       if (unit >= 0xd800 && unit <= 0xdbff) {
         this.bmp[unit] = SURROGATE;
         continue;
       }
       const folded = isPlainIdeograph(unit) ? [this.#simplified?.get(unit) ?? unit] : this.#foldCodePoint(unit);
-      if (folded.length === 0) this.bmp[unit] = DROP;
-      else if (folded.length === 1) this.bmp[unit] = folded[0] as number;
-      else {
+      if (folded.length === 0) {
+        this.bmp[unit] = DROP;
+        this.noiseKinds[unit] = NOISE_INVISIBLE;
+      } else if (folded.length === 1) {
+        this.bmp[unit] = folded[0] as number;
+        if (folded[0] === NOISE) this.noiseKinds[unit] = noiseKindOf(unit, false);
+      } else {
         this.bmp[unit] = EXPAND;
         this.#expansions.set(unit, folded);
       }
@@ -74,6 +132,12 @@ export class FoldTable {
       if (this.#astral.size < 8192) this.#astral.set(codePoint, folded);
     }
     return folded;
+  }
+
+  /** The noise kind bit of an astral code point that folds to noise or is dropped. */
+  astralNoiseKind(codePoint: number): number {
+    const folded = this.foldAstral(codePoint);
+    return noiseKindOf(codePoint, folded.length === 0);
   }
 
   /** Folds a whole string: code points and the `NOISE` and `BREAK` markers (drops removed). */

@@ -8,17 +8,16 @@
 import type { Classifier, ClassifierLabel, ClassifyContext } from './classifier.js';
 import type { CompiledLibrary } from './compile.js';
 import { ClassifierError } from './errors.js';
-import type { Severity } from './library.js';
 import { CLASSIFIER_UNAVAILABLE_REPLY } from './messages.js';
 import type { PiiMatch, PiiOptions, RedactionStyle } from './pii.js';
 import { detectPii, maskPii } from './pii.js';
-import type { Action, Direction, PolicyRule, SafetyPolicy } from './policy.js';
+import type { Action, Direction, PolicyRule, PolicySubject, SafetyPolicy } from './policy.js';
 import { decideAction, defaultPolicy, stricter } from './policy.js';
 import type { KeywordMatch } from './scanner.js';
 import { KeywordScanner } from './scanner.js';
 import { GuardStream } from './guard-stream.js';
 import { IncrementalPiiDetector } from './pii-stream.js';
-import type { Bilingual, RiskCode } from './taxonomy.js';
+import type { Bilingual } from './taxonomy.js';
 
 export interface GuardOptions {
   /** The keyword library in force; swap it later with `guard.keywords.swap()`. */
@@ -102,7 +101,7 @@ export class SafetyGuard {
 
   /** Keywords and personal data only: synchronous, no network. */
   checkLocal(text: string, options: CheckOptions): SafetyDecision {
-    const matches = (this.keywords?.scan(text) ?? []).map((m) => ({ ...m, ...this.#decide({ risk: m.risk, severity: m.severity }, options) }));
+    const matches = (this.keywords?.scan(text) ?? []).map((m) => ({ ...m, ...this.#decide({ risk: m.risk, severity: m.severity, confidence: m.confidence }, options) }));
     const pii = (this.#pii === false ? [] : detectPii(text, this.#pii)).map((p) => ({ ...p, ...this.#decide({ pii: p.type, severity: 'high' }, options) }));
     return this.#combine(text, matches, pii, [], []);
   }
@@ -144,14 +143,14 @@ export class SafetyGuard {
     return new GuardStream({
       keywords: this.keywords?.stream(),
       pii: this.#pii === false ? undefined : new IncrementalPiiDetector(this.#pii),
-      decideKeyword: (m) => ({ ...m, action: this.#decide({ risk: m.risk, severity: m.severity }, options).action }),
+      decideKeyword: (m) => ({ ...m, action: this.#decide({ risk: m.risk, severity: m.severity, confidence: m.confidence }, options).action }),
       decidePii: (p) => ({ ...p, action: this.#decide({ pii: p.type, severity: 'high' }, options).action }),
       piiRedaction: this.#piiRedaction,
       reply: this.#policy.safeReply[this.#language],
     });
   }
 
-  #decide(subject: { risk?: RiskCode; pii?: PiiMatch['type']; severity: Severity }, options: CheckOptions): { action: Action; rule?: PolicyRule } {
+  #decide(subject: PolicySubject, options: CheckOptions): { action: Action; rule?: PolicyRule } {
     const outcome = decideAction(this.#policy, subject, options.direction, options.userClass);
     return outcome.rule === undefined ? { action: outcome.action } : { action: outcome.action, rule: outcome.rule };
   }

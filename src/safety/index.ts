@@ -7,8 +7,8 @@
  */
 export type { ObligationRef, Risk, RiskCategory, RiskCategoryCode, RiskCode, Bilingual } from './taxonomy.js';
 export { categoryOf, getRisk, isRiskCode, keywordLibraryObligation, riskCategories, riskCategoryCodes, riskCodes, risks } from './taxonomy.js';
-export type { NormaliserOptions } from './options.js';
-export { defaultNormaliserOptions, literalNormaliserOptions, resolveOptions } from './options.js';
+export type { NoiseKind, NormaliserOptions } from './options.js';
+export { defaultNoise, defaultNormaliserOptions, literalNormaliserOptions, noiseKinds, resolveOptions } from './options.js';
 export { FoldTable } from './fold.js';
 export type { NormalisedText } from './normalise.js';
 export { normalise } from './normalise.js';
@@ -20,6 +20,12 @@ export type { CoverageReport, LibraryStats, RiskCoverage } from './coverage.js';
 export { coverageReport, keywordLibraryMinimums, libraryStats } from './coverage.js';
 export type { CompiledLibrary, CompileOptions, IgnoredEntry } from './compile.js';
 export { compileLibrary } from './compile.js';
+export type { WordSegmenter } from './segmenter.js';
+export { defaultSegmenter, jiebaWordFrequencies } from './segmenter.js';
+export type { LintKind, LintOptions, LintWarning } from './lint.js';
+export { lintKinds, lintLibrary } from './lint.js';
+export type { Confidence, MatchTransform } from './confidence.js';
+export { confidenceOf, confidences, matchTransforms } from './confidence.js';
 export type { KeywordMatch, ScanStep } from './scanner.js';
 export { IncrementalScanner, KeywordScanner, scanText } from './scanner.js';
 export { MAX_NOISE_RUN } from './scan-core.js';

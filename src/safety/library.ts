@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { KeywordLibraryError } from './errors.js';
-import type { NormaliserOptions } from './options.js';
-import { resolveOptions } from './options.js';
+import type { NoiseKind, NormaliserOptions } from './options.js';
+import { noiseKinds, resolveOptions } from './options.js';
 import type { RiskCode } from './taxonomy.js';
 import { isRiskCode, riskCodes } from './taxonomy.js';
 
@@ -28,6 +28,18 @@ export interface KeywordEntry {
   risk: RiskCode;
   mode: MatchMode;
   severity: Severity;
+  /**
+   * Exception phrases for this keyword alone: a hit of it that lies wholly inside one of them
+   * is not reported (`平台独家` protects `台独` there and nowhere else).
+   */
+  allow?: string[];
+  /** What may stand between its characters; the library's `noise` when omitted. */
+  noise?: NoiseKind[];
+  /**
+   * Word-boundary mode: a hit counts only where the keyword is a word or a run of words of
+   * the text, as a Chinese word segmenter (jieba) cuts it, so `台独` is not found in `平台独家`.
+   */
+  words?: boolean;
 }
 
 export interface KeywordLibrary {
@@ -40,6 +52,11 @@ export interface KeywordLibrary {
   entries: KeywordEntry[];
   /** Benign words that contain a keyword; a keyword hit inside one of them is not reported. */
   allow: string[];
+  /**
+   * What may stand between a keyword's characters (see `noiseKinds`); omitted: `defaultNoise`,
+   * everything evasions use, clause punctuation excluded.
+   */
+  noise?: NoiseKind[];
 }
 
 /** The file format marker, so a stray JSON file is not mistaken for a library. */
@@ -50,6 +67,9 @@ const entrySchema = z.strictObject({
   risk: z.string().refine(isRiskCode, { message: `a GB/T 45654 risk code (${riskCodes[0]} .. ${riskCodes[riskCodes.length - 1]})` }),
   mode: z.enum(matchModes).default('literal'),
   severity: z.enum(severities).default('medium'),
+  allow: z.array(z.string().min(1).max(256)).optional(),
+  noise: z.array(z.enum(noiseKinds)).optional(),
+  words: z.boolean().optional(),
 });
 
 const transformsSchema = z
@@ -76,6 +96,7 @@ const librarySchema = z.strictObject({
   transforms: transformsSchema.default({}),
   entries: z.array(entrySchema),
   allow: z.array(z.string().min(1).max(256)).default([]),
+  noise: z.array(z.enum(noiseKinds)).optional(),
 });
 
 /**
@@ -90,8 +111,16 @@ export function parseLibrary(document: unknown): KeywordLibrary {
     const where = issue?.path.join('.') || 'library';
     throw new KeywordLibraryError(`invalid keyword library at ${where}: ${issue?.message ?? 'unknown problem'}`, { cause: parsed.error });
   }
-  const { format: _format, ...rest } = parsed.data;
-  return { ...rest, transforms: resolveOptions(rest.transforms), entries: rest.entries as KeywordEntry[] };
+  const { format: _format, noise, ...rest } = parsed.data;
+  // Optional fields stay absent when absent, so a library written before they existed reads
+  // and writes back unchanged.
+  const entries = rest.entries.map(({ allow, noise: entryNoise, words, ...entry }) => ({
+    ...entry,
+    ...(allow === undefined ? {} : { allow }),
+    ...(entryNoise === undefined ? {} : { noise: entryNoise }),
+    ...(words === undefined ? {} : { words }),
+  })) as KeywordEntry[];
+  return { ...rest, transforms: resolveOptions(rest.transforms), entries, ...(noise === undefined ? {} : { noise }) };
 }
 
 /** The JSON document for a library (what `parseLibrary` reads back). */

@@ -66,3 +66,23 @@ export const literalNormaliserOptions: Readonly<NormaliserOptions> = Object.free
 export function resolveOptions(partial?: Partial<NormaliserOptions>): NormaliserOptions {
   return { ...defaultNormaliserOptions, ...partial };
 }
+
+/**
+ * What may stand between two characters of a keyword when `skipNoise` is on. Evasions put
+ * spaces, symbols, emoji, invisible characters or ASCII punctuation inside a word (`法.轮.功`);
+ * ordinary writing puts clause punctuation between words (`方法，轮流`), so a match may not
+ * cross it unless a library or an entry says so:
+ * - `space`: spaces of every width, tabs;
+ * - `punctuation`: punctuation that does not end a clause (`.` `-` `·` `《`, ...);
+ * - `symbol`: symbols and other non-letters (`*` `|` `~` `★`, ...);
+ * - `emoji`;
+ * - `invisible`: zero-width, bidirectional and combining characters (when `invisible` drops them);
+ * - `clause`: sentence and clause punctuation (，。、；：！？… and their small and half-width
+ *   forms), Chinese quotes, brackets and title marks (“”「」《》（）【】...), and ASCII
+ *   `, . ; : ! ?` together with a space in the same gap (`打赌. 博物馆`).
+ */
+export const noiseKinds = ['space', 'punctuation', 'symbol', 'emoji', 'invisible', 'clause'] as const;
+export type NoiseKind = (typeof noiseKinds)[number];
+
+/** Everything evasions use; clause punctuation ends a match. */
+export const defaultNoise: readonly NoiseKind[] = Object.freeze(['space', 'punctuation', 'symbol', 'emoji', 'invisible']);

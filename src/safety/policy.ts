@@ -5,6 +5,8 @@
  * controls for every risk; AI Measures Art. 10 asks for protection of minors, so user classes
  * can carry their own rules, which can only make a decision stricter, never looser.
  */
+import type { Confidence } from './confidence.js';
+import { confidences } from './confidence.js';
 import { SafetyPolicyError } from './errors.js';
 import type { Severity } from './library.js';
 import { severities } from './library.js';
@@ -31,6 +33,13 @@ export interface PolicyRule {
   action: Action;
   /** Only hits of at least this severity; omitted: any. */
   minSeverity?: Severity;
+  /**
+   * Only keyword hits of at least this confidence (see `confidenceOf`); omitted: any. With a
+   * `block` rule at `minConfidence: 'medium'` beside a `review` rule for the same target, a hit
+   * found only through several transforms goes to a person instead of blocking the user.
+   * Personal data and classifier labels count as high confidence.
+   */
+  minConfidence?: Confidence;
   /** The reply for a block under this rule; the policy's default otherwise. */
   safeReply?: Bilingual;
 }
@@ -47,6 +56,8 @@ export interface PolicySubject {
   risk?: RiskCode;
   pii?: PiiType;
   severity: Severity;
+  /** For keyword hits; omitted: high. */
+  confidence?: Confidence;
 }
 
 export interface PolicyOutcome {
@@ -97,6 +108,9 @@ export function validatePolicy(policy: SafetyPolicy): SafetyPolicy {
     if (rule.minSeverity !== undefined && !(severities as readonly string[]).includes(rule.minSeverity)) {
       throw new SafetyPolicyError(`${where}: unknown severity "${rule.minSeverity}" (use ${severities.join(', ')})`);
     }
+    if (rule.minConfidence !== undefined && !(confidences as readonly string[]).includes(rule.minConfidence)) {
+      throw new SafetyPolicyError(`${where}: unknown confidence "${rule.minConfidence}" (use ${confidences.join(', ')})`);
+    }
   };
   policy.rules.forEach((rule, i) => check(rule, `rule ${i + 1}`));
   for (const [userClass, rules] of Object.entries(policy.userClasses)) rules.forEach((rule, i) => check(rule, `user class "${userClass}" rule ${i + 1}`));
@@ -131,6 +145,7 @@ function pick(rules: readonly PolicyRule[], subject: PolicySubject, direction: D
   for (const rule of rules) {
     if (rule.direction !== undefined && rule.direction !== direction) continue;
     if (rule.minSeverity !== undefined && severities.indexOf(subject.severity) < severities.indexOf(rule.minSeverity)) continue;
+    if (rule.minConfidence !== undefined && confidences.indexOf(subject.confidence ?? 'high') < confidences.indexOf(rule.minConfidence)) continue;
     const fit = specificity(rule.target, subject);
     if (fit === 0) continue;
     if (fit > bestFit || (fit === bestFit && best !== undefined && stricter(rule.action, best.action) === rule.action)) {

@@ -5,15 +5,21 @@
  * every candidate hit whether it is final. Whole-text and incremental scans both run here, so
  * a text split into chunks anywhere gives exactly the hits of the whole text.
  *
+ * A pattern the automaton reports is a candidate only if the text honours the keyword (issue
+ * 12: transforms never invent a match): each character the keyword repeats stands at least as
+ * often in the text (`妈妈` is not in `我妈说`), and the gaps inside it hold only the noise its
+ * library or entry allows (by default no clause punctuation: `法轮` is not in `方法，轮流`).
+ * A keyword whose last character must stand once more waits for that repeat, holding its text.
+ *
  * A candidate becomes final when nothing that can still arrive would change it:
  * - a keyword ending in a Latin letter or digit waits for the next character (word boundary);
  * - a keyword inside a live allow-list prefix waits until that allow-list word completes
- *   (then it is dropped) or can no longer complete (then it is reported);
+ *   (then it is dropped if the phrase protects it) or can no longer complete (then it is reported);
  * - regex entries wait for the end of their line.
  */
-import { PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD } from './compile.js';
+import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN_ALLOW, PATTERN_LEFT_WORD, PATTERN_RIGHT_WORD, noiseCheckOf } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
-import { BREAK, DROP, EXPAND, NOISE, SURROGATE } from './fold.js';
+import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
 import { REGEX_LINE_LIMIT, REGEX_WINDOW_OVERLAP, RegexWindows } from './regex-entries.js';
 
@@ -27,12 +33,18 @@ function regexView(unit: number, folded: Folded): Folded {
   return folded;
 }
 
-/** A hit that is final: `ref` is `pattern * 2` for automaton hits or `entry * 2 + 1` for regex hits. */
+/** A hit that is final: `ref` is `variant * 2` for automaton hits or `entry * 2 + 1` for regex hits. */
 export interface CoreHit {
   ref: number;
   start: number;
   end: number;
 }
+
+/** A run check that fails before the keyword's last character. */
+const RUNS_FAIL = -0x40000000;
+
+/** One repeat in a `#ringInfo` entry. */
+const RUN_ONE = 256;
 
 /** Right-boundary states of a candidate ending in a word character. */
 const RIGHT_DECIDED = 0;
@@ -49,8 +61,16 @@ const RIGHT_HELD = 2;
  */
 export const MAX_NOISE_RUN = 64;
 
+/**
+ * Whether a gap holds a clause break (see `gapKinds`). A run of repeats never crosses one: in
+ * `峰，峰` the two are two characters of two clauses, not one doubled character.
+ */
+function endsClause(gap: number): boolean {
+  return (gap & NOISE_CLAUSE) !== 0 || (gap & (NOISE_ASCII_CLAUSE | NOISE_SPACE)) === (NOISE_ASCII_CLAUSE | NOISE_SPACE);
+}
+
 interface Candidate {
-  pattern: number;
+  variant: number;
   sigStart: number;
   start: number;
   end: number;
@@ -63,7 +83,12 @@ export class ScanCore {
   readonly #mask: number;
   /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
   readonly #ringStart: number[];
-  readonly #ringPrevWord: number[];
+  /**
+   * Per significant character, packed in one number so the inner loop makes one store:
+   * bit 0, whether the character before it was a word character; bits 1-7, the noise kinds in
+   * the gap before it; from bit 8 up, how many times it stands in a row (repeats collapsed).
+   */
+  readonly #ringInfo: number[];
   #node = 0;
   /** Index of the last significant character fed; -1 before the first. */
   #cur = -1;
@@ -71,8 +96,18 @@ export class ScanCore {
   #lastWord = 0;
   /** Noise and invisible units since the last significant character. */
   #gap = 0;
+  /** Noise kinds since the last significant character. */
+  #gapMask = 0;
+  /** Index of the latest significant character with a clause break before it. */
+  #clauseAt = -1;
+  /** Index of the current character when a keyword ending on it needs more repeats of it; else -2. */
+  #repeatAt = -2;
+  /** Where the earliest such keyword starts: text from here is held until its repeats are decided. */
+  #repeatHold = 0;
   #awaitRight = 0;
   readonly #candidates: Candidate[] = [];
+  /** Allow phrases that ended at the current character: `[sigStart, pattern, ...]`. */
+  readonly #covers: number[] = [];
   /** Regex entries: folded code points of the current line and their original spans. */
   readonly #line: number[] = [];
   readonly #lineStart: number[] = [];
@@ -89,7 +124,7 @@ export class ScanCore {
     while (size <= compiled.automaton.maxDepth) size <<= 1;
     this.#mask = size - 1;
     this.#ringStart = new Array<number>(size).fill(0);
-    this.#ringPrevWord = new Array<number>(size).fill(0);
+    this.#ringInfo = new Array<number>(size).fill(0);
   }
 
   /**
@@ -108,7 +143,8 @@ export class ScanCore {
     const fail = a.failFlagged;
     const report = a.report;
     const ring = this.#ringStart;
-    const ringPrev = this.#ringPrevWord;
+    const ringInfo = this.#ringInfo;
+    const kinds = c.fold.noiseKinds;
     const mask = this.#mask;
     const collapse = this.#collapse;
     const regex = c.regexes.length > 0;
@@ -118,6 +154,7 @@ export class ScanCore {
     let prevClass = this.#prevClass;
     let lastWord = this.#lastWord;
     let gap = this.#gap;
+    let gapMask = this.#gapMask;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
@@ -126,7 +163,8 @@ export class ScanCore {
         gap = 0;
         cur++;
         ring[cur & mask] = base + i;
-        ringPrev[cur & mask] = lastWord;
+        ringInfo[cur & mask] = RUN_ONE | (gapMask << 1) | lastWord;
+        gapMask = 0;
         lastWord = cls & 1;
         const symbol = cls >> 1;
         if (symbol === 0) node = 0;
@@ -168,19 +206,27 @@ export class ScanCore {
         // Common non-significant cases with nothing waiting, handled without leaving the loop.
         if (cls === NOISE || cls === DROP) {
           if (cls === NOISE) lastWord = 0;
+          gapMask |= kinds[unit] as number;
+          if (endsClause(gapMask)) {
+            prevClass = -1;
+            this.#clauseAt = cur + 1;
+          }
           if (++gap > MAX_NOISE_RUN) {
             node = 0;
             prevClass = -1;
           }
           continue;
         }
-        if (cls >= 0 && cls === prevClass) {
+        if (cls >= 0 && cls === prevClass && this.#repeatAt !== cur) {
           gap = 0;
+          gapMask = 0;
           // A repeat after noise restarts a character that was glued to a word (see #feedFolded).
-          if (lastWord === 0 && ringPrev[cur & mask] === 1) {
+          let info = (ringInfo[cur & mask] as number) + RUN_ONE;
+          if (lastWord === 0 && (info & 1) === 1) {
             ring[cur & mask] = base + i;
-            ringPrev[cur & mask] = 0;
+            info--;
           }
+          ringInfo[cur & mask] = info;
           continue;
         }
         if (cls === BREAK) {
@@ -188,6 +234,7 @@ export class ScanCore {
           prevClass = -1;
           lastWord = 0;
           gap = 0;
+          gapMask = 0;
           continue;
         }
       }
@@ -197,28 +244,31 @@ export class ScanCore {
       this.#prevClass = prevClass;
       this.#lastWord = lastWord;
       this.#gap = gap;
+      this.#gapMask = gapMask;
       if (cls === SURROGATE && i + 1 < to) {
         const low = text.charCodeAt(i + 1);
         if (low >= 0xdc00 && low <= 0xdfff) {
           const cp = ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-          for (const f of c.fold.foldAstral(cp)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 2);
+          for (const f of c.fold.foldAstral(cp)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 2, f === NOISE || f === DROP ? c.fold.astralNoiseKind(cp) : 0);
           i++;
-        } else this.#feedFolded(unit, 0, base + i, base + i + 1);
-      } else if (cls === SURROGATE) this.#feedFolded(unit, 0, base + i, base + i + 1);
+        } else this.#feedFolded(unit, 0, base + i, base + i + 1, 0);
+      } else if (cls === SURROGATE) this.#feedFolded(unit, 0, base + i, base + i + 1, 0);
       else if (cls === EXPAND) {
-        for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1);
-      } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1);
+        for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1, NOISE_SYMBOL);
+      } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1, kinds[unit] as number);
       node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
       cur = this.#cur;
       prevClass = this.#prevClass;
       lastWord = this.#lastWord;
       gap = this.#gap;
+      gapMask = this.#gapMask;
     }
     this.#node = node >> 1;
     this.#cur = cur;
     this.#prevClass = prevClass;
     this.#lastWord = lastWord;
     this.#gap = gap;
+    this.#gapMask = gapMask;
   }
 
   /** Ends the text: every waiting candidate is decided and the last line goes to the regexes. */
@@ -230,6 +280,8 @@ export class ScanCore {
     this.#prevClass = -1;
     this.#lastWord = 0;
     this.#gap = 0;
+    this.#gapMask = 0;
+    this.#repeatAt = -2;
   }
 
   /**
@@ -242,16 +294,24 @@ export class ScanCore {
     const live = this.#c.automaton.keywordLive[this.#node] as number;
     if (live > 0) safe = Math.min(safe, this.#ringStart[(this.#cur - live + 1) & this.#mask] as number);
     for (const candidate of this.#candidates) safe = Math.min(safe, candidate.start);
+    if (this.#repeatAt === this.#cur && this.#prevClass !== -1) safe = Math.min(safe, this.#repeatHold);
     const lineStart = this.#lineStart[0];
     if (lineStart !== undefined) safe = Math.min(safe, lineStart);
     return safe;
   }
 
   /** One folded character on the general path (markers, expansions, astral, pending decisions). */
-  #feedFolded(folded: Folded, cls: number, start: number, end: number): void {
+  #feedFolded(folded: Folded, cls: number, start: number, end: number, kind: number): void {
     if ((cls === DROP || cls === NOISE) && ++this.#gap > MAX_NOISE_RUN) {
       this.finish();
       return;
+    }
+    if (cls === DROP || cls === NOISE) {
+      this.#gapMask |= kind;
+      if (endsClause(this.#gapMask)) {
+        this.#prevClass = -1;
+        this.#clauseAt = this.#cur + 1;
+      }
     }
     if (cls === DROP) return;
     if (cls === NOISE) {
@@ -266,23 +326,29 @@ export class ScanCore {
     }
     this.#gap = 0;
     if (this.#collapse && cls === this.#prevClass) {
+      this.#gapMask = 0;
       // A repeat after noise starts afresh when the first one was glued to a word before it:
       // in `this s.e.x` the keyword starts at the second `s`, a word boundary.
       const at = this.#cur & this.#mask;
-      if (this.#lastWord === 0 && this.#ringPrevWord[at] === 1) {
+      // The run still counts the first one: `all ladies` needs its three `l`s.
+      let info = (this.#ringInfo[at] as number) + RUN_ONE;
+      if (this.#lastWord === 0 && (info & 1) === 1) {
         this.#ringStart[at] = start;
-        this.#ringPrevWord[at] = 0;
+        info--;
       }
+      this.#ringInfo[at] = info;
       // A repeat belongs to the character before it: a candidate ending there now ends here.
       for (const candidate of this.#candidates) if (candidate.right !== RIGHT_DECIDED) candidate.end = end;
       if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
+      if (this.#repeatAt === this.#cur) this.#settleRepeat(end);
       return;
     }
     this.#resolveRight(cls & 1);
     this.#prevClass = cls;
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
-    this.#ringPrevWord[cur & this.#mask] = this.#lastWord;
+    this.#ringInfo[cur & this.#mask] = RUN_ONE | (this.#gapMask << 1) | this.#lastWord;
+    this.#gapMask = 0;
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
     if (this.#c.regexes.length > 0) this.#pushLine(folded, start, end);
@@ -311,24 +377,113 @@ export class ScanCore {
 
   /** Collects the patterns ending at the current character, then decides what it can. */
   #settle(end: number): void {
+    // Kept under the engine's inlining limit (460 bytes of bytecode), so it is inlined into the
+    // scan loop: the rare work (allow phrases, repeats, narrowed noise) is in calls.
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
-    let allowFrom = Infinity;
     for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
       const pattern = a.terminal[t] as number;
       const sigStart = cur - (c.patternLength[pattern] as number) + 1;
       const flags = c.patternFlags[pattern] as number;
-      if (flags & PATTERN_LEFT_WORD && this.#ringPrevWord[sigStart & this.#mask]) continue;
-      if (flags & PATTERN_ALLOW) allowFrom = Math.min(allowFrom, sigStart);
-      else {
-        const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
-        if (right !== RIGHT_DECIDED) this.#awaitRight++;
-        this.#candidates.push({ pattern, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+      if (flags & PATTERN_LEFT_WORD && (this.#ringInfo[sigStart & this.#mask] as number) & 1) continue;
+      if (flags & PATTERN_ALLOW) this.#allowEnds(pattern, sigStart);
+      for (let k = c.variantFrom[pattern] as number, last = c.variantFrom[pattern + 1] as number; k < last; k++) {
+        const variant = c.variantList[k] as number;
+        const check = c.variantCheck[variant] as number;
+        if (check !== CHECK_CLAUSE || this.#clauseAt <= sigStart) this.#addCandidate(variant, sigStart, end, flags, check === CHECK_MORE);
       }
     }
-    if (allowFrom !== Infinity) this.#dropCovered(allowFrom);
+    if (this.#covers.length > 0) this.#applyCovers();
     if (this.#candidates.length > 0) this.#settleCandidates();
+  }
+
+  /**
+   * A keyword pattern ends here. A keyword whose last character must stand more times than it
+   * does so far is not a candidate yet: the scanner notes that a repeat of this character must
+   * be checked (`#settleRepeat`) and holds the text from the keyword's start until it is.
+   */
+  #addCandidate(variant: number, sigStart: number, end: number, flags: number, more: boolean): void {
+    const deficit = more ? this.#variantDeficit(variant, sigStart) : 0;
+    if (deficit === RUNS_FAIL) return;
+    if (deficit > 0) {
+      const start = this.#ringStart[sigStart & this.#mask] as number;
+      this.#repeatHold = this.#repeatAt === this.#cur ? Math.min(this.#repeatHold, start) : start;
+      this.#repeatAt = this.#cur;
+      return;
+    }
+    this.#pushCandidate(variant, sigStart, end, flags);
+  }
+
+  #pushCandidate(variant: number, sigStart: number, end: number, flags: number): void {
+    const right = flags & PATTERN_RIGHT_WORD ? RIGHT_OPEN : RIGHT_DECIDED;
+    if (right !== RIGHT_DECIDED) this.#awaitRight++;
+    this.#candidates.push({ variant, sigStart, start: this.#ringStart[sigStart & this.#mask] as number, end, right });
+  }
+
+  /**
+   * A repeat of the current character arrived while some keyword ending here still needed one:
+   * every such keyword whose last character now stands exactly as often as it must is a
+   * candidate (exactly, so each is found once); the others keep waiting.
+   */
+  #settleRepeat(end: number): void {
+    const c = this.#c;
+    const a = c.automaton;
+    let waiting = false;
+    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
+      const pattern = a.terminal[t] as number;
+      const sigStart = this.#cur - (c.patternLength[pattern] as number) + 1;
+      const flags = c.patternFlags[pattern] as number;
+      if (flags & PATTERN_LEFT_WORD && (this.#ringInfo[sigStart & this.#mask] as number) & 1) continue;
+      for (let k = c.variantFrom[pattern] as number, last = c.variantFrom[pattern + 1] as number; k < last; k++) {
+        const variant = c.variantList[k] as number;
+        if (c.variantCheck[variant] !== CHECK_MORE) continue;
+        const deficit = this.#variantDeficit(variant, sigStart);
+        if (deficit === 0) this.#pushCandidate(variant, sigStart, end, flags);
+        else if (deficit > 0) waiting = true;
+      }
+    }
+    if (!waiting) this.#repeatAt = -2;
+    if (this.#candidates.length > 0) this.#settleCandidates();
+  }
+
+  /** An allow phrase ends here: it covers what starts at or after `sigStart` (applied once every pattern ending here is collected). */
+  #allowEnds(pattern: number, sigStart: number): void {
+    const deficit = this.#runDeficit(this.#c.allowRuns.get(pattern), sigStart);
+    if (deficit !== RUNS_FAIL && deficit <= 0) this.#covers.push(sigStart, pattern);
+  }
+
+  #applyCovers(): void {
+    const covers = this.#covers;
+    for (let i = 0; i < covers.length; i += 2) this.#dropCovered(covers[i] as number, this.#c.allowTargets.get(covers[i + 1] as number));
+    covers.length = 0;
+  }
+
+  /** For a variant with repeats or narrowed noise: `RUNS_FAIL`, or how many more repeats its last character needs (<= 0: none). */
+  #variantDeficit(variant: number, sigStart: number): number {
+    const c = this.#c;
+    const noise = c.variantNoise[variant] as number;
+    const check = noiseCheckOf(noise);
+    if (check === NOISE_CHECK_CLAUSE ? this.#clauseAt > sigStart : check === NOISE_CHECK_GAPS && !this.#noiseFits(noise, sigStart)) return RUNS_FAIL;
+    return this.#runDeficit(c.variantRepeats.get(variant), sigStart);
+  }
+
+  /**
+   * Checks the repeats a keyword (or allow phrase) needs against the runs in the text:
+   * `RUNS_FAIL` when a character before the last stands too few times, else how many more
+   * times the last character must stand (zero or less: enough).
+   */
+  #runDeficit(repeats: Int32Array | undefined, sigStart: number): number {
+    if (repeats === undefined) return 0;
+    const lastAt = repeats.length - 1;
+    for (let k = 0; k < lastAt; k++) if ((this.#ringInfo[(sigStart + k) & this.#mask] as number) >> 8 < (repeats[k] as number)) return RUNS_FAIL;
+    return (repeats[lastAt] as number) - ((this.#ringInfo[(sigStart + lastAt) & this.#mask] as number) >> 8);
+  }
+
+  /** Whether every gap inside the match holds only noise kinds in `allowed`. */
+  #noiseFits(allowed: number, sigStart: number): boolean {
+    for (let k = sigStart + 1; k <= this.#cur; k++) if (gapKinds(((this.#ringInfo[k & this.#mask] as number) >> 1) & 0x7f) & ~allowed) return false;
+    return true;
   }
 
   /**
@@ -337,19 +492,25 @@ export class ScanCore {
    */
   #resolveRight(nextIsWord: number): void {
     if (this.#awaitRight === 0) return;
-    const kept = this.#candidates.filter((candidate) => !(candidate.right === RIGHT_OPEN && nextIsWord));
-    for (const candidate of kept) candidate.right = RIGHT_DECIDED;
-    this.#candidates.length = 0;
-    this.#candidates.push(...kept);
+    this.#removeCandidates((candidate) => candidate.right === RIGHT_OPEN && nextIsWord === 1);
+    for (const candidate of this.#candidates) candidate.right = RIGHT_DECIDED;
     this.#awaitRight = 0;
   }
 
-  /** An allow-list word just ended; every candidate starting inside it is a false positive. */
-  #dropCovered(allowFrom: number): void {
-    const kept = this.#candidates.filter((candidate) => candidate.sigStart < allowFrom);
-    this.#candidates.length = 0;
-    this.#candidates.push(...kept);
-    this.#awaitRight = kept.reduce((n, candidate) => n + (candidate.right === RIGHT_DECIDED ? 0 : 1), 0);
+  /**
+   * An allow phrase just ended at the current character; every candidate it protects that lies
+   * wholly inside it (all waiting candidates end at or before here) is a false positive.
+   */
+  #dropCovered(allowFrom: number, targets: ReadonlySet<number> | true | undefined): void {
+    this.#removeCandidates((candidate) => candidate.sigStart >= allowFrom && (targets === true || targets?.has(candidate.variant) === true));
+    this.#awaitRight = this.#candidates.reduce((n, candidate) => n + (candidate.right === RIGHT_DECIDED ? 0 : 1), 0);
+  }
+
+  #removeCandidates(drop: (candidate: Candidate) => boolean): void {
+    const candidates = this.#candidates;
+    let kept = 0;
+    for (const candidate of candidates) if (!drop(candidate)) candidates[kept++] = candidate;
+    candidates.length = kept;
   }
 
   /** Reports every candidate that no live allow-list prefix can still cover. */
@@ -359,7 +520,7 @@ export class ScanCore {
     let kept = 0;
     for (const candidate of candidates) {
       if (candidate.right !== RIGHT_DECIDED || allowDepth >= this.#cur - candidate.sigStart + 1) candidates[kept++] = candidate;
-      else this.hits.push({ ref: candidate.pattern * 2, start: candidate.start, end: candidate.end });
+      else this.hits.push({ ref: candidate.variant * 2, start: candidate.start, end: candidate.end });
     }
     candidates.length = kept;
   }

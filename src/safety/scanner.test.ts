@@ -42,10 +42,10 @@ describe('evasions, one transform at a time, with offsets into the original', ()
     expect(found('to all ladies', lib)).toEqual([['all ladies', 3, 13, 'all ladies']]);
     expect(found('it is ex', lib)).toEqual([]);
   });
-  it('a keyword with a doubled character is found through symbols', () => {
+  it('a keyword with a doubled character is found through symbols, never with one of them missing', () => {
     const lib = library([{ keyword: '呵呵哒' }]);
     expect(found('呵.呵.哒', lib)).toEqual([['呵呵哒', 0, 5, '呵.呵.哒']]);
-    expect(found('呵哒', lib)).toEqual([['呵呵哒', 0, 2, '呵哒']]);
+    expect(found('呵哒', lib)).toEqual([]);
   });
   it('repeated characters', () => {
     expect(found('法法法轮轮功')).toEqual([['法轮功', 0, 6, '法法法轮轮功']]);

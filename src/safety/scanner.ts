@@ -17,6 +17,8 @@
  *      last character (`kil l`);
  *    - an allow-list word that contains it and could still complete (`大法` waits while
  *      `大法官` is possible);
+ *    - for an entry in word-boundary mode, `WORD_CONTEXT` more characters (or the end), which
+ *      the segmenter needs to see the words around it;
  *    - the end of its line, for `regex` entries.
  * 3. Safe to release. `safeOffset` (and the `released` text of each step) is the start of the
  *    earliest stretch that could still become a hit: the longest suffix of the normalised text
@@ -26,7 +28,8 @@
  *    noise after it are held (`法 轮 ` is held, `法 轮 好` is released); an invisible character
  *    is held with the partial it sits in; a line break ends every partial keyword and
  *    releases it (matches never cross a line break unless `crossLineBreaks` is set); a high
- *    surrogate at the end of a chunk waits for its pair. For literal and pinyin entries the
+ *    surrogate at the end of a chunk waits for its pair; a keyword still short of a repeat of
+ *    its last character (`哈哈` of `哈哈哈`) is held until the next character decides it. For literal and pinyin entries the
  *    held text is exactly what could still match; regex entries hold their line, since a
  *    regular expression cannot say whether a prefix could still match.
  * 4. Bounded memory: the scanner keeps only the held text and a ring of positions as long as
@@ -34,9 +37,14 @@
  *    regex entries).
  */
 import { ScanCore } from './scan-core.js';
+import type { CoreHit } from './scan-core.js';
 import type { CompiledLibrary } from './compile.js';
+import type { Confidence, MatchTransform } from './confidence.js';
+import { confidenceOf, transformsOf } from './confidence.js';
+import { WORD_CONTEXT, atWordBoundaries } from './word-boundary.js';
 import { ScannerStateError } from './errors.js';
 import type { MatchMode, Severity } from './library.js';
+import type { WordSegmenter } from './segmenter.js';
 import type { RiskCode } from './taxonomy.js';
 
 export interface KeywordMatch {
@@ -52,6 +60,10 @@ export interface KeywordMatch {
   end: number;
   /** The original text of the hit, exactly as written. */
   original: string;
+  /** What the hit needed to be found, empty when it is written as the keyword is. */
+  transforms: MatchTransform[];
+  /** `high` with no transform, `medium` with one, `low` with two or more. */
+  confidence: Confidence;
 }
 
 /** What one `feed` or `end` call produced. */
@@ -84,6 +96,10 @@ export class IncrementalScanner {
   #heldFrom = 0;
   #consumed = 0;
   #ended = false;
+  /** Up to `WORD_CONTEXT` units released just before `#heldFrom`: left context for word-boundary checks. */
+  #context = '';
+  /** Hits of word-boundary entries waiting for their right context. */
+  #waiting: CoreHit[] = [];
 
   constructor(library: CompiledLibrary) {
     this.library = library;
@@ -126,28 +142,62 @@ export class IncrementalScanner {
   }
 
   #step(safe: number): ScanStep {
-    const matches = this.#core.hits.flatMap((hit) => toMatches(this.library, hit.ref, hit.start, hit.end, this.#held.slice(hit.start - this.#heldFrom, hit.end - this.#heldFrom)));
+    const c = this.library;
+    const matches: KeywordMatch[] = [];
+    for (const hit of this.#core.hits) {
+      if (needsWords(c, hit.ref)) this.#waiting.push(hit);
+      else matches.push(...toMatches(c, hit.ref, hit.start, hit.end, this.#held.slice(hit.start - this.#heldFrom, hit.end - this.#heldFrom)));
+    }
     this.#core.hits.length = 0;
+    let upTo = safe;
+    if (this.#waiting.length > 0) {
+      // The text this scanner still has: the left context, then everything held.
+      const from = this.#heldFrom - this.#context.length;
+      const known = this.#context + this.#held;
+      const still: CoreHit[] = [];
+      for (const hit of this.#waiting) {
+        if (!this.#ended && this.#consumed < hit.end + WORD_CONTEXT) {
+          still.push(hit);
+          upTo = Math.min(upTo, hit.start);
+          continue;
+        }
+        const windowStart = Math.max(0, hit.start - WORD_CONTEXT);
+        const window = known.slice(windowStart - from, Math.min(this.#consumed, hit.end + WORD_CONTEXT) - from);
+        if (atWordBoundaries(c, c.segmenter as WordSegmenter, window, windowStart, hit.start, hit.end)) matches.push(...toMatches(c, hit.ref, hit.start, hit.end, known.slice(hit.start - from, hit.end - from)));
+      }
+      this.#waiting = still;
+    }
     const releasedFrom = this.#heldFrom;
-    const released = this.#held.slice(0, safe - this.#heldFrom);
-    this.#held = this.#held.slice(safe - this.#heldFrom);
-    this.#heldFrom = safe;
+    const released = this.#held.slice(0, upTo - this.#heldFrom);
+    this.#held = this.#held.slice(upTo - this.#heldFrom);
+    this.#heldFrom = upTo;
+    this.#context = (this.#context + released).slice(-WORD_CONTEXT);
     return { matches, released, releasedFrom };
   }
+}
+
+/** Whether a core hit belongs to a word-boundary variant. */
+function needsWords(c: CompiledLibrary, ref: number): boolean {
+  return (ref & 1) === 0 && c.variantWords[ref >> 1] === 1;
 }
 
 function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, original: string): KeywordMatch[] {
   if (ref & 1) {
     const entry = c.entries[ref >> 1];
     if (entry === undefined) return [];
-    return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original }];
+    const transforms = transformsOf(c, original, undefined, false);
+    return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original, transforms, confidence: confidenceOf(transforms) }];
   }
-  const refs = c.patternEntries[ref >> 1] ?? [];
+  const variant = ref >> 1;
+  const refs = c.variantRefs[variant];
+  if (refs === undefined) return [];
+  const length = c.variantLength[variant];
   const out: KeywordMatch[] = [];
   for (const r of refs) {
     const entry = c.entries[r >> 1];
     if (entry === undefined) continue;
-    out.push({ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: r & 1 ? 'pinyin' : 'literal', start, end, original });
+    const transforms = transformsOf(c, original, length, (r & 1) === 1);
+    out.push({ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: r & 1 ? 'pinyin' : 'literal', start, end, original, transforms, confidence: confidenceOf(transforms) });
   }
   return out;
 }
@@ -164,6 +214,11 @@ export function scanText(library: CompiledLibrary, text: string): KeywordMatch[]
   const matches: KeywordMatch[] = [];
   let sorted = true;
   for (const hit of core.hits) {
+    if (needsWords(library, hit.ref)) {
+      const windowStart = Math.max(0, hit.start - WORD_CONTEXT);
+      const window = text.slice(windowStart, Math.min(text.length, hit.end + WORD_CONTEXT));
+      if (!atWordBoundaries(library, library.segmenter as WordSegmenter, window, windowStart, hit.start, hit.end)) continue;
+    }
     const last = matches[matches.length - 1];
     if (last !== undefined && (hit.start < last.start || (hit.start === last.start && hit.end < last.end))) sorted = false;
     for (const m of toMatches(library, hit.ref, hit.start, hit.end, text.slice(hit.start, hit.end))) matches.push(m);

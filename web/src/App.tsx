@@ -6,9 +6,10 @@ import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
+import { Profile } from './pages/Profile.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'activity' | 'audit' | 'labels' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -51,6 +52,9 @@ export function App() {
             <button className={page === 'obligations' ? 'active' : ''} onClick={() => setPage('obligations')}>
               {t.obligations}
             </button>
+            <button className={page === 'profile' ? 'active' : ''} onClick={() => setPage('profile')}>
+              {t.profileForm}
+            </button>
             <button className={page === 'activity' ? 'active' : ''} onClick={() => setPage('activity')}>
               {t.activity}
             </button>
@@ -80,6 +84,7 @@ export function App() {
           </p>
         )}
         {operator && page === 'obligations' && <Obligations t={t} lang={lang} />}
+        {operator && page === 'profile' && <Profile t={t} lang={lang} />}
         {operator && page === 'activity' && <Activity t={t} />}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}

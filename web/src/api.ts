@@ -25,6 +25,11 @@ export interface Obligation {
   deadline: Figure | null;
   evidence: Bilingual;
   control: string;
+  binding: 'mandatory' | 'recommended' | 'soft-law';
+  citationCheck: 'official-text' | 'secondary' | 'unverified';
+  alternatives?: string[];
+  /** Present when the duty applies only because profile facts are unknown. */
+  assumed?: { unknown: string[]; liftedBy: { field: string; text: string }[] };
 }
 
 export interface InstrumentInfo {
@@ -40,6 +45,8 @@ export interface ObligationsResponse {
   obligations: Obligation[];
   upcoming: (Obligation & { effective: string; reason: Bilingual })[];
   excluded: { instrument: string; status: string; reason: Bilingual }[];
+  withoutItemisedDuties: { instrument: string; binding: Obligation['binding']; reason: Bilingual; effective?: string }[];
+  unknownFacts: string[];
   instruments: InstrumentInfo[];
   profile: { source: string; provider: string; service: string | null };
 }

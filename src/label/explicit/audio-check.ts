@@ -17,7 +17,7 @@ import { withTempDir, writeInput } from './audio-video-files.js';
 import { ffmpegOutput, stderrTail, probeMedia, type MediaTools } from './audio-video-tools.js';
 import { readWavInfo, wavData } from './audio-wav.js';
 import { LabelFormatError } from '../errors.js';
-import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type Figure, type MediaChecker, type RuleResult } from './check-types.js';
+import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type Figure, type MediaChecker, type RuleResult } from './check-types.js';
 
 /** A rhythm found, and where in the audio it sits. */
 export interface PlacedRhythm extends RhythmDetection {
@@ -222,13 +222,13 @@ export async function checkAudio(subject: CheckSubject, options: CheckOptions): 
   } catch (error) {
     if (!(error instanceof MediaToolMissingError)) throw error;
     const rules = [rule('rhythm', 'unverified', options.offline ? 'decoding this format needs ffmpeg, and system tools were switched off' : error.message, {}, { pattern: 'short-long-short-short' })];
-    return { kind: 'audio', format: subject.format, passed: false, rules, notices: [] };
+    return { kind: 'audio', format: subject.format, ...verdict(rules), rules, notices: [] };
   }
   const rules = rhythmRules(scan);
   return {
     kind: 'audio',
     format: subject.format,
-    passed: reportPassed(rules),
+    ...verdict(rules),
     rules,
     notices: scan.rhythms.map((r) => ({ position: r.position, span: { start: round(r.start), end: round(r.end) } })),
   };

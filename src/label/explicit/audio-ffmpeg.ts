@@ -79,7 +79,7 @@ function pipeEncoding(stream: ProbedStream, lossless: boolean): PcmEncoding {
   return stream.sample_fmt?.startsWith('s16') ? 's16le' : 's32le';
 }
 
-function encoderArgs(format: FfmpegAudioFormat, stream: ProbedStream, probe: MediaProbe, choice: CodecChoice, encoding: PcmEncoding): string[] {
+function encoderArgs(format: FfmpegAudioFormat, stream: ProbedStream, probe: MediaProbe, choice: CodecChoice, encoding: PcmEncoding, indexFirst: boolean): string[] {
   const args = ['-c:a', choice.encoder];
   if (choice.defaultBitRate !== undefined) args.push('-b:a', String(bitRateOf(stream, probe, choice)));
   if (choice.encoder === 'flac' || choice.encoder === 'alac') {
@@ -90,8 +90,8 @@ function encoderArgs(format: FfmpegAudioFormat, stream: ProbedStream, probe: Med
   // Tags: the container's and the audio stream's (Vorbis comments live on the stream in OGG).
   args.push('-map_metadata', '1', '-map_metadata:s:a', '1:s:a');
   if (format === 'm4a') {
-    // Keep custom keys (the `AIGC` mdta key among them), and the M4A brand for .m4a files.
-    args.push('-movflags', '+use_metadata_tags', '-f', probe.tags.major_brand?.trim() === 'M4A' ? 'ipod' : 'mp4');
+    // Keep custom keys (the `AIGC` mdta key among them), the M4A brand for .m4a files, and a faststart layout.
+    args.push('-movflags', indexFirst ? '+use_metadata_tags+faststart' : '+use_metadata_tags', '-f', probe.tags.major_brand?.trim() === 'M4A' ? 'ipod' : 'mp4');
   } else {
     args.push('-f', format);
   }
@@ -103,7 +103,7 @@ function encoderArgs(format: FfmpegAudioFormat, stream: ProbedStream, probe: Med
  *
  * @throws UnsupportedMediaError for containers or codecs the audio label does not handle.
  */
-export function planTranscode(probe: MediaProbe): AudioTranscode {
+export function planTranscode(probe: MediaProbe, layout: { indexFirst?: boolean } = {}): AudioTranscode {
   const format = containerOf(probe);
   if (!format) throw new UnsupportedMediaError(`${probe.formatName} audio`);
   const pictures = probe.streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
@@ -122,7 +122,7 @@ export function planTranscode(probe: MediaProbe): AudioTranscode {
     codec,
     layout: { encoding, sampleRate, channels },
     duration: Number(stream.duration) || probe.duration,
-    encodeArgs: encoderArgs(format, stream, probe, choice, encoding),
+    encodeArgs: encoderArgs(format, stream, probe, choice, encoding, layout.indexFirst === true),
     channelLayout: stream.channel_layout,
   };
 }

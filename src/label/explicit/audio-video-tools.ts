@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LabelFormatError } from '../errors.js';
+import { onInterrupt } from '../file-io.js';
 import { MediaToolError, MediaToolMissingError } from './audio-video-errors.js';
 
 /** Where the tools are; defaults to `ffmpeg` and `ffprobe` on PATH. */
@@ -44,8 +45,12 @@ export function startTool(command: string, args: readonly string[], stdio: { std
   });
   // A write to stdin after the tool has exited raises EPIPE there; the exit status tells why.
   child.stdin?.on('error', () => undefined);
+  // Interrupted, hegui removes the tool's temporary output: stop the tool writing it first.
+  const forget = onInterrupt(() => child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve, reject) => {
+    child.once('close', forget);
     child.once('error', (error: NodeJS.ErrnoException) => {
+      forget();
       reject(error.code === 'ENOENT' ? new MediaToolMissingError(command) : new MediaToolError(command, error.message, { cause: error }));
     });
     child.once('close', (code, signal) => {

@@ -15,7 +15,7 @@ import { handleSource } from '../files.js';
 import { NotFoundError } from '../../errors.js';
 import { MediaLabelOptionError } from './audio-video-errors.js';
 import { applyImplicitLabel, type ImplicitOutcome } from './audio-video-implicit.js';
-import { deliverFile, fileSink, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
+import { deliverFile, fileSink, mp4IndexFirst, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
 import { probeMedia, type MediaTools } from './audio-video-tools.js';
 import { decodeAudio, encodeAudio, planTranscode, type FfmpegAudioFormat } from './audio-ffmpeg.js';
 import { DEFAULT_LEVEL_POLICY, type LevelPolicy } from './audio-level.js';
@@ -142,7 +142,8 @@ async function labelWavFile(path: string, outPath: string, options: AudioLabelOp
 }
 
 async function labelWithFfmpeg(path: string, outPath: string, options: AudioLabelOptions, prepared: Prepared): Promise<CoreResult> {
-  const plan = planTranscode(await probeMedia(path, 'audio', options.tools));
+  const probe = await probeMedia(path, 'audio', options.tools);
+  const plan = planTranscode(probe, { indexFirst: probe.formatName.split(',').includes('mov') && (await mp4IndexFirst(path)) });
   const { layout } = plan;
   const totalFrames = Math.round(plan.duration * layout.sampleRate);
   const builder = noticeBuilder(layout, prepared.spec);
@@ -185,7 +186,7 @@ export async function labelAudioFile(path: string, options: AudioLabelOptions & 
     const core = wav ? await labelWavFile(path, temp, options, prepared) : await labelWithFfmpeg(path, temp, options, prepared);
     const implicit = await applyImplicitLabel(path, temp, options.implicit);
     return { ...core, implicit, path: target };
-  });
+  }, target === path);
 }
 
 /**

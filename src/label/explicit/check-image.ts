@@ -6,18 +6,19 @@
  * - `image.height`: its glyph box height over the shortest side, at least 5%;
  * - `image.contrast`: text against its immediate surround (WCAG 2 contrast), at least 3:1, the
  *   WCAG level for large text (§5.2 asks for a notice a person can perceive, with no figure);
- * - `image.wording`: OCR reads an AI element and a generation element (`unverified` without
- *   tesseract, or when the text is too small for OCR to read);
+ * - `image.wording`: OCR reads a statement that the content is AI-generated (`noticeStatement`:
+ *   negations and passing mentions refused; `unverified`, and so the file, without tesseract,
+ *   when OCR fails, or when the text is too small for OCR to read);
  * - `image.frames`: every frame of an animation carries the notice.
  */
 import sharp from 'sharp';
 import { ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
 import { findEdgeTextLines, positionOf, type LumaFrame, type TextLine } from './check-image-detect.js';
-import { readCrops } from './check-ocr.js';
-import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type MediaChecker, type RuleResult } from './check-types.js';
+import { OCR_MIN_CONFIDENCE, readCrops } from './check-ocr.js';
+import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type MediaChecker, type RuleResult } from './check-types.js';
 import { contrastRatio, relativeLuminance, type PixelBox } from './image-style.js';
 import { MIN_HEIGHT_RATIO } from './image-render.js';
-import { hasNoticeElements } from './wording.js';
+import { noticeStatement } from './wording.js';
 
 const CLAUSE = 'GB 45438 §5.2';
 /** WCAG 2 AA contrast for large text. */
@@ -96,13 +97,8 @@ function lineContrast(image: DecodedImage, frame: number, line: TextLine): { tex
 }
 
 /** A crop of the line, enlarged so its text is ~48 px tall, dark on light for OCR. */
-async function ocrCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
-  const pad = Math.ceil(line.box.height * 0.4);
-  const left = Math.max(0, line.box.left - pad);
-  const top = Math.max(0, line.box.top - pad);
-  const width = Math.min(image.width - left, line.box.width + pad * 2);
-  const height = Math.min(image.frameHeight - top, line.box.height + pad * 2);
-  const scale = Math.min(8, Math.max(1, 48 / line.box.height));
+async function ocrCrop(image: DecodedImage, line: TextLine, widen = 0): Promise<Buffer> {
+  const { left, top, width, height, scale } = cropBox(image, line, widen);
   let crop = sharp(image.rgb, { raw: { width: image.width, height: image.frameHeight * image.frames, channels: 3 } })
     .extract({ left, top, width, height })
     .greyscale()
@@ -111,12 +107,79 @@ async function ocrCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
   return crop.png().toBuffer();
 }
 
+/** The crop around a line: padded by 0.4 of its height, and `widen` heights more to each side. */
+function cropBox(image: DecodedImage, line: TextLine, widen = 0): { left: number; top: number; width: number; height: number; scale: number } {
+  const pad = Math.ceil(line.box.height * 0.4);
+  const side = pad + Math.ceil(line.box.height * widen);
+  const left = Math.max(0, line.box.left - side);
+  const top = Math.max(0, line.box.top - pad);
+  return {
+    left,
+    top,
+    width: Math.min(image.width - left, line.box.left - left + line.box.width + side),
+    height: Math.min(image.frameHeight - top, line.box.height + pad * 2),
+    scale: Math.min(8, Math.max(1, 48 / line.box.height)),
+  };
+}
+
+/**
+ * The line's glyphs alone, black on white: what the detector took for ink, with the picture,
+ * outline and plate around it left out. Tesseract misreads outlined text over a busy picture
+ * (the way ImageMagick `-stroke` and ffmpeg `drawtext borderw` draw it) but reads the glyph
+ * shapes without trouble.
+ */
+async function inkCrop(image: DecodedImage, line: TextLine): Promise<Buffer> {
+  const { left, top, width, height, scale } = cropBox(image, line);
+  const mask = Buffer.alloc(width * height, 255);
+  for (const at of line.ink) {
+    const x = (at % image.width) - left;
+    const y = Math.floor(at / image.width) - top;
+    if (x >= 0 && y >= 0 && x < width && y < height) mask[y * width + x] = 0;
+  }
+  return sharp(mask, { raw: { width, height, channels: 1 } })
+    .resize({ width: Math.round(width * scale), height: Math.round(height * scale), kernel: 'lanczos3' })
+    .png()
+    .toBuffer();
+}
+
+/**
+ * The line joined with its neighbours on the same row: a hyphen or a wide gap ("AI - generated")
+ * can split one notice into several detected lines, and OCR must read it whole.
+ */
+function joinRow(line: TextLine, lines: readonly TextLine[]): TextLine {
+  let joined = line;
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const other of lines) {
+      if (other === joined || other.polarity !== joined.polarity) continue;
+      const a = joined.box;
+      const b = other.box;
+      const shared = Math.min(a.top + a.height, b.top + b.height) - Math.max(a.top, b.top);
+      const gap = Math.max(b.left - (a.left + a.width), a.left - (b.left + b.width));
+      const inside = b.left >= a.left && b.left + b.width <= a.left + a.width;
+      if (inside || shared < 0.5 * Math.min(a.height, b.height) || gap > 1.5 * Math.max(a.height, b.height)) continue;
+      const leftEdge = Math.min(a.left, b.left);
+      const topEdge = Math.min(a.top, b.top);
+      const box = { left: leftEdge, top: topEdge, width: Math.max(a.left + a.width, b.left + b.width) - leftEdge, height: Math.max(a.top + a.height, b.top + b.height) - topEdge };
+      const ink = new Uint32Array(joined.ink.length + other.ink.length);
+      ink.set(joined.ink);
+      ink.set(other.ink, joined.ink.length);
+      joined = { ...joined, box, glyphs: joined.glyphs + other.glyphs, ink, edgeDistance: Math.min(joined.edgeDistance, other.edgeDistance) };
+      grown = true;
+    }
+  }
+  return joined;
+}
+
 const overlaps = (a: PixelBox, b: PixelBox): boolean =>
   a.left < b.left + b.width && b.left < a.left + a.width && a.top < b.top + b.height && b.top < a.top + a.height;
 
 function rule(name: string, status: RuleResult['status'], message: string, measured: RuleResult['measured'], required: RuleResult['required']): RuleResult {
   return { rule: `image.${name}`, clause: CLAUSE, status, message, measured, required };
 }
+
+/** Line heights the wide OCR view adds to each side of a line. */
+const WIDER = 3;
 
 /** How many candidate lines (most glyphs first) are weighed by contrast. */
 const RANKED = 40;
@@ -133,18 +196,39 @@ function rank(image: DecodedImage, lines: TextLine[]): TextLine[] {
 
 /** Picks the notice among the candidate lines: the first OCR reads as a notice, else the best placed. */
 async function chooseNotice(image: DecodedImage, candidates: TextLine[], options: CheckOptions): Promise<{ line: TextLine | undefined; wording: RuleResult }> {
-  const readable = candidates.slice(0, 4);
-  const ocr = await readCrops(await Promise.all(readable.map((line) => ocrCrop(image, line))), options);
+  const readable = candidates.slice(0, 4).map((line) => joinRow(line, candidates));
+  // Two crops per line: the picture as it is, and the detected glyphs alone.
+  // Three crops per line: the picture as it is, the detected glyphs alone, and a wider view
+  // (a notice on a tight plate can lose its first glyphs to the plate's edge in detection).
+  const views = [(line: TextLine) => ocrCrop(image, line), (line: TextLine) => inkCrop(image, line), (line: TextLine) => ocrCrop(image, line, WIDER)];
+  const crops = await Promise.all(readable.flatMap((line) => views.map((view) => view(line))));
+  const outcome = await readCrops(crops, options);
+  const per = views.length;
+  const ocr = outcome.available
+    ? {
+        ...outcome,
+        texts: readable.map((_, i) => outcome.texts.slice(per * i, per * i + per).filter(Boolean).join(' | ')),
+        confidences: readable.map((_, i) => Math.max(0, ...outcome.confidences.slice(per * i, per * i + per))),
+      }
+    : outcome;
   if (!ocr.available) {
     return { line: candidates[0], wording: rule('wording', 'unverified', `wording not read: ${ocr.reason}`, { ocr: false }, { aiElement: true, generationElement: true }) };
   }
-  const match = ocr.texts.findIndex((text) => hasNoticeElements(text));
+  const match = ocr.texts.findIndex((text) => noticeStatement(text).kind === 'statement');
   if (match >= 0) {
     const text = ocr.texts[match] ?? '';
-    return { line: readable[match], wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it has an AI element and a generation element`, { ocr: true, text }, { aiElement: true, generationElement: true }) };
+    return { line: readable[match], wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it states that the content is AI-generated`, { ocr: true, text }, { aiElement: true, generationElement: true }) };
   }
   const line = candidates[0];
   const read = ocr.texts.filter(Boolean).join(' | ');
+  const sure = Math.max(0, ...ocr.confidences);
+  const negated = ocr.texts.find((text) => noticeStatement(text).kind === 'negated');
+  if (negated !== undefined) {
+    return { line, wording: rule('wording', 'fail', `OCR read ${JSON.stringify(negated)}: it denies that the content is AI-generated, which is no notice`, { ocr: true, text: read, negated: true }, { aiElement: true, generationElement: true }) };
+  }
+  if (line && sure < OCR_MIN_CONFIDENCE) {
+    return { line, wording: rule('wording', 'unverified', `OCR could not read the text with confidence (best word ${sure.toFixed(0)}%, at least ${OCR_MIN_CONFIDENCE}% to count${read ? `; read ${JSON.stringify(read)}` : ''})`, { ocr: true, text: read, confidence: Math.round(sure) }, { aiElement: true, generationElement: true }) };
+  }
   if (line && line.box.height < OCR_MIN_PX) {
     return { line, wording: rule('wording', 'unverified', `the text is ${line.box.height} px tall, too small for OCR to read reliably`, { ocr: true, text: read, heightPx: line.box.height }, { aiElement: true, generationElement: true }) };
   }
@@ -166,7 +250,7 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
   const { line, wording } = await chooseNotice(image, candidates, options);
   if (!line) {
     const none = rule('position', 'fail', 'no text line found at an edge or corner', { candidates: 0 }, { atEdgeOrCorner: true });
-    return { kind: 'image', format: subject.format, passed: false, rules: [none, wording], notices: [] };
+    return { kind: 'image', format: subject.format, ...verdict([none, wording]), rules: [none, wording], notices: [] };
   }
   const position = positionOf(line.box, image.width, image.frameHeight);
   const ratio = line.box.height / shortest;
@@ -188,11 +272,11 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
   return {
     kind: 'image',
     format: subject.format,
-    passed: reportPassed(rules),
+    ...verdict(rules),
     rules,
     notices: [{ position, box: line.box, ...(wording.measured.text ? { text: String(wording.measured.text) } : {}) }],
   };
 }
 
 /** The image checker, for the checker framework. */
-export const imageChecker: MediaChecker = { kind: 'image', formats: ['jpeg', 'png', 'webp', 'gif'], check: checkImage };
+export const imageChecker: MediaChecker = { kind: 'image', formats: ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'], check: checkImage };

@@ -32,7 +32,7 @@ describe('text checker (GB 45438 §5.1)', () => {
     expect(status(none, 'text.wording')).toBe('fail');
     expect(status(none, 'text.position')).toBe('not-applicable');
     const long = '这一段很长，'.repeat(30);
-    const buried = checkText(`开头。\n\n${long}顺便说一句本内容由人工智能生成，${long}\n\n结尾。`, 'plain');
+    const buried = checkText(`开头。\n\n${long}本内容由人工智能生成。${long}\n\n结尾。`, 'plain');
     expect(status(buried, 'text.wording')).toBe('pass');
     expect(status(buried, 'text.position')).toBe('fail');
     expect(buried.rules[1]?.measured).toMatchObject({ position: 'inside a paragraph', paragraph: 2, paragraphs: 3 });

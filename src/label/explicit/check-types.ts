@@ -9,8 +9,8 @@
  */
 import type { ByteSource } from '../implicit/codec.js';
 
-/** The four kinds of content GB 45438 §5 gives explicit-label rules for (5.1 to 5.4). */
-export type MediaKind = 'text' | 'image' | 'audio' | 'video';
+/** The four kinds of content GB 45438 §5 gives explicit-label rules for (5.1 to 5.4), and documents (PDF, DOCX: their pages and paragraphs). */
+export type MediaKind = 'text' | 'image' | 'audio' | 'video' | 'document';
 
 /**
  * A format the checker dispatches on, detected from content: text flavours, image codecs, and
@@ -21,10 +21,16 @@ export type ExplicitFormat =
   | 'plain'
   | 'markdown'
   | 'html'
+  | 'srt'
+  | 'vtt'
   | 'jpeg'
   | 'png'
   | 'webp'
   | 'gif'
+  | 'tiff'
+  | 'heif'
+  | 'pdf'
+  | 'docx'
   | 'wav'
   | 'mp3'
   | 'flac'
@@ -34,8 +40,8 @@ export type ExplicitFormat =
 
 /**
  * - `pass` / `fail`: the rule was measured and holds / does not hold.
- * - `unverified`: the rule could not be measured here (e.g. no OCR engine installed); it does
- *   not fail the file, and the message says what to install to measure it.
+ * - `unverified`: the rule could not be measured here (e.g. no OCR engine installed); the file
+ *   is then `unverified`, never `passed`, and the message says what to install to measure it.
  * - `not-applicable`: the rule does not apply to this file (e.g. per-frame rules on a still image).
  */
 export type RuleStatus = 'pass' | 'fail' | 'unverified' | 'not-applicable';
@@ -72,11 +78,20 @@ export interface NoticeLocation {
   text?: string;
 }
 
+/**
+ * The verdict on a file: `passed` only when every rule that applies was measured and held;
+ * `failed` when a rule was measured and does not hold; `unverified` when nothing failed but a
+ * rule could not be measured (no OCR engine, OCR that failed, text too small to read): what
+ * was not read is never reported as passed.
+ */
+export type CheckStatus = 'passed' | 'failed' | 'unverified';
+
 /** What the checker found for one file. */
 export interface ExplicitCheckReport {
   kind: MediaKind;
   format: ExplicitFormat;
-  /** True when no rule failed and a notice was found (`unverified` rules do not fail a file). */
+  status: CheckStatus;
+  /** True only when `status` is `passed`. */
   passed: boolean;
   rules: RuleResult[];
   /** Every notice found (for animated images: the one in the first frame, with per-frame results in `rules`). */
@@ -98,7 +113,7 @@ export interface CheckSubject {
 /** Options every media checker receives. */
 export interface CheckOptions {
   /** Executables to use instead of those on PATH, e.g. `{ tesseract: '/opt/bin/tesseract' }`. */
-  tools?: Partial<Record<'tesseract' | 'ffmpeg' | 'ffprobe', string>>;
+  tools?: Partial<Record<'tesseract' | 'ffmpeg' | 'ffprobe' | 'pdftoppm', string>>;
   /** Skip rules that need a system tool (they are then reported `unverified`). */
   offline?: boolean;
   /** `false`: do not run OCR (wording rules on images and video are then `unverified`). */
@@ -125,7 +140,12 @@ export interface MediaChecker {
   check: MediaCheck;
 }
 
-/** True when no rule failed and at least one passed. */
-export function reportPassed(rules: readonly RuleResult[]): boolean {
-  return rules.every((rule) => rule.status !== 'fail') && rules.some((rule) => rule.status === 'pass');
+/** The verdict of a set of rules (see `CheckStatus`), and `passed` with it. */
+export function verdict(rules: readonly RuleResult[]): { status: CheckStatus; passed: boolean } {
+  const status: CheckStatus = rules.some((rule) => rule.status === 'fail')
+    ? 'failed'
+    : rules.some((rule) => rule.status === 'unverified') || !rules.some((rule) => rule.status === 'pass')
+      ? 'unverified'
+      : 'passed';
+  return { status, passed: status === 'passed' };
 }

@@ -12,13 +12,14 @@ import { openInput, type LabelInput, type SourceOptions } from '../api-io.js';
 import { handleSource } from '../files.js';
 import { ExplicitFormatError, FORMAT_HEAD_BYTES, requireExplicitFormat } from './check-format.js';
 import { audioChecker } from './audio-check.js';
+import { documentChecker } from './check-document.js';
 import { imageChecker } from './check-image.js';
 import { textChecker } from './check-text.js';
 import type { CheckOptions, CheckSubject, ExplicitCheckReport, MediaChecker } from './check-types.js';
 import { videoChecker } from './video-check.js';
 
-/** The checkers that ship with hegui: text (§5.1), image (§5.2), video (§5.4) before audio (§5.3). */
-export const builtinCheckers: readonly MediaChecker[] = Object.freeze([textChecker, imageChecker, videoChecker, audioChecker]);
+/** The checkers that ship with hegui: text (§5.1), image (§5.2), documents, video (§5.4) before audio (§5.3). */
+export const builtinCheckers: readonly MediaChecker[] = Object.freeze([textChecker, imageChecker, documentChecker, videoChecker, audioChecker]);
 
 export interface ExplicitCheckOptions extends CheckOptions, SourceOptions {
   /** Checkers tried before the built-in ones (e.g. the audio and video checkers). */
@@ -27,7 +28,7 @@ export interface ExplicitCheckOptions extends CheckOptions, SourceOptions {
 
 async function dispatch(subject: Omit<CheckSubject, 'format'>, options: ExplicitCheckOptions): Promise<ExplicitCheckReport> {
   const head = await subject.source.read(0, Math.min(FORMAT_HEAD_BYTES, subject.source.size));
-  const format = requireExplicitFormat(head, subject.source.size <= FORMAT_HEAD_BYTES);
+  const format = requireExplicitFormat(head, subject.source.size <= FORMAT_HEAD_BYTES, subject.path);
   const full: CheckSubject = { ...subject, format };
   const order = [...(options.checkers ?? []), ...builtinCheckers].filter((checker) => checker.formats.includes(format));
   for (const checker of order.sort((a, b) => Number(b.kind === 'video') - Number(a.kind === 'video'))) {

@@ -22,7 +22,7 @@ import { hasIccProfile, jpegEncoding, withSourceMetadata } from './image-jpeg.js
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 /** The image formats that carry explicit notices. */
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'heif';
 
 /** Largest image decoded, in pixels (all frames together): 16x the 8000x500 panorama class. */
 export const MAX_IMAGE_PIXELS = 64_000_000;
@@ -47,8 +47,12 @@ export interface ImageGeometry {
   palette: boolean;
   /** EXIF orientation (1 upright). */
   orientation: number;
-  /** libvips colour space of the decoded pixels, e.g. `srgb`, `b-w`, `cmyk`. */
+  /** libvips colour space of the decoded pixels, e.g. `srgb`, `b-w`, `cmyk`, `rgb16`, `grey16`. */
   space: string;
+  /** libvips sample format, e.g. `uchar`, or `ushort` for a 16-bit PNG. */
+  depth: string;
+  /** The source has an alpha channel (compositing adds one; it is removed again when the source had none). */
+  alpha: boolean;
 }
 
 function decodeFailure(format: ImageFormat, error: unknown): ImageDecodeError {
@@ -67,6 +71,10 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
   } catch (error) {
     throw decodeFailure(format, error);
   }
+  // The libvips npm ships decodes and encodes AV1 (AVIF) but not HEVC (HEIC): say so, rather than fail on decoding.
+  if (format === 'heif' && meta.compression !== 'av1') {
+    throw new ImageDecodeError('heif', `it is ${meta.compression === 'hevc' ? 'HEIC (HEVC-coded)' : `HEIF coded as ${meta.compression ?? 'unknown'}`}, which hegui cannot decode (only AVIF); convert it to AVIF, JPEG or PNG to add a visible notice`);
+  }
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;
   const turned = frames === 1 && (meta.orientation ?? 1) >= 5;
@@ -80,8 +88,110 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
     palette: meta.isPalette ?? false,
     orientation: meta.orientation ?? 1,
     space: meta.space ?? 'srgb',
+    depth: meta.depth ?? 'uchar',
+    alpha: meta.hasAlpha ?? false,
   };
 }
+
+/** A TIFF with several pages: the notice would go on the first and the others be lost. */
+export class MultipageTiffError extends InvalidInputError {
+  constructor(pages: number) {
+    super('E_LABEL_MULTIPAGE_TIFF', `the TIFF has ${pages} pages: labelling would keep only the first, so it is refused; split it into one file per page (e.g. tiffsplit) and label each`);
+  }
+}
+
+/** TIFF Compression tag values (TIFF 6.0 §3, Adobe and libtiff registrations) and sharp's names for them. */
+const TIFF_COMPRESSION: Readonly<Record<number, 'none' | 'lzw' | 'jpeg' | 'deflate' | 'packbits' | 'zstd' | 'webp'>> = {
+  1: 'none',
+  5: 'lzw',
+  7: 'jpeg',
+  8: 'deflate',
+  32946: 'deflate',
+  32773: 'packbits',
+  50000: 'zstd',
+  50001: 'webp',
+};
+
+/** The tags of a TIFF's first IFD, each with its first SHORT value (enough for Compression). */
+function tiffTags(bytes: Uint8Array): Map<number, number> {
+  const tags = new Map<number, number>();
+  if (bytes.length < 8) return tags;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > bytes.length) return tags;
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count && ifd + 2 + i * 12 + 12 <= bytes.length; i++) {
+    const at = ifd + 2 + i * 12;
+    tags.set(view.getUint16(at, little), view.getUint16(at + 8, little));
+  }
+  return tags;
+}
+
+/** The Compression tag (259) of a TIFF's first IFD, or 0 when it cannot be read. */
+const tiffCompressionTag = (bytes: Uint8Array): number => tiffTags(bytes).get(259) ?? 0;
+
+/**
+ * TIFF tags libvips does not write back (EXIF and GPS IFDs, and IFD0's descriptive tags): a
+ * labelled copy would lose them, so such a TIFF is refused rather than stripped.
+ */
+const TIFF_DROPPED_TAGS: Readonly<Record<number, string>> = {
+  0x8769: 'EXIF IFD',
+  0x8825: 'GPS IFD',
+  0x8298: 'Copyright',
+  0x013b: 'Artist',
+  0x010e: 'ImageDescription',
+  0x010f: 'Make',
+  0x0110: 'Model',
+  0x0132: 'DateTime',
+};
+
+/** A TIFF carries metadata the encoder would drop. */
+export class TiffMetadataError extends InvalidInputError {
+  constructor(tags: readonly string[]) {
+    super('E_LABEL_TIFF_METADATA', `the TIFF carries ${tags.join(', ')}, which the TIFF encoder does not write back; it is refused rather than returned without them (convert it to JPEG or PNG to label it, or draw the notice with another tool)`);
+  }
+}
+
+/** @throws TiffMetadataError when a TIFF holds tags a labelled copy would lose. */
+export function assertTiffKeepable(bytes: Uint8Array): void {
+  const tags = tiffTags(bytes);
+  const dropped = Object.entries(TIFF_DROPPED_TAGS).filter(([tag]) => tags.has(Number(tag))).map(([, name]) => name);
+  if (dropped.length > 0) throw new TiffMetadataError(dropped);
+}
+
+/** An animated PNG: libvips decodes only its default image, so drawing on it would drop every other frame. */
+export class AnimatedPngError extends InvalidInputError {
+  constructor(frames: number) {
+    super(
+      'E_LABEL_ANIMATED_PNG',
+      `the PNG is animated (APNG, ${frames} frames): drawing a notice on it would keep only the first frame, so it is refused; convert it to an animated WebP or GIF (ffmpeg -i in.png out.webp) and label that, or draw the notice on each frame before assembling the animation`,
+    );
+  }
+}
+
+/**
+ * The frame count an APNG declares (its `acTL` chunk, which must come before the first `IDAT`),
+ * or 0 for a still PNG.
+ */
+export function apngFrames(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 12 <= bytes.length; ) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'acTL' && length >= 8 && at + 16 <= bytes.length) return view.getUint32(at + 8);
+    if (type === 'IDAT' || type === 'IEND') return 0;
+    at += 12 + length;
+  }
+  return 0;
+}
+
+/**
+ * Colour spaces libvips would convert to 8-bit sRGB when compositing: the result is turned back
+ * into the source's space, so a CMYK JPEG stays CMYK and a greyscale PNG greyscale, and 16-bit
+ * images are composited in 16 bits (pixels away from the notice come out as they went in).
+ */
+const KEPT_SPACES: Readonly<Record<string, 'cmyk' | 'b-w' | 'rgb16' | 'grey16'>> = { cmyk: 'cmyk', 'b-w': 'b-w', rgb16: 'rgb16', grey16: 'grey16' };
 
 /**
  * The luminance spread under `box` across every frame. Large JPEGs are sampled at 1/8 scale
@@ -138,6 +248,17 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
     }
     case 'gif':
       return { pipeline: pipeline.gif({ loop: geometry.loop ?? 0, ...(geometry.delay ? { delay: geometry.delay } : {}) }) };
+    case 'heif': {
+      // AVIF: the source's quality is not recorded in the file; 80 keeps it visually the same.
+      const q = quality ?? 80;
+      return { pipeline: pipeline.avif({ quality: q }), quality: q };
+    }
+    case 'tiff': {
+      // The source's compression (a JPEG-compressed TIFF at the given or a high quality); LZW when unknown.
+      const compression = TIFF_COMPRESSION[tiffCompressionTag(bytes)] ?? 'lzw';
+      const q = compression === 'jpeg' ? (quality ?? 90) : undefined;
+      return { pipeline: pipeline.tiff({ compression, ...(q !== undefined ? { quality: q } : {}) }), ...(q !== undefined ? { quality: q } : {}) };
+    }
   }
 }
 
@@ -148,14 +269,18 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
  */
 async function composeNotice(bytes: Uint8Array, geometry: ImageGeometry, overlay: Buffer, box: PixelBox, quality?: number): Promise<{ bytes: Buffer; quality?: number }> {
   const animated = geometry.frames > 1;
-  const base = animated ? open(bytes, true) : open(bytes, false).autoOrient();
+  const opened = animated ? open(bytes, true) : open(bytes, false).autoOrient();
+  const space = KEPT_SPACES[geometry.space];
+  const base = space === 'rgb16' || space === 'grey16' ? opened.pipelineColourspace(space) : opened;
   const layers = Array.from({ length: geometry.frames }, (_, frame) => ({
     input: overlay,
     raw: { width: box.width, height: box.height, channels: 4 as const },
     left: box.left,
     top: box.top + frame * geometry.height,
   }));
-  const encoded = encoder(base.composite(layers).keepMetadata(), bytes, geometry, quality);
+  const drawn = base.composite(layers).keepMetadata();
+  const composed = geometry.alpha ? drawn : drawn.removeAlpha();
+  const encoded = encoder(space ? composed.toColourspace(space) : composed, bytes, geometry, quality);
   try {
     return { bytes: await encoded.pipeline.toBuffer(), ...(encoded.quality !== undefined ? { quality: encoded.quality } : {}) };
   } catch (error) {

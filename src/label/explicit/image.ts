@@ -1,7 +1,7 @@
 /**
  * @module label/explicit/image
  * Explicit notices on images (GB 45438 §5.2): the notice is drawn at a corner or edge of every
- * frame of a JPEG, PNG, WebP or GIF (animated GIF and WebP included), its text height measured
+ * frame of a JPEG, PNG, WebP, GIF, single-page TIFF or AVIF (animated GIF and WebP included), its text height measured
  * at 5% of the shortest side or more (see `image-render.ts` for sizing and what happens when
  * 5% cannot fit), in colours chosen from the pixels beneath (`image-style.ts`), in the bundled
  * CJK font (`font.ts`). The file keeps its encoding and metadata (`image-codec.ts`) and its
@@ -15,7 +15,7 @@ import { codecFor } from '../implicit/registry.js';
 import type { ImplicitLabel } from '../model.js';
 import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
 import { loadNoticeFont, type NoticeFont } from './font.js';
-import { imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { AnimatedPngError, apngFrames, assertTiffKeepable, MultipageTiffError, imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
@@ -95,8 +95,9 @@ async function implicitLabel(source: Uint8Array, output: Uint8Array, options: Im
 /**
  * Draws the explicit notice on an image and returns the new file.
  *
- * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP or GIF image;
- *   ImageDecodeError for a corrupt one; NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
+ * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP, GIF or TIFF image;
+ *   MultipageTiffError for a TIFF of several pages; TiffMetadataError for one with EXIF the encoder would drop;
+ *   ImageDecodeError for a corrupt one; AnimatedPngError for an APNG (its frames would be lost); NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
  *
  * @example
  * const { bytes, textHeightPx } = await labelImage(png);                      // '本内容由…' → 'AI生成' at bottom right
@@ -111,10 +112,18 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     await dispose();
   }
   const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
-  if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP or GIF image`);
+  if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP, GIF, TIFF or AVIF image`);
+  if (format === 'png') {
+    const frames = apngFrames(bytes);
+    if (frames > 1) throw new AnimatedPngError(frames);
+  }
   const notice = resolveNotice(options, COMPACT_NOTICE);
   const font = loadNoticeFont(options.fontPath);
   const geometry = await imageGeometry(bytes, format as ImageFormat);
+  if (geometry.format === 'tiff') {
+    if (geometry.frames > 1) throw new MultipageTiffError(geometry.frames);
+    assertTiffKeepable(bytes);
+  }
   const layout = plan(notice, geometry, font, options);
   const surface = await openSurface(bytes, geometry);
   const style = chooseStyle(await surface.sample(layout.box), options.plate, layout.inkHeight);

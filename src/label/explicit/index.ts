@@ -1,6 +1,6 @@
 /**
  * @module label/explicit
- * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text (§5.1),
+ * Explicit labels (GB 45438 §5; Labeling Measures Art. 4): visible notices on text and subtitles (§5.1),
  * images (§5.2), audio (§5.3) and video (§5.4), and the checker that measures a file's notice
  * against §5 and reports each rule with its figures. Text and images work on bytes or streams;
  * audio and video on files, bytes or streams through ffmpeg in bounded memory. Every writer
@@ -9,12 +9,15 @@
 export * from './wording.js';
 export { detectTextFormat, paragraphBoundaries, visibleText, type TextFormat } from './text-format.js';
 export * from './text.js';
+export { labelSubtitles, type SubtitleFormat, type SubtitleLabelResult, type SubtitleNoticeOptions } from './subtitle.js';
 export { NoticeFontError, assertFontCovers, loadNoticeFont, noticeFontPath, type NoticeFont } from './font.js';
 export { IMAGE_POSITIONS, MIN_HEIGHT_RATIO, NoticeDoesNotFitError, type ImagePosition, type SizingOptions } from './image-render.js';
 export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
-export { ImageDecodeError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
+export { AnimatedPngError, ImageDecodeError, MultipageTiffError, TiffMetadataError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
+export { labelPdf, type PdfLabelResult, type PdfNoticeOptions } from './pdf.js';
+export { labelDocx, type DocxLabelResult, type DocxNoticeOptions } from './docx.js';
 export { labelAudio, labelAudioFile, type AudioFormat, type AudioLabelOptions, type AudioLabelResult, type AudioPosition } from './audio.js';
 export { createVoiceLabeler, type VoiceLabeler, type VoiceLabelOptions } from './audio-voice.js';
 export { DEFAULT_RHYTHM, synthesizeRhythm, type RhythmTiming } from './audio-rhythm.js';
@@ -26,6 +29,7 @@ export * from './check-types.js';
 export { ExplicitFormatError, FORMAT_KIND, detectExplicitFormat, requireExplicitFormat } from './check-format.js';
 export { builtinCheckers, checkExplicitLabel, checkExplicitLabelFile, type ExplicitCheckOptions } from './check.js';
 export { checkText, textChecker } from './check-text.js';
+export { documentChecker } from './check-document.js';
 export { MIN_CONTRAST, checkImage, imageChecker } from './check-image.js';
 export { audioChecker, checkAudio, scanAudioRhythm, type RhythmScan } from './audio-check.js';
 export { checkVideo, measureVideoNotices, videoChecker, type VideoMeasurement } from './video-check.js';

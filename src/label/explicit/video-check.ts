@@ -14,14 +14,14 @@ import { MediaToolMissingError } from './audio-video-errors.js';
 import { withTempDir, writeInput } from './audio-video-files.js';
 import { probeMedia, type MediaTools } from './audio-video-tools.js';
 import { positionOf, type LumaFrame, type TextLine } from './check-image-detect.js';
-import { readCrops } from './check-ocr.js';
-import { reportPassed, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type Figure, type MediaChecker, type NoticeLocation, type RuleResult } from './check-types.js';
+import { OCR_MIN_CONFIDENCE, readCrops } from './check-ocr.js';
+import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type Figure, type MediaChecker, type NoticeLocation, type RuleResult } from './check-types.js';
 import { MIN_HEIGHT_RATIO } from './image-render.js';
 import { analysisSize, videoFrames } from './video-frames.js';
 import { videoGeometry, type VideoGeometry } from './video-ffmpeg.js';
 import { byLength, compareFrame, closedAfter, meanFrame, newTracks, spanAround, type NoticeTrack } from './video-track.js';
 import { MIN_VIDEO_NOTICE_SECONDS } from './video.js';
-import { hasNoticeElements } from './wording.js';
+import { noticeStatement } from './wording.js';
 
 const CLAUSE = 'GB 45438 §5.4';
 /** Seconds of video decoded around each place a notice may be. */
@@ -99,8 +99,8 @@ async function startNotices(s: Sampling, scale: number): Promise<VideoNoticeMeas
   const tracks: NoticeTrack[] = [];
   const buffered: Uint8Array[] = [];
   const references = new Map<number, LumaFrame>();
-  const look = (first: number): void => {
-    const window = buffered.slice(first, first + half + 1);
+  const look = (first: number, span = half): void => {
+    const window = buffered.slice(first, first + span + 1);
     const mean = { ...s.size, luma: meanFrame(window) };
     // Three reference frames across the window: one noisy frame must not hide the notice.
     for (const reference of new Set([first, first + Math.floor((window.length - 1) / 2), first + window.length - 1])) {
@@ -121,6 +121,10 @@ async function startNotices(s: Sampling, scale: number): Promise<VideoNoticeMeas
   }
   // A video shorter than the static window: look at what there is.
   if (index <= half && buffered.length > 0) look(0);
+  // A notice shown for less than the static window (1 s, say) is not static over it: look again
+  // over a quarter of it, so the notice is found and fails on its measured duration (GB 45438
+  // §5.4, at least 2 s) rather than as "no notice".
+  if (tracks.length === 0 && buffered.length > 1) look(0, Math.max(2, Math.round(half / 4)));
   return byLength(tracks).map((track) => measure(track, 'start', track.reference, 0, s.rate, references.get(track.reference) as LumaFrame, s.geometry, scale));
 }
 
@@ -203,13 +207,17 @@ async function chooseNotice(candidates: readonly VideoNoticeMeasure[], options: 
   const crops = await Promise.all(readable.flatMap((candidate) => OCR_HEIGHTS.map((height) => ocrCrop(candidate, height))));
   const ocr = await readCrops(crops, options);
   if (!ocr.available) return { notice: longest, wording: rule('wording', 'unverified', `the wording was not read: ${ocr.reason}`, { ocr: false }, WORDING) };
-  const match = ocr.texts.findIndex((text) => hasNoticeElements(text));
+  const match = ocr.texts.findIndex((text) => noticeStatement(text).kind === 'statement');
   const notice = readable[Math.floor(match / OCR_HEIGHTS.length)];
   if (notice) {
     const text = ocr.texts[match] ?? '';
-    return { notice, wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it has an AI element and a generation element`, { ocr: true, text }, WORDING) };
+    return { notice, wording: rule('wording', 'pass', `OCR read ${JSON.stringify(text)}: it states that the content is AI-generated`, { ocr: true, text }, WORDING) };
   }
   const read = ocr.texts.filter(Boolean).join(' | ');
+  const sure = Math.max(0, ...ocr.confidences);
+  if (sure < OCR_MIN_CONFIDENCE) {
+    return { notice: longest, wording: rule('wording', 'unverified', `OCR could not read the text with confidence (best word ${sure.toFixed(0)}%, at least ${OCR_MIN_CONFIDENCE}% to count${read ? `; read ${JSON.stringify(read)}` : ''})`, { ocr: true, text: read, confidence: Math.round(sure) }, WORDING) };
+  }
   return { notice: longest, wording: rule('wording', 'fail', read ? `OCR read ${JSON.stringify(read)}, with no notice wording ("AI生成", "人工智能生成", "AI-generated")` : 'OCR read no text at the edges', { ocr: true, text: read }, WORDING) };
 }
 
@@ -245,7 +253,7 @@ function overlapShare(a: TextLine['box'], b: TextLine['box']): number {
 }
 
 function unverified(subject: CheckSubject, reason: string): ExplicitCheckReport {
-  return { kind: 'video', format: subject.format, passed: false, rules: [rule('duration', 'unverified', reason, {}, { minSeconds: MIN_VIDEO_NOTICE_SECONDS })], notices: [] };
+  return { kind: 'video', format: subject.format, ...verdict([rule('duration', 'unverified', reason, {}, { minSeconds: MIN_VIDEO_NOTICE_SECONDS })]), rules: [rule('duration', 'unverified', reason, {}, { minSeconds: MIN_VIDEO_NOTICE_SECONDS })], notices: [] };
 }
 
 async function withPath<T>(subject: CheckSubject, use: (path: string) => Promise<T>): Promise<T> {
@@ -277,7 +285,7 @@ export async function checkVideo(subject: CheckSubject, options: CheckOptions): 
   const chosen = await chooseNotice(measurement.start, options);
   if (!chosen) {
     const none = rule('duration', 'fail', 'no text notice found at an edge or corner of the opening frames', { seconds: 0, sampledFps: round(measurement.sampledFps, 2) }, { minSeconds: MIN_VIDEO_NOTICE_SECONDS, atStart: true });
-    return { kind: 'video', format: subject.format, passed: false, rules: [none], notices: [] };
+    return { kind: 'video', format: subject.format, ...verdict([none]), rules: [none], notices: [] };
   }
   const rules = [...startRules(measurement, chosen.notice), chosen.wording];
   const overlapsStart = (notice: VideoNoticeMeasure): boolean => notice.start < chosen.notice.end && chosen.notice.start < notice.end;
@@ -292,7 +300,7 @@ export async function checkVideo(subject: CheckSubject, options: CheckOptions): 
   const notices: NoticeLocation[] = found.map((notice) => ({ position: `${notice.position} ${notice.corner}`, box: notice.box, span: { start: round(notice.start), end: round(notice.end) } }));
   const wording = chosen.wording.measured.text;
   if (notices[0] && typeof wording === 'string' && wording !== '') notices[0].text = wording;
-  return { kind: 'video', format: subject.format, passed: reportPassed(rules), rules, notices };
+  return { kind: 'video', format: subject.format, ...verdict(rules), rules, notices };
 }
 
 /** True for a file with a picture stream (not only cover art): the video checker takes it, the audio checker the rest. */

@@ -16,7 +16,7 @@
  * (`-fps_mode passthrough`, and the MP4 track timescale), so frame rate and variable frame
  * timing are kept; every audio and subtitle stream copied (`-c:a copy`, `-c:s copy`), never
  * re-encoded; container and stream tags from the source (`-map_metadata`, MP4 custom keys
- * with `use_metadata_tags`). A rotated source is drawn upright: ffmpeg applies the rotation
+ * with `use_metadata_tags`); a faststart MP4 (index before the media data) stays faststart. A rotated source is drawn upright: ffmpeg applies the rotation
  * before the overlay and the output carries none. Data streams (e.g. MP4 timecode tracks) are
  * not carried.
  */
@@ -129,11 +129,12 @@ export function videoGeometry(probe: MediaProbe): VideoGeometry {
 }
 
 /**
- * Chooses how to re-encode the first video stream of a probed file.
+ * Chooses how to re-encode the first video stream of a probed file; `indexFirst` when the
+ * source is a faststart MP4/MOV.
  *
  * @throws UnsupportedMediaError for containers or codecs the video label does not handle.
  */
-export function planVideo(probe: MediaProbe, head: Uint8Array): VideoPlan {
+export function planVideo(probe: MediaProbe, head: Uint8Array, layout: { indexFirst?: boolean } = {}): VideoPlan {
   const container = containerOf(probe, head);
   if (!container) throw new UnsupportedMediaError(`${probe.formatName} video`);
   const stream = pictureStream(probe);
@@ -160,7 +161,8 @@ export function planVideo(probe: MediaProbe, head: Uint8Array): VideoPlan {
       if (known(stream.color_range)) args.push('-color_range', stream.color_range);
       args.push('-fps_mode', 'passthrough', '-map_metadata', '0', '-map_metadata:s:v:0', `0:s:${stream.index}`);
       if (container === 'mp4' || container === 'mov') {
-        args.push('-movflags', '+use_metadata_tags');
+        // A faststart source (index before the media data) stays faststart.
+        args.push('-movflags', layout.indexFirst ? '+use_metadata_tags+faststart' : '+use_metadata_tags');
         if (timeBase) args.push('-video_track_timescale', timeBase);
       }
       args.push('-f', container);

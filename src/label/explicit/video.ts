@@ -15,7 +15,7 @@ import type { EmbedRequest } from '../api.js';
 import type { LabelInput, LabelOutput } from '../api-io.js';
 import { NotFoundError } from '../../errors.js';
 import { MediaLabelOptionError, MediaToolError } from './audio-video-errors.js';
-import { deliverFile, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
+import { deliverFile, mp4IndexFirst, replaceAtomically, targetPath, withTempDir, writeInput } from './audio-video-files.js';
 import { applyImplicitLabel, type ImplicitOutcome } from './audio-video-implicit.js';
 import { stderrTail, probeMedia, runTool, type MediaTools } from './audio-video-tools.js';
 import { encoderPixelFormats, planVideo, type VideoContainer, type VideoPlan, type VideoQuality } from './video-ffmpeg.js';
@@ -156,7 +156,9 @@ export async function labelVideoFile(path: string, options: VideoLabelOptions & 
   const notice = resolveNotice(options, COMPACT_NOTICE);
   const head = await readHead(path);
   const tools = options.tools ?? {};
-  const plan = planVideo(await probeMedia(path, 'video', tools), head);
+  const probe = await probeMedia(path, 'video', tools);
+  const mp4 = probe.formatName.split(',').includes('mov');
+  const plan = planVideo(probe, head, { indexFirst: mp4 && (await mp4IndexFirst(path)) });
   const windows = windowsFor(plan.duration, seconds, options.also ?? []);
   const warnings = plan.duration < MIN_VIDEO_NOTICE_SECONDS ? [`the video lasts ${plan.duration.toFixed(2)} s, less than the ${MIN_VIDEO_NOTICE_SECONDS} s GB 45438 §5.4 asks the opening notice to show; it shows throughout`] : [];
   const drawn = await drawNotice(path, notice, plan, windows, options);
@@ -192,7 +194,7 @@ export async function labelVideoFile(path: string, options: VideoLabelOptions & 
         implicit,
         path: target,
       };
-    });
+    }, target === path);
   });
 }
 

@@ -93,6 +93,14 @@ export interface LabelCodec {
    */
   payloadRanges(source: ByteSource): Promise<ByteRange[]>;
   /**
+   * Writes the signed content of `hegui2` security data (docs/labels.md): the file as a person
+   * perceives it, everything but the label itself. Stripping, writing or replacing a label must
+   * leave it unchanged; any other change (a header field, a colour profile, a matrix, an
+   * appended revision) must change it. Codecs without it sign with the older `hegui1` scheme,
+   * which covers `payloadRanges` only.
+   */
+  signedContent?(source: ByteSource, sink: ByteSink): Promise<void>;
+  /**
    * Patches that store `value` without changing the file's size (the label fits in existing
    * padding or in a label of equal or greater length), or `undefined` when that is not possible.
    */

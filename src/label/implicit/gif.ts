@@ -9,7 +9,7 @@
 import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { applyEdits, ascii, concatBytes, fromUtf8, mergeRanges, readExact, startsWith, utf8, writePieces, type Edit } from './bytes.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 const XMP_APP_ID = 'XMP DataXMP';
 const EXTENSION = 0x21;
@@ -110,17 +110,17 @@ function insertionPoint(layout: Layout): number {
   return at;
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Edit[]> {
   const layout = await layoutOf(source);
   const [target, ...others] = layout.blocks.filter(isXmp);
   const edits: Edit[] = [];
   for (const block of others) {
     const text = await xmpText(source, block);
     if (readXmpLabels(text).length === 0) continue;
-    const next = nextXmpPacket(text, null);
+    const next = rule(text, null);
     edits.push({ start: block.start, end: block.end, bytes: next === null ? new Uint8Array(0) : xmpExtension(next) });
   }
-  const next = nextXmpPacket(target ? await xmpText(source, target) : undefined, value);
+  const next = rule(target ? await xmpText(source, target) : undefined, value);
   if (target) edits.push({ start: target.start, end: target.end, bytes: next === null ? new Uint8Array(0) : xmpExtension(next) });
   else if (next !== null) {
     const at = insertionPoint(layout);
@@ -151,6 +151,11 @@ export const gifCodec: LabelCodec = {
 
   async remove(source, sink) {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
+  },
+
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  async signedContent(source, sink) {
+    await writePieces(source, applyEdits(source.size, await rewrite(source, null, canonicalXmpPacket)), sink);
   },
 
   async payloadRanges(source) {

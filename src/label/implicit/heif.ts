@@ -29,7 +29,7 @@ import {
   type ItemLocation,
   type Reference,
 } from './heif-meta.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 export const HEIF_XMP_LOCATION = 'xmp:HEIF-item';
 /** Still-image brands (ISO/IEC 23008-12 Annex B; AVIF §9). Sequences (`msf1`, `avis`) are MP4-like. */
@@ -229,16 +229,16 @@ function shiftLocation(location: ItemLocation, meta: Meta, delta: number): ItemL
   return { ...location, extents: location.extents.map((e) => (location.baseOffset + e.offset >= metaEnd ? { ...e, offset: e.offset + delta } : e)) };
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Rewrite> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Rewrite> {
   const { meta, boxes } = await readMeta(source);
   const [target, ...others] = xmpItems(meta);
   const packets = new Map<number, string | null>();
   for (const item of others) {
     const text = await itemText(source, meta, item.id);
-    if (text !== undefined && readXmpLabels(text).length > 0) packets.set(item.id, nextXmpPacket(text, null));
+    if (text !== undefined && readXmpLabels(text).length > 0) packets.set(item.id, rule(text, null));
   }
   const current = target ? await itemText(source, meta, target.id) : undefined;
-  const next = nextXmpPacket(current, value);
+  const next = rule(current, value);
   let added: number | undefined;
   if (target) packets.set(target.id, next);
   else if (next !== null) {
@@ -249,8 +249,8 @@ async function rewrite(source: ByteSource, value: string | null): Promise<Rewrit
   return rebuild(meta, packets, added, keepEndOf(meta, boxes, new Set(packets.keys()), source.size));
 }
 
-async function emit(source: ByteSource, value: string | null, sink: Parameters<LabelCodec['write']>[2]): Promise<void> {
-  const { meta, bytes, keepEnd, tail } = await rewrite(source, value);
+async function emit(source: ByteSource, value: string | null, sink: Parameters<LabelCodec['write']>[2], rule: PacketRule = nextXmpPacket): Promise<void> {
+  const { meta, bytes, keepEnd, tail } = await rewrite(source, value, rule);
   await writePieces(source, [{ start: 0, end: meta.box.start }, bytes, { start: meta.box.end, end: keepEnd }, tail], sink);
 }
 
@@ -274,6 +274,9 @@ export const heifCodec: LabelCodec = {
   write: (source, value, sink) => emit(source, value, sink),
 
   remove: (source, sink) => emit(source, null, sink),
+
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  signedContent: (source, sink) => emit(source, null, sink, canonicalXmpPacket),
 
   async payloadRanges(source) {
     const { meta, boxes } = await readMeta(source);

@@ -163,6 +163,9 @@ export const htmlCodec: LabelCodec = {
     await writeSplices(source, splices, sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+  signedContent: (source, sink) => htmlCodec.remove(source, sink),
+
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {
     const head = ascii(await source.read(0, Math.min(source.size, HEAD_SCAN_LIMIT)));
     const html = scanHead(head);

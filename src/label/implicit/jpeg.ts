@@ -2,20 +2,26 @@
  * @module label/implicit/jpeg
  * JPEG (ITU-T T.81 Annex B marker segments). The label goes in the XMP APP1 segment
  * (`http://ns.adobe.com/xap/1.0/\0`, XMP Part 3 §1.1.3), as the TC260 guide places it for
- * JPEG. Only the marker segments before the first SOS are parsed; the entropy-coded data and
+ * JPEG. A label in extended XMP (the APP1 chunks of a packet too large for one segment) is read
+ * and taken out, each chunk keeping its size. Only the marker segments before the first SOS are parsed; the entropy-coded data and
  * everything after it is copied byte for byte.
  *
  * A multi-picture file's MPF APP2 segment (CIPA DC-007) holds offsets relative to itself, to
  * images after EOI: hegui only changes sizes before that segment, and empties a label found
  * after it without changing its size.
  */
+import { createHash } from 'node:crypto';
 import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { applyEdits, ascii, bufferSource, concatBytes, fromUtf8, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel } from './exif.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding, type PacketRule } from './xmp.js';
 
 const XMP_ID = 'http://ns.adobe.com/xap/1.0/\0';
+const EXTENDED_ID = 'http://ns.adobe.com/xmp/extension/\0';
+/** Namespace, 32-character GUID, full length and offset before each extended XMP chunk. */
+const EXTENDED_HEADER = EXTENDED_ID.length + 32 + 8;
+export const JPEG_EXTENDED_XMP_LOCATION = 'xmp:APP1-extended';
 const EXIF_ID = 'Exif\0\0';
 const MPF_ID = 'MPF\0';
 const APP1 = 0xe1;
@@ -85,6 +91,8 @@ async function layoutOf(source: ByteSource): Promise<Layout> {
 }
 
 const isXmp = (s: Segment): boolean => s.marker === APP1 && s.id === XMP_ID;
+/** Extended XMP (XMP Part 3 §1.1.3.1): the first bytes of its namespace, as `Segment.id` holds them. */
+const isExtendedXmp = (s: Segment): boolean => s.marker === APP1 && EXTENDED_ID.startsWith(s.id) && s.id.length === XMP_ID.length;
 const isExif = (s: Segment): boolean => s.marker === APP1 && s.id.startsWith(EXIF_ID);
 const isMpf = (s: Segment): boolean => s.marker === APP2 && s.id.startsWith(MPF_ID);
 
@@ -116,12 +124,97 @@ function insertionPoint(segments: readonly Segment[]): number {
   return at;
 }
 
+/** One extended XMP packet, put together from its chunks. */
+interface ExtendedXmp {
+  guid: string;
+  text: string;
+  chunks: { segment: Segment; offset: number; length: number }[];
+}
+
+/**
+ * The extended XMP packets whose chunks are all there (XMP Part 3 §1.1.3.1: each APP1 holds
+ * the GUID, the full length and the offset of its chunk). One with a chunk missing or
+ * overlapping is left alone: it cannot be read, so hegui neither reports nor rewrites it.
+ */
+async function extendedXmp(source: ByteSource, segments: readonly Segment[]): Promise<ExtendedXmp[]> {
+  const groups = new Map<string, { full: number; chunks: { segment: Segment; offset: number; data: Uint8Array }[] }>();
+  for (const segment of segments.filter(isExtendedXmp)) {
+    const data = await readExact(source, segment.dataStart, segment.end - segment.dataStart, 'jpeg');
+    if (data.length < EXTENDED_HEADER || ascii(data, 0, EXTENDED_ID.length) !== EXTENDED_ID) continue;
+    const guid = ascii(data, EXTENDED_ID.length, EXTENDED_ID.length + 32);
+    const view = viewOf(data);
+    const full = view.getUint32(EXTENDED_ID.length + 32);
+    const offset = view.getUint32(EXTENDED_ID.length + 36);
+    const group = groups.get(guid) ?? { full, chunks: [] };
+    if (group.full !== full) continue;
+    group.chunks.push({ segment, offset, data: data.subarray(EXTENDED_HEADER) });
+    groups.set(guid, group);
+  }
+  const out: ExtendedXmp[] = [];
+  for (const [guid, { full, chunks }] of groups) {
+    if (full > 64 << 20) continue;
+    const bytes = new Uint8Array(full);
+    let covered = 0;
+    for (const chunk of [...chunks].sort((a, b) => a.offset - b.offset)) {
+      if (chunk.offset !== covered || chunk.offset + chunk.data.length > full) break;
+      bytes.set(chunk.data, chunk.offset);
+      covered += chunk.data.length;
+    }
+    if (covered !== full) continue;
+    out.push({ guid, text: fromUtf8(bytes), chunks: chunks.map(({ segment, offset, data }) => ({ segment, offset, length: data.length })) });
+  }
+  return out;
+}
+
+/** The labels of an extended packet; none when it is not well-formed XMP. */
+function extendedLabels(xmp: ExtendedXmp): string[] {
+  try {
+    return readXmpLabels(xmp.text);
+  } catch (error) {
+    if (error instanceof LabelFormatError) return [];
+    throw error;
+  }
+}
+
+/**
+ * Same-size edits that take the label out of extended XMP packets: the packet is padded back
+ * to its length, so every chunk keeps its size, and its GUID, the MD5 of the packet, is
+ * renewed; `guids` maps each old GUID to the new one, for the main packet's HasExtendedXMP.
+ */
+function extendedRemovals(packets: readonly ExtendedXmp[]): { edits: Edit[]; guids: Map<string, string> } {
+  const edits: Edit[] = [];
+  const guids = new Map<string, string>();
+  for (const xmp of packets) {
+    if (extendedLabels(xmp).length === 0) continue;
+    const full = utf8(xmp.text).length;
+    const stripped = setXmpLabel(xmp.text, null, { targetBytes: full });
+    if (stripped === undefined) continue;
+    const bytes = utf8(stripped);
+    const guid = createHash('md5').update(bytes).digest('hex').toUpperCase();
+    guids.set(xmp.guid, guid);
+    for (const chunk of xmp.chunks) {
+      const start = chunk.segment.dataStart + EXTENDED_ID.length;
+      edits.push({ start, end: start + 32, bytes: utf8(guid) });
+      edits.push({ start: chunk.segment.dataStart + EXTENDED_HEADER, end: chunk.segment.end, bytes: bytes.subarray(chunk.offset, chunk.offset + chunk.length) });
+    }
+  }
+  return { edits, guids };
+}
+
+/** `packet` pointing at the renewed extended XMP GUIDs (the GUID is as long as before). */
+function withGuids(packet: string, guids: ReadonlyMap<string, string>): string {
+  let out = packet;
+  for (const [old, renewed] of guids) out = out.split(old).join(renewed);
+  return out;
+}
+
 interface Plan {
   /** The XMP segment the label is merged into (before any MPF segment), if any. */
   target: Segment | undefined;
   /** Other XMP segments: their label is emptied without changing their size. */
   others: Segment[];
   exif: Segment[];
+  extended: ExtendedXmp[];
   layout: Layout;
 }
 
@@ -131,17 +224,17 @@ async function plan(source: ByteSource): Promise<Plan> {
   const xmp = layout.segments.filter(isXmp);
   const first = xmp[0];
   const target = first && (mpf < 0 || layout.segments.indexOf(first) < mpf) ? first : undefined;
-  return { target, others: xmp.filter((s) => s !== target), exif: layout.segments.filter(isExif), layout };
+  return { target, others: xmp.filter((s) => s !== target), exif: layout.segments.filter(isExif), extended: await extendedXmp(source, layout.segments), layout };
 }
 
 /** Same-size edits that empty labels outside the target: other XMP segments and EXIF UserComment. */
 async function sameSizeRemovals(source: ByteSource, p: Plan): Promise<Edit[]> {
-  const edits: Edit[] = [];
+  const { edits, guids } = extendedRemovals(p.extended);
   for (const segment of p.others) {
     const packet = await xmpText(source, segment);
-    if (readXmpLabels(packet).length === 0) continue;
+    if (readXmpLabels(packet).length === 0 && ![...guids.keys()].some((guid) => packet.includes(guid))) continue;
     const start = segment.dataStart + XMP_ID.length;
-    const emptied = setXmpLabel(packet, null, { targetBytes: segment.end - start });
+    const emptied = setXmpLabel(withGuids(packet, guids), null, { targetBytes: segment.end - start });
     if (emptied !== undefined) edits.push({ start, end: segment.end, bytes: utf8(emptied) });
   }
   for (const segment of p.exif) {
@@ -152,10 +245,12 @@ async function sameSizeRemovals(source: ByteSource, p: Plan): Promise<Edit[]> {
   return edits;
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Edit[]> {
   const p = await plan(source);
   const edits = await sameSizeRemovals(source, p);
-  const next = nextXmpPacket(p.target ? await xmpText(source, p.target) : undefined, value);
+  const { guids } = extendedRemovals(p.extended);
+  const current = p.target ? withGuids(await xmpText(source, p.target), guids) : undefined;
+  const next = rule(current, value);
   if (p.target) edits.push({ start: p.target.start, end: p.target.end, bytes: next === null ? new Uint8Array(0) : app1(next) });
   else if (next !== null) {
     const at = insertionPoint(p.layout.segments);
@@ -178,6 +273,7 @@ export const jpegCodec: LabelCodec = {
       if (!segment) continue;
       for (const value of readXmpLabels(await xmpText(source, segment))) found.push({ value, location: JPEG_XMP_LOCATION, standard: true });
     }
+    for (const xmp of p.extended) for (const value of extendedLabels(xmp)) found.push({ value, location: JPEG_EXTENDED_XMP_LOCATION, standard: false });
     for (const segment of p.exif) {
       const data = await readExact(source, segment.dataStart, segment.end - segment.dataStart, 'jpeg');
       const exif = await findExifLabel(bufferSource(data), EXIF_ID.length);
@@ -194,6 +290,11 @@ export const jpegCodec: LabelCodec = {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  async signedContent(source, sink) {
+    await writePieces(source, applyEdits(source.size, await rewrite(source, null, canonicalXmpPacket)), sink);
+  },
+
   async payloadRanges(source) {
     const { segments, scanStart } = await layoutOf(source);
     // Every segment that shapes the pixels (tables, frame header, restart markers) and the scans;
@@ -208,7 +309,8 @@ export const jpegCodec: LabelCodec = {
     const p = await plan(source);
     if (!p.target) return undefined;
     const start = p.target.dataStart + XMP_ID.length;
-    const merged = setXmpLabel(await xmpText(source, p.target), value, { targetBytes: p.target.end - start });
+    const { guids } = extendedRemovals(p.extended);
+    const merged = setXmpLabel(withGuids(await xmpText(source, p.target), guids), value, { targetBytes: p.target.end - start });
     if (merged === undefined) return undefined;
     const patches: BytePatch[] = [{ offset: start, bytes: utf8(merged) }];
     for (const edit of await sameSizeRemovals(source, p)) patches.push({ offset: edit.start, bytes: edit.bytes });

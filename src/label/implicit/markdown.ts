@@ -163,6 +163,9 @@ export const markdownCodec: LabelCodec = {
     await copyRange(source, fm.closeStart, source.size, sink);
   },
 
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+  signedContent: (source, sink) => markdownCodec.remove(source, sink),
+
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {
     const fm = await readFrontMatter(source);
     return [{ start: fm.present ? fm.bodyStart : fm.bom, end: source.size }];

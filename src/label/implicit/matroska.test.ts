@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { systemTool } from '../../../test/helpers/system.js';
 import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource, concatBytes, viewOf } from './bytes.js';
 import {
@@ -88,6 +93,20 @@ function checkPositions(bytes: Uint8Array): void {
   }
 }
 
+const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+
+/** What exiftool prints for a file, with its default options. */
+async function exiftoolTags(bytes: Uint8Array, extension: string): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-mkv-'));
+  try {
+    const path = join(dir, `a.${extension}`);
+    writeFileSync(path, bytes);
+    return (JSON.parse(execFileSync('exiftool', ['-j', path]).toString()) as Record<string, unknown>[])[0] ?? {};
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const mkv = (...extra: string[]) => makeMedia([...lavfiVideo(2), '-c:v', 'libx264', '-g', '5', '-c:a', 'aac', ...extra], 'mkv');
 const webm = (...extra: string[]) => makeMedia([...lavfiVideo(2), '-c:v', 'libvpx', '-c:a', 'libopus', ...extra], 'webm');
 
@@ -117,6 +136,20 @@ describe.skipIf(!hasFfmpeg)('matroska codec with ffmpeg media', () => {
     await expectLabelled(await mkv('-metadata', 'title=kept'), 'mkv');
     expect(tagValue(await probeTags(await writeLabel(matroskaCodec, await mkv('-metadata', 'title=kept'), SAMPLE_LABEL), 'mkv'), 'title')).toBe('kept');
     await expectLabelled(await webm(), 'webm');
+  });
+
+  it('keeps Tags, the title with it, before the Clusters, where exiftool reads without options', async () => {
+    for (const original of [await mkv('-metadata', 'title=kept'), await webm('-metadata', 'title=kept')]) {
+      const labelled = await expectLabelled(original, 'mkv');
+      const [, segment] = elements(labelled, 0, labelled.length);
+      const ids = elements(labelled, segment?.dataStart ?? 0, segment?.end ?? labelled.length).map((c) => c.id);
+      expect(ids.indexOf(0x1254c367)).toBeGreaterThanOrEqual(0);
+      expect(ids.indexOf(0x1254c367)).toBeLessThan(ids.indexOf(0x1f43b675));
+      if (exiftool) {
+        const tags = await exiftoolTags(labelled, 'mkv');
+        expect(tags).toMatchObject({ Title: 'kept', Aigc: SAMPLE_LABEL });
+      }
+    }
   });
 
   it('labels a live WebM whose Segment has an unknown size', async () => {

@@ -1,15 +1,16 @@
 /**
  * @module label/implicit/matroska
  * The Matroska / WebM codec (RFC 9559, WebM's subset of it). The label is a segment-wide
- * `SimpleTag` `AIGC` in `Tags` (see matroska-tags). Where the new `Tags` goes is chosen so that
- * as few positions as possible change, in this order:
+ * `SimpleTag` `AIGC` in `Tags` (see matroska-tags). Readers such as exiftool stop at the first
+ * Cluster, so `Tags` goes before the Clusters whenever the file allows (see `choose`), by these
+ * strategies:
  *  1. where the old `Tags` is, using the Voids after it (nothing else moves);
- *  2. in a Void elsewhere, or appended at the end of the Segment with spare room after it, the old
- *     `Tags` becoming a Void — only the SeekHead's Tags entry changes, its growth absorbed by the
- *     Void that muxers leave after it (this keeps unknown-size Segments valid: the end of an
- *     unknown-size Segment is the end of the file);
- *  3. otherwise (a live recording without SeekHead, or no room anywhere) before the first Cluster,
- *     moving the Clusters and rewriting every SeekHead and Cues position that points past it.
+ *  2. in a Void elsewhere (before the Clusters first), or appended at the end of the Segment with
+ *     spare room after it, the old `Tags` becoming a Void — only the SeekHead's Tags entry
+ *     changes, its growth absorbed by the Void that muxers leave after it (this keeps
+ *     unknown-size Segments valid: the end of an unknown-size Segment is the end of the file);
+ *  3. where the old `Tags` was or before the first Cluster, with spare room after it, moving the
+ *     Clusters and rewriting every SeekHead and Cues position that points past it.
  * Clusters are copied, never read.
  */
 import { LabelFormatError } from '../errors.js';
@@ -22,6 +23,7 @@ import { scanSegment } from './matroska-segment.js';
 import type { SegmentChild, SegmentLayout } from './matroska-segment.js';
 import { hasTag, newTags, parseTags, readTagLabels, relabelTags } from './matroska-tags.js';
 import { SpliceWriter, latin1, patchesFor } from './splice.js';
+import { concatBytes, copyRange } from './bytes.js';
 import type { Piece } from './splice.js';
 
 /** Spare room (a Void) left after a `Tags` element that had to move or grow, so the next change fits in place. */
@@ -149,8 +151,11 @@ function inPlace(ctx: Context): { items: Item[]; layout: Layout } | undefined {
   return nothingMoved(ctx, list, layout) ? { items: list, layout } : undefined;
 }
 
-/** Strategy 2: the new Tags in a Void big enough, or (unless `sameSize`) appended at the end. */
-function relocated(ctx: Context, sameSize: boolean): { items: Item[]; layout: Layout } | undefined {
+/**
+ * Strategy 2: the new Tags in a Void big enough (with `beforeClusters`, only one before the
+ * first Cluster), or (unless `sameSize` or `beforeClusters`) appended at the end.
+ */
+function relocated(ctx: Context, sameSize: boolean, beforeClusters = false): { items: Item[]; layout: Layout } | undefined {
   const tree = ctx.newTags;
   if (!tree) return undefined;
   const base = new Map<number, Item[]>();
@@ -160,14 +165,14 @@ function relocated(ctx: Context, sameSize: boolean): { items: Item[]; layout: La
   const candidates: { overrides: Map<number, Item[]>; append: Item[] }[] = [];
   children.forEach((child, i) => {
     if (child.id !== ID.Void || children[i - 1]?.id === ID.SeekHead || base.has(child.start)) return;
-    if (child.start > ctx.firstCluster && !ctx.hasSeekHead) return;
+    if (child.start > ctx.firstCluster && (!ctx.hasSeekHead || beforeClusters)) return;
     const bytes = fitted(tree, child.end - child.start);
     if (!bytes) return;
     const overrides = new Map(base);
     overrides.set(child.start, [{ kind: 'bytes', bytes, replaces: child, isTags: true }, { kind: 'flexVoid', anchor: child.end }]);
     candidates.push({ overrides, append: [] });
   });
-  if (!sameSize && ctx.hasSeekHead) {
+  if (!sameSize && !beforeClusters && ctx.hasSeekHead) {
     candidates.push({ overrides: base, append: [{ kind: 'bytes', bytes: serializeElement(tree), isTags: true }, { kind: 'bytes', bytes: voidElement(MATROSKA_PADDING) }] });
   }
   for (const candidate of candidates) {
@@ -201,6 +206,19 @@ function pieces(layout: Layout): Piece[] {
   return layout.output.map((piece) => (piece instanceof Uint8Array ? piece : { start: piece.start, end: piece.end }));
 }
 
+/**
+ * The layout to write. Tags before the Clusters are where exiftool and other readers that stop
+ * at the first Cluster look, so they stay or go there whenever there is room, or when the old
+ * Tags was there (moving the Clusters rather than the title out of those readers' sight);
+ * otherwise the fewest positions change.
+ */
+async function choose(source: ByteSource, ctx: Context): Promise<{ items: Item[]; layout: Layout }> {
+  if (ctx.tags === undefined || ctx.tags.start < ctx.firstCluster) {
+    return (ctx.tags ? inPlace(ctx) : undefined) ?? relocated(ctx, false, true) ?? (await shifted(source, ctx));
+  }
+  return relocated(ctx, false, true) ?? inPlace(ctx) ?? relocated(ctx, false) ?? (await shifted(source, ctx));
+}
+
 async function rewrite(source: ByteSource, value: string | undefined, sink: ByteSink): Promise<void> {
   const ctx = await context(source, value);
   const writer = new SpliceWriter(source, sink, FORMAT);
@@ -209,7 +227,7 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
     await writer.finish();
     return;
   }
-  const chosen = inPlace(ctx) ?? relocated(ctx, false) ?? (await shifted(source, ctx));
+  const chosen = await choose(source, ctx);
   const header = segmentHeader(ctx.segment, chosen.layout.size);
   if (header) {
     await writer.copy(0, ctx.segment.start);
@@ -253,6 +271,52 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
   return ranges;
 }
 
+/** Segment children that are indexes or filler, which labelling rewrites: declared exclusions. */
+export const MATROSKA_EXCLUDED: ReadonlySet<number> = new Set([ID.SeekHead, ID.Cues, ID.Void, ID.CRC32]);
+
+/** A canonical element record: 4-byte ID, 8-byte length, contents. */
+function elementRecord(id: number, length: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, id);
+  view.setBigUint64(4, BigInt(length));
+  return out;
+}
+
+/** A parsed tree as canonical records, Voids and CRC-32s left out: sizes as written do not count. */
+function canonical(el: EbmlElement): Uint8Array {
+  if (!el.children) return concatBytes([elementRecord(el.id, el.data?.length ?? 0), el.data ?? new Uint8Array(0)]);
+  const body = concatBytes(el.children.filter((c) => c.id !== ID.Void && c.id !== ID.CRC32).map(canonical));
+  return concatBytes([elementRecord(el.id, body.length), body]);
+}
+
+/**
+ * The signed content (docs/labels.md, "Matroska"): the bytes before the Segment, then each
+ * Segment child as a record (ID, length, contents) but SeekHead, Cues, Void and CRC-32, whose
+ * positions labelling may change; Tags with the label removed, as canonical records, after
+ * the others wherever they are; then the bytes after the Segment. A changed track parameter (sampling frequency, pixel size, codec
+ * private data) or frame changes it; moving the Clusters does not.
+ */
+async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+  const segment = await scanSegment(source);
+  await copyRange(source, 0, segment.start, sink, FORMAT);
+  const tags: Uint8Array[] = [];
+  for (const child of segment.children) {
+    if (MATROSKA_EXCLUDED.has(child.id)) continue;
+    if (child.id === ID.Tags) {
+      const tree = parseTags(await loadChild(source, child), child.start);
+      relabelTags(tree, undefined);
+      if (hasTag(tree)) tags.push(canonical(tree));
+      continue;
+    }
+    await sink.write(elementRecord(child.id, child.end - child.dataStart));
+    await copyRange(source, child.dataStart, child.end, sink, FORMAT);
+  }
+  // Labelling may move Tags before or after the Clusters: where they are is not content.
+  for (const tree of tags) await sink.write(tree);
+  await copyRange(source, segment.end, source.size, sink, FORMAT);
+}
+
 function detect(head: Uint8Array): boolean {
   try {
     const header = readHeader(head, 0, 0);
@@ -274,5 +338,6 @@ export const matroskaCodec: LabelCodec = {
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
   payloadRanges,
+  signedContent,
   planInPlace,
 };

@@ -165,6 +165,7 @@ export async function expectOnlyFormatErrors(codec: LabelCodec, bytes: Uint8Arra
     () => codec.write(source, SAMPLE_LABEL, new BufferSink()),
     () => codec.remove(source, new BufferSink()),
     () => codec.payloadRanges(source),
+    async () => codec.signedContent?.(source, new BufferSink()),
     async () => codec.planInPlace?.(source, SAMPLE_LABEL),
   ];
   for (const attempt of attempts) {

@@ -6,7 +6,7 @@
  * are. A tag that must grow gets 1 KiB of padding, so the next label change fits in place.
  */
 import { LabelFormatError } from '../errors.js';
-import { readExact, viewOf } from './bytes.js';
+import { copyRange, readExact, viewOf } from './bytes.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { FORMAT, isLabelFrame, labelFrame, parseTag, serializeTag, tagSize, userText } from './mp3-id3.js';
 import type { Id3Tag } from './mp3-id3.js';
@@ -122,6 +122,27 @@ async function planInPlace(source: ByteSource, value: string): Promise<BytePatch
   return patches;
 }
 
+/**
+ * The signed content (docs/labels.md, "MP3"): each ID3v2 tag that keeps a frame besides the
+ * label as its version and those frames (length, then the frame as stored), then every byte
+ * from the audio frames to the end (ID3v1 and APEv2 included). Tag sizes and padding, which
+ * change when a label is written, are not content; an empty tag is none.
+ */
+async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+  const layout = await scan(source);
+  for (const tag of relabel(await loadTags(source, layout), undefined)) {
+    if (tag.frames.length === 0) continue;
+    await sink.write(Uint8Array.of(0x49, 0x44, 0x33, tag.version, tag.revision));
+    for (const frame of tag.frames) {
+      const length = new Uint8Array(4);
+      viewOf(length).setUint32(0, frame.bytes.length);
+      await sink.write(length);
+      await sink.write(frame.bytes);
+    }
+  }
+  await copyRange(source, layout.audio.start, source.size, sink, FORMAT);
+}
+
 const BITRATES_KBPS: Record<string, readonly number[]> = {
   '1-1': [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
   '1-2': [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
@@ -186,5 +207,6 @@ export const mp3Codec: LabelCodec = {
     const { audio } = await scan(source);
     return audio.end > audio.start ? [audio] : [];
   },
+  signedContent,
   planInPlace,
 };

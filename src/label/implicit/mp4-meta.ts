@@ -15,6 +15,7 @@ import type { FoundLabel } from './codec.js';
 import { FORMAT, child, containerBox, leafBox, parseBoxes, printable, serializeBox, touch } from './mp4-boxes.js';
 import type { ContainerRule, Mp4Box } from './mp4-boxes.js';
 import { latin1, latin1Bytes } from './splice.js';
+import { readXmpLabels, setXmpLabel } from './xmp.js';
 
 const KEY = 'AIGC';
 const COMMENT = '\xa9cmt';
@@ -196,12 +197,30 @@ export function readMoovLabels(moov: Mp4Box): FoundLabel[] {
     }
   }
   for (const box of udta?.children ?? []) {
+    if (box.type === XMP_ATOM) {
+      for (const value of readXmpLabels(fromUtf8(box.data ?? new Uint8Array(0)))) found.push({ value, location: MOV_XMP_LOCATION, standard: false });
+    }
     if (box.type !== COMMENT) continue;
     for (const { text } of userDataTexts(box)) {
       if (isLabelText(text)) found.push({ value: text, location: 'mp4:moov/udta/©cmt', standard: false });
     }
   }
   return found;
+}
+
+/** QuickTime's XMP atom in `moov/udta`, where exiftool and Adobe tools write a MOV's XMP. */
+const XMP_ATOM = 'XMP_';
+export const MOV_XMP_LOCATION = 'xmp:moov/udta/XMP_';
+
+/**
+ * The XMP atom's contents without the label, the same size (the packet padded; the atom is
+ * rebuilt inside `moov` anyway, but a constant size keeps relabelling in place).
+ */
+function xmpAtomWithoutLabel(box: Mp4Box): Mp4Box | undefined {
+  const text = fromUtf8(box.data ?? new Uint8Array(0));
+  if (readXmpLabels(text).length === 0) return undefined;
+  const stripped = setXmpLabel(text, null, { targetBytes: box.data?.length ?? 0 }) ?? setXmpLabel(text, null) ?? '';
+  return leafBox(XMP_ATOM, utf8(stripped));
 }
 
 /** Removes the label keys from an `mdta` meta, renumbering the items of the keys after them. */
@@ -234,6 +253,12 @@ function removeNonStandard(moov: Mp4Box, udta: Mp4Box | undefined): boolean {
   if (!udta?.children) return changed;
   const kept: Mp4Box[] = [];
   for (const box of udta.children) {
+    const xmp = box.type === XMP_ATOM ? xmpAtomWithoutLabel(box) : undefined;
+    if (xmp) {
+      kept.push(xmp);
+      changed = true;
+      continue;
+    }
     if (box.type === COMMENT) {
       const texts = userDataTexts(box);
       const rest = texts.filter((t) => !isLabelText(t.text));

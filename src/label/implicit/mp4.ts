@@ -11,14 +11,15 @@
  * label change can be made in place.
  */
 import { LabelFormatError } from '../errors.js';
-import { concatBytes, readExact } from './bytes.js';
+import { concatBytes, copyRange, fromUtf8, readExact, utf8, viewOf } from './bytes.js';
+import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { FORMAT, MAX_METADATA_BOX, boxParts, freeHeader, parseBoxes, serializeBox, topLevelBoxes } from './mp4-boxes.js';
 import type { ContainerRule, TopBox } from './mp4-boxes.js';
 import { parseMoov, readMoovLabels, setMoovLabel } from './mp4-meta.js';
 import { shiftMfraOffsets, shiftMoofOffsets, shiftMoovOffsets, shiftSidx, updateMfro } from './mp4-offsets.js';
 import type { Shift } from './mp4-offsets.js';
-import { SpliceWriter, diffPatches, latin1 } from './splice.js';
+import { SpliceWriter, diffPatches, latin1, latin1Bytes } from './splice.js';
 
 /** Spare room left after a `moov` that had to grow, so later label changes fit in place. */
 export const MP4_PADDING = 1024;
@@ -37,16 +38,19 @@ function detect(head: Uint8Array): boolean {
   return (size >= 8 || size === 1) && MOVIE_FIRST_BOXES.has(type);
 }
 
-/** Where `moov` is, and how far the padding after it reaches. */
+/** Where `moov` is, how far the padding after it reaches, and the top-level XMP `uuid` boxes. */
 interface Layout {
   moov: TopBox;
   regionEnd: number;
+  xmp: TopBox[];
 }
 
 async function scanLayout(source: ByteSource): Promise<Layout> {
   let moov: TopBox | undefined;
   let regionEnd = -1;
+  const xmp: TopBox[] = [];
   for await (const box of topLevelBoxes(source)) {
+    if (box.type === 'uuid' && Buffer.from(await readExact(source, box.dataStart - 16, 16, FORMAT)).toString('hex') === XMP_UUID) xmp.push(box);
     if (box.type === 'moov') {
       if (moov) throw new LabelFormatError(FORMAT, `a second 'moov' box (the first is at byte ${moov.start})`, { offset: box.start });
       moov = box;
@@ -56,7 +60,7 @@ async function scanLayout(source: ByteSource): Promise<Layout> {
     }
   }
   if (!moov) throw new LabelFormatError(FORMAT, `no 'moov' box: the movie header is missing (an unfinished recording?)`);
-  return { moov, regionEnd };
+  return { moov, regionEnd, xmp };
 }
 
 async function loadBox(source: ByteSource, box: TopBox): Promise<Uint8Array> {
@@ -158,12 +162,19 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
   const layout = await scanLayout(source);
   const plan = planMoov(await loadBox(source, layout.moov), layout, value);
   const writer = new SpliceWriter(source, sink, FORMAT);
+  const xmp = new Map((await xmpBoxes(source, layout)).map((entry) => [entry.box.start, entry]));
   for await (const box of topLevelBoxes(source)) {
     if (box.start === layout.moov.start) {
       await writeRegion(writer, layout, plan);
       continue;
     }
     if (box.start > layout.moov.start && box.end <= layout.regionEnd) continue;
+    const entry = xmp.get(box.start);
+    const cleared = entry && xmpBoxWithoutLabel(entry);
+    if (cleared) {
+      await writer.bytes(cleared);
+      continue;
+    }
     const replaced = plan.shift.delta === 0 ? undefined : await shiftedTopBox(source, box, layout, plan.shift);
     if (replaced) await writer.bytes(replaced);
     else await writer.copy(box.start, box.end);
@@ -174,7 +185,40 @@ async function rewrite(source: ByteSource, value: string | undefined, sink: Byte
 async function read(source: ByteSource): Promise<FoundLabel[]> {
   const layout = await scanLayout(source);
   const labels = readMoovLabels(parseMoov(await loadBox(source, layout.moov), layout.moov.start));
+  for (const { text } of await xmpBoxes(source, layout)) for (const value of readXmpLabels(text)) labels.push({ value, location: MP4_XMP_LOCATION, standard: false });
   return labels.sort((a, b) => Number(b.standard) - Number(a.standard));
+}
+
+/** Where exiftool and Adobe tools write an MP4's XMP: a top-level `uuid` box (XMP Part 3 §1.1.4). */
+export const MP4_XMP_LOCATION = 'xmp:mp4-uuid';
+
+/** Top-level XMP `uuid` boxes and their packets. */
+async function xmpBoxes(source: ByteSource, layout: Layout): Promise<XmpBox[]> {
+  const found: XmpBox[] = [];
+  for (const box of layout.xmp) {
+    const bytes = await loadBox(source, box);
+    found.push({ box, header: bytes.subarray(0, box.dataStart - box.start), text: fromUtf8(bytes.subarray(box.dataStart - box.start)) });
+  }
+  return found;
+}
+
+interface XmpBox {
+  box: TopBox;
+  /** The box header as stored, uuid included. */
+  header: Uint8Array;
+  text: string;
+}
+
+/**
+ * A labelled XMP `uuid` box rewritten without the label at the same size, so nothing after it
+ * moves (exiftool puts it before `mdat`); a packet left with nothing becomes a `free` box.
+ */
+function xmpBoxWithoutLabel({ box, header, text }: XmpBox): Uint8Array | undefined {
+  if (readXmpLabels(text).length === 0) return undefined;
+  const size = box.end - box.start;
+  const packet = nextXmpPacket(text, null) === null ? undefined : setXmpLabel(text, null, { targetBytes: box.end - box.dataStart });
+  if (packet === undefined) return concatBytes([freeHeader(size), new Uint8Array(size - freeHeader(size).length)]);
+  return concatBytes([header, utf8(packet)]);
 }
 
 async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
@@ -183,6 +227,53 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
     if (box.type === 'mdat' && box.end > box.dataStart) ranges.push({ start: box.dataStart, end: box.end });
   }
   return ranges;
+}
+
+/** The `uuid` box type exiftool and Adobe write XMP in (XMP Part 3 §1.1.4). */
+export const XMP_UUID = 'be7acfcb97a942e89c71999491e3afac';
+
+/** A canonical box record of the signed content: type, 64-bit length, then the contents. */
+function boxRecord(type: string, length: number): Uint8Array {
+  const record = new Uint8Array(12);
+  record.set(latin1Bytes(type), 0);
+  viewOf(record).setBigUint64(4, BigInt(length));
+  return record;
+}
+
+/**
+ * The signed content (docs/labels.md): every top-level box but \`free\`, \`skip\` and the XMP
+ * \`uuid\` box, each as type, length and contents, with \`moov\` stripped of its label and every
+ * absolute offset past the \`moov\` region taken as if the region were \`moov\` alone. Labelling
+ * only rewrites that region, so the content stays the same; a changed track matrix, sample
+ * description or edit list changes it.
+ */
+async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+  const layout = await scanLayout(source);
+  const moovBytes = await loadBox(source, layout.moov);
+  const bare = parseMoov(moovBytes, layout.moov.start);
+  setMoovLabel(bare, undefined);
+  const moovEnd = layout.moov.start + serializeBox(bare).length;
+  const shift: Shift = { from: layout.regionEnd, delta: moovEnd - layout.regionEnd };
+  const moov = buildMoov(moovBytes, layout.moov.start, undefined, shift);
+  const xmpStarts = new Set(layout.xmp.map((box) => box.start));
+  for await (const box of topLevelBoxes(source)) {
+    if (box.type === 'free' || box.type === 'skip') continue;
+    if (xmpStarts.has(box.start)) continue;
+    if (box.start === layout.moov.start) {
+      const header = viewOf(moov).getUint32(0) === 1 ? 16 : 8;
+      await sink.write(boxRecord('moov', moov.length - header));
+      await sink.write(moov.subarray(header));
+      continue;
+    }
+    const replaced = shift.delta === 0 ? undefined : await shiftedTopBox(source, box, layout, shift);
+    if (replaced) {
+      await sink.write(boxRecord(box.type, replaced.length - (box.dataStart - box.start)));
+      await sink.write(replaced.subarray(box.dataStart - box.start));
+    } else {
+      await sink.write(boxRecord(box.type, box.end - box.dataStart));
+      await copyRange(source, box.dataStart, box.end, sink, FORMAT);
+    }
+  }
 }
 
 /**
@@ -194,6 +285,7 @@ async function payloadRanges(source: ByteSource): Promise<ByteRange[]> {
  */
 async function planInPlace(source: ByteSource, value: string): Promise<BytePatch[] | undefined> {
   const layout = await scanLayout(source);
+  if ((await xmpBoxes(source, layout)).some(({ text }) => readXmpLabels(text).length > 0)) return undefined;
   const old = await loadBox(source, layout.moov);
   const moov = parseMoov(old, layout.moov.start);
   setMoovLabel(moov, value);
@@ -226,5 +318,6 @@ export const mp4Codec: LabelCodec = {
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
   payloadRanges,
+  signedContent,
   planInPlace,
 };

@@ -196,6 +196,8 @@ export const oggCodec: LabelCodec = {
   read,
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, which relabelling never changes. */
+  signedContent: (source, sink) => oggCodec.remove(source, sink),
   payloadRanges,
   planInPlace,
 };

@@ -167,4 +167,27 @@ export const ooxmlCodec: LabelCodec = {
     }
     return ranges;
   },
+
+  /**
+   * Signed content (docs/labels.md, "OOXML"): the payload ranges above, then the uncompressed
+   * `[Content_Types].xml`, `_rels/.rels` and custom properties part, each as name, length and
+   * contents, with the label, its Override and its relationship taken out. The central
+   * directory, which writing rebuilds, is not content; every part it lists is.
+   */
+  async signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+    const pkg = await openPackage(source);
+    for (const range of await ooxmlCodec.payloadRanges(source)) await copyRange(source, range.start, range.end, sink, 'ooxml');
+    const parts: [string, Uint8Array][] = [
+      [pkg.types.name, withoutCustomOverride(await readEntry(source, pkg.types), pkg.customName)],
+      [pkg.rels.name, withoutCustomRelationship(pkg.relsBytes)],
+    ];
+    const custom = pkg.custom && withoutCustomLabel(pkg.custom.name, await readEntry(source, pkg.custom));
+    if (pkg.custom && !custom) parts.push([pkg.custom.name, await readEntry(source, pkg.custom)]);
+    else if (pkg.custom && custom && !custom.empty) parts.push([pkg.custom.name, custom.content]);
+    for (const [name, content] of parts) {
+      const head = new TextEncoder().encode(`${name}\n${content.length}\n`);
+      await sink.write(head);
+      await sink.write(content);
+    }
+  },
 };

@@ -8,8 +8,9 @@
  *
  * Each hegui update ends with the comment `%hegui-aigc-update <start>` before `startxref`,
  * where `<start>` is the byte where the update begins. Comments are whitespace to every PDF
- * reader (§7.2.3), and the marker lets `payloadEnd` find, without parsing, where the document
- * stood before hegui's updates.
+ * reader (§7.2.3), and the marker lets `payloadEnd` find where the document stood before hegui's
+ * updates; each marked update is then rebuilt and compared byte for byte, so a marker on an
+ * update that changes anything but the label is ignored.
  */
 import { createHash } from 'node:crypto';
 import { LabelFormatError } from '../errors.js';
@@ -44,6 +45,11 @@ export interface UpdatePlan {
   /** The file identifier (§14.4); the update keeps its first half and renews the second. */
   id: readonly [Uint8Array, Uint8Array] | undefined;
   info: InfoObject;
+  /**
+   * A new version of the catalog's /Metadata stream, when the old one held a label: the XMP
+   * packet without it (UTF-8), written unfiltered.
+   */
+  metadata?: { num: number; gen: number; packet: Uint8Array } | undefined;
   /** Write a cross-reference stream instead of a table. */
   xrefStream: boolean;
 }
@@ -64,9 +70,15 @@ function infoBody(info: InfoObject): string {
 
 /** The bytes to append to the file described by `plan`. */
 export function buildUpdate(plan: UpdatePlan): Uint8Array {
-  const { info } = plan;
+  const { info, metadata } = plan;
   let out = plan.leadingEol ? '\n' : '';
-  const infoOffset = plan.start + out.length;
+  const rows: Row[] = [];
+  if (metadata) {
+    rows.push({ num: metadata.num, gen: metadata.gen, offset: plan.start + out.length });
+    const packet = Buffer.from(metadata.packet).toString('latin1');
+    out += `${metadata.num} ${metadata.gen} obj\n<< /Type /Metadata /Subtype /XML /Length ${metadata.packet.length} >>\nstream\n${packet}\nendstream\nendobj\n`;
+  }
+  rows.push({ num: info.num, gen: info.gen, offset: plan.start + out.length });
   const body = infoBody(info);
   out += `${info.num} ${info.gen} obj\n${body}\nendobj\n`;
   const xrefOffset = plan.start + out.length;
@@ -77,21 +89,29 @@ export function buildUpdate(plan: UpdatePlan): Uint8Array {
     trailer += ` /ID [<${hex(plan.id[0])}> <${hex(renewed)}>]`;
   }
   trailer += ` /Prev ${plan.prev}`;
+  rows.sort((a, b) => a.num - b.num);
   if (plan.xrefStream) {
-    out += xrefStreamObject(plan, trailer, infoOffset, xrefOffset);
+    out += xrefStreamObject(plan, trailer, rows, xrefOffset);
   } else {
-    const entry = `${String(infoOffset).padStart(10, '0')} ${String(info.gen).padStart(5, '0')} n\r\n`;
-    out += `xref\n${info.num} 1\n${entry}trailer\n<< /Size ${plan.size} ${trailer} >>\n`;
+    const sections = rows.map((row) => `${row.num} 1\n${String(row.offset).padStart(10, '0')} ${String(row.gen).padStart(5, '0')} n\r\n`).join('');
+    out += `xref\n${sections}trailer\n<< /Size ${plan.size} ${trailer} >>\n`;
   }
   out += `${MARKER} ${plan.start}\nstartxref\n${xrefOffset}\n%%EOF\n`;
   return latin1Bytes(out);
 }
 
+/** One object of the update, as its cross-reference entry lists it. */
+interface Row {
+  num: number;
+  gen: number;
+  offset: number;
+}
+
 /**
- * A cross-reference stream (§7.5.8) listing the Info object and itself, uncompressed: the
+ * A cross-reference stream (§7.5.8) listing the update's objects and itself, uncompressed: the
  * stream is a few bytes, and an unfiltered stream is valid for every reader.
  */
-function xrefStreamObject(plan: UpdatePlan, trailer: string, infoOffset: number, xrefOffset: number): string {
+function xrefStreamObject(plan: UpdatePlan, trailer: string, rows: readonly Row[], xrefOffset: number): string {
   const num = plan.size;
   let width = 1;
   while (xrefOffset >= 256 ** width) width++;
@@ -100,27 +120,27 @@ function xrefStreamObject(plan: UpdatePlan, trailer: string, infoOffset: number,
     for (let i = width - 1; i >= 0; i--) text += String.fromCharCode(Math.floor(offset / 256 ** i) % 256);
     return text + String.fromCharCode(gen >> 8, gen & 0xff);
   };
-  const data = row(infoOffset, plan.info.gen) + row(xrefOffset, 0);
+  const all = [...rows, { num, gen: 0, offset: xrefOffset }];
+  const data = all.map((r) => row(r.offset, r.gen)).join('');
+  const index = all.map((r) => `${r.num} 1`).join(' ');
   return (
-    `${num} 0 obj\n<< /Type /XRef /Size ${num + 1} /W [1 ${width} 2] /Index [${plan.info.num} 1 ${num} 1] ${trailer} /Length ${data.length} >>\n` +
+    `${num} 0 obj\n<< /Type /XRef /Size ${num + 1} /W [1 ${width} 2] /Index [${index}] ${trailer} /Length ${data.length} >>\n` +
     `stream\n${data}\nendstream\nendobj\n`
   );
 }
 
 /**
- * Where the document stood before hegui's own updates: the start of the run of hegui updates
- * at the end of the file, or the file's size when its last revision is not hegui's.
+ * Where the update that ends at `end` begins, as its hegui marker says, or `undefined` when
+ * the bytes before `end` do not end with a marker. The marker is a claim anyone can write:
+ * `payloadEnd` in `pdf.ts` believes it only after rebuilding the update and finding it equal.
  */
-export async function payloadEnd(source: ByteSource): Promise<number> {
-  let end = source.size;
-  for (;;) {
-    const from = Math.max(0, end - TAIL_WINDOW);
-    const match = UPDATE_TAIL.exec(ascii(await source.read(from, end - from)));
-    if (!match) return end;
-    const start = Number(match[1]);
-    if (!(start < end - MARKER.length)) {
-      throw new LabelFormatError('pdf', `a hegui update marker names byte ${start}, which is not before the update`, { offset: end });
-    }
-    end = start;
+export async function markedUpdateStart(source: ByteSource, end: number): Promise<number | undefined> {
+  const from = Math.max(0, end - TAIL_WINDOW);
+  const match = UPDATE_TAIL.exec(ascii(await source.read(from, end - from)));
+  if (!match) return undefined;
+  const start = Number(match[1]);
+  if (!(start < end - MARKER.length)) {
+    throw new LabelFormatError('pdf', `a hegui update marker names byte ${start}, which is not before the update`, { offset: end });
   }
+  return start;
 }

@@ -201,6 +201,20 @@ export class PdfDocument {
     return { value: result, bytes };
   }
 
+  /**
+   * Stream object `num`: its dictionary and decoded data, or `undefined` when it is free,
+   * absent or compressed (a stream is never inside an object stream, §7.5.7).
+   *
+   * @throws LabelFormatError when it is not a stream or uses a filter hegui does not decode.
+   */
+  async stream(num: number): Promise<{ dict: PdfDict; data: Uint8Array } | undefined> {
+    const entry = await this.entry(num);
+    if (entry?.type !== 'offset') return undefined;
+    const stream = await readStream(this.#source, entry.offset, (value) => this.integer(value, `the /Length of object ${num}`, 0));
+    if (stream.num !== num) fail(`the cross-reference entry for object ${num} points to object ${stream.num}`, entry.offset);
+    return { dict: stream.dict.value, data: decodeStream(stream.dict.value, stream.data, entry.offset) };
+  }
+
   /** An integer that may be given directly or by reference (e.g. a stream /Length). */
   async integer(value: PdfValue | undefined, what: string, depth: number): Promise<number> {
     const resolved = isRef(value) ? (await this.object(value.num, depth + 1))?.value : value;

@@ -148,8 +148,10 @@ describe('pdf codec', () => {
   }
 
   it.runIf(exiftool)('writes a non-ASCII label as UTF-16 that exiftool decodes', async () => {
-    const labeled = await run(pdfCodec, buildPdf(layouts['classic table with Info'] as FixtureOptions), CHINESE_LABEL);
+    const original = buildPdf(layouts['classic table with Info'] as FixtureOptions);
+    const labeled = await run(pdfCodec, original, CHINESE_LABEL);
     expect(await readLabel(labeled)).toBe(CHINESE_LABEL);
+    expect(await payloadHash(labeled)).toBe(await payloadHash(original));
     expect(exifInfo(labeled).AIGC).toBe(CHINESE_LABEL);
   });
 
@@ -184,6 +186,41 @@ describe('pdf codec', () => {
     expect(Buffer.from(labeled.subarray(0, signed.length)).equals(Buffer.from(signed))).toBe(true);
     expect(await pdfCodec.payloadRanges(bufferSource(labeled))).toEqual([{ start: 0, end: signed.length }]);
     expect(await readLabel(labeled)).toBe(LABEL);
+  });
+
+  describe('an appended update that rewrites the page is never left out of the payload', () => {
+    const base = buildPdf(layouts['classic table with Info'] as FixtureOptions);
+    const forgedPage = { num: 4, body: '<< /Length 38 >>\nstream\nBT /F1 18 Tf 20 60 Td (FORGED) Tj ET\nendstream' };
+    /** `pdf` with the forged page appended, its tail optionally dressed as a hegui update. */
+    const tamper = (pdf: Uint8Array, marker: boolean): Uint8Array => {
+      const forged = latin1(String.fromCharCode(...appendRevision(pdf, [forgedPage], '/Root 1 0 R /Info 5 0 R')));
+      if (!marker) return forged;
+      const text = String.fromCharCode(...forged);
+      return latin1(text.replace(/startxref\n(\d+)\n%%EOF\n$/, `%hegui-aigc-update ${pdf.length}\nstartxref\n$1\n%%EOF\n`));
+    };
+
+    for (const marker of [false, true]) {
+      it(marker ? "with hegui's marker comment" : 'without a marker', async () => {
+        const labeled = await run(pdfCodec, base, LABEL);
+        const forged = tamper(labeled, marker);
+        expect(String.fromCharCode(...forged)).toContain(marker ? '%hegui-aigc-update' : 'FORGED');
+        expect(await readLabel(forged)).toBe(LABEL);
+        expect(await payloadHash(forged)).not.toBe(await payloadHash(labeled));
+        expect(await pdfCodec.payloadRanges(bufferSource(forged))).toEqual([{ start: 0, end: forged.length }]);
+      });
+    }
+
+    it('an update that carries the label but also replaces the page is not hegui\'s', async () => {
+      const labeled = await run(pdfCodec, base, LABEL);
+      const relabeled = await run(pdfCodec, labeled, RELABEL);
+      // The genuine last update plus a forged object slipped into it, offsets kept valid.
+      const start = labeled.length;
+      const text = String.fromCharCode(...relabeled);
+      const update = text.slice(start);
+      const smuggled = update.replace('xref\n', `4 0 obj\n${forgedPage.body}\nendobj\nxref\n`);
+      const forged = latin1(text.slice(0, start) + smuggled);
+      expect(await payloadHash(forged)).not.toBe(await payloadHash(relabeled));
+    });
   });
 
   it('starts the update on a new line when the file does not end with one', async () => {

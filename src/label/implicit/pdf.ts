@@ -7,7 +7,7 @@
  * so signatures stay valid and the pages render exactly as before.
  *
  * Payload: the bytes `[0, payloadEnd)`, the document as it stood before the run of hegui
- * updates at the end of the file. Labeling, relabeling, propagating and removing only add to
+ * updates at the end of the file, each checked to be exactly the update hegui appends. Labeling, relabeling, propagating and removing only add to
  * that run, so a hash over the payload taken by the producer still matches after a platform
  * propagates the label. A revision appended later by another tool (an editor, a new digital
  * signature) ends the run: the payload then includes it, and a hash taken before it reports
@@ -18,14 +18,17 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { copyRange, startsWith } from './bytes.js';
+import { copyRange, fromUtf8, startsWith, utf8 } from './bytes.js';
+import { readXmpLabels, setXmpLabel } from './xmp.js';
 import type { PdfDictEntry } from './pdf-lexer.js';
 import { decodeTextString, encodeTextString } from './pdf-text.js';
-import { buildUpdate, payloadEnd, type InfoObject } from './pdf-update.js';
+import { buildUpdate, markedUpdateStart, type InfoObject } from './pdf-update.js';
 import { PdfDocument, type Parsed } from './pdf-xref.js';
 
 /** Where `read` reports the label. */
 const PDF_LABEL_LOCATION = 'pdf:Info/AIGC';
+/** Where exiftool and Acrobat put XMP properties: the catalog's /Metadata stream. */
+const PDF_XMP_LOCATION = 'xmp:pdf-Metadata';
 const AIGC_KEY = 'AIGC';
 
 interface CurrentInfo {
@@ -72,8 +75,40 @@ async function labelOf(doc: PdfDocument, info: CurrentInfo): Promise<string | un
   return decodeTextString(value.bytes);
 }
 
-/** Appends to `source` an update whose Info has `aigc` (or no label when undefined). */
-async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentInfo, aigc: string | undefined, sink: ByteSink): Promise<void> {
+/** The catalog's /Metadata stream (§14.3.2), when it is an XMP packet hegui can decode. */
+async function metadataOf(doc: PdfDocument): Promise<{ num: number; gen: number; text: string } | undefined> {
+  const root = doc.trailerEntry('Root');
+  if (root?.value.kind !== 'ref') return undefined;
+  const catalog = (await doc.object(root.value.num))?.value;
+  const ref = catalog?.kind === 'dict' ? catalog.entries.find((e) => e.key === 'Metadata')?.value : undefined;
+  if (ref?.kind !== 'ref') return undefined;
+  try {
+    const stream = await doc.stream(ref.num);
+    return stream && { num: ref.num, gen: ref.gen, text: fromUtf8(stream.data) };
+  } catch (error) {
+    // A metadata stream in a filter hegui does not decode: the Info label is still read.
+    if (error instanceof LabelFormatError) return undefined;
+    throw error;
+  }
+}
+
+/** The labels in the /Metadata XMP, where exiftool and Acrobat write XMP properties. */
+async function metadataLabels(doc: PdfDocument): Promise<{ metadata: { num: number; gen: number; text: string }; values: string[] } | undefined> {
+  const metadata = await metadataOf(doc);
+  if (!metadata) return undefined;
+  try {
+    const values = readXmpLabels(metadata.text);
+    return values.length > 0 ? { metadata, values } : undefined;
+  } catch (error) {
+    if (error instanceof LabelFormatError) return undefined;
+    throw error;
+  }
+}
+
+/** The update hegui appends to `source` so that its Info has `aigc` (or no label when undefined). */
+async function heguiUpdate(source: ByteSource, doc: PdfDocument, info: CurrentInfo, aigc: string | undefined): Promise<Uint8Array> {
+  const labelled = await metadataLabels(doc);
+  const stripped = labelled && setXmpLabel(labelled.metadata.text, null);
   const size = trailerSize(doc);
   const rootEntry = doc.trailerEntry('Root');
   if (rootEntry?.value.kind !== 'ref') fail('the trailer has no /Root reference to the document catalog');
@@ -82,7 +117,7 @@ async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentI
     .filter(({ entry }) => entry.key !== AIGC_KEY)
     .map(({ entry, bytes }) => bytes.subarray(entry.start, entry.end));
   const last = source.size > 0 ? (await source.read(source.size - 1, 1))[0] : undefined;
-  const update = buildUpdate({
+  return buildUpdate({
     start: source.size,
     leadingEol: last !== 0x0a && last !== 0x0d,
     prev: doc.startxref,
@@ -91,9 +126,53 @@ async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentI
     id: fileId(doc),
     info: { ...ref, entries: kept, aigc },
     xrefStream: doc.sections[0]?.kind === 'stream',
+    metadata: labelled && stripped !== undefined ? { num: labelled.metadata.num, gen: labelled.metadata.gen, packet: utf8(stripped) } : undefined,
   });
+}
+
+/** Appends to `source` an update whose Info has `aigc` (or no label when undefined). */
+async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentInfo, aigc: string | undefined, sink: ByteSink): Promise<void> {
+  const update = await heguiUpdate(source, doc, info, aigc);
   await copyRange(source, 0, source.size, sink);
   await sink.write(update);
+}
+
+/** The first `end` bytes of `source`. */
+function prefixOf(source: ByteSource, end: number): ByteSource {
+  return { size: end, read: (offset, length) => source.read(offset, Math.max(0, Math.min(length, end - offset))) };
+}
+
+/**
+ * Where the document stood before hegui's own label updates: the start of the run of updates
+ * at the end of the file that are exactly what `write` or `remove` appends. A marked update
+ * is rebuilt from the document before it and the label it carries; any other byte (a page
+ * replaced, an object added, an Info entry changed) makes it someone else's revision, which
+ * ends the run and stays in the payload. Without this check a forged marker would hide an
+ * appended revision from the hash (issue 11).
+ */
+async function payloadEnd(source: ByteSource): Promise<number> {
+  let end = source.size;
+  for (;;) {
+    const start = await markedUpdateStart(source, end);
+    if (start === undefined) return end;
+    const rebuilt = await rebuiltUpdate(source, start, end);
+    if (!rebuilt || rebuilt.length !== end - start || !Buffer.from(rebuilt).equals(Buffer.from(await source.read(start, end - start)))) return end;
+    end = start;
+  }
+}
+
+/** The update hegui would append to `[0, start)` to carry the label found in `[0, end)`; undefined when either does not parse. */
+async function rebuiltUpdate(source: ByteSource, start: number, end: number): Promise<Uint8Array | undefined> {
+  try {
+    const after = await openUnencrypted(prefixOf(source, end));
+    const aigc = await labelOf(after, await currentInfo(after));
+    const before = prefixOf(source, start);
+    const doc = await openUnencrypted(before);
+    return await heguiUpdate(before, doc, await currentInfo(doc), aigc === undefined ? undefined : encodeTextString(aigc));
+  } catch (error) {
+    if (error instanceof LabelFormatError) return undefined;
+    throw error;
+  }
 }
 
 function trailerSize(doc: PdfDocument): number {
@@ -127,7 +206,9 @@ export const pdfCodec: LabelCodec = {
   async read(source: ByteSource): Promise<FoundLabel[]> {
     const doc = await openUnencrypted(source);
     const value = await labelOf(doc, await currentInfo(doc));
-    return value === undefined ? [] : [{ value, location: PDF_LABEL_LOCATION, standard: true }];
+    const found: FoundLabel[] = value === undefined ? [] : [{ value, location: PDF_LABEL_LOCATION, standard: true }];
+    for (const xmp of (await metadataLabels(doc))?.values ?? []) found.push({ value: xmp, location: PDF_XMP_LOCATION, standard: false });
+    return found;
   },
 
   async write(source: ByteSource, value: string, sink: ByteSink): Promise<void> {
@@ -138,7 +219,7 @@ export const pdfCodec: LabelCodec = {
   async remove(source: ByteSource, sink: ByteSink): Promise<void> {
     const doc = await openUnencrypted(source);
     const info = await currentInfo(doc);
-    if (!info.entries.some(({ entry }) => entry.key === AIGC_KEY)) {
+    if (!info.entries.some(({ entry }) => entry.key === AIGC_KEY) && !(await metadataLabels(doc))) {
       await copyRange(source, 0, source.size, sink);
       return;
     }
@@ -147,5 +228,10 @@ export const pdfCodec: LabelCodec = {
 
   async payloadRanges(source: ByteSource): Promise<ByteRange[]> {
     return [{ start: 0, end: await payloadEnd(source) }];
+  },
+
+  /** Signed content (docs/labels.md): the document before hegui's own label updates, every byte of it. */
+  async signedContent(source: ByteSource, sink: ByteSink): Promise<void> {
+    await copyRange(source, 0, await payloadEnd(source), sink);
   },
 };

@@ -11,7 +11,7 @@ import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from '.
 import { applyEdits, crc32, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel, type ExifLabel } from './exif.js';
 import { PNG_SIGNATURE, chunkData, decodeText, encodeITXt, iTXtHeaderLength, makeChunk, readChunks, type Chunk, type TextChunk } from './png-chunks.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 const XMP_KEYWORD = 'XML:com.adobe.xmp';
 const AIGC_KEYWORD = 'AIGC';
@@ -71,18 +71,18 @@ function xmpChunk(packet: string): Uint8Array {
   return makeChunk('iTXt', encodeITXt(XMP_KEYWORD, packet));
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Edit[]> {
   const p = await plan(source);
   const edits: Edit[] = [];
   const [target, ...others] = p.xmp;
   for (const entry of others) {
     if (readXmpLabels(entry.text.text).length === 0) continue;
-    const next = nextXmpPacket(entry.text.text, null);
+    const next = rule(entry.text.text, null);
     edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: next === null ? new Uint8Array(0) : xmpChunk(next) });
   }
   for (const entry of p.aigc) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: new Uint8Array(0) });
   for (const entry of p.exif) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: await blankedExif(source, entry) });
-  const next = nextXmpPacket(target?.text.text, value);
+  const next = rule(target?.text.text, value);
   if (target) {
     edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: next === null ? new Uint8Array(0) : xmpChunk(next) });
   } else if (next !== null) {
@@ -94,8 +94,10 @@ async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]
 
 /**
  * After IHDR, so that readers meet the label before the image data; in an APNG, before IEND
- * instead: ffmpeg's APNG demuxer drops every frame but the first when a large chunk sits
- * between acTL and the first fcTL (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR).
+ * instead (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR): ffmpeg recognises APNG by
+ * probing the first bytes for acTL and the first fcTL, and with a packet of about 1.8 KB or
+ * more before them (measured with ffmpeg 5.1, before acTL or between it and fcTL) it takes the
+ * file for a still PNG and decodes one frame.
  */
 function insertionPoint(chunks: readonly Chunk[]): number {
   const animated = chunks.some((c) => c.type === 'acTL');
@@ -143,6 +145,11 @@ export const pngCodec: LabelCodec = {
 
   async remove(source, sink) {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
+  },
+
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  async signedContent(source, sink) {
+    await writePieces(source, applyEdits(source.size, await rewrite(source, null, canonicalXmpPacket)), sink);
   },
 
   async payloadRanges(source) {

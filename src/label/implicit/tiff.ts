@@ -27,6 +27,7 @@ import {
   type TiffHeader,
 } from './tiff-ifd.js';
 import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
+import { tiffSignedContent } from './tiff-content.js';
 
 export const TIFF_XMP_LOCATION = 'xmp:TIFF-tag-0x2BC';
 const TYPE_BYTE = 1;
@@ -195,6 +196,9 @@ export const tiffCodec: LabelCodec = {
     }
     return mergeRanges(ranges);
   },
+
+  /** Signed content (docs/labels.md): every IFD a reader reaches, values resolved, label tags excluded. */
+  signedContent: (source, sink) => tiffSignedContent(source, sink),
 
   async planInPlace(source, value) {
     const p = await plan(source);

@@ -16,7 +16,14 @@ import {
   writeLabel,
 } from './media-testkit.js';
 import { latin1, latin1Bytes } from './splice.js';
-import { WAV_PADDING, wavCodec } from './wav.js';
+import { WAV_XMP_LOCATION, wavCodec } from './wav.js';
+import { DEFAULT_XMP_PADDING, buildXmpPacket } from './xmp.js';
+import { systemTool } from '../../../test/helpers/system.js';
+import { TC260_EXIFTOOL_CONFIG } from '../../../test/label-samples.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 interface RiffChunk {
   id: string;
@@ -44,10 +51,11 @@ function riff(bytes: Uint8Array): { form: string; size: number; chunks: RiffChun
   return { form, size, chunks };
 }
 
+/** The TC260 values in every `_PMX` packet, read with a regular expression rather than the codec. */
 function labelChunks(bytes: Uint8Array): string[] {
   return riff(bytes)
-    .chunks.filter((c) => c.id === 'AIGC')
-    .map((c) => new TextDecoder().decode(c.data).replace(/\0+$/, ''));
+    .chunks.filter((c) => c.id === '_PMX')
+    .flatMap((c) => [...new TextDecoder().decode(c.data).matchAll(/<TC260:AIGC>([^<]*)<\/TC260:AIGC>/g)].map((m) => (m[1] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&')));
 }
 
 const wav = (...extra: string[]) => makeMedia([...lavfiAudio(0.5), '-metadata', 'title=kept', ...extra], 'wav');
@@ -57,18 +65,31 @@ async function expectLabelled(bytes: Uint8Array, value = SAMPLE_LABEL): Promise<
   const parsed = riff(labelled);
   expect(parsed.size + 8).toBe(labelled.length);
   expect(labelChunks(labelled)).toEqual([value]);
-  expect(parsed.chunks.map((c) => c.id).slice(-2)).toEqual(['AIGC', 'JUNK']);
-  expect(await wavCodec.read(bufferSource(labelled))).toEqual([{ value, location: 'wav:RIFF/AIGC', standard: true }]);
+  expect(parsed.chunks.map((c) => c.id).at(-1)).toBe('_PMX');
+  expect(await wavCodec.read(bufferSource(labelled))).toEqual([{ value, location: WAV_XMP_LOCATION, standard: true }]);
   return labelled;
 }
 
 describe.skipIf(!hasFfmpeg)('wav codec with ffmpeg media', () => {
-  it('appends an AIGC chunk a plain RIFF parser finds, keeping every other chunk', async () => {
+  it('appends a _PMX XMP chunk a plain RIFF parser finds, keeping every other chunk', async () => {
     const original = await wav();
     const labelled = await expectLabelled(original);
-    expect(riff(labelled).chunks.slice(0, -2)).toEqual(riff(original).chunks);
-    await expectLabelled(original, SAMPLE_LABEL + ' ');
-    expect(riff(await writeLabel(wavCodec, original, 'odd')).chunks.at(-2)?.data.length).toBe(3);
+    expect(riff(labelled).chunks.slice(0, -1)).toEqual(riff(original).chunks);
+    await expectLabelled(original, '{"Label":"2"}');
+  });
+
+  it.runIf(systemTool('exiftool', 'libimage-exiftool-perl'))('writes where exiftool reads without options', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-wav-'));
+    try {
+      const path = join(dir, 'a.wav');
+      writeFileSync(path, await writeLabel(wavCodec, await wav(), SAMPLE_LABEL));
+      const config = join(dir, 'tc260.config');
+      writeFileSync(config, TC260_EXIFTOOL_CONFIG);
+      const tags = JSON.parse(execFileSync('exiftool', ['-config', config, '-j', '-XMP:all', path]).toString()) as Record<string, unknown>[];
+      expect(tags[0]?.AIGC).toBe(SAMPLE_LABEL);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('labels RF64 and BW64, updating the RIFF size in ds64', async () => {
@@ -105,7 +126,7 @@ describe.skipIf(!hasFfmpeg)('wav codec with ffmpeg media', () => {
       expect(labelChunks(patched)).toEqual([value]);
       expect((await decodeReport(patched, 'wav')).errors).toBe('');
     }
-    expect(await wavCodec.planInPlace?.(bufferSource(labelled), 'x'.repeat(WAV_PADDING * 2))).toBeUndefined();
+    expect(await wavCodec.planInPlace?.(bufferSource(labelled), 'x'.repeat(DEFAULT_XMP_PADDING * 2))).toBeUndefined();
     const removed = await removeLabel(wavCodec, labelled);
     expect(removed).toEqual(original);
   });
@@ -145,15 +166,40 @@ describe('wav codec on synthetic files', () => {
     }
   });
 
-  it('keeps bytes after the RIFF form and removes labels from every AIGC chunk', async () => {
+  it('keeps bytes after the RIFF form and moves labels from legacy AIGC chunks to _PMX', async () => {
     const trailer = latin1Bytes('TAG trailing tag');
-    const file = concatBytes([form(chunk('fmt ', new Uint8Array(16)), chunk('AIGC', latin1Bytes('{"Label":"1"}')), chunk('data', new Uint8Array(8)), chunk('AIGC', latin1Bytes('{"Label":"2"}'))), trailer]);
-    expect((await wavCodec.read(bufferSource(file))).map((l) => l.value)).toEqual(['{"Label":"1"}', '{"Label":"2"}']);
+    const file = concatBytes([
+      form(chunk('fmt ', new Uint8Array(16)), chunk('AIGC', latin1Bytes('{"Label":"1"}')), chunk('JUNK', new Uint8Array(20)), chunk('data', new Uint8Array(8)), chunk('AIGC', latin1Bytes('{"Label":"2"}'))),
+      trailer,
+    ]);
+    expect(await wavCodec.read(bufferSource(file))).toMatchObject([
+      { value: '{"Label":"1"}', location: 'wav:RIFF/AIGC', standard: false },
+      { value: '{"Label":"2"}', location: 'wav:RIFF/AIGC', standard: false },
+    ]);
+    expect(await wavCodec.planInPlace?.(bufferSource(file), '{"Label":"3"}')).toBeUndefined();
     const relabelled = await writeLabel(wavCodec, file, SAMPLE_LABEL);
     expect(relabelled.subarray(-trailer.length)).toEqual(trailer);
     expect((await wavCodec.read(bufferSource(relabelled))).map((l) => l.value)).toEqual([SAMPLE_LABEL]);
-    const inPlace = applyPatches(file, (await wavCodec.planInPlace?.(bufferSource(file), '{"Label":"3"}')) ?? []);
+    expect(riff(relabelled).chunks.map((c) => c.id)).toEqual(['fmt ', 'data', '_PMX']);
+    const inPlace = applyPatches(relabelled, (await wavCodec.planInPlace?.(bufferSource(relabelled), '{"Label":"3"}')) ?? []);
+    expect(inPlace.length).toBe(relabelled.length);
     expect((await wavCodec.read(bufferSource(inPlace))).map((l) => l.value)).toEqual(['{"Label":"3"}']);
-    expect(riff(inPlace).chunks.map((c) => c.id)).toEqual(['fmt ', 'AIGC', 'data', 'JUNK']);
+    expect(riff(await removeLabel(wavCodec, relabelled)).chunks.map((c) => c.id)).toEqual(['fmt ', 'data']);
+  });
+
+  it('merges into another tool\'s _PMX packet and reads and clears an iXML label', async () => {
+    const foreign = buildXmpPacket('x').replace(/<rdf:Description[^]*<\/rdf:Description>/, '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="audio/wav"/>');
+    const ixml = '<?xml version="1.0"?><BWFXML><PROJECT>p1</PROJECT><USER><AIGC>{"Label":"2","ProduceID":"ixml-1"}</AIGC></USER></BWFXML>';
+    const file = form(chunk('fmt ', new Uint8Array(16)), chunk('iXML', latin1Bytes(ixml)), chunk('data', new Uint8Array(8)), chunk('_PMX', latin1Bytes(foreign)));
+    expect(await wavCodec.read(bufferSource(file))).toEqual([{ value: '{"Label":"2","ProduceID":"ixml-1"}', location: 'wav:iXML/AIGC', standard: false }]);
+    const labelled = await writeLabel(wavCodec, file, SAMPLE_LABEL);
+    expect(await wavCodec.read(bufferSource(labelled))).toEqual([{ value: SAMPLE_LABEL, location: WAV_XMP_LOCATION, standard: true }]);
+    const chunks = riff(labelled).chunks;
+    expect(chunks.map((c) => c.id)).toEqual(['fmt ', 'iXML', 'data', '_PMX']);
+    expect(new TextDecoder().decode(chunks[1]?.data)).toBe(ixml.replace(/<AIGC>.*<\/AIGC>/, ''));
+    expect(new TextDecoder().decode(chunks[3]?.data)).toContain('dc:format="audio/wav"');
+    const stripped = await removeLabel(wavCodec, labelled);
+    expect(await wavCodec.read(bufferSource(stripped))).toEqual([]);
+    expect(new TextDecoder().decode(riff(stripped).chunks[3]?.data)).toContain('dc:format="audio/wav"');
   });
 });

@@ -1,28 +1,36 @@
 /**
  * @module label/implicit/wav
  * The WAV codec: RIFF WAVE (Microsoft/IBM Multimedia Programming Interface 1.0), RF64 (EBU
- * Tech 3306) and BW64 (ITU-R BS.2088), whose sizes beyond 4 GiB live in the `ds64` chunk. The
- * label is a chunk with id `AIGC` holding the JSON text in UTF-8, word-aligned like every chunk
- * (a pad byte follows an odd size). A new label chunk goes at the end of the RIFF, after the
- * audio, followed by a 1 KiB `JUNK` chunk so the next label change fits in place; readers that
- * expect `fmt ` then `data` first are not disturbed. Trailing NUL bytes of the value are
- * padding, as in RIFF's ZSTR text chunks, and are not part of the label.
+ * Tech 3306) and BW64 (ITU-R BS.2088), whose sizes beyond 4 GiB live in the `ds64` chunk.
+ *
+ * The label is the TC260 property in the XMP packet of the `_PMX` chunk (XMP Part 3 §1.1.8,
+ * the place Adobe tools and exiftool read and write WAV XMP), merged into a packet another
+ * tool wrote there. A new `_PMX` goes at the end of the RIFF, after the audio, with the
+ * packet's own padding so the next label change fits in place; readers that expect `fmt ` then
+ * `data` first are not disturbed.
+ *
+ * Read besides, and removed on every write: the `AIGC` chunk earlier hegui versions wrote
+ * (JSON text, NUL-padded, with a padding chunk after it), and an `<AIGC>` element in a BWF
+ * `iXML` chunk, where broadcast tools keep their metadata.
  */
 import { LabelFormatError } from '../errors.js';
 import { concatBytes, fromUtf8, readExact, utf8, viewOf } from './bytes.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { SourceReader, SpliceWriter, latin1, patchesFor, pieceLength, writePieces } from './splice.js';
+import { SourceReader, SpliceWriter, latin1, pieceLength, writePieces } from './splice.js';
 import type { Piece } from './splice.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 const FORMAT = 'wav';
+/** The chunk earlier hegui versions put the label in. */
 const LABEL_ID = 'AIGC';
+const PMX_ID = '_PMX';
+const IXML_ID = 'iXML';
 const PADDING_IDS = new Set(['JUNK', 'junk', 'PAD ', 'FLLR']);
 
-/** The `JUNK` chunk's contents after a new or grown label chunk. */
-export const WAV_PADDING = 1024;
+export const WAV_XMP_LOCATION = 'xmp:WAV-_PMX';
 
-/** A label chunk larger than this is not read into memory (a label is a few hundred bytes). */
-const MAX_LABEL_CHUNK = 1 << 20;
+/** A metadata chunk larger than this is not read into memory (XMP packets are kilobytes). */
+const MAX_LABEL_CHUNK = 16 << 20;
 
 /** A chunk's 32-bit size field meaning "see ds64" in RF64 and BW64. */
 const SEE_DS64 = 0xffffffff;
@@ -118,63 +126,91 @@ function chunkHeader(id: string, size: number): Uint8Array {
   return header;
 }
 
-/** A label chunk of exactly `total` bytes when given (the value NUL-padded), else of the value's size. */
-function labelChunk(value: string, total?: number): Uint8Array {
-  const text = utf8(value);
-  const size = total === undefined ? text.length : total - 8;
-  const chunk = new Uint8Array(8 + size + (size & 1));
-  chunk.set(chunkHeader(LABEL_ID, size));
-  chunk.set(text, 8);
-  return chunk;
+/** A whole chunk: header, data and the pad byte of an odd size. */
+function chunkBytes(id: string, data: Uint8Array): Uint8Array {
+  return concatBytes([chunkHeader(id, data.length), data, new Uint8Array(data.length & 1)]);
 }
 
-/** A label chunk followed by padding, filling exactly `room` bytes, or undefined when it does not fit. */
-function labelInRoom(value: string, room: number): Uint8Array | undefined {
-  // Rooms are whole, word-aligned chunks; an odd one (a last chunk missing its pad byte) is not reused.
-  if (room % 2 === 1) return undefined;
-  const needed = 8 + utf8(value).length;
-  const padded = needed + (needed & 1);
-  if (padded === room || padded + 8 <= room) {
-    return padded === room ? labelChunk(value) : concatBytes([labelChunk(value), chunkHeader('JUNK', room - padded - 8), new Uint8Array(room - padded - 8)]);
+/** The text of a metadata chunk, refused when larger than any label-carrying chunk should be. */
+async function chunkText(source: ByteSource, chunk: Chunk): Promise<string> {
+  const size = chunk.dataEnd - chunk.dataStart;
+  if (size > MAX_LABEL_CHUNK) throw new LabelFormatError(FORMAT, `'${chunk.id}' chunk of ${size} bytes is larger than any metadata hegui reads`, { offset: chunk.start });
+  return fromUtf8(await readExact(source, chunk.dataStart, size, FORMAT)).replace(/\0+$/, '');
+}
+
+/** `<AIGC>` elements of an iXML document (plain XML, no namespace), with where each is. */
+function ixmlLabels(text: string): { value: string; start: number; end: number }[] {
+  return [...text.matchAll(/<AIGC>([^<]*)<\/AIGC>/g)].map((m) => ({ value: unescapeXml(m[1] ?? '').trim(), start: m.index, end: m.index + m[0].length }));
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[name] ?? '');
+}
+
+interface LabelChunks {
+  /** The first `_PMX` chunk and its packet: the standard place. */
+  pmx: { chunk: Chunk; text: string } | undefined;
+  /** Other `_PMX` chunks that hold a label. */
+  otherPmx: { chunk: Chunk; text: string }[];
+  /** `iXML` chunks that hold an `<AIGC>` element. */
+  ixml: { chunk: Chunk; text: string }[];
+  /** Legacy `AIGC` chunks. */
+  legacy: Chunk[];
+}
+
+async function labelChunks(source: ByteSource, layout: Layout): Promise<LabelChunks> {
+  const found: LabelChunks = { pmx: undefined, otherPmx: [], ixml: [], legacy: [] };
+  for (const chunk of layout.chunks) {
+    if (chunk.id === LABEL_ID) found.legacy.push(chunk);
+    else if (chunk.id === PMX_ID) {
+      const text = await chunkText(source, chunk);
+      if (!found.pmx) found.pmx = { chunk, text };
+      else if (readXmpLabels(text).length > 0) found.otherPmx.push({ chunk, text });
+    } else if (chunk.id === IXML_ID) {
+      const text = await chunkText(source, chunk);
+      if (ixmlLabels(text).length > 0) found.ixml.push({ chunk, text });
+    }
   }
-  return needed <= room ? labelChunk(value, room) : undefined;
+  return found;
 }
 
 /**
- * The chunks of the new RIFF body (after `WAVE`): label chunks dropped, and with `value` a
- * label either in the room of the first old one (with a padding chunk right after it) or a
- * new one with `WAV_PADDING` at the end. `inPlace` refuses a layout that would change size.
+ * The chunks of the new RIFF body (after `WAVE`): the first `_PMX` packet made by `rule`
+ * (`nextXmpPacket` to write or remove, `canonicalXmpPacket` for the signed content), labels
+ * taken out of every other place, and with `value` but no `_PMX`, a new one at the end.
  */
-function relabelChunks(layout: Layout, value: string | undefined, inPlace: boolean): Piece[] | undefined {
+async function relabelChunks(source: ByteSource, layout: Layout, value: string | undefined, rule: PacketRule): Promise<Piece[]> {
+  const labels = await labelChunks(source, layout);
+  const replaced = new Map<Chunk, Uint8Array | null>();
+  const next = rule(labels.pmx?.text, value ?? null);
+  if (labels.pmx) replaced.set(labels.pmx.chunk, next === null ? null : chunkBytes(PMX_ID, utf8(next)));
+  for (const { chunk, text } of labels.otherPmx) {
+    const stripped = nextXmpPacket(text, null);
+    replaced.set(chunk, stripped === null ? null : chunkBytes(PMX_ID, utf8(stripped)));
+  }
+  for (const { chunk, text } of labels.ixml) {
+    let kept = text;
+    for (const label of ixmlLabels(text).reverse()) kept = kept.slice(0, label.start) + kept.slice(label.end);
+    replaced.set(chunk, chunkBytes(IXML_ID, utf8(kept)));
+  }
   const pieces: Piece[] = [];
-  let placed = value === undefined;
   const chunks = layout.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i] as Chunk;
-    if (chunk.id !== LABEL_ID) {
-      if (chunk.id === 'data' && layout.unsizedData) pieces.push(chunkHeader('data', chunk.dataEnd - chunk.dataStart), { start: chunk.dataStart, end: chunk.end });
-      else pieces.push({ start: chunk.start, end: chunk.end });
+    if (chunk.id === LABEL_ID) {
+      // The padding chunk earlier versions wrote right after their label chunk goes with it.
+      if (chunks[i + 1] && PADDING_IDS.has(chunks[i + 1]?.id ?? '')) i++;
       continue;
     }
-    let room = chunk.end - chunk.start;
-    const next = chunks[i + 1];
-    if (next && PADDING_IDS.has(next.id)) {
-      room += next.end - next.start;
-      i++;
+    if (replaced.has(chunk)) {
+      const bytes = replaced.get(chunk);
+      if (bytes) pieces.push(bytes);
+      continue;
     }
-    const fitted = placed ? undefined : labelInRoom(value ?? '', room);
-    if (fitted) {
-      pieces.push(fitted);
-      placed = true;
-    } else if (inPlace) {
-      if (!placed) return undefined;
-      pieces.push(concatBytes([chunkHeader('JUNK', room - 8), new Uint8Array(room - 8)]));
-    }
+    if (chunk.id === 'data' && layout.unsizedData) pieces.push(chunkHeader('data', chunk.dataEnd - chunk.dataStart), { start: chunk.dataStart, end: chunk.end });
+    else pieces.push({ start: chunk.start, end: chunk.end });
   }
-  if (!placed) {
-    if (inPlace) return undefined;
-    pieces.push(labelChunk(value ?? ''), chunkHeader('JUNK', WAV_PADDING), new Uint8Array(WAV_PADDING));
-  }
+  if (!labels.pmx && next !== null) pieces.push(chunkBytes(PMX_ID, utf8(next)));
   return pieces;
 }
 
@@ -209,31 +245,33 @@ async function relabelledPieces(source: ByteSource, layout: Layout, pieces: Piec
   return out;
 }
 
-async function rewrite(source: ByteSource, value: string | undefined, sink: ByteSink): Promise<void> {
+async function rewrite(source: ByteSource, value: string | undefined, sink: ByteSink, rule: PacketRule = nextXmpPacket): Promise<void> {
   const layout = await scan(source);
-  const pieces = await relabelledPieces(source, layout, relabelChunks(layout, value, false) ?? []);
+  const pieces = await relabelledPieces(source, layout, await relabelChunks(source, layout, value, rule));
   const writer = new SpliceWriter(source, sink, FORMAT);
   await writePieces(writer, pieces);
   await writer.copy(layout.riffEnd, source.size);
   await writer.finish();
 }
 
+/** In place when the only label place is a `_PMX` packet with room for `value`. */
 async function planInPlace(source: ByteSource, value: string): Promise<BytePatch[] | undefined> {
   const layout = await scan(source);
-  const body = relabelChunks(layout, value, true);
-  if (!body) return undefined;
-  return patchesFor(source, 0, await relabelledPieces(source, layout, body), FORMAT);
+  const labels = await labelChunks(source, layout);
+  if (!labels.pmx || labels.otherPmx.length > 0 || labels.ixml.length > 0 || labels.legacy.length > 0) return undefined;
+  const { chunk } = labels.pmx;
+  const merged = setXmpLabel(labels.pmx.text, value, { targetBytes: chunk.dataEnd - chunk.dataStart });
+  return merged === undefined ? undefined : [{ offset: chunk.dataStart, bytes: utf8(merged) }];
 }
 
 async function read(source: ByteSource): Promise<FoundLabel[]> {
   const found: FoundLabel[] = [];
-  for (const chunk of (await scan(source)).chunks) {
-    if (chunk.id !== LABEL_ID) continue;
-    const size = chunk.dataEnd - chunk.dataStart;
-    if (size > MAX_LABEL_CHUNK) throw new LabelFormatError(FORMAT, `AIGC chunk of ${size} bytes is larger than any label`, { offset: chunk.start });
-    const text = fromUtf8(await readExact(source, chunk.dataStart, size, FORMAT)).replace(/\0+$/, '');
-    found.push({ value: text, location: 'wav:RIFF/AIGC', standard: true });
+  const labels = await labelChunks(source, await scan(source));
+  for (const { text } of labels.pmx ? [labels.pmx, ...labels.otherPmx] : labels.otherPmx) {
+    for (const value of readXmpLabels(text)) found.push({ value, location: WAV_XMP_LOCATION, standard: true });
   }
+  for (const { text } of labels.ixml) for (const { value } of ixmlLabels(text)) found.push({ value, location: 'wav:iXML/AIGC', standard: false });
+  for (const chunk of labels.legacy) found.push({ value: await chunkText(source, chunk), location: 'wav:RIFF/AIGC', standard: false });
   return found;
 }
 
@@ -253,6 +291,8 @@ export const wavCodec: LabelCodec = {
   read,
   write: (source, value, sink) => rewrite(source, value, sink),
   remove: (source, sink) => rewrite(source, undefined, sink),
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its `_PMX` packet in canonical form. */
+  signedContent: (source, sink) => rewrite(source, undefined, sink, canonicalXmpPacket),
   payloadRanges,
   planInPlace,
 };

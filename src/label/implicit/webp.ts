@@ -10,7 +10,7 @@ import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { applyEdits, ascii, concatBytes, fromUtf8, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel, type ExifLabel } from './exif.js';
-import { nextXmpPacket, readXmpLabels, setXmpLabel } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 const FLAG_XMP = 0x04;
 const MAX_CHUNKS = 1 << 20;
@@ -108,17 +108,17 @@ function exifEdits(p: Plan): Edit[] {
   return p.exif.map(({ label }) => ({ start: label.offset, end: label.offset + label.length, bytes: blankUserComment(label.length) }));
 }
 
-async function rewrite(source: ByteSource, value: string | null): Promise<Edit[]> {
+async function rewrite(source: ByteSource, value: string | null, rule: PacketRule = nextXmpPacket): Promise<Edit[]> {
   const p = await plan(source);
   const edits = exifEdits(p);
   const [target, ...others] = p.xmp;
   let xmpChunks = 0;
   for (const entry of others) {
-    const next = readXmpLabels(entry.text).length === 0 ? entry.text : nextXmpPacket(entry.text, null);
+    const next = readXmpLabels(entry.text).length === 0 ? entry.text : rule(entry.text, null);
     if (next !== null) xmpChunks++;
     if (next !== entry.text) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: next === null ? new Uint8Array(0) : makeChunk('XMP ', utf8(next)) });
   }
-  const next = nextXmpPacket(target?.text, value);
+  const next = rule(target?.text, value);
   if (next !== null) xmpChunks++;
   if (target) edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: next === null ? new Uint8Array(0) : makeChunk('XMP ', utf8(next)) });
   else if (next !== null) edits.push({ start: p.riffEnd, end: p.riffEnd, bytes: makeChunk('XMP ', utf8(next)) });
@@ -177,6 +177,11 @@ export const webpCodec: LabelCodec = {
 
   async remove(source, sink) {
     await writePieces(source, applyEdits(source.size, await rewrite(source, null)), sink);
+  },
+
+  /** Signed content (docs/labels.md): the file as `remove` leaves it, its XMP packet in canonical form. */
+  async signedContent(source, sink) {
+    await writePieces(source, applyEdits(source.size, await rewrite(source, null, canonicalXmpPacket)), sink);
   },
 
   async payloadRanges(source) {

@@ -221,6 +221,9 @@ export function withoutPadding(packet: string): string {
   return fitPadding(packet, 0) ?? packet;
 }
 
+/** How a codec turns a container's packet into the one it writes: `nextXmpPacket`, or `canonicalXmpPacket` for the signed content. */
+export type PacketRule = (existing: string | undefined, value: string | null) => string | null;
+
 /**
  * What a container's XMP should become: the merged packet, or `null` when the container
  * should hold no XMP (nothing was there, or only the label was, and it is being removed).
@@ -229,4 +232,38 @@ export function nextXmpPacket(existing: string | undefined, value: string | null
   const next = setXmpLabel(existing, value);
   if (next === undefined) return null;
   return value === null && !xmpHasProperties(next) ? null : next;
+}
+
+/** True for an `rdf:Description` start tag that states nothing (namespace declarations and `rdf:about` only). */
+function isBareDescription(token: XmlStartTag): boolean {
+  return (
+    token.ns === RDF_NS &&
+    token.local === 'Description' &&
+    token.attributes.every((attr) => attr.name.startsWith('xmlns') || (attr.ns === RDF_NS && attr.local === 'about'))
+  );
+}
+
+/**
+ * The packet as the signed content holds it (docs/labels.md, "XMP"): the TC260 property
+ * removed, an `rdf:Description` left with nothing in it removed too (the one hegui adds), and
+ * the padding removed; `null` when nothing is left. Relabelling only adds or removes that
+ * description and spends or refills padding, so the result does not change with the label.
+ *
+ * @throws LabelFormatError when the packet is not well-formed XMP.
+ */
+export function canonicalXmpPacket(existing: string | undefined): string | null {
+  if (existing === undefined) return null;
+  const stripped = setXmpLabel(existing, null);
+  if (stripped === undefined || !xmpHasProperties(stripped)) return null;
+  const tokens = scanXml(stripped);
+  const splices: Splice[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token?.kind !== 'start' || !isBareDescription(token)) continue;
+    const close = token.selfClosing ? i : matchingEnd(tokens, i);
+    const inner = tokens.slice(i + 1, close);
+    if (inner.every((t) => t.kind === 'text' && t.text.trim() === '')) splices.push({ start: token.start, end: tokens[close]?.end ?? token.end, text: '' });
+    i = close;
+  }
+  return withoutPadding(applySplices(stripped, splices));
 }

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { citation, formatFigure } from '../../../src/rules/render.js';
+import { BINDING, CHECK, citation, describeAssumption, formatFigure } from '../../../src/rules/render.js';
 import { api, type InstrumentInfo, type Obligation, type ObligationsResponse } from '../api.js';
 import type { Lang, Messages } from '../i18n.js';
 
@@ -43,7 +43,12 @@ function Row({ o, instrument, lang, lead }: { o: Obligation; instrument: Instrum
     <tr data-obligation={o.id}>
       {lead !== undefined && <td>{lead}</td>}
       <td className="cite">{citation(o, instrument, lang)}</td>
-      <td>{o.summary[lang]}</td>
+      <td className={`binding binding-${o.binding}`}>{BINDING[o.binding][lang]}</td>
+      <td className={`check check-${o.citationCheck}`}>{CHECK[o.citationCheck][lang]}</td>
+      <td>
+        {o.summary[lang]}
+        {o.assumed && <small className="assumed"> [{describeAssumption(o.assumed, lang)}]</small>}
+      </td>
       <td>{o.role}</td>
       <td>{formatFigure(o.deadline as Parameters<typeof formatFigure>[0], lang)}</td>
       <td>
@@ -80,7 +85,7 @@ export function Obligations({ t, lang }: { t: Messages; lang: Lang }) {
   const upcoming = useMemo(() => (data ? data.upcoming.filter((o) => matches(o, filters, lang)) : []), [data, filters, lang]);
   const options = (key: 'role' | 'control' | 'instrument') => [...new Set((data?.obligations ?? []).map((o) => o[key]))].sort();
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
-  const head = [t.citation, t.duty, t.role, t.deadline, t.control, t.evidence];
+  const head = [t.citation, t.force, t.citationCheck, t.duty, t.role, t.deadline, t.control, t.evidence];
 
   return (
     <section>
@@ -153,6 +158,30 @@ export function Obligations({ t, lang }: { t: Messages; lang: Lang }) {
                   ))}
                 </tbody>
               </table>
+            </article>
+          )}
+          {data.withoutItemisedDuties.length > 0 && (
+            <article className="without-itemised" data-section="without-itemised">
+              <h2>{t.withoutItemised}</h2>
+              <ul>
+                {data.withoutItemisedDuties.map((w) => (
+                  <li key={w.instrument} data-instrument={w.instrument}>
+                    <strong>{instruments.get(w.instrument)?.name[lang] ?? w.instrument}</strong> ({BINDING[w.binding][lang]}): {w.reason[lang]}
+                  </li>
+                ))}
+              </ul>
+            </article>
+          )}
+          {data.unknownFacts.length > 0 && (
+            <article className="unknown-facts" data-section="unknown-facts">
+              <h2>{t.unknownFacts}</h2>
+              <ul>
+                {data.unknownFacts.map((f) => (
+                  <li key={f}>
+                    <code>{f}</code>
+                  </li>
+                ))}
+              </ul>
             </article>
           )}
           {data.excluded.length > 0 && (

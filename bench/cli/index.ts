@@ -1,0 +1,95 @@
+/**
+ * @module bench/cli
+ * Issue 14: how long a `hegui` command takes as a whole process, as a user runs it, and how
+ * much memory it peaks at. Each command runs `bin/hegui.js` on the built `dist/` (run
+ * `npm run build` first); `node -e 0` is the floor no Node command can go under. With
+ * `--baseline DIR` the same commands also run from another checkout's build (for example the
+ * code before a change), alternating with this one, so both see the same machine.
+ *
+ * Wall time and peak resident memory come from GNU time (`/usr/bin/time`, Debian's `time`
+ * package); the table shows the median of `--runs` (default 11) runs.
+ *
+ * Run: `npx tsx bench/cli/index.ts [--runs 11] [--baseline /path/to/other/checkout]`
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const timeTool = '/usr/bin/time';
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+const runs = Number(option('--runs') ?? 11);
+const baseline = option('--baseline');
+
+interface Sample {
+  seconds: number;
+  kilobytes: number;
+}
+
+/** Runs `argv` once under GNU time; fails loudly if the command does. */
+function measure(argv: string[], cwd: string): Sample {
+  const result = spawnSync(timeTool, ['-f', '%e %M', ...argv], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  const last = result.stderr.trim().split('\n').at(-1) ?? '';
+  const [seconds, kilobytes] = last.split(' ').map(Number);
+  return { seconds: seconds ?? NaN, kilobytes: kilobytes ?? NaN };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+if (!existsSync(timeTool)) {
+  console.error(`${timeTool} is missing: apt-get install time`);
+  process.exit(2);
+}
+for (const checkout of [root, baseline].filter((dir): dir is string => dir !== undefined)) {
+  if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    console.error(`${checkout} has no build: run npm run build there first`);
+    process.exit(2);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'hegui-bench-cli-'));
+const textFile = join(work, 'short.txt');
+writeFileSync(textFile, '请帮我写一份关于城市公园绿化的介绍，联系电话 13812345678。\n');
+
+const commands: { name: string; args: string[] }[] = [
+  { name: 'hegui --version', args: ['--version'] },
+  { name: 'hegui --help', args: ['--help'] },
+  { name: 'hegui workdays add 2026-09-30 5', args: ['workdays', 'add', '2026-09-30', '5'] },
+  { name: 'hegui scan --keywords example --file short.txt', args: ['scan', '--keywords', 'example', '--file', textFile] },
+  { name: 'hegui rules', args: ['rules'] },
+];
+
+const sides = [{ label: 'hegui', dir: root }, ...(baseline ? [{ label: 'baseline', dir: baseline }] : [])];
+console.log(`runs ${runs}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const floor: Sample[] = [];
+const rows = commands.map((command) => ({ command, samples: sides.map(() => [] as Sample[]) }));
+for (let run = 0; run < runs; run++) {
+  floor.push(measure([process.execPath, '-e', '0'], work));
+  for (const row of rows) {
+    sides.forEach((side, i) => {
+      row.samples[i]!.push(measure([process.execPath, join(side.dir, 'bin', 'hegui.js'), ...row.command.args], work));
+    });
+  }
+}
+
+const cell = (samples: Sample[]) => `${(median(samples.map((s) => s.seconds)) * 1000).toFixed(0)} ms, ${(median(samples.map((s) => s.kilobytes)) / 1024).toFixed(0)} MB`;
+const header = ['command', ...sides.map((side) => side.label), ...(baseline ? ['baseline / hegui'] : [])];
+console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+console.log(`| node -e 0 (floor) | ${cell(floor)} |${baseline ? ' | |' : ''}`);
+for (const row of rows) {
+  const cells = row.samples.map(cell);
+  const ratio = baseline ? [`${(median(row.samples[1]!.map((s) => s.seconds)) / median(row.samples[0]!.map((s) => s.seconds))).toFixed(1)}x`] : [];
+  console.log(`| ${row.command.name} | ${[...cells, ...ratio].join(' | ')} |`);
+}
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,102 @@
+/**
+ * The CLI loads only the module of the command it runs (issue 14): `hegui --version` and
+ * `hegui workdays` must never pull in image codecs, canvas, fonts, database drivers or the
+ * other commands. Checked by recording every module a real `hegui` process resolves, not by
+ * timing it (speed lives in bench/).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandTable } from '../src/cli/main.js';
+import type { CliIo } from '../src/cli/io.js';
+import { Readable } from 'node:stream';
+import { cli } from './helpers/cli.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..');
+
+/** What no light command may load: heavy native or large dependencies. */
+const heavy = ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', 'node_modules/@embedpdf/', 'node_modules/better-sqlite3/', 'node_modules/pg/', 'node_modules/kysely/', 'node_modules/opencc-js/', 'node_modules/pinyin-pro/', 'node_modules/hono/'];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hegui-startup-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs `hegui ARGS` as its own process and returns what it printed and every module it resolved. */
+async function modulesLoadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }> {
+  const log = join(dir, `${args.join('_').replace(/[^\w-]/g, '')}.log`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, HEGUI_MODULE_LOG: log },
+  });
+  const modules = (await readFile(log, 'utf8')).split('\n').filter((url) => url.startsWith('file://'));
+  return { stdout, modules };
+}
+
+function commandModules(modules: string[]): string[] {
+  const names = modules.filter((url) => /\/src\/cli\/(?!main|io|files)[\w-]+\.ts$/.test(url)).map((url) => url.slice(url.lastIndexOf('/') + 1));
+  return [...new Set(names)];
+}
+
+describe('hegui loads only what the command line asks for', () => {
+  it('--version loads no command module and no heavy dependency', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['--version']);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(modules.some((url) => url.endsWith('/src/cli/main.ts'))).toBe(true);
+    expect(commandModules(modules)).toEqual([]);
+    expect(modules.filter((url) => heavy.some((part) => url.includes(part)))).toEqual([]);
+  });
+
+  it('workdays add loads the workdays module alone', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['workdays', 'add', '2026-09-30', '5']);
+    expect(stdout.trim()).toBe('2026-10-13');
+    expect(commandModules(modules)).toEqual(['workdays.ts']);
+    expect(modules.filter((url) => heavy.some((part) => url.includes(part)))).toEqual([]);
+  });
+
+  it('a command loads its own module and none of the others', async () => {
+    const { modules } = await modulesLoadedBy(['label', '--help']);
+    expect(commandModules(modules).sort()).toEqual(['label-visible.ts', 'label.ts']);
+  });
+});
+
+const quietIo: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, stdin: Readable.from([]), env: {}, cwd: root };
+
+describe('the command table', () => {
+  it('lists each command with the description its module registers', async () => {
+    for (const entry of commandTable) {
+      const program = new Command('hegui');
+      for (const register of await entry.load()) register(program, quietIo);
+      const registered = program.commands.map((command) => [command.name(), command.description()]);
+      expect(registered).toEqual(entry.commands.map(([name, description]) => [name, description]));
+    }
+  });
+
+  it('top-level help lists every command without loading them', async () => {
+    const result = await cli(['--help']);
+    expect(result.code).toBe(0);
+    for (const entry of commandTable) for (const [name] of entry.commands) expect(result.stdout).toContain(name);
+  });
+
+  it('help NAME loads and shows that command', async () => {
+    const help = await cli(['help', 'workdays']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('add');
+    expect(help.stdout).toContain('years');
+  });
+
+  it('a mistyped command is a usage error with a suggestion', async () => {
+    const result = await cli(['workday']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown command 'workday'");
+    expect(result.stderr).toContain('workdays');
+  });
+});

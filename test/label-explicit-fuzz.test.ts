@@ -1,0 +1,97 @@
+/**
+ * The new visible-notice readers (PDF page tree, DOCX package, subtitles, document checker)
+ * on damaged input (issue 11): every mutation either labels or is refused with a typed
+ * `HeguiError`, never an unexpected exception or a hang. Seeded, so a failure replays.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HeguiError } from '../src/errors.js';
+import { checkExplicitLabel, labelDocx, labelPdf, labelSubtitles } from '../src/label/explicit/index.js';
+import { seededRandom } from './helpers/random.js';
+import { systemTool } from './helpers/system.js';
+
+/** `count` damaged copies of `bytes`: flipped bytes, truncations, and duplicated spans. */
+function* mutations(bytes: Uint8Array, count: number, seed: number): Generator<{ bytes: Uint8Array; how: string }> {
+  const random = seededRandom(seed);
+  for (let i = 0; i < count; i++) {
+    const copy = Uint8Array.from(bytes);
+    const kind = i % 3;
+    if (kind === 0) {
+      const flips = 1 + Math.floor(random() * 8);
+      for (let f = 0; f < flips; f++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+      yield { bytes: copy, how: `seed ${seed} #${i}: ${flips} flipped bytes` };
+    } else if (kind === 1) {
+      const end = Math.floor(random() * copy.length);
+      yield { bytes: copy.subarray(0, end), how: `seed ${seed} #${i}: truncated at ${end}` };
+    } else {
+      const from = Math.floor(random() * copy.length);
+      const length = Math.floor(random() * 64);
+      yield { bytes: Buffer.concat([copy.subarray(0, from), copy.subarray(from, from + length), copy.subarray(from)]), how: `seed ${seed} #${i}: ${length} bytes repeated at ${from}` };
+    }
+  }
+}
+
+async function typedOrFine(run: () => Promise<unknown>, how: string): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error, `${how}: ${(error as Error).stack ?? String(error)}`).toBeInstanceOf(HeguiError);
+  }
+}
+
+const PDF = Buffer.from(
+  (() => {
+    const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 400] /Resources << /XObject << >> >> /Contents 4 0 R >>', '<< /Length 8 >>\nstream\n0 0 m S\n\nendstream'];
+    let body = '%PDF-1.4\n';
+    const offsets: number[] = [];
+    objects.forEach((object, i) => {
+      offsets.push(body.length);
+      body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+    });
+    const xref = body.length;
+    body += `xref\n0 5\n0000000000 65535 f\r\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+    return body;
+  })(),
+  'latin1',
+);
+
+describe('damaged input to the visible-notice readers', () => {
+  it('PDF: labelPdf and the document checker (offline)', async () => {
+    for (const { bytes, how } of mutations(PDF, 150, 11)) {
+      await typedOrFine(() => labelPdf(bytes), how);
+      await typedOrFine(() => checkExplicitLabel(bytes, { offline: true }), how);
+    }
+  });
+
+  it('subtitles: labelSubtitles and the text checker', async () => {
+    const srt = Buffer.from('1\n00:00:01,000 --> 00:00:02,500\n你好\n\n2\n00:00:03,000 --> 00:00:04,000\n再见\n');
+    const vtt = Buffer.from('WEBVTT\n\nNOTE x\n\n00:01.000 --> 00:02.000 line:0\n<b>hi</b>\n');
+    for (const [format, source] of [['srt', srt], ['vtt', vtt]] as const) {
+      for (const { bytes, how } of mutations(source, 150, 12)) {
+        const text = new TextDecoder().decode(bytes);
+        await typedOrFine(() => Promise.resolve(labelSubtitles(text, { format })), how);
+        await typedOrFine(() => checkExplicitLabel(bytes, { offline: true }), how);
+      }
+    }
+  });
+
+  it.runIf(systemTool('python3', 'python3'))('DOCX: labelDocx and the document checker', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-docx-fuzz-'));
+    const path = join(dir, 'a.docx');
+    const script =
+      'import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED)\n' +
+      'z.writestr("[Content_Types].xml","<Types xmlns=\\"http://schemas.openxmlformats.org/package/2006/content-types\\"/>")\n' +
+      'z.writestr("_rels/.rels","<Relationships><Relationship Type=\\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\\" Target=\\"word/document.xml\\"/></Relationships>")\n' +
+      'z.writestr("word/document.xml","<w:document xmlns:w=\\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\\"><w:body><w:p><w:r><w:t>x</w:t></w:r></w:p></w:body></w:document>")\nz.close()';
+    expect(spawnSync('python3', ['-c', script, path]).status).toBe(0);
+    const docx = readFileSync(path);
+    expect((await labelDocx(docx)).notice).toBe('本内容由人工智能生成');
+    for (const { bytes, how } of mutations(docx, 150, 13)) {
+      await typedOrFine(() => labelDocx(bytes), how);
+      await typedOrFine(() => checkExplicitLabel(bytes, { offline: true }), how);
+    }
+  });
+});
