@@ -2,7 +2,7 @@
  * `hegui audit verify|export|purge|keygen` as an operator runs them, on a SQLite file (the
  * command is dialect-agnostic; the audit suites cover both dialects).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -21,6 +21,12 @@ const keyEnv = (): Record<string, string> => ({
   HEGUI_AUDIT_CONTENT_KEY: readFileSync(join(dir, 'keys.content-key'), 'utf8').trim(),
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A copy of the fixture database for a test that changes it (purges, tampers), and its environment. */
+const copyOf = (name: string): { path: string; env: Record<string, string> } => {
+  const path = join(dir, `${name}.db`);
+  copyFileSync(database, path);
+  return { path, env: { ...env, HEGUI_DATABASE_URL: `file:${path}` } };
+};
 
 describe('hegui audit', () => {
   beforeAll(async () => {
@@ -53,6 +59,9 @@ describe('hegui audit', () => {
   });
 
   it('export writes the package; content only with --with-content and the key', async () => {
+    // An export is itself an audit event: it works on a copy, so the other tests see 40 events.
+    const { env } = copyOf('exported');
+    const keyEnvHere = (): Record<string, string> => ({ ...keyEnv(), HEGUI_DATABASE_URL: env.HEGUI_DATABASE_URL as string });
     const plain = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-31', '--user', 'u1', '-o', 'jan'], { cwd: dir, env });
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/^exported 15 event\(s\) from 2024-01-01T00:00:00.000Z to 2024-02-01T00:00:00.000Z for user:u1, content omitted, to jan\n/);
@@ -60,7 +69,7 @@ describe('hegui audit', () => {
     expect(manifest.chain).toMatchObject({ firstSeq: 1, lastSeq: 31 });
     const refused = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-31', '--with-content', '-o', 'jan2'], { cwd: dir, env });
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringMatching(/needs the content key: set HEGUI_AUDIT_CONTENT_KEY/) });
-    const withContent = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-01', '--with-content', '-o', 'day1'], { cwd: dir, env: keyEnv() });
+    const withContent = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-01', '--with-content', '-o', 'day1'], { cwd: dir, env: keyEnvHere() });
     expect(withContent.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'day1', 'events.jsonl'), 'utf8'))).toMatchObject({ seq: 1, content: { input: 'q0' } });
     const exists = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-31', '-o', 'jan'], { cwd: dir, env });
@@ -68,13 +77,15 @@ describe('hegui audit', () => {
   });
 
   it('purge refuses what is younger than six months, dry-runs without a key, and purges with one', async () => {
+    const { env } = copyOf('purged');
+    const keyEnvHere = (): Record<string, string> => ({ ...keyEnv(), HEGUI_DATABASE_URL: env.HEGUI_DATABASE_URL as string });
     const young = await cli(['audit', 'purge', '--before', '2099-01-01'], { cwd: dir, env });
     expect(young).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: refusing to purge events recorded after .* at least 6 months/) });
     const dry = await cli(['audit', 'purge', '--before', '2024-01-11', '--dry-run'], { cwd: dir, env });
     expect(dry).toMatchObject({ code: 0, stdout: 'would delete 10 event(s) (1-10) recorded before 2024-01-11T00:00:00.000Z; nothing deleted (dry run)\n' });
     const noKey = await cli(['audit', 'purge', '--before', '2024-01-11'], { cwd: dir, env });
     expect(noKey).toMatchObject({ code: 2, stderr: expect.stringMatching(/set HEGUI_AUDIT_SIGNING_KEY to the path/) });
-    const done = await cli(['audit', 'purge', '--before', '2024-01-11'], { cwd: dir, env: keyEnv() });
+    const done = await cli(['audit', 'purge', '--before', '2024-01-11'], { cwd: dir, env: keyEnvHere() });
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(/^deleted 10 event\(s\) \(1-10\) recorded before 2024-01-11T00:00:00.000Z\ncheckpoint at event 10 signed with key [\w-]{11}\n$/);
     const verify = await cli(['audit', 'verify', '--trust', 'keys.pub.pem'], { cwd: dir, env });
@@ -83,7 +94,8 @@ describe('hegui audit', () => {
   });
 
   it('verify names tampered events and exits 1', async () => {
-    const raw = new SQLite(database);
+    const { path, env } = copyOf('tampered');
+    const raw = new SQLite(path);
     raw.prepare('update audit_events set payload = ? where seq = 20').run('{"day":0}');
     raw.prepare('delete from audit_events where seq = 30').run();
     raw.close();

@@ -5,22 +5,23 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLabel } from '../src/label/index.js';
-import { type RunningServer, startServer } from '../src/server/index.js';
+import { hashPassword, type RunningServer, startServer } from '../src/server/index.js';
 import { buildDashboard, chromiumAvailable, launchChromium } from './helpers/browser.js';
 
+const PASSWORD = 'dashboard password';
+
+/** Each test has a page of its own (its own cookies), signed in as its own operator or not at all. */
 describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
   let server: RunningServer;
   let browser: Browser;
-  let page: Page;
+  let webRoot: string;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hegui-dash-'));
-    const webRoot = await buildDashboard();
+    webRoot = await buildDashboard();
     server = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'hegui.db')}`, webRoot });
     browser = await launchChromium();
-    page = await browser.newPage();
-    page.setDefaultTimeout(10_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -29,22 +30,50 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  async function newPage(): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    return page;
+  }
+
+  /** A page signed in as a new operator `name` (an admin, so every view is open to it). */
+  async function signedIn(name: string): Promise<Page> {
+    await server.store.operators.create({ name, role: 'admin', passwordHash: await hashPassword(PASSWORD) });
+    const response = await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password: PASSWORD }) });
+    const [cookie, value] = (response.headers.get('set-cookie') ?? '').split(';')[0]!.split('=') as [string, string];
+    const page = await newPage();
+    await page.context().addCookies([{ name: cookie, value, url: server.url }]);
+    return page;
+  }
+
   it('asks for sign-in before showing anything', async () => {
+    const page = await newPage();
     await page.goto(server.url);
     await page.getByRole('heading', { name: '登录' }).waitFor();
     expect(await page.locator('[data-obligation]').count()).toBe(0);
   });
 
-  it('signs the first admin in through the one-time link, once', async () => {
-    expect(server.signinUrl).toBeDefined();
-    await page.goto(server.signinUrl!);
-    await page.locator('[data-instrument="genai-measures"]').first().waitFor();
-    expect(await page.getByRole('alert').textContent()).toContain('尚未设置密码');
-    const again = await fetch(server.signinUrl!, { redirect: 'manual' });
-    expect(again.status).toBe(403);
+  it('lets the first admin choose a name and a password through the one-time link, once', async () => {
+    // A server of its own: no admin may exist for the link to work.
+    const fresh = await startServer({ port: 0, databaseUrl: `file:${join(dir, 'first.db')}`, webRoot });
+    try {
+      expect(fresh.signinUrl).toBeDefined();
+      const page = await newPage();
+      await page.goto(fresh.signinUrl!);
+      await page.locator('input[name="name"]').fill('lead');
+      await page.locator('input[name="password"]').fill('first admin password');
+      await page.locator('button[type="submit"]').click();
+      await page.locator('[data-instrument="genai-measures"]').first().waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
+      const again = await fetch(fresh.signinUrl!, { redirect: 'manual' });
+      expect(again.status).toBe(403);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('shows the profile obligations grouped by instrument, with citations', async () => {
+    const page = await signedIn('olive');
     await page.goto(`${server.url}/?on=2026-11-28`);
     const genai = page.locator('article[data-instrument="genai-measures"]');
     await genai.waitFor();
@@ -58,6 +87,8 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
   });
 
   it('switches the date: labeling duties are upcoming on 2025-08-31 and apply on 2025-09-01', async () => {
+    const page = await signedIn('dora');
+    await page.goto(`${server.url}/?on=2026-11-28`);
     await page.locator('input[name="on"]').fill('2025-08-31');
     const upcoming = page.locator('[data-section="upcoming"]');
     await upcoming.waitFor();
@@ -68,6 +99,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
   });
 
   it('filters by instrument, role and text, and speaks English on request', async () => {
+    const page = await signedIn('fern');
     await page.goto(`${server.url}/?on=2026-11-28`);
     await page.locator('article[data-instrument]').first().waitFor();
     await page.selectOption('select[name="instrument"]', 'genai-measures');
@@ -82,6 +114,9 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
   });
 
   it('builds a profile in the interview form, in the lawyer\'s order, with unknown kept as unknown', async () => {
+    const page = await signedIn('iris');
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Service profile interview' }).click();
     const yaml = page.getByTestId('profile-yaml');
     await yaml.waitFor();
@@ -110,6 +145,9 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const labeled = await embedLabel(png, { producer: '001191350100M000100Y431A001', produceId: 'dash-1' });
     writeFileSync(join(dir, 'labeled.png'), labeled.bytes!);
     writeFileSync(join(dir, 'plain.png'), png);
+    const page = await signedIn('ivan');
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Labels' }).click();
     await page.locator('input[name="files"]').setInputFiles([join(dir, 'labeled.png'), join(dir, 'plain.png')]);
     const row = page.locator('tr[data-file="labeled.png"]');
@@ -122,6 +160,9 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
   it("shows live activity and the audit log, and a user's history", async () => {
     await server.audit.append({ type: 'gateway.request', actor: 'user:alice', outcome: 'pass', payload: { endpoint: 'chat.completions', model: 'm', status: 200, latencyMs: 3 } });
     await server.audit.append({ type: 'gateway.request', actor: 'user:bob', outcome: 'block', risks: ['A1.4'], payload: { endpoint: 'chat.completions', model: 'm', status: 200, latencyMs: 5 } });
+    const page = await signedIn('amy');
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Activity' }).click();
     await page.locator('[data-risk="A1.4"]').waitFor();
     expect(await page.locator('[data-stat="blocked"] strong').textContent()).toBe('1');
@@ -134,13 +175,17 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     expect(await page.locator('tr[data-seq]').textContent()).toContain('A1.4');
   });
 
-  it('sets a password, signs out and signs back in with it', async () => {
-    await page.getByRole('button', { name: /admin/ }).click();
+  it('changes the password with the current one, signs out and signs back in with it', async () => {
+    const page = await signedIn('pat');
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('button', { name: /pat/ }).click();
+    await page.locator('input[name="current-password"]').fill(PASSWORD);
     await page.locator('input[name="new-password"]').fill('correct horse battery');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.locator('input[name="name"]').fill('admin');
+    await page.locator('input[name="name"]').fill('pat');
     await page.locator('input[name="password"]').fill('wrong password!');
     await page.locator('form button[type="submit"]').click();
     await page.getByRole('alert').waitFor();

@@ -60,9 +60,9 @@ describe('gateway config file', () => {
 
   it('names a bad policy rule and a duplicate upstream', async () => {
     const policy = file('policy.yaml', 'safety:\n  policy: { rules: [{ target: A9, action: block }] }\n');
-    await expect(loadGatewayConfig(policy)).rejects.toThrow(/safety\.policy: rule 1: unknown target "A9"/);
+    await expect(loadGatewayConfig(policy)).rejects.toMatchObject({ name: 'GatewayConfigError', code: 'E_GATEWAY_CONFIG', message: expect.stringMatching(/safety\.policy: rule 1: unknown target "A9"/) });
     const twice = file('twice.yaml', 'upstreams:\n  - { name: a, url: "http://127.0.0.1:1/v1" }\n  - { name: a, url: "http://127.0.0.1:2/v1" }\n');
-    await expect(loadGatewayConfig(twice)).rejects.toThrow(/upstreams\[1\]\.name: "a" is used twice/);
+    await expect(loadGatewayConfig(twice)).rejects.toMatchObject({ name: 'GatewayConfigError', code: 'E_GATEWAY_CONFIG', message: expect.stringMatching(/upstreams\[1\]\.name: "a" is used twice/) });
   });
 
   it('reads users, limits, minors and abuse, and names what cannot work', async () => {
@@ -83,14 +83,23 @@ describe('gateway config file', () => {
     expect(config.users.jwt).toMatchObject({ jwks: join(dir, 'keys/jwks.json'), clockToleranceSeconds: 30, claims: { verified: 'real_name_verified', minor: 'minor' } });
     expect(config.minors).toMatchObject({ dailyRequests: 100, dailyMinutes: 90, reminderMinutes: 120, idleMinutes: 30 });
     expect(config.abuse.steps).toEqual([{ blocks: 2, withinMinutes: 10, action: 'suspend', requestsPerMinute: 1 }]);
-    expect((await loadGatewayConfig(file('defaults.yaml', '{}\n'))).abuse.steps.map((s) => s.action)).toEqual(['warn', 'limit', 'suspend']);
-    const bad = async (name: string, text: string): Promise<string> => ((await loadGatewayConfig(file(name, text)).catch((e: unknown) => e)) as Error).message;
+    const defaults = await loadGatewayConfig(file('defaults.yaml', '{}\n'));
+    expect(defaults.abuse.steps.map((s) => s.action)).toEqual(['warn', 'limit', 'suspend']);
+    expect(defaults.limits).toMatchObject({ bodyBytes: 16 * 1024 * 1024, jsonDepth: 64, messages: 2048 });
+    expect(defaults.media).toMatchObject({ hosts: [], allowLoopback: false });
+    const bad = async (name: string, text: string): Promise<string> => {
+      const error = await loadGatewayConfig(file(name, text)).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(GatewayConfigError);
+      return (error as GatewayConfigError).message;
+    };
     expect(await bad('hs.yaml', 'users: { jwt: { algorithms: [HS256], issuer: i, audience: a } }\n')).toContain('users.jwt: HS256 needs secretEnv (or secret)');
     expect(await bad('rs.yaml', 'users: { jwt: { algorithms: [ES256], issuer: i, audience: a } }\n')).toContain('users.jwt: ES256 need publicKey or jwks');
     expect(await bad('aud.yaml', 'users: { jwt: { algorithms: [HS256], secretEnv: S, issuer: i } }\n')).toContain('users.jwt.audience');
     expect(await bad('limit.yaml', 'abuse: { steps: [{ blocks: 2, withinMinutes: 10, action: limit }] }\n')).toContain('abuse.steps[0].minutes: a limit needs its duration');
     expect(await bad('risk.yaml', 'abuse: { risks: [B7] }\n')).toContain('abuse.risks[0]: "B7" is not a risk');
     expect(await bad('alg.yaml', 'users: { jwt: { algorithms: [none], issuer: i, audience: a } }\n')).toContain('users.jwt.algorithms[0]');
+    expect(await bad('body.yaml', 'limits: { bodyBytes: 10 }\n')).toContain('limits.bodyBytes');
+    expect(await bad('hosts.yaml', 'media: { hosts: ["https://cdn.example/x"] }\n')).toContain('media.hosts[0]');
   });
 
   it('hegui serve stops at a bad config with the field and status 2', async () => {

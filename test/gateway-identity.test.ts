@@ -6,15 +6,16 @@
  */
 import { SignJWT } from 'jose';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiUser } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, type GatewayHarness, KEYWORDS, startGateway } from './gateway-harness.js';
 import { cli } from './helpers/cli.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const SECRET = 'the-login-service-shares-this-secret!';
 const START = Date.parse('2026-11-28T04:00:00Z');
 
-describe('gateway identity', () => {
+describeEachDatabase('gateway identity', (getDatabase) => {
   let h: GatewayHarness;
   let now = START;
 
@@ -27,6 +28,7 @@ describe('gateway identity', () => {
 
   beforeAll(async () => {
     h = await startGateway({
+      databaseUrl: getDatabase().url,
       now: () => now,
       env: { LOGIN_JWT_SECRET: SECRET },
       config: {
@@ -43,10 +45,11 @@ describe('gateway identity', () => {
 
   it('refuses a user without verified real identity with an OpenAI-shaped 403', async () => {
     const { key } = await createApiUser(h.server.store, { name: 'anonymous-app' });
+    const seen = h.double.seen.length;
     const error = await ask(key).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(error).toMatchObject({ status: 403, code: 'E_GATEWAY_IDENTITY_UNVERIFIED', type: 'permission_error', message: expect.stringContaining('real-name verification') });
-    expect(h.double.seen.length).toBe(0);
+    expect(h.double.seen.length).toBe(seen);
     const [event] = await h.events();
     expect(event).toMatchObject({ outcome: 'error', payload: { status: 403, error: 'E_GATEWAY_IDENTITY_UNVERIFIED', auth: 'key' } });
     expect((await ask(h.key)).choices[0]?.message.content).toContain('fine');

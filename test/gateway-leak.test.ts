@@ -6,8 +6,9 @@
  * cleanly with `finish_reason: "content_filter"`, the block notice and `[DONE]`. Personal data
  * split across chunks is masked before any of it leaves.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const NOTICE_PREFIX = '本内容由人工智能生成\n\n';
 const chars = (text: string): string[] => [...text];
@@ -39,10 +40,10 @@ function endsWithFragment(text: string, keyword: string): boolean {
   return false;
 }
 
-describe('no blocked keyword leaks from a stream', () => {
+describeEachDatabase('no blocked keyword leaks from a stream', (getDatabase) => {
   let h: GatewayHarness;
   beforeAll(async () => {
-    h = await startGateway();
+    h = await startGateway({ databaseUrl: getDatabase().url });
   });
   afterAll(async () => h?.close());
 

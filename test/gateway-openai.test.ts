@@ -4,11 +4,12 @@
  */
 import OpenAI from 'openai';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkExplicitLabel } from '../src/label/explicit/index.js';
 import { readLabels } from '../src/label/index.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
 import { pcmWavHeader } from './helpers/wav.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
 const NOTICE = '本内容由人工智能生成';
 
@@ -19,11 +20,11 @@ function wav(seconds: number): Uint8Array {
   return Buffer.concat([header, data]);
 }
 
-describe('gateway with the official openai client', () => {
+describeEachDatabase('gateway with the official openai client', (getDatabase) => {
   let h: GatewayHarness;
 
   beforeAll(async () => {
-    h = await startGateway();
+    h = await startGateway({ databaseUrl: getDatabase().url });
     h.double.image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
     h.double.audio = wav(1);
   });

@@ -3,16 +3,18 @@
  * in answers is masked, review lets content pass but records it, minors get the stricter rules.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiUser } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, type GatewayHarness, KEYWORDS, startGateway } from './gateway-harness.js';
+import { describeEachDatabase } from './helpers/stores.js';
 
-describe('gateway safety policy', () => {
+describeEachDatabase('gateway safety policy', (getDatabase) => {
   let h: GatewayHarness;
   let minor: OpenAI;
 
   beforeAll(async () => {
     h = await startGateway({
+      databaseUrl: getDatabase().url,
       safety: {
         policy: {
           rules: [

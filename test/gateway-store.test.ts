@@ -33,7 +33,7 @@ describe('gateway store', () => {
       expect((await store.gatewayUsers.findByKeyHash(sha('k3')))?.minor).toBe(true);
       await store.gatewayUsers.disable(bob.id);
       expect(await store.gatewayUsers.findByKeyHash(sha('k3'))).toBeUndefined();
-      expect((await store.gatewayUsers.list()).map((u) => u.name)).toEqual(expect.arrayContaining(['alice', 'bob']));
+      expect((await store.gatewayUsers.list()).map((u) => u.name)).toContain('bob');
     });
 
     it('keeps media bytes intact until they expire, then purges them', async () => {

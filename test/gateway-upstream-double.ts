@@ -56,6 +56,8 @@ export interface Behaviour {
   unknownItem?: string;
   /** Image answer form. */
   imageForm?: 'b64_json' | 'url';
+  /** With `imageForm: 'url'`: the URL handed out instead of the double's own file (`/redirect?to=URL` redirects). */
+  imageUrl?: string;
 }
 
 export interface SeenRequest {
@@ -101,7 +103,13 @@ export class UpstreamDouble {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/files/image.png') {
+      this.seen.push({ path, body: {}, authorization: undefined, aborted: false });
       res.writeHead(200, { 'content-type': 'image/png' }).end(this.image);
+      return;
+    }
+    if (req.method === 'GET' && path === '/redirect') {
+      this.seen.push({ path, body: {}, authorization: undefined, aborted: false });
+      res.writeHead(302, { location: new URL(req.url ?? '/', this.url).searchParams.get('to') ?? '/' }).end();
       return;
     }
     const raw = await new Promise<string>((done) => {
@@ -146,7 +154,7 @@ export class UpstreamDouble {
   }
 
   #images(res: ServerResponse, b: Behaviour): void {
-    const entry = b.imageForm === 'url' ? { url: `${this.url}/files/image.png`, revised_prompt: 'a calm lake' } : { b64_json: Buffer.from(this.image).toString('base64') };
+    const entry = b.imageForm === 'url' ? { url: b.imageUrl ?? `${this.url}/files/image.png`, revised_prompt: 'a calm lake' } : { b64_json: Buffer.from(this.image).toString('base64') };
     json(res, { created: 1, data: [entry] });
   }
 

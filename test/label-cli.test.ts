@@ -2,7 +2,7 @@
  * `hegui label ...` run in-process, as a user would: folders, many files, JSON lines, exit
  * statuses and per-file reports.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -40,28 +40,31 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'in', 'b.png'), samples['rgba.png'] ?? new Uint8Array());
   writeFileSync(join(dir, 'in', 'nested', 'c.webp'), samples['animated.webp'] ?? new Uint8Array());
   writeFileSync(join(dir, 'in', 'nested', 'readme.bin'), new Uint8Array([0, 1, 2, 3]));
+  // Signed, labeled copies every test may read (each test writes only into its own folder).
+  await hegui(dir, 'label', 'keygen', '--out', 'producer');
+  await hegui(dir, 'label', 'embed', 'in', '--producer', PRODUCER, '--id', 'gen-{n}', '--key', 'producer.key.pem', '-o', 'out');
 }, 60_000);
 
 describe('hegui label', () => {
   it('keygen, embed a folder into another, read --json, verify', async () => {
-    expect((await hegui(dir, 'label', 'keygen', '--out', 'producer')).status).toBe(0);
-    expect((await hegui(dir, 'label', 'keygen', '--out', 'producer')).status).toBe(2);
-    const embed = await hegui(dir, 'label', 'embed', 'in', '--producer', PRODUCER, '--id', 'gen-{n}', '--key', 'producer.key.pem', '-o', 'out');
+    expect((await hegui(dir, 'label', 'keygen', '--out', 'first')).status).toBe(0);
+    expect((await hegui(dir, 'label', 'keygen', '--out', 'first')).status).toBe(2);
+    const embed = await hegui(dir, 'label', 'embed', 'in', '--producer', PRODUCER, '--id', 'gen-{n}', '--key', 'first.key.pem', '-o', 'first-out');
     expect(embed.status).toBe(0);
     expect(embed.stdout.split('\n').filter((l) => l.startsWith('ok')).length).toBe(3);
     expect(embed.stderr).toContain('3 labelled, 0 failed, 1 skipped');
     expect(embed.stderr).toContain('3/4');
 
-    const read = await hegui(dir, 'label', 'read', 'out', '--json');
+    const read = await hegui(dir, 'label', 'read', 'first-out', '--json');
     const records = read.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.map((r) => [r.file, r.format, r.location, r.signature])).toEqual([
-      ['out/a.jpg', 'jpeg', 'xmp:APP1', 'unverified'],
-      ['out/b.png', 'png', 'xmp:iTXt', 'unverified'],
-      ['out/nested/c.webp', 'webp', 'xmp:XMP', 'unverified'],
+      ['first-out/a.jpg', 'jpeg', 'xmp:APP1', 'unverified'],
+      ['first-out/b.png', 'png', 'xmp:iTXt', 'unverified'],
+      ['first-out/nested/c.webp', 'webp', 'xmp:XMP', 'unverified'],
     ]);
     expect(Object.keys(records[0] ?? {})).toEqual(['file', 'format', 'label', 'location', 'presence', 'signature', 'signatures', 'conflicts']);
 
-    const verify = await hegui(dir, 'label', 'verify', 'out', '--pub', 'producer.pub.pem', '--json');
+    const verify = await hegui(dir, 'label', 'verify', 'first-out', '--pub', 'first.pub.pem', '--json');
     expect(verify.status).toBe(0);
     expect(verify.stdout.match(/"signature":"valid"/g)?.length).toBe(3);
   });
@@ -88,8 +91,14 @@ describe('hegui label', () => {
     expect(verify.stdout).toContain('signature=unverified');
   });
 
-  it('refuses bad arguments with a usage error', async () => {
+  it('refuses bad arguments with a usage error, before touching any file', async () => {
     expect((await hegui(dir, 'label', 'embed', 'in/a.jpg', '--producer', PRODUCER, '--id', 'x')).status).toBe(2);
-    expect((await hegui(dir, 'label', 'embed', 'in/a.jpg', '--producer', 'doubao', '--id', 'x', '-o', 'x.jpg')).status).toBe(1);
+    const producer = await hegui(dir, 'label', 'embed', 'in', '--producer', 'doubao', '--id', 'x', '-o', 'bad-out');
+    expect(producer.status).toBe(2);
+    expect(producer.stderr).toMatch(/^error: invalid provider code "doubao"/);
+    expect(existsSync(join(dir, 'bad-out'))).toBe(false);
+    const propagator = await hegui(dir, 'label', 'propagate', 'in/a.jpg', '--propagator', 'weibo', '--id', 'x', '-o', 'bad.jpg');
+    expect(propagator.status).toBe(2);
+    expect(existsSync(join(dir, 'bad.jpg'))).toBe(false);
   });
 });

@@ -106,7 +106,11 @@ describe('image notices: every format and size class, measured twice (GB 45438 Â
 
   beforeAll(async () => {
     samples = await explicitImageSamples();
-    for (const [name, bytes] of Object.entries(samples)) results.set(name, await labelImage(bytes, name.includes('panorama') ? { language: 'en', position: 'bottom' } : {}));
+    for (const [name, bytes] of Object.entries(samples)) {
+      results.set(name, await labelImage(bytes, name.includes('panorama') ? { language: 'en', position: 'bottom' } : {}));
+      // On disk for the tools that read files (ImageMagick), whichever test runs first.
+      writeFileSync(join(work, name), (results.get(name) as ImageLabelResult).bytes);
+    }
   }, 120_000);
 
   it('draws the notice with a measured text height of at least 5% of the shortest side, at an edge', async () => {
@@ -120,7 +124,6 @@ describe('image notices: every format and size class, measured twice (GB 45438 Â
       const { left, top, width, height } = independent.changed;
       const edgeDistance = Math.min(left, top, result.width - left - width, result.height - top - height);
       expect(edgeDistance, `${name}: changed box ${JSON.stringify(independent.changed)}`).toBeLessThanOrEqual(0.06 * shortest + 2);
-      writeFileSync(join(work, name), result.bytes);
     }
   });
 

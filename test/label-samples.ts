@@ -9,23 +9,23 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { systemPartMissing, systemTool } from './helpers/system.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures', 'label');
 
-/** True when `command` runs; tests that need it skip loudly when not. */
-export function hasTool(command: string, args: readonly string[] = ['-version']): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * True when `command` is installed. Goes through `systemTool`, so a missing tool warns loudly,
+ * and fails the run when HEGUI_REQUIRE_ALL is set (CI).
+ */
+export function hasTool(command: string): boolean {
+  return systemTool(command, DEBIAN_PACKAGE[command] ?? command);
 }
 
 export const DEBIAN_PACKAGE: Record<string, string> = {
   exiftool: 'libimage-exiftool-perl',
   ffmpeg: 'ffmpeg',
   convert: 'imagemagick',
+  python3: 'python3',
 };
 
 /** The message a skipped test prints, naming the Debian package to install. */
@@ -116,7 +116,7 @@ export function mediaSamples(): Record<string, Uint8Array> {
         execFileSync('ffmpeg', ['-v', 'error', ...args, path], { stdio: 'ignore' });
         out[name] = readFileSync(path);
       } catch {
-        console.warn(`SKIPPED sample ${name}: this ffmpeg build cannot make it`);
+        systemPartMissing(`this ffmpeg build cannot make the sample ${name} (${args.filter((a) => a.startsWith('lib') || a === 'aac' || a === 'flac').join(', ')}): install Debian's ffmpeg`);
       }
     }
   } finally {
@@ -150,7 +150,7 @@ function minimalPdf(): Uint8Array {
 
 /** A minimal DOCX made with Python's zipfile, or undefined without python3. */
 function minimalDocx(): Uint8Array | undefined {
-  if (!hasTool('python3', ['--version'])) return undefined;
+  if (!hasTool('python3')) return undefined;
   const script = `
 import io, sys, zipfile
 b = io.BytesIO()

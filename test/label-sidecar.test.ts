@@ -20,6 +20,13 @@ describe('sidecar labels', () => {
     return { signing: parseSigningKey(generated.privateKeyPem), verify: parseVerifyKey(generated.publicKeyPem) };
   };
   const keys = pair();
+  /** A fresh file with no place for a label, labelled (signed) through its sidecar: each test owns its own. */
+  const labelledRaw = async (name: string): Promise<string> => {
+    const raw = join(dir, name);
+    writeFileSync(raw, randomBytes(4096));
+    await embedLabelFile(raw, { producer: PRODUCER, produceId: 'raw-1', key: keys.signing }, { inPlace: true, sidecar: 'fallback' });
+    return raw;
+  };
 
   it('refuses a format with no place for a label unless a sidecar is asked for, and leaves the file untouched', async () => {
     const raw = join(dir, 'scan.raw');
@@ -36,7 +43,7 @@ describe('sidecar labels', () => {
   });
 
   it('propagates into the sidecar, keeping the producer fields and signature', async () => {
-    const raw = join(dir, 'scan.raw');
+    const raw = await labelledRaw('propagated.raw');
     const other = pair();
     await propagateLabelFile(raw, { propagator: PROPAGATOR, propagateId: 'p-1', key: other.signing }, { inPlace: true });
     const report = await readLabelFile(raw, { keys: [keys.verify, other.verify] });
@@ -45,7 +52,7 @@ describe('sidecar labels', () => {
   });
 
   it('detects a file changed after labelling, and a sidecar copied beside another file', async () => {
-    const raw = join(dir, 'scan.raw');
+    const raw = await labelledRaw('changed.raw');
     appendFileSync(raw, 'x');
     expect(await readLabelFile(raw, { keys: [keys.verify] })).toMatchObject({ status: 'payload-changed' });
     const stray = join(dir, 'other.raw');
@@ -64,7 +71,7 @@ describe('sidecar labels', () => {
   });
 
   it('strip deletes the sidecar; -o copies the file and labels the copy', async () => {
-    const raw = join(dir, 'scan.raw');
+    const raw = await labelledRaw('stripped.raw');
     expect(await stripLabelFile(raw, { inPlace: true })).toMatchObject({ method: 'removed' });
     expect(existsSync(`${raw}.aigc.json`)).toBe(false);
     const out = join(dir, 'copy.raw');

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../test/helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hegui-keywords-'));
@@ -9,17 +9,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('hegui keywords', () => {
   const lib = join(dir, 'lib.json');
+  // The library the other tests read, made as the import test makes its own.
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'words.txt'), '赌博网站\tA1.8\n血腥暴力\n坏行\tA9\n');
+    writeFileSync(join(dir, 'more.csv'), 'keyword,risk,mode,severity,kind\n制作炸弹,A1.4,pinyin,high,\n打击赌博网站,,,,allow\n');
+    await cli(['keywords', 'import', join(dir, 'words.txt'), join(dir, 'more.csv'), '--risk', 'A1.6', '--out', lib, '--name', 'mine', '--lib-version', '2025.11']);
+  });
 
   it('imports plain text and CSV into one library, reporting bad lines', async () => {
     writeFileSync(join(dir, 'words.txt'), '赌博网站\tA1.8\n血腥暴力\n坏行\tA9\n');
     writeFileSync(join(dir, 'more.csv'), 'keyword,risk,mode,severity,kind\n制作炸弹,A1.4,pinyin,high,\n打击赌博网站,,,,allow\n');
-    const result = await cli(['keywords', 'import', join(dir, 'words.txt'), join(dir, 'more.csv'), '--risk', 'A1.6', '--out', lib, '--name', 'mine', '--lib-version', '2025.11']);
+    const imported = join(dir, 'imported.json');
+    const result = await cli(['keywords', 'import', join(dir, 'words.txt'), join(dir, 'more.csv'), '--risk', 'A1.6', '--out', imported, '--name', 'mine', '--lib-version', '2025.11']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/words\.txt:3: "A9" is not a GB\/T 45654 risk code/);
     expect(result.stdout).toMatch(/3 entries added, 3 in total, 1 allow-list words, 1 lines skipped/);
-    const written = JSON.parse(readFileSync(lib, 'utf8')) as { format: string; name: string; version: string; entries: unknown[] };
+    const written = JSON.parse(readFileSync(imported, 'utf8')) as { format: string; name: string; version: string; entries: unknown[] };
     expect(written).toMatchObject({ format: 'hegui-keywords/1', name: 'mine', version: '2025.11' });
-    const again = await cli(['keywords', 'import', join(dir, 'more.csv'), '--out', lib]);
+    const again = await cli(['keywords', 'import', join(dir, 'more.csv'), '--out', imported]);
     expect(again.stdout).toMatch(/0 entries added, 3 in total/);
   });
 

@@ -22,6 +22,7 @@ import {
   type SignatureAlgorithm,
 } from '../label/index.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile, stripLabelFile, type FileWriteResult } from '../label/files.js';
+import { parseProviderCode } from '../label/model-provider.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -255,6 +256,8 @@ function registerEmbed(label: Command, io: CliIo): void {
     .action(async (files: string[], flags: WriteFlags & { producer: string; label: string; sidecar?: 'fallback' | 'always'; json?: boolean }, command: Command) => {
       if (!['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
       if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
+      // A wrong code is the caller's mistake, the same for every file: a usage error before any file is touched.
+      parseProviderCode(flags.producer);
       const key = await loadSigningKey(io, flags.key);
       const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
       let n = 0;
@@ -281,6 +284,7 @@ function registerPropagate(label: Command, io: CliIo): void {
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .action(async (files: string[], flags: WriteFlags & { propagator: string; json?: boolean }, command: Command) => {
+      parseProviderCode(flags.propagator);
       const key = await loadSigningKey(io, flags.key);
       let n = 0;
       const outcome = await batch(io, command, files, async (target) => {

@@ -3,6 +3,7 @@
  * `hegui operators add|list|passwd|disable`: the people who sign in to the dashboard.
  */
 import { type Command, Option } from 'commander';
+import { AuditLog } from '../audit/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { hashPassword, MIN_PASSWORD_LENGTH, newToken } from '../server/index.js';
 import type { OperatorRole } from '../store/index.js';
@@ -56,6 +57,9 @@ export function registerOperators(program: Command, io: CliIo): void {
         const operator = await store.operators.findByName(name);
         if (!operator) throw new NotFoundError('E_OPERATOR_UNKNOWN', `no operator named "${name}" (see hegui operators list)`);
         await store.operators.setPassword(operator.id, hash);
+        // A reset password ends every session of the operator, and is kept in the audit log.
+        const ended = await store.operators.deleteSessions(operator.id);
+        await new AuditLog(store).append({ type: 'operator.password', actor: 'system:cli', outcome: 'changed', payload: { operator: operator.id, sessionsEnded: ended } });
       });
       io.stdout.write(`password of "${name}" changed\n`);
       if (generated) io.stdout.write(`password (shown once):\n${password}\n`);

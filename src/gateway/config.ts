@@ -112,7 +112,7 @@ export const gatewayConfigSchema = z.strictObject({
       database: z.string().min(1).optional(),
       /** Service profile for the dashboard's obligations page. */
       profile: z.string().min(1).optional(),
-      /** The URL clients reach this gateway at, for media links (default: the listening address). */
+      /** The URL clients reach this gateway at, for media links (default: the listening address; never a request's Host header). */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
@@ -189,6 +189,12 @@ export const gatewayConfigSchema = z.strictObject({
       user: rateSchema.optional(),
       /** Requests per API key. */
       key: rateSchema.optional(),
+      /** Largest request body read (413 beyond it, in the OpenAI error shape; refused by its declared length before any byte is read). */
+      bodyBytes: z.number().int().min(1024).max(1024 ** 3).default(16 * 1024 * 1024),
+      /** Deepest nesting of arrays and objects in a request body (400 beyond it). */
+      jsonDepth: z.number().int().min(4).max(1000).default(64),
+      /** Most items in `messages` (chat) or `input` (responses) of one request (400 beyond it). */
+      messages: z.number().int().min(1).max(100_000).default(2048),
     })
     .prefault({}),
   minors: z
@@ -225,6 +231,10 @@ export const gatewayConfigSchema = z.strictObject({
       urlTtlSeconds: seconds.default(3600),
       /** Largest generated file fetched from an upstream URL. */
       maxBytes: z.number().int().positive().default(32 * 1024 * 1024),
+      /** Hosts besides the upstreams' own that generated files may be fetched from (exact, or `*.cdn.example` for its subdomains). */
+      hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$|^[0-9a-fA-F:]+$/, 'a host name, *.domain, or an IP address')).default([]),
+      /** Fetch over plain http from loopback addresses (a model server on this machine); off: https only, never loopback. */
+      allowLoopback: z.boolean().default(false),
     })
     .prefault({}),
 });

@@ -55,6 +55,16 @@ export class GatewayRequestError extends GatewayError {
   }
 }
 
+/**
+ * A request body larger than `limits.bodyBytes` (413). Refused from its declared length before
+ * a byte is read, or as soon as a streamed body passes the limit.
+ */
+export class GatewayBodyTooLargeError extends GatewayError {
+  constructor(limit: number) {
+    super('E_GATEWAY_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes (limits.bodyBytes); send less, or raise the limit in the gateway's configuration`, { status: 413, type: 'invalid_request_error' });
+  }
+}
+
 /** No upstream serves the model asked for (404, as OpenAI answers an unknown model). */
 export class GatewayModelError extends GatewayError {
   constructor(model: string) {

@@ -5,9 +5,9 @@
  * leaves (Labeling Measures Art. 4 and 5). Base64 images come back labeled in place; URL
  * images are fetched, labeled and served from `GET /v1/media/:id` under a signed, expiring URL.
  */
-import type { Env, Hono, HonoRequest } from 'hono';
+import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
-import { GatewayBlockedError, GatewayRequestError, toOpenAIError } from './errors.js';
+import { GatewayBlockedError, GatewayError, GatewayRequestError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { sniffContentType } from './media.js';
 import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
@@ -19,9 +19,12 @@ function requireText(body: Json, field: string): string {
   return value;
 }
 
-/** The public base URL for media links: configured, else the address the request came to. */
-function publicBase(services: GatewayServices, req: HonoRequest): string {
-  return services.config.server.publicUrl?.replace(/\/+$/, '') ?? new URL(req.url).origin;
+/** The public base URL for media links: configured or the listening address, never the request's Host header. */
+function publicBase(services: GatewayServices): string {
+  if (services.publicUrl === undefined) {
+    throw new GatewayError('E_GATEWAY_PUBLIC_URL', 'the gateway does not know its public URL for media links; set server.publicUrl', { status: 500, type: 'api_error' });
+  }
+  return services.publicUrl;
 }
 
 export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayServices): void {
@@ -36,7 +39,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
       const answer = await readUpstreamJson(upstream, response, call);
       const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(upstream.timeoutMs)]);
-      await labelImages(services, exchange, answer, signal, publicBase(services, c.req));
+      await labelImages(services, exchange, answer, signal, publicBase(services));
       answer.hegui = { labels: exchange.labels, ...heguiData(undefined, exchange, exchange.outputFindings.length > 0 ? 'output-checked' : undefined) };
       await exchange.record(services.audit, 200);
       return jsonResponse(answer, 200);

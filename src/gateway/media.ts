@@ -10,7 +10,8 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { labelImage } from '../label/explicit/index.js';
 import { embedLabel, type EmbedRequest, type ImplicitLabel, type LabelSigningKey } from '../label/index.js';
 import type { Store } from '../store/index.js';
-import { GatewayError, GatewayMediaError, GatewayUpstreamError } from './errors.js';
+import { GatewayError, GatewayMediaError } from './errors.js';
+import { fetchMedia, type OutboundPolicy } from './outbound.js';
 import { describeCause } from './upstream.js';
 
 const SECRET_SETTING = 'gateway.mediaUrlSecret';
@@ -26,6 +27,8 @@ export interface MediaOptions {
   notice?: { text?: string; language: 'zh' | 'en' };
   /** Labeling of audio beyond the implicit label (a spoken or rhythmic notice, GB 45438 §5.3). */
   audio?: MediaLabeling;
+  /** Where generated files may be fetched from (./outbound). */
+  outbound: OutboundPolicy;
 }
 
 /** A generated file that cannot carry a label in the format asked for (fail closed: it does not leave). */
@@ -89,26 +92,12 @@ export class MediaService {
     }
   }
 
-  /** Fetches a generated file from the upstream's URL, up to the size limit. */
-  async fetch(url: string, signal: AbortSignal): Promise<Uint8Array> {
-    let response: Response;
-    try {
-      response = await fetch(url, { signal });
-    } catch (cause) {
-      throw new GatewayUpstreamError(`cannot fetch the generated file from the upstream: ${describeCause(cause)}`, { cause });
-    }
-    if (!response.ok || !response.body) throw new GatewayUpstreamError(`fetching the generated file failed with HTTP ${response.status}`, { upstreamStatus: response.status });
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for await (const part of response.body) {
-      size += part.length;
-      if (size > this.#options.maxBytes) {
-        await response.body.cancel().catch(() => undefined);
-        throw new GatewayUpstreamError(`the generated file is larger than media.maxBytes (${this.#options.maxBytes} bytes)`);
-      }
-      parts.push(part);
-    }
-    return Buffer.concat(parts);
+  /**
+   * Fetches a generated file from the upstream's URL, up to the size limit, where the outbound
+   * policy allows (https, the upstreams' hosts, no private addresses, redirects checked).
+   */
+  fetch(url: string, signal: AbortSignal): Promise<Uint8Array> {
+    return fetchMedia(url, this.#options.outbound, { signal, maxBytes: this.#options.maxBytes });
   }
 
   /** Stores labeled bytes and returns the signed path (`/v1/media/<id>?exp=...&sig=...`). */

@@ -10,7 +10,7 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayRequestError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { GatewayBodyTooLargeError, GatewayRequestError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
@@ -35,6 +35,11 @@ export interface GatewayServices {
   store: Store;
   /** What the user reads instead of blocked content. */
   blockMessage: string;
+  /**
+   * The base URL of media links: `server.publicUrl`, else the address the server listens on
+   * (set once it listens). Never the request's Host header, which the client chooses.
+   */
+  publicUrl?: string;
 }
 
 /** A piece of request text the input guard reads and, when redacting, rewrites. */
@@ -70,8 +75,9 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
  * Runs one request: the exchange is created, the caller resolved and admitted (identity,
- * limits, minors' mode, sanctions) and the body read before `handle`; any error thrown
- * becomes an OpenAI error answer with its audit event.
+ * limits, minors' mode, sanctions), and only then the body read, within the body limits,
+ * before `handle`: a refused caller never costs a body read. Any error thrown becomes an
+ * OpenAI error answer with its audit event.
  */
 export async function runRequest(
   services: GatewayServices,
@@ -83,8 +89,8 @@ export async function runRequest(
   return withApiHeaders(exchange, async () => {
     try {
       exchange.caller = await services.callers.resolve(req.header('authorization'));
-      const body = await readBody(req);
       await services.access.admit(exchange, 'generate');
+      const body = await readBody(req, services.config.limits);
       return await handle(exchange, body);
     } catch (error) {
       return failRequest(services, exchange, error);
@@ -170,14 +176,34 @@ export async function blockNotice(services: GatewayServices, exchange: Exchange)
   return `${services.blockMessage}\n\n${sanction}`;
 }
 
-async function readBody(req: HonoRequest): Promise<Json> {
+/** The size and shape limits a request body is read within (`limits` in the configuration). */
+export interface BodyLimits {
+  bodyBytes: number;
+  jsonDepth: number;
+  messages: number;
+}
+
+/**
+ * The request body as a JSON object, read as a stream and given up as soon as it passes
+ * `bodyBytes` (a declared length past it is refused before anything is read); nesting is
+ * checked on the text before it is parsed, and the number of messages after.
+ */
+async function readBody(req: HonoRequest, limits: BodyLimits): Promise<Json> {
+  if (declaredLength(req.header('content-length')) > limits.bodyBytes) throw new GatewayBodyTooLargeError(limits.bodyBytes);
+  const text = await readCapped(req.raw, limits.bodyBytes);
+  const depth = jsonDepth(text);
+  if (depth > limits.jsonDepth) throw new GatewayRequestError(`the request body nests arrays and objects ${depth > 10 * limits.jsonDepth ? 'far ' : ''}deeper than ${limits.jsonDepth} levels (limits.jsonDepth)`);
   let body: unknown;
   try {
-    body = await req.json();
+    body = JSON.parse(text);
   } catch {
     throw new GatewayRequestError('the request body must be a JSON object');
   }
   if (!isObject(body)) throw new GatewayRequestError('the request body must be a JSON object');
+  for (const field of ['messages', 'input'] as const) {
+    const items = body[field];
+    if (Array.isArray(items) && items.length > limits.messages) throw new GatewayRequestError(`"${field}" has ${items.length} items; at most ${limits.messages} are accepted (limits.messages)`, field);
+  }
   return body;
 }
 
@@ -196,6 +222,49 @@ export function refusalStream(chunk: Json, hegui: object, includeUsage: boolean)
 /** True when a stream request asks for the usage chunk (`stream_options.include_usage`). */
 export function wantsUsage(body: Json): boolean {
   return isObject(body.stream_options) && body.stream_options.include_usage === true;
+}
+
+/** A Content-Length header's value; 0 when absent (a streamed body is counted as it is read). */
+export function declaredLength(header: string | undefined): number {
+  if (header === undefined) return 0;
+  const length = Number(header);
+  return Number.isFinite(length) ? length : Infinity;
+}
+
+/** The body as text, read until it ends or passes `limit` bytes (then the rest is not read). */
+async function readCapped(request: Request, limit: number): Promise<string> {
+  if (!request.body) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new GatewayBodyTooLargeError(limit);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** The deepest nesting of arrays and objects in JSON text, counted without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** The `model` field, which every generating endpoint requires. */

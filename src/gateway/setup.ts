@@ -60,12 +60,14 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const notice = { language: config.labels.notice.language, ...(config.labels.notice.text ? { text: config.labels.notice.text } : {}) };
   const audioNotice = config.labels.audioNotice;
   const audio = audioNotice === 'none' ? undefined : async (bytes: Uint8Array, implicit: EmbedRequest): Promise<Uint8Array> => (await labelAudio(bytes, { positions: [audioNotice], implicit })).bytes ?? bytes;
-  const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, ...(audio ? { audio } : {}), ...(key ? { key } : {}) });
+  // Generated files are fetched only from the upstreams' own hosts and those listed (./outbound).
+  const outbound = { hosts: [...config.upstreams.map((u) => new URL(u.url).hostname.replace(/^\[|\]$/g, '')), ...config.media.hosts], allowLoopback: config.media.allowLoopback };
+  const media = await MediaService.create(store, { urlTtlSeconds: config.media.urlTtlSeconds, maxBytes: config.media.maxBytes, notice, outbound, ...(audio ? { audio } : {}), ...(key ? { key } : {}) });
   if (config.upstreams.length === 0) log('no upstream configured: the /v1 API answers 404 for every model; pass --upstream URL or list upstreams in the config file');
   const jwt = config.users.jwt ? await JwtVerifier.create(config.users.jwt, setup.env ?? process.env) : undefined;
   const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
   const access = new AccessControl({ config, store, audit: setup.audit, now });
-  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, store };
+  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**

@@ -21,7 +21,7 @@ import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN
 import type { CompiledLibrary } from './compile.js';
 import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
-import { REGEX_LINE_LIMIT, findRegexHits } from './regex-entries.js';
+import { REGEX_LINE_LIMIT, REGEX_WINDOW_OVERLAP, RegexWindows } from './regex-entries.js';
 
 /**
  * What a regex entry sees for a character: its fold, except that digits stay digits even when
@@ -112,6 +112,8 @@ export class ScanCore {
   readonly #line: number[] = [];
   readonly #lineStart: number[] = [];
   readonly #lineEnd: number[] = [];
+  /** Evaluates the line's windows; made on the first line, so scans without regex entries skip it. */
+  #regexWindows: RegexWindows | undefined;
   /** Final hits not yet taken by the caller. */
   readonly hits: CoreHit[] = [];
 
@@ -358,7 +360,7 @@ export class ScanCore {
     this.#line.push(folded);
     this.#lineStart.push(start);
     this.#lineEnd.push(end);
-    if (this.#line.length >= REGEX_LINE_LIMIT) this.#flushLine();
+    if (this.#line.length >= REGEX_LINE_LIMIT) this.#flushLine(false);
   }
 
   #step(from: number, symbol: number): number {
@@ -523,22 +525,16 @@ export class ScanCore {
     candidates.length = kept;
   }
 
-  #flushLine(): void {
+  /** Evaluates the line so far; unless `final`, its last `REGEX_WINDOW_OVERLAP` characters stay for the next window. */
+  #flushLine(final = true): void {
     if (this.#line.length === 0) return;
-    const units: number[] = [];
-    let text = '';
-    this.#line.forEach((cp, index) => {
-      const char = String.fromCodePoint(cp);
-      text += char;
-      for (let k = 0; k < char.length; k++) units.push(index);
-    });
-    for (const hit of findRegexHits(this.#c.regexes, text)) {
-      const first = units[hit.start] as number;
-      const last = units[hit.end - 1] as number;
-      this.hits.push({ ref: hit.entry * 2 + 1, start: this.#lineStart[first] as number, end: this.#lineEnd[last] as number });
+    this.#regexWindows ??= new RegexWindows(this.#c.regexes);
+    for (const hit of this.#regexWindows.take(this.#line, final)) {
+      this.hits.push({ ref: hit.entry * 2 + 1, start: this.#lineStart[hit.first] as number, end: this.#lineEnd[hit.last] as number });
     }
-    this.#line.length = 0;
-    this.#lineStart.length = 0;
-    this.#lineEnd.length = 0;
+    const done = final ? this.#line.length : this.#line.length - REGEX_WINDOW_OVERLAP;
+    this.#line.splice(0, done);
+    this.#lineStart.splice(0, done);
+    this.#lineEnd.splice(0, done);
   }
 }

@@ -4,6 +4,7 @@
  * Later capabilities (gateway, desk, labels) mount their routes here.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
@@ -12,6 +13,9 @@ import { mountAuditRoutes } from './routes/audit.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
+
+/** Largest body the session and desk routes accept: JSON with a name, a password or a few fields. */
+export const SMALL_BODY_BYTES = 16 * 1024;
 
 export interface HeguiApp {
   app: Hono<AppEnv>;
@@ -29,6 +33,14 @@ export function createApp(deps: AppDeps): HeguiApp {
   // The OpenAI-compatible API answers programs, not browsers: it sets `nosniff` on every answer
   // itself and skips the page headers, the one middleware on its hot path.
   app.use('*', (c, next) => (c.req.path.startsWith('/v1/') ? next() : browserHeaders(c, next)));
+  // Every body is bounded before anything reads it. The session and desk routes take a few small
+  // fields; the gateway applies its own configurable limit after admission (gateway/pipeline),
+  // and label inspection spools uploads to files under its own limits (label/inspect).
+  const smallBodies = bodyLimit({
+    maxSize: SMALL_BODY_BYTES,
+    onError: (c) => c.json({ error: { code: 'E_BODY_TOO_LARGE', message: `the request body is larger than ${SMALL_BODY_BYTES} bytes` } }, 413),
+  });
+  app.use('*', (c, next) => (c.req.path.startsWith('/v1/') || c.req.path === '/api/labels/inspect' ? next() : smallBodies(c, next)));
   app.onError((error, c) => {
     const { status, body } = errorResponse(error);
     if (status === 500) console.error(error);

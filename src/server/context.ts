@@ -24,6 +24,8 @@ export interface AppDeps {
   audit?: AuditLog;
   /** Public keys that label signatures are checked against on `/api/labels/inspect`. */
   labelVerifyKeys?: readonly LabelVerifyKey[];
+  /** Mark the session cookie `Secure` (the server listens beyond loopback, so it is reached over HTTPS). */
+  secureCookies?: boolean;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
 }

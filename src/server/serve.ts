@@ -58,6 +58,15 @@ async function verifyKeysFrom(list: string | undefined): Promise<LabelVerifyKey[
   );
 }
 
+/**
+ * True for addresses only this machine reaches. Beyond them the dashboard is reached through
+ * a TLS-terminating proxy, and the session cookie is marked `Secure`.
+ */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || bare === '::ffff:127.0.0.1';
+}
+
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const profilePath = options.profilePath ?? defaultProfile;
@@ -94,6 +103,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     profileSource: profilePath,
     webRoot: options.webRoot ?? defaultWebRoot,
     version,
+    secureCookies: !isLoopback(host),
   });
 
   let server: ServerType;
@@ -107,12 +117,16 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}`;
+  gateway.publicUrl ??= url;
+  if (!gatewayConfig.server.publicUrl && !isLoopback(host)) {
+    log(`server.publicUrl is not set: links to labeled media start with ${url}, which clients elsewhere may not reach; set it to the URL clients use`);
+  }
   log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
 
   let signinUrl: string | undefined;
   if ((await store.operators.countActiveAdmins()) === 0) {
     signinUrl = `${url}/signin?token=${bootstrap.issue()}`;
-    log('No admin exists yet. Open this one-time link to sign in as admin, then set a password:');
+    log('No admin exists yet. Open this one-time link to choose the first admin\'s name and password:');
     log(`    ${signinUrl}`);
   }
 

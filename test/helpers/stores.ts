@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, inject, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 
 export interface TestDatabase {
@@ -49,20 +49,53 @@ export function dialectsUnderTest(): ('sqlite' | 'postgres')[] {
   return inject('databases').dialects as ('sqlite' | 'postgres')[];
 }
 
-/** Declares `suite` once per dialect under test, each with its own migrated store. */
-export function describeEachStore(name: string, suite: (getStore: () => Store, getDatabase: () => TestDatabase) => void): void {
+/**
+ * Declares `suite` once per dialect under test, each with its own empty database and no store
+ * opened on it: for suites that start a server over the database's URL.
+ */
+export function describeEachDatabase(name: string, suite: (getDatabase: () => TestDatabase) => void): void {
+  for (const dialect of dialectsUnderTest()) {
+    describe(`${name} [${dialect}]`, () => {
+      let database: TestDatabase;
+      beforeAll(async () => {
+        database = await createTestDatabase(dialect);
+      });
+      afterAll(async () => database?.drop());
+      suite(() => database);
+    });
+  }
+  for (const dialect of inject('databases').missing) {
+    describe.skip(`${name} [${dialect}: not reachable, see the warning above]`, () => {
+      it('runs the suite on this dialect', () => undefined);
+    });
+  }
+}
+
+/**
+ * Declares `suite` once per dialect under test, each with its own migrated store; with
+ * `perTest`, every test gets a fresh database and store of its own (for suites whose tests
+ * assert positions in one shared sequence, such as the audit chain's).
+ */
+export function describeEachStore(name: string, suite: (getStore: () => Store, getDatabase: () => TestDatabase) => void, options: { perTest?: boolean } = {}): void {
   for (const dialect of dialectsUnderTest()) {
     describe(`${name} [${dialect}]`, () => {
       let database: TestDatabase;
       let store: Store;
-      beforeAll(async () => {
+      const open = async (): Promise<void> => {
         database = await createTestDatabase(dialect);
         store = await openStore(database.url);
-      });
-      afterAll(async () => {
+      };
+      const close = async (): Promise<void> => {
         await store?.close();
         await database?.drop();
-      });
+      };
+      if (options.perTest) {
+        beforeEach(open);
+        afterEach(close);
+      } else {
+        beforeAll(open);
+        afterAll(close);
+      }
       suite(
         () => store,
         () => database,

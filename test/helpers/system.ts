@@ -19,12 +19,18 @@ export function systemTool(command: string, debianPackage: string, probe?: () =>
   if (cached !== undefined) return cached;
   const present = probe ? probe() : command.startsWith('/') ? existsSync(command) : spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
   seen.set(command, present);
-  if (!present) {
-    const message = `${command} is not installed: install it with \`apt-get install ${debianPackage}\``;
-    if (process.env.HEGUI_REQUIRE_ALL) throw new Error(`HEGUI_REQUIRE_ALL is set and ${message}`);
-    console.warn(`\n!!! SKIPPING suites that need ${message}\n`);
-  }
+  if (!present) systemPartMissing(`${command} is not installed: install it with \`apt-get install ${debianPackage}\``, 'suites that need');
   return present;
+}
+
+/**
+ * Reports a system part that is missing or cannot do what a test needs (a codec absent from
+ * this ffmpeg build): with HEGUI_REQUIRE_ALL it throws, otherwise it warns loudly that `what`
+ * is skipped.
+ */
+export function systemPartMissing(message: string, what = ''): void {
+  if (process.env.HEGUI_REQUIRE_ALL) throw new Error(`HEGUI_REQUIRE_ALL is set and ${message}`);
+  console.warn(`\n!!! SKIPPING ${what ? `${what} ` : ''}${message}\n`);
 }
 
 /** True when Perl can load `module` (exiftool needs Archive::Zip to read inside DOCX/XLSX/PPTX). */

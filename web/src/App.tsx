@@ -88,7 +88,7 @@ export function App() {
         {operator && page === 'activity' && <Activity t={t} />}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
-        {operator && page === 'account' && <Account t={t} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
+        {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>
   );

@@ -85,6 +85,6 @@ export const api = {
   session: () => call<{ operator: OperatorInfo }>('GET', '/api/session'),
   signIn: (name: string, password: string) => call<{ operator: OperatorInfo }>('POST', '/api/session', { name, password }),
   signOut: () => call<void>('DELETE', '/api/session'),
-  setPassword: (password: string) => call<void>('PUT', '/api/session/password', { password }),
+  setPassword: (currentPassword: string, password: string) => call<void>('PUT', '/api/session/password', { currentPassword, password }),
   obligations: (on: string) => call<ObligationsResponse>('GET', `/api/obligations?on=${encodeURIComponent(on)}`),
 };

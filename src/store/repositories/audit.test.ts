@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachStore } from '../../../test/helpers/stores.js';
-import { AUDIT_GENESIS_HASH, type AuditCheckpointRecord, type NewAuditEvent, StoreConflictError } from '../index.js';
+import { AUDIT_GENESIS_HASH, type AuditCheckpointRecord, type NewAuditEvent, type Store, StoreConflictError } from '../index.js';
 
 /** Rows continuing `head`; hashes are labels here (the repository never computes them). */
 function rows(head: { seq: number; hash: string }, specs: { at: string; type?: string; actor?: string; risks?: string[]; outcome?: string }[]): NewAuditEvent[] {
@@ -28,18 +28,24 @@ function rows(head: { seq: number; hash: string }, specs: { at: string; type?: s
   });
 }
 
+/** The four events the listing, counting and purging tests read, from the genesis head. */
+function appendFour(audit: Store['audit']): ReturnType<Store['audit']['append']> {
+  return audit.append((h) =>
+    rows(h, [
+      { at: '2026-01-01T00:00:00.000Z', risks: ['A.1.1', 'A.2.3'], outcome: 'block' },
+      { at: '2026-01-02T00:00:00.000Z', type: 'operator.login', actor: 'operator:o1' },
+      { at: '2026-01-03T00:00:00.000Z', risks: ['A.1.1'], outcome: 'block', actor: 'user:b' },
+      { at: '2026-01-04T00:00:00.000Z', outcome: 'pass' },
+    ]),
+  );
+}
+
+// Each test asserts places in the chain from its start: each gets a fresh store.
 describeEachStore('audit repository', (getStore) => {
   it('starts at the genesis head and appends linked rows under the head lock', async () => {
     const { audit } = getStore();
     expect(await audit.head()).toEqual({ seq: 0, hash: AUDIT_GENESIS_HASH });
-    const head = await audit.append((h) =>
-      rows(h, [
-        { at: '2026-01-01T00:00:00.000Z', risks: ['A.1.1', 'A.2.3'], outcome: 'block' },
-        { at: '2026-01-02T00:00:00.000Z', type: 'operator.login', actor: 'operator:o1' },
-        { at: '2026-01-03T00:00:00.000Z', risks: ['A.1.1'], outcome: 'block', actor: 'user:b' },
-        { at: '2026-01-04T00:00:00.000Z', outcome: 'pass' },
-      ]),
-    );
+    const head = await appendFour(audit);
     expect(head.seq).toBe(4);
     expect(await audit.head()).toEqual(head);
     const stored = await audit.scan(0, 10);
@@ -72,6 +78,7 @@ describeEachStore('audit repository', (getStore) => {
 
   it('lists newest first with filters and keyset pages, without content', async () => {
     const { audit } = getStore();
+    await appendFour(audit);
     const all = await audit.list({ limit: 10 });
     expect(all.map((r) => r.seq)).toEqual([4, 3, 2, 1]);
     expect(all[0]).not.toHaveProperty('content');
@@ -86,6 +93,7 @@ describeEachStore('audit repository', (getStore) => {
 
   it('counts per type and per risk, by outcome, in a window', async () => {
     const { audit } = getStore();
+    await appendFour(audit);
     const window = { from: '2026-01-01T00:00:00.000Z', to: '2026-01-04T00:00:00.000Z' };
     expect(await audit.countByType(window)).toEqual([
       { key: 'gateway.request', outcome: 'block', count: 2 },
@@ -102,6 +110,7 @@ describeEachStore('audit repository', (getStore) => {
 
   it('plans a purge of the old prefix only, and purges it with a checkpoint', async () => {
     const { audit } = getStore();
+    await appendFour(audit);
     expect(await audit.purgePlan('2026-01-01T00:00:00.000Z')).toBeUndefined();
     expect(await audit.purgePlan('2026-01-03T00:00:00.000Z')).toEqual({ firstSeq: 1, lastSeq: 2, count: 2 });
     const last = await audit.find(2);
@@ -122,7 +131,7 @@ describeEachStore('audit repository', (getStore) => {
     expect(await audit.countByRisk({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' })).toEqual([]);
     expect((await audit.head()).seq).toBe(4);
   });
-});
+}, { perTest: true });
 
 describeEachStore('audit repository, a clock that stepped back', (getStore) => {
   it('never plans a purge past the first young event, even when older-stamped events follow it', async () => {

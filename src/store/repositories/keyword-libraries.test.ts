@@ -3,6 +3,7 @@ import { describeEachStore } from '../../../test/helpers/stores.js';
 import { compileLibrary, coverageReport, exampleLibrary, parseLibrary, scanText } from '../../safety/index.js';
 import { StoreConflictError } from '../index.js';
 
+// Each test states what is stored before it: each gets a fresh store.
 describeEachStore('keyword library repository', (getStore) => {
   it('stores a library and loads it back entry for entry, usable by the safety engine', async () => {
     const { keywordLibraries } = getStore();
@@ -33,6 +34,7 @@ describeEachStore('keyword library repository', (getStore) => {
 
   it('refuses a save based on a stale revision and leaves the stored library alone', async () => {
     const { keywordLibraries } = getStore();
+    expect(await keywordLibraries.save(exampleLibrary, { expectedRevision: 0 })).toBe(1);
     await expect(keywordLibraries.save({ ...exampleLibrary, entries: [] }, { expectedRevision: 0 })).rejects.toBeInstanceOf(StoreConflictError);
     await expect(keywordLibraries.save({ ...exampleLibrary, entries: [] }, { expectedRevision: 7 })).rejects.toThrow(/no longer at revision 7/);
     expect((await keywordLibraries.load(exampleLibrary.name))?.entries).toHaveLength(exampleLibrary.entries.length);
@@ -52,13 +54,16 @@ describeEachStore('keyword library repository', (getStore) => {
 
   it('lists and deletes libraries', async () => {
     const { keywordLibraries } = getStore();
+    await keywordLibraries.save({ ...exampleLibrary, name: 'big', entries: exampleLibrary.entries.slice(0, 3) });
+    await keywordLibraries.save(exampleLibrary);
+    await keywordLibraries.save(exampleLibrary);
     const list = await keywordLibraries.list();
     expect(list.map((l) => [l.name, l.entries, l.revision])).toEqual([
-      ['big', 3, 2],
+      ['big', 3, 1],
       [exampleLibrary.name, exampleLibrary.entries.length, 2],
     ]);
     expect(await keywordLibraries.delete('big')).toBe(true);
     expect(await keywordLibraries.delete('big')).toBe(false);
     expect(await keywordLibraries.load('big')).toBeUndefined();
   });
-});
+}, { perTest: true });

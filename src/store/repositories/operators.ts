@@ -99,6 +99,14 @@ export class OperatorRepository {
     await this.#db.deleteFrom('operator_sessions').where('token_hash', '=', tokenHash).execute();
   }
 
+  /** Ends every session of an operator (after a password change: all but `except`); returns how many ended. */
+  async deleteSessions(operatorId: string, options: { except?: string } = {}): Promise<number> {
+    let query = this.#db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId);
+    if (options.except !== undefined) query = query.where('token_hash', '!=', options.except);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async purgeExpiredSessions(now: Date = new Date()): Promise<number> {
     const result = await this.#db.deleteFrom('operator_sessions').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
     return Number(result.numDeletedRows);

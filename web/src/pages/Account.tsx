@@ -2,15 +2,17 @@ import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
 import type { Messages } from '../i18n.js';
 
-export function Account({ t, onSaved }: { t: Messages; onSaved: () => void }) {
+export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword: boolean; onSaved: () => void }) {
+  const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [state, setState] = useState<'idle' | 'saved' | string>('idle');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     try {
-      await api.setPassword(password);
+      await api.setPassword(current, password);
       setState('saved');
+      setCurrent('');
       setPassword('');
       onSaved();
     } catch (e) {
@@ -21,6 +23,12 @@ export function Account({ t, onSaved }: { t: Messages; onSaved: () => void }) {
   return (
     <form className="card" onSubmit={(e) => void submit(e)}>
       <h1>{t.setPassword}</h1>
+      {hasPassword && (
+        <label>
+          {t.currentPassword}
+          <input name="current-password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required />
+        </label>
+      )}
       <label>
         {t.newPassword}
         <input name="new-password" type="password" autoComplete="new-password" minLength={10} value={password} onChange={(e) => setPassword(e.target.value)} required />
