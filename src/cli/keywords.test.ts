@@ -123,7 +123,10 @@ describe('hegui keywords save and load', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ name: 'hegui-example', entries: expect.any(Array), allow: ['打击赌博网站', '拒绝代开发票'] });
     const precise = join(dir, 'precise.json');
     writeFileSync(precise, JSON.stringify({ name: 'precise', noise: ['space'], entries: [{ keyword: '台独', risk: 'A1.3', allow: ['平台独家'], words: true }] }));
-    expect((await cli(['keywords', 'save', precise], { env })).stderr).toMatch(/warning: the database does not keep the library's "noise", entries' "allow", entries' "words"/);
+    expect((await cli(['keywords', 'save', precise], { env })).stderr).toBe('');
+    const preciseOut = join(dir, 'precise-from-db.json');
+    expect((await cli(['keywords', 'load', 'precise', '--out', preciseOut], { env })).code).toBe(0);
+    expect(JSON.parse(readFileSync(preciseOut, 'utf8'))).toMatchObject({ noise: ['space'], entries: [{ keyword: '台独', risk: 'A1.3', allow: ['平台独家'], words: true }] });
     const missing = await cli(['keywords', 'load', 'nope', '--out', out], { env });
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/no keyword library "nope" .*\(stored: hegui-example, precise\)/) });
   });

@@ -152,9 +152,6 @@ export function registerKeywords(program: Command, io: CliIo): void {
     .action(async (path: string) => {
       const library = await libraryAt(io, path);
       compileLibrary(library);
-      // The store's tables have no place for these yet; say so rather than drop them silently.
-      const unkept = [library.noise !== undefined ? 'the library\'s "noise"' : '', ...(['allow', 'noise', 'words'] as const).filter((field) => library.entries.some((e) => e[field] !== undefined)).map((field) => `entries' "${field}"`)].filter(Boolean);
-      if (unkept.length > 0) io.stderr.write(`warning: the database does not keep ${unkept.join(', ')}; the stored library matches without them (keep this library in a file)\n`);
       await withStore(io, async (store) => {
         const revision = await store.keywordLibraries.save(library);
         io.stdout.write(`saved "${library.name}" (${library.entries.length} entries) to ${store.location}, revision ${revision}\n`);

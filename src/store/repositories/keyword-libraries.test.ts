@@ -17,6 +17,29 @@ describeEachStore('keyword library repository', (getStore) => {
     expect(scanText(compileLibrary(library), '推荐du bo wang zhan').map((m) => m.keyword)).toEqual(['赌博网站']);
   });
 
+  it('keeps the precision fields, so a stored library matches as its file does', async () => {
+    const { keywordLibraries } = getStore();
+    const precise = parseLibrary({
+      name: 'precise',
+      noise: ['space', 'invisible'],
+      entries: [
+        { keyword: '台独', risk: 'A1.3', allow: ['平台独家'], words: true },
+        { keyword: '枪支', risk: 'A1.6', noise: ['invisible'] },
+        { keyword: '赌博', risk: 'A1.8' },
+      ],
+    });
+    await keywordLibraries.save(precise);
+    const { revision: _revision, ...stored } = (await keywordLibraries.load('precise')) ?? { revision: 0 };
+    expect(stored.entries[2]).toEqual({ keyword: '赌博', risk: 'A1.8', mode: 'literal', severity: 'medium' });
+    const library = parseLibrary(stored);
+    expect(library).toEqual(precise);
+    const hits = (text: string) => scanText(compileLibrary(library), text).map((m) => m.keyword);
+    expect(hits('平台独家首发')).toEqual([]);
+    expect(hits('开枪！支援')).toEqual([]);
+    expect(hits('枪 支')).toEqual([]);
+    expect(hits('枪\u200b支')).toEqual(['枪支']);
+  });
+
   it('replaces the whole library on save and counts entries per risk in the database', async () => {
     const { keywordLibraries } = getStore();
     const entries = Array.from({ length: 2500 }, (_, i) => ({ keyword: `词${i}`, risk: i % 2 === 0 ? 'A1.1' : 'A2.3', mode: 'literal', severity: 'low' }));

@@ -14,6 +14,18 @@ export interface StoredKeywordEntry {
   risk: string;
   mode: string;
   severity: string;
+  /** Exception phrases, noise kinds and word-boundary mode: present only where the entry sets them. */
+  allow?: string[];
+  noise?: string[];
+  words?: boolean;
+}
+
+/** The precision fields of an entry, in the order the library file writes them. */
+const PRECISION_FIELDS = ['allow', 'noise', 'words'] as const;
+
+function precisionOf(entry: StoredKeywordEntry): string | null {
+  const fields = Object.fromEntries(PRECISION_FIELDS.filter((field) => entry[field] !== undefined).map((field) => [field, entry[field]]));
+  return Object.keys(fields).length === 0 ? null : JSON.stringify(fields);
 }
 
 export interface StoredKeywordLibrary {
@@ -24,6 +36,8 @@ export interface StoredKeywordLibrary {
   transforms: object;
   entries: StoredKeywordEntry[];
   allow: string[];
+  /** What may stand between a keyword's characters; absent: the engine's default. */
+  noise?: string[];
 }
 
 export interface KeywordLibrarySummary {
@@ -52,7 +66,13 @@ export class KeywordLibraryRepository {
    */
   async save(library: StoredKeywordLibrary, options: { expectedRevision?: number; now?: Date } = {}): Promise<number> {
     const storedAt = (options.now ?? new Date()).toISOString();
-    const row = { version: library.version, updated_at: library.updatedAt, transforms: JSON.stringify(library.transforms), stored_at: storedAt };
+    const row = {
+      version: library.version,
+      updated_at: library.updatedAt,
+      transforms: JSON.stringify(library.transforms),
+      noise: library.noise === undefined ? null : JSON.stringify(library.noise),
+      stored_at: storedAt,
+    };
     const expected = options.expectedRevision;
     return this.#inTransaction(async (db) => {
       // The head row is written first: that takes the row lock (PostgreSQL) or the write lock
@@ -79,7 +99,7 @@ export class KeywordLibraryRepository {
       await db.deleteFrom('safety_keyword_entries').where('library', '=', library.name).execute();
       await db.deleteFrom('safety_allow_words').where('library', '=', library.name).execute();
       for (let i = 0; i < library.entries.length; i += BATCH) {
-        const rows = library.entries.slice(i, i + BATCH).map((e, k) => ({ library: library.name, seq: i + k, keyword: e.keyword, risk: e.risk, mode: e.mode, severity: e.severity }));
+        const rows = library.entries.slice(i, i + BATCH).map((e, k) => ({ library: library.name, seq: i + k, keyword: e.keyword, risk: e.risk, mode: e.mode, severity: e.severity, precision: precisionOf(e) }));
         await db.insertInto('safety_keyword_entries').values(rows).execute();
       }
       for (let i = 0; i < library.allow.length; i += BATCH) {
@@ -94,7 +114,8 @@ export class KeywordLibraryRepository {
   async load(name: string): Promise<(StoredKeywordLibrary & { revision: number }) | undefined> {
     const head = await this.#db.selectFrom('safety_keyword_libraries').selectAll().where('name', '=', name).executeTakeFirst();
     if (head === undefined) return undefined;
-    const entries = await this.#db.selectFrom('safety_keyword_entries').select(['keyword', 'risk', 'mode', 'severity']).where('library', '=', name).orderBy('seq').execute();
+    const rows = await this.#db.selectFrom('safety_keyword_entries').select(['keyword', 'risk', 'mode', 'severity', 'precision']).where('library', '=', name).orderBy('seq').execute();
+    const entries = rows.map(({ precision, ...entry }): StoredKeywordEntry => (precision === null ? entry : { ...entry, ...(JSON.parse(precision) as Partial<StoredKeywordEntry>) }));
     const allow = await this.#db.selectFrom('safety_allow_words').select('word').where('library', '=', name).orderBy('seq').execute();
     return {
       name,
@@ -103,6 +124,7 @@ export class KeywordLibraryRepository {
       transforms: JSON.parse(head.transforms) as object,
       entries,
       allow: allow.map((a) => a.word),
+      ...(head.noise === null ? {} : { noise: JSON.parse(head.noise) as string[] }),
       revision: Number(head.revision),
     };
   }

@@ -14,6 +14,8 @@ export interface SafetyKeywordLibrariesTable {
   updated_at: string;
   /** The normalisation transforms, JSON text. */
   transforms: string;
+  /** What may stand between a keyword's characters, JSON (a list of noise kinds); NULL: the engine's default. */
+  noise: string | null;
   /** Increases by one on every save; guards against two editors overwriting each other. */
   revision: number;
   /** When this revision was stored. */
@@ -29,6 +31,8 @@ export interface SafetyKeywordEntriesTable {
   risk: string;
   mode: string;
   severity: string;
+  /** The entry's `allow`, `noise` and `words`, JSON; NULL when it has none of them. */
+  precision: string | null;
 }
 
 export interface SafetyAllowWordsTable {
