@@ -91,6 +91,16 @@ describe('hegui label', () => {
     expect(verify.stdout).toContain('signature=unverified');
   });
 
+  it('read says a malformed label is unreadable, never "no label", and shows each party\'s signature', async () => {
+    const file = join(dir, 'broken-label.md');
+    writeFileSync(file, '---\nAIGC: "{broken json"\n---\n# hello\n');
+    const read = await hegui(dir, 'label', 'read', 'broken-label.md');
+    expect(read.stdout).toContain('unreadable label');
+    expect(read.stdout).not.toContain('no label');
+    expect(read.stdout).toContain('(producer absent, propagator absent)');
+    expect(read.stdout).toContain('conflicts: markdown:front-matter/AIGC (unreadable)');
+  });
+
   it('refuses bad arguments with a usage error, before touching any file', async () => {
     expect((await hegui(dir, 'label', 'embed', 'in/a.jpg', '--producer', PRODUCER, '--id', 'x')).status).toBe(2);
     const producer = await hegui(dir, 'label', 'embed', 'in', '--producer', 'doubao', '--id', 'x', '-o', 'bad-out');

@@ -13,6 +13,7 @@ import {
   failureRecord,
   generateLabelKeys,
   labelRecord,
+  type LabelRecord,
   parseSigningKey,
   parseVerifyKey,
   UnsupportedFormatError,
@@ -329,9 +330,7 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
       const record = labelRecord(target.display, report);
       if (flags.json) io.stdout.write(`${JSON.stringify(record)}\n`);
       else {
-        const l = record.label;
-        const fields = l ? `label=${l.Label} producer=${l.ContentProducer} id=${l.ProduceID} propagator=${l.ContentPropagator} propagate-id=${l.PropagateID} at ${record.location}` : 'no label';
-        io.stdout.write(`${target.display}  ${record.format}  ${fields}  signature=${record.signature}\n`);
+        io.stdout.write(`${target.display}  ${record.format}  ${labelText(record)}\n`);
       }
       if (name === 'verify' && record.signature !== 'valid') {
         throw new HeguiError('E_LABEL_NOT_VERIFIED', `signature ${record.signature}`);
@@ -347,6 +346,23 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
     });
     summary(io, outcome, name === 'read' ? 'read' : 'valid');
   });
+}
+
+/**
+ * One file's label as a line of text: the fields, where they were found, each party's signature
+ * status, and every other label the file holds. An unreadable label is said to be one, never
+ * shown as "no label" (the JSON record's `presence`).
+ */
+function labelText(record: LabelRecord): string {
+  const l = record.label;
+  const fields = l
+    ? `label=${l.Label} producer=${l.ContentProducer} id=${l.ProduceID} propagator=${l.ContentPropagator} propagate-id=${l.PropagateID} at ${record.location}`
+    : record.presence === 'unreadable'
+      ? `unreadable label${record.location ? ` at ${record.location}` : ''}`
+      : 'no label';
+  const { producer, propagator } = record.signatures;
+  const conflicts = record.conflicts.length > 0 ? `  conflicts: ${record.conflicts.map((c) => `${c.location}${c.label ? '' : ' (unreadable)'}`).join(', ')}` : '';
+  return `${fields}  signature=${record.signature} (producer ${producer}, propagator ${propagator})${conflicts}`;
 }
 
 function registerKeygen(label: Command, io: CliIo): void {

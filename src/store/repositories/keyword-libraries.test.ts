@@ -29,8 +29,9 @@ describeEachStore('keyword library repository', (getStore) => {
       ],
     });
     await keywordLibraries.save(precise);
-    const { revision: _revision, ...stored } = (await keywordLibraries.load('precise')) ?? { revision: 0 };
-    expect(stored.entries[2]).toEqual({ keyword: '赌博', risk: 'A1.8', mode: 'literal', severity: 'medium' });
+    const loaded = await keywordLibraries.load('precise');
+    expect(loaded?.entries[2]).toEqual({ keyword: '赌博', risk: 'A1.8', mode: 'literal', severity: 'medium' });
+    const { revision: _revision, ...stored } = loaded ?? { revision: 0 };
     const library = parseLibrary(stored);
     expect(library).toEqual(precise);
     const hits = (text: string) => scanText(compileLibrary(library), text).map((m) => m.keyword);
