@@ -1,0 +1,513 @@
+/**
+ * An adversary's attempts to make a tampered file verify `valid` (issue 11): each test signs a
+ * file, changes it the way a forger would, and checks that hegui never reports the change as
+ * `valid`. docs/labels.md ("Signed content") is what each expectation is taken from.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { embedLabel, propagateLabel, readLabels, type LabelReport } from './api.js';
+import { bufferSource } from './implicit/bytes.js';
+import { codecFor, codecList } from './implicit/registry.js';
+import { writeLabel } from './implicit/media-testkit.js';
+import { buildXmpPacket } from './implicit/xmp.js';
+import { serializeBox } from './implicit/mp4-boxes.js';
+import { parseMoov, setMoovLabel } from './implicit/mp4-meta.js';
+import { createLabel, formatLabel, type ImplicitLabel } from './model.js';
+import { generateLabelKeys, parseSigningKey, parseVerifyKey } from './security-keys.js';
+import { contentDigest, signLabel } from './security.js';
+import { pcmWavHeader } from '../../test/helpers/wav.js';
+import { systemTool } from '../../test/helpers/system.js';
+import { documentSamples, mediaSamples, PRODUCER, PROPAGATOR } from '../../test/label-samples.js';
+
+const producerPem = generateLabelKeys('ed25519');
+const key = parseSigningKey(producerPem.privateKeyPem);
+const platformPem = generateLabelKeys('ed25519');
+const platform = parseSigningKey(platformPem.privateKeyPem);
+const keys = [parseVerifyKey(producerPem.publicKeyPem), parseVerifyKey(platformPem.publicKeyPem)];
+const ffmpeg = systemTool('ffmpeg', 'ffmpeg');
+const qpdf = systemTool('qpdf', 'qpdf');
+let media: Record<string, Uint8Array> | undefined;
+const mediaOnce = (): Record<string, Uint8Array> => (media ??= mediaSamples());
+
+const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+async function signed(bytes: Uint8Array, produceId = 'forge-1'): Promise<Uint8Array> {
+  const { bytes: out } = await embedLabel(bytes, { producer: PRODUCER, produceId, key });
+  if (!out) throw new Error('embedLabel returned no bytes');
+  return out;
+}
+
+async function propagated(bytes: Uint8Array): Promise<Uint8Array> {
+  const { bytes: out } = await propagateLabel(bytes, { propagator: PROPAGATOR, propagateId: 'p-1', key: platform });
+  if (!out) throw new Error('propagateLabel returned no bytes');
+  return out;
+}
+
+const report = (bytes: Uint8Array): Promise<LabelReport> => readLabels(bytes, { keys });
+const status = async (bytes: Uint8Array): Promise<string> => (await report(bytes)).status;
+
+/** The offset of `needle` in `bytes` at or after `from`; fails the test when it is not there. */
+function find(bytes: Uint8Array, needle: Uint8Array | string, from = 0): number {
+  const at = Buffer.from(bytes).indexOf(typeof needle === 'string' ? latin1(needle) : Buffer.from(needle), from);
+  expect(at, `no ${String(needle)} in the file`).toBeGreaterThanOrEqual(0);
+  return at;
+}
+
+function patched(bytes: Uint8Array, at: number, patch: readonly number[]): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  out.set(patch, at);
+  return out;
+}
+
+function spliced(bytes: Uint8Array, at: number, insert: Uint8Array): Uint8Array {
+  return Buffer.concat([bytes.subarray(0, at), insert, bytes.subarray(at)]);
+}
+
+/** The label that `bytes` carries, re-signed by an attacker's own key over the file as it now is. */
+async function attackerLabel(bytes: Uint8Array, change: Partial<ImplicitLabel> = {}): Promise<ImplicitLabel> {
+  const attacker = parseSigningKey(generateLabelKeys('ed25519').privateKeyPem);
+  const codec = await codecFor(bufferSource(bytes), codecList(undefined));
+  const digest = await contentDigest(bufferSource(bytes), codec, 'ed25519');
+  if (!digest) throw new Error('no signed content');
+  return signLabel({ ...createLabel({ producer: PROPAGATOR.replace(/2(?=P001$)/, '1'), produceId: 'forged' }), ...change }, 'producer', attacker, digest);
+}
+
+const solid = (colour: string): sharp.Sharp => sharp({ create: { width: 16, height: 12, channels: 3, background: colour } });
+
+describe('PDF: appended incremental updates', () => {
+  const pdf = (): Uint8Array => {
+    const sample = documentSamples()['page.pdf'];
+    if (!sample) throw new Error('no PDF sample');
+    return sample;
+  };
+
+  /** A classic-xref incremental update of `objects` (number -> body) after `base`, optionally with hegui's marker. */
+  function update(base: Uint8Array, objects: Record<number, string>, trailer: string, marker: boolean): Uint8Array {
+    const text = Buffer.from(base).toString('latin1');
+    const prev = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(text)?.[1];
+    if (!prev) throw new Error('no startxref');
+    let body = '';
+    const rows: string[] = [];
+    for (const [num, object] of Object.entries(objects)) {
+      rows.push(`${num} 1\n${String(base.length + body.length).padStart(10, '0')} 00000 n\r\n`);
+      body += `${num} 0 obj\n${object}\nendobj\n`;
+    }
+    const xref = base.length + body.length;
+    const tail = `${marker ? `%hegui-aigc-update ${base.length}\n` : ''}startxref\n${xref}\n%%EOF\n`;
+    return Buffer.concat([base, latin1(`${body}xref\n${rows.join('')}trailer\n<< ${trailer} /Prev ${prev} >>\n${tail}`)]);
+  }
+
+  const newPage = '<< /Length 35 >>\nstream\nBT /F1 9 Tf 5 5 Td (FORGED!!) Tj ET\nendstream';
+
+  it.each([true, false])('an update that replaces the page content (marker: %s)', async (marker) => {
+    const labelled = await signed(pdf());
+    expect(await status(labelled)).toBe('valid');
+    const forged = update(labelled, { 4: newPage }, '/Size 6 /Root 1 0 R /Info 5 0 R', marker);
+    expect(await status(forged)).toBe('payload-changed');
+  });
+
+  it('a real hegui update (propagation) followed by a forged marked one', async () => {
+    const both = await propagated(await signed(pdf()));
+    expect(await status(both)).toBe('valid');
+    expect(await status(update(both, { 4: newPage }, '/Size 6 /Root 1 0 R /Info 5 0 R', true))).toBe('payload-changed');
+  });
+
+  it.each([true, false])('an update that redefines /Root and /Pages (marker: %s)', async (marker) => {
+    const labelled = await signed(pdf());
+    const objects = {
+      6: '<< /Type /Catalog /Pages 7 0 R >>',
+      7: '<< /Type /Pages /Kids [8 0 R] /Count 1 >>',
+      8: '<< /Type /Page /Parent 7 0 R /MediaBox [0 0 144 144] /Contents 4 0 R >>',
+    };
+    expect(await status(update(labelled, objects, '/Size 9 /Root 6 0 R /Info 5 0 R', marker))).toBe('payload-changed');
+  });
+
+  it("hegui's own update with one Info entry changed in place (same length, offsets intact)", async () => {
+    const original = pdf();
+    const labelled = await signed(original);
+    const title = find(labelled, '/Title (sample)', original.length);
+    const forged = patched(labelled, title + 8, [...latin1('SAMPLE')]);
+    expect(await status(forged)).toBe('payload-changed');
+  });
+
+  it("an Info-only update that copies hegui's label and marker", async () => {
+    const labelled = await signed(pdf());
+    const aigc = /\/AIGC (<[0-9A-Fa-f]+>|\((?:[^()\\]|\\.)*\))/.exec(Buffer.from(labelled).toString('latin1'))?.[1];
+    if (!aigc) throw new Error('no /AIGC in the labelled PDF');
+    const info = `<<\n/Title (forged title)\n/Producer (hegui tests)\n/AIGC ${aigc}\n>>`;
+    const forged = update(labelled, { 5: info }, '/Size 6 /Root 1 0 R /Info 5 0 R', true);
+    expect((await report(forged)).label?.ProduceID).toBe('forge-1');
+    expect(await status(forged)).toBe('payload-changed');
+  });
+
+  it.each(['garbage after the end\n', '\n', '%%EOF\n'])('bytes after the final end-of-file marker: %j', async (tail) => {
+    const labelled = await signed(pdf());
+    expect(await status(Buffer.concat([labelled, latin1(tail)]))).toBe('payload-changed');
+  });
+
+  it('an update whose trailer adds /XRefStm (a hybrid-reference file for PDF 1.5 readers)', async () => {
+    const labelled = await signed(pdf());
+    // The stream the trailer's /XRefStm names: object 4 (the page content) at byte 9, where a PDF 1.5 reader looks first.
+    const xrefStream = '<< /Type /XRef /Size 7 /W [1 2 1] /Index [4 1] /Length 4 >>\nstream\n\x01\x00\x09\x00\nendstream';
+    const forged = update(labelled, { 6: xrefStream }, `/Size 7 /Root 1 0 R /Info 5 0 R /XRefStm ${labelled.length}`, true);
+    expect(await status(forged)).toBe('payload-changed');
+  });
+
+  it.runIf(qpdf)('object streams and a cross-reference stream: the label update cannot be edited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-forge-pdf-'));
+    try {
+      writeFileSync(join(dir, 'in.pdf'), pdf());
+      execFileSync('qpdf', ['--object-streams=generate', join(dir, 'in.pdf'), join(dir, 'out.pdf')]);
+      const compact = readFileSync(join(dir, 'out.pdf'));
+      expect(compact.includes(latin1('/ObjStm'))).toBe(true);
+      const labelled = await signed(compact);
+      expect(await status(labelled)).toBe('valid');
+      const forged = patched(labelled, find(labelled, '/Title (sample)', compact.length) + 8, [...latin1('SAMPLE')]);
+      expect(await status(forged)).toBe('payload-changed');
+      expect(await status(update(labelled, { 4: newPage }, `/Size 99 /Root 1 0 R`, true))).not.toMatch(/^(valid|payload-only)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A JPEG marker segment: FF, marker, length (2 bytes, counting itself), data. */
+function segment(marker: number, data: Uint8Array): Uint8Array {
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(data.length + 2, 2);
+  return Buffer.concat([head, data]);
+}
+
+const xmpSegment = (packet: string): Uint8Array => segment(0xe1, Buffer.concat([latin1('http://ns.adobe.com/xap/1.0/\0'), Buffer.from(packet, 'utf8')]));
+
+describe('JPEG', () => {
+  const jpeg = (): Promise<Buffer> => solid('olive').jpeg().toBuffer();
+
+  it('Adobe APP14 colour transform changed', async () => {
+    const adobe = Buffer.concat([latin1('Adobe'), Buffer.from([0, 100, 0, 0, 0, 0, 1])]);
+    const base = await jpeg();
+    const labelled = await signed(spliced(base, 2, segment(0xee, adobe)));
+    expect(await status(labelled)).toBe('valid');
+    const transform = find(labelled, 'Adobe') + 11;
+    expect(await status(patched(labelled, transform, [0]))).toBe('payload-changed');
+  });
+
+  it('a quantisation table entry changed', async () => {
+    const labelled = await signed(await jpeg());
+    const dqt = find(labelled, Uint8Array.from([0xff, 0xdb]));
+    expect(await status(patched(labelled, dqt + 10, [(labelled[dqt + 10] ?? 0) ^ 1]))).toBe('payload-changed');
+  });
+
+  it('the frame height in SOF0 changed', async () => {
+    const labelled = await signed(await jpeg());
+    const sof = find(labelled, Uint8Array.from([0xff, 0xc0]));
+    expect(await status(patched(labelled, sof + 5, [0, 6]))).toBe('payload-changed');
+  });
+
+  it('data appended after EOI (where motion photos and MPF keep further images)', async () => {
+    const labelled = await signed(await jpeg());
+    const second = await solid('red').jpeg().toBuffer();
+    expect(await status(Buffer.concat([labelled, second]))).toBe('payload-changed');
+  });
+
+  it('a second XMP packet with a different label is reported as a conflict, and a first one is not believed', async () => {
+    const labelled = await signed(await jpeg());
+    const other = xmpSegment(buildXmpPacket(formatLabel(await attackerLabel(labelled))));
+    const afterFirst = spliced(labelled, find(labelled, Uint8Array.from([0xff, 0xdb])), other);
+    const reportAfter = await report(afterFirst);
+    expect(reportAfter.label?.ProduceID).toBe('forge-1');
+    expect(reportAfter.conflicts.map((c) => c.label?.ProduceID)).toEqual(['forged']);
+    const beforeFirst = spliced(labelled, 2, other);
+    expect(await status(beforeFirst)).toBe('unverified');
+  });
+
+  it('another XMP property added beside the label', async () => {
+    const labelled = await signed(await jpeg());
+    const extra = xmpSegment(buildXmpPacket('x').replace(/<rdf:Description[^]*<\/rdf:Description>/, '<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>'));
+    expect(await status(spliced(labelled, find(labelled, Uint8Array.from([0xff, 0xdb])), extra))).toBe('payload-changed');
+  });
+});
+
+/** A PNG chunk: length, type, data, CRC. */
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** `bytes` with the data of the first `type` chunk replaced (CRC renewed). */
+function pngWith(bytes: Uint8Array, type: string, data: Uint8Array): Uint8Array {
+  const at = find(bytes, type) - 4;
+  const length = Buffer.from(bytes).readUInt32BE(at);
+  return Buffer.concat([bytes.subarray(0, at), chunk(type, data), bytes.subarray(at + 12 + length)]);
+}
+
+describe('PNG', () => {
+  const png = async (): Promise<Uint8Array> => {
+    const base = await solid('teal').png().toBuffer();
+    const u32 = (n: number): Buffer => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+    const extras = [
+      chunk('gAMA', u32(45455)),
+      chunk('cHRM', Buffer.concat([31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000].map(u32))),
+      chunk('pHYs', Buffer.concat([u32(2835), u32(2835), Buffer.from([1])])),
+    ];
+    return spliced(base, 33, Buffer.concat(extras));
+  };
+
+  it.each<[string, (b: Uint8Array) => Uint8Array]>([
+    ['IHDR width', (b) => patched(b, find(b, 'IHDR') + 4, [0, 0, 0, 8])],
+    ['gAMA', (b) => pngWith(b, 'gAMA', Buffer.from([0, 1, 0, 0]))],
+    ['cHRM', (b) => pngWith(b, 'cHRM', Buffer.alloc(32, 1))],
+    ['pHYs', (b) => pngWith(b, 'pHYs', Buffer.from([0, 0, 0, 1, 0, 0, 0, 9, 0]))],
+    ['sRGB added', (b) => spliced(b, 33, chunk('sRGB', Buffer.from([3])))],
+    ['iCCP added', (b) => spliced(b, 33, chunk('iCCP', Buffer.concat([latin1('x\0\0'), Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1])])))],
+    ['a chunk after IEND', (b) => Buffer.concat([b, chunk('tEXt', latin1('Comment\0after the end'))])],
+    ['bytes after IEND', (b) => Buffer.concat([b, latin1('trailing')])],
+  ])('%s changed', async (_name, forge) => {
+    const labelled = await signed(await png());
+    expect(await status(labelled)).toBe('valid');
+    expect(await status(forge(labelled))).toBe('payload-changed');
+  });
+
+  it('an extra tEXt AIGC chunk and a second XMP iTXt with other labels are reported as conflicts', async () => {
+    const labelled = await signed(await png());
+    const forged = formatLabel(await attackerLabel(labelled));
+    const text = chunk('tEXt', Buffer.concat([latin1('AIGC\0'), Buffer.from(forged)]));
+    const itxt = chunk('iTXt', Buffer.concat([latin1('XML:com.adobe.xmp\0\0\0\0\0'), Buffer.from(buildXmpPacket(forged))]));
+    const iend = find(labelled, 'IEND') - 4;
+    for (const extra of [text, itxt]) {
+      const result = await report(spliced(labelled, iend, extra));
+      expect(result.label?.ProduceID).toBe('forge-1');
+      expect(result.conflicts.map((c) => c.label?.ProduceID)).toEqual(['forged']);
+    }
+  });
+});
+
+describe('WAV', () => {
+  const wav = (): Uint8Array => {
+    const samples = Buffer.alloc(800);
+    for (let i = 0; i < 400; i++) samples.writeInt16LE(Math.round(8000 * Math.sin(i / 5)), i * 2);
+    return Buffer.concat([pcmWavHeader(8000, samples.length), samples]);
+  };
+
+  it('channel count changed in fmt', async () => {
+    const labelled = await signed(wav());
+    const fmt = find(labelled, 'fmt ') + 8;
+    expect(await status(patched(labelled, fmt + 2, [2, 0]))).toBe('payload-changed');
+  });
+
+  it('a second data chunk inside the RIFF, and one after it', async () => {
+    const labelled = Buffer.from(await signed(wav()));
+    const extra = Buffer.concat([latin1('data'), Buffer.from([4, 0, 0, 0, 1, 2, 3, 4])]);
+    const inside = Buffer.concat([labelled, extra]);
+    inside.writeUInt32LE(inside.length - 8, 4);
+    expect(await status(inside)).toBe('payload-changed');
+    expect(await status(Buffer.concat([labelled, extra]))).toBe('payload-changed');
+  });
+});
+
+/** The offset of the contents of the first box `type` (after its 8-byte header). */
+const box = (bytes: Uint8Array, type: string, from = 0): number => find(bytes, type, from) + 4;
+
+describe.runIf(ffmpeg)('MP4', () => {
+  const mp4 = (): Uint8Array => {
+    const sample = mediaOnce()['clip.mp4'];
+    if (!sample) throw new Error('ffmpeg made no MP4');
+    return sample;
+  };
+
+  it.each<[string, (b: Uint8Array) => Uint8Array]>([
+    // mvhd and mdhd version 0: timescale 12 bytes into the contents (ISO/IEC 14496-12 §8.2.2, §8.4.2).
+    ['movie timescale', (b) => patched(b, box(b, 'mvhd') + 12, [0, 0, 0, 1])],
+    ['media timescale', (b) => patched(b, box(b, 'mdhd') + 12, [0, 0, 0, 1])],
+    // elst version 0: entry count, then segment duration and media time (§8.6.6).
+    ['edit list media time', (b) => patched(b, box(b, 'elst') + 12, [0, 0, 0, 9])],
+  ])('%s changed', async (_name, forge) => {
+    const labelled = await signed(mp4());
+    expect(await status(labelled)).toBe('valid');
+    expect(await status(forge(labelled))).toBe('payload-changed');
+  });
+
+  it('a second XMP uuid box with another label is reported as a conflict', async () => {
+    const labelled = await signed(mp4());
+    const uuid = Buffer.from('be7acfcb97a942e89c71999491e3afac', 'hex');
+    const packet = Buffer.from(buildXmpPacket(formatLabel(await attackerLabel(labelled))));
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + 16 + packet.length, 0);
+    head.write('uuid', 4, 'latin1');
+    const result = await report(Buffer.concat([labelled, head, uuid, packet]));
+    expect(result.label?.ProduceID).toBe('forge-1');
+    expect(result.conflicts.map((c) => c.label?.ProduceID)).toEqual(['forged']);
+  });
+
+  it('a top-level box appended after the last one', async () => {
+    const labelled = await signed(mp4());
+    const extra = Buffer.concat([Buffer.from([0, 0, 0, 12]), latin1('abcd'), latin1('data')]);
+    expect(await status(Buffer.concat([labelled, extra]))).toBe('payload-changed');
+  });
+
+  /**
+   * The signed content shifts offsets past the moov region (moov and the free boxes after it)
+   * as if the region were the bare moov, so an offset past it and an offset inside the region's
+   * excluded bytes can normalise to the same number. A forger puts other samples in a free box
+   * after moov and points a chunk there.
+   */
+  it('a chunk offset repointed into a free box after moov, where other samples are hidden', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-forge-mp4-'));
+    let mp4: Uint8Array;
+    try {
+      const out = join(dir, 'a.mp4');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10:duration=4', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=4', '-c:v', 'libx264', '-g', '5', '-c:a', 'aac', '-movflags', '+faststart', out]);
+      mp4 = readFileSync(out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const labelled = Buffer.from(await signed(mp4));
+    expect(await status(labelled)).toBe('valid');
+    const tops: { type: string; start: number; end: number }[] = [];
+    for (let at = 0; at < labelled.length; ) {
+      const size = labelled.readUInt32BE(at);
+      tops.push({ type: labelled.toString('latin1', at + 4, at + 8), start: at, end: at + size });
+      at += size;
+    }
+    const moov = tops.find((t) => t.type === 'moov');
+    if (!moov) throw new Error('no moov');
+    let regionEnd = moov.end;
+    for (const t of tops) if (t.start === regionEnd && (t.type === 'free' || t.type === 'skip')) regionEnd = t.end;
+    const bare = parseMoov(labelled.subarray(moov.start, moov.end), moov.start);
+    setMoovLabel(bare, undefined);
+    const bareEnd = moov.start + serializeBox(bare).length;
+    const tables = [...labelled.subarray(moov.start, moov.end).toString('latin1').matchAll(/stco/g)].map((m) => moov.start + m.index + 4);
+    const stco = tables[0] ?? 0;
+    const count = labelled.readUInt32BE(stco + 4);
+    const offsets = Array.from({ length: count }, (_, i) => labelled.readUInt32BE(stco + 8 + 4 * i));
+    // The chunk to replace: one whose offset, normalised, lands past the bare moov's header room.
+    const index = offsets.findIndex((o) => o - (regionEnd - bareEnd) >= moov.end + 8 + 64);
+    expect(index, 'no chunk far enough into mdat').toBeGreaterThanOrEqual(0);
+    const target = (offsets[index] ?? 0) - (regionEnd - bareEnd);
+    const hidden = Buffer.from(labelled.subarray(offsets[index], (offsets[index] ?? 0) + 4096)).map((b) => b ^ 0x55);
+    const freeSize = target - moov.end + hidden.length;
+    const free = Buffer.alloc(freeSize);
+    free.writeUInt32BE(freeSize, 0);
+    free.write('free', 4, 'latin1');
+    Buffer.from(hidden).copy(free, target - moov.end);
+    const forged = Buffer.concat([labelled.subarray(0, moov.end), free, labelled.subarray(moov.end)]);
+    // Every chunk moves with the inserted box, but one now points into it.
+    for (const table of tables) {
+      const n = forged.readUInt32BE(table + 4);
+      for (let i = 0; i < n; i++) forged.writeUInt32BE(forged.readUInt32BE(table + 8 + 4 * i) + freeSize, table + 8 + 4 * i);
+    }
+    forged.writeUInt32BE(target, stco + 8 + 4 * index);
+    expect(forged.subarray(target, target + 16).equals(labelled.subarray(offsets[index], (offsets[index] ?? 0) + 16))).toBe(false);
+    await expect(status(forged)).rejects.toMatchObject({ code: 'E_LABEL_FORMAT', message: expect.stringMatching(/points into the 'moov' region/) });
+  });
+
+  it('bytes after the last box', async () => {
+    const labelled = await signed(mp4());
+    // Three bytes cannot hold a box header: the file is refused as malformed, never valid.
+    await expect(status(Buffer.concat([labelled, latin1('xyz')]))).rejects.toMatchObject({ code: 'E_LABEL_FORMAT' });
+  });
+});
+
+describe.runIf(ffmpeg)('Matroska', () => {
+  it('TimestampScale changed', async () => {
+    const mkv = mediaOnce()['clip.mkv'];
+    if (!mkv) throw new Error('ffmpeg made no Matroska file');
+    const labelled = await signed(mkv);
+    expect(await status(labelled)).toBe('valid');
+    // TimestampScale (2AD7B1) = 1 000 000, written in 3 bytes.
+    const at = find(labelled, Uint8Array.from([0x2a, 0xd7, 0xb1, 0x83, 0x0f, 0x42, 0x40]));
+    expect(await status(patched(labelled, at + 4, [0x1e, 0x84, 0x80]))).toBe('payload-changed');
+  });
+});
+
+describe('label swapping and field edits', () => {
+  it("a signed label moved from file A into file B", async () => {
+    const a = await signed(await solid('red').png().toBuffer());
+    const b = await solid('blue').png().toBuffer();
+    const label = (await report(a)).label;
+    if (!label) throw new Error('no label in A');
+    const codec = await codecFor(bufferSource(b), codecList(undefined));
+    expect(await status(await writeLabel(codec, b, formatLabel(label)))).toBe('payload-changed');
+  });
+
+  it.each<[string, Partial<ImplicitLabel>]>([
+    ['ContentProducer', { ContentProducer: PROPAGATOR.replace(/2(?=P001$)/, '1') }],
+    ['ProduceID', { ProduceID: 'forge-2' }],
+    ['Label', { Label: '3' }],
+    ['ContentPropagator', { ContentPropagator: '001191350100M000100Y432A001' }],
+    ['PropagateID', { PropagateID: 'p-2' }],
+  ])('one field of a propagated label changed: %s', async (_field, change) => {
+    const file = await propagated(await signed(await solid('green').png().toBuffer()));
+    const label = (await report(file)).label;
+    if (!label) throw new Error('no label');
+    const codec = await codecFor(bufferSource(file), codecList(undefined));
+    const forged = await report(await writeLabel(codec, file, formatLabel({ ...label, ...change })));
+    expect(forged.status).toBe('invalid');
+  });
+
+  it.each<[string, (code: string) => string]>([
+    ['hegui2 relabelled hegui1', (c) => c.replace(/^hegui2:/, 'hegui1:')],
+    ['a sixth field declaring exclusions', (c) => `${c}:exclude=IDAT`],
+    ['a scheme the verifier does not know', (c) => c.replace(/^hegui2:/, 'hegui3:')],
+    ['the producer signature moved to the propagator field', (c) => c],
+  ])('security data rewritten: %s', async (name, rewrite) => {
+    const file = await signed(await solid('navy').png().toBuffer());
+    const label = (await report(file)).label;
+    if (!label) throw new Error('no label');
+    const codec = await codecFor(bufferSource(file), codecList(undefined));
+    const forgedLabel = name.startsWith('the producer')
+      ? { ...label, ContentPropagator: PROPAGATOR, PropagateID: 'p-9', ReservedCode2: label.ReservedCode1 }
+      : { ...label, ReservedCode1: rewrite(label.ReservedCode1) };
+    const forged = await report(await writeLabel(codec, file, formatLabel(forgedLabel)));
+    expect(forged.status).not.toMatch(/^(valid|payload-only)$/);
+    expect(forged.producer === 'valid' && forged.propagator === 'valid').toBe(false);
+  });
+});
+
+describe('hostile XMP', () => {
+  const label = formatLabel(createLabel({ producer: PRODUCER, produceId: 'x' }));
+  const inJpeg = async (packet: Uint8Array): Promise<Uint8Array> => {
+    const base = await solid('gray').jpeg().toBuffer();
+    const header = latin1('http://ns.adobe.com/xap/1.0/\0');
+    // Over 64 KB a single APP1 cannot hold it: the PNG carrier below takes the huge ones.
+    return spliced(base, 2, segment(0xe1, Buffer.concat([header, packet])));
+  };
+  const inPng = async (packet: Uint8Array): Promise<Uint8Array> => {
+    const base = await solid('gray').png().toBuffer();
+    return spliced(base, 33, chunk('iTXt', Buffer.concat([latin1('XML:com.adobe.xmp\0\0\0\0\0'), packet])));
+  };
+  const wrap = (inner: string): string => buildXmpPacket(label).replace(/<rdf:Description[^]*<\/rdf:Description>/, inner);
+
+  const cases: [string, () => Uint8Array][] = [
+    ['billion laughs', () => Buffer.from(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>${wrap(`<rdf:Description xmlns:TC260="http://www.tc260.org.cn/ns/AIGC/1.0/"><TC260:AIGC>&c;</TC260:AIGC></rdf:Description>`)}`)],
+    ['deeply nested', () => Buffer.from(wrap(`${'<a:b xmlns:a="urn:a">'.repeat(200_000)}${'</a:b>'.repeat(200_000)}`))],
+    ['unclosed nesting', () => Buffer.from(wrap('<a:b xmlns:a="urn:a">'.repeat(100_000)))],
+    ['UTF-16', () => Buffer.from(`\uFEFF${buildXmpPacket(label)}`, 'utf16le')],
+    ['invalid UTF-8', () => Buffer.concat([Buffer.from(buildXmpPacket(label).slice(0, 200)), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(buildXmpPacket(label).slice(200))])],
+    ['a label with a huge value', () => Buffer.from(buildXmpPacket(label.replace('"x"', `"${'y'.repeat(8_000_000)}"`)))],
+    ['many attributes', () => Buffer.from(wrap(`<rdf:Description ${Array.from({ length: 50_000 }, (_, i) => `xmlns:n${i}="urn:${i}"`).join(' ')}/>`))],
+    ['an unterminated comment', () => Buffer.from(`${buildXmpPacket(label)}<!--${'-'.repeat(1_000_000)}`)],
+  ];
+
+  // The test timeout is the guard against a hang; no timing is asserted (STYLE: speed only in bench/).
+  it.each(cases)('%s: a typed error or an unreadable label', async (_name, make) => {
+    const packet = make();
+    const file = packet.length < 60_000 ? await inJpeg(packet) : await inPng(packet);
+    try {
+      const result = await readLabels(file, { keys });
+      expect(['label', 'unreadable', 'none']).toContain(result.presence);
+      expect(result.status).not.toBe('valid');
+    } catch (error) {
+      expect((error as { code?: string }).code, String(error)).toMatch(/^[A-Z_]+$/);
+    }
+  }, 30_000);
+});
