@@ -429,6 +429,130 @@ describe.runIf(ffmpeg)('Matroska', () => {
   });
 });
 
+/** The boxes in `[start, end)` of `bytes` (32-bit sizes: the samples here are small). */
+function boxesIn(bytes: Buffer, start: number, end: number): { type: string; start: number; end: number }[] {
+  const out: { type: string; start: number; end: number }[] = [];
+  for (let at = start; at + 8 <= end; ) {
+    const size = bytes.readUInt32BE(at);
+    out.push({ type: bytes.toString('latin1', at + 4, at + 8), start: at, end: at + size });
+    at += size;
+  }
+  return out;
+}
+
+/** An item's base offset and first extent: where each field is and its value. */
+interface Extent {
+  baseAt: number;
+  baseSize: number;
+  base: number;
+  at: number;
+  size: number;
+  offset: number;
+  length: number;
+}
+
+/** `meta`'s children and, for each item in `iloc`, where its first extent's offset field is and its value. */
+function heifLayout(bytes: Buffer): { meta: { start: number; end: number }; kids: { type: string; start: number; end: number }[]; extents: Map<number, Extent> } {
+  const meta = boxesIn(bytes, 0, bytes.length).find((b) => b.type === 'meta');
+  if (!meta) throw new Error('no meta');
+  const kids = boxesIn(bytes, meta.start + 12, meta.end);
+  const iloc = kids.find((k) => k.type === 'iloc');
+  if (!iloc) throw new Error('no iloc');
+  let at = iloc.start + 8;
+  const version = bytes[at] ?? 0;
+  at += 4;
+  const offsetSize = (bytes[at] ?? 0) >> 4;
+  const lengthSize = (bytes[at] ?? 0) & 15;
+  const baseSize = (bytes[at + 1] ?? 0) >> 4;
+  const indexSize = version === 0 ? 0 : (bytes[at + 1] ?? 0) & 15;
+  at += 2;
+  const uint = (size: number): number => {
+    const value = size === 0 ? 0 : size === 2 ? bytes.readUInt16BE(at) : size === 4 ? bytes.readUInt32BE(at) : Number(bytes.readBigUInt64BE(at));
+    at += size;
+    return value;
+  };
+  const extents = new Map<number, Extent>();
+  const count = uint(version < 2 ? 2 : 4);
+  for (let i = 0; i < count; i++) {
+    const id = uint(version < 2 ? 2 : 4);
+    if (version > 0) uint(2);
+    uint(2);
+    const baseAt = at;
+    const base = uint(baseSize);
+    const n = uint(2);
+    for (let e = 0; e < n; e++) {
+      uint(indexSize);
+      const field = at;
+      const offset = uint(offsetSize);
+      const length = uint(lengthSize);
+      if (e === 0) extents.set(id, { baseAt, baseSize, base, at: field, size: offsetSize, offset, length });
+    }
+  }
+  return { meta, kids, extents };
+}
+
+describe('HEIF / AVIF', () => {
+  /**
+   * The signed content re-encodes `iinf` (dropping any child but `infe`) and moves item offsets
+   * past `meta` by how much `meta` shrank: a forger grows `iinf` with a box of hidden image data
+   * and points the primary item at it, at the offset the real image normalises to.
+   */
+  it('the primary item repointed into a box hidden inside iinf', async () => {
+    const image = (colour: string): Promise<Buffer> => sharp({ create: { width: 16, height: 16, channels: 3, background: colour } }).avif({ quality: 50 }).toBuffer();
+    const labelled = Buffer.from(await signed(await image('red')));
+    expect(await status(labelled)).toBe('valid');
+    const before = heifLayout(labelled);
+    const pitm = before.kids.find((k) => k.type === 'pitm');
+    if (!pitm) throw new Error('no pitm');
+    const primary = labelled.readUInt16BE(pitm.start + 12);
+    const real = before.extents.get(primary);
+    if (!real) throw new Error('no extent for the primary item');
+    // Where the real image's offset lands in the signed content.
+    const codec = await codecFor(bufferSource(labelled), codecList(undefined));
+    const content: Uint8Array[] = [];
+    await codec.signedContent?.(bufferSource(labelled), { write: (c) => (content.push(Uint8Array.from(c)), Promise.resolve()) });
+    const normal = heifLayout(Buffer.concat(content)).extents.get(primary);
+    if (!normal) throw new Error('no primary item in the signed content');
+    const normalised = normal.base + normal.offset;
+    const iinf = before.kids.find((k) => k.type === 'iinf');
+    if (!iinf) throw new Error('no iinf');
+    expect(normalised).toBeGreaterThan(iinf.end + 8);
+    // The hidden image: a picture in another colour whose coded size is the same (the size is signed).
+    let hidden: Uint8Array | undefined;
+    for (let blue = 0; blue < 256 && !hidden; blue += 15) {
+      const other = Buffer.from(await image(`rgb(0, 40, ${blue})`));
+      const extent = heifLayout(other).extents.get(primary);
+      if (extent?.length === real.length) hidden = other.subarray(extent.base + extent.offset, extent.base + extent.offset + real.length);
+    }
+    if (!hidden) throw new Error('no other colour codes to the same size');
+    const grow = normalised - iinf.end + real.length + 8;
+    const junk = Buffer.alloc(grow);
+    junk.writeUInt32BE(grow, 0);
+    junk.write('free', 4, 'latin1');
+    Buffer.from(hidden).copy(junk, normalised - iinf.end);
+    const forged = Buffer.concat([labelled.subarray(0, iinf.end), junk, labelled.subarray(iinf.end)]);
+    forged.writeUInt32BE(forged.readUInt32BE(iinf.start) + grow, iinf.start);
+    forged.writeUInt32BE(forged.readUInt32BE(before.meta.start) + grow, before.meta.start);
+    const put = (at: number, size: number, value: number): void => {
+      if (size === 4) forged.writeUInt32BE(value, at);
+      else if (size === 8) forged.writeBigUInt64BE(BigInt(value), at);
+      else expect(value).toBe(0);
+    };
+    for (const [id, extent] of heifLayout(forged).extents) {
+      if (id === primary) {
+        // The same (base, offset) pair the real image normalises to, now inside the hidden box.
+        put(extent.baseAt, extent.baseSize, normal.base);
+        put(extent.at, extent.size, normal.offset);
+      } else if (extent.base >= before.meta.end) put(extent.baseAt, extent.baseSize, extent.base + grow);
+      else if (extent.base + extent.offset >= before.meta.end) put(extent.at, extent.size, extent.offset + grow);
+    }
+    // The forged file shows the other picture: blue where the signed one was red.
+    const [red] = await sharp(forged).raw().toBuffer();
+    expect(red).toBeLessThan(50);
+    await expect(status(forged)).rejects.toMatchObject({ code: 'E_LABEL_FORMAT', message: expect.stringMatching(/inside the 'meta' box/) });
+  });
+});
+
 describe('label swapping and field edits', () => {
   it("a signed label moved from file A into file B", async () => {
     const a = await signed(await solid('red').png().toBuffer());
