@@ -553,6 +553,77 @@ describe('HEIF / AVIF', () => {
   });
 });
 
+describe('OOXML: the central directory, which is not signed, names the parts', () => {
+  /** A DOCX with two pictures under names of the same length, stored (method 0), made with Python's zipfile. */
+  const docx = (): Buffer =>
+    execFileSync('python3', [
+      '-c',
+      `
+import io, sys, zipfile
+b = io.BytesIO()
+with zipfile.ZipFile(b, 'w', zipfile.ZIP_STORED) as z:
+    z.writestr('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+    z.writestr('_rels/.rels', '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+    z.writestr('word/document.xml', '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>sample</w:t></w:r></w:p></w:body></w:document>')
+    z.writestr('word/media/image1.png', b'first picture')
+    z.writestr('word/media/image2.png', b'other picture, longer')
+sys.stdout.buffer.write(b.getvalue())
+`,
+    ]);
+
+  /** Each central directory record: where it starts, its name, and the end of central directory record. */
+  function central(bytes: Buffer): { eocd: number; start: number; records: { at: number; length: number; name: string }[] } {
+    const eocd = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const start = bytes.readUInt32LE(eocd + 16);
+    const records: { at: number; length: number; name: string }[] = [];
+    for (let at = start; at < eocd; ) {
+      const length = 46 + bytes.readUInt16LE(at + 28) + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+      records.push({ at, length, name: bytes.toString('latin1', at + 46, at + 46 + bytes.readUInt16LE(at + 28)) });
+      at += length;
+    }
+    return { eocd, start, records };
+  }
+
+  it('two pictures swapped by exchanging their names in the central directory', async () => {
+    const labelled = Buffer.from(await signed(docx()));
+    expect(await status(labelled)).toBe('valid');
+    const { records } = central(labelled);
+    const one = records.find((r) => r.name === 'word/media/image1.png');
+    const two = records.find((r) => r.name === 'word/media/image2.png');
+    if (!one || !two) throw new Error('no pictures');
+    const forged = Buffer.from(labelled);
+    forged.write('word/media/image2.png', one.at + 46, 'latin1');
+    forged.write('word/media/image1.png', two.at + 46, 'latin1');
+    await expect(status(forged)).rejects.toMatchObject({ code: 'E_LABEL_FORMAT', message: expect.stringMatching(/local header/) });
+  });
+
+  it('a picture dropped from the central directory (its record stays where the hash sees it)', async () => {
+    const labelled = Buffer.from(await signed(docx()));
+    const { eocd, start, records } = central(labelled);
+    const dropped = records.find((r) => r.name === 'word/media/image2.png');
+    if (!dropped) throw new Error('no picture');
+    const end = Buffer.from(labelled.subarray(eocd));
+    end.writeUInt16LE(records.length - 1, 8);
+    end.writeUInt16LE(records.length - 1, 10);
+    end.writeUInt32LE(labelled.readUInt32LE(eocd + 12) - dropped.length, 12);
+    const forged = Buffer.concat([labelled.subarray(0, dropped.at), labelled.subarray(dropped.at + dropped.length, eocd), end]);
+    expect(forged.readUInt32LE(forged.length - 22 + 16)).toBe(start);
+    await expect(status(forged)).rejects.toMatchObject({ code: 'E_LABEL_FORMAT', message: expect.stringMatching(/not listed/) });
+  });
+
+  it('a stored picture cut short by the central directory sizes and CRC alone', async () => {
+    const labelled = Buffer.from(await signed(docx()));
+    const { records } = central(labelled);
+    const two = records.find((r) => r.name === 'word/media/image2.png');
+    if (!two) throw new Error('no picture');
+    const forged = Buffer.from(labelled);
+    forged.writeUInt32LE(crc32(Buffer.from('other')), two.at + 16);
+    forged.writeUInt32LE(5, two.at + 20);
+    forged.writeUInt32LE(5, two.at + 24);
+    await expect(status(forged)).rejects.toMatchObject({ code: 'E_LABEL_FORMAT', message: expect.stringMatching(/local header/) });
+  });
+});
+
 describe('label swapping and field edits', () => {
   it("a signed label moved from file A into file B", async () => {
     const a = await signed(await solid('red').png().toBuffer());
