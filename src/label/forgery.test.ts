@@ -624,6 +624,20 @@ sys.stdout.buffer.write(b.getvalue())
   });
 });
 
+describe.runIf(ffmpeg)('MP3', () => {
+  it('the ID3v2.4 unsynchronisation flag set on a tag whose frames hold FF 00 (the title readers show changes)', async () => {
+    const mp3 = mediaOnce()['tone.mp3'];
+    if (!mp3) throw new Error('ffmpeg made no MP3');
+    const title = Buffer.concat([Buffer.from([0]), latin1('A'), Buffer.from([0xff, 0x00]), latin1('B')]);
+    const frame = Buffer.concat([latin1('TIT2'), Buffer.from([0, 0, 0, title.length, 0, 0]), title]);
+    const tag = Buffer.concat([latin1('ID3'), Buffer.from([4, 0, 0, 0, 0, 0, frame.length]), frame]);
+    const labelled = await signed(Buffer.concat([tag, mp3]));
+    expect(await status(labelled)).toBe('valid');
+    // Tag flags (ID3v2.4 §3.1): bit 7, unsynchronisation; every FF 00 in a frame then reads as FF.
+    expect(await status(patched(labelled, 5, [0x80]))).toBe('payload-changed');
+  });
+});
+
 describe('label swapping and field edits', () => {
   it("a signed label moved from file A into file B", async () => {
     const a = await signed(await solid('red').png().toBuffer());
