@@ -638,6 +638,50 @@ describe.runIf(ffmpeg)('MP3', () => {
   });
 });
 
+/** The Ogg page CRC (RFC 3533 §6: polynomial 0x04C11DB7, not reflected, initial 0). */
+function oggCrc(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 24;
+    for (let i = 0; i < 8; i++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+  }
+  return crc >>> 0;
+}
+
+/** `bytes` with the last Ogg page's granule position moved by `delta` and its CRC renewed. */
+function lastGranule(bytes: Uint8Array, delta: number): Uint8Array {
+  const out = Buffer.from(bytes);
+  const page = out.lastIndexOf(latin1('OggS'));
+  out.writeBigInt64LE(out.readBigInt64LE(page + 6) + BigInt(delta), page + 6);
+  out.writeUInt32LE(0, page + 22);
+  out.writeUInt32LE(oggCrc(out.subarray(page)), page + 22);
+  return out;
+}
+
+describe('other containers: a decoding parameter changed after signing', () => {
+  const u16le = (b: Uint8Array, at: number, value: number): Uint8Array => patched(b, at, [value & 0xff, value >> 8]);
+  const cases: [string, () => Promise<Uint8Array | undefined>, (b: Uint8Array) => Uint8Array][] = [
+    ['WAV RIFF size cut to end inside the data chunk', async () => mediaOnce()['tone.wav'], (b) => patched(b, 4, [100, 0, 0, 0])],
+    // STREAMINFO: sample rate is the top 20 bits at byte 10 of the block (RFC 9639 §8.2).
+    ['FLAC STREAMINFO sample rate', async () => mediaOnce()['tone.flac'], (b) => patched(b, find(b, 'fLaC') + 8 + 10, [0x03, 0xe8])],
+    // OpusHead output gain (RFC 7845 §5.1, bytes 16-17, Q7.8 dB): +6 dB.
+    ['Opus output gain', async () => mediaOnce()['tone.opus'], (b) => u16le(b, find(b, 'OpusHead') + 16, 6 * 256)],
+    ['Vorbis identification sample rate', async () => mediaOnce()['tone.ogg'], (b) => patched(b, find(b, '\x01vorbis') + 12, [0x80, 0x3e])],
+    ['Ogg Opus end trimming: the last page granule position (CRC renewed)', async () => mediaOnce()['tone.opus'], (b) => lastGranule(b, -960)],
+    ['WebP VP8X canvas width', () => solid('red').webp().toBuffer(), (b) => patched(b, find(b, 'VP8X') + 12, [40])],
+    ['GIF frame delay', () => sharp({ create: { width: 8, height: 8, channels: 3, background: 'red' } }).gif({ delay: [100], loop: 0 }).toBuffer(), (b) => patched(b, find(b, Uint8Array.from([0x21, 0xf9, 0x04])) + 4, [0xff])],
+  ];
+
+  it.each(cases)('%s', async (_name, make, forge) => {
+    const input = await make();
+    if (!input) throw new Error('no sample');
+    const labelled = await signed(input);
+    expect(await status(labelled)).toBe('valid');
+    const result = await status(forge(labelled)).catch((error: { code?: string }) => error.code);
+    expect(result).toMatch(/^(payload-changed|E_LABEL_FORMAT)$/);
+  });
+});
+
 describe('label swapping and field edits', () => {
   it("a signed label moved from file A into file B", async () => {
     const a = await signed(await solid('red').png().toBuffer());
