@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { embedLabel, propagateLabel, readLabels, type LabelReport } from './api.js';
@@ -157,6 +157,19 @@ describe('PDF: appended incremental updates', () => {
     const forged = update(labelled, { 6: xrefStream }, `/Size 7 /Root 1 0 R /Info 5 0 R /XRefStm ${labelled.length}`, true);
     expect(await status(forged)).toBe('payload-changed');
   });
+
+  it('a /Metadata stream that inflates to 120 MB of XML elements: a typed error or no XMP label, not the memory of the process', async () => {
+    const labelled = await signed(pdf());
+    const packet = deflateSync(Buffer.from(`<x:xmpmeta xmlns:x="adobe:ns:meta/">${'<a/>'.repeat(30_000_000)}</x:xmpmeta>`));
+    const stream = Buffer.concat([latin1(`<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length ${packet.length} >>\nstream\n`), packet, latin1('\nendstream')]);
+    const forged = update(labelled, { 1: '<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>', 6: stream.toString('latin1') }, '/Size 7 /Root 1 0 R /Info 5 0 R', false);
+    const result = await report(forged).then(
+      (r) => r.status,
+      (error: { code?: string }) => error.code,
+    );
+    expect(result).toMatch(/^(payload-changed|E_LABEL_FORMAT)$/);
+    // The timeout is the hang guard: scanning the whole packet took 53 s and gigabytes here.
+  }, 20_000);
 
   it.runIf(qpdf)('object streams and a cross-reference stream: the label update cannot be edited', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-forge-pdf-'));
@@ -748,6 +761,8 @@ describe('hostile XMP', () => {
     ['invalid UTF-8', () => Buffer.concat([Buffer.from(buildXmpPacket(label).slice(0, 200)), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(buildXmpPacket(label).slice(200))])],
     ['a label with a huge value', () => Buffer.from(buildXmpPacket(label.replace('"x"', `"${'y'.repeat(8_000_000)}"`)))],
     ['many attributes', () => Buffer.from(wrap(`<rdf:Description ${Array.from({ length: 50_000 }, (_, i) => `xmlns:n${i}="urn:${i}"`).join(' ')}/>`))],
+    // Each child that declares a namespace would copy the 20 000 its parent declared.
+    ['namespace scopes multiplied', () => Buffer.from(wrap(`<rdf:Description ${Array.from({ length: 20_000 }, (_, i) => `xmlns:n${i}="urn:${i}"`).join(' ')}>${'<n1:a xmlns:m="urn:m"/>'.repeat(20_000)}</rdf:Description>`))],
     ['an unterminated comment', () => Buffer.from(`${buildXmpPacket(label)}<!--${'-'.repeat(1_000_000)}`)],
   ];
 
