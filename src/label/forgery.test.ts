@@ -720,6 +720,21 @@ describe('label swapping and field edits', () => {
     expect(forged.status).toBe('invalid');
   });
 
+  it.each<[string, (json: string) => string]>([
+    // A reader that takes the first of two equal keys (cJSON does) would show the forger's producer.
+    ['ContentProducer named twice, the forged one first', (json) => json.replace('"ContentProducer"', `"ContentProducer":"${PROPAGATOR.replace(/2(?=P001$)/, '1')}","ContentProducer"`)],
+    ['the same, with the second key escaped', (json) => json.replace('"ContentProducer"', `"ContentProducer":"${PROPAGATOR.replace(/2(?=P001$)/, '1')}","\\u0043ontentProducer"`)],
+    ['fields beside the AIGC wrapper that differ from those inside', (json) => `{"AIGC":${json},"Label":"3"}`],
+  ])('label JSON another reader would read differently: %s', async (_name, rewrite) => {
+    const file = await signed(await solid('olive').png().toBuffer());
+    const label = (await report(file)).label;
+    if (!label) throw new Error('no label');
+    const codec = await codecFor(bufferSource(file), codecList(undefined));
+    const forged = await report(await writeLabel(codec, file, rewrite(formatLabel(label))));
+    expect(forged.status).not.toMatch(/^(valid|payload-only)$/);
+    expect(forged.presence).toBe('unreadable');
+  });
+
   it.each<[string, (code: string) => string]>([
     ['hegui2 relabelled hegui1', (c) => c.replace(/^hegui2:/, 'hegui1:')],
     ['a sixth field declaring exclusions', (c) => `${c}:exclude=IDAT`],
