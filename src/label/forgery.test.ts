@@ -294,6 +294,12 @@ describe('PNG', () => {
     expect(await status(forge(labelled))).toBe('payload-changed');
   });
 
+  it('a copy of the label in a tEXt chunk put before IHDR, where decoders stop', async () => {
+    const labelled = await signed(await png());
+    const copy = chunk('tEXt', Buffer.concat([latin1('AIGC\0'), Buffer.from(formatLabel((await report(labelled)).label ?? createLabel({ producer: PRODUCER, produceId: 'x' })))]));
+    await expect(status(spliced(labelled, 8, copy))).rejects.toMatchObject({ code: 'E_LABEL_FORMAT' });
+  });
+
   it('an extra tEXt AIGC chunk and a second XMP iTXt with other labels make the file invalid as a whole', async () => {
     const labelled = await signed(await png());
     const forged = formatLabel(await attackerLabel(labelled));
