@@ -171,6 +171,16 @@ describe('PDF: appended incremental updates', () => {
     // The timeout is the hang guard: scanning the whole packet took 53 s and gigabytes here.
   }, 20_000);
 
+  it("only the last 64 of hegui's own updates are left out: more make the content change, rather than minutes of parsing", async () => {
+    let file = await signed(pdf());
+    const value = formatLabel((await report(file)).label ?? createLabel({ producer: PRODUCER, produceId: 'x' }));
+    const codec = await codecFor(bufferSource(file), codecList(undefined));
+    for (let i = 0; i < 63; i++) file = await writeLabel(codec, file, value);
+    expect(await status(file)).toBe('valid');
+    file = await writeLabel(codec, file, value);
+    expect(await status(file)).toBe('payload-changed');
+  });
+
   it.runIf(qpdf)('object streams and a cross-reference stream: the label update cannot be edited', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-forge-pdf-'));
     try {
