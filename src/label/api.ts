@@ -208,7 +208,12 @@ async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly Lab
   const presence: LabelPresence = label ? 'label' : found.length > 0 ? 'unreadable' : 'none';
   const same = (entry: FoundLabelReport): boolean => entry.label !== null && label !== null && formatLabel(entry.label) === formatLabel(label);
   const conflicts = found.filter((entry) => entry !== first && !same(entry));
-  return { format: codec.format, label, location: first?.location ?? null, presence, found, conflicts, ...signatures };
+  // A second, different label is left out of the signed content like every label, so it cannot
+  // break the signature; yet another reader may show it first. Such a file is never valid as a
+  // whole (docs/labels.md, "Verification results"; issue 11); the fields say what the label that
+  // counts is worth.
+  const status = conflicts.length > 0 && (signatures.status === 'valid' || signatures.status === 'payload-only') ? 'invalid' : signatures.status;
+  return { format: codec.format, label, location: first?.location ?? null, presence, found, conflicts, ...signatures, status };
 }
 
 /**

@@ -174,7 +174,15 @@ export function parseLabel(text: string): ImplicitLabel {
   } catch (error) {
     throw new LabelValueError(`not JSON (${(error as Error).message})`, { cause: error });
   }
-  const inner = isRecord(parsed) && isRecord(parsed.AIGC) ? parsed.AIGC : parsed;
+  // Readers disagree on which of two equal keys counts (JSON.parse takes the last, cJSON the
+  // first), and on whether fields beside the wrapper count: a label another reader could read
+  // differently from the one hegui verified is unreadable (docs/labels.md, "The label"; issue 11).
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) throw new LabelValueError(`the field ${JSON.stringify(repeated)} appears twice`);
+  const outer = parsed;
+  const wrapped = isRecord(outer) && isRecord(outer.AIGC);
+  if (wrapped && LABEL_FIELDS.some((field) => field in outer)) throw new LabelValueError('label fields appear both inside and beside the AIGC wrapper');
+  const inner = wrapped ? outer.AIGC : outer;
   if (!isRecord(inner)) throw new LabelValueError('expected a JSON object such as {"Label":"1",...} or {"AIGC":{...}}');
   if (!LABEL_FIELDS.some((field) => field in inner)) {
     throw new LabelValueError(`the object has none of the fields ${LABEL_FIELDS.join(', ')}`);
@@ -182,6 +190,34 @@ export function parseLabel(text: string): ImplicitLabel {
   const label = {} as ImplicitLabel;
   for (const field of LABEL_FIELDS) label[field] = fieldText(inner[field], field);
   return label;
+}
+
+/** The first key that an object in `json` (already known to be valid JSON) names twice, compared unescaped. */
+function repeatedKey(json: string): string | undefined {
+  const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
+  for (let at = 0; at < json.length; at++) {
+    const c = json[at];
+    if (c === '"') {
+      let end = at + 1;
+      while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(json.slice(at, end + 1)) as string;
+        if (top.keys.has(key)) return key;
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+      at = end;
+    } else if (c === '{' || c === '[') {
+      stack.push({ keys: c === '{' ? new Set() : undefined, expectKey: c === '{' });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
+  return undefined;
 }
 
 function fieldText(value: unknown, field: LabelField): string {

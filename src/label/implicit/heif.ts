@@ -221,9 +221,24 @@ function rebuild(meta: Meta, packets: Map<number, string | null>, added: number 
   return { meta, bytes, keepEnd, tail: data.length > 0 ? box('mdat', ...data) : new Uint8Array(0) };
 }
 
-/** Moves a file-offset (construction method 0) location that points past the old meta box. */
+/**
+ * Moves a file-offset (construction method 0) location that points past the old meta box.
+ *
+ * @throws LabelFormatError for a location inside the meta box. Item data in `meta` belongs in
+ *   `idat` (construction method 1); a file offset into `meta` points at bytes the rebuild drops
+ *   or rewrites (the `iinf`, `iloc` and `iref` children), and when `meta` shrinks it lands on
+ *   the same number as an offset past it, so a forger could hide another image there and keep
+ *   the signed content unchanged (docs/labels.md, HEIF; issue 11).
+ */
 function shiftLocation(location: ItemLocation, meta: Meta, delta: number): ItemLocation {
-  if (delta === 0 || location.constructionMethod !== 0 || location.dataReferenceIndex !== 0) return location;
+  if (location.constructionMethod !== 0 || location.dataReferenceIndex !== 0) return location;
+  for (const extent of location.extents) {
+    const at = location.baseOffset + extent.offset;
+    if (at >= meta.box.start && at < meta.box.end) {
+      throw new LabelFormatError('heif', `item ${location.id} points at byte ${at}, inside the 'meta' box, where no item data can be`, { offset: at });
+    }
+  }
+  if (delta === 0) return location;
   const metaEnd = meta.box.end;
   if (location.baseOffset >= metaEnd) return { ...location, baseOffset: location.baseOffset + delta };
   return { ...location, extents: location.extents.map((e) => (location.baseOffset + e.offset >= metaEnd ? { ...e, offset: e.offset + delta } : e)) };

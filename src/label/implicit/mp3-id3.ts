@@ -14,7 +14,7 @@ export const FORMAT = 'mp3';
 const DESCRIPTION = 'AIGC';
 
 /** Tag-level flags (ID3v2.4 §3.1; v2.3 and v2.2 use the first two or three). */
-const UNSYNCHRONISATION = 0x80;
+export const UNSYNCHRONISATION = 0x80;
 const EXTENDED_HEADER = 0x40;
 const FOOTER = 0x10;
 

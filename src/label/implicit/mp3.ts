@@ -8,7 +8,7 @@
 import { LabelFormatError } from '../errors.js';
 import { copyRange, readExact, viewOf } from './bytes.js';
 import type { ByteRange, BytePatch, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { FORMAT, isLabelFrame, labelFrame, parseTag, serializeTag, tagSize, userText } from './mp3-id3.js';
+import { FORMAT, UNSYNCHRONISATION, isLabelFrame, labelFrame, parseTag, serializeTag, tagSize, userText } from './mp3-id3.js';
 import type { Id3Tag } from './mp3-id3.js';
 import { SpliceWriter, diffPatches, latin1 } from './splice.js';
 
@@ -132,7 +132,11 @@ async function signedContent(source: ByteSource, sink: ByteSink): Promise<void> 
   const layout = await scan(source);
   for (const tag of relabel(await loadTags(source, layout), undefined)) {
     if (tag.frames.length === 0) continue;
-    await sink.write(Uint8Array.of(0x49, 0x44, 0x33, tag.version, tag.revision));
+    // ID3v2.4 frames are hashed as stored, and the tag's unsynchronisation flag changes how every
+    // one of them reads (FF 00 becomes FF, ID3v2.4 §6.1): it counts (docs/labels.md, MP3; issue 11).
+    // Earlier versions' frames are hashed with unsynchronisation already undone.
+    const unsynchronised = tag.version === 4 ? tag.flags & UNSYNCHRONISATION : 0;
+    await sink.write(Uint8Array.of(0x49, 0x44, 0x33, tag.version, tag.revision, unsynchronised));
     for (const frame of tag.frames) {
       const length = new Uint8Array(4);
       viewOf(length).setUint32(0, frame.bytes.length);

@@ -19,8 +19,21 @@ export interface Shift {
   delta: number;
 }
 
-/** The new value of absolute offset `offset`. */
+/**
+ * The new value of absolute offset `offset`.
+ *
+ * When the region shrinks (`delta` < 0, as the signed content of docs/labels.md computes it: the
+ * `moov` region as if it were the bare `moov`), an offset in `[from + delta, from)` would land on
+ * the same value as one past the region, and those bytes (the label, the `free` boxes after
+ * `moov`) are left out of the hash: a forger could hide other samples there and point a chunk at
+ * them (issue 11). No media data lives in the `moov` region, so such an offset is refused.
+ *
+ * @throws LabelFormatError for an offset into the part of the region that the shift removes.
+ */
 export function shiftOffset(offset: number, shift: Shift): number {
+  if (shift.delta < 0 && offset >= shift.from + shift.delta && offset < shift.from) {
+    throw new LabelFormatError(FORMAT, `an absolute offset (${offset}) points into the 'moov' region or the padding after it, where no media data can be`);
+  }
   return offset >= shift.from ? offset + shift.delta : offset;
 }
 

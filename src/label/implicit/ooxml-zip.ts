@@ -241,19 +241,80 @@ class WindowReader {
 
 const WINDOW = 64 * 1024;
 
-/** Reads each local header, and sets where each entry's data begins and its record ends. */
+const DESCRIPTOR_SIG = 0x08074b50;
+const LOCAL_SIG_BYTES = new Uint8Array([0x50, 0x4b, 0x03, 0x04]);
+
+/**
+ * Reads each local header, and sets where each entry's data begins and its record ends.
+ *
+ * The signed content (docs/labels.md, OOXML) hashes the local records, not the central
+ * directory, which writing rebuilds; readers find parts through the central directory. So the
+ * directory must say nothing the records do not (issue 11): each entry's name, method, CRC-32
+ * and sizes must be those of its local header (or data descriptor), no name may appear twice,
+ * and no local header may hide, unlisted, in the bytes between records. Otherwise swapping two
+ * pictures' names, cutting a stored part short, or dropping a part from the directory would
+ * change the document without changing its hash.
+ */
 async function placeRecords(source: ByteSource, entries: ZipEntry[], centralStart: number): Promise<void> {
   const byOffset = [...entries].sort((a, b) => a.localOffset - b.localOffset);
+  const names = new Set<string>();
+  for (const entry of entries) {
+    const key = entry.name.toLowerCase();
+    if (names.has(key)) fail(`two entries are named ${entry.name}`, entry.localOffset);
+    names.add(key);
+  }
   const reader = new WindowReader(source);
+  await refuseHiddenHeaders(reader, 0, byOffset[0]?.localOffset ?? centralStart);
   for (let i = 0; i < byOffset.length; i++) {
     const entry = byOffset[i] as ZipEntry;
     const next = byOffset[i + 1]?.localOffset ?? centralStart;
     if (entry.localOffset + LOCAL_SIZE > next) fail(`entry ${entry.name} overlaps the next entry or the central directory`, entry.localOffset);
     const header = viewOf(await reader.read(entry.localOffset, LOCAL_SIZE));
     if (header.getUint32(0, true) !== LOCAL_SIG) fail(`entry ${entry.name} has no local header where the central directory points`, entry.localOffset);
-    entry.dataStart = entry.localOffset + LOCAL_SIZE + header.getUint16(26, true) + header.getUint16(28, true);
+    const nameLength = header.getUint16(26, true);
+    entry.dataStart = entry.localOffset + LOCAL_SIZE + nameLength + header.getUint16(28, true);
     entry.recordEnd = next;
     if (entry.dataStart + entry.compressedSize > next) fail(`entry ${entry.name}'s data overlaps the next entry or the central directory`, entry.localOffset);
+    const localName = await reader.read(entry.localOffset + LOCAL_SIZE, nameLength);
+    if (!Buffer.from(localName).equals(Buffer.from(entry.nameBytes))) {
+      fail(`entry ${entry.name}'s local header names ${utf8.decode(localName)}: the central directory does not match the local header`, entry.localOffset);
+    }
+    const dataEnd = entry.dataStart + entry.compressedSize;
+    const recordEnd = await checkSizes(reader, entry, header, dataEnd, next);
+    await refuseHiddenHeaders(reader, recordEnd, next);
+  }
+}
+
+/**
+ * Checks the central directory's method, CRC-32 and sizes against the local header or, when
+ * general-purpose flag bit 3 defers them (APPNOTE §4.3.9), the data descriptor after the data;
+ * returns where the record's own bytes end.
+ */
+async function checkSizes(reader: WindowReader, entry: ZipEntry, header: DataView, dataEnd: number, next: number): Promise<number> {
+  const mismatch = (): never => fail(`entry ${entry.name}'s method, CRC-32 or sizes differ between the central directory and the local header`, entry.localOffset);
+  if (header.getUint16(8, true) !== entry.method) mismatch();
+  const sized = (local: number, central: number): boolean => local === MAX32 || local === central;
+  if (!(entry.flags & 0x0008)) {
+    if (header.getUint32(14, true) !== entry.crc || !sized(header.getUint32(18, true), entry.compressedSize) || !sized(header.getUint32(22, true), entry.uncompressedSize)) {
+      mismatch();
+    }
+    return dataEnd;
+  }
+  const room = Math.min(next - dataEnd, entry.zip64Sizes ? 24 : 16);
+  const descriptor = viewOf(await reader.read(dataEnd, room));
+  const at = room >= 4 && descriptor.getUint32(0, true) === DESCRIPTOR_SIG ? 4 : 0;
+  if (room < at + 12 || descriptor.getUint32(at, true) !== entry.crc) mismatch();
+  if (!entry.zip64Sizes && descriptor.getUint32(at + 4, true) !== entry.compressedSize) mismatch();
+  return Math.min(next, dataEnd + at + (entry.zip64Sizes ? 20 : 12));
+}
+
+/** Fails when `[start, end)`, bytes between records, holds a local header the directory does not list. */
+async function refuseHiddenHeaders(reader: WindowReader, start: number, end: number): Promise<void> {
+  for (let at = start; at < end; at += WINDOW) {
+    // Overlap windows by three bytes so that a signature across their boundary is seen.
+    const length = Math.min(end - at, WINDOW + 3);
+    const found = Buffer.from(await reader.read(at, length)).indexOf(LOCAL_SIG_BYTES);
+    if (found >= 0) fail('a local header is not listed in the central directory', at + found);
   }
 }
 

@@ -137,6 +137,14 @@ async function appendUpdate(source: ByteSource, doc: PdfDocument, info: CurrentI
   await sink.write(update);
 }
 
+/**
+ * How many of hegui's label updates at the end of a file are left out of the signed content;
+ * earlier ones count as content (docs/labels.md, PDF). Each is checked by parsing the document
+ * before it, so without a bound a file of thousands of label updates (2 MB) would take minutes
+ * to verify (issue 11); a label is written and propagated a handful of times.
+ */
+const MAX_LABEL_UPDATES = 64;
+
 /** The first `end` bytes of `source`. */
 function prefixOf(source: ByteSource, end: number): ByteSource {
   return { size: end, read: (offset, length) => source.read(offset, Math.max(0, Math.min(length, end - offset))) };
@@ -152,13 +160,14 @@ function prefixOf(source: ByteSource, end: number): ByteSource {
  */
 async function payloadEnd(source: ByteSource): Promise<number> {
   let end = source.size;
-  for (;;) {
+  for (let updates = 0; updates < MAX_LABEL_UPDATES; updates++) {
     const start = await markedUpdateStart(source, end);
     if (start === undefined) return end;
     const rebuilt = await rebuiltUpdate(source, start, end);
     if (!rebuilt || rebuilt.length !== end - start || !Buffer.from(rebuilt).equals(Buffer.from(await source.read(start, end - start)))) return end;
     end = start;
   }
+  return end;
 }
 
 /** The update hegui would append to `[0, start)` to carry the label found in `[0, end)`; undefined when either does not parse. */

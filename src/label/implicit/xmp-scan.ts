@@ -96,8 +96,10 @@ function splitName(name: string): [prefix: string, local: string] {
  * @throws LabelFormatError on malformed markup or unbalanced tags.
  */
 export function scanXml(xml: string): XmlToken[] {
+  if (xml.length > MAX_XML_CHARS) fail(`an XML document of ${xml.length} characters is larger than the ${MAX_XML_CHARS} hegui reads`, 0);
   const tokens: XmlToken[] = [];
-  const scopes: Map<string, string>[] = [new Map([['xml', XML_NS]])];
+  const scopes: ReadonlyMap<string, string>[] = [new Map([['xml', XML_NS]])];
+  const budget = { entries: MAX_SCOPE_ENTRIES };
   const open: string[] = [];
   let at = 0;
   while (at < xml.length) {
@@ -128,11 +130,11 @@ export function scanXml(xml: string): XmlToken[] {
       tokens.push({ kind: 'end', name, ns: scope?.get(prefix) ?? '', local, start: at, end: close + 1 });
       at = close + 1;
     } else {
-      const tag = scanStartTag(xml, at, scopes[scopes.length - 1] ?? new Map());
+      const tag = scanStartTag(xml, at, scopes[scopes.length - 1] ?? new Map(), budget);
       tokens.push(tag);
       if (!tag.selfClosing) {
         open.push(tag.name);
-        scopes.push(new Map(tag.scope));
+        scopes.push(tag.scope);
       }
       at = tag.end;
     }
@@ -154,7 +156,23 @@ interface RawAttribute {
   end: number;
 }
 
-function scanStartTag(xml: string, start: number, parentScope: ReadonlyMap<string, string>): XmlStartTag {
+/**
+ * The longest XMP packet (or OOXML part) scanned: as much as PNG inflates and OOXML reads. Every
+ * tag becomes a token of about 180 bytes, so a packet of 128 MB of `<a/>`, which a PDF metadata
+ * stream or an MP4 uuid box can hold, would take gigabytes (issue 11).
+ */
+const MAX_XML_CHARS = 16 * 1024 * 1024;
+
+/**
+ * How many namespace bindings all the scopes of one document may hold together. A scope is
+ * shared with the parent's unless the element declares a namespace; one that does copies its
+ * parent's bindings, so a hostile packet (thousands of declarations, then thousands of children
+ * declaring one more each) would otherwise grow quadratically until the process runs out of
+ * memory (issue 11). Real XMP declares a few dozen namespaces.
+ */
+const MAX_SCOPE_ENTRIES = 1 << 20;
+
+function scanStartTag(xml: string, start: number, parentScope: ReadonlyMap<string, string>, budget: { entries: number }): XmlStartTag {
   let at = start + 1;
   const nameStart = at;
   while (at < xml.length && !NAME_END.test(xml[at] ?? '')) at++;
@@ -185,10 +203,14 @@ function scanStartTag(xml: string, start: number, parentScope: ReadonlyMap<strin
   }
   const selfClosing = xml[at] === '/';
   const end = at + (selfClosing ? 2 : 1);
-  const scope = new Map(parentScope);
-  for (const attr of raw) {
-    if (attr.name === 'xmlns') scope.set('', attr.value);
-    else if (attr.name.startsWith('xmlns:')) scope.set(attr.name.slice(6), attr.value);
+  const declarations = raw.filter((attr) => attr.name === 'xmlns' || attr.name.startsWith('xmlns:'));
+  let scope = parentScope;
+  if (declarations.length > 0) {
+    budget.entries -= parentScope.size + declarations.length;
+    if (budget.entries < 0) fail(`namespace declarations in scope exceed ${MAX_SCOPE_ENTRIES} in all (a hostile packet?)`, start);
+    const own = new Map(parentScope);
+    for (const attr of declarations) own.set(attr.name === 'xmlns' ? '' : attr.name.slice(6), attr.value);
+    scope = own;
   }
   const attributes = raw.map((attr): XmlAttribute => {
     const [prefix, local] = splitName(attr.name);
