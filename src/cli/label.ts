@@ -15,6 +15,7 @@ import {
   labelRecord,
   type LabelRecord,
   parseSigningKey,
+  parseCertifiedKey,
   parseVerifyKey,
   UnsupportedFormatError,
   type LabelSigningKey,
@@ -182,8 +183,20 @@ export async function loadSigningKey(io: CliIo, file: string | undefined): Promi
   return file === undefined ? undefined : parseSigningKey(await readTextFile(io, file, 'signing key'));
 }
 
-async function loadVerifyKeys(io: CliIo, files: readonly string[]): Promise<LabelVerifyKey[]> {
-  return Promise.all(files.map(async (file) => parseVerifyKey(await readTextFile(io, file, 'public key'))));
+/**
+ * The keys to verify with: plain public keys (`--pub`), and certified keys (`--cert`, an X.509
+ * chain leaf first) checked against the roots the verifier trusts (`--trust`). A certified key
+ * vouches only for labels of the credit code its certificate names.
+ */
+async function loadVerifyKeys(io: CliIo, flags: { pub: readonly string[]; cert: readonly string[]; trust: readonly string[] }): Promise<LabelVerifyKey[]> {
+  if (flags.cert.length > 0 && flags.trust.length === 0) {
+    throw new InvalidInputError('E_LABEL_TRUST', '--cert needs at least one --trust ROOT.pem: a certificate chain is only as good as the roots it is checked against');
+  }
+  if (flags.trust.length > 0 && flags.cert.length === 0) throw new InvalidInputError('E_LABEL_TRUST', '--trust checks certificate chains given with --cert; none was given');
+  const roots = await Promise.all(flags.trust.map((file) => readTextFile(io, file, 'trusted root certificate')));
+  const plain = await Promise.all(flags.pub.map(async (file) => parseVerifyKey(await readTextFile(io, file, 'public key'))));
+  const certified = await Promise.all(flags.cert.map(async (file) => parseCertifiedKey(await readTextFile(io, file, 'certificate chain'), roots)));
+  return [...plain, ...certified];
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -320,11 +333,15 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
     .command(name)
     .description(name === 'read' ? 'print the labels of files and where they were found' : 'verify the security data of labels against public keys')
     .argument('<files...>', 'files or folders (walked recursively)')
-    .option('--json', 'one JSON object per line: {file, format, label, location, signature}');
-  if (name === 'read') command.option('--pub <key.pem>', 'also verify with this public key (repeatable)', collect, []);
-  else command.requiredOption('--pub <key.pem>', 'public key of the producer or propagator (repeatable)', collect, []);
-  command.action(async (files: string[], flags: { json?: boolean; pub: string[] }, cmd: Command) => {
-    const keys = await loadVerifyKeys(io, flags.pub);
+    .option('--json', 'one JSON object per line: {file, format, label, location, presence, signature, signatures, conflicts}')
+    .option('--pub <key.pem>', `${name === 'read' ? 'also verify with' : 'verify with'} this public key of a producer or propagator (repeatable)`, collect, [])
+    .option('--cert <chain.pem>', 'a certified key: X.509 chain, leaf first, whose leaf names the credit code it signs for (repeatable; needs --trust)', collect, [])
+    .option('--trust <root.pem>', 'a root certificate trusted to certify keys (repeatable)', collect, []);
+  command.action(async (files: string[], flags: { json?: boolean; pub: string[]; cert: string[]; trust: string[] }, cmd: Command) => {
+    if (name === 'verify' && flags.pub.length === 0 && flags.cert.length === 0) {
+      throw new InvalidInputError('E_LABEL_KEY', 'verify needs a key: --pub KEY.pem, or --cert CHAIN.pem with --trust ROOT.pem');
+    }
+    const keys = await loadVerifyKeys(io, flags);
     const outcome = await batch(io, cmd, files, async (target) => {
       const report = await readLabelFile(target.path, { keys });
       const record = labelRecord(target.display, report);
