@@ -12,6 +12,7 @@ import { HeguiError } from '../src/errors.js';
 import { checkExplicitLabel, labelDocx, labelPdf, labelSubtitles } from '../src/label/explicit/index.js';
 import { seededRandom } from './helpers/random.js';
 import { systemTool } from './helpers/system.js';
+import { pdfFromObjects } from './helpers/pdf.js';
 
 /** `count` damaged copies of `bytes`: flipped bytes, truncations, and duplicated spans. */
 function* mutations(bytes: Uint8Array, count: number, seed: number): Generator<{ bytes: Uint8Array; how: string }> {
@@ -43,18 +44,10 @@ async function typedOrFine(run: () => Promise<unknown>, how: string): Promise<vo
 }
 
 const PDF = Buffer.from(
-  (() => {
-    const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 400] /Resources << /XObject << >> >> /Contents 4 0 R >>', '<< /Length 8 >>\nstream\n0 0 m S\n\nendstream'];
-    let body = '%PDF-1.4\n';
-    const offsets: number[] = [];
-    objects.forEach((object, i) => {
-      offsets.push(body.length);
-      body += `${i + 1} 0 obj\n${object}\nendobj\n`;
-    });
-    const xref = body.length;
-    body += `xref\n0 5\n0000000000 65535 f\r\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-    return body;
-  })(),
+  pdfFromObjects(
+    ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 400] /Resources << /XObject << >> >> /Contents 4 0 R >>', '<< /Length 8 >>\nstream\n0 0 m S\n\nendstream'],
+    { eol: '\r\n' },
+  ),
   'latin1',
 );
 

@@ -13,26 +13,18 @@ import { describe, expect, it } from 'vitest';
 import { checkExplicitLabel, checkExplicitLabelFile, detectExplicitFormat, ExplicitFormatError, labelSubtitles, requireExplicitFormat } from '../src/label/explicit/index.js';
 import { cli } from './helpers/cli.js';
 import { systemTool } from './helpers/system.js';
+import { pdfFromObjects } from './helpers/pdf.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** A valid PDF of ASCII only (no binary comment line): a UTF-8 decoder reads it as text. */
 function asciiPdf(): string {
-  const objects = [
+  return pdfFromObjects([
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
     '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>',
     '<< /Length 0 >>\nstream\n\nendstream',
-  ];
-  let body = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((object, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  return `${body}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  ]);
 }
 
 const REFUSED: Record<string, string> = {

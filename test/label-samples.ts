@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { systemPartMissing, systemTool } from './helpers/system.js';
+import { pdfFromObjects } from './helpers/pdf.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures', 'label');
 
@@ -136,16 +137,7 @@ function minimalPdf(): Uint8Array {
     `<< /Length ${PAGE_CONTENT.length} >>\nstream\n${PAGE_CONTENT}\nendstream`,
     '<< /Title (sample) /Producer (hegui tests) >>',
   ];
-  let body = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((object, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info 5 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new TextEncoder().encode(body);
+  return new TextEncoder().encode(pdfFromObjects(objects, { extraTrailer: '/Info 5 0 R' }));
 }
 
 /** A minimal DOCX made with Python's zipfile, or undefined without python3. */

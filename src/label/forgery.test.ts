@@ -20,6 +20,7 @@ import { parseMoov, setMoovLabel } from './implicit/mp4-meta.js';
 import { createLabel, formatLabel, type ImplicitLabel } from './model.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey } from './security-keys.js';
 import { contentDigest, signLabel } from './security.js';
+import { find, patched } from '../../test/helpers/bytes.js';
 import { pcmWavHeader } from '../../test/helpers/wav.js';
 import { systemTool } from '../../test/helpers/system.js';
 import { documentSamples, mediaSamples, PRODUCER, PROPAGATOR } from '../../test/label-samples.js';
@@ -52,18 +53,6 @@ const report = (bytes: Uint8Array): Promise<LabelReport> => readLabels(bytes, { 
 const status = async (bytes: Uint8Array): Promise<string> => (await report(bytes)).status;
 
 /** The offset of `needle` in `bytes` at or after `from`; fails the test when it is not there. */
-function find(bytes: Uint8Array, needle: Uint8Array | string, from = 0): number {
-  const at = Buffer.from(bytes).indexOf(typeof needle === 'string' ? latin1(needle) : Buffer.from(needle), from);
-  expect(at, `no ${String(needle)} in the file`).toBeGreaterThanOrEqual(0);
-  return at;
-}
-
-function patched(bytes: Uint8Array, at: number, patch: readonly number[]): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  out.set(patch, at);
-  return out;
-}
-
 function spliced(bytes: Uint8Array, at: number, insert: Uint8Array): Uint8Array {
   return Buffer.concat([bytes.subarray(0, at), insert, bytes.subarray(at)]);
 }

@@ -17,6 +17,7 @@ import { createLabel, formatLabel } from './model.js';
 import { payloadDigest, signLabel } from './security.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey } from './security-keys.js';
 import { writeLabel } from './implicit/media-testkit.js';
+import { find, patched } from '../../test/helpers/bytes.js';
 import { pcmWavHeader } from '../../test/helpers/wav.js';
 import { documentSamples, imageSamples, mediaSamples, PRODUCER, PROPAGATOR } from '../../test/label-samples.js';
 import { systemTool } from '../../test/helpers/system.js';
@@ -41,18 +42,6 @@ async function status(bytes: Uint8Array): Promise<string> {
 }
 
 /** The offset of the first occurrence of `needle` in `bytes` at or after `from`. */
-function find(bytes: Uint8Array, needle: Uint8Array | string, from = 0): number {
-  const at = Buffer.from(bytes).indexOf(typeof needle === 'string' ? Buffer.from(needle, 'latin1') : Buffer.from(needle), from);
-  expect(at, `no ${String(needle)} in the file`).toBeGreaterThanOrEqual(0);
-  return at;
-}
-
-function patched(bytes: Uint8Array, at: number, patch: readonly number[]): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  out.set(patch, at);
-  return out;
-}
-
 describe('a changed decoding parameter breaks the signature', () => {
   it('WAV header claiming twice the sample rate', async () => {
     const samples = Buffer.alloc(800);
