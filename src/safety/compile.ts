@@ -332,12 +332,13 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       unitClass[unit] = word >= 0 ? (symbolOf(f) << 1) | word : classOfFolded(f);
     }
   }
-  const regexes = compileRegexEntries(library.entries);
-  return Object.freeze({
+  return assembleCompiled({
     name: library.name,
     version: library.version,
     updatedAt: library.updatedAt,
     fold,
+    bmpSymbol,
+    astralSymbol,
     unitClass,
     automaton,
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
@@ -351,13 +352,41 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     variantCheck: Uint8Array.from(variantCheck),
     allowTargets,
     allowRuns,
-    segmenter: variantWords.includes(1) ? (options?.segmenter ?? defaultSegmenter()) : undefined,
     entries: library.entries,
-    regexes,
     allowWords: library.allow,
     ignored,
-    classOfFolded,
+  }, options?.segmenter);
+}
+
+/**
+ * Everything a compiled library is made of, without what is derived again on assembly (the
+ * regex entries, the segmenter, `classOfFolded`): what the compiled-library cache stores.
+ */
+export interface CompiledParts extends Omit<CompiledLibrary, 'regexes' | 'segmenter' | 'classOfFolded'> {
+  /** Folded BMP code point -> alphabet symbol (0: not in any pattern). */
+  readonly bmpSymbol: Int32Array;
+  readonly astralSymbol: ReadonlyMap<number, number>;
+}
+
+const partsOf = new WeakMap<CompiledLibrary, CompiledParts>();
+
+/** The parts a compiled library was assembled from (for the cache). */
+export function compiledParts(compiled: CompiledLibrary): CompiledParts | undefined {
+  return partsOf.get(compiled);
+}
+
+/** A compiled library from its parts, as `compileLibrary` built them or the cache restored them. */
+export function assembleCompiled(parts: CompiledParts, segmenter?: WordSegmenter): CompiledLibrary {
+  const { bmpSymbol, astralSymbol, ...rest } = parts;
+  const symbolOf = (cp: number): number => (cp < 0x10000 ? (bmpSymbol[cp] as number) : (astralSymbol.get(cp) ?? 0));
+  const compiled: CompiledLibrary = Object.freeze({
+    ...rest,
+    segmenter: parts.variantWords.includes(1) ? (segmenter ?? defaultSegmenter()) : undefined,
+    regexes: compileRegexEntries(parts.entries),
+    classOfFolded: (f: number): number => (f < 0 ? f : (symbolOf(f) << 1) | (isWordCodePoint(f) ? 1 : 0)),
   });
+  partsOf.set(compiled, parts);
+  return compiled;
 }
 
 function sameOptions(fold: FoldTable, library: KeywordLibrary): boolean {
