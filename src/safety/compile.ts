@@ -54,7 +54,9 @@ export interface CompiledLibrary {
    * differ), in parallel arrays so a large library makes no object per entry:
    * the entries it reports, as `entryIndex * 2 + (via pinyin ? 1 : 0)`;
    */
-  readonly variantRefs: readonly (readonly number[])[];
+  readonly variantRefFrom: Int32Array;
+  /** ... flattened: variant `v` reports `variantRefList[variantRefFrom[v] .. variantRefFrom[v + 1])`; */
+  readonly variantRefList: Int32Array;
   /** the keyword's length before repeats were collapsed; */
   readonly variantLength: Int32Array;
   /** the noise kind bits allowed inside it; */
@@ -112,6 +114,15 @@ function flatVariants(patterns: number, variantPattern: readonly number[], silen
     next[p] = (next[p] as number) + 1;
   });
   return { variantFrom, variantList };
+}
+
+/** Each variant's entry refs as flat arrays, so a cached library restores them without an array per variant. */
+function flatRefs(refs: readonly (readonly number[])[]): { variantRefFrom: Int32Array; variantRefList: Int32Array } {
+  const variantRefFrom = new Int32Array(refs.length + 1);
+  refs.forEach((r, v) => (variantRefFrom[v + 1] = (variantRefFrom[v] as number) + r.length));
+  const variantRefList = new Int32Array(variantRefFrom[refs.length] as number);
+  refs.forEach((r, v) => variantRefList.set(r, variantRefFrom[v]));
+  return { variantRefFrom, variantRefList };
 }
 
 const NO_PHRASES: readonly string[] = Object.freeze([]);
@@ -344,7 +355,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
     patternFlags: Uint8Array.from(flags),
     ...flatVariants(specs.length, variantPattern, silenced),
-    variantRefs,
+    ...flatRefs(variantRefs),
     variantLength: Int32Array.from(variantLength),
     variantNoise: Int32Array.from(variantNoise),
     variantRepeats,

@@ -23,8 +23,8 @@ import type { CompiledLibrary, CompiledParts } from './compile.js';
 import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
 import { exampleLibrary } from './example-library.js';
 import { FoldTable } from './fold.js';
-import type { KeywordLibrary } from './library.js';
-import { serialiseLibrary } from './library.js';
+import type { KeywordEntry, KeywordLibrary } from './library.js';
+import { matchModes, serialiseLibrary, severities } from './library.js';
 import { parseLibraryText, readLibraryFile } from './library-file.js';
 import { version as heguiVersion } from '../version.js';
 
@@ -37,7 +37,7 @@ type ArrayType = 'i32' | 'u16' | 'u8';
 const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
 
 const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
-const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
+const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
   key: string;
@@ -50,11 +50,14 @@ interface Header {
   astralSymbol: [number, number][];
   size: number;
   maxDepth: number;
-  variantRefs: readonly (readonly number[])[];
   variantRepeats: [number, number[]][];
   allowTargets: [number, number[] | true][];
   allowRuns: [number, number[]][];
-  entries: CompiledLibrary['entries'];
+  /** Entries column by column (see `entryColumns`): one JSON object per entry would double the load time. */
+  keywords: string[];
+  risks: string[];
+  /** Each entry's optional fields (exception phrases, noise, word mode), by entry index, for the few that have them. */
+  extras: [number, Partial<KeywordEntry>][];
   allowWords: readonly string[];
   ignored: CompiledLibrary['ignored'];
 }
@@ -75,16 +78,48 @@ function typeOf(array: Int32Array | Uint16Array | Uint8Array): ArrayType {
   return array instanceof Int32Array ? 'i32' : array instanceof Uint16Array ? 'u16' : 'u8';
 }
 
+/** The entries as columns: keywords, risk codes by index, mode and severity by index, and the rare optional fields apart. */
+function entryColumns(entries: readonly KeywordEntry[]): { keywords: string[]; risks: string[]; extras: [number, Partial<KeywordEntry>][]; arrays: [string, Int32Array | Uint16Array | Uint8Array][] } {
+  const risks: string[] = [];
+  const riskIndex = new Map<string, number>();
+  const risk = new Uint16Array(entries.length);
+  const mode = new Uint8Array(entries.length);
+  const severity = new Uint8Array(entries.length);
+  const extras: [number, Partial<KeywordEntry>][] = [];
+  entries.forEach((entry, i) => {
+    let r = riskIndex.get(entry.risk);
+    if (r === undefined) riskIndex.set(entry.risk, (r = risks.push(entry.risk) - 1));
+    risk[i] = r;
+    mode[i] = matchModes.indexOf(entry.mode);
+    severity[i] = severities.indexOf(entry.severity);
+    const { keyword: _k, risk: _r, mode: _m, severity: _s, ...extra } = entry;
+    if (Object.keys(extra).length > 0) extras.push([i, extra]);
+  });
+  return { keywords: entries.map((e) => e.keyword), risks, extras, arrays: [['entry.risk', risk], ['entry.mode', mode], ['entry.severity', severity]] };
+}
+
+function entriesFrom(header: Header, risk: Uint16Array, mode: Uint8Array, severity: Uint8Array): KeywordEntry[] {
+  const extras = new Map(header.extras);
+  return header.keywords.map((keyword, i) => {
+    const entry = { keyword, risk: header.risks[risk[i] as number], mode: matchModes[mode[i] as number], severity: severities[severity[i] as number] } as KeywordEntry;
+    if (entry.risk === undefined || entry.mode === undefined || entry.severity === undefined) throw new TypeError('bad entry column');
+    const extra = extras.get(i);
+    return extra === undefined ? entry : { ...entry, ...extra };
+  });
+}
+
 /** The cache file's bytes for a compiled library under `key`. */
 export async function encodeCompiled(compiled: CompiledLibrary, key: string): Promise<Buffer> {
   const parts = compiledParts(compiled);
   if (parts === undefined) throw new TypeError('not a library compileLibrary built');
   const fold = parts.fold.saved();
+  const columns = entryColumns(parts.entries);
   const named: [string, Int32Array | Uint16Array | Uint8Array][] = [
     ['fold.bmp', fold.bmp],
     ['fold.noiseKinds', fold.noiseKinds],
     ...partArrays.map((name) => [name, parts[name]] as [string, Int32Array | Uint8Array]),
     ...automatonArrays.map((name) => [`automaton.${name}`, parts.automaton[name]] as [string, Int32Array | Uint16Array | Uint8Array]),
+    ...columns.arrays,
   ];
   const header: Header = {
     key,
@@ -97,11 +132,12 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
     astralSymbol: [...parts.astralSymbol],
     size: parts.automaton.size,
     maxDepth: parts.automaton.maxDepth,
-    variantRefs: parts.variantRefs,
     variantRepeats: [...parts.variantRepeats].map(([k, v]) => [k, [...v]]),
     allowTargets: [...parts.allowTargets].map(([k, v]) => [k, v === true ? true : [...v]]),
     allowRuns: [...parts.allowRuns].map(([k, v]) => [k, [...v]]),
-    entries: parts.entries,
+    keywords: columns.keywords,
+    risks: columns.risks,
+    extras: columns.extras,
     allowWords: parts.allowWords,
     ignored: parts.ignored,
   };
@@ -163,11 +199,10 @@ export async function decodeCompiled(file: Uint8Array, key: string): Promise<Com
       automaton,
       ...Object.fromEntries(partArrays.map((name) => [name, get(name)])),
       astralSymbol: new Map(header.astralSymbol),
-      variantRefs: header.variantRefs,
       variantRepeats: new Map(header.variantRepeats.map(([k, v]) => [k, Int32Array.from(v)])),
       allowTargets: new Map(header.allowTargets.map(([k, v]) => [k, v === true ? true : new Set(v)])),
       allowRuns: new Map(header.allowRuns.map(([k, v]) => [k, Int32Array.from(v)])),
-      entries: header.entries,
+      entries: entriesFrom(header, get('entry.risk'), get('entry.mode'), get('entry.severity')),
       allowWords: header.allowWords,
       ignored: header.ignored,
     } as unknown as CompiledParts;
