@@ -8,7 +8,8 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import type { CompiledLibrary, Direction, SafetyDecision, SafetyPolicy } from '../safety/index.js';
-import { compileLibrary, defaultPolicy, exampleLibrary, readLibraryFile, SafetyGuard, validatePolicy } from '../safety/index.js';
+import { defaultPolicy, SafetyGuard, validatePolicy } from '../safety/index.js';
+import { loadCompiledExample, loadCompiledLibraryFile } from '../safety/library-cache.js';
 import { readTextFile } from './files.js';
 import { type CliIo, readAll } from './io.js';
 import { setExitCode } from './main.js';
@@ -23,10 +24,13 @@ interface ScanFlags {
   lang: string;
 }
 
-/** `--keywords example` uses the built-in example library. */
+/**
+ * `--keywords example` uses the built-in example library. Both go through the compiled-library
+ * cache (safety/library-cache), so a repeated scan skips compiling and never loads pinyin-pro.
+ */
 export async function loadCompiledLibrary(source: string | undefined): Promise<CompiledLibrary | undefined> {
   if (source === undefined) return undefined;
-  return compileLibrary(source === 'example' ? exampleLibrary : await readLibraryFile(source));
+  return source === 'example' ? loadCompiledExample() : loadCompiledLibraryFile(source);
 }
 
 /** The text named by the arguments: TEXT, --file, or stdin. */

@@ -54,7 +54,9 @@ export interface CompiledLibrary {
    * differ), in parallel arrays so a large library makes no object per entry:
    * the entries it reports, as `entryIndex * 2 + (via pinyin ? 1 : 0)`;
    */
-  readonly variantRefs: readonly (readonly number[])[];
+  readonly variantRefFrom: Int32Array;
+  /** ... flattened: variant `v` reports `variantRefList[variantRefFrom[v] .. variantRefFrom[v + 1])`; */
+  readonly variantRefList: Int32Array;
   /** the keyword's length before repeats were collapsed; */
   readonly variantLength: Int32Array;
   /** the noise kind bits allowed inside it; */
@@ -112,6 +114,15 @@ function flatVariants(patterns: number, variantPattern: readonly number[], silen
     next[p] = (next[p] as number) + 1;
   });
   return { variantFrom, variantList };
+}
+
+/** Each variant's entry refs as flat arrays, so a cached library restores them without an array per variant. */
+function flatRefs(refs: readonly (readonly number[])[]): { variantRefFrom: Int32Array; variantRefList: Int32Array } {
+  const variantRefFrom = new Int32Array(refs.length + 1);
+  refs.forEach((r, v) => (variantRefFrom[v + 1] = (variantRefFrom[v] as number) + r.length));
+  const variantRefList = new Int32Array(variantRefFrom[refs.length] as number);
+  refs.forEach((r, v) => variantRefList.set(r, variantRefFrom[v]));
+  return { variantRefFrom, variantRefList };
 }
 
 const NO_PHRASES: readonly string[] = Object.freeze([]);
@@ -332,18 +343,19 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
       unitClass[unit] = word >= 0 ? (symbolOf(f) << 1) | word : classOfFolded(f);
     }
   }
-  const regexes = compileRegexEntries(library.entries);
-  return Object.freeze({
+  return assembleCompiled({
     name: library.name,
     version: library.version,
     updatedAt: library.updatedAt,
     fold,
+    bmpSymbol,
+    astralSymbol,
     unitClass,
     automaton,
     patternLength: Int32Array.from(specs, (s) => s.symbols.length),
     patternFlags: Uint8Array.from(flags),
     ...flatVariants(specs.length, variantPattern, silenced),
-    variantRefs,
+    ...flatRefs(variantRefs),
     variantLength: Int32Array.from(variantLength),
     variantNoise: Int32Array.from(variantNoise),
     variantRepeats,
@@ -351,13 +363,41 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     variantCheck: Uint8Array.from(variantCheck),
     allowTargets,
     allowRuns,
-    segmenter: variantWords.includes(1) ? (options?.segmenter ?? defaultSegmenter()) : undefined,
     entries: library.entries,
-    regexes,
     allowWords: library.allow,
     ignored,
-    classOfFolded,
+  }, options?.segmenter);
+}
+
+/**
+ * Everything a compiled library is made of, without what is derived again on assembly (the
+ * regex entries, the segmenter, `classOfFolded`): what the compiled-library cache stores.
+ */
+export interface CompiledParts extends Omit<CompiledLibrary, 'regexes' | 'segmenter' | 'classOfFolded'> {
+  /** Folded BMP code point -> alphabet symbol (0: not in any pattern). */
+  readonly bmpSymbol: Int32Array;
+  readonly astralSymbol: ReadonlyMap<number, number>;
+}
+
+const partsOf = new WeakMap<CompiledLibrary, CompiledParts>();
+
+/** The parts a compiled library was assembled from (for the cache). */
+export function compiledParts(compiled: CompiledLibrary): CompiledParts | undefined {
+  return partsOf.get(compiled);
+}
+
+/** A compiled library from its parts, as `compileLibrary` built them or the cache restored them. */
+export function assembleCompiled(parts: CompiledParts, segmenter?: WordSegmenter): CompiledLibrary {
+  const { bmpSymbol, astralSymbol, ...rest } = parts;
+  const symbolOf = (cp: number): number => (cp < 0x10000 ? (bmpSymbol[cp] as number) : (astralSymbol.get(cp) ?? 0));
+  const compiled: CompiledLibrary = Object.freeze({
+    ...rest,
+    segmenter: parts.variantWords.includes(1) ? (segmenter ?? defaultSegmenter()) : undefined,
+    regexes: compileRegexEntries(parts.entries),
+    classOfFolded: (f: number): number => (f < 0 ? f : (symbolOf(f) << 1) | (isWordCodePoint(f) ? 1 : 0)),
   });
+  partsOf.set(compiled, parts);
+  return compiled;
 }
 
 function sameOptions(fold: FoldTable, library: KeywordLibrary): boolean {

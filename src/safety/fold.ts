@@ -82,6 +82,13 @@ export function noiseKindOf(cp: number, dropped: boolean): number {
 /** A folded character: a code point, or one of the markers above. */
 export type Folded = number;
 
+/** A fold table's contents (see `FoldTable.saved`). */
+export interface SavedFold {
+  bmp: Int32Array;
+  noiseKinds: Uint8Array;
+  expansions: [number, readonly Folded[]][];
+}
+
 export class FoldTable {
   readonly options: Readonly<NormaliserOptions>;
   /** Fold of each UTF-16 code unit; `SURROGATE` for high surrogates. */
@@ -90,11 +97,21 @@ export class FoldTable {
   readonly noiseKinds: Uint8Array;
   readonly #expansions = new Map<number, readonly Folded[]>();
   readonly #astral = new Map<number, readonly Folded[]>();
-  readonly #homoglyphs: Map<number, number> | undefined;
-  readonly #simplified: Map<number, number> | undefined;
+  #homoglyphs: Map<number, number> | undefined;
+  #simplified: Map<number, number> | undefined;
 
-  constructor(options: NormaliserOptions) {
+  /**
+   * Builds the table for `options`, or takes it from `saved` (a table `saved()` returned for
+   * the same options, e.g. from a compiled-library cache), which skips the ~50 ms build.
+   */
+  constructor(options: NormaliserOptions, saved?: SavedFold) {
     this.options = Object.freeze({ ...options });
+    if (saved !== undefined) {
+      this.bmp = saved.bmp;
+      this.noiseKinds = saved.noiseKinds;
+      for (const [unit, folded] of saved.expansions) this.#expansions.set(unit, folded);
+      return;
+    }
     this.#homoglyphs = options.homoglyphs ? homoglyphMap() : undefined;
     this.#simplified = options.traditional ? traditionalToSimplifiedMap() : undefined;
     this.bmp = new Int32Array(0x10000);
@@ -116,6 +133,11 @@ export class FoldTable {
         this.#expansions.set(unit, folded);
       }
     }
+  }
+
+  /** The table's contents, enough to rebuild it with `new FoldTable(options, saved)`. */
+  saved(): SavedFold {
+    return { bmp: this.bmp, noiseKinds: this.noiseKinds, expansions: [...this.#expansions] };
   }
 
   /** The folds of a BMP code unit whose table entry is `EXPAND`. */
@@ -159,6 +181,9 @@ export class FoldTable {
 
   #foldCodePoint(cp: number): Folded[] {
     const o = this.options;
+    // A restored table builds its maps only when an astral character needs them.
+    if (o.homoglyphs) this.#homoglyphs ??= homoglyphMap();
+    if (o.traditional) this.#simplified ??= traditionalToSimplifiedMap();
     const char = String.fromCodePoint(cp);
     if (LINE_BREAK.test(char)) return [o.crossLineBreaks && o.skipNoise ? NOISE : BREAK];
     if (o.invisible && INVISIBLE.test(char)) return [];

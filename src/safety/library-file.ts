@@ -19,6 +19,11 @@ export async function readLibraryFile(path: string): Promise<KeywordLibrary> {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new KeywordLibraryError(`cannot read keyword library ${path}: ${code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
   }
+  return parseLibraryText(path, text);
+}
+
+/** Parses and validates the text of the library file at `path`. */
+export function parseLibraryText(path: string, text: string): KeywordLibrary {
   let document: unknown;
   try {
     document = JSON.parse(text);

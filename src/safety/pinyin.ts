@@ -5,7 +5,25 @@
  * would flag ordinary words), and for short keywords every mix of characters and syllables
  * (`法lun功`), the forms users type to get past a literal filter.
  */
-import { pinyin } from 'pinyin-pro';
+import type { createRequire as CreateRequire } from 'node:module';
+import type { pinyin as PinyinFunction } from 'pinyin-pro';
+import { KeywordLibraryError } from './errors.js';
+
+let pinyin: typeof PinyinFunction | undefined;
+
+/**
+ * pinyin-pro, loaded on first use: importing it takes ~130 ms, which a scan with a cached
+ * compiled library must not pay (issue 14). Loaded with Node's `require` (as the segmenter
+ * loads jieba) so that compiling stays synchronous.
+ */
+function pinyinFunction(): typeof PinyinFunction {
+  if (pinyin !== undefined) return pinyin;
+  const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if (builtin === undefined) throw new KeywordLibraryError('pinyin entries need pinyin-pro, which loads only in Node; compile the library there');
+  const { createRequire } = builtin('node:module') as { createRequire: typeof CreateRequire };
+  pinyin = (createRequire(import.meta.url)('pinyin-pro') as { pinyin: typeof PinyinFunction }).pinyin;
+  return pinyin;
+}
 
 const HAN = /^\p{sc=Han}$/u;
 /** Keywords up to this many characters also get every character/syllable mix (2^n forms). */
@@ -16,7 +34,7 @@ const MIN_INITIALS_LENGTH = 3;
 export function pinyinVariants(keyword: string): string[] {
   const chars = [...keyword];
   if (!chars.some((c) => HAN.test(c))) return [];
-  const syllables = pinyin(keyword, { toneType: 'none', type: 'array', v: true, nonZh: 'removed' });
+  const syllables = pinyinFunction()(keyword, { toneType: 'none', type: 'array', v: true, nonZh: 'removed' });
   const han = chars.filter((c) => HAN.test(c));
   if (syllables.length !== han.length) return [];
   const variants = new Set<string>();

@@ -189,11 +189,13 @@ function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, 
     return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original, transforms, confidence: confidenceOf(transforms) }];
   }
   const variant = ref >> 1;
-  const refs = c.variantRefs[variant];
-  if (refs === undefined) return [];
+  const from = c.variantRefFrom[variant];
+  const to = c.variantRefFrom[variant + 1];
+  if (from === undefined || to === undefined) return [];
   const length = c.variantLength[variant];
   const out: KeywordMatch[] = [];
-  for (const r of refs) {
+  for (let k = from; k < to; k++) {
+    const r = c.variantRefList[k] as number;
     const entry = c.entries[r >> 1];
     if (entry === undefined) continue;
     const transforms = transformsOf(c, original, length, (r & 1) === 1);

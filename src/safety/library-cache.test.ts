@@ -1,0 +1,129 @@
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evasionSet } from '../../bench/safety/evasion.js';
+import { syntheticKeywords } from '../../bench/safety/data.js';
+import { compileLibrary } from './compile.js';
+import type { CompiledLibrary } from './compile.js';
+import type { KeywordLibrary } from './library.js';
+import { createLibrary, serialiseLibrary } from './library.js';
+import { cacheKey, COMPILE_CACHE_FORMAT, decodeCompiled, encodeCompiled, libraryCachePath, loadCompiledExample, loadCompiledLibraryFile } from './library-cache.js';
+import { exampleLibrary } from './example-library.js';
+import { scanText } from './scanner.js';
+import { version } from '../version.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hegui-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const keywords = syntheticKeywords(300, 14);
+const evasions = evasionSet(keywords, 4, 14);
+
+/** A library with every kind of entry the compiled form records: pinyin, noise, repeats, exception phrases, allow words. */
+function library(): KeywordLibrary {
+  const lib = createLibrary('cache-test', { updatedAt: new Date('2026-01-01T00:00:00Z') });
+  lib.entries = keywords.map((keyword, i) => ({ keyword, risk: 'A1.8', mode: i % 3 === 0 ? 'pinyin' : 'literal', severity: 'high' }));
+  lib.entries.push({ keyword: '台独', risk: 'A1.2', mode: 'literal', severity: 'high', allow: ['平台独家'] });
+  lib.entries.push({ keyword: '炸炸弹', risk: 'A1.4', mode: 'literal', severity: 'high', noise: ['space'] });
+  lib.entries.push({ keyword: '(代|办)理?\\d*张?发票', risk: 'A1.8', mode: 'regex', severity: 'low' });
+  lib.allow = ['打击赌博网站', '𠀋𠀋'];
+  return lib;
+}
+
+const texts = [...evasions.map((e) => e.text), '平台独家发布，台独', '炸 炸 弹 与 炸，炸弹', '代理3张发票', '𠀋𠀋 emoji 😀 ㎏ ｆｕｌｌ'];
+
+function matches(compiled: CompiledLibrary): unknown[] {
+  return texts.map((text) => scanText(compiled, text).map((m) => [m.keyword, m.start, m.end, m.confidence, m.transforms]));
+}
+
+async function writeLibrary(lib: KeywordLibrary): Promise<string> {
+  const path = join(dir, 'lib.json');
+  await writeFile(path, serialiseLibrary(lib));
+  return path;
+}
+
+describe('compiled-library cache', () => {
+  it('writes a cache beside the library and restores a library that matches as the uncompiled one does', async () => {
+    const lib = library();
+    const path = await writeLibrary(lib);
+    const expected = matches(compileLibrary(lib));
+    expect(expected.flat().length).toBeGreaterThan(evasions.length / 2);
+    const first = await loadCompiledLibraryFile(path);
+    expect(matches(first)).toEqual(expected);
+    const cache = libraryCachePath(path);
+    expect((await stat(cache)).size).toBeGreaterThan(0);
+    const bytes = await readFile(cache);
+    const restored = await decodeCompiled(bytes, await cacheKey(await readFile(path)));
+    expect(restored).toBeDefined();
+    expect(matches(restored as CompiledLibrary)).toEqual(expected);
+    expect(matches(await loadCompiledLibraryFile(path))).toEqual(expected);
+    // The restored library is what the cache file says: a second load rewrites nothing.
+    expect((await readFile(cache)).equals(bytes)).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(['lib.json', 'lib.json.hegui-cache']);
+  });
+
+  it('a changed library misses the cache and is recompiled', async () => {
+    const lib = library();
+    const path = await writeLibrary(lib);
+    await loadCompiledLibraryFile(path);
+    lib.entries.push({ keyword: '新加的词', risk: 'A1.8', mode: 'literal', severity: 'high' });
+    await writeFile(path, serialiseLibrary(lib));
+    const reloaded = await loadCompiledLibraryFile(path);
+    expect(scanText(reloaded, '这里有新加的词').map((m) => m.keyword)).toEqual(['新加的词']);
+    expect(await decodeCompiled(await readFile(libraryCachePath(path)), await cacheKey(await readFile(path)))).toBeDefined();
+  });
+
+  it('ignores a corrupted, truncated, empty or forged cache and rebuilds it', async () => {
+    const lib = library();
+    const path = await writeLibrary(lib);
+    const expected = matches(compileLibrary(lib));
+    await loadCompiledLibraryFile(path);
+    const cache = libraryCachePath(path);
+    const good = await readFile(cache);
+    const key = await cacheKey(await readFile(path));
+
+    const flipped = Buffer.from(good);
+    const at = Math.floor(flipped.length * 0.7);
+    flipped[at] = (flipped[at] as number) ^ 0x55;
+    const other = createLibrary('other');
+    other.entries = [{ keyword: '别的', risk: 'A1.8', mode: 'literal', severity: 'high' }];
+    // A valid cache of another library under this library's name.
+    const forged = await encodeCompiled(compileLibrary(other), await cacheKey(Buffer.from(serialiseLibrary(other))));
+    // A cache whose key was rewritten to this library's: the checksum no longer holds.
+    const rekeyed = Buffer.from(forged.toString('latin1').replace(/"key":"[^"]+"/, `"key":"${key}"`), 'latin1');
+    const bad = { flipped, truncated: good.subarray(0, Math.floor(good.length / 2)), empty: Buffer.alloc(0), garbage: Buffer.from('HGUICL01 not a cache at all, padded out to be longer than a digest'), forged, rekeyed };
+    for (const [name, bytes] of Object.entries(bad)) {
+      expect(await decodeCompiled(bytes, key), name).toBeUndefined();
+      await writeFile(cache, bytes);
+      expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
+      expect(await decodeCompiled(await readFile(cache), key), name).toBeDefined();
+    }
+  });
+
+  it('misses a cache written for another hegui compile format or version', async () => {
+    const lib = library();
+    const bytes = Buffer.from(serialiseLibrary(lib));
+    const key = await cacheKey(bytes);
+    // The key covers the format and hegui's version as well as the bytes.
+    const { createHash } = await import('node:crypto');
+    expect(key).toBe(`hegui-compiled/${COMPILE_CACHE_FORMAT}/${version}/${createHash('sha256').update(bytes).digest('hex')}`);
+    const encoded = await encodeCompiled(compileLibrary(lib), 'f'.repeat(64));
+    expect(await decodeCompiled(encoded, key)).toBeUndefined();
+  });
+
+  it('the example library is cached in the per-user cache directory', async () => {
+    const cacheDir = join(dir, 'user-cache');
+    const first = await loadCompiledExample({ HEGUI_CACHE_DIR: cacheDir });
+    expect(await readdir(cacheDir)).toEqual(['example.hegui-cache']);
+    const second = await loadCompiledExample({ HEGUI_CACHE_DIR: cacheDir });
+    const expected = matches(compileLibrary(exampleLibrary));
+    expect(matches(first)).toEqual(expected);
+    expect(matches(second)).toEqual(expected);
+    expect(scanText(second, '推荐个du bo wang zhan').map((m) => m.keyword)).toEqual(['赌博网站']);
+  });
+});
