@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -8,6 +11,13 @@ import { defineConfig } from 'vitest/config';
 const seed = process.env.HEGUI_TEST_SEED;
 if (seed !== undefined && !/^\d+$/.test(seed)) throw new Error(`HEGUI_TEST_SEED must be a whole number, not "${seed}"`);
 
+/**
+ * Commands the tests run cache compiled keyword libraries in the user's cache directory unless
+ * told otherwise; the suite gives them one of its own, so it never reads or leaves a cache in
+ * the home directory of whoever runs it.
+ */
+const cacheDir = process.env.HEGUI_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'hegui-test-cache-'));
+
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -15,6 +25,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    env: { HEGUI_CACHE_DIR: cacheDir },
     ...(seed ? { sequence: { shuffle: { files: true, tests: true }, seed: Number(seed) } } : {}),
   },
 });
