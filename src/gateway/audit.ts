@@ -49,6 +49,8 @@ export class Exchange {
   /** The warning or sanction the block led to, as the user reads it. */
   sanctionNotice: string | undefined;
   error: string | null = null;
+  /** The client's address as the socket saw it (counted when the request is unauthenticated). */
+  address = 'unknown';
   #input = '';
   #output = '';
   #recorded = false;

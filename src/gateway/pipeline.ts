@@ -16,6 +16,7 @@ import type { CallerResolver } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { MediaService } from './media.js';
+import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
@@ -32,6 +33,8 @@ export interface GatewayServices {
   keywords: LiveKeywords;
   audit: AuditSink;
   media: MediaService;
+  /** Counts requests refused for want of credentials instead of recording each. */
+  unauthenticated: UnauthenticatedSampler;
   store: Store;
   /** What the user reads instead of blocked content. */
   blockMessage: string;
@@ -70,6 +73,9 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
+/** Each request's client address, as the socket saw it (set by the gateway's middleware, ./mount). */
+export const clientAddresses = new WeakMap<Request, string>();
+
 /** The header every answer carries with the id its audit event records (`payload.requestId`). */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -86,6 +92,7 @@ export async function runRequest(
   handle: (exchange: Exchange, body: Json) => Promise<Response>,
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
+  exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
   return withApiHeaders(exchange, async () => {
     try {
       exchange.caller = await services.callers.resolve(req.header('authorization'));
@@ -101,6 +108,7 @@ export async function runRequest(
 /** `runRequest` for a request without a body (`GET /v1/models`). */
 export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
+  exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
   return withApiHeaders(exchange, async () => {
     try {
       exchange.caller = await services.callers.resolve(req.header('authorization'));
@@ -126,6 +134,11 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
   const { status, body, headers, code } = toOpenAIError(error);
   if (status === 500) console.error(error);
   exchange.error = code;
+  if (status === 401 && exchange.caller === undefined) {
+    // Counted, not recorded one by one: a flood of bad keys must not fill the log (./unauthenticated).
+    services.unauthenticated.note(exchange.address, exchange.endpoint);
+    return jsonResponse(body, status, { ...headers });
+  }
   if ((error instanceof GatewayUpstreamError || error instanceof GatewayUpstreamRejectedError) && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
   await exchange.record(services.audit, status);
   return jsonResponse(body, status, { ...headers });

@@ -140,7 +140,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         server.close(() => done());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      closeGatewayServices(gateway);
+      await closeGatewayServices(gateway);
       await audit.flush();
       await store.close();
     },
