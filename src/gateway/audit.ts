@@ -54,6 +54,8 @@ export class Exchange {
   #input = '';
   #output = '';
   #recorded = false;
+  #settled = false;
+  readonly #onSettled: (() => void)[] = [];
   readonly #keepContent: boolean;
 
   constructor(
@@ -77,7 +79,24 @@ export class Exchange {
   async record(sink: AuditSink, status: number): Promise<void> {
     if (this.#recorded) return;
     this.#recorded = true;
-    await sink.append(this.event(status));
+    try {
+      await sink.append(this.event(status));
+    } finally {
+      this.settle();
+    }
+  }
+
+  /** Runs `callback` once the request is settled: its event recorded (or counted, for a 401). */
+  onSettled(callback: () => void): void {
+    if (this.#settled) callback();
+    else this.#onSettled.push(callback);
+  }
+
+  /** Marks the request done with, without an event of its own (a counted 401). */
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const callback of this.#onSettled.splice(0)) callback();
   }
 
   /** The `gateway.request` event for the audit log. */

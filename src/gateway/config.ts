@@ -114,6 +114,11 @@ export const gatewayConfigSchema = z.strictObject({
       profile: z.string().min(1).optional(),
       /** The URL clients reach this gateway at, for media links (default: the listening address; never a request's Host header). */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /**
+       * On SIGTERM, how long running requests and streams may take to finish; streams still
+       * running then end with an error event and `[DONE]`, their audit events written.
+       */
+      drainSeconds: z.number().min(0).max(3600).default(30),
     })
     .prefault({}),
   upstreams: z.array(upstreamSchema).default([]),

@@ -22,6 +22,7 @@ import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
 import { LiveKeywords } from './live-keywords.js';
 import { MediaService } from './media.js';
 import type { GatewayServices } from './pipeline.js';
+import { InFlight } from './drain.js';
 import { UnauthenticatedSampler } from './unauthenticated.js';
 import { Upstream, UpstreamRouter } from './upstream.js';
 
@@ -69,7 +70,7 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
   const access = new AccessControl({ config, store, audit: setup.audit, now });
   const unauthenticated = new UnauthenticatedSampler(setup.audit, config.limits.unauthenticated, now);
-  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
+  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, inflight: new InFlight(), store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**
