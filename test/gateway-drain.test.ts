@@ -127,7 +127,26 @@ describeEachStore('gateway drained by SIGTERM', (getStore, getDatabase) => {
     for (let i = 1; i <= 12; i++) expect(text).toContain(`第${i}段。`);
     expect(await exitCode(served.child)).toBe(0);
     expect(await eventOf(stream.id)).toMatchObject({ outcome: 'pass', payload: { status: 200, stream: true, error: null } });
+    // The start event came first, with the same request id and label.
+    const started = (await new AuditLog(getStore()).list({ type: 'gateway.stream', limit: 500 })).events.filter((event) => event.payload.requestId === stream.id);
+    expect(started).toHaveLength(1);
     expect((await new AuditLog(getStore()).verify()).ok).toBe(true);
+  });
+
+  it('leaves a started event for a stream that delivered text when killed with SIGKILL', async () => {
+    double.behaviour = () => ({ chunks: Array.from({ length: 200 }, (_, i) => `第${i + 1}段。`), chunkDelayMs: 100 });
+    const served = await serve(configFile('kill.yaml', 30), getDatabase().url);
+    const stream = await startStream(served.url, key);
+    expect(stream.first).toContain('第1段。');
+    served.child.kill('SIGKILL');
+    await stream.rest.catch(() => undefined);
+    expect(await exitCode(served.child)).toBe('SIGKILL');
+    const log = new AuditLog(getStore());
+    const started = (await log.list({ type: 'gateway.stream', limit: 500 })).events.find((event) => event.payload.requestId === stream.id);
+    expect(started).toMatchObject({ outcome: 'started', actor: expect.stringMatching(/^user:/), payload: { endpoint: 'chat.completions', model: 'double-chat', upstream: 'double', label: expect.any(String) } });
+    // The stream never ended: no completing event, and a reader pairing the two by requestId sees it cut.
+    expect(await eventOf(stream.id)).toBeUndefined();
+    expect((await log.verify()).ok).toBe(true);
   });
 
   it('ends a stream still running at the drain deadline with an error event and [DONE], its event written', async () => {

@@ -86,6 +86,20 @@ export class Exchange {
     }
   }
 
+  /**
+   * Appends the `gateway.stream` event (outcome `started`) before a stream's first text leaves,
+   * so a crash (`kill -9`) leaves a record of every stream that delivered text; the request's
+   * `gateway.request` event, with the same `requestId`, completes it at the end.
+   */
+  async recordStart(sink: AuditSink, label: string): Promise<void> {
+    await sink.append({
+      type: 'gateway.stream',
+      actor: this.caller ? `user:${this.caller.pseudonym}` : 'anonymous:unauthenticated',
+      outcome: 'started',
+      payload: { requestId: this.id, endpoint: this.endpoint, auth: this.caller?.auth ?? null, model: this.model, upstream: this.upstream, label },
+    });
+  }
+
   /** Runs `callback` once the request is settled: its event recorded (or counted, for a 401). */
   onSettled(callback: () => void): void {
     if (this.#settled) callback();
