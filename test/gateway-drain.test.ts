@@ -1,8 +1,10 @@
 /**
- * Acceptance (issue 13): SIGTERM to a real `hegui serve` process while a client streams drains
+ * Acceptance (issue 13): SIGTERM to a real `hegui serve` process while clients stream drains
  * it. No new connection is accepted; the running stream finishes (or, past
  * `server.drainSeconds`, ends with an OpenAI error event and `data: [DONE]`); its audit event
- * is written; the process exits 0; the audit log verifies. On every dialect under test.
+ * is written; the process exits 0; the audit log verifies. A rolling restart (SIGTERM to one of
+ * two replicas while 50 clients stream) cuts no stream and loses no event; `kill -9` leaves a
+ * started event for a stream that delivered text. On every dialect under test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -131,6 +133,25 @@ describeEachStore('gateway drained by SIGTERM', (getStore, getDatabase) => {
     const started = (await new AuditLog(getStore()).list({ type: 'gateway.stream', limit: 500 })).events.filter((event) => event.payload.requestId === stream.id);
     expect(started).toHaveLength(1);
     expect((await new AuditLog(getStore()).verify()).ok).toBe(true);
+  });
+
+  it('loses no event and cuts no stream when one of two replicas is stopped while 50 clients stream (rolling restart)', async () => {
+    double.behaviour = () => ({ chunks: Array.from({ length: 8 }, (_, i) => `第${i + 1}段。`), chunkDelayMs: 100 });
+    const config = configFile('rolling.yaml', 30);
+    const [a, b] = await Promise.all([serve(config, getDatabase().url), serve(config, getDatabase().url)]);
+    try {
+      const streams = await Promise.all(Array.from({ length: 50 }, (_, n) => startStream((n % 2 === 0 ? a : b).url, key)));
+      a.child.kill('SIGTERM');
+      const texts = await Promise.all(streams.map(async (stream) => stream.first + (await stream.rest)));
+      expect(texts.filter((text) => !text.endsWith('data: [DONE]\n\n') || !text.includes('第8段。'))).toEqual([]);
+      expect(await exitCode(a.child)).toBe(0);
+      const recorded = new Set((await new AuditLog(getStore()).list({ type: 'gateway.request', limit: 500 })).events.map((event) => event.payload.requestId));
+      expect(streams.map((stream) => stream.id).filter((id) => !recorded.has(id))).toEqual([]);
+      expect((await new AuditLog(getStore()).verify()).ok).toBe(true);
+    } finally {
+      b.child.kill('SIGTERM');
+      await exitCode(b.child);
+    }
   });
 
   it('leaves a started event for a stream that delivered text when killed with SIGKILL', async () => {
