@@ -69,7 +69,7 @@ async function startInProcess(config: GatewayConfig, databaseUrl: string, now: (
       listener.close(() => done());
       (listener as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    closeGatewayServices(services);
+    await closeGatewayServices(services);
     await audit.flush();
     await store.close();
   };

@@ -150,10 +150,10 @@ describeEachDatabase('gateway with the official openai client', (getDatabase) =>
     expect(models).toEqual(['double-chat', 'double-other']);
   });
 
-  it('refuses a request without a valid key in the OpenAI error shape, and audits it', async () => {
+  it('refuses a request without a valid key in the OpenAI error shape, counted rather than recorded one by one', async () => {
     const anonymous = new OpenAI({ apiKey: 'hg-wrong', baseURL: `${h.server.url}/v1`, maxRetries: 0 });
     await expect(anonymous.chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 401, code: 'E_GATEWAY_AUTH' });
-    const [event] = await h.events();
-    expect(event).toMatchObject({ actor: 'anonymous:unauthenticated', outcome: 'error', payload: { status: 401, error: 'E_GATEWAY_AUTH' } });
+    // The count is written per address and window (test/gateway-flood.test.ts), never a row per request.
+    expect((await h.events()).filter((event) => event.actor === 'anonymous:unauthenticated')).toEqual([]);
   });
 });

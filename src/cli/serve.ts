@@ -71,8 +71,10 @@ export function registerServe(program: Command, io: CliIo): void {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          io.stdout.write('stopping\n');
-          void server.close().then(done);
+          // Graceful drain (issue 13): running requests and streams finish, or end cleanly at
+          // the deadline, and their audit events are written before the process exits.
+          io.stdout.write(`stopping: draining running requests (up to ${gateway.server.drainSeconds} s)\n`);
+          void server.close(gateway.server.drainSeconds * 1000).then(done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

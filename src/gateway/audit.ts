@@ -49,9 +49,13 @@ export class Exchange {
   /** The warning or sanction the block led to, as the user reads it. */
   sanctionNotice: string | undefined;
   error: string | null = null;
+  /** The client's address as the socket saw it (counted when the request is unauthenticated). */
+  address = 'unknown';
   #input = '';
   #output = '';
   #recorded = false;
+  #settled = false;
+  readonly #onSettled: (() => void)[] = [];
   readonly #keepContent: boolean;
 
   constructor(
@@ -75,7 +79,38 @@ export class Exchange {
   async record(sink: AuditSink, status: number): Promise<void> {
     if (this.#recorded) return;
     this.#recorded = true;
-    await sink.append(this.event(status));
+    try {
+      await sink.append(this.event(status));
+    } finally {
+      this.settle();
+    }
+  }
+
+  /**
+   * Appends the `gateway.stream` event (outcome `started`) before a stream's first text leaves,
+   * so a crash (`kill -9`) leaves a record of every stream that delivered text; the request's
+   * `gateway.request` event, with the same `requestId`, completes it at the end.
+   */
+  async recordStart(sink: AuditSink, label: string): Promise<void> {
+    await sink.append({
+      type: 'gateway.stream',
+      actor: this.caller ? `user:${this.caller.pseudonym}` : 'anonymous:unauthenticated',
+      outcome: 'started',
+      payload: { requestId: this.id, endpoint: this.endpoint, auth: this.caller?.auth ?? null, model: this.model, upstream: this.upstream, label },
+    });
+  }
+
+  /** Runs `callback` once the request is settled: its event recorded (or counted, for a 401). */
+  onSettled(callback: () => void): void {
+    if (this.#settled) callback();
+    else this.#onSettled.push(callback);
+  }
+
+  /** Marks the request done with, without an event of its own (a counted 401). */
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const callback of this.#onSettled.splice(0)) callback();
   }
 
   /** The `gateway.request` event for the audit log. */

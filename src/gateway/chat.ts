@@ -46,7 +46,7 @@ export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices
       const slots = chatSlots(body, services.config.safety.checkToolResults);
       exchange.stream = body.stream === true;
       if (guardInput(services, exchange, slots)) return refuseChat(services, exchange, wantsUsage(body));
-      const call = newCall(c.req);
+      const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/chat/completions', body, call);
       const noticeInText = !wantsJson(body.response_format);
       if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText, wantsUsage(body));

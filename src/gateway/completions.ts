@@ -19,7 +19,7 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
       const upstream = routeModel(services, exchange, requireModel(body));
       exchange.stream = body.stream === true;
       if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange, wantsUsage(body));
-      const call = newCall(c.req);
+      const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
       if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true, wantsUsage(body));
       return answer(services, exchange, await readUpstreamJson(upstream, response, call));

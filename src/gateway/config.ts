@@ -114,6 +114,11 @@ export const gatewayConfigSchema = z.strictObject({
       profile: z.string().min(1).optional(),
       /** The URL clients reach this gateway at, for media links (default: the listening address; never a request's Host header). */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /**
+       * On SIGTERM, how long running requests and streams may take to finish; streams still
+       * running then end with an error event and `[DONE]`, their audit events written.
+       */
+      drainSeconds: z.number().min(0).max(3600).default(30),
     })
     .prefault({}),
   upstreams: z.array(upstreamSchema).default([]),
@@ -195,6 +200,17 @@ export const gatewayConfigSchema = z.strictObject({
       jsonDepth: z.number().int().min(4).max(1000).default(64),
       /** Most items in `messages` (chat) or `input` (responses) of one request (400 beyond it). */
       messages: z.number().int().min(1).max(100_000).default(2048),
+      /**
+       * Requests refused for want of valid credentials: counted per client address, one
+       * `gateway.unauthenticated` audit event per address per window, never one per request.
+       */
+      unauthenticated: z
+        .strictObject({
+          windowSeconds: z.number().int().min(1).max(3600).default(60),
+          /** Addresses counted one by one per window; the rest share one count (address `*`). */
+          addresses: z.number().int().min(1).max(100_000).default(1024),
+        })
+        .prefault({}),
     })
     .prefault({}),
   minors: z

@@ -41,6 +41,16 @@ export class GatewayError extends HeguiError {
   }
 }
 
+/**
+ * The server is stopping: a request that arrives while it drains, or a stream still running at
+ * the drain deadline (503; clients retry it on another replica).
+ */
+export class GatewayShuttingDownError extends GatewayError {
+  constructor(message = 'the server is shutting down; send the request again (another replica will take it)') {
+    super('E_GATEWAY_SHUTTING_DOWN', message, { status: 503, type: 'server_error', headers: { 'retry-after': '1' } });
+  }
+}
+
 /** No or an unknown API key (401). */
 export class GatewayAuthError extends GatewayError {
   constructor(message: string) {

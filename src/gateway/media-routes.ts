@@ -35,7 +35,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       if (guardInput(services, exchange, [{ text: body.prompt as string, set: (text) => (body.prompt = text) }])) {
         throw new GatewayBlockedError(await blockNotice(services, exchange), 'prompt');
       }
-      const call = newCall(c.req);
+      const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
       const answer = await readUpstreamJson(upstream, response, call);
       const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(upstream.timeoutMs)]);
@@ -54,7 +54,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
         throw new GatewayBlockedError(await blockNotice(services, exchange), 'input');
       }
       if (body.response_format === 'pcm') throw new GatewayRequestError('"response_format": "pcm" has no container to carry the implicit label (Labeling Measures Art. 5); ask for wav, mp3 or flac', 'response_format');
-      const call = newCall(c.req);
+      const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/audio/speech', body, call);
       const audio = await readUpstreamBytes(upstream, response, call);
       const label = services.labeler.newLabel();

@@ -10,12 +10,14 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayBodyTooLargeError, GatewayRequestError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
 import type { CallerResolver } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
+import type { InFlight } from './drain.js';
 import type { MediaService } from './media.js';
+import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
@@ -32,6 +34,10 @@ export interface GatewayServices {
   keywords: LiveKeywords;
   audit: AuditSink;
   media: MediaService;
+  /** The requests running, for a graceful stop (./drain). */
+  inflight: InFlight;
+  /** Counts requests refused for want of credentials instead of recording each. */
+  unauthenticated: UnauthenticatedSampler;
   store: Store;
   /** What the user reads instead of blocked content. */
   blockMessage: string;
@@ -70,6 +76,9 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
+/** Each request's client address, as the socket saw it (set by the gateway's middleware, ./mount). */
+export const clientAddresses = new WeakMap<Request, string>();
+
 /** The header every answer carries with the id its audit event records (`payload.requestId`). */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -86,8 +95,11 @@ export async function runRequest(
   handle: (exchange: Exchange, body: Json) => Promise<Response>,
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  return withApiHeaders(exchange, async () => {
+  exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
+  services.inflight.track(exchange);
+  return withApiHeaders(services, exchange, async () => {
     try {
+      if (services.inflight.stopping) throw new GatewayShuttingDownError();
       exchange.caller = await services.callers.resolve(req.header('authorization'));
       await services.access.admit(exchange, 'generate');
       const body = await readBody(req, services.config.limits);
@@ -101,8 +113,11 @@ export async function runRequest(
 /** `runRequest` for a request without a body (`GET /v1/models`). */
 export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
-  return withApiHeaders(exchange, async () => {
+  exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
+  services.inflight.track(exchange);
+  return withApiHeaders(services, exchange, async () => {
     try {
+      if (services.inflight.stopping) throw new GatewayShuttingDownError();
       exchange.caller = await services.callers.resolve(req.header('authorization'));
       await services.access.admit(exchange, purpose);
       return await handle(exchange);
@@ -113,8 +128,10 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
 }
 
 /** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
-async function withApiHeaders(exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
+async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
+  // A draining server closes each connection once its answer is sent (./drain).
+  if (services.inflight.stopping) response.headers.set('connection', 'close');
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
   // No content sniffing of JSON, event streams, images or audio (the API's only security header).
   response.headers.set('x-content-type-options', 'nosniff');
@@ -126,6 +143,12 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
   const { status, body, headers, code } = toOpenAIError(error);
   if (status === 500) console.error(error);
   exchange.error = code;
+  if (status === 401 && exchange.caller === undefined) {
+    // Counted, not recorded one by one: a flood of bad keys must not fill the log (./unauthenticated).
+    services.unauthenticated.note(exchange.address, exchange.endpoint);
+    exchange.settle();
+    return jsonResponse(body, status, { ...headers });
+  }
   if ((error instanceof GatewayUpstreamError || error instanceof GatewayUpstreamRejectedError) && error.upstreamStatus !== null) exchange.upstreamStatus = error.upstreamStatus;
   await exchange.record(services.audit, status);
   return jsonResponse(body, status, { ...headers });
@@ -399,8 +422,8 @@ async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, c
 }
 
 /** A new upstream call tied to the client's connection. */
-export function newCall(req: HonoRequest): UpstreamCall {
-  return new UpstreamCall(req.raw.signal);
+export function newCall(req: HonoRequest, services: GatewayServices): UpstreamCall {
+  return new UpstreamCall(req.raw.signal, services.inflight.shutdownSignal);
 }
 
 /** The upstream's JSON answer, read whole within the call's timeout. */

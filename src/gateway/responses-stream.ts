@@ -236,6 +236,8 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
 
   async function* frames(): AsyncGenerator<Uint8Array> {
     let status = 499;
+    /** Whether the `gateway.stream` start event is written (before the first text leaves). */
+    let started = false;
     const finish = async (final: Json): Promise<Uint8Array> => {
       const signed = labeler.sign(label, hash);
       exchange.labels.push(signed.ProduceID);
@@ -267,7 +269,13 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
               return;
             }
           }
-          if (frames.length > 0) yield Buffer.concat(frames);
+          if (frames.length > 0) {
+            if (!started) {
+              started = true;
+              await exchange.recordStart(services.audit, label.ProduceID);
+            }
+            yield Buffer.concat(frames);
+          }
         }
         status = 502;
         exchange.error = 'E_GATEWAY_UPSTREAM';

@@ -68,7 +68,7 @@ export function mountResponses<E extends Env>(app: Hono<E>, services: GatewaySer
       const upstream = routeModel(services, exchange, requireModel(body));
       exchange.stream = body.stream === true;
       if (guardInput(services, exchange, inputSlots(body, services.config.safety.checkToolResults))) return refuse(services, exchange);
-      const call = newCall(c.req);
+      const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/responses', body, call);
       const noticeInText = !wantsJson(isObject(body.text) ? body.text.format : undefined);
       if (exchange.stream) return relayResponseStream(services, exchange, upstream, response, call, noticeInText);

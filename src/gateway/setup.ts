@@ -22,6 +22,8 @@ import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
 import { LiveKeywords } from './live-keywords.js';
 import { MediaService } from './media.js';
 import type { GatewayServices } from './pipeline.js';
+import { InFlight } from './drain.js';
+import { UnauthenticatedSampler } from './unauthenticated.js';
 import { Upstream, UpstreamRouter } from './upstream.js';
 
 export interface GatewaySetup {
@@ -67,16 +69,19 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const jwt = config.users.jwt ? await JwtVerifier.create(config.users.jwt, setup.env ?? process.env) : undefined;
   const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
   const access = new AccessControl({ config, store, audit: setup.audit, now });
-  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
+  const unauthenticated = new UnauthenticatedSampler(setup.audit, config.limits.unauthenticated, now);
+  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, inflight: new InFlight(), store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**
  * Releases what the services hold (pooled upstream connections, the library and usage
- * timers), at shutdown. Usage counted since the last sync (at most `limits.syncMilliseconds`)
- * is not written, as when the process is killed.
+ * timers) and writes the counts of unauthenticated requests, at shutdown, before the audit
+ * log is flushed. Usage counted since the last sync (at most `limits.syncMilliseconds`) is
+ * not written, as when the process is killed.
  */
-export function closeGatewayServices(services: GatewayServices): void {
+export async function closeGatewayServices(services: GatewayServices): Promise<void> {
   for (const upstream of services.router.upstreams) upstream.close();
   services.keywords.close();
   services.access.stop();
+  await services.unauthenticated.close();
 }

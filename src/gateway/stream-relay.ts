@@ -88,6 +88,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       let failure: ReturnType<typeof toOpenAIError> | undefined;
       /** Events the upstream sent, `[DONE]` included. */
       let events = 0;
+      /** Whether the `gateway.stream` start event is written (before the first text leaves). */
+      let started = false;
       try {
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
           events += batch.length;
@@ -112,7 +114,13 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           } catch (error) {
             fault = error;
           }
-          if (out.length > 0) yield Buffer.concat(out);
+          if (out.length > 0) {
+            if (!started) {
+              started = true;
+              await exchange.recordStart(services.audit, label.ProduceID);
+            }
+            yield Buffer.concat(out);
+          }
           if (fault !== undefined) throw fault;
           if (ended) break;
         }

@@ -9,7 +9,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { UpstreamConfig } from './config.js';
-import { GatewayModelError, GatewayUpstreamError } from './errors.js';
+import { GatewayModelError, GatewayShuttingDownError, GatewayUpstreamError } from './errors.js';
 
 const RETRY_STATUSES = new Set([502, 503, 504]);
 const RETRY_BASE_MS = 50;
@@ -175,11 +175,22 @@ export class UpstreamCall {
   #timedOut = false;
   #armedMs = 0;
   #clientGone = false;
+  #shutDown = false;
   readonly #onClientAbort = (): void => this.clientLeft();
+  readonly #onShutdown = (): void => {
+    this.#shutDown = true;
+    this.abort('the server is shutting down');
+  };
 
-  constructor(readonly clientSignal?: AbortSignal) {
+  /** `shutdownSignal` aborts at the drain deadline of a stopping server (./drain). */
+  constructor(
+    readonly clientSignal?: AbortSignal,
+    readonly shutdownSignal?: AbortSignal,
+  ) {
     if (clientSignal?.aborted) this.clientLeft();
     else clientSignal?.addEventListener('abort', this.#onClientAbort, { once: true });
+    if (shutdownSignal?.aborted) this.#onShutdown();
+    else shutdownSignal?.addEventListener('abort', this.#onShutdown, { once: true });
   }
 
   get signal(): AbortSignal {
@@ -233,10 +244,12 @@ export class UpstreamCall {
   end(): void {
     this.disarm();
     this.clientSignal?.removeEventListener('abort', this.#onClientAbort);
+    this.shutdownSignal?.removeEventListener('abort', this.#onShutdown);
   }
 
   /** The error to report when the call was aborted. */
-  failure(upstream: string, cause?: unknown): GatewayUpstreamError {
+  failure(upstream: string, cause?: unknown): GatewayUpstreamError | GatewayShuttingDownError {
+    if (this.#shutDown) return new GatewayShuttingDownError(`the server is shutting down: the answer of the upstream "${upstream}" was ended at the drain deadline; send the request again`);
     if (this.#timedOut) return new GatewayUpstreamError(`the upstream "${upstream}" did not answer in time`, { status: 504, cause });
     return new GatewayUpstreamError(`the call to the upstream "${upstream}" was cancelled: ${describeCause(this.#controller.signal.reason)}`, { cause });
   }

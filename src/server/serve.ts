@@ -42,8 +42,19 @@ export interface RunningServer {
   audit: AuditLog;
   /** The one-time sign-in link, when no admin existed at start. */
   signinUrl?: string;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully: no new connections or requests; running requests and streams get up to
+   * `drainMs` (default 0) to finish, then their upstream calls are ended, each stream with a
+   * final error event and `[DONE]`; every running request's audit event is written before the
+   * store closes.
+   */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** After the drain deadline, how long ended streams get to write their events and last frames. */
+const SHUTDOWN_GRACE_MS = 5000;
+/** How long answers sent get to leave before the remaining connections are closed. */
+const LINGER_MS = 1000;
 
 /** Public keys (comma-separated PEM files) that `/api/labels/inspect` checks signatures against. */
 async function verifyKeysFrom(list: string | undefined): Promise<LabelVerifyKey[]> {
@@ -135,12 +146,25 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     store,
     audit,
     ...(signinUrl ? { signinUrl } : {}),
-    close: async () => {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      closeGatewayServices(gateway);
+    close: async (drainMs = 0) => {
+      const listener = server as unknown as { closeAllConnections(): void; closeIdleConnections(): void };
+      gateway.inflight.stop();
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Connections whose answer is complete are closed as they fall idle.
+      const sweep = setInterval(() => listener.closeIdleConnections(), 50);
+      try {
+        if (!(await gateway.inflight.idle(drainMs))) {
+          log(`drain deadline: ending ${gateway.inflight.size} running request(s)`);
+          gateway.inflight.shutdown();
+          await gateway.inflight.idle(SHUTDOWN_GRACE_MS);
+        }
+        await Promise.race([closed, new Promise((done) => setTimeout(done, gateway.inflight.size === 0 ? LINGER_MS : 0))]);
+      } finally {
+        clearInterval(sweep);
+      }
+      listener.closeAllConnections();
+      await closed;
+      await closeGatewayServices(gateway);
       await audit.flush();
       await store.close();
     },
