@@ -16,9 +16,12 @@ export type JsonObject = { [key: string]: JsonValue };
 /** The event types hegui's own parts write. Others may be added in the same `area.action` form. */
 export const AUDIT_EVENT_TYPES = [
   'gateway.request',
+  'gateway.stream',
+  'gateway.unauthenticated',
   'desk.action',
   'label.batch',
   'operator.login',
+  'operator.password',
   'user.sanction',
   'audit.export',
   'audit.purge',
