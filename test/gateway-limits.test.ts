@@ -6,12 +6,13 @@
  * Art. 14): warned in the answer, limited (429), suspended (403), each recorded in the user's
  * record and as a `user.sanction` audit event, listed and lifted with `hegui users`.
  */
+import { connect } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiUser, newApiKey } from '../src/gateway/index.js';
 import { BLOCK_MESSAGE, chatText, type GatewayHarness, KEYWORDS, readSse, startGateway } from './gateway-harness.js';
 import { cli } from './helpers/cli.js';
-import { postStream, streamedBody } from './helpers/http.js';
+import { postStream, residentBytes, streamedBody } from './helpers/http.js';
 import { describeEachDatabase } from './helpers/stores.js';
 
 const MINUTE = 60_000;
@@ -275,6 +276,32 @@ describeEachDatabase('request bodies', (getDatabase) => {
     expect(response.status).toBe(429);
     expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_RATE_LIMITED' } });
     expect(limited.sent()).toBeLessThan(limited.total / 2);
+  });
+
+  it('reads a body sent in a million one-byte chunks without holding each chunk (flat memory)', async () => {
+    const key = await freshKey('dribbler');
+    const json = `{"model":"double-chat","messages":[{"role":"user","content":"hi"}]${' '.repeat(LIMIT - 80)}}`;
+    const before = residentBytes();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss - before)), 20);
+    const status = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(h.server.url).port), '127.0.0.1', () => {
+        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
+        // Every byte its own chunk: the HTTP parser hands each one on as a separate piece.
+        const bytes = Buffer.from(json);
+        for (let at = 0; at < bytes.length; at += 64 * 1024) {
+          socket.write(Buffer.from(Array.from(bytes.subarray(at, at + 64 * 1024), (b) => `1\r\n${String.fromCharCode(b)}\r\n`).join('')));
+        }
+        socket.write('0\r\n\r\n');
+      });
+      let answer = '';
+      socket.on('data', (data: Buffer) => (answer += data.toString()));
+      socket.on('end', () => resolve(answer.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+    });
+    clearInterval(sampler);
+    expect(status).toBe('HTTP/1.1 200 OK');
+    expect(peak).toBeLessThan(120 * 1024 * 1024);
   });
 
   it('refuses bodies nested deeper than limits.jsonDepth before parsing them', async () => {

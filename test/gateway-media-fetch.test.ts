@@ -4,7 +4,8 @@
  * redirect checked again, private, link-local and loopback addresses refused after DNS
  * resolution; and media links are built from the configured public URL, never the Host header.
  */
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchMedia, GatewayMediaRefusedError, type OutboundPolicy, refusedAddress } from '../src/gateway/outbound.js';
@@ -15,7 +16,7 @@ const image = (h: GatewayHarness) => h.post('/v1/images/generations', { model: '
 
 describe('addresses media is never fetched from', () => {
   it('refuses private, shared, link-local, reserved and (unless allowed) loopback addresses, in every spelling', () => {
-    for (const address of ['10.0.0.5', '172.16.3.4', '192.168.1.1', '100.64.0.1', '169.254.169.254', '0.0.0.0', '224.0.0.1', 'fd00::1', 'fe80::1', '::', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '64:ff9b::10.0.0.1']) {
+    for (const address of ['10.0.0.5', '172.16.3.4', '192.168.1.1', '100.64.0.1', '169.254.169.254', '0.0.0.0', '224.0.0.1', 'fd00::1', 'fe80::1', '::', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '64:ff9b::10.0.0.1', '64:ff9b:1::a9fe:a9fe', '::a9fe:a9fe', '::7f00:1', '::10.0.0.1']) {
       expect(refusedAddress(address, true), address).toMatch(/private, link-local or reserved/);
     }
     for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) {
@@ -44,6 +45,21 @@ describe('addresses media is never fetched from', () => {
       });
     }
     expect(tried.every((h) => h === 'cdn.example.test')).toBe(true);
+  });
+
+  it('refuses a redirect whose Location is not a URL with its typed error', async () => {
+    const server = createServer((_req, res) => res.writeHead(302, { location: 'http://[::1/a.png' }).end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const policy: OutboundPolicy = { hosts: ['127.0.0.1'], allowLoopback: true };
+      await expect(fetchMedia(`http://127.0.0.1:${port}/a.png`, policy, { signal: AbortSignal.timeout(5000), maxBytes: 1024 })).rejects.toMatchObject({
+        code: 'E_GATEWAY_MEDIA_REFUSED',
+        message: expect.stringContaining('redirect'),
+      });
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
   });
 
   it('refuses plain http, other hosts, credentials and non-URLs before any lookup', async () => {

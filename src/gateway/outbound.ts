@@ -8,7 +8,8 @@
  * - only hosts of the configured upstreams and of `media.hosts`;
  * - the addresses a name resolves to are checked when the connection is made (no window for a
  *   second, different DNS answer): private, shared, link-local, loopback (unless allowed),
- *   multicast and reserved ranges are refused, IPv4-mapped and NAT64 IPv6 included;
+ *   multicast and reserved ranges are refused, IPv4-mapped, IPv4-compatible and NAT64 IPv6
+ *   (both prefixes) included;
  * - redirects are followed by hand, at most 3, each one checked again as above.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
@@ -56,7 +57,10 @@ for (const [net, prefix] of [
   ['240.0.0.0', 4],
 ] as const) REFUSED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128],
+  // The unspecified address and the deprecated IPv4-compatible ::a.b.c.d (::1 is loopback, checked first).
+  ['::', 96],
+  // Local-use NAT64 (RFC 8215): a translator on the network maps its last 32 bits to IPv4.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001::', 23],
   ['2001:db8::', 32],
@@ -177,7 +181,11 @@ export async function fetchMedia(url: string, policy: OutboundPolicy, options: {
     if (status >= 300 && status < 400 && response.headers.location) {
       response.resume();
       if (hop >= MAX_REDIRECTS) throw new GatewayMediaRefusedError(`more than ${MAX_REDIRECTS} redirects`);
-      target = new URL(response.headers.location, target);
+      try {
+        target = new URL(response.headers.location, target);
+      } catch {
+        throw new GatewayMediaRefusedError(`the redirect from ${target.origin} is not to a URL ("${response.headers.location.slice(0, 200)}")`);
+      }
       continue;
     }
     if (status < 200 || status >= 300) {

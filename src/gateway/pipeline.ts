@@ -257,20 +257,27 @@ export function declaredLength(header: string | undefined): number {
 /** The body as text, read until it ends or passes `limit` bytes (then the rest is not read). */
 async function readCapped(request: Request, limit: number): Promise<string> {
   if (!request.body) return '';
-  const parts: Uint8Array[] = [];
+  // Bytes are copied into one growing buffer: keeping each piece would cost a few hundred bytes
+  // per piece, and a chunked body of one-byte chunks arrives as one piece per byte.
+  let buffer = Buffer.allocUnsafe(Math.min(limit, 64 * 1024));
   let size = 0;
   const reader = request.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    size += value.length;
-    if (size > limit) {
+    if (size + value.length > limit) {
       await reader.cancel().catch(() => undefined);
       throw new GatewayBodyTooLargeError(limit);
     }
-    parts.push(value);
+    if (size + value.length > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(2 * buffer.length, size + value.length)));
+      buffer.copy(grown, 0, 0, size);
+      buffer = grown;
+    }
+    buffer.set(value, size);
+    size += value.length;
   }
-  return Buffer.concat(parts).toString('utf8');
+  return buffer.toString('utf8', 0, size);
 }
 
 /** The deepest nesting of arrays and objects in JSON text, counted without parsing it. */

@@ -41,6 +41,41 @@ describe('SignInThrottle', () => {
   });
 });
 
+describe('SignInThrottle against floods', () => {
+  it('keeps a locked name locked when a flood of fresh names and addresses fills its table', () => {
+    let now = 0;
+    const throttle = new SignInThrottle(() => now);
+    for (let i = 0; i < 10; i++) {
+      now += 60_000;
+      expect(throttle.begin(`10.0.${i}.1`, 'bob')).toBeUndefined();
+      throttle.failed(`10.0.${i}.1`, 'bob');
+    }
+    // Attempts the hasher refuses (its queue is full) cost the attacker nothing: abandoned.
+    for (let i = 0; i < 20_000; i++) {
+      expect(throttle.begin(`2001:db8:${(i >> 16) & 0xffff}:${i & 0xffff}::1`, `ghost-${i}`)).toBeUndefined();
+      throttle.abandoned(`2001:db8:${(i >> 16) & 0xffff}:${i & 0xffff}::1`, `ghost-${i}`);
+    }
+    expect(throttle.begin('10.9.9.9', 'bob')).toMatchObject({ reason: 'locked' });
+  });
+
+  it('counts an IPv6 client by its /64 (one host owns all of it) and an IPv4-mapped one by its IPv4 address', () => {
+    const throttle = new SignInThrottle(() => 0);
+    for (let i = 0; i < 10; i++) {
+      expect(throttle.begin(`2001:db8:1:2::${(i + 1).toString(16)}`, `name-${i}`)).toBeUndefined();
+      throttle.failed(`2001:db8:1:2::${(i + 1).toString(16)}`, `name-${i}`);
+    }
+    expect(throttle.begin('2001:db8:1:2:ffff:ffff:ffff:ffff', 'fresh')).toMatchObject({ reason: 'backoff' });
+    expect(throttle.begin('2001:db8:1:3::1', 'fresh')).toBeUndefined();
+    for (let i = 0; i < 10; i++) {
+      expect(throttle.begin('::ffff:192.0.2.1', `v4-${i}`)).toBeUndefined();
+      throttle.failed('::ffff:192.0.2.1', `v4-${i}`);
+    }
+    expect(throttle.begin('192.0.2.1', 'fresh4')).toMatchObject({ reason: 'backoff' });
+    // Other IPv4 clients (whose mapped forms share a /64) are not throttled with it.
+    expect(throttle.begin('::ffff:192.0.2.2', 'fresh4')).toBeUndefined();
+  });
+});
+
 describe('PasswordHasher', () => {
   it('refuses jobs past its queue with PasswordQueueFullError, and refuses a hash with other parameters', async () => {
     const hasher = new PasswordHasher({ queue: 1 });

@@ -1,7 +1,7 @@
 /**
  * @module server/auth/throttle
- * Throttling of password sign-ins, per client address and per operator name, so that guessing
- * passwords is slow and a flood of attempts costs the server little:
+ * Throttling of password sign-ins, per client address (an IPv6 client by its /64) and per
+ * operator name, so that guessing passwords is slow and a flood of attempts costs the server little:
  * - each key has a few free attempts; past them every attempt waits for a backoff that doubles
  *   with each failure (1 s, 2 s, 4 s, ... up to 15 minutes) and only one attempt runs at a time;
  * - a name with 10 failures in a row is locked for 15 minutes, whatever the address;
@@ -10,6 +10,7 @@
  * A success clears the name's record. Records are kept per replica, in memory, a bounded number
  * of them; a quiet key is forgotten after the lockout period.
  */
+import { isIP } from 'node:net';
 
 export interface ThrottleRules {
   /** Attempts per key before backoff applies. */
@@ -103,7 +104,11 @@ export class SignInThrottle {
 
   #release(key: string): void {
     const state = this.#keys.get(key);
-    if (state) state.inFlight = Math.max(0, state.inFlight - 1);
+    if (!state) return;
+    state.inFlight = Math.max(0, state.inFlight - 1);
+    // A key with nothing against it is dropped at once: otherwise attempts that cost nothing
+    // (refused by a full hash queue) could fill the table and push a locked name out of it.
+    if (state.inFlight === 0 && state.failures === 0 && state.lockedUntil === 0) this.#keys.delete(key);
   }
 
   #keysOf(address: string, name: string): [string, ThrottleRules][] {
@@ -141,6 +146,19 @@ function backoff(extraFailures: number): number {
   return Math.min(MAX_BACKOFF_MS, SECOND * 2 ** Math.max(0, extraFailures));
 }
 
-const addressKey = (address: string): string => `a:${address}`;
+/**
+ * An IPv6 client is counted by its /64, the smallest block a host is given (RFC 6177): it can
+ * pick any address in it. An IPv4-mapped address (a dual-stack socket) is its IPv4 address.
+ */
+function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return `a:${mapped[1]}`;
+  if (isIP(address) !== 6) return `a:${address}`;
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `a:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 /** `Admin` and `admin` are two operators in the store but one name here: throttling errs on the strict side. */
 const nameKey = (name: string): string => `n:${name.normalize('NFKC').toLowerCase().slice(0, 128)}`;
