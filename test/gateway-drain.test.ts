@@ -98,7 +98,6 @@ describeEachStore('gateway drained by SIGTERM', (getStore, getDatabase) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hegui-drain-'));
     double = await new UpstreamDouble().start();
-    double.behaviour = () => ({ chunks: Array.from({ length: 12 }, (_, i) => `第${i + 1}段。`), chunkDelayMs: 150 });
     key = (await createApiUser(getStore(), { name: 'drain', verified: true })).key;
   });
   afterAll(async () => {
@@ -117,7 +116,9 @@ describeEachStore('gateway drained by SIGTERM', (getStore, getDatabase) => {
     return page.events.find((event) => event.payload.requestId === id) as Record<string, unknown> | undefined;
   };
 
+  // Each test sets the upstream's script itself: the suite runs its tests in a shuffled order.
   it('lets a running stream finish, refuses new connections, writes the event and exits 0', async () => {
+    double.behaviour = () => ({ chunks: Array.from({ length: 12 }, (_, i) => `第${i + 1}段。`), chunkDelayMs: 150 });
     const served = await serve(configFile('finish.yaml', 30), getDatabase().url);
     const stream = await startStream(served.url, key);
     served.child.kill('SIGTERM');
