@@ -13,15 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLibrary, serialiseLibrary } from '../../src/safety/library.js';
 import { libraryCachePath, loadCompiledLibraryFile } from '../../src/safety/library-cache.js';
-import { syntheticKeywords } from './data.js';
+import { numberOption, syntheticKeywords } from './data.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const count = option('keywords', 100_000);
-const runs = option('runs', 7);
+const count = numberOption('keywords', 100_000);
+const runs = numberOption('runs', 7);
 
 const library = createLibrary('bench-cache', { updatedAt: new Date('2026-01-01T00:00:00Z') });
 library.entries = syntheticKeywords(count).map((keyword, i) => ({ keyword, risk: 'A1.8', mode: i % 10 === 0 ? 'pinyin' : 'literal', severity: 'high' }));

@@ -43,6 +43,13 @@ function chineseWord(pool: readonly string[], random: () => number, min: number,
   return word;
 }
 
+/** The number given as `--NAME N` on the benchmark's command line, or `fallback`. */
+export function numberOption(name: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+}
+
 /** `count` distinct keywords, 80% Chinese and 20% English. */
 export function syntheticKeywords(count: number, seed = 20251101): string[] {
   const random = rng(seed);

@@ -12,18 +12,13 @@
  */
 import { join } from 'node:path';
 import { compileLibrary } from '../../src/safety/index.js';
-import { cached, syntheticKeywords, syntheticText } from './data.js';
+import { cached, numberOption, syntheticKeywords, syntheticText } from './data.js';
 import { evasionSet } from './evasion.js';
 import { benchLibrary, tools } from './peers.js';
 import type { Matcher } from './peers.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const megabytes = option('mb', 50);
-const keywordCount = option('keywords', 20_000);
+const megabytes = numberOption('mb', 50);
+const keywordCount = numberOption('keywords', 20_000);
 const root = join(import.meta.dirname, '..', '..');
 
 /** CPU and wall milliseconds of `work`. */

@@ -23,14 +23,10 @@ import { evasionSet } from './evasion.js';
 import type { EvasionItem } from './evasion.js';
 import type { BenchEntry } from './precision-data.js';
 import { poetryCorpus, realisticLibrary } from './precision-data.js';
+import { numberOption } from './data.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const characters = option('chars', 5_000_000);
-const entryCount = option('entries', 5200);
+const characters = numberOption('chars', 5_000_000);
+const entryCount = numberOption('entries', 5200);
 const root = join(import.meta.dirname, '..', '..');
 
 async function cachedCorpus(): Promise<string> {
