@@ -5,9 +5,9 @@
  * would flag ordinary words), and for short keywords every mix of characters and syllables
  * (`法lun功`), the forms users type to get past a literal filter.
  */
-import type { createRequire as CreateRequire } from 'node:module';
 import type { pinyin as PinyinFunction } from 'pinyin-pro';
 import { KeywordLibraryError } from './errors.js';
+import { nodeRequire } from './node-require.js';
 
 let pinyin: typeof PinyinFunction | undefined;
 
@@ -18,10 +18,9 @@ let pinyin: typeof PinyinFunction | undefined;
  */
 function pinyinFunction(): typeof PinyinFunction {
   if (pinyin !== undefined) return pinyin;
-  const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (builtin === undefined) throw new KeywordLibraryError('pinyin entries need pinyin-pro, which loads only in Node; compile the library there');
-  const { createRequire } = builtin('node:module') as { createRequire: typeof CreateRequire };
-  pinyin = (createRequire(import.meta.url)('pinyin-pro') as { pinyin: typeof PinyinFunction }).pinyin;
+  const require = nodeRequire();
+  if (require === undefined) throw new KeywordLibraryError('pinyin entries need pinyin-pro, which loads only in Node; compile the library there');
+  pinyin = (require('pinyin-pro') as { pinyin: typeof PinyinFunction }).pinyin;
   return pinyin;
 }
 

@@ -7,8 +7,8 @@
  * 300 ms and 40 MB, which a library without such entries never pays. Outside Node (a browser
  * or worker) pass a segmenter of your own in `CompileOptions`.
  */
-import type { createRequire as CreateRequire } from 'node:module';
 import { KeywordLibraryError } from './errors.js';
+import { nodeRequire } from './node-require.js';
 
 /** Cuts a text into words; the words, joined, must give back the text. */
 export interface WordSegmenter {
@@ -20,14 +20,6 @@ interface Jieba {
 }
 
 let jieba: WordSegmenter | undefined;
-
-/** Node's `require` for the jieba package, or undefined outside Node. */
-function nodeRequire(): NodeJS.Require | undefined {
-  const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (builtin === undefined) return undefined;
-  const { createRequire } = builtin('node:module') as { createRequire: typeof CreateRequire };
-  return createRequire(import.meta.url);
-}
 
 /** The shared jieba segmenter (dictionary mode, no HMM guessing of unknown words, so cuts are stable). */
 export function defaultSegmenter(): WordSegmenter {
