@@ -148,6 +148,43 @@ export const gatewayConfigSchema = z.strictObject({
       libraries: z.array(z.string().min(1)).default([]),
       /** How often each replica checks the stored libraries' revisions and swaps in a changed one. */
       reloadSeconds: seconds.default(10),
+      /** Guard models beside the keywords (./model-guard): classifiers, their time budget, circuit breaker and stream mode. */
+      models: z
+        .strictObject({
+          classifiers: z
+            .array(
+              z.strictObject({
+                /** The adapter: Qwen3Guard or Llama Guard served OpenAI-compatibly (vLLM, Ollama ...), or an OpenAI-style /moderations endpoint. */
+                kind: z.enum(['qwen3guard', 'llamaguard', 'openai-moderation']),
+                baseUrl: z.url({ protocol: /^https?$/ }),
+                model: z.string().min(1).optional(),
+                /** Environment variable holding the classifier's API key. */
+                apiKeyEnv: z.string().min(1).optional(),
+                name: z.string().min(1).optional(),
+                /** When it fails (error, budget passed, circuit open): `open` passes the text (recorded as degraded), `closed` blocks it. */
+                onFailure: z.enum(['open', 'closed']).default('open'),
+                directions: z.array(z.enum(['input', 'output'])).min(1).default(['input', 'output']),
+              }),
+            )
+            .default([]),
+          /** Longest wait for a classifier's answer, per call. */
+          budgetMs: z.number().int().min(10).max(60_000).default(800),
+          breaker: z
+            .strictObject({
+              /** Failures in a row that open the circuit (calls then fail at once, no model call). */
+              failures: z.number().int().min(1).max(1000).default(5),
+              /** How long the circuit stays open before one trial call. */
+              cooldownSeconds: z.number().min(0).max(3600).default(30),
+            })
+            .prefault({}),
+          /** Streams: `after` checks in the background and ends the stream when flagged; `sentence` holds text until it is checked. */
+          stream: z.enum(['after', 'sentence']).default('after'),
+          /** Streams: released characters between two checks (`sentence` also checks at each sentence end). */
+          checkChars: z.number().int().min(16).max(100_000).default(400),
+          /** Streams: the tail of the answer so far that a check sends. */
+          windowChars: z.number().int().min(64).max(1_000_000).default(4000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   labels: z

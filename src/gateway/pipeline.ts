@@ -17,6 +17,7 @@ import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeH
 import type { LiveKeywords } from './live-keywords.js';
 import type { InFlight } from './drain.js';
 import type { MediaService } from './media.js';
+import type { ModelGuard, ModelVerdict } from './model-guard.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -26,6 +27,8 @@ export interface GatewayServices {
   config: GatewayConfig;
   router: UpstreamRouter;
   guard: ContentGuard;
+  /** Guard models (classifiers) beside the keywords, when configured (./model-guard). */
+  models?: ModelGuard;
   labeler: OutputLabeler;
   callers: CallerResolver;
   /** Identity requirements, limits, minors' mode and sanctions. */
@@ -350,6 +353,51 @@ function guardJoined(services: GatewayServices, exchange: Exchange, slots: reado
   const spanning = services.guard.check(joined, direction, caller).findings.filter((f) => bounds.some((at) => f.start <= at && f.end > at));
   exchange.inputFindings.push(...spanning);
   return spanning.some((f) => f.action === 'block');
+}
+
+/**
+ * The guard models on the input, as the model will read it: every slot's text (after keyword
+ * redaction) joined. Run once the keyword guard let the input through. Returns true when the
+ * input is blocked (a label the policy blocks, or a fail-closed classifier that failed).
+ */
+export async function guardInputModels(services: GatewayServices, exchange: Exchange, slots: readonly TextSlot[]): Promise<boolean> {
+  const models = services.models;
+  const caller = exchange.caller;
+  if (!models || !caller) return false;
+  const conversation = slots.filter((slot) => slot.conversation && slot.text !== '');
+  // What an answer answers, for output classifiers that judge the exchange.
+  exchange.prompt = (conversation[conversation.length - 1] ?? slots[slots.length - 1])?.text;
+  if (!models.has('input')) return false;
+  const text = slots.map((slot) => slot.text).filter((t) => t !== '').join('\n\n');
+  if (text === '') return false;
+  const verdict = await models.check(text, 'input', caller);
+  noteModelVerdict(exchange, 'input', verdict);
+  if (verdict.action === 'block') {
+    exchange.actions.push('input-blocked');
+    return true;
+  }
+  if (verdict.action === 'review' && !exchange.actions.includes('input-review')) exchange.actions.push('input-review');
+  return false;
+}
+
+/** The guard models on one whole answer text; true when it is blocked. */
+export async function guardOutputModels(services: GatewayServices, exchange: Exchange, text: string): Promise<boolean> {
+  const models = services.models;
+  const caller = exchange.caller;
+  if (!models?.has('output') || !caller || text === '') return false;
+  const verdict = await models.check(text, 'output', caller, exchange.prompt);
+  noteModelVerdict(exchange, 'output', verdict);
+  return verdict.action === 'block';
+}
+
+/** Records a model verdict on the exchange: its labels as findings, its failures as actions. */
+export function noteModelVerdict(exchange: Exchange, direction: Direction, verdict: ModelVerdict): void {
+  (direction === 'input' ? exchange.inputFindings : exchange.outputFindings).push(...verdict.findings);
+  for (const failure of verdict.failures) {
+    exchange.classifierFailures.push({ direction, ...failure });
+    const action = failure.onFailure === 'closed' ? 'classifier-unavailable' : 'classifier-degraded';
+    if (!exchange.actions.includes(action)) exchange.actions.push(action);
+  }
 }
 
 /** Resolves the model's upstream and notes it on the exchange. */

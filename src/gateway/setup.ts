@@ -21,6 +21,7 @@ import { JwtVerifier } from './jwt.js';
 import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
 import { LiveKeywords } from './live-keywords.js';
 import { MediaService } from './media.js';
+import { createModelGuard } from './model-guard.js';
 import type { GatewayServices } from './pipeline.js';
 import { InFlight } from './drain.js';
 import { UnauthenticatedSampler } from './unauthenticated.js';
@@ -52,6 +53,7 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const safety = new SafetyGuard({ ...(inForce ? { library: inForce } : {}), policy, pii: config.safety.pii ? {} : false, language: config.safety.language });
   if (safety.keywords) live.watch(safety.keywords);
   const guard = setup.guard ?? new PolicyGuard(safety);
+  const models = createModelGuard(config, policy, setup.env ?? process.env, now);
   const blockMessage = config.safety.blockMessage ?? policy.safeReply[config.safety.language];
   const keyPath = config.labels.signingKey;
   const key = keyPath ? parseSigningKey(await readFile(keyPath, 'utf8').catch((cause: Error) => {
@@ -70,7 +72,7 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
   const access = new AccessControl({ config, store, audit: setup.audit, now });
   const unauthenticated = new UnauthenticatedSampler(setup.audit, config.limits.unauthenticated, now);
-  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, inflight: new InFlight(), store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
+  return { config, blockMessage, router, guard, ...(models ? { models } : {}), labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, inflight: new InFlight(), store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**
