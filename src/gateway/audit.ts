@@ -41,6 +41,8 @@ export class Exchange {
   caller: Caller | undefined;
   model: string | null = null;
   upstream: string | null = null;
+  /** The upstreams this request may go to, in order (./upstream `route`). */
+  route: import('./upstream.js').Upstream[] = [];
   upstreamStatus: number | null = null;
   stream = false;
   readonly inputFindings: GuardFinding[] = [];

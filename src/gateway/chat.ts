@@ -49,8 +49,8 @@ export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/chat/completions', body, call);
       const noticeInText = !wantsJson(body.response_format);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText, wantsUsage(body));
-      return answerChat(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
+      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, chatShape, noticeInText, wantsUsage(body));
+      return answerChat(services, exchange, await readUpstreamJson(response.upstream, response, call), noticeInText);
     }),
   );
 }

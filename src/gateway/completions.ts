@@ -22,8 +22,8 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
       if (guardInput(services, exchange, slots) || (await guardInputModels(services, exchange, slots))) return refuse(services, exchange, wantsUsage(body));
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true, wantsUsage(body));
-      return answer(services, exchange, await readUpstreamJson(upstream, response, call));
+      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, completionShape, true, wantsUsage(body));
+      return answer(services, exchange, await readUpstreamJson(response.upstream, response, call));
     }),
   );
 }

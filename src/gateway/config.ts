@@ -31,8 +31,14 @@ const upstreamSchema = z.strictObject({
   timeoutSeconds: seconds.default(120),
   /** Longest silence allowed between two events of a stream. */
   idleTimeoutSeconds: seconds.default(60),
-  /** Retries of idempotent failures: connect errors, 502/503/504 before any byte was sent. */
+  /** Retries of idempotent failures: connect errors, 429 and 502/503/504 before any byte was sent. */
   retries: z.number().int().min(0).max(5).default(2),
+  /** Longest `Retry-After` a retry waits for; a longer one is not retried here (the next upstream or the client decides). */
+  maxRetryWaitSeconds: z.number().min(0).max(300).default(5),
+  /** Share of the requests for a model that several upstreams serve (load balancing, smooth weighted round robin). */
+  weight: z.number().int().min(0).max(1000).default(1),
+  /** Upstreams tried in this order when this one cannot answer (unreachable, timed out, 401/403, 429 or 5xx after its retries). */
+  fallbacks: z.array(z.string().min(1)).default([]),
 });
 
 const noticeSchema = z.strictObject({
@@ -315,6 +321,12 @@ export function parseGatewayConfig(document: unknown, source: string, baseDir: s
   for (const [i, upstream] of config.upstreams.entries()) {
     if (names.has(upstream.name)) throw new GatewayConfigError(`${source}: upstreams[${i}].name: "${upstream.name}" is used twice`);
     names.add(upstream.name);
+  }
+  for (const [i, upstream] of config.upstreams.entries()) {
+    upstream.fallbacks.forEach((name, j) => {
+      if (!names.has(name)) throw new GatewayConfigError(`${source}: upstreams[${i}].fallbacks[${j}]: no upstream is named "${name}"`);
+      if (name === upstream.name) throw new GatewayConfigError(`${source}: upstreams[${i}].fallbacks[${j}]: an upstream cannot be its own fallback`);
+    });
   }
   config.abuse.risks.forEach((risk, i) => {
     if (risk !== '*' && !isRiskCode(risk) && !(riskCategoryCodes as readonly string[]).includes(risk)) throw new GatewayConfigError(`${source}: abuse.risks[${i}]: "${risk}" is not a risk (A1.6), a category (A1) or *`);

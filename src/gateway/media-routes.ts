@@ -38,8 +38,8 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       }
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
-      const answer = await readUpstreamJson(upstream, response, call);
-      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(upstream.timeoutMs)]);
+      const answer = await readUpstreamJson(response.upstream, response, call);
+      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(response.upstream.timeoutMs)]);
       await labelImages(services, exchange, answer, signal, publicBase(services));
       answer.hegui = { labels: exchange.labels, ...heguiData(undefined, exchange, exchange.outputFindings.length > 0 ? 'output-checked' : undefined) };
       await exchange.record(services.audit, 200);
@@ -58,7 +58,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       if (body.response_format === 'pcm') throw new GatewayRequestError('"response_format": "pcm" has no container to carry the implicit label (Labeling Measures Art. 5); ask for wav, mp3 or flac', 'response_format');
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/audio/speech', body, call);
-      const audio = await readUpstreamBytes(upstream, response, call);
+      const audio = await readUpstreamBytes(response.upstream, response, call);
       const label = services.labeler.newLabel();
       const labeled = await services.media.label(audio, 'audio', label);
       exchange.labels.push(label.ProduceID);

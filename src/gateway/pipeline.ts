@@ -400,20 +400,52 @@ export function noteModelVerdict(exchange: Exchange, direction: Direction, verdi
   }
 }
 
-/** Resolves the model's upstream and notes it on the exchange. */
+/**
+ * Resolves the model's upstreams (balanced by weight, then fallbacks: ./upstream) and notes
+ * the first on the exchange; `callUpstream` goes down the list when one cannot answer.
+ */
 export function routeModel(services: GatewayServices, exchange: Exchange, model: string): Upstream {
   exchange.model = model;
-  const upstream = services.router.resolve(model);
+  const route = services.router.route(model);
+  const upstream = route[0] as Upstream;
+  exchange.route = route;
   exchange.upstream = upstream.name;
   return upstream;
 }
 
+/** Statuses after which the next upstream of the route is tried: it may answer where this one could not. */
+const FALLBACK_STATUSES = new Set([401, 403, 408, 429, 500, 502, 503, 504]);
+
 /**
  * Posts `body` to the upstream and returns the answer when it is 2xx (for a stream request:
- * 2xx and an event stream). Otherwise the upstream's error is raised (`upstreamFailure`).
+ * 2xx and an event stream). An upstream that cannot be reached, timed out, or answered a
+ * status in FALLBACK_STATUSES after its own retries hands the request to the next upstream of
+ * the route (nothing has reached the client yet); the last one's failure is raised
+ * (`upstreamFailure`). `response.upstream` says which one answered.
  */
-export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
-  const response = await upstream.send(path, { method: 'POST', body: JSON.stringify(body) }, call);
+export async function callUpstream(first: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
+  const route = exchange.route.length > 0 ? exchange.route : [first];
+  const payload = JSON.stringify(body);
+  let response: UpstreamResponse | undefined;
+  for (const [i, upstream] of route.entries()) {
+    const last = i === route.length - 1;
+    if (i > 0) {
+      exchange.upstream = upstream.name;
+      if (!exchange.actions.includes('upstream-fallback')) exchange.actions.push('upstream-fallback');
+    }
+    try {
+      response = await upstream.send(path, { method: 'POST', body: payload }, call);
+    } catch (error) {
+      // A timeout spent the request's time and a cancelled call has nobody to answer: only an
+      // unreachable upstream hands over.
+      if (last || call.signal.aborted) throw error;
+      continue;
+    }
+    if (response.ok || last || !FALLBACK_STATUSES.has(response.status)) break;
+    response.discard();
+  }
+  response = response as UpstreamResponse;
+  const upstream = response.upstream;
   exchange.upstreamStatus = response.status;
   if (!response.ok) throw await upstreamFailure(upstream, response, call);
   if (body.stream === true && !isEventStream(response.header('content-type'))) {

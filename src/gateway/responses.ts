@@ -72,8 +72,8 @@ export function mountResponses<E extends Env>(app: Hono<E>, services: GatewaySer
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/responses', body, call);
       const noticeInText = !wantsJson(isObject(body.text) ? body.text.format : undefined);
-      if (exchange.stream) return relayResponseStream(services, exchange, upstream, response, call, noticeInText);
-      return answer(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
+      if (exchange.stream) return relayResponseStream(services, exchange, response.upstream, response, call, noticeInText);
+      return answer(services, exchange, await readUpstreamJson(response.upstream, response, call), noticeInText);
     }),
   );
 }
