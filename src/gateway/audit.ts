@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditContentPolicy, AuditEventInput } from '../audit/index.js';
 import type { Caller } from './identity.js';
 import { strongest, type GuardFinding } from './guard.js';
+import type { Upstream } from './upstream.js';
 
 /** The audit log as the gateway uses it (`AuditLog` from `src/audit`). */
 export interface AuditSink {
@@ -42,7 +43,7 @@ export class Exchange {
   model: string | null = null;
   upstream: string | null = null;
   /** The upstreams this request may go to, in order (./upstream `route`). */
-  route: import('./upstream.js').Upstream[] = [];
+  route: Upstream[] = [];
   upstreamStatus: number | null = null;
   stream = false;
   readonly inputFindings: GuardFinding[] = [];
