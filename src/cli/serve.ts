@@ -66,6 +66,7 @@ export function registerServe(program: Command, io: CliIo): void {
         gateway,
         env: io.env,
         log: (line) => io.stdout.write(`${line}\n`),
+        accessLog: (line) => io.stdout.write(`${line}\n`),
       });
       await new Promise<void>((done) => {
         const stop = (): void => {

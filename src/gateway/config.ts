@@ -125,6 +125,18 @@ export const gatewayConfigSchema = z.strictObject({
        * running then end with an error event and `[DONE]`, their audit events written.
        */
       drainSeconds: z.number().min(0).max(3600).default(30),
+      /** One JSON line per request on standard output (`hegui serve`): no prompt, answer or key. */
+      accessLog: z.enum(['json', 'off']).default('json'),
+      /** Prometheus metrics at `GET /metrics`. */
+      metrics: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Environment variable with a bearer token the scraper must send; without one only loopback clients may read. */
+          tokenEnv: envName.optional(),
+        })
+        .prefault({}),
+      /** Browser origins allowed to call `/v1/*` (CORS), e.g. `https://chat.example.cn`; none by default. */
+      corsOrigins: z.array(z.url({ protocol: /^https?$/ }).or(z.literal('*'))).default([]),
     })
     .prefault({}),
   upstreams: z.array(upstreamSchema).default([]),

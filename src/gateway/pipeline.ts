@@ -18,6 +18,7 @@ import type { LiveKeywords } from './live-keywords.js';
 import type { InFlight } from './drain.js';
 import type { MediaService } from './media.js';
 import type { ModelGuard, ModelVerdict } from './model-guard.js';
+import type { GatewayObserver } from './observe.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -29,6 +30,8 @@ export interface GatewayServices {
   guard: ContentGuard;
   /** Guard models (classifiers) beside the keywords, when configured (./model-guard). */
   models?: ModelGuard;
+  /** Metrics and the access log (./observe). */
+  observer?: GatewayObserver;
   labeler: OutputLabeler;
   callers: CallerResolver;
   /** Identity requirements, limits, minors' mode and sanctions. */
@@ -149,6 +152,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
   if (status === 401 && exchange.caller === undefined) {
     // Counted, not recorded one by one: a flood of bad keys must not fill the log (./unauthenticated).
     services.unauthenticated.note(exchange.address, exchange.endpoint);
+    services.observer?.unauthenticated();
     exchange.settle();
     return jsonResponse(body, status, { ...headers });
   }

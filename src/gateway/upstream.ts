@@ -91,6 +91,8 @@ export class Upstream {
   readonly maxRetryWaitMs: number;
   readonly weight: number;
   readonly fallbacks: readonly string[];
+  /** What its latest calls say about it (`/healthz`, metrics): failures in a row, and when it last answered. */
+  readonly health: { consecutiveFailures: number; lastOkAt: string | null; lastFailureAt: string | null; lastError: string | null } = { consecutiveFailures: 0, lastOkAt: null, lastFailureAt: null, lastError: null };
   readonly #authorization: string | undefined;
   readonly #url: URL;
   /** Keep-alive connections to the upstream: node:http costs far less per request than fetch. */
@@ -161,7 +163,11 @@ export class Upstream {
           continue;
         }
         call.end();
-        if (call.signal.aborted) throw call.failure(this.name, cause);
+        if (call.signal.aborted) {
+          if (call.timedOut) this.#failed('timed out');
+          throw call.failure(this.name, cause);
+        }
+        this.#failed(`cannot be reached: ${describeCause(cause)}`);
         throw new GatewayUpstreamError(`the upstream "${this.name}" cannot be reached: ${describeCause(cause)}`, { cause });
       }
       if (RETRY_STATUSES.has(response.status) && attempt < this.retries) {
@@ -173,8 +179,20 @@ export class Upstream {
           continue;
         }
       }
+      if (response.status >= 500) this.#failed(`HTTP ${response.status}`);
+      else {
+        // Any other answer, a 429 or a 400 included, says the upstream is up.
+        this.health.consecutiveFailures = 0;
+        this.health.lastOkAt = new Date().toISOString();
+      }
       return response;
     }
+  }
+
+  #failed(reason: string): void {
+    this.health.consecutiveFailures += 1;
+    this.health.lastFailureAt = new Date().toISOString();
+    this.health.lastError = reason;
   }
 }
 
