@@ -59,6 +59,10 @@ export class Exchange {
   error: string | null = null;
   /** Guard models that could not judge this request (failed, over budget, circuit open). */
   readonly classifierFailures: { direction: string; classifier: string; message: string; onFailure: string }[] = [];
+  /** Tokens the upstream reported for this request (`usage.total_tokens`), counted against a key's budget. */
+  usageTokens: number | undefined;
+  /** The gateway asked the upstream for the usage chunk (a budgeted key's stream); the client did not. */
+  usageForced = false;
   /** The prompt an answer answers, for guard models that judge the exchange (set when they are configured). */
   prompt: string | undefined;
   /** The client's address as the socket saw it (counted when the request is unauthenticated). */

@@ -9,7 +9,7 @@ import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, guardInputModels, guardOutputModels, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json } from './pipeline.js';
+import { answerLabeled, askUsageForBudget, blockedOutputNotice, blockNotice, callUpstream, guardInput, guardInputModels, guardOutputModels, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json } from './pipeline.js';
 import { relayChoiceStream } from './stream-relay.js';
 import { allowCompletion, promptSlots } from './fields.js';
 
@@ -20,9 +20,11 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
       exchange.stream = body.stream === true;
       const slots = promptSlots(body);
       if (guardInput(services, exchange, slots) || (await guardInputModels(services, exchange, slots))) return refuse(services, exchange, wantsUsage(body));
+      const includeUsage = wantsUsage(body);
+      askUsageForBudget(exchange, body);
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, completionShape, true, wantsUsage(body));
+      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, completionShape, true, includeUsage);
       return answer(services, exchange, await readUpstreamJson(response.upstream, response, call));
     }),
   );

@@ -22,7 +22,7 @@ export {
   type OpenAIErrorBody,
 } from './errors.js';
 export { PolicyGuard, type ContentGuard, type Direction, type GuardAction, type GuardFinding, type StreamGuard, type TextVerdict } from './guard.js';
-export { API_KEY_PREFIX, createApiUser, hashApiKey, JWT_USER_PREFIX, newApiKey, StoreCallerResolver, type Caller, type CallerResolver } from './identity.js';
+export { API_KEY_PREFIX, addApiKey, createApiUser, hashApiKey, JWT_USER_PREFIX, newApiKey, StoreCallerResolver, type Caller, type CallerResolver } from './identity.js';
 export { JwtVerifier, type TokenIdentity } from './jwt.js';
 export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';

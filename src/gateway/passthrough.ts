@@ -13,7 +13,7 @@
  */
 import type { Env, Hono } from 'hono';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
-import { callUpstream, guardInput, guardInputModels, isObject, jsonResponse, newCall, readUpstreamJson, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { callUpstream, guardInput, guardInputModels, isObject, jsonResponse, newCall, noteUsage, readUpstreamJson, routeModel, runRequest, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 
 /** The texts of an `input` that is a string or a list of strings; token ids refused. */
 function inputSlots(body: Json, field: string): TextSlot[] {
@@ -47,6 +47,7 @@ export function mountPassthrough<E extends Env>(app: Hono<E>, services: GatewayS
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/embeddings', body, call);
       const answer = await readUpstreamJson(response.upstream, response, call);
+      noteUsage(exchange, answer.usage);
       await exchange.record(services.audit, 200);
       return jsonResponse(answer, 200);
     }),

@@ -10,9 +10,9 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { GatewayBudgetError, GatewayModelNotAllowedError, GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
-import type { CallerResolver } from './identity.js';
+import { type CallerResolver, keyAllowsModel } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { InFlight } from './drain.js';
@@ -133,9 +133,36 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
   });
 }
 
+/**
+ * Counts the tokens a request used against its API key's budget once the request is settled
+ * (streams: at their end): the upstream's `usage.total_tokens`. A budgeted key's stream gets
+ * `include_usage` from the upstream (./chat); an answer without usage is recorded as
+ * `usage-unknown` rather than counted as free.
+ */
+function countTokens(services: GatewayServices, exchange: Exchange): void {
+  const key = exchange.caller?.key;
+  if (!key || key.tokenBudget === null) return;
+  exchange.onSettled(() => {
+    const tokens = exchange.usageTokens;
+    if (tokens === undefined || tokens <= 0) return;
+    key.tokensUsed += tokens;
+    services.store.gatewayUsers.addTokens(key.hash, tokens).catch((error: Error) => console.error(`gateway: tokens used by a key could not be counted: ${error.message}`));
+  });
+}
+
+/** OpenAI's rate-limit headers for a key with a token budget: its limit and what remains. */
+function budgetHeaders(exchange: Exchange, response: Response): void {
+  const key = exchange.caller?.key;
+  if (!key || key.tokenBudget === null) return;
+  response.headers.set('x-ratelimit-limit-tokens', String(key.tokenBudget));
+  response.headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
+}
+
 /** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
 async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
+  countTokens(services, exchange);
+  budgetHeaders(exchange, response);
   // A draining server closes each connection once its answer is sent (./drain).
   if (services.inflight.stopping) response.headers.set('connection', 'close');
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
@@ -168,6 +195,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
  * are several), records the audit event, and answers with choice 0's label in the headers.
  */
 export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, texts: readonly { index: number; text: string }[], blocked: boolean, placement: NoticePlacement): Promise<Response> {
+  noteUsage(exchange, body.usage);
   const labeler = services.labeler;
   const labels = (texts.length > 0 ? texts : [{ index: 0, text: '' }]).map(({ index, text }) => ({ index, aigc: labeler.signText(labeler.newLabel(), text) }));
   const first = (labels[0] as (typeof labels)[number]).aigc;
@@ -176,6 +204,21 @@ export async function answerLabeled(services: GatewayServices, exchange: Exchang
   body.hegui = { ...heguiData(first, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, placement, labels) };
   await exchange.record(services.audit, 200);
   return jsonResponse(body, 200, { ...labelHeaders(first), ...noticeHeaders(labeler) });
+}
+
+/** Notes an upstream `usage` object's total tokens on the exchange (for a key's budget). */
+export function noteUsage(exchange: Exchange, usage: unknown): void {
+  if (isObject(usage) && typeof usage.total_tokens === 'number') exchange.usageTokens = usage.total_tokens;
+}
+
+/**
+ * A budgeted key's stream must report its usage: `include_usage` is asked of the upstream, and
+ * the relay drops the usage chunk again when the client did not ask for it.
+ */
+export function askUsageForBudget(exchange: Exchange, body: Json): void {
+  if (!exchange.stream || exchange.caller?.key?.tokenBudget == null || wantsUsage(body)) return;
+  body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  exchange.usageForced = true;
 }
 
 /** Marks the exchange's output blocked and returns what the user reads instead, after counting the block. */
@@ -410,6 +453,10 @@ export function noteModelVerdict(exchange: Exchange, direction: Direction, verdi
  */
 export function routeModel(services: GatewayServices, exchange: Exchange, model: string): Upstream {
   exchange.model = model;
+  // A virtual key's own limits: the models it may call, and its token budget.
+  const key = exchange.caller?.key;
+  if (key && !keyAllowsModel(key, model)) throw new GatewayModelNotAllowedError(model);
+  if (key?.tokenBudget != null && key.tokensUsed >= key.tokenBudget) throw new GatewayBudgetError(key.tokenBudget, key.tokensUsed);
   const route = services.router.route(model);
   const upstream = route[0] as Upstream;
   exchange.route = route;

@@ -13,7 +13,7 @@ import { toOpenAIError } from './errors.js';
 import type { StreamGuard, StreamStep } from './guard.js';
 import { allowResponse, allowResponseItem, knownResponseItem, responseItemTexts, type ResponseText, type UnknownFields } from './fields.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
-import { blockNotice, guardOutputModels, isObject, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, guardOutputModels, isObject, noteUsage, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
 import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
 import { clientLeft, parseUpstreamChunk } from './stream-relay.js';
@@ -270,6 +270,7 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
                 yield Buffer.concat(frames);
                 return;
               }
+              if (isObject(parsed.response)) noteUsage(exchange, parsed.response.usage);
               frames.push(await finish(guarded.rewriteFinal(parsed)));
               yield Buffer.concat(frames);
               return;

@@ -10,7 +10,7 @@ import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import type { ModelGuard } from './model-guard.js';
-import { blockNotice, isObject, noteModelVerdict, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, isObject, noteModelVerdict, noteUsage, type GatewayServices, type Json } from './pipeline.js';
 import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
@@ -68,7 +68,9 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     for (const chunk of chunks) {
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
-        usage = chunk;
+        noteUsage(exchange, chunk.usage);
+        // Asked of the upstream for a key's budget, not by the client: it does not go out.
+        if (!exchange.usageForced) usage = chunk;
         continue;
       }
       if (choices.length > 0 && choices.every((choice) => choice.finish_reason != null && shape.texts(choice).every((t) => t.text === ''))) {
