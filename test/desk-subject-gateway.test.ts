@@ -4,6 +4,8 @@
  * erased (after which `hegui audit verify` still passes and the content is gone from the
  * database), and withdrawing consent disables the user so the gateway refuses its key.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuditContentKeyring } from '../src/audit/index.js';
@@ -46,6 +48,17 @@ describeEachDatabase('desk subject data through the gateway', (getDatabase) => {
     const verify = await cli(['audit', 'verify'], { env: { ...env, HEGUI_DATABASE_URL: h.databaseUrl } });
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^audit log OK: .*\n\d+ event\(s\) redacted by request PI-2026-000200/);
+
+    // The export an authority receives shows the tombstones in place of the content, and its chain is intact.
+    const day = new Date().toISOString().slice(0, 10);
+    const exported = await cli(['audit', 'export', '--from', day, '--to', day, '--with-content', '-o', 'export'], { cwd: h.dir, env: { ...env, HEGUI_DATABASE_URL: h.databaseUrl } });
+    expect(exported.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(h.dir, 'export', 'manifest.json'), 'utf8')) as { chain: { findings: string[] }; redactions: { byRequest: Record<string, number> } };
+    expect(manifest.chain.findings).toEqual([]);
+    expect(manifest.redactions.byRequest['PI-2026-000200']).toBeGreaterThanOrEqual(2);
+    const lines = readFileSync(join(h.dir, 'export', 'events.jsonl'), 'utf8');
+    expect(lines).toContain('"redaction":{"request":"PI-2026-000200"');
+    expect(lines).not.toContain('13800138000');
 
     const raw = rawDatabase(getDatabase());
     try {
