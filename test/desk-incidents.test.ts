@@ -4,7 +4,7 @@
  * the gateway enforces, and the HTTP routes' authorisation (admin and reviewer act, auditor
  * reads only, no session 401, another origin 403, not JSON 415).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -13,6 +13,7 @@ import { IncidentDesk } from '../src/desk/incident.js';
 import { hashPassword, type RunningServer, startServer } from '../src/server/index.js';
 import type { OperatorRole } from '../src/store/index.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
+import { cli } from './helpers/cli.js';
 import { describeEachDatabase } from './helpers/stores.js';
 
 const TERM = '制爆教程';
@@ -137,5 +138,41 @@ describeEachDatabase('desk incident routes', (getDatabase) => {
       expect((await call('/api/incidents/INC-2026-999999/close', { role: 'admin', body: { summary: 's' } })).status).toBe(404);
       expect((await call('/api/incidents?limit=100000', { role: 'auditor' })).status).toBe(400);
     });
+  });
+});
+
+describeEachDatabase('hegui incidents', (getDatabase) => {
+  let server: RunningServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hegui-incidents-cli-'));
+    server = await startServer({ port: 0, databaseUrl: getDatabase().url, webRoot: join(dir, 'web') });
+    const desk = new IncidentDesk(server.store, { audit: server.audit });
+    await desk.open({ title: 'deepfake voice of an official', description: 'reported by a user', grade: 'significant', source: { kind: 'manual' } }, 'operator:o1');
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const env = () => ({ HEGUI_DATABASE_URL: getDatabase().url });
+
+  it('lists, shows and exports for scripts', async () => {
+    const list = await cli(['incidents', 'list'], { env: env() });
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout).toMatch(/^INC-\d{4}-000001\topen\tsignificant\treport due .*\tdeepfake voice of an official\n$/);
+    const ref = list.stdout.split('\t')[0]!;
+    const json = await cli(['incidents', 'list', '--json'], { env: env() });
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 1, incidents: [{ ref }] });
+    const show = await cli(['incidents', 'show', ref, '--json'], { env: env() });
+    expect(JSON.parse(show.stdout)).toMatchObject({ ref, actions: [{ kind: 'open' }] });
+    const md = await cli(['incidents', 'export', ref, '--format', 'md'], { env: env() });
+    expect(md.stdout).toContain(`- 事件编号：${ref}`);
+    const out = await cli(['incidents', 'export', ref, '-o', 'report.json'], { env: env(), cwd: dir });
+    expect(out.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ format: 'hegui.incident/1' });
+    expect((await cli(['incidents', 'export', ref, '-o', 'report.json'], { env: env(), cwd: dir })).code).toBe(2);
+    const missing = await cli(['incidents', 'show', 'INC-2026-999999'], { env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('there is no incident');
   });
 });
