@@ -19,14 +19,23 @@ function problem(c: Context, status: 403 | 404 | 409 | 415, code: string, messag
 
 /** State changes: JSON bodies only, and from this origin when the browser says where it comes from. */
 export const sameOriginJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // The host, not the scheme: behind a proxy that ends TLS the server sees http, the browser https.
   const origin = c.req.header('origin');
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) return problem(c, 403, 'E_CSRF', 'this request comes from another origin; act from the dashboard');
+  if (origin !== undefined && hostOf(origin) !== (c.req.header('host') ?? new URL(c.req.url).host)) return problem(c, 403, 'E_CSRF', 'this request comes from another origin; act from the dashboard');
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return problem(c, 403, 'E_CSRF', 'this request comes from another site; act from the dashboard');
   if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return problem(c, 415, 'E_CONTENT_TYPE', 'send the body as application/json');
   await next();
   return undefined;
 };
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
 
 async function body(c: Context): Promise<unknown> {
   try {
