@@ -123,6 +123,17 @@ describeEachStore(
       expect(await store.gatewaySanctions.list(mallory.id)).toHaveLength(2);
     });
 
+    it('records every action when operators act at the same moment, and one report only', async () => {
+      const incident = await open();
+      await Promise.all(Array.from({ length: 6 }, (_, i) => desk.optimisation(incident.ref, { task: `task ${i}`, workingDays: 1 + i }, `operator:o${i}`)));
+      const reports = await Promise.allSettled([desk.report(incident.ref, { authority: 'A' }, 'operator:o1'), desk.report(incident.ref, { authority: 'B' }, 'operator:o2')]);
+      expect(reports.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(reports.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['E_STORE_CONFLICT']);
+      const { actions } = await desk.get(incident.ref);
+      expect(actions.map((a) => a.kind)).toEqual(['open', ...Array(6).fill('optimisation'), 'report']);
+      expect(new Set(actions.filter((a) => a.kind === 'optimisation').map((a) => a.actor)).size).toBe(6);
+    });
+
     it('exports JSON and Markdown, with hostile text inert', async () => {
       const incident = await open({ title: '<img src=x onerror=alert(1)> | 表格', description: 'line one\n<script>alert(2)</script>' });
       const json = await desk.exportJson(incident.ref);

@@ -362,11 +362,25 @@ export class IncidentDesk {
     return [...new Set(ids)];
   }
 
+  /**
+   * Records an action and applies `patch`. Another operator acting at the same moment changes
+   * the incident under us: then the incident is read again and the action recorded after theirs
+   * (what was done has been done, so it must be recorded), unless the incident was closed.
+   */
   async #act(row: DeskIncidentRow, kind: string, actor: string, detail: Record<string, unknown>, patch: Partial<Pick<DeskIncidentRow, 'state' | 'reported_at' | 'optimisation_due' | 'closed_at'>>): Promise<DeskIncidentActionRow> {
-    const at = this.#clock().toISOString();
-    // Strictly after the previous change, so the optimistic check below always sees a new value.
-    const updated = at > row.updated_at ? at : new Date(Date.parse(row.updated_at) + 1).toISOString();
-    return this.#store.deskIncidents.act(row.id, row.updated_at, { ...patch, updated_at: updated }, { kind, actor, detail: JSON.stringify(detail), at });
+    let current = row;
+    for (let attempt = 0; ; attempt++) {
+      const at = this.#clock().toISOString();
+      // Strictly after the previous change, so the optimistic check always sees a new value.
+      const updated = at > current.updated_at ? at : new Date(Date.parse(current.updated_at) + 1).toISOString();
+      try {
+        return await this.#store.deskIncidents.act(current.id, current.updated_at, { ...patch, updated_at: updated }, { kind, actor, detail: JSON.stringify(detail), at });
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= 5) throw error;
+        current = await this.#findOpen(row.ref);
+        if (kind === 'report' && current.reported_at !== null) throw new StoreConflictError(`incident ${row.ref} was reported at ${current.reported_at} meanwhile`);
+      }
+    }
   }
 
   async #record(ref: string, action: string, actor: string, risks: readonly string[], payload: JsonObject): Promise<void> {
