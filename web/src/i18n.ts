@@ -76,6 +76,7 @@ export const messages = {
     detail: '详情',
     noEvents: '没有符合条件的事件',
     more: '加载更多',
+    redactedBy: (ref: string) => `内容已按请求 ${ref} 删除`,
     incidents: {
       nav: '违法内容事件',
       title: '违法内容事件处置',
@@ -172,6 +173,7 @@ export const messages = {
     detail: 'Detail',
     noEvents: 'No event matches the filters',
     more: 'Load more',
+    redactedBy: (ref: string) => `content redacted by request ${ref}`,
     incidents: {
       nav: 'Incidents',
       title: 'Illegal-content incidents',
