@@ -68,6 +68,10 @@ export const commandTable: readonly CommandEntry[] = [
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },
+  {
+    commands: [['incidents', 'illegal-content incidents of the desk: list, show, export the report']],
+    load: async () => [(await import('./incidents.js')).registerIncidents],
+  },
 ];
 
 /**

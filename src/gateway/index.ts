@@ -32,4 +32,4 @@ export { GatewayObserver } from './observe.js';
 export { ModelGuard } from './model-guard.js';
 export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';
 export { closeGatewayServices, createGatewayServices, type GatewaySetup } from './setup.js';
-export { liftUserSanctions, type LiftResult } from './sanctions.js';
+export { imposeUserSanction, liftUserSanctions, type ImposedSanction, type LiftResult } from './sanctions.js';

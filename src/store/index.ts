@@ -21,9 +21,13 @@ export type {
   AuditEventRecord,
   AuditEventSummaryRecord,
   AuditPurgePlan,
+  AuditRedactionPlan,
+  AuditRedactionTarget,
+  AuditSubjectFilter,
   NewAuditEvent,
 } from './repositories/audit.js';
-export type { StoredMedia } from './repositories/gateway-media.js';
+export type { DeskIncidentActionRow, DeskIncidentRow, NewDeskIncident } from './repositories/desk-incidents.js';
+export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';

@@ -6,6 +6,7 @@
 import type { AuditTables } from './tables/audit.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
+import type { IncidentTables } from './tables/incidents.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & IncidentTables;

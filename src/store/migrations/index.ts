@@ -12,6 +12,8 @@ import * as gateway from './2026-11-28-03-gateway.js';
 import * as safety from './2026-11-28-04-safety.js';
 import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
+import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
+import * as incidents from './2026-12-04-09-incidents.js';
 import * as gatewayKeys from './2026-12-04-14-gateway-keys.js';
 
 export const migrations: Record<string, Migration> = {
@@ -21,5 +23,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-04-safety': safety,
   '2026-11-28-05-gateway-usage': gatewayUsage,
   '2026-12-04-06-keyword-precision': keywordPrecision,
+  '2026-12-04-08-audit-redaction': auditRedaction,
+  '2026-12-04-09-incidents': incidents,
   '2026-12-04-14-gateway-keys': gatewayKeys,
 };
