@@ -68,6 +68,10 @@ export const commandTable: readonly CommandEntry[] = [
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },
+  {
+    commands: [['eval', 'security assessment (GB/T 45654): question banks, evaluation runs, human review, figures and the report']],
+    load: async () => [(await import('./eval-run.js')).registerEvalRun],
+  },
 ];
 
 /**

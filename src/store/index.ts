@@ -24,6 +24,7 @@ export type {
   NewAuditEvent,
 } from './repositories/audit.js';
 export type { StoredMedia } from './repositories/gateway-media.js';
+export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';
