@@ -19,7 +19,7 @@ import { readTextFile } from './files.js';
 import type { Store, StoredEvalRun } from '../store/index.js';
 import type { Progress, RunSettings } from '../eval/run.js';
 import type { RunSummary } from '../eval/metrics.js';
-import type { ItemKind } from '../eval/types.js';
+import type { BankItem, ItemKind } from '../eval/types.js';
 
 export const EVAL_DESCRIPTION = 'security assessment (GB/T 45654): question banks, evaluation runs, human review, figures and the report';
 
@@ -365,7 +365,7 @@ export function addEvalRunCommands(evalCommand: Command, io: CliIo): void {
     });
 }
 
-async function dryRun(io: CliIo, flags: RunFlags, bank: Parameters<typeof import('../eval/run-sample.js').drawSample>[0], seed: number, settings: RunSettings, baseUrl: string): Promise<void> {
+async function dryRun(io: CliIo, flags: RunFlags, bank: readonly BankItem[], seed: number, settings: RunSettings, baseUrl: string): Promise<void> {
   const { drawSample } = await import('../eval/run-sample.js');
   const { estimateRun } = await import('../eval/run.js');
   const sizes: Partial<Record<ItemKind, number>> = {};
