@@ -7,6 +7,7 @@
  * error: the evaluation measures it as a refusal.
  */
 import { HeguiError } from '../errors.js';
+import { fetchTransport, nodeTransport, type Transport } from './run-transport.js';
 
 export interface ChatEndpoint {
   /** e.g. `https://api.example.com/v1` or hegui's gateway `http://127.0.0.1:8787/v1` */
@@ -31,6 +32,7 @@ export interface ChatClientOptions extends ChatEndpoint {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   random?: () => number;
+  /** Send through this `fetch` instead of node:http (tests inject failures this way). */
   fetch?: typeof fetch;
 }
 
@@ -132,7 +134,7 @@ export class ChatClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
   readonly #url: string;
 
   constructor(options: ChatClientOptions) {
@@ -140,7 +142,7 @@ export class ChatClient {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#fetch = options.fetch ?? fetch;
+    this.#transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
     this.#limiter = new RateLimiter(options.requestsPerSecond ?? 0, this.#now, this.#sleep);
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   }
@@ -168,13 +170,12 @@ export class ChatClient {
       let wait: number | undefined;
       try {
         const timeout = AbortSignal.timeout(timeoutMs);
-        const response = await this.#fetch(this.#url, {
-          method: 'POST',
+        const response = await this.#transport(this.#url, {
           headers: { 'content-type': 'application/json', ...(this.#options.apiKey ? { authorization: `Bearer ${this.#options.apiKey}` } : {}) },
           body: JSON.stringify(request),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
-        const text = await response.text();
+        const text = response.text;
         const latencyMs = this.#now() - started;
         let body: unknown;
         try {
@@ -187,7 +188,7 @@ export class ChatClient {
         const detail = isObject(body) && isObject(body.error) && typeof body.error.message === 'string' ? `: ${body.error.message.slice(0, 200)}` : '';
         lastError = response.status >= 400 ? `HTTP ${response.status}${detail}` : `HTTP ${response.status}: not a chat completion`;
         if (response.status !== 429 && response.status < 500 && response.status >= 400) return { request, attempts: attempt, error: lastError };
-        wait = retryAfterMs(response.headers.get('retry-after'), this.#now());
+        wait = retryAfterMs(response.header('retry-after'), this.#now());
       } catch (error) {
         if (signal?.aborted) return { request, attempts: attempt, error: 'aborted' };
         const name = (error as Error)?.name;
