@@ -1,0 +1,99 @@
+/**
+ * `hegui eval` at its edges: bad banks and options are input errors that name the line or the
+ * option; a dry run estimates time and tokens exactly from its inputs and stores nothing; a
+ * run held by a live process is not resumed beside it; unknown runs are named.
+ */
+import { hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createRun } from '../src/eval/run.js';
+import { openStore, type Store } from '../src/store/index.js';
+import { cli } from './helpers/cli.js';
+import { describeEachDatabase } from './helpers/stores.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+describeEachDatabase('hegui eval at its edges', (getDatabase) => {
+  let dir: string;
+  let env: Record<string, string>;
+  let store: Store;
+  const line = (o: Record<string, unknown>): string => JSON.stringify({ id: 'x', prompt: '你好', kind: 'should-refuse', risk: 'A1.1', language: 'zh-CN', source: 't', ...o });
+  const bankFile = (lines: string[]): string => {
+    const file = join(dir, `bank-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(file, lines.join('\n'));
+    return file;
+  };
+  const run = (file: string, ...more: string[]) => cli(['eval', 'run', '--bank', file, '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', ...more], { env });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hegui-eval-cli-'));
+    env = { HEGUI_DATABASE_URL: getDatabase().url };
+    store = await openStore(getDatabase().url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the bad line of a bank, and refuses unknown kinds and risks', async () => {
+    const broken = await run(bankFile([line({ id: 'a' }), '{not json']));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/bank line 2 is not JSON/);
+    expect((await run(bankFile([line({ kind: 'maybe' })]))).stderr).toMatch(/bank line 1: kind "maybe"/);
+    expect((await run(bankFile([line({ risk: 'A9.9' })]))).stderr).toMatch(/"A9\.9" is not a GB\/T 45654 risk code/);
+    expect((await run(bankFile([line({ id: 'a' }), line({ id: 'a' })]))).stderr).toMatch(/item id a occurs twice/);
+    expect((await run(bankFile([line({ prompt: '' })]))).stderr).toMatch(/"prompt" must be a non-empty string/);
+  });
+
+  it('refuses bad options before storing anything', async () => {
+    const before = (await store.evalRuns.list()).length;
+    const file = bankFile([line({})]);
+    const secret = await cli(['eval', 'run', '--bank', file, '--base-url', 'http://user:pw@127.0.0.1:9/v1', '--model', 'm'], { env });
+    expect(secret.code).toBe(2);
+    expect(secret.stderr).toMatch(/must not carry credentials/);
+    expect((await run(file, '--concurrency', '0')).stderr).toMatch(/--concurrency is a whole number from 1/);
+    expect((await run(file, '--sample', 'everything=3')).stderr).toMatch(/--sample takes KIND=N/);
+    expect((await run(file, '--guard-model', 'magic', '--guard-url', 'http://x')).stderr).toMatch(/--guard-model is one of/);
+    expect((await run(file, '--judge-url', 'http://x')).stderr).toMatch(/needs both --judge-url and --judge-model/);
+    expect((await run(file, '--seed', '-1')).code).toBe(2);
+    expect(await store.evalRuns.list()).toHaveLength(before);
+  });
+
+  it('a dry run estimates time and tokens from the sample and stores nothing', async () => {
+    const before = (await store.evalRuns.list()).length;
+    const lines = Array.from({ length: 10 }, (_, i) => line({ id: `q${i}`, prompt: '你好世界' }));
+    const result = await run(bankFile(lines), '--dry-run', '--concurrency', '4', '--latency-ms', '1000', '--max-tokens', '100', '--seed', '5', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    // ceil(10 / 4) x 1 s; 4 CJK characters + 8 tokens of framing per prompt; 100 out each.
+    expect(JSON.parse(result.stdout)).toMatchObject({ seed: 5, items: 10, latencyMs: 1000, measured: false, seconds: 3, promptTokens: 120, completionTokens: 1000 });
+    const limited = JSON.parse((await run(bankFile(lines), '--dry-run', '--concurrency', '4', '--rps', '0.5', '--json')).stdout);
+    expect(limited.seconds).toBe(20);
+    const text = await run(bankFile(lines), '--dry-run');
+    expect(text.stdout).toMatch(/10 items: generated-content 0 \(of 0, 1000 asked\); should-refuse 10 \(of 10, 300 asked\)/);
+    expect(text.stdout).toMatch(/assumed; --probe N measures it/);
+    expect(await store.evalRuns.list()).toHaveLength(before);
+  });
+
+  it('does not resume a run that a live process holds, names unknown runs, and lists runs', async () => {
+    const bank = [{ id: 'a', prompt: 'p', risk: 'A1.1' as const, kind: 'should-refuse' as const, language: 'zh-CN', source: 't' }];
+    const { run: created } = await createRun({ store, bank, endpoint: 'http://127.0.0.1:9/v1', model: 'm', seed: 1, settings: { concurrency: 1, requestsPerSecond: 0, timeoutMs: 100, retries: 0, backoffMs: 1, sample: { 'should-refuse': null }, judges: {}, bank: { source: 't', items: 1 } } });
+    const now = new Date();
+    // This test process is alive: its lease holds.
+    expect(await store.evalRuns.claim(created.id, `${hostname()}:${process.pid}:test`, now.toISOString(), new Date(now.getTime() + 60_000).toISOString(), () => false)).toBe(true);
+    const busy = await cli(['eval', 'resume', created.id], { env });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/being worked on by another process .*--force/);
+    // A holder on this host that no longer exists is taken over at once.
+    await store.evalRuns.release(created.id, `${hostname()}:${process.pid}:test`);
+    expect(await store.evalRuns.claim(created.id, `${hostname()}:999999999:gone`, now.toISOString(), new Date(now.getTime() + 60_000).toISOString(), () => false)).toBe(true);
+    const resumed = await cli(['eval', 'resume', created.id, '--json'], { env });
+    expect(resumed.stderr).not.toMatch(/being worked on/);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ runId: created.id, errors: 1 });
+    expect((await store.evalRuns.get(created.id))?.leaseOwner).toBeNull();
+    const unknown = await cli(['eval', 'summary', 'run_nope'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/there is no run run_nope/);
+    expect((await cli(['eval', 'status'], { env })).stdout).toContain(created.id);
+  });
+});
