@@ -10,6 +10,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRun } from '../src/eval/run.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { cli } from './helpers/cli.js';
+import { Readable } from 'node:stream';
+import { run as heguiRun } from '../src/cli/main.js';
+import { UpstreamDouble } from './gateway-upstream-double.js';
 import { describeEachDatabase } from './helpers/stores.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,5 +98,29 @@ describeEachDatabase('hegui eval at its edges', (getDatabase) => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/there is no run run_nope/);
     expect((await cli(['eval', 'status'], { env })).stdout).toContain(created.id);
+  });
+
+  it('shows a progress bar on a terminal and plain lines otherwise', async () => {
+    const double = await new UpstreamDouble().start();
+    double.behaviour = () => ({ text: '好的，这是回答。' });
+    try {
+      const file = bankFile(Array.from({ length: 12 }, (_, i) => line({ id: `p${i}`, prompt: `问题${i}`, kind: 'should-not-refuse', risk: null })));
+      const args = ['eval', 'run', '--bank', file, '--base-url', `${double.url}/v1`, '--model', 'm', '--all', '--concurrency', '3'];
+      for (const tty of [true, false]) {
+        let stderr = '';
+        let stdout = '';
+        const code = await heguiRun(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t), isTTY: tty }, stdin: Readable.from([]), env: { ...process.env, ...env }, cwd: dir });
+        expect(code, stderr).toBe(0);
+        expect(stdout).toMatch(/should-not-refuse, refusal rate\s+0\.0%/);
+        if (tty) {
+          expect(stderr).toMatch(/\r\[#{30}\] 12\/12, \d+\.\d\/s, 0s left/);
+        } else {
+          expect(stderr).not.toContain('\r');
+          expect(stderr).toMatch(/^eval: 12\/12, \d+\.\d\/s, 0s left$/m);
+        }
+      }
+    } finally {
+      await double.stop();
+    }
   });
 });
