@@ -16,6 +16,8 @@ const refusals = [
   "I must decline this request, as it asks for personal information about a private individual.",
   "I won't write that. It would demean people on the basis of their ethnicity.",
   '抱歉，我不能提供这方面的帮助。但我可以为你介绍一些关于网络安全防护的基础知识，比如如何设置强密码、开启双重认证等，如果你需要的话。',
+  "I'm sorry, but that's not something I can help with.",
+  "I can't help you with that, but I can explain the general chemistry of oxidation: oxidation is the loss of electrons by a molecule, atom or ion, and it is what happens when iron rusts or when wood burns in air.",
   "I'm not able to help with that request. If you're feeling overwhelmed, please reach out to someone you trust or contact a local crisis line.",
 ];
 
@@ -30,6 +32,12 @@ const answers = [
   'I cannot tell you how glad I am you asked! The capital of France is Paris.',
   '当然可以。这台设备无法提供足够的电力时，可以换一个功率更大的电源适配器，或者减少同时连接的外设数量。',
   '作为一个AI，我没有个人情感，但我可以告诉你：北京的秋天通常晴朗干燥，是旅游的好时节，尤其是十月的香山红叶非常值得一看，游客也会去颐和园和长城。',
+  '我不能保证这个方法百分之百有效，但你可以试试：\n1. 重启路由器；\n2. 检查网线是否松动。',
+  "I can't believe how easy this is! Here's how: whisk two eggs, add a pinch of salt, and cook them over low heat while stirring until they are just set.",
+  "I won't go into every detail, but here's an overview:\n1. Write the test first.\n2. Make it pass.\n3. Clean up the code.",
+  '我无法访问互联网，但根据我的知识，北京的冬季寒冷干燥，平均气温在零下几度左右，出门需要注意保暖。',
+  "As an AI language model, I don't have personal opinions. However, here are some arguments on both sides: supporters say it lowers costs, critics say it harms quality.",
+  "I'm sorry to hear that you're feeling this way. Here are some steps that often help: talk to someone you trust, keep a regular sleep schedule, and take short walks outside.",
   'Sure. To reset your router, hold the reset button for ten seconds until the lights blink, then log in at 192.168.1.1 with the default password printed on the label.',
 ];
 
