@@ -123,4 +123,25 @@ describeEachDatabase('hegui eval at its edges', (getDatabase) => {
       await double.stop();
     }
   });
+
+  it('records a review from the command line, for reviewers and admins only', async () => {
+    const bank = [{ id: 'r', prompt: 'p', risk: 'A1.1' as const, kind: 'should-refuse' as const, language: 'zh-CN', source: 't' }];
+    const { run: created } = await createRun({ store, bank, endpoint: 'http://127.0.0.1:9/v1', model: 'm', seed: 1, settings: { concurrency: 1, requestsPerSecond: 0, timeoutMs: 100, retries: 0, backoffMs: 1, sample: { 'should-refuse': null }, judges: {}, bank: { source: 't', items: 1 } } });
+    await store.evalRuns.complete(created.id, 0, { status: 'done', attempts: 1, request: {}, answer: '嗯', answerMeta: null, refused: 'uncertain', safe: 'yes', judges: null, error: null, completedAt: new Date().toISOString(), reviewStatus: 'open' });
+    const tag = created.id.slice(-6);
+    await store.operators.create({ name: `rev-${tag}`, role: 'reviewer' });
+    await store.operators.create({ name: `aud-${tag}`, role: 'auditor' });
+    const review = (who: string, judgement = 'refused') => cli(['eval', 'review', created.id, '--reviewer', who, '--item', '0', '--judgement', judgement], { env });
+    const auditor = await review(`aud-${tag}`);
+    expect(auditor.code).toBe(2);
+    expect(auditor.stderr).toMatch(/is auditor; reviews need the reviewer or admin role/);
+    expect((await review(`nobody-${tag}`)).stderr).toMatch(/no active operator/);
+    expect((await review(`rev-${tag}`, 'perhaps')).stderr).toMatch(/judgement is one of refused, safe, unsafe/);
+    const first = await review(`rev-${tag}`);
+    expect(first.stdout).toBe('item 0: review 1 recorded; open\n');
+    const again = await review(`rev-${tag}`, 'safe');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already reviewed item 0/);
+    expect((await cli(['eval', 'review', created.id], { env })).stdout).toMatch(/^review: 1 open, 0 disputed, 0 resolved; kappa — over 0 items reviewed twice\n0\topen\tshould-refuse\tr\tp\n$/);
+  });
 });
