@@ -11,6 +11,7 @@ import { createRun } from '../src/eval/run.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { cli } from './helpers/cli.js';
 import { Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { run as heguiRun } from '../src/cli/main.js';
 import { UpstreamDouble } from './gateway-upstream-double.js';
 import { describeEachDatabase } from './helpers/stores.js';
@@ -143,5 +144,32 @@ describeEachDatabase('hegui eval at its edges', (getDatabase) => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already reviewed item 0/);
     expect((await cli(['eval', 'review', created.id], { env })).stdout).toMatch(/^review: 1 open, 0 disputed, 0 resolved; kappa — over 0 items reviewed twice\n0\topen\tshould-refuse\tr\tp\n$/);
+  });
+
+  it('SIGTERM stops a run cleanly: exit 1, a hint to resume, items in flight left pending, the lease released', async () => {
+    const double = await new UpstreamDouble().start();
+    double.behaviour = () => ({ headersDelayMs: 150, text: '好的，这是回答。' });
+    try {
+      const file = bankFile(Array.from({ length: 40 }, (_, i) => line({ id: `s${i}`, prompt: `停止${i}`, kind: 'should-not-refuse', risk: null })));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'eval', 'run', '--bank', file, '--base-url', `${double.url}/v1`, '--model', 'm', '--all', '--concurrency', '2'], { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exit = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      let id = '';
+      for (let i = 0; i < 600 && !id; i++) {
+        id = /run (run_\w+) created/.exec(stderr)?.[1] ?? '';
+        if (!id) await new Promise((done) => setTimeout(done, 50));
+      }
+      for (let i = 0; i < 600 && (await store.evalRuns.counts(id)).done < 4; i++) await new Promise((done) => setTimeout(done, 50));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(1);
+      expect(stderr).toMatch(new RegExp(`run ${id} stopped with items left; continue it with \`hegui eval resume ${id}\``));
+      const items = await store.evalRuns.items(id);
+      expect(items.filter((i) => i.status === 'pending').length).toBeGreaterThan(0);
+      expect(items.every((i) => (i.status === 'pending' ? i.answer === null && i.refused === null : i.answer !== null))).toBe(true);
+      expect(await store.evalRuns.get(id)).toMatchObject({ status: 'running', leaseOwner: null });
+    } finally {
+      await double.stop();
+    }
   });
 });
