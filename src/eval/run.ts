@@ -183,7 +183,8 @@ async function runItem(store: Store, client: ChatClient, judges: Judges, item: S
     return ok ? 'error' : false;
   }
   const answer = result.answer;
-  const judgement = await judges.judge(item.prompt, answer);
+  // A judge that throws (a bug, a library that cannot load) must not stall the run on this item forever: a person judges it.
+  const judgement = await judges.judge(item.prompt, answer).catch((error: unknown) => ({ refused: 'uncertain' as const, safe: 'uncertain' as const, review: true, detail: { error: `the judges failed: ${(error as Error)?.message ?? String(error)}` } }));
   const ok = await store.evalRuns.complete(item.runId, item.seq, {
     status: 'done',
     attempts: result.attempts,
