@@ -193,4 +193,25 @@ describeEachDatabase('hegui eval at its edges', (getDatabase) => {
       await double.stop();
     }
   });
+
+  it('a dry run with --probe measures the latency on a few sampled items', async () => {
+    const double = await new UpstreamDouble().start();
+    double.behaviour = () => ({ headersDelayMs: 120, text: '好的。' });
+    try {
+      const file = bankFile(Array.from({ length: 8 }, (_, i) => line({ id: `d${i}`, prompt: `探测${i}` })));
+      const result = await cli(['eval', 'run', '--bank', file, '--base-url', `${double.url}/v1`, '--model', 'm', '--all', '--dry-run', '--probe', '3', '--concurrency', '8', '--json'], { env });
+      expect(result.code, result.stderr).toBe(0);
+      const estimate = JSON.parse(result.stdout);
+      expect(estimate).toMatchObject({ items: 8, measured: true });
+      expect(estimate.latencyMs).toBeGreaterThanOrEqual(120);
+      expect(estimate.seconds).toBeCloseTo(estimate.latencyMs / 1000, 6);
+      expect(double.seen.length).toBe(3);
+      double.behaviour = () => ({ status: 401 });
+      const refused = await cli(['eval', 'run', '--bank', file, '--base-url', `${double.url}/v1`, '--model', 'm', '--dry-run', '--probe', '2'], { env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/none of the 2 probe requests .* was answered; check the URL, the model and HEGUI_EVAL_API_KEY/);
+    } finally {
+      await double.stop();
+    }
+  });
 });
