@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Judges } from '../../src/eval/judge.js';
 import { createRun, executeRun, type RunSettings } from '../../src/eval/run.js';
 import type { BankItem } from '../../src/eval/types.js';
+import { nodeTransport } from '../../src/eval/run-transport.js';
 import { SafetyGuard } from '../../src/safety/index.js';
 import { loadCompiledExample } from '../../src/safety/library-cache.js';
 import { openStore } from '../../src/store/index.js';
@@ -109,13 +110,43 @@ async function main(): Promise<void> {
     // Warm the server (JIT, connection pools, SQLite pages) as a running service would be.
     await measure('warm-up', gateway, 200, key);
     const load = loadavg();
-    const rows = [await measure('through hegui serve', gateway, ITEMS, key), await measure('straight to the upstream', `${upstream.url}/v1`, ITEMS)];
+    /**
+     * The floor on this machine: the same requests from a bare loop of `concurrency` workers
+     * (same transport, no store, no judges, no sample). Its time against the runner's, taken
+     * minutes apart on the same machine, cancels most of what the machine's load adds.
+     */
+    const bare = async (label: string, endpoint: string, n: number, apiKey?: string) => {
+      upstream.reset();
+      // The runner's prompts, one per request (a gateway may cache the scan of a text it has seen).
+      const prompts = bank(n, label).map((item) => JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: item.prompt }] }));
+      const headers = { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
+      let next = 0;
+      let ok = 0;
+      const cpu0 = process.cpuUsage();
+      const server0 = await cpuMs(serverPid);
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < n; i = next++) if ((await nodeTransport(`${endpoint}/chat/completions`, { headers, body: prompts[i]!, signal: AbortSignal.timeout(30_000) })).status === 200) ok += 1;
+      }));
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const serverCpu = (await cpuMs(serverPid)) - server0;
+      const ideal = (Math.ceil(n / concurrency) * LATENCY_MS) / 1000;
+      return { label, items: n, done: ok, errors: n - ok, finished: true, seconds, ideal, ratio: seconds / ideal, perSecond: n / seconds, maxInFlight: upstream.maxInFlight(), runnerCpuMs: (cpu.user + cpu.system) / 1000 / n, serverCpuMs: endpoint === gateway ? serverCpu / n : 0 };
+    };
+    const rows = [
+      await measure('runner through hegui serve', gateway, ITEMS, key),
+      await bare('bare loop through hegui serve', gateway, ITEMS, key),
+      await measure('runner straight to the upstream', `${upstream.url}/v1`, ITEMS),
+      await bare('bare loop straight to the upstream', `${upstream.url}/v1`, ITEMS),
+    ];
     await store.close();
     console.log(`eval runner: ${ITEMS} questions, concurrency ${concurrency}, upstream latency ${LATENCY_MS} ms; allowed time ceil(${ITEMS}/${concurrency}) x ${LATENCY_MS} ms = ${rows[0]!.ideal.toFixed(2)} s, target <= 1.2x`);
     console.log(`load average before: ${load.map((l) => l.toFixed(2)).join(' ')}; after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores)`);
-    console.log('| path | items | done | errors | seconds | allowed s | ratio | items/s | max in flight at upstream | runner + upstream CPU ms/item | gateway CPU ms/item |');
+    console.log('| path | items | done | errors | seconds | allowed s | ratio | items/s | max in flight at upstream | client + upstream CPU ms/item | gateway CPU ms/item |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(`| ${r.label} | ${r.items} | ${r.done} | ${r.errors} | ${r.seconds.toFixed(2)} | ${r.ideal.toFixed(2)} | ${r.ratio.toFixed(3)} | ${r.perSecond.toFixed(0)} | ${r.maxInFlight} | ${r.runnerCpuMs.toFixed(3)} | ${r.serverCpuMs ? r.serverCpuMs.toFixed(3) : '—'} |`);
+    console.log(`runner / bare loop: through hegui ${(rows[0]!.seconds / rows[1]!.seconds).toFixed(3)}, straight ${(rows[2]!.seconds / rows[3]!.seconds).toFixed(3)}`);
     const gatewayRow = rows[0]!;
     if (gatewayRow.done !== ITEMS || gatewayRow.ratio > 1.2) {
       console.error(`target missed: ${gatewayRow.done}/${ITEMS} done, ratio ${gatewayRow.ratio.toFixed(3)} (> 1.2 or errors)`);
