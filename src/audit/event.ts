@@ -26,6 +26,7 @@ export const AUDIT_EVENT_TYPES = [
   'audit.export',
   'audit.purge',
   'audit.redact',
+  'eval.review',
 ] as const;
 
 /**

@@ -72,6 +72,10 @@ export const commandTable: readonly CommandEntry[] = [
     commands: [['incidents', 'illegal-content incidents of the desk: list, show, export the report']],
     load: async () => [(await import('./incidents.js')).registerIncidents],
   },
+  {
+    commands: [['eval', 'security assessment (GB/T 45654): question banks, evaluation runs, human review, figures and the report']],
+    load: async () => [(await import('./eval-run.js')).registerEvalRun],
+  },
 ];
 
 /**

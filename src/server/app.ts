@@ -11,6 +11,7 @@ import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
 import { mountIncidentRoutes } from './routes/incidents.js';
+import { mountEvalRoutes } from './routes/eval.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountLabelRoutes(app, deps);
   mountAuditRoutes(app, deps);
   mountIncidentRoutes(app, deps);
+  mountEvalRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap };
 }

@@ -28,6 +28,7 @@ export type {
 } from './repositories/audit.js';
 export type { DeskIncidentActionRow, DeskIncidentRow, NewDeskIncident } from './repositories/desk-incidents.js';
 export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
+export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';

@@ -4,9 +4,10 @@
  * capability keeps its tables in `tables/<capability>.ts` and adds them here.
  */
 import type { AuditTables } from './tables/audit.js';
+import type { EvalRunTables } from './tables/eval-runs.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
 import type { IncidentTables } from './tables/incidents.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & IncidentTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & IncidentTables & EvalRunTables;

@@ -8,9 +8,10 @@ import { Incidents } from './pages/Incidents.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
+import { Review } from './pages/Review.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'incidents' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'incidents' | 'review' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -68,6 +69,9 @@ export function App() {
             <button className={page === 'incidents' ? 'active' : ''} onClick={() => setPage('incidents')}>
               {t.incidents.nav}
             </button>
+            <button className={page === 'review' ? 'active' : ''} onClick={() => setPage('review')}>
+              {t.reviewNav}
+            </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
             </button>
@@ -93,6 +97,7 @@ export function App() {
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'incidents' && <Incidents t={t} lang={lang} canAct={operator.role !== 'auditor'} />}
+        {operator && page === 'review' && <Review t={t} canReview={operator.role === 'reviewer' || operator.role === 'admin'} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>

@@ -15,6 +15,7 @@ import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
 import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
 import * as incidents from './2026-12-04-09-incidents.js';
 import * as gatewayKeys from './2026-12-04-14-gateway-keys.js';
+import * as evalRuns from './2026-12-04-11-eval-runs.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-06-keyword-precision': keywordPrecision,
   '2026-12-04-08-audit-redaction': auditRedaction,
   '2026-12-04-09-incidents': incidents,
+  '2026-12-04-11-eval-runs': evalRuns,
   '2026-12-04-14-gateway-keys': gatewayKeys,
 };
