@@ -211,7 +211,8 @@ function jadeRows(text: string, file: string): Row[] {
   return body.map(({ line, cells }) => {
     const sub = cells[iSub]?.trim();
     const type = iType >= 0 ? cells[iType]?.trim() : undefined;
-    const other = sub === '其他' ? (type === undefined ? undefined : jadeOther[type]) : undefined;
+    // Many JADE sub-categories are TC260's own risk names (地域歧视内容, 侵害他人隐私权 ...).
+    const other = sub === '其他' ? (type === undefined ? undefined : jadeOther[type]) : sub === undefined ? undefined : riskByName(sub);
     return {
       line,
       id: `jade-${(iId >= 0 ? cells[iId]?.trim() : '') || line}`,
