@@ -27,10 +27,13 @@ export async function renderReportDocx(report: SelfAssessmentReport, lang: Lang)
       ...(opts.header ? { shading: { type: ShadingType.CLEAR, color: 'auto', fill: 'EEEEEE' } } : {}),
       children: typeof content === 'string' ? [new Paragraph({ children: [text(content, { bold: opts.header === true || opts.bold === true, ...(opts.color ? { color: opts.color } : {}) })] })] : content,
     });
-  const table = (header: string[], rows: InstanceType<typeof TableCell>[][], widths?: number[]): InstanceType<typeof Table> =>
+  const table = (header: string[] | null, rows: InstanceType<typeof TableCell>[][], widths?: number[]): InstanceType<typeof Table> =>
     new Table({
       width: { size: 100, type: WidthType.PERCENTAGE },
-      rows: [new TableRow({ tableHeader: true, children: header.map((h, i) => cell(h, { header: true, ...(widths?.[i] ? { width: widths[i] } : {}) })) }), ...rows.map((r) => new TableRow({ children: r }))],
+      rows: [
+        ...(header === null ? [] : [new TableRow({ tableHeader: true, children: header.map((h, i) => cell(h, { header: true, ...(widths?.[i] ? { width: widths[i] } : {}) })) })]),
+        ...rows.map((r) => new TableRow({ children: r })),
+      ],
     });
   const heading = (t: string, level: (typeof HeadingLevel)[keyof typeof HeadingLevel] = HeadingLevel.HEADING_1): InstanceType<typeof Paragraph> => new Paragraph({ heading: level, children: [text(t)] });
 
@@ -44,7 +47,7 @@ export async function renderReportDocx(report: SelfAssessmentReport, lang: Lang)
   body.push(new Paragraph({ alignment: AlignmentType.CENTER, children: [text(`${L(T.basedOn)} ${L(report.standard.short)} ${L(report.standard.name)}`)] }));
   body.push(
     table(
-      ['', ''],
+      null,
       [
         [T.provider, report.provider ?? unknown],
         [T.service, report.service ?? unknown],
