@@ -65,6 +65,10 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => [(await import('./keywords.js')).registerKeywords],
   },
   {
+    commands: [['eval', 'security assessment (GB/T 45654): question banks, coverage, the self-assessment report and filing materials']],
+    load: async () => [(await import('./eval.js')).registerEval],
+  },
+  {
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },
