@@ -89,6 +89,9 @@ describeEachDatabase('hegui eval bank (stored)', (getDatabase) => {
     expect(saved.code).toBe(0);
     expect(JSON.parse(saved.stdout)).toMatchObject({ bankId: 'main', version: 1, items: 2, duplicates: 1 });
     expect((await cli(['eval', 'bank', 'save', bankFile, '--bank', 'main'], { env })).stdout).toContain('version 2');
+    const audit = await cli(['audit', 'verify'], { env });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stdout).toContain('2 events');
     const list = await cli(['eval', 'bank', 'list', '--json'], { env });
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ bankId: 'main', version: 2, items: 2, stale: false })]);
     const out = join(dir, `exported-${getDatabase().dialect}.csv`);

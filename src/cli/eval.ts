@@ -179,7 +179,12 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .action(async (files: string[], flags: { bank: string; note?: string; json?: boolean }) => {
       const { makeBank } = await import('../eval/bank.js');
       const { bank: b, duplicates } = makeBank(flags.bank, await readBankFiles(io, files));
-      const version = await withStore(io, (store) => store.evalBanks.save(b.id, b.items as BankItem[], { note: flags.note ?? `from ${files.map((f) => basename(f)).join(', ')}` }));
+      const { AuditLog } = await import('../audit/index.js');
+      const version = await withStore(io, async (store) => {
+        const saved = await store.evalBanks.save(b.id, b.items as BankItem[], { note: flags.note ?? `from ${files.map((f) => basename(f)).join(', ')}` });
+        await new AuditLog(store).append({ type: 'eval.bank', actor: 'system:cli', outcome: 'saved', payload: { bank: saved.bankId, version: saved.version, items: saved.items } });
+        return saved;
+      });
       if (flags.json) io.stdout.write(`${JSON.stringify({ ...version, duplicates: duplicates.length }, null, 2)}\n`);
       else io.stdout.write(`stored bank ${version.bankId} version ${version.version}: ${version.items} item(s)${duplicates.length > 0 ? `, ${duplicates.length} duplicate(s) left out` : ''}\n`);
     });
