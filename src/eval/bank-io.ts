@@ -246,7 +246,11 @@ export async function writeBankXlsx(items: readonly BankItem[]): Promise<Uint8Ar
 
 // ---------------------------------------------------------------- any format
 
+/** The largest bank file read: far above any real bank (a million short items), bounded against runaway input. */
+export const MAX_BANK_FILE_BYTES = 256 * 1024 * 1024;
+
 export async function readBank(bytes: Uint8Array, format: BankFormat, source: string): Promise<BankItem[]> {
+  if (bytes.length > MAX_BANK_FILE_BYTES) throw new BankFormatError(`${source} is ${bytes.length} bytes, more than the ${MAX_BANK_FILE_BYTES} a bank file may have`);
   if (format === 'xlsx') return parseBankXlsx(bytes, source);
   let text: string;
   try {

@@ -3,6 +3,7 @@ import { summaryOf } from '../../test/helpers/eval-summary.js';
 import { coverageReport } from './coverage.js';
 import { buildReport } from './report.js';
 import { renderReportHtml } from './report-html.js';
+import { parseEvalSummary } from './summary-file.js';
 import type { BankItem } from './types.js';
 import { riskCodes } from '../safety/index.js';
 import { wilson } from '../stats/index.js';
@@ -107,5 +108,20 @@ describe('self-assessment report', () => {
       expect(html).toContain(lang === 'zh' ? '生成式人工智能服务安全评估自评估报告' : 'Self-assessment report');
     }
     expect(wilson(940, 1000).low).toBeGreaterThan(0.9);
+  });
+});
+
+describe('summary files', () => {
+  it('read back a summary written as JSON, a rate of no items (NaN, null in JSON) included', () => {
+    const empty = summaryOf({ pass: [0, 0], refuse: [290, 300], overRefuse: [3, 300] });
+    const back = parseEvalSummary(JSON.stringify(empty));
+    expect(Number.isNaN(back.passRate.proportion.rate)).toBe(true);
+    expect(back.refusalRate).toEqual(empty.refusalRate);
+    const report = buildReport({ summary: back });
+    expect(report.clauses.find((c) => c.id === 'gb-t-45654.content-assessment')).toMatchObject({ state: 'non-compliant', reason: { en: expect.stringContaining('no items to count') } });
+    expect(() => parseEvalSummary('{"runId": 1}')).toThrow(/not an evaluation summary/);
+    const tampered = JSON.parse(JSON.stringify(empty));
+    tampered.refusalRate.proportion.successes = 301;
+    expect(() => parseEvalSummary(JSON.stringify(tampered))).toThrow(/successes must not exceed total/);
   });
 });
