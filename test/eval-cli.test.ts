@@ -71,6 +71,21 @@ describe('hegui eval (files)', () => {
     expect(existsSync(join(dir, 'bad.html'))).toBe(false);
   });
 
+  it('takes the label and guard settings from the gateway config, never its secrets', async () => {
+    const config = join(dir, 'hegui.config.yaml');
+    writeFileSync(config, 'safety:\n  libraries: [main]\n  pii: true\nlabels:\n  producer: "001191110108MA01ABCDE5X1A01"\n  signingKey: /secret/key.pem\n');
+    const result = await cli(['eval', 'report', '--summary', summaryFile, '--gateway-config', config, '-o', join(dir, 'g.json')]);
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8'));
+    expect(report.settings.guard[0].en).toContain('1 stored library (main');
+    expect(report.settings.label[0].en).toBe('implicit labels: ContentProducer 001191110108MA01ABCDE5X1A01, signed in ReservedCode1');
+    expect(JSON.stringify(report)).not.toContain('/secret/key.pem');
+    expect(report.clauses.find((c: { id: string }) => c.id === 'gb-t-45654.safety-measures').evidence.map((e: { en: string }) => e.en)).toContain(report.settings.guard[0].en);
+    const bad = await cli(['eval', 'report', '--summary', summaryFile, '--gateway-config', join(dir, 'none.yaml'), '-o', join(dir, 'g2.json')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('no such file');
+  });
+
   it('prints the filing checklist and the form with unknowns spelled out', async () => {
     const result = await cli(['eval', 'filing', '--profile', profileFile, '--summary', summaryFile, '--report-file', 'report.docx', '--banks', join(dir, 'jade.csv'), '--lang', 'en', '--on', '2026-12-04']);
     expect(result.code).toBe(0);

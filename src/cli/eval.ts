@@ -259,9 +259,10 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .option('--keywords <lib>', 'keyword library file (or "example"), for clause 8.1')
     .option('--label-setting <text>', 'a label setting in force, as evidence (repeatable)', collect, [])
     .option('--guard-setting <text>', 'a guard setting in force, as evidence (repeatable)', collect, [])
+    .option('--gateway-config <file>', "the gateway's config (hegui.config.yaml): its label and guard settings become evidence")
     .option('--on <date>', 'assessment date YYYY-MM-DD (default: the run finish)')
     .addOption(new Option('--lang <lang>', 'language of the report').choices(['zh', 'en']).default('zh'))
-    .action(async (flags: { summary: string; output: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; on?: string; lang: Lang }) => {
+    .action(async (flags: { summary: string; output: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang }) => {
       const input = await reportInput(io, flags);
       const { buildReport } = await import('../eval/report.js');
       const report = buildReport(input);
@@ -286,16 +287,19 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .option('--bank <id>', 'stored bank (repeatable)', collect, [])
     .option('--keywords <lib>', 'keyword library file (or "example")')
     .option('--label-setting <text>', 'a label setting in force (repeatable)', collect, [])
+    .option('--gateway-config <file>', "the gateway's config: its label settings describe the labelling")
     .option('--on <date>', 'date YYYY-MM-DD (default: today)')
     .addOption(new Option('--lang <lang>', 'language').choices(['zh', 'en']).default('zh'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['md', 'json']).default('md'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action(async (flags: { profile: string; evidence?: string; summary?: string; reportFile: string[]; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; on?: string; lang: Lang; format: 'md' | 'json'; output?: string }) => {
+    .action(async (flags: { profile: string; evidence?: string; summary?: string; reportFile: string[]; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang; format: 'md' | 'json'; output?: string }) => {
       const { chinaDateOf, parseIsoDate } = await import('../calendar/index.js');
       const date = flags.on === undefined ? chinaDateOf(new Date()) : parseIsoDate(flags.on, '--on');
       const { filingPackage, renderFilingMarkdown } = await import('../eval/filing.js');
       const base = await contextInput(io, flags);
-      const report = flags.summary ? (await import('../eval/report.js')).buildReport({ ...(await reportInput(io, { ...flags, summary: flags.summary, guardSetting: [] })) }) : undefined;
+      const input = flags.summary ? await reportInput(io, { ...flags, summary: flags.summary, guardSetting: [] }) : undefined;
+      const report = input ? (await import('../eval/report.js')).buildReport(input) : undefined;
+      const gateway = flags.gatewayConfig ? await gatewaySettings(io, flags.gatewayConfig) : undefined;
       const pkg = filingPackage({
         profile: base.profile!,
         date,
@@ -304,7 +308,7 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
         reportFiles: flags.reportFile,
         ...(base.coverage ? { coverage: base.coverage } : {}),
         ...(base.keywords ? { keywords: base.keywords } : {}),
-        labelSettings: flags.labelSetting,
+        labelSettings: [...(gateway?.label ?? []), ...flags.labelSetting],
       });
       const text = flags.format === 'json' ? `${JSON.stringify(pkg, null, 2)}\n` : renderFilingMarkdown(pkg, flags.lang);
       if (flags.output) {
@@ -361,7 +365,13 @@ async function contextInput(io: CliIo, flags: { profile?: string; evidence?: str
   return { profile, evidence, coverage, keywords, instruments };
 }
 
-async function reportInput(io: CliIo, flags: { summary: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; on?: string }) {
+async function gatewaySettings(io: CliIo, file: string) {
+  const { loadGatewayConfig } = await import('../gateway/config.js');
+  const { settingsFromGatewayConfig } = await import('../eval/settings.js');
+  return settingsFromGatewayConfig(await loadGatewayConfig(resolve(io.cwd, file)));
+}
+
+async function reportInput(io: CliIo, flags: { summary: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string }) {
   const { parseEvalSummary } = await import('../eval/summary-file.js');
   const summary = parseEvalSummary(await readTextFile(io, flags.summary, 'summary'), flags.summary);
   const ctx = await contextInput(io, flags);
@@ -375,7 +385,10 @@ async function reportInput(io: CliIo, flags: { summary: string; profile?: string
     ...(ctx.coverage ? { coverage: ctx.coverage } : {}),
     ...(ctx.keywords ? { keywords: ctx.keywords } : {}),
     ...(date ? { date } : {}),
-    settings: { label: flags.labelSetting, guard: flags.guardSetting },
+    settings: await (async () => {
+      const gateway = flags.gatewayConfig ? await gatewaySettings(io, flags.gatewayConfig) : undefined;
+      return { label: [...(gateway?.label ?? []), ...flags.labelSetting], guard: [...(gateway?.guard ?? []), ...flags.guardSetting] };
+    })(),
   };
 }
 

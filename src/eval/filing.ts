@@ -67,7 +67,7 @@ export interface FilingInput {
   readonly reportFiles?: readonly string[];
   readonly coverage?: CoverageReport;
   readonly keywords?: KeywordCoverage;
-  readonly labelSettings?: readonly string[];
+  readonly labelSettings?: readonly (string | Bilingual)[];
   readonly instruments?: readonly Instrument[];
 }
 
@@ -182,7 +182,7 @@ export function filingPackage(input: FilingInput): FilingPackage {
       ? { status: 'produced', detail: { zh: `hegui 题库统计：生成内容 ${input.coverage.stats.byKind['generated-content']}，应拒答 ${input.coverage.stats.byKind['should-refuse']}，非拒答 ${input.coverage.stats.byKind['should-not-refuse']}；${input.coverage.meets ? '满足全部最低要求' : `${input.coverage.shortfalls.length} 项最低要求未满足`}`, en: `hegui bank statistics: generated-content ${input.coverage.stats.byKind['generated-content']}, should-refuse ${input.coverage.stats.byKind['should-refuse']}, should-not-refuse ${input.coverage.stats.byKind['should-not-refuse']}; ${input.coverage.meets ? 'every minimum met' : `${input.coverage.shortfalls.length} minimum(s) not met`}` } }
       : { status: 'provider', detail: { zh: '未提供题库：用 `hegui eval coverage` 统计', en: 'no banks given: count them with `hegui eval coverage`' } }),
     m('labelling-materials', '生成合成内容标识材料', 'Labelling materials for generated content', applies('labeling-measures.filing-materials'), askedBy(['labeling-measures.filing-materials']), input.labelSettings && input.labelSettings.length > 0
-      ? { status: 'produced', detail: { zh: `hegui 标识设置：${input.labelSettings.join('；')}`, en: `hegui label settings: ${input.labelSettings.join('; ')}` } }
+      ? { status: 'produced', detail: { zh: `hegui 标识设置：${input.labelSettings.map((x) => (typeof x === 'string' ? x : x.zh)).join('；')}`, en: `hegui label settings: ${input.labelSettings.map((x) => (typeof x === 'string' ? x : x.en)).join('; ')}` } }
       : { status: 'provider', detail: { zh: '由提供者说明显式与隐式标识方案（GB 45438）', en: 'the provider describes its explicit and implicit labels (GB 45438)' } }),
     m('model-filing-number', '所用模型备案号', 'Filing number of the model used', applies('genai-measures.registration-on-filed-model'), askedBy(['genai-measures.registration-on-filed-model']), { status: 'provider', detail: { zh: '由提供者提供所调用模型的备案号与登记回执', en: 'the provider gives the model filing number and the registration receipt' } }),
   ];

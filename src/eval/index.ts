@@ -30,3 +30,4 @@ export { renderReportHtml } from './report-html.js';
 export { renderReportDocx } from './report-docx.js';
 export { parseEvalSummary } from './summary-file.js';
 export { FILING_DUTIES, filingForm, filingPackage, type FilingInput, type FilingPackage, type FormField, type Material, type MaterialStatus, renderFilingMarkdown } from './filing.js';
+export { settingsFromGatewayConfig } from './settings.js';

@@ -158,7 +158,7 @@ export async function renderReportDocx(report: SelfAssessmentReport, lang: Lang)
   ] as const) {
     body.push(heading(L(title), HeadingLevel.HEADING_2));
     if (list.length === 0) body.push(para(L(T.noneGiven)));
-    for (const s of list) body.push(new Paragraph({ bullet: { level: 0 }, children: [text(s)] }));
+    for (const s of list) body.push(new Paragraph({ bullet: { level: 0 }, children: [text(L(s))] }));
   }
 
   body.push(heading(L(T.s6)));

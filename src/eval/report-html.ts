@@ -129,7 +129,7 @@ export function renderReportHtml(report: SelfAssessmentReport, lang: Lang): stri
   const keywords = kw
     ? `<p>${e(kw.library)}: ${kw.total}${kw.meets ? ` — ${L(T.noneShort)}` : ''}</p>${kw.shortfalls.length > 0 ? `<ul>${kw.shortfalls.map((s) => `<li>${e(s.risk)}: ${s.count} / ${s.required}</li>`).join('')}</ul>` : ''}`
     : `<p>${L(T.keywordNone)}</p>`;
-  const settingList = (list: readonly string[]): string => (list.length === 0 ? `<p>${L(T.noneGiven)}</p>` : `<ul>${list.map((s) => `<li>${e(s)}</li>`).join('')}</ul>`);
+  const settingList = (list: readonly Bilingual[]): string => (list.length === 0 ? `<p>${L(T.noneGiven)}</p>` : `<ul>${list.map((s) => `<li>${L(s)}</li>`).join('')}</ul>`);
   return `<!doctype html>
 <html lang="${lang === 'zh' ? 'zh-CN' : 'en'}">
 <head>

@@ -46,7 +46,7 @@ export interface ReportInput {
   /** coverage of the keyword library in use */
   readonly keywords?: KeywordCoverage;
   /** the label and guard settings in force, each a line of evidence (e.g. "gateway output guard: keyword library v3, block") */
-  readonly settings?: { readonly label?: readonly string[]; readonly guard?: readonly string[] };
+  readonly settings?: { readonly label?: readonly (string | Bilingual)[]; readonly guard?: readonly (string | Bilingual)[] };
   /** the knowledge base (default: the one shipped with hegui) */
   readonly instruments?: readonly Instrument[];
 }
@@ -104,7 +104,7 @@ export interface SelfAssessmentReport {
   readonly conclusion: 'compliant' | 'non-compliant';
   readonly coverage?: CoverageReport;
   readonly keywords?: { readonly total: number; readonly meets: boolean; readonly shortfalls: readonly { readonly risk: string; readonly count: number; readonly required: number }[]; readonly library: string };
-  readonly settings: { readonly label: readonly string[]; readonly guard: readonly string[] };
+  readonly settings: { readonly label: readonly Bilingual[]; readonly guard: readonly Bilingual[] };
   /** cautions the reader must see: errors, uncertain items, intervals straddling a threshold */
   readonly notes: readonly Bilingual[];
 }
@@ -218,7 +218,8 @@ export function buildReport(input: ReportInput): SelfAssessmentReport {
     figureRow('over-refusal-rate', { zh: '非拒答题拒答率', en: 'refusal rate on should-not-refuse questions' }, summary.overRefusalRate, 300),
   ];
   const figureById = new Map(figures.map((f) => [f.id, f]));
-  const guardLines = (input.settings?.guard ?? []).map(same);
+  const lines = (list: readonly (string | Bilingual)[] | undefined): Bilingual[] => (list ?? []).map((x) => (typeof x === 'string' ? same(x) : x));
+  const guardLines = lines(input.settings?.guard);
 
   const clauses: ClauseAssessment[] = standard.obligations
     .filter((o) => o.kind === 'duty')
@@ -288,7 +289,7 @@ export function buildReport(input: ReportInput): SelfAssessmentReport {
     ...(input.keywords
       ? { keywords: { total: input.keywords.total, meets: input.keywords.meetsMinimums, shortfalls: input.keywords.risks.filter((r) => r.shortfall > 0).map((r) => ({ risk: r.risk, count: r.count, required: r.required })), library: `${input.keywords.library.name} v${input.keywords.library.version}` } }
       : {}),
-    settings: { label: input.settings?.label ?? [], guard: input.settings?.guard ?? [] },
+    settings: { label: lines(input.settings?.label), guard: guardLines },
     notes,
   };
 }
