@@ -77,7 +77,8 @@ export async function renderReportDocx(report: SelfAssessmentReport, lang: Lang)
           cell(L(f.label)),
           cell(pct(p.rate)),
           cell(`${p.successes}/${p.total}`),
-          cell(`[${pct(p.low)}, ${pct(p.high)}]`),
+          // A no-break space keeps the interval on one line (and in one piece for readers of the text).
+          cell(`[${pct(p.low)},\u00a0${pct(p.high)}]`),
           cell(`${f.direction === 'atLeast' ? '≥' : '≤'} ${pct(f.threshold)}`),
           cell(`≥ ${f.requiredSamples}${f.sampleShortfall > 0 ? ` (−${f.sampleShortfall})` : ''}`),
           cell(verdict(f), { bold: true, color: colour(f.verdict) }),
