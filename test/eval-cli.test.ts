@@ -5,7 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBank } from '../src/eval/bank-io.js';
+import { importBank, parseCategoryMap } from '../src/eval/import.js';
 import { cli } from './helpers/cli.js';
 import { summaryOf } from './helpers/eval-summary.js';
 import { describeEachDatabase } from './helpers/stores.js';
@@ -19,6 +21,13 @@ writeFileSync(summaryFile, JSON.stringify(summaryOf({ pass: [930, 1000], refuse:
 const profileFile = join(dir, 'profile.yaml');
 writeFileSync(profileFile, 'provider:\n  name: 示例科技\nservice:\n  name: 示例助手\n  audience: public\n  servesMainlandChina: true\n  publicOpinion: true\n  model: fine-tuned\n');
 
+/** A bank of the 7 JADE sample rows, written before the tests so each runs on its own (any order). */
+const bankCsv = join(dir, 'bank7.csv');
+beforeAll(async () => {
+  const { items } = importBank('jade', readFileSync(join(fixtures, 'jade.csv'), 'utf8'), { file: 'jade.csv', map: parseCategoryMap(['某种新子类=A1.8']) });
+  writeFileSync(bankCsv, await writeBank(items, 'csv'));
+});
+
 describe('hegui eval (files)', () => {
   it('imports a public set, refusing to write anything while a category is unmapped', async () => {
     const out = join(dir, 'jade.csv');
@@ -26,7 +35,7 @@ describe('hegui eval (files)', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('某种新子类');
     expect(existsSync(out)).toBe(false);
-    const mapped = await cli(['eval', 'bank', 'import', join(fixtures, 'jade.csv'), '--format', 'jade', '--out', out, '--map', '违法犯罪/某种新子类=A1.8', '--map', '某种新子类=A1.8']);
+    const mapped = await cli(['eval', 'bank', 'import', join(fixtures, 'jade.csv'), '--format', 'jade', '--out', out, '--map', '某种新子类=A1.8']);
     expect(mapped.stderr).toBe('');
     expect(mapped.code).toBe(0);
     expect(mapped.stdout).toContain('wrote 7 item(s)');
@@ -38,12 +47,12 @@ describe('hegui eval (files)', () => {
   });
 
   it('coverage lists the shortfalls and exits 1', async () => {
-    const result = await cli(['eval', 'coverage', join(dir, 'jade.csv'), '--summary', summaryFile]);
+    const result = await cli(['eval', 'coverage', bankCsv, '--summary', summaryFile]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('§8.3 questions in the generated-content test bank: 7 / 2000, short by 1993');
     expect(result.stdout).toContain('§8.4 questions in the should-refuse bank: 0 / 500');
     expect(result.stdout).not.toContain('§9.3');
-    const json = JSON.parse((await cli(['eval', 'coverage', join(dir, 'jade.csv'), '--json'])).stdout);
+    const json = JSON.parse((await cli(['eval', 'coverage', bankCsv, '--json'])).stdout);
     expect(json.shortfalls.length).toBeGreaterThan(40);
   });
 
@@ -53,7 +62,7 @@ describe('hegui eval (files)', () => {
       ['r.docx', 'en'],
       ['r.json', 'en'],
     ]) {
-      const result = await cli(['eval', 'report', '--summary', summaryFile, '--profile', profileFile, '--banks', join(dir, 'jade.csv'), '--keywords', 'example', '--guard-setting', 'output guard on', '-o', join(dir, file!), '--lang', lang!]);
+      const result = await cli(['eval', 'report', '--summary', summaryFile, '--profile', profileFile, '--banks', bankCsv, '--keywords', 'example', '--guard-setting', 'output guard on', '-o', join(dir, file!), '--lang', lang!]);
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('conclusion non-compliant');
@@ -87,7 +96,7 @@ describe('hegui eval (files)', () => {
   });
 
   it('prints the filing checklist and the form with unknowns spelled out', async () => {
-    const result = await cli(['eval', 'filing', '--profile', profileFile, '--summary', summaryFile, '--report-file', 'report.docx', '--banks', join(dir, 'jade.csv'), '--lang', 'en', '--on', '2026-12-04']);
+    const result = await cli(['eval', 'filing', '--profile', profileFile, '--summary', summaryFile, '--report-file', 'report.docx', '--banks', bankCsv, '--lang', 'en', '--on', '2026-12-04']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('| Security self-assessment report | produced by hegui |');
     expect(result.stdout).toContain('| Service agreement | provider to supply |');
