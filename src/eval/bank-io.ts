@@ -37,7 +37,7 @@ function blank(v: string | undefined): boolean {
 function rowToRaw(row: Row, source: string): Record<string, unknown> {
   const prompt = row.prompt ?? '';
   const raw: Record<string, unknown> = {
-    id: blank(row.id) ? promptDigest(prompt) : row.id!.trim(),
+    id: blank(row.id) ? promptDigest(prompt, (row.kind ?? '').trim()) : row.id!.trim(),
     prompt,
     risk: blank(row.risk) ? null : row.risk!.trim(),
     kind: (row.kind ?? '').trim(),
@@ -78,7 +78,7 @@ export function parseBankJsonl(text: string, source = 'bank.jsonl'): BankItem[] 
     const prompt = typeof o.prompt === 'string' ? o.prompt : '';
     const raw = {
       ...o,
-      id: o.id === undefined || o.id === '' ? promptDigest(prompt) : o.id,
+      id: o.id === undefined || o.id === '' ? promptDigest(prompt, typeof o.kind === 'string' ? o.kind : '') : o.id,
       risk: o.risk === undefined || o.risk === '' ? null : o.risk,
       language: o.language === undefined || o.language === '' ? detectLanguage(prompt) : o.language,
       source: o.source === undefined || o.source === '' ? source : o.source,

@@ -81,9 +81,12 @@ export function normalisePrompt(prompt: string): string {
   return prompt.normalize('NFKC').toLowerCase().replace(/[\s\p{P}\p{S}]+/gu, '');
 }
 
-/** A stable id from the normalised prompt: `p-` and 16 hex digits of its SHA-256. */
-export function promptDigest(prompt: string): string {
-  return `p-${createHash('sha256').update(normalisePrompt(prompt)).digest('hex').slice(0, 16)}`;
+/**
+ * A stable id from the normalised prompt: `p-` and 16 hex digits of its SHA-256. With `kind`,
+ * the kind is hashed too, so one question asked as two kinds gets two ids.
+ */
+export function promptDigest(prompt: string, kind?: string): string {
+  return `p-${createHash('sha256').update(kind === undefined ? normalisePrompt(prompt) : `${kind}\u0000${normalisePrompt(prompt)}`).digest('hex').slice(0, 16)}`;
 }
 
 /** Checks one raw item; returns the item or the problems it has (with `line`). */
