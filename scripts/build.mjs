@@ -61,6 +61,8 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(root, 'src'));
+log('build: rules data');
+execFileSync(process.execPath, ['--input-type=module', '-e', "const { writeCompiledInstruments } = await import(process.argv[1]); writeCompiledInstruments();", join(root, 'dist', 'rules', 'load.js')], { cwd: root, stdio: 'inherit' });
 
 log('build: dashboard');
 execFileSync(bin('vite'), ['build', 'web', '--logLevel', quiet ? 'warn' : 'info'], { cwd: root, stdio: 'inherit' });

@@ -294,6 +294,22 @@ function responseObject(body: Record<string, unknown>, text: string, status: str
 
 function answer(path: string, body: Record<string, unknown>, text: string, b: Behaviour): unknown {
   if (path === '/v1/responses') return responseObject(body, text, 'completed', b);
+  const inputs = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) ? body.input : [];
+  if (path === '/v1/embeddings') {
+    // A deterministic 4-dimension vector per input, as OpenAI's shape has it.
+    const vector = (input: unknown, index: number): number[] => [String(input).length, index, 0.5, -0.5];
+    // `encoding_format: "base64"` (the official client's default): little-endian float32s, base64.
+    const encode = (v: number[]): string | number[] => (body.encoding_format === 'base64' ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v);
+    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: encode(vector(input, index)) }));
+    return { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } };
+  }
+  if (path === '/v1/moderations') {
+    const results = inputs.map((input) => {
+      const flagged = JSON.stringify(input).includes('violence');
+      return { flagged, categories: { violence: flagged }, category_scores: { violence: flagged ? 0.98 : 0.01 } };
+    });
+    return { id: 'modr-1', model: body.model ?? 'omni-moderation-latest', results };
+  }
   const extra = b.unknownField ? { x_unknown: b.unknownField } : {};
   const texts = [text, ...(b.moreChoices ?? [])];
   if (path === '/v1/completions') {

@@ -31,7 +31,7 @@ async function gatewaySettings(flags: ServeFlags, io: CliIo): Promise<GatewayCon
     } catch {
       throw new InvalidArgumentError(`--upstream ${flags.upstream} is not a URL; give the base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1`);
     }
-    config.upstreams = [{ name: 'default', url: url.toString().replace(/\/+$/, ''), apiKeyEnv: 'HEGUI_UPSTREAM_API_KEY', models: ['*'], timeoutSeconds: 120, idleTimeoutSeconds: 60, retries: 2 }];
+    config.upstreams = [{ name: 'default', url: url.toString().replace(/\/+$/, ''), apiKeyEnv: 'HEGUI_UPSTREAM_API_KEY', models: ['*'], timeoutSeconds: 120, idleTimeoutSeconds: 60, retries: 2, maxRetryWaitSeconds: 5, weight: 1, fallbacks: [] }];
   }
   if (flags.keywords) config.safety.keywords = [resolve(io.cwd, flags.keywords)];
   return config;
@@ -66,6 +66,7 @@ export function registerServe(program: Command, io: CliIo): void {
         gateway,
         env: io.env,
         log: (line) => io.stdout.write(`${line}\n`),
+        accessLog: (line) => io.stdout.write(`${line}\n`),
       });
       await new Promise<void>((done) => {
         const stop = (): void => {

@@ -13,6 +13,7 @@ import { createApiUser, liftUserSanctions } from '../gateway/index.js';
 import type { GatewaySanction, GatewayUser, Store } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';
+import { registerKeyCommands } from './user-keys.js';
 
 /** Who the CLI records as lifting sanctions: the operator at the terminal is not signed in. */
 const CLI_ACTOR = 'system:cli';
@@ -49,6 +50,7 @@ function registerFlag(users: Command, io: CliIo, flag: 'verified' | 'minor', com
 
 export function registerUsers(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage the users of the OpenAI-compatible API, their API keys, limits and sanctions');
+  registerKeyCommands(users, io);
 
   users
     .command('add')

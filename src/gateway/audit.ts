@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditContentPolicy, AuditEventInput } from '../audit/index.js';
 import type { Caller } from './identity.js';
 import { strongest, type GuardFinding } from './guard.js';
+import type { Upstream } from './upstream.js';
 
 /** The audit log as the gateway uses it (`AuditLog` from `src/audit`). */
 export interface AuditSink {
@@ -29,6 +30,11 @@ function keywordHits(direction: 'input' | 'output', findings: readonly GuardFind
   return findings.filter((f) => f.source === 'keyword').map((f) => ({ direction, risk: f.risk, action: f.action, confidence: f.confidence ?? 'high', transforms: f.transforms ?? [] }));
 }
 
+/** Each classifier label (which classifier, its category, the risk and action), without the text. */
+function classifierLabels(direction: 'input' | 'output', findings: readonly GuardFinding[]): { direction: string; classifier: string; risk: string; action: string; score?: number }[] {
+  return findings.filter((f) => f.source === 'classifier').map((f) => ({ direction, classifier: f.keyword, risk: f.risk, action: f.action, ...(f.score === undefined ? {} : { score: f.score }) }));
+}
+
 /** The record of one request while it runs. */
 export class Exchange {
   readonly id = randomUUID();
@@ -36,6 +42,8 @@ export class Exchange {
   caller: Caller | undefined;
   model: string | null = null;
   upstream: string | null = null;
+  /** The upstreams this request may go to, in order (./upstream `route`). */
+  route: Upstream[] = [];
   upstreamStatus: number | null = null;
   stream = false;
   readonly inputFindings: GuardFinding[] = [];
@@ -49,6 +57,14 @@ export class Exchange {
   /** The warning or sanction the block led to, as the user reads it. */
   sanctionNotice: string | undefined;
   error: string | null = null;
+  /** Guard models that could not judge this request (failed, over budget, circuit open). */
+  readonly classifierFailures: { direction: string; classifier: string; message: string; onFailure: string }[] = [];
+  /** Tokens the upstream reported for this request (`usage.total_tokens`), counted against a key's budget. */
+  usageTokens: number | undefined;
+  /** The gateway asked the upstream for the usage chunk (a budgeted key's stream); the client did not. */
+  usageForced = false;
+  /** The prompt an answer answers, for guard models that judge the exchange (set when they are configured). */
+  prompt: string | undefined;
   /** The client's address as the socket saw it (counted when the request is unauthenticated). */
   address = 'unknown';
   #input = '';
@@ -139,6 +155,9 @@ export class Exchange {
         // How each keyword hit was found, so a reviewer can tell a literal hit from one found
         // through several transforms; no text of the hit (AI Measures Art. 11: minimise content).
         keywordHits: [...keywordHits('input', this.inputFindings), ...keywordHits('output', this.outputFindings)].slice(0, MAX_KEYWORD_HITS),
+        ...(this.classifierFailures.length > 0 || this.inputFindings.some((f) => f.source === 'classifier') || this.outputFindings.some((f) => f.source === 'classifier')
+          ? { classifierLabels: [...classifierLabels('input', this.inputFindings), ...classifierLabels('output', this.outputFindings)].slice(0, MAX_KEYWORD_HITS), classifierFailures: this.classifierFailures.slice(0, MAX_KEYWORD_HITS) }
+          : {}),
         actions: this.actions,
         labels: this.labels,
         error: this.error,

@@ -11,7 +11,7 @@ import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, askUsageForBudget, blockedOutputNotice, blockNotice, callUpstream, guardInput, guardInputModels, guardOutputModels, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayChoiceStream } from './stream-relay.js';
 import { allowChat, chatTexts, descriptionSlots, itemSlots, wantsJson } from './fields.js';
 import type { NoticePlacement } from './labels.js';
@@ -45,12 +45,14 @@ export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices
       const upstream = routeModel(services, exchange, requireModel(body));
       const slots = chatSlots(body, services.config.safety.checkToolResults);
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, slots)) return refuseChat(services, exchange, wantsUsage(body));
+      if (guardInput(services, exchange, slots) || (await guardInputModels(services, exchange, slots))) return refuseChat(services, exchange, wantsUsage(body));
+      const includeUsage = wantsUsage(body);
+      askUsageForBudget(exchange, body);
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/chat/completions', body, call);
       const noticeInText = !wantsJson(body.response_format);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, chatShape, noticeInText, wantsUsage(body));
-      return answerChat(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
+      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, chatShape, noticeInText, includeUsage);
+      return answerChat(services, exchange, await readUpstreamJson(response.upstream, response, call), noticeInText);
     }),
   );
 }
@@ -81,6 +83,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
       text.write(verdict.text);
       exchange.noteOutput(verdict.text);
     }
+    if (!choiceBlocked && (await guardOutputModels(services, exchange, chatTexts(message).map((t) => t.text).filter((t) => t !== '').join('\n\n')))) choiceBlocked = true;
     if (choiceBlocked) {
       blockedChoices.push(choice);
       continue;

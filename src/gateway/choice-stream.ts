@@ -100,12 +100,33 @@ export class GuardedChoices {
   #blockedIndex: number | undefined;
   /** True once a notice went into some choice's text. */
   #noticeWritten = false;
+  /** Every text the keyword guard released, all choices and fields, kept only for the guard models. */
+  #released = '';
+  #releasedLength = 0;
+  readonly #keepReleased: boolean;
 
   constructor(services: GatewayServices, exchange: Exchange, shape: ChunkShape, noticeInText: boolean) {
     this.#services = services;
     this.#exchange = exchange;
     this.#shape = shape;
     this.#noticeInText = noticeInText;
+    this.#keepReleased = services.models?.has('output') === true;
+  }
+
+  /** How many characters the keyword guard has released so far (notices not counted). */
+  get releasedLength(): number {
+    return this.#releasedLength;
+  }
+
+  /** The last `chars` characters released (what the guard models judge), when they are on. */
+  releasedTail(chars: number): string {
+    return this.#released.length <= chars ? this.#released : this.#released.slice(-chars);
+  }
+
+  /** The guard models blocked the answer: the stream ends with `blockEnding()` on the first choice still open. */
+  blockByModel(): void {
+    if (!this.#exchange.actions.includes('output-blocked')) this.#exchange.actions.push('output-blocked');
+    this.#blockedIndex ??= [...this.#choices.entries()].find(([, state]) => !state.finished)?.[0] ?? 0;
   }
 
   /** Where the explicit notice went. */
@@ -229,7 +250,15 @@ export class GuardedChoices {
 
   #note(findings: readonly GuardFinding[], released: string): void {
     if (findings.length > 0) this.#exchange.outputFindings.push(...findings);
-    if (released !== '') this.#exchange.noteOutput(released);
+    if (released === '') return;
+    this.#exchange.noteOutput(released);
+    if (this.#keepReleased) {
+      this.#released += released;
+      this.#releasedLength += released.length;
+      // Only the tail is ever judged: keep at most twice the window, so a long answer stays bounded.
+      const window = this.#services.models?.windowChars ?? 0;
+      if (this.#released.length > 2 * window) this.#released = this.#released.slice(-window);
+    }
   }
 
   #keep(choice: Json): boolean {

@@ -9,7 +9,7 @@ import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json } from './pipeline.js';
+import { answerLabeled, askUsageForBudget, blockedOutputNotice, blockNotice, callUpstream, guardInput, guardInputModels, guardOutputModels, isObject, jsonResponse, newCall, readUpstreamJson, refusalStream, requireModel, routeModel, runRequest, wantsUsage, withNotices, type GatewayServices, type Json } from './pipeline.js';
 import { relayChoiceStream } from './stream-relay.js';
 import { allowCompletion, promptSlots } from './fields.js';
 
@@ -18,11 +18,14 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
     runRequest(services, c.req, 'completions', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, promptSlots(body))) return refuse(services, exchange, wantsUsage(body));
+      const slots = promptSlots(body);
+      if (guardInput(services, exchange, slots) || (await guardInputModels(services, exchange, slots))) return refuse(services, exchange, wantsUsage(body));
+      const includeUsage = wantsUsage(body);
+      askUsageForBudget(exchange, body);
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/completions', body, call);
-      if (exchange.stream) return relayChoiceStream(services, exchange, upstream, response, call, completionShape, true, wantsUsage(body));
-      return answer(services, exchange, await readUpstreamJson(upstream, response, call));
+      if (exchange.stream) return relayChoiceStream(services, exchange, response.upstream, response, call, completionShape, true, includeUsage);
+      return answer(services, exchange, await readUpstreamJson(response.upstream, response, call));
     }),
   );
 }
@@ -36,7 +39,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
     if (typeof choice.text !== 'string' || choice.text === '') continue;
     const verdict = services.guard.check(choice.text, 'output', caller);
     exchange.outputFindings.push(...verdict.findings);
-    if (verdict.action === 'block') {
+    if (verdict.action === 'block' || (await guardOutputModels(services, exchange, verdict.text))) {
       blockedChoices.push(choice);
       continue;
     }

@@ -31,8 +31,14 @@ const upstreamSchema = z.strictObject({
   timeoutSeconds: seconds.default(120),
   /** Longest silence allowed between two events of a stream. */
   idleTimeoutSeconds: seconds.default(60),
-  /** Retries of idempotent failures: connect errors, 502/503/504 before any byte was sent. */
+  /** Retries of idempotent failures: connect errors, 429 and 502/503/504 before any byte was sent. */
   retries: z.number().int().min(0).max(5).default(2),
+  /** Longest `Retry-After` a retry waits for; a longer one is not retried here (the next upstream or the client decides). */
+  maxRetryWaitSeconds: z.number().min(0).max(300).default(5),
+  /** Share of the requests for a model that several upstreams serve (load balancing, smooth weighted round robin). */
+  weight: z.number().int().min(0).max(1000).default(1),
+  /** Upstreams tried in this order when this one cannot answer (unreachable, timed out, 401/403, 429 or 5xx after its retries). */
+  fallbacks: z.array(z.string().min(1)).default([]),
 });
 
 const noticeSchema = z.strictObject({
@@ -119,6 +125,18 @@ export const gatewayConfigSchema = z.strictObject({
        * running then end with an error event and `[DONE]`, their audit events written.
        */
       drainSeconds: z.number().min(0).max(3600).default(30),
+      /** One JSON line per request on standard output (`hegui serve`): no prompt, answer or key. */
+      accessLog: z.enum(['json', 'off']).default('json'),
+      /** Prometheus metrics at `GET /metrics`. */
+      metrics: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Environment variable with a bearer token the scraper must send; without one only loopback clients may read. */
+          tokenEnv: envName.optional(),
+        })
+        .prefault({}),
+      /** Browser origins allowed to call `/v1/*` (CORS), e.g. `https://chat.example.cn`; none by default. */
+      corsOrigins: z.array(z.url({ protocol: /^https?$/ }).or(z.literal('*'))).default([]),
     })
     .prefault({}),
   upstreams: z.array(upstreamSchema).default([]),
@@ -148,6 +166,43 @@ export const gatewayConfigSchema = z.strictObject({
       libraries: z.array(z.string().min(1)).default([]),
       /** How often each replica checks the stored libraries' revisions and swaps in a changed one. */
       reloadSeconds: seconds.default(10),
+      /** Guard models beside the keywords (./model-guard): classifiers, their time budget, circuit breaker and stream mode. */
+      models: z
+        .strictObject({
+          classifiers: z
+            .array(
+              z.strictObject({
+                /** The adapter: Qwen3Guard or Llama Guard served OpenAI-compatibly (vLLM, Ollama ...), or an OpenAI-style /moderations endpoint. */
+                kind: z.enum(['qwen3guard', 'llamaguard', 'openai-moderation']),
+                baseUrl: z.url({ protocol: /^https?$/ }),
+                model: z.string().min(1).optional(),
+                /** Environment variable holding the classifier's API key. */
+                apiKeyEnv: z.string().min(1).optional(),
+                name: z.string().min(1).optional(),
+                /** When it fails (error, budget passed, circuit open): `open` passes the text (recorded as degraded), `closed` blocks it. */
+                onFailure: z.enum(['open', 'closed']).default('open'),
+                directions: z.array(z.enum(['input', 'output'])).min(1).default(['input', 'output']),
+              }),
+            )
+            .default([]),
+          /** Longest wait for a classifier's answer, per call. */
+          budgetMs: z.number().int().min(10).max(60_000).default(800),
+          breaker: z
+            .strictObject({
+              /** Failures in a row that open the circuit (calls then fail at once, no model call). */
+              failures: z.number().int().min(1).max(1000).default(5),
+              /** How long the circuit stays open before one trial call. */
+              cooldownSeconds: z.number().min(0).max(3600).default(30),
+            })
+            .prefault({}),
+          /** Streams: `after` checks in the background and ends the stream when flagged; `sentence` holds text until it is checked. */
+          stream: z.enum(['after', 'sentence']).default('after'),
+          /** Streams: released characters between two checks (`sentence` also checks at each sentence end). */
+          checkChars: z.number().int().min(16).max(100_000).default(400),
+          /** Streams: the tail of the answer so far that a check sends. */
+          windowChars: z.number().int().min(64).max(1_000_000).default(4000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   labels: z
@@ -278,6 +333,12 @@ export function parseGatewayConfig(document: unknown, source: string, baseDir: s
   for (const [i, upstream] of config.upstreams.entries()) {
     if (names.has(upstream.name)) throw new GatewayConfigError(`${source}: upstreams[${i}].name: "${upstream.name}" is used twice`);
     names.add(upstream.name);
+  }
+  for (const [i, upstream] of config.upstreams.entries()) {
+    upstream.fallbacks.forEach((name, j) => {
+      if (!names.has(name)) throw new GatewayConfigError(`${source}: upstreams[${i}].fallbacks[${j}]: no upstream is named "${name}"`);
+      if (name === upstream.name) throw new GatewayConfigError(`${source}: upstreams[${i}].fallbacks[${j}]: an upstream cannot be its own fallback`);
+    });
   }
   config.abuse.risks.forEach((risk, i) => {
     if (risk !== '*' && !isRiskCode(risk) && !(riskCategoryCodes as readonly string[]).includes(risk)) throw new GatewayConfigError(`${source}: abuse.risks[${i}]: "${risk}" is not a risk (A1.6), a category (A1) or *`);

@@ -58,6 +58,20 @@ export class GatewayAuthError extends GatewayError {
   }
 }
 
+/** The API key may not call this model (its allow-list). */
+export class GatewayModelNotAllowedError extends GatewayError {
+  constructor(model: string) {
+    super('E_GATEWAY_MODEL_NOT_ALLOWED', `this API key may not call the model "${model}"; ask the operator for a key that may, or use one of the models the key lists`, { status: 403, type: 'permission_error', param: 'model' });
+  }
+}
+
+/** The API key's token budget is spent (OpenAI's `insufficient_quota`). */
+export class GatewayBudgetError extends GatewayError {
+  constructor(budget: number, used: number) {
+    super('E_GATEWAY_BUDGET_EXHAUSTED', `this API key has used ${used} of its ${budget} tokens; ask the operator to raise its budget or for a new key`, { status: 429, type: 'insufficient_quota' });
+  }
+}
+
 /** A request body the gateway cannot use (400). */
 export class GatewayRequestError extends GatewayError {
   constructor(message: string, param?: string) {

@@ -22,13 +22,15 @@ export interface GuardFinding {
   action: GuardAction;
   /** The library entry that matched, or the personal-data type. */
   keyword: string;
-  source: 'keyword' | 'pii';
+  source: 'keyword' | 'pii' | 'classifier';
   /** Offsets into the checked text (for a stream: into everything fed so far). */
   start: number;
   end: number;
   /** Keyword hits: how sure the match is, and the transforms it needed (`noise`, `traditional`, ...). */
   confidence?: Confidence;
   transforms?: string[];
+  /** Classifier labels: the model's score in [0, 1], where it gives one. */
+  score?: number;
 }
 
 export interface TextVerdict {

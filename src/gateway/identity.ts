@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
-import type { GatewayUser, Store } from '../store/index.js';
+import type { GatewayUser, KeyLimits, Store } from '../store/index.js';
 import { GatewayAuthError } from './errors.js';
 import { type JwtVerifier, looksLikeJwt } from './jwt.js';
 
@@ -22,10 +22,29 @@ export interface Caller {
   auth: 'key' | 'jwt';
   /** For an API key: the first 16 hex digits of its SHA-256, what per-key limits count by. */
   keyId?: string;
+  /** For an API key: its limits as a virtual key (expiry, models, token budget) and its hash. */
+  key?: CallerKey;
   /** Real identity verified: the stored flag, or for a token also its verified claim. */
   verified: boolean;
   /** A minor: the stored flag, or for a token also its minor claim. */
   minor: boolean;
+}
+
+export interface CallerKey {
+  hash: string;
+  name: string | null;
+  expiresAt: string | null;
+  /** Model names and `prefix*` the key may call; null: any. */
+  models: string[] | null;
+  tokenBudget: number | null;
+  /** As read from the store, plus what this replica counted since (cached for `users.cacheSeconds`). */
+  tokensUsed: number;
+}
+
+/** True when the key may call `model` (its allow-list holds the name or a `prefix*` of it). */
+export function keyAllowsModel(key: CallerKey | undefined, model: string): boolean {
+  if (!key?.models) return true;
+  return key.models.some((m) => (m.endsWith('*') ? model.startsWith(m.slice(0, -1)) : m === model));
 }
 
 /** Turns a request's credentials into a `Caller`, or refuses it. */
@@ -49,6 +68,16 @@ export function hashApiKey(key: string): string {
 export function newApiKey(): { key: string; hash: string; prefix: string } {
   const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   return { key, hash: hashApiKey(key), prefix: key.slice(0, 8) };
+}
+
+/**
+ * Adds an API key to an existing user, with a virtual key's limits where given (a name, an
+ * expiry, the models it may call, a token budget). The key is returned once and never stored.
+ */
+export async function addApiKey(store: Store, userId: string, limits: KeyLimits = {}): Promise<{ key: string; prefix: string }> {
+  const { key, hash, prefix } = newApiKey();
+  await store.gatewayUsers.addKey({ userId, keyHash: hash, prefix, ...limits });
+  return { key, prefix };
 }
 
 /**
@@ -108,11 +137,21 @@ export class StoreCallerResolver implements CallerResolver {
     let caller: Caller | undefined;
     if (cached) caller = cached.caller;
     else {
-      const user = await this.#store.gatewayUsers.findByKeyHash(hash);
-      caller = user && { user, pseudonym: user.id, auth: 'key', keyId: hash.slice(0, 16), verified: user.verified, minor: user.minor };
+      const found = await this.#store.gatewayUsers.findKey(hash);
+      caller = found && {
+        user: found.user,
+        pseudonym: found.user.id,
+        auth: 'key',
+        keyId: hash.slice(0, 16),
+        key: { hash, name: found.key.name, expiresAt: found.key.expiresAt, models: found.key.models, tokenBudget: found.key.tokenBudget, tokensUsed: found.key.tokensUsed },
+        verified: found.user.verified,
+        minor: found.user.minor,
+      };
       this.#remember(`k:${hash}`, caller, now + this.#cacheMs);
     }
     if (!caller) throw new GatewayAuthError('this API key is unknown, revoked, or its user is disabled; ask the operator for a new key');
+    const expires = caller.key?.expiresAt;
+    if (expires && Date.parse(expires) <= now) throw new GatewayAuthError(`this API key expired at ${expires}; ask the operator for a new key`);
     return caller;
   }
 

@@ -22,12 +22,14 @@ export {
   type OpenAIErrorBody,
 } from './errors.js';
 export { PolicyGuard, type ContentGuard, type Direction, type GuardAction, type GuardFinding, type StreamGuard, type TextVerdict } from './guard.js';
-export { API_KEY_PREFIX, createApiUser, hashApiKey, JWT_USER_PREFIX, newApiKey, StoreCallerResolver, type Caller, type CallerResolver } from './identity.js';
+export { API_KEY_PREFIX, addApiKey, createApiUser, hashApiKey, JWT_USER_PREFIX, newApiKey, StoreCallerResolver, type Caller, type CallerResolver } from './identity.js';
 export { JwtVerifier, type TokenIdentity } from './jwt.js';
 export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';
 export { LiveKeywords, loadKeywordLibraries, mergeLibraries } from './live-keywords.js';
-export { mountGateway } from './mount.js';
+export { gatewayHealth, mountGateway } from './mount.js';
+export { GatewayObserver } from './observe.js';
+export { ModelGuard } from './model-guard.js';
 export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';
 export { closeGatewayServices, createGatewayServices, type GatewaySetup } from './setup.js';
 export { liftUserSanctions, type LiftResult } from './sanctions.js';

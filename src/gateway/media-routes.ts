@@ -10,7 +10,7 @@ import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayError, GatewayRequestError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
 import { sniffContentType } from './media.js';
-import { blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, callUpstream, guardInput, guardInputModels, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, type GatewayServices, type Json } from './pipeline.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 function requireText(body: Json, field: string): string {
@@ -32,13 +32,14 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
     runRequest(services, c.req, 'images.generations', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'prompt');
-      if (guardInput(services, exchange, [{ text: body.prompt as string, set: (text) => (body.prompt = text) }])) {
+      const promptSlot = [{ text: body.prompt as string, set: (text: string) => (body.prompt = text) }];
+      if (guardInput(services, exchange, promptSlot) || (await guardInputModels(services, exchange, promptSlot))) {
         throw new GatewayBlockedError(await blockNotice(services, exchange), 'prompt');
       }
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/images/generations', body, call);
-      const answer = await readUpstreamJson(upstream, response, call);
-      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(upstream.timeoutMs)]);
+      const answer = await readUpstreamJson(response.upstream, response, call);
+      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(response.upstream.timeoutMs)]);
       await labelImages(services, exchange, answer, signal, publicBase(services));
       answer.hegui = { labels: exchange.labels, ...heguiData(undefined, exchange, exchange.outputFindings.length > 0 ? 'output-checked' : undefined) };
       await exchange.record(services.audit, 200);
@@ -50,13 +51,14 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
     runRequest(services, c.req, 'audio.speech', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
       requireText(body, 'input');
-      if (guardInput(services, exchange, [{ text: body.input as string, set: (text) => (body.input = text) }])) {
+      const inputSlot = [{ text: body.input as string, set: (text: string) => (body.input = text) }];
+      if (guardInput(services, exchange, inputSlot) || (await guardInputModels(services, exchange, inputSlot))) {
         throw new GatewayBlockedError(await blockNotice(services, exchange), 'input');
       }
       if (body.response_format === 'pcm') throw new GatewayRequestError('"response_format": "pcm" has no container to carry the implicit label (Labeling Measures Art. 5); ask for wav, mp3 or flac', 'response_format');
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/audio/speech', body, call);
-      const audio = await readUpstreamBytes(upstream, response, call);
+      const audio = await readUpstreamBytes(response.upstream, response, call);
       const label = services.labeler.newLabel();
       const labeled = await services.media.label(audio, 'audio', label);
       exchange.labels.push(label.ProduceID);

@@ -5,6 +5,7 @@
  * and filtered to what the gateway would route to it.
  */
 import type { Env, Hono } from 'hono';
+import { GatewayModelError } from './errors.js';
 import { runRequestWithoutBody, isObject, jsonResponse, type GatewayServices } from './pipeline.js';
 import { type Upstream, UpstreamCall } from './upstream.js';
 
@@ -34,16 +35,33 @@ async function upstreamModels(upstream: Upstream, signal: AbortSignal): Promise<
   }
 }
 
+/** The models the gateway serves, by id: those configured by name, then what open upstreams list. */
+async function servedModels(services: GatewayServices, signal: AbortSignal): Promise<Map<string, ModelEntry>> {
+  const { named, open } = services.router.catalogue();
+  const entries = new Map<string, ModelEntry>();
+  for (const { model, upstream } of named) entries.set(model, { id: model, object: 'model', created: 0, owned_by: upstream.name });
+  const listed = await Promise.all(open.map(async (upstream) => ({ upstream, models: await upstreamModels(upstream, signal) })));
+  for (const { upstream, models } of listed) {
+    for (const model of models) if (!entries.has(model.id) && services.router.tryResolve(model.id) === upstream) entries.set(model.id, model);
+  }
+  return entries;
+}
+
 export function mountModels<E extends Env>(app: Hono<E>, services: GatewayServices): void {
+  // `GET /v1/models/{id}`: ids may hold slashes (`Qwen/Qwen3-8B`).
+  app.get('/v1/models/:id{.+}', (c) =>
+    runRequestWithoutBody(services, c.req, 'models', async (exchange) => {
+      const id = c.req.param('id');
+      const entry = (await servedModels(services, c.req.raw.signal)).get(id);
+      if (!entry) throw new GatewayModelError(id);
+      await exchange.record(services.audit, 200);
+      return jsonResponse(entry, 200);
+    }),
+  );
+
   app.get('/v1/models', (c) =>
     runRequestWithoutBody(services, c.req, 'models', async (exchange) => {
-      const { named, open } = services.router.catalogue();
-      const entries = new Map<string, ModelEntry>();
-      for (const { model, upstream } of named) entries.set(model, { id: model, object: 'model', created: 0, owned_by: upstream.name });
-      const listed = await Promise.all(open.map(async (upstream) => ({ upstream, models: await upstreamModels(upstream, c.req.raw.signal) })));
-      for (const { upstream, models } of listed) {
-        for (const model of models) if (!entries.has(model.id) && services.router.tryResolve(model.id) === upstream) entries.set(model.id, model);
-      }
+      const entries = await servedModels(services, c.req.raw.signal);
       await exchange.record(services.audit, 200);
       return jsonResponse({ object: 'list', data: [...entries.values()] }, 200);
     }),

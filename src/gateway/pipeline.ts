@@ -10,13 +10,15 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { GatewayBudgetError, GatewayModelNotAllowedError, GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
 import type { ContentGuard, Direction } from './guard.js';
-import type { CallerResolver } from './identity.js';
+import { type CallerResolver, keyAllowsModel } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
 import type { LiveKeywords } from './live-keywords.js';
 import type { InFlight } from './drain.js';
 import type { MediaService } from './media.js';
+import type { ModelGuard, ModelVerdict } from './model-guard.js';
+import type { GatewayObserver } from './observe.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -26,6 +28,10 @@ export interface GatewayServices {
   config: GatewayConfig;
   router: UpstreamRouter;
   guard: ContentGuard;
+  /** Guard models (classifiers) beside the keywords, when configured (./model-guard). */
+  models?: ModelGuard;
+  /** Metrics and the access log (./observe). */
+  observer?: GatewayObserver;
   labeler: OutputLabeler;
   callers: CallerResolver;
   /** Identity requirements, limits, minors' mode and sanctions. */
@@ -127,9 +133,36 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
   });
 }
 
+/**
+ * Counts the tokens a request used against its API key's budget once the request is settled
+ * (streams: at their end): the upstream's `usage.total_tokens`. A budgeted key's stream gets
+ * `include_usage` from the upstream (./chat); an answer without usage is recorded as
+ * `usage-unknown` rather than counted as free.
+ */
+function countTokens(services: GatewayServices, exchange: Exchange): void {
+  const key = exchange.caller?.key;
+  if (!key || key.tokenBudget === null) return;
+  exchange.onSettled(() => {
+    const tokens = exchange.usageTokens;
+    if (tokens === undefined || tokens <= 0) return;
+    key.tokensUsed += tokens;
+    services.store.gatewayUsers.addTokens(key.hash, tokens).catch((error: Error) => console.error(`gateway: tokens used by a key could not be counted: ${error.message}`));
+  });
+}
+
+/** OpenAI's rate-limit headers for a key with a token budget: its limit and what remains. */
+function budgetHeaders(exchange: Exchange, response: Response): void {
+  const key = exchange.caller?.key;
+  if (!key || key.tokenBudget === null) return;
+  response.headers.set('x-ratelimit-limit-tokens', String(key.tokenBudget));
+  response.headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
+}
+
 /** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
 async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
+  countTokens(services, exchange);
+  budgetHeaders(exchange, response);
   // A draining server closes each connection once its answer is sent (./drain).
   if (services.inflight.stopping) response.headers.set('connection', 'close');
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
@@ -146,6 +179,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
   if (status === 401 && exchange.caller === undefined) {
     // Counted, not recorded one by one: a flood of bad keys must not fill the log (./unauthenticated).
     services.unauthenticated.note(exchange.address, exchange.endpoint);
+    services.observer?.unauthenticated();
     exchange.settle();
     return jsonResponse(body, status, { ...headers });
   }
@@ -161,6 +195,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
  * are several), records the audit event, and answers with choice 0's label in the headers.
  */
 export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, texts: readonly { index: number; text: string }[], blocked: boolean, placement: NoticePlacement): Promise<Response> {
+  noteUsage(exchange, body.usage);
   const labeler = services.labeler;
   const labels = (texts.length > 0 ? texts : [{ index: 0, text: '' }]).map(({ index, text }) => ({ index, aigc: labeler.signText(labeler.newLabel(), text) }));
   const first = (labels[0] as (typeof labels)[number]).aigc;
@@ -169,6 +204,21 @@ export async function answerLabeled(services: GatewayServices, exchange: Exchang
   body.hegui = { ...heguiData(first, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, placement, labels) };
   await exchange.record(services.audit, 200);
   return jsonResponse(body, 200, { ...labelHeaders(first), ...noticeHeaders(labeler) });
+}
+
+/** Notes an upstream `usage` object's total tokens on the exchange (for a key's budget). */
+export function noteUsage(exchange: Exchange, usage: unknown): void {
+  if (isObject(usage) && typeof usage.total_tokens === 'number') exchange.usageTokens = usage.total_tokens;
+}
+
+/**
+ * A budgeted key's stream must report its usage: `include_usage` is asked of the upstream, and
+ * the relay drops the usage chunk again when the client did not ask for it.
+ */
+export function askUsageForBudget(exchange: Exchange, body: Json): void {
+  if (!exchange.stream || exchange.caller?.key?.tokenBudget == null || wantsUsage(body)) return;
+  body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
+  exchange.usageForced = true;
 }
 
 /** Marks the exchange's output blocked and returns what the user reads instead, after counting the block. */
@@ -352,20 +402,101 @@ function guardJoined(services: GatewayServices, exchange: Exchange, slots: reado
   return spanning.some((f) => f.action === 'block');
 }
 
-/** Resolves the model's upstream and notes it on the exchange. */
+/**
+ * The guard models on the input, as the model will read it: every slot's text (after keyword
+ * redaction) joined. Run once the keyword guard let the input through. Returns true when the
+ * input is blocked (a label the policy blocks, or a fail-closed classifier that failed).
+ */
+export async function guardInputModels(services: GatewayServices, exchange: Exchange, slots: readonly TextSlot[]): Promise<boolean> {
+  const models = services.models;
+  const caller = exchange.caller;
+  if (!models || !caller) return false;
+  const conversation = slots.filter((slot) => slot.conversation && slot.text !== '');
+  // What an answer answers, for output classifiers that judge the exchange.
+  exchange.prompt = (conversation[conversation.length - 1] ?? slots[slots.length - 1])?.text;
+  if (!models.has('input')) return false;
+  const text = slots.map((slot) => slot.text).filter((t) => t !== '').join('\n\n');
+  if (text === '') return false;
+  const verdict = await models.check(text, 'input', caller);
+  noteModelVerdict(exchange, 'input', verdict);
+  if (verdict.action === 'block') {
+    exchange.actions.push('input-blocked');
+    return true;
+  }
+  if (verdict.action === 'review' && !exchange.actions.includes('input-review')) exchange.actions.push('input-review');
+  return false;
+}
+
+/** The guard models on one whole answer text; true when it is blocked. */
+export async function guardOutputModels(services: GatewayServices, exchange: Exchange, text: string): Promise<boolean> {
+  const models = services.models;
+  const caller = exchange.caller;
+  if (!models?.has('output') || !caller || text === '') return false;
+  const verdict = await models.check(text, 'output', caller, exchange.prompt);
+  noteModelVerdict(exchange, 'output', verdict);
+  return verdict.action === 'block';
+}
+
+/** Records a model verdict on the exchange: its labels as findings, its failures as actions. */
+export function noteModelVerdict(exchange: Exchange, direction: Direction, verdict: ModelVerdict): void {
+  (direction === 'input' ? exchange.inputFindings : exchange.outputFindings).push(...verdict.findings);
+  for (const failure of verdict.failures) {
+    exchange.classifierFailures.push({ direction, ...failure });
+    const action = failure.onFailure === 'closed' ? 'classifier-unavailable' : 'classifier-degraded';
+    if (!exchange.actions.includes(action)) exchange.actions.push(action);
+  }
+}
+
+/**
+ * Resolves the model's upstreams (balanced by weight, then fallbacks: ./upstream) and notes
+ * the first on the exchange; `callUpstream` goes down the list when one cannot answer.
+ */
 export function routeModel(services: GatewayServices, exchange: Exchange, model: string): Upstream {
   exchange.model = model;
-  const upstream = services.router.resolve(model);
+  // A virtual key's own limits: the models it may call, and its token budget.
+  const key = exchange.caller?.key;
+  if (key && !keyAllowsModel(key, model)) throw new GatewayModelNotAllowedError(model);
+  if (key?.tokenBudget != null && key.tokensUsed >= key.tokenBudget) throw new GatewayBudgetError(key.tokenBudget, key.tokensUsed);
+  const route = services.router.route(model);
+  const upstream = route[0] as Upstream;
+  exchange.route = route;
   exchange.upstream = upstream.name;
   return upstream;
 }
 
+/** Statuses after which the next upstream of the route is tried: it may answer where this one could not. */
+const FALLBACK_STATUSES = new Set([401, 403, 408, 429, 500, 502, 503, 504]);
+
 /**
  * Posts `body` to the upstream and returns the answer when it is 2xx (for a stream request:
- * 2xx and an event stream). Otherwise the upstream's error is raised (`upstreamFailure`).
+ * 2xx and an event stream). An upstream that cannot be reached, timed out, or answered a
+ * status in FALLBACK_STATUSES after its own retries hands the request to the next upstream of
+ * the route (nothing has reached the client yet); the last one's failure is raised
+ * (`upstreamFailure`). `response.upstream` says which one answered.
  */
-export async function callUpstream(upstream: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
-  const response = await upstream.send(path, { method: 'POST', body: JSON.stringify(body) }, call);
+export async function callUpstream(first: Upstream, exchange: Exchange, path: string, body: Json, call: UpstreamCall): Promise<UpstreamResponse> {
+  const route = exchange.route.length > 0 ? exchange.route : [first];
+  const payload = JSON.stringify(body);
+  let response: UpstreamResponse | undefined;
+  for (const [i, upstream] of route.entries()) {
+    const last = i === route.length - 1;
+    if (i > 0) {
+      exchange.upstream = upstream.name;
+      if (!exchange.actions.includes('upstream-fallback')) exchange.actions.push('upstream-fallback');
+    }
+    try {
+      response = await upstream.send(path, { method: 'POST', body: payload }, call);
+    } catch (error) {
+      // A timeout spent the request's time and a cancelled call has nobody to answer: only an
+      // unreachable upstream hands over.
+      if (last || call.signal.aborted) throw error;
+      continue;
+    }
+    if (response.ok || last || !FALLBACK_STATUSES.has(response.status)) break;
+    response.discard();
+  }
+  response = response as UpstreamResponse;
+  const upstream = response.upstream;
   exchange.upstreamStatus = response.status;
   if (!response.ok) throw await upstreamFailure(upstream, response, call);
   if (body.stream === true && !isEventStream(response.header('content-type'))) {

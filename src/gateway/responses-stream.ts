@@ -13,7 +13,7 @@ import { toOpenAIError } from './errors.js';
 import type { StreamGuard, StreamStep } from './guard.js';
 import { allowResponse, allowResponseItem, knownResponseItem, responseItemTexts, type ResponseText, type UnknownFields } from './fields.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
-import { blockNotice, isObject, type GatewayServices, type Json } from './pipeline.js';
+import { blockNotice, guardOutputModels, isObject, noteUsage, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
 import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
 import { clientLeft, parseUpstreamChunk } from './stream-relay.js';
@@ -125,10 +125,18 @@ class ResponseGuard {
     return this.frame({ type: `${state.base}.delta`, ...state.address, delta: text, ...(state.kind === 'output_text' ? { logprobs: [] } : {}) });
   }
 
+  /** The tail of every text released, kept for the guard models' check at the end (when they are on). */
+  released = '';
+
   #release(state: PartState, step: StreamStep, frames: Uint8Array[]): void {
     if (step.findings.length > 0) this.exchange.outputFindings.push(...step.findings);
     if (step.text === '') return;
     this.exchange.noteOutput(step.text);
+    const models = this.services.models;
+    if (models?.has('output')) {
+      this.released += step.text;
+      if (this.released.length > 2 * models.windowChars) this.released = this.released.slice(-models.windowChars);
+    }
     frames.push(this.#deltaFrame(state, step.text));
   }
 
@@ -255,6 +263,14 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
             const parsed = parseUpstreamChunk(upstream, event.data);
             if (guarded.isFinal(parsed)) {
               status = 200;
+              // The guard models judge the answer at its end (Responses streams: `after` mode only).
+              if (await guardOutputModels(services, exchange, guarded.released.slice(-(services.models?.windowChars ?? 0)))) {
+                exchange.actions.push('output-blocked');
+                frames.push(await finish(guarded.incomplete(await blockNotice(services, exchange))));
+                yield Buffer.concat(frames);
+                return;
+              }
+              if (isObject(parsed.response)) noteUsage(exchange, parsed.response.usage);
               frames.push(await finish(guarded.rewriteFinal(parsed)));
               yield Buffer.concat(frames);
               return;

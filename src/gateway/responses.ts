@@ -11,7 +11,7 @@ import type { Env, Hono } from 'hono';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
-import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
+import { answerLabeled, blockedOutputNotice, blockNotice, callUpstream, guardInput, guardInputModels, guardOutputModels, isObject, jsonResponse, newCall, readUpstreamJson, requireModel, routeModel, runRequest, withNotices, type GatewayServices, type Json, type TextSlot } from './pipeline.js';
 import { relayResponseStream } from './responses-stream.js';
 import { allowResponse, descriptionSlots, itemSlots, responseItemTexts, wantsJson } from './fields.js';
 import type { NoticePlacement } from './labels.js';
@@ -67,12 +67,13 @@ export function mountResponses<E extends Env>(app: Hono<E>, services: GatewaySer
     runRequest(services, c.req, 'responses', async (exchange, body) => {
       const upstream = routeModel(services, exchange, requireModel(body));
       exchange.stream = body.stream === true;
-      if (guardInput(services, exchange, inputSlots(body, services.config.safety.checkToolResults))) return refuse(services, exchange);
+      const slots = inputSlots(body, services.config.safety.checkToolResults);
+      if (guardInput(services, exchange, slots) || (await guardInputModels(services, exchange, slots))) return refuse(services, exchange);
       const call = newCall(c.req, services);
       const response = await callUpstream(upstream, exchange, '/responses', body, call);
       const noticeInText = !wantsJson(isObject(body.text) ? body.text.format : undefined);
-      if (exchange.stream) return relayResponseStream(services, exchange, upstream, response, call, noticeInText);
-      return answer(services, exchange, await readUpstreamJson(upstream, response, call), noticeInText);
+      if (exchange.stream) return relayResponseStream(services, exchange, response.upstream, response, call, noticeInText);
+      return answer(services, exchange, await readUpstreamJson(response.upstream, response, call), noticeInText);
     }),
   );
 }
@@ -104,10 +105,19 @@ async function answer(services: GatewayServices, exchange: Exchange, response: J
       if (services.labeler.noticeText) placement = 'content';
     }
   }
+  // The guard models judge the whole answer once the keyword guard let every text through.
+  if (!blocked && (await guardOutputModels(services, exchange, responseItemsText(response)))) blocked = true;
   if (blocked) blockResponse(response, await blockedOutputNotice(services, exchange));
   // The label signs what the client reads as `output_text`: every output_text part, joined.
   const text = outputTextParts(response).map(({ part }) => part.text as string).join('');
   return answerLabeled(services, exchange, response, [{ index: 0, text }], blocked, placement);
+}
+
+/** Every text of every known output item, joined, as the guard models judge it. */
+function responseItemsText(response: Json): string {
+  const texts: string[] = [];
+  for (const item of Array.isArray(response.output) ? response.output.filter(isObject) : []) for (const text of responseItemTexts(item)) if (text.text !== '') texts.push(text.text);
+  return texts.join('\n\n');
 }
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */

@@ -21,6 +21,8 @@ import { JwtVerifier } from './jwt.js';
 import { EXAMPLE_PRODUCER, OutputLabeler } from './labels.js';
 import { LiveKeywords } from './live-keywords.js';
 import { MediaService } from './media.js';
+import { createModelGuard } from './model-guard.js';
+import { GatewayObserver } from './observe.js';
 import type { GatewayServices } from './pipeline.js';
 import { InFlight } from './drain.js';
 import { UnauthenticatedSampler } from './unauthenticated.js';
@@ -37,6 +39,8 @@ export interface GatewaySetup {
   guard?: ContentGuard;
   /** Time source (ms since the epoch) for limits, minors' mode, sanctions and token checks; tests pass their own. */
   now?: () => number;
+  /** Where the access log's JSON lines go (`server.accessLog: json`); none when absent. */
+  accessLog?: (line: string) => void;
 }
 
 /** Every service the endpoints need, ready to mount. */
@@ -52,6 +56,7 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const safety = new SafetyGuard({ ...(inForce ? { library: inForce } : {}), policy, pii: config.safety.pii ? {} : false, language: config.safety.language });
   if (safety.keywords) live.watch(safety.keywords);
   const guard = setup.guard ?? new PolicyGuard(safety);
+  const models = createModelGuard(config, policy, setup.env ?? process.env, now);
   const blockMessage = config.safety.blockMessage ?? policy.safeReply[config.safety.language];
   const keyPath = config.labels.signingKey;
   const key = keyPath ? parseSigningKey(await readFile(keyPath, 'utf8').catch((cause: Error) => {
@@ -70,7 +75,12 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const callers = new StoreCallerResolver(store, { cacheMs: config.users.cacheSeconds * 1000, now, ...(jwt ? { jwt } : {}) });
   const access = new AccessControl({ config, store, audit: setup.audit, now });
   const unauthenticated = new UnauthenticatedSampler(setup.audit, config.limits.unauthenticated, now);
-  return { config, blockMessage, router, guard, labeler, callers, access, keywords: live, audit: setup.audit, media, unauthenticated, inflight: new InFlight(), store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
+  const inflight = new InFlight();
+  const tokenEnv = config.server.metrics.tokenEnv;
+  const metricsToken = tokenEnv === undefined ? undefined : (setup.env ?? process.env)[tokenEnv];
+  if (tokenEnv !== undefined && !metricsToken) throw new GatewayConfigError(`server.metrics.tokenEnv names ${tokenEnv}, which is not set: set it to the token Prometheus sends, or remove tokenEnv to serve /metrics to loopback clients only`);
+  const observer = new GatewayObserver({ ...(setup.accessLog ? { accessLog: setup.accessLog } : {}), ...(metricsToken ? { token: metricsToken } : {}), upstreams: router.upstreams, classifiers: () => models?.classifiers ?? [], inflight: () => inflight.size });
+  return { config, blockMessage, router, guard, ...(models ? { models } : {}), labeler, callers, access, keywords: live, audit: observer.wrap(setup.audit), observer, media, unauthenticated, inflight, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**

@@ -9,7 +9,8 @@ import type { Exchange } from './audit.js';
 import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
-import { blockNotice, isObject, type GatewayServices, type Json } from './pipeline.js';
+import type { ModelGuard } from './model-guard.js';
+import { blockNotice, isObject, noteModelVerdict, noteUsage, type GatewayServices, type Json } from './pipeline.js';
 import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
@@ -67,7 +68,9 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     for (const chunk of chunks) {
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
-        usage = chunk;
+        noteUsage(exchange, chunk.usage);
+        // Asked of the upstream for a key's budget, not by the client: it does not go out.
+        if (!exchange.usageForced) usage = chunk;
         continue;
       }
       if (choices.length > 0 && choices.every((choice) => choice.finish_reason != null && shape.texts(choice).every((t) => t.text === ''))) {
@@ -79,10 +82,14 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   };
 
+  const models = services.models?.has('output') ? new StreamModelChecks(services.models, exchange, guarded) : undefined;
+
   async function* frames(): AsyncGenerator<Uint8Array> {
     let status = CLIENT_CLOSED;
     try {
       let blocked = false;
+      /** Frames released by the keyword guard that wait for the guard models (`sentence` mode). */
+      const held: Uint8Array[] = [];
       /** The chunks that end the stream, decided once the upstream ended. */
       const ending: Json[] = [];
       let failure: ReturnType<typeof toOpenAIError> | undefined;
@@ -114,6 +121,24 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           } catch (error) {
             fault = error;
           }
+          if (models && !blocked && out.length > 0) {
+            // A background check that came back flagged ends the stream before more text leaves.
+            if (models.flagged) {
+              out.length = 0;
+              held.length = 0;
+              blocked = ended = true;
+              guarded.blockByModel();
+              call.abort('output blocked');
+            } else if (models.mode === 'sentence') {
+              held.push(...out.splice(0));
+              if (models.due() && (await models.check())) {
+                held.length = 0;
+                blocked = ended = true;
+                guarded.blockByModel();
+                call.abort('output blocked');
+              } else if (models.checkedAll()) out.push(...held.splice(0));
+            } else models.startIfDue();
+          }
           if (out.length > 0) {
             if (!started) {
               started = true;
@@ -131,6 +156,20 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           const last = guarded.finish();
           ending.push(...last.out);
           blocked = last.blocked;
+        }
+        // The guard models judge what they have not judged yet (held text included) before the end leaves.
+        if (models && !blocked && (await models.finalCheck())) {
+          ending.length = 0;
+          held.length = 0;
+          blocked = true;
+          guarded.blockByModel();
+        }
+        if (held.length > 0) {
+          if (!started) {
+            started = true;
+            await exchange.recordStart(services.audit, label.ProduceID);
+          }
+          yield Buffer.concat(held.splice(0));
         }
         if (blocked) ending.push(guarded.blockEnding(await blockNotice(services, exchange)));
         status = 200;
@@ -163,4 +202,65 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
   }
 
   return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) } });
+}
+
+/** Matches a sentence end in Chinese or Latin text (`sentence` mode checks there). */
+const SENTENCE_END = /[。！？；!?;\n]|\.(?:\s|$)/;
+
+/**
+ * The guard models on one stream (./model-guard): which released text they have judged, the
+ * check running in the background (`after` mode), and whether any check came back flagged.
+ */
+class StreamModelChecks {
+  readonly mode: ModelGuard['stream'];
+  flagged = false;
+  readonly #models: ModelGuard;
+  readonly #exchange: Exchange;
+  readonly #guarded: GuardedChoices;
+  /** Released characters the last check covered. */
+  #checked = 0;
+  #running: Promise<boolean> | undefined;
+
+  constructor(models: ModelGuard, exchange: Exchange, guarded: GuardedChoices) {
+    this.#models = models;
+    this.#exchange = exchange;
+    this.#guarded = guarded;
+    this.mode = models.stream;
+  }
+
+  /** True once `checkChars` more characters were released, or (sentence mode) a sentence ended. */
+  due(): boolean {
+    const fresh = this.#guarded.releasedLength - this.#checked;
+    if (fresh <= 0) return false;
+    if (fresh >= this.#models.checkChars) return true;
+    return this.mode === 'sentence' && SENTENCE_END.test(this.#guarded.releasedTail(fresh));
+  }
+
+  checkedAll(): boolean {
+    return this.#checked >= this.#guarded.releasedLength;
+  }
+
+  /** `after` mode: starts a check in the background when one is due and none runs. */
+  startIfDue(): void {
+    if (this.#running || !this.due()) return;
+    this.#running = this.check().finally(() => (this.#running = undefined));
+  }
+
+  /** Judges the released text's tail now; true when it is blocked. */
+  async check(): Promise<boolean> {
+    this.#checked = this.#guarded.releasedLength;
+    const caller = this.#exchange.caller;
+    if (!caller) return false;
+    const verdict = await this.#models.check(this.#guarded.releasedTail(this.#models.windowChars), 'output', caller, this.#exchange.prompt);
+    noteModelVerdict(this.#exchange, 'output', verdict);
+    if (verdict.action === 'block') this.flagged = true;
+    return this.flagged;
+  }
+
+  /** The stream's end: the background check, then one over whatever no check covered. */
+  async finalCheck(): Promise<boolean> {
+    if (this.#running) await this.#running;
+    if (this.flagged) return true;
+    return this.#guarded.releasedLength > this.#checked ? this.check() : false;
+  }
 }

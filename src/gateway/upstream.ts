@@ -11,7 +11,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { UpstreamConfig } from './config.js';
 import { GatewayModelError, GatewayShuttingDownError, GatewayUpstreamError } from './errors.js';
 
-const RETRY_STATUSES = new Set([502, 503, 504]);
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 const RETRY_BASE_MS = 50;
 
 /**
@@ -20,9 +20,12 @@ const RETRY_BASE_MS = 50;
  */
 export class UpstreamResponse {
   readonly #message: IncomingMessage;
+  /** The upstream that answered (after fallbacks, not always the one first chosen). */
+  readonly upstream: Upstream;
 
-  constructor(message: IncomingMessage) {
+  constructor(message: IncomingMessage, upstream: Upstream) {
     this.#message = message;
+    this.upstream = upstream;
   }
 
   get status(): number {
@@ -85,6 +88,11 @@ export class Upstream {
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly retries: number;
+  readonly maxRetryWaitMs: number;
+  readonly weight: number;
+  readonly fallbacks: readonly string[];
+  /** What its latest calls say about it (`/healthz`, metrics): failures in a row, and when it last answered. */
+  readonly health: { consecutiveFailures: number; lastOkAt: string | null; lastFailureAt: string | null; lastError: string | null } = { consecutiveFailures: 0, lastOkAt: null, lastFailureAt: null, lastError: null };
   readonly #authorization: string | undefined;
   readonly #url: URL;
   /** Keep-alive connections to the upstream: node:http costs far less per request than fetch. */
@@ -97,6 +105,9 @@ export class Upstream {
     this.timeoutMs = config.timeoutSeconds * 1000;
     this.idleTimeoutMs = config.idleTimeoutSeconds * 1000;
     this.retries = config.retries;
+    this.maxRetryWaitMs = config.maxRetryWaitSeconds * 1000;
+    this.weight = config.weight;
+    this.fallbacks = config.fallbacks;
     const key = config.apiKey ?? (config.apiKeyEnv ? env[config.apiKeyEnv] : undefined);
     this.#authorization = key ? `Bearer ${key}` : undefined;
     this.#url = new URL(this.baseUrl);
@@ -114,7 +125,7 @@ export class Upstream {
       const req = send(`${this.baseUrl}${path}`, { method: init.method, headers, agent: this.#agent }, (message) => {
         // After an abort, readers of the body see the break through its iterator.
         message.on('error', () => undefined);
-        resolve(new UpstreamResponse(message));
+        resolve(new UpstreamResponse(message, this));
       });
       // Destroyed without an error object, an aborted call ends quietly: before the answer the
       // request fails with a reset (and `send` reports the abort), after it the body breaks off.
@@ -152,16 +163,36 @@ export class Upstream {
           continue;
         }
         call.end();
-        if (call.signal.aborted) throw call.failure(this.name, cause);
+        if (call.signal.aborted) {
+          if (call.timedOut) this.#failed('timed out');
+          throw call.failure(this.name, cause);
+        }
+        this.#failed(`cannot be reached: ${describeCause(cause)}`);
         throw new GatewayUpstreamError(`the upstream "${this.name}" cannot be reached: ${describeCause(cause)}`, { cause });
       }
       if (RETRY_STATUSES.has(response.status) && attempt < this.retries) {
-        response.discard();
-        await call.pause(RETRY_BASE_MS * 2 ** attempt);
-        continue;
+        // The upstream's own word on when to come back wins over the backoff, within maxRetryWait.
+        const wait = retryAfterMs(response.header('retry-after-ms'), response.header('retry-after'));
+        if (wait === undefined || wait <= this.maxRetryWaitMs) {
+          response.discard();
+          await call.pause(Math.max(RETRY_BASE_MS * 2 ** attempt, wait ?? 0), wait !== undefined);
+          continue;
+        }
+      }
+      if (response.status >= 500) this.#failed(`HTTP ${response.status}`);
+      else {
+        // Any other answer, a 429 or a 400 included, says the upstream is up.
+        this.health.consecutiveFailures = 0;
+        this.health.lastOkAt = new Date().toISOString();
       }
       return response;
     }
+  }
+
+  #failed(reason: string): void {
+    this.health.consecutiveFailures += 1;
+    this.health.lastFailureAt = new Date().toISOString();
+    this.health.lastError = reason;
   }
 }
 
@@ -254,10 +285,19 @@ export class UpstreamCall {
     return new GatewayUpstreamError(`the call to the upstream "${upstream}" was cancelled: ${describeCause(this.#controller.signal.reason)}`, { cause });
   }
 
-  pause(ms: number): Promise<void> {
+  /** Waits `ms` (plus up to half again as jitter, unless `exact`: a Retry-After is waited as given); ends early on abort. */
+  pause(ms: number, exact = false): Promise<void> {
     return new Promise((done) => {
-      const jitter = Math.random() * ms * 0.5;
-      setTimeout(done, ms + jitter).unref();
+      const jitter = exact ? 0 : Math.random() * ms * 0.5;
+      const timer = setTimeout(finish, ms + jitter);
+      timer.unref();
+      const signal = this.#controller.signal;
+      function finish(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        done();
+      }
+      signal.addEventListener('abort', finish, { once: true });
     });
   }
 }
@@ -271,42 +311,118 @@ export function describeCause(cause: unknown): string {
   return String(cause);
 }
 
-/** Which upstream serves which model: exact names first, then the longest `prefix*`, then `*`. */
+/** Milliseconds a `Retry-After-Ms` or `Retry-After` header (seconds or an HTTP date) asks to wait, or undefined. */
+export function retryAfterMs(ms: string | undefined, header: string | undefined, now: number = Date.now()): number | undefined {
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms);
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * The upstreams that may serve one model, balanced by weight (smooth weighted round robin:
+ * over any run of requests each gets its share, spread out rather than in bursts).
+ */
+class UpstreamGroup {
+  readonly members: readonly Upstream[];
+  readonly #current: number[];
+
+  constructor(members: readonly Upstream[]) {
+    this.members = members;
+    this.#current = members.map(() => 0);
+  }
+
+  /** The next member by weight, then the others by weight: the order to try them in. */
+  next(): Upstream[] {
+    const live = this.members.filter((u) => u.weight > 0);
+    if (live.length <= 1) return [...live, ...this.members.filter((u) => u.weight === 0)];
+    let total = 0;
+    let best = -1;
+    this.members.forEach((member, i) => {
+      if (member.weight === 0) return;
+      this.#current[i] = (this.#current[i] as number) + member.weight;
+      total += member.weight;
+      if (best < 0 || (this.#current[i] as number) > (this.#current[best] as number)) best = i;
+    });
+    this.#current[best] = (this.#current[best] as number) - total;
+    const first = this.members[best] as Upstream;
+    return [first, ...this.members.filter((u) => u !== first).sort((a, b) => b.weight - a.weight)];
+  }
+}
+
+/**
+ * Which upstreams serve which model: exact names first, then the longest `prefix*`, then `*`.
+ * Several upstreams naming the same model (or the same pattern) share its requests by weight;
+ * each upstream's `fallbacks` follow them.
+ */
 export class UpstreamRouter {
   readonly upstreams: readonly Upstream[];
-  readonly #exact = new Map<string, Upstream>();
-  readonly #prefixes: { prefix: string; upstream: Upstream }[] = [];
-  readonly #fallback: Upstream | undefined;
+  readonly #exact = new Map<string, UpstreamGroup>();
+  readonly #prefixes: { prefix: string; group: UpstreamGroup }[] = [];
+  readonly #any: UpstreamGroup | undefined;
+  readonly #byName = new Map<string, Upstream>();
 
   constructor(upstreams: readonly Upstream[]) {
     this.upstreams = upstreams;
-    let fallback: Upstream | undefined;
+    const exact = new Map<string, Upstream[]>();
+    const prefixes = new Map<string, Upstream[]>();
+    const any: Upstream[] = [];
     for (const upstream of upstreams) {
+      this.#byName.set(upstream.name, upstream);
       for (const model of upstream.models) {
-        if (model === '*') fallback ??= upstream;
-        else if (model.endsWith('*')) this.#prefixes.push({ prefix: model.slice(0, -1), upstream });
-        else if (!this.#exact.has(model)) this.#exact.set(model, upstream);
+        if (model === '*') any.push(upstream);
+        else if (model.endsWith('*')) prefixes.set(model.slice(0, -1), [...(prefixes.get(model.slice(0, -1)) ?? []), upstream]);
+        else exact.set(model, [...(exact.get(model) ?? []), upstream]);
       }
     }
+    for (const [model, members] of exact) this.#exact.set(model, new UpstreamGroup(members));
+    for (const [prefix, members] of prefixes) this.#prefixes.push({ prefix, group: new UpstreamGroup(members) });
     this.#prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
-    this.#fallback = fallback;
+    this.#any = any.length > 0 ? new UpstreamGroup(any) : undefined;
   }
 
   /** @throws GatewayModelError when no upstream serves `model`. */
   resolve(model: string): Upstream {
-    const upstream = this.tryResolve(model);
-    if (!upstream) throw new GatewayModelError(model);
-    return upstream;
+    return this.route(model)[0] as Upstream;
   }
 
-  /** The upstream for `model`, or undefined. */
+  /**
+   * The upstreams to try for one request, in order: the group's pick, the rest of the group,
+   * then each one's fallbacks (each upstream once).
+   *
+   * @throws GatewayModelError when no upstream serves `model`.
+   */
+  route(model: string): Upstream[] {
+    const group = this.#group(model);
+    const order = group?.next() ?? [];
+    if (order.length === 0) throw new GatewayModelError(model);
+    const seen = new Set(order);
+    for (let i = 0; i < order.length; i++) {
+      for (const name of (order[i] as Upstream).fallbacks) {
+        const fallback = this.#byName.get(name);
+        if (fallback && !seen.has(fallback)) {
+          seen.add(fallback);
+          order.push(fallback);
+        }
+      }
+    }
+    return order;
+  }
+
+  /** The first upstream that would serve `model` (no balancing turn taken), or undefined. */
   tryResolve(model: string): Upstream | undefined {
-    return this.#exact.get(model) ?? this.#prefixes.find((p) => model.startsWith(p.prefix))?.upstream ?? this.#fallback;
+    return this.#group(model)?.members[0];
+  }
+
+  #group(model: string): UpstreamGroup | undefined {
+    return this.#exact.get(model) ?? this.#prefixes.find((p) => model.startsWith(p.prefix))?.group ?? this.#any;
   }
 
   /** Model names configured by exact name, and the upstreams whose models must be asked for. */
   catalogue(): { named: { model: string; upstream: Upstream }[]; open: Upstream[] } {
-    const named = [...this.#exact.entries()].map(([model, upstream]) => ({ model, upstream }));
+    const named = [...this.#exact.entries()].map(([model, group]) => ({ model, upstream: group.members[0] as Upstream }));
     const open = this.upstreams.filter((u) => u.models.some((m) => m.endsWith('*')));
     return { named, open };
   }

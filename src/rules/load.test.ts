@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.js';
-import { RulesDataError, checkInstrumentSet, defaultDataDir, loadInstruments, parseInstrument } from './load.js';
+import { COMPILED_FILE, RulesDataError, checkInstrumentSet, defaultDataDir, loadInstruments, parseInstrument, writeCompiledInstruments } from './load.js';
 
 /** A small valid instrument, as YAML text, with one obligation. */
 function instrumentYaml(id: string, extra = '', obligationId = `${id}.duty`): string {
@@ -195,5 +195,43 @@ describe('loadInstruments', () => {
   it('defaults to the data folder beside the module', () => {
     expect(defaultDataDir.replaceAll('\\', '/')).toMatch(/\/rules\/data\/$/);
     expect(loadInstruments().length).toBeGreaterThan(0);
+  });
+});
+
+describe('compiled instruments (the build copy)', () => {
+  function copyOfData(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-rules-compiled-'));
+    for (const name of readdirSync(defaultDataDir)) if (name.endsWith('.yaml')) copyFileSync(join(defaultDataDir, name), join(dir, name));
+    return dir;
+  }
+
+  it('gives exactly what parsing the YAML gives', () => {
+    const dir = copyOfData();
+    try {
+      const parsed = loadInstruments(dir);
+      expect(writeCompiledInstruments(dir)).toBe(parsed.length);
+      expect(existsSync(join(dir, COMPILED_FILE))).toBe(true);
+      expect(loadInstruments(dir)).toEqual(parsed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is ignored once a YAML file changes, and when damaged', () => {
+    const dir = copyOfData();
+    try {
+      writeCompiledInstruments(dir);
+      const file = join(dir, 'pipl.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('中华人民共和国个人信息保护法', '中华人民共和国个人信息保护法X'));
+      const edited = loadInstruments(dir).find((i) => i.id === 'pipl');
+      expect(edited?.name.zh).toBe('中华人民共和国个人信息保护法X');
+      writeFileSync(file, 'id: [broken');
+      expect(() => loadInstruments(dir)).toThrow(RulesDataError);
+      writeFileSync(join(dir, COMPILED_FILE), '{"format":');
+      rmSync(file);
+      expect(loadInstruments(dir).some((i) => i.id === 'pipl')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,8 @@
  * {@link RulesDataError} naming the file and the exact field, so a typo in the data fails the
  * build instead of silently dropping a duty.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
@@ -86,9 +87,10 @@ export function loadInstruments(dir: string = defaultDataDir): Instrument[] {
   if (strays.length > 0) {
     throw new RulesDataError(strays.map((n) => `${n}: instrument files end in .yaml; rename it`), strays[0]);
   }
-  const instruments = names
-    .filter((n) => n.endsWith('.yaml'))
-    .map((name) => parseInstrument(readFileSync(join(dir, name), 'utf8'), name));
+  const files = names.filter((n) => n.endsWith('.yaml')).map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+  const compiled = readCompiled(dir, files);
+  if (compiled) return compiled;
+  const instruments = files.map(({ name, text }) => parseInstrument(text, name));
   if (instruments.length === 0) {
     throw new RulesDataError([`${dir}: no *.yaml instrument files found`]);
   }
@@ -177,4 +179,59 @@ function crossFileProblems(instruments: readonly Instrument[]): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The build's validated copy of a data folder (`dist/rules/data/instruments.compiled.json`):
+ * the instruments as JSON with a digest of every YAML file it was made from. Parsing the YAML
+ * and validating it with zod is most of a rules command's time; the build does both once, and
+ * {@link loadInstruments} takes the copy only while the digest still matches the files beside
+ * it, so an edited, added or removed file is read and validated afresh.
+ */
+export const COMPILED_FILE = 'instruments.compiled.json';
+const COMPILED_FORMAT = 'hegui-instruments/1';
+
+interface CompiledInstruments {
+  format: string;
+  digest: string;
+  instruments: Instrument[];
+}
+
+function filesDigest(files: ReadonlyArray<{ name: string; text: string }>): string {
+  const hash = createHash('sha256');
+  for (const { name, text } of files) hash.update(`${name}\0${text.length}\0${text}\0`);
+  return hash.digest('hex');
+}
+
+function readCompiled(dir: string, files: ReadonlyArray<{ name: string; text: string }>): Instrument[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, COMPILED_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const compiled = JSON.parse(text) as CompiledInstruments;
+    if (compiled.format !== COMPILED_FORMAT || compiled.digest !== filesDigest(files) || !Array.isArray(compiled.instruments)) return undefined;
+    return compiled.instruments;
+  } catch {
+    return undefined; // a damaged copy is ignored: the YAML is the source
+  }
+}
+
+/**
+ * Validates the YAML in `dir` (as {@link loadInstruments} does) and writes the compiled copy
+ * beside it, atomically. The build runs it on `dist/rules/data`. Returns the instrument count.
+ */
+export function writeCompiledInstruments(dir: string = defaultDataDir): number {
+  const names = readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort();
+  const files = names.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+  const instruments = files.map(({ name, text }) => parseInstrument(text, name));
+  checkInstrumentSet(instruments);
+  const compiled: CompiledInstruments = { format: COMPILED_FORMAT, digest: filesDigest(files), instruments };
+  const target = join(dir, COMPILED_FILE);
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(compiled));
+  renameSync(temporary, target);
+  return instruments.length;
 }

@@ -37,6 +37,8 @@ export type { Action, Direction, PolicyOutcome, PolicyRule, PolicySubject, Safet
 export { actions, decideAction, defaultPolicy, stricter, validatePolicy } from './policy.js';
 export type { Classifier, ClassifierLabel, ClassifierVerdict, ClassifyContext, FailureMode } from './classifier.js';
 export { llamaGuardRisks, openAiModerationRisks, qwen3GuardRisks } from './classifier.js';
+export type { CircuitState, ReliabilityOptions } from './classifier-reliable.js';
+export { ReliableClassifier } from './classifier-reliable.js';
 export type { HttpClassifierOptions } from './classifier-http.js';
 export { llamaGuardClassifier, openAiModerationClassifier, qwen3GuardClassifier } from './classifier-http.js';
 export type { CheckOptions, ClassifierFailure, DecidedKeyword, DecidedLabel, DecidedPii, GuardOptions, SafetyDecision } from './guard.js';

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { mountGateway } from '../gateway/index.js';
+import { gatewayHealth, mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
@@ -53,8 +53,11 @@ export function createApp(deps: AppDeps): HeguiApp {
       () => 'ok',
       () => 'unreachable',
     );
-    const healthy = database === 'ok';
-    return c.json({ status: healthy ? 'ok' : 'degraded', version: deps.version, database: { dialect: deps.store.dialect, status: database } }, healthy ? 200 : 503);
+    const gateway = deps.gateway ? gatewayHealth(deps.gateway) : undefined;
+    // 503 when nothing can be served (no database, or every upstream failing); 200 "degraded" when some part is.
+    const down = database !== 'ok' || gateway?.down === true;
+    const status = down ? 'down' : gateway?.degraded ? 'degraded' : 'ok';
+    return c.json({ status, version: deps.version, database: { dialect: deps.store.dialect, status: database }, ...(gateway ? { upstreams: gateway.upstreams, classifiers: gateway.classifiers } : {}) }, down ? 503 : 200);
   });
   if (deps.gateway) mountGateway(app, deps.gateway);
   mountSessionRoutes(app, deps, bootstrap);

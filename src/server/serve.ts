@@ -33,6 +33,8 @@ export interface ServeOptions {
   env?: Record<string, string | undefined>;
   /** Prints start-up lines (URL, one-time sign-in link). */
   log?: (line: string) => void;
+  /** Where the access log's JSON lines go when `server.accessLog` is `json` (default: nowhere; `hegui serve` passes standard output). */
+  accessLog?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -95,7 +97,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   let gateway: Awaited<ReturnType<typeof createGatewayServices>>;
   try {
     audit = new AuditLog(store, { ...auditEnvironment(env), contentPolicy: gatewayConfig.audit.content });
-    gateway = await createGatewayServices({ config: gatewayConfig, store, audit, env, log });
+    const accessLog = gatewayConfig.server.accessLog === 'json' ? options.accessLog : undefined;
+    gateway = await createGatewayServices({ config: gatewayConfig, store, audit, env, log, ...(accessLog ? { accessLog } : {}) });
   } catch (error) {
     await store.close();
     throw error;

@@ -25,7 +25,7 @@ export type {
 } from './repositories/audit.js';
 export type { StoredMedia } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
-export type { GatewayUser } from './repositories/gateway-users.js';
+export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
 export type { StoredBankItem, StoredBankVersion } from './repositories/eval-banks.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';
 export type { SessionWithOperator } from './repositories/operators.js';

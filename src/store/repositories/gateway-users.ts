@@ -33,6 +33,44 @@ function toUser(row: GatewayUserRow): GatewayUser {
   };
 }
 
+/** What a virtual key may do: its name, expiry, models and token budget (each optional). */
+export interface KeyLimits {
+  name?: string;
+  /** ISO 8601 UTC */
+  expiresAt?: string;
+  /** Model names and `prefix*`. */
+  models?: readonly string[];
+  tokenBudget?: number;
+}
+
+export interface ApiKeyInfo {
+  keyHash: string;
+  userId: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  name: string | null;
+  expiresAt: string | null;
+  models: string[] | null;
+  tokenBudget: number | null;
+  tokensUsed: number;
+}
+
+function toKeyInfo(row: { key_hash: string; user_id: string; prefix: string; created_at: string; revoked_at: string | null; name: string | null; expires_at: string | null; models: string | null; token_budget: number | string | null; tokens_used: number | string }): ApiKeyInfo {
+  return {
+    keyHash: row.key_hash,
+    userId: row.user_id,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    name: row.name,
+    expiresAt: row.expires_at,
+    models: row.models === null ? null : (JSON.parse(row.models) as string[]),
+    tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
+    tokensUsed: Number(row.tokens_used),
+  };
+}
+
 export class GatewayUserRepository {
   readonly #db: Kysely<Database>;
 
@@ -96,12 +134,57 @@ export class GatewayUserRepository {
     await this.#db.updateTable('gateway_users').set({ disabled_at: now.toISOString() }).where('id', '=', id).execute();
   }
 
-  /** Records an API key by its SHA-256 (hex). */
-  async addKey(input: { userId: string; keyHash: string; prefix: string; now?: Date }): Promise<void> {
+  /** Records an API key by its SHA-256 (hex), with the limits of a virtual key where given. */
+  async addKey(input: { userId: string; keyHash: string; prefix: string; now?: Date } & KeyLimits): Promise<void> {
     await this.#db
       .insertInto('gateway_api_keys')
-      .values({ key_hash: input.keyHash, user_id: input.userId, prefix: input.prefix, created_at: (input.now ?? new Date()).toISOString(), revoked_at: null })
+      .values({
+        key_hash: input.keyHash,
+        user_id: input.userId,
+        prefix: input.prefix,
+        created_at: (input.now ?? new Date()).toISOString(),
+        revoked_at: null,
+        name: input.name ?? null,
+        expires_at: input.expiresAt ?? null,
+        models: input.models ? JSON.stringify(input.models) : null,
+        token_budget: input.tokenBudget ?? null,
+      })
       .execute();
+  }
+
+  /** A user's keys (never the keys themselves), newest first. */
+  async listKeys(userId: string): Promise<ApiKeyInfo[]> {
+    const rows = await this.#db.selectFrom('gateway_api_keys').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+    return rows.map(toKeyInfo);
+  }
+
+  /** The key whose prefix (as `hegui users keys` shows it) is `prefix`, among a user's keys. */
+  async findKeyByPrefix(userId: string, prefix: string): Promise<ApiKeyInfo[]> {
+    const rows = await this.#db.selectFrom('gateway_api_keys').selectAll().where('user_id', '=', userId).where('prefix', '=', prefix).execute();
+    return rows.map(toKeyInfo);
+  }
+
+  /** Adds tokens a request used to its key's count (one statement: replicas never lose each other's counts). */
+  async addTokens(keyHash: string, tokens: number): Promise<void> {
+    if (!(tokens > 0)) return;
+    await this.#db.updateTable('gateway_api_keys').set((eb) => ({ tokens_used: eb('tokens_used', '+', Math.round(tokens)) })).where('key_hash', '=', keyHash).execute();
+  }
+
+  /** The active user and the key with this hash (unknown, revoked or disabled: undefined; expiry is the caller's to judge). */
+  async findKey(keyHash: string): Promise<{ user: GatewayUser; key: ApiKeyInfo } | undefined> {
+    const row = await this.#db
+      .selectFrom('gateway_api_keys as k')
+      .innerJoin('gateway_users as u', 'u.id', 'k.user_id')
+      .select(['u.id', 'u.name', 'u.verified', 'u.minor', 'u.created_at', 'u.disabled_at', 'k.key_hash', 'k.user_id', 'k.prefix', 'k.created_at as key_created_at', 'k.revoked_at', 'k.name as key_name', 'k.expires_at', 'k.models', 'k.token_budget', 'k.tokens_used'])
+      .where('k.key_hash', '=', keyHash)
+      .where('k.revoked_at', 'is', null)
+      .where('u.disabled_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      user: toUser(row),
+      key: toKeyInfo({ key_hash: row.key_hash, user_id: row.user_id, prefix: row.prefix, created_at: row.key_created_at, revoked_at: row.revoked_at, name: row.key_name, expires_at: row.expires_at, models: row.models, token_budget: row.token_budget, tokens_used: row.tokens_used }),
+    };
   }
 
   async revokeKey(keyHash: string, now: Date = new Date()): Promise<void> {

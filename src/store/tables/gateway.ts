@@ -5,7 +5,7 @@
  * labeling them, the usage state replicas share, and the sanctions taken against users.
  * Flags are integers (0/1) so that both dialects read them alike.
  */
-import type { Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 export interface GatewayUsersTable {
   id: string;
@@ -27,6 +27,16 @@ export interface GatewayApiKeysTable {
   prefix: string;
   created_at: string;
   revoked_at: string | null;
+  /** What the key is for, as the operator named it. */
+  name: string | null;
+  /** ISO 8601 UTC; the key stops working then. */
+  expires_at: string | null;
+  /** JSON array of model names and `prefix*` the key may call; NULL: any model. */
+  models: string | null;
+  /** Tokens the key may use in all; NULL: no budget. */
+  token_budget: number | string | null;
+  /** Tokens counted against the budget so far (PostgreSQL returns a bigint as text). */
+  tokens_used: ColumnType<number | string, number | undefined, number | string>;
 }
 
 export interface GatewayMediaTable {
