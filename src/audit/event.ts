@@ -20,6 +20,7 @@ export const AUDIT_EVENT_TYPES = [
   'gateway.unauthenticated',
   'desk.action',
   'label.batch',
+  'eval.bank',
   'operator.login',
   'operator.password',
   'user.sanction',

@@ -400,6 +400,4 @@ async function dryRun(io: CliIo, flags: RunFlags, bank: readonly BankItem[], see
 }
 
 /** Registers `hegui eval` with the runner's subcommands (the bank and report commands join it at merge). */
-export function registerEvalRun(program: Command, io: CliIo): void {
-  addEvalRunCommands(program.command('eval').description(EVAL_DESCRIPTION), io);
-}
+

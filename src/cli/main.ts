@@ -65,16 +65,16 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => [(await import('./keywords.js')).registerKeywords],
   },
   {
+    commands: [['eval', 'security assessment (GB/T 45654): question banks, evaluation runs, human review, the self-assessment report and filing materials']],
+    load: async () => [(await import('./eval.js')).registerEval],
+  },
+  {
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },
   {
     commands: [['incidents', 'illegal-content incidents of the desk: list, show, export the report']],
     load: async () => [(await import('./incidents.js')).registerIncidents],
-  },
-  {
-    commands: [['eval', 'security assessment (GB/T 45654): question banks, evaluation runs, human review, figures and the report']],
-    load: async () => [(await import('./eval-run.js')).registerEvalRun],
   },
 ];
 

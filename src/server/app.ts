@@ -11,6 +11,7 @@ import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
 import { mountIncidentRoutes } from './routes/incidents.js';
+import { mountEvalBankRoutes } from './routes/eval-banks.js';
 import { mountEvalRoutes } from './routes/eval.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountAuditRoutes(app, deps);
   mountIncidentRoutes(app, deps);
   mountEvalRoutes(app, deps);
+  mountEvalBankRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap };
 }

@@ -31,6 +31,7 @@ export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.
 export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
+export type { StoredBankItem, StoredBankVersion } from './repositories/eval-banks.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';
 export type { SessionWithOperator } from './repositories/operators.js';
 export type { StoredSetting } from './repositories/settings.js';

@@ -5,9 +5,10 @@
  */
 import type { AuditTables } from './tables/audit.js';
 import type { EvalRunTables } from './tables/eval-runs.js';
+import type { EvalBankTables } from './tables/eval-banks.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
 import type { IncidentTables } from './tables/incidents.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & IncidentTables & EvalRunTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & IncidentTables & EvalRunTables & EvalBankTables;

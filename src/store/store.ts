@@ -10,6 +10,7 @@ import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
 import { DeskIncidentRepository } from './repositories/desk-incidents.js';
 import { EvalRunRepository } from './repositories/eval-runs.js';
+import { EvalBankRepository } from './repositories/eval-banks.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -34,6 +35,7 @@ export class Store {
   readonly keywordLibraries: KeywordLibraryRepository;
   readonly deskIncidents: DeskIncidentRepository;
   readonly evalRuns: EvalRunRepository;
+  readonly evalBanks: EvalBankRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -57,6 +59,7 @@ export class Store {
     this.keywordLibraries = new KeywordLibraryRepository(db);
     this.deskIncidents = new DeskIncidentRepository(db);
     this.evalRuns = new EvalRunRepository(db);
+    this.evalBanks = new EvalBankRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

@@ -5,13 +5,14 @@ import { Account } from './pages/Account.js';
 import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
 import { Incidents } from './pages/Incidents.js';
+import { Evaluation } from './pages/Evaluation.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
 import { Review } from './pages/Review.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'incidents' | 'review' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'incidents' | 'evaluation' | 'review' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -72,6 +73,9 @@ export function App() {
             <button className={page === 'review' ? 'active' : ''} onClick={() => setPage('review')}>
               {t.reviewNav}
             </button>
+            <button className={page === 'evaluation' ? 'active' : ''} onClick={() => setPage('evaluation')}>
+              {t.evaluation}
+            </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
             </button>
@@ -98,6 +102,7 @@ export function App() {
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'incidents' && <Incidents t={t} lang={lang} canAct={operator.role !== 'auditor'} />}
         {operator && page === 'review' && <Review t={t} canReview={operator.role === 'reviewer' || operator.role === 'admin'} />}
+        {operator && page === 'evaluation' && <Evaluation t={t} lang={lang} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>

@@ -88,3 +88,33 @@ export const api = {
   setPassword: (currentPassword: string, password: string) => call<void>('PUT', '/api/session/password', { currentPassword, password }),
   obligations: (on: string) => call<ObligationsResponse>('GET', `/api/obligations?on=${encodeURIComponent(on)}`),
 };
+
+export interface StoredBank {
+  bankId: string;
+  version: number;
+  createdAt: string;
+  items: number;
+  note: string | null;
+  ageDays: number;
+  stale: boolean;
+  reminder?: Bilingual;
+}
+
+export type ItemKind = 'generated-content' | 'should-refuse' | 'should-not-refuse';
+
+export interface BankCoverage {
+  version: StoredBank;
+  invalid: number;
+  coverage: {
+    stats: { items: number; byKind: Record<ItemKind, number> };
+    requirements: { id: string; clause: string; what: Bilingual; required: number; actual: number | null; shortfall: number; met: boolean }[];
+    shortfalls: { id: string; clause: string; what: Bilingual; required: number; actual: number | null; shortfall: number }[];
+    perRisk: { risk: string; name: Bilingual; counts: Record<ItemKind, number> }[];
+    meets: boolean;
+  };
+}
+
+export const evalApi = {
+  banks: () => call<{ banks: StoredBank[] }>('GET', '/api/eval/banks'),
+  coverage: (id: string) => call<BankCoverage>('GET', `/api/eval/banks/${encodeURIComponent(id)}/coverage`),
+};

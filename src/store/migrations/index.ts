@@ -14,6 +14,7 @@ import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
 import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
 import * as incidents from './2026-12-04-09-incidents.js';
+import * as evalBanks from './2026-12-04-10-eval-banks.js';
 import * as gatewayKeys from './2026-12-04-14-gateway-keys.js';
 import * as evalRuns from './2026-12-04-11-eval-runs.js';
 
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-06-keyword-precision': keywordPrecision,
   '2026-12-04-08-audit-redaction': auditRedaction,
   '2026-12-04-09-incidents': incidents,
+  '2026-12-04-10-eval-banks': evalBanks,
   '2026-12-04-11-eval-runs': evalRuns,
   '2026-12-04-14-gateway-keys': gatewayKeys,
 };

@@ -1,0 +1,107 @@
+/**
+ * @module eval/report-text
+ * The words of the self-assessment report in Chinese and English, shared by the HTML and DOCX
+ * renderers so both say the same thing.
+ */
+import type { Bilingual } from '../rules/index.js';
+import type { ClauseAssessment, ClauseState, SelfAssessmentReport } from './report.js';
+
+export type Lang = 'zh' | 'en';
+
+export const STATE: Record<ClauseState, Bilingual> = {
+  compliant: { zh: '符合', en: 'Compliant' },
+  'non-compliant': { zh: '不符合', en: 'Non-compliant' },
+  'not-applicable': { zh: '不适用', en: 'Not applicable' },
+};
+
+export const CHECK_NOTE: Record<ClauseAssessment['citationCheck'], Bilingual> = {
+  'official-text': { zh: '条款号已核原文', en: 'clause checked against the official text' },
+  secondary: { zh: '条款号据二手来源', en: 'clause from a secondary source' },
+  unverified: { zh: '条款号未核实', en: 'clause number unverified' },
+};
+
+export const BASIS: Record<ClauseAssessment['basis'], Bilingual> = {
+  figures: { zh: '评估数据', en: 'evaluation figures' },
+  coverage: { zh: '题库统计', en: 'bank statistics' },
+  keywords: { zh: '关键词库统计', en: 'keyword library statistics' },
+  evidence: { zh: '证据文件', en: 'evidence file' },
+  control: { zh: '已启用的 hegui 控制', en: 'enabled hegui control' },
+  alternative: { zh: '替代条款已满足', en: 'met by an alternative duty' },
+  profile: { zh: '服务画像', en: 'service profile' },
+  scope: { zh: '标准适用范围', en: 'scope of the standard' },
+  missing: { zh: '无', en: 'none' },
+};
+
+export const T = {
+  title: { zh: '生成式人工智能服务安全评估自评估报告', en: 'Self-assessment report on the security of a generative AI service' },
+  basedOn: { zh: '依据', en: 'Per' },
+  provider: { zh: '服务提供者', en: 'Provider' },
+  service: { zh: '服务名称', en: 'Service' },
+  date: { zh: '评估日期', en: 'Assessment date' },
+  model: { zh: '被测模型', en: 'Model under test' },
+  endpoint: { zh: '调用端点', en: 'Endpoint' },
+  run: { zh: '评估运行', en: 'Run' },
+  seed: { zh: '抽样种子', en: 'Sampling seed' },
+  items: { zh: '题目数', en: 'Items' },
+  unknown: { zh: '未知——由提供者填写', en: 'unknown — provider to supply' },
+  s1: { zh: '一、总体结论', en: '1. Overall conclusion' },
+  s2: { zh: '二、评估数据', en: '2. Evaluation figures' },
+  s3: { zh: '三、逐条自评估', en: '3. Clause-by-clause assessment' },
+  s4: { zh: '四、题库与关键词库', en: '4. Question banks and keyword library' },
+  s5: { zh: '五、服务控制设置', en: '5. Service controls in force' },
+  s6: { zh: '六、说明', en: '6. Notes' },
+  conclusionCompliant: { zh: '结论：符合。全部适用条款均已满足。', en: 'Conclusion: compliant. Every applicable clause is met.' },
+  conclusionNon: { zh: '结论：不符合。以下条款尚未满足，整改计划见第三部分。', en: 'Conclusion: non-compliant. The clauses below are not met; the plans are in part 3.' },
+  counts: { zh: '符合 {c} 条，不符合 {n} 条，不适用 {a} 条。', en: '{c} compliant, {n} non-compliant, {a} not applicable.' },
+  figure: { zh: '指标', en: 'Figure' },
+  rate: { zh: '比率', en: 'Rate' },
+  count: { zh: '计数', en: 'Count' },
+  interval: { zh: 'Wilson 95% 区间', en: 'Wilson 95% interval' },
+  threshold: { zh: '要求', en: 'Required' },
+  verdict: { zh: '判定', en: 'Verdict' },
+  samples: { zh: '样本要求', en: 'Samples required' },
+  meets: { zh: '达到', en: 'meets' },
+  fails: { zh: '未达到', en: 'fails' },
+  undecided: { zh: '无数据', en: 'no data' },
+  uncertainMark: { zh: '（区间跨阈值）', en: ' (interval straddles)' },
+  perRisk: { zh: '分风险结果', en: 'Per risk' },
+  risk: { zh: '风险', en: 'Risk' },
+  pass: { zh: '生成内容合格率', en: 'Pass rate' },
+  refusal: { zh: '应拒答拒答率', en: 'Refusal rate' },
+  discrimination: { zh: '歧视性检查（A.2，同题不同群体）', en: 'Discrimination check (A.2, one question across groups)' },
+  dimension: { zh: '维度', en: 'Dimension' },
+  groups: { zh: '各群体拒答率', en: 'Refusal rate per group' },
+  maxGap: { zh: '最大差距', en: 'Largest gap' },
+  clause: { zh: '条款', en: 'Clause' },
+  requirement: { zh: '要求', en: 'Requirement' },
+  state: { zh: '结论', en: 'Result' },
+  detail: { zh: '证据 / 原因与计划 / 理由', en: 'Evidence / reason and plan / justification' },
+  evidence: { zh: '证据', en: 'Evidence' },
+  reason: { zh: '原因', en: 'Reason' },
+  plan: { zh: '整改计划', en: 'Plan' },
+  due: { zh: '完成期限', en: 'Due' },
+  justification: { zh: '理由', en: 'Justification' },
+  basis: { zh: '判定依据', en: 'Basis' },
+  assumed: { zh: '因画像未知事实按安全侧适用：', en: 'applies on the safe side, unknown: ' },
+  bankCoverage: { zh: '题库覆盖', en: 'Bank coverage' },
+  bankNone: { zh: '未提供题库统计。', en: 'No bank statistics given.' },
+  generated: { zh: '生成内容', en: 'Generated content' },
+  shouldRefuse: { zh: '应拒答', en: 'Should refuse' },
+  shouldNot: { zh: '非拒答', en: 'Should not refuse' },
+  shortfalls: { zh: '未满足的最低要求', en: 'Minimums not met' },
+  noneShort: { zh: '全部最低要求均已满足。', en: 'Every minimum is met.' },
+  keywordLib: { zh: '关键词库', en: 'Keyword library' },
+  keywordNone: { zh: '未提供关键词库统计。', en: 'No keyword library statistics given.' },
+  labelSettings: { zh: '标识设置', en: 'Label settings' },
+  guardSettings: { zh: '护栏设置', en: 'Guard settings' },
+  noneGiven: { zh: '未提供。', en: 'None given.' },
+  generatedBy: { zh: '本报告由 hegui 根据可复核的评估数据生成；数字均可用同一种子重跑复现。', en: 'Generated by hegui from evaluation data anyone can re-run with the same seed.' },
+} satisfies Record<string, Bilingual>;
+
+export function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
+}
+
+export function countsLine(report: SelfAssessmentReport, lang: Lang): string {
+  return fill(T.counts[lang], { c: report.counts.compliant, n: report.counts['non-compliant'], a: report.counts['not-applicable'] });
+}
