@@ -26,6 +26,7 @@ export type {
 export type { StoredMedia } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';
+export { DESK_QUEUE_MAX_PAGE, type DeskAttachmentRow, type DeskCasePatch, type DeskCaseRow, type DeskEventRow, type DeskMessageRow, type DeskNoteRow, type DeskQueueFilter, type NewDeskCase } from './repositories/desk.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';
 export type { SessionWithOperator } from './repositories/operators.js';
 export type { StoredSetting } from './repositories/settings.js';
