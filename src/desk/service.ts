@@ -115,7 +115,8 @@ export class DeskService {
   readonly #audit: AuditLog | undefined;
   readonly #subject: SubjectData | undefined;
   readonly #now: () => Date;
-  readonly #publicUrl: string | undefined;
+  /** Base of status links in mail; when unset, the origin of the request that caused the mail. */
+  publicUrl: string | undefined;
   readonly #calendar: WorkCalendar;
   readonly #limiter = new HourlyLimiter();
   readonly #usedChallenges = new Map<string, number>();
@@ -126,7 +127,7 @@ export class DeskService {
     this.#audit = options.audit;
     this.#subject = options.subject;
     this.#now = options.now ?? (() => new Date());
-    this.#publicUrl = options.publicUrl?.replace(/\/+$/, '');
+    this.publicUrl = options.publicUrl?.replace(/\/+$/, '');
     this.#calendar = options.calendar ?? chinaCalendar;
   }
 
@@ -164,7 +165,7 @@ export class DeskService {
   }
 
   #statusUrl(token: string, base?: string): string {
-    return `${this.#publicUrl ?? base ?? ''}/desk/status#${token}`;
+    return `${this.publicUrl ?? base ?? ''}/desk/status#${token}`;
   }
 
   // ---- public intake -------------------------------------------------------------------
@@ -325,7 +326,7 @@ export class DeskService {
     const at = now.toISOString();
     await this.#store.transaction(async (store) => {
       await store.desk.putCode({ case_id: row.id, code_hash: code.hash, salt: code.salt, expires_at: new Date(now.getTime() + settings.codeMinutes * 60_000).toISOString(), attempts: 0, sent_at: at, used_at: null });
-      await store.desk.enqueueMail({ caseId: row.id, to: row.contact!, subject: `[${row.reference}] ${row.language === 'zh' ? '验证码' : 'Your code'}`, body: codeMail(row.language as Lang, row.reference, code.code, `${this.#publicUrl ?? client.baseUrl ?? ''}/desk/status`, row.due_date, settings), now: at });
+      await store.desk.enqueueMail({ caseId: row.id, to: row.contact!, subject: `[${row.reference}] ${row.language === 'zh' ? '验证码' : 'Your code'}`, body: codeMail(row.language as Lang, row.reference, code.code, `${this.publicUrl ?? client.baseUrl ?? ''}/desk/status`, row.due_date, settings), now: at });
     });
     void this.#outbox.deliver().catch(() => undefined);
   }
@@ -497,7 +498,7 @@ export class DeskService {
     await this.#store.transaction(async (store) => {
       await store.desk.addMessage({ case_id: row.id, at, direction: 'out', author: actor.id, language: lang, text });
       if (contact !== null && row.contact_verified_at !== null) {
-        const body = `${text}\n\n${lang === 'zh' ? '状态页面（使用首次邮件中的链接）' : 'Status page (use the link from the first message)'}: ${this.#publicUrl ?? ''}/desk/status`;
+        const body = `${text}\n\n${lang === 'zh' ? '状态页面（使用首次邮件中的链接）' : 'Status page (use the link from the first message)'}: ${this.publicUrl ?? ''}/desk/status`;
         await store.desk.enqueueMail({ caseId: row.id, to: contact, subject: `[${row.reference}] ${STATE_NAMES[state][lang]}`, body, now: at });
       }
       const fresh = (await store.desk.caseById(row.id))!;
