@@ -701,7 +701,7 @@ export class DeskService {
   }
 
   async #record(actor: Actor, action: string, reference: string | null, payload: JsonObject): Promise<void> {
-    await this.#audit?.append({ type: 'desk.action', actor: actor.id, outcome: action, payload: { action, ...(reference ? { case: reference } : {}), ...payload } });
+    await this.#audit?.append({ type: 'desk.action', actor: actor.id, outcome: action.replace(/-/g, '_'), payload: { action, ...(reference ? { case: reference } : {}), ...payload } });
   }
 }
 
