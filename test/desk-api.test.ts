@@ -55,7 +55,7 @@ describeEachStore('desk API', (getStore) => {
     await smtp?.close();
   });
 
-  function call(method: string, path: string, options: { body?: unknown; role?: OperatorRole; token?: string; headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<Response> {
+  function call(method: string, path: string, options: { body?: unknown; role?: OperatorRole; token?: string; headers?: Record<string, string>; raw?: string | Uint8Array } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.role) headers.cookie = cookies[options.role]!;

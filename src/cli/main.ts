@@ -68,6 +68,10 @@ export const commandTable: readonly CommandEntry[] = [
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },
+  {
+    commands: [['desk', 'the compliance desk: complaints, reports and personal-information requests on working-day clocks']],
+    load: async () => [(await import('./desk.js')).registerDesk],
+  },
 ];
 
 /**
