@@ -25,6 +25,7 @@ export const AUDIT_EVENT_TYPES = [
   'user.sanction',
   'audit.export',
   'audit.purge',
+  'audit.redact',
 ] as const;
 
 /**

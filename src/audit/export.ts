@@ -21,6 +21,7 @@ import type { AuditContext } from './context.js';
 import { AuditExportError, AuditQueryError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
 import { isoTime } from './query.js';
+import { type AuditTombstone, parseTombstone, TombstoneChecker } from './redact.js';
 import { describeFinding } from './verify.js';
 import { ChainWalker } from './walk.js';
 
@@ -51,6 +52,8 @@ export interface ExportedAuditEvent {
   contentSha256: string | null;
   contentKeyId: string | null;
   content?: JsonValue;
+  /** Present when the content was redacted at a request: the tombstone in its place (not hashed). */
+  redaction?: AuditTombstone;
   prevHash: string;
   hash: string;
 }
@@ -63,6 +66,8 @@ export interface AuditExportManifest {
   user: string | null;
   content: 'omitted' | 'decrypted';
   events: { count: number; withContent: number; byType: Record<string, number> };
+  /** Exported events whose content was redacted at a request (vouched for by its redaction event), per request. */
+  redactions: { events: number; byRequest: Record<string, number> };
   /** The chain over the whole range (every event, whatever the user filter). */
   chain: {
     rule: string;
@@ -139,6 +144,9 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
   const digest = createHash('sha256');
   let bytes = 0;
   let walker: ChainWalker | undefined;
+  const tombstones = new TombstoneChecker(context.store);
+  const tombstoneFindings: string[] = [];
+  const redactions = { events: 0, byRequest: {} as Record<string, number> };
   let first: AuditEventRecord | undefined;
   let last: AuditEventRecord | undefined;
   const file = await open(join(temp, 'events.jsonl'), 'wx', 0o600);
@@ -152,8 +160,14 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
         last = row;
         walker ??= new ChainWalker({ seq: row.seq - 1, hash: row.prevHash, name: `the event before ${row.seq}` });
         walker.push(row);
+        tombstoneFindings.push(...(await tombstones.check(row)).map(describeFinding));
         if (row.at < spec.from || row.at >= spec.to || (spec.user !== null && row.actor !== spec.user)) continue;
-        text += `${JSON.stringify(exported(row, spec.keys))}\n`;
+        const line = exported(row, spec.keys);
+        if (line.redaction) {
+          redactions.events += 1;
+          redactions.byRequest[line.redaction.request] = (redactions.byRequest[line.redaction.request] ?? 0) + 1;
+        }
+        text += `${JSON.stringify(line)}\n`;
         events.count += 1;
         events.byType[row.type] = (events.byType[row.type] ?? 0) + 1;
         if (spec.keys && row.content !== null) events.withContent += 1;
@@ -181,6 +195,7 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
     user: spec.user,
     content: spec.keys ? 'decrypted' : 'omitted',
     events,
+    redactions,
     chain: {
       rule: CHAIN_RULE,
       firstSeq: first?.seq ?? null,
@@ -188,7 +203,7 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
       prevHashAtStart: first?.prevHash ?? null,
       hashAtEnd: last?.hash ?? null,
       eventsChecked: walker?.rows ?? 0,
-      findings: (walked?.findings ?? []).map(describeFinding),
+      findings: [...(walked?.findings ?? []).map(describeFinding), ...tombstoneFindings],
       head,
     },
     checkpoint,
@@ -212,6 +227,8 @@ function exported(row: AuditEventRecord, keys: PackageSpec['keys']): ExportedAud
     prevHash: row.prevHash,
     hash: row.hash,
   };
+  const tombstone = row.redaction === null ? undefined : parseTombstone(row.redaction);
+  if (tombstone) line.redaction = tombstone;
   if (keys && row.content !== null && row.contentKeyId !== null) line.content = JSON.parse(keys.open(row.content, row.contentKeyId).toString('utf8')) as JsonValue;
   return line;
 }

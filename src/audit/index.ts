@@ -30,6 +30,7 @@ export { AUDIT_EVENT_TYPES, canonicalJson, type AuditEventInput, type JsonObject
 export type { AuditExportManifest, AuditExportOptions, AuditExportRange, AuditExportResult, ExportedAuditEvent } from './export.js';
 export { AuditLog, type AuditContentPolicy, type AuditLogOptions } from './log.js';
 export type { AuditPurgeOptions, AuditPurgeResult } from './purge.js';
+export { AUDIT_REDACT_TYPE, describeTombstone, parseTombstone, type AuditRedactOptions, type AuditRedactResult, type AuditTombstone } from './redact.js';
 export type { AuditCounts, AuditCountWindow, AuditEventView, AuditPage, AuditQuery } from './query.js';
 export { LEGAL_MIN_RETENTION_MONTHS, retentionCutoff } from './retention.js';
 export { auditPublicKeyId, generateAuditSigningKey, parseAuditSigningKey, type AuditSigningKey } from './signing.js';

@@ -18,6 +18,7 @@ import type { AppendedAuditEvent, AuditContext } from './context.js';
 import { AuditConfigError, AuditKeyError, AuditWriteError } from './errors.js';
 import { checkEvent, type AuditEventInput, type JsonValue } from './event.js';
 import { type AuditExportOptions, type AuditExportRange, type AuditExportResult, exportAuditLog } from './export.js';
+import { type AuditRedactOptions, type AuditRedactResult, redactAuditContent } from './redact.js';
 import { type AuditPurgeOptions, type AuditPurgeResult, purgeAuditLog } from './purge.js';
 import { type AuditCounts, type AuditCountWindow, type AuditPage, type AuditQuery, countAuditEvents, listAuditEvents, readAuditContent } from './query.js';
 import { checkRetentionMonths, LEGAL_MIN_RETENTION_MONTHS } from './retention.js';
@@ -142,6 +143,15 @@ export class AuditLog {
   /** Deletes events older than `before` (never younger than the retention period), leaving a signed checkpoint. */
   purge(options: AuditPurgeOptions): Promise<AuditPurgeResult> {
     return purgeAuditLog(this.#context, options);
+  }
+
+  /**
+   * Replaces the content of events with tombstones naming `request`, and records that as an
+   * `audit.redact` event; the chain still verifies, and `verify` reports "redacted by request".
+   * Events already redacted, or without content, are left as they are (and reported so).
+   */
+  redact(options: AuditRedactOptions): Promise<AuditRedactResult> {
+    return redactAuditContent(this.#context, options);
   }
 
   /** Writes the package for an authority into `outDir` (a new folder). */

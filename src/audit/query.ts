@@ -10,6 +10,7 @@ import { requireContentKeys } from './config.js';
 import type { AuditContext } from './context.js';
 import { AuditQueryError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
+import { type AuditTombstone, parseTombstone } from './redact.js';
 
 /** Filters for `list`; every one optional. */
 export interface AuditQuery {
@@ -38,6 +39,8 @@ export interface AuditEventView {
   risks: string[];
   payload: JsonObject;
   hasContent: boolean;
+  /** The tombstone when the content was redacted at a request (`request`, `by`, `at`, `event`). */
+  redaction: AuditTombstone | null;
   hash: string;
 }
 
@@ -74,7 +77,8 @@ export function toView(record: AuditEventSummaryRecord): AuditEventView {
     outcome: record.outcome,
     risks: JSON.parse(record.risks) as string[],
     payload: JSON.parse(record.payload) as JsonObject,
-    hasContent: record.contentSha256 !== null,
+    hasContent: record.contentSha256 !== null && record.redaction === null,
+    redaction: record.redaction === null ? null : (parseTombstone(record.redaction) ?? null),
     hash: record.hash,
   };
 }

@@ -6,6 +6,7 @@
  * alongside writers: events appended while it runs are neither checked nor reported.
  */
 import { AUDIT_GENESIS_HASH, type AuditChainHead, type AuditCheckpointRecord, type Store } from '../store/index.js';
+import { TombstoneChecker } from './redact.js';
 import { checkCheckpointSignature, auditPublicKeyId } from './signing.js';
 import { type AuditFinding, ChainWalker, type WalkAnchor } from './walk.js';
 
@@ -47,6 +48,8 @@ export interface AuditVerifyReport {
   /** Where the chain starts: the latest checkpoint, or the genesis hash when nothing was purged. */
   anchor: { seq: number; hash: string; from: 'genesis' | 'checkpoint' };
   checkpoints: AuditCheckpointReport[];
+  /** Events whose content was redacted at a request, each vouched for by its `audit.redact` event: not findings. */
+  redactions: { events: number; byRequest: Record<string, number> };
   findings: AuditFinding[];
 }
 
@@ -71,11 +74,15 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
   }
 
   const walker = new ChainWalker(anchor, startHead);
+  const tombstones = new TombstoneChecker(store);
   let firstSeq: number | null = null;
   let after = anchor.seq;
   for (;;) {
     const page = await store.audit.scan(after, PAGE);
-    for (const row of page) walker.push(row);
+    for (const row of page) {
+      walker.push(row);
+      if (row.seq <= startHead.seq) findings.push(...(await tombstones.check(row)));
+    }
     const last = page.at(-1);
     if (!last) break;
     firstSeq ??= page[0]?.seq ?? null;
@@ -93,6 +100,7 @@ export async function verifyAuditChain(store: Store, options: AuditVerifyOptions
     head: startHead,
     anchor: { seq: anchor.seq, hash: anchor.hash, from: latest ? 'checkpoint' : 'genesis' },
     checkpoints,
+    redactions: { events: tombstones.redacted, byRequest: tombstones.byRequest },
     findings,
   };
 }

@@ -229,6 +229,8 @@ function dedupe(findings: AuditFinding[]): AuditFinding[] {
 }
 
 function contentFindings(row: AuditEventRecord): AuditFinding[] {
+  // A tombstone is judged against its redaction event by the caller (./redact, TombstoneChecker).
+  if (row.redaction !== null) return [];
   if (row.content === null) {
     return row.contentSha256 === null ? [] : [{ kind: 'altered', seq: row.seq, reason: 'its encrypted content was removed' }];
   }

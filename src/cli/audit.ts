@@ -58,6 +58,9 @@ function printVerify(io: CliIo, report: AuditVerifyReport): void {
   const span = report.firstSeq === null ? 'no events' : `${report.events} events (${report.firstSeq}-${report.lastSeq})`;
   io.stdout.write(report.ok ? `audit log OK: ${span}, chain head at event ${report.head.seq}\n` : `audit log DAMAGED: ${report.findings.length} finding(s) in ${span}\n`);
   for (const finding of report.findings) io.stdout.write(`  ${describeFinding(finding)}\n`);
+  for (const [request, count] of Object.entries(report.redactions.byRequest)) {
+    io.stdout.write(`${count} event(s) redacted by request ${request}: content replaced by a tombstone, chain intact\n`);
+  }
   for (const c of report.checkpoints) {
     const trust = c.trusted === null ? 'key not checked against a trusted one (use --trust)' : c.trusted ? 'trusted key' : 'UNTRUSTED key';
     io.stdout.write(`checkpoint at event ${c.seq} (events ${c.firstSeq}-${c.seq} purged, before ${c.purgedBefore}): signature ${c.signatureValid ? 'valid' : 'INVALID'}, key ${c.keyId ?? 'unreadable'}, ${trust}\n`);

@@ -104,7 +104,7 @@ async function labelImages(services: GatewayServices, exchange: Exchange, answer
     } else if (typeof image.url === 'string') {
       const fetched = await services.media.fetch(image.url, signal);
       const labeled = await services.media.label(fetched, 'image', label);
-      image.url = `${base}${await services.media.publish(labeled)}`;
+      image.url = `${base}${await services.media.publish(labeled, new Date(), caller.user.id)}`;
     } else continue;
     exchange.labels.push(label.ProduceID);
     image.hegui = { aigc: label };

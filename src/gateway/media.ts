@@ -100,11 +100,14 @@ export class MediaService {
     return fetchMedia(url, this.#options.outbound, { signal, maxBytes: this.#options.maxBytes });
   }
 
-  /** Stores labeled bytes and returns the signed path (`/v1/media/<id>?exp=...&sig=...`). */
-  async publish(bytes: Uint8Array, now: Date = new Date()): Promise<string> {
+  /**
+   * Stores labeled bytes, with the user they were made for (so an erasure or an incident can
+   * remove them), and returns the signed path (`/v1/media/<id>?exp=...&sig=...`).
+   */
+  async publish(bytes: Uint8Array, now: Date = new Date(), userId: string | null = null): Promise<string> {
     const id = randomUUID();
     const expires = Math.floor(now.getTime() / 1000) + this.#options.urlTtlSeconds;
-    await this.#store.gatewayMedia.put({ id, contentType: sniffContentType(bytes), bytes, expiresAt: new Date(expires * 1000).toISOString() }, now);
+    await this.#store.gatewayMedia.put({ id, contentType: sniffContentType(bytes), bytes, expiresAt: new Date(expires * 1000).toISOString(), userId }, now);
     return `/v1/media/${id}?exp=${expires}&sig=${this.#sign(id, expires)}`;
   }
 

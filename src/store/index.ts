@@ -21,9 +21,12 @@ export type {
   AuditEventRecord,
   AuditEventSummaryRecord,
   AuditPurgePlan,
+  AuditRedactionPlan,
+  AuditRedactionTarget,
+  AuditSubjectFilter,
   NewAuditEvent,
 } from './repositories/audit.js';
-export type { StoredMedia } from './repositories/gateway-media.js';
+export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';
 export { DESK_QUEUE_MAX_PAGE, type DeskAttachmentRow, type DeskCasePatch, type DeskCaseRow, type DeskEventRow, type DeskMessageRow, type DeskNoteRow, type DeskQueueFilter, type NewDeskCase } from './repositories/desk.js';

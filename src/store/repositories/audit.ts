@@ -33,11 +33,35 @@ export interface AuditEventRecord {
   contentKeyId: string | null;
   prevHash: string;
   hash: string;
+  /** The tombstone (JSON text) left when the content was redacted at a request; null otherwise. Not hashed. */
+  redaction: string | null;
 }
 
 /** A row to append, with its risk codes for the dashboard's risk index. */
-export interface NewAuditEvent extends AuditEventRecord {
+export interface NewAuditEvent extends Omit<AuditEventRecord, 'redaction'> {
   riskCodes: readonly string[];
+}
+
+/** An event a redaction may reach, as it stands under the chain-head lock. */
+export interface AuditRedactionTarget {
+  seq: number;
+  hasContent: boolean;
+  redaction: string | null;
+}
+
+/** What a redaction writes: its own events (continuing the head) and the tombstones. */
+export interface AuditRedactionPlan {
+  events: NewAuditEvent[];
+  tombstones: { seq: number; redaction: string }[];
+}
+
+/** Which events concern someone: those they acted in, or whose payload names them. */
+export interface AuditSubjectFilter {
+  actors: readonly string[];
+  /** Texts searched for in payloads (exactly, case-sensitive). */
+  mentions: readonly string[];
+  afterSeq: number;
+  limit: number;
 }
 
 /** An event without its (encrypted) content: what lists return. */
@@ -100,6 +124,7 @@ function toRecord(row: EventRow): AuditEventRecord {
     contentKeyId: row.content_key_id,
     prevHash: row.prev_hash,
     hash: row.hash,
+    redaction: row.redaction ?? null,
   };
 }
 
@@ -116,7 +141,7 @@ function toCheckpoint(row: Selectable<AuditCheckpointsTable>): AuditCheckpointRe
   };
 }
 
-const SUMMARY_COLUMNS = ['seq', 'at', 'type', 'actor', 'outcome', 'risks', 'payload', 'content_sha256', 'content_key_id', 'prev_hash', 'hash'] as const;
+const SUMMARY_COLUMNS = ['seq', 'at', 'type', 'actor', 'outcome', 'risks', 'payload', 'content_sha256', 'content_key_id', 'prev_hash', 'hash', 'redaction'] as const;
 
 export class AuditRepository {
   readonly #db: Kysely<Database>;
@@ -192,6 +217,69 @@ export class AuditRepository {
     return rows.map((row) => {
       const { content: _content, ...rest } = toRecord({ ...row, content: null });
       return rest;
+    });
+  }
+
+  /**
+   * Events someone acted in or whose payload names them, oldest first from `afterSeq`, without
+   * content. A payload is matched by LIKE, then checked exactly here: a `%` or `_` in a search
+   * text can only widen the query, never let a wrong event through.
+   */
+  async listConcerning(filter: AuditSubjectFilter): Promise<{ events: AuditEventSummaryRecord[]; nextAfter: number | null }> {
+    const mentions = filter.mentions.filter((m) => m.length > 0);
+    if (filter.actors.length === 0 && mentions.length === 0) return { events: [], nextAfter: null };
+    const rows = await this.#db
+      .selectFrom('audit_events')
+      .select(SUMMARY_COLUMNS)
+      .where('seq', '>', filter.afterSeq)
+      .where((eb) => eb.or([...(filter.actors.length > 0 ? [eb('actor', 'in', filter.actors)] : []), ...mentions.map((m) => eb('payload', 'like', `%${m}%`))]))
+      .orderBy('seq')
+      .limit(filter.limit)
+      .execute();
+    const records = rows.map((row) => {
+      const { content: _content, ...rest } = toRecord({ ...row, content: null });
+      return rest;
+    });
+    const last = records.at(-1);
+    return {
+      events: records.filter((r) => filter.actors.includes(r.actor) || mentions.some((m) => r.payload.includes(m))),
+      nextAfter: last && rows.length === filter.limit ? last.seq : null,
+    };
+  }
+
+  /**
+   * Replaces the content of events with tombstones, in one transaction under the chain-head
+   * lock: `build` receives the head and the targets as they stand (content present or not,
+   * tombstone already there or not) and returns the `audit.redact` events that continue the
+   * head and the tombstones to write. Only events that still hold content get a tombstone.
+   */
+  async redact(seqs: readonly number[], build: (head: AuditChainHead, targets: AuditRedactionTarget[]) => AuditRedactionPlan): Promise<AuditRedactionPlan> {
+    return this.#inTransaction(async (trx) => {
+      const head = await lockHead(trx);
+      const targets: AuditRedactionTarget[] = [];
+      for (let i = 0; i < seqs.length; i += INSERT_CHUNK) {
+        const rows = await trx
+          .selectFrom('audit_events')
+          .select((eb) => ['seq', 'redaction', eb('content', 'is not', null).as('has_content')])
+          .where('seq', 'in', seqs.slice(i, i + INSERT_CHUNK))
+          .execute();
+        for (const row of rows) targets.push({ seq: Number(row.seq), hasContent: Boolean(Number(row.has_content)), redaction: row.redaction ?? null });
+      }
+      targets.sort((a, b) => a.seq - b.seq);
+      const plan = build(head, targets);
+      const last = plan.events.at(-1);
+      if (!last) return plan;
+      checkContinues(head, plan.events);
+      for (let i = 0; i < plan.events.length; i += INSERT_CHUNK) {
+        await trx.insertInto('audit_events').values(plan.events.slice(i, i + INSERT_CHUNK).map(toRow)).execute();
+      }
+      for (const tombstone of plan.tombstones) {
+        const target = targets.find((t) => t.seq === tombstone.seq);
+        if (!target?.hasContent) throw new StoreConflictError(`audit event ${tombstone.seq} holds no content to redact`);
+        await trx.updateTable('audit_events').set({ content: null, redaction: tombstone.redaction }).where('seq', '=', tombstone.seq).where('content', 'is not', null).execute();
+      }
+      await trx.updateTable('audit_head').set({ seq: last.seq, hash: last.hash }).where('id', '=', 1).execute();
+      return plan;
     });
   }
 

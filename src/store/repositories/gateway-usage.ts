@@ -60,6 +60,13 @@ export class GatewayUsageRepository {
     });
   }
 
+  /** Deletes the states of `subjects`; returns how many rows there were. */
+  async delete(subjects: readonly string[]): Promise<number> {
+    if (subjects.length === 0) return 0;
+    const result = await this.#db.deleteFrom('gateway_usage').where('subject', 'in', subjects).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async #inTransaction<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     if (this.#db.isTransaction) return work(this.#db);
     return this.#db.transaction().execute(work);

@@ -96,6 +96,40 @@ export class GatewayUserRepository {
     await this.#db.updateTable('gateway_users').set({ disabled_at: now.toISOString() }).where('id', '=', id).execute();
   }
 
+  /** The user's API keys (hash, prefix, times), oldest first. */
+  async listKeys(userId: string): Promise<{ keyHash: string; prefix: string; createdAt: string; revokedAt: string | null }[]> {
+    const rows = await this.#db.selectFrom('gateway_api_keys').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('prefix').execute();
+    return rows.map((r) => ({ keyHash: r.key_hash, prefix: r.prefix, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  }
+
+  /** Revokes every key of the user still active; returns how many. */
+  async revokeAllKeys(userId: string, now: Date = new Date()): Promise<number> {
+    const result = await this.#db.updateTable('gateway_api_keys').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Deletes every key of the user; returns how many. */
+  async deleteKeys(userId: string): Promise<number> {
+    const result = await this.#db.deleteFrom('gateway_api_keys').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Replaces what identifies the user (name, flags) and disables it, keeping its id: the
+   * pseudonym the audit log and sanction records refer to.
+   */
+  async pseudonymise(id: string, name: string, now: Date = new Date()): Promise<void> {
+    const at = now.toISOString();
+    await this.#db.updateTable('gateway_users').set({ name, verified: 0, minor: 0 }).where('id', '=', id).execute();
+    await this.#db.updateTable('gateway_users').set({ disabled_at: at }).where('id', '=', id).where('disabled_at', 'is', null).execute();
+  }
+
+  /** Deletes the user (its keys and sanctions go with it); returns whether it existed. */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('gateway_users').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   /** Records an API key by its SHA-256 (hex). */
   async addKey(input: { userId: string; keyHash: string; prefix: string; now?: Date }): Promise<void> {
     await this.#db

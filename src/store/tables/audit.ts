@@ -29,6 +29,11 @@ export interface AuditEventsTable {
   /** SHA-256 (hex) of `content`; hashed into the chain so content may be checked on its own. */
   content_sha256: string | null;
   content_key_id: string | null;
+  /**
+   * The tombstone left when the content was removed at a person's request (JSON: request, by,
+   * at, event); null otherwise. Not hashed: `verify` checks it against its `audit.redact` event.
+   */
+  redaction: string | null;
   prev_hash: string;
   hash: string;
 }

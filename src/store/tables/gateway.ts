@@ -35,6 +35,8 @@ export interface GatewayMediaTable {
   bytes: Uint8Array;
   created_at: string;
   expires_at: string;
+  /** The gateway user whose request produced it (null for files stored before this was kept). */
+  user_id: string | null;
 }
 
 /**
