@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { AuditLog, auditEnvironment } from '../audit/index.js';
 import { DeskService, Outbox, smtpTransport, type SubjectData } from '../desk/index.js';
+import { createSubjectData } from '../desk/subject.js';
 import { NotFoundError } from '../errors.js';
 import { closeGatewayServices, createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
@@ -115,7 +116,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const outbox = new Outbox(store, { ...(transport ? { transport } : {}), ...(from ? { from } : {}), log });
   if (!transport) log('desk: HEGUI_SMTP_URL is not set: one-time codes and feedback wait in the outbox until it is');
   const deskPublicUrl = gatewayConfig.server.publicUrl;
-  const desk = new DeskService({ store, audit, outbox, ...(options.desk?.subject ? { subject: options.desk.subject } : {}), ...(deskPublicUrl ? { publicUrl: deskPublicUrl } : {}) });
+  // Personal-information requests are carried out over what hegui holds (gateway rows, audit log).
+  const subject = options.desk?.subject ?? createSubjectData(store, { audit });
+  const desk = new DeskService({ store, audit, outbox, subject, ...(deskPublicUrl ? { publicUrl: deskPublicUrl } : {}) });
   const { app, bootstrap } = createApp({
     desk,
     audit,
