@@ -50,6 +50,8 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   /** Database URL (default: a SQLite file in the suite's folder). */
   databaseUrl?: string;
+  /** The built dashboard to serve (default: none). */
+  webRoot?: string;
 }
 
 /** The gateway alone on a Hono app, every clock reading `now`: what `startServer` runs, minus the dashboard. */
@@ -110,7 +112,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const databaseUrl = options.databaseUrl ?? `file:${join(dir, 'hegui.db')}`;
   const env = options.env ?? {};
   const inProcess = options.now ? await startInProcess(config, databaseUrl, options.now, env) : undefined;
-  const server = inProcess?.server ?? (await startServer({ port: 0, databaseUrl, webRoot: join(dir, 'web'), gateway: config, env }));
+  const server = inProcess?.server ?? (await startServer({ port: 0, databaseUrl, webRoot: options.webRoot ?? join(dir, 'web'), gateway: config, env }));
   const { key } = await createApiUser(server.store, { name: 'tester', verified: true });
   const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 10_000 });
   return {

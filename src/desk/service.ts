@@ -494,7 +494,7 @@ export class DeskService {
     const text = [`${KIND_NAMES[row.kind as CaseKind]?.[lang] ?? row.kind} ${row.reference}: ${STATE_NAMES[state][lang]}`, row.resolution ?? ''].filter(Boolean).join('\n\n');
     const contact = row.contact;
     const at = this.#now().toISOString();
-    if (erasure) await this.#store.desk.eraseCases([row.id], at);
+    if (erasure) await this.#store.desk.eraseCases([row.id], at, { keepResolution: true });
     await this.#store.transaction(async (store) => {
       await store.desk.addMessage({ case_id: row.id, at, direction: 'out', author: actor.id, language: lang, text });
       if (contact !== null && row.contact_verified_at !== null) {

@@ -4,12 +4,17 @@ import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
 import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
+import { DeskCase, DeskQueue } from './pages/DeskCases.js';
+import { DeskIntake, DeskStatus } from './pages/DeskPublic.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'desk' | 'account';
+
+/** The desk's public pages answer without sign-in. */
+const PUBLIC_PAGE = window.location.pathname === '/desk/new' ? 'intake' : window.location.pathname === '/desk/status' ? 'status' : null;
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -20,6 +25,7 @@ export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [operator, setOperator] = useState<OperatorInfo | null | undefined>(undefined);
   const [page, setPage] = useState<Page>('obligations');
+  const [deskCase, setDeskCase] = useState<string | null>(null);
   const t = messages[lang];
 
   useEffect(() => {
@@ -28,6 +34,7 @@ export function App() {
   }, [lang]);
 
   useEffect(() => {
+    if (PUBLIC_PAGE) return;
     api
       .session()
       .then((s) => setOperator(s.operator))
@@ -42,6 +49,19 @@ export function App() {
     setOperator(null);
     setPage('obligations');
   }, []);
+
+  if (PUBLIC_PAGE) {
+    return (
+      <div className="shell">
+        <header>
+          <strong>{t.title}</strong>
+          <span className="spacer" />
+          <button onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{lang === 'zh' ? 'English' : '中文'}</button>
+        </header>
+        <main>{PUBLIC_PAGE === 'intake' ? <DeskIntake t={t} lang={lang} /> : <DeskStatus t={t} lang={lang} />}</main>
+      </div>
+    );
+  }
 
   return (
     <div className="shell">
@@ -63,6 +83,9 @@ export function App() {
             </button>
             <button className={page === 'labels' ? 'active' : ''} onClick={() => setPage('labels')}>
               {t.labels}
+            </button>
+            <button className={page === 'desk' ? 'active' : ''} onClick={() => setPage('desk')} data-nav="desk">
+              {t.desk.nav}
             </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
@@ -88,6 +111,8 @@ export function App() {
         {operator && page === 'activity' && <Activity t={t} />}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
+        {operator && page === 'desk' && !deskCase && <DeskQueue t={t} lang={lang} onOpen={setDeskCase} />}
+        {operator && page === 'desk' && deskCase && <DeskCase t={t} lang={lang} reference={deskCase} operator={operator} onBack={() => setDeskCase(null)} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>

@@ -272,9 +272,10 @@ export class DeskRepository {
   /**
    * Removes what a person wrote and sent from their cases: contact, text, subject, messages,
    * evidence and export files, codes, notes and unsent or sent mail; keeps each case's
-   * reference, kind, dates, states and history as the record of how it was handled.
+   * reference, kind, dates, states and history as the record of how it was handled (and, with
+   * `keepResolution`, the answer given: a delete request's own account of what was kept).
    */
-  async eraseCases(caseIds: readonly string[], at: string): Promise<{ cases: number; messages: number; attachments: number; notes: number; mail: number }> {
+  async eraseCases(caseIds: readonly string[], at: string, options: { keepResolution?: boolean } = {}): Promise<{ cases: number; messages: number; attachments: number; notes: number; mail: number }> {
     if (caseIds.length === 0) return { cases: 0, messages: 0, attachments: 0, notes: 0, mail: 0 };
     const ids = [...caseIds];
     const count = (r: { numDeletedRows: bigint } | { numUpdatedRows: bigint }): number => Number('numDeletedRows' in r ? r.numDeletedRows : r.numUpdatedRows);
@@ -286,7 +287,7 @@ export class DeskRepository {
     const cases = count(
       await this.#db
         .updateTable('desk_cases')
-        .set({ contact: null, contact_hash: null, subject: null, text: '', account: null, resolution: null, erased_at: at, updated_at: at })
+        .set({ contact: null, contact_hash: null, subject: null, text: '', account: null, ...(options.keepResolution ? {} : { resolution: null }), erased_at: at, updated_at: at })
         .where('id', 'in', ids)
         .executeTakeFirst(),
     );
