@@ -77,7 +77,7 @@ export function registerDesk(program: Command, io: CliIo): void {
         io.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
         return;
       }
-      io.stdout.write(`${page.total} case(s)${page.total > page.cases.length ? `, showing ${page.cases.length}` : ''}\n`);
+      io.stdout.write(`${page.total}${page.totalCapped ? '+' : ''} case(s)${page.total > page.cases.length ? `, showing ${page.cases.length}` : ''}\n`);
       for (const c of page.cases) {
         const flagsText = [c.paused ? 'paused' : '', c.escalation === 2 ? 'OVERDUE' : c.escalation === 1 ? 'due soon' : '', c.contactVerified ? '' : 'unverified'].filter(Boolean).join(',');
         io.stdout.write(`${c.reference}\t${c.dueDate}${c.dueEstimated ? '~' : ''}\t${c.state}\t${c.kind}/${c.category}\t${c.assigneeId ?? '-'}\t${flagsText || '-'}\n`);

@@ -392,12 +392,14 @@ export class DeskService {
       }
     }
     const { cursor: _cursor, ...rest } = filter;
-    const { rows, total } = await this.#store.desk.queue({ ...rest, ...(after ? { after } : {}) });
+    const { rows, total, totalCapped } = await this.#store.desk.queue({ ...rest, ...(after ? { after } : {}) });
     const limit = Math.min(Math.max(1, filter.limit ?? 50), 200);
     const last = rows.at(-1);
     return {
       cases: rows.map(summary),
       total,
+      /** true when more than `total` cases match (the count stops at 1,000) */
+      totalCapped,
       nextCursor: rows.length === limit && last ? Buffer.from(JSON.stringify([last.due_date, last.reference])).toString('base64url') : null,
     };
   }

@@ -137,7 +137,7 @@ export const deskApi = {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   },
 
-  queue: (params: URLSearchParams) => send<{ cases: CaseSummary[]; total: number; nextCursor: string | null }>('GET', `/api/desk/cases?${params}`),
+  queue: (params: URLSearchParams) => send<{ cases: CaseSummary[]; total: number; totalCapped: boolean; nextCursor: string | null }>('GET', `/api/desk/cases?${params}`),
   detail: (ref: string) => send<CaseDetail>('GET', `/api/desk/cases/${encodeURIComponent(ref)}`),
   operators: () => send<{ operators: { id: string; name: string; role: string }[] }>('GET', '/api/desk/operators'),
   templates: (ref: string) => send<{ templates: { id: string; title: { zh: string; en: string }; text: { zh: string; en: string } }[] }>('GET', `/api/desk/cases/${encodeURIComponent(ref)}/templates`),

@@ -34,6 +34,8 @@ export type NewDeskEvent = Omit<DeskEventRow, 'id' | 'details' | 'public'> & { d
 
 /** Most rows one queue page returns. */
 export const DESK_QUEUE_MAX_PAGE = 200;
+/** Most matching cases the queue counts exactly. */
+export const DESK_QUEUE_COUNT_CAP = 1000;
 
 export class DeskRepository {
   readonly #db: Kysely<Database>;
@@ -220,8 +222,12 @@ export class DeskRepository {
     return { pending: n(0), sent: n(1) };
   }
 
-  /** One page of the queue, in (due date, reference) order, and how many cases match in all. */
-  async queue(filter: DeskQueueFilter): Promise<{ rows: DeskCaseRow[]; total: number }> {
+  /**
+   * One page of the queue, in (due date, reference) order, and how many cases match in all, up
+   * to `DESK_QUEUE_COUNT_CAP` (beyond it `totalCapped` is true): counting 70,000 open cases on
+   * every page would cost more than the page itself.
+   */
+  async queue(filter: DeskQueueFilter): Promise<{ rows: DeskCaseRow[]; total: number; totalCapped: boolean }> {
     const limit = Math.min(Math.max(1, filter.limit ?? 50), DESK_QUEUE_MAX_PAGE);
     let base = this.#db.selectFrom('desk_cases');
     if (filter.state !== undefined) base = base.where('state', '=', filter.state);
@@ -236,9 +242,13 @@ export class DeskRepository {
     if (after) page = page.where((eb) => eb.or([eb('due_date', '>', after.dueDate), eb.and([eb('due_date', '=', after.dueDate), eb('reference', '>', after.reference)])]));
     const [rows, count] = await Promise.all([
       page.orderBy('due_date').orderBy('reference').limit(limit).execute(),
-      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      this.#db
+        .selectFrom(base.select((eb) => eb.lit(1).as('one')).limit(DESK_QUEUE_COUNT_CAP + 1).as('matching'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
-    return { rows: rows.map((r) => normaliseCase(r)!), total: Number(count.n) };
+    const total = Number(count.n);
+    return { rows: rows.map((r) => normaliseCase(r)!), total: Math.min(total, DESK_QUEUE_COUNT_CAP), totalCapped: total > DESK_QUEUE_COUNT_CAP };
   }
 
   /** Open, running (not paused) cases due on or before `dueBy` whose escalation is below `level`. */

@@ -15,7 +15,7 @@ export function DeskQueue({ t, lang, onOpen }: { t: Messages; lang: Lang; onOpen
   const d = t.desk;
   const [filters, setFilters] = useState({ open: 'true', kind: '', state: '', assignee: '' });
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState<{ cases: CaseSummary[]; total: number; nextCursor: string | null } | null>(null);
+  const [page, setPage] = useState<{ cases: CaseSummary[]; total: number; totalCapped: boolean; nextCursor: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const cursor = cursors.at(-1) ?? null;
 
@@ -78,7 +78,7 @@ export function DeskQueue({ t, lang, onOpen }: { t: Messages; lang: Lang; onOpen
             <option value="none">{d.unassigned}</option>
           </select>
         </label>
-        {page && <span className="hint">{d.total(page.total)}</span>}
+        {page && <span className="hint">{d.total(page.total)}{page.totalCapped && '+'}</span>}
       </div>
       {error && <p className="error">{error}</p>}
       <table>
