@@ -73,7 +73,7 @@ if (chromiumAvailable()) {
     }
 
     /** Files on the public page; returns the status page (verified with the mailed code) and its reference. */
-    async function fileOnPage(fields: { kind: string; category: string; text: string; contact: string; subject?: string; apiKey?: string }): Promise<{ page: Page; reference: string }> {
+    async function fileOnPage(fields: { kind: string; category: string; text: string; contact: string; subject?: string; apiKey?: string; evidence?: { name: string; mimeType: string; buffer: Buffer } }): Promise<{ page: Page; reference: string }> {
       const page = await newPage();
       await page.goto(`${h.server.url}/desk/new`);
       await page.locator('select[name="kind"]').selectOption(fields.kind);
@@ -82,6 +82,7 @@ if (chromiumAvailable()) {
       await page.locator('textarea[name="text"]').fill(fields.text);
       await page.locator('input[name="contact"]').fill(fields.contact);
       if (fields.apiKey) await page.locator('input[name="apiKey"]').fill(fields.apiKey);
+      if (fields.evidence) await page.locator('input[name="evidence"]').setInputFiles(fields.evidence);
       await page.locator('[data-intake] button[type="submit"]').click();
       const reference = (await page.locator('[data-reference]').textContent())!;
       const mail = await smtp.waitFor(fields.contact, reference, 15_000);
@@ -111,8 +112,16 @@ if (chromiumAvailable()) {
       const { user, key } = await createApiUser(h.server.store, { name: `mei-${mark}`, verified: true });
       await new OpenAI({ apiKey: key, baseURL: `${h.server.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: 'double-chat', messages: [{ role: 'user', content: secret }] });
 
-      const complaint = await fileOnPage({ kind: 'complaint', category: 'harmful-content', text: `complaint words ${mark}`, contact, subject: `req_${mark}` });
+      const complaint = await fileOnPage({
+        kind: 'complaint',
+        category: 'harmful-content',
+        text: `complaint words ${mark}`,
+        contact,
+        subject: `req_${mark}`,
+        evidence: { name: `proof-${mark}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`the answer said ${mark}`) },
+      });
       expect(complaint.reference).toMatch(/^C-\d{4}-\d{6}$/);
+      await complaint.page.locator('text=evidence file (text/plain)').waitFor();
       const copy = await fileOnPage({ kind: 'pi', category: 'copy', text: `copy please ${mark}`, contact, apiKey: key });
       expect(copy.reference).toMatch(/^PI-\d{4}-\d{6}$/);
 

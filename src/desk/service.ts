@@ -366,7 +366,7 @@ export class DeskService {
       bytes: file.bytes,
       created_at: this.#now().toISOString(),
     });
-    await this.#change(row, { id: `requester:${row.reference}` }, {}, { action: 'evidence', reason: `evidence file ${stored.sha256.slice(0, 12)} (${type}, ${file.bytes.length} bytes)`, publicText: `${filename}` });
+    await this.#change(row, { id: `requester:${row.reference}` }, {}, { action: 'evidence', reason: `evidence file ${stored.sha256.slice(0, 12)} (${type}, ${file.bytes.length} bytes)`, publicText: `evidence file (${type})` });
     return { id: stored.id, filename, contentType: type, size: file.bytes.length };
   }
 
@@ -605,7 +605,7 @@ export class DeskService {
       case 'close-account': {
         if (!row.account) throw new DeskPreconditionError('E_DESK_NO_ACCOUNT', 'the requester did not prove control of a gateway account (file with an API key); nothing to disable');
         await port.disable(subject, { requestRef: row.reference, actor: actor.id, reason: row.category });
-        const summary = { zh: `账号 ${row.account} 已停用`, en: `account ${row.account} disabled` };
+        const summary = { zh: '网关账号已停用', en: 'gateway account disabled' };
         await this.#change(row, actor, {}, { action: 'carry-out', reason: summary.en, publicText: summary[row.language as Lang], details: { disabled: true } });
         return { summary };
       }
