@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { findingNames } from '../../test/helpers/audit.js';
 import { rawDatabase, resetAuditLog } from '../../test/helpers/raw-database.js';
@@ -144,6 +144,31 @@ describeEachStore('audit redaction', (getStore, getDatabase) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('writes nothing when the database fails midway: no tombstone, no redaction event', async () => {
+    if (getDatabase().dialect === 'sqlite') {
+      await sql`create trigger fail_redaction before update of redaction on audit_events begin select raise(abort, 'disk full'); end`.execute(db);
+    } else {
+      await sql`create function fail_redaction() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$`.execute(db);
+      await sql`create trigger fail_redaction before update of redaction on audit_events for each row execute function fail_redaction()`.execute(db);
+    }
+    await expect(log.redact({ seqs: [2, 4], request: 'PI-2026-000123', actor: 'operator:o1' })).rejects.toThrow(/disk full/);
+    expect((await getStore().audit.head()).seq).toBe(8);
+    expect(await db.selectFrom('audit_events').select('seq').where('redaction', 'is not', null).execute()).toEqual([]);
+    expect(await log.readContent(2)).toEqual({ input: 'secret 2' });
+    expect(await verify()).toEqual([]);
+    await sql`drop trigger fail_redaction${getDatabase().dialect === 'sqlite' ? sql`` : sql` on audit_events`}`.execute(db);
+  });
+
+  it('stays linear when redactions and appends run at once', async () => {
+    const appends = Array.from({ length: 40 }, (_, i) => log.append({ type: 'gateway.request', actor: 'user:u9', payload: { i }, content: { input: `late ${i}` } }));
+    const redactions = [log.redact({ seqs: [2, 4], request: 'PI-A', actor: 'operator:o1' }), log.redact({ seqs: [4, 6], request: 'PI-B', actor: 'operator:o2' })];
+    const [a, b] = await Promise.all(redactions);
+    await Promise.all(appends);
+    expect([...a!.redacted, ...b!.redacted].sort()).toEqual([2, 4, 6]);
+    const report = await log.verify();
+    expect(report).toMatchObject({ ok: true, events: 8 + 40 + 2, redactions: { events: 3 } });
   });
 
   it('refuses a malformed request, actor or event list before touching anything', async () => {

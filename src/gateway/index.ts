@@ -30,4 +30,4 @@ export { LiveKeywords, loadKeywordLibraries, mergeLibraries } from './live-keywo
 export { mountGateway } from './mount.js';
 export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';
 export { closeGatewayServices, createGatewayServices, type GatewaySetup } from './setup.js';
-export { liftUserSanctions, type LiftResult } from './sanctions.js';
+export { imposeUserSanction, liftUserSanctions, type ImposedSanction, type LiftResult } from './sanctions.js';

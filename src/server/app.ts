@@ -13,6 +13,7 @@ import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
 import { DESK_UPLOAD_PATHS, mountDeskRoutes } from './routes/desk.js';
+import { mountIncidentRoutes } from './routes/incidents.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountAuditRoutes(app, deps);
   const desk = deps.desk ?? new DeskService({ store: deps.store, outbox: new Outbox(deps.store), ...(deps.audit ? { audit: deps.audit } : {}), ...(deps.now ? { now: deps.now } : {}) });
   mountDeskRoutes(app, deps, desk);
+  mountIncidentRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap, desk };
 }

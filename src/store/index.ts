@@ -26,6 +26,7 @@ export type {
   AuditSubjectFilter,
   NewAuditEvent,
 } from './repositories/audit.js';
+export type { DeskIncidentActionRow, DeskIncidentRow, NewDeskIncident } from './repositories/desk-incidents.js';
 export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';

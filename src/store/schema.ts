@@ -7,6 +7,7 @@ import type { AuditTables } from './tables/audit.js';
 import type { DeskTables } from './tables/desk.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
+import type { IncidentTables } from './tables/incidents.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & DeskTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & DeskTables & IncidentTables;

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
 import { DeskRepository } from './repositories/desk.js';
+import { DeskIncidentRepository } from './repositories/desk-incidents.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -32,6 +33,7 @@ export class Store {
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
   readonly desk: DeskRepository;
+  readonly deskIncidents: DeskIncidentRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -54,6 +56,7 @@ export class Store {
     this.audit = new AuditRepository(db, sqlite);
     this.keywordLibraries = new KeywordLibraryRepository(db);
     this.desk = new DeskRepository(db);
+    this.deskIncidents = new DeskIncidentRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

@@ -6,12 +6,13 @@ import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
 import { DeskCase, DeskQueue } from './pages/DeskCases.js';
 import { DeskIntake, DeskStatus } from './pages/DeskPublic.js';
+import { Incidents } from './pages/Incidents.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'desk' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'desk' | 'incidents' | 'account';
 
 /** The desk's public pages answer without sign-in. */
 const PUBLIC_PAGE = window.location.pathname === '/desk/new' ? 'intake' : window.location.pathname === '/desk/status' ? 'status' : null;
@@ -87,6 +88,9 @@ export function App() {
             <button className={page === 'desk' ? 'active' : ''} onClick={() => setPage('desk')} data-nav="desk">
               {t.desk.nav}
             </button>
+            <button className={page === 'incidents' ? 'active' : ''} onClick={() => setPage('incidents')}>
+              {t.incidents.nav}
+            </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
             </button>
@@ -113,6 +117,7 @@ export function App() {
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'desk' && !deskCase && <DeskQueue t={t} lang={lang} onOpen={setDeskCase} />}
         {operator && page === 'desk' && deskCase && <DeskCase t={t} lang={lang} reference={deskCase} operator={operator} onBack={() => setDeskCase(null)} />}
+        {operator && page === 'incidents' && <Incidents t={t} lang={lang} canAct={operator.role !== 'auditor'} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>

@@ -14,6 +14,7 @@ import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
 import * as desk from './2026-12-04-07-desk.js';
 import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
+import * as incidents from './2026-12-04-09-incidents.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-06-keyword-precision': keywordPrecision,
   '2026-12-04-07-desk': desk,
   '2026-12-04-08-audit-redaction': auditRedaction,
+  '2026-12-04-09-incidents': incidents,
 };

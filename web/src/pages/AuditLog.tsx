@@ -10,6 +10,8 @@ interface AuditEvent {
   risks: string[];
   payload: Record<string, unknown>;
   hasContent: boolean;
+  /** The tombstone when the content was redacted at a person's request. */
+  redaction?: { request: string } | null;
 }
 
 interface Filters {
@@ -105,7 +107,10 @@ export function AuditLog({ t, actor }: { t: Messages; actor?: string }) {
               </td>
               <td>{e.outcome ?? '—'}</td>
               <td>{e.risks.join(', ')}</td>
-              <td>{summary(e)}</td>
+              <td>
+                {summary(e)}
+                {e.redaction && <em className="redacted"> {t.redactedBy(e.redaction.request)}</em>}
+              </td>
             </tr>
           ))}
         </tbody>
