@@ -52,6 +52,8 @@ export interface GatewayOptions {
   databaseUrl?: string;
   /** Receives the access log's lines. */
   accessLog?: (line: string) => void;
+  /** The built dashboard to serve (default: none). */
+  webRoot?: string;
 }
 
 /** The gateway alone on a Hono app, every clock reading `now`: what `startServer` runs, minus the dashboard. */
@@ -112,7 +114,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const databaseUrl = options.databaseUrl ?? `file:${join(dir, 'hegui.db')}`;
   const env = options.env ?? {};
   const inProcess = options.now ? await startInProcess(config, databaseUrl, options.now, env) : undefined;
-  const server = inProcess?.server ?? (await startServer({ port: 0, databaseUrl, webRoot: join(dir, 'web'), gateway: config, env, ...(options.accessLog ? { accessLog: options.accessLog } : {}) }));
+  const server = inProcess?.server ?? (await startServer({ port: 0, databaseUrl, webRoot: options.webRoot ?? join(dir, 'web'), gateway: config, env, ...(options.accessLog ? { accessLog: options.accessLog } : {}) }));
   const { key } = await createApiUser(server.store, { name: 'tester', verified: true });
   const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 10_000 });
   return {

@@ -73,6 +73,10 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => [(await import('./audit.js')).registerAudit],
   },
   {
+    commands: [['desk', 'the compliance desk: complaints, reports and personal-information requests on working-day clocks']],
+    load: async () => [(await import('./desk.js')).registerDesk],
+  },
+  {
     commands: [['incidents', 'illegal-content incidents of the desk: list, show, export the report']],
     load: async () => [(await import('./incidents.js')).registerIncidents],
   },

@@ -6,10 +6,13 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { DeskService, Outbox } from '../desk/index.js';
 import { gatewayHealth, mountGateway } from '../gateway/index.js';
+import { sameOriginOnly } from './auth/csrf.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
+import { DESK_UPLOAD_PATHS, mountDeskRoutes } from './routes/desk.js';
 import { mountIncidentRoutes } from './routes/incidents.js';
 import { mountEvalBankRoutes } from './routes/eval-banks.js';
 import { mountEvalRoutes } from './routes/eval.js';
@@ -24,6 +27,8 @@ export interface HeguiApp {
   app: Hono<AppEnv>;
   /** Issues the one-time sign-in link token (meaningful while no admin exists). */
   bootstrap: BootstrapLink;
+  /** The compliance desk the routes use (given in `deps.desk`, or one without mail delivery). */
+  desk: DeskService;
 }
 
 export function createApp(deps: AppDeps): HeguiApp {
@@ -43,11 +48,15 @@ export function createApp(deps: AppDeps): HeguiApp {
     maxSize: SMALL_BODY_BYTES,
     onError: (c) => c.json({ error: { code: 'E_BODY_TOO_LARGE', message: `the request body is larger than ${SMALL_BODY_BYTES} bytes` } }, 413),
   });
-  app.use('*', (c, next) => (c.req.path.startsWith('/v1/') || c.req.path === '/api/labels/inspect' ? next() : smallBodies(c, next)));
+  // Evidence uploads to the desk are bounded by the desk's own published limit (routes/desk).
+  app.use('*', (c, next) => (c.req.path.startsWith('/v1/') || c.req.path === '/api/labels/inspect' || DESK_UPLOAD_PATHS.includes(c.req.path) ? next() : smallBodies(c, next)));
+  // State changes come from the dashboard's own origin (on top of the SameSite=Strict cookie).
+  app.use('*', sameOriginOnly());
   app.onError((error, c) => {
     const { status, body } = errorResponse(error);
     if (status === 500) console.error(error);
-    return c.json(body, status);
+    const retry = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    return c.json(body, status, typeof retry === 'number' ? { 'retry-after': String(retry) } : {});
   });
 
   app.get('/healthz', async (c) => {
@@ -66,9 +75,11 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountRulesRoutes(app, deps);
   mountLabelRoutes(app, deps);
   mountAuditRoutes(app, deps);
+  const desk = deps.desk ?? new DeskService({ store: deps.store, outbox: new Outbox(deps.store), ...(deps.audit ? { audit: deps.audit } : {}), ...(deps.now ? { now: deps.now } : {}) });
+  mountDeskRoutes(app, deps, desk);
   mountIncidentRoutes(app, deps);
   mountEvalRoutes(app, deps);
   mountEvalBankRoutes(app, deps);
   mountDashboard(app, deps);
-  return { app, bootstrap };
+  return { app, bootstrap, desk };
 }

@@ -4,6 +4,7 @@
  * throwaway store and the CLI over the configured one.
  */
 import type { AuditLog } from '../audit/index.js';
+import type { DeskService } from '../desk/index.js';
 import type { GatewayServices } from '../gateway/index.js';
 import type { LabelVerifyKey } from '../label/index.js';
 import type { Instrument, ServiceProfile } from '../rules/index.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   labelVerifyKeys?: readonly LabelVerifyKey[];
   /** Mark the session cookie `Secure` (the server listens beyond loopback, so it is reached over HTTPS). */
   secureCookies?: boolean;
+  /** The compliance desk (its outbox, the SubjectData port); a desk without mail delivery when absent. */
+  desk?: DeskService;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
 }

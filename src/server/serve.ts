@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { AuditLog, auditEnvironment } from '../audit/index.js';
+import { DeskService, Outbox, smtpTransport, type SubjectData } from '../desk/index.js';
+import { createSubjectData } from '../desk/subject.js';
 import { NotFoundError } from '../errors.js';
 import { closeGatewayServices, createGatewayServices, defaultGatewayConfig, type GatewayConfig } from '../gateway/index.js';
 import { loadInstruments, parseServiceProfile } from '../rules/index.js';
@@ -35,6 +37,8 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** Where the access log's JSON lines go when `server.accessLog` is `json` (default: nowhere; `hegui serve` passes standard output). */
   accessLog?: (line: string) => void;
+  /** The compliance desk: mail (default `HEGUI_SMTP_URL`, `HEGUI_DESK_FROM`), the SubjectData port, escalation period. */
+  desk?: { smtpUrl?: string; from?: string; subject?: SubjectData; escalateEveryMs?: number; outboxEveryMs?: number };
 }
 
 export interface RunningServer {
@@ -44,6 +48,8 @@ export interface RunningServer {
   audit: AuditLog;
   /** The one-time sign-in link, when no admin existed at start. */
   signinUrl?: string;
+  /** The compliance desk (its outbox delivers every few seconds; escalation runs periodically). */
+  desk?: DeskService;
   /**
    * Stops gracefully: no new connections or requests; running requests and streams get up to
    * `drainMs` (default 0) to finish, then their upstream calls are ended, each stream with a
@@ -107,7 +113,17 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await store.close();
     throw error;
   });
+  const smtpUrl = options.desk?.smtpUrl ?? env.HEGUI_SMTP_URL;
+  const transport = smtpUrl ? await smtpTransport(smtpUrl) : undefined;
+  const from = options.desk?.from ?? env.HEGUI_DESK_FROM;
+  const outbox = new Outbox(store, { ...(transport ? { transport } : {}), ...(from ? { from } : {}), log });
+  if (!transport) log('desk: HEGUI_SMTP_URL is not set: one-time codes and feedback wait in the outbox until it is');
+  const deskPublicUrl = gatewayConfig.server.publicUrl;
+  // Personal-information requests are carried out over what hegui holds (gateway rows, audit log).
+  const subject = options.desk?.subject ?? createSubjectData(store, { audit });
+  const desk = new DeskService({ store, audit, outbox, subject, ...(deskPublicUrl ? { publicUrl: deskPublicUrl } : {}) });
   const { app, bootstrap } = createApp({
+    desk,
     audit,
     gateway,
     labelVerifyKeys,
@@ -132,10 +148,15 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}`;
   gateway.publicUrl ??= url;
+  desk.publicUrl ??= url;
   if (!gatewayConfig.server.publicUrl && !isLoopback(host)) {
     log(`server.publicUrl is not set: links to labeled media start with ${url}, which clients elsewhere may not reach; set it to the URL clients use`);
   }
   log(`hegui listening on ${url} (database ${store.location}; profile ${profilePath})`);
+
+  outbox.start(options.desk?.outboxEveryMs ?? 5000);
+  const escalation = setInterval(() => void desk.escalate().catch((e: unknown) => log(`desk escalation: ${(e as Error).message}`)), options.desk?.escalateEveryMs ?? 15 * 60_000);
+  escalation.unref();
 
   let signinUrl: string | undefined;
   if ((await store.operators.countActiveAdmins()) === 0) {
@@ -148,8 +169,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     url,
     store,
     audit,
+    desk,
     ...(signinUrl ? { signinUrl } : {}),
     close: async (drainMs = 0) => {
+      clearInterval(escalation);
       const listener = server as unknown as { closeAllConnections(): void; closeIdleConnections(): void };
       gateway.inflight.stop();
       const closed = new Promise<void>((done) => server.close(() => done()));
@@ -168,6 +191,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       listener.closeAllConnections();
       await closed;
       await closeGatewayServices(gateway);
+      await outbox.stop();
+      transport?.close();
       await audit.flush();
       await store.close();
     },

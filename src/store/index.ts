@@ -32,6 +32,7 @@ export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem,
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
 export type { StoredBankItem, StoredBankVersion } from './repositories/eval-banks.js';
+export { DESK_QUEUE_MAX_PAGE, type DeskAttachmentRow, type DeskCasePatch, type DeskCaseRow, type DeskEventRow, type DeskMessageRow, type DeskNoteRow, type DeskQueueFilter, type NewDeskCase } from './repositories/desk.js';
 export type { KeywordLibrarySummary, StoredKeywordEntry, StoredKeywordLibrary } from './repositories/keyword-libraries.js';
 export type { SessionWithOperator } from './repositories/operators.js';
 export type { StoredSetting } from './repositories/settings.js';

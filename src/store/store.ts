@@ -8,6 +8,7 @@ import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
+import { DeskRepository } from './repositories/desk.js';
 import { DeskIncidentRepository } from './repositories/desk-incidents.js';
 import { EvalRunRepository } from './repositories/eval-runs.js';
 import { EvalBankRepository } from './repositories/eval-banks.js';
@@ -33,6 +34,7 @@ export class Store {
   readonly gatewaySanctions: GatewaySanctionRepository;
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
+  readonly desk: DeskRepository;
   readonly deskIncidents: DeskIncidentRepository;
   readonly evalRuns: EvalRunRepository;
   readonly evalBanks: EvalBankRepository;
@@ -57,6 +59,7 @@ export class Store {
     this.gatewaySanctions = new GatewaySanctionRepository(db);
     this.audit = new AuditRepository(db, sqlite);
     this.keywordLibraries = new KeywordLibraryRepository(db);
+    this.desk = new DeskRepository(db);
     this.deskIncidents = new DeskIncidentRepository(db);
     this.evalRuns = new EvalRunRepository(db);
     this.evalBanks = new EvalBankRepository(db);

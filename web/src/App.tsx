@@ -4,6 +4,8 @@ import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
 import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
+import { DeskCase, DeskQueue } from './pages/DeskCases.js';
+import { DeskIntake, DeskStatus } from './pages/DeskPublic.js';
 import { Incidents } from './pages/Incidents.js';
 import { Evaluation } from './pages/Evaluation.js';
 import { Labels } from './pages/Labels.js';
@@ -12,7 +14,10 @@ import { Profile } from './pages/Profile.js';
 import { Review } from './pages/Review.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'incidents' | 'evaluation' | 'review' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'desk' | 'incidents' | 'evaluation' | 'review' | 'account';
+
+/** The desk's public pages answer without sign-in. */
+const PUBLIC_PAGE = window.location.pathname === '/desk/new' ? 'intake' : window.location.pathname === '/desk/status' ? 'status' : null;
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -23,6 +28,7 @@ export function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const [operator, setOperator] = useState<OperatorInfo | null | undefined>(undefined);
   const [page, setPage] = useState<Page>('obligations');
+  const [deskCase, setDeskCase] = useState<string | null>(null);
   const t = messages[lang];
 
   useEffect(() => {
@@ -31,6 +37,7 @@ export function App() {
   }, [lang]);
 
   useEffect(() => {
+    if (PUBLIC_PAGE) return;
     api
       .session()
       .then((s) => setOperator(s.operator))
@@ -45,6 +52,19 @@ export function App() {
     setOperator(null);
     setPage('obligations');
   }, []);
+
+  if (PUBLIC_PAGE) {
+    return (
+      <div className="shell">
+        <header>
+          <strong>{t.title}</strong>
+          <span className="spacer" />
+          <button onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{lang === 'zh' ? 'English' : '中文'}</button>
+        </header>
+        <main>{PUBLIC_PAGE === 'intake' ? <DeskIntake t={t} lang={lang} /> : <DeskStatus t={t} lang={lang} />}</main>
+      </div>
+    );
+  }
 
   return (
     <div className="shell">
@@ -66,6 +86,9 @@ export function App() {
             </button>
             <button className={page === 'labels' ? 'active' : ''} onClick={() => setPage('labels')}>
               {t.labels}
+            </button>
+            <button className={page === 'desk' ? 'active' : ''} onClick={() => setPage('desk')} data-nav="desk">
+              {t.desk.nav}
             </button>
             <button className={page === 'incidents' ? 'active' : ''} onClick={() => setPage('incidents')}>
               {t.incidents.nav}
@@ -100,6 +123,8 @@ export function App() {
         {operator && page === 'activity' && <Activity t={t} />}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
+        {operator && page === 'desk' && !deskCase && <DeskQueue t={t} lang={lang} onOpen={setDeskCase} />}
+        {operator && page === 'desk' && deskCase && <DeskCase t={t} lang={lang} reference={deskCase} operator={operator} onBack={() => setDeskCase(null)} />}
         {operator && page === 'incidents' && <Incidents t={t} lang={lang} canAct={operator.role !== 'auditor'} />}
         {operator && page === 'review' && <Review t={t} canReview={operator.role === 'reviewer' || operator.role === 'admin'} />}
         {operator && page === 'evaluation' && <Evaluation t={t} lang={lang} />}

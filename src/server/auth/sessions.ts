@@ -62,7 +62,7 @@ function throttled(c: Context, refusal: ThrottleRefusal): Response {
 }
 
 /** The client's address as the socket saw it (a proxy's forwarding headers are not trusted). */
-function clientAddress(c: Context): string {
+export function clientAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

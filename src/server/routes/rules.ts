@@ -44,7 +44,12 @@ export function mountRulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 }
 
 /** Maps a HeguiError from a route to an API error object (bad input is the caller's, 400). */
-export function errorResponse(error: unknown): { status: 400 | 500; body: { error: { code: string; message: string } } } {
+export function errorResponse(error: unknown): { status: 400 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503; body: { error: { code: string; message: string } } } {
+  // Errors that name their own HTTP status (the desk's) answer with it.
+  if (error instanceof HeguiError && 'httpStatus' in error && typeof error.httpStatus === 'number') {
+    return { status: error.httpStatus as 400, body: { error: { code: error.code, message: error.message } } };
+  }
+  if (error instanceof HeguiError && error.code === 'E_STORE_CONFLICT') return { status: 409, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof HeguiError) {
     return { status: error.exitCode === 2 ? 400 : 500, body: { error: { code: error.code, message: error.message } } };
   }

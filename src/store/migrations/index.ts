@@ -12,6 +12,7 @@ import * as gateway from './2026-11-28-03-gateway.js';
 import * as safety from './2026-11-28-04-safety.js';
 import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
+import * as desk from './2026-12-04-07-desk.js';
 import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
 import * as incidents from './2026-12-04-09-incidents.js';
 import * as evalBanks from './2026-12-04-10-eval-banks.js';
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-04-safety': safety,
   '2026-11-28-05-gateway-usage': gatewayUsage,
   '2026-12-04-06-keyword-precision': keywordPrecision,
+  '2026-12-04-07-desk': desk,
   '2026-12-04-08-audit-redaction': auditRedaction,
   '2026-12-04-09-incidents': incidents,
   '2026-12-04-10-eval-banks': evalBanks,
