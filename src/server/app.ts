@@ -9,6 +9,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { mountActivityRoutes } from './routes/activity.js';
 import { mountAuditRoutes } from './routes/audit.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountRulesRoutes(app, deps);
   mountLabelRoutes(app, deps);
   mountAuditRoutes(app, deps);
+  mountActivityRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap };
 }
