@@ -37,7 +37,7 @@ function Statuses({ statuses, t }: { statuses: Record<string, number>; t: Messag
   const entries = Object.entries(statuses).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return <>—</>;
   return (
-    <>
+    <span>
       {entries.map(([status, n]) => (
         <span key={status} className="pill" title={t.statusName[status]}>
           {status}
@@ -45,7 +45,7 @@ function Statuses({ statuses, t }: { statuses: Record<string, number>; t: Messag
           {n}
         </span>
       ))}
-    </>
+    </span>
   );
 }
 
@@ -171,9 +171,9 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
     const statuses = Object.keys(s.byStatus).sort();
     const errors: ChartLine[] = statuses.map((status, i) => ({ label: `${status} ${t.statusName[status] ?? ''}`.trim(), values: s.byStatus[status]!, color: STATUS_COLORS[i % STATUS_COLORS.length]!, bars: statuses.length === 1 }));
     const latency: ChartLine[] = [
-      { label: 'p50', values: s.p50, color: COLORS.p50 },
-      { label: 'p90', values: s.p90, color: COLORS.p90, dash: [6, 3] },
-      { label: 'p99', values: s.p99, color: COLORS.p99, dash: [2, 3] },
+      { label: 'p50', values: s.p50, color: COLORS.p50, points: true },
+      { label: 'p90', values: s.p90, color: COLORS.p90, dash: [6, 3], points: true },
+      { label: 'p99', values: s.p99, color: COLORS.p99, dash: [2, 3], points: true },
     ];
     return { traffic, errors, latency };
   }, [report, t]);
@@ -218,7 +218,12 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
         </button>
         <p className="updated" role="status" aria-live="polite">
           {loading && !report ? t.loading : report ? <span className="nowrap" data-updated={report.generatedAt}>{t.updatedAt(beijing(report.generatedAt))}</span> : null}
-          {preset && report ? <span className="hint"> · {t.autoRefresh}</span> : null}
+          {preset && report ? (
+            <>
+              {' '}
+              <span className="hint nowrap">· {t.autoRefresh}</span>
+            </>
+          ) : null}
         </p>
       </div>
 
@@ -271,7 +276,7 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
           <div className="charts">
             <article className="panel">
               <h2>{t.chartTraffic}</h2>
-              <TimeChart name="traffic" at={report.series.at} lines={charts.traffic} summary={summary(t.chartTraffic)} />
+              <TimeChart name="traffic" at={report.series.at} lines={charts.traffic} summary={summary(t.chartTraffic)} timeLabel={t.time} />
             </article>
             <article className="panel" data-panel="errors">
               <h2>{t.chartErrors}</h2>
@@ -279,7 +284,7 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
                 <p className="empty">{t.noErrors}</p>
               ) : (
                 <>
-                  <TimeChart name="errors" at={report.series.at} lines={charts.errors} summary={summary(t.chartErrors)} />
+                  <TimeChart name="errors" at={report.series.at} lines={charts.errors} summary={summary(t.chartErrors)} timeLabel={t.time} />
                   <ul className="status-list">
                     {Object.entries(report.totals.byStatus)
                       .filter(([status]) => Number(status) >= 400)
@@ -297,7 +302,7 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
             </article>
             <article className="panel">
               <h2>{t.chartLatency}</h2>
-              <TimeChart name="latency" at={report.series.at} lines={charts.latency} summary={summary(t.chartLatency)} unit="ms" />
+              <TimeChart name="latency" at={report.series.at} lines={charts.latency} summary={summary(t.chartLatency)} unit="ms" timeLabel={t.time} />
             </article>
           </div>
 
@@ -334,11 +339,13 @@ export function Activity({ t, lang }: { t: Messages; lang: Lang }) {
                           </td>
                           <td data-label={t.model}>{b.model ?? t.noneValue}</td>
                           <td data-label={t.risk}>
-                            {b.risks.map((r) => (
-                              <span key={r} className="risk">
-                                <code>{r}</code> {riskLabel(r, lang)}
-                              </span>
-                            ))}
+                            <span>
+                              {b.risks.map((r) => (
+                                <span key={r} className="risk">
+                                  <code>{r}</code> {riskLabel(r, lang)}
+                                </span>
+                              ))}
+                            </span>
                           </td>
                           <td data-label={t.detail}>
                             <Link to={b.requestId ? `/audit?requestId=${encodeURIComponent(b.requestId)}` : `/audit?type=gateway.request&outcome=block&${rangeLinks}`} label={`${t.openInAudit}${t.colon}${b.requestId ?? b.seq}`}>

@@ -46,7 +46,10 @@ export function SignIn({ t, notice, onSignedIn }: { t: Messages; notice: string 
       <button type="submit" disabled={busy}>
         {t.signIn}
       </button>
-      <p className="hint">{t.signInHint}</p>
+      <p className="hint">
+        {t.signInHint} <code className="nowrap">hegui operators add NAME --role admin</code>
+        {t.signInHintEnd}
+      </p>
     </form>
   );
 }
