@@ -120,6 +120,7 @@ describe.runIf(chromiumAvailable())('operations dashboard in chromium, over gate
       if (path === '/audit') await page.locator('tr[data-seq]').first().waitFor();
       findings[path] = await axe(page);
       await shot(page, `page-${path.slice(1) || 'obligations'}-${lang}-${width}`);
+      if (signIn) await fitsWidth(page);
     }
     return findings;
   }
@@ -279,6 +280,16 @@ describe.runIf(chromiumAvailable())('operations dashboard in chromium, over gate
     await page.goForward();
     await page.waitForURL((url) => url.searchParams.get('range') === '24h');
     expect(await page.locator('select[name="range"]').inputValue()).toBe('24h');
+  });
+
+  it('speaks Chinese in the profile form: answer errors translated, none before a field is touched', async () => {
+    const { page } = await open('zh', 390);
+    await page.goto(`${h.server.url}/profile`);
+    await page.locator('li[data-field="service.modalities"]').waitFor();
+    expect(await page.locator('li[data-field="provider.name"] .error').count()).toBe(0);
+    await page.locator('input[name="service.modalities"]').fill('text, sound');
+    expect(await page.locator('li[data-field="service.modalities"] .error').textContent()).toMatch(/^sound 不在可选范围内（text、image/);
+    await fitsWidth(page);
   });
 
   it('opens the label drop zone from the keyboard and shows translated results', async () => {
