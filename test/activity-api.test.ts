@@ -119,6 +119,15 @@ describeEachDatabase('operations report over gateway traffic', (getDatabase) => 
     expect(before.totals.latencyMs).toEqual({ p50: null, p90: null, p99: null, sample: 0 });
   });
 
+  it('names the service profile by its file name, never by its path on the server', async () => {
+    for (const path of ['/api/obligations', '/api/profile']) {
+      const body = (await (await fetch(`${h.server.url}${path}`, { headers: { cookie } })).json()) as { source?: string; profile?: { source?: string } };
+      const source = (path === '/api/profile' ? body.source : body.profile?.source) ?? '';
+      expect(source, path).toMatch(/\.ya?ml$/);
+      expect(source, path).not.toMatch(/[/\\]/);
+    }
+  });
+
   it('refuses bad ranges with typed errors, and strangers with 401', async () => {
     for (const [query, code] of [
       ['?from=yesterday', 'E_ACTIVITY_QUERY'],
