@@ -202,7 +202,7 @@ export function App() {
         )}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
-        {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
+        {operator && page === 'account' && <Account t={t} who={t.accountOf(operator.name, t.roles[operator.role] ?? operator.role)} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>
   );

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
 import { errorText, type Messages } from '../i18n.js';
 
-export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword: boolean; onSaved: () => void }) {
+export function Account({ t, hasPassword, onSaved, who }: { t: Messages; hasPassword: boolean; onSaved: () => void; who?: string }) {
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [state, setState] = useState<'idle' | 'saved' | { error: unknown }>('idle');
@@ -23,6 +23,13 @@ export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword:
   return (
     <form className="card" onSubmit={(e) => void submit(e)}>
       <h1>{t.setPassword}</h1>
+      {who && (
+        <p data-testid="signed-in-as">
+          {t.signedInAs}
+          {t.colon}
+          {who}
+        </p>
+      )}
       {hasPassword && (
         <label>
           {t.currentPassword}
