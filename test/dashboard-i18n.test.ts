@@ -10,7 +10,7 @@ import { beijing, errorText, messages } from '../web/src/i18n.js';
 
 const ROOT = join(import.meta.dirname, '..');
 /** What the dashboard calls: the server, the audit log, label inspection and the calendar under the tracker. */
-const SOURCES = ['src/server', 'src/audit', 'src/label/inspect.ts', 'src/label/errors.ts', 'src/calendar', 'src/errors.ts'];
+const SOURCES = ['src/server', 'src/audit', 'src/label/inspect.ts', 'src/label/errors.ts', 'src/calendar', 'src/store/errors.ts', 'src/errors.ts'];
 /** Codes only the command line sees. */
 const CLI_ONLY = new Set(['E_SERVER_LISTEN']);
 
