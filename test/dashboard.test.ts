@@ -117,7 +117,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('iris');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('button', { name: 'Service profile interview' }).click();
+    await page.getByRole('link', { name: 'Service profile interview' }).click();
     const yaml = page.getByTestId('profile-yaml');
     await yaml.waitFor();
     const order = await page.locator('li[data-field]').evaluateAll((items) => items.map((i) => i.getAttribute('data-field')));
@@ -148,7 +148,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('ivan');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('button', { name: 'Labels' }).click();
+    await page.getByRole('link', { name: 'Labels' }).click();
     await page.locator('input[name="files"]').setInputFiles([join(dir, 'labeled.png'), join(dir, 'plain.png')]);
     const row = page.locator('tr[data-file="labeled.png"]');
     await row.waitFor();
@@ -163,11 +163,11 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('amy');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('button', { name: 'Activity' }).click();
+    await page.getByRole('link', { name: 'Operations' }).click();
     await page.locator('[data-risk="A1.4"]').waitFor();
     expect(await page.locator('[data-stat="blocked"] strong').textContent()).toBe('1');
     expect(await page.locator('[data-stat="requests"] strong').textContent()).toBe('2');
-    await page.getByRole('button', { name: 'Audit log' }).click();
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
     await page.locator('tr[data-seq]').nth(1).waitFor();
     await page.getByRole('button', { name: 'user:bob' }).click();
     await page.getByRole('heading', { name: 'History: user:bob' }).waitFor();
@@ -179,7 +179,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('pat');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('button', { name: /pat/ }).click();
+    await page.getByRole('link', { name: /pat/ }).click();
     await page.locator('input[name="current-password"]').fill(PASSWORD);
     await page.locator('input[name="new-password"]').fill('correct horse battery');
     await page.getByRole('button', { name: 'Save' }).click();

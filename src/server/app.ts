@@ -11,6 +11,7 @@ import { gatewayHealth, mountGateway } from '../gateway/index.js';
 import { sameOriginOnly } from './auth/csrf.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { mountActivityRoutes } from './routes/activity.js';
 import { mountAuditRoutes } from './routes/audit.js';
 import { DESK_UPLOAD_PATHS, mountDeskRoutes } from './routes/desk.js';
 import { mountIncidentRoutes } from './routes/incidents.js';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountIncidentRoutes(app, deps);
   mountEvalRoutes(app, deps);
   mountEvalBankRoutes(app, deps);
+  mountActivityRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap, desk };
 }

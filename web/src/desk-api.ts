@@ -75,8 +75,8 @@ async function send<T>(method: string, path: string, body?: unknown, headers: Re
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) {
-    const error = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new ApiError(response.status, error?.error?.message ?? response.statusText);
+    const error = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    throw new ApiError(response.status, error?.error?.code ?? `E_HTTP_${response.status}`, error?.error?.message ?? response.statusText);
   }
   return (response.status === 204 ? undefined : await response.json()) as T;
 }
@@ -115,8 +115,8 @@ export const deskApi = {
   async upload(token: string, file: File) {
     const response = await fetch('/api/desk/public/status/evidence', { method: 'POST', body: file, headers: { ...tokenHeader(token), 'content-type': file.type || 'application/octet-stream', 'x-filename': encodeURIComponent(file.name) } });
     if (!response.ok) {
-      const error = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-      throw new ApiError(response.status, `${file.name}: ${error?.error?.message ?? response.statusText}`);
+      const error = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+      throw new ApiError(response.status, error?.error?.code ?? `E_HTTP_${response.status}`, `${file.name}: ${error?.error?.message ?? response.statusText}`);
     }
   },
   status: (token: string) => send<RequesterView>('GET', '/api/desk/public/status', undefined, tokenHeader(token)),
@@ -126,7 +126,7 @@ export const deskApi = {
   withdraw: (token: string) => send<void>('POST', '/api/desk/public/status/withdraw', undefined, tokenHeader(token)),
   async download(token: string, id: string, filename: string) {
     const response = await fetch(`/api/desk/public/status/files/${encodeURIComponent(id)}`, { headers: tokenHeader(token) });
-    if (!response.ok) throw new ApiError(response.status, response.statusText);
+    if (!response.ok) throw new ApiError(response.status, `E_HTTP_${response.status}`, response.statusText);
     const url = URL.createObjectURL(await response.blob());
     const a = document.createElement('a');
     a.href = url;

@@ -2,6 +2,7 @@
  * @module server/routes/rules
  * The tracker's API: the configured service's obligations on a date, and the instruments.
  */
+import { basename } from 'node:path';
 import type { Hono } from 'hono';
 import { chinaDateOf, parseIsoDate } from '../../calendar/index.js';
 import { HeguiError } from '../../errors.js';
@@ -20,7 +21,8 @@ export function mountRulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const date = dateParam(c.req.query('on'), deps);
     const report = applicableObligations(deps.instruments, deps.profile, date);
     const instruments = deps.instruments.map((i) => ({ id: i.id, name: i.name, short: i.short, hierarchy: i.hierarchy, ...statusOn(i, date) }));
-    return c.json({ ...report, instruments, profile: { source: deps.profileSource, provider: deps.profile.provider.name, service: deps.profile.service.name ?? null } });
+    // The profile's file name only: a server path would tell every browser about the server's disks.
+    return c.json({ ...report, instruments, profile: { source: basename(deps.profileSource), provider: deps.profile.provider.name, service: deps.profile.service.name ?? null } });
   });
 
   app.get('/api/rules', signedIn, (c) => {
@@ -40,7 +42,7 @@ export function mountRulesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     });
   });
 
-  app.get('/api/profile', signedIn, (c) => c.json({ source: deps.profileSource, profile: deps.profile }));
+  app.get('/api/profile', signedIn, (c) => c.json({ source: basename(deps.profileSource), profile: deps.profile }));
 }
 
 /** Maps a HeguiError from a route to an API error object (bad input is the caller's, 400). */

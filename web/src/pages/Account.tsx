@@ -1,11 +1,11 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
-import type { Messages } from '../i18n.js';
+import { errorText, type Messages } from '../i18n.js';
 
-export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword: boolean; onSaved: () => void }) {
+export function Account({ t, hasPassword, onSaved, who }: { t: Messages; hasPassword: boolean; onSaved: () => void; who?: string }) {
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
-  const [state, setState] = useState<'idle' | 'saved' | string>('idle');
+  const [state, setState] = useState<'idle' | 'saved' | { error: unknown }>('idle');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -16,13 +16,20 @@ export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword:
       setPassword('');
       onSaved();
     } catch (e) {
-      setState((e as Error).message);
+      setState({ error: e });
     }
   }
 
   return (
     <form className="card" onSubmit={(e) => void submit(e)}>
       <h1>{t.setPassword}</h1>
+      {who && (
+        <p data-testid="signed-in-as">
+          {t.signedInAs}
+          {t.colon}
+          {who}
+        </p>
+      )}
       {hasPassword && (
         <label>
           {t.currentPassword}
@@ -35,7 +42,11 @@ export function Account({ t, hasPassword, onSaved }: { t: Messages; hasPassword:
       </label>
       <button type="submit">{t.save}</button>
       {state === 'saved' && <p role="status">{t.saved}</p>}
-      {state !== 'idle' && state !== 'saved' && <p className="error" role="alert">{state}</p>}
+      {typeof state === 'object' && (
+        <p className="error" role="alert">
+          {(state.error as { code?: string }).code === 'E_AUTH_FAILED' ? t.wrongCurrentPassword : errorText(t, state.error)}
+        </p>
+      )}
     </form>
   );
 }

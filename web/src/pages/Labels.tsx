@@ -1,5 +1,6 @@
-import { type DragEvent, useState } from 'react';
-import type { Lang, Messages } from '../i18n.js';
+import { type DragEvent, useRef, useState } from 'react';
+import { ApiError, NetworkError } from '../api.js';
+import { errorText, type Lang, type Messages } from '../i18n.js';
 
 interface LabelRecord {
   file: string;
@@ -15,17 +16,27 @@ const FIELDS = ['Label', 'ContentProducer', 'ProduceID', 'ContentPropagator', 'P
 async function inspect(files: File[]): Promise<LabelRecord[]> {
   const form = new FormData();
   for (const file of files) form.append('file', file, file.name);
-  const response = await fetch('/api/labels/inspect', { method: 'POST', body: form, credentials: 'same-origin' });
-  const body = (await response.json()) as { files?: LabelRecord[]; error?: { message: string } };
-  if (!response.ok || !body.files) throw new Error(body.error?.message ?? response.statusText);
+  let response: Response;
+  try {
+    response = await fetch('/api/labels/inspect', { method: 'POST', body: form, credentials: 'same-origin' });
+  } catch (error) {
+    throw new NetworkError((error as Error).message);
+  }
+  const body = (await response.json().catch(() => ({}))) as { files?: LabelRecord[]; error?: { code?: string; message?: string } };
+  if (!response.ok || !body.files) throw new ApiError(response.status, body.error?.code ?? `E_HTTP_${response.status}`, body.error?.message ?? response.statusText);
   return body.files;
 }
 
+/**
+ * Label inspection: files dropped on the zone, or chosen through it (it is a button, so the
+ * keyboard opens the file chooser with Enter or Space), are checked for implicit labels.
+ */
 export function Labels({ t }: { t: Messages; lang: Lang }) {
   const [records, setRecords] = useState<LabelRecord[]>([]);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const [over, setOver] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
 
   async function take(list: FileList | null) {
     if (!list || list.length === 0) return;
@@ -34,9 +45,10 @@ export function Labels({ t }: { t: Messages; lang: Lang }) {
     try {
       setRecords(await inspect([...list]));
     } catch (e) {
-      setError((e as Error).message);
+      setError(e);
     } finally {
       setBusy(false);
+      if (input.current) input.current.value = '';
     }
   }
 
@@ -47,10 +59,14 @@ export function Labels({ t }: { t: Messages; lang: Lang }) {
   }
 
   return (
-    <section>
+    <section aria-busy={busy}>
       <h1>{t.labelsTitle}</h1>
-      <label
+      <button
+        type="button"
         className={`dropzone${over ? ' over' : ''}`}
+        aria-describedby="dropzone-hint"
+        disabled={busy}
+        onClick={() => input.current?.click()}
         onDragOver={(e) => {
           e.preventDefault();
           setOver(true);
@@ -59,50 +75,72 @@ export function Labels({ t }: { t: Messages; lang: Lang }) {
         onDrop={drop}
       >
         {busy ? t.loading : t.dropFiles}
-        <input type="file" name="files" multiple onChange={(e) => void take(e.target.files)} hidden />
-      </label>
-      {error && <p className="error" role="alert">{error}</p>}
+      </button>
+      <p id="dropzone-hint" className="hint">
+        {t.dropKeyboard}
+      </p>
+      <input ref={input} type="file" name="files" multiple onChange={(e) => void take(e.target.files)} hidden aria-label={t.chooseFiles} />
+      {busy && (
+        <p role="status" className="loading">
+          {t.loading}
+        </p>
+      )}
+      {Boolean(error) && (
+        <p className="error" role="alert">
+          {errorText(t, error)}
+        </p>
+      )}
       {records.length > 0 && (
-        <table className="labels">
-          <thead>
-            <tr>
-              <th>{t.file}</th>
-              <th>{t.format}</th>
-              {FIELDS.map((f) => (
-                <th key={f}>{f}</th>
-              ))}
-              <th>{t.location}</th>
-              <th>{t.signature}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {records.map((r, i) => (
-              <tr key={`${r.file}-${i}`} data-file={r.file}>
-                <td>{r.file}</td>
-                <td>{r.format ?? '—'}</td>
-                {r.error ? (
-                  <td colSpan={FIELDS.length + 2} className="error">
-                    {r.error.message}
-                  </td>
-                ) : r.label ? (
-                  <>
-                    {FIELDS.map((f) => (
-                      <td key={f}>{r.label?.[f]}</td>
-                    ))}
-                    <td>{r.location}</td>
-                    <td>
-                      <span className={`sig sig-${r.signature}`}>{r.signature}</span>
-                    </td>
-                  </>
-                ) : (
-                  <td colSpan={FIELDS.length + 2} className="nolabel">
-                    {t.noLabel}
-                  </td>
-                )}
+        <div className="table-scroll" role="region" aria-label={t.labelResults} tabIndex={0}>
+          <table className="labels stack">
+            <thead>
+              <tr>
+                <th scope="col">{t.file}</th>
+                <th scope="col">{t.format}</th>
+                {FIELDS.map((f) => (
+                  <th scope="col" key={f} title={f}>
+                    {t.labelFields[f]}
+                  </th>
+                ))}
+                <th scope="col">{t.location}</th>
+                <th scope="col">{t.signature}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {records.map((r, i) => (
+                <tr key={`${r.file}-${i}`} data-file={r.file}>
+                  <td data-label={t.file} className="break">
+                    {r.file}
+                  </td>
+                  <td data-label={t.format}>{r.format ?? '—'}</td>
+                  {r.error ? (
+                    <td colSpan={FIELDS.length + 2} className="error" data-code={r.error.code}>
+                      {errorText(t, r.error)}
+                    </td>
+                  ) : r.label ? (
+                    <>
+                      {FIELDS.map((f) => (
+                        <td key={f} data-label={t.labelFields[f]} className="break">
+                          {f === 'Label' ? (t.labelValues[r.label?.[f] ?? ''] ?? r.label?.[f]) : r.label?.[f]}
+                        </td>
+                      ))}
+                      <td data-label={t.location}>{r.location}</td>
+                      <td data-label={t.signature}>
+                        <span className={`sig sig-${r.signature}`} data-signature={r.signature}>
+                          {t.signatures[r.signature] ?? r.signature}
+                        </span>
+                      </td>
+                    </>
+                  ) : (
+                    <td colSpan={FIELDS.length + 2} className="nolabel">
+                      {t.noLabel}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -3,6 +3,20 @@ import { type ProfileField, profileFields, relevant } from '../../../src/rules/p
 import { type Answer, answerHint, answersToProfile, parseAnswer, profileYaml } from '../../../src/rules/profile-interview.js';
 import type { Lang, Messages } from '../i18n.js';
 
+/** The interview's answer errors (English from `parseAnswer`) in the page's language. */
+function answerError(message: string, lang: Lang): string {
+  if (lang === 'en') return message;
+  const m = message.replace(/^[\w.]+: /, '');
+  let match: RegExpMatchArray | null;
+  if (m === 'an answer is required') return '必填。';
+  if ((match = m.match(/^"(.*)" is not a date as YYYY-MM-DD$/))) return `“${match[1]}”不是 YYYY-MM-DD 格式的日期。`;
+  if ((match = m.match(/^answer a whole number, not "(.*)"$/))) return `请填写整数，而不是“${match[1]}”。`;
+  if ((match = m.match(/^name at least (\d+) of (.*)$/))) return `至少填写 ${match[1]} 项：${match[2]!.split(', ').join('、')}。`;
+  if ((match = m.match(/^(.*) not in (.*)$/))) return `${match[1]!.split(', ').join('、')} 不在可选范围内（${match[2]!.split(', ').join('、')}）。`;
+  if ((match = m.match(/^answer one of (.*) \(or its number\), not "(.*)"$/))) return `请选择 ${match[1]!.split(', ').join('、')} 之一，而不是“${match[2]}”。`;
+  return `答案格式不正确（${m}）。`;
+}
+
 /**
  * The profile interview as a form: the same questions, order and legal basis as
  * `hegui profile init`, answered in the browser; the YAML is shown and can be downloaded.
@@ -64,7 +78,11 @@ export function Profile({ t, lang }: { t: Messages; lang: Lang }) {
                 <input name={field.path} value={raw[field.path] ?? ''} placeholder={answerHint(field, lang)} onChange={(e) => set(field.path, e.target.value)} />
               )}
             </label>
-            {errors.has(field.path) && <p className="error">{errors.get(field.path)}</p>}
+            {errors.has(field.path) && raw[field.path] !== undefined && (
+              <p className="error" id={`error-${field.path}`}>
+                {answerError(errors.get(field.path)!, lang)}
+              </p>
+            )}
           </li>
         ))}
       </ol>

@@ -1,35 +1,55 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, type OperatorInfo } from '../api.js';
-import type { Messages } from '../i18n.js';
+import { errorText, type Messages } from '../i18n.js';
 
-export function SignIn({ t, onSignedIn }: { t: Messages; onSignedIn: (o: OperatorInfo) => void }) {
+/** Sign-in; `notice` says why it is shown (an ended session), and the page stays where it was. */
+export function SignIn({ t, notice, onSignedIn }: { t: Messages; notice: string | null; onSignedIn: (o: OperatorInfo) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const [failed, setFailed] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    setBusy(true);
     try {
       onSignedIn((await api.signIn(name, password)).operator);
-    } catch {
-      setFailed(true);
+    } catch (e) {
+      setFailure(e);
+      setBusy(false);
     }
   }
 
   return (
-    <form className="card signin" onSubmit={(e) => void submit(e)}>
+    <form className="card signin" onSubmit={(e) => void submit(e)} aria-busy={busy}>
       <h1>{t.signIn}</h1>
+      {notice && (
+        <p className="warning" role="status" data-notice="expired">
+          {notice}
+        </p>
+      )}
       <label>
         {t.name}
-        <input name="name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required />
+        <input ref={first} name="name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required />
       </label>
       <label>
         {t.password}
         <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
       </label>
-      {failed && <p className="error" role="alert">{t.signInFailed}</p>}
-      <button type="submit">{t.signIn}</button>
-      <p className="hint">{t.signInHint}</p>
+      {failure !== null && (
+        <p className="error" role="alert">
+          {errorText(t, failure)}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        {t.signIn}
+      </button>
+      <p className="hint">
+        {t.signInHint} <code className="nowrap">hegui operators add NAME --role admin</code>
+        {t.signInHintEnd}
+      </p>
     </form>
   );
 }
