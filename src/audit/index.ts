@@ -35,3 +35,5 @@ export { LEGAL_MIN_RETENTION_MONTHS, retentionCutoff } from './retention.js';
 export { auditPublicKeyId, generateAuditSigningKey, parseAuditSigningKey, type AuditSigningKey } from './signing.js';
 export { describeFinding, type AuditCheckpointReport, type AuditVerifyOptions, type AuditVerifyReport } from './verify.js';
 export type { AuditFinding } from './walk.js';
+export { AUDIT_TIME_ZONE, beijingTime, parseAuditTime } from './range.js';
+export { auditSubject, isAbout, resolveAuditSubject, SUBJECT_RULE, type AuditSubject, type ResolvedAuditSubject } from './subjects.js';
