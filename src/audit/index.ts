@@ -36,4 +36,5 @@ export { auditPublicKeyId, generateAuditSigningKey, parseAuditSigningKey, type A
 export { describeFinding, type AuditCheckpointReport, type AuditVerifyOptions, type AuditVerifyReport } from './verify.js';
 export type { AuditFinding } from './walk.js';
 export { AUDIT_TIME_ZONE, beijingTime, parseAuditTime } from './range.js';
-export { auditSubject, isAbout, resolveAuditSubject, SUBJECT_RULE, type AuditSubject, type ResolvedAuditSubject } from './subjects.js';
+export { resolveAuditSubject, type ResolvedAuditSubject } from './resolve.js';
+export { auditSubject, isAbout, SUBJECT_RULE, type AuditSubject } from './subjects.js';

@@ -13,8 +13,6 @@
  * Payloads are canonical JSON (keys sorted, no spaces), so the store can narrow the search
  * with a substring test; `isAbout` then decides exactly.
  */
-import { NotFoundError } from '../errors.js';
-import type { Store } from '../store/index.js';
 import { AuditQueryError } from './errors.js';
 import type { JsonObject } from './event.js';
 
@@ -59,30 +57,3 @@ export function subjectPrefilter(subject: AuditSubject): { actor: string; payloa
   };
 }
 
-/** A user or operator the audit log can be asked about, resolved from what a person typed. */
-export interface ResolvedAuditSubject extends AuditSubject {
-  /** The account name, when the subject is a known user or operator. */
-  name: string;
-}
-
-/**
- * Resolves a user given by name, pseudonym or `user:<pseudonym>`, or an operator given as
- * `operator:<id or name>`, against the store.
- *
- * @throws NotFoundError E_AUDIT_UNKNOWN_SUBJECT when no such user or operator exists, so an
- *   export for a mistyped name fails loudly instead of writing an empty package.
- */
-export async function resolveAuditSubject(store: Store, text: string): Promise<ResolvedAuditSubject> {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('operator:')) {
-    const key = trimmed.slice('operator:'.length);
-    const operator = (await store.operators.findById(key)) ?? (await store.operators.findByName(key));
-    if (operator) return { ...auditSubject(`operator:${operator.id}`), name: operator.name };
-  } else {
-    const bare = trimmed.startsWith('user:') ? trimmed.slice('user:'.length) : trimmed;
-    // A name first (what people type), then a pseudonym (what the log and the exports show).
-    const user = (await store.gatewayUsers.findByName(trimmed)) ?? (bare === '' ? undefined : await store.gatewayUsers.findById(bare));
-    if (user) return { ...auditSubject(`user:${user.id}`), name: user.name };
-  }
-  throw new NotFoundError('E_AUDIT_UNKNOWN_SUBJECT', `no user or operator "${text}": give a user's name or pseudonym (\`hegui users list\`), or operator:<name>`);
-}
