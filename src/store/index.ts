@@ -23,6 +23,7 @@ export type {
   AuditPurgePlan,
   NewAuditEvent,
 } from './repositories/audit.js';
+export type { DutyState, DutyStatusChange, DutyStatusRecord } from './repositories/duty-statuses.js';
 export type { StoredMedia } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';

@@ -8,6 +8,7 @@ import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
+import { DutyStatusRepository } from './repositories/duty-statuses.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -30,6 +31,7 @@ export class Store {
   readonly gatewaySanctions: GatewaySanctionRepository;
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
+  readonly dutyStatuses: DutyStatusRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -51,6 +53,7 @@ export class Store {
     this.gatewaySanctions = new GatewaySanctionRepository(db);
     this.audit = new AuditRepository(db, sqlite);
     this.keywordLibraries = new KeywordLibraryRepository(db);
+    this.dutyStatuses = new DutyStatusRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */
