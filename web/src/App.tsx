@@ -4,12 +4,13 @@ import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
 import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
+import { Gap } from './pages/Gap.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'account';
+type Page = 'obligations' | 'gap' | 'profile' | 'activity' | 'audit' | 'labels' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -52,6 +53,9 @@ export function App() {
             <button className={page === 'obligations' ? 'active' : ''} onClick={() => setPage('obligations')}>
               {t.obligations}
             </button>
+            <button className={page === 'gap' ? 'active' : ''} onClick={() => setPage('gap')}>
+              {t.gap}
+            </button>
             <button className={page === 'profile' ? 'active' : ''} onClick={() => setPage('profile')}>
               {t.profileForm}
             </button>
@@ -86,7 +90,8 @@ export function App() {
         {operator && page === 'obligations' && <Obligations t={t} lang={lang} />}
         {operator && page === 'profile' && <Profile t={t} lang={lang} />}
         {operator && page === 'activity' && <Activity t={t} />}
-        {operator && page === 'audit' && <AuditLog t={t} />}
+        {operator && page === 'gap' && <Gap t={t} lang={lang} role={operator.role} />}
+        {operator && page === 'audit' && <AuditLog t={t} lang={lang} role={operator.role} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
