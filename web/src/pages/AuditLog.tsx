@@ -425,8 +425,12 @@ export function AuditLog({ t, lang, role }: { t: Messages; lang: Lang; role: 'ad
                 <td data-label={t.outcome}>{e.outcome ? (t.outcomeNames[e.outcome] ?? e.outcome) : '—'}</td>
                 <td data-label={t.risk}>{e.risks.join(', ')}</td>
                 <td data-label={t.detail}>
-                  <button className="link" onClick={() => setOpen(e)} aria-label={`${t.eventDetail} #${e.seq}`}>
+                  <button className="link" onClick={() => setOpen(e)}>
                     {summary(e) || t.detail}
+                    <span className="sr-only">
+                      {' '}
+                      ({t.eventDetail} #{e.seq})
+                    </span>
                   </button>
                 </td>
               </tr>
