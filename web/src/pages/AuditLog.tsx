@@ -83,7 +83,7 @@ async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
 
 function summary(e: AuditEvent): string {
   const p = e.payload;
-  const parts = [p.endpoint, p.model, p.status, typeof p.latencyMs === 'number' ? `${p.latencyMs} ms` : undefined, p.requestId, p.obligation, p.action];
+  const parts = [p.endpoint, p.model, p.status, typeof p.latencyMs === 'number' ? `${p.latencyMs} ms` : undefined, p.requestId, p.obligation, p.action, p.from && p.to ? `${beijing(String(p.from)).slice(0, 10)} – ${beijing(new Date(Date.parse(String(p.to)) - 1).toISOString()).slice(0, 10)}` : undefined, typeof p.events === 'number' ? `#${p.events}` : undefined];
   return parts.filter((x) => x !== undefined && x !== null && x !== '').join(' · ');
 }
 
@@ -411,7 +411,9 @@ export function AuditLog({ t, lang, role }: { t: Messages; lang: Lang; role: 'ad
             {events.map((e) => (
               <tr key={e.seq} data-seq={e.seq} data-type={e.type}>
                 <td data-label="#">{e.seq}</td>
-                <td data-label={t.time}>{beijing(e.at)}</td>
+                <td data-label={t.time} className="nowrap">
+                  {beijing(e.at)}
+                </td>
                 <td data-label={t.eventType}>{e.type}</td>
                 <td data-label={t.actor} className="mono">
                   {/^(user|operator):/.test(e.actor) ? (

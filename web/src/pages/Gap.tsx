@@ -371,7 +371,7 @@ export function Gap({ t, lang, role }: { t: Messages; lang: Lang; role: 'admin' 
         <p data-testid="progress">
           {t.progressTotal(assessed(data.entries), total)} · {t.date}
           {colon}
-          {data.date}
+          <span className="nowrap">{data.date}</span>
         </p>
         <Bar tally={all} label={t.progressTotal(assessed(data.entries), total)} />
         <nav className="exports" aria-label={t.exportAs}>
