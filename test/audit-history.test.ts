@@ -110,6 +110,19 @@ describeEachStore('audit history, ranges and time zone', (getStore, getDatabase)
     expect((await get('/api/audit/events?actorContains=%25&limit=100')).body.events).toEqual([]);
   });
 
+  it('refuses hostile or malformed filters with typed errors, and matches wildcards literally', async () => {
+    expect((await get('/api/audit/events?subject=user:%25')).body.events).toEqual([]);
+    expect((await get('/api/audit/events?subject=user:_')).body.events).toEqual([]);
+    expect((await get(`/api/audit/events?subject=${encodeURIComponent('user:a b')}`)).status).toBe(400);
+    expect((await get(`/api/audit/events?requestId=${'x'.repeat(201)}`)).status).toBe(400);
+    expect((await get(`/api/audit/events?actorContains=${encodeURIComponent("' or 1=1 --")}`)).body.events).toEqual([]);
+    const post = (body: unknown) => app.request('/api/audit/export', { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ from: '2026-12-05', to: '2026-12-04' })).status).toBe(400);
+    expect((await post({ from: '2026-12-04', to: '2026-12-04', user: '../../etc/passwd' })).status).toBe(400);
+    expect((await post({ from: 'today', to: '2026-12-04' })).status).toBe(400);
+    expect((await post('not an object')).status).toBe(400);
+  });
+
   it('finds users by part of their name', async () => {
     const response = await app.request('/api/audit/subjects?q=zhang', { headers: { cookie } });
     const body = (await response.json()) as { subjects: { subject: string; name: string }[] };
@@ -158,5 +171,8 @@ describeEachStore('audit history, ranges and time zone', (getStore, getDatabase)
     expect(history.stdout).toContain('2026-12-04 10:00:00\tuser.sanction\tsystem:gateway\twarn');
     expect(history.stdout).toContain('2026-12-04 11:00:00\tuser.sanction\tsystem:cli\tlift');
     expect(history.stdout).not.toContain('desk.action');
+    const json = await cli(['users', 'history', 'Alice Zhang 张', '--json'], { env: { HEGUI_DATABASE_URL: getDatabase().url } });
+    const parsed = JSON.parse(json.stdout) as { events: { seq: number; type: string }[] };
+    expect(parsed.events.filter((e) => e.type !== 'audit.export').map((e) => e.seq)).toEqual(seqsOf(['before', 'first', 'sanction', 'lift', 'last', 'next']));
   });
 });

@@ -80,6 +80,22 @@ describeEachStore('gap view', (getStore, getDatabase) => {
     expect(events.map((e) => e.outcome).slice(0, 2)).toEqual(['compliant', 'non_compliant']);
   });
 
+  it('keeps hostile text as text in every export format', async () => {
+    const id = (await gap()).entries.find((e) => e.basis === 'missing')!.id;
+    const hostile = '<script>alert(1)</script> | a\nb';
+    const put = await call('officer', `/api/gap/duties/${id}`, { method: 'PUT', body: JSON.stringify({ entry: { status: 'not-applicable', justification: hostile } }) });
+    expect(put.status).toBe(200);
+    const md = await (await call('aud', '/api/gap/export?format=md&lang=en')).text();
+    // One table row: the pipe is escaped and the newline folded, so no cell or row is forged.
+    expect(md).toContain('<script>alert(1)</script> \\| a b');
+    const { gapHtml } = await import('../src/rules/gap-export.js');
+    expect(gapHtml(md, 'en')).not.toContain('<script>');
+    expect(gapHtml(md, 'en')).toContain('&#60;script&#62;');
+    expect((await call('officer', `/api/gap/duties/${id}`, { method: 'PUT', body: JSON.stringify({ entry: { status: 'compliant', evidence: ['x'.repeat(2001)] } }) })).status).toBe(400);
+    expect((await call('officer', `/api/gap/duties/${id}`, { method: 'PUT', body: JSON.stringify({ entry: { status: 'non-compliant', reason: 'r', plan: 'p', due: '2026-02-30' } }) })).status).toBe(400);
+    expect((await call('officer', `/api/gap/duties/${id}`, { method: 'PUT', body: JSON.stringify({ entry: null, startDate: 'soon' }) })).status).toBe(400);
+  });
+
   it('gives progress by instrument and by control that add up to the report', async () => {
     const body = await gap();
     const sum = (rows: { total: number }[]) => rows.reduce((n, r) => n + r.total, 0);

@@ -86,12 +86,18 @@ export function registerUsers(program: Command, io: CliIo): void {
     .description('every audit event about the user (its requests, sanctions, lifts, exports; whoever wrote them), and its sanctions, newest first')
     .argument('<name>', 'account name')
     .option('--limit <n>', 'events to show (1-500, default 20)', positiveInteger, 20)
-    .action(async (name: string, options: { limit: number }) => {
+    .option('--json', 'print the user, the events and the sanctions as JSON (times in UTC)')
+    .action(async (name: string, options: { limit: number; json?: boolean }) => {
       await withStore(io, async (store) => {
         const user = await userNamed(store, name);
         const log = new AuditLog(store, auditEnvironment(io.env, io.cwd));
         // The rule shared with the dashboard and `audit export --user` (audit/subjects).
         const page = await log.list({ subject: `user:${user.id}`, limit: options.limit });
+        if (options.json) {
+          const sanctions = await store.gatewaySanctions.list(user.id);
+          io.stdout.write(`${JSON.stringify({ user, events: page.events, nextCursor: page.nextCursor, sanctions }, null, 2)}\n`);
+          return;
+        }
         io.stdout.write(`user "${user.name}" (pseudonym ${user.id}): ${user.verified ? 'verified' : 'unverified'}, ${user.minor ? 'minor' : 'adult'}, ${user.disabledAt ? 'disabled' : 'active'}\n`);
         io.stdout.write(`events (latest ${page.events.length}; times in Beijing time, UTC+8):\n`);
         for (const e of page.events) {

@@ -1,3 +1,4 @@
+import type React from 'react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { citation, formatFigure } from '../../../src/rules/render.js';
 import type { Bilingual, Figure } from '../api.js';
@@ -333,6 +334,28 @@ export function Gap({ t, lang, role }: { t: Messages; lang: Lang; role: 'admin' 
     return [...map];
   }, [data]);
   const colon = lang === 'zh' ? '：' : ': ';
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  /** Fetches the export, so a server error (no Chromium for PDF) is shown instead of saved as a file. */
+  async function download(e: React.MouseEvent<HTMLAnchorElement>, format: string) {
+    e.preventDefault();
+    const href = e.currentTarget.href;
+    try {
+      const response = await fetch(href, { credentials: 'same-origin' });
+      if (!response.ok) {
+        const body = (await response.json().catch(() => null)) as { error?: { message: string } } | null;
+        throw new Error(body?.error?.message ?? response.statusText);
+      }
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `hegui-gap.${format}`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      setExportError(null);
+    } catch (error) {
+      setExportError(`${t.error}${colon}${(error as Error).message}`);
+    }
+  }
 
   if (error) {
     return (
@@ -377,11 +400,16 @@ export function Gap({ t, lang, role }: { t: Messages; lang: Lang; role: 'admin' 
         <nav className="exports" aria-label={t.exportAs}>
           <span>{t.exportAs}</span>
           {(['md', 'docx', 'pdf'] as const).map((f) => (
-            <a key={f} className="button" href={`/api/gap/export?format=${f}&lang=${lang}&on=${data.date}`} download data-format={f}>
+            <a key={f} className="button" href={`/api/gap/export?format=${f}&lang=${lang}&on=${data.date}`} download data-format={f} onClick={(e) => void download(e, f)}>
               {f === 'md' ? 'Markdown' : f.toUpperCase()}
             </a>
           ))}
         </nav>
+        {exportError && (
+          <p className="error" role="alert">
+            {exportError}
+          </p>
+        )}
         {!canEdit && <p className="hint">{t.readOnly}</p>}
         <details className="progress-tables">
           <summary>
