@@ -134,8 +134,13 @@ describe.runIf(chromiumAvailable())('gap view and auditor workflow in chromium',
         await page.goto(server.url);
         await page.getByRole('button', { name: t.audit, exact: true }).click();
         await page.locator('tr[data-seq]').first().waitFor();
+        const searches: string[] = [];
+        page.on('request', (r) => r.url().includes('/api/audit/subjects?') && searches.push(r.url()));
         await page.locator('input[name="user"]').pressSequentially('wang', { delay: 30 });
         await page.getByRole('button', { name: '王小明 wang' }).click();
+        // Debounced: four letters typed quickly ask fewer than four times, the last for the whole word.
+        expect(searches.length).toBeLessThan(4);
+        expect(searches.at(-1)).toContain('q=wang');
         await page.getByRole('heading', { name: new RegExp(`${t.history}.*王小明 wang`) }).waitFor();
         // Sanctions written by system:gateway belong to the user's history.
         await page.locator('tr[data-type="user.sanction"]').waitFor();
