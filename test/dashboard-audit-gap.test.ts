@@ -84,6 +84,18 @@ describe.runIf(chromiumAvailable())('gap view and auditor workflow in chromium',
     return page;
   }
 
+  for (const [lang, width] of [['zh', 1440], ['en', 390]] as const) {
+    it(`shows the obligations with a jump list and no serious accessibility finding (${lang}, ${width} px)`, async () => {
+      const page = await pageFor('officer', lang, width);
+      await page.goto(`${server.url}/?on=2026-11-28`);
+      await page.locator('nav.jump a').first().waitFor();
+      expect(await page.locator('.profile code').textContent()).not.toContain('/');
+      await page.screenshot({ path: join(SHOTS, `obligations-${lang}-${width}.png`) });
+      expect(await axeFindings(page), 'axe on the obligations').toEqual([]);
+      await page.context().close();
+    }, 60_000);
+  }
+
   for (const lang of ['zh', 'en'] as const) {
     for (const width of WIDTHS) {
       it(`lets the compliance officer record states, see progress and export (${lang}, ${width} px)`, async () => {
