@@ -288,7 +288,7 @@ export function AuditLog({ t, lang, role }: { t: Messages; lang: Lang; role: 'ad
       link.download = name;
       link.click();
       setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-      setExportState({ busy: false, text: `${t.exported(Number(response.headers.get('x-hegui-events') ?? 0))}: ${name}` });
+      setExportState({ busy: false, text: `${t.exported(Number(response.headers.get('x-hegui-events') ?? 0))}${lang === 'zh' ? '：' : ': '}${name}` });
     } catch (e) {
       setExportState({ busy: false, text: (e as Error).message, error: true });
     }
