@@ -64,7 +64,7 @@ describe('hegui audit', () => {
     const keyEnvHere = (): Record<string, string> => ({ ...keyEnv(), HEGUI_DATABASE_URL: env.HEGUI_DATABASE_URL as string });
     const plain = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-31', '--user', 'u1', '-o', 'jan'], { cwd: dir, env });
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/^exported 15 event\(s\) from 2024-01-01T00:00:00.000Z to 2024-02-01T00:00:00.000Z for user:u1, content omitted, to jan\n/);
+    expect(plain.stdout).toMatch(/^exported 15 event\(s\) from 2023-12-31T16:00:00.000Z to 2024-01-31T16:00:00.000Z for user:u1, content omitted, to jan\n/);
     const manifest = JSON.parse(readFileSync(join(dir, 'jan', 'manifest.json'), 'utf8')) as { chain: { firstSeq: number; lastSeq: number } };
     expect(manifest.chain).toMatchObject({ firstSeq: 1, lastSeq: 31 });
     const refused = await cli(['audit', 'export', '--from', '2024-01-01', '--to', '2024-01-31', '--with-content', '-o', 'jan2'], { cwd: dir, env });
@@ -82,15 +82,15 @@ describe('hegui audit', () => {
     const young = await cli(['audit', 'purge', '--before', '2099-01-01'], { cwd: dir, env });
     expect(young).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: refusing to purge events recorded after .* at least 6 months/) });
     const dry = await cli(['audit', 'purge', '--before', '2024-01-11', '--dry-run'], { cwd: dir, env });
-    expect(dry).toMatchObject({ code: 0, stdout: 'would delete 10 event(s) (1-10) recorded before 2024-01-11T00:00:00.000Z; nothing deleted (dry run)\n' });
+    expect(dry).toMatchObject({ code: 0, stdout: 'would delete 10 event(s) (1-10) recorded before 2024-01-10T16:00:00.000Z; nothing deleted (dry run)\n' });
     const noKey = await cli(['audit', 'purge', '--before', '2024-01-11'], { cwd: dir, env });
     expect(noKey).toMatchObject({ code: 2, stderr: expect.stringMatching(/set HEGUI_AUDIT_SIGNING_KEY to the path/) });
     const done = await cli(['audit', 'purge', '--before', '2024-01-11'], { cwd: dir, env: keyEnvHere() });
     expect(done.code).toBe(0);
-    expect(done.stdout).toMatch(/^deleted 10 event\(s\) \(1-10\) recorded before 2024-01-11T00:00:00.000Z\ncheckpoint at event 10 signed with key [\w-]{11}\n$/);
+    expect(done.stdout).toMatch(/^deleted 10 event\(s\) \(1-10\) recorded before 2024-01-10T16:00:00.000Z\ncheckpoint at event 10 signed with key [\w-]{11}\n$/);
     const verify = await cli(['audit', 'verify', '--trust', 'keys.pub.pem'], { cwd: dir, env });
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toMatch(/checkpoint at event 10 \(events 1-10 purged, before 2024-01-11T00:00:00.000Z\): signature valid, key [\w-]{11}, trusted key/);
+    expect(verify.stdout).toMatch(/checkpoint at event 10 \(events 1-10 purged, before 2024-01-10T16:00:00.000Z\): signature valid, key [\w-]{11}, trusted key/);
   });
 
   it('verify names tampered events and exits 1', async () => {
@@ -116,9 +116,9 @@ describe('hegui audit', () => {
     expect(existsSync(join(dir, 'jan2'))).toBe(false);
   });
 
-  it('reads dates as UTC days, an end day inclusive, or times with their zone', () => {
-    expect(parseCliDate('2026-01-31', '--to', true).toISOString()).toBe('2026-02-01T00:00:00.000Z');
-    expect(parseCliDate('2026-01-31', '--from').toISOString()).toBe('2026-01-31T00:00:00.000Z');
+  it('reads dates as Beijing days, an end day inclusive, or times with their zone', () => {
+    expect(parseCliDate('2026-01-31', '--to', true).toISOString()).toBe('2026-01-31T16:00:00.000Z');
+    expect(parseCliDate('2026-01-31', '--from').toISOString()).toBe('2026-01-30T16:00:00.000Z');
     expect(parseCliDate('2026-01-31T08:00:00+08:00', '--to', true).toISOString()).toBe('2026-01-31T00:00:00.000Z');
     expect(() => parseCliDate('2026-01-31T08:00:00', '--to')).toThrow(/with its zone/);
   });

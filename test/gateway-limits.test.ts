@@ -224,7 +224,7 @@ describeEachDatabase('sanctions for repeated illegal content', (getDatabase) => 
     const [lift] = (await h.server.audit.list({ type: 'user.sanction', limit: 1 })).events;
     expect(lift).toMatchObject({ actor: 'system:cli', outcome: 'lift' });
     const history = await cli(['users', 'history', 'lifted', '--limit', '3'], env());
-    expect(history.stdout).toContain('requests (latest 3):');
+    expect(history.stdout).toContain('events (latest 3; times in Beijing time, UTC+8):');
     expect(history.stdout).toMatch(/suspend\t4 blocked requests within 60 minutes\tuntil lifted\tlifted .* by system:cli/);
   });
 });

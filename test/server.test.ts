@@ -212,7 +212,7 @@ describeEachDatabase('hegui serve', (getDatabase: () => TestDatabase) => {
     const zero = await get('/api/audit/stats?minutes=0', reviewer);
     expect(zero.status).toBe(400);
     expect(await zero.json()).toMatchObject({ error: { code: 'E_AUDIT_QUERY' } });
-    expect(await (await get('/api/audit/events?from=yesterday', reviewer)).json()).toMatchObject({ error: { code: 'E_AUDIT_QUERY' } });
+    expect(await (await get('/api/audit/events?from=yesterday', reviewer)).json()).toMatchObject({ error: { code: 'E_AUDIT_DATE' } });
     const seq = page.events[0]!.seq;
     const denied = await get(`/api/audit/events/${seq}/content`, reviewer);
     expect(denied.status).toBe(403);

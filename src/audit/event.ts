@@ -24,6 +24,8 @@ export const AUDIT_EVENT_TYPES = [
   'operator.login',
   'operator.password',
   'user.sanction',
+  'duty.status',
+  'evidence.controls',
   'audit.export',
   'audit.purge',
   'audit.redact',

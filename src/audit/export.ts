@@ -21,7 +21,9 @@ import type { AuditContext } from './context.js';
 import { AuditExportError, AuditQueryError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
 import { isoTime } from './query.js';
+import { AUDIT_TIME_ZONE, beijingTime } from './range.js';
 import { type AuditTombstone, parseTombstone, TombstoneChecker } from './redact.js';
+import { type AuditSubject, auditSubject, isAbout, SUBJECT_RULE } from './subjects.js';
 import { describeFinding } from './verify.js';
 import { ChainWalker } from './walk.js';
 
@@ -29,7 +31,7 @@ import { ChainWalker } from './walk.js';
 export interface AuditExportRange {
   from: Date;
   to: Date;
-  /** An actor (`user:<pseudonym>`); a bare pseudonym means `user:<pseudonym>`. */
+  /** A subject (`user:<pseudonym>`, `operator:<id>`; a bare pseudonym means a user): the events about it (audit/subjects). */
   user?: string;
 }
 
@@ -62,8 +64,11 @@ export interface AuditExportManifest {
   format: 'hegui.audit.export/1';
   generator: { name: 'hegui'; version: string };
   createdAt: string;
-  range: { from: string; to: string };
+  /** `from` inclusive, `to` exclusive (UTC); `beijing` the same bounds in Beijing time, the convention of days given as YYYY-MM-DD. */
+  range: { from: string; to: string; beijing: { from: string; to: string; timeZone: string } };
   user: string | null;
+  /** With `user`: which events count as about the user. */
+  userRule: string | null;
   content: 'omitted' | 'decrypted';
   events: { count: number; withContent: number; byType: Record<string, number> };
   /** Exported events whose content was redacted at a request (vouched for by its redaction event), per request. */
@@ -106,7 +111,7 @@ export async function exportAuditLog(context: AuditContext, range: AuditExportRa
   const from = isoTime(range.from, 'from');
   const to = isoTime(range.to, 'to');
   if (from >= to) throw new AuditQueryError(`the export range is empty: from ${from} is not before to ${to}`);
-  const user = range.user === undefined ? null : range.user.includes(':') ? range.user : `user:${range.user}`;
+  const user = range.user === undefined ? null : auditSubject(range.user);
   const keys = options.includeContent ? requireContentKeys(context.contentKeys, 'exporting content') : undefined;
   const dir = resolve(outDir);
   if (existsSync(dir)) throw new AuditExportError(`${outDir} exists; export into a new folder so an earlier package is never mixed with this one`, { exitCode: 2 });
@@ -119,7 +124,7 @@ export async function exportAuditLog(context: AuditContext, range: AuditExportRa
     await context.append({
       type: 'audit.export',
       actor: options.exportedBy ?? 'system:audit',
-      payload: { from, to, user, events: manifest.events.count, content: manifest.content, manifestSha256: await fileSha256(join(dir, 'manifest.json')) },
+      payload: { from, to, user: user?.subject ?? null, events: manifest.events.count, content: manifest.content, manifestSha256: await fileSha256(join(dir, 'manifest.json')) },
     });
     return { dir, manifest };
   } catch (error) {
@@ -132,7 +137,7 @@ export async function exportAuditLog(context: AuditContext, range: AuditExportRa
 interface PackageSpec {
   from: string;
   to: string;
-  user: string | null;
+  user: AuditSubject | null;
   keys: AuditContentKeyring | undefined;
 }
 
@@ -161,7 +166,7 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
         walker ??= new ChainWalker({ seq: row.seq - 1, hash: row.prevHash, name: `the event before ${row.seq}` });
         walker.push(row);
         tombstoneFindings.push(...(await tombstones.check(row)).map(describeFinding));
-        if (row.at < spec.from || row.at >= spec.to || (spec.user !== null && row.actor !== spec.user)) continue;
+        if (row.at < spec.from || row.at >= spec.to || (spec.user !== null && !isAbout({ actor: row.actor, payload: JSON.parse(row.payload) as JsonObject }, spec.user))) continue;
         const line = exported(row, spec.keys);
         if (line.redaction) {
           redactions.events += 1;
@@ -191,8 +196,9 @@ async function writePackage(context: AuditContext, temp: string, spec: PackageSp
     format: 'hegui.audit.export/1',
     generator: { name: 'hegui', version: await toolVersion() },
     createdAt: context.clock().toISOString(),
-    range: { from: spec.from, to: spec.to },
-    user: spec.user,
+    range: { from: spec.from, to: spec.to, beijing: { from: beijingTime(spec.from), to: beijingTime(spec.to), timeZone: AUDIT_TIME_ZONE.label } },
+    user: spec.user?.subject ?? null,
+    userRule: spec.user === null ? null : SUBJECT_RULE,
     content: spec.keys ? 'decrypted' : 'omitted',
     events,
     redactions,

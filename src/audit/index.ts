@@ -36,3 +36,6 @@ export { LEGAL_MIN_RETENTION_MONTHS, retentionCutoff } from './retention.js';
 export { auditPublicKeyId, generateAuditSigningKey, parseAuditSigningKey, type AuditSigningKey } from './signing.js';
 export { describeFinding, type AuditCheckpointReport, type AuditVerifyOptions, type AuditVerifyReport } from './verify.js';
 export type { AuditFinding } from './walk.js';
+export { AUDIT_TIME_ZONE, beijingTime, parseAuditTime } from './range.js';
+export { resolveAuditSubject, type ResolvedAuditSubject } from './resolve.js';
+export { auditSubject, isAbout, SUBJECT_RULE, type AuditSubject } from './subjects.js';

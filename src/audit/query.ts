@@ -11,6 +11,7 @@ import type { AuditContext } from './context.js';
 import { AuditQueryError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
 import { type AuditTombstone, parseTombstone } from './redact.js';
+import { auditSubject, isAbout, subjectPrefilter } from './subjects.js';
 
 /** Filters for `list`; every one optional. */
 export interface AuditQuery {
@@ -19,7 +20,15 @@ export interface AuditQuery {
   /** Events before this time. */
   to?: Date;
   type?: string | readonly string[];
+  /** Type starts with this (case-insensitive), e.g. `gateway.`. */
+  typePrefix?: string;
   actor?: string;
+  /** Actor contains this (case-insensitive). */
+  actorContains?: string;
+  /** Events about this subject (`user:<pseudonym>`, `operator:<id>`) under the shared rule of `audit/subjects`. */
+  subject?: string;
+  /** Events whose payload's `requestId` is exactly this. */
+  requestId?: string;
   /** Events that raised this risk code. */
   risk?: string;
   outcome?: string;
@@ -67,6 +76,7 @@ export interface AuditCounts {
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
+const MAX_ROUNDS = 20;
 
 export function toView(record: AuditEventSummaryRecord): AuditEventView {
   return {
@@ -90,19 +100,39 @@ export async function listAuditEvents(store: Store, query: AuditQuery = {}): Pro
   const cursor = query.cursor ?? undefined;
   if (cursor !== undefined && !/^[1-9]\d{0,15}$/.test(cursor)) throw new AuditQueryError(`cursor "${cursor}" is not one this API returned`);
   const types = query.type === undefined ? undefined : typeof query.type === 'string' ? [query.type] : [...query.type];
-  const rows = await store.audit.list({
-    from: query.from && isoTime(query.from, 'from'),
-    to: query.to && isoTime(query.to, 'to'),
-    types,
-    actor: query.actor,
-    risk: query.risk,
-    outcome: query.outcome,
-    beforeSeq: cursor === undefined ? undefined : Number(cursor),
-    limit,
-  });
-  const events = rows.map(toView);
-  const last = events.at(-1);
-  return { events, nextCursor: events.length === limit && last ? String(last.seq) : null };
+  const subject = query.subject === undefined ? undefined : auditSubject(query.subject);
+  const requestId = query.requestId;
+  if (requestId !== undefined && (requestId.length === 0 || requestId.length > 200)) throw new AuditQueryError('a request id has 1 to 200 characters');
+  // The store narrows (LIKE on canonical payload text); these decide exactly.
+  const exact = (view: AuditEventView): boolean => (subject === undefined || isAbout(view, subject)) && (requestId === undefined || view.payload.requestId === requestId);
+  const narrowed = subject !== undefined || requestId !== undefined;
+  const events: AuditEventView[] = [];
+  let before = cursor === undefined ? undefined : Number(cursor);
+  // A bounded number of store pages per answer; past it, the cursor lets the caller go on.
+  for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    const rows = await store.audit.list({
+      from: query.from && isoTime(query.from, 'from'),
+      to: query.to && isoTime(query.to, 'to'),
+      types,
+      typePrefix: query.typePrefix,
+      actor: query.actor,
+      actorContains: query.actorContains,
+      about: subject && subjectPrefilter(subject),
+      payloadContains: requestId === undefined ? undefined : [`"requestId":${JSON.stringify(requestId)}`],
+      risk: query.risk,
+      outcome: query.outcome,
+      beforeSeq: before,
+      limit,
+    });
+    for (const row of rows) {
+      const view = toView(row);
+      before = view.seq;
+      if (!narrowed || exact(view)) events.push(view);
+      if (events.length === limit) return { events, nextCursor: String(view.seq) };
+    }
+    if (rows.length < limit) return { events, nextCursor: null };
+  }
+  return { events, nextCursor: before === undefined ? null : String(before) };
 }
 
 /** Events per type, risk and outcome in a window. */

@@ -16,11 +16,14 @@ import {
   AuditLog,
   describeFinding,
   generateAuditSigningKey,
+  parseAuditTime,
+  resolveAuditSubject,
   type AuditEnvironment,
   type AuditPurgeResult,
   type AuditVerifyReport,
 } from '../audit/index.js';
 import { ExitCode, InvalidInputError } from '../errors.js';
+import type { Store } from '../store/index.js';
 import { withStore } from './store.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
@@ -29,29 +32,23 @@ import { setExitCode } from './main.js';
 /** Who the CLI records as exporting or purging: the operator at the terminal is not signed in. */
 const CLI_ACTOR = 'system:cli';
 
-async function withLog<T>(io: CliIo, work: (log: AuditLog, env: AuditEnvironment) => Promise<T>): Promise<T> {
+async function withLog<T>(io: CliIo, work: (log: AuditLog, env: AuditEnvironment, store: Store) => Promise<T>): Promise<T> {
   const env = auditEnvironment(io.env, io.cwd);
   return withStore(io, async (store) => {
     const log = new AuditLog(store, { contentKeys: env.contentKeys, signingKey: env.signingKey, retentionMonths: env.retentionMonths });
-    const result = await work(log, env);
+    const result = await work(log, env, store);
     await log.flush();
     return result;
   });
 }
 
 /**
- * A date from the command line: `YYYY-MM-DD` (UTC midnight; with `endOfDay`, the midnight
- * after it, so `--to 2026-01-31` includes that day) or an ISO 8601 time with a zone.
+ * A date from the command line: `YYYY-MM-DD`, a day in Beijing time (UTC+8; with `endOfDay`,
+ * the Beijing midnight after it, so `--to 2026-01-31` includes that day), or an ISO 8601 time
+ * with a zone. The dashboard reads days the same way (audit/range).
  */
 export function parseCliDate(text: string, option: string, endOfDay = false): Date {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
-  const date = new Date(dateOnly ? `${text}T00:00:00Z` : text);
-  if ((!dateOnly && !withZone) || Number.isNaN(date.getTime()) || (dateOnly && date.toISOString().slice(0, 10) !== text)) {
-    throw new InvalidInputError('E_AUDIT_DATE', `${option} "${text}" is not a date: use YYYY-MM-DD (UTC) or a time with its zone, e.g. 2026-01-31T16:00:00+08:00`);
-  }
-  if (dateOnly && endOfDay) date.setUTCDate(date.getUTCDate() + 1);
-  return date;
+  return parseAuditTime(text, option, endOfDay);
 }
 
 function printVerify(io: CliIo, report: AuditVerifyReport): void {
@@ -89,20 +86,25 @@ function registerExport(audit: Command, io: CliIo): void {
   audit
     .command('export')
     .description('write events.jsonl and manifest.json for an authority into a new folder')
-    .requiredOption('--from <date>', 'first day (YYYY-MM-DD, UTC) or time with zone')
-    .requiredOption('--to <date>', 'last day, included (YYYY-MM-DD, UTC), or an exclusive time with zone')
-    .option('--user <pseudonym>', "only this user's events (user:<pseudonym> or the pseudonym alone)")
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD, Beijing time) or time with zone')
+    .requiredOption('--to <date>', 'last day, included (YYYY-MM-DD, Beijing time), or an exclusive time with zone')
+    .option('--user <name>', 'only the events about this user (name, pseudonym or user:<pseudonym>; operator:<name> for an operator), whoever wrote them')
     .option('--with-content', 'decrypt and include kept content (needs HEGUI_AUDIT_CONTENT_KEY)')
     .requiredOption('-o, --out <dir>', 'folder to create')
     .action(async (flags: { from: string; to: string; user?: string; withContent?: boolean; out: string }, command: Command) => {
-      const range = { from: parseCliDate(flags.from, '--from'), to: parseCliDate(flags.to, '--to', true), user: flags.user };
-      const { manifest } = await withLog(io, (log) => log.export(range, resolve(io.cwd, flags.out), { includeContent: flags.withContent ?? false, exportedBy: CLI_ACTOR }));
+      const from = parseCliDate(flags.from, '--from');
+      const to = parseCliDate(flags.to, '--to', true);
+      const { manifest } = await withLog(io, async (log, _env, store) => {
+        const subject = flags.user === undefined ? undefined : await resolveAuditSubject(store, flags.user);
+        return log.export({ from, to, ...(subject ? { user: subject.subject } : {}) }, resolve(io.cwd, flags.out), { includeContent: flags.withContent ?? false, exportedBy: CLI_ACTOR });
+      });
       const file = manifest.files['events.jsonl'];
       io.stdout.write(
         `exported ${manifest.events.count} event(s) from ${manifest.range.from} to ${manifest.range.to}${manifest.user ? ` for ${manifest.user}` : ''}, content ${manifest.content}, to ${flags.out}\n` +
           `  events.jsonl  sha256 ${file?.sha256 ?? '-'}\n` +
           `  chain ${manifest.chain.firstSeq ?? '-'}-${manifest.chain.lastSeq ?? '-'}, ends at hash ${manifest.chain.hashAtEnd ?? '-'}\n`,
       );
+      if (manifest.user !== null && manifest.events.count === 0) io.stderr.write(`note: no event about ${manifest.user} in this range (the package records the range and the chain)\n`);
       if (manifest.chain.findings.length > 0) {
         io.stderr.write(`warning: the exported range is damaged (recorded in manifest.json):\n${manifest.chain.findings.map((f) => `  ${f}\n`).join('')}`);
         setExitCode(command, ExitCode.failure);
@@ -121,7 +123,7 @@ function registerPurge(audit: Command, io: CliIo): void {
   audit
     .command('purge')
     .description('delete events older than --before (never younger than the retention period), under a signed checkpoint')
-    .requiredOption('--before <date>', 'delete events recorded before this day (YYYY-MM-DD, UTC) or time with zone')
+    .requiredOption('--before <date>', 'delete events recorded before this day (YYYY-MM-DD, Beijing time) or time with zone')
     .option('--dry-run', 'show what would be deleted; delete nothing')
     .action(async (flags: { before: string; dryRun?: boolean }) => {
       const before = parseCliDate(flags.before, '--before');

@@ -34,6 +34,7 @@ interface ObligationsFlags {
   on?: string;
   format: 'table' | 'json' | 'md';
   evidence?: string;
+  fromStore?: boolean;
   lang: Lang;
   output?: string;
 }
@@ -58,12 +59,13 @@ export function registerObligations(program: Command, io: CliIo): void {
     .option('--on <date>', 'the date to assess, YYYY-MM-DD (default: today in Beijing)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'md']).default('table'))
     .option('-e, --evidence <file>', 'evidence file: mark each duty compliant / non-compliant / not applicable')
+    .option('--from-store', 'the gap report from the evidence recorded in the dashboard (the store of HEGUI_DATABASE_URL)')
     .addOption(new Option('--lang <lang>', 'language of the report').choices(['zh', 'en']).default('en'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--explain <id>', 'why one duty applies or not: the conditions it tested and the answers they got')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ hegui obligations --profile examples/profiles/public-chatbot.yaml\n  $ hegui obligations -p profile.yaml --explain genai-measures.assessment-and-filing\n  $ hegui obligations -p profile.yaml --on 2025-08-31 --format json\n  $ hegui obligations -p profile.yaml --evidence evidence.yaml --format md --lang zh -o gap.md',
+      '\nExamples:\n  $ hegui obligations --profile examples/profiles/public-chatbot.yaml\n  $ hegui obligations -p profile.yaml --explain genai-measures.assessment-and-filing\n  $ hegui obligations -p profile.yaml --on 2025-08-31 --format json\n  $ hegui obligations -p profile.yaml --evidence evidence.yaml --format md --lang zh -o gap.md\n  $ hegui obligations -p profile.yaml --from-store --format md   # what the dashboard recorded',
     )
     .action(async (flags: ObligationsFlags) => {
       const date = dateOption(flags.on);
@@ -81,7 +83,8 @@ export function registerObligations(program: Command, io: CliIo): void {
         return;
       }
       const report = applicableObligations(instruments, profile, date);
-      if (flags.evidence === undefined) {
+      if (flags.evidence !== undefined && flags.fromStore) throw new InvalidInputError('E_CLI_OPTIONS', 'give --evidence FILE or --from-store, not both');
+      if (flags.evidence === undefined && !flags.fromStore) {
         const text =
           flags.format === 'json'
             ? `${JSON.stringify(report, null, 2)}\n`
@@ -92,7 +95,13 @@ export function registerObligations(program: Command, io: CliIo): void {
         return;
       }
       const known = new Set(instruments.flatMap((i) => i.obligations.map((o) => o.id)));
-      const evidence = parseEvidence(await readTextFile(io, flags.evidence, 'evidence file'), flags.evidence, known);
+      const evidence =
+        flags.evidence !== undefined
+          ? parseEvidence(await readTextFile(io, flags.evidence, 'evidence file'), flags.evidence, known)
+          : await (async () => {
+              const [{ withStore }, { loadStoredEvidence }] = await Promise.all([import('./store.js'), import('../rules/evidence-store.js')]);
+              return withStore(io, (store) => loadStoredEvidence(store));
+            })();
       const gap = gapReport(report, evidence);
       const text = flags.format === 'json' ? `${JSON.stringify(gap, null, 2)}\n` : renderGapMarkdown(gap, instruments, flags.lang);
       await emit(io, text, flags.output);

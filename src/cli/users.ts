@@ -7,7 +7,7 @@
  * `users.cacheSeconds`; a lift within two `limits.syncMilliseconds`.
  */
 import type { Command } from 'commander';
-import { AuditLog, auditEnvironment } from '../audit/index.js';
+import { AuditLog, auditEnvironment, beijingTime } from '../audit/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { createApiUser, liftUserSanctions } from '../gateway/index.js';
 import type { GatewaySanction, GatewayUser, Store } from '../store/index.js';
@@ -85,19 +85,27 @@ export function registerUsers(program: Command, io: CliIo): void {
 
   users
     .command('history')
-    .description('the user\'s requests from the audit log and its sanctions, newest first')
+    .description('every audit event about the user (its requests, sanctions, lifts, exports; whoever wrote them), and its sanctions, newest first')
     .argument('<name>', 'account name')
-    .option('--limit <n>', 'requests to show (1-500, default 20)', positiveInteger, 20)
-    .action(async (name: string, options: { limit: number }) => {
+    .option('--limit <n>', 'events to show (1-500, default 20)', positiveInteger, 20)
+    .option('--json', 'print the user, the events and the sanctions as JSON (times in UTC)')
+    .action(async (name: string, options: { limit: number; json?: boolean }) => {
       await withStore(io, async (store) => {
         const user = await userNamed(store, name);
         const log = new AuditLog(store, auditEnvironment(io.env, io.cwd));
-        const page = await log.list({ actor: `user:${user.id}`, limit: options.limit });
+        // The rule shared with the dashboard and `audit export --user` (audit/subjects).
+        const page = await log.list({ subject: `user:${user.id}`, limit: options.limit });
+        if (options.json) {
+          const sanctions = await store.gatewaySanctions.list(user.id);
+          io.stdout.write(`${JSON.stringify({ user, events: page.events, nextCursor: page.nextCursor, sanctions }, null, 2)}\n`);
+          return;
+        }
         io.stdout.write(`user "${user.name}" (pseudonym ${user.id}): ${user.verified ? 'verified' : 'unverified'}, ${user.minor ? 'minor' : 'adult'}, ${user.disabledAt ? 'disabled' : 'active'}\n`);
-        io.stdout.write(`requests (latest ${page.events.length}):\n`);
+        io.stdout.write(`events (latest ${page.events.length}; times in Beijing time, UTC+8):\n`);
         for (const e of page.events) {
           const p = e.payload;
-          io.stdout.write(`  ${e.at}\t${String(p.endpoint ?? e.type)}\t${String(p.model ?? '-')}\t${e.outcome ?? '-'}\t${String(p.status ?? '-')}\t${e.risks.join(',') || '-'}\n`);
+          const what = e.type === 'gateway.request' || e.type === 'gateway.stream' ? `${String(p.endpoint ?? e.type)}\t${String(p.model ?? '-')}` : `${e.type}\t${e.actor}`;
+          io.stdout.write(`  ${beijingTime(e.at)}\t${what}\t${e.outcome ?? '-'}\t${String(p.status ?? '-')}\t${e.risks.join(',') || '-'}\n`);
         }
         const sanctions = await store.gatewaySanctions.list(user.id);
         io.stdout.write(`sanctions (${sanctions.length}):\n`);

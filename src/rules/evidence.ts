@@ -26,7 +26,7 @@ import { controls } from './schema.js';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
-const entry = z.discriminatedUnion('status', [
+export const evidenceEntry = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('compliant'), evidence: z.array(z.string().min(1)).min(1, 'a compliant duty needs at least one piece of evidence') }),
   z.strictObject({
     status: z.literal('non-compliant'),
@@ -40,11 +40,11 @@ const entry = z.discriminatedUnion('status', [
 
 export const evidenceFile = z.strictObject({
   controls: z.partialRecord(z.enum(controls.filter((c) => c !== 'none') as [string, ...string[]]), z.boolean()).default({}),
-  obligations: z.record(z.string(), entry).default({}),
+  obligations: z.record(z.string(), evidenceEntry).default({}),
 });
 
 export type EvidenceFile = z.infer<typeof evidenceFile>;
-export type EvidenceEntry = z.infer<typeof entry>;
+export type EvidenceEntry = z.infer<typeof evidenceEntry>;
 
 export class InvalidEvidenceError extends InvalidInputError {
   readonly problems: readonly string[];

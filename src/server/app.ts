@@ -17,6 +17,7 @@ import { DESK_UPLOAD_PATHS, mountDeskRoutes } from './routes/desk.js';
 import { mountIncidentRoutes } from './routes/incidents.js';
 import { mountEvalBankRoutes } from './routes/eval-banks.js';
 import { mountEvalRoutes } from './routes/eval.js';
+import { mountEvidenceRoutes } from './routes/evidence.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountEvalRoutes(app, deps);
   mountEvalBankRoutes(app, deps);
   mountActivityRoutes(app, deps);
+  mountEvidenceRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap, desk };
 }

@@ -7,9 +7,10 @@ import type { AuditTables } from './tables/audit.js';
 import type { EvalRunTables } from './tables/eval-runs.js';
 import type { EvalBankTables } from './tables/eval-banks.js';
 import type { DeskTables } from './tables/desk.js';
+import type { EvidenceTables } from './tables/evidence.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
 import type { IncidentTables } from './tables/incidents.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & DeskTables & IncidentTables & EvalRunTables & EvalBankTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & DeskTables & IncidentTables & EvalRunTables & EvalBankTables & EvidenceTables;

@@ -12,6 +12,7 @@ import { DeskRepository } from './repositories/desk.js';
 import { DeskIncidentRepository } from './repositories/desk-incidents.js';
 import { EvalRunRepository } from './repositories/eval-runs.js';
 import { EvalBankRepository } from './repositories/eval-banks.js';
+import { DutyStatusRepository } from './repositories/duty-statuses.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -38,6 +39,7 @@ export class Store {
   readonly deskIncidents: DeskIncidentRepository;
   readonly evalRuns: EvalRunRepository;
   readonly evalBanks: EvalBankRepository;
+  readonly dutyStatuses: DutyStatusRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -63,6 +65,7 @@ export class Store {
     this.deskIncidents = new DeskIncidentRepository(db);
     this.evalRuns = new EvalRunRepository(db);
     this.evalBanks = new EvalBankRepository(db);
+    this.dutyStatuses = new DutyStatusRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

@@ -9,13 +9,14 @@ import { Profile } from './pages/Profile.js';
 import { DeskCase, DeskQueue } from './pages/DeskCases.js';
 import { DeskIntake, DeskStatus } from './pages/DeskPublic.js';
 import { Evaluation } from './pages/Evaluation.js';
+import { Gap } from './pages/Gap.js';
 import { Incidents } from './pages/Incidents.js';
 import { Review } from './pages/Review.js';
 import { SignIn } from './pages/SignIn.js';
 import { navigate, useLocation } from './router.js';
 
 /** The pages, by path. `/` is the obligations page. */
-const PAGES = ['obligations', 'profile', 'activity', 'audit', 'labels', 'desk', 'incidents', 'evaluation', 'review', 'account'] as const;
+const PAGES = ['obligations', 'gap', 'profile', 'activity', 'audit', 'labels', 'desk', 'incidents', 'evaluation', 'review', 'account'] as const;
 type Page = (typeof PAGES)[number];
 
 function pageOf(path: string): Page | null {
@@ -26,7 +27,7 @@ function pageOf(path: string): Page | null {
 const hrefOf = (page: Page): string => (page === 'obligations' ? '/' : `/${page}`);
 
 function pageName(t: Messages, page: Page): string {
-  return { obligations: t.obligations, profile: t.profileForm, activity: t.operations, audit: t.auditLog, labels: t.labels, desk: t.desk.nav, incidents: t.incidents.nav, evaluation: t.evaluation, review: t.reviewNav, account: t.account }[page];
+  return { obligations: t.obligations, gap: t.gap, profile: t.profileForm, activity: t.operations, audit: t.auditLog, labels: t.labels, desk: t.desk.nav, incidents: t.incidents.nav, evaluation: t.evaluation, review: t.reviewNav, account: t.account }[page];
 }
 
 /** The desk's public pages answer without sign-in. */
@@ -174,6 +175,7 @@ export function App() {
         {operator && (
           <nav id="nav" aria-label={t.mainNav}>
             {link('obligations', t.obligations)}
+            {link('gap', t.gap)}
             {link('profile', t.profileForm)}
             {link('activity', t.operations)}
             {link('audit', t.auditLog)}
@@ -232,7 +234,8 @@ export function App() {
             <Activity t={t} lang={lang} />
           </Suspense>
         )}
-        {operator && page === 'audit' && <AuditLog t={t} />}
+        {operator && page === 'gap' && <Gap t={t} lang={lang} role={operator.role} />}
+        {operator && page === 'audit' && <AuditLog t={t} lang={lang} role={operator.role} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
         {operator && page === 'desk' && !deskCase && <DeskQueue t={t} lang={lang} onOpen={setDeskCase} />}
         {operator && page === 'desk' && deskCase && <DeskCase t={t} lang={lang} reference={deskCase} operator={operator} onBack={() => setDeskCase(null)} />}

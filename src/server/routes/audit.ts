@@ -5,31 +5,46 @@
  * verification. Every operator may read metadata; content stays with the roles that audit.
  */
 import type { Context, Hono } from 'hono';
-import type { AuditLog, AuditQuery } from '../../audit/index.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUDIT_TIME_ZONE, type AuditLog, type AuditQuery, parseAuditTime, resolveAuditSubject } from '../../audit/index.js';
 import { InvalidInputError } from '../../errors.js';
+import { tarArchive } from '../tar.js';
 import { requireOperator } from '../auth/sessions.js';
 import type { AppDeps, AppEnv } from '../context.js';
 
 /** Most gateway events read to compute latency percentiles for one window. */
 const LATENCY_SAMPLE = 2000;
 
-function time(value: string | undefined, name: string): Date | undefined {
+/** A bound from a filter: a bare day is a Beijing day and `to` includes it (audit/range). */
+function time(value: string | undefined, name: string, end = false): Date | undefined {
   if (value === undefined || value === '') return undefined;
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00+08:00` : value);
-  if (Number.isNaN(date.getTime())) throw new InvalidInputError('E_AUDIT_QUERY', `${name} "${value}" is not a date or time (use YYYY-MM-DD or ISO 8601)`);
-  return date;
+  return parseAuditTime(value, name, end);
+}
+
+function text(value: string | undefined, name: string): string | undefined {
+  const trimmed = value?.trim();
+  if (trimmed === undefined || trimmed === '') return undefined;
+  if (trimmed.length > 200) throw new InvalidInputError('E_AUDIT_QUERY', `${name} is at most 200 characters`);
+  return trimmed;
 }
 
 function query(c: Context<AppEnv>): AuditQuery {
-  const q = (name: string): string | undefined => c.req.query(name) || undefined;
+  const q = (name: string): string | undefined => text(c.req.query(name), name);
   const limit = q('limit');
   const from = time(q('from'), 'from');
-  const to = time(q('to'), 'to');
+  const to = time(q('to'), 'to', true);
+  if (from && to && from >= to) throw new InvalidInputError('E_AUDIT_QUERY', 'the range is empty: from is after to');
   return {
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
     ...(q('type') ? { type: q('type')! } : {}),
+    ...(q('typePrefix') ? { typePrefix: q('typePrefix')! } : {}),
     ...(q('actor') ? { actor: q('actor')! } : {}),
+    ...(q('actorContains') ? { actorContains: q('actorContains')! } : {}),
+    ...(q('subject') ? { subject: q('subject')! } : {}),
+    ...(q('requestId') ? { requestId: q('requestId')! } : {}),
     ...(q('risk') ? { risk: q('risk')! } : {}),
     ...(q('outcome') ? { outcome: q('outcome')! } : {}),
     ...(q('cursor') ? { cursor: q('cursor')! } : {}),
@@ -86,4 +101,60 @@ export function mountAuditRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   });
 
   app.post('/api/audit/verify', auditors, async (c) => c.json(await audit.verify()));
+
+  /** Users and operators whose name (or pseudonym / id) contains `q`: the auditor's "find a user". */
+  app.get('/api/audit/subjects', anyOperator, async (c) => {
+    const q = text(c.req.query('q'), 'q');
+    if (q === undefined) return c.json({ subjects: [] });
+    const needle = q.toLowerCase();
+    const [users, operators] = await Promise.all([deps.store.gatewayUsers.search(q, 20), deps.store.operators.list()]);
+    const subjects = [
+      ...users.map((u) => ({ subject: `user:${u.id}`, kind: 'user', id: u.id, name: u.name, disabled: u.disabledAt !== null })),
+      ...operators
+        .filter((o) => o.name.toLowerCase().includes(needle) || o.id.toLowerCase().startsWith(needle))
+        .slice(0, 10)
+        .map((o) => ({ subject: `operator:${o.id}`, kind: 'operator', id: o.id, name: o.name, disabled: o.disabled_at !== null })),
+    ];
+    return c.json({ subjects });
+  });
+
+  /** One user or operator: who it is, and (for a user) its sanctions; its events come from /api/audit/events?subject=. */
+  app.get('/api/audit/subjects/:subject', anyOperator, async (c) => {
+    const subject = await resolveAuditSubject(deps.store, c.req.param('subject'));
+    const sanctions = subject.kind === 'user' ? await deps.store.gatewaySanctions.list(subject.id) : [];
+    return c.json({ ...subject, sanctions });
+  });
+
+  /**
+   * The package for an authority, the same as `hegui audit export` writes (events.jsonl and
+   * manifest.json), as one tar file. Days are Beijing days, both ends included.
+   */
+  app.post('/api/audit/export', auditors, async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { from?: unknown; to?: unknown; user?: unknown; withContent?: unknown } | null;
+    if (!body || typeof body.from !== 'string' || typeof body.to !== 'string' || (body.user !== undefined && body.user !== null && typeof body.user !== 'string')) {
+      throw new InvalidInputError('E_AUDIT_QUERY', 'send {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD", "user"?: name or pseudonym, "withContent"?: boolean}');
+    }
+    const from = parseAuditTime(body.from, 'from');
+    const to = parseAuditTime(body.to, 'to', true);
+    const user = typeof body.user === 'string' && body.user.trim() !== '' ? await resolveAuditSubject(deps.store, body.user) : undefined;
+    const dir = await mkdtemp(join(tmpdir(), 'hegui-audit-export-'));
+    const name = `hegui-audit-${body.from}-${body.to}${user ? `-${user.id.slice(0, 12)}` : ''}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    try {
+      const { manifest } = await audit.export({ from, to, ...(user ? { user: user.subject } : {}) }, join(dir, name), {
+        includeContent: body.withContent === true,
+        exportedBy: `operator:${c.get('operator').id}`,
+      });
+      const files = await Promise.all(['manifest.json', 'events.jsonl'].map(async (file) => ({ name: file, data: await readFile(join(dir, name, file)) })));
+      const tar = tarArchive(name, files, new Date(manifest.createdAt));
+      return c.body(new Uint8Array(tar), 200, {
+        'content-type': 'application/x-tar',
+        'content-disposition': `attachment; filename="${name}.tar"`,
+        'x-hegui-events': String(manifest.events.count),
+        'x-hegui-time-zone': AUDIT_TIME_ZONE.offset,
+        'cache-control': 'no-store',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 }

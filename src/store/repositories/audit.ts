@@ -7,7 +7,7 @@
  * take turns and the chain stays linear.
  */
 import type SQLite from 'better-sqlite3';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { StoreConflictError } from '../errors.js';
 import type { Database } from '../schema.js';
 import type { AuditCheckpointsTable, AuditEventsTable } from '../tables/audit.js';
@@ -75,6 +75,14 @@ export interface AuditEventFilter {
   actor?: string;
   risk?: string;
   outcome?: string;
+  /** Actor contains this text (case-insensitive). */
+  actorContains?: string;
+  /** Type starts with this text (case-insensitive), e.g. `gateway.` or `user.sanc`. */
+  typePrefix?: string;
+  /** Events whose actor is `about.actor` or whose payload text contains one of `about.payloadContains` (a narrowing, as above). */
+  about?: { actor: string; payloadContains: readonly string[] };
+  /** The payload text contains every one of these (a narrowing: SQLite's LIKE ignores ASCII case, so callers check exactly). */
+  payloadContains?: readonly string[];
   /** Keyset pagination: only events with a smaller sequence number (lists run newest first). */
   beforeSeq?: number;
   limit: number;
@@ -211,6 +219,11 @@ export class AuditRepository {
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
     if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
     if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+    if (filter.actorContains !== undefined) query = query.where(sql<boolean>`lower(actor) like ${`%${likeEscape(filter.actorContains.toLowerCase())}%`} escape '\\'`);
+    if (filter.typePrefix !== undefined) query = query.where(sql<boolean>`lower(type) like ${`${likeEscape(filter.typePrefix.toLowerCase())}%`} escape '\\'`);
+    for (const text of filter.payloadContains ?? []) query = query.where(payloadLike(text));
+    const about = filter.about;
+    if (about !== undefined) query = query.where((eb) => eb.or([eb('actor', '=', about.actor), ...about.payloadContains.map(payloadLike)]));
     const risk = filter.risk;
     if (risk !== undefined) query = query.where('seq', 'in', (eb) => eb.selectFrom('audit_event_risks').select('seq').where('risk', '=', risk));
     const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute();
@@ -402,6 +415,15 @@ async function lockHead(trx: Kysely<Database>): Promise<AuditChainHead> {
     .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
   return { seq: Number(row.seq), hash: row.hash };
+}
+
+/** `text` with LIKE's wildcards and the escape character escaped (escape character: backslash). */
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+function payloadLike(text: string) {
+  return sql<boolean>`payload like ${`%${likeEscape(text)}%`} escape '\\'`;
 }
 
 function toRow(event: NewAuditEvent) {

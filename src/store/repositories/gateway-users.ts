@@ -5,7 +5,7 @@
  * disabled.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { StoreConflictError } from '../errors.js';
 import type { Database } from '../schema.js';
 import type { GatewayUserRow } from '../tables/gateway.js';
@@ -120,6 +120,20 @@ export class GatewayUserRepository {
 
   async list(): Promise<GatewayUser[]> {
     const rows = await this.#db.selectFrom('gateway_users').selectAll().orderBy('created_at').orderBy('name').execute();
+    return rows.map(toUser);
+  }
+
+  /** Users whose name or pseudonym contains `text` (case-insensitive), names starting with it first. */
+  async search(text: string, limit = 20): Promise<GatewayUser[]> {
+    const needle = text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`);
+    const rows = await this.#db
+      .selectFrom('gateway_users')
+      .selectAll()
+      .where((eb) => eb.or([sql<boolean>`lower(name) like ${`%${needle}%`} escape '\\'`, sql<boolean>`lower(id) like ${`${needle}%`} escape '\\'`]))
+      .orderBy(sql`case when lower(name) like ${`${needle}%`} escape '\\' then 0 else 1 end`)
+      .orderBy('name')
+      .limit(limit)
+      .execute();
     return rows.map(toUser);
   }
 

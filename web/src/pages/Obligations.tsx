@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { BINDING, CHECK, citation, describeAssumption, formatFigure } from '../../../src/rules/render.js';
 import { api, type InstrumentInfo, type Obligation, type ObligationsResponse } from '../api.js';
 import type { Lang, Messages } from '../i18n.js';
+import '../audit-gap.css';
 
 function today(): string {
   // The date in Beijing, as the server reckons it.
@@ -94,8 +95,8 @@ export function Obligations({ t, lang }: { t: Messages; lang: Lang }) {
           {t.date}
           <input type="date" name="on" value={date} onChange={(e) => setDate(e.target.value)} />
         </label>
-        <input type="search" name="q" placeholder={t.search} value={filters.text} onChange={(e) => set({ text: e.target.value })} />
-        <select name="instrument" value={filters.instrument} onChange={(e) => set({ instrument: e.target.value })}>
+        <input type="search" name="q" aria-label={t.search} placeholder={t.search} value={filters.text} onChange={(e) => set({ text: e.target.value })} />
+        <select name="instrument" aria-label={t.allInstruments} value={filters.instrument} onChange={(e) => set({ instrument: e.target.value })}>
           <option value="">{t.allInstruments}</option>
           {options('instrument').map((id) => (
             <option key={id} value={id}>
@@ -103,13 +104,13 @@ export function Obligations({ t, lang }: { t: Messages; lang: Lang }) {
             </option>
           ))}
         </select>
-        <select name="role" value={filters.role} onChange={(e) => set({ role: e.target.value })}>
+        <select name="role" aria-label={t.allRoles} value={filters.role} onChange={(e) => set({ role: e.target.value })}>
           <option value="">{t.allRoles}</option>
           {options('role').map((r) => (
             <option key={r}>{r}</option>
           ))}
         </select>
-        <select name="control" value={filters.control} onChange={(e) => set({ control: e.target.value })}>
+        <select name="control" aria-label={t.allControls} value={filters.control} onChange={(e) => set({ control: e.target.value })}>
           <option value="">{t.allControls}</option>
           {options('control').map((c) => (
             <option key={c}>{c}</option>
@@ -122,14 +123,23 @@ export function Obligations({ t, lang }: { t: Messages; lang: Lang }) {
         <>
           <p className="profile">
             {t.profile}: {data.profile.provider}
-            {data.profile.service ? ` · ${data.profile.service}` : ''} · <code>{data.profile.source}</code>
+            {data.profile.service ? ` · ${data.profile.service}` : ''} · <code>{data.profile.source.split(/[\\/]/).pop()}</code>
           </p>
           <h1>
             {t.obligations} <small data-testid="count">{t.count(shown.length)}</small>
           </h1>
           {shown.length === 0 && <p>{t.none}</p>}
+          {shown.length > 0 && (
+            <nav className="jump" aria-label={t.allInstruments}>
+              {groupByInstrument(shown).map(([id, items]) => (
+                <a key={id} href={`#instrument-${id}`}>
+                  {instruments.get(id)?.short[lang] ?? id} <small>{items.length}</small>
+                </a>
+              ))}
+            </nav>
+          )}
           {groupByInstrument(shown).map(([id, items]) => (
-            <article key={id} className="instrument" data-instrument={id}>
+            <article key={id} className="instrument" data-instrument={id} id={`instrument-${id}`}>
               <h2>
                 {instruments.get(id)?.name[lang] ?? id} <span className="status">{instruments.get(id)?.status}</span>
               </h2>
