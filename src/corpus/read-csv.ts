@@ -168,3 +168,43 @@ export async function* readCsvShard(shard: Shard, options: ReadOptions, tally: F
     });
   }
 }
+
+/** Every record of a whole CSV text (quoted newlines kept), each as its fields; errors name the record's line. */
+export function parseCsvText(text: string): { records: string[][]; errors: string[] } {
+  const records: string[][] = [];
+  const errors: string[] = [];
+  let start = 0;
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+  for (let i = 0; i <= body.length; i += 1) {
+    const c = body.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    if (i === body.length || (c === NEWLINE && !quoted)) {
+      let raw = body.slice(start, i);
+      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+      if (raw.trim() !== '') {
+        const fields = parseCsvRecord(raw);
+        if (Array.isArray(fields)) records.push(fields);
+        else errors.push(`line ${recordLine}: ${fields.error}`);
+      }
+      start = i + 1;
+      recordLine = line + 1;
+    }
+    if (c === NEWLINE) line += 1;
+  }
+  if (quoted) errors.push(`line ${recordLine}: the text ends inside a quoted field`);
+  return { records, errors };
+}
+
+/** One CSV record: fields quoted when they hold a comma, quote or line break (or begin with a formula sign). */
+export function csvRecord(fields: readonly string[]): string {
+  return fields
+    .map((field) => {
+      // A leading = + - @ would run as a formula in a spreadsheet; quote it with a leading apostrophe.
+      const safe = /^[=+\-@]/.test(field) && !/^-?\d/.test(field) ? `'${field}` : field;
+      return /[",\r\n]/.test(safe) || safe !== field ? `"${safe.replaceAll('"', '""')}"` : safe;
+    })
+    .join(',');
+}

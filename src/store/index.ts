@@ -23,6 +23,8 @@ export type {
   AuditPurgePlan,
   NewAuditEvent,
 } from './repositories/audit.js';
+export type { CorpusFlaggedRecord, CorpusScanRecord, CorpusShardRecord, CorpusSourceEvent, CorpusSourceRecord, CorpusSourceState, ShardProgress } from './repositories/corpus.js';
+export type { AnnotationRecord, AnnotationRulesRecord, AnnotatorTrainingRecord, GoldRecord } from './repositories/corpus-annotation.js';
 export type { StoredMedia } from './repositories/gateway-media.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { GatewayUser } from './repositories/gateway-users.js';

@@ -4,8 +4,9 @@
  * capability keeps its tables in `tables/<capability>.ts` and adds them here.
  */
 import type { AuditTables } from './tables/audit.js';
+import type { CorpusTables } from './tables/corpus.js';
 import type { FoundationTables } from './tables/foundation.js';
 import type { GatewayTables } from './tables/gateway.js';
 import type { SafetyTables } from './tables/safety.js';
 
-export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables;
+export type Database = FoundationTables & GatewayTables & AuditTables & SafetyTables & CorpusTables;

@@ -8,6 +8,8 @@ import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { DialectName } from './dialect.js';
 import { AuditRepository } from './repositories/audit.js';
+import { CorpusRepository } from './repositories/corpus.js';
+import { CorpusAnnotationRepository } from './repositories/corpus-annotation.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -30,6 +32,8 @@ export class Store {
   readonly gatewaySanctions: GatewaySanctionRepository;
   readonly audit: AuditRepository;
   readonly keywordLibraries: KeywordLibraryRepository;
+  readonly corpus: CorpusRepository;
+  readonly corpusAnnotation: CorpusAnnotationRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -51,6 +55,8 @@ export class Store {
     this.gatewaySanctions = new GatewaySanctionRepository(db);
     this.audit = new AuditRepository(db, sqlite);
     this.keywordLibraries = new KeywordLibraryRepository(db);
+    this.corpus = new CorpusRepository(db, dialect);
+    this.corpusAnnotation = new CorpusAnnotationRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

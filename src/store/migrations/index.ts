@@ -12,6 +12,7 @@ import * as gateway from './2026-11-28-03-gateway.js';
 import * as safety from './2026-11-28-04-safety.js';
 import * as gatewayUsage from './2026-11-28-05-gateway-usage.js';
 import * as keywordPrecision from './2026-12-04-06-keyword-precision.js';
+import * as corpus from './2026-12-04-12-corpus.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-04-safety': safety,
   '2026-11-28-05-gateway-usage': gatewayUsage,
   '2026-12-04-06-keyword-precision': keywordPrecision,
+  '2026-12-04-12-corpus': corpus,
 };
