@@ -6,15 +6,15 @@
  * cannot be read, or a slice that does not decode, is reported with its row range; the other
  * slices are still read.
  */
+import type * as HyparquetModule from 'hyparquet';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
 import { addProblem, pathValue, TextDecoding } from './read.js';
 
 /** Rows decoded at a time. */
 const SLICE_ROWS = 4096;
 
-type Hyparquet = typeof import('hyparquet');
 
-async function modules(): Promise<{ hyparquet: Hyparquet; compressors: Record<string, unknown> }> {
+async function modules(): Promise<{ hyparquet: typeof HyparquetModule; compressors: Record<string, unknown> }> {
   const hyparquet = await import('hyparquet');
   const { compressors } = await import('hyparquet-compressors');
   return { hyparquet, compressors: compressors as Record<string, unknown> };
