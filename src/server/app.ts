@@ -10,6 +10,7 @@ import { mountGateway } from '../gateway/index.js';
 import { BootstrapLink, mountSessionRoutes } from './auth/sessions.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { mountAuditRoutes } from './routes/audit.js';
+import { mountCorpusRoutes } from './routes/corpus.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountRulesRoutes(app, deps);
   mountLabelRoutes(app, deps);
   mountAuditRoutes(app, deps);
+  mountCorpusRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap };
 }

@@ -4,12 +4,13 @@ import { type Lang, messages } from './i18n.js';
 import { Account } from './pages/Account.js';
 import { Activity } from './pages/Activity.js';
 import { AuditLog } from './pages/AuditLog.js';
+import { Corpus } from './pages/Corpus.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
 import { SignIn } from './pages/SignIn.js';
 
-type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'account';
+type Page = 'obligations' | 'profile' | 'activity' | 'audit' | 'labels' | 'corpus' | 'account';
 
 function initialLang(): Lang {
   const saved = localStorage.getItem('hegui.lang');
@@ -64,6 +65,9 @@ export function App() {
             <button className={page === 'labels' ? 'active' : ''} onClick={() => setPage('labels')}>
               {t.labels}
             </button>
+            <button className={page === 'corpus' ? 'active' : ''} onClick={() => setPage('corpus')}>
+              {t.corpus}
+            </button>
             <button className={page === 'account' ? 'active' : ''} onClick={() => setPage('account')}>
               {operator.name} ({operator.role})
             </button>
@@ -88,6 +92,7 @@ export function App() {
         {operator && page === 'activity' && <Activity t={t} />}
         {operator && page === 'audit' && <AuditLog t={t} />}
         {operator && page === 'labels' && <Labels t={t} lang={lang} />}
+        {operator && page === 'corpus' && <Corpus t={t} />}
         {operator && page === 'account' && <Account t={t} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>
     </div>
