@@ -20,8 +20,8 @@ import { createLibrary, type KeywordLibrary, riskCodes, writeLibraryFile } from 
 import { numberOption, syntheticKeywords, syntheticText } from '../safety/data.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const sizeMb = numberOption('size', 500);
-const shardMb = numberOption('shard-mb', 32);
+const sizeMb = numberOption('size', 100);
+const shardMb = numberOption('shard-mb', 8);
 const runs = numberOption('runs', 1);
 const dir = join(root, '.bench-data', 'corpus');
 await mkdir(dir, { recursive: true });
