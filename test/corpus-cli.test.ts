@@ -44,9 +44,12 @@ describeEachDatabase('hegui corpus', (getDatabase) => {
     expect((await run(['source', 'block', 'bad', '--reason', 'over 5 % harmful'])).code).toBe(0);
 
     const flagged = await run(['flagged', goodReport.scanId, '--json']);
-    const rows = JSON.parse(flagged.stdout) as { risks: string[] }[];
+    const rows = JSON.parse(flagged.stdout) as { risks: string[]; file: string; position: number; review: string }[];
     expect(rows.length).toBeGreaterThan(10);
-    expect(rows.every((r) => r.risks.length > 0)).toBe(true);
+    expect(rows.every((r) => r.risks.length > 0 && r.review === 'open')).toBe(true);
+    expect((await run(['review', goodReport.scanId, rows[0]!.file, String(rows[0]!.position), '--as', 'dismissed'])).code).toBe(0);
+    expect((JSON.parse((await run(['flagged', goodReport.scanId, '--json'])).stdout) as { review: string }[])[0]!.review).toBe('dismissed');
+    expect((await run(['review', goodReport.scanId, rows[0]!.file, '999999999', '--as', 'confirmed'])).code).toBe(2);
 
     const show = await run(['source', 'show', 'good']);
     expect(show.stdout).toMatch(/candidate -> approved by cli:tester: sample scan passed/);

@@ -358,6 +358,19 @@ function registerScan(corpus: Command, io: CliIo): void {
     });
 
   corpus
+    .command('review')
+    .description('record the review of a flagged item: confirmed harmful, dismissed (a false hit), or open again')
+    .argument('<scan>', 'scan id')
+    .argument('<file>', 'the item\'s file, as "flagged" prints it')
+    .argument('<position>', 'the item\'s position (byte offset or row), as "flagged --json" prints it')
+    .addOption(new Option('--as <review>', 'the outcome').choices(['confirmed', 'dismissed', 'open']).makeOptionMandatory())
+    .action(async (scanId: string, file: string, position: string, f: { as: 'confirmed' | 'dismissed' | 'open' }) => {
+      const found = await withStore(io, (store) => store.corpus.reviewFlagged(scanId, file, positiveInt(position, 'position', 0), f.as));
+      if (!found) throw new CorpusInputError('E_CORPUS_FLAGGED_UNKNOWN', `scan ${scanId} kept no flagged item at ${file} position ${position} (see hegui corpus flagged ${scanId} --json)`);
+      io.stdout.write(`${file}@${position}: ${f.as}\n`);
+    });
+
+  corpus
     .command('dedupe')
     .description('exact and near duplicates (MinHash, LSH) among the items of files or folders')
     .argument('<paths...>', 'files or folders')

@@ -191,7 +191,12 @@ export async function runWorker(store: Store, options: WorkerOptions = {}): Prom
     }, Math.max(50, Math.floor(leaseMs / 3)));
     let result: ShardResult;
     try {
-      const inspector = await inspectorFor(scanOptions.library, scanOptions.pii);
+      // Bad content never throws (it is counted); what does (a library that will not load, a
+      // field path that cannot work) fails on every worker alike, so the scan is marked failed.
+      const inspector = await inspectorFor(scanOptions.library, scanOptions.pii).catch(async (error: unknown) => {
+        await store.corpus.failScan(scanId, `keyword library ${scanOptions.library ?? ''} could not be loaded: ${(error as Error).message}`, clock().toISOString());
+        throw error;
+      });
       let stalled = false;
       result = await scanShard(shard, scanOptions.settings, inspector, {
         progress: (items, bytes) => {

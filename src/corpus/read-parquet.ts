@@ -8,7 +8,7 @@
  */
 import type * as HyparquetModule from 'hyparquet';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
-import { addProblem, pathValue, TextDecoding } from './read.js';
+import { addProblem, fieldPath, pathValue, TextDecoding } from './read.js';
 
 /** Rows decoded at a time. */
 const SLICE_ROWS = 4096;
@@ -41,7 +41,7 @@ export async function parquetRowGroups(path: string): Promise<{ rowStart: number
 export async function* readParquetShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
   const { hyparquet, compressors } = await modules();
   const decoding = new TextDecoding(options.encoding);
-  const path = options.field.split('.');
+  const path = fieldPath(options.field);
   const column = path[0]!;
   let file;
   let metadata;

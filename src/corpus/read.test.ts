@@ -85,24 +85,36 @@ describe('JSONL', () => {
     expect(tally.problems).toEqual({ 'record-too-long': 1 });
   });
 
+  async function shardedPositions(path: string, shardBytes: number): Promise<{ positions: number[]; texts: string[]; bytes: number; shards: number }> {
+    const { files } = await expandPaths([path]);
+    const shards = await planShards(files, { shardBytes });
+    const total = emptyTally(path);
+    const items: CorpusItem[] = [];
+    for (const shard of shards) {
+      const tally = emptyTally(path);
+      items.push(...(await collect(readShard(shard, defaultReadOptions, tally))));
+      mergeTally(total, tally);
+    }
+    return { positions: items.map((i) => i.position), texts: items.map((i) => i.text), bytes: total.bytes, shards: shards.length };
+  }
+
   it('byte-range shards together read every line exactly once, whatever the cut', async () => {
     const big = join(dir, 'big.jsonl');
-    const lines = Array.from({ length: 500 }, (_, i) => JSON.stringify({ text: `item ${i} ${'字'.repeat(i % 37)}` }));
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ text: `item ${i} ${'字'.repeat(i % 37)}` }));
     writeFileSync(big, `${lines.join('\n')}\n`);
     const whole = await readAll(big);
-    const { files } = await expandPaths([big]);
-    for (const shardBytes of [1, 7, 64, 1000, 4096]) {
-      const shards = await planShards(files, { shardBytes });
-      const total = emptyTally(big);
-      const items: CorpusItem[] = [];
-      for (const shard of shards) {
-        const tally = emptyTally(big);
-        items.push(...(await collect(readShard(shard, defaultReadOptions, tally))));
-        mergeTally(total, tally);
-      }
-      expect(items.map((i) => i.position)).toEqual(whole.items.map((i) => i.position));
-      expect(items.map((i) => i.text)).toEqual(whole.items.map((i) => i.text));
-      expect(total.bytes).toBe(whole.tally.bytes);
+    for (const shardBytes of [13, 64, 1000, 4096]) {
+      const cut = await shardedPositions(big, shardBytes);
+      expect(cut.positions).toEqual(whole.items.map((i) => i.position));
+      expect(cut.texts).toEqual(whole.items.map((i) => i.text));
+      expect(cut.bytes).toBe(whole.tally.bytes);
+    }
+    // Lines of exactly 20 bytes: cuts right at line starts, one byte before and one after.
+    const fixed = join(dir, 'fixed.jsonl');
+    writeFileSync(fixed, Array.from({ length: 50 }, (_, i) => `{"text":"n${String(i).padStart(7, '0')}"}\n`).join(''));
+    for (const shardBytes of [19, 20, 21, 40]) {
+      const cut = await shardedPositions(fixed, shardBytes);
+      expect(cut.positions).toEqual(Array.from({ length: 50 }, (_, i) => i * 20));
     }
   });
 });

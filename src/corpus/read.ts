@@ -328,11 +328,20 @@ export class TextDecoding {
   }
 }
 
-/** The value at a dotted path (`a.b.0.c`) of a parsed record, or undefined. */
+/** A field selector split at its dots; refuses empty parts and the names that reach prototypes. */
+export function fieldPath(field: string): string[] {
+  const path = field.split('.');
+  if (path.some((key) => key === '' || key === '__proto__' || key === 'constructor' || key === 'prototype')) {
+    throw new CorpusInputError('E_CORPUS_FIELD', `--field "${field}" is not a usable path: use names separated by dots, e.g. text or messages.0.content`);
+  }
+  return path;
+}
+
+/** The value at a dotted path (`a.b.0.c`) of a parsed record, following own properties only, or undefined. */
 export function pathValue(record: unknown, path: readonly string[]): unknown {
   let value: unknown = record;
   for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;
@@ -359,7 +368,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  */
 async function* readLineShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
   const decoding = new TextDecoding(options.encoding);
-  const path = shard.format === 'jsonl' ? options.field.split('.') : [];
+  const path = shard.format === 'jsonl' ? fieldPath(options.field) : [];
   const from = shard.kind === 'bytes' && shard.start > 0 ? shard.start - 1 : 0;
   const end = shard.kind === 'bytes' ? shard.end : Number.POSITIVE_INFINITY;
   // A shard that starts past 0 reads from the byte before its start: the line that byte ends (or

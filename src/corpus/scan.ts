@@ -28,7 +28,7 @@ import type { Inspection, Inspector, TextStats } from './inspect.js';
 import { addText, emptyStats, mergeStats } from './inspect.js';
 import { fileSeed, itemKey } from './random.js';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
-import { emptyTally, mergeTally, problemTotal, readShard, setPathValue } from './read.js';
+import { emptyTally, fieldPath, mergeTally, problemTotal, readShard, setPathValue } from './read.js';
 
 /** GB/T 45654: a source with more than this share of illegal or harmful items is not used. */
 export const HARMFUL_SHARE_LIMIT = 0.05;
@@ -173,7 +173,7 @@ export class CleanWriter {
     this.#out = createWriteStream(path, { flags: 'wx' });
     this.#out.on('error', (error) => (this.#failed = error));
     this.#format = format;
-    this.#path = field.split('.');
+    this.#path = fieldPath(field);
   }
 
   async write(item: CorpusItem, text: string): Promise<void> {
