@@ -260,29 +260,33 @@ export class CorpusRepository {
    * ended before `now`. Of the running scan `scanId`, or of any running scan (oldest first).
    */
   async claimShard(owner: string, now: string, until: string, scanId?: string): Promise<CorpusShardRecord | undefined> {
-    for (let round = 0; round < 5; round += 1) {
-      const claimed = await this.#inTransaction(async (db) => {
-        let query = db
-          .selectFrom('corpus_shards')
-          .select(['scan_id', 'seq'])
-          .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expires_at', '<', now)])]))
-          .orderBy('scan_id')
-          .orderBy('seq')
-          .limit(1);
-        query = scanId === undefined ? query.where('scan_id', 'in', db.selectFrom('corpus_scans').select('id').where('state', '=', 'running')) : query.where('scan_id', '=', scanId);
-        if (this.#dialect === 'postgres') query = query.forUpdate().skipLocked();
-        const candidate = await query.executeTakeFirst();
-        if (candidate === undefined) return null;
-        const row = await db
-          .updateTable('corpus_shards')
-          .set((eb) => ({ state: 'leased', lease_owner: owner, lease_expires_at: until, attempts: eb('attempts', '+', 1) }))
-          .where('scan_id', '=', candidate.scan_id)
-          .where('seq', '=', candidate.seq)
-          .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expires_at', '<', now)])]))
-          .returningAll()
-          .executeTakeFirst();
-        return row === undefined ? undefined : shardFromRow(row);
-      });
+    // PostgreSQL: one transaction, the candidate row locked with SKIP LOCKED so that workers
+    // pass each other by. SQLite: no explicit transaction (a read that then writes could fail
+    // with SQLITE_BUSY instead of waiting); the conditional UPDATE alone decides who wins.
+    const attempt = async (db: Kysely<Database>): Promise<CorpusShardRecord | null | undefined> => {
+      let query = db
+        .selectFrom('corpus_shards')
+        .select(['scan_id', 'seq'])
+        .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expires_at', '<', now)])]))
+        .orderBy('scan_id')
+        .orderBy('seq')
+        .limit(1);
+      query = scanId === undefined ? query.where('scan_id', 'in', db.selectFrom('corpus_scans').select('id').where('state', '=', 'running')) : query.where('scan_id', '=', scanId);
+      if (this.#dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const candidate = await query.executeTakeFirst();
+      if (candidate === undefined) return null;
+      const row = await db
+        .updateTable('corpus_shards')
+        .set((eb) => ({ state: 'leased', lease_owner: owner, lease_expires_at: until, attempts: eb('attempts', '+', 1) }))
+        .where('scan_id', '=', candidate.scan_id)
+        .where('seq', '=', candidate.seq)
+        .where((eb) => eb.or([eb('state', '=', 'pending'), eb.and([eb('state', '=', 'leased'), eb('lease_expires_at', '<', now)])]))
+        .returningAll()
+        .executeTakeFirst();
+      return row === undefined ? undefined : shardFromRow(row);
+    };
+    for (let round = 0; round < 20; round += 1) {
+      const claimed = this.#dialect === 'postgres' ? await this.#inTransaction(attempt) : await attempt(this.#db);
       if (claimed === null) return undefined;
       if (claimed !== undefined) return claimed;
     }
