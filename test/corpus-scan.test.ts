@@ -43,6 +43,8 @@ describe('seeded sample scans of corpora with a known harmful share', () => {
       expect(report.byPii.mobile!.low).toBeLessThanOrEqual(0.02);
       expect(report.byPii.mobile!.high).toBeGreaterThanOrEqual(0.0185);
       expect(report.stats.languages.zh + report.stats.languages.en + report.stats.languages.other).toBe(20000);
+      // Every generated text ends with its own number: no duplicates.
+      expect(report.duplicates).toMatchObject({ successes: 0, total: 4000 });
     });
   }
 
@@ -103,6 +105,10 @@ describe('malformed input is reported, never a crash', () => {
     writeFileSync(empty, 'garbage\n');
     const none = await runLocalScan({ paths: [empty], settings: sample(1), library: libraryPath, pii: true, workers: 0 });
     expect(none.report.verdict).toMatchObject({ usable: false, verdict: 'undecided' });
+    const copies = join(dir, 'copies.jsonl');
+    writeFileSync(copies, ['{"text":"same  text"}', '{"text":"Same text"}', '{"text":"other"}', '{"text":"same text "}'].join('\n'));
+    const repeated = await runLocalScan({ paths: [copies], settings: sample(1), library: libraryPath, pii: true, workers: 0 });
+    expect(repeated.report.duplicates).toMatchObject({ successes: 2, total: 4 });
   });
 });
 

@@ -54,7 +54,7 @@ function humanScan(report: ScanReport, scanId: string | undefined): string {
   for (const [risk, r] of Object.entries(report.byRisk)) lines.push(`  ${risk.padEnd(6)} ${String(r.successes).padStart(7)}  ${pct(r.rate)} [${pct(r.low)} - ${pct(r.high)}]`);
   lines.push(`personal data: ${report.pii.successes} items = ${pct(report.pii.rate)}${Object.keys(report.byPii).length ? ` (${Object.entries(report.byPii).map(([t, p]) => `${t} ${p.successes}`).join(', ')})` : ''}`);
   const { languages, items, chars } = report.stats;
-  lines.push(`languages: zh ${languages.zh}, en ${languages.en}, other ${languages.other}; mean length ${items ? Math.round(chars / items) : 0} characters`);
+  lines.push(`languages: zh ${languages.zh}, en ${languages.en}, other ${languages.other}; mean length ${items ? Math.round(chars / items) : 0} characters${report.duplicates ? `; exact duplicates in the sample ${report.duplicates.successes} (${pct(report.duplicates.rate)})` : ''}`);
   for (const file of report.files) {
     const problems = Object.entries(file.problems);
     if (problems.length === 0 && file.blank === 0) continue;

@@ -20,12 +20,14 @@
  * `verdict(rate, 0.05, 'atMost')`; a source is usable when it meets the rule, and never when
  * nothing could be read (undecided).
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { RiskCode } from '../safety/index.js';
 import type { Proportion, ThresholdVerdict } from '../stats/index.js';
 import { verdict, wilson } from '../stats/index.js';
 import type { Inspection, Inspector, TextStats } from './inspect.js';
 import { addText, emptyStats, mergeStats } from './inspect.js';
+import { normaliseForDuplicates } from './quality.js';
 import { fileSeed, itemKey } from './random.js';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
 import { emptyTally, fieldPath, mergeTally, problemTotal, readShard, setPathValue } from './read.js';
@@ -68,6 +70,8 @@ export interface Candidate {
   line: number | null;
   risks: RiskCode[];
   pii: string[];
+  /** The start of a SHA-1 of the normalised text: equal digests are exact duplicates. */
+  digest: string;
   /** Only for flagged candidates. */
   flagged?: FlaggedItem;
 }
@@ -221,7 +225,8 @@ export async function scanShard(shard: Shard, settings: ScanSettings, inspector:
     const candidates = reservoir.sorted().map(({ key, item }): Candidate => {
       const inspection = inspector.inspect(item.text);
       const pii = [...new Set(inspection.pii.map((p) => p.type))];
-      return { key, file: item.file, position: item.position, line: item.line ?? null, risks: inspection.risks, pii, ...(inspection.risks.length > 0 ? { flagged: flaggedItem(item, inspection) } : {}) };
+      const digest = createHash('sha1').update(normaliseForDuplicates(item.text)).digest('base64').slice(0, 16);
+      return { key, file: item.file, position: item.position, line: item.line ?? null, risks: inspection.risks, pii, digest, ...(inspection.risks.length > 0 ? { flagged: flaggedItem(item, inspection) } : {}) };
     });
     return { file: shard.file, tally, stats, candidates, flagged };
   }
@@ -296,6 +301,8 @@ export interface ScanReport {
   /** Flagged items kept for review (full mode keeps the first ones of each shard). */
   flaggedKept: number;
   cleaned?: { kept: number; removed: number; masked: number };
+  /** Sample mode: sampled items whose text (trimmed, spaces collapsed, lower-cased) repeats an earlier sampled item's. */
+  duplicates?: Proportion;
 }
 
 function rate(successes: number, total: number, threshold: number): RateReport {
@@ -343,6 +350,7 @@ export function mergeResults(results: readonly ShardResult[], settings: Pick<Sca
   const counts = emptyCounts();
   let flagged: FlaggedItem[] = [];
   let cleaned: ScanReport['cleaned'];
+  let duplicates: Proportion | undefined;
   if (settings.mode === 'sample') {
     const all = results.flatMap((r) => r.candidates ?? []);
     let chosen: Candidate[];
@@ -353,10 +361,15 @@ export function mergeResults(results: readonly ShardResult[], settings: Pick<Sca
       chosen = [...byFile].flatMap(([file, list]) => list.sort((a, b) => a.key - b.key).slice(0, perFile.get(file) ?? 0));
     } else chosen = all.sort((a, b) => a.key - b.key).slice(0, settings.sampleSize);
     chosen.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.position - b.position));
+    const digests = new Set<string>();
+    let repeated = 0;
     for (const c of chosen) {
       count(counts, c);
       if (c.flagged) flagged.push(c.flagged);
+      if (digests.has(c.digest)) repeated += 1;
+      else digests.add(c.digest);
     }
+    duplicates = wilson(repeated, chosen.length);
   } else {
     for (const result of results) {
       if (result.counts) mergeCounts(counts, result.counts);
@@ -400,6 +413,7 @@ export function mergeResults(results: readonly ShardResult[], settings: Pick<Sca
     flagged: flaggedTotal,
     flaggedKept: flagged.length,
     ...(cleaned ? { cleaned } : {}),
+    ...(duplicates ? { duplicates } : {}),
   };
   return { report, flagged };
 }
