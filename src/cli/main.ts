@@ -69,6 +69,10 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => [(await import('./eval.js')).registerEval],
   },
   {
+    commands: [['corpus', 'training data: source register, safety scans of whole corpora (5 % rule), duplicates, annotation QA, report']],
+    load: async () => [(await import('./corpus.js')).registerCorpus],
+  },
+  {
     commands: [['audit', 'the tamper-evident audit log: verify, export for authorities, purge, keys']],
     load: async () => [(await import('./audit.js')).registerAudit],
   },

@@ -18,6 +18,7 @@ import { mountIncidentRoutes } from './routes/incidents.js';
 import { mountEvalBankRoutes } from './routes/eval-banks.js';
 import { mountEvalRoutes } from './routes/eval.js';
 import { mountEvidenceRoutes } from './routes/evidence.js';
+import { mountCorpusRoutes } from './routes/corpus.js';
 import { mountLabelRoutes } from './routes/labels.js';
 import { errorResponse, mountRulesRoutes } from './routes/rules.js';
 import { mountDashboard } from './static.js';
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): HeguiApp {
   mountEvalBankRoutes(app, deps);
   mountActivityRoutes(app, deps);
   mountEvidenceRoutes(app, deps);
+  mountCorpusRoutes(app, deps);
   mountDashboard(app, deps);
   return { app, bootstrap, desk };
 }

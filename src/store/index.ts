@@ -30,6 +30,8 @@ export type { DeskIncidentActionRow, DeskIncidentRow, NewDeskIncident } from './
 export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
 export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
 export type { DutyState, DutyStatusChange, DutyStatusRecord } from './repositories/duty-statuses.js';
+export type { CorpusFlaggedRecord, CorpusScanRecord, CorpusShardRecord, CorpusSourceEvent, CorpusSourceRecord, CorpusSourceState, ShardProgress } from './repositories/corpus.js';
+export type { AnnotationRecord, AnnotationRulesRecord, AnnotatorTrainingRecord, GoldRecord } from './repositories/corpus-annotation.js';
 export type { GatewaySanction, NewGatewaySanction, SanctionAction } from './repositories/gateway-sanctions.js';
 export type { ApiKeyInfo, GatewayUser, KeyLimits } from './repositories/gateway-users.js';
 export type { StoredBankItem, StoredBankVersion } from './repositories/eval-banks.js';

@@ -13,6 +13,8 @@ import { DeskIncidentRepository } from './repositories/desk-incidents.js';
 import { EvalRunRepository } from './repositories/eval-runs.js';
 import { EvalBankRepository } from './repositories/eval-banks.js';
 import { DutyStatusRepository } from './repositories/duty-statuses.js';
+import { CorpusRepository } from './repositories/corpus.js';
+import { CorpusAnnotationRepository } from './repositories/corpus-annotation.js';
 import { GatewayMediaRepository } from './repositories/gateway-media.js';
 import { GatewaySanctionRepository } from './repositories/gateway-sanctions.js';
 import { GatewayUsageRepository } from './repositories/gateway-usage.js';
@@ -40,6 +42,8 @@ export class Store {
   readonly evalRuns: EvalRunRepository;
   readonly evalBanks: EvalBankRepository;
   readonly dutyStatuses: DutyStatusRepository;
+  readonly corpus: CorpusRepository;
+  readonly corpusAnnotation: CorpusAnnotationRepository;
 
   readonly #onClose: (() => Promise<void>) | undefined;
 
@@ -66,6 +70,8 @@ export class Store {
     this.evalRuns = new EvalRunRepository(db);
     this.evalBanks = new EvalBankRepository(db);
     this.dutyStatuses = new DutyStatusRepository(db);
+    this.corpus = new CorpusRepository(db, dialect);
+    this.corpusAnnotation = new CorpusAnnotationRepository(db);
   }
 
   /** Runs `work` in one transaction: every repository of the store it receives writes inside it. */

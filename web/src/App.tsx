@@ -6,6 +6,7 @@ import { AuditLog } from './pages/AuditLog.js';
 import { Labels } from './pages/Labels.js';
 import { Obligations } from './pages/Obligations.js';
 import { Profile } from './pages/Profile.js';
+import { Corpus } from './pages/Corpus.js';
 import { DeskCase, DeskQueue } from './pages/DeskCases.js';
 import { DeskIntake, DeskStatus } from './pages/DeskPublic.js';
 import { Evaluation } from './pages/Evaluation.js';
@@ -16,7 +17,7 @@ import { SignIn } from './pages/SignIn.js';
 import { navigate, useLocation } from './router.js';
 
 /** The pages, by path. `/` is the obligations page. */
-const PAGES = ['obligations', 'gap', 'profile', 'activity', 'audit', 'labels', 'desk', 'incidents', 'evaluation', 'review', 'account'] as const;
+const PAGES = ['obligations', 'gap', 'profile', 'activity', 'audit', 'labels', 'desk', 'incidents', 'evaluation', 'review', 'corpus', 'account'] as const;
 type Page = (typeof PAGES)[number];
 
 function pageOf(path: string): Page | null {
@@ -27,7 +28,7 @@ function pageOf(path: string): Page | null {
 const hrefOf = (page: Page): string => (page === 'obligations' ? '/' : `/${page}`);
 
 function pageName(t: Messages, page: Page): string {
-  return { obligations: t.obligations, gap: t.gap, profile: t.profileForm, activity: t.operations, audit: t.auditLog, labels: t.labels, desk: t.desk.nav, incidents: t.incidents.nav, evaluation: t.evaluation, review: t.reviewNav, account: t.account }[page];
+  return { obligations: t.obligations, gap: t.gap, profile: t.profileForm, activity: t.operations, audit: t.auditLog, labels: t.labels, desk: t.desk.nav, incidents: t.incidents.nav, evaluation: t.evaluation, review: t.reviewNav, corpus: t.corpus, account: t.account }[page];
 }
 
 /** The desk's public pages answer without sign-in. */
@@ -184,6 +185,7 @@ export function App() {
             {link('incidents', t.incidents.nav)}
             {link('evaluation', t.evaluation)}
             {link('review', t.reviewNav)}
+            {link('corpus', t.corpus)}
             {link('account', t.accountOf(operator.name, t.roles[operator.role] ?? operator.role))}
           </nav>
         )}
@@ -241,6 +243,7 @@ export function App() {
         {operator && page === 'desk' && deskCase && <DeskCase t={t} lang={lang} reference={deskCase} operator={operator} onBack={() => setDeskCase(null)} />}
         {operator && page === 'incidents' && <Incidents t={t} lang={lang} canAct={operator.role !== 'auditor'} />}
         {operator && page === 'evaluation' && <Evaluation t={t} lang={lang} />}
+        {operator && page === 'corpus' && <Corpus t={t} />}
         {operator && page === 'review' && <Review t={t} canReview={operator.role === 'reviewer' || operator.role === 'admin'} />}
         {operator && page === 'account' && <Account t={t} who={t.accountOf(operator.name, t.roles[operator.role] ?? operator.role)} hasPassword={operator.hasPassword} onSaved={() => setOperator({ ...operator, hasPassword: true })} />}
       </main>

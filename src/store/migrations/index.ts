@@ -19,6 +19,7 @@ import * as evalBanks from './2026-12-04-10-eval-banks.js';
 import * as gatewayKeys from './2026-12-04-14-gateway-keys.js';
 import * as evalRuns from './2026-12-04-11-eval-runs.js';
 import * as dutyStatus from './2026-12-04-13-duty-status.js';
+import * as corpus from './2026-12-04-12-corpus.js';
 
 export const migrations: Record<string, Migration> = {
   '2026-11-28-01-foundation': foundation,
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-09-incidents': incidents,
   '2026-12-04-10-eval-banks': evalBanks,
   '2026-12-04-11-eval-runs': evalRuns,
+  '2026-12-04-12-corpus': corpus,
   '2026-12-04-13-duty-status': dutyStatus,
   '2026-12-04-14-gateway-keys': gatewayKeys,
 };

@@ -1,0 +1,210 @@
+/**
+ * @module corpus/read-csv
+ * CSV (RFC 4180: comma, double quotes, doubled quotes inside, newlines inside quotes) read as a
+ * stream of records cut at the byte level. Quote (0x22), comma and newline are ASCII and never
+ * the trailing byte of a UTF-8 or GB 18030 character, so records can be cut before they are
+ * decoded, and a record in a wrong encoding spoils only itself. The first record names the
+ * columns; the text is the column `field`.
+ */
+import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
+import { addProblem, openBytes, TextDecoding } from './read.js';
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+
+interface RawRecord {
+  offset: number;
+  bytes: Buffer | undefined;
+  length: number;
+  /** The stream ended inside quotes. */
+  unclosed: boolean;
+}
+
+async function* splitRecords(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<RawRecord> {
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let tooLong = false;
+  let quoted = false;
+  let start = 0;
+  const finish = (tail: Buffer | undefined, newline: number, unclosed: boolean): RawRecord => {
+    const length = pendingLength + (tail?.length ?? 0) + newline;
+    let bytes: Buffer | undefined;
+    if (!tooLong) {
+      bytes = Buffer.concat(tail === undefined ? pending : [...pending, tail]);
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    const record = { offset: start, bytes, length, unclosed };
+    start += length;
+    pending = [];
+    pendingLength = 0;
+    tooLong = false;
+    return record;
+  };
+  for await (const chunk of chunks) {
+    let from = 0;
+    for (let i = 0; i < chunk.length; i += 1) {
+      const byte = chunk[i];
+      if (byte === QUOTE) quoted = !quoted;
+      else if (byte === NEWLINE && !quoted) {
+        const piece = chunk.subarray(from, i);
+        if (!tooLong && pendingLength + piece.length > maxBytes) tooLong = true;
+        yield finish(tooLong ? undefined : piece, 1, false);
+        from = i + 1;
+      }
+    }
+    const rest = chunk.subarray(from);
+    pendingLength += rest.length;
+    if (!tooLong) {
+      if (pendingLength > maxBytes) {
+        tooLong = true;
+        pending = [];
+      } else pending.push(Buffer.from(rest));
+    }
+  }
+  if (pendingLength > 0 || tooLong) yield finish(undefined, 0, quoted);
+}
+
+/** The fields of one decoded record, or an error message. */
+export function parseCsvRecord(text: string): string[] | { error: string } {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text.charCodeAt(i) === QUOTE) {
+      let value = '';
+      i += 1;
+      for (;;) {
+        const close = text.indexOf('"', i);
+        if (close === -1) return { error: 'a quoted field is not closed' };
+        value += text.slice(i, close);
+        if (text.charCodeAt(close + 1) === QUOTE) {
+          value += '"';
+          i = close + 2;
+          continue;
+        }
+        i = close + 1;
+        break;
+      }
+      fields.push(value);
+      if (i === text.length) return fields;
+      if (text[i] !== ',') return { error: `unexpected character after a quoted field at column ${i + 1}` };
+      i += 1;
+    } else {
+      const comma = text.indexOf(',', i);
+      const value = text.slice(i, comma === -1 ? text.length : comma);
+      if (value.includes('"')) return { error: `a quote inside an unquoted field at column ${i + 1}` };
+      fields.push(value);
+      if (comma === -1) return fields;
+      i = comma + 1;
+    }
+  }
+}
+
+export async function* readCsvShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
+  const decoding = new TextDecoding(options.encoding);
+  let header: string[] | undefined;
+  let column = -1;
+  let record = 0;
+  let line = 1;
+  try {
+    for await (const raw of splitRecords(await openBytes(shard.file, shard.compression), options.maxRecordBytes)) {
+      const startLine = line;
+      tally.bytes += raw.length;
+      const where = { line: startLine, position: raw.offset };
+      if (raw.bytes === undefined) {
+        addProblem(tally, { kind: 'record-too-long', ...where, message: `record of ${raw.length} bytes is longer than ${options.maxRecordBytes}` });
+        line += 1;
+        continue;
+      }
+      let bytes = raw.bytes;
+      for (const byte of bytes) if (byte === NEWLINE) line += 1;
+      line += 1;
+      if (raw.offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      if (raw.unclosed) {
+        addProblem(tally, { kind: 'malformed-csv', ...where, message: 'the file ends inside a quoted field' });
+        continue;
+      }
+      const decoded = decoding.decode(bytes);
+      if ('error' in decoded) {
+        addProblem(tally, { kind: 'invalid-encoding', ...where, message: decoded.error });
+        if (header === undefined) return;
+        continue;
+      }
+      if (header === undefined) {
+        const names = parseCsvRecord(decoded.text);
+        if (!Array.isArray(names)) {
+          addProblem(tally, { kind: 'malformed-csv', ...where, message: `header: ${names.error}; the file was not read` });
+          return;
+        }
+        header = names;
+        column = names.indexOf(options.field);
+        if (column === -1) {
+          addProblem(tally, { kind: 'missing-field', ...where, message: `no column "${options.field}" (columns: ${names.slice(0, 20).join(', ')}); the file was not read` });
+          return;
+        }
+        continue;
+      }
+      if (decoded.text.trim() === '') {
+        tally.blank += 1;
+        continue;
+      }
+      record += 1;
+      const fields = parseCsvRecord(decoded.text);
+      if (!Array.isArray(fields)) {
+        addProblem(tally, { kind: 'malformed-csv', ...where, message: fields.error });
+        continue;
+      }
+      if (fields.length !== header.length) {
+        addProblem(tally, { kind: 'malformed-csv', ...where, message: `${fields.length} fields where the header has ${header.length}` });
+        continue;
+      }
+      tally.items += 1;
+      yield { file: shard.file, position: raw.offset, line: startLine, text: fields[column]! };
+    }
+  } catch (error) {
+    addProblem(tally, {
+      kind: shard.compression === 'none' ? 'read-error' : 'decompress-error',
+      line,
+      message: `read failed after ${record} records: ${(error as Error).message}; the rest of the file was not read`,
+    });
+  }
+}
+
+/** Every record of a whole CSV text (quoted newlines kept), each as its fields; errors name the record's line. */
+export function parseCsvText(text: string): { records: string[][]; errors: string[] } {
+  const records: string[][] = [];
+  const errors: string[] = [];
+  let start = 0;
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  const body = text.startsWith('\ufeff') ? text.slice(1) : text;
+  for (let i = 0; i <= body.length; i += 1) {
+    const c = body.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    if (i === body.length || (c === NEWLINE && !quoted)) {
+      let raw = body.slice(start, i);
+      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+      if (raw.trim() !== '') {
+        const fields = parseCsvRecord(raw);
+        if (Array.isArray(fields)) records.push(fields);
+        else errors.push(`line ${recordLine}: ${fields.error}`);
+      }
+      start = i + 1;
+      recordLine = line + 1;
+    }
+    if (c === NEWLINE) line += 1;
+  }
+  if (quoted) errors.push(`line ${recordLine}: the text ends inside a quoted field`);
+  return { records, errors };
+}
+
+/** One CSV record: fields quoted when they hold a comma, quote or line break (or begin with a formula sign). */
+export function csvRecord(fields: readonly string[]): string {
+  return fields
+    .map((field) => {
+      // A leading = + - @ would run as a formula in a spreadsheet; quote it with a leading apostrophe.
+      const safe = /^[=+\-@]/.test(field) && !/^-?\d/.test(field) ? `'${field}` : field;
+      return /[",\r\n]/.test(safe) || safe !== field ? `"${safe.replaceAll('"', '""')}"` : safe;
+    })
+    .join(',');
+}
