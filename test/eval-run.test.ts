@@ -9,7 +9,8 @@
  * and role checks. On every store dialect under test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { wilson } from '../src/stats/index.js';
@@ -167,6 +168,16 @@ describeEachDatabase('hegui eval: a run through the gateway, killed and resumed,
     // The resume's own printout is the same summary.
     expect(JSON.parse(second.stdout()).passRate.proportion).toEqual(wilson(34, 40));
 
+    // The self-assessment report straight from the stored run: clauses 9.3 and 9.4 decided by these figures.
+    const reportFile = join(tmpdir(), `hegui-eval-report-${runId}.json`);
+    const written = await cli(['eval', 'report', '--run', runId, '-o', reportFile, '--lang', 'en'], { env });
+    expect(written.code, written.stderr).toBe(0);
+    expect(readFileSync(reportFile, 'utf8')).toContain(String(wilson(34, 40).rate).slice(0, 6));
+    rmSync(reportFile, { force: true });
+    const missing = await cli(['eval', 'report', '--run', 'run_nope', '-o', reportFile], { env });
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/no run "run_nope"/)]);
+    const neither = await cli(['eval', 'report', '-o', reportFile], { env });
+    expect([neither.code, neither.stderr]).toEqual([2, expect.stringMatching(/--run ID .* or --summary FILE/)]);
     const text = (await cli(['eval', 'summary', runId], { env })).stdout;
     expect(text).toMatch(/generated content, pass rate\s+85\.0%\s+\[\d+\.\d%, \d+\.\d%\]\s+34\/40\s+>= 90\.0%\s+FAILS\s+\(3 unresolved/);
     finishedRun ||= runId;

@@ -66,6 +66,8 @@ export interface SeenRequest {
   authorization: string | undefined;
   /** True when the connection closed before the double finished answering. */
   aborted: boolean;
+  /** The W3C trace context the gateway passed on, when tracing is on. */
+  traceparent?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -118,7 +120,7 @@ export class UpstreamDouble {
       req.on('end', () => done(text));
     });
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    const seen: SeenRequest = { path, body, authorization: req.headers.authorization, aborted: false };
+    const seen: SeenRequest = { path, body, authorization: req.headers.authorization, aborted: false, ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}) };
     this.seen.push(seen);
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;

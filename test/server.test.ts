@@ -284,6 +284,33 @@ describeEachDatabase('the first admin', (getDatabase: () => TestDatabase) => {
   });
 });
 
+describeEachDatabase('the first admin of a cluster', (getDatabase: () => TestDatabase) => {
+  it('gets one link from the replica that starts first; it works once on any replica', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-first-admin-cluster-'));
+    const lines: string[] = [];
+    const first = await startServer({ port: 0, databaseUrl: getDatabase().url, webRoot: join(dir, 'web') });
+    const second = await startServer({ port: 0, databaseUrl: getDatabase().url, webRoot: join(dir, 'web'), log: (line) => lines.push(line) });
+    try {
+      expect(first.signinUrl).toBeDefined();
+      expect(second.signinUrl).toBeUndefined();
+      expect(lines.join('\n')).toMatch(/Another replica printed the one-time sign-in link at \d{4}-/);
+      const token = new URL(first.signinUrl!).searchParams.get('token')!;
+      // The link is good on the other replica, and used up there for both.
+      expect((await fetch(`${second.url}/signin?token=${token}`)).status).toBe(200);
+      const created = await fetch(`${second.url}/signin`, { method: 'POST', body: new URLSearchParams({ token, name: 'lead', password: PASSWORD }), redirect: 'manual' });
+      expect(created.status).toBe(303);
+      expect((await fetch(first.signinUrl!)).status).toBe(403);
+      const replay = await fetch(`${first.url}/signin`, { method: 'POST', body: new URLSearchParams({ token, name: 'other', password: PASSWORD }), redirect: 'manual' });
+      expect(replay.status).toBe(403);
+      expect((await first.store.operators.list()).filter((o) => o.role === 'admin').map((o) => o.name)).toEqual(['lead']);
+    } finally {
+      await second.close();
+      await first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sign-in throttling', () => {
   let dir: string;
   let store: Store;

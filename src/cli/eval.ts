@@ -16,7 +16,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { BankItem, ItemKind } from '../eval/types.js';
+import type { BankItem, EvalSummary, ItemKind } from '../eval/types.js';
 import { itemKinds } from '../eval/types.js';
 import { isRiskCode, type RiskCode } from '../safety/index.js';
 import type { Store } from '../store/index.js';
@@ -237,12 +237,13 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .argument('[files...]', 'bank files (.jsonl, .csv, .xlsx)')
     .option('--bank <id>', 'a stored bank (latest version; repeatable)', collect, [])
     .option('--summary <file>', "a run's summary (JSON): also check the sample sizes")
+    .option('--run <id>', 'a run in the store: also check its sample sizes')
     .addOption(new Option('--lang <lang>', 'language').choices(['zh', 'en']).default('en'))
     .option('--json', 'print JSON')
-    .action(async (files: string[], flags: { bank: string[]; summary?: string; lang: Lang; json?: boolean }) => {
+    .action(async (files: string[], flags: { bank: string[]; summary?: string; run?: string; lang: Lang; json?: boolean }) => {
       const items = await itemsFrom(io, files, flags.bank);
       const { coverageReport, renderCoverageText } = await import('../eval/coverage.js');
-      const summary = flags.summary ? (await import('../eval/summary-file.js')).parseEvalSummary(await readTextFile(io, flags.summary, 'summary'), flags.summary) : undefined;
+      const summary = await loadSummary(io, flags);
       const report = coverageReport(items, summary);
       io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverageText(report, flags.lang));
       if (!report.meets) setExitCode(evalCommand, 1);
@@ -251,7 +252,8 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
   evalCommand
     .command('report')
     .description('write the GB/T 45654 self-assessment report (DOCX or HTML, Chinese or English) from a run summary')
-    .requiredOption('--summary <file>', "the run's summary (JSON, as the runner writes it)")
+    .option('--run <id>', 'a run in the store: its figures as they stand, human reviews included')
+    .option('--summary <file>', "the run's summary (JSON, as `hegui eval summary --json` writes it)")
     .requiredOption('-o, --output <file>', 'report file: .docx, .html or .json')
     .option('-p, --profile <file>', 'service profile (YAML or JSON): decides which clauses apply')
     .option('-e, --evidence <file>', "the tracker's evidence file")
@@ -263,7 +265,7 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .option('--gateway-config <file>', "the gateway's config (hegui.config.yaml): its label and guard settings become evidence")
     .option('--on <date>', 'assessment date YYYY-MM-DD (default: the run finish)')
     .addOption(new Option('--lang <lang>', 'language of the report').choices(['zh', 'en']).default('zh'))
-    .action(async (flags: { summary: string; output: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang }) => {
+    .action(async (flags: { summary?: string; run?: string; output: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang }) => {
       const input = await reportInput(io, flags);
       const { buildReport } = await import('../eval/report.js');
       const report = buildReport(input);
@@ -283,6 +285,7 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .requiredOption('-p, --profile <file>', 'service profile (YAML or JSON)')
     .option('-e, --evidence <file>', "the tracker's evidence file")
     .option('--summary <file>', "a run's summary: the self-assessment report counts as produced")
+    .option('--run <id>', 'a run in the store, instead of --summary')
     .option('--report-file <file>', 'a report file already written, to name in the checklist (repeatable)', collect, [])
     .option('--banks <file>', 'bank file (repeatable)', collect, [])
     .option('--bank <id>', 'stored bank (repeatable)', collect, [])
@@ -293,7 +296,7 @@ export function registerEvalBank(evalCommand: Command, io: CliIo): void {
     .addOption(new Option('--lang <lang>', 'language').choices(['zh', 'en']).default('zh'))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['md', 'json']).default('md'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action(async (flags: { profile: string; evidence?: string; summary?: string; reportFile: string[]; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang; format: 'md' | 'json'; output?: string }) => {
+    .action(async (flags: { profile: string; evidence?: string; summary?: string; run?: string; reportFile: string[]; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; gatewayConfig?: string; on?: string; lang: Lang; format: 'md' | 'json'; output?: string }) => {
       const { chinaDateOf, parseIsoDate } = await import('../calendar/index.js');
       const date = flags.on === undefined ? chinaDateOf(new Date()) : parseIsoDate(flags.on, '--on');
       const { filingPackage, renderFilingMarkdown } = await import('../eval/filing.js');
@@ -354,7 +357,7 @@ async function contextInput(io: CliIo, flags: { profile?: string; evidence?: str
   let coverage;
   if (flags.banks.length > 0 || flags.bank.length > 0) {
     const { coverageReport } = await import('../eval/coverage.js');
-    const summary = flags.summary ? (await import('../eval/summary-file.js')).parseEvalSummary(await readTextFile(io, flags.summary, 'summary'), flags.summary) : undefined;
+    const summary = await loadSummary(io, flags);
     coverage = coverageReport(await itemsFrom(io, flags.banks, flags.bank), summary);
   }
   let keywords;
@@ -372,9 +375,28 @@ async function gatewaySettings(io: CliIo, file: string) {
   return settingsFromGatewayConfig(await loadGatewayConfig(resolve(io.cwd, file)));
 }
 
-async function reportInput(io: CliIo, flags: { summary: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string }) {
-  const { parseEvalSummary } = await import('../eval/summary-file.js');
-  const summary = parseEvalSummary(await readTextFile(io, flags.summary, 'summary'), flags.summary);
+/**
+ * The figures of a run: from the store (`--run`, summarised as they stand now, human reviews
+ * included) or from a summary file (`--summary`); undefined when neither is given.
+ */
+async function loadSummary(io: CliIo, flags: { summary?: string; run?: string }): Promise<EvalSummary | undefined> {
+  if (flags.run !== undefined && flags.summary !== undefined) throw new InvalidInputError('E_EVAL_SUMMARY_TWICE', 'give either --run or --summary, not both');
+  if (flags.run !== undefined) {
+    const runId = flags.run;
+    const { summarise } = await import('../eval/metrics.js');
+    return withStore(io, async (store) => {
+      const run = await store.evalRuns.get(runId);
+      if (!run) throw new NotFoundError('E_EVAL_RUN_NOT_FOUND', `no run "${runId}" in the store; \`hegui eval status\` lists the runs`);
+      return summarise(run, await store.evalRuns.items(runId));
+    });
+  }
+  if (flags.summary === undefined) return undefined;
+  return (await import('../eval/summary-file.js')).parseEvalSummary(await readTextFile(io, flags.summary, 'summary'), flags.summary);
+}
+
+async function reportInput(io: CliIo, flags: { summary?: string; run?: string; profile?: string; evidence?: string; banks: string[]; bank: string[]; keywords?: string; labelSetting: string[]; guardSetting: string[]; gatewayConfig?: string; on?: string }) {
+  const summary = await loadSummary(io, flags);
+  if (!summary) throw new InvalidInputError('E_EVAL_SUMMARY_REQUIRED', 'give the run: --run ID (a run in the store, as `hegui eval status` lists them) or --summary FILE (its summary as JSON)');
   const ctx = await contextInput(io, flags);
   let date: string | undefined;
   if (flags.on) date = (await import('../calendar/index.js')).parseIsoDate(flags.on, '--on');

@@ -12,6 +12,7 @@ import type { AuditContentPolicy, AuditEventInput } from '../audit/index.js';
 import type { Caller } from './identity.js';
 import { strongest, type GuardFinding } from './guard.js';
 import type { Upstream } from './upstream.js';
+import type { Context, Span } from '@opentelemetry/api';
 
 /** The audit log as the gateway uses it (`AuditLog` from `src/audit`). */
 export interface AuditSink {
@@ -65,6 +66,10 @@ export class Exchange {
   usageForced = false;
   /** The prompt an answer answers, for guard models that judge the exchange (set when they are configured). */
   prompt: string | undefined;
+  /** The HTTP status the request was answered with, once known. */
+  status: number | null = null;
+  /** The request's OpenTelemetry span and its context (./tracing). */
+  trace: { span: Span; context: Context } | undefined;
   /** The client's address as the socket saw it (counted when the request is unauthenticated). */
   address = 'unknown';
   #input = '';
@@ -95,6 +100,7 @@ export class Exchange {
   async record(sink: AuditSink, status: number): Promise<void> {
     if (this.#recorded) return;
     this.#recorded = true;
+    this.status = status;
     try {
       await sink.append(this.event(status));
     } finally {

@@ -19,6 +19,7 @@ import type { InFlight } from './drain.js';
 import type { MediaService } from './media.js';
 import type { ModelGuard, ModelVerdict } from './model-guard.js';
 import type { GatewayObserver } from './observe.js';
+import { endSpan, startRequestSpan, startUpstreamSpan } from './tracing.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
@@ -102,6 +103,7 @@ export async function runRequest(
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
   exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
+  traceExchange(exchange, req);
   services.inflight.track(exchange);
   return withApiHeaders(services, exchange, async () => {
     try {
@@ -120,6 +122,7 @@ export async function runRequest(
 export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
   exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
+  traceExchange(exchange, req);
   services.inflight.track(exchange);
   return withApiHeaders(services, exchange, async () => {
     try {
@@ -158,6 +161,24 @@ function budgetHeaders(exchange: Exchange, response: Response): void {
   response.headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
 }
 
+/** Opens the request's span (./tracing), ended with what the exchange learnt once it is settled. */
+function traceExchange(exchange: Exchange, req: HonoRequest): void {
+  const traced = startRequestSpan(exchange.endpoint, req.raw.headers);
+  exchange.trace = traced;
+  exchange.onSettled(() =>
+    endSpan(traced.span, exchange.status, {
+      'hegui.request_id': exchange.id,
+      ...(exchange.model ? { 'hegui.model': exchange.model } : {}),
+      ...(exchange.upstream ? { 'hegui.upstream': exchange.upstream } : {}),
+      ...(exchange.caller ? { 'hegui.user': exchange.caller.pseudonym } : {}),
+      'hegui.stream': exchange.stream,
+      'hegui.actions': exchange.actions,
+      'hegui.risks': [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))],
+      ...(exchange.error ? { 'hegui.error': exchange.error } : {}),
+    }),
+  );
+}
+
 /** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
 async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
@@ -180,6 +201,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
     // Counted, not recorded one by one: a flood of bad keys must not fill the log (./unauthenticated).
     services.unauthenticated.note(exchange.address, exchange.endpoint);
     services.observer?.unauthenticated();
+    exchange.status = status;
     exchange.settle();
     return jsonResponse(body, status, { ...headers });
   }
@@ -484,9 +506,12 @@ export async function callUpstream(first: Upstream, exchange: Exchange, path: st
       exchange.upstream = upstream.name;
       if (!exchange.actions.includes('upstream-fallback')) exchange.actions.push('upstream-fallback');
     }
+    const traced = startUpstreamSpan(exchange.trace?.context, upstream.name, path);
     try {
-      response = await upstream.send(path, { method: 'POST', body: payload }, call);
+      response = await upstream.send(path, { method: 'POST', body: payload, headers: traced.headers }, call);
+      endSpan(traced.span, response.status);
     } catch (error) {
+      endSpan(traced.span, null, { 'error.type': (error as Error).name });
       // A timeout spent the request's time and a cancelled call has nobody to answer: only an
       // unreachable upstream hands over.
       if (last || call.signal.aborted) throw error;

@@ -145,8 +145,9 @@ export class Upstream {
    *
    * @throws GatewayUpstreamError when the upstream cannot be reached or timed out.
    */
-  async send(path: string, init: { method: 'GET' | 'POST'; body?: string }, call: UpstreamCall): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = { accept: 'application/json, text/event-stream' };
+  async send(path: string, init: { method: 'GET' | 'POST'; body?: string; headers?: Record<string, string> }, call: UpstreamCall): Promise<UpstreamResponse> {
+    // Trace context (./tracing) first: hegui's own headers win over anything it carries.
+    const headers: Record<string, string> = { ...init.headers, accept: 'application/json, text/event-stream' };
     if (init.body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(init.body));

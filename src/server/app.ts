@@ -36,7 +36,7 @@ export interface HeguiApp {
 
 export function createApp(deps: AppDeps): HeguiApp {
   const app = new Hono<AppEnv>();
-  const bootstrap = new BootstrapLink();
+  const bootstrap = new BootstrapLink(deps.store);
   const browserHeaders = secureHeaders({
     contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'], styleSrc: ["'self'", "'unsafe-inline'"], frameAncestors: ["'none'"] },
     referrerPolicy: 'no-referrer',

@@ -160,9 +160,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
 
   let signinUrl: string | undefined;
   if ((await store.operators.countActiveAdmins()) === 0) {
-    signinUrl = `${url}/signin?token=${bootstrap.issue()}`;
-    log('No admin exists yet. Open this one-time link to choose the first admin\'s name and password:');
-    log(`    ${signinUrl}`);
+    const issued = await bootstrap.issue();
+    if ('token' in issued) {
+      signinUrl = `${url}/signin?token=${issued.token}`;
+      log('No admin exists yet. Open this one-time link to choose the first admin\'s name and password (it works on every replica, once):');
+      log(`    ${signinUrl}`);
+    } else {
+      log(`No admin exists yet. Another replica printed the one-time sign-in link at ${issued.issuedAt}; open it from that replica's log (it works here too), or run \`hegui operators add NAME --role admin\`.`);
+    }
   }
 
   return {

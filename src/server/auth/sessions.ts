@@ -14,7 +14,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JsonObject } from '../../audit/index.js';
-import type { Operator, OperatorRole } from '../../store/index.js';
+import { type Operator, type OperatorRole, type Store, StoreConflictError } from '../../store/index.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { hashPassword, hashToken, MIN_PASSWORD_LENGTH, newToken, PasswordQueueFullError, verifyPassword } from './secrets.js';
 import { SignInThrottle, type ThrottleRefusal } from './throttle.js';
@@ -25,26 +25,65 @@ const SESSION_HOURS = 12;
 const OPERATOR_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$/u;
 
 /** The one-time sign-in link's token, valid while no admin exists and until used. */
+/** Where the cluster's one first-admin link is kept: the SHA-256 of its token and when it was issued. */
+const BOOTSTRAP_SETTING = 'server.bootstrapLink';
+/** A link older than this is replaced by the next replica that starts (its log may be gone). */
+const BOOTSTRAP_TTL_MS = 24 * 3600_000;
+
+interface StoredBootstrap {
+  tokenHash: string | null;
+  issuedAt: string;
+}
+
+/**
+ * The one-time link that lets the first admin choose a name and password, one for the whole
+ * cluster: its token's hash lives in the store, so the replica that starts first prints the
+ * link, the others say where it is, and the link works on whichever replica a load balancer
+ * sends it to, once.
+ */
 export class BootstrapLink {
-  #tokenHash: string | undefined;
+  readonly #store: Store;
 
-  /** A fresh token; the previous one stops working. */
-  issue(): string {
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /**
+   * Issues the cluster's link: a fresh token when none stands (or the standing one is older
+   * than a day); otherwise when the standing one was issued, for the log.
+   */
+  async issue(now: Date = new Date()): Promise<{ token: string } | { issuedAt: string }> {
+    const current = await this.#store.settings.get<StoredBootstrap>(BOOTSTRAP_SETTING);
+    if (current?.value.tokenHash && now.getTime() - Date.parse(current.value.issuedAt) < BOOTSTRAP_TTL_MS) return { issuedAt: current.value.issuedAt };
     const token = newToken();
-    this.#tokenHash = hashToken(token);
-    return token;
+    try {
+      await this.#store.settings.set<StoredBootstrap>(BOOTSTRAP_SETTING, { tokenHash: hashToken(token), issuedAt: now.toISOString() }, { expectedVersion: current?.version ?? 0, now });
+      return { token };
+    } catch (error) {
+      // Another replica issued one at the same moment: its link is the cluster's.
+      if (!(error instanceof StoreConflictError)) throw error;
+      const winner = await this.#store.settings.get<StoredBootstrap>(BOOTSTRAP_SETTING);
+      return { issuedAt: winner?.value.issuedAt ?? now.toISOString() };
+    }
   }
 
-  /** True while `token` is the current one (the form is shown; nothing is used up). */
-  valid(token: string): boolean {
-    return this.#tokenHash !== undefined && hashToken(token) === this.#tokenHash;
+  /** True while `token` is the standing one (the form is shown; nothing is used up). */
+  async valid(token: string): Promise<boolean> {
+    const current = await this.#store.settings.get<StoredBootstrap>(BOOTSTRAP_SETTING);
+    return token !== '' && current?.value.tokenHash === hashToken(token);
   }
 
-  /** True once, for the current token. */
-  consume(token: string): boolean {
-    if (!this.valid(token)) return false;
-    this.#tokenHash = undefined;
-    return true;
+  /** True once, for the standing token, whichever replica asks (a versioned write decides). */
+  async consume(token: string, now: Date = new Date()): Promise<boolean> {
+    const current = await this.#store.settings.get<StoredBootstrap>(BOOTSTRAP_SETTING);
+    if (token === '' || current?.value.tokenHash !== hashToken(token)) return false;
+    try {
+      await this.#store.settings.set<StoredBootstrap>(BOOTSTRAP_SETTING, { tokenHash: null, issuedAt: current.value.issuedAt }, { expectedVersion: current.version, now });
+      return true;
+    } catch (error) {
+      if (error instanceof StoreConflictError) return false;
+      throw error;
+    }
   }
 }
 
@@ -192,7 +231,7 @@ export function mountSessionRoutes(app: Hono<AppEnv>, deps: AppDeps, bootstrap: 
   /** The one-time link: a form where the first admin chooses a name and a password. */
   app.get('/signin', async (c) => {
     const token = c.req.query('token') ?? '';
-    if ((await deps.store.operators.countActiveAdmins()) > 0 || !bootstrap.valid(token)) return linkUsedUp(c);
+    if ((await deps.store.operators.countActiveAdmins()) > 0 || !(await bootstrap.valid(token))) return linkUsedUp(c);
     return c.html(firstAdminForm(token), 200, { 'cache-control': 'no-store' });
   });
 
@@ -202,13 +241,13 @@ export function mountSessionRoutes(app: Hono<AppEnv>, deps: AppDeps, bootstrap: 
     const token = typeof form.token === 'string' ? form.token : '';
     const name = typeof form.name === 'string' ? form.name.normalize('NFKC').trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    if ((await deps.store.operators.countActiveAdmins()) > 0 || !bootstrap.valid(token)) return linkUsedUp(c);
+    if ((await deps.store.operators.countActiveAdmins()) > 0 || !(await bootstrap.valid(token))) return linkUsedUp(c);
     if (!OPERATOR_NAME.test(name) || password.length < MIN_PASSWORD_LENGTH) {
       return c.html(firstAdminForm(token, `Choose a name (letters, digits, . _ @ -; up to 64) and a password of at least ${MIN_PASSWORD_LENGTH} characters.`), 400);
     }
     if (await deps.store.operators.findByName(name)) return c.html(firstAdminForm(token, `An operator named "${name}" already exists; choose another name.`), 409);
     const hash = await hashPassword(password);
-    if (!bootstrap.consume(token)) return linkUsedUp(c);
+    if (!(await bootstrap.consume(token))) return linkUsedUp(c);
     const admin = await deps.store.operators.create({ name, role: 'admin', passwordHash: hash });
     await startSession(c, deps, admin.id);
     await record(deps, 'operator.login', `operator:${admin.id}`, 'pass', { method: 'first-admin-link', address: clientAddress(c) });
