@@ -1,0 +1,185 @@
+/**
+ * APNG's label before the frames (issue 11, "standard places first"), where readers that stop
+ * at the first image data (libpng's png_read_info) meet it, without ffmpeg taking the file for
+ * a still PNG. Measured with ffmpeg 5.1: its APNG probe reads the first 2048 bytes and must
+ * reach the type of the first IDAT in them; with more before it, the still-PNG demuxer wins and
+ * one frame is decoded. The size of the metadata, or whether it sits before or after acTL,
+ * does not matter beyond that. So the XMP goes right after acTL when the first IDAT's type
+ * still ends within 2048 bytes, and before IEND otherwise. Checked with ffprobe, exiftool and
+ * chromium's own APNG decoder (WebCodecs ImageDecoder).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embedLabel, generateLabelKeys, parseSigningKey, parseVerifyKey, propagateLabel, stripLabel, verifyLabel } from '../src/label/index.js';
+import { makeChunk } from '../src/label/implicit/png-chunks.js';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
+import { systemTool } from './helpers/system.js';
+import { PRODUCER, PROPAGATOR } from './label-samples.js';
+
+const hasFfmpeg = systemTool('ffmpeg', 'ffmpeg');
+const hasExiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+const producerKeys = generateLabelKeys('ed25519');
+const platformKeys = generateLabelKeys('ed25519');
+const verifyKeys = [parseVerifyKey(producerKeys.publicKeyPem), parseVerifyKey(platformKeys.publicKeyPem)];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hegui-apng-place-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function chunkTypes(bytes: Uint8Array): { type: string; start: number; end: number }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: { type: string; start: number; end: number }[] = [];
+  for (let at = 8; at + 8 <= bytes.length; ) {
+    const end = at + 12 + view.getUint32(at);
+    out.push({ type: Buffer.from(bytes.subarray(at + 4, at + 8)).toString('latin1'), start: at, end });
+    at = end;
+  }
+  return out;
+}
+
+function makeApng(name: string, size = '32x32'): Uint8Array {
+  const path = join(dir, name);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=5:duration=1`, '-plays', '0', '-f', 'apng', '-y', path]);
+  return execFileSync('cat', [path]);
+}
+
+/** [codec, frames] as ffprobe counts them, the file given by path (the APNG demuxer needs one). */
+function ffprobeFrames(bytes: Uint8Array, name: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', path]).toString().trim();
+}
+
+/** Inserts a tEXt chunk of `size` data bytes right after acTL. */
+function withTextAfterActl(bytes: Uint8Array, size: number): Uint8Array {
+  const actl = chunkTypes(bytes).find((c) => c.type === 'acTL');
+  if (!actl) throw new Error('no acTL');
+  const text = makeChunk('tEXt', new Uint8Array(Buffer.concat([Buffer.from('Comment\0'), Buffer.alloc(size - 8, 0x78)])));
+  return new Uint8Array(Buffer.concat([bytes.subarray(0, actl.end), text, bytes.subarray(actl.end)]));
+}
+
+function firstIdatTypeEnd(bytes: Uint8Array): number {
+  const idat = chunkTypes(bytes).find((c) => c.type === 'IDAT');
+  if (!idat) throw new Error('no IDAT');
+  return idat.start + 8;
+}
+
+describe.runIf(hasFfmpeg)('APNG label placement', () => {
+  it("ffmpeg's APNG probe: the first IDAT's type must end within the first 2048 bytes, whatever precedes it", () => {
+    const apng = makeApng('probe.png');
+    expect(ffprobeFrames(apng, 'p0.png')).toBe('apng,5');
+    const base = firstIdatTypeEnd(apng);
+    const fits = withTextAfterActl(apng, 2048 - base - 12);
+    expect(firstIdatTypeEnd(fits)).toBe(2048);
+    expect(ffprobeFrames(fits, 'p1.png')).toBe('apng,5');
+    const over = withTextAfterActl(apng, 2048 - base - 11);
+    expect(firstIdatTypeEnd(over)).toBe(2049);
+    expect(ffprobeFrames(over, 'p2.png')).toBe('png,1');
+  });
+
+  it('puts a signed, propagated label after acTL, before the first frame, and every reader still sees the animation', async () => {
+    const apng = makeApng('signed.png');
+    const embedded = await embedLabel(apng, { producer: PRODUCER, produceId: 'apng-1', key: parseSigningKey(producerKeys.privateKeyPem) });
+    const { bytes = new Uint8Array() } = await propagateLabel(embedded.bytes ?? new Uint8Array(), {
+      propagator: PROPAGATOR,
+      propagateId: 'plat-1',
+      key: parseSigningKey(platformKeys.privateKeyPem),
+    });
+    const types = chunkTypes(bytes).map((c) => c.type);
+    const actl = types.indexOf('acTL');
+    expect(types[actl + 1]).toBe('iTXt');
+    expect(types.indexOf('iTXt')).toBeLessThan(types.indexOf('fcTL'));
+    expect(types.lastIndexOf('iTXt')).toBe(actl + 1);
+    expect(firstIdatTypeEnd(bytes)).toBeLessThanOrEqual(2048);
+    expect(ffprobeFrames(bytes, 'signed-out.png')).toBe('apng,5');
+    expect((await verifyLabel(bytes, verifyKeys)).status).toBe('valid');
+    if (hasExiftool) {
+      const out = join(dir, 'signed-exif.png');
+      writeFileSync(out, bytes);
+      expect(execFileSync('exiftool', ['-s3', '-XMP:all', '-b', out]).toString()).toContain(PROPAGATOR);
+    }
+    const stripped = (await stripLabel(bytes)).bytes ?? new Uint8Array();
+    expect(Buffer.from(stripped).equals(Buffer.from(apng))).toBe(true);
+  });
+
+  it('puts the label before IEND when before the frames it would push the first IDAT out of the probe window', async () => {
+    const apng = makeApng('crowded.png');
+    const crowded = withTextAfterActl(apng, 2048 - firstIdatTypeEnd(apng) - 200);
+    expect(ffprobeFrames(crowded, 'crowded-in.png')).toBe('apng,5');
+    const { bytes = new Uint8Array() } = await embedLabel(crowded, { producer: PRODUCER, produceId: 'apng-2', key: parseSigningKey(producerKeys.privateKeyPem) });
+    const chunks = chunkTypes(bytes);
+    expect(chunks.at(-2)?.type).toBe('iTXt');
+    expect(chunks.filter((c) => c.type === 'iTXt')).toHaveLength(1);
+    expect(ffprobeFrames(bytes, 'crowded-out.png')).toBe('apng,5');
+    expect((await verifyLabel(bytes, verifyKeys)).status).toBe('valid');
+  });
+
+  it('moves a label-only packet an earlier version left before IEND to before the frames on relabelling', async () => {
+    const apng = makeApng('old.png');
+    const labelled = (await embedLabel(apng, { producer: PRODUCER, produceId: 'old' })).bytes ?? new Uint8Array();
+    // Rebuild the earlier layout: the same iTXt, moved before IEND.
+    const chunks = chunkTypes(labelled);
+    const itxt = chunks.find((c) => c.type === 'iTXt');
+    const iend = chunks.at(-1);
+    if (!itxt || !iend) throw new Error('layout');
+    const old = Buffer.concat([labelled.subarray(0, itxt.start), labelled.subarray(itxt.end, iend.start), labelled.subarray(itxt.start, itxt.end), labelled.subarray(iend.start)]);
+    expect(chunkTypes(old).at(-2)?.type).toBe('iTXt');
+    const { bytes = new Uint8Array() } = await embedLabel(old, { producer: PRODUCER, produceId: 'new-id-that-is-longer' });
+    const types = chunkTypes(bytes).map((c) => c.type);
+    expect(types.filter((t) => t === 'iTXt')).toHaveLength(1);
+    expect(types[types.indexOf('acTL') + 1]).toBe('iTXt');
+    expect(ffprobeFrames(bytes, 'old-out.png')).toBe('apng,5');
+  });
+
+  describe.runIf(chromiumAvailable())('in chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launchChromium();
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it("decodes every frame of the labelled APNG, with the same frame count and timing as the original's", async () => {
+      const apng = makeApng('browser.png', '48x32');
+      const { bytes = new Uint8Array() } = await embedLabel(apng, { producer: PRODUCER, produceId: 'apng-3', key: parseSigningKey(producerKeys.privateKeyPem) });
+      const types = chunkTypes(bytes).map((c) => c.type);
+      expect(types[types.indexOf('acTL') + 1]).toBe('iTXt');
+      const page = await browser.newPage();
+      // ImageDecoder exists only in a secure context: a page of its own at http://localhost.
+      await page.route('http://localhost/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>apng</title>' }));
+      await page.goto('http://localhost/');
+      try {
+        const probe = (b64: string): Promise<{ frames: number; durations: number[]; width: number }> =>
+          page.evaluate(async (data) => {
+            const raw = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const decoder = new ImageDecoder({ data: raw, type: 'image/png' });
+            await decoder.tracks.ready;
+            const track = decoder.tracks.selectedTrack;
+            const frames = track?.frameCount ?? 0;
+            const durations: number[] = [];
+            let width = 0;
+            for (let i = 0; i < frames; i++) {
+              const { image } = await decoder.decode({ frameIndex: i });
+              durations.push(image.duration ?? -1);
+              width = image.displayWidth;
+              image.close();
+            }
+            return { frames, durations, width };
+          }, b64);
+        const before = await probe(Buffer.from(apng).toString('base64'));
+        const after = await probe(Buffer.from(bytes).toString('base64'));
+        expect(before.frames).toBe(5);
+        expect(after).toEqual(before);
+      } finally {
+        await page.close();
+      }
+    }, 60_000);
+  });
+});
