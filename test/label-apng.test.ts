@@ -159,7 +159,16 @@ describe.runIf(hasFfmpeg)('APNG label placement', () => {
         const probe = (b64: string): Promise<{ frames: number; durations: number[]; width: number }> =>
           page.evaluate(async (data) => {
             const raw = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            const decoder = new ImageDecoder({ data: raw, type: 'image/png' });
+            // WebCodecs' ImageDecoder, which the DOM types of this TypeScript do not declare.
+            interface Frame {
+              image: { duration: number | null; displayWidth: number; close(): void };
+            }
+            interface Decoder {
+              tracks: { ready: Promise<void>; selectedTrack: { frameCount: number } | null };
+              decode(options: { frameIndex: number }): Promise<Frame>;
+            }
+            const ImageDecoderClass = (globalThis as unknown as { ImageDecoder: new (init: { data: Uint8Array; type: string }) => Decoder }).ImageDecoder;
+            const decoder = new ImageDecoderClass({ data: raw, type: 'image/png' });
             await decoder.tracks.ready;
             const track = decoder.tracks.selectedTrack;
             const frames = track?.frameCount ?? 0;
