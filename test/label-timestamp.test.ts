@@ -75,12 +75,18 @@ describe.runIf(systemTool('openssl', 'openssl'))('label timestamps (RFC 3161)', 
   let tsa: TestTsa;
   let stranger: TestTsa;
   let plain: TestTsa;
+  let rogue: TestTsa;
 
   beforeAll(async () => {
-    [tsa, stranger, plain] = await Promise.all([startTestTsa(), startTestTsa({ name: 'Stranger TSA' }), startTestTsa({ name: 'Plain cert', extension: 'plain_ext' })]);
+    [tsa, stranger, plain, rogue] = await Promise.all([
+      startTestTsa(),
+      startTestTsa({ name: 'Stranger TSA' }),
+      startTestTsa({ name: 'Plain cert', extension: 'plain_ext' }),
+      startTestTsa({ name: 'Rogue TSA', issuedByNonCa: true }),
+    ]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([tsa?.close(), stranger?.close(), plain?.close()]);
+    await Promise.all([tsa?.close(), stranger?.close(), plain?.close(), rogue?.close()]);
   });
 
   it('stamps both signatures on embed, and the verifier reports the time and the TSA it trusts', async () => {
@@ -152,6 +158,12 @@ describe.runIf(systemTool('openssl', 'openssl'))('label timestamps (RFC 3161)', 
     const forged = await withLabel(bytes, (l) => ({ ...l, ReservedCode1: withToken(l.ReservedCode1, resigned) }));
     const report = await verifyLabel(forged, verifyKeys, { name: 'a.md', tsaTrust: [tsa.rootPem, plain.rootPem] });
     expect(report.timestamps.producer).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/time-stamping/) });
+  });
+
+  it('does not trust a TSA whose certificate was issued by a certificate of the trusted root that is not a CA', async () => {
+    const { bytes = new Uint8Array() } = await embedLabel(MARKDOWN, { producer: PRODUCER, produceId: 'ts-8', key: producerKey, tsa: rogue.url }, { name: 'a.md' });
+    const report = await verifyLabel(bytes, verifyKeys, { name: 'a.md', tsaTrust: [rogue.rootPem] });
+    expect(report.timestamps.producer).toMatchObject({ status: 'untrusted', tsa: 'CN=Rogue TSA' });
   });
 
   it('keeps the producer stamp and stamps the propagator on propagate', async () => {

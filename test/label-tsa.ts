@@ -28,6 +28,11 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[not_ca_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyCertSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [plain_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -41,7 +46,7 @@ serial = ./serial
 crypto_device = builtin
 signer_cert = ./tsa.crt
 signer_key = ./tsa.key
-certs = ./ca.crt
+certs = ./chain.pem
 signer_digest = sha256
 default_policy = 1.2.3.4.1
 other_policies = 1.2.3.4.2
@@ -71,7 +76,7 @@ export interface TestTsa {
  * Starts a TSA. `extension` picks the TSA certificate's extensions: `tsa_ext` (a proper TSA)
  * or `plain_ext` (a certificate without the time-stamping use, which RFC 3161 forbids).
  */
-export async function startTestTsa(options: { name?: string; extension?: 'tsa_ext' | 'plain_ext' } = {}): Promise<TestTsa> {
+export async function startTestTsa(options: { name?: string; extension?: 'tsa_ext' | 'plain_ext'; issuedByNonCa?: boolean } = {}): Promise<TestTsa> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-tsa-'));
   const name = options.name ?? 'Test TSA';
   writeFileSync(join(dir, 'tsa.cnf'), CONFIG);
@@ -81,7 +86,15 @@ export async function startTestTsa(options: { name?: string; extension?: 'tsa_ex
   };
   ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', `/CN=${name} Root`, '-days', '30', '-config', 'tsa.cnf', '-extensions', 'ca_ext']);
   ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tsa.key', '-out', 'tsa.csr', '-subj', `/CN=${name}`, '-config', 'tsa.cnf']);
-  ssl(['x509', '-req', '-in', 'tsa.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tsa.crt', '-days', '30', '-extfile', 'tsa.cnf', '-extensions', options.extension ?? 'tsa_ext']);
+  let issuer = 'ca';
+  if (options.issuedByNonCa) {
+    // A certificate the root issued for something else (CA:FALSE), used to issue the TSA's.
+    ssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'mid.key', '-out', 'mid.csr', '-subj', `/CN=${name} not a CA`, '-config', 'tsa.cnf']);
+    ssl(['x509', '-req', '-in', 'mid.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mid.crt', '-days', '30', '-extfile', 'tsa.cnf', '-extensions', 'not_ca_ext']);
+    issuer = 'mid';
+  }
+  ssl(['x509', '-req', '-in', 'tsa.csr', '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', 'tsa.crt', '-days', '30', '-extfile', 'tsa.cnf', '-extensions', options.extension ?? 'tsa_ext']);
+  writeFileSync(join(dir, 'chain.pem'), readFileSync(join(dir, 'ca.crt'), 'utf8') + (issuer === 'mid' ? readFileSync(join(dir, 'mid.crt'), 'utf8') : ''));
   let answered = 0;
   let queue: Promise<unknown> = Promise.resolve();
   const answer = async (query: Buffer): Promise<Buffer> => {
@@ -96,7 +109,7 @@ export async function startTestTsa(options: { name?: string; extension?: 'tsa_ex
     rootPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
     sign(tstInfo) {
       writeFileSync(join(dir, 'tst.der'), tstInfo);
-      ssl(['cms', '-sign', '-binary', '-nodetach', '-in', 'tst.der', '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-signer', 'tsa.crt', '-inkey', 'tsa.key', '-certfile', 'ca.crt', '-md', 'sha256', '-nosmimecap', '-outform', 'DER', '-out', 'signed.der']);
+      ssl(['cms', '-sign', '-binary', '-nodetach', '-in', 'tst.der', '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-signer', 'tsa.crt', '-inkey', 'tsa.key', '-certfile', 'chain.pem', '-md', 'sha256', '-nosmimecap', '-outform', 'DER', '-out', 'signed.der']);
       return readFileSync(join(dir, 'signed.der'));
     },
     get answered() {
