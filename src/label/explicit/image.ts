@@ -15,7 +15,8 @@ import { codecFor } from '../implicit/registry.js';
 import type { ImplicitLabel } from '../model.js';
 import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
 import { loadNoticeFont, type NoticeFont } from './font.js';
-import { AnimatedPngError, apngFrames, assertTiffKeepable, MultipageTiffError, imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { AnimatedPngError, apngFrames, assertTiffKeepable, heifCompression, MultipageTiffError, imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
@@ -29,7 +30,11 @@ export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOp
   quality?: number;
   /** Also write this implicit label (one pass, Labeling Measures Art. 5); otherwise the source's label is carried over. */
   implicit?: EmbedRequest;
+  /** libheif's tools for HEIC, when not `heif-convert`, `heif-enc` and `heif-info` on PATH. */
+  heifTools?: HeifTools;
 }
+
+const HEIC_QUALITY = 90;
 
 /** What `labelImage` drew and measured. */
 export interface ImageLabelResult {
@@ -119,20 +124,28 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   }
   const notice = resolveNotice(options, COMPACT_NOTICE);
   const font = loadNoticeFont(options.fontPath);
-  const geometry = await imageGeometry(bytes, format as ImageFormat);
+  // A HEIC is drawn on as the PNG libheif decodes it to, and encoded back (image-heic.ts).
+  const heic = format === 'heif' && (await heifCompression(bytes)) === 'hevc' ? await openHeic(bytes, options.heifTools) : undefined;
+  const canvas = heic ? heic.png : bytes;
+  const geometry = await imageGeometry(canvas, heic ? 'png' : (format as ImageFormat));
   if (geometry.format === 'tiff') {
     if (geometry.frames > 1) throw new MultipageTiffError(geometry.frames);
     assertTiffKeepable(bytes);
   }
   const layout = plan(notice, geometry, font, options);
-  const surface = await openSurface(bytes, geometry);
+  const surface = await openSurface(canvas, geometry);
   const style = chooseStyle(await surface.sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);
-  const composed = await surface.compose(drawing.rgba, layout.box, options.quality);
+  let composed = await surface.compose(drawing.rgba, layout.box, options.quality);
+  if (heic) {
+    // The source's quality is not recorded in the file; 90 keeps it visually the same.
+    const quality = options.quality ?? HEIC_QUALITY;
+    composed = { bytes: await heic.encode(composed.bytes, quality), quality };
+  }
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {
     bytes: labelled.bytes,
-    format: geometry.format,
+    format: heic ? 'heif' : geometry.format,
     width: geometry.width,
     height: geometry.height,
     frames: geometry.frames,
