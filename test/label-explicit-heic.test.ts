@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedLabel, readLabels } from '../src/label/index.js';
-import { labelImage } from '../src/label/explicit/index.js';
+import { checkExplicitLabel, labelImage } from '../src/label/explicit/index.js';
 import { systemTool } from './helpers/system.js';
 import { PRODUCER } from './label-samples.js';
 
@@ -110,6 +110,17 @@ describe.runIf(hasHeif && hasExiftool)('visible notices on HEIC', () => {
     expect(meanDifference(a.data, b.data, a.width, result.box)).toBeGreaterThan(20);
     // Far from the notice, only the re-encoding differs.
     expect(meanDifference(a.data, b.data, a.width, { left: 0, top: 0, width: 150, height: 100 })).toBeLessThan(4);
+  });
+
+  it('the checker reads a HEIC: the notice on a labelled one is measured, an unlabelled one never passes', async () => {
+    const source = heifEnc(await sourcePng(600, 400, false));
+    const labelled = await labelImage(source);
+    const pass = await checkExplicitLabel(labelled.bytes);
+    expect(pass.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
+    expect(pass.rules.find((r) => r.rule === 'image.position')?.status).toBe('pass');
+    expect(['passed', 'unverified']).toContain(pass.status);
+    const fail = await checkExplicitLabel(source);
+    expect(fail.status).not.toBe('passed');
   });
 
   it('keeps a 10-bit 4:4:4 HEIC 10-bit 4:4:4, and its thumbnail', async () => {
