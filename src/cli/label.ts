@@ -6,7 +6,7 @@
  * reports each file, and exits non-zero when any file failed.
  */
 import { type Command, Option } from 'commander';
-import { lstat, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
 import {
@@ -224,6 +224,18 @@ export async function followedLink(io: CliIo, path: string): Promise<string | un
   return relative(io.cwd, real) || real;
 }
 
+/**
+ * `--touch`: the written file's access and modification times set to now. By default an
+ * in-place write keeps them (`file-io.ts`, as exiftool -P does); a label patched into padding
+ * also keeps the size, so a copy that compares size and time (rsync's quick check) would not
+ * see the change: `--touch` is for such copies.
+ */
+export async function touchIfAsked(touch: boolean | undefined, path: string): Promise<void> {
+  if (!touch) return;
+  const now = new Date();
+  await utimes(path, now, now);
+}
+
 function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string, json: boolean): void {
   const written = result.via ?? result.path;
   const output = relative(io.cwd, written) || written;
@@ -249,6 +261,7 @@ interface WriteFlags {
   inPlace?: boolean;
   key?: string;
   tsa?: string;
+  touch?: boolean;
   id: string;
 }
 
@@ -272,6 +285,7 @@ function registerEmbed(label: Command, io: CliIo): void {
     .option('--tsa <url>', 'stamp each signature at this RFC 3161 time-stamping authority (needs --key; a failing TSA fails the file)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .addOption(
       new Option('--sidecar [when]', 'write FILE.aigc.json beside files that cannot carry a label inside (fallback), or beside every file, leaving it unchanged (always)')
@@ -293,7 +307,9 @@ function registerEmbed(label: Command, io: CliIo): void {
         const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}), ...stamp };
         // A file met while walking a folder gets a sidecar only when asked for every file.
         const sidecar = flags.sidecar === 'always' || (flags.sidecar === 'fallback' && !target.fromFolder) ? flags.sidecar : 'never';
-        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar }), 'labelled', flags.json === true);
+        const result = await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'labelled', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'labelled');
     });
@@ -309,6 +325,7 @@ function registerPropagate(label: Command, io: CliIo): void {
     .option('--key <key.pem>', 'sign ReservedCode2 with this Ed25519 or SM2 private key')
     .option('--tsa <url>', 'stamp the signature at this RFC 3161 time-stamping authority (needs --key; a failing TSA fails the file)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .action(async (files: string[], flags: WriteFlags & { propagator: string; json?: boolean }, command: Command) => {
       parseProviderCode(flags.propagator);
@@ -319,7 +336,9 @@ function registerPropagate(label: Command, io: CliIo): void {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
         const request = { propagator: flags.propagator, propagateId: expandId(flags.id, target, ++n), ...(key ? { key } : {}), ...stamp };
-        writeReport(io, target, await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true }), 'propagated', flags.json === true);
+        const result = await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'propagated', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'propagated');
     });
@@ -331,12 +350,15 @@ function registerStrip(label: Command, io: CliIo): void {
     .description('remove every label from files (in place unless -o)')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method} or {file, status, error}')
-    .action(async (files: string[], flags: { out?: string; json?: boolean }, command: Command) => {
+    .action(async (files: string[], flags: { out?: string; json?: boolean; touch?: boolean }, command: Command) => {
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
-        writeReport(io, target, await stripLabelFile(target.path, out ? { out } : { inPlace: true }), 'stripped', flags.json === true);
+        const result = await stripLabelFile(target.path, out ? { out } : { inPlace: true });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'stripped', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'stripped');
     });
