@@ -170,16 +170,6 @@ export function assertTiffKeepable(bytes: Uint8Array): void {
   if (dropped.length > 0) throw new TiffMetadataError(dropped);
 }
 
-/** An animated PNG: libvips decodes only its default image, so drawing on it would drop every other frame. */
-export class AnimatedPngError extends InvalidInputError {
-  constructor(frames: number) {
-    super(
-      'E_LABEL_ANIMATED_PNG',
-      `the PNG is animated (APNG, ${frames} frames): drawing a notice on it would keep only the first frame, so it is refused; convert it to an animated WebP or GIF (ffmpeg -i in.png out.webp) and label that, or draw the notice on each frame before assembling the animation`,
-    );
-  }
-}
-
 /**
  * The frame count an APNG declares (its `acTL` chunk, which must come before the first `IDAT`),
  * or 0 for a still PNG.
