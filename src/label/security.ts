@@ -178,8 +178,10 @@ export interface SignatureReport {
   timestamps: { producer: TimestampReport; propagator: TimestampReport };
 }
 
+const NONE: TimestampReport = Object.freeze({ status: 'none' });
+
 /** The timestamps of a label with no security data, or whose fields could not be checked. */
-export const NO_TIMESTAMPS: SignatureReport['timestamps'] = { producer: { status: 'none' }, propagator: { status: 'none' } };
+export const NO_TIMESTAMPS: SignatureReport['timestamps'] = Object.freeze({ producer: NONE, propagator: NONE });
 
 export interface CheckOptions {
   /** Root certificates (PEM) of the time-stamping authorities the verifier trusts. */
@@ -237,9 +239,14 @@ export async function checkSignatures(
   const producer = await check('producer', label.ReservedCode1);
   const propagator = await check('propagator', label.ReservedCode2);
   const status = SEVERITY.find((s) => s === producer || s === propagator) ?? 'absent';
-  const stamp = (text: string): Promise<TimestampReport> => {
-    const data = parseSecurityData(text);
-    return verifyTimestamp(data?.timestamp, data?.signature ?? new Uint8Array(0), options.tsaTrust);
+  // Most labels carry no timestamp: only a field that has one is parsed again and checked.
+  const hasToken = (text: string): boolean => text.split(':', 7).length === 6;
+  const stamp = async (text: string): Promise<TimestampReport> => {
+    const data = hasToken(text) ? parseSecurityData(text) : undefined;
+    if (hasToken(text) && !data) return { status: 'invalid', reason: 'the security data around the timestamp is not in hegui form' };
+    return data?.timestamp ? verifyTimestamp(data.timestamp, data.signature, options.tsaTrust) : NONE;
   };
-  return { status, producer, propagator, timestamps: { producer: await stamp(label.ReservedCode1), propagator: await stamp(label.ReservedCode2) } };
+  const stamped = hasToken(label.ReservedCode1) || hasToken(label.ReservedCode2);
+  const timestamps = stamped ? { producer: await stamp(label.ReservedCode1), propagator: await stamp(label.ReservedCode2) } : NO_TIMESTAMPS;
+  return { status, producer, propagator, timestamps };
 }

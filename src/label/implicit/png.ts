@@ -85,7 +85,7 @@ async function rewrite(source: ByteSource, value: string | null, rule: PacketRul
   const next = rule(target?.text.text, value);
   // A packet holding other properties stays where it is (its place is signed content); a
   // packet holding nothing but the label is not content, so it goes where a new one would.
-  if (target && (rule(target.text.text, null) !== null || next === null)) {
+  if (target && (next === null || (value === null ? next : rule(target.text.text, null)) !== null)) {
     edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: next === null ? new Uint8Array(0) : xmpChunk(next) });
   } else if (next !== null) {
     if (target) edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: new Uint8Array(0) });
