@@ -104,6 +104,9 @@ describe.runIf(hasHeif && hasExiftool)('visible notices on HEIC', () => {
     expect(after).toEqual({ ...before, SourceFile: after.SourceFile });
     expect(after).toMatchObject({ MajorBrand: 'heic', BitDepthLuma: 8, ChromaFormat: 1, Copyright: 'hegui heic test' });
     expect(iccOf(result.bytes).equals(iccOf(source))).toBe(true);
+    const exifBytes = (bytes: Uint8Array): Buffer => execFileSync('exiftool', ['-b', '-Exif', file(bytes, 'heic')]);
+    expect(exifBytes(result.bytes).length).toBeGreaterThan(0);
+    expect(exifBytes(result.bytes).equals(exifBytes(source))).toBe(true);
     expect((await readLabels(result.bytes)).label?.ProduceID).toBe('heic-1');
     const [a, b] = [await shown(labelledSource), await shown(result.bytes)];
     expect([b.width, b.height]).toEqual([a.width, a.height]);
@@ -143,6 +146,16 @@ describe.runIf(hasHeif && hasExiftool)('visible notices on HEIC', () => {
     const out = await shown(result.bytes);
     expect([out.width, out.height]).toEqual([320, 160]);
     expect(exif(result.bytes, 'Orientation')).toMatchObject({ Orientation: 1 });
+  });
+
+  it('keeps an alpha channel, and adds no EXIF to a HEIC that had none', async () => {
+    const png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 20, g: 120, b: 200, alpha: 0.5 } } }).png().toBuffer();
+    const source = heifEnc(png);
+    const result = await labelImage(source);
+    const info = execFileSync('heif-info', [file(result.bytes, 'heic')]).toString();
+    expect(info).toMatch(/alpha channel: yes/);
+    expect(info).not.toMatch(/Exif:/);
+    expect(info).toMatch(/color profile: no/);
   });
 
   it('refuses a HEIC of two images rather than keep one', async () => {

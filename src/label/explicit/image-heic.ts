@@ -198,6 +198,34 @@ export function uprightExif(png: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The PNG's chunks as [type, whole chunk]. */
+function pngChunks(png: Uint8Array): [string, Uint8Array][] {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const chunks: [string, Uint8Array][] = [];
+  for (let at = 8; at + 12 <= png.length; ) {
+    const end = Math.min(png.length, at + 12 + view.getUint32(at));
+    chunks.push([String.fromCharCode(...png.subarray(at + 4, at + 8)), png.subarray(at, end)]);
+    at = end;
+  }
+  return chunks;
+}
+
+/**
+ * `drawn` with the `eXIf` chunk of `decoded` (the source's EXIF as libheif gave it) in place
+ * of its own, or with none when the source had none: the drawing step writes EXIF through
+ * libexif, which may drop or add tags; the source's bytes go back as they were.
+ */
+function withExifOf(drawn: Uint8Array, decoded: Uint8Array): Uint8Array {
+  const exif = pngChunks(decoded).find(([type]) => type === 'eXIf')?.[1];
+  const out: Uint8Array[] = [drawn.subarray(0, 8)];
+  for (const [type, bytes] of pngChunks(drawn)) {
+    if (type === 'eXIf') continue;
+    out.push(bytes);
+    if (type === 'IHDR' && exif) out.push(exif);
+  }
+  return new Uint8Array(Buffer.concat(out));
+}
+
 /** A decoded HEIC, and how to encode a drawn copy of it back. */
 export interface HeicRoundTrip {
   /** The primary image as PNG: 16-bit above 8 bits, with ICC profile and EXIF. */
@@ -227,7 +255,7 @@ export async function openHeic(bytes: Uint8Array, tools: HeifTools = {}): Promis
         inTemporaryFolder(async (out) => {
           const input = join(out, 'drawn.png');
           const output = join(out, 'labelled.heic');
-          writeFileSync(input, drawn);
+          writeFileSync(input, withExifOf(drawn, png));
           const args = ['-q', String(quality), '-p', `chroma=${layout.chroma}`];
           if (layout.depth > 8) args.push('-b', String(layout.depth));
           if (layout.thumbnail) args.push('-t', String(layout.thumbnail));
