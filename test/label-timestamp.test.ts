@@ -180,6 +180,8 @@ describe.runIf(systemTool('openssl', 'openssl'))('label timestamps (RFC 3161)', 
     tsa.failWith = { status: 503 };
     try {
       await expect(embedLabel(MARKDOWN, { producer: PRODUCER, produceId: 'x', key: producerKey, tsa: tsa.url }, { name: 'a.md' })).rejects.toMatchObject({ code: 'E_LABEL_TSA', message: expect.stringMatching(/503/) });
+      tsa.failWith = { status: 200, body: Buffer.alloc(1 << 20, 0x30) };
+      await expect(embedLabel(MARKDOWN, { producer: PRODUCER, produceId: 'x', key: producerKey, tsa: tsa.url }, { name: 'a.md' })).rejects.toMatchObject({ code: 'E_LABEL_TSA', message: expect.stringMatching(/longer than/) });
       tsa.failWith = { status: 200, body: Buffer.from('0\x03\x02\x01\x00') };
       await expect(embedLabel(MARKDOWN, { producer: PRODUCER, produceId: 'x', key: producerKey, tsa: tsa.url }, { name: 'a.md' })).rejects.toMatchObject({ code: 'E_LABEL_TSA' });
     } finally {

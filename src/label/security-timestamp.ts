@@ -169,6 +169,25 @@ export async function verifyTimestamp(token: Uint8Array | undefined, signature: 
   return { status: 'valid', time, tsa };
 }
 
+/** The response body, read no further than `limit` bytes (a TSA answer is a few KB). */
+async function boundedBody(response: Response, limit: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new LabelTimestampError(`the answer is longer than ${limit} bytes, too long for a timestamp`);
+    }
+    parts.push(value);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
 export interface TimestampOptions {
   /** Milliseconds to wait for the TSA (default 15 s). */
   timeoutMs?: number;
@@ -203,12 +222,11 @@ export async function requestTimestamp(url: string, signature: Uint8Array, optio
       redirect: 'error',
     });
     if (!response.ok) throw new LabelTimestampError(`${target.origin} answered HTTP ${response.status}`);
-    answer = new Uint8Array(await response.arrayBuffer());
+    answer = await boundedBody(response, MAX_TOKEN_BYTES + 1024);
   } catch (error) {
     if (error instanceof LabelTimestampError) throw error;
     throw new LabelTimestampError(`${target.origin} could not be reached: ${(error as Error).message}`, { cause: error });
   }
-  if (answer.length > MAX_TOKEN_BYTES + 1024) throw new LabelTimestampError(`the answer has ${answer.length} bytes, too many for a timestamp`);
   let token: Uint8Array;
   try {
     const asn = asn1js.fromBER(arrayBuffer(answer));
