@@ -62,7 +62,7 @@ describe('hegui label', () => {
       ['first-out/b.png', 'png', 'xmp:iTXt', 'unverified'],
       ['first-out/nested/c.webp', 'webp', 'xmp:XMP', 'unverified'],
     ]);
-    expect(Object.keys(records[0] ?? {})).toEqual(['file', 'format', 'label', 'location', 'presence', 'signature', 'signatures', 'conflicts']);
+    expect(Object.keys(records[0] ?? {})).toEqual(['file', 'format', 'label', 'location', 'presence', 'signature', 'signatures', 'timestamps', 'conflicts']);
 
     const verify = await hegui(dir, 'label', 'verify', 'first-out', '--pub', 'first.pub.pem', '--json');
     expect(verify.status).toBe(0);

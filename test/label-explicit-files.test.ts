@@ -124,6 +124,31 @@ describe('in-place rewrites keep what the file system knows', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
+  it('`all` keeps them too; with --touch every writing command sets the modification time to now instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-touch-'));
+    const path = await photo(dir);
+    const when = new Date('2021-06-01T08:00:00Z');
+    utimesSync(path, when, when);
+    const all = await cli(['label', 'all', 'photo.png', '--in-place', '--producer', PRODUCER, '--id', 'a-1'], { cwd: dir });
+    expect(all.code, all.stdout + all.stderr).toBe(0);
+    expect(statSync(path).mtime.toISOString()).toBe(when.toISOString());
+    const steps: string[][] = [
+      ['label', 'embed', 'photo.png', '--producer', PRODUCER, '--id', 't-1', '--in-place', '--touch'],
+      ['label', 'propagate', 'photo.png', '--propagator', PROPAGATOR, '--id', 'share-1', '--touch'],
+      ['label', 'strip', 'photo.png', '--touch'],
+      ['label', 'visible', 'photo.png', '--in-place', '--touch'],
+      ['label', 'all', 'photo.png', '--in-place', '--producer', PRODUCER, '--id', 'a-2', '--touch'],
+    ];
+    for (const args of steps) {
+      utimesSync(path, when, when);
+      const started = Date.now() - 2000;
+      const result = await cli(args, { cwd: dir });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(statSync(path).mtimeMs, args[1]).toBeGreaterThan(started);
+    }
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   it('a large file (streamed rewrite) keeps them too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-keep-large-'));
     const path = join(dir, 'large.png');
@@ -153,6 +178,31 @@ describe('links', () => {
     const visible = await cli(['label', 'visible', 'link.png', '--in-place', '--json'], { cwd: dir });
     expect(JSON.parse(visible.stdout)).toMatchObject({ file: 'link.png', status: 'ok', symlinkTarget: 'real/a.png' });
     expect(lstatSync(join(dir, 'link.png')).isSymbolicLink()).toBe(true);
+  });
+
+  it('propagate, strip and all follow a symbolic link the same way and name the file written, in text and --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-symlink-all-'));
+    mkdirSync(join(dir, 'real'));
+    writeFileSync(join(dir, 'real', 'a.png'), await rawImage(160, 120, 'light').png().toBuffer());
+    symlinkSync(join('real', 'a.png'), join(dir, 'link.png'));
+    const commands: string[][] = [
+      ['label', 'all', 'link.png', '--in-place', '--producer', PRODUCER, '--id', 'l-1'],
+      ['label', 'propagate', 'link.png', '--propagator', PROPAGATOR, '--id', 'l-2'],
+      ['label', 'strip', 'link.png'],
+      ['label', 'embed', 'link.png', '--producer', PRODUCER, '--id', 'l-3', '--in-place'],
+    ];
+    for (const args of commands) {
+      const text = await cli(args, { cwd: dir });
+      expect(text.code, text.stdout + text.stderr).toBe(0);
+      expect(text.stdout, args[1]).toMatch(/symlink followed: wrote real\/a\.png/);
+      expect(lstatSync(join(dir, 'link.png')).isSymbolicLink(), args[1]).toBe(true);
+      const json = await cli([...args, '--json'], { cwd: dir });
+      expect(json.code, json.stdout + json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout), args[1]).toMatchObject({ file: 'link.png', status: 'ok', symlinkTarget: 'real/a.png' });
+      expect(lstatSync(join(dir, 'link.png')).isSymbolicLink(), args[1]).toBe(true);
+    }
+    expect((await readLabelFile(join(dir, 'real', 'a.png'))).label?.ProduceID).toBe('l-3');
+    expect(leftovers(dir)).toEqual([]);
   });
 
   it('a file with two hard links is refused, not split, and left as it was', async () => {

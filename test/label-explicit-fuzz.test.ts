@@ -1,15 +1,19 @@
 /**
- * The new visible-notice readers (PDF page tree, DOCX package, subtitles, document checker)
+ * The new visible-notice readers (PDF page tree, DOCX package, subtitles, document checker,
+ * APNG frames, HEIC through libheif) and the RFC 3161 token reader
  * on damaged input (issue 11): every mutation either labels or is refused with a typed
  * `HeguiError`, never an unexpected exception or a hang. Seeded, so a failure replays.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { HeguiError } from '../src/errors.js';
-import { checkExplicitLabel, labelDocx, labelPdf, labelSubtitles } from '../src/label/explicit/index.js';
+import { checkExplicitLabel, labelDocx, labelImage, labelPdf, labelSubtitles } from '../src/label/explicit/index.js';
+import { requestTimestamp, verifyTimestamp } from '../src/label/index.js';
+import { startTestTsa } from './label-tsa.js';
 import { seededRandom } from './helpers/random.js';
 import { systemTool } from './helpers/system.js';
 import { pdfFromObjects } from './helpers/pdf.js';
@@ -87,4 +91,40 @@ describe('damaged input to the visible-notice readers', () => {
       await typedOrFine(() => checkExplicitLabel(bytes, { offline: true }), how);
     }
   });
+
+  it.runIf(systemTool('ffmpeg', 'ffmpeg'))('APNG: labelImage on damaged animated PNGs (the frame decoder)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-apng-fuzz-'));
+    const path = join(dir, 'a.png');
+    expect(spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=48x32:rate=5', '-frames:v', '4', '-plays', '0', '-f', 'apng', '-y', path]).status).toBe(0);
+    const apng = readFileSync(path);
+    expect((await labelImage(apng)).frames).toBe(4);
+    for (const { bytes, how } of mutations(apng, 200, 14)) await typedOrFine(() => labelImage(bytes), how);
+  }, 120_000);
+
+  it.runIf(systemTool('heif-enc', 'libheif-examples'))('HEIC: labelImage on damaged HEICs (libheif tools, structure checks)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-heic-fuzz-'));
+    writeFileSync(join(dir, 'a.png'), await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a6' } }).png().toBuffer());
+    expect(spawnSync('heif-enc', ['-q', '60', '-o', join(dir, 'a.heic'), join(dir, 'a.png')]).status).toBe(0);
+    const heic = readFileSync(join(dir, 'a.heic'));
+    expect((await labelImage(heic)).format).toBe('heif');
+    for (const { bytes, how } of mutations(heic, 30, 15)) await typedOrFine(() => labelImage(bytes), how);
+  }, 120_000);
+
+  it.runIf(systemTool('openssl', 'openssl'))('RFC 3161 tokens: verifyTimestamp on damaged tokens says invalid or untrusted, never throws', async () => {
+    const tsa = await startTestTsa();
+    try {
+      const signature = new Uint8Array(64).fill(7);
+      const token = await requestTimestamp(tsa.url, signature);
+      expect((await verifyTimestamp(token, signature, [tsa.rootPem])).status).toBe('valid');
+      for (const { bytes, how } of mutations(token, 300, 16)) {
+        const report = await verifyTimestamp(bytes, signature, [tsa.rootPem]);
+        if (Buffer.from(bytes).equals(Buffer.from(token))) continue;
+        expect(['invalid', 'untrusted', 'valid', 'none'], how).toContain(report.status);
+        // A valid report on a changed token must still stamp this signature at the TSA's time.
+        if (report.status === 'valid') expect(report.time, how).toBeDefined();
+      }
+    } finally {
+      await tsa.close();
+    }
+  }, 120_000);
 });

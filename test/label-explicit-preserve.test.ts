@@ -61,13 +61,15 @@ function sixteenBit(width: number, height: number): Uint16Array {
 }
 
 describe('images keep what they are', () => {
-  it.runIf(hasFfmpeg)('an animated PNG is refused with a typed error, never flattened to one frame', async () => {
+  it.runIf(hasFfmpeg)('an animated PNG keeps every frame, never flattened to one (test/label-apng.test.ts has the rest)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hegui-apng-'));
     const path = join(dir, 'anim.png');
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5', '-frames:v', '3', '-plays', '0', '-f', 'apng', path]);
     const bytes = readFileSync(path);
     expect(apngFrames(bytes)).toBe(3);
-    await expect(labelImage(bytes)).rejects.toMatchObject({ code: 'E_LABEL_ANIMATED_PNG', message: expect.stringMatching(/3 frames/) });
+    const result = await labelImage(bytes);
+    expect(result.frames).toBe(3);
+    expect(apngFrames(Buffer.from(result.bytes))).toBe(3);
   });
 
   it('a 16-bit PNG stays 16-bit, its pixels away from the notice unchanged', async () => {

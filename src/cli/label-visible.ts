@@ -36,7 +36,7 @@ import {
 import { documentFormat, FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
-import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, type Target } from './label.js';
+import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, touchIfAsked, type Target } from './label.js';
 
 interface VisibleFlags {
   position?: string;
@@ -224,6 +224,7 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, kind, notice, ...} or {file, status, error}');
   if (name === 'all') {
     command
@@ -232,7 +233,7 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
       .option('--label <value>', '1 AI-generated, 2 possibly, 3 suspected', '1')
       .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key');
   }
-  command.action(async (files: string[], flags: VisibleFlags & { json?: boolean; producer?: string; id?: string; label?: string; key?: string }, cmd: Command) => {
+  command.action(async (files: string[], flags: VisibleFlags & { json?: boolean; touch?: boolean; producer?: string; id?: string; label?: string; key?: string }, cmd: Command) => {
     checkedFlags(flags);
     positionsFor(flags.position);
     if (flags.label !== undefined && !['1', '2', '3'].includes(flags.label)) throw new InvalidInputError('E_LABEL_VALUE', `--label must be 1, 2 or 3, not ${flags.label}`);
@@ -248,6 +249,7 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
       const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
       const via = await followedLink(io, out);
       const result = await labelOne(target.path, out, resolved, implicit);
+      await touchIfAsked(flags.touch, out);
       const output = relative(io.cwd, out) || out;
       if (json) {
         const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}), ...(via ? { symlinkTarget: via } : {}) };

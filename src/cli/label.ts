@@ -6,7 +6,7 @@
  * reports each file, and exits non-zero when any file failed.
  */
 import { type Command, Option } from 'commander';
-import { lstat, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
 import {
@@ -22,6 +22,7 @@ import {
   type LabelValue,
   type LabelVerifyKey,
   type SignatureAlgorithm,
+  type TimestampReport,
 } from '../label/index.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile, stripLabelFile, type FileWriteResult } from '../label/files.js';
 import { parseProviderCode } from '../label/model-provider.js';
@@ -223,6 +224,18 @@ export async function followedLink(io: CliIo, path: string): Promise<string | un
   return relative(io.cwd, real) || real;
 }
 
+/**
+ * `--touch`: the written file's access and modification times set to now. By default an
+ * in-place write keeps them (`file-io.ts`, as exiftool -P does); a label patched into padding
+ * also keeps the size, so a copy that compares size and time (rsync's quick check) would not
+ * see the change: `--touch` is for such copies.
+ */
+export async function touchIfAsked(touch: boolean | undefined, path: string): Promise<void> {
+  if (!touch) return;
+  const now = new Date();
+  await utimes(path, now, now);
+}
+
 function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string, json: boolean): void {
   const written = result.via ?? result.path;
   const output = relative(io.cwd, written) || written;
@@ -247,7 +260,17 @@ interface WriteFlags {
   out?: string;
   inPlace?: boolean;
   key?: string;
+  tsa?: string;
+  touch?: boolean;
   id: string;
+}
+
+/** `--tsa URL`: checked before any file is touched (it stamps a signature, so it needs --key). */
+function tsaRequest(flags: WriteFlags): { tsa?: string } {
+  if (flags.tsa === undefined) return {};
+  if (flags.key === undefined) throw new InvalidInputError('E_LABEL_KEY', '--tsa stamps a signature: give --key too');
+  if (!/^https?:\/\/./i.test(flags.tsa)) throw new InvalidInputError('E_LABEL_KEY', `--tsa must be an http or https URL, not ${JSON.stringify(flags.tsa)}`);
+  return { tsa: flags.tsa };
 }
 
 function registerEmbed(label: Command, io: CliIo): void {
@@ -259,8 +282,10 @@ function registerEmbed(label: Command, io: CliIo): void {
     .requiredOption('--id <id>', 'ProduceID; {name} and {n} are replaced per file')
     .option('--label <value>', '1 AI-generated, 2 possibly, 3 suspected', '1')
     .option('--key <key.pem>', 'sign ReservedCode1/2 with this Ed25519 or SM2 private key')
+    .option('--tsa <url>', 'stamp each signature at this RFC 3161 time-stamping authority (needs --key; a failing TSA fails the file)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .addOption(
       new Option('--sidecar [when]', 'write FILE.aigc.json beside files that cannot carry a label inside (fallback), or beside every file, leaving it unchanged (always)')
@@ -272,16 +297,19 @@ function registerEmbed(label: Command, io: CliIo): void {
       if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
       // A wrong code is the caller's mistake, the same for every file: a usage error before any file is touched.
       parseProviderCode(flags.producer);
+      const stamp = tsaRequest(flags);
       const key = await loadSigningKey(io, flags.key);
       const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
       let n = 0;
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, many);
         if (out) await mkdir(dirname(out), { recursive: true });
-        const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
+        const request = { label: flags.label as LabelValue, producer: flags.producer, produceId: expandId(flags.id, target, ++n), ...(key ? { key } : {}), ...stamp };
         // A file met while walking a folder gets a sidecar only when asked for every file.
         const sidecar = flags.sidecar === 'always' || (flags.sidecar === 'fallback' && !target.fromFolder) ? flags.sidecar : 'never';
-        writeReport(io, target, await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar }), 'labelled', flags.json === true);
+        const result = await embedLabelFile(target.path, request, { ...(out ? { out } : { inPlace: true }), sidecar });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'labelled', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'labelled');
     });
@@ -295,17 +323,22 @@ function registerPropagate(label: Command, io: CliIo): void {
     .requiredOption('--propagator <code>', "27-character provider code of the propagating platform")
     .requiredOption('--id <id>', 'PropagateID; {name} and {n} are replaced per file')
     .option('--key <key.pem>', 'sign ReservedCode2 with this Ed25519 or SM2 private key')
+    .option('--tsa <url>', 'stamp the signature at this RFC 3161 time-stamping authority (needs --key; a failing TSA fails the file)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
     .action(async (files: string[], flags: WriteFlags & { propagator: string; json?: boolean }, command: Command) => {
       parseProviderCode(flags.propagator);
+      const stamp = tsaRequest(flags);
       const key = await loadSigningKey(io, flags.key);
       let n = 0;
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
-        const request = { propagator: flags.propagator, propagateId: expandId(flags.id, target, ++n), ...(key ? { key } : {}) };
-        writeReport(io, target, await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true }), 'propagated', flags.json === true);
+        const request = { propagator: flags.propagator, propagateId: expandId(flags.id, target, ++n), ...(key ? { key } : {}), ...stamp };
+        const result = await propagateLabelFile(target.path, request, out ? { out } : { inPlace: true });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'propagated', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'propagated');
     });
@@ -317,12 +350,15 @@ function registerStrip(label: Command, io: CliIo): void {
     .description('remove every label from files (in place unless -o)')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
+    .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method} or {file, status, error}')
-    .action(async (files: string[], flags: { out?: string; json?: boolean }, command: Command) => {
+    .action(async (files: string[], flags: { out?: string; json?: boolean; touch?: boolean }, command: Command) => {
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
         if (out) await mkdir(dirname(out), { recursive: true });
-        writeReport(io, target, await stripLabelFile(target.path, out ? { out } : { inPlace: true }), 'stripped', flags.json === true);
+        const result = await stripLabelFile(target.path, out ? { out } : { inPlace: true });
+        await touchIfAsked(flags.touch, result.path);
+        writeReport(io, target, result, 'stripped', flags.json === true);
       }, failReport(io, flags.json === true), skipReporter(io, flags.json === true));
       summary(io, outcome, 'stripped');
     });
@@ -333,17 +369,19 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
     .command(name)
     .description(name === 'read' ? 'print the labels of files and where they were found' : 'verify the security data of labels against public keys')
     .argument('<files...>', 'files or folders (walked recursively)')
-    .option('--json', 'one JSON object per line: {file, format, label, location, presence, signature, signatures, conflicts}')
+    .option('--json', 'one JSON object per line: {file, format, label, location, presence, signature, signatures, timestamps, conflicts}')
     .option('--pub <key.pem>', `${name === 'read' ? 'also verify with' : 'verify with'} this public key of a producer or propagator (repeatable)`, collect, [])
     .option('--cert <chain.pem>', 'a certified key: X.509 chain, leaf first, whose leaf names the credit code it signs for (repeatable; needs --trust)', collect, [])
-    .option('--trust <root.pem>', 'a root certificate trusted to certify keys (repeatable)', collect, []);
-  command.action(async (files: string[], flags: { json?: boolean; pub: string[]; cert: string[]; trust: string[] }, cmd: Command) => {
+    .option('--trust <root.pem>', 'a root certificate trusted to certify keys (repeatable)', collect, [])
+    .option('--tsa-trust <root.pem>', 'a root certificate of a time-stamping authority whose timestamps are trusted (repeatable)', collect, []);
+  command.action(async (files: string[], flags: { json?: boolean; pub: string[]; cert: string[]; trust: string[]; tsaTrust: string[] }, cmd: Command) => {
     if (name === 'verify' && flags.pub.length === 0 && flags.cert.length === 0) {
       throw new InvalidInputError('E_LABEL_KEY', 'verify needs a key: --pub KEY.pem, or --cert CHAIN.pem with --trust ROOT.pem');
     }
     const keys = await loadVerifyKeys(io, flags);
+    const tsaTrust = await Promise.all(flags.tsaTrust.map((file) => readTextFile(io, file, 'trusted TSA root certificate')));
     const outcome = await batch(io, cmd, files, async (target) => {
-      const report = await readLabelFile(target.path, { keys });
+      const report = await readLabelFile(target.path, { keys, tsaTrust });
       const record = labelRecord(target.display, report);
       if (flags.json) io.stdout.write(`${JSON.stringify(record)}\n`);
       else {
@@ -379,7 +417,10 @@ function labelText(record: LabelRecord): string {
       : 'no label';
   const { producer, propagator } = record.signatures;
   const conflicts = record.conflicts.length > 0 ? `  conflicts: ${record.conflicts.map((c) => `${c.location}${c.label ? '' : ' (unreadable)'}`).join(', ')}` : '';
-  return `${fields}  signature=${record.signature} (producer ${producer}, propagator ${propagator})${conflicts}`;
+  const stamp = (t: TimestampReport): string => `${t.status}${t.time ? `@${t.time}` : ''}`;
+  const { producer: tp, propagator: tg } = record.timestamps;
+  const timestamps = tp.status === 'none' && tg.status === 'none' ? '' : `  timestamp=${stamp(tp)} (propagator ${stamp(tg)})`;
+  return `${fields}  signature=${record.signature} (producer ${producer}, propagator ${propagator})${timestamps}${conflicts}`;
 }
 
 function registerKeygen(label: Command, io: CliIo): void {

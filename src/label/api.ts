@@ -6,12 +6,12 @@
  * bytes, or stream them to `output` when given (memory then stays bounded by the codec's
  * chunking, not the file size).
  */
-import { LabelMissingError } from './errors.js';
+import { LabelKeyError, LabelMissingError } from './errors.js';
 import type { ByteSink, ByteSource, FormatId, LabelCodec, LabelLocation } from './implicit/codec.js';
 import { BufferSink } from './implicit/bytes.js';
 import { codecFor, codecList } from './implicit/registry.js';
 import { createLabel, formatLabel, parseLabel, validatePropagation, type ImplicitLabel, type LabelInit } from './model.js';
-import { bindingOf, checkSignatures, contentDigest, payloadDigest, signLabel, type Binding, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
+import { NO_TIMESTAMPS, bindingOf, checkSignatures, contentDigest, payloadDigest, signLabel, stampLabel, type Binding, type CheckOptions, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
 import { openInput, openOutput, type LabelInput, type LabelOutput, type SourceOptions } from './api-io.js';
 
@@ -33,6 +33,11 @@ export interface WriteOptions extends LabelOptions {
 export interface EmbedRequest extends LabelInit {
   /** Signs ReservedCode1 (and ReservedCode2) when given. */
   key?: LabelSigningKey;
+  /**
+   * An RFC 3161 time-stamping authority's URL: each signature is then stamped there and the
+   * token kept with it (docs/labels.md, "Timestamps"). Needs `key`.
+   */
+  tsa?: string;
 }
 
 export interface PropagateRequest {
@@ -42,6 +47,8 @@ export interface PropagateRequest {
   propagateId: string;
   /** Signs ReservedCode2 when given; without it ReservedCode2 is cleared (it would no longer match). */
   key?: LabelSigningKey;
+  /** An RFC 3161 time-stamping authority's URL for ReservedCode2's signature. Needs `key`. */
+  tsa?: string;
 }
 
 /** What a writing function did. */
@@ -135,9 +142,19 @@ function digester(source: ByteSource, codec: LabelCodec): (algorithm: SignatureA
 }
 
 /** `role`'s security data over the file in `source`, which relabelling leaves unchanged. */
-async function signFor(label: ImplicitLabel, roles: readonly SecurityRole[], key: LabelSigningKey, source: ByteSource, codec: LabelCodec): Promise<ImplicitLabel> {
+async function signFor(label: ImplicitLabel, roles: readonly SecurityRole[], key: LabelSigningKey, source: ByteSource, codec: LabelCodec, tsa?: string): Promise<ImplicitLabel> {
   const digest = (await contentDigest(source, codec, key.algorithm)) ?? (await payloadDigest(source, codec, key.algorithm));
-  return roles.reduce((signed, role) => signLabel(signed, role, key, digest, bindingOf(codec)), label);
+  // Role by role: the propagator's signature covers ReservedCode1 with its timestamp.
+  let signed = label;
+  for (const role of roles) {
+    signed = signLabel(signed, role, key, digest, bindingOf(codec));
+    if (tsa !== undefined) signed = await stampLabel(signed, role, tsa);
+  }
+  return signed;
+}
+
+function checkTsa(request: { key?: LabelSigningKey; tsa?: string }): void {
+  if (request.tsa !== undefined && !request.key) throw new LabelKeyError('a timestamp (tsa) stamps a signature: give a signing key too');
 }
 
 /**
@@ -149,8 +166,9 @@ async function signFor(label: ImplicitLabel, roles: readonly SecurityRole[], key
  */
 export async function embedLabel(input: LabelInput, request: EmbedRequest, options: WriteOptions = {}): Promise<LabelWriteResult> {
   return withSource(input, options, async (source, codec) => {
+    checkTsa(request);
     let label = createLabel(request);
-    if (request.key) label = await signFor(label, ['producer', 'propagator'], request.key, source, codec);
+    if (request.key) label = await signFor(label, ['producer', 'propagator'], request.key, source, codec, request.tsa);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
@@ -166,8 +184,9 @@ export async function propagateLabel(input: LabelInput, request: PropagateReques
   return withSource(input, options, async (source, codec) => {
     const current = (await inspect(source, codec, [])).label;
     if (!current) throw new LabelMissingError('the file carries no readable AIGC label to propagate; embed one with `hegui label embed`');
+    checkTsa(request);
     let label = propagatedLabel(current, request);
-    if (request.key) label = await signFor(label, ['propagator'], request.key, source, codec);
+    if (request.key) label = await signFor(label, ['propagator'], request.key, source, codec, request.tsa);
     const bytes = await emit(options, (sink) => codec.write(source, formatLabel(label), sink));
     return { format: codec.format, label, ...(bytes ? { bytes } : {}) };
   });
@@ -192,7 +211,7 @@ export async function stripLabel(input: LabelInput, options: WriteOptions = {}):
   });
 }
 
-async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly LabelVerifyKey[]): Promise<LabelReport> {
+async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly LabelVerifyKey[], check: CheckOptions = {}): Promise<LabelReport> {
   const found: FoundLabelReport[] = (await codec.read(source)).map((entry) => {
     try {
       return { ...entry, label: parseLabel(entry.value) };
@@ -203,8 +222,8 @@ async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly Lab
   const first = [...found].sort((a, b) => Number(b.standard) - Number(a.standard)).find((entry) => entry.label !== null);
   const label = first?.label ?? null;
   const signatures: SignatureReport = label
-    ? await checkSignatures(label, keys, digester(source, codec))
-    : { status: 'absent', producer: 'absent', propagator: 'absent' };
+    ? await checkSignatures(label, keys, digester(source, codec), check)
+    : { status: 'absent', producer: 'absent', propagator: 'absent', timestamps: NO_TIMESTAMPS };
   const presence: LabelPresence = label ? 'label' : found.length > 0 ? 'unreadable' : 'none';
   const same = (entry: FoundLabelReport): boolean => entry.label !== null && label !== null && formatLabel(entry.label) === formatLabel(label);
   const conflicts = found.filter((entry) => entry !== first && !same(entry));
@@ -223,8 +242,8 @@ async function inspect(source: ByteSource, codec: LabelCodec, keys: readonly Lab
  * const report = await readLabels(bytes);
  * report.label?.ContentProducer; report.location; // e.g. 'xmp:APP1'
  */
-export async function readLabels(input: LabelInput, options: LabelOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
-  return withSource(input, options, (source, codec) => inspect(source, codec, options.keys ?? []));
+export async function readLabels(input: LabelInput, options: LabelOptions & CheckOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
+  return withSource(input, options, (source, codec) => inspect(source, codec, options.keys ?? [], options));
 }
 
 /**
@@ -232,7 +251,7 @@ export async function readLabels(input: LabelInput, options: LabelOptions & { ke
  * match the fields), `payload-changed` (signed, but the media changed since), `absent`, or
  * `unverified` (signed by a key not given).
  */
-export async function verifyLabel(input: LabelInput, keys: readonly LabelVerifyKey[], options: LabelOptions = {}): Promise<LabelReport> {
+export async function verifyLabel(input: LabelInput, keys: readonly LabelVerifyKey[], options: LabelOptions & CheckOptions = {}): Promise<LabelReport> {
   return readLabels(input, { ...options, keys });
 }
 
@@ -248,6 +267,8 @@ export interface LabelRecord {
   signature: SignatureStatus;
   /** The producer's (ReservedCode1) and the propagator's (ReservedCode2) security data, each on its own. */
   signatures: { producer: SignatureStatus; propagator: SignatureStatus };
+  /** Each signature's RFC 3161 timestamp: `none`, `valid` (with its time and TSA), `untrusted` or `invalid`. */
+  timestamps: SignatureReport['timestamps'];
   /** Every other value found that disagrees with `label`: where it is, and why it is unreadable if it is. */
   conflicts: { location: LabelLocation; label: ImplicitLabel | null; error?: string }[];
   /** Present only when the file could not be read: the error's code and message. */
@@ -264,6 +285,7 @@ export function labelRecord(file: string, report: LabelReport): LabelRecord {
     presence: report.presence,
     signature: report.status,
     signatures: { producer: report.producer, propagator: report.propagator },
+    timestamps: report.timestamps,
     conflicts: report.conflicts.map(({ location, label, error }) => ({ location, label, ...(error === undefined ? {} : { error }) })),
   };
 }
@@ -278,6 +300,7 @@ export function failureRecord(file: string, error: { code?: string; message: str
     presence: null,
     signature: 'absent',
     signatures: { producer: 'absent', propagator: 'absent' },
+    timestamps: NO_TIMESTAMPS,
     conflicts: [],
     error: { code: error.code ?? 'E_UNEXPECTED', message: error.message },
   };

@@ -15,6 +15,7 @@ import { codecFor, codecList } from './implicit/registry.js';
 import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
 import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
+import type { CheckOptions } from './security.js';
 import { handleSource, openSource, writeAll, writeFileAtomic, writeSmallAtomic, type WrittenFile } from './file-io.js';
 import { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile } from './sidecar-files.js';
 
@@ -169,17 +170,17 @@ export async function stripLabelFile(path: string, options: FileWriteOptions = {
  * with no label inside, or of a format with no place for one, is read from its sidecar when it
  * has one.
  */
-export async function readLabelFile(path: string, options: LabelOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
+export async function readLabelFile(path: string, options: LabelOptions & CheckOptions & { keys?: readonly LabelVerifyKey[] } = {}): Promise<LabelReport> {
   const { source, close } = await openSource(path);
   let report: LabelReport;
   try {
     report = await readLabels(source, { name: path, ...options });
   } catch (error) {
-    const sidecar = error instanceof UnsupportedFormatError ? await readSidecarFile(path, options.keys) : undefined;
+    const sidecar = error instanceof UnsupportedFormatError ? await readSidecarFile(path, options.keys, options) : undefined;
     if (sidecar) return sidecar;
     throw error;
   } finally {
     await close();
   }
-  return report.label === null ? ((await readSidecarFile(path, options.keys)) ?? report) : report;
+  return report.label === null ? ((await readSidecarFile(path, options.keys, options)) ?? report) : report;
 }

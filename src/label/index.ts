@@ -7,7 +7,8 @@
 export * from './errors.js';
 export * from './model.js';
 export * from './model-provider.js';
-export { checkSignatures, contentDigest, parseSecurityData, payloadDigest, signLabel, type Binding, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
+export { NO_TIMESTAMPS, checkSignatures, contentDigest, parseSecurityData, payloadDigest, signLabel, stampLabel, type Binding, type CheckOptions, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
+export { LabelTimestampError, requestTimestamp, verifyTimestamp, type TimestampOptions, type TimestampReport } from './security-timestamp.js';
 export { isCertified, parseCertifiedKey, type CertifiedVerifyKey } from './security-certs.js';
 export { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKey, type LabelVerifyKey, type SignatureAlgorithm } from './security-keys.js';
 export * from './api.js';

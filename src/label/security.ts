@@ -28,6 +28,7 @@ import { serviceTypeProblem, type ImplicitLabel } from './model.js';
 import { isProviderCode, parseProviderCode } from './model-provider.js';
 import { isCertified } from './security-certs.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
+import { requestTimestamp, verifyTimestamp, type TimestampOptions, type TimestampReport } from './security-timestamp.js';
 
 /**
  * What verification found: GB 45438 security data present and matching (`valid` for the
@@ -49,21 +50,32 @@ export interface SecurityData {
   keyId: string;
   payloadHash: Uint8Array;
   signature: Uint8Array;
+  /** An RFC 3161 TimeStampToken (DER) over the signature, when a TSA stamped it. */
+  timestamp?: Uint8Array;
 }
 
 /** Parses hegui security data; `undefined` for an empty field or another producer's format. */
 export function parseSecurityData(text: string): SecurityData | undefined {
   const parts = text.trim().split(':');
   const binding = (Object.keys(SCHEMES) as Binding[]).find((b) => SCHEMES[b] === parts[0]);
-  if (parts.length !== 5 || !binding) return undefined;
-  const [, algorithm, keyId, hash, signature] = parts as [string, SignatureAlgorithm, string, string, string];
-  if (!ALGORITHMS.includes(algorithm) || ![keyId, hash, signature].every((part) => /^[A-Za-z0-9_-]+$/.test(part))) return undefined;
-  return { binding, algorithm, keyId, payloadHash: Buffer.from(hash, 'base64url'), signature: Buffer.from(signature, 'base64url') };
+  if ((parts.length !== 5 && parts.length !== 6) || !binding) return undefined;
+  const [, algorithm, keyId, hash, signature, timestamp] = parts as [string, SignatureAlgorithm, string, string, string, string | undefined];
+  if (!ALGORITHMS.includes(algorithm) || ![keyId, hash, signature, ...(timestamp === undefined ? [] : [timestamp])].every((part) => /^[A-Za-z0-9_-]+$/.test(part))) return undefined;
+  return {
+    binding,
+    algorithm,
+    keyId,
+    payloadHash: Buffer.from(hash, 'base64url'),
+    signature: Buffer.from(signature, 'base64url'),
+    ...(timestamp === undefined ? {} : { timestamp: Buffer.from(timestamp, 'base64url') }),
+  };
 }
 
 export function formatSecurityData(data: SecurityData): string {
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
-  return [SCHEMES[data.binding], data.algorithm, data.keyId, b64(data.payloadHash), b64(data.signature)].join(':');
+  const fields = [SCHEMES[data.binding], data.algorithm, data.keyId, b64(data.payloadHash), b64(data.signature)];
+  if (data.timestamp && data.timestamp.length > 0) fields.push(b64(data.timestamp));
+  return fields.join(':');
 }
 
 /** The bytes a role's signature covers (docs/labels.md, "Signed message"). */
@@ -143,11 +155,37 @@ export function signLabel(label: ImplicitLabel, role: SecurityRole, key: LabelSi
   return role === 'producer' ? { ...label, ReservedCode1: data } : { ...label, ReservedCode2: data };
 }
 
+/**
+ * `role`'s security data in `label` with an RFC 3161 timestamp over its signature from the TSA
+ * at `tsaUrl` (docs/labels.md, "Timestamps").
+ *
+ * @throws LabelTimestampError when the TSA gives no usable token; the label is then not written.
+ */
+export async function stampLabel(label: ImplicitLabel, role: SecurityRole, tsaUrl: string, options: TimestampOptions = {}): Promise<ImplicitLabel> {
+  const field = role === 'producer' ? 'ReservedCode1' : 'ReservedCode2';
+  const data = parseSecurityData(label[field]);
+  if (!data) throw new LabelKeyError(`${field} holds no hegui signature to timestamp`);
+  const timestamp = await requestTimestamp(tsaUrl, data.signature, options);
+  return { ...label, [field]: formatSecurityData({ ...data, timestamp }) };
+}
+
 export interface SignatureReport {
   /** The overall verdict: the worst of the two fields that carry security data. */
   status: SignatureStatus;
   producer: SignatureStatus;
   propagator: SignatureStatus;
+  /** Each field's timestamp (`none` when it has none); it says when, not whether, the signature holds. */
+  timestamps: { producer: TimestampReport; propagator: TimestampReport };
+}
+
+const NONE: TimestampReport = Object.freeze({ status: 'none' });
+
+/** The timestamps of a label with no security data, or whose fields could not be checked. */
+export const NO_TIMESTAMPS: SignatureReport['timestamps'] = Object.freeze({ producer: NONE, propagator: NONE });
+
+export interface CheckOptions {
+  /** Root certificates (PEM) of the time-stamping authorities the verifier trusts. */
+  tsaTrust?: readonly string[];
 }
 
 /** True when the code a role vouches for names the other service type: no valid claim of that role. */
@@ -185,6 +223,7 @@ export async function checkSignatures(
   label: ImplicitLabel,
   keys: readonly LabelVerifyKey[],
   digest: (algorithm: SignatureAlgorithm, binding: Binding) => Promise<Uint8Array | undefined>,
+  options: CheckOptions = {},
 ): Promise<SignatureReport> {
   const check = async (role: SecurityRole, text: string): Promise<SignatureStatus> => {
     if (text.trim() === '') return 'absent';
@@ -200,5 +239,14 @@ export async function checkSignatures(
   const producer = await check('producer', label.ReservedCode1);
   const propagator = await check('propagator', label.ReservedCode2);
   const status = SEVERITY.find((s) => s === producer || s === propagator) ?? 'absent';
-  return { status, producer, propagator };
+  // Most labels carry no timestamp: only a field that has one is parsed again and checked.
+  const hasToken = (text: string): boolean => text.split(':', 7).length === 6;
+  const stamp = async (text: string): Promise<TimestampReport> => {
+    const data = hasToken(text) ? parseSecurityData(text) : undefined;
+    if (hasToken(text) && !data) return { status: 'invalid', reason: 'the security data around the timestamp is not in hegui form' };
+    return data?.timestamp ? verifyTimestamp(data.timestamp, data.signature, options.tsaTrust) : NONE;
+  };
+  const stamped = hasToken(label.ReservedCode1) || hasToken(label.ReservedCode2);
+  const timestamps = stamped ? { producer: await stamp(label.ReservedCode1), propagator: await stamp(label.ReservedCode2) } : NO_TIMESTAMPS;
+  return { status, producer, propagator, timestamps };
 }

@@ -7,13 +7,13 @@
  */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LabelFormatError } from './errors.js';
+import { LabelFormatError, LabelKeyError } from './errors.js';
 import { propagatedLabel, type EmbedRequest, type LabelReport, type PropagateRequest } from './api.js';
 import type { ByteSource } from './implicit/codec.js';
 import { copyRange } from './implicit/bytes.js';
 import { buildSidecar, digestPayload, parseSidecar, SIDECAR_MAX_BYTES, sidecarDescribes, sidecarLabel, sidecarName } from './implicit/sidecar.js';
 import { createLabel, formatLabel, parseLabel, type ImplicitLabel } from './model.js';
-import { checkSignatures, payloadDigest, signLabel, type SignatureReport } from './security.js';
+import { NO_TIMESTAMPS, checkSignatures, payloadDigest, signLabel, stampLabel, type CheckOptions, type SignatureReport } from './security.js';
 import type { LabelSigningKey, LabelVerifyKey } from './security-keys.js';
 import { openSource, writeFileAtomic } from './file-io.js';
 
@@ -59,11 +59,18 @@ async function writeSidecar(path: string, label: ImplicitLabel, sign: (label: Im
   }
 }
 
-function signer(key: LabelSigningKey | undefined, roles: readonly ('producer' | 'propagator')[]) {
+function signer(key: LabelSigningKey | undefined, roles: readonly ('producer' | 'propagator')[], tsa?: string) {
+  if (tsa !== undefined && !key) throw new LabelKeyError('a timestamp (tsa) stamps a signature: give a signing key too');
   return async (label: ImplicitLabel, source: ByteSource): Promise<ImplicitLabel> => {
     if (!key) return label;
     const digest = await payloadDigest(source, wholeFile, key.algorithm);
-    return roles.reduce((l, role) => signLabel(l, role, key, digest), label);
+    // Role by role: the propagator's signature covers ReservedCode1 with its timestamp.
+    let signed = label;
+    for (const role of roles) {
+      signed = signLabel(signed, role, key, digest);
+      if (tsa !== undefined) signed = await stampLabel(signed, role, tsa);
+    }
+    return signed;
   };
 }
 
@@ -78,7 +85,7 @@ export async function embedSidecarFile(path: string, request: EmbedRequest, opti
   const label = createLabel(request);
   const target = options.out ?? path;
   if (options.out) await copyFile(path, options.out);
-  return writeSidecar(target, label, signer(request.key, ['producer', 'propagator']));
+  return writeSidecar(target, label, signer(request.key, ['producer', 'propagator'], request.tsa));
 }
 
 async function readSidecarDocument(path: string): Promise<{ name: string; value: ReturnType<typeof parseSidecar> } | undefined> {
@@ -93,7 +100,7 @@ async function readSidecarDocument(path: string): Promise<{ name: string; value:
  * sidecar. A sidecar whose recorded size or SHA-256 differs from the file reports
  * `payload-changed`: the file changed after it was labelled, or the sidecar belongs elsewhere.
  */
-export async function readSidecarFile(path: string, keys: readonly LabelVerifyKey[] = []): Promise<LabelReport | undefined> {
+export async function readSidecarFile(path: string, keys: readonly LabelVerifyKey[] = [], options: CheckOptions = {}): Promise<LabelReport | undefined> {
   const document = await readSidecarDocument(path);
   if (!document) return undefined;
   const found = sidecarLabel(document.value, basename(document.name));
@@ -102,8 +109,8 @@ export async function readSidecarFile(path: string, keys: readonly LabelVerifyKe
     const label = parseLabel(found.value);
     const matches = sidecarDescribes(document.value, await digestPayload(source));
     const signatures: SignatureReport = matches
-      ? await checkSignatures(label, keys, (algorithm) => payloadDigest(source, wholeFile, algorithm))
-      : { status: 'payload-changed', producer: 'payload-changed', propagator: 'payload-changed' };
+      ? await checkSignatures(label, keys, (algorithm) => payloadDigest(source, wholeFile, algorithm), options)
+      : { status: 'payload-changed', producer: 'payload-changed', propagator: 'payload-changed', timestamps: NO_TIMESTAMPS };
     const error = matches ? {} : { error: 'the sidecar records another size or SHA-256: the file changed after labelling, or the sidecar belongs to another file' };
     return { format: 'sidecar', label, location: found.location, presence: 'label', found: [{ ...found, label, ...error }], conflicts: [], ...signatures };
   } finally {
@@ -118,7 +125,7 @@ export async function propagateSidecarFile(path: string, request: PropagateReque
   const label = propagatedLabel(parseLabel(document.value.value), request);
   const target = options.out ?? path;
   if (options.out) await copyFile(path, options.out);
-  return writeSidecar(target, label, signer(request.key, ['propagator']));
+  return writeSidecar(target, label, signer(request.key, ['propagator'], request.tsa));
 }
 
 /** Deletes `path.aigc.json`; undefined when there was none. */

@@ -1,14 +1,21 @@
 /**
  * A verifier for hegui's security data written from docs/labels.md alone: it uses nothing of
- * hegui but `embedLabel` to make its input, and Node's own crypto to check it. When this test
+ * hegui but `embedLabel` to make its input, and Node's own crypto (and openssl for RFC 3161
+ * timestamps) to check it. When this test
  * fails and hegui's own tests pass, the document and the code disagree.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { embedLabel, propagateLabel, readLabels } from './api.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey } from './security-keys.js';
 import { pcmWavHeader } from '../../test/helpers/wav.js';
+import { systemTool } from '../../test/helpers/system.js';
+import { startTestTsa } from '../../test/label-tsa.js';
 
 const PRODUCER = '001191350100M000100Y431A001';
 const PROPAGATOR = '001191110108MA01KP2T5U2P001';
@@ -45,8 +52,9 @@ const unescapeXml = (text: string): string =>
 
 /** The docs' "Security data" and "Signed message", for Ed25519. */
 function checkField(field: string, role: 'producer' | 'propagator', label: Record<string, string>, content: Buffer, publicKeyPem: string): string {
-  const [scheme, alg, keyId, hash, signature] = field.split(':');
-  if (scheme !== 'hegui2' || alg !== 'ed25519' || !keyId || !hash || !signature) return 'unknown form';
+  const parts = field.split(':');
+  const [scheme, alg, keyId, hash, signature] = parts;
+  if (scheme !== 'hegui2' || alg !== 'ed25519' || !keyId || !hash || !signature || (parts.length !== 5 && parts.length !== 6)) return 'unknown form';
   const spki = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
   if (createHash('sha256').update(spki).digest().subarray(0, 8).toString('base64url') !== keyId) return 'other key';
   const fields =
@@ -106,6 +114,26 @@ function verifyWav(file: Buffer, publicKeyPem: string): { producer: string; prop
   };
 }
 
+/**
+ * The docs' "Timestamps": the sixth field is an RFC 3161 TimeStampToken (DER, base64url) whose
+ * message imprint is the SHA-256 of the signature's bytes; checked here by `openssl ts -verify`
+ * against the TSA root, with the imprint computed from the field alone.
+ */
+function checkTimestamp(field: string, tsaRootPem: string): string {
+  const [, , , , signature, token] = field.split(':');
+  if (!token || !signature) return 'none';
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-doc-ts-'));
+  try {
+    writeFileSync(join(dir, 'token.der'), Buffer.from(token, 'base64url'));
+    writeFileSync(join(dir, 'root.pem'), tsaRootPem);
+    const digest = createHash('sha256').update(Buffer.from(signature, 'base64url')).digest('hex');
+    const result = spawnSync('openssl', ['ts', '-verify', '-digest', digest, '-in', 'token.der', '-token_in', '-CAfile', 'root.pem'], { cwd: dir });
+    return result.status === 0 && /Verification: OK/.test(result.stdout.toString()) ? 'valid' : 'invalid';
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('a verifier written from docs/labels.md', () => {
   const keys = generateLabelKeys('ed25519');
   const key = parseSigningKey(keys.privateKeyPem);
@@ -140,4 +168,23 @@ describe('a verifier written from docs/labels.md', () => {
     doubled.writeUInt32LE(32000, 28);
     expect(verifyWav(doubled, keys.publicKeyPem).producer).toBe('payload-changed');
   });
+
+  it.runIf(systemTool('openssl', 'openssl'))('checks an RFC 3161 timestamp with openssl from the field alone, and sees one moved from another signature', async () => {
+    const tsa = await startTestTsa();
+    try {
+      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: 'teal' } }).png().toBuffer();
+      const stamped = (await embedLabel(png, { producer: PRODUCER, produceId: 'doc-3', key, tsa: tsa.url })).label;
+      const other = (await embedLabel(png, { producer: PRODUCER, produceId: 'doc-4', key, tsa: tsa.url })).label;
+      const field = stamped?.ReservedCode1 ?? '';
+      expect(field.split(':')).toHaveLength(6);
+      expect(checkTimestamp(field, tsa.rootPem)).toBe('valid');
+      expect(checkTimestamp(stamped?.ReservedCode2 ?? '', tsa.rootPem)).toBe('valid');
+      const moved = `${field.split(':').slice(0, 5).join(':')}:${(other?.ReservedCode1 ?? '').split(':')[5] ?? ''}`;
+      expect(checkTimestamp(moved, tsa.rootPem)).toBe('invalid');
+      const labelled = Buffer.from((await embedLabel(png, { producer: PRODUCER, produceId: 'doc-3', key, tsa: tsa.url })).bytes ?? []);
+      expect(verifyPng(labelled, keys.publicKeyPem)).toEqual({ producer: 'valid', propagator: 'valid' });
+    } finally {
+      await tsa.close();
+    }
+  }, 30_000);
 });

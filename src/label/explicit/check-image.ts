@@ -12,7 +12,8 @@
  * - `image.frames`: every frame of an animation carries the notice.
  */
 import sharp from 'sharp';
-import { ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
+import { heifCompression, ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
+import { openHeic } from './image-heic.js';
 import { findEdgeTextLines, positionOf, type LumaFrame, type TextLine } from './check-image-detect.js';
 import { OCR_MIN_CONFIDENCE, readCrops } from './check-ocr.js';
 import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport, type MediaChecker, type RuleResult } from './check-types.js';
@@ -34,7 +35,9 @@ interface DecodedImage {
 }
 
 async function decode(subject: CheckSubject): Promise<DecodedImage> {
-  const bytes = await subject.source.read(0, subject.source.size);
+  let bytes = await subject.source.read(0, subject.source.size);
+  // A HEIC is read as the PNG libheif decodes it to (image-heic.ts); its transforms applied.
+  if (subject.format === 'heif' && (await heifCompression(bytes)) === 'hevc') bytes = (await openHeic(bytes)).png;
   try {
     const probe = await sharp(bytes, { animated: true, limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
     const frames = probe.pages ?? 1;

@@ -63,6 +63,15 @@ function decodeFailure(format: ImageFormat, error: unknown): ImageDecodeError {
 const open = (bytes: Uint8Array, animated: boolean): sharp.Sharp =>
   sharp(bytes, { animated, limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
 
+/** The compression sharp reports for a HEIF (`av1` for AVIF, `hevc` for HEIC), or undefined when it cannot tell. */
+export async function heifCompression(bytes: Uint8Array): Promise<string | undefined> {
+  try {
+    return (await open(bytes, false).metadata()).compression;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads size, frames and orientation. @throws ImageDecodeError */
 export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Promise<ImageGeometry> {
   let meta: sharp.Metadata;
@@ -71,9 +80,10 @@ export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Pro
   } catch (error) {
     throw decodeFailure(format, error);
   }
-  // The libvips npm ships decodes and encodes AV1 (AVIF) but not HEVC (HEIC): say so, rather than fail on decoding.
+  // The libvips npm ships decodes and encodes AV1 (AVIF) but not HEVC (HEIC, which labelImage
+  // takes through libheif's tools before it gets here): say so, rather than fail on decoding.
   if (format === 'heif' && meta.compression !== 'av1') {
-    throw new ImageDecodeError('heif', `it is ${meta.compression === 'hevc' ? 'HEIC (HEVC-coded)' : `HEIF coded as ${meta.compression ?? 'unknown'}`}, which hegui cannot decode (only AVIF); convert it to AVIF, JPEG or PNG to add a visible notice`);
+    throw new ImageDecodeError('heif', `it is HEIF coded as ${meta.compression ?? 'unknown'}, which hegui cannot decode (only AVIF and HEIC); convert it to AVIF, JPEG or PNG to add a visible notice`);
   }
   const frames = meta.pages ?? 1;
   const frameHeight = meta.pageHeight ?? meta.height;
@@ -158,16 +168,6 @@ export function assertTiffKeepable(bytes: Uint8Array): void {
   const tags = tiffTags(bytes);
   const dropped = Object.entries(TIFF_DROPPED_TAGS).filter(([tag]) => tags.has(Number(tag))).map(([, name]) => name);
   if (dropped.length > 0) throw new TiffMetadataError(dropped);
-}
-
-/** An animated PNG: libvips decodes only its default image, so drawing on it would drop every other frame. */
-export class AnimatedPngError extends InvalidInputError {
-  constructor(frames: number) {
-    super(
-      'E_LABEL_ANIMATED_PNG',
-      `the PNG is animated (APNG, ${frames} frames): drawing a notice on it would keep only the first frame, so it is refused; convert it to an animated WebP or GIF (ffmpeg -i in.png out.webp) and label that, or draw the notice on each frame before assembling the animation`,
-    );
-  }
 }
 
 /**

@@ -15,7 +15,9 @@ import { codecFor } from '../implicit/registry.js';
 import type { ImplicitLabel } from '../model.js';
 import { ExplicitFormatError, FORMAT_KIND, requireExplicitFormat } from './check-format.js';
 import { loadNoticeFont, type NoticeFont } from './font.js';
-import { AnimatedPngError, apngFrames, assertTiffKeepable, MultipageTiffError, imageGeometry, openSurface, type ImageFormat, type ImageGeometry } from './image-codec.js';
+import { apngFrames, assertTiffKeepable, heifCompression, MultipageTiffError, imageGeometry, openSurface, type ImageFormat, type ImageGeometry, type ImageSurface } from './image-codec.js';
+import { openApng } from './image-apng.js';
+import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
@@ -29,7 +31,11 @@ export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOp
   quality?: number;
   /** Also write this implicit label (one pass, Labeling Measures Art. 5); otherwise the source's label is carried over. */
   implicit?: EmbedRequest;
+  /** libheif's tools for HEIC, when not `heif-convert`, `heif-enc` and `heif-info` on PATH. */
+  heifTools?: HeifTools;
 }
+
+const HEIC_QUALITY = 90;
 
 /** What `labelImage` drew and measured. */
 export interface ImageLabelResult {
@@ -97,7 +103,7 @@ async function implicitLabel(source: Uint8Array, output: Uint8Array, options: Im
  *
  * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP, GIF or TIFF image;
  *   MultipageTiffError for a TIFF of several pages; TiffMetadataError for one with EXIF the encoder would drop;
- *   ImageDecodeError for a corrupt one; AnimatedPngError for an APNG (its frames would be lost); NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
+ *   ImageDecodeError for a corrupt one; ApngFormatError for an APNG whose frames cannot be drawn on unchanged (palette, interlaced); HeicStructureError, HeifToolMissingError for a HEIC; NoticeWordingError, NoticeFontError, NoticeDoesNotFitError.
  *
  * @example
  * const { bytes, textHeightPx } = await labelImage(png);                      // '本内容由…' → 'AI生成' at bottom right
@@ -113,26 +119,36 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   }
   const format = requireExplicitFormat(bytes.subarray(0, 4096), bytes.length <= 4096);
   if (FORMAT_KIND[format] !== 'image') throw new ExplicitFormatError(`the content is ${format}, not a JPEG, PNG, WebP, GIF, TIFF or AVIF image`);
-  if (format === 'png') {
-    const frames = apngFrames(bytes);
-    if (frames > 1) throw new AnimatedPngError(frames);
-  }
+  // An animated PNG is composed and drawn on frame by frame (image-apng.ts): libvips sees one frame.
+  const apng = format === 'png' && apngFrames(bytes) > 1 ? openApng(bytes) : undefined;
   const notice = resolveNotice(options, COMPACT_NOTICE);
   const font = loadNoticeFont(options.fontPath);
-  const geometry = await imageGeometry(bytes, format as ImageFormat);
+  // A HEIC is drawn on as the PNG libheif decodes it to, and encoded back (image-heic.ts).
+  const heic = format === 'heif' && (await heifCompression(bytes)) === 'hevc' ? await openHeic(bytes, options.heifTools) : undefined;
+  const canvas = heic ? heic.png : bytes;
+  const geometry: ImageGeometry = apng
+    ? { format: 'png', width: apng.width, height: apng.height, frames: apng.frames, palette: false, orientation: 1, space: apng.space, depth: apng.space.endsWith('16') ? 'ushort' : 'uchar', alpha: apng.alpha }
+    : await imageGeometry(canvas, heic ? 'png' : (format as ImageFormat));
   if (geometry.format === 'tiff') {
     if (geometry.frames > 1) throw new MultipageTiffError(geometry.frames);
     assertTiffKeepable(bytes);
   }
   const layout = plan(notice, geometry, font, options);
-  const surface = await openSurface(bytes, geometry);
+  const surface: ImageSurface = apng
+    ? { sample: (box) => Promise.resolve(apng.sample(box)), compose: (overlay, box) => Promise.resolve({ bytes: apng.compose(overlay, box) }) }
+    : await openSurface(canvas, geometry);
   const style = chooseStyle(await surface.sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);
-  const composed = await surface.compose(drawing.rgba, layout.box, options.quality);
+  let composed = await surface.compose(drawing.rgba, layout.box, options.quality);
+  if (heic) {
+    // The source's quality is not recorded in the file; 90 keeps it visually the same.
+    const quality = options.quality ?? HEIC_QUALITY;
+    composed = { bytes: await heic.encode(composed.bytes, quality), quality };
+  }
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {
     bytes: labelled.bytes,
-    format: geometry.format,
+    format: heic ? 'heif' : geometry.format,
     width: geometry.width,
     height: geometry.height,
     frames: geometry.frames,

@@ -13,7 +13,9 @@ export { labelSubtitles, type SubtitleFormat, type SubtitleLabelResult, type Sub
 export { NoticeFontError, assertFontCovers, loadNoticeFont, noticeFontPath, type NoticeFont } from './font.js';
 export { IMAGE_POSITIONS, MIN_HEIGHT_RATIO, NoticeDoesNotFitError, type ImagePosition, type SizingOptions } from './image-render.js';
 export { contrastRatio, relativeLuminance, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
-export { AnimatedPngError, ImageDecodeError, MultipageTiffError, TiffMetadataError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
+export { ImageDecodeError, MultipageTiffError, TiffMetadataError, MAX_IMAGE_PIXELS, type ImageFormat } from './image-codec.js';
+export { ApngFormatError } from './image-apng.js';
+export { HeicStructureError, HeifToolMissingError, type HeifTools } from './image-heic.js';
 export { jpegEncoding, type JpegEncoding } from './image-jpeg.js';
 export * from './image.js';
 export { labelPdf, type PdfLabelResult, type PdfNoticeOptions } from './pdf.js';

@@ -2,7 +2,7 @@
  * @module label/implicit/png
  * PNG and APNG. The label goes in the XMP packet of the `iTXt` chunk with keyword
  * `XML:com.adobe.xmp` (XMP Part 3 §1.1.5; TC260 guide for PNG), placed after IHDR (in an APNG,
- * before IEND); APNG's acTL/fcTL/fdAT frames are copied untouched.
+ * after acTL, or before IEND when ffmpeg would no longer see the animation); APNG's acTL/fcTL/fdAT frames are copied untouched.
  * Some producers also write a `tEXt` chunk keyed `AIGC`, or EXIF UserComment in `eXIf`: hegui
  * reads both, and removes them when it writes the standard place.
  */
@@ -11,7 +11,7 @@ import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from '.
 import { applyEdits, crc32, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel, type ExifLabel } from './exif.js';
 import { PNG_SIGNATURE, chunkData, decodeText, encodeITXt, iTXtHeaderLength, makeChunk, readChunks, type Chunk, type TextChunk } from './png-chunks.js';
-import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
+import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding, type PacketRule } from './xmp.js';
 
 const XMP_KEYWORD = 'XML:com.adobe.xmp';
 const AIGC_KEYWORD = 'AIGC';
@@ -83,26 +83,49 @@ async function rewrite(source: ByteSource, value: string | null, rule: PacketRul
   for (const entry of p.aigc) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: new Uint8Array(0) });
   for (const entry of p.exif) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: await blankedExif(source, entry) });
   const next = rule(target?.text.text, value);
-  if (target) {
+  // A packet holding other properties stays where it is (its place is signed content); a
+  // packet holding nothing but the label is not content, so it goes where a new one would.
+  if (target && (next === null || (value === null ? next : rule(target.text.text, null)) !== null)) {
     edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: next === null ? new Uint8Array(0) : xmpChunk(next) });
   } else if (next !== null) {
-    const at = insertionPoint(p.chunks);
-    edits.push({ start: at, end: at, bytes: xmpChunk(next) });
+    if (target) edits.push({ start: target.chunk.start, end: target.chunk.end, bytes: new Uint8Array(0) });
+    edits.push(placed(p.chunks, edits, next));
   }
   return edits;
 }
 
 /**
- * After IHDR, so that readers meet the label before the image data; in an APNG, before IEND
- * instead (PNG 3rd edition §5.6 lets iTXt go anywhere after IHDR): ffmpeg recognises APNG by
- * probing the first bytes for acTL and the first fcTL, and with a packet of about 1.8 KB or
- * more before them (measured with ffmpeg 5.1, before acTL or between it and fcTL) it takes the
- * file for a still PNG and decodes one frame.
+ * ffmpeg 5.1 takes a PNG for an APNG only when its probe, which first reads 2048 bytes, meets
+ * IHDR, acTL and the type of the first IDAT in them (apng_probe); with more before the first
+ * IDAT, the still-PNG demuxer wins and one frame is decoded. Measured in test/label-apng.test.ts.
  */
-function insertionPoint(chunks: readonly Chunk[]): number {
-  const animated = chunks.some((c) => c.type === 'acTL');
-  const anchor = animated ? chunks[chunks.length - 1] : chunks[0];
-  return animated ? (anchor?.start ?? PNG_SIGNATURE.length) : (anchor?.end ?? PNG_SIGNATURE.length);
+const APNG_PROBE_WINDOW = 2048;
+
+/**
+ * The new XMP chunk and where it goes: after IHDR, so that readers meet the label before the
+ * image data. In an APNG, right after acTL (before the first frame's fcTL and IDAT: PNG 3rd
+ * edition §5.6 lets iTXt go anywhere after IHDR) when the first IDAT's type then still ends
+ * within ffmpeg's probe window, without the packet's padding if that is what it takes; before
+ * IEND, padded, otherwise: a label must not make ffmpeg show one frame of an animation.
+ *
+ * @param edits the other edits to the file, which shift the first IDAT.
+ */
+function placed(chunks: readonly Chunk[], edits: readonly Edit[], packet: string): Edit {
+  const padded = xmpChunk(packet);
+  const actl = chunks.find((c) => c.type === 'acTL');
+  if (!actl) {
+    const at = chunks[0]?.end ?? PNG_SIGNATURE.length;
+    return { start: at, end: at, bytes: padded };
+  }
+  const idat = chunks.find((c) => c.type === 'IDAT');
+  const iend = chunks[chunks.length - 1]?.start ?? PNG_SIGNATURE.length;
+  if (idat && idat.start >= actl.end) {
+    const shift = edits.filter((e) => e.end <= idat.start).reduce((sum, e) => sum + e.bytes.length - (e.end - e.start), 0);
+    for (const bytes of [padded, xmpChunk(withoutPadding(packet))]) {
+      if (idat.start + 8 + shift + bytes.length <= APNG_PROBE_WINDOW) return { start: actl.end, end: actl.end, bytes };
+    }
+  }
+  return { start: iend, end: iend, bytes: padded };
 }
 
 /** Patches rewriting an uncompressed iTXt's text and CRC, when `packet` keeps its size. */
