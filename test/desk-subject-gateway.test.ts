@@ -4,6 +4,7 @@
  * erased (after which `hegui audit verify` still passes and the content is gone from the
  * database), and withdrawing consent disables the user so the gateway refuses its key.
  */
+import { chinaDateOf } from '../src/calendar/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -50,7 +51,8 @@ describeEachDatabase('desk subject data through the gateway', (getDatabase) => {
     expect(verify.stdout).toMatch(/^audit log OK: .*\n\d+ event\(s\) redacted by request PI-2026-000200/);
 
     // The export an authority receives shows the tombstones in place of the content, and its chain is intact.
-    const day = new Date().toISOString().slice(0, 10);
+    // Days given to the export are Beijing days (audit/range).
+    const day = chinaDateOf(new Date());
     const exported = await cli(['audit', 'export', '--from', day, '--to', day, '--with-content', '-o', 'export'], { cwd: h.dir, env: { ...env, HEGUI_DATABASE_URL: h.databaseUrl } });
     expect(exported.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(h.dir, 'export', 'manifest.json'), 'utf8')) as { chain: { findings: string[] }; redactions: { byRequest: Record<string, number> } };

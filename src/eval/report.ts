@@ -24,6 +24,7 @@ import {
   loadInstruments,
   type ServiceProfile,
 } from '../rules/index.js';
+import { chinaDateOf } from '../calendar/index.js';
 import type { CoverageReport as KeywordCoverage } from '../safety/index.js';
 import { getRisk } from '../safety/index.js';
 import type { Proportion } from '../stats/index.js';
@@ -204,7 +205,8 @@ export function buildReport(input: ReportInput): SelfAssessmentReport {
   const instruments = input.instruments ?? loadInstruments();
   const standard = instruments.find((i) => i.id === STANDARD);
   if (standard === undefined) throw new Error(`the knowledge base has no ${STANDARD}`);
-  const date = input.date ?? (summary.finishedAt ?? summary.startedAt).slice(0, 10);
+  // The assessment's date is the Beijing day the run finished (duties are decided per Beijing day).
+  const date = input.date ?? chinaDateOf(new Date(summary.finishedAt ?? summary.startedAt));
   const profile: ServiceProfile = input.profile ?? { provider: { name: 'unknown' }, service: {} };
   const applicability = applicableObligations(instruments, profile, date);
   const gap = gapReport(applicability, input.evidence ?? { controls: {}, obligations: {} });
