@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,11 @@ import { defaultReadOptions } from '../src/corpus/read.js';
 import { testLibrary, writeCorpus } from './helpers/corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hegui-corpus-scan-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const fixed = join(tmpdir(), 'hegui-corpus-scan-fixed');
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(fixed, { recursive: true, force: true });
+});
 const libraryPath = join(dir, 'library.json');
 await writeLibraryFile(libraryPath, testLibrary());
 
@@ -24,7 +28,12 @@ describe('seeded sample scans of corpora with a known harmful share', () => {
   ] as const;
   for (const c of cases) {
     it(`true share ${c.share * 100} %: the interval holds it and the verdict is right`, async () => {
-      const path = join(dir, `share-${c.share}.jsonl`);
+      // An item's sampling key hashes the file's path (corpus/random), so the corpora sit at a
+      // fixed path: the sample, and so every interval below, is the same in every run. In a
+      // folder of mkdtemp's random name each run drew another sample, and a 95 % interval
+      // missed the true share in about one run of twenty.
+      mkdirSync(fixed, { recursive: true });
+      const path = join(fixed, `share-${c.share}.jsonl`);
       writeCorpus(path, { items: 20000, share: c.share, seed: 11, piiEvery: 50 });
       const { report, flagged } = await runLocalScan({ paths: [path], settings: sample(2026), library: libraryPath, pii: true, workers: 0, shardBytes: 256 * 1024 });
       expect(report.population).toBe(20000);
