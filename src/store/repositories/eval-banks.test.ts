@@ -50,4 +50,5 @@ describeEachStore('eval bank repository', (getStore) => {
     expect(loaded?.items.length).toBe(1200);
     expect(loaded?.items[1199]?.id).toBe('i1199');
   });
-});
+  // Each test lists what it stored: a store of its own, whatever order the tests run in.
+}, { perTest: true });
