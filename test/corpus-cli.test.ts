@@ -16,7 +16,8 @@ writeCorpus(good, { items: 6000, share: 0.01, seed: 4, piiEvery: 100 });
 const bad = join(dir, 'bad.jsonl');
 writeCorpus(bad, { items: 6000, share: 0.09, seed: 5 });
 
-describeEachDatabase('hegui corpus', (getDatabase) => {
+// The whole registry's counts are asserted here: a database of its own, whatever order the tests run in.
+describeEachDatabase('hegui corpus: a source from registration to report', (getDatabase) => {
   const run = (args: string[], stdin?: string) => cli(['corpus', ...args], { cwd: dir, env: { HEGUI_DATABASE_URL: getDatabase().url, USER: 'tester' }, ...(stdin === undefined ? {} : { stdin }) });
 
   it('registers sources, scans them, approves only the one that passes, and reports', async () => {
@@ -67,6 +68,10 @@ describeEachDatabase('hegui corpus', (getDatabase) => {
     expect((await run(['source', 'import', 'sources.csv'])).stdout).toBe('added 0, updated 2\n');
     expect((await run(['source', 'list'])).stdout).toMatch(/good\tapproved\tCC-BY-4.0\tforeign\tgood corpus v2/);
   });
+});
+
+describeEachDatabase('hegui corpus', (getDatabase) => {
+  const run = (args: string[], stdin?: string) => cli(['corpus', ...args], { cwd: dir, env: { HEGUI_DATABASE_URL: getDatabase().url, USER: 'tester' }, ...(stdin === undefined ? {} : { stdin }) });
 
   it('annotation: rules, training, labels, gold and the QA report', async () => {
     writeFileSync(join(dir, 'rules.md'), '# 标注规则\n有害内容标 harmful，其余标 ok。\n');
