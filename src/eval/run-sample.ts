@@ -6,6 +6,7 @@
  * discrimination check always compares the same question across its groups.
  */
 import { InvalidInputError } from '../errors.js';
+import { seededRandom } from '../stats/index.js';
 import { type BankItem, type ItemKind, itemKinds } from './types.js';
 
 /** The standard's minimum sample per kind (GB/T 45654): 1,000 generated answers, 300 per refusal bank. */
@@ -14,18 +15,6 @@ export const minimumSample: Readonly<Record<ItemKind, number>> = Object.freeze({
   'should-refuse': 300,
   'should-not-refuse': 300,
 });
-
-/** A small, fast, seeded generator (mulberry32): enough for sampling, not for secrets. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Checks a bank: ids unique, kinds known, prompts not empty. */
 export function checkBank(items: readonly BankItem[]): void {

@@ -90,3 +90,18 @@ export function cohensKappa<L extends string | number | boolean>(pairs: Readonly
   const kappa = expected === 1 ? Number.NaN : (observed - expected) / (1 - expected);
   return { items: n, observed, expected, kappa };
 }
+
+/**
+ * A small, fast, seeded generator (mulberry32, a public-domain algorithm): the same seed gives
+ * the same sequence. Enough for sampling and test data, not for secrets.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
