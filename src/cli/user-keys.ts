@@ -12,7 +12,8 @@ import type { ApiKeyInfo, GatewayUser, KeyLimits, Store } from '../store/index.j
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';
 
-async function userNamed(store: Store, name: string): Promise<GatewayUser> {
+/** The gateway user of that name, or a typed error that says how to list them (every `hegui users` command). */
+export async function userNamed(store: Store, name: string): Promise<GatewayUser> {
   const user = await store.gatewayUsers.findByName(name);
   if (!user) throw new NotFoundError('E_GATEWAY_USER_NOT_FOUND', `no user named "${name}"; \`hegui users list\` shows them`);
   return user;

@@ -8,21 +8,16 @@
  */
 import type { Command } from 'commander';
 import { AuditLog, auditEnvironment, beijingTime } from '../audit/index.js';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { createApiUser, liftUserSanctions } from '../gateway/index.js';
-import type { GatewaySanction, GatewayUser, Store } from '../store/index.js';
+import type { GatewaySanction } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';
-import { registerKeyCommands } from './user-keys.js';
+import { registerKeyCommands, userNamed } from './user-keys.js';
 
 /** Who the CLI records as lifting sanctions: the operator at the terminal is not signed in. */
 const CLI_ACTOR = 'system:cli';
 
-async function userNamed(store: Store, name: string): Promise<GatewayUser> {
-  const user = await store.gatewayUsers.findByName(name);
-  if (!user) throw new NotFoundError('E_GATEWAY_USER_NOT_FOUND', `no user named "${name}"; \`hegui users list\` shows them`);
-  return user;
-}
 
 function describeSanction(s: GatewaySanction): string {
   const until = s.action === 'warn' ? '' : s.until === null ? 'until lifted' : `until ${s.until}`;
