@@ -187,7 +187,9 @@ if (chromiumAvailable()) {
         const erased = await raw.selectFrom('desk_cases').select(['reference', 'erased_at', 'text', 'contact']).where('reference', 'in', [complaint.reference, copy.reference, del.reference]).execute();
         expect(erased).toHaveLength(3);
         for (const row of erased) expect(row).toMatchObject({ text: '', contact: null, erased_at: expect.any(String) });
-        expect(await raw.selectFrom('desk_attachments').select('id').execute()).toHaveLength(0);
+        // Only these cases' attachments: the suite's other tests share the database and may leave their own.
+        const theirs = raw.selectFrom('desk_cases').select('id').where('reference', 'in', [complaint.reference, copy.reference, del.reference]);
+        expect(await raw.selectFrom('desk_attachments').select('id').where('case_id', 'in', theirs).execute()).toHaveLength(0);
         expect(user.id).toBeTruthy();
       } finally {
         await raw.destroy();
