@@ -58,6 +58,11 @@ export interface Behaviour {
   imageForm?: 'b64_json' | 'url';
   /** With `imageForm: 'url'`: the URL handed out instead of the double's own file (`/redirect?to=URL` redirects). */
   imageUrl?: string;
+  /**
+   * The `usage` object of the answer instead of the double's own (chat, completions, the
+   * stream's usage chunk, Responses' completed response); `null`: a stream without usage chunk.
+   */
+  usage?: Record<string, number> | null;
 }
 
 export interface SeenRequest {
@@ -239,8 +244,8 @@ export class UpstreamDouble {
       else send(chatChunk(body, {}, finish, b, c));
     }
     // With `stream_options.include_usage`, OpenAI sends the usage in one last chunk without choices.
-    if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true) {
-      send({ id: 'chatcmpl-double', object: legacy ? 'text_completion' : 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length } });
+    if ((body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true && b.usage !== null) {
+      send({ id: 'chatcmpl-double', object: legacy ? 'text_completion' : 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: b.usage ?? { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length } });
     }
     res.write('data: [DONE]\n\n');
     res.end();
@@ -289,7 +294,7 @@ function responseObject(body: Record<string, unknown>, text: string, status: str
     error: null,
     incomplete_details: null,
     output: done ? output : [],
-    usage: null,
+    usage: done ? (b.usage ?? null) : null,
     ...(b.unknownField ? { x_unknown: b.unknownField } : {}),
   };
 }
@@ -316,7 +321,7 @@ function answer(path: string, body: Record<string, unknown>, text: string, b: Be
   const texts = [text, ...(b.moreChoices ?? [])];
   if (path === '/v1/completions') {
     const choices = texts.map((t, index) => ({ index, text: t, logprobs: b.logprobs ? { tokens: t.split(/(?<= )/), token_logprobs: t.split(/(?<= )/).map(() => -0.1), top_logprobs: null, text_offset: [0] } : null, finish_reason: 'stop', ...extra }));
-    return { id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, ...extra };
+    return { id: 'cmpl-1', object: 'text_completion', created: 1, model: body.model, choices, usage: b.usage ?? { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }, ...extra };
   }
   const joined = (a: string | string[]): string => (typeof a === 'string' ? a : a.join(''));
   const toolCalls = b.toolCalls?.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: joined(t.arguments) } }));
@@ -337,5 +342,5 @@ function answer(path: string, body: Record<string, unknown>, text: string, b: Be
     finish_reason: index === 0 && toolCalls ? 'tool_calls' : index === 0 && functionCall ? 'function_call' : 'stop',
     ...extra,
   }));
-  return { id: 'chatcmpl-double', object: 'chat.completion', created: 1, model: body.model, choices, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, completion_tokens_details: { reasoning_tokens: 0 } }, ...extra };
+  return { id: 'chatcmpl-double', object: 'chat.completion', created: 1, model: body.model, choices, usage: b.usage ?? { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2, completion_tokens_details: { reasoning_tokens: 0 } }, ...extra };
 }

@@ -1,13 +1,14 @@
 /**
  * @module cli/user-keys
  * `hegui users keys|key-add|key-revoke`: a user's API keys as virtual keys, each with an
- * optional name, expiry, model allow-list and token budget (issue 13). A new key is printed
+ * optional name, expiry, model allow-list, token budget and spend budget (issue 13; money in
+ * integer micro-units, priced by the gateway's `pricing` table). A new key is printed
  * once, alone on the last line; only its SHA-256 is stored, and keys are told apart by the
  * prefix shown here.
  */
 import type { Command } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { addApiKey } from '../gateway/index.js';
+import { addApiKey, formatAmount, parseAmount, parseCurrency } from '../gateway/index.js';
 import type { ApiKeyInfo, GatewayUser, KeyLimits, Store } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';
@@ -45,15 +46,22 @@ function parseBudget(value: string): number {
   return Number(value);
 }
 
+/** `--max-spend`: an amount in units of the currency, kept as micro-units (no floating point). */
+function parseMaxSpend(value: string): number {
+  return parseAmount(value, '--max-spend', 'E_CLI_MAX_SPEND');
+}
+
 function describe(key: ApiKeyInfo, now: number): Record<string, unknown> {
   const state = key.revokedAt ? 'revoked' : key.expiresAt && Date.parse(key.expiresAt) <= now ? 'expired' : 'active';
-  return { prefix: key.prefix, name: key.name, state, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.models, tokenBudget: key.tokenBudget, tokensUsed: key.tokensUsed };
+  // Amounts in units as exact decimal strings (`12.5`), and the micro-units they come from.
+  const spend = key.spendBudget === null ? null : { currency: key.spendCurrency, maxSpend: formatAmount(key.spendBudget), spent: formatAmount(key.spendUsed), maxSpendMicros: key.spendBudget, spentMicros: key.spendUsed };
+  return { prefix: key.prefix, name: key.name, state, createdAt: key.createdAt, expiresAt: key.expiresAt, models: key.models, tokenBudget: key.tokenBudget, tokensUsed: key.tokensUsed, spend };
 }
 
 export function registerKeyCommands(users: Command, io: CliIo): void {
   users
     .command('keys')
-    .description('list a user\'s API keys: prefix, name, state, expiry, models, token budget and use')
+    .description('list a user\'s API keys: prefix, name, state, expiry, models, token and spend budgets and use')
     .argument('<name>', 'account name')
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
@@ -65,8 +73,10 @@ export function registerKeyCommands(users: Command, io: CliIo): void {
       }
       if (keys.length === 0) io.stdout.write(`"${name}" has no API keys\n`);
       for (const k of keys) {
-        const budget = k.tokenBudget === null ? 'no budget' : `${String(k.tokensUsed)}/${String(k.tokenBudget)} tokens`;
-        io.stdout.write(`${[k.prefix, k.state, k.name ?? '-', k.expiresAt ? `expires ${String(k.expiresAt)}` : 'no expiry', k.models ? `models ${(k.models as string[]).join(',')}` : 'any model', budget].join('\t')}\n`);
+        const budget = k.tokenBudget === null ? 'no token budget' : `${String(k.tokensUsed)}/${String(k.tokenBudget)} tokens`;
+        const s = k.spend as { currency: string; maxSpend: string; spent: string } | null;
+        const spend = s === null ? 'no spend budget' : `${s.spent}/${s.maxSpend} ${s.currency} spent`;
+        io.stdout.write(`${[k.prefix, k.state, k.name ?? '-', k.expiresAt ? `expires ${String(k.expiresAt)}` : 'no expiry', k.models ? `models ${(k.models as string[]).join(',')}` : 'any model', budget, spend].join('\t')}\n`);
       }
     });
 
@@ -78,12 +88,16 @@ export function registerKeyCommands(users: Command, io: CliIo): void {
     .option('--expires <when>', 'when it stops working: a date (end of that day, Beijing time), a time, or a span (30d, 12h)')
     .option('--models <list>', 'the only models it may call: names and prefix* patterns, comma-separated')
     .option('--token-budget <n>', 'tokens it may use in all (the upstream\'s usage counts); then 429 insufficient_quota', parseBudget)
-    .action(async (name: string, flags: { label?: string; expires?: string; models?: string; tokenBudget?: number }) => {
+    .option('--max-spend <amount>', 'money it may spend in all, e.g. 100 or 0.5 (priced from the upstream\'s usage by the gateway\'s pricing table); then 429 E_GATEWAY_SPEND_EXHAUSTED', parseMaxSpend)
+    .option('--currency <code>', 'currency of --max-spend (ISO 4217)', 'CNY')
+    .action(async (name: string, flags: { label?: string; expires?: string; models?: string; tokenBudget?: number; maxSpend?: number; currency: string }) => {
+      const currency = parseCurrency(flags.currency, 'E_CLI_CURRENCY');
       const limits: KeyLimits = {
         ...(flags.label ? { name: flags.label } : {}),
         ...(flags.expires ? { expiresAt: parseExpiry(flags.expires) } : {}),
         ...(flags.models ? { models: parseModels(flags.models) } : {}),
         ...(flags.tokenBudget ? { tokenBudget: flags.tokenBudget } : {}),
+        ...(flags.maxSpend !== undefined ? { spend: { budgetMicros: flags.maxSpend, currency } } : {}),
       };
       const { key, prefix } = await withStore(io, async (store) => addApiKey(store, (await userNamed(store, name)).id, limits));
       io.stdout.write(`added key ${prefix} to "${name}"; it is shown this once:\n${key}\n`);

@@ -97,6 +97,7 @@ export class AccessControl {
     if (this.#keyRules && caller.keyId) requests.push({ subject: `key:${caller.keyId}`, rules: this.#keyRules });
     if (requests.length === 0) return;
     const admission = await this.#ledger.admit(requests, this.#now());
+    exchange.requestRate = admission.rate;
     if (admission.refusal) throw this.#refusal(admission.refusal, admission.refusedBy?.startsWith('key:') ? 'key' : 'user');
     if (admission.remind) {
       exchange.notices.push(reminderNotice(this.#language, admission.continuousMs / MINUTE, this.#reminder));

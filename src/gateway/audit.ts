@@ -12,6 +12,7 @@ import type { AuditContentPolicy, AuditEventInput } from '../audit/index.js';
 import type { Caller } from './identity.js';
 import { strongest, type GuardFinding } from './guard.js';
 import type { Upstream } from './upstream.js';
+import type { RateStatus } from './usage-state.js';
 import type { Context, Span } from '@opentelemetry/api';
 
 /** The audit log as the gateway uses it (`AuditLog` from `src/audit`). */
@@ -62,6 +63,11 @@ export class Exchange {
   readonly classifierFailures: { direction: string; classifier: string; message: string; onFailure: string }[] = [];
   /** Tokens the upstream reported for this request (`usage.total_tokens`), counted against a key's budget. */
   usageTokens: number | undefined;
+  /** Input (prompt) and output (completion) tokens the upstream reported, which a key's spend is priced from (./budgets). */
+  usageInput: number | undefined;
+  usageOutput: number | undefined;
+  /** The request rate the caller meets first, for the `x-ratelimit-*-requests` headers (./access). */
+  requestRate: RateStatus | undefined;
   /** The gateway asked the upstream for the usage chunk (a budgeted key's stream); the client did not. */
   usageForced = false;
   /** The prompt an answer answers, for guard models that judge the exchange (set when they are configured). */

@@ -109,6 +109,25 @@ const abuseStepSchema = z.strictObject({
   requestsPerMinute: z.number().int().min(1).max(10_000).default(1),
 });
 
+/** An ISO 4217 currency code, e.g. `CNY`. */
+export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code in capitals, e.g. CNY');
+
+/** A price per 1M tokens, in units of the currency; at most 6 decimals (kept as integer micro-units). */
+const pricePerMillion = z
+  .number()
+  .min(0)
+  .max(1_000_000)
+  .refine((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-3, 'at most 6 decimals (prices are kept in micro-units)');
+
+const modelPriceSchema = z.strictObject({
+  /** Price of 1M input (prompt) tokens. */
+  input: pricePerMillion,
+  /** Price of 1M output (completion) tokens, reasoning tokens included. */
+  output: pricePerMillion,
+  /** Currency of this price (default `pricing.currency`). */
+  currency: currencyCode.optional(),
+});
+
 export const gatewayConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -268,6 +287,18 @@ export const gatewayConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  pricing: z
+    .strictObject({
+      /** Currency of the prices below that name none. */
+      currency: currencyCode.default('CNY'),
+      /**
+       * Price per model, by name, `prefix*`, or `*` for any other model (the exact name wins,
+       * then the longest prefix, then `*`). A key with a spend budget may call only models
+       * priced here in its budget's currency: an unknown price is refused, never counted free.
+       */
+      models: z.record(z.string().min(1), modelPriceSchema).default({}),
+    })
+    .prefault({}),
   minors: z
     .strictObject({
       /** Requests a minor may send per day (Beijing time; Minors Regulations Art. 43). */
@@ -346,6 +377,9 @@ export function parseGatewayConfig(document: unknown, source: string, baseDir: s
   config.abuse.steps.forEach((step, i) => {
     if (step.action === 'limit' && step.minutes === undefined) throw new GatewayConfigError(`${source}: abuse.steps[${i}].minutes: a limit needs its duration in minutes`);
   });
+  for (const pattern of Object.keys(config.pricing.models)) {
+    if (!/^[^*]+\*?$|^\*$/.test(pattern)) throw new GatewayConfigError(`${source}: pricing.models[${JSON.stringify(pattern)}]: a model name, prefix* or *; a * stands only at the end`);
+  }
   const jwt = config.users.jwt;
   if (jwt) {
     if (jwt.algorithms.includes('HS256') && !jwt.secret && !jwt.secretEnv) throw new GatewayConfigError(`${source}: users.jwt: HS256 needs secretEnv (or secret)`);

@@ -72,6 +72,27 @@ export class GatewayBudgetError extends GatewayError {
   }
 }
 
+/**
+ * The API key's spend budget is spent (429, OpenAI's `insufficient_quota`): what its requests
+ * cost, priced from the upstream's usage, reached the budget.
+ */
+export class GatewaySpendError extends GatewayError {
+  constructor(spent: string, budget: string, currency: string) {
+    super('E_GATEWAY_SPEND_EXHAUSTED', `this API key's spend budget is used up: it has spent ${spent} of its ${budget} ${currency}; ask the operator to raise its budget or for a new key`, { status: 429, type: 'insufficient_quota' });
+  }
+}
+
+/**
+ * A key with a spend budget asked for something whose cost the gateway cannot count (403):
+ * a model without a price in the budget's currency, or an endpoint that reports no token
+ * usage. An unknown price is refused, never counted as free.
+ */
+export class GatewayPriceUnknownError extends GatewayError {
+  constructor(message: string, param: string | null = 'model') {
+    super('E_GATEWAY_PRICE_UNKNOWN', message, { status: 403, type: 'permission_error', param });
+  }
+}
+
 /** A request body the gateway cannot use (400). */
 export class GatewayRequestError extends GatewayError {
   constructor(message: string, param?: string) {

@@ -12,6 +12,7 @@ import { InvalidInputError } from '../errors.js';
 import type { GatewayUser, KeyLimits, Store } from '../store/index.js';
 import { GatewayAuthError } from './errors.js';
 import { type JwtVerifier, looksLikeJwt } from './jwt.js';
+import { checkAmountMicros } from './spend.js';
 
 /** The user behind a request, as every later step sees it. */
 export interface Caller {
@@ -39,6 +40,11 @@ export interface CallerKey {
   tokenBudget: number | null;
   /** As read from the store, plus what this replica counted since (cached for `users.cacheSeconds`). */
   tokensUsed: number;
+  /** The spend budget in micro-units of `spendCurrency` (./spend); null: none. */
+  spendBudget: number | null;
+  spendCurrency: string | null;
+  /** What the key's requests cost, in micro-units: read and counted like `tokensUsed`. */
+  spendUsed: number;
 }
 
 /** True when the key may call `model` (its allow-list holds the name or a `prefix*` of it). */
@@ -72,9 +78,19 @@ export function newApiKey(): { key: string; hash: string; prefix: string } {
 
 /**
  * Adds an API key to an existing user, with a virtual key's limits where given (a name, an
- * expiry, the models it may call, a token budget). The key is returned once and never stored.
+ * expiry, the models it may call, a token budget, a spend budget). The key is returned once
+ * and never stored.
+ *
+ * @throws InvalidInputError (`E_GATEWAY_KEY_LIMITS`) for a token budget that is not a positive
+ *   whole number, or a spend budget that is not a positive whole number of micro-units within
+ *   the largest amount, or whose currency is not an ISO 4217 code.
  */
 export async function addApiKey(store: Store, userId: string, limits: KeyLimits = {}): Promise<{ key: string; prefix: string }> {
+  if (limits.tokenBudget !== undefined && (!Number.isSafeInteger(limits.tokenBudget) || limits.tokenBudget < 1)) throw new InvalidInputError('E_GATEWAY_KEY_LIMITS', `a token budget is a whole number of tokens, at least 1; got ${String(limits.tokenBudget)}`);
+  if (limits.spend) {
+    checkAmountMicros(limits.spend.budgetMicros, 'a spend budget', 'E_GATEWAY_KEY_LIMITS');
+    if (!/^[A-Z]{3}$/.test(limits.spend.currency)) throw new InvalidInputError('E_GATEWAY_KEY_LIMITS', `a spend budget's currency is an ISO 4217 code in capitals, e.g. CNY; got "${limits.spend.currency}"`);
+  }
   const { key, hash, prefix } = newApiKey();
   await store.gatewayUsers.addKey({ userId, keyHash: hash, prefix, ...limits });
   return { key, prefix };
@@ -143,7 +159,7 @@ export class StoreCallerResolver implements CallerResolver {
         pseudonym: found.user.id,
         auth: 'key',
         keyId: hash.slice(0, 16),
-        key: { hash, name: found.key.name, expiresAt: found.key.expiresAt, models: found.key.models, tokenBudget: found.key.tokenBudget, tokensUsed: found.key.tokensUsed },
+        key: { hash, name: found.key.name, expiresAt: found.key.expiresAt, models: found.key.models, tokenBudget: found.key.tokenBudget, tokensUsed: found.key.tokensUsed, spendBudget: found.key.spendBudget, spendCurrency: found.key.spendCurrency, spendUsed: found.key.spendUsed },
         verified: found.user.verified,
         minor: found.user.minor,
       };

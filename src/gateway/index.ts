@@ -13,8 +13,10 @@ export {
   GatewayError,
   GatewayMediaError,
   GatewayModelError,
+  GatewayPriceUnknownError,
   GatewayRateLimitError,
   GatewayRequestError,
+  GatewaySpendError,
   GatewaySuspendedError,
   GatewayUnverifiedError,
   GatewayUpstreamError,
@@ -30,6 +32,7 @@ export { LiveKeywords, loadKeywordLibraries, mergeLibraries } from './live-keywo
 export { gatewayHealth, mountGateway } from './mount.js';
 export { GatewayObserver } from './observe.js';
 export { ModelGuard } from './model-guard.js';
+export { checkAmountMicros, costMicros, formatAmount, MICROS, parseAmount, parseCurrency, PriceTable, type ModelPrice, type TokenUsage } from './spend.js';
 export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';
 export { closeGatewayServices, createGatewayServices, type GatewaySetup } from './setup.js';
 export { imposeUserSanction, liftUserSanctions, type ImposedSanction, type LiftResult } from './sanctions.js';

@@ -10,7 +10,8 @@ import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
 import { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
-import { GatewayBudgetError, GatewayModelNotAllowedError, GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { GatewayModelNotAllowedError, GatewayBodyTooLargeError, GatewayRequestError, GatewayShuttingDownError, GatewayUpstreamError, GatewayUpstreamRejectedError, toOpenAIError } from './errors.js';
+import { checkKeyBudgets, countKeyUsage, hasKeyBudget, noteUsage, rateLimitHeaders } from './budgets.js';
 import type { ContentGuard, Direction } from './guard.js';
 import { type CallerResolver, keyAllowsModel } from './identity.js';
 import { choiceLabelData, heguiData, labelHeaders, type NoticePlacement, noticeHeaders, type OutputLabeler } from './labels.js';
@@ -136,31 +137,6 @@ export async function runRequestWithoutBody(services: GatewayServices, req: Hono
   });
 }
 
-/**
- * Counts the tokens a request used against its API key's budget once the request is settled
- * (streams: at their end): the upstream's `usage.total_tokens`. A budgeted key's stream gets
- * `include_usage` from the upstream (./chat); an answer without usage is recorded as
- * `usage-unknown` rather than counted as free.
- */
-function countTokens(services: GatewayServices, exchange: Exchange): void {
-  const key = exchange.caller?.key;
-  if (!key || key.tokenBudget === null) return;
-  exchange.onSettled(() => {
-    const tokens = exchange.usageTokens;
-    if (tokens === undefined || tokens <= 0) return;
-    key.tokensUsed += tokens;
-    services.store.gatewayUsers.addTokens(key.hash, tokens).catch((error: Error) => console.error(`gateway: tokens used by a key could not be counted: ${error.message}`));
-  });
-}
-
-/** OpenAI's rate-limit headers for a key with a token budget: its limit and what remains. */
-function budgetHeaders(exchange: Exchange, response: Response): void {
-  const key = exchange.caller?.key;
-  if (!key || key.tokenBudget === null) return;
-  response.headers.set('x-ratelimit-limit-tokens', String(key.tokenBudget));
-  response.headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
-}
-
 /** Opens the request's span (./tracing), ended with what the exchange learnt once it is settled. */
 function traceExchange(exchange: Exchange, req: HonoRequest): void {
   const traced = startRequestSpan(exchange.endpoint, req.raw.headers);
@@ -182,8 +158,9 @@ function traceExchange(exchange: Exchange, req: HonoRequest): void {
 /** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
 async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
   const response = await run();
-  countTokens(services, exchange);
-  budgetHeaders(exchange, response);
+  // A key's budgets count the usage once settled; the x-ratelimit-* headers (./budgets).
+  countKeyUsage(services.store, exchange);
+  rateLimitHeaders(exchange, response);
   // A draining server closes each connection once its answer is sent (./drain).
   if (services.inflight.stopping) response.headers.set('connection', 'close');
   response.headers.set(REQUEST_ID_HEADER, exchange.id);
@@ -228,17 +205,15 @@ export async function answerLabeled(services: GatewayServices, exchange: Exchang
   return jsonResponse(body, 200, { ...labelHeaders(first), ...noticeHeaders(labeler) });
 }
 
-/** Notes an upstream `usage` object's total tokens on the exchange (for a key's budget). */
-export function noteUsage(exchange: Exchange, usage: unknown): void {
-  if (isObject(usage) && typeof usage.total_tokens === 'number') exchange.usageTokens = usage.total_tokens;
-}
+/** Notes an upstream `usage` object on the exchange (for a key's budgets). */
+export { noteUsage };
 
 /**
  * A budgeted key's stream must report its usage: `include_usage` is asked of the upstream, and
  * the relay drops the usage chunk again when the client did not ask for it.
  */
 export function askUsageForBudget(exchange: Exchange, body: Json): void {
-  if (!exchange.stream || exchange.caller?.key?.tokenBudget == null || wantsUsage(body)) return;
+  if (!exchange.stream || !hasKeyBudget(exchange.caller?.key) || wantsUsage(body)) return;
   body.stream_options = { ...(isObject(body.stream_options) ? body.stream_options : {}), include_usage: true };
   exchange.usageForced = true;
 }
@@ -475,10 +450,10 @@ export function noteModelVerdict(exchange: Exchange, direction: Direction, verdi
  */
 export function routeModel(services: GatewayServices, exchange: Exchange, model: string): Upstream {
   exchange.model = model;
-  // A virtual key's own limits: the models it may call, and its token budget.
+  // A virtual key's own limits: the models it may call, its token and spend budgets (./budgets).
   const key = exchange.caller?.key;
   if (key && !keyAllowsModel(key, model)) throw new GatewayModelNotAllowedError(model);
-  if (key?.tokenBudget != null && key.tokensUsed >= key.tokenBudget) throw new GatewayBudgetError(key.tokenBudget, key.tokensUsed);
+  checkKeyBudgets(services.config, exchange, model);
   const route = services.router.route(model);
   const upstream = route[0] as Upstream;
   exchange.route = route;

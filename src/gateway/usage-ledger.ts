@@ -15,7 +15,7 @@
  * decided in the store. A process killed loses at most its last interval's counts.
  */
 import type { Store } from '../store/index.js';
-import { applyBlock, applyRequest, checkRequest, type AbuseStep, type FiredStep, type Refusal, parseUsageState, type SubjectRules, type UsageState } from './usage-state.js';
+import { applyBlock, applyRequest, checkRequest, type AbuseStep, type FiredStep, type Refusal, parseUsageState, rateStatus, type RateStatus, type SubjectRules, tightestRate, type UsageState } from './usage-state.js';
 
 /** One subject a request is counted against, with the rules it is checked by. */
 export interface SubjectRequest {
@@ -30,6 +30,11 @@ export interface Admission {
   /** A minor's continuous use just reached a new reminder. */
   remind: boolean;
   continuousMs: number;
+  /**
+   * The request rate the client meets first (of the subjects with a rate rule), after this
+   * request when admitted, as this replica knows it: for the `x-ratelimit-*-requests` headers.
+   */
+  rate?: RateStatus;
 }
 
 interface Counted {
@@ -51,6 +56,18 @@ interface Copy {
 }
 
 const NOTHING_TO_SAY: Admission = Object.freeze({ remind: false, continuousMs: 0 });
+
+/** The tightest request rate of `states` (one per request) at `at`, when any subject has a rate rule. */
+function rateOf(requests: readonly SubjectRequest[], states: readonly UsageState[], at: number): RateStatus | undefined {
+  const statuses: RateStatus[] = [];
+  for (const [i, request] of requests.entries()) if (request.rules.rate) statuses.push(rateStatus((states[i] as UsageState).rate, at, request.rules.rate));
+  return tightestRate(statuses);
+}
+
+/** `admission` with the rate status, when there is one. */
+function withRate(admission: Admission, rate: RateStatus | undefined): Admission {
+  return rate ? { ...admission, rate } : admission;
+}
 
 /** Copies unused this long are dropped (and read again when needed). */
 const IDLE_COPY_MS = 10 * 60_000;
@@ -87,7 +104,7 @@ export class UsageLedger {
     for (const request of requests) copies.push(this.#fresh(request.subject, at) ?? (await this.#copy(request.subject, at)));
     for (const [i, request] of requests.entries()) {
       const refusal = checkRequest((copies[i] as Copy).local, at, request.rules);
-      if (refusal) return { refusal, refusedBy: request.subject, remind: false, continuousMs: 0 };
+      if (refusal) return withRate({ refusal, refusedBy: request.subject, remind: false, continuousMs: 0 }, rateOf(requests, copies.map((c) => c.local), at));
     }
     let admission = NOTHING_TO_SAY;
     for (const [i, request] of requests.entries()) {
@@ -97,7 +114,7 @@ export class UsageLedger {
       if (request.rules.minor) admission = result;
     }
     this.#schedule();
-    return admission;
+    return withRate(admission, rateOf(requests, copies.map((c) => c.local), at));
   }
 
   /**
@@ -148,7 +165,7 @@ export class UsageLedger {
         for (const [i, request] of requests.entries()) {
           const refusal = checkRequest(states[i] as UsageState, at, request.rules);
           if (refusal) {
-            admission = { refusal, refusedBy: request.subject, remind: false, continuousMs: 0 };
+            admission = withRate({ refusal, refusedBy: request.subject, remind: false, continuousMs: 0 }, rateOf(requests, states, at));
             return new Map();
           }
         }
@@ -159,6 +176,7 @@ export class UsageLedger {
           if (request.rules.minor) admission = result;
           next.set(request.subject, JSON.stringify(state));
         }
+        admission = withRate(admission, rateOf(requests, states, at));
         return next;
       },
       new Date(at),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AbuseStep, applyBlock, applyRequest, beijingDay, beijingMidnight, checkRequest, liftSanctions, type MinorRules, type UsageState, usedTodayMs } from './usage-state.js';
+import { type AbuseStep, applyBlock, applyRequest, beijingDay, beijingMidnight, checkRequest, formatResetDuration, liftSanctions, type MinorRules, rateStatus, tightestRate, type UsageState, usedTodayMs } from './usage-state.js';
 
 const MIN = 60_000;
 /** 2026-11-28 09:00 in Beijing. */
@@ -117,5 +117,34 @@ describe('abuse steps (AI Measures Art. 14)', () => {
     expect(applyBlock(state, T0, timed)).toMatchObject({ until: T0 + 10 * MIN, blocks: 1 });
     expect(checkRequest(state, T0 + 9 * MIN, {})).toEqual({ kind: 'suspended', until: T0 + 10 * MIN });
     expect(checkRequest(state, T0 + 10 * MIN, {})).toBeUndefined();
+  });
+});
+
+describe('rate status for the x-ratelimit-*-requests headers', () => {
+  const rule = { requests: 3, windowMs: MIN };
+
+  it('counts down as requests are counted and tells when the bucket is full again', () => {
+    const state: UsageState = {};
+    expect(rateStatus(state.rate, T0, rule)).toEqual({ limit: 3, remaining: 3, resetMs: 0 });
+    applyRequest(state, T0, { rate: rule });
+    expect(rateStatus(state.rate, T0, rule)).toEqual({ limit: 3, remaining: 2, resetMs: 20_000 });
+    applyRequest(state, T0, { rate: rule });
+    applyRequest(state, T0, { rate: rule });
+    expect(rateStatus(state.rate, T0, rule)).toEqual({ limit: 3, remaining: 0, resetMs: 60_000 });
+    // Remaining is what checkRequest admits: none until one interval has passed.
+    expect(rateStatus(state.rate, T0 + 19_999, rule).remaining).toBe(0);
+    expect(checkRequest(state, T0 + 19_999, { rate: rule })).toMatchObject({ kind: 'rate' });
+    expect(rateStatus(state.rate, T0 + 20_000, rule)).toEqual({ limit: 3, remaining: 1, resetMs: 40_000 });
+    expect(checkRequest(state, T0 + 20_000, { rate: rule })).toBeUndefined();
+    expect(rateStatus(state.rate, T0 + 5 * MIN, rule)).toEqual({ limit: 3, remaining: 3, resetMs: 0 });
+  });
+
+  it('takes the rate a client meets first', () => {
+    expect(tightestRate([{ limit: 10, remaining: 4, resetMs: 1 }, { limit: 3, remaining: 2, resetMs: 5 }, { limit: 5, remaining: 2, resetMs: 9 }])).toEqual({ limit: 5, remaining: 2, resetMs: 9 });
+    expect(tightestRate([])).toBeUndefined();
+  });
+
+  it("writes durations as OpenAI's headers do", () => {
+    expect([0, 17, 999, 1000, 1500, 8640, 59_999, 60_000, 360_000, 90_500, 3_600_000, 3_723_000].map(formatResetDuration)).toEqual(['0s', '17ms', '999ms', '1s', '1.5s', '8.64s', '59.999s', '1m0s', '6m0s', '1m30.5s', '1h0m0s', '1h2m3s']);
   });
 });

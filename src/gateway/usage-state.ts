@@ -100,6 +100,48 @@ export function rateWait(bucket: RateBucket | undefined, now: number, rule: Rate
   return Math.max(0, Math.ceil(tat + interval - now - rule.windowMs));
 }
 
+/** Where a rate stands, as OpenAI's `x-ratelimit-*-requests` headers tell a client. */
+export interface RateStatus {
+  /** Requests allowed per window. */
+  limit: number;
+  /** Requests that would be admitted now, one after the other. */
+  remaining: number;
+  /** Milliseconds until the bucket is full again (the limit back to its start). */
+  resetMs: number;
+}
+
+/** The rate's status at `now`: how many requests fit now (those `rateWait` admits at once) and when it is full again. */
+export function rateStatus(bucket: RateBucket | undefined, now: number, rule: RateRule): RateStatus {
+  const interval = rule.windowMs / rule.requests;
+  const tat = Math.max(bucket?.tat ?? now, now);
+  const remaining = Math.max(0, Math.min(rule.requests, Math.floor((now + rule.windowMs - tat) / interval)));
+  return { limit: rule.requests, remaining, resetMs: Math.max(0, Math.ceil(tat - now)) };
+}
+
+/** Of several rates, the one a client meets first: the fewest requests remaining, then the longest reset. */
+export function tightestRate(statuses: readonly RateStatus[]): RateStatus | undefined {
+  let tightest: RateStatus | undefined;
+  for (const s of statuses) if (!tightest || s.remaining < tightest.remaining || (s.remaining === tightest.remaining && s.resetMs > tightest.resetMs)) tightest = s;
+  return tightest;
+}
+
+/**
+ * A duration as OpenAI's `x-ratelimit-reset-*` headers write it (Go's duration format): `0s`,
+ * `250ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`; milliseconds are the finest unit.
+ */
+export function formatResetDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms));
+  if (total === 0) return '0s';
+  if (total < 1000) return `${total}ms`;
+  const hours = Math.floor(total / 3_600_000);
+  const minutes = Math.floor((total % 3_600_000) / 60_000);
+  const millis = total % 60_000;
+  const seconds = `${Math.floor(millis / 1000)}${millis % 1000 === 0 ? '' : `.${String(millis % 1000).padStart(3, '0').replace(/0+$/, '')}`}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  if (minutes > 0) return `${minutes}m${seconds}`;
+  return seconds;
+}
+
 /** The bucket after a request at `now` (which may be older than requests already counted). */
 function counted(bucket: RateBucket | undefined, now: number, rule: RateRule): RateBucket {
   return { tat: Math.max(bucket?.tat ?? now, now) + rule.windowMs / rule.requests };

@@ -17,6 +17,7 @@ import * as auditRedaction from './2026-12-04-08-audit-redaction.js';
 import * as incidents from './2026-12-04-09-incidents.js';
 import * as evalBanks from './2026-12-04-10-eval-banks.js';
 import * as gatewayKeys from './2026-12-04-14-gateway-keys.js';
+import * as gatewaySpend from './2026-12-04-15-gateway-spend.js';
 import * as evalRuns from './2026-12-04-11-eval-runs.js';
 import * as dutyStatus from './2026-12-04-13-duty-status.js';
 import * as corpus from './2026-12-04-12-corpus.js';
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-12-corpus': corpus,
   '2026-12-04-13-duty-status': dutyStatus,
   '2026-12-04-14-gateway-keys': gatewayKeys,
+  '2026-12-04-15-gateway-spend': gatewaySpend,
 };

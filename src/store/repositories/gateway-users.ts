@@ -33,7 +33,7 @@ function toUser(row: GatewayUserRow): GatewayUser {
   };
 }
 
-/** What a virtual key may do: its name, expiry, models and token budget (each optional). */
+/** What a virtual key may do: its name, expiry, models, token budget and spend budget (each optional). */
 export interface KeyLimits {
   name?: string;
   /** ISO 8601 UTC */
@@ -41,6 +41,8 @@ export interface KeyLimits {
   /** Model names and `prefix*`. */
   models?: readonly string[];
   tokenBudget?: number;
+  /** Money the key may spend, in integer micro-units of its currency (1 CNY = 1,000,000). */
+  spend?: { budgetMicros: number; currency: string };
 }
 
 export interface ApiKeyInfo {
@@ -54,9 +56,30 @@ export interface ApiKeyInfo {
   models: string[] | null;
   tokenBudget: number | null;
   tokensUsed: number;
+  /** The spend budget in micro-units of `spendCurrency`; null: none. */
+  spendBudget: number | null;
+  spendCurrency: string | null;
+  /** What the key's requests cost so far, in micro-units. */
+  spendUsed: number;
 }
 
-function toKeyInfo(row: { key_hash: string; user_id: string; prefix: string; created_at: string; revoked_at: string | null; name: string | null; expires_at: string | null; models: string | null; token_budget: number | string | null; tokens_used: number | string }): ApiKeyInfo {
+interface KeyRow {
+  key_hash: string;
+  user_id: string;
+  prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+  name: string | null;
+  expires_at: string | null;
+  models: string | null;
+  token_budget: number | string | null;
+  tokens_used: number | string;
+  spend_budget: number | string | null;
+  spend_currency: string | null;
+  spend_used: number | string;
+}
+
+function toKeyInfo(row: KeyRow): ApiKeyInfo {
   return {
     keyHash: row.key_hash,
     userId: row.user_id,
@@ -68,6 +91,9 @@ function toKeyInfo(row: { key_hash: string; user_id: string; prefix: string; cre
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
     tokenBudget: row.token_budget === null ? null : Number(row.token_budget),
     tokensUsed: Number(row.tokens_used),
+    spendBudget: row.spend_budget === null ? null : Number(row.spend_budget),
+    spendCurrency: row.spend_currency,
+    spendUsed: Number(row.spend_used),
   };
 }
 
@@ -190,6 +216,8 @@ export class GatewayUserRepository {
         expires_at: input.expiresAt ?? null,
         models: input.models ? JSON.stringify(input.models) : null,
         token_budget: input.tokenBudget ?? null,
+        spend_budget: input.spend?.budgetMicros ?? null,
+        spend_currency: input.spend?.currency ?? null,
       })
       .execute();
   }
@@ -208,8 +236,22 @@ export class GatewayUserRepository {
 
   /** Adds tokens a request used to its key's count (one statement: replicas never lose each other's counts). */
   async addTokens(keyHash: string, tokens: number): Promise<void> {
-    if (!(tokens > 0)) return;
-    await this.#db.updateTable('gateway_api_keys').set((eb) => ({ tokens_used: eb('tokens_used', '+', Math.round(tokens)) })).where('key_hash', '=', keyHash).execute();
+    await this.addUsage(keyHash, { tokens });
+  }
+
+  /**
+   * Adds what a request used to its key's counts, tokens and cost (micro-units) together, in
+   * one statement: replicas never lose each other's counts.
+   */
+  async addUsage(keyHash: string, usage: { tokens?: number; spendMicros?: number }): Promise<void> {
+    const tokens = usage.tokens !== undefined && usage.tokens > 0 ? Math.round(usage.tokens) : 0;
+    const spend = usage.spendMicros !== undefined && usage.spendMicros > 0 ? Math.round(usage.spendMicros) : 0;
+    if (tokens === 0 && spend === 0) return;
+    await this.#db
+      .updateTable('gateway_api_keys')
+      .set((eb) => ({ ...(tokens > 0 ? { tokens_used: eb('tokens_used', '+', tokens) } : {}), ...(spend > 0 ? { spend_used: eb('spend_used', '+', spend) } : {}) }))
+      .where('key_hash', '=', keyHash)
+      .execute();
   }
 
   /** The active user and the key with this hash (unknown, revoked or disabled: undefined; expiry is the caller's to judge). */
@@ -217,7 +259,7 @@ export class GatewayUserRepository {
     const row = await this.#db
       .selectFrom('gateway_api_keys as k')
       .innerJoin('gateway_users as u', 'u.id', 'k.user_id')
-      .select(['u.id', 'u.name', 'u.verified', 'u.minor', 'u.created_at', 'u.disabled_at', 'k.key_hash', 'k.user_id', 'k.prefix', 'k.created_at as key_created_at', 'k.revoked_at', 'k.name as key_name', 'k.expires_at', 'k.models', 'k.token_budget', 'k.tokens_used'])
+      .select(['u.id', 'u.name', 'u.verified', 'u.minor', 'u.created_at', 'u.disabled_at', 'k.key_hash', 'k.user_id', 'k.prefix', 'k.created_at as key_created_at', 'k.revoked_at', 'k.name as key_name', 'k.expires_at', 'k.models', 'k.token_budget', 'k.tokens_used', 'k.spend_budget', 'k.spend_currency', 'k.spend_used'])
       .where('k.key_hash', '=', keyHash)
       .where('k.revoked_at', 'is', null)
       .where('u.disabled_at', 'is', null)
@@ -225,7 +267,7 @@ export class GatewayUserRepository {
     if (!row) return undefined;
     return {
       user: toUser(row),
-      key: toKeyInfo({ key_hash: row.key_hash, user_id: row.user_id, prefix: row.prefix, created_at: row.key_created_at, revoked_at: row.revoked_at, name: row.key_name, expires_at: row.expires_at, models: row.models, token_budget: row.token_budget, tokens_used: row.tokens_used }),
+      key: toKeyInfo({ key_hash: row.key_hash, user_id: row.user_id, prefix: row.prefix, created_at: row.key_created_at, revoked_at: row.revoked_at, name: row.key_name, expires_at: row.expires_at, models: row.models, token_budget: row.token_budget, tokens_used: row.tokens_used, spend_budget: row.spend_budget, spend_currency: row.spend_currency, spend_used: row.spend_used }),
     };
   }
 

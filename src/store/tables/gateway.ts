@@ -37,6 +37,12 @@ export interface GatewayApiKeysTable {
   token_budget: number | string | null;
   /** Tokens counted against the budget so far (PostgreSQL returns a bigint as text). */
   tokens_used: ColumnType<number | string, number | undefined, number | string>;
+  /** Money the key may spend in all, in micro-units of `spend_currency` (1 CNY = 1,000,000); NULL: no spend budget. */
+  spend_budget: ColumnType<number | string | null, number | null | undefined, number | string | null>;
+  /** ISO 4217 code of the spend budget, e.g. `CNY`; NULL without one. */
+  spend_currency: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the key's requests have cost so far, in micro-units of `spend_currency`. */
+  spend_used: ColumnType<number | string, number | undefined, number | string>;
 }
 
 export interface GatewayMediaTable {
