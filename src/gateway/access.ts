@@ -4,7 +4,8 @@
  * one:
  * - real identity required (Deep Synthesis Provisions Art. 9; Cybersecurity Law Art. 24): an
  *   unverified user is refused with 403;
- * - request rates per user and per API key, shared by every replica (429 with Retry-After);
+ * - request rates per user and per API key, shared by every replica (429 with Retry-After), and
+ *   where the tightest stands, for the `x-ratelimit-*-requests` headers (./budgets);
  * - minors' mode (AI Measures Art. 10; Minors Regulations Art. 43): daily allowances of
  *   requests and minutes (Beijing days) and a reminder in the answer after continuous use;
  * - abuse (AI Measures Art. 14): blocked requests are counted per user, and as they accumulate

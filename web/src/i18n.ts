@@ -235,6 +235,8 @@ export const messages = {
     } as Record<string, string>,
     errors: {
       E_CSRF: '请求来自其他网站，已拒绝；请在本站页面上操作。',
+      E_GATEWAY_SPEND_EXHAUSTED: '该 API 密钥的费用预算已用完，请联系运营方提高预算或申请新密钥。',
+      E_GATEWAY_PRICE_UNKNOWN: '该 API 密钥设有费用预算，而此模型或接口在网关中没有定价，无法计费，因此已拒绝；请运营方在配置的 pricing.models 中添加价格。',
       E_DESK_INPUT: '填写的内容不完整或格式不对，请检查后重新提交。',
       E_DESK_UPLOAD_TOO_LARGE: '上传的文件太大，请压缩或拆分后再传。',
       E_BANK_ID: '题库编号格式不对。',
@@ -670,6 +672,8 @@ export const messages = {
     } as Record<string, string>,
     errors: {
       E_CSRF: 'The request came from another site and was refused; use this site\'s pages.',
+      E_GATEWAY_SPEND_EXHAUSTED: 'This API key has used up its spend budget; ask the operator to raise it or for a new key.',
+      E_GATEWAY_PRICE_UNKNOWN: 'This API key has a spend budget, and the gateway has no price for this model or endpoint, so its cost cannot be counted and the request was refused; the operator adds a price under pricing.models.',
       E_DESK_INPUT: 'Something in the form is missing or malformed; check it and send it again.',
       E_DESK_UPLOAD_TOO_LARGE: 'The file is too large; compress or split it and upload again.',
       E_BANK_ID: 'That is not a question-bank id.',
