@@ -151,7 +151,7 @@ export function createSubjectData(store: Store, options: SubjectDataOptions): Su
       if (user) {
         section('gateway-user', [{ id: user.id, name: user.name, verified: user.verified, minor: user.minor, createdAt: user.createdAt, disabledAt: user.disabledAt }]);
         const keys = await store.gatewayUsers.listKeys(user.id);
-        section('gateway-api-keys', keys.map((k) => ({ prefix: k.prefix, name: k.name, createdAt: k.createdAt, revokedAt: k.revokedAt, expiresAt: k.expiresAt, models: k.models, tokenBudget: k.tokenBudget, tokensUsed: k.tokensUsed })));
+        section('gateway-api-keys', keys.map((k) => ({ prefix: k.prefix, name: k.name, createdAt: k.createdAt, revokedAt: k.revokedAt, expiresAt: k.expiresAt, models: k.models, tokenBudget: k.tokenBudget, tokensUsed: k.tokensUsed, spendBudget: k.spendBudget, spendCurrency: k.spendCurrency, spendUsed: k.spendUsed })));
         const states = await store.gatewayUsage.read(await usageSubjects(user));
         section('gateway-usage', [...states].map(([usageSubject, state]) => ({ subject: usageSubject, state: parseJson(state) })));
         const sanctions = await store.gatewaySanctions.list(user.id, 10_000);
