@@ -302,7 +302,7 @@ describeEachDatabase('request bodies', (getDatabase) => {
     clearInterval(sampler);
     expect(status).toBe('HTTP/1.1 200 OK');
     expect(peak).toBeLessThan(120 * 1024 * 1024);
-  });
+  }, 120_000);
 
   it('refuses bodies nested deeper than limits.jsonDepth before parsing them', async () => {
     const key = await freshKey('nester');

@@ -116,7 +116,7 @@ describe.skipIf(!hasFfmpeg)('video notices (2 s clips)', () => {
     expect(heightPx).toBeLessThanOrEqual(spans[0]?.height ?? 0);
     expect(Math.abs(heightPx - result.textHeightPx)).toBeLessThanOrEqual(1);
     expect(leftovers(folder)).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(!hasFfmpeg)('a 10-minute video', () => {

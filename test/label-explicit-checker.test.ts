@@ -108,7 +108,7 @@ describe.runIf(hasOcr && hasConvert)('notices written by ImageMagick', () => {
       const report = await checkExplicitLabelFile(file);
       expect(report.status, `${file}: ${JSON.stringify(report.rules)}`).toBe('passed');
     }
-  });
+  }, 120_000);
 
   it('a notice OCR cannot read with confidence is unverified, not failed', async () => {
     // Tesseract misreads outlined bold CJK glyphs over a noisy picture, scoring its guesses low.
@@ -125,7 +125,7 @@ describe.runIf(hasOcr && hasConvert)('notices written by ImageMagick', () => {
     }
     // Outlined, OCR reads "real photo" unsurely: not evidence either way, and never a pass.
     expect((await checkExplicitLabelFile(annotate('real-outlined.png', 'real photo', outlined))).status).not.toBe('passed');
-  });
+  }, 120_000);
 });
 
 describe.runIf(hasOcr && hasFfmpeg)('video notices written by ffmpeg drawtext', () => {

@@ -367,7 +367,7 @@ describe('sign-in throttling', () => {
     expect(outcomes.filter((o) => o === 'locked')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'fail')).toHaveLength(10);
     expect(outcomes[0]).toBe('pass');
-  });
+  }, 120_000);
 });
 
 describeEachDatabase('sign-in under load', (getDatabase: () => TestDatabase) => {
