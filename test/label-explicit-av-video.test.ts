@@ -81,7 +81,7 @@ function leftovers(folder: string): string[] {
 }
 
 describe.skipIf(!hasFfmpeg)('video notices (2 s clips)', () => {
-  it.concurrent.for(CLIPS)('$name: labelled, measured by the checker and by frame differences, decodes cleanly, keeps its streams', async (clip, { expect }) => {
+  it.concurrent.for(CLIPS)('$name: labelled, measured by the checker and by frame differences, decodes cleanly, keeps its streams', { timeout: 120_000 }, async (clip, { expect }) => {
     const source = made.get(clip.name) as string;
     const folder = join(dir, `${clip.name}.d`);
     mkdirSync(folder);
@@ -116,7 +116,7 @@ describe.skipIf(!hasFfmpeg)('video notices (2 s clips)', () => {
     expect(heightPx).toBeLessThanOrEqual(spans[0]?.height ?? 0);
     expect(Math.abs(heightPx - result.textHeightPx)).toBeLessThanOrEqual(1);
     expect(leftovers(folder)).toEqual([]);
-  }, 120_000);
+  });
 });
 
 describe.skipIf(!hasFfmpeg)('a 10-minute video', () => {
