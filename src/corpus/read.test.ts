@@ -241,6 +241,14 @@ describe('folders', () => {
       ['/sub/a.jsonl', 'jsonl'],
     ]);
     expect(skipped.map((s) => s.path.slice(root.length))).toEqual(['/README.pdf']);
+    // Names (what sampling keys hash) are relative to the root; a file named directly is its base name.
+    expect(files.map((f) => f.name)).toEqual(['b.txt', 'sub/a.jsonl']);
+    expect((await expandPaths([join(root, 'sub', 'a.jsonl')])).files.map((f) => f.name)).toEqual(['a.jsonl']);
+    // Several roots: a folder root's own name comes first; a name given twice gets #2.
+    const several = await expandPaths([root, join(root, 'sub'), join(root, 'b.txt')]);
+    expect(several.files.map((f) => f.name)).toEqual(['folder/b.txt', 'folder/sub/a.jsonl', 'sub/a.jsonl', 'b.txt']);
+    expect((await expandPaths([join(root, 'b.txt'), join(root, 'b.txt')])).files.map((f) => f.name)).toEqual(['b.txt', 'b.txt#2']);
+    expect((await planShards(several.files, { shardBytes: 1 })).map((s) => s.name)).toContain('folder/sub/a.jsonl');
     await expect(expandPaths([join(root, 'README.pdf')])).rejects.toThrow(/unknown corpus format/);
     await expect(expandPaths([join(root, 'missing')])).rejects.toThrow(/ENOENT/);
   });

@@ -7,7 +7,8 @@
  * (`mergeResults`), whether the shards ran in one thread, in a pool of threads, or in worker
  * processes on several machines sharing the store.
  *
- * - Sample mode: every item gets a seeded key (random.ts); each shard keeps the `sampleSize`
+ * - Sample mode: every item gets a seeded key (random.ts) from its file's name under the scan
+ *   root and its position; each shard keeps the `sampleSize`
  *   items with the smallest keys (a bottom-k reservoir), inspects only those, and the merge
  *   keeps the smallest keys overall, or per file in proportion to the file's items
  *   (`stratify`). The same seed gives the same sample however the work was cut.
@@ -213,7 +214,7 @@ export async function scanShard(shard: Shard, settings: ScanSettings, inspector:
   const flagged: FlaggedItem[] = [];
   let n = 0;
   if (settings.mode === 'sample') {
-    const base = fileSeed(settings.seed, shard.file);
+    const base = fileSeed(settings.seed, shard.name ?? shard.file);
     const reservoir = new BottomK<{ key: number; item: CorpusItem }>(settings.sampleSize);
     for await (const item of readShard(shard, settings.read, tally)) {
       addText(stats, item.text);
