@@ -11,9 +11,9 @@
  * too, as blank. Files a folder holds that no reader understands are listed as skipped.
  *
  * Work is cut into shards: byte ranges of uncompressed JSONL and text files (a line belongs
- * to the shard its first byte lies in), row groups of Parquet files, whole files otherwise
- * (compressed streams cannot be entered in the middle; CSV records may hold quoted newlines,
- * so a byte offset cannot tell where a record starts).
+ * to the shard its first byte lies in), byte ranges of uncompressed CSV files cut at record
+ * starts the planner finds by counting quotes from the start (read-csv), row groups of Parquet
+ * files, whole files otherwise (compressed streams cannot be entered in the middle).
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -22,7 +22,7 @@ import { Transform } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { CorpusInputError } from './errors.js';
-import { readCsvShard } from './read-csv.js';
+import { csvBoundaries, readCsvShard } from './read-csv.js';
 import { readParquetShard } from './read-parquet.js';
 
 export const corpusFormats = ['jsonl', 'csv', 'parquet', 'text'] as const;
@@ -134,6 +134,8 @@ export interface Shard {
   kind: 'whole' | 'bytes' | 'rows';
   start: number;
   end: number;
+  /** CSV byte ranges: the 1-based line the range starts on. */
+  line?: number;
   /** The file's name under its scan root (`CorpusFile.name`): what sampling keys hash. Shards queued before names existed lack it; their keys hash `file`. */
   name?: string;
 }
@@ -517,7 +519,8 @@ export function readFile(file: CorpusFile, options: ReadOptions, tally: FileTall
 
 /**
  * Cuts `files` into shards of about `shardBytes`: byte ranges of uncompressed JSONL and
- * line-unit text, Parquet row groups (grouped up to the size), whole files otherwise.
+ * line-unit text, byte ranges of uncompressed CSV cut at record starts (one read of the file to
+ * find them), Parquet row groups (grouped up to the size), whole files otherwise.
  */
 export async function planShards(files: readonly CorpusFile[], options: { shardBytes: number; textUnit?: 'line' | 'file' }): Promise<Shard[]> {
   const { parquetRowGroups } = await import('./read-parquet.js');
@@ -527,6 +530,12 @@ export async function planShards(files: readonly CorpusFile[], options: { shardB
     const splittable = file.compression === 'none' && (file.format === 'jsonl' || (file.format === 'text' && options.textUnit !== 'file'));
     if (splittable && file.size > options.shardBytes) {
       for (let start = 0; start < file.size; start += options.shardBytes) shards.push({ ...base, kind: 'bytes', start, end: Math.min(file.size, start + options.shardBytes) });
+      continue;
+    }
+    if (file.format === 'csv' && file.compression === 'none' && file.size > options.shardBytes) {
+      // Cut only at record starts, found by counting quotes from byte 0 (read-csv).
+      const starts = [{ offset: 0, line: 1 }, ...(await csvBoundaries(file.path, options.shardBytes))];
+      starts.forEach((at, i) => shards.push({ ...base, kind: 'bytes', start: at.offset, end: starts[i + 1]?.offset ?? file.size, line: at.line }));
       continue;
     }
     if (file.format === 'parquet') {
