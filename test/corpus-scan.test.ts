@@ -4,8 +4,8 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileLibrary, writeLibraryFile } from '../src/safety/index.js';
 import { createInspector } from '../src/corpus/inspect.js';
-import { runLocalScan } from '../src/corpus/run.js';
-import { allocate, type ScanSettings } from '../src/corpus/scan.js';
+import { keepFirstFlagged, runLocalScan } from '../src/corpus/run.js';
+import { allocate, type ScanSettings, type ShardResult } from '../src/corpus/scan.js';
 import { defaultReadOptions } from '../src/corpus/read.js';
 import { testLibrary, writeCorpus } from './helpers/corpus.js';
 
@@ -64,6 +64,28 @@ describe('seeded sample scans of corpora with a known harmful share', () => {
     expect(report.flagged).toBe(corpus.harmful);
     expect(report.harmful.rate).toBe(0.05);
     expect(report.verdict.usable).toBe(true);
+  });
+
+  it('a full pass keeps the first flagged items in shard order up to a scan-wide cap, however many threads', async () => {
+    const path = join(dir, 'capped.jsonl');
+    const corpus = writeCorpus(path, { items: 3000, share: 0.1, seed: 4 });
+    const all = await runLocalScan({ paths: [path], settings: { ...sample(1), mode: 'full' }, library: libraryPath, pii: true, workers: 0, shardBytes: 20_000 });
+    expect(all.flagged).toHaveLength(corpus.harmful);
+    for (const workers of [0, 2]) {
+      const capped = await runLocalScan({ paths: [path], settings: { ...sample(1), mode: 'full' }, library: libraryPath, pii: true, workers, shardBytes: 20_000, maxFlagged: 37 });
+      expect(capped.shards.length).toBeGreaterThan(4);
+      expect(capped.report.flagged).toBe(corpus.harmful);
+      expect(capped.report.flaggedKept).toBe(37);
+      expect(capped.flagged.map((f) => f.position)).toEqual(all.flagged.slice(0, 37).map((f) => f.position));
+    }
+    // Shards finishing out of order: what is trimmed early is never among the first.
+    const flaggedAt = (n: number, from: number) => ({ flagged: Array.from({ length: n }, (_, i) => ({ position: from + i })) }) as unknown as ShardResult;
+    const results: (ShardResult | undefined)[] = [undefined, flaggedAt(8, 100), flaggedAt(8, 200)];
+    keepFirstFlagged(results, 10);
+    expect(results.map((r) => r?.flagged.length)).toEqual([undefined, 8, 2]);
+    results[0] = flaggedAt(5, 0);
+    keepFirstFlagged(results, 10);
+    expect(results.flatMap((r) => r!.flagged.map((f) => f.position))).toEqual([0, 1, 2, 3, 4, 100, 101, 102, 103, 104]);
   });
 });
 

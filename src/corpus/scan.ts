@@ -13,7 +13,8 @@
  *   keeps the smallest keys overall, or per file in proportion to the file's items
  *   (`stratify`). The same seed gives the same sample however the work was cut.
  * - Full mode: every item is inspected; counts add up; the first flagged items of each shard
- *   are kept for review; optionally each shard writes its part of a cleaned copy.
+ *   are kept for review (a scan on one machine keeps the first of the whole scan: run.ts);
+ *   optionally each shard writes its part of a cleaned copy.
  *
  * An item is flagged when the keyword library finds a risk in it. Personal data is counted
  * apart (per type, with its own rate): it is handled by the source's legal basis and by
