@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileLibrary, writeLibraryFile } from '../src/safety/index.js';
 import { createInspector } from '../src/corpus/inspect.js';
-import { runLocalScan } from '../src/corpus/run.js';
-import { allocate, type ScanSettings } from '../src/corpus/scan.js';
+import { keepFirstFlagged, runLocalScan } from '../src/corpus/run.js';
+import { allocate, type ScanSettings, type ShardResult } from '../src/corpus/scan.js';
 import { defaultReadOptions } from '../src/corpus/read.js';
 import { testLibrary, writeCorpus } from './helpers/corpus.js';
 
@@ -28,10 +28,10 @@ describe('seeded sample scans of corpora with a known harmful share', () => {
   ] as const;
   for (const c of cases) {
     it(`true share ${c.share * 100} %: the interval holds it and the verdict is right`, async () => {
-      // An item's sampling key hashes the file's path (corpus/random), so the corpora sit at a
-      // fixed path: the sample, and so every interval below, is the same in every run. In a
+      // An item's sampling key hashes the file's name (corpus/random), so the sample, and so
+      // every interval below, is the same in every run. (Keys once hashed the whole path; in a
       // folder of mkdtemp's random name each run drew another sample, and a 95 % interval
-      // missed the true share in about one run of twenty.
+      // missed the true share in about one run of twenty: hence the fixed folder.)
       mkdirSync(fixed, { recursive: true });
       const path = join(fixed, `share-${c.share}.jsonl`);
       writeCorpus(path, { items: 20000, share: c.share, seed: 11, piiEvery: 50 });
@@ -65,6 +65,28 @@ describe('seeded sample scans of corpora with a known harmful share', () => {
     expect(report.harmful.rate).toBe(0.05);
     expect(report.verdict.usable).toBe(true);
   });
+
+  it('a full pass keeps the first flagged items in shard order up to a scan-wide cap, however many threads', async () => {
+    const path = join(dir, 'capped.jsonl');
+    const corpus = writeCorpus(path, { items: 3000, share: 0.1, seed: 4 });
+    const all = await runLocalScan({ paths: [path], settings: { ...sample(1), mode: 'full' }, library: libraryPath, pii: true, workers: 0, shardBytes: 20_000 });
+    expect(all.flagged).toHaveLength(corpus.harmful);
+    for (const workers of [0, 2]) {
+      const capped = await runLocalScan({ paths: [path], settings: { ...sample(1), mode: 'full' }, library: libraryPath, pii: true, workers, shardBytes: 20_000, maxFlagged: 37 });
+      expect(capped.shards.length).toBeGreaterThan(4);
+      expect(capped.report.flagged).toBe(corpus.harmful);
+      expect(capped.report.flaggedKept).toBe(37);
+      expect(capped.flagged.map((f) => f.position)).toEqual(all.flagged.slice(0, 37).map((f) => f.position));
+    }
+    // Shards finishing out of order: what is trimmed early is never among the first.
+    const flaggedAt = (n: number, from: number) => ({ flagged: Array.from({ length: n }, (_, i) => ({ position: from + i })) }) as unknown as ShardResult;
+    const results: (ShardResult | undefined)[] = [undefined, flaggedAt(8, 100), flaggedAt(8, 200)];
+    keepFirstFlagged(results, 10);
+    expect(results.map((r) => r?.flagged.length)).toEqual([undefined, 8, 2]);
+    results[0] = flaggedAt(5, 0);
+    keepFirstFlagged(results, 10);
+    expect(results.flatMap((r) => r!.flagged.map((f) => f.position))).toEqual([0, 1, 2, 3, 4, 100, 101, 102, 103, 104]);
+  });
 });
 
 describe('the same seed gives the same sample', () => {
@@ -87,6 +109,33 @@ describe('the same seed gives the same sample', () => {
     expect(runs[2]!.report).toEqual(runs[0]!.report);
     const another = await runLocalScan({ paths: [path, other], settings: sample(43, { sampleSize: 500 }), library: libraryPath, pii: true, workers: 0 });
     expect(another.flagged.map((f) => `${f.file}:${f.position}`)).not.toEqual(positions[0]);
+  });
+
+  it('a corpus moved to another folder gives the same sample: keys hash names under the scan root, not paths', async () => {
+    const first = join(dir, 'moved-from', 'corpus');
+    mkdirSync(join(first, 'part'), { recursive: true });
+    writeCorpus(join(first, 'a.jsonl'), { items: 3000, share: 0.05, seed: 21 });
+    writeCorpus(join(first, 'part', 'b.jsonl'), { items: 2000, share: 0.1, seed: 22 });
+    const second = join(dir, 'elsewhere', 'deeper', 'copy');
+    cpSync(first, second, { recursive: true });
+    const scan = (root: string, extra: Partial<ScanSettings> = {}) => runLocalScan({ paths: [root], settings: sample(42, { sampleSize: 400, ...extra }), library: libraryPath, pii: true, workers: 0, shardBytes: 60_000 });
+    const picked = (run: Awaited<ReturnType<typeof scan>>, root: string): string[] => run.flagged.map((f) => `${relative(root, f.file)}:${f.position}`);
+    for (const extra of [{}, { stratify: true }]) {
+      const [a, b] = [await scan(first, extra), await scan(second, extra)];
+      expect(a.flagged.length).toBeGreaterThan(10);
+      expect(picked(b, second)).toEqual(picked(a, first));
+      expect(b.report.harmful).toEqual(a.report.harmful);
+      expect(b.report.byPii).toEqual(a.report.byPii);
+      expect(b.report.duplicates).toEqual(a.report.duplicates);
+    }
+    // A single file named directly: its key is its base name, wherever it lies.
+    const single = [await scan(join(first, 'a.jsonl')), await scan(join(second, 'a.jsonl'))];
+    expect(single[1]!.flagged.map((f) => f.position)).toEqual(single[0]!.flagged.map((f) => f.position));
+    expect(single[1]!.report.harmful).toEqual(single[0]!.report.harmful);
+    // Another name is another file: its sample differs.
+    cpSync(join(first, 'a.jsonl'), join(dir, 'renamed.jsonl'));
+    const renamed = await scan(join(dir, 'renamed.jsonl'));
+    expect(renamed.flagged.map((f) => f.position)).not.toEqual(single[0]!.flagged.map((f) => f.position));
   });
 
   it('stratified by file: each file contributes in proportion to its items', async () => {

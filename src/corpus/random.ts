@@ -1,7 +1,8 @@
 /**
  * @module corpus/random
  * Seeded sampling keys. Every item gets a key in [0, 1) from a hash of the seed and the item's
- * place (file and position); a sample of n is the n items with the smallest keys (a bottom-k
+ * place (the file's name relative to the scan root, so a moved corpus keeps its keys, and the
+ * position); a sample of n is the n items with the smallest keys (a bottom-k
  * reservoir). The same seed gives the same sample whatever the order the items are read in, the
  * number of shards or the number of workers, so shards can keep their own reservoirs and merge.
  */
@@ -27,7 +28,7 @@ export function hashString(text: string, seed = 0): number {
   return mix32(h);
 }
 
-/** The seed's per-file base: computed once per file. */
+/** The seed's per-file base, from the file's name under the scan root (`CorpusFile.name`): computed once per file. */
 export function fileSeed(seed: number, file: string): number {
   return hashString(file, mix32(seed ^ 0x9e3779b9));
 }

@@ -5,7 +5,20 @@
  * the trailing byte of a UTF-8 or GB 18030 character, so records can be cut before they are
  * decoded, and a record in a wrong encoding spoils only itself. The first record names the
  * columns; the text is the column `field`.
+ *
+ * Byte-range shards of a CSV file. A quoted field may hold newlines, so a byte offset alone
+ * cannot tell whether a newline ends a record: only the quote count since the start of the file
+ * can. Rather than guess from local context (no rule looking at a window of bytes can tell
+ * `"a\n"` inside a field from the end of a record in every file), the planner reads the file
+ * once (`csvBoundaries`): it counts quotes and newlines from byte 0 with the very rule the reader
+ * cuts records by (every `"` flips the quoted state; a newline outside quotes ends a record) and
+ * notes the first record start at or after every `shardBytes`. A shard is the records from one
+ * noted start to the next, so the shards' records are exactly the whole file's records, each in
+ * one shard, malformed files included (a stray quote shifts the cuts of both alike). The pass
+ * costs one sequential read of the file with `indexOf` (a few hundred MB/s or more), before any
+ * shard starts. A shard past the first reads the header record from the start of the file.
  */
+import { createReadStream } from 'node:fs';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
 import { addProblem, openBytes, TextDecoding } from './read.js';
 
@@ -20,12 +33,12 @@ interface RawRecord {
   unclosed: boolean;
 }
 
-async function* splitRecords(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<RawRecord> {
+async function* splitRecords(chunks: AsyncIterable<Buffer>, maxBytes: number, base = 0): AsyncGenerator<RawRecord> {
   let pending: Buffer[] = [];
   let pendingLength = 0;
   let tooLong = false;
   let quoted = false;
-  let start = 0;
+  let start = base;
   const finish = (tail: Buffer | undefined, newline: number, unclosed: boolean): RawRecord => {
     const length = pendingLength + (tail?.length ?? 0) + newline;
     let bytes: Buffer | undefined;
@@ -99,14 +112,90 @@ export function parseCsvRecord(text: string): string[] | { error: string } {
   }
 }
 
+/** A record start of a CSV file: its byte offset and the 1-based line it is on. */
+export interface CsvBoundary {
+  offset: number;
+  line: number;
+}
+
+/**
+ * The first record start at or after every `every` bytes of an uncompressed CSV file (after the
+ * last one noted), counting quotes and newlines from byte 0 the way `splitRecords` cuts records.
+ * Never 0 nor the file's end.
+ */
+export async function csvBoundaries(path: string, every: number): Promise<CsvBoundary[]> {
+  const out: CsvBoundary[] = [];
+  let quoted = false;
+  let line = 1;
+  let next = every;
+  let offset = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    let quote = chunk.indexOf(QUOTE);
+    let newline = chunk.indexOf(NEWLINE);
+    while (quote !== -1 || newline !== -1) {
+      if (quote !== -1 && (newline === -1 || quote < newline)) {
+        quoted = !quoted;
+        quote = chunk.indexOf(QUOTE, quote + 1);
+        continue;
+      }
+      line += 1;
+      const recordStart = offset + newline + 1;
+      if (!quoted && recordStart >= next) {
+        out.push({ offset: recordStart, line });
+        next = recordStart + every;
+      }
+      newline = chunk.indexOf(NEWLINE, newline + 1);
+    }
+    offset += chunk.length;
+  }
+  // A record start at the very end is no record.
+  while (out.length > 0 && out[out.length - 1]!.offset >= offset) out.pop();
+  return out;
+}
+
+/**
+ * The header of a CSV file as the whole-file read finds it (the first record that is not too
+ * long; see `readCsvShard`), with its offset, or undefined when it does not read: the shard that
+ * holds it reports why.
+ */
+async function readHeader(shard: Shard, options: ReadOptions, decoding: TextDecoding): Promise<{ names: string[]; offset: number } | undefined> {
+  for await (const raw of splitRecords(await openBytes(shard.file, shard.compression), options.maxRecordBytes)) {
+    if (raw.bytes === undefined || raw.unclosed) continue;
+    let bytes = raw.bytes;
+    if (raw.offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    const decoded = decoding.decode(bytes);
+    if ('error' in decoded) return undefined;
+    const names = parseCsvRecord(decoded.text);
+    return Array.isArray(names) ? { names, offset: raw.offset } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The items of a CSV shard: the whole file, or the records from a byte range's start (a record
+ * start found by `csvBoundaries`) to the next range's start.
+ */
 export async function* readCsvShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
   const decoding = new TextDecoding(options.encoding);
+  const ranged = shard.kind === 'bytes' && shard.start > 0;
+  const from = ranged ? shard.start : 0;
+  const end = shard.kind === 'bytes' ? shard.end : Number.POSITIVE_INFINITY;
   let header: string[] | undefined;
   let column = -1;
   let record = 0;
-  let line = 1;
+  let line = ranged ? (shard.line ?? 1) : 1;
+  let headerAt = -1;
   try {
-    for await (const raw of splitRecords(await openBytes(shard.file, shard.compression), options.maxRecordBytes)) {
+    if (ranged) {
+      // The shard holding the header (the first, as a rule) reports what is wrong with it.
+      const found = await readHeader(shard, options, decoding);
+      if (found === undefined || !found.names.includes(options.field)) return;
+      header = found.names;
+      column = header.indexOf(options.field);
+      headerAt = found.offset;
+    }
+    for await (const raw of splitRecords(await openBytes(shard.file, shard.compression, from), options.maxRecordBytes, from)) {
+      if (raw.offset >= end) break;
       const startLine = line;
       tally.bytes += raw.length;
       const where = { line: startLine, position: raw.offset };
@@ -118,6 +207,7 @@ export async function* readCsvShard(shard: Shard, options: ReadOptions, tally: F
       let bytes = raw.bytes;
       for (const byte of bytes) if (byte === NEWLINE) line += 1;
       line += 1;
+      if (raw.offset === headerAt) continue;
       if (raw.offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
       if (raw.unclosed) {
         addProblem(tally, { kind: 'malformed-csv', ...where, message: 'the file ends inside a quoted field' });

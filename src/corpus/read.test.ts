@@ -172,6 +172,67 @@ describe('CSV', () => {
     expect(tally.problems).toEqual({ 'missing-field': 1 });
   });
 
+  async function shardedCsv(path: string, shardBytes: number): Promise<{ items: CorpusItem[]; tally: FileTally; shards: Shard[] }> {
+    const { files } = await expandPaths([path]);
+    const shards = await planShards(files, { shardBytes });
+    const tally = emptyTally(path);
+    const items: CorpusItem[] = [];
+    for (const shard of shards) {
+      const part = emptyTally(path);
+      items.push(...(await collect(readShard(shard, defaultReadOptions, part))));
+      mergeTally(tally, part);
+    }
+    return { items, tally, shards };
+  }
+
+  it('byte-range shards cut only at record starts: quoted newlines and quotes across every cut, each record read once', async () => {
+    const path = join(dir, 'sharded.csv');
+    const records = Array.from({ length: 120 }, (_, i) => {
+      const text = [
+        `plain ${i}`,
+        `"two\nlines ${i}"`,
+        `"looks like records:\n${i},fake\n${i + 1},""also fake""\n"`,
+        `"quotes ""${i}"", comma, 字 ${'汉'.repeat(i % 9)}"`,
+        `"ends with a newline\n"`,
+      ][i % 5]!;
+      return `${i},${text},"meta\n${i}"`;
+    });
+    // A BOM, CRLF endings here and there, blank lines, a record with too many fields, and a
+    // stray quote near the end that leaves the file inside quotes.
+    const body = records.map((r, i) => (i % 7 === 3 ? `${r}\r\n` : i % 11 === 5 ? `${r}\n\n` : `${r}\n`)).join('');
+    writeFileSync(path, `\ufeffid,text,meta\n${body}121,x,y,z\n122,"ok",m\n123,"never closed,m\n124,x,m\n`);
+    const whole = await readAll(path);
+    expect(whole.items.length).toBe(121);
+    expect(whole.tally.problems).toEqual({ 'malformed-csv': 2 });
+    const size = readFileSync(path).length;
+    for (const shardBytes of [1, 7, 13, 64, 333, 1000, 4096, size]) {
+      const cut = await shardedCsv(path, shardBytes);
+      if (shardBytes < 1000) expect(cut.shards.length).toBeGreaterThan(2);
+      expect(cut.shards.every((s) => s.kind === (shardBytes < size ? 'bytes' : 'whole'))).toBe(true);
+      expect(cut.items.map((i) => [i.position, i.line, i.text])).toEqual(whole.items.map((i) => [i.position, i.line, i.text]));
+      expect(cut.tally.items).toBe(whole.tally.items);
+      expect(cut.tally.blank).toBe(whole.tally.blank);
+      expect(cut.tally.bytes).toBe(size);
+      expect(cut.tally.problems).toEqual(whole.tally.problems);
+      expect(cut.tally.samples.map((p) => [p.line, p.position])).toEqual(whole.tally.samples.map((p) => [p.line, p.position]));
+    }
+  });
+
+  it('a header that does not read is reported once however the file is cut', async () => {
+    const path = join(dir, 'bad-header.csv');
+    writeFileSync(path, `id,"body\n${Array.from({ length: 50 }, (_, i) => `${i},"x\n${i}"`).join('\n')}\n`);
+    const whole = await readAll(path);
+    const cut = await shardedCsv(path, 16);
+    expect(cut.shards.length).toBeGreaterThan(3);
+    expect(cut.items).toHaveLength(0);
+    expect(cut.tally.problems).toEqual(whole.tally.problems);
+    const missing = join(dir, 'missing-column.csv');
+    writeFileSync(missing, `id,body\n${Array.from({ length: 50 }, (_, i) => `${i},"x\n${i}"`).join('\n')}\n`);
+    const cutMissing = await shardedCsv(missing, 16);
+    expect(cutMissing.items).toHaveLength(0);
+    expect(cutMissing.tally.problems).toEqual({ 'missing-field': 1 });
+  });
+
   it('parseCsvRecord', () => {
     expect(parseCsvRecord('a,"b",')).toEqual(['a', 'b', '']);
     expect(parseCsvRecord('a"b')).toHaveProperty('error');
@@ -241,6 +302,14 @@ describe('folders', () => {
       ['/sub/a.jsonl', 'jsonl'],
     ]);
     expect(skipped.map((s) => s.path.slice(root.length))).toEqual(['/README.pdf']);
+    // Names (what sampling keys hash) are relative to the root; a file named directly is its base name.
+    expect(files.map((f) => f.name)).toEqual(['b.txt', 'sub/a.jsonl']);
+    expect((await expandPaths([join(root, 'sub', 'a.jsonl')])).files.map((f) => f.name)).toEqual(['a.jsonl']);
+    // Several roots: a folder root's own name comes first; a name given twice gets #2.
+    const several = await expandPaths([root, join(root, 'sub'), join(root, 'b.txt')]);
+    expect(several.files.map((f) => f.name)).toEqual(['folder/b.txt', 'folder/sub/a.jsonl', 'sub/a.jsonl', 'b.txt']);
+    expect((await expandPaths([join(root, 'b.txt'), join(root, 'b.txt')])).files.map((f) => f.name)).toEqual(['b.txt', 'b.txt#2']);
+    expect((await planShards(several.files, { shardBytes: 1 })).map((s) => s.name)).toContain('folder/sub/a.jsonl');
     await expect(expandPaths([join(root, 'README.pdf')])).rejects.toThrow(/unknown corpus format/);
     await expect(expandPaths([join(root, 'missing')])).rejects.toThrow(/ENOENT/);
   });

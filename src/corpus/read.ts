@@ -11,18 +11,18 @@
  * too, as blank. Files a folder holds that no reader understands are listed as skipped.
  *
  * Work is cut into shards: byte ranges of uncompressed JSONL and text files (a line belongs
- * to the shard its first byte lies in), row groups of Parquet files, whole files otherwise
- * (compressed streams cannot be entered in the middle; CSV records may hold quoted newlines,
- * so a byte offset cannot tell where a record starts).
+ * to the shard its first byte lies in), byte ranges of uncompressed CSV files cut at record
+ * starts the planner finds by counting quotes from the start (read-csv), row groups of Parquet
+ * files, whole files otherwise (compressed streams cannot be entered in the middle).
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { CorpusInputError } from './errors.js';
-import { readCsvShard } from './read-csv.js';
+import { csvBoundaries, readCsvShard } from './read-csv.js';
 import { readParquetShard } from './read-parquet.js';
 
 export const corpusFormats = ['jsonl', 'csv', 'parquet', 'text'] as const;
@@ -35,6 +35,13 @@ export interface CorpusFile {
   compression: Compression;
   /** Bytes on disk. */
   size: number;
+  /**
+   * The file's name relative to the scan root it was found under, with `/` between folders (a
+   * file named directly: its base name; with several roots, a folder root's own name comes
+   * first). Sampling keys hash this name, not the path, so the same corpus moved elsewhere gives
+   * the same sample. Set by `expandPaths`.
+   */
+  name?: string;
 }
 
 export interface ReadOptions {
@@ -127,6 +134,10 @@ export interface Shard {
   kind: 'whole' | 'bytes' | 'rows';
   start: number;
   end: number;
+  /** CSV byte ranges: the 1-based line the range starts on. */
+  line?: number;
+  /** The file's name under its scan root (`CorpusFile.name`): what sampling keys hash. Shards queued before names existed lack it; their keys hash `file`. */
+  name?: string;
 }
 
 const EXTENSIONS: [suffix: string, format: CorpusFormat][] = [
@@ -165,6 +176,19 @@ export function formatOf(path: string, forced?: CorpusFormat): { format: CorpusF
 export async function expandPaths(paths: readonly string[], forced?: CorpusFormat): Promise<{ files: CorpusFile[]; skipped: { path: string; reason: string }[] }> {
   const files: CorpusFile[] = [];
   const skipped: { path: string; reason: string }[] = [];
+  const used = new Set<string>();
+  /** The file's name under `root`; a name two roots both give gets `#2`, `#3`... in the order found. */
+  const nameOf = (root: string, path: string): string => {
+    const top = resolve(root);
+    const absolute = resolve(path);
+    let name = absolute === top ? basename(absolute) : relative(top, absolute).split(sep).join('/');
+    if (paths.length > 1 && absolute !== top) name = `${basename(top)}/${name}`;
+    let unique = name;
+    for (let k = 2; used.has(unique); k += 1) unique = `${name}#${k}`;
+    used.add(unique);
+    return unique;
+  };
+  let root = '';
   const visit = async (path: string, named: boolean): Promise<void> => {
     let info;
     try {
@@ -193,9 +217,12 @@ export async function expandPaths(paths: readonly string[], forced?: CorpusForma
       skipped.push({ path, reason: 'unknown format (not .jsonl, .ndjson, .csv, .parquet, .txt, .md, optionally .gz/.zst)' });
       return;
     }
-    files.push({ path, ...kind, size: info.size });
+    files.push({ path, ...kind, size: info.size, name: nameOf(root, path) });
   };
-  for (const path of paths) await visit(path, true);
+  for (const path of paths) {
+    root = path;
+    await visit(path, true);
+  }
   return { files, skipped };
 }
 
@@ -492,16 +519,23 @@ export function readFile(file: CorpusFile, options: ReadOptions, tally: FileTall
 
 /**
  * Cuts `files` into shards of about `shardBytes`: byte ranges of uncompressed JSONL and
- * line-unit text, Parquet row groups (grouped up to the size), whole files otherwise.
+ * line-unit text, byte ranges of uncompressed CSV cut at record starts (one read of the file to
+ * find them), Parquet row groups (grouped up to the size), whole files otherwise.
  */
 export async function planShards(files: readonly CorpusFile[], options: { shardBytes: number; textUnit?: 'line' | 'file' }): Promise<Shard[]> {
   const { parquetRowGroups } = await import('./read-parquet.js');
   const shards: Shard[] = [];
   for (const file of files) {
-    const base = { file: file.path, format: file.format, compression: file.compression };
+    const base = { file: file.path, format: file.format, compression: file.compression, ...(file.name === undefined ? {} : { name: file.name }) };
     const splittable = file.compression === 'none' && (file.format === 'jsonl' || (file.format === 'text' && options.textUnit !== 'file'));
     if (splittable && file.size > options.shardBytes) {
       for (let start = 0; start < file.size; start += options.shardBytes) shards.push({ ...base, kind: 'bytes', start, end: Math.min(file.size, start + options.shardBytes) });
+      continue;
+    }
+    if (file.format === 'csv' && file.compression === 'none' && file.size > options.shardBytes) {
+      // Cut only at record starts, found by counting quotes from byte 0 (read-csv).
+      const starts = [{ offset: 0, line: 1 }, ...(await csvBoundaries(file.path, options.shardBytes))];
+      starts.forEach((at, i) => shards.push({ ...base, kind: 'bytes', start: at.offset, end: starts[i + 1]?.offset ?? file.size, line: at.line }));
       continue;
     }
     if (file.format === 'parquet') {

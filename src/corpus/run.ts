@@ -23,6 +23,8 @@ import { mergeResults } from './scan.js';
 
 /** Shard size: large enough that a shard's fixed costs vanish, small enough to spread over cores. */
 export const DEFAULT_SHARD_BYTES = 64 * 1024 * 1024;
+/** Full pass on one machine: flagged items kept for review across the whole scan (all are counted). */
+export const DEFAULT_MAX_FLAGGED_KEPT = 10_000;
 
 export interface Progress {
   shardsDone: number;
@@ -44,6 +46,12 @@ export interface LocalScanOptions {
   format?: CorpusFormat;
   /** Full mode: write the cleaned copy to this folder (which must not exist). */
   cleanOut?: string;
+  /**
+   * Full mode: flagged items kept for review over the whole scan, the first in shard order
+   * (each shard keeps its first `settings.keepFlagged`); default DEFAULT_MAX_FLAGGED_KEPT. The
+   * main thread drops the rest as shards finish, so its memory does not grow with the corpus.
+   */
+  maxFlagged?: number;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -116,9 +124,11 @@ export async function runLocalScan(options: LocalScanOptions): Promise<LocalScan
       pii: options.pii,
       ...(tmp === undefined ? {} : { cleanPart: join(tmp, '.parts', `${seq}.part`), removedPart: join(tmp, '.parts', `${seq}.removed`) }),
     });
+    const maxFlagged = options.maxFlagged ?? DEFAULT_MAX_FLAGGED_KEPT;
     const finished = (seq: number, result: ShardResult): void => {
       live.delete(seq);
       results[seq] = result;
+      if (settings.mode === 'full') keepFirstFlagged(results, maxFlagged);
       shardsDone += 1;
       doneItems += result.tally.items;
       doneBytes += result.tally.bytes;
@@ -172,6 +182,22 @@ export async function runLocalScan(options: LocalScanOptions): Promise<LocalScan
   } catch (error) {
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Trims the flagged items of the finished shards so that, whatever the shards still running
+ * bring, the first `max` in shard order are kept and little more: the items of the shards
+ * finished before a shard are at most those before it in the end, so what lies past `max` of
+ * them can go now.
+ */
+export function keepFirstFlagged(results: (ShardResult | undefined)[], max: number): void {
+  let before = 0;
+  for (const result of results) {
+    if (result === undefined) continue;
+    const room = Math.max(0, max - before);
+    if (result.flagged.length > room) result.flagged = result.flagged.slice(0, room);
+    before += result.flagged.length;
   }
 }
 

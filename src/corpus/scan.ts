@@ -7,12 +7,14 @@
  * (`mergeResults`), whether the shards ran in one thread, in a pool of threads, or in worker
  * processes on several machines sharing the store.
  *
- * - Sample mode: every item gets a seeded key (random.ts); each shard keeps the `sampleSize`
+ * - Sample mode: every item gets a seeded key (random.ts) from its file's name under the scan
+ *   root and its position; each shard keeps the `sampleSize`
  *   items with the smallest keys (a bottom-k reservoir), inspects only those, and the merge
  *   keeps the smallest keys overall, or per file in proportion to the file's items
  *   (`stratify`). The same seed gives the same sample however the work was cut.
  * - Full mode: every item is inspected; counts add up; the first flagged items of each shard
- *   are kept for review; optionally each shard writes its part of a cleaned copy.
+ *   are kept for review (a scan on one machine keeps the first of the whole scan: run.ts);
+ *   optionally each shard writes its part of a cleaned copy.
  *
  * An item is flagged when the keyword library finds a risk in it. Personal data is counted
  * apart (per type, with its own rate): it is handled by the source's legal basis and by
@@ -213,7 +215,7 @@ export async function scanShard(shard: Shard, settings: ScanSettings, inspector:
   const flagged: FlaggedItem[] = [];
   let n = 0;
   if (settings.mode === 'sample') {
-    const base = fileSeed(settings.seed, shard.file);
+    const base = fileSeed(settings.seed, shard.name ?? shard.file);
     const reservoir = new BottomK<{ key: number; item: CorpusItem }>(settings.sampleSize);
     for await (const item of readShard(shard, settings.read, tally)) {
       addText(stats, item.text);
