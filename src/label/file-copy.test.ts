@@ -11,6 +11,8 @@ import { FileChangedError, writeLargeAtomic, type LargeWriteMethod } from './fil
 import { embedLabelFile, readLabelFile, stripLabelFile } from './files.js';
 import { codecFor, codecList } from './implicit/registry.js';
 import { hasFfmpeg, makeMedia, probeTags, tagValue } from './implicit/media-testkit.js';
+import { buildPdf, pageObjects } from './implicit/pdf-fixtures.js';
+import sharp from 'sharp';
 
 const run = promisify(execFile);
 const PRODUCER = '001191350100M000100Y431A001';
@@ -131,6 +133,30 @@ describe.skipIf(!hasFfmpeg)('large files: copied by the kernel and patched, or s
     expect(await labelLarge(first, second)).toBe('copied');
     expect(Buffer.from((await embedLabel(readFileSync(first), { producer: PRODUCER, produceId: 'copy-1' })).bytes ?? []).equals(readFileSync(second))).toBe(true);
     expect(JSON.parse(tagValue(await probeTags(readFileSync(second), 'mkv'), 'AIGC') ?? '{}')).toMatchObject({ ProduceID: 'copy-1' });
+  });
+});
+
+describe('large files whose payload stays in place: TIFF and PDF', () => {
+  /** Pixels that do not compress, so the file is as large as its raw samples. */
+  const noise = (bytes: number): Buffer => {
+    const out = Buffer.alloc(bytes);
+    for (let i = 0, x = 1; i < bytes; i++) out[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    return out;
+  };
+
+  it.each([
+    ['tif', async () => sharp(noise(1200 * 1000 * 3), { raw: { width: 1200, height: 1000, channels: 3 } }).tiff({ compression: 'none' }).toBuffer()],
+    ['pdf', () => Promise.resolve(buildPdf({ objects: [...pageObjects(), { num: 5, body: `<< /Length ${3 << 20} >>\nstream\n${'x'.repeat(3 << 20)}\nendstream` }], trailer: '/Root 1 0 R', xref: 'table' }))],
+  ])('gives %s the same bytes as the in-memory codec, copied and patched', async (extension, make) => {
+    const original = await make();
+    expect(original.length).toBeGreaterThan(1 << 20);
+    const input = place(original, extension);
+    const out = join(dir, `labelled.${extension}`);
+    expect(await labelLarge(input, out)).toBe('copied');
+    const inMemory = (await embedLabel(original, { producer: PRODUCER, produceId: 'copy-1' })).bytes;
+    expect(Buffer.from(inMemory ?? []).equals(readFileSync(out))).toBe(true);
+    expect((await readLabelFile(out)).label?.ProduceID).toBe('copy-1');
+    if (exiftool) expect((await run('exiftool', ['-j', '-a', out], { maxBuffer: 16 << 20 })).stdout).toContain('copy-1');
   });
 });
 
