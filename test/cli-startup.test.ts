@@ -66,6 +66,12 @@ describe('hegui loads only what the command line asks for', () => {
     const { modules } = await modulesLoadedBy(['label', '--help']);
     expect(commandModules(modules).sort()).toEqual(['label-visible.ts', 'label.ts']);
   });
+
+  it('an implicit-label subcommand does not load the visible notices (images, video, fonts)', async () => {
+    const { modules } = await modulesLoadedBy(['label', 'embed', '--help']);
+    expect(commandModules(modules)).toEqual(['label.ts']);
+    expect(modules.filter((url) => url.includes('/label/explicit/') || heavy.some((part) => url.includes(part)))).toEqual([]);
+  });
 });
 
 const quietIo: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, stdin: Readable.from([]), env: {}, cwd: root };

@@ -9,21 +9,14 @@ import { type Command, Option } from 'commander';
 import { lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
-import {
-  failureRecord,
-  generateLabelKeys,
-  labelRecord,
-  type LabelRecord,
-  parseSigningKey,
-  parseCertifiedKey,
-  parseVerifyKey,
-  UnsupportedFormatError,
-  type LabelSigningKey,
-  type LabelValue,
-  type LabelVerifyKey,
-  type SignatureAlgorithm,
-  type TimestampReport,
-} from '../label/index.js';
+// The label modules one by one, not the barrel (label/index.ts), which also loads the visible
+// notices' image, video and font libraries that these commands never use.
+import { failureRecord, labelRecord, type LabelRecord } from '../label/api.js';
+import { UnsupportedFormatError } from '../label/errors.js';
+import type { LabelValue } from '../label/model.js';
+import { parseCertifiedKey } from '../label/security-certs.js';
+import { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKey, type LabelVerifyKey, type SignatureAlgorithm } from '../label/security-keys.js';
+import type { TimestampReport } from '../label/security-timestamp.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile, stripLabelFile, type FileWriteResult } from '../label/files.js';
 import { parseProviderCode } from '../label/model-provider.js';
 import { readTextFile } from './files.js';

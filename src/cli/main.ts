@@ -20,8 +20,15 @@ type Register = (program: Command, io: CliIo) => void;
  */
 export interface CommandEntry {
   commands: readonly (readonly [name: string, description: string])[];
-  load: () => Promise<Register[]>;
+  /** `words`: the command line's words that are not options (`label`, `embed`, files...). */
+  load: (words?: readonly string[]) => Promise<Register[]>;
 }
+
+/**
+ * `label` subcommands that need only the implicit-label code: for them the visible notices'
+ * image, video and font libraries are not loaded (a large MP4 labels in about 60 MB, not 105).
+ */
+const IMPLICIT_LABEL_COMMANDS = new Set(['embed', 'read', 'verify', 'propagate', 'strip', 'keygen']);
 
 /** Every command, in the order `hegui --help` lists them. */
 export const commandTable: readonly CommandEntry[] = [
@@ -54,7 +61,11 @@ export const commandTable: readonly CommandEntry[] = [
   },
   {
     commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
-    load: async () => [(await import('./label.js')).registerLabel, (await import('./label-visible.js')).registerLabelVisible],
+    load: async (words = []) => {
+      const { registerLabel } = await import('./label.js');
+      if (IMPLICIT_LABEL_COMMANDS.has(words[1] ?? '')) return [registerLabel];
+      return [registerLabel, (await import('./label-visible.js')).registerLabelVisible];
+    },
   },
   {
     commands: [['scan', 'check a text for keywords and personal data and print the policy verdict']],
@@ -112,9 +123,10 @@ export async function buildProgram(io: CliIo, argv: readonly string[] = []): Pro
       writeErr: (s) => io.stderr.write(s),
     });
   const wanted = requestedEntry(argv);
+  const words = argv.filter((arg) => !arg.startsWith('-'));
   for (const entry of commandTable) {
     if (entry === wanted) {
-      for (const register of await entry.load()) register(program, io);
+      for (const register of await entry.load(words[0] === 'help' ? words.slice(1) : words)) register(program, io);
     } else {
       for (const [name, description] of entry.commands) program.command(name).description(description);
     }

@@ -54,6 +54,8 @@ export interface OpenedSource {
   mode: number;
   /** True when the whole file is in memory (a small file). */
   small: boolean;
+  /** The opened file's metadata: a large file is copied by name, and must still be this file. */
+  stats: Stats;
   close: () => Promise<void>;
 }
 
@@ -69,7 +71,8 @@ export async function openSource(path: string): Promise<OpenedSource> {
     throw cannotOpen(path, error);
   }
   try {
-    const { size, mode } = fstatSync(fd);
+    const stats = fstatSync(fd);
+    const { size, mode } = stats;
     if (size <= SMALL_FILE) {
       const bytes = Buffer.allocUnsafe(size);
       let done = 0;
@@ -78,10 +81,10 @@ export async function openSource(path: string): Promise<OpenedSource> {
         if (n === 0) break;
         done += n;
       }
-      return { source: bufferSource(bytes.subarray(0, done)), mode: mode & 0o7777, small: true, close: () => Promise.resolve() };
+      return { source: bufferSource(bytes.subarray(0, done)), mode: mode & 0o7777, small: true, stats, close: () => Promise.resolve() };
     }
     const handle = await open(path, 'r');
-    return { source: handleSource(handle, size), mode: mode & 0o7777, small: false, close: () => handle.close() };
+    return { source: handleSource(handle, size), mode: mode & 0o7777, small: false, stats, close: () => handle.close() };
   } finally {
     closeSync(fd);
   }
@@ -167,7 +170,7 @@ export function planTarget(target: string): TargetPlan {
  * with `keepTimes` its times. Only root may give a file away: another user keeps the file's
  * owner when it is theirs, and otherwise the replacement is refused rather than changing hands.
  */
-function keepMetadata(fd: number, existing: Stats | undefined, keepTimes: boolean): void {
+export function keepMetadata(fd: number, existing: Stats | undefined, keepTimes: boolean): void {
   if (!existing) return;
   const mine = fstatSync(fd);
   if (mine.uid !== existing.uid || mine.gid !== existing.gid) {
@@ -226,7 +229,7 @@ export async function writeAll(handle: FileHandle, data: Uint8Array, position?: 
 }
 
 /** A sink that coalesces small writes into large ones (codecs emit many small pieces). */
-function handleSink(handle: FileHandle): ByteSink & { flush: () => Promise<void> } {
+export function handleSink(handle: FileHandle): ByteSink & { flush: () => Promise<void> } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = async (): Promise<void> => {

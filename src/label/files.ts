@@ -16,7 +16,8 @@ import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, ty
 import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
 import type { CheckOptions } from './security.js';
-import { handleSource, openSource, writeAll, writeFileAtomic, writeSmallAtomic, type WrittenFile } from './file-io.js';
+import { handleSource, openSource, writeAll, writeSmallAtomic, type WrittenFile } from './file-io.js';
+import { writeLargeAtomic } from './file-copy.js';
 import { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile } from './sidecar-files.js';
 
 export { fileSpool, handleSource, HardLinkError, onInterrupt, replaceFileAtomic, writeFileAtomic, type WrittenFile } from './file-io.js';
@@ -81,7 +82,7 @@ async function rewriteFile(
 ): Promise<FileWriteResult> {
   const target = targetOf(path, options);
   const inPlace = target === path;
-  const { source, mode, small, close } = await openSource(path);
+  const { source, mode, small, stats, close } = await openSource(path);
   try {
     let result: Omit<LabelWriteResult, 'bytes'> | undefined;
     let written: WrittenFile;
@@ -90,10 +91,8 @@ async function rewriteFile(
       result = await write(source, sink);
       written = writeSmallAtomic(target, sink.bytes(), mode, options.durable === true, inPlace);
     } else {
-      const produce = async (sink: ByteSink): Promise<void> => {
-        result = await write(source, sink);
-      };
-      written = await writeFileAtomic(target, produce, { mode, inPlace, ...(options.durable ? { durable: true } : {}) });
+      // Copied by the kernel and patched where the payload stays in place (file-copy.ts).
+      ({ result, written } = await writeLargeAtomic(path, source, target, (sink) => write(source, sink), { opened: stats, mode, inPlace, ...(options.durable ? { durable: true } : {}) }));
     }
     if (!result) throw new InvalidInputError('E_LABEL_NO_OUTPUT', `nothing was written for ${path}`);
     return { format: result.format, label: result.label, path: written.path, ...(written.via ? { via: written.via } : {}), method: 'rewritten' };

@@ -8,8 +8,22 @@
  * SHA-256 of its SubjectPublicKeyInfo, base64url.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
-import smCrypto from 'sm-crypto';
+import { createRequire } from 'node:module';
+import type SmCrypto from 'sm-crypto';
 import { LabelKeyError } from './errors.js';
+
+// sm-crypto 0.5 has getPublicKeyFromPrivateKey; @types/sm-crypto 0.3 does not declare it.
+type Sm2 = typeof SmCrypto.sm2 & { getPublicKeyFromPrivateKey(privateKey: string): string };
+let sm2Module: Sm2 | undefined;
+
+/**
+ * sm-crypto's SM2, loaded when an SM2 key is first used: Ed25519 keys and commands that never
+ * sign do not pay for loading it (about 40 ms of a command's start, issue 14).
+ */
+function sm2(): Sm2 {
+  sm2Module ??= (createRequire(import.meta.url)('sm-crypto') as typeof SmCrypto).sm2 as Sm2;
+  return sm2Module;
+}
 
 export type SignatureAlgorithm = 'ed25519' | 'sm2';
 
@@ -146,21 +160,18 @@ function sm2VerifyKey(publicHex: string): LabelVerifyKey {
     keyId: keyIdOf(spki),
     pem: pem('PUBLIC KEY', spki),
     verify: (message, signature) =>
-      smCrypto.sm2.doVerifySignature(Array.from(message), toHex(signature), publicHex, { hash: true, userId: SM2_USER_ID }),
+      sm2().doVerifySignature(Array.from(message), toHex(signature), publicHex, { hash: true, userId: SM2_USER_ID }),
   };
 }
 
-// sm-crypto 0.5 has this function; @types/sm-crypto 0.3 does not declare it.
-const sm2Extras = smCrypto.sm2 as typeof smCrypto.sm2 & { getPublicKeyFromPrivateKey(privateKey: string): string };
-
 function sm2SigningKey(privateHex: string): LabelSigningKey {
-  const publicHex = sm2Extras.getPublicKeyFromPrivateKey(privateHex);
+  const publicHex = sm2().getPublicKeyFromPrivateKey(privateHex);
   const publicKey = sm2VerifyKey(publicHex);
   return {
     algorithm: 'sm2',
     keyId: publicKey.keyId,
     publicKey,
-    sign: (message) => hex(smCrypto.sm2.doSignature(Array.from(message), privateHex, { hash: true, publicKey: publicHex, userId: SM2_USER_ID })),
+    sign: (message) => hex(sm2().doSignature(Array.from(message), privateHex, { hash: true, publicKey: publicHex, userId: SM2_USER_ID })),
   };
 }
 
@@ -230,7 +241,7 @@ export function parseVerifyKey(text: string): LabelVerifyKey {
  */
 export function generateLabelKeys(algorithm: SignatureAlgorithm = 'ed25519'): { privateKeyPem: string; publicKeyPem: string; keyId: string } {
   if (algorithm === 'sm2') {
-    const pair = smCrypto.sm2.generateKeyPairHex();
+    const pair = sm2().generateKeyPairHex();
     const privateHex = pair.privateKey.padStart(64, '0');
     const key = sm2SigningKey(privateHex);
     return { privateKeyPem: pem('PRIVATE KEY', sm2Pkcs8(privateHex, pair.publicKey)), publicKeyPem: key.publicKey.pem, keyId: key.keyId };

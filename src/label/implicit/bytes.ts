@@ -58,9 +58,12 @@ export class BufferSink implements ByteSink {
  * the previous one is written, so a copy runs at the speed of the slower side. A source that
  * can fill a caller's buffer (`readInto`, a file can) is copied through two reused buffers:
  * no fresh memory per chunk and no garbage for the collector. A source that ends early is a
- * truncated container: `LabelFormatError` naming `format`.
+ * truncated container: `LabelFormatError` naming `format`. A sink that can take the range
+ * itself (`ByteSink.copyFrom`, the file writer's plan) is handed it instead.
  */
 export async function copyRange(source: ByteSource, start: number, end: number, sink: ByteSink, format = 'file'): Promise<void> {
+  if (end <= start) return;
+  if (sink.copyFrom && (await sink.copyFrom(source, start, end))) return;
   const truncated = (at: number): LabelFormatError => new LabelFormatError(format, `the file ends before byte ${end}`, { offset: at });
   if (source.readInto && end - start > COPY_CHUNK) {
     const readInto = source.readInto.bind(source);

@@ -22,6 +22,14 @@ export interface ByteSource {
 /** Where a codec writes its output, in order. It must not keep a chunk after its write settles. */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Optional: takes `[start, end)` of `source` as the next output bytes without them passing
+   * through this process (`copyRange` asks first). The file writer uses it to record the
+   * output as ranges, so bytes that stay where they were are copied by the kernel
+   * (`fs.copyFile`) and never read at all (`label/file-copy.ts`). Resolves false when it
+   * cannot take this source; the caller then writes the bytes.
+   */
+  copyFrom?(source: ByteSource, start: number, end: number): Promise<boolean>;
 }
 
 /** A byte range `[start, end)` of a source. */

@@ -19,11 +19,21 @@
  * metadata. Detection is weak for Markdown: `detect` recognises front matter, and a file
  * without it is Markdown only by the caller's word (its extension or an explicit format).
  */
-import { isMap, isScalar, parseDocument, type Document, type Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, Pair } from 'yaml';
 import { LabelFormatError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { copyRange, utf8 } from './bytes.js';
 import { findFrontMatter, readFrontMatter } from './markdown-front-matter.js';
+
+let yamlModule: typeof Yaml | undefined;
+
+/** The YAML parser, loaded when a Markdown file is first read or written (it takes longer to load than most commands run). */
+function yamlLib(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlModule;
+}
 
 const MARKDOWN_LABEL_LOCATION = 'markdown:front-matter/AIGC';
 const KEY = 'AIGC';
@@ -59,21 +69,21 @@ function flowDepth(text: string): number {
 
 function parseYaml(text: string): Document.Parsed {
   if (flowDepth(text) > MAX_FLOW_DEPTH) fail(`the front matter nests brackets deeper than ${MAX_FLOW_DEPTH} levels`);
-  const doc = parseDocument(text);
+  const doc = yamlLib().parseDocument(text);
   const [error] = doc.errors;
   if (error) fail(`the front matter is not valid YAML: ${error.message}`);
-  if (doc.contents !== null && !(isMap(doc.contents) && !doc.contents.flow)) fail('the front matter is not a YAML block mapping');
+  if (doc.contents !== null && !(yamlLib().isMap(doc.contents) && !doc.contents.flow)) fail('the front matter is not a YAML block mapping');
   return doc;
 }
 
 function labelPair(doc: Document.Parsed): Pair | undefined {
-  if (!isMap(doc.contents)) return undefined;
-  return doc.contents.items.find((pair) => isScalar(pair.key) && pair.key.value === KEY);
+  if (!yamlLib().isMap(doc.contents)) return undefined;
+  return doc.contents.items.find((pair) => yamlLib().isScalar(pair.key) && pair.key.value === KEY);
 }
 
 /** The whole lines `[start, end)` of `text` that hold `pair`, end-of-line included. */
 function pairLines(text: string, pair: Pair): { start: number; end: number } {
-  const keyRange = isScalar(pair.key) ? pair.key.range : undefined;
+  const keyRange = yamlLib().isScalar(pair.key) ? pair.key.range : undefined;
   if (!keyRange) fail('the front matter AIGC key has no position');
   const start = text.lastIndexOf('\n', keyRange[0] - 1) + 1;
   if (start !== keyRange[0]) fail('the front matter AIGC key does not start its line');
@@ -90,8 +100,8 @@ function withLabelLine(yaml: string, line: string): string {
     const { start, end } = pairLines(yaml, pair);
     return yaml.slice(0, start) + line + yaml.slice(end);
   }
-  const first = isMap(doc.contents) ? doc.contents.items[0] : undefined;
-  const firstKey = first && isScalar(first.key) ? first.key.range?.[0] : undefined;
+  const first = yamlLib().isMap(doc.contents) ? doc.contents.items[0] : undefined;
+  const firstKey = first && yamlLib().isScalar(first.key) ? first.key.range?.[0] : undefined;
   if (firstKey !== undefined && yaml.lastIndexOf('\n', firstKey - 1) + 1 !== firstKey) {
     fail('the front matter mapping is indented; hegui adds keys only at column 0');
   }
@@ -124,8 +134,8 @@ export const markdownCodec: LabelCodec = {
     const pair = labelPair(doc);
     if (!pair) return [];
     const node = pair.value;
-    if (isScalar(node) && typeof node.value === 'string') return [{ value: node.value, location: MARKDOWN_LABEL_LOCATION, standard: true }];
-    if (!isMap(node)) fail('the front matter AIGC value is neither a string nor a mapping');
+    if (yamlLib().isScalar(node) && typeof node.value === 'string') return [{ value: node.value, location: MARKDOWN_LABEL_LOCATION, standard: true }];
+    if (!yamlLib().isMap(node)) fail('the front matter AIGC value is neither a string nor a mapping');
     return [{ value: JSON.stringify(mappingValue(doc)), location: MARKDOWN_LABEL_LOCATION, standard: true }];
   },
 
