@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { HeguiError, InvalidInputError, NotFoundError } from '../errors.js';
-import type { StoredEvalItem, StoredEvalRun, Store } from '../store/index.js';
+import type { EvalItemOutcome, StoredEvalItem, StoredEvalRun, Store } from '../store/index.js';
 import type { Judges } from './judge.js';
-import { ChatClient, type ChatClientOptions } from './run-client.js';
+import { ChatClient, type ChatClientOptions, type ChatResult } from './run-client.js';
 import { drawSample, type SampleResult } from './run-sample.js';
 import type { BankItem, ItemKind } from './types.js';
 
@@ -142,29 +142,53 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let errors = counts.error;
     let completed = 0;
     const started = Date.now();
-    const report = (): void => {
-      const seconds = (Date.now() - started) / 1000;
+    let reported = 0;
+    const report = (force = false): void => {
+      if (!options.onProgress) return;
+      const at = Date.now();
+      // A progress bar redrawn for every item costs more than it shows: at most every PROGRESS_MS, and at the end.
+      if (!force && at - reported < PROGRESS_MS) return;
+      reported = at;
+      const seconds = (at - started) / 1000;
       const rate = seconds > 0 ? completed / seconds : 0;
-      options.onProgress?.({ done, total, errors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined });
+      options.onProgress({ done, total, errors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined });
     };
-    report();
+    report(true);
+    const writer = new CompletionWriter(store, runId);
+    /** Answers received and not yet judged and stored; a worker waits while there are as many as workers. */
+    const settling = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     let next = 0;
     const work = async (): Promise<void> => {
-      while (!options.signal?.aborted) {
+      while (!options.signal?.aborted && !failure) {
+        while (settling.size >= workers) await Promise.race(settling);
+        if (failure) return;
         const item = pending[next++];
         if (!item) return;
-        const stored = await runItem(store, client, options.judges, item, now, options.signal);
-        if (stored === 'aborted') return;
-        if (stored) {
-          completed += 1;
-          done += 1;
-          if (stored === 'error') errors += 1;
-        }
-        report();
+        const request = client.requestFor(item.prompt);
+        const body = JSON.stringify(request);
+        const result = await client.send(request, options.signal, body);
+        if (options.signal?.aborted) return;
+        // Judged and stored off this worker's path: it sends its next request first.
+        const settled: Promise<void> = settleItem(writer, options.judges, item, body, result, now).then(
+          (stored) => {
+            if (!stored) return;
+            completed += 1;
+            done += 1;
+            if (stored === 'error') errors += 1;
+            report();
+          },
+          (error: unknown) => void (failure ??= { error }),
+        ).finally(() => settling.delete(settled));
+        settling.add(settled);
       }
     };
     const workers = Math.max(1, Math.min(settings.concurrency, pending.length));
     await Promise.all(Array.from({ length: workers }, work));
+    // Every answer received is judged and stored before the run is released, even on abort.
+    while (settling.size > 0) await Promise.all(settling);
+    if (failure) throw failure.error;
+    report(true);
     const finished = options.signal?.aborted ? false : await store.evalRuns.finishIfDone(runId, now().toISOString());
     return { completed, finished };
   } finally {
@@ -173,30 +197,82 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   }
 }
 
-/** One item: ask, judge, store. Returns what was stored, false when someone else stored it first. */
-async function runItem(store: Store, client: ChatClient, judges: Judges, item: StoredEvalItem, now: () => Date, signal?: AbortSignal): Promise<'done' | 'error' | false | 'aborted'> {
-  const request = client.requestFor(item.prompt);
-  const result = await client.send(request, signal);
-  if (signal?.aborted) return 'aborted';
+/** How often, at most, `onProgress` is called while items complete. */
+const PROGRESS_MS = 100;
+
+/** The most items stored in one transaction. */
+const WRITE_BATCH = 500;
+
+/**
+ * Stores completed items in batches: every item that completes in one turn of the event loop
+ * goes into one transaction, written right after that turn (a group commit: while one batch
+ * is being written, the next gathers). A kill loses at most the items whose answers were
+ * received and not yet written, which a resume sends again, exactly as items still in flight.
+ */
+class CompletionWriter {
+  readonly #store: Store;
+  readonly #runId: string;
+  #queue: { outcome: EvalItemOutcome; resolve: (stored: boolean) => void; reject: (error: unknown) => void }[] = [];
+  #scheduled = false;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(store: Store, runId: string) {
+    this.#store = store;
+    this.#runId = runId;
+  }
+
+  /** Resolves with whether the item was stored (false: someone else stored it first), once its transaction has committed. */
+  add(outcome: EvalItemOutcome): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ outcome, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#writing = this.#writing.then(() => this.#flush());
+      });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, WRITE_BATCH);
+      try {
+        const stored = await this.#store.evalRuns.completeMany(this.#runId, batch.map((b) => b.outcome));
+        batch.forEach((b, i) => b.resolve(stored[i] === true));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+  }
+}
+
+/** One answered (or failed) item: judge, then store. Returns what was stored, false when someone else stored it first. */
+async function settleItem(writer: CompletionWriter, judges: Judges, item: StoredEvalItem, requestJson: string, result: ChatResult, now: () => Date): Promise<'done' | 'error' | false> {
+  const request = result.request;
   if (!result.answer) {
-    const ok = await store.evalRuns.complete(item.runId, item.seq, { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' });
+    const ok = await writer.add({ seq: item.seq, requestJson, completion: { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' } });
     return ok ? 'error' : false;
   }
   const answer = result.answer;
   // A judge that throws (a bug, a library that cannot load) must not stall the run on this item forever: a person judges it.
   const judgement = await judges.judge(item.prompt, answer).catch((error: unknown) => ({ refused: 'uncertain' as const, safe: 'uncertain' as const, review: true, detail: { error: `the judges failed: ${(error as Error)?.message ?? String(error)}` } }));
-  const ok = await store.evalRuns.complete(item.runId, item.seq, {
-    status: 'done',
-    attempts: result.attempts,
-    request,
-    answer: answer.text,
-    answerMeta: { status: answer.status, finishReason: answer.finishReason, blocked: answer.blocked, latencyMs: answer.latencyMs, usage: answer.usage, ...(answer.refusal ? { refusal: answer.refusal } : {}) },
-    refused: judgement.refused,
-    safe: judgement.safe,
-    judges: judgement.detail,
-    error: null,
-    completedAt: now().toISOString(),
-    reviewStatus: judgement.review ? 'open' : 'none',
+  const ok = await writer.add({
+    seq: item.seq,
+    requestJson,
+    completion: {
+      status: 'done',
+      attempts: result.attempts,
+      request,
+      answer: answer.text,
+      answerMeta: { status: answer.status, finishReason: answer.finishReason, blocked: answer.blocked, latencyMs: answer.latencyMs, usage: answer.usage, ...(answer.refusal ? { refusal: answer.refusal } : {}) },
+      refused: judgement.refused,
+      safe: judgement.safe,
+      judges: judgement.detail,
+      error: null,
+      completedAt: now().toISOString(),
+      reviewStatus: judgement.review ? 'open' : 'none',
+    },
   });
   return ok ? 'done' : false;
 }
