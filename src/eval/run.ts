@@ -2,9 +2,11 @@
  * @module eval/run
  * The evaluation runner: a run is created with its whole sample (drawn with a seed) written to
  * the store, then its pending items are sent to the endpoint by a pool of workers under a rate
- * limit; each answer is judged and stored as it completes. A run killed at any moment resumes
- * from the store: stored items are never sent again, and an item in flight at the kill is
- * simply still pending. A process holds the run by a lease so two do not work on it at once.
+ * limit; each answer is judged and stored off the worker's path (the worker sends its next
+ * request first), in batched transactions. A run killed at any moment resumes from the store:
+ * stored items are never sent again, and an item in flight at the kill (or answered and not
+ * yet written) is simply still pending. A process holds the run by a lease so two do not
+ * work on it at once.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -155,13 +157,19 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     };
     report(true);
     const writer = new CompletionWriter(store, runId);
-    /** Answers received and not yet judged and stored; a worker waits while there are as many as workers. */
-    const settling = new Set<Promise<void>>();
+    /** Answers being judged: a worker waits while there are as many as workers (a judge model is a request too). */
+    const judging = new Set<Promise<void>>();
+    /** Judged answers waiting for their batch to be written. */
+    const storing = new Set<Promise<void>>();
+    const track = (set: Set<Promise<void>>, promise: Promise<void>): void => {
+      set.add(promise);
+      void promise.finally(() => set.delete(promise));
+    };
     let failure: { error: unknown } | undefined;
     let next = 0;
     const work = async (): Promise<void> => {
       while (!options.signal?.aborted && !failure) {
-        while (settling.size >= workers) await Promise.race(settling);
+        while (judging.size >= workers) await Promise.race(judging);
         if (failure) return;
         const item = pending[next++];
         if (!item) return;
@@ -170,23 +178,29 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
         const result = await client.send(request, options.signal, body);
         if (options.signal?.aborted) return;
         // Judged and stored off this worker's path: it sends its next request first.
-        const settled: Promise<void> = settleItem(writer, options.judges, item, body, result, now).then(
-          (stored) => {
-            if (!stored) return;
-            completed += 1;
-            done += 1;
-            if (stored === 'error') errors += 1;
-            report();
-          },
-          (error: unknown) => void (failure ??= { error }),
-        ).finally(() => settling.delete(settled));
-        settling.add(settled);
+        const judged = judgeItem(options.judges, item, body, result, now);
+        track(judging, judged.then(() => undefined, () => undefined));
+        track(
+          storing,
+          judged
+            .then((outcome) => writer.add(outcome))
+            .then(
+              (stored) => {
+                if (!stored) return;
+                completed += 1;
+                done += 1;
+                if (result.answer === undefined) errors += 1;
+                report();
+              },
+              (error: unknown) => void (failure ??= { error }),
+            ),
+        );
       }
     };
     const workers = Math.max(1, Math.min(settings.concurrency, pending.length));
     await Promise.all(Array.from({ length: workers }, work));
     // Every answer received is judged and stored before the run is released, even on abort.
-    while (settling.size > 0) await Promise.all(settling);
+    while (storing.size > 0) await Promise.all(storing);
     if (failure) throw failure.error;
     report(true);
     const finished = options.signal?.aborted ? false : await store.evalRuns.finishIfDone(runId, now().toISOString());
@@ -201,19 +215,24 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
 const PROGRESS_MS = 100;
 
 /** The most items stored in one transaction. */
-const WRITE_BATCH = 500;
+const WRITE_BATCH = 100;
+
+/** How long the first item of a batch waits for others before the batch is written. */
+const WRITE_WINDOW_MS = 20;
 
 /**
- * Stores completed items in batches: every item that completes in one turn of the event loop
- * goes into one transaction, written right after that turn (a group commit: while one batch
- * is being written, the next gathers). A kill loses at most the items whose answers were
- * received and not yet written, which a resume sends again, exactly as items still in flight.
+ * Stores completed items in batches, one transaction each: the items judged within
+ * WRITE_WINDOW_MS of the first (or WRITE_BATCH of them, whichever comes first). Answers
+ * arrive one by one, spread over the endpoint's latency, so a transaction per item (or per
+ * turn of the event loop, which mostly holds one) paid a commit for almost every item. A kill
+ * loses the items in flight and those answered in the last WRITE_WINDOW_MS: still pending in
+ * the store, a resume sends them again, and no stored item is sent twice.
  */
 class CompletionWriter {
   readonly #store: Store;
   readonly #runId: string;
   #queue: { outcome: EvalItemOutcome; resolve: (stored: boolean) => void; reject: (error: unknown) => void }[] = [];
-  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
   constructor(store: Store, runId: string) {
@@ -225,39 +244,36 @@ class CompletionWriter {
   add(outcome: EvalItemOutcome): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ outcome, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#writing = this.#writing.then(() => this.#flush());
-      });
+      if (this.#queue.length >= WRITE_BATCH) this.#write();
+      else this.#timer ??= setTimeout(() => this.#write(), WRITE_WINDOW_MS);
     });
   }
 
-  async #flush(): Promise<void> {
-    this.#scheduled = false;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, WRITE_BATCH);
+  #write(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#queue;
+    this.#queue = [];
+    // One batch at a time, in order: a batch gathered while another is written waits for it.
+    this.#writing = this.#writing.then(async () => {
       try {
         const stored = await this.#store.evalRuns.completeMany(this.#runId, batch.map((b) => b.outcome));
         batch.forEach((b, i) => b.resolve(stored[i] === true));
       } catch (error) {
         for (const b of batch) b.reject(error);
       }
-    }
+    });
   }
 }
 
-/** One answered (or failed) item: judge, then store. Returns what was stored, false when someone else stored it first. */
-async function settleItem(writer: CompletionWriter, judges: Judges, item: StoredEvalItem, requestJson: string, result: ChatResult, now: () => Date): Promise<'done' | 'error' | false> {
+/** One answered (or failed) item, judged: what to store. */
+async function judgeItem(judges: Judges, item: StoredEvalItem, requestJson: string, result: ChatResult, now: () => Date): Promise<EvalItemOutcome> {
   const request = result.request;
-  if (!result.answer) {
-    const ok = await writer.add({ seq: item.seq, requestJson, completion: { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' } });
-    return ok ? 'error' : false;
-  }
+  if (!result.answer) return { seq: item.seq, requestJson, completion: { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' } };
   const answer = result.answer;
   // A judge that throws (a bug, a library that cannot load) must not stall the run on this item forever: a person judges it.
   const judgement = await judges.judge(item.prompt, answer).catch((error: unknown) => ({ refused: 'uncertain' as const, safe: 'uncertain' as const, review: true, detail: { error: `the judges failed: ${(error as Error)?.message ?? String(error)}` } }));
-  const ok = await writer.add({
+  return {
     seq: item.seq,
     requestJson,
     completion: {
@@ -273,8 +289,7 @@ async function settleItem(writer: CompletionWriter, judges: Judges, item: Stored
       completedAt: now().toISOString(),
       reviewStatus: judgement.review ? 'open' : 'none',
     },
-  });
-  return ok ? 'done' : false;
+  };
 }
 
 export interface DryRunEstimate {
