@@ -13,8 +13,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,42 +25,13 @@ import { loadCompiledExample } from '../../src/safety/library-cache.js';
 import { openStore } from '../../src/store/index.js';
 import { loadavg } from 'node:os';
 import { cpuMs, freePort, startProcess, stopProcess } from '../gateway/processes.js';
+import { startUpstream } from './upstream.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ITEMS = 2000;
 const LATENCY_MS = 50;
 const concurrency = Number(process.env.BENCH_EVAL_CONCURRENCY ?? 20);
 const tsx = (script: string): string[] => ['--import', 'tsx', join(root, script)];
-
-const answer = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench-model', choices: [{ index: 0, message: { role: 'assistant', content: '春天来了，万物复苏。Spring is here: the days grow longer and the fields turn green.' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 20, completion_tokens: 30, total_tokens: 50 } });
-
-/** The upstream: every chat completion answered after 50 ms; counts the most requests in flight at once. */
-async function startUpstream(): Promise<{ url: string; maxInFlight: () => number; reset: () => void; close: () => Promise<void> }> {
-  let inFlight = 0;
-  let max = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      inFlight += 1;
-      max = Math.max(max, inFlight);
-      setTimeout(() => {
-        inFlight -= 1;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
-      }, LATENCY_MS);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    maxInFlight: () => max,
-    reset: () => void (max = 0),
-    close: () => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    }),
-  };
-}
 
 function bank(n: number, tag: string): BankItem[] {
   return Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, prompt: `${tag} 第${i}题：请介绍一下春天的特点。`, risk: 'A1.6', kind: 'generated-content', language: 'zh-CN', source: 'bench' }));
@@ -72,7 +41,7 @@ const settings = (items: number): RunSettings => ({ concurrency, requestsPerSeco
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-bench-eval-'));
-  const upstream = await startUpstream();
+  const upstream = await startUpstream(LATENCY_MS);
   const started = [];
   try {
     const library = join(dir, 'keywords.json');

@@ -158,8 +158,8 @@ export class ChatClient {
     };
   }
 
-  /** Sends `request`, retrying what can be retried; never throws for an endpoint failure. */
-  async send(request: Record<string, unknown>, signal?: AbortSignal): Promise<ChatResult> {
+  /** Sends `request` (as `body` when the caller has serialised it already), retrying what can be retried; never throws for an endpoint failure. */
+  async send(request: Record<string, unknown>, signal?: AbortSignal, body: string = JSON.stringify(request)): Promise<ChatResult> {
     const retries = this.#options.retries ?? 4;
     const timeoutMs = this.#options.timeoutMs ?? 60_000;
     let lastError = 'no attempt made';
@@ -172,20 +172,20 @@ export class ChatClient {
         const timeout = AbortSignal.timeout(timeoutMs);
         const response = await this.#transport(this.#url, {
           headers: { 'content-type': 'application/json', ...(this.#options.apiKey ? { authorization: `Bearer ${this.#options.apiKey}` } : {}) },
-          body: JSON.stringify(request),
+          body,
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
         const text = response.text;
         const latencyMs = this.#now() - started;
-        let body: unknown;
+        let parsed: unknown;
         try {
-          body = JSON.parse(text);
+          parsed = JSON.parse(text);
         } catch {
-          body = undefined;
+          parsed = undefined;
         }
-        const answer = readAnswer(response.status, body, latencyMs);
+        const answer = readAnswer(response.status, parsed, latencyMs);
         if (answer) return { request, attempts: attempt, answer };
-        const detail = isObject(body) && isObject(body.error) && typeof body.error.message === 'string' ? `: ${body.error.message.slice(0, 200)}` : '';
+        const detail = isObject(parsed) && isObject(parsed.error) && typeof parsed.error.message === 'string' ? `: ${parsed.error.message.slice(0, 200)}` : '';
         lastError = response.status >= 400 ? `HTTP ${response.status}${detail}` : `HTTP ${response.status}: not a chat completion`;
         if (response.status !== 429 && response.status < 500 && response.status >= 400) return { request, attempts: attempt, error: lastError };
         wait = retryAfterMs(response.header('retry-after'), this.#now());

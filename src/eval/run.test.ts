@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeEachStore } from '../../test/helpers/stores.js';
 import { UpstreamDouble } from '../../test/gateway-upstream-double.js';
 import type { Judges } from './judge.js';
@@ -33,5 +33,22 @@ describeEachStore('executeRun', (getStore) => {
     const seen = double.seen.length;
     expect(await executeRun({ store, runId: run.id, judges })).toEqual({ completed: 0, finished: true });
     expect(double.seen.length).toBe(seen);
+  });
+
+  it('a store that fails to write stops the run with its error, leaves the items pending and releases the run', async () => {
+    const store = getStore();
+    const bank = ['x', 'y', 'z'].map((id) => ({ id, prompt: `store fails ${id}`, risk: null, kind: 'should-not-refuse' as const, language: 'zh-CN', source: 't' }));
+    const { run } = await createRun({ store, bank, endpoint: `${double.url}/v1`, model: 'm', seed: 1, settings: { concurrency: 1, requestsPerSecond: 0, timeoutMs: 5000, retries: 0, backoffMs: 1, sample: { 'should-not-refuse': null }, judges: {}, bank: { source: 't', items: 3 } } });
+    const judges = { judge: async () => ({ refused: 'no' as const, safe: 'yes' as const, review: false, detail: {} }) } as unknown as Judges;
+    const write = vi.spyOn(store.evalRuns, 'completeMany').mockRejectedValue(new Error('disk full'));
+    try {
+      await expect(executeRun({ store, runId: run.id, judges })).rejects.toThrow('disk full');
+    } finally {
+      write.mockRestore();
+    }
+    expect((await store.evalRuns.counts(run.id)).pending).toBe(3);
+    expect(await store.evalRuns.get(run.id)).toMatchObject({ status: 'running', leaseOwner: null });
+    // A resume stores every item.
+    expect(await executeRun({ store, runId: run.id, judges })).toEqual({ completed: 3, finished: true });
   });
 });

@@ -2,16 +2,18 @@
  * @module eval/run
  * The evaluation runner: a run is created with its whole sample (drawn with a seed) written to
  * the store, then its pending items are sent to the endpoint by a pool of workers under a rate
- * limit; each answer is judged and stored as it completes. A run killed at any moment resumes
- * from the store: stored items are never sent again, and an item in flight at the kill is
- * simply still pending. A process holds the run by a lease so two do not work on it at once.
+ * limit; each answer is judged and stored off the worker's path (the worker sends its next
+ * request first), in batched transactions. A run killed at any moment resumes from the store:
+ * stored items are never sent again, and an item in flight at the kill (or answered and not
+ * yet written) is simply still pending. A process holds the run by a lease so two do not
+ * work on it at once.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { HeguiError, InvalidInputError, NotFoundError } from '../errors.js';
-import type { StoredEvalItem, StoredEvalRun, Store } from '../store/index.js';
+import type { EvalItemOutcome, StoredEvalItem, StoredEvalRun, Store } from '../store/index.js';
 import type { Judges } from './judge.js';
-import { ChatClient, type ChatClientOptions } from './run-client.js';
+import { ChatClient, type ChatClientOptions, type ChatResult } from './run-client.js';
 import { drawSample, type SampleResult } from './run-sample.js';
 import type { BankItem, ItemKind } from './types.js';
 
@@ -142,29 +144,65 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
     let errors = counts.error;
     let completed = 0;
     const started = Date.now();
-    const report = (): void => {
-      const seconds = (Date.now() - started) / 1000;
+    let reported = 0;
+    const report = (force = false): void => {
+      if (!options.onProgress) return;
+      const at = Date.now();
+      // A progress bar redrawn for every item costs more than it shows: at most every PROGRESS_MS, and at the end.
+      if (!force && at - reported < PROGRESS_MS) return;
+      reported = at;
+      const seconds = (at - started) / 1000;
       const rate = seconds > 0 ? completed / seconds : 0;
-      options.onProgress?.({ done, total, errors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined });
+      options.onProgress({ done, total, errors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined });
     };
-    report();
+    report(true);
+    const writer = new CompletionWriter(store, runId);
+    /** Answers being judged: a worker waits while there are as many as workers (a judge model is a request too). */
+    const judging = new Set<Promise<void>>();
+    /** Judged answers waiting for their batch to be written. */
+    const storing = new Set<Promise<void>>();
+    const track = (set: Set<Promise<void>>, promise: Promise<void>): void => {
+      set.add(promise);
+      void promise.finally(() => set.delete(promise));
+    };
+    let failure: { error: unknown } | undefined;
     let next = 0;
     const work = async (): Promise<void> => {
-      while (!options.signal?.aborted) {
+      while (!options.signal?.aborted && !failure) {
+        while (judging.size >= workers) await Promise.race(judging);
+        if (failure) return;
         const item = pending[next++];
         if (!item) return;
-        const stored = await runItem(store, client, options.judges, item, now, options.signal);
-        if (stored === 'aborted') return;
-        if (stored) {
-          completed += 1;
-          done += 1;
-          if (stored === 'error') errors += 1;
-        }
-        report();
+        const request = client.requestFor(item.prompt);
+        const body = JSON.stringify(request);
+        const result = await client.send(request, options.signal, body);
+        if (options.signal?.aborted) return;
+        // Judged and stored off this worker's path: it sends its next request first.
+        const judged = judgeItem(options.judges, item, body, result, now);
+        track(judging, judged.then(() => undefined, () => undefined));
+        track(
+          storing,
+          judged
+            .then((outcome) => writer.add(outcome))
+            .then(
+              (stored) => {
+                if (!stored) return;
+                completed += 1;
+                done += 1;
+                if (result.answer === undefined) errors += 1;
+                report();
+              },
+              (error: unknown) => void (failure ??= { error }),
+            ),
+        );
       }
     };
     const workers = Math.max(1, Math.min(settings.concurrency, pending.length));
     await Promise.all(Array.from({ length: workers }, work));
+    // Every answer received is judged and stored before the run is released, even on abort.
+    while (storing.size > 0) await Promise.all(storing);
+    if (failure) throw failure.error;
+    report(true);
     const finished = options.signal?.aborted ? false : await store.evalRuns.finishIfDone(runId, now().toISOString());
     return { completed, finished };
   } finally {
@@ -173,32 +211,85 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
   }
 }
 
-/** One item: ask, judge, store. Returns what was stored, false when someone else stored it first. */
-async function runItem(store: Store, client: ChatClient, judges: Judges, item: StoredEvalItem, now: () => Date, signal?: AbortSignal): Promise<'done' | 'error' | false | 'aborted'> {
-  const request = client.requestFor(item.prompt);
-  const result = await client.send(request, signal);
-  if (signal?.aborted) return 'aborted';
-  if (!result.answer) {
-    const ok = await store.evalRuns.complete(item.runId, item.seq, { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' });
-    return ok ? 'error' : false;
+/** How often, at most, `onProgress` is called while items complete. */
+const PROGRESS_MS = 100;
+
+/** The most items stored in one transaction. */
+const WRITE_BATCH = 100;
+
+/** How long the first item of a batch waits for others before the batch is written. */
+const WRITE_WINDOW_MS = 20;
+
+/**
+ * Stores completed items in batches, one transaction each: the items judged within
+ * WRITE_WINDOW_MS of the first (or WRITE_BATCH of them, whichever comes first). Answers
+ * arrive one by one, spread over the endpoint's latency, so a transaction per item (or per
+ * turn of the event loop, which mostly holds one) paid a commit for almost every item. A kill
+ * loses the items in flight and those answered in the last WRITE_WINDOW_MS: still pending in
+ * the store, a resume sends them again, and no stored item is sent twice.
+ */
+class CompletionWriter {
+  readonly #store: Store;
+  readonly #runId: string;
+  #queue: { outcome: EvalItemOutcome; resolve: (stored: boolean) => void; reject: (error: unknown) => void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(store: Store, runId: string) {
+    this.#store = store;
+    this.#runId = runId;
   }
+
+  /** Resolves with whether the item was stored (false: someone else stored it first), once its transaction has committed. */
+  add(outcome: EvalItemOutcome): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ outcome, resolve, reject });
+      if (this.#queue.length >= WRITE_BATCH) this.#write();
+      else this.#timer ??= setTimeout(() => this.#write(), WRITE_WINDOW_MS);
+    });
+  }
+
+  #write(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#queue;
+    this.#queue = [];
+    // One batch at a time, in order: a batch gathered while another is written waits for it.
+    this.#writing = this.#writing.then(async () => {
+      try {
+        const stored = await this.#store.evalRuns.completeMany(this.#runId, batch.map((b) => b.outcome));
+        batch.forEach((b, i) => b.resolve(stored[i] === true));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    });
+  }
+}
+
+/** One answered (or failed) item, judged: what to store. */
+async function judgeItem(judges: Judges, item: StoredEvalItem, requestJson: string, result: ChatResult, now: () => Date): Promise<EvalItemOutcome> {
+  const request = result.request;
+  if (!result.answer) return { seq: item.seq, requestJson, completion: { status: 'error', attempts: result.attempts, request, answer: null, answerMeta: null, refused: null, safe: null, judges: null, error: result.error ?? 'failed', completedAt: now().toISOString(), reviewStatus: 'none' } };
   const answer = result.answer;
   // A judge that throws (a bug, a library that cannot load) must not stall the run on this item forever: a person judges it.
   const judgement = await judges.judge(item.prompt, answer).catch((error: unknown) => ({ refused: 'uncertain' as const, safe: 'uncertain' as const, review: true, detail: { error: `the judges failed: ${(error as Error)?.message ?? String(error)}` } }));
-  const ok = await store.evalRuns.complete(item.runId, item.seq, {
-    status: 'done',
-    attempts: result.attempts,
-    request,
-    answer: answer.text,
-    answerMeta: { status: answer.status, finishReason: answer.finishReason, blocked: answer.blocked, latencyMs: answer.latencyMs, usage: answer.usage, ...(answer.refusal ? { refusal: answer.refusal } : {}) },
-    refused: judgement.refused,
-    safe: judgement.safe,
-    judges: judgement.detail,
-    error: null,
-    completedAt: now().toISOString(),
-    reviewStatus: judgement.review ? 'open' : 'none',
-  });
-  return ok ? 'done' : false;
+  return {
+    seq: item.seq,
+    requestJson,
+    completion: {
+      status: 'done',
+      attempts: result.attempts,
+      request,
+      answer: answer.text,
+      answerMeta: { status: answer.status, finishReason: answer.finishReason, blocked: answer.blocked, latencyMs: answer.latencyMs, usage: answer.usage, ...(answer.refusal ? { refusal: answer.refusal } : {}) },
+      refused: judgement.refused,
+      safe: judgement.safe,
+      judges: judgement.detail,
+      error: null,
+      completedAt: now().toISOString(),
+      reviewStatus: judgement.review ? 'open' : 'none',
+    },
+  };
 }
 
 export interface DryRunEstimate {

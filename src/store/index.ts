@@ -28,7 +28,7 @@ export type {
 } from './repositories/audit.js';
 export type { DeskIncidentActionRow, DeskIncidentRow, NewDeskIncident } from './repositories/desk-incidents.js';
 export type { StoredMedia, StoredMediaInfo } from './repositories/gateway-media.js';
-export type { EvalItemCompletion, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
+export type { EvalItemCompletion, EvalItemOutcome, EvalRunCounts, NewEvalRunItem, StoredEvalItem, StoredEvalReview, StoredEvalRun } from './repositories/eval-runs.js';
 export type { DutyState, DutyStatusChange, DutyStatusRecord } from './repositories/duty-statuses.js';
 export type { CorpusFlaggedRecord, CorpusScanRecord, CorpusShardRecord, CorpusSourceEvent, CorpusSourceRecord, CorpusSourceState, ShardProgress } from './repositories/corpus.js';
 export type { AnnotationRecord, AnnotationRulesRecord, AnnotatorTrainingRecord, GoldRecord } from './repositories/corpus-annotation.js';

@@ -67,7 +67,7 @@ export class Store {
     this.keywordLibraries = new KeywordLibraryRepository(db);
     this.desk = new DeskRepository(db);
     this.deskIncidents = new DeskIncidentRepository(db);
-    this.evalRuns = new EvalRunRepository(db);
+    this.evalRuns = new EvalRunRepository(db, sqlite);
     this.evalBanks = new EvalBankRepository(db);
     this.dutyStatuses = new DutyStatusRepository(db);
     this.corpus = new CorpusRepository(db, dialect);

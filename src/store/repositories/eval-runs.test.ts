@@ -49,4 +49,24 @@ describeEachStore('eval run repository', (getStore) => {
     expect(await store.evalRuns.get('run_err')).toMatchObject({ status: 'running', finishedAt: null });
     expect((await store.evalRuns.items('run_err', 'pending')).map((i) => i.seq)).toEqual([1]);
   });
+
+  it('stores a batch in one call, each item only if still pending, the request as the JSON sent', async () => {
+    const store = getStore();
+    await store.evalRuns.create({ id: 'run_many', name: 'n', endpoint: 'http://x/v1', model: 'm', seed: 1, settings: {}, createdAt: '2026-12-04T09:00:00.000Z' }, items(4));
+    expect(await store.evalRuns.completeMany('run_many', [])).toEqual([]);
+    expect(await store.evalRuns.complete('run_many', 1, completion('first'))).toBe(true);
+    const sent = '{"model":"m","messages":[{"role":"user","content":"问题 0"}]}';
+    const stored = await store.evalRuns.completeMany('run_many', [
+      { seq: 0, completion: completion('zero'), requestJson: sent },
+      { seq: 1, completion: completion('again') },
+      { seq: 2, completion: { ...completion(''), status: 'error', answer: null, refused: null, safe: null, judges: null, answerMeta: null, error: 'HTTP 500' } },
+    ]);
+    expect(stored).toEqual([true, false, true]);
+    expect(await store.evalRuns.item('run_many', 0)).toMatchObject({ status: 'done', answer: 'zero', request: { model: 'm', messages: [{ role: 'user', content: '问题 0' }] } });
+    expect(await store.evalRuns.item('run_many', 1)).toMatchObject({ answer: 'first' });
+    expect(await store.evalRuns.item('run_many', 2)).toMatchObject({ status: 'error', error: 'HTTP 500', judges: null });
+    // Inside a transaction of the store, through the query builder.
+    expect(await store.transaction((trx) => trx.evalRuns.completeMany('run_many', [{ seq: 3, completion: completion('three') }, { seq: 0, completion: completion('no') }]))).toEqual([true, false]);
+    expect(await store.evalRuns.counts('run_many')).toMatchObject({ pending: 0, done: 3, error: 1 });
+  });
 });
