@@ -7,7 +7,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { timingSafeEqual } from 'node:crypto';
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Env, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { mountChat } from './chat.js';
@@ -15,7 +15,7 @@ import { mountCompletions } from './completions.js';
 import { mountMedia } from './media-routes.js';
 import { mountModels } from './models.js';
 import { mountPassthrough } from './passthrough.js';
-import { clientAddresses, type GatewayServices, incomingMessages } from './pipeline.js';
+import { clientAddresses, clientConnections, type GatewayServices, incomingMessages, watchClient } from './pipeline.js';
 import { mountResponses } from './responses.js';
 
 /**
@@ -41,8 +41,11 @@ export function mountGateway<E extends Env>(app: Hono<E>, services: GatewayServi
   app.use('/v1/*', async (c, next) => {
     clientAddresses.set(c.req.raw, clientAddress(c));
     // Behind @hono/node-server the Node message is at hand: bodies are read from it (./pipeline).
-    const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-    if (incoming instanceof IncomingMessage) incomingMessages.set(c.req.raw, incoming);
+    const bindings = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
+    if (bindings?.incoming instanceof IncomingMessage) {
+      incomingMessages.set(c.req.raw, bindings.incoming);
+      if (bindings.outgoing instanceof ServerResponse) clientConnections.set(c.req.raw, watchClient(bindings.incoming, bindings.outgoing));
+    }
     await next();
   });
   mountChat(app, services);

@@ -4,7 +4,7 @@
  * the upstream, answer errors in the OpenAI shape, and record the audit event. Each endpoint
  * module supplies only what differs: where its texts are, and the shape of its answers.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HonoRequest } from 'hono';
 import type { Store } from '../store/index.js';
 import type { AccessControl, RequestPurpose } from './access.js';
@@ -23,7 +23,7 @@ import type { GatewayObserver } from './observe.js';
 import { endSpan, startRequestSpan, startUpstreamSpan } from './tracing.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
-import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
+import { type StopSignal, StopSignals, type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
 /** Everything the endpoints are built from. */
 export interface GatewayServices {
@@ -92,6 +92,22 @@ export const clientAddresses = new WeakMap<Request, string>();
  * from it directly, without the web stream and `Request` object that `req.raw.body` builds.
  */
 export const incomingMessages = new WeakMap<Request, IncomingMessage>();
+
+/** Each request's client connection, when it came through a Node listener (./mount): what its upstream call watches. */
+export const clientConnections = new WeakMap<Request, StopSignal>();
+
+/**
+ * The client's connection as an upstream call watches it: aborted when the answer's response
+ * closes before it finished, or the request broke (as @hono/node-server aborts `req.raw.signal`),
+ * without the AbortController and EventTarget listener that signal costs each request.
+ */
+export function watchClient(incoming: IncomingMessage, outgoing: ServerResponse): StopSignal {
+  const signals = new StopSignals();
+  outgoing.once('close', () => {
+    if (incoming.errored || !outgoing.writableFinished) signals.abort();
+  });
+  return signals;
+}
 
 /** The header every answer carries with the id its audit event records (`payload.requestId`). */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -660,7 +676,7 @@ async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, c
 
 /** A new upstream call tied to the client's connection. */
 export function newCall(req: HonoRequest, services: GatewayServices): UpstreamCall {
-  return new UpstreamCall(req.raw.signal, services.inflight.shutdownSignal);
+  return new UpstreamCall(clientConnections.get(req.raw) ?? req.raw.signal, services.inflight.shutdownSignal);
 }
 
 /** The upstream's JSON answer, read whole within the call's timeout. */

@@ -198,6 +198,46 @@ export class Upstream {
 }
 
 /**
+ * What an upstream call watches to learn it must stop: an `AbortSignal`, or a lighter object
+ * of the same shape (`StopSignals`; an EventTarget listener costs more than the rest of a call's set-up).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * A `StopSignal` whose listeners are kept in a set: `abort()` calls each once (later ones at
+ * once), and removing one is a set deletion.
+ */
+export class StopSignals implements StopSignal {
+  readonly #listeners = new Set<() => void>();
+  #aborted = false;
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#aborted) listener();
+    else this.#listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#listeners.delete(listener);
+  }
+
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+}
+
+/**
  * The life of one upstream call: one AbortController that the client's disconnect, the
  * timeout and the gateway itself (after a block) can all trigger.
  */
@@ -216,8 +256,8 @@ export class UpstreamCall {
 
   /** `shutdownSignal` aborts at the drain deadline of a stopping server (./drain). */
   constructor(
-    readonly clientSignal?: AbortSignal,
-    readonly shutdownSignal?: AbortSignal,
+    readonly clientSignal?: StopSignal,
+    readonly shutdownSignal?: StopSignal,
   ) {
     if (clientSignal?.aborted) this.clientLeft();
     else clientSignal?.addEventListener('abort', this.#onClientAbort, { once: true });
