@@ -11,12 +11,17 @@
  *
  *   npx tsx bench/gateway/index.ts              # BENCH_SECONDS=10 per case by default
  *   npx tsx bench/gateway/index.ts --soak 600   # memory of hegui under load for 600 s
- *   npx tsx bench/gateway/index.ts --one-client # only the one-client table, direct and hegui
+ *   npx tsx bench/gateway/index.ts --one-client # only the one-client table: direct, hegui and Portkey taking turns
+ *   npx tsx bench/gateway/index.ts --one-client --rounds 5      # rounds of that table (default 3; medians reported)
  *   npx tsx bench/gateway/index.ts --one-client --cpu-prof DIR  # and a V8 CPU profile of hegui in DIR
+ *   npx tsx bench/gateway/index.ts --one-client --base DIR      # and hegui from another checkout (before/after; profiled in DIR/base)
+ *
+ * Read a profile with `npx tsx bench/gateway/profile-summary.ts DIR/CPU...cpuprofile --from 8
+ * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateLabelKeys } from '../../src/label/index.js';
@@ -33,6 +38,13 @@ const soakSeconds = soakIndex >= 0 ? Number(process.argv[soakIndex + 1] ?? 600) 
 const oneClientOnly = process.argv.includes('--one-client');
 const profileIndex = process.argv.indexOf('--cpu-prof');
 const profileDir = profileIndex >= 0 ? process.argv[profileIndex + 1] : undefined;
+const roundsIndex = process.argv.indexOf('--rounds');
+const rounds = roundsIndex >= 0 ? Number(process.argv[roundsIndex + 1]) : 3;
+if (!(rounds >= 1)) throw new Error('--rounds needs a number of rounds, 1 or more');
+const baseIndex = process.argv.indexOf('--base');
+/** Another checkout of hegui (with its node_modules), run beside this one as "hegui (base)": before and after in one run. */
+const baseRoot = baseIndex >= 0 ? process.argv[baseIndex + 1] : undefined;
+if (baseIndex >= 0 && !baseRoot) throw new Error('--base needs the directory of another hegui checkout');
 if (profileIndex >= 0 && !profileDir) throw new Error('--cpu-prof needs a directory for the profile');
 
 /** The model's first words: what "first token" means in every stream. */
@@ -56,17 +68,17 @@ function benchKeywords(): KeywordEntry[] {
 }
 const keywords = benchKeywords();
 
-const tsx = (script: string): string[] => ['--import', 'tsx', join(root, script)];
+const tsx = (script: string, from = root): string[] => ['--import', 'tsx', join(from, script)];
 
 /** Limits high enough never to refuse the benchmark, so their checks run on every request. */
 const NEVER = 1_000_000_000;
 
-async function prepareHegui(dir: string, upstreamUrl: string): Promise<{ config: string; database: string; key: string }> {
+async function prepareHegui(dir: string, upstreamUrl: string, from = root): Promise<{ config: string; database: string; key: string }> {
   const library = join(dir, 'keywords.json');
   writeFileSync(library, JSON.stringify({ format: 'hegui-keywords/1', name: 'bench', entries: keywords }));
   const database = `file:${join(dir, 'hegui.db')}`;
   const env = { ...process.env, HEGUI_DATABASE_URL: database };
-  const saved = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'keywords', 'save', library], { env, encoding: 'utf8' });
+  const saved = spawnSync(process.execPath, [...tsx('src/cli/main.ts', from), 'keywords', 'save', library], { env, encoding: 'utf8' });
   if (saved.status !== 0) throw new Error(`hegui keywords save failed: ${saved.stderr}`);
   const keyFile = join(dir, 'label-key.pem');
   writeFileSync(keyFile, generateLabelKeys('ed25519').privateKeyPem);
@@ -88,7 +100,7 @@ async function prepareHegui(dir: string, upstreamUrl: string): Promise<{ config:
       '',
     ].join('\n'),
   );
-  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts'), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
+  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts', from), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
   const key = added.stdout.trim().split('\n').at(-1) ?? '';
   if (added.status !== 0 || !key.startsWith('hg-')) throw new Error(`hegui users add failed: ${added.stderr}`);
   return { config, database, key };
@@ -134,42 +146,75 @@ function table(title: string, results: CaseResult[], stream: boolean): string {
   return lines.join('\n');
 }
 
+/** The median of some numbers (NaN when there are none or one is NaN: a failed run). */
+function median(values: readonly number[]): number {
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Requests each target served during the one-client table, warm-ups included (to read a CPU profile per request). */
+const served = new Map<string, number>();
+
 /**
  * One client at a time: no queueing, so the difference to the direct connection is the time
- * the gateway itself adds to a request (with 50 clients on 2 cores, queueing dominates).
+ * the gateway itself adds to a request (with 50 clients on 2 cores, queueing dominates). The
+ * targets take turns: each round runs every target (non-stream, then stream) before the next
+ * round starts, so a noisy stretch of the machine hits them all alike; each figure is the
+ * median over the rounds, and "added" is taken per round against that round's direct run.
  */
 async function oneClient(targets: readonly Target[]): Promise<string> {
   const lines = [
-    '### One client (time each gateway adds, without queueing)',
+    `### One client (time each gateway adds, without queueing), median of ${rounds} alternating rounds of ${seconds} s`,
     '',
     '| target | non-stream p50 ms | p99 ms | added p50 | added p99 | CPU ms/req | stream TTFT p50 ms | p99 ms | added p50 | added p99 | CPU ms/req |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const rows: { name: string; whole: TimedResult; stream: TimedResult; wholeCpu: string; streamCpu: string }[] = [];
   /** One timed run, with the CPU time the serving process spent per request (less noisy than latency on a shared VM). */
-  const run = async (target: Target, stream: boolean): Promise<[TimedResult, string]> => {
+  const run = async (target: Target, stream: boolean): Promise<{ timed: TimedResult; cpu: number }> => {
     const before = target.pid ? await cpuMs(target.pid) : 0;
     const timed = await timedRequests(target, request(stream), FIRST_TOKEN, 1, seconds);
-    const cpu = target.pid ? (((await cpuMs(target.pid)) - before) / Math.max(1, timed.count + timed.failures)).toFixed(3) : '—';
-    return [timed, cpu];
+    const cpu = target.pid ? ((await cpuMs(target.pid)) - before) / Math.max(1, timed.count + timed.failures) : Number.NaN;
+    count(target, timed);
+    return { timed, cpu };
   };
+  const count = (target: Target, timed: TimedResult): void => void served.set(target.name, (served.get(target.name) ?? 0) + timed.count + timed.failures);
   for (const target of targets) {
     // Warm up as the 50-client cases do (JIT, pools, SQLite pages), so this table measures a warm server in either mode.
-    await timedRequests(target, request(false), FIRST_TOKEN, connections, 3);
-    await timedRequests(target, request(true), FIRST_TOKEN, connections, 2);
-    await timedRequests(target, request(false), FIRST_TOKEN, 1, 1);
-    const [whole, wholeCpu] = await run(target, false);
-    const [stream, streamCpu] = await run(target, true);
-    rows.push({ name: target.name, whole, stream, wholeCpu, streamCpu });
+    count(target, await timedRequests(target, request(false), FIRST_TOKEN, connections, 3));
+    count(target, await timedRequests(target, request(true), FIRST_TOKEN, connections, 2));
+    count(target, await timedRequests(target, request(false), FIRST_TOKEN, 1, 1));
   }
-  const direct = rows[0];
-  for (const row of rows) {
-    const added = (a: number, b: number | undefined): string => (direct && row !== direct && b !== undefined && Number.isFinite(a - b) ? `${round(a - b)}` : '—');
+  const results = new Map<string, { whole: TimedResult; stream: TimedResult; wholeCpu: number; streamCpu: number }[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const whole = await run(target, false);
+      const stream = await run(target, true);
+      results.set(target.name, [...(results.get(target.name) ?? []), { whole: whole.timed, stream: stream.timed, wholeCpu: whole.cpu, streamCpu: stream.cpu }]);
+    }
+  }
+  const direct = results.get(targets[0]?.name ?? '') ?? [];
+  const cpu = (value: number): string => (Number.isFinite(value) ? value.toFixed(3) : '—');
+  const roundsLog: string[] = [];
+  for (const target of targets) {
+    const runs = results.get(target.name) ?? [];
+    const pick = (f: (r: (typeof runs)[number]) => number): number => round(median(runs.map(f)));
+    const added = (f: (r: (typeof runs)[number]) => number): string => {
+      if (target === targets[0]) return '—';
+      const value = round(median(runs.map((r, i) => f(r) - f(direct[i] as (typeof runs)[number]))));
+      return Number.isFinite(value) ? String(value) : '—';
+    };
     lines.push(
-      `| ${row.name} | ${ms(row.whole.p50)} | ${ms(row.whole.p99)} | ${added(row.whole.p50, direct?.whole.p50)} | ${added(row.whole.p99, direct?.whole.p99)} | ${row.wholeCpu} | ${ms(row.stream.firstP50)} | ${ms(row.stream.firstP99)} | ${added(row.stream.firstP50, direct?.stream.firstP50)} | ${added(row.stream.firstP99, direct?.stream.firstP99)} | ${row.streamCpu} |`,
+      `| ${target.name} | ${ms(pick((r) => r.whole.p50))} | ${ms(pick((r) => r.whole.p99))} | ${added((r) => r.whole.p50)} | ${added((r) => r.whole.p99)} | ${cpu(median(runs.map((r) => r.wholeCpu)))} | ${ms(pick((r) => r.stream.firstP50))} | ${ms(pick((r) => r.stream.firstP99))} | ${added((r) => r.stream.firstP50)} | ${added((r) => r.stream.firstP99)} | ${cpu(median(runs.map((r) => r.streamCpu)))} |`,
     );
+    roundsLog.push(`${target.name}: non-stream p50 ${runs.map((r) => ms(r.whole.p50)).join(' / ')} ms, CPU ${runs.map((r) => cpu(r.wholeCpu)).join(' / ')}; stream TTFT p50 ${runs.map((r) => ms(r.stream.firstP50)).join(' / ')} ms, CPU ${runs.map((r) => cpu(r.streamCpu)).join(' / ')}`);
   }
-  return lines.join('\n');
+  for (const target of targets) {
+    const failed = (results.get(target.name) ?? []).flatMap((r) => [r.whole, r.stream]).find((t) => t.firstFailure);
+    if (failed) roundsLog.push(`${target.name}: ${failed.failures} failed in one run; first: ${failed.firstFailure}`);
+  }
+  return `${lines.join('\n')}\n\nEach round:\n${roundsLog.map((l) => `- ${l}`).join('\n')}`;
 }
 
 async function soak(target: Target, pid: number): Promise<void> {
@@ -210,18 +255,28 @@ async function main(): Promise<void> {
       return;
     }
     const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number };
-    if (oneClientOnly) {
-      console.log(`\n${await oneClient([direct, heguiTarget])}`);
-      return;
-    }
     const portkeyPort = await freePort();
     const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
     started.push(portkey);
-    const targets: Target[] = [
-      direct,
-      heguiTarget,
-      { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number },
-    ];
+    const portkeyTarget: Target = { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number };
+    const targets: Target[] = [direct, heguiTarget, portkeyTarget];
+    if (baseRoot) {
+      const baseDir = join(dir, 'base');
+      mkdirSync(baseDir);
+      const base = await prepareHegui(baseDir, upstreamUrl, baseRoot);
+      const basePort = await freePort();
+      const baseProfile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'base')] : [];
+      const baseServer = await startProcess(process.execPath, [...baseProfile, ...tsx('src/cli/main.ts', baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], /hegui listening on (http:\/\/\S+)/);
+      started.push(baseServer);
+      targets.splice(2, 0, { name: `hegui base (${baseRoot})`, url: `${baseServer.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${base.key}` }, pid: baseServer.child.pid as number });
+    }
+    if (oneClientOnly) {
+      console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      console.log(`\n${await oneClient(targets)}`);
+      console.log(`\nload average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      if (profileDir) console.log(`requests served while profiled (for profile-summary.ts --requests): ${[...served].map(([name, n]) => `${name} ${n}`).join(', ')}`);
+      return;
+    }
     console.log(`gateway benchmark: ${connections} clients, ${seconds} s per case, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}`);
     for (const stream of [false, true]) {
       const results: CaseResult[] = [];

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { defaultGatewayConfig, type GatewayConfig, loadGatewayConfig } from '../gateway/index.js';
+import { batchLines, defaultGatewayConfig, type GatewayConfig, loadGatewayConfig } from '../gateway/index.js';
 import { startServer } from '../server/index.js';
 import type { CliIo } from './io.js';
 
@@ -58,6 +58,13 @@ export function registerServe(program: Command, io: CliIo): void {
       const gateway = await gatewaySettings(flags, io);
       const database = flags.database ?? gateway.server.database;
       const profile = flags.profile ? resolve(io.cwd, flags.profile) : gateway.server.profile;
+      // Access-log lines leave in batches (at most 50 ms late), flushed before any other line and at exit.
+      const access = batchLines((text) => io.stdout.write(text));
+      const log = (line: string): void => {
+        access.flush();
+        io.stdout.write(`${line}\n`);
+      };
+      process.once('exit', access.flush);
       const server = await startServer({
         host: flags.host ?? gateway.server.host ?? io.env.HEGUI_HOST ?? '127.0.0.1',
         port: flags.port ?? gateway.server.port ?? Number(io.env.HEGUI_PORT ?? 8787),
@@ -65,8 +72,8 @@ export function registerServe(program: Command, io: CliIo): void {
         ...(profile ? { profilePath: profile } : {}),
         gateway,
         env: io.env,
-        log: (line) => io.stdout.write(`${line}\n`),
-        accessLog: (line) => io.stdout.write(`${line}\n`),
+        log,
+        accessLog: access.line,
       });
       await new Promise<void>((done) => {
         const stop = (): void => {
@@ -74,8 +81,11 @@ export function registerServe(program: Command, io: CliIo): void {
           process.off('SIGTERM', stop);
           // Graceful drain (issue 13): running requests and streams finish, or end cleanly at
           // the deadline, and their audit events are written before the process exits.
-          io.stdout.write(`stopping: draining running requests (up to ${gateway.server.drainSeconds} s)\n`);
-          void server.close(gateway.server.drainSeconds * 1000).then(done);
+          log(`stopping: draining running requests (up to ${gateway.server.drainSeconds} s)`);
+          void server.close(gateway.server.drainSeconds * 1000).then(() => {
+            access.flush();
+            done();
+          });
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -8,16 +8,17 @@
  * (AI Measures Art. 11; Cybersecurity Law Art. 21: network logs kept).
  */
 import type { Exchange } from './audit.js';
+import { type StopSignal, StopSignals } from './upstream.js';
 
 export class InFlight {
   readonly #running = new Set<Exchange>();
-  readonly #controller = new AbortController();
+  readonly #shutdown = new StopSignals();
   #waiters: (() => void)[] = [];
   #stopping = false;
 
   /** Aborted at the drain deadline: upstream calls watch it and end as shut down. */
-  get shutdownSignal(): AbortSignal {
-    return this.#controller.signal;
+  get shutdownSignal(): StopSignal {
+    return this.#shutdown;
   }
 
   /** True once the server stopped accepting requests. */
@@ -45,7 +46,7 @@ export class InFlight {
 
   /** Ends the upstream calls still open: their streams end with an error event and `[DONE]`. */
   shutdown(): void {
-    this.#controller.abort(new Error('the server is shutting down'));
+    this.#shutdown.abort();
   }
 
   /** Resolves once no request runs, or after `ms` (false then). */

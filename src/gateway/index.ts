@@ -30,7 +30,7 @@ export { EXAMPLE_PRODUCER, labelHeaders, OutputLabeler } from './labels.js';
 export { GatewayUnlabelableError, MediaService } from './media.js';
 export { LiveKeywords, loadKeywordLibraries, mergeLibraries } from './live-keywords.js';
 export { gatewayHealth, mountGateway } from './mount.js';
-export { GatewayObserver } from './observe.js';
+export { batchLines, GatewayObserver, type LineBatch } from './observe.js';
 export { ModelGuard } from './model-guard.js';
 export { checkAmountMicros, costMicros, formatAmount, MICROS, parseAmount, parseCurrency, PriceTable, type ModelPrice, type TokenUsage } from './spend.js';
 export { REQUEST_ID_HEADER, type GatewayServices } from './pipeline.js';

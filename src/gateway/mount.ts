@@ -7,6 +7,7 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { timingSafeEqual } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Env, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { mountChat } from './chat.js';
@@ -14,7 +15,7 @@ import { mountCompletions } from './completions.js';
 import { mountMedia } from './media-routes.js';
 import { mountModels } from './models.js';
 import { mountPassthrough } from './passthrough.js';
-import { clientAddresses, type GatewayServices } from './pipeline.js';
+import { clientAddresses, clientConnections, type GatewayServices, incomingMessages, watchClient } from './pipeline.js';
 import { mountResponses } from './responses.js';
 
 /**
@@ -39,6 +40,12 @@ export function mountGateway<E extends Env>(app: Hono<E>, services: GatewayServi
   if (services.config.server.metrics.enabled && services.observer) mountMetrics(app, services.observer);
   app.use('/v1/*', async (c, next) => {
     clientAddresses.set(c.req.raw, clientAddress(c));
+    // Behind @hono/node-server the Node message is at hand: bodies are read from it (./pipeline).
+    const bindings = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
+    if (bindings?.incoming instanceof IncomingMessage) {
+      incomingMessages.set(c.req.raw, bindings.incoming);
+      if (bindings.outgoing instanceof ServerResponse) clientConnections.set(c.req.raw, watchClient(bindings.incoming, bindings.outgoing));
+    }
     await next();
   });
   mountChat(app, services);

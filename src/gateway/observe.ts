@@ -138,3 +138,45 @@ export class GatewayObserver {
     return this.registry.metrics();
   }
 }
+
+/** A line writer that gathers lines and writes them together (`batchLines`). */
+export interface LineBatch {
+  /** Queues one line (without its newline). */
+  line(text: string): void;
+  /** Writes whatever is queued now. */
+  flush(): void;
+}
+
+/**
+ * Gathers log lines and hands them to `write` together: once `maxBytes` are queued, or
+ * `maxDelayMs` after the first queued line, or on `flush()`. One write per request to standard
+ * output is a system call on the request's path (about 3 % of a request's CPU with every guard
+ * on); a batch costs one for many. The timer does not keep the process alive: the caller
+ * flushes at shutdown and at exit.
+ */
+export function batchLines(write: (text: string) => void, maxBytes = 64 * 1024, maxDelayMs = 50): LineBatch {
+  let queued: string[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (queued.length === 0) return;
+    const text = queued.join('');
+    queued = [];
+    bytes = 0;
+    write(text);
+  };
+  return {
+    line(text: string): void {
+      queued.push(`${text}\n`);
+      bytes += text.length + 1;
+      if (bytes >= maxBytes) flush();
+      else if (!timer) {
+        timer = setTimeout(flush, maxDelayMs);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}

@@ -4,6 +4,7 @@
  * the upstream, answer errors in the OpenAI shape, and record the audit event. Each endpoint
  * module supplies only what differs: where its texts are, and the shape of its answers.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HonoRequest } from 'hono';
 import type { Store } from '../store/index.js';
 import type { AccessControl, RequestPurpose } from './access.js';
@@ -23,7 +24,7 @@ import type { GatewayObserver } from './observe.js';
 import { endSpan, startRequestSpan, startUpstreamSpan } from './tracing.js';
 import type { UnauthenticatedSampler } from './unauthenticated.js';
 import { SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
-import { type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
+import { type StopSignal, StopSignals, type Upstream, UpstreamCall, type UpstreamResponse, type UpstreamRouter } from './upstream.js';
 
 /** Everything the endpoints are built from. */
 export interface GatewayServices {
@@ -87,6 +88,28 @@ export function jsonResponse(body: unknown, status: number, headers: Record<stri
 /** Each request's client address, as the socket saw it (set by the gateway's middleware, ./mount). */
 export const clientAddresses = new WeakMap<Request, string>();
 
+/**
+ * Each request's Node message, when it came through a Node listener (./mount): its body is read
+ * from it directly, without the web stream and `Request` object that `req.raw.body` builds.
+ */
+export const incomingMessages = new WeakMap<Request, IncomingMessage>();
+
+/** Each request's client connection, when it came through a Node listener (./mount): what its upstream call watches. */
+export const clientConnections = new WeakMap<Request, StopSignal>();
+
+/**
+ * The client's connection as an upstream call watches it: aborted when the answer's response
+ * closes before it finished, or the request broke (as @hono/node-server aborts `req.raw.signal`),
+ * without the AbortController and EventTarget listener that signal costs each request.
+ */
+export function watchClient(incoming: IncomingMessage, outgoing: ServerResponse): StopSignal {
+  const signals = new StopSignals();
+  outgoing.once('close', () => {
+    if (incoming.errored || !outgoing.writableFinished) signals.abort();
+  });
+  return signals;
+}
+
 /** The header every answer carries with the id its audit event records (`payload.requestId`). */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -142,7 +165,7 @@ function traceExchange(exchange: Exchange, req: HonoRequest): void {
   const traced = startRequestSpan(exchange.endpoint, req.raw.headers);
   exchange.trace = traced;
   exchange.onSettled(() =>
-    endSpan(traced.span, exchange.status, {
+    endSpan(traced.span, exchange.status, () => ({
       'hegui.request_id': exchange.id,
       ...(exchange.model ? { 'hegui.model': exchange.model } : {}),
       ...(exchange.upstream ? { 'hegui.upstream': exchange.upstream } : {}),
@@ -151,7 +174,7 @@ function traceExchange(exchange: Exchange, req: HonoRequest): void {
       'hegui.actions': exchange.actions,
       'hegui.risks': [...new Set([...exchange.inputFindings, ...exchange.outputFindings].map((f) => f.risk))],
       ...(exchange.error ? { 'hegui.error': exchange.error } : {}),
-    }),
+    })),
   );
 }
 
@@ -260,7 +283,8 @@ export interface BodyLimits {
  */
 async function readBody(req: HonoRequest, limits: BodyLimits): Promise<Json> {
   if (declaredLength(req.header('content-length')) > limits.bodyBytes) throw new GatewayBodyTooLargeError(limits.bodyBytes);
-  const text = await readCapped(req.raw, limits.bodyBytes);
+  const incoming = incomingMessages.get(req.raw);
+  const text = incoming ? await readIncomingCapped(incoming, limits.bodyBytes) : await readCapped(req.raw, limits.bodyBytes);
   const depth = jsonDepth(text);
   if (depth > limits.jsonDepth) throw new GatewayRequestError(`the request body nests arrays and objects ${depth > 10 * limits.jsonDepth ? 'far ' : ''}deeper than ${limits.jsonDepth} levels (limits.jsonDepth)`);
   let body: unknown;
@@ -325,6 +349,72 @@ async function readCapped(request: Request, limit: number): Promise<string> {
     size += value.length;
   }
   return buffer.toString('utf8', 0, size);
+}
+
+/**
+ * `readCapped` on a Node message: its chunks as they arrive, until it ends or passes `limit`
+ * bytes. Past the limit reading stops and the rest is left to the server, which drains (or,
+ * past its own bound, closes) the connection once the answer is sent, as it does for a web
+ * body given up; a client that breaks off fails the read.
+ */
+function readIncomingCapped(incoming: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    /** The only piece so far, kept as it came (the usual case: the whole body in one read). */
+    let first: Buffer | undefined;
+    /** Once a second piece came: one growing buffer, as in `readCapped`. */
+    let buffer: Buffer | undefined;
+    let size = 0;
+    const done = (): void => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (value: Buffer): void => {
+      if (size + value.length > limit) {
+        done();
+        incoming.pause();
+        reject(new GatewayBodyTooLargeError(limit));
+        return;
+      }
+      if (size === 0) {
+        first = value;
+        size = value.length;
+        return;
+      }
+      if (!buffer) {
+        buffer = Buffer.allocUnsafe(Math.min(limit, Math.max(64 * 1024, 2 * (size + value.length))));
+        (first as Buffer).copy(buffer, 0, 0, size);
+        first = undefined;
+      } else if (size + value.length > buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(2 * buffer.length, size + value.length)));
+        buffer.copy(grown, 0, 0, size);
+        buffer = grown;
+      }
+      buffer.set(value, size);
+      size += value.length;
+    };
+    const onEnd = (): void => {
+      done();
+      resolve((buffer ?? first)?.toString('utf8', 0, size) ?? '');
+    };
+    const onError = (error: Error): void => {
+      done();
+      reject(error);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('the client closed the connection before the request body was read'));
+    };
+    if (incoming.readableEnded) {
+      resolve('');
+      return;
+    }
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
 }
 
 /** The deepest nesting of arrays and objects in JSON text, counted without parsing it. */
@@ -561,7 +651,7 @@ async function upstreamFailure(upstream: Upstream, response: UpstreamResponse, c
 
 /** A new upstream call tied to the client's connection. */
 export function newCall(req: HonoRequest, services: GatewayServices): UpstreamCall {
-  return new UpstreamCall(req.raw.signal, services.inflight.shutdownSignal);
+  return new UpstreamCall(clientConnections.get(req.raw) ?? req.raw.signal, services.inflight.shutdownSignal);
 }
 
 /** The upstream's JSON answer, read whole within the call's timeout. */

@@ -191,9 +191,10 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       else if (usage || includeUsage) final.push({ ...(usage ?? guarded.chunk({ choices: [], usage: null })), hegui });
       else if (final.length > 0) final.push({ ...(final.pop() as Json), hegui });
       else final.push(guarded.chunk({ choices: [shape.piece(0, shape.mainField, '')], hegui }));
-      yield Buffer.concat(final.map((chunk) => sseData(chunk)));
+      // The last chunk and `[DONE]` leave in one write, once the audit event is recorded.
+      const last = final.map((chunk) => sseData(chunk));
       await exchange.record(services.audit, status);
-      yield SSE_DONE;
+      yield Buffer.concat([...last, SSE_DONE]);
     } finally {
       call.end();
       if (status === CLIENT_CLOSED) exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';

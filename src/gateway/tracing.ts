@@ -8,16 +8,20 @@
  * propagator the SDK registered. Attributes name the endpoint, model, upstream, status and
  * outcome, never a prompt, an answer or a key.
  */
-import { type Context, context, type Span, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, propagation, type TextMapGetter, trace } from '@opentelemetry/api';
 import { version } from '../version.js';
 
 const tracer = trace.getTracer('hegui-gateway', version);
 
+/** Reads the propagator's headers straight from the request's (no copy of every header per request). */
+const headerGetter: TextMapGetter<Headers> = {
+  get: (headers, key) => headers.get(key) ?? undefined,
+  keys: (headers) => [...headers.keys()],
+};
+
 /** The request's span, continuing the caller's trace when its headers carry one. */
 export function startRequestSpan(endpoint: string, headers: Headers): { span: Span; context: Context } {
-  const carrier: Record<string, string> = {};
-  headers.forEach((value, name) => (carrier[name] = value));
-  const parent = propagation.extract(context.active(), carrier);
+  const parent = propagation.extract(context.active(), headers, headerGetter);
   const span = tracer.startSpan('gateway.request', { kind: SpanKind.SERVER, attributes: { 'hegui.endpoint': endpoint } }, parent);
   return { span, context: trace.setSpan(parent, span) };
 }
@@ -31,7 +35,13 @@ export function startUpstreamSpan(parent: Context | undefined, upstream: string,
 }
 
 /** Ends a span with the HTTP status it answered; 5xx marks it an error. */
-export function endSpan(span: Span, status: number | null, attributes: Record<string, string | number | boolean | string[]> = {}): void {
+export function endSpan(span: Span, status: number | null, attributes: Record<string, string | number | boolean | string[]> | (() => Record<string, string | number | boolean | string[]>) = {}): void {
+  // Without an SDK the span records nothing: its attributes are not even built.
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
+  if (typeof attributes === 'function') attributes = attributes();
   span.setAttributes(attributes);
   if (status !== null) span.setAttribute('http.response.status_code', status);
   if (status !== null && status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });

@@ -119,7 +119,7 @@ export class Upstream {
     this.#agent.destroy();
   }
 
-  #request(path: string, init: { method: 'GET' | 'POST'; body?: string }, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamResponse> {
+  #request(path: string, init: { method: 'GET' | 'POST'; body?: string }, headers: Record<string, string>, signal: StopSignal): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(`${this.baseUrl}${path}`, { method: init.method, headers, agent: this.#agent }, (message) => {
@@ -198,11 +198,59 @@ export class Upstream {
 }
 
 /**
- * The life of one upstream call: one AbortController that the client's disconnect, the
- * timeout and the gateway itself (after a block) can all trigger.
+ * What an upstream call watches to learn it must stop: an `AbortSignal`, or a lighter object
+ * of the same shape (`StopSignals`; an EventTarget listener costs more than the rest of a call's set-up).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * A `StopSignal` whose listeners are kept in a set: `abort()` calls each once (later ones at
+ * once), and removing one is a set deletion.
+ */
+export class StopSignals implements StopSignal {
+  readonly #listeners = new Set<() => void>();
+  #aborted = false;
+  #reason: unknown;
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** What `abort` was given. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Listeners run once in any case (as with `{ once: true }`). */
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+    if (this.#aborted) listener();
+    else this.#listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#listeners.delete(listener);
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
+}
+
+/**
+ * The life of one upstream call: one stop signal that the client's disconnect, the timeout
+ * and the gateway itself (after a block) can all trigger.
  */
 export class UpstreamCall {
-  readonly #controller = new AbortController();
+  readonly #stop = new StopSignals();
   #timer: NodeJS.Timeout | undefined;
   #timedOut = false;
   #armedMs = 0;
@@ -216,8 +264,8 @@ export class UpstreamCall {
 
   /** `shutdownSignal` aborts at the drain deadline of a stopping server (./drain). */
   constructor(
-    readonly clientSignal?: AbortSignal,
-    readonly shutdownSignal?: AbortSignal,
+    readonly clientSignal?: StopSignal,
+    readonly shutdownSignal?: StopSignal,
   ) {
     if (clientSignal?.aborted) this.clientLeft();
     else clientSignal?.addEventListener('abort', this.#onClientAbort, { once: true });
@@ -225,8 +273,8 @@ export class UpstreamCall {
     else shutdownSignal?.addEventListener('abort', this.#onShutdown, { once: true });
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  get signal(): StopSignal {
+    return this.#stop;
   }
 
   get timedOut(): boolean {
@@ -269,7 +317,7 @@ export class UpstreamCall {
   }
 
   abort(reason: string): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new Error(reason));
+    if (!this.#stop.aborted) this.#stop.abort(new Error(reason));
   }
 
   /** Ends the call: timers stop and the client's signal is no longer watched. */
@@ -283,7 +331,7 @@ export class UpstreamCall {
   failure(upstream: string, cause?: unknown): GatewayUpstreamError | GatewayShuttingDownError {
     if (this.#shutDown) return new GatewayShuttingDownError(`the server is shutting down: the answer of the upstream "${upstream}" was ended at the drain deadline; send the request again`);
     if (this.#timedOut) return new GatewayUpstreamError(`the upstream "${upstream}" did not answer in time`, { status: 504, cause });
-    return new GatewayUpstreamError(`the call to the upstream "${upstream}" was cancelled: ${describeCause(this.#controller.signal.reason)}`, { cause });
+    return new GatewayUpstreamError(`the call to the upstream "${upstream}" was cancelled: ${describeCause(this.#stop.reason)}`, { cause });
   }
 
   /** Waits `ms` (plus up to half again as jitter, unless `exact`: a Retry-After is waited as given); ends early on abort. */
@@ -292,13 +340,13 @@ export class UpstreamCall {
       const jitter = exact ? 0 : Math.random() * ms * 0.5;
       const timer = setTimeout(finish, ms + jitter);
       timer.unref();
-      const signal = this.#controller.signal;
+      const signal = this.#stop;
       function finish(): void {
         clearTimeout(timer);
         signal.removeEventListener('abort', finish);
         done();
       }
-      signal.addEventListener('abort', finish, { once: true });
+      signal.addEventListener('abort', finish);
     });
   }
 }
