@@ -12,8 +12,10 @@
  * commands alternate, `--runs` times each; the table shows the median wall time and the
  * median CPU time (user + system, all threads and children) from GNU time, with each run's
  * figures. A labelled copy of each side is checked with hegui's checker (notice height).
+ * With `--baseline DIR` another checkout's build (for example the code before a change) runs
+ * the same command in the same rotation.
  *
- * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm]`
+ * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout]`
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +39,7 @@ function option(name: string): string | undefined {
 const files = Number(option('--files') ?? 200);
 const runs = Number(option('--runs') ?? 3);
 const dataDir = join(option('--dir') ?? join(rootDir, '.bench-data'), 'label-visible');
+const baseline = option('--baseline');
 
 /** A smooth colour field with seeded noise: JPEG work comparable to a photograph. */
 function basePicture(): Buffer {
@@ -88,9 +91,11 @@ if (!existsSync(timeTool)) {
   console.error(`${timeTool} is missing: apt-get install time`);
   process.exit(2);
 }
-if (!existsSync(join(rootDir, 'dist', 'cli', 'main.js'))) {
-  console.error('no build: run npm run build first');
-  process.exit(2);
+for (const checkout of [rootDir, baseline].filter((dir): dir is string => dir !== undefined)) {
+  if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    console.error(`${checkout} has no build: run npm run build there first`);
+    process.exit(2);
+  }
 }
 const inDir = await makeInputs();
 const names = readdirSync(inDir).sort();
@@ -98,7 +103,7 @@ const names = readdirSync(inDir).sort();
 // The same glyph size and corner for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
 const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, loadNoticeFont());
 const margin = SIDE - plan.box.left - plan.box.width;
-const heguiArgv = (dir: string): string[] => [process.execPath, join(rootDir, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE];
+const heguiArgv = (checkout: string) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE];
 const mogrifyArgv = (dir: string): string[] => [
   'mogrify',
   '-font', noticeFontPath(),
@@ -113,7 +118,8 @@ const mogrifyArgv = (dir: string): string[] => [
 ];
 
 const sides = [
-  { name: 'hegui label visible DIR --in-place', argv: heguiArgv, samples: [] as Sample[] },
+  { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
+  ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
   { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
 ];
 const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -127,7 +133,7 @@ for (let run = 0; run < runs; run++) {
     if (run === 0) {
       const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
       const height = report.rules.find((r) => r.rule === 'image.height');
-      checked.push(`${side.name.split(' ')[0]}: ${height?.status} (${JSON.stringify(height?.measured)})`);
+      checked.push(`${side.name.split(' ')[0] as string}: ${height?.status} (${JSON.stringify(height?.measured)})`);
     }
   }
 }
@@ -141,6 +147,9 @@ for (const side of sides) {
   const list = side.samples.map((s) => `${s.wall.toFixed(2)}/${s.cpu.toFixed(2)}`).join(', ');
   console.log(`| ${side.name} | ${median(side.samples.map((s) => s.wall)).toFixed(2)} s | ${median(side.samples.map((s) => s.cpu)).toFixed(2)} s | ${list} |`);
 }
-const [hegui, magick] = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wall)), cpu: median(side.samples.map((s) => s.cpu)) })) as [Sample, Sample];
+const medians = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wall)), cpu: median(side.samples.map((s) => s.cpu)) }));
+const hegui = medians[0] as Sample;
+const magick = medians.at(-1) as Sample;
 console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
+if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
 console.log(`checker on the first file: ${checked.join('; ')}`);
