@@ -202,16 +202,27 @@ async function labelDocxFile(path: string, out: string, flags: VisibleFlags, imp
   };
 }
 
+/**
+ * Audio, video, PDF and Word files are labelled one at a time even while a batch's images go
+ * through the pool several at once: ffmpeg uses every core by itself, and a document may be large.
+ */
+let heavy: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = heavy.then(work);
+  heavy = run.catch(() => undefined);
+  return run;
+}
+
 /** Labels one file into `out` (which may be `path`); the file's name may refuse a text type (`.js`, `.json`). */
 async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined, pool: PoolFor): Promise<Labelled> {
   const head = await readHead(path);
   const document = documentFormat(head);
-  if (document === 'pdf') return labelPdfFile(path, out, flags, implicit);
-  if (document === 'ooxml') return labelDocxFile(path, out, flags, implicit);
+  if (document === 'pdf') return oneAtATime(() => labelPdfFile(path, out, flags, implicit));
+  if (document === 'ooxml') return oneAtATime(() => labelDocxFile(path, out, flags, implicit));
   const { size } = await stat(path);
   const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES, path);
   const kind = FORMAT_KIND[format];
-  const done = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit, pool) : await labelMedia(path, out, format, flags, implicit);
+  const done = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit, pool) : await oneAtATime(() => labelMedia(path, out, format, flags, implicit));
   return { format, detail: done.detail, facts: { kind, ...done.facts } };
 }
 
