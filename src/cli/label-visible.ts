@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { HeguiError, InvalidInputError } from '../errors.js';
 import { bufferSource, codecByFormat, embedLabel, type EmbedRequest, type LabelCodec, type LabelValue } from '../label/index.js';
@@ -34,6 +35,7 @@ import {
   type TextPosition,
 } from '../label/explicit/index.js';
 import { documentFormat, FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
+import { openImageLabelPool, poolable, type ImageLabelPool } from '../label/explicit/image-pool.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
 import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, touchIfAsked, type Target } from './label.js';
@@ -93,9 +95,11 @@ interface Labelled {
   facts: Record<string, unknown>;
 }
 
-/** Text, subtitles and images: labelled in memory, then written atomically. */
-async function labelInMemory(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Omit<Labelled, 'format'>> {
-  const bytes = await readFile(path);
+/** The image pool of a batch, started when its first image comes (undefined: label in this thread). */
+type PoolFor = (() => Promise<ImageLabelPool>) | undefined;
+
+/** Text, subtitles and images: labelled in memory (images in a pool thread during a batch), then written atomically. */
+async function labelInMemory(path: string, out: string, format: ExplicitFormat, flags: VisibleFlags, implicit: EmbedRequest | undefined, pool: PoolFor): Promise<Omit<Labelled, 'format'>> {
   const positions = positionsFor(flags.position);
   const { language, plate, quality } = checkedFlags(flags);
   const choice = { language, ...(flags.text !== undefined ? { text: flags.text } : {}) };
@@ -103,20 +107,21 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let detail: string;
   let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
-    const result = await labelImage(bytes, { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) });
+    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) };
+    const result = pool && poolable(options) ? await (await pool()).label(path, options) : await labelImage(await readFile(path), options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
     detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
     facts = { notice: result.notice, position: positions.image ?? 'bottom-right', textHeightPx: result.textHeightPx, shortestSidePx: shortest, frames: result.frames };
   } else if (format === 'srt' || format === 'vtt') {
-    const result = labelSubtitles(new TextDecoder().decode(bytes), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
+    const result = labelSubtitles(new TextDecoder().decode(await readFile(path)), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}, cue ${(result.startMs / 1000).toFixed(3)}-${(result.endMs / 1000).toFixed(3)} s`;
     facts = { notice: result.notice, position: result.position, cue: { startSeconds: result.startMs / 1000, endSeconds: result.endMs / 1000 } };
   } else {
-    const result = labelText(new TextDecoder().decode(bytes), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
+    const result = labelText(new TextDecoder().decode(await readFile(path)), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}`;
@@ -197,16 +202,27 @@ async function labelDocxFile(path: string, out: string, flags: VisibleFlags, imp
   };
 }
 
+/**
+ * Audio, video, PDF and Word files are labelled one at a time even while a batch's images go
+ * through the pool several at once: ffmpeg uses every core by itself, and a document may be large.
+ */
+let heavy: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = heavy.then(work);
+  heavy = run.catch(() => undefined);
+  return run;
+}
+
 /** Labels one file into `out` (which may be `path`); the file's name may refuse a text type (`.js`, `.json`). */
-async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
+async function labelOne(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined, pool: PoolFor): Promise<Labelled> {
   const head = await readHead(path);
   const document = documentFormat(head);
-  if (document === 'pdf') return labelPdfFile(path, out, flags, implicit);
-  if (document === 'ooxml') return labelDocxFile(path, out, flags, implicit);
+  if (document === 'pdf') return oneAtATime(() => labelPdfFile(path, out, flags, implicit));
+  if (document === 'ooxml') return oneAtATime(() => labelDocxFile(path, out, flags, implicit));
   const { size } = await stat(path);
   const format = requireExplicitFormat(head, size <= FORMAT_HEAD_BYTES, path);
   const kind = FORMAT_KIND[format];
-  const done = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit) : await labelMedia(path, out, format, flags, implicit);
+  const done = kind === 'text' || kind === 'image' ? await labelInMemory(path, out, format, flags, implicit, pool) : await oneAtATime(() => labelMedia(path, out, format, flags, implicit));
   return { format, detail: done.detail, facts: { kind, ...done.facts } };
 }
 
@@ -241,28 +257,46 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     const json = flags.json === true;
     const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
     let n = 0;
-    const outcome = await batch(io, cmd, files, async (target: Target) => {
-      const implicit: EmbedRequest | undefined =
-        name === 'all' ? { label: (flags.label ?? '1') as LabelValue, producer: flags.producer ?? '', produceId: expandId(flags.id ?? '', target, ++n), ...(key ? { key } : {}) } : undefined;
-      const out = outputFor(io, target, flags.out, many) ?? target.path;
-      await mkdir(dirname(out), { recursive: true });
-      const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
-      const via = await followedLink(io, out);
-      const result = await labelOne(target.path, out, resolved, implicit);
-      await touchIfAsked(flags.touch, out);
-      const output = relative(io.cwd, out) || out;
-      if (json) {
-        const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}), ...(via ? { symlinkTarget: via } : {}) };
-        io.stdout.write(`${JSON.stringify(record)}\n`);
-        return;
-      }
-      const where = out === target.path ? '' : ` -> ${output}`;
-      io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}${via ? `  (symlink followed: wrote ${via})` : ''}\n`);
-    }, (target, error) => {
-      if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'failed', error: errorRecord(error) })}\n`);
-      else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
-    }, skipReporter(io, json));
-    summary(io, outcome, 'labelled');
+    // A batch labels its images in a pool of threads, one per core, started when the first image comes.
+    let images: Promise<ImageLabelPool> | undefined;
+    const threads = availableParallelism();
+    const pool: PoolFor = many && threads > 1 ? () => (images ??= openImageLabelPool(threads)) : undefined;
+    try {
+      const outcome = await batch(
+        io,
+        cmd,
+        files,
+        async (target: Target) => {
+          const implicit: EmbedRequest | undefined =
+            name === 'all' ? { label: (flags.label ?? '1') as LabelValue, producer: flags.producer ?? '', produceId: expandId(flags.id ?? '', target, ++n), ...(key ? { key } : {}) } : undefined;
+          const out = outputFor(io, target, flags.out, many) ?? target.path;
+          await mkdir(dirname(out), { recursive: true });
+          const resolved = { ...flags, ...(flags.font ? { font: resolve(io.cwd, flags.font) } : {}), ...(flags.speech ? { speech: resolve(io.cwd, flags.speech) } : {}) };
+          const via = await followedLink(io, out);
+          const result = await labelOne(target.path, out, resolved, implicit, pool);
+          await touchIfAsked(flags.touch, out);
+          const output = relative(io.cwd, out) || out;
+          return () => {
+            if (json) {
+              const record = { file: target.display, status: 'ok', output, format: result.format, ...result.facts, ...(implicit ? { implicit: { produceId: implicit.produceId } } : {}), ...(via ? { symlinkTarget: via } : {}) };
+              io.stdout.write(`${JSON.stringify(record)}\n`);
+              return;
+            }
+            const where = out === target.path ? '' : ` -> ${output}`;
+            io.stdout.write(`ok    ${target.display}${where}  ${result.format}  ${result.detail}${implicit ? ` + implicit label ${implicit.produceId}` : ''}${via ? `  (symlink followed: wrote ${via})` : ''}\n`);
+          };
+        },
+        (target, error) => {
+          if (json) io.stdout.write(`${JSON.stringify({ file: target.display, status: 'failed', error: errorRecord(error) })}\n`);
+          else io.stdout.write(`FAIL  ${target.display}  ${errorText(error)}\n`);
+        },
+        skipReporter(io, json),
+        { concurrency: pool ? threads * 2 : 1 },
+      );
+      summary(io, outcome, 'labelled');
+    } finally {
+      if (images) await images.then((started) => started.close(), () => undefined);
+    }
   });
 }
 

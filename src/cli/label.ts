@@ -120,21 +120,32 @@ export function skipReporter(io: CliIo, json: boolean): (target: Target, error: 
 /**
  * Runs `each` on every target. A file found by walking a folder whose content no codec
  * recognises is skipped and named through `onSkip`; any other error fails that file
- * (`onError`) and the batch goes on.
+ * (`onError`) and the batch goes on. With `concurrency` above 1, up to that many `each` calls
+ * run at once (a worker pool does the work); files are still reported in order: `each` may
+ * return a function that prints its line, called when the file's turn comes.
  */
 export async function batch(
   io: CliIo,
   command: Command,
   names: readonly string[],
-  each: (target: Target) => Promise<void>,
+  each: (target: Target) => Promise<void | (() => void)>,
   onError: (target: Target, error: HeguiError | Error) => void,
   onSkip: (target: Target, error: Error) => void = skipReporter(io, false),
+  options: { concurrency?: number } = {},
 ): Promise<BatchOutcome> {
   const list = await targets(io, names);
   if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
   const bar = progress(io, list.length);
   const outcome: BatchOutcome = { failed: 0, skipped: 0, ok: 0 };
-  for (const target of list) {
+  const ahead = Math.max(1, options.concurrency ?? 1);
+  const running = new Map<number, Promise<{ report?: (() => void) | void; error?: unknown }>>();
+  const start = (i: number): void => {
+    const target = list[i];
+    if (target === undefined || target.skip || running.has(i)) return;
+    running.set(i, each(target).then((report) => ({ report }), (error: unknown) => ({ error })));
+  };
+  for (const [i, target] of list.entries()) {
+    for (let j = i; j < Math.min(list.length, i + ahead); j++) start(j);
     bar.tick(target.display);
     if (target.skip) {
       outcome.skipped++;
@@ -142,20 +153,23 @@ export async function batch(
       onSkip(target, new HeguiError('E_LABEL_NOT_A_FILE', target.skip));
       continue;
     }
-    try {
-      await each(target);
+    const settled = await (running.get(i) as Promise<{ report?: (() => void) | void; error?: unknown }>);
+    running.delete(i);
+    if (!('error' in settled)) {
+      settled.report?.();
       outcome.ok++;
-    } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      bar.done();
-      if (target.fromFolder && error instanceof UnsupportedFormatError) {
-        outcome.skipped++;
-        onSkip(target, error);
-        continue;
-      }
-      outcome.failed++;
-      onError(target, error);
+      continue;
     }
+    const error = settled.error;
+    if (!(error instanceof Error)) throw error;
+    bar.done();
+    if (target.fromFolder && error instanceof UnsupportedFormatError) {
+      outcome.skipped++;
+      onSkip(target, error);
+      continue;
+    }
+    outcome.failed++;
+    onError(target, error);
   }
   bar.done();
   if (outcome.failed > 0) setExitCode(command, ExitCode.failure);

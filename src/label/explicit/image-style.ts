@@ -75,11 +75,11 @@ export function collectLuminance(pixels: Uint8Array, width: number, channels: nu
   }
 }
 
-/** Percentiles of a set of luminances (sorted in place). */
-export function summarise(luminances: number[]): RegionSample {
+/** Percentiles of a set of luminances (sorted as a typed array: a native numeric sort, no comparator calls). */
+export function summarise(luminances: readonly number[]): RegionSample {
   if (luminances.length === 0) return { p05: 0, p50: 0, p95: 0 };
-  luminances.sort((a, b) => a - b);
-  const at = (q: number): number => luminances[Math.min(luminances.length - 1, Math.floor(q * luminances.length))] ?? 0;
+  const sorted = Float64Array.from(luminances).sort();
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p05: at(0.05), p50: at(0.5), p95: at(0.95) };
 }
 

@@ -1,0 +1,155 @@
+/**
+ * @module bench/label/visible
+ * Issue 14, "Visible labels fast": the visible notice on a folder of one-megapixel JPEGs as a
+ * whole process, as a user runs it: `node bin/hegui.js label visible DIR --in-place` (the
+ * built package: run `npm run build` first) against one ImageMagick `mogrify -annotate` over
+ * the same files, with the same font file, glyph size (hegui's planned font size), corner,
+ * margin and JPEG quality. Target: hegui at least 3x faster.
+ *
+ * Inputs are generated once with sharp into `.bench-data/label-visible/in/` (gitignored):
+ * 1000x1000 JPEGs at quality 85, one smooth-plus-noise picture recoloured per file (as
+ * bench/label/explicit.ts). Every run labels a fresh copy (the copy is not timed). The two
+ * commands alternate, `--runs` times each; the table shows the median wall time and the
+ * median CPU time (user + system, all threads and children) from GNU time, with each run's
+ * figures. A labelled copy of each side is checked with hegui's checker (notice height).
+ * With `--baseline DIR` another checkout's build (for example the code before a change) runs
+ * the same command in the same rotation.
+ *
+ * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout]`
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { checkExplicitLabel, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
+import { planNotice } from '../../src/label/explicit/image-render.js';
+
+const rootDir = fileURLToPath(new URL('../..', import.meta.url));
+const SIDE = 1000;
+const NOTICE = 'AI生成';
+const timeTool = '/usr/bin/time';
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+const files = Number(option('--files') ?? 200);
+const runs = Number(option('--runs') ?? 3);
+const dataDir = join(option('--dir') ?? join(rootDir, '.bench-data'), 'label-visible');
+const baseline = option('--baseline');
+
+/** A smooth colour field with seeded noise: JPEG work comparable to a photograph. */
+function basePicture(): Buffer {
+  let state = 12345;
+  const data = Buffer.alloc(SIDE * SIDE * 3);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      for (let c = 0; c < 3; c++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + (state / 2 ** 32 - 0.5) * 40;
+        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+  }
+  return data;
+}
+
+async function makeInputs(): Promise<string> {
+  const inDir = join(dataDir, 'in');
+  if (existsSync(inDir) && readdirSync(inDir).length === files) return inDir;
+  rmSync(inDir, { recursive: true, force: true });
+  mkdirSync(inDir, { recursive: true });
+  const base = basePicture();
+  for (let i = 0; i < files; i++) {
+    await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })
+      .jpeg({ quality: 85 })
+      .toFile(join(inDir, `p${String(i).padStart(4, '0')}.jpg`));
+  }
+  return inDir;
+}
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs `argv` once under GNU time in `cwd`; fails loudly if the command does. */
+function timed(argv: string[], cwd: string): Sample {
+  const result = spawnSync(timeTool, ['-f', '%e %U %S', ...argv], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+  const [wall, user, sys] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  return { wall: wall ?? NaN, cpu: (user ?? NaN) + (sys ?? NaN) };
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+if (!existsSync(timeTool)) {
+  console.error(`${timeTool} is missing: apt-get install time`);
+  process.exit(2);
+}
+for (const checkout of [rootDir, baseline].filter((dir): dir is string => dir !== undefined)) {
+  if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    console.error(`${checkout} has no build: run npm run build there first`);
+    process.exit(2);
+  }
+}
+const inDir = await makeInputs();
+const names = readdirSync(inDir).sort();
+
+// The same glyph size and corner for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
+const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, loadNoticeFont());
+const margin = SIDE - plan.box.left - plan.box.width;
+const heguiArgv = (checkout: string) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE];
+const mogrifyArgv = (dir: string): string[] => [
+  'mogrify',
+  '-font', noticeFontPath(),
+  '-pointsize', String(plan.fontSize),
+  '-fill', '#111111',
+  '-stroke', '#ffffff',
+  '-strokewidth', String(plan.outlineWidth),
+  '-gravity', 'southeast',
+  '-annotate', `+${margin}+${margin}`, NOTICE,
+  '-quality', '85',
+  ...names.map((name) => join(dir, name)),
+];
+
+const sides = [
+  { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
+  ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
+  { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
+];
+const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+const checked: string[] = [];
+for (let run = 0; run < runs; run++) {
+  for (const side of sides) {
+    const dir = join(dataDir, 'run');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(inDir, dir, { recursive: true });
+    side.samples.push(timed(side.argv(dir), dataDir));
+    if (run === 0) {
+      const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
+      const height = report.rules.find((r) => r.rule === 'image.height');
+      checked.push(`${side.name.split(' ')[0] as string}: ${height?.status} (${JSON.stringify(height?.measured)})`);
+    }
+  }
+}
+rmSync(join(dataDir, 'run'), { recursive: true, force: true });
+
+console.log(`${names.length} JPEGs of ${SIDE}x${SIDE} (quality 85) in ${inDir}; ${runs} alternating runs; ${cpus().length} CPUs; load average at start ${loadStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`notice ${JSON.stringify(NOTICE)}, font size ${plan.fontSize} px, glyph ${plan.inkHeight} px, bottom-right, margin ${margin} px`);
+console.log('| command | wall (median) | CPU user+sys (median) | runs (wall s / CPU s) |');
+console.log('|---|---|---|---|');
+for (const side of sides) {
+  const list = side.samples.map((s) => `${s.wall.toFixed(2)}/${s.cpu.toFixed(2)}`).join(', ');
+  console.log(`| ${side.name} | ${median(side.samples.map((s) => s.wall)).toFixed(2)} s | ${median(side.samples.map((s) => s.cpu)).toFixed(2)} s | ${list} |`);
+}
+const medians = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wall)), cpu: median(side.samples.map((s) => s.cpu)) }));
+const hegui = medians[0] as Sample;
+const magick = medians.at(-1) as Sample;
+console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
+if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
+console.log(`checker on the first file: ${checked.join('; ')}`);
