@@ -20,7 +20,16 @@ type Register = (program: Command, io: CliIo) => void;
  */
 export interface CommandEntry {
   commands: readonly (readonly [name: string, description: string])[];
-  load: () => Promise<Register[]>;
+  /** Loads the module; given the command line, it may leave out parts the line does not use. */
+  load: (argv?: readonly string[]) => Promise<Register[]>;
+}
+
+/** The `label` subcommands that `cli/label.ts` registers (the others come from `cli/label-visible.ts`). */
+const IMPLICIT_LABEL_COMMANDS: readonly string[] = ['embed', 'read', 'verify', 'propagate', 'strip', 'keygen'];
+
+/** The second word of `argv` that is not an option (`embed` in `label embed --in-place DIR`). */
+function subcommandOf(argv: readonly string[]): string | undefined {
+  return argv.filter((arg) => !arg.startsWith('-'))[1];
 }
 
 /** Every command, in the order `hegui --help` lists them. */
@@ -54,7 +63,13 @@ export const commandTable: readonly CommandEntry[] = [
   },
   {
     commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
-    load: async () => [(await import('./label.js')).registerLabel, (await import('./label-visible.js')).registerLabelVisible],
+    // The implicit-label subcommands (`label embed DIR` on thousands of files) never load the
+    // visible-label module and the canvas, image codecs and fonts behind it.
+    load: async (argv) => {
+      const label = (await import('./label.js')).registerLabel;
+      if (argv && IMPLICIT_LABEL_COMMANDS.includes(subcommandOf(argv) ?? '')) return [label];
+      return [label, (await import('./label-visible.js')).registerLabelVisible];
+    },
   },
   {
     commands: [['scan', 'check a text for keywords and personal data and print the policy verdict']],
@@ -114,7 +129,7 @@ export async function buildProgram(io: CliIo, argv: readonly string[] = []): Pro
   const wanted = requestedEntry(argv);
   for (const entry of commandTable) {
     if (entry === wanted) {
-      for (const register of await entry.load()) register(program, io);
+      for (const register of await entry.load(argv)) register(program, io);
     } else {
       for (const [name, description] of entry.commands) program.command(name).description(description);
     }

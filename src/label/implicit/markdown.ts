@@ -19,11 +19,36 @@
  * metadata. Detection is weak for Markdown: `detect` recognises front matter, and a file
  * without it is Markdown only by the caller's word (its extension or an explicit format).
  */
-import { isMap, isScalar, parseDocument, type Document, type Pair } from 'yaml';
+import type { Document, Pair, Scalar, YAMLMap } from 'yaml';
 import { LabelFormatError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
 import { copyRange, utf8 } from './bytes.js';
 import { findFrontMatter, readFrontMatter } from './markdown-front-matter.js';
+
+/**
+ * The YAML parser, loaded the first time a Markdown file is read or written: every label
+ * command loads every codec, and a batch of images should not pay for YAML (issue 14).
+ */
+let yamlModule: typeof import('yaml') | undefined;
+
+async function loadYaml(): Promise<typeof import('yaml')> {
+  yamlModule ??= await import('yaml');
+  return yamlModule;
+}
+
+/** The loaded parser, for the synchronous helpers below (each codec entry awaits `loadYaml` first). */
+function yamlLoaded(): typeof import('yaml') {
+  if (!yamlModule) throw new Error('markdown: the YAML parser is used before it was loaded');
+  return yamlModule;
+}
+
+function isMap(node: unknown): node is YAMLMap {
+  return yamlLoaded().isMap(node);
+}
+
+function isScalar(node: unknown): node is Scalar {
+  return yamlLoaded().isScalar(node);
+}
 
 const MARKDOWN_LABEL_LOCATION = 'markdown:front-matter/AIGC';
 const KEY = 'AIGC';
@@ -59,7 +84,7 @@ function flowDepth(text: string): number {
 
 function parseYaml(text: string): Document.Parsed {
   if (flowDepth(text) > MAX_FLOW_DEPTH) fail(`the front matter nests brackets deeper than ${MAX_FLOW_DEPTH} levels`);
-  const doc = parseDocument(text);
+  const doc = yamlLoaded().parseDocument(text);
   const [error] = doc.errors;
   if (error) fail(`the front matter is not valid YAML: ${error.message}`);
   if (doc.contents !== null && !(isMap(doc.contents) && !doc.contents.flow)) fail('the front matter is not a YAML block mapping');
@@ -120,6 +145,7 @@ export const markdownCodec: LabelCodec = {
   async read(source: ByteSource): Promise<FoundLabel[]> {
     const { yaml } = await readFrontMatter(source);
     if (yaml === undefined) return [];
+    await loadYaml();
     const doc = parseYaml(yaml);
     const pair = labelPair(doc);
     if (!pair) return [];
@@ -133,6 +159,7 @@ export const markdownCodec: LabelCodec = {
     const fm = await readFrontMatter(source);
     if (fm.toml) fail('the file opens with TOML front matter (+++); hegui writes YAML front matter only');
     const line = `${KEY}: ${yamlScalar(value)}${fm.eol}`;
+    await loadYaml();
     if (fm.yaml === undefined) {
       await copyRange(source, 0, fm.bom, sink);
       await sink.write(utf8(`---${fm.eol}${line}---${fm.eol}`));
@@ -146,6 +173,7 @@ export const markdownCodec: LabelCodec = {
 
   async remove(source: ByteSource, sink: ByteSink): Promise<void> {
     const fm = await readFrontMatter(source);
+    await loadYaml();
     const pair = fm.yaml === undefined ? undefined : labelPair(parseYaml(fm.yaml));
     if (fm.yaml === undefined || !pair) {
       await copyRange(source, 0, source.size, sink);
