@@ -19,6 +19,7 @@
  * metadata. Detection is weak for Markdown: `detect` recognises front matter, and a file
  * without it is Markdown only by the caller's word (its extension or an explicit format).
  */
+import type * as Yaml from 'yaml';
 import type { Document, Pair, Scalar, YAMLMap } from 'yaml';
 import { LabelFormatError } from '../errors.js';
 import type { ByteRange, ByteSink, ByteSource, FoundLabel, LabelCodec } from './codec.js';
@@ -29,15 +30,15 @@ import { findFrontMatter, readFrontMatter } from './markdown-front-matter.js';
  * The YAML parser, loaded the first time a Markdown file is read or written: every label
  * command loads every codec, and a batch of images should not pay for YAML (issue 14).
  */
-let yamlModule: typeof import('yaml') | undefined;
+let yamlModule: typeof Yaml | undefined;
 
-async function loadYaml(): Promise<typeof import('yaml')> {
+async function loadYaml(): Promise<typeof Yaml> {
   yamlModule ??= await import('yaml');
   return yamlModule;
 }
 
 /** The loaded parser, for the synchronous helpers below (each codec entry awaits `loadYaml` first). */
-function yamlLoaded(): typeof import('yaml') {
+function yamlLoaded(): typeof Yaml {
   if (!yamlModule) throw new Error('markdown: the YAML parser is used before it was loaded');
   return yamlModule;
 }
