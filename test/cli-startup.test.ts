@@ -62,6 +62,13 @@ describe('hegui loads only what the command line asks for', () => {
     expect(modules.filter((url) => heavy.some((part) => url.includes(part)))).toEqual([]);
   });
 
+  it('label read loads the implicit-label module alone: no visible labels, canvas, image codecs or YAML', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['label', 'read', 'README.md']);
+    expect(stdout).toContain('no label');
+    expect(commandModules(modules)).toEqual(['label.ts']);
+    expect(modules.filter((url) => [...heavy, 'node_modules/yaml/', '/src/label/explicit/'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
   it('a command loads its own module and none of the others', async () => {
     const { modules } = await modulesLoadedBy(['label', '--help']);
     expect(commandModules(modules).sort()).toEqual(['label-visible.ts', 'label.ts']);

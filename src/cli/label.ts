@@ -6,17 +6,20 @@
  * reports each file, and exits non-zero when any file failed.
  */
 import { type Command, Option } from 'commander';
-import { lstat, mkdir, readdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { lstat, mkdir, realpath, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExitCode, HeguiError, InvalidInputError } from '../errors.js';
-// The label modules one by one, not the barrel (label/index.ts), which also loads the visible
-// notices' image, video and font libraries that these commands never use.
+// The label library's modules one by one, not its index: the index also exports the visible
+// labels (canvas, image codecs, fonts), which these commands never use and would load for
+// every file batch (issue 14).
 import { failureRecord, labelRecord, type LabelRecord } from '../label/api.js';
 import { UnsupportedFormatError } from '../label/errors.js';
 import type { LabelValue } from '../label/model.js';
 import { parseCertifiedKey } from '../label/security-certs.js';
 import { generateLabelKeys, parseSigningKey, parseVerifyKey, type LabelSigningKey, type LabelVerifyKey, type SignatureAlgorithm } from '../label/security-keys.js';
 import type { TimestampReport } from '../label/security-timestamp.js';
+import { onInterrupt } from '../label/file-io.js';
 import { embedLabelFile, propagateLabelFile, readLabelFile, stripLabelFile, type FileWriteResult } from '../label/files.js';
 import { parseProviderCode } from '../label/model-provider.js';
 import { readTextFile } from './files.js';
@@ -37,6 +40,8 @@ export interface Target {
 /** A walk's entry: a file to process, or one it passes over and why. */
 interface Walked {
   path: string;
+  /** The path relative to the folder walked. */
+  relative: string;
   skip?: string;
 }
 
@@ -45,32 +50,49 @@ interface Walked {
  * processed; the link stays), links to folders are not (a link loop would never end), and
  * everything passed over is returned with the reason, so the batch can name it. Only hegui's
  * own temporary files (`.hegui-tmp`) are left out silently.
+ *
+ * Synchronous: one `readdir` per folder, whose entry types say what each entry is, and a `stat`
+ * only for symbolic links. A walk of thousands of files as asynchronous calls would wait on the
+ * thread pool once per folder and per link, for calls of a few microseconds each (issue 14).
  */
-async function walk(root: string): Promise<Walked[]> {
-  const entries = await readdir(root, { withFileTypes: true });
-  const files: Walked[] = [];
+function walk(root: string, under = '', files: Walked[] = []): Walked[] {
+  const entries = readdirSync(root, { withFileTypes: true });
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(root, entry.name);
+    const relativePath = under === '' ? entry.name : `${under}${sep}${entry.name}`;
     if (entry.name.endsWith('.hegui-tmp')) continue;
-    if (entry.isDirectory()) files.push(...(await walk(path)));
-    else if (entry.isFile()) files.push({ path });
+    if (entry.isDirectory()) walk(path, relativePath, files);
+    else if (entry.isFile()) files.push({ path, relative: relativePath });
     else if (entry.isSymbolicLink()) {
-      const pointed = await stat(path).catch(() => undefined);
-      if (pointed?.isFile()) files.push({ path });
-      else files.push({ path, skip: pointed?.isDirectory() ? 'a symbolic link to a folder (not followed in a walk: links can loop)' : 'a broken symbolic link' });
-    } else files.push({ path, skip: 'not a regular file (a socket, pipe or device)' });
+      const pointed = statOrUndefined(path);
+      if (pointed?.isFile()) files.push({ path, relative: relativePath });
+      else files.push({ path, relative: relativePath, skip: pointed?.isDirectory() ? 'a symbolic link to a folder (not followed in a walk: links can loop)' : 'a broken symbolic link' });
+    } else files.push({ path, relative: relativePath, skip: 'not a regular file (a socket, pipe or device)' });
   }
   return files;
 }
 
-async function targets(io: CliIo, names: readonly string[]): Promise<Target[]> {
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function targets(io: CliIo, names: readonly string[]): Target[] {
   const out: Target[] = [];
   for (const name of names) {
     const path = resolve(io.cwd, name);
-    const info = await stat(path).catch(() => undefined);
-    if (info?.isDirectory()) {
-      for (const file of await walk(path)) {
-        out.push({ path: file.path, display: relative(io.cwd, file.path) || file.path, relative: relative(path, file.path), fromFolder: true, ...(file.skip ? { skip: file.skip } : {}) });
+    if (statOrUndefined(path)?.isDirectory()) {
+      // What each file is shown as: its path relative to the working directory, built from the
+      // folder's (one `relative` per folder, not per file) unless the folder holds the working
+      // directory, where only `relative` gives the shortest form.
+      const folder = relative(io.cwd, path);
+      const prefix = folder.split(sep).includes('..') || isAbsolute(folder) ? undefined : folder;
+      for (const file of walk(path)) {
+        const display = prefix === undefined ? relative(io.cwd, file.path) || file.path : prefix === '' ? file.relative : `${prefix}${sep}${file.relative}`;
+        out.push({ path: file.path, display, relative: file.relative, fromFolder: true, ...(file.skip ? { skip: file.skip } : {}) });
       }
     } else {
       out.push({ path, display: name, relative: name.split(/[\\/]/).pop() ?? name, fromFolder: false });
@@ -79,18 +101,81 @@ async function targets(io: CliIo, names: readonly string[]): Promise<Target[]> {
   return out;
 }
 
-/** A one-line progress bar on stderr, drawn only when stderr is a terminal and there is a batch. */
-function progress(io: CliIo, total: number): { tick: (name: string) => void; done: () => void } {
-  if (!io.stderr.isTTY || total < 2) return { tick: () => undefined, done: () => undefined };
+/** Batches up to this size draw the progress bar at every file; larger ones at most every `PROGRESS_MS`. */
+const PROGRESS_EVERY_FILE = 100;
+const PROGRESS_MS = 100;
+
+/**
+ * Progress on stderr for a batch: a one-line bar redrawn in place when stderr is a terminal, or
+ * with `--progress` when it is not (a log file), a plain line `N/TOTAL` now and then. Large
+ * batches redraw at most ten times a second: drawing is not free when files take microseconds.
+ */
+function progress(io: CliIo, total: number, forced: boolean): { tick: (name: string) => void; done: () => void } {
+  const terminal = io.stderr.isTTY === true;
+  if ((!terminal && !forced) || total < 2) return { tick: () => undefined, done: () => undefined };
   let count = 0;
+  let drawn = 0;
   const width = 24;
   return {
     tick: (name) => {
       count++;
+      if (total > PROGRESS_EVERY_FILE && count < total) {
+        const now = performance.now();
+        if (now - drawn < PROGRESS_MS) return;
+        drawn = now;
+      }
+      if (!terminal) {
+        io.stderr.write(`${count}/${total} ${name}\n`);
+        return;
+      }
       const filled = Math.round((count / total) * width);
       io.stderr.write(`\r\x1b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${count}/${total} ${name.slice(-40)}`);
     },
-    done: () => io.stderr.write('\r\x1b[2K'),
+    done: () => {
+      if (terminal) io.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+/** Buffered standard output flushes at this size, and when this long has passed since the last flush. */
+const OUTPUT_FLUSH_BYTES = 64 * 1024;
+const OUTPUT_FLUSH_MS = 200;
+
+/** A batch gives the event loop a turn at least this often (signals are handled there). */
+const YIELD_MS = 50;
+
+/** A `CliIo` whose standard output may be buffered until `flush`. */
+interface BatchIo extends CliIo {
+  flush?: () => void;
+}
+
+/**
+ * `io` with its standard output gathered into large writes when it is not a terminal (a pipe or
+ * a file): a line per file is otherwise one system call per file. On a terminal lines appear
+ * as they are written. `batch` flushes when it ends; a reader following a log sees lines at
+ * least every `OUTPUT_FLUSH_MS` while files are written.
+ */
+export function batchIo(io: CliIo): BatchIo {
+  if (io.stdout.isTTY) return io;
+  let pending = '';
+  let flushed = performance.now();
+  const flush = (): void => {
+    flushed = performance.now();
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    io.stdout.write(text);
+  };
+  return {
+    ...io,
+    stdout: {
+      write: (text: string) => {
+        pending += text;
+        if (pending.length >= OUTPUT_FLUSH_BYTES || performance.now() - flushed >= OUTPUT_FLUSH_MS) flush();
+        return true;
+      },
+    },
+    flush,
   };
 }
 
@@ -133,18 +218,49 @@ export async function batch(
   onSkip: (target: Target, error: Error) => void = skipReporter(io, false),
   options: { concurrency?: number } = {},
 ): Promise<BatchOutcome> {
-  const list = await targets(io, names);
+  const list = targets(io, names);
   if (list.length === 0) throw new InvalidInputError('E_LABEL_NO_FILES', 'no files to process (the folders given are empty)');
-  const bar = progress(io, list.length);
+  const bar = progress(io, list.length, (command.opts() as { progress?: boolean }).progress === true);
   const outcome: BatchOutcome = { failed: 0, skipped: 0, ok: 0 };
-  const ahead = Math.max(1, options.concurrency ?? 1);
-  const running = new Map<number, Promise<{ report?: (() => void) | void; error?: unknown }>>();
+  const flush = (): void => (io as BatchIo).flush?.();
+  // Interrupted, the lines of the files already written are not lost (the batch yields to the
+  // event loop now and then, so the signal is seen between two files).
+  const forget = onInterrupt(flush);
+  try {
+    await eachTarget(list, bar, outcome, each, onError, onSkip, Math.max(1, options.concurrency ?? 1));
+  } finally {
+    forget();
+    flush();
+  }
+  bar.done();
+  if (outcome.failed > 0) setExitCode(command, ExitCode.failure);
+  return outcome;
+}
+
+type Settled = { report?: (() => void) | void; error?: unknown };
+
+async function eachTarget(
+  list: readonly Target[],
+  bar: { tick: (name: string) => void; done: () => void },
+  outcome: BatchOutcome,
+  each: (target: Target) => Promise<void | (() => void)>,
+  onError: (target: Target, error: HeguiError | Error) => void,
+  onSkip: (target: Target, error: Error) => void,
+  ahead: number,
+): Promise<void> {
+  const running = new Map<number, Promise<Settled>>();
   const start = (i: number): void => {
     const target = list[i];
     if (target === undefined || target.skip || running.has(i)) return;
     running.set(i, each(target).then((report) => ({ report }), (error: unknown) => ({ error })));
   };
+  let yielded = performance.now();
   for (const [i, target] of list.entries()) {
+    // Small files are handled with synchronous calls: let signals and timers in between.
+    if (performance.now() - yielded >= YIELD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yielded = performance.now();
+    }
     for (let j = i; j < Math.min(list.length, i + ahead); j++) start(j);
     bar.tick(target.display);
     if (target.skip) {
@@ -153,7 +269,7 @@ export async function batch(
       onSkip(target, new HeguiError('E_LABEL_NOT_A_FILE', target.skip));
       continue;
     }
-    const settled = await (running.get(i) as Promise<{ report?: (() => void) | void; error?: unknown }>);
+    const settled = await (running.get(i) as Promise<Settled>);
     running.delete(i);
     if (!('error' in settled)) {
       settled.report?.();
@@ -171,9 +287,6 @@ export async function batch(
     outcome.failed++;
     onError(target, error);
   }
-  bar.done();
-  if (outcome.failed > 0) setExitCode(command, ExitCode.failure);
-  return outcome;
 }
 
 export function errorText(error: Error): string {
@@ -245,7 +358,8 @@ export async function touchIfAsked(touch: boolean | undefined, path: string): Pr
 
 function writeReport(io: CliIo, target: Target, result: FileWriteResult, verb: string, json: boolean): void {
   const written = result.via ?? result.path;
-  const output = relative(io.cwd, written) || written;
+  // A file found in a folder and written where it was is shown as it was found (the same relative path).
+  const output = written === target.path && target.fromFolder ? target.display : relative(io.cwd, written) || written;
   const real = result.via ? relative(io.cwd, result.path) || result.path : undefined;
   if (json) {
     const record = { file: target.display, status: 'ok', output, format: result.format, method: result.method, label: result.label, ...(real ? { symlinkTarget: real } : {}) };
@@ -294,6 +408,7 @@ function registerEmbed(label: Command, io: CliIo): void {
     .option('--in-place', 'replace the input files')
     .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
+    .option('--progress', 'show progress on stderr even when it is not a terminal (a line now and then; on a terminal a bar is drawn anyway)')
     .addOption(
       new Option('--sidecar [when]', 'write FILE.aigc.json beside files that cannot carry a label inside (fallback), or beside every file, leaving it unchanged (always)')
         .choices(['fallback', 'always'])
@@ -334,6 +449,7 @@ function registerPropagate(label: Command, io: CliIo): void {
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method, label} or {file, status, error}')
+    .option('--progress', 'show progress on stderr even when it is not a terminal (a line now and then; on a terminal a bar is drawn anyway)')
     .action(async (files: string[], flags: WriteFlags & { propagator: string; json?: boolean }, command: Command) => {
       parseProviderCode(flags.propagator);
       const stamp = tsaRequest(flags);
@@ -359,6 +475,7 @@ function registerStrip(label: Command, io: CliIo): void {
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--touch', 'set the modification time of files written in place to now (by default in-place writes keep their times, as exiftool -P does)')
     .option('--json', 'one JSON object per line: {file, status, output, format, method} or {file, status, error}')
+    .option('--progress', 'show progress on stderr even when it is not a terminal (a line now and then; on a terminal a bar is drawn anyway)')
     .action(async (files: string[], flags: { out?: string; json?: boolean; touch?: boolean }, command: Command) => {
       const outcome = await batch(io, command, files, async (target) => {
         const out = outputFor(io, target, flags.out, files.length > 1 || target.fromFolder);
@@ -377,6 +494,7 @@ function registerReadVerify(label: Command, io: CliIo, name: 'read' | 'verify'):
     .description(name === 'read' ? 'print the labels of files and where they were found' : 'verify the security data of labels against public keys')
     .argument('<files...>', 'files or folders (walked recursively)')
     .option('--json', 'one JSON object per line: {file, format, label, location, presence, signature, signatures, timestamps, conflicts}')
+    .option('--progress', 'show progress on stderr even when it is not a terminal (a line now and then; on a terminal a bar is drawn anyway)')
     .option('--pub <key.pem>', `${name === 'read' ? 'also verify with' : 'verify with'} this public key of a producer or propagator (repeatable)`, collect, [])
     .option('--cert <chain.pem>', 'a certified key: X.509 chain, leaf first, whose leaf names the credit code it signs for (repeatable; needs --trust)', collect, [])
     .option('--trust <root.pem>', 'a root certificate trusted to certify keys (repeatable)', collect, [])
@@ -455,10 +573,12 @@ function registerKeygen(label: Command, io: CliIo): void {
 
 export function registerLabel(program: Command, io: CliIo): void {
   const label = program.command('label').description('AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check');
-  registerEmbed(label, io);
-  registerReadVerify(label, io, 'read');
-  registerReadVerify(label, io, 'verify');
-  registerPropagate(label, io);
-  registerStrip(label, io);
+  // Per-file lines are buffered when stdout is not a terminal; `batch` flushes them.
+  const out = batchIo(io);
+  registerEmbed(label, out);
+  registerReadVerify(label, out, 'read');
+  registerReadVerify(label, out, 'verify');
+  registerPropagate(label, out);
+  registerStrip(label, out);
   registerKeygen(label, io);
 }

@@ -47,7 +47,7 @@ export function handleSource(handle: FileHandle, size: number): ByteSource {
  * four thread-pool round trips of async I/O cost more than the work (benchmark (a) of issue 3
  * labels 1,000 small images), and the event loop is held for well under a millisecond.
  */
-const SMALL_FILE = 1 << 20;
+export const SMALL_FILE = 1 << 20;
 
 export interface OpenedSource {
   source: ByteSource;
@@ -59,7 +59,7 @@ export interface OpenedSource {
   close: () => Promise<void>;
 }
 
-function cannotOpen(path: string, error: unknown): NotFoundError {
+export function cannotOpen(path: string, error: unknown): NotFoundError {
   return new NotFoundError('E_LABEL_FILE', `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
 }
 
@@ -216,9 +216,19 @@ export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number
   }
 }
 
-/** A temporary name beside `target` (same file system, so the rename is atomic); walks skip it. */
+/** This process's part of temporary names: random, so another process cannot predict them. */
+let tempPrefix: string | undefined;
+let tempCount = 0;
+
+/**
+ * A temporary name beside `target` (same file system, so the rename is atomic); walks skip it.
+ * Unique within the process by a counter after a random prefix drawn once (a batch of thousands
+ * of files need not draw random bytes for each); created with `wx`, so a clash fails, never
+ * overwrites.
+ */
 export function tempPath(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.hegui-tmp`);
+  tempPrefix ??= randomBytes(6).toString('hex');
+  return join(dirname(target), `.${basename(target)}.${tempPrefix}${(tempCount++).toString(36)}.hegui-tmp`);
 }
 
 export async function writeAll(handle: FileHandle, data: Uint8Array, position?: number): Promise<void> {

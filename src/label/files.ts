@@ -6,18 +6,20 @@
  * takes the same few milliseconds for any size. Files whose format has no place for a label can
  * carry it in a `.aigc.json` sidecar (`sidecar-files.ts`); reading and stripping look there too.
  */
-import { lstat, open, realpath } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { InvalidInputError } from '../errors.js';
 import { UnsupportedFormatError } from './errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
-import { BufferSink } from './implicit/bytes.js';
+import { BufferSink, bufferSource } from './implicit/bytes.js';
 import { codecFor, codecList } from './implicit/registry.js';
 import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
 import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
 import type { CheckOptions } from './security.js';
-import { handleSource, openSource, writeAll, writeSmallAtomic, type WrittenFile } from './file-io.js';
+import { handleSource, openSource, type OpenedSource, writeAll, writeSmallAtomic, type WrittenFile } from './file-io.js';
 import { writeLargeAtomic } from './file-copy.js';
+import { assertWritable, patchOpenError, patchSmallFile } from './small-files.js';
 import { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile } from './sidecar-files.js';
 
 export { fileSpool, handleSource, HardLinkError, onInterrupt, replaceFileAtomic, writeFileAtomic, type WrittenFile } from './file-io.js';
@@ -56,33 +58,50 @@ function targetOf(path: string, options: FileWriteOptions): string {
   throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'say where the labelled file goes: an output path, or in place');
 }
 
+/**
+ * What `tryPatch` did: `codec` when the file was patched; otherwise, for a small file, its
+ * bytes as read (`opened`), so that the rewrite that follows does not read it again.
+ */
+interface PatchAttempt {
+  codec?: LabelCodec;
+  opened?: OpenedSource;
+}
+
 /** Applies same-size patches to the file, when the codec can plan them for `value`. */
-async function tryPatch(path: string, value: string, options: FileWriteOptions): Promise<LabelCodec | undefined> {
-  const handle = await open(path, 'r+');
+async function tryPatch(path: string, value: string, options: FileWriteOptions): Promise<PatchAttempt> {
+  const small = await patchSmallFile(path, value, codecList(options.codecs), options.durable === true);
+  if (small.kind === 'patched') return { codec: small.codec };
+  if (small.kind === 'no-room') return { opened: { source: bufferSource(small.bytes), mode: small.mode, small: true, stats: small.stats, close: () => Promise.resolve() } };
+  const handle = await open(path, 'r+').catch((error: unknown) => {
+    throw patchOpenError(path, error);
+  });
   try {
     const { size, atime, mtime } = await handle.stat();
     const source = handleSource(handle, size);
     const codec = await codecFor(source, codecList(options.codecs), path);
     const patches = await codec.planInPlace?.(source, value);
-    if (!patches) return undefined;
+    if (!patches) return {};
     for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
     // In place, the file keeps its times as a rewrite does (file-io.ts).
     await handle.utimes(atime, mtime);
     if (options.durable) await handle.sync();
-    return codec;
+    return { codec };
   } finally {
     await handle.close();
   }
 }
 
+/** Rewrites the file atomically; `opened` is the file as `tryPatch` already read it (opened for writing). */
 async function rewriteFile(
   path: string,
   options: FileWriteOptions,
   write: (source: ByteSource, output: ByteSink) => Promise<Omit<LabelWriteResult, 'bytes'>>,
+  opened?: OpenedSource,
 ): Promise<FileWriteResult> {
   const target = targetOf(path, options);
   const inPlace = target === path;
-  const { source, mode, small, stats, close } = await openSource(path);
+  if (inPlace && !opened) assertWritable(path);
+  const { source, mode, small, stats, close } = opened ?? (await openSource(path));
   try {
     let result: Omit<LabelWriteResult, 'bytes'> | undefined;
     let written: WrittenFile;
@@ -102,9 +121,8 @@ async function rewriteFile(
 }
 
 /** A patched file as the report names it: through a symbolic link, the file it points to. */
-async function patchedPath(path: string): Promise<{ path: string; via?: string }> {
-  const link = await lstat(path);
-  return link.isSymbolicLink() ? { path: await realpath(path), via: path } : { path };
+function patchedPath(path: string): { path: string; via?: string } {
+  return lstatSync(path).isSymbolicLink() ? { path: realpathSync(path), via: path } : { path };
 }
 
 /**
@@ -120,8 +138,9 @@ export async function embedLabelFile(path: string, request: EmbedRequest, option
   try {
     if (options.inPlace && !options.out && !request.key) {
       const label = createLabel(request);
-      const codec = await tryPatch(path, formatLabel(label), options);
-      if (codec) return { format: codec.format, label, ...(await patchedPath(path)), method: 'patched' };
+      const { codec, opened } = await tryPatch(path, formatLabel(label), options);
+      if (codec) return { format: codec.format, label, ...patchedPath(path), method: 'patched' };
+      if (opened) return await rewriteFile(path, options, (source, sink) => embedLabel(source, request, { name: path, ...options, output: sink }), opened);
     }
     return await rewriteFile(path, options, (source, sink) => embedLabel(source, request, { name: path, ...options, output: sink }));
   } catch (error) {
@@ -137,8 +156,9 @@ export async function propagateLabelFile(path: string, request: PropagateRequest
       const current = (await readLabelFile(path, options)).label;
       if (current) {
         const label = propagatedLabel(current, request);
-        const codec = await tryPatch(path, formatLabel(label), options);
-        if (codec) return { format: codec.format, label, ...(await patchedPath(path)), method: 'patched' };
+        const { codec, opened } = await tryPatch(path, formatLabel(label), options);
+        if (codec) return { format: codec.format, label, ...patchedPath(path), method: 'patched' };
+        if (opened) return await rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { name: path, ...options, output: sink }), opened);
       }
     }
     return await rewriteFile(path, options, (source, sink) => propagateLabel(source, request, { name: path, ...options, output: sink }));
