@@ -117,14 +117,33 @@ export async function runLocalScan(options: LocalScanOptions): Promise<LocalScan
   const workers = options.workers ?? availableParallelism();
   try {
     if (tmp !== undefined) await mkdir(join(tmp, '.parts'), { recursive: true });
+    const maxFlagged = options.maxFlagged ?? DEFAULT_MAX_FLAGGED_KEPT;
+    /**
+     * A full pass keeps the first `maxFlagged` flagged items in shard order: a shard can add at
+     * most what the finished shards before it leave room for (those still running can only take
+     * more of it), so once the first shards fill it the rest send none back to this thread.
+     */
+    let prefixSeq = 0; // shards [0, prefixSeq) are all finished, and kept prefixSum items between them
+    let prefixSum = 0;
+    const keepFor = (seq: number): ScanSettings => {
+      if (settings.mode !== 'full') return settings;
+      // What a shard kept when it finished is at most what it flagged, so `before` never
+      // overstates the flagged items ahead of `seq`, whatever trimming happened since.
+      for (let done = results[prefixSeq]; prefixSeq < seq && done !== undefined; done = results[prefixSeq]) {
+        prefixSum += done.flagged.length;
+        prefixSeq += 1;
+      }
+      let before = prefixSum;
+      for (let i = prefixSeq; i < seq; i += 1) before += results[i]?.flagged.length ?? 0;
+      return { ...settings, keepFlagged: Math.min(settings.keepFlagged, Math.max(0, maxFlagged - before)) };
+    };
     const task = (seq: number): PoolTask => ({
       shard: shards[seq]!,
-      settings,
+      settings: keepFor(seq),
       library: options.library,
       pii: options.pii,
       ...(tmp === undefined ? {} : { cleanPart: join(tmp, '.parts', `${seq}.part`), removedPart: join(tmp, '.parts', `${seq}.removed`) }),
     });
-    const maxFlagged = options.maxFlagged ?? DEFAULT_MAX_FLAGGED_KEPT;
     const finished = (seq: number, result: ShardResult): void => {
       live.delete(seq);
       results[seq] = result;
@@ -153,8 +172,14 @@ export async function runLocalScan(options: LocalScanOptions): Promise<LocalScan
       const { Piscina } = await import('piscina');
       const pool = new Piscina({ filename: workerModule(), minThreads: Math.min(workers, shards.length), maxThreads: workers, idleTimeout: 1000 });
       try {
-        await Promise.all(
-          shards.map(async (_, seq) => {
+        // Shards go out in order, two per thread at a time (no thread waits for work), so each
+        // task is made when it is sent, knowing what the shards before it have kept.
+        let next = 0;
+        let failed = false;
+        const lane = async (): Promise<void> => {
+          while (!failed && next < shards.length) {
+            const seq = next;
+            next += 1;
             const channel = new MessageChannel();
             channel.port1.on('message', (p: { items: number; bytes: number }) => {
               live.set(seq, p);
@@ -163,11 +188,15 @@ export async function runLocalScan(options: LocalScanOptions): Promise<LocalScan
             try {
               const result = (await pool.run({ ...task(seq), port: channel.port2 }, { transferList: [channel.port2] })) as ShardResult;
               finished(seq, result);
+            } catch (error) {
+              failed = true;
+              throw error;
             } finally {
               channel.port1.close();
             }
-          }),
-        );
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(shards.length, workers * 2) }, lane));
       } finally {
         await pool.destroy();
       }
