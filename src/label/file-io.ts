@@ -74,14 +74,7 @@ export async function openSource(path: string): Promise<OpenedSource> {
     const stats = fstatSync(fd);
     const { size, mode } = stats;
     if (size <= SMALL_FILE) {
-      const bytes = Buffer.allocUnsafe(size);
-      let done = 0;
-      while (done < size) {
-        const n = readSync(fd, bytes, done, size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return { source: bufferSource(bytes.subarray(0, done)), mode: mode & 0o7777, small: true, stats, close: () => Promise.resolve() };
+      return { source: bufferSource(readWholeSync(fd, size)), mode: mode & 0o7777, small: true, stats, close: () => Promise.resolve() };
     }
     const handle = await open(path, 'r');
     return { source: handleSource(handle, size), mode: mode & 0o7777, small: false, stats, close: () => handle.close() };
@@ -356,3 +349,14 @@ export async function fileSpool(directory = tmpdir()): Promise<Spool> {
   };
 }
 
+/** Reads `size` bytes from the start of `fd` (fewer if the file is shorter). */
+export function readWholeSync(fd: number, size: number): Uint8Array {
+  const bytes = Buffer.allocUnsafe(size);
+  let done = 0;
+  while (done < size) {
+    const n = readSync(fd, bytes, done, size - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return bytes.subarray(0, done);
+}

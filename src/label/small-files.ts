@@ -11,13 +11,13 @@
  * The result is the same as the asynchronous path's, byte for byte: the same codec plans the
  * same patches from the same bytes.
  */
-import { accessSync, closeSync, constants, fstatSync, fsyncSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { HeguiError } from '../errors.js';
 import type { LabelCodec } from './implicit/codec.js';
 import { bufferSource } from './implicit/bytes.js';
 import { codecFor } from './implicit/registry.js';
-import { cannotOpen, SMALL_FILE } from './file-io.js';
+import { cannotOpen, readWholeSync, SMALL_FILE } from './file-io.js';
 
 /** A file hegui may not write (permissions, or a read-only file system) is refused in place. */
 export class ReadOnlyFileError extends HeguiError {
@@ -66,18 +66,6 @@ export function assertWritable(path: string): void {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (READ_ONLY_CODES.has(code)) throw new ReadOnlyFileError(path, code, { cause: error });
   }
-}
-
-/** Reads `size` bytes from the start of `fd` (fewer if the file is shorter). */
-export function readWholeSync(fd: number, size: number): Uint8Array {
-  const bytes = Buffer.allocUnsafe(size);
-  let done = 0;
-  while (done < size) {
-    const n = readSync(fd, bytes, done, size - done, done);
-    if (n === 0) break;
-    done += n;
-  }
-  return bytes.subarray(0, done);
 }
 
 /**
