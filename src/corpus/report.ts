@@ -6,26 +6,16 @@
  * across the register; running scans' progress; and the annotation QA. Plain JSON data, so the
  * filing report can include it as it is. Unknowns are listed as unknown, never as fine.
  */
-import type { CorpusScanRecord, Store } from '../store/index.js';
+import type { CorpusScanRecord, CorpusSourceRecord, Store } from '../store/index.js';
 import type { AnnotationQa } from './annotation.js';
 import { annotationQa } from './annotation.js';
 import type { ScanReport } from './scan.js';
 
-export interface CorpusReportSource {
-  id: string;
-  name: string;
-  origin: string;
-  collectionMethod: string;
-  licence: string;
-  piLegalBasis: string;
-  language: string;
-  foreign: boolean | null;
-  openSource: boolean | null;
-  sizeBytes: number | null;
-  owner: string;
-  state: string;
-  stateReason: string;
-  stateChangedAt: string;
+/** A registered source as the report shows it: the register's own fields, and its newest scan. */
+export type CorpusReportSource = Pick<
+  CorpusSourceRecord,
+  'id' | 'name' | 'origin' | 'collectionMethod' | 'licence' | 'piLegalBasis' | 'language' | 'foreign' | 'openSource' | 'sizeBytes' | 'owner' | 'state' | 'stateReason' | 'stateChangedAt'
+> & {
   scan: null | {
     id: string;
     mode: 'sample' | 'full';
@@ -40,7 +30,7 @@ export interface CorpusReportSource {
     piiRate: { rate: number; low: number; high: number };
     problems: number;
   };
-}
+};
 
 export interface CorpusReport {
   generatedAt: string;
