@@ -89,6 +89,33 @@ function Bar({ tally, label }: { tally: Tally; label: string }) {
   );
 }
 
+/** One table of the progress by instrument or by control: a row per group, its duties counted by state. */
+function ProgressTable({ t, caption, heading, kind, rows }: { t: Messages; caption: string; heading: string; kind: 'instrument' | 'control'; rows: (Tally & { id: string; label: string })[] }) {
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{heading}</th>
+          <th scope="col">{t.stateCompliant}</th>
+          <th scope="col">{t.stateNonCompliant}</th>
+          <th scope="col">{t.stateNotApplicable}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id} {...{ [`data-progress-${kind}`]: r.id }}>
+            <th scope="row">{r.label}</th>
+            <td>{r.compliant}</td>
+            <td>{r['non-compliant']}</td>
+            <td>{r['not-applicable']}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function Editor({ t, lang, entry, onSaved, onCancel }: { t: Messages; lang: Lang; entry: Entry; onSaved: () => void; onCancel: () => void }) {
   const [status, setStatus] = useState<State>(entry.basis === 'evidence' ? entry.state : 'compliant');
   const [evidence, setEvidence] = useState(entry.basis === 'evidence' ? entry.evidence.join('\n') : '');
@@ -416,48 +443,14 @@ export function Gap({ t, lang, role }: { t: Messages; lang: Lang; role: 'admin' 
             {t.byInstrument} / {t.byControl}
           </summary>
           <div className="progress-grid">
-            <table>
-              <caption>{t.byInstrument}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t.citation}</th>
-                  <th scope="col">{t.stateCompliant}</th>
-                  <th scope="col">{t.stateNonCompliant}</th>
-                  <th scope="col">{t.stateNotApplicable}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.progress.byInstrument.map((r) => (
-                  <tr key={r.instrument} data-progress-instrument={r.instrument}>
-                    <th scope="row">{instruments.get(r.instrument)?.short[lang] ?? r.instrument}</th>
-                    <td>{r.compliant}</td>
-                    <td>{r['non-compliant']}</td>
-                    <td>{r['not-applicable']}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <table>
-              <caption>{t.byControl}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t.control}</th>
-                  <th scope="col">{t.stateCompliant}</th>
-                  <th scope="col">{t.stateNonCompliant}</th>
-                  <th scope="col">{t.stateNotApplicable}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.progress.byControl.map((r) => (
-                  <tr key={r.control} data-progress-control={r.control}>
-                    <th scope="row">{r.control}</th>
-                    <td>{r.compliant}</td>
-                    <td>{r['non-compliant']}</td>
-                    <td>{r['not-applicable']}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ProgressTable
+              t={t}
+              caption={t.byInstrument}
+              heading={t.citation}
+              kind="instrument"
+              rows={data.progress.byInstrument.map((r) => ({ ...r, id: r.instrument, label: instruments.get(r.instrument)?.short[lang] ?? r.instrument }))}
+            />
+            <ProgressTable t={t} caption={t.byControl} heading={t.control} kind="control" rows={data.progress.byControl.map((r) => ({ ...r, id: r.control, label: r.control }))} />
           </div>
         </details>
       </div>
