@@ -19,62 +19,33 @@
  * shard starts. A shard past the first reads the header record from the start of the file.
  */
 import { createReadStream } from 'node:fs';
-import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
-import { addProblem, openBytes, TextDecoding } from './read.js';
+import type { CorpusItem, FileTally, RawLine, ReadOptions, Shard } from './read.js';
+import { addProblem, openBytes, splitAt, TextDecoding } from './read.js';
 
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
-interface RawRecord {
-  offset: number;
-  bytes: Buffer | undefined;
-  length: number;
+interface RawRecord extends RawLine {
   /** The stream ended inside quotes. */
   unclosed: boolean;
 }
 
+/**
+ * Cuts a byte stream into CSV records: at newlines outside quotes (a doubled quote inside a
+ * quoted field toggles twice, so counting quotes is enough).
+ */
 async function* splitRecords(chunks: AsyncIterable<Buffer>, maxBytes: number, base = 0): AsyncGenerator<RawRecord> {
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
-  let tooLong = false;
   let quoted = false;
-  let start = base;
-  const finish = (tail: Buffer | undefined, newline: number, unclosed: boolean): RawRecord => {
-    const length = pendingLength + (tail?.length ?? 0) + newline;
-    let bytes: Buffer | undefined;
-    if (!tooLong) {
-      bytes = Buffer.concat(tail === undefined ? pending : [...pending, tail]);
-      if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
-    }
-    const record = { offset: start, bytes, length, unclosed };
-    start += length;
-    pending = [];
-    pendingLength = 0;
-    tooLong = false;
-    return record;
-  };
-  for await (const chunk of chunks) {
-    let from = 0;
-    for (let i = 0; i < chunk.length; i += 1) {
+  const nextEnd = (chunk: Buffer, from: number): number => {
+    for (let i = from; i < chunk.length; i += 1) {
       const byte = chunk[i];
       if (byte === QUOTE) quoted = !quoted;
-      else if (byte === NEWLINE && !quoted) {
-        const piece = chunk.subarray(from, i);
-        if (!tooLong && pendingLength + piece.length > maxBytes) tooLong = true;
-        yield finish(tooLong ? undefined : piece, 1, false);
-        from = i + 1;
-      }
+      else if (byte === NEWLINE && !quoted) return i;
     }
-    const rest = chunk.subarray(from);
-    pendingLength += rest.length;
-    if (!tooLong) {
-      if (pendingLength > maxBytes) {
-        tooLong = true;
-        pending = [];
-      } else pending.push(Buffer.from(rest));
-    }
-  }
-  if (pendingLength > 0 || tooLong) yield finish(undefined, 0, quoted);
+    return -1;
+  };
+  // A record cut at a newline was outside quotes; only the last, cut by the stream's end, can be inside them.
+  for await (const record of splitAt(chunks, base, maxBytes, nextEnd)) yield { ...record, unclosed: quoted };
 }
 
 /** The fields of one decoded record, or an error message. */

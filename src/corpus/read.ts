@@ -276,7 +276,17 @@ export interface RawLine {
 }
 
 /** Cuts a byte stream into lines; a line longer than `maxBytes` comes out with `bytes` undefined. */
-export async function* splitLines(chunks: AsyncIterable<Buffer>, base: number, maxBytes: number): AsyncGenerator<RawLine> {
+export function splitLines(chunks: AsyncIterable<Buffer>, base: number, maxBytes: number): AsyncGenerator<RawLine> {
+  return splitAt(chunks, base, maxBytes, (chunk, from) => chunk.indexOf(10, from));
+}
+
+/**
+ * Cuts a byte stream into records at the newlines `nextEnd` finds (the index of the next one
+ * in `chunk` at or after `from`, or -1; it may keep state across chunks, as CSV's quotes do); a
+ * record longer than `maxBytes` comes out with `bytes` undefined, and a `\r` before a newline is
+ * dropped. The last record may have no newline.
+ */
+export async function* splitAt(chunks: AsyncIterable<Buffer>, base: number, maxBytes: number, nextEnd: (chunk: Buffer, from: number) => number): AsyncGenerator<RawLine> {
   let pending: Buffer[] = [];
   let pendingLength = 0;
   let tooLong = false;
@@ -298,7 +308,7 @@ export async function* splitLines(chunks: AsyncIterable<Buffer>, base: number, m
   for await (const chunk of chunks) {
     let from = 0;
     while (from < chunk.length) {
-      const newline = chunk.indexOf(10, from);
+      const newline = nextEnd(chunk, from);
       if (newline === -1) {
         const rest = chunk.subarray(from);
         pendingLength += rest.length;
