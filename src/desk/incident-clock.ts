@@ -2,13 +2,19 @@
  * @module desk/incident-clock
  * The clock of an incident's report to the authority, by grade.
  *
- * Figures (from DESIGN.md, "Operations"): cybersecurity incidents of the "significant" (较大)
- * grade or above are reported within 4 hours; within 1 hour by operators of critical
- * information infrastructure (Measures for the Reporting of Cybersecurity Incidents,
- * 《国家网络安全事件报告管理办法》, in force 2025-11-01). NOT VERIFIED in this build: the
- * reference material at hand (shared/reference) does not contain the measures' text, so the
- * grade names, the 1/4-hour figures and "no hourly clock for the general grade" are as DESIGN.md
- * states them; check them against the official text before relying on them (`verified: false`).
+ * Figures: Art. 4 of the Measures for the Administration of National Cybersecurity Incident
+ * Reporting (《国家网络安全事件报告管理办法》, CAC, 2025-09-11, in force 2025-11-01), the same
+ * text as the rules catalogue's `incident-reporting` entry (src/rules/data/incident-reporting.yaml,
+ * obligations `report-4h` and `report-1h-cii`). Incidents graded "relatively major" (较大) or
+ * above under the attached Grading Guide are reported within 4 hours to the provincial CAC; an
+ * incident involving critical information infrastructure within 1 hour to its protection
+ * department and the police. Art. 4 sets no clock for the general grade. Central and state
+ * organs report to their own department's cyber office within 2 hours: hegui does not model that
+ * operator class (a generative-AI service provider is not one), so it is named in the basis only.
+ *
+ * How far the figures are checked: like the catalogue entry, against secondary citations (a
+ * republication of the CAC's text, quoted article by article), not the cac.gov.cn page itself:
+ * `citations: 'secondary'`, `verified: false` (verified means checked against the official page).
  */
 
 /** The four grades of the national classification, strongest first. */
@@ -28,21 +34,30 @@ export interface ReportClock {
   /** ISO time the report is due, or null. */
   dueAt: string | null;
   basis: { zh: string; en: string };
-  /** False: the figures were not checked against the official text (see the module note). */
+  /** The rules catalogue's obligation behind the clock, or null for the general grade. */
+  obligation: 'incident-reporting.report-4h' | 'incident-reporting.report-1h-cii' | null;
+  /** Who receives the report, or null for the general grade. */
+  recipient: { zh: string; en: string } | null;
+  /** How the figures were checked: against secondary citations of the text (see the module note). */
+  citations: 'secondary';
+  /** False: the figures were not checked against the official page itself (see the module note). */
   verified: false;
 }
 
 /** The report clock of an incident of `grade` detected at `detectedAt`. */
 export function reportClock(grade: IncidentGrade, cii: boolean, detectedAt: Date): ReportClock {
+  const checked = { citations: 'secondary', verified: false } as const;
   if (grade === 'general') {
     return {
       hours: null,
       dueAt: null,
       basis: {
-        zh: '一般网络安全事件：无小时级报告时限（按服务提供者的流程报告；未经官方文本核实）',
-        en: 'general-grade incident: no hourly reporting clock (report per the provider’s process; not verified against the official text)',
+        zh: '一般网络安全事件：《国家网络安全事件报告管理办法》第四条未设报告时限（按服务提供者的流程处置）',
+        en: 'general-grade incident: Art. 4 of the Incident Reporting Measures sets no reporting clock (handle per the provider’s process)',
       },
-      verified: false,
+      obligation: null,
+      recipient: null,
+      ...checked,
     };
   }
   const hours = cii ? 1 : 4;
@@ -50,9 +65,17 @@ export function reportClock(grade: IncidentGrade, cii: boolean, detectedAt: Date
     hours,
     dueAt: new Date(detectedAt.getTime() + hours * 3_600_000).toISOString(),
     basis: cii
-      ? { zh: '较大及以上网络安全事件，关键信息基础设施运营者 1 小时内报告（未经官方文本核实）', en: 'significant-or-above incident at a critical information infrastructure operator: report within 1 hour (not verified against the official text)' }
-      : { zh: '较大及以上网络安全事件，4 小时内报告（未经官方文本核实）', en: 'significant-or-above incident: report within 4 hours (not verified against the official text)' },
-    verified: false,
+      ? {
+          zh: '较大及以上网络安全事件，涉及关键信息基础设施：最迟 1 小时内向保护工作部门、公安机关报告（《国家网络安全事件报告管理办法》第四条）',
+          en: 'incident of relatively major grade or above involving critical information infrastructure: report to the protection department and the police within 1 hour (Incident Reporting Measures, Art. 4)',
+        }
+      : {
+          zh: '较大及以上网络安全事件：最迟 4 小时内向属地省级网信部门报告（《国家网络安全事件报告管理办法》第四条；中央和国家机关各部门为 2 小时内向本部门网信工作机构报告，本工具不适用）',
+          en: 'incident of relatively major grade or above: report to the provincial CAC within 4 hours (Incident Reporting Measures, Art. 4; central and state organs report to their own cyber office within 2 hours, which hegui does not model)',
+        },
+    obligation: cii ? 'incident-reporting.report-1h-cii' : 'incident-reporting.report-4h',
+    recipient: cii ? { zh: '保护工作部门、公安机关', en: 'the protection department and the police' } : { zh: '属地省级网信部门', en: 'the provincial cyberspace administration' },
+    ...checked,
   };
 }
 

@@ -9,7 +9,9 @@ import { AuditLog } from '../audit/index.js';
 import { createApiUser } from '../gateway/index.js';
 import { parseUsageState } from '../gateway/usage-state.js';
 import type { GatewayUser } from '../store/index.js';
+import { loadInstruments } from '../rules/index.js';
 import { IncidentDesk, IncidentInputError, IncidentNotFoundError } from './incident.js';
+import { reportClock } from './incident-clock.js';
 
 const DETECTED = '2026-09-28T01:00:00.000Z';
 
@@ -34,7 +36,7 @@ describeEachStore(
 
     it('runs the 4-hour clock from detection, and reports in time', async () => {
       const incident = await open();
-      expect(incident).toMatchObject({ ref: 'INC-2026-000001', state: 'open', grade: 'significant', users: [mallory.id], report: { hours: 4, dueAt: '2026-09-28T05:00:00.000Z', verified: false, remainingMs: 3.5 * 3_600_000, overdue: false } });
+      expect(incident).toMatchObject({ ref: 'INC-2026-000001', state: 'open', grade: 'significant', users: [mallory.id], report: { hours: 4, dueAt: '2026-09-28T05:00:00.000Z', obligation: 'incident-reporting.report-4h', recipient: { zh: '属地省级网信部门' }, citations: 'secondary', verified: false, remainingMs: 3.5 * 3_600_000, overdue: false } });
       expect(incident.report.basis.zh).toContain('4 小时');
       at('2026-09-28T04:59:00.000Z');
       expect((await desk.get(incident.ref)).report).toMatchObject({ remainingMs: 60_000, overdue: false });
@@ -52,9 +54,10 @@ describeEachStore(
 
     it('runs 1 hour for critical information infrastructure, none for the general grade, and says a late report was late', async () => {
       const cii = await open({ cii: true, grade: 'major' });
-      expect(cii.report).toMatchObject({ hours: 1, dueAt: '2026-09-28T02:00:00.000Z' });
+      expect(cii.report).toMatchObject({ hours: 1, dueAt: '2026-09-28T02:00:00.000Z', obligation: 'incident-reporting.report-1h-cii', recipient: { zh: '保护工作部门、公安机关' } });
+      expect(cii.report.basis.zh).toContain('第四条');
       const general = await open({ grade: 'general' });
-      expect(general.report).toMatchObject({ hours: null, dueAt: null, overdue: false });
+      expect(general.report).toMatchObject({ hours: null, dueAt: null, overdue: false, obligation: null, recipient: null });
       expect(general.ref).toBe('INC-2026-000002');
       at('2026-09-28T02:30:00.000Z');
       const late = await desk.report(cii.ref, { authority: 'CAC' }, 'operator:o1');
@@ -164,3 +167,15 @@ describeEachStore(
   },
   { perTest: true },
 );
+
+it('bases every hourly clock on an obligation of the rules catalogue with the same figure', () => {
+  const reporting = loadInstruments().find((i) => i.id === 'incident-reporting');
+  expect(reporting).toBeDefined();
+  for (const cii of [false, true]) {
+    const clock = reportClock('significant', cii, new Date(DETECTED));
+    const obligation = reporting!.obligations.find((o) => o.id === clock.obligation);
+    expect(obligation?.figure).toMatchObject({ kind: 'within', value: clock.hours, unit: 'hours' });
+    expect(obligation?.article).toBe(4);
+  }
+  expect(reportClock('general', false, new Date(DETECTED)).obligation).toBeNull();
+});

@@ -21,7 +21,7 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import { imposeUserSanction } from '../gateway/index.js';
 import { compileLibrary, createLibrary, isRiskCode, type KeywordLibrary, parseLibrary } from '../safety/index.js';
 import { type DeskIncidentActionRow, type DeskIncidentRow, type Store, StoreConflictError } from '../store/index.js';
-import { clockState, GRADE_NAMES, INCIDENT_GRADES, type IncidentGrade, reportClock } from './incident-clock.js';
+import { clockState, GRADE_NAMES, INCIDENT_GRADES, type IncidentGrade, type ReportClock, reportClock } from './incident-clock.js';
 
 /** The stored keyword library stop-generation terms go into, unless configured otherwise. */
 export const INCIDENT_KEYWORD_LIBRARY = 'incident-stop';
@@ -109,6 +109,9 @@ export interface IncidentView {
     hours: 1 | 4 | null;
     dueAt: string | null;
     basis: { zh: string; en: string };
+    obligation: ReportClock['obligation'];
+    recipient: ReportClock['recipient'];
+    citations: ReportClock['citations'];
     verified: false;
     reportedAt: string | null;
     remainingMs: number | null;
@@ -405,7 +408,7 @@ export class IncidentDesk {
       detectedAt: row.detected_at,
       openedAt: row.opened_at,
       openedBy: row.opened_by,
-      report: { hours: clock.hours, dueAt: row.report_due_at, basis: clock.basis, verified: false, reportedAt: row.reported_at, ...clockState(row.report_due_at, row.reported_at, this.#clock()) },
+      report: { hours: clock.hours, dueAt: row.report_due_at, basis: clock.basis, obligation: clock.obligation, recipient: clock.recipient, citations: clock.citations, verified: false, reportedAt: row.reported_at, ...clockState(row.report_due_at, row.reported_at, this.#clock()) },
       optimisationDue: row.optimisation_due,
       closedAt: row.closed_at,
       updatedAt: row.updated_at,
@@ -460,7 +463,7 @@ export function reportText(incident: IncidentView, meta: { authority: string | n
     `- 涉及风险：${incident.risks.length > 0 ? incident.risks.join('、') : '未标注'}`,
     `- 涉及使用者：${incident.users.length} 名（以化名标识）`,
     `- 报告时限：${clock.dueAt ? `${clock.dueAt}（发现后 ${clock.hours} 小时）` : '无小时级时限'}；依据：${clock.basis.zh}`,
-    ...(meta.authority ? [`- 报告对象：${md(meta.authority)}`] : []),
+    ...(meta.authority ? [`- 报告对象：${md(meta.authority)}`] : clock.recipient ? [`- 报告对象（第四条）：${clock.recipient.zh}`] : []),
     ...(meta.at ? [`- 报告时间：${meta.at}${clock.dueAt ? (Date.parse(meta.at) <= Date.parse(clock.dueAt) ? '（在时限内）' : '（已超过时限）') : ''}`] : []),
     '',
     '## 事件概况',
