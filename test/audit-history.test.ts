@@ -93,6 +93,16 @@ describeEachStore('audit history, ranges and time zone', (getStore, getDatabase)
     expect(paged).toEqual(all.body.events.map((e) => e.seq));
   });
 
+  it('names the users and operators on a page, and leaves unknown actors to their id', async () => {
+    const response = await app.request('/api/audit/events?from=2026-12-04&to=2026-12-04&limit=100', { headers: { cookie } });
+    const body = (await response.json()) as { events: { actor: string }[]; names: Record<string, string> };
+    expect(body.names[`user:${alice.id}`]).toBe('Alice Zhang 张');
+    expect(body.names[`user:${bob.id}`]).toBe('bob');
+    expect(body.names['operator:x']).toBeUndefined();
+    expect(body.names['system:gateway']).toBeUndefined();
+    expect(Object.keys(body.names).every((actor) => body.events.some((e) => e.actor === actor))).toBe(true);
+  });
+
   it('includes both ends of a day range: from = to = that day gives that Beijing day', async () => {
     const day = await get(`/api/audit/events?subject=user:${alice.id}&from=2026-12-04&to=2026-12-04`);
     expect(day.body.events.map((e) => e.seq).filter((s) => s <= seqs.next!)).toEqual(seqsOf(['first', 'sanction', 'lift', 'last']));

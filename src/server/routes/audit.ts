@@ -82,7 +82,24 @@ export function mountAuditRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const anyOperator = requireOperator(deps);
   const auditors = requireOperator(deps, ['admin', 'auditor']);
 
-  app.get('/api/audit/events', anyOperator, async (c) => c.json(await audit.list(query(c))));
+  /**
+   * A page of events, with `names`: the display name of every `operator:` and `user:` actor on
+   * the page (a user's name is its pseudonym once a deletion request pseudonymised it). Actors
+   * that no longer exist have no entry; the page shows their id.
+   */
+  app.get('/api/audit/events', anyOperator, async (c) => {
+    const page = await audit.list(query(c));
+    const actors = new Set(page.events.map((e) => e.actor));
+    const names: Record<string, string> = {};
+    if ([...actors].some((a) => a.startsWith('operator:'))) {
+      for (const o of await deps.store.operators.list()) if (actors.has(`operator:${o.id}`)) names[`operator:${o.id}`] = o.name;
+    }
+    const users = [...actors].filter((a) => a.startsWith('user:')).slice(0, 200);
+    for (const found of await Promise.all(users.map((a) => deps.store.gatewayUsers.findById(a.slice(5))))) {
+      if (found) names[`user:${found.id}`] = found.name;
+    }
+    return c.json({ ...page, names });
+  });
 
   app.get('/api/audit/stats', anyOperator, async (c) => {
     const minutes = Number(c.req.query('minutes') ?? 60);

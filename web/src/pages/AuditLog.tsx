@@ -7,6 +7,8 @@ interface AuditEvent {
   at: string;
   type: string;
   actor: string;
+  /** The operator's or user's name, when the actor is one that still exists (from the page's `names`). */
+  actorName?: string;
   outcome: string | null;
   risks: string[];
   payload: Record<string, unknown>;
@@ -168,7 +170,10 @@ function Drawer({ t, event, canSeeContent, onClose }: { t: Messages; event: Audi
           <dt>{t.eventType}</dt>
           <dd>{event.type}</dd>
           <dt>{t.actor}</dt>
-          <dd className="mono">{event.actor}</dd>
+          <dd>
+            {event.actorName && <>{event.actorName} </>}
+            <span className="mono">{event.actor}</span>
+          </dd>
           <dt>{t.outcome}</dt>
           <dd>{outcome}</dd>
           <dt>{t.risk}</dt>
@@ -223,8 +228,9 @@ export function AuditLog({ t, lang, role }: { t: Messages; lang: Lang; role: 'ad
     if (from) params.set('cursor', from);
     setLoading(true);
     try {
-      const body = await getJson<{ events: AuditEvent[]; nextCursor: string | null }>(`/api/audit/events?${params}`);
-      setEvents((old) => (from ? [...old, ...body.events] : body.events));
+      const body = await getJson<{ events: AuditEvent[]; nextCursor: string | null; names?: Record<string, string> }>(`/api/audit/events?${params}`);
+      const named = body.events.map((e) => (body.names?.[e.actor] ? { ...e, actorName: body.names[e.actor] } : e));
+      setEvents((old) => (from ? [...old, ...named] : named));
       setCursor(body.nextCursor);
       setError(null);
     } catch (e) {
@@ -420,8 +426,8 @@ export function AuditLog({ t, lang, role }: { t: Messages; lang: Lang; role: 'ad
                 <td data-label={t.eventType}>{e.type}</td>
                 <td data-label={t.actor} className="mono">
                   {/^(user|operator):/.test(e.actor) ? (
-                    <button className="link" onClick={() => set({ subject: e.actor, actorContains: '' })}>
-                      {e.actor}
+                    <button className="link" title={e.actor} data-actor={e.actor} onClick={() => set({ subject: e.actor, actorContains: '' })}>
+                      {e.actorName ?? e.actor}
                     </button>
                   ) : (
                     e.actor
