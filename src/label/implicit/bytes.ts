@@ -216,7 +216,22 @@ const CRC_TABLE = (() => {
  * (RFC 8794 §11.3.1). Pass the previous result as `crc` to continue over several pieces.
  */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  const native = bytes.length >= NATIVE_CRC_BYTES ? nativeCrc32() : undefined;
+  if (native) return native(bytes, crc);
   let c = ~crc >>> 0;
-  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** From this length on, zlib's CRC-32 (native, the same function) is used: a batch of PNGs checks one per chunk. */
+const NATIVE_CRC_BYTES = 64;
+let zlibCrc32: ((data: Uint8Array, value?: number) => number) | null | undefined;
+
+/** `zlib.crc32` (Node 20.15 and later), taken on first use so that zlib loads only when a CRC is needed. */
+function nativeCrc32(): ((data: Uint8Array, value?: number) => number) | undefined {
+  if (zlibCrc32 === undefined) {
+    const zlib = typeof process === 'undefined' ? undefined : (process.getBuiltinModule?.('node:zlib') as { crc32?: (data: Uint8Array, value?: number) => number } | undefined);
+    zlibCrc32 = typeof zlib?.crc32 === 'function' ? zlib.crc32 : null;
+  }
+  return zlibCrc32 ?? undefined;
 }
