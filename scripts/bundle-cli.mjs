@@ -31,15 +31,16 @@ const quiet = process.argv.includes('--quiet');
 
 /** Source modules (relative to src/, without extension) that go into the bundle. */
 function bundled(rel) {
-  if (['cli/main', 'cli/io', 'cli/label-implicit', 'cli/label', 'cli/files', 'cli/label-pool', 'cli/label-worker'].includes(rel)) return true;
+  if (['cli/main', 'cli/io', 'cli/label-implicit', 'cli/label', 'cli/files', 'cli/label-pool'].includes(rel)) return true;
   return rel.startsWith('label/') && !rel.startsWith('label/explicit/');
 }
 
-for (const name of readdirSync(outdir)) if (/^(bundle-.*\.js|(main|label-implicit|label-worker)\.js\.map)$/.test(name)) rmSync(join(outdir, name));
+for (const name of readdirSync(outdir)) if (/^(bundle-.*\.js|(main|label-implicit)\.js\.map)$/.test(name)) rmSync(join(outdir, name));
 
 const result = await build({
-  // label-worker.ts: the threads of `label embed`'s pool (label-pool.ts), sharing the chunks.
-  entryPoints: [join(src, 'cli', 'main.ts'), join(src, 'cli', 'label-implicit.ts'), join(src, 'cli', 'label-worker.ts')],
+  // Not label-worker.ts: `--threads` threads load tsc's dist/cli/label-worker.js (a thread has
+  // its own modules anyway), and a third entry would cut the shared code into more chunks.
+  entryPoints: [join(src, 'cli', 'main.ts'), join(src, 'cli', 'label-implicit.ts')],
   outdir,
   entryNames: '[name]',
   chunkNames: 'bundle-[name]-[hash]',

@@ -124,9 +124,14 @@ export function ascii(bytes: Uint8Array, start = 0, end = bytes.length): string 
 
 /** True when `bytes` starts with `prefix` at `at`. */
 export function startsWith(bytes: Uint8Array, prefix: readonly number[] | string, at = 0): boolean {
-  const codes = typeof prefix === 'string' ? Array.from(prefix, (c) => c.charCodeAt(0)) : prefix;
-  if (bytes.length < at + codes.length) return false;
-  return codes.every((code, i) => bytes[at + i] === code);
+  // A plain loop: codecs call this for every box, chunk and segment they meet.
+  if (bytes.length < at + prefix.length) return false;
+  if (typeof prefix === 'string') {
+    for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix.charCodeAt(i)) return false;
+    return true;
+  }
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Joins byte arrays. */

@@ -40,7 +40,8 @@ describe('the light codec table', () => {
       if (eager) expect((await findCodec(head)).format).toBe(eager.format);
       else await expect(findCodec(head)).rejects.toMatchObject({ code: 'E_LABEL_UNSUPPORTED_FORMAT' });
     }
-  });
+    // The samples are made by sharp, ffmpeg and python: slow on a busy machine.
+  }, 180_000);
 
   it('lets a caller add or replace codecs, and names text formats by extension', async () => {
     const jpeg = builtinCodecs.find((codec) => codec.format === 'jpeg') as LabelCodec;

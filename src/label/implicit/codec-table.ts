@@ -137,6 +137,21 @@ export function extensionOf(name: string): string | undefined {
   return /\.([^./\\]+)$/.exec(name)?.[1]?.toLowerCase();
 }
 
+/**
+ * Codecs already imported, by table entry: a batch finds the codec of every file, and an
+ * `import()` per file (even of a module already loaded) costs more than the detection itself.
+ */
+const loadedCodecs = new WeakMap<LazyCodec, LabelCodec>();
+
+function loadEntry(entry: LazyCodec): LabelCodec | Promise<LabelCodec> {
+  const known = loadedCodecs.get(entry);
+  if (known) return known;
+  return entry.load().then((codec) => {
+    loadedCodecs.set(entry, codec);
+    return codec;
+  });
+}
+
 /** A codec already loaded (one a caller passed), as a table entry. */
 function loaded(codec: LabelCodec): LazyCodec {
   return { format: codec.format, extensions: codec.extensions, mayBe: () => true, load: () => Promise.resolve(codec) };
@@ -164,13 +179,13 @@ export async function findCodec(head: Uint8Array, extra: readonly LabelCodec[] =
   const entries = entriesWith(extra);
   for (const entry of entries) {
     if (!entry.mayBe(window)) continue;
-    const codec = await entry.load();
+    const codec = await loadEntry(entry);
     if (codec.detect(window)) return codec;
   }
   if (name !== undefined && isUtf8Text(window)) {
     const extension = extensionOf(name);
     const entry = extension === undefined ? undefined : entries.find((e) => TEXT_FORMATS.has(e.format) && e.extensions.includes(extension));
-    if (entry) return entry.load();
+    if (entry) return loadEntry(entry);
   }
   throw new UnsupportedFormatError();
 }
