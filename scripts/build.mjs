@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the package: TypeScript to dist/, every non-TypeScript file under src/ (rules data,
-// fonts, ...) copied beside it, and the dashboard to web/dist/.
+// fonts, ...) copied beside it, the CLI bundle (scripts/bundle-cli.mjs) over dist/cli/main.js
+// and dist/cli/label-implicit.js, and the dashboard to web/dist/.
 //
 // --if-stale skips the build when its inputs are the ones the last build saw (`npm start`
 // then starts at once): the stamp in dist/ holds a digest of every input's path, size and
@@ -61,6 +62,10 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(root, 'src'));
+// The CLI's start and the implicit-label commands as one esbuild bundle each, over tsc's files
+// (issue 14: a command then loads a handful of files, not some eighty modules).
+log('build: CLI bundle');
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
 log('build: rules data');
 execFileSync(process.execPath, ['--input-type=module', '-e', "const { writeCompiledInstruments } = await import(process.argv[1]); writeCompiledInstruments();", join(root, 'dist', 'rules', 'load.js')], { cwd: root, stdio: 'inherit' });
 

@@ -5,7 +5,7 @@
  * timing it (speed lives in bench/).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,7 +65,8 @@ describe('hegui loads only what the command line asks for', () => {
   it('label read loads the implicit-label module alone: no visible labels, canvas, image codecs or YAML', async () => {
     const { stdout, modules } = await modulesLoadedBy(['label', 'read', 'README.md']);
     expect(stdout).toContain('no label');
-    expect(commandModules(modules)).toEqual(['label.ts']);
+    // label-implicit.ts: the entry the build bundles (it re-exports label.ts).
+    expect(commandModules(modules)).toEqual(['label-implicit.ts', 'label.ts']);
     expect(modules.filter((url) => [...heavy, 'node_modules/yaml/', '/src/label/explicit/'].some((part) => url.includes(part)))).toEqual([]);
   });
 
@@ -74,9 +75,22 @@ describe('hegui loads only what the command line asks for', () => {
     expect(commandModules(modules).sort()).toEqual(['label-visible.ts', 'label.ts']);
   });
 
+  it('label embed of a JPEG loads the JPEG codec and no other container codec, no visible labels, no YAML', async () => {
+    const jpeg = join(dir, 'photo.jpg');
+    // The smallest JPEG the codec accepts: SOI, an APP0 segment, EOI.
+    await writeFile(jpeg, Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'));
+    const { stdout, modules } = await modulesLoadedBy(['label', 'embed', jpeg, '-o', join(dir, 'labelled.jpg'), '--producer', '001191350100M000100Y431A001', '--id', 'x']);
+    expect(stdout).toContain('labelled');
+    expect(commandModules(modules)).toEqual(['label-implicit.ts', 'label.ts']);
+    const codecs = modules.filter((url) => /\/src\/label\/implicit\/(gif|png|png-chunks|tiff|webp|heif|heif-meta|mp3|mp3-id3|flac|wav|(mp4|ogg|matroska|pdf|ooxml|markdown|html)(-[\w-]+)?)\.ts$/.test(url));
+    expect(codecs).toEqual([]);
+    expect(modules.some((url) => url.endsWith('/src/label/implicit/jpeg.ts'))).toBe(true);
+    expect(modules.filter((url) => [...heavy, 'node_modules/yaml/', 'node_modules/sm-crypto/', '/src/label/explicit/', '/src/label/implicit/codecs.ts', '/src/label/implicit/registry.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
   it('an implicit-label subcommand does not load the visible notices (images, video, fonts)', async () => {
     const { modules } = await modulesLoadedBy(['label', 'embed', '--help']);
-    expect(commandModules(modules)).toEqual(['label.ts']);
+    expect(commandModules(modules)).toEqual(['label-implicit.ts', 'label.ts']);
     expect(modules.filter((url) => url.includes('/label/explicit/') || heavy.some((part) => url.includes(part)))).toEqual([]);
   });
 });

@@ -145,3 +145,45 @@ describe('hegui label embed on a folder', () => {
     cpSync(path, join(dir, 'names-copy'), { recursive: true });
   });
 });
+
+describe('hegui label embed --threads (worker threads prepare, the main thread writes)', () => {
+  it('reports files in order, fails and skips as without threads, and writes the same bytes', async () => {
+    const corrupt = Buffer.concat([Buffer.from((samples['rgb.png'] ?? new Uint8Array()).subarray(0, 8)), Buffer.from([0, 0, 0x7f, 0xff, 0x49, 0x48, 0x44, 0x52, 1, 2, 3])]);
+    // Over the small-file size: the main thread labels it, as without threads.
+    const large = Buffer.concat([Buffer.from(samples['plain.jpg'] ?? new Uint8Array()).subarray(0, -2), Buffer.alloc(1 << 20), Buffer.from([0xff, 0xd9])]);
+    const extra = { 'b2-corrupt.png': corrupt, 'notes.bin': Buffer.from([1, 2, 3, 0, 4]), 'sub/big.jpg': large };
+    const threaded = folder('threads-on', extra);
+    const plain = folder('threads-off', extra);
+    for (const id of ['first-{name}', 'second-{name}']) {
+      const on = await cli(['label', 'embed', 'threads-on', '--in-place', '--threads', '2', '--json', '--producer', PRODUCER, '--id', id], { cwd: dir });
+      const off = await cli(['label', 'embed', 'threads-off', '--in-place', '--json', '--producer', PRODUCER, '--id', id], { cwd: dir });
+      expect(on.code).toBe(1);
+      const records = (text: string): string[][] => text.trim().split('\n').map((line) => JSON.parse(line) as { file: string; status: string; method?: string }).map((r) => [r.file.replace(/^threads-(on|off)\//, ''), r.status, r.method ?? '']);
+      expect(records(on.stdout)).toEqual(records(off.stdout));
+      expect(records(on.stdout).map((r) => r[0])).toEqual(['a.jpg', 'b.png', 'b2-corrupt.png', 'c.webp', 'notes.bin', 'sub/big.jpg', 'sub/d.jpg', 'sub/e.png', 'sub/f.gif']);
+      expect(on.stderr).toContain('9 files: 7 labelled, 1 failed, 1 skipped');
+      for (const name of ['a.jpg', 'b.png', 'b2-corrupt.png', 'c.webp', 'notes.bin', 'sub/big.jpg', 'sub/d.jpg', 'sub/e.png', 'sub/f.gif']) {
+        expect(readFileSync(join(threaded, name)).equals(readFileSync(join(plain, name))), `${name} after ${id}`).toBe(true);
+      }
+    }
+    expect(readFileSync(join(threaded, 'b2-corrupt.png')).equals(corrupt)).toBe(true);
+    expect(leftovers(threaded)).toEqual([]);
+    // Into another folder too.
+    const out = await cli(['label', 'embed', 'threads-off', '-o', 'threads-out', '--threads', '2', '--producer', PRODUCER, '--id', 'second-{name}'], { cwd: dir });
+    expect(out.code).toBe(1);
+    for (const name of ['a.jpg', 'sub/e.png', 'sub/big.jpg']) expect(readFileSync(join(dir, 'threads-out', name)).equals(readFileSync(join(plain, name))), name).toBe(true);
+  });
+
+  it('refuses --threads with a signing key, and a --threads that is not a number', async () => {
+    const path = folder('threads-key');
+    const before = readFileSync(join(path, 'a.jpg'));
+    expect((await cli(['label', 'keygen', '--out', 'threads-key-pair'], { cwd: dir })).code).toBe(0);
+    const key = await cli(['label', 'embed', 'threads-key', '--in-place', '--threads', '2', '--key', 'threads-key-pair.key.pem', '--producer', PRODUCER, '--id', 'x'], { cwd: dir });
+    expect(key.code).toBe(2);
+    expect(key.stderr).toContain('--threads cannot be used with --key');
+    expect(readFileSync(join(path, 'a.jpg')).equals(before)).toBe(true);
+    const bad = await cli(['label', 'embed', 'threads-key', '--in-place', '--threads', 'two', '--producer', PRODUCER, '--id', 'x'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--threads must be a number');
+  });
+});

@@ -21,7 +21,16 @@ export function processIo(): CliIo {
       throw error;
     });
   }
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Read on use: `process.stdin` opens the stream, which loads net or tty, and most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 /** Reads all of stdin as UTF-8 (for commands that take their input from a pipe). */

@@ -62,8 +62,9 @@ export const commandTable: readonly CommandEntry[] = [
   {
     commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
     load: async (words = []) => {
+      // The implicit subcommands load the bundled entry (one file in the build, label-implicit.ts).
+      if (IMPLICIT_LABEL_COMMANDS.has(words[1] ?? '')) return [(await import('./label-implicit.js')).registerLabel];
       const { registerLabel } = await import('./label.js');
-      if (IMPLICIT_LABEL_COMMANDS.has(words[1] ?? '')) return [registerLabel];
       return [registerLabel, (await import('./label-visible.js')).registerLabelVisible];
     },
   },
@@ -159,8 +160,18 @@ export function setExitCode(command: Command, status: number): void {
   holder.heguiExitCode = Math.max(holder.heguiExitCode ?? 0, status);
 }
 
+/**
+ * Commander's errors, told apart by their code rather than their class: the build bundles
+ * commander with this module, and command modules outside the bundle use their own copy.
+ */
+function isCommanderError(error: unknown): error is CommanderError {
+  if (error instanceof CommanderError) return true;
+  const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
+  return error instanceof Error && typeof code === 'string' && code.startsWith('commander.') && typeof exitCode === 'number';
+}
+
 function reportError(error: unknown, io: CliIo): number {
-  if (error instanceof CommanderError) {
+  if (isCommanderError(error)) {
     // Commander already printed its message; help and version end with status 0.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
       return ExitCode.ok;

@@ -9,7 +9,7 @@
 import { LabelKeyError, LabelMissingError } from './errors.js';
 import type { ByteSink, ByteSource, FormatId, LabelCodec, LabelLocation } from './implicit/codec.js';
 import { BufferSink } from './implicit/bytes.js';
-import { codecFor, codecList } from './implicit/registry.js';
+import { findSourceCodec } from './implicit/codec-table.js';
 import { createLabel, formatLabel, parseLabel, validatePropagation, type ImplicitLabel, type LabelInit } from './model.js';
 import { NO_TIMESTAMPS, bindingOf, checkSignatures, contentDigest, payloadDigest, signLabel, stampLabel, type Binding, type CheckOptions, type SecurityRole, type SignatureReport, type SignatureStatus } from './security.js';
 import type { LabelSigningKey, LabelVerifyKey, SignatureAlgorithm } from './security-keys.js';
@@ -99,7 +99,7 @@ export interface LabelReport extends SignatureReport {
 async function withSource<T>(input: LabelInput, options: LabelOptions, use: (source: ByteSource, codec: LabelCodec) => Promise<T>): Promise<T> {
   const { source, dispose } = await openInput(input, options);
   try {
-    return await use(source, await codecFor(source, codecList(options.codecs), options.name));
+    return await use(source, await findSourceCodec(source, options.codecs, options.name));
   } finally {
     await dispose();
   }

@@ -189,8 +189,10 @@ export interface WrittenFile {
  * runs only between event-loop turns, so none can find this temporary file: it is renamed or
  * removed before this function returns.
  */
-export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number, durable: boolean, inPlace = false): WrittenFile {
+export function writeSmallAtomic(target: string, bytes: Uint8Array, mode: number, durable: boolean, inPlace = false, check?: (existing: Stats | undefined) => void): WrittenFile {
   const plan = planTarget(target);
+  // The caller's last word on the file about to be replaced (e.g. that it is still the one read).
+  check?.(plan.existing);
   const temp = tempPath(plan.path);
   try {
     const fd = openSync(temp, 'wx', plan.existing ? plan.existing.mode & 0o7777 : mode);

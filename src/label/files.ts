@@ -6,19 +6,19 @@
  * takes the same few milliseconds for any size. Files whose format has no place for a label can
  * carry it in a `.aigc.json` sidecar (`sidecar-files.ts`); reading and stripping look there too.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { InvalidInputError } from '../errors.js';
 import { UnsupportedFormatError } from './errors.js';
 import type { ByteSink, ByteSource, LabelCodec } from './implicit/codec.js';
 import { BufferSink, bufferSource } from './implicit/bytes.js';
-import { codecFor, codecList } from './implicit/registry.js';
+import { findSourceCodec } from './implicit/codec-table.js';
 import { embedLabel, propagateLabel, propagatedLabel, readLabels, stripLabel, type EmbedRequest, type LabelOptions, type LabelReport, type LabelWriteResult, type PropagateRequest } from './api.js';
 import { createLabel, formatLabel } from './model.js';
 import type { LabelVerifyKey } from './security-keys.js';
 import type { CheckOptions } from './security.js';
 import { handleSource, openSource, type OpenedSource, writeAll, writeSmallAtomic, type WrittenFile } from './file-io.js';
-import { writeLargeAtomic } from './file-copy.js';
+import { FileChangedError, writeLargeAtomic } from './file-copy.js';
 import { assertWritable, patchOpenError, patchSmallFile } from './small-files.js';
 import { embedSidecarFile, propagateSidecarFile, readSidecarFile, removeSidecarFile } from './sidecar-files.js';
 
@@ -69,7 +69,7 @@ interface PatchAttempt {
 
 /** Applies same-size patches to the file, when the codec can plan them for `value`. */
 async function tryPatch(path: string, value: string, options: FileWriteOptions): Promise<PatchAttempt> {
-  const small = await patchSmallFile(path, value, codecList(options.codecs), options.durable === true);
+  const small = await patchSmallFile(path, value, options.codecs ?? [], options.durable === true);
   if (small.kind === 'patched') return { codec: small.codec };
   if (small.kind === 'no-room') return { opened: { source: bufferSource(small.bytes), mode: small.mode, small: true, stats: small.stats, close: () => Promise.resolve() } };
   const handle = await open(path, 'r+').catch((error: unknown) => {
@@ -78,7 +78,7 @@ async function tryPatch(path: string, value: string, options: FileWriteOptions):
   try {
     const { size, atime, mtime } = await handle.stat();
     const source = handleSource(handle, size);
-    const codec = await codecFor(source, codecList(options.codecs), path);
+    const codec = await findSourceCodec(source, options.codecs, path);
     const patches = await codec.planInPlace?.(source, value);
     if (!patches) return {};
     for (const patch of patches) await writeAll(handle, patch.bytes, patch.offset);
@@ -118,6 +118,91 @@ async function rewriteFile(
   } finally {
     await close();
   }
+}
+
+/** What identifies the file read: it is replaced only if it is still that file. */
+interface ReadIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * A small file's labelled bytes, made but not yet written (`prepareEmbedFile`). Plain data, so
+ * it can come back from a worker thread; `commitPreparedWrite` writes it atomically.
+ */
+export interface PreparedWrite {
+  kind: 'prepared';
+  path: string;
+  target: string;
+  inPlace: boolean;
+  durable: boolean;
+  bytes: Uint8Array;
+  mode: number;
+  read: ReadIdentity;
+  format: LabelWriteResult['format'];
+  label: LabelWriteResult['label'];
+}
+
+/**
+ * What `prepareEmbedFile` did: `done` (patched in place, nothing left to write), `prepared`
+ * (the bytes to write), or `other` for the cases it leaves to `embedLabelFile` (a large file,
+ * a signing key, sidecars for every file).
+ */
+export type PreparedEmbed = { kind: 'done'; result: FileWriteResult } | PreparedWrite | { kind: 'other' };
+
+/**
+ * The first half of `embedLabelFile` for a small file: reads it, patches it in place when the
+ * label fits (unsigned, in place), or makes the labelled bytes without writing them. The CLI's
+ * worker threads run this; the main thread then writes with `commitPreparedWrite`, so temporary
+ * files are made only where signals are handled (file-io.ts, `onInterrupt`). The same codec
+ * calls as `embedLabelFile`, so the same bytes.
+ *
+ * @throws as `embedLabelFile` (UnsupportedFormatError, ReadOnlyFileError, label errors...)
+ */
+export async function prepareEmbedFile(path: string, request: EmbedRequest, options: FileEmbedOptions = {}): Promise<PreparedEmbed> {
+  if (options.sidecar === 'always' || request.key || request.tsa) return { kind: 'other' };
+  const target = targetOf(path, options);
+  const inPlace = target === path;
+  let bytes: Uint8Array;
+  let stats: Stats;
+  let mode: number;
+  if (inPlace) {
+    const label = createLabel(request);
+    const small = await patchSmallFile(path, formatLabel(label), options.codecs ?? [], options.durable === true);
+    if (small.kind === 'large') return { kind: 'other' };
+    if (small.kind === 'patched') return { kind: 'done', result: { format: small.codec.format, label, ...patchedPath(path), method: 'patched' } };
+    ({ bytes, stats, mode } = small);
+  } else {
+    const opened = await openSource(path);
+    if (!opened.small) {
+      await opened.close();
+      return { kind: 'other' };
+    }
+    bytes = await opened.source.read(0, opened.source.size);
+    ({ stats, mode } = opened);
+  }
+  const sink = new BufferSink();
+  const result = await embedLabel(bufferSource(bytes), request, { name: path, ...options, output: sink });
+  const { dev, ino, size, mtimeMs } = stats;
+  return { kind: 'prepared', path, target, inPlace, durable: options.durable === true, bytes: sink.bytes(), mode, read: { dev, ino, size, mtimeMs }, format: result.format, label: result.label };
+}
+
+/**
+ * Writes what `prepareEmbedFile` made, atomically. In place, the file must still be the one
+ * read (same inode, size and modification time): otherwise nothing is written.
+ *
+ * @throws FileChangedError, HardLinkError, and the errors of an atomic write.
+ */
+export function commitPreparedWrite(prepared: PreparedWrite): FileWriteResult {
+  const check = (existing: Stats | undefined): void => {
+    if (!prepared.inPlace) return;
+    const { read } = prepared;
+    if (!existing || existing.dev !== read.dev || existing.ino !== read.ino || existing.size !== read.size || existing.mtimeMs !== read.mtimeMs) throw new FileChangedError(prepared.path);
+  };
+  const written = writeSmallAtomic(prepared.target, prepared.bytes, prepared.mode, prepared.durable, prepared.inPlace, check);
+  return { format: prepared.format, label: prepared.label, path: written.path, ...(written.via ? { via: written.via } : {}), method: 'rewritten' };
 }
 
 /** A patched file as the report names it: through a symbolic link, the file it points to. */

@@ -63,6 +63,18 @@ export function isUnifiedSocialCreditCode(code: string): boolean {
  * parseProviderCode('0011' + '91350100M000100Y43' + '1' + 'A001').serviceType; // '1'
  */
 export function parseProviderCode(code: string): ProviderCode {
+  // A batch checks the same one or two codes for every file: valid codes are remembered.
+  const known = parsedCodes.get(code);
+  if (known) return { ...known };
+  const parsed = parseUncached(code);
+  if (parsedCodes.size >= 64) parsedCodes.clear();
+  parsedCodes.set(code, parsed);
+  return { ...parsed };
+}
+
+const parsedCodes = new Map<string, ProviderCode>();
+
+function parseUncached(code: string): ProviderCode {
   if (code.length !== PROVIDER_CODE_LENGTH) throw new ProviderCodeError(code, `it has ${code.length} characters`);
   if (!code.startsWith('00')) throw new ProviderCodeError(code, 'it must start with "00"');
   const subject = code.slice(2, 4);

@@ -16,7 +16,7 @@ import type { Stats } from 'node:fs';
 import { HeguiError } from '../errors.js';
 import type { LabelCodec } from './implicit/codec.js';
 import { bufferSource } from './implicit/bytes.js';
-import { codecFor } from './implicit/registry.js';
+import { findSourceCodec } from './implicit/codec-table.js';
 import { cannotOpen, readWholeSync, SMALL_FILE } from './file-io.js';
 
 /** A file hegui may not write (permissions, or a read-only file system) is refused in place. */
@@ -79,6 +79,8 @@ export type SmallPatch = { kind: 'patched'; codec: LabelCodec } | { kind: 'no-ro
  * file's size (`planInPlace`); the file keeps its access and modification times. `no-room`
  * means the caller must rewrite the file; `large` that the file is not small.
  *
+ * `codecs`: codecs besides the built-in ones (`LabelOptions.codecs`).
+ *
  * @throws ReadOnlyFileError, UnsupportedFormatError (no codec recognises the content).
  */
 export async function patchSmallFile(path: string, value: string, codecs: readonly LabelCodec[], durable: boolean): Promise<SmallPatch> {
@@ -88,7 +90,7 @@ export async function patchSmallFile(path: string, value: string, codecs: readon
     if (stats.size > SMALL_FILE) return { kind: 'large' };
     const bytes = readWholeSync(fd, stats.size);
     const source = bufferSource(bytes);
-    const codec = await codecFor(source, codecs, path);
+    const codec = await findSourceCodec(source, codecs, path);
     const patches = await codec.planInPlace?.(source, value);
     if (!patches) return { kind: 'no-room', bytes, mode: stats.mode & 0o7777, stats };
     for (const patch of patches) {

@@ -124,9 +124,14 @@ export function ascii(bytes: Uint8Array, start = 0, end = bytes.length): string 
 
 /** True when `bytes` starts with `prefix` at `at`. */
 export function startsWith(bytes: Uint8Array, prefix: readonly number[] | string, at = 0): boolean {
-  const codes = typeof prefix === 'string' ? Array.from(prefix, (c) => c.charCodeAt(0)) : prefix;
-  if (bytes.length < at + codes.length) return false;
-  return codes.every((code, i) => bytes[at + i] === code);
+  // A plain loop: codecs call this for every box, chunk and segment they meet.
+  if (bytes.length < at + prefix.length) return false;
+  if (typeof prefix === 'string') {
+    for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix.charCodeAt(i)) return false;
+    return true;
+  }
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Joins byte arrays. */
@@ -216,7 +221,22 @@ const CRC_TABLE = (() => {
  * (RFC 8794 §11.3.1). Pass the previous result as `crc` to continue over several pieces.
  */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  const native = bytes.length >= NATIVE_CRC_BYTES ? nativeCrc32() : undefined;
+  if (native) return native(bytes, crc);
   let c = ~crc >>> 0;
-  for (const byte of bytes) c = (CRC_TABLE[(c ^ byte) & 0xff] ?? 0) ^ (c >>> 8);
+  for (let i = 0; i < bytes.length; i++) c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+/** From this length on, zlib's CRC-32 (native, the same function) is used: a batch of PNGs checks one per chunk. */
+const NATIVE_CRC_BYTES = 64;
+let zlibCrc32: ((data: Uint8Array, value?: number) => number) | null | undefined;
+
+/** `zlib.crc32` (Node 20.15 and later), taken on first use so that zlib loads only when a CRC is needed. */
+function nativeCrc32(): ((data: Uint8Array, value?: number) => number) | undefined {
+  if (zlibCrc32 === undefined) {
+    const zlib = typeof process === 'undefined' ? undefined : (process.getBuiltinModule?.('node:zlib') as { crc32?: (data: Uint8Array, value?: number) => number } | undefined);
+    zlibCrc32 = typeof zlib?.crc32 === 'function' ? zlib.crc32 : null;
+  }
+  return zlibCrc32 ?? undefined;
 }

@@ -3,42 +3,20 @@
  * Which codec handles a file, decided from its content, never its name. The built-in codecs
  * come from `codecs.ts` (one re-export line per codec); callers may pass extra codecs to any
  * API function instead of mutating shared state, so the library keeps no global registry.
+ *
+ * This module imports every codec (it offers them as a list). The file and library paths find
+ * codecs through the light table of `codec-table.ts` instead, which imports a codec only when a
+ * file may be of its format; both choose the same codec.
  */
 import { UnsupportedFormatError } from '../errors.js';
-import type { ByteSource, FormatId, LabelCodec } from './codec.js';
+import type { ByteSource, LabelCodec } from './codec.js';
+import { DETECT_BYTES, extensionOf, isUtf8Text, rankOf, TEXT_FORMATS } from './codec-table.js';
 import * as builtin from './codecs.js';
 
-/** How many leading bytes `detect` sees. */
-export const DETECT_BYTES = 4096;
-
-/**
- * Detection order. Containers with exact magic numbers come first; MP3 (whose frame sync can
- * occur by chance) and the text formats come last, Markdown last of all because any UTF-8
- * text is acceptable Markdown. Formats not listed (codecs added by callers) sit before MP3.
- */
-const detectionOrder: readonly FormatId[] = [
-  'jpeg',
-  'png',
-  'webp',
-  'gif',
-  'tiff',
-  'heif',
-  'mp4',
-  'wav',
-  'flac',
-  'ogg',
-  'matroska',
-  'pdf',
-  'ooxml',
-  'mp3',
-  'xmp',
-  'html',
-  'markdown',
-];
+export { DETECT_BYTES } from './codec-table.js';
 
 function rank(codec: LabelCodec): number {
-  const at = detectionOrder.indexOf(codec.format);
-  return at === -1 ? detectionOrder.indexOf('mp3') - 0.5 : at;
+  return rankOf(codec.format);
 }
 
 function isCodec(value: unknown): value is LabelCodec {
@@ -76,26 +54,9 @@ export function detectCodec(head: Uint8Array, codecs: readonly LabelCodec[] = bu
   return codecs.find((codec) => codec.detect(window));
 }
 
-/**
- * Text formats whose content alone may not identify them (Markdown without front matter, an
- * HTML fragment): for these, and only when the content is text, a file name's extension decides.
- */
-const TEXT_FORMATS: ReadonlySet<FormatId> = new Set<FormatId>(['markdown', 'html']);
-
-function isUtf8Text(head: Uint8Array): boolean {
-  if (head.includes(0)) return false;
-  try {
-    // A multi-byte character cut at the end of the window is not a reason to refuse.
-    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 3)));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The text-format codec a file name's extension names, e.g. `notes.md` -> Markdown. */
 function textCodecByName(name: string, codecs: readonly LabelCodec[]): LabelCodec | undefined {
-  const extension = /\.([^./\\]+)$/.exec(name)?.[1]?.toLowerCase();
+  const extension = extensionOf(name);
   if (!extension) return undefined;
   return codecs.find((codec) => TEXT_FORMATS.has(codec.format) && codec.extensions.includes(extension));
 }
