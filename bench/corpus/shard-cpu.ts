@@ -9,7 +9,7 @@
  *   node --import tsx bench/corpus/shard-cpu.ts FILE LIBRARY [PART] [--young MB]
  *
  * PART: `read` (reader only), `stats` (reader + text statistics), `keywords` (+ keyword
- * matching), `pii` (reader + personal data), `full` (default: what scanShard does). Prints one
+ * risks), `pii` (reader + personal data), `full` (default: what scanShard does). Prints one
  * JSON line. Under valgrind (`valgrind --tool=callgrind node --import tsx ...`) instruction
  * counts are repeatable where CPU time on a shared machine is not.
  */
@@ -17,9 +17,9 @@ import { readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { inspectorFor } from '../../src/corpus/pool-worker.js';
 import { addText, emptyStats } from '../../src/corpus/inspect.js';
-import { defaultReadOptions, emptyTally, readShard, type Shard } from '../../src/corpus/read.js';
+import { defaultReadOptions, emptyTally, type Shard, visitShard } from '../../src/corpus/read.js';
 import { scanShard } from '../../src/corpus/scan.js';
-import { detectPii, scanText } from '../../src/safety/index.js';
+import { detectPii, scanRisks } from '../../src/safety/index.js';
 import type { CompiledLibrary } from '../../src/safety/index.js';
 
 const [file, library, part = 'full'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -67,13 +67,13 @@ if (part === 'full') {
 } else {
   const tally = emptyTally(file!);
   const stats = emptyStats();
-  for await (const item of readShard(shard, defaultReadOptions, tally)) {
+  await visitShard(shard, defaultReadOptions, tally, (item) => {
     items += 1;
-    if (part === 'read') continue;
+    if (part === 'read') return;
     addText(stats, item.text);
-    if (part === 'keywords' && scanText(compiled, item.text).length > 0) flagged += 1;
+    if (part === 'keywords' && scanRisks(compiled, item.text).length > 0) flagged += 1;
     if (part === 'pii' && detectPii(item.text).length > 0) withPii += 1;
-  }
+  });
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = threadCpu() - cpu0;
