@@ -228,13 +228,18 @@ export function scanText(library: CompiledLibrary, text: string): KeywordMatch[]
   return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
+const riskCores = new WeakMap<CompiledLibrary, ScanCore>();
+
 /**
  * The risk codes of every keyword hit in `text`, sorted, each once: the risks of `scanText`'s
  * matches, without building the matches (for counting a corpus, where an item needs only its
  * risks; its matches are built only when it is kept for review).
  */
 export function scanRisks(library: CompiledLibrary, text: string): RiskCode[] {
-  const core = new ScanCore(library);
+  // One core per library, reset for each text: a corpus scan calls this for millions of short texts.
+  let core = riskCores.get(library);
+  if (core === undefined) riskCores.set(library, (core = new ScanCore(library)));
+  else core.reset();
   core.run(text, 0, text.length, 0);
   core.finish();
   const risks: RiskCode[] = [];
