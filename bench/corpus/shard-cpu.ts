@@ -43,7 +43,7 @@ const gc = { count: 0, ms: 0, byKind: {} as Record<string, { count: number; ms: 
 const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = kinds[(entry.detail as { kind: number }).kind] ?? 'other';
+    const kind = kinds[((entry as unknown as { detail?: { kind: number } }).detail?.kind ?? -1)] ?? 'other';
     gc.count += 1;
     gc.ms += entry.duration;
     const k = (gc.byKind[kind] ??= { count: 0, ms: 0 });
