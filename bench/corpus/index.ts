@@ -7,7 +7,11 @@
  * count the median run's MB/s (and MB/s after start-up), the process's peak resident memory
  * and the CPU time of each thread (main, pool, V8/libuv helpers), and the scale-up.
  *
- *   npx tsx bench/corpus/index.ts [--size MB] [--shard-mb N] [--runs N] [--keep] [--dist]
+ *   npx tsx bench/corpus/index.ts [--size MB] [--shard-mb N] [--runs N] [--keep] [--dist] [--no-ceiling]
+ *
+ * Last, unless `--no-ceiling`, what the machine gives two threads at all (ceiling.ts, about
+ * 70 s): a pure integer loop and a memory-bound loop, each on 1 thread and split over 2. On a
+ * 2-vCPU VM the scan's scale-up can be no better than these.
  *
  * `--dist` runs the built package (`npm run build` first), as `hegui corpus scan` does when
  * installed: its pool threads load plain JavaScript. Without it the scan runs from the
@@ -36,6 +40,7 @@ const shardMb = numberOption('shard-mb', 8);
 const runs = numberOption('runs', sizeMb > 1000 ? 1 : 3);
 const keep = process.argv.includes('--keep');
 const dist = process.argv.includes('--dist');
+const ceiling = !process.argv.includes('--no-ceiling');
 if (dist && !existsSync(join(root, 'dist', 'corpus', 'run.js'))) throw new Error('--dist runs the built package: run "npm run build" first');
 const dir = join(root, '.bench-data', 'corpus');
 await mkdir(dir, { recursive: true });
@@ -145,6 +150,19 @@ try {
   // it bounds what one worker uses (main thread included); the second thread adds the difference.
   console.log(`memory: peak RSS of the process ${one.maxRssMb.toFixed(0)} MB with 1 pool thread (an upper bound per worker, main thread included), ${two.maxRssMb.toFixed(0)} MB with 2 (${(two.maxRssMb - one.maxRssMb).toFixed(0)} MB more for the second thread); target < 300 MB per worker: ${one.maxRssMb < 300 && two.maxRssMb - one.maxRssMb < 300 ? 'met' : 'NOT met'}`);
   console.log(`scale-up 2 vs 1: ${(mbs(two) / mbs(one)).toFixed(2)}x (target >= 1.8x), after start-up ${(steady(two) / steady(one)).toFixed(2)}x; counts equal: ${one.flagged === two.flagged && one.items === two.items && one.withPii === two.withPii}`);
+  if (ceiling) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ceiling.ts'), '--seconds', '10'], { cwd: root, encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`ceiling.ts failed: ${child.stderr}`);
+    console.log('');
+    console.log(`What the machine gives two threads at all (bench/corpus/ceiling.ts, same work on 1 thread and split over 2; load average ${loadavg()[0]!.toFixed(1)}):`);
+    console.log('| work | 1 thread | 2 threads | scale-up | CPU for the same work, 2 threads vs 1 |');
+    console.log('|---|---|---|---|---|');
+    for (const line of child.stdout.trim().split('\n')) {
+      const r = JSON.parse(line) as { kind: string; oneThread: { wall: number; cpu: number[] }; twoThreads: { wall: number; cpu: number[] }; scaleUp: number; cpuPerWorkTwoVsOne: number };
+      const name = r.kind === 'cpu' ? 'pure integer loop' : 'memory-bound loop (64 MB per thread)';
+      console.log(`| ${name} | ${r.oneThread.wall.toFixed(2)} s | ${r.twoThreads.wall.toFixed(2)} s | ${r.scaleUp.toFixed(2)}x | ${r.cpuPerWorkTwoVsOne.toFixed(2)} |`);
+    }
+  }
 } finally {
   removeCorpus();
 }

@@ -5,7 +5,7 @@
  * cheap statistics every item feeds: length and language by script share.
  */
 import type { CompiledLibrary, PiiType, RiskCode } from '../safety/index.js';
-import { detectPii, redactPii, scanText } from '../safety/index.js';
+import { detectPii, redactPii, scanRisks, scanText } from '../safety/index.js';
 
 export interface Inspection {
   /** Risk codes of the keyword hits, sorted, each once. */
@@ -14,8 +14,16 @@ export interface Inspection {
   pii: { type: PiiType; start: number; end: number }[];
 }
 
+/** What counting an item needs: its risks (sorted, each once) and its personal-data types (each once). */
+export interface Classification {
+  risks: RiskCode[];
+  pii: PiiType[];
+}
+
 export interface Inspector {
   inspect(text: string): Inspection;
+  /** The risks and personal-data types `inspect` would give, without building the matches. */
+  classify(text: string): Classification;
   /** The text with its personal data masked. */
   mask(text: string): string;
 }
@@ -31,6 +39,14 @@ export function createInspector(library: CompiledLibrary | undefined, options: {
         matches: matches.map((m) => ({ risk: m.risk, keyword: m.keyword, start: m.start, end: m.end, confidence: m.confidence })),
         pii: pii ? detectPii(text).map((p) => ({ type: p.type, start: p.start, end: p.end })) : [],
       };
+    },
+    classify(text) {
+      const risks = library === undefined ? [] : scanRisks(library, text);
+      if (!pii) return { risks, pii: [] };
+      const found = detectPii(text);
+      const types: PiiType[] = [];
+      for (const p of found) if (!types.includes(p.type)) types.push(p.type);
+      return { risks, pii: types };
     },
     mask(text) {
       return redactPii(text, detectPii(text));
@@ -89,8 +105,8 @@ export function addText(stats: TextStats, text: string): void {
   stats.chars += length;
   stats.minChars = stats.minChars === null ? length : Math.min(stats.minChars, length);
   stats.maxChars = stats.maxChars === null ? length : Math.max(stats.maxChars, length);
-  let bucket = LENGTH_BUCKETS.findIndex((limit) => length < limit);
-  if (bucket === -1) bucket = LENGTH_BUCKETS.length;
+  let bucket = 0;
+  while (bucket < LENGTH_BUCKETS.length && length >= LENGTH_BUCKETS[bucket]!) bucket += 1;
   stats.lengths[bucket]! += 1;
   stats.languages[languageOf(text)] += 1;
 }

@@ -40,11 +40,21 @@ export function inspectorFor(library: string | undefined, pii: boolean): Promise
   return loaded.inspector;
 }
 
+/** Progress messages from one shard at most this often: each wakes the main thread, which shares the cores with the pool. */
+export const PROGRESS_INTERVAL_MS = 200;
+
 export default async function runTask(task: PoolTask): Promise<ShardResult> {
   const inspector = await inspectorFor(task.library, task.pii);
+  let posted = Number.NEGATIVE_INFINITY;
   try {
     return await scanShard(task.shard, task.settings, inspector, {
-      progress: (items, bytes) => task.port?.postMessage({ items, bytes }),
+      // The shard's result carries its totals, so a progress message skipped here is only a later update on screen.
+      progress: (items, bytes) => {
+        const now = performance.now();
+        if (now - posted < PROGRESS_INTERVAL_MS) return;
+        posted = now;
+        task.port?.postMessage({ items, bytes });
+      },
       ...(task.cleanPart === undefined ? {} : { cleanPart: task.cleanPart }),
       ...(task.removedPart === undefined ? {} : { removedPart: task.removedPart }),
     });

@@ -287,49 +287,90 @@ export function splitLines(chunks: AsyncIterable<Buffer>, base: number, maxBytes
  * dropped. The last record may have no newline.
  */
 export async function* splitAt(chunks: AsyncIterable<Buffer>, base: number, maxBytes: number, nextEnd: (chunk: Buffer, from: number) => number): AsyncGenerator<RawLine> {
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
-  let tooLong = false;
-  let lineStart = base;
-  const finish = (end: Buffer | undefined, newline: number): RawLine => {
+  const cutter = new RecordCutter(base, maxBytes, nextEnd);
+  for await (const chunk of chunks) {
+    cutter.push(chunk);
+    for (let record = cutter.next(); record !== undefined; record = cutter.next()) yield record;
+  }
+  const last = cutter.end();
+  if (last !== undefined) yield last;
+}
+
+/**
+ * The record cutting of `splitAt`, driven by hand: `push` a chunk, take its records with `next`
+ * until it gives undefined (the rest is kept for the next chunk), and after the last chunk, `end`.
+ * A reader that loops over a chunk's records itself waits once per chunk, not once per record.
+ */
+export class RecordCutter {
+  readonly #maxBytes: number;
+  readonly #nextEnd: (chunk: Buffer, from: number) => number;
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
+  #tooLong = false;
+  #lineStart: number;
+  #chunk: Buffer | undefined;
+  #from = 0;
+
+  constructor(base: number, maxBytes: number, nextEnd: (chunk: Buffer, from: number) => number) {
+    this.#lineStart = base;
+    this.#maxBytes = maxBytes;
+    this.#nextEnd = nextEnd;
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunk = chunk;
+    this.#from = 0;
+  }
+
+  /** The next record that ends in the chunk pushed, or undefined when none does. */
+  next(): RawLine | undefined {
+    const chunk = this.#chunk;
+    if (chunk === undefined) return undefined;
+    const from = this.#from;
+    const newline = from < chunk.length ? this.#nextEnd(chunk, from) : -1;
+    if (newline === -1) {
+      if (from < chunk.length) {
+        const rest = chunk.subarray(from);
+        this.#pendingLength += rest.length;
+        if (!this.#tooLong) {
+          if (this.#pendingLength > this.#maxBytes) {
+            this.#tooLong = true;
+            this.#pending = [];
+          } else this.#pending.push(Buffer.from(rest));
+        }
+      }
+      this.#chunk = undefined;
+      return undefined;
+    }
+    const piece = chunk.subarray(from, newline);
+    if (!this.#tooLong && this.#pendingLength + piece.length > this.#maxBytes) {
+      this.#tooLong = true;
+      this.#pending = [];
+    }
+    this.#from = newline + 1;
+    return this.#finish(this.#tooLong ? undefined : piece, 1);
+  }
+
+  /** After the last chunk: the record the stream ends in without a newline, if any. */
+  end(): RawLine | undefined {
+    return this.#pendingLength > 0 || this.#tooLong ? this.#finish(undefined, 0) : undefined;
+  }
+
+  #finish(end: Buffer | undefined, newline: number): RawLine {
     let bytes: Buffer | undefined;
-    if (!tooLong) {
+    const pending = this.#pending;
+    if (!this.#tooLong) {
       bytes = pending.length === 0 ? (end ?? Buffer.alloc(0)) : Buffer.concat(end === undefined ? pending : [...pending, end]);
       if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
     }
-    const length = pendingLength + (end?.length ?? 0) + newline;
-    const line: RawLine = { offset: lineStart, bytes, length };
-    lineStart += length;
-    pending = [];
-    pendingLength = 0;
-    tooLong = false;
+    const length = this.#pendingLength + (end?.length ?? 0) + newline;
+    const line: RawLine = { offset: this.#lineStart, bytes, length };
+    this.#lineStart += length;
+    if (pending.length > 0) this.#pending = [];
+    this.#pendingLength = 0;
+    this.#tooLong = false;
     return line;
-  };
-  for await (const chunk of chunks) {
-    let from = 0;
-    while (from < chunk.length) {
-      const newline = nextEnd(chunk, from);
-      if (newline === -1) {
-        const rest = chunk.subarray(from);
-        pendingLength += rest.length;
-        if (!tooLong) {
-          if (pendingLength > maxBytes) {
-            tooLong = true;
-            pending = [];
-          } else pending.push(Buffer.from(rest));
-        }
-        break;
-      }
-      const piece = chunk.subarray(from, newline);
-      if (!tooLong && pendingLength + piece.length > maxBytes) {
-        tooLong = true;
-        pending = [];
-      }
-      yield finish(tooLong ? undefined : piece, 1);
-      from = newline + 1;
-    }
   }
-  if (pendingLength > 0 || tooLong) yield finish(undefined, 0);
 }
 
 /** Decodes text bytes; on failure, says so and guesses GB 18030 when the bytes decode as that. */
@@ -399,78 +440,161 @@ function isBlank(bytes: Buffer): boolean {
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * The items of a JSONL or text shard. A byte-range shard starting past 0 drops the partial
- * line it starts in (the shard before reads it) and stops at the first line starting at or
- * after its end.
+ * The items of a JSONL or text shard, one raw line at a time (`take`). A byte-range shard
+ * starting past 0 drops the partial line it starts in (the shard before reads it) and stops at
+ * the first line starting at or after its end (`done`).
  */
-async function* readLineShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
-  const decoding = new TextDecoding(options.encoding);
-  const path = shard.format === 'jsonl' ? fieldPath(options.field) : [];
-  const from = shard.kind === 'bytes' && shard.start > 0 ? shard.start - 1 : 0;
-  const end = shard.kind === 'bytes' ? shard.end : Number.POSITIVE_INFINITY;
-  // A shard that starts past 0 reads from the byte before its start: the line that byte ends (or
-  // the empty line before a newline there) belongs to the shard before.
-  let first = shard.kind === 'bytes' && shard.start > 0;
-  const knowsLines = !first;
-  let line = 0;
-  try {
-    for await (const raw of splitLines(await openBytes(shard.file, shard.compression, from), from, options.maxRecordBytes)) {
-      if (first) {
-        first = false;
-        continue;
-      }
-      if (raw.offset >= end) break;
-      line += 1;
-      tally.bytes += raw.length;
-      const where = { ...(knowsLines ? { line } : {}), position: raw.offset };
-      let bytes = raw.bytes;
-      if (bytes === undefined) {
-        addProblem(tally, { kind: 'record-too-long', ...where, message: `line of ${raw.length} bytes is longer than ${options.maxRecordBytes}` });
-        continue;
-      }
-      if (raw.offset === 0 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
-      if (isBlank(bytes)) {
-        tally.blank += 1;
-        continue;
-      }
-      const decoded = decoding.decode(bytes);
-      if ('error' in decoded) {
-        addProblem(tally, { kind: 'invalid-encoding', ...where, message: decoded.error });
-        continue;
-      }
-      if (shard.format === 'text') {
-        tally.items += 1;
-        yield { file: shard.file, position: raw.offset, ...(knowsLines ? { line } : {}), text: decoded.text };
-        continue;
-      }
-      let record: unknown;
-      try {
-        record = JSON.parse(decoded.text);
-      } catch (error) {
-        addProblem(tally, { kind: 'malformed-json', ...where, message: (error as Error).message.slice(0, 200) });
-        continue;
-      }
-      const value = pathValue(record, path);
-      if (value === undefined || value === null) {
-        addProblem(tally, { kind: 'missing-field', ...where, message: `no field "${options.field}"` });
-        continue;
-      }
-      if (typeof value !== 'string') {
-        addProblem(tally, { kind: 'not-text', ...where, message: `field "${options.field}" is ${Array.isArray(value) ? 'an array' : typeof value}, not text` });
-        continue;
-      }
-      tally.items += 1;
-      yield { file: shard.file, position: raw.offset, ...(knowsLines ? { line } : {}), text: value, record };
+class LineItems {
+  readonly #shard: Shard;
+  readonly #options: ReadOptions;
+  readonly #tally: FileTally;
+  readonly #decoding: TextDecoding;
+  readonly #path: string[];
+  readonly #end: number;
+  /** Where reading starts: a shard that starts past 0 reads from the byte before its start. */
+  readonly from: number;
+  /** Whether line numbers are known (the shard starts at the file's start). */
+  readonly knowsLines: boolean;
+  #first: boolean;
+  #line = 0;
+  /** Set at the first line past the shard's end: stop reading. */
+  done = false;
+
+  constructor(shard: Shard, options: ReadOptions, tally: FileTally) {
+    this.#shard = shard;
+    this.#options = options;
+    this.#tally = tally;
+    this.#decoding = new TextDecoding(options.encoding);
+    this.#path = shard.format === 'jsonl' ? fieldPath(options.field) : [];
+    this.from = shard.kind === 'bytes' && shard.start > 0 ? shard.start - 1 : 0;
+    this.#end = shard.kind === 'bytes' ? shard.end : Number.POSITIVE_INFINITY;
+    // The line the byte before the start ends (or the empty line before a newline there) belongs to the shard before.
+    this.#first = shard.kind === 'bytes' && shard.start > 0;
+    this.knowsLines = !this.#first;
+  }
+
+  #where(position: number): { line?: number; position: number } {
+    return this.knowsLines ? { line: this.#line, position } : { position };
+  }
+
+  /** The item of one raw line, or undefined: skipped (blank or a problem, counted in the tally), or past the end (`done`). */
+  take(raw: RawLine): CorpusItem | undefined {
+    if (this.#first) {
+      this.#first = false;
+      return undefined;
     }
-  } catch (error) {
+    if (raw.offset >= this.#end) {
+      this.done = true;
+      return undefined;
+    }
+    const tally = this.#tally;
+    const options = this.#options;
+    const line = (this.#line += 1);
+    tally.bytes += raw.length;
+    let bytes = raw.bytes;
+    if (bytes === undefined) {
+      addProblem(tally, { kind: 'record-too-long', ...this.#where(raw.offset), message: `line of ${raw.length} bytes is longer than ${options.maxRecordBytes}` });
+      return undefined;
+    }
+    if (raw.offset === 0 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
+    if (isBlank(bytes)) {
+      tally.blank += 1;
+      return undefined;
+    }
+    const decoded = this.#decoding.decode(bytes);
+    if ('error' in decoded) {
+      addProblem(tally, { kind: 'invalid-encoding', ...this.#where(raw.offset), message: decoded.error });
+      return undefined;
+    }
+    const file = this.#shard.file;
+    if (this.#shard.format === 'text') {
+      tally.items += 1;
+      return this.knowsLines ? { file, position: raw.offset, line, text: decoded.text } : { file, position: raw.offset, text: decoded.text };
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(decoded.text);
+    } catch (error) {
+      addProblem(tally, { kind: 'malformed-json', ...this.#where(raw.offset), message: (error as Error).message.slice(0, 200) });
+      return undefined;
+    }
+    const value = pathValue(record, this.#path);
+    if (value === undefined || value === null) {
+      addProblem(tally, { kind: 'missing-field', ...this.#where(raw.offset), message: `no field "${options.field}"` });
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      addProblem(tally, { kind: 'not-text', ...this.#where(raw.offset), message: `field "${options.field}" is ${Array.isArray(value) ? 'an array' : typeof value}, not text` });
+      return undefined;
+    }
+    tally.items += 1;
+    return this.knowsLines ? { file, position: raw.offset, line, text: value, record } : { file, position: raw.offset, text: value, record };
+  }
+
+  /** The stream failed: the rest of the file is not read, and that is counted. */
+  fail(error: unknown): void {
+    const shard = this.#shard;
     const code = (error as NodeJS.ErrnoException).code ?? '';
     // File-system errors carry codes like ENOENT or EACCES; anything else from a compressed file is its stream.
     const decompress = shard.compression !== 'none' && !/^E[A-Z]+$/.test(String(code));
-    addProblem(tally, {
+    addProblem(this.#tally, {
       kind: decompress ? 'decompress-error' : 'read-error',
-      ...(knowsLines ? { line: line + 1 } : {}),
-      message: `${decompress ? `${shard.compression} stream broken` : 'read failed'} after ${line} lines: ${(error as Error).message}; the rest of the file was not read`,
+      ...(this.knowsLines ? { line: this.#line + 1 } : {}),
+      message: `${decompress ? `${shard.compression} stream broken` : 'read failed'} after ${this.#line} lines: ${(error as Error).message}; the rest of the file was not read`,
     });
+  }
+}
+
+async function* readLineShard(shard: Shard, options: ReadOptions, tally: FileTally): AsyncGenerator<CorpusItem> {
+  const items = new LineItems(shard, options, tally);
+  try {
+    for await (const raw of splitLines(await openBytes(shard.file, shard.compression, items.from), items.from, options.maxRecordBytes)) {
+      const item = items.take(raw);
+      if (items.done) break;
+      if (item !== undefined) yield item;
+    }
+  } catch (error) {
+    items.fail(error);
+  }
+}
+
+const newlineAt = (chunk: Buffer, from: number): number => chunk.indexOf(10, from);
+
+/** `visitShard` for JSONL and line text: a chunk's lines are cut and visited in a plain loop. */
+async function visitLineShard(shard: Shard, options: ReadOptions, tally: FileTally, visit: (item: CorpusItem) => void | Promise<void>): Promise<void> {
+  const items = new LineItems(shard, options, tally);
+  const cutter = new RecordCutter(items.from, options.maxRecordBytes, newlineAt);
+  // What `visit` throws is the caller's, not a read error: it passes through.
+  let visitFailed = false;
+  try {
+    for await (const chunk of await openBytes(shard.file, shard.compression, items.from)) {
+      cutter.push(chunk);
+      for (let raw = cutter.next(); raw !== undefined; raw = cutter.next()) {
+        const item = items.take(raw);
+        if (items.done) return;
+        if (item === undefined) continue;
+        try {
+          const pending = visit(item);
+          if (pending !== undefined) await pending;
+        } catch (error) {
+          visitFailed = true;
+          throw error;
+        }
+      }
+    }
+    const last = cutter.end();
+    const item = last === undefined ? undefined : items.take(last);
+    if (item !== undefined && !items.done) {
+      try {
+        await visit(item);
+      } catch (error) {
+        visitFailed = true;
+        throw error;
+      }
+    }
+  } catch (error) {
+    if (visitFailed) throw error;
+    items.fail(error);
   }
 }
 
@@ -519,6 +643,20 @@ export function readShard(shard: Shard, options: ReadOptions, tally: FileTally):
       return options.textUnit === 'file' ? readWholeText(shard, options, tally) : readLineShard(shard, options, tally);
     default:
       return readLineShard(shard, options, tally);
+  }
+}
+
+/**
+ * Calls `visit` with every item of `shard` in order, as `readShard` yields them (same items,
+ * same tally), waiting for it when it returns a promise. JSONL and line text are cut and
+ * visited chunk by chunk in a plain loop, so a shard costs one wait per chunk of the file
+ * instead of a few promises per item. What `visit` throws ends the visit and is thrown.
+ */
+export async function visitShard(shard: Shard, options: ReadOptions, tally: FileTally, visit: (item: CorpusItem) => void | Promise<void>): Promise<void> {
+  if (shard.format === 'jsonl' || (shard.format === 'text' && options.textUnit !== 'file')) return visitLineShard(shard, options, tally, visit);
+  for await (const item of readShard(shard, options, tally)) {
+    const pending = visit(item);
+    if (pending !== undefined) await pending;
   }
 }
 

@@ -32,7 +32,7 @@ import { addText, emptyStats, mergeStats } from './inspect.js';
 import { normaliseForDuplicates } from './quality.js';
 import { fileSeed, itemKey } from './random.js';
 import type { CorpusItem, FileTally, ReadOptions, Shard } from './read.js';
-import { emptyTally, fieldPath, mergeTally, problemTotal, readShard, setPathValue } from './read.js';
+import { emptyTally, fieldPath, mergeTally, problemTotal, setPathValue, visitShard } from './read.js';
 
 /** GB/T 45654: a source with more than this share of illegal or harmful items is not used. */
 export const HARMFUL_SHARE_LIMIT = 0.05;
@@ -106,13 +106,13 @@ function emptyCounts(): Counts {
   return { items: 0, flagged: 0, withPii: 0, byRisk: {}, byPii: {} };
 }
 
-function count(counts: Counts, inspection: { risks: readonly string[]; pii: readonly { type: string }[] | readonly string[] }): void {
+/** Counts one item with its risks and personal-data types (each once). */
+function count(counts: Counts, risks: readonly string[], piiTypes: readonly string[]): void {
   counts.items += 1;
-  if (inspection.risks.length > 0) counts.flagged += 1;
-  for (const risk of inspection.risks) counts.byRisk[risk] = (counts.byRisk[risk] ?? 0) + 1;
-  const types = new Set(inspection.pii.map((p) => (typeof p === 'string' ? p : p.type)));
-  if (types.size > 0) counts.withPii += 1;
-  for (const type of types) counts.byPii[type] = (counts.byPii[type] ?? 0) + 1;
+  if (risks.length > 0) counts.flagged += 1;
+  for (const risk of risks) counts.byRisk[risk] = (counts.byRisk[risk] ?? 0) + 1;
+  if (piiTypes.length > 0) counts.withPii += 1;
+  for (const type of piiTypes) counts.byPii[type] = (counts.byPii[type] ?? 0) + 1;
 }
 
 function mergeCounts(into: Counts, more: Counts): void {
@@ -217,12 +217,12 @@ export async function scanShard(shard: Shard, settings: ScanSettings, inspector:
   if (settings.mode === 'sample') {
     const base = fileSeed(settings.seed, shard.name ?? shard.file);
     const reservoir = new BottomK<{ key: number; item: CorpusItem }>(settings.sampleSize);
-    for await (const item of readShard(shard, settings.read, tally)) {
+    await visitShard(shard, settings.read, tally, (item) => {
       addText(stats, item.text);
       const key = itemKey(base, item.position);
       if (key < reservoir.bound) reservoir.offer({ key, item: { file: item.file, position: item.position, ...(item.line === undefined ? {} : { line: item.line }), text: item.text } });
       if ((n += 1) % 256 === 0) hooks.progress?.(n, tally.bytes);
-    }
+    });
     hooks.progress?.(n, tally.bytes);
     const candidates = reservoir.sorted().map(({ key, item }): Candidate => {
       const inspection = inspector.inspect(item.text);
@@ -238,30 +238,42 @@ export async function scanShard(shard: Shard, settings: ScanSettings, inspector:
   let removedError: Error | undefined;
   removedLog?.on('error', (error) => (removedError = error));
   const cleaned = { kept: 0, removed: 0, masked: 0 };
-  try {
-    for await (const item of readShard(shard, settings.read, tally)) {
-      addText(stats, item.text);
-      const inspection = inspector.inspect(item.text);
-      count(counts, inspection);
-      if (inspection.risks.length > 0 && flagged.length < settings.keepFlagged) flagged.push(flaggedItem(item, inspection));
-      if (writer !== undefined) {
-        const pii = settings.clean!.pii;
-        if (inspection.risks.length > 0 || (pii === 'remove' && inspection.pii.length > 0)) {
-          cleaned.removed += 1;
-          if (removedError) throw removedError;
-          const reason = inspection.risks.length > 0 ? 'harmful' : 'personal-data';
-          const keywords = [...new Set(inspection.matches.map((m) => m.keyword))].slice(0, 20);
-          const entry = { file: item.file, line: item.line ?? null, position: item.position, reason, risks: inspection.risks, keywords, pii: [...new Set(inspection.pii.map((p) => p.type))] };
-          if (removedLog && !removedLog.write(`${JSON.stringify(entry)}\n`)) await new Promise<void>((resolve) => removedLog.once('drain', resolve));
-        } else {
-          const masked = pii === 'mask' && inspection.pii.length > 0;
-          await writer.write(item, masked ? inspector.mask(item.text) : item.text);
-          cleaned.kept += 1;
-          if (masked) cleaned.masked += 1;
-        }
-      }
-      if ((n += 1) % 256 === 0) hooks.progress?.(n, tally.bytes);
+  /** The cleaned copy's part of one item: written (masked as asked), or left out and listed with why. */
+  const writeClean = async (cleanWriter: CleanWriter, item: CorpusItem, risks: readonly RiskCode[], piiTypes: readonly string[], known: Inspection | undefined): Promise<void> => {
+    const pii = settings.clean!.pii;
+    if (risks.length > 0 || (pii === 'remove' && piiTypes.length > 0)) {
+      const inspection = known ?? inspector.inspect(item.text);
+      cleaned.removed += 1;
+      if (removedError) throw removedError;
+      const reason = inspection.risks.length > 0 ? 'harmful' : 'personal-data';
+      const keywords = [...new Set(inspection.matches.map((m) => m.keyword))].slice(0, 20);
+      const entry = { file: item.file, line: item.line ?? null, position: item.position, reason, risks: inspection.risks, keywords, pii: [...new Set(inspection.pii.map((p) => p.type))] };
+      if (removedLog && !removedLog.write(`${JSON.stringify(entry)}\n`)) await new Promise<void>((resolve) => removedLog.once('drain', resolve));
+    } else {
+      const masked = pii === 'mask' && piiTypes.length > 0;
+      await cleanWriter.write(item, masked ? inspector.mask(item.text) : item.text);
+      cleaned.kept += 1;
+      if (masked) cleaned.masked += 1;
     }
+  };
+  try {
+    // Items are visited in a plain loop per chunk of the file (visitShard); only a cleaned copy waits per item.
+    await visitShard(shard, settings.read, tally, (item): void | Promise<void> => {
+      addText(stats, item.text);
+      // Counting needs only the risks and personal-data types; the matches are built for the
+      // items kept for review and those a cleaned copy leaves out.
+      const { risks, pii: piiTypes } = inspector.classify(item.text);
+      count(counts, risks, piiTypes);
+      let inspection: Inspection | undefined;
+      if (risks.length > 0 && flagged.length < settings.keepFlagged) flagged.push(flaggedItem(item, (inspection = inspector.inspect(item.text))));
+      if (writer === undefined) {
+        if ((n += 1) % 256 === 0) hooks.progress?.(n, tally.bytes);
+        return undefined;
+      }
+      return writeClean(writer, item, risks, piiTypes, inspection).then(() => {
+        if ((n += 1) % 256 === 0) hooks.progress?.(n, tally.bytes);
+      });
+    });
   } finally {
     await writer?.close();
     if (removedLog) await new Promise<void>((resolve, reject) => removedLog.end((error?: Error | null) => (error ? reject(error) : resolve())));
@@ -366,7 +378,7 @@ export function mergeResults(results: readonly ShardResult[], settings: Pick<Sca
     const digests = new Set<string>();
     let repeated = 0;
     for (const c of chosen) {
-      count(counts, c);
+      count(counts, c.risks, c.pii);
       if (c.flagged) flagged.push(c.flagged);
       if (digests.has(c.digest)) repeated += 1;
       else digests.add(c.digest);

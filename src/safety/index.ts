@@ -27,7 +27,7 @@ export { lintKinds, lintLibrary } from './lint.js';
 export type { Confidence, MatchTransform } from './confidence.js';
 export { confidenceOf, confidences, matchTransforms } from './confidence.js';
 export type { KeywordMatch, ScanStep } from './scanner.js';
-export { IncrementalScanner, KeywordScanner, scanText } from './scanner.js';
+export { IncrementalScanner, KeywordScanner, scanRisks, scanText } from './scanner.js';
 export { MAX_NOISE_RUN } from './scan-core.js';
 export { REGEX_LINE_LIMIT } from './regex-entries.js';
 export type { PiiMatch, PiiOptions, PiiType, RedactionStyle } from './pii.js';

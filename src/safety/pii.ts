@@ -33,7 +33,19 @@ interface Detector {
   pattern: RegExp;
   /** Validates the ASCII-folded candidate. */
   valid(candidate: string, today: Date): boolean;
+  /** What the text must hold for the pattern to match at all (`NEED_*` bits of `needsOf`). */
+  needs: number;
 }
+
+/** A run of at least 4, 6, 7 or 17 digits; at least one digit; an `@`; a colon; a province character before a Latin capital. */
+const NEED_DIGITS_4 = 1;
+const NEED_DIGITS_6 = 2;
+const NEED_DIGITS_7 = 4;
+const NEED_DIGITS_17 = 8;
+const NEED_DIGIT = 16;
+const NEED_AT = 32;
+const NEED_COLON = 64;
+const NEED_PLATE = 128;
 
 const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
 const PLATE_LETTER = 'A-HJ-NP-Z';
@@ -44,38 +56,46 @@ const detectors: readonly Detector[] = [
     type: 'resident-id',
     pattern: /(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])/g,
     valid: (c, today) => isResidentIdNumber(c, today),
+    needs: NEED_DIGITS_17,
   },
   {
     type: 'uscc',
     pattern: /(?<![0-9A-Za-z])[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}(?![0-9A-Za-z])/g,
     valid: (c) => isUnifiedSocialCreditCode(c),
+    needs: NEED_DIGITS_6,
   },
   {
     type: 'bank-card',
     pattern: /(?<![0-9])(?:\d{4}[ -]?){3}\d{4,7}(?![0-9])/g,
     valid: (c) => isBankCardNumber(c.replace(/[ -]/g, '')),
+    needs: NEED_DIGITS_4,
   },
   {
     type: 'mobile',
     // MIIT numbering plan: 11 digits, 1 then 3-9; optional +86/0086 prefix; 3-4-4 grouping.
     pattern: /(?<![0-9+])(?:(?:\+|00)86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])/g,
     valid: () => true,
+    needs: NEED_DIGITS_4,
   },
   {
     type: 'passport',
     // Ordinary passports E + 8 digits or E + letter + 7 digits; G (older), D, S, P (official).
     pattern: /(?<![0-9A-Za-z])(?:[EGDSP]\d{8}|E[A-HJ-NP-Z]\d{7})(?![0-9A-Za-z])/g,
     valid: () => true,
+    needs: NEED_DIGITS_7,
   },
   {
     type: 'email',
     pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![A-Za-z0-9-])/g,
     valid: (c) => !c.startsWith('.') && !c.includes('..'),
+    needs: NEED_AT,
   },
   {
     type: 'ip',
     pattern: /(?<![0-9A-Za-z.:])(?:\d{1,3}(?:\.\d{1,3}){3}|(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}(?::\d{1,3}(?:\.\d{1,3}){3})?)(?![0-9A-Za-z:]|\.\d)/g,
     valid: (c) => (c.includes(':') ? isIpv6(c) : isIpv4(c)),
+    // IPv4 needs digits; IPv6 two colons (`ab::cd` has no digit).
+    needs: NEED_DIGIT | NEED_COLON,
   },
   {
     type: 'licence-plate',
@@ -86,6 +106,7 @@ const detectors: readonly Detector[] = [
       if (serial.length === 6) return /^[DF][A-HJ-NP-Z0-9]\d{4}$/.test(serial) || /^\d{5}[DF]$/.test(serial);
       return /\d/.test(serial);
     },
+    needs: NEED_PLATE,
   },
 ];
 
@@ -97,6 +118,38 @@ function foldWidth(text: string): string {
   return text.replace(/[\uFF01-\uFF5E\u3000]/g, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
 }
 
+const PROVINCE_UNITS = new Set(Array.from(PROVINCES, (ch) => ch.charCodeAt(0)));
+
+/**
+ * What `text` holds that the detectors need (`NEED_*` bits), in one pass over its code units,
+ * reading full-width forms as their ASCII ones as `foldWidth` does. A detector whose needs are
+ * all absent cannot match, so it is not run: most text has no digits, `@` or plate, and then
+ * nothing is run or copied. The result is the same as running every detector.
+ */
+function needsOf(text: string): number {
+  let found = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0xff10 && c <= 0xff19)) {
+      run++;
+      continue;
+    }
+    if (run > 0) {
+      found |= digitNeeds(run);
+      run = 0;
+    }
+    if (c === 0x40 || c === 0xff20) found |= NEED_AT;
+    else if (c === 0x3a || c === 0xff1a) found |= NEED_COLON;
+    else if (((c >= 0x41 && c <= 0x5a) || (c >= 0xff21 && c <= 0xff3a)) && i > 0 && PROVINCE_UNITS.has(text.charCodeAt(i - 1))) found |= NEED_PLATE;
+  }
+  return run > 0 ? found | digitNeeds(run) : found;
+}
+
+function digitNeeds(run: number): number {
+  return NEED_DIGIT | (run >= 4 ? NEED_DIGITS_4 : 0) | (run >= 6 ? NEED_DIGITS_6 : 0) | (run >= 7 ? NEED_DIGITS_7 : 0) | (run >= 17 ? NEED_DIGITS_17 : 0);
+}
+
 /**
  * Every personal-data item in `text`, ordered by position.
  *
@@ -104,17 +157,28 @@ function foldWidth(text: string): string {
  * detectPii('电话 138 0013 8000'); // [{ type: 'mobile', start: 3, end: 16, value: '138 0013 8000' }]
  */
 export function detectPii(text: string, options: PiiOptions = {}): PiiMatch[] {
-  const wanted = new Set(options.types ?? piiTypes);
-  const today = options.today ?? new Date();
-  const folded = foldWidth(text);
+  return detect(text, options, needsOf(text));
+}
+
+/** `detectPii` with every detector run, whatever the text holds: what the tests compare the pre-filter with. */
+export function detectPiiUnfiltered(text: string, options: PiiOptions = {}): PiiMatch[] {
+  return detect(text, options, -1);
+}
+
+function detect(text: string, options: PiiOptions, needs: number): PiiMatch[] {
   const found: PiiMatch[] = [];
+  if (needs === 0) return found;
+  const wanted = options.types;
+  let folded: string | undefined;
+  let today: Date | undefined;
   const taken: [number, number][] = [];
   for (const detector of detectors) {
-    if (!wanted.has(detector.type)) continue;
+    if ((detector.needs & needs) === 0 || (wanted !== undefined && !wanted.includes(detector.type))) continue;
+    folded ??= foldWidth(text);
     for (const m of folded.matchAll(detector.pattern)) {
       const start = m.index;
       const end = start + m[0].length;
-      if (!detector.valid(m[0], today)) continue;
+      if (!detector.valid(m[0], (today ??= options.today ?? new Date()))) continue;
       if (taken.some(([s, e]) => start < e && s < end)) continue;
       taken.push([start, end]);
       found.push({ type: detector.type, start, end, value: text.slice(start, end) });

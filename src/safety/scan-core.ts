@@ -127,6 +127,29 @@ export class ScanCore {
     this.#ringInfo = new Array<number>(size).fill(0);
   }
 
+  /** Makes the core as new for another text (whole-text scans of many short texts reuse one). */
+  reset(): void {
+    this.#node = 0;
+    this.#cur = -1;
+    this.#prevClass = -1;
+    this.#lastWord = 0;
+    this.#gap = 0;
+    this.#gapMask = 0;
+    this.#clauseAt = -1;
+    this.#repeatAt = -2;
+    this.#repeatHold = 0;
+    this.#awaitRight = 0;
+    this.#candidates.length = 0;
+    this.#covers.length = 0;
+    this.#line.length = 0;
+    this.#lineStart.length = 0;
+    this.#lineEnd.length = 0;
+    this.#regexWindows = undefined;
+    this.hits.length = 0;
+    this.#ringStart.fill(0);
+    this.#ringInfo.fill(0);
+  }
+
   /**
    * Scans `text[from, to)`, whose first code unit is at original offset `base`. A high
    * surrogate at `to - 1` must not be passed: the caller keeps it for the next chunk.

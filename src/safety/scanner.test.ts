@@ -4,7 +4,9 @@ import type { KeywordEntry } from './library.js';
 import { parseLibrary } from './library.js';
 import type { NormaliserOptions } from './options.js';
 import { MAX_NOISE_RUN } from './scan-core.js';
-import { IncrementalScanner, KeywordScanner, scanText } from './scanner.js';
+import { IncrementalScanner, KeywordScanner, scanRisks, scanText } from './scanner.js';
+import { exampleLibrary } from './example-library.js';
+import { seededRandom } from '../../test/helpers/random.js';
 
 function library(entries: Partial<KeywordEntry>[], allow: string[] = [], transforms: Partial<NormaliserOptions> = {}) {
   return compileLibrary(parseLibrary({ name: 'test', entries: entries.map((e) => ({ risk: 'A1.8', ...e })), allow, transforms }));
@@ -257,5 +259,22 @@ describe('swapping libraries', () => {
     expect(scanner.swap(second)).toBe(first);
     expect(stream.feed('乙').matches).toHaveLength(1);
     expect(scanner.scan('甲乙丙丁').map((m) => m.keyword)).toEqual(['丙丁']);
+  });
+});
+
+describe('scanRisks', () => {
+  it('gives the risks of scanText, sorted and each once, text after text on one reused core', () => {
+    const compiled = compileLibrary(exampleLibrary);
+    const risky = library([{ keyword: '法轮功', mode: 'pinyin' }, { keyword: 'kill', risk: 'A1.6' }, { keyword: '暴恐', risk: 'A1.4' }, { keyword: '哈哈哈', risk: 'A2.1' }, { keyword: 'sex', risk: 'A3.1' }], ['大法官']);
+    const pieces = ['法轮功', '法 輪 功', 'falungong', 'kill', 'kills', 'KiLL', '暴恐', '大法官', '哈哈', '哈哈哈', 's.e.x', 'sex', '，', ' ', '\n', '电话13800138000', 'http://example.com', '习近平', '台独', '杀', '人'];
+    const random = seededRandom(17);
+    for (let n = 0; n < 2000; n++) {
+      let text = '';
+      for (let k = Math.floor(random() * 10); k >= 0; k--) text += pieces[Math.floor(random() * pieces.length)];
+      for (const lib of [compiled, risky]) {
+        const expected = [...new Set(scanText(lib, text).map((m) => m.risk))].sort();
+        expect(scanRisks(lib, text), text).toEqual(expected);
+      }
+    }
   });
 });

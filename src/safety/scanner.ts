@@ -228,6 +228,43 @@ export function scanText(library: CompiledLibrary, text: string): KeywordMatch[]
   return sorted ? matches : matches.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
+const riskCores = new WeakMap<CompiledLibrary, ScanCore>();
+
+/**
+ * The risk codes of every keyword hit in `text`, sorted, each once: the risks of `scanText`'s
+ * matches, without building the matches (for counting a corpus, where an item needs only its
+ * risks; its matches are built only when it is kept for review).
+ */
+export function scanRisks(library: CompiledLibrary, text: string): RiskCode[] {
+  // One core per library, reset for each text: a corpus scan calls this for millions of short texts.
+  let core = riskCores.get(library);
+  if (core === undefined) riskCores.set(library, (core = new ScanCore(library)));
+  else core.reset();
+  core.run(text, 0, text.length, 0);
+  core.finish();
+  const risks: RiskCode[] = [];
+  for (const hit of core.hits) {
+    if (needsWords(library, hit.ref)) {
+      const windowStart = Math.max(0, hit.start - WORD_CONTEXT);
+      const window = text.slice(windowStart, Math.min(text.length, hit.end + WORD_CONTEXT));
+      if (!atWordBoundaries(library, library.segmenter as WordSegmenter, window, windowStart, hit.start, hit.end)) continue;
+    }
+    if (hit.ref & 1) {
+      const entry = library.entries[hit.ref >> 1];
+      if (entry !== undefined && !risks.includes(entry.risk)) risks.push(entry.risk);
+      continue;
+    }
+    const variant = hit.ref >> 1;
+    const to = library.variantRefFrom[variant + 1];
+    if (to === undefined) continue;
+    for (let k = library.variantRefFrom[variant] as number; k < to; k++) {
+      const entry = library.entries[(library.variantRefList[k] as number) >> 1];
+      if (entry !== undefined && !risks.includes(entry.risk)) risks.push(entry.risk);
+    }
+  }
+  return risks.length > 1 ? risks.sort() : risks;
+}
+
 /**
  * Holds the library in force and lets a new one replace it at any moment: scans already
  * running finish on the library they started with, the next scan uses the new one. Nothing
