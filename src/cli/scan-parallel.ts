@@ -90,13 +90,13 @@ export function decodePart(bytes: Uint8Array, from: number, to: number): string 
  * the library allows cutting at line feeds, else in one pass; with the whole text, decoded
  * only when asked for (a redacted copy needs it).
  */
-export async function findInFile(io: CliIo, guard: SafetyGuard, library: { source: string | undefined; compiled: CompiledLibrary | undefined }, file: string, today: Date, threads = availableParallelism()): Promise<{ found: LocalFindings; text: () => string }> {
+export async function findInFile(io: CliIo, guard: SafetyGuard, library: { source: string | undefined; compiled: CompiledLibrary | undefined }, file: string, today: Date, threads = availableParallelism(), minBytes = PARALLEL_SCAN_BYTES): Promise<{ found: LocalFindings; text: () => string; cuts: number }> {
   const parts = Math.min(MAX_PARTS, threads);
   const handle = await open(resolve(io.cwd, file), 'r').catch((cause: unknown) => {
     throw fileError(file, 'text file', cause);
   });
   const size = await handle.stat().then((s) => s.size, () => 0).finally(() => handle.close());
-  const parallel = parts > 1 && size >= PARALLEL_SCAN_BYTES && splitsAtLineFeeds(library.compiled);
+  const parallel = parts > 1 && size >= minBytes && splitsAtLineFeeds(library.compiled);
   // Workers start before the file is read: loading their modules overlaps the read.
   const workers = parallel ? Array.from({ length: parts - 1 }, () => startWorker({ library: library.source, today: today.getTime() })) : [];
   const answers = workers.map(answerOf);
@@ -124,7 +124,7 @@ export async function findInFile(io: CliIo, guard: SafetyGuard, library: { sourc
       offset += r.length;
       return { offset: at, found: r.found };
     }));
-    return { found, text: () => (cuts.length === 0 ? first : decodePart(bytes, 0, bytes.length)) };
+    return { found, text: () => (cuts.length === 0 ? first : decodePart(bytes, 0, bytes.length)), cuts: cuts.length };
   } finally {
     for (const worker of workers) void worker.terminate();
   }
