@@ -24,10 +24,13 @@
  * Prints the medians of wall time, CPU time (user + system) and peak RSS, and each
  * command's hit count (the number of JSON lines it printed, less its last).
  *
- * Run: `npm run build && npx tsx bench/safety/cli.ts [--runs 5] [--mb 50]`
+ * With `--baseline DIR` (another checkout with its own `npm run build`, e.g. the code before
+ * this work) its `hegui scan --json` runs too, in the same rounds.
+ *
+ * Run: `npm run build && npx tsx bench/safety/cli.ts [--runs 5] [--mb 50] [--baseline DIR]`
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -65,12 +68,30 @@ console.log(`text ${textFile}: ${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB,
 
 const hegui = join(root, 'bin', 'hegui.js');
 const peer = join(import.meta.dirname, 'peer-scan.mjs');
-const commands: { name: string; argv: string[] }[] = [
-  { name: 'hegui scan, literal library', argv: [process.execPath, hegui, 'scan', '--keywords', libraries.literal, '--file', textFile, '--jsonl'] },
-  { name: 'hegui scan, every normalisation', argv: [process.execPath, hegui, 'scan', '--keywords', libraries.every, '--file', textFile, '--jsonl'] },
+const baselineAt = process.argv.indexOf('--baseline');
+const baseline = baselineAt >= 0 ? process.argv[baselineAt + 1] : undefined;
+if (baseline !== undefined && !existsSync(join(baseline, 'dist', 'cli', 'main.js'))) {
+  console.error(`${baseline} has no build: run npm run build there first`);
+  process.exit(2);
+}
+const peerCommands: { name: string; argv: string[] }[] = [
   { name: 'fastscan 1.0.6 (peer-scan.mjs)', argv: [process.execPath, peer, 'fastscan', wordsFile, textFile] },
   { name: 'mint-filter 4.0.3 (peer-scan.mjs)', argv: [process.execPath, peer, 'mint-filter', wordsFile, textFile] },
 ];
+// The baseline (an older checkout, e.g. before this work) has no --jsonl: it prints its --json report.
+const commands: { name: string; argv: string[] }[] = [
+  { name: 'hegui scan, literal library', argv: [process.execPath, hegui, 'scan', '--keywords', libraries.literal, '--file', textFile, '--jsonl'] },
+  { name: 'hegui scan, every normalisation', argv: [process.execPath, hegui, 'scan', '--keywords', libraries.every, '--file', textFile, '--jsonl'] },
+  ...(baseline === undefined
+    ? []
+    : [
+        { name: 'baseline hegui scan --json, literal library', argv: [process.execPath, join(baseline, 'bin', 'hegui.js'), 'scan', '--keywords', `${libraries.literal.replace(/\.json$/, '')}.base.json`, '--file', textFile, '--json'] },
+        { name: 'baseline hegui scan --json, every normalisation', argv: [process.execPath, join(baseline, 'bin', 'hegui.js'), 'scan', '--keywords', `${libraries.every.replace(/\.json$/, '')}.base.json`, '--file', textFile, '--json'] },
+      ]),
+  ...peerCommands,
+];
+// The baseline's libraries are copies, so its caches (another format) sit beside them, not beside ours.
+if (baseline !== undefined) for (const path of Object.values(libraries)) copyFileSync(path, `${path.replace(/\.json$/, '')}.base.json`);
 
 interface Sample {
   wall: number;
@@ -90,8 +111,9 @@ function measure(argv: string[]): Sample {
   return { wall, cpu: user + sys, rssMb: kb / 1024 };
 }
 
-/** Lines in the output file less the last (the verdict or the count). */
-async function hitsOf(): Promise<number> {
+/** Lines in the output file less the last (the verdict or the count); for a --json report, its keyword matches. */
+async function hitsOf(json: boolean): Promise<number> {
+  if (json) return (JSON.parse(readFileSync(outFile, 'utf8')) as { matches: unknown[] }).matches.length;
   let lines = 0;
   for await (const _ of createInterface({ input: createReadStream(outFile) })) lines++;
   return lines - 1;
@@ -105,7 +127,7 @@ try {
   const hits: number[] = [];
   for (const command of commands) {
     const first = measure(command.argv);
-    hits.push(await hitsOf());
+    hits.push(await hitsOf(command.argv.includes('--json')));
     console.log(`first run of ${command.name}: ${first.wall.toFixed(2)} s wall, ${first.cpu.toFixed(2)} s CPU, ${hits.at(-1)} hits`);
   }
   const samples = commands.map(() => [] as Sample[]);
@@ -116,7 +138,7 @@ try {
     const s = samples[i] as Sample[];
     return { name: command.name, wall: median(s.map((x) => x.wall)), cpu: median(s.map((x) => x.cpu)), rss: median(s.map((x) => x.rssMb)), hits: hits[i] as number };
   });
-  const peers = rows.slice(2);
+  const peers = rows.slice(rows.length - peerCommands.length);
   const fastestWall = Math.min(...peers.map((r) => r.wall));
   const fastestCpu = Math.min(...peers.map((r) => r.cpu));
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -128,7 +150,7 @@ try {
   }
   console.log('');
   console.log('Command lines (from the repository root; stdout to a file):');
-  for (const c of commands) console.log(`- ${c.argv.map((a) => a.replace(root, '.').replace(process.execPath, 'node')).join(' ')}`);
+  for (const c of commands) console.log(`- \`${c.argv.map((a) => a.replace(process.execPath, 'node').replace(root, '.')).join(' ')}\``);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
