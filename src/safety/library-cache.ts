@@ -39,37 +39,12 @@ const DIGEST = 32;
 type ArrayType = 'i32' | 'u16' | 'u8';
 const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
 
-/** The automaton's arrays the cache stores; `fail`, `reports`, `report` and `depth` are derived on restoring (a third less to read and hash). */
-const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'failFlagged', 'terminal', 'keywordLive', 'allowLive'] as const;
-
 /**
- * The automaton's arrays that follow from the stored ones, node by node in breadth-first
- * order (a node's failure link and parent come before it): the failure link is the flagged
- * one without its flag, the report chain follows failure links to the first node where a
- * pattern ends, a child is one deeper than its parent.
+ * The automaton's arrays, all stored: deriving failure links, report chains and depths on
+ * loading (a quarter less to read and hash) cost more than it saved, because a command runs
+ * such a loop over every node once, in the interpreter (callgrind: +210 M instructions).
  */
-function derivedArrays(size: number, firstChild: Int32Array, childCount: Int32Array, failFlagged: Int32Array, terminal: Int32Array): Pick<Automaton, 'fail' | 'reports' | 'report' | 'depth'> {
-  if (firstChild.length !== size || childCount.length !== size || failFlagged.length !== size || terminal.length !== size) throw new TypeError('bad automaton');
-  const fail = new Int32Array(size);
-  const report = new Int32Array(size);
-  const reports = new Uint8Array(size);
-  const depth = new Int32Array(size);
-  report[0] = (terminal[0] as number) >= 0 ? 0 : -1;
-  for (let node = 0; node < size; node++) {
-    const f = (failFlagged[node] as number) >> 1;
-    if (node > 0) {
-      if (f < 0 || f >= node) throw new TypeError('bad failure link');
-      fail[node] = f;
-      report[node] = (terminal[node] as number) >= 0 ? node : (report[f] as number);
-    }
-    reports[node] = (report[node] as number) >= 0 ? 1 : 0;
-    const from = firstChild[node] as number;
-    const to = from + (childCount[node] as number);
-    if (to > from && (from <= node || to > size)) throw new TypeError('bad child range');
-    for (let child = from; child < to; child++) depth[child] = (depth[node] as number) + 1;
-  }
-  return { fail, reports, report, depth };
-}
+const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
 const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
@@ -266,8 +241,7 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
     return array as T;
   };
   try {
-    const stored = Object.fromEntries(automatonArrays.map((name) => [name, get(`automaton.${name}`)])) as Pick<Automaton, (typeof automatonArrays)[number]>;
-    const automaton: Automaton = { ...stored, ...derivedArrays(header.size, stored.firstChild, stored.childCount, stored.failFlagged, stored.terminal), size: header.size, maxDepth: header.maxDepth };
+    const automaton = Object.fromEntries([...automatonArrays.map((name) => [name, get(`automaton.${name}`)]), ['size', header.size], ['maxDepth', header.maxDepth]]) as unknown as Automaton;
     const fold = new FoldTable(header.transforms, { bmp: get('fold.bmp'), noiseKinds: get('fold.noiseKinds'), expansions: header.expansions });
     const parts = {
       name: header.name,
