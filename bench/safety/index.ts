@@ -8,14 +8,22 @@
  *   the fastest peer;
  * - build time of each tool for the library, and of hegui for 100,000 keywords;
  * - recall of each tool on the evasion set, per transform.
- * Prints a Markdown report for bench/RESULTS.md.
+ * Prints a Markdown report for bench/RESULTS.md. Runs `cli.ts` (the whole-process scan
+ * against the peers' commands) first, in its own process.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { compileLibrary } from '../../src/safety/index.js';
 import { cached, numberOption, syntheticKeywords, syntheticText } from './data.js';
 import { evasionSet } from './evasion.js';
 import { benchLibrary, tools } from './peers.js';
 import type { Matcher } from './peers.js';
+
+// Whole-process first (issue 14): `hegui scan --file` against the peers as commands, in its own process.
+console.log('=== bench/safety/cli.ts (whole process; needs npm run build)');
+const wholeProcess = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+if (wholeProcess.status !== 0) console.error(`bench/safety/cli.ts failed with status ${wholeProcess.status}`);
+console.log('\n=== in-process matchers');
 
 const megabytes = numberOption('mb', 50);
 const keywordCount = numberOption('keywords', 20_000);

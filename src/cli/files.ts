@@ -12,8 +12,13 @@ export async function readTextFile(io: CliIo, file: string, what: string): Promi
   try {
     return await readFile(resolve(io.cwd, file), 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (cause as Error).message;
-    throw new NotFoundError('E_FILE_NOT_FOUND', `cannot read ${what} ${file}: ${why}`, { cause });
+    throw fileError(file, what, cause);
   }
+}
+
+/** The error for a file named on the command line that cannot be read. */
+export function fileError(file: string, what: string, cause: unknown): NotFoundError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (cause as Error).message;
+  return new NotFoundError('E_FILE_NOT_FOUND', `cannot read ${what} ${file}: ${why}`, { cause });
 }

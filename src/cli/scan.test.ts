@@ -44,6 +44,19 @@ describe('hegui scan', () => {
     expect(minor.stdout).toMatch(/^verdict: block[\s\S]*reply: Sorry/);
   });
 
+  it('prints one JSON line per hit and the verdict last with --jsonl, the same hits as --json', async () => {
+    const file = join(dir, 'lines.txt');
+    writeFileSync(file, '推荐个du bo wang zhan\r\n电话13800138000\n'.repeat(3));
+    const json = JSON.parse((await cli(['scan', '--keywords', 'example', '--file', file, '--json'])).stdout) as { verdict: string; matches: object[]; pii: object[]; reply: string };
+    const result = await cli(['scan', '--keywords', 'example', '--file', file, '--jsonl']);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((l) => l.kind === 'keyword').map(({ kind: _k, ...m }) => m)).toEqual(json.matches);
+    expect(lines.filter((l) => l.kind === 'pii').map(({ kind: _k, ...p }) => p)).toEqual(json.pii);
+    expect(lines.at(-1)).toEqual({ kind: 'verdict', verdict: 'block', matches: 3, pii: 3, reply: json.reply });
+    expect((await cli(['scan', '--json', '--jsonl', 'x'])).stderr).toMatch(/either --json or --jsonl/);
+  });
+
   it('explains bad input', async () => {
     expect((await cli(['scan', '--direction', 'sideways', 'x'])).stderr).toMatch(/--direction must be input or output/);
     expect((await cli(['scan', '--keywords', join(dir, 'missing.json'), 'x'])).stderr).toMatch(/cannot read keyword library .*no such file/);

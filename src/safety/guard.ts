@@ -61,6 +61,12 @@ export interface ClassifierFailure {
   onFailure: 'open' | 'closed';
 }
 
+/** What `findLocal` finds in a text: keyword hits and personal data, before the policy. */
+export interface LocalFindings {
+  matches: KeywordMatch[];
+  pii: PiiMatch[];
+}
+
 export interface SafetyDecision {
   verdict: Action;
   matches: DecidedKeyword[];
@@ -101,9 +107,50 @@ export class SafetyGuard {
 
   /** Keywords and personal data only: synchronous, no network. */
   checkLocal(text: string, options: CheckOptions): SafetyDecision {
-    const matches = (this.keywords?.scan(text) ?? []).map((m) => ({ ...m, ...this.#decide({ risk: m.risk, severity: m.severity, confidence: m.confidence }, options) }));
-    const pii = (this.#pii === false ? [] : detectPii(text, this.#pii)).map((p) => ({ ...p, ...this.#decide({ pii: p.type, severity: 'high' }, options) }));
-    return this.#combine(text, matches, pii, [], []);
+    return this.decideLocal(this.findLocal(text), options, text);
+  }
+
+  /**
+   * The keyword hits and personal data in `text`, before the policy: the part of `checkLocal`
+   * that reads the text. A text cut just after line breaks (see `safety/split`) can be searched
+   * part by part, even on other threads; with each part's offsets moved by where it starts,
+   * the parts' findings put end to end are the whole text's.
+   */
+  findLocal(text: string): LocalFindings {
+    return { matches: this.keywords?.scan(text) ?? [], pii: this.#pii === false ? [] : detectPii(text, this.#pii) };
+  }
+
+  /**
+   * The decision for findings of `findLocal`, which it takes over: each hit gets its `action`
+   * in place (a 20 M-character file has hundreds of thousands of hits; a copy of each doubled
+   * the work). `text` (or a function giving it, called only when the verdict is `redact`) is the
+   * text they were found in.
+   */
+  decideLocal(found: LocalFindings, options: CheckOptions, text: string | (() => string)): SafetyDecision {
+    // The policy's answer depends only on the subject's fields: decided once per kind of hit.
+    const known = new Map<string, { action: Action; rule?: PolicyRule }>();
+    let verdict = 'allow' as Action;
+    let blocked = false;
+    let blocking: PolicyRule | undefined;
+    const apply = (hit: object, key: string, subject: PolicySubject): void => {
+      let outcome = known.get(key);
+      if (outcome === undefined) known.set(key, (outcome = this.#decide(subject, options)));
+      (hit as { action: Action }).action = outcome.action;
+      if (outcome.action !== verdict) verdict = stricter(verdict, outcome.action);
+      if (!blocked && outcome.action === 'block') {
+        blocked = true;
+        blocking = outcome.rule;
+      }
+    };
+    for (const m of found.matches) apply(m, `${m.risk}\u0000${m.severity}\u0000${m.confidence}`, { risk: m.risk, severity: m.severity, confidence: m.confidence });
+    for (const p of found.pii) apply(p, `pii\u0000${p.type}`, { pii: p.type, severity: 'high' });
+    const matches = found.matches as DecidedKeyword[];
+    const pii = found.pii as DecidedPii[];
+    const decision: SafetyDecision = { verdict, matches, pii, labels: [], failures: [] };
+    // As `#combine` words them: the first blocking hit's rule's reply, else the policy's.
+    if (verdict === 'block') decision.reply = (blocking?.safeReply ?? this.#policy.safeReply)[this.#language];
+    if (verdict === 'redact') decision.redacted = this.#redact(typeof text === 'string' ? text : text(), matches, pii);
+    return decision;
   }
 
   /** Everything, classifiers included (run in parallel). */

@@ -41,7 +41,7 @@ export type { CircuitState, ReliabilityOptions } from './classifier-reliable.js'
 export { ReliableClassifier } from './classifier-reliable.js';
 export type { HttpClassifierOptions } from './classifier-http.js';
 export { llamaGuardClassifier, openAiModerationClassifier, qwen3GuardClassifier } from './classifier-http.js';
-export type { CheckOptions, ClassifierFailure, DecidedKeyword, DecidedLabel, DecidedPii, GuardOptions, SafetyDecision } from './guard.js';
+export type { CheckOptions, ClassifierFailure, DecidedKeyword, DecidedLabel, DecidedPii, GuardOptions, LocalFindings, SafetyDecision } from './guard.js';
 export { SafetyGuard } from './guard.js';
 export type { GuardStreamStep } from './guard-stream.js';
 export { GuardStream } from './guard-stream.js';

@@ -61,6 +61,12 @@ describe('compiled-library cache', () => {
     const restored = await decodeCompiled(bytes, await cacheKey(await readFile(path)));
     expect(restored).toBeDefined();
     expect(matches(restored as CompiledLibrary)).toEqual(expected);
+    // The arrays the cache leaves out and derives again are the compiled ones, and so are the entries.
+    const compiled = compileLibrary(lib);
+    for (const name of ['fail', 'reports', 'report', 'depth', 'failFlagged', 'childCount', 'firstChild', 'terminal'] as const) {
+      expect(Array.from(restored?.automaton[name] ?? []), name).toEqual(Array.from(compiled.automaton[name]));
+    }
+    expect(restored?.entries).toEqual(compiled.entries);
     expect(matches(await loadCompiledLibraryFile(path))).toEqual(expected);
     // The restored library is what the cache file says: a second load rewrites nothing.
     expect((await readFile(cache)).equals(bytes)).toBe(true);
@@ -96,7 +102,14 @@ describe('compiled-library cache', () => {
     const forged = await encodeCompiled(compileLibrary(other), await cacheKey(Buffer.from(serialiseLibrary(other))));
     // A cache whose key was rewritten to this library's: the checksum no longer holds.
     const rekeyed = Buffer.from(forged.toString('latin1').replace(/"key":"[^"]+"/, `"key":"${key}"`), 'latin1');
-    const bad = { flipped, truncated: good.subarray(0, Math.floor(good.length / 2)), empty: Buffer.alloc(0), garbage: Buffer.from('HGUICL01 not a cache at all, padded out to be longer than a digest'), forged, rekeyed };
+    // One bit flipped in the header, the keywords, the automaton, the padding or the checksum.
+    const flips = Object.fromEntries([0.001, 0.02, 0.3, 0.5, 0.9, 0.999].map((share) => {
+      const copy = Buffer.from(good);
+      const i = Math.min(copy.length - 1, Math.max(12, Math.floor(copy.length * share)));
+      copy[i] = (copy[i] as number) ^ 0x01;
+      return [`bit flipped at ${share}`, copy];
+    }));
+    const bad = { flipped, ...flips, truncated: good.subarray(0, Math.floor(good.length / 2)), 'last byte cut': good.subarray(0, good.length - 1), 'one byte more': Buffer.concat([good, Buffer.alloc(1)]), empty: Buffer.alloc(0), garbage: Buffer.from('HGUICL02 not a cache at all, padded out to be longer than a digest'), forged, rekeyed };
     for (const [name, bytes] of Object.entries(bad)) {
       expect(await decodeCompiled(bytes, key), name).toBeUndefined();
       await writeFile(cache, bytes);
@@ -114,6 +127,16 @@ describe('compiled-library cache', () => {
     expect(key).toBe(`hegui-compiled/${COMPILE_CACHE_FORMAT}/${version}/${createHash('sha256').update(bytes).digest('hex')}`);
     const encoded = await encodeCompiled(compileLibrary(lib), 'f'.repeat(64));
     expect(await decodeCompiled(encoded, key)).toBeUndefined();
+  });
+
+  it('a bad library file is a typed error, and leaves no cache behind', async () => {
+    const path = join(dir, 'lib.json');
+    for (const content of ['{ not json', JSON.stringify({ format: 'not a library' }), '']) {
+      await writeFile(path, content);
+      await expect(loadCompiledLibraryFile(path)).rejects.toMatchObject({ name: 'KeywordLibraryError', code: 'E_SAFETY_LIBRARY_INVALID', message: expect.stringContaining(path) });
+    }
+    await expect(loadCompiledLibraryFile(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'E_SAFETY_LIBRARY_INVALID', message: expect.stringMatching(/no such file/) });
+    expect(await readdir(dir)).toEqual(['lib.json']);
   });
 
   it('the example library is cached in the per-user cache directory', async () => {

@@ -10,14 +10,17 @@
  *
  * The cache is never trusted blindly. Its key is a SHA-256 of the cache format, hegui's version
  * and the library file's bytes, so an edited library or another hegui release misses; a
- * SHA-256 of the whole file closes it, so a truncated or corrupted cache is rejected; any
- * miss or rejection recompiles from the JSON and rewrites the cache. Writes go to a temporary
- * file renamed into place; a directory that cannot be written to just goes without a cache.
+ * SHA-256 of the whole file closes it, so a truncated or corrupted cache is rejected before
+ * anything in it is used; any miss or rejection recompiles from the JSON and rewrites the
+ * cache. Writes go to a temporary file renamed into place; a directory that cannot be written
+ * to just goes without a cache. Both hashes run on the calling thread with node:crypto (about
+ * 25 ms for the 39 MB of a 100,000-word library and its cache on a CPU with SHA extensions).
  *
- * Layout: `HGUICL01`, the header's length (uint32 LE), the header (JSON: key, plain fields and
- * each typed array's name, type and length), the typed arrays (each at an 8-byte boundary),
- * then the SHA-256 of everything before it.
+ * Layout: `HGUICL02`, the header's length (uint32 LE), the header (JSON: key, plain fields and
+ * each typed array's name, type and length), the typed arrays (each at an 8-byte boundary;
+ * the entries' keywords among them as UTF-16), then the SHA-256 of everything before it.
  */
+import type { createHash as CreateHash } from 'node:crypto';
 import type { Automaton } from './automaton.js';
 import type { CompiledLibrary, CompiledParts } from './compile.js';
 import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
@@ -29,13 +32,18 @@ import { parseLibraryText, readLibraryFile } from './library-file.js';
 import { version as heguiVersion } from '../version.js';
 
 /** Bumped whenever the compiled form or this layout changes, so old caches miss. */
-export const COMPILE_CACHE_FORMAT = 1;
-const MAGIC = 'HGUICL01';
+export const COMPILE_CACHE_FORMAT = 2;
+const MAGIC = 'HGUICL02';
 const DIGEST = 32;
 
 type ArrayType = 'i32' | 'u16' | 'u8';
 const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
 
+/**
+ * The automaton's arrays, all stored: deriving failure links, report chains and depths on
+ * loading (a quarter less to read and hash) cost more than it saved, because a command runs
+ * such a loop over every node once, in the interpreter (callgrind: +210 M instructions).
+ */
 const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
 const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
@@ -53,8 +61,12 @@ interface Header {
   variantRepeats: [number, number[]][];
   allowTargets: [number, number[] | true][];
   allowRuns: [number, number[]][];
-  /** Entries column by column (see `entryColumns`): one JSON object per entry would double the load time. */
-  keywords: string[];
+  /**
+   * Entries column by column (see `entryColumns`): one JSON object per entry would double the
+   * load time. The keywords themselves are not in the header but in the arrays, as UTF-16
+   * (`entry.keywordText`) and where each ends (`entry.keywordEnd`): a JSON array of 100,000
+   * strings took 45 ms to parse.
+   */
   risks: string[];
   /** Each entry's optional fields (exception phrases, noise, word mode), by entry index, for the few that have them. */
   extras: [number, Partial<KeywordEntry>][];
@@ -63,11 +75,14 @@ interface Header {
 }
 
 /**
- * SHA-256 by WebCrypto, which hashes on libuv's thread pool: the library's key, the cache's
- * checksum and the main thread's parsing run side by side (a third of a 100,000-word load).
+ * SHA-256 by node:crypto, on the calling thread. WebCrypto's digest runs on the thread pool
+ * but copies its input first and took six times the CPU time (150 ms against 25 ms for the
+ * 39 MB of a 100,000-word library and its cache, on a CPU with SHA extensions).
  */
+let createHash: typeof CreateHash | undefined;
 async function sha256(bytes: Uint8Array): Promise<Buffer> {
-  return Buffer.from(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  createHash ??= (await import('node:crypto')).createHash;
+  return createHash('sha256').update(bytes).digest();
 }
 
 /** The cache key of a library whose JSON is `bytes`: the cache format, hegui's version and the bytes' SHA-256. */
@@ -80,33 +95,64 @@ function typeOf(array: Int32Array | Uint16Array | Uint8Array): ArrayType {
 }
 
 /** The entries as columns: keywords, risk codes by index, mode and severity by index, and the rare optional fields apart. */
-function entryColumns(entries: readonly KeywordEntry[]): { keywords: string[]; risks: string[]; extras: [number, Partial<KeywordEntry>][]; arrays: [string, Int32Array | Uint16Array | Uint8Array][] } {
+function entryColumns(entries: readonly KeywordEntry[]): { risks: string[]; extras: [number, Partial<KeywordEntry>][]; arrays: [string, Int32Array | Uint16Array | Uint8Array][] } {
   const risks: string[] = [];
   const riskIndex = new Map<string, number>();
   const risk = new Uint16Array(entries.length);
   const mode = new Uint8Array(entries.length);
   const severity = new Uint8Array(entries.length);
+  const keywordEnd = new Int32Array(entries.length);
   const extras: [number, Partial<KeywordEntry>][] = [];
+  let length = 0;
   entries.forEach((entry, i) => {
     let r = riskIndex.get(entry.risk);
     if (r === undefined) riskIndex.set(entry.risk, (r = risks.push(entry.risk) - 1));
     risk[i] = r;
     mode[i] = matchModes.indexOf(entry.mode);
     severity[i] = severities.indexOf(entry.severity);
+    keywordEnd[i] = length += entry.keyword.length;
     const { keyword: _k, risk: _r, mode: _m, severity: _s, ...extra } = entry;
     if (Object.keys(extra).length > 0) extras.push([i, extra]);
   });
-  return { keywords: entries.map((e) => e.keyword), risks, extras, arrays: [['entry.risk', risk], ['entry.mode', mode], ['entry.severity', severity]] };
+  const keywordText = new Uint16Array(length);
+  let at = 0;
+  for (const { keyword } of entries) for (let k = 0; k < keyword.length; k++) keywordText[at++] = keyword.charCodeAt(k);
+  return { risks, extras, arrays: [['entry.risk', risk], ['entry.mode', mode], ['entry.severity', severity], ['entry.keywordEnd', keywordEnd], ['entry.keywordText', keywordText]] };
 }
 
-function entriesFrom(header: Header, risk: Uint16Array, mode: Uint8Array, severity: Uint8Array): KeywordEntry[] {
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** UTF-16 code units as a string, lone surrogates kept (TextDecoder would replace them). */
+function unitsToString(units: Uint16Array): string {
+  if (littleEndian) return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
+  let out = '';
+  for (let i = 0; i < units.length; i += 8192) out += String.fromCharCode(...units.subarray(i, i + 8192));
+  return out;
+}
+
+function entriesFrom(header: Header, get: <T>(name: string) => T): KeywordEntry[] {
+  const risk = get<Uint16Array>('entry.risk');
+  const mode = get<Uint8Array>('entry.mode');
+  const severity = get<Uint8Array>('entry.severity');
+  const keywordEnd = get<Int32Array>('entry.keywordEnd');
+  const units = get<Uint16Array>('entry.keywordText');
+  const count = risk.length;
+  if (mode.length !== count || severity.length !== count || keywordEnd.length !== count || (count > 0 && keywordEnd[count - 1] !== units.length)) throw new TypeError('bad entry columns');
+  // One string for every keyword, cut into each (the cuts share its memory).
+  const text = unitsToString(units);
   const extras = new Map(header.extras);
-  return header.keywords.map((keyword, i) => {
-    const entry = { keyword, risk: header.risks[risk[i] as number], mode: matchModes[mode[i] as number], severity: severities[severity[i] as number] } as KeywordEntry;
+  const entries = new Array<KeywordEntry>(count);
+  let from = 0;
+  for (let i = 0; i < count; i++) {
+    const to = keywordEnd[i] as number;
+    if (to < from) throw new TypeError('bad entry column');
+    const entry = { keyword: text.slice(from, to), risk: header.risks[risk[i] as number], mode: matchModes[mode[i] as number], severity: severities[severity[i] as number] } as KeywordEntry;
     if (entry.risk === undefined || entry.mode === undefined || entry.severity === undefined) throw new TypeError('bad entry column');
     const extra = extras.get(i);
-    return extra === undefined ? entry : { ...entry, ...extra };
-  });
+    entries[i] = extra === undefined ? entry : { ...entry, ...extra };
+    from = to;
+  }
+  return entries;
 }
 
 /** The cache file's bytes for a compiled library under `key`. */
@@ -136,7 +182,6 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
     variantRepeats: [...parts.variantRepeats].map(([k, v]) => [k, [...v]]),
     allowTargets: [...parts.allowTargets].map(([k, v]) => [k, v === true ? true : [...v]]),
     allowRuns: [...parts.allowRuns].map(([k, v]) => [k, [...v]]),
-    keywords: columns.keywords,
     risks: columns.risks,
     extras: columns.extras,
     allowWords: parts.allowWords,
@@ -162,13 +207,11 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
 export async function decodeCompiled(file: Uint8Array, key: string | Promise<string>): Promise<CompiledLibrary | undefined> {
   if (file.length < 12 + DIGEST || Buffer.from(file.subarray(0, 8)).toString('latin1') !== MAGIC) return undefined;
   const body = file.subarray(0, file.length - DIGEST);
-  // The checksum is computed while the contents are restored, and nothing restored is returned
-  // unless it and the key hold; restoring reads only within the file's bounds.
-  const checksum = sha256(body);
+  // Nothing is restored unless the checksum holds; restoring reads only within the file's bounds.
+  if (!(await sha256(body)).equals(file.subarray(file.length - DIGEST))) return undefined;
   const restored = restore(file, body);
-  const [sum, header] = [await checksum, restored?.header];
-  if (!sum.equals(file.subarray(file.length - DIGEST)) || header === undefined || header.key !== (await key)) return undefined;
-  return restored?.compiled;
+  if (restored === undefined || restored.header.key !== (await key)) return undefined;
+  return restored.compiled;
 }
 
 function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled: CompiledLibrary } | undefined {
@@ -211,7 +254,7 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
       variantRepeats: new Map(header.variantRepeats.map(([k, v]) => [k, Int32Array.from(v)])),
       allowTargets: new Map(header.allowTargets.map(([k, v]) => [k, v === true ? true : new Set(v)])),
       allowRuns: new Map(header.allowRuns.map(([k, v]) => [k, Int32Array.from(v)])),
-      entries: entriesFrom(header, get('entry.risk'), get('entry.mode'), get('entry.severity')),
+      entries: entriesFrom(header, get),
       allowWords: header.allowWords,
       ignored: header.ignored,
     } as unknown as CompiledParts;

@@ -39,6 +39,21 @@ describe('resident identity numbers', () => {
     const wide = valid.replace(/[0-9X]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
     expect(detectPii(`号码：${wide}`, { today })).toEqual([{ type: 'resident-id', start: 3, end: 21, value: wide }]);
   });
+  it('reads full-width digits the same way in a long text (folded through a buffer)', () => {
+    const short = '号码：１３８００１３８０００，邮箱ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ　😀\n';
+    const long = short.repeat(200);
+    expect(long.length).toBeGreaterThan(4096);
+    const once = detectPii(short);
+    expect(once.map((m) => m.type)).toEqual(['mobile', 'email']);
+    const all = detectPii(long);
+    expect(all).toHaveLength(400);
+    all.forEach((m, i) => {
+      const first = once[i % 2];
+      const shift = Math.floor(i / 2) * short.length;
+      expect(m).toEqual({ ...first, start: (first?.start ?? 0) + shift, end: (first?.end ?? 0) + shift });
+    });
+  });
+
   it('ignores a number inside a longer run of digits', () => {
     expect(types(`1${valid}`)).toEqual([]);
     expect(types(`${valid.slice(0, 17)}12`)).toEqual([]);
