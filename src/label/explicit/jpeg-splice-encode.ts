@@ -11,14 +11,15 @@ import { huffmanTable, NotSpliceable, type HuffmanTable } from './jpeg-splice-pa
 export class BitWriter {
   bytes: Uint8Array;
   length = 0;
-  private acc = 0;
-  private bits = 0;
+  /** Pending bits (the low `bits` bits of `acc`), fewer than 8 between calls. */
+  acc = 0;
+  bits = 0;
 
   constructor(capacity: number) {
     this.bytes = new Uint8Array(Math.max(1024, capacity));
   }
 
-  private room(extra: number): void {
+  room(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
     const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
     grown.set(this.bytes.subarray(0, this.length));
@@ -78,47 +79,148 @@ const magnitude = (value: number): number => {
 /** A block needs a symbol the table does not have. */
 export class MissingSymbol extends Error {}
 
+/** Blocks in coding order: each one's offset in the coefficients and its component, and where restart markers go. */
+export interface CodingOrder {
+  bases: Int32Array;
+  components: Uint8Array;
+  /** Block indices (into `bases`) before which a restart marker goes, and the first marker's number. */
+  restarts: Int32Array;
+  firstMarker: number;
+}
+
 /**
- * Codes one block (64 zigzag coefficients at `base`, DC absolute) after DC `pred`.
- * @throws MissingSymbol when a table lacks a symbol the block needs
+ * Huffman-codes `order`'s blocks (64 zigzag coefficients each, DC absolute) into `w`, DC
+ * predictors starting from `pred` (per component), with per-component tables.
+ *
+ * @throws MissingSymbol when a table lacks a symbol a block needs
  */
-export function encodeBlock(w: BitWriter, coefficients: Int16Array, base: number, pred: number, dc: HuffmanTable, ac: HuffmanTable): void {
-  const diff = (coefficients[base] as number) - pred;
-  let size = magnitude(diff);
-  if (size > 11) throw new NotSpliceable('a DC difference is out of range');
-  let len = dc.length[size] as number;
-  if (len === 0) throw new MissingSymbol();
-  w.put(dc.code[size] as number, len);
-  if (size > 0) w.put(diff < 0 ? diff - 1 : diff, size);
-  let last = 63;
-  while (last > 0 && coefficients[base + last] === 0) last--;
-  let run = 0;
-  for (let k = 1; k <= last; k++) {
-    const value = coefficients[base + k] as number;
-    if (value === 0) {
-      run++;
-      continue;
+export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: CodingOrder, pred: Int32Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[]): void {
+  const { bases, components, restarts } = order;
+  let out = w.bytes;
+  let len = w.length;
+  let acc = w.acc;
+  let nb = w.bits;
+  let nextRestart = restarts.length > 0 ? (restarts[0] as number) : -1;
+  let restart = 0;
+  for (let i = 0; i < bases.length; i++) {
+    if (i === nextRestart) {
+      w.length = len;
+      w.acc = acc;
+      w.bits = nb;
+      w.marker(0xd0 + ((order.firstMarker + restart) & 7));
+      out = w.bytes;
+      len = w.length;
+      acc = 0;
+      nb = 0;
+      pred.fill(0);
+      restart++;
+      nextRestart = restart < restarts.length ? (restarts[restart] as number) : -1;
     }
-    while (run > 15) {
-      len = ac.length[0xf0] as number;
-      if (len === 0) throw new MissingSymbol();
-      w.put(ac.code[0xf0] as number, len);
-      run -= 16;
+    if (len + 1500 > out.length) {
+      w.length = len;
+      w.room(1500);
+      out = w.bytes;
     }
-    size = magnitude(value);
-    if (size > 10) throw new NotSpliceable('an AC coefficient is out of range');
-    const symbol = (run << 4) | size;
-    len = ac.length[symbol] as number;
-    if (len === 0) throw new MissingSymbol();
-    w.put(ac.code[symbol] as number, len);
-    w.put(value < 0 ? value - 1 : value, size);
-    run = 0;
+    const base = bases[i] as number;
+    const c = components[i] as number;
+    const dcTable = dc[c] as HuffmanTable;
+    const acTable = ac[c] as HuffmanTable;
+    const acCode = acTable.code;
+    const acLen = acTable.length;
+    // DC difference
+    const value = coefficients[base] as number;
+    const diff = value - (pred[c] as number);
+    pred[c] = value;
+    let size = diff === 0 ? 0 : 32 - Math.clz32(diff < 0 ? -diff : diff);
+    if (size > 11) throw new NotSpliceable('a DC difference is out of range');
+    let n = dcTable.length[size] as number;
+    if (n === 0) throw new MissingSymbol();
+    acc = (acc << n) | (dcTable.code[size] as number);
+    nb += n;
+    while (nb >= 8) {
+      nb -= 8;
+      const byte = (acc >>> nb) & 255;
+      out[len++] = byte;
+      if (byte === 255) out[len++] = 0;
+    }
+    acc &= (1 << nb) - 1;
+    if (size > 0) {
+      acc = (acc << size) | ((diff < 0 ? diff - 1 : diff) & ((1 << size) - 1));
+      nb += size;
+      while (nb >= 8) {
+        nb -= 8;
+        const byte = (acc >>> nb) & 255;
+        out[len++] = byte;
+        if (byte === 255) out[len++] = 0;
+      }
+      acc &= (1 << nb) - 1;
+    }
+    // AC run/size symbols
+    let last = 63;
+    while (last > 0 && coefficients[base + last] === 0) last--;
+    let run = 0;
+    for (let k = 1; k <= last; k++) {
+      const v = coefficients[base + k] as number;
+      if (v === 0) {
+        run++;
+        continue;
+      }
+      while (run > 15) {
+        n = acLen[0xf0] as number;
+        if (n === 0) throw new MissingSymbol();
+        acc = (acc << n) | (acCode[0xf0] as number);
+        nb += n;
+        while (nb >= 8) {
+          nb -= 8;
+          const byte = (acc >>> nb) & 255;
+          out[len++] = byte;
+          if (byte === 255) out[len++] = 0;
+        }
+        acc &= (1 << nb) - 1;
+        run -= 16;
+      }
+      size = 32 - Math.clz32(v < 0 ? -v : v);
+      if (size > 10) throw new NotSpliceable('an AC coefficient is out of range');
+      const symbol = (run << 4) | size;
+      n = acLen[symbol] as number;
+      if (n === 0) throw new MissingSymbol();
+      acc = (acc << n) | (acCode[symbol] as number);
+      nb += n;
+      while (nb >= 8) {
+        nb -= 8;
+        const byte = (acc >>> nb) & 255;
+        out[len++] = byte;
+        if (byte === 255) out[len++] = 0;
+      }
+      acc &= (1 << nb) - 1;
+      acc = (acc << size) | ((v < 0 ? v - 1 : v) & ((1 << size) - 1));
+      nb += size;
+      while (nb >= 8) {
+        nb -= 8;
+        const byte = (acc >>> nb) & 255;
+        out[len++] = byte;
+        if (byte === 255) out[len++] = 0;
+      }
+      acc &= (1 << nb) - 1;
+      run = 0;
+    }
+    if (last < 63) {
+      n = acLen[0] as number;
+      if (n === 0) throw new MissingSymbol();
+      acc = (acc << n) | (acCode[0] as number);
+      nb += n;
+      while (nb >= 8) {
+        nb -= 8;
+        const byte = (acc >>> nb) & 255;
+        out[len++] = byte;
+        if (byte === 255) out[len++] = 0;
+      }
+      acc &= (1 << nb) - 1;
+    }
   }
-  if (last < 63) {
-    len = ac.length[0] as number;
-    if (len === 0) throw new MissingSymbol();
-    w.put(ac.code[0] as number, len);
-  }
+  w.length = len;
+  w.acc = acc;
+  w.bits = nb;
 }
 
 /** Adds `step` (1 or -1) to the counts of the AC symbols one block codes to. */

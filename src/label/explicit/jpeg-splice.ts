@@ -23,7 +23,7 @@
  * Anything the parser does not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
-import { BitWriter, countAc, countDc, dhtSegment, encodeBlock, MissingSymbol, optimalTable } from './jpeg-splice-encode.js';
+import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { relativeLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -265,26 +265,32 @@ function predictorsAt(jpeg: BaselineJpeg, m: number): Int32Array {
   return pred;
 }
 
-function encodeMcus(w: BitWriter, jpeg: BaselineJpeg, from: number, dc: HuffmanTable[], ac: HuffmanTable[]): void {
+/** The blocks of MCUs `from` to the end in coding order, with the restart markers between them. */
+function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
   const layout = mcuLayout(jpeg.components);
-  const pred = predictorsAt(jpeg, from);
-  const origins = new Int32Array(jpeg.components.length);
+  const perMcu = layout.component.length;
   const total = jpeg.mcusX * jpeg.mcusY;
+  const bases = new Int32Array((total - from) * perMcu);
+  const components = new Uint8Array(bases.length);
+  const restarts: number[] = [];
   const ri = jpeg.restartInterval;
-  const coefficients = jpeg.coefficients;
+  const origins = new Int32Array(jpeg.components.length);
+  let i = 0;
   for (let m = from; m < total; m++) {
-    if (ri > 0 && m > 0 && m % ri === 0) {
-      w.marker(0xd0 + ((m / ri - 1) & 7));
-      pred.fill(0);
-    }
+    if (ri > 0 && m > 0 && m % ri === 0) restarts.push(i);
     for (let c = 0; c < jpeg.components.length; c++) origins[c] = mcuOrigin(jpeg.components[c] as FrameComponent, m, jpeg.mcusX);
-    for (let b = 0; b < layout.component.length; b++) {
+    for (let b = 0; b < perMcu; b++) {
       const c = layout.component[b] as number;
-      const base = (origins[c] as number) + (layout.delta[b] as number);
-      encodeBlock(w, coefficients, base, pred[c] as number, dc[c] as HuffmanTable, ac[c] as HuffmanTable);
-      pred[c] = coefficients[base] as number;
+      bases[i] = (origins[c] as number) + (layout.delta[b] as number);
+      components[i++] = c;
     }
   }
+  const firstBoundary = ri > 0 ? Math.ceil(Math.max(from, 1) / ri) * ri : 0;
+  return { bases, components, restarts: Int32Array.from(restarts), firstMarker: ri > 0 ? (firstBoundary / ri - 1) & 7 : 0 };
+}
+
+function encodeMcus(w: BitWriter, jpeg: BaselineJpeg, from: number, dc: HuffmanTable[], ac: HuffmanTable[]): void {
+  encodeBlocks(w, jpeg.coefficients, codingOrder(jpeg, from), predictorsAt(jpeg, from), dc, ac);
   w.marker(0xd9);
 }
 
