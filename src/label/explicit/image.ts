@@ -22,7 +22,7 @@ import { openApng } from './image-apng.js';
 import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
-import { hasIccProfile } from './image-jpeg.js';
+import { hasIccProfile, jpegEncoding } from './image-jpeg.js';
 import { NotSpliceable, openJpegSplice, type JpegSplice } from './jpeg-splice.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
 
@@ -63,7 +63,7 @@ export interface ImageLabelResult {
   requiredPx: number;
   lines: string[];
   style: NoticeStyle;
-  /** The quality a JPEG or lossy WebP was re-encoded at. */
+  /** The quality a JPEG or lossy WebP was re-encoded at (a spliced JPEG: the quality its own tables, used for the changed blocks, correspond to). */
   quality?: number;
   /**
    * For a JPEG: `dct-splice` when only the blocks under the notice changed (every other block's
@@ -181,7 +181,8 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   let spliced = false;
   if (splice?.open) {
     try {
-      composed = { bytes: splice.open.compose(drawing.rgba, layout.box).bytes };
+      const quality = jpegEncoding(bytes).quality;
+      composed = { bytes: splice.open.compose(drawing.rgba, layout.box).bytes, ...(quality !== undefined ? { quality } : {}) };
       spliced = true;
     } catch (error) {
       if (!(error instanceof NotSpliceable)) throw error;
