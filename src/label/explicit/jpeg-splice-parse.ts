@@ -51,8 +51,10 @@ export interface FrameComponent {
   /** Blocks per line and per column in the padded (whole-MCU) block grid. */
   blocksW: number;
   blocksH: number;
-  /** Index of this component's first block in the coefficient array, in blocks. */
+  /** Index of this component's first kept block in the coefficient array, in blocks. */
   blockBase: number;
+  /** The first MCU row whose blocks are kept (rows before it take no memory). */
+  firstRow: number;
   /** Huffman table ids of the scan. */
   dc: number;
   ac: number;
@@ -86,10 +88,8 @@ export interface BaselineJpeg {
   from: number;
   /** DC predictors when MCU `from` starts. */
   predAtFrom: Int32Array;
-  /** Whether the scan's Huffman tables code every symbol (else the splice may need new ones, and every block is kept). */
-  complete: boolean;
-  /** AC symbol counts of the kept MCUs, per AC table id (as decoded). */
-  acCounts: Int32Array[];
+  /** Restart markers' positions in the unstuffed data. */
+  restarts: number[];
   /** Bit position (in the unstuffed data) where each MCU starts. */
   mcuBits: Float64Array;
   /** The unstuffed entropy-coded data. */
@@ -282,6 +282,9 @@ function decodeScan(
   const vMax = Math.max(...frame.components.map((c) => c.v));
   const mcusX = Math.ceil(frame.width / (8 * hMax));
   const mcusY = Math.ceil(frame.height / (8 * vMax));
+  const totalMcus = mcusX * mcusY;
+  const from = first ? Math.min(totalMcus, Math.max(0, Math.floor(first.y / (8 * vMax))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(first.x / (8 * hMax))))) : 0;
+  const firstRow = Math.min(mcusY, Math.floor(from / mcusX));
   let blocks = 0;
   let perMcu = 0;
   const components: FrameComponent[] = frame.components.map((c, i) => {
@@ -289,10 +292,10 @@ function decodeScan(
     const ids = data[body + 2 + i * 2] ?? 0;
     if (selector !== c.id) throw new NotSpliceable('the scan lists the components out of frame order');
     if (hMax % c.h !== 0 || vMax % c.v !== 0) throw new NotSpliceable('fractional chroma sampling');
-    const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, dc: ids >> 4, ac: ids & 15 };
+    const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
     if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
-    blocks += component.blocksW * component.blocksH;
+    blocks += component.blocksW * (mcusY - firstRow) * c.v;
     perMcu += c.h * c.v;
     return component;
   });
@@ -327,18 +330,12 @@ function decodeScan(
     }
   }
   if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
-  const totalMcus = mcusX * mcusY;
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const coefficients = new Int16Array(blocks * 64);
   const mcuBits = new Float64Array(totalMcus + 1);
-  // Tables without every symbol (optimised ones) may not code the notice's blocks: the whole
-  // scan may then be coded again, so every block is kept.
-  const complete = components.every((c) => countSymbols(tables.dc[c.dc] as HuffmanTable, 12) === 12 && countSymbols(tables.ac[c.ac] as HuffmanTable, 256) === 162);
-  const from = first && complete ? Math.min(totalMcus, Math.max(0, Math.floor(first.y / (8 * vMax))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(first.x / (8 * hMax))))) : 0;
   const predAtFrom = new Int32Array(components.length);
-  const acCounts = [0, 1, 2, 3].map(() => new Int32Array(256));
-  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom, acCounts);
+  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom);
   return {
     width: frame.width,
     height: frame.height,
@@ -358,8 +355,7 @@ function decodeScan(
     coefficients,
     from,
     predAtFrom,
-    complete,
-    acCounts,
+    restarts,
     mcuBits,
     clean: clean.subarray(0, n),
   };
@@ -387,11 +383,16 @@ export function mcuLayout(components: readonly FrameComponent[]): McuLayout {
   return { component: Int32Array.from(component), delta: Int32Array.from(delta) };
 }
 
+/** Offset (in values) of block (`bx`, `by`) of component `c` (its row at or after the first kept one). */
+export function blockOffset(c: FrameComponent, bx: number, by: number): number {
+  return (c.blockBase + (by - c.firstRow * c.v) * c.blocksW + bx) * 64;
+}
+
 /** Offset (in values) of MCU `m`'s first block of component `c`. */
 export function mcuOrigin(c: FrameComponent, m: number, mcusX: number): number {
   const my = Math.floor(m / mcusX);
   const mx = m - my * mcusX;
-  return (c.blockBase + my * c.v * c.blocksW + mx * c.h) * 64;
+  return (c.blockBase + (my - c.firstRow) * c.v * c.blocksW + mx * c.h) * 64;
 }
 
 function decodeEntropy(
@@ -405,7 +406,6 @@ function decodeEntropy(
   mcuBits: Float64Array,
   from: number,
   predAtFrom: Int32Array,
-  acCounts: Int32Array[],
 ): void {
   const n = d.length;
   const layout = mcuLayout(components);
@@ -475,7 +475,6 @@ function decodeEntropy(
       if (store) out[base] = dcValue;
       // AC
       table = acTables[c] as HuffmanTable;
-      const counts = acCounts[(components[c] as FrameComponent).ac] as Int32Array;
       if (!store) {
         // Before the kept MCUs: only the positions matter.
         const skip = table.skip;
@@ -537,7 +536,6 @@ function decodeEntropy(
           bits -= symbol >> 8;
           symbol &= 255;
         }
-        counts[symbol] = (counts[symbol] as number) + 1;
         const size = symbol & 15;
         const run = symbol >> 4;
         if (size === 0) {
@@ -569,16 +567,6 @@ function decodeEntropy(
   mcuBits[totalMcus] = p * 8 - bits;
 }
 
-/** How many of the symbols 0..limit-1 that are valid for the table's class it codes (DC: sizes 0-11; AC: the 162 run/size pairs). */
-function countSymbols(table: HuffmanTable, limit: number): number {
-  let n = 0;
-  for (let s = 0; s < limit; s++) {
-    const valid = limit === 12 ? true : (s & 15) !== 0 ? (s & 15) <= 10 : s === 0 || s === 0xf0;
-    if (valid && table.length[s] !== 0) n++;
-  }
-  return n;
-}
-
 /** A code longer than the lookahead: (length << 8) | symbol. @throws NotSpliceable for no valid code */
 function slowSymbol(table: HuffmanTable, acc: number, bits: number): number {
   for (let len = LOOK + 1; len <= 16; len++) {
@@ -590,4 +578,121 @@ function slowSymbol(table: HuffmanTable, acc: number, bits: number): number {
     }
   }
   throw new NotSpliceable('an invalid Huffman code in the entropy-coded data');
+}
+
+/**
+ * Codes MCUs 0 to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
+ * (`dc`/`ac` per component), symbol for symbol: each code is read with the file's table and
+ * written with the new one, its magnitude bits copied; restart markers are written where the
+ * file has them. No coefficient is reconstructed.
+ *
+ * @throws MissingSymbol (from the encoder) when a new table lacks a symbol; NotSpliceable for corrupt data
+ */
+export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
+  const d = jpeg.clean;
+  const n = d.length;
+  const layout = mcuLayout(jpeg.components);
+  const perMcu = layout.component.length;
+  const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
+  const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
+  const ri = jpeg.restartInterval;
+  let acc = 0;
+  let bits = 0;
+  let p = 0;
+  let restart = 0;
+  let out = w.bytes;
+  let len = w.length;
+  let oacc = w.acc;
+  let nb = w.bits;
+  for (let m = 0; m < to; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      p = jpeg.restarts[restart] as number;
+      acc = 0;
+      bits = 0;
+      w.length = len;
+      w.acc = oacc;
+      w.bits = nb;
+      w.marker(0xd0 + (restart & 7));
+      out = w.bytes;
+      len = w.length;
+      oacc = 0;
+      nb = 0;
+      restart++;
+    }
+    if (len + 1500 * perMcu > out.length) {
+      w.length = len;
+      w.room(1500 * perMcu);
+      out = w.bytes;
+    }
+    for (let b = 0; b < perMcu; b++) {
+      const c = layout.component[b] as number;
+      for (let k = 0; k < 64; ) {
+        const table = k === 0 ? (oldDc[c] as HuffmanTable) : (oldAc[c] as HuffmanTable);
+        const target = k === 0 ? (dc[c] as HuffmanTable) : (ac[c] as HuffmanTable);
+        while (bits <= 24) {
+          acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+          p++;
+          bits += 8;
+        }
+        let symbol: number;
+        const entry = table.lookup[(acc >>> (bits - LOOK)) & 511] as number;
+        if (entry !== 0) {
+          bits -= entry >> 8;
+          symbol = entry & 255;
+        } else {
+          symbol = slowSymbol(table, acc, bits);
+          bits -= symbol >> 8;
+          symbol &= 255;
+        }
+        const codeLength = target.length[symbol] as number;
+        if (codeLength === 0) throw missing();
+        oacc = (oacc << codeLength) | (target.code[symbol] as number);
+        nb += codeLength;
+        while (nb >= 8) {
+          nb -= 8;
+          const byte = (oacc >>> nb) & 255;
+          out[len++] = byte;
+          if (byte === 255) out[len++] = 0;
+        }
+        oacc &= (1 << nb) - 1;
+        const size = k === 0 ? symbol : symbol & 15;
+        if (size > 0) {
+          if (bits < 16) {
+            while (bits <= 24) {
+              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+              p++;
+              bits += 8;
+            }
+          }
+          const raw = (acc >>> (bits - size)) & ((1 << size) - 1);
+          bits -= size;
+          oacc = (oacc << size) | raw;
+          nb += size;
+          while (nb >= 8) {
+            nb -= 8;
+            const byte = (oacc >>> nb) & 255;
+            out[len++] = byte;
+            if (byte === 255) out[len++] = 0;
+          }
+          oacc &= (1 << nb) - 1;
+        }
+        if (k === 0) {
+          k = 1;
+          continue;
+        }
+        if (size === 0) {
+          if (symbol >> 4 !== 15) break;
+          k += 16;
+          continue;
+        }
+        k += (symbol >> 4) + 1;
+      }
+    }
+  }
+  const consumed = p * 8 - bits;
+  const atRestart = ri > 0 && to > 0 && to % ri === 0;
+  if ((atRestart ? Math.ceil(consumed / 8) * 8 : consumed) !== jpeg.mcuBits[to]) throw new NotSpliceable('the entropy-coded data did not decode the same way twice');
+  w.length = len;
+  w.acc = oacc;
+  w.bits = nb;
 }

@@ -24,8 +24,8 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
-import { relativeLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
 
@@ -37,9 +37,13 @@ export interface SpliceResult {
   /** MCU size in pixels. */
   mcuWidth: number;
   mcuHeight: number;
-  /** Blocks re-transformed, and whether the scan kept the file's Huffman tables (suffix re-coded) or got new ones (whole scan re-coded). */
+  /**
+   * Blocks re-transformed, and whether the scan kept the file's Huffman tables (the coded data
+   * before the first changed MCU copied verbatim) or got tables with the missing symbols added
+   * (that data transcoded symbol for symbol).
+   */
   changedBlocks: number;
-  tables: 'kept' | 'optimised';
+  tables: 'kept' | 'extended';
   /** Bytes of entropy-coded data copied verbatim. */
   copiedBytes: number;
 }
@@ -100,7 +104,7 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
     const quant = jpeg.quant[c.quant] as Uint16Array;
     for (let by = 0; by < rows / 8; by++) {
       for (let bx = 0; bx < stride / 8; bx++) {
-        const base = (c.blockBase + (my0 * c.v + by) * c.blocksW + mx0 * c.h + bx) * 64;
+        const base = blockOffset(c, mx0 * c.h + bx, my0 * c.v + by);
         inverseBlock(jpeg.coefficients, base, quant, data, stride, bx * 8, by * 8);
       }
     }
@@ -111,28 +115,37 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
 
 const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
-/** The luminance spread under `box` (chroma upsampled by replication). */
+/**
+ * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
+ * (`collectLuminance`); chroma is upsampled by replication.
+ */
 function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): RegionSample {
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
-  const luminances: number[] = [];
   const [luma, cb, cr] = region.planes;
-  if (!luma) return summarise(luminances);
-  for (let y = box.top; y < box.top + box.height; y++) {
-    for (let x = box.left; x < box.left + box.width; x++) {
-      const Y = luma.data[(y - y0) * luma.stride + (x - x0)] as number;
-      if (!cb || !cr) {
-        const g = clamp(Y);
-        luminances.push(relativeLuminance(g, g, g));
-        continue;
+  const channels = cb && cr ? 3 : 1;
+  const pixels = new Uint8Array(box.width * box.height * channels);
+  if (luma) {
+    let at = 0;
+    for (let y = box.top; y < box.top + box.height; y++) {
+      const row = (y - y0) * luma.stride - x0;
+      for (let x = box.left; x < box.left + box.width; x++) {
+        const Y = luma.data[row + x] as number;
+        if (!cb || !cr) {
+          pixels[at++] = clamp(Y);
+          continue;
+        }
+        const chroma = Math.floor((y - y0) / cb.sy) * cb.stride + Math.floor((x - x0) / cb.sx);
+        const u = (cb.data[chroma] as number) - 128;
+        const v = (cr.data[chroma] as number) - 128;
+        pixels[at++] = clamp(Y + 1.402 * v);
+        pixels[at++] = clamp(Y - 0.344136 * u - 0.714136 * v);
+        pixels[at++] = clamp(Y + 1.772 * u);
       }
-      const cx = Math.floor((x - x0) / cb.sx);
-      const cy = Math.floor((y - y0) / cb.sy);
-      const u = (cb.data[cy * cb.stride + cx] as number) - 128;
-      const v = (cr.data[cy * cr.stride + cx] as number) - 128;
-      luminances.push(relativeLuminance(clamp(Y + 1.402 * v), clamp(Y - 0.344136 * u - 0.714136 * v), clamp(Y + 1.772 * u)));
     }
   }
+  const luminances: number[] = [];
+  collectLuminance(pixels, box.width, channels, { left: 0, top: 0, width: box.width, height: box.height }, luminances);
   return summarise(luminances);
 }
 
@@ -151,20 +164,35 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const grey = jpeg.components.length === 1;
   let startMcu = jpeg.mcusX * jpeg.mcusY;
   let changedBlocks = 0;
+  // The overlay once: each pixel's opacity, and its colour as each component's value times that opacity.
+  const pixelCount = box.width * box.height;
+  const alphas = new Float32Array(pixelCount);
+  const weighted = jpeg.components.map(() => new Float32Array(pixelCount));
+  for (let i = 0; i < pixelCount; i++) {
+    const alpha = overlay[i * 4 + 3] as number;
+    if (alpha === 0) continue;
+    const a = alpha / 255;
+    alphas[i] = a;
+    const [r, g, b] = [overlay[i * 4] as number, overlay[i * 4 + 1] as number, overlay[i * 4 + 2] as number];
+    weighted.forEach((values, index) => {
+      values[i] = a * overlayComponent(index, grey, r, g, b);
+    });
+  }
   jpeg.components.forEach((c, index) => {
+    const values = weighted[index] as Float32Array;
     const plane = region.planes[index] as Region['planes'][number];
     const sumA = new Float32Array(plane.data.length);
     const sumAV = new Float32Array(plane.data.length);
     for (let y = 0; y < box.height; y++) {
       const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
+      const left = box.left - x0;
       for (let x = 0; x < box.width; x++) {
-        const at = (y * box.width + x) * 4;
-        const alpha = overlay[at + 3] as number;
-        if (alpha === 0) continue;
-        const a = alpha / 255;
-        const s = sy + Math.floor((box.left + x - x0) / plane.sx);
+        const i = y * box.width + x;
+        const a = alphas[i] as number;
+        if (a === 0) continue;
+        const s = sy + Math.floor((left + x) / plane.sx);
         sumA[s] = (sumA[s] as number) + a;
-        sumAV[s] = (sumAV[s] as number) + a * overlayComponent(index, grey, overlay[at] as number, overlay[at + 1] as number, overlay[at + 2] as number);
+        sumAV[s] = (sumAV[s] as number) + (values[i] as number);
       }
     }
     const area = plane.sx * plane.sy;
@@ -184,11 +212,8 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
         if (!touched) continue;
         const blockY = region.my0 * c.v + by;
         const blockX = region.mx0 * c.h + bx;
-        const base = (c.blockBase + blockY * c.blocksW + blockX) * 64;
-        // The symbol counts of the scan (kept when the tables may need replacing) follow the change.
-        if (!jpeg.complete) countAc(jpeg.coefficients, base, jpeg.acCounts[c.ac] as Int32Array, -1);
+        const base = blockOffset(c, blockX, blockY);
         forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
-        if (!jpeg.complete) countAc(jpeg.coefficients, base, jpeg.acCounts[c.ac] as Int32Array, 1);
         changedBlocks++;
         startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
       }
@@ -203,29 +228,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   } catch (error) {
     if (!(error instanceof MissingSymbol)) throw error;
   }
-  const whole = jpeg.from === 0 ? jpeg : withEveryBlock(bytes, jpeg);
-  try {
-    return { ...common, bytes: encodeWhole(bytes, whole, whole === jpeg && !jpeg.complete), tables: 'optimised', copiedBytes: 0 };
-  } catch (error) {
-    // Counts carried from decoding can miss a symbol only for an unusual coding of the source: count afresh.
-    if (!(error instanceof MissingSymbol)) throw error;
-    return { ...common, bytes: encodeWhole(bytes, whole, false), tables: 'optimised', copiedBytes: 0 };
-  }
-}
-
-/** `jpeg` with the coefficients of the MCUs before `from` decoded too (its own from `from` on). */
-function withEveryBlock(bytes: Uint8Array, jpeg: BaselineJpeg): BaselineJpeg {
-  if (jpeg.from === 0) return jpeg;
-  const whole = parseBaselineJpeg(bytes);
-  const layout = mcuLayout(jpeg.components);
-  const total = jpeg.mcusX * jpeg.mcusY;
-  for (let m = jpeg.from; m < total; m++) {
-    for (let b = 0; b < layout.component.length; b++) {
-      const base = mcuOrigin(jpeg.components[layout.component[b] as number] as FrameComponent, m, jpeg.mcusX) + (layout.delta[b] as number);
-      whole.coefficients.set(jpeg.coefficients.subarray(base, base + 64), base);
-    }
-  }
-  return whole;
+  return { ...common, bytes: encodeWithNewTables(bytes, jpeg, startMcu), tables: 'extended', copiedBytes: 0 };
 }
 
 /** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
@@ -310,39 +313,46 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number): { byt
 }
 
 /**
- * The file with the whole scan coded again with optimal Huffman tables (a new DHT before the
- * scan). The AC counts come from decoding (`counted`, adjusted for the changed blocks) or are
- * counted afresh; the DC counts are always counted, as changed blocks change their neighbours' differences.
+ * The file with new Huffman tables (a new DHT before the scan): the file's own tables with the
+ * symbols the changed MCUs need added. Code lengths come from the old tables' lengths (as
+ * frequencies 2^(16 - length)) plus the symbol counts of the MCUs from `from` on; the MCUs
+ * before `from` are transcoded symbol for symbol (`transcodePrefix`), those from `from` on coded
+ * from their coefficients.
  */
-function encodeWhole(data: Uint8Array, jpeg: BaselineJpeg, counted: boolean): Uint8Array {
+function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number): Uint8Array {
   const dcFreq = [0, 1, 2, 3].map(() => new Int32Array(256));
-  const acFreq = counted ? jpeg.acCounts : [0, 1, 2, 3].map(() => new Int32Array(256));
-  const layout = mcuLayout(jpeg.components);
-  const pred = new Int32Array(jpeg.components.length);
-  const origins = new Int32Array(jpeg.components.length);
-  const total = jpeg.mcusX * jpeg.mcusY;
-  const ri = jpeg.restartInterval;
-  const coefficients = jpeg.coefficients;
-  for (let m = 0; m < total; m++) {
-    if (ri > 0 && m % ri === 0) pred.fill(0);
-    for (let c = 0; c < jpeg.components.length; c++) origins[c] = mcuOrigin(jpeg.components[c] as FrameComponent, m, jpeg.mcusX);
-    for (let b = 0; b < layout.component.length; b++) {
-      const index = layout.component[b] as number;
-      const c = jpeg.components[index] as FrameComponent;
-      const base = (origins[index] as number) + (layout.delta[b] as number);
-      const value = coefficients[base] as number;
-      countDc(value - (pred[index] as number), dcFreq[c.dc] as Int32Array);
-      if (!counted) countAc(coefficients, base, acFreq[c.ac] as Int32Array, 1);
-      pred[index] = value;
+  const acFreq = [0, 1, 2, 3].map(() => new Int32Array(256));
+  const usedDc = [...new Set(jpeg.components.map((c) => c.dc))];
+  const usedAc = [...new Set(jpeg.components.map((c) => c.ac))];
+  const seed = (table: HuffmanTable, freq: Int32Array): void => {
+    for (let symbol = 0; symbol < 256; symbol++) {
+      const length = table.length[symbol] as number;
+      if (length > 0) freq[symbol] = 1 << (16 - length);
     }
+  };
+  for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
+  for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
+  const order = codingOrder(jpeg, from);
+  const pred = predictorsAt(jpeg, from);
+  let restart = 0;
+  for (let i = 0; i < order.bases.length; i++) {
+    if (i === order.restarts[restart]) {
+      pred.fill(0);
+      restart++;
+    }
+    const index = order.components[i] as number;
+    const c = jpeg.components[index] as FrameComponent;
+    const base = order.bases[i] as number;
+    const value = jpeg.coefficients[base] as number;
+    countDc(value - (pred[index] as number), dcFreq[c.dc] as Int32Array);
+    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1);
+    pred[index] = value;
   }
-  const dcTables = new Map<number, HuffmanTable>();
-  const acTables = new Map<number, HuffmanTable>();
-  for (const c of jpeg.components) {
-    if (!dcTables.has(c.dc)) dcTables.set(c.dc, optimalTable(dcFreq[c.dc] as Int32Array));
-    if (!acTables.has(c.ac)) acTables.set(c.ac, optimalTable(acFreq[c.ac] as Int32Array));
-  }
+  const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
+  const acTables = new Map(usedAc.map((id) => [id, optimalTable(acFreq[id] as Int32Array)]));
   const dht = dhtSegment([...[...dcTables].map(([id, t]) => [0, id, t] as [number, number, HuffmanTable]), ...[...acTables].map(([id, t]) => [1, id, t] as [number, number, HuffmanTable])]);
+  const dc = jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable);
+  const ac = jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
   let at = 0;
   for (const [start, end] of jpeg.dhtSegments) {
@@ -352,12 +362,8 @@ function encodeWhole(data: Uint8Array, jpeg: BaselineJpeg, counted: boolean): Ui
   w.raw(data.subarray(at, jpeg.sosStart));
   w.raw(dht);
   w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
-  encodeMcus(
-    w,
-    jpeg,
-    0,
-    jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable),
-    jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable),
-  );
+  transcodePrefix(jpeg, from, w, dc, ac, () => new NotSpliceable('a new Huffman table lacks a symbol of the source'));
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  w.marker(0xd9);
   return w.result();
 }
