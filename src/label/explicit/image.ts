@@ -174,7 +174,7 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     apng
       ? { sample: (box) => Promise.resolve(apng.sample(box)), compose: (overlay, box) => Promise.resolve({ bytes: apng.compose(overlay, box) }) }
       : await openSurface(canvas, geometry);
-  let surface = splice?.open ? undefined : await open();
+  const surface = splice?.open ? undefined : await open();
   const style = chooseStyle(splice?.open ? splice.open.sample(layout.box) : await (surface as ImageSurface).sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);
   let composed: { bytes: Uint8Array; quality?: number } | undefined;
@@ -189,7 +189,7 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
       splice.reason = error.message;
     }
   }
-  composed ??= await (surface ??= await open()).compose(drawing.rgba, layout.box, options.quality);
+  composed ??= await (surface ?? (await open())).compose(drawing.rgba, layout.box, options.quality);
   const method = splice ? (spliced ? 'dct-splice' : 'reencode') : undefined;
   if (heic) {
     // The source's quality is not recorded in the file; 90 keeps it visually the same.
