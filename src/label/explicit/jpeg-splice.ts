@@ -367,3 +367,4 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   w.marker(0xd9);
   return w.result();
 }
+
