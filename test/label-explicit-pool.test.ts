@@ -78,4 +78,17 @@ describe('image label pool', () => {
     expect(result.stderr).toMatch(/5 files: 4 labelled, 1 failed/);
     for (const name of names.filter((n) => !n.includes('broken'))) expect(readFileSync(join(out, name)).length).toBeGreaterThan(0);
   });
+
+  it('says which method labelled each JPEG, and --reencode forces the whole re-encode', async () => {
+    const method = async (extra: string[], out: string): Promise<(string | undefined)[]> => {
+      const result = await cli(['label', 'visible', folder, '-o', join(dir, out), '--json', ...extra], { cwd: dir });
+      const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; format?: string; method?: string });
+      return records.filter((r) => r.format === 'jpeg').map((r) => r.method);
+    };
+    const spliced = await method([], 'out-splice');
+    expect(spliced.length).toBeGreaterThan(0);
+    expect(spliced.every((m) => m === 'dct-splice' || m === 'reencode')).toBe(true);
+    expect(spliced).toContain('dct-splice');
+    expect(new Set(await method(['--reencode'], 'out-reencode'))).toEqual(new Set(['reencode']));
+  });
 });

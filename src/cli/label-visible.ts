@@ -48,6 +48,7 @@ interface VisibleFlags {
   plate: string;
   font?: string;
   quality?: string;
+  reencode?: boolean;
   out?: string;
   inPlace?: boolean;
 }
@@ -107,13 +108,22 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let detail: string;
   let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
-    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(implicit ? { implicit } : {}) };
+    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
     const result = pool && poolable(options) ? await (await pool()).label(path, options) : await labelImage(await readFile(path), options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
-    detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
-    facts = { notice: result.notice, position: positions.image ?? 'bottom-right', textHeightPx: result.textHeightPx, shortestSidePx: shortest, frames: result.frames };
+    const method = result.method ? `, ${result.method}` : '';
+    detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${method}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
+    facts = {
+      notice: result.notice,
+      position: positions.image ?? 'bottom-right',
+      textHeightPx: result.textHeightPx,
+      shortestSidePx: shortest,
+      frames: result.frames,
+      ...(result.method ? { method: result.method } : {}),
+      ...(result.spliceFallback ? { spliceFallback: result.spliceFallback } : {}),
+    };
   } else if (format === 'srt' || format === 'vtt') {
     const result = labelSubtitles(new TextDecoder().decode(await readFile(path)), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
@@ -236,7 +246,8 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     .option('--lang <zh|en>', 'language of the default wording', 'zh')
     .option('--plate <mode>', 'images: plate behind the text: auto, always or never', 'auto')
     .option('--font <file>', 'images: OpenType/TrueType font instead of the bundled Noto Sans Hans')
-    .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate')
+    .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate (a JPEG is then re-encoded)')
+    .option('--reencode', 'images: decode and re-encode a whole baseline JPEG instead of changing only the DCT blocks under the notice')
     .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')

@@ -4,7 +4,9 @@
  * frame of a JPEG, PNG, WebP, GIF, single-page TIFF or AVIF (animated GIF and WebP included), its text height measured
  * at 5% of the shortest side or more (see `image-render.ts` for sizing and what happens when
  * 5% cannot fit), in colours chosen from the pixels beneath (`image-style.ts`), in the bundled
- * CJK font (`font.ts`). The file keeps its encoding and metadata (`image-codec.ts`) and its
+ * CJK font (`font.ts`). A baseline JPEG changes only in the DCT blocks under the notice
+ * (`jpeg-splice.ts`; every other block keeps its coefficients), other files are decoded and
+ * re-encoded. The file keeps its encoding and metadata (`image-codec.ts`) and its
  * implicit label (Labeling Measures Art. 5); given an `implicit` request, the implicit label is
  * written in the same pass, so a file offered for download carries both.
  */
@@ -20,6 +22,8 @@ import { openApng } from './image-apng.js';
 import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
+import { hasIccProfile, jpegEncoding } from './image-jpeg.js';
+import { NotSpliceable, openJpegSplice, type JpegSplice } from './jpeg-splice.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
 
 export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOptions {
@@ -27,8 +31,14 @@ export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOp
   plate?: PlateMode;
   /** An OpenType/TrueType font file instead of the bundled Noto Sans Hans Bold. */
   fontPath?: string;
-  /** Re-encode a JPEG or lossy WebP at this quality instead of the source's. */
+  /** Re-encode a JPEG or lossy WebP at this quality instead of the source's (a JPEG is then always re-encoded). */
   quality?: number;
+  /**
+   * How a JPEG gets its notice: `auto` (default) changes only the DCT blocks under the notice
+   * when the file is a baseline JPEG that allows it (`jpeg-splice.ts`) and re-encodes otherwise;
+   * `reencode` always decodes and re-encodes the whole picture.
+   */
+  jpegMethod?: 'auto' | 'reencode';
   /** Also write this implicit label (one pass, Labeling Measures Art. 5); otherwise the source's label is carried over. */
   implicit?: EmbedRequest;
   /** libheif's tools for HEIC, when not `heif-convert`, `heif-enc` and `heif-info` on PATH. */
@@ -53,8 +63,15 @@ export interface ImageLabelResult {
   requiredPx: number;
   lines: string[];
   style: NoticeStyle;
-  /** The quality a JPEG or lossy WebP was re-encoded at. */
+  /** The quality a JPEG or lossy WebP was re-encoded at (a spliced JPEG: the quality its own tables, used for the changed blocks, correspond to). */
   quality?: number;
+  /**
+   * For a JPEG: `dct-splice` when only the blocks under the notice changed (every other block's
+   * coefficients kept), `reencode` when the whole picture was decoded and encoded again.
+   */
+  method?: 'dct-splice' | 'reencode';
+  /** Why a JPEG was re-encoded rather than spliced (with `method: 'reencode'` under `jpegMethod: 'auto'`). */
+  spliceFallback?: string;
   /** The implicit label now in the file, or null when there is none. */
   implicit: ImplicitLabel | null;
 }
@@ -99,6 +116,24 @@ async function implicitLabel(source: Uint8Array, output: Uint8Array, options: Im
 }
 
 /**
+ * A baseline JPEG opened for the DCT-block splice, or why not (`reason`): the splice takes plain
+ * upright Y/YCbCr JPEGs without an ICC profile (the files the re-encoding path draws on in
+ * pixels; a rotated one is turned upright by re-encoding), and no quality of the caller's.
+ */
+function spliceFor(bytes: Uint8Array, geometry: ImageGeometry, box: PixelBox, options: ImageNoticeOptions): { open?: JpegSplice; reason?: string } {
+  if (options.jpegMethod === 'reencode') return { reason: 'asked to re-encode' };
+  if (options.quality !== undefined) return { reason: 'a quality was given' };
+  if (geometry.orientation !== 1) return { reason: `EXIF orientation ${geometry.orientation} (turned upright by re-encoding)` };
+  if ((geometry.space !== 'srgb' && geometry.space !== 'b-w') || hasIccProfile(bytes)) return { reason: 'not a plain sRGB or greyscale JPEG' };
+  try {
+    return { open: openJpegSplice(bytes, box) };
+  } catch (error) {
+    if (error instanceof NotSpliceable) return { reason: error.message };
+    throw error;
+  }
+}
+
+/**
  * Draws the explicit notice on an image and returns the new file.
  *
  * @throws ExplicitFormatError for content that is not a JPEG, PNG, WebP, GIF or TIFF image;
@@ -134,12 +169,28 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     assertTiffKeepable(bytes);
   }
   const layout = plan(notice, geometry, font, options);
-  const surface: ImageSurface = apng
-    ? { sample: (box) => Promise.resolve(apng.sample(box)), compose: (overlay, box) => Promise.resolve({ bytes: apng.compose(overlay, box) }) }
-    : await openSurface(canvas, geometry);
-  const style = chooseStyle(await surface.sample(layout.box), options.plate, layout.inkHeight);
+  const splice = geometry.format === 'jpeg' ? spliceFor(bytes, geometry, layout.box, options) : undefined;
+  const open = async (): Promise<ImageSurface> =>
+    apng
+      ? { sample: (box) => Promise.resolve(apng.sample(box)), compose: (overlay, box) => Promise.resolve({ bytes: apng.compose(overlay, box) }) }
+      : await openSurface(canvas, geometry);
+  const surface = splice?.open ? undefined : await open();
+  const style = chooseStyle(splice?.open ? splice.open.sample(layout.box) : await (surface as ImageSurface).sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);
-  let composed = await surface.compose(drawing.rgba, layout.box, options.quality);
+  let composed: { bytes: Uint8Array; quality?: number } | undefined;
+  let spliced = false;
+  if (splice?.open) {
+    try {
+      const quality = jpegEncoding(bytes).quality;
+      composed = { bytes: splice.open.compose(drawing.rgba, layout.box).bytes, ...(quality !== undefined ? { quality } : {}) };
+      spliced = true;
+    } catch (error) {
+      if (!(error instanceof NotSpliceable)) throw error;
+      splice.reason = error.message;
+    }
+  }
+  composed ??= await (surface ?? (await open())).compose(drawing.rgba, layout.box, options.quality);
+  const method = splice ? (spliced ? 'dct-splice' : 'reencode') : undefined;
   if (heic) {
     // The source's quality is not recorded in the file; 90 keeps it visually the same.
     const quality = options.quality ?? HEIC_QUALITY;
@@ -159,6 +210,8 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     lines: layout.lines,
     style,
     ...(composed.quality !== undefined ? { quality: composed.quality } : {}),
+    ...(method ? { method } : {}),
+    ...(method === 'reencode' && splice?.reason ? { spliceFallback: splice.reason } : {}),
     implicit: labelled.label,
   };
 }

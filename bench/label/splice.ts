@@ -1,0 +1,88 @@
+/**
+ * @module bench/label/splice
+ * Issue 14, "Visible labels fast and lossless": CPU per file of `labelImage` on one-megapixel
+ * baseline JPEGs (quality 85, made with sharp as in `visible.ts`), in one warm process, with
+ * the DCT-block splice (`jpegMethod: 'auto'`) against the whole re-encode (`'reencode'`), for
+ * sharp's default optimised Huffman tables (the splice then codes the whole scan again with new
+ * tables) and libjpeg's standard tables (it copies the coded data before the notice and codes
+ * only the MCUs from there). Also the splice's own parts: parsing and entropy-decoding a file.
+ * CPU is user + system of the whole process (libvips threads included), median of `--rounds`
+ * rounds over `--files` files, the methods alternating.
+ *
+ * Run: `npx tsx bench/label/splice.ts [--files 20] [--rounds 5]`
+ */
+import { loadavg } from 'node:os';
+import sharp from 'sharp';
+import { labelImage } from '../../src/label/explicit/image.js';
+import { parseBaselineJpeg } from '../../src/label/explicit/jpeg-splice-parse.js';
+
+const SIDE = 1000;
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const files = Number(option('--files') ?? 20);
+const rounds = Number(option('--rounds') ?? 5);
+
+sharp.concurrency(1);
+sharp.cache(false);
+
+function basePicture(): Buffer {
+  let state = 12345;
+  const data = Buffer.alloc(SIDE * SIDE * 3);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      for (let c = 0; c < 3; c++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + (state / 2 ** 32 - 0.5) * 40;
+        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+  }
+  return data;
+}
+
+const base = basePicture();
+async function inputs(optimiseCoding: boolean): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = 0; i < files; i++) {
+    out.push(
+      await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+        .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })
+        .jpeg({ quality: 85, optimiseCoding })
+        .toBuffer(),
+    );
+  }
+  return out;
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+async function cpuPerFile(work: (bytes: Buffer) => unknown, set: Buffer[]): Promise<number> {
+  const start = process.cpuUsage();
+  for (const bytes of set) await work(bytes);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / set.length;
+}
+
+const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`labelImage on ${files} JPEGs of ${SIDE}x${SIDE} (quality 85), ${rounds} rounds, CPU ms per file (median), load average at start ${loadStart}`);
+console.log('| tables | splice (auto) | re-encode | splice: parse + entropy decode only | method |');
+console.log('|---|---|---|---|---|');
+for (const optimised of [true, false]) {
+  const set = await inputs(optimised);
+  const auto = (bytes: Buffer) => labelImage(bytes, { text: 'AI生成' });
+  const whole = (bytes: Buffer) => labelImage(bytes, { text: 'AI生成', jpegMethod: 'reencode' });
+  const parse = (bytes: Buffer) => parseBaselineJpeg(bytes);
+  for (const work of [auto, whole, parse]) await cpuPerFile(work, set.slice(0, 3)); // warm up
+  const samples = { auto: [] as number[], whole: [] as number[], parse: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    samples.auto.push(await cpuPerFile(auto, set));
+    samples.whole.push(await cpuPerFile(whole, set));
+    samples.parse.push(await cpuPerFile(parse, set));
+  }
+  const method = (await labelImage(set[0] as Buffer, { text: 'AI生成' })).method;
+  console.log(`| ${optimised ? 'optimised (sharp default)' : 'standard (libjpeg)'} | ${median(samples.auto).toFixed(1)} ms | ${median(samples.whole).toFixed(1)} ms | ${median(samples.parse).toFixed(1)} ms | ${method} |`);
+}
+console.log(`load average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -1,0 +1,698 @@
+/**
+ * @module label/explicit/jpeg-splice-parse
+ * Reads a baseline JPEG (ITU T.81 sequential Huffman, SOF0/SOF1, 8-bit samples, one or three
+ * components, one interleaved scan) down to its quantised DCT coefficients, for the DCT-block
+ * splice of `jpeg-splice.ts`. Anything else (progressive, lossless, arithmetic coding, 12-bit,
+ * several scans, CMYK, RGB-coded JPEGs, corrupt or truncated entropy data, hostile Huffman
+ * tables) throws `NotSpliceable`, and the caller re-encodes the image as before.
+ *
+ * The entropy-coded data is first copied without its stuffed zero bytes and restart markers
+ * (their positions kept), then decoded with a 9-bit lookahead table per Huffman table; the
+ * coefficients land in one Int16Array, 64 per block in zigzag order (as they are coded), the DC
+ * value absolute (not the difference). The bit position where every MCU starts is kept, so that
+ * the splice can copy the coded bytes before the first changed MCU verbatim.
+ */
+
+/** The JPEG is outside what the splice handles (or is corrupt): label it by re-encoding. */
+export class NotSpliceable extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'NotSpliceable';
+  }
+}
+
+/** A Huffman table as DHT states it, with its decoding lookups. */
+export interface HuffmanTable {
+  /** Number of codes of each length 1-16 (index 0 unused). */
+  counts: Uint8Array;
+  /** Symbols in code order. */
+  symbols: Uint8Array;
+  /** Per 9-bit lookahead: (code length << 8) | symbol, or 0 when the code is longer. */
+  lookup: Int32Array;
+  /** Largest code of each length (-1 when none), index 1-16; index 17 sentinel. */
+  maxCode: Int32Array;
+  /** For each length, symbols index minus the first code of that length. */
+  offset: Int32Array;
+  /**
+   * AC skipping, per 9-bit lookahead: (positions advanced << 8) | (code length + magnitude
+   * bits), or 0 when the code is longer or the whole does not fit 16 bits.
+   */
+  skip: Int32Array;
+  /** Encoding: code and length (0: absent) per symbol. */
+  code: Int32Array;
+  length: Uint8Array;
+}
+
+export interface FrameComponent {
+  id: number;
+  h: number;
+  v: number;
+  quant: number;
+  /** Blocks per line and per column in the padded (whole-MCU) block grid. */
+  blocksW: number;
+  blocksH: number;
+  /** Index of this component's first kept block in the coefficient array, in blocks. */
+  blockBase: number;
+  /** The first MCU row whose blocks are kept (rows before it take no memory). */
+  firstRow: number;
+  /** Huffman table ids of the scan. */
+  dc: number;
+  ac: number;
+}
+
+export interface BaselineJpeg {
+  width: number;
+  height: number;
+  components: FrameComponent[];
+  hMax: number;
+  vMax: number;
+  mcusX: number;
+  mcusY: number;
+  /** Restart interval in MCUs (0: none). */
+  restartInterval: number;
+  /** Quantisation tables by id, zigzag order. */
+  quant: (Uint16Array | undefined)[];
+  /** Huffman tables in force at the scan: dc[id], ac[id]. */
+  dc: (HuffmanTable | undefined)[];
+  ac: (HuffmanTable | undefined)[];
+  /** Byte ranges [start, end) of the DHT segments before the scan. */
+  dhtSegments: [number, number][];
+  /** Offset of the SOS marker and of the first entropy-coded byte. */
+  sosStart: number;
+  scanStart: number;
+  /** Offset of the marker that ends the entropy-coded data (EOI). */
+  scanEnd: number;
+  /** 64 coefficients per block, zigzag order, DC absolute (zero in MCUs before `from`). */
+  coefficients: Int16Array;
+  /** The first MCU whose coefficients were kept (those before were only decoded, to check them and find the bit positions). */
+  from: number;
+  /** DC predictors when MCU `from` starts. */
+  predAtFrom: Int32Array;
+  /** Restart markers' positions in the unstuffed data. */
+  restarts: number[];
+  /** Bit position (in the unstuffed data) where each MCU starts. */
+  mcuBits: Float64Array;
+  /** The unstuffed entropy-coded data. */
+  clean: Uint8Array;
+}
+
+const LOOK = 9;
+
+/** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
+export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
+  const lookup = new Int32Array(1 << LOOK);
+  const skip = new Int32Array(1 << LOOK);
+  const maxCode = new Int32Array(18).fill(-1);
+  const offset = new Int32Array(18);
+  const code = new Int32Array(256);
+  const length = new Uint8Array(256);
+  let next = 0;
+  let k = 0;
+  for (let len = 1; len <= 16; len++) {
+    const n = counts[len] ?? 0;
+    offset[len] = k - next;
+    for (let i = 0; i < n; i++) {
+      if (next >= 1 << len) throw new NotSpliceable('a Huffman table has more codes than its lengths allow');
+      const symbol = symbols[k] ?? 0;
+      if (length[symbol] === 0) {
+        code[symbol] = next;
+        length[symbol] = len;
+      }
+      if (len <= LOOK) {
+        const shift = LOOK - len;
+        const base = next << shift;
+        const size = symbol & 15;
+        const run = symbol >> 4;
+        const advance = size === 0 ? (run === 15 ? 16 : 128) : run + 1;
+        for (let j = 0; j < 1 << shift; j++) {
+          lookup[base + j] = (len << 8) | symbol;
+          if (size <= 10) skip[base + j] = (advance << 8) | (len + size);
+        }
+      }
+      next++;
+      k++;
+    }
+    if (n > 0) maxCode[len] = next - 1;
+    next <<= 1;
+  }
+  maxCode[17] = 0x7fffffff;
+  return { counts, symbols, lookup, skip, maxCode, offset, code, length };
+}
+
+const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
+
+function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
+  let at = start;
+  while (at < end) {
+    const info = data[at] ?? 0;
+    const cls = info >> 4;
+    const id = info & 15;
+    if (cls > 1 || id > 3) throw new NotSpliceable('a Huffman table has an invalid class or id');
+    if (at + 17 > end) throw new NotSpliceable('a Huffman table is cut short');
+    const counts = new Uint8Array(17);
+    let total = 0;
+    for (let i = 1; i <= 16; i++) {
+      counts[i] = data[at + i] ?? 0;
+      total += counts[i] ?? 0;
+    }
+    if (total > 256 || at + 17 + total > end) throw new NotSpliceable('a Huffman table is cut short or too long');
+    const symbols = data.slice(at + 17, at + 17 + total);
+    (cls === 0 ? dc : ac)[id] = huffmanTable(counts, symbols);
+    at += 17 + total;
+  }
+}
+
+function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Array | undefined)[]): void {
+  let at = start;
+  while (at < end) {
+    const info = data[at] ?? 0;
+    const wide = info >> 4;
+    const id = info & 15;
+    if (wide > 1 || id > 3 || at + 1 + 64 * (wide + 1) > end) throw new NotSpliceable('a quantisation table is invalid');
+    const table = new Uint16Array(64);
+    for (let i = 0; i < 64; i++) table[i] = wide ? u16(data, at + 1 + i * 2) : (data[at + 1 + i] ?? 0);
+    if (table.includes(0)) throw new NotSpliceable('a quantisation table has a zero step');
+    quant[id] = table;
+    at += 1 + 64 * (wide + 1);
+  }
+}
+
+const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text].every((ch, i) => data[at + i] === ch.charCodeAt(0));
+
+/**
+ * Parses the headers and decodes the scan of a baseline JPEG. With `first`, the coefficients
+ * are kept only from the MCU holding that pixel on (the blocks before are decoded and checked,
+ * not stored).
+ *
+ * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
+ */
+export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: number }): BaselineJpeg {
+  if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
+  const quant: (Uint16Array | undefined)[] = [];
+  const dc: (HuffmanTable | undefined)[] = [];
+  const ac: (HuffmanTable | undefined)[] = [];
+  const dhtSegments: [number, number][] = [];
+  let frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] } | undefined;
+  let restartInterval = 0;
+  let adobeTransform: number | undefined;
+  let at = 2;
+  for (;;) {
+    if (at + 4 > data.length) throw new NotSpliceable('the headers end before the scan');
+    if (data[at] !== 0xff) throw new NotSpliceable('a marker was expected');
+    const marker = data[at + 1] ?? 0;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0xd9 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) throw new NotSpliceable(`unexpected marker 0xff${marker.toString(16)} in the headers`);
+    const length = u16(data, at + 2);
+    const body = at + 4;
+    const end = at + 2 + length;
+    if (length < 2 || end > data.length) throw new NotSpliceable('a header segment runs past the end of the file');
+    if (marker === 0xc0 || marker === 0xc1) {
+      if (frame) throw new NotSpliceable('two frame headers');
+      const precision = data[body] ?? 0;
+      const height = u16(data, body + 1);
+      const width = u16(data, body + 3);
+      const count = data[body + 5] ?? 0;
+      if (precision !== 8) throw new NotSpliceable(`${precision}-bit samples`);
+      if (width === 0 || height === 0) throw new NotSpliceable('the height is set by a DNL marker');
+      if (count !== 1 && count !== 3) throw new NotSpliceable(`${count} components`);
+      if (length < 8 + count * 3) throw new NotSpliceable('the frame header is cut short');
+      const components = [];
+      for (let i = 0; i < count; i++) {
+        const sampling = data[body + 7 + i * 3] ?? 0;
+        const h = sampling >> 4;
+        const v = sampling & 15;
+        const q = data[body + 8 + i * 3] ?? 0;
+        if (h < 1 || h > 4 || v < 1 || v > 4 || q > 3) throw new NotSpliceable('invalid sampling factors or table id');
+        components.push({ id: data[body + 6 + i * 3] ?? 0, h: count === 1 ? 1 : h, v: count === 1 ? 1 : v, quant: q });
+      }
+      frame = { width, height, components };
+    } else if (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      throw new NotSpliceable(marker === 0xc2 ? 'progressive JPEG' : `coding process SOF${marker - 0xc0}`);
+    } else if (marker === 0xcc) {
+      throw new NotSpliceable('arithmetic coding');
+    } else if (marker === 0xc4) {
+      readDht(data, body, end, dc, ac);
+      dhtSegments.push([at, end]);
+    } else if (marker === 0xdb) {
+      readDqt(data, body, end, quant);
+    } else if (marker === 0xdd) {
+      restartInterval = u16(data, body);
+    } else if (marker === 0xee && length >= 14 && ascii(data, body, 'Adobe')) {
+      adobeTransform = data[body + 11];
+    } else if (marker === 0xda) {
+      if (!frame) throw new NotSpliceable('a scan before the frame header');
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first);
+    }
+    at = end;
+  }
+}
+
+interface Tables {
+  quant: (Uint16Array | undefined)[];
+  dc: (HuffmanTable | undefined)[];
+  ac: (HuffmanTable | undefined)[];
+  dhtSegments: [number, number][];
+  restartInterval: number;
+  adobeTransform: number | undefined;
+}
+
+function decodeScan(
+  data: Uint8Array,
+  sosStart: number,
+  scanStart: number,
+  frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] },
+  tables: Tables,
+  first: { x: number; y: number } | undefined,
+): BaselineJpeg {
+  const body = sosStart + 4;
+  const count = data[body] ?? 0;
+  if (count !== frame.components.length) throw new NotSpliceable('the scan does not hold every component (several scans)');
+  if (count === 3) {
+    const ids = frame.components.map((c) => c.id);
+    if (tables.adobeTransform === 0 || (ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42)) throw new NotSpliceable('RGB-coded JPEG');
+  }
+  const ss = data[body + 1 + count * 2] ?? 0;
+  const se = data[body + 2 + count * 2] ?? 0;
+  const a = data[body + 3 + count * 2] ?? 0;
+  if (ss !== 0 || se !== 63 || a !== 0) throw new NotSpliceable('the scan is not a full sequential scan');
+  const hMax = Math.max(...frame.components.map((c) => c.h));
+  const vMax = Math.max(...frame.components.map((c) => c.v));
+  const mcusX = Math.ceil(frame.width / (8 * hMax));
+  const mcusY = Math.ceil(frame.height / (8 * vMax));
+  const totalMcus = mcusX * mcusY;
+  const from = first ? Math.min(totalMcus, Math.max(0, Math.floor(first.y / (8 * vMax))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(first.x / (8 * hMax))))) : 0;
+  const firstRow = Math.min(mcusY, Math.floor(from / mcusX));
+  let blocks = 0;
+  let perMcu = 0;
+  const components: FrameComponent[] = frame.components.map((c, i) => {
+    const selector = data[body + 1 + i * 2] ?? 0;
+    const ids = data[body + 2 + i * 2] ?? 0;
+    if (selector !== c.id) throw new NotSpliceable('the scan lists the components out of frame order');
+    if (hMax % c.h !== 0 || vMax % c.v !== 0) throw new NotSpliceable('fractional chroma sampling');
+    const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
+    if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
+    if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
+    blocks += component.blocksW * (mcusY - firstRow) * c.v;
+    perMcu += c.h * c.v;
+    return component;
+  });
+  if (perMcu > 10) throw new NotSpliceable('more than 10 blocks per MCU');
+  if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
+  // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
+  const clean = new Uint8Array(Math.max(0, data.length - scanStart));
+  const restarts: number[] = [];
+  let n = 0;
+  let at = scanStart;
+  let scanEnd = -1;
+  while (at < data.length) {
+    let ff = data.indexOf(0xff, at);
+    if (ff < 0) ff = data.length;
+    clean.set(data.subarray(at, ff), n);
+    n += ff - at;
+    at = ff;
+    if (at >= data.length) break;
+    const next = data[at + 1];
+    if (next === 0x00) {
+      clean[n++] = 0xff;
+      at += 2;
+    } else if (next === 0xff) {
+      at++; // fill byte before a marker
+    } else if (next !== undefined && next >= 0xd0 && next <= 0xd7) {
+      if ((next & 7) !== (restarts.length & 7)) throw new NotSpliceable('restart markers out of order');
+      restarts.push(n);
+      at += 2;
+    } else {
+      scanEnd = at;
+      break;
+    }
+  }
+  if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
+  const ri = tables.restartInterval;
+  if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
+  const coefficients = new Int16Array(blocks * 64);
+  const mcuBits = new Float64Array(totalMcus + 1);
+  const predAtFrom = new Int32Array(components.length);
+  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom);
+  return {
+    width: frame.width,
+    height: frame.height,
+    components,
+    hMax,
+    vMax,
+    mcusX,
+    mcusY,
+    restartInterval: ri,
+    quant: tables.quant,
+    dc: tables.dc,
+    ac: tables.ac,
+    dhtSegments: tables.dhtSegments,
+    sosStart,
+    scanStart,
+    scanEnd,
+    coefficients,
+    from,
+    predAtFrom,
+    restarts,
+    mcuBits,
+    clean: clean.subarray(0, n),
+  };
+}
+
+/** Per block of an MCU, in coding order: its component and its block offset within the MCU's rows. */
+export interface McuLayout {
+  /** Component index of each block in an MCU. */
+  component: Int32Array;
+  /** Offset in coefficients (in values) of each block relative to the MCU's origin block of its component. */
+  delta: Int32Array;
+}
+
+export function mcuLayout(components: readonly FrameComponent[]): McuLayout {
+  const component: number[] = [];
+  const delta: number[] = [];
+  components.forEach((c, index) => {
+    for (let v = 0; v < c.v; v++) {
+      for (let h = 0; h < c.h; h++) {
+        component.push(index);
+        delta.push((v * c.blocksW + h) * 64);
+      }
+    }
+  });
+  return { component: Int32Array.from(component), delta: Int32Array.from(delta) };
+}
+
+/** Offset (in values) of block (`bx`, `by`) of component `c` (its row at or after the first kept one). */
+export function blockOffset(c: FrameComponent, bx: number, by: number): number {
+  return (c.blockBase + (by - c.firstRow * c.v) * c.blocksW + bx) * 64;
+}
+
+/** Offset (in values) of MCU `m`'s first block of component `c`. */
+export function mcuOrigin(c: FrameComponent, m: number, mcusX: number): number {
+  const my = Math.floor(m / mcusX);
+  const mx = m - my * mcusX;
+  return (c.blockBase + (my - c.firstRow) * c.v * c.blocksW + mx * c.h) * 64;
+}
+
+function decodeEntropy(
+  d: Uint8Array,
+  components: FrameComponent[],
+  tables: Tables,
+  mcusX: number,
+  totalMcus: number,
+  restarts: number[],
+  out: Int16Array,
+  mcuBits: Float64Array,
+  from: number,
+  predAtFrom: Int32Array,
+): void {
+  const n = d.length;
+  const layout = mcuLayout(components);
+  const blocksPerMcu = layout.component.length;
+  const dcTables = components.map((c) => tables.dc[c.dc] as HuffmanTable);
+  const acTables = components.map((c) => tables.ac[c.ac] as HuffmanTable);
+  const pred = new Int32Array(components.length);
+  const origins = new Int32Array(components.length);
+  const ri = tables.restartInterval;
+  let acc = 0;
+  let bits = 0;
+  let p = 0;
+  let restart = 0;
+  for (let m = 0; m < totalMcus; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      // Byte-align: the next interval starts after the restart marker.
+      const consumed = p * 8 - bits;
+      const aligned = Math.ceil(consumed / 8);
+      if (aligned !== restarts[restart]) throw new NotSpliceable('a restart interval does not end at its marker');
+      restart++;
+      p = aligned;
+      acc = 0;
+      bits = 0;
+      pred.fill(0);
+    }
+    mcuBits[m] = p * 8 - bits;
+    if (m === from) predAtFrom.set(pred);
+    const store = m >= from;
+    for (let c = 0; c < components.length; c++) origins[c] = mcuOrigin(components[c] as FrameComponent, m, mcusX);
+    for (let b = 0; b < blocksPerMcu; b++) {
+      const c = layout.component[b] as number;
+      const base = (origins[c] as number) + (layout.delta[b] as number);
+      // DC
+      let table = dcTables[c] as HuffmanTable;
+      while (bits <= 24) {
+        acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+        p++;
+        bits += 8;
+      }
+      let entry = table.lookup[(acc >>> (bits - LOOK)) & 511] as number;
+      let symbol: number;
+      if (entry !== 0) {
+        bits -= entry >> 8;
+        symbol = entry & 255;
+      } else {
+        symbol = slowSymbol(table, acc, bits);
+        bits -= symbol >> 8;
+        symbol &= 255;
+      }
+      if (symbol > 11) throw new NotSpliceable('a DC difference is out of range');
+      let value = 0;
+      if (symbol > 0) {
+        if (bits < 16) {
+          while (bits <= 24) {
+            acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+            p++;
+            bits += 8;
+          }
+        }
+        value = (acc >>> (bits - symbol)) & ((1 << symbol) - 1);
+        bits -= symbol;
+        if (value < 1 << (symbol - 1)) value -= (1 << symbol) - 1;
+      }
+      const dcValue = (pred[c] as number) + value;
+      if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
+      pred[c] = dcValue;
+      if (store) out[base] = dcValue;
+      // AC
+      table = acTables[c] as HuffmanTable;
+      if (!store) {
+        // Before the kept MCUs: only the positions matter.
+        const skip = table.skip;
+        for (let k = 1; k < 64; ) {
+          if (bits < 20) {
+            while (bits <= 24) {
+              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+              p++;
+              bits += 8;
+            }
+          }
+          entry = skip[(acc >>> (bits - LOOK)) & 511] as number;
+          if (entry !== 0) {
+            bits -= entry & 255;
+            k += entry >> 8;
+            if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
+            continue;
+          }
+          symbol = slowSymbol(table, acc, bits);
+          bits -= symbol >> 8;
+          const size = symbol & 15;
+          const run = (symbol >> 4) & 15;
+          if (size === 0) {
+            if (run !== 15) break;
+            k += 16;
+            if (k > 64) throw new NotSpliceable('a zero run overruns its block');
+            continue;
+          }
+          k += run;
+          if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+          if (bits < 16) {
+            while (bits <= 24) {
+              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+              p++;
+              bits += 8;
+            }
+          }
+          bits -= size;
+          k++;
+        }
+        if (p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
+        continue;
+      }
+      const lookup = table.lookup;
+      for (let k = 1; k < 64; ) {
+        if (bits < 16) {
+          while (bits <= 24) {
+            acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+            p++;
+            bits += 8;
+          }
+        }
+        entry = lookup[(acc >>> (bits - LOOK)) & 511] as number;
+        if (entry !== 0) {
+          bits -= entry >> 8;
+          symbol = entry & 255;
+        } else {
+          symbol = slowSymbol(table, acc, bits);
+          bits -= symbol >> 8;
+          symbol &= 255;
+        }
+        const size = symbol & 15;
+        const run = symbol >> 4;
+        if (size === 0) {
+          if (run !== 15) break;
+          k += 16;
+          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
+          continue;
+        }
+        k += run;
+        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        if (bits < 16) {
+          while (bits <= 24) {
+            acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+            p++;
+            bits += 8;
+          }
+        }
+        if (store) {
+          value = (acc >>> (bits - size)) & ((1 << size) - 1);
+          if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+          out[base + k] = value;
+        }
+        bits -= size;
+        k++;
+      }
+      if (bits < 0 || p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
+    }
+  }
+  mcuBits[totalMcus] = p * 8 - bits;
+}
+
+/** A code longer than the lookahead: (length << 8) | symbol. @throws NotSpliceable for no valid code */
+function slowSymbol(table: HuffmanTable, acc: number, bits: number): number {
+  for (let len = LOOK + 1; len <= 16; len++) {
+    const code = (acc >>> (bits - len)) & ((1 << len) - 1);
+    if (code <= (table.maxCode[len] as number)) {
+      const symbol = table.symbols[code + (table.offset[len] as number)];
+      if (symbol === undefined) break;
+      return (len << 8) | symbol;
+    }
+  }
+  throw new NotSpliceable('an invalid Huffman code in the entropy-coded data');
+}
+
+/**
+ * Codes MCUs 0 to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
+ * (`dc`/`ac` per component), symbol for symbol: each code is read with the file's table and
+ * written with the new one, its magnitude bits copied; restart markers are written where the
+ * file has them. No coefficient is reconstructed.
+ *
+ * @throws MissingSymbol (from the encoder) when a new table lacks a symbol; NotSpliceable for corrupt data
+ */
+export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
+  const d = jpeg.clean;
+  const n = d.length;
+  const layout = mcuLayout(jpeg.components);
+  const perMcu = layout.component.length;
+  const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
+  const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
+  const ri = jpeg.restartInterval;
+  let acc = 0;
+  let bits = 0;
+  let p = 0;
+  let restart = 0;
+  let out = w.bytes;
+  let len = w.length;
+  let oacc = w.acc;
+  let nb = w.bits;
+  for (let m = 0; m < to; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      p = jpeg.restarts[restart] as number;
+      acc = 0;
+      bits = 0;
+      w.length = len;
+      w.acc = oacc;
+      w.bits = nb;
+      w.marker(0xd0 + (restart & 7));
+      out = w.bytes;
+      len = w.length;
+      oacc = 0;
+      nb = 0;
+      restart++;
+    }
+    if (len + 1500 * perMcu > out.length) {
+      w.length = len;
+      w.room(1500 * perMcu);
+      out = w.bytes;
+    }
+    for (let b = 0; b < perMcu; b++) {
+      const c = layout.component[b] as number;
+      for (let k = 0; k < 64; ) {
+        const table = k === 0 ? (oldDc[c] as HuffmanTable) : (oldAc[c] as HuffmanTable);
+        const target = k === 0 ? (dc[c] as HuffmanTable) : (ac[c] as HuffmanTable);
+        while (bits <= 24) {
+          acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+          p++;
+          bits += 8;
+        }
+        let symbol: number;
+        const entry = table.lookup[(acc >>> (bits - LOOK)) & 511] as number;
+        if (entry !== 0) {
+          bits -= entry >> 8;
+          symbol = entry & 255;
+        } else {
+          symbol = slowSymbol(table, acc, bits);
+          bits -= symbol >> 8;
+          symbol &= 255;
+        }
+        const codeLength = target.length[symbol] as number;
+        if (codeLength === 0) throw missing();
+        oacc = (oacc << codeLength) | (target.code[symbol] as number);
+        nb += codeLength;
+        while (nb >= 8) {
+          nb -= 8;
+          const byte = (oacc >>> nb) & 255;
+          out[len++] = byte;
+          if (byte === 255) out[len++] = 0;
+        }
+        oacc &= (1 << nb) - 1;
+        const size = k === 0 ? symbol : symbol & 15;
+        if (size > 0) {
+          if (bits < 16) {
+            while (bits <= 24) {
+              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
+              p++;
+              bits += 8;
+            }
+          }
+          const raw = (acc >>> (bits - size)) & ((1 << size) - 1);
+          bits -= size;
+          oacc = (oacc << size) | raw;
+          nb += size;
+          while (nb >= 8) {
+            nb -= 8;
+            const byte = (oacc >>> nb) & 255;
+            out[len++] = byte;
+            if (byte === 255) out[len++] = 0;
+          }
+          oacc &= (1 << nb) - 1;
+        }
+        if (k === 0) {
+          k = 1;
+          continue;
+        }
+        if (size === 0) {
+          if (symbol >> 4 !== 15) break;
+          k += 16;
+          continue;
+        }
+        k += (symbol >> 4) + 1;
+      }
+    }
+  }
+  const consumed = p * 8 - bits;
+  const atRestart = ri > 0 && to > 0 && to % ri === 0;
+  if ((atRestart ? Math.ceil(consumed / 8) * 8 : consumed) !== jpeg.mcuBits[to]) throw new NotSpliceable('the entropy-coded data did not decode the same way twice');
+  w.length = len;
+  w.acc = oacc;
+  w.bits = nb;
+}

@@ -1,0 +1,334 @@
+/**
+ * The DCT-block splice of baseline JPEGs (`jpeg-splice.ts`): every block outside the notice's
+ * MCUs keeps its quantised coefficients exactly, sharp decodes the result to the original's
+ * pixels away from the notice (one MCU of margin: libjpeg's fancy upsampling spreads a chroma
+ * sample into the next MCU), and the notice is there. Sampling layouts sharp does not write
+ * (4:2:2, 4:1:1) and restart intervals come from a small baseline writer built from the
+ * module's own parts (`writeBaseline`), which sharp then decodes as the reference.
+ */
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { checkExplicitLabel } from './check.js';
+import { labelImage } from './image.js';
+import { forwardBlock } from './jpeg-splice-dct.js';
+import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
+import { huffmanTable, NotSpliceable, parseBaselineJpeg, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
+import type { PixelBox } from './image-style.js';
+
+/** A smooth colour field with seeded noise (JPEG work like a photograph's). */
+function picture(width: number, height: number, seed = 7): Buffer {
+  let state = seed;
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const value = 128 + 90 * Math.sin((x * (c + 1)) / 37 + y / 51) * Math.cos(y / (29 + c * 7)) + (state / 2 ** 32 - 0.5) * 40;
+        data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+  }
+  return data;
+}
+
+const LUMA = [16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99];
+const CHROMA = [17, 18, 18, 24, 21, 24, 47, 26, 26, 47, 99, 66, 56, 66, 99, 99, ...Array.from({ length: 48 }, () => 99)];
+const scaled = (table: number[]): Uint16Array => Uint16Array.from(table, (v) => Math.max(1, Math.min(255, Math.floor((v * 30 + 50) / 100)))); // IJG quality 85
+
+/**
+ * A baseline JPEG of `rgb` with the given sampling factors (`[h, v]` per component, one for
+ * greyscale) and restart interval, optimal Huffman tables.
+ */
+function writeBaseline(rgb: Buffer, width: number, height: number, sampling: [number, number][], restartInterval = 0): Uint8Array {
+  const grey = sampling.length === 1;
+  const hMax = Math.max(...sampling.map((s) => s[0]));
+  const vMax = Math.max(...sampling.map((s) => s[1]));
+  const mcusX = Math.ceil(width / (8 * hMax));
+  const mcusY = Math.ceil(height / (8 * vMax));
+  const quant = [scaled(LUMA), scaled(CHROMA)];
+  let blockBase = 0;
+  const comps = sampling.map(([h, v], index) => {
+    const c = { h, v, blocksW: mcusX * h, blocksH: mcusY * v, blockBase: blockBase, q: index === 0 ? 0 : 1 };
+    blockBase += c.blocksW * c.blocksH;
+    return c;
+  });
+  const coefficients = new Int16Array(blockBase * 64);
+  comps.forEach((c, index) => {
+    const sx = hMax / c.h;
+    const sy = vMax / c.v;
+    const stride = c.blocksW * 8;
+    const plane = new Float32Array(stride * c.blocksH * 8);
+    for (let y = 0; y < c.blocksH * 8; y++) {
+      for (let x = 0; x < stride; x++) {
+        let sum = 0;
+        for (let j = 0; j < sy; j++) {
+          for (let i = 0; i < sx; i++) {
+            const px = Math.min(width - 1, x * sx + i);
+            const py = Math.min(height - 1, y * sy + j);
+            const at = (py * width + px) * 3;
+            const [r, g, b] = [rgb[at] as number, rgb[at + 1] as number, rgb[at + 2] as number];
+            sum += grey || index === 0 ? 0.299 * r + 0.587 * g + 0.114 * b : index === 1 ? -0.168736 * r - 0.331264 * g + 0.5 * b + 128 : 0.5 * r - 0.418688 * g - 0.081312 * b + 128;
+          }
+        }
+        plane[y * stride + x] = sum / (sx * sy);
+      }
+    }
+    for (let by = 0; by < c.blocksH; by++) {
+      for (let bx = 0; bx < c.blocksW; bx++) forwardBlock(plane, stride, bx * 8, by * 8, quant[c.q] as Uint16Array, coefficients, (c.blockBase + by * c.blocksW + bx) * 64);
+    }
+  });
+  const bases: number[] = [];
+  const components: number[] = [];
+  const restarts: number[] = [];
+  for (let m = 0; m < mcusX * mcusY; m++) {
+    if (restartInterval > 0 && m > 0 && m % restartInterval === 0) restarts.push(bases.length);
+    const my = Math.floor(m / mcusX);
+    const mx = m % mcusX;
+    comps.forEach((c, index) => {
+      for (let v = 0; v < c.v; v++) {
+        for (let h = 0; h < c.h; h++) {
+          bases.push((c.blockBase + (my * c.v + v) * c.blocksW + mx * c.h + h) * 64);
+          components.push(index);
+        }
+      }
+    });
+  }
+  const dcCounts = [new Int32Array(256), new Int32Array(256)];
+  const acCounts = [new Int32Array(256), new Int32Array(256)];
+  const pred = new Int32Array(3);
+  bases.forEach((base, i) => {
+    const c = components[i] as number;
+    const t = c === 0 ? 0 : 1;
+    if (restarts.includes(i)) pred.fill(0);
+    countDc((coefficients[base] as number) - (pred[c] as number), dcCounts[t] as Int32Array);
+    pred[c] = coefficients[base] as number;
+    countAc(coefficients, base, acCounts[t] as Int32Array, 1);
+  });
+  const tables = (grey ? [0] : [0, 1]).map((t) => ({ dc: optimalTable(dcCounts[t] as Int32Array), ac: optimalTable(acCounts[t] as Int32Array) }));
+  const w = new BitWriter(width * height);
+  const segment = (marker: number, body: number[]): number[] => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
+  const header: number[] = [0xff, 0xd8];
+  header.push(...segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]));
+  (grey ? [0] : [0, 1]).forEach((t) => header.push(...segment(0xdb, [t, ...Array.from(quant[t] as Uint16Array)])));
+  header.push(...segment(0xc0, [8, height >> 8, height & 255, width >> 8, width & 255, comps.length, ...comps.flatMap((c, i) => [i + 1, (c.h << 4) | c.v, c.q])]));
+  if (restartInterval > 0) header.push(...segment(0xdd, [restartInterval >> 8, restartInterval & 255]));
+  w.raw(Uint8Array.from(header));
+  w.raw(dhtSegment(tables.flatMap((t, id) => [[0, id, t.dc] as [number, number, typeof t.dc], [1, id, t.ac] as [number, number, typeof t.ac]])));
+  w.raw(Uint8Array.from(segment(0xda, [comps.length, ...comps.flatMap((c, i) => [i + 1, c.q === 0 ? 0x00 : 0x11]), 0, 63, 0])));
+  const byComponent = comps.map((c) => tables[c.q] as (typeof tables)[number]);
+  encodeBlocks(w, coefficients, { bases: Int32Array.from(bases), components: Uint8Array.from(components), restarts: Int32Array.from(restarts), firstMarker: 0 }, new Int32Array(3), byComponent.map((t) => t.dc), byComponent.map((t) => t.ac));
+  w.marker(0xd9);
+  return w.result().slice();
+}
+
+/** A notice-like overlay: an opaque dark plate with light bars. */
+function overlay(box: PixelBox): Buffer {
+  const rgba = Buffer.alloc(box.width * box.height * 4);
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) {
+      const at = (y * box.width + x) * 4;
+      const light = y > box.height / 4 && y < (box.height * 3) / 4 && x % 12 < 6;
+      rgba.fill(light ? 250 : 20, at, at + 3);
+      rgba[at + 3] = x < 2 || y < 2 ? 128 : 255;
+    }
+  }
+  return rgba;
+}
+
+async function pixels(bytes: Uint8Array): Promise<{ data: Buffer; channels: number }> {
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  return { data, channels: info.channels };
+}
+
+/** Blocks whose MCU lies outside `mcus` keep their coefficients; returns how many blocks were compared. */
+function expectCoefficientsKept(before: BaselineJpeg, after: BaselineJpeg, result: SpliceResult): number {
+  expect(after.coefficients.length).toBe(before.coefficients.length);
+  let compared = 0;
+  for (const c of before.components) {
+    for (let by = 0; by < c.blocksH; by++) {
+      for (let bx = 0; bx < c.blocksW; bx++) {
+        const mx = Math.floor(bx / c.h);
+        const my = Math.floor(by / c.v);
+        if (mx >= result.mcus.x0 && mx <= result.mcus.x1 && my >= result.mcus.y0 && my <= result.mcus.y1) continue;
+        const base = (c.blockBase + by * c.blocksW + bx) * 64;
+        const a = before.coefficients.subarray(base, base + 64);
+        const b = after.coefficients.subarray(base, base + 64);
+        if (!a.every((v, i) => v === b[i])) throw new Error(`block ${bx},${by} of component ${c.id} changed outside the notice`);
+        compared++;
+      }
+    }
+  }
+  return compared;
+}
+
+/** Splices `overlay` into `jpeg` at `box` and checks pixels and coefficients against the original. */
+async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox): Promise<SpliceResult> {
+  const original = jpeg.slice();
+  const splice = openJpegSplice(jpeg, box);
+  splice.sample(box);
+  const result = splice.compose(overlay(box), box);
+  expect(jpeg).toEqual(original);
+  expect(result.changedBlocks).toBeGreaterThan(0);
+  const before = parseBaselineJpeg(jpeg);
+  const after = parseBaselineJpeg(result.bytes);
+  expect([after.width, after.height]).toEqual([before.width, before.height]);
+  const total = before.components.reduce((sum, c) => sum + c.blocksW * c.blocksH, 0);
+  const compared = expectCoefficientsKept(before, after, result);
+  const inside = before.components.reduce((sum, c) => sum + (result.mcus.x1 - result.mcus.x0 + 1) * (result.mcus.y1 - result.mcus.y0 + 1) * c.h * c.v, 0);
+  expect(compared).toBe(total - inside);
+  // Pixels: identical outside the notice's MCUs dilated by one MCU.
+  const a = await pixels(jpeg);
+  const b = await pixels(result.bytes);
+  const x0 = (result.mcus.x0 - 1) * result.mcuWidth;
+  const x1 = (result.mcus.x1 + 2) * result.mcuWidth;
+  const y0 = (result.mcus.y0 - 1) * result.mcuHeight;
+  const y1 = (result.mcus.y1 + 2) * result.mcuHeight;
+  let outside = 0;
+  let changedInside = 0;
+  for (let y = 0; y < before.height; y++) {
+    for (let x = 0; x < before.width; x++) {
+      const near = x >= x0 && x < x1 && y >= y0 && y < y1;
+      for (let c = 0; c < a.channels; c++) {
+        const at = (y * before.width + x) * a.channels + c;
+        if (a.data[at] === b.data[at]) continue;
+        if (near) changedInside++;
+        else outside++;
+      }
+    }
+  }
+  expect(outside).toBe(0);
+  expect(changedInside).toBeGreaterThan(0);
+  // The notice is there: the bars' light and the plate's dark in the middle row of the box.
+  const row = box.top + Math.floor(box.height / 2);
+  const values = Array.from({ length: box.width - 8 }, (_, i) => b.data[(row * before.width + box.left + 4 + i) * b.channels] as number);
+  expect(Math.max(...values)).toBeGreaterThan(200);
+  expect(Math.min(...values)).toBeLessThan(60);
+  return result;
+}
+
+const W = 203;
+const H = 157;
+const BOX: PixelBox = { left: 101, top: 117, width: 90, height: 30 };
+
+describe('JPEG DCT-block splice', () => {
+  it('keeps every block outside the notice on sharp 4:2:0 and 4:4:4 JPEGs, optimised or standard tables', async () => {
+    const rgb = picture(W, H);
+    for (const options of [
+      { chromaSubsampling: '4:2:0', optimiseCoding: true },
+      { chromaSubsampling: '4:2:0', optimiseCoding: false },
+      { chromaSubsampling: '4:4:4', optimiseCoding: true },
+      { chromaSubsampling: '4:4:4', optimiseCoding: false },
+    ]) {
+      const jpeg = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85, ...options }).toBuffer();
+      const result = await spliceAndCompare(jpeg, BOX);
+      if (!options.optimiseCoding) {
+        // libjpeg's standard tables code every symbol: only the MCUs from the notice on are coded again.
+        expect(result.tables).toBe('kept');
+        expect(result.copiedBytes).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('handles 4:2:2, 4:1:1, 4:4:0 and greyscale, with and without restart intervals, at odd sizes', async () => {
+    const rgb = picture(W, H, 99);
+    const layouts: [number, number][][] = [
+      [[2, 1], [1, 1], [1, 1]],
+      [[4, 1], [1, 1], [1, 1]],
+      [[1, 2], [1, 1], [1, 1]],
+      [[2, 2], [1, 1], [1, 1]],
+      [[1, 1]],
+    ];
+    for (const sampling of layouts) {
+      for (const restart of [0, 1, 3, 7]) {
+        const jpeg = writeBaseline(rgb, W, H, sampling, restart);
+        expect((await sharp(jpeg).metadata()).width).toBe(W);
+        await spliceAndCompare(jpeg, BOX);
+      }
+    }
+  });
+
+  it('copies the coded data before the notice verbatim and re-codes only from there when the tables allow', async () => {
+    const rgb = picture(W, H, 5);
+    for (const restart of [0, 4]) {
+      const jpeg = writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], restart);
+      // writeBaseline's optimal tables lack symbols; libjpeg's standard tables (sharp without optimisation) have them all.
+      const standard = await sharp(await sharp(jpeg).raw().toBuffer(), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90, optimiseCoding: false }).toBuffer();
+      const result = await spliceAndCompare(standard, BOX);
+      expect(result.tables).toBe('kept');
+      const scan = parseBaselineJpeg(standard);
+      expect(Buffer.from(result.bytes.subarray(0, scan.scanStart + result.copiedBytes)).equals(Buffer.from(standard.subarray(0, scan.scanStart + result.copiedBytes)))).toBe(true);
+    }
+  });
+
+  it('covers a tiny image whole and a notice at the top-left corner', async () => {
+    const rgb = picture(24, 18, 3);
+    const tiny = await sharp(rgb, { raw: { width: 24, height: 18, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    await spliceAndCompare(tiny, { left: 0, top: 0, width: 24, height: 18 });
+    const jpeg = writeBaseline(picture(W, H, 11), W, H, [[2, 2], [1, 1], [1, 1]], 5);
+    await spliceAndCompare(jpeg, { left: 3, top: 4, width: 60, height: 20 });
+  });
+
+  it('labels baseline JPEGs through labelImage with the splice, and the checker passes them', async () => {
+    const rgb = picture(640, 480, 21);
+    const jpeg = await sharp(rgb, { raw: { width: 640, height: 480, channels: 3 } }).jpeg({ quality: 85 }).withExif({ IFD0: { Copyright: 'hegui test' } }).toBuffer();
+    const result = await labelImage(jpeg, { text: 'AI生成' });
+    expect(result.method).toBe('dct-splice');
+    const report = await checkExplicitLabel(result.bytes, { ocr: false });
+    expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
+    expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
+    const forced = await labelImage(jpeg, { text: 'AI生成', jpegMethod: 'reencode' });
+    expect(forced.method).toBe('reencode');
+    expect(forced.spliceFallback).toBe('asked to re-encode');
+  });
+
+  it('falls back to re-encoding progressive, rotated and 12-bit-like files', async () => {
+    const rgb = picture(320, 240, 4);
+    const base = sharp(rgb, { raw: { width: 320, height: 240, channels: 3 } });
+    const progressive = await base.clone().jpeg({ quality: 85, progressive: true }).toBuffer();
+    expect(() => parseBaselineJpeg(progressive)).toThrow(NotSpliceable);
+    const labelled = await labelImage(progressive, { text: 'AI生成' });
+    expect(labelled.method).toBe('reencode');
+    expect(labelled.spliceFallback).toBe('progressive JPEG');
+    const rotated = await base.clone().jpeg({ quality: 85 }).withMetadata({ orientation: 6 }).toBuffer();
+    const turned = await labelImage(rotated, { text: 'AI生成' });
+    expect(turned.method).toBe('reencode');
+    expect(turned.spliceFallback).toMatch(/orientation 6/);
+  });
+
+  it('refuses corrupt and truncated entropy data and hostile tables without hanging, input untouched', async () => {
+    const jpeg = await sharp(picture(W, H, 8), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const scan = parseBaselineJpeg(jpeg);
+    const truncated = Buffer.concat([jpeg.subarray(0, scan.scanStart + Math.floor((scan.scanEnd - scan.scanStart) / 2)), Buffer.from([0xff, 0xd9])]);
+    expect(() => parseBaselineJpeg(truncated)).toThrow(NotSpliceable);
+    const noEnd = jpeg.subarray(0, scan.scanStart + 100);
+    expect(() => parseBaselineJpeg(noEnd)).toThrow(NotSpliceable);
+    const copy = Buffer.from(truncated);
+    await labelImage(truncated, { text: 'AI生成' }).then(
+      (r) => expect(r.method).toBe('reencode'),
+      (error: Error) => expect((error as { code?: string }).code).toBe('E_LABEL_IMAGE_DECODE'),
+    );
+    expect(truncated.equals(copy)).toBe(true);
+    // Garbage in the entropy data: an invalid code somewhere, or a symbol overrunning a block.
+    let refused = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const bad = Buffer.from(jpeg);
+      for (let i = 0; i < 8; i++) bad[scan.scanStart + ((seed * 7919 + i * 104729) % (scan.scanEnd - scan.scanStart - 4))] = (seed * 37 + i) & 0xfe;
+      try {
+        parseBaselineJpeg(bad);
+      } catch (error) {
+        expect(error).toBeInstanceOf(NotSpliceable);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    // Oversubscribed and empty Huffman tables.
+    const counts = new Uint8Array(17);
+    counts[1] = 3;
+    expect(() => huffmanTable(counts, Uint8Array.from([0, 1, 2]))).toThrow(NotSpliceable);
+    const dht = jpeg.indexOf(Buffer.from([0xff, 0xc4]));
+    const empty = Buffer.from(jpeg);
+    empty.fill(0, dht + 5, dht + 21); // the first table's 16 counts: no codes at all
+    expect(() => parseBaselineJpeg(empty)).toThrow(NotSpliceable);
+  });
+});

@@ -1,0 +1,370 @@
+/**
+ * @module label/explicit/jpeg-splice
+ * The visible notice on a baseline JPEG without re-encoding the picture (issue 14): only the
+ * 8x8 DCT blocks the notice covers change; every other block keeps its quantised coefficients
+ * bit for bit, as jpegtran's lossless operations do, so the rest of the picture loses nothing.
+ *
+ * How (`parseBaselineJpeg` reads the file down to its coefficients):
+ * 1. The MCUs under the notice's box are decoded (dequantise, inverse DCT) into per-component
+ *    sample planes; the colour choice samples the box from them, as the re-encoding path
+ *    samples its decoded pixels.
+ * 2. The drawn notice (straight RGBA) is blended into the planes. RGB to YCbCr is linear, so
+ *    blending each component with the notice's colour in YCbCr is the blend in RGB; a chroma
+ *    sample of a subsampled component takes the mean over the pixels it covers. Only a block
+ *    under at least one drawn pixel changes: forward DCT, quantised with the file's own table.
+ * 3. The entropy-coded data up to the first changed MCU is copied verbatim (bytes, stuffing and
+ *    restart markers, then the first bits of the byte where that MCU starts); from there every
+ *    block is Huffman-coded again with the file's tables, DC differences recomputed from the
+ *    actual neighbours, restart markers in sequence. When a changed block needs a symbol a
+ *    table lacks (files with optimised tables), the whole scan is coded again with optimal
+ *    tables (a new DHT), which is still entropy coding only: no block outside the notice changes.
+ * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
+ *
+ * Anything the parser does not take throws `NotSpliceable`, and `labelImage` re-encodes.
+ */
+import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
+import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
+
+export { NotSpliceable } from './jpeg-splice-parse.js';
+
+/** What the splice changed, for reports and tests. */
+export interface SpliceResult {
+  bytes: Uint8Array;
+  /** The MCUs under the notice's box, in MCU units [first, last] inclusive. */
+  mcus: { x0: number; y0: number; x1: number; y1: number };
+  /** MCU size in pixels. */
+  mcuWidth: number;
+  mcuHeight: number;
+  /**
+   * Blocks re-transformed, and whether the scan kept the file's Huffman tables (the coded data
+   * before the first changed MCU copied verbatim) or got tables with the missing symbols added
+   * (that data transcoded symbol for symbol).
+   */
+  changedBlocks: number;
+  tables: 'kept' | 'extended';
+  /** Bytes of entropy-coded data copied verbatim. */
+  copiedBytes: number;
+}
+
+/** Decoded sample planes of the MCUs under a box. */
+interface Region {
+  box: PixelBox;
+  mx0: number;
+  my0: number;
+  mx1: number;
+  my1: number;
+  /** Per component: plane, its width, and its origin in component samples. */
+  planes: { data: Float32Array; stride: number; rows: number; sx: number; sy: number }[];
+}
+
+/** A baseline JPEG opened for splicing: sample under the notice, then compose. */
+export interface JpegSplice {
+  jpeg: BaselineJpeg;
+  sample(box: PixelBox): RegionSample;
+  /** @throws NotSpliceable */
+  compose(overlay: Uint8Array, box: PixelBox): SpliceResult;
+}
+
+/**
+ * Parses and entropy-decodes `bytes` for splicing a notice into `box` (coefficients are kept
+ * from the box's first MCU on; without `box`, all of them).
+ *
+ * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
+ */
+export function openJpegSplice(bytes: Uint8Array, box?: PixelBox): JpegSplice {
+  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined);
+  let region: Region | undefined;
+  const regionFor = (box: PixelBox): Region => {
+    if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
+    return region;
+  };
+  return {
+    jpeg,
+    sample: (box) => sampleRegion(jpeg, regionFor(box), box),
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box),
+  };
+}
+
+function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
+  if (box.width <= 0 || box.height <= 0 || box.left < 0 || box.top < 0 || box.left + box.width > jpeg.width || box.top + box.height > jpeg.height) {
+    throw new NotSpliceable('the notice box is outside the image');
+  }
+  const mcuW = 8 * jpeg.hMax;
+  const mcuH = 8 * jpeg.vMax;
+  const mx0 = Math.floor(box.left / mcuW);
+  const my0 = Math.floor(box.top / mcuH);
+  const mx1 = Math.floor((box.left + box.width - 1) / mcuW);
+  const my1 = Math.floor((box.top + box.height - 1) / mcuH);
+  const planes = jpeg.components.map((c) => {
+    const stride = (mx1 - mx0 + 1) * c.h * 8;
+    const rows = (my1 - my0 + 1) * c.v * 8;
+    const data = new Float32Array(stride * rows);
+    const quant = jpeg.quant[c.quant] as Uint16Array;
+    for (let by = 0; by < rows / 8; by++) {
+      for (let bx = 0; bx < stride / 8; bx++) {
+        const base = blockOffset(c, mx0 * c.h + bx, my0 * c.v + by);
+        inverseBlock(jpeg.coefficients, base, quant, data, stride, bx * 8, by * 8);
+      }
+    }
+    return { data, stride, rows, sx: jpeg.hMax / c.h, sy: jpeg.vMax / c.v };
+  });
+  return { box, mx0, my0, mx1, my1, planes };
+}
+
+const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+
+/**
+ * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
+ * (`collectLuminance`); chroma is upsampled by replication.
+ */
+function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): RegionSample {
+  const x0 = region.mx0 * 8 * jpeg.hMax;
+  const y0 = region.my0 * 8 * jpeg.vMax;
+  const [luma, cb, cr] = region.planes;
+  const channels = cb && cr ? 3 : 1;
+  const pixels = new Uint8Array(box.width * box.height * channels);
+  if (luma) {
+    let at = 0;
+    for (let y = box.top; y < box.top + box.height; y++) {
+      const row = (y - y0) * luma.stride - x0;
+      for (let x = box.left; x < box.left + box.width; x++) {
+        const Y = luma.data[row + x] as number;
+        if (!cb || !cr) {
+          pixels[at++] = clamp(Y);
+          continue;
+        }
+        const chroma = Math.floor((y - y0) / cb.sy) * cb.stride + Math.floor((x - x0) / cb.sx);
+        const u = (cb.data[chroma] as number) - 128;
+        const v = (cr.data[chroma] as number) - 128;
+        pixels[at++] = clamp(Y + 1.402 * v);
+        pixels[at++] = clamp(Y - 0.344136 * u - 0.714136 * v);
+        pixels[at++] = clamp(Y + 1.772 * u);
+      }
+    }
+  }
+  const luminances: number[] = [];
+  collectLuminance(pixels, box.width, channels, { left: 0, top: 0, width: box.width, height: box.height }, luminances);
+  return summarise(luminances);
+}
+
+/** The overlay's colour as component values: Y (Rec. 709 grey for a greyscale file, as the re-encoding path blends), or Y, Cb, Cr. */
+function overlayComponent(component: number, grey: boolean, r: number, g: number, b: number): number {
+  if (grey) return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  if (component === 0) return 0.299 * r + 0.587 * g + 0.114 * b;
+  if (component === 1) return -0.168736 * r - 0.331264 * g + 0.5 * b + 128;
+  return 0.5 * r - 0.418688 * g - 0.081312 * b + 128;
+}
+
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox): SpliceResult {
+  if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
+  const x0 = region.mx0 * 8 * jpeg.hMax;
+  const y0 = region.my0 * 8 * jpeg.vMax;
+  const grey = jpeg.components.length === 1;
+  let startMcu = jpeg.mcusX * jpeg.mcusY;
+  let changedBlocks = 0;
+  // The overlay once: each pixel's opacity, and its colour as each component's value times that opacity.
+  const pixelCount = box.width * box.height;
+  const alphas = new Float32Array(pixelCount);
+  const weighted = jpeg.components.map(() => new Float32Array(pixelCount));
+  for (let i = 0; i < pixelCount; i++) {
+    const alpha = overlay[i * 4 + 3] as number;
+    if (alpha === 0) continue;
+    const a = alpha / 255;
+    alphas[i] = a;
+    const [r, g, b] = [overlay[i * 4] as number, overlay[i * 4 + 1] as number, overlay[i * 4 + 2] as number];
+    weighted.forEach((values, index) => {
+      values[i] = a * overlayComponent(index, grey, r, g, b);
+    });
+  }
+  jpeg.components.forEach((c, index) => {
+    const values = weighted[index] as Float32Array;
+    const plane = region.planes[index] as Region['planes'][number];
+    const sumA = new Float32Array(plane.data.length);
+    const sumAV = new Float32Array(plane.data.length);
+    for (let y = 0; y < box.height; y++) {
+      const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
+      const left = box.left - x0;
+      for (let x = 0; x < box.width; x++) {
+        const i = y * box.width + x;
+        const a = alphas[i] as number;
+        if (a === 0) continue;
+        const s = sy + Math.floor((left + x) / plane.sx);
+        sumA[s] = (sumA[s] as number) + a;
+        sumAV[s] = (sumAV[s] as number) + (values[i] as number);
+      }
+    }
+    const area = plane.sx * plane.sy;
+    const quant = jpeg.quant[c.quant] as Uint16Array;
+    for (let by = 0; by < plane.rows / 8; by++) {
+      for (let bx = 0; bx < plane.stride / 8; bx++) {
+        let touched = false;
+        for (let j = 0; j < 8; j++) {
+          const row = (by * 8 + j) * plane.stride + bx * 8;
+          for (let i = 0; i < 8; i++) {
+            const a = sumA[row + i] as number;
+            if (a === 0) continue;
+            touched = true;
+            plane.data[row + i] = (plane.data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
+          }
+        }
+        if (!touched) continue;
+        const blockY = region.my0 * c.v + by;
+        const blockX = region.mx0 * c.h + bx;
+        const base = blockOffset(c, blockX, blockY);
+        forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+        changedBlocks++;
+        startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
+      }
+    }
+  });
+  const mcus = { x0: region.mx0, y0: region.my0, x1: region.mx1, y1: region.my1 };
+  const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
+  if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
+  try {
+    const spliced = encodeSuffix(bytes, jpeg, startMcu);
+    return { ...common, bytes: spliced.bytes, tables: 'kept', copiedBytes: spliced.copied };
+  } catch (error) {
+    if (!(error instanceof MissingSymbol)) throw error;
+  }
+  return { ...common, bytes: encodeWithNewTables(bytes, jpeg, startMcu), tables: 'extended', copiedBytes: 0 };
+}
+
+/** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
+function sourceOffset(data: Uint8Array, scanStart: number, index: number): number {
+  let n = 0;
+  let at = scanStart;
+  while (n < index) {
+    const ff = data.indexOf(0xff, at);
+    const run = (ff < 0 ? data.length : ff) - at;
+    if (run > 0) {
+      const step = Math.min(run, index - n);
+      n += step;
+      at += step;
+      continue;
+    }
+    if (data[at] !== 0xff) {
+      n++;
+      at++;
+    } else if (data[at + 1] === 0x00) {
+      n++;
+      at += 2;
+    } else if (data[at + 1] === 0xff) at++;
+    else at += 2;
+  }
+  return at;
+}
+
+/** DC predictors in force when MCU `m` starts. */
+function predictorsAt(jpeg: BaselineJpeg, m: number): Int32Array {
+  const pred = new Int32Array(jpeg.components.length);
+  if (m === 0 || (jpeg.restartInterval > 0 && m % jpeg.restartInterval === 0)) return pred;
+  if (m === jpeg.from) return Int32Array.from(jpeg.predAtFrom);
+  if (m < jpeg.from) throw new Error('the coefficients before the kept MCUs were not kept');
+  jpeg.components.forEach((c, i) => {
+    pred[i] = jpeg.coefficients[mcuOrigin(c, m - 1, jpeg.mcusX) + ((c.v - 1) * c.blocksW + c.h - 1) * 64] as number;
+  });
+  return pred;
+}
+
+/** The blocks of MCUs `from` to the end in coding order, with the restart markers between them. */
+function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
+  const layout = mcuLayout(jpeg.components);
+  const perMcu = layout.component.length;
+  const total = jpeg.mcusX * jpeg.mcusY;
+  const bases = new Int32Array((total - from) * perMcu);
+  const components = new Uint8Array(bases.length);
+  const restarts: number[] = [];
+  const ri = jpeg.restartInterval;
+  const origins = new Int32Array(jpeg.components.length);
+  let i = 0;
+  for (let m = from; m < total; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) restarts.push(i);
+    for (let c = 0; c < jpeg.components.length; c++) origins[c] = mcuOrigin(jpeg.components[c] as FrameComponent, m, jpeg.mcusX);
+    for (let b = 0; b < perMcu; b++) {
+      const c = layout.component[b] as number;
+      bases[i] = (origins[c] as number) + (layout.delta[b] as number);
+      components[i++] = c;
+    }
+  }
+  const firstBoundary = ri > 0 ? Math.ceil(Math.max(from, 1) / ri) * ri : 0;
+  return { bases, components, restarts: Int32Array.from(restarts), firstMarker: ri > 0 ? (firstBoundary / ri - 1) & 7 : 0 };
+}
+
+function encodeMcus(w: BitWriter, jpeg: BaselineJpeg, from: number, dc: HuffmanTable[], ac: HuffmanTable[]): void {
+  encodeBlocks(w, jpeg.coefficients, codingOrder(jpeg, from), predictorsAt(jpeg, from), dc, ac);
+  w.marker(0xd9);
+}
+
+/** The file with its entropy-coded data copied up to MCU `from` and coded again from there with its own tables. */
+function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number): { bytes: Uint8Array; copied: number } {
+  const bit = jpeg.mcuBits[from] as number;
+  const index = Math.floor(bit / 8);
+  const partial = bit - index * 8;
+  const copyEnd = sourceOffset(data, jpeg.scanStart, index);
+  const w = new BitWriter(data.length + 4096);
+  w.raw(data.subarray(0, copyEnd));
+  if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
+  const dc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
+  const ac = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
+  encodeMcus(w, jpeg, from, dc, ac);
+  return { bytes: w.result(), copied: copyEnd - jpeg.scanStart };
+}
+
+/**
+ * The file with new Huffman tables (a new DHT before the scan): the file's own tables with the
+ * symbols the changed MCUs need added. Code lengths come from the old tables' lengths (as
+ * frequencies 2^(16 - length)) plus the symbol counts of the MCUs from `from` on; the MCUs
+ * before `from` are transcoded symbol for symbol (`transcodePrefix`), those from `from` on coded
+ * from their coefficients.
+ */
+function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number): Uint8Array {
+  const dcFreq = [0, 1, 2, 3].map(() => new Int32Array(256));
+  const acFreq = [0, 1, 2, 3].map(() => new Int32Array(256));
+  const usedDc = [...new Set(jpeg.components.map((c) => c.dc))];
+  const usedAc = [...new Set(jpeg.components.map((c) => c.ac))];
+  const seed = (table: HuffmanTable, freq: Int32Array): void => {
+    for (let symbol = 0; symbol < 256; symbol++) {
+      const length = table.length[symbol] as number;
+      if (length > 0) freq[symbol] = 1 << (16 - length);
+    }
+  };
+  for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
+  for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
+  const order = codingOrder(jpeg, from);
+  const pred = predictorsAt(jpeg, from);
+  let restart = 0;
+  for (let i = 0; i < order.bases.length; i++) {
+    if (i === order.restarts[restart]) {
+      pred.fill(0);
+      restart++;
+    }
+    const index = order.components[i] as number;
+    const c = jpeg.components[index] as FrameComponent;
+    const base = order.bases[i] as number;
+    const value = jpeg.coefficients[base] as number;
+    countDc(value - (pred[index] as number), dcFreq[c.dc] as Int32Array);
+    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1);
+    pred[index] = value;
+  }
+  const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
+  const acTables = new Map(usedAc.map((id) => [id, optimalTable(acFreq[id] as Int32Array)]));
+  const dht = dhtSegment([...[...dcTables].map(([id, t]) => [0, id, t] as [number, number, HuffmanTable]), ...[...acTables].map(([id, t]) => [1, id, t] as [number, number, HuffmanTable])]);
+  const dc = jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable);
+  const ac = jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable);
+  const w = new BitWriter(data.length + 4096);
+  let at = 0;
+  for (const [start, end] of jpeg.dhtSegments) {
+    w.raw(data.subarray(at, start));
+    at = end;
+  }
+  w.raw(data.subarray(at, jpeg.sosStart));
+  w.raw(dht);
+  w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
+  transcodePrefix(jpeg, from, w, dc, ac, () => new NotSpliceable('a new Huffman table lacks a symbol of the source'));
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  w.marker(0xd9);
+  return w.result();
+}
+
