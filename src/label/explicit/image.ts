@@ -34,11 +34,12 @@ export interface ImageNoticeOptions extends NoticeChoice, SizingOptions, LabelOp
   /** Re-encode a JPEG or lossy WebP at this quality instead of the source's (a JPEG is then always re-encoded). */
   quality?: number;
   /**
-   * How a JPEG gets its notice: `auto` (default) changes only the DCT blocks under the notice
-   * when the file is a baseline JPEG that allows it (`jpeg-splice.ts`) and re-encodes otherwise;
-   * `reencode` always decodes and re-encodes the whole picture.
+   * How a JPEG gets its notice: `reencode` (default) decodes and re-encodes the whole picture
+   * (libjpeg-turbo, the faster way); `splice` changes only the DCT blocks under the notice when
+   * the file is a baseline JPEG that allows it (`jpeg-splice.ts`), so every other block keeps its
+   * coefficients, and re-encodes otherwise (the result's `spliceFallback` says why).
    */
-  jpegMethod?: 'auto' | 'reencode';
+  jpegMethod?: 'splice' | 'reencode';
   /** Also write this implicit label (one pass, Labeling Measures Art. 5); otherwise the source's label is carried over. */
   implicit?: EmbedRequest;
   /** libheif's tools for HEIC, when not `heif-convert`, `heif-enc` and `heif-info` on PATH. */
@@ -70,7 +71,7 @@ export interface ImageLabelResult {
    * coefficients kept), `reencode` when the whole picture was decoded and encoded again.
    */
   method?: 'dct-splice' | 'reencode';
-  /** Why a JPEG was re-encoded rather than spliced (with `method: 'reencode'` under `jpegMethod: 'auto'`). */
+  /** Why a JPEG was re-encoded rather than spliced (with `method: 'reencode'` under `jpegMethod: 'splice'`). */
   spliceFallback?: string;
   /** The implicit label now in the file, or null when there is none. */
   implicit: ImplicitLabel | null;
@@ -121,7 +122,7 @@ async function implicitLabel(source: Uint8Array, output: Uint8Array, options: Im
  * pixels; a rotated one is turned upright by re-encoding), and no quality of the caller's.
  */
 function spliceFor(bytes: Uint8Array, geometry: ImageGeometry, box: PixelBox, options: ImageNoticeOptions): { open?: JpegSplice; reason?: string } {
-  if (options.jpegMethod === 'reencode') return { reason: 'asked to re-encode' };
+  if (options.jpegMethod !== 'splice') return {};
   if (options.quality !== undefined) return { reason: 'a quality was given' };
   if (geometry.orientation !== 1) return { reason: `EXIF orientation ${geometry.orientation} (turned upright by re-encoding)` };
   if ((geometry.space !== 'srgb' && geometry.space !== 'b-w') || hasIccProfile(bytes)) return { reason: 'not a plain sRGB or greyscale JPEG' };

@@ -272,14 +272,14 @@ describe('JPEG DCT-block splice', () => {
   it('labels baseline JPEGs through labelImage with the splice, and the checker passes them', async () => {
     const rgb = picture(640, 480, 21);
     const jpeg = await sharp(rgb, { raw: { width: 640, height: 480, channels: 3 } }).jpeg({ quality: 85 }).withExif({ IFD0: { Copyright: 'hegui test' } }).toBuffer();
-    const result = await labelImage(jpeg, { text: 'AI生成' });
+    const result = await labelImage(jpeg, { text: 'AI生成', jpegMethod: 'splice' });
     expect(result.method).toBe('dct-splice');
     const report = await checkExplicitLabel(result.bytes, { ocr: false });
     expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
     expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
-    const forced = await labelImage(jpeg, { text: 'AI生成', jpegMethod: 'reencode' });
-    expect(forced.method).toBe('reencode');
-    expect(forced.spliceFallback).toBe('asked to re-encode');
+    const whole = await labelImage(jpeg, { text: 'AI生成' });
+    expect(whole.method).toBe('reencode');
+    expect(whole.spliceFallback).toBeUndefined();
   });
 
   it('falls back to re-encoding progressive, rotated and 12-bit-like files', async () => {
@@ -287,11 +287,11 @@ describe('JPEG DCT-block splice', () => {
     const base = sharp(rgb, { raw: { width: 320, height: 240, channels: 3 } });
     const progressive = await base.clone().jpeg({ quality: 85, progressive: true }).toBuffer();
     expect(() => parseBaselineJpeg(progressive)).toThrow(NotSpliceable);
-    const labelled = await labelImage(progressive, { text: 'AI生成' });
+    const labelled = await labelImage(progressive, { text: 'AI生成', jpegMethod: 'splice' });
     expect(labelled.method).toBe('reencode');
     expect(labelled.spliceFallback).toBe('progressive JPEG');
     const rotated = await base.clone().jpeg({ quality: 85 }).withMetadata({ orientation: 6 }).toBuffer();
-    const turned = await labelImage(rotated, { text: 'AI生成' });
+    const turned = await labelImage(rotated, { text: 'AI生成', jpegMethod: 'splice' });
     expect(turned.method).toBe('reencode');
     expect(turned.spliceFallback).toMatch(/orientation 6/);
   });
@@ -304,7 +304,7 @@ describe('JPEG DCT-block splice', () => {
     const noEnd = jpeg.subarray(0, scan.scanStart + 100);
     expect(() => parseBaselineJpeg(noEnd)).toThrow(NotSpliceable);
     const copy = Buffer.from(truncated);
-    await labelImage(truncated, { text: 'AI生成' }).then(
+    await labelImage(truncated, { text: 'AI生成', jpegMethod: 'splice' }).then(
       (r) => expect(r.method).toBe('reencode'),
       (error: Error) => expect((error as { code?: string }).code).toBe('E_LABEL_IMAGE_DECODE'),
     );
