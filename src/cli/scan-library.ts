@@ -5,10 +5,41 @@
  * compiling and never loads pinyin-pro. Apart from cli/scan so its worker threads load only this.
  */
 import type { CompiledLibrary } from '../safety/compile.js';
-import { loadCompiledExample, loadCompiledLibraryFile } from '../safety/library-cache.js';
+import { loadCompiledExample, loadCompiledLibraryBytes, loadCompiledLibraryFile } from '../safety/library-cache.js';
 
 /** `--keywords example` uses the built-in example library; undefined when none is named. */
 export async function loadCompiledLibrary(source: string | undefined): Promise<CompiledLibrary | undefined> {
   if (source === undefined) return undefined;
   return source === 'example' ? loadCompiledExample() : loadCompiledLibraryFile(source);
+}
+
+/**
+ * The library of `--keywords` with, for a library file, the bytes it was compiled from in
+ * shared memory, so worker threads compile (from the cache) exactly the same library even if
+ * the file changes while they start.
+ */
+export async function loadSharedLibrary(source: string | undefined): Promise<{ compiled: CompiledLibrary | undefined; bytes?: Uint8Array }> {
+  if (source === undefined || source === 'example') return { compiled: await loadCompiledLibrary(source) };
+  const { open } = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    const handle = await open(source, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      bytes = new Uint8Array(new SharedArrayBuffer(size));
+      let length = 0;
+      while (length < size) {
+        const { bytesRead } = await handle.read(bytes, length, size - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      bytes = bytes.subarray(0, length);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Unreadable: the file loader words the error the same way for every command.
+    return { compiled: await loadCompiledLibraryFile(source) };
+  }
+  return { compiled: await loadCompiledLibraryBytes(source, bytes), bytes };
 }

@@ -23,9 +23,13 @@ export const PARALLEL_SCAN_BYTES = 4 << 20;
 /** At most this many parts (threads). */
 const MAX_PARTS = 8;
 
-/** What a worker is told: the library to load (a file or `example`) and the personal-data day. */
+/**
+ * What a worker is told: the library to load (a file or `example`), for a file the bytes the
+ * main thread compiled (shared), and the personal-data day.
+ */
 export interface ScanWorkerSetup {
   library: string | undefined;
+  libraryBytes?: Uint8Array;
   today: number;
 }
 
@@ -90,7 +94,7 @@ export function decodePart(bytes: Uint8Array, from: number, to: number): string 
  * the library allows cutting at line feeds, else in one pass; with the whole text, decoded
  * only when asked for (a redacted copy needs it).
  */
-export async function findInFile(io: CliIo, guard: SafetyGuard, library: { source: string | undefined; compiled: CompiledLibrary | undefined }, file: string, today: Date, threads = availableParallelism(), minBytes = PARALLEL_SCAN_BYTES): Promise<{ found: LocalFindings; text: () => string; cuts: number }> {
+export async function findInFile(io: CliIo, guard: SafetyGuard, library: { source: string | undefined; compiled: CompiledLibrary | undefined; bytes?: Uint8Array }, file: string, today: Date, threads = availableParallelism(), minBytes = PARALLEL_SCAN_BYTES): Promise<{ found: LocalFindings; text: () => string; cuts: number }> {
   const parts = Math.min(MAX_PARTS, threads);
   const handle = await open(resolve(io.cwd, file), 'r').catch((cause: unknown) => {
     throw fileError(file, 'text file', cause);
@@ -98,7 +102,7 @@ export async function findInFile(io: CliIo, guard: SafetyGuard, library: { sourc
   const size = await handle.stat().then((s) => s.size, () => 0).finally(() => handle.close());
   const parallel = parts > 1 && size >= minBytes && splitsAtLineFeeds(library.compiled);
   // Workers start before the file is read: loading their modules overlaps the read.
-  const workers = parallel ? Array.from({ length: parts - 1 }, () => startWorker({ library: library.source, today: today.getTime() })) : [];
+  const workers = parallel ? Array.from({ length: parts - 1 }, () => startWorker({ library: library.source, ...(library.bytes ? { libraryBytes: library.bytes } : {}), today: today.getTime() })) : [];
   const answers = workers.map(answerOf);
   try {
     const bytes = await readShared(io, file, 'text file');

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SafetyGuard } from '../safety/guard.js';
+import { loadCompiledLibraryBytes } from '../safety/library-cache.js';
 import { loadCompiledLibrary } from './scan-library.js';
 import type { ScanWorkerAnswer, ScanWorkerJob, ScanWorkerSetup } from './scan-parallel.js';
 import { decodePart } from './scan-parallel.js';
@@ -14,7 +15,8 @@ const setup = workerData as ScanWorkerSetup;
 parentPort?.once('message', (job: ScanWorkerJob) => {
   void (async (): Promise<ScanWorkerAnswer> => {
     try {
-      const library = await loadCompiledLibrary(setup.library);
+      // A library file: the very bytes the main thread compiled, not the file as it is now.
+      const library = setup.libraryBytes && setup.library !== undefined ? await loadCompiledLibraryBytes(setup.library, setup.libraryBytes) : await loadCompiledLibrary(setup.library);
       const guard = new SafetyGuard({ ...(library === undefined ? {} : { library }), pii: { today: new Date(setup.today) } });
       const text = decodePart(new Uint8Array(job.bytes), job.from, job.to);
       return { found: guard.findLocal(text), length: text.length };

@@ -13,7 +13,7 @@ import { readTextFile } from './files.js';
 import { type CliIo, readAll } from './io.js';
 import { setExitCode } from './main.js';
 import { findInFile } from './scan-parallel.js';
-import { loadCompiledLibrary } from './scan-library.js';
+import { loadSharedLibrary } from './scan-library.js';
 
 export { loadCompiledLibrary } from './scan-library.js';
 
@@ -114,7 +114,7 @@ export function registerScan(program: Command, io: CliIo): void {
       if (flags.direction !== 'input' && flags.direction !== 'output') throw new InvalidInputError('E_SAFETY_SCAN_INPUT', `--direction must be input or output, not "${flags.direction}"`);
       if (flags.lang !== 'zh' && flags.lang !== 'en') throw new InvalidInputError('E_SAFETY_SCAN_INPUT', `--lang must be zh or en, not "${flags.lang}"`);
       if (flags.json && flags.jsonl) throw new InvalidInputError('E_SAFETY_SCAN_INPUT', 'give either --json or --jsonl, not both');
-      const library = await loadCompiledLibrary(flags.keywords);
+      const { compiled: library, bytes: libraryBytes } = await loadSharedLibrary(flags.keywords);
       if (library === undefined) io.stderr.write('note: no keyword library given (--keywords LIB); checking personal data only\n');
       // One day for every thread's identity-number checks.
       const today = new Date();
@@ -122,7 +122,7 @@ export function registerScan(program: Command, io: CliIo): void {
       const options: CheckOptions = { direction: flags.direction as Direction, ...(flags.userClass === undefined ? {} : { userClass: flags.userClass }) };
       let decision: SafetyDecision;
       if (text === undefined && flags.file !== undefined) {
-        const { found, text: whole } = await findInFile(io, guard, { source: flags.keywords, compiled: library }, flags.file, today);
+        const { found, text: whole } = await findInFile(io, guard, { source: flags.keywords, compiled: library, ...(libraryBytes ? { bytes: libraryBytes } : {}) }, flags.file, today);
         decision = guard.decideLocal(found, options, whole);
       } else decision = guard.checkLocal(await inputText(io, text, flags.file), options);
       if (flags.jsonl) writeLines(io.stdout, scanReportLines(decision));

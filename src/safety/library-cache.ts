@@ -319,6 +319,15 @@ export async function loadCompiledLibraryFile(path: string): Promise<CompiledLib
   return cachedCompile(libraryCachePath(path), bytes, () => parseLibraryText(path, bytes.toString('utf8')), cacheFile);
 }
 
+/**
+ * Compiles the library whose file `path` held `bytes`, through the cache beside `path`: the
+ * bytes are the cache's key, so the result is the library those bytes spell even if the file
+ * has changed since they were read (threads that must all use one library share the bytes).
+ */
+export async function loadCompiledLibraryBytes(path: string, bytes: Uint8Array): Promise<CompiledLibrary> {
+  return cachedCompile(libraryCachePath(path), bytes, () => parseLibraryText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+}
+
 /** The per-user cache directory (see the module comment), or undefined when there is no home. */
 export async function userCacheDir(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const { join } = await import('node:path');

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticKeywords } from '../../bench/safety/data.js';
 import { seededRandom } from '../../test/helpers/random.js';
 import { findInFile } from '../cli/scan-parallel.js';
+import { loadSharedLibrary } from '../cli/scan-library.js';
 import type { CliIo } from '../cli/io.js';
 import { compileLibrary } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
@@ -157,6 +158,23 @@ describe('findInFile', () => {
     const fallback = await findInFile(io(), guard, { source: join(dir, 'missing.json'), compiled: library }, 'text.txt', today, 2, 0);
     expect(fallback.cuts).toBe(1);
     expect(fallback.found).toEqual(whole);
+  }, 60_000);
+
+  it('has every worker use the library the main thread read, even when the file changes meanwhile', async () => {
+    const path = join(dir, 'changing.json');
+    await writeFile(path, serialiseLibrary(everything()));
+    const { compiled, bytes } = await loadSharedLibrary(path);
+    expect(bytes).toBeDefined();
+    // The file is replaced by an empty library before the workers start.
+    await writeFile(path, serialiseLibrary({ ...everything(), entries: [] }));
+    const guard = new SafetyGuard({ library: compiled!, pii: { today } });
+    const text = randomText(seededRandom(11), 40);
+    await writeFile(join(dir, 'text2.txt'), text);
+    const whole = guard.findLocal(text);
+    expect(whole.matches.length).toBeGreaterThan(0);
+    const split = await findInFile(io(), guard, { source: path, compiled, bytes: bytes! }, 'text2.txt', today, 3, 0);
+    expect(split.cuts).toBeGreaterThan(0);
+    expect(split.found).toEqual(whole);
   }, 60_000);
 
   it('names a file that cannot be read', async () => {
