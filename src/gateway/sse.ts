@@ -73,29 +73,3 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
   'x-accel-buffering': 'no',
 };
-
-/**
- * A response body that pulls frames from `frames`. When the client goes away, `onCancel`
- * runs at once (to abort the upstream call and record the request: the generator may not
- * have started, and then its own clean-up never runs) and the generator is closed.
- */
-export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => Promise<void>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = await frames.next();
-        try {
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch {
-          // The client cancelled while this frame was being made; there is nobody to send it to.
-        }
-      },
-      async cancel() {
-        await onCancel();
-        await frames.return(undefined);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}

@@ -5,13 +5,14 @@
  * cleanly: a block ends with `finish_reason: "content_filter"`, a fault with an OpenAI error
  * event, and the audit event is written before the final `data: [DONE]`.
  */
+import { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import type { ModelGuard } from './model-guard.js';
 import { blockNotice, isObject, noteModelVerdict, noteUsage, type GatewayServices, type Json } from './pipeline.js';
-import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 /** Status recorded for a request whose client went away before the end. */
@@ -54,7 +55,7 @@ export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
  * usage chunk, or else on the last chunk with a choice: chunks that only finish a choice are
  * held until the upstream ends (they carry no text, so nothing is delayed that a reader sees).
  */
-export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean, includeUsage: boolean): Response {
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean, includeUsage: boolean): Answer {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const guarded = new GuardedChoices(services, exchange, shape, noticeInText);
@@ -84,7 +85,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
 
   const models = services.models?.has('output') ? new StreamModelChecks(services.models, exchange, guarded) : undefined;
 
-  async function* frames(): AsyncGenerator<Uint8Array> {
+  async function* frames(): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
     let status = CLIENT_CLOSED;
     try {
       let blocked = false;
@@ -191,10 +192,11 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       else if (usage || includeUsage) final.push({ ...(usage ?? guarded.chunk({ choices: [], usage: null })), hegui });
       else if (final.length > 0) final.push({ ...(final.pop() as Json), hegui });
       else final.push(guarded.chunk({ choices: [shape.piece(0, shape.mainField, '')], hegui }));
-      // The last chunk and `[DONE]` leave in one write, once the audit event is recorded.
+      // The last chunk and `[DONE]` leave in one write with the end of the body (./answer),
+      // once the audit event is recorded.
       const last = final.map((chunk) => sseData(chunk));
       await exchange.record(services.audit, status);
-      yield Buffer.concat([...last, SSE_DONE]);
+      return Buffer.concat([...last, SSE_DONE]);
     } finally {
       call.end();
       if (status === CLIENT_CLOSED) exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';
@@ -202,7 +204,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   }
 
-  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) } });
+  return new Answer(200, { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) }, { frames: frames(), onCancel: () => clientLeft(services, exchange, call) });
 }
 
 /** Matches a sentence end in Chinese or Latin text (`sentence` mode checks there). */
