@@ -15,6 +15,8 @@
  *   npx tsx bench/gateway/index.ts --one-client --rounds 5      # rounds of that table (default 3; medians reported)
  *   npx tsx bench/gateway/index.ts --one-client --cpu-prof DIR  # and a V8 CPU profile of hegui in DIR
  *   npx tsx bench/gateway/index.ts --one-client --base DIR      # and hegui from another checkout (before/after; profiled in DIR/base)
+ *   npx tsx bench/gateway/index.ts --one-client --bare          # and a bare node:http proxy (no guards, no framework): the floor
+ *   npx tsx bench/gateway/index.ts --one-client --no-portkey    # without Portkey (shorter before/after runs)
  *
  * Read a profile with `npx tsx bench/gateway/profile-summary.ts DIR/CPU...cpuprofile --from 8
  * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
@@ -46,6 +48,9 @@ const baseIndex = process.argv.indexOf('--base');
 const baseRoot = baseIndex >= 0 ? process.argv[baseIndex + 1] : undefined;
 if (baseIndex >= 0 && !baseRoot) throw new Error('--base needs the directory of another hegui checkout');
 if (profileIndex >= 0 && !profileDir) throw new Error('--cpu-prof needs a directory for the profile');
+/** A bare node:http proxy to the same upstream (./bare-proxy): what any Node gateway costs at the least. */
+const bare = process.argv.includes('--bare');
+const withPortkey = !process.argv.includes('--no-portkey');
 
 /** The model's first words: what "first token" means in every stream. */
 const FIRST_TOKEN = 'Sure';
@@ -255,11 +260,18 @@ async function main(): Promise<void> {
       return;
     }
     const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number };
-    const portkeyPort = await freePort();
-    const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
-    started.push(portkey);
-    const portkeyTarget: Target = { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number };
-    const targets: Target[] = [direct, heguiTarget, portkeyTarget];
+    const targets: Target[] = [direct, heguiTarget];
+    if (withPortkey) {
+      const portkeyPort = await freePort();
+      const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
+      started.push(portkey);
+      targets.push({ name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number });
+    }
+    if (bare) {
+      const proxy = await startProcess(process.execPath, tsx('bench/gateway/bare-proxy.ts'), /listening (\d+)/, { UPSTREAM: upstreamUrl });
+      started.push(proxy);
+      targets.push({ name: 'bare node:http proxy', url: `http://127.0.0.1:${proxy.match[1]}/v1/chat/completions`, headers: {}, pid: proxy.child.pid as number });
+    }
     if (baseRoot) {
       const baseDir = join(dir, 'base');
       mkdirSync(baseDir);

@@ -118,10 +118,11 @@ async function writeFrames(outgoing: ServerResponse, status: number, headers: Re
   };
   outgoing.once('close', cancel);
   outgoing.once('error', cancel);
+  // `writeHead` only keeps the head (`headersSent` is true from here on): it leaves with the first write.
   outgoing.writeHead(status, headers);
   let timer: NodeJS.Timeout | undefined = setTimeout(() => {
     timer = undefined;
-    if (!outgoing.headersSent && !outgoing.destroyed) outgoing.flushHeaders();
+    if (!outgoing.destroyed) outgoing.flushHeaders();
   }, HEADERS_ALONE_AFTER_MS);
   try {
     for (;;) {
