@@ -12,7 +12,7 @@ import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import type { ModelGuard } from './model-guard.js';
 import { blockNotice, isObject, noteModelVerdict, noteUsage, type GatewayServices, type Json } from './pipeline.js';
-import { readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { readEventBatches, SSE_DONE_TEXT, SSE_HEADERS, sseText } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 /** Status recorded for a request whose client went away before the end. */
@@ -65,7 +65,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
   let usage: Json | undefined;
 
   /** Queues `chunks` as frames, holding the usage chunk and finishing chunks back. */
-  const send = (chunks: readonly Json[], out: Uint8Array[]): void => {
+  const send = (chunks: readonly Json[], out: string[]): void => {
     for (const chunk of chunks) {
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
@@ -78,8 +78,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         tail.push(chunk);
         continue;
       }
-      for (const held of tail.splice(0)) out.push(sseData(held));
-      out.push(sseData(chunk));
+      for (const held of tail.splice(0)) out.push(sseText(held));
+      out.push(sseText(chunk));
     }
   };
 
@@ -90,7 +90,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     try {
       let blocked = false;
       /** Frames released by the keyword guard that wait for the guard models (`sentence` mode). */
-      const held: Uint8Array[] = [];
+      const held: string[] = [];
       /** The chunks that end the stream, decided once the upstream ended. */
       const ending: Json[] = [];
       let failure: ReturnType<typeof toOpenAIError> | undefined;
@@ -102,7 +102,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
           events += batch.length;
           // What one read released goes out in one write, also when the batch ends the stream.
-          const out: Uint8Array[] = [];
+          // Frames as text, encoded once per write.
+          const out: string[] = [];
           let ended = false;
           let fault: unknown;
           try {
@@ -145,7 +146,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
               started = true;
               await exchange.recordStart(services.audit, label.ProduceID);
             }
-            yield Buffer.concat(out);
+            yield Buffer.from(out.join(''));
           }
           if (fault !== undefined) throw fault;
           if (ended) break;
@@ -170,7 +171,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
             started = true;
             await exchange.recordStart(services.audit, label.ProduceID);
           }
-          yield Buffer.concat(held.splice(0));
+          yield Buffer.from(held.splice(0).join(''));
         }
         if (blocked) ending.push(guarded.blockEnding(await blockNotice(services, exchange)));
         status = 200;
@@ -194,9 +195,9 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       else final.push(guarded.chunk({ choices: [shape.piece(0, shape.mainField, '')], hegui }));
       // The last chunk and `[DONE]` leave in one write with the end of the body (./answer),
       // once the audit event is recorded.
-      const last = final.map((chunk) => sseData(chunk));
+      const last = final.map((chunk) => sseText(chunk));
       await exchange.record(services.audit, status);
-      return Buffer.concat([...last, SSE_DONE]);
+      return Buffer.from(last.join('') + SSE_DONE_TEXT);
     } finally {
       call.end();
       if (status === CLIENT_CLOSED) exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';

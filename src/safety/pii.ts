@@ -94,7 +94,16 @@ const detectors: readonly Detector[] = [
  * the folded text are offsets in the original.
  */
 function foldWidth(text: string): string {
-  return text.replace(/[\uFF01-\uFF5E\u3000]/g, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
+  let folded = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3000 || (c >= 0xff01 && c <= 0xff5e)) {
+      folded += text.slice(from, i) + (c === 0x3000 ? ' ' : String.fromCharCode(c - 0xfee0));
+      from = i + 1;
+    }
+  }
+  return from === 0 ? text : folded + text.slice(from);
 }
 
 /**
@@ -111,7 +120,15 @@ export function detectPii(text: string, options: PiiOptions = {}): PiiMatch[] {
   const taken: [number, number][] = [];
   for (const detector of detectors) {
     if (!wanted.has(detector.type)) continue;
-    for (const m of folded.matchAll(detector.pattern)) {
+    // The shared pattern is run in place (`matchAll` would clone it on every call); nothing
+    // between here and the end of the loop can run another detection.
+    const pattern = detector.pattern;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(folded); m !== null; m = pattern.exec(folded)) {
+      if (m[0] === '') {
+        pattern.lastIndex++;
+        continue;
+      }
       const start = m.index;
       const end = start + m[0].length;
       if (!detector.valid(m[0], today)) continue;
