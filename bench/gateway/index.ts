@@ -109,12 +109,15 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
       `  - { name: bench, url: "${upstreamUrl}/v1", models: ["*"] }`,
       'safety:',
       '  libraries: [bench]',
+      // Under valgrind a request is ~50 times slower: timed work (the library check, the usage
+      // sync) is spaced out as much, so it falls on as many requests as in a native run.
+      ...(instructions > 0 ? ['  reloadSeconds: 300'] : []),
       'labels:',
       '  producer: "001191350100M000100Y431A001"',
       `  signingKey: ${JSON.stringify(keyFile)}`,
       '  notice: { position: start }',
       'users: { requireVerified: true }',
-      `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 } }`,
+      `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 }${instructions > 0 ? ', syncMilliseconds: 10000' : ''} }`,
       `minors: { dailyRequests: ${NEVER}, dailyMinutes: 1440, reminderMinutes: 120 }`,
       '',
     ].join('\n'),
