@@ -189,6 +189,14 @@ function traceExchange(exchange: Exchange, req: HonoRequest): void {
 }
 
 /**
+ * @hono/node-server's marker for an answer already written works only as a web `Response` of the
+ * runtime (its module builds it when first imported): had the adapter's lightweight `Response`
+ * been installed first, the adapter would write that marker as an answer of its own. Then every
+ * answer goes the web way.
+ */
+const ALREADY_SENT_WORKS = !Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).some((symbol) => symbol.description === 'cache');
+
+/**
  * Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. Behind
  * a Node listener the answer is then written to the Node response and the adapter told it was
  * sent (./answer); otherwise it becomes a web `Response`.
@@ -203,7 +211,7 @@ async function withApiHeaders(services: GatewayServices, exchange: Exchange, req
   setAnswerHeader(answer, REQUEST_ID_HEADER, exchange.id);
   // No content sniffing of JSON, event streams, images or audio (the API's only security header).
   setAnswerHeader(answer, 'x-content-type-options', 'nosniff');
-  const outgoing = answer instanceof Answer ? outgoingMessages.get(req.raw) : undefined;
+  const outgoing = answer instanceof Answer && ALREADY_SENT_WORKS ? outgoingMessages.get(req.raw) : undefined;
   if (!outgoing) return toResponse(answer);
   await writeAnswer(outgoing, answer as Answer);
   return RESPONSE_ALREADY_SENT;
