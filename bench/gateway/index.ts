@@ -15,6 +15,11 @@
  *   npx tsx bench/gateway/index.ts --one-client --rounds 5      # rounds of that table (default 3; medians reported)
  *   npx tsx bench/gateway/index.ts --one-client --cpu-prof DIR  # and a V8 CPU profile of hegui in DIR
  *   npx tsx bench/gateway/index.ts --one-client --base DIR      # and hegui from another checkout (before/after; profiled in DIR/base)
+ *   npx tsx bench/gateway/index.ts --one-client --bare          # and a bare node:http proxy (no guards, no framework): the floor
+ *   npx tsx bench/gateway/index.ts --one-client --no-portkey    # without Portkey (shorter before/after runs)
+ *   npx tsx bench/gateway/index.ts --instructions 300 --no-portkey [--base DIR] [--bare]
+ *                                               # instructions per request under valgrind (callgrind), for hegui, base and bare:
+ *                                               # a count other processes on the machine do not change
  *
  * Read a profile with `npx tsx bench/gateway/profile-summary.ts DIR/CPU...cpuprofile --from 8
  * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
@@ -46,6 +51,12 @@ const baseIndex = process.argv.indexOf('--base');
 const baseRoot = baseIndex >= 0 ? process.argv[baseIndex + 1] : undefined;
 if (baseIndex >= 0 && !baseRoot) throw new Error('--base needs the directory of another hegui checkout');
 if (profileIndex >= 0 && !profileDir) throw new Error('--cpu-prof needs a directory for the profile');
+/** A bare node:http proxy to the same upstream (./bare-proxy): what any Node gateway costs at the least. */
+const bare = process.argv.includes('--bare');
+const withPortkey = !process.argv.includes('--no-portkey');
+const instructionsIndex = process.argv.indexOf('--instructions');
+/** Requests per case counted under valgrind (./instructions): machine instructions per request, whatever the load. */
+const instructions = instructionsIndex >= 0 ? Number(process.argv[instructionsIndex + 1] ?? 300) : 0;
 
 /** The model's first words: what "first token" means in every stream. */
 const FIRST_TOKEN = 'Sure';
@@ -70,6 +81,14 @@ const keywords = benchKeywords();
 
 const tsx = (script: string, from = root): string[] => ['--import', 'tsx', join(from, script)];
 
+/** How a measured server is started: under valgrind (callgrind, instrumentation off until counted) with `--instructions`. */
+function launch(args: string[], dir: string): [string, string[]] {
+  if (instructions === 0) return [process.execPath, args];
+  return ['valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'callgrind.%p')}`, process.execPath, ...args]];
+}
+/** Start-up under valgrind takes minutes. */
+const startTimeoutMs = (): number => (instructions > 0 ? 900_000 : 60_000);
+
 /** Limits high enough never to refuse the benchmark, so their checks run on every request. */
 const NEVER = 1_000_000_000;
 
@@ -90,12 +109,15 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
       `  - { name: bench, url: "${upstreamUrl}/v1", models: ["*"] }`,
       'safety:',
       '  libraries: [bench]',
+      // Under valgrind a request is ~50 times slower: timed work (the library check, the usage
+      // sync) is spaced out as much, so it falls on as many requests as in a native run.
+      ...(instructions > 0 ? ['  reloadSeconds: 300'] : []),
       'labels:',
       '  producer: "001191350100M000100Y431A001"',
       `  signingKey: ${JSON.stringify(keyFile)}`,
       '  notice: { position: start }',
       'users: { requireVerified: true }',
-      `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 } }`,
+      `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 }${instructions > 0 ? ', syncMilliseconds: 10000' : ''} }`,
       `minors: { dailyRequests: ${NEVER}, dailyMinutes: 1440, reminderMinutes: 120 }`,
       '',
     ].join('\n'),
@@ -247,7 +269,7 @@ async function main(): Promise<void> {
     const hegui = await prepareHegui(dir, upstreamUrl);
     const heguiPort = await freePort();
     const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const server = await startProcess(process.execPath, [...profile, ...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], /hegui listening on (http:\/\/\S+)/);
+    const server = await startProcess(...launch([...profile, ...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
     started.push(server);
     const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
@@ -255,20 +277,32 @@ async function main(): Promise<void> {
       return;
     }
     const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number };
-    const portkeyPort = await freePort();
-    const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
-    started.push(portkey);
-    const portkeyTarget: Target = { name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number };
-    const targets: Target[] = [direct, heguiTarget, portkeyTarget];
+    const targets: Target[] = [direct, heguiTarget];
+    if (withPortkey) {
+      const portkeyPort = await freePort();
+      const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
+      started.push(portkey);
+      targets.push({ name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number });
+    }
+    if (bare) {
+      const proxy = await startProcess(...launch(tsx('bench/gateway/bare-proxy.ts'), dir), /listening (\d+)/, { UPSTREAM: upstreamUrl }, startTimeoutMs());
+      started.push(proxy);
+      targets.push({ name: 'bare node:http proxy', url: `http://127.0.0.1:${proxy.match[1]}/v1/chat/completions`, headers: {}, pid: proxy.child.pid as number });
+    }
     if (baseRoot) {
       const baseDir = join(dir, 'base');
       mkdirSync(baseDir);
       const base = await prepareHegui(baseDir, upstreamUrl, baseRoot);
       const basePort = await freePort();
       const baseProfile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'base')] : [];
-      const baseServer = await startProcess(process.execPath, [...baseProfile, ...tsx('src/cli/main.ts', baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], /hegui listening on (http:\/\/\S+)/);
+      const baseServer = await startProcess(...launch([...baseProfile, ...tsx('src/cli/main.ts', baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
       started.push(baseServer);
       targets.splice(2, 0, { name: `hegui base (${baseRoot})`, url: `${baseServer.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${base.key}` }, pid: baseServer.child.pid as number });
+    }
+    if (instructions > 0) {
+      const { countInstructions } = await import('./instructions.js');
+      console.log(await countInstructions(targets, request, instructions, dir));
+      return;
     }
     if (oneClientOnly) {
       console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -14,6 +14,7 @@
  *   `x-ratelimit-{limit,remaining}-tokens` for a key with a token budget.
  */
 import type { Store } from '../store/index.js';
+import { type Answered, setAnswerHeader } from './answer.js';
 import type { Exchange } from './audit.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayBudgetError, GatewayPriceUnknownError, GatewaySpendError } from './errors.js';
@@ -99,17 +100,17 @@ export function countKeyUsage(store: Store, exchange: Exchange): void {
  * (after this request when it was admitted), `-tokens` for a key with a token budget (what
  * remains after this answer, as far as this replica knows).
  */
-export function rateLimitHeaders(exchange: Exchange, response: Response): void {
+export function rateLimitHeaders(exchange: Exchange, answer: Answered): void {
   const rate = exchange.requestRate;
   if (rate) {
-    response.headers.set('x-ratelimit-limit-requests', String(rate.limit));
-    response.headers.set('x-ratelimit-remaining-requests', String(rate.remaining));
-    response.headers.set('x-ratelimit-reset-requests', formatResetDuration(rate.resetMs));
+    setAnswerHeader(answer, 'x-ratelimit-limit-requests', String(rate.limit));
+    setAnswerHeader(answer, 'x-ratelimit-remaining-requests', String(rate.remaining));
+    setAnswerHeader(answer, 'x-ratelimit-reset-requests', formatResetDuration(rate.resetMs));
   }
   const key = exchange.caller?.key;
   if (!key || key.tokenBudget === null) return;
-  response.headers.set('x-ratelimit-limit-tokens', String(key.tokenBudget));
-  response.headers.set('x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
+  setAnswerHeader(answer, 'x-ratelimit-limit-tokens', String(key.tokenBudget));
+  setAnswerHeader(answer, 'x-ratelimit-remaining-tokens', String(Math.max(0, key.tokenBudget - key.tokensUsed)));
 }
 
 /** Notes an upstream `usage` object on the exchange: total, input and output tokens (chat and Responses names). */

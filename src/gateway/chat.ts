@@ -7,6 +7,7 @@
  * and which dropped is fields.ts.
  */
 import type { Env, Hono } from 'hono';
+import type { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { chatShape } from './choice-stream.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
@@ -61,7 +62,7 @@ export function mountChat<E extends Env>(app: Hono<E>, services: GatewayServices
  * Checks, labels and records a whole chat answer: every text of every choice is guarded; the
  * notice goes into `content` only for a text answer (not in JSON mode, not on a tool-call turn).
  */
-async function answerChat(services: GatewayServices, exchange: Exchange, answer: Json, noticeInText: boolean): Promise<Response> {
+async function answerChat(services: GatewayServices, exchange: Exchange, answer: Json, noticeInText: boolean): Promise<Answer> {
   const { guard, labeler } = services;
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
   allowChat(answer, services.config.safety.unknownFields);
@@ -110,7 +111,7 @@ async function answerChat(services: GatewayServices, exchange: Exchange, answer:
  * The answer to a blocked prompt: an assistant refusal (as a stream when one was asked for,
  * ending with a zero usage chunk when `include_usage` asked for one) or a 400 error.
  */
-async function refuseChat(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Response> {
+async function refuseChat(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Answer> {
   const message = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message);
   const base = { id: `chatcmpl-hegui-${exchange.id}`, created: Math.floor(Date.now() / 1000), model: exchange.model };

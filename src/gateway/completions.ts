@@ -5,6 +5,7 @@
  * `text` the output guard, the notice and its own label (logprobs are dropped); one audit event.
  */
 import type { Env, Hono } from 'hono';
+import type { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { completionShape } from './choice-stream.js';
 import { GatewayBlockedError } from './errors.js';
@@ -30,7 +31,7 @@ export function mountCompletions<E extends Env>(app: Hono<E>, services: GatewayS
   );
 }
 
-async function answer(services: GatewayServices, exchange: Exchange, body: Json): Promise<Response> {
+async function answer(services: GatewayServices, exchange: Exchange, body: Json): Promise<Answer> {
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
   allowCompletion(body, services.config.safety.unknownFields);
   const choices = Array.isArray(body.choices) ? body.choices.filter(isObject) : [];
@@ -58,7 +59,7 @@ async function answer(services: GatewayServices, exchange: Exchange, body: Json)
   return answerLabeled(services, exchange, body, texts, blocked, services.labeler.noticeText ? 'content' : 'metadata');
 }
 
-async function refuse(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Response> {
+async function refuse(services: GatewayServices, exchange: Exchange, includeUsage: boolean): Promise<Answer> {
   const message = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(message, 'prompt');
   const base = { id: `cmpl-hegui-${exchange.id}`, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: exchange.model };

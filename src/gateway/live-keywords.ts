@@ -104,8 +104,8 @@ export class LiveKeywords {
   async #storedRevisions(): Promise<Map<string, number>> {
     if (this.#options.names.length === 0) return new Map();
     const wanted = new Set(this.#options.names);
-    const stored = await this.#options.store.keywordLibraries.list();
-    return new Map(stored.filter((l) => wanted.has(l.name)).map((l) => [l.name, l.revision]));
+    const stored = await this.#options.store.keywordLibraries.revisions();
+    return new Map([...stored].filter(([name]) => wanted.has(name)));
   }
 
   async #compile(revisions: Map<string, number>): Promise<CompiledLibrary> {

@@ -6,6 +6,7 @@
  * images are fetched, labeled and served from `GET /v1/media/:id` under a signed, expiring URL.
  */
 import type { Env, Hono } from 'hono';
+import { toResponse } from './answer.js';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayError, GatewayRequestError, toOpenAIError } from './errors.js';
 import { heguiData, labelHeaders } from './labels.js';
@@ -74,7 +75,7 @@ export function mountMedia<E extends Env>(app: Hono<E>, services: GatewayService
       return new Response(media.bytes, { status: 200, headers: { 'content-type': media.contentType, 'cache-control': 'private, max-age=300' } });
     } catch (error) {
       const failure = toOpenAIError(error);
-      return jsonResponse(failure.body, failure.status);
+      return toResponse(jsonResponse(failure.body, failure.status));
     }
   });
 }

@@ -9,13 +9,13 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { timingSafeEqual } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Env, Hono } from 'hono';
-import { cors } from 'hono/cors';
+import { cors as corsMiddleware } from 'hono/cors';
 import { mountChat } from './chat.js';
 import { mountCompletions } from './completions.js';
 import { mountMedia } from './media-routes.js';
 import { mountModels } from './models.js';
 import { mountPassthrough } from './passthrough.js';
-import { clientAddresses, clientConnections, type GatewayServices, incomingMessages, watchClient } from './pipeline.js';
+import { clientAddresses, clientConnections, type GatewayServices, incomingMessages, outgoingMessages, watchClient } from './pipeline.js';
 import { mountResponses } from './responses.js';
 
 /**
@@ -27,9 +27,10 @@ import { mountResponses } from './responses.js';
  */
 export function mountGateway<E extends Env>(app: Hono<E>, services: GatewayServices): void {
   const origins = services.config.server.corsOrigins;
-  if (origins.length > 0) {
+  const cors = origins.length > 0;
+  if (cors) {
     // Browsers on the listed origins may call the API; the preflight is answered before authentication.
-    app.use('/v1/*', cors({
+    app.use('/v1/*', corsMiddleware({
       origin: origins.includes('*') ? '*' : origins,
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       allowHeaders: ['authorization', 'content-type', 'openai-organization', 'openai-project', 'x-stainless-arch', 'x-stainless-lang', 'x-stainless-os', 'x-stainless-package-version', 'x-stainless-retry-count', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-timeout'],
@@ -44,7 +45,12 @@ export function mountGateway<E extends Env>(app: Hono<E>, services: GatewayServi
     const bindings = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
     if (bindings?.incoming instanceof IncomingMessage) {
       incomingMessages.set(c.req.raw, bindings.incoming);
-      if (bindings.outgoing instanceof ServerResponse) clientConnections.set(c.req.raw, watchClient(bindings.incoming, bindings.outgoing));
+      if (bindings.outgoing instanceof ServerResponse) {
+        clientConnections.set(c.req.raw, watchClient(bindings.incoming, bindings.outgoing));
+        // Answers are written to the Node response directly (./answer), unless the CORS middleware
+        // must add its headers to them afterwards.
+        if (!cors) outgoingMessages.set(c.req.raw, bindings.outgoing);
+      }
     }
     await next();
   });

@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HonoRequest } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Answer, type Answered, setAnswerHeader, toResponse, writeAnswer } from './answer.js';
 import type { Store } from '../store/index.js';
 import type { AccessControl, RequestPurpose } from './access.js';
 import type { AuditSink } from './audit.js';
@@ -81,8 +83,9 @@ export function isObject(value: unknown): value is Json {
 /** Headers of every JSON answer. */
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+/** A JSON answer (./answer): written straight to the Node response behind a Node listener. */
+export function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Answer {
+  return new Answer(status, { ...JSON_HEADERS, ...headers }, JSON.stringify(body));
 }
 
 /** Each request's client address, as the socket saw it (set by the gateway's middleware, ./mount). */
@@ -93,6 +96,13 @@ export const clientAddresses = new WeakMap<Request, string>();
  * from it directly, without the web stream and `Request` object that `req.raw.body` builds.
  */
 export const incomingMessages = new WeakMap<Request, IncomingMessage>();
+
+/**
+ * Each request's Node response, when it came through a Node listener and nothing after the
+ * gateway's handlers rewrites answers (no CORS middleware: ./mount): answers are written to it
+ * directly (./answer), without a web `Response`.
+ */
+export const outgoingMessages = new WeakMap<Request, ServerResponse>();
 
 /** Each request's client connection, when it came through a Node listener (./mount): what its upstream call watches. */
 export const clientConnections = new WeakMap<Request, StopSignal>();
@@ -123,13 +133,13 @@ export async function runRequest(
   services: GatewayServices,
   req: HonoRequest,
   endpoint: string,
-  handle: (exchange: Exchange, body: Json) => Promise<Response>,
+  handle: (exchange: Exchange, body: Json) => Promise<Answered>,
 ): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
   exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
   traceExchange(exchange, req);
   services.inflight.track(exchange);
-  return withApiHeaders(services, exchange, async () => {
+  return withApiHeaders(services, exchange, req, async () => {
     try {
       if (services.inflight.stopping) throw new GatewayShuttingDownError();
       exchange.caller = await services.callers.resolve(req.header('authorization'));
@@ -143,12 +153,12 @@ export async function runRequest(
 }
 
 /** `runRequest` for a request without a body (`GET /v1/models`). */
-export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Response>, purpose: RequestPurpose = 'list'): Promise<Response> {
+export async function runRequestWithoutBody(services: GatewayServices, req: HonoRequest, endpoint: string, handle: (exchange: Exchange) => Promise<Answered>, purpose: RequestPurpose = 'list'): Promise<Response> {
   const exchange = new Exchange(endpoint, services.audit.contentPolicy);
   exchange.address = clientAddresses.get(req.raw) ?? 'unknown';
   traceExchange(exchange, req);
   services.inflight.track(exchange);
-  return withApiHeaders(services, exchange, async () => {
+  return withApiHeaders(services, exchange, req, async () => {
     try {
       if (services.inflight.stopping) throw new GatewayShuttingDownError();
       exchange.caller = await services.callers.resolve(req.header('authorization'));
@@ -178,22 +188,37 @@ function traceExchange(exchange: Exchange, req: HonoRequest): void {
   );
 }
 
-/** Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. */
-async function withApiHeaders(services: GatewayServices, exchange: Exchange, run: () => Promise<Response>): Promise<Response> {
-  const response = await run();
+/**
+ * @hono/node-server's marker for an answer already written works only as a web `Response` of the
+ * runtime (its module builds it when first imported): had the adapter's lightweight `Response`
+ * been installed first, the adapter would write that marker as an answer of its own. Then every
+ * answer goes the web way.
+ */
+const ALREADY_SENT_WORKS = !Object.getOwnPropertySymbols(RESPONSE_ALREADY_SENT).some((symbol) => symbol.description === 'cache');
+
+/**
+ * Runs `run` and adds the headers every API answer carries: its request id and `nosniff`. Behind
+ * a Node listener the answer is then written to the Node response and the adapter told it was
+ * sent (./answer); otherwise it becomes a web `Response`.
+ */
+async function withApiHeaders(services: GatewayServices, exchange: Exchange, req: HonoRequest, run: () => Promise<Answered>): Promise<Response> {
+  const answer = await run();
   // A key's budgets count the usage once settled; the x-ratelimit-* headers (./budgets).
   countKeyUsage(services.store, exchange);
-  rateLimitHeaders(exchange, response);
+  rateLimitHeaders(exchange, answer);
   // A draining server closes each connection once its answer is sent (./drain).
-  if (services.inflight.stopping) response.headers.set('connection', 'close');
-  response.headers.set(REQUEST_ID_HEADER, exchange.id);
+  if (services.inflight.stopping) setAnswerHeader(answer, 'connection', 'close');
+  setAnswerHeader(answer, REQUEST_ID_HEADER, exchange.id);
   // No content sniffing of JSON, event streams, images or audio (the API's only security header).
-  response.headers.set('x-content-type-options', 'nosniff');
-  return response;
+  setAnswerHeader(answer, 'x-content-type-options', 'nosniff');
+  const outgoing = answer instanceof Answer && ALREADY_SENT_WORKS ? outgoingMessages.get(req.raw) : undefined;
+  if (!outgoing) return toResponse(answer);
+  await writeAnswer(outgoing, answer as Answer);
+  return RESPONSE_ALREADY_SENT;
 }
 
 /** The error answer for `error`, after its audit event is recorded. */
-export async function failRequest(services: GatewayServices, exchange: Exchange, error: unknown): Promise<Response> {
+export async function failRequest(services: GatewayServices, exchange: Exchange, error: unknown): Promise<Answer> {
   const { status, body, headers, code } = toOpenAIError(error);
   if (status === 500) console.error(error);
   exchange.error = code;
@@ -216,7 +241,7 @@ export async function failRequest(services: GatewayServices, exchange: Exchange,
  * `hegui` object to `body` (choice 0's label as `aigc`, every label under `choices` when there
  * are several), records the audit event, and answers with choice 0's label in the headers.
  */
-export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, texts: readonly { index: number; text: string }[], blocked: boolean, placement: NoticePlacement): Promise<Response> {
+export async function answerLabeled(services: GatewayServices, exchange: Exchange, body: Json, texts: readonly { index: number; text: string }[], blocked: boolean, placement: NoticePlacement): Promise<Answer> {
   noteUsage(exchange, body.usage);
   const labeler = services.labeler;
   const labels = (texts.length > 0 ? texts : [{ index: 0, text: '' }]).map(({ index, text }) => ({ index, aigc: labeler.signText(labeler.newLabel(), text) }));
@@ -306,11 +331,11 @@ async function readBody(req: HonoRequest, limits: BodyLimits): Promise<Json> {
  * the refusal, or on a usage chunk after it when the client asked for usage (zero tokens: the
  * model was never called), so the stream has OpenAI's shape either way.
  */
-export function refusalStream(chunk: Json, hegui: object, includeUsage: boolean): Response {
+export function refusalStream(chunk: Json, hegui: object, includeUsage: boolean): Answer {
   const frames = includeUsage
     ? [sseData(chunk), sseData({ ...chunk, choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, hegui })]
     : [sseData({ ...chunk, hegui })];
-  return new Response(Buffer.concat([...frames, SSE_DONE]), { status: 200, headers: SSE_HEADERS });
+  return new Answer(200, { ...SSE_HEADERS }, Buffer.concat([...frames, SSE_DONE]));
 }
 
 /** True when a stream request asks for the usage chunk (`stream_options.include_usage`). */

@@ -8,6 +8,7 @@
  * `response.incomplete` (`incomplete_details.reason: "content_filter"`). Events are renumbered
  * because the gateway adds and drops some.
  */
+import { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { toOpenAIError } from './errors.js';
 import type { StreamGuard, StreamStep } from './guard.js';
@@ -15,7 +16,7 @@ import { allowResponse, allowResponseItem, knownResponseItem, responseItemTexts,
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import { blockNotice, guardOutputModels, isObject, noteUsage, type GatewayServices, type Json } from './pipeline.js';
 import { blockResponse } from './responses.js';
-import { frameStream, readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
+import { readEventBatches, SSE_HEADERS, sseEvent } from './sse.js';
 import { clientLeft, parseUpstreamChunk } from './stream-relay.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
@@ -235,7 +236,7 @@ class ResponseGuard {
 }
 
 /** The streaming response for a Responses request whose upstream answered 2xx. */
-export function relayResponseStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, noticeInText: boolean): Response {
+export function relayResponseStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, noticeInText: boolean): Answer {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const hash = labeler.textHash();
@@ -310,5 +311,5 @@ export function relayResponseStream(services: GatewayServices, exchange: Exchang
     }
   }
 
-  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) } });
+  return new Answer(200, { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) }, { frames: frames(), onCancel: () => clientLeft(services, exchange, call) });
 }

@@ -8,6 +8,7 @@
  * `incomplete_details.reason: "content_filter"`.
  */
 import type { Env, Hono } from 'hono';
+import { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { GatewayBlockedError, GatewayRequestError } from './errors.js';
 import { heguiData } from './labels.js';
@@ -79,7 +80,7 @@ export function mountResponses<E extends Env>(app: Hono<E>, services: GatewaySer
 }
 
 /** Checks every text of every known output item; the notice goes into `output_text` parts unless JSON was asked for. */
-async function answer(services: GatewayServices, exchange: Exchange, response: Json, noticeInText: boolean): Promise<Response> {
+async function answer(services: GatewayServices, exchange: Exchange, response: Json, noticeInText: boolean): Promise<Answer> {
   const caller = exchange.caller as NonNullable<Exchange['caller']>;
   allowResponse(response, services.config.safety.unknownFields);
   let blocked = false;
@@ -121,7 +122,7 @@ function responseItemsText(response: Json): string {
 }
 
 /** A blocked input: an incomplete response carrying the notice (streamed as its events), or a 400 error. */
-async function refuse(services: GatewayServices, exchange: Exchange): Promise<Response> {
+async function refuse(services: GatewayServices, exchange: Exchange): Promise<Answer> {
   const notice = withNotices(exchange, await blockNotice(services, exchange));
   if (services.config.safety.inputBlock === 'error') throw new GatewayBlockedError(notice, 'input');
   const response: Json = { id: `resp_hegui_${exchange.id.replace(/-/g, '')}`, object: 'response', created_at: Math.floor(Date.now() / 1000), model: exchange.model, error: null };
@@ -130,5 +131,5 @@ async function refuse(services: GatewayServices, exchange: Exchange): Promise<Re
   await exchange.record(services.audit, 200);
   if (!exchange.stream) return jsonResponse(response, 200);
   const events = [sseEvent('response.created', { type: 'response.created', sequence_number: 0, response: { ...response, status: 'in_progress', output: [] } }), sseEvent('response.incomplete', { type: 'response.incomplete', sequence_number: 1, response })];
-  return new Response(Buffer.concat(events), { status: 200, headers: SSE_HEADERS });
+  return new Answer(200, { ...SSE_HEADERS }, Buffer.concat(events));
 }

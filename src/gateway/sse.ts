@@ -56,7 +56,12 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, call: U
 
 /** One SSE frame: `data: <json>\n\n`. */
 export function sseData(payload: unknown): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+  return encoder.encode(sseText(payload));
+}
+
+/** One SSE frame as text, for frames joined and encoded once per write. */
+export function sseText(payload: unknown): string {
+  return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
 /** A named SSE frame, as the Responses API streams: `event: <type>\ndata: <json>\n\n`. */
@@ -65,7 +70,8 @@ export function sseEvent(type: string, payload: unknown): Uint8Array {
 }
 
 /** The terminator of chat and completions streams. */
-export const SSE_DONE = encoder.encode('data: [DONE]\n\n');
+export const SSE_DONE_TEXT = 'data: [DONE]\n\n';
+export const SSE_DONE = encoder.encode(SSE_DONE_TEXT);
 
 /** Headers of an event stream. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -73,29 +79,3 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
   'x-accel-buffering': 'no',
 };
-
-/**
- * A response body that pulls frames from `frames`. When the client goes away, `onCancel`
- * runs at once (to abort the upstream call and record the request: the generator may not
- * have started, and then its own clean-up never runs) and the generator is closed.
- */
-export function frameStream(frames: AsyncGenerator<Uint8Array>, onCancel: () => Promise<void>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = await frames.next();
-        try {
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch {
-          // The client cancelled while this frame was being made; there is nobody to send it to.
-        }
-      },
-      async cancel() {
-        await onCancel();
-        await frames.return(undefined);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}

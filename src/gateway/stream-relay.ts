@@ -5,13 +5,14 @@
  * cleanly: a block ends with `finish_reason: "content_filter"`, a fault with an OpenAI error
  * event, and the audit event is written before the final `data: [DONE]`.
  */
+import { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
 import { type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import type { ModelGuard } from './model-guard.js';
 import { blockNotice, isObject, noteModelVerdict, noteUsage, type GatewayServices, type Json } from './pipeline.js';
-import { frameStream, readEventBatches, SSE_DONE, SSE_HEADERS, sseData } from './sse.js';
+import { readEventBatches, SSE_DONE_TEXT, SSE_HEADERS, sseText } from './sse.js';
 import type { Upstream, UpstreamCall, UpstreamResponse } from './upstream.js';
 
 /** Status recorded for a request whose client went away before the end. */
@@ -54,7 +55,7 @@ export function parseUpstreamChunk(upstream: Upstream, data: string): Json {
  * usage chunk, or else on the last chunk with a choice: chunks that only finish a choice are
  * held until the upstream ends (they carry no text, so nothing is delayed that a reader sees).
  */
-export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean, includeUsage: boolean): Response {
+export function relayChoiceStream(services: GatewayServices, exchange: Exchange, upstream: Upstream, response: UpstreamResponse, call: UpstreamCall, shape: ChunkShape, noticeInText: boolean, includeUsage: boolean): Answer {
   const labeler = services.labeler;
   const label = labeler.newLabel();
   const guarded = new GuardedChoices(services, exchange, shape, noticeInText);
@@ -64,7 +65,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
   let usage: Json | undefined;
 
   /** Queues `chunks` as frames, holding the usage chunk and finishing chunks back. */
-  const send = (chunks: readonly Json[], out: Uint8Array[]): void => {
+  const send = (chunks: readonly Json[], out: string[]): void => {
     for (const chunk of chunks) {
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
@@ -77,19 +78,19 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         tail.push(chunk);
         continue;
       }
-      for (const held of tail.splice(0)) out.push(sseData(held));
-      out.push(sseData(chunk));
+      for (const held of tail.splice(0)) out.push(sseText(held));
+      out.push(sseText(chunk));
     }
   };
 
   const models = services.models?.has('output') ? new StreamModelChecks(services.models, exchange, guarded) : undefined;
 
-  async function* frames(): AsyncGenerator<Uint8Array> {
+  async function* frames(): AsyncGenerator<Uint8Array, Uint8Array | undefined> {
     let status = CLIENT_CLOSED;
     try {
       let blocked = false;
       /** Frames released by the keyword guard that wait for the guard models (`sentence` mode). */
-      const held: Uint8Array[] = [];
+      const held: string[] = [];
       /** The chunks that end the stream, decided once the upstream ended. */
       const ending: Json[] = [];
       let failure: ReturnType<typeof toOpenAIError> | undefined;
@@ -101,7 +102,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
           events += batch.length;
           // What one read released goes out in one write, also when the batch ends the stream.
-          const out: Uint8Array[] = [];
+          // Frames as text, encoded once per write.
+          const out: string[] = [];
           let ended = false;
           let fault: unknown;
           try {
@@ -144,7 +146,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
               started = true;
               await exchange.recordStart(services.audit, label.ProduceID);
             }
-            yield Buffer.concat(out);
+            yield Buffer.from(out.join(''));
           }
           if (fault !== undefined) throw fault;
           if (ended) break;
@@ -169,7 +171,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
             started = true;
             await exchange.recordStart(services.audit, label.ProduceID);
           }
-          yield Buffer.concat(held.splice(0));
+          yield Buffer.from(held.splice(0).join(''));
         }
         if (blocked) ending.push(guarded.blockEnding(await blockNotice(services, exchange)));
         status = 200;
@@ -191,10 +193,11 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       else if (usage || includeUsage) final.push({ ...(usage ?? guarded.chunk({ choices: [], usage: null })), hegui });
       else if (final.length > 0) final.push({ ...(final.pop() as Json), hegui });
       else final.push(guarded.chunk({ choices: [shape.piece(0, shape.mainField, '')], hegui }));
-      // The last chunk and `[DONE]` leave in one write, once the audit event is recorded.
-      const last = final.map((chunk) => sseData(chunk));
+      // The last chunk and `[DONE]` leave in one write with the end of the body (./answer),
+      // once the audit event is recorded.
+      const last = final.map((chunk) => sseText(chunk));
       await exchange.record(services.audit, status);
-      yield Buffer.concat([...last, SSE_DONE]);
+      return Buffer.from(last.join('') + SSE_DONE_TEXT);
     } finally {
       call.end();
       if (status === CLIENT_CLOSED) exchange.error ??= 'E_GATEWAY_CLIENT_CLOSED';
@@ -202,7 +205,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
     }
   }
 
-  return new Response(frameStream(frames(), () => clientLeft(services, exchange, call)), { status: 200, headers: { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) } });
+  return new Answer(200, { ...SSE_HEADERS, ...labelHeaders(label), ...noticeHeaders(labeler) }, { frames: frames(), onCancel: () => clientLeft(services, exchange, call) });
 }
 
 /** Matches a sentence end in Chinese or Latin text (`sentence` mode checks there). */

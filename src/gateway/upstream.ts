@@ -64,13 +64,19 @@ export class UpstreamResponse {
   }
 
   async bytes(): Promise<Uint8Array> {
-    const parts: Buffer[] = [];
-    for await (const part of this.#message) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+    return Buffer.concat(await this.#parts());
   }
 
+  /** The body as UTF-8 text, decoded from the pieces as they came (no copy of a body that came in one piece). */
   async text(): Promise<string> {
-    return Buffer.from(await this.bytes()).toString('utf8');
+    const parts = await this.#parts();
+    return (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)).toString('utf8');
+  }
+
+  async #parts(): Promise<Buffer[]> {
+    const parts: Buffer[] = [];
+    for await (const part of this.#message) parts.push(part as Buffer);
+    return parts;
   }
 
   /** Drops the body (the connection goes back to the pool when it was read to the end). */

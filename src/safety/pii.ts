@@ -115,16 +115,27 @@ const detectors: readonly Detector[] = [
  * the folded text are offsets in the original.
  */
 function foldWidth(text: string): string {
-  if (text.length < WIDTH_BY_TABLE || !littleEndian) return text.replace(WIDE, (ch) => (ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0)));
-  // Long texts: one pass over the code units into a buffer (a replacement per full-width comma
-  // made this a tenth of a 20 M-character scan).
-  if (text.search(WIDE) < 0) return text;
-  const units = new Uint16Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const u = text.charCodeAt(i);
-    units[i] = u === 0x3000 ? 0x20 : u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : u;
+  if (text.length >= WIDTH_BY_TABLE && littleEndian) {
+    // Long texts: one pass over the code units into a buffer (a replacement per full-width
+    // comma made this a tenth of a 20 M-character scan).
+    if (text.search(WIDE) < 0) return text;
+    const units = new Uint16Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const u = text.charCodeAt(i);
+      units[i] = u === 0x3000 ? 0x20 : u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : u;
+    }
+    return utf16.decode(units);
   }
-  return utf16.decode(units);
+  let folded = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3000 || (c >= 0xff01 && c <= 0xff5e)) {
+      folded += text.slice(from, i) + (c === 0x3000 ? ' ' : String.fromCharCode(c - 0xfee0));
+      from = i + 1;
+    }
+  }
+  return from === 0 ? text : folded + text.slice(from);
 }
 
 const PROVINCE_UNITS = new Set(Array.from(PROVINCES, (ch) => ch.charCodeAt(0)));
@@ -189,7 +200,15 @@ function detect(text: string, options: PiiOptions, needs: number): PiiMatch[] {
   for (const detector of detectors) {
     if ((detector.needs & needs) === 0 || (wanted !== undefined && !wanted.includes(detector.type))) continue;
     folded ??= foldWidth(text);
-    for (const m of folded.matchAll(detector.pattern)) {
+    // The shared pattern is run in place (`matchAll` would clone it on every call); nothing
+    // between here and the end of the loop can run another detection.
+    const pattern = detector.pattern;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(folded); m !== null; m = pattern.exec(folded)) {
+      if (m[0] === '') {
+        pattern.lastIndex++;
+        continue;
+      }
       const start = m.index;
       const end = start + m[0].length;
       if (!detector.valid(m[0], (today ??= options.today ?? new Date()))) continue;

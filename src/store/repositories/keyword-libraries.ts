@@ -129,6 +129,15 @@ export class KeywordLibraryRepository {
     };
   }
 
+  /**
+   * Each stored library's revision, by name: what the gateway checks every few seconds for a
+   * changed library (one row per library, no join over the entries as `list` needs for its counts).
+   */
+  async revisions(): Promise<Map<string, number>> {
+    const rows = await this.#db.selectFrom('safety_keyword_libraries').select(['name', 'revision']).execute();
+    return new Map(rows.map((r) => [r.name, Number(r.revision)]));
+  }
+
   /** Every stored library, by name, with its entry count. */
   async list(): Promise<KeywordLibrarySummary[]> {
     const rows = await this.#db
