@@ -148,13 +148,15 @@ describe.runIf(chromiumAvailable())('gap view and auditor workflow in chromium',
         const searches: string[] = [];
         page.on('request', (r) => r.url().includes('/api/audit/subjects?') && searches.push(r.url()));
         await page.locator('input[name="user"]').pressSequentially('wang', { delay: 30 });
-        await page.getByRole('button', { name: '王小明 wang' }).click();
+        await page.locator('ul.found').getByRole('button', { name: '王小明 wang' }).click();
         // Debounced: four letters typed quickly ask fewer than four times, the last for the whole word.
         expect(searches.length).toBeLessThan(4);
         expect(searches.at(-1)).toContain('q=wang');
         await page.getByRole('heading', { name: new RegExp(`${t.history}.*王小明 wang`) }).waitFor();
         // Sanctions written by system:gateway belong to the user's history.
         await page.locator('tr[data-type="user.sanction"]').waitFor();
+        // The user's own requests show the user by name, the id on hover.
+        expect(await page.locator(`tr[data-type="gateway.request"] button[data-actor="user:${user.id}"]`).first().textContent()).toBe('王小明 wang');
         // Earlier runs' exports of this user's events are about the user too; count the rest.
         const rows = 'tr[data-seq]:not([data-type="audit.export"])';
         await expect.poll(() => page.locator(rows).count()).toBe(3);
