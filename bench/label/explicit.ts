@@ -25,6 +25,7 @@ import sharp from 'sharp';
 import { checkExplicitLabel, labelImage, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
 import { planNotice } from '../../src/label/explicit/image-render.js';
 import { writeFileAtomic } from '../../src/label/files.js';
+import { basePicture } from './lib/picture.js';
 
 const run = promisify(execFile);
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,29 +38,13 @@ function argument(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-/** A smooth colour field with seeded noise: JPEG work comparable to a photograph. */
-function basePicture(): Buffer {
-  let state = 12345;
-  const data = Buffer.alloc(SIDE * SIDE * 3);
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + ((state / 2 ** 32) - 0.5) * 40;
-        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
-}
-
 async function makeInputs(count: number): Promise<string[]> {
   const inDir = join(dataDir, 'in');
   const names = Array.from({ length: count }, (_, i) => `p${String(i).padStart(4, '0')}.jpg`);
   if (existsSync(inDir) && readdirSync(inDir).length === count) return names.map((name) => join(inDir, name));
   rmSync(inDir, { recursive: true, force: true });
   mkdirSync(inDir, { recursive: true });
-  const base = basePicture();
+  const base = basePicture(SIDE);
   for (const [i, name] of names.entries()) {
     await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
       .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })

@@ -15,6 +15,7 @@ import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { labelImage } from '../../src/label/explicit/image.js';
 import { parseBaselineJpeg } from '../../src/label/explicit/jpeg-splice-parse.js';
+import { basePicture } from './lib/picture.js';
 
 const SIDE = 1000;
 
@@ -28,22 +29,7 @@ const rounds = Number(option('--rounds') ?? 5);
 sharp.concurrency(1);
 sharp.cache(false);
 
-function basePicture(): Buffer {
-  let state = 12345;
-  const data = Buffer.alloc(SIDE * SIDE * 3);
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + (state / 2 ** 32 - 0.5) * 40;
-        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
-}
-
-const base = basePicture();
+const base = basePicture(SIDE);
 async function inputs(optimiseCoding: boolean): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < files; i++) {

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { checkExplicitLabel, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
 import { planNotice } from '../../src/label/explicit/image-render.js';
+import { basePicture } from './lib/picture.js';
 
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));
 const SIDE = 1000;
@@ -42,28 +43,12 @@ const runs = Number(option('--runs') ?? 3);
 const dataDir = join(option('--dir') ?? join(rootDir, '.bench-data'), 'label-visible');
 const baseline = option('--baseline');
 
-/** A smooth colour field with seeded noise: JPEG work comparable to a photograph. */
-function basePicture(): Buffer {
-  let state = 12345;
-  const data = Buffer.alloc(SIDE * SIDE * 3);
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 90 * Math.sin((x * (c + 1)) / 97 + y / 131) * Math.cos(y / (71 + c * 13)) + (state / 2 ** 32 - 0.5) * 40;
-        data[(y * SIDE + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
-}
-
 async function makeInputs(): Promise<string> {
   const inDir = join(dataDir, 'in');
   if (existsSync(inDir) && readdirSync(inDir).length === files) return inDir;
   rmSync(inDir, { recursive: true, force: true });
   mkdirSync(inDir, { recursive: true });
-  const base = basePicture();
+  const base = basePicture(SIDE);
   for (let i = 0; i < files; i++) {
     await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
       .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })
