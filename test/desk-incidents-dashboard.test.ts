@@ -68,6 +68,8 @@ describe.runIf(chromiumAvailable())('incidents page in chromium', () => {
       await stop.locator('input[name="risk"]').fill('A1.4');
       await stop.locator('button[type="submit"]').click();
       await article.locator('li', { hasText: '停止生成' }).waitFor();
+      // Who acted shows by name, the operator id on hover.
+      await expect.poll(() => article.locator('li', { hasText: '停止生成' }).locator('[data-actor^="operator:"]').textContent()).toBe('rita');
       expect(await page.evaluate('typeof globalThis.__xss')).toBe('undefined');
       expect(await page.getByRole('alert').count()).toBe(0);
 

@@ -80,6 +80,14 @@ function ActionForm({ t, incident, action, fields, onDone }: { t: Messages['inci
 export function Incidents({ t: all, lang, canAct }: { t: Messages; lang: Lang; canAct: boolean }) {
   const t = all.incidents;
   const [list, setList] = useState<IncidentSummary[]>([]);
+  // Who acted, by name: an action's actor is `operator:<id>`.
+  const [operators, setOperators] = useState<Record<string, string>>({});
+  useEffect(() => {
+    request<{ operators: { id: string; name: string }[] }>('/api/desk/operators').then(
+      (r) => setOperators(Object.fromEntries(r.operators.map((o) => [`operator:${o.id}`, o.name]))),
+      () => undefined,
+    );
+  }, []);
   const [open, setOpen] = useState<Incident | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [draft, setDraft] = useState({ title: '', description: '', grade: 'significant', caseRef: '' });
@@ -161,7 +169,7 @@ export function Incidents({ t: all, lang, canAct }: { t: Messages; lang: Lang; c
           <ol>
             {open.actions.map((a, i) => (
               <li key={i}>
-                {a.at.replace('T', ' ').slice(0, 19)} · {t.actions[a.kind as keyof Messages['incidents']['actions']] ?? a.kind} · {a.actor}
+                {a.at.replace('T', ' ').slice(0, 19)} · {t.actions[a.kind as keyof Messages['incidents']['actions']] ?? a.kind} · <span title={a.actor} data-actor={a.actor}>{operators[a.actor] ?? a.actor}</span>
               </li>
             ))}
           </ol>
