@@ -20,26 +20,36 @@ export async function loadCompiledLibrary(source: string | undefined): Promise<C
  */
 export async function loadSharedLibrary(source: string | undefined): Promise<{ compiled: CompiledLibrary | undefined; bytes?: Uint8Array }> {
   if (source === undefined || source === 'example') return { compiled: await loadCompiledLibrary(source) };
-  const { open } = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {
-    const handle = await open(source, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      bytes = new Uint8Array(new SharedArrayBuffer(size));
-      let length = 0;
-      while (length < size) {
-        const { bytesRead } = await handle.read(bytes, length, size - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      bytes = bytes.subarray(0, length);
-    } finally {
-      await handle.close();
-    }
+    bytes = await readShared(source);
   } catch {
     // Unreadable: the file loader words the error the same way for every command.
     return { compiled: await loadCompiledLibraryFile(source) };
   }
   return { compiled: await loadCompiledLibraryBytes(source, bytes), bytes };
+}
+
+/**
+ * The bytes of the file at `path` in shared memory (worker threads read them without a copy);
+ * a folder is refused with `EISDIR`. Errors are the file system's own.
+ */
+export async function readShared(path: string): Promise<Uint8Array> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    const size = stats.size;
+    const bytes = new Uint8Array(new SharedArrayBuffer(size));
+    let length = 0;
+    while (length < size) {
+      const { bytesRead } = await handle.read(bytes, length, size - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length === size ? bytes : bytes.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
 }

@@ -17,6 +17,7 @@ import type { CompiledLibrary, LocalFindings, SafetyGuard } from '../safety/inde
 import { joinFindings, lineFeedCuts, splitsAtLineFeeds } from '../safety/split.js';
 import { fileError } from './files.js';
 import type { CliIo } from './io.js';
+import { readShared } from './scan-library.js';
 
 /** Files from this size on are searched in parts. */
 export const PARALLEL_SCAN_BYTES = 4 << 20;
@@ -43,27 +44,11 @@ export interface ScanWorkerJob {
 /** What it answers: the part's findings and its UTF-16 length, or why it could not. */
 export type ScanWorkerAnswer = { found: LocalFindings; length: number } | { error: string };
 
-/** A text file's bytes in shared memory (so worker threads read them without a copy). */
-async function readShared(io: CliIo, file: string, what: string): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(resolve(io.cwd, file), 'r');
-    const stats = await handle.stat();
-    if (stats.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
-    const size = stats.size;
-    const bytes = new Uint8Array(new SharedArrayBuffer(size));
-    let length = 0;
-    while (length < size) {
-      const { bytesRead } = await handle.read(bytes, length, size - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return length === size ? bytes : bytes.subarray(0, length);
-  } catch (cause) {
+/** A text file's bytes in shared memory, or a `fileError` naming it. */
+async function readTextShared(io: CliIo, file: string, what: string): Promise<Uint8Array> {
+  return readShared(resolve(io.cwd, file)).catch((cause: unknown) => {
     throw fileError(file, what, cause);
-  } finally {
-    await handle?.close();
-  }
+  });
 }
 
 /** A worker thread that searches one part; its module is loaded while the main thread reads. */
@@ -105,7 +90,7 @@ export async function findInFile(io: CliIo, guard: SafetyGuard, library: { sourc
   const workers = parallel ? Array.from({ length: parts - 1 }, () => startWorker({ library: library.source, ...(library.bytes ? { libraryBytes: library.bytes } : {}), today: today.getTime() })) : [];
   const answers = workers.map(answerOf);
   try {
-    const bytes = await readShared(io, file, 'text file');
+    const bytes = await readTextShared(io, file, 'text file');
     const cuts = parallel ? lineFeedCuts(bytes, parts) : [];
     const bounds = [0, ...cuts, bytes.length];
     const jobs = bounds.slice(1, -1).map((from, i) => ({ from, to: bounds[i + 2] as number }));
