@@ -94,10 +94,8 @@ export function mountAuditRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if ([...actors].some((a) => a.startsWith('operator:'))) {
       for (const o of await deps.store.operators.list()) if (actors.has(`operator:${o.id}`)) names[`operator:${o.id}`] = o.name;
     }
-    const users = [...actors].filter((a) => a.startsWith('user:')).slice(0, 200);
-    for (const found of await Promise.all(users.map((a) => deps.store.gatewayUsers.findById(a.slice(5))))) {
-      if (found) names[`user:${found.id}`] = found.name;
-    }
+    const users = [...actors].filter((a) => a.startsWith('user:')).map((a) => a.slice(5));
+    for (const found of await deps.store.gatewayUsers.findByIds(users)) names[`user:${found.id}`] = found.name;
     return c.json({ ...page, names });
   });
 

@@ -144,6 +144,13 @@ export class GatewayUserRepository {
     return row && toUser(row);
   }
 
+  /** The users with these ids that exist, in no particular order (one query). */
+  async findByIds(ids: readonly string[]): Promise<GatewayUser[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db.selectFrom('gateway_users').selectAll().where('id', 'in', [...ids]).execute();
+    return rows.map(toUser);
+  }
+
   async list(): Promise<GatewayUser[]> {
     const rows = await this.#db.selectFrom('gateway_users').selectAll().orderBy('created_at').orderBy('name').execute();
     return rows.map(toUser);
