@@ -157,6 +157,14 @@ describe('pre-filter', () => {
       expect(detectPii(text, { today }), text).toEqual(detectPiiUnfiltered(text, { today }));
     }
   });
+  it('keeps every item of a text dense with personal data, each once and none overlapping', () => {
+    const items: [string, string][] = [[valid, 'resident-id'], ['13800138000', 'mobile'], ['zhang@example.com', 'email'], ['192.168.1.20', 'ip'], ['粤BD12345', 'licence-plate']];
+    const parts: string[] = [];
+    for (let i = 0; i < 5000; i++) parts.push((items[i % items.length] as [string, string])[0]);
+    const found = detectPii(parts.join('，'), { today });
+    expect(found.map((m) => m.type)).toEqual(parts.map((_, i) => (items[i % items.length] as [string, string])[1]));
+    for (let i = 1; i < found.length; i++) expect((found[i] as { start: number }).start).toBeGreaterThanOrEqual((found[i - 1] as { end: number }).end);
+  });
   it('runs nothing on text without digits, @, colons or plates', () => {
     expect(detectPii('法轮功 hello world，京城')).toEqual([]);
   });
