@@ -174,7 +174,7 @@ function entryColumnsTable(header: Header, get: <T>(name: string) => T): EntryTa
   const made = new Array<KeywordEntry | undefined>(count);
   let all: KeywordEntry[] | undefined;
   const at = (i: number): KeywordEntry | undefined => {
-    if (!(i >= 0 && i < count)) return undefined;
+    if (!(Number.isInteger(i) && i >= 0 && i < count)) return undefined;
     let entry = made[i];
     if (entry !== undefined) return entry;
     entry = {
