@@ -211,6 +211,30 @@ describe('compiled-library cache', () => {
     expect(scanText(reloaded, '炸炸弹')).toEqual([]);
   });
 
+  it('keys a library file larger than one hashing chunk by all of its bytes', async () => {
+    const lib = library();
+    const path = join(dir, 'lib.json');
+    // 3 MB of trailing white space (still JSON), so the keyword edited below lies past the first chunks.
+    const text = (library: KeywordLibrary): string => `${' '.repeat(3 << 20)}${serialiseLibrary(library)}`;
+    await writeFile(path, text(lib));
+    const cache = libraryCachePath(path);
+    await loadCompiledLibraryFile(path);
+    const written = await stat(cache);
+    expect(written.size).toBeGreaterThan(0);
+    // A hit: the cache is used, not written again (a rewrite renames a new file into place).
+    expect(matches(await loadCompiledLibraryFile(path))).toEqual(matches(compileLibrary(lib)));
+    expect((await stat(cache)).ino).toBe(written.ino);
+    expect(await decodeCompiled(await readFile(cache), await cacheKey(await readFile(path)))).toBeDefined();
+    // The same size, one keyword changed far into the file: a miss.
+    const edited = structuredClone(lib);
+    (edited.entries.find((e) => e.keyword === '炸炸弹') as KeywordLibrary['entries'][number]).keyword = '炸炸药';
+    expect(Buffer.byteLength(text(edited))).toBe(Buffer.byteLength(text(lib)));
+    await writeFile(path, text(edited));
+    expect(scanText(await loadCompiledLibraryFile(path), '炸 炸 药').map((m) => m.keyword)).toEqual(['炸炸药']);
+    expect((await stat(cache)).ino).not.toBe(written.ino);
+    expect(await decodeCompiled(await readFile(cache), await cacheKey(await readFile(path)))).toBeDefined();
+  });
+
   it('reads a whole file in one go, an empty one, and refuses a folder', async () => {
     const path = join(dir, 'bytes');
     const content = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));

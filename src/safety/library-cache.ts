@@ -54,11 +54,45 @@ type ArrayType = 'i32' | 'u16' | 'u8';
 const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
 
 /**
- * The automaton's arrays, all stored: deriving failure links, report chains and depths on
- * loading (a quarter less to read and hash) cost more than it saved, because a command runs
- * such a loop over every node once, in the interpreter (callgrind: +210 M instructions).
+ * The automaton's arrays a scan uses, stored as they are used: deriving failure links or report
+ * chains on loading cost more than it saved, because a command runs such a loop over every node
+ * once, in the interpreter (callgrind: +210 M instructions). The two no scan reads, `fail`
+ * (`failFlagged >> 1`) and `depth`, are left out (4 MB of a 100,000-word library's 27) and
+ * made on first use.
  */
-const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
+const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
+
+/** The automaton of the stored arrays, with `fail` and `depth` made when first read. */
+function restoredAutomaton(arrays: Pick<Automaton, (typeof automatonArrays)[number]>, size: number, maxDepth: number): Automaton {
+  if (arrays.firstChild.length !== size || arrays.childCount.length !== size || arrays.failFlagged.length !== size) throw new TypeError('bad automaton arrays');
+  let fail: Int32Array | undefined;
+  let depth: Int32Array | undefined;
+  return Object.freeze({
+    ...arrays,
+    size,
+    maxDepth,
+    get fail(): Int32Array {
+      if (fail === undefined) {
+        fail = new Int32Array(size);
+        for (let n = 0; n < size; n++) fail[n] = (arrays.failFlagged[n] as number) >> 1;
+      }
+      return fail;
+    },
+    get depth(): Int32Array {
+      if (depth === undefined) {
+        // Nodes are numbered breadth-first: a node's depth is known before its children's.
+        depth = new Int32Array(size);
+        for (let n = 0; n < size; n++) {
+          const first = arrays.firstChild[n] as number;
+          const d = (depth[n] as number) + 1;
+          for (let c = first, end = first + (arrays.childCount[n] as number); c < end && c < size; c++) depth[c] = d;
+        }
+      }
+      return depth;
+    },
+  });
+}
+
 const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
@@ -106,7 +140,11 @@ async function checksum(bytes: Uint8Array): Promise<number> {
 
 /** The cache key of a library whose JSON is `bytes`: the cache format, hegui's version and the bytes' SHA-256. */
 export async function cacheKey(bytes: Uint8Array): Promise<string> {
-  return `hegui-compiled/${COMPILE_CACHE_FORMAT}/${heguiVersion}/${(await sha256(bytes)).toString('hex')}`;
+  return keyOf(await sha256(bytes));
+}
+
+function keyOf(digest: Buffer): string {
+  return `hegui-compiled/${COMPILE_CACHE_FORMAT}/${heguiVersion}/${digest.toString('hex')}`;
 }
 
 function typeOf(array: Int32Array | Uint16Array | Uint8Array): ArrayType {
@@ -325,7 +363,7 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
     return array as T;
   };
   try {
-    const automaton = Object.fromEntries([...automatonArrays.map((name) => [name, get(`automaton.${name}`)]), ['size', header.size], ['maxDepth', header.maxDepth]]) as unknown as Automaton;
+    const automaton = restoredAutomaton(Object.fromEntries(automatonArrays.map((name) => [name, get(`automaton.${name}`)])) as unknown as Pick<Automaton, (typeof automatonArrays)[number]>, header.size, header.maxDepth);
     const fold = new FoldTable(header.transforms, { bmp: get('fold.bmp'), noiseKinds: get('fold.noiseKinds'), expansions: header.expansions });
     const entries = entryColumnsTable(header, get);
     const variantRepeats = repeatsFrom(get);
@@ -431,16 +469,55 @@ export function libraryCachePath(path: string): string {
  * comment). Throws `KeywordLibraryError` as `readLibraryFile` does for a bad library.
  */
 export async function loadCompiledLibraryFile(path: string): Promise<CompiledLibrary> {
-  // The cache is read while the library is.
-  const cacheFile = readCache(libraryCachePath(path));
-  let bytes: Buffer;
+  const cachePath = libraryCachePath(path);
+  // The cache is read while the library is hashed.
+  const cacheFile = readCache(cachePath);
+  let key: string;
   try {
-    bytes = await readWholeFile(path, ownBuffer);
+    key = await fileKey(path);
   } catch {
     // readLibraryFile words the error the same way for every caller.
     return compileLibrary(await readLibraryFile(path));
   }
-  return cachedCompile(libraryCachePath(path), bytes, () => parseLibraryText(path, bytes.toString('utf8')), cacheFile);
+  const file = await cacheFile;
+  const cached = file === undefined ? undefined : await decodeCompiled(file, key);
+  if (cached !== undefined) return cached;
+  // A miss: the library is read whole, and its cache keyed by the bytes it is compiled from.
+  let bytes: Buffer;
+  try {
+    bytes = await readWholeFile(path, ownBuffer);
+  } catch {
+    return compileLibrary(await readLibraryFile(path));
+  }
+  return cachedCompile(cachePath, bytes, () => parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(file));
+}
+
+/** Bytes of a library file hashed at a time: its key is found without holding all of it in memory. */
+const HASH_CHUNK = 1 << 20;
+
+/**
+ * The cache key of the library file at `path` (as `cacheKey` of its bytes), read a chunk at a
+ * time into one buffer: on a hit, the file's bytes are needed only for their hash, and memory
+ * that is touched once costs a 100,000-word library's 12 MB of page faults. Errors are the
+ * file system's own (`EISDIR` for a folder).
+ */
+async function fileKey(path: string): Promise<string> {
+  const { open } = await import('node:fs/promises');
+  createHash ??= (await import('node:crypto')).createHash;
+  const handle = await open(path, 'r');
+  try {
+    if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, HASH_CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+    }
+    return keyOf(hash.digest());
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
