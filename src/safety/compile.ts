@@ -334,6 +334,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   });
 
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
+  if (specs.some((s) => s.symbols.length > 0xffff)) throw new KeywordLibraryError('a keyword or phrase of the library is longer than 65,535 characters once folded; at most 65,535 are supported');
   const automaton = buildAutomaton(specs, alphabetSize);
   const unitClass = new Int32Array(0x10000);
   const classOfFolded = (f: number): number => {
