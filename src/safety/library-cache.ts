@@ -21,7 +21,9 @@
  * checked before use. Any miss or rejection recompiles from the JSON and rewrites the cache.
  * Writes go to a temporary file renamed into place; a directory that cannot be written to just
  * goes without a cache. The key's hash runs on the calling thread with node:crypto (about 7 ms
- * for the 11.7 MB of a 100,000-word library on a CPU with SHA extensions).
+ * for the 11.7 MB of a 100,000-word library on a CPU with SHA extensions), over the file read a
+ * chunk at a time into one buffer: memory touched once costs page faults, and on a hit the
+ * library's bytes are needed only for their hash.
  *
  * Loading restores views over the one buffer the cache was read into: no object per entry (an
  * entry is made when a scan reports it, or all of them when `entries` is asked for), no copy
