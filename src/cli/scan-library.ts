@@ -5,7 +5,7 @@
  * compiling and never loads pinyin-pro. Apart from cli/scan so its worker threads load only this.
  */
 import type { CompiledLibrary } from '../safety/compile.js';
-import { loadCompiledExample, loadCompiledLibraryBytes, loadCompiledLibraryFile } from '../safety/library-cache.js';
+import { loadCompiledExample, loadCompiledLibraryBytes, loadCompiledLibraryFile, readWholeFile } from '../safety/library-cache.js';
 
 /** `--keywords example` uses the built-in example library; undefined when none is named. */
 export async function loadCompiledLibrary(source: string | undefined): Promise<CompiledLibrary | undefined> {
@@ -35,21 +35,5 @@ export async function loadSharedLibrary(source: string | undefined): Promise<{ c
  * a folder is refused with `EISDIR`. Errors are the file system's own.
  */
 export async function readShared(path: string): Promise<Uint8Array> {
-  const { open } = await import('node:fs/promises');
-  const handle = await open(path, 'r');
-  try {
-    const stats = await handle.stat();
-    if (stats.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
-    const size = stats.size;
-    const bytes = new Uint8Array(new SharedArrayBuffer(size));
-    let length = 0;
-    while (length < size) {
-      const { bytesRead } = await handle.read(bytes, length, size - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return length === size ? bytes : bytes.subarray(0, length);
-  } finally {
-    await handle.close();
-  }
+  return readWholeFile(path, (size) => new Uint8Array(new SharedArrayBuffer(size)));
 }

@@ -13,7 +13,7 @@ import { readTextFile } from './files.js';
 import { type CliIo, readAll } from './io.js';
 import { setExitCode } from './main.js';
 import { findInFile } from './scan-parallel.js';
-import { loadSharedLibrary } from './scan-library.js';
+import { loadCompiledLibrary, loadSharedLibrary } from './scan-library.js';
 
 export { loadCompiledLibrary } from './scan-library.js';
 
@@ -114,7 +114,10 @@ export function registerScan(program: Command, io: CliIo): void {
       if (flags.direction !== 'input' && flags.direction !== 'output') throw new InvalidInputError('E_SAFETY_SCAN_INPUT', `--direction must be input or output, not "${flags.direction}"`);
       if (flags.lang !== 'zh' && flags.lang !== 'en') throw new InvalidInputError('E_SAFETY_SCAN_INPUT', `--lang must be zh or en, not "${flags.lang}"`);
       if (flags.json && flags.jsonl) throw new InvalidInputError('E_SAFETY_SCAN_INPUT', 'give either --json or --jsonl, not both');
-      const { compiled: library, bytes: libraryBytes } = await loadSharedLibrary(flags.keywords);
+      // Only a --file scan may search on worker threads, which need the library's very bytes;
+      // another scan needs them only for their hash (loadCompiledLibrary reads them a chunk at a time).
+      const fromFile = text === undefined && flags.file !== undefined;
+      const { compiled: library, bytes: libraryBytes } = fromFile ? await loadSharedLibrary(flags.keywords) : { compiled: await loadCompiledLibrary(flags.keywords), bytes: undefined };
       if (library === undefined) io.stderr.write('note: no keyword library given (--keywords LIB); checking personal data only\n');
       // One day for every thread's identity-number checks.
       const today = new Date();

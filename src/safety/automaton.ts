@@ -28,9 +28,12 @@ export interface Automaton {
   readonly size: number;
   /** Flagged child of the root by symbol, 0 when none. */
   readonly rootNext: Int32Array;
-  /** Children of node n are nodes `firstChild[n] .. firstChild[n] + childCount[n] - 1`. */
+  /**
+   * Children of node n are nodes `firstChild[n] .. firstChild[n] + childCount[n] - 1` (at most
+   * one per symbol, and there are fewer than 65,536 symbols).
+   */
   readonly firstChild: Int32Array;
-  readonly childCount: Int32Array;
+  readonly childCount: Uint16Array;
   /** The symbol on the edge into each node. */
   readonly symbol: Uint16Array;
   /** 1 when a pattern ends at the node or on its suffix chain. */
@@ -44,9 +47,10 @@ export interface Automaton {
   /** The first node on the node's suffix chain (itself included) where a pattern ends, or -1. */
   readonly report: Int32Array;
   /** Longest suffix (in symbols) of the text so far that a keyword pattern could still extend to a hit. */
-  readonly keywordLive: Int32Array;
+  readonly keywordLive: Uint16Array;
   /** Same for allow-list patterns: while one is live, a keyword inside it cannot be reported yet. */
-  readonly allowLive: Int32Array;
+  readonly allowLive: Uint16Array;
+  /** The longest pattern's length (at most 65,535: see `buildAutomaton`). */
   readonly maxDepth: number;
 }
 
@@ -123,7 +127,7 @@ function countingSort(items: Int32Array, keys: number, key: Int32Array): Int32Ar
  * Renumbers the trie breadth-first. Children of a node get consecutive numbers in symbol
  * order, so `firstChild[n] .. firstChild[n] + childCount[n]` lists them.
  */
-function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChild: Int32Array; childCount: Int32Array } {
+function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChild: Int32Array; childCount: Uint16Array } {
   const { size, parent, sym, depth, terminal } = trie;
   // Every non-root node sorted by (parent, symbol): by symbol, then stably by parent.
   const nodes = new Int32Array(Math.max(size - 1, 0));
@@ -152,7 +156,7 @@ function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChil
     maxDepth: trie.maxDepth,
   };
   const firstChild = new Int32Array(size);
-  const childCount = new Int32Array(size);
+  const childCount = new Uint16Array(size);
   for (let n = 0; n < size; n++) {
     const old = order[n] as number;
     out.parent[n] = n === 0 ? 0 : (renumber[parent[old] as number] as number);
@@ -167,9 +171,12 @@ function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChil
 
 /**
  * Builds the automaton. `patterns` must be distinct; their order gives pattern indexes.
- * `alphabetSize` is one more than the largest symbol.
+ * `alphabetSize` is one more than the largest symbol. Throws `RangeError` for a pattern longer
+ * than 65,535 symbols (a library's keywords and phrases are at most 256 characters).
  */
 export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: number): Automaton {
+  // Depths (in `keywordLive`, `allowLive`) and child counts are 16-bit: half the memory and cache file.
+  if (alphabetSize > 0x10000 || patterns.some((p) => p.symbols.length > 0xffff)) throw new RangeError('patterns of at most 65,535 symbols from an alphabet of at most 65,535');
   const { trie, firstChild, childCount } = breadthFirst(buildTrie(patterns), alphabetSize);
   const { size, parent, sym, depth, terminal, maxDepth } = trie;
   const rootChild = new Int32Array(alphabetSize);
@@ -218,8 +225,8 @@ export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: n
     if (keywordBelow[node] || (pattern !== undefined && pattern.keyword)) keywordBelow[p] = 1;
     if (allowBelow[node] || (pattern !== undefined && pattern.allow)) allowBelow[p] = 1;
   }
-  const keywordLive = new Int32Array(size);
-  const allowLive = new Int32Array(size);
+  const keywordLive = new Uint16Array(size);
+  const allowLive = new Uint16Array(size);
   for (let node = 1; node < size; node++) {
     const f = fail[node] as number;
     keywordLive[node] = keywordBelow[node] ? (depth[node] as number) : (keywordLive[f] as number);

@@ -73,7 +73,13 @@ export interface CompiledLibrary {
   readonly allowRuns: ReadonlyMap<number, Int32Array>;
   /** Cuts text into words, for variants in word-boundary mode; undefined when none is. */
   readonly segmenter: WordSegmenter | undefined;
+  /**
+   * The library's entries. A library restored from the compiled-library cache makes this list
+   * on first use; scans ask for one entry at a time with `entry`, which makes only that one.
+   */
   readonly entries: readonly KeywordEntry[];
+  /** The entry at `index` (the same object as `entries[index]`), undefined out of range. */
+  entry(index: number): KeywordEntry | undefined;
   readonly regexes: readonly RegexEntry[];
   readonly allowWords: readonly string[];
   /** Entries that fold to nothing (only noise) and so can never match. */
@@ -328,6 +334,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   });
 
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
+  if (specs.some((s) => s.symbols.length > 0xffff)) throw new KeywordLibraryError('a keyword or phrase of the library is longer than 65,535 characters once folded; at most 65,535 are supported');
   const automaton = buildAutomaton(specs, alphabetSize);
   const unitClass = new Int32Array(0x10000);
   const classOfFolded = (f: number): number => {
@@ -363,20 +370,46 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     variantCheck: Uint8Array.from(variantCheck),
     allowTargets,
     allowRuns,
-    entries: library.entries,
+    entries: entryList(library.entries),
     allowWords: library.allow,
     ignored,
   }, options?.segmenter);
 }
 
 /**
- * Everything a compiled library is made of, without what is derived again on assembly (the
- * regex entries, the segmenter, `classOfFolded`): what the compiled-library cache stores.
+ * A library's entries as a compiled library holds them: the library's own list, or columns the
+ * compiled-library cache restored, which make an entry object only when it is asked for.
  */
-export interface CompiledParts extends Omit<CompiledLibrary, 'regexes' | 'segmenter' | 'classOfFolded'> {
+export interface EntryTable {
+  readonly count: number;
+  /** The entry at `index`, the same object each time; undefined out of range. */
+  at(index: number): KeywordEntry | undefined;
+  /** Every entry, in order (the objects `at` returns). */
+  list(): readonly KeywordEntry[];
+  /** The indexes of the entries of mode `regex`, in order. */
+  regexIndexes(): number[];
+}
+
+/** The entry table of a list of entries. */
+export function entryList(entries: readonly KeywordEntry[]): EntryTable {
+  return {
+    count: entries.length,
+    at: (index) => entries[index],
+    list: () => entries,
+    regexIndexes: () => entries.flatMap((entry, i) => (entry.mode === 'regex' ? [i] : [])),
+  };
+}
+
+/**
+ * Everything a compiled library is made of, without what is derived again on assembly (the
+ * regex entries, the segmenter, `classOfFolded`, the entry list): what the compiled-library
+ * cache stores.
+ */
+export interface CompiledParts extends Omit<CompiledLibrary, 'regexes' | 'segmenter' | 'classOfFolded' | 'entries' | 'entry'> {
   /** Folded BMP code point -> alphabet symbol (0: not in any pattern). */
   readonly bmpSymbol: Int32Array;
   readonly astralSymbol: ReadonlyMap<number, number>;
+  readonly entries: EntryTable;
 }
 
 const partsOf = new WeakMap<CompiledLibrary, CompiledParts>();
@@ -388,16 +421,25 @@ export function compiledParts(compiled: CompiledLibrary): CompiledParts | undefi
 
 /** A compiled library from its parts, as `compileLibrary` built them or the cache restored them. */
 export function assembleCompiled(parts: CompiledParts, segmenter?: WordSegmenter): CompiledLibrary {
-  const { bmpSymbol, astralSymbol, ...rest } = parts;
+  const { bmpSymbol, astralSymbol, entries, ...rest } = parts;
   const symbolOf = (cp: number): number => (cp < 0x10000 ? (bmpSymbol[cp] as number) : (astralSymbol.get(cp) ?? 0));
   const compiled: CompiledLibrary = Object.freeze({
     ...rest,
+    get entries(): readonly KeywordEntry[] {
+      return entries.list();
+    },
+    entry: (index: number): KeywordEntry | undefined => entries.at(index),
     segmenter: parts.variantWords.includes(1) ? (segmenter ?? defaultSegmenter()) : undefined,
-    regexes: compileRegexEntries(parts.entries),
+    regexes: regexesOf(entries),
     classOfFolded: (f: number): number => (f < 0 ? f : (symbolOf(f) << 1) | (isWordCodePoint(f) ? 1 : 0)),
   });
   partsOf.set(compiled, parts);
   return compiled;
+}
+
+function regexesOf(entries: EntryTable): RegexEntry[] {
+  const indexes = entries.regexIndexes();
+  return compileRegexEntries(indexes.map((i) => entries.at(i) as KeywordEntry), indexes);
 }
 
 function sameOptions(fold: FoldTable, library: KeywordLibrary): boolean {

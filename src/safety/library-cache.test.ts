@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { compileLibrary } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
 import type { KeywordLibrary } from './library.js';
 import { createLibrary, serialiseLibrary } from './library.js';
-import { cacheKey, COMPILE_CACHE_FORMAT, decodeCompiled, encodeCompiled, libraryCachePath, loadCompiledExample, loadCompiledLibraryFile } from './library-cache.js';
+import { cacheKey, COMPILE_CACHE_FORMAT, decodeCompiled, encodeCompiled, libraryCachePath, loadCompiledExample, loadCompiledLibraryFile, readWholeFile } from './library-cache.js';
 import { exampleLibrary } from './example-library.js';
 import { scanText } from './scanner.js';
 import { version } from '../version.js';
@@ -116,6 +116,139 @@ describe('compiled-library cache', () => {
       expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
       expect(await decodeCompiled(await readFile(cache), key), name).toBeDefined();
     }
+  });
+
+  it('makes a restored entry only when asked, the same object each time, as the compiled one', async () => {
+    const lib = library();
+    const path = await writeLibrary(lib);
+    await loadCompiledLibraryFile(path);
+    const restored = (await loadCompiledLibraryFile(path)) as CompiledLibrary;
+    const last = lib.entries.length - 1;
+    for (const i of [last, 0, 1, last - 1, last - 2]) expect(restored.entry(i), String(i)).toEqual(lib.entries[i]);
+    expect(restored.entry(0)).toBe(restored.entry(0));
+    expect(restored.entries[last]).toBe(restored.entry(last));
+    for (const i of [-1, lib.entries.length, 1.5, Number.NaN]) expect(restored.entry(i), String(i)).toBeUndefined();
+    expect(restored.entries).toEqual(lib.entries);
+    expect(restored.regexes.map((r) => r.entry)).toEqual([lib.entries.length - 1]);
+  });
+
+  it('rejects a cache whose checksum holds but whose arrays do not fit (more bytes, broken entry columns, an older format)', async () => {
+    const { crc32 } = await import('node:zlib');
+    const lib = library();
+    const path = await writeLibrary(lib);
+    const expected = matches(compileLibrary(lib));
+    await loadCompiledLibraryFile(path);
+    const cache = libraryCachePath(path);
+    const good = await readFile(cache);
+    const key = await cacheKey(await readFile(path));
+    /** `body` closed with a checksum that holds. */
+    const close = (body: Buffer): Buffer => {
+      const check = Buffer.alloc(4);
+      check.writeUInt32LE(crc32(body));
+      return Buffer.concat([body, check]);
+    };
+    const body = good.subarray(0, good.length - 4);
+    expect(close(Buffer.from(body)).equals(good)).toBe(true);
+    const headerLength = good.readUInt32LE(8);
+    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8')) as { arrays: [string, string, number][]; risks: string[] };
+    /** The header rewritten by `edit`, padded with spaces to its old length so the arrays stay where they are. */
+    const withHeader = (edit: (text: string) => string): Buffer => {
+      const text = edit(good.subarray(12, 12 + headerLength).toString('utf8'));
+      const bytes = Buffer.from(text, 'utf8');
+      expect(bytes.length).toBeLessThanOrEqual(headerLength);
+      return close(Buffer.concat([body.subarray(0, 12), bytes, Buffer.alloc(headerLength - bytes.length, 0x20), body.subarray(12 + headerLength)]));
+    };
+    // Where an array starts in the file.
+    const offsetOf = (name: string): number => {
+      let offset = 12 + headerLength;
+      for (const [n, type, length] of header.arrays) {
+        offset += (8 - (offset % 8)) % 8;
+        if (n === name) return offset;
+        offset += length * ({ i32: 4, u16: 2, u8: 1 } as Record<string, number>)[type]!;
+      }
+      throw new Error(name);
+    };
+    const patched = (name: string, at: number, value: number, bytes: 1 | 4): Buffer => {
+      const copy = Buffer.from(body);
+      if (bytes === 1) copy[offsetOf(name) + at] = value;
+      else copy.writeInt32LE(value, offsetOf(name) + at * 4);
+      return close(copy);
+    };
+    const bad = {
+      'eight bytes more': close(Buffer.concat([body, Buffer.alloc(8)])),
+      'a risk out of range': patched('entry.risk', 3, header.risks.length, 1),
+      'a mode out of range': patched('entry.mode', 3, 9, 1),
+      'keyword ends going back': patched('entry.keywordEnd', 5, 0, 4),
+      'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
+      'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
+      'format 2': close(Buffer.concat([Buffer.from('HGUICL02', 'latin1'), body.subarray(8)])),
+    };
+    for (const [name, bytes] of Object.entries(bad)) {
+      expect(await decodeCompiled(bytes, key), name).toBeUndefined();
+      await writeFile(cache, bytes);
+      expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
+      expect((await readFile(cache)).equals(good), name).toBe(true);
+    }
+  });
+
+  it('a library rewritten with the same size and times still misses the cache', async () => {
+    const lib = library();
+    const path = await writeLibrary(lib);
+    // Whole seconds, so that setting the time again gives the very same time.
+    const time = new Date('2026-01-01T00:00:00Z');
+    await utimes(path, time, time);
+    await loadCompiledLibraryFile(path);
+    const before = await stat(path);
+    // The same length: one keyword's character swapped for another of the same UTF-8 length.
+    const text = serialiseLibrary(lib).replace('"炸炸弹"', '"炸炸药"');
+    expect(Buffer.byteLength(text)).toBe(before.size);
+    await writeFile(path, text);
+    await utimes(path, time, time);
+    const after = await stat(path);
+    expect([after.size, after.mtimeMs, after.ino]).toEqual([before.size, before.mtimeMs, before.ino]);
+    const reloaded = await loadCompiledLibraryFile(path);
+    expect(scanText(reloaded, '炸 炸 药').map((m) => m.keyword)).toEqual(['炸炸药']);
+    expect(scanText(reloaded, '炸炸弹')).toEqual([]);
+  });
+
+  it('keys a library file larger than one hashing chunk by all of its bytes', async () => {
+    const lib = library();
+    const path = join(dir, 'lib.json');
+    // 3 MB of trailing white space (still JSON), so the keyword edited below lies past the first chunks.
+    const text = (library: KeywordLibrary): string => `${' '.repeat(3 << 20)}${serialiseLibrary(library)}`;
+    await writeFile(path, text(lib));
+    const cache = libraryCachePath(path);
+    await loadCompiledLibraryFile(path);
+    const written = await stat(cache);
+    expect(written.size).toBeGreaterThan(0);
+    // A hit: the cache is used, not written again (a rewrite renames a new file into place).
+    expect(matches(await loadCompiledLibraryFile(path))).toEqual(matches(compileLibrary(lib)));
+    expect((await stat(cache)).ino).toBe(written.ino);
+    expect(await decodeCompiled(await readFile(cache), await cacheKey(await readFile(path)))).toBeDefined();
+    // The same size, one keyword changed far into the file: a miss.
+    const edited = structuredClone(lib);
+    (edited.entries.find((e) => e.keyword === '炸炸弹') as KeywordLibrary['entries'][number]).keyword = '炸炸药';
+    expect(Buffer.byteLength(text(edited))).toBe(Buffer.byteLength(text(lib)));
+    await writeFile(path, text(edited));
+    expect(scanText(await loadCompiledLibraryFile(path), '炸 炸 药').map((m) => m.keyword)).toEqual(['炸炸药']);
+    expect((await stat(cache)).ino).not.toBe(written.ino);
+    expect(await decodeCompiled(await readFile(cache), await cacheKey(await readFile(path)))).toBeDefined();
+  });
+
+  it('reads a whole file in one go, an empty one, and refuses a folder', async () => {
+    const path = join(dir, 'bytes');
+    const content = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await writeFile(path, content);
+    const own = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
+    expect((await readWholeFile(path, own)).equals(content)).toBe(true);
+    const shared = await readWholeFile(path, (size) => new Uint8Array(new SharedArrayBuffer(size)));
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(shared).equals(content)).toBe(true);
+    await writeFile(path, '');
+    expect((await readWholeFile(path, own)).length).toBe(0);
+    await mkdir(join(dir, 'folder'));
+    await expect(readWholeFile(join(dir, 'folder'), own)).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(readWholeFile(join(dir, 'missing'), own)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('misses a cache written for another hegui compile format or version', async () => {

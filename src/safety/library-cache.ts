@@ -9,20 +9,35 @@
  * (`$HEGUI_CACHE_DIR`, else `$XDG_CACHE_HOME/hegui`, else `~/.cache/hegui`).
  *
  * The cache is never trusted blindly. Its key is a SHA-256 of the cache format, hegui's version
- * and the library file's bytes, so an edited library or another hegui release misses; a
- * SHA-256 of the whole file closes it, so a truncated or corrupted cache is rejected before
- * anything in it is used; any miss or rejection recompiles from the JSON and rewrites the
- * cache. Writes go to a temporary file renamed into place; a directory that cannot be written
- * to just goes without a cache. Both hashes run on the calling thread with node:crypto (about
- * 25 ms for the 39 MB of a 100,000-word library and its cache on a CPU with SHA extensions).
+ * and the library file's bytes, so an edited library or another hegui release misses (a
+ * collision-resistant hash: any edit, even one that keeps the file's size and time, misses). A
+ * CRC-32 of the whole file closes it, so a truncated or damaged cache is rejected before
+ * anything in it is used: the checksum guards against accidents (a partly written or damaged
+ * file), not against someone who can write the cache (they could write any checksum, and the
+ * library beside it too), and CRC-32 catches every burst of damage up to 32 bits and all other
+ * damage but one time in four billion, at a tenth of SHA-256's cost (zlib's, with carry-less
+ * multiplication: about 3 ms against 30 ms for the 27 MB cache of a 100,000-word library).
+ * The arrays must also end exactly where the checksum begins, and the entry columns are
+ * checked before use. Any miss or rejection recompiles from the JSON and rewrites the cache.
+ * Writes go to a temporary file renamed into place; a directory that cannot be written to just
+ * goes without a cache. The key's hash runs on the calling thread with node:crypto (about 7 ms
+ * for the 11.7 MB of a 100,000-word library on a CPU with SHA extensions), over the file read a
+ * chunk at a time into one buffer: memory touched once costs page faults, and on a hit the
+ * library's bytes are needed only for their hash.
  *
- * Layout: `HGUICL02`, the header's length (uint32 LE), the header (JSON: key, plain fields and
+ * Loading restores views over the one buffer the cache was read into: no object per entry (an
+ * entry is made when a scan reports it, or all of them when `entries` is asked for), no copy
+ * of any array.
+ *
+ * Layout: `HGUICL03`, the header's length (uint32 LE), the header (JSON: key, plain fields and
  * each typed array's name, type and length), the typed arrays (each at an 8-byte boundary;
- * the entries' keywords among them as UTF-16), then the SHA-256 of everything before it.
+ * the entries' keywords among them as UTF-16), then the CRC-32 of everything before it
+ * (uint32 LE).
  */
 import type { createHash as CreateHash } from 'node:crypto';
+import type { crc32 as Crc32 } from 'node:zlib';
 import type { Automaton } from './automaton.js';
-import type { CompiledLibrary, CompiledParts } from './compile.js';
+import type { CompiledLibrary, CompiledParts, EntryTable } from './compile.js';
 import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
 import { exampleLibrary } from './example-library.js';
 import { FoldTable } from './fold.js';
@@ -32,19 +47,54 @@ import { parseLibraryText, readLibraryFile } from './library-file.js';
 import { version as heguiVersion } from '../version.js';
 
 /** Bumped whenever the compiled form or this layout changes, so old caches miss. */
-export const COMPILE_CACHE_FORMAT = 2;
-const MAGIC = 'HGUICL02';
-const DIGEST = 32;
+export const COMPILE_CACHE_FORMAT = 3;
+const MAGIC = 'HGUICL03';
+/** The CRC-32 at the end. */
+const CHECK = 4;
 
 type ArrayType = 'i32' | 'u16' | 'u8';
 const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as const;
 
 /**
- * The automaton's arrays, all stored: deriving failure links, report chains and depths on
- * loading (a quarter less to read and hash) cost more than it saved, because a command runs
- * such a loop over every node once, in the interpreter (callgrind: +210 M instructions).
+ * The automaton's arrays a scan uses, stored as they are used: deriving failure links or report
+ * chains on loading cost more than it saved, because a command runs such a loop over every node
+ * once, in the interpreter (callgrind: +210 M instructions). The two no scan reads, `fail`
+ * (`failFlagged >> 1`) and `depth`, are left out (4 MB of a 100,000-word library's 27) and
+ * made on first use.
  */
-const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
+const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
+
+/** The automaton of the stored arrays, with `fail` and `depth` made when first read. */
+function restoredAutomaton(arrays: Pick<Automaton, (typeof automatonArrays)[number]>, size: number, maxDepth: number): Automaton {
+  if (arrays.firstChild.length !== size || arrays.childCount.length !== size || arrays.failFlagged.length !== size) throw new TypeError('bad automaton arrays');
+  let fail: Int32Array | undefined;
+  let depth: Int32Array | undefined;
+  return Object.freeze({
+    ...arrays,
+    size,
+    maxDepth,
+    get fail(): Int32Array {
+      if (fail === undefined) {
+        fail = new Int32Array(size);
+        for (let n = 0; n < size; n++) fail[n] = (arrays.failFlagged[n] as number) >> 1;
+      }
+      return fail;
+    },
+    get depth(): Int32Array {
+      if (depth === undefined) {
+        // Nodes are numbered breadth-first: a node's depth is known before its children's.
+        depth = new Int32Array(size);
+        for (let n = 0; n < size; n++) {
+          const first = arrays.firstChild[n] as number;
+          const d = (depth[n] as number) + 1;
+          for (let c = first, end = first + (arrays.childCount[n] as number); c < end && c < size; c++) depth[c] = d;
+        }
+      }
+      return depth;
+    },
+  });
+}
+
 const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
@@ -58,14 +108,13 @@ interface Header {
   astralSymbol: [number, number][];
   size: number;
   maxDepth: number;
-  variantRepeats: [number, number[]][];
   allowTargets: [number, number[] | true][];
   allowRuns: [number, number[]][];
   /**
    * Entries column by column (see `entryColumns`): one JSON object per entry would double the
    * load time. The keywords themselves are not in the header but in the arrays, as UTF-16
    * (`entry.keywordText`) and where each ends (`entry.keywordEnd`): a JSON array of 100,000
-   * strings took 45 ms to parse.
+   * strings took 45 ms to parse. The repeats of variants are arrays too (`repeat.*`).
    */
   risks: string[];
   /** Each entry's optional fields (exception phrases, noise, word mode), by entry index, for the few that have them. */
@@ -85,9 +134,19 @@ async function sha256(bytes: Uint8Array): Promise<Buffer> {
   return createHash('sha256').update(bytes).digest();
 }
 
+let crc32: typeof Crc32 | undefined;
+async function checksum(bytes: Uint8Array): Promise<number> {
+  crc32 ??= (await import('node:zlib')).crc32;
+  return crc32(bytes);
+}
+
 /** The cache key of a library whose JSON is `bytes`: the cache format, hegui's version and the bytes' SHA-256. */
 export async function cacheKey(bytes: Uint8Array): Promise<string> {
-  return `hegui-compiled/${COMPILE_CACHE_FORMAT}/${heguiVersion}/${(await sha256(bytes)).toString('hex')}`;
+  return keyOf(await sha256(bytes));
+}
+
+function keyOf(digest: Buffer): string {
+  return `hegui-compiled/${COMPILE_CACHE_FORMAT}/${heguiVersion}/${digest.toString('hex')}`;
 }
 
 function typeOf(array: Int32Array | Uint16Array | Uint8Array): ArrayType {
@@ -130,29 +189,89 @@ function unitsToString(units: Uint16Array): string {
   return out;
 }
 
-function entriesFrom(header: Header, get: <T>(name: string) => T): KeywordEntry[] {
+/**
+ * The entries of the columns a cache holds, made into objects one at a time as they are asked
+ * for; undefined when the columns do not fit together (a cache that must not be used).
+ */
+function entryColumnsTable(header: Header, get: <T>(name: string) => T): EntryTable | undefined {
   const risk = get<Uint16Array>('entry.risk');
   const mode = get<Uint8Array>('entry.mode');
   const severity = get<Uint8Array>('entry.severity');
   const keywordEnd = get<Int32Array>('entry.keywordEnd');
   const units = get<Uint16Array>('entry.keywordText');
   const count = risk.length;
-  if (mode.length !== count || severity.length !== count || keywordEnd.length !== count || (count > 0 && keywordEnd[count - 1] !== units.length)) throw new TypeError('bad entry columns');
-  // One string for every keyword, cut into each (the cuts share its memory).
-  const text = unitsToString(units);
-  const extras = new Map(header.extras);
-  const entries = new Array<KeywordEntry>(count);
+  const risks = header.risks;
+  if (mode.length !== count || severity.length !== count || keywordEnd.length !== count || (count > 0 ? keywordEnd[count - 1] : 0) !== units.length) return undefined;
+  // Every column is checked now, so that making an entry later cannot fail.
   let from = 0;
   for (let i = 0; i < count; i++) {
     const to = keywordEnd[i] as number;
-    if (to < from) throw new TypeError('bad entry column');
-    const entry = { keyword: text.slice(from, to), risk: header.risks[risk[i] as number], mode: matchModes[mode[i] as number], severity: severities[severity[i] as number] } as KeywordEntry;
-    if (entry.risk === undefined || entry.mode === undefined || entry.severity === undefined) throw new TypeError('bad entry column');
-    const extra = extras.get(i);
-    entries[i] = extra === undefined ? entry : { ...entry, ...extra };
+    if (to < from || (risk[i] as number) >= risks.length || (mode[i] as number) >= matchModes.length || (severity[i] as number) >= severities.length) return undefined;
     from = to;
   }
-  return entries;
+  if (!risks.every((r) => typeof r === 'string')) return undefined;
+  const extras = new Map(header.extras);
+  const made = new Array<KeywordEntry | undefined>(count);
+  let all: KeywordEntry[] | undefined;
+  const at = (i: number): KeywordEntry | undefined => {
+    if (!(Number.isInteger(i) && i >= 0 && i < count)) return undefined;
+    let entry = made[i];
+    if (entry !== undefined) return entry;
+    entry = {
+      keyword: unitsToString(units.subarray(i === 0 ? 0 : (keywordEnd[i - 1] as number), keywordEnd[i] as number)),
+      risk: risks[risk[i] as number],
+      mode: matchModes[mode[i] as number],
+      severity: severities[severity[i] as number],
+    } as KeywordEntry;
+    const extra = extras.get(i);
+    if (extra !== undefined) entry = { ...entry, ...extra };
+    return (made[i] = entry);
+  };
+  return {
+    count,
+    at,
+    list: () => {
+      if (all === undefined) {
+        all = new Array<KeywordEntry>(count);
+        for (let i = 0; i < count; i++) all[i] = at(i) as KeywordEntry;
+      }
+      return all;
+    },
+    regexIndexes: () => {
+      const regex = matchModes.indexOf('regex');
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) if (mode[i] === regex) out.push(i);
+      return out;
+    },
+  };
+}
+
+/** The repeats of variants as three arrays: the variants, where each one's runs start in the list, and the runs. */
+function repeatColumns(repeats: ReadonlyMap<number, Int32Array>): [string, Int32Array][] {
+  const variant = Int32Array.from(repeats.keys());
+  const from = new Int32Array(variant.length + 1);
+  let k = 0;
+  for (const runs of repeats.values()) from[k + 1] = (from[k++] as number) + runs.length;
+  const list = new Int32Array(from[variant.length] as number);
+  k = 0;
+  for (const runs of repeats.values()) list.set(runs, from[k++]);
+  return [['repeat.variant', variant], ['repeat.from', from], ['repeat.list', list]];
+}
+
+/** The repeats of variants from their arrays (views, no copies); undefined when they do not fit together. */
+function repeatsFrom(get: <T>(name: string) => T): Map<number, Int32Array> | undefined {
+  const variant = get<Int32Array>('repeat.variant');
+  const from = get<Int32Array>('repeat.from');
+  const list = get<Int32Array>('repeat.list');
+  if (from.length !== variant.length + 1 || from[0] !== 0 || from[variant.length] !== list.length) return undefined;
+  const repeats = new Map<number, Int32Array>();
+  for (let k = 0; k < variant.length; k++) {
+    const start = from[k] as number;
+    const end = from[k + 1] as number;
+    if (end < start) return undefined;
+    repeats.set(variant[k] as number, list.subarray(start, end));
+  }
+  return repeats;
 }
 
 /** The cache file's bytes for a compiled library under `key`. */
@@ -160,13 +279,14 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
   const parts = compiledParts(compiled);
   if (parts === undefined) throw new TypeError('not a library compileLibrary built');
   const fold = parts.fold.saved();
-  const columns = entryColumns(parts.entries);
+  const columns = entryColumns(parts.entries.list());
   const named: [string, Int32Array | Uint16Array | Uint8Array][] = [
     ['fold.bmp', fold.bmp],
     ['fold.noiseKinds', fold.noiseKinds],
     ...partArrays.map((name) => [name, parts[name]] as [string, Int32Array | Uint8Array]),
     ...automatonArrays.map((name) => [`automaton.${name}`, parts.automaton[name]] as [string, Int32Array | Uint16Array | Uint8Array]),
     ...columns.arrays,
+    ...repeatColumns(parts.variantRepeats),
   ];
   const header: Header = {
     key,
@@ -179,7 +299,6 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
     astralSymbol: [...parts.astralSymbol],
     size: parts.automaton.size,
     maxDepth: parts.automaton.maxDepth,
-    variantRepeats: [...parts.variantRepeats].map(([k, v]) => [k, [...v]]),
     allowTargets: [...parts.allowTargets].map(([k, v]) => [k, v === true ? true : [...v]]),
     allowRuns: [...parts.allowRuns].map(([k, v]) => [k, [...v]]),
     risks: columns.risks,
@@ -197,7 +316,9 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
     length += pad + array.byteLength;
   }
   const body = Buffer.concat(chunks);
-  return Buffer.concat([body, await sha256(body)]);
+  const check = Buffer.alloc(CHECK);
+  check.writeUInt32LE(await checksum(body));
+  return Buffer.concat([body, check]);
 }
 
 /**
@@ -205,10 +326,11 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
  * for `key` (wrong magic, truncated, checksum mismatch, another key or version, bad header).
  */
 export async function decodeCompiled(file: Uint8Array, key: string | Promise<string>): Promise<CompiledLibrary | undefined> {
-  if (file.length < 12 + DIGEST || Buffer.from(file.subarray(0, 8)).toString('latin1') !== MAGIC) return undefined;
-  const body = file.subarray(0, file.length - DIGEST);
+  if (file.length < 12 + CHECK || Buffer.from(file.subarray(0, 8)).toString('latin1') !== MAGIC) return undefined;
+  const body = file.subarray(0, file.length - CHECK);
   // Nothing is restored unless the checksum holds; restoring reads only within the file's bounds.
-  if (!(await sha256(body)).equals(file.subarray(file.length - DIGEST))) return undefined;
+  const stored = new DataView(file.buffer, file.byteOffset + body.length, CHECK).getUint32(0, true);
+  if ((await checksum(body)) !== stored) return undefined;
   const restored = restore(file, body);
   if (restored === undefined || restored.header.key !== (await key)) return undefined;
   return restored.compiled;
@@ -235,14 +357,19 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
     arrays.set(name, new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, length));
     offset += length * Type.BYTES_PER_ELEMENT;
   }
+  // The arrays end where the checksum begins: nothing missing, nothing more.
+  if (offset !== body.length) return undefined;
   const get = <T>(name: string): T => {
     const array = arrays.get(name);
     if (array === undefined) throw new TypeError(`cache lacks ${name}`);
     return array as T;
   };
   try {
-    const automaton = Object.fromEntries([...automatonArrays.map((name) => [name, get(`automaton.${name}`)]), ['size', header.size], ['maxDepth', header.maxDepth]]) as unknown as Automaton;
+    const automaton = restoredAutomaton(Object.fromEntries(automatonArrays.map((name) => [name, get(`automaton.${name}`)])) as unknown as Pick<Automaton, (typeof automatonArrays)[number]>, header.size, header.maxDepth);
     const fold = new FoldTable(header.transforms, { bmp: get('fold.bmp'), noiseKinds: get('fold.noiseKinds'), expansions: header.expansions });
+    const entries = entryColumnsTable(header, get);
+    const variantRepeats = repeatsFrom(get);
+    if (entries === undefined || variantRepeats === undefined) return undefined;
     const parts = {
       name: header.name,
       version: header.version,
@@ -251,10 +378,10 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
       automaton,
       ...Object.fromEntries(partArrays.map((name) => [name, get(name)])),
       astralSymbol: new Map(header.astralSymbol),
-      variantRepeats: new Map(header.variantRepeats.map(([k, v]) => [k, Int32Array.from(v)])),
+      variantRepeats,
       allowTargets: new Map(header.allowTargets.map(([k, v]) => [k, v === true ? true : new Set(v)])),
       allowRuns: new Map(header.allowRuns.map(([k, v]) => [k, Int32Array.from(v)])),
-      entries: entriesFrom(header, get),
+      entries,
       allowWords: header.allowWords,
       ignored: header.ignored,
     } as unknown as CompiledParts;
@@ -278,11 +405,49 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<boolean
   }
 }
 
+/**
+ * The whole file at `path`, read into memory `allocate` gives for its size (one read call for
+ * most files, where `readFile` reads 512 KiB per call, each a trip through the thread pool); a
+ * folder is refused with `EISDIR`. A file that grows while it is read, or one without a size
+ * (a pipe), is read to its end by `readFile` and copied, so the bytes are never cut short.
+ * Errors are the file system's own.
+ */
+export async function readWholeFile<T extends Uint8Array>(path: string, allocate: (size: number) => T): Promise<T> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    const size = stats.size;
+    if (stats.isFile()) {
+      const bytes = allocate(size);
+      let length = 0;
+      while (length < size) {
+        const { bytesRead } = await handle.read(bytes, length, size - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      if (length < size) return bytes.subarray(0, length) as T;
+      // At the size it had: unless it has grown since.
+      if ((await handle.read(Buffer.alloc(1), 0, 1, size)).bytesRead === 0) return bytes;
+    }
+    // A file that has grown, or not a regular file (a pipe has no size): read to its end.
+    const whole = await handle.readFile();
+    const copy = allocate(whole.length);
+    copy.set(whole);
+    return copy;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A buffer of its own (so 8-aligned: typed arrays can be views into it), not from Node's pool. */
+const ownBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
+
 /** The cache file's bytes, or undefined when there is none (or it cannot be read). */
 async function readCache(cachePath: string | undefined): Promise<Buffer | undefined> {
   if (cachePath === undefined) return undefined;
-  const { readFile } = await import('node:fs/promises');
-  return readFile(cachePath).catch(() => undefined);
+  return readWholeFile(cachePath, ownBuffer).catch(() => undefined);
 }
 
 async function cachedCompile(cachePath: string | undefined, bytes: Uint8Array, library: () => Promise<KeywordLibrary> | KeywordLibrary, cacheFile = readCache(cachePath)): Promise<CompiledLibrary> {
@@ -306,17 +471,55 @@ export function libraryCachePath(path: string): string {
  * comment). Throws `KeywordLibraryError` as `readLibraryFile` does for a bad library.
  */
 export async function loadCompiledLibraryFile(path: string): Promise<CompiledLibrary> {
-  const { readFile } = await import('node:fs/promises');
-  // The cache is read while the library is.
-  const cacheFile = readCache(libraryCachePath(path));
-  let bytes: Buffer;
+  const cachePath = libraryCachePath(path);
+  // The cache is read while the library is hashed.
+  const cacheFile = readCache(cachePath);
+  let key: string;
   try {
-    bytes = await readFile(path);
+    key = await fileKey(path);
   } catch {
     // readLibraryFile words the error the same way for every caller.
     return compileLibrary(await readLibraryFile(path));
   }
-  return cachedCompile(libraryCachePath(path), bytes, () => parseLibraryText(path, bytes.toString('utf8')), cacheFile);
+  const file = await cacheFile;
+  const cached = file === undefined ? undefined : await decodeCompiled(file, key);
+  if (cached !== undefined) return cached;
+  // A miss: the library is read whole, and its cache keyed by the bytes it is compiled from.
+  let bytes: Buffer;
+  try {
+    bytes = await readWholeFile(path, ownBuffer);
+  } catch {
+    return compileLibrary(await readLibraryFile(path));
+  }
+  return cachedCompile(cachePath, bytes, () => parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(file));
+}
+
+/** Bytes of a library file hashed at a time: its key is found without holding all of it in memory. */
+const HASH_CHUNK = 1 << 20;
+
+/**
+ * The cache key of the library file at `path` (as `cacheKey` of its bytes), read a chunk at a
+ * time into one buffer: on a hit, the file's bytes are needed only for their hash, and memory
+ * that is touched once costs a 100,000-word library's 12 MB of page faults. Errors are the
+ * file system's own (`EISDIR` for a folder).
+ */
+async function fileKey(path: string): Promise<string> {
+  const { open } = await import('node:fs/promises');
+  createHash ??= (await import('node:crypto')).createHash;
+  const handle = await open(path, 'r');
+  try {
+    if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(HASH_CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, HASH_CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+    }
+    return keyOf(hash.digest());
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

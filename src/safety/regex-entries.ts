@@ -50,9 +50,15 @@ export class RegexBudgetError extends HeguiError {
   }
 }
 
-export function compileRegexEntries(entries: readonly KeywordEntry[]): RegexEntry[] {
+/**
+ * The regex entries among `entries`, compiled; throws `KeywordLibraryError` naming the first
+ * unusable one. `entries[k]` is the library's entry `indexes[k]` when `indexes` is given (a
+ * few entries picked out of a large library), else entry `k`.
+ */
+export function compileRegexEntries(entries: readonly KeywordEntry[], indexes?: readonly number[]): RegexEntry[] {
   const out: RegexEntry[] = [];
-  entries.forEach((entry, i) => {
+  entries.forEach((entry, k) => {
+    const i = indexes === undefined ? k : (indexes[k] as number);
     if (entry.mode !== 'regex') return;
     let pattern: RE2JS;
     try {

@@ -394,7 +394,7 @@ export class ScanCore {
       if (node === 0) return (a.rootNext[symbol] as number) >> 1;
       const first = a.firstChild[node] as number;
       for (let n = first; n < first + (a.childCount[node] as number); n++) if (a.symbol[n] === symbol) return n;
-      node = a.fail[node] as number;
+      node = (a.failFlagged[node] as number) >> 1;
     }
   }
 
@@ -405,7 +405,7 @@ export class ScanCore {
     const c = this.#c;
     const a = c.automaton;
     const cur = this.#cur;
-    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
+    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[(a.failFlagged[t] as number) >> 1] as number) {
       const pattern = a.terminal[t] as number;
       const sigStart = cur - (c.patternLength[pattern] as number) + 1;
       const flags = c.patternFlags[pattern] as number;
@@ -453,7 +453,7 @@ export class ScanCore {
     const c = this.#c;
     const a = c.automaton;
     let waiting = false;
-    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[a.fail[t] as number] as number) {
+    for (let t = a.report[this.#node] as number; t >= 0; t = a.report[(a.failFlagged[t] as number) >> 1] as number) {
       const pattern = a.terminal[t] as number;
       const sigStart = this.#cur - (c.patternLength[pattern] as number) + 1;
       const flags = c.patternFlags[pattern] as number;

@@ -183,7 +183,7 @@ function needsWords(c: CompiledLibrary, ref: number): boolean {
 
 function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, original: string): KeywordMatch[] {
   if (ref & 1) {
-    const entry = c.entries[ref >> 1];
+    const entry = c.entry(ref >> 1);
     if (entry === undefined) return [];
     const transforms = transformsOf(c, original, undefined, false);
     return [{ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: 'regex', start, end, original, transforms, confidence: confidenceOf(transforms) }];
@@ -196,7 +196,7 @@ function toMatches(c: CompiledLibrary, ref: number, start: number, end: number, 
   const out: KeywordMatch[] = [];
   for (let k = from; k < to; k++) {
     const r = c.variantRefList[k] as number;
-    const entry = c.entries[r >> 1];
+    const entry = c.entry(r >> 1);
     if (entry === undefined) continue;
     const transforms = transformsOf(c, original, length, (r & 1) === 1);
     out.push({ risk: entry.risk, keyword: entry.keyword, severity: entry.severity, mode: entry.mode, via: r & 1 ? 'pinyin' : 'literal', start, end, original, transforms, confidence: confidenceOf(transforms) });
@@ -250,7 +250,7 @@ export function scanRisks(library: CompiledLibrary, text: string): RiskCode[] {
       if (!atWordBoundaries(library, library.segmenter as WordSegmenter, window, windowStart, hit.start, hit.end)) continue;
     }
     if (hit.ref & 1) {
-      const entry = library.entries[hit.ref >> 1];
+      const entry = library.entry(hit.ref >> 1);
       if (entry !== undefined && !risks.includes(entry.risk)) risks.push(entry.risk);
       continue;
     }
@@ -258,7 +258,7 @@ export function scanRisks(library: CompiledLibrary, text: string): RiskCode[] {
     const to = library.variantRefFrom[variant + 1];
     if (to === undefined) continue;
     for (let k = library.variantRefFrom[variant] as number; k < to; k++) {
-      const entry = library.entries[(library.variantRefList[k] as number) >> 1];
+      const entry = library.entry((library.variantRefList[k] as number) >> 1);
       if (entry !== undefined && !risks.includes(entry.risk)) risks.push(entry.risk);
     }
   }
