@@ -61,12 +61,19 @@ afterAll(async () => {
 });
 
 describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout: 120_000 }, () => {
-  it('--version loads the bundled start and no command', async () => {
-    const run = await hegui(['--version']);
-    expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toBe(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version);
-    expect(run.modules.filter((url) => /\/dist\/cli\/(workdays|scan-command|label-implicit)\.js$/.test(url))).toEqual([]);
-    expect(zod(run.modules)).toEqual([]);
+  it('--version and -V print the version without loading the command line, as commander does', async () => {
+    const version = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version;
+    for (const flag of ['--version', '-V']) {
+      const run = await hegui([flag]);
+      expect(run).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+      expect(run.modules.filter((url) => url.includes('/dist/cli/'))).toEqual([]);
+    }
+    // With anything else on the line, commander decides (here: the version, from the bundled start).
+    const other = await hegui(['-V', '--version']);
+    expect(other.stdout).toBe(`${version}\n`);
+    expect(other.modules.some((url) => url.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(other.modules.filter((url) => /\/dist\/cli\/(workdays|scan-command|label-implicit)\.js$/.test(url))).toEqual([]);
+    expect(zod(other.modules)).toEqual([]);
   });
 
   it('workdays add finds the holiday schedules bundled into it, without zod', async () => {
