@@ -1,26 +1,43 @@
 #!/usr/bin/env node
-// Bundles the CLI's start (src/cli/main.ts with commander) and the implicit-label commands'
-// entry point (src/cli/label-implicit.ts) with esbuild into dist/cli/main.js and
-// dist/cli/label-implicit.js, over the files tsc wrote there (issue 14: start-up). Run by
-// scripts/build.mjs after tsc; `node scripts/bundle-cli.mjs` redoes only this step.
+// Bundles the CLI's start and the commands users run most with esbuild, over the files tsc
+// wrote to dist/cli/ (issue 14: start-up). Run by scripts/build.mjs after tsc;
+// `node scripts/bundle-cli.mjs` redoes only this step. Entries (src/cli/NAME.ts to dist/cli/NAME.js):
+// - main: main.ts, io.ts and commander, the table of commands;
+// - label-implicit: label.ts, files.ts and the implicit-label library modules they reach
+//   (src/label/**, not src/label/explicit/);
+// - workdays: workdays.ts and src/calendar/** with the holiday schedules (the chinese-days
+//   JSON goes into the bundle: esbuild drops an external import's `with { type: 'json' }`);
+// - scan-command: scan.ts, scan-library.ts, scan-parallel.ts and the safety engine (src/safety/**).
 //
-// What goes into the bundle: main.ts, io.ts and commander; label.ts, files.ts and the
-// implicit-label library modules they reach (src/label/**, not src/label/explicit/). Every
-// codec module stays behind its dynamic import (codec-table.ts), so esbuild splits it into its
-// own chunk beside the entries (dist/cli/bundle-*.js), loaded only when a file of that format
-// is met; code both entries use (main.ts: setExitCode) is in one shared chunk, so there is one
-// copy of it. What stays outside, imported from tsc's output as before: the other command
-// modules (each loads when its command runs, as in the source), npm packages other than
-// commander, src/errors.ts (one HeguiError class for the whole process: errors are told apart
-// with instanceof) and version.ts (it reads ../package.json relative to itself). The other
-// commands import commander from node_modules, a second copy: commander itself tells its
-// objects and errors apart by their fields, not their class, and so does main.ts. The library
-// entry points (hegui/label, ...) are tsc's files, unchanged.
+// A dynamic import inside the bundle becomes a chunk beside the entries (dist/cli/bundle-*.js),
+// loaded only when it runs: each codec (codec-table.ts), a schedule file's parser (and zod with
+// it, workdays --schedule), a library file's reader (zod again, only on a library-cache miss).
+// Code several entries share (main.ts: setExitCode; files.ts) is in shared chunks, one copy each.
+//
+// What stays outside, imported from tsc's output as before: the other command modules (each
+// loads when its command runs), npm packages other than commander and JSON data, src/errors.ts
+// (one HeguiError class for the whole process: errors are told apart with instanceof) and
+// version.ts (it reads ../package.json relative to itself). The other commands import commander
+// from node_modules, a second copy: commander itself tells its objects and errors apart by their
+// fields, not their class, and so does main.ts. The library entry points (hegui/label,
+// hegui/safety, ...) are tsc's files, unchanged, and so are the worker threads' modules
+// (dist/cli/label-worker.js, scan-worker.js: a thread has its own modules anyway).
+//
+// Paths: every output file is in dist/cli/, so a bundled module of src/cli/ finds its files
+// (scan-worker.js, label-worker.js) by `import.meta.url` as before; a bundled module elsewhere
+// has its `import.meta.url` replaced by the URL of tsc's copy of it (withModuleUrl), so a path
+// relative to it, or a createRequire from it, still resolves; any other `import.meta.*` in such a
+// module fails the build.
 //
 // The bundle is checked here: it must not reach the visible labels (src/label/explicit/) nor
-// heavy packages; a codec must not be in the entry file itself.
+// heavy packages; a codec must not be in the implicit-label entry file itself; what an entry
+// loads before its command runs (the entry and the chunks it imports statically) must not load
+// zod or yaml, nor another command's library (--version loads no calendar, safety or label
+// code); and no module outside the bundle may import an entry (it would get a second copy of the
+// modules in it: the entries that other code needs are re-exporting files of their own,
+// label-implicit.ts and scan-command.ts).
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,16 +48,36 @@ const quiet = process.argv.includes('--quiet');
 
 /** Source modules (relative to src/, without extension) that go into the bundle. */
 function bundled(rel) {
-  if (['cli/main', 'cli/io', 'cli/label-implicit', 'cli/label', 'cli/files', 'cli/label-pool'].includes(rel)) return true;
+  if (['cli/main', 'cli/io', 'cli/label-implicit', 'cli/label', 'cli/files', 'cli/label-pool', 'cli/workdays'].includes(rel)) return true;
+  if (['cli/scan-command', 'cli/scan', 'cli/scan-library', 'cli/scan-parallel'].includes(rel)) return true;
+  if (rel.startsWith('calendar/') || rel.startsWith('safety/')) return true;
   return rel.startsWith('label/') && !rel.startsWith('label/explicit/');
 }
 
-for (const name of readdirSync(outdir)) if (/^(bundle-.*\.js|(main|label-implicit)\.js\.map)$/.test(name)) rmSync(join(outdir, name));
+/** The entries, under src/cli/; each becomes dist/cli/NAME.js over tsc's file of that name. */
+const entries = ['main', 'label-implicit', 'workdays', 'scan-command'];
+
+/**
+ * A bundled module outside src/cli/ that names a file by `import.meta.url` (data, a worker, a
+ * createRequire base) must still find it from dist/cli/: its `import.meta.url` is replaced by
+ * the URL tsc's copy of the module has, `new URL('../calendar/x.js', import.meta.url)` in the
+ * bundle. The other forms are refused rather than guessed at.
+ */
+function withModuleUrl(path, contents) {
+  const rel = relative(src, path).split(sep).join('/');
+  if (rel.startsWith('cli/') || !contents.includes('import.meta')) return contents;
+  const other = contents.match(/import\.meta\.(?!url\b)\w+/);
+  if (other) throw new Error(`bundle-cli: ${rel} uses ${other[0]}, which the bundle cannot carry over: use import.meta.url or keep the module outside the bundle`);
+  const target = relative(join(src, 'cli'), path).split(sep).join('/').replace(/\.ts$/, '.js');
+  return `const __heguiModuleUrl = new URL(${JSON.stringify(target)}, import.meta.url).href;\n${contents.replace(/import\.meta\.url\b/g, '__heguiModuleUrl')}`;
+}
+
+for (const name of readdirSync(outdir)) if (/^(bundle-.*\.js|(main|label-implicit|workdays|scan-command)\.js\.map)$/.test(name)) rmSync(join(outdir, name));
 
 const result = await build({
-  // Not label-worker.ts: `--threads` threads load tsc's dist/cli/label-worker.js (a thread has
-  // its own modules anyway), and a third entry would cut the shared code into more chunks.
-  entryPoints: [join(src, 'cli', 'main.ts'), join(src, 'cli', 'label-implicit.ts')],
+  // Not label-worker.ts nor scan-worker.ts: their threads load tsc's files (a thread has its own
+  // modules anyway), and more entries would cut the shared code into more chunks.
+  entryPoints: entries.map((name) => join(src, 'cli', `${name}.ts`)),
   outdir,
   entryNames: '[name]',
   chunkNames: 'bundle-[name]-[hash]',
@@ -54,7 +91,10 @@ const result = await build({
   logLevel: quiet ? 'warning' : 'info',
   legalComments: 'none',
   // commander is CommonJS: its require() of Node's modules needs a require in each ESM file.
-  banner: { js: "import { createRequire as __heguiCreateRequire } from 'node:module';\nconst require = __heguiCreateRequire(import.meta.url);" },
+  // Through process.getBuiltinModule rather than `import ... from 'node:module'`, which has Node
+  // build an ES module facade over the module's exports. (Doing the same for every built-in the
+  // bundled code imports made a shared chunk of each wrapper, and the label start slower.)
+  banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
   plugins: [
     {
       name: 'hegui-boundaries',
@@ -68,7 +108,9 @@ const result = await build({
         }));
         b.onResolve({ filter: /.*/ }, (args) => {
           if (args.kind === 'entry-point' || args.importer.includes(`${sep}node_modules${sep}`)) return undefined;
-          if (!args.path.startsWith('.')) return args.path === 'commander' ? undefined : { external: true };
+          // A package's JSON data (the holiday schedules) goes into the bundle: esbuild would
+          // drop the import's `with { type: 'json' }`, and Node refuses a JSON import without it.
+          if (!args.path.startsWith('.')) return args.path === 'commander' || args.path.endsWith('.json') ? undefined : { external: true };
           const target = join(dirname(args.importer), args.path).replace(/\.js$/, '.ts');
           const rel = relative(src, target).split(sep).join('/').replace(/\.ts$/, '');
           if (bundled(rel)) return { path: target };
@@ -77,25 +119,71 @@ const result = await build({
           if (!path.startsWith('.')) path = `./${path}`;
           return { path, external: true };
         });
+        b.onLoad({ filter: /\.ts$/ }, (args) => (args.path.startsWith(src + sep) ? { contents: withModuleUrl(args.path, readFileSync(args.path, 'utf8')), loader: 'ts' } : undefined));
       },
     },
   ],
 });
 
-const heavy = /^(sharp|@napi-rs\/canvas|@embedpdf\/|better-sqlite3|pg|kysely|opencc-js|pinyin-pro|hono)/;
+// opencc-js's character tables (opencc-js/dict/*Characters, *VariantsRev: 60 KB of strings, the
+// traditional-to-simplified fold of the scanner) are not heavy; its converters and phrase tables are.
+const heavy = /^(sharp|@napi-rs\/canvas|@embedpdf\/|better-sqlite3|pg|kysely|opencc-js(?!\/dict\/(ST|TS)Characters$|\/dict\/(HK|TW)VariantsRev$)|pinyin-pro|@node-rs\/jieba|hono)/;
+const outputs = result.metafile.outputs;
+/** The files `file` loads before it runs: itself and its static imports, transitively (not its dynamic imports). */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file) || !outputs[file]) return seen;
+  seen.add(file);
+  for (const imported of outputs[file].imports) if (!imported.external && imported.kind === 'import-statement') staticClosure(imported.path, seen);
+  return seen;
+}
+const entryFile = (name) => Object.keys(outputs).find((file) => file.endsWith(`/cli/${name}.js`));
 const problems = [];
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
+for (const [file, output] of Object.entries(outputs)) {
   for (const input of Object.keys(output.inputs)) if (input.includes('src/label/explicit/')) problems.push(`${file} holds ${input}`);
   for (const imported of output.imports) if (imported.external && heavy.test(imported.path)) problems.push(`${file} imports ${imported.path}`);
   if (file.endsWith('/main.js')) {
-    for (const input of Object.keys(output.inputs)) if (input.includes('src/label/')) problems.push(`the CLI's start holds ${input}`);
+    for (const input of Object.keys(output.inputs)) if (/src\/(label|calendar)\//.test(input)) problems.push(`the CLI's start holds ${input}`);
   }
   if (file.endsWith('/label-implicit.js')) {
     for (const input of Object.keys(output.inputs)) if (/src\/label\/implicit\/(jpeg|png|mp4|pdf|ooxml|matroska)\.ts$/.test(input)) problems.push(`the entry itself holds the codec ${input}`);
   }
 }
+// What an entry loads before its command runs: no schema library (zod: about 120 ms of CPU to
+// load) and no YAML; workdays reaches zod only through --schedule, scan only on a library-cache
+// miss (both dynamic imports of their own chunks).
+for (const [name, banned] of [['main', /^(zod|yaml)$/], ['workdays', /^(zod|yaml)$/], ['label-implicit', /^(zod|yaml)$/], ['scan-command', /^(zod|yaml)$/]]) {
+  const entry = entryFile(name);
+  if (!entry) {
+    problems.push(`no entry dist/cli/${name}.js`);
+    continue;
+  }
+  for (const file of staticClosure(entry)) {
+    for (const imported of outputs[file].imports) if (imported.external && imported.kind === 'import-statement' && banned.test(imported.path)) problems.push(`${name}.js loads ${imported.path} at its start (through ${file})`);
+    for (const input of Object.keys(outputs[file].inputs)) {
+      if (name !== 'workdays' && input.includes('src/calendar/')) problems.push(`${name}.js loads ${input} at its start (through ${file})`);
+      if (name !== 'scan-command' && input.includes('src/safety/')) problems.push(`${name}.js loads ${input} at its start (through ${file})`);
+    }
+  }
+}
+// A bundled entry has its own copy of the modules bundled into it (the safety engine, the
+// calendar): a module outside the bundle that imported it would mix that copy with tsc's, whose
+// classes its instanceof checks would not recognise. Only the bundle itself may load an entry.
+const bundleFiles = new Set(Object.keys(outputs).map((file) => join(root, file)));
+function* compiledFiles(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* compiledFiles(path);
+    else if (entry.name.endsWith('.js') && !bundleFiles.has(path)) yield path;
+  }
+}
+const entryPaths = new Set(entries.filter((name) => name !== 'main').map((name) => join(outdir, `${name}.js`)));
+for (const path of compiledFiles(join(root, 'dist'))) {
+  for (const [, specifier] of readFileSync(path, 'utf8').matchAll(/['"](\.{1,2}\/[^'"\s]*\.js)['"]/g)) {
+    if (entryPaths.has(join(dirname(path), specifier))) problems.push(`${relative(root, path)} imports the bundled entry ${specifier}: import the module it re-exports instead`);
+  }
+}
 if (problems.length > 0) {
-  console.error(`bundle-cli: the label bundle crosses its boundaries:\n  ${problems.join('\n  ')}`);
+  console.error(`bundle-cli: the CLI bundle crosses its boundaries:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
 if (!quiet) console.log(`bundle-cli: ${Object.keys(result.metafile.outputs).length} files in dist/cli/`);

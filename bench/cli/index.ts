@@ -6,8 +6,9 @@
  * `--baseline DIR` the same commands also run from another checkout's build (for example the
  * code before a change), alternating with this one, so both see the same machine.
  *
- * Wall time and peak resident memory come from GNU time (`/usr/bin/time`, Debian's `time`
- * package); the table shows the median of `--runs` (default 11) runs.
+ * Wall time, CPU time (user + system: steadier than wall time on a shared machine) and peak
+ * resident memory come from GNU time (`/usr/bin/time`, Debian's `time` package); the table
+ * shows the median of `--runs` (default 11) runs.
  *
  * Run: `npx tsx bench/cli/index.ts [--runs 11] [--baseline /path/to/other/checkout]`
  */
@@ -30,16 +31,17 @@ const baseline = option('--baseline');
 
 interface Sample {
   seconds: number;
+  cpuSeconds: number;
   kilobytes: number;
 }
 
 /** Runs `argv` once under GNU time; fails loudly if the command does. */
 function measure(argv: string[], cwd: string): Sample {
-  const result = spawnSync(timeTool, ['-f', '%e %M', ...argv], { cwd, encoding: 'utf8' });
+  const result = spawnSync(timeTool, ['-f', '%e %U %S %M', ...argv], { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
   const last = result.stderr.trim().split('\n').at(-1) ?? '';
-  const [seconds, kilobytes] = last.split(' ').map(Number);
-  return { seconds: seconds ?? NaN, kilobytes: kilobytes ?? NaN };
+  const [seconds, user, system, kilobytes] = last.split(' ').map(Number);
+  return { seconds: seconds ?? NaN, cpuSeconds: (user ?? NaN) + (system ?? NaN), kilobytes: kilobytes ?? NaN };
 }
 
 function median(values: number[]): number {
@@ -67,6 +69,7 @@ const commands: { name: string; args: string[] }[] = [
   { name: 'hegui --help', args: ['--help'] },
   { name: 'hegui workdays add 2026-09-30 5', args: ['workdays', 'add', '2026-09-30', '5'] },
   { name: 'hegui scan --keywords example --file short.txt', args: ['scan', '--keywords', 'example', '--file', textFile] },
+  { name: 'hegui label embed --help', args: ['label', 'embed', '--help'] },
   { name: 'hegui rules', args: ['rules'] },
 ];
 
@@ -83,7 +86,8 @@ for (let run = 0; run < runs; run++) {
   }
 }
 
-const cell = (samples: Sample[]) => `${(median(samples.map((s) => s.seconds)) * 1000).toFixed(0)} ms, ${(median(samples.map((s) => s.kilobytes)) / 1024).toFixed(0)} MB`;
+const cell = (samples: Sample[]) =>
+  `${(median(samples.map((s) => s.seconds)) * 1000).toFixed(0)} ms (CPU ${(median(samples.map((s) => s.cpuSeconds)) * 1000).toFixed(0)} ms), ${(median(samples.map((s) => s.kilobytes)) / 1024).toFixed(0)} MB`;
 const header = ['command', ...sides.map((side) => side.label), ...(baseline ? ['baseline / hegui'] : [])];
 console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 console.log(`| node -e 0 (floor) | ${cell(floor)} |${baseline ? ' | |' : ''}`);

@@ -70,7 +70,8 @@ export const commandTable: readonly CommandEntry[] = [
   },
   {
     commands: [['scan', 'check a text for keywords and personal data and print the policy verdict']],
-    load: async () => [(await import('./scan.js')).registerScan],
+    // The bundled entry (scan-command.ts re-exports scan.ts), as for the implicit label commands.
+    load: async () => [(await import('./scan-command.js')).registerScan],
   },
   {
     commands: [['keywords', 'keyword libraries: import word lists, count them, check GB/T 45654 coverage, try them, keep them in the database']],

@@ -7,8 +7,12 @@
  */
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
-import type { CheckOptions, Direction, SafetyDecision, SafetyPolicy } from '../safety/index.js';
-import { defaultPolicy, SafetyGuard, validatePolicy } from '../safety/index.js';
+// The engine's own modules, not the safety/index.js barrel: through the barrel the build's
+// bundle would keep every module it names (the library schema, and with it zod) at the start.
+import type { CheckOptions, SafetyDecision } from '../safety/guard.js';
+import { SafetyGuard } from '../safety/guard.js';
+import type { Direction, SafetyPolicy } from '../safety/policy.js';
+import { defaultPolicy, validatePolicy } from '../safety/policy.js';
 import { readTextFile } from './files.js';
 import { type CliIo, readAll } from './io.js';
 import { setExitCode } from './main.js';

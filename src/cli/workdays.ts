@@ -3,7 +3,10 @@
  * `hegui workdays add|is|years`: China working-day arithmetic from the State Council schedule.
  */
 import type { Command } from 'commander';
-import { chinaCalendar, type DayInfo, parseScheduleFile, type WorkCalendar } from '../calendar/index.js';
+// Not calendar/index.js: its schedule-file parser loads zod (about 120 ms of start-up CPU),
+// which only --schedule needs.
+import { chinaCalendar } from '../calendar/china.js';
+import type { DayInfo, WorkCalendar } from '../calendar/work-calendar.js';
 import { InvalidInputError } from '../errors.js';
 import { readTextFile } from './files.js';
 import type { CliIo } from './io.js';
@@ -15,10 +18,12 @@ interface CalendarFlags {
 }
 
 async function calendarWith(io: CliIo, files: string[] = []): Promise<WorkCalendar> {
+  if (files.length === 0) return chinaCalendar;
+  const { parseScheduleFile } = await import('../calendar/schedule-file.js');
   const schedules = await Promise.all(
     files.map(async (file) => parseScheduleFile(await readTextFile(io, file, 'schedule file'), file)),
   );
-  return schedules.length > 0 ? chinaCalendar.with(schedules) : chinaCalendar;
+  return chinaCalendar.with(schedules);
 }
 
 function describeDay(info: DayInfo): string {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { coverageReport, libraryStats } from './coverage.js';
 import { exampleLibrary } from './example-library.js';
 import { importKeywords, mergeIntoLibrary } from './import.js';
-import { createLibrary, parseLibrary, serialiseLibrary } from './library.js';
+import { createLibrary, serialiseLibrary } from './library.js';
+import { parseLibrary } from './library-schema.js';
 import { keywordLibraryObligation, riskCategories, risks } from './taxonomy.js';
 
 describe('taxonomy', () => {

@@ -42,9 +42,17 @@ import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
 import { exampleLibrary } from './example-library.js';
 import { FoldTable } from './fold.js';
 import type { KeywordEntry, KeywordLibrary } from './library.js';
+import type * as LibraryFile from './library-file.js';
 import { matchModes, serialiseLibrary, severities } from './library.js';
-import { parseLibraryText, readLibraryFile } from './library-file.js';
 import { version as heguiVersion } from '../version.js';
+
+/**
+ * The library-file reader (and through it the schema, zod), loaded on a cache miss only: a hit
+ * needs neither, and zod alone is about 120 ms of a command's start (issue 14).
+ */
+function libraryFile(): Promise<typeof LibraryFile> {
+  return import('./library-file.js');
+}
 
 /** Bumped whenever the compiled form or this layout changes, so old caches miss. */
 export const COMPILE_CACHE_FORMAT = 3;
@@ -479,7 +487,7 @@ export async function loadCompiledLibraryFile(path: string): Promise<CompiledLib
     key = await fileKey(path);
   } catch {
     // readLibraryFile words the error the same way for every caller.
-    return compileLibrary(await readLibraryFile(path));
+    return compileLibrary(await (await libraryFile()).readLibraryFile(path));
   }
   const file = await cacheFile;
   const cached = file === undefined ? undefined : await decodeCompiled(file, key);
@@ -489,9 +497,9 @@ export async function loadCompiledLibraryFile(path: string): Promise<CompiledLib
   try {
     bytes = await readWholeFile(path, ownBuffer);
   } catch {
-    return compileLibrary(await readLibraryFile(path));
+    return compileLibrary(await (await libraryFile()).readLibraryFile(path));
   }
-  return cachedCompile(cachePath, bytes, () => parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(file));
+  return cachedCompile(cachePath, bytes, async () => (await libraryFile()).parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(file));
 }
 
 /** Bytes of a library file hashed at a time: its key is found without holding all of it in memory. */
@@ -528,7 +536,7 @@ async function fileKey(path: string): Promise<string> {
  * has changed since they were read (threads that must all use one library share the bytes).
  */
 export async function loadCompiledLibraryBytes(path: string, bytes: Uint8Array): Promise<CompiledLibrary> {
-  return cachedCompile(libraryCachePath(path), bytes, () => parseLibraryText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+  return cachedCompile(libraryCachePath(path), bytes, async () => (await libraryFile()).parseLibraryText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
 }
 
 /** The per-user cache directory (see the module comment), or undefined when there is no home. */

@@ -7,7 +7,8 @@
  */
 import { KeywordLibraryError } from './errors.js';
 import type { KeywordLibrary } from './library.js';
-import { parseLibrary, serialiseLibrary } from './library.js';
+import { serialiseLibrary } from './library.js';
+import { parseLibrary } from './library-schema.js';
 
 /** Reads and validates a library file; throws `KeywordLibraryError` naming the file. */
 export async function readLibraryFile(path: string): Promise<KeywordLibrary> {

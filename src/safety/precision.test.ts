@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileLibrary } from './compile.js';
 import type { KeywordEntry } from './library.js';
-import { parseLibrary, serialiseLibrary } from './library.js';
+import { serialiseLibrary } from './library.js';
+import { parseLibrary } from './library-schema.js';
 import { defaultNormaliserOptions } from './options.js';
 import { IncrementalScanner, scanText } from './scanner.js';
 import { seededRandom } from '../../test/helpers/random.js';

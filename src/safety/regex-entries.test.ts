@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileLibrary } from './compile.js';
 import { KeywordLibraryError } from './errors.js';
-import { type KeywordEntry, parseLibrary } from './library.js';
+import type { KeywordEntry } from './library.js';
+import { parseLibrary } from './library-schema.js';
 import { compileRegexEntries, REGEX_LINE_LIMIT, REGEX_WINDOW_OVERLAP, RegexBudget, RegexBudgetError, RegexWindows } from './regex-entries.js';
 import { IncrementalScanner, scanText } from './scanner.js';
 

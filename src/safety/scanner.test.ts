@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileLibrary } from './compile.js';
 import type { KeywordEntry } from './library.js';
-import { parseLibrary } from './library.js';
+import { parseLibrary } from './library-schema.js';
 import type { NormaliserOptions } from './options.js';
 import { MAX_NOISE_RUN } from './scan-core.js';
 import { IncrementalScanner, KeywordScanner, scanRisks, scanText } from './scanner.js';

@@ -43,6 +43,19 @@ describe('the light codec table', () => {
     // The samples are made by sharp, ffmpeg and python: slow on a busy machine.
   }, 180_000);
 
+  it('takes an MP4 for no possible HEIF (the HEIF codec is not loaded for it), a HEIC or AVIF for one', () => {
+    const head = (brand: string) => new Uint8Array([0, 0, 0, 0x20, ...Buffer.from(`ftyp${brand}`, 'latin1'), 0, 0, 2, 0]);
+    const heif = lazyCodecs.find((entry) => entry.format === 'heif');
+    const mp4 = lazyCodecs.find((entry) => entry.format === 'mp4');
+    for (const brand of ['isom', 'mp42', 'qt  ', 'M4A ', 'msf1', 'avis']) {
+      expect(heif?.mayBe(head(brand)), brand).toBe(false);
+      expect(mp4?.mayBe(head(brand)), brand).toBe(true);
+    }
+    for (const brand of ['heic', 'mif1', 'avif']) expect(heif?.mayBe(head(brand)), brand).toBe(true);
+    // Too short to name a brand: not a HEIF.
+    expect(heif?.mayBe(head('heic').subarray(0, 10))).toBe(false);
+  });
+
   it('lets a caller add or replace codecs, and names text formats by extension', async () => {
     const jpeg = builtinCodecs.find((codec) => codec.format === 'jpeg') as LabelCodec;
     const custom: LabelCodec = { ...jpeg, detect: (head) => head[0] === 0xff };

@@ -71,6 +71,17 @@ function bytesAt(head: Uint8Array, offset: number, bytes: readonly number[]): bo
 }
 
 const ISO_FIRST_BOXES = ['ftyp', 'moov', 'mdat', 'wide', 'free', 'skip', 'pnot'];
+
+/**
+ * HEIF still-image brands (ISO/IEC 23008-12 Annex B; AVIF §9), the major brand the HEIF codec
+ * requires; sequences (`msf1`, `avis`) are MP4-like. Here, so that an MP4 (brand `isom`,
+ * `mp42`, ...) is not taken for a possible HEIF and does not load the HEIF codec to be refused.
+ */
+export const HEIF_STILL_BRANDS: ReadonlySet<string> = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'mif2', 'avif', 'avio']);
+
+function majorBrand(head: Uint8Array): string {
+  return head.length < 12 ? '' : String.fromCharCode(head[8] as number, head[9] as number, head[10] as number, head[11] as number);
+}
 const PDF_LEADING_SPACE = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]);
 
 /** The built-in codecs in detection order (a test keeps this equal to `codecs.ts`). */
@@ -80,7 +91,7 @@ export const lazyCodecs: readonly LazyCodec[] = [
   { format: 'webp', extensions: ['webp'], mayBe: (h) => at(h, 0, 'RIFF') && at(h, 8, 'WEBP'), load: async () => (await import('./webp.js')).webpCodec },
   { format: 'gif', extensions: ['gif'], mayBe: (h) => at(h, 0, 'GIF8'), load: async () => (await import('./gif.js')).gifCodec },
   { format: 'tiff', extensions: ['tif', 'tiff'], mayBe: (h) => at(h, 0, 'II') || at(h, 0, 'MM'), load: async () => (await import('./tiff.js')).tiffCodec },
-  { format: 'heif', extensions: ['heif', 'heic', 'hif', 'avif'], mayBe: (h) => at(h, 4, 'ftyp'), load: async () => (await import('./heif.js')).heifCodec },
+  { format: 'heif', extensions: ['heif', 'heic', 'hif', 'avif'], mayBe: (h) => at(h, 4, 'ftyp') && HEIF_STILL_BRANDS.has(majorBrand(h)), load: async () => (await import('./heif.js')).heifCodec },
   {
     format: 'mp4',
     extensions: ['mp4', 'm4v', 'm4a', 'm4b', 'mov', '3gp'],

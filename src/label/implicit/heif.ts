@@ -10,6 +10,7 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
+import { HEIF_STILL_BRANDS } from './codec-table.js';
 import { ascii, concatBytes, fromUtf8, mergeRanges, readExact, startsWith, utf8, writePieces } from './bytes.js';
 import {
   box,
@@ -32,8 +33,6 @@ import {
 import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, type PacketRule } from './xmp.js';
 
 export const HEIF_XMP_LOCATION = 'xmp:HEIF-item';
-/** Still-image brands (ISO/IEC 23008-12 Annex B; AVIF §9). Sequences (`msf1`, `avis`) are MP4-like. */
-const STILL_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'mif1', 'mif2', 'avif', 'avio']);
 const MAX_META = 16 << 20;
 const MAX_TOP_BOXES = 4096;
 const XMP_TYPE = 'application/rdf+xml';
@@ -274,7 +273,7 @@ export const heifCodec: LabelCodec = {
   mediaTypes: ['image/heif', 'image/heic', 'image/avif'],
   extensions: ['heif', 'heic', 'hif', 'avif'],
 
-  detect: (head) => startsWith(head, 'ftyp', 4) && STILL_BRANDS.has(ascii(head, 8, 12)),
+  detect: (head) => startsWith(head, 'ftyp', 4) && HEIF_STILL_BRANDS.has(ascii(head, 8, 12)),
 
   async read(source) {
     const { meta } = await readMeta(source);

@@ -1,0 +1,172 @@
+/**
+ * The BUILT command line (`npm run build`: tsc, then scripts/bundle-cli.mjs) as a user runs it:
+ * `node bin/hegui.js ...` on dist/. The other CLI tests run the sources with tsx, which never
+ * sees the esbuild bundles, so this suite is what proves that a bundled command still finds its
+ * data (the holiday schedules, the example keyword library, its worker and cache files), loads
+ * its lazy parts (a schedule file's schema, a library file's reader) from the chunks beside it,
+ * and reports bad input with the same typed errors and exit statuses. It also records which
+ * modules a built command loads: a command's start must not pull in zod or the heavy packages.
+ *
+ * Without a build (`dist/cli/main.js` absent) it skips loudly, or fails under HEGUI_REQUIRE_ALL
+ * (CI builds before it tests).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemPartMissing } from './helpers/system.js';
+
+const root = join(import.meta.dirname, '..');
+const built = existsSync(join(root, 'dist', 'cli', 'main.js')) && existsSync(join(root, 'dist', 'cli', 'scan-command.js'));
+if (!built) systemPartMissing('there is no build of the CLI in dist/: run `npm run build`', 'the built-CLI suite, because');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  modules: string[];
+}
+
+let dir: string;
+let runs = 0;
+
+/** Runs the built `hegui ARGS` in its own process, recording every module it resolves. */
+function hegui(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const log = join(dir, `modules-${runs++}.log`);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', join(root, 'test', 'helpers', 'module-recorder.mjs'), join(root, 'bin', 'hegui.js'), ...args],
+      { cwd: dir, env: { ...process.env, HEGUI_CACHE_DIR: join(dir, 'cache'), ...env, HEGUI_MODULE_LOG: log } },
+      (error, stdout, stderr) => {
+        void readFile(log, 'utf8')
+          .catch(() => '')
+          .then((text) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, modules: text.split('\n').filter((url) => url.startsWith('file://')) }));
+      },
+    );
+  });
+}
+
+const zod = (modules: string[]) => modules.filter((url) => url.includes('/node_modules/zod/'));
+const heavy = ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', 'node_modules/@embedpdf/', 'node_modules/better-sqlite3/', 'node_modules/pg/', 'node_modules/kysely/', 'node_modules/pinyin-pro/', 'node_modules/hono/', 'node_modules/yaml/'];
+const heavyIn = (modules: string[]) => modules.filter((url) => heavy.some((part) => url.includes(part)));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hegui-built-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout: 120_000 }, () => {
+  it('--version and -V print the version without loading the command line, as commander does', async () => {
+    const version = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version;
+    for (const flag of ['--version', '-V']) {
+      const run = await hegui([flag]);
+      expect(run).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+      expect(run.modules.filter((url) => url.includes('/dist/cli/'))).toEqual([]);
+    }
+    // With anything else on the line, commander decides (here: the version, from the bundled start).
+    const other = await hegui(['-V', '--version']);
+    expect(other.stdout).toBe(`${version}\n`);
+    expect(other.modules.some((url) => url.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(other.modules.filter((url) => /\/dist\/cli\/(workdays|scan-command|label-implicit)\.js$/.test(url))).toEqual([]);
+    expect(zod(other.modules)).toEqual([]);
+  });
+
+  it('workdays add finds the holiday schedules bundled into it, without zod', async () => {
+    // 2026-10-01..07 is the National Day holiday and 2026-10-10 a make-up working day.
+    const run = await hegui(['workdays', 'add', '2026-09-30', '5']);
+    expect(run).toMatchObject({ code: 0, stdout: '2026-10-13\n', stderr: '' });
+    expect(run.modules.some((url) => url.endsWith('/dist/cli/workdays.js'))).toBe(true);
+    // The bundle is the whole command: not tsc's calendar modules one by one.
+    expect(run.modules.filter((url) => url.includes('/dist/calendar/'))).toEqual([]);
+    expect(zod(run.modules)).toEqual([]);
+    expect(heavyIn(run.modules)).toEqual([]);
+  });
+
+  it('workdays is names the holiday from the bundled data', async () => {
+    const run = await hegui(['workdays', 'is', '2026-10-10', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ date: '2026-10-10', working: true, kind: 'makeup-workday', estimated: false });
+    expect((await hegui(['workdays', 'years'])).stdout).toMatch(/^\d{4}-\d{4}\n$/);
+  });
+
+  it('an unpublished year is refused with the typed error and exit status', async () => {
+    const run = await hegui(['workdays', 'add', '2099-01-01', '3']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('the 2099 holiday schedule is not published');
+    expect(run.stderr).not.toContain('unexpected failure');
+  });
+
+  it('workdays --schedule loads the schema chunk only then, and checks the file', async () => {
+    const good = join(dir, '2099.json');
+    await writeFile(good, JSON.stringify({ year: 2099, source: 'test', holidays: { '2099-01-01': '元旦' }, makeupWorkdays: {} }));
+    const run = await hegui(['workdays', 'add', '2098-12-31', '1', '--schedule', good]);
+    expect(run).toMatchObject({ code: 0, stdout: '2099-01-02\n' });
+    expect(zod(run.modules).length).toBeGreaterThan(0);
+
+    // Hostile input: a date outside the year, not JSON at all, a missing file.
+    const outside = join(dir, 'outside.json');
+    await writeFile(outside, JSON.stringify({ year: 2099, source: 'test', holidays: { '2100-01-01': 'x' } }));
+    const wrong = await hegui(['workdays', 'add', '2098-12-31', '1', '--schedule', outside]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("lies outside the schedule's year 2099");
+    const notJson = join(dir, 'not.json');
+    await writeFile(notJson, '{"year": 2099,');
+    const broken = await hegui(['workdays', 'add', '2098-12-31', '1', '--schedule', notJson]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('not valid JSON');
+    const missing = await hegui(['workdays', 'add', '2098-12-31', '1', '--schedule', join(dir, 'absent.json')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no such file');
+  });
+
+  it('scan finds the example library and its compiled cache from the bundle, without zod', async () => {
+    const text = join(dir, 'short.txt');
+    await writeFile(text, '请帮我写一份关于城市公园绿化的介绍，联系电话 13812345678。\n');
+    for (let i = 0; i < 2; i++) {
+      // The first run compiles the example and writes the cache; the second reads it.
+      const run = await hegui(['scan', '--keywords', 'example', '--file', text, '--json']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ verdict: 'redact', pii: [{ type: 'mobile', start: 23, end: 34 }] });
+      expect(run.modules.some((url) => url.endsWith('/dist/cli/scan-command.js'))).toBe(true);
+      expect(run.modules.filter((url) => url.includes('/dist/safety/'))).toEqual([]);
+      if (i === 1) expect(zod(run.modules)).toEqual([]);
+      expect(heavyIn(run.modules)).toEqual([]);
+    }
+    const blocked = await hegui(['scan', '--keywords', 'example', '推荐个du bo wang zhan']);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('verdict: block');
+  });
+
+  it('scan with a library file reads it (schema chunk on a cache miss) and refuses a bad one', async () => {
+    const library = join(dir, 'lib.json');
+    await writeFile(library, JSON.stringify({ format: 'hegui-keywords/1', name: 't', entries: [{ keyword: '违禁词', risk: 'A1.1', severity: 'high' }] }));
+    const run = await hegui(['scan', '--keywords', library, '这里有违禁词']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('违禁词');
+    expect(zod(run.modules).length).toBeGreaterThan(0);
+    const again = await hegui(['scan', '--keywords', library, '这里有违禁词']);
+    expect(again.code).toBe(1);
+    expect(zod(again.modules)).toEqual([]);
+
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ name: 't', entries: [{ keyword: 'x', risk: 'Z9' }] }));
+    const refused = await hegui(['scan', '--keywords', bad, 'x']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('risk');
+    expect(refused.stderr).not.toContain('unexpected failure');
+  });
+
+  it('label embed --help loads the implicit-label bundle alone', async () => {
+    const run = await hegui(['label', 'embed', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('embed');
+    expect(run.modules.filter((url) => url.includes('/dist/label/') || url.includes('/dist/cli/label-visible'))).toEqual([]);
+    expect(zod(run.modules)).toEqual([]);
+    expect(heavyIn(run.modules)).toEqual([]);
+  });
+});
