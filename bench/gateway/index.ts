@@ -17,6 +17,8 @@
  *   npx tsx bench/gateway/index.ts --one-client --base DIR      # and hegui from another checkout (before/after; profiled in DIR/base)
  *   npx tsx bench/gateway/index.ts --one-client --bare          # and a bare node:http proxy (no guards, no framework): the floor
  *   npx tsx bench/gateway/index.ts --one-client --no-portkey    # without Portkey (shorter before/after runs)
+ *   npx tsx bench/gateway/index.ts --one-client --audit-window 5  # this checkout's hegui with audit.commitWindowMs 5 (answers do
+ *                                               # not wait for their audit commit; a crash loses the last 5 ms of events)
  *   npx tsx bench/gateway/index.ts --instructions 300 --no-portkey [--base DIR] [--bare]
  *                                               # instructions per request under valgrind (callgrind), for hegui, base and bare:
  *                                               # a count other processes on the machine do not change
@@ -54,6 +56,10 @@ if (profileIndex >= 0 && !profileDir) throw new Error('--cpu-prof needs a direct
 /** A bare node:http proxy to the same upstream (./bare-proxy): what any Node gateway costs at the least. */
 const bare = process.argv.includes('--bare');
 const withPortkey = !process.argv.includes('--no-portkey');
+const windowIndex = process.argv.indexOf('--audit-window');
+/** `audit.commitWindowMs` for this checkout's hegui (not the base's, which may not know it); 0: the default, every answer waits for its event. */
+const auditWindowMs = windowIndex >= 0 ? Number(process.argv[windowIndex + 1]) : 0;
+if (!(Number.isInteger(auditWindowMs) && auditWindowMs >= 0 && auditWindowMs <= 1000)) throw new Error('--audit-window needs a whole number of milliseconds from 0 to 1000');
 const instructionsIndex = process.argv.indexOf('--instructions');
 /** Requests per case counted under valgrind (./instructions): machine instructions per request, whatever the load. */
 const instructions = instructionsIndex >= 0 ? Number(process.argv[instructionsIndex + 1] ?? 300) : 0;
@@ -119,6 +125,7 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
       'users: { requireVerified: true }',
       `limits: { user: { requests: ${NEVER}, perSeconds: 60 }, key: { requests: ${NEVER}, perSeconds: 60 }${instructions > 0 ? ', syncMilliseconds: 10000' : ''} }`,
       `minors: { dailyRequests: ${NEVER}, dailyMinutes: 1440, reminderMinutes: 120 }`,
+      ...(auditWindowMs > 0 && from === root ? [`audit: { commitWindowMs: ${auditWindowMs} }`] : []),
       '',
     ].join('\n'),
   );
@@ -271,7 +278,7 @@ async function main(): Promise<void> {
     const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
     const server = await startProcess(...launch([...profile, ...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
     started.push(server);
-    const heguiTarget: Target = { name: 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
+    const heguiTarget: Target = { name: auditWindowMs > 0 ? `hegui (every guard on, audit window ${auditWindowMs} ms)` : 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
       await soak(heguiTarget, server.child.pid as number);
       return;

@@ -28,7 +28,7 @@ export {
 } from './errors.js';
 export { AUDIT_EVENT_TYPES, canonicalJson, type AuditEventInput, type JsonObject, type JsonValue } from './event.js';
 export type { AuditExportManifest, AuditExportOptions, AuditExportRange, AuditExportResult, ExportedAuditEvent } from './export.js';
-export { AuditLog, type AuditContentPolicy, type AuditLogOptions } from './log.js';
+export { AuditLog, MAX_COMMIT_WINDOW_MS, type AuditContentPolicy, type AuditLogOptions } from './log.js';
 export type { AuditPurgeOptions, AuditPurgeResult } from './purge.js';
 export { AUDIT_REDACT_TYPE, describeTombstone, parseTombstone, type AuditRedactOptions, type AuditRedactResult, type AuditTombstone } from './redact.js';
 export type { AuditCounts, AuditCountWindow, AuditEventView, AuditPage, AuditQuery } from './query.js';

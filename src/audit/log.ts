@@ -9,6 +9,12 @@
  * of the event loop; appends that arrive meanwhile, or while it is in flight, go together in
  * the next one, each resolving when its own batch commits. Under load a batch holds about as
  * many events as there are concurrent requests, so the cost of a commit (an fsync) is shared.
+ *
+ * With `commitWindowMs` the first append of a batch waits that long for others to join it
+ * (one commit for every event of the window, even from one client at a time). Each append
+ * still resolves only after its commit; what a window changes is for callers that go on
+ * without awaiting it (the gateway with `audit.commitWindowMs`): their events are durable
+ * within the window, and a crash loses those of the last window at most.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NewAuditEvent, Store } from '../store/index.js';
@@ -42,9 +48,17 @@ export interface AuditLogOptions {
   retentionMonths?: number;
   /** Time source for event times and retention (tests). */
   clock?: () => Date;
-  /** Most events per transaction (default 256). */
+  /** Most events per transaction (default 256); a full batch is written at once, window or not. */
   maxBatch?: number;
+  /**
+   * Milliseconds the first append of a batch waits for others before the batch is written
+   * (default 0: the next turn of the event loop; at most 1000). `flush()` writes at once.
+   */
+  commitWindowMs?: number;
 }
+
+/** The longest commit window: what a crash may lose is bounded by it. */
+export const MAX_COMMIT_WINDOW_MS = 1000;
 
 interface Waiting {
   event: SealedEvent;
@@ -72,8 +86,11 @@ export class AuditLog {
   readonly #context: AuditContext;
   readonly #clock: () => Date;
   readonly #maxBatch: number;
+  readonly #windowMs: number;
   readonly #queue: Waiting[] = [];
   #writing = false;
+  /** The window's timer, while the first batch waits for it. */
+  #window: NodeJS.Timeout | undefined;
   readonly #idle: (() => void)[] = [];
 
   /** @throws AuditConfigError or AuditKeyError for options that cannot work. */
@@ -85,6 +102,9 @@ export class AuditLog {
     }
     const maxBatch = options.maxBatch ?? 256;
     if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1000) throw new AuditConfigError(`maxBatch must be from 1 to 1000, not ${maxBatch}`);
+    const windowMs = options.commitWindowMs ?? 0;
+    if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > MAX_COMMIT_WINDOW_MS) throw new AuditConfigError(`commitWindowMs must be a whole number of milliseconds from 0 to ${MAX_COMMIT_WINDOW_MS}, not ${windowMs}`);
+    this.#windowMs = windowMs;
     this.#store = store;
     this.#policy = policy;
     this.#keys = options.contentKeys;
@@ -122,17 +142,31 @@ export class AuditLog {
       this.#queue.push({ event: sealed, resolve, reject });
       if (!this.#writing) {
         this.#writing = true;
+        if (this.#windowMs > 0) this.#window = setTimeout(() => this.#startNow(), this.#windowMs);
         // Start after the current turn of the event loop: appends made meanwhile (a burst of
         // responses finishing in one poll phase) join the first transaction.
-        setImmediate(() => void this.#drain());
-      }
+        else setImmediate(() => void this.#drain());
+      } else if (this.#window && this.#queue.length >= this.#maxBatch) this.#startNow();
     });
   }
 
-  /** Resolves when every append made so far has settled (before closing the store). */
+  /**
+   * Resolves when every append made so far has settled (before closing the store); a batch
+   * waiting for its commit window is written at once.
+   */
   flush(): Promise<void> {
     if (!this.#writing) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#window) this.#startNow();
+    return idle;
+  }
+
+  /** Ends the commit window early (or on time) and writes the batch. */
+  #startNow(): void {
+    if (!this.#window) return;
+    clearTimeout(this.#window);
+    this.#window = undefined;
+    void this.#drain();
   }
 
   /** Walks the whole chain and names every altered, inserted and deleted event. */

@@ -22,6 +22,28 @@ export interface AuditSink {
   append(event: AuditEventInput): Promise<unknown>;
 }
 
+/**
+ * The sink with `audit.commitWindowMs` > 0: each event is handed to the log (which commits the
+ * events of one window together) and the request goes on at once, without waiting for the
+ * commit. An event the log then fails to store cannot fail its answer any more (it has gone);
+ * `lost` is told, with the event's request id, so the operator learns of it.
+ */
+export function committedLater(sink: AuditSink, lost: (error: unknown, event: AuditEventInput) => void): AuditSink {
+  return {
+    contentPolicy: sink.contentPolicy,
+    append: (event) => {
+      let appended: Promise<unknown>;
+      try {
+        appended = sink.append(event);
+      } catch (error) {
+        appended = Promise.reject(error);
+      }
+      appended.catch((error: unknown) => lost(error, event));
+      return Promise.resolve();
+    },
+  };
+}
+
 /** Most characters of content kept per direction: a record, not a transcript. */
 const MAX_CONTENT_CHARS = 16_384;
 /** Most keyword hits described per event. */

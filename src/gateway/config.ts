@@ -245,6 +245,15 @@ export const gatewayConfigSchema = z.strictObject({
        * (AI Measures Art. 11: minimise content). Any but `none` needs HEGUI_AUDIT_CONTENT_KEY.
        */
       content: z.enum(['none', 'flagged', 'all']).default('none'),
+      /**
+       * 0 (the default): each request's audit event is committed before its answer completes
+       * (a stream's `gateway.stream` event before its first text), so a crash loses no event of
+       * an answered request. N > 0: answers go on without waiting, and the events of N
+       * milliseconds are committed together (one transaction): less CPU per request, but a
+       * crash (`kill -9`, power loss) loses the events of at most the last N ms (and the batch
+       * being written). A clean stop (SIGTERM) loses none. At most 1000.
+       */
+      commitWindowMs: z.number().int().min(0).max(1000).default(0),
     })
     .prefault({}),
   users: z

@@ -40,6 +40,7 @@ export class GatewayObserver {
   readonly #risks: Counter<'risk' | 'outcome'>;
   readonly #streamsStarted: Counter;
   readonly #unauthenticated: Counter;
+  readonly #auditLost: Counter;
 
   constructor(options: ObserverOptions) {
     this.#accessLog = options.accessLog;
@@ -51,6 +52,7 @@ export class GatewayObserver {
     this.#risks = new Counter({ name: 'hegui_gateway_risk_findings_total', help: 'Requests with findings of a GB/T 45654 risk, by the request\'s outcome.', labelNames: ['risk', 'outcome'], registers });
     this.#unauthenticated = new Counter({ name: 'hegui_gateway_unauthenticated_total', help: 'Requests refused for want of credentials (counted, not audited one by one).', registers });
     this.#streamsStarted = new Counter({ name: 'hegui_gateway_streams_started_total', help: 'Streams that began delivering text.', registers });
+    this.#auditLost = new Counter({ name: 'hegui_gateway_audit_events_lost_total', help: 'Request audit events the log failed to store after their answer had gone (only with audit.commitWindowMs above 0).', registers });
     new Gauge({ name: 'hegui_gateway_inflight_requests', help: 'Requests running now.', registers, collect() {
       this.set(options.inflight());
     } });
@@ -81,6 +83,11 @@ export class GatewayObserver {
         return sink.append(event);
       },
     };
+  }
+
+  /** A request's audit event that could not be stored after its answer had gone (`audit.commitWindowMs`). */
+  auditLost(): void {
+    this.#auditLost.inc();
   }
 
   observe(event: AuditEventInput): void {

@@ -12,7 +12,7 @@ import { parseSigningKey, type EmbedRequest } from '../label/index.js';
 import { compileLibrary, createLibrary, DEFAULT_SAFE_REPLY, defaultPolicy, SafetyGuard, type SafetyPolicy } from '../safety/index.js';
 import type { Store } from '../store/index.js';
 import { AccessControl } from './access.js';
-import type { AuditSink } from './audit.js';
+import { type AuditSink, committedLater } from './audit.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayConfigError } from './errors.js';
 import { type ContentGuard, PolicyGuard } from './guard.js';
@@ -80,7 +80,16 @@ export async function createGatewayServices(setup: GatewaySetup): Promise<Gatewa
   const metricsToken = tokenEnv === undefined ? undefined : (setup.env ?? process.env)[tokenEnv];
   if (tokenEnv !== undefined && !metricsToken) throw new GatewayConfigError(`server.metrics.tokenEnv names ${tokenEnv}, which is not set: set it to the token Prometheus sends, or remove tokenEnv to serve /metrics to loopback clients only`);
   const observer = new GatewayObserver({ ...(setup.accessLog ? { accessLog: setup.accessLog } : {}), ...(metricsToken ? { token: metricsToken } : {}), upstreams: router.upstreams, classifiers: () => models?.classifiers ?? [], inflight: () => inflight.size });
-  return { config, blockMessage, router, guard, ...(models ? { models } : {}), labeler, callers, access, keywords: live, audit: observer.wrap(setup.audit), observer, media, unauthenticated, inflight, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
+  const observed = observer.wrap(setup.audit);
+  // With a commit window the answers do not wait for their events' commit (config.ts: what a crash may lose).
+  const audit = config.audit.commitWindowMs > 0
+    ? committedLater(observed, (error, event) => {
+        observer.auditLost();
+        const requestId = (event.payload as { requestId?: unknown } | undefined)?.requestId;
+        log(`audit: the ${event.type} event of request ${String(requestId)} was not stored after its answer had gone: ${(error as Error).message ?? String(error)}`);
+      })
+    : observed;
+  return { config, blockMessage, router, guard, ...(models ? { models } : {}), labeler, callers, access, keywords: live, audit, observer, media, unauthenticated, inflight, store, ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl.replace(/\/+$/, '') } : {}) };
 }
 
 /**

@@ -102,7 +102,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   let audit: AuditLog;
   let gateway: Awaited<ReturnType<typeof createGatewayServices>>;
   try {
-    audit = new AuditLog(store, { ...auditEnvironment(env), contentPolicy: gatewayConfig.audit.content });
+    audit = new AuditLog(store, { ...auditEnvironment(env), contentPolicy: gatewayConfig.audit.content, commitWindowMs: gatewayConfig.audit.commitWindowMs });
     const accessLog = gatewayConfig.server.accessLog === 'json' ? options.accessLog : undefined;
     gateway = await createGatewayServices({ config: gatewayConfig, store, audit, env, log, ...(accessLog ? { accessLog } : {}) });
   } catch (error) {
