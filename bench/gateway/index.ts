@@ -23,11 +23,15 @@
  *                                               # instructions per request under valgrind (callgrind), for hegui, base and bare:
  *                                               # a count other processes on the machine do not change
  *
+ * hegui runs from a checkout's build (`bin/hegui.js`, what users run) when `npm run build` has
+ * been run there, and refuses a build older than a source file; `--sources` runs the sources
+ * through tsx instead.
+ *
  * Read a profile with `npx tsx bench/gateway/profile-summary.ts DIR/CPU...cpuprofile --from 8
  * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +91,29 @@ const keywords = benchKeywords();
 
 const tsx = (script: string, from = root): string[] => ['--import', 'tsx', join(from, script)];
 
+/**
+ * How `hegui` runs from a checkout: its built `bin/hegui.js` when `npm run build` has been run
+ * there (what users run; tsx's loader wraps every closure for names, about 2% of the server's
+ * busy time), its sources through tsx otherwise. A build older than a source file is refused:
+ * it would measure other code than the checkout's.
+ */
+function hegui(from = root): string[] {
+  const built = join(from, 'dist', 'cli', 'main.js');
+  if (!existsSync(built) || process.argv.includes('--sources')) return tsx('src/cli/main.ts', from);
+  const builtAt = statSync(built).mtimeMs;
+  const newer = (dir: string): string | undefined => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const found = entry.isDirectory() ? newer(path) : entry.name.endsWith('.ts') && statSync(path).mtimeMs > builtAt ? path : undefined;
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const stale = newer(join(from, 'src'));
+  if (stale) throw new Error(`${from}: ${stale} is newer than the build: run npm run build there (or pass --sources)`);
+  return [join(from, 'bin', 'hegui.js')];
+}
+
 /** How a measured server is started: under valgrind (callgrind, instrumentation off until counted) with `--instructions`. */
 function launch(args: string[], dir: string): [string, string[]] {
   if (instructions === 0) return [process.execPath, args];
@@ -103,7 +130,7 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
   writeFileSync(library, JSON.stringify({ format: 'hegui-keywords/1', name: 'bench', entries: keywords }));
   const database = `file:${join(dir, 'hegui.db')}`;
   const env = { ...process.env, HEGUI_DATABASE_URL: database };
-  const saved = spawnSync(process.execPath, [...tsx('src/cli/main.ts', from), 'keywords', 'save', library], { env, encoding: 'utf8' });
+  const saved = spawnSync(process.execPath, [...hegui(from), 'keywords', 'save', library], { env, encoding: 'utf8' });
   if (saved.status !== 0) throw new Error(`hegui keywords save failed: ${saved.stderr}`);
   const keyFile = join(dir, 'label-key.pem');
   writeFileSync(keyFile, generateLabelKeys('ed25519').privateKeyPem);
@@ -129,7 +156,7 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
       '',
     ].join('\n'),
   );
-  const added = spawnSync(process.execPath, [...tsx('src/cli/main.ts', from), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
+  const added = spawnSync(process.execPath, [...hegui(from), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
   const key = added.stdout.trim().split('\n').at(-1) ?? '';
   if (added.status !== 0 || !key.startsWith('hg-')) throw new Error(`hegui users add failed: ${added.stderr}`);
   return { config, database, key };
@@ -276,7 +303,7 @@ async function main(): Promise<void> {
     const hegui = await prepareHegui(dir, upstreamUrl);
     const heguiPort = await freePort();
     const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const server = await startProcess(...launch([...profile, ...tsx('src/cli/main.ts'), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
+    const server = await startProcess(...launch([...profile, ...hegui(), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
     started.push(server);
     const heguiTarget: Target = { name: auditWindowMs > 0 ? `hegui (every guard on, audit window ${auditWindowMs} ms)` : 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
@@ -302,7 +329,7 @@ async function main(): Promise<void> {
       const base = await prepareHegui(baseDir, upstreamUrl, baseRoot);
       const basePort = await freePort();
       const baseProfile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'base')] : [];
-      const baseServer = await startProcess(...launch([...baseProfile, ...tsx('src/cli/main.ts', baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
+      const baseServer = await startProcess(...launch([...baseProfile, ...hegui(baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
       started.push(baseServer);
       targets.splice(2, 0, { name: `hegui base (${baseRoot})`, url: `${baseServer.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${base.key}` }, pid: baseServer.child.pid as number });
     }
