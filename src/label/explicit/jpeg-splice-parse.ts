@@ -94,6 +94,10 @@ export interface BaselineJpeg {
   mcuBits: Float64Array;
   /** The unstuffed entropy-coded data. */
   clean: Uint8Array;
+  /** The codes longer than 9 bits, where they are. */
+  long: LongCodes;
+  /** Per restart interval but the last: the bit position where its coded data ends (before the padding). */
+  intervalEnds: number[];
 }
 
 const LOOK = 9;
@@ -335,7 +339,9 @@ function decodeScan(
   const coefficients = new Int16Array(blocks * 64);
   const mcuBits = new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
-  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom);
+  const long = new LongCodes();
+  const intervalEnds: number[] = [];
+  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom, long, intervalEnds);
   return {
     width: frame.width,
     height: frame.height,
@@ -358,7 +364,33 @@ function decodeScan(
     restarts,
     mcuBits,
     clean: clean.subarray(0, n),
+    long,
+    intervalEnds,
   };
+}
+
+/**
+ * Where the codes longer than the 9-bit lookahead are (the rare symbols), in coding order: bit
+ * position in the unstuffed data, table (DC id, or 4 + AC id) and symbol. A splice that must
+ * give such symbols new codes rewrites only them and copies the bits between.
+ */
+export class LongCodes {
+  positions = new Float64Array(1024);
+  keys = new Uint16Array(1024);
+  length = 0;
+
+  push(position: number, table: number, symbol: number): void {
+    if (this.length === this.positions.length) {
+      const positions = new Float64Array(this.length * 2);
+      positions.set(this.positions);
+      this.positions = positions;
+      const keys = new Uint16Array(this.length * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    this.positions[this.length] = position;
+    this.keys[this.length++] = (table << 8) | symbol;
+  }
 }
 
 /** Per block of an MCU, in coding order: its component and its block offset within the MCU's rows. */
@@ -406,6 +438,8 @@ function decodeEntropy(
   mcuBits: Float64Array,
   from: number,
   predAtFrom: Int32Array,
+  long: LongCodes,
+  intervalEnds: number[],
 ): void {
   const n = d.length;
   const layout = mcuLayout(components);
@@ -425,6 +459,7 @@ function decodeEntropy(
       const consumed = p * 8 - bits;
       const aligned = Math.ceil(consumed / 8);
       if (aligned !== restarts[restart]) throw new NotSpliceable('a restart interval does not end at its marker');
+      intervalEnds.push(consumed);
       restart++;
       p = aligned;
       acc = 0;
@@ -452,6 +487,7 @@ function decodeEntropy(
         symbol = entry & 255;
       } else {
         symbol = slowSymbol(table, acc, bits);
+        long.push(p * 8 - bits, (components[c] as FrameComponent).dc, symbol & 255);
         bits -= symbol >> 8;
         symbol &= 255;
       }
@@ -494,6 +530,7 @@ function decodeEntropy(
             continue;
           }
           symbol = slowSymbol(table, acc, bits);
+          long.push(p * 8 - bits, 4 + (components[c] as FrameComponent).ac, symbol & 255);
           bits -= symbol >> 8;
           const size = symbol & 15;
           const run = (symbol >> 4) & 15;
@@ -533,6 +570,7 @@ function decodeEntropy(
           symbol = entry & 255;
         } else {
           symbol = slowSymbol(table, acc, bits);
+          long.push(p * 8 - bits, 4 + (components[c] as FrameComponent).ac, symbol & 255);
           bits -= symbol >> 8;
           symbol &= 255;
         }

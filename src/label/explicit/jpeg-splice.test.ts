@@ -14,6 +14,7 @@ import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
 import { huffmanTable, NotSpliceable, parseBaselineJpeg, type BaselineJpeg } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
+import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 
 /** A smooth colour field with seeded noise (JPEG work like a photograph's). */
@@ -222,6 +223,7 @@ describe('JPEG DCT-block splice', () => {
     ]) {
       const jpeg = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85, ...options }).toBuffer();
       const result = await spliceAndCompare(jpeg, BOX);
+      expect(result.tables).not.toBe('extended');
       if (!options.optimiseCoding) {
         // libjpeg's standard tables code every symbol: only the MCUs from the notice on are coded again.
         expect(result.tables).toBe('kept');
@@ -239,13 +241,42 @@ describe('JPEG DCT-block splice', () => {
       [[2, 2], [1, 1], [1, 1]],
       [[1, 1]],
     ];
+    const modes = new Set<string>();
     for (const sampling of layouts) {
       for (const restart of [0, 1, 3, 7]) {
         const jpeg = writeBaseline(rgb, W, H, sampling, restart);
         expect((await sharp(jpeg).metadata()).width).toBe(W);
-        await spliceAndCompare(jpeg, BOX);
+        modes.add((await spliceAndCompare(jpeg, BOX)).tables);
       }
     }
+    // writeBaseline's optimal tables lack the notice's symbols: room is made by remapping a rare code, not by coding everything again.
+    expect(modes).toContain('remapped');
+    expect(modes).not.toContain('extended');
+  });
+
+  it('adds missing symbols keeping every short code, and remaps only codes longer than 9 bits', () => {
+    // A full table (only the all-ones code unused): 1 code of 1 bit, ..., 2 of 16 bits.
+    const counts = new Uint8Array(17);
+    for (let len = 1; len <= 15; len++) counts[len] = 1;
+    counts[16] = 1;
+    const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(appendSymbols(full, [0x55])).toBeUndefined();
+    const moved = remapTable(full, [0x55, 0x66]) as NonNullable<ReturnType<typeof remapTable>>;
+    expect(moved).toBeDefined();
+    for (let s = 1; s <= 16; s++) {
+      if ((full.length[s] as number) <= 9) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
+      else if (moved.changed[s] === 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
+    }
+    expect([moved.table.length[0x55], moved.table.length[0x66]]).toEqual([16, 16]);
+    // A table with room: the symbols go after its longest codes, every old code kept.
+    const short = new Uint8Array(17);
+    short[2] = 3;
+    const roomy = huffmanTable(short, Uint8Array.from([1, 2, 3]));
+    const appended = appendSymbols(roomy, [9, 10]) as NonNullable<ReturnType<typeof appendSymbols>>;
+    for (const s of [1, 2, 3]) expect([appended.code[s], appended.length[s]]).toEqual([roomy.code[s], roomy.length[s]]);
+    expect(appended.length[9]).toBeGreaterThan(0);
+    // Too many symbols for any room: neither works, and the splice codes the scan with new tables.
+    expect(remapTable(full, Array.from({ length: 200 }, (_, i) => i + 20))).toBeUndefined();
   });
 
   it('copies the coded data before the notice verbatim and re-codes only from there when the tables allow', async () => {

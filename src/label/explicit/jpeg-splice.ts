@@ -16,8 +16,12 @@
  *    restart markers, then the first bits of the byte where that MCU starts); from there every
  *    block is Huffman-coded again with the file's tables, DC differences recomputed from the
  *    actual neighbours, restart markers in sequence. When a changed block needs a symbol a
- *    table lacks (files with optimised tables), the whole scan is coded again with optimal
- *    tables (a new DHT), which is still entropy coding only: no block outside the notice changes.
+ *    table lacks (files with optimised tables), room is made in the table without touching its
+ *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
+ *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
+ *    only its codes longer than 9 bits written again. Only when neither works is the whole scan
+ *    coded again with optimal tables (a new DHT), still entropy coding only: no block outside
+ *    the notice changes.
  * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
  *
  * Anything the parser does not take throws `NotSpliceable`, and `labelImage` re-encodes.
@@ -25,6 +29,7 @@
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
@@ -39,11 +44,14 @@ export interface SpliceResult {
   mcuHeight: number;
   /**
    * Blocks re-transformed, and whether the scan kept the file's Huffman tables (the coded data
-   * before the first changed MCU copied verbatim) or got tables with the missing symbols added
-   * (that data transcoded symbol for symbol).
+   * before the first changed MCU copied verbatim), kept them with symbols appended after their
+   * longest codes (every old code unchanged: that data still copied verbatim, only the DHT
+   * written again), remapped them (one rare symbol moved to make room: that data copied bit
+   * for bit, only codes longer than 9 bits written again), or got new tables (that data
+   * transcoded symbol for symbol).
    */
   changedBlocks: number;
-  tables: 'kept' | 'extended';
+  tables: 'kept' | 'appended' | 'remapped' | 'extended';
   /** Bytes of entropy-coded data copied verbatim. */
   copiedBytes: number;
 }
@@ -164,6 +172,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const grey = jpeg.components.length === 1;
   let startMcu = jpeg.mcusX * jpeg.mcusY;
   let changedBlocks = 0;
+  const changedBases = new Set<number>();
   // The overlay once: each pixel's opacity, and its colour as each component's value times that opacity.
   const pixelCount = box.width * box.height;
   const alphas = new Float32Array(pixelCount);
@@ -214,6 +223,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
         const blockX = region.mx0 * c.h + bx;
         const base = blockOffset(c, blockX, blockY);
         forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+        changedBases.add(base);
         changedBlocks++;
         startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
       }
@@ -223,8 +233,8 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
   try {
-    const spliced = encodeSuffix(bytes, jpeg, startMcu);
-    return { ...common, bytes: spliced.bytes, tables: 'kept', copiedBytes: spliced.copied };
+    const spliced = encodeSuffix(bytes, jpeg, startMcu, changedBases);
+    return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
   } catch (error) {
     if (!(error instanceof MissingSymbol)) throw error;
   }
@@ -292,24 +302,111 @@ function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
   return { bases, components, restarts: Int32Array.from(restarts), firstMarker: ri > 0 ? (firstBoundary / ri - 1) & 7 : 0 };
 }
 
-function encodeMcus(w: BitWriter, jpeg: BaselineJpeg, from: number, dc: HuffmanTable[], ac: HuffmanTable[]): void {
-  encodeBlocks(w, jpeg.coefficients, codingOrder(jpeg, from), predictorsAt(jpeg, from), dc, ac);
+/**
+ * The file with its entropy-coded data copied up to MCU `from` and coded again from there with
+ * its own tables. Symbols the changed blocks need and the tables lack are added
+ * (`jpeg-splice-tables.ts`): after the tables' longest codes where the code space allows (every
+ * existing code keeps its bits: the data before `from` is copied byte for byte), or by moving
+ * one rare symbol to make room (the data before `from` is copied bit for bit with only the codes
+ * longer than 9 bits written again). Only the DHT changes in the headers.
+ *
+ * @throws MissingSymbol when neither makes room (the caller codes with new tables)
+ */
+function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, changed: ReadonlySet<number>): { bytes: Uint8Array; copied: number; tables: SpliceResult['tables'] } {
+  const order = codingOrder(jpeg, from);
+  const flags = new Uint8Array(order.bases.length);
+  for (let i = 0; i < flags.length; i++) if (changed.has(order.bases[i] as number)) flags[i] = 1;
+  const byKey = tablesByKey(jpeg);
+  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable), jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable));
+  const wanted = new Map<number, Set<number>>();
+  jpeg.components.forEach((c, i) => {
+    for (const [key, symbols] of [[c.dc, missing.dc[i]], [4 + c.ac, missing.ac[i]]] as const) {
+      for (const symbol of symbols as Set<number>) wanted.set(key, (wanted.get(key) ?? new Set()).add(symbol));
+    }
+  });
+  // Per table key (DC id, or 4 + AC id): symbols whose codes changed.
+  const remapped: (Uint8Array | undefined)[] = [];
+  for (const [key, symbols] of wanted) {
+    const old = byKey[key] as HuffmanTable;
+    const extra = [...symbols].sort((x, y) => x - y);
+    const appended = appendSymbols(old, extra);
+    if (appended) {
+      byKey[key] = appended;
+      continue;
+    }
+    const moved = remapTable(old, extra);
+    if (!moved) throw new MissingSymbol();
+    byKey[key] = moved.table;
+    remapped[key] = moved.changed;
+  }
+  const dc = jpeg.components.map((c) => byKey[c.dc] as HuffmanTable);
+  const ac = jpeg.components.map((c) => byKey[4 + c.ac] as HuffmanTable);
+  const w = new BitWriter(data.length + 4096);
+  const end = jpeg.mcuBits[from] as number;
+  let copied = 0;
+  if (wanted.size > 0) {
+    // The header without its DHT segments, then one DHT with every table in force.
+    let at = 0;
+    for (const [start, stop] of jpeg.dhtSegments) {
+      w.raw(data.subarray(at, start));
+      at = stop;
+    }
+    w.raw(data.subarray(at, jpeg.sosStart));
+    const tables: [number, number, HuffmanTable][] = [];
+    byKey.forEach((t, key) => t && tables.push([key < 4 ? 0 : 1, key & 3, t]));
+    w.raw(dhtSegment(tables));
+    w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
+  }
+  if (remapped.length > 0) {
+    copyRemapped(w, jpeg, end, remapped, byKey);
+  } else {
+    const index = Math.floor(end / 8);
+    const partial = end - index * 8;
+    const copyEnd = sourceOffset(data, jpeg.scanStart, index);
+    w.raw(data.subarray(wanted.size > 0 ? jpeg.scanStart : 0, copyEnd));
+    if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
+    copied = copyEnd - jpeg.scanStart;
+  }
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
   w.marker(0xd9);
+  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
 }
 
-/** The file with its entropy-coded data copied up to MCU `from` and coded again from there with its own tables. */
-function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number): { bytes: Uint8Array; copied: number } {
-  const bit = jpeg.mcuBits[from] as number;
-  const index = Math.floor(bit / 8);
-  const partial = bit - index * 8;
-  const copyEnd = sourceOffset(data, jpeg.scanStart, index);
-  const w = new BitWriter(data.length + 4096);
-  w.raw(data.subarray(0, copyEnd));
-  if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
-  const dc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
-  const ac = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
-  encodeMcus(w, jpeg, from, dc, ac);
-  return { bytes: w.result(), copied: copyEnd - jpeg.scanStart };
+/** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
+const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => [0, 1, 2, 3].map((id) => jpeg.dc[id]).concat([0, 1, 2, 3].map((id) => jpeg.ac[id]));
+
+/**
+ * The coded data before bit `end` (of the unstuffed data), its restart markers in place, with
+ * the codes of the symbols `remapped` flags written with `tables`' codes and every other bit
+ * copied.
+ */
+function copyRemapped(w: BitWriter, jpeg: BaselineJpeg, end: number, remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
+  const { positions, keys, length } = jpeg.long;
+  const old = tablesByKey(jpeg);
+  let j = 0;
+  for (let r = 0; ; r++) {
+    const start = r === 0 ? 0 : (jpeg.restarts[r - 1] as number) * 8;
+    if (r > 0 && start >= end) break;
+    const stop = r < jpeg.intervalEnds.length ? Math.min(end, jpeg.intervalEnds[r] as number) : end;
+    let last = start;
+    while (j < length && (positions[j] as number) < start) j++;
+    for (; j < length && (positions[j] as number) < stop; j++) {
+      const key = keys[j] as number;
+      const flags = remapped[key >> 8];
+      const symbol = key & 255;
+      if (flags?.[symbol] !== 1) continue;
+      const at = positions[j] as number;
+      w.copyBits(jpeg.clean, last, at);
+      const next = tables[key >> 8] as HuffmanTable;
+      w.put(next.code[symbol] as number, next.length[symbol] as number);
+      last = at + ((old[key >> 8] as HuffmanTable).length[symbol] as number);
+    }
+    w.copyBits(jpeg.clean, last, stop);
+    if (stop >= end) break;
+    const following = r < jpeg.restarts.length ? (jpeg.restarts[r] as number) * 8 : Infinity;
+    if (following >= end) break;
+    w.marker(0xd0 + (r & 7));
+  }
 }
 
 /**
