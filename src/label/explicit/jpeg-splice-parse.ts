@@ -101,6 +101,8 @@ export interface BaselineJpeg {
 }
 
 const LOOK = 9;
+/** Zero bytes after the unstuffed data: more than one block can overrun before the truncation test. */
+const PAD = 512;
 
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
@@ -306,7 +308,8 @@ function decodeScan(
   if (perMcu > 10) throw new NotSpliceable('more than 10 blocks per MCU');
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
   // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
-  const clean = new Uint8Array(Math.max(0, data.length - scanStart));
+  // Zero padding after the data: the skipping decoder reads 32-bit windows with no end test.
+  const clean = new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
   let at = scanStart;
@@ -341,7 +344,7 @@ function decodeScan(
   const predAtFrom = new Int32Array(components.length);
   const long = new LongCodes();
   const intervalEnds: number[] = [];
-  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom, long, intervalEnds);
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom, long, intervalEnds);
   return {
     width: frame.width,
     height: frame.height,
@@ -429,6 +432,7 @@ export function mcuOrigin(c: FrameComponent, m: number, mcusX: number): number {
 
 function decodeEntropy(
   d: Uint8Array,
+  n: number,
   components: FrameComponent[],
   tables: Tables,
   mcusX: number,
@@ -441,7 +445,6 @@ function decodeEntropy(
   long: LongCodes,
   intervalEnds: number[],
 ): void {
-  const n = d.length;
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
   const dcTables = components.map((c) => tables.dc[c.dc] as HuffmanTable);
@@ -449,11 +452,82 @@ function decodeEntropy(
   const pred = new Int32Array(components.length);
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
-  let acc = 0;
-  let bits = 0;
-  let p = 0;
   let restart = 0;
-  for (let m = 0; m < totalMcus; m++) {
+  // Before the kept MCUs only positions and DC predictors matter: each symbol is looked up in a
+  // 32-bit window read at its bit position (at least 25 bits valid), with no refill branches.
+  const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const limit = n * 8;
+  let pos = 0;
+  for (let m = 0; m < from; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      const aligned = Math.ceil(pos / 8);
+      if (aligned !== restarts[restart]) throw new NotSpliceable('a restart interval does not end at its marker');
+      intervalEnds.push(pos);
+      restart++;
+      pos = aligned * 8;
+      pred.fill(0);
+    }
+    mcuBits[m] = pos;
+    for (let b = 0; b < blocksPerMcu; b++) {
+      const c = layout.component[b] as number;
+      const dcTable = dcTables[c] as HuffmanTable;
+      let window = view.getUint32(pos >>> 3) << (pos & 7);
+      let entry = dcTable.lookup[window >>> 23] as number;
+      if (entry === 0) {
+        entry = slowSymbol(dcTable, window, 32);
+        long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
+      }
+      pos += entry >> 8;
+      const size = entry & 255;
+      if (size > 11) throw new NotSpliceable('a DC difference is out of range');
+      if (size > 0) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        let value = window >>> (32 - size);
+        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+        pos += size;
+        const dcValue = (pred[c] as number) + value;
+        if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
+        pred[c] = dcValue;
+      }
+      const acTable = acTables[c] as HuffmanTable;
+      const skip = acTable.skip;
+      for (let k = 1; k < 64; ) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        entry = skip[window >>> 23] as number;
+        if (entry !== 0) {
+          pos += entry & 255;
+          k += entry >> 8;
+          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
+          continue;
+        }
+        const symbol = slowSymbol(acTable, window, 32);
+        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        pos += symbol >> 8;
+        const size = symbol & 15;
+        const run = (symbol >> 4) & 15;
+        if (size === 0) {
+          if (run !== 15) break;
+          k += 16;
+          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
+          continue;
+        }
+        k += run;
+        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        pos += size;
+        k++;
+      }
+      if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
+    }
+  }
+  // From the kept MCUs on: full decoding, with a byte-refilled accumulator.
+  let p = pos >>> 3;
+  let bits = 0;
+  let acc = 0;
+  if ((pos & 7) !== 0) {
+    acc = d[p++] as number;
+    bits = 8 - (pos & 7);
+  }
+  for (let m = from; m < totalMcus; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       // Byte-align: the next interval starts after the restart marker.
       const consumed = p * 8 - bits;
@@ -468,7 +542,6 @@ function decodeEntropy(
     }
     mcuBits[m] = p * 8 - bits;
     if (m === from) predAtFrom.set(pred);
-    const store = m >= from;
     for (let c = 0; c < components.length; c++) origins[c] = mcuOrigin(components[c] as FrameComponent, m, mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;
@@ -508,53 +581,9 @@ function decodeEntropy(
       const dcValue = (pred[c] as number) + value;
       if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
       pred[c] = dcValue;
-      if (store) out[base] = dcValue;
+      out[base] = dcValue;
       // AC
       table = acTables[c] as HuffmanTable;
-      if (!store) {
-        // Before the kept MCUs: only the positions matter.
-        const skip = table.skip;
-        for (let k = 1; k < 64; ) {
-          if (bits < 20) {
-            while (bits <= 24) {
-              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
-              p++;
-              bits += 8;
-            }
-          }
-          entry = skip[(acc >>> (bits - LOOK)) & 511] as number;
-          if (entry !== 0) {
-            bits -= entry & 255;
-            k += entry >> 8;
-            if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
-            continue;
-          }
-          symbol = slowSymbol(table, acc, bits);
-          long.push(p * 8 - bits, 4 + (components[c] as FrameComponent).ac, symbol & 255);
-          bits -= symbol >> 8;
-          const size = symbol & 15;
-          const run = (symbol >> 4) & 15;
-          if (size === 0) {
-            if (run !== 15) break;
-            k += 16;
-            if (k > 64) throw new NotSpliceable('a zero run overruns its block');
-            continue;
-          }
-          k += run;
-          if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
-          if (bits < 16) {
-            while (bits <= 24) {
-              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
-              p++;
-              bits += 8;
-            }
-          }
-          bits -= size;
-          k++;
-        }
-        if (p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
-        continue;
-      }
       const lookup = table.lookup;
       for (let k = 1; k < 64; ) {
         if (bits < 16) {
@@ -591,11 +620,9 @@ function decodeEntropy(
             bits += 8;
           }
         }
-        if (store) {
-          value = (acc >>> (bits - size)) & ((1 << size) - 1);
-          if (value < 1 << (size - 1)) value -= (1 << size) - 1;
-          out[base + k] = value;
-        }
+        value = (acc >>> (bits - size)) & ((1 << size) - 1);
+        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+        out[base + k] = value;
         bits -= size;
         k++;
       }

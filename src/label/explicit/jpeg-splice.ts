@@ -30,7 +30,7 @@ import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
-import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
+import { LINEAR, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
 
@@ -121,48 +121,39 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   return { box, mx0, my0, mx1, my1, planes };
 }
 
+/** A sample rounded to 0-255, as a decoder's output. */
 const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
 /**
  * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
- * (`collectLuminance`); chroma is upsampled by replication.
+ * (`collectLuminance`: WCAG luminance of 8-bit RGB); chroma is upsampled by replication.
  */
 function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): RegionSample {
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
   const [luma, cb, cr] = region.planes;
-  const channels = cb && cr ? 3 : 1;
-  const pixels = new Uint8Array(box.width * box.height * channels);
-  if (luma) {
-    let at = 0;
-    for (let y = box.top; y < box.top + box.height; y++) {
-      const row = (y - y0) * luma.stride - x0;
-      for (let x = box.left; x < box.left + box.width; x++) {
-        const Y = luma.data[row + x] as number;
-        if (!cb || !cr) {
-          pixels[at++] = clamp(Y);
-          continue;
-        }
-        const chroma = Math.floor((y - y0) / cb.sy) * cb.stride + Math.floor((x - x0) / cb.sx);
-        const u = (cb.data[chroma] as number) - 128;
-        const v = (cr.data[chroma] as number) - 128;
-        pixels[at++] = clamp(Y + 1.402 * v);
-        pixels[at++] = clamp(Y - 0.344136 * u - 0.714136 * v);
-        pixels[at++] = clamp(Y + 1.772 * u);
-      }
+  const values = new Float64Array(box.width * box.height);
+  if (!luma) return summariseValues(values.subarray(0, 0));
+  const Y = luma.data;
+  let at = 0;
+  for (let y = box.top; y < box.top + box.height; y++) {
+    const row = (y - y0) * luma.stride - x0;
+    if (!cb || !cr) {
+      for (let x = box.left; x < box.left + box.width; x++) values[at++] = LINEAR[clamp(Y[row + x] as number)] as number;
+      continue;
+    }
+    const chromaRow = Math.floor((y - y0) / cb.sy) * cb.stride;
+    const U = cb.data;
+    const V = cr.data;
+    for (let x = box.left; x < box.left + box.width; x++) {
+      const l = Y[row + x] as number;
+      const chroma = chromaRow + Math.floor((x - x0) / cb.sx);
+      const u = (U[chroma] as number) - 128;
+      const v = (V[chroma] as number) - 128;
+      values[at++] = 0.2126 * (LINEAR[clamp(l + 1.402 * v)] as number) + 0.7152 * (LINEAR[clamp(l - 0.344136 * u - 0.714136 * v)] as number) + 0.0722 * (LINEAR[clamp(l + 1.772 * u)] as number);
     }
   }
-  const luminances: number[] = [];
-  collectLuminance(pixels, box.width, channels, { left: 0, top: 0, width: box.width, height: box.height }, luminances);
-  return summarise(luminances);
-}
-
-/** The overlay's colour as component values: Y (Rec. 709 grey for a greyscale file, as the re-encoding path blends), or Y, Cb, Cr. */
-function overlayComponent(component: number, grey: boolean, r: number, g: number, b: number): number {
-  if (grey) return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  if (component === 0) return 0.299 * r + 0.587 * g + 0.114 * b;
-  if (component === 1) return -0.168736 * r - 0.331264 * g + 0.5 * b + 128;
-  return 0.5 * r - 0.418688 * g - 0.081312 * b + 128;
+  return summariseValues(values);
 }
 
 function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox): SpliceResult {
@@ -177,15 +168,22 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const pixelCount = box.width * box.height;
   const alphas = new Float32Array(pixelCount);
   const weighted = jpeg.components.map(() => new Float32Array(pixelCount));
+  const [w0, w1, w2] = weighted;
   for (let i = 0; i < pixelCount; i++) {
     const alpha = overlay[i * 4 + 3] as number;
     if (alpha === 0) continue;
     const a = alpha / 255;
     alphas[i] = a;
-    const [r, g, b] = [overlay[i * 4] as number, overlay[i * 4 + 1] as number, overlay[i * 4 + 2] as number];
-    weighted.forEach((values, index) => {
-      values[i] = a * overlayComponent(index, grey, r, g, b);
-    });
+    const r = overlay[i * 4] as number;
+    const g = overlay[i * 4 + 1] as number;
+    const b = overlay[i * 4 + 2] as number;
+    if (grey) {
+      (w0 as Float32Array)[i] = a * (0.2126 * r + 0.7152 * g + 0.0722 * b);
+      continue;
+    }
+    (w0 as Float32Array)[i] = a * (0.299 * r + 0.587 * g + 0.114 * b);
+    (w1 as Float32Array)[i] = a * (-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
+    (w2 as Float32Array)[i] = a * (0.5 * r - 0.418688 * g - 0.081312 * b + 128);
   }
   jpeg.components.forEach((c, index) => {
     const values = weighted[index] as Float32Array;
