@@ -82,10 +82,12 @@ export interface BaselineJpeg {
   scanStart: number;
   /** Offset of the marker that ends the entropy-coded data (EOI). */
   scanEnd: number;
-  /** 64 coefficients per block, zigzag order, DC absolute (zero in MCUs before `from`). */
+  /** 64 coefficients per block, zigzag order, DC absolute, for the MCU rows of `from` to `to` (zero outside those MCUs). */
   coefficients: Int16Array;
   /** The first MCU whose coefficients were kept (those before were only decoded, to check them and find the bit positions). */
   from: number;
+  /** The MCU after the last kept one (those from it on were only decoded, as those before `from`). */
+  to: number;
   /** DC predictors when MCU `from` starts. */
   predAtFrom: Int32Array;
   /** Restart markers' positions in the unstuffed data. */
@@ -192,7 +194,7 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: number }): BaselineJpeg {
+export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];
@@ -250,7 +252,7 @@ export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: numb
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first);
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last);
     }
     at = end;
   }
@@ -272,6 +274,7 @@ function decodeScan(
   frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] },
   tables: Tables,
   first: { x: number; y: number } | undefined,
+  last: { x: number; y: number } | undefined,
 ): BaselineJpeg {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
@@ -290,7 +293,11 @@ function decodeScan(
   const mcusY = Math.ceil(frame.height / (8 * vMax));
   const totalMcus = mcusX * mcusY;
   const from = first ? Math.min(totalMcus, Math.max(0, Math.floor(first.y / (8 * vMax))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(first.x / (8 * hMax))))) : 0;
+  // With `last`, the kept MCUs end with the one after the MCU holding that pixel (re-coded for its DC difference).
+  const mcuAt = (point: { x: number; y: number }): number => Math.max(0, Math.min(mcusY - 1, Math.floor(point.y / (8 * vMax)))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(point.x / (8 * hMax))));
+  const to = last ? Math.max(from, Math.min(totalMcus, mcuAt(last) + 2)) : totalMcus;
   const firstRow = Math.min(mcusY, Math.floor(from / mcusX));
+  const lastRow = to > from ? Math.floor((to - 1) / mcusX) : firstRow - 1;
   let blocks = 0;
   let perMcu = 0;
   const components: FrameComponent[] = frame.components.map((c, i) => {
@@ -301,7 +308,7 @@ function decodeScan(
     const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
     if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
-    blocks += component.blocksW * (mcusY - firstRow) * c.v;
+    blocks += component.blocksW * (lastRow - firstRow + 1) * c.v;
     perMcu += c.h * c.v;
     return component;
   });
@@ -344,7 +351,7 @@ function decodeScan(
   const predAtFrom = new Int32Array(components.length);
   const long = new LongCodes();
   const intervalEnds: number[] = [];
-  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom, long, intervalEnds);
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds);
   return {
     width: frame.width,
     height: frame.height,
@@ -363,6 +370,7 @@ function decodeScan(
     scanEnd,
     coefficients,
     from,
+    to,
     predAtFrom,
     restarts,
     mcuBits,
@@ -441,6 +449,7 @@ function decodeEntropy(
   out: Int16Array,
   mcuBits: Float64Array,
   from: number,
+  to: number,
   predAtFrom: Int32Array,
   long: LongCodes,
   intervalEnds: number[],
@@ -452,74 +461,11 @@ function decodeEntropy(
   const pred = new Int32Array(components.length);
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
-  let restart = 0;
-  // Before the kept MCUs only positions and DC predictors matter: each symbol is looked up in a
-  // 32-bit window read at its bit position (at least 25 bits valid), with no refill branches.
-  const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const limit = n * 8;
-  let pos = 0;
-  for (let m = 0; m < from; m++) {
-    if (ri > 0 && m > 0 && m % ri === 0) {
-      const aligned = Math.ceil(pos / 8);
-      if (aligned !== restarts[restart]) throw new NotSpliceable('a restart interval does not end at its marker');
-      intervalEnds.push(pos);
-      restart++;
-      pos = aligned * 8;
-      pred.fill(0);
-    }
-    mcuBits[m] = pos;
-    for (let b = 0; b < blocksPerMcu; b++) {
-      const c = layout.component[b] as number;
-      const dcTable = dcTables[c] as HuffmanTable;
-      let window = view.getUint32(pos >>> 3) << (pos & 7);
-      let entry = dcTable.lookup[window >>> 23] as number;
-      if (entry === 0) {
-        entry = slowSymbol(dcTable, window, 32);
-        long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
-      }
-      pos += entry >> 8;
-      const size = entry & 255;
-      if (size > 11) throw new NotSpliceable('a DC difference is out of range');
-      if (size > 0) {
-        window = view.getUint32(pos >>> 3) << (pos & 7);
-        let value = window >>> (32 - size);
-        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
-        pos += size;
-        const dcValue = (pred[c] as number) + value;
-        if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
-        pred[c] = dcValue;
-      }
-      const acTable = acTables[c] as HuffmanTable;
-      const skip = acTable.skip;
-      for (let k = 1; k < 64; ) {
-        window = view.getUint32(pos >>> 3) << (pos & 7);
-        entry = skip[window >>> 23] as number;
-        if (entry !== 0) {
-          pos += entry & 255;
-          k += entry >> 8;
-          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
-          continue;
-        }
-        const symbol = slowSymbol(acTable, window, 32);
-        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
-        pos += symbol >> 8;
-        const size = symbol & 15;
-        const run = (symbol >> 4) & 15;
-        if (size === 0) {
-          if (run !== 15) break;
-          k += 16;
-          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
-          continue;
-        }
-        k += run;
-        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
-        pos += size;
-        k++;
-      }
-      if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
-    }
-  }
-  // From the kept MCUs on: full decoding, with a byte-refilled accumulator.
+  // Before (and after) the kept MCUs only positions and DC predictors matter (`skipMcus`).
+  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri };
+  const pos = skipMcus(skipping, 0, from, 0);
+  // The kept MCUs: full decoding, with a byte-refilled accumulator.
+  let restart = intervalEnds.length;
   let p = pos >>> 3;
   let bits = 0;
   let acc = 0;
@@ -527,7 +473,7 @@ function decodeEntropy(
     acc = d[p++] as number;
     bits = 8 - (pos & 7);
   }
-  for (let m = from; m < totalMcus; m++) {
+  for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       // Byte-align: the next interval starts after the restart marker.
       const consumed = p * 8 - bits;
@@ -629,7 +575,95 @@ function decodeEntropy(
       if (bits < 0 || p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
     }
   }
-  mcuBits[totalMcus] = p * 8 - bits;
+  mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, p * 8 - bits);
+}
+
+interface SkipState {
+  view: DataView;
+  limit: number;
+  layout: McuLayout;
+  components: FrameComponent[];
+  dcTables: HuffmanTable[];
+  acTables: HuffmanTable[];
+  pred: Int32Array;
+  mcuBits: Float64Array;
+  restarts: number[];
+  intervalEnds: number[];
+  long: LongCodes;
+  ri: number;
+}
+
+/**
+ * Decodes MCUs `m0` to `m1` (exclusive) from bit `start` keeping only their positions, the DC
+ * predictors and the long codes: each symbol is looked up in a 32-bit window read at its bit
+ * position (at least 25 bits valid) from the zero-padded data, with no refill branches.
+ * Returns the bit position after them.
+ */
+function skipMcus(state: SkipState, m0: number, m1: number, start: number): number {
+  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
+  const blocksPerMcu = layout.component.length;
+  let pos = start;
+  for (let m = m0; m < m1; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      const aligned = Math.ceil(pos / 8);
+      if (aligned !== restarts[intervalEnds.length]) throw new NotSpliceable('a restart interval does not end at its marker');
+      intervalEnds.push(pos);
+      pos = aligned * 8;
+      pred.fill(0);
+    }
+    mcuBits[m] = pos;
+    for (let b = 0; b < blocksPerMcu; b++) {
+      const c = layout.component[b] as number;
+      const dcTable = dcTables[c] as HuffmanTable;
+      let window = view.getUint32(pos >>> 3) << (pos & 7);
+      let entry = dcTable.lookup[window >>> 23] as number;
+      if (entry === 0) {
+        entry = slowSymbol(dcTable, window, 32);
+        long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
+      }
+      pos += entry >> 8;
+      const size = entry & 255;
+      if (size > 11) throw new NotSpliceable('a DC difference is out of range');
+      if (size > 0) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        let value = window >>> (32 - size);
+        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+        pos += size;
+        const dcValue = (pred[c] as number) + value;
+        if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
+        pred[c] = dcValue;
+      }
+      const acTable = acTables[c] as HuffmanTable;
+      const skip = acTable.skip;
+      for (let k = 1; k < 64; ) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        entry = skip[window >>> 23] as number;
+        if (entry !== 0) {
+          pos += entry & 255;
+          k += entry >> 8;
+          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
+          continue;
+        }
+        const symbol = slowSymbol(acTable, window, 32);
+        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        pos += symbol >> 8;
+        const size = symbol & 15;
+        const run = (symbol >> 4) & 15;
+        if (size === 0) {
+          if (run !== 15) break;
+          k += 16;
+          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
+          continue;
+        }
+        k += run;
+        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        pos += size;
+        k++;
+      }
+      if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
+    }
+  }
+  return pos;
 }
 
 /** A code longer than the lookahead: (length << 8) | symbol. @throws NotSpliceable for no valid code */
@@ -646,14 +680,14 @@ function slowSymbol(table: HuffmanTable, acc: number, bits: number): number {
 }
 
 /**
- * Codes MCUs 0 to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
+ * Codes MCUs `from` to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
  * (`dc`/`ac` per component), symbol for symbol: each code is read with the file's table and
  * written with the new one, its magnitude bits copied; restart markers are written where the
- * file has them. No coefficient is reconstructed.
+ * file has them (the one before `from` too). No coefficient is reconstructed.
  *
  * @throws MissingSymbol (from the encoder) when a new table lacks a symbol; NotSpliceable for corrupt data
  */
-export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
+export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
   const d = jpeg.clean;
   const n = d.length;
   const layout = mcuLayout(jpeg.components);
@@ -661,15 +695,20 @@ export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint
   const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
   const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
   const ri = jpeg.restartInterval;
+  const start = jpeg.mcuBits[from] as number;
+  let p = start >>> 3;
   let acc = 0;
   let bits = 0;
-  let p = 0;
-  let restart = 0;
+  if ((start & 7) !== 0) {
+    acc = d[p++] as number;
+    bits = 8 - (start & 7);
+  }
+  let restart = from > 0 && ri > 0 ? Math.floor((from - 1) / ri) : 0;
   let out = w.bytes;
   let len = w.length;
   let oacc = w.acc;
   let nb = w.bits;
-  for (let m = 0; m < to; m++) {
+  for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       p = jpeg.restarts[restart] as number;
       acc = 0;
@@ -755,7 +794,7 @@ export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint
     }
   }
   const consumed = p * 8 - bits;
-  const atRestart = ri > 0 && to > 0 && to % ri === 0;
+  const atRestart = ri > 0 && to > 0 && to % ri === 0 && to < jpeg.mcusX * jpeg.mcusY;
   if ((atRestart ? Math.ceil(consumed / 8) * 8 : consumed) !== jpeg.mcuBits[to]) throw new NotSpliceable('the entropy-coded data did not decode the same way twice');
   w.length = len;
   w.acc = oacc;

@@ -164,9 +164,9 @@ function expectCoefficientsKept(before: BaselineJpeg, after: BaselineJpeg, resul
 }
 
 /** Splices `overlay` into `jpeg` at `box` and checks pixels and coefficients against the original. */
-async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox): Promise<SpliceResult> {
+async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox, options: { newTables?: boolean } = {}): Promise<SpliceResult> {
   const original = jpeg.slice();
-  const splice = openJpegSplice(jpeg, box);
+  const splice = openJpegSplice(jpeg, box, options);
   splice.sample(box);
   const result = splice.compose(overlay(box), box);
   expect(jpeg).toEqual(original);
@@ -252,6 +252,66 @@ describe('JPEG DCT-block splice', () => {
     // writeBaseline's optimal tables lack the notice's symbols: room is made by remapping a rare code, not by coding everything again.
     expect(modes).toContain('remapped');
     expect(modes).not.toContain('extended');
+  });
+
+  it('copies the coded bits after the notice (shifted, restuffed, restart markers kept) for boxes anywhere, every table path', async () => {
+    const rgb = picture(W, H, 31);
+    const sharpOptimised = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const standard = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 92, optimiseCoding: false }).toBuffer();
+    const boxes: PixelBox[] = [
+      { left: 0, top: 0, width: 50, height: 20 },
+      { left: 150, top: 0, width: 53, height: 24 },
+      { left: 60, top: 70, width: 70, height: 18 },
+      { left: 9, top: 41, width: 33, height: 9 },
+    ];
+    const modes = new Set<string>();
+    for (const jpeg of [sharpOptimised, standard, writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3), writeBaseline(rgb, W, H, [[1, 1], [1, 1], [1, 1]], 7), writeBaseline(rgb, W, H, [[1, 1]], 2)]) {
+      for (const box of boxes) {
+        const result = await spliceAndCompare(jpeg, box);
+        modes.add(result.tables);
+        expect(await spliceAndCompare(jpeg, box, { newTables: true })).toMatchObject({ tables: 'extended' });
+      }
+    }
+    expect([...modes].sort()).toEqual(['kept', 'remapped']);
+  });
+
+  it('keeps the coefficients at every seam position: bits copied at each shift, 0xFF bytes restuffed', () => {
+    const rgb = picture(96, 64, 77);
+    const jpeg = writeBaseline(rgb, 96, 64, [[2, 1], [1, 1], [1, 1]], 0);
+    const before = parseBaselineJpeg(jpeg);
+    let stuffed = 0;
+    for (let left = 0; left + 12 <= 96; left += 5) {
+      for (let top = 0; top + 10 <= 64; top += 9) {
+        const box = { left, top, width: 12, height: 10 };
+        const splice = openJpegSplice(jpeg, box);
+        const result = splice.compose(overlay(box), box);
+        const after = parseBaselineJpeg(result.bytes);
+        expectCoefficientsKept(before, after, result);
+        for (let i = after.scanStart; i < after.scanEnd - 1; i++) if (result.bytes[i] === 0xff && result.bytes[i + 1] === 0) stuffed++;
+      }
+    }
+    expect(stuffed).toBeGreaterThan(0);
+  });
+
+  it('refuses corrupt coded data after the notice too (it is decoded, not copied blind)', async () => {
+    const jpeg = await sharp(picture(W, H, 8), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const scan = parseBaselineJpeg(jpeg);
+    const top: PixelBox = { left: 0, top: 0, width: 40, height: 16 };
+    let refused = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const bad = Buffer.from(jpeg);
+      const span = scan.scanEnd - scan.scanStart;
+      for (let i = 0; i < 6; i++) bad[scan.scanStart + Math.floor(span * 0.6) + ((seed * 7919 + i * 104729) % Math.floor(span * 0.35))] = (seed * 37 + i) & 0xfe;
+      try {
+        openJpegSplice(bad, top);
+      } catch (error) {
+        expect(error).toBeInstanceOf(NotSpliceable);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    const cut = Buffer.concat([jpeg.subarray(0, scan.scanEnd - 200), Buffer.from([0xff, 0xd9])]);
+    expect(() => openJpegSplice(cut, top)).toThrow(NotSpliceable);
   });
 
   it('adds missing symbols keeping every short code, and remaps only codes longer than 9 bits', () => {

@@ -28,7 +28,7 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -79,10 +79,14 @@ export interface JpegSplice {
  * Parses and entropy-decodes `bytes` for splicing a notice into `box` (coefficients are kept
  * from the box's first MCU on; without `box`, all of them).
  *
+ * `newTables` always codes the scan with new tables (the path taken when no room can be made
+ * in the file's own; for tests and comparisons).
+ *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
-export function openJpegSplice(bytes: Uint8Array, box?: PixelBox): JpegSplice {
-  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined);
+export function openJpegSplice(bytes: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+  // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
+  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined, box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
     if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
@@ -91,7 +95,7 @@ export function openJpegSplice(bytes: Uint8Array, box?: PixelBox): JpegSplice {
   return {
     jpeg,
     sample: (box) => sampleRegion(jpeg, regionFor(box), box),
-    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box),
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true),
   };
 }
 
@@ -156,7 +160,7 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
-function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox): SpliceResult {
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
   if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
@@ -231,6 +235,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
   try {
+    if (newTables) throw new MissingSymbol();
     const spliced = encodeSuffix(bytes, jpeg, startMcu, changedBases);
     return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
   } catch (error) {
@@ -276,11 +281,10 @@ function predictorsAt(jpeg: BaselineJpeg, m: number): Int32Array {
   return pred;
 }
 
-/** The blocks of MCUs `from` to the end in coding order, with the restart markers between them. */
-function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
+/** The blocks of MCUs `from` to `total` (exclusive; by default the last kept one) in coding order, with the restart markers between them. */
+function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingOrder {
   const layout = mcuLayout(jpeg.components);
   const perMcu = layout.component.length;
-  const total = jpeg.mcusX * jpeg.mcusY;
   const bases = new Int32Array((total - from) * perMcu);
   const components = new Uint8Array(bases.length);
   const restarts: number[] = [];
@@ -356,7 +360,7 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
   }
   if (remapped.length > 0) {
-    copyRemapped(w, jpeg, end, remapped, byKey);
+    copyScan(w, jpeg, 0, end, remapped, byKey);
   } else {
     const index = Math.floor(end / 8);
     const partial = end - index * 8;
@@ -366,6 +370,9 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     copied = copyEnd - jpeg.scanStart;
   }
   encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  // After the kept MCUs (the last one unchanged, so the DC differences after it are as they were): the coded bits as they are.
+  const total = jpeg.mcusX * jpeg.mcusY;
+  if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
   return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
 }
@@ -374,36 +381,43 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
 const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => [0, 1, 2, 3].map((id) => jpeg.dc[id]).concat([0, 1, 2, 3].map((id) => jpeg.ac[id]));
 
 /**
- * The coded data before bit `end` (of the unstuffed data), its restart markers in place, with
- * the codes of the symbols `remapped` flags written with `tables`' codes and every other bit
- * copied.
+ * Bits `start` to `end` of the unstuffed coded data, with the restart markers of the intervals
+ * that begin in that span, and the codes of the symbols `remapped` flags written with
+ * `tables`' codes (every other bit copied as it is).
  */
-function copyRemapped(w: BitWriter, jpeg: BaselineJpeg, end: number, remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
+function copyScan(w: BitWriter, jpeg: BaselineJpeg, start: number, end: number, remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
   const { positions, keys, length } = jpeg.long;
   const old = tablesByKey(jpeg);
-  let j = 0;
-  for (let r = 0; ; r++) {
-    const start = r === 0 ? 0 : (jpeg.restarts[r - 1] as number) * 8;
-    if (r > 0 && start >= end) break;
-    const stop = r < jpeg.intervalEnds.length ? Math.min(end, jpeg.intervalEnds[r] as number) : end;
-    let last = start;
-    while (j < length && (positions[j] as number) < start) j++;
-    for (; j < length && (positions[j] as number) < stop; j++) {
-      const key = keys[j] as number;
-      const flags = remapped[key >> 8];
-      const symbol = key & 255;
-      if (flags?.[symbol] !== 1) continue;
-      const at = positions[j] as number;
-      w.copyBits(jpeg.clean, last, at);
-      const next = tables[key >> 8] as HuffmanTable;
-      w.put(next.code[symbol] as number, next.length[symbol] as number);
-      last = at + ((old[key >> 8] as HuffmanTable).length[symbol] as number);
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((positions[mid] as number) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  let j = lo;
+  const intervals = jpeg.intervalEnds.length + 1;
+  for (let r = 0; r < intervals; r++) {
+    const intervalStart = r === 0 ? 0 : (jpeg.restarts[r - 1] as number) * 8;
+    const intervalEnd = r < jpeg.intervalEnds.length ? (jpeg.intervalEnds[r] as number) : end;
+    if (intervalEnd < start) continue;
+    if (intervalStart >= end) break;
+    if (r > 0 && intervalStart >= start) w.marker(0xd0 + ((r - 1) & 7));
+    const stop = Math.min(end, intervalEnd);
+    let last = Math.max(start, intervalStart);
+    if (remapped.length > 0) {
+      for (; j < length && (positions[j] as number) < stop; j++) {
+        const key = keys[j] as number;
+        const symbol = key & 255;
+        if (remapped[key >> 8]?.[symbol] !== 1) continue;
+        const at = positions[j] as number;
+        w.copyBits(jpeg.clean, last, at);
+        const next = tables[key >> 8] as HuffmanTable;
+        w.put(next.code[symbol] as number, next.length[symbol] as number);
+        last = at + ((old[key >> 8] as HuffmanTable).length[symbol] as number);
+      }
     }
     w.copyBits(jpeg.clean, last, stop);
-    if (stop >= end) break;
-    const following = r < jpeg.restarts.length ? (jpeg.restarts[r] as number) * 8 : Infinity;
-    if (following >= end) break;
-    w.marker(0xd0 + (r & 7));
   }
 }
 
@@ -411,7 +425,7 @@ function copyRemapped(w: BitWriter, jpeg: BaselineJpeg, end: number, remapped: r
  * The file with new Huffman tables (a new DHT before the scan): the file's own tables with the
  * symbols the changed MCUs need added. Code lengths come from the old tables' lengths (as
  * frequencies 2^(16 - length)) plus the symbol counts of the MCUs from `from` on; the MCUs
- * before `from` are transcoded symbol for symbol (`transcodePrefix`), those from `from` on coded
+ * before `from` and after the kept ones are transcoded symbol for symbol (`transcodeRange`), the kept ones coded
  * from their coefficients.
  */
 function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number): Uint8Array {
@@ -457,8 +471,11 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   w.raw(data.subarray(at, jpeg.sosStart));
   w.raw(dht);
   w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
-  transcodePrefix(jpeg, from, w, dc, ac, () => new NotSpliceable('a new Huffman table lacks a symbol of the source'));
+  const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
+  transcodeRange(jpeg, 0, from, w, dc, ac, missing);
   encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  const total = jpeg.mcusX * jpeg.mcusY;
+  if (jpeg.to < total) transcodeRange(jpeg, jpeg.to, total, w, dc, ac, missing);
   w.marker(0xd9);
   return w.result();
 }
