@@ -368,7 +368,8 @@ describe('JPEG DCT-block splice', () => {
     const report = await checkExplicitLabel(result.bytes, { ocr: false });
     expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
     expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
-    const whole = await labelImage(jpeg, { text: 'AI生成' });
+    expect((await labelImage(jpeg, { text: 'AI生成' })).method).toBe('dct-splice');
+    const whole = await labelImage(jpeg, { text: 'AI生成', jpegMethod: 'reencode' });
     expect(whole.method).toBe('reencode');
     expect(whole.spliceFallback).toBeUndefined();
   });
