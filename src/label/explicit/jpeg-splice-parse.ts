@@ -147,6 +147,9 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
   return { counts, symbols, lookup, skip, maxCode, offset, code, length };
 }
 
+/** `bytes` as a plain Uint8Array over the same memory. */
+export const plainBytes = (bytes: Uint8Array): Uint8Array => (Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
 function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
@@ -194,7 +197,10 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
+export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
+  // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
+  // and its slices have another map, and mixing them deoptimises the decoder).
+  const data = plainBytes(input);
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];

@@ -28,7 +28,7 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -84,7 +84,8 @@ export interface JpegSplice {
  *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
-export function openJpegSplice(bytes: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+  const bytes = plainBytes(input);
   // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
   const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined, box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined);
   let region: Region | undefined;
@@ -160,19 +161,13 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
-function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
-  if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
-  const x0 = region.mx0 * 8 * jpeg.hMax;
-  const y0 = region.my0 * 8 * jpeg.vMax;
-  const grey = jpeg.components.length === 1;
-  let startMcu = jpeg.mcusX * jpeg.mcusY;
-  let changedBlocks = 0;
-  const changedBases = new Set<number>();
-  // The overlay once: each pixel's opacity, and its colour as each component's value times that opacity.
-  const pixelCount = box.width * box.height;
+/** The overlay once: each pixel's opacity, and its colour as each component's value times that opacity. */
+function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
   const alphas = new Float32Array(pixelCount);
-  const weighted = jpeg.components.map(() => new Float32Array(pixelCount));
-  const [w0, w1, w2] = weighted;
+  const w0 = new Float32Array(pixelCount);
+  const w1 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const w2 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const grey = components === 1;
   for (let i = 0; i < pixelCount; i++) {
     const alpha = overlay[i * 4 + 3] as number;
     if (alpha === 0) continue;
@@ -182,45 +177,68 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
     const g = overlay[i * 4 + 1] as number;
     const b = overlay[i * 4 + 2] as number;
     if (grey) {
-      (w0 as Float32Array)[i] = a * (0.2126 * r + 0.7152 * g + 0.0722 * b);
+      w0[i] = a * (0.2126 * r + 0.7152 * g + 0.0722 * b);
       continue;
     }
-    (w0 as Float32Array)[i] = a * (0.299 * r + 0.587 * g + 0.114 * b);
-    (w1 as Float32Array)[i] = a * (-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
-    (w2 as Float32Array)[i] = a * (0.5 * r - 0.418688 * g - 0.081312 * b + 128);
+    w0[i] = a * (0.299 * r + 0.587 * g + 0.114 * b);
+    w1[i] = a * (-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
+    w2[i] = a * (0.5 * r - 0.418688 * g - 0.081312 * b + 128);
   }
-  jpeg.components.forEach((c, index) => {
-    const values = weighted[index] as Float32Array;
-    const plane = region.planes[index] as Region['planes'][number];
-    const sumA = new Float32Array(plane.data.length);
-    const sumAV = new Float32Array(plane.data.length);
-    for (let y = 0; y < box.height; y++) {
-      const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
-      const left = box.left - x0;
-      for (let x = 0; x < box.width; x++) {
-        const i = y * box.width + x;
-        const a = alphas[i] as number;
-        if (a === 0) continue;
-        const s = sy + Math.floor((left + x) / plane.sx);
-        sumA[s] = (sumA[s] as number) + a;
-        sumAV[s] = (sumAV[s] as number) + (values[i] as number);
-      }
+  return { alphas, weighted: grey ? [w0] : [w0, w1, w2] };
+}
+
+/** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
+function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
+  const sumA = new Float32Array(plane.data.length);
+  const sumAV = new Float32Array(plane.data.length);
+  const left = box.left - x0;
+  for (let y = 0; y < box.height; y++) {
+    const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
+    for (let x = 0; x < box.width; x++) {
+      const i = y * box.width + x;
+      const a = alphas[i] as number;
+      if (a === 0) continue;
+      const s = sy + Math.floor((left + x) / plane.sx);
+      sumA[s] = (sumA[s] as number) + a;
+      sumAV[s] = (sumAV[s] as number) + (values[i] as number);
     }
-    const area = plane.sx * plane.sy;
+  }
+  return { sumA, sumAV };
+}
+
+/** Blends block (`bx`, `by`) of a plane with the sums; false when no drawn pixel falls in it. */
+function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: Float32Array, bx: number, by: number): boolean {
+  const area = plane.sx * plane.sy;
+  const data = plane.data;
+  let touched = false;
+  for (let j = 0; j < 8; j++) {
+    const row = (by * 8 + j) * plane.stride + bx * 8;
+    for (let i = 0; i < 8; i++) {
+      const a = sumA[row + i] as number;
+      if (a === 0) continue;
+      touched = true;
+      data[row + i] = (data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
+    }
+  }
+  return touched;
+}
+
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
+  if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
+  const x0 = region.mx0 * 8 * jpeg.hMax;
+  const y0 = region.my0 * 8 * jpeg.vMax;
+  let startMcu = jpeg.mcusX * jpeg.mcusY;
+  let changedBlocks = 0;
+  const changedBases = new Set<number>();
+  const { alphas, weighted } = overlayWeights(overlay, box.width * box.height, jpeg.components.length);
+  for (let index = 0; index < jpeg.components.length; index++) {
+    const c = jpeg.components[index] as FrameComponent;
+    const plane = region.planes[index] as Region['planes'][number];
+    const { sumA, sumAV } = sampleSums(plane, alphas, weighted[index] as Float32Array, box, x0, y0);
     const quant = jpeg.quant[c.quant] as Uint16Array;
     for (let by = 0; by < plane.rows / 8; by++) {
       for (let bx = 0; bx < plane.stride / 8; bx++) {
-        let touched = false;
-        for (let j = 0; j < 8; j++) {
-          const row = (by * 8 + j) * plane.stride + bx * 8;
-          for (let i = 0; i < 8; i++) {
-            const a = sumA[row + i] as number;
-            if (a === 0) continue;
-            touched = true;
-            plane.data[row + i] = (plane.data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
-          }
-        }
-        if (!touched) continue;
+        if (!blendBlock(plane, sumA, sumAV, bx, by)) continue;
         const blockY = region.my0 * c.v + by;
         const blockX = region.mx0 * c.h + bx;
         const base = blockOffset(c, blockX, blockY);
@@ -230,7 +248,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
         startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
       }
     }
-  });
+  }
   const mcus = { x0: region.mx0, y0: region.my0, x1: region.mx1, y1: region.my1 };
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
