@@ -79,16 +79,18 @@ describe('image label pool', () => {
     for (const name of names.filter((n) => !n.includes('broken'))) expect(readFileSync(join(out, name)).length).toBeGreaterThan(0);
   });
 
-  it('says which method labelled each JPEG: the whole re-encode by default, the DCT-block splice with --splice', async () => {
+  it('says which method labelled each JPEG: the DCT-block splice by default (and with --splice), the whole re-encode with --reencode', async () => {
     const method = async (extra: string[], out: string): Promise<(string | undefined)[]> => {
       const result = await cli(['label', 'visible', folder, '-o', join(dir, out), '--json', ...extra], { cwd: dir });
       const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; format?: string; method?: string });
       return records.filter((r) => r.format === 'jpeg').map((r) => r.method);
     };
-    const spliced = await method(['--splice'], 'out-splice');
-    expect(spliced.length).toBeGreaterThan(0);
-    expect(spliced.every((m) => m === 'dct-splice' || m === 'reencode')).toBe(true);
-    expect(spliced).toContain('dct-splice');
-    expect(new Set(await method([], 'out-reencode'))).toEqual(new Set(['reencode']));
+    for (const [extra, out] of [[[], 'out-default'], [['--splice'], 'out-splice']] as const) {
+      const spliced = await method([...extra], out);
+      expect(spliced.length).toBeGreaterThan(0);
+      expect(spliced.every((m) => m === 'dct-splice' || m === 'reencode')).toBe(true);
+      expect(spliced).toContain('dct-splice');
+    }
+    expect(new Set(await method(['--reencode'], 'out-reencode'))).toEqual(new Set(['reencode']));
   });
 });

@@ -2,10 +2,11 @@
  * @module bench/label/splice
  * Issue 14, "Visible labels fast and lossless": CPU per file of `labelImage` on one-megapixel
  * baseline JPEGs (quality 85, made with sharp as in `visible.ts`), in one warm process, with
- * the DCT-block splice (`jpegMethod: 'splice'`) against the whole re-encode (`'reencode'`), for
- * sharp's default optimised Huffman tables (the splice then codes the whole scan again with new
- * tables) and libjpeg's standard tables (it copies the coded data before the notice and codes
- * only the MCUs from there). Also the splice's own parts: parsing and entropy-decoding a file.
+ * the DCT-block splice (`jpegMethod: 'splice'`, the default) against the whole re-encode
+ * (`'reencode'`), for sharp's default optimised Huffman tables (the splice then makes room for
+ * the notice's symbols by moving one rare code, and copies the coded data around the notice bit
+ * for bit with only the long codes rewritten) and libjpeg's standard tables (the data around the
+ * notice copied as it is). Also the splice's own parts: parsing and entropy-decoding a file.
  * CPU is user + system of the whole process (libvips threads included), median of `--rounds`
  * rounds over `--files` files, the methods alternating.
  *

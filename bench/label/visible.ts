@@ -13,8 +13,9 @@
  * median CPU time (user + system, all threads and children) from GNU time, with each run's
  * figures. A labelled copy of each side is checked with hegui's checker (notice height).
  * With `--baseline DIR` another checkout's build (for example the code before a change) runs
- * the same command in the same rotation. The same build with `--splice` (only the DCT blocks
- * under the notice changed, every other block kept) runs in the rotation too.
+ * the same command in the same rotation. The default labels a baseline JPEG by the DCT-block
+ * splice (only the blocks under the notice changed, every other block kept); the same build with
+ * `--reencode` (the whole picture decoded and encoded again) runs in the rotation too.
  *
  * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout]`
  */
@@ -105,7 +106,7 @@ const mogrifyArgv = (dir: string): string[] => [
 
 const sides = [
   { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
-  { name: 'hegui --splice: the same command, DCT-block splice', argv: heguiArgv(rootDir, '--splice'), samples: [] as Sample[] },
+  { name: 'hegui --reencode: the same command, whole re-encode', argv: heguiArgv(rootDir, '--reencode'), samples: [] as Sample[] },
   ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
   { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
 ];
@@ -138,6 +139,6 @@ const medians = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wa
 const hegui = medians[0] as Sample;
 const magick = medians.at(-1) as Sample;
 console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
-console.log(`mogrify / hegui --splice: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
+console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
 if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
 console.log(`checker on the first file: ${checked.join('; ')}`);

@@ -49,6 +49,7 @@ interface VisibleFlags {
   font?: string;
   quality?: string;
   splice?: boolean;
+  reencode?: boolean;
   out?: string;
   inPlace?: boolean;
 }
@@ -108,7 +109,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let detail: string;
   let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
-    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.splice ? { jpegMethod: 'splice' as const } : {}), ...(implicit ? { implicit } : {}) };
+    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode && !flags.splice ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
     const result = pool && poolable(options) ? await (await pool()).label(path, options) : await labelImage(await readFile(path), options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
@@ -247,7 +248,8 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     .option('--plate <mode>', 'images: plate behind the text: auto, always or never', 'auto')
     .option('--font <file>', 'images: OpenType/TrueType font instead of the bundled Noto Sans Hans')
     .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate (a JPEG is then re-encoded)')
-    .option('--splice', 'images: on a baseline JPEG change only the DCT blocks under the notice, every other block kept bit for bit (slower than the default re-encode; falls back to it where the file does not allow the splice)')
+    .option('--splice', 'images: on a baseline JPEG change only the DCT blocks under the notice, every other block kept bit for bit (the default; falls back to re-encoding where the file does not allow it)')
+    .option('--reencode', 'images: decode and re-encode a JPEG whole instead of changing only the blocks under the notice')
     .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
     .option('--in-place', 'replace the input files')

@@ -48,6 +48,55 @@ export class BitWriter {
     }
   }
 
+  /**
+   * Appends bits [`from`, `to`) of `source` (unstuffed entropy-coded data), stuffing as it goes:
+   * whole runs between 0xFF bytes when the writer is byte-aligned, byte by byte with a shift
+   * otherwise.
+   */
+  copyBits(source: Uint8Array, from: number, to: number): void {
+    let at = from;
+    const head = Math.min(to - at, (8 - (at & 7)) & 7);
+    if (head > 0) {
+      this.put(((source[at >> 3] as number) >> (8 - (at & 7) - head)) & ((1 << head) - 1), head);
+      at += head;
+    }
+    const whole = (to - at) >> 3;
+    let i = at >> 3;
+    const stop = i + whole;
+    this.room(whole * 2 + 8);
+    const out = this.bytes;
+    let len = this.length;
+    if (this.bits === 0) {
+      while (i < stop) {
+        let ff = source.indexOf(0xff, i);
+        if (ff < 0 || ff >= stop) ff = stop;
+        out.set(source.subarray(i, ff), len);
+        len += ff - i;
+        i = ff;
+        if (i < stop) {
+          out[len++] = 0xff;
+          out[len++] = 0;
+          i++;
+        }
+      }
+    } else {
+      const shift = this.bits;
+      let acc = this.acc & ((1 << shift) - 1);
+      const keep = (1 << shift) - 1;
+      for (; i < stop; i++) {
+        const b = source[i] as number;
+        const byte = ((acc << (8 - shift)) | (b >> shift)) & 255;
+        out[len++] = byte;
+        if (byte === 255) out[len++] = 0;
+        acc = b & keep;
+      }
+      this.acc = acc;
+    }
+    this.length = len;
+    const tail = (to - at) & 7;
+    if (tail > 0) this.put((source[stop] as number) >> (8 - tail), tail);
+  }
+
   /** Pads with one bits to a byte boundary (T.81 F.1.2.3). */
   align(): void {
     if (this.bits > 0) this.put(0x7f, 8 - this.bits);

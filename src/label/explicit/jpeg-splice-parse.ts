@@ -82,10 +82,12 @@ export interface BaselineJpeg {
   scanStart: number;
   /** Offset of the marker that ends the entropy-coded data (EOI). */
   scanEnd: number;
-  /** 64 coefficients per block, zigzag order, DC absolute (zero in MCUs before `from`). */
+  /** 64 coefficients per block, zigzag order, DC absolute, for the MCU rows of `from` to `to` (zero outside those MCUs). */
   coefficients: Int16Array;
   /** The first MCU whose coefficients were kept (those before were only decoded, to check them and find the bit positions). */
   from: number;
+  /** The MCU after the last kept one (those from it on were only decoded, as those before `from`). */
+  to: number;
   /** DC predictors when MCU `from` starts. */
   predAtFrom: Int32Array;
   /** Restart markers' positions in the unstuffed data. */
@@ -94,9 +96,15 @@ export interface BaselineJpeg {
   mcuBits: Float64Array;
   /** The unstuffed entropy-coded data. */
   clean: Uint8Array;
+  /** The codes longer than 9 bits, where they are. */
+  long: LongCodes;
+  /** Per restart interval but the last: the bit position where its coded data ends (before the padding). */
+  intervalEnds: number[];
 }
 
 const LOOK = 9;
+/** Zero bytes after the unstuffed data: more than one block can overrun before the truncation test. */
+const PAD = 512;
 
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
@@ -138,6 +146,9 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
   maxCode[17] = 0x7fffffff;
   return { counts, symbols, lookup, skip, maxCode, offset, code, length };
 }
+
+/** `bytes` as a plain Uint8Array over the same memory. */
+export const plainBytes = (bytes: Uint8Array): Uint8Array => (Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
@@ -186,7 +197,10 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: number }): BaselineJpeg {
+export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
+  // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
+  // and its slices have another map, and mixing them deoptimises the decoder).
+  const data = plainBytes(input);
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];
@@ -244,7 +258,7 @@ export function parseBaselineJpeg(data: Uint8Array, first?: { x: number; y: numb
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first);
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last);
     }
     at = end;
   }
@@ -266,6 +280,7 @@ function decodeScan(
   frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] },
   tables: Tables,
   first: { x: number; y: number } | undefined,
+  last: { x: number; y: number } | undefined,
 ): BaselineJpeg {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
@@ -284,7 +299,11 @@ function decodeScan(
   const mcusY = Math.ceil(frame.height / (8 * vMax));
   const totalMcus = mcusX * mcusY;
   const from = first ? Math.min(totalMcus, Math.max(0, Math.floor(first.y / (8 * vMax))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(first.x / (8 * hMax))))) : 0;
+  // With `last`, the kept MCUs end with the one after the MCU holding that pixel (re-coded for its DC difference).
+  const mcuAt = (point: { x: number; y: number }): number => Math.max(0, Math.min(mcusY - 1, Math.floor(point.y / (8 * vMax)))) * mcusX + Math.max(0, Math.min(mcusX - 1, Math.floor(point.x / (8 * hMax))));
+  const to = last ? Math.max(from, Math.min(totalMcus, mcuAt(last) + 2)) : totalMcus;
   const firstRow = Math.min(mcusY, Math.floor(from / mcusX));
+  const lastRow = to > from ? Math.floor((to - 1) / mcusX) : firstRow - 1;
   let blocks = 0;
   let perMcu = 0;
   const components: FrameComponent[] = frame.components.map((c, i) => {
@@ -295,14 +314,15 @@ function decodeScan(
     const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
     if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
-    blocks += component.blocksW * (mcusY - firstRow) * c.v;
+    blocks += component.blocksW * (lastRow - firstRow + 1) * c.v;
     perMcu += c.h * c.v;
     return component;
   });
   if (perMcu > 10) throw new NotSpliceable('more than 10 blocks per MCU');
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
   // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
-  const clean = new Uint8Array(Math.max(0, data.length - scanStart));
+  // Zero padding after the data: the skipping decoder reads 32-bit windows with no end test.
+  const clean = new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
   let at = scanStart;
@@ -335,7 +355,9 @@ function decodeScan(
   const coefficients = new Int16Array(blocks * 64);
   const mcuBits = new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
-  decodeEntropy(clean.subarray(0, n), components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, predAtFrom);
+  const long = new LongCodes();
+  const intervalEnds: number[] = [];
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds);
   return {
     width: frame.width,
     height: frame.height,
@@ -354,11 +376,38 @@ function decodeScan(
     scanEnd,
     coefficients,
     from,
+    to,
     predAtFrom,
     restarts,
     mcuBits,
     clean: clean.subarray(0, n),
+    long,
+    intervalEnds,
   };
+}
+
+/**
+ * Where the codes longer than the 9-bit lookahead are (the rare symbols), in coding order: bit
+ * position in the unstuffed data, table (DC id, or 4 + AC id) and symbol. A splice that must
+ * give such symbols new codes rewrites only them and copies the bits between.
+ */
+export class LongCodes {
+  positions = new Float64Array(1024);
+  keys = new Uint16Array(1024);
+  length = 0;
+
+  push(position: number, table: number, symbol: number): void {
+    if (this.length === this.positions.length) {
+      const positions = new Float64Array(this.length * 2);
+      positions.set(this.positions);
+      this.positions = positions;
+      const keys = new Uint16Array(this.length * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    this.positions[this.length] = position;
+    this.keys[this.length++] = (table << 8) | symbol;
+  }
 }
 
 /** Per block of an MCU, in coding order: its component and its block offset within the MCU's rows. */
@@ -397,6 +446,7 @@ export function mcuOrigin(c: FrameComponent, m: number, mcusX: number): number {
 
 function decodeEntropy(
   d: Uint8Array,
+  n: number,
   components: FrameComponent[],
   tables: Tables,
   mcusX: number,
@@ -405,9 +455,11 @@ function decodeEntropy(
   out: Int16Array,
   mcuBits: Float64Array,
   from: number,
+  to: number,
   predAtFrom: Int32Array,
+  long: LongCodes,
+  intervalEnds: number[],
 ): void {
-  const n = d.length;
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
   const dcTables = components.map((c) => tables.dc[c.dc] as HuffmanTable);
@@ -415,16 +467,25 @@ function decodeEntropy(
   const pred = new Int32Array(components.length);
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
-  let acc = 0;
+  // Before (and after) the kept MCUs only positions and DC predictors matter (`skipMcus`).
+  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri };
+  const pos = skipMcus(skipping, 0, from, 0);
+  // The kept MCUs: full decoding, with a byte-refilled accumulator.
+  let restart = intervalEnds.length;
+  let p = pos >>> 3;
   let bits = 0;
-  let p = 0;
-  let restart = 0;
-  for (let m = 0; m < totalMcus; m++) {
+  let acc = 0;
+  if ((pos & 7) !== 0) {
+    acc = d[p++] as number;
+    bits = 8 - (pos & 7);
+  }
+  for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       // Byte-align: the next interval starts after the restart marker.
       const consumed = p * 8 - bits;
       const aligned = Math.ceil(consumed / 8);
       if (aligned !== restarts[restart]) throw new NotSpliceable('a restart interval does not end at its marker');
+      intervalEnds.push(consumed);
       restart++;
       p = aligned;
       acc = 0;
@@ -433,7 +494,6 @@ function decodeEntropy(
     }
     mcuBits[m] = p * 8 - bits;
     if (m === from) predAtFrom.set(pred);
-    const store = m >= from;
     for (let c = 0; c < components.length; c++) origins[c] = mcuOrigin(components[c] as FrameComponent, m, mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;
@@ -452,6 +512,7 @@ function decodeEntropy(
         symbol = entry & 255;
       } else {
         symbol = slowSymbol(table, acc, bits);
+        long.push(p * 8 - bits, (components[c] as FrameComponent).dc, symbol & 255);
         bits -= symbol >> 8;
         symbol &= 255;
       }
@@ -472,52 +533,9 @@ function decodeEntropy(
       const dcValue = (pred[c] as number) + value;
       if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
       pred[c] = dcValue;
-      if (store) out[base] = dcValue;
+      out[base] = dcValue;
       // AC
       table = acTables[c] as HuffmanTable;
-      if (!store) {
-        // Before the kept MCUs: only the positions matter.
-        const skip = table.skip;
-        for (let k = 1; k < 64; ) {
-          if (bits < 20) {
-            while (bits <= 24) {
-              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
-              p++;
-              bits += 8;
-            }
-          }
-          entry = skip[(acc >>> (bits - LOOK)) & 511] as number;
-          if (entry !== 0) {
-            bits -= entry & 255;
-            k += entry >> 8;
-            if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
-            continue;
-          }
-          symbol = slowSymbol(table, acc, bits);
-          bits -= symbol >> 8;
-          const size = symbol & 15;
-          const run = (symbol >> 4) & 15;
-          if (size === 0) {
-            if (run !== 15) break;
-            k += 16;
-            if (k > 64) throw new NotSpliceable('a zero run overruns its block');
-            continue;
-          }
-          k += run;
-          if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
-          if (bits < 16) {
-            while (bits <= 24) {
-              acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
-              p++;
-              bits += 8;
-            }
-          }
-          bits -= size;
-          k++;
-        }
-        if (p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
-        continue;
-      }
       const lookup = table.lookup;
       for (let k = 1; k < 64; ) {
         if (bits < 16) {
@@ -533,6 +551,7 @@ function decodeEntropy(
           symbol = entry & 255;
         } else {
           symbol = slowSymbol(table, acc, bits);
+          long.push(p * 8 - bits, 4 + (components[c] as FrameComponent).ac, symbol & 255);
           bits -= symbol >> 8;
           symbol &= 255;
         }
@@ -553,18 +572,104 @@ function decodeEntropy(
             bits += 8;
           }
         }
-        if (store) {
-          value = (acc >>> (bits - size)) & ((1 << size) - 1);
-          if (value < 1 << (size - 1)) value -= (1 << size) - 1;
-          out[base + k] = value;
-        }
+        value = (acc >>> (bits - size)) & ((1 << size) - 1);
+        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+        out[base + k] = value;
         bits -= size;
         k++;
       }
       if (bits < 0 || p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
     }
   }
-  mcuBits[totalMcus] = p * 8 - bits;
+  mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, p * 8 - bits);
+}
+
+interface SkipState {
+  view: DataView;
+  limit: number;
+  layout: McuLayout;
+  components: FrameComponent[];
+  dcTables: HuffmanTable[];
+  acTables: HuffmanTable[];
+  pred: Int32Array;
+  mcuBits: Float64Array;
+  restarts: number[];
+  intervalEnds: number[];
+  long: LongCodes;
+  ri: number;
+}
+
+/**
+ * Decodes MCUs `m0` to `m1` (exclusive) from bit `start` keeping only their positions, the DC
+ * predictors and the long codes: each symbol is looked up in a 32-bit window read at its bit
+ * position (at least 25 bits valid) from the zero-padded data, with no refill branches.
+ * Returns the bit position after them.
+ */
+function skipMcus(state: SkipState, m0: number, m1: number, start: number): number {
+  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
+  const blocksPerMcu = layout.component.length;
+  let pos = start;
+  for (let m = m0; m < m1; m++) {
+    if (ri > 0 && m > 0 && m % ri === 0) {
+      const aligned = Math.ceil(pos / 8);
+      if (aligned !== restarts[intervalEnds.length]) throw new NotSpliceable('a restart interval does not end at its marker');
+      intervalEnds.push(pos);
+      pos = aligned * 8;
+      pred.fill(0);
+    }
+    mcuBits[m] = pos;
+    for (let b = 0; b < blocksPerMcu; b++) {
+      const c = layout.component[b] as number;
+      const dcTable = dcTables[c] as HuffmanTable;
+      let window = view.getUint32(pos >>> 3) << (pos & 7);
+      let entry = dcTable.lookup[window >>> 23] as number;
+      if (entry === 0) {
+        entry = slowSymbol(dcTable, window, 32);
+        long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
+      }
+      pos += entry >> 8;
+      const size = entry & 255;
+      if (size > 11) throw new NotSpliceable('a DC difference is out of range');
+      if (size > 0) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        let value = window >>> (32 - size);
+        if (value < 1 << (size - 1)) value -= (1 << size) - 1;
+        pos += size;
+        const dcValue = (pred[c] as number) + value;
+        if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
+        pred[c] = dcValue;
+      }
+      const acTable = acTables[c] as HuffmanTable;
+      const skip = acTable.skip;
+      for (let k = 1; k < 64; ) {
+        window = view.getUint32(pos >>> 3) << (pos & 7);
+        entry = skip[window >>> 23] as number;
+        if (entry !== 0) {
+          pos += entry & 255;
+          k += entry >> 8;
+          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
+          continue;
+        }
+        const symbol = slowSymbol(acTable, window, 32);
+        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        pos += symbol >> 8;
+        const size = symbol & 15;
+        const run = (symbol >> 4) & 15;
+        if (size === 0) {
+          if (run !== 15) break;
+          k += 16;
+          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
+          continue;
+        }
+        k += run;
+        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        pos += size;
+        k++;
+      }
+      if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
+    }
+  }
+  return pos;
 }
 
 /** A code longer than the lookahead: (length << 8) | symbol. @throws NotSpliceable for no valid code */
@@ -581,14 +686,14 @@ function slowSymbol(table: HuffmanTable, acc: number, bits: number): number {
 }
 
 /**
- * Codes MCUs 0 to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
+ * Codes MCUs `from` to `to` (exclusive) of `jpeg` again into `w` with other Huffman tables
  * (`dc`/`ac` per component), symbol for symbol: each code is read with the file's table and
  * written with the new one, its magnitude bits copied; restart markers are written where the
- * file has them. No coefficient is reconstructed.
+ * file has them (the one before `from` too). No coefficient is reconstructed.
  *
  * @throws MissingSymbol (from the encoder) when a new table lacks a symbol; NotSpliceable for corrupt data
  */
-export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
+export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: { bytes: Uint8Array; length: number; acc: number; bits: number; room(extra: number): void; marker(code: number): void }, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], missing: () => Error): void {
   const d = jpeg.clean;
   const n = d.length;
   const layout = mcuLayout(jpeg.components);
@@ -596,15 +701,20 @@ export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint
   const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
   const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
   const ri = jpeg.restartInterval;
+  const start = jpeg.mcuBits[from] as number;
+  let p = start >>> 3;
   let acc = 0;
   let bits = 0;
-  let p = 0;
-  let restart = 0;
+  if ((start & 7) !== 0) {
+    acc = d[p++] as number;
+    bits = 8 - (start & 7);
+  }
+  let restart = from > 0 && ri > 0 ? Math.floor((from - 1) / ri) : 0;
   let out = w.bytes;
   let len = w.length;
   let oacc = w.acc;
   let nb = w.bits;
-  for (let m = 0; m < to; m++) {
+  for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       p = jpeg.restarts[restart] as number;
       acc = 0;
@@ -690,7 +800,7 @@ export function transcodePrefix(jpeg: BaselineJpeg, to: number, w: { bytes: Uint
     }
   }
   const consumed = p * 8 - bits;
-  const atRestart = ri > 0 && to > 0 && to % ri === 0;
+  const atRestart = ri > 0 && to > 0 && to % ri === 0 && to < jpeg.mcusX * jpeg.mcusY;
   if ((atRestart ? Math.ceil(consumed / 8) * 8 : consumed) !== jpeg.mcuBits[to]) throw new NotSpliceable('the entropy-coded data did not decode the same way twice');
   w.length = len;
   w.acc = oacc;

@@ -14,6 +14,7 @@ import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
 import { huffmanTable, NotSpliceable, parseBaselineJpeg, type BaselineJpeg } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
+import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 
 /** A smooth colour field with seeded noise (JPEG work like a photograph's). */
@@ -163,9 +164,9 @@ function expectCoefficientsKept(before: BaselineJpeg, after: BaselineJpeg, resul
 }
 
 /** Splices `overlay` into `jpeg` at `box` and checks pixels and coefficients against the original. */
-async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox): Promise<SpliceResult> {
+async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox, options: { newTables?: boolean } = {}): Promise<SpliceResult> {
   const original = jpeg.slice();
-  const splice = openJpegSplice(jpeg, box);
+  const splice = openJpegSplice(jpeg, box, options);
   splice.sample(box);
   const result = splice.compose(overlay(box), box);
   expect(jpeg).toEqual(original);
@@ -222,6 +223,7 @@ describe('JPEG DCT-block splice', () => {
     ]) {
       const jpeg = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85, ...options }).toBuffer();
       const result = await spliceAndCompare(jpeg, BOX);
+      expect(result.tables).not.toBe('extended');
       if (!options.optimiseCoding) {
         // libjpeg's standard tables code every symbol: only the MCUs from the notice on are coded again.
         expect(result.tables).toBe('kept');
@@ -239,13 +241,102 @@ describe('JPEG DCT-block splice', () => {
       [[2, 2], [1, 1], [1, 1]],
       [[1, 1]],
     ];
+    const modes = new Set<string>();
     for (const sampling of layouts) {
       for (const restart of [0, 1, 3, 7]) {
         const jpeg = writeBaseline(rgb, W, H, sampling, restart);
         expect((await sharp(jpeg).metadata()).width).toBe(W);
-        await spliceAndCompare(jpeg, BOX);
+        modes.add((await spliceAndCompare(jpeg, BOX)).tables);
       }
     }
+    // writeBaseline's optimal tables lack the notice's symbols: room is made by remapping a rare code, not by coding everything again.
+    expect(modes).toContain('remapped');
+    expect(modes).not.toContain('extended');
+  });
+
+  it('copies the coded bits after the notice (shifted, restuffed, restart markers kept) for boxes anywhere, every table path', async () => {
+    const rgb = picture(W, H, 31);
+    const sharpOptimised = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const standard = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 92, optimiseCoding: false }).toBuffer();
+    const boxes: PixelBox[] = [
+      { left: 0, top: 0, width: 50, height: 20 },
+      { left: 150, top: 0, width: 53, height: 24 },
+      { left: 60, top: 70, width: 70, height: 18 },
+      { left: 9, top: 41, width: 33, height: 9 },
+    ];
+    const modes = new Set<string>();
+    for (const jpeg of [sharpOptimised, standard, writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3), writeBaseline(rgb, W, H, [[1, 1], [1, 1], [1, 1]], 7), writeBaseline(rgb, W, H, [[1, 1]], 2)]) {
+      for (const box of boxes) {
+        const result = await spliceAndCompare(jpeg, box);
+        modes.add(result.tables);
+        expect(await spliceAndCompare(jpeg, box, { newTables: true })).toMatchObject({ tables: 'extended' });
+      }
+    }
+    expect([...modes].sort()).toEqual(['kept', 'remapped']);
+  });
+
+  it('keeps the coefficients at every seam position: bits copied at each shift, 0xFF bytes restuffed', () => {
+    const rgb = picture(96, 64, 77);
+    const jpeg = writeBaseline(rgb, 96, 64, [[2, 1], [1, 1], [1, 1]], 0);
+    const before = parseBaselineJpeg(jpeg);
+    let stuffed = 0;
+    for (let left = 0; left + 12 <= 96; left += 5) {
+      for (let top = 0; top + 10 <= 64; top += 9) {
+        const box = { left, top, width: 12, height: 10 };
+        const splice = openJpegSplice(jpeg, box);
+        const result = splice.compose(overlay(box), box);
+        const after = parseBaselineJpeg(result.bytes);
+        expectCoefficientsKept(before, after, result);
+        for (let i = after.scanStart; i < after.scanEnd - 1; i++) if (result.bytes[i] === 0xff && result.bytes[i + 1] === 0) stuffed++;
+      }
+    }
+    expect(stuffed).toBeGreaterThan(0);
+  });
+
+  it('refuses corrupt coded data after the notice too (it is decoded, not copied blind)', async () => {
+    const jpeg = await sharp(picture(W, H, 8), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const scan = parseBaselineJpeg(jpeg);
+    const top: PixelBox = { left: 0, top: 0, width: 40, height: 16 };
+    let refused = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const bad = Buffer.from(jpeg);
+      const span = scan.scanEnd - scan.scanStart;
+      for (let i = 0; i < 6; i++) bad[scan.scanStart + Math.floor(span * 0.6) + ((seed * 7919 + i * 104729) % Math.floor(span * 0.35))] = (seed * 37 + i) & 0xfe;
+      try {
+        openJpegSplice(bad, top);
+      } catch (error) {
+        expect(error).toBeInstanceOf(NotSpliceable);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    const cut = Buffer.concat([jpeg.subarray(0, scan.scanEnd - 200), Buffer.from([0xff, 0xd9])]);
+    expect(() => openJpegSplice(cut, top)).toThrow(NotSpliceable);
+  });
+
+  it('adds missing symbols keeping every short code, and remaps only codes longer than 9 bits', () => {
+    // A full table (only the all-ones code unused): 1 code of 1 bit, ..., 2 of 16 bits.
+    const counts = new Uint8Array(17);
+    for (let len = 1; len <= 15; len++) counts[len] = 1;
+    counts[16] = 1;
+    const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(appendSymbols(full, [0x55])).toBeUndefined();
+    const moved = remapTable(full, [0x55, 0x66]) as NonNullable<ReturnType<typeof remapTable>>;
+    expect(moved).toBeDefined();
+    for (let s = 1; s <= 16; s++) {
+      if ((full.length[s] as number) <= 9) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
+      else if (moved.changed[s] === 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
+    }
+    expect([moved.table.length[0x55], moved.table.length[0x66]]).toEqual([16, 16]);
+    // A table with room: the symbols go after its longest codes, every old code kept.
+    const short = new Uint8Array(17);
+    short[2] = 3;
+    const roomy = huffmanTable(short, Uint8Array.from([1, 2, 3]));
+    const appended = appendSymbols(roomy, [9, 10]) as NonNullable<ReturnType<typeof appendSymbols>>;
+    for (const s of [1, 2, 3]) expect([appended.code[s], appended.length[s]]).toEqual([roomy.code[s], roomy.length[s]]);
+    expect(appended.length[9]).toBeGreaterThan(0);
+    // Too many symbols for any room: neither works, and the splice codes the scan with new tables.
+    expect(remapTable(full, Array.from({ length: 200 }, (_, i) => i + 20))).toBeUndefined();
   });
 
   it('copies the coded data before the notice verbatim and re-codes only from there when the tables allow', async () => {
@@ -277,7 +368,8 @@ describe('JPEG DCT-block splice', () => {
     const report = await checkExplicitLabel(result.bytes, { ocr: false });
     expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
     expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
-    const whole = await labelImage(jpeg, { text: 'AI生成' });
+    expect((await labelImage(jpeg, { text: 'AI生成' })).method).toBe('dct-splice');
+    const whole = await labelImage(jpeg, { text: 'AI生成', jpegMethod: 'reencode' });
     expect(whole.method).toBe('reencode');
     expect(whole.spliceFallback).toBeUndefined();
   });

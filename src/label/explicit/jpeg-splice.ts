@@ -16,16 +16,21 @@
  *    restart markers, then the first bits of the byte where that MCU starts); from there every
  *    block is Huffman-coded again with the file's tables, DC differences recomputed from the
  *    actual neighbours, restart markers in sequence. When a changed block needs a symbol a
- *    table lacks (files with optimised tables), the whole scan is coded again with optimal
- *    tables (a new DHT), which is still entropy coding only: no block outside the notice changes.
+ *    table lacks (files with optimised tables), room is made in the table without touching its
+ *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
+ *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
+ *    only its codes longer than 9 bits written again. Only when neither works is the whole scan
+ *    coded again with optimal tables (a new DHT), still entropy coding only: no block outside
+ *    the notice changes.
  * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
  *
  * Anything the parser does not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, transcodePrefix, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
-import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
+import { LINEAR, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
 
@@ -39,11 +44,14 @@ export interface SpliceResult {
   mcuHeight: number;
   /**
    * Blocks re-transformed, and whether the scan kept the file's Huffman tables (the coded data
-   * before the first changed MCU copied verbatim) or got tables with the missing symbols added
-   * (that data transcoded symbol for symbol).
+   * before the first changed MCU copied verbatim), kept them with symbols appended after their
+   * longest codes (every old code unchanged: that data still copied verbatim, only the DHT
+   * written again), remapped them (one rare symbol moved to make room: that data copied bit
+   * for bit, only codes longer than 9 bits written again), or got new tables (that data
+   * transcoded symbol for symbol).
    */
   changedBlocks: number;
-  tables: 'kept' | 'extended';
+  tables: 'kept' | 'appended' | 'remapped' | 'extended';
   /** Bytes of entropy-coded data copied verbatim. */
   copiedBytes: number;
 }
@@ -71,10 +79,15 @@ export interface JpegSplice {
  * Parses and entropy-decodes `bytes` for splicing a notice into `box` (coefficients are kept
  * from the box's first MCU on; without `box`, all of them).
  *
+ * `newTables` always codes the scan with new tables (the path taken when no room can be made
+ * in the file's own; for tests and comparisons).
+ *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
-export function openJpegSplice(bytes: Uint8Array, box?: PixelBox): JpegSplice {
-  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined);
+export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+  const bytes = plainBytes(input);
+  // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
+  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined, box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
     if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
@@ -83,7 +96,7 @@ export function openJpegSplice(bytes: Uint8Array, box?: PixelBox): JpegSplice {
   return {
     jpeg,
     sample: (box) => sampleRegion(jpeg, regionFor(box), box),
-    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box),
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true),
   };
 }
 
@@ -113,118 +126,136 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   return { box, mx0, my0, mx1, my1, planes };
 }
 
+/** A sample rounded to 0-255, as a decoder's output. */
 const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
 /**
  * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
- * (`collectLuminance`); chroma is upsampled by replication.
+ * (`collectLuminance`: WCAG luminance of 8-bit RGB); chroma is upsampled by replication.
  */
 function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): RegionSample {
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
   const [luma, cb, cr] = region.planes;
-  const channels = cb && cr ? 3 : 1;
-  const pixels = new Uint8Array(box.width * box.height * channels);
-  if (luma) {
-    let at = 0;
-    for (let y = box.top; y < box.top + box.height; y++) {
-      const row = (y - y0) * luma.stride - x0;
-      for (let x = box.left; x < box.left + box.width; x++) {
-        const Y = luma.data[row + x] as number;
-        if (!cb || !cr) {
-          pixels[at++] = clamp(Y);
-          continue;
-        }
-        const chroma = Math.floor((y - y0) / cb.sy) * cb.stride + Math.floor((x - x0) / cb.sx);
-        const u = (cb.data[chroma] as number) - 128;
-        const v = (cr.data[chroma] as number) - 128;
-        pixels[at++] = clamp(Y + 1.402 * v);
-        pixels[at++] = clamp(Y - 0.344136 * u - 0.714136 * v);
-        pixels[at++] = clamp(Y + 1.772 * u);
-      }
+  const values = new Float64Array(box.width * box.height);
+  if (!luma) return summariseValues(values.subarray(0, 0));
+  const Y = luma.data;
+  let at = 0;
+  for (let y = box.top; y < box.top + box.height; y++) {
+    const row = (y - y0) * luma.stride - x0;
+    if (!cb || !cr) {
+      for (let x = box.left; x < box.left + box.width; x++) values[at++] = LINEAR[clamp(Y[row + x] as number)] as number;
+      continue;
+    }
+    const chromaRow = Math.floor((y - y0) / cb.sy) * cb.stride;
+    const U = cb.data;
+    const V = cr.data;
+    for (let x = box.left; x < box.left + box.width; x++) {
+      const l = Y[row + x] as number;
+      const chroma = chromaRow + Math.floor((x - x0) / cb.sx);
+      const u = (U[chroma] as number) - 128;
+      const v = (V[chroma] as number) - 128;
+      values[at++] = 0.2126 * (LINEAR[clamp(l + 1.402 * v)] as number) + 0.7152 * (LINEAR[clamp(l - 0.344136 * u - 0.714136 * v)] as number) + 0.0722 * (LINEAR[clamp(l + 1.772 * u)] as number);
     }
   }
-  const luminances: number[] = [];
-  collectLuminance(pixels, box.width, channels, { left: 0, top: 0, width: box.width, height: box.height }, luminances);
-  return summarise(luminances);
+  return summariseValues(values);
 }
 
-/** The overlay's colour as component values: Y (Rec. 709 grey for a greyscale file, as the re-encoding path blends), or Y, Cb, Cr. */
-function overlayComponent(component: number, grey: boolean, r: number, g: number, b: number): number {
-  if (grey) return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  if (component === 0) return 0.299 * r + 0.587 * g + 0.114 * b;
-  if (component === 1) return -0.168736 * r - 0.331264 * g + 0.5 * b + 128;
-  return 0.5 * r - 0.418688 * g - 0.081312 * b + 128;
-}
-
-function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox): SpliceResult {
-  if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
-  const x0 = region.mx0 * 8 * jpeg.hMax;
-  const y0 = region.my0 * 8 * jpeg.vMax;
-  const grey = jpeg.components.length === 1;
-  let startMcu = jpeg.mcusX * jpeg.mcusY;
-  let changedBlocks = 0;
-  // The overlay once: each pixel's opacity, and its colour as each component's value times that opacity.
-  const pixelCount = box.width * box.height;
+/** The overlay once: each pixel's opacity, and its colour as each component's value times that opacity. */
+function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
   const alphas = new Float32Array(pixelCount);
-  const weighted = jpeg.components.map(() => new Float32Array(pixelCount));
+  const w0 = new Float32Array(pixelCount);
+  const w1 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const w2 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const grey = components === 1;
   for (let i = 0; i < pixelCount; i++) {
     const alpha = overlay[i * 4 + 3] as number;
     if (alpha === 0) continue;
     const a = alpha / 255;
     alphas[i] = a;
-    const [r, g, b] = [overlay[i * 4] as number, overlay[i * 4 + 1] as number, overlay[i * 4 + 2] as number];
-    weighted.forEach((values, index) => {
-      values[i] = a * overlayComponent(index, grey, r, g, b);
-    });
-  }
-  jpeg.components.forEach((c, index) => {
-    const values = weighted[index] as Float32Array;
-    const plane = region.planes[index] as Region['planes'][number];
-    const sumA = new Float32Array(plane.data.length);
-    const sumAV = new Float32Array(plane.data.length);
-    for (let y = 0; y < box.height; y++) {
-      const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
-      const left = box.left - x0;
-      for (let x = 0; x < box.width; x++) {
-        const i = y * box.width + x;
-        const a = alphas[i] as number;
-        if (a === 0) continue;
-        const s = sy + Math.floor((left + x) / plane.sx);
-        sumA[s] = (sumA[s] as number) + a;
-        sumAV[s] = (sumAV[s] as number) + (values[i] as number);
-      }
+    const r = overlay[i * 4] as number;
+    const g = overlay[i * 4 + 1] as number;
+    const b = overlay[i * 4 + 2] as number;
+    if (grey) {
+      w0[i] = a * (0.2126 * r + 0.7152 * g + 0.0722 * b);
+      continue;
     }
-    const area = plane.sx * plane.sy;
+    w0[i] = a * (0.299 * r + 0.587 * g + 0.114 * b);
+    w1[i] = a * (-0.168736 * r - 0.331264 * g + 0.5 * b + 128);
+    w2[i] = a * (0.5 * r - 0.418688 * g - 0.081312 * b + 128);
+  }
+  return { alphas, weighted: grey ? [w0] : [w0, w1, w2] };
+}
+
+/** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
+function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
+  const sumA = new Float32Array(plane.data.length);
+  const sumAV = new Float32Array(plane.data.length);
+  const left = box.left - x0;
+  for (let y = 0; y < box.height; y++) {
+    const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
+    for (let x = 0; x < box.width; x++) {
+      const i = y * box.width + x;
+      const a = alphas[i] as number;
+      if (a === 0) continue;
+      const s = sy + Math.floor((left + x) / plane.sx);
+      sumA[s] = (sumA[s] as number) + a;
+      sumAV[s] = (sumAV[s] as number) + (values[i] as number);
+    }
+  }
+  return { sumA, sumAV };
+}
+
+/** Blends block (`bx`, `by`) of a plane with the sums; false when no drawn pixel falls in it. */
+function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: Float32Array, bx: number, by: number): boolean {
+  const area = plane.sx * plane.sy;
+  const data = plane.data;
+  let touched = false;
+  for (let j = 0; j < 8; j++) {
+    const row = (by * 8 + j) * plane.stride + bx * 8;
+    for (let i = 0; i < 8; i++) {
+      const a = sumA[row + i] as number;
+      if (a === 0) continue;
+      touched = true;
+      data[row + i] = (data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
+    }
+  }
+  return touched;
+}
+
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
+  if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
+  const x0 = region.mx0 * 8 * jpeg.hMax;
+  const y0 = region.my0 * 8 * jpeg.vMax;
+  let startMcu = jpeg.mcusX * jpeg.mcusY;
+  let changedBlocks = 0;
+  const changedBases = new Set<number>();
+  const { alphas, weighted } = overlayWeights(overlay, box.width * box.height, jpeg.components.length);
+  for (let index = 0; index < jpeg.components.length; index++) {
+    const c = jpeg.components[index] as FrameComponent;
+    const plane = region.planes[index] as Region['planes'][number];
+    const { sumA, sumAV } = sampleSums(plane, alphas, weighted[index] as Float32Array, box, x0, y0);
     const quant = jpeg.quant[c.quant] as Uint16Array;
     for (let by = 0; by < plane.rows / 8; by++) {
       for (let bx = 0; bx < plane.stride / 8; bx++) {
-        let touched = false;
-        for (let j = 0; j < 8; j++) {
-          const row = (by * 8 + j) * plane.stride + bx * 8;
-          for (let i = 0; i < 8; i++) {
-            const a = sumA[row + i] as number;
-            if (a === 0) continue;
-            touched = true;
-            plane.data[row + i] = (plane.data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
-          }
-        }
-        if (!touched) continue;
+        if (!blendBlock(plane, sumA, sumAV, bx, by)) continue;
         const blockY = region.my0 * c.v + by;
         const blockX = region.mx0 * c.h + bx;
         const base = blockOffset(c, blockX, blockY);
         forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+        changedBases.add(base);
         changedBlocks++;
         startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
       }
     }
-  });
+  }
   const mcus = { x0: region.mx0, y0: region.my0, x1: region.mx1, y1: region.my1 };
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
   try {
-    const spliced = encodeSuffix(bytes, jpeg, startMcu);
-    return { ...common, bytes: spliced.bytes, tables: 'kept', copiedBytes: spliced.copied };
+    if (newTables) throw new MissingSymbol();
+    const spliced = encodeSuffix(bytes, jpeg, startMcu, changedBases);
+    return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
   } catch (error) {
     if (!(error instanceof MissingSymbol)) throw error;
   }
@@ -268,11 +299,10 @@ function predictorsAt(jpeg: BaselineJpeg, m: number): Int32Array {
   return pred;
 }
 
-/** The blocks of MCUs `from` to the end in coding order, with the restart markers between them. */
-function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
+/** The blocks of MCUs `from` to `total` (exclusive; by default the last kept one) in coding order, with the restart markers between them. */
+function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingOrder {
   const layout = mcuLayout(jpeg.components);
   const perMcu = layout.component.length;
-  const total = jpeg.mcusX * jpeg.mcusY;
   const bases = new Int32Array((total - from) * perMcu);
   const components = new Uint8Array(bases.length);
   const restarts: number[] = [];
@@ -292,31 +322,128 @@ function codingOrder(jpeg: BaselineJpeg, from: number): CodingOrder {
   return { bases, components, restarts: Int32Array.from(restarts), firstMarker: ri > 0 ? (firstBoundary / ri - 1) & 7 : 0 };
 }
 
-function encodeMcus(w: BitWriter, jpeg: BaselineJpeg, from: number, dc: HuffmanTable[], ac: HuffmanTable[]): void {
-  encodeBlocks(w, jpeg.coefficients, codingOrder(jpeg, from), predictorsAt(jpeg, from), dc, ac);
+/**
+ * The file with its entropy-coded data copied up to MCU `from` and coded again from there with
+ * its own tables. Symbols the changed blocks need and the tables lack are added
+ * (`jpeg-splice-tables.ts`): after the tables' longest codes where the code space allows (every
+ * existing code keeps its bits: the data before `from` is copied byte for byte), or by moving
+ * one rare symbol to make room (the data before `from` is copied bit for bit with only the codes
+ * longer than 9 bits written again). Only the DHT changes in the headers.
+ *
+ * @throws MissingSymbol when neither makes room (the caller codes with new tables)
+ */
+function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, changed: ReadonlySet<number>): { bytes: Uint8Array; copied: number; tables: SpliceResult['tables'] } {
+  const order = codingOrder(jpeg, from);
+  const flags = new Uint8Array(order.bases.length);
+  for (let i = 0; i < flags.length; i++) if (changed.has(order.bases[i] as number)) flags[i] = 1;
+  const byKey = tablesByKey(jpeg);
+  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable), jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable));
+  const wanted = new Map<number, Set<number>>();
+  jpeg.components.forEach((c, i) => {
+    for (const [key, symbols] of [[c.dc, missing.dc[i]], [4 + c.ac, missing.ac[i]]] as const) {
+      for (const symbol of symbols as Set<number>) wanted.set(key, (wanted.get(key) ?? new Set()).add(symbol));
+    }
+  });
+  // Per table key (DC id, or 4 + AC id): symbols whose codes changed.
+  const remapped: (Uint8Array | undefined)[] = [];
+  for (const [key, symbols] of wanted) {
+    const old = byKey[key] as HuffmanTable;
+    const extra = [...symbols].sort((x, y) => x - y);
+    const appended = appendSymbols(old, extra);
+    if (appended) {
+      byKey[key] = appended;
+      continue;
+    }
+    const moved = remapTable(old, extra);
+    if (!moved) throw new MissingSymbol();
+    byKey[key] = moved.table;
+    remapped[key] = moved.changed;
+  }
+  const dc = jpeg.components.map((c) => byKey[c.dc] as HuffmanTable);
+  const ac = jpeg.components.map((c) => byKey[4 + c.ac] as HuffmanTable);
+  const w = new BitWriter(data.length + 4096);
+  const end = jpeg.mcuBits[from] as number;
+  let copied = 0;
+  if (wanted.size > 0) {
+    // The header without its DHT segments, then one DHT with every table in force.
+    let at = 0;
+    for (const [start, stop] of jpeg.dhtSegments) {
+      w.raw(data.subarray(at, start));
+      at = stop;
+    }
+    w.raw(data.subarray(at, jpeg.sosStart));
+    const tables: [number, number, HuffmanTable][] = [];
+    byKey.forEach((t, key) => t && tables.push([key < 4 ? 0 : 1, key & 3, t]));
+    w.raw(dhtSegment(tables));
+    w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
+  }
+  if (remapped.length > 0) {
+    copyScan(w, jpeg, 0, end, remapped, byKey);
+  } else {
+    const index = Math.floor(end / 8);
+    const partial = end - index * 8;
+    const copyEnd = sourceOffset(data, jpeg.scanStart, index);
+    w.raw(data.subarray(wanted.size > 0 ? jpeg.scanStart : 0, copyEnd));
+    if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
+    copied = copyEnd - jpeg.scanStart;
+  }
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  // After the kept MCUs (the last one unchanged, so the DC differences after it are as they were): the coded bits as they are.
+  const total = jpeg.mcusX * jpeg.mcusY;
+  if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
+  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
 }
 
-/** The file with its entropy-coded data copied up to MCU `from` and coded again from there with its own tables. */
-function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number): { bytes: Uint8Array; copied: number } {
-  const bit = jpeg.mcuBits[from] as number;
-  const index = Math.floor(bit / 8);
-  const partial = bit - index * 8;
-  const copyEnd = sourceOffset(data, jpeg.scanStart, index);
-  const w = new BitWriter(data.length + 4096);
-  w.raw(data.subarray(0, copyEnd));
-  if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
-  const dc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
-  const ac = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
-  encodeMcus(w, jpeg, from, dc, ac);
-  return { bytes: w.result(), copied: copyEnd - jpeg.scanStart };
+/** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
+const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => [0, 1, 2, 3].map((id) => jpeg.dc[id]).concat([0, 1, 2, 3].map((id) => jpeg.ac[id]));
+
+/**
+ * Bits `start` to `end` of the unstuffed coded data, with the restart markers of the intervals
+ * that begin in that span, and the codes of the symbols `remapped` flags written with
+ * `tables`' codes (every other bit copied as it is).
+ */
+function copyScan(w: BitWriter, jpeg: BaselineJpeg, start: number, end: number, remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
+  const { positions, keys, length } = jpeg.long;
+  const old = tablesByKey(jpeg);
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((positions[mid] as number) < start) lo = mid + 1;
+    else hi = mid;
+  }
+  let j = lo;
+  const intervals = jpeg.intervalEnds.length + 1;
+  for (let r = 0; r < intervals; r++) {
+    const intervalStart = r === 0 ? 0 : (jpeg.restarts[r - 1] as number) * 8;
+    const intervalEnd = r < jpeg.intervalEnds.length ? (jpeg.intervalEnds[r] as number) : end;
+    if (intervalEnd < start) continue;
+    if (intervalStart >= end) break;
+    if (r > 0 && intervalStart >= start) w.marker(0xd0 + ((r - 1) & 7));
+    const stop = Math.min(end, intervalEnd);
+    let last = Math.max(start, intervalStart);
+    if (remapped.length > 0) {
+      for (; j < length && (positions[j] as number) < stop; j++) {
+        const key = keys[j] as number;
+        const symbol = key & 255;
+        if (remapped[key >> 8]?.[symbol] !== 1) continue;
+        const at = positions[j] as number;
+        w.copyBits(jpeg.clean, last, at);
+        const next = tables[key >> 8] as HuffmanTable;
+        w.put(next.code[symbol] as number, next.length[symbol] as number);
+        last = at + ((old[key >> 8] as HuffmanTable).length[symbol] as number);
+      }
+    }
+    w.copyBits(jpeg.clean, last, stop);
+  }
 }
 
 /**
  * The file with new Huffman tables (a new DHT before the scan): the file's own tables with the
  * symbols the changed MCUs need added. Code lengths come from the old tables' lengths (as
  * frequencies 2^(16 - length)) plus the symbol counts of the MCUs from `from` on; the MCUs
- * before `from` are transcoded symbol for symbol (`transcodePrefix`), those from `from` on coded
+ * before `from` and after the kept ones are transcoded symbol for symbol (`transcodeRange`), the kept ones coded
  * from their coefficients.
  */
 function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number): Uint8Array {
@@ -362,8 +489,11 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   w.raw(data.subarray(at, jpeg.sosStart));
   w.raw(dht);
   w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
-  transcodePrefix(jpeg, from, w, dc, ac, () => new NotSpliceable('a new Huffman table lacks a symbol of the source'));
+  const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
+  transcodeRange(jpeg, 0, from, w, dc, ac, missing);
   encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  const total = jpeg.mcusX * jpeg.mcusY;
+  if (jpeg.to < total) transcodeRange(jpeg, jpeg.to, total, w, dc, ac, missing);
   w.marker(0xd9);
   return w.result();
 }
