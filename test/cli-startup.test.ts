@@ -88,6 +88,12 @@ describe('hegui loads only what the command line asks for', () => {
     expect(modules.filter((url) => [...heavy, 'node_modules/yaml/', 'node_modules/sm-crypto/', '/src/label/explicit/', '/src/label/implicit/codecs.ts', '/src/label/implicit/registry.ts'].some((part) => url.includes(part)))).toEqual([]);
   });
 
+  it('label visible loads the visible-label library only when a file needs it (a JPEG batch labels in the pool threads)', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['label', 'visible', '--help']);
+    expect(stdout).toContain('--position');
+    expect(modules.filter((url) => ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', '/src/label/explicit/index.ts', '/src/label/explicit/image.ts', '/src/label/explicit/image-render.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
   it('an implicit-label subcommand does not load the visible notices (images, video, fonts)', async () => {
     const { modules } = await modulesLoadedBy(['label', 'embed', '--help']);
     expect(commandModules(modules)).toEqual(['label-implicit.ts', 'label.ts']);

@@ -12,33 +12,26 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { HeguiError, InvalidInputError } from '../errors.js';
-import { bufferSource, codecByFormat, embedLabel, type EmbedRequest, type LabelCodec, type LabelValue } from '../label/index.js';
-import {
-  checkExplicitLabelFile,
-  FORMAT_KIND,
-  IMAGE_POSITIONS,
-  labelAudioFile,
-  labelDocx,
-  labelImage,
-  labelPdf,
-  labelSubtitles,
-  labelText,
-  labelVideoFile,
-  requireExplicitFormat,
-  videoChecker,
-  type ExplicitCheckReport,
-  type ExplicitFormat,
-  type ImagePosition,
-  type NoticeLanguage,
-  type PlateMode,
-  type TextFormat,
-  type TextPosition,
-} from '../label/explicit/index.js';
-import { documentFormat, FORMAT_HEAD_BYTES } from '../label/explicit/check-format.js';
+import { embedLabel, type EmbedRequest } from '../label/api.js';
+import { bufferSource } from '../label/implicit/bytes.js';
+import type { LabelCodec } from '../label/implicit/codec.js';
+import { codecByFormat } from '../label/implicit/registry.js';
+import type { LabelValue } from '../label/model.js';
+import type * as Explicit from '../label/explicit/index.js';
+import type { ExplicitCheckReport, ExplicitFormat, NoticeLanguage, PlateMode, TextFormat, TextPosition } from '../label/explicit/index.js';
+import { IMAGE_POSITIONS, type ImagePosition } from '../label/explicit/positions.js';
+import { documentFormat, FORMAT_HEAD_BYTES, FORMAT_KIND, requireExplicitFormat } from '../label/explicit/check-format.js';
 import { openImageLabelPool, poolable, type ImageLabelPool } from '../label/explicit/image-pool.js';
 import { writeFileAtomic } from '../label/files.js';
 import type { CliIo } from './io.js';
 import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, outputFor, skipReporter, summary, touchIfAsked, type Target } from './label.js';
+
+/**
+ * The visible-label library (canvas, sharp, fonts, the PDF, Word, audio and video paths),
+ * loaded when a file needs it: a batch of JPEGs labels in the pool's threads, and the main
+ * thread then never loads it (issue 14).
+ */
+const explicit = (): Promise<typeof Explicit> => import('../label/explicit/index.js');
 
 interface VisibleFlags {
   position?: string;
@@ -110,7 +103,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
     const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode && !flags.splice ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
-    const result = pool && poolable(options) ? await (await pool()).label(path, options) : await labelImage(await readFile(path), options);
+    const result = pool && poolable(options) ? await (await pool()).label(path, options) : await (await explicit()).labelImage(await readFile(path), options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
@@ -126,13 +119,13 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
       ...(result.spliceFallback ? { spliceFallback: result.spliceFallback } : {}),
     };
   } else if (format === 'srt' || format === 'vtt') {
-    const result = labelSubtitles(new TextDecoder().decode(await readFile(path)), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
+    const result = (await explicit()).labelSubtitles(new TextDecoder().decode(await readFile(path)), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}, cue ${(result.startMs / 1000).toFixed(3)}-${(result.endMs / 1000).toFixed(3)} s`;
     facts = { notice: result.notice, position: result.position, cue: { startSeconds: result.startMs / 1000, endSeconds: result.endMs / 1000 } };
   } else {
-    const result = labelText(new TextDecoder().decode(await readFile(path)), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
+    const result = (await explicit()).labelText(new TextDecoder().decode(await readFile(path)), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}`;
@@ -149,12 +142,12 @@ async function labelMedia(path: string, out: string, format: ExplicitFormat, fla
   const target = out === path ? { inPlace: true } : { out };
   const positions = positionsFor(flags.position);
   const head = await readHead(path);
-  const video = FORMAT_KIND[format] === 'video' || format === 'ogg' ? await (videoChecker.accepts?.({ format, source: bufferSource(head), path }, {}) ?? true) : false;
+  const video = FORMAT_KIND[format] === 'video' || format === 'ogg' ? await ((await explicit()).videoChecker.accepts?.({ format, source: bufferSource(head), path }, {}) ?? true) : false;
   if (video) {
     const { language, plate } = checkedFlags(flags);
     const also = positions.text === 'middle' || positions.text === 'end' ? [positions.text] : [];
     const image = flags.position !== undefined && !TEXT_POSITIONS.includes(flags.position as TextPosition) ? { position: positions.image } : {};
-    const result = await labelVideoFile(path, { ...target, language, plate, also, ...image, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(implicit ? { implicit } : {}) });
+    const result = await (await explicit()).labelVideoFile(path, { ...target, language, plate, also, ...image, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(implicit ? { implicit } : {}) });
     const shortest = Math.min(result.width, result.height);
     const windows = result.windows.map((w) => `${w.position} ${w.start.toFixed(1)}-${w.end.toFixed(1)} s`).join(', ');
     return {
@@ -163,7 +156,7 @@ async function labelMedia(path: string, out: string, format: ExplicitFormat, fla
     };
   }
   const speech = flags.speech === undefined ? undefined : await readFile(flags.speech);
-  const result = await labelAudioFile(path, { ...target, positions: [positions.text ?? 'start'], ...(speech ? { notice: 'speech' as const, speech } : {}), ...(implicit ? { implicit } : {}) });
+  const result = await (await explicit()).labelAudioFile(path, { ...target, positions: [positions.text ?? 'start'], ...(speech ? { notice: 'speech' as const, speech } : {}), ...(implicit ? { implicit } : {}) });
   const placed = result.placements.map((p) => `${p.position} at ${p.outputSeconds.toFixed(2)} s (${p.seconds.toFixed(2)} s, ${p.noticeDb.toFixed(1)} dBFS)`).join(', ');
   return {
     detail: `${speech ? 'spoken notice' : 'rhythm short-long-short-short'} ${placed}`,
@@ -185,7 +178,7 @@ async function readHead(path: string): Promise<Uint8Array> {
 async function labelPdfFile(path: string, out: string, flags: VisibleFlags, implicit: EmbedRequest | undefined): Promise<Labelled> {
   const positions = positionsFor(flags.position);
   const { language } = checkedFlags(flags);
-  const result = await labelPdf(await readFile(path), { language, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}) });
+  const result = await (await explicit()).labelPdf(await readFile(path), { language, ...(flags.text !== undefined ? { text: flags.text } : {}), ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}) });
   const labelled = implicit ? ((await embedLabel(result.bytes, implicit)).bytes ?? result.bytes) : result.bytes;
   await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
   const shortest = Math.min(result.page.width, result.page.height);
@@ -203,7 +196,7 @@ async function labelDocxFile(path: string, out: string, flags: VisibleFlags, imp
   const { language } = checkedFlags(flags);
   const position = positions.text === 'end' ? 'end' : 'start';
   if (positions.text === 'middle') throw new InvalidInputError('E_LABEL_POSITION', 'a Word document takes the notice at the start or the end');
-  const result = await labelDocx(await readFile(path), { language, position, ...(flags.text !== undefined ? { text: flags.text } : {}) });
+  const result = await (await explicit()).labelDocx(await readFile(path), { language, position, ...(flags.text !== undefined ? { text: flags.text } : {}) });
   const labelled = implicit ? ((await embedLabel(result.bytes, implicit)).bytes ?? result.bytes) : result.bytes;
   await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
   return {
@@ -340,7 +333,7 @@ function registerCheck(label: Command, io: CliIo): void {
     .action(async (files: string[], flags: { json?: boolean; ocr: boolean; tesseract: string }, cmd: Command) => {
       let unverified = 0;
       const outcome = await batch(io, cmd, files, async (target) => {
-        const report = await checkExplicitLabelFile(target.path, { ocr: flags.ocr, tools: { tesseract: flags.tesseract } });
+        const report = await (await explicit()).checkExplicitLabelFile(target.path, { ocr: flags.ocr, tools: { tesseract: flags.tesseract } });
         printReport(io, target.display, report, flags.json === true);
         if (report.status === 'unverified') {
           unverified++;

@@ -18,10 +18,9 @@ import { InvalidInputError } from '../../errors.js';
 import { assertFontCovers, type NoticeFont } from './font.js';
 import type { NoticeStyle, PixelBox } from './image-style.js';
 
-/** Where an image notice goes: a corner, or the middle of an edge. */
-export type ImagePosition = 'top-left' | 'top' | 'top-right' | 'left' | 'right' | 'bottom-left' | 'bottom' | 'bottom-right';
+import type { ImagePosition } from './positions.js';
 
-export const IMAGE_POSITIONS: readonly ImagePosition[] = ['top-left', 'top', 'top-right', 'left', 'right', 'bottom-left', 'bottom', 'bottom-right'];
+export { IMAGE_POSITIONS, type ImagePosition } from './positions.js';
 
 /** GB 45438 §5.2: the notice's text height over the image's shortest side. */
 export const MIN_HEIGHT_RATIO = 0.05;
