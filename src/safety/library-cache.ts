@@ -16,7 +16,7 @@
  * to just goes without a cache. Both hashes run on the calling thread with node:crypto (about
  * 25 ms for the 39 MB of a 100,000-word library and its cache on a CPU with SHA extensions).
  *
- * Layout: `HGUICL02`, the header's length (uint32 LE), the header (JSON: key, plain fields and
+ * Layout: `HGUICL03`, the header's length (uint32 LE), the header (JSON: key, plain fields and
  * each typed array's name, type and length), the typed arrays (each at an 8-byte boundary;
  * the entries' keywords among them as UTF-16), then the SHA-256 of everything before it.
  */
@@ -32,8 +32,8 @@ import { parseLibraryText, readLibraryFile } from './library-file.js';
 import { version as heguiVersion } from '../version.js';
 
 /** Bumped whenever the compiled form or this layout changes, so old caches miss. */
-export const COMPILE_CACHE_FORMAT = 2;
-const MAGIC = 'HGUICL02';
+export const COMPILE_CACHE_FORMAT = 3;
+const MAGIC = 'HGUICL03';
 const DIGEST = 32;
 
 type ArrayType = 'i32' | 'u16' | 'u8';
@@ -45,7 +45,7 @@ const arrayTypes = { i32: Int32Array, u16: Uint16Array, u8: Uint8Array } as cons
  * such a loop over every node once, in the interpreter (callgrind: +210 M instructions).
  */
 const automatonArrays = ['rootNext', 'firstChild', 'childCount', 'symbol', 'reports', 'failFlagged', 'fail', 'depth', 'terminal', 'report', 'keywordLive', 'allowLive'] as const;
-const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
+const partArrays = ['unitClass', 'leftGlued', 'pairFilter', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
   key: string;

@@ -21,6 +21,7 @@ import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN
 import type { CompiledLibrary } from './compile.js';
 import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
+import { NEVER_GLUED, pairBit, pairShift } from './automaton.js';
 import { REGEX_LINE_LIMIT, REGEX_WINDOW_OVERLAP, RegexWindows } from './regex-entries.js';
 
 /**
@@ -69,115 +70,12 @@ function endsClause(gap: number): boolean {
   return (gap & NOISE_CLAUSE) !== 0 || (gap & (NOISE_ASCII_CLAUSE | NOISE_SPACE)) === (NOISE_ASCII_CLAUSE | NOISE_SPACE);
 }
 
-/** A `leftGlued` value: some pattern on the node's report chain can start anywhere. */
-const NEVER_GLUED = 0x7fffffff;
+const referenceTables = new WeakMap<CompiledLibrary, { leftGlued: Int32Array; pairs: Int32Array }>();
 
-/**
- * The automaton as the scan loop walks it, packed so a step touches few cache lines (the
- * pinyin forms of a large library make hundreds of thousands of nodes, far more than the
- * caches hold):
- * - `nodes`, four numbers per node: its first child, its number of children, its flagged
- *   failure link, and `leftGlued` (below);
- * - `edges`, per node: `(symbol << 1) | reports`, the symbol on the edge into it and whether a
- *   pattern ends on its suffix chain.
- *
- * `leftGlued`: when every pattern on the node's report chain (allow patterns included) must
- * start at a word boundary, the longest of them; else `NEVER_GLUED`. When the last that many
- * significant characters were each glued to a word character before them, no pattern ending
- * at the node can start at a boundary, so the loop skips `#settle` for it (in Latin text,
- * most reports of a library with pinyin initials are such mid-word ends).
- *
- * `pairs`: a bit set (a Bloom filter with one hash, `pairBit`) of the pairs of symbols that stand
- * next to each other in some pattern. After `a`, a symbol `b` whose pair is not in it cannot
- * extend any suffix of two or more symbols, so the step goes straight to the root's child for
- * `b` without walking the node and its failure links: most steps in text that is not a keyword,
- * where consecutive characters rarely stand together in one. A false positive only costs the walk.
- *
- * Made once per library (one pass in node order; a failure link points to a lower node) and
- * kept: `scanText` makes a core per call.
- */
-interface WalkTables {
-  nodes: Int32Array;
-  edges: Int32Array;
-  pairs: Int32Array;
-  pairShift: number;
-}
-
-const PAIR_BITS_MIN = 10;
-const PAIR_BITS_MAX = 22;
-
-function popCount(word: number): number {
-  let n = word - ((word >>> 1) & 0x55555555);
-  n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
-  return (Math.imul((n + (n >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
-}
-
-/** Bit of the pair `(a, b)` in `pairs` (the top 32 - `shift` bits of a multiplicative hash). */
-function pairBit(a: number, b: number, shift: number): number {
-  return Math.imul((a << 16) | b, 0x9e3779b1) >>> shift;
-}
-
-const walkTablesOf = new WeakMap<CompiledLibrary, WalkTables>();
-
-/**
- * The tables of `c`; with `reference`, tables that take no short cut (every pair may follow,
- * every report is settled), for tests comparing the short cuts with the plain walk.
- */
-function walkTables(c: CompiledLibrary, reference = false): WalkTables {
-  let tables = reference ? undefined : walkTablesOf.get(c);
-  if (tables !== undefined) return tables;
-  const a = c.automaton;
-  const nodes = new Int32Array(a.size * 4);
-  const edges = new Int32Array(a.size);
-  for (let node = 0; node < a.size; node++) {
-    const at = node * 4;
-    nodes[at] = a.firstChild[node] as number;
-    nodes[at + 1] = a.childCount[node] as number;
-    nodes[at + 2] = a.failFlagged[node] as number;
-    nodes[at + 3] = NEVER_GLUED;
-    edges[node] = ((a.symbol[node] as number) << 1) | (a.reports[node] as number);
-    const r = a.report[node] as number;
-    if (node === 0 || r < 0) continue;
-    if (r !== node) {
-      nodes[at + 3] = nodes[r * 4 + 3] as number;
-      continue;
-    }
-    const pattern = a.terminal[node] as number;
-    if (((c.patternFlags[pattern] as number) & PATTERN_LEFT_WORD) === 0) continue;
-    const rest = a.report[a.fail[node] as number] as number;
-    nodes[at + 3] = Math.max(c.patternLength[pattern] as number, rest >= 0 ? (nodes[rest * 4 + 3] as number) : 0);
-  }
-  // Set at 4 Mbit first, then folded (a smaller set's bit is the top bits of the hash) to
-  // about 8 bits per distinct pair, so the set stays in a fast cache: 128 KB for 70,000 pairs.
-  const wide = new Int32Array(1 << (PAIR_BITS_MAX - 5));
-  for (let node = 1; node < a.size; node++) {
-    const first = a.firstChild[node] as number;
-    for (let child = first, end = first + (a.childCount[node] as number); child < end; child++) {
-      const bit = pairBit(a.symbol[node] as number, a.symbol[child] as number, 32 - PAIR_BITS_MAX);
-      wide[bit >>> 5] = (wide[bit >>> 5] as number) | (1 << (bit & 31));
-    }
-  }
-  let count = 0;
-  for (const word of wide) count += popCount(word);
-  let bits = PAIR_BITS_MIN;
-  while (bits < PAIR_BITS_MAX && 1 << bits < count * 8) bits++;
-  const pairs = new Int32Array(1 << (bits - 5));
-  const drop = PAIR_BITS_MAX - bits;
-  for (let k = 0; k < wide.length; k++) {
-    let word = wide[k] as number;
-    while (word !== 0) {
-      const bit = ((k << 5) | (31 - Math.clz32(word))) >>> drop;
-      pairs[bit >>> 5] = (pairs[bit >>> 5] as number) | (1 << (bit & 31));
-      word &= ~(1 << (31 - Math.clz32(word)));
-    }
-  }
-  const shift = 32 - bits;
-  if (reference) {
-    for (let node = 0; node < a.size; node++) nodes[node * 4 + 3] = NEVER_GLUED;
-    return { nodes, edges, pairs: new Int32Array(1 << (PAIR_BITS_MIN - 5)).fill(-1), pairShift: 32 - PAIR_BITS_MIN };
-  }
-  tables = { nodes, edges, pairs, pairShift: shift };
-  walkTablesOf.set(c, tables);
+/** Tables that take no short cut: every report is settled and every pair may follow (for tests). */
+function referenceShortcuts(c: CompiledLibrary): { leftGlued: Int32Array; pairs: Int32Array } {
+  let tables = referenceTables.get(c);
+  if (tables === undefined) referenceTables.set(c, (tables = { leftGlued: new Int32Array(c.automaton.size).fill(NEVER_GLUED), pairs: new Int32Array(32).fill(-1) }));
   return tables;
 }
 
@@ -193,7 +91,9 @@ export class ScanCore {
   readonly #c: CompiledLibrary;
   readonly #collapse: boolean;
   readonly #mask: number;
-  readonly #walk: WalkTables;
+  /** `scanShortcuts` (automaton.ts): the compiled library's, or for the reference core, none. */
+  readonly #leftGlued: Int32Array;
+  readonly #pairs: Int32Array;
   /** False for the reference core: a candidate waiting for its right boundary sends the next character down the general path. */
   readonly #fastRight: boolean;
   /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
@@ -235,7 +135,7 @@ export class ScanCore {
   readonly hits: CoreHit[] = [];
 
   /**
-   * With `reference`, the core takes none of the scan loop's short cuts (see `walkTables`), so
+   * With `reference`, the core takes none of the scan loop's short cuts (see `scanShortcuts` in automaton.ts), so
    * tests can check that they change nothing.
    */
   constructor(compiled: CompiledLibrary, reference = false) {
@@ -244,7 +144,9 @@ export class ScanCore {
     let size = 2;
     while (size <= compiled.automaton.maxDepth) size <<= 1;
     this.#mask = size - 1;
-    this.#walk = walkTables(compiled, reference);
+    const shortcuts = reference ? referenceShortcuts(compiled) : { leftGlued: compiled.leftGlued, pairs: compiled.pairFilter };
+    this.#leftGlued = shortcuts.leftGlued;
+    this.#pairs = shortcuts.pairs;
     this.#fastRight = !reference;
     this.#ringStart = new Array<number>(size).fill(0);
     this.#ringInfo = new Array<number>(size).fill(0);
@@ -283,10 +185,14 @@ export class ScanCore {
     const unitClass = c.unitClass;
     const a = c.automaton;
     const rootNext = a.rootNext;
-    const nodes = this.#walk.nodes;
-    const edges = this.#walk.edges;
-    const pairs = this.#walk.pairs;
-    const pairShift = this.#walk.pairShift;
+    const firstChild = a.firstChild;
+    const childCount = a.childCount;
+    const edgeSymbol = a.symbol;
+    const reports = a.reports;
+    const fail = a.failFlagged;
+    const leftGlued = this.#leftGlued;
+    const pairs = this.#pairs;
+    const shift = pairShift(pairs.length);
     const fastRight = this.#fastRight;
     const report = a.report;
     const ring = this.#ringStart;
@@ -298,7 +204,7 @@ export class ScanCore {
     // `node` is flagged here: (node << 1) | 1 when a pattern ends on its suffix chain.
     let node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
     // The symbol on the edge into the current node: the last one stepped.
-    let last = (edges[this.#node] as number) >> 1;
+    let last = edgeSymbol[this.#node] as number;
     let cur = this.#cur;
     let prevClass = this.#prevClass;
     let lastWord = this.#lastWord;
@@ -322,23 +228,22 @@ export class ScanCore {
         const symbol = cls >> 1;
         if (symbol === 0) node = 0;
         else {
-          const bit = pairBit(last, symbol, pairShift);
+          const bit = pairBit(last, symbol, shift);
           if (node === 0 || (((pairs[bit >>> 5] as number) >>> (bit & 31)) & 1) === 0) node = rootNext[symbol] as number;
           else for (;;) {
             if (node === 0) {
               node = rootNext[symbol] as number;
               break;
             }
-            const at = (node >> 1) << 2;
-            let lo = nodes[at] as number;
-            let hi = lo + (nodes[at + 1] as number) - 1;
+            const id = node >> 1;
+            let lo = firstChild[id] as number;
+            let hi = lo + (childCount[id] as number) - 1;
             let next = 0;
             while (lo <= hi) {
               const mid = (lo + hi) >> 1;
-              const edge = edges[mid] as number;
-              const s = edge >> 1;
+              const s = edgeSymbol[mid] as number;
               if (s === symbol) {
-                next = (mid << 1) | (edge & 1);
+                next = (mid << 1) | (reports[mid] as number);
                 break;
               }
               if (s < symbol) lo = mid + 1;
@@ -348,11 +253,11 @@ export class ScanCore {
               node = next;
               break;
             }
-            node = nodes[at + 2] as number;
+            node = fail[id] as number;
           }
         }
         last = symbol;
-        if ((node & 1 && glued < (nodes[((node >> 1) << 2) + 3] as number)) || this.#candidates.length > 0) {
+        if ((node & 1 && glued < (leftGlued[node >> 1] as number)) || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
           this.#settle(base + i + 1);
@@ -416,7 +321,7 @@ export class ScanCore {
         for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1, NOISE_SYMBOL);
       } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1, kinds[unit] as number);
       node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
-      last = (edges[this.#node] as number) >> 1;
+      last = edgeSymbol[this.#node] as number;
       cur = this.#cur;
       prevClass = this.#prevClass;
       lastWord = this.#lastWord;
