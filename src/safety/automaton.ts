@@ -241,3 +241,92 @@ export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: n
   const reports = Uint8Array.from(report, (r) => (r >= 0 ? 1 : 0));
   return { size, rootNext, firstChild, childCount, symbol: Uint16Array.from(sym), reports, failFlagged, fail, depth, terminal, report, keywordLive, allowLive, maxDepth };
 }
+
+/** A `leftGlued` value: some pattern on the node's report chain can start anywhere. */
+export const NEVER_GLUED = 0x7fffffff;
+
+/** Bits of a pair filter, from 1 Kbit to 4 Mbit. */
+const PAIR_BITS_MIN = 10;
+const PAIR_BITS_MAX = 22;
+const PAIR_HASH = 0x9e3779b1 | 0;
+
+/**
+ * The bit of the symbol pair `(a, b)` in a pair filter of `filter.length * 32` bits: the top
+ * bits of a multiplicative hash, so a filter folds to a smaller one by dropping low bits.
+ */
+export function pairBit(a: number, b: number, shift: number): number {
+  return Math.imul((a << 16) | b, PAIR_HASH) >>> shift;
+}
+
+/** The `shift` of `pairBit` for a filter of `words` 32-bit words. */
+export function pairShift(words: number): number {
+  return 32 - (31 - Math.clz32(words * 32));
+}
+
+function popCount(word: number): number {
+  let n = word - ((word >>> 1) & 0x55555555);
+  n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
+  return Math.imul((n + (n >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/**
+ * Two tables that let the scan loop skip work, made when a library is compiled (a pass over
+ * hundreds of thousands of nodes costs a cold process a tenth of a second) and cached with it:
+ * - `leftGlued`, per node: when every pattern on its report chain (allow patterns included)
+ *   must start at a word boundary (`leftWord`), the longest of them; else `NEVER_GLUED`. When
+ *   that many of the latest significant characters were each glued to a word character before
+ *   them, no pattern ending at the node can start at a boundary, so the scan skips deciding
+ *   (in Latin text, most reports of a library with pinyin initials are such mid-word ends);
+ * - `pairs`: a bit set (a Bloom filter with one hash, `pairBit`) of the symbol pairs that stand
+ *   next to each other in some pattern, about 8 bits per distinct pair (128 KB for 70,000),
+ *   so it stays in a fast cache. After `a`, a symbol `b` whose pair is not in it cannot extend
+ *   any suffix of two or more symbols: the step goes straight to the root's child for `b`
+ *   without walking the node and its failure links, which is most steps in text that is not a
+ *   keyword. A false positive only costs the walk.
+ */
+export function scanShortcuts(a: Automaton, leftWord: (pattern: number) => boolean, patternLength: Int32Array): { leftGlued: Int32Array; pairs: Int32Array } {
+  const { size, firstChild, childCount, symbol, report, terminal, fail } = a;
+  const leftGlued = new Int32Array(size).fill(NEVER_GLUED);
+  // Node order: a failure link points to a lower node, so the rest of a chain is known.
+  for (let node = 1; node < size; node++) {
+    const r = report[node] as number;
+    if (r < 0) continue;
+    if (r !== node) {
+      leftGlued[node] = leftGlued[r] as number;
+      continue;
+    }
+    const pattern = terminal[node] as number;
+    if (!leftWord(pattern)) continue;
+    const rest = report[fail[node] as number] as number;
+    leftGlued[node] = Math.max(patternLength[pattern] as number, rest >= 0 ? (leftGlued[rest] as number) : 0);
+  }
+  // Set at the widest size, then folded to about 8 bits per distinct pair. The children of
+  // all nodes are nodes 1 .. size - 1, each once.
+  const wide = new Int32Array(1 << (PAIR_BITS_MAX - 5));
+  const wideShift = 32 - PAIR_BITS_MAX;
+  for (let node = 1; node < size; node++) {
+    const count = childCount[node] as number;
+    if (count === 0) continue;
+    const high = symbol[node] as number;
+    for (let child = firstChild[node] as number, end = child + count; child < end; child++) {
+      const bit = pairBit(high, symbol[child] as number, wideShift);
+      wide[bit >>> 5] = (wide[bit >>> 5] as number) | (1 << (bit & 31));
+    }
+  }
+  let pairCount = 0;
+  for (let k = 0; k < wide.length; k++) if (wide[k] !== 0) pairCount += popCount(wide[k] as number);
+  let bits = PAIR_BITS_MIN;
+  while (bits < PAIR_BITS_MAX && 1 << bits < pairCount * 8) bits++;
+  const pairs = new Int32Array(1 << (bits - 5));
+  const drop = PAIR_BITS_MAX - bits;
+  for (let k = 0; k < wide.length; k++) {
+    let word = wide[k] as number;
+    while (word !== 0) {
+      const top = 31 - Math.clz32(word);
+      const bit = ((k << 5) | top) >>> drop;
+      pairs[bit >>> 5] = (pairs[bit >>> 5] as number) | (1 << (bit & 31));
+      word &= ~(1 << top);
+    }
+  }
+  return { leftGlued, pairs };
+}

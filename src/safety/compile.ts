@@ -5,7 +5,7 @@
  * A compiled library is immutable, so a new one can be built while scans run on the old one
  * and swapped in with a single assignment (see `KeywordScanner`).
  */
-import { buildAutomaton } from './automaton.js';
+import { buildAutomaton, scanShortcuts } from './automaton.js';
 import type { Automaton, PatternSpec } from './automaton.js';
 import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint, noiseKindBits } from './fold.js';
 import { KeywordLibraryError } from './errors.js';
@@ -39,6 +39,10 @@ export interface CompiledLibrary {
   /** Class of each UTF-16 code unit: `(symbol << 1) | isWord` when significant, else a fold marker. */
   readonly unitClass: Int32Array;
   readonly automaton: Automaton;
+  /** The scan loop's short cuts (`scanShortcuts` in automaton.ts): per node, how many glued characters rule out every pattern ending there. */
+  readonly leftGlued: Int32Array;
+  /** ... and the filter of symbol pairs that stand together in some pattern. */
+  readonly pairFilter: Int32Array;
   readonly patternLength: Int32Array;
   readonly patternFlags: Uint8Array;
   /**
@@ -336,6 +340,10 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
   if (specs.some((s) => s.symbols.length > 0xffff)) throw new KeywordLibraryError('a keyword or phrase of the library is longer than 65,535 characters once folded; at most 65,535 are supported');
   const automaton = buildAutomaton(specs, alphabetSize);
+  const patternLength = Int32Array.from(specs, (s) => s.symbols.length);
+  const patternFlags = Uint8Array.from(flags);
+  const { leftGlued, pairs } = scanShortcuts(automaton, (pattern) => ((patternFlags[pattern] as number) & PATTERN_LEFT_WORD) !== 0, patternLength);
+  const shortcuts = { leftGlued, pairFilter: pairs };
   const unitClass = new Int32Array(0x10000);
   const classOfFolded = (f: number): number => {
     if (f < 0) return f;
@@ -359,8 +367,9 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     astralSymbol,
     unitClass,
     automaton,
-    patternLength: Int32Array.from(specs, (s) => s.symbols.length),
-    patternFlags: Uint8Array.from(flags),
+    ...shortcuts,
+    patternLength,
+    patternFlags,
     ...flatVariants(specs.length, variantPattern, silenced),
     ...flatRefs(variantRefs),
     variantLength: Int32Array.from(variantLength),

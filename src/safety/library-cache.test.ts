@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evasionSet } from '../../bench/safety/evasion.js';
 import { syntheticKeywords } from '../../bench/safety/data.js';
-import { compileLibrary } from './compile.js';
+import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
 import type { KeywordLibrary } from './library.js';
 import { createLibrary, serialiseLibrary } from './library.js';
@@ -249,6 +249,21 @@ describe('compiled-library cache', () => {
     await mkdir(join(dir, 'folder'));
     await expect(readWholeFile(join(dir, 'folder'), own)).rejects.toMatchObject({ code: 'EISDIR' });
     await expect(readWholeFile(join(dir, 'missing'), own)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a cache whose scan short-cut tables do not fit its automaton, though its checksum holds', async () => {
+    const lib = library();
+    const key = await cacheKey(Buffer.from(serialiseLibrary(lib)));
+    const parts = compiledParts(compileLibrary(lib));
+    if (parts === undefined) throw new Error('no parts');
+    expect(await decodeCompiled(await encodeCompiled(assembleCompiled(parts), key), key)).toBeDefined();
+    const bad = {
+      'filter not a power of two': { ...parts, pairFilter: new Int32Array(33) },
+      'filter empty': { ...parts, pairFilter: new Int32Array(0) },
+      'filter too large': { ...parts, pairFilter: new Int32Array(1 << 18) },
+      'glued table short': { ...parts, leftGlued: parts.leftGlued.subarray(1) },
+    };
+    for (const [name, broken] of Object.entries(bad)) expect(await decodeCompiled(await encodeCompiled(assembleCompiled(broken), key), key), name).toBeUndefined();
   });
 
   it('misses a cache written for another hegui compile format or version', async () => {

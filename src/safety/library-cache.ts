@@ -103,7 +103,7 @@ function restoredAutomaton(arrays: Pick<Automaton, (typeof automatonArrays)[numb
   });
 }
 
-const partArrays = ['unitClass', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
+const partArrays = ['unitClass', 'leftGlued', 'pairFilter', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
 interface Header {
   key: string;
@@ -393,6 +393,9 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
       allowWords: header.allowWords,
       ignored: header.ignored,
     } as unknown as CompiledParts;
+    // The scan loop indexes these without bounds checks of its own: a cache that does not fit is recompiled.
+    const filter = parts.pairFilter.length;
+    if (parts.leftGlued.length !== header.size || filter < 32 || (filter & (filter - 1)) !== 0 || filter > 1 << 17) throw new TypeError('bad scan short-cut tables');
     return { header, compiled: assembleCompiled(parts) };
   } catch {
     return undefined;

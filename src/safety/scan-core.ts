@@ -21,6 +21,7 @@ import { CHECK_CLAUSE, CHECK_MORE, NOISE_CHECK_CLAUSE, NOISE_CHECK_GAPS, PATTERN
 import type { CompiledLibrary } from './compile.js';
 import { BREAK, DROP, EXPAND, NOISE, NOISE_ASCII_CLAUSE, NOISE_CLAUSE, NOISE_SPACE, NOISE_SYMBOL, SURROGATE, gapKinds } from './fold.js';
 import type { Folded } from './fold.js';
+import { NEVER_GLUED, pairBit, pairShift } from './automaton.js';
 import { REGEX_LINE_LIMIT, REGEX_WINDOW_OVERLAP, RegexWindows } from './regex-entries.js';
 
 /**
@@ -69,6 +70,15 @@ function endsClause(gap: number): boolean {
   return (gap & NOISE_CLAUSE) !== 0 || (gap & (NOISE_ASCII_CLAUSE | NOISE_SPACE)) === (NOISE_ASCII_CLAUSE | NOISE_SPACE);
 }
 
+const referenceTables = new WeakMap<CompiledLibrary, { leftGlued: Int32Array; pairs: Int32Array }>();
+
+/** Tables that take no short cut: every report is settled and every pair may follow (for tests). */
+function referenceShortcuts(c: CompiledLibrary): { leftGlued: Int32Array; pairs: Int32Array } {
+  let tables = referenceTables.get(c);
+  if (tables === undefined) referenceTables.set(c, (tables = { leftGlued: new Int32Array(c.automaton.size).fill(NEVER_GLUED), pairs: new Int32Array(32).fill(-1) }));
+  return tables;
+}
+
 interface Candidate {
   variant: number;
   sigStart: number;
@@ -81,6 +91,11 @@ export class ScanCore {
   readonly #c: CompiledLibrary;
   readonly #collapse: boolean;
   readonly #mask: number;
+  /** `scanShortcuts` (automaton.ts): the compiled library's, or for the reference core, none. */
+  readonly #leftGlued: Int32Array;
+  readonly #pairs: Int32Array;
+  /** False for the reference core: a candidate waiting for its right boundary sends the next character down the general path. */
+  readonly #fastRight: boolean;
   /** Plain arrays: a scan is often one short message, and typed arrays cost more to create. */
   readonly #ringStart: number[];
   /**
@@ -94,6 +109,8 @@ export class ScanCore {
   #cur = -1;
   #prevClass = -1;
   #lastWord = 0;
+  /** How many of the latest significant characters, up to the current one, have bit 0 of their `#ringInfo` set (at most; 0 is always safe). */
+  #glued = 0;
   /** Noise and invisible units since the last significant character. */
   #gap = 0;
   /** Noise kinds since the last significant character. */
@@ -117,12 +134,20 @@ export class ScanCore {
   /** Final hits not yet taken by the caller. */
   readonly hits: CoreHit[] = [];
 
-  constructor(compiled: CompiledLibrary) {
+  /**
+   * With `reference`, the core takes none of the scan loop's short cuts (see `scanShortcuts` in automaton.ts), so
+   * tests can check that they change nothing.
+   */
+  constructor(compiled: CompiledLibrary, reference = false) {
     this.#c = compiled;
     this.#collapse = compiled.fold.options.collapseRepeats;
     let size = 2;
     while (size <= compiled.automaton.maxDepth) size <<= 1;
     this.#mask = size - 1;
+    const shortcuts = reference ? referenceShortcuts(compiled) : { leftGlued: compiled.leftGlued, pairs: compiled.pairFilter };
+    this.#leftGlued = shortcuts.leftGlued;
+    this.#pairs = shortcuts.pairs;
+    this.#fastRight = !reference;
     this.#ringStart = new Array<number>(size).fill(0);
     this.#ringInfo = new Array<number>(size).fill(0);
   }
@@ -133,6 +158,7 @@ export class ScanCore {
     this.#cur = -1;
     this.#prevClass = -1;
     this.#lastWord = 0;
+    this.#glued = 0;
     this.#gap = 0;
     this.#gapMask = 0;
     this.#clauseAt = -1;
@@ -164,6 +190,10 @@ export class ScanCore {
     const edgeSymbol = a.symbol;
     const reports = a.reports;
     const fail = a.failFlagged;
+    const leftGlued = this.#leftGlued;
+    const pairs = this.#pairs;
+    const shift = pairShift(pairs.length);
+    const fastRight = this.#fastRight;
     const report = a.report;
     const ring = this.#ringStart;
     const ringInfo = this.#ringInfo;
@@ -173,26 +203,34 @@ export class ScanCore {
     const regex = c.regexes.length > 0;
     // `node` is flagged here: (node << 1) | 1 when a pattern ends on its suffix chain.
     let node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
+    // The symbol on the edge into the current node: the last one stepped.
+    let last = edgeSymbol[this.#node] as number;
     let cur = this.#cur;
     let prevClass = this.#prevClass;
     let lastWord = this.#lastWord;
+    let glued = this.#glued;
     let gap = this.#gap;
     let gapMask = this.#gapMask;
     for (let i = from; i < to; i++) {
       const unit = text.charCodeAt(i);
       const cls = unitClass[unit] as number;
-      if (cls >= 0 && this.#awaitRight === 0 && !(collapse && cls === prevClass) && !regex) {
+      if (cls >= 0 && !(collapse && cls === prevClass) && !regex && (fastRight || this.#awaitRight === 0)) {
+        // The next significant character decides candidates waiting for their right boundary.
+        if (this.#awaitRight !== 0) this.#resolveRight(cls & 1);
         prevClass = cls;
         gap = 0;
         cur++;
         ring[cur & mask] = base + i;
         ringInfo[cur & mask] = RUN_ONE | (gapMask << 1) | lastWord;
+        glued = lastWord === 0 ? 0 : glued + 1;
         gapMask = 0;
         lastWord = cls & 1;
         const symbol = cls >> 1;
         if (symbol === 0) node = 0;
         else {
-          for (;;) {
+          const bit = pairBit(last, symbol, shift);
+          if (node === 0 || (((pairs[bit >>> 5] as number) >>> (bit & 31)) & 1) === 0) node = rootNext[symbol] as number;
+          else for (;;) {
             if (node === 0) {
               node = rootNext[symbol] as number;
               break;
@@ -218,7 +256,8 @@ export class ScanCore {
             node = fail[id] as number;
           }
         }
-        if (node & 1 || this.#candidates.length > 0) {
+        last = symbol;
+        if ((node & 1 && glued < (leftGlued[node >> 1] as number)) || this.#candidates.length > 0) {
           this.#node = node >> 1;
           this.#cur = cur;
           this.#settle(base + i + 1);
@@ -248,6 +287,7 @@ export class ScanCore {
           if (lastWord === 0 && (info & 1) === 1) {
             ring[cur & mask] = base + i;
             info--;
+            glued = 0;
           }
           ringInfo[cur & mask] = info;
           continue;
@@ -266,6 +306,7 @@ export class ScanCore {
       this.#cur = cur;
       this.#prevClass = prevClass;
       this.#lastWord = lastWord;
+      this.#glued = glued;
       this.#gap = gap;
       this.#gapMask = gapMask;
       if (cls === SURROGATE && i + 1 < to) {
@@ -280,9 +321,11 @@ export class ScanCore {
         for (const f of c.fold.expansion(unit)) this.#feedFolded(f, c.classOfFolded(f), base + i, base + i + 1, NOISE_SYMBOL);
       } else this.#feedFolded(regex ? regexView(unit, c.fold.bmp[unit] as Folded) : (c.fold.bmp[unit] as Folded), cls, base + i, base + i + 1, kinds[unit] as number);
       node = (this.#node << 1) | ((report[this.#node] as number) >= 0 ? 1 : 0);
+      last = edgeSymbol[this.#node] as number;
       cur = this.#cur;
       prevClass = this.#prevClass;
       lastWord = this.#lastWord;
+      glued = this.#glued;
       gap = this.#gap;
       gapMask = this.#gapMask;
     }
@@ -290,6 +333,7 @@ export class ScanCore {
     this.#cur = cur;
     this.#prevClass = prevClass;
     this.#lastWord = lastWord;
+    this.#glued = glued;
     this.#gap = gap;
     this.#gapMask = gapMask;
   }
@@ -358,6 +402,7 @@ export class ScanCore {
       if (this.#lastWord === 0 && (info & 1) === 1) {
         this.#ringStart[at] = start;
         info--;
+        this.#glued = 0;
       }
       this.#ringInfo[at] = info;
       // A repeat belongs to the character before it: a candidate ending there now ends here.
@@ -371,6 +416,7 @@ export class ScanCore {
     const cur = ++this.#cur;
     this.#ringStart[cur & this.#mask] = start;
     this.#ringInfo[cur & this.#mask] = RUN_ONE | (this.#gapMask << 1) | this.#lastWord;
+    this.#glued = this.#lastWord === 0 ? 0 : this.#glued + 1;
     this.#gapMask = 0;
     this.#lastWord = cls & 1;
     this.#node = this.#step(this.#node, cls >> 1);
@@ -515,8 +561,14 @@ export class ScanCore {
    */
   #resolveRight(nextIsWord: number): void {
     if (this.#awaitRight === 0) return;
-    this.#removeCandidates((candidate) => candidate.right === RIGHT_OPEN && nextIsWord === 1);
-    for (const candidate of this.#candidates) candidate.right = RIGHT_DECIDED;
+    const candidates = this.#candidates;
+    let kept = 0;
+    for (const candidate of candidates) {
+      if (candidate.right === RIGHT_OPEN && nextIsWord === 1) continue;
+      candidate.right = RIGHT_DECIDED;
+      candidates[kept++] = candidate;
+    }
+    candidates.length = kept;
     this.#awaitRight = 0;
   }
 
