@@ -97,7 +97,7 @@ const tsx = (script: string, from = root): string[] => ['--import', 'tsx', join(
  * busy time), its sources through tsx otherwise. A build older than a source file is refused:
  * it would measure other code than the checkout's.
  */
-function hegui(from = root): string[] {
+function heguiCommand(from = root): string[] {
   const built = join(from, 'dist', 'cli', 'main.js');
   if (!existsSync(built) || process.argv.includes('--sources')) return tsx('src/cli/main.ts', from);
   const builtAt = statSync(built).mtimeMs;
@@ -130,7 +130,7 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
   writeFileSync(library, JSON.stringify({ format: 'hegui-keywords/1', name: 'bench', entries: keywords }));
   const database = `file:${join(dir, 'hegui.db')}`;
   const env = { ...process.env, HEGUI_DATABASE_URL: database };
-  const saved = spawnSync(process.execPath, [...hegui(from), 'keywords', 'save', library], { env, encoding: 'utf8' });
+  const saved = spawnSync(process.execPath, [...heguiCommand(from), 'keywords', 'save', library], { env, encoding: 'utf8' });
   if (saved.status !== 0) throw new Error(`hegui keywords save failed: ${saved.stderr}`);
   const keyFile = join(dir, 'label-key.pem');
   writeFileSync(keyFile, generateLabelKeys('ed25519').privateKeyPem);
@@ -156,7 +156,7 @@ async function prepareHegui(dir: string, upstreamUrl: string, from = root): Prom
       '',
     ].join('\n'),
   );
-  const added = spawnSync(process.execPath, [...hegui(from), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
+  const added = spawnSync(process.execPath, [...heguiCommand(from), 'users', 'add', 'bench', '--verified', '--minor'], { env, encoding: 'utf8' });
   const key = added.stdout.trim().split('\n').at(-1) ?? '';
   if (added.status !== 0 || !key.startsWith('hg-')) throw new Error(`hegui users add failed: ${added.stderr}`);
   return { config, database, key };
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
     const hegui = await prepareHegui(dir, upstreamUrl);
     const heguiPort = await freePort();
     const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const server = await startProcess(...launch([...profile, ...hegui(), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
+    const server = await startProcess(...launch([...profile, ...heguiCommand(), 'serve', '--config', hegui.config, '--port', String(heguiPort), '--database', hegui.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
     started.push(server);
     const heguiTarget: Target = { name: auditWindowMs > 0 ? `hegui (every guard on, audit window ${auditWindowMs} ms)` : 'hegui (every guard on)', url: `${server.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${hegui.key}` }, pid: server.child.pid as number };
     if (soakSeconds > 0) {
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
       const base = await prepareHegui(baseDir, upstreamUrl, baseRoot);
       const basePort = await freePort();
       const baseProfile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'base')] : [];
-      const baseServer = await startProcess(...launch([...baseProfile, ...hegui(baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
+      const baseServer = await startProcess(...launch([...baseProfile, ...heguiCommand(baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
       started.push(baseServer);
       targets.splice(2, 0, { name: `hegui base (${baseRoot})`, url: `${baseServer.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${base.key}` }, pid: baseServer.child.pid as number });
     }

@@ -155,7 +155,7 @@ describeEachStore('audit log', (getStore, getDatabase) => {
     await raw.destroy();
     const report = await audit.verify();
     expect(report.ok).toBe(false);
-    expect(report.findings.map((f) => `${f.kind} ${f.seq}`)).toEqual(['altered 2']);
+    expect(report.findings.map((f) => `${f.kind} ${'seq' in f ? f.seq : f.fromSeq}`)).toEqual(['altered 2']);
     expect(() => new AuditLog(getStore(), { commitWindowMs: 1001 })).toThrow(/commitWindowMs must be a whole number of milliseconds from 0 to 1000/);
     expect(() => new AuditLog(getStore(), { commitWindowMs: -1 })).toThrow(AuditConfigError);
     expect(() => new AuditLog(getStore(), { commitWindowMs: 1.5 })).toThrow(AuditConfigError);

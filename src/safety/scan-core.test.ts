@@ -3,7 +3,7 @@ import { seededRandom } from '../../test/helpers/random.js';
 import { compileLibrary } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
 import type { KeywordEntry } from './library.js';
-import { parseLibrary } from './library.js';
+import { parseLibrary } from './library-schema.js';
 import type { NormaliserOptions } from './options.js';
 import { literalNormaliserOptions } from './options.js';
 import { ScanCore } from './scan-core.js';
