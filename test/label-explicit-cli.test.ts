@@ -90,5 +90,8 @@ describe('hegui label visible|all|check', () => {
     expect((await cli(['label', 'visible', input, '--in-place', '--position', 'centre'], { cwd: dir })).code).toBe(2);
     expect((await cli(['label', 'visible', input, '--in-place', '--text', 'made by hand'], { cwd: dir })).stdout).toMatch(/E_LABEL_NOTICE_WORDING/);
     expect((await cli(['label', 'visible', input], { cwd: dir })).code).toBe(2);
+    const both = await cli(['label', 'visible', input, '--in-place', '--splice', '--reencode'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stdout + both.stderr).toMatch(/give at most one of --splice and --reencode/);
   });
 });

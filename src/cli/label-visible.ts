@@ -64,6 +64,7 @@ function checkedFlags(flags: VisibleFlags): { language: NoticeLanguage; plate: P
   if (flags.lang !== 'zh' && flags.lang !== 'en') throw new InvalidInputError('E_LABEL_LANGUAGE', `--lang must be zh or en, not ${flags.lang}`);
   if (!['auto', 'always', 'never'].includes(flags.plate)) throw new InvalidInputError('E_LABEL_PLATE', `--plate must be auto, always or never, not ${flags.plate}`);
   if (!flags.out === !flags.inPlace) throw new InvalidInputError('E_LABEL_NO_OUTPUT', 'give exactly one of -o/--out or --in-place');
+  if (flags.splice && flags.reencode) throw new InvalidInputError('E_LABEL_JPEG_METHOD', 'give at most one of --splice and --reencode');
   const quality = flags.quality === undefined ? undefined : Number(flags.quality);
   if (quality !== undefined && !(Number.isInteger(quality) && quality >= 1 && quality <= 100)) throw new InvalidInputError('E_LABEL_QUALITY', `--quality must be an integer from 1 to 100, not ${flags.quality}`);
   return { language: flags.lang, plate: flags.plate as PlateMode, ...(quality !== undefined ? { quality } : {}) };
@@ -102,7 +103,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let detail: string;
   let facts: Record<string, unknown>;
   if (FORMAT_KIND[format] === 'image') {
-    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode && !flags.splice ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
+    const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
     const result = pool && poolable(options) ? await (await pool()).label(path, options) : await (await explicit()).labelImage(await readFile(path), options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
