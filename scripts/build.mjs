@@ -5,11 +5,12 @@
 //
 // --if-stale skips the build when its inputs are the ones the last build saw (`npm start`
 // then starts at once): the stamp in dist/ holds a digest of every input's path, size and
-// modification time, so an edited, added or removed file triggers a rebuild.
+// modification time (scripts/build-stamp.mjs), so an edited, added or removed file triggers a
+// rebuild.
 // --quiet prints only warnings, errors and the one line that says what was done.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { inputsDigest, stampPath } from './build-stamp.mjs';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -19,31 +20,10 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const quiet = process.argv.includes('--quiet');
 const ifStale = process.argv.includes('--if-stale');
 const log = (line) => quiet || console.log(line);
-const stampFile = join(root, 'dist', '.build-stamp');
+const stampFile = stampPath(root);
 const started = performance.now();
 
-/** Every file under `dir`, depth first, skipping build output and dependencies. */
-function* filesUnder(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* filesUnder(path);
-    else yield path;
-  }
-}
-
-function inputsDigest() {
-  const hash = createHash('sha256');
-  const inputs = [...filesUnder(join(root, 'src')), ...filesUnder(join(root, 'web')), join(root, 'package.json'), join(root, 'package-lock.json'), join(root, 'tsconfig.json')];
-  for (const path of inputs) {
-    if (!existsSync(path)) continue;
-    const { size, mtimeMs } = statSync(path);
-    hash.update(`${relative(root, path)}\0${size}\0${mtimeMs}\n`);
-  }
-  return hash.digest('hex');
-}
-
-const digest = inputsDigest();
+const digest = inputsDigest(root);
 const seconds = () => ((performance.now() - started) / 1000).toFixed(2);
 if (ifStale && existsSync(stampFile) && existsSync(join(root, 'web', 'dist', 'index.html')) && readFileSync(stampFile, 'utf8') === digest) {
   console.log(`build: up to date (checked in ${seconds()} s)`);

@@ -16,11 +16,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIsCurrent } from '../scripts/build-stamp.mjs';
 import { systemPartMissing } from './helpers/system.js';
 
 const root = join(import.meta.dirname, '..');
-const built = existsSync(join(root, 'dist', 'cli', 'main.js')) && existsSync(join(root, 'dist', 'cli', 'scan-command.js'));
-if (!built) systemPartMissing('there is no build of the CLI in dist/: run `npm run build`', 'the built-CLI suite, because');
+const present = existsSync(join(root, 'dist', 'cli', 'main.js')) && existsSync(join(root, 'dist', 'cli', 'scan-command.js'));
+// A build of other sources would test other code than this checkout's.
+const built = present && buildIsCurrent(root);
+if (!present) systemPartMissing('there is no build of the CLI in dist/: run `npm run build`', 'the built-CLI suite, because');
+else if (!built) systemPartMissing('the build in dist/ is not of the sources as they are now: run `npm run build`', 'the built-CLI suite, because');
 
 interface Run {
   code: number;
