@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLibrary, serialiseLibrary } from '../src/safety/library.js';
+import { exampleCacheName } from '../src/safety/library-cache.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -63,7 +64,7 @@ describe('hegui scan caches the compiled library', () => {
     const env = { HEGUI_CACHE_DIR: join(dir, 'cache') };
     const first = await scan(['--keywords', 'example', text], env);
     expect(first.modules.some((url) => url.includes(PINYIN))).toBe(true);
-    expect(await readdir(join(dir, 'cache'))).toEqual(['example.hegui-cache']);
+    expect(await readdir(join(dir, 'cache'))).toEqual([exampleCacheName()]);
     const second = await scan(['--keywords', 'example', text], env);
     expect(second.modules.filter((url) => url.includes(PINYIN))).toEqual([]);
     expect(second.report).toEqual(first.report);

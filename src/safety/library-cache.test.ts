@@ -8,7 +8,7 @@ import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
 import type { CompiledLibrary } from './compile.js';
 import type { KeywordLibrary } from './library.js';
 import { createLibrary, serialiseLibrary } from './library.js';
-import { cacheKey, COMPILE_CACHE_FORMAT, decodeCompiled, encodeCompiled, libraryCachePath, loadCompiledExample, loadCompiledLibraryFile, readWholeFile } from './library-cache.js';
+import { cacheKey, COMPILE_CACHE_FORMAT, decodeCompiled, encodeCompiled, libraryCachePath, exampleCacheName, loadCompiledExample, loadCompiledLibraryFile, readWholeFile } from './library-cache.js';
 import { exampleLibrary } from './example-library.js';
 import { scanText } from './scanner.js';
 import { version } from '../version.js';
@@ -290,7 +290,7 @@ describe('compiled-library cache', () => {
   it('the example library is cached in the per-user cache directory', async () => {
     const cacheDir = join(dir, 'user-cache');
     const first = await loadCompiledExample({ HEGUI_CACHE_DIR: cacheDir });
-    expect(await readdir(cacheDir)).toEqual(['example.hegui-cache']);
+    expect(await readdir(cacheDir)).toEqual([exampleCacheName()]);
     const second = await loadCompiledExample({ HEGUI_CACHE_DIR: cacheDir });
     const expected = matches(compileLibrary(exampleLibrary));
     expect(matches(first)).toEqual(expected);

@@ -5,8 +5,10 @@
  * build, no automaton build, no schema validation of every entry.
  *
  * A library file `LIB.json` gets its cache beside it, `LIB.json.hegui-cache`; the built-in
- * example library gets `example.hegui-cache` in the per-user cache directory
- * (`$HEGUI_CACHE_DIR`, else `$XDG_CACHE_HOME/hegui`, else `~/.cache/hegui`).
+ * example library gets `example-VERSION-fFORMAT.hegui-cache` in the per-user cache directory
+ * (`$HEGUI_CACHE_DIR`, else `$XDG_CACHE_HOME/hegui`, else `~/.cache/hegui`): one per hegui
+ * version and cache format, so two installs on one machine do not overwrite each other's at
+ * every run.
  *
  * The cache is never trusted blindly. Its key is a SHA-256 of the cache format, hegui's version
  * and the library file's bytes, so an edited library or another hegui release misses (a
@@ -552,11 +554,16 @@ export async function userCacheDir(env: NodeJS.ProcessEnv = process.env): Promis
   return home ? join(home, '.cache', 'hegui') : undefined;
 }
 
+/** The example library's cache file name: one per hegui version and cache format (two installs side by side each keep theirs). */
+export function exampleCacheName(): string {
+  return `example-${heguiVersion}-f${COMPILE_CACHE_FORMAT}.hegui-cache`;
+}
+
 /** The built-in example library, compiled through its cache in the per-user cache directory. */
 export async function loadCompiledExample(env: NodeJS.ProcessEnv = process.env): Promise<CompiledLibrary> {
   const { mkdir } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const dir = await userCacheDir(env);
   const usable = dir !== undefined && (await mkdir(dir, { recursive: true }).then(() => true, () => false));
-  return cachedCompile(usable ? join(dir, 'example.hegui-cache') : undefined, Buffer.from(serialiseLibrary(exampleLibrary), 'utf8'), () => exampleLibrary);
+  return cachedCompile(usable ? join(dir, exampleCacheName()) : undefined, Buffer.from(serialiseLibrary(exampleLibrary), 'utf8'), () => exampleLibrary);
 }
