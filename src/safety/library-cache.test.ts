@@ -41,6 +41,15 @@ function matches(compiled: CompiledLibrary): unknown[] {
   return texts.map((text) => scanText(compiled, text).map((m) => [m.keyword, m.start, m.end, m.confidence, m.transforms]));
 }
 
+/** A library file loaded once, so its cache is written: the cache's bytes and key, and what a scan finds. */
+async function cachedLibrary(): Promise<{ path: string; expected: unknown[]; cache: string; good: Buffer; key: string }> {
+  const lib = library();
+  const path = await writeLibrary(lib);
+  await loadCompiledLibraryFile(path);
+  const cache = libraryCachePath(path);
+  return { path, expected: matches(compileLibrary(lib)), cache, good: await readFile(cache), key: await cacheKey(await readFile(path)) };
+}
+
 async function writeLibrary(lib: KeywordLibrary): Promise<string> {
   const path = join(dir, 'lib.json');
   await writeFile(path, serialiseLibrary(lib));
@@ -85,13 +94,7 @@ describe('compiled-library cache', () => {
   });
 
   it('ignores a corrupted, truncated, empty or forged cache and rebuilds it', async () => {
-    const lib = library();
-    const path = await writeLibrary(lib);
-    const expected = matches(compileLibrary(lib));
-    await loadCompiledLibraryFile(path);
-    const cache = libraryCachePath(path);
-    const good = await readFile(cache);
-    const key = await cacheKey(await readFile(path));
+    const { path, expected, cache, good, key } = await cachedLibrary();
 
     const flipped = Buffer.from(good);
     const at = Math.floor(flipped.length * 0.7);
@@ -134,13 +137,7 @@ describe('compiled-library cache', () => {
 
   it('rejects a cache whose checksum holds but whose arrays do not fit (more bytes, broken entry columns, an older format)', async () => {
     const { crc32 } = await import('node:zlib');
-    const lib = library();
-    const path = await writeLibrary(lib);
-    const expected = matches(compileLibrary(lib));
-    await loadCompiledLibraryFile(path);
-    const cache = libraryCachePath(path);
-    const good = await readFile(cache);
-    const key = await cacheKey(await readFile(path));
+    const { path, expected, cache, good, key } = await cachedLibrary();
     /** `body` closed with a checksum that holds. */
     const close = (body: Buffer): Buffer => {
       const check = Buffer.alloc(4);
