@@ -24,14 +24,14 @@
  *                                               # a count other processes on the machine do not change
  *
  * hegui runs from a checkout's build (`bin/hegui.js`, what users run) when `npm run build` has
- * been run there, and refuses a build older than a source file; `--sources` runs the sources
- * through tsx instead.
+ * been run there, and refuses a build not made from its sources as they are now; `--sources`
+ * runs the sources through tsx instead.
  *
  * Read a profile with `npx tsx bench/gateway/profile-summary.ts DIR/CPU...cpuprofile --from 8
  * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,7 @@ import { compileLibrary, type KeywordEntry, parseLibrary, scanText } from '../..
 import { syntheticKeywords, syntheticText } from '../safety/data.js';
 import { autocannon, type LoadResult, round, type Target, type TimedResult, timedRequests } from './load.js';
 import { cpuMs, freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
+import { buildIsCurrent } from '../../scripts/build-stamp.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -94,23 +95,13 @@ const tsx = (script: string, from = root): string[] => ['--import', 'tsx', join(
 /**
  * How `hegui` runs from a checkout: its built `bin/hegui.js` when `npm run build` has been run
  * there (what users run; tsx's loader wraps every closure for names, about 2% of the server's
- * busy time), its sources through tsx otherwise. A build older than a source file is refused:
- * it would measure other code than the checkout's.
+ * busy time), its sources through tsx otherwise. A build not made from the sources as they are
+ * now (its stamp, scripts/build-stamp.mjs) is refused: it would measure other code.
  */
 function heguiCommand(from = root): string[] {
   const built = join(from, 'dist', 'cli', 'main.js');
   if (!existsSync(built) || process.argv.includes('--sources')) return tsx('src/cli/main.ts', from);
-  const builtAt = statSync(built).mtimeMs;
-  const newer = (dir: string): string | undefined => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      const found = entry.isDirectory() ? newer(path) : entry.name.endsWith('.ts') && statSync(path).mtimeMs > builtAt ? path : undefined;
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const stale = newer(join(from, 'src'));
-  if (stale) throw new Error(`${from}: ${stale} is newer than the build: run npm run build there (or pass --sources)`);
+  if (!buildIsCurrent(from)) throw new Error(`${from}: the build in dist/ is not of the sources as they are now: run npm run build there (or pass --sources)`);
   return [join(from, 'bin', 'hegui.js')];
 }
 

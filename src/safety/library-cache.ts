@@ -504,7 +504,9 @@ export async function loadCompiledLibraryFile(path: string): Promise<CompiledLib
   } catch {
     return compileLibrary(await (await libraryFile()).readLibraryFile(path));
   }
-  return cachedCompile(cachePath, bytes, async () => (await libraryFile()).parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(file));
+  // The cache on disk was just checked and missed: it is not checked (its checksum taken and
+  // its arrays restored) a second time, only replaced.
+  return cachedCompile(cachePath, bytes, async () => (await libraryFile()).parseLibraryText(path, bytes.toString('utf8')), Promise.resolve(undefined));
 }
 
 /** Bytes of a library file hashed at a time: its key is found without holding all of it in memory. */
