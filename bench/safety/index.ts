@@ -9,7 +9,8 @@
  * - build time of each tool for the library, and of hegui for 100,000 keywords;
  * - recall of each tool on the evasion set, per transform.
  * Prints a Markdown report for bench/RESULTS.md. Runs `cli.ts` (the whole-process scan
- * against the peers' commands) first, in its own process.
+ * against the peers' commands) and `cache.ts` (loading a 100,000-word library from its
+ * compiled cache) first, each in its own process.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ import type { Matcher } from './peers.js';
 console.log('=== bench/safety/cli.ts (whole process; needs npm run build)');
 const wholeProcess = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
 if (wholeProcess.status !== 0) console.error(`bench/safety/cli.ts failed with status ${wholeProcess.status}`);
+console.log('\n=== bench/safety/cache.ts (compiled-library cache load)');
+const cacheLoad = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cache.ts')], { stdio: 'inherit' });
+if (cacheLoad.status !== 0) console.error(`bench/safety/cache.ts failed with status ${cacheLoad.status}`);
 console.log('\n=== in-process matchers');
 
 const megabytes = numberOption('mb', 50);
