@@ -31,11 +31,11 @@ afterAll(async () => {
 });
 
 /** Runs `hegui ARGS` as its own process and returns what it printed and every module it resolved. */
-async function modulesLoadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }> {
+async function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; modules: string[] }> {
   const log = join(dir, `${args.join('_').replace(/[^\w-]/g, '')}.log`);
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', 'src/cli/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, HEGUI_MODULE_LOG: log },
+    env: { ...process.env, ...env, HEGUI_MODULE_LOG: log },
   });
   const modules = (await readFile(log, 'utf8')).split('\n').filter((url) => url.startsWith('file://'));
   return { stdout, modules };
@@ -93,6 +93,29 @@ describe('hegui loads only what the command line asks for', () => {
     expect(stdout).toContain('--position');
     expect(modules.filter((url) => ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', '/src/label/explicit/index.ts', '/src/label/explicit/image.ts', '/src/label/explicit/image-render.ts'].some((part) => url.includes(part)))).toEqual([]);
   });
+
+  it('serve --help loads neither the server nor the gateway', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['serve', '--help']);
+    expect(stdout).toContain('--upstream');
+    expect(commandModules(modules)).toEqual(['serve.ts']);
+    expect(modules.filter((url) => [...heavy, 'node_modules/jose/', 'node_modules/prom-client/', 'node_modules/zod/', '/src/server/', '/src/gateway/', '/src/label/'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
+  // Commands that only read and write the store: the SQLite driver and kysely, not the gateway's
+  // request path, the server, the label libraries (sharp, canvas) nor pg (another dialect).
+  for (const args of [
+    ['users', 'list'],
+    ['operators', 'list'],
+    ['incidents', 'list'],
+  ]) {
+    it(`${args.join(' ')} loads the store, not the gateway, the server or the label libraries`, async () => {
+      const { modules } = await modulesLoadedBy(args, { HEGUI_DATABASE_URL: `file:${join(dir, 'store.db')}` });
+      expect(modules.some((url) => url.includes('node_modules/better-sqlite3/'))).toBe(true);
+      const unwanted = ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', 'node_modules/pg/', 'node_modules/hono/', 'node_modules/jose/', 'node_modules/prom-client/', '/src/server/', '/src/label/', '/src/gateway/pipeline.ts', '/src/gateway/index.ts'];
+      // operators hashes passwords with the server's secrets module, and only that.
+      expect(modules.filter((url) => unwanted.some((part) => url.includes(part)) && !url.endsWith('/src/server/auth/secrets.ts'))).toEqual([]);
+    });
+  }
 
   it('an implicit-label subcommand does not load the visible notices (images, video, fonts)', async () => {
     const { modules } = await modulesLoadedBy(['label', 'embed', '--help']);

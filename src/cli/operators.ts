@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander';
 import { AuditLog } from '../audit/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { hashPassword, MIN_PASSWORD_LENGTH, newToken } from '../server/index.js';
+import { hashPassword, MIN_PASSWORD_LENGTH, newToken } from '../server/auth/secrets.js';
 import type { OperatorRole } from '../store/index.js';
 import { type CliIo, readAll } from './io.js';
 import { withStore } from './store.js';

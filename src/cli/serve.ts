@@ -7,8 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { batchLines, defaultGatewayConfig, type GatewayConfig, loadGatewayConfig } from '../gateway/index.js';
-import { startServer } from '../server/index.js';
+import type { GatewayConfig } from '../gateway/index.js';
 import type { CliIo } from './io.js';
 
 interface ServeFlags {
@@ -23,6 +22,8 @@ interface ServeFlags {
 
 /** The gateway settings from the config file (if any) with the flags applied on top. */
 async function gatewaySettings(flags: ServeFlags, io: CliIo): Promise<GatewayConfig> {
+  // The server and the gateway load when `serve` runs: `hegui serve --help` does not pay for them.
+  const { defaultGatewayConfig, loadGatewayConfig } = await import('../gateway/config.js');
   const config = flags.config ? await loadGatewayConfig(resolve(io.cwd, flags.config)) : defaultGatewayConfig();
   if (flags.upstream) {
     let url: URL;
@@ -59,6 +60,8 @@ export function registerServe(program: Command, io: CliIo): void {
       const database = flags.database ?? gateway.server.database;
       const profile = flags.profile ? resolve(io.cwd, flags.profile) : gateway.server.profile;
       // Access-log lines leave in batches (at most 50 ms late), flushed before any other line and at exit.
+      const { batchLines } = await import('../gateway/observe.js');
+      const { startServer } = await import('../server/index.js');
       const access = batchLines((text) => io.stdout.write(text));
       const log = (line: string): void => {
         access.flush();

@@ -8,7 +8,8 @@
  */
 import type { Command } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { addApiKey, formatAmount, parseAmount, parseCurrency } from '../gateway/index.js';
+import { addApiKey } from '../gateway/identity.js';
+import { formatAmount, parseAmount, parseCurrency } from '../gateway/spend.js';
 import type { ApiKeyInfo, GatewayUser, KeyLimits, Store } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';

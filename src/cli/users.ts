@@ -9,7 +9,8 @@
 import type { Command } from 'commander';
 import { AuditLog, auditEnvironment, beijingTime } from '../audit/index.js';
 import { InvalidInputError } from '../errors.js';
-import { createApiUser, liftUserSanctions } from '../gateway/index.js';
+import { createApiUser } from '../gateway/identity.js';
+import { liftUserSanctions } from '../gateway/sanctions.js';
 import type { GatewaySanction } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { withStore } from './store.js';

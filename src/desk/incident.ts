@@ -18,7 +18,7 @@ import { z } from 'zod';
 import type { AuditLog, JsonObject } from '../audit/index.js';
 import { chinaDateOf, workingDaysAfter } from '../calendar/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { imposeUserSanction } from '../gateway/index.js';
+import { imposeUserSanction } from '../gateway/sanctions.js';
 import { compileLibrary, createLibrary, isRiskCode, type KeywordLibrary, parseLibrary } from '../safety/index.js';
 import { type DeskIncidentActionRow, type DeskIncidentRow, type Store, StoreConflictError } from '../store/index.js';
 import { clockState, GRADE_NAMES, INCIDENT_GRADES, type IncidentGrade, type ReportClock, reportClock } from './incident-clock.js';

@@ -11,8 +11,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import type { GatewayUser, KeyLimits, Store } from '../store/index.js';
 import { GatewayAuthError } from './errors.js';
-import { type JwtVerifier, looksLikeJwt } from './jwt.js';
+import type { JwtVerifier } from './jwt.js';
 import { checkAmountMicros } from './spend.js';
+
+/**
+ * A token looks like a JWS in compact form: three base64url parts. Here, not in ./jwt, so that
+ * what manages users and keys (the CLI's `users`) does not load jose.
+ */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
 
 /** The user behind a request, as every later step sees it. */
 export interface Caller {

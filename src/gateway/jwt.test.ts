@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, type CryptoKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAuthError, GatewayConfigError } from './errors.js';
-import { JwtVerifier, type JwtSettings, looksLikeJwt } from './jwt.js';
+import { looksLikeJwt } from './identity.js';
+import { JwtVerifier, type JwtSettings } from './jwt.js';
 
 const NOW = new Date('2026-11-28T04:00:00Z');
 const SECONDS = NOW.getTime() / 1000;

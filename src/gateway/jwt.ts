@@ -35,11 +35,6 @@ function flag(value: unknown): boolean | undefined {
   return undefined;
 }
 
-/** A token looks like a JWS in compact form: three base64url parts. */
-export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
-}
-
 async function readKeyFile(path: string, what: string): Promise<string> {
   return readFile(path, 'utf8').catch((cause: NodeJS.ErrnoException) => {
     throw new GatewayConfigError(`cannot read users.jwt.${what} ${path}: ${cause.code === 'ENOENT' ? 'no such file' : cause.message}`, { cause });

@@ -5,9 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { StoreUnavailableError } from './errors.js';
 import { migrations } from './migrations/index.js';
@@ -38,11 +37,11 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
   let sqlite: SQLite.Database | undefined;
   let checkpointer: Checkpointer | undefined;
   if (target.dialect === 'sqlite') {
-    sqlite = openSqlite(target.path);
+    sqlite = await openSqlite(target.path);
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     if (options.checkpointInBackground && target.path !== ':memory:') checkpointer = await checkpointInBackground(sqlite, target.path, options.checkpointMs ?? 250, options.walTruncateBytes);
   } else {
-    db = openPostgres(target, options.poolSize ?? 10);
+    db = await openPostgres(target, options.poolSize ?? 10);
   }
   const store = new Store(db, target.dialect, describeTarget(target), { sqlite, onClose: checkpointer && (() => checkpointer.stop()) });
   try {
@@ -57,7 +56,11 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
   return store;
 }
 
-function openSqlite(path: string): SQLite.Database {
+/**
+ * The drivers load with the dialect they serve: a command on the SQLite default never loads
+ * pg, and one on PostgreSQL never loads the SQLite addon (issue 14, "load only what runs").
+ */
+async function openSqlite(path: string): Promise<SQLite.Database> {
   if (path !== ':memory:') {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -67,7 +70,8 @@ function openSqlite(path: string): SQLite.Database {
   }
   let database: SQLite.Database;
   try {
-    database = new SQLite(path);
+    const { default: SQLiteDatabase } = await import('better-sqlite3');
+    database = new SQLiteDatabase(path);
     if (path !== ':memory:') database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
@@ -93,7 +97,8 @@ async function checkpointInBackground(sqlite: SQLite.Database, path: string, int
   }
 }
 
-function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Kysely<Database> {
+async function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, max: number): Promise<Kysely<Database>> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: target.connectionString, max, connectionTimeoutMillis: 10_000 });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
