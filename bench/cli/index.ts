@@ -10,6 +10,8 @@
  * resident memory come from GNU time (`/usr/bin/time`, Debian's `time` package); the table
  * shows the median of `--runs` (default 11) runs.
  *
+ * `hegui users list` runs on a SQLite file of its own per checkout, made by its first run.
+ *
  * Run: `npx tsx bench/cli/index.ts [--runs 11] [--baseline /path/to/other/checkout]`
  */
 import { spawnSync } from 'node:child_process';
@@ -36,8 +38,8 @@ interface Sample {
 }
 
 /** Runs `argv` once under GNU time; fails loudly if the command does. */
-function measure(argv: string[], cwd: string): Sample {
-  const result = spawnSync(timeTool, ['-f', '%e %U %S %M', ...argv], { cwd, encoding: 'utf8' });
+function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Sample {
+  const result = spawnSync(timeTool, ['-f', '%e %U %S %M', ...argv], { cwd, encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
   const last = result.stderr.trim().split('\n').at(-1) ?? '';
   const [seconds, user, system, kilobytes] = last.split(' ').map(Number);
@@ -71,6 +73,9 @@ const commands: { name: string; args: string[] }[] = [
   { name: 'hegui scan --keywords example --file short.txt', args: ['scan', '--keywords', 'example', '--file', textFile] },
   { name: 'hegui label embed --help', args: ['label', 'embed', '--help'] },
   { name: 'hegui rules', args: ['rules'] },
+  { name: 'hegui serve --help', args: ['serve', '--help'] },
+  // A command on the store (SQLite, migrated by the first run): the driver and kysely, nothing of the gateway.
+  { name: 'hegui users list', args: ['users', 'list'] },
 ];
 
 const sides = [{ label: 'hegui', dir: root }, ...(baseline ? [{ label: 'baseline', dir: baseline }] : [])];
@@ -81,7 +86,9 @@ for (let run = 0; run < runs; run++) {
   floor.push(measure([process.execPath, '-e', '0'], work));
   for (const row of rows) {
     sides.forEach((side, i) => {
-      row.samples[i]!.push(measure([process.execPath, join(side.dir, 'bin', 'hegui.js'), ...row.command.args], work));
+      // Each checkout its own database, so neither meets the other's schema.
+      const env = { ...process.env, HEGUI_DATABASE_URL: `file:${join(work, `store-${i}.db`)}` };
+      row.samples[i]!.push(measure([process.execPath, join(side.dir, 'bin', 'hegui.js'), ...row.command.args], work, env));
     });
   }
 }
