@@ -78,6 +78,21 @@ describeEachDatabase('gateway under upstream faults', (getDatabase) => {
     await expect.poll(async () => (await h.events())[0]).toMatchObject({ outcome: 'error', payload: { status: 502, error: 'E_GATEWAY_UPSTREAM' } });
   });
 
+  it('answers 502 when the connection of a whole answer is reset half-way through its body', async () => {
+    h.double.behaviour = () => ({ text: 'a whole answer that never arrives whole', resetAfter: 0 });
+    const response = await h.post('/v1/chat/completions', chat('reset whole'));
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: { code: 'E_GATEWAY_UPSTREAM', message: expect.stringContaining('broke off its answer') } });
+    await expect.poll(async () => (await h.events())[0]).toMatchObject({ outcome: 'error', payload: { status: 502, error: 'E_GATEWAY_UPSTREAM' } });
+  });
+
+  it('answers 504 when a whole answer falls silent half-way through its body', async () => {
+    h.double.behaviour = () => ({ text: 'a whole answer that stops', stallAfter: 0 });
+    const response = await h.post('/v1/chat/completions', chat('stall whole'));
+    expect(response.status).toBe(504);
+    await expect.poll(async () => (await h.events())[0]).toMatchObject({ outcome: 'error', payload: { status: 504 } });
+  });
+
   it('relays a slow drip whole', async () => {
     h.double.behaviour = () => ({ chunks: Array.from({ length: 8 }, (_, i) => `w${i} `), chunkDelayMs: 60 });
     const { events, done } = await readSse(await h.post('/v1/chat/completions', chat('drip', true)));

@@ -29,9 +29,9 @@ export interface Behaviour {
   failTimes?: number;
   /** Send this many chunks, then a malformed event. */
   malformedAfter?: number;
-  /** Send this many chunks, then destroy the connection. */
+  /** Send this many chunks, then destroy the connection (a whole answer: half of it, whatever the number). */
   resetAfter?: number;
-  /** Send this many chunks, then fall silent (for idle timeouts). */
+  /** Send this many chunks, then fall silent (for idle timeouts; a whole answer: after half of it). */
   stallAfter?: number;
   finishReason?: string;
   /** Tool calls in the answer (chat); arguments given as pieces are streamed piece by piece. */
@@ -157,6 +157,14 @@ export class UpstreamDouble {
     const silent = path === '/v1/chat/completions' && b.text === undefined && (b.toolCalls || b.functionCall || b.refusal);
     const chunks = b.chunks ?? (silent ? [] : text.split(/(?<= )/));
     if (body.stream === true) return this.#stream(res, path, body, b, chunks);
+    if (b.resetAfter !== undefined || b.stallAfter !== undefined) {
+      // A whole answer that stops half-way: its connection reset, or silent.
+      const whole = Buffer.from(JSON.stringify(answer(path, body, chunks.join(''), b)));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(whole.length) });
+      res.write(whole.subarray(0, whole.length >> 1));
+      if (b.resetAfter !== undefined) setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
     return json(res, answer(path, body, chunks.join(''), b));
   }
 

@@ -11,7 +11,7 @@
  * where `risks` and `payload` are the canonical JSON texts (keys sorted, no spaces), `outcome`,
  * `contentSha256` and `contentKeyId` are null when absent.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { AuditChainHead, AuditEventRecord, NewAuditEvent } from '../store/index.js';
 import type { CheckedEvent } from './event.js';
 
@@ -37,7 +37,8 @@ export function eventHash(row: HashedFields, seq: number): string {
     row.contentKeyId,
     row.prevHash,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  // One-shot: no Hash object per event (the gateway appends one or two events per request).
+  return oneShotHash('sha256', canonical, 'hex');
 }
 
 /** An event ready to be chained: checked, timed, its content (if kept) encrypted. */
@@ -76,5 +77,5 @@ export function chainAfter(head: AuditChainHead, events: readonly SealedEvent[])
 
 /** SHA-256 (hex) of stored content bytes. */
 export function contentDigest(content: Uint8Array): string {
-  return createHash('sha256').update(content).digest('hex');
+  return oneShotHash('sha256', content, 'hex');
 }

@@ -154,11 +154,22 @@ function checkRisks(risks: readonly string[]): string[] {
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown, path = 'value'): string {
-  return serialise(value, path, 0);
+  return serialise(value, path, []);
 }
 
-function serialise(value: unknown, path: string, depth: number): string {
-  if (depth > MAX_DEPTH) throw new AuditEventError(`${path} nests deeper than ${MAX_DEPTH} levels`);
+/** Where a value sits (`payload.verdicts.input`, `content[2]`), spelt out only for an error message. */
+function pathOf(root: string, trail: readonly (string | number)[]): string {
+  let path = root;
+  for (const step of trail) path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return path;
+}
+
+/**
+ * `trail` holds the keys and indexes from the root to `value` (its length is the depth): kept
+ * as a stack rather than a path string per value, as every gateway request serialises a payload.
+ */
+function serialise(value: unknown, root: string, trail: (string | number)[]): string {
+  if (trail.length > MAX_DEPTH) throw new AuditEventError(`${pathOf(root, trail)} nests deeper than ${MAX_DEPTH} levels`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -166,21 +177,36 @@ function serialise(value: unknown, path: string, depth: number): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new AuditEventError(`${path} is ${value}; JSON has no such number`);
+      if (!Number.isFinite(value)) throw new AuditEventError(`${pathOf(root, trail)} is ${value}; JSON has no such number`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item, i) => serialise(item, `${path}[${i}]`, depth + 1)).join(',')}]`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          trail.push(i);
+          out += serialise(value[i], root, trail);
+          trail.pop();
+        }
+        return `${out}]`;
+      }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
-        throw new AuditEventError(`${path} is a ${(value as object).constructor?.name ?? 'non-plain object'}; use plain JSON (dates as ISO strings)`);
+        throw new AuditEventError(`${pathOf(root, trail)} is a ${(value as object).constructor?.name ?? 'non-plain object'}; use plain JSON (dates as ISO strings)`);
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((key) => record[key] !== undefined)
-        .sort();
-      return `{${keys.map((key) => `${JSON.stringify(key)}:${serialise(record[key], `${path}.${key}`, depth + 1)}`).join(',')}}`;
+      let out = '{';
+      for (const key of Object.keys(record).sort()) {
+        const item = record[key];
+        if (item === undefined) continue;
+        if (out.length > 1) out += ',';
+        trail.push(key);
+        out += `${JSON.stringify(key)}:${serialise(item, root, trail)}`;
+        trail.pop();
+      }
+      return `${out}}`;
     }
     default:
-      throw new AuditEventError(`${path} is a ${typeof value}; only JSON values can be logged`);
+      throw new AuditEventError(`${pathOf(root, trail)} is a ${typeof value}; only JSON values can be logged`);
   }
 }

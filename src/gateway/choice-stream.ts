@@ -10,11 +10,10 @@
  * (GB 45438 §5.1), after the gateway's own notices (a minor's reminder), unless the answer must
  * stay machine-readable (JSON mode) or the choice never writes text (a tool-call turn).
  */
-import type { Hash } from 'node:crypto';
 import type { Exchange } from './audit.js';
 import { allowChat, allowCompletion, chatPiece, chatTexts, type ChoiceText, type UnknownFields } from './fields.js';
 import type { GuardFinding, StreamGuard } from './guard.js';
-import type { NoticePlacement } from './labels.js';
+import type { NoticePlacement, TextDigest } from './labels.js';
 import { isObject, type GatewayServices, type Json } from './pipeline.js';
 
 /** Where the texts of a chunk's choice live: `delta.*` for chat, `text` for completions. */
@@ -68,7 +67,7 @@ interface ChoiceState {
   started: boolean;
   finished: boolean;
   /** Running hash of the main field as the client receives it (undefined without a signing key). */
-  hash: Hash | undefined;
+  hash: TextDigest | undefined;
 }
 
 /** What handling one upstream chunk produced. */
@@ -135,7 +134,7 @@ export class GuardedChoices {
   }
 
   /** Each choice's index and text hash, by index (choice 0 at least). */
-  hashes(): { index: number; hash: Hash | undefined }[] {
+  hashes(): { index: number; hash: TextDigest | undefined }[] {
     if (this.#choices.size === 0) this.#state(0);
     return [...this.#choices.entries()].sort(([a], [b]) => a - b).map(([index, state]) => ({ index, hash: state.hash }));
   }

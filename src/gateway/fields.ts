@@ -98,6 +98,7 @@ const TOOL_CALL = keys('index', 'id', 'type', 'function', 'custom');
 const FUNCTION = keys('name', 'arguments');
 const CUSTOM = keys('name', 'input');
 const COMPLETION_CHOICE = keys('index', 'text', 'logprobs', 'finish_reason');
+const TEXT_FIELDS = ['content', 'reasoning_content', 'refusal'] as const;
 
 /**
  * A text field as a string (or null/absent), so the guard can read it: some servers send
@@ -141,7 +142,8 @@ export function allowChat(answer: Json, unknown: UnknownFields, form: 'message' 
     // Annotations point into the text by offset, which the notice and redaction move: dropped.
     delete message.annotations;
     pick(message, CHAT_MESSAGE, unknown);
-    for (const field of ['content', 'reasoning_content', 'refusal']) message[field] = asText(message[field]);
+    // Only fields the message has: a delta without one keeps its shape (no key set to undefined).
+    for (const field of TEXT_FIELDS) if (message[field] !== undefined) message[field] = asText(message[field]);
     toolCalls(message.tool_calls, unknown);
     if (isObject(message.function_call)) {
       pick(message.function_call, FUNCTION, unknown);

@@ -74,6 +74,11 @@ function checkOptions(direction: Direction, caller: Caller): { direction: Direct
 const keywordFinding = (m: DecidedKeyword): GuardFinding => ({ risk: m.risk, action: m.action, keyword: m.keyword, source: 'keyword', start: m.start, end: m.end, confidence: m.confidence, transforms: m.transforms });
 const piiFinding = (p: DecidedPii): GuardFinding => ({ risk: 'A4.6', action: p.action, keyword: p.type, source: 'pii', start: p.start, end: p.end });
 
+/** The findings of one stream step (most steps of a stream have none). */
+function streamFindings(step: { matches: readonly DecidedKeyword[]; pii: readonly DecidedPii[] }): GuardFinding[] {
+  return step.matches.length === 0 && step.pii.length === 0 ? [] : [...step.matches.map(keywordFinding), ...step.pii.map(piiFinding)];
+}
+
 /**
  * The guard over the safety engine.
  *
@@ -108,11 +113,11 @@ class EngineStreamGuard implements StreamGuard {
 
   feed(chunk: string): StreamStep {
     const step = this.#stream.feed(chunk);
-    return { text: step.text, findings: [...step.matches.map(keywordFinding), ...step.pii.map(piiFinding)], blocked: step.blocked };
+    return { text: step.text, findings: streamFindings(step), blocked: step.blocked };
   }
 
   end(): StreamStep {
     const step = this.#stream.end();
-    return { text: step.text, findings: [...step.matches.map(keywordFinding), ...step.pii.map(piiFinding)], blocked: step.blocked };
+    return { text: step.text, findings: streamFindings(step), blocked: step.blocked };
   }
 }

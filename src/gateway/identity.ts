@@ -7,7 +7,7 @@
  * need: whether the real identity is verified (Deep Synthesis Provisions Art. 9) and whether
  * the user is a minor (AI Measures Art. 10), from the stored user and the token's claims.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as oneShotHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import type { GatewayUser, KeyLimits, Store } from '../store/index.js';
 import { GatewayAuthError } from './errors.js';
@@ -75,7 +75,7 @@ export const JWT_USER_PREFIX = 'jwt:';
 
 /** SHA-256 (hex) of an API key: a key is 256 random bits, so a fast hash is enough. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return oneShotHash('sha256', key, 'hex');
 }
 
 /** A new API key, its hash, and the short prefix shown to operators. */
@@ -180,7 +180,7 @@ export class StoreCallerResolver implements CallerResolver {
   }
 
   async #byToken(token: string, jwt: JwtVerifier): Promise<Caller> {
-    const id = `t:${createHash('sha256').update(token).digest('hex')}`;
+    const id = `t:${oneShotHash('sha256', token, 'hex')}`;
     const now = this.#now();
     const cached = this.#cached(id, now);
     if (cached?.caller) return cached.caller;

@@ -10,7 +10,7 @@
  * object and the `x-hegui-notice` header beside the signed label instead. Each choice has its
  * own label, signed over exactly the text the client receives for it, notices included.
  */
-import { createHash, type Hash, randomUUID } from 'node:crypto';
+import { createHash, type Hash, hash as oneShotHash, randomUUID } from 'node:crypto';
 import { labelText, streamNotice } from '../label/explicit/text.js';
 import { createLabel, LABEL_FIELDS, signLabel, type ImplicitLabel, type LabelSigningKey } from '../label/index.js';
 import type { NoticePosition } from './config.js';
@@ -81,8 +81,8 @@ export class OutputLabeler {
    * A running hash of an answer's text for the security data (SHA-256 for Ed25519, SM3 for
    * SM2), or undefined without a signing key.
    */
-  textHash(): Hash | undefined {
-    return this.key && createHash(this.key.algorithm === 'sm2' ? 'sm3' : 'sha256');
+  textHash(): TextDigest | undefined {
+    return this.key && new TextDigest(this.key.algorithm === 'sm2' ? 'sm3' : 'sha256');
   }
 
   /**
@@ -91,20 +91,62 @@ export class OutputLabeler {
    * (Labeling Measures Art. 6): on first write it would only repeat ReservedCode1's claim, and
    * one signature keeps the hot path short.
    */
-  sign(label: ImplicitLabel, hash: Hash | undefined): ImplicitLabel {
+  sign(label: ImplicitLabel, hash: TextDigest | undefined): ImplicitLabel {
     if (!this.key || !hash) return label;
     return signLabel(label, 'producer', this.key, hash.digest());
   }
 
-  /** Signs a whole text. */
+  /** Signs a whole text (hashed in one call, without a running `Hash` object). */
   signText(label: ImplicitLabel, text: string): ImplicitLabel {
-    return this.sign(label, this.textHash()?.update(text));
+    if (!this.key) return label;
+    return signLabel(label, 'producer', this.key, oneShotHash(this.key.algorithm === 'sm2' ? 'sm3' : 'sha256', text, 'buffer'));
   }
 
   /** A whole text answer with the explicit notice in place. */
   labelWholeText(text: string): string {
     if (this.position === 'none' || text === '') return text;
     return labelText(text, { ...this.#notice, position: this.position }).text;
+  }
+}
+
+/** Text gathered before it is hashed: up to this many UTF-16 code units, then one `update`. */
+const DIGEST_BATCH_CHARS = 16 * 1024;
+
+/**
+ * The running hash of a streamed answer's text. A stream's text comes in small deltas (a few
+ * characters each); rather than one native `update` per delta, the text is gathered and
+ * hashed in batches of DIGEST_BATCH_CHARS, and a short answer is hashed in one call at the end,
+ * without a `Hash` object. The digest is that of the UTF-8 of the whole text, as with one
+ * `update` per delta (a batch never ends between the two halves of a surrogate pair, so a
+ * character split across two deltas is hashed whole, as the client reads it).
+ */
+export class TextDigest {
+  readonly #algorithm: string;
+  #hash: Hash | undefined;
+  #pending = '';
+
+  constructor(algorithm: string) {
+    this.#algorithm = algorithm;
+  }
+
+  update(text: string): this {
+    this.#pending += text;
+    const size = this.#pending.length;
+    if (size >= DIGEST_BATCH_CHARS) {
+      const last = this.#pending.charCodeAt(size - 1);
+      // A high surrogate waits for its other half.
+      const cut = last >= 0xd800 && last <= 0xdbff ? size - 1 : size;
+      (this.#hash ??= createHash(this.#algorithm)).update(this.#pending.slice(0, cut));
+      this.#pending = this.#pending.slice(cut);
+    }
+    return this;
+  }
+
+  /** The digest of everything given; call once. */
+  digest(): Buffer {
+    if (!this.#hash) return oneShotHash(this.#algorithm, this.#pending, 'buffer');
+    if (this.#pending !== '') this.#hash.update(this.#pending);
+    return this.#hash.digest();
   }
 }
 

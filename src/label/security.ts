@@ -86,7 +86,7 @@ function signedMessage(role: SecurityRole, label: ImplicitLabel, data: Omit<Secu
       : [label.Label, label.ContentProducer, label.ProduceID, label.ReservedCode1, label.ContentPropagator, label.PropagateID];
   const hash = Buffer.from(data.payloadHash).toString('base64url');
   const text = [`${SCHEMES[data.binding]}-label`, role, data.algorithm, data.keyId, hash, JSON.stringify(fields)].join('\n');
-  return new TextEncoder().encode(text);
+  return Buffer.from(text, 'utf8');
 }
 
 function hashName(algorithm: SignatureAlgorithm): string {

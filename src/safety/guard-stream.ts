@@ -74,6 +74,8 @@ export class GuardStream {
   }
 
   #step(keywordHits: readonly KeywordMatch[], piiHits: readonly PiiMatch[], safe: number): GuardStreamStep {
+    // The usual step of a stream, without a hit: the safe text is released, nothing to decide.
+    if (keywordHits.length === 0 && piiHits.length === 0) return this.#release(safe, [], [], false);
     const matches = keywordHits.map((m) => this.#parts.decideKeyword(m));
     const pii = piiHits.map((m) => this.#parts.decidePii(m));
     for (const hit of [...matches, ...pii]) this.#verdict = stricter(this.#verdict, hit.action);
@@ -86,13 +88,18 @@ export class GuardStream {
       // Only text that is final on both sides and lies before the first blocked hit leaves.
       upTo = Math.max(this.#from, Math.min(safe, ...blocking.map((hit) => hit.start)));
     }
+    return this.#release(upTo, matches, pii, blocking.length > 0);
+  }
+
+  /** Releases the pending text up to offset `upTo`, masked, as the step that found `matches` and `pii`. */
+  #release(upTo: number, matches: DecidedKeyword[], pii: DecidedPii[], blocks: boolean): GuardStreamStep {
     const from = this.#from;
     const text = this.#masked(this.#pending.slice(0, upTo - from), from);
     this.#pending = this.#pending.slice(upTo - from);
     this.#from = upTo;
-    this.#masks = this.#masks.filter((mask) => mask.end > upTo);
+    if (this.#masks.length > 0) this.#masks = this.#masks.filter((mask) => mask.end > upTo);
     const step: GuardStreamStep = { text, from, matches, pii, verdict: this.#verdict, blocked: this.#blocked };
-    if (blocking.length > 0) step.reply = this.#parts.reply;
+    if (blocks) step.reply = this.#parts.reply;
     return step;
   }
 
