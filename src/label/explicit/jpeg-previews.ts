@@ -152,6 +152,21 @@ function blankEmbeddedJpegs(data: Uint8Array, keepStart = 0, keepEnd = 0): numbe
   return blanked;
 }
 
+/**
+ * The bytes of the old thumbnail to zero: from `offset` to its EOI, or to the stated end when
+ * that is later (or when the bytes there start like a JPEG without a readable header);
+ * undefined when no picture starts at `offset`.
+ */
+function oldThumbnail(data: Uint8Array, offset: number, bytes: number): { start: number; end: number } | undefined {
+  if (offset < 8 || offset >= data.length) return undefined;
+  const stated = bytes > 0 && offset + bytes <= data.length ? offset + bytes : undefined;
+  const isJpeg = jpegAt(data, offset);
+  if (!isJpeg && !(stated !== undefined && data[offset] === 0xff && data[offset + 1] === 0xd8)) return undefined;
+  const eoi = isJpeg ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).indexOf(Buffer.from([0xff, 0xd9]), offset + 2) : -1;
+  const end = stated ?? (eoi >= 0 ? eoi + 2 : data.length);
+  return { start: offset, end: eoi >= 0 ? Math.max(end, eoi + 2) : end };
+}
+
 /** The thumbnail's size, its sides swapped to match the labelled picture's orientation. */
 async function thumbnailSize(old: Uint8Array | undefined, picture: { width: number; height: number }): Promise<{ width: number; height: number }> {
   let width = 0;
@@ -206,7 +221,7 @@ async function withNewThumbnail(body: Uint8Array, picture: Uint8Array, changes: 
 async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, picture: Uint8Array, changes: PreviewChange[]): Promise<{ data: Uint8Array; keep?: { start: number; end: number } }> {
   const data = tiff.data;
   const remove = (why: string, range?: { start: number; end: number }): { data: Uint8Array } => {
-    if (range) data.fill(0, Math.max(8, Math.min(range.start, data.length)), Math.max(8, Math.min(range.end, data.length)));
+    if (range) data.fill(0, range.start, range.end);
     tiff.setU32(ifd0Next, 0);
     changes.push({ kind: 'exif-thumbnail', action: 'removed', detail: why });
     // The thumbnail was the last thing in the segment: its zeroed bytes go too.
@@ -236,20 +251,21 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
   }
   const offset = format.type === LONG && format.count === 1 ? tiff.u32(format.value) : -1;
   const bytes = length && length.type === LONG && length.count === 1 ? tiff.u32(length.value) : -1;
-  const range = offset >= 0 ? { start: offset, end: bytes > 0 ? offset + bytes : data.length } : undefined;
+  const range = oldThumbnail(data, offset, bytes);
   if (offset < 8 || bytes <= 0 || offset + bytes > data.length) return remove(`its offset or length points outside the EXIF segment (offset ${offset}, length ${bytes})`, range);
+  if (!range || data[offset] !== 0xff || data[offset + 1] !== 0xd8) return remove('the thumbnail is not a JPEG', range);
   const old = data.slice(offset, offset + bytes);
-  if (old[0] !== 0xff || old[1] !== 0xd8) return remove('the thumbnail is not a JPEG', range);
+  const end = range.end;
   const stored = await sharp(picture).metadata();
   const wanted = await thumbnailSize(old, { width: stored.width ?? 1, height: stored.height ?? 1 });
-  data.fill(0, offset, offset + bytes);
-  const atEnd = data.subarray(offset + bytes).every((b) => b === 0);
+  data.fill(0, offset, end);
+  const atEnd = data.subarray(end).every((b) => b === 0);
   for (const quality of THUMBNAIL_QUALITIES) {
     let thumb: Uint8Array;
     try {
       thumb = await makeThumbnail(picture, wanted, quality);
     } catch (error) {
-      return remove(`a new thumbnail could not be made (${(error as Error).message})`, { start: offset, end: offset + bytes });
+      return remove(`a new thumbnail could not be made (${(error as Error).message})`, { start: offset, end });
     }
     let out: Uint8Array;
     let at: number;
@@ -257,7 +273,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
       at = offset;
       out = new Uint8Array(at + thumb.length);
       out.set(data.subarray(0, at));
-    } else if (thumb.length <= bytes) {
+    } else if (thumb.length <= end - offset) {
       at = offset;
       out = data;
     } else {
@@ -273,7 +289,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
     changes.push({ kind: 'exif-thumbnail', action: 'regenerated', detail: `${wanted.width}x${wanted.height}, made from the labelled picture` });
     return { data: out, keep: { start: at, end: at + thumb.length } };
   }
-  return remove(`a new ${wanted.width}x${wanted.height} thumbnail does not fit in the EXIF segment's 64 KiB`, { start: offset, end: offset + bytes });
+  return remove(`a new ${wanted.width}x${wanted.height} thumbnail does not fit in the EXIF segment's 64 KiB`, { start: offset, end });
 }
 
 /** Offset just past the primary picture's end-of-image marker (the data's length when there is none). */
@@ -351,7 +367,7 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
       const copy = output.slice(s.start, s.end);
       const blanked = blankEmbeddedJpegs(copy, 0, 4);
       if (blanked > 0) {
-        changes.push({ kind: 'embedded-jpeg', action: 'removed', detail: `${blanked} picture${blanked > 1 ? 's' : ''} in an APP${s.marker - 0xe0} segment (${JSON.stringify(segmentId(output, s, 12).replace(/\0.*$/s, ''))}) zeroed` });
+        changes.push({ kind: 'embedded-jpeg', action: 'removed', detail: `${blanked} picture${blanked > 1 ? 's' : ''} in an APP${s.marker - 0xe0} segment (${JSON.stringify(segmentId(output, s, 32).replace(/\0.*$/s, ''))}) zeroed` });
         replacement = copy;
       }
     }
