@@ -25,7 +25,7 @@ import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { hasIccProfile, jpegEncoding } from './image-jpeg.js';
-import { labelledPreviews, type PreviewChange } from './jpeg-previews.js';
+import { labelledExifInPlace, labelledPreviews, type PreviewChange } from './jpeg-previews.js';
 import { NotSpliceable, openJpegSplice, type JpegSplice } from './jpeg-splice.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
 
@@ -79,10 +79,10 @@ export interface ImageLabelResult {
   /** Why a JPEG was re-encoded rather than spliced (with `method: 'reencode'`, unless `jpegMethod: 'reencode'` asked for it). */
   spliceFallback?: string;
   /**
-   * For a JPEG: the pictures besides the labelled one that were made again from it or removed,
-   * so none stays without the notice (`jpeg-previews.ts`: the EXIF thumbnail, pictures embedded
-   * in other APPn segments, MPF pictures and other bytes after the end of the picture). Absent
-   * when there were none.
+   * The pictures besides the labelled one that were made again from it or removed, so none
+   * stays without the notice (`jpeg-previews.ts`): in every format the EXIF thumbnail; in a
+   * JPEG also pictures embedded in other APPn segments, MPF pictures and other bytes after the
+   * end of the picture. Absent when there were none.
    */
   previews?: PreviewChange[];
   /** The implicit label now in the file, or null when there is none. */
@@ -214,7 +214,14 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   if (heic) {
     // The source's quality is not recorded in the file; 90 keeps it visually the same.
     const quality = options.quality ?? HEIC_QUALITY;
-    composed = { bytes: await heic.encode(composed.bytes, quality), quality };
+    const encoded = await heic.encode(composed.bytes, quality);
+    const relabelled = await labelledExifInPlace(encoded, composed.bytes);
+    composed = { bytes: relabelled.bytes, quality };
+    previews = relabelled.changes;
+  } else if (geometry.format !== 'jpeg') {
+    const relabelled = await labelledExifInPlace(composed.bytes, composed.bytes);
+    composed = { ...composed, bytes: relabelled.bytes };
+    previews = relabelled.changes;
   }
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {

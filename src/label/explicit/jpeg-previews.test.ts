@@ -42,7 +42,9 @@ const jpeg = (width: number, height: number, noise?: number): Promise<Buffer> =>
 let files = 0;
 /** Runs exiftool on a copy of `bytes` and returns the copy (`args` edit it) or exiftool's output. */
 function withExiftool(bytes: Uint8Array, args: string[], read = false): Buffer {
-  const path = join(dir, `f${files++}.jpg`);
+  const head = Buffer.from(bytes.subarray(0, 12)).toString('latin1');
+  const extension = head.startsWith('\x89PNG') ? 'png' : head.startsWith('RIFF') ? 'webp' : head.includes('ftyp') ? 'avif' : 'jpg';
+  const path = join(dir, `f${files++}.${extension}`);
   writeFileSync(path, bytes);
   const out = execFileSync('exiftool', [...args, path], { maxBuffer: 1 << 26 });
   return read ? out : readFileSync(path);
@@ -225,6 +227,27 @@ describe.runIf(exiftool)('EXIF thumbnails', () => {
     expect(soiCount(result.bytes)).toBe(1);
     expect(withExiftool(result.bytes, ['-s', '-s', '-s', '-Validate'], true).toString()).toMatch(/^OK$/m);
   });
+});
+
+describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP and AVIF', () => {
+  for (const format of ['png', 'webp', 'avif'] as const) {
+    it(`is made again in place in a ${format} (or removed), never kept`, async () => {
+      const main = await jpeg(640, 480);
+      const oldThumb = await sharp(main).resize(160, 120).jpeg({ quality: 90 }).toBuffer();
+      const source = withThumbnail(await sharp(main).toFormat(format).toBuffer(), oldThumb);
+      expect(thumbnailOf(source).equals(oldThumb)).toBe(true);
+      const result = await labelImage(source);
+      expect(result.bytes.length).toBeGreaterThan(0);
+      expect(contains(result.bytes, scanOf(oldThumb))).toBe(false);
+      const change = changeOf(result, 'exif-thumbnail');
+      const newThumb = thumbnailOf(result.bytes);
+      if (change?.action === 'regenerated') expect(await cornerDifference(newThumb, oldThumb)).toBeGreaterThan(1.5);
+      else expect(newThumb.length).toBe(0);
+      expect(change?.action).toBe('regenerated'); // a quality-90 slot holds a quality-80 thumbnail
+      expect(withExiftool(result.bytes, ['-s', '-s', '-s', '-Make', '-Validate'], true).toString()).toContain('hegui-test');
+      await sharp(result.bytes).stats(); // a PNG's eXIf CRC is right, or libspng would refuse it
+    });
+  }
 });
 
 /** `bytes` with `segment` (marker, length, body) inserted after the SOI. */

@@ -32,6 +32,7 @@
  * `hegui label visible` prints them and puts them in its `--json` records.
  */
 import sharp from 'sharp';
+import { crc32 } from '../implicit/bytes.js';
 import { headerSegments, type Segment } from './image-jpeg.js';
 
 /** One embedded picture that was made again from the labelled picture, or removed. */
@@ -218,14 +219,14 @@ async function withNewThumbnail(body: Uint8Array, picture: Uint8Array, changes: 
 }
 
 /** The TIFF data with IFD1's thumbnail made again (`keep`: where the new one is) or removed. */
-async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, picture: Uint8Array, changes: PreviewChange[]): Promise<{ data: Uint8Array; keep?: { start: number; end: number } }> {
+async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, picture: Uint8Array, changes: PreviewChange[], inPlace = false): Promise<{ data: Uint8Array; keep?: { start: number; end: number } }> {
   const data = tiff.data;
   const remove = (why: string, range?: { start: number; end: number }): { data: Uint8Array } => {
     if (range) data.fill(0, range.start, range.end);
     tiff.setU32(ifd0Next, 0);
     changes.push({ kind: 'exif-thumbnail', action: 'removed', detail: why });
     // The thumbnail was the last thing in the segment: its zeroed bytes go too.
-    if (range && range.start >= 8 && range.start < data.length && data.subarray(range.start).every((b) => b === 0)) return { data: data.subarray(0, range.start) };
+    if (!inPlace && range && range.start >= 8 && range.start < data.length && data.subarray(range.start).every((b) => b === 0)) return { data: data.subarray(0, range.start) };
     return { data };
   };
   let ifd1;
@@ -259,7 +260,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
   const stored = await sharp(picture).metadata();
   const wanted = await thumbnailSize(old, { width: stored.width ?? 1, height: stored.height ?? 1 });
   data.fill(0, offset, end);
-  const atEnd = data.subarray(end).every((b) => b === 0);
+  const atEnd = !inPlace && data.subarray(end).every((b) => b === 0);
   for (const quality of THUMBNAIL_QUALITIES) {
     let thumb: Uint8Array;
     try {
@@ -276,12 +277,14 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
     } else if (thumb.length <= end - offset) {
       at = offset;
       out = data;
+    } else if (inPlace) {
+      continue;
     } else {
       at = data.length + (data.length % 2);
       out = new Uint8Array(at + thumb.length);
       out.set(data);
     }
-    if (out.length > MAX_TIFF_BYTES) continue;
+    if (!inPlace && out.length > MAX_TIFF_BYTES) continue;
     out.set(thumb, at);
     const written = new Tiff(out);
     written.setU32(format.value, at);
@@ -289,7 +292,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
     changes.push({ kind: 'exif-thumbnail', action: 'regenerated', detail: `${wanted.width}x${wanted.height}, made from the labelled picture` });
     return { data: out, keep: { start: at, end: at + thumb.length } };
   }
-  return remove(`a new ${wanted.width}x${wanted.height} thumbnail does not fit in the EXIF segment's 64 KiB`, { start: offset, end });
+  return remove(inPlace ? `a new ${wanted.width}x${wanted.height} thumbnail does not fit in the old one's ${end - offset} bytes` : `a new ${wanted.width}x${wanted.height} thumbnail does not fit in the EXIF segment's 64 KiB`, { start: offset, end });
 }
 
 /** Offset just past the primary picture's end-of-image marker (the data's length when there is none). */
@@ -395,4 +398,59 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
 function segment(marker: number, body: Uint8Array[]): Uint8Array {
   const length = 2 + body.reduce((sum, part) => sum + part.length, 0);
   return Buffer.concat([Buffer.from([0xff, marker, length >> 8, length & 0xff]), ...body]);
+}
+
+/**
+ * The EXIF thumbnail of a PNG (`eXIf`), WebP (`EXIF` chunk), AVIF or HEIC (`Exif` item) made
+ * again from `picture` (a file sharp decodes: the labelled picture), or removed, without moving
+ * a byte: the container's sizes and offsets stay as they are, so the new thumbnail goes in the
+ * old one's place when it fits there (quality 80, 60 or 40), and otherwise IFD0 stops linking
+ * to IFD1 and the old bytes are zeroed. The EXIF is found by its TIFF header and followed to a
+ * JPEG thumbnail in IFD1 before anything is written; a PNG chunk that changed gets its CRC
+ * again.
+ *
+ * @example
+ * const { bytes, changes } = await labelledExifInPlace(labelledPng, labelledPng);
+ */
+export async function labelledExifInPlace(output: Uint8Array, picture: Uint8Array): Promise<{ bytes: Uint8Array; changes: PreviewChange[] }> {
+  const changes: PreviewChange[] = [];
+  const found = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  const starts: number[] = [];
+  for (const order of [Buffer.from('II*\0', 'latin1'), Buffer.from('MM\0*', 'latin1')]) {
+    for (let at = found.indexOf(order); at >= 0; at = found.indexOf(order, at + 1)) starts.push(at);
+  }
+  if (starts.length === 0) return { bytes: output, changes };
+  const bytes = new Uint8Array(output);
+  const edited: number[] = [];
+  for (const at of starts.sort((a, b) => a - b)) {
+    let tiff: Tiff;
+    let ifd0Next: number;
+    let ifd1At: number;
+    try {
+      tiff = new Tiff(bytes.subarray(at));
+      const ifd0 = tiff.ifd(tiff.u32(4));
+      ifd0Next = ifd0.next;
+      ifd1At = tiff.u32(ifd0Next);
+      if (ifd1At === 0 || !tiff.entry(tiff.ifd(ifd1At), JPEG_INTERCHANGE_FORMAT)) continue;
+    } catch (error) {
+      if (error instanceof Unreadable) continue;
+      throw error;
+    }
+    await replaceThumbnail(tiff, ifd0Next, ifd1At, picture, changes, true);
+    edited.push(at);
+  }
+  if (edited.length > 0 && latin1(bytes, 1, 3) === 'PNG') fixPngCrcs(bytes, edited);
+  return { bytes: edited.length > 0 ? bytes : output, changes };
+}
+
+/** Computes again the CRC of each PNG chunk holding one of `positions`. */
+function fixPngCrcs(png: Uint8Array, positions: number[]): void {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for (let at = 8; at + 12 <= png.length; ) {
+    const length = view.getUint32(at);
+    const end = at + 12 + length;
+    if (end > png.length) return;
+    if (positions.some((p) => p >= at + 8 && p < at + 8 + length)) view.setUint32(at + 8 + length, crc32(png.subarray(at + 4, at + 8 + length)));
+    at = end;
+  }
 }
