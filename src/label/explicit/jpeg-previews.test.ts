@@ -4,7 +4,8 @@
  * and the re-encoding paths; a malformed IFD1 or EXIF loses its thumbnail without a crash and
  * without the old thumbnail's bytes surviving; a Photoshop thumbnail in APP13 is zeroed; an MPF
  * file (built here: primary JPEG, APP2 MPF index, a second JPEG appended) loses its index with
- * the pictures after the primary one.
+ * the pictures after the primary one. In PNG, WebP, AVIF and HEIC the EXIF thumbnail is made
+ * again in place.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { labelImage, type ImageLabelResult } from './image.js';
 import { pictureEnd } from './jpeg-previews.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
+const heifEnc = systemTool('heif-enc', 'libheif-examples') && systemTool('heif-convert', 'libheif-examples');
 const dir = mkdtempSync(join(tmpdir(), 'hegui-previews-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,7 +45,7 @@ let files = 0;
 /** Runs exiftool on a copy of `bytes` and returns the copy (`args` edit it) or exiftool's output. */
 function withExiftool(bytes: Uint8Array, args: string[], read = false): Buffer {
   const head = Buffer.from(bytes.subarray(0, 12)).toString('latin1');
-  const extension = head.startsWith('\x89PNG') ? 'png' : head.startsWith('RIFF') ? 'webp' : head.includes('ftyp') ? 'avif' : 'jpg';
+  const extension = head.startsWith('\x89PNG') ? 'png' : head.startsWith('RIFF') ? 'webp' : head.includes('ftypheic') ? 'heic' : head.includes('ftyp') ? 'avif' : 'jpg';
   const path = join(dir, `f${files++}.${extension}`);
   writeFileSync(path, bytes);
   const out = execFileSync('exiftool', [...args, path], { maxBuffer: 1 << 26 });
@@ -229,12 +231,21 @@ describe.runIf(exiftool)('EXIF thumbnails', () => {
   });
 });
 
-describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP and AVIF', () => {
-  for (const format of ['png', 'webp', 'avif'] as const) {
+/** A HEIC of `png`, by libheif's encoder. */
+function heic(png: Uint8Array): Buffer {
+  const input = join(dir, `h${files++}.png`);
+  const output = join(dir, `h${files++}.heic`);
+  writeFileSync(input, png);
+  execFileSync('heif-enc', ['-q', '80', '-o', output, input]);
+  return readFileSync(output);
+}
+
+describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP, AVIF and HEIC', () => {
+  for (const format of ['png', 'webp', 'avif', ...(heifEnc ? (['heic'] as const) : [])] as const) {
     it(`is made again in place in a ${format} (or removed), never kept`, async () => {
       const main = await jpeg(640, 480);
       const oldThumb = await sharp(main).resize(160, 120).jpeg({ quality: 90 }).toBuffer();
-      const source = withThumbnail(await sharp(main).toFormat(format).toBuffer(), oldThumb);
+      const source = withThumbnail(format === 'heic' ? heic(await sharp(main).png().toBuffer()) : await sharp(main).toFormat(format).toBuffer(), oldThumb);
       expect(thumbnailOf(source).equals(oldThumb)).toBe(true);
       const result = await labelImage(source);
       expect(result.bytes.length).toBeGreaterThan(0);
@@ -245,7 +256,7 @@ describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP and AVIF', () => {
       else expect(newThumb.length).toBe(0);
       expect(change?.action).toBe('regenerated'); // a quality-90 slot holds a quality-80 thumbnail
       expect(withExiftool(result.bytes, ['-s', '-s', '-s', '-Make', '-Validate'], true).toString()).toContain('hegui-test');
-      await sharp(result.bytes).stats(); // a PNG's eXIf CRC is right, or libspng would refuse it
+      if (format !== 'heic') await sharp(result.bytes).stats(); // a PNG's eXIf CRC is right, or libspng would refuse it
     });
   }
 });

@@ -28,6 +28,9 @@
  *   the file is removed with them. Other bytes after the end of the picture (a motion photo's
  *   video, a vendor trailer) are likewise not carried over.
  *
+ * - In a PNG (`eXIf`), WebP, AVIF or HEIC, the EXIF thumbnail is made again or removed in place
+ *   (`labelledExifInPlace`): the container's sizes and offsets do not move.
+ *
  * Every change is reported (`PreviewChange`): `labelImage` returns them as `previews`, and
  * `hegui label visible` prints them and puts them in its `--json` records.
  */
