@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { systemTool } from '../../../test/helpers/system.js';
 import { headerSegments } from './image-jpeg.js';
 import { labelImage, type ImageLabelResult } from './image.js';
-import { pictureEnd } from './jpeg-previews.js';
+import { labelledPreviews, pictureEnd } from './jpeg-previews.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
 const heifEnc = systemTool('heif-enc', 'libheif-examples') && systemTool('heif-convert', 'libheif-examples');
@@ -259,6 +259,34 @@ describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP, AVIF and HEIC', () => {
       if (format !== 'heic') await sharp(result.bytes).stats(); // a PNG's eXIf CRC is right, or libspng would refuse it
     });
   }
+});
+
+describe.runIf(exiftool)('hostile EXIF', () => {
+  it('never throws and never keeps the old thumbnail, whatever bytes of the EXIF structure change', async () => {
+    const main = await jpeg(320, 240);
+    // Not what a thumbnail made again from `main` would be byte for byte (the picture here is not labelled).
+    const oldThumb = await sharp(main).flip().resize(160, 120).jpeg({ quality: 80 }).toBuffer();
+    for (const order of ['MM', 'II'] as const) {
+      const source = withThumbnail(main, oldThumb, order);
+      const app1 = headerSegments(source).find((s) => s.marker === 0xe1) as { start: number; end: number };
+      const thumbAt = source.indexOf(oldThumb);
+      expect(thumbAt).toBeGreaterThan(app1.start);
+      let state = order === 'MM' ? 11 : 12;
+      const random = (n: number): number => {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        return state % n;
+      };
+      for (let round = 0; round < 150; round++) {
+        const hostile = Buffer.from(source);
+        // 1-4 bytes of the TIFF header and IFDs (everything before the thumbnail) set at random.
+        for (let k = 0, n = 1 + random(4); k < n; k++) hostile[app1.start + 10 + random(thumbAt - app1.start - 10)] = random(4) === 0 ? 0xff : random(256);
+        const { bytes, changes } = await labelledPreviews(hostile, hostile);
+        expect(contains(bytes, scanOf(oldThumb))).toBe(false);
+        expect(changes.length).toBeGreaterThan(0);
+        expect(pictureEnd(bytes)).toBe(bytes.length);
+      }
+    }
+  });
 });
 
 /** `bytes` with `segment` (marker, length, body) inserted after the SOI. */
