@@ -142,6 +142,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
 const PREVIEW_NAMES = {
   'exif-thumbnail': 'EXIF thumbnail',
   exif: 'EXIF segment',
+  'jfif-thumbnail': 'JFIF thumbnail',
   'embedded-jpeg': 'embedded picture',
   'mpf-images': 'MPF pictures',
   'trailing-data': 'data after the picture',

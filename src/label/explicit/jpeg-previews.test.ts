@@ -314,6 +314,27 @@ describe('other pictures in a JPEG', () => {
     }
   });
 
+  it('cuts a JFIF thumbnail off and removes a JFXX thumbnail segment (APP0)', async () => {
+    const main = await jpeg(320, 240);
+    expect(headerSegments(main).some((s) => s.marker === 0xe0)).toBe(false);
+    const pixels = Buffer.alloc(4 * 4 * 3, 0xc8);
+    // JFIF 1.01, no units, 1:1 density, a 4x4 RGB thumbnail.
+    const jfif = Buffer.concat([Buffer.from('JFIF\0', 'latin1'), Buffer.from([1, 1, 0, 0, 1, 0, 1, 4, 4]), pixels]);
+    const thumb = await sharp(main).resize(80, 60).jpeg().toBuffer();
+    const jfxx = Buffer.concat([Buffer.from('JFXX\0', 'latin1'), Buffer.from([0x10]), thumb]);
+    const source = insertSegment(insertSegment(main, 0xe0, jfxx), 0xe0, jfif);
+    for (const jpegMethod of ['splice', 'reencode'] as const) {
+      const result = await labelImage(source, { jpegMethod });
+      expect((result.previews ?? []).filter((p) => p.kind === 'jfif-thumbnail').length).toBe(jpegMethod === 'splice' ? 2 : 0);
+      const app0 = headerSegments(result.bytes).filter((s) => s.marker === 0xe0);
+      expect(app0.map((s) => s.end - s.start)).toEqual(jpegMethod === 'splice' ? [18] : []);
+      if (jpegMethod === 'splice') expect(result.bytes[(app0[0] as { start: number }).start + 16]).toBe(0);
+      expect(contains(result.bytes, pixels)).toBe(false);
+      expect(contains(result.bytes, scanOf(thumb))).toBe(false);
+      expect(soiCount(result.bytes)).toBe(1);
+    }
+  });
+
   it('removes the MPF index with the pictures after the primary one', async () => {
     const primary = await jpeg(320, 240);
     const second = await jpeg(160, 120);

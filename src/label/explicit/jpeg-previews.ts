@@ -16,6 +16,8 @@
  *   uncompressed strip thumbnail), the thumbnail is removed: IFD0 no longer links to IFD1 and
  *   the old thumbnail's bytes inside the segment are zeroed. An EXIF segment whose TIFF header
  *   or IFD0 cannot be read is removed whole: no reader could say where a thumbnail in it is.
+ * - A JFIF APP0 segment's thumbnail (uncompressed pixels) is cut off, its size set to 0x0; a
+ *   JFXX APP0 segment (a thumbnail extension) is removed.
  * - Any other JPEG embedded in an APPn segment (a maker-note preview inside the EXIF, a
  *   Photoshop thumbnail resource in APP13, a FlashPix stream in APP2) is zeroed in place from
  *   its start-of-image marker to its end-of-image marker (or the segment's end), so offsets
@@ -42,10 +44,11 @@ import { headerSegments, type Segment } from './image-jpeg.js';
 export interface PreviewChange {
   /**
    * `exif-thumbnail` (IFD1), `exif` (an unreadable EXIF segment, removed whole),
+   * `jfif-thumbnail` (the thumbnail of a JFIF APP0 segment, or a JFXX one),
    * `embedded-jpeg` (a JPEG inside another APPn segment, zeroed), `mpf-images` (the MPF index and
    * the pictures after the primary one), `trailing-data` (other bytes after the picture).
    */
-  kind: 'exif-thumbnail' | 'exif' | 'embedded-jpeg' | 'mpf-images' | 'trailing-data';
+  kind: 'exif-thumbnail' | 'exif' | 'jfif-thumbnail' | 'embedded-jpeg' | 'mpf-images' | 'trailing-data';
   action: 'regenerated' | 'removed';
   /** For people, e.g. `160x120, made from the labelled picture`. */
   detail: string;
@@ -361,10 +364,12 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
   let at = 0;
   let changed = false;
   for (const s of segments) {
-    const app = s.marker >= 0xe1 && s.marker <= 0xef;
+    const app = s.marker >= 0xe0 && s.marker <= 0xef;
     if (!app) continue;
     let replacement: Uint8Array | null | undefined;
-    if (s.marker === 0xe1 && segmentId(output, s, 6) === EXIF_ID) {
+    if (s.marker === 0xe0) {
+      replacement = withoutJfifThumbnail(output, s, changes);
+    } else if (s.marker === 0xe1 && segmentId(output, s, 5) === EXIF_ID.slice(0, 5)) {
       const body = await withNewThumbnail(output.subarray(s.start + 10, s.end), output, changes);
       replacement = body && segment(0xe1, [Buffer.from(EXIF_ID, 'latin1'), body]);
     } else if (s.marker === 0xe2 && segmentId(output, s, 4) === MPF_ID) {
@@ -395,6 +400,28 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
     changes.push({ kind: 'trailing-data', action: 'removed', detail: `${trailing} bytes after the end of the picture` });
   }
   return { bytes: changed ? Buffer.concat(parts) : output, changes };
+}
+
+/**
+ * An APP0 segment without a thumbnail: a JFIF segment's own (Xthumbnail x Ythumbnail RGB
+ * pixels) cut off with its size set to 0x0, a JFXX extension segment (a JPEG, palette or RGB
+ * thumbnail) removed (null); undefined when there is nothing to change.
+ */
+function withoutJfifThumbnail(data: Uint8Array, s: Segment, changes: PreviewChange[]): Uint8Array | null | undefined {
+  const id = segmentId(data, s, 5);
+  if (id === 'JFXX\0') {
+    changes.push({ kind: 'jfif-thumbnail', action: 'removed', detail: 'the JFXX extension segment (APP0) with its thumbnail' });
+    return null;
+  }
+  if (id !== 'JFIF\0' || s.end - s.start <= 18) return undefined;
+  const head = data.slice(s.start, s.start + 18);
+  const size = `${head[16] ?? 0}x${head[17] ?? 0}`;
+  head[2] = 0;
+  head[3] = 16;
+  head[16] = 0;
+  head[17] = 0;
+  changes.push({ kind: 'jfif-thumbnail', action: 'removed', detail: `the ${size} thumbnail of the JFIF segment (APP0)` });
+  return head;
 }
 
 /** A marker segment: marker, length, body. */
