@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemTool } from '../../../test/helpers/system.js';
+import { checkExplicitLabel } from './check.js';
 import { headerSegments } from './image-jpeg.js';
 import { labelImage, type ImageLabelResult } from './image.js';
 import { labelledPreviews, pictureEnd } from './jpeg-previews.js';
@@ -239,6 +240,25 @@ function heic(png: Uint8Array): Buffer {
   execFileSync('heif-enc', ['-q', '80', '-o', output, input]);
   return readFileSync(output);
 }
+
+describe.runIf(exiftool)('the checker on a JPEG with an EXIF thumbnail or pictures after it', () => {
+  const previews = async (bytes: Uint8Array): Promise<string | undefined> => (await checkExplicitLabel(bytes, { ocr: false })).rules.find((r) => r.rule === 'image.previews')?.status;
+
+  it('passes a thumbnail made again by label visible, fails one made before the notice, leaves MPF pictures unverified', async () => {
+    const main = await jpeg(640, 480);
+    const oldThumb = await sharp(main).resize(160, 120).jpeg({ quality: 90 }).toBuffer();
+    const labelled = await labelImage(withThumbnail(main, oldThumb), { plate: 'always' });
+    expect(await previews(labelled.bytes)).toBe('pass');
+    // Another tool's output: the notice on the picture, the thumbnail of before.
+    expect(await previews(withThumbnail(labelled.bytes, oldThumb))).toBe('fail');
+    // Not a copy of this picture at all: not measured.
+    const other = await sharp(await jpeg(640, 480, 20)).flop().resize(160, 120).jpeg().toBuffer();
+    expect(await previews(withThumbnail(labelled.bytes, other))).toBe('unverified');
+    // Pictures after the end: not checked.
+    expect(await previews(Buffer.concat([labelled.bytes, oldThumb]))).toBe('unverified');
+    expect(await previews(await labelImage(main).then((r) => r.bytes))).toBeUndefined();
+  });
+});
 
 describe.runIf(exiftool)('EXIF thumbnails in PNG, WebP, AVIF and HEIC', () => {
   for (const format of ['png', 'webp', 'avif', ...(heifEnc ? (['heic'] as const) : [])] as const) {

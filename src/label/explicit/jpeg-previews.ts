@@ -484,3 +484,37 @@ function fixPngCrcs(png: Uint8Array, positions: number[]): void {
     at = end;
   }
 }
+
+/**
+ * What a JPEG carries besides its primary picture, for the checker: the EXIF thumbnail's bytes
+ * (when IFD1 points at a JPEG inside the segment), and how many bytes follow the end of the
+ * picture and whether an MPF index describes them.
+ *
+ * @example
+ * const { thumbnail, trailingBytes, mpf } = jpegPreviews(bytes);
+ */
+export function jpegPreviews(data: Uint8Array): { thumbnail?: Uint8Array; trailingBytes: number; mpf: boolean } {
+  const segments = headerSegments(data);
+  let thumbnail: Uint8Array | undefined;
+  const exif = segments.find((s) => s.marker === 0xe1 && segmentId(data, s, 5) === EXIF_ID.slice(0, 5));
+  if (exif) {
+    try {
+      const tiff = new Tiff(data.subarray(exif.start + 10, exif.end));
+      const ifd1At = tiff.u32(tiff.ifd(tiff.u32(4)).next);
+      if (ifd1At !== 0) {
+        const ifd1 = tiff.ifd(ifd1At);
+        const format = tiff.entry(ifd1, JPEG_INTERCHANGE_FORMAT);
+        const length = tiff.entry(ifd1, JPEG_INTERCHANGE_FORMAT_LENGTH);
+        const offset = format ? tiff.u32(format.value) : 0;
+        const bytes = length ? tiff.u32(length.value) : 0;
+        if (offset >= 8 && bytes > 0 && offset + bytes <= tiff.data.length && jpegAt(tiff.data, offset)) thumbnail = tiff.data.subarray(offset, offset + bytes);
+      }
+    } catch (error) {
+      if (!(error instanceof Unreadable)) throw error;
+    }
+  }
+  const end = pictureEnd(data);
+  const trailingBytes = data.subarray(end).some((b) => b !== 0) ? data.length - end : 0;
+  const mpf = segments.some((s) => s.marker === 0xe2 && segmentId(data, s, 4) === MPF_ID);
+  return { ...(thumbnail ? { thumbnail } : {}), trailingBytes, mpf };
+}
