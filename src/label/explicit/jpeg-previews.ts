@@ -263,7 +263,12 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
   if (!range || data[offset] !== 0xff || data[offset + 1] !== 0xd8) return remove('the thumbnail is not a JPEG', range);
   const old = data.slice(offset, offset + bytes);
   const end = range.end;
-  const stored = await sharp(picture).metadata();
+  let stored: sharp.Metadata;
+  try {
+    stored = await sharp(picture).metadata();
+  } catch (error) {
+    return remove(`the labelled picture could not be read for a new thumbnail (${(error as Error).message})`, range);
+  }
   const wanted = await thumbnailSize(old, { width: stored.width ?? 1, height: stored.height ?? 1 });
   data.fill(0, offset, end);
   const atEnd = !inPlace && data.subarray(end).every((b) => b === 0);
