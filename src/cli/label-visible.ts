@@ -109,7 +109,8 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
     const method = result.method ? `, ${result.method}` : '';
-    detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${method}${result.implicit && !implicit ? ', implicit label kept' : ''}`;
+    const previews = (result.previews ?? []).map((p) => `; ${PREVIEW_NAMES[p.kind]} ${p.action}: ${p.detail}`).join('');
+    detail = `${JSON.stringify(result.notice)} at ${positions.image ?? 'bottom-right'}, text ${result.textHeightPx} px = ${percent(result.textHeightPx, shortest)} of ${shortest} px${frames}${method}${result.implicit && !implicit ? ', implicit label kept' : ''}${previews}`;
     facts = {
       notice: result.notice,
       position: positions.image ?? 'bottom-right',
@@ -118,6 +119,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
       frames: result.frames,
       ...(result.method ? { method: result.method } : {}),
       ...(result.spliceFallback ? { spliceFallback: result.spliceFallback } : {}),
+      ...(result.previews ? { previews: result.previews } : {}),
     };
   } else if (format === 'srt' || format === 'vtt') {
     const result = (await explicit()).labelSubtitles(new TextDecoder().decode(await readFile(path)), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
@@ -135,6 +137,16 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   await writeFileAtomic(out, (sink) => sink.write(labelled), { inPlace: out === path });
   return { detail, facts };
 }
+
+/** How a JPEG's other pictures are named in the line for people. */
+const PREVIEW_NAMES = {
+  'exif-thumbnail': 'EXIF thumbnail',
+  exif: 'EXIF segment',
+  'jfif-thumbnail': 'JFIF thumbnail',
+  'embedded-jpeg': 'embedded picture',
+  'mpf-images': 'MPF pictures',
+  'trailing-data': 'data after the picture',
+} as const;
 
 const percent = (part: number, whole: number): string => `${((part / whole) * 100).toFixed(2)}%`;
 

@@ -9,7 +9,13 @@
  * - `image.wording`: OCR reads a statement that the content is AI-generated (`noticeStatement`:
  *   negations and passing mentions refused; `unverified`, and so the file, without tesseract,
  *   when OCR fails, or when the text is too small for OCR to read);
- * - `image.frames`: every frame of an animation carries the notice.
+ * - `image.frames`: every frame of an animation carries the notice;
+ * - `image.previews` (JPEG with an EXIF thumbnail or pictures after its end, only then): the
+ *   EXIF thumbnail is compared with the picture scaled to its size on a 16x16 grid; `pass` when
+ *   every cell is close (it shows what the picture shows, notice included), `fail` when the
+ *   thumbnail is the picture (median cell close) but a cell differs (a copy made before the
+ *   notice: viewers that show the thumbnail show no notice), `unverified` when it is not a
+ *   scaled copy at all, or when MPF pictures or other bytes follow the picture (not checked).
  */
 import sharp from 'sharp';
 import { heifCompression, ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
@@ -20,6 +26,7 @@ import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport
 import { contrastRatio, relativeLuminance, type PixelBox } from './image-style.js';
 import { MIN_HEIGHT_RATIO } from './image-render.js';
 import { noticeStatement } from './wording.js';
+import { jpegPreviews } from './jpeg-previews.js';
 
 const CLAUSE = 'GB 45438 §5.2';
 /** WCAG 2 AA contrast for large text. */
@@ -28,6 +35,8 @@ export const MIN_CONTRAST = 3;
 const OCR_MIN_PX = 6;
 
 interface DecodedImage {
+  /** The file as read (a HEIC: the PNG libheif decodes it to). */
+  bytes: Uint8Array;
   rgb: Buffer;
   width: number;
   frameHeight: number;
@@ -44,7 +53,7 @@ async function decode(subject: CheckSubject): Promise<DecodedImage> {
     const base = sharp(bytes, { animated: frames > 1, limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
     const upright = frames > 1 ? base : base.autoOrient();
     const { data, info } = await upright.flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    return { rgb: data, width: info.width, frameHeight: frames > 1 ? (probe.pageHeight ?? info.height) : info.height, frames };
+    return { bytes, rgb: data, width: info.width, frameHeight: frames > 1 ? (probe.pageHeight ?? info.height) : info.height, frames };
   } catch (error) {
     throw new ImageDecodeError(subject.format, (error as Error).message, { cause: error });
   }
@@ -238,6 +247,56 @@ async function chooseNotice(image: DecodedImage, candidates: TextLine[], options
   return { line, wording: rule('wording', 'fail', read ? `OCR read ${JSON.stringify(read)}, with no notice wording ("AI生成", "人工智能生成", "AI-generated")` : 'OCR read no text at the edges', { ocr: true, text: read }, { aiElement: true, generationElement: true }) };
 }
 
+/** Grid of the thumbnail comparison, per side. */
+const PREVIEW_GRID = 16;
+/** Mean absolute difference (0-255, per channel) of a cell within which a thumbnail counts as showing the picture. */
+const PREVIEW_CELL_CLOSE = 8;
+/** Above this in one cell, with the rest close, the thumbnail lacks something the picture shows. */
+const PREVIEW_CELL_APART = 24;
+
+/** Per-cell mean absolute differences of two RGB pictures of the same size. */
+function cellDifferences(a: Buffer, b: Buffer, width: number, height: number): number[] {
+  const sums = new Float64Array(PREVIEW_GRID * PREVIEW_GRID);
+  const counts = new Float64Array(PREVIEW_GRID * PREVIEW_GRID);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor((y * PREVIEW_GRID) / height) * PREVIEW_GRID;
+    for (let x = 0; x < width; x++) {
+      const cell = row + Math.floor((x * PREVIEW_GRID) / width);
+      const at = (y * width + x) * 3;
+      sums[cell] = (sums[cell] ?? 0) + Math.abs((a[at] ?? 0) - (b[at] ?? 0)) + Math.abs((a[at + 1] ?? 0) - (b[at + 1] ?? 0)) + Math.abs((a[at + 2] ?? 0) - (b[at + 2] ?? 0));
+      counts[cell] = (counts[cell] ?? 0) + 3;
+    }
+  }
+  return Array.from(sums, (sum, i) => sum / Math.max(1, counts[i] ?? 0));
+}
+
+/** `image.previews` for a JPEG that carries an EXIF thumbnail or pictures after its end; undefined otherwise. */
+async function previewRule(bytes: Uint8Array): Promise<RuleResult | undefined> {
+  const { thumbnail, trailingBytes, mpf } = jpegPreviews(bytes);
+  if (!thumbnail && trailingBytes === 0) return undefined;
+  const after = trailingBytes > 0 ? `${trailingBytes} bytes after the picture${mpf ? ' (MPF pictures)' : ''}, not checked` : '';
+  const measured: RuleResult['measured'] = { exifThumbnail: Boolean(thumbnail), trailingBytes, mpf };
+  const required = { previewsShowNotice: true };
+  if (!thumbnail) return rule('previews', 'unverified', `${after}: a viewer may show them instead of the picture`, measured, required);
+  let cells: number[];
+  try {
+    const { data: small, info } = await sharp(thumbnail).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const reference = await sharp(bytes).resize(info.width, info.height, { fit: 'contain', background: '#000000' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    cells = cellDifferences(small, reference, info.width, info.height);
+  } catch {
+    return rule('previews', 'unverified', `the EXIF thumbnail could not be decoded${after ? `; ${after}` : ''}`, measured, required);
+  }
+  const sorted = [...cells].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const worst = sorted[sorted.length - 1] ?? 0;
+  const figures = { ...measured, medianCellDifference: Number(median.toFixed(1)), maxCellDifference: Number(worst.toFixed(1)) };
+  const limits = { ...required, maxCellDifference: PREVIEW_CELL_APART };
+  if (median > PREVIEW_CELL_CLOSE) return rule('previews', 'unverified', `the EXIF thumbnail is not a scaled copy of the picture (median cell difference ${median.toFixed(1)}): whether it shows the notice was not measured${after ? `; ${after}` : ''}`, figures, limits);
+  if (worst > PREVIEW_CELL_APART) return rule('previews', 'fail', `the EXIF thumbnail differs from the picture in one place (cell difference ${worst.toFixed(1)}, at most ${PREVIEW_CELL_APART}): a copy made before the notice, which viewers showing thumbnails show without it`, figures, limits);
+  if (after) return rule('previews', 'unverified', `the EXIF thumbnail shows the picture as it is; ${after}`, figures, limits);
+  return rule('previews', 'pass', `the EXIF thumbnail shows the picture as it is, notice included (cell difference at most ${worst.toFixed(1)})`, figures, limits);
+}
+
 /**
  * Measures an image's explicit notice against GB 45438 §5.2.
  *
@@ -271,6 +330,10 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
       if (found) carrying++;
     }
     rules.push(rule('frames', carrying === image.frames ? 'pass' : 'fail', `${carrying} of ${image.frames} frames carry the notice`, { frames: image.frames, framesWithNotice: carrying }, { framesWithNotice: image.frames }));
+  }
+  if (subject.format === 'jpeg') {
+    const previews = await previewRule(image.bytes);
+    if (previews) rules.push(previews);
   }
   return {
     kind: 'image',

@@ -7,7 +7,9 @@
  * quality figure); a palette PNG stays a palette PNG; an animated GIF or WebP keeps its frames,
  * delays and loop count; EXIF, ICC profile, XMP and IPTC are carried over without converting
  * the pixels (libvips writes no metadata into GIF; the implicit label is written back
- * separately in every format).
+ * separately in every format); `image.ts` then makes the EXIF thumbnail again from the
+ * labelled picture or removes it, and removes a JPEG's other embedded or appended pictures
+ * (`jpeg-previews.ts`).
  *
  * A plain upright sRGB or greyscale JPEG (no ICC profile, no EXIF rotation: most generated
  * images) takes a cheaper path: decoded once to pixels, sampled and blended there, encoded,

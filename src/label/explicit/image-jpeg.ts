@@ -98,13 +98,14 @@ export function jpegEncoding(data: Uint8Array): JpegEncoding {
 }
 
 /** A marker segment of a JPEG header: `[start, end)` including its marker bytes. */
-interface Segment {
+export interface Segment {
   marker: number;
   start: number;
   end: number;
 }
 
-function headerSegments(data: Uint8Array): Segment[] {
+/** The marker segments before the first scan (SOS), in order; the last one may be cut short by the end of the data. */
+export function headerSegments(data: Uint8Array): Segment[] {
   const segments: Segment[] = [];
   let at = 2;
   while (at + 4 <= data.length && data[at] === 0xff) {

@@ -6,7 +6,9 @@
  * 5% cannot fit), in colours chosen from the pixels beneath (`image-style.ts`), in the bundled
  * CJK font (`font.ts`). A baseline JPEG changes only in the DCT blocks under the notice
  * (`jpeg-splice.ts`; every other block keeps its coefficients), other files are decoded and
- * re-encoded. The file keeps its encoding and metadata (`image-codec.ts`) and its
+ * re-encoded. The file keeps its encoding and metadata (`image-codec.ts`), except that a JPEG's
+ * EXIF thumbnail is made again from the labelled picture and its other embedded or appended
+ * pictures are removed (`jpeg-previews.ts`), and its
  * implicit label (Labeling Measures Art. 5); given an `implicit` request, the implicit label is
  * written in the same pass, so a file offered for download carries both.
  */
@@ -23,6 +25,7 @@ import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { hasIccProfile, jpegEncoding } from './image-jpeg.js';
+import { labelledExifInPlace, labelledPreviews, type PreviewChange } from './jpeg-previews.js';
 import { NotSpliceable, openJpegSplice, type JpegSplice } from './jpeg-splice.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
 
@@ -75,6 +78,13 @@ export interface ImageLabelResult {
   method?: 'dct-splice' | 'reencode';
   /** Why a JPEG was re-encoded rather than spliced (with `method: 'reencode'`, unless `jpegMethod: 'reencode'` asked for it). */
   spliceFallback?: string;
+  /**
+   * The pictures besides the labelled one that were made again from it or removed, so none
+   * stays without the notice (`jpeg-previews.ts`): in every format the EXIF thumbnail; in a
+   * JPEG also pictures embedded in other APPn segments, MPF pictures and other bytes after the
+   * end of the picture. Absent when there were none.
+   */
+  previews?: PreviewChange[];
   /** The implicit label now in the file, or null when there is none. */
   implicit: ImplicitLabel | null;
 }
@@ -194,10 +204,24 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
   }
   composed ??= await (surface ?? (await open())).compose(drawing.rgba, layout.box, options.quality);
   const method = splice ? (spliced ? 'dct-splice' : 'reencode') : undefined;
+  // No thumbnail, preview or secondary picture keeps the picture without its notice.
+  let previews: PreviewChange[] = [];
+  if (geometry.format === 'jpeg') {
+    const relabelled = await labelledPreviews(composed.bytes, bytes);
+    composed = { ...composed, bytes: relabelled.bytes };
+    previews = relabelled.changes;
+  }
   if (heic) {
     // The source's quality is not recorded in the file; 90 keeps it visually the same.
     const quality = options.quality ?? HEIC_QUALITY;
-    composed = { bytes: await heic.encode(composed.bytes, quality), quality };
+    const encoded = await heic.encode(composed.bytes, quality);
+    const relabelled = await labelledExifInPlace(encoded, composed.bytes);
+    composed = { bytes: relabelled.bytes, quality };
+    previews = relabelled.changes;
+  } else if (geometry.format !== 'jpeg') {
+    const relabelled = await labelledExifInPlace(composed.bytes, composed.bytes);
+    composed = { ...composed, bytes: relabelled.bytes };
+    previews = relabelled.changes;
   }
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {
@@ -215,6 +239,7 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     ...(composed.quality !== undefined ? { quality: composed.quality } : {}),
     ...(method ? { method } : {}),
     ...(method === 'reencode' && splice?.reason ? { spliceFallback: splice.reason } : {}),
+    ...(previews.length > 0 ? { previews } : {}),
     implicit: labelled.label,
   };
 }
