@@ -147,7 +147,7 @@ describe('compiled-library cache', () => {
     const body = good.subarray(0, good.length - 4);
     expect(close(Buffer.from(body)).equals(good)).toBe(true);
     const headerLength = good.readUInt32LE(8);
-    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8')) as { arrays: [string, string, number][]; risks: string[] };
+    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8')) as { arrays: [string, string, number, number?][]; risks: string[] };
     /** The header rewritten by `edit`, padded with spaces to its old length so the arrays stay where they are. */
     const withHeader = (edit: (text: string) => string): Buffer => {
       const text = edit(good.subarray(12, 12 + headerLength).toString('utf8'));
@@ -158,7 +158,9 @@ describe('compiled-library cache', () => {
     // Where an array starts in the file.
     const offsetOf = (name: string): number => {
       let offset = 12 + headerLength;
-      for (const [n, type, length] of header.arrays) {
+      for (const [n, type, length, fill] of header.arrays) {
+        // An array of one value is not stored.
+        if (fill !== undefined) continue;
         offset += (8 - (offset % 8)) % 8;
         if (n === name) return offset;
         offset += length * ({ i32: 4, u16: 2, u8: 1 } as Record<string, number>)[type]!;
@@ -178,6 +180,10 @@ describe('compiled-library cache', () => {
       'keyword ends going back': patched('entry.keywordEnd', 5, 0, 4),
       'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
       'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
+      // Room made by shortening the library's name, so the arrays stay where they are.
+      'an array of one value its type cannot hold': withHeader((text) => text.replace('"name":"cache-test"', '"name":""').replace(/("variantWords","u8",\d+),0\]/, '$1,256]')),
+      'an array of one value, of a fractional length': withHeader((text) => text.replace('"name":"cache-test"', '"name":""').replace(/("variantWords","u8",)(\d+),0\]/, '$1$2.5,0]')),
+      'format 3': close(Buffer.concat([Buffer.from('HGUICL03', 'latin1'), body.subarray(8)])),
       'format 2': close(Buffer.concat([Buffer.from('HGUICL02', 'latin1'), body.subarray(8)])),
     };
     for (const [name, bytes] of Object.entries(bad)) {
@@ -185,6 +191,31 @@ describe('compiled-library cache', () => {
       await writeFile(cache, bytes);
       expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
       expect((await readFile(cache)).equals(good), name).toBe(true);
+    }
+  });
+
+  it('stores an array of one value as that value, and rejects a cache whose one value is out of range', async () => {
+    const { crc32 } = await import('node:zlib');
+    const lib = library();
+    lib.entries = lib.entries.filter((entry) => entry.risk === 'A1.8' && entry.severity === 'high');
+    const key = await cacheKey(Buffer.from(serialiseLibrary(lib)));
+    const good = await encodeCompiled(compileLibrary(lib), key);
+    const headerLength = good.readUInt32LE(8);
+    const text = good.subarray(12, 12 + headerLength).toString('utf8');
+    const header = JSON.parse(text) as { arrays: [string, string, number, number?][] };
+    const fills = Object.fromEntries(header.arrays.filter((a) => a[3] !== undefined).map(([name, , , fill]) => [name, fill]));
+    expect(fills).toMatchObject({ 'entry.risk': 0, 'entry.severity': 2, variantWords: 0 });
+    const restored = (await decodeCompiled(good, key)) as CompiledLibrary;
+    expect(restored.entries).toEqual(lib.entries);
+    expect(matches(restored)).toEqual(matches(compileLibrary(lib)));
+    for (const [column, value] of [['entry.risk', 1], ['entry.severity', 9]] as const) {
+      const edited = Buffer.from(text.replace(new RegExp(`("${column.replace('.', '\\.')}","u\\d+",\\d+),\\d\\]`), `$1,${value}]`), 'utf8');
+      expect(edited.length, column).toBe(headerLength);
+      expect(edited.equals(good.subarray(12, 12 + headerLength)), column).toBe(false);
+      const body = Buffer.concat([good.subarray(0, 12), edited, good.subarray(12 + headerLength, good.length - 4)]);
+      const check = Buffer.alloc(4);
+      check.writeUInt32LE(crc32(body));
+      expect(await decodeCompiled(Buffer.concat([body, check]), key), column).toBeUndefined();
     }
   });
 
