@@ -177,6 +177,8 @@ describe('compiled-library cache', () => {
       'eight bytes more': close(Buffer.concat([body, Buffer.alloc(8)])),
       'a risk out of range': patched('entry.risk', 3, header.risks.length, 1),
       'a mode out of range': patched('entry.mode', 3, 9, 1),
+      'a mode just out of range': patched('entry.mode', header.arrays.find(([n]) => n === 'entry.mode')![2] - 1, 3, 1),
+      'a severity out of range': patched('entry.severity', 0, 3, 1),
       'keyword ends going back': patched('entry.keywordEnd', 5, 0, 4),
       'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
       'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
@@ -217,6 +219,26 @@ describe('compiled-library cache', () => {
       check.writeUInt32LE(crc32(body));
       expect(await decodeCompiled(Buffer.concat([body, check]), key), column).toBeUndefined();
     }
+  });
+
+  it('keeps lengths and depths in 8 bits when they fit and in 16 when a keyword is longer than 255 characters', async () => {
+    const short = library();
+    const long = library();
+    // 300 characters, none the same as the one before it (repeats would collapse).
+    const word = Array.from({ length: 300 }, (_, i) => '长词短句'[i % 4]).join('');
+    long.entries.push({ keyword: word, risk: 'A1.8', mode: 'literal', severity: 'high' });
+    for (const [lib, Type] of [[short, Uint8Array], [long, Uint16Array]] as const) {
+      const compiled = compileLibrary(lib);
+      const key = await cacheKey(Buffer.from(serialiseLibrary(lib)));
+      const restored = (await decodeCompiled(await encodeCompiled(compiled, key), key)) as CompiledLibrary;
+      for (const library of [compiled, restored]) {
+        for (const array of [library.patternLength, library.variantLength, library.automaton.keywordLive]) expect(array).toBeInstanceOf(Type);
+      }
+      expect(Array.from(restored.automaton.keywordLive)).toEqual(Array.from(compiled.automaton.keywordLive));
+      expect(matches(restored)).toEqual(matches(compiled));
+    }
+    const text = `前面${word}后面`;
+    expect(scanText(compileLibrary(long), text).map((m) => [m.keyword, m.start, m.end])).toEqual([[word, 2, 302]]);
   });
 
   it('a library rewritten with the same size and times still misses the cache', async () => {
