@@ -180,6 +180,8 @@ describe('compiled-library cache', () => {
       'a mode just out of range': patched('entry.mode', header.arrays.find(([n]) => n === 'entry.mode')![2] - 1, 3, 1),
       'a severity out of range': patched('entry.severity', 0, 3, 1),
       'keyword ends going back': patched('entry.keywordEnd', 5, 0, 4),
+      'keyword ends going back near the last': patched('entry.keywordEnd', header.arrays.find(([n]) => n === 'entry.keywordEnd')![2] - 2, 0, 4),
+      'a keyword ending before the text begins': patched('entry.keywordEnd', 0, -1, 4),
       'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
       'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
       // Room made by shortening the library's name, so the arrays stay where they are.
