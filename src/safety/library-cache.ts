@@ -247,10 +247,12 @@ function entryColumnsTable(header: Header, get: <T>(name: string) => T, fills: R
   if (modeFill === regex) for (let i = 0; i < count; i++) regexIndexes.push(i);
   else if (modeFill === undefined) for (let i = mode.indexOf(regex); i >= 0; i = mode.indexOf(regex, i + 1)) regexIndexes.push(i);
   const extras = new Map(header.extras);
-  const made = new Array<KeywordEntry | undefined>(count);
+  // The entries made so far, from the first one asked for: a load that reports nothing makes none.
+  let made: (KeywordEntry | undefined)[] | undefined;
   let all: KeywordEntry[] | undefined;
   const at = (i: number): KeywordEntry | undefined => {
     if (!(Number.isInteger(i) && i >= 0 && i < count)) return undefined;
+    made ??= new Array<KeywordEntry | undefined>(count);
     let entry = made[i];
     if (entry !== undefined) return entry;
     entry = {
@@ -302,6 +304,17 @@ function ascending(ends: Int32Array): boolean {
   return true;
 }
 
+/** Whether each element of `values` is above the one before it, and the first not below 0 (as `ascending`, strictly). */
+function rising(values: Int32Array): boolean {
+  let from = -1;
+  for (let i = 0; i < values.length; i++) {
+    const to = values[i] as number;
+    if (to <= from) return false;
+    from = to;
+  }
+  return true;
+}
+
 /**
  * Whether every element of `column` is below `limit`: its one value when it is `fill`'s, else
  * each, read as text by one regular expression (a native pass; a loop over 100,000 elements in
@@ -342,9 +355,8 @@ class RepeatTable implements ReadonlyMap<number, Int32Array> {
   /** Checks the arrays fit together (the variants ascending, each one's runs within the list): undefined when they do not. */
   static of(variant: Int32Array, from: Int32Array, list: Int32Array): RepeatTable | undefined {
     if (from.length !== variant.length + 1 || from[0] !== 0 || from[variant.length] !== list.length) return undefined;
-    for (let k = 0; k < variant.length; k++) {
-      if ((from[k + 1] as number) < (from[k] as number) || (k > 0 && (variant[k] as number) <= (variant[k - 1] as number))) return undefined;
-    }
+    // Each variant once: the encoder writes them in order, so a repeated one is a damaged cache.
+    if (!ascending(from) || !rising(variant)) return undefined;
     return new RepeatTable(variant, from, list);
   }
 
