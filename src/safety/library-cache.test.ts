@@ -173,6 +173,7 @@ describe('compiled-library cache', () => {
       else copy.writeInt32LE(value, offsetOf(name) + at * 4);
       return close(copy);
     };
+    expect(header.arrays.find(([n]) => n === 'repeat.variant')?.[2]).toBeGreaterThan(1);
     const bad = {
       'eight bytes more': close(Buffer.concat([body, Buffer.alloc(8)])),
       'a risk out of range': patched('entry.risk', 3, header.risks.length, 1),
@@ -183,6 +184,7 @@ describe('compiled-library cache', () => {
       'keyword ends going back near the last': patched('entry.keywordEnd', header.arrays.find(([n]) => n === 'entry.keywordEnd')![2] - 2, 0, 4),
       'a keyword ending before the text begins': patched('entry.keywordEnd', 0, -1, 4),
       'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
+      'a variant with repeats listed twice': patched('repeat.variant', 1, good.readInt32LE(offsetOf('repeat.variant')), 4),
       'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
       // Room made by shortening the library's name, so the arrays stay where they are.
       'an array of one value its type cannot hold': withHeader((text) => text.replace('"name":"cache-test"', '"name":""').replace(/("variantWords","u8",\d+),0\]/, '$1,256]')),
