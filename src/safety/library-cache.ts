@@ -30,8 +30,11 @@
  * Loading restores views over the one buffer the cache was read into: no object per entry (an
  * entry is made when a scan reports it, or all of them when `entries` is asked for), no view
  * per variant with repeats (made when a scan first asks for one), no copy of any array. The
- * entry columns are checked on loading, so that an entry made later cannot fail, and the
- * regex entries found in the same pass (every load compiles their patterns).
+ * entry columns are checked on loading, so that an entry made later cannot fail: a column of
+ * one value by that value, the others by one regular expression over the column read as text
+ * (native, where a loop of a process that has just started runs in the interpreter), the
+ * keywords' ends by a small loop of their own. The regex entries are found then too (every load
+ * compiles their patterns), by `indexOf`.
  *
  * Layout: `HGUICL04`, the header's length (uint32 LE), the header (JSON: key, plain fields and
  * each typed array's name, type and length, and for an array whose elements all hold one value,
