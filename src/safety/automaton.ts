@@ -46,10 +46,13 @@ export interface Automaton {
   readonly terminal: Int32Array;
   /** The first node on the node's suffix chain (itself included) where a pattern ends, or -1. */
   readonly report: Int32Array;
-  /** Longest suffix (in symbols) of the text so far that a keyword pattern could still extend to a hit. */
-  readonly keywordLive: Uint16Array;
+  /**
+   * Longest suffix (in symbols) of the text so far that a keyword pattern could still extend to
+   * a hit: 8-bit when no pattern is longer than 255 symbols (most libraries), else 16-bit.
+   */
+  readonly keywordLive: DepthArray;
   /** Same for allow-list patterns: while one is live, a keyword inside it cannot be reported yet. */
-  readonly allowLive: Uint16Array;
+  readonly allowLive: DepthArray;
   /** The longest pattern's length (at most 65,535: see `buildAutomaton`). */
   readonly maxDepth: number;
 }
@@ -175,7 +178,7 @@ function breadthFirst(trie: Trie, alphabetSize: number): { trie: Trie; firstChil
  * than 65,535 symbols (a library's keywords and phrases are at most 256 characters).
  */
 export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: number): Automaton {
-  // Depths (in `keywordLive`, `allowLive`) and child counts are 16-bit: half the memory and cache file.
+  // Depths (in `keywordLive`, `allowLive`: 8-bit when they fit, see below) and child counts are 16-bit: half the memory and cache file.
   if (alphabetSize > 0x10000 || patterns.some((p) => p.symbols.length > 0xffff)) throw new RangeError('patterns of at most 65,535 symbols from an alphabet of at most 65,535');
   const { trie, firstChild, childCount } = breadthFirst(buildTrie(patterns), alphabetSize);
   const { size, parent, sym, depth, terminal, maxDepth } = trie;
@@ -239,7 +242,22 @@ export function buildAutomaton(patterns: readonly PatternSpec[], alphabetSize: n
   const failFlagged = new Int32Array(size);
   for (let node = 1; node < size; node++) failFlagged[node] = flag(fail[node] as number);
   const reports = Uint8Array.from(report, (r) => (r >= 0 ? 1 : 0));
-  return { size, rootNext, firstChild, childCount, symbol: Uint16Array.from(sym), reports, failFlagged, fail, depth, terminal, report, keywordLive, allowLive, maxDepth };
+  // 8-bit depths when they fit: half the memory and cache file of 16-bit ones.
+  const depths = (live: Uint16Array): DepthArray => (maxDepth <= 0xff ? new Uint8Array(live) : live);
+  return { size, rootNext, firstChild, childCount, symbol: Uint16Array.from(sym), reports, failFlagged, fail, depth, terminal, report, keywordLive: depths(keywordLive), allowLive: depths(allowLive), maxDepth };
+}
+
+/** Depths of nodes, in the narrower array that holds the automaton's. */
+export type DepthArray = Uint8Array | Uint16Array;
+
+/** Non-negative counts (lengths of patterns, of keywords), in the narrowest array that holds them all. */
+export type CountArray = Uint8Array | Uint16Array | Int32Array;
+
+/** `values` (none negative) in the narrowest array that holds them: a library's lengths mostly fit 8 bits. */
+export function narrowest(values: Int32Array): CountArray {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if ((values[i] as number) > max) max = values[i] as number;
+  return max <= 0xff ? new Uint8Array(values) : max <= 0xffff ? new Uint16Array(values) : values;
 }
 
 /** A `leftGlued` value: some pattern on the node's report chain can start anywhere. */
@@ -284,7 +302,7 @@ function popCount(word: number): number {
  *   without walking the node and its failure links, which is most steps in text that is not a
  *   keyword. A false positive only costs the walk.
  */
-export function scanShortcuts(a: Automaton, leftWord: (pattern: number) => boolean, patternLength: Int32Array): { leftGlued: Int32Array; pairs: Int32Array } {
+export function scanShortcuts(a: Automaton, leftWord: (pattern: number) => boolean, patternLength: CountArray): { leftGlued: Int32Array; pairs: Int32Array } {
   const { size, firstChild, childCount, symbol, report, terminal, fail } = a;
   const leftGlued = new Int32Array(size).fill(NEVER_GLUED);
   // Node order: a failure link points to a lower node, so the rest of a chain is known.

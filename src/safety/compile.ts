@@ -5,8 +5,8 @@
  * A compiled library is immutable, so a new one can be built while scans run on the old one
  * and swapped in with a single assignment (see `KeywordScanner`).
  */
-import { buildAutomaton, scanShortcuts } from './automaton.js';
-import type { Automaton, PatternSpec } from './automaton.js';
+import { buildAutomaton, narrowest, scanShortcuts } from './automaton.js';
+import type { Automaton, CountArray, PatternSpec } from './automaton.js';
 import { BREAK, DROP, EXPAND, FoldTable, NOISE, SURROGATE, isWordCodePoint, noiseKindBits } from './fold.js';
 import { KeywordLibraryError } from './errors.js';
 import type { KeywordEntry, KeywordLibrary } from './library.js';
@@ -43,7 +43,8 @@ export interface CompiledLibrary {
   readonly leftGlued: Int32Array;
   /** ... and the filter of symbol pairs that stand together in some pattern. */
   readonly pairFilter: Int32Array;
-  readonly patternLength: Int32Array;
+  /** Each pattern's length in symbols (in the narrowest array that holds them all, as `variantLength`). */
+  readonly patternLength: CountArray;
   readonly patternFlags: Uint8Array;
   /**
    * The variants each pattern reports (none for a pure allow pattern): pattern `p` reports
@@ -62,7 +63,7 @@ export interface CompiledLibrary {
   /** ... flattened: variant `v` reports `variantRefList[variantRefFrom[v] .. variantRefFrom[v + 1])`; */
   readonly variantRefList: Int32Array;
   /** the keyword's length before repeats were collapsed; */
-  readonly variantLength: Int32Array;
+  readonly variantLength: CountArray;
   /** the noise kind bits allowed inside it; */
   readonly variantNoise: Int32Array;
   /** how many times each character of the pattern stands in a row in the keyword (only for keywords that repeat one); */
@@ -340,7 +341,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
   if (alphabetSize > 0xffff) throw new KeywordLibraryError(`the library uses ${alphabetSize - 1} distinct characters; at most 65,535 are supported`);
   if (specs.some((s) => s.symbols.length > 0xffff)) throw new KeywordLibraryError('a keyword or phrase of the library is longer than 65,535 characters once folded; at most 65,535 are supported');
   const automaton = buildAutomaton(specs, alphabetSize);
-  const patternLength = Int32Array.from(specs, (s) => s.symbols.length);
+  const patternLength = narrowest(Int32Array.from(specs, (s) => s.symbols.length));
   const patternFlags = Uint8Array.from(flags);
   const { leftGlued, pairs } = scanShortcuts(automaton, (pattern) => ((patternFlags[pattern] as number) & PATTERN_LEFT_WORD) !== 0, patternLength);
   const shortcuts = { leftGlued, pairFilter: pairs };
@@ -372,7 +373,7 @@ export function compileLibrary(library: KeywordLibrary, options?: CompileOptions
     patternFlags,
     ...flatVariants(specs.length, variantPattern, silenced),
     ...flatRefs(variantRefs),
-    variantLength: Int32Array.from(variantLength),
+    variantLength: narrowest(Int32Array.from(variantLength)),
     variantNoise: Int32Array.from(variantNoise),
     variantRepeats,
     variantWords: Uint8Array.from(variantWords),

@@ -147,7 +147,7 @@ describe('compiled-library cache', () => {
     const body = good.subarray(0, good.length - 4);
     expect(close(Buffer.from(body)).equals(good)).toBe(true);
     const headerLength = good.readUInt32LE(8);
-    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8')) as { arrays: [string, string, number][]; risks: string[] };
+    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8')) as { arrays: [string, string, number, number?][]; risks: string[] };
     /** The header rewritten by `edit`, padded with spaces to its old length so the arrays stay where they are. */
     const withHeader = (edit: (text: string) => string): Buffer => {
       const text = edit(good.subarray(12, 12 + headerLength).toString('utf8'));
@@ -158,7 +158,9 @@ describe('compiled-library cache', () => {
     // Where an array starts in the file.
     const offsetOf = (name: string): number => {
       let offset = 12 + headerLength;
-      for (const [n, type, length] of header.arrays) {
+      for (const [n, type, length, fill] of header.arrays) {
+        // An array of one value is not stored.
+        if (fill !== undefined) continue;
         offset += (8 - (offset % 8)) % 8;
         if (n === name) return offset;
         offset += length * ({ i32: 4, u16: 2, u8: 1 } as Record<string, number>)[type]!;
@@ -171,13 +173,23 @@ describe('compiled-library cache', () => {
       else copy.writeInt32LE(value, offsetOf(name) + at * 4);
       return close(copy);
     };
+    expect(header.arrays.find(([n]) => n === 'repeat.variant')?.[2]).toBeGreaterThan(1);
     const bad = {
       'eight bytes more': close(Buffer.concat([body, Buffer.alloc(8)])),
       'a risk out of range': patched('entry.risk', 3, header.risks.length, 1),
       'a mode out of range': patched('entry.mode', 3, 9, 1),
+      'a mode just out of range': patched('entry.mode', header.arrays.find(([n]) => n === 'entry.mode')![2] - 1, 3, 1),
+      'a severity out of range': patched('entry.severity', 0, 3, 1),
       'keyword ends going back': patched('entry.keywordEnd', 5, 0, 4),
+      'keyword ends going back near the last': patched('entry.keywordEnd', header.arrays.find(([n]) => n === 'entry.keywordEnd')![2] - 2, 0, 4),
+      'a keyword ending before the text begins': patched('entry.keywordEnd', 0, -1, 4),
       'repeats out of order': patched('repeat.from', 1, 1 << 30, 4),
+      'a variant with repeats listed twice': patched('repeat.variant', 1, good.readInt32LE(offsetOf('repeat.variant')), 4),
       'the last keyword cut short': withHeader((text) => text.replace(/"entry\.keywordText","u16",(\d+)/, (_, n: string) => `"entry.keywordText","u16",${Number(n) - 1}`)),
+      // Room made by shortening the library's name, so the arrays stay where they are.
+      'an array of one value its type cannot hold': withHeader((text) => text.replace('"name":"cache-test"', '"name":""').replace(/("variantWords","u8",\d+),0\]/, '$1,256]')),
+      'an array of one value, of a fractional length': withHeader((text) => text.replace('"name":"cache-test"', '"name":""').replace(/("variantWords","u8",)(\d+),0\]/, '$1$2.5,0]')),
+      'format 3': close(Buffer.concat([Buffer.from('HGUICL03', 'latin1'), body.subarray(8)])),
       'format 2': close(Buffer.concat([Buffer.from('HGUICL02', 'latin1'), body.subarray(8)])),
     };
     for (const [name, bytes] of Object.entries(bad)) {
@@ -186,6 +198,51 @@ describe('compiled-library cache', () => {
       expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
       expect((await readFile(cache)).equals(good), name).toBe(true);
     }
+  });
+
+  it('stores an array of one value as that value, and rejects a cache whose one value is out of range', async () => {
+    const { crc32 } = await import('node:zlib');
+    const lib = library();
+    lib.entries = lib.entries.filter((entry) => entry.risk === 'A1.8' && entry.severity === 'high');
+    const key = await cacheKey(Buffer.from(serialiseLibrary(lib)));
+    const good = await encodeCompiled(compileLibrary(lib), key);
+    const headerLength = good.readUInt32LE(8);
+    const text = good.subarray(12, 12 + headerLength).toString('utf8');
+    const header = JSON.parse(text) as { arrays: [string, string, number, number?][] };
+    const fills = Object.fromEntries(header.arrays.filter((a) => a[3] !== undefined).map(([name, , , fill]) => [name, fill]));
+    expect(fills).toMatchObject({ 'entry.risk': 0, 'entry.severity': 2, variantWords: 0 });
+    const restored = (await decodeCompiled(good, key)) as CompiledLibrary;
+    expect(restored.entries).toEqual(lib.entries);
+    expect(matches(restored)).toEqual(matches(compileLibrary(lib)));
+    for (const [column, value] of [['entry.risk', 1], ['entry.severity', 9]] as const) {
+      const edited = Buffer.from(text.replace(new RegExp(`("${column.replace('.', '\\.')}","u\\d+",\\d+),\\d\\]`), `$1,${value}]`), 'utf8');
+      expect(edited.length, column).toBe(headerLength);
+      expect(edited.equals(good.subarray(12, 12 + headerLength)), column).toBe(false);
+      const body = Buffer.concat([good.subarray(0, 12), edited, good.subarray(12 + headerLength, good.length - 4)]);
+      const check = Buffer.alloc(4);
+      check.writeUInt32LE(crc32(body));
+      expect(await decodeCompiled(Buffer.concat([body, check]), key), column).toBeUndefined();
+    }
+  });
+
+  it('keeps lengths and depths in 8 bits when they fit and in 16 when a keyword is longer than 255 characters', async () => {
+    const short = library();
+    const long = library();
+    // 300 characters, none the same as the one before it (repeats would collapse).
+    const word = Array.from({ length: 300 }, (_, i) => '长词短句'[i % 4]).join('');
+    long.entries.push({ keyword: word, risk: 'A1.8', mode: 'literal', severity: 'high' });
+    for (const [lib, Type] of [[short, Uint8Array], [long, Uint16Array]] as const) {
+      const compiled = compileLibrary(lib);
+      const key = await cacheKey(Buffer.from(serialiseLibrary(lib)));
+      const restored = (await decodeCompiled(await encodeCompiled(compiled, key), key)) as CompiledLibrary;
+      for (const library of [compiled, restored]) {
+        for (const array of [library.patternLength, library.variantLength, library.automaton.keywordLive]) expect(array).toBeInstanceOf(Type);
+      }
+      expect(Array.from(restored.automaton.keywordLive)).toEqual(Array.from(compiled.automaton.keywordLive));
+      expect(matches(restored)).toEqual(matches(compiled));
+    }
+    const text = `前面${word}后面`;
+    expect(scanText(compileLibrary(long), text).map((m) => [m.keyword, m.start, m.end])).toEqual([[word, 2, 302]]);
   });
 
   it('a library rewritten with the same size and times still misses the cache', async () => {

@@ -28,13 +28,24 @@
  * library's bytes are needed only for their hash.
  *
  * Loading restores views over the one buffer the cache was read into: no object per entry (an
- * entry is made when a scan reports it, or all of them when `entries` is asked for), no copy
- * of any array.
+ * entry is made when a scan reports it, or all of them when `entries` is asked for), no view
+ * per variant with repeats (made when a scan first asks for one), no copy of any array. The
+ * entry columns are checked on loading, so that an entry made later cannot fail: a column of
+ * one value by that value, the others by one regular expression over the column read as text
+ * (native, where a loop of a process that has just started runs in the interpreter), the
+ * keywords' ends by a small loop of their own. The regex entries are found then too (every load
+ * compiles their patterns), by `indexOf`.
  *
- * Layout: `HGUICL03`, the header's length (uint32 LE), the header (JSON: key, plain fields and
- * each typed array's name, type and length), the typed arrays (each at an 8-byte boundary;
- * the entries' keywords among them as UTF-16), then the CRC-32 of everything before it
- * (uint32 LE).
+ * Layout: `HGUICL04`, the header's length (uint32 LE), the header (JSON: key, plain fields and
+ * each typed array's name, type and length, and for an array whose elements all hold one value,
+ * that value), the typed arrays but those of one value, which are made on loading (each at an
+ * 8-byte boundary; the entries' keywords among them as UTF-16), then the CRC-32 of everything
+ * before it (uint32 LE). Arrays of one value are common and large: `allowLive` (a node per
+ * element) when no exception phrase or allow word exists, the risk code and severity of
+ * entries when a library has one, a variant's noise; left out, they are not read, faulted in
+ * nor checksummed (a 100,000-word library's cache: 2 MB of 22). Lengths of patterns and
+ * keywords and the automaton's depths are stored as compiled, in the narrowest type that holds
+ * a library's (8-bit for most: `narrowest` and `DepthArray` in automaton.ts), not widened.
  */
 import type { createHash as CreateHash } from 'node:crypto';
 import type { crc32 as Crc32 } from 'node:zlib';
@@ -57,8 +68,8 @@ function libraryFile(): Promise<typeof LibraryFile> {
 }
 
 /** Bumped whenever the compiled form or this layout changes, so old caches miss. */
-export const COMPILE_CACHE_FORMAT = 3;
-const MAGIC = 'HGUICL03';
+export const COMPILE_CACHE_FORMAT = 4;
+const MAGIC = 'HGUICL04';
 /** The CRC-32 at the end. */
 const CHECK = 4;
 
@@ -107,9 +118,16 @@ function restoredAutomaton(arrays: Pick<Automaton, (typeof automatonArrays)[numb
 
 const partArrays = ['unitClass', 'leftGlued', 'pairFilter', 'bmpSymbol', 'patternLength', 'patternFlags', 'variantFrom', 'variantList', 'variantRefFrom', 'variantRefList', 'variantLength', 'variantNoise', 'variantWords', 'variantCheck'] as const;
 
+/**
+ * A stored array: its name, type and length, and for an array whose every element is one value
+ * (a library's single risk code or severity, `allowLive` of a library without exception
+ * phrases...) that value, the array then being made on loading rather than stored.
+ */
+type ArraySpec = [name: string, type: ArrayType, length: number, fill?: number];
+
 interface Header {
   key: string;
-  arrays: [name: string, type: ArrayType, length: number][];
+  arrays: ArraySpec[];
   name: string;
   version: string;
   updatedAt: string;
@@ -163,6 +181,14 @@ function typeOf(array: Int32Array | Uint16Array | Uint8Array): ArrayType {
   return array instanceof Int32Array ? 'i32' : array instanceof Uint16Array ? 'u16' : 'u8';
 }
 
+/** The value every element of `array` holds, or undefined when they differ (or there are none). */
+function constantOf(array: Int32Array | Uint16Array | Uint8Array): number | undefined {
+  if (array.length === 0) return undefined;
+  const first = array[0] as number;
+  for (let i = 1; i < array.length; i++) if (array[i] !== first) return undefined;
+  return first;
+}
+
 /** The entries as columns: keywords, risk codes by index, mode and severity by index, and the rare optional fields apart. */
 function entryColumns(entries: readonly KeywordEntry[]): { risks: string[]; extras: [number, Partial<KeywordEntry>][]; arrays: [string, Int32Array | Uint16Array | Uint8Array][] } {
   const risks: string[] = [];
@@ -203,7 +229,7 @@ function unitsToString(units: Uint16Array): string {
  * The entries of the columns a cache holds, made into objects one at a time as they are asked
  * for; undefined when the columns do not fit together (a cache that must not be used).
  */
-function entryColumnsTable(header: Header, get: <T>(name: string) => T): EntryTable | undefined {
+function entryColumnsTable(header: Header, get: <T>(name: string) => T, fills: ReadonlyMap<string, number>): EntryTable | undefined {
   const risk = get<Uint16Array>('entry.risk');
   const mode = get<Uint8Array>('entry.mode');
   const severity = get<Uint8Array>('entry.severity');
@@ -212,19 +238,24 @@ function entryColumnsTable(header: Header, get: <T>(name: string) => T): EntryTa
   const count = risk.length;
   const risks = header.risks;
   if (mode.length !== count || severity.length !== count || keywordEnd.length !== count || (count > 0 ? keywordEnd[count - 1] : 0) !== units.length) return undefined;
-  // Every column is checked now, so that making an entry later cannot fail.
-  let from = 0;
-  for (let i = 0; i < count; i++) {
-    const to = keywordEnd[i] as number;
-    if (to < from || (risk[i] as number) >= risks.length || (mode[i] as number) >= matchModes.length || (severity[i] as number) >= severities.length) return undefined;
-    from = to;
-  }
   if (!risks.every((r) => typeof r === 'string')) return undefined;
+  // Every column is checked now, so that making an entry later cannot fail: a column of one
+  // value (most libraries have one severity, many one risk code) by that value, once.
+  if (!(within(risk, fills.get('entry.risk'), risks.length) && within(severity, fills.get('entry.severity'), severities.length) && within(mode, fills.get('entry.mode'), matchModes.length))) return undefined;
+  if (!ascending(keywordEnd)) return undefined;
+  // The regex entries, wanted by every load (a compiled library compiles their patterns).
+  const regex = matchModes.indexOf('regex');
+  const modeFill = fills.get('entry.mode');
+  const regexIndexes: number[] = [];
+  if (modeFill === regex) for (let i = 0; i < count; i++) regexIndexes.push(i);
+  else if (modeFill === undefined) for (let i = mode.indexOf(regex); i >= 0; i = mode.indexOf(regex, i + 1)) regexIndexes.push(i);
   const extras = new Map(header.extras);
-  const made = new Array<KeywordEntry | undefined>(count);
+  // The entries made so far, from the first one asked for: a load that reports nothing makes none.
+  let made: (KeywordEntry | undefined)[] | undefined;
   let all: KeywordEntry[] | undefined;
   const at = (i: number): KeywordEntry | undefined => {
     if (!(Number.isInteger(i) && i >= 0 && i < count)) return undefined;
+    made ??= new Array<KeywordEntry | undefined>(count);
     let entry = made[i];
     if (entry !== undefined) return entry;
     entry = {
@@ -247,13 +278,59 @@ function entryColumnsTable(header: Header, get: <T>(name: string) => T): EntryTa
       }
       return all;
     },
-    regexIndexes: () => {
-      const regex = matchModes.indexOf('regex');
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) if (mode[i] === regex) out.push(i);
-      return out;
-    },
+    regexIndexes: () => [...regexIndexes],
   };
+}
+
+/**
+ * Whether `ends` never goes down, nor below 0. A small function of its own, four elements a
+ * turn: a process that has just started runs it in the interpreter, where each turn of a loop
+ * costs more than the comparisons in it.
+ */
+function ascending(ends: Int32Array): boolean {
+  const n = ends.length;
+  let from = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = ends[i] as number;
+    const b = ends[i + 1] as number;
+    const c = ends[i + 2] as number;
+    const d = ends[i + 3] as number;
+    if (a < from || b < a || c < b || d < c) return false;
+    from = d;
+  }
+  for (; i < n; i++) {
+    const to = ends[i] as number;
+    if (to < from) return false;
+    from = to;
+  }
+  return true;
+}
+
+/** Whether each element of `values` is above the one before it, and the first not below 0 (as `ascending`, strictly). */
+function rising(values: Int32Array): boolean {
+  let from = -1;
+  for (let i = 0; i < values.length; i++) {
+    const to = values[i] as number;
+    if (to <= from) return false;
+    from = to;
+  }
+  return true;
+}
+
+/**
+ * Whether every element of `column` is below `limit`: its one value when it is `fill`'s, else
+ * each, read as text by one regular expression (a native pass; a loop over 100,000 elements in
+ * a process that has just started runs in the interpreter, at 20 to 40 ns an element).
+ */
+function within(column: Uint8Array | Uint16Array, fill: number | undefined, limit: number): boolean {
+  if (fill !== undefined) return fill < limit;
+  const top = column instanceof Uint8Array ? 0xff : 0xffff;
+  if (limit > top) return true;
+  if (limit <= 0) return column.length === 0;
+  const text = column instanceof Uint8Array ? Buffer.from(column.buffer, column.byteOffset, column.length).toString('latin1') : unitsToString(column);
+  const unit = (n: number): string => `\\u${n.toString(16).padStart(4, '0')}`;
+  return !new RegExp(`[${unit(limit)}-${unit(top)}]`).test(text);
 }
 
 /** The repeats of variants as three arrays: the variants, where each one's runs start in the list, and the runs. */
@@ -268,20 +345,83 @@ function repeatColumns(repeats: ReadonlyMap<number, Int32Array>): [string, Int32
   return [['repeat.variant', variant], ['repeat.from', from], ['repeat.list', list]];
 }
 
-/** The repeats of variants from their arrays (views, no copies); undefined when they do not fit together. */
-function repeatsFrom(get: <T>(name: string) => T): Map<number, Int32Array> | undefined {
-  const variant = get<Int32Array>('repeat.variant');
-  const from = get<Int32Array>('repeat.from');
-  const list = get<Int32Array>('repeat.list');
-  if (from.length !== variant.length + 1 || from[0] !== 0 || from[variant.length] !== list.length) return undefined;
-  const repeats = new Map<number, Int32Array>();
-  for (let k = 0; k < variant.length; k++) {
-    const start = from[k] as number;
-    const end = from[k + 1] as number;
-    if (end < start) return undefined;
-    repeats.set(variant[k] as number, list.subarray(start, end));
+/**
+ * The repeats of variants over their arrays, each variant's runs a view made when first asked
+ * for: a map of thousands of views made on loading cost more than the scans that read a few.
+ */
+class RepeatTable implements ReadonlyMap<number, Int32Array> {
+  readonly #variant: Int32Array;
+  readonly #from: Int32Array;
+  readonly #list: Int32Array;
+  readonly #made = new Map<number, Int32Array | undefined>();
+
+  /** Checks the arrays fit together (the variants ascending, each one's runs within the list): undefined when they do not. */
+  static of(variant: Int32Array, from: Int32Array, list: Int32Array): RepeatTable | undefined {
+    if (from.length !== variant.length + 1 || from[0] !== 0 || from[variant.length] !== list.length) return undefined;
+    // Each variant once: the encoder writes them in order, so a repeated one is a damaged cache.
+    if (!ascending(from) || !rising(variant)) return undefined;
+    return new RepeatTable(variant, from, list);
   }
-  return repeats;
+
+  private constructor(variant: Int32Array, from: Int32Array, list: Int32Array) {
+    this.#variant = variant;
+    this.#from = from;
+    this.#list = list;
+  }
+
+  get size(): number {
+    return this.#variant.length;
+  }
+
+  get(key: number): Int32Array | undefined {
+    const made = this.#made.get(key);
+    if (made !== undefined || this.#made.has(key)) return made;
+    const variant = this.#variant;
+    let lo = 0;
+    let hi = variant.length - 1;
+    let runs: Int32Array | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = variant[mid] as number;
+      if (v === key) {
+        runs = this.#list.subarray(this.#from[mid], this.#from[mid + 1]);
+        break;
+      }
+      if (v < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    this.#made.set(key, runs);
+    return runs;
+  }
+
+  has(key: number): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  *entries(): MapIterator<[number, Int32Array]> {
+    for (let k = 0; k < this.#variant.length; k++) yield [this.#variant[k] as number, this.get(this.#variant[k] as number) as Int32Array];
+  }
+
+  *keys(): MapIterator<number> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  *values(): MapIterator<Int32Array> {
+    for (const [, runs] of this.entries()) yield runs;
+  }
+
+  [Symbol.iterator](): MapIterator<[number, Int32Array]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: Int32Array, key: number, map: ReadonlyMap<number, Int32Array>) => void, thisArg?: unknown): void {
+    for (const [key, runs] of this.entries()) callback.call(thisArg, runs, key, this);
+  }
+}
+
+/** The repeats of variants from their arrays; undefined when they do not fit together. */
+function repeatsFrom(get: <T>(name: string) => T): ReadonlyMap<number, Int32Array> | undefined {
+  return RepeatTable.of(get<Int32Array>('repeat.variant'), get<Int32Array>('repeat.from'), get<Int32Array>('repeat.list'));
 }
 
 /** The cache file's bytes for a compiled library under `key`. */
@@ -300,7 +440,10 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
   ];
   const header: Header = {
     key,
-    arrays: named.map(([name, array]) => [name, typeOf(array), array.length]),
+    arrays: named.map(([name, array]): ArraySpec => {
+      const fill = constantOf(array);
+      return fill === undefined ? [name, typeOf(array), array.length] : [name, typeOf(array), array.length, fill];
+    }),
     name: parts.name,
     version: parts.version,
     updatedAt: parts.updatedAt,
@@ -320,7 +463,8 @@ export async function encodeCompiled(compiled: CompiledLibrary, key: string): Pr
   const chunks: Buffer[] = [Buffer.from(MAGIC, 'latin1'), Buffer.alloc(4), headerBytes];
   chunks[1]?.writeUInt32LE(headerBytes.length);
   let length = 12 + headerBytes.length;
-  for (const [, array] of named) {
+  for (const [k, [, array]] of named.entries()) {
+    if (header.arrays[k]?.[3] !== undefined) continue;
     const pad = (8 - (length % 8)) % 8;
     chunks.push(Buffer.alloc(pad), Buffer.from(array.buffer, array.byteOffset, array.byteLength));
     length += pad + array.byteLength;
@@ -359,11 +503,27 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
     return undefined;
   }
   const arrays = new Map<string, Int32Array | Uint16Array | Uint8Array>();
+  const fills = new Map<string, number>();
   let offset = 12 + headerLength;
-  for (const [name, type, length] of header.arrays) {
+  for (const [name, type, length, fill] of header.arrays) {
     const Type = arrayTypes[type];
+    if (Type === undefined || !Number.isInteger(length) || length < 0) return undefined;
+    if (fill !== undefined) {
+      // An array of one value, made here: the value must be one the type holds.
+      if (Type.of(fill)[0] !== fill) return undefined;
+      let array: Int32Array | Uint16Array | Uint8Array;
+      try {
+        array = new Type(length);
+      } catch {
+        return undefined;
+      }
+      if (fill !== 0) array.fill(fill);
+      arrays.set(name, array);
+      fills.set(name, fill);
+      continue;
+    }
     offset += (8 - (offset % 8)) % 8;
-    if (Type === undefined || offset + length * Type.BYTES_PER_ELEMENT > body.length) return undefined;
+    if (offset + length * Type.BYTES_PER_ELEMENT > body.length) return undefined;
     arrays.set(name, new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, length));
     offset += length * Type.BYTES_PER_ELEMENT;
   }
@@ -377,7 +537,7 @@ function restore(file: Uint8Array, body: Uint8Array): { header: Header; compiled
   try {
     const automaton = restoredAutomaton(Object.fromEntries(automatonArrays.map((name) => [name, get(`automaton.${name}`)])) as unknown as Pick<Automaton, (typeof automatonArrays)[number]>, header.size, header.maxDepth);
     const fold = new FoldTable(header.transforms, { bmp: get('fold.bmp'), noiseKinds: get('fold.noiseKinds'), expansions: header.expansions });
-    const entries = entryColumnsTable(header, get);
+    const entries = entryColumnsTable(header, get, fills);
     const variantRepeats = repeatsFrom(get);
     if (entries === undefined || variantRepeats === undefined) return undefined;
     const parts = {
