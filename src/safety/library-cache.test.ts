@@ -223,6 +223,19 @@ describe('compiled-library cache', () => {
       check.writeUInt32LE(crc32(body));
       expect(await decodeCompiled(Buffer.concat([body, check]), key), column).toBeUndefined();
     }
+    // A one-value array longer than the file's bytes (a header that would have it allocate a gigabyte) is refused.
+    const huge = text.replace(/("variantWords","u8",)\d+,0\]/, '$1999999999,0]');
+    expect(huge).not.toBe(text);
+    const headerBytes = Buffer.from(huge, 'utf8');
+    const lengthField = Buffer.alloc(4);
+    lengthField.writeUInt32LE(headerBytes.length);
+    const padded = Buffer.concat([good.subarray(0, 8), lengthField, headerBytes]);
+    // The arrays keep their 8-byte alignment: pad the header's end as the original's offset was.
+    const pad = Buffer.alloc((((12 + headerLength) % 8) - (padded.length % 8) + 8) % 8);
+    const body = Buffer.concat([padded, pad, good.subarray(12 + headerLength, good.length - 4)]);
+    const check = Buffer.alloc(4);
+    check.writeUInt32LE(crc32(body));
+    expect(await decodeCompiled(Buffer.concat([body, check]), key)).toBeUndefined();
   });
 
   it('keeps lengths and depths in 8 bits when they fit and in 16 when a keyword is longer than 255 characters', async () => {
