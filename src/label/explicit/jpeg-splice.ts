@@ -126,8 +126,12 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   return { box, mx0, my0, mx1, my1, planes };
 }
 
-/** A sample rounded to 0-255, as a decoder's output. */
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+/** A sample rounded to 0-255, as a decoder's output (`Math.round` of a non-negative value is the truncation of value + 0.5). */
+const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : (v + 0.5) | 0);
+
+/** Luminances under the box, reused from file to file (the selection reorders them in place). */
+let sampleValues = new Float64Array(0);
+let chromaColumns = new Int32Array(0);
 
 /**
  * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
@@ -137,22 +141,27 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
   const [luma, cb, cr] = region.planes;
-  const values = new Float64Array(box.width * box.height);
+  const count = box.width * box.height;
+  if (sampleValues.length < count) sampleValues = new Float64Array(count);
+  const values = sampleValues.subarray(0, count);
   if (!luma) return summariseValues(values.subarray(0, 0));
   const Y = luma.data;
+  if (cb && chromaColumns.length < box.width) chromaColumns = new Int32Array(box.width);
+  const columns = chromaColumns;
+  if (cb) for (let i = 0; i < box.width; i++) columns[i] = Math.floor((box.left + i - x0) / cb.sx);
   let at = 0;
   for (let y = box.top; y < box.top + box.height; y++) {
-    const row = (y - y0) * luma.stride - x0;
+    const row = (y - y0) * luma.stride - x0 + box.left;
     if (!cb || !cr) {
-      for (let x = box.left; x < box.left + box.width; x++) values[at++] = LINEAR[clamp(Y[row + x] as number)] as number;
+      for (let i = 0; i < box.width; i++) values[at++] = LINEAR[clamp(Y[row + i] as number)] as number;
       continue;
     }
     const chromaRow = Math.floor((y - y0) / cb.sy) * cb.stride;
     const U = cb.data;
     const V = cr.data;
-    for (let x = box.left; x < box.left + box.width; x++) {
-      const l = Y[row + x] as number;
-      const chroma = chromaRow + Math.floor((x - x0) / cb.sx);
+    for (let i = 0; i < box.width; i++) {
+      const l = Y[row + i] as number;
+      const chroma = chromaRow + (columns[i] as number);
       const u = (U[chroma] as number) - 128;
       const v = (V[chroma] as number) - 128;
       values[at++] = 0.2126 * (LINEAR[clamp(l + 1.402 * v)] as number) + 0.7152 * (LINEAR[clamp(l - 0.344136 * u - 0.714136 * v)] as number) + 0.0722 * (LINEAR[clamp(l + 1.772 * u)] as number);
