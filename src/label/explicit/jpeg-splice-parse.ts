@@ -7,7 +7,8 @@
  * tables) throws `NotSpliceable`, and the caller re-encodes the image as before.
  *
  * The entropy-coded data is first copied without its stuffed zero bytes and restart markers
- * (their positions kept), then decoded with a 9-bit lookahead table per Huffman table; the
+ * (their positions kept), then decoded with a 9-bit lookahead table per Huffman table (the MCUs
+ * outside the kept ones are only skipped over, several AC symbols per 12-bit lookup); the
  * coefficients land in one Int16Array, 64 per block in zigzag order (as they are coded), the DC
  * value absolute (not the difference). The bit position where every MCU starts is kept, so that
  * the splice can copy the coded bytes before the first changed MCU verbatim.
@@ -33,11 +34,8 @@ export interface HuffmanTable {
   maxCode: Int32Array;
   /** For each length, symbols index minus the first code of that length. */
   offset: Int32Array;
-  /**
-   * AC skipping, per 9-bit lookahead: (positions advanced << 8) | (code length + magnitude
-   * bits), or 0 when the code is longer or the whole does not fit 16 bits.
-   */
-  skip: Int32Array;
+  /** AC skipping (`skipTable`), built when a scan first skips with the table. */
+  skip?: Int32Array;
   /** Encoding: code and length (0: absent) per symbol. */
   code: Int32Array;
   length: Uint8Array;
@@ -109,7 +107,6 @@ const PAD = 512;
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
   const lookup = new Int32Array(1 << LOOK);
-  const skip = new Int32Array(1 << LOOK);
   const maxCode = new Int32Array(18).fill(-1);
   const offset = new Int32Array(18);
   const code = new Int32Array(256);
@@ -129,13 +126,7 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
       if (len <= LOOK) {
         const shift = LOOK - len;
         const base = next << shift;
-        const size = symbol & 15;
-        const run = symbol >> 4;
-        const advance = size === 0 ? (run === 15 ? 16 : 128) : run + 1;
-        for (let j = 0; j < 1 << shift; j++) {
-          lookup[base + j] = (len << 8) | symbol;
-          if (size <= 10) skip[base + j] = (advance << 8) | (len + size);
-        }
+        lookup.fill((len << 8) | symbol, base, base + (1 << shift));
       }
       next++;
       k++;
@@ -144,7 +135,61 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
     next <<= 1;
   }
   maxCode[17] = 0x7fffffff;
-  return { counts, symbols, lookup, skip, maxCode, offset, code, length };
+  return { counts, symbols, lookup, maxCode, offset, code, length };
+}
+
+/** Bits of the window `skipTable` looks up. */
+const SKIP = 12;
+
+/**
+ * AC skipping for an AC table: per 12-bit window, the run of whole symbols (code and magnitude
+ * bits) it starts with, as (end of block << 15) | (positions advanced << 8) | bits, where end
+ * of block says the run ends with an end-of-block symbol (not counted in the positions). A run
+ * holds one symbol when that symbol's code and magnitude take more than the window, and as
+ * many as fit otherwise; it stops before a code longer than the 9-bit lookahead (those are
+ * decoded one at a time, to record where they are), a magnitude over 10 bits, or a prefix that
+ * is no code (0 when the window starts with such a one).
+ */
+export function skipTable(table: HuffmanTable): Int32Array {
+  // One symbol per window: (advance << 8) | bits, advance 128 for an end of block.
+  const single = new Int32Array(1 << SKIP);
+  for (let w = 0; w < 1 << SKIP; w++) {
+    const entry = table.lookup[w >> (SKIP - LOOK)] as number;
+    if (entry === 0) continue;
+    const len = entry >> 8;
+    const symbol = entry & 255;
+    const size = symbol & 15;
+    const run = symbol >> 4;
+    if (size > 10) continue;
+    single[w] = ((size === 0 ? (run === 15 ? 16 : 128) : run + 1) << 8) | (len + size);
+  }
+  const skip = new Int32Array(1 << SKIP);
+  for (let w = 0; w < 1 << SKIP; w++) {
+    const first = single[w] as number;
+    if (first === 0) continue;
+    let bits = first & 255;
+    if (first >> 8 === 128) {
+      skip[w] = (1 << 15) | bits;
+      continue;
+    }
+    let advance = first >> 8;
+    let end = 0;
+    while (bits < SKIP) {
+      const next = single[(w << bits) & ((1 << SKIP) - 1)] as number;
+      const nextBits = next & 255;
+      if (next === 0 || bits + nextBits > SKIP) break;
+      bits += nextBits;
+      if (next >> 8 === 128) {
+        end = 1;
+        break;
+      }
+      // No run goes past a block's 63 positions (and the count keeps to its 7 bits).
+      if (advance + (next >> 8) > 64) break;
+      advance += next >> 8;
+    }
+    skip[w] = (end << 15) | (advance << 8) | bits;
+  }
+  return skip;
 }
 
 /** `bytes` as a plain Uint8Array over the same memory. */
@@ -608,6 +653,7 @@ interface SkipState {
 function skipMcus(state: SkipState, m0: number, m1: number, start: number): number {
   const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
   const blocksPerMcu = layout.component.length;
+  const acSkips = acTables.map((table) => (table.skip ??= skipTable(table)));
   let pos = start;
   for (let m = m0; m < m1; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
@@ -640,18 +686,29 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number): numb
         pred[c] = dcValue;
       }
       const acTable = acTables[c] as HuffmanTable;
-      const skip = acTable.skip;
+      const skip = acSkips[c] as Int32Array;
       for (let k = 1; k < 64; ) {
         window = view.getUint32(pos >>> 3) << (pos & 7);
-        entry = skip[window >>> 23] as number;
+        entry = skip[window >>> (32 - SKIP)] as number;
         if (entry !== 0) {
-          pos += entry & 255;
-          k += entry >> 8;
-          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
-          continue;
+          // A run of symbols at once, unless the block may end inside it (then one at a time).
+          const next = k + ((entry >> 8) & 127);
+          if ((entry & 0x8000) !== 0) {
+            if (next < 64) {
+              pos += entry & 255;
+              break;
+            }
+          } else if (next <= 64) {
+            pos += entry & 255;
+            k = next;
+            continue;
+          }
         }
-        const symbol = slowSymbol(acTable, window, 32);
-        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        let symbol = acTable.lookup[window >>> (32 - LOOK)] as number;
+        if (symbol === 0) {
+          symbol = slowSymbol(acTable, window, 32);
+          long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        }
         pos += symbol >> 8;
         const size = symbol & 15;
         const run = (symbol >> 4) & 15;
