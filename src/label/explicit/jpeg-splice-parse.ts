@@ -82,6 +82,12 @@ export interface BaselineJpeg {
   scanEnd: number;
   /** 64 coefficients per block, zigzag order, DC absolute, for the MCU rows of `from` to `to` (zero outside those MCUs). */
   coefficients: Int16Array;
+  /**
+   * With a box and no restart interval: the MCU columns (first and last, inclusive) whose AC
+   * coefficients were kept in MCUs `from` to `to`, the MCU after each MCU of theirs too; the other
+   * kept MCUs were skipped over keeping only their DC values. Undefined: every kept MCU is whole.
+   */
+  acColumns: { first: number; last: number } | undefined;
   /** The first MCU whose coefficients were kept (those before were only decoded, to check them and find the bit positions). */
   from: number;
   /** The MCU after the last kept one (those from it on were only decoded, as those before `from`). */
@@ -178,13 +184,14 @@ export function skipTable(table: HuffmanTable): Int32Array {
       const next = single[(w << bits) & ((1 << SKIP) - 1)] as number;
       const nextBits = next & 255;
       if (next === 0 || bits + nextBits > SKIP) break;
-      bits += nextBits;
       if (next >> 8 === 128) {
+        bits += nextBits;
         end = 1;
         break;
       }
       // No run goes past a block's 63 positions (and the count keeps to its 7 bits).
       if (advance + (next >> 8) > 64) break;
+      bits += nextBits;
       advance += next >> 8;
     }
     skip[w] = (end << 15) | (advance << 8) | bits;
@@ -238,11 +245,13 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
 /**
  * Parses the headers and decodes the scan of a baseline JPEG. With `first`, the coefficients
  * are kept only from the MCU holding that pixel on (the blocks before are decoded and checked,
- * not stored).
+ * not stored); with `last` too, up to the MCU after the one holding that pixel, and (in a scan
+ * without restart intervals, unless `whole`) only the DC values of the MCUs outside the columns
+ * from `first` to `last` and the MCU after each of those (`acColumns`).
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
+export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }, whole = false): BaselineJpeg {
   // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
   // and its slices have another map, and mixing them deoptimises the decoder).
   const data = plainBytes(input);
@@ -303,7 +312,7 @@ export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: num
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last);
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last, whole);
     }
     at = end;
   }
@@ -326,6 +335,7 @@ function decodeScan(
   tables: Tables,
   first: { x: number; y: number } | undefined,
   last: { x: number; y: number } | undefined,
+  whole: boolean,
 ): BaselineJpeg {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
@@ -402,7 +412,9 @@ function decodeScan(
   const predAtFrom = new Int32Array(components.length);
   const long = new LongCodes();
   const intervalEnds: number[] = [];
-  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds);
+  const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
+  const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds, acColumns);
   return {
     width: frame.width,
     height: frame.height,
@@ -420,6 +432,7 @@ function decodeScan(
     scanStart,
     scanEnd,
     coefficients,
+    acColumns,
     from,
     to,
     predAtFrom,
@@ -504,6 +517,7 @@ function decodeEntropy(
   predAtFrom: Int32Array,
   long: LongCodes,
   intervalEnds: number[],
+  acColumns: { first: number; last: number } | undefined,
 ): void {
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
@@ -524,7 +538,28 @@ function decodeEntropy(
     acc = d[p++] as number;
     bits = 8 - (pos & 7);
   }
+  // With `acColumns`, whether MCU `m` is decoded whole (in those columns, or right after one).
+  const inColumns = (m: number): boolean => {
+    const x = m % mcusX;
+    return x >= (acColumns as { first: number }).first && x <= (acColumns as { last: number }).last;
+  };
+  const dcOnly: DcOut = { out, mcusX, origins: new Int32Array(components.length) };
   for (let m = from; m < to; m++) {
+    if (acColumns && m > from && !inColumns(m) && !inColumns(m - 1)) {
+      // Skip to the next MCU decoded whole, keeping the DC values (no restart intervals here).
+      let end = m + 1;
+      while (end < to && !inColumns(end) && !inColumns(end - 1)) end++;
+      const at = skipMcus(skipping, m, end, p * 8 - bits, dcOnly);
+      p = at >>> 3;
+      acc = 0;
+      bits = 0;
+      if ((at & 7) !== 0) {
+        acc = d[p++] as number;
+        bits = 8 - (at & 7);
+      }
+      m = end - 1;
+      continue;
+    }
     if (ri > 0 && m > 0 && m % ri === 0) {
       // Byte-align: the next interval starts after the restart marker.
       const consumed = p * 8 - bits;
@@ -629,6 +664,13 @@ function decodeEntropy(
   mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, p * 8 - bits);
 }
 
+/** Where skipping stores the DC values of the MCUs it passes (kept MCUs outside `acColumns`). */
+interface DcOut {
+  out: Int16Array;
+  mcusX: number;
+  origins: Int32Array;
+}
+
 interface SkipState {
   view: DataView;
   limit: number;
@@ -646,11 +688,12 @@ interface SkipState {
 
 /**
  * Decodes MCUs `m0` to `m1` (exclusive) from bit `start` keeping only their positions, the DC
- * predictors and the long codes: each symbol is looked up in a 32-bit window read at its bit
- * position (at least 25 bits valid) from the zero-padded data, with no refill branches.
+ * predictors and the long codes (and, with `dcOut`, each block's DC value): each symbol, or run
+ * of AC symbols (`skipTable`), is looked up in a 32-bit window read at its bit position (at
+ * least 25 bits valid) from the zero-padded data, with no refill branches.
  * Returns the bit position after them.
  */
-function skipMcus(state: SkipState, m0: number, m1: number, start: number): number {
+function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
   const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
   const blocksPerMcu = layout.component.length;
   const acSkips = acTables.map((table) => (table.skip ??= skipTable(table)));
@@ -664,6 +707,7 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number): numb
       pred.fill(0);
     }
     mcuBits[m] = pos;
+    if (dcOut) for (let c = 0; c < components.length; c++) dcOut.origins[c] = mcuOrigin(components[c] as FrameComponent, m, dcOut.mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;
       const dcTable = dcTables[c] as HuffmanTable;
@@ -685,6 +729,7 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number): numb
         if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
         pred[c] = dcValue;
       }
+      if (dcOut) dcOut.out[(dcOut.origins[c] as number) + (layout.delta[b] as number)] = pred[c] as number;
       const acTable = acTables[c] as HuffmanTable;
       const skip = acSkips[c] as Int32Array;
       for (let k = 1; k < 64; ) {

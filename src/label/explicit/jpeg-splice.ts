@@ -13,9 +13,14 @@
  *    sample of a subsampled component takes the mean over the pixels it covers. Only a block
  *    under at least one drawn pixel changes: forward DCT, quantised with the file's own table.
  * 3. The entropy-coded data up to the first changed MCU is copied verbatim (bytes, stuffing and
- *    restart markers, then the first bits of the byte where that MCU starts); from there every
- *    block is Huffman-coded again with the file's tables, DC differences recomputed from the
- *    actual neighbours, restart markers in sequence. When a changed block needs a symbol a
+ *    restart markers, then the first bits of the byte where that MCU starts); from there the
+ *    MCUs with a changed block and the MCU after each (its DC differences change) are
+ *    Huffman-coded again with the file's tables, DC differences recomputed from the actual
+ *    neighbours, and the coded bits of the others copied as they are (in a scan with restart
+ *    intervals, every MCU up to the one after the notice's last is coded again, restart markers
+ *    in sequence). Only the notice's MCU columns are decoded whole; elsewhere in its rows the
+ *    parser keeps the DC values only (`acColumns`), and coding with new tables decodes the
+ *    scan again whole. When a changed block needs a symbol a
  *    table lacks (files with optimised tables), room is made in the table without touching its
  *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
  *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
@@ -87,7 +92,11 @@ export interface JpegSplice {
 export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
   const bytes = plainBytes(input);
   // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
-  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined, box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined);
+  const first = box ? { x: box.left, y: box.top } : undefined;
+  const last = box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined;
+  const jpeg = parseBaselineJpeg(bytes, first, last);
+  // Coding with new tables counts the symbols of every kept block: it needs them all decoded.
+  const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
     if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
@@ -96,7 +105,7 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   return {
     jpeg,
     sample: (box) => sampleRegion(jpeg, regionFor(box), box),
-    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true),
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true, whole),
   };
 }
 
@@ -232,7 +241,7 @@ function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: 
   return touched;
 }
 
-function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean, whole: () => BaselineJpeg): SpliceResult {
   if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
@@ -268,7 +277,10 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   } catch (error) {
     if (!(error instanceof MissingSymbol)) throw error;
   }
-  return { ...common, bytes: encodeWithNewTables(bytes, jpeg, startMcu), tables: 'extended', copiedBytes: 0 };
+  // The scan decoded again whole (when only the notice's columns were), with the changed blocks.
+  const full = whole();
+  if (full !== jpeg) for (const base of changedBases) full.coefficients.set(jpeg.coefficients.subarray(base, base + 64), base);
+  return { ...common, bytes: encodeWithNewTables(bytes, full, startMcu), tables: 'extended', copiedBytes: 0 };
 }
 
 /** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
@@ -333,7 +345,7 @@ function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingO
 
 /**
  * The file with its entropy-coded data copied up to MCU `from` and coded again from there with
- * its own tables. Symbols the changed blocks need and the tables lack are added
+ * its own tables (without restart intervals, only the MCUs that change: `encodeChanged`). Symbols the changed blocks need and the tables lack are added
  * (`jpeg-splice-tables.ts`): after the tables' longest codes where the code space allows (every
  * existing code keeps its bits: the data before `from` is copied byte for byte), or by moving
  * one rare symbol to make room (the data before `from` is copied bit for bit with only the codes
@@ -396,12 +408,44 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
     copied = copyEnd - jpeg.scanStart;
   }
-  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  if (jpeg.restartInterval === 0) encodeChanged(w, jpeg, from, order, flags, dc, ac, remapped, byKey);
+  else encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
   // After the kept MCUs (the last one unchanged, so the DC differences after it are as they were): the coded bits as they are.
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
   return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
+}
+
+/**
+ * The kept MCUs from `from` (a scan without restart intervals): an MCU with a changed block,
+ * or right after one (its DC differences change), is coded from its coefficients; every other
+ * one is copied as it is coded (`copyScan`, the codes of remapped symbols written again).
+ */
+function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: CodingOrder, flags: Uint8Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
+  const perMcu = jpeg.components.reduce((sum, c) => sum + c.h * c.v, 0);
+  const count = jpeg.to - from;
+  const changed = (i: number): boolean => {
+    for (let b = i * perMcu; b < (i + 1) * perMcu; b++) if (flags[b] === 1) return true;
+    return false;
+  };
+  const dirty = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (!changed(i)) continue;
+    dirty[i] = 1;
+    if (i + 1 < count) dirty[i + 1] = 1;
+  }
+  for (let i = 0; i < count; ) {
+    let j = i + 1;
+    while (j < count && dirty[j] === dirty[i]) j++;
+    if (dirty[i] === 1) {
+      const blocks = { bases: order.bases.subarray(i * perMcu, j * perMcu), components: order.components.subarray(i * perMcu, j * perMcu), restarts: new Int32Array(0), firstMarker: 0 };
+      encodeBlocks(w, jpeg.coefficients, blocks, predictorsAt(jpeg, from + i), dc, ac);
+    } else {
+      copyScan(w, jpeg, jpeg.mcuBits[from + i] as number, jpeg.mcuBits[from + j] as number, remapped, tables);
+    }
+    i = j;
+  }
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
