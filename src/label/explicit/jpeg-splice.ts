@@ -179,12 +179,29 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
+/**
+ * Work arrays of `compose`, kept from file to file: compose runs from start to end without
+ * yielding, and nothing it returns refers to them. Slot `slot`, `length` values, zeroed.
+ */
+const scratch: Float32Array[] = [];
+function zeroed(slot: number, length: number): Float32Array {
+  const buffer = scratch[slot];
+  if (!buffer || buffer.length < length) {
+    const fresh = new Float32Array(Math.max(length, Math.ceil((buffer?.length ?? 0) * 1.5)));
+    scratch[slot] = fresh;
+    return fresh.subarray(0, length);
+  }
+  const view = buffer.subarray(0, length);
+  view.fill(0);
+  return view;
+}
+
 /** The overlay once: each pixel's opacity, and its colour as each component's value times that opacity. */
 function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
-  const alphas = new Float32Array(pixelCount);
-  const w0 = new Float32Array(pixelCount);
-  const w1 = new Float32Array(components === 1 ? 0 : pixelCount);
-  const w2 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const alphas = zeroed(0, pixelCount);
+  const w0 = zeroed(1, pixelCount);
+  const w1 = zeroed(2, components === 1 ? 0 : pixelCount);
+  const w2 = zeroed(3, components === 1 ? 0 : pixelCount);
   const grey = components === 1;
   for (let i = 0; i < pixelCount; i++) {
     const alpha = overlay[i * 4 + 3] as number;
@@ -207,8 +224,9 @@ function overlayWeights(overlay: Uint8Array, pixelCount: number, components: num
 
 /** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
 function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
-  const sumA = new Float32Array(plane.data.length);
-  const sumAV = new Float32Array(plane.data.length);
+  // One component at a time: the next call's sums take the same arrays.
+  const sumA = zeroed(4, plane.data.length);
+  const sumAV = zeroed(5, plane.data.length);
   const left = box.left - x0;
   for (let y = 0; y < box.height; y++) {
     const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
