@@ -405,6 +405,17 @@ describe('JPEG DCT-block splice', () => {
     expect(skip[0b100000000000] as number).toBe((1 << 15) | 2);
   });
 
+  it('takes the overlay as it is at each compose, the same buffer changed in between too', async () => {
+    const jpeg = await sharp(picture(W, H, 4), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const drawn = overlay(BOX);
+    expect(openJpegSplice(jpeg, BOX).compose(drawn, BOX).changedBlocks).toBeGreaterThan(0);
+    // Transparent now: nothing to change, whatever the last overlay's weights were.
+    for (let i = 3; i < drawn.length; i += 4) drawn[i] = 0;
+    const again = openJpegSplice(jpeg, BOX).compose(drawn, BOX);
+    expect(again.changedBlocks).toBe(0);
+    expect(Buffer.from(again.bytes).equals(jpeg)).toBe(true);
+  });
+
   it('covers a tiny image whole and a notice at the top-left corner', async () => {
     const rgb = picture(24, 18, 3);
     const tiny = await sharp(rgb, { raw: { width: 24, height: 18, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();

@@ -196,12 +196,27 @@ function zeroed(slot: number, length: number): Float32Array {
   return view;
 }
 
-/** The overlay once: each pixel's opacity, and its colour as each component's value times that opacity. */
+/** The last overlay's weights, with a copy of its pixels: a batch draws the same notice on file after file. */
+let lastOverlay: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } } | undefined;
+
+/**
+ * The overlay once: each pixel's opacity, and its colour as each component's value times that
+ * opacity. The same pixels as last time (compared byte for byte) give the same arrays back
+ * (only read).
+ */
 function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
-  const alphas = zeroed(0, pixelCount);
-  const w0 = zeroed(1, pixelCount);
-  const w1 = zeroed(2, components === 1 ? 0 : pixelCount);
-  const w2 = zeroed(3, components === 1 ? 0 : pixelCount);
+  const pixels = overlay.subarray(0, pixelCount * 4);
+  if (lastOverlay && lastOverlay.components === components && Buffer.compare(lastOverlay.pixels, pixels) === 0) return lastOverlay.weights;
+  const weights = computeWeights(pixels, pixelCount, components);
+  lastOverlay = { pixels: new Uint8Array(pixels), components, weights };
+  return weights;
+}
+
+function computeWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
+  const alphas = new Float32Array(pixelCount);
+  const w0 = new Float32Array(pixelCount);
+  const w1 = new Float32Array(components === 1 ? 0 : pixelCount);
+  const w2 = new Float32Array(components === 1 ? 0 : pixelCount);
   const grey = components === 1;
   for (let i = 0; i < pixelCount; i++) {
     const alpha = overlay[i * 4 + 3] as number;
@@ -225,8 +240,8 @@ function overlayWeights(overlay: Uint8Array, pixelCount: number, components: num
 /** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
 function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
   // One component at a time: the next call's sums take the same arrays.
-  const sumA = zeroed(4, plane.data.length);
-  const sumAV = zeroed(5, plane.data.length);
+  const sumA = zeroed(0, plane.data.length);
+  const sumAV = zeroed(1, plane.data.length);
   const left = box.left - x0;
   for (let y = 0; y < box.height; y++) {
     const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
