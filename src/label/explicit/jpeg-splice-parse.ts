@@ -247,11 +247,13 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  * are kept only from the MCU holding that pixel on (the blocks before are decoded and checked,
  * not stored); with `last` too, up to the MCU after the one holding that pixel, and (in a scan
  * without restart intervals, unless `whole`) only the DC values of the MCUs outside the columns
- * from `first` to `last` and the MCU after each of those (`acColumns`).
+ * from `first` to `last` and the MCU after each of those (`acColumns`). With `reuse`, the
+ * unstuffed data and the coefficients take the arrays the previous parse with `reuse` had (no
+ * allocation per file in a batch): its result must no longer be in use.
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }, whole = false): BaselineJpeg {
+export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }, whole = false, reuse = false): BaselineJpeg {
   // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
   // and its slices have another map, and mixing them deoptimises the decoder).
   const data = plainBytes(input);
@@ -312,10 +314,29 @@ export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: num
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last, whole);
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last, whole, reuse);
     }
     at = end;
   }
+}
+
+/** The arrays of the last parse with `reuse`, for the next one. */
+let spare = { bytes: new Uint8Array(0), coefficients: new Int16Array(0) };
+
+function spareBytes(length: number): Uint8Array {
+  if (spare.bytes.length < length) spare = { ...spare, bytes: new Uint8Array(Math.ceil(length * 1.25)) };
+  return spare.bytes.subarray(0, length);
+}
+
+/** `length` zeros from the spare coefficients. */
+function spareCoefficients(length: number): Int16Array {
+  if (spare.coefficients.length < length) {
+    spare = { ...spare, coefficients: new Int16Array(Math.ceil(length * 1.25)) };
+    return spare.coefficients.subarray(0, length);
+  }
+  const view = spare.coefficients.subarray(0, length);
+  view.fill(0);
+  return view;
 }
 
 interface Tables {
@@ -336,6 +357,7 @@ function decodeScan(
   first: { x: number; y: number } | undefined,
   last: { x: number; y: number } | undefined,
   whole: boolean,
+  reuse: boolean,
 ): BaselineJpeg {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
@@ -377,7 +399,7 @@ function decodeScan(
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
   // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
   // Zero padding after the data: the skipping decoder reads 32-bit windows with no end test.
-  const clean = new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
+  const clean = reuse ? spareBytes(Math.max(0, data.length - scanStart) + PAD) : new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
   let at = scanStart;
@@ -404,10 +426,12 @@ function decodeScan(
       break;
     }
   }
+  // A reused array holds the last file's bytes after this one's data: the padding must be zeros.
+  if (reuse) clean.fill(0, n, n + PAD);
   if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
-  const coefficients = new Int16Array(blocks * 64);
+  const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
   const mcuBits = new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
   const long = new LongCodes();

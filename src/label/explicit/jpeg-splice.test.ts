@@ -416,6 +416,23 @@ describe('JPEG DCT-block splice', () => {
     expect(Buffer.from(again.bytes).equals(jpeg)).toBe(true);
   });
 
+  it('splices file after file into reused arrays exactly as into fresh ones, a larger file before a smaller', async () => {
+    const large = await sharp(picture(W, H, 12), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const small = await sharp(picture(W, H, 13), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 40 }).toBuffer();
+    const drawn = overlay(BOX);
+    const fresh = [large, small, large].map((jpeg) => Buffer.from(openJpegSplice(jpeg, BOX).compose(drawn, BOX).bytes));
+    const reused = [large, small, large].map((jpeg) => Buffer.from(openJpegSplice(jpeg, BOX, { reuseBuffers: true }).compose(drawn, BOX).bytes));
+    expect(reused.map((bytes, i) => bytes.equals(fresh[i] as Buffer))).toEqual([true, true, true]);
+    // A cut scan after a larger file's: still refused, not decoded on into the last file's bytes.
+    openJpegSplice(large, BOX, { reuseBuffers: true });
+    const cut = Buffer.concat([small.subarray(0, Math.floor(small.length * 0.7)), Buffer.from([0xff, 0xd9])]);
+    expect(() => openJpegSplice(cut, BOX, { reuseBuffers: true })).toThrow(NotSpliceable);
+    // New tables decode the scan again into arrays of their own.
+    const extended = openJpegSplice(small, BOX, { reuseBuffers: true, newTables: true }).compose(drawn, BOX);
+    expect(extended.tables).toBe('extended');
+    expect(Buffer.from(extended.bytes).equals(Buffer.from(openJpegSplice(small, BOX, { newTables: true }).compose(drawn, BOX).bytes))).toBe(true);
+  });
+
   it('covers a tiny image whole and a notice at the top-left corner', async () => {
     const rgb = picture(24, 18, 3);
     const tiny = await sharp(rgb, { raw: { width: 24, height: 18, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();

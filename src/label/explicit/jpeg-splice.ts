@@ -85,16 +85,18 @@ export interface JpegSplice {
  * from the box's first MCU on; without `box`, all of them).
  *
  * `newTables` always codes the scan with new tables (the path taken when no room can be made
- * in the file's own; for tests and comparisons).
+ * in the file's own; for tests and comparisons). `reuseBuffers` decodes into the arrays the
+ * previous splice opened with it used (a batch allocates them once): that splice must be done
+ * with (composed or dropped) before this one opens.
  *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
-export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean; reuseBuffers?: boolean } = {}): JpegSplice {
   const bytes = plainBytes(input);
   // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
   const first = box ? { x: box.left, y: box.top } : undefined;
   const last = box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined;
-  const jpeg = parseBaselineJpeg(bytes, first, last);
+  const jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
   // Coding with new tables counts the symbols of every kept block: it needs them all decoded.
   const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
