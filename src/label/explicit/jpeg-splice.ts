@@ -198,20 +198,25 @@ function zeroed(slot: number, length: number): Float32Array {
   return view;
 }
 
-/** The last overlay's weights, with a copy of its pixels: a batch draws the same notice on file after file. */
-let lastOverlay: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } } | undefined;
+/**
+ * The last few overlays' weights, with a copy of their pixels, latest first: a batch draws the
+ * same few notices (light or dark text, with or without a plate) on file after file.
+ */
+const recentOverlays: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } }[] = [];
+const RECENT_OVERLAYS = 4;
 
 /**
  * The overlay once: each pixel's opacity, and its colour as each component's value times that
- * opacity. The same pixels as last time (compared byte for byte) give the same arrays back
- * (only read).
+ * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same
+ * arrays back (only read).
  */
 function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
   const pixels = overlay.subarray(0, pixelCount * 4);
-  if (lastOverlay && lastOverlay.components === components && Buffer.compare(lastOverlay.pixels, pixels) === 0) return lastOverlay.weights;
-  const weights = computeWeights(pixels, pixelCount, components);
-  lastOverlay = { pixels: new Uint8Array(pixels), components, weights };
-  return weights;
+  const index = recentOverlays.findIndex((entry) => entry.components === components && Buffer.compare(entry.pixels, pixels) === 0);
+  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as (typeof recentOverlays)[number]) : { pixels: new Uint8Array(pixels), components, weights: computeWeights(pixels, pixelCount, components) };
+  recentOverlays.unshift(entry);
+  recentOverlays.length = Math.min(recentOverlays.length, RECENT_OVERLAYS);
+  return entry.weights;
 }
 
 function computeWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
