@@ -139,7 +139,9 @@ function spliceFor(bytes: Uint8Array, geometry: ImageGeometry, box: PixelBox, op
   if (geometry.orientation !== 1) return { reason: `EXIF orientation ${geometry.orientation} (turned upright by re-encoding)` };
   if ((geometry.space !== 'srgb' && geometry.space !== 'b-w') || hasIccProfile(bytes)) return { reason: 'not a plain sRGB or greyscale JPEG' };
   try {
-    return { open: openJpegSplice(bytes, box) };
+    // The splice is opened, sampled and composed with no await between (see labelImage): the
+    // next file's splice can take its arrays.
+    return { open: openJpegSplice(bytes, box, { reuseBuffers: true }) };
   } catch (error) {
     if (error instanceof NotSpliceable) return { reason: error.message };
     throw error;
@@ -187,6 +189,8 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     apng
       ? { sample: (box) => Promise.resolve(apng.sample(box)), compose: (overlay, box) => Promise.resolve({ bytes: apng.compose(overlay, box) }) }
       : await openSurface(canvas, geometry);
+  // From here to the composed bytes a splice runs without an await: it decodes into arrays
+  // shared with the next file's (`reuseBuffers`).
   const surface = splice?.open ? undefined : await open();
   const style = chooseStyle(splice?.open ? splice.open.sample(layout.box) : await (surface as ImageSurface).sample(layout.box), options.plate, layout.inkHeight);
   const drawing = draw(layout, style, font);

@@ -7,7 +7,8 @@
  * tables) throws `NotSpliceable`, and the caller re-encodes the image as before.
  *
  * The entropy-coded data is first copied without its stuffed zero bytes and restart markers
- * (their positions kept), then decoded with a 9-bit lookahead table per Huffman table; the
+ * (their positions kept), then decoded with a 9-bit lookahead table per Huffman table (the MCUs
+ * outside the kept ones are only skipped over, several AC symbols per 12-bit lookup); the
  * coefficients land in one Int16Array, 64 per block in zigzag order (as they are coded), the DC
  * value absolute (not the difference). The bit position where every MCU starts is kept, so that
  * the splice can copy the coded bytes before the first changed MCU verbatim.
@@ -33,11 +34,8 @@ export interface HuffmanTable {
   maxCode: Int32Array;
   /** For each length, symbols index minus the first code of that length. */
   offset: Int32Array;
-  /**
-   * AC skipping, per 9-bit lookahead: (positions advanced << 8) | (code length + magnitude
-   * bits), or 0 when the code is longer or the whole does not fit 16 bits.
-   */
-  skip: Int32Array;
+  /** AC skipping (`skipTable`), built when a scan first skips with the table. */
+  skip?: Int32Array;
   /** Encoding: code and length (0: absent) per symbol. */
   code: Int32Array;
   length: Uint8Array;
@@ -84,6 +82,12 @@ export interface BaselineJpeg {
   scanEnd: number;
   /** 64 coefficients per block, zigzag order, DC absolute, for the MCU rows of `from` to `to` (zero outside those MCUs). */
   coefficients: Int16Array;
+  /**
+   * With a box and no restart interval: the MCU columns (first and last, inclusive) whose AC
+   * coefficients were kept in MCUs `from` to `to`, the MCU after each MCU of theirs too; the other
+   * kept MCUs were skipped over keeping only their DC values. Undefined: every kept MCU is whole.
+   */
+  acColumns: { first: number; last: number } | undefined;
   /** The first MCU whose coefficients were kept (those before were only decoded, to check them and find the bit positions). */
   from: number;
   /** The MCU after the last kept one (those from it on were only decoded, as those before `from`). */
@@ -109,7 +113,6 @@ const PAD = 512;
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
   const lookup = new Int32Array(1 << LOOK);
-  const skip = new Int32Array(1 << LOOK);
   const maxCode = new Int32Array(18).fill(-1);
   const offset = new Int32Array(18);
   const code = new Int32Array(256);
@@ -129,13 +132,7 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
       if (len <= LOOK) {
         const shift = LOOK - len;
         const base = next << shift;
-        const size = symbol & 15;
-        const run = symbol >> 4;
-        const advance = size === 0 ? (run === 15 ? 16 : 128) : run + 1;
-        for (let j = 0; j < 1 << shift; j++) {
-          lookup[base + j] = (len << 8) | symbol;
-          if (size <= 10) skip[base + j] = (advance << 8) | (len + size);
-        }
+        lookup.fill((len << 8) | symbol, base, base + (1 << shift));
       }
       next++;
       k++;
@@ -144,7 +141,62 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
     next <<= 1;
   }
   maxCode[17] = 0x7fffffff;
-  return { counts, symbols, lookup, skip, maxCode, offset, code, length };
+  return { counts, symbols, lookup, maxCode, offset, code, length };
+}
+
+/** Bits of the window `skipTable` looks up. */
+const SKIP = 12;
+
+/**
+ * AC skipping for an AC table: per 12-bit window, the run of whole symbols (code and magnitude
+ * bits) it starts with, as (end of block << 15) | (positions advanced << 8) | bits, where end
+ * of block says the run ends with an end-of-block symbol (not counted in the positions). A run
+ * holds one symbol when that symbol's code and magnitude take more than the window, and as
+ * many as fit otherwise; it stops before a code longer than the 9-bit lookahead (those are
+ * decoded one at a time, to record where they are), a magnitude over 10 bits, or a prefix that
+ * is no code (0 when the window starts with such a one).
+ */
+export function skipTable(table: HuffmanTable): Int32Array {
+  // One symbol per window: (advance << 8) | bits, advance 128 for an end of block.
+  const single = new Int32Array(1 << SKIP);
+  for (let w = 0; w < 1 << SKIP; w++) {
+    const entry = table.lookup[w >> (SKIP - LOOK)] as number;
+    if (entry === 0) continue;
+    const len = entry >> 8;
+    const symbol = entry & 255;
+    const size = symbol & 15;
+    const run = symbol >> 4;
+    if (size > 10) continue;
+    single[w] = ((size === 0 ? (run === 15 ? 16 : 128) : run + 1) << 8) | (len + size);
+  }
+  const skip = new Int32Array(1 << SKIP);
+  for (let w = 0; w < 1 << SKIP; w++) {
+    const first = single[w] as number;
+    if (first === 0) continue;
+    let bits = first & 255;
+    if (first >> 8 === 128) {
+      skip[w] = (1 << 15) | bits;
+      continue;
+    }
+    let advance = first >> 8;
+    let end = 0;
+    while (bits < SKIP) {
+      const next = single[(w << bits) & ((1 << SKIP) - 1)] as number;
+      const nextBits = next & 255;
+      if (next === 0 || bits + nextBits > SKIP) break;
+      if (next >> 8 === 128) {
+        bits += nextBits;
+        end = 1;
+        break;
+      }
+      // No run goes past a block's 63 positions (and the count keeps to its 7 bits).
+      if (advance + (next >> 8) > 64) break;
+      bits += nextBits;
+      advance += next >> 8;
+    }
+    skip[w] = (end << 15) | (advance << 8) | bits;
+  }
+  return skip;
 }
 
 /** `bytes` as a plain Uint8Array over the same memory. */
@@ -193,11 +245,15 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
 /**
  * Parses the headers and decodes the scan of a baseline JPEG. With `first`, the coefficients
  * are kept only from the MCU holding that pixel on (the blocks before are decoded and checked,
- * not stored).
+ * not stored); with `last` too, up to the MCU after the one holding that pixel, and (in a scan
+ * without restart intervals, unless `whole`) only the DC values of the MCUs outside the columns
+ * from `first` to `last` and the MCU after each of those (`acColumns`). With `reuse`, the
+ * unstuffed data and the coefficients take the arrays the previous parse with `reuse` had (no
+ * allocation per file in a batch): its result must no longer be in use.
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
-export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }): BaselineJpeg {
+export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: number }, last?: { x: number; y: number }, whole = false, reuse = false): BaselineJpeg {
   // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
   // and its slices have another map, and mixing them deoptimises the decoder).
   const data = plainBytes(input);
@@ -258,10 +314,29 @@ export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: num
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last);
+      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last, whole, reuse);
     }
     at = end;
   }
+}
+
+/** The arrays of the last parse with `reuse`, for the next one. */
+let spare = { bytes: new Uint8Array(0), coefficients: new Int16Array(0) };
+
+function spareBytes(length: number): Uint8Array {
+  if (spare.bytes.length < length) spare = { ...spare, bytes: new Uint8Array(Math.ceil(length * 1.25)) };
+  return spare.bytes.subarray(0, length);
+}
+
+/** `length` zeros from the spare coefficients. */
+function spareCoefficients(length: number): Int16Array {
+  if (spare.coefficients.length < length) {
+    spare = { ...spare, coefficients: new Int16Array(Math.ceil(length * 1.25)) };
+    return spare.coefficients.subarray(0, length);
+  }
+  const view = spare.coefficients.subarray(0, length);
+  view.fill(0);
+  return view;
 }
 
 interface Tables {
@@ -281,6 +356,8 @@ function decodeScan(
   tables: Tables,
   first: { x: number; y: number } | undefined,
   last: { x: number; y: number } | undefined,
+  whole: boolean,
+  reuse: boolean,
 ): BaselineJpeg {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
@@ -322,7 +399,7 @@ function decodeScan(
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
   // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
   // Zero padding after the data: the skipping decoder reads 32-bit windows with no end test.
-  const clean = new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
+  const clean = reuse ? spareBytes(Math.max(0, data.length - scanStart) + PAD) : new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
   let at = scanStart;
@@ -349,15 +426,19 @@ function decodeScan(
       break;
     }
   }
+  // A reused array holds the last file's bytes after this one's data: the padding must be zeros.
+  if (reuse) clean.fill(0, n, n + PAD);
   if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
-  const coefficients = new Int16Array(blocks * 64);
+  const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
   const mcuBits = new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
   const long = new LongCodes();
   const intervalEnds: number[] = [];
-  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds);
+  const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
+  const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds, acColumns);
   return {
     width: frame.width,
     height: frame.height,
@@ -375,6 +456,7 @@ function decodeScan(
     scanStart,
     scanEnd,
     coefficients,
+    acColumns,
     from,
     to,
     predAtFrom,
@@ -459,6 +541,7 @@ function decodeEntropy(
   predAtFrom: Int32Array,
   long: LongCodes,
   intervalEnds: number[],
+  acColumns: { first: number; last: number } | undefined,
 ): void {
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
@@ -479,7 +562,28 @@ function decodeEntropy(
     acc = d[p++] as number;
     bits = 8 - (pos & 7);
   }
+  // With `acColumns`, whether MCU `m` is decoded whole (in those columns, or right after one).
+  const inColumns = (m: number): boolean => {
+    const x = m % mcusX;
+    return x >= (acColumns as { first: number }).first && x <= (acColumns as { last: number }).last;
+  };
+  const dcOnly: DcOut = { out, mcusX, origins: new Int32Array(components.length) };
   for (let m = from; m < to; m++) {
+    if (acColumns && m > from && !inColumns(m) && !inColumns(m - 1)) {
+      // Skip to the next MCU decoded whole, keeping the DC values (no restart intervals here).
+      let end = m + 1;
+      while (end < to && !inColumns(end) && !inColumns(end - 1)) end++;
+      const at = skipMcus(skipping, m, end, p * 8 - bits, dcOnly);
+      p = at >>> 3;
+      acc = 0;
+      bits = 0;
+      if ((at & 7) !== 0) {
+        acc = d[p++] as number;
+        bits = 8 - (at & 7);
+      }
+      m = end - 1;
+      continue;
+    }
     if (ri > 0 && m > 0 && m % ri === 0) {
       // Byte-align: the next interval starts after the restart marker.
       const consumed = p * 8 - bits;
@@ -584,6 +688,13 @@ function decodeEntropy(
   mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, p * 8 - bits);
 }
 
+/** Where skipping stores the DC values of the MCUs it passes (kept MCUs outside `acColumns`). */
+interface DcOut {
+  out: Int16Array;
+  mcusX: number;
+  origins: Int32Array;
+}
+
 interface SkipState {
   view: DataView;
   limit: number;
@@ -601,13 +712,15 @@ interface SkipState {
 
 /**
  * Decodes MCUs `m0` to `m1` (exclusive) from bit `start` keeping only their positions, the DC
- * predictors and the long codes: each symbol is looked up in a 32-bit window read at its bit
- * position (at least 25 bits valid) from the zero-padded data, with no refill branches.
+ * predictors and the long codes (and, with `dcOut`, each block's DC value): each symbol, or run
+ * of AC symbols (`skipTable`), is looked up in a 32-bit window read at its bit position (at
+ * least 25 bits valid) from the zero-padded data, with no refill branches.
  * Returns the bit position after them.
  */
-function skipMcus(state: SkipState, m0: number, m1: number, start: number): number {
+function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
   const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
   const blocksPerMcu = layout.component.length;
+  const acSkips = acTables.map((table) => (table.skip ??= skipTable(table)));
   let pos = start;
   for (let m = m0; m < m1; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
@@ -618,6 +731,7 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number): numb
       pred.fill(0);
     }
     mcuBits[m] = pos;
+    if (dcOut) for (let c = 0; c < components.length; c++) dcOut.origins[c] = mcuOrigin(components[c] as FrameComponent, m, dcOut.mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;
       const dcTable = dcTables[c] as HuffmanTable;
@@ -639,19 +753,31 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number): numb
         if (dcValue > 2047 || dcValue < -2048) throw new NotSpliceable('a DC value is out of range');
         pred[c] = dcValue;
       }
+      if (dcOut) dcOut.out[(dcOut.origins[c] as number) + (layout.delta[b] as number)] = pred[c] as number;
       const acTable = acTables[c] as HuffmanTable;
-      const skip = acTable.skip;
+      const skip = acSkips[c] as Int32Array;
       for (let k = 1; k < 64; ) {
         window = view.getUint32(pos >>> 3) << (pos & 7);
-        entry = skip[window >>> 23] as number;
+        entry = skip[window >>> (32 - SKIP)] as number;
         if (entry !== 0) {
-          pos += entry & 255;
-          k += entry >> 8;
-          if (k > 64 && k < 128) throw new NotSpliceable('a block has too many coefficients');
-          continue;
+          // A run of symbols at once, unless the block may end inside it (then one at a time).
+          const next = k + ((entry >> 8) & 127);
+          if ((entry & 0x8000) !== 0) {
+            if (next < 64) {
+              pos += entry & 255;
+              break;
+            }
+          } else if (next <= 64) {
+            pos += entry & 255;
+            k = next;
+            continue;
+          }
         }
-        const symbol = slowSymbol(acTable, window, 32);
-        long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        let symbol = acTable.lookup[window >>> (32 - LOOK)] as number;
+        if (symbol === 0) {
+          symbol = slowSymbol(acTable, window, 32);
+          long.push(pos, 4 + (components[c] as FrameComponent).ac, symbol & 255);
+        }
         pos += symbol >> 8;
         const size = symbol & 15;
         const run = (symbol >> 4) & 15;

@@ -12,7 +12,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, NotSpliceable, parseBaselineJpeg, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { huffmanTable, mcuOrigin, NotSpliceable, parseBaselineJpeg, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
@@ -350,6 +350,87 @@ describe('JPEG DCT-block splice', () => {
       const scan = parseBaselineJpeg(standard);
       expect(Buffer.from(result.bytes.subarray(0, scan.scanStart + result.copiedBytes)).equals(Buffer.from(standard.subarray(0, scan.scanStart + result.copiedBytes)))).toBe(true);
     }
+  });
+
+  it('decodes whole only the notice\'s MCU columns (and the MCU after each), the DC values of every kept block, as a whole decode does', async () => {
+    const rgb = picture(W, H, 9);
+    for (const chromaSubsampling of ['4:2:0', '4:4:4']) {
+      const jpeg = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90, chromaSubsampling }).toBuffer();
+      // A box whose last column is the image's last: the MCU after it starts the next row.
+      for (const box of [BOX, { left: 150, top: 40, width: 53, height: 50 }]) {
+        const first = { x: box.left, y: box.top };
+        const last = { x: box.left + box.width - 1, y: box.top + box.height - 1 };
+        const part = parseBaselineJpeg(jpeg, first, last);
+        const whole = parseBaselineJpeg(jpeg, first, last, true);
+        expect(part.acColumns).toBeDefined();
+        expect(whole.acColumns).toBeUndefined();
+        expect(Array.from(part.mcuBits)).toEqual(Array.from(whole.mcuBits));
+        const { first: c0, last: c1 } = part.acColumns as { first: number; last: number };
+        let wholeMcus = 0;
+        for (let m = part.from; m < part.to; m++) {
+          const x = m % part.mcusX;
+          const before = (m - 1 + part.mcusX) % part.mcusX;
+          const full = (x >= c0 && x <= c1) || (m > part.from && before >= c0 && before <= c1);
+          wholeMcus += full ? 1 : 0;
+          for (const c of part.components) {
+            const origin = mcuOrigin(c, m, part.mcusX);
+            for (let v = 0; v < c.v; v++) {
+              for (let h = 0; h < c.h; h++) {
+                const base = origin + (v * c.blocksW + h) * 64;
+                const values = full ? 64 : 1;
+                expect(Array.from(part.coefficients.subarray(base, base + values))).toEqual(Array.from(whole.coefficients.subarray(base, base + values)));
+              }
+            }
+          }
+        }
+        expect(wholeMcus).toBeLessThan(part.to - part.from);
+        // New tables (which count every kept block's symbols) decode the scan again whole.
+        expect(await spliceAndCompare(jpeg, box, { newTables: true })).toMatchObject({ tables: 'extended' });
+        await spliceAndCompare(jpeg, box);
+      }
+    }
+  });
+
+  it('skips runs of AC symbols that never pass a block\'s end, even with hostile short codes', () => {
+    // A 1-bit zero run of 16 and a 2-bit end of block: twelve runs fit a 12-bit window.
+    const counts = new Uint8Array(17);
+    counts[1] = 1;
+    counts[2] = 1;
+    counts[3] = 1;
+    const table = huffmanTable(counts, Uint8Array.from([0xf0, 0x00, 0x01]));
+    const skip = skipTable(table);
+    for (const entry of skip) expect((entry >> 8) & 127).toBeLessThanOrEqual(64);
+    // All zeros: runs of 16 up to 64 positions at most; 0b10 then ones: end of block at once.
+    expect((skip[0] as number) & 255).toBe(4);
+    expect(skip[0b100000000000] as number).toBe((1 << 15) | 2);
+  });
+
+  it('takes the overlay as it is at each compose, the same buffer changed in between too', async () => {
+    const jpeg = await sharp(picture(W, H, 4), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const drawn = overlay(BOX);
+    expect(openJpegSplice(jpeg, BOX).compose(drawn, BOX).changedBlocks).toBeGreaterThan(0);
+    // Transparent now: nothing to change, whatever the last overlay's weights were.
+    for (let i = 3; i < drawn.length; i += 4) drawn[i] = 0;
+    const again = openJpegSplice(jpeg, BOX).compose(drawn, BOX);
+    expect(again.changedBlocks).toBe(0);
+    expect(Buffer.from(again.bytes).equals(jpeg)).toBe(true);
+  });
+
+  it('splices file after file into reused arrays exactly as into fresh ones, a larger file before a smaller', async () => {
+    const large = await sharp(picture(W, H, 12), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const small = await sharp(picture(W, H, 13), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 40 }).toBuffer();
+    const drawn = overlay(BOX);
+    const fresh = [large, small, large].map((jpeg) => Buffer.from(openJpegSplice(jpeg, BOX).compose(drawn, BOX).bytes));
+    const reused = [large, small, large].map((jpeg) => Buffer.from(openJpegSplice(jpeg, BOX, { reuseBuffers: true }).compose(drawn, BOX).bytes));
+    expect(reused.map((bytes, i) => bytes.equals(fresh[i] as Buffer))).toEqual([true, true, true]);
+    // A cut scan after a larger file's: still refused, not decoded on into the last file's bytes.
+    openJpegSplice(large, BOX, { reuseBuffers: true });
+    const cut = Buffer.concat([small.subarray(0, Math.floor(small.length * 0.7)), Buffer.from([0xff, 0xd9])]);
+    expect(() => openJpegSplice(cut, BOX, { reuseBuffers: true })).toThrow(NotSpliceable);
+    // New tables decode the scan again into arrays of their own.
+    const extended = openJpegSplice(small, BOX, { reuseBuffers: true, newTables: true }).compose(drawn, BOX);
+    expect(extended.tables).toBe('extended');
+    expect(Buffer.from(extended.bytes).equals(Buffer.from(openJpegSplice(small, BOX, { newTables: true }).compose(drawn, BOX).bytes))).toBe(true);
   });
 
   it('covers a tiny image whole and a notice at the top-left corner', async () => {

@@ -13,9 +13,14 @@
  *    sample of a subsampled component takes the mean over the pixels it covers. Only a block
  *    under at least one drawn pixel changes: forward DCT, quantised with the file's own table.
  * 3. The entropy-coded data up to the first changed MCU is copied verbatim (bytes, stuffing and
- *    restart markers, then the first bits of the byte where that MCU starts); from there every
- *    block is Huffman-coded again with the file's tables, DC differences recomputed from the
- *    actual neighbours, restart markers in sequence. When a changed block needs a symbol a
+ *    restart markers, then the first bits of the byte where that MCU starts); from there the
+ *    MCUs with a changed block and the MCU after each (its DC differences change) are
+ *    Huffman-coded again with the file's tables, DC differences recomputed from the actual
+ *    neighbours, and the coded bits of the others copied as they are (in a scan with restart
+ *    intervals, every MCU up to the one after the notice's last is coded again, restart markers
+ *    in sequence). Only the notice's MCU columns are decoded whole; elsewhere in its rows the
+ *    parser keeps the DC values only (`acColumns`), and coding with new tables decodes the
+ *    scan again whole. When a changed block needs a symbol a
  *    table lacks (files with optimised tables), room is made in the table without touching its
  *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
  *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
@@ -80,14 +85,20 @@ export interface JpegSplice {
  * from the box's first MCU on; without `box`, all of them).
  *
  * `newTables` always codes the scan with new tables (the path taken when no room can be made
- * in the file's own; for tests and comparisons).
+ * in the file's own; for tests and comparisons). `reuseBuffers` decodes into the arrays the
+ * previous splice opened with it used (a batch allocates them once): that splice must be done
+ * with (composed or dropped) before this one opens.
  *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
-export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean } = {}): JpegSplice {
+export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { newTables?: boolean; reuseBuffers?: boolean } = {}): JpegSplice {
   const bytes = plainBytes(input);
   // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
-  const jpeg = parseBaselineJpeg(bytes, box ? { x: box.left, y: box.top } : undefined, box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined);
+  const first = box ? { x: box.left, y: box.top } : undefined;
+  const last = box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined;
+  const jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
+  // Coding with new tables counts the symbols of every kept block: it needs them all decoded.
+  const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
     if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
@@ -96,7 +107,7 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   return {
     jpeg,
     sample: (box) => sampleRegion(jpeg, regionFor(box), box),
-    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true),
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true, whole),
   };
 }
 
@@ -126,8 +137,12 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   return { box, mx0, my0, mx1, my1, planes };
 }
 
-/** A sample rounded to 0-255, as a decoder's output. */
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+/** A sample rounded to 0-255, as a decoder's output (`Math.round` of a non-negative value is the truncation of value + 0.5). */
+const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : (v + 0.5) | 0);
+
+/** Luminances under the box, reused from file to file (the selection reorders them in place). */
+let sampleValues = new Float64Array(0);
+let chromaColumns = new Int32Array(0);
 
 /**
  * The luminance spread under `box`, as the re-encoding path measures its decoded pixels
@@ -137,22 +152,27 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
   const [luma, cb, cr] = region.planes;
-  const values = new Float64Array(box.width * box.height);
+  const count = box.width * box.height;
+  if (sampleValues.length < count) sampleValues = new Float64Array(count);
+  const values = sampleValues.subarray(0, count);
   if (!luma) return summariseValues(values.subarray(0, 0));
   const Y = luma.data;
+  if (cb && chromaColumns.length < box.width) chromaColumns = new Int32Array(box.width);
+  const columns = chromaColumns;
+  if (cb) for (let i = 0; i < box.width; i++) columns[i] = Math.floor((box.left + i - x0) / cb.sx);
   let at = 0;
   for (let y = box.top; y < box.top + box.height; y++) {
-    const row = (y - y0) * luma.stride - x0;
+    const row = (y - y0) * luma.stride - x0 + box.left;
     if (!cb || !cr) {
-      for (let x = box.left; x < box.left + box.width; x++) values[at++] = LINEAR[clamp(Y[row + x] as number)] as number;
+      for (let i = 0; i < box.width; i++) values[at++] = LINEAR[clamp(Y[row + i] as number)] as number;
       continue;
     }
     const chromaRow = Math.floor((y - y0) / cb.sy) * cb.stride;
     const U = cb.data;
     const V = cr.data;
-    for (let x = box.left; x < box.left + box.width; x++) {
-      const l = Y[row + x] as number;
-      const chroma = chromaRow + Math.floor((x - x0) / cb.sx);
+    for (let i = 0; i < box.width; i++) {
+      const l = Y[row + i] as number;
+      const chroma = chromaRow + (columns[i] as number);
       const u = (U[chroma] as number) - 128;
       const v = (V[chroma] as number) - 128;
       values[at++] = 0.2126 * (LINEAR[clamp(l + 1.402 * v)] as number) + 0.7152 * (LINEAR[clamp(l - 0.344136 * u - 0.714136 * v)] as number) + 0.0722 * (LINEAR[clamp(l + 1.772 * u)] as number);
@@ -161,8 +181,45 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
-/** The overlay once: each pixel's opacity, and its colour as each component's value times that opacity. */
+/**
+ * Work arrays of `compose`, kept from file to file: compose runs from start to end without
+ * yielding, and nothing it returns refers to them. Slot `slot`, `length` values, zeroed.
+ */
+const scratch: Float32Array[] = [];
+function zeroed(slot: number, length: number): Float32Array {
+  const buffer = scratch[slot];
+  if (!buffer || buffer.length < length) {
+    const fresh = new Float32Array(Math.max(length, Math.ceil((buffer?.length ?? 0) * 1.5)));
+    scratch[slot] = fresh;
+    return fresh.subarray(0, length);
+  }
+  const view = buffer.subarray(0, length);
+  view.fill(0);
+  return view;
+}
+
+/**
+ * The last few overlays' weights, with a copy of their pixels, latest first: a batch draws the
+ * same few notices (light or dark text, with or without a plate) on file after file.
+ */
+const recentOverlays: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } }[] = [];
+const RECENT_OVERLAYS = 4;
+
+/**
+ * The overlay once: each pixel's opacity, and its colour as each component's value times that
+ * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same
+ * arrays back (only read).
+ */
 function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
+  const pixels = overlay.subarray(0, pixelCount * 4);
+  const index = recentOverlays.findIndex((entry) => entry.components === components && Buffer.compare(entry.pixels, pixels) === 0);
+  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as (typeof recentOverlays)[number]) : { pixels: new Uint8Array(pixels), components, weights: computeWeights(pixels, pixelCount, components) };
+  recentOverlays.unshift(entry);
+  recentOverlays.length = Math.min(recentOverlays.length, RECENT_OVERLAYS);
+  return entry.weights;
+}
+
+function computeWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
   const alphas = new Float32Array(pixelCount);
   const w0 = new Float32Array(pixelCount);
   const w1 = new Float32Array(components === 1 ? 0 : pixelCount);
@@ -189,8 +246,9 @@ function overlayWeights(overlay: Uint8Array, pixelCount: number, components: num
 
 /** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
 function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
-  const sumA = new Float32Array(plane.data.length);
-  const sumAV = new Float32Array(plane.data.length);
+  // One component at a time: the next call's sums take the same arrays.
+  const sumA = zeroed(0, plane.data.length);
+  const sumAV = zeroed(1, plane.data.length);
   const left = box.left - x0;
   for (let y = 0; y < box.height; y++) {
     const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
@@ -223,7 +281,7 @@ function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: 
   return touched;
 }
 
-function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean): SpliceResult {
+function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean, whole: () => BaselineJpeg): SpliceResult {
   if (overlay.length < box.width * box.height * 4) throw new NotSpliceable('the overlay does not match its box');
   const x0 = region.mx0 * 8 * jpeg.hMax;
   const y0 = region.my0 * 8 * jpeg.vMax;
@@ -259,7 +317,10 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   } catch (error) {
     if (!(error instanceof MissingSymbol)) throw error;
   }
-  return { ...common, bytes: encodeWithNewTables(bytes, jpeg, startMcu), tables: 'extended', copiedBytes: 0 };
+  // The scan decoded again whole (when only the notice's columns were), with the changed blocks.
+  const full = whole();
+  if (full !== jpeg) for (const base of changedBases) full.coefficients.set(jpeg.coefficients.subarray(base, base + 64), base);
+  return { ...common, bytes: encodeWithNewTables(bytes, full, startMcu), tables: 'extended', copiedBytes: 0 };
 }
 
 /** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
@@ -324,7 +385,7 @@ function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingO
 
 /**
  * The file with its entropy-coded data copied up to MCU `from` and coded again from there with
- * its own tables. Symbols the changed blocks need and the tables lack are added
+ * its own tables (without restart intervals, only the MCUs that change: `encodeChanged`). Symbols the changed blocks need and the tables lack are added
  * (`jpeg-splice-tables.ts`): after the tables' longest codes where the code space allows (every
  * existing code keeps its bits: the data before `from` is copied byte for byte), or by moving
  * one rare symbol to make room (the data before `from` is copied bit for bit with only the codes
@@ -387,12 +448,44 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     if (partial > 0) w.put((jpeg.clean[index] as number) >> (8 - partial), partial);
     copied = copyEnd - jpeg.scanStart;
   }
-  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  if (jpeg.restartInterval === 0) encodeChanged(w, jpeg, from, order, flags, dc, ac, remapped, byKey);
+  else encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
   // After the kept MCUs (the last one unchanged, so the DC differences after it are as they were): the coded bits as they are.
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
   return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
+}
+
+/**
+ * The kept MCUs from `from` (a scan without restart intervals): an MCU with a changed block,
+ * or right after one (its DC differences change), is coded from its coefficients; every other
+ * one is copied as it is coded (`copyScan`, the codes of remapped symbols written again).
+ */
+function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: CodingOrder, flags: Uint8Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], remapped: readonly (Uint8Array | undefined)[], tables: readonly (HuffmanTable | undefined)[]): void {
+  const perMcu = jpeg.components.reduce((sum, c) => sum + c.h * c.v, 0);
+  const count = jpeg.to - from;
+  const changed = (i: number): boolean => {
+    for (let b = i * perMcu; b < (i + 1) * perMcu; b++) if (flags[b] === 1) return true;
+    return false;
+  };
+  const dirty = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    if (!changed(i)) continue;
+    dirty[i] = 1;
+    if (i + 1 < count) dirty[i + 1] = 1;
+  }
+  for (let i = 0; i < count; ) {
+    let j = i + 1;
+    while (j < count && dirty[j] === dirty[i]) j++;
+    if (dirty[i] === 1) {
+      const blocks = { bases: order.bases.subarray(i * perMcu, j * perMcu), components: order.components.subarray(i * perMcu, j * perMcu), restarts: new Int32Array(0), firstMarker: 0 };
+      encodeBlocks(w, jpeg.coefficients, blocks, predictorsAt(jpeg, from + i), dc, ac);
+    } else {
+      copyScan(w, jpeg, jpeg.mcuBits[from + i] as number, jpeg.mcuBits[from + j] as number, remapped, tables);
+    }
+    i = j;
+  }
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
