@@ -38,6 +38,7 @@
  */
 import sharp from 'sharp';
 import { crc32 } from '../implicit/bytes.js';
+import { TAG_STRIP_OFFSETS } from '../implicit/tiff-ifd.js';
 import { headerSegments, type Segment } from './image-jpeg.js';
 
 /** One embedded picture that was made again from the labelled picture, or removed. */
@@ -110,7 +111,6 @@ class Tiff {
 
 const JPEG_INTERCHANGE_FORMAT = 0x0201;
 const JPEG_INTERCHANGE_FORMAT_LENGTH = 0x0202;
-const STRIP_OFFSETS = 0x0111;
 const LONG = 4;
 
 /** Is there a well-formed JPEG header starting at `at` (SOI, then marker segments up to an SOS or the end of the data)? */
@@ -252,7 +252,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
     return remove(`IFD1 could not be read (${error.message}); unlinked`);
   }
   if (!format) {
-    const strips = tiff.entry(ifd1, STRIP_OFFSETS);
+    const strips = tiff.entry(ifd1, TAG_STRIP_OFFSETS);
     if (!strips) return { data }; // An IFD1 without a picture.
     return remove('an uncompressed (strip) thumbnail, which hegui does not make again');
   }
