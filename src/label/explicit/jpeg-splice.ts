@@ -35,7 +35,7 @@ import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
-import { LINEAR, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
+import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
 
@@ -175,7 +175,7 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
       const chroma = chromaRow + (columns[i] as number);
       const u = (U[chroma] as number) - 128;
       const v = (V[chroma] as number) - 128;
-      values[at++] = 0.2126 * (LINEAR[clamp(l + 1.402 * v)] as number) + 0.7152 * (LINEAR[clamp(l - 0.344136 * u - 0.714136 * v)] as number) + 0.0722 * (LINEAR[clamp(l + 1.772 * u)] as number);
+      values[at++] = relativeLuminance(clamp(l + 1.402 * v), clamp(l - 0.344136 * u - 0.714136 * v), clamp(l + 1.772 * u));
     }
   }
   return summariseValues(values);
@@ -426,17 +426,10 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
   const end = jpeg.mcuBits[from] as number;
   let copied = 0;
   if (wanted.size > 0) {
-    // The header without its DHT segments, then one DHT with every table in force.
-    let at = 0;
-    for (const [start, stop] of jpeg.dhtSegments) {
-      w.raw(data.subarray(at, start));
-      at = stop;
-    }
-    w.raw(data.subarray(at, jpeg.sosStart));
+    // One DHT with every table in force.
     const tables: [number, number, HuffmanTable][] = [];
     byKey.forEach((t, key) => t && tables.push([key < 4 ? 0 : 1, key & 3, t]));
-    w.raw(dhtSegment(tables));
-    w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
+    writeHeaders(w, data, jpeg, dhtSegment(tables));
   }
   if (remapped.length > 0) {
     copyScan(w, jpeg, 0, end, remapped, byKey);
@@ -486,6 +479,18 @@ function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: Co
     }
     i = j;
   }
+}
+
+/** The file's header segments without its DHT segments, then `dht` (the tables in force), then the scan header. */
+function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: Uint8Array): void {
+  let at = 0;
+  for (const [start, end] of jpeg.dhtSegments) {
+    w.raw(data.subarray(at, start));
+    at = end;
+  }
+  w.raw(data.subarray(at, jpeg.sosStart));
+  w.raw(dht);
+  w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
@@ -574,14 +579,7 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   const dc = jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable);
   const ac = jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
-  let at = 0;
-  for (const [start, end] of jpeg.dhtSegments) {
-    w.raw(data.subarray(at, start));
-    at = end;
-  }
-  w.raw(data.subarray(at, jpeg.sosStart));
-  w.raw(dht);
-  w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
+  writeHeaders(w, data, jpeg, dht);
   const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
   transcodeRange(jpeg, 0, from, w, dc, ac, missing);
   encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
