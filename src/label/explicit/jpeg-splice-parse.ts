@@ -660,15 +660,10 @@ function decodeEntropy(
           symbol &= 255;
         }
         const size = symbol & 15;
-        const run = symbol >> 4;
-        if (size === 0) {
-          if (run !== 15) break;
-          k += 16;
-          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
-          continue;
-        }
-        k += run;
-        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        const next = acPosition(k, symbol);
+        if (next < 0) break;
+        k = next;
+        if (size === 0) continue;
         if (bits < 16) {
           while (bits <= 24) {
             acc = (acc << 8) | (p < n ? (d[p] as number) : 0);
@@ -780,15 +775,10 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
         }
         pos += symbol >> 8;
         const size = symbol & 15;
-        const run = (symbol >> 4) & 15;
-        if (size === 0) {
-          if (run !== 15) break;
-          k += 16;
-          if (k > 64) throw new NotSpliceable('a zero run overruns its block');
-          continue;
-        }
-        k += run;
-        if (k > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+        const next = acPosition(k, symbol & 255);
+        if (next < 0) break;
+        k = next;
+        if (size === 0) continue;
         pos += size;
         k++;
       }
@@ -796,6 +786,25 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
     }
   }
   return pos;
+}
+
+/**
+ * Where AC symbol `symbol` (zero run << 4 | magnitude bits) read at position `k` of a block
+ * leads, for both decoders (whole and skipping): -1 for the end of the block, `k` + 16 for a run
+ * of sixteen zeros, otherwise the position of the coefficient it codes.
+ *
+ * @throws NotSpliceable when the run leaves the block or the magnitude takes over 10 bits
+ */
+function acPosition(k: number, symbol: number): number {
+  const size = symbol & 15;
+  const run = symbol >> 4;
+  if (size === 0) {
+    if (run !== 15) return -1;
+    if (k + 16 > 64) throw new NotSpliceable('a zero run overruns its block');
+    return k + 16;
+  }
+  if (k + run > 63 || size > 10) throw new NotSpliceable('a block has too many coefficients');
+  return k + run;
 }
 
 /** A code longer than the lookahead: (length << 8) | symbol. @throws NotSpliceable for no valid code */
