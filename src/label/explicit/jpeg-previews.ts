@@ -39,7 +39,8 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { LabelFormatError } from '../errors.js';
-import { crc32, fromUtf8, utf8 } from '../implicit/bytes.js';
+import { BufferSink, bufferSource, crc32, fromUtf8, utf8 } from '../implicit/bytes.js';
+import { codecFor } from '../implicit/registry.js';
 import { EXTENDED_HEADER, EXTENDED_ID, XMP_ID, assembleExtendedXmp, withGuids } from '../implicit/jpeg.js';
 import { xmpHasProperties, type XmpProperty } from '../implicit/xmp.js';
 import { TAG_STRIP_OFFSETS } from '../implicit/tiff-ifd.js';
@@ -598,6 +599,37 @@ export async function labelledExifInPlace(output: Uint8Array, picture: Uint8Arra
   }
   if (edited.length > 0 && latin1(bytes, 1, 3) === 'PNG') fixPngCrcs(bytes, edited);
   return { bytes: edited.length > 0 ? bytes : output, changes };
+}
+
+/**
+ * A PNG's or WebP's XMP packets without pictures (`xmp-previews.ts`: `xmp:Thumbnails`,
+ * `GImage:Data`, ...) and without motion-photo or container descriptions, through the implicit
+ * codec's `mapXmp` (the chunk written again, every other byte kept); other formats, and files
+ * whose XMP holds none of them, are returned as they are.
+ *
+ * @throws LabelFormatError when an XMP packet is not well-formed XML.
+ * @example
+ * const { bytes, changes } = await labelledXmp(labelledPng);
+ */
+export async function labelledXmp(output: Uint8Array): Promise<{ bytes: Uint8Array; changes: PreviewChange[] }> {
+  const changes: PreviewChange[] = [];
+  const source = bufferSource(output);
+  const codec = await codecFor(source);
+  if (!codec.mapXmp) return { bytes: output, changes };
+  const described: XmpProperty[] = [];
+  const sink = new BufferSink();
+  await codec.mapXmp(
+    source,
+    (packet) => {
+      const cleaned = withoutXmpPreviews(packet);
+      reportXmpRemovals(cleaned.removed, 'the XMP packet', changes);
+      described.push(...cleaned.removed.motion, ...cleaned.removed.directory);
+      return cleaned.packet;
+    },
+    sink,
+  );
+  if (described.length > 0) changes.push({ kind: 'xmp-directory', action: 'removed', detail: `${names(described)} in the XMP packet, which described data the file does not hold` });
+  return changes.length > 0 ? { bytes: sink.bytes(), changes } : { bytes: output, changes };
 }
 
 /** Computes again the CRC of each PNG chunk holding one of `positions`. */
