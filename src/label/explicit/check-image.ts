@@ -10,8 +10,8 @@
  *   negations and passing mentions refused; `unverified`, and so the file, without tesseract,
  *   when OCR fails, or when the text is too small for OCR to read);
  * - `image.frames`: every frame of an animation carries the notice;
- * - `image.previews` (JPEG with an EXIF thumbnail, pictures in its XMP or pictures after its end,
- *   only then): the EXIF thumbnail and every picture in the XMP (`xmp:Thumbnails`, `GImage:Data`)
+ * - `image.previews` (JPEG with an EXIF thumbnail, pictures in its XMP or pictures after its end;
+ *   PNG or WebP with pictures in its XMP; only then): the EXIF thumbnail and every picture in the XMP (`xmp:Thumbnails`, `GImage:Data`)
  *   is compared with the picture scaled to its size on a 16x16 grid; `pass` when every cell is
  *   close (it shows what the picture shows, notice included), `fail` when one is the picture
  *   (median cell close) but a cell differs (a copy made before the notice: viewers that show it
@@ -28,7 +28,7 @@ import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport
 import { contrastRatio, relativeLuminance, type PixelBox } from './image-style.js';
 import { MIN_HEIGHT_RATIO } from './image-render.js';
 import { noticeStatement } from './wording.js';
-import { jpegPreviews } from './jpeg-previews.js';
+import { jpegPreviews, xmpPreviews } from './jpeg-previews.js';
 
 const CLAUSE = 'GB 45438 §5.2';
 /** WCAG 2 AA contrast for large text. */
@@ -312,8 +312,8 @@ async function comparePreview(name: string, preview: Uint8Array, picture: Uint8A
  * rule fails when one fails, and is `unverified` when one is not a scaled copy or cannot be
  * decoded, or when something was not checked (bytes after the picture, unreadable XMP).
  */
-async function previewRule(bytes: Uint8Array): Promise<RuleResult | undefined> {
-  const { thumbnail, trailingBytes, mpf, xmpPictures, motionPhoto, unreadableXmp } = jpegPreviews(bytes);
+async function previewRule(bytes: Uint8Array, format: CheckSubject['format']): Promise<RuleResult | undefined> {
+  const { thumbnail, trailingBytes, mpf, xmpPictures, motionPhoto, unreadableXmp } = format === 'jpeg' ? jpegPreviews(bytes) : await xmpPreviews(bytes);
   if (!thumbnail && xmpPictures.length === 0 && trailingBytes === 0 && unreadableXmp === 0) return undefined;
   const notes: string[] = [];
   if (trailingBytes > 0) notes.push(`${trailingBytes} bytes after the picture${mpf ? ' (MPF pictures)' : motionPhoto ? " (a motion photo's video)" : ''}, not checked`);
@@ -369,8 +369,8 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
     }
     rules.push(rule('frames', carrying === image.frames ? 'pass' : 'fail', `${carrying} of ${image.frames} frames carry the notice`, { frames: image.frames, framesWithNotice: carrying }, { framesWithNotice: image.frames }));
   }
-  if (subject.format === 'jpeg') {
-    const previews = await previewRule(image.bytes);
+  if (subject.format === 'jpeg' || subject.format === 'png' || subject.format === 'webp') {
+    const previews = await previewRule(image.bytes, subject.format);
     if (previews) rules.push(previews);
   }
   return {

@@ -632,6 +632,41 @@ export async function labelledXmp(output: Uint8Array): Promise<{ bytes: Uint8Arr
   return changes.length > 0 ? { bytes: sink.bytes(), changes } : { bytes: output, changes };
 }
 
+/**
+ * What a PNG or WebP carries besides its picture in its XMP, for the checker (`JpegPreviews`'s
+ * fields; nothing after the picture): the packets read through the codec's `mapXmp`.
+ *
+ * @example
+ * const { xmpPictures } = await xmpPreviews(png);
+ */
+export async function xmpPreviews(data: Uint8Array): Promise<JpegPreviews> {
+  const found: JpegPreviews = { trailingBytes: 0, mpf: false, xmpPictures: [], motionPhoto: false, unreadableXmp: 0 };
+  const source = bufferSource(data);
+  const codec = await codecFor(source);
+  if (!codec.mapXmp) return found;
+  const discard = { write: (): Promise<void> => Promise.resolve() };
+  try {
+    await codec.mapXmp(
+      source,
+      (packet) => {
+        const read = xmpPicturesIfReadable(packet);
+        if (!read) found.unreadableXmp++;
+        else {
+          found.xmpPictures.push(...read.pictures);
+          found.motionPhoto ||= read.motion;
+        }
+        return packet;
+      },
+      discard,
+    );
+  } catch (error) {
+    // The container's chunks could not be followed (the picture decoded all the same).
+    if (!(error instanceof LabelFormatError)) throw error;
+    found.unreadableXmp++;
+  }
+  return found;
+}
+
 /** Computes again the CRC of each PNG chunk holding one of `positions`. */
 function fixPngCrcs(png: Uint8Array, positions: number[]): void {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);

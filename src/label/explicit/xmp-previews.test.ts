@@ -344,6 +344,18 @@ describe.runIf(exiftool)('the checker on XMP pictures and motion photos', () => 
     expect(listed.pictures.map((p) => [p.property, p.thumbnail, p.format])).toEqual([['xmp:Thumbnails', true, 'JPEG']]);
   });
 
+  it('fails an XMP thumbnail made before the notice in a PNG', async () => {
+    const main = await sharp(pixels(640, 480), { raw: { width: 640, height: 480, channels: 3 } }).png().toBuffer();
+    const labelled = (await labelImage(main, { plate: 'always' })).bytes;
+    const path = join(dir, `c${files++}.png`);
+    const thumbPath = join(dir, `t${files++}.jpg`);
+    writeFileSync(path, labelled);
+    writeFileSync(thumbPath, await sharp(main).resize(256, 192).jpeg({ quality: 90 }).toBuffer());
+    execFileSync('exiftool', ['-q', '-overwrite_original', `-XMP-xmp:ThumbnailImage<=${thumbPath}`, path]);
+    expect((await previews(readFileSync(path)))?.status).toBe('fail');
+    expect(await previews(labelled)).toBeUndefined();
+  });
+
   it.runIf(ffmpeg)('leaves a motion photo video after the labelled picture unverified', async () => {
     const labelled = (await labelImage(await jpeg(640, 480), { plate: 'always' })).bytes;
     const result = await previews(Buffer.concat([labelled, mp4()]));
