@@ -86,6 +86,31 @@ describe('hegui label visible|all|check', () => {
     expect(result.stdout).toMatch(/FAIL +in\/photo\.jpg +image\/jpeg/);
   });
 
+  it('reports an XMP thumbnail and a motion photo video it removed, on the line and in --json', async () => {
+    const jpeg = await rawImage(320, 240, 'busy').jpeg({ quality: 80 }).toBuffer();
+    const thumb = await rawImage(160, 120, 'busy').jpeg({ quality: 80 }).toBuffer();
+    const rdf = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
+    const packet =
+      `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="${rdf}"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:xmpGImg="http://ns.adobe.com/xap/1.0/g/img/" ` +
+      `xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoOffset="64"><xmp:Thumbnails><rdf:Alt><rdf:li rdf:parseType="Resource">` +
+      `<xmpGImg:image>${thumb.toString('base64')}</xmpGImg:image></rdf:li></rdf:Alt></xmp:Thumbnails></rdf:Description></rdf:RDF></x:xmpmeta>`;
+    const body = Buffer.concat([Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1'), Buffer.from(packet)]);
+    const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+    const video = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypmp42', 'latin1'), Buffer.alloc(52, 1)]);
+    writeFileSync(join(dir, 'motion.jpg'), Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2), video]));
+    const text = await cli(['label', 'visible', 'motion.jpg', '-o', 'motion-out.jpg'], { cwd: dir });
+    expect(text.code, text.stdout + text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/; XMP thumbnail removed: xmp:Thumbnails in the XMP packet; motion photo video removed: the video after the picture \(64 bytes\); the XMP properties that described it \(GCamera:MicroVideo, GCamera:MicroVideoOffset\) removed/);
+    const json = await cli(['label', 'visible', 'motion.jpg', '-o', 'motion-out2.jpg', '--json'], { cwd: dir });
+    expect((JSON.parse(json.stdout) as { previews: { kind: string; action: string }[] }).previews.map((p) => [p.kind, p.action])).toEqual([
+      ['xmp-thumbnail', 'removed'],
+      ['motion-photo', 'removed'],
+    ]);
+    const written = readFileSync(join(dir, 'motion-out.jpg'));
+    expect(written.includes(Buffer.from('ftypmp42'))).toBe(false);
+    expect(written.includes(Buffer.from('xmp:Thumbnails'))).toBe(false);
+  });
+
   it('refuses bad options before touching any file', async () => {
     expect((await cli(['label', 'visible', input, '--in-place', '--position', 'centre'], { cwd: dir })).code).toBe(2);
     expect((await cli(['label', 'visible', input, '--in-place', '--text', 'made by hand'], { cwd: dir })).stdout).toMatch(/E_LABEL_NOTICE_WORDING/);

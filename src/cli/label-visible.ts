@@ -146,6 +146,11 @@ const PREVIEW_NAMES = {
   'embedded-jpeg': 'embedded picture',
   'mpf-images': 'MPF pictures',
   'trailing-data': 'data after the picture',
+  'xmp-thumbnail': 'XMP thumbnail',
+  'xmp-picture': 'picture in the XMP',
+  'xmp-extended': 'extended XMP',
+  'motion-photo': 'motion photo video',
+  'xmp-directory': 'XMP container directory',
 } as const;
 
 const percent = (part: number, whole: number): string => `${((part / whole) * 100).toFixed(2)}%`;

@@ -10,12 +10,14 @@
  *   negations and passing mentions refused; `unverified`, and so the file, without tesseract,
  *   when OCR fails, or when the text is too small for OCR to read);
  * - `image.frames`: every frame of an animation carries the notice;
- * - `image.previews` (JPEG with an EXIF thumbnail or pictures after its end, only then): the
- *   EXIF thumbnail is compared with the picture scaled to its size on a 16x16 grid; `pass` when
- *   every cell is close (it shows what the picture shows, notice included), `fail` when the
- *   thumbnail is the picture (median cell close) but a cell differs (a copy made before the
- *   notice: viewers that show the thumbnail show no notice), `unverified` when it is not a
- *   scaled copy at all, or when MPF pictures or other bytes follow the picture (not checked).
+ * - `image.previews` (JPEG with an EXIF thumbnail, pictures in its XMP or pictures after its end;
+ *   PNG or WebP with pictures in its XMP; only then): the EXIF thumbnail and every picture in the XMP (`xmp:Thumbnails`, `GImage:Data`)
+ *   is compared with the picture scaled to its size on a 16x16 grid; `pass` when every cell is
+ *   close (it shows what the picture shows, notice included), `fail` when one is the picture
+ *   (median cell close) but a cell differs (a copy made before the notice: viewers that show it
+ *   show no notice), `unverified` when one is not a scaled copy at all, or when MPF pictures, a
+ *   motion photo's video or other bytes follow the picture, or an XMP packet cannot be read
+ *   (not checked).
  */
 import sharp from 'sharp';
 import { heifCompression, ImageDecodeError, MAX_IMAGE_PIXELS } from './image-codec.js';
@@ -26,7 +28,7 @@ import { verdict, type CheckOptions, type CheckSubject, type ExplicitCheckReport
 import { contrastRatio, relativeLuminance, type PixelBox } from './image-style.js';
 import { MIN_HEIGHT_RATIO } from './image-render.js';
 import { noticeStatement } from './wording.js';
-import { jpegPreviews } from './jpeg-previews.js';
+import { jpegPreviews, xmpPreviews } from './jpeg-previews.js';
 
 const CLAUSE = 'GB 45438 §5.2';
 /** WCAG 2 AA contrast for large text. */
@@ -270,31 +272,67 @@ function cellDifferences(a: Buffer, b: Buffer, width: number, height: number): n
   return Array.from(sums, (sum, i) => sum / Math.max(1, counts[i] ?? 0));
 }
 
-/** `image.previews` for a JPEG that carries an EXIF thumbnail or pictures after its end; undefined otherwise. */
-async function previewRule(bytes: Uint8Array): Promise<RuleResult | undefined> {
-  const { thumbnail, trailingBytes, mpf } = jpegPreviews(bytes);
-  if (!thumbnail && trailingBytes === 0) return undefined;
-  const after = trailingBytes > 0 ? `${trailingBytes} bytes after the picture${mpf ? ' (MPF pictures)' : ''}, not checked` : '';
-  const measured: RuleResult['measured'] = { exifThumbnail: Boolean(thumbnail), trailingBytes, mpf };
-  const required = { previewsShowNotice: true };
-  if (!thumbnail) return rule('previews', 'unverified', `${after}: a viewer may show them instead of the picture`, measured, required);
+/** Longest side a picture from the XMP is compared at (a `GImage:Data` is the full picture). */
+const PREVIEW_COMPARE_SIDE = 256;
+
+/** How one embedded picture (`name`, e.g. `the EXIF thumbnail`) compares with the picture. */
+interface PreviewComparison {
+  status: RuleResult['status'];
+  /** What was found, without the notes on what was not checked. */
+  text: string;
+  median?: number;
+  worst?: number;
+}
+
+async function comparePreview(name: string, preview: Uint8Array, picture: Uint8Array): Promise<PreviewComparison> {
   let cells: number[];
   try {
-    const { data: small, info } = await sharp(thumbnail).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const reference = await sharp(bytes).resize(info.width, info.height, { fit: 'contain', background: '#000000' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
-    cells = cellDifferences(small, reference, info.width, info.height);
+    const meta = await sharp(preview).metadata();
+    const large = Math.max(meta.width ?? 0, meta.height ?? 0) > PREVIEW_COMPARE_SIDE;
+    const small = large ? sharp(preview).resize(PREVIEW_COMPARE_SIDE, PREVIEW_COMPARE_SIDE, { fit: 'inside' }) : sharp(preview);
+    const { data, info } = await small.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const reference = await sharp(picture).resize(info.width, info.height, { fit: 'contain', background: '#000000' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+    cells = cellDifferences(data, reference, info.width, info.height);
   } catch {
-    return rule('previews', 'unverified', `the EXIF thumbnail could not be decoded${after ? `; ${after}` : ''}`, measured, required);
+    return { status: 'unverified', text: `${name} could not be decoded` };
   }
-  const sorted = [...cells].sort((a, b) => a - b);
+  const sorted = [...cells].sort((x, y) => x - y);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   const worst = sorted[sorted.length - 1] ?? 0;
-  const figures = { ...measured, medianCellDifference: Number(median.toFixed(1)), maxCellDifference: Number(worst.toFixed(1)) };
-  const limits = { ...required, maxCellDifference: PREVIEW_CELL_APART };
-  if (median > PREVIEW_CELL_CLOSE) return rule('previews', 'unverified', `the EXIF thumbnail is not a scaled copy of the picture (median cell difference ${median.toFixed(1)}): whether it shows the notice was not measured${after ? `; ${after}` : ''}`, figures, limits);
-  if (worst > PREVIEW_CELL_APART) return rule('previews', 'fail', `the EXIF thumbnail differs from the picture in one place (cell difference ${worst.toFixed(1)}, at most ${PREVIEW_CELL_APART}): a copy made before the notice, which viewers showing thumbnails show without it`, figures, limits);
-  if (after) return rule('previews', 'unverified', `the EXIF thumbnail shows the picture as it is; ${after}`, figures, limits);
-  return rule('previews', 'pass', `the EXIF thumbnail shows the picture as it is, notice included (cell difference at most ${worst.toFixed(1)})`, figures, limits);
+  const figures = { median, worst };
+  if (median > PREVIEW_CELL_CLOSE) return { status: 'unverified', text: `${name} is not a scaled copy of the picture (median cell difference ${median.toFixed(1)}): whether it shows the notice was not measured`, ...figures };
+  if (worst > PREVIEW_CELL_APART) return { status: 'fail', text: `${name} differs from the picture in one place (cell difference ${worst.toFixed(1)}, at most ${PREVIEW_CELL_APART}): a copy made before the notice, which viewers showing ${name.includes('XMP') ? 'it' : 'thumbnails'} show without it`, ...figures };
+  return { status: 'pass', text: `${name} shows the picture as it is`, ...figures };
+}
+
+/**
+ * `image.previews` for a JPEG that carries an EXIF thumbnail, pictures in its XMP
+ * (`xmp:Thumbnails`, `GImage:Data`), XMP that cannot be read, or pictures or a motion photo's
+ * video after its end; undefined otherwise. Every picture is compared with the picture; the
+ * rule fails when one fails, and is `unverified` when one is not a scaled copy or cannot be
+ * decoded, or when something was not checked (bytes after the picture, unreadable XMP).
+ */
+async function previewRule(bytes: Uint8Array, format: CheckSubject['format']): Promise<RuleResult | undefined> {
+  const { thumbnail, trailingBytes, mpf, xmpPictures, motionPhoto, unreadableXmp } = format === 'jpeg' ? jpegPreviews(bytes) : await xmpPreviews(bytes);
+  if (!thumbnail && xmpPictures.length === 0 && trailingBytes === 0 && unreadableXmp === 0) return undefined;
+  const notes: string[] = [];
+  if (trailingBytes > 0) notes.push(`${trailingBytes} bytes after the picture${mpf ? ' (MPF pictures)' : motionPhoto ? " (a motion photo's video)" : ''}, not checked`);
+  if (unreadableXmp > 0) notes.push(`${unreadableXmp} XMP packet${unreadableXmp > 1 ? 's' : ''} that could not be read, not checked for pictures`);
+  const after = notes.join('; ');
+  const measured: RuleResult['measured'] = { exifThumbnail: Boolean(thumbnail), xmpPictures: xmpPictures.length, trailingBytes, mpf, motionPhoto, unreadableXmp };
+  const required = { previewsShowNotice: true };
+  const previews = [...(thumbnail ? [{ name: 'the EXIF thumbnail', bytes: thumbnail }] : []), ...xmpPictures.map((p) => ({ name: p.thumbnail ? 'the XMP thumbnail (xmp:Thumbnails)' : `the ${p.format} in the XMP property ${p.property}`, bytes: p.bytes }))];
+  if (previews.length === 0) return rule('previews', 'unverified', `${after}: a viewer may show them instead of the picture`, measured, required);
+  const results: PreviewComparison[] = [];
+  for (const preview of previews) results.push(await comparePreview(preview.name, preview.bytes, bytes));
+  const order: RuleResult['status'][] = ['fail', 'unverified', 'pass'];
+  const deciding = [...results].sort((x, y) => order.indexOf(x.status) - order.indexOf(y.status) || (y.worst ?? 0) - (x.worst ?? 0))[0] as PreviewComparison;
+  const figures = deciding.median !== undefined ? { ...measured, medianCellDifference: Number(deciding.median.toFixed(1)), maxCellDifference: Number((deciding.worst ?? 0).toFixed(1)) } : measured;
+  const limits = deciding.median !== undefined ? { ...required, maxCellDifference: PREVIEW_CELL_APART } : required;
+  const texts = results.map((r) => r.text).join('; ');
+  if (deciding.status === 'fail') return rule('previews', 'fail', deciding.text, figures, limits);
+  if (deciding.status === 'unverified' || after) return rule('previews', 'unverified', `${texts}${after ? `; ${after}` : ''}`, figures, limits);
+  return rule('previews', 'pass', `${texts}, notice included (cell difference at most ${Math.max(...results.map((r) => r.worst ?? 0)).toFixed(1)})`, figures, limits);
 }
 
 /**
@@ -331,8 +369,8 @@ export async function checkImage(subject: CheckSubject, options: CheckOptions): 
     }
     rules.push(rule('frames', carrying === image.frames ? 'pass' : 'fail', `${carrying} of ${image.frames} frames carry the notice`, { frames: image.frames, framesWithNotice: carrying }, { framesWithNotice: image.frames }));
   }
-  if (subject.format === 'jpeg') {
-    const previews = await previewRule(image.bytes);
+  if (subject.format === 'jpeg' || subject.format === 'png' || subject.format === 'webp') {
+    const previews = await previewRule(image.bytes, subject.format);
     if (previews) rules.push(previews);
   }
   return {

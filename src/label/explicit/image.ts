@@ -8,7 +8,8 @@
  * (`jpeg-splice.ts`; every other block keeps its coefficients), other files are decoded and
  * re-encoded. The file keeps its encoding and metadata (`image-codec.ts`), except that a JPEG's
  * EXIF thumbnail is made again from the labelled picture and its other embedded or appended
- * pictures are removed (`jpeg-previews.ts`), and its
+ * pictures are removed (`jpeg-previews.ts`; pictures in the XMP of a JPEG, PNG or WebP too,
+ * `xmp-previews.ts`), and its
  * implicit label (Labeling Measures Art. 5); given an `implicit` request, the implicit label is
  * written in the same pass, so a file offered for download carries both.
  */
@@ -25,7 +26,7 @@ import { openHeic, type HeifTools } from './image-heic.js';
 import { planNotice, renderNotice, type NoticePlan, type RenderedNotice, type SizingOptions } from './image-render.js';
 import { chooseStyle, type NoticeStyle, type PixelBox, type PlateMode } from './image-style.js';
 import { hasIccProfile, jpegEncoding } from './image-jpeg.js';
-import { labelledExifInPlace, labelledPreviews, type PreviewChange } from './jpeg-previews.js';
+import { labelledExifInPlace, labelledPreviews, labelledXmp, type PreviewChange } from './jpeg-previews.js';
 import { NotSpliceable, openJpegSplice, type JpegSplice } from './jpeg-splice.js';
 import { COMPACT_NOTICE, resolveNotice, type NoticeChoice } from './wording.js';
 
@@ -81,8 +82,9 @@ export interface ImageLabelResult {
   /**
    * The pictures besides the labelled one that were made again from it or removed, so none
    * stays without the notice (`jpeg-previews.ts`): in every format the EXIF thumbnail; in a
-   * JPEG also pictures embedded in other APPn segments, MPF pictures and other bytes after the
-   * end of the picture. Absent when there were none.
+   * JPEG also pictures embedded in other APPn segments, MPF pictures, a motion photo's video
+   * and other bytes after the end of the picture; in a JPEG, PNG or WebP, XMP thumbnails and
+   * other pictures in the XMP. Absent when there were none.
    */
   previews?: PreviewChange[];
   /** The implicit label now in the file, or null when there is none. */
@@ -224,8 +226,9 @@ export async function labelImage(input: LabelInput, options: ImageNoticeOptions 
     previews = relabelled.changes;
   } else if (geometry.format !== 'jpeg') {
     const relabelled = await labelledExifInPlace(composed.bytes, composed.bytes);
-    composed = { ...composed, bytes: relabelled.bytes };
-    previews = relabelled.changes;
+    const xmp = await labelledXmp(relabelled.bytes);
+    composed = { ...composed, bytes: xmp.bytes };
+    previews = [...relabelled.changes, ...xmp.changes];
   }
   const labelled = await implicitLabel(bytes, composed.bytes, options);
   return {

@@ -36,10 +36,16 @@
  * Every change is reported (`PreviewChange`): `labelImage` returns them as `previews`, and
  * `hegui label visible` prints them and puts them in its `--json` records.
  */
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { crc32 } from '../implicit/bytes.js';
+import { LabelFormatError } from '../errors.js';
+import { BufferSink, bufferSource, crc32, fromUtf8, utf8 } from '../implicit/bytes.js';
+import { codecFor } from '../implicit/registry.js';
+import { EXTENDED_HEADER, EXTENDED_ID, XMP_ID, assembleExtendedXmp, withGuids } from '../implicit/jpeg.js';
+import { xmpHasProperties, type XmpProperty } from '../implicit/xmp.js';
 import { TAG_STRIP_OFFSETS } from '../implicit/tiff-ifd.js';
 import { headerSegments, type Segment } from './image-jpeg.js';
+import { withoutXmpPreviews, xmpPicturesIfReadable, type XmpPicture, type XmpPreviewRemoval } from './xmp-previews.js';
 
 /** One embedded picture that was made again from the labelled picture, or removed. */
 export interface PreviewChange {
@@ -47,9 +53,14 @@ export interface PreviewChange {
    * `exif-thumbnail` (IFD1), `exif` (an unreadable EXIF segment, removed whole),
    * `jfif-thumbnail` (the thumbnail of a JFIF APP0 segment, or a JFXX one),
    * `embedded-jpeg` (a JPEG inside another APPn segment, zeroed), `mpf-images` (the MPF index and
-   * the pictures after the primary one), `trailing-data` (other bytes after the picture).
+   * the pictures after the primary one), `trailing-data` (other bytes after the picture),
+   * `xmp-thumbnail` (`xmp:Thumbnails` in an XMP packet), `xmp-picture` (another base64 picture
+   * in an XMP packet, e.g. `GImage:Data`), `xmp-extended` (extended XMP chunks that cannot be put
+   * together or read, removed whole), `motion-photo` (a motion photo's video after the picture
+   * and the XMP properties describing it), `xmp-directory` (`Container:Directory` or `hdrgm:*`
+   * describing pictures after the primary one).
    */
-  kind: 'exif-thumbnail' | 'exif' | 'jfif-thumbnail' | 'embedded-jpeg' | 'mpf-images' | 'trailing-data';
+  kind: 'exif-thumbnail' | 'exif' | 'jfif-thumbnail' | 'embedded-jpeg' | 'mpf-images' | 'trailing-data' | 'xmp-thumbnail' | 'xmp-picture' | 'xmp-extended' | 'motion-photo' | 'xmp-directory';
   action: 'regenerated' | 'removed';
   /** For people, e.g. `160x120, made from the labelled picture`. */
   detail: string;
@@ -354,6 +365,107 @@ function mpfImages(data: Uint8Array, s: Segment): number | undefined {
   }
 }
 
+/** Is `trailer` (the bytes after a JPEG's end of image) a motion photo's video: an MP4 right there (Google), or Samsung's `MotionPhoto_Data` trailer? */
+function motionVideoAfter(trailer: Uint8Array): boolean {
+  const bytes = Buffer.from(trailer.buffer, trailer.byteOffset, trailer.byteLength);
+  const ftyp = bytes.subarray(0, 64).indexOf('ftyp', 0, 'latin1');
+  return ftyp >= 4 || bytes.indexOf('MotionPhoto_Data', 0, 'latin1') >= 0;
+}
+
+/** The distinct names of properties, for a detail line. */
+const names = (properties: readonly XmpProperty[]): string => [...new Set(properties.map((p) => p.name))].join(', ');
+
+/** Largest chunk of an extended XMP packet an APP1 segment holds: 65535 - 2 (length) - the header. */
+const MAX_EXTENDED_CHUNK = 65535 - 2 - EXTENDED_HEADER;
+
+/** The APP1 segments of an extended XMP packet (`guid` its MD5), in chunks as large as a segment holds. */
+function extendedSegments(packet: Uint8Array, guid: string): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  for (let offset = 0; offset < packet.length; offset += MAX_EXTENDED_CHUNK) {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(packet.length, 0);
+    head.writeUInt32BE(offset, 4);
+    pieces.push(segment(0xe1, [Buffer.from(EXTENDED_ID, 'latin1'), Buffer.from(guid, 'latin1'), head, packet.subarray(offset, offset + MAX_EXTENDED_CHUNK)]));
+  }
+  return Buffer.concat(pieces);
+}
+
+/** Reports the pictures taken out of an XMP packet. */
+function reportXmpRemovals(removed: XmpPreviewRemoval, where: string, changes: PreviewChange[]): void {
+  if (removed.thumbnails.length > 0) changes.push({ kind: 'xmp-thumbnail', action: 'removed', detail: `${names(removed.thumbnails)} in ${where}` });
+  if (removed.pictures.length > 0) changes.push({ kind: 'xmp-picture', action: 'removed', detail: `${names(removed.pictures)} in ${where}` });
+}
+
+/**
+ * The XMP segments of `output` as they must be written (by the segment's start; null: removed):
+ * without pictures (`xmp-previews.ts`) in the main packets and in the extended packets, the
+ * motion-photo and container descriptions taken out. An extended packet that changed is
+ * written again in new chunks under a new GUID (the MD5 of the packet, XMP Part 3 §1.1.3.1),
+ * and the main packets link to it; one that cannot be put together, or is not well-formed XML,
+ * is removed whole (it might hold a picture no one can check), with the link to it. A main
+ * packet that is not well-formed XML is refused, as labelling refuses it anyway.
+ *
+ * @throws LabelFormatError when a main XMP packet is not well-formed XML.
+ */
+function xmpReplacements(output: Uint8Array, segments: readonly Segment[], changes: PreviewChange[]): { replacements: Map<number, Uint8Array | null>; motion: XmpProperty[]; directory: XmpProperty[] } {
+  const replacements = new Map<number, Uint8Array | null>();
+  const motion: XmpProperty[] = [];
+  const directory: XmpProperty[] = [];
+  const app1 = segments.filter((s) => s.marker === 0xe1);
+  const main = app1.filter((s) => segmentId(output, s, XMP_ID.length) === XMP_ID);
+  // The first bytes of the namespace, as the implicit codec recognises a chunk (a short one is broken, and removed).
+  const extended = app1.filter((s) => segmentId(output, s, XMP_ID.length) === EXTENDED_ID.slice(0, XMP_ID.length));
+  const assembled = assembleExtendedXmp(extended.map((s) => ({ ref: s, data: output.subarray(s.start + 4, s.end) })));
+  const removedGuids = new Set<string>();
+  const renamed = new Map<string, string>();
+  const removeAll = (refs: readonly Segment[]): void => {
+    for (const ref of refs) replacements.set(ref.start, null);
+  };
+  for (const broken of assembled.broken) {
+    removeAll(broken.refs);
+    if (!assembled.complete.some((c) => c.guid === broken.guid)) removedGuids.add(broken.guid);
+    changes.push({ kind: 'xmp-extended', action: 'removed', detail: `${broken.refs.length} extended XMP chunk${broken.refs.length > 1 ? 's' : ''} that cannot be put together (${broken.why}), so a picture in them could not be checked` });
+  }
+  for (const packet of assembled.complete) {
+    const refs = packet.chunks.map((c) => c.ref).sort((a, b) => a.start - b.start);
+    let cleaned;
+    try {
+      cleaned = withoutXmpPreviews(packet.text);
+    } catch (error) {
+      if (!(error instanceof LabelFormatError)) throw error;
+      removeAll(refs);
+      removedGuids.add(packet.guid);
+      changes.push({ kind: 'xmp-extended', action: 'removed', detail: `the extended XMP packet (${refs.length} chunk${refs.length > 1 ? 's' : ''}) is not well-formed XML (${error.message}), so a picture in it could not be checked` });
+      continue;
+    }
+    const { removed } = cleaned;
+    motion.push(...removed.motion);
+    directory.push(...removed.directory);
+    if (cleaned.packet === packet.text) continue;
+    reportXmpRemovals(removed, 'the extended XMP', changes);
+    removeAll(refs);
+    if (!xmpHasProperties(cleaned.packet)) {
+      removedGuids.add(packet.guid);
+      continue;
+    }
+    const bytes = utf8(cleaned.packet);
+    const guid = createHash('md5').update(bytes).digest('hex').toUpperCase();
+    renamed.set(packet.guid, guid);
+    replacements.set((refs[0] as Segment).start, extendedSegments(bytes, guid));
+  }
+  for (const s of main) {
+    const text = fromUtf8(output.subarray(s.start + 4 + XMP_ID.length, s.end));
+    const linked = withGuids(text, renamed);
+    const cleaned = withoutXmpPreviews(linked, removedGuids);
+    motion.push(...cleaned.removed.motion);
+    directory.push(...cleaned.removed.directory);
+    if (cleaned.packet === text) continue;
+    reportXmpRemovals(cleaned.removed, 'the XMP packet', changes);
+    replacements.set(s.start, segment(0xe1, [Buffer.from(XMP_ID, 'latin1'), utf8(cleaned.packet)]));
+  }
+  return { replacements, motion, directory };
+}
+
 /**
  * `output` (the labelled JPEG, header segments carried over from `source`) with its EXIF
  * thumbnail made again from the labelled picture or removed, other embedded pictures zeroed and
@@ -365,6 +477,7 @@ function mpfImages(data: Uint8Array, s: Segment): number | undefined {
 export async function labelledPreviews(output: Uint8Array, source: Uint8Array): Promise<{ bytes: Uint8Array; changes: PreviewChange[] }> {
   const changes: PreviewChange[] = [];
   const segments = headerSegments(output);
+  const xmp = xmpReplacements(output, segments, changes);
   const parts: Uint8Array[] = [];
   let at = 0;
   let changed = false;
@@ -372,7 +485,9 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
     const app = s.marker >= 0xe0 && s.marker <= 0xef;
     if (!app) continue;
     let replacement: Uint8Array | null | undefined;
-    if (s.marker === 0xe0) {
+    if (xmp.replacements.has(s.start)) {
+      replacement = xmp.replacements.get(s.start);
+    } else if (s.marker === 0xe0) {
       replacement = withoutJfifThumbnail(output, s, changes);
     } else if (s.marker === 0xe1 && segmentId(output, s, 5) === EXIF_ID.slice(0, 5)) {
       const body = await withNewThumbnail(output.subarray(s.start + 10, s.end), output, changes);
@@ -397,13 +512,21 @@ export async function labelledPreviews(output: Uint8Array, source: Uint8Array): 
   const mpf = headerSegments(source).find((s) => s.marker === 0xe2 && segmentId(source, s, 4) === MPF_ID);
   const end = pictureEnd(source);
   const trailing = source.subarray(end).some((b) => b !== 0) ? source.length - end : 0;
+  const video = trailing > 0 && motionVideoAfter(source.subarray(end));
+  const motion = xmp.motion.length > 0 || video;
+  const described = names([...xmp.motion, ...(motion ? xmp.directory : [])]);
   if (mpf) {
     const images = mpfImages(source, mpf);
     const listed = images !== undefined ? `${images} pictures, ` : '';
     changes.push({ kind: 'mpf-images', action: 'removed', detail: `the MPF index (${listed}the primary one labelled) and the ${trailing} bytes after the primary picture` });
+    if (motion) changes.push({ kind: 'motion-photo', action: 'removed', detail: `the XMP properties that described its video (${described}), not carried over with the MPF pictures` });
+  } else if (motion) {
+    const what = trailing > 0 ? `the ${video ? 'video' : 'data'} after the picture (${trailing} bytes)` : 'no video after the picture';
+    changes.push({ kind: 'motion-photo', action: 'removed', detail: `${what}${described ? `; the XMP properties that described it (${described}) removed` : ''}` });
   } else if (trailing > 0) {
     changes.push({ kind: 'trailing-data', action: 'removed', detail: `${trailing} bytes after the end of the picture` });
   }
+  if (!motion && xmp.directory.length > 0) changes.push({ kind: 'xmp-directory', action: 'removed', detail: `${names(xmp.directory)} in the XMP packet, which described pictures after the primary one, not carried over` });
   return { bytes: changed ? Buffer.concat(parts) : output, changes };
 }
 
@@ -478,6 +601,72 @@ export async function labelledExifInPlace(output: Uint8Array, picture: Uint8Arra
   return { bytes: edited.length > 0 ? bytes : output, changes };
 }
 
+/**
+ * A PNG's or WebP's XMP packets without pictures (`xmp-previews.ts`: `xmp:Thumbnails`,
+ * `GImage:Data`, ...) and without motion-photo or container descriptions, through the implicit
+ * codec's `mapXmp` (the chunk written again, every other byte kept); other formats, and files
+ * whose XMP holds none of them, are returned as they are.
+ *
+ * @throws LabelFormatError when an XMP packet is not well-formed XML.
+ * @example
+ * const { bytes, changes } = await labelledXmp(labelledPng);
+ */
+export async function labelledXmp(output: Uint8Array): Promise<{ bytes: Uint8Array; changes: PreviewChange[] }> {
+  const changes: PreviewChange[] = [];
+  const source = bufferSource(output);
+  const codec = await codecFor(source);
+  if (!codec.mapXmp) return { bytes: output, changes };
+  const described: XmpProperty[] = [];
+  const sink = new BufferSink();
+  await codec.mapXmp(
+    source,
+    (packet) => {
+      const cleaned = withoutXmpPreviews(packet);
+      reportXmpRemovals(cleaned.removed, 'the XMP packet', changes);
+      described.push(...cleaned.removed.motion, ...cleaned.removed.directory);
+      return cleaned.packet;
+    },
+    sink,
+  );
+  if (described.length > 0) changes.push({ kind: 'xmp-directory', action: 'removed', detail: `${names(described)} in the XMP packet, which described data the file does not hold` });
+  return changes.length > 0 ? { bytes: sink.bytes(), changes } : { bytes: output, changes };
+}
+
+/**
+ * What a PNG or WebP carries besides its picture in its XMP, for the checker (`JpegPreviews`'s
+ * fields; nothing after the picture): the packets read through the codec's `mapXmp`.
+ *
+ * @example
+ * const { xmpPictures } = await xmpPreviews(png);
+ */
+export async function xmpPreviews(data: Uint8Array): Promise<JpegPreviews> {
+  const found: JpegPreviews = { trailingBytes: 0, mpf: false, xmpPictures: [], motionPhoto: false, unreadableXmp: 0 };
+  const source = bufferSource(data);
+  const codec = await codecFor(source);
+  if (!codec.mapXmp) return found;
+  const discard = { write: (): Promise<void> => Promise.resolve() };
+  try {
+    await codec.mapXmp(
+      source,
+      (packet) => {
+        const read = xmpPicturesIfReadable(packet);
+        if (!read) found.unreadableXmp++;
+        else {
+          found.xmpPictures.push(...read.pictures);
+          found.motionPhoto ||= read.motion;
+        }
+        return packet;
+      },
+      discard,
+    );
+  } catch (error) {
+    // The container's chunks could not be followed (the picture decoded all the same).
+    if (!(error instanceof LabelFormatError)) throw error;
+    found.unreadableXmp++;
+  }
+  return found;
+}
+
 /** Computes again the CRC of each PNG chunk holding one of `positions`. */
 function fixPngCrcs(png: Uint8Array, positions: number[]): void {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
@@ -490,15 +679,32 @@ function fixPngCrcs(png: Uint8Array, positions: number[]): void {
   }
 }
 
+/** What a JPEG carries besides its primary picture, for the checker (`jpegPreviews`). */
+export interface JpegPreviews {
+  /** The EXIF thumbnail, when IFD1 points at a JPEG inside the segment. */
+  thumbnail?: Uint8Array;
+  /** Bytes after the end of the picture (0 when there are none, or only zeros). */
+  trailingBytes: number;
+  /** An MPF index describes pictures after the primary one. */
+  mpf: boolean;
+  /** Pictures in the XMP packets, extended XMP included (`xmp:Thumbnails`, `GImage:Data`, ...). */
+  xmpPictures: XmpPicture[];
+  /** A motion photo: its video after the picture, or XMP properties describing one. */
+  motionPhoto: boolean;
+  /** XMP packets (main or extended) that could not be read, so pictures in them could not be looked for. */
+  unreadableXmp: number;
+}
+
 /**
  * What a JPEG carries besides its primary picture, for the checker: the EXIF thumbnail's bytes
- * (when IFD1 points at a JPEG inside the segment), and how many bytes follow the end of the
- * picture and whether an MPF index describes them.
+ * (when IFD1 points at a JPEG inside the segment), the pictures in its XMP, how many bytes
+ * follow the end of the picture, whether an MPF index describes them and whether they are a
+ * motion photo's video.
  *
  * @example
- * const { thumbnail, trailingBytes, mpf } = jpegPreviews(bytes);
+ * const { thumbnail, xmpPictures, trailingBytes, mpf } = jpegPreviews(bytes);
  */
-export function jpegPreviews(data: Uint8Array): { thumbnail?: Uint8Array; trailingBytes: number; mpf: boolean } {
+export function jpegPreviews(data: Uint8Array): JpegPreviews {
   const segments = headerSegments(data);
   let thumbnail: Uint8Array | undefined;
   const exif = segments.find((s) => s.marker === 0xe1 && segmentId(data, s, 5) === EXIF_ID.slice(0, 5));
@@ -518,8 +724,26 @@ export function jpegPreviews(data: Uint8Array): { thumbnail?: Uint8Array; traili
       if (!(error instanceof Unreadable)) throw error;
     }
   }
+  const xmpPictures: XmpPicture[] = [];
+  let motion = false;
+  let unreadableXmp = 0;
+  const look = (packet: string): void => {
+    const found = xmpPicturesIfReadable(packet);
+    if (!found) {
+      unreadableXmp++;
+      return;
+    }
+    xmpPictures.push(...found.pictures);
+    motion ||= found.motion;
+  };
+  const app1 = segments.filter((s) => s.marker === 0xe1);
+  for (const s of app1) if (segmentId(data, s, XMP_ID.length) === XMP_ID) look(fromUtf8(data.subarray(s.start + 4 + XMP_ID.length, s.end)));
+  const extended = app1.filter((s) => segmentId(data, s, XMP_ID.length) === EXTENDED_ID.slice(0, XMP_ID.length));
+  const assembled = assembleExtendedXmp(extended.map((s) => ({ ref: s, data: data.subarray(s.start + 4, s.end) })));
+  unreadableXmp += assembled.broken.length;
+  for (const packet of assembled.complete) look(packet.text);
   const end = pictureEnd(data);
   const trailingBytes = data.subarray(end).some((b) => b !== 0) ? data.length - end : 0;
   const mpf = segments.some((s) => s.marker === 0xe2 && segmentId(data, s, 4) === MPF_ID);
-  return { ...(thumbnail ? { thumbnail } : {}), trailingBytes, mpf };
+  return { ...(thumbnail ? { thumbnail } : {}), trailingBytes, mpf, xmpPictures, motionPhoto: motion || (trailingBytes > 0 && motionVideoAfter(data.subarray(end))), unreadableXmp };
 }

@@ -113,4 +113,11 @@ export interface LabelCodec {
    * padding or in a label of equal or greater length), or `undefined` when that is not possible.
    */
   planInPlace?(source: ByteSource, value: string): Promise<BytePatch[] | undefined>;
+  /**
+   * Writes the container with each of its XMP packets replaced by `map(packet)`, every other
+   * byte kept (a packet `map` returns unchanged stays as it was). Used by the visible notice to
+   * take pictures out of the XMP (`label/explicit/xmp-previews.ts`); PNG and WebP only (a JPEG's
+   * XMP, extended XMP included, is handled by `label/explicit/jpeg-previews.ts`).
+   */
+  mapXmp?(source: ByteSource, map: (packet: string) => string, sink: ByteSink): Promise<void>;
 }

@@ -17,10 +17,10 @@ import { applyEdits, ascii, bufferSource, concatBytes, fromUtf8, mergeRanges, re
 import { EXIF_LOCATION, blankUserComment, findExifLabel } from './exif.js';
 import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding, type PacketRule } from './xmp.js';
 
-const XMP_ID = 'http://ns.adobe.com/xap/1.0/\0';
-const EXTENDED_ID = 'http://ns.adobe.com/xmp/extension/\0';
+export const XMP_ID = 'http://ns.adobe.com/xap/1.0/\0';
+export const EXTENDED_ID = 'http://ns.adobe.com/xmp/extension/\0';
 /** Namespace, 32-character GUID, full length and offset before each extended XMP chunk. */
-const EXTENDED_HEADER = EXTENDED_ID.length + 32 + 8;
+export const EXTENDED_HEADER = EXTENDED_ID.length + 32 + 8;
 export const JPEG_EXTENDED_XMP_LOCATION = 'xmp:APP1-extended';
 const EXIF_ID = 'Exif\0\0';
 const MPF_ID = 'MPF\0';
@@ -131,39 +131,76 @@ interface ExtendedXmp {
   chunks: { segment: Segment; offset: number; length: number }[];
 }
 
+/** One chunk of an extended XMP packet: the data of its APP1 segment (after the length field), and what it belongs to. */
+export interface ExtendedChunk<T> {
+  ref: T;
+  data: Uint8Array;
+}
+
+/** What `assembleExtendedXmp` found: the packets whose chunks are all there, and the GUIDs of those that cannot be put together. */
+export interface AssembledExtendedXmp<T> {
+  complete: { guid: string; text: string; chunks: { ref: T; offset: number; length: number }[] }[];
+  broken: { guid: string; refs: T[]; why: string }[];
+}
+
 /**
- * The extended XMP packets whose chunks are all there (XMP Part 3 §1.1.3.1: each APP1 holds
- * the GUID, the full length and the offset of its chunk). One with a chunk missing or
- * overlapping is left alone: it cannot be read, so hegui neither reports nor rewrites it.
+ * Puts extended XMP packets together from their APP1 chunks (XMP Part 3 §1.1.3.1: each holds
+ * the namespace, the GUID, the full length and the offset of its chunk). `broken` lists what
+ * cannot be read: a chunk too short for its header or stating another full length than the
+ * first chunk of its GUID (left out of the packet), and a packet with a chunk missing,
+ * overlapping or past its length, or stating more than 64 MiB.
  */
-async function extendedXmp(source: ByteSource, segments: readonly Segment[]): Promise<ExtendedXmp[]> {
-  const groups = new Map<string, { full: number; chunks: { segment: Segment; offset: number; data: Uint8Array }[] }>();
-  for (const segment of segments.filter(isExtendedXmp)) {
-    const data = await readExact(source, segment.dataStart, segment.end - segment.dataStart, 'jpeg');
-    if (data.length < EXTENDED_HEADER || ascii(data, 0, EXTENDED_ID.length) !== EXTENDED_ID) continue;
+export function assembleExtendedXmp<T>(chunks: readonly ExtendedChunk<T>[]): AssembledExtendedXmp<T> {
+  const out: AssembledExtendedXmp<T> = { complete: [], broken: [] };
+  const groups = new Map<string, { full: number; chunks: { ref: T; offset: number; data: Uint8Array }[] }>();
+  for (const { ref, data } of chunks) {
+    if (data.length < EXTENDED_HEADER || ascii(data, 0, EXTENDED_ID.length) !== EXTENDED_ID) {
+      out.broken.push({ guid: data.length >= EXTENDED_ID.length + 32 ? ascii(data, EXTENDED_ID.length, EXTENDED_ID.length + 32) : '', refs: [ref], why: 'a chunk too short for its header' });
+      continue;
+    }
     const guid = ascii(data, EXTENDED_ID.length, EXTENDED_ID.length + 32);
     const view = viewOf(data);
     const full = view.getUint32(EXTENDED_ID.length + 32);
     const offset = view.getUint32(EXTENDED_ID.length + 36);
     const group = groups.get(guid) ?? { full, chunks: [] };
-    if (group.full !== full) continue;
-    group.chunks.push({ segment, offset, data: data.subarray(EXTENDED_HEADER) });
+    if (group.full !== full) {
+      out.broken.push({ guid, refs: [ref], why: `a chunk stating ${full} bytes in all where the others state ${group.full}` });
+      continue;
+    }
+    group.chunks.push({ ref, offset, data: data.subarray(EXTENDED_HEADER) });
     groups.set(guid, group);
   }
-  const out: ExtendedXmp[] = [];
-  for (const [guid, { full, chunks }] of groups) {
-    if (full > 64 << 20) continue;
+  for (const [guid, { full, chunks: parts }] of groups) {
+    const refs = parts.map((part) => part.ref);
+    if (full > 64 << 20) {
+      out.broken.push({ guid, refs, why: `a stated length of ${full} bytes` });
+      continue;
+    }
     const bytes = new Uint8Array(full);
     let covered = 0;
-    for (const chunk of [...chunks].sort((a, b) => a.offset - b.offset)) {
+    for (const chunk of [...parts].sort((a, b) => a.offset - b.offset)) {
       if (chunk.offset !== covered || chunk.offset + chunk.data.length > full) break;
       bytes.set(chunk.data, chunk.offset);
       covered += chunk.data.length;
     }
-    if (covered !== full) continue;
-    out.push({ guid, text: fromUtf8(bytes), chunks: chunks.map(({ segment, offset, data }) => ({ segment, offset, length: data.length })) });
+    if (covered !== full) {
+      out.broken.push({ guid, refs, why: `its chunks cover ${covered} of its ${full} bytes without a gap or an overlap` });
+      continue;
+    }
+    out.complete.push({ guid, text: fromUtf8(bytes), chunks: parts.map(({ ref, offset, data }) => ({ ref, offset, length: data.length })) });
   }
   return out;
+}
+
+/**
+ * The extended XMP packets whose chunks are all there (`assembleExtendedXmp`). One with a chunk
+ * missing or overlapping is left alone: it cannot be read, so hegui neither reports nor
+ * rewrites it.
+ */
+async function extendedXmp(source: ByteSource, segments: readonly Segment[]): Promise<ExtendedXmp[]> {
+  const chunks: ExtendedChunk<Segment>[] = [];
+  for (const segment of segments.filter(isExtendedXmp)) chunks.push({ ref: segment, data: await readExact(source, segment.dataStart, segment.end - segment.dataStart, 'jpeg') });
+  return assembleExtendedXmp(chunks).complete.map(({ guid, text, chunks: parts }) => ({ guid, text, chunks: parts.map(({ ref, offset, length }) => ({ segment: ref, offset, length })) }));
 }
 
 /** The labels of an extended packet; none when it is not well-formed XMP. */
@@ -202,7 +239,7 @@ function extendedRemovals(packets: readonly ExtendedXmp[]): { edits: Edit[]; gui
 }
 
 /** `packet` pointing at the renewed extended XMP GUIDs (the GUID is as long as before). */
-function withGuids(packet: string, guids: ReadonlyMap<string, string>): string {
+export function withGuids(packet: string, guids: ReadonlyMap<string, string>): string {
   let out = packet;
   for (const [old, renewed] of guids) out = out.split(old).join(renewed);
   return out;

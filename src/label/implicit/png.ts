@@ -8,7 +8,7 @@
  */
 import { LabelFormatError } from '../errors.js';
 import type { BytePatch, ByteRange, ByteSource, FoundLabel, LabelCodec } from './codec.js';
-import { applyEdits, crc32, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
+import { applyEdits, concatBytes, crc32, mergeRanges, readExact, startsWith, utf8, viewOf, writePieces, type Edit } from './bytes.js';
 import { EXIF_LOCATION, blankUserComment, findExifLabel, type ExifLabel } from './exif.js';
 import { PNG_SIGNATURE, chunkData, decodeText, encodeITXt, iTXtHeaderLength, makeChunk, readChunks, type Chunk, type TextChunk } from './png-chunks.js';
 import { canonicalXmpPacket, nextXmpPacket, readXmpLabels, setXmpLabel, withoutPadding, type PacketRule } from './xmp.js';
@@ -146,10 +146,31 @@ function fitsInPlace(entry: TextEntry): boolean {
   return !entry.text.compressed && entry.chunk.end - 4 - entry.chunk.dataStart - iTXtHeaderLength(XMP_KEYWORD) === utf8(entry.text.text).length;
 }
 
+/**
+ * Each XMP chunk whose packet `map` changes, written again with its CRC: an iTXt uncompressed,
+ * a tEXt or zTXt (libvips writes XMP in a tEXt) as a tEXt, its Latin-1 bytes as they were.
+ */
+async function mappedXmp(source: ByteSource, map: (packet: string) => string): Promise<Edit[]> {
+  const edits: Edit[] = [];
+  for (const chunk of (await plan(source)).chunks) {
+    if (!TEXT_TYPES.has(chunk.type) || (await keywordOf(source, chunk)) !== XMP_KEYWORD) continue;
+    const { text } = await decodeText(chunk.type, await chunkData(source, chunk));
+    const next = map(text);
+    if (next === text) continue;
+    const bytes = chunk.type === 'iTXt' ? xmpChunk(next) : makeChunk('tEXt', concatBytes([Buffer.from(`${XMP_KEYWORD}\0`, 'latin1'), Buffer.from(next, 'latin1')]));
+    edits.push({ start: chunk.start, end: chunk.end, bytes });
+  }
+  return edits;
+}
+
 export const pngCodec: LabelCodec = {
   format: 'png',
   mediaTypes: ['image/png', 'image/apng'],
   extensions: ['png', 'apng'],
+
+  async mapXmp(source, map, sink) {
+    await writePieces(source, applyEdits(source.size, await mappedXmp(source, map)), sink);
+  },
 
   detect: (head) => startsWith(head, PNG_SIGNATURE),
 

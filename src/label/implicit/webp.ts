@@ -156,12 +156,31 @@ async function vp8xEdits(source: ByteSource, p: Plan, hasXmp: boolean): Promise<
   return [{ start: 12, end: 12, bytes: makeChunk('VP8X', vp8xData(FLAG_XMP | (canvas.alpha ? 0x10 : 0), canvas.width, canvas.height)) }];
 }
 
+/** Each XMP chunk whose packet `map` changes, written again, and the RIFF size. */
+async function mappedXmp(source: ByteSource, map: (packet: string) => string): Promise<Edit[]> {
+  const p = await plan(source);
+  const edits: Edit[] = [];
+  for (const entry of p.xmp) {
+    const next = map(entry.text);
+    if (next !== entry.text) edits.push({ start: entry.chunk.start, end: entry.chunk.end, bytes: makeChunk('XMP ', utf8(next)) });
+  }
+  if (edits.length === 0) return edits;
+  const size = new Uint8Array(4);
+  viewOf(size).setUint32(0, p.riffEnd - 8 + edits.reduce((n, e) => n + e.bytes.length - (e.end - e.start), 0), true);
+  edits.push({ start: 4, end: 8, bytes: size });
+  return edits;
+}
+
 export const webpCodec: LabelCodec = {
   format: 'webp',
   mediaTypes: ['image/webp'],
   extensions: ['webp'],
 
   detect: (head) => startsWith(head, 'RIFF') && startsWith(head, 'WEBP', 8),
+
+  async mapXmp(source, map, sink) {
+    await writePieces(source, applyEdits(source.size, await mappedXmp(source, map)), sink);
+  },
 
   async read(source) {
     const p = await plan(source);

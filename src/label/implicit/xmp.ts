@@ -267,3 +267,58 @@ export function canonicalXmpPacket(existing: string | undefined): string | null 
   }
   return withoutPadding(applySplices(stripped, splices));
 }
+
+/** A property `withoutXmpProperties` offers to take out: an element (with all it holds) or an attribute. */
+export interface XmpProperty {
+  /** Qualified name as written, e.g. `xmp:Thumbnails`. */
+  name: string;
+  ns: string;
+  local: string;
+  /** An attribute's value, or an element's text when it holds no element (entities decoded). */
+  text?: string;
+  attribute: boolean;
+}
+
+/**
+ * `packet` with the properties `drop` selects spliced out (an element with everything inside
+ * it, or an attribute), every other byte as it was: the padding is not refilled, so the
+ * packet is shorter by what was taken out. `drop` sees every element and attribute except
+ * the packet's frame (`x:xmpmeta`, `rdf:RDF`, `rdf:Description`, namespace declarations and
+ * `rdf:` attributes); nothing inside a dropped element is offered. `removed` lists what went,
+ * in order; when it is empty the packet is returned as it was.
+ *
+ * @throws LabelFormatError when the packet is not well-formed XML.
+ * @example
+ * withoutXmpProperties(packet, (p) => p.ns === 'http://ns.adobe.com/xap/1.0/' && p.local === 'Thumbnails');
+ */
+export function withoutXmpProperties(packet: string, drop: (property: XmpProperty) => boolean): { packet: string; removed: XmpProperty[] } {
+  const tokens = scanXml(packet);
+  const splices: Splice[] = [];
+  const removed: XmpProperty[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token?.kind !== 'start') continue;
+    const frame = token.ns === ADOBE_META_NS || (token.ns === RDF_NS && (token.local === 'RDF' || token.local === 'Description'));
+    if (!frame) {
+      const close = token.selfClosing ? i : matchingEnd(tokens, i);
+      const inner = tokens.slice(i + 1, close);
+      const text = inner.every((t) => t.kind === 'text') ? inner.map((t) => (t.kind === 'text' ? t.text : '')).join('') : undefined;
+      const property: XmpProperty = { name: token.name, ns: token.ns, local: token.local, ...(text !== undefined ? { text } : {}), attribute: false };
+      if (drop(property)) {
+        splices.push({ start: token.start, end: tokens[close]?.end ?? token.end, text: '' });
+        removed.push(property);
+        i = close;
+        continue;
+      }
+    }
+    for (const attr of token.attributes) {
+      if (attr.name === 'xmlns' || attr.name.startsWith('xmlns:') || attr.ns === RDF_NS || attr.ns === ADOBE_META_NS || attr.ns === 'http://www.w3.org/XML/1998/namespace') continue;
+      const property: XmpProperty = { name: attr.name, ns: attr.ns, local: attr.local, text: attr.value, attribute: true };
+      if (drop(property)) {
+        splices.push({ start: attr.start, end: attr.end, text: '' });
+        removed.push(property);
+      }
+    }
+  }
+  return { packet: removed.length > 0 ? applySplices(packet, splices) : packet, removed };
+}
