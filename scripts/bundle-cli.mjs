@@ -10,7 +10,8 @@
 // - scan-command: scan.ts, scan-library.ts, scan-parallel.ts and the safety engine (src/safety/**);
 // - rules: rules.ts with the compiled knowledge base's reader (src/rules/compiled.ts); the YAML
 //   parser and zod only in the chunk of a stale copy's loader;
-// - the store commands users, operators, incidents, audit and desk: each with the store
+// - obligations and profile: their command modules with the rules engine, the YAML parser and zod;
+// - the store commands users, operators, incidents, audit, desk and keywords: each with the store
 //   (src/store/**), kysely and what else it reaches (src/audit/**, src/desk/**, the gateway's
 //   identity and sanctions, zod for the desk's input), so no command loads kysely's ~260 files
 //   one by one; the migrations are a chunk of their own, loaded only when a database is behind.
@@ -55,7 +56,7 @@ const outdir = join(root, 'dist', 'cli');
 const quiet = process.argv.includes('--quiet');
 
 /** The command modules that store commands bundle with them (each entry's helpers in src/cli/). */
-const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk'];
+const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk', 'keywords'];
 
 /**
  * Source modules (relative to src/, without extension) that go into the bundle: the CLI modules
@@ -65,7 +66,7 @@ const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk'];
 function bundled(rel) {
   if (rel.startsWith('cli/')) {
     const name = rel.slice('cli/'.length);
-    return ['main', 'io', 'label-implicit', 'label', 'files', 'label-pool', 'workdays', 'scan-command', 'scan', 'scan-library', 'scan-parallel', 'store', 'user-keys', 'rules', ...storeCommands].includes(name);
+    return ['main', 'io', 'label-implicit', 'label', 'files', 'label-pool', 'workdays', 'scan-command', 'scan', 'scan-library', 'scan-parallel', 'store', 'user-keys', 'rules', 'obligations', 'profile', ...storeCommands].includes(name);
   }
   return !['errors', 'version', 'validation'].includes(rel) && !rel.startsWith('label/explicit/');
 }
@@ -74,7 +75,7 @@ function bundled(rel) {
 const bundledPackages = /^(commander|kysely|zod)(\/|$)/;
 
 /** The entries, under src/cli/; each becomes dist/cli/NAME.js over tsc's file of that name. */
-const entries = ['main', 'label-implicit', 'workdays', 'scan-command', 'rules', ...storeCommands];
+const entries = ['main', 'label-implicit', 'workdays', 'scan-command', 'rules', 'obligations', 'profile', ...storeCommands];
 
 /**
  * A bundled module outside src/cli/ that names a file by `import.meta.url` (data, a worker, a
@@ -185,6 +186,9 @@ const startRules = [
   ['audit', /^(zod|yaml)$/, /src\/(label|safety|rules)\//],
   ['incidents', /^yaml$/, /src\/(label|rules)\//],
   ['desk', /^yaml$/, /src\/(label|rules)\//],
+  ['keywords', /^yaml$/, /src\/(label|rules)\//],
+  ['obligations', /^$/, /src\/(label|safety|store)\//],
+  ['profile', /^$/, /src\/(label|safety|store)\//],
 ];
 for (const name of entries) if (!startRules.some(([ruled]) => ruled === name)) problems.push(`bundle-cli: no start-up rule for the entry ${name}`);
 for (const [name, banned, sources] of startRules) {

@@ -211,6 +211,21 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
     expect(bad.stderr).not.toContain('unexpected failure');
   });
 
+  it('obligations and profile run from their bundles', async () => {
+    const profile = join(root, 'examples', 'profiles', 'public-chatbot.yaml');
+    const run = await hegui(['obligations', '--profile', profile, '--on', '2026-12-01', '--format', 'json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ date: '2026-12-01' });
+    expect(run.modules.some((url) => url.endsWith('/dist/cli/obligations.js'))).toBe(true);
+    expect(run.modules.filter((url) => url.includes('/dist/rules/') || url.includes('/dist/calendar/'))).toEqual([]);
+    const bad = await hegui(['obligations', '--profile', join(dir, 'absent.yaml')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).not.toContain('unexpected failure');
+    const help = await hegui(['profile', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.modules.some((url) => url.endsWith('/dist/cli/profile.js'))).toBe(true);
+  });
+
   for (const dialect of dialectsUnderTest()) {
     it(`the store commands run from their bundles on ${dialect}: one kysely, the migrations only on the first run`, async () => {
       const database = await createTestDatabase(dialect);
@@ -243,6 +258,22 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
           expect(run.modules.some((url) => url.includes(dialect === 'sqlite' ? '/node_modules/better-sqlite3/' : '/node_modules/pg/'))).toBe(true);
           expect(run.modules.some((url) => url.includes(dialect === 'sqlite' ? '/node_modules/pg/' : '/node_modules/better-sqlite3/'))).toBe(false);
           if (args[0] === 'users' || args[0] === 'operators' || args[0] === 'audit') expect(zod(run.modules)).toEqual([]);
+        }
+        // keywords: a library into the store and back out, from its own bundle.
+        const saved = await hegui(['keywords', 'save', 'example'], env);
+        expect(saved).toMatchObject({ code: 0, stderr: '' });
+        expect(saved.stdout).toContain('saved "hegui-example" (8 entries)');
+        const out = join(dir, `keywords-${dialect}.json`);
+        const loaded = await hegui(['keywords', 'load', 'hegui-example', '--out', out], env);
+        expect(loaded).toMatchObject({ code: 0, stderr: '' });
+        expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ name: 'hegui-example' });
+        const absent = await hegui(['keywords', 'load', 'nothing', '--out', join(dir, 'never.json')], env);
+        expect(absent.code).not.toBe(0);
+        expect(absent.stderr).toContain('no keyword library "nothing"');
+        expect(existsSync(join(dir, 'never.json'))).toBe(false);
+        for (const run of [saved, loaded]) {
+          expect(run.modules.some((url) => url.endsWith('/dist/cli/keywords.js'))).toBe(true);
+          expect(run.modules.filter((url) => /\/dist\/(store|safety|cli\/scan\.js)/.test(url) || url.includes('/node_modules/kysely/'))).toEqual([]);
         }
         // Bad input keeps its typed error and exit status, and writes nothing.
         const unknown = await hegui(['users', 'disable', 'nobody'], env);
