@@ -11,12 +11,14 @@
  * (CI builds before it tests).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIsCurrent } from '../scripts/build-stamp.mjs';
+import { createTestDatabase, dialectsUnderTest } from './helpers/stores.js';
 import { systemPartMissing } from './helpers/system.js';
 
 const root = join(import.meta.dirname, '..');
@@ -53,7 +55,22 @@ function hegui(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-const zod = (modules: string[]) => modules.filter((url) => url.includes('/node_modules/zod/'));
+const chunkText = new Map<string, string>();
+/**
+ * The modules of a run that hold `part` (`node_modules/zod/`, `src/store/migrations/`): loaded
+ * from there, or bundled into a file of dist/cli/, where esbuild heads each module it bundled
+ * with a `// <path>` comment.
+ */
+function holding(modules: string[], part: string): string[] {
+  return modules.filter((url) => {
+    if (url.includes(`/${part}`)) return true;
+    if (!url.includes('/dist/cli/')) return false;
+    const path = fileURLToPath(url);
+    if (!chunkText.has(path)) chunkText.set(path, readFileSync(path, 'utf8'));
+    return chunkText.get(path)!.includes(`\n// ${part}`);
+  });
+}
+const zod = (modules: string[]) => holding(modules, 'node_modules/zod/');
 const heavy = ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', 'node_modules/@embedpdf/', 'node_modules/better-sqlite3/', 'node_modules/pg/', 'node_modules/kysely/', 'node_modules/pinyin-pro/', 'node_modules/hono/', 'node_modules/yaml/'];
 const heavyIn = (modules: string[]) => modules.filter((url) => heavy.some((part) => url.includes(part)));
 
@@ -173,4 +190,103 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
     expect(zod(run.modules)).toEqual([]);
     expect(heavyIn(run.modules)).toEqual([]);
   });
+
+  it('rules reads the compiled knowledge base: no YAML, no zod, and a bad status is a usage error', async () => {
+    const run = await hegui(['rules', '--on', '2026-12-01']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Instruments on 2026-12-01: \d+\n/);
+    expect(run.stdout).toContain('genai-measures');
+    expect(run.modules.some((url) => url.endsWith('/dist/cli/rules.js'))).toBe(true);
+    expect(run.modules.filter((url) => url.includes('/dist/rules/') || url.includes('/dist/cli/obligations.js'))).toEqual([]);
+    expect(zod(run.modules)).toEqual([]);
+    expect(heavyIn(run.modules)).toEqual([]);
+    const json = await hegui(['rules', '--on', '2026-12-01', '--status', 'in-force', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { date: string; instruments: { status: string; binding: string }[] };
+    expect(parsed.instruments.length).toBeGreaterThan(0);
+    expect(parsed.instruments.every((i) => i.status === 'in-force' && ['mandatory', 'recommended', 'soft-law'].includes(i.binding))).toBe(true);
+    const bad = await hegui(['rules', '--status', 'bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown status bogus');
+    expect(bad.stderr).not.toContain('unexpected failure');
+  });
+
+  it('obligations and profile run from their bundles', async () => {
+    const profile = join(root, 'examples', 'profiles', 'public-chatbot.yaml');
+    const run = await hegui(['obligations', '--profile', profile, '--on', '2026-12-01', '--format', 'json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ date: '2026-12-01' });
+    expect(run.modules.some((url) => url.endsWith('/dist/cli/obligations.js'))).toBe(true);
+    expect(run.modules.filter((url) => url.includes('/dist/rules/') || url.includes('/dist/calendar/'))).toEqual([]);
+    const bad = await hegui(['obligations', '--profile', join(dir, 'absent.yaml')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).not.toContain('unexpected failure');
+    const help = await hegui(['profile', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.modules.some((url) => url.endsWith('/dist/cli/profile.js'))).toBe(true);
+  });
+
+  for (const dialect of dialectsUnderTest()) {
+    it(`the store commands run from their bundles on ${dialect}: one kysely, the migrations only on the first run`, async () => {
+      const database = await createTestDatabase(dialect);
+      try {
+        const env = { HEGUI_DATABASE_URL: database.url };
+        const added = await hegui(['users', 'add', 'alice', '--verified'], env);
+        expect(added.code).toBe(0);
+        expect(added.stdout).toContain('created user "alice" (verified)');
+        // The first run migrates the new database: the migrations' chunk loads then only.
+        expect(holding(added.modules, 'src/store/migrations/2026-').length).toBeGreaterThan(0);
+        const runs: [string[], RegExp][] = [
+          [['users', 'list'], /^alice\tverified\tadult\tactive\n$/],
+          [['operators', 'add', 'olga', '--role', 'auditor'], /created auditor "olga"/],
+          [['operators', 'list'], /^olga\tauditor\tactive\tpassword set\n$/],
+          [['incidents', 'list'], /^$/],
+          [['desk', 'list'], /^0 case\(s\)\n$/],
+          [['users', 'lift', 'alice'], /nothing in force against "alice"/],
+          [['audit', 'verify'], /^audit log OK: 1 events/],
+        ];
+        for (const [args, stdout] of runs) {
+          const run = await hegui(args, env);
+          expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 0, stderr: '' });
+          expect(run.stdout).toMatch(stdout);
+          expect(run.modules.some((url) => url.endsWith(`/dist/cli/${args[0]}.js`))).toBe(true);
+          // The whole command is its bundle: tsc's store and kysely's own files never load
+          // (a second copy of either would mix classes), nor does a migration.
+          expect(run.modules.filter((url) => /\/dist\/(store|audit|desk|gateway)\//.test(url) || url.includes('/node_modules/kysely/'))).toEqual([]);
+          expect(holding(run.modules, 'node_modules/kysely/').length).toBeGreaterThan(0);
+          expect(holding(run.modules, 'src/store/migrations/2026-')).toEqual([]);
+          expect(run.modules.some((url) => url.includes(dialect === 'sqlite' ? '/node_modules/better-sqlite3/' : '/node_modules/pg/'))).toBe(true);
+          expect(run.modules.some((url) => url.includes(dialect === 'sqlite' ? '/node_modules/pg/' : '/node_modules/better-sqlite3/'))).toBe(false);
+          if (args[0] === 'users' || args[0] === 'operators' || args[0] === 'audit') expect(zod(run.modules)).toEqual([]);
+        }
+        // keywords: a library into the store and back out, from its own bundle.
+        const saved = await hegui(['keywords', 'save', 'example'], env);
+        expect(saved).toMatchObject({ code: 0, stderr: '' });
+        expect(saved.stdout).toContain('saved "hegui-example" (8 entries)');
+        const out = join(dir, `keywords-${dialect}.json`);
+        const loaded = await hegui(['keywords', 'load', 'hegui-example', '--out', out], env);
+        expect(loaded).toMatchObject({ code: 0, stderr: '' });
+        expect(JSON.parse(await readFile(out, 'utf8'))).toMatchObject({ name: 'hegui-example' });
+        const absent = await hegui(['keywords', 'load', 'nothing', '--out', join(dir, 'never.json')], env);
+        expect(absent.code).not.toBe(0);
+        expect(absent.stderr).toContain('no keyword library "nothing"');
+        expect(existsSync(join(dir, 'never.json'))).toBe(false);
+        for (const run of [saved, loaded]) {
+          expect(run.modules.some((url) => url.endsWith('/dist/cli/keywords.js'))).toBe(true);
+          expect(run.modules.filter((url) => /\/dist\/(store|safety|cli\/scan\.js)/.test(url) || url.includes('/node_modules/kysely/'))).toEqual([]);
+        }
+        // Bad input keeps its typed error and exit status, and writes nothing.
+        const unknown = await hegui(['users', 'disable', 'nobody'], env);
+        expect(unknown.code).not.toBe(0);
+        expect(unknown.stderr).toMatch(/^error: .*nobody/);
+        expect(unknown.stderr).not.toContain('unexpected failure');
+        const twice = await hegui(['users', 'add', 'alice'], env);
+        expect(twice.code).not.toBe(0);
+        expect(twice.stderr).not.toContain('unexpected failure');
+        expect((await hegui(['users', 'list'], env)).stdout).toBe('alice\tverified\tadult\tactive\n');
+      } finally {
+        await database.drop();
+      }
+    });
+  }
 });

@@ -5,6 +5,7 @@
  * timing it (speed lives in bench/).
  */
 import { execFile } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,37 @@ describe('hegui loads only what the command line asks for', () => {
       expect(modules.filter((url) => unwanted.some((part) => url.includes(part)) && !url.endsWith('/src/server/auth/secrets.ts'))).toEqual([]);
     });
   }
+
+  it('a store command on a current database loads none of the migrations (one query on their table instead)', async () => {
+    const env = { HEGUI_DATABASE_URL: `file:${join(dir, 'current.db')}` };
+    // The first command on a new database migrates it, and loads them.
+    const first = await modulesLoadedBy(['users', 'list'], env);
+    expect(first.modules.filter((url) => url.includes('/src/store/migrations/2026-'))).not.toEqual([]);
+    const { modules } = await modulesLoadedBy(['operators', 'list'], env);
+    expect(modules.filter((url) => url.includes('/src/store/migrations/') && !url.endsWith('/src/store/migrations/names.ts'))).toEqual([]);
+  });
+
+  it('rules loads its own module, not the obligations command, the reports nor the holiday schedules', async () => {
+    const { stdout, modules } = await modulesLoadedBy(['rules', '--status', 'in-force']);
+    expect(stdout).toMatch(/^Instruments on \d{4}-\d{2}-\d{2}: \d+/);
+    expect(commandModules(modules)).toEqual(['rules.ts']);
+    // (The sources have no compiled knowledge base: here the YAML is parsed, zod and all.)
+    expect(modules.filter((url) => [...heavy, '/src/rules/render.ts', '/src/rules/profile-file.ts', '/src/calendar/china.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
+  it('the rules loader takes a current compiled knowledge base without loading YAML, zod or the validating loader', async () => {
+    const data = join(dir, 'rules-data');
+    cpSync(join(root, 'src', 'rules', 'data'), data, { recursive: true });
+    const { writeCompiledInstruments, loadInstruments } = await import('../src/rules/load.js');
+    writeCompiledInstruments(data);
+    const log = join(dir, 'rules-loader.log');
+    const script = `const { loadInstrumentsLazily } = await import('./src/rules/compiled.ts'); process.stdout.write(JSON.stringify(await loadInstrumentsLazily(${JSON.stringify(data)})));`;
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, HEGUI_MODULE_LOG: log }, maxBuffer: 64 * 1024 * 1024 });
+    expect(JSON.parse(stdout)).toEqual(loadInstruments(data));
+    const modules = (await readFile(log, 'utf8')).split('\n').filter((url) => url.startsWith('file://'));
+    expect(modules.some((url) => url.endsWith('/src/rules/compiled.ts'))).toBe(true);
+    expect(modules.filter((url) => ['node_modules/yaml/', 'node_modules/zod/', '/src/rules/load.ts', '/src/rules/schema.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
 
   it('an implicit-label subcommand does not load the visible notices (images, video, fonts)', async () => {
     const { modules } = await modulesLoadedBy(['label', 'embed', '--help']);

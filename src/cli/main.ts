@@ -37,11 +37,12 @@ export const commandTable: readonly CommandEntry[] = [
     load: async () => [(await import('./serve.js')).registerServe],
   },
   {
-    commands: [
-      ['obligations', 'list the duties that bind a service on a date, with citations; with --evidence, the gap report'],
-      ['rules', 'list the instruments hegui knows and their status on a date'],
-    ],
+    commands: [['obligations', 'list the duties that bind a service on a date, with citations; with --evidence, the gap report']],
     load: async () => [(await import('./obligations.js')).registerObligations],
+  },
+  {
+    commands: [['rules', 'list the instruments hegui knows and their status on a date']],
+    load: async () => [(await import('./rules.js')).registerRules],
   },
   {
     commands: [['profile', 'write a service profile by interview, and list what it leaves unknown']],

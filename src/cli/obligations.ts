@@ -1,7 +1,7 @@
 /**
  * @module cli/obligations
- * `hegui obligations` (which duties bind a service, and the gap report) and `hegui rules`
- * (the instruments and their status on a date).
+ * `hegui obligations`: which duties bind a service, and the gap report (`hegui rules` is in
+ * rules.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -9,11 +9,8 @@ import { type Command, Option } from 'commander';
 import { chinaDateOf, parseIsoDate } from '../calendar/index.js';
 import {
   applicableObligations,
-  bindingOf,
   explainObligation,
   gapReport,
-  instrumentStatuses,
-  type InstrumentStatus,
   type Lang,
   loadInstruments,
   parseEvidence,
@@ -22,7 +19,6 @@ import {
   renderGapMarkdown,
   renderObligationsMarkdown,
   renderObligationsTable,
-  statusOn,
 } from '../rules/index.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { readTextFile } from './files.js';
@@ -105,46 +101,5 @@ export function registerObligations(program: Command, io: CliIo): void {
       const gap = gapReport(report, evidence);
       const text = flags.format === 'json' ? `${JSON.stringify(gap, null, 2)}\n` : renderGapMarkdown(gap, instruments, flags.lang);
       await emit(io, text, flags.output);
-    });
-
-  program
-    .command('rules')
-    .description('list the instruments hegui knows and their status on a date')
-    .option('--on <date>', 'the date, YYYY-MM-DD (default: today in Beijing)')
-    .option('--status <statuses>', `only these statuses, comma-separated (${instrumentStatuses.join(', ')})`)
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--lang <lang>', 'language of names').choices(['zh', 'en']).default('en'))
-    .action((flags: { on?: string; status?: string; format: 'table' | 'json'; lang: Lang }) => {
-      const date = dateOption(flags.on);
-      const wanted = flags.status?.split(',').map((s) => s.trim()) ?? [];
-      const unknown = wanted.filter((s) => !(instrumentStatuses as readonly string[]).includes(s));
-      if (unknown.length > 0) {
-        throw new InvalidInputError('E_RULES_STATUS', `unknown status ${unknown.join(', ')}; use ${instrumentStatuses.join(', ')}`);
-      }
-      const rows = loadInstruments()
-        .map((i) => ({ instrument: i, ...statusOn(i, date) }))
-        .filter((r) => wanted.length === 0 || wanted.includes(r.status as InstrumentStatus));
-      if (flags.format === 'json') {
-        const json = rows.map(({ instrument: i, status, version }) => ({
-          id: i.id,
-          name: i.name,
-          hierarchy: i.hierarchy,
-          binding: bindingOf(i),
-          citations: i.source.citations,
-          promulgated: i.promulgated,
-          effective: i.effective ?? null,
-          status,
-          version: version ?? null,
-          obligations: i.obligations.length,
-        }));
-        io.stdout.write(`${JSON.stringify({ date, instruments: json }, null, 2)}\n`);
-        return;
-      }
-      const width = Math.max(...rows.map((r) => r.instrument.id.length), 2);
-      io.stdout.write(`Instruments on ${date}: ${rows.length}\n`);
-      for (const { instrument: i, status, version } of rows) {
-        const v = version !== undefined && version !== 'original' ? ` [${version}]` : '';
-        io.stdout.write(`${i.id.padEnd(width)}  ${(status + v).padEnd(30)}  ${(i.effective ?? '-').padEnd(10)}  ${i.name[flags.lang]}\n`);
-      }
     });
 }

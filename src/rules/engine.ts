@@ -7,19 +7,8 @@
 import { type DecidingAnswer, decidingAnswers, describeCondition, evaluate, trace, type Trace, unknownFieldsOf } from './condition.js';
 import { reasons } from './messages.js';
 import type { ServiceProfile } from './profile.js';
-import {
-  type Bilingual,
-  type BindingForce,
-  type CitationCheck,
-  type Condition,
-  type Control,
-  defaultBinding,
-  type Figure,
-  hierarchies,
-  type Instrument,
-  type Obligation,
-  type Role,
-} from './schema.js';
+import type { Bilingual, Condition, Figure, Instrument, Obligation } from './schema.js';
+import { type BindingForce, type CitationCheck, type Control, defaultBinding, hierarchies, type Role } from './vocabulary.js';
 import { type InstrumentStatus, statusOn, upcomingVersions } from './status.js';
 
 

@@ -6,35 +6,15 @@
  * {@link RulesDataError} naming the file and the exact field, so a typo in the data fails the
  * build instead of silently dropping a duty.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { InvalidInputError } from '../errors.js';
 import { describeIssue } from '../validation.js';
+import { COMPILED_FILE, COMPILED_FORMAT, type CompiledInstruments, defaultDataDir, filesDigest, readCompiled, readInstrumentFiles, RulesDataError } from './compiled.js';
 import { instrument } from './schema.js';
 import type { Instrument } from './schema.js';
 
-/**
- * The data folder beside this module: `src/rules/data` under tsx/vitest, `dist/rules/data`
- * after the build copies it.
- */
-export const defaultDataDir: string = fileURLToPath(new URL('./data/', import.meta.url));
-
-/** A knowledge-base file is malformed or inconsistent with the others. */
-export class RulesDataError extends InvalidInputError {
-  /** The file at fault (base name), when one file is to blame. */
-  readonly file: string | undefined;
-  /** Each problem as `<file>: <field path>: <what is wrong>`. */
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[], file?: string, options?: { cause?: unknown }) {
-    super('E_RULES_DATA', `regulatory data is invalid:\n  ${problems.join('\n  ')}`, options);
-    this.file = file;
-    this.problems = problems;
-  }
-}
+export { COMPILED_FILE, defaultDataDir, RulesDataError } from './compiled.js';
 
 /**
  * Parses and validates one instrument file. `fileName` is the base name (`genai-measures.yaml`);
@@ -77,17 +57,7 @@ export function parseInstrument(text: string, fileName: string): Instrument {
  * instruments.find((i) => i.id === 'genai-measures')?.obligations.length;
  */
 export function loadInstruments(dir: string = defaultDataDir): Instrument[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch (cause) {
-    throw new RulesDataError([`${dir}: cannot read the data folder (${(cause as Error).message})`], undefined, { cause });
-  }
-  const strays = names.filter((n) => n.endsWith('.yml'));
-  if (strays.length > 0) {
-    throw new RulesDataError(strays.map((n) => `${n}: instrument files end in .yaml; rename it`), strays[0]);
-  }
-  const files = names.filter((n) => n.endsWith('.yaml')).map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+  const files = readInstrumentFiles(dir);
   const compiled = readCompiled(dir, files);
   if (compiled) return compiled;
   const instruments = files.map(({ name, text }) => parseInstrument(text, name));
@@ -179,44 +149,6 @@ function crossFileProblems(instruments: readonly Instrument[]): string[] {
     }
   }
   return problems;
-}
-
-/**
- * The build's validated copy of a data folder (`dist/rules/data/instruments.compiled.json`):
- * the instruments as JSON with a digest of every YAML file it was made from. Parsing the YAML
- * and validating it with zod is most of a rules command's time; the build does both once, and
- * {@link loadInstruments} takes the copy only while the digest still matches the files beside
- * it, so an edited, added or removed file is read and validated afresh.
- */
-export const COMPILED_FILE = 'instruments.compiled.json';
-const COMPILED_FORMAT = 'hegui-instruments/1';
-
-interface CompiledInstruments {
-  format: string;
-  digest: string;
-  instruments: Instrument[];
-}
-
-function filesDigest(files: ReadonlyArray<{ name: string; text: string }>): string {
-  const hash = createHash('sha256');
-  for (const { name, text } of files) hash.update(`${name}\0${text.length}\0${text}\0`);
-  return hash.digest('hex');
-}
-
-function readCompiled(dir: string, files: ReadonlyArray<{ name: string; text: string }>): Instrument[] | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, COMPILED_FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const compiled = JSON.parse(text) as CompiledInstruments;
-    if (compiled.format !== COMPILED_FORMAT || compiled.digest !== filesDigest(files) || !Array.isArray(compiled.instruments)) return undefined;
-    return compiled.instruments;
-  } catch {
-    return undefined; // a damaged copy is ignored: the YAML is the source
-  }
 }
 
 /**

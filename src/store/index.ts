@@ -4,7 +4,8 @@
  *
  * Adding storage for a capability:
  * 1. its tables in `tables/<capability>.ts`, joined into `Database` in `schema.ts`;
- * 2. a migration `migrations/YYYY-MM-DD-NN-<name>.ts`, listed in `migrations/index.ts`;
+ * 2. a migration `migrations/YYYY-MM-DD-NN-<name>.ts`, listed in `migrations/index.ts` and
+ *    named in `migrations/names.ts`;
  * 3. a repository class in `repositories/<name>.ts` taking `Kysely<Database>`, exposed as a
  *    field of `Store` in `store.ts`;
  * 4. tests that run on every dialect in `HEGUI_TEST_DB` with `describeEachStore()` from

@@ -6,10 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
 import { StoreUnavailableError } from './errors.js';
-import { migrations } from './migrations/index.js';
+import { MIGRATION_NAMES } from './migrations/names.js';
 import type { Database } from './schema.js';
 import { Store } from './store.js';
 import { type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from './url.js';
@@ -105,13 +105,40 @@ async function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
+/**
+ * Applies the pending migrations. A database that has run exactly the migrations hegui knows
+ * (one query on kysely's table) needs none, and the migrations are not even loaded; anything
+ * else (a new database, pending migrations, an unknown or out-of-order one) goes to kysely's
+ * migrator, which migrates or refuses as it always has.
+ */
 async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  if (await isCurrent(db)) return;
+  const { migrations } = await import('./migrations/index.js');
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new StoreUnavailableError(`migration ${failed} failed: ${explain(error)}`, { cause: error });
   }
+}
+
+/**
+ * True when the migrations the database has run, in the order kysely's migrator reads them
+ * (by time run, then name), are exactly {@link MIGRATION_NAMES}: the migrator would then find
+ * nothing to do. False when they differ or the table cannot be read (no table yet).
+ */
+async function isCurrent(db: Kysely<Database>): Promise<boolean> {
+  let rows: { name: string; timestamp: string }[];
+  try {
+    rows = (await sql<{ name: string; timestamp: string }>`select name, timestamp from kysely_migration`.execute(db)).rows;
+  } catch {
+    return false;
+  }
+  if (rows.length !== MIGRATION_NAMES.length) return false;
+  const executed = rows
+    .sort((a, b) => (a.timestamp === b.timestamp ? a.name.localeCompare(b.name) : new Date(a.timestamp).getTime() - new Date(b.timestamp).getTime()))
+    .map((row) => row.name);
+  return executed.every((name, i) => name === MIGRATION_NAMES[i]);
 }
 
 function describeTarget(target: DatabaseTarget): string {

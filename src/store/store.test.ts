@@ -1,9 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLiteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeEachStore } from '../../test/helpers/stores.js';
+import { describeEachDatabase, describeEachStore } from '../../test/helpers/stores.js';
 import { openStore, parseDatabaseUrl, redactDatabaseUrl, StoreConflictError, StoreUnavailableError } from './index.js';
+import { migrations } from './migrations/index.js';
+import { MIGRATION_NAMES } from './migrations/names.js';
 
 describeEachStore('store', (getStore, getDatabase) => {
   it('migrates on open, and opening again is a no-op', async () => {
@@ -67,6 +72,68 @@ describeEachStore('store', (getStore, getDatabase) => {
     ).rejects.toThrow('boom');
     expect(await store.operators.findByName('carol')).toBeUndefined();
     expect(await store.settings.get('half')).toBeUndefined();
+  });
+});
+
+describe('the list of migration names', () => {
+  it('is the migrations of index.ts, in the order kysely runs them', () => {
+    expect(Object.keys(migrations).sort()).toEqual([...MIGRATION_NAMES]);
+    expect([...MIGRATION_NAMES].sort()).toEqual([...MIGRATION_NAMES]);
+  });
+});
+
+/** A connection of the test's own to the database at `url`, beside any store. */
+async function withDb<T>(url: string, work: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
+  const target = parseDatabaseUrl(url);
+  const db =
+    target.dialect === 'sqlite'
+      ? new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLiteDatabase(target.path) }) })
+      : new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: target.connectionString, max: 1 }) }) });
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The migrations the database at `url` has run, by name. */
+const migrationRows = (url: string) => withDb(url, async (db) => (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((row) => row.name));
+
+// Opening a store skips the migrator when the database has run exactly MIGRATION_NAMES; these
+// check that anything else still goes to it: migrated when behind, refused when unknown. (Each
+// suite has a database of its own: the tests may run in any order.)
+describeEachDatabase('a database behind this version', (getDatabase) => {
+  it('is migrated on open, then opens at once', async () => {
+    const { url } = getDatabase();
+    const { error } = await withDb(url, (db) => new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateTo(MIGRATION_NAMES.at(-3)!));
+    expect(error).toBeUndefined();
+    expect(await migrationRows(url)).toEqual(MIGRATION_NAMES.slice(0, -2));
+    const migrated = await openStore(url);
+    // The last migrations' tables are there (the spend limits of 2026-12-04-15).
+    expect(await migrated.gatewayUsers.list()).toEqual([]);
+    await migrated.close();
+    expect(await migrationRows(url)).toEqual([...MIGRATION_NAMES]);
+    await (await openStore(url)).close();
+    expect(await migrationRows(url)).toEqual([...MIGRATION_NAMES]);
+  });
+});
+
+describeEachDatabase('a database ahead of this version', (getDatabase) => {
+  it('is refused, and nothing in it changes', async () => {
+    const { url } = getDatabase();
+    await (await openStore(url)).close();
+    await withDb(url, (db) => sql`insert into kysely_migration (name, timestamp) values ('2099-01-01-01-future', '2099-01-01T00:00:00.000Z')`.execute(db));
+    const error = await openStore(url).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/2099-01-01-01-future is missing/);
+    // As many migrations as this version's, one of them unknown: refused just the same.
+    await withDb(url, (db) => sql`delete from kysely_migration where name = ${MIGRATION_NAMES.at(-1)!}`.execute(db));
+    const rows = await migrationRows(url);
+    expect(rows).toHaveLength(MIGRATION_NAMES.length);
+    const sameCount = await openStore(url).catch((e: unknown) => e);
+    expect(sameCount).toBeInstanceOf(StoreUnavailableError);
+    expect((sameCount as Error).message).toMatch(/2099-01-01-01-future is missing/);
+    expect(await migrationRows(url)).toEqual(rows);
   });
 });
 

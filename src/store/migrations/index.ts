@@ -2,10 +2,12 @@
  * @module store/migrations
  * Every migration, in order. Add a migration by writing `YYYY-MM-DD-NN-name.ts` (exporting
  * `up` and `down` over `Kysely<unknown>`, portable to SQLite and PostgreSQL: use `dialectOf`
- * where they differ) and adding one line below. Names sort by date, so engineers working at
- * the same time do not collide. Never edit a migration that has shipped; add a new one.
+ * where they differ), adding one line below and its name to `names.ts`. Names sort by date, so
+ * engineers working at the same time do not collide. Never edit a migration that has shipped;
+ * add a new one.
  */
 import type { Migration } from 'kysely';
+import { MIGRATION_NAMES } from './names.js';
 import * as foundation from './2026-11-28-01-foundation.js';
 import * as audit from './2026-11-28-02-audit.js';
 import * as gateway from './2026-11-28-03-gateway.js';
@@ -39,3 +41,9 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04-14-gateway-keys': gatewayKeys,
   '2026-12-04-15-gateway-spend': gatewaySpend,
 };
+
+// A store on a database whose migrations equal MIGRATION_NAMES skips the migrator: a migration
+// listed here and not there would never run on such a database.
+if (Object.keys(migrations).sort().join('\n') !== MIGRATION_NAMES.join('\n')) {
+  throw new Error(`store/migrations: names.ts and index.ts list different migrations (${Object.keys(migrations).filter((name) => !MIGRATION_NAMES.includes(name)).join(', ') || 'see names.ts'})`);
+}
