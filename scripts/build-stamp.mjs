@@ -1,5 +1,5 @@
 // What a build was made from: a digest of every input's path, size and modification time
-// (src/, web/, package.json, package-lock.json, tsconfig.json), kept in dist/.build-stamp by
+// (src/, web/, the build scripts, package.json, package-lock.json, tsconfig.json), kept in dist/.build-stamp by
 // scripts/build.mjs. `npm start` skips a build whose stamp matches (--if-stale), and the
 // built-CLI tests refuse to run a build that does not match the sources they stand beside.
 import { createHash } from 'node:crypto';
@@ -19,7 +19,8 @@ function* filesUnder(dir) {
 /** The digest of the build inputs under `root`. */
 export function inputsDigest(root) {
   const hash = createHash('sha256');
-  const inputs = [...filesUnder(join(root, 'src')), ...filesUnder(join(root, 'web')), join(root, 'package.json'), join(root, 'package-lock.json'), join(root, 'tsconfig.json')];
+  const buildScripts = ['build.mjs', 'bundle-cli.mjs', 'build-stamp.mjs'].map((name) => join(root, 'scripts', name));
+  const inputs = [...filesUnder(join(root, 'src')), ...filesUnder(join(root, 'web')), ...buildScripts, join(root, 'package.json'), join(root, 'package-lock.json'), join(root, 'tsconfig.json')];
   for (const path of inputs) {
     if (!existsSync(path)) continue;
     const { size, mtimeMs } = statSync(path);
