@@ -3,12 +3,14 @@
  * `AuditLog`: the only writer of the event log (DESIGN: every part that must leave a trace
  * appends through it). An append resolves only after its transaction has committed, so a
  * response the gateway sends after awaiting it always has its event, even if the process is
- * killed the next instant.
+ * killed the next instant. (Through a power loss too on PostgreSQL, and on SQLite with
+ * `HEGUI_SQLITE_SYNCHRONOUS=full`; SQLite's default fsyncs the WAL only at checkpoints.)
  *
  * Appends are group-committed: the first append starts a transaction after the current turn
  * of the event loop; appends that arrive meanwhile, or while it is in flight, go together in
  * the next one, each resolving when its own batch commits. Under load a batch holds about as
- * many events as there are concurrent requests, so the cost of a commit (an fsync) is shared.
+ * many events as there are concurrent requests, so the cost of a commit (its writes, and an
+ * fsync where the database makes one) is shared.
  *
  * With `commitWindowMs` the first append of a batch waits that long for others to join it
  * (one commit for every event of the window, even from one client at a time). Each append

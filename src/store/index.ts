@@ -13,7 +13,7 @@
  */
 export { autoIncrementType, dialectOf, type DialectName } from './dialect.js';
 export { StoreConflictError, StoreUnavailableError } from './errors.js';
-export { openStore, type OpenStoreOptions } from './open.js';
+export { openStore, sqliteSynchronousFrom, type OpenStoreOptions, type SqliteSynchronous } from './open.js';
 export type {
   AuditChainHead,
   AuditCheckpointRecord,

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { InvalidInputError } from '../errors.js';
 import { StoreUnavailableError } from './errors.js';
 import { MIGRATION_NAMES } from './migrations/names.js';
 import type { Database } from './schema.js';
@@ -28,6 +29,30 @@ export interface OpenStoreOptions {
   checkpointMs?: number;
   /** The WAL size past which the background checkpoint truncates it (default 64 MiB). */
   walTruncateBytes?: number;
+  /**
+   * SQLite: when a commit reaches the disk (default `HEGUI_SQLITE_SYNCHRONOUS`, else `normal`).
+   * `normal`: a commit is in the WAL file when it returns, so it survives the process being
+   * killed, but it is fsynced only at the next checkpoint: a power loss or an OS crash can lose
+   * the last commits (never the file's consistency). `full`: every commit is fsynced before it
+   * returns, so it survives a power loss too, at the price of one fsync per commit.
+   */
+  sqliteSynchronous?: SqliteSynchronous;
+}
+
+/** When a SQLite commit reaches the disk (`OpenStoreOptions.sqliteSynchronous`). */
+export type SqliteSynchronous = 'normal' | 'full';
+
+/**
+ * Reads `HEGUI_SQLITE_SYNCHRONOUS` (`normal` or `full`, any case; unset or empty: `normal`).
+ *
+ * @throws InvalidInputError (E_SQLITE_SYNCHRONOUS) for any other value: a durability setting
+ * that is misspelt must not quietly fall back to the weaker one.
+ */
+export function sqliteSynchronousFrom(value: string | undefined): SqliteSynchronous {
+  const mode = (value ?? '').trim().toLowerCase();
+  if (mode === '' || mode === 'normal') return 'normal';
+  if (mode === 'full') return 'full';
+  throw new InvalidInputError('E_SQLITE_SYNCHRONOUS', `HEGUI_SQLITE_SYNCHRONOUS "${value}" is not understood; use full (every commit fsynced: survives a power loss) or normal (the default: survives a killed process; a power loss can lose the last commits)`);
 }
 
 /** Opens the store at `url` (see `parseDatabaseUrl`), migrated to the latest schema. */
@@ -37,7 +62,7 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
   let sqlite: SQLite.Database | undefined;
   let checkpointer: Checkpointer | undefined;
   if (target.dialect === 'sqlite') {
-    sqlite = await openSqlite(target.path);
+    sqlite = await openSqlite(target.path, options.sqliteSynchronous ?? sqliteSynchronousFrom(process.env.HEGUI_SQLITE_SYNCHRONOUS));
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     if (options.checkpointInBackground && target.path !== ':memory:') checkpointer = await checkpointInBackground(sqlite, target.path, options.checkpointMs ?? 250, options.walTruncateBytes);
   } else {
@@ -60,7 +85,7 @@ export async function openStore(url?: string, options: OpenStoreOptions = {}): P
  * The drivers load with the dialect they serve: a command on the SQLite default never loads
  * pg, and one on PostgreSQL never loads the SQLite addon (issue 14, "load only what runs").
  */
-async function openSqlite(path: string): Promise<SQLite.Database> {
+async function openSqlite(path: string, synchronous: SqliteSynchronous): Promise<SQLite.Database> {
   if (path !== ':memory:') {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -75,7 +100,7 @@ async function openSqlite(path: string): Promise<SQLite.Database> {
     if (path !== ':memory:') database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    database.pragma('synchronous = NORMAL');
+    database.pragma(synchronous === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   } catch (cause) {
     throw new StoreUnavailableError(`cannot open the SQLite file ${path}: ${explain(cause)}`, { cause });
   }

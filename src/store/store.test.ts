@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import SQLiteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeEachDatabase, describeEachStore } from '../../test/helpers/stores.js';
-import { openStore, parseDatabaseUrl, redactDatabaseUrl, StoreConflictError, StoreUnavailableError } from './index.js';
+import { InvalidInputError } from '../errors.js';
+import { openStore, parseDatabaseUrl, redactDatabaseUrl, sqliteSynchronousFrom, StoreConflictError, StoreUnavailableError } from './index.js';
 import { migrations } from './migrations/index.js';
 import { MIGRATION_NAMES } from './migrations/names.js';
 
@@ -173,5 +174,48 @@ describe('opening failures', () => {
   it('explains a file that is not a database', async () => {
     const error = await openStore(`file:${dir}`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+describe('when a SQLite commit reaches the disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hegui-sync-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads HEGUI_SQLITE_SYNCHRONOUS, and refuses a misspelt value rather than falling back', () => {
+    expect(sqliteSynchronousFrom(undefined)).toBe('normal');
+    expect(sqliteSynchronousFrom('')).toBe('normal');
+    expect(sqliteSynchronousFrom(' FULL ')).toBe('full');
+    expect(sqliteSynchronousFrom('Normal')).toBe('normal');
+    for (const bad of ['ful', 'on', '2', 'extra']) {
+      expect(() => sqliteSynchronousFrom(bad)).toThrow(InvalidInputError);
+      expect(() => sqliteSynchronousFrom(bad)).toThrow(/HEGUI_SQLITE_SYNCHRONOUS .* full .* normal/);
+    }
+  });
+
+  it.each([
+    ['normal', 'synchronous = NORMAL'],
+    ['full', 'synchronous = FULL'],
+  ] as const)('opens with %s: the connection is set to %s and works', async (mode, pragma) => {
+    const calls = vi.spyOn(SQLiteDatabase.prototype, 'pragma');
+    try {
+      const store = await openStore(`file:${join(dir, `${mode}.db`)}`, { sqliteSynchronous: mode });
+      await store.operators.create({ name: `op-${mode}`, role: 'auditor' });
+      expect((await store.operators.findByName(`op-${mode}`))?.role).toBe('auditor');
+      await store.close();
+      expect(calls.mock.calls.map((call) => call[0])).toContain(pragma);
+    } finally {
+      calls.mockRestore();
+    }
+  });
+
+  it('refuses a misspelt environment value before it creates the file', async () => {
+    const path = join(dir, 'never.db');
+    vi.stubEnv('HEGUI_SQLITE_SYNCHRONOUS', 'fulll');
+    try {
+      await expect(openStore(`file:${path}`)).rejects.toThrow(/E_SQLITE_SYNCHRONOUS|HEGUI_SQLITE_SYNCHRONOUS "fulll"/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(existsSync(path)).toBe(false);
   });
 });
