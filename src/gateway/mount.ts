@@ -15,7 +15,7 @@ import { mountCompletions } from './completions.js';
 import { mountMedia } from './media-routes.js';
 import { mountModels } from './models.js';
 import { mountPassthrough } from './passthrough.js';
-import { clientAddresses, clientConnections, type GatewayServices, incomingMessages, outgoingMessages, watchClient } from './pipeline.js';
+import { bindRequest, type GatewayServices, type RequestBindings, watchClient } from './pipeline.js';
 import { mountResponses } from './responses.js';
 
 /**
@@ -40,18 +40,19 @@ export function mountGateway<E extends Env>(app: Hono<E>, services: GatewayServi
   }
   if (services.config.server.metrics.enabled && services.observer) mountMetrics(app, services.observer);
   app.use('/v1/*', async (c, next) => {
-    clientAddresses.set(c.req.raw, clientAddress(c));
+    const bound: RequestBindings = { address: clientAddress(c) };
     // Behind @hono/node-server the Node message is at hand: bodies are read from it (./pipeline).
     const bindings = c.env as { incoming?: unknown; outgoing?: unknown } | undefined;
     if (bindings?.incoming instanceof IncomingMessage) {
-      incomingMessages.set(c.req.raw, bindings.incoming);
+      bound.incoming = bindings.incoming;
       if (bindings.outgoing instanceof ServerResponse) {
-        clientConnections.set(c.req.raw, watchClient(bindings.incoming, bindings.outgoing));
+        bound.connection = watchClient(bindings.incoming, bindings.outgoing);
         // Answers are written to the Node response directly (./answer), unless the CORS middleware
         // must add its headers to them afterwards.
-        if (!cors) outgoingMessages.set(c.req.raw, bindings.outgoing);
+        if (!cors) bound.outgoing = bindings.outgoing;
       }
     }
+    bindRequest(c.req.raw, bound);
     await next();
   });
   mountChat(app, services);
