@@ -147,14 +147,22 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
 /** Bits of the window `skipTable` looks up. */
 const SKIP = 12;
 
+/** `skipTable`: advance of a run that ends with an end of block (added to the positions it passes). */
+export const SKIP_END = 128;
+/** `skipTable`: the advance of a window whose first symbol is decoded one at a time. */
+export const SKIP_NONE = 511;
+
 /**
  * AC skipping for an AC table: per 12-bit window, the run of whole symbols (code and magnitude
- * bits) it starts with, as (end of block << 15) | (positions advanced << 8) | bits, where end
- * of block says the run ends with an end-of-block symbol (not counted in the positions). A run
- * holds one symbol when that symbol's code and magnitude take more than the window, and as
- * many as fit otherwise; it stops before a code longer than the 9-bit lookahead (those are
- * decoded one at a time, to record where they are), a magnitude over 10 bits, or a prefix that
- * is no code (0 when the window starts with such a one).
+ * bits) it starts with, as (advance << 8) | bits. The advance is the positions the run passes
+ * (1 to 63), plus `SKIP_END` when the run ends with an end-of-block symbol (which passes none),
+ * so that from position k the block goes on at k + advance when that is under 64, ends with
+ * the run when it is 64 (no end of block) or in [SKIP_END + 1, SKIP_END + 64), and is decoded
+ * one symbol at a time otherwise. A run holds as many symbols as fit in the window; it stops
+ * before a code longer than the 9-bit lookahead (those are decoded one at a time, to record
+ * where they are), a magnitude over 10 bits, or a prefix that is no code. `SKIP_NONE` when the
+ * window starts with such a one, or with a symbol whose code and magnitude take more than the
+ * window: every run takes at most 12 bits, so two runs can be looked up from one 25-bit window.
  */
 export function skipTable(table: HuffmanTable): Int32Array {
   // One symbol per window: (advance << 8) | bits, advance 128 for an end of block.
@@ -166,16 +174,19 @@ export function skipTable(table: HuffmanTable): Int32Array {
     const symbol = entry & 255;
     const size = symbol & 15;
     const run = symbol >> 4;
-    if (size > 10) continue;
+    if (size > 10 || len + size > SKIP) continue;
     single[w] = ((size === 0 ? (run === 15 ? 16 : 128) : run + 1) << 8) | (len + size);
   }
   const skip = new Int32Array(1 << SKIP);
   for (let w = 0; w < 1 << SKIP; w++) {
     const first = single[w] as number;
-    if (first === 0) continue;
+    if (first === 0) {
+      skip[w] = SKIP_NONE << 8;
+      continue;
+    }
     let bits = first & 255;
     if (first >> 8 === 128) {
-      skip[w] = (1 << 15) | bits;
+      skip[w] = (SKIP_END << 8) | bits;
       continue;
     }
     let advance = first >> 8;
@@ -186,15 +197,15 @@ export function skipTable(table: HuffmanTable): Int32Array {
       if (next === 0 || bits + nextBits > SKIP) break;
       if (next >> 8 === 128) {
         bits += nextBits;
-        end = 1;
+        end = SKIP_END;
         break;
       }
-      // No run goes past a block's 63 positions (and the count keeps to its 7 bits).
-      if (advance + (next >> 8) > 64) break;
+      // No run goes past a block's 63 positions.
+      if (advance + (next >> 8) > 63) break;
       bits += nextBits;
       advance += next >> 8;
     }
-    skip[w] = (end << 15) | (advance << 8) | bits;
+    skip[w] = ((end + advance) << 8) | bits;
   }
   return skip;
 }
@@ -735,12 +746,16 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       if (entry === 0) {
         entry = slowSymbol(dcTable, window, 32);
         long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
+        // A long code and its magnitude can take more than the window.
+        const at = pos + (entry >> 8);
+        window = view.getUint32(at >>> 3) << (at & 7);
+      } else {
+        window <<= entry >> 8;
       }
       pos += entry >> 8;
       const size = entry & 255;
       if (size > 11) throw new NotSpliceable('a DC difference is out of range');
       if (size > 0) {
-        window = view.getUint32(pos >>> 3) << (pos & 7);
         let value = window >>> (32 - size);
         if (value < 1 << (size - 1)) value -= (1 << size) - 1;
         pos += size;
@@ -751,23 +766,32 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       if (dcOut) dcOut.out[(dcOut.origins[c] as number) + (layout.delta[b] as number)] = pred[c] as number;
       const acTable = acTables[c] as HuffmanTable;
       const skip = acSkips[c] as Int32Array;
-      for (let k = 1; k < 64; ) {
+      for (let k = 1; ; ) {
+        // Two runs from one window (at least 25 bits, a run at most 12): the position is the
+        // chain each lookup waits on, and reading the data again is the longer step of it.
         window = view.getUint32(pos >>> 3) << (pos & 7);
         entry = skip[window >>> (32 - SKIP)] as number;
-        if (entry !== 0) {
-          // A run of symbols at once, unless the block may end inside it (then one at a time).
-          const next = k + ((entry >> 8) & 127);
-          if ((entry & 0x8000) !== 0) {
-            if (next < 64) {
-              pos += entry & 255;
-              break;
-            }
-          } else if (next <= 64) {
+        let next = k + (entry >> 8);
+        if (next < 64) {
+          const bits = entry & 255;
+          pos += bits;
+          k = next;
+          window <<= bits;
+          entry = skip[window >>> (32 - SKIP)] as number;
+          next = k + (entry >> 8);
+          if (next < 64) {
             pos += entry & 255;
             k = next;
             continue;
           }
         }
+        // The block ends with the run (its 63rd position, or an end of block inside it).
+        if (next === 64 || (next > SKIP_END && next < SKIP_END + 64)) {
+          pos += entry & 255;
+          break;
+        }
+        // Otherwise one symbol at a time.
+        window = view.getUint32(pos >>> 3) << (pos & 7);
         let symbol = acTable.lookup[window >>> (32 - LOOK)] as number;
         if (symbol === 0) {
           symbol = slowSymbol(acTable, window, 32);
@@ -775,12 +799,14 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
         }
         pos += symbol >> 8;
         const size = symbol & 15;
-        const next = acPosition(k, symbol & 255);
+        next = acPosition(k, symbol & 255);
         if (next < 0) break;
         k = next;
-        if (size === 0) continue;
-        pos += size;
-        k++;
+        if (size > 0) {
+          pos += size;
+          k++;
+        }
+        if (k >= 64) break;
       }
       if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
     }
