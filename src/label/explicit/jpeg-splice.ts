@@ -181,42 +181,50 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
+/** Sums of opacity and of weighted colour per sample of a component's plane, reused from call to call (zeroed). */
+let sumScratch = { sumA: new Float32Array(0), sumAV: new Float32Array(0) };
+
 /**
- * Work arrays of `compose`, kept from file to file: compose runs from start to end without
- * yielding, and nothing it returns refers to them. Slot `slot`, `length` values, zeroed.
+ * How an overlay changes one component's plane, block by block: the blocks under at least one
+ * drawn pixel (`blocks`: bx, by pairs), and per sample of each (64 per block, row by row) the
+ * factor its value keeps and the overlay's part added, so that blending is one multiply-add.
  */
-const scratch: Float32Array[] = [];
-function zeroed(slot: number, length: number): Float32Array {
-  const buffer = scratch[slot];
-  if (!buffer || buffer.length < length) {
-    const fresh = new Float32Array(Math.max(length, Math.ceil((buffer?.length ?? 0) * 1.5)));
-    scratch[slot] = fresh;
-    return fresh.subarray(0, length);
-  }
-  const view = buffer.subarray(0, length);
-  view.fill(0);
-  return view;
+interface PlaneBlend {
+  blocks: Int32Array;
+  keep: Float64Array;
+  add: Float64Array;
 }
 
 /**
- * The last few overlays' weights, with a copy of their pixels, latest first: a batch draws the
- * same few notices (light or dark text, with or without a plate) on file after file.
+ * The last few overlays' weights and blends, with a copy of their pixels, latest first: a
+ * batch draws the same few notices (light or dark text, with or without a plate) on file after
+ * file, at the same place.
  */
-const recentOverlays: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } }[] = [];
+interface OverlayEntry {
+  pixels: Uint8Array;
+  components: number;
+  alphas: Float32Array;
+  weighted: Float32Array[];
+  /** Per plane geometry and component (`blendKey`). */
+  blends: Map<string, PlaneBlend>;
+}
+const recentOverlays: OverlayEntry[] = [];
 const RECENT_OVERLAYS = 4;
+/** Plane geometries kept per overlay (a batch of one image size needs one per component). */
+const BLENDS_PER_OVERLAY = 12;
 
 /**
  * The overlay once: each pixel's opacity, and its colour as each component's value times that
- * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same
- * arrays back (only read).
+ * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same entry
+ * back (its arrays only read).
  */
-function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
+function overlayEntry(overlay: Uint8Array, pixelCount: number, components: number): OverlayEntry {
   const pixels = overlay.subarray(0, pixelCount * 4);
   const index = recentOverlays.findIndex((entry) => entry.components === components && Buffer.compare(entry.pixels, pixels) === 0);
-  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as (typeof recentOverlays)[number]) : { pixels: new Uint8Array(pixels), components, weights: computeWeights(pixels, pixelCount, components) };
+  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as OverlayEntry) : { pixels: new Uint8Array(pixels), components, ...computeWeights(pixels, pixelCount, components), blends: new Map<string, PlaneBlend>() };
   recentOverlays.unshift(entry);
   recentOverlays.length = Math.min(recentOverlays.length, RECENT_OVERLAYS);
-  return entry.weights;
+  return entry;
 }
 
 function computeWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
@@ -244,11 +252,30 @@ function computeWeights(overlay: Uint8Array, pixelCount: number, components: num
   return { alphas, weighted: grey ? [w0] : [w0, w1, w2] };
 }
 
-/** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
-function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
-  // One component at a time: the next call's sums take the same arrays.
-  const sumA = zeroed(0, plane.data.length);
-  const sumAV = zeroed(1, plane.data.length);
+/** Component `index`'s blend for `plane` (its samples from `x0`, `y0`) under `box`, computed once per overlay and geometry. */
+function planeBlend(entry: OverlayEntry, index: number, plane: Region['planes'][number], box: PixelBox, x0: number, y0: number): PlaneBlend {
+  const key = `${index} ${box.left} ${box.top} ${box.width} ${box.height} ${x0} ${y0} ${plane.sx} ${plane.sy} ${plane.stride} ${plane.rows}`;
+  let blend = entry.blends.get(key);
+  if (!blend) {
+    if (entry.blends.size >= BLENDS_PER_OVERLAY) entry.blends.clear();
+    blend = computeBlend(plane, entry.alphas, entry.weighted[index] as Float32Array, box, x0, y0);
+    entry.blends.set(key, blend);
+  }
+  return blend;
+}
+
+/**
+ * Sums opacity and weighted colour per sample of the plane (a subsampled sample takes the
+ * pixels it covers), then keeps the blocks with a drawn pixel, each sample's blend with them
+ * being value * (1 - sumA / area) + sumAV / area (a sample without one keeps its value).
+ */
+function computeBlend(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): PlaneBlend {
+  const length = plane.data.length;
+  if (sumScratch.sumA.length < length) sumScratch = { sumA: new Float32Array(length), sumAV: new Float32Array(length) };
+  const sumA = sumScratch.sumA.subarray(0, length);
+  const sumAV = sumScratch.sumAV.subarray(0, length);
+  sumA.fill(0);
+  sumAV.fill(0);
   const left = box.left - x0;
   for (let y = 0; y < box.height; y++) {
     const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
@@ -261,24 +288,34 @@ function sampleSums(plane: Region['planes'][number], alphas: Float32Array, value
       sumAV[s] = (sumAV[s] as number) + (values[i] as number);
     }
   }
-  return { sumA, sumAV };
-}
-
-/** Blends block (`bx`, `by`) of a plane with the sums; false when no drawn pixel falls in it. */
-function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: Float32Array, bx: number, by: number): boolean {
   const area = plane.sx * plane.sy;
-  const data = plane.data;
-  let touched = false;
-  for (let j = 0; j < 8; j++) {
-    const row = (by * 8 + j) * plane.stride + bx * 8;
-    for (let i = 0; i < 8; i++) {
-      const a = sumA[row + i] as number;
-      if (a === 0) continue;
-      touched = true;
-      data[row + i] = (data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
+  const blocks: number[] = [];
+  for (let by = 0; by < plane.rows / 8; by++) {
+    for (let bx = 0; bx < plane.stride / 8; bx++) {
+      let touched = false;
+      for (let j = 0; j < 8 && !touched; j++) {
+        const row = (by * 8 + j) * plane.stride + bx * 8;
+        for (let i = 0; i < 8; i++) if (sumA[row + i] !== 0) touched = true;
+      }
+      if (touched) blocks.push(bx, by);
     }
   }
-  return touched;
+  const keep = new Float64Array((blocks.length / 2) * 64).fill(1);
+  const add = new Float64Array(keep.length);
+  for (let n = 0; n < blocks.length / 2; n++) {
+    const bx = blocks[n * 2] as number;
+    const by = blocks[n * 2 + 1] as number;
+    for (let j = 0; j < 8; j++) {
+      const row = (by * 8 + j) * plane.stride + bx * 8;
+      for (let i = 0; i < 8; i++) {
+        const a = sumA[row + i] as number;
+        if (a === 0) continue;
+        keep[n * 64 + j * 8 + i] = 1 - a / area;
+        add[n * 64 + j * 8 + i] = (sumAV[row + i] as number) / area;
+      }
+    }
+  }
+  return { blocks: Int32Array.from(blocks), keep, add };
 }
 
 function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean, whole: () => BaselineJpeg): SpliceResult {
@@ -288,23 +325,28 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   let startMcu = jpeg.mcusX * jpeg.mcusY;
   let changedBlocks = 0;
   const changedBases = new Set<number>();
-  const { alphas, weighted } = overlayWeights(overlay, box.width * box.height, jpeg.components.length);
+  const entry = overlayEntry(overlay, box.width * box.height, jpeg.components.length);
   for (let index = 0; index < jpeg.components.length; index++) {
     const c = jpeg.components[index] as FrameComponent;
     const plane = region.planes[index] as Region['planes'][number];
-    const { sumA, sumAV } = sampleSums(plane, alphas, weighted[index] as Float32Array, box, x0, y0);
+    const { blocks, keep, add } = planeBlend(entry, index, plane, box, x0, y0);
     const quant = jpeg.quant[c.quant] as Uint16Array;
-    for (let by = 0; by < plane.rows / 8; by++) {
-      for (let bx = 0; bx < plane.stride / 8; bx++) {
-        if (!blendBlock(plane, sumA, sumAV, bx, by)) continue;
-        const blockY = region.my0 * c.v + by;
-        const blockX = region.mx0 * c.h + bx;
-        const base = blockOffset(c, blockX, blockY);
-        forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
-        changedBases.add(base);
-        changedBlocks++;
-        startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
+    const data = plane.data;
+    for (let n = 0; n < blocks.length / 2; n++) {
+      const bx = blocks[n * 2] as number;
+      const by = blocks[n * 2 + 1] as number;
+      for (let j = 0; j < 8; j++) {
+        const row = (by * 8 + j) * plane.stride + bx * 8;
+        const at = n * 64 + j * 8;
+        for (let i = 0; i < 8; i++) data[row + i] = (data[row + i] as number) * (keep[at + i] as number) + (add[at + i] as number);
       }
+      const blockY = region.my0 * c.v + by;
+      const blockX = region.mx0 * c.h + bx;
+      const base = blockOffset(c, blockX, blockY);
+      forwardBlock(data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+      changedBases.add(base);
+      changedBlocks++;
+      startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
     }
   }
   const mcus = { x0: region.mx0, y0: region.my0, x1: region.mx1, y1: region.my1 };
