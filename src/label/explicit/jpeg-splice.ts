@@ -140,7 +140,7 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
 /** A sample rounded to 0-255, as a decoder's output (`Math.round` of a non-negative value is the truncation of value + 0.5). */
 const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : (v + 0.5) | 0);
 
-/** Luminances under the box, reused from file to file (the selection reorders them in place). */
+/** Luminances under the box, reused from file to file (the selection may reorder them). */
 let sampleValues = new Float64Array(0);
 let chromaColumns = new Int32Array(0);
 
