@@ -84,16 +84,15 @@ export class BitWriter {
       let acc = this.acc & ((1 << shift) - 1);
       const keep = (1 << shift) - 1;
       // Four bytes at a time when none of the four written is 0xFF (no stuffing), else one.
+      const input = new DataView(source.buffer, source.byteOffset, source.byteLength);
+      const output = new DataView(out.buffer, out.byteOffset, out.byteLength);
       while (i < stop) {
         if (i + 4 <= stop) {
-          const word = (((source[i] as number) << 24) | ((source[i + 1] as number) << 16) | ((source[i + 2] as number) << 8) | (source[i + 3] as number)) >>> 0;
+          const word = input.getUint32(i);
           const o = (acc << (32 - shift)) | (word >>> shift);
           const inverse = ~o;
           if (((inverse - 0x01010101) & ~inverse & 0x80808080) === 0) {
-            out[len] = o >>> 24;
-            out[len + 1] = o >>> 16;
-            out[len + 2] = o >>> 8;
-            out[len + 3] = o;
+            output.setUint32(len, o);
             len += 4;
             acc = word & keep;
             i += 4;
