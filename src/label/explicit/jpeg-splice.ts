@@ -437,8 +437,11 @@ function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingO
  */
 function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, changed: ReadonlySet<number>): { bytes: Uint8Array; copied: number; tables: SpliceResult['tables'] } {
   const order = codingOrder(jpeg, from);
+  // Changed blocks by block index (a base is 64 times it), then per block of the coding order.
+  const marks = new Uint8Array(jpeg.coefficients.length >> 6);
+  for (const base of changed) marks[base >> 6] = 1;
   const flags = new Uint8Array(order.bases.length);
-  for (let i = 0; i < flags.length; i++) if (changed.has(order.bases[i] as number)) flags[i] = 1;
+  for (let i = 0; i < flags.length; i++) flags[i] = marks[(order.bases[i] as number) >> 6] as number;
   const byKey = tablesByKey(jpeg);
   const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable), jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable));
   const wanted = new Map<number, Set<number>>();
