@@ -141,7 +141,8 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
     next <<= 1;
   }
   maxCode[17] = 0x7fffffff;
-  return { counts, symbols, lookup, maxCode, offset, code, length };
+  // `skip` set (to undefined) here: adding it later would give tables a second map.
+  return { counts, symbols, lookup, maxCode, offset, skip: undefined, code, length };
 }
 
 /** Bits of the window `skipTable` looks up. */
@@ -208,6 +209,18 @@ export function skipTable(table: HuffmanTable): Int32Array {
     skip[w] = ((end + advance) << 8) | bits;
   }
   return skip;
+}
+
+/**
+ * `items.map(f)` as a packed array. An optimised `map` makes holey arrays and the builtin
+ * packed ones, so arrays made both ways reach the hot loops with two maps, and each new one
+ * deoptimises them (a worker thread then spends its first files compiling again): every array
+ * the splice's loops read is made here.
+ */
+export function packed<T, U>(items: readonly T[], f: (item: T, index: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < items.length; i++) out.push(f(items[i] as T, i));
+  return out;
 }
 
 /** `bytes` as a plain Uint8Array over the same memory. */
@@ -394,12 +407,14 @@ function decodeScan(
   const lastRow = to > from ? Math.floor((to - 1) / mcusX) : firstRow - 1;
   let blocks = 0;
   let perMcu = 0;
-  const components: FrameComponent[] = frame.components.map((c, i) => {
+  const components: FrameComponent[] = packed(frame.components, (c, i) => {
     const selector = data[body + 1 + i * 2] ?? 0;
     const ids = data[body + 2 + i * 2] ?? 0;
     if (selector !== c.id) throw new NotSpliceable('the scan lists the components out of frame order');
     if (hMax % c.h !== 0 || vMax % c.v !== 0) throw new NotSpliceable('fractional chroma sampling');
-    const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
+    // One literal with small integers throughout: every file's components share one shape (a
+    // spread, or a field first stored as a double, gives the hot loops another map to deoptimise on).
+    const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: (mcusX * c.h) | 0, blocksH: (mcusY * c.v) | 0, blockBase: blocks | 0, firstRow: firstRow | 0, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
     if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
     blocks += component.blocksW * (lastRow - firstRow + 1) * c.v;
@@ -556,8 +571,8 @@ function decodeEntropy(
 ): void {
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
-  const dcTables = components.map((c) => tables.dc[c.dc] as HuffmanTable);
-  const acTables = components.map((c) => tables.ac[c.ac] as HuffmanTable);
+  const dcTables = packed(components, (c) => tables.dc[c.dc] as HuffmanTable);
+  const acTables = packed(components, (c) => tables.ac[c.ac] as HuffmanTable);
   const pred = new Int32Array(components.length);
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
@@ -726,7 +741,7 @@ interface SkipState {
 function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
   const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
   const blocksPerMcu = layout.component.length;
-  const acSkips = acTables.map((table) => (table.skip ??= skipTable(table)));
+  const acSkips = packed(acTables, (table) => (table.skip ??= skipTable(table)));
   let pos = start;
   for (let m = m0; m < m1; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
@@ -859,8 +874,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
   const n = d.length;
   const layout = mcuLayout(jpeg.components);
   const perMcu = layout.component.length;
-  const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
-  const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
+  const oldDc = packed(jpeg.components, (c) => jpeg.dc[c.dc] as HuffmanTable);
+  const oldAc = packed(jpeg.components, (c) => jpeg.ac[c.ac] as HuffmanTable);
   const ri = jpeg.restartInterval;
   const start = jpeg.mcuBits[from] as number;
   let p = start >>> 3;

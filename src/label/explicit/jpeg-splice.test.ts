@@ -12,7 +12,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, mcuOrigin, NotSpliceable, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
@@ -389,6 +389,14 @@ describe('JPEG DCT-block splice', () => {
         await spliceAndCompare(jpeg, box);
       }
     }
+  });
+
+  it('makes the arrays its loops read as map does, with no holes (packed)', () => {
+    expect(packed([3, 1, 2], (value, index) => value * 10 + index)).toEqual([30, 11, 22]);
+    expect(packed([], () => 1)).toEqual([]);
+    const made = packed([0, 0, 0, 0], () => undefined);
+    expect(made).toHaveLength(4);
+    expect(Object.keys(made)).toEqual(['0', '1', '2', '3']);
   });
 
   it('skips runs of AC symbols that never pass a block\'s end, even with hostile short codes', () => {

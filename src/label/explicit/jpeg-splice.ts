@@ -33,7 +33,7 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -121,7 +121,7 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   const my0 = Math.floor(box.top / mcuH);
   const mx1 = Math.floor((box.left + box.width - 1) / mcuW);
   const my1 = Math.floor((box.top + box.height - 1) / mcuH);
-  const planes = jpeg.components.map((c) => {
+  const planes = packed(jpeg.components, (c) => {
     const stride = (mx1 - mx0 + 1) * c.h * 8;
     const rows = (my1 - my0 + 1) * c.v * 8;
     const data = new Float32Array(stride * rows);
@@ -443,15 +443,17 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
   const flags = new Uint8Array(order.bases.length);
   for (let i = 0; i < flags.length; i++) flags[i] = marks[(order.bases[i] as number) >> 6] as number;
   const byKey = tablesByKey(jpeg);
-  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable), jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable));
+  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), packed(jpeg.components, (c) => jpeg.dc[c.dc] as HuffmanTable), packed(jpeg.components, (c) => jpeg.ac[c.ac] as HuffmanTable));
   const wanted = new Map<number, Set<number>>();
   jpeg.components.forEach((c, i) => {
     for (const [key, symbols] of [[c.dc, missing.dc[i]], [4 + c.ac, missing.ac[i]]] as const) {
       for (const symbol of symbols as Set<number>) wanted.set(key, (wanted.get(key) ?? new Set()).add(symbol));
     }
   });
-  // Per table key (DC id, or 4 + AC id): symbols whose codes changed.
-  const remapped: (Uint8Array | undefined)[] = [];
+  // Per table key (DC id, or 4 + AC id): symbols whose codes changed. Eight slots from the
+  // start, and packed: one array shape for copyScan whether or not any table was remapped.
+  const remapped: (Uint8Array | undefined)[] = packed(KEYS, () => undefined);
+  let anyRemapped = false;
   for (const [key, symbols] of wanted) {
     const old = byKey[key] as HuffmanTable;
     const extra = [...symbols].sort((x, y) => x - y);
@@ -464,9 +466,10 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     if (!moved) throw new MissingSymbol();
     byKey[key] = moved.table;
     remapped[key] = moved.changed;
+    anyRemapped = true;
   }
-  const dc = jpeg.components.map((c) => byKey[c.dc] as HuffmanTable);
-  const ac = jpeg.components.map((c) => byKey[4 + c.ac] as HuffmanTable);
+  const dc = packed(jpeg.components, (c) => byKey[c.dc] as HuffmanTable);
+  const ac = packed(jpeg.components, (c) => byKey[4 + c.ac] as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
   const end = jpeg.mcuBits[from] as number;
   let copied = 0;
@@ -476,7 +479,7 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     byKey.forEach((t, key) => t && tables.push([key < 4 ? 0 : 1, key & 3, t]));
     writeHeaders(w, data, jpeg, dhtSegment(tables));
   }
-  if (remapped.length > 0) {
+  if (anyRemapped) {
     copyScan(w, jpeg, 0, end, remapped, byKey);
   } else {
     const index = Math.floor(end / 8);
@@ -492,7 +495,7 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
-  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
+  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : anyRemapped ? 'remapped' : 'appended' };
 }
 
 /**
@@ -539,7 +542,8 @@ function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: U
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
-const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => [0, 1, 2, 3].map((id) => jpeg.dc[id]).concat([0, 1, 2, 3].map((id) => jpeg.ac[id]));
+const KEYS = [0, 1, 2, 3, 4, 5, 6, 7];
+const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => packed(KEYS, (key) => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]));
 
 /**
  * Bits `start` to `end` of the unstuffed coded data, with the restart markers of the intervals
@@ -566,7 +570,7 @@ function copyScan(w: BitWriter, jpeg: BaselineJpeg, start: number, end: number, 
     if (r > 0 && intervalStart >= start) w.marker(0xd0 + ((r - 1) & 7));
     const stop = Math.min(end, intervalEnd);
     let last = Math.max(start, intervalStart);
-    if (remapped.length > 0) {
+    if (remapped.some((flags) => flags !== undefined)) {
       for (; j < length && (positions[j] as number) < stop; j++) {
         const key = keys[j] as number;
         const symbol = key & 255;
@@ -621,8 +625,8 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
   const acTables = new Map(usedAc.map((id) => [id, optimalTable(acFreq[id] as Int32Array)]));
   const dht = dhtSegment([...[...dcTables].map(([id, t]) => [0, id, t] as [number, number, HuffmanTable]), ...[...acTables].map(([id, t]) => [1, id, t] as [number, number, HuffmanTable])]);
-  const dc = jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable);
-  const ac = jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable);
+  const dc = packed(jpeg.components, (c) => dcTables.get(c.dc) as HuffmanTable);
+  const ac = packed(jpeg.components, (c) => acTables.get(c.ac) as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
   writeHeaders(w, data, jpeg, dht);
   const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
