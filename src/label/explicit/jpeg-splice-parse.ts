@@ -272,8 +272,9 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  * not stored); with `last` too, up to the MCU after the one holding that pixel, and (in a scan
  * without restart intervals, unless `whole`) only the DC values of the MCUs outside the columns
  * from `first` to `last` and the MCU after each of those (`acColumns`). With `reuse`, the
- * unstuffed data and the coefficients take the arrays the previous parse with `reuse` had (no
- * allocation per file in a batch): its result must no longer be in use.
+ * unstuffed data, the coefficients, the MCU positions and the long codes take the arrays the
+ * previous parse with `reuse` had (no allocation per file in a batch): its result must no
+ * longer be in use.
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
@@ -350,6 +351,22 @@ let spare = { bytes: new Uint8Array(0), coefficients: new Int16Array(0) };
 function spareBytes(length: number): Uint8Array {
   if (spare.bytes.length < length) spare = { ...spare, bytes: new Uint8Array(Math.ceil(length * 1.25)) };
   return spare.bytes.subarray(0, length);
+}
+
+/** The MCU positions and long codes of the last parse with `reuse` (every position is written again). */
+let spareBits = new Float64Array(0);
+let spareLong: LongCodes | undefined;
+
+function spareMcuBits(length: number): Float64Array {
+  if (spareBits.length < length) spareBits = new Float64Array(Math.ceil(length * 1.25));
+  return spareBits.subarray(0, length);
+}
+
+/** The spare long codes, emptied (their arrays keep the size the largest file grew them to). */
+function spareLongCodes(): LongCodes {
+  spareLong ??= new LongCodes();
+  spareLong.length = 0;
+  return spareLong;
 }
 
 /** `length` zeros from the spare coefficients. */
@@ -458,9 +475,9 @@ function decodeScan(
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
-  const mcuBits = new Float64Array(totalMcus + 1);
+  const mcuBits = reuse ? spareMcuBits(totalMcus + 1) : new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
-  const long = new LongCodes();
+  const long = reuse ? spareLongCodes() : new LongCodes();
   const intervalEnds: number[] = [];
   const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
   const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;

@@ -85,9 +85,10 @@ export interface JpegSplice {
  * from the box's first MCU on; without `box`, all of them).
  *
  * `newTables` always codes the scan with new tables (the path taken when no room can be made
- * in the file's own; for tests and comparisons). `reuseBuffers` decodes into the arrays the
- * previous splice opened with it used (a batch allocates them once): that splice must be done
- * with (composed or dropped) before this one opens.
+ * in the file's own; for tests and comparisons). `reuseBuffers` decodes (the scan, and the
+ * sample planes under the box) into the arrays the previous splice opened with it used (a
+ * batch allocates them once): that splice must be done with (composed or dropped) before this
+ * one opens.
  *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
@@ -101,7 +102,7 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
-    if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
+    if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box, options.reuseBuffers === true);
     return region;
   };
   return {
@@ -111,7 +112,10 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   };
 }
 
-function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
+/** Sample planes of the last region decoded with `reuse`, per component (each sample is written again). */
+const sparePlanes: Float32Array[] = [];
+
+function decodeRegion(jpeg: BaselineJpeg, box: PixelBox, reuse: boolean): Region {
   if (box.width <= 0 || box.height <= 0 || box.left < 0 || box.top < 0 || box.left + box.width > jpeg.width || box.top + box.height > jpeg.height) {
     throw new NotSpliceable('the notice box is outside the image');
   }
@@ -121,10 +125,17 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   const my0 = Math.floor(box.top / mcuH);
   const mx1 = Math.floor((box.left + box.width - 1) / mcuW);
   const my1 = Math.floor((box.top + box.height - 1) / mcuH);
-  const planes = packed(jpeg.components, (c) => {
+  const planes = packed(jpeg.components, (c, index) => {
     const stride = (mx1 - mx0 + 1) * c.h * 8;
     const rows = (my1 - my0 + 1) * c.v * 8;
-    const data = new Float32Array(stride * rows);
+    let data: Float32Array;
+    if (reuse) {
+      const kept = sparePlanes[index];
+      if (!kept || kept.length < stride * rows) sparePlanes[index] = new Float32Array(stride * rows);
+      data = (sparePlanes[index] as Float32Array).subarray(0, stride * rows);
+    } else {
+      data = new Float32Array(stride * rows);
+    }
     const quant = jpeg.quant[c.quant] as Uint16Array;
     for (let by = 0; by < rows / 8; by++) {
       for (let bx = 0; bx < stride / 8; bx++) {
