@@ -167,6 +167,9 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
   let nb = w.bits;
   let nextRestart = restarts.length > 0 ? (restarts[0] as number) : -1;
   let restart = 0;
+  // Each byte written is followed by a zero that stays (the stuffing, T.81 F.1.2.3) only after
+  // 0xFF: (byte + 1) >> 8 is 1 for 255 alone. No branch: a rare one, taken first in optimised
+  // code, threw that code away (the room checked per block covers the extra zero).
   for (let i = 0; i < bases.length; i++) {
     if (i === nextRestart) {
       w.length = len;
@@ -206,7 +209,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
       nb -= 8;
       const byte = (acc >>> nb) & 255;
       out[len++] = byte;
-      if (byte === 255) out[len++] = 0;
+      out[len] = 0;
+      len += (byte + 1) >> 8;
     }
     acc &= (1 << nb) - 1;
     if (size > 0) {
@@ -216,7 +220,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
     }
@@ -239,7 +244,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
           nb -= 8;
           const byte = (acc >>> nb) & 255;
           out[len++] = byte;
-          if (byte === 255) out[len++] = 0;
+          out[len] = 0;
+          len += (byte + 1) >> 8;
         }
         acc &= (1 << nb) - 1;
         run -= 16;
@@ -255,7 +261,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
       acc = (acc << size) | ((v < 0 ? v - 1 : v) & ((1 << size) - 1));
@@ -264,7 +271,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
       run = 0;
@@ -278,7 +286,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
     }

@@ -404,7 +404,7 @@ function decodeScan(
   const count = data[body] ?? 0;
   if (count !== frame.components.length) throw new NotSpliceable('the scan does not hold every component (several scans)');
   if (count === 3) {
-    const ids = frame.components.map((c) => c.id);
+    const ids = packed(frame.components, (c) => c.id);
     if (tables.adobeTransform === 0 || (ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42)) throw new NotSpliceable('RGB-coded JPEG');
   }
   const ss = data[body + 1 + count * 2] ?? 0;
@@ -907,6 +907,7 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
   let len = w.length;
   let oacc = w.acc;
   let nb = w.bits;
+  // Stuffing without a branch, as encodeBlocks writes (the room per MCU covers the extra zero).
   for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       p = jpeg.restarts[restart] as number;
@@ -955,7 +956,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
           nb -= 8;
           const byte = (oacc >>> nb) & 255;
           out[len++] = byte;
-          if (byte === 255) out[len++] = 0;
+          out[len] = 0;
+          len += (byte + 1) >> 8;
         }
         oacc &= (1 << nb) - 1;
         const size = k === 0 ? symbol : symbol & 15;
@@ -975,7 +977,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
             nb -= 8;
             const byte = (oacc >>> nb) & 255;
             out[len++] = byte;
-            if (byte === 255) out[len++] = 0;
+            out[len] = 0;
+            len += (byte + 1) >> 8;
           }
           oacc &= (1 << nb) - 1;
         }

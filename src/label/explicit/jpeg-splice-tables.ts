@@ -129,7 +129,7 @@ export function remapTable(table: HuffmanTable, extra: readonly number[]): Remap
   for (let len = 15; len > KEPT_LENGTH; len--) {
     const group = groups[len] as number[];
     if (group.length === 0 || free + 2 ** (16 - len) - 1 < extra.length) continue;
-    const moved = groups.map((g) => [...g]);
+    const moved = packed(groups, (g) => [...g]);
     const symbol = (moved[len] as number[]).pop() as number;
     (moved[16] as number[]).push(symbol, ...extra);
     const counts = new Uint8Array(17);
