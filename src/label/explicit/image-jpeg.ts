@@ -30,22 +30,38 @@ function scaled(base: readonly number[], quality: number): number[] {
   return base.map((value) => Math.min(255, Math.max(1, Math.floor((value * scale + 50) / 100))));
 }
 
+/** The reference tables at every quality 1-100 (index quality - 1), made on first use. */
+let references: { luma: number[][]; chroma: number[][] } | undefined;
+
 function distance(table: readonly number[], reference: readonly number[]): number {
   let sum = 0;
   for (let i = 0; i < 64; i++) sum += Math.abs((table[i] ?? 0) - (reference[i] ?? 0));
   return sum;
 }
 
+/** Recent estimates by table contents: a batch's files mostly share their encoder's tables. */
+const estimates = new Map<string, number>();
+const ESTIMATES_KEPT = 64;
+
 /** The IJG quality whose scaled tables are nearest to `tables` (id 0 luma, id 1 chroma). */
 function estimateQuality(tables: Map<number, number[]>): number | undefined {
   const luma = tables.get(0);
   if (!luma) return undefined;
   const chroma = tables.get(1);
+  const key = `${luma.join(',')}/${chroma?.join(',') ?? ''}`;
+  const known = estimates.get(key);
+  if (known !== undefined) return known;
+  references ??= {
+    luma: Array.from({ length: 100 }, (_, i) => scaled(LUMA, i + 1)),
+    chroma: Array.from({ length: 100 }, (_, i) => scaled(CHROMA, i + 1)),
+  };
   let best = { quality: 0, error: Infinity };
   for (let quality = 1; quality <= 100; quality++) {
-    const error = distance(luma, scaled(LUMA, quality)) + (chroma ? distance(chroma, scaled(CHROMA, quality)) : 0);
+    const error = distance(luma, references.luma[quality - 1] as number[]) + (chroma ? distance(chroma, references.chroma[quality - 1] as number[]) : 0);
     if (error < best.error) best = { quality, error };
   }
+  if (estimates.size >= ESTIMATES_KEPT) estimates.clear();
+  estimates.set(key, best.quality);
   return best.quality;
 }
 

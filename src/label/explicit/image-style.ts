@@ -86,17 +86,56 @@ export function summarise(luminances: readonly number[]): RegionSample {
   return summariseValues(values);
 }
 
-/** `summarise` of values already in a typed array (reordered in place). */
+/** Bins of `summariseValues`' histogram over luminance 0-1. */
+const BINS = 4096;
+/** Under this many values, selection on the whole array (the histogram would cost more). */
+const HISTOGRAM_FROM = 512;
+const binCounts = new Int32Array(BINS);
+let binValues = new Float64Array(0);
+
+/** A luminance's histogram bin: never smaller for a larger value (values outside 0-1 go to the end bins). */
+const binOf = (value: number): number => (value > 0 ? (value < 1 ? (value * BINS) | 0 : BINS - 1) : 0);
+
+/**
+ * `summarise` of values already in a typed array (which it may reorder). The same order
+ * statistics as a sort: a histogram over 4096 bins finds the bin each percentile's value is
+ * in (bins keep the order of the values), then a selection among that bin's values alone.
+ */
 export function summariseValues(values: Float64Array): RegionSample {
   const n = values.length;
   if (n === 0) return { p05: 0, p50: 0, p95: 0 };
   const rank = (q: number): number => Math.min(n - 1, Math.floor(q * n));
   const [i05, i50, i95] = [rank(0.05), rank(0.5), rank(0.95)];
-  // Each selection leaves the values before its rank no larger, and those after no smaller.
-  select(values, i50, 0, n - 1);
-  select(values, i05, 0, i50);
-  select(values, i95, i50, n - 1);
-  return { p05: values[i05] as number, p50: values[i50] as number, p95: values[i95] as number };
+  if (n < HISTOGRAM_FROM) {
+    // Each selection leaves the values before its rank no larger, and those after no smaller.
+    select(values, i50, 0, n - 1);
+    select(values, i05, 0, i50);
+    select(values, i95, i50, n - 1);
+    return { p05: values[i05] as number, p50: values[i50] as number, p95: values[i95] as number };
+  }
+  const counts = binCounts.fill(0);
+  for (let i = 0; i < n; i++) {
+    const bin = binOf(values[i] as number);
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  return { p05: rankInBins(values, counts, i05), p50: rankInBins(values, counts, i50), p95: rankInBins(values, counts, i95) };
+}
+
+/** The `k`-th smallest of `values` (unchanged), given their bin counts. */
+function rankInBins(values: Float64Array, counts: Int32Array, k: number): number {
+  let bin = 0;
+  let before = 0;
+  while (before + (counts[bin] as number) <= k) before += counts[bin++] as number;
+  const size = counts[bin] as number;
+  if (binValues.length < size) binValues = new Float64Array(Math.max(size, binValues.length * 2));
+  const inBin = binValues.subarray(0, size);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as number;
+    if (binOf(value) === bin) inBin[at++] = value;
+  }
+  select(inBin, k - before, 0, size - 1);
+  return inBin[k - before] as number;
 }
 
 /** Puts the `k`-th smallest of `a[left..right]` at `k` (Hoare's selection, median-of-three pivot). */

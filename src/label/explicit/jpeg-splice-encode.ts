@@ -84,16 +84,15 @@ export class BitWriter {
       let acc = this.acc & ((1 << shift) - 1);
       const keep = (1 << shift) - 1;
       // Four bytes at a time when none of the four written is 0xFF (no stuffing), else one.
+      const input = new DataView(source.buffer, source.byteOffset, source.byteLength);
+      const output = new DataView(out.buffer, out.byteOffset, out.byteLength);
       while (i < stop) {
         if (i + 4 <= stop) {
-          const word = (((source[i] as number) << 24) | ((source[i + 1] as number) << 16) | ((source[i + 2] as number) << 8) | (source[i + 3] as number)) >>> 0;
+          const word = input.getUint32(i);
           const o = (acc << (32 - shift)) | (word >>> shift);
           const inverse = ~o;
           if (((inverse - 0x01010101) & ~inverse & 0x80808080) === 0) {
-            out[len] = o >>> 24;
-            out[len + 1] = o >>> 16;
-            out[len + 2] = o >>> 8;
-            out[len + 3] = o;
+            output.setUint32(len, o);
             len += 4;
             acc = word & keep;
             i += 4;
@@ -168,6 +167,9 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
   let nb = w.bits;
   let nextRestart = restarts.length > 0 ? (restarts[0] as number) : -1;
   let restart = 0;
+  // Each byte written is followed by a zero that stays (the stuffing, T.81 F.1.2.3) only after
+  // 0xFF: (byte + 1) >> 8 is 1 for 255 alone. No branch: a rare one, taken first in optimised
+  // code, threw that code away (the room checked per block covers the extra zero).
   for (let i = 0; i < bases.length; i++) {
     if (i === nextRestart) {
       w.length = len;
@@ -207,7 +209,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
       nb -= 8;
       const byte = (acc >>> nb) & 255;
       out[len++] = byte;
-      if (byte === 255) out[len++] = 0;
+      out[len] = 0;
+      len += (byte + 1) >> 8;
     }
     acc &= (1 << nb) - 1;
     if (size > 0) {
@@ -217,7 +220,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
     }
@@ -240,7 +244,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
           nb -= 8;
           const byte = (acc >>> nb) & 255;
           out[len++] = byte;
-          if (byte === 255) out[len++] = 0;
+          out[len] = 0;
+          len += (byte + 1) >> 8;
         }
         acc &= (1 << nb) - 1;
         run -= 16;
@@ -256,7 +261,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
       acc = (acc << size) | ((v < 0 ? v - 1 : v) & ((1 << size) - 1));
@@ -265,7 +271,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
       run = 0;
@@ -279,7 +286,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
         nb -= 8;
         const byte = (acc >>> nb) & 255;
         out[len++] = byte;
-        if (byte === 255) out[len++] = 0;
+        out[len] = 0;
+        len += (byte + 1) >> 8;
       }
       acc &= (1 << nb) - 1;
     }

@@ -141,20 +141,29 @@ export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTa
     next <<= 1;
   }
   maxCode[17] = 0x7fffffff;
-  return { counts, symbols, lookup, maxCode, offset, code, length };
+  // `skip` set (to undefined) here: adding it later would give tables a second map.
+  return { counts, symbols, lookup, maxCode, offset, skip: undefined, code, length };
 }
 
 /** Bits of the window `skipTable` looks up. */
 const SKIP = 12;
 
+/** `skipTable`: advance of a run that ends with an end of block (added to the positions it passes). */
+export const SKIP_END = 128;
+/** `skipTable`: the advance of a window whose first symbol is decoded one at a time. */
+export const SKIP_NONE = 511;
+
 /**
  * AC skipping for an AC table: per 12-bit window, the run of whole symbols (code and magnitude
- * bits) it starts with, as (end of block << 15) | (positions advanced << 8) | bits, where end
- * of block says the run ends with an end-of-block symbol (not counted in the positions). A run
- * holds one symbol when that symbol's code and magnitude take more than the window, and as
- * many as fit otherwise; it stops before a code longer than the 9-bit lookahead (those are
- * decoded one at a time, to record where they are), a magnitude over 10 bits, or a prefix that
- * is no code (0 when the window starts with such a one).
+ * bits) it starts with, as (advance << 8) | bits. The advance is the positions the run passes
+ * (1 to 63), plus `SKIP_END` when the run ends with an end-of-block symbol (which passes none),
+ * so that from position k the block goes on at k + advance when that is under 64, ends with
+ * the run when it is 64 (no end of block) or in [SKIP_END + 1, SKIP_END + 64), and is decoded
+ * one symbol at a time otherwise. A run holds as many symbols as fit in the window; it stops
+ * before a code longer than the 9-bit lookahead (those are decoded one at a time, to record
+ * where they are), a magnitude over 10 bits, or a prefix that is no code. `SKIP_NONE` when the
+ * window starts with such a one, or with a symbol whose code and magnitude take more than the
+ * window: every run takes at most 12 bits, so two runs can be looked up from one 25-bit window.
  */
 export function skipTable(table: HuffmanTable): Int32Array {
   // One symbol per window: (advance << 8) | bits, advance 128 for an end of block.
@@ -166,16 +175,19 @@ export function skipTable(table: HuffmanTable): Int32Array {
     const symbol = entry & 255;
     const size = symbol & 15;
     const run = symbol >> 4;
-    if (size > 10) continue;
+    if (size > 10 || len + size > SKIP) continue;
     single[w] = ((size === 0 ? (run === 15 ? 16 : 128) : run + 1) << 8) | (len + size);
   }
   const skip = new Int32Array(1 << SKIP);
   for (let w = 0; w < 1 << SKIP; w++) {
     const first = single[w] as number;
-    if (first === 0) continue;
+    if (first === 0) {
+      skip[w] = SKIP_NONE << 8;
+      continue;
+    }
     let bits = first & 255;
     if (first >> 8 === 128) {
-      skip[w] = (1 << 15) | bits;
+      skip[w] = (SKIP_END << 8) | bits;
       continue;
     }
     let advance = first >> 8;
@@ -186,17 +198,29 @@ export function skipTable(table: HuffmanTable): Int32Array {
       if (next === 0 || bits + nextBits > SKIP) break;
       if (next >> 8 === 128) {
         bits += nextBits;
-        end = 1;
+        end = SKIP_END;
         break;
       }
-      // No run goes past a block's 63 positions (and the count keeps to its 7 bits).
-      if (advance + (next >> 8) > 64) break;
+      // No run goes past a block's 63 positions.
+      if (advance + (next >> 8) > 63) break;
       bits += nextBits;
       advance += next >> 8;
     }
-    skip[w] = (end << 15) | (advance << 8) | bits;
+    skip[w] = ((end + advance) << 8) | bits;
   }
   return skip;
+}
+
+/**
+ * `items.map(f)` as a packed array. An optimised `map` makes holey arrays and the builtin
+ * packed ones, so arrays made both ways reach the hot loops with two maps, and each new one
+ * deoptimises them (a worker thread then spends its first files compiling again): every array
+ * the splice's loops read is made here.
+ */
+export function packed<T, U>(items: readonly T[], f: (item: T, index: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < items.length; i++) out.push(f(items[i] as T, i));
+  return out;
 }
 
 /** `bytes` as a plain Uint8Array over the same memory. */
@@ -248,8 +272,9 @@ const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text]
  * not stored); with `last` too, up to the MCU after the one holding that pixel, and (in a scan
  * without restart intervals, unless `whole`) only the DC values of the MCUs outside the columns
  * from `first` to `last` and the MCU after each of those (`acColumns`). With `reuse`, the
- * unstuffed data and the coefficients take the arrays the previous parse with `reuse` had (no
- * allocation per file in a batch): its result must no longer be in use.
+ * unstuffed data, the coefficients, the MCU positions and the long codes take the arrays the
+ * previous parse with `reuse` had (no allocation per file in a batch): its result must no
+ * longer be in use.
  *
  * @throws NotSpliceable when the JPEG is not baseline, 8-bit, Y/YCbCr, single-scan, or is corrupt
  */
@@ -328,6 +353,22 @@ function spareBytes(length: number): Uint8Array {
   return spare.bytes.subarray(0, length);
 }
 
+/** The MCU positions and long codes of the last parse with `reuse` (every position is written again). */
+let spareBits = new Float64Array(0);
+let spareLong: LongCodes | undefined;
+
+function spareMcuBits(length: number): Float64Array {
+  if (spareBits.length < length) spareBits = new Float64Array(Math.ceil(length * 1.25));
+  return spareBits.subarray(0, length);
+}
+
+/** The spare long codes, emptied (their arrays keep the size the largest file grew them to). */
+function spareLongCodes(): LongCodes {
+  spareLong ??= new LongCodes();
+  spareLong.length = 0;
+  return spareLong;
+}
+
 /** `length` zeros from the spare coefficients. */
 function spareCoefficients(length: number): Int16Array {
   if (spare.coefficients.length < length) {
@@ -363,7 +404,7 @@ function decodeScan(
   const count = data[body] ?? 0;
   if (count !== frame.components.length) throw new NotSpliceable('the scan does not hold every component (several scans)');
   if (count === 3) {
-    const ids = frame.components.map((c) => c.id);
+    const ids = packed(frame.components, (c) => c.id);
     if (tables.adobeTransform === 0 || (ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42)) throw new NotSpliceable('RGB-coded JPEG');
   }
   const ss = data[body + 1 + count * 2] ?? 0;
@@ -383,12 +424,14 @@ function decodeScan(
   const lastRow = to > from ? Math.floor((to - 1) / mcusX) : firstRow - 1;
   let blocks = 0;
   let perMcu = 0;
-  const components: FrameComponent[] = frame.components.map((c, i) => {
+  const components: FrameComponent[] = packed(frame.components, (c, i) => {
     const selector = data[body + 1 + i * 2] ?? 0;
     const ids = data[body + 2 + i * 2] ?? 0;
     if (selector !== c.id) throw new NotSpliceable('the scan lists the components out of frame order');
     if (hMax % c.h !== 0 || vMax % c.v !== 0) throw new NotSpliceable('fractional chroma sampling');
-    const component: FrameComponent = { ...c, blocksW: mcusX * c.h, blocksH: mcusY * c.v, blockBase: blocks, firstRow, dc: ids >> 4, ac: ids & 15 };
+    // One literal with small integers throughout: every file's components share one shape (a
+    // spread, or a field first stored as a double, gives the hot loops another map to deoptimise on).
+    const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: (mcusX * c.h) | 0, blocksH: (mcusY * c.v) | 0, blockBase: blocks | 0, firstRow: firstRow | 0, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
     if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
     blocks += component.blocksW * (lastRow - firstRow + 1) * c.v;
@@ -432,9 +475,9 @@ function decodeScan(
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
-  const mcuBits = new Float64Array(totalMcus + 1);
+  const mcuBits = reuse ? spareMcuBits(totalMcus + 1) : new Float64Array(totalMcus + 1);
   const predAtFrom = new Int32Array(components.length);
-  const long = new LongCodes();
+  const long = reuse ? spareLongCodes() : new LongCodes();
   const intervalEnds: number[] = [];
   const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
   const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
@@ -545,8 +588,8 @@ function decodeEntropy(
 ): void {
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
-  const dcTables = components.map((c) => tables.dc[c.dc] as HuffmanTable);
-  const acTables = components.map((c) => tables.ac[c.ac] as HuffmanTable);
+  const dcTables = packed(components, (c) => tables.dc[c.dc] as HuffmanTable);
+  const acTables = packed(components, (c) => tables.ac[c.ac] as HuffmanTable);
   const pred = new Int32Array(components.length);
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
@@ -715,7 +758,7 @@ interface SkipState {
 function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
   const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
   const blocksPerMcu = layout.component.length;
-  const acSkips = acTables.map((table) => (table.skip ??= skipTable(table)));
+  const acSkips = packed(acTables, (table) => (table.skip ??= skipTable(table)));
   let pos = start;
   for (let m = m0; m < m1; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
@@ -735,12 +778,16 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       if (entry === 0) {
         entry = slowSymbol(dcTable, window, 32);
         long.push(pos, (components[c] as FrameComponent).dc, entry & 255);
+        // A long code and its magnitude can take more than the window.
+        const at = pos + (entry >> 8);
+        window = view.getUint32(at >>> 3) << (at & 7);
+      } else {
+        window <<= entry >> 8;
       }
       pos += entry >> 8;
       const size = entry & 255;
       if (size > 11) throw new NotSpliceable('a DC difference is out of range');
       if (size > 0) {
-        window = view.getUint32(pos >>> 3) << (pos & 7);
         let value = window >>> (32 - size);
         if (value < 1 << (size - 1)) value -= (1 << size) - 1;
         pos += size;
@@ -751,23 +798,32 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       if (dcOut) dcOut.out[(dcOut.origins[c] as number) + (layout.delta[b] as number)] = pred[c] as number;
       const acTable = acTables[c] as HuffmanTable;
       const skip = acSkips[c] as Int32Array;
-      for (let k = 1; k < 64; ) {
+      for (let k = 1; ; ) {
+        // Two runs from one window (at least 25 bits, a run at most 12): the position is the
+        // chain each lookup waits on, and reading the data again is the longer step of it.
         window = view.getUint32(pos >>> 3) << (pos & 7);
         entry = skip[window >>> (32 - SKIP)] as number;
-        if (entry !== 0) {
-          // A run of symbols at once, unless the block may end inside it (then one at a time).
-          const next = k + ((entry >> 8) & 127);
-          if ((entry & 0x8000) !== 0) {
-            if (next < 64) {
-              pos += entry & 255;
-              break;
-            }
-          } else if (next <= 64) {
+        let next = k + (entry >> 8);
+        if (next < 64) {
+          const bits = entry & 255;
+          pos += bits;
+          k = next;
+          window <<= bits;
+          entry = skip[window >>> (32 - SKIP)] as number;
+          next = k + (entry >> 8);
+          if (next < 64) {
             pos += entry & 255;
             k = next;
             continue;
           }
         }
+        // The block ends with the run (its 63rd position, or an end of block inside it).
+        if (next === 64 || (next > SKIP_END && next < SKIP_END + 64)) {
+          pos += entry & 255;
+          break;
+        }
+        // Otherwise one symbol at a time.
+        window = view.getUint32(pos >>> 3) << (pos & 7);
         let symbol = acTable.lookup[window >>> (32 - LOOK)] as number;
         if (symbol === 0) {
           symbol = slowSymbol(acTable, window, 32);
@@ -775,12 +831,14 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
         }
         pos += symbol >> 8;
         const size = symbol & 15;
-        const next = acPosition(k, symbol & 255);
+        next = acPosition(k, symbol & 255);
         if (next < 0) break;
         k = next;
-        if (size === 0) continue;
-        pos += size;
-        k++;
+        if (size > 0) {
+          pos += size;
+          k++;
+        }
+        if (k >= 64) break;
       }
       if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
     }
@@ -833,8 +891,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
   const n = d.length;
   const layout = mcuLayout(jpeg.components);
   const perMcu = layout.component.length;
-  const oldDc = jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable);
-  const oldAc = jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable);
+  const oldDc = packed(jpeg.components, (c) => jpeg.dc[c.dc] as HuffmanTable);
+  const oldAc = packed(jpeg.components, (c) => jpeg.ac[c.ac] as HuffmanTable);
   const ri = jpeg.restartInterval;
   const start = jpeg.mcuBits[from] as number;
   let p = start >>> 3;
@@ -849,6 +907,7 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
   let len = w.length;
   let oacc = w.acc;
   let nb = w.bits;
+  // Stuffing without a branch, as encodeBlocks writes (the room per MCU covers the extra zero).
   for (let m = from; m < to; m++) {
     if (ri > 0 && m > 0 && m % ri === 0) {
       p = jpeg.restarts[restart] as number;
@@ -897,7 +956,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
           nb -= 8;
           const byte = (oacc >>> nb) & 255;
           out[len++] = byte;
-          if (byte === 255) out[len++] = 0;
+          out[len] = 0;
+          len += (byte + 1) >> 8;
         }
         oacc &= (1 << nb) - 1;
         const size = k === 0 ? symbol : symbol & 15;
@@ -917,7 +977,8 @@ export function transcodeRange(jpeg: BaselineJpeg, from: number, to: number, w: 
             nb -= 8;
             const byte = (oacc >>> nb) & 255;
             out[len++] = byte;
-            if (byte === 255) out[len++] = 0;
+            out[len] = 0;
+            len += (byte + 1) >> 8;
           }
           oacc &= (1 << nb) - 1;
         }

@@ -17,7 +17,7 @@
  * The changed blocks keep their coefficients as quantised: nothing here alters a picture.
  */
 import type { CodingOrder } from './jpeg-splice-encode.js';
-import { huffmanTable, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, packed, type HuffmanTable } from './jpeg-splice-parse.js';
 
 const bitSize = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
@@ -59,7 +59,7 @@ export function appendSymbols(table: HuffmanTable, extra: readonly number[]): Hu
  */
 export function missingSymbols(coefficients: Int16Array, order: CodingOrder, changed: Uint8Array, pred: Int32Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[]): { dc: Set<number>[]; ac: Set<number>[] } {
   const { bases, components, restarts } = order;
-  const missing = { dc: dc.map(() => new Set<number>()), ac: ac.map(() => new Set<number>()) };
+  const missing = { dc: packed(dc, () => new Set<number>()), ac: packed(ac, () => new Set<number>()) };
   const p = Int32Array.from(pred);
   const after = new Uint8Array(p.length);
   let nextRestart = restarts.length > 0 ? (restarts[0] as number) : -1;
@@ -129,7 +129,7 @@ export function remapTable(table: HuffmanTable, extra: readonly number[]): Remap
   for (let len = 15; len > KEPT_LENGTH; len--) {
     const group = groups[len] as number[];
     if (group.length === 0 || free + 2 ** (16 - len) - 1 < extra.length) continue;
-    const moved = groups.map((g) => [...g]);
+    const moved = packed(groups, (g) => [...g]);
     const symbol = (moved[len] as number[]).pop() as number;
     (moved[16] as number[]).push(symbol, ...extra);
     const counts = new Uint8Array(17);

@@ -12,7 +12,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, mcuOrigin, NotSpliceable, parseBaselineJpeg, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
@@ -391,6 +391,14 @@ describe('JPEG DCT-block splice', () => {
     }
   });
 
+  it('makes the arrays its loops read as map does, with no holes (packed)', () => {
+    expect(packed([3, 1, 2], (value, index) => value * 10 + index)).toEqual([30, 11, 22]);
+    expect(packed([], () => 1)).toEqual([]);
+    const made = packed([0, 0, 0, 0], () => undefined);
+    expect(made).toHaveLength(4);
+    expect(Object.keys(made)).toEqual(['0', '1', '2', '3']);
+  });
+
   it('skips runs of AC symbols that never pass a block\'s end, even with hostile short codes', () => {
     // A 1-bit zero run of 16 and a 2-bit end of block: twelve runs fit a 12-bit window.
     const counts = new Uint8Array(17);
@@ -399,10 +407,16 @@ describe('JPEG DCT-block splice', () => {
     counts[3] = 1;
     const table = huffmanTable(counts, Uint8Array.from([0xf0, 0x00, 0x01]));
     const skip = skipTable(table);
-    for (const entry of skip) expect((entry >> 8) & 127).toBeLessThanOrEqual(64);
-    // All zeros: runs of 16 up to 64 positions at most; 0b10 then ones: end of block at once.
-    expect((skip[0] as number) & 255).toBe(4);
-    expect(skip[0b100000000000] as number).toBe((1 << 15) | 2);
+    for (const entry of skip) {
+      const advance = entry >> 8;
+      expect(advance === SKIP_NONE || advance <= 63 || (advance >= SKIP_END && advance < SKIP_END + 64)).toBe(true);
+      if (advance !== SKIP_NONE) expect(entry & 255).toBeLessThanOrEqual(12);
+    }
+    // All zeros: runs of 16 up to 63 positions at most (from position 1, 64 would leave the block); 0b10 then ones: end of block at once.
+    expect(skip[0] as number).toBe((48 << 8) | 3);
+    expect(skip[0b100000000000] as number).toBe((SKIP_END << 8) | 2);
+    // 0b110 (run 0, size 1) then its magnitude bit, then an end of block.
+    expect(skip[0b110010000000] as number).toBe(((SKIP_END + 1) << 8) | 6);
   });
 
   it('takes the overlay as it is at each compose, the same buffer changed in between too', async () => {

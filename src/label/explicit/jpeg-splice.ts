@@ -33,7 +33,7 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -85,9 +85,10 @@ export interface JpegSplice {
  * from the box's first MCU on; without `box`, all of them).
  *
  * `newTables` always codes the scan with new tables (the path taken when no room can be made
- * in the file's own; for tests and comparisons). `reuseBuffers` decodes into the arrays the
- * previous splice opened with it used (a batch allocates them once): that splice must be done
- * with (composed or dropped) before this one opens.
+ * in the file's own; for tests and comparisons). `reuseBuffers` decodes (the scan, and the
+ * sample planes under the box) into the arrays the previous splice opened with it used (a
+ * batch allocates them once): that splice must be done with (composed or dropped) before this
+ * one opens.
  *
  * @throws NotSpliceable when the file is not a baseline Y or YCbCr JPEG the splice handles
  */
@@ -101,7 +102,7 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
   const regionFor = (box: PixelBox): Region => {
-    if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box);
+    if (!region || region.box.left !== box.left || region.box.top !== box.top || region.box.width !== box.width || region.box.height !== box.height) region = decodeRegion(jpeg, box, options.reuseBuffers === true);
     return region;
   };
   return {
@@ -111,7 +112,10 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   };
 }
 
-function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
+/** Sample planes of the last region decoded with `reuse`, per component (each sample is written again). */
+const sparePlanes: Float32Array[] = [];
+
+function decodeRegion(jpeg: BaselineJpeg, box: PixelBox, reuse: boolean): Region {
   if (box.width <= 0 || box.height <= 0 || box.left < 0 || box.top < 0 || box.left + box.width > jpeg.width || box.top + box.height > jpeg.height) {
     throw new NotSpliceable('the notice box is outside the image');
   }
@@ -121,10 +125,17 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
   const my0 = Math.floor(box.top / mcuH);
   const mx1 = Math.floor((box.left + box.width - 1) / mcuW);
   const my1 = Math.floor((box.top + box.height - 1) / mcuH);
-  const planes = jpeg.components.map((c) => {
+  const planes = packed(jpeg.components, (c, index) => {
     const stride = (mx1 - mx0 + 1) * c.h * 8;
     const rows = (my1 - my0 + 1) * c.v * 8;
-    const data = new Float32Array(stride * rows);
+    let data: Float32Array;
+    if (reuse) {
+      const kept = sparePlanes[index];
+      if (!kept || kept.length < stride * rows) sparePlanes[index] = new Float32Array(stride * rows);
+      data = (sparePlanes[index] as Float32Array).subarray(0, stride * rows);
+    } else {
+      data = new Float32Array(stride * rows);
+    }
     const quant = jpeg.quant[c.quant] as Uint16Array;
     for (let by = 0; by < rows / 8; by++) {
       for (let bx = 0; bx < stride / 8; bx++) {
@@ -140,7 +151,7 @@ function decodeRegion(jpeg: BaselineJpeg, box: PixelBox): Region {
 /** A sample rounded to 0-255, as a decoder's output (`Math.round` of a non-negative value is the truncation of value + 0.5). */
 const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : (v + 0.5) | 0);
 
-/** Luminances under the box, reused from file to file (the selection reorders them in place). */
+/** Luminances under the box, reused from file to file (the selection may reorder them). */
 let sampleValues = new Float64Array(0);
 let chromaColumns = new Int32Array(0);
 
@@ -181,42 +192,50 @@ function sampleRegion(jpeg: BaselineJpeg, region: Region, box: PixelBox): Region
   return summariseValues(values);
 }
 
+/** Sums of opacity and of weighted colour per sample of a component's plane, reused from call to call (zeroed). */
+let sumScratch = { sumA: new Float32Array(0), sumAV: new Float32Array(0) };
+
 /**
- * Work arrays of `compose`, kept from file to file: compose runs from start to end without
- * yielding, and nothing it returns refers to them. Slot `slot`, `length` values, zeroed.
+ * How an overlay changes one component's plane, block by block: the blocks under at least one
+ * drawn pixel (`blocks`: bx, by pairs), and per sample of each (64 per block, row by row) the
+ * factor its value keeps and the overlay's part added, so that blending is one multiply-add.
  */
-const scratch: Float32Array[] = [];
-function zeroed(slot: number, length: number): Float32Array {
-  const buffer = scratch[slot];
-  if (!buffer || buffer.length < length) {
-    const fresh = new Float32Array(Math.max(length, Math.ceil((buffer?.length ?? 0) * 1.5)));
-    scratch[slot] = fresh;
-    return fresh.subarray(0, length);
-  }
-  const view = buffer.subarray(0, length);
-  view.fill(0);
-  return view;
+interface PlaneBlend {
+  blocks: Int32Array;
+  keep: Float64Array;
+  add: Float64Array;
 }
 
 /**
- * The last few overlays' weights, with a copy of their pixels, latest first: a batch draws the
- * same few notices (light or dark text, with or without a plate) on file after file.
+ * The last few overlays' weights and blends, with a copy of their pixels, latest first: a
+ * batch draws the same few notices (light or dark text, with or without a plate) on file after
+ * file, at the same place.
  */
-const recentOverlays: { pixels: Uint8Array; components: number; weights: { alphas: Float32Array; weighted: Float32Array[] } }[] = [];
+interface OverlayEntry {
+  pixels: Uint8Array;
+  components: number;
+  alphas: Float32Array;
+  weighted: Float32Array[];
+  /** Per plane geometry and component (`blendKey`). */
+  blends: Map<string, PlaneBlend>;
+}
+const recentOverlays: OverlayEntry[] = [];
 const RECENT_OVERLAYS = 4;
+/** Plane geometries kept per overlay (a batch of one image size needs one per component). */
+const BLENDS_PER_OVERLAY = 12;
 
 /**
  * The overlay once: each pixel's opacity, and its colour as each component's value times that
- * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same
- * arrays back (only read).
+ * opacity. The same pixels as a recent overlay's (compared byte for byte) give the same entry
+ * back (its arrays only read).
  */
-function overlayWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
+function overlayEntry(overlay: Uint8Array, pixelCount: number, components: number): OverlayEntry {
   const pixels = overlay.subarray(0, pixelCount * 4);
   const index = recentOverlays.findIndex((entry) => entry.components === components && Buffer.compare(entry.pixels, pixels) === 0);
-  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as (typeof recentOverlays)[number]) : { pixels: new Uint8Array(pixels), components, weights: computeWeights(pixels, pixelCount, components) };
+  const entry = index >= 0 ? (recentOverlays.splice(index, 1)[0] as OverlayEntry) : { pixels: new Uint8Array(pixels), components, ...computeWeights(pixels, pixelCount, components), blends: new Map<string, PlaneBlend>() };
   recentOverlays.unshift(entry);
   recentOverlays.length = Math.min(recentOverlays.length, RECENT_OVERLAYS);
-  return entry.weights;
+  return entry;
 }
 
 function computeWeights(overlay: Uint8Array, pixelCount: number, components: number): { alphas: Float32Array; weighted: Float32Array[] } {
@@ -244,11 +263,30 @@ function computeWeights(overlay: Uint8Array, pixelCount: number, components: num
   return { alphas, weighted: grey ? [w0] : [w0, w1, w2] };
 }
 
-/** Sums of opacity and of weighted colour per sample of a component's plane (a subsampled sample takes the pixels it covers). */
-function sampleSums(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): { sumA: Float32Array; sumAV: Float32Array } {
-  // One component at a time: the next call's sums take the same arrays.
-  const sumA = zeroed(0, plane.data.length);
-  const sumAV = zeroed(1, plane.data.length);
+/** Component `index`'s blend for `plane` (its samples from `x0`, `y0`) under `box`, computed once per overlay and geometry. */
+function planeBlend(entry: OverlayEntry, index: number, plane: Region['planes'][number], box: PixelBox, x0: number, y0: number): PlaneBlend {
+  const key = `${index} ${box.left} ${box.top} ${box.width} ${box.height} ${x0} ${y0} ${plane.sx} ${plane.sy} ${plane.stride} ${plane.rows}`;
+  let blend = entry.blends.get(key);
+  if (!blend) {
+    if (entry.blends.size >= BLENDS_PER_OVERLAY) entry.blends.clear();
+    blend = computeBlend(plane, entry.alphas, entry.weighted[index] as Float32Array, box, x0, y0);
+    entry.blends.set(key, blend);
+  }
+  return blend;
+}
+
+/**
+ * Sums opacity and weighted colour per sample of the plane (a subsampled sample takes the
+ * pixels it covers), then keeps the blocks with a drawn pixel, each sample's blend with them
+ * being value * (1 - sumA / area) + sumAV / area (a sample without one keeps its value).
+ */
+function computeBlend(plane: Region['planes'][number], alphas: Float32Array, values: Float32Array, box: PixelBox, x0: number, y0: number): PlaneBlend {
+  const length = plane.data.length;
+  if (sumScratch.sumA.length < length) sumScratch = { sumA: new Float32Array(length), sumAV: new Float32Array(length) };
+  const sumA = sumScratch.sumA.subarray(0, length);
+  const sumAV = sumScratch.sumAV.subarray(0, length);
+  sumA.fill(0);
+  sumAV.fill(0);
   const left = box.left - x0;
   for (let y = 0; y < box.height; y++) {
     const sy = Math.floor((box.top + y - y0) / plane.sy) * plane.stride;
@@ -261,24 +299,34 @@ function sampleSums(plane: Region['planes'][number], alphas: Float32Array, value
       sumAV[s] = (sumAV[s] as number) + (values[i] as number);
     }
   }
-  return { sumA, sumAV };
-}
-
-/** Blends block (`bx`, `by`) of a plane with the sums; false when no drawn pixel falls in it. */
-function blendBlock(plane: Region['planes'][number], sumA: Float32Array, sumAV: Float32Array, bx: number, by: number): boolean {
   const area = plane.sx * plane.sy;
-  const data = plane.data;
-  let touched = false;
-  for (let j = 0; j < 8; j++) {
-    const row = (by * 8 + j) * plane.stride + bx * 8;
-    for (let i = 0; i < 8; i++) {
-      const a = sumA[row + i] as number;
-      if (a === 0) continue;
-      touched = true;
-      data[row + i] = (data[row + i] as number) * (1 - a / area) + (sumAV[row + i] as number) / area;
+  const blocks: number[] = [];
+  for (let by = 0; by < plane.rows / 8; by++) {
+    for (let bx = 0; bx < plane.stride / 8; bx++) {
+      let touched = false;
+      for (let j = 0; j < 8 && !touched; j++) {
+        const row = (by * 8 + j) * plane.stride + bx * 8;
+        for (let i = 0; i < 8; i++) if (sumA[row + i] !== 0) touched = true;
+      }
+      if (touched) blocks.push(bx, by);
     }
   }
-  return touched;
+  const keep = new Float64Array((blocks.length / 2) * 64).fill(1);
+  const add = new Float64Array(keep.length);
+  for (let n = 0; n < blocks.length / 2; n++) {
+    const bx = blocks[n * 2] as number;
+    const by = blocks[n * 2 + 1] as number;
+    for (let j = 0; j < 8; j++) {
+      const row = (by * 8 + j) * plane.stride + bx * 8;
+      for (let i = 0; i < 8; i++) {
+        const a = sumA[row + i] as number;
+        if (a === 0) continue;
+        keep[n * 64 + j * 8 + i] = 1 - a / area;
+        add[n * 64 + j * 8 + i] = (sumAV[row + i] as number) / area;
+      }
+    }
+  }
+  return { blocks: Int32Array.from(blocks), keep, add };
 }
 
 function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay: Uint8Array, box: PixelBox, newTables: boolean, whole: () => BaselineJpeg): SpliceResult {
@@ -288,23 +336,28 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   let startMcu = jpeg.mcusX * jpeg.mcusY;
   let changedBlocks = 0;
   const changedBases = new Set<number>();
-  const { alphas, weighted } = overlayWeights(overlay, box.width * box.height, jpeg.components.length);
+  const entry = overlayEntry(overlay, box.width * box.height, jpeg.components.length);
   for (let index = 0; index < jpeg.components.length; index++) {
     const c = jpeg.components[index] as FrameComponent;
     const plane = region.planes[index] as Region['planes'][number];
-    const { sumA, sumAV } = sampleSums(plane, alphas, weighted[index] as Float32Array, box, x0, y0);
+    const { blocks, keep, add } = planeBlend(entry, index, plane, box, x0, y0);
     const quant = jpeg.quant[c.quant] as Uint16Array;
-    for (let by = 0; by < plane.rows / 8; by++) {
-      for (let bx = 0; bx < plane.stride / 8; bx++) {
-        if (!blendBlock(plane, sumA, sumAV, bx, by)) continue;
-        const blockY = region.my0 * c.v + by;
-        const blockX = region.mx0 * c.h + bx;
-        const base = blockOffset(c, blockX, blockY);
-        forwardBlock(plane.data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
-        changedBases.add(base);
-        changedBlocks++;
-        startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
+    const data = plane.data;
+    for (let n = 0; n < blocks.length / 2; n++) {
+      const bx = blocks[n * 2] as number;
+      const by = blocks[n * 2 + 1] as number;
+      for (let j = 0; j < 8; j++) {
+        const row = (by * 8 + j) * plane.stride + bx * 8;
+        const at = n * 64 + j * 8;
+        for (let i = 0; i < 8; i++) data[row + i] = (data[row + i] as number) * (keep[at + i] as number) + (add[at + i] as number);
       }
+      const blockY = region.my0 * c.v + by;
+      const blockX = region.mx0 * c.h + bx;
+      const base = blockOffset(c, blockX, blockY);
+      forwardBlock(data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+      changedBases.add(base);
+      changedBlocks++;
+      startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
     }
   }
   const mcus = { x0: region.mx0, y0: region.my0, x1: region.mx1, y1: region.my1 };
@@ -395,18 +448,23 @@ function codingOrder(jpeg: BaselineJpeg, from: number, total = jpeg.to): CodingO
  */
 function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, changed: ReadonlySet<number>): { bytes: Uint8Array; copied: number; tables: SpliceResult['tables'] } {
   const order = codingOrder(jpeg, from);
+  // Changed blocks by block index (a base is 64 times it), then per block of the coding order.
+  const marks = new Uint8Array(jpeg.coefficients.length >> 6);
+  for (const base of changed) marks[base >> 6] = 1;
   const flags = new Uint8Array(order.bases.length);
-  for (let i = 0; i < flags.length; i++) if (changed.has(order.bases[i] as number)) flags[i] = 1;
+  for (let i = 0; i < flags.length; i++) flags[i] = marks[(order.bases[i] as number) >> 6] as number;
   const byKey = tablesByKey(jpeg);
-  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), jpeg.components.map((c) => jpeg.dc[c.dc] as HuffmanTable), jpeg.components.map((c) => jpeg.ac[c.ac] as HuffmanTable));
+  const missing = missingSymbols(jpeg.coefficients, order, flags, predictorsAt(jpeg, from), packed(jpeg.components, (c) => jpeg.dc[c.dc] as HuffmanTable), packed(jpeg.components, (c) => jpeg.ac[c.ac] as HuffmanTable));
   const wanted = new Map<number, Set<number>>();
   jpeg.components.forEach((c, i) => {
     for (const [key, symbols] of [[c.dc, missing.dc[i]], [4 + c.ac, missing.ac[i]]] as const) {
       for (const symbol of symbols as Set<number>) wanted.set(key, (wanted.get(key) ?? new Set()).add(symbol));
     }
   });
-  // Per table key (DC id, or 4 + AC id): symbols whose codes changed.
-  const remapped: (Uint8Array | undefined)[] = [];
+  // Per table key (DC id, or 4 + AC id): symbols whose codes changed. Eight slots from the
+  // start, and packed: one array shape for copyScan whether or not any table was remapped.
+  const remapped: (Uint8Array | undefined)[] = packed(KEYS, () => undefined);
+  let anyRemapped = false;
   for (const [key, symbols] of wanted) {
     const old = byKey[key] as HuffmanTable;
     const extra = [...symbols].sort((x, y) => x - y);
@@ -419,9 +477,10 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     if (!moved) throw new MissingSymbol();
     byKey[key] = moved.table;
     remapped[key] = moved.changed;
+    anyRemapped = true;
   }
-  const dc = jpeg.components.map((c) => byKey[c.dc] as HuffmanTable);
-  const ac = jpeg.components.map((c) => byKey[4 + c.ac] as HuffmanTable);
+  const dc = packed(jpeg.components, (c) => byKey[c.dc] as HuffmanTable);
+  const ac = packed(jpeg.components, (c) => byKey[4 + c.ac] as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
   const end = jpeg.mcuBits[from] as number;
   let copied = 0;
@@ -431,7 +490,7 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     byKey.forEach((t, key) => t && tables.push([key < 4 ? 0 : 1, key & 3, t]));
     writeHeaders(w, data, jpeg, dhtSegment(tables));
   }
-  if (remapped.length > 0) {
+  if (anyRemapped) {
     copyScan(w, jpeg, 0, end, remapped, byKey);
   } else {
     const index = Math.floor(end / 8);
@@ -447,7 +506,7 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) copyScan(w, jpeg, jpeg.mcuBits[jpeg.to] as number, jpeg.mcuBits[total] as number, remapped, byKey);
   w.marker(0xd9);
-  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : remapped.length > 0 ? 'remapped' : 'appended' };
+  return { bytes: w.result(), copied, tables: wanted.size === 0 ? 'kept' : anyRemapped ? 'remapped' : 'appended' };
 }
 
 /**
@@ -494,7 +553,8 @@ function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: U
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
-const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => [0, 1, 2, 3].map((id) => jpeg.dc[id]).concat([0, 1, 2, 3].map((id) => jpeg.ac[id]));
+const KEYS = [0, 1, 2, 3, 4, 5, 6, 7];
+const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => packed(KEYS, (key) => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]));
 
 /**
  * Bits `start` to `end` of the unstuffed coded data, with the restart markers of the intervals
@@ -521,7 +581,7 @@ function copyScan(w: BitWriter, jpeg: BaselineJpeg, start: number, end: number, 
     if (r > 0 && intervalStart >= start) w.marker(0xd0 + ((r - 1) & 7));
     const stop = Math.min(end, intervalEnd);
     let last = Math.max(start, intervalStart);
-    if (remapped.length > 0) {
+    if (remapped.some((flags) => flags !== undefined)) {
       for (; j < length && (positions[j] as number) < stop; j++) {
         const key = keys[j] as number;
         const symbol = key & 255;
@@ -576,8 +636,8 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
   const acTables = new Map(usedAc.map((id) => [id, optimalTable(acFreq[id] as Int32Array)]));
   const dht = dhtSegment([...[...dcTables].map(([id, t]) => [0, id, t] as [number, number, HuffmanTable]), ...[...acTables].map(([id, t]) => [1, id, t] as [number, number, HuffmanTable])]);
-  const dc = jpeg.components.map((c) => dcTables.get(c.dc) as HuffmanTable);
-  const ac = jpeg.components.map((c) => acTables.get(c.ac) as HuffmanTable);
+  const dc = packed(jpeg.components, (c) => dcTables.get(c.dc) as HuffmanTable);
+  const ac = packed(jpeg.components, (c) => acTables.get(c.ac) as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
   writeHeaders(w, data, jpeg, dht);
   const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
