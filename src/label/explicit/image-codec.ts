@@ -20,7 +20,7 @@
  */
 import sharp from 'sharp';
 import { InvalidInputError } from '../../errors.js';
-import { hasIccProfile, jpegEncoding, withSourceMetadata } from './image-jpeg.js';
+import { hasIccProfile, headerSegments, jpegEncoding, withSourceMetadata } from './image-jpeg.js';
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
 
 /** The image formats that carry explicit notices. */
@@ -74,8 +74,37 @@ export async function heifCompression(bytes: Uint8Array): Promise<string | undef
   }
 }
 
+/**
+ * The geometry of a plain JPEG from its headers, as libvips reports it, or undefined for one
+ * left to libvips: with an EXIF segment (its orientation), a frame other than 8-bit baseline,
+ * extended or progressive with 1 or 3 components, headers that do not reach the scan, or more
+ * pixels than libvips takes (it refuses them with its own message). A batch of JPEGs on the
+ * DCT-splice path then makes no call into libvips for them (issue 14).
+ */
+export function plainJpegGeometry(bytes: Uint8Array): ImageGeometry | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const segments = headerSegments(bytes);
+  const last = segments.at(-1);
+  if (!last || bytes[last.end] !== 0xff || bytes[last.end + 1] !== 0xda) return undefined;
+  const id = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 5));
+  if (segments.some((s) => s.marker === 0xe1 && id(s.start + 4) === 'Exif\0')) return undefined;
+  const frames = segments.filter((s) => s.marker >= 0xc0 && s.marker <= 0xcf && s.marker !== 0xc4 && s.marker !== 0xc8 && s.marker !== 0xcc);
+  const frame = frames[0];
+  if (frames.length !== 1 || !frame || frame.marker > 0xc2) return undefined;
+  const at = frame.start + 4;
+  const precision = bytes[at];
+  const height = ((bytes[at + 1] ?? 0) << 8) | (bytes[at + 2] ?? 0);
+  const width = ((bytes[at + 3] ?? 0) << 8) | (bytes[at + 4] ?? 0);
+  const components = bytes[at + 5] ?? 0;
+  if (precision !== 8 || (components !== 1 && components !== 3) || frame.end < at + 6 + components * 3) return undefined;
+  if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) return undefined;
+  return { format: 'jpeg', width, height, frames: 1, palette: false, orientation: 1, space: components === 1 ? 'b-w' : 'srgb', depth: 'uchar', alpha: false };
+}
+
 /** Reads size, frames and orientation. @throws ImageDecodeError */
 export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Promise<ImageGeometry> {
+  const plain = format === 'jpeg' ? plainJpegGeometry(bytes) : undefined;
+  if (plain) return plain;
   let meta: sharp.Metadata;
   try {
     meta = await open(bytes, true).metadata();
