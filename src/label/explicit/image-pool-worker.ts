@@ -12,9 +12,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import sharp from 'sharp';
 import { HeguiError } from '../../errors.js';
 import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './image.js';
+import { oneLibvipsThreadPerImage } from './sharp-lib.js';
 
 /** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
 export interface ImagePoolTask {
@@ -37,8 +37,8 @@ export type ImagePoolReply = { id: number; ok: true; result: ImageLabelResult } 
 // Parallelism comes from the pool's threads, one image each: libvips working one image on
 // several threads as well would only add hand-offs, and its operation cache never hits when
 // every image is new. (Both settings are per process; a batch's main thread does no image work.)
-sharp.concurrency(1);
-sharp.cache(false);
+// libvips loads only when an image needs it: plain JPEGs on the DCT-splice path never do.
+oneLibvipsThreadPerImage();
 
 function threadError(error: unknown): ImagePoolError {
   const e = error instanceof Error ? error : new Error(String(error));

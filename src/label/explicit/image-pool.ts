@@ -2,7 +2,8 @@
  * @module label/explicit/image-pool
  * Visible notices on a batch of images in parallel: a pool of worker threads, one per core by
  * default, each labelling whole images with `labelImage` (`image-pool-worker.ts`). Every
- * thread loads sharp, the canvas and the notice font once, then keeps them, with the layout
+ * thread loads the canvas and the notice font once (and sharp, once an image needs libvips:
+ * plain JPEGs on the DCT-splice path do not), then keeps them, with the layout
  * and drawing caches, for every image it is given, so a batch pays for its set-up once per
  * core, not once per file. Each image is decoded and encoded once, in its thread.
  *

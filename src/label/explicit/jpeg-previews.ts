@@ -36,10 +36,11 @@
  * Every change is reported (`PreviewChange`): `labelImage` returns them as `previews`, and
  * `hegui label visible` prints them and puts them in its `--json` records.
  */
-import sharp from 'sharp';
+import type sharp from 'sharp';
 import { crc32 } from '../implicit/bytes.js';
 import { TAG_STRIP_OFFSETS } from '../implicit/tiff-ifd.js';
 import { headerSegments, type Segment } from './image-jpeg.js';
+import { libvips } from './sharp-lib.js';
 
 /** One embedded picture that was made again from the labelled picture, or removed. */
 export interface PreviewChange {
@@ -180,7 +181,7 @@ async function thumbnailSize(old: Uint8Array | undefined, picture: { width: numb
   let height = 0;
   if (old) {
     try {
-      const meta = await sharp(old).metadata();
+      const meta = await (await libvips())(old).metadata();
       width = meta.width ?? 0;
       height = meta.height ?? 0;
     } catch {
@@ -197,7 +198,7 @@ async function thumbnailSize(old: Uint8Array | undefined, picture: { width: numb
 
 /** A thumbnail of the labelled picture. */
 async function makeThumbnail(picture: Uint8Array, size: { width: number; height: number }, quality: number): Promise<Uint8Array> {
-  return sharp(picture)
+  return (await libvips())(picture)
     .resize(size.width, size.height, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .toColourspace('srgb')
     .jpeg({ quality, chromaSubsampling: '4:2:0' })
@@ -265,7 +266,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
   const end = range.end;
   let stored: sharp.Metadata;
   try {
-    stored = await sharp(picture).metadata();
+    stored = await (await libvips())(picture).metadata();
   } catch (error) {
     return remove(`the labelled picture could not be read for a new thumbnail (${(error as Error).message})`, range);
   }
