@@ -122,6 +122,20 @@ describe('image label pool', () => {
     expect(kept.byteLength).toBe(file.length);
   });
 
+  it('reuses the buffers of results given back, and leaves alone bytes it did not make', async () => {
+    const paths = ['a.jpg', 'e.jpg', 'a.jpg', 'e.jpg', 'a.jpg'].map((name) => join(folder, name));
+    const expected = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), {})).bytes)));
+    for (const [i, path] of paths.entries()) {
+      const result = await pool.label(path, {});
+      expect(Buffer.from(result.bytes).equals(expected[i] as Buffer), path).toBe(true);
+      pool.release(result.bytes);
+    }
+    const mine = new Uint8Array(readFileSync(paths[0] as string));
+    pool.release(mine);
+    await pool.label(paths[1] as string, {});
+    expect(Buffer.from(mine).equals(readFileSync(paths[0] as string))).toBe(true);
+  });
+
   it('refuses work once closed, with a thread error', async () => {
     const closing = await openImageLabelPool(1);
     await closing.close();

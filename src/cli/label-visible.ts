@@ -165,10 +165,12 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
   let detail: string;
   let facts: Record<string, unknown>;
   const source = opened.whole ?? (await readFile(path));
+  let threads: ImageLabelPool | undefined;
   if (FORMAT_KIND[format] === 'image') {
     const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
     // The bytes read move to the pool's thread (they are not used here again).
-    const result = pool && poolable(options) ? await (await pool()).label(source, options, { transfer: opened.whole !== undefined }) : await (await explicit()).labelImage(source, options);
+    threads = pool && poolable(options) ? await pool() : undefined;
+    const result = threads ? await threads.label(source, options, { transfer: opened.whole !== undefined }) : await (await explicit()).labelImage(source, options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
@@ -199,6 +201,8 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
     facts = { notice: result.notice, position: result.position };
   }
   const written = await writeLabelled(out, labelled, out === path ? opened.stats : undefined);
+  // Written: the buffer goes back to the pool for a later result.
+  threads?.release(labelled);
   return { detail, facts, written };
 }
 

@@ -22,6 +22,8 @@ export interface ImagePoolTask {
   bytes?: Uint8Array;
   path?: string;
   options: ImageNoticeOptions;
+  /** Buffers of earlier results the caller has written and gives back, for the next results. */
+  spares?: ArrayBuffer[];
 }
 
 /** An error as it crosses threads (its class does not). */
@@ -45,17 +47,29 @@ function threadError(error: unknown): ImagePoolError {
   return { name: e.name, message: e.message, ...(e instanceof HeguiError ? { code: e.code, exitCode: e.exitCode } : {}) };
 }
 
+/** Buffers given back by the caller, reused for results: a new buffer of a few hundred kilobytes costs about as much as labelling a tenth of a JPEG (zeroed pages, page faults). */
+const spares: ArrayBuffer[] = [];
+const MAX_SPARES = 4;
+
+/** A buffer for `length` result bytes: a spare large enough, or a new one with room to spare. */
+function resultBuffer(length: number): ArrayBuffer {
+  const at = spares.findIndex((buffer) => buffer.byteLength >= length);
+  return at >= 0 ? (spares.splice(at, 1)[0] as ArrayBuffer) : new ArrayBuffer(Math.ceil(length * 1.25));
+}
+
 /**
  * Labels one task's image. The labelled bytes come back in a buffer of their own, which the
  * reply moves to the caller: the labeller's output may be a view of a larger or reused buffer,
  * which must stay here.
  */
 async function labelTask(task: ImagePoolTask): Promise<{ reply: ImagePoolReply; transfer: ArrayBuffer[] }> {
+  for (const spare of task.spares ?? []) if (spares.length < MAX_SPARES) spares.push(spare);
   try {
     // A Buffer, as `readFile` gives: the same input type for both, and for `labelImage` in the main thread.
     const input = task.bytes ? Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength) : await readFile(task.path ?? '');
     const result = await labelImage(input, task.options);
-    const bytes = new Uint8Array(result.bytes);
+    const bytes = new Uint8Array(resultBuffer(result.bytes.byteLength), 0, result.bytes.byteLength);
+    bytes.set(result.bytes);
     return { reply: { id: task.id, ok: true, result: { ...result, bytes } }, transfer: [bytes.buffer] };
   } catch (error) {
     return { reply: { id: task.id, ok: false, error: threadError(error) }, transfer: [] };

@@ -50,6 +50,12 @@ export interface ImageLabelPool {
    * @throws HeguiError with the thread's code; `E_LABEL_THREAD` when no thread is left to run it.
    */
   label(input: string | Uint8Array, options: ImageNoticeOptions, send?: { transfer?: boolean }): Promise<ImageLabelResult>;
+  /**
+   * Gives a result's bytes back once they are written: their buffer goes back to a thread for
+   * a later result (a new buffer costs zeroed pages and page faults). The bytes must not be used
+   * afterwards. Bytes that did not come from this pool are left alone.
+   */
+  release(bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,7 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
       const entry = thread.pending.get(reply.id);
       if (!entry) return;
       thread.pending.delete(reply.id);
+      if (reply.ok && reply.result.bytes.buffer instanceof ArrayBuffer) fromThreads.add(reply.result.bytes.buffer);
       if (reply.ok) entry.resolve(reply.result);
       else entry.reject(rebuilt(reply.error));
     });
@@ -99,6 +106,9 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
   };
   const pool = Array.from({ length: size }, start);
   let next = 0;
+  // Result buffers the caller gave back, sent with the next tasks; only buffers the threads made.
+  const fromThreads = new WeakSet<ArrayBuffer>();
+  const released: ArrayBuffer[] = [];
   return Promise.resolve({
     threads: size,
     label(input, options, send = {}) {
@@ -116,6 +126,10 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
         task = { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
       }
+      if (released.length > 0) {
+        task.spares = released.splice(0, 2);
+        transfer.push(...task.spares);
+      }
       const thread = chosen;
       return new Promise<ImageLabelResult>((resolve, reject) => {
         thread.pending.set(id, { resolve, reject });
@@ -126,6 +140,13 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
           reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
+    },
+    release(bytes) {
+      const buffer = bytes.buffer;
+      if (buffer instanceof ArrayBuffer && fromThreads.has(buffer) && buffer.byteLength > 0 && released.length < 2 * size + 2) {
+        fromThreads.delete(buffer);
+        released.push(buffer);
+      }
     },
     async close() {
       closed = true;
