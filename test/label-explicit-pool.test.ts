@@ -1,13 +1,18 @@
 /**
  * The image pool behind `hegui label visible` on a batch (issue 14): threads that label images
- * give the same bytes as labelling in this thread, their failures come back with the code of
- * the error they hit, and the CLI reports a folder's files in order, a broken one among them
- * failed while the rest are labelled.
+ * give the same bytes as labelling in this thread, whether they read the file or are handed its
+ * bytes (moved, not copied, when asked); their failures come back with the code of the error
+ * they hit; and the CLI reports a folder's files in order, a broken one among them failed while
+ * the rest are labelled, writes a file in place only if it is still the one read, refuses a named
+ * pipe rather than waiting on it, and leaves no temporary file when it is killed mid-batch.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLabelled } from '../src/cli/label-visible.js';
 import { HeguiError } from '../src/errors.js';
 import { labelImage, openImageLabelPool, poolable, type ImageLabelPool } from '../src/label/explicit/index.js';
 import { createLabel } from '../src/label/model.js';
@@ -34,6 +39,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool.close();
 });
+
+const root = resolve(import.meta.dirname, '..');
+const temporaries = (at: string): string[] => readdirSync(at).filter((name) => name.endsWith('.hegui-tmp'));
 
 describe('image label pool', () => {
   it('labels in a thread exactly as in this one', async () => {
@@ -93,4 +101,130 @@ describe('image label pool', () => {
     }
     expect(new Set(await method(['--reencode'], 'out-reencode'))).toEqual(new Set(['reencode']));
   });
+  it('labels bytes handed to a thread as it labels the file, moving their buffer only when asked and when they fill it', async () => {
+    const path = join(folder, 'a.jpg');
+    const here = await labelImage(readFileSync(path), {});
+    const own = new Uint8Array(readFileSync(path));
+    const moved = await pool.label(own, {}, { transfer: true });
+    expect(own.byteLength).toBe(0);
+    expect(Buffer.from(moved.bytes).equals(Buffer.from(here.bytes))).toBe(true);
+    // A view of a larger buffer is copied: the caller's bytes stay.
+    const file = readFileSync(path);
+    const larger = new Uint8Array(file.length + 10);
+    larger.set(file, 5);
+    const view = larger.subarray(5, 5 + file.length);
+    const copied = await pool.label(view, {}, { transfer: true });
+    expect(view.byteLength).toBe(file.length);
+    expect(Buffer.from(copied.bytes).equals(Buffer.from(here.bytes))).toBe(true);
+    // Without `transfer` the caller keeps its bytes.
+    const kept = new Uint8Array(readFileSync(path));
+    await pool.label(kept, {});
+    expect(kept.byteLength).toBe(file.length);
+  });
+
+  it('reuses the buffers of results given back, and leaves alone bytes it did not make', async () => {
+    const paths = ['a.jpg', 'e.jpg', 'a.jpg', 'e.jpg', 'a.jpg'].map((name) => join(folder, name));
+    const expected = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), {})).bytes)));
+    for (const [i, path] of paths.entries()) {
+      const result = await pool.label(path, {});
+      expect(Buffer.from(result.bytes).equals(expected[i] as Buffer), path).toBe(true);
+      pool.release(result.bytes);
+    }
+    const mine = new Uint8Array(readFileSync(paths[0] as string));
+    pool.release(mine);
+    await pool.label(paths[1] as string, {});
+    expect(Buffer.from(mine).equals(readFileSync(paths[0] as string))).toBe(true);
+  });
+
+  it('refuses work once closed, with a thread error', async () => {
+    const closing = await openImageLabelPool(1);
+    await closing.close();
+    const refused = await closing.label(join(folder, 'a.jpg'), {}).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(HeguiError);
+    expect((refused as HeguiError).code).toBe('E_LABEL_THREAD');
+  });
+
+  it('in place, a batch with a broken file in the middle reports it, labels the others, and leaves the broken one and no temporary file', async () => {
+    const inPlace = join(dir, 'in-place');
+    mkdirSync(inPlace);
+    const before = new Map(names.map((name) => [name, readFileSync(join(folder, name))]));
+    for (const [name, bytes] of before) writeFileSync(join(inPlace, name), bytes);
+    const result = await cli(['label', 'visible', inPlace, '--in-place', '--json'], { cwd: dir });
+    expect(result.code).toBe(1);
+    const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; status: string; error?: { code: string } });
+    expect(records.map((r) => [r.file, r.status])).toEqual(names.map((name) => [`in-place/${name}`, name.includes('broken') ? 'failed' : 'ok']));
+    for (const [name, bytes] of before) {
+      if (name.includes('broken')) expect(readFileSync(join(inPlace, name)).equals(bytes)).toBe(true);
+      else expect(readFileSync(join(inPlace, name)).equals(bytes)).toBe(false);
+    }
+    expect(temporaries(inPlace)).toEqual([]);
+  });
+
+  it('writes in place only over the file it read: one changed meanwhile is left as it is', async () => {
+    const path = join(dir, 'changing.jpg');
+    writeFileSync(path, readFileSync(join(folder, 'a.jpg')));
+    const read = statSync(path);
+    const labelled = (await labelImage(readFileSync(path), {})).bytes;
+    writeFileSync(path, 'written by another program');
+    utimesSync(path, read.atime, new Date(read.mtimeMs + 5000));
+    const refused = await writeLabelled(path, labelled, read).catch((error: unknown) => error);
+    expect((refused as HeguiError).code).toBe('E_LABEL_FILE_CHANGED');
+    expect(readFileSync(path, 'utf8')).toBe('written by another program');
+    expect(temporaries(dir)).toEqual([]);
+    // The file as read is replaced, and keeps its times.
+    const again = statSync(path);
+    await writeLabelled(path, labelled, again);
+    expect(readFileSync(path).equals(Buffer.from(labelled))).toBe(true);
+    expect(statSync(path).mtimeMs).toBe(again.mtimeMs);
+  });
+
+  it.runIf(spawnSync('mkfifo', ['--version']).status === 0)('refuses a named pipe given by name rather than waiting on it, and labels the other files', async () => {
+    const pipe = join(dir, 'pipe.jpg');
+    expect(spawnSync('mkfifo', [pipe]).status).toBe(0);
+    const result = await cli(['label', 'visible', pipe, join(folder, 'a.jpg'), '-o', join(dir, 'out-pipe'), '--json'], { cwd: dir });
+    expect(result.code).toBe(1);
+    const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { status: string; error?: { code: string } });
+    expect(records.map((r) => [r.status, r.error?.code])).toEqual([
+      ['failed', 'E_LABEL_NOT_A_FILE'],
+      ['ok', undefined],
+    ]);
+  });
+});
+
+describe('an interrupted batch', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s mid-batch leaves no temporary file, and every image whole: labelled or as it was', async (signal) => {
+    const batchDir = mkdtempSync(join(tmpdir(), 'hegui-pool-signal-'));
+    const pictures = await Promise.all([1, 2, 3, 4].map((seed) => rawImage(480, 360, seed % 2 === 0 ? 'busy' : 'light', seed).jpeg({ quality: 85 }).toBuffer()));
+    const originals = Array.from({ length: 120 }, (_, i) => pictures[i % pictures.length] as Buffer);
+    for (const [i, bytes] of originals.entries()) writeFileSync(join(batchDir, `p${String(i).padStart(3, '0')}.jpg`), bytes);
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'label', 'visible', batchDir, '--in-place'], { cwd: root, stdio: 'ignore' });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, sig) => done({ code, signal: sig })));
+    // Killed once the first files are labelled, well before the last.
+    await new Promise<void>((done, fail) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (!readFileSync(join(batchDir, 'p000.jpg')).equals(originals[0] as Buffer)) {
+          clearInterval(timer);
+          done();
+        } else if (Date.now() - started > 60_000 || child.exitCode !== null) {
+          clearInterval(timer);
+          fail(new Error(`the batch ended or timed out before its first file was labelled (exit ${child.exitCode})`));
+        }
+      }, 10);
+    });
+    child.kill(signal);
+    expect((await ended).signal).toBe(signal);
+    expect(temporaries(batchDir)).toEqual([]);
+    let labelled = 0;
+    for (const [i, original] of originals.entries()) {
+      const now = readFileSync(join(batchDir, `p${String(i).padStart(3, '0')}.jpg`));
+      if (now.equals(original)) continue;
+      labelled++;
+      // A labelled file is whole: it decodes to the full picture.
+      const { width, height } = await sharp(now, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true }).then((r) => r.info);
+      expect([width, height]).toEqual([480, 360]);
+    }
+    expect(labelled).toBeGreaterThan(0);
+    expect(labelled).toBeLessThan(originals.length);
+  }, 120_000);
 });

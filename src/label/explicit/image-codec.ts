@@ -18,10 +18,11 @@
  * about a fifth more CPU (bench/label/explicit.ts); it serves everything else, since it keeps
  * a colour profile without converting the pixels.
  */
-import sharp from 'sharp';
+import type sharp from 'sharp';
 import { InvalidInputError } from '../../errors.js';
-import { hasIccProfile, jpegEncoding, withSourceMetadata } from './image-jpeg.js';
+import { hasIccProfile, headerSegments, jpegEncoding, withSourceMetadata } from './image-jpeg.js';
 import { collectLuminance, summarise, type PixelBox, type RegionSample } from './image-style.js';
+import { libvips } from './sharp-lib.js';
 
 /** The image formats that carry explicit notices. */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'heif';
@@ -62,23 +63,52 @@ function decodeFailure(format: ImageFormat, error: unknown): ImageDecodeError {
   return new ImageDecodeError(format, detail, { cause: error });
 }
 
-const open = (bytes: Uint8Array, animated: boolean): sharp.Sharp =>
-  sharp(bytes, { animated, limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
+/** libvips is loaded at the first image that needs it (`sharp-lib.ts`). */
+const open = async (bytes: Uint8Array, animated: boolean): Promise<sharp.Sharp> => (await libvips())(bytes, { animated, limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
 
 /** The compression sharp reports for a HEIF (`av1` for AVIF, `hevc` for HEIC), or undefined when it cannot tell. */
 export async function heifCompression(bytes: Uint8Array): Promise<string | undefined> {
   try {
-    return (await open(bytes, false).metadata()).compression;
+    return (await (await open(bytes, false)).metadata()).compression;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The geometry of a plain JPEG from its headers, as libvips reports it, or undefined for one
+ * left to libvips: with an EXIF segment (its orientation), a frame other than 8-bit baseline,
+ * extended or progressive with 1 or 3 components, headers that do not reach the scan, or more
+ * pixels than libvips takes (it refuses them with its own message). A batch of JPEGs on the
+ * DCT-splice path then makes no call into libvips for them (issue 14).
+ */
+export function plainJpegGeometry(bytes: Uint8Array): ImageGeometry | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const segments = headerSegments(bytes);
+  const last = segments.at(-1);
+  if (!last || bytes[last.end] !== 0xff || bytes[last.end + 1] !== 0xda) return undefined;
+  const id = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 5));
+  if (segments.some((s) => s.marker === 0xe1 && id(s.start + 4) === 'Exif\0')) return undefined;
+  const frames = segments.filter((s) => s.marker >= 0xc0 && s.marker <= 0xcf && s.marker !== 0xc4 && s.marker !== 0xc8 && s.marker !== 0xcc);
+  const frame = frames[0];
+  if (frames.length !== 1 || !frame || frame.marker > 0xc2) return undefined;
+  const at = frame.start + 4;
+  const precision = bytes[at];
+  const height = ((bytes[at + 1] ?? 0) << 8) | (bytes[at + 2] ?? 0);
+  const width = ((bytes[at + 3] ?? 0) << 8) | (bytes[at + 4] ?? 0);
+  const components = bytes[at + 5] ?? 0;
+  if (precision !== 8 || (components !== 1 && components !== 3) || frame.end < at + 6 + components * 3) return undefined;
+  if (width === 0 || height === 0 || width * height > MAX_IMAGE_PIXELS) return undefined;
+  return { format: 'jpeg', width, height, frames: 1, palette: false, orientation: 1, space: components === 1 ? 'b-w' : 'srgb', depth: 'uchar', alpha: false };
+}
+
 /** Reads size, frames and orientation. @throws ImageDecodeError */
 export async function imageGeometry(bytes: Uint8Array, format: ImageFormat): Promise<ImageGeometry> {
+  const plain = format === 'jpeg' ? plainJpegGeometry(bytes) : undefined;
+  if (plain) return plain;
   let meta: sharp.Metadata;
   try {
-    meta = await open(bytes, true).metadata();
+    meta = await (await open(bytes, true)).metadata();
   } catch (error) {
     throw decodeFailure(format, error);
   }
@@ -203,7 +233,7 @@ async function sampleRegion(bytes: Uint8Array, geometry: ImageGeometry, box: Pix
   const luminances: number[] = [];
   try {
     if (geometry.frames > 1) {
-      const { data, info } = await open(bytes, true).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await (await open(bytes, true)).raw().toBuffer({ resolveWithObject: true });
       const step = Math.max(1, Math.floor(Math.sqrt((box.width * box.height * geometry.frames) / 200_000)));
       for (let frame = 0; frame < geometry.frames; frame++) {
         collectLuminance(data, info.width, info.channels, { ...box, top: box.top + frame * geometry.height }, luminances, step);
@@ -217,7 +247,7 @@ async function sampleRegion(bytes: Uint8Array, geometry: ImageGeometry, box: Pix
       width: Math.max(1, Math.ceil(box.width / scale)),
       height: Math.max(1, Math.ceil(box.height / scale)),
     };
-    let pipeline = open(bytes, false).autoOrient();
+    let pipeline = (await open(bytes, false)).autoOrient();
     if (scale > 1) pipeline = pipeline.resize({ width: Math.max(1, Math.round(geometry.width / scale)), height: Math.max(1, Math.round(geometry.height / scale)), fit: 'fill', fastShrinkOnLoad: true });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     const clipped = { ...scaled, width: Math.min(scaled.width, info.width - scaled.left), height: Math.min(scaled.height, info.height - scaled.top) };
@@ -271,7 +301,7 @@ function encoder(pipeline: sharp.Sharp, bytes: Uint8Array, geometry: ImageGeomet
  */
 async function composeNotice(bytes: Uint8Array, geometry: ImageGeometry, overlay: Buffer, box: PixelBox, quality?: number): Promise<{ bytes: Buffer; quality?: number }> {
   const animated = geometry.frames > 1;
-  const opened = animated ? open(bytes, true) : open(bytes, false).autoOrient();
+  const opened = animated ? await open(bytes, true) : (await open(bytes, false)).autoOrient();
   const space = KEPT_SPACES[geometry.space];
   const base = space === 'rgb16' || space === 'grey16' ? opened.pipelineColourspace(space) : opened;
   const layers = Array.from({ length: geometry.frames }, (_, frame) => ({
@@ -318,7 +348,7 @@ function blend(pixels: Buffer, width: number, channels: number, overlay: Buffer,
 async function pixelSurface(bytes: Uint8Array, geometry: ImageGeometry): Promise<ImageSurface> {
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
-    decoded = await open(bytes, false).raw().toBuffer({ resolveWithObject: true });
+    decoded = await (await open(bytes, false)).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeFailure(geometry.format, error);
   }
@@ -333,7 +363,7 @@ async function pixelSurface(bytes: Uint8Array, geometry: ImageGeometry): Promise
       blend(data, info.width, info.channels, overlay, box);
       const source = jpegEncoding(bytes);
       const q = quality ?? source.quality ?? 90;
-      const encoded = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+      const encoded = await (await libvips())(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
         .jpeg({ quality: q, chromaSubsampling: source.chromaSubsampling, progressive: source.progressive })
         .toBuffer();
       return { bytes: withSourceMetadata(encoded, bytes), quality: q };

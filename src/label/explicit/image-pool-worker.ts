@@ -1,37 +1,93 @@
 /**
  * @module label/explicit/image-pool-worker
- * The task a thread of the image pool (`image-pool.ts`) runs: read one image and draw the
- * visible notice on it with `labelImage`. The codecs, the canvas, the notice font and the
- * plan and drawing caches of `image.ts` load once per thread and serve every image the thread
- * is given, with libvips set to one thread per image and no operation cache. The labelled bytes go back to the caller, which writes the file: atomic writes and
- * their clean-up on an interrupt belong to the main thread, where signals arrive. A failure
- * goes back as a plain record (its code and message), since an error's class does not cross
- * threads.
+ * A thread of the image pool (`image-pool.ts`): for each image it is sent (its bytes, moved to
+ * this thread, or a path to read) it draws the visible notice with `labelImage` and sends the
+ * labelled bytes back, moved rather than copied. Images are labelled one after the other, in the
+ * order they come; the pool keeps a few queued per thread so the thread never waits for the
+ * next. The codecs, the canvas, the notice font and the plan and drawing caches of `image.ts`
+ * load once per thread and serve every image the thread is given, with libvips set to one
+ * thread per image and no operation cache. The caller writes the file: atomic writes and their
+ * clean-up on an interrupt belong to the main thread, where signals arrive. A failure goes back
+ * as a plain record (its code and message), since an error's class does not cross threads.
  */
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { parentPort } from 'node:worker_threads';
 import { HeguiError } from '../../errors.js';
 import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './image.js';
+import { oneLibvipsThreadPerImage } from './sharp-lib.js';
 
-/** One image to label: its path and the options, which must survive structured cloning. */
+/** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
 export interface ImagePoolTask {
-  path: string;
+  id: number;
+  bytes?: Uint8Array;
+  path?: string;
   options: ImageNoticeOptions;
+  /** Buffers of earlier results the caller has written and gives back, for the next results. */
+  spares?: ArrayBuffer[];
 }
+
+/** An error as it crosses threads (its class does not). */
+export interface ImagePoolError {
+  name: string;
+  code?: string;
+  exitCode?: number;
+  message: string;
+}
+
+export type ImagePoolReply = { id: number; ok: true; result: ImageLabelResult } | { id: number; ok: false; error: ImagePoolError };
 
 // Parallelism comes from the pool's threads, one image each: libvips working one image on
 // several threads as well would only add hand-offs, and its operation cache never hits when
 // every image is new. (Both settings are per process; a batch's main thread does no image work.)
-sharp.concurrency(1);
-sharp.cache(false);
+// libvips loads only when an image needs it: plain JPEGs on the DCT-splice path never do.
+oneLibvipsThreadPerImage();
 
-export type ImagePoolReply = { ok: true; result: ImageLabelResult } | { ok: false; error: { name: string; code?: string; exitCode?: number; message: string } };
+function threadError(error: unknown): ImagePoolError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message, ...(e instanceof HeguiError ? { code: e.code, exitCode: e.exitCode } : {}) };
+}
 
-export default async function labelImageTask(task: ImagePoolTask): Promise<ImagePoolReply> {
+/** Buffers given back by the caller, reused for results: a new buffer of a few hundred kilobytes costs about as much as labelling a tenth of a JPEG (zeroed pages, page faults). */
+const spares: ArrayBuffer[] = [];
+const MAX_SPARES = 4;
+
+/** A buffer for `length` result bytes: a spare large enough, or a new one with room to spare. */
+function resultBuffer(length: number): ArrayBuffer {
+  const at = spares.findIndex((buffer) => buffer.byteLength >= length);
+  return at >= 0 ? (spares.splice(at, 1)[0] as ArrayBuffer) : new ArrayBuffer(Math.ceil(length * 1.25));
+}
+
+/**
+ * Labels one task's image. The labelled bytes come back in a buffer of their own, which the
+ * reply moves to the caller: the labeller's output may be a view of a larger or reused buffer,
+ * which must stay here.
+ */
+async function labelTask(task: ImagePoolTask): Promise<{ reply: ImagePoolReply; transfer: ArrayBuffer[] }> {
+  for (const spare of task.spares ?? []) if (spares.length < MAX_SPARES) spares.push(spare);
   try {
-    return { ok: true, result: await labelImage(await readFile(task.path), task.options) };
+    // A Buffer, as `readFile` gives: the same input type for both, and for `labelImage` in the main thread.
+    const input = task.bytes ? Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength) : await readFile(task.path ?? '');
+    const result = await labelImage(input, task.options);
+    const bytes = new Uint8Array(resultBuffer(result.bytes.byteLength), 0, result.bytes.byteLength);
+    bytes.set(result.bytes);
+    return { reply: { id: task.id, ok: true, result: { ...result, bytes } }, transfer: [bytes.buffer] };
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    return { ok: false, error: { name: e.name, message: e.message, ...(e instanceof HeguiError ? { code: e.code, exitCode: e.exitCode } : {}) } };
+    return { reply: { id: task.id, ok: false, error: threadError(error) }, transfer: [] };
   }
+}
+
+const port = parentPort;
+if (port) {
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (task: ImagePoolTask) => {
+    queue = queue.then(async () => {
+      const { reply, transfer } = await labelTask(task);
+      try {
+        port.postMessage(reply, transfer);
+      } catch (error) {
+        // A result that cannot be sent fails its image, not the thread: the next tasks still run.
+        port.postMessage({ id: task.id, ok: false, error: threadError(error) } satisfies ImagePoolReply);
+      }
+    });
+  });
 }

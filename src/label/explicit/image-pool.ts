@@ -1,30 +1,37 @@
 /**
  * @module label/explicit/image-pool
- * Visible notices on a batch of images in parallel: a pool of worker threads (piscina), one
- * per core by default, each labelling whole images with `labelImage` (`image-pool-worker.ts`).
- * Every thread loads sharp, the canvas and the notice font once, then keeps them, with the
- * layout and drawing caches, for every image it is given, so a batch pays for its set-up once
- * per core, not once per file. Each image is decoded and encoded once, in its thread.
+ * Visible notices on a batch of images in parallel: a pool of worker threads, one per core by
+ * default, each labelling whole images with `labelImage` (`image-pool-worker.ts`). Every
+ * thread loads the canvas and the notice font once (and sharp, once an image needs libvips:
+ * plain JPEGs on the DCT-splice path do not), then keeps them, with the layout
+ * and drawing caches, for every image it is given, so a batch pays for its set-up once per
+ * core, not once per file. Each image is decoded and encoded once, in its thread.
+ *
+ * Images go to the thread with the fewest pending, and a thread takes them one after the other:
+ * a caller that keeps a few more images in flight than there are threads keeps every thread busy
+ * while it writes the results. The bytes cross threads by moving their buffer, not by copying:
+ * a caller's own buffer can be handed over (`transfer`), and the labelled bytes come back in a
+ * buffer of their own.
  *
  * The pool returns the labelled bytes and leaves writing to the caller (atomically, in the
  * main thread: signals reach only that thread, so that is where an interrupted write removes
  * its temporary file). Errors come back with their code and message as `HeguiError`s (their
- * class does not cross threads). Options must survive structured cloning: an implicit label
- * request with a signing key (which holds a function) cannot be sent, and `poolable` says so.
+ * class does not cross threads). A thread that dies fails the images it held, and the others
+ * take the rest. Options must survive structured cloning: an implicit label request with a
+ * signing key (which holds a function) cannot be sent, and `poolable` says so.
  */
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Piscina } from 'piscina';
+import { Worker } from 'node:worker_threads';
 import { HeguiError } from '../../errors.js';
 import type { ImageLabelResult, ImageNoticeOptions } from './image.js';
-import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
+import type { ImagePoolError, ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
 
-function workerModule(): string {
-  const here = fileURLToPath(import.meta.url);
+/** The worker module beside this one: from the TypeScript source, a loader that registers tsx first. */
+function workerUrl(): URL {
+  const here = import.meta.url;
   // Node 20 does not hand `--import tsx` on to worker threads: from the source, a small
   // JavaScript module registers tsx in the thread and loads the TypeScript task.
-  return join(dirname(here), here.endsWith('.ts') ? 'image-pool-worker-source.mjs' : 'image-pool-worker.js');
+  return new URL(here.endsWith('.ts') ? './image-pool-worker-source.mjs' : './image-pool-worker.js', here);
 }
 
 /** True when `options` can be sent to a pool thread (no signing key, custom codec, spool or other function inside). */
@@ -35,9 +42,35 @@ export function poolable(options: ImageNoticeOptions): boolean {
 /** A pool of threads that label images; `close` it when the batch is done. */
 export interface ImageLabelPool {
   readonly threads: number;
-  /** Reads and labels the image at `path` in a pool thread. @throws HeguiError with the thread's code */
-  label(path: string, options: ImageNoticeOptions): Promise<ImageLabelResult>;
+  /**
+   * Labels an image in a pool thread: the file at `input` (read there), or the bytes `input`.
+   * With `transfer`, the caller gives the bytes up: their buffer moves to the thread (it is
+   * empty here afterwards) when they fill it, and is copied otherwise.
+   *
+   * @throws HeguiError with the thread's code; `E_LABEL_THREAD` when no thread is left to run it.
+   */
+  label(input: string | Uint8Array, options: ImageNoticeOptions, send?: { transfer?: boolean }): Promise<ImageLabelResult>;
+  /**
+   * Gives a result's bytes back once they are written: their buffer goes back to a thread for
+   * a later result (a new buffer costs zeroed pages and page faults). The bytes must not be used
+   * afterwards. Bytes that did not come from this pool are left alone.
+   */
+  release(bytes: Uint8Array): void;
   close(): Promise<void>;
+}
+
+function rebuilt(error: ImagePoolError): Error {
+  if (error.code === undefined) return new Error(`${error.name}: ${error.message}`);
+  const rebuiltError = new HeguiError(error.code, error.message, error.exitCode === undefined ? undefined : { exitCode: error.exitCode });
+  rebuiltError.name = error.name;
+  return rebuiltError;
+}
+
+interface Thread {
+  worker: Worker;
+  /** Images sent and not yet answered. */
+  pending: Map<number, { resolve: (result: ImageLabelResult) => void; reject: (error: Error) => void }>;
+  alive: boolean;
 }
 
 /**
@@ -48,21 +81,76 @@ export interface ImageLabelPool {
  * const pool = await openImageLabelPool();
  * try { const { bytes } = await pool.label('a.jpg', { language: 'zh' }); } finally { await pool.close(); }
  */
-export async function openImageLabelPool(threads = availableParallelism()): Promise<ImageLabelPool> {
-  const { Piscina: Pool } = await import('piscina');
+export function openImageLabelPool(threads = availableParallelism()): Promise<ImageLabelPool> {
   const size = Math.max(1, threads);
-  const pool: Piscina<ImagePoolTask, ImagePoolReply> = new Pool({ filename: workerModule(), minThreads: size, maxThreads: size, idleTimeout: 60_000 });
-  return {
-    threads: size,
-    async label(path, options) {
-      const reply = await pool.run({ path, options });
-      if (reply.ok) return reply.result;
-      const { name, code, exitCode, message } = reply.error;
-      if (code === undefined) throw new Error(`${name}: ${message}`);
-      const error = new HeguiError(code, message, exitCode === undefined ? undefined : { exitCode });
-      error.name = name;
-      throw error;
-    },
-    close: () => pool.destroy(),
+  let closed = false;
+  const start = (): Thread => {
+    const thread: Thread = { worker: new Worker(workerUrl()), pending: new Map(), alive: true };
+    const fail = (why: string): void => {
+      thread.alive = false;
+      for (const entry of thread.pending.values()) entry.reject(new HeguiError('E_LABEL_THREAD', `an image thread ${why}`));
+      thread.pending.clear();
+    };
+    thread.worker.on('message', (reply: ImagePoolReply) => {
+      const entry = thread.pending.get(reply.id);
+      if (!entry) return;
+      thread.pending.delete(reply.id);
+      if (reply.ok && reply.result.bytes.buffer instanceof ArrayBuffer) fromThreads.add(reply.result.bytes.buffer);
+      if (reply.ok) entry.resolve(reply.result);
+      else entry.reject(rebuilt(reply.error));
+    });
+    // A thread that dies fails the images it held; the batch reports them and the other threads go on.
+    thread.worker.on('error', (error) => fail(`failed: ${error.message}`));
+    thread.worker.on('exit', (code) => fail(closed ? 'was stopped' : `ended (exit code ${code})`));
+    return thread;
   };
+  const pool = Array.from({ length: size }, start);
+  let next = 0;
+  // Result buffers the caller gave back, sent with the next tasks; only buffers the threads made.
+  const fromThreads = new WeakSet<ArrayBuffer>();
+  const released: ArrayBuffer[] = [];
+  return Promise.resolve({
+    threads: size,
+    label(input, options, send = {}) {
+      let chosen: Thread | undefined;
+      for (const thread of pool) if (thread.alive && (!chosen || thread.pending.size < chosen.pending.size)) chosen = thread;
+      if (!chosen || closed) return Promise.reject(new HeguiError('E_LABEL_THREAD', closed ? 'the image pool is closed' : 'no image thread is running'));
+      const id = next++;
+      let task: ImagePoolTask;
+      const transfer: ArrayBuffer[] = [];
+      if (typeof input === 'string') task = { id, path: input, options };
+      else {
+        // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
+        const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+        const bytes = whole ? input : new Uint8Array(input);
+        task = { id, bytes, options };
+        transfer.push(bytes.buffer as ArrayBuffer);
+      }
+      if (released.length > 0) {
+        task.spares = released.splice(0, 2);
+        transfer.push(...task.spares);
+      }
+      const thread = chosen;
+      return new Promise<ImageLabelResult>((resolve, reject) => {
+        thread.pending.set(id, { resolve, reject });
+        try {
+          thread.worker.postMessage(task, transfer);
+        } catch (error) {
+          thread.pending.delete(id);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    },
+    release(bytes) {
+      const buffer = bytes.buffer;
+      if (buffer instanceof ArrayBuffer && fromThreads.has(buffer) && buffer.byteLength > 0 && released.length < 2 * size + 2) {
+        fromThreads.delete(buffer);
+        released.push(buffer);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.all(pool.map((thread) => thread.worker.terminate()));
+    },
+  });
 }

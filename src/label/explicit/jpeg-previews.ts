@@ -37,7 +37,7 @@
  * `hegui label visible` prints them and puts them in its `--json` records.
  */
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import type sharp from 'sharp';
 import { LabelFormatError } from '../errors.js';
 import { BufferSink, bufferSource, crc32, fromUtf8, utf8 } from '../implicit/bytes.js';
 import { codecFor } from '../implicit/registry.js';
@@ -45,6 +45,7 @@ import { EXTENDED_HEADER, EXTENDED_ID, XMP_ID, assembleExtendedXmp, withGuids } 
 import { xmpHasProperties, type XmpProperty } from '../implicit/xmp.js';
 import { TAG_STRIP_OFFSETS } from '../implicit/tiff-ifd.js';
 import { headerSegments, type Segment } from './image-jpeg.js';
+import { libvips } from './sharp-lib.js';
 import { withoutXmpPreviews, xmpPicturesIfReadable, type XmpPicture, type XmpPreviewRemoval } from './xmp-previews.js';
 
 /** One embedded picture that was made again from the labelled picture, or removed. */
@@ -191,7 +192,7 @@ async function thumbnailSize(old: Uint8Array | undefined, picture: { width: numb
   let height = 0;
   if (old) {
     try {
-      const meta = await sharp(old).metadata();
+      const meta = await (await libvips())(old).metadata();
       width = meta.width ?? 0;
       height = meta.height ?? 0;
     } catch {
@@ -208,7 +209,7 @@ async function thumbnailSize(old: Uint8Array | undefined, picture: { width: numb
 
 /** A thumbnail of the labelled picture. */
 async function makeThumbnail(picture: Uint8Array, size: { width: number; height: number }, quality: number): Promise<Uint8Array> {
-  return sharp(picture)
+  return (await libvips())(picture)
     .resize(size.width, size.height, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .toColourspace('srgb')
     .jpeg({ quality, chromaSubsampling: '4:2:0' })
@@ -276,7 +277,7 @@ async function replaceThumbnail(tiff: Tiff, ifd0Next: number, ifd1At: number, pi
   const end = range.end;
   let stored: sharp.Metadata;
   try {
-    stored = await sharp(picture).metadata();
+    stored = await (await libvips())(picture).metadata();
   } catch (error) {
     return remove(`the labelled picture could not be read for a new thumbnail (${(error as Error).message})`, range);
   }
