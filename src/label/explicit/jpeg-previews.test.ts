@@ -18,27 +18,12 @@ import { checkExplicitLabel } from './check.js';
 import { headerSegments } from './image-jpeg.js';
 import { labelImage, type ImageLabelResult } from './image.js';
 import { labelledPreviews, pictureEnd } from './jpeg-previews.js';
+import { noisyField as pixels } from '../../../test/helpers/pixels.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
 const heifEnc = systemTool('heif-enc', 'libheif-examples') && systemTool('heif-convert', 'libheif-examples');
 const dir = mkdtempSync(join(tmpdir(), 'hegui-previews-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A smooth colour field with seeded noise of strength `noise`. */
-function pixels(width: number, height: number, noise = 20, seed = 3): Buffer {
-  let state = seed;
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 80 * Math.sin((x * (c + 1)) / 53 + y / 61) + (state / 2 ** 32 - 0.5) * noise;
-        data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
-}
 
 const jpeg = (width: number, height: number, noise?: number): Promise<Buffer> => sharp(pixels(width, height, noise), { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
 

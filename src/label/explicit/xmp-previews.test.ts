@@ -25,6 +25,7 @@ import { headerSegments } from './image-jpeg.js';
 import { labelImage, type ImageLabelResult } from './image.js';
 import { labelledPreviews, pictureEnd } from './jpeg-previews.js';
 import { base64Picture, xmpPictures } from './xmp-previews.js';
+import { noisyField as pixels } from '../../../test/helpers/pixels.js';
 
 const exiftool = systemTool('exiftool', 'libimage-exiftool-perl');
 const ffmpeg = systemTool('ffmpeg', 'ffmpeg');
@@ -35,22 +36,6 @@ const PRODUCER = '001191350100M000100Y431A001';
 const XMP_ID = 'http://ns.adobe.com/xap/1.0/\0';
 const EXTENDED_ID = 'http://ns.adobe.com/xmp/extension/\0';
 const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
-
-/** A smooth colour field with seeded noise. */
-function pixels(width: number, height: number, noise = 20, seed = 3): Buffer {
-  let state = seed;
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 80 * Math.sin((x * (c + 1)) / 53 + y / 61) + (state / 2 ** 32 - 0.5) * noise;
-        data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
-}
 
 const jpeg = (width: number, height: number, noise?: number, quality = 85): Promise<Buffer> => sharp(pixels(width, height, noise), { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
 
