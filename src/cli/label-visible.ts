@@ -344,9 +344,9 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     let n = 0;
     // A batch labels its images in a pool of threads, started when the first image comes: one
     // per core but one, which is left to this thread's reading and writing and to V8's compiler
-    // and collector threads. Each thread compiles the JPEG splice for itself (about a second of
-    // CPU), so on two cores one thread beside this one labels 200 one-megapixel JPEGs in about a
-    // third less CPU than two threads, and in no more time (issue 14).
+    // and collector threads. On two cores, one thread beside this one labels 200 one-megapixel
+    // JPEGs in the same wall time as two threads and with about a third less CPU (measured with
+    // the splice's deoptimisations fixed: bench/RESULTS.md, issue 14).
     let images: Promise<ImageLabelPool> | undefined;
     const cores = availableParallelism();
     const threads = Math.max(1, cores - 1);
