@@ -1,20 +1,31 @@
 /**
  * Test pictures: raw RGB pixels that JPEG-code like a photograph's (smooth colour with seeded
- * noise), the same for a given size, noise and seed on every run.
+ * noise), the same for a given size, shading, noise and seed on every run.
  */
 
-/** A smooth colour field with seeded noise of strength `noise`: `width * height * 3` bytes, RGB. */
-export function noisyField(width: number, height: number, noise = 20, seed = 3): Buffer {
+/** The smooth part of a test picture: the value (about 0-255) of channel `c` at `x`, `y`. */
+export type Shade = (x: number, y: number, c: number) => number;
+
+/**
+ * `width * height * 3` bytes of RGB: `shade` plus seeded noise of strength `noise` (a linear
+ * congruential sequence from `seed`), rounded and clamped to a byte.
+ */
+export function shadedField(width: number, height: number, shade: Shade, noise: number, seed: number): Buffer {
   let state = seed;
   const data = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 3; c++) {
         state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 80 * Math.sin((x * (c + 1)) / 53 + y / 61) + (state / 2 ** 32 - 0.5) * noise;
+        const value = shade(x, y, c) + (state / 2 ** 32 - 0.5) * noise;
         data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
       }
     }
   }
   return data;
+}
+
+/** A smooth colour field with seeded noise of strength `noise`. */
+export function noisyField(width: number, height: number, noise = 20, seed = 3): Buffer {
+  return shadedField(width, height, (x, y, c) => 128 + 80 * Math.sin((x * (c + 1)) / 53 + y / 61), noise, seed);
 }

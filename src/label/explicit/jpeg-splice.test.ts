@@ -16,21 +16,11 @@ import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
+import { shadedField } from '../../../test/helpers/pixels.js';
 
 /** A smooth colour field with seeded noise (JPEG work like a photograph's). */
 function picture(width: number, height: number, seed = 7): Buffer {
-  let state = seed;
-  const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        const value = 128 + 90 * Math.sin((x * (c + 1)) / 37 + y / 51) * Math.cos(y / (29 + c * 7)) + (state / 2 ** 32 - 0.5) * 40;
-        data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
-      }
-    }
-  }
-  return data;
+  return shadedField(width, height, (x, y, c) => 128 + 90 * Math.sin((x * (c + 1)) / 37 + y / 51) * Math.cos(y / (29 + c * 7)), 40, seed);
 }
 
 const LUMA = [16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99];
