@@ -10,27 +10,14 @@
 import { Worker } from 'node:worker_threads';
 import { HeguiError } from '../errors.js';
 import type { EmbedRequest } from '../label/api.js';
-import { UnsupportedFormatError } from '../label/errors.js';
 import type { FileEmbedOptions, PreparedEmbed } from '../label/files.js';
-import type { EmbedReply, EmbedTask, ThreadError } from './label-worker.js';
+import { fromThreadError } from '../label/thread-error.js';
+import type { EmbedReply, EmbedTask } from './label-worker.js';
 
 /** The worker module beside this one: from the TypeScript source, a loader that registers tsx first. */
 function workerUrl(): URL {
   const here = import.meta.url;
   return new URL(here.endsWith('.ts') ? './label-worker-source.mjs' : './label-worker.js', here);
-}
-
-/** An error from a thread as the main thread's class, so the batch tells skips from failures. */
-function rebuilt(error: ThreadError): Error {
-  if (error.code === undefined) {
-    const plain = new Error(error.message);
-    plain.name = error.name;
-    return plain;
-  }
-  const rebuiltError = error.code === 'E_LABEL_UNSUPPORTED_FORMAT' ? new UnsupportedFormatError() : new HeguiError(error.code, error.message, error.exitCode === undefined ? undefined : { exitCode: error.exitCode });
-  rebuiltError.message = error.message;
-  rebuiltError.name = error.name;
-  return rebuiltError;
 }
 
 export interface EmbedPool {
@@ -60,7 +47,7 @@ export function openEmbedPool(threads: number): EmbedPool {
       owner.delete(reply.id);
       load.set(worker, (load.get(worker) ?? 1) - 1);
       if (reply.ok) entry.resolve(reply.prepared);
-      else entry.reject(rebuilt(reply.error));
+      else entry.reject(fromThreadError(reply.error));
     });
     return worker;
   });

@@ -6,9 +6,9 @@
  * main thread writes the bytes atomically, where interrupt signals are handled.
  */
 import { parentPort } from 'node:worker_threads';
-import { HeguiError } from '../errors.js';
 import type { EmbedRequest } from '../label/api.js';
 import { prepareEmbedFile, type FileEmbedOptions, type PreparedEmbed } from '../label/files.js';
+import { toThreadError, type ThreadError } from '../label/thread-error.js';
 
 /** One file to prepare. */
 export interface EmbedTask {
@@ -18,28 +18,14 @@ export interface EmbedTask {
   options: FileEmbedOptions;
 }
 
-/** An error as it crosses threads (its class does not). */
-export interface ThreadError {
-  name: string;
-  message: string;
-  code?: string;
-  exitCode?: number;
-}
-
 export type EmbedReply = { id: number; ok: true; prepared: PreparedEmbed } | { id: number; ok: false; error: ThreadError };
-
-function threadError(error: unknown): ThreadError {
-  if (error instanceof HeguiError) return { name: error.name, message: error.message, code: error.code, exitCode: error.exitCode };
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
-}
 
 const port = parentPort;
 if (port) {
   port.on('message', (task: EmbedTask) => {
     prepareEmbedFile(task.path, task.request, task.options).then(
       (prepared) => port.postMessage({ id: task.id, ok: true, prepared } satisfies EmbedReply),
-      (error: unknown) => port.postMessage({ id: task.id, ok: false, error: threadError(error) } satisfies EmbedReply),
+      (error: unknown) => port.postMessage({ id: task.id, ok: false, error: toThreadError(error) } satisfies EmbedReply),
     );
   });
 }

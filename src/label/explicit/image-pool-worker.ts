@@ -12,8 +12,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { HeguiError } from '../../errors.js';
 import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './image.js';
+import { toThreadError, type ThreadError } from '../thread-error.js';
 import { oneLibvipsThreadPerImage } from './sharp-lib.js';
 
 /** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
@@ -26,26 +26,13 @@ export interface ImagePoolTask {
   spares?: ArrayBuffer[];
 }
 
-/** An error as it crosses threads (its class does not). */
-export interface ImagePoolError {
-  name: string;
-  code?: string;
-  exitCode?: number;
-  message: string;
-}
-
-export type ImagePoolReply = { id: number; ok: true; result: ImageLabelResult } | { id: number; ok: false; error: ImagePoolError };
+export type ImagePoolReply = { id: number; ok: true; result: ImageLabelResult } | { id: number; ok: false; error: ThreadError };
 
 // Parallelism comes from the pool's threads, one image each: libvips working one image on
 // several threads as well would only add hand-offs, and its operation cache never hits when
 // every image is new. (Both settings are per process; a batch's main thread does no image work.)
 // libvips loads only when an image needs it: plain JPEGs on the DCT-splice path never do.
 oneLibvipsThreadPerImage();
-
-function threadError(error: unknown): ImagePoolError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return { name: e.name, message: e.message, ...(e instanceof HeguiError ? { code: e.code, exitCode: e.exitCode } : {}) };
-}
 
 /** Buffers given back by the caller, reused for results: a new buffer of a few hundred kilobytes costs about as much as labelling a tenth of a JPEG (zeroed pages, page faults). */
 const spares: ArrayBuffer[] = [];
@@ -72,7 +59,7 @@ async function labelTask(task: ImagePoolTask): Promise<{ reply: ImagePoolReply; 
     bytes.set(result.bytes);
     return { reply: { id: task.id, ok: true, result: { ...result, bytes } }, transfer: [bytes.buffer] };
   } catch (error) {
-    return { reply: { id: task.id, ok: false, error: threadError(error) }, transfer: [] };
+    return { reply: { id: task.id, ok: false, error: toThreadError(error) }, transfer: [] };
   }
 }
 
@@ -86,7 +73,7 @@ if (port) {
         port.postMessage(reply, transfer);
       } catch (error) {
         // A result that cannot be sent fails its image, not the thread: the next tasks still run.
-        port.postMessage({ id: task.id, ok: false, error: threadError(error) } satisfies ImagePoolReply);
+        port.postMessage({ id: task.id, ok: false, error: toThreadError(error) } satisfies ImagePoolReply);
       }
     });
   });

@@ -24,7 +24,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HeguiError } from '../../errors.js';
 import type { ImageLabelResult, ImageNoticeOptions } from './image.js';
-import type { ImagePoolError, ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
+import { fromThreadError } from '../thread-error.js';
+import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
 
 /** The worker module beside this one: from the TypeScript source, a loader that registers tsx first. */
 function workerUrl(): URL {
@@ -59,13 +60,6 @@ export interface ImageLabelPool {
   close(): Promise<void>;
 }
 
-function rebuilt(error: ImagePoolError): Error {
-  if (error.code === undefined) return new Error(`${error.name}: ${error.message}`);
-  const rebuiltError = new HeguiError(error.code, error.message, error.exitCode === undefined ? undefined : { exitCode: error.exitCode });
-  rebuiltError.name = error.name;
-  return rebuiltError;
-}
-
 interface Thread {
   worker: Worker;
   /** Images sent and not yet answered. */
@@ -97,7 +91,7 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
       thread.pending.delete(reply.id);
       if (reply.ok && reply.result.bytes.buffer instanceof ArrayBuffer) fromThreads.add(reply.result.bytes.buffer);
       if (reply.ok) entry.resolve(reply.result);
-      else entry.reject(rebuilt(reply.error));
+      else entry.reject(fromThreadError(reply.error));
     });
     // A thread that dies fails the images it held; the batch reports them and the other threads go on.
     thread.worker.on('error', (error) => fail(`failed: ${error.message}`));
