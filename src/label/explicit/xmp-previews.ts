@@ -61,6 +61,9 @@ export interface XmpPreviewRemoval {
 
 type Category = keyof XmpPreviewRemoval;
 
+/** No extended packet removed (`category` outside a removal, and the default). */
+const NO_GUIDS: ReadonlySet<string> = new Set();
+
 function category(p: XmpProperty, removedExtended: ReadonlySet<string>): Category | undefined {
   if (p.ns === XMP_NS && p.local === 'Thumbnails') return 'thumbnails';
   if (p.ns === XMP_GIMG_NS && p.local === 'image') return 'thumbnails';
@@ -81,7 +84,7 @@ function category(p: XmpProperty, removedExtended: ReadonlySet<string>): Categor
  * @example
  * const { packet: cleaned, removed } = withoutXmpPreviews(packet);
  */
-export function withoutXmpPreviews(packet: string, removedExtended: ReadonlySet<string> = new Set()): { packet: string; removed: XmpPreviewRemoval } {
+export function withoutXmpPreviews(packet: string, removedExtended: ReadonlySet<string> = NO_GUIDS): { packet: string; removed: XmpPreviewRemoval } {
   const removed: XmpPreviewRemoval = { thumbnails: [], pictures: [], motion: [], directory: [], extendedLinks: [] };
   const result = withoutXmpProperties(packet, (p) => {
     const kind = category(p, removedExtended);
@@ -129,12 +132,12 @@ export function xmpPictures(packet: string): { pictures: XmpPicture[]; motion: b
     const inThumbnails = thumbnailsDepth >= 0;
     if (token.ns === XMP_NS && token.local === 'Thumbnails' && !inThumbnails) thumbnailsDepth = depth + 1;
     const p = { name: token.name, ns: token.ns, local: token.local, attribute: false };
-    const kind = category(p, new Set());
+    const kind = category(p, NO_GUIDS);
     if (kind === 'motion') motion = true;
     if (kind === 'directory') directory = true;
     for (const attr of token.attributes) {
       const a = { name: attr.name, ns: attr.ns, local: attr.local, text: attr.value, attribute: true };
-      const k = category(a, new Set());
+      const k = category(a, NO_GUIDS);
       if (k === 'motion') motion = true;
       else if (k === 'directory') directory = true;
       else if (!attr.name.startsWith('xmlns')) take(inThumbnails ? 'xmp:Thumbnails' : attr.name, attr.value, inThumbnails || k === 'thumbnails');
