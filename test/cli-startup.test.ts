@@ -34,6 +34,9 @@ afterAll(async () => {
 /** Runs `hegui ARGS` as its own process and returns what it printed and every module it resolved. */
 async function modulesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; modules: string[] }> {
   const log = join(dir, `${args.join('_').replace(/[^\w-]/g, '')}.log`);
+  // The recorder appends: a log left by an earlier run of the same command line (the tests run
+  // in a shuffled order) must not count as this run's.
+  await rm(log, { force: true });
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', 'src/cli/main.ts', ...args], {
     cwd: root,
     env: { ...process.env, ...env, HEGUI_MODULE_LOG: log },
