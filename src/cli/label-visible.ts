@@ -22,6 +22,7 @@ import type * as Explicit from '../label/explicit/index.js';
 import type { ExplicitCheckReport, ExplicitFormat, NoticeLanguage, PlateMode, TextFormat, TextPosition } from '../label/explicit/index.js';
 import { IMAGE_POSITIONS, type ImagePosition } from '../label/explicit/positions.js';
 import { documentFormat, FORMAT_HEAD_BYTES, FORMAT_KIND, requireExplicitFormat } from '../label/explicit/check-format.js';
+import { warmCanvas } from '../label/explicit/canvas-lib.js';
 import { openImageLabelPool, poolable, type ImageLabelPool } from '../label/explicit/image-pool.js';
 import { FileChangedError } from '../label/file-copy.js';
 import { cannotOpen, readWholeSync, writeSmallAtomic } from '../label/file-io.js';
@@ -350,7 +351,14 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     let images: Promise<ImageLabelPool> | undefined;
     const cores = availableParallelism();
     const threads = Math.max(1, cores - 1);
-    const pool: PoolFor = many && cores > 1 ? () => (images ??= openImageLabelPool(threads)) : undefined;
+    const startPool = (): Promise<ImageLabelPool> => {
+      const opened = openImageLabelPool(threads);
+      // The font scan the threads' first notice would wait for runs here, during their start-up
+      // (it is once per process), after the first images are sent.
+      setImmediate(warmCanvas);
+      return opened;
+    };
+    const pool: PoolFor = many && cores > 1 ? () => (images ??= startPool()) : undefined;
     // Output folders made so far: one mkdir per folder, not per file.
     const folders = new Set<string>();
     try {

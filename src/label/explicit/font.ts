@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GlobalFonts } from '@napi-rs/canvas';
 import { InvalidInputError } from '../../errors.js';
+import { canvasLib } from './canvas-lib.js';
 
 /** The default notice font: a full CJK font with Latin, digits and punctuation. */
 const DEFAULT_FONT_FILE = 'NotoSansHans-Bold.otf';
@@ -133,7 +133,7 @@ export function loadNoticeFont(path: string = noticeFontPath()): NoticeFont {
     throw new NoticeFontError(`cannot use ${path} as the notice font: ${(error as Error).message}`, { cause: error });
   }
   const family = `hegui-notice-${loaded.size}`;
-  if (!GlobalFonts.registerFromPath(path, family)) throw new NoticeFontError(`cannot use ${path} as the notice font: the renderer rejected it`);
+  if (!canvasLib().GlobalFonts.registerFromPath(path, family)) throw new NoticeFontError(`cannot use ${path} as the notice font: the renderer rejected it`);
   const font = { path, family, ranges };
   loaded.set(path, font);
   return font;

@@ -13,8 +13,9 @@
  * onto more lines at the 5% height. Only when those lines are taller than the image can 5% not
  * be met, and `NoticeDoesNotFitError` says so (use a shorter wording).
  */
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { SKRSContext2D } from '@napi-rs/canvas';
 import { InvalidInputError } from '../../errors.js';
+import { canvasLib } from './canvas-lib.js';
 import { assertFontCovers, type NoticeFont } from './font.js';
 import type { NoticeStyle, PixelBox } from './image-style.js';
 
@@ -72,12 +73,12 @@ function setFont(context: SKRSContext2D, font: NoticeFont, size: number): void {
 
 /** Draws `line` and measures the ink: rows and columns where a glyph covers half a pixel or more. */
 function measureInk(font: NoticeFont, line: string, size: number): Ink {
-  const probe = createCanvas(1, 1).getContext('2d');
+  const probe = canvasLib().createCanvas(1, 1).getContext('2d');
   setFont(probe, font, size);
   const advance = Math.ceil(probe.measureText(line).width);
   const width = advance + size * 2;
   const height = size * 3;
-  const canvas = createCanvas(width, height);
+  const canvas = canvasLib().createCanvas(width, height);
   const context = canvas.getContext('2d');
   setFont(context, font, size);
   context.fillStyle = '#fff';
@@ -199,7 +200,7 @@ const css = (rgb: readonly number[], opacity = 1): string => `rgba(${rgb[0]},${r
 /** Draws the planned notice: plate (if any), outline, then the glyphs. */
 export function renderNotice(plan: NoticePlan, style: NoticeStyle, font: NoticeFont): RenderedNotice {
   const { width, height } = plan.box;
-  const canvas = createCanvas(width, height);
+  const canvas = canvasLib().createCanvas(width, height);
   const context = canvas.getContext('2d');
   if (style.plate) {
     context.fillStyle = css(style.plate.colour, style.plate.opacity);

@@ -1,0 +1,47 @@
+/**
+ * @module label/explicit/canvas-lib
+ * The canvas (@napi-rs/canvas, Skia), loaded when a notice is first laid out or drawn, and
+ * without the system fonts. Notices are drawn only in the font `font.ts` registers (never a
+ * system font), but the package registers every font under the system's font folders when it
+ * loads: on a machine with the CJK font packages that is about an eighth of a second of CPU
+ * (measured on a Debian machine with fonts-noto-cjk and Ghostscript's fonts, issue 14), paid by
+ * every image labelling thread before its first image. Its `DISABLE_SYSTEM_FONTS_LOAD`
+ * switch skips that; it is set only while the package loads, so child processes (ffmpeg) and
+ * the caller's environment are left as they were.
+ */
+import { createRequire } from 'node:module';
+
+type Canvas = typeof import('@napi-rs/canvas');
+
+let lib: Canvas | undefined;
+
+/** The canvas package, loaded (without system fonts) at the first call. */
+export function canvasLib(): Canvas {
+  if (lib) return lib;
+  const env = process.env;
+  const before = env.DISABLE_SYSTEM_FONTS_LOAD;
+  env.DISABLE_SYSTEM_FONTS_LOAD = '1';
+  try {
+    lib = createRequire(import.meta.url)('@napi-rs/canvas') as Canvas;
+  } finally {
+    if (before === undefined) delete env.DISABLE_SYSTEM_FONTS_LOAD;
+    else env.DISABLE_SYSTEM_FONTS_LOAD = before;
+  }
+  return lib;
+}
+
+/**
+ * Builds the canvas's font manager now: the first use of its fonts, in any thread, scans the
+ * system font folders (about 0.15 s on a machine with the CJK font packages), once per
+ * process, and the threads that come later share the result. A batch calls this in its main
+ * thread right after starting its labelling threads, so the scan overlaps their start-up
+ * instead of delaying their first image. Only a head start: an error is left for the
+ * labelling itself to report.
+ */
+export function warmCanvas(): void {
+  try {
+    void canvasLib().GlobalFonts.families;
+  } catch {
+    // The labelling threads load the canvas themselves and report what fails.
+  }
+}
