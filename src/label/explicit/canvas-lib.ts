@@ -10,8 +10,9 @@
  * the caller's environment are left as they were.
  */
 import { createRequire } from 'node:module';
+import type * as CanvasModule from '@napi-rs/canvas';
 
-type Canvas = typeof import('@napi-rs/canvas');
+type Canvas = typeof CanvasModule;
 
 let lib: Canvas | undefined;
 
