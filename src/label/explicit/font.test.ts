@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,5 +20,30 @@ describe('notice font', () => {
     const fake = join(tmpdir(), 'hegui-not-a-font.otf');
     writeFileSync(fake, 'not a font at all');
     expect(() => loadNoticeFont(fake)).toThrow(NoticeFontError);
+  });
+
+  it('reads only the character map, and refuses a font whose table directory points past its end', () => {
+    const real = readFileSync(noticeFontPath());
+    const tables = real.readUInt16BE(4);
+    let cmap = -1;
+    for (let i = 0; i < tables; i++) if (real.toString('latin1', 12 + i * 16, 16 + i * 16) === 'cmap') cmap = 12 + i * 16;
+    expect(cmap).toBeGreaterThan(0);
+    const end = real.readUInt32BE(cmap + 8) + real.readUInt32BE(cmap + 12);
+    // Cut inside the cmap table: the directory says more than the file has.
+    const cut = join(tmpdir(), 'hegui-cut-font.otf');
+    writeFileSync(cut, real.subarray(0, end - 100));
+    expect(() => loadNoticeFont(cut)).toThrow(/cmap table runs past the end/);
+    // A directory claiming more tables than the file holds.
+    const header = Buffer.from(real.subarray(0, 12));
+    header.writeUInt16BE(0xffff, 4);
+    const many = join(tmpdir(), 'hegui-many-tables.otf');
+    writeFileSync(many, header);
+    expect(() => loadNoticeFont(many)).toThrow(NoticeFontError);
+    // Everything after the character map zeroed: the map still reads (the refusal is the renderer's, later).
+    const zeroed = Buffer.from(real);
+    zeroed.fill(0, end);
+    const sparse = join(tmpdir(), 'hegui-cmap-only.otf');
+    writeFileSync(sparse, zeroed);
+    expect(() => loadNoticeFont(sparse)).toThrow(/the renderer rejected it/);
   });
 });
