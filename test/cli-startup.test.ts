@@ -6,13 +6,16 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { commandTable } from '../src/cli/main.js';
+import { openImageLabelPool } from '../src/label/explicit/image-pool.js';
+import { batchImageThreads, waitingImageThreads } from '../src/label/explicit/image-threads.js';
 import type { CliIo } from '../src/cli/io.js';
 import { Readable } from 'node:stream';
 import { cli } from './helpers/cli.js';
@@ -96,6 +99,43 @@ describe('hegui loads only what the command line asks for', () => {
     const { stdout, modules } = await modulesLoadedBy(['label', 'visible', '--help']);
     expect(stdout).toContain('--position');
     expect(modules.filter((url) => ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', '/src/label/explicit/index.ts', '/src/label/explicit/image.ts', '/src/label/explicit/image-render.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
+  it('label visible on a folder of text files ends, though the image thread it started ahead is never used', async () => {
+    const folder = join(dir, 'texts');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.txt'), 'an answer\n');
+    await writeFile(join(folder, 'b.md'), '# an answer\n');
+    const batch = await modulesLoadedBy(['label', 'visible', folder, '--in-place']);
+    expect(batch.stdout.match(/^ok /gm)).toHaveLength(2);
+  });
+
+  it('label visible starts the image threads of a batch before loading the command; for one file or for help it starts none', async () => {
+    const folder = join(dir, 'ahead');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'a.txt'), 'an answer\n');
+    await writeFile(join(folder, 'b.txt'), 'an answer\n');
+    const label = commandTable.find((entry) => entry.commands.some(([name]) => name === 'label'));
+    const load = async (words: string[], help = false): Promise<number> => {
+      await label?.load(words, { help });
+      return waitingImageThreads();
+    };
+    expect(await load(['label', 'visible', join(folder, 'a.txt'), '--text', 'AI生成'])).toBe(0);
+    expect(await load(['label', 'visible', folder], true)).toBe(0);
+    expect(await load(['label', 'embed', folder])).toBe(0);
+    // Two files, or a folder: the batch's threads, started once however often asked.
+    expect(await load(['label', 'all', join(folder, 'a.txt'), join(folder, 'b.txt')])).toBe(batchImageThreads());
+    expect(await load(['label', 'visible', folder])).toBe(batchImageThreads());
+    // The next pool takes them, and labels with them.
+    const pool = await openImageLabelPool(batchImageThreads() || 1);
+    try {
+      expect(waitingImageThreads()).toBe(0);
+      const image = await sharp({ create: { width: 200, height: 120, channels: 3, background: '#3a6' } }).jpeg().toBuffer();
+      const labelled = await pool.label(image, { language: 'en' });
+      expect(labelled.notice).toBe('AI-generated');
+    } finally {
+      await pool.close();
+    }
   });
 
   it('serve --help loads neither the server nor the gateway', async () => {

@@ -10,7 +10,6 @@
 import type { Command } from 'commander';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { HeguiError, InvalidInputError } from '../errors.js';
 import { embedLabel, type EmbedRequest } from '../label/api.js';
@@ -22,8 +21,7 @@ import type * as Explicit from '../label/explicit/index.js';
 import type { ExplicitCheckReport, ExplicitFormat, NoticeLanguage, PlateMode, TextFormat, TextPosition } from '../label/explicit/index.js';
 import { IMAGE_POSITIONS, type ImagePosition } from '../label/explicit/positions.js';
 import { documentFormat, FORMAT_HEAD_BYTES, FORMAT_KIND, requireExplicitFormat } from '../label/explicit/check-format.js';
-import { warmCanvas } from '../label/explicit/canvas-lib.js';
-import { openImageLabelPool, poolable, type ImageLabelPool } from '../label/explicit/image-pool.js';
+import { batchImageThreads, openImageLabelPool, poolable, type ImageLabelPool } from '../label/explicit/image-pool.js';
 import { FileChangedError } from '../label/file-copy.js';
 import { cannotOpen, readWholeSync, writeSmallAtomic } from '../label/file-io.js';
 import { writeFileAtomic, type WrittenFile } from '../label/files.js';
@@ -343,22 +341,11 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     const json = flags.json === true;
     const many = files.length > 1 || (await stat(resolve(io.cwd, files[0] ?? '')).then((s) => s.isDirectory(), () => false));
     let n = 0;
-    // A batch labels its images in a pool of threads, started when the first image comes: one
-    // per core but one, which is left to this thread's reading and writing and to V8's compiler
-    // and collector threads. On two cores, one thread beside this one labels 200 one-megapixel
-    // JPEGs in the same wall time as two threads and with about a third less CPU (measured with
-    // the splice's deoptimisations fixed: bench/RESULTS.md, issue 14).
+    // A batch labels its images in a pool of threads (`batchImageThreads`), opened when the
+    // first image comes; the command line may have started its threads already (main.ts).
     let images: Promise<ImageLabelPool> | undefined;
-    const cores = availableParallelism();
-    const threads = Math.max(1, cores - 1);
-    const startPool = (): Promise<ImageLabelPool> => {
-      const opened = openImageLabelPool(threads);
-      // The font scan the threads' first notice would wait for runs here, during their start-up
-      // (it is once per process), after the first images are sent.
-      setImmediate(warmCanvas);
-      return opened;
-    };
-    const pool: PoolFor = many && cores > 1 ? () => (images ??= startPool()) : undefined;
+    const threads = batchImageThreads();
+    const pool: PoolFor = many && threads > 0 ? () => (images ??= openImageLabelPool(threads)) : undefined;
     // Output folders made so far: one mkdir per folder, not per file.
     const folders = new Set<string>();
     try {

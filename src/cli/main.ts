@@ -5,6 +5,7 @@
  * and turns errors into exit statuses.
  */
 import { Command, CommanderError } from 'commander';
+import { statSync, type Stats } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, HeguiError } from '../errors.js';
 import { version } from '../version.js';
@@ -20,8 +21,11 @@ type Register = (program: Command, io: CliIo) => void;
  */
 export interface CommandEntry {
   commands: readonly (readonly [name: string, description: string])[];
-  /** `words`: the command line's words that are not options (`label`, `embed`, files...). */
-  load: (words?: readonly string[]) => Promise<Register[]>;
+  /**
+   * `words`: the command line's words that are not options (`label`, `embed`, files...);
+   * `help`: the command line only asks for help.
+   */
+  load: (words?: readonly string[], context?: { help: boolean }) => Promise<Register[]>;
 }
 
 /**
@@ -29,6 +33,28 @@ export interface CommandEntry {
  * image, video and font libraries are not loaded (a large MP4 labels in about 60 MB, not 105).
  */
 const IMPLICIT_LABEL_COMMANDS = new Set(['embed', 'read', 'verify', 'propagate', 'strip', 'keygen']);
+
+/** `label` subcommands that draw visible notices, on images among other files. */
+const VISIBLE_LABEL_COMMANDS = new Set(['visible', 'all']);
+
+/**
+ * Whether the command line's other words name a folder or at least two files, as a batch does
+ * (a word that is an option's value names neither, unless it happens to be a path). Checked
+ * with a stat per word, up to the second file.
+ */
+function isBatch(words: readonly string[]): boolean {
+  let files = 0;
+  for (const word of words) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(word);
+    } catch {
+      continue;
+    }
+    if (stats.isDirectory() || (stats.isFile() && ++files >= 2)) return true;
+  }
+  return false;
+}
 
 /** Every command, in the order `hegui --help` lists them. */
 export const commandTable: readonly CommandEntry[] = [
@@ -62,9 +88,15 @@ export const commandTable: readonly CommandEntry[] = [
   },
   {
     commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
-    load: async (words = []) => {
+    load: async (words = [], context = { help: false }) => {
       // The implicit subcommands load the bundled entry (one file in the build, label-implicit.ts).
       if (IMPLICIT_LABEL_COMMANDS.has(words[1] ?? '')) return [(await import('./label-implicit.js')).registerLabel];
+      if (!context.help && VISIBLE_LABEL_COMMANDS.has(words[1] ?? '') && isBatch(words.slice(2))) {
+        // A batch's image threads start before the command's modules load, which they overlap
+        // (the command takes them when its first image comes; unused, they end with the process).
+        const { batchImageThreads, prestartImageThreads } = await import('../label/explicit/image-threads.js');
+        prestartImageThreads(batchImageThreads());
+      }
       const { registerLabel } = await import('./label.js');
       return [registerLabel, (await import('./label-visible.js')).registerLabelVisible];
     },
@@ -129,7 +161,8 @@ export async function buildProgram(io: CliIo, argv: readonly string[] = []): Pro
   const words = argv.filter((arg) => !arg.startsWith('-'));
   for (const entry of commandTable) {
     if (entry === wanted) {
-      for (const register of await entry.load(words[0] === 'help' ? words.slice(1) : words)) register(program, io);
+      const help = words[0] === 'help' || argv.includes('--help') || argv.includes('-h');
+      for (const register of await entry.load(words[0] === 'help' ? words.slice(1) : words, { help })) register(program, io);
     } else {
       for (const [name, description] of entry.commands) program.command(name).description(description);
     }

@@ -15,6 +15,7 @@ import { parentPort } from 'node:worker_threads';
 import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './image.js';
 import { toThreadError, type ThreadError } from '../thread-error.js';
 import { oneLibvipsThreadPerImage } from './sharp-lib.js';
+import { warmCanvas } from './canvas-lib.js';
 
 /** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
 export interface ImagePoolTask {
@@ -77,4 +78,7 @@ if (port) {
       }
     });
   });
+  // Every image's notice needs the canvas's fonts, whose first use scans the system's font
+  // folders (about 0.15 s): done now, while the caller is still reading its first files.
+  warmCanvas();
 }

@@ -21,19 +21,14 @@
  * signing key (which holds a function) cannot be sent, and `poolable` says so.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { HeguiError } from '../../errors.js';
 import type { ImageLabelResult, ImageNoticeOptions } from './image.js';
 import { fromThreadError } from '../thread-error.js';
 import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
+import { takeWorker } from './image-threads.js';
 
-/** The worker module beside this one: from the TypeScript source, a loader that registers tsx first. */
-function workerUrl(): URL {
-  const here = import.meta.url;
-  // Node 20 does not hand `--import tsx` on to worker threads: from the source, a small
-  // JavaScript module registers tsx in the thread and loads the TypeScript task.
-  return new URL(here.endsWith('.ts') ? './image-pool-worker-source.mjs' : './image-pool-worker.js', here);
-}
+export { batchImageThreads, prestartImageThreads } from './image-threads.js';
 
 /** True when `options` can be sent to a pool thread (no signing key, custom codec, spool or other function inside). */
 export function poolable(options: ImageNoticeOptions): boolean {
@@ -68,8 +63,9 @@ interface Thread {
 }
 
 /**
- * Starts a pool of `threads` (default: one per core) image-labelling threads. The threads
- * start at once, so their set-up overlaps the caller's own.
+ * Starts a pool of `threads` (default: one per core) image-labelling threads, taking those
+ * `prestartImageThreads` started first. The threads start at once, so their set-up overlaps
+ * the caller's own.
  *
  * @example
  * const pool = await openImageLabelPool();
@@ -79,7 +75,7 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
   const size = Math.max(1, threads);
   let closed = false;
   const start = (): Thread => {
-    const thread: Thread = { worker: new Worker(workerUrl()), pending: new Map(), alive: true };
+    const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true };
     const fail = (why: string): void => {
       thread.alive = false;
       for (const entry of thread.pending.values()) entry.reject(new HeguiError('E_LABEL_THREAD', `an image thread ${why}`));
