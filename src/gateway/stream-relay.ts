@@ -7,7 +7,7 @@
  */
 import { Answer } from './answer.js';
 import type { Exchange } from './audit.js';
-import { type ChunkShape, GuardedChoices } from './choice-stream.js';
+import { ChunkJson, type ChunkShape, GuardedChoices } from './choice-stream.js';
 import { GatewayUpstreamError, toOpenAIError } from './errors.js';
 import { choiceLabelData, heguiData, labelHeaders, noticeHeaders } from './labels.js';
 import type { ModelGuard } from './model-guard.js';
@@ -65,8 +65,14 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
   let usage: Json | undefined;
 
   /** Queues `chunks` as frames, holding the usage chunk and finishing chunks back. */
-  const send = (chunks: readonly Json[], out: string[]): void => {
+  const send = (chunks: readonly (Json | ChunkJson)[], out: string[]): void => {
     for (const chunk of chunks) {
+      // Already serialised (`acceptData`): a chunk with text, which releases the held finishing chunks.
+      if (chunk instanceof ChunkJson) {
+        if (tail.length > 0) for (const held of tail.splice(0)) out.push(sseText(held));
+        out.push(`data: ${chunk.json}\n\n`);
+        continue;
+      }
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
         noteUsage(exchange, chunk.usage);
@@ -112,7 +118,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
                 ended = true;
                 break;
               }
-              const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
+              const result = guarded.acceptData(event.data) ?? guarded.accept(parseUpstreamChunk(upstream, event.data));
               send(result.out, out);
               if (result.blocked) {
                 blocked = ended = true;
