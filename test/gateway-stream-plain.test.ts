@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exchange } from '../src/gateway/audit.js';
-import { ChunkJson, chatShape, GuardedChoices } from '../src/gateway/choice-stream.js';
+import { chatShape, GuardedChoices } from '../src/gateway/choice-stream.js';
 import type { Caller } from '../src/gateway/identity.js';
 import type { GatewayServices, Json } from '../src/gateway/pipeline.js';
 import { type GatewayHarness, KEYWORDS, startGateway } from './gateway-harness.js';
@@ -31,15 +31,21 @@ function run(services: GatewayServices, events: readonly string[], fastPath: boo
   exchange.caller = caller;
   const guarded = new GuardedChoices(services, exchange, chatShape, true);
   const frames: string[] = [];
-  const write = (chunk: Json | ChunkJson): number => frames.push(chunk instanceof ChunkJson ? chunk.json : JSON.stringify(chunk));
+  // As the relay sends them: a string is a frame already made.
+  const write = (chunk: Json | string): number => frames.push(typeof chunk === 'string' ? chunk : `data: ${JSON.stringify(chunk)}\n\n`);
   let blocked = false;
   let fast = 0;
   for (const data of events) {
-    const quick = fastPath ? guarded.acceptData(data) : undefined;
-    if (quick) fast++;
-    const result = quick ?? guarded.accept(JSON.parse(data) as Json);
-    result.out.forEach(write);
-    if (result.blocked) {
+    const out: (Json | string)[] = [];
+    let blockedNow = fastPath ? guarded.acceptData(data, out) : undefined;
+    if (blockedNow === undefined) {
+      expect(out).toEqual([]);
+      const result = guarded.accept(JSON.parse(data) as Json);
+      out.push(...result.out);
+      blockedNow = result.blocked;
+    } else fast++;
+    out.forEach(write);
+    if (blockedNow) {
       blocked = true;
       break;
     }

@@ -78,17 +78,6 @@ export interface GuardedChunk {
   blocked: boolean;
 }
 
-/** A chunk to send that is already serialised: `json` is what `JSON.stringify` would make of it. */
-export class ChunkJson {
-  constructor(readonly json: string) {}
-}
-
-/** What `acceptData` produced: like `GuardedChunk`, with the upstream's chunk as text. */
-export interface GuardedData {
-  out: (Json | ChunkJson)[];
-  blocked: boolean;
-}
-
 /**
  * The usual chat chunk, exactly as `JSON.stringify` writes it: one choice (index 0) whose delta
  * holds only `content`, no finish reason, and an envelope of fields the allow-list keeps (ids
@@ -172,9 +161,12 @@ export class GuardedChoices {
    * An upstream event's data when it is the usual chat chunk (`PLAIN_CHAT_CHUNK`), once the
    * stream's envelope is known: guarded as `accept(JSON.parse(data))` would, and the chunk sent
    * as the same text with the released content in place, without parsing and serialising it
-   * again. Anything else (and a content string JSON cannot read) is undefined: `accept` decides it.
+   * again. What is to be sent is appended to `out`: chunks, and the upstream's chunk as its SSE
+   * frame (`data: ...\n\n`, a string). Returns whether a hit was blocked; undefined, with
+   * nothing appended, for anything else (and a content string JSON cannot read): `accept`
+   * decides those.
    */
-  acceptData(data: string): GuardedData | undefined {
+  acceptData(data: string, out: (Json | string)[]): boolean | undefined {
     if (this.#envelope === undefined || this.#shape !== chatShape) return undefined;
     const match = PLAIN_CHAT_CHUNK.exec(data);
     if (match === null) return undefined;
@@ -188,7 +180,6 @@ export class GuardedChoices {
       }
     }
     const state = this.#state(0);
-    const out: (Json | ChunkJson)[] = [];
     if (text !== '' && !state.started) this.#start(state, 0, out);
     const step = this.#guard(state, 'content').feed(text);
     this.#note(step.findings, step.text);
@@ -198,8 +189,8 @@ export class GuardedChoices {
       this.#blockedIndex = 0;
     }
     // A choice left without text is dropped, as `accept` drops it.
-    if (step.text !== '') out.push(new ChunkJson(`${match[1] as string}${JSON.stringify(step.text)}${match[3] as string}`));
-    return { out, blocked: step.blocked };
+    if (step.text !== '') out.push(`data: ${match[1] as string}${JSON.stringify(step.text)}${match[3] as string}\n\n`);
+    return step.blocked;
   }
 
   accept(upstreamChunk: Json): GuardedChunk {
@@ -258,7 +249,7 @@ export class GuardedChoices {
   }
 
   /** The notices before a choice's first text: the gateway's own, then the explicit notice. */
-  #start(state: ChoiceState, index: number, out: (Json | ChunkJson)[]): void {
+  #start(state: ChoiceState, index: number, out: (Json | string)[]): void {
     state.started = true;
     if (!this.#noticeInText) return;
     const prefix = this.#exchange.notices.map((n) => `${n}\n\n`).join('') + this.#services.labeler.streamPrefix;
@@ -281,7 +272,7 @@ export class GuardedChoices {
     return false;
   }
 
-  #push(out: (Json | ChunkJson)[], state: ChoiceState, index: number, key: string, text: string): void {
+  #push(out: (Json | string)[], state: ChoiceState, index: number, key: string, text: string): void {
     if (key === this.#shape.mainField) state.hash?.update(text);
     out.push(this.chunk({ choices: [this.#shape.piece(index, key, text)] }));
   }
