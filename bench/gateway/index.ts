@@ -22,6 +22,8 @@
  *   npx tsx bench/gateway/index.ts --instructions 300 --no-portkey [--base DIR] [--bare]
  *                                               # instructions per request under valgrind (callgrind), for hegui, base and bare:
  *                                               # a count other processes on the machine do not change
+ *   npx tsx bench/gateway/index.ts --allocation 300 --no-portkey [--base DIR]
+ *                                               # bytes allocated on the V8 heap per request (--trace-gc-nvp), for hegui and base
  *
  * hegui runs from a checkout's build (`bin/hegui.js`, what users run) when `npm run build` has
  * been run there, and refuses a build not made from its sources as they are now; `--sources`
@@ -34,7 +36,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateLabelKeys } from '../../src/label/index.js';
 import { compileLibrary, type KeywordEntry, parseLibrary, scanText } from '../../src/safety/index.js';
 import { syntheticKeywords, syntheticText } from '../safety/data.js';
@@ -68,6 +70,9 @@ if (!(Number.isInteger(auditWindowMs) && auditWindowMs >= 0 && auditWindowMs <= 
 const instructionsIndex = process.argv.indexOf('--instructions');
 /** Requests per case counted under valgrind (./instructions): machine instructions per request, whatever the load. */
 const instructions = instructionsIndex >= 0 ? Number(process.argv[instructionsIndex + 1] ?? 300) : 0;
+const allocationIndex = process.argv.indexOf('--allocation');
+/** Requests per case whose V8 heap allocation is counted (./allocation). */
+const allocation = allocationIndex >= 0 ? Number(process.argv[allocationIndex + 1] ?? 300) : 0;
 
 /** The model's first words: what "first token" means in every stream. */
 const FIRST_TOKEN = 'Sure';
@@ -107,6 +112,7 @@ function heguiCommand(from = root): string[] {
 
 /** How a measured server is started: under valgrind (callgrind, instrumentation off until counted) with `--instructions`. */
 function launch(args: string[], dir: string): [string, string[]] {
+  if (allocation > 0) return [process.execPath, ['--trace-gc-nvp', '--import', pathToFileURL(join(root, 'bench', 'gateway', 'gc-mark.mjs')).href, ...args]];
   if (instructions === 0) return [process.execPath, args];
   return ['valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'callgrind.%p')}`, process.execPath, ...args]];
 }
@@ -323,6 +329,12 @@ async function main(): Promise<void> {
       const baseServer = await startProcess(...launch([...baseProfile, ...heguiCommand(baseRoot), 'serve', '--config', base.config, '--port', String(basePort), '--database', base.database], dir), /hegui listening on (http:\/\/\S+)/, {}, startTimeoutMs());
       started.push(baseServer);
       targets.splice(2, 0, { name: `hegui base (${baseRoot})`, url: `${baseServer.match[1]}/v1/chat/completions`, headers: { authorization: `Bearer ${base.key}` }, pid: baseServer.child.pid as number });
+    }
+    if (allocation > 0) {
+      const { countAllocation } = await import('./allocation.js');
+      const children = new Map(targets.map((t) => [t.name, started.find((p) => p.child.pid === t.pid)?.child] as const).filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined));
+      console.log(await countAllocation(targets, children, request, allocation));
+      return;
     }
     if (instructions > 0) {
       const { countInstructions } = await import('./instructions.js');

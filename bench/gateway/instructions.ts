@@ -29,7 +29,7 @@ function send(target: Target, body: string): Promise<void> {
   });
 }
 
-async function sendMany(target: Target, body: string, n: number): Promise<void> {
+export async function sendMany(target: Target, body: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await send(target, body);
 }
 

@@ -79,6 +79,18 @@ export interface GuardedChunk {
 }
 
 /**
+ * The usual chat chunk, exactly as `JSON.stringify` writes it: one choice (index 0) whose delta
+ * holds only `content`, no finish reason, and an envelope of fields the allow-list keeps (ids
+ * and model names without characters JSON escapes, a whole number up to 15 digits). Such a
+ * chunk, with its content replaced, serialises to the same text with the new content in place:
+ * group 1 is everything before the content's string, 2 the string's inside, 3 the rest.
+ */
+const PLAIN_CHAT_CHUNK =
+  // Control characters are what JSON must escape: a chunk holding one unescaped is not the usual chunk.
+  // eslint-disable-next-line no-control-regex
+  /^(\{"id":"[^"\\\x00-\x1f\ud800-\udfff]*","object":"chat\.completion\.chunk","created":(?:0|[1-9][0-9]{0,14}),"model":"[^"\\\x00-\x1f\ud800-\udfff]*",(?:"service_tier":"[^"\\\x00-\x1f\ud800-\udfff]*",)?(?:"system_fingerprint":(?:null|"[^"\\\x00-\x1f\ud800-\udfff]*"),)?"choices":\[\{"index":0,"delta":\{"content":)"((?:[^"\\\x00-\x1f]|\\["\\/bfnrtu])*)"(\},"logprobs":null,"finish_reason":null\}\]\})$/;
+
+/**
  * The guard state of one stream. Feed it each upstream chunk; it returns the chunks to send.
  * `hashes()` gives each choice's hash of its main text exactly as sent, for its label.
  *
@@ -145,6 +157,42 @@ export class GuardedChoices {
     return { ...this.#envelope, ...fields };
   }
 
+  /**
+   * An upstream event's data when it is the usual chat chunk (`PLAIN_CHAT_CHUNK`), once the
+   * stream's envelope is known: guarded as `accept(JSON.parse(data))` would, and the chunk sent
+   * as the same text with the released content in place, without parsing and serialising it
+   * again. What is to be sent is appended to `out`: chunks, and the upstream's chunk as its SSE
+   * frame (`data: ...\n\n`, a string). Returns whether a hit was blocked; undefined, with
+   * nothing appended, for anything else (and a content string JSON cannot read): `accept`
+   * decides those.
+   */
+  acceptData(data: string, out: (Json | string)[]): boolean | undefined {
+    if (this.#envelope === undefined || this.#shape !== chatShape) return undefined;
+    const match = PLAIN_CHAT_CHUNK.exec(data);
+    if (match === null) return undefined;
+    const literal = match[2] as string;
+    let text = literal;
+    if (literal.includes('\\')) {
+      try {
+        text = JSON.parse(`"${literal}"`) as string;
+      } catch {
+        return undefined;
+      }
+    }
+    const state = this.#state(0);
+    if (text !== '' && !state.started) this.#start(state, 0, out);
+    const step = this.#guard(state, 'content').feed(text);
+    this.#note(step.findings, step.text);
+    state.hash?.update(step.text);
+    if (step.blocked) {
+      this.#exchange.actions.push('output-blocked');
+      this.#blockedIndex = 0;
+    }
+    // A choice left without text is dropped, as `accept` drops it.
+    if (step.text !== '') out.push(`data: ${match[1] as string}${JSON.stringify(step.text)}${match[3] as string}\n\n`);
+    return step.blocked;
+  }
+
   accept(upstreamChunk: Json): GuardedChunk {
     const chunk = this.#shape.allow(upstreamChunk, this.#services.config.safety.unknownFields);
     this.#envelope ??= { id: chunk.id, object: chunk.object ?? this.#shape.object, created: chunk.created, model: chunk.model };
@@ -201,7 +249,7 @@ export class GuardedChoices {
   }
 
   /** The notices before a choice's first text: the gateway's own, then the explicit notice. */
-  #start(state: ChoiceState, index: number, out: Json[]): void {
+  #start(state: ChoiceState, index: number, out: (Json | string)[]): void {
     state.started = true;
     if (!this.#noticeInText) return;
     const prefix = this.#exchange.notices.map((n) => `${n}\n\n`).join('') + this.#services.labeler.streamPrefix;
@@ -224,7 +272,7 @@ export class GuardedChoices {
     return false;
   }
 
-  #push(out: Json[], state: ChoiceState, index: number, key: string, text: string): void {
+  #push(out: (Json | string)[], state: ChoiceState, index: number, key: string, text: string): void {
     if (key === this.#shape.mainField) state.hash?.update(text);
     out.push(this.chunk({ choices: [this.#shape.piece(index, key, text)] }));
   }

@@ -45,7 +45,8 @@ export interface TextVerdict {
 export interface StreamStep {
   /** Text that may go to the client now, redacted. On a block: only the text before the blocked hit. */
   text: string;
-  findings: GuardFinding[];
+  /** Shared when empty: read only. */
+  findings: readonly GuardFinding[];
   blocked: boolean;
 }
 
@@ -74,9 +75,12 @@ function checkOptions(direction: Direction, caller: Caller): { direction: Direct
 const keywordFinding = (m: DecidedKeyword): GuardFinding => ({ risk: m.risk, action: m.action, keyword: m.keyword, source: 'keyword', start: m.start, end: m.end, confidence: m.confidence, transforms: m.transforms });
 const piiFinding = (p: DecidedPii): GuardFinding => ({ risk: 'A4.6', action: p.action, keyword: p.type, source: 'pii', start: p.start, end: p.end });
 
+/** The findings of a stream step without any (most steps): one list for all, which nobody may change. */
+const NO_FINDINGS: readonly GuardFinding[] = Object.freeze([]);
+
 /** The findings of one stream step (most steps of a stream have none). */
-function streamFindings(step: { matches: readonly DecidedKeyword[]; pii: readonly DecidedPii[] }): GuardFinding[] {
-  return step.matches.length === 0 && step.pii.length === 0 ? [] : [...step.matches.map(keywordFinding), ...step.pii.map(piiFinding)];
+function streamFindings(step: { matches: readonly DecidedKeyword[]; pii: readonly DecidedPii[] }): readonly GuardFinding[] {
+  return step.matches.length === 0 && step.pii.length === 0 ? NO_FINDINGS : [...step.matches.map(keywordFinding), ...step.pii.map(piiFinding)];
 }
 
 /**

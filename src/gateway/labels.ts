@@ -55,6 +55,8 @@ export class OutputLabeler {
   readonly streamSuffix: string;
   /** The notice's wording alone (empty when the position is `none`). */
   readonly noticeText: string;
+  /** The notice as the `X-Hegui-Notice` header (percent-encoded), or no header without one. */
+  readonly noticeHeaders: Readonly<Record<string, string>>;
   readonly #notice: { text?: string; language: 'zh' | 'en' };
 
   /** @throws NoticeWordingError when the configured wording lacks an element GB 45438 §5 requires. */
@@ -67,6 +69,8 @@ export class OutputLabeler {
     this.streamPrefix = stream.prefix;
     this.streamSuffix = stream.suffix;
     this.noticeText = (stream.prefix || stream.suffix).trim();
+    const headers: Record<string, string> = this.noticeText ? { 'x-hegui-notice': encodeURIComponent(this.noticeText) } : {};
+    this.noticeHeaders = Object.freeze(headers);
     // Fails at start, not on the first answer, when the provider code is not a valid one.
     createLabel({ producer: this.producer, produceId: 'start-up-check' });
   }
@@ -165,8 +169,8 @@ export function heguiData(
  * The explicit notice as a header, percent-encoded (header values are ASCII): how a client
  * whose answer carries the notice only in metadata (JSON, tool calls) can still show it.
  */
-export function noticeHeaders(labeler: OutputLabeler): Record<string, string> {
-  return labeler.noticeText ? { 'x-hegui-notice': encodeURIComponent(labeler.noticeText) } : {};
+export function noticeHeaders(labeler: OutputLabeler): Readonly<Record<string, string>> {
+  return labeler.noticeHeaders;
 }
 
 /** The `hegui` fields that place the notice and give each of several choices its label. */
@@ -174,9 +178,12 @@ export function choiceLabelData(labeler: OutputLabeler, placement: NoticePlaceme
   return { ...(labeler.noticeText ? { notice: { text: labeler.noticeText, placement } } : {}), ...(labels.length > 1 ? { choices: [...labels] } : {}) };
 }
 
+/** `X-AIGC-<Field>` in lower case, for each of `LABEL_FIELDS` in order. */
+const LABEL_HEADER_NAMES: readonly string[] = LABEL_FIELDS.map((field) => `x-aigc-${field.toLowerCase()}`);
+
 /** The label as `X-AIGC-<Field>` headers (values are printable ASCII, GB 45438 Annex E). */
 export function labelHeaders(label: ImplicitLabel): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const field of LABEL_FIELDS) headers[`x-aigc-${field.toLowerCase()}`] = label[field];
+  for (let i = 0; i < LABEL_FIELDS.length; i++) headers[LABEL_HEADER_NAMES[i] as string] = label[LABEL_FIELDS[i] as (typeof LABEL_FIELDS)[number]];
   return headers;
 }

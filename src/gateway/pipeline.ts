@@ -274,7 +274,8 @@ export async function answerLabeled(services: GatewayServices, exchange: Exchang
   exchange.actions.push('labeled');
   body.hegui = { ...heguiData(first, exchange, blocked ? 'output-blocked' : undefined), ...choiceLabelData(labeler, placement, labels) };
   await exchange.record(services.audit, 200);
-  return jsonResponse(body, 200, { ...labelHeaders(first), ...noticeHeaders(labeler) });
+  // As jsonResponse(body, 200, {...labels, ...notice}) answers, without the headers copied twice.
+  return new Answer(200, { ...JSON_HEADERS, ...labelHeaders(first), ...noticeHeaders(labeler) }, JSON.stringify(body));
 }
 
 /** Notes an upstream `usage` object on the exchange (for a key's budgets). */

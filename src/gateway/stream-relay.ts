@@ -65,8 +65,15 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
   let usage: Json | undefined;
 
   /** Queues `chunks` as frames, holding the usage chunk and finishing chunks back. */
-  const send = (chunks: readonly Json[], out: string[]): void => {
-    for (const chunk of chunks) {
+  const send = (chunks: readonly (Json | string)[], out: string[]): void => {
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i] as Json | string;
+      // A frame already made (`acceptData`): a chunk with text, which releases the held finishing chunks.
+      if (typeof chunk === 'string') {
+        if (tail.length > 0) for (const held of tail.splice(0)) out.push(sseText(held));
+        out.push(chunk);
+        continue;
+      }
       const choices = Array.isArray(chunk.choices) ? chunk.choices.filter(isObject) : [];
       if (choices.length === 0 && isObject(chunk.usage)) {
         noteUsage(exchange, chunk.usage);
@@ -78,7 +85,7 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
         tail.push(chunk);
         continue;
       }
-      for (const held of tail.splice(0)) out.push(sseText(held));
+      if (tail.length > 0) for (const held of tail.splice(0)) out.push(sseText(held));
       out.push(sseText(chunk));
     }
   };
@@ -98,6 +105,8 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
       let events = 0;
       /** Whether the `gateway.stream` start event is written (before the first text leaves). */
       let started = false;
+      /** What `acceptData` released from one event, reused from event to event. */
+      const chunks: (Json | string)[] = [];
       try {
         for await (const batch of readEventBatches(body, call, upstream.name, upstream.idleTimeoutMs)) {
           events += batch.length;
@@ -107,14 +116,22 @@ export function relayChoiceStream(services: GatewayServices, exchange: Exchange,
           let ended = false;
           let fault: unknown;
           try {
-            for (const event of batch) {
-              if (event.data === '[DONE]') {
+            for (let i = 0; i < batch.length; i++) {
+              const data = (batch[i] as (typeof batch)[number]).data;
+              if (data === '[DONE]') {
                 ended = true;
                 break;
               }
-              const result = guarded.accept(parseUpstreamChunk(upstream, event.data));
-              send(result.out, out);
-              if (result.blocked) {
+              let blockedNow = guarded.acceptData(data, chunks);
+              if (blockedNow === undefined) {
+                const result = guarded.accept(parseUpstreamChunk(upstream, data));
+                send(result.out, out);
+                blockedNow = result.blocked;
+              } else if (chunks.length > 0) {
+                send(chunks, out);
+                chunks.length = 0;
+              }
+              if (blockedNow) {
                 blocked = ended = true;
                 call.abort('output blocked');
                 break;

@@ -89,9 +89,8 @@ export class IncrementalPiiDetector {
     const lookahead = this.#held.slice(upTo, upTo + 1);
     const text = this.#context + region + lookahead;
     const shift = this.#heldFrom - this.#context.length;
-    const matches = detectPii(text, this.#options)
-      .filter((m) => m.start >= this.#context.length && m.end <= this.#context.length + region.length)
-      .map((m) => ({ ...m, start: m.start + shift, end: m.end + shift }));
+    const found = detectPii(text, this.#options);
+    const matches = found.length === 0 ? found : found.filter((m) => m.start >= this.#context.length && m.end <= this.#context.length + region.length).map((m) => ({ ...m, start: m.start + shift, end: m.end + shift }));
     const releasedFrom = this.#heldFrom;
     this.#context = (this.#context + region).slice(-CONTEXT);
     this.#held = this.#held.slice(upTo);
