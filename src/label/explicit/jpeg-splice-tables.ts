@@ -17,7 +17,7 @@
  * The changed blocks keep their coefficients as quantised: nothing here alters a picture.
  */
 import type { CodingOrder } from './jpeg-splice-encode.js';
-import { huffmanTable, packed, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, packed, type HuffmanTable, type LongCodes } from './jpeg-splice-parse.js';
 
 const bitSize = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
@@ -107,14 +107,74 @@ export interface RemappedTable {
   table: HuffmanTable;
   /** Per symbol: 1 when its code or length differs from the old table's. */
   changed: Uint8Array;
+  /** The symbol moved to a longer code, and its old and new lengths. */
+  moved: { symbol: number; from: number; to: number };
+}
+
+/**
+ * How a table's symbols occur in the coded data that is copied, for `remapTable` to choose the
+ * symbol it moves (`symbolUse`).
+ */
+export interface SymbolUse {
+  /** Bits of coded data copied before the first changed MCU (the prefix). */
+  prefixEnd: number;
+  /** Per symbol of 10 to 15 bits that occurs in the prefix: its bit positions there, in order. */
+  prefix: Map<number, number[]>;
+  /** Per symbol: how many times it occurs in the whole scan. */
+  count: Int32Array;
+  /** Bit positions in the prefix (in order) where codes of other tables, already remapped, grew, and by how many bits. */
+  shifts: { positions: number[]; deltas: number[] };
+}
+
+/**
+ * One rewritten code (`copyScan`: the copy split there and the new code written) costs about
+ * as much as copying this many bits at a shift rather than byte-aligned (`BitWriter.copyBits`).
+ */
+const REWRITE_BITS = 1024;
+
+/**
+ * Bits of the prefix copied byte-aligned when `symbol`'s code grows by `delta` bits at each of
+ * `positions` (the output starts aligned; every code that grows shifts the rest of the copy).
+ */
+function alignedBits(positions: readonly number[], delta: number, use: SymbolUse): number {
+  const { positions: others, deltas } = use.shifts;
+  let i = 0;
+  let j = 0;
+  let shift = 0;
+  let last = 0;
+  let aligned = 0;
+  for (;;) {
+    const a = i < positions.length ? (positions[i] as number) : Infinity;
+    const b = j < others.length ? (others[j] as number) : Infinity;
+    const at = Math.min(a, b, use.prefixEnd);
+    if (shift === 0) aligned += at - last;
+    if (at >= use.prefixEnd) return aligned;
+    last = at;
+    if (a <= b) {
+      shift = (shift + delta) & 7;
+      i++;
+    } else {
+      shift = (shift + (deltas[j] as number)) & 7;
+      j++;
+    }
+  }
 }
 
 /**
  * `table` with `extra` symbols added at 16 bits, room made by moving one symbol of 10 to 15
- * bits (the last of the longest such length whose room suffices) to 16 bits. Every code of 9
- * bits or fewer keeps its bits. Undefined when no such symbol makes room enough.
+ * bits to a longer code. Every code of 9 bits or fewer keeps its bits. Undefined when no such
+ * symbol makes room enough.
+ *
+ * Without `use`, the symbol moved is the last of the longest such length whose room suffices,
+ * and it goes to 16 bits. With `use`, every symbol and new length with room enough is weighed
+ * by what copying the coded data with it costs (`copyScan`): the codes whose bits change are
+ * each written again (moving a symbol changes the codes of every longer one, and of those after
+ * it at its length), and from each code of the moved symbol on, the copy is shifted by the bits
+ * it grew (mod 8) until the shifts add up to whole bytes again, the copy then byte-aligned (a
+ * symbol absent from the prefix keeps it all aligned; growing by 4 bits keeps half of it). The
+ * cheapest wins, ties going to the choice without `use`.
  */
-export function remapTable(table: HuffmanTable, extra: readonly number[]): RemappedTable | undefined {
+export function remapTable(table: HuffmanTable, extra: readonly number[], use?: SymbolUse): RemappedTable | undefined {
   const groups: number[][] = Array.from({ length: 17 }, () => []);
   let k = 0;
   let used = 0;
@@ -126,23 +186,102 @@ export function remapTable(table: HuffmanTable, extra: readonly number[]): Remap
   }
   // Code space in 16-bit codes, the all-ones code kept unused.
   const free = 2 ** 16 - 1 - used;
+  let best: { len: number; index: number; to: number } | undefined;
+  let bestCost = Infinity;
+  // Occurrences of the codes longer than each length.
+  const longer = new Float64Array(18);
+  if (use) {
+    for (let len = 16; len > KEPT_LENGTH; len--) {
+      let sum = 0;
+      for (const s of groups[len + 1] ?? []) sum += use.count[s] as number;
+      longer[len] = (longer[len + 1] as number) + sum;
+    }
+  }
   for (let len = 15; len > KEPT_LENGTH; len--) {
     const group = groups[len] as number[];
-    if (group.length === 0 || free + 2 ** (16 - len) - 1 < extra.length) continue;
-    const moved = packed(groups, (g) => [...g]);
-    const symbol = (moved[len] as number[]).pop() as number;
-    (moved[16] as number[]).push(symbol, ...extra);
-    const counts = new Uint8Array(17);
-    for (let l = 1; l <= 16; l++) counts[l] = (moved[l] as number[]).length;
-    const next = huffmanTable(counts, Uint8Array.from(moved.flat()));
-    const changed = new Uint8Array(256);
-    for (let s = 0; s < 256; s++) {
-      if (table.length[s] === 0) continue;
-      if (next.code[s] === table.code[s] && next.length[s] === table.length[s]) continue;
-      if ((table.length[s] as number) <= KEPT_LENGTH) return undefined;
-      changed[s] = 1;
+    let after = 0;
+    for (let index = group.length - 1; index >= 0; index--) {
+      const symbol = group[index] as number;
+      for (let to = 16; to > len; to--) {
+        if (free + 2 ** (16 - len) - 2 ** (16 - to) < extra.length) continue;
+        if (!use) {
+          best = { len, index, to };
+          break;
+        }
+        const rewrites = (use.count[symbol] as number) + after + (longer[len] as number);
+        const cost = use.prefixEnd - alignedBits(use.prefix.get(symbol) ?? [], to - len, use) + REWRITE_BITS * rewrites;
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = { len, index, to };
+        }
+      }
+      if (best && !use) break;
+      if (use) after += use.count[symbol] as number;
     }
-    return { table: next, changed };
+    if (best && !use) break;
   }
-  return undefined;
+  if (!best) return undefined;
+  const moved = packed(groups, (g) => [...g]);
+  const symbol = (moved[best.len] as number[]).splice(best.index, 1)[0] as number;
+  (moved[best.to] as number[]).push(symbol);
+  (moved[16] as number[]).push(...extra);
+  const counts = new Uint8Array(17);
+  for (let l = 1; l <= 16; l++) counts[l] = (moved[l] as number[]).length;
+  const next = huffmanTable(counts, Uint8Array.from(moved.flat()));
+  const changed = new Uint8Array(256);
+  for (let s = 0; s < 256; s++) {
+    if (table.length[s] === 0) continue;
+    if (next.code[s] === table.code[s] && next.length[s] === table.length[s]) continue;
+    if ((table.length[s] as number) <= KEPT_LENGTH) return undefined;
+    changed[s] = 1;
+  }
+  return { table: next, changed, moved: { symbol, from: best.len, to: best.to } };
+}
+
+/**
+ * Where the codes of tables `keys` (DC id, or 4 + AC id; `tables` by key) occur in the scan,
+ * from the parser's record of the codes longer than 9 bits (`long`): the moved symbol is one of
+ * those, and only those change. One pass for every table; `shifts` is shared (`remapTable`'s
+ * caller adds each table's moved codes to it).
+ */
+export function symbolUses(long: LongCodes, keys: readonly number[], tables: readonly (HuffmanTable | undefined)[], prefixEnd: number): Map<number, SymbolUse> {
+  const shifts = { positions: [] as number[], deltas: [] as number[] };
+  const uses = new Map<number, SymbolUse>();
+  for (const key of keys) uses.set(key, { prefixEnd, prefix: new Map(), count: new Int32Array(256), shifts });
+  const { positions, keys: codes, length } = long;
+  for (let i = 0; i < length; i++) {
+    const code = codes[i] as number;
+    const use = uses.get(code >> 8);
+    if (!use) continue;
+    const symbol = code & 255;
+    use.count[symbol] = (use.count[symbol] as number) + 1;
+    const at = positions[i] as number;
+    if (at >= prefixEnd || ((tables[code >> 8] as HuffmanTable).length[symbol] as number) > 15) continue;
+    const list = use.prefix.get(symbol);
+    if (list) list.push(at);
+    else use.prefix.set(symbol, [at]);
+  }
+  return uses;
+}
+
+/** `use.shifts` with the codes of `moved` in the prefix added, each growing by its new length less its old. */
+export function addShifts(use: SymbolUse, moved: RemappedTable['moved']): void {
+  const added = use.prefix.get(moved.symbol) ?? [];
+  if (added.length === 0) return;
+  const { positions, deltas } = use.shifts;
+  const merged: number[] = [];
+  const grown: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < added.length || j < positions.length) {
+    if (j >= positions.length || (i < added.length && (added[i] as number) < (positions[j] as number))) {
+      merged.push(added[i++] as number);
+      grown.push(moved.to - moved.from);
+    } else {
+      merged.push(positions[j] as number);
+      grown.push(deltas[j++] as number);
+    }
+  }
+  use.shifts.positions = merged;
+  use.shifts.deltas = grown;
 }
