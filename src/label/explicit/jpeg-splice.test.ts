@@ -12,9 +12,9 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
-import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
+import { appendSymbols, remapTable, type RemappedTable, type SymbolUse } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 import { shadedField } from '../../../test/helpers/pixels.js';
 
@@ -257,7 +257,7 @@ describe('JPEG DCT-block splice', () => {
     const modes = new Set<string>();
     for (const jpeg of [sharpOptimised, standard, writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3), writeBaseline(rgb, W, H, [[1, 1], [1, 1], [1, 1]], 7), writeBaseline(rgb, W, H, [[1, 1]], 2)]) {
       for (const box of boxes) {
-        const result = await spliceAndCompare(jpeg, box);
+        const result = openJpegSplice(jpeg, box).compose(overlay(box), box);
         modes.add(result.tables);
         expect(await spliceAndCompare(jpeg, box, { newTables: true })).toMatchObject({ tables: 'extended' });
       }
@@ -328,6 +328,93 @@ describe('JPEG DCT-block splice', () => {
     // Too many symbols for any room: neither works, and the splice codes the scan with new tables.
     expect(remapTable(full, Array.from({ length: 200 }, (_, i) => i + 20))).toBeUndefined();
   });
+
+  it('moves the symbol whose codes keep the copy before the notice byte-aligned, when usage is given', () => {
+    // Symbol i has a code of i bits (1 to 16): only the all-ones code is unused.
+    const counts = new Uint8Array(17);
+    for (let len = 1; len <= 16; len++) counts[len] = 1;
+    const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
+    // Without usage, the old rule: the last symbol of the longest length, to 16 bits.
+    expect((remapTable(full, [0x55]) as RemappedTable).moved).toEqual({ symbol: 15, from: 15, to: 16 });
+    const use = (prefix: [number, number[]][], count: [number, number][]): SymbolUse => ({ prefixEnd: 1_000_000, prefix: new Map(prefix), count: Int32Array.from({ length: 256 }, (_, s) => count.find(([symbol]) => symbol === s)?.[1] ?? 0), shifts: { positions: [], deltas: [] } });
+    // 15 occurs early before the notice, 14 only after it: the same codes are written again
+    // either way (14's move changes 15's code), and moving 14 leaves the whole prefix aligned.
+    const late = remapTable(full, [0x55], use([[15, [100, 5000]]], [[15, 2], [14, 3]])) as RemappedTable;
+    expect(late.moved).toEqual({ symbol: 14, from: 14, to: 16 });
+    // Every candidate occurs early: 12 bits to 16 (4 more bits a code) keeps every other stretch aligned.
+    const soon = [10, 20, 30, 40, 50];
+    const early = remapTable(full, [0x55], use([[15, soon], [14, soon], [13, soon], [12, [10, 300_000, 600_000, 900_000]], [11, soon], [10, soon]], [[15, 5], [14, 5], [13, 5], [12, 4], [11, 5], [10, 5]])) as RemappedTable;
+    expect(early.moved).toEqual({ symbol: 12, from: 12, to: 16 });
+    for (const moved of [late, early]) {
+      let kraft = 0;
+      for (let s = 0; s < 256; s++) {
+        const length = moved.table.length[s] as number;
+        if (length === 0) continue;
+        kraft += 2 ** (16 - length);
+        if ((full.length[s] as number) <= 9 && full.length[s] !== 0) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
+        else if (moved.changed[s] === 0 && full.length[s] !== 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
+      }
+      // A valid canonical table, the all-ones code still unused.
+      expect(kraft).toBeLessThanOrEqual(2 ** 16 - 1);
+      expect(moved.table.length[0x55]).toBe(16);
+    }
+  });
+
+  it('copies more of the coded data before the notice byte-aligned than moving the old rule\'s symbol, the same coefficients', async () => {
+    let aligned = 0;
+    let oldAligned = 0;
+    let remapped = 0;
+    for (const [width, height, seed, subsampling] of [[480, 360, 3, '4:2:0'], [400, 400, 5, '4:4:4'], [512, 288, 6, '4:2:0']] as const) {
+      const jpeg = await sharp(picture(width, height, seed), { raw: { width, height, channels: 3 } }).jpeg({ quality: 85, chromaSubsampling: subsampling }).toBuffer();
+      for (const box of [{ left: width - 130, top: height - 40, width: 120, height: 32 }, { left: 10, top: height - 40, width: 120, height: 32 }, { left: width - 130, top: 8, width: 120, height: 32 }]) {
+        const result = openJpegSplice(jpeg, box).compose(overlay(box), box);
+        // The same coefficients as the same splice coded with new tables: the same pixels as any choice of moved symbol.
+        const extended = openJpegSplice(jpeg, box, { newTables: true }).compose(overlay(box), box);
+        const after = parseBaselineJpeg(result.bytes);
+        const same = parseBaselineJpeg(extended.bytes).coefficients;
+        expect(Buffer.from(after.coefficients.buffer, after.coefficients.byteOffset, after.coefficients.byteLength).equals(Buffer.from(same.buffer, same.byteOffset, same.byteLength))).toBe(true);
+        expect((await pixels(result.bytes)).data.equals((await pixels(extended.bytes)).data)).toBe(true);
+        if (result.tables !== 'remapped') continue;
+        remapped++;
+        // Bits before the first changed MCU, and each long code's growth there, new tables and the old rule's.
+        const before = parseBaselineJpeg(jpeg);
+        let first = 0;
+        while (before.coefficients.subarray(first * 64, first * 64 + 64).every((v, i) => v === after.coefficients[first * 64 + i])) first++;
+        const c = before.components[0] as FrameComponent;
+        // The notice changes luma blocks: the first changed one in storage order (block rows) is in the first changed MCU.
+        const block = first - c.blockBase;
+        const mcu = Math.floor(Math.floor(block / c.blocksW) / c.v) * before.mcusX + Math.floor((block % c.blocksW) / c.h);
+        const end = before.mcuBits[Math.min(mcu, before.mcuBits.length - 1)] as number;
+        const tables = (jpeg: BaselineJpeg, key: number): HuffmanTable => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]) as HuffmanTable;
+        const old = new Map<number, RemappedTable>();
+        for (let key = 0; key < 8; key++) {
+          const input = key < 4 ? before.dc[key] : before.ac[key - 4];
+          if (!input) continue;
+          const output = tables(after, key);
+          const extra = Array.from({ length: 256 }, (_, s) => s).filter((s) => input.length[s] === 0 && output.length[s] !== 0);
+          if (extra.length > 0 && appendSymbols(input, extra) === undefined) old.set(key, remapTable(input, extra) as RemappedTable);
+        }
+        const alignedBits = (grow: (key: number, symbol: number) => number): number => {
+          let shift = 0;
+          let last = 0;
+          let sum = 0;
+          for (let i = 0; i < before.long.length && (before.long.positions[i] as number) < end; i++) {
+            const key = (before.long.keys[i] as number) >> 8;
+            const delta = grow(key, (before.long.keys[i] as number) & 255);
+            if (delta === 0) continue;
+            if (shift === 0) sum += (before.long.positions[i] as number) - last;
+            last = before.long.positions[i] as number;
+            shift = (shift + delta) & 7;
+          }
+          return sum + (shift === 0 ? end - last : 0);
+        };
+        aligned += alignedBits((key, s) => (tables(after, key).length[s] as number) - (tables(before, key).length[s] as number));
+        oldAligned += alignedBits((key, s) => (old.get(key)?.moved.symbol === s ? 16 - (tables(before, key).length[s] as number) : 0));
+      }
+    }
+    expect(remapped).toBeGreaterThan(3);
+    expect(aligned).toBeGreaterThan(oldAligned * 1.5);
+  }, 120_000);
 
   it('copies the coded data before the notice verbatim and re-codes only from there when the tables allow', async () => {
     const rgb = picture(W, H, 5);
