@@ -113,17 +113,22 @@ export interface RemappedTable {
 
 /**
  * How a table's symbols occur in the coded data that is copied, for `remapTable` to choose the
- * symbol it moves (`symbolUse`).
+ * symbol it moves (`symbolUses`).
  */
 export interface SymbolUse {
   /** Bits of coded data copied before the first changed MCU (the prefix). */
   prefixEnd: number;
-  /** Per symbol of 10 to 15 bits that occurs in the prefix: its bit positions there, in order. */
-  prefix: Map<number, number[]>;
+  /** Per symbol: how many times it occurs in the prefix, and where first (`prefixEnd` when never). */
+  inPrefix: Int32Array;
+  first: Float64Array;
   /** Per symbol: how many times it occurs in the whole scan. */
   count: Int32Array;
-  /** Bit positions in the prefix (in order) where codes of other tables, already remapped, grew, and by how many bits. */
-  shifts: { positions: number[]; deltas: number[] };
+  /**
+   * The codes other tables, already remapped, grew in the prefix (shared by every table's use):
+   * where the first of them is (`prefixEnd`: none), and the largest power of two dividing 8
+   * and every growth (8: none).
+   */
+  others: { first: number; step: number };
 }
 
 /**
@@ -132,32 +137,29 @@ export interface SymbolUse {
  */
 const REWRITE_BITS = 1024;
 
+/** The largest power of two (up to 8) dividing both. */
+const commonStep = (a: number, b: number): number => {
+  let step = 8;
+  while (a % step !== 0 || b % step !== 0) step >>= 1;
+  return step;
+};
+
 /**
- * Bits of the prefix copied byte-aligned when `symbol`'s code grows by `delta` bits at each of
- * `positions` (the output starts aligned; every code that grows shifts the rest of the copy).
+ * About how many bits of the prefix are copied byte-aligned when `symbol`'s code grows by
+ * `delta` bits. The copy starts aligned; every grown code shifts the rest by its growth (mod 8),
+ * so after codes that grew by steps of `step` bits the copy is aligned in about `step` / 8 of
+ * the stretches between them (all of them after `n` codes when `n` < 8 / `step`, none).
  */
-function alignedBits(positions: readonly number[], delta: number, use: SymbolUse): number {
-  const { positions: others, deltas } = use.shifts;
-  let i = 0;
-  let j = 0;
-  let shift = 0;
-  let last = 0;
-  let aligned = 0;
-  for (;;) {
-    const a = i < positions.length ? (positions[i] as number) : Infinity;
-    const b = j < others.length ? (others[j] as number) : Infinity;
-    const at = Math.min(a, b, use.prefixEnd);
-    if (shift === 0) aligned += at - last;
-    if (at >= use.prefixEnd) return aligned;
-    last = at;
-    if (a <= b) {
-      shift = (shift + delta) & 7;
-      i++;
-    } else {
-      shift = (shift + (deltas[j] as number)) & 7;
-      j++;
-    }
-  }
+function alignedBits(use: SymbolUse, symbol: number, delta: number): number {
+  const end = use.prefixEnd;
+  const n = use.inPrefix[symbol] as number;
+  const own = n === 0 ? end : (use.first[symbol] as number);
+  const { first, step } = use.others;
+  const alone = n === 0 ? 1 : Math.floor((n * commonStep(delta, 8)) / 8) / n;
+  const both = n === 0 ? step / 8 : first >= end ? alone : commonStep(delta, step) / 8;
+  const early = Math.min(own, first);
+  const late = Math.max(own, first);
+  return early + (late - early) * (own < first ? alone : step / 8) + (end - late) * both;
 }
 
 /**
@@ -209,7 +211,7 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
           break;
         }
         const rewrites = (use.count[symbol] as number) + after + (longer[len] as number);
-        const cost = use.prefixEnd - alignedBits(use.prefix.get(symbol) ?? [], to - len, use) + REWRITE_BITS * rewrites;
+        const cost = use.prefixEnd - alignedBits(use, symbol, to - len) + REWRITE_BITS * rewrites;
         if (cost < bestCost) {
           bestCost = cost;
           best = { len, index, to };
@@ -238,50 +240,37 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
   return { table: next, changed, moved: { symbol, from: best.len, to: best.to } };
 }
 
+/** Per table key and symbol: occurrences in the prefix, first position there, occurrences in the scan (reused from call to call). */
+const spareUse = { inPrefix: new Int32Array(8 * 256), first: new Float64Array(8 * 256), count: new Int32Array(8 * 256) };
+
 /**
- * Where the codes of tables `keys` (DC id, or 4 + AC id; `tables` by key) occur in the scan,
- * from the parser's record of the codes longer than 9 bits (`long`): the moved symbol is one of
- * those, and only those change. One pass for every table; `shifts` is shared (`remapTable`'s
- * caller adds each table's moved codes to it).
+ * How the symbols of tables `keys` (DC id, or 4 + AC id) occur in the scan, from the parser's
+ * record of the codes longer than 9 bits (`long`): the moved symbol is one of those, and only
+ * those change. One pass for every table; the uses share `others` (`addShift`). Valid until
+ * the next call.
  */
-export function symbolUses(long: LongCodes, keys: readonly number[], tables: readonly (HuffmanTable | undefined)[], prefixEnd: number): Map<number, SymbolUse> {
-  const shifts = { positions: [] as number[], deltas: [] as number[] };
-  const uses = new Map<number, SymbolUse>();
-  for (const key of keys) uses.set(key, { prefixEnd, prefix: new Map(), count: new Int32Array(256), shifts });
+export function symbolUses(long: LongCodes, keys: readonly number[], prefixEnd: number): Map<number, SymbolUse> {
+  const { inPrefix, first, count } = spareUse;
+  inPrefix.fill(0);
+  first.fill(prefixEnd);
+  count.fill(0);
   const { positions, keys: codes, length } = long;
   for (let i = 0; i < length; i++) {
     const code = codes[i] as number;
-    const use = uses.get(code >> 8);
-    if (!use) continue;
-    const symbol = code & 255;
-    use.count[symbol] = (use.count[symbol] as number) + 1;
-    const at = positions[i] as number;
-    if (at >= prefixEnd || ((tables[code >> 8] as HuffmanTable).length[symbol] as number) > 15) continue;
-    const list = use.prefix.get(symbol);
-    if (list) list.push(at);
-    else use.prefix.set(symbol, [at]);
+    count[code] = (count[code] as number) + 1;
+    if ((positions[i] as number) >= prefixEnd) continue;
+    if (inPrefix[code] === 0) first[code] = positions[i] as number;
+    inPrefix[code] = (inPrefix[code] as number) + 1;
   }
+  const others = { first: prefixEnd, step: 8 };
+  const uses = new Map<number, SymbolUse>();
+  for (const key of keys) uses.set(key, { prefixEnd, inPrefix: inPrefix.subarray(key * 256, key * 256 + 256), first: first.subarray(key * 256, key * 256 + 256), count: count.subarray(key * 256, key * 256 + 256), others });
   return uses;
 }
 
-/** `use.shifts` with the codes of `moved` in the prefix added, each growing by its new length less its old. */
-export function addShifts(use: SymbolUse, moved: RemappedTable['moved']): void {
-  const added = use.prefix.get(moved.symbol) ?? [];
-  if (added.length === 0) return;
-  const { positions, deltas } = use.shifts;
-  const merged: number[] = [];
-  const grown: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < added.length || j < positions.length) {
-    if (j >= positions.length || (i < added.length && (added[i] as number) < (positions[j] as number))) {
-      merged.push(added[i++] as number);
-      grown.push(moved.to - moved.from);
-    } else {
-      merged.push(positions[j] as number);
-      grown.push(deltas[j++] as number);
-    }
-  }
-  use.shifts.positions = merged;
-  use.shifts.deltas = grown;
+/** Records in `use.others` the growth of `moved`'s codes in the prefix, for the tables remapped after it. */
+export function addShift(use: SymbolUse, moved: RemappedTable['moved']): void {
+  if (use.inPrefix[moved.symbol] === 0) return;
+  use.others.first = Math.min(use.others.first, use.first[moved.symbol] as number);
+  use.others.step = commonStep(moved.to - moved.from, use.others.step);
 }

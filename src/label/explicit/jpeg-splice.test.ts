@@ -336,7 +336,14 @@ describe('JPEG DCT-block splice', () => {
     const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
     // Without usage, the old rule: the last symbol of the longest length, to 16 bits.
     expect((remapTable(full, [0x55]) as RemappedTable).moved).toEqual({ symbol: 15, from: 15, to: 16 });
-    const use = (prefix: [number, number[]][], count: [number, number][]): SymbolUse => ({ prefixEnd: 1_000_000, prefix: new Map(prefix), count: Int32Array.from({ length: 256 }, (_, s) => count.find(([symbol]) => symbol === s)?.[1] ?? 0), shifts: { positions: [], deltas: [] } });
+    const prefixEnd = 1_000_000;
+    const use = (prefix: [number, number[]][], count: [number, number][]): SymbolUse => ({
+      prefixEnd,
+      inPrefix: Int32Array.from({ length: 256 }, (_, s) => prefix.find(([symbol]) => symbol === s)?.[1].length ?? 0),
+      first: Float64Array.from({ length: 256 }, (_, s) => prefix.find(([symbol]) => symbol === s)?.[1][0] ?? prefixEnd),
+      count: Int32Array.from({ length: 256 }, (_, s) => count.find(([symbol]) => symbol === s)?.[1] ?? 0),
+      others: { first: prefixEnd, step: 8 },
+    });
     // 15 occurs early before the notice, 14 only after it: the same codes are written again
     // either way (14's move changes 15's code), and moving 14 leaves the whole prefix aligned.
     const late = remapTable(full, [0x55], use([[15, [100, 5000]]], [[15, 2], [14, 3]])) as RemappedTable;

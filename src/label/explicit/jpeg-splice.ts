@@ -34,7 +34,7 @@
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
-import { addShifts, appendSymbols, missingSymbols, remapTable, symbolUses, type SymbolUse } from './jpeg-splice-tables.js';
+import { addShift, appendSymbols, missingSymbols, remapTable, symbolUses, type SymbolUse } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
@@ -477,17 +477,13 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     // The symbol each full table moves is chosen for the copy's cost (`remapTable`), the table
     // with the most long codes before the notice first, each next one weighing the shifts of
     // those before it.
-    const uses = symbolUses(jpeg.long, [...full.keys()], byKey, end);
-    const inPrefix = (key: number): number => {
-      let n = 0;
-      for (const list of (uses.get(key) as SymbolUse).prefix.values()) n += list.length;
-      return n;
-    };
+    const uses = symbolUses(jpeg.long, [...full.keys()], end);
+    const inPrefix = (key: number): number => (uses.get(key) as SymbolUse).inPrefix.reduce((sum, n) => sum + n, 0);
     for (const key of [...full.keys()].sort((a, b) => inPrefix(b) - inPrefix(a) || a - b)) {
       const use = uses.get(key) as SymbolUse;
       const moved = remapTable(byKey[key] as HuffmanTable, full.get(key) as number[], use);
       if (!moved) throw new MissingSymbol();
-      addShifts(use, moved.moved);
+      addShift(use, moved.moved);
       byKey[key] = moved.table;
       remapped[key] = moved.changed;
       anyRemapped = true;
