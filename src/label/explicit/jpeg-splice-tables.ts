@@ -118,7 +118,7 @@ export interface RemappedTable {
 export interface SymbolUse {
   /** Bits of coded data copied before the first changed MCU (the prefix). */
   prefixEnd: number;
-  /** Per symbol: how many times it occurs in the prefix, and where first (`prefixEnd` when never). */
+  /** Per symbol: how many times it occurs in the prefix, and where first (when it does). */
   inPrefix: Int32Array;
   first: Float64Array;
   /** Per symbol: how many times it occurs in the whole scan. */
@@ -183,7 +183,7 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
   for (let len = 1; len <= 16; len++) {
     for (let i = 0; i < (table.counts[len] ?? 0); i++) {
       (groups[len] as number[]).push(table.symbols[k++] as number);
-      used += 2 ** (16 - len);
+      used += 1 << (16 - len);
     }
   }
   // Code space in 16-bit codes, the all-ones code kept unused.
@@ -194,8 +194,9 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
   const longer = new Float64Array(18);
   if (use) {
     for (let len = 16; len > KEPT_LENGTH; len--) {
+      const group = groups[len + 1] ?? [];
       let sum = 0;
-      for (const s of groups[len + 1] ?? []) sum += use.count[s] as number;
+      for (let i = 0; i < group.length; i++) sum += use.count[group[i] as number] as number;
       longer[len] = (longer[len + 1] as number) + sum;
     }
   }
@@ -205,7 +206,7 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
     for (let index = group.length - 1; index >= 0; index--) {
       const symbol = group[index] as number;
       for (let to = 16; to > len; to--) {
-        if (free + 2 ** (16 - len) - 2 ** (16 - to) < extra.length) continue;
+        if (free + (1 << (16 - len)) - (1 << (16 - to)) < extra.length) continue;
         if (!use) {
           best = { len, index, to };
           break;
@@ -252,7 +253,6 @@ const spareUse = { inPrefix: new Int32Array(8 * 256), first: new Float64Array(8 
 export function symbolUses(long: LongCodes, keys: readonly number[], prefixEnd: number): Map<number, SymbolUse> {
   const { inPrefix, first, count } = spareUse;
   inPrefix.fill(0);
-  first.fill(prefixEnd);
   count.fill(0);
   const { positions, keys: codes, length } = long;
   for (let i = 0; i < length; i++) {

@@ -478,8 +478,13 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
     // with the most long codes before the notice first, each next one weighing the shifts of
     // those before it.
     const uses = symbolUses(jpeg.long, [...full.keys()], end);
-    const inPrefix = (key: number): number => (uses.get(key) as SymbolUse).inPrefix.reduce((sum, n) => sum + n, 0);
-    for (const key of [...full.keys()].sort((a, b) => inPrefix(b) - inPrefix(a) || a - b)) {
+    const inPrefix = new Map<number, number>();
+    for (const [key, use] of uses) {
+      let n = 0;
+      for (let s = 0; s < 256; s++) n += use.inPrefix[s] as number;
+      inPrefix.set(key, n);
+    }
+    for (const key of [...full.keys()].sort((a, b) => (inPrefix.get(b) as number) - (inPrefix.get(a) as number) || a - b)) {
       const use = uses.get(key) as SymbolUse;
       const moved = remapTable(byKey[key] as HuffmanTable, full.get(key) as number[], use);
       if (!moved) throw new MissingSymbol();
