@@ -9,15 +9,16 @@
  *   longest codes; every existing code keeps its bits, so the coded data before the notice is
  *   copied as it is and only the DHT is written again.
  * - `remapTable`: an optimal table has no room (only the all-ones code is unused), so one rare
- *   symbol (a code of 10 to 15 bits) is moved to 16 bits, which frees room for the missing
- *   ones at 16 bits. Only codes longer than 9 bits change; the parser recorded where each of
+ *   symbol (a code of 10 to 15 bits) is moved to a longer code (by 4 bits where that makes room
+ *   enough, which keeps half the copied data byte-aligned; else to 16 bits), which frees room
+ *   for the missing ones at 16 bits. Only codes longer than 9 bits change; the parser recorded where each of
  *   those is (`LongCodes`), so the coded data is copied bit for bit between them and only they
  *   are written with their new codes.
  *
  * The changed blocks keep their coefficients as quantised: nothing here alters a picture.
  */
 import type { CodingOrder } from './jpeg-splice-encode.js';
-import { huffmanTable, packed, type HuffmanTable, type LongCodes } from './jpeg-splice-parse.js';
+import { huffmanTable, packed, type HuffmanTable } from './jpeg-splice-parse.js';
 
 const bitSize = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
@@ -112,71 +113,19 @@ export interface RemappedTable {
 }
 
 /**
- * How a table's symbols occur in the coded data that is copied, for `remapTable` to choose the
- * symbol it moves (`symbolUses`).
- */
-export interface SymbolUse {
-  /** Bits of coded data copied before the first changed MCU (the prefix). */
-  prefixEnd: number;
-  /** Per symbol: how many times it occurs in the prefix, and where first (when it does). */
-  inPrefix: Int32Array;
-  first: Float64Array;
-  /** Per symbol: how many times it occurs in the whole scan. */
-  count: Int32Array;
-  /**
-   * The codes other tables, already remapped, grew in the prefix (shared by every table's use):
-   * where the first of them is (`prefixEnd`: none), and the largest power of two dividing 8
-   * and every growth (8: none).
-   */
-  others: { first: number; step: number };
-}
-
-/**
- * One rewritten code (`copyScan`: the copy split there and the new code written) costs about
- * as much as copying this many bits at a shift rather than byte-aligned (`BitWriter.copyBits`).
- */
-const REWRITE_BITS = 1024;
-
-/** The largest power of two (up to 8) dividing both. */
-const commonStep = (a: number, b: number): number => {
-  let step = 8;
-  while (a % step !== 0 || b % step !== 0) step >>= 1;
-  return step;
-};
-
-/**
- * About how many bits of the prefix are copied byte-aligned when `symbol`'s code grows by
- * `delta` bits. The copy starts aligned; every grown code shifts the rest by its growth (mod 8),
- * so after codes that grew by steps of `step` bits the copy is aligned in about `step` / 8 of
- * the stretches between them (all of them after `n` codes when `n` < 8 / `step`, none).
- */
-function alignedBits(use: SymbolUse, symbol: number, delta: number): number {
-  const end = use.prefixEnd;
-  const n = use.inPrefix[symbol] as number;
-  const own = n === 0 ? end : (use.first[symbol] as number);
-  const { first, step } = use.others;
-  const alone = n === 0 ? 1 : Math.floor((n * commonStep(delta, 8)) / 8) / n;
-  const both = n === 0 ? step / 8 : first >= end ? alone : commonStep(delta, step) / 8;
-  const early = Math.min(own, first);
-  const late = Math.max(own, first);
-  return early + (late - early) * (own < first ? alone : step / 8) + (end - late) * both;
-}
-
-/**
  * `table` with `extra` symbols added at 16 bits, room made by moving one symbol of 10 to 15
  * bits to a longer code. Every code of 9 bits or fewer keeps its bits. Undefined when no such
  * symbol makes room enough.
  *
- * Without `use`, the symbol moved is the last of the longest such length whose room suffices,
- * and it goes to 16 bits. With `use`, every symbol and new length with room enough is weighed
- * by what copying the coded data with it costs (`copyScan`): the codes whose bits change are
- * each written again (moving a symbol changes the codes of every longer one, and of those after
- * it at its length), and from each code of the moved symbol on, the copy is shifted by the bits
- * it grew (mod 8) until the shifts add up to whole bytes again, the copy then byte-aligned (a
- * symbol absent from the prefix keeps it all aligned; growing by 4 bits keeps half of it). The
- * cheapest wins, ties going to the choice without `use`.
+ * The moved symbol's codes each grow, and the coded data copied after one of them is shifted
+ * by the growth (mod 8): `BitWriter.copyBits` copies byte-aligned stretches as whole runs, and
+ * shifted ones a few bytes at a time with shifts. Growing by 4 bits keeps every other stretch
+ * between its codes aligned (1 bit or 3 bits, one in eight), so the symbol moved is the last of
+ * the longest length of 10 to 12 bits whose move by 4 bits makes room enough (moving from a
+ * longer length changes fewer codes: those of the lengths after it); when none does, the last
+ * of the longest length of 10 to 15 bits whose move to 16 bits does.
  */
-export function remapTable(table: HuffmanTable, extra: readonly number[], use?: SymbolUse): RemappedTable | undefined {
+export function remapTable(table: HuffmanTable, extra: readonly number[]): RemappedTable | undefined {
   const groups: number[][] = Array.from({ length: 17 }, () => []);
   let k = 0;
   let used = 0;
@@ -188,45 +137,19 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
   }
   // Code space in 16-bit codes, the all-ones code kept unused.
   const free = 2 ** 16 - 1 - used;
-  let best: { len: number; index: number; to: number } | undefined;
-  let bestCost = Infinity;
-  // Occurrences of the codes longer than each length.
-  const longer = new Float64Array(18);
-  if (use) {
-    for (let len = 16; len > KEPT_LENGTH; len--) {
-      const group = groups[len + 1] ?? [];
-      let sum = 0;
-      for (let i = 0; i < group.length; i++) sum += use.count[group[i] as number] as number;
-      longer[len] = (longer[len + 1] as number) + sum;
-    }
+  const room = (from: number, to: number): boolean => free + (1 << (16 - from)) - (1 << (16 - to)) >= extra.length;
+  let from = 0;
+  let to = 0;
+  for (let len = 12; len > KEPT_LENGTH && from === 0; len--) {
+    if ((groups[len] as number[]).length > 0 && room(len, len + 4)) [from, to] = [len, len + 4];
   }
-  for (let len = 15; len > KEPT_LENGTH; len--) {
-    const group = groups[len] as number[];
-    let after = 0;
-    for (let index = group.length - 1; index >= 0; index--) {
-      const symbol = group[index] as number;
-      for (let to = 16; to > len; to--) {
-        if (free + (1 << (16 - len)) - (1 << (16 - to)) < extra.length) continue;
-        if (!use) {
-          best = { len, index, to };
-          break;
-        }
-        const rewrites = (use.count[symbol] as number) + after + (longer[len] as number);
-        const cost = use.prefixEnd - alignedBits(use, symbol, to - len) + REWRITE_BITS * rewrites;
-        if (cost < bestCost) {
-          bestCost = cost;
-          best = { len, index, to };
-        }
-      }
-      if (best && !use) break;
-      if (use) after += use.count[symbol] as number;
-    }
-    if (best && !use) break;
+  for (let len = 15; len > KEPT_LENGTH && from === 0; len--) {
+    if ((groups[len] as number[]).length > 0 && room(len, 16)) [from, to] = [len, 16];
   }
-  if (!best) return undefined;
+  if (from === 0) return undefined;
   const moved = packed(groups, (g) => [...g]);
-  const symbol = (moved[best.len] as number[]).splice(best.index, 1)[0] as number;
-  (moved[best.to] as number[]).push(symbol);
+  const symbol = (moved[from] as number[]).pop() as number;
+  (moved[to] as number[]).push(symbol);
   (moved[16] as number[]).push(...extra);
   const counts = new Uint8Array(17);
   for (let l = 1; l <= 16; l++) counts[l] = (moved[l] as number[]).length;
@@ -238,39 +161,5 @@ export function remapTable(table: HuffmanTable, extra: readonly number[], use?: 
     if ((table.length[s] as number) <= KEPT_LENGTH) return undefined;
     changed[s] = 1;
   }
-  return { table: next, changed, moved: { symbol, from: best.len, to: best.to } };
-}
-
-/** Per table key and symbol: occurrences in the prefix, first position there, occurrences in the scan (reused from call to call). */
-const spareUse = { inPrefix: new Int32Array(8 * 256), first: new Float64Array(8 * 256), count: new Int32Array(8 * 256) };
-
-/**
- * How the symbols of tables `keys` (DC id, or 4 + AC id) occur in the scan, from the parser's
- * record of the codes longer than 9 bits (`long`): the moved symbol is one of those, and only
- * those change. One pass for every table; the uses share `others` (`addShift`). Valid until
- * the next call.
- */
-export function symbolUses(long: LongCodes, keys: readonly number[], prefixEnd: number): Map<number, SymbolUse> {
-  const { inPrefix, first, count } = spareUse;
-  inPrefix.fill(0);
-  count.fill(0);
-  const { positions, keys: codes, length } = long;
-  for (let i = 0; i < length; i++) {
-    const code = codes[i] as number;
-    count[code] = (count[code] as number) + 1;
-    if ((positions[i] as number) >= prefixEnd) continue;
-    if (inPrefix[code] === 0) first[code] = positions[i] as number;
-    inPrefix[code] = (inPrefix[code] as number) + 1;
-  }
-  const others = { first: prefixEnd, step: 8 };
-  const uses = new Map<number, SymbolUse>();
-  for (const key of keys) uses.set(key, { prefixEnd, inPrefix: inPrefix.subarray(key * 256, key * 256 + 256), first: first.subarray(key * 256, key * 256 + 256), count: count.subarray(key * 256, key * 256 + 256), others });
-  return uses;
-}
-
-/** Records in `use.others` the growth of `moved`'s codes in the prefix, for the tables remapped after it. */
-export function addShift(use: SymbolUse, moved: RemappedTable['moved']): void {
-  if (use.inPrefix[moved.symbol] === 0) return;
-  use.others.first = Math.min(use.others.first, use.first[moved.symbol] as number);
-  use.others.step = commonStep(moved.to - moved.from, use.others.step);
+  return { table: next, changed, moved: { symbol, from, to } };
 }

@@ -14,7 +14,7 @@ import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
 import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
-import { appendSymbols, remapTable, type RemappedTable, type SymbolUse } from './jpeg-splice-tables.js';
+import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 import { shadedField } from '../../../test/helpers/pixels.js';
 
@@ -329,43 +329,48 @@ describe('JPEG DCT-block splice', () => {
     expect(remapTable(full, Array.from({ length: 200 }, (_, i) => i + 20))).toBeUndefined();
   });
 
-  it('moves the symbol whose codes keep the copy before the notice byte-aligned, when usage is given', () => {
+  it('moves a symbol by 4 bits where that makes room (half the copy stays byte-aligned), else to 16 bits', () => {
     // Symbol i has a code of i bits (1 to 16): only the all-ones code is unused.
     const counts = new Uint8Array(17);
     for (let len = 1; len <= 16; len++) counts[len] = 1;
     const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
-    // Without usage, the old rule: the last symbol of the longest length, to 16 bits.
-    expect((remapTable(full, [0x55]) as RemappedTable).moved).toEqual({ symbol: 15, from: 15, to: 16 });
-    const prefixEnd = 1_000_000;
-    const use = (prefix: [number, number[]][], count: [number, number][]): SymbolUse => ({
-      prefixEnd,
-      inPrefix: Int32Array.from({ length: 256 }, (_, s) => prefix.find(([symbol]) => symbol === s)?.[1].length ?? 0),
-      first: Float64Array.from({ length: 256 }, (_, s) => prefix.find(([symbol]) => symbol === s)?.[1][0] ?? prefixEnd),
-      count: Int32Array.from({ length: 256 }, (_, s) => count.find(([symbol]) => symbol === s)?.[1] ?? 0),
-      others: { first: prefixEnd, step: 8 },
-    });
-    // 15 occurs early before the notice, 14 only after it: the same codes are written again
-    // either way (14's move changes 15's code), and moving 14 leaves the whole prefix aligned.
-    const late = remapTable(full, [0x55], use([[15, [100, 5000]]], [[15, 2], [14, 3]])) as RemappedTable;
-    expect(late.moved).toEqual({ symbol: 14, from: 14, to: 16 });
-    // Every candidate occurs early: 12 bits to 16 (4 more bits a code) keeps every other stretch aligned.
-    const soon = [10, 20, 30, 40, 50];
-    const early = remapTable(full, [0x55], use([[15, soon], [14, soon], [13, soon], [12, [10, 300_000, 600_000, 900_000]], [11, soon], [10, soon]], [[15, 5], [14, 5], [13, 5], [12, 4], [11, 5], [10, 5]])) as RemappedTable;
-    expect(early.moved).toEqual({ symbol: 12, from: 12, to: 16 });
-    for (const moved of [late, early]) {
+    const extras = (n: number): number[] => Array.from({ length: n }, (_, i) => 0x20 + i);
+    // Moving 12 bits to 16 frees 15 codes of 16 bits, 11 to 15 bits 30, 10 to 14 bits 60.
+    expect((remapTable(full, extras(1)) as RemappedTable).moved).toEqual({ symbol: 12, from: 12, to: 16 });
+    expect((remapTable(full, extras(29)) as RemappedTable).moved).toEqual({ symbol: 11, from: 11, to: 15 });
+    expect((remapTable(full, extras(60)) as RemappedTable).moved).toEqual({ symbol: 10, from: 10, to: 14 });
+    // No move by 4 bits makes room for 62: the old rule, the longest length whose move to 16 bits does.
+    expect((remapTable(full, extras(62)) as RemappedTable).moved).toEqual({ symbol: 10, from: 10, to: 16 });
+    expect(remapTable(full, extras(64))).toBeUndefined();
+    for (const n of [1, 29, 60, 62]) {
+      const moved = remapTable(full, extras(n)) as RemappedTable;
       let kraft = 0;
       for (let s = 0; s < 256; s++) {
         const length = moved.table.length[s] as number;
         if (length === 0) continue;
         kraft += 2 ** (16 - length);
-        if ((full.length[s] as number) <= 9 && full.length[s] !== 0) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
-        else if (moved.changed[s] === 0 && full.length[s] !== 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
+        if (full.length[s] !== 0 && (full.length[s] as number) <= 9) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
+        else if (full.length[s] !== 0 && moved.changed[s] === 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
       }
-      // A valid canonical table, the all-ones code still unused.
+      // A valid canonical table, the all-ones code still unused, every extra symbol at 16 bits.
       expect(kraft).toBeLessThanOrEqual(2 ** 16 - 1);
-      expect(moved.table.length[0x55]).toBe(16);
+      expect(extras(n).every((s) => moved.table.length[s] === 16)).toBe(true);
     }
   });
+
+  /** The symbol the splice used to move (to 16 bits): the last of the longest length of 10 to 15 bits whose room suffices. */
+  const oldRule = (table: HuffmanTable, extras: number): number => {
+    let used = 0;
+    for (let s = 0; s < 256; s++) if (table.length[s] !== 0) used += 2 ** (16 - (table.length[s] as number));
+    let at = 0;
+    const last: number[] = [];
+    for (let len = 1; len <= 16; len++) {
+      at += table.counts[len] as number;
+      last[len] = table.counts[len] === 0 ? -1 : (table.symbols[at - 1] as number);
+    }
+    for (let len = 15; len > 9; len--) if ((last[len] as number) >= 0 && 2 ** 16 - 1 - used + 2 ** (16 - len) - 1 >= extras) return last[len] as number;
+    return -1;
+  };
 
   it('copies more of the coded data before the notice byte-aligned than moving the old rule\'s symbol, the same coefficients', async () => {
     let aligned = 0;
@@ -393,13 +398,13 @@ describe('JPEG DCT-block splice', () => {
         const mcu = Math.floor(Math.floor(block / c.blocksW) / c.v) * before.mcusX + Math.floor((block % c.blocksW) / c.h);
         const end = before.mcuBits[Math.min(mcu, before.mcuBits.length - 1)] as number;
         const tables = (jpeg: BaselineJpeg, key: number): HuffmanTable => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]) as HuffmanTable;
-        const old = new Map<number, RemappedTable>();
+        const old = new Map<number, number>();
         for (let key = 0; key < 8; key++) {
           const input = key < 4 ? before.dc[key] : before.ac[key - 4];
           if (!input) continue;
           const output = tables(after, key);
           const extra = Array.from({ length: 256 }, (_, s) => s).filter((s) => input.length[s] === 0 && output.length[s] !== 0);
-          if (extra.length > 0 && appendSymbols(input, extra) === undefined) old.set(key, remapTable(input, extra) as RemappedTable);
+          if (extra.length > 0 && appendSymbols(input, extra) === undefined) old.set(key, oldRule(input, extra.length));
         }
         const alignedBits = (grow: (key: number, symbol: number) => number): number => {
           let shift = 0;
@@ -416,7 +421,7 @@ describe('JPEG DCT-block splice', () => {
           return sum + (shift === 0 ? end - last : 0);
         };
         aligned += alignedBits((key, s) => (tables(after, key).length[s] as number) - (tables(before, key).length[s] as number));
-        oldAligned += alignedBits((key, s) => (old.get(key)?.moved.symbol === s ? 16 - (tables(before, key).length[s] as number) : 0));
+        oldAligned += alignedBits((key, s) => (old.get(key) === s ? 16 - (tables(before, key).length[s] as number) : 0));
       }
     }
     expect(remapped).toBeGreaterThan(3);

@@ -23,7 +23,8 @@
  *    scan again whole. When a changed block needs a symbol a
  *    table lacks (files with optimised tables), room is made in the table without touching its
  *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
- *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
+ *    one rare symbol moved to a longer code (by 4 bits where that makes room: half the copy
+ *    then stays byte-aligned), the data before the notice then copied bit for bit with
  *    only its codes longer than 9 bits written again. Only when neither works is the whole scan
  *    coded again with optimal tables (a new DHT), still entropy coding only: no block outside
  *    the notice changes.
@@ -34,7 +35,7 @@
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
-import { addShift, appendSymbols, missingSymbols, remapTable, symbolUses, type SymbolUse } from './jpeg-splice-tables.js';
+import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
 export { NotSpliceable } from './jpeg-splice-parse.js';
@@ -465,38 +466,24 @@ function encodeSuffix(data: Uint8Array, jpeg: BaselineJpeg, from: number, change
   // start, and packed: one array shape for copyScan whether or not any table was remapped.
   const remapped: (Uint8Array | undefined)[] = packed(KEYS, () => undefined);
   let anyRemapped = false;
-  const full = new Map<number, number[]>();
   for (const [key, symbols] of wanted) {
+    const old = byKey[key] as HuffmanTable;
     const extra = [...symbols].sort((x, y) => x - y);
-    const appended = appendSymbols(byKey[key] as HuffmanTable, extra);
-    if (appended) byKey[key] = appended;
-    else full.set(key, extra);
-  }
-  const end = jpeg.mcuBits[from] as number;
-  if (full.size > 0) {
-    // The symbol each full table moves is chosen for the copy's cost (`remapTable`), the table
-    // with the most long codes before the notice first, each next one weighing the shifts of
-    // those before it.
-    const uses = symbolUses(jpeg.long, [...full.keys()], end);
-    const inPrefix = new Map<number, number>();
-    for (const [key, use] of uses) {
-      let n = 0;
-      for (let s = 0; s < 256; s++) n += use.inPrefix[s] as number;
-      inPrefix.set(key, n);
+    const appended = appendSymbols(old, extra);
+    if (appended) {
+      byKey[key] = appended;
+      continue;
     }
-    for (const key of [...full.keys()].sort((a, b) => (inPrefix.get(b) as number) - (inPrefix.get(a) as number) || a - b)) {
-      const use = uses.get(key) as SymbolUse;
-      const moved = remapTable(byKey[key] as HuffmanTable, full.get(key) as number[], use);
-      if (!moved) throw new MissingSymbol();
-      addShift(use, moved.moved);
-      byKey[key] = moved.table;
-      remapped[key] = moved.changed;
-      anyRemapped = true;
-    }
+    const moved = remapTable(old, extra);
+    if (!moved) throw new MissingSymbol();
+    byKey[key] = moved.table;
+    remapped[key] = moved.changed;
+    anyRemapped = true;
   }
   const dc = packed(jpeg.components, (c) => byKey[c.dc] as HuffmanTable);
   const ac = packed(jpeg.components, (c) => byKey[4 + c.ac] as HuffmanTable);
   const w = new BitWriter(data.length + 4096);
+  const end = jpeg.mcuBits[from] as number;
   let copied = 0;
   if (wanted.size > 0) {
     // One DHT with every table in force.
