@@ -9,8 +9,9 @@
  *   longest codes; every existing code keeps its bits, so the coded data before the notice is
  *   copied as it is and only the DHT is written again.
  * - `remapTable`: an optimal table has no room (only the all-ones code is unused), so one rare
- *   symbol (a code of 10 to 15 bits) is moved to 16 bits, which frees room for the missing
- *   ones at 16 bits. Only codes longer than 9 bits change; the parser recorded where each of
+ *   symbol (a code of 10 to 15 bits) is moved to a longer code (by 4 bits where that makes room
+ *   enough, which keeps half the copied data byte-aligned; else to 16 bits), which frees room
+ *   for the missing ones at 16 bits. Only codes longer than 9 bits change; the parser recorded where each of
  *   those is (`LongCodes`), so the coded data is copied bit for bit between them and only they
  *   are written with their new codes.
  *
@@ -107,12 +108,22 @@ export interface RemappedTable {
   table: HuffmanTable;
   /** Per symbol: 1 when its code or length differs from the old table's. */
   changed: Uint8Array;
+  /** The symbol moved to a longer code, and its old and new lengths. */
+  moved: { symbol: number; from: number; to: number };
 }
 
 /**
  * `table` with `extra` symbols added at 16 bits, room made by moving one symbol of 10 to 15
- * bits (the last of the longest such length whose room suffices) to 16 bits. Every code of 9
- * bits or fewer keeps its bits. Undefined when no such symbol makes room enough.
+ * bits to a longer code. Every code of 9 bits or fewer keeps its bits. Undefined when no such
+ * symbol makes room enough.
+ *
+ * The moved symbol's codes each grow, and the coded data copied after one of them is shifted
+ * by the growth (mod 8): `BitWriter.copyBits` copies byte-aligned stretches as whole runs, and
+ * shifted ones a few bytes at a time with shifts. Growing by 4 bits keeps every other stretch
+ * between its codes aligned (1 bit or 3 bits, one in eight), so the symbol moved is the last of
+ * the longest length of 10 to 12 bits whose move by 4 bits makes room enough (moving from a
+ * longer length changes fewer codes: those of the lengths after it); when none does, the last
+ * of the longest length of 10 to 15 bits whose move to 16 bits does.
  */
 export function remapTable(table: HuffmanTable, extra: readonly number[]): RemappedTable | undefined {
   const groups: number[][] = Array.from({ length: 17 }, () => []);
@@ -121,28 +132,34 @@ export function remapTable(table: HuffmanTable, extra: readonly number[]): Remap
   for (let len = 1; len <= 16; len++) {
     for (let i = 0; i < (table.counts[len] ?? 0); i++) {
       (groups[len] as number[]).push(table.symbols[k++] as number);
-      used += 2 ** (16 - len);
+      used += 1 << (16 - len);
     }
   }
   // Code space in 16-bit codes, the all-ones code kept unused.
   const free = 2 ** 16 - 1 - used;
-  for (let len = 15; len > KEPT_LENGTH; len--) {
-    const group = groups[len] as number[];
-    if (group.length === 0 || free + 2 ** (16 - len) - 1 < extra.length) continue;
-    const moved = packed(groups, (g) => [...g]);
-    const symbol = (moved[len] as number[]).pop() as number;
-    (moved[16] as number[]).push(symbol, ...extra);
-    const counts = new Uint8Array(17);
-    for (let l = 1; l <= 16; l++) counts[l] = (moved[l] as number[]).length;
-    const next = huffmanTable(counts, Uint8Array.from(moved.flat()));
-    const changed = new Uint8Array(256);
-    for (let s = 0; s < 256; s++) {
-      if (table.length[s] === 0) continue;
-      if (next.code[s] === table.code[s] && next.length[s] === table.length[s]) continue;
-      if ((table.length[s] as number) <= KEPT_LENGTH) return undefined;
-      changed[s] = 1;
-    }
-    return { table: next, changed };
+  const room = (from: number, to: number): boolean => free + (1 << (16 - from)) - (1 << (16 - to)) >= extra.length;
+  let from = 0;
+  let to = 0;
+  for (let len = 12; len > KEPT_LENGTH && from === 0; len--) {
+    if ((groups[len] as number[]).length > 0 && room(len, len + 4)) [from, to] = [len, len + 4];
   }
-  return undefined;
+  for (let len = 15; len > KEPT_LENGTH && from === 0; len--) {
+    if ((groups[len] as number[]).length > 0 && room(len, 16)) [from, to] = [len, 16];
+  }
+  if (from === 0) return undefined;
+  const moved = packed(groups, (g) => [...g]);
+  const symbol = (moved[from] as number[]).pop() as number;
+  (moved[to] as number[]).push(symbol);
+  (moved[16] as number[]).push(...extra);
+  const counts = new Uint8Array(17);
+  for (let l = 1; l <= 16; l++) counts[l] = (moved[l] as number[]).length;
+  const next = huffmanTable(counts, Uint8Array.from(moved.flat()));
+  const changed = new Uint8Array(256);
+  for (let s = 0; s < 256; s++) {
+    if (table.length[s] === 0) continue;
+    if (next.code[s] === table.code[s] && next.length[s] === table.length[s]) continue;
+    if ((table.length[s] as number) <= KEPT_LENGTH) return undefined;
+    changed[s] = 1;
+  }
+  return { table: next, changed, moved: { symbol, from, to } };
 }

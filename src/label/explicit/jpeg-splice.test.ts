@@ -12,9 +12,9 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg } from './jpeg-splice-parse.js';
+import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
-import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
+import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 import { shadedField } from '../../../test/helpers/pixels.js';
 
@@ -257,7 +257,7 @@ describe('JPEG DCT-block splice', () => {
     const modes = new Set<string>();
     for (const jpeg of [sharpOptimised, standard, writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3), writeBaseline(rgb, W, H, [[1, 1], [1, 1], [1, 1]], 7), writeBaseline(rgb, W, H, [[1, 1]], 2)]) {
       for (const box of boxes) {
-        const result = await spliceAndCompare(jpeg, box);
+        const result = openJpegSplice(jpeg, box).compose(overlay(box), box);
         modes.add(result.tables);
         expect(await spliceAndCompare(jpeg, box, { newTables: true })).toMatchObject({ tables: 'extended' });
       }
@@ -328,6 +328,105 @@ describe('JPEG DCT-block splice', () => {
     // Too many symbols for any room: neither works, and the splice codes the scan with new tables.
     expect(remapTable(full, Array.from({ length: 200 }, (_, i) => i + 20))).toBeUndefined();
   });
+
+  it('moves a symbol by 4 bits where that makes room (half the copy stays byte-aligned), else to 16 bits', () => {
+    // Symbol i has a code of i bits (1 to 16): only the all-ones code is unused.
+    const counts = new Uint8Array(17);
+    for (let len = 1; len <= 16; len++) counts[len] = 1;
+    const full = huffmanTable(counts, Uint8Array.from({ length: 16 }, (_, i) => i + 1));
+    const extras = (n: number): number[] => Array.from({ length: n }, (_, i) => 0x20 + i);
+    // Moving 12 bits to 16 frees 15 codes of 16 bits, 11 to 15 bits 30, 10 to 14 bits 60.
+    expect((remapTable(full, extras(1)) as RemappedTable).moved).toEqual({ symbol: 12, from: 12, to: 16 });
+    expect((remapTable(full, extras(29)) as RemappedTable).moved).toEqual({ symbol: 11, from: 11, to: 15 });
+    expect((remapTable(full, extras(60)) as RemappedTable).moved).toEqual({ symbol: 10, from: 10, to: 14 });
+    // No move by 4 bits makes room for 62: the old rule, the longest length whose move to 16 bits does.
+    expect((remapTable(full, extras(62)) as RemappedTable).moved).toEqual({ symbol: 10, from: 10, to: 16 });
+    expect(remapTable(full, extras(64))).toBeUndefined();
+    for (const n of [1, 29, 60, 62]) {
+      const moved = remapTable(full, extras(n)) as RemappedTable;
+      let kraft = 0;
+      for (let s = 0; s < 256; s++) {
+        const length = moved.table.length[s] as number;
+        if (length === 0) continue;
+        kraft += 2 ** (16 - length);
+        if (full.length[s] !== 0 && (full.length[s] as number) <= 9) expect([moved.table.code[s], moved.table.length[s], moved.changed[s]]).toEqual([full.code[s], full.length[s], 0]);
+        else if (full.length[s] !== 0 && moved.changed[s] === 0) expect([moved.table.code[s], moved.table.length[s]]).toEqual([full.code[s], full.length[s]]);
+      }
+      // A valid canonical table, the all-ones code still unused, every extra symbol at 16 bits.
+      expect(kraft).toBeLessThanOrEqual(2 ** 16 - 1);
+      expect(extras(n).every((s) => moved.table.length[s] === 16)).toBe(true);
+    }
+  });
+
+  /** The symbol the splice used to move (to 16 bits): the last of the longest length of 10 to 15 bits whose room suffices. */
+  const oldRule = (table: HuffmanTable, extras: number): number => {
+    let used = 0;
+    for (let s = 0; s < 256; s++) if (table.length[s] !== 0) used += 2 ** (16 - (table.length[s] as number));
+    let at = 0;
+    const last: number[] = [];
+    for (let len = 1; len <= 16; len++) {
+      at += table.counts[len] as number;
+      last[len] = table.counts[len] === 0 ? -1 : (table.symbols[at - 1] as number);
+    }
+    for (let len = 15; len > 9; len--) if ((last[len] as number) >= 0 && 2 ** 16 - 1 - used + 2 ** (16 - len) - 1 >= extras) return last[len] as number;
+    return -1;
+  };
+
+  it('copies more of the coded data before the notice byte-aligned than moving the old rule\'s symbol, the same coefficients', async () => {
+    let aligned = 0;
+    let oldAligned = 0;
+    let remapped = 0;
+    for (const [width, height, seed, subsampling] of [[480, 360, 3, '4:2:0'], [400, 400, 5, '4:4:4'], [512, 288, 6, '4:2:0']] as const) {
+      const jpeg = await sharp(picture(width, height, seed), { raw: { width, height, channels: 3 } }).jpeg({ quality: 85, chromaSubsampling: subsampling }).toBuffer();
+      for (const box of [{ left: width - 130, top: height - 40, width: 120, height: 32 }, { left: 10, top: height - 40, width: 120, height: 32 }, { left: width - 130, top: 8, width: 120, height: 32 }]) {
+        const result = openJpegSplice(jpeg, box).compose(overlay(box), box);
+        // The same coefficients as the same splice coded with new tables: the same pixels as any choice of moved symbol.
+        const extended = openJpegSplice(jpeg, box, { newTables: true }).compose(overlay(box), box);
+        const after = parseBaselineJpeg(result.bytes);
+        const same = parseBaselineJpeg(extended.bytes).coefficients;
+        expect(Buffer.from(after.coefficients.buffer, after.coefficients.byteOffset, after.coefficients.byteLength).equals(Buffer.from(same.buffer, same.byteOffset, same.byteLength))).toBe(true);
+        expect((await pixels(result.bytes)).data.equals((await pixels(extended.bytes)).data)).toBe(true);
+        if (result.tables !== 'remapped') continue;
+        remapped++;
+        // Bits before the first changed MCU, and each long code's growth there, new tables and the old rule's.
+        const before = parseBaselineJpeg(jpeg);
+        let first = 0;
+        while (before.coefficients.subarray(first * 64, first * 64 + 64).every((v, i) => v === after.coefficients[first * 64 + i])) first++;
+        const c = before.components[0] as FrameComponent;
+        // The notice changes luma blocks: the first changed one in storage order (block rows) is in the first changed MCU.
+        const block = first - c.blockBase;
+        const mcu = Math.floor(Math.floor(block / c.blocksW) / c.v) * before.mcusX + Math.floor((block % c.blocksW) / c.h);
+        const end = before.mcuBits[Math.min(mcu, before.mcuBits.length - 1)] as number;
+        const tables = (jpeg: BaselineJpeg, key: number): HuffmanTable => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]) as HuffmanTable;
+        const old = new Map<number, number>();
+        for (let key = 0; key < 8; key++) {
+          const input = key < 4 ? before.dc[key] : before.ac[key - 4];
+          if (!input) continue;
+          const output = tables(after, key);
+          const extra = Array.from({ length: 256 }, (_, s) => s).filter((s) => input.length[s] === 0 && output.length[s] !== 0);
+          if (extra.length > 0 && appendSymbols(input, extra) === undefined) old.set(key, oldRule(input, extra.length));
+        }
+        const alignedBits = (grow: (key: number, symbol: number) => number): number => {
+          let shift = 0;
+          let last = 0;
+          let sum = 0;
+          for (let i = 0; i < before.long.length && (before.long.positions[i] as number) < end; i++) {
+            const key = (before.long.keys[i] as number) >> 8;
+            const delta = grow(key, (before.long.keys[i] as number) & 255);
+            if (delta === 0) continue;
+            if (shift === 0) sum += (before.long.positions[i] as number) - last;
+            last = before.long.positions[i] as number;
+            shift = (shift + delta) & 7;
+          }
+          return sum + (shift === 0 ? end - last : 0);
+        };
+        aligned += alignedBits((key, s) => (tables(after, key).length[s] as number) - (tables(before, key).length[s] as number));
+        oldAligned += alignedBits((key, s) => (old.get(key) === s ? 16 - (tables(before, key).length[s] as number) : 0));
+      }
+    }
+    expect(remapped).toBeGreaterThan(3);
+    expect(aligned).toBeGreaterThan(oldAligned * 1.5);
+  }, 120_000);
 
   it('copies the coded data before the notice verbatim and re-codes only from there when the tables allow', async () => {
     const rgb = picture(W, H, 5);

@@ -23,7 +23,8 @@
  *    scan again whole. When a changed block needs a symbol a
  *    table lacks (files with optimised tables), room is made in the table without touching its
  *    short codes (`jpeg-splice-tables.ts`): symbols appended where the code space has room, or
- *    one rare symbol moved to 16 bits, the data before the notice then copied bit for bit with
+ *    one rare symbol moved to a longer code (by 4 bits where that makes room: half the copy
+ *    then stays byte-aligned), the data before the notice then copied bit for bit with
  *    only its codes longer than 9 bits written again. Only when neither works is the whole scan
  *    coded again with optimal tables (a new DHT), still entropy coding only: no block outside
  *    the notice changes.
