@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { commandTable } from '../src/cli/main.js';
+import { buildProgram, commandTable, VISIBLE_LABEL_VALUE_OPTIONS } from '../src/cli/main.js';
 import { openImageLabelPool } from '../src/label/explicit/image-pool.js';
 import { batchImageThreads, waitingImageThreads } from '../src/label/explicit/image-threads.js';
 import type { CliIo } from '../src/cli/io.js';
@@ -101,6 +101,16 @@ describe('hegui loads only what the command line asks for', () => {
     expect(modules.filter((url) => ['node_modules/sharp/', 'node_modules/@napi-rs/canvas', '/src/label/explicit/index.ts', '/src/label/explicit/image.ts', '/src/label/explicit/image-render.ts'].some((part) => url.includes(part)))).toEqual([]);
   });
 
+  it('label visible of a text answer loads the text notice alone: no image, video, PDF or Word code, no thread', async () => {
+    const answer = join(dir, 'answer.txt');
+    await writeFile(answer, '一段回答\n');
+    await writeFile(join(dir, 'answer-labelled.txt'), 'written by an earlier run\n');
+    const { stdout, modules } = await modulesLoadedBy(['label', 'visible', answer, '-o', join(dir, 'answer-labelled.txt')]);
+    expect(stdout).toContain('plain');
+    expect(modules.filter((url) => [...heavy, '/src/label/explicit/index.ts', '/src/label/explicit/image.ts', '/src/label/explicit/image-codec.ts', '/src/label/explicit/image-render.ts', '/src/label/explicit/jpeg-splice', '/src/label/explicit/video.ts', '/src/label/explicit/pdf.ts', '/src/label/explicit/docx.ts'].some((part) => url.includes(part)))).toEqual([]);
+    expect(modules.some((url) => url.endsWith('/src/label/explicit/image-pool-worker.ts'))).toBe(false);
+  });
+
   it('label visible on a folder of text files ends, though the image thread it started ahead is never used', async () => {
     const folder = join(dir, 'texts');
     await mkdir(folder, { recursive: true });
@@ -116,11 +126,14 @@ describe('hegui loads only what the command line asks for', () => {
     await writeFile(join(folder, 'a.txt'), 'an answer\n');
     await writeFile(join(folder, 'b.txt'), 'an answer\n');
     const label = commandTable.find((entry) => entry.commands.some(([name]) => name === 'label'));
-    const load = async (words: string[], help = false): Promise<number> => {
-      await label?.load(words, { help });
+    const load = async (argv: string[], help = false): Promise<number> => {
+      await label?.load(argv.filter((word) => !word.startsWith('-')), { help, argv });
       return waitingImageThreads();
     };
     expect(await load(['label', 'visible', join(folder, 'a.txt'), '--text', 'AI生成'])).toBe(0);
+    // An option's value that names a file (here an output written before) is not a second file to label.
+    expect(await load(['label', 'visible', join(folder, 'a.txt'), '-o', join(folder, 'b.txt')])).toBe(0);
+    expect(await load(['label', 'all', '--font', join(folder, 'b.txt'), join(folder, 'a.txt'), '--producer', 'x', '--id', 'y'])).toBe(0);
     expect(await load(['label', 'visible', folder], true)).toBe(0);
     expect(await load(['label', 'embed', folder])).toBe(0);
     // Two files, or a folder: the batch's threads, started once however often asked.
@@ -135,6 +148,17 @@ describe('hegui loads only what the command line asks for', () => {
       expect(labelled.notice).toBe('AI-generated');
     } finally {
       await pool.close();
+    }
+  });
+
+  it("knows which of label visible's and label all's options take a value", async () => {
+    const program = await buildProgram(quietIo, ['label', 'visible']);
+    const label = program.commands.find((command) => command.name() === 'label');
+    for (const name of ['visible', 'all']) {
+      const command = label?.commands.find((sub) => sub.name() === name);
+      const taking = (command?.options ?? []).filter((option) => option.required || option.optional).flatMap((option) => [option.short, option.long].filter((flag): flag is string => flag !== undefined));
+      expect(taking.length).toBeGreaterThan(5);
+      for (const flag of taking) expect(VISIBLE_LABEL_VALUE_OPTIONS.has(flag), `${name} ${flag}`).toBe(true);
     }
   });
 

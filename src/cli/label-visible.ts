@@ -18,6 +18,8 @@ import type { LabelCodec } from '../label/implicit/codec.js';
 import { codecByFormat } from '../label/implicit/registry.js';
 import type { LabelValue } from '../label/model.js';
 import type * as Explicit from '../label/explicit/index.js';
+import type * as SubtitleNotices from '../label/explicit/subtitle.js';
+import type * as TextNotices from '../label/explicit/text.js';
 import type { ExplicitCheckReport, ExplicitFormat, NoticeLanguage, PlateMode, TextFormat, TextPosition } from '../label/explicit/index.js';
 import { IMAGE_POSITIONS, type ImagePosition } from '../label/explicit/positions.js';
 import { documentFormat, FORMAT_HEAD_BYTES, FORMAT_KIND, requireExplicitFormat } from '../label/explicit/check-format.js';
@@ -34,6 +36,10 @@ import { batch, errorRecord, errorText, expandId, followedLink, loadSigningKey, 
  * thread then never loads it (issue 14).
  */
 const explicit = (): Promise<typeof Explicit> => import('../label/explicit/index.js');
+// Text and subtitles take only their own small modules: the library's index loads the image,
+// video, PDF and Word code (sharp among them), about 0.3 s a command for a one-line answer.
+const textNotices = (): Promise<typeof TextNotices> => import('../label/explicit/text.js');
+const subtitleNotices = (): Promise<typeof SubtitleNotices> => import('../label/explicit/subtitle.js');
 
 interface VisibleFlags {
   position?: string;
@@ -187,13 +193,13 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
       ...(result.previews ? { previews: result.previews } : {}),
     };
   } else if (format === 'srt' || format === 'vtt') {
-    const result = (await explicit()).labelSubtitles(new TextDecoder().decode(source), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
+    const result = (await subtitleNotices()).labelSubtitles(new TextDecoder().decode(source), { ...choice, format, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}, cue ${(result.startMs / 1000).toFixed(3)}-${(result.endMs / 1000).toFixed(3)} s`;
     facts = { notice: result.notice, position: result.position, cue: { startSeconds: result.startMs / 1000, endSeconds: result.endMs / 1000 } };
   } else {
-    const result = (await explicit()).labelText(new TextDecoder().decode(source), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
+    const result = (await textNotices()).labelText(new TextDecoder().decode(source), { ...choice, format: format as TextFormat, ...(positions.text ? { position: positions.text } : {}) });
     const text = new TextEncoder().encode(result.text);
     labelled = implicit ? await embedInText(text, format as TextFormat, implicit) : text;
     detail = `${JSON.stringify(result.notice)} at the ${result.position}`;

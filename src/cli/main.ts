@@ -23,9 +23,9 @@ export interface CommandEntry {
   commands: readonly (readonly [name: string, description: string])[];
   /**
    * `words`: the command line's words that are not options (`label`, `embed`, files...);
-   * `help`: the command line only asks for help.
+   * `help`: the command line only asks for help; `argv`: the whole command line.
    */
-  load: (words?: readonly string[], context?: { help: boolean }) => Promise<Register[]>;
+  load: (words?: readonly string[], context?: { help: boolean; argv: readonly string[] }) => Promise<Register[]>;
 }
 
 /**
@@ -38,13 +38,26 @@ const IMPLICIT_LABEL_COMMANDS = new Set(['embed', 'read', 'verify', 'propagate',
 const VISIBLE_LABEL_COMMANDS = new Set(['visible', 'all']);
 
 /**
- * Whether the command line's other words name a folder or at least two files, as a batch does
- * (a word that is an option's value names neither, unless it happens to be a path). Checked
- * with a stat per word, up to the second file.
+ * The options of `label visible` and `label all` that take a value (the word after them is not
+ * a file to label). `test/cli-startup.test.ts` keeps this list equal to the commands' own.
  */
-function isBatch(words: readonly string[]): boolean {
+export const VISIBLE_LABEL_VALUE_OPTIONS: ReadonlySet<string> = new Set(['--position', '--text', '--lang', '--plate', '--font', '--quality', '--speech', '-o', '--out', '--producer', '--id', '--label', '--key']);
+
+/**
+ * Whether the command line (`args`: the words after `label visible`) names a folder or at
+ * least two files to label, as a batch does: the words that are neither options nor an
+ * option's value, checked with a stat each, up to the second file. A word it cannot tell (an
+ * unknown option's value that is a path) can at worst start a thread the command never uses.
+ */
+function isBatch(args: readonly string[]): boolean {
   let files = 0;
-  for (const word of words) {
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    if (word === '--') continue;
+    if (word.startsWith('-')) {
+      if (VISIBLE_LABEL_VALUE_OPTIONS.has(word)) i++;
+      continue;
+    }
     let stats: Stats | undefined;
     try {
       stats = statSync(word);
@@ -88,10 +101,11 @@ export const commandTable: readonly CommandEntry[] = [
   },
   {
     commands: [['label', 'AIGC labels (GB 45438): implicit labels in file metadata, visible notices and their check']],
-    load: async (words = [], context = { help: false }) => {
+    load: async (words = [], context = { help: false, argv: [] }) => {
       // The implicit subcommands load the bundled entry (one file in the build, label-implicit.ts).
       if (IMPLICIT_LABEL_COMMANDS.has(words[1] ?? '')) return [(await import('./label-implicit.js')).registerLabel];
-      if (!context.help && VISIBLE_LABEL_COMMANDS.has(words[1] ?? '') && isBatch(words.slice(2))) {
+      const subcommand = context.argv.indexOf(words[1] ?? '');
+      if (!context.help && VISIBLE_LABEL_COMMANDS.has(words[1] ?? '') && subcommand >= 0 && isBatch(context.argv.slice(subcommand + 1))) {
         // A batch's image threads start before the command's modules load, which they overlap
         // (the command takes them when its first image comes; unused, they end with the process).
         const { batchImageThreads, prestartImageThreads } = await import('../label/explicit/image-threads.js');
@@ -162,7 +176,7 @@ export async function buildProgram(io: CliIo, argv: readonly string[] = []): Pro
   for (const entry of commandTable) {
     if (entry === wanted) {
       const help = words[0] === 'help' || argv.includes('--help') || argv.includes('-h');
-      for (const register of await entry.load(words[0] === 'help' ? words.slice(1) : words, { help })) register(program, io);
+      for (const register of await entry.load(words[0] === 'help' ? words.slice(1) : words, { help, argv })) register(program, io);
     } else {
       for (const [name, description] of entry.commands) program.command(name).description(description);
     }
