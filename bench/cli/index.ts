@@ -76,6 +76,8 @@ const commands: { name: string; args: string[] }[] = [
   { name: 'hegui serve --help', args: ['serve', '--help'] },
   // A command on the store (SQLite, migrated by the first run): the driver and kysely, nothing of the gateway.
   { name: 'hegui users list', args: ['users', 'list'] },
+  // The visible notice on one text answer, written to a file of its own (overwritten each run).
+  { name: 'hegui label visible short.txt -o out.txt', args: ['label', 'visible', textFile, '-o', join(work, 'out.txt')] },
 ];
 
 const sides = [{ label: 'hegui', dir: root }, ...(baseline ? [{ label: 'baseline', dir: baseline }] : [])];
