@@ -110,29 +110,8 @@ const LOOK = 9;
 /** Zero bytes after the unstuffed data: more than one block can overrun before the truncation test. */
 const PAD = 512;
 
-/** Tables built recently, by their DHT contents: files from one encoder share their tables. */
-const builtTables = new Map<string, HuffmanTable>();
-const BUILT_TABLES = 32;
-
-/**
- * The decoding and encoding lookups of a DHT table. A table with the same code counts and
- * symbols as one built recently is that same object (with its skip table, once built): in a
- * batch from one encoder, building the lookups and the skip table of every file's tables again
- * cost about half a millisecond a file (issue 14). Tables are shared: nothing may write to them.
- *
- * @throws NotSpliceable for an oversubscribed table
- */
+/** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
-  const key = String.fromCharCode(...counts.subarray(0, 17)) + String.fromCharCode(...symbols);
-  const built = builtTables.get(key);
-  if (built) return built;
-  const table = buildTable(counts, symbols);
-  if (builtTables.size >= BUILT_TABLES) builtTables.delete(builtTables.keys().next().value as string);
-  builtTables.set(key, table);
-  return table;
-}
-
-function buildTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
   const lookup = new Int32Array(1 << LOOK);
   const maxCode = new Int32Array(18).fill(-1);
   const offset = new Int32Array(18);
