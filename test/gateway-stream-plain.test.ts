@@ -27,7 +27,7 @@ interface Run {
 
 /** Feeds the events' data through one stream guard, as the relay does, and what it sent. */
 function run(services: GatewayServices, events: readonly string[], fastPath: boolean): Run {
-  const exchange = new Exchange('chat.completions', 'full');
+  const exchange = new Exchange('chat.completions', 'all');
   exchange.caller = caller;
   const guarded = new GuardedChoices(services, exchange, chatShape, true);
   const frames: string[] = [];
