@@ -3,11 +3,12 @@
  * The canvas (@napi-rs/canvas, Skia), loaded when a notice is first laid out or drawn, and
  * without the system fonts. Notices are drawn only in the font `font.ts` registers (never a
  * system font), but the package registers every font under the system's font folders when it
- * loads: on a machine with the CJK font packages that is about an eighth of a second of CPU
- * (measured on a Debian machine with fonts-noto-cjk and Ghostscript's fonts, issue 14), paid by
- * every image labelling thread before its first image. Its `DISABLE_SYSTEM_FONTS_LOAD`
- * switch skips that; it is set only while the package loads, so child processes (ffmpeg) and
- * the caller's environment are left as they were.
+ * loads. Its `DISABLE_SYSTEM_FONTS_LOAD` switch skips that registration; it is set only while
+ * the package loads, so child processes (ffmpeg) and the caller's environment are left as they
+ * were. The font manager still scans /usr/share/fonts (a path built into the native binary) on
+ * the first use of any font, about 0.15 s once per process on a machine with the CJK font
+ * packages (issue 14): the switch moves that cost to the first use rather than removing it, and
+ * `warmCanvas` lets a thread pay it early.
  */
 import { createRequire } from 'node:module';
 import type * as CanvasModule from '@napi-rs/canvas';
@@ -34,15 +35,14 @@ export function canvasLib(): Canvas {
 /**
  * Builds the canvas's font manager now: the first use of its fonts, in any thread, scans the
  * system font folders (about 0.15 s on a machine with the CJK font packages), once per
- * process, and the threads that come later share the result. A batch calls this in its main
- * thread right after starting its labelling threads, so the scan overlaps their start-up
- * instead of delaying their first image. Only a head start: an error is left for the
- * labelling itself to report.
+ * process, and the threads that come later share the result. An image pool thread calls this
+ * as soon as it is up, while the caller is still reading its first files, so the scan does not
+ * wait for the first image. Only a head start: an error is left for the first notice to report.
  */
 export function warmCanvas(): void {
   try {
     void canvasLib().GlobalFonts.families;
   } catch {
-    // The labelling threads load the canvas themselves and report what fails.
+    // The first notice loads the canvas again and reports what fails.
   }
 }
