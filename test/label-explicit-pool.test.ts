@@ -122,6 +122,28 @@ describe('image label pool', () => {
     expect(kept.byteLength).toBe(file.length);
   });
 
+  it("walks a JPEG's scan in this thread while a thread has images waiting, and the labelled bytes are the same", async () => {
+    const one = await openImageLabelPool(1);
+    try {
+      const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg', 'b.jpg', 'd.png'].map((name) => join(folder, name));
+      for (const options of [{}, { position: 'top-left' as const }, { position: 'bottom' as const, language: 'en' as const }]) {
+        const here = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), options)).bytes)));
+        const before = one.scansWalked;
+        const pooled = await Promise.all(paths.map((path) => one.label(new Uint8Array(readFileSync(path)), options, { transfer: true })));
+        expect(pooled.map((result, i) => Buffer.from(result.bytes).equals(here[i] as Buffer))).toEqual(paths.map(() => true));
+        // The first two went to an idle thread; the JPEGs queued behind them were walked here (not the PNG).
+        expect(one.scansWalked - before).toBe(4);
+      }
+      // Paths are read in the thread, and a re-encode needs no walk.
+      const before = one.scansWalked;
+      await Promise.all(paths.map((path) => one.label(path, {})));
+      await Promise.all(paths.map((path) => one.label(readFileSync(path), { jpegMethod: 'reencode' })));
+      expect(one.scansWalked).toBe(before);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('reuses the buffers of results given back, and leaves alone bytes it did not make', async () => {
     const paths = ['a.jpg', 'e.jpg', 'a.jpg', 'e.jpg', 'a.jpg'].map((name) => join(folder, name));
     const expected = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), {})).bytes)));

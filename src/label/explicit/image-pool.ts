@@ -27,6 +27,8 @@ import type { ImageLabelResult, ImageNoticeOptions } from './image.js';
 import { fromThreadError } from '../thread-error.js';
 import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
 import { takeWorker } from './image-threads.js';
+import type * as JpegParse from './jpeg-splice-parse.js';
+import type { ScanIndex } from './jpeg-splice-parse.js';
 
 export { batchImageThreads, prestartImageThreads } from './image-threads.js';
 
@@ -38,6 +40,8 @@ export function poolable(options: ImageNoticeOptions): boolean {
 /** A pool of threads that label images; `close` it when the batch is done. */
 export interface ImageLabelPool {
   readonly threads: number;
+  /** Images whose scan this thread walked for the pool's threads (`ScanIndex`): JPEGs sent as bytes while a thread had images waiting. */
+  readonly scansWalked: number;
   /**
    * Labels an image in a pool thread: the file at `input` (read there), or the bytes `input`.
    * With `transfer`, the caller gives the bytes up: their buffer moves to the thread (it is
@@ -53,6 +57,34 @@ export interface ImageLabelPool {
    */
   release(bytes: Uint8Array): void;
   close(): Promise<void>;
+}
+
+/**
+ * A JPEG's scan is walked here, in the caller's thread, when the thread it goes to has at least
+ * this many images waiting: the walk then overlaps that thread's work on them, and the thread
+ * is spared it (`ScanIndex`). With fewer waiting the threads are keeping up and the caller's
+ * time is better spent reading and writing files; so a caller with more threads than it can
+ * feed stops walking by itself.
+ */
+const INDEX_BACKLOG = 2;
+
+/**
+ * The JPEG parser, loaded when the first pool opens (a command that labels only text never
+ * loads it); until it has loaded, no scan is walked here.
+ */
+let parser: typeof JpegParse | undefined;
+let parserLoading: Promise<unknown> | undefined;
+
+/** The scan index of `bytes` when they are a JPEG the thread will splice, or undefined (not a JPEG, not spliceable, or re-encoded anyway). */
+function scanIndexFor(bytes: Uint8Array, options: ImageNoticeOptions): ScanIndex | undefined {
+  if (!parser || options.jpegMethod === 'reencode' || options.quality !== undefined || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
+  try {
+    return parser.indexBaselineScan(bytes);
+  } catch (error) {
+    // The thread finds the same fault and re-encodes, or reports it.
+    if (error instanceof parser.NotSpliceable) return undefined;
+    throw error;
+  }
 }
 
 interface Thread {
@@ -73,6 +105,11 @@ interface Thread {
  */
 export function openImageLabelPool(threads = availableParallelism()): Promise<ImageLabelPool> {
   const size = Math.max(1, threads);
+  // A failed load only means no walking here: the threads walk for themselves.
+  parserLoading ??= import('./jpeg-splice-parse.js').then(
+    (loaded) => (parser = loaded),
+    () => undefined,
+  );
   let closed = false;
   const start = (): Thread => {
     const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true };
@@ -99,8 +136,12 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
   // Result buffers the caller gave back, sent with the next tasks; only buffers the threads made.
   const fromThreads = new WeakSet<ArrayBuffer>();
   const released: ArrayBuffer[] = [];
+  let scansWalked = 0;
   return Promise.resolve({
     threads: size,
+    get scansWalked() {
+      return scansWalked;
+    },
     label(input, options, send = {}) {
       let chosen: Thread | undefined;
       for (const thread of pool) if (thread.alive && (!chosen || thread.pending.size < chosen.pending.size)) chosen = thread;
@@ -113,8 +154,11 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
         // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
-        task = { id, bytes, options };
+        const index = chosen.pending.size >= INDEX_BACKLOG ? scanIndexFor(bytes, options) : undefined;
+        task = index ? { id, bytes, options, index } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
+        if (index) scansWalked++;
+        if (index) transfer.push(index.mcuBits.buffer as ArrayBuffer, index.preds.buffer as ArrayBuffer, index.longPositions.buffer as ArrayBuffer, index.longKeys.buffer as ArrayBuffer);
       }
       if (released.length > 0) {
         task.spares = released.splice(0, 2);

@@ -282,12 +282,28 @@ export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: num
   // A plain Uint8Array view even of a Buffer: the hot loops then see one array shape (a Buffer
   // and its slices have another map, and mixing them deoptimises the decoder).
   const data = plainBytes(input);
+  const headers = readHeaders(data);
+  return decodeScan(data, headers, first, last, whole, reuse, offeredIndex(data));
+}
+
+/** What the headers before the scan say: the frame, the tables, where the scan's header and its data start. */
+interface Headers {
+  frame: Frame;
+  tables: Tables;
+  sosStart: number;
+  scanStart: number;
+}
+
+type Frame = { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] };
+
+/** Reads the segments before the scan. @throws NotSpliceable */
+function readHeaders(data: Uint8Array): Headers {
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];
   const ac: (HuffmanTable | undefined)[] = [];
   const dhtSegments: [number, number][] = [];
-  let frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] } | undefined;
+  let frame: Frame | undefined;
   let restartInterval = 0;
   let adobeTransform: number | undefined;
   let at = 2;
@@ -339,10 +355,91 @@ export function parseBaselineJpeg(input: Uint8Array, first?: { x: number; y: num
       adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return decodeScan(data, at, end, frame, { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, first, last, whole, reuse);
+      return { frame, tables: { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, sosStart: at, scanStart: end };
     }
     at = end;
   }
+}
+
+/**
+ * Where every MCU of a scan starts, found by walking the whole scan once (`indexBaselineScan`):
+ * what the skipped parts of a splice's parse would otherwise walk for themselves. A batch walks
+ * the next file in its main thread while a pool thread labels the one before (issue 14: on two
+ * cores the walk is about two fifths of a thread's work per one-megapixel JPEG, and the main
+ * thread is mostly waiting). Only scans without restart intervals are indexed.
+ */
+export interface ScanIndex {
+  /** Length of the unstuffed entropy-coded data and MCU and component counts: an index for other data is not used. */
+  cleanLength: number;
+  totalMcus: number;
+  components: number;
+  /** Bit position (in the unstuffed data) where each MCU starts, and the end of the last one (`totalMcus + 1` entries). */
+  mcuBits: Float64Array;
+  /** The DC predictors when each MCU starts, `components` per MCU. */
+  preds: Int16Array;
+  /** The codes longer than the 9-bit lookahead, in coding order (as `LongCodes`). */
+  longPositions: Float64Array;
+  longKeys: Uint16Array;
+}
+
+/**
+ * Walks the whole scan of a baseline JPEG without keeping any coefficient and returns where each
+ * MCU starts (`ScanIndex`). Its buffers are its own (they can move to another thread).
+ *
+ * @throws NotSpliceable as `parseBaselineJpeg` would for the same file, and for a scan with restart intervals
+ */
+export function indexBaselineScan(input: Uint8Array): ScanIndex {
+  const data = plainBytes(input);
+  const { frame, tables, sosStart, scanStart } = readHeaders(data);
+  if (tables.restartInterval > 0) throw new NotSpliceable('a scan with restart intervals is not indexed');
+  // Only the last MCU kept: the layout's checks without memory for the blocks.
+  const corner = { x: frame.width - 1, y: frame.height - 1 };
+  const { components, totalMcus } = scanLayout(data, sosStart, frame, tables, corner, corner);
+  const { clean, n } = unstuffScan(data, scanStart, false);
+  const mcuBits = new Float64Array(totalMcus + 1);
+  const preds = new Int16Array(totalMcus * components.length);
+  const long = new LongCodes();
+  const state: SkipState = {
+    view: new DataView(clean.buffer, clean.byteOffset, clean.byteLength),
+    limit: n * 8,
+    layout: mcuLayout(components),
+    components,
+    dcTables: packed(components, (c) => tables.dc[c.dc] as HuffmanTable),
+    acTables: packed(components, (c) => tables.ac[c.ac] as HuffmanTable),
+    pred: new Int32Array(components.length),
+    mcuBits,
+    restarts: [],
+    intervalEnds: [],
+    long,
+    ri: 0,
+    preds,
+  };
+  mcuBits[totalMcus] = skipMcus(state, 0, totalMcus, 0);
+  return { cleanLength: n, totalMcus, components: components.length, mcuBits, preds, longPositions: long.positions.slice(0, long.length), longKeys: long.keys.slice(0, long.length) };
+}
+
+/** The index offered for the next parses of some bytes (`withScanIndex`). */
+let offered: { bytes: Uint8Array; index: ScanIndex } | undefined;
+
+/**
+ * Runs `work` with `index` offered to every parse of `bytes` (the same memory: buffer, offset
+ * and length) inside it: those parses take the MCU positions, DC predictors and long codes of
+ * the parts they would skip from the index instead of walking them. A parse still checks that
+ * the index fits its data, and that the MCUs it decodes end where the index says.
+ */
+export async function withScanIndex<T>(bytes: Uint8Array, index: ScanIndex | undefined, work: () => Promise<T>): Promise<T> {
+  if (!index) return work();
+  offered = { bytes, index };
+  try {
+    return await work();
+  } finally {
+    offered = undefined;
+  }
+}
+
+function offeredIndex(data: Uint8Array): ScanIndex | undefined {
+  const bytes = offered?.bytes;
+  return bytes && bytes.buffer === data.buffer && bytes.byteOffset === data.byteOffset && bytes.byteLength === data.byteLength ? offered?.index : undefined;
 }
 
 /** The arrays of the last parse with `reuse`, for the next one. */
@@ -389,17 +486,22 @@ interface Tables {
   adobeTransform: number | undefined;
 }
 
-function decodeScan(
-  data: Uint8Array,
-  sosStart: number,
-  scanStart: number,
-  frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] },
-  tables: Tables,
-  first: { x: number; y: number } | undefined,
-  last: { x: number; y: number } | undefined,
-  whole: boolean,
-  reuse: boolean,
-): BaselineJpeg {
+/** The scan's geometry: its components (their blocks kept from MCU `from`'s row to MCU `to`'s), the MCU grid and the kept MCUs. */
+interface ScanLayout {
+  components: FrameComponent[];
+  hMax: number;
+  vMax: number;
+  mcusX: number;
+  mcusY: number;
+  totalMcus: number;
+  from: number;
+  to: number;
+  /** Blocks kept (in the rows of `from` to `to`). */
+  blocks: number;
+}
+
+/** Reads the scan header against the frame: the MCU grid and which MCUs `first` and `last` keep. @throws NotSpliceable */
+function scanLayout(data: Uint8Array, sosStart: number, frame: Frame, tables: Tables, first: { x: number; y: number } | undefined, last: { x: number; y: number } | undefined): ScanLayout {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
   if (count !== frame.components.length) throw new NotSpliceable('the scan does not hold every component (several scans)');
@@ -440,8 +542,61 @@ function decodeScan(
   });
   if (perMcu > 10) throw new NotSpliceable('more than 10 blocks per MCU');
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
-  // The entropy-coded data, without stuffed zeros and restart markers: runs between 0xFF bytes copied whole.
-  // Zero padding after the data: the skipping decoder reads 32-bit windows with no end test.
+  return { components, hMax, vMax, mcusX, mcusY, totalMcus, from, to, blocks };
+}
+
+function decodeScan(data: Uint8Array, headers: Headers, first: { x: number; y: number } | undefined, last: { x: number; y: number } | undefined, whole: boolean, reuse: boolean, index: ScanIndex | undefined): BaselineJpeg {
+  const { frame, tables, sosStart, scanStart } = headers;
+  const { components, hMax, vMax, mcusX, mcusY, totalMcus, from, to, blocks } = scanLayout(data, sosStart, frame, tables, first, last);
+  const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, reuse);
+  const ri = tables.restartInterval;
+  if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
+  const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
+  const mcuBits = reuse ? spareMcuBits(totalMcus + 1) : new Float64Array(totalMcus + 1);
+  const predAtFrom = new Int32Array(components.length);
+  const long = reuse ? spareLongCodes() : new LongCodes();
+  const intervalEnds: number[] = [];
+  const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
+  const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
+  // An index made for other data (another file's, or this one's before it changed) is not used.
+  const usable = index && ri === 0 && index.cleanLength === n && index.totalMcus === totalMcus && index.components === components.length ? index : undefined;
+  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds, acColumns, usable);
+  return {
+    width: frame.width,
+    height: frame.height,
+    components,
+    hMax,
+    vMax,
+    mcusX,
+    mcusY,
+    restartInterval: ri,
+    quant: tables.quant,
+    dc: tables.dc,
+    ac: tables.ac,
+    dhtSegments: tables.dhtSegments,
+    sosStart,
+    scanStart,
+    scanEnd,
+    coefficients,
+    acColumns,
+    from,
+    to,
+    predAtFrom,
+    restarts,
+    mcuBits,
+    clean: clean.subarray(0, n),
+    long,
+    intervalEnds,
+  };
+}
+
+/**
+ * The entropy-coded data from `scanStart`, without stuffed zeros and restart markers (runs
+ * between 0xFF bytes copied whole), followed by zeros: the skipping decoder reads 32-bit
+ * windows with no end test. `restarts`: where each restart marker was, in the unstuffed data.
+ * @throws NotSpliceable when the data is not ended by EOI
+ */
+function unstuffScan(data: Uint8Array, scanStart: number, reuse: boolean): { clean: Uint8Array; n: number; restarts: number[]; scanEnd: number } {
   const clean = reuse ? spareBytes(Math.max(0, data.length - scanStart) + PAD) : new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
@@ -472,43 +627,7 @@ function decodeScan(
   // A reused array holds the last file's bytes after this one's data: the padding must be zeros.
   if (reuse) clean.fill(0, n, n + PAD);
   if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
-  const ri = tables.restartInterval;
-  if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
-  const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
-  const mcuBits = reuse ? spareMcuBits(totalMcus + 1) : new Float64Array(totalMcus + 1);
-  const predAtFrom = new Int32Array(components.length);
-  const long = reuse ? spareLongCodes() : new LongCodes();
-  const intervalEnds: number[] = [];
-  const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
-  const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
-  decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds, acColumns);
-  return {
-    width: frame.width,
-    height: frame.height,
-    components,
-    hMax,
-    vMax,
-    mcusX,
-    mcusY,
-    restartInterval: ri,
-    quant: tables.quant,
-    dc: tables.dc,
-    ac: tables.ac,
-    dhtSegments: tables.dhtSegments,
-    sosStart,
-    scanStart,
-    scanEnd,
-    coefficients,
-    acColumns,
-    from,
-    to,
-    predAtFrom,
-    restarts,
-    mcuBits,
-    clean: clean.subarray(0, n),
-    long,
-    intervalEnds,
-  };
+  return { clean, n, restarts, scanEnd };
 }
 
 /**
@@ -585,6 +704,7 @@ function decodeEntropy(
   long: LongCodes,
   intervalEnds: number[],
   acColumns: { first: number; last: number } | undefined,
+  index: ScanIndex | undefined,
 ): void {
   const layout = mcuLayout(components);
   const blocksPerMcu = layout.component.length;
@@ -594,8 +714,17 @@ function decodeEntropy(
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
   // Before (and after) the kept MCUs only positions and DC predictors matter (`skipMcus`).
-  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri };
-  const pos = skipMcus(skipping, 0, from, 0);
+  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds: undefined };
+  let pos: number;
+  if (index) {
+    // The walk up to MCU `from` is in the index (no restart intervals: `decodeScan` checked).
+    pos = index.mcuBits[from] as number;
+    mcuBits.set(index.mcuBits.subarray(0, from));
+    pred.set(index.preds.subarray(from * components.length, (from + 1) * components.length));
+    for (let i = 0; i < index.longPositions.length && (index.longPositions[i] as number) < pos; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
+  } else {
+    pos = skipMcus(skipping, 0, from, 0);
+  }
   // The kept MCUs: full decoding, with a byte-refilled accumulator.
   let restart = intervalEnds.length;
   let p = pos >>> 3;
@@ -723,7 +852,18 @@ function decodeEntropy(
       if (bits < 0 || p * 8 - bits > n * 8) throw new NotSpliceable('the entropy-coded data is truncated');
     }
   }
-  mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, p * 8 - bits);
+  const end = p * 8 - bits;
+  if (!index) {
+    mcuBits[totalMcus] = skipMcus(skipping, to, totalMcus, end);
+    return;
+  }
+  // The rest is in the index too, once the decoded MCUs are seen to end where it says.
+  if (end !== index.mcuBits[to]) throw new Error(`the scan index does not match the data (MCU ${to} at bit ${end}, indexed at ${index.mcuBits[to]})`);
+  mcuBits.set(index.mcuBits.subarray(to), to);
+  for (let i = 0; i < index.longPositions.length; i++) {
+    const at = index.longPositions[i] as number;
+    if (at >= end) long.push(at, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
+  }
 }
 
 /** Where skipping stores the DC values of the MCUs it passes (kept MCUs outside `acColumns`). */
@@ -746,6 +886,8 @@ interface SkipState {
   intervalEnds: number[];
   long: LongCodes;
   ri: number;
+  /** With an index being made: the DC predictors when each MCU starts. */
+  preds: Int16Array | undefined;
 }
 
 /**
@@ -756,7 +898,7 @@ interface SkipState {
  * Returns the bit position after them.
  */
 function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
-  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri } = state;
+  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds } = state;
   const blocksPerMcu = layout.component.length;
   const acSkips = packed(acTables, (table) => (table.skip ??= skipTable(table)));
   let pos = start;
@@ -769,6 +911,7 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       pred.fill(0);
     }
     mcuBits[m] = pos;
+    if (preds) for (let c = 0; c < components.length; c++) preds[m * components.length + c] = pred[c] as number;
     if (dcOut) for (let c = 0; c < components.length; c++) dcOut.origins[c] = mcuOrigin(components[c] as FrameComponent, m, dcOut.mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;

@@ -12,7 +12,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, indexBaselineScan, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
@@ -534,6 +534,62 @@ describe('JPEG DCT-block splice', () => {
     const extended = openJpegSplice(small, BOX, { reuseBuffers: true, newTables: true }).compose(drawn, BOX);
     expect(extended.tables).toBe('extended');
     expect(Buffer.from(extended.bytes).equals(Buffer.from(openJpegSplice(small, BOX, { newTables: true }).compose(drawn, BOX).bytes))).toBe(true);
+  });
+
+  it('splices with the scan walked beforehand (a scan index) exactly as without, and takes no index made for other data', async () => {
+    const rgb = picture(W, H, 41);
+    const raw = { raw: { width: W, height: H, channels: 3 as const } };
+    const files = [
+      await sharp(rgb, raw).jpeg({ quality: 85 }).toBuffer(),
+      await sharp(rgb, raw).jpeg({ quality: 97, chromaSubsampling: '4:4:4', optimiseCoding: false }).toBuffer(),
+      await sharp(rgb, raw).jpeg({ quality: 30, quantisationTable: 2 }).toBuffer(),
+      writeBaseline(rgb, W, H, [[4, 1], [1, 1], [1, 1]]),
+      writeBaseline(rgb, W, H, [[1, 1]]),
+    ];
+    const boxes: PixelBox[] = [BOX, { left: 0, top: 0, width: 70, height: 25 }, { left: 60, top: 50, width: 80, height: 40 }, { left: 0, top: 0, width: W, height: H }];
+    let longCodes = 0;
+    for (const jpeg of files) {
+      const index = indexBaselineScan(jpeg);
+      longCodes += index.longPositions.length;
+      expect(index.mcuBits[index.totalMcus]).toBe(parseBaselineJpeg(jpeg).mcuBits[index.totalMcus]);
+      for (const box of boxes) {
+        const drawn = overlay(box);
+        const first = { x: box.left, y: box.top };
+        const last = { x: box.left + box.width - 1, y: box.top + box.height - 1 };
+        const walked = parseBaselineJpeg(jpeg, first, last);
+        const indexed = await withScanIndex(jpeg, index, async () => parseBaselineJpeg(jpeg, first, last));
+        expect(Array.from(indexed.mcuBits)).toEqual(Array.from(walked.mcuBits));
+        expect(Array.from(indexed.predAtFrom)).toEqual(Array.from(walked.predAtFrom));
+        expect(indexed.long.length).toBe(walked.long.length);
+        expect(Array.from(indexed.long.positions.subarray(0, indexed.long.length))).toEqual(Array.from(walked.long.positions.subarray(0, walked.long.length)));
+        expect(Array.from(indexed.long.keys.subarray(0, indexed.long.length))).toEqual(Array.from(walked.long.keys.subarray(0, walked.long.length)));
+        expect(Buffer.from(indexed.coefficients).equals(Buffer.from(walked.coefficients))).toBe(true);
+        const plain = Buffer.from(openJpegSplice(jpeg, box).compose(drawn, box).bytes);
+        const spliced = await withScanIndex(jpeg, index, async () => Buffer.from(openJpegSplice(jpeg, box, { reuseBuffers: true }).compose(drawn, box).bytes));
+        expect(spliced.equals(plain)).toBe(true);
+        // New tables parse the scan whole a second time: that parse takes the index too.
+        const extended = await withScanIndex(jpeg, index, async () => Buffer.from(openJpegSplice(jpeg, box, { newTables: true }).compose(drawn, box).bytes));
+        expect(extended.equals(Buffer.from(openJpegSplice(jpeg, box, { newTables: true }).compose(drawn, box).bytes))).toBe(true);
+      }
+    }
+    // Long codes (past the 9-bit lookahead) before, inside and after the kept MCUs came from the index.
+    expect(longCodes).toBeGreaterThan(0);
+    const [a, b] = files as [Buffer, Buffer];
+    const drawn = overlay(BOX);
+    // Another file's index, or an index offered for other bytes (a copy), is not taken.
+    const other = indexBaselineScan(b);
+    expect(await withScanIndex(a, other, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
+    const lying = indexBaselineScan(a);
+    lying.mcuBits.fill(0);
+    expect(await withScanIndex(Buffer.from(a), lying, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
+    // An index that does not fit the data it is offered for is refused, not trusted; nothing stays offered afterwards.
+    await expect(withScanIndex(a, lying, async () => openJpegSplice(a, BOX))).rejects.toThrow(/scan index does not match/);
+    expect(() => openJpegSplice(a, BOX)).not.toThrow();
+    // Scans with restart intervals and files the splice refuses are not indexed.
+    expect(() => indexBaselineScan(writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3))).toThrow(NotSpliceable);
+    expect(() => indexBaselineScan(Buffer.concat([a.subarray(0, a.length >> 1), Buffer.from([0xff, 0xd9])]))).toThrow(NotSpliceable);
+    const progressive = await sharp(rgb, raw).jpeg({ progressive: true }).toBuffer();
+    expect(() => indexBaselineScan(progressive)).toThrow(NotSpliceable);
   });
 
   it('covers a tiny image whole and a notice at the top-left corner', async () => {
