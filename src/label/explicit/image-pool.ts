@@ -61,10 +61,10 @@ export interface ImageLabelPool {
 
 /**
  * A JPEG's scan is walked here, in the caller's thread, when the thread it goes to has at least
- * this many images waiting: the walk then overlaps that thread's work on them, and the thread
- * is spared it (`ScanIndex`). With fewer waiting the threads are keeping up and the caller's
- * time is better spent reading and writing files; so a caller with more threads than it can
- * feed stops walking by itself.
+ * this many images waiting, or has not answered yet (it is still loading its modules and
+ * fonts): the walk then overlaps that thread's work, and the thread is spared it (`ScanIndex`).
+ * With fewer waiting the threads are keeping up and the caller's time is better spent reading
+ * and writing files; so a caller with more threads than it can feed stops walking by itself.
  */
 const INDEX_BACKLOG = 2;
 
@@ -92,6 +92,8 @@ interface Thread {
   /** Images sent and not yet answered. */
   pending: Map<number, { resolve: (result: ImageLabelResult) => void; reject: (error: Error) => void }>;
   alive: boolean;
+  /** Whether it has answered yet: until then it is still starting (loading its modules and fonts). */
+  answered: boolean;
 }
 
 /**
@@ -112,13 +114,14 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
   );
   let closed = false;
   const start = (): Thread => {
-    const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true };
+    const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true, answered: false };
     const fail = (why: string): void => {
       thread.alive = false;
       for (const entry of thread.pending.values()) entry.reject(new HeguiError('E_LABEL_THREAD', `an image thread ${why}`));
       thread.pending.clear();
     };
     thread.worker.on('message', (reply: ImagePoolReply) => {
+      thread.answered = true;
       const entry = thread.pending.get(reply.id);
       if (!entry) return;
       thread.pending.delete(reply.id);
@@ -154,7 +157,7 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
         // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
-        const index = chosen.pending.size >= INDEX_BACKLOG ? scanIndexFor(bytes, options) : undefined;
+        const index = chosen.pending.size >= INDEX_BACKLOG || !chosen.answered ? scanIndexFor(bytes, options) : undefined;
         task = index ? { id, bytes, options, index } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
         if (index) scansWalked++;
