@@ -87,6 +87,22 @@ describe('image label pool', () => {
     for (const name of names.filter((n) => !n.includes('broken'))) expect(readFileSync(join(out, name)).length).toBeGreaterThan(0);
   });
 
+  it('labels a batch of JPEGs byte for byte as one file at a time, the main thread walking the scans of those queued', async () => {
+    const batch = join(dir, 'walked');
+    mkdirSync(batch, { recursive: true });
+    const sources = ['a.jpg', 'b.jpg', 'e.jpg'];
+    const copies = Array.from({ length: 12 }, (_, i) => `${String(i).padStart(2, '0')}-${sources[i % 3] as string}`);
+    for (const [i, name] of copies.entries()) writeFileSync(join(batch, name), readFileSync(join(folder, sources[i % 3] as string)));
+    const out = join(dir, 'walked-out');
+    const result = await cli(['label', 'visible', batch, '-o', out, '--position', 'top-left'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    for (const [i, name] of copies.entries()) {
+      const expected = await labelImage(readFileSync(join(folder, sources[i % 3] as string)), { position: 'top-left' });
+      expect(expected.method).toBe('dct-splice');
+      expect(readFileSync(join(out, name)).equals(Buffer.from(expected.bytes)), name).toBe(true);
+    }
+  });
+
   it('says which method labelled each JPEG: the DCT-block splice by default (and with --splice), the whole re-encode with --reencode', async () => {
     const method = async (extra: string[], out: string): Promise<(string | undefined)[]> => {
       const result = await cli(['label', 'visible', folder, '-o', join(dir, out), '--json', ...extra], { cwd: dir });
@@ -123,7 +139,7 @@ describe('image label pool', () => {
   });
 
   it("walks a JPEG's scan in this thread while a thread has images waiting, and the labelled bytes are the same", async () => {
-    const one = await openImageLabelPool(1);
+    const one = await openImageLabelPool(1, { walkScans: true });
     try {
       const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg', 'b.jpg', 'd.png'].map((name) => join(folder, name));
       for (const options of [{}, { position: 'top-left' as const }, { position: 'bottom' as const, language: 'en' as const }]) {
@@ -143,6 +159,10 @@ describe('image label pool', () => {
     } finally {
       await one.close();
     }
+    // By default the caller's thread walks nothing (a server's event loop stays free).
+    const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg'].map((name) => join(folder, name));
+    await Promise.all(paths.map((path) => pool.label(readFileSync(path), {})));
+    expect(pool.scansWalked).toBe(0);
   });
 
   it('reuses the buffers of results given back, and leaves alone bytes it did not make', async () => {

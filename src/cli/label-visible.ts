@@ -351,7 +351,7 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     // first image comes; the command line may have started its threads already (main.ts).
     let images: Promise<ImageLabelPool> | undefined;
     const threads = batchImageThreads();
-    const pool: PoolFor = many && threads > 0 ? () => (images ??= openImageLabelPool(threads)) : undefined;
+    const pool: PoolFor = many && threads > 0 ? () => (images ??= openImageLabelPool(threads, { walkScans: true })) : undefined;
     // Output folders made so far: one mkdir per folder, not per file.
     const folders = new Set<string>();
     try {

@@ -40,7 +40,7 @@ export function poolable(options: ImageNoticeOptions): boolean {
 /** A pool of threads that label images; `close` it when the batch is done. */
 export interface ImageLabelPool {
   readonly threads: number;
-  /** Images whose scan this thread walked for the pool's threads (`ScanIndex`): JPEGs sent as bytes while a thread had images waiting. */
+  /** Images whose scan the calling thread walked for the pool's threads (`walkScans`): JPEGs sent as bytes while a thread had images waiting. */
   readonly scansWalked: number;
   /**
    * Labels an image in a pool thread: the file at `input` (read there), or the bytes `input`.
@@ -96,6 +96,18 @@ interface Thread {
   answered: boolean;
 }
 
+/** How a pool shares the work with its caller's thread. */
+export interface ImageLabelPoolOptions {
+  /**
+   * Walk the scan of each JPEG given as bytes in the calling thread, while the thread it goes to
+   * has images waiting or is still starting (`ScanIndex`): about two fifths of a thread's work
+   * on a one-megapixel JPEG, done where the caller would otherwise wait for results. Off by
+   * default: each walk holds the calling thread for a few milliseconds, which a server's event
+   * loop should not be; the command line's batches turn it on.
+   */
+  walkScans?: boolean;
+}
+
 /**
  * Starts a pool of `threads` (default: one per core) image-labelling threads, taking those
  * `prestartImageThreads` started first. The threads start at once, so their set-up overlaps
@@ -105,13 +117,15 @@ interface Thread {
  * const pool = await openImageLabelPool();
  * try { const { bytes } = await pool.label('a.jpg', { language: 'zh' }); } finally { await pool.close(); }
  */
-export function openImageLabelPool(threads = availableParallelism()): Promise<ImageLabelPool> {
+export function openImageLabelPool(threads = availableParallelism(), options: ImageLabelPoolOptions = {}): Promise<ImageLabelPool> {
   const size = Math.max(1, threads);
+  const walkScans = options.walkScans === true;
   // A failed load only means no walking here: the threads walk for themselves.
-  parserLoading ??= import('./jpeg-splice-parse.js').then(
-    (loaded) => (parser = loaded),
-    () => undefined,
-  );
+  if (walkScans)
+    parserLoading ??= import('./jpeg-splice-parse.js').then(
+      (loaded) => (parser = loaded),
+      () => undefined,
+    );
   let closed = false;
   const start = (): Thread => {
     const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true, answered: false };
@@ -157,7 +171,7 @@ export function openImageLabelPool(threads = availableParallelism()): Promise<Im
         // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
-        const index = chosen.pending.size >= INDEX_BACKLOG || !chosen.answered ? scanIndexFor(bytes, options) : undefined;
+        const index = walkScans && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? scanIndexFor(bytes, options) : undefined;
         task = index ? { id, bytes, options, index } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
         if (index) scansWalked++;

@@ -35,4 +35,4 @@ export { documentChecker } from './check-document.js';
 export { MIN_CONTRAST, checkImage, imageChecker } from './check-image.js';
 export { audioChecker, checkAudio, scanAudioRhythm, type RhythmScan } from './audio-check.js';
 export { checkVideo, measureVideoNotices, videoChecker, type VideoMeasurement } from './video-check.js';
-export { openImageLabelPool, poolable, type ImageLabelPool } from './image-pool.js';
+export { openImageLabelPool, poolable, type ImageLabelPool, type ImageLabelPoolOptions } from './image-pool.js';
