@@ -19,7 +19,7 @@ function* filesUnder(dir) {
 /** The digest of the build inputs under `root`. */
 export function inputsDigest(root) {
   const hash = createHash('sha256');
-  const buildScripts = ['build.mjs', 'bundle-cli.mjs', 'build-stamp.mjs'].map((name) => join(root, 'scripts', name));
+  const buildScripts = ['build.mjs', 'bundle-cli.mjs', 'bundle-workers.mjs', 'build-stamp.mjs'].map((name) => join(root, 'scripts', name));
   const inputs = [...filesUnder(join(root, 'src')), ...filesUnder(join(root, 'web')), ...buildScripts, join(root, 'package.json'), join(root, 'package-lock.json'), join(root, 'tsconfig.json')];
   for (const path of inputs) {
     if (!existsSync(path)) continue;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the package: TypeScript to dist/, every non-TypeScript file under src/ (rules data,
 // fonts, ...) copied beside it, the CLI bundle (scripts/bundle-cli.mjs) over dist/cli/main.js
-// and dist/cli/label-implicit.js, and the dashboard to web/dist/.
+// and dist/cli/label-implicit.js, the image pool's thread as one file
+// (scripts/bundle-workers.mjs), and the dashboard to web/dist/.
 //
 // --if-stale skips the build when its inputs are the ones the last build saw (`npm start`
 // then starts at once): the stamp in dist/ holds a digest of every input's path, size and
@@ -46,6 +47,9 @@ copyAssets(join(root, 'src'));
 // (issue 14: a command then loads a handful of files, not some eighty modules).
 log('build: CLI bundle');
 execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
+// The image pool's thread as one file (scripts/bundle-workers.mjs): a batch waits for it to start.
+log('build: worker bundle');
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle-workers.mjs'), '--quiet'], { cwd: root, stdio: 'inherit' });
 log('build: rules data');
 execFileSync(process.execPath, ['--input-type=module', '-e', "const { writeCompiledInstruments } = await import(process.argv[1]); writeCompiledInstruments();", join(root, 'dist', 'rules', 'load.js')], { cwd: root, stdio: 'inherit' });
 

@@ -12,12 +12,14 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIsCurrent } from '../scripts/build-stamp.mjs';
+import { labelImage } from '../src/label/explicit/image.js';
+import { rawImage } from './label-explicit-samples.js';
 import { createTestDatabase, dialectsUnderTest } from './helpers/stores.js';
 import { systemPartMissing } from './helpers/system.js';
 
@@ -224,6 +226,31 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
     const help = await hegui(['profile', '--help']);
     expect(help.code).toBe(0);
     expect(help.modules.some((url) => url.endsWith('/dist/cli/profile.js'))).toBe(true);
+  });
+
+  it('label visible labels a batch in the one-file image thread, byte for byte as one image at a time', async () => {
+    // The thread is one file: every module of hegui's inside it, only packages and Node's modules imported.
+    const thread = readFileSync(join(root, 'dist', 'label', 'explicit', 'image-pool-worker.js'), 'utf8');
+    expect(thread.match(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']\.{1,2}\/[^"']*["']/g) ?? []).toEqual([]);
+    const folder = join(dir, 'images');
+    await mkdir(folder, { recursive: true });
+    const names: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const image = rawImage(300 + i * 8, 220, i % 2 === 0 ? 'busy' : 'light', i + 1);
+      const name = i === 3 ? `p${i}.png` : `p${i}.jpg`;
+      await writeFile(join(folder, name), i === 3 ? await image.png().toBuffer() : await image.jpeg({ quality: 84 }).toBuffer());
+      names.push(name);
+    }
+    const out = join(dir, 'images-out');
+    const run = await hegui(['label', 'visible', folder, '-o', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const records = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { status: string; method?: string });
+    expect(records.map((r) => r.status)).toEqual(names.map(() => 'ok'));
+    expect(records.filter((r) => r.method === 'dct-splice')).toHaveLength(6);
+    for (const name of names) {
+      const alone = await labelImage(await readFile(join(folder, name)), {});
+      expect((await readFile(join(out, name))).equals(Buffer.from(alone.bytes)), name).toBe(true);
+    }
   });
 
   for (const dialect of dialectsUnderTest()) {

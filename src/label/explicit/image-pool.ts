@@ -68,12 +68,8 @@ export interface ImageLabelPool {
  */
 const INDEX_BACKLOG = 2;
 
-/**
- * The JPEG parser, loaded when the first pool opens (a command that labels only text never
- * loads it); until it has loaded, no scan is walked here.
- */
+/** The JPEG parser, loaded when the first pool that walks scans opens (a command that labels only text never loads it). */
 let parser: typeof JpegParse | undefined;
-let parserLoading: Promise<unknown> | undefined;
 
 /** The scan index of `bytes` when they are a JPEG the thread will splice, or undefined (not a JPEG, not spliceable, or re-encoded anyway). */
 function scanIndexFor(bytes: Uint8Array, options: ImageNoticeOptions): ScanIndex | undefined {
@@ -117,15 +113,9 @@ export interface ImageLabelPoolOptions {
  * const pool = await openImageLabelPool();
  * try { const { bytes } = await pool.label('a.jpg', { language: 'zh' }); } finally { await pool.close(); }
  */
-export function openImageLabelPool(threads = availableParallelism(), options: ImageLabelPoolOptions = {}): Promise<ImageLabelPool> {
+export async function openImageLabelPool(threads = availableParallelism(), options: ImageLabelPoolOptions = {}): Promise<ImageLabelPool> {
   const size = Math.max(1, threads);
   const walkScans = options.walkScans === true;
-  // A failed load only means no walking here: the threads walk for themselves.
-  if (walkScans)
-    parserLoading ??= import('./jpeg-splice-parse.js').then(
-      (loaded) => (parser = loaded),
-      () => undefined,
-    );
   let closed = false;
   const start = (): Thread => {
     const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true, answered: false };
@@ -154,7 +144,11 @@ export function openImageLabelPool(threads = availableParallelism(), options: Im
   const fromThreads = new WeakSet<ArrayBuffer>();
   const released: ArrayBuffer[] = [];
   let scansWalked = 0;
-  return Promise.resolve({
+  // The threads are starting; the parser loads before the first image is sent, when a thread
+  // is spared the walk most (its code is cold).
+  // If it cannot load, the threads walk for themselves (and load it, or report why they cannot).
+  if (walkScans) parser ??= await import('./jpeg-splice-parse.js').catch(() => undefined);
+  return {
     threads: size,
     get scansWalked() {
       return scansWalked;
@@ -203,5 +197,5 @@ export function openImageLabelPool(threads = availableParallelism(), options: Im
       closed = true;
       await Promise.all(pool.map((thread) => thread.worker.terminate()));
     },
-  });
+  };
 }
