@@ -17,10 +17,19 @@
  * splice (only the blocks under the notice changed, every other block kept); the same build with
  * `--reencode` (the whole picture decoded and encoded again) runs in the rotation too.
  *
- * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout]`
+ * With `--threads`, each hegui command also runs `--runs` more times (untimed by GNU time) while
+ * this process reads `/proc/PID/task/TID/stat` every few milliseconds, and a second table shows
+ * the median CPU of its main thread, of its busiest other thread (the labelling thread, on the
+ * splice path) and of all the others together (V8's compiler and collector threads, libuv's and
+ * libvips's): where the work went,
+ * which the whole-process figure does not say (the reading costs this process a little CPU,
+ * which is why those runs are apart from the timed ones).
+ *
+ * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads]`
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +79,50 @@ function timed(argv: string[], cwd: string): Sample {
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
   const [wall, user, sys] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
   return { wall: wall ?? NaN, cpu: (user ?? NaN) + (sys ?? NaN) };
+}
+
+/** CPU seconds of a run's threads: the main one, the busiest other one, and the rest. */
+interface ThreadSample {
+  main: number;
+  busiest: number;
+  others: number;
+}
+
+/** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/** Runs `argv` in `cwd` reading its threads' CPU from /proc until it ends (the last reading of each thread counts). */
+async function threadCpu(argv: string[], cwd: string): Promise<ThreadSample> {
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ticks = new Map<number, number>();
+  let done = false;
+  void ended.then(() => (done = true));
+  while (!done) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${child.pid}/task`);
+    } catch {
+      // Gone between the exit and our reading: the last readings stand.
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks.set(Number(tid), Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // The thread ended between the listing and the reading.
+      }
+    }
+    await sleep(3);
+  }
+  const code = await ended;
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-2000)}`);
+  const main = (ticks.get(child.pid as number) ?? 0) / TICKS;
+  const rest = [...ticks].filter(([tid]) => tid !== child.pid).map(([, t]) => t / TICKS).sort((a, b) => b - a);
+  return { main, busiest: rest[0] ?? 0, others: rest.slice(1).reduce((a, b) => a + b, 0) };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -142,3 +195,26 @@ console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CP
 console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
 if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
 console.log(`checker on the first file: ${checked.join('; ')}`);
+
+if (process.argv.includes('--threads')) {
+  const heguiSides = sides.filter((side) => side.name !== sides.at(-1)?.name);
+  const threadSamples = new Map<string, ThreadSample[]>(heguiSides.map((side) => [side.name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const side of heguiSides) {
+      const dir = join(dataDir, 'run');
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(inDir, dir, { recursive: true });
+      spawnSync('sync');
+      threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir));
+    }
+  }
+  rmSync(join(dataDir, 'run'), { recursive: true, force: true });
+  console.log('');
+  console.log(`CPU by thread (/proc, ${runs} more runs each, medians; on the splice path the busiest other thread is the labelling thread, with --reencode one of libvips's):`);
+  console.log('| command | main thread | busiest other thread | the other threads (V8 compiler and collector, libuv, libvips) |');
+  console.log('|---|---|---|---|');
+  for (const [name, list] of threadSamples) {
+    const cell = (pick: (t: ThreadSample) => number): string => `${median(list.map(pick)).toFixed(2)} s (${list.map((t) => pick(t).toFixed(2)).join(', ')})`;
+    console.log(`| ${name} | ${cell((t) => t.main)} | ${cell((t) => t.busiest)} | ${cell((t) => t.others)} |`);
+  }
+}
