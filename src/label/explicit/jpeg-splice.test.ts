@@ -12,7 +12,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, indexBaselineScan, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
@@ -590,6 +590,12 @@ describe('JPEG DCT-block splice', () => {
     expect(() => indexBaselineScan(Buffer.concat([a.subarray(0, a.length >> 1), Buffer.from([0xff, 0xd9])]))).toThrow(NotSpliceable);
     const progressive = await sharp(rgb, raw).jpeg({ progressive: true }).toBuffer();
     expect(() => indexBaselineScan(progressive)).toThrow(NotSpliceable);
+    // A frame header claiming a grid of more MCUs than an index covers (the scan itself is never reached).
+    const huge = Buffer.from(a);
+    const sof = huge.indexOf(Buffer.from([0xff, 0xc0]));
+    huge.writeUInt16BE(65_000, sof + 5);
+    huge.writeUInt16BE(65_000, sof + 7);
+    expect(() => indexBaselineScan(huge)).toThrow(`more than ${MAX_INDEXED_MCUS} MCUs`);
   });
 
   it('covers a tiny image whole and a notice at the top-left corner', async () => {
