@@ -22,6 +22,14 @@ export class NotSpliceable extends Error {
   }
 }
 
+/** The JPEG is progressive (SOF2): not for this parser, but for `parseProgressiveJpeg` (`jpeg-progressive.ts`). */
+export class ProgressiveJpeg extends NotSpliceable {
+  constructor() {
+    super('progressive JPEG');
+    this.name = 'ProgressiveJpeg';
+  }
+}
+
 /** A Huffman table as DHT states it, with its decoding lookups. */
 export interface HuffmanTable {
   /** Number of codes of each length 1-16 (index 0 unused). */
@@ -104,11 +112,18 @@ export interface BaselineJpeg {
   long: LongCodes;
   /** Per restart interval but the last: the bit position where its coded data ends (before the padding). */
   intervalEnds: number[];
+  /**
+   * For a progressive source (`parseProgressiveJpeg`): every block's coefficients are kept (`from`
+   * 0, `to` every MCU), the entropy-coded fields above are empty, and the file is written again
+   * whole as a sequential JPEG; `sofOffset` is where its SOF2 marker is, `wideQuant` whether a
+   * quantisation table has 16-bit entries (then the new frame is SOF1, else SOF0).
+   */
+  progressive?: { sofOffset: number; wideQuant: boolean };
 }
 
 const LOOK = 9;
 /** Zero bytes after the unstuffed data: more than one block can overrun before the truncation test. */
-const PAD = 512;
+export const PAD = 512;
 
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
@@ -228,7 +243,7 @@ export const plainBytes = (bytes: Uint8Array): Uint8Array => (Object.getPrototyp
 
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
-function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
+export function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
   let at = start;
   while (at < end) {
     const info = data[at] ?? 0;
@@ -249,7 +264,7 @@ function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable
   }
 }
 
-function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Array | undefined)[]): void {
+export function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Array | undefined)[]): void {
   let at = start;
   while (at < end) {
     const info = data[at] ?? 0;
@@ -264,7 +279,7 @@ function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Arr
   }
 }
 
-const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text].every((ch, i) => data[at + i] === ch.charCodeAt(0));
+export const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text].every((ch, i) => data[at + i] === ch.charCodeAt(0));
 
 /**
  * Parses the headers and decodes the scan of a baseline JPEG. With `first`, the coefficients
@@ -341,7 +356,7 @@ function readHeaders(data: Uint8Array): Headers {
       }
       frame = { width, height, components };
     } else if (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      throw new NotSpliceable(marker === 0xc2 ? 'progressive JPEG' : `coding process SOF${marker - 0xc0}`);
+      throw marker === 0xc2 ? new ProgressiveJpeg() : new NotSpliceable(`coding process SOF${marker - 0xc0}`);
     } else if (marker === 0xcc) {
       throw new NotSpliceable('arithmetic coding');
     } else if (marker === 0xc4) {
@@ -599,9 +614,10 @@ function decodeScan(data: Uint8Array, headers: Headers, first: { x: number; y: n
  * The entropy-coded data from `scanStart`, without stuffed zeros and restart markers (runs
  * between 0xFF bytes copied whole), followed by zeros: the skipping decoder reads 32-bit
  * windows with no end test. `restarts`: where each restart marker was, in the unstuffed data.
- * @throws NotSpliceable when the data is not ended by EOI
+ * `scanEnd`: where the marker that ends the data is (EOI, unless not `lastScan`).
+ * @throws NotSpliceable when the data is not ended by a marker (EOI, with `lastScan`)
  */
-function unstuffScan(data: Uint8Array, scanStart: number, reuse: boolean): { clean: Uint8Array; n: number; restarts: number[]; scanEnd: number } {
+export function unstuffScan(data: Uint8Array, scanStart: number, reuse: boolean, lastScan = true): { clean: Uint8Array; n: number; restarts: number[]; scanEnd: number } {
   const clean = reuse ? spareBytes(Math.max(0, data.length - scanStart) + PAD) : new Uint8Array(Math.max(0, data.length - scanStart) + PAD);
   const restarts: number[] = [];
   let n = 0;
@@ -631,7 +647,8 @@ function unstuffScan(data: Uint8Array, scanStart: number, reuse: boolean): { cle
   }
   // A reused array holds the last file's bytes after this one's data: the padding must be zeros.
   if (reuse) clean.fill(0, n, n + PAD);
-  if (scanEnd < 0 || data[scanEnd + 1] !== 0xd9) throw new NotSpliceable(scanEnd < 0 ? 'the entropy-coded data is truncated (no end of image)' : 'a marker after the scan (several scans or DNL)');
+  if (scanEnd < 0) throw new NotSpliceable('the entropy-coded data is truncated (no end of image)');
+  if (lastScan && data[scanEnd + 1] !== 0xd9) throw new NotSpliceable('a marker after the scan (several scans or DNL)');
   return { clean, n, restarts, scanEnd };
 }
 

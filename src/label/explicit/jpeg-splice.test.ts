@@ -6,6 +6,10 @@
  * (4:2:2, 4:1:1) and restart intervals come from a small baseline writer built from the
  * module's own parts (`writeBaseline`), which sharp then decodes as the reference.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkExplicitLabel } from './check.js';
@@ -14,9 +18,11 @@ import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
 import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
+import { parseProgressiveJpeg } from './jpeg-progressive.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 import { shadedField } from '../../../test/helpers/pixels.js';
+import { systemTool } from '../../../test/helpers/system.js';
 
 /** A smooth colour field with seeded noise (JPEG work like a photograph's). */
 function picture(width: number, height: number, seed = 7): Buffer {
@@ -161,7 +167,8 @@ async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox, options: { newT
   const result = splice.compose(overlay(box), box);
   expect(jpeg).toEqual(original);
   expect(result.changedBlocks).toBeGreaterThan(0);
-  const before = parseBaselineJpeg(jpeg);
+  const progressive = jpeg[0] === 0xff && Buffer.from(jpeg).includes(Buffer.from([0xff, 0xc2]));
+  const before = progressive ? parseProgressiveJpeg(jpeg) : parseBaselineJpeg(jpeg);
   const after = parseBaselineJpeg(result.bytes);
   expect([after.width, after.height]).toEqual([before.width, before.height]);
   const total = before.components.reduce((sum, c) => sum + c.blocksW * c.blocksH, 0);
@@ -598,6 +605,104 @@ describe('JPEG DCT-block splice', () => {
     expect(() => indexBaselineScan(huge)).toThrow(`more than ${MAX_INDEXED_MCUS} MCUs`);
   });
 
+  it('splices progressive JPEGs: every scan decoded (as jpegtran reads them), written again sequential, every block outside the notice kept', async () => {
+    const rgb = picture(W, H, 17);
+    const raw = { raw: { width: W, height: H, channels: 3 as const } };
+    const files: [string, Uint8Array][] = [
+      ['4:2:0, successive approximation', await sharp(rgb, raw).jpeg({ quality: 85, progressive: true }).toBuffer()],
+      ['4:4:4', await sharp(rgb, raw).jpeg({ quality: 93, progressive: true, chromaSubsampling: '4:4:4' }).toBuffer()],
+      ['greyscale', await sharp(rgb, raw).greyscale().jpeg({ quality: 80, progressive: true }).toBuffer()],
+      ['mozjpeg scans', await sharp(rgb, raw).jpeg({ quality: 75, mozjpeg: true }).toBuffer()],
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'hegui-progressive-'));
+    try {
+      const jpegtran = systemTool('jpegtran', 'libjpeg-turbo-progs');
+      if (jpegtran) {
+        // Restart intervals (in MCUs, and in blocks of the one-component scans) and odd layouts, from libjpeg itself.
+        for (const [name, sampling, restart] of [['4:2:2, restarts every 3 MCUs', [[2, 1], [1, 1], [1, 1]], '3B'], ['4:1:1, restarts every MCU row', [[4, 1], [1, 1], [1, 1]], '1']] as const) {
+          writeFileSync(join(dir, 'in.jpg'), writeBaseline(rgb, W, H, sampling.map((f) => [...f] as [number, number])));
+          const made = spawnSync('jpegtran', ['-progressive', '-restart', restart, '-outfile', join(dir, 'out.jpg'), join(dir, 'in.jpg')]);
+          expect(made.status, String(made.stderr)).toBe(0);
+          files.push([name, readFileSync(join(dir, 'out.jpg'))]);
+        }
+      }
+      const boxes: PixelBox[] = [BOX, { left: 0, top: 0, width: 70, height: 25 }, { left: 40, top: 30, width: 100, height: 60 }];
+      for (const [name, jpeg] of files) {
+        expect(Buffer.from(jpeg).includes(Buffer.from([0xff, 0xc2])), name).toBe(true);
+        const decoded = parseProgressiveJpeg(jpeg);
+        if (jpegtran) {
+          // libjpeg's reading of the same scans, written sequential with the same coefficients.
+          writeFileSync(join(dir, 'p.jpg'), jpeg);
+          const sequential = spawnSync('jpegtran', ['-optimize', '-outfile', join(dir, 's.jpg'), join(dir, 'p.jpg')]);
+          expect(sequential.status, String(sequential.stderr)).toBe(0);
+          const reference = parseBaselineJpeg(readFileSync(join(dir, 's.jpg')));
+          expect(reference.coefficients.length, name).toBe(decoded.coefficients.length);
+          expect(Buffer.from(decoded.coefficients.buffer).equals(Buffer.from(reference.coefficients.buffer)), name).toBe(true);
+        }
+        for (const box of boxes) {
+          const result = await spliceAndCompare(jpeg, box);
+          expect(result.tables).toBe('extended');
+          // A sequential file now (SOF0), which the baseline parser reads.
+          expect(Buffer.from(result.bytes).includes(Buffer.from([0xff, 0xc2]))).toBe(false);
+          expect(parseBaselineJpeg(result.bytes).restartInterval).toBe(decoded.restartInterval);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('labels a progressive JPEG by the splice through labelImage, metadata kept; refuses what it cannot carry, and corrupt scans, without hanging', async () => {
+    const rgb = picture(640, 480, 23);
+    const raw = { raw: { width: 640, height: 480, channels: 3 as const } };
+    const jpeg = await sharp(rgb, raw).jpeg({ quality: 85, progressive: true }).withExif({ IFD0: { Copyright: 'hegui test' } }).toBuffer();
+    const copy = Buffer.from(jpeg);
+    const result = await labelImage(jpeg, { text: 'AI生成' });
+    expect(result.method).toBe('dct-splice');
+    expect(result.spliceFallback).toBeUndefined();
+    expect(jpeg.equals(copy)).toBe(true);
+    expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
+    expect((await sharp(result.bytes).metadata()).isProgressive).toBe(false);
+    const report = await checkExplicitLabel(result.bytes, { ocr: false });
+    expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
+    // Metadata between the scans would be lost: refused, and the picture re-encoded as before.
+    const firstScan = jpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const secondScan = jpeg.indexOf(Buffer.from([0xff, 0xda]), firstScan + 2);
+    const secondTables = jpeg.lastIndexOf(Buffer.from([0xff, 0xc4]), secondScan);
+    const at = secondTables > firstScan ? secondTables : secondScan;
+    const comment = Buffer.concat([jpeg.subarray(0, at), Buffer.from([0xff, 0xfe, 0x00, 0x06]), Buffer.from('note'), jpeg.subarray(at)]);
+    expect(() => parseProgressiveJpeg(comment)).toThrow('metadata between the scans');
+    const fallback = await labelImage(comment, { text: 'AI生成' });
+    expect(fallback.method).toBe('reencode');
+    expect(fallback.spliceFallback).toBe('metadata between the scans');
+    // Cut short, or garbage in the scans: refused (or, cut between scans, read as the scans there are), never a hang or another error.
+    const scanned = parseProgressiveJpeg(jpeg);
+    for (const cut of [0.2, 0.5, 0.8, 0.95]) {
+      const short = Buffer.concat([jpeg.subarray(0, Math.floor(jpeg.length * cut)), Buffer.from([0xff, 0xd9])]);
+      try {
+        parseProgressiveJpeg(short);
+      } catch (error) {
+        expect(error).toBeInstanceOf(NotSpliceable);
+      }
+    }
+    expect(() => parseProgressiveJpeg(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)))).toThrow(NotSpliceable);
+    let refused = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const bad = Buffer.from(jpeg);
+      for (let i = 0; i < 8; i++) bad[scanned.scanStart + ((seed * 7919 + i * 104729) % (scanned.scanEnd - scanned.scanStart - 4))] = (seed * 37 + i) & 0xfe;
+      try {
+        parseProgressiveJpeg(bad);
+      } catch (error) {
+        expect(error).toBeInstanceOf(NotSpliceable);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    // Not progressive: the baseline parser's file.
+    const sequential = await sharp(rgb, raw).jpeg().toBuffer();
+    expect(() => parseProgressiveJpeg(sequential)).toThrow(NotSpliceable);
+  });
+
   it('covers a tiny image whole and a notice at the top-left corner', async () => {
     const rgb = picture(24, 18, 3);
     const tiny = await sharp(rgb, { raw: { width: 24, height: 18, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
@@ -620,14 +725,9 @@ describe('JPEG DCT-block splice', () => {
     expect(whole.spliceFallback).toBeUndefined();
   });
 
-  it('falls back to re-encoding progressive, rotated and 12-bit-like files', async () => {
+  it('falls back to re-encoding rotated and 12-bit-like files', async () => {
     const rgb = picture(320, 240, 4);
     const base = sharp(rgb, { raw: { width: 320, height: 240, channels: 3 } });
-    const progressive = await base.clone().jpeg({ quality: 85, progressive: true }).toBuffer();
-    expect(() => parseBaselineJpeg(progressive)).toThrow(NotSpliceable);
-    const labelled = await labelImage(progressive, { text: 'AI生成', jpegMethod: 'splice' });
-    expect(labelled.method).toBe('reencode');
-    expect(labelled.spliceFallback).toBe('progressive JPEG');
     const rotated = await base.clone().jpeg({ quality: 85 }).withMetadata({ orientation: 6 }).toBuffer();
     const turned = await labelImage(rotated, { text: 'AI生成', jpegMethod: 'splice' });
     expect(turned.method).toBe('reencode');

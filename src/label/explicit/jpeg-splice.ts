@@ -34,7 +34,8 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { parseProgressiveJpeg } from './jpeg-progressive.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -98,7 +99,14 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   // The MCUs from the box's first to the one after its last are decoded whole; the rest are only skipped over.
   const first = box ? { x: box.left, y: box.top } : undefined;
   const last = box ? { x: box.left + box.width - 1, y: box.top + box.height - 1 } : undefined;
-  const jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
+  let jpeg: BaselineJpeg;
+  try {
+    jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
+  } catch (error) {
+    // A progressive file is decoded whole, every scan, and written again whole (see compose).
+    if (!(error instanceof ProgressiveJpeg)) throw error;
+    jpeg = parseProgressiveJpeg(bytes);
+  }
   // Coding with new tables counts the symbols of every kept block: it needs them all decoded.
   const whole = (): BaselineJpeg => (jpeg.acColumns ? parseBaselineJpeg(bytes, first, last, true) : jpeg);
   let region: Region | undefined;
@@ -365,7 +373,8 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
   try {
-    if (newTables) throw new MissingSymbol();
+    // A progressive source has no sequential scan to copy from: it is coded again whole.
+    if (newTables || jpeg.progressive) throw new MissingSymbol();
     const spliced = encodeSuffix(bytes, jpeg, startMcu, changedBases);
     return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
   } catch (error) {
@@ -374,7 +383,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   // The scan decoded again whole (when only the notice's columns were), with the changed blocks.
   const full = whole();
   if (full !== jpeg) for (const base of changedBases) full.coefficients.set(jpeg.coefficients.subarray(base, base + 64), base);
-  return { ...common, bytes: encodeWithNewTables(bytes, full, startMcu), tables: 'extended', copiedBytes: 0 };
+  return { ...common, bytes: encodeWithNewTables(bytes, full, full.progressive ? 0 : startMcu), tables: 'extended', copiedBytes: 0 };
 }
 
 /** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
@@ -543,6 +552,10 @@ function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: Co
 
 /** The file's header segments without its DHT segments, then `dht` (the tables in force), then the scan header. */
 function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: Uint8Array): void {
+  if (jpeg.progressive) {
+    writeSequentialHeaders(w, data, jpeg, jpeg.progressive, dht);
+    return;
+  }
   let at = 0;
   for (const [start, end] of jpeg.dhtSegments) {
     w.raw(data.subarray(at, start));
@@ -554,6 +567,33 @@ function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: U
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
+/**
+ * The headers of a progressive source for a sequential file: the segments before its first
+ * scan (metadata, quantisation tables, restart interval) but its Huffman tables, its frame
+ * header made sequential (SOF0, or SOF1 with 16-bit quantisation tables), the new tables, and
+ * one scan header for every component at once (table 0 for luma, 1 for chroma).
+ */
+function writeSequentialHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, progressive: NonNullable<BaselineJpeg['progressive']>, dht: Uint8Array): void {
+  const head = data.slice(0, jpeg.sosStart);
+  head[progressive.sofOffset + 1] = progressive.wideQuant ? 0xc1 : 0xc0;
+  let at = 0;
+  for (const [start, end] of jpeg.dhtSegments) {
+    w.raw(head.subarray(at, start));
+    at = end;
+  }
+  w.raw(head.subarray(at));
+  w.raw(dht);
+  const count = jpeg.components.length;
+  const sos = new Uint8Array(8 + count * 2);
+  sos.set([0xff, 0xda, 0, 6 + count * 2, count]);
+  jpeg.components.forEach((c, i) => {
+    sos[5 + i * 2] = c.id;
+    sos[6 + i * 2] = (c.dc << 4) | c.ac;
+  });
+  sos.set([0, 63, 0], 5 + count * 2);
+  w.raw(sos);
+}
+
 const KEYS = [0, 1, 2, 3, 4, 5, 6, 7];
 const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => packed(KEYS, (key) => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]));
 
@@ -616,8 +656,12 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
       if (length > 0) freq[symbol] = 1 << (16 - length);
     }
   };
-  for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
-  for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
+  // The source's symbols keep a code (the MCUs before `from` are transcoded symbol for symbol);
+  // a progressive source's blocks are all coded from their coefficients, counted below.
+  if (!jpeg.progressive) {
+    for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
+    for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
+  }
   const order = codingOrder(jpeg, from);
   const pred = predictorsAt(jpeg, from);
   let restart = 0;
