@@ -1,6 +1,6 @@
 /**
  * @module label/explicit/jpeg-splice
- * The visible notice on a baseline JPEG without re-encoding the picture (issue 14): only the
+ * The visible notice on a baseline or progressive JPEG without re-encoding the picture (issue 14): only the
  * 8x8 DCT blocks the notice covers change; every other block keeps its quantised coefficients
  * bit for bit, as jpegtran's lossless operations do, so the rest of the picture loses nothing.
  *
@@ -30,7 +30,12 @@
  *    the notice changes.
  * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
  *
- * Anything the parser does not take throws `NotSpliceable`, and `labelImage` re-encodes.
+ * A progressive JPEG has no sequential scan to copy: `parseProgressiveJpeg` decodes every scan
+ * into every block's coefficients, steps 1-2 are the same, and the whole picture is coded again
+ * as one sequential scan with optimal tables (the segments before its first scan kept, its
+ * frame header made SOF0 or SOF1), as jpegtran writes: still entropy coding only.
+ *
+ * Anything the parsers do not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
