@@ -25,7 +25,11 @@
  * which the whole-process figure does not say (the reading costs this process a little CPU,
  * which is why those runs are apart from the timed ones).
  *
- * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads]`
+ * With `--progressive` the inputs are the same pictures written progressive (in
+ * `.bench-data/label-visible/in-progressive/`): hegui decodes every scan and writes the file
+ * again sequential, changing only the notice's blocks.
+ *
+ * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads] [--progressive]`
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -53,8 +57,11 @@ const runs = Number(option('--runs') ?? 3);
 const dataDir = join(option('--dir') ?? join(rootDir, '.bench-data'), 'label-visible');
 const baseline = option('--baseline');
 
+/** `--progressive`: the same pictures as progressive JPEGs (libjpeg's default scan script, as sharp writes it). */
+const progressive = process.argv.includes('--progressive');
+
 async function makeInputs(): Promise<string> {
-  const inDir = join(dataDir, 'in');
+  const inDir = join(dataDir, progressive ? 'in-progressive' : 'in');
   if (existsSync(inDir) && readdirSync(inDir).length === files) return inDir;
   rmSync(inDir, { recursive: true, force: true });
   mkdirSync(inDir, { recursive: true });
@@ -62,7 +69,7 @@ async function makeInputs(): Promise<string> {
   for (let i = 0; i < files; i++) {
     await sharp(base, { raw: { width: SIDE, height: SIDE, channels: 3 } })
       .modulate({ hue: (i * 37) % 360, brightness: 0.7 + (i % 7) * 0.08 })
-      .jpeg({ quality: 85 })
+      .jpeg({ quality: 85, progressive })
       .toFile(join(inDir, `p${String(i).padStart(4, '0')}.jpg`));
   }
   return inDir;
@@ -180,7 +187,7 @@ for (let run = 0; run < runs; run++) {
 }
 rmSync(join(dataDir, 'run'), { recursive: true, force: true });
 
-console.log(`${names.length} JPEGs of ${SIDE}x${SIDE} (quality 85) in ${inDir}; ${runs} alternating runs; ${cpus().length} CPUs; load average at start ${loadStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`${names.length} ${progressive ? 'progressive ' : ''}JPEGs of ${SIDE}x${SIDE} (quality 85) in ${inDir}; ${runs} alternating runs; ${cpus().length} CPUs; load average at start ${loadStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`notice ${JSON.stringify(NOTICE)}, font size ${plan.fontSize} px, glyph ${plan.inkHeight} px, bottom-right, margin ${margin} px`);
 console.log('| command | wall (median) | CPU user+sys (median) | runs (wall s / CPU s) |');
 console.log('|---|---|---|---|');

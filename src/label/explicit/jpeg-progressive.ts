@@ -40,6 +40,8 @@ interface State {
   mcusX: number;
   mcusY: number;
   coefficients: Int16Array;
+  /** Per block: one past the highest zigzag position holding a non-zero AC coefficient so far (a refinement's end-of-band run reads no bit past it). */
+  ends: Uint8Array;
 }
 
 /**
@@ -165,7 +167,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     clean: new Uint8Array(0),
     long: new LongCodes(),
     intervalEnds: [],
-    progressive: { sofOffset, wideQuant },
+    progressive: { sofOffset, wideQuant, ends: state.ends },
   };
 }
 
@@ -188,7 +190,7 @@ function setUp(frame: { width: number; height: number; components: { id: number;
   if (perMcu > 10) throw new NotSpliceable('more than 10 blocks per MCU');
   if (blocks > 64_000_000 / 32) throw new NotSpliceable('the image is too large');
   const inside = packed(frame.components, (c) => ({ w: Math.ceil(Math.ceil((frame.width * c.h) / hMax) / 8), h: Math.ceil(Math.ceil((frame.height * c.v) / vMax) / 8) }));
-  return { width: frame.width, height: frame.height, components, inside, hMax, vMax, mcusX, mcusY, coefficients: new Int16Array(blocks * 64) };
+  return { width: frame.width, height: frame.height, components, inside, hMax, vMax, mcusX, mcusY, coefficients: new Int16Array(blocks * 64), ends: new Uint8Array(blocks) };
 }
 
 /** Reads the scan whose header is at `sosStart` into `state`; returns where the marker after its data is. */
@@ -215,138 +217,35 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
   const al = (data[body + 3 + count * 2] ?? 0) & 15;
   if (ss === 0 ? se !== 0 : count !== 1 || se < ss || se > 63) throw new NotSpliceable('a scan with an invalid spectral band');
   if (al > 13 || (ah !== 0 && ah !== al + 1)) throw new NotSpliceable('a scan with an invalid successive approximation');
-  const dcFirst = ss === 0 && ah === 0;
-  for (let i = 0; i < count; i++) if ((dcFirst && !dcOf[i]) || (ss > 0 && !acOf[i])) throw new NotSpliceable('a scan uses an undefined Huffman table');
+  const firstDc = ss === 0 && ah === 0;
+  for (let i = 0; i < count; i++) if ((firstDc && !dcOf[i]) || (ss > 0 && !acOf[i])) throw new NotSpliceable('a scan uses an undefined Huffman table');
   const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, false, false);
-  const view = new DataView(clean.buffer, clean.byteOffset, clean.byteLength);
-  const limit = n * 8;
-  const coefficients = state.coefficients;
+  const scan: Scan = { d: clean, pos: 0, limit: n * 8, eobrun: 0, ss, se, al, coefficients: state.coefficients, ends: state.ends };
   const pred = new Int32Array(count);
-  let pos = 0;
-  let eobrun = 0;
   let restart = 0;
   let units = 0;
-
-  const bits = (length: number): number => {
-    const value = ((view.getUint32(pos >>> 3) << (pos & 7)) >>> (32 - length)) >>> 0;
-    pos += length;
-    return value;
-  };
-  const symbol = (table: HuffmanTable): number => {
-    const window = view.getUint32(pos >>> 3) << (pos & 7);
-    const entry = table.lookup[window >>> 23] as number;
-    if (entry !== 0) {
-      pos += entry >> 8;
-      return entry & 255;
-    }
-    for (let length = 10; length <= 16; length++) {
-      const code = window >>> (32 - length);
-      if (code <= (table.maxCode[length] as number)) {
-        const value = table.symbols[code + (table.offset[length] as number)];
-        if (value === undefined) break;
-        pos += length;
-        return value;
-      }
-    }
-    throw new NotSpliceable('an invalid Huffman code in the entropy-coded data');
-  };
-  const extend = (value: number, size: number): number => (value < 1 << (size - 1) ? value - (1 << size) + 1 : value);
   /** Before each restart interval but the first: the data goes on after the marker, predictors and band runs start again. */
   const unit = (): void => {
     if (ri > 0 && units > 0 && units % ri === 0) {
       if (restart >= restarts.length) throw new NotSpliceable('a restart marker is missing');
-      if (pos > (restarts[restart] as number) * 8) throw new NotSpliceable('a restart interval runs past its marker');
-      pos = (restarts[restart] as number) * 8;
+      if (scan.pos > (restarts[restart] as number) * 8) throw new NotSpliceable('a restart interval runs past its marker');
+      scan.pos = (restarts[restart] as number) * 8;
       restart++;
       pred.fill(0);
-      eobrun = 0;
+      scan.eobrun = 0;
     }
     units++;
   };
   const block = (base: number, scanIndex: number): void => {
     if (ss === 0) {
-      if (ah === 0) {
-        const size = symbol(dcOf[scanIndex] as HuffmanTable);
-        if (size > 11) throw new NotSpliceable('a DC difference is out of range');
-        const value = (pred[scanIndex] as number) + (size > 0 ? extend(bits(size), size) : 0);
-        pred[scanIndex] = value;
-        const dcValue = value * (1 << al);
-        if (dcValue > MAX_DC || dcValue < -MAX_DC) throw new NotSpliceable('a DC value is out of range');
-        coefficients[base] = dcValue;
-      } else if (bits(1)) {
-        coefficients[base] = (coefficients[base] as number) | (1 << al);
-      }
+      if (ah === 0) dcFirst(scan, base, dcOf[scanIndex] as HuffmanTable, pred, scanIndex);
+      else if (readBit(scan)) scan.coefficients[base] = (scan.coefficients[base] as number) | (1 << al);
     } else if (ah === 0) {
-      acFirst(base, acOf[0] as HuffmanTable);
+      acFirst(scan, base, acOf[0] as HuffmanTable);
     } else {
-      acRefine(base, acOf[0] as HuffmanTable);
+      acRefine(scan, base, acOf[0] as HuffmanTable);
     }
-    if (pos > limit) throw new NotSpliceable('the entropy-coded data is truncated');
-  };
-  const acFirst = (base: number, table: HuffmanTable): void => {
-    if (eobrun > 0) {
-      eobrun--;
-      return;
-    }
-    for (let k = ss; k <= se; k++) {
-      const rs = symbol(table);
-      const run = rs >> 4;
-      const size = rs & 15;
-      if (size === 0) {
-        if (run === 15) {
-          k += 15;
-          continue;
-        }
-        eobrun = (1 << run) - 1 + (run > 0 ? bits(run) : 0);
-        return;
-      }
-      k += run;
-      if (k > se || size > 10) throw new NotSpliceable('an AC coefficient out of its band or range');
-      const value = extend(bits(size), size) * (1 << al);
-      if (value > MAX_AC || value < -MAX_AC) throw new NotSpliceable('an AC value is out of range');
-      coefficients[base + k] = value;
-    }
-  };
-  const p1 = 1 << al;
-  const m1 = -1 << al;
-  /** A correction bit for the coefficient at `at`, which is non-zero: its bit `al` is set away from zero. */
-  const correct = (at: number): void => {
-    const value = coefficients[at] as number;
-    if (bits(1) && (value & p1) === 0) coefficients[at] = value >= 0 ? value + p1 : value + m1;
-  };
-  const acRefine = (base: number, table: HuffmanTable): void => {
-    let k = ss;
-    if (eobrun === 0) {
-      for (; k <= se; k++) {
-        const rs = symbol(table);
-        let run = rs >> 4;
-        const size = rs & 15;
-        let value = 0;
-        if (size !== 0) {
-          if (size !== 1) throw new NotSpliceable('a refinement symbol of more than one bit');
-          value = bits(1) ? p1 : m1;
-        } else if (run !== 15) {
-          eobrun = (1 << run) + (run > 0 ? bits(run) : 0);
-          break;
-        }
-        // Pass `run` zero coefficients (correcting the non-zero ones on the way) to the new one's place.
-        while (k <= se) {
-          const at = base + k;
-          if (coefficients[at] !== 0) correct(at);
-          else if (--run < 0) break;
-          k++;
-        }
-        if (value !== 0) {
-          if (k > se) throw new NotSpliceable('a refinement coefficient past its band');
-          coefficients[base + k] = value;
-        }
-      }
-    }
-    if (eobrun > 0) {
-      // The rest of the band gets its correction bits only.
-      for (; k <= se; k++) if (coefficients[base + k] !== 0) correct(base + k);
-      eobrun--;
-    }
+    if (scan.pos > scan.limit) throw new NotSpliceable('the entropy-coded data is truncated');
   };
 
   if (count > 1) {
@@ -375,4 +274,168 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
   if (ri > 0 && restart !== restarts.length) throw new NotSpliceable('the restart markers do not match the restart interval');
   if (ri === 0 && restarts.length > 0) throw new NotSpliceable('restart markers in a scan without a restart interval');
   return scanEnd;
+}
+
+/** A scan being decoded: its unstuffed data (zeros after it), the bit position, the band and the end-of-band run. */
+interface Scan {
+  d: Uint8Array;
+  pos: number;
+  limit: number;
+  eobrun: number;
+  ss: number;
+  se: number;
+  al: number;
+  coefficients: Int16Array;
+  ends: Uint8Array;
+}
+
+/** 32 bits of `d` from bit `p` (at least 25 of them valid). */
+const windowAt = (d: Uint8Array, p: number): number => {
+  const i = p >>> 3;
+  return ((((d[i] as number) << 24) | ((d[i + 1] as number) << 16) | ((d[i + 2] as number) << 8) | (d[i + 3] as number)) << (p & 7)) | 0;
+};
+
+/** The Huffman symbol at bit `p`: (code length << 8) | symbol. @throws NotSpliceable for a code the table does not have */
+function symbolAt(d: Uint8Array, p: number, table: HuffmanTable): number {
+  const window = windowAt(d, p);
+  const entry = table.lookup[window >>> 23] as number;
+  if (entry !== 0) return entry;
+  for (let length = 10; length <= 16; length++) {
+    const code = window >>> (32 - length);
+    if (code <= (table.maxCode[length] as number)) {
+      const value = table.symbols[code + (table.offset[length] as number)];
+      if (value === undefined) break;
+      return (length << 8) | value;
+    }
+  }
+  throw new NotSpliceable('an invalid Huffman code in the entropy-coded data');
+}
+
+/** `length` (1-16) bits at bit `p`, as an unsigned number. */
+const bitsAt = (d: Uint8Array, p: number, length: number): number => windowAt(d, p) >>> (32 - length);
+
+const extend = (value: number, size: number): number => (value < 1 << (size - 1) ? value - (1 << size) + 1 : value);
+
+function readBit(scan: Scan): number {
+  const p = scan.pos++;
+  return ((scan.d[p >>> 3] as number) >> (~p & 7)) & 1;
+}
+
+function dcFirst(scan: Scan, base: number, table: HuffmanTable, pred: Int32Array, index: number): void {
+  const entry = symbolAt(scan.d, scan.pos, table);
+  scan.pos += entry >> 8;
+  const size = entry & 255;
+  if (size > 11) throw new NotSpliceable('a DC difference is out of range');
+  let value = pred[index] as number;
+  if (size > 0) {
+    value += extend(bitsAt(scan.d, scan.pos, size), size);
+    scan.pos += size;
+  }
+  pred[index] = value;
+  const dcValue = value * (1 << scan.al);
+  if (dcValue > MAX_DC || dcValue < -MAX_DC) throw new NotSpliceable('a DC value is out of range');
+  scan.coefficients[base] = dcValue;
+}
+
+function acFirst(scan: Scan, base: number, table: HuffmanTable): void {
+  if (scan.eobrun > 0) {
+    scan.eobrun--;
+    return;
+  }
+  const { d, se, coefficients } = scan;
+  const scale = 1 << scan.al;
+  let p = scan.pos;
+  for (let k = scan.ss; k <= se; k++) {
+    const entry = symbolAt(d, p, table);
+    p += entry >> 8;
+    const run = (entry >> 4) & 15;
+    const size = entry & 15;
+    if (size === 0) {
+      if (run === 15) {
+        k += 15;
+        continue;
+      }
+      scan.eobrun = (1 << run) - 1;
+      if (run > 0) {
+        scan.eobrun += bitsAt(d, p, run);
+        p += run;
+      }
+      break;
+    }
+    k += run;
+    if (k > se || size > 10) throw new NotSpliceable('an AC coefficient out of its band or range');
+    const value = extend(bitsAt(d, p, size), size) * scale;
+    p += size;
+    if (value > MAX_AC || value < -MAX_AC) throw new NotSpliceable('an AC value is out of range');
+    coefficients[base + k] = value;
+    if (k >= (scan.ends[base >>> 6] as number)) scan.ends[base >>> 6] = k + 1;
+  }
+  scan.pos = p;
+}
+
+/**
+ * An AC refinement scan's block (T.81 G.1.2.3, libjpeg's decode_mcu_AC_refine): each symbol
+ * gives a run of zero coefficients to pass and a new coefficient of one unit at bit `al`; every
+ * coefficient already non-zero that is passed takes a correction bit; an end-of-band run ends
+ * the block, whose other non-zero coefficients take their correction bits too.
+ */
+function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
+  const { d, se, coefficients } = scan;
+  const p1 = 1 << scan.al;
+  const m1 = -1 << scan.al;
+  let p = scan.pos;
+  let k = scan.ss;
+  if (scan.eobrun === 0) {
+    for (; k <= se; k++) {
+      const entry = symbolAt(d, p, table);
+      p += entry >> 8;
+      let run = (entry >> 4) & 15;
+      const size = entry & 15;
+      let value = 0;
+      if (size !== 0) {
+        if (size !== 1) throw new NotSpliceable('a refinement symbol of more than one bit');
+        value = ((d[p >>> 3] as number) >> (~p & 7)) & 1 ? p1 : m1;
+        p++;
+      } else if (run !== 15) {
+        scan.eobrun = 1 << run;
+        if (run > 0) {
+          scan.eobrun += bitsAt(d, p, run);
+          p += run;
+        }
+        break;
+      }
+      // Pass `run` zero coefficients (correcting the non-zero ones on the way) to the new one's place.
+      while (k <= se) {
+        const at = base + k;
+        const coefficient = coefficients[at] as number;
+        if (coefficient !== 0) {
+          if (((d[p >>> 3] as number) >> (~p & 7)) & 1 && (coefficient & p1) === 0) coefficients[at] = coefficient >= 0 ? coefficient + p1 : coefficient + m1;
+          p++;
+        } else if (--run < 0) {
+          break;
+        }
+        k++;
+      }
+      if (value !== 0) {
+        if (k > se) throw new NotSpliceable('a refinement coefficient past its band');
+        coefficients[base + k] = value;
+        if (k >= (scan.ends[base >>> 6] as number)) scan.ends[base >>> 6] = k + 1;
+      }
+      if (p > scan.limit) throw new NotSpliceable('the entropy-coded data is truncated');
+    }
+  }
+  if (scan.eobrun > 0) {
+    // The rest of the band gets its correction bits only: its non-zero coefficients, none past the block's end.
+    const end = Math.min(se + 1, scan.ends[base >>> 6] as number);
+    for (; k < end; k++) {
+      const at = base + k;
+      const coefficient = coefficients[at] as number;
+      if (coefficient !== 0) {
+        if (((d[p >>> 3] as number) >> (~p & 7)) & 1 && (coefficient & p1) === 0) coefficients[at] = coefficient >= 0 ? coefficient + p1 : coefficient + m1;
+        p++;
+      }
+    }
+    scan.eobrun--;
+  }
+  scan.pos = p;
 }

@@ -369,6 +369,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
       const blockX = region.mx0 * c.h + bx;
       const base = blockOffset(c, blockX, blockY);
       forwardBlock(data, plane.stride, bx * 8, by * 8, quant, jpeg.coefficients, base);
+      if (jpeg.progressive) jpeg.progressive.ends[base >>> 6] = acEnd(jpeg.coefficients, base);
       changedBases.add(base);
       changedBlocks++;
       startMcu = Math.min(startMcu, Math.floor(blockY / c.v) * jpeg.mcusX + Math.floor(blockX / c.h));
@@ -572,6 +573,13 @@ function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: U
 }
 
 /** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
+/** One past the zigzag position of the block's last non-zero AC coefficient (0: none). */
+function acEnd(coefficients: Int16Array, base: number): number {
+  let last = 63;
+  while (last > 0 && coefficients[base + last] === 0) last--;
+  return last > 0 ? last + 1 : 0;
+}
+
 /**
  * The headers of a progressive source for a sequential file: the segments before its first
  * scan (metadata, quantisation tables, restart interval) but its Huffman tables, its frame
@@ -680,7 +688,7 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
     const base = order.bases[i] as number;
     const value = jpeg.coefficients[base] as number;
     countDc(value - (pred[index] as number), dcFreq[c.dc] as Int32Array);
-    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1);
+    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1, jpeg.progressive?.ends);
     pred[index] = value;
   }
   const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
@@ -692,7 +700,7 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   writeHeaders(w, data, jpeg, dht);
   const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
   transcodeRange(jpeg, 0, from, w, dc, ac, missing);
-  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac, jpeg.progressive?.ends);
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) transcodeRange(jpeg, jpeg.to, total, w, dc, ac, missing);
   w.marker(0xd9);
