@@ -17,6 +17,8 @@ import { startTestTsa } from './label-tsa.js';
 import { seededRandom } from './helpers/random.js';
 import { systemTool } from './helpers/system.js';
 import { pdfFromObjects } from './helpers/pdf.js';
+import { parseProgressiveJpeg } from '../src/label/explicit/jpeg-progressive.js';
+import { NotSpliceable } from '../src/label/explicit/jpeg-splice-parse.js';
 
 /** `count` damaged copies of `bytes`: flipped bytes, truncations, and duplicated spans. */
 function* mutations(bytes: Uint8Array, count: number, seed: number): Generator<{ bytes: Uint8Array; how: string }> {
@@ -99,6 +101,22 @@ describe('damaged input to the visible-notice readers', () => {
     const apng = readFileSync(path);
     expect((await labelImage(apng)).frames).toBe(4);
     for (const { bytes, how } of mutations(apng, 200, 14)) await typedOrFine(() => labelImage(bytes), how);
+  }, 120_000);
+
+  it('progressive JPEG: the scan decoder refuses damage with NotSpliceable, and labelImage then labels by re-encoding or fails typed', async () => {
+    const rgb = sharp({ create: { width: 96, height: 72, channels: 3, background: '#3a6' } }).composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="96" height="72"><circle cx="40" cy="30" r="25" fill="#c42"/><rect x="50" y="40" width="40" height="25" fill="#24c"/></svg>') }]);
+    const sources = [await rgb.clone().jpeg({ quality: 85, progressive: true }).toBuffer(), await rgb.clone().jpeg({ quality: 70, progressive: true, chromaSubsampling: '4:4:4' }).toBuffer()];
+    for (const [n, source] of sources.entries()) {
+      expect((await labelImage(source)).method).toBe('dct-splice');
+      for (const { bytes, how } of mutations(source, 150, 17 + n)) {
+        try {
+          parseProgressiveJpeg(bytes);
+        } catch (error) {
+          expect(error, `${how}: ${(error as Error).stack ?? String(error)}`).toBeInstanceOf(NotSpliceable);
+        }
+        await typedOrFine(() => labelImage(bytes), how);
+      }
+    }
   }, 120_000);
 
   it.runIf(systemTool('heif-enc', 'libheif-examples'))('HEIC: labelImage on damaged HEICs (libheif tools, structure checks)', async () => {
