@@ -151,6 +151,14 @@ describe('image label pool', () => {
         // had, the first two went to an idle thread and only the JPEGs queued behind them were.
         expect(one.scansWalked - before).toBe(before === 0 ? 6 : 4);
       }
+      // A progressive JPEG's scans are decoded here, its coefficients moved to the thread: the same bytes as labelling it here.
+      const progressive = await sharp(readFileSync(join(folder, 'a.jpg'))).jpeg({ quality: 80, progressive: true }).toBuffer();
+      const expected = await labelImage(progressive, {});
+      expect(expected.method).toBe('dct-splice');
+      const walkedBefore = one.scansWalked;
+      const results = await Promise.all([0, 1, 2, 3, 4].map(() => one.label(new Uint8Array(progressive), {}, { transfer: true })));
+      expect(results.map((result) => Buffer.from(result.bytes).equals(Buffer.from(expected.bytes)))).toEqual([true, true, true, true, true]);
+      expect(one.scansWalked - walkedBefore).toBe(3);
       // Paths are read in the thread, and a re-encode needs no walk.
       const before = one.scansWalked;
       await Promise.all(paths.map((path) => one.label(path, {})));

@@ -16,7 +16,7 @@ import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './im
 import { toThreadError, type ThreadError } from '../thread-error.js';
 import { oneLibvipsThreadPerImage } from './sharp-lib.js';
 import { warmCanvas } from './canvas-lib.js';
-import { withScanIndex, type ScanIndex } from './jpeg-splice-parse.js';
+import { withPreparsed, type Preparsed } from './jpeg-splice-parse.js';
 
 /** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
 export interface ImagePoolTask {
@@ -26,8 +26,8 @@ export interface ImagePoolTask {
   options: ImageNoticeOptions;
   /** Buffers of earlier results the caller has written and gives back, for the next results. */
   spares?: ArrayBuffer[];
-  /** With `bytes` of a baseline JPEG: its scan, walked by the caller (the splice then need not walk it here). */
-  index?: ScanIndex;
+  /** With `bytes` of a JPEG: what the caller read of it (a baseline scan's index, a progressive file's coefficients), which the splice then need not read here. */
+  preparsed?: Preparsed;
 }
 
 export type ImagePoolReply = { id: number; ok: true; result: ImageLabelResult } | { id: number; ok: false; error: ThreadError };
@@ -58,7 +58,7 @@ async function labelTask(task: ImagePoolTask): Promise<{ reply: ImagePoolReply; 
   try {
     // A Buffer, as `readFile` gives: the same input type for both, and for `labelImage` in the main thread.
     const input = task.bytes ? Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength) : await readFile(task.path ?? '');
-    const result = await withScanIndex(input, task.index, () => labelImage(input, task.options));
+    const result = await withPreparsed(input, task.preparsed, () => labelImage(input, task.options));
     const bytes = new Uint8Array(resultBuffer(result.bytes.byteLength), 0, result.bytes.byteLength);
     bytes.set(result.bytes);
     return { reply: { id: task.id, ok: true, result: { ...result, bytes } }, transfer: [bytes.buffer] };

@@ -28,7 +28,8 @@ import { fromThreadError } from '../thread-error.js';
 import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
 import { takeWorker } from './image-threads.js';
 import type * as JpegParse from './jpeg-splice-parse.js';
-import type { ScanIndex } from './jpeg-splice-parse.js';
+import type { Preparsed } from './jpeg-splice-parse.js';
+import type * as JpegProgressive from './jpeg-progressive.js';
 
 export { batchImageThreads, prestartImageThreads } from './image-threads.js';
 
@@ -60,7 +61,7 @@ export interface ImageLabelPool {
 }
 
 /**
- * A JPEG's scan is walked here, in the caller's thread, when the thread it goes to has at least
+ * A JPEG's scan is walked (or a progressive one decoded) here, in the caller's thread, when the thread it goes to has at least
  * this many images waiting, or has not answered yet (it is still loading its modules and
  * fonts): the walk then overlaps that thread's work, and the thread is spared it (`ScanIndex`).
  * With fewer waiting the threads are keeping up and the caller's time is better spent reading
@@ -68,17 +69,27 @@ export interface ImageLabelPool {
  */
 const INDEX_BACKLOG = 2;
 
-/** The JPEG parser, loaded when the first pool that walks scans opens (a command that labels only text never loads it). */
-let parser: typeof JpegParse | undefined;
+/** The JPEG parsers, loaded when the first pool that walks scans opens (a command that labels only text never loads them). */
+let parsers: { baseline: typeof JpegParse; progressive: typeof JpegProgressive } | undefined;
 
-/** The scan index of `bytes` when they are a JPEG the thread will splice, or undefined (not a JPEG, not spliceable, or re-encoded anyway). */
-function scanIndexFor(bytes: Uint8Array, options: ImageNoticeOptions): ScanIndex | undefined {
-  if (!parser || options.jpegMethod === 'reencode' || options.quality !== undefined || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
+/**
+ * What this thread reads of `bytes` for the thread that splices them, with the buffers that move
+ * along: a baseline JPEG's scan index, or a progressive JPEG's coefficients; undefined when they
+ * are not a JPEG the thread will splice (or it is re-encoded anyway).
+ */
+function preparse(bytes: Uint8Array, options: ImageNoticeOptions): { preparsed: Preparsed; transfer: ArrayBuffer[] } | undefined {
+  if (!parsers || options.jpegMethod === 'reencode' || options.quality !== undefined || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
+  const { baseline, progressive } = parsers;
   try {
-    return parser.indexBaselineScan(bytes);
+    const index = baseline.indexBaselineScan(bytes);
+    return { preparsed: { index }, transfer: [index.mcuBits.buffer, index.preds.buffer, index.longPositions.buffer, index.longKeys.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) };
   } catch (error) {
+    if (error instanceof baseline.ProgressiveJpeg) {
+      const decoded = progressive.preparseProgressive(bytes);
+      return decoded ? { preparsed: { progressive: decoded }, transfer: progressive.transferables(decoded) } : undefined;
+    }
     // The thread finds the same fault and re-encodes, or reports it.
-    if (error instanceof parser.NotSpliceable) return undefined;
+    if (error instanceof baseline.NotSpliceable) return undefined;
     throw error;
   }
 }
@@ -96,10 +107,11 @@ interface Thread {
 export interface ImageLabelPoolOptions {
   /**
    * Walk the scan of each JPEG given as bytes in the calling thread, while the thread it goes to
-   * has images waiting or is still starting (`ScanIndex`): about two fifths of a thread's work
-   * on a one-megapixel JPEG, done where the caller would otherwise wait for results. Off by
-   * default: each walk holds the calling thread for a few milliseconds, which a server's event
-   * loop should not be; the command line's batches turn it on.
+   * has images waiting or is still starting (`ScanIndex`; about two fifths of a thread's work on
+   * a one-megapixel baseline JPEG), or decode a progressive one's scans there (about two
+   * fifths too), done where the caller would otherwise wait for results. Off by default: each
+   * holds the calling thread for a few milliseconds, which a server's event loop should not be;
+   * the command line's batches turn it on.
    */
   walkScans?: boolean;
 }
@@ -147,7 +159,12 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
   // The threads are starting; the parser loads before the first image is sent, when a thread
   // is spared the walk most (its code is cold).
   // If it cannot load, the threads walk for themselves (and load it, or report why they cannot).
-  if (walkScans) parser ??= await import('./jpeg-splice-parse.js').catch(() => undefined);
+  if (walkScans) {
+    parsers ??= await Promise.all([import('./jpeg-splice-parse.js'), import('./jpeg-progressive.js')]).then(
+      ([baseline, progressive]) => ({ baseline, progressive }),
+      () => undefined,
+    );
+  }
   return {
     threads: size,
     get scansWalked() {
@@ -165,11 +182,13 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
         // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
-        const index = walkScans && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? scanIndexFor(bytes, options) : undefined;
-        task = index ? { id, bytes, options, index } : { id, bytes, options };
+        const read = walkScans && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? preparse(bytes, options) : undefined;
+        task = read ? { id, bytes, options, preparsed: read.preparsed } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
-        if (index) scansWalked++;
-        if (index) transfer.push(index.mcuBits.buffer as ArrayBuffer, index.preds.buffer as ArrayBuffer, index.longPositions.buffer as ArrayBuffer, index.longKeys.buffer as ArrayBuffer);
+        if (read) {
+          scansWalked++;
+          transfer.push(...read.transfer);
+        }
       }
       if (released.length > 0) {
         task.spares = released.splice(0, 2);

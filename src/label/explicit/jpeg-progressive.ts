@@ -20,7 +20,7 @@
  * Anything this does not handle, and corrupt or truncated data, throws `NotSpliceable`: the
  * caller re-encodes the picture as before.
  */
-import { ascii, type BaselineJpeg, type FrameComponent, type HuffmanTable, LongCodes, NotSpliceable, packed, plainBytes, readDht, readDqt, unstuffScan } from './jpeg-splice-parse.js';
+import { ascii, type BaselineJpeg, type FrameComponent, type HuffmanTable, LongCodes, NotSpliceable, packed, plainBytes, readDht, readDqt, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
 
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
@@ -53,6 +53,8 @@ interface State {
  */
 export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   const data = plainBytes(input);
+  const offered = takeOfferedProgressive(data);
+  if (offered) return arrived(offered);
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
   const quant: (Uint16Array | undefined)[] = [];
   const dc: (HuffmanTable | undefined)[] = [];
@@ -169,6 +171,39 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     intervalEnds: [],
     progressive: { sofOffset, wideQuant, ends: state.ends },
   };
+}
+
+/**
+ * A decode made in another thread (`withPreparsed`), as this thread's own: structured cloning
+ * keeps its data but not the class of its long codes, nor the one object shape every
+ * component gets from its literal here (the splice's loops would see another map).
+ */
+function arrived(decoded: BaselineJpeg): BaselineJpeg {
+  const components = packed(decoded.components, (c) => {
+    const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: c.blocksW | 0, blocksH: c.blocksH | 0, blockBase: c.blockBase | 0, firstRow: c.firstRow | 0, dc: c.dc, ac: c.ac };
+    return component;
+  });
+  return { ...decoded, components, long: new LongCodes() };
+}
+
+/**
+ * Decodes a progressive JPEG for a pool thread (`Preparsed.progressive`), or undefined when the
+ * bytes are not one the splice takes. The buffers to move with it: `transferables`.
+ */
+export function preparseProgressive(bytes: Uint8Array): BaselineJpeg | undefined {
+  try {
+    return parseProgressiveJpeg(bytes);
+  } catch (error) {
+    if (error instanceof NotSpliceable) return undefined;
+    throw error;
+  }
+}
+
+/** The large buffers of a decode, which can move to another thread rather than be copied. */
+export function transferables(decoded: BaselineJpeg): ArrayBuffer[] {
+  const buffers = [decoded.coefficients.buffer, decoded.mcuBits.buffer];
+  if (decoded.progressive) buffers.push(decoded.progressive.ends.buffer);
+  return buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
 }
 
 function setUp(frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] }): State {

@@ -441,18 +441,29 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
   return { cleanLength: n, totalMcus, components: components.length, mcuBits, preds, longPositions: long.positions.slice(0, long.length), longKeys: long.keys.slice(0, long.length) };
 }
 
-/** The index offered for the next parses of some bytes (`withScanIndex`). */
-let offered: { bytes: Uint8Array; index: ScanIndex } | undefined;
+/**
+ * What a batch's calling thread read of a JPEG before sending it to a pool thread: the scan
+ * index of a baseline file, or every coefficient of a progressive one (`parseProgressiveJpeg`;
+ * its buffers can move with it).
+ */
+export interface Preparsed {
+  index?: ScanIndex;
+  progressive?: BaselineJpeg;
+}
+
+/** What is offered to the next parses of some bytes (`withPreparsed`); a progressive decode is taken once (the splice changes it). */
+let offered: { bytes: Uint8Array; index: ScanIndex | undefined; progressive: BaselineJpeg | undefined } | undefined;
 
 /**
- * Runs `work` with `index` offered to every parse of `bytes` (the same memory: buffer, offset
- * and length) inside it: those parses take the MCU positions, DC predictors and long codes of
- * the parts they would skip from the index instead of walking them. A parse still checks that
- * the index fits its data, and that the MCUs it decodes end where the index says.
+ * Runs `work` with `preparsed` offered to every parse of `bytes` (the same memory: buffer,
+ * offset and length) inside it. A baseline parse takes the MCU positions, DC predictors and
+ * long codes of the parts it would skip from the index instead of walking them, and still checks
+ * that the index fits its data and that the MCUs it decodes end where the index says; the first
+ * progressive parse takes the decoded coefficients instead of decoding the scans.
  */
-export async function withScanIndex<T>(bytes: Uint8Array, index: ScanIndex | undefined, work: () => Promise<T>): Promise<T> {
-  if (!index) return work();
-  offered = { bytes, index };
+export async function withPreparsed<T>(bytes: Uint8Array, preparsed: Preparsed | undefined, work: () => Promise<T>): Promise<T> {
+  if (!preparsed?.index && !preparsed?.progressive) return work();
+  offered = { bytes, index: preparsed.index, progressive: preparsed.progressive };
   try {
     return await work();
   } finally {
@@ -460,9 +471,26 @@ export async function withScanIndex<T>(bytes: Uint8Array, index: ScanIndex | und
   }
 }
 
-function offeredIndex(data: Uint8Array): ScanIndex | undefined {
+/** `withPreparsed` with a scan index alone. */
+export function withScanIndex<T>(bytes: Uint8Array, index: ScanIndex | undefined, work: () => Promise<T>): Promise<T> {
+  return withPreparsed(bytes, index ? { index } : undefined, work);
+}
+
+function offeredFor(data: Uint8Array): typeof offered {
   const bytes = offered?.bytes;
-  return bytes && bytes.buffer === data.buffer && bytes.byteOffset === data.byteOffset && bytes.byteLength === data.byteLength ? offered?.index : undefined;
+  return bytes && bytes.buffer === data.buffer && bytes.byteOffset === data.byteOffset && bytes.byteLength === data.byteLength ? offered : undefined;
+}
+
+function offeredIndex(data: Uint8Array): ScanIndex | undefined {
+  return offeredFor(data)?.index;
+}
+
+/** The progressive decode offered for `data`, once (`parseProgressiveJpeg` takes it). */
+export function takeOfferedProgressive(data: Uint8Array): BaselineJpeg | undefined {
+  const here = offeredFor(data);
+  const decoded = here?.progressive;
+  if (here) here.progressive = undefined;
+  return decoded;
 }
 
 /** The arrays of the last parse with `reuse`, for the next one. */

@@ -16,9 +16,9 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withPreparsed, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
-import { parseProgressiveJpeg } from './jpeg-progressive.js';
+import { parseProgressiveJpeg, transferables } from './jpeg-progressive.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
 import { shadedField } from '../../../test/helpers/pixels.js';
@@ -639,6 +639,14 @@ describe('JPEG DCT-block splice', () => {
           expect(reference.coefficients.length, name).toBe(decoded.coefficients.length);
           expect(Buffer.from(decoded.coefficients.buffer).equals(Buffer.from(reference.coefficients.buffer)), name).toBe(true);
         }
+        // Decoded in another thread (structured cloning, its buffers moved) and offered: the same file, and taken once only.
+        const drawn = overlay(BOX);
+        const here = Buffer.from(openJpegSplice(jpeg, BOX).compose(drawn, BOX).bytes);
+        const offered = parseProgressiveJpeg(jpeg);
+        const crossed = structuredClone(offered, { transfer: transferables(offered) });
+        expect(offered.coefficients.length).toBe(0);
+        const twice = await withPreparsed(jpeg, { progressive: crossed }, async () => [Buffer.from(openJpegSplice(jpeg, BOX).compose(drawn, BOX).bytes), Buffer.from(openJpegSplice(jpeg, BOX).compose(drawn, BOX).bytes)]);
+        expect(twice.map((bytes) => bytes.equals(here)), name).toEqual([true, true]);
         for (const box of boxes) {
           const result = await spliceAndCompare(jpeg, box);
           expect(result.tables).toBe('extended');
