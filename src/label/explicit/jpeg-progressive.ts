@@ -20,7 +20,7 @@
  * Anything this does not handle, and corrupt or truncated data, throws `NotSpliceable`: the
  * caller re-encodes the picture as before.
  */
-import { ascii, type BaselineJpeg, type FrameComponent, type HuffmanTable, LongCodes, NotSpliceable, packed, plainBytes, readDht, readDqt, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
+import { ascii, type BaselineJpeg, type Frame, type FrameComponent, type HuffmanTable, LongCodes, NotSpliceable, packed, plainBytes, readDht, readDqt, readFrame, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
 
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
@@ -60,7 +60,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   const dc: (HuffmanTable | undefined)[] = [];
   const ac: (HuffmanTable | undefined)[] = [];
   const dhtSegments: [number, number][] = [];
-  let frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] } | undefined;
+  let frame: Frame | undefined;
   let sofOffset = -1;
   let wideQuant = false;
   let restartInterval = 0;
@@ -90,26 +90,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     }
     if (marker === 0xc2) {
       if (frame) throw new NotSpliceable('two frame headers');
-      const precision = data[body] ?? 0;
-      const height = u16(data, body + 1);
-      const width = u16(data, body + 3);
-      const count = data[body + 5] ?? 0;
-      if (precision !== 8) throw new NotSpliceable(`${precision}-bit samples`);
-      if (width === 0 || height === 0) throw new NotSpliceable('the height is set by a DNL marker');
-      if (count !== 1 && count !== 3) throw new NotSpliceable(`${count} components`);
-      if (length < 8 + count * 3) throw new NotSpliceable('the frame header is cut short');
-      const components: { id: number; h: number; v: number; quant: number }[] = [];
-      for (let i = 0; i < count; i++) {
-        const sampling = data[body + 7 + i * 3] ?? 0;
-        const h = sampling >> 4;
-        const v = sampling & 15;
-        const q = data[body + 8 + i * 3] ?? 0;
-        if (h < 1 || h > 4 || v < 1 || v > 4 || q > 3) throw new NotSpliceable('invalid sampling factors or table id');
-        const id = data[body + 6 + i * 3] ?? 0;
-        if (components.some((c) => c.id === id)) throw new NotSpliceable('two components with one id');
-        components.push({ id, h: count === 1 ? 1 : h, v: count === 1 ? 1 : v, quant: q });
-      }
-      frame = { width, height, components };
+      frame = readFrame(data, body, length);
       sofOffset = at;
     } else if (marker === 0xcc) {
       throw new NotSpliceable('arithmetic coding');
@@ -206,7 +187,7 @@ export function transferables(decoded: BaselineJpeg): ArrayBuffer[] {
   return buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
 }
 
-function setUp(frame: { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] }): State {
+function setUp(frame: Frame): State {
   const hMax = Math.max(...frame.components.map((c) => c.h));
   const vMax = Math.max(...frame.components.map((c) => c.v));
   const mcusX = Math.ceil(frame.width / (8 * hMax));

@@ -312,7 +312,35 @@ interface Headers {
   scanStart: number;
 }
 
-type Frame = { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] };
+export type Frame = { width: number; height: number; components: { id: number; h: number; v: number; quant: number }[] };
+
+/**
+ * A frame header's body (SOF0, SOF1 or SOF2): 8-bit samples, one or three components with
+ * sampling factors 1-4 (a single component's taken as 1x1), table ids 0-3, distinct ids.
+ * @throws NotSpliceable
+ */
+export function readFrame(data: Uint8Array, body: number, length: number): Frame {
+  const precision = data[body] ?? 0;
+  const height = u16(data, body + 1);
+  const width = u16(data, body + 3);
+  const count = data[body + 5] ?? 0;
+  if (precision !== 8) throw new NotSpliceable(`${precision}-bit samples`);
+  if (width === 0 || height === 0) throw new NotSpliceable('the height is set by a DNL marker');
+  if (count !== 1 && count !== 3) throw new NotSpliceable(`${count} components`);
+  if (length < 8 + count * 3) throw new NotSpliceable('the frame header is cut short');
+  const components: Frame['components'] = [];
+  for (let i = 0; i < count; i++) {
+    const sampling = data[body + 7 + i * 3] ?? 0;
+    const h = sampling >> 4;
+    const v = sampling & 15;
+    const q = data[body + 8 + i * 3] ?? 0;
+    if (h < 1 || h > 4 || v < 1 || v > 4 || q > 3) throw new NotSpliceable('invalid sampling factors or table id');
+    const id = data[body + 6 + i * 3] ?? 0;
+    if (components.some((c) => c.id === id)) throw new NotSpliceable('two components with one id');
+    components.push({ id, h: count === 1 ? 1 : h, v: count === 1 ? 1 : v, quant: q });
+  }
+  return { width, height, components };
+}
 
 /** Reads the segments before the scan. @throws NotSpliceable */
 function readHeaders(data: Uint8Array): Headers {
@@ -340,24 +368,7 @@ function readHeaders(data: Uint8Array): Headers {
     if (length < 2 || end > data.length) throw new NotSpliceable('a header segment runs past the end of the file');
     if (marker === 0xc0 || marker === 0xc1) {
       if (frame) throw new NotSpliceable('two frame headers');
-      const precision = data[body] ?? 0;
-      const height = u16(data, body + 1);
-      const width = u16(data, body + 3);
-      const count = data[body + 5] ?? 0;
-      if (precision !== 8) throw new NotSpliceable(`${precision}-bit samples`);
-      if (width === 0 || height === 0) throw new NotSpliceable('the height is set by a DNL marker');
-      if (count !== 1 && count !== 3) throw new NotSpliceable(`${count} components`);
-      if (length < 8 + count * 3) throw new NotSpliceable('the frame header is cut short');
-      const components = [];
-      for (let i = 0; i < count; i++) {
-        const sampling = data[body + 7 + i * 3] ?? 0;
-        const h = sampling >> 4;
-        const v = sampling & 15;
-        const q = data[body + 8 + i * 3] ?? 0;
-        if (h < 1 || h > 4 || v < 1 || v > 4 || q > 3) throw new NotSpliceable('invalid sampling factors or table id');
-        components.push({ id: data[body + 6 + i * 3] ?? 0, h: count === 1 ? 1 : h, v: count === 1 ? 1 : v, quant: q });
-      }
-      frame = { width, height, components };
+      frame = readFrame(data, body, length);
     } else if (marker >= 0xc2 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       throw marker === 0xc2 ? new ProgressiveJpeg() : new NotSpliceable(`coding process SOF${marker - 0xc0}`);
     } else if (marker === 0xcc) {
