@@ -41,7 +41,7 @@ export function poolable(options: ImageNoticeOptions): boolean {
 /** A pool of threads that label images; `close` it when the batch is done. */
 export interface ImageLabelPool {
   readonly threads: number;
-  /** Images whose scan the calling thread walked for the pool's threads (`walkScans`): JPEGs sent as bytes while a thread had images waiting. */
+  /** Images whose scan the calling thread walked or decoded for the pool's threads (`walkScans`): JPEGs sent as bytes while a thread had images waiting. */
   readonly scansWalked: number;
   /**
    * Labels an image in a pool thread: the file at `input` (read there), or the bytes `input`.
@@ -61,11 +61,12 @@ export interface ImageLabelPool {
 }
 
 /**
- * A JPEG's scan is walked (or a progressive one decoded) here, in the caller's thread, when the thread it goes to has at least
- * this many images waiting, or has not answered yet (it is still loading its modules and
- * fonts): the walk then overlaps that thread's work, and the thread is spared it (`ScanIndex`).
- * With fewer waiting the threads are keeping up and the caller's time is better spent reading
- * and writing files; so a caller with more threads than it can feed stops walking by itself.
+ * A JPEG's scan is walked (a progressive one's decoded) here, in the caller's thread, when the
+ * thread it goes to has at least this many images waiting, or has not answered yet (it is still
+ * loading its modules and fonts): the walk then overlaps that thread's work, and the thread is
+ * spared it (`Preparsed`). With fewer waiting the threads are keeping up and the caller's time
+ * is better spent reading and writing files; so a caller with more threads than it can feed
+ * stops walking by itself.
  */
 const INDEX_BACKLOG = 2;
 
@@ -88,9 +89,9 @@ function preparse(bytes: Uint8Array, options: ImageNoticeOptions): { preparsed: 
       const decoded = progressive.preparseProgressive(bytes);
       return decoded ? { preparsed: { progressive: decoded }, transfer: progressive.transferables(decoded) } : undefined;
     }
-    // The thread finds the same fault and re-encodes, or reports it.
-    if (error instanceof baseline.NotSpliceable) return undefined;
-    throw error;
+    // Anything else (a fault in the file, or in this code) is the thread's to find again: it
+    // parses the file itself, and re-encodes it or reports why not.
+    return undefined;
   }
 }
 
