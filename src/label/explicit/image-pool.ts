@@ -81,16 +81,20 @@ let parsers: { baseline: typeof JpegParse; progressive: typeof JpegProgressive }
 function preparse(bytes: Uint8Array, options: ImageNoticeOptions): { preparsed: Preparsed; transfer: ArrayBuffer[] } | undefined {
   if (!parsers || options.jpegMethod === 'reencode' || options.quality !== undefined || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
   const { baseline, progressive } = parsers;
+  // A fault (in the file, or in this code) is the thread's to find again: it parses the file
+  // itself, and re-encodes it or reports why not.
+  let isProgressive: boolean;
   try {
     const index = baseline.indexBaselineScan(bytes);
     return { preparsed: { index }, transfer: [index.mcuBits.buffer, index.preds.buffer, index.longPositions.buffer, index.longKeys.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) };
   } catch (error) {
-    if (error instanceof baseline.ProgressiveJpeg) {
-      const decoded = progressive.preparseProgressive(bytes);
-      return decoded ? { preparsed: { progressive: decoded }, transfer: progressive.transferables(decoded) } : undefined;
-    }
-    // Anything else (a fault in the file, or in this code) is the thread's to find again: it
-    // parses the file itself, and re-encodes it or reports why not.
+    isProgressive = error instanceof baseline.ProgressiveJpeg;
+  }
+  if (!isProgressive) return undefined;
+  try {
+    const decoded = progressive.parseProgressiveJpeg(bytes);
+    return { preparsed: { progressive: decoded }, transfer: progressive.transferables(decoded) };
+  } catch {
     return undefined;
   }
 }

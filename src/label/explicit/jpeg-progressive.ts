@@ -167,19 +167,6 @@ function arrived(decoded: BaselineJpeg): BaselineJpeg {
   return { ...decoded, components, long: new LongCodes() };
 }
 
-/**
- * Decodes a progressive JPEG for a pool thread (`Preparsed.progressive`), or undefined when the
- * bytes are not one the splice takes. The buffers to move with it: `transferables`.
- */
-export function preparseProgressive(bytes: Uint8Array): BaselineJpeg | undefined {
-  try {
-    return parseProgressiveJpeg(bytes);
-  } catch (error) {
-    if (error instanceof NotSpliceable) return undefined;
-    throw error;
-  }
-}
-
 /** The large buffers of a decode, which can move to another thread rather than be copied. */
 export function transferables(decoded: BaselineJpeg): ArrayBuffer[] {
   const buffers = [decoded.coefficients.buffer, decoded.mcuBits.buffer];
