@@ -5,9 +5,9 @@
  * coefficients, every block of every component, for the DCT-block splice of `jpeg-splice.ts`
  * (issue 14: "for baseline and progressive JPEG ... carry every other block's coefficients over
  * unchanged, as jpegtran's drop does"). The splice then changes only the blocks under the notice
- * and writes the file again whole as a sequential JPEG with Huffman tables made for it, as
- * jpegtran writes a sequential file unless asked otherwise: every other block's coefficients,
- * and so its pixels, are the source's.
+ * and writes the file again whole, progressive, with Huffman tables made for each scan
+ * (`jpeg-progressive-encode.ts`): every other block's coefficients, and so its pixels, are the
+ * source's.
  *
  * The scans are decoded as T.81 G.1.2 and libjpeg's `jdphuff.c` describe them: DC first scans
  * (interleaved or not) and their refinement bits, AC first scans with end-of-band runs, and AC
@@ -61,8 +61,6 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   const ac: (HuffmanTable | undefined)[] = [];
   const dhtSegments: [number, number][] = [];
   let frame: Frame | undefined;
-  let sofOffset = -1;
-  let wideQuant = false;
   let restartInterval = 0;
   let headerRestart = 0;
   let adobeTransform: number | undefined;
@@ -91,7 +89,6 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     if (marker === 0xc2) {
       if (frame) throw new NotSpliceable('two frame headers');
       frame = readFrame(data, body, length);
-      sofOffset = at;
     } else if (marker === 0xcc) {
       throw new NotSpliceable('arithmetic coding');
     } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8) {
@@ -101,7 +98,6 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
       if (firstSos < 0) dhtSegments.push([at, end]);
     } else if (marker === 0xdb) {
       readDqt(data, body, end, quant);
-      for (let p = body; p < end; p += 1 + 64 * (((data[p] ?? 0) >> 4) + 1)) if ((data[p] ?? 0) >> 4 !== 0) wideQuant = true;
     } else if (marker === 0xdd) {
       if (length !== 4) throw new NotSpliceable('a restart interval segment of the wrong length');
       restartInterval = u16(data, body);
@@ -150,7 +146,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     clean: new Uint8Array(0),
     long: new LongCodes(),
     intervalEnds: [],
-    progressive: { sofOffset, wideQuant, ends: state.ends },
+    progressive: { ends: state.ends },
   };
 }
 

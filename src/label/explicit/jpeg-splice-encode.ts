@@ -159,21 +159,7 @@ export interface CodingOrder {
  *
  * @throws MissingSymbol when a table lacks a symbol a block needs
  */
-/**
- * The zigzag position of the block's last non-zero AC coefficient (0: none): from `ends` (one
- * past it, per block: the progressive decoder's record) when given, else found from the end.
- */
-function lastNonZero(coefficients: Int16Array, base: number, ends: Uint8Array | undefined): number {
-  if (ends) {
-    const end = ends[base >>> 6] as number;
-    return end > 0 ? end - 1 : 0;
-  }
-  let last = 63;
-  while (last > 0 && coefficients[base + last] === 0) last--;
-  return last;
-}
-
-export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: CodingOrder, pred: Int32Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[], ends?: Uint8Array): void {
+export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: CodingOrder, pred: Int32Array, dc: readonly HuffmanTable[], ac: readonly HuffmanTable[]): void {
   const { bases, components, restarts } = order;
   let out = w.bytes;
   let len = w.length;
@@ -240,7 +226,8 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
       acc &= (1 << nb) - 1;
     }
     // AC run/size symbols
-    const last = lastNonZero(coefficients, base, ends);
+    let last = 63;
+    while (last > 0 && coefficients[base + last] === 0) last--;
     let run = 0;
     for (let k = 1; k <= last; k++) {
       const v = coefficients[base + k] as number;
@@ -311,8 +298,9 @@ export function encodeBlocks(w: BitWriter, coefficients: Int16Array, order: Codi
 }
 
 /** Adds `step` (1 or -1) to the counts of the AC symbols one block codes to. */
-export function countAc(coefficients: Int16Array, base: number, ac: Int32Array, step: number, ends?: Uint8Array): void {
-  const last = lastNonZero(coefficients, base, ends);
+export function countAc(coefficients: Int16Array, base: number, ac: Int32Array, step: number): void {
+  let last = 63;
+  while (last > 0 && coefficients[base + last] === 0) last--;
   let run = 0;
   for (let k = 1; k <= last; k++) {
     const value = coefficients[base + k] as number;

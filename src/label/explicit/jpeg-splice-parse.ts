@@ -115,13 +115,11 @@ export interface BaselineJpeg {
   /**
    * For a progressive source (`parseProgressiveJpeg`): every block's coefficients are kept (`from`
    * 0, `to` every MCU), the entropy-coded fields above are empty, and the file is written again
-   * whole as a sequential JPEG; `sofOffset` is where its SOF2 marker is, `wideQuant` whether a
-   * quantisation table has 16-bit entries (then the new frame is SOF1, else SOF0); `ends` per
-   * block one past its last non-zero AC coefficient (0: none), which the encoder takes rather
-   * than searching. Only the notice's blocks change after the parse: `compose` keeps their
-   * entries true.
+   * whole, progressive (`jpeg-progressive-encode.ts`); `ends` per block one past its last
+   * non-zero AC coefficient (0: none), which the encoder takes rather than searching. Only the
+   * notice's blocks change after the parse: `compose` keeps their entries true.
    */
-  progressive?: { sofOffset: number; wideQuant: boolean; ends: Uint8Array };
+  progressive?: { ends: Uint8Array };
 }
 
 const LOOK = 9;

@@ -167,9 +167,11 @@ async function spliceAndCompare(jpeg: Uint8Array, box: PixelBox, options: { newT
   const result = splice.compose(overlay(box), box);
   expect(jpeg).toEqual(original);
   expect(result.changedBlocks).toBeGreaterThan(0);
-  const progressive = jpeg[0] === 0xff && Buffer.from(jpeg).includes(Buffer.from([0xff, 0xc2]));
-  const before = progressive ? parseProgressiveJpeg(jpeg) : parseBaselineJpeg(jpeg);
-  const after = parseBaselineJpeg(result.bytes);
+  const isProgressive = (bytes: Uint8Array): boolean => Buffer.from(bytes).includes(Buffer.from([0xff, 0xc2]));
+  const before = isProgressive(jpeg) ? parseProgressiveJpeg(jpeg) : parseBaselineJpeg(jpeg);
+  // A progressive file stays progressive.
+  expect(isProgressive(result.bytes)).toBe(isProgressive(jpeg));
+  const after = isProgressive(result.bytes) ? parseProgressiveJpeg(result.bytes) : parseBaselineJpeg(result.bytes);
   expect([after.width, after.height]).toEqual([before.width, before.height]);
   const total = before.components.reduce((sum, c) => sum + c.blocksW * c.blocksH, 0);
   const compared = expectCoefficientsKept(before, after, result);
@@ -605,7 +607,7 @@ describe('JPEG DCT-block splice', () => {
     expect(() => indexBaselineScan(huge)).toThrow(`more than ${MAX_INDEXED_MCUS} MCUs`);
   });
 
-  it('splices progressive JPEGs: every scan decoded (as jpegtran reads them), written again sequential, every block outside the notice kept', async () => {
+  it('splices progressive JPEGs: every scan decoded (as jpegtran reads them), written again progressive (as jpegtran reads it), every block outside the notice kept', async () => {
     const rgb = picture(W, H, 17);
     const raw = { raw: { width: W, height: H, channels: 3 as const } };
     const files: [string, Uint8Array][] = [
@@ -650,9 +652,15 @@ describe('JPEG DCT-block splice', () => {
         for (const box of boxes) {
           const result = await spliceAndCompare(jpeg, box);
           expect(result.tables).toBe('extended');
-          // A sequential file now (SOF0), which the baseline parser reads.
-          expect(Buffer.from(result.bytes).includes(Buffer.from([0xff, 0xc2]))).toBe(false);
-          expect(parseBaselineJpeg(result.bytes).restartInterval).toBe(decoded.restartInterval);
+          const written = parseProgressiveJpeg(result.bytes);
+          expect(written.restartInterval).toBe(decoded.restartInterval);
+          if (jpegtran) {
+            // libjpeg reads the scans written here as this decoder does.
+            writeFileSync(join(dir, 'w.jpg'), result.bytes);
+            const sequential = spawnSync('jpegtran', ['-optimize', '-outfile', join(dir, 'ws.jpg'), join(dir, 'w.jpg')]);
+            expect(sequential.status, String(sequential.stderr)).toBe(0);
+            expect(Buffer.from(parseBaselineJpeg(readFileSync(join(dir, 'ws.jpg'))).coefficients.buffer).equals(Buffer.from(written.coefficients.buffer)), name).toBe(true);
+          }
         }
       }
     } finally {
@@ -660,7 +668,7 @@ describe('JPEG DCT-block splice', () => {
     }
   });
 
-  it('labels a progressive JPEG by the splice through labelImage, metadata kept; refuses what it cannot carry, and corrupt scans, without hanging', async () => {
+  it('labels a progressive JPEG by the splice through labelImage, progressive and metadata kept; refuses what it cannot carry, and corrupt scans, without hanging', async () => {
     const rgb = picture(640, 480, 23);
     const raw = { raw: { width: 640, height: 480, channels: 3 as const } };
     const jpeg = await sharp(rgb, raw).jpeg({ quality: 85, progressive: true }).withExif({ IFD0: { Copyright: 'hegui test' } }).toBuffer();
@@ -670,7 +678,7 @@ describe('JPEG DCT-block splice', () => {
     expect(result.spliceFallback).toBeUndefined();
     expect(jpeg.equals(copy)).toBe(true);
     expect((await sharp(result.bytes).metadata()).exif).toEqual((await sharp(jpeg).metadata()).exif);
-    expect((await sharp(result.bytes).metadata()).isProgressive).toBe(false);
+    expect((await sharp(result.bytes).metadata()).isProgressive).toBe(true);
     const report = await checkExplicitLabel(result.bytes, { ocr: false });
     expect(report.rules.find((r) => r.rule === 'image.height')?.status).toBe('pass');
     // Metadata between the scans would be lost: refused, and the picture re-encoded as before.

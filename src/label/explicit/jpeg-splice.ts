@@ -30,10 +30,10 @@
  *    the notice changes.
  * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
  *
- * A progressive JPEG has no sequential scan to copy: `parseProgressiveJpeg` decodes every scan
- * into every block's coefficients, steps 1-2 are the same, and the whole picture is coded again
- * as one sequential scan with optimal tables (the segments before its first scan kept, its
- * frame header made SOF0 or SOF1), as jpegtran writes: still entropy coding only.
+ * A progressive JPEG has no scan whose bits could be copied: `parseProgressiveJpeg` decodes
+ * every scan into every block's coefficients, steps 1-2 are the same, and the whole picture is
+ * coded again as a progressive JPEG with tables made for each scan (`jpeg-progressive-encode.ts`;
+ * the segments before its first scan kept): still entropy coding only.
  *
  * Anything the parsers do not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
@@ -41,6 +41,7 @@ import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { parseProgressiveJpeg } from './jpeg-progressive.js';
+import { encodeProgressive } from './jpeg-progressive-encode.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -389,7 +390,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   // The scan decoded again whole (when only the notice's columns were), with the changed blocks.
   const full = whole();
   if (full !== jpeg) for (const base of changedBases) full.coefficients.set(jpeg.coefficients.subarray(base, base + 64), base);
-  return { ...common, bytes: encodeWithNewTables(bytes, full, full.progressive ? 0 : startMcu), tables: 'extended', copiedBytes: 0 };
+  return { ...common, bytes: full.progressive ? encodeProgressive(bytes, full) : encodeWithNewTables(bytes, full, startMcu), tables: 'extended', copiedBytes: 0 };
 }
 
 /** Source offset of the unstuffed entropy byte `index` (before any restart marker that precedes it). */
@@ -558,10 +559,6 @@ function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: Co
 
 /** The file's header segments without its DHT segments, then `dht` (the tables in force), then the scan header. */
 function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: Uint8Array): void {
-  if (jpeg.progressive) {
-    writeSequentialHeaders(w, data, jpeg, jpeg.progressive, dht);
-    return;
-  }
   let at = 0;
   for (const [start, end] of jpeg.dhtSegments) {
     w.raw(data.subarray(at, start));
@@ -578,33 +575,6 @@ function acEnd(coefficients: Int16Array, base: number): number {
   let last = 63;
   while (last > 0 && coefficients[base + last] === 0) last--;
   return last > 0 ? last + 1 : 0;
-}
-
-/**
- * The headers of a progressive source for a sequential file: the segments before its first
- * scan (metadata, quantisation tables, restart interval) but its Huffman tables, its frame
- * header made sequential (SOF0, or SOF1 with 16-bit quantisation tables), the new tables, and
- * one scan header for every component at once (table 0 for luma, 1 for chroma).
- */
-function writeSequentialHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, progressive: NonNullable<BaselineJpeg['progressive']>, dht: Uint8Array): void {
-  const head = data.slice(0, jpeg.sosStart);
-  head[progressive.sofOffset + 1] = progressive.wideQuant ? 0xc1 : 0xc0;
-  let at = 0;
-  for (const [start, end] of jpeg.dhtSegments) {
-    w.raw(head.subarray(at, start));
-    at = end;
-  }
-  w.raw(head.subarray(at));
-  w.raw(dht);
-  const count = jpeg.components.length;
-  const sos = new Uint8Array(8 + count * 2);
-  sos.set([0xff, 0xda, 0, 6 + count * 2, count]);
-  jpeg.components.forEach((c, i) => {
-    sos[5 + i * 2] = c.id;
-    sos[6 + i * 2] = (c.dc << 4) | c.ac;
-  });
-  sos.set([0, 63, 0], 5 + count * 2);
-  w.raw(sos);
 }
 
 const KEYS = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -669,12 +639,8 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
       if (length > 0) freq[symbol] = 1 << (16 - length);
     }
   };
-  // The source's symbols keep a code (the MCUs before `from` are transcoded symbol for symbol);
-  // a progressive source's blocks are all coded from their coefficients, counted below.
-  if (!jpeg.progressive) {
-    for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
-    for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
-  }
+  for (const id of usedDc) seed(jpeg.dc[id] as HuffmanTable, dcFreq[id] as Int32Array);
+  for (const id of usedAc) seed(jpeg.ac[id] as HuffmanTable, acFreq[id] as Int32Array);
   const order = codingOrder(jpeg, from);
   const pred = predictorsAt(jpeg, from);
   let restart = 0;
@@ -688,7 +654,7 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
     const base = order.bases[i] as number;
     const value = jpeg.coefficients[base] as number;
     countDc(value - (pred[index] as number), dcFreq[c.dc] as Int32Array);
-    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1, jpeg.progressive?.ends);
+    countAc(jpeg.coefficients, base, acFreq[c.ac] as Int32Array, 1);
     pred[index] = value;
   }
   const dcTables = new Map(usedDc.map((id) => [id, optimalTable(dcFreq[id] as Int32Array)]));
@@ -700,7 +666,7 @@ function encodeWithNewTables(data: Uint8Array, jpeg: BaselineJpeg, from: number)
   writeHeaders(w, data, jpeg, dht);
   const missing = (): Error => new NotSpliceable('a new Huffman table lacks a symbol of the source');
   transcodeRange(jpeg, 0, from, w, dc, ac, missing);
-  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac, jpeg.progressive?.ends);
+  encodeBlocks(w, jpeg.coefficients, order, predictorsAt(jpeg, from), dc, ac);
   const total = jpeg.mcusX * jpeg.mcusY;
   if (jpeg.to < total) transcodeRange(jpeg, jpeg.to, total, w, dc, ac, missing);
   w.marker(0xd9);
