@@ -325,7 +325,7 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     .option('--plate <mode>', 'images: plate behind the text: auto, always or never', 'auto')
     .option('--font <file>', 'images: OpenType/TrueType font instead of the bundled Noto Sans Hans')
     .option('--quality <1-100>', 'images: JPEG/WebP quality instead of the source estimate (a JPEG is then re-encoded)')
-    .option('--splice', 'images: on a baseline or progressive JPEG change only the DCT blocks under the notice, every other block keeping its coefficients (a progressive file is written again sequential) (the default; falls back to re-encoding where the file does not allow it)')
+    .option('--splice', 'images: on a baseline or progressive JPEG change only the DCT blocks under the notice, every other block keeping its coefficients (the default; falls back to re-encoding where the file does not allow it)')
     .option('--reencode', 'images: decode and re-encode a JPEG whole instead of changing only the blocks under the notice')
     .option('--speech <file.wav>', "audio: the provider's spoken notice instead of the rhythm short-long-short-short")
     .option('-o, --out <path>', 'output file (one input) or folder (several)')
