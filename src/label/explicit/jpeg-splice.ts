@@ -569,7 +569,6 @@ function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: U
   w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
 }
 
-/** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
 /** One past the zigzag position of the block's last non-zero AC coefficient (0: none). */
 function acEnd(coefficients: Int16Array, base: number): number {
   let last = 63;
@@ -577,6 +576,7 @@ function acEnd(coefficients: Int16Array, base: number): number {
   return last > 0 ? last + 1 : 0;
 }
 
+/** The Huffman tables in force by key: DC ids 0-3, then AC ids 0-3 at 4-7. */
 const KEYS = [0, 1, 2, 3, 4, 5, 6, 7];
 const tablesByKey = (jpeg: BaselineJpeg): (HuffmanTable | undefined)[] => packed(KEYS, (key) => (key < 4 ? jpeg.dc[key] : jpeg.ac[key - 4]));
 
