@@ -468,7 +468,9 @@ let offered: { bytes: Uint8Array; index: ScanIndex | undefined; progressive: Bas
  * offset and length) inside it. A baseline parse takes the MCU positions, DC predictors and
  * long codes of the parts it would skip from the index instead of walking them, and still checks
  * that the index fits its data and that the MCUs it decodes end where the index says; the first
- * progressive parse takes the decoded coefficients instead of decoding the scans.
+ * progressive parse takes the decoded coefficients instead of decoding the scans. One offer at
+ * a time per thread: the pool thread labels its images one after the other, and parses of other
+ * bytes meanwhile are not touched.
  */
 export async function withPreparsed<T>(bytes: Uint8Array, preparsed: Preparsed | undefined, work: () => Promise<T>): Promise<T> {
   if (!preparsed?.index && !preparsed?.progressive) return work();
