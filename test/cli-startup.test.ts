@@ -111,6 +111,15 @@ describe('hegui loads only what the command line asks for', () => {
     expect(modules.some((url) => url.endsWith('/src/label/explicit/image-pool-worker.ts'))).toBe(false);
   });
 
+  it('label visible of one JPEG loads the image module alone: no sharp (the DCT splice needs none), no PDF, Word, audio or video code', async () => {
+    const photo = join(dir, 'photo.jpg');
+    await writeFile(photo, await sharp({ create: { width: 320, height: 240, channels: 3, background: '#4a7' } }).jpeg({ quality: 85 }).toBuffer());
+    const { stdout, modules } = await modulesLoadedBy(['label', 'visible', photo, '-o', join(dir, 'photo-labelled.jpg'), '--json']);
+    expect(JSON.parse(stdout.trim()) as { method?: string }).toMatchObject({ status: 'ok', method: 'dct-splice' });
+    expect(modules.some((url) => url.endsWith('/src/label/explicit/image.ts'))).toBe(true);
+    expect(modules.filter((url) => ['node_modules/sharp/', '/src/label/explicit/index.ts', '/src/label/explicit/video.ts', '/src/label/explicit/audio.ts', '/src/label/explicit/pdf.ts', '/src/label/explicit/docx.ts'].some((part) => url.includes(part)))).toEqual([]);
+  });
+
   it('label visible on a folder of text files ends, though the image thread it started ahead is never used', async () => {
     const folder = join(dir, 'texts');
     await mkdir(folder, { recursive: true });

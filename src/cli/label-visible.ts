@@ -18,6 +18,7 @@ import type { LabelCodec } from '../label/implicit/codec.js';
 import { codecByFormat } from '../label/implicit/registry.js';
 import type { LabelValue } from '../label/model.js';
 import type * as Explicit from '../label/explicit/index.js';
+import type * as ImageNotices from '../label/explicit/image.js';
 import type * as SubtitleNotices from '../label/explicit/subtitle.js';
 import type * as TextNotices from '../label/explicit/text.js';
 import type { ExplicitCheckReport, ExplicitFormat, NoticeLanguage, PlateMode, TextFormat, TextPosition } from '../label/explicit/index.js';
@@ -40,6 +41,10 @@ const explicit = (): Promise<typeof Explicit> => import('../label/explicit/index
 // video, PDF and Word code (sharp among them), about 0.3 s a command for a one-line answer.
 const textNotices = (): Promise<typeof TextNotices> => import('../label/explicit/text.js');
 const subtitleNotices = (): Promise<typeof SubtitleNotices> => import('../label/explicit/subtitle.js');
+// An image labelled in this thread (one file, or no thread to spare) takes the image module
+// alone: a plain JPEG on the DCT-splice path then never loads sharp, nor the PDF, Word, audio
+// and video code.
+const imageNotices = (): Promise<typeof ImageNotices> => import('../label/explicit/image.js');
 
 interface VisibleFlags {
   position?: string;
@@ -175,7 +180,7 @@ async function labelInMemory(path: string, out: string, format: ExplicitFormat, 
     const options = { ...choice, plate, ...(positions.image ? { position: positions.image } : {}), ...(flags.font ? { fontPath: flags.font } : {}), ...(quality ? { quality } : {}), ...(flags.reencode ? { jpegMethod: 'reencode' as const } : {}), ...(implicit ? { implicit } : {}) };
     // The bytes read move to the pool's thread (they are not used here again).
     threads = pool && poolable(options) ? await pool() : undefined;
-    const result = threads ? await threads.label(source, options, { transfer: opened.whole !== undefined }) : await (await explicit()).labelImage(source, options);
+    const result = threads ? await threads.label(source, options, { transfer: opened.whole !== undefined }) : await (await imageNotices()).labelImage(source, options);
     const shortest = Math.min(result.width, result.height);
     const frames = result.frames > 1 ? `, ${result.frames} frames` : '';
     labelled = result.bytes;
