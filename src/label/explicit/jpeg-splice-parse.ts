@@ -393,17 +393,20 @@ function readHeaders(data: Uint8Array): Headers {
  * what the skipped parts of a splice's parse would otherwise walk for themselves. A batch walks
  * the next file in its main thread while a pool thread labels the one before (issue 14: on two
  * cores the walk is about two fifths of a thread's work per one-megapixel JPEG, and the main
- * thread is mostly waiting). Only scans without restart intervals are indexed.
+ * thread is mostly waiting).
  */
 export interface ScanIndex {
-  /** Length of the unstuffed entropy-coded data and MCU and component counts: an index for other data is not used. */
+  /** Length of the unstuffed entropy-coded data, MCU and component counts and the restart interval: an index for other data is not used. */
   cleanLength: number;
   totalMcus: number;
   components: number;
+  restartInterval: number;
   /** Bit position (in the unstuffed data) where each MCU starts, and the end of the last one (`totalMcus + 1` entries). */
   mcuBits: Float64Array;
   /** The DC predictors when each MCU starts, `components` per MCU. */
   preds: Int16Array;
+  /** With a restart interval: where each interval but the last ends (before its padding bits and marker). */
+  intervalEnds: Float64Array;
   /** The codes longer than the 9-bit lookahead, in coding order (as `LongCodes`). */
   longPositions: Float64Array;
   longKeys: Uint16Array;
@@ -416,19 +419,21 @@ export const MAX_INDEXED_MCUS = 1 << 20;
  * Walks the whole scan of a baseline JPEG without keeping any coefficient and returns where each
  * MCU starts (`ScanIndex`). Its buffers are its own (they can move to another thread).
  *
- * @throws NotSpliceable as `parseBaselineJpeg` would for the same file, and for a scan with restart intervals or more than `MAX_INDEXED_MCUS` MCUs
+ * @throws NotSpliceable as `parseBaselineJpeg` would for the same file, and for more than `MAX_INDEXED_MCUS` MCUs
  */
 export function indexBaselineScan(input: Uint8Array): ScanIndex {
   const data = plainBytes(input);
   const { frame, tables, sosStart, scanStart } = readHeaders(data);
-  if (tables.restartInterval > 0) throw new NotSpliceable('a scan with restart intervals is not indexed');
   // Only the last MCU kept: the layout's checks without memory for the blocks.
   const corner = { x: frame.width - 1, y: frame.height - 1 };
   const { components, totalMcus } = scanLayout(data, sosStart, frame, tables, corner, corner);
   // A huge grid of tiny MCUs would make an index of hundreds of megabytes beside the thread's own arrays.
   if (totalMcus > MAX_INDEXED_MCUS) throw new NotSpliceable(`more than ${MAX_INDEXED_MCUS} MCUs: not indexed`);
-  const { clean, n } = unstuffScan(data, scanStart, false);
+  const { clean, n, restarts } = unstuffScan(data, scanStart, false);
+  const ri = tables.restartInterval;
+  if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const mcuBits = new Float64Array(totalMcus + 1);
+  const intervalEnds: number[] = [];
   const preds = new Int16Array(totalMcus * components.length);
   const long = new LongCodes();
   const state: SkipState = {
@@ -440,14 +445,24 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     acTables: packed(components, (c) => tables.ac[c.ac] as HuffmanTable),
     pred: new Int32Array(components.length),
     mcuBits,
-    restarts: [],
-    intervalEnds: [],
+    restarts,
+    intervalEnds,
     long,
-    ri: 0,
+    ri,
     preds,
   };
   mcuBits[totalMcus] = skipMcus(state, 0, totalMcus, 0);
-  return { cleanLength: n, totalMcus, components: components.length, mcuBits, preds, longPositions: long.positions.slice(0, long.length), longKeys: long.keys.slice(0, long.length) };
+  return {
+    cleanLength: n,
+    totalMcus,
+    components: components.length,
+    restartInterval: ri,
+    mcuBits,
+    preds,
+    intervalEnds: Float64Array.from(intervalEnds),
+    longPositions: long.positions.slice(0, long.length),
+    longKeys: long.keys.slice(0, long.length),
+  };
 }
 
 /**
@@ -621,7 +636,7 @@ function decodeScan(data: Uint8Array, headers: Headers, first: { x: number; y: n
   const column = (x: number): number => Math.max(0, Math.min(mcusX - 1, Math.floor(x / (8 * hMax))));
   const acColumns = first && last && !whole && ri === 0 ? { first: column(first.x), last: column(last.x) } : undefined;
   // An index made for other data (another file's, or this one's before it changed) is not used.
-  const usable = index && ri === 0 && index.cleanLength === n && index.totalMcus === totalMcus && index.components === components.length ? index : undefined;
+  const usable = index && index.restartInterval === ri && index.cleanLength === n && index.totalMcus === totalMcus && index.components === components.length ? index : undefined;
   decodeEntropy(clean, n, components, tables, mcusX, totalMcus, restarts, coefficients, mcuBits, from, to, predAtFrom, long, intervalEnds, acColumns, usable);
   return {
     width: frame.width,
@@ -780,9 +795,13 @@ function decodeEntropy(
   // Before (and after) the kept MCUs only positions and DC predictors matter (`skipMcus`).
   const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds: undefined };
   let pos: number;
+  /** Whether MCU `m` starts a restart interval (its data then starts after a marker). */
+  const boundary = (m: number): boolean => ri > 0 && m > 0 && m < totalMcus && m % ri === 0;
   if (index) {
-    // The walk up to MCU `from` is in the index (no restart intervals: `decodeScan` checked).
-    pos = index.mcuBits[from] as number;
+    // The walk up to MCU `from` is in the index. At an interval's start the decoding below aligns
+    // to the marker itself: it starts where the interval before ended.
+    for (let k = 0; ri > 0 && k < Math.floor((from - 1) / ri); k++) intervalEnds.push(index.intervalEnds[k] as number);
+    pos = (boundary(from) ? index.intervalEnds[from / ri - 1] : index.mcuBits[from]) as number;
     mcuBits.set(index.mcuBits.subarray(0, from));
     pred.set(index.preds.subarray(from * components.length, (from + 1) * components.length));
     for (let i = 0; i < index.longPositions.length && (index.longPositions[i] as number) < pos; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
@@ -922,8 +941,11 @@ function decodeEntropy(
     return;
   }
   // The rest is in the index too, once the decoded MCUs are seen to end where it says.
-  if (end !== index.mcuBits[to]) throw new Error(`the scan index does not match the data (MCU ${to} at bit ${end}, indexed at ${index.mcuBits[to]})`);
+  const indexed = boundary(to) ? index.intervalEnds[to / ri - 1] : index.mcuBits[to];
+  if (end !== indexed) throw new Error(`the scan index does not match the data (MCU ${to} at bit ${end}, indexed at ${indexed})`);
   mcuBits.set(index.mcuBits.subarray(to), to);
+  for (let k = ri > 0 ? Math.ceil(to / ri) - 1 : 0; ri > 0 && k < index.intervalEnds.length; k++) intervalEnds.push(index.intervalEnds[k] as number);
+  if (intervalEnds.length !== restarts.length) throw new Error('the scan index does not match the data (restart intervals)');
   for (let i = 0; i < index.longPositions.length; i++) {
     const at = index.longPositions[i] as number;
     if (at >= end) long.push(at, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);

@@ -545,7 +545,7 @@ describe('JPEG DCT-block splice', () => {
     expect(Buffer.from(extended.bytes).equals(Buffer.from(openJpegSplice(small, BOX, { newTables: true }).compose(drawn, BOX).bytes))).toBe(true);
   });
 
-  it('splices with the scan walked beforehand (a scan index) exactly as without, and takes no index made for other data', async () => {
+  it('splices with the scan walked beforehand (a scan index) exactly as without, restart intervals too, and takes no index made for other data', async () => {
     const rgb = picture(W, H, 41);
     const raw = { raw: { width: W, height: H, channels: 3 as const } };
     const files = [
@@ -554,6 +554,10 @@ describe('JPEG DCT-block splice', () => {
       await sharp(rgb, raw).jpeg({ quality: 30, quantisationTable: 2 }).toBuffer(),
       writeBaseline(rgb, W, H, [[4, 1], [1, 1], [1, 1]]),
       writeBaseline(rgb, W, H, [[1, 1]]),
+      // Restart intervals: boxes that start and end at an interval's first MCU, and in its middle.
+      writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3),
+      writeBaseline(rgb, W, H, [[1, 1], [1, 1], [1, 1]], 1),
+      writeBaseline(rgb, W, H, [[2, 1], [1, 1], [1, 1]], 13),
     ];
     const boxes: PixelBox[] = [BOX, { left: 0, top: 0, width: 70, height: 25 }, { left: 60, top: 50, width: 80, height: 40 }, { left: 0, top: 0, width: W, height: H }];
     let longCodes = 0;
@@ -573,6 +577,7 @@ describe('JPEG DCT-block splice', () => {
         expect(Array.from(indexed.long.positions.subarray(0, indexed.long.length))).toEqual(Array.from(walked.long.positions.subarray(0, walked.long.length)));
         expect(Array.from(indexed.long.keys.subarray(0, indexed.long.length))).toEqual(Array.from(walked.long.keys.subarray(0, walked.long.length)));
         expect(Buffer.from(indexed.coefficients).equals(Buffer.from(walked.coefficients))).toBe(true);
+        expect(indexed.intervalEnds).toEqual(walked.intervalEnds);
         const plain = Buffer.from(openJpegSplice(jpeg, box).compose(drawn, box).bytes);
         const spliced = await withScanIndex(jpeg, index, async () => Buffer.from(openJpegSplice(jpeg, box, { reuseBuffers: true }).compose(drawn, box).bytes));
         expect(spliced.equals(plain)).toBe(true);
@@ -594,8 +599,7 @@ describe('JPEG DCT-block splice', () => {
     // An index that does not fit the data it is offered for is refused, not trusted; nothing stays offered afterwards.
     await expect(withScanIndex(a, lying, async () => openJpegSplice(a, BOX))).rejects.toThrow(/scan index does not match/);
     expect(() => openJpegSplice(a, BOX)).not.toThrow();
-    // Scans with restart intervals and files the splice refuses are not indexed.
-    expect(() => indexBaselineScan(writeBaseline(rgb, W, H, [[2, 2], [1, 1], [1, 1]], 3))).toThrow(NotSpliceable);
+    // Files the splice refuses are not indexed.
     expect(() => indexBaselineScan(Buffer.concat([a.subarray(0, a.length >> 1), Buffer.from([0xff, 0xd9])]))).toThrow(NotSpliceable);
     const progressive = await sharp(rgb, raw).jpeg({ progressive: true }).toBuffer();
     expect(() => indexBaselineScan(progressive)).toThrow(NotSpliceable);
