@@ -80,8 +80,10 @@ export function encodeProgressive(data: Uint8Array, jpeg: BaselineJpeg): Uint8Ar
   const count = jpeg.components.length;
   for (const plan of scanScript(count)) {
     const dc = plan.ss === 0;
-    // The DC scan: table 0 for luma, 1 for chroma; each AC scan: table 0, defined again before it.
-    const coders = dc && count > 1 ? [new Coder(w), new Coder(w)] : [new Coder(w)];
+    // The DC scan: each component's DC table (`FrameComponent.dc`: 0 for luma, 1 for chroma);
+    // each AC scan: table 0, defined again before it.
+    const tableIds = dc ? plan.components.map((index) => (jpeg.components[index] as FrameComponent).dc) : [0];
+    const coders = Array.from({ length: Math.max(...tableIds) + 1 }, () => new Coder(w));
     runScan(w, jpeg, plan, coders);
     coders.forEach((coder) => (coder.table = optimalTable(coder.frequencies)));
     w.raw(dhtSegment(coders.map((coder, id) => [dc ? 0 : 1, id, coder.table as HuffmanTable] as [number, number, HuffmanTable])));
@@ -89,7 +91,7 @@ export function encodeProgressive(data: Uint8Array, jpeg: BaselineJpeg): Uint8Ar
     sos.set([0xff, 0xda, 0, 6 + plan.components.length * 2, plan.components.length]);
     plan.components.forEach((index, i) => {
       sos[5 + i * 2] = (jpeg.components[index] as FrameComponent).id;
-      sos[6 + i * 2] = dc ? (index === 0 ? 0 : 1) << 4 : 0;
+      sos[6 + i * 2] = dc ? (jpeg.components[index] as FrameComponent).dc << 4 : 0;
     });
     sos.set([plan.ss, plan.se, 0], 5 + plan.components.length * 2);
     w.raw(sos);
@@ -127,7 +129,7 @@ function runScan(w: BitWriter, jpeg: BaselineJpeg, plan: ScanPlan, coders: Coder
         );
         plan.components.forEach((index, s) => {
           const c = jpeg.components[index] as FrameComponent;
-          const coder = coders[Math.min(index, coders.length - 1)] as Coder;
+          const coder = coders[c.dc] as Coder;
           for (let v = 0; v < c.v; v++) {
             for (let h = 0; h < c.h; h++) {
               const value = coefficients[(c.blockBase + (my * c.v + v) * c.blocksW + mx * c.h + h) * 64] as number;

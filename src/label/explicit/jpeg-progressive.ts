@@ -20,9 +20,7 @@
  * Anything this does not handle, and corrupt or truncated data, throws `NotSpliceable`: the
  * caller re-encodes the picture as before.
  */
-import { ascii, type BaselineJpeg, type Frame, type FrameComponent, type HuffmanTable, LongCodes, NotSpliceable, packed, plainBytes, readDht, readDqt, readFrame, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
-
-const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
+import { type BaselineJpeg, type Frame, type FrameComponent, type HuffmanTable, LongCodes, noTables, NotSpliceable, packed, plainBytes, readFrame, readTables, refuseFrame, segmentAt, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
 
 /** The largest magnitude of a DC and of an AC coefficient a sequential 8-bit JPEG can code (sizes 11 and 10). */
 const MAX_DC = 2047;
@@ -56,34 +54,17 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   const offered = takeOfferedProgressive(data);
   if (offered) return arrived(offered);
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
-  const quant: (Uint16Array | undefined)[] = [];
-  const dc: (HuffmanTable | undefined)[] = [];
-  const ac: (HuffmanTable | undefined)[] = [];
-  const dhtSegments: [number, number][] = [];
+  const tables = noTables();
   let frame: Frame | undefined;
-  let restartInterval = 0;
-  let headerRestart = 0;
-  let adobeTransform: number | undefined;
-  let firstSos = -1;
-  let firstScanStart = -1;
+  /** The first scan: where its header is, where its data starts, the Huffman segments before it and the restart interval then. */
+  let first: { sosStart: number; scanStart: number; dhtSegments: [number, number][]; restartInterval: number } | undefined;
   let state: State | undefined;
   let at = 2;
   for (;;) {
-    if (at + 2 > data.length) throw new NotSpliceable('the file ends before its end-of-image marker');
-    if (data[at] !== 0xff) throw new NotSpliceable('a marker was expected');
-    const marker = data[at + 1] ?? 0;
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
+    const segment = segmentAt(data, at, 'the file ends before its end-of-image marker');
+    const { marker, body, end, length } = segment;
     if (marker === 0xd9) break;
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) throw new NotSpliceable(`unexpected marker 0xff${marker.toString(16)}`);
-    if (at + 4 > data.length) throw new NotSpliceable('a segment is cut short');
-    const length = u16(data, at + 2);
-    const body = at + 4;
-    const end = at + 2 + length;
-    if (length < 2 || end > data.length) throw new NotSpliceable('a segment runs past the end of the file');
-    if (firstSos >= 0 && marker !== 0xc4 && marker !== 0xdd && marker !== 0xda) {
+    if (first && marker !== 0xc4 && marker !== 0xdd && marker !== 0xda) {
       throw new NotSpliceable((marker >= 0xe0 && marker <= 0xef) || marker === 0xfe ? 'metadata between the scans' : `marker 0xff${marker.toString(16)} between the scans`);
     }
     if (marker === 0xc2) {
@@ -93,32 +74,21 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
       throw new NotSpliceable('arithmetic coding');
     } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8) {
       throw new NotSpliceable(`not a progressive Huffman JPEG (SOF${marker - 0xc0})`);
-    } else if (marker === 0xc4) {
-      readDht(data, body, end, dc, ac);
-      if (firstSos < 0) dhtSegments.push([at, end]);
-    } else if (marker === 0xdb) {
-      readDqt(data, body, end, quant);
-    } else if (marker === 0xdd) {
-      if (length !== 4) throw new NotSpliceable('a restart interval segment of the wrong length');
-      restartInterval = u16(data, body);
-    } else if (marker === 0xee && length >= 14 && ascii(data, body, 'Adobe')) {
-      adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
       if (!state) {
-        if (frame.components.length === 3 && (adobeTransform === 0 || (frame.components[0]?.id === 0x52 && frame.components[1]?.id === 0x47 && frame.components[2]?.id === 0x42))) throw new NotSpliceable('RGB-coded JPEG');
-        if (frame.components.some((c) => !quant[c.quant])) throw new NotSpliceable('a component uses an undefined quantisation table');
+        refuseFrame(frame, tables);
         state = setUp(frame);
-        firstSos = at;
-        firstScanStart = end;
-        headerRestart = restartInterval;
+        first = { sosStart: segment.at, scanStart: end, dhtSegments: [...tables.dhtSegments], restartInterval: tables.restartInterval };
       }
-      at = decodeScan(data, at, end, state, dc, ac, restartInterval);
+      at = decodeScan(data, segment.at, end, state, tables.dc, tables.ac, tables.restartInterval);
       continue;
+    } else {
+      readTables(data, segment, tables);
     }
     at = end;
   }
-  if (!state || !frame) throw new NotSpliceable('no scan before the end of the image');
+  if (!state || !frame || !first) throw new NotSpliceable('no scan before the end of the image');
   const total = state.mcusX * state.mcusY;
   return {
     width: frame.width,
@@ -128,13 +98,13 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     vMax: state.vMax,
     mcusX: state.mcusX,
     mcusY: state.mcusY,
-    restartInterval: headerRestart,
-    quant,
+    restartInterval: first.restartInterval,
+    quant: tables.quant,
     dc: [],
     ac: [],
-    dhtSegments,
-    sosStart: firstSos,
-    scanStart: firstScanStart,
+    dhtSegments: first.dhtSegments,
+    sosStart: first.sosStart,
+    scanStart: first.scanStart,
     scanEnd: at,
     coefficients: state.coefficients,
     acColumns: undefined,
@@ -179,7 +149,7 @@ function setUp(frame: Frame): State {
   let perMcu = 0;
   const components: FrameComponent[] = packed(frame.components, (c, i) => {
     if (hMax % c.h !== 0 || vMax % c.v !== 0) throw new NotSpliceable('fractional chroma sampling');
-    // The sequential file written again takes table 0 for luma and 1 for chroma, as libjpeg does.
+    // The file written again codes its DC scan with table 0 for luma and 1 for chroma, as libjpeg does.
     const table = i === 0 ? 0 : 1;
     const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: (mcusX * c.h) | 0, blocksH: (mcusY * c.v) | 0, blockBase: blocks | 0, firstRow: 0, dc: table, ac: table };
     blocks += component.blocksW * component.blocksH;

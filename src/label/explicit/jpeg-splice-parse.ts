@@ -340,30 +340,87 @@ export function readFrame(data: Uint8Array, body: number, length: number): Frame
   return { width, height, components };
 }
 
+/** A marker segment: its marker, where it is (after any fill bytes), its body and where it ends. */
+export interface Segment {
+  marker: number;
+  at: number;
+  body: number;
+  end: number;
+  length: number;
+}
+
+/**
+ * The marker at `start` (fill bytes skipped) with its segment; EOI has none (`end` is after
+ * the marker). SOI, a restart marker or TEM here is refused (`where`: `' in the headers'`...).
+ * @throws NotSpliceable, with `ends` when the data ends first
+ */
+export function segmentAt(data: Uint8Array, start: number, ends: string, where = ''): Segment {
+  let at = start;
+  for (;;) {
+    if (at + 2 > data.length) throw new NotSpliceable(ends);
+    if (data[at] !== 0xff) throw new NotSpliceable('a marker was expected');
+    if (data[at + 1] !== 0xff) break;
+    at++;
+  }
+  const marker = data[at + 1] as number;
+  if (marker === 0xd9) return { marker, at, body: at + 2, end: at + 2, length: 0 };
+  if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) throw new NotSpliceable(`unexpected marker 0xff${marker.toString(16)}${where}`);
+  if (at + 4 > data.length) throw new NotSpliceable(ends);
+  const length = u16(data, at + 2);
+  const end = at + 2 + length;
+  if (length < 2 || end > data.length) throw new NotSpliceable('a segment runs past the end of the file');
+  return { marker, at, body: at + 4, end, length };
+}
+
+/** Empty tables, for the segments before a scan to fill (`readTables`). */
+export function noTables(): Tables {
+  return { quant: [], dc: [], ac: [], dhtSegments: [], restartInterval: 0, adobeTransform: undefined };
+}
+
+/**
+ * Reads `segment` into `tables` when it is a Huffman table (DHT, its place recorded),
+ * quantisation table (DQT), restart interval (DRI) or Adobe APP14 segment; false for any other.
+ * @throws NotSpliceable for a malformed one
+ */
+export function readTables(data: Uint8Array, segment: Segment, tables: Tables): boolean {
+  const { marker, at, body, end, length } = segment;
+  if (marker === 0xc4) {
+    readDht(data, body, end, tables.dc, tables.ac);
+    tables.dhtSegments.push([at, end]);
+  } else if (marker === 0xdb) {
+    readDqt(data, body, end, tables.quant);
+  } else if (marker === 0xdd) {
+    if (length !== 4) throw new NotSpliceable('a restart interval segment of the wrong length');
+    tables.restartInterval = u16(data, body);
+  } else if (marker === 0xee && length >= 14 && ascii(data, body, 'Adobe')) {
+    tables.adobeTransform = data[body + 11];
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Refuses, at its first scan, a frame the splice does not take whatever its coding: RGB-coded
+ * (an Adobe transform of 0, or components named R, G, B) or using an undefined quantisation table.
+ * @throws NotSpliceable
+ */
+export function refuseFrame(frame: Frame, tables: Tables): void {
+  const [a, b, c] = frame.components;
+  if (frame.components.length === 3 && (tables.adobeTransform === 0 || (a?.id === 0x52 && b?.id === 0x47 && c?.id === 0x42))) throw new NotSpliceable('RGB-coded JPEG');
+  if (frame.components.some((component) => !tables.quant[component.quant])) throw new NotSpliceable('a component uses an undefined quantisation table');
+}
+
 /** Reads the segments before the scan. @throws NotSpliceable */
 function readHeaders(data: Uint8Array): Headers {
   if (data[0] !== 0xff || data[1] !== 0xd8) throw new NotSpliceable('not a JPEG');
-  const quant: (Uint16Array | undefined)[] = [];
-  const dc: (HuffmanTable | undefined)[] = [];
-  const ac: (HuffmanTable | undefined)[] = [];
-  const dhtSegments: [number, number][] = [];
+  const tables = noTables();
   let frame: Frame | undefined;
-  let restartInterval = 0;
-  let adobeTransform: number | undefined;
   let at = 2;
   for (;;) {
-    if (at + 4 > data.length) throw new NotSpliceable('the headers end before the scan');
-    if (data[at] !== 0xff) throw new NotSpliceable('a marker was expected');
-    const marker = data[at + 1] ?? 0;
-    if (marker === 0xff) {
-      at++;
-      continue;
-    }
-    if (marker === 0xd8 || marker === 0xd9 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) throw new NotSpliceable(`unexpected marker 0xff${marker.toString(16)} in the headers`);
-    const length = u16(data, at + 2);
-    const body = at + 4;
-    const end = at + 2 + length;
-    if (length < 2 || end > data.length) throw new NotSpliceable('a header segment runs past the end of the file');
+    const segment = segmentAt(data, at, 'the headers end before the scan', ' in the headers');
+    const { marker, body, end, length } = segment;
+    if (marker === 0xd9) throw new NotSpliceable('unexpected marker 0xffd9 in the headers');
     if (marker === 0xc0 || marker === 0xc1) {
       if (frame) throw new NotSpliceable('two frame headers');
       frame = readFrame(data, body, length);
@@ -371,18 +428,11 @@ function readHeaders(data: Uint8Array): Headers {
       throw marker === 0xc2 ? new ProgressiveJpeg() : new NotSpliceable(`coding process SOF${marker - 0xc0}`);
     } else if (marker === 0xcc) {
       throw new NotSpliceable('arithmetic coding');
-    } else if (marker === 0xc4) {
-      readDht(data, body, end, dc, ac);
-      dhtSegments.push([at, end]);
-    } else if (marker === 0xdb) {
-      readDqt(data, body, end, quant);
-    } else if (marker === 0xdd) {
-      restartInterval = u16(data, body);
-    } else if (marker === 0xee && length >= 14 && ascii(data, body, 'Adobe')) {
-      adobeTransform = data[body + 11];
     } else if (marker === 0xda) {
       if (!frame) throw new NotSpliceable('a scan before the frame header');
-      return { frame, tables: { quant, dc, ac, dhtSegments, restartInterval, adobeTransform }, sosStart: at, scanStart: end };
+      return { frame, tables, sosStart: segment.at, scanStart: end };
+    } else {
+      readTables(data, segment, tables);
     }
     at = end;
   }
@@ -497,11 +547,6 @@ export async function withPreparsed<T>(bytes: Uint8Array, preparsed: Preparsed |
   }
 }
 
-/** `withPreparsed` with a scan index alone. */
-export function withScanIndex<T>(bytes: Uint8Array, index: ScanIndex | undefined, work: () => Promise<T>): Promise<T> {
-  return withPreparsed(bytes, index ? { index } : undefined, work);
-}
-
 function offeredFor(data: Uint8Array): typeof offered {
   const bytes = offered?.bytes;
   return bytes && bytes.buffer === data.buffer && bytes.byteOffset === data.byteOffset && bytes.byteLength === data.byteLength ? offered : undefined;
@@ -554,7 +599,7 @@ function spareCoefficients(length: number): Int16Array {
   return view;
 }
 
-interface Tables {
+export interface Tables {
   quant: (Uint16Array | undefined)[];
   dc: (HuffmanTable | undefined)[];
   ac: (HuffmanTable | undefined)[];
@@ -582,10 +627,7 @@ function scanLayout(data: Uint8Array, sosStart: number, frame: Frame, tables: Ta
   const body = sosStart + 4;
   const count = data[body] ?? 0;
   if (count !== frame.components.length) throw new NotSpliceable('the scan does not hold every component (several scans)');
-  if (count === 3) {
-    const ids = packed(frame.components, (c) => c.id);
-    if (tables.adobeTransform === 0 || (ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42)) throw new NotSpliceable('RGB-coded JPEG');
-  }
+  refuseFrame(frame, tables);
   const ss = data[body + 1 + count * 2] ?? 0;
   const se = data[body + 2 + count * 2] ?? 0;
   const a = data[body + 3 + count * 2] ?? 0;
@@ -612,7 +654,6 @@ function scanLayout(data: Uint8Array, sosStart: number, frame: Frame, tables: Ta
     // spread, or a field first stored as a double, gives the hot loops another map to deoptimise on).
     const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: (mcusX * c.h) | 0, blocksH: (mcusY * c.v) | 0, blockBase: blocks | 0, firstRow: firstRow | 0, dc: ids >> 4, ac: ids & 15 };
     if (component.dc > 3 || component.ac > 3 || !tables.dc[component.dc] || !tables.ac[component.ac]) throw new NotSpliceable('the scan uses an undefined Huffman table');
-    if (!tables.quant[c.quant]) throw new NotSpliceable('a component uses an undefined quantisation table');
     blocks += component.blocksW * (lastRow - firstRow + 1) * c.v;
     perMcu += c.h * c.v;
     return component;

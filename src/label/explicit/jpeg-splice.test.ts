@@ -16,7 +16,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withPreparsed, withScanIndex, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withPreparsed, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { parseProgressiveJpeg, transferables } from './jpeg-progressive.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
@@ -157,6 +157,25 @@ function expectCoefficientsKept(before: BaselineJpeg, after: BaselineJpeg, resul
     }
   }
   return compared;
+}
+
+/**
+ * Parses `jpeg` 40 times with garbage written over eight bytes of its entropy-coded data (seeded):
+ * each parse either succeeds or is refused with NotSpliceable, nothing else. Returns how many were refused.
+ */
+function refusedGarbage(jpeg: Uint8Array, scan: { scanStart: number; scanEnd: number }, parse: (bytes: Uint8Array) => unknown): number {
+  let refused = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const bad = Buffer.from(jpeg);
+    for (let i = 0; i < 8; i++) bad[scan.scanStart + ((seed * 7919 + i * 104729) % (scan.scanEnd - scan.scanStart - 4))] = (seed * 37 + i) & 0xfe;
+    try {
+      parse(bad);
+    } catch (error) {
+      expect(error).toBeInstanceOf(NotSpliceable);
+      refused++;
+    }
+  }
+  return refused;
 }
 
 /** Splices `overlay` into `jpeg` at `box` and checks pixels and coefficients against the original. */
@@ -570,7 +589,7 @@ describe('JPEG DCT-block splice', () => {
         const first = { x: box.left, y: box.top };
         const last = { x: box.left + box.width - 1, y: box.top + box.height - 1 };
         const walked = parseBaselineJpeg(jpeg, first, last);
-        const indexed = await withScanIndex(jpeg, index, async () => parseBaselineJpeg(jpeg, first, last));
+        const indexed = await withPreparsed(jpeg, { index }, async () => parseBaselineJpeg(jpeg, first, last));
         expect(Array.from(indexed.mcuBits)).toEqual(Array.from(walked.mcuBits));
         expect(Array.from(indexed.predAtFrom)).toEqual(Array.from(walked.predAtFrom));
         expect(indexed.long.length).toBe(walked.long.length);
@@ -579,10 +598,10 @@ describe('JPEG DCT-block splice', () => {
         expect(Buffer.from(indexed.coefficients).equals(Buffer.from(walked.coefficients))).toBe(true);
         expect(indexed.intervalEnds).toEqual(walked.intervalEnds);
         const plain = Buffer.from(openJpegSplice(jpeg, box).compose(drawn, box).bytes);
-        const spliced = await withScanIndex(jpeg, index, async () => Buffer.from(openJpegSplice(jpeg, box, { reuseBuffers: true }).compose(drawn, box).bytes));
+        const spliced = await withPreparsed(jpeg, { index }, async () => Buffer.from(openJpegSplice(jpeg, box, { reuseBuffers: true }).compose(drawn, box).bytes));
         expect(spliced.equals(plain)).toBe(true);
         // New tables parse the scan whole a second time: that parse takes the index too.
-        const extended = await withScanIndex(jpeg, index, async () => Buffer.from(openJpegSplice(jpeg, box, { newTables: true }).compose(drawn, box).bytes));
+        const extended = await withPreparsed(jpeg, { index }, async () => Buffer.from(openJpegSplice(jpeg, box, { newTables: true }).compose(drawn, box).bytes));
         expect(extended.equals(Buffer.from(openJpegSplice(jpeg, box, { newTables: true }).compose(drawn, box).bytes))).toBe(true);
       }
     }
@@ -592,12 +611,12 @@ describe('JPEG DCT-block splice', () => {
     const drawn = overlay(BOX);
     // Another file's index, or an index offered for other bytes (a copy), is not taken.
     const other = indexBaselineScan(b);
-    expect(await withScanIndex(a, other, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
+    expect(await withPreparsed(a, { index: other }, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
     const lying = indexBaselineScan(a);
     lying.mcuBits.fill(0);
-    expect(await withScanIndex(Buffer.from(a), lying, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
+    expect(await withPreparsed(Buffer.from(a), { index: lying }, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
     // An index that does not fit the data it is offered for is refused, not trusted; nothing stays offered afterwards.
-    await expect(withScanIndex(a, lying, async () => openJpegSplice(a, BOX))).rejects.toThrow(/scan index does not match/);
+    await expect(withPreparsed(a, { index: lying }, async () => openJpegSplice(a, BOX))).rejects.toThrow(/scan index does not match/);
     expect(() => openJpegSplice(a, BOX)).not.toThrow();
     // Files the splice refuses are not indexed.
     expect(() => indexBaselineScan(Buffer.concat([a.subarray(0, a.length >> 1), Buffer.from([0xff, 0xd9])]))).toThrow(NotSpliceable);
@@ -706,18 +725,7 @@ describe('JPEG DCT-block splice', () => {
       }
     }
     expect(() => parseProgressiveJpeg(jpeg.subarray(0, Math.floor(jpeg.length * 0.6)))).toThrow(NotSpliceable);
-    let refused = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const bad = Buffer.from(jpeg);
-      for (let i = 0; i < 8; i++) bad[scanned.scanStart + ((seed * 7919 + i * 104729) % (scanned.scanEnd - scanned.scanStart - 4))] = (seed * 37 + i) & 0xfe;
-      try {
-        parseProgressiveJpeg(bad);
-      } catch (error) {
-        expect(error).toBeInstanceOf(NotSpliceable);
-        refused++;
-      }
-    }
-    expect(refused).toBeGreaterThan(0);
+    expect(refusedGarbage(jpeg, scanned, parseProgressiveJpeg)).toBeGreaterThan(0);
     // Not progressive: the baseline parser's file.
     const sequential = await sharp(rgb, raw).jpeg().toBuffer();
     expect(() => parseProgressiveJpeg(sequential)).toThrow(NotSpliceable);
@@ -768,18 +776,7 @@ describe('JPEG DCT-block splice', () => {
     );
     expect(truncated.equals(copy)).toBe(true);
     // Garbage in the entropy data: an invalid code somewhere, or a symbol overrunning a block.
-    let refused = 0;
-    for (let seed = 1; seed <= 40; seed++) {
-      const bad = Buffer.from(jpeg);
-      for (let i = 0; i < 8; i++) bad[scan.scanStart + ((seed * 7919 + i * 104729) % (scan.scanEnd - scan.scanStart - 4))] = (seed * 37 + i) & 0xfe;
-      try {
-        parseBaselineJpeg(bad);
-      } catch (error) {
-        expect(error).toBeInstanceOf(NotSpliceable);
-        refused++;
-      }
-    }
-    expect(refused).toBeGreaterThan(0);
+    expect(refusedGarbage(jpeg, scan, parseBaselineJpeg)).toBeGreaterThan(0);
     // Oversubscribed and empty Huffman tables.
     const counts = new Uint8Array(17);
     counts[1] = 3;
