@@ -25,11 +25,12 @@
  * which the whole-process figure does not say (the reading costs this process a little CPU,
  * which is why those runs are apart from the timed ones).
  *
- * With `--progressive` the inputs are the same pictures written progressive (in
+ * A second table does the same on the same pictures written progressive (in
  * `.bench-data/label-visible/in-progressive/`): hegui decodes every scan and writes the file
- * again sequential, changing only the notice's blocks.
+ * again, still progressive, changing only the notice's blocks. `--progressive` runs only that
+ * table, `--no-progressive` only the first.
  *
- * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads] [--progressive]`
+ * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads] [--progressive | --no-progressive]`
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -57,10 +58,14 @@ const runs = Number(option('--runs') ?? 3);
 const dataDir = join(option('--dir') ?? join(rootDir, '.bench-data'), 'label-visible');
 const baseline = option('--baseline');
 
-/** `--progressive`: the same pictures as progressive JPEGs (libjpeg's default scan script, as sharp writes it). */
-const progressive = process.argv.includes('--progressive');
+/**
+ * The picture sets: baseline JPEGs (the issue's row), then the same pictures as progressive JPEGs
+ * (libjpeg's default scan script, as sharp writes it). `--progressive` runs only the second,
+ * `--no-progressive` only the first.
+ */
+const sets: boolean[] = process.argv.includes('--progressive') ? [true] : process.argv.includes('--no-progressive') ? [false] : [false, true];
 
-async function makeInputs(): Promise<string> {
+async function makeInputs(progressive: boolean): Promise<string> {
   const inDir = join(dataDir, progressive ? 'in-progressive' : 'in');
   if (existsSync(inDir) && readdirSync(inDir).length === files) return inDir;
   rmSync(inDir, { recursive: true, force: true });
@@ -144,84 +149,91 @@ for (const checkout of [rootDir, baseline].filter((dir): dir is string => dir !=
     process.exit(2);
   }
 }
-const inDir = await makeInputs();
-const names = readdirSync(inDir).sort();
+async function runSet(progressive: boolean): Promise<void> {
+  const inDir = await makeInputs(progressive);
+  const names = readdirSync(inDir).sort();
 
-// The same glyph size and corner for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
-const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, loadNoticeFont());
-const margin = SIDE - plan.box.left - plan.box.width;
-const heguiArgv = (checkout: string, ...extra: string[]) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE, ...extra];
-const mogrifyArgv = (dir: string): string[] => [
-  'mogrify',
-  '-font', noticeFontPath(),
-  '-pointsize', String(plan.fontSize),
-  '-fill', '#111111',
-  '-stroke', '#ffffff',
-  '-strokewidth', String(plan.outlineWidth),
-  '-gravity', 'southeast',
-  '-annotate', `+${margin}+${margin}`, NOTICE,
-  '-quality', '85',
-  ...names.map((name) => join(dir, name)),
-];
+  // The same glyph size and corner for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
+  const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, loadNoticeFont());
+  const margin = SIDE - plan.box.left - plan.box.width;
+  const heguiArgv = (checkout: string, ...extra: string[]) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE, ...extra];
+  const mogrifyArgv = (dir: string): string[] => [
+    'mogrify',
+    '-font', noticeFontPath(),
+    '-pointsize', String(plan.fontSize),
+    '-fill', '#111111',
+    '-stroke', '#ffffff',
+    '-strokewidth', String(plan.outlineWidth),
+    '-gravity', 'southeast',
+    '-annotate', `+${margin}+${margin}`, NOTICE,
+    '-quality', '85',
+    ...names.map((name) => join(dir, name)),
+  ];
 
-const sides = [
-  { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
-  { name: 'hegui --reencode: the same command, whole re-encode', argv: heguiArgv(rootDir, '--reencode'), samples: [] as Sample[] },
-  ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
-  { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
-];
-const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
-const checked: string[] = [];
-for (let run = 0; run < runs; run++) {
-  for (const side of sides) {
-    const dir = join(dataDir, 'run');
-    rmSync(dir, { recursive: true, force: true });
-    cpSync(inDir, dir, { recursive: true });
-    side.samples.push(timed(side.argv(dir), dataDir));
-    if (run === 0) {
-      const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
-      const height = report.rules.find((r) => r.rule === 'image.height');
-      checked.push(`${side.name.split(' ')[0] as string}: ${height?.status} (${JSON.stringify(height?.measured)})`);
-    }
-  }
-}
-rmSync(join(dataDir, 'run'), { recursive: true, force: true });
-
-console.log(`${names.length} ${progressive ? 'progressive ' : ''}JPEGs of ${SIDE}x${SIDE} (quality 85) in ${inDir}; ${runs} alternating runs; ${cpus().length} CPUs; load average at start ${loadStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`notice ${JSON.stringify(NOTICE)}, font size ${plan.fontSize} px, glyph ${plan.inkHeight} px, bottom-right, margin ${margin} px`);
-console.log('| command | wall (median) | CPU user+sys (median) | runs (wall s / CPU s) |');
-console.log('|---|---|---|---|');
-for (const side of sides) {
-  const list = side.samples.map((s) => `${s.wall.toFixed(2)}/${s.cpu.toFixed(2)}`).join(', ');
-  console.log(`| ${side.name} | ${median(side.samples.map((s) => s.wall)).toFixed(2)} s | ${median(side.samples.map((s) => s.cpu)).toFixed(2)} s | ${list} |`);
-}
-const medians = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wall)), cpu: median(side.samples.map((s) => s.cpu)) }));
-const hegui = medians[0] as Sample;
-const magick = medians.at(-1) as Sample;
-console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
-console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
-if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
-console.log(`checker on the first file: ${checked.join('; ')}`);
-
-if (process.argv.includes('--threads')) {
-  const heguiSides = sides.filter((side) => side.name !== sides.at(-1)?.name);
-  const threadSamples = new Map<string, ThreadSample[]>(heguiSides.map((side) => [side.name, []]));
+  const sides = [
+    { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
+    { name: 'hegui --reencode: the same command, whole re-encode', argv: heguiArgv(rootDir, '--reencode'), samples: [] as Sample[] },
+    ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
+    { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
+  ];
+  const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const checked: string[] = [];
   for (let run = 0; run < runs; run++) {
-    for (const side of heguiSides) {
+    for (const side of sides) {
       const dir = join(dataDir, 'run');
       rmSync(dir, { recursive: true, force: true });
       cpSync(inDir, dir, { recursive: true });
-      spawnSync('sync');
-      threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir));
+      side.samples.push(timed(side.argv(dir), dataDir));
+      if (run === 0) {
+        const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
+        const height = report.rules.find((r) => r.rule === 'image.height');
+        checked.push(`${side.name.split(' ')[0] as string}: ${height?.status} (${JSON.stringify(height?.measured)})`);
+      }
     }
   }
   rmSync(join(dataDir, 'run'), { recursive: true, force: true });
-  console.log('');
-  console.log(`CPU by thread (/proc, ${runs} more runs each, medians; on the splice path the busiest other thread is the labelling thread, with --reencode one of libvips's):`);
-  console.log('| command | main thread | busiest other thread | the other threads (V8 compiler and collector, libuv, libvips) |');
+
+  console.log(`${names.length} ${progressive ? 'progressive ' : ''}JPEGs of ${SIDE}x${SIDE} (quality 85) in ${inDir}; ${runs} alternating runs; ${cpus().length} CPUs; load average at start ${loadStart}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`notice ${JSON.stringify(NOTICE)}, font size ${plan.fontSize} px, glyph ${plan.inkHeight} px, bottom-right, margin ${margin} px`);
+  console.log('| command | wall (median) | CPU user+sys (median) | runs (wall s / CPU s) |');
   console.log('|---|---|---|---|');
-  for (const [name, list] of threadSamples) {
-    const cell = (pick: (t: ThreadSample) => number): string => `${median(list.map(pick)).toFixed(2)} s (${list.map((t) => pick(t).toFixed(2)).join(', ')})`;
-    console.log(`| ${name} | ${cell((t) => t.main)} | ${cell((t) => t.busiest)} | ${cell((t) => t.others)} |`);
+  for (const side of sides) {
+    const list = side.samples.map((s) => `${s.wall.toFixed(2)}/${s.cpu.toFixed(2)}`).join(', ');
+    console.log(`| ${side.name} | ${median(side.samples.map((s) => s.wall)).toFixed(2)} s | ${median(side.samples.map((s) => s.cpu)).toFixed(2)} s | ${list} |`);
   }
+  const medians = sides.map((side) => ({ wall: median(side.samples.map((s) => s.wall)), cpu: median(side.samples.map((s) => s.cpu)) }));
+  const hegui = medians[0] as Sample;
+  const magick = medians.at(-1) as Sample;
+  console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
+  console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
+  if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
+  console.log(`checker on the first file: ${checked.join('; ')}`);
+
+  if (process.argv.includes('--threads')) {
+    const heguiSides = sides.filter((side) => side.name !== sides.at(-1)?.name);
+    const threadSamples = new Map<string, ThreadSample[]>(heguiSides.map((side) => [side.name, []]));
+    for (let run = 0; run < runs; run++) {
+      for (const side of heguiSides) {
+        const dir = join(dataDir, 'run');
+        rmSync(dir, { recursive: true, force: true });
+        cpSync(inDir, dir, { recursive: true });
+        spawnSync('sync');
+        threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir));
+      }
+    }
+    rmSync(join(dataDir, 'run'), { recursive: true, force: true });
+    console.log('');
+    console.log(`CPU by thread (/proc, ${runs} more runs each, medians; on the splice path the busiest other thread is the labelling thread, with --reencode one of libvips's):`);
+    console.log('| command | main thread | busiest other thread | the other threads (V8 compiler and collector, libuv, libvips) |');
+    console.log('|---|---|---|---|');
+    for (const [name, list] of threadSamples) {
+      const cell = (pick: (t: ThreadSample) => number): string => `${median(list.map(pick)).toFixed(2)} s (${list.map((t) => pick(t).toFixed(2)).join(', ')})`;
+      console.log(`| ${name} | ${cell((t) => t.main)} | ${cell((t) => t.busiest)} | ${cell((t) => t.others)} |`);
+    }
+  }
+}
+
+for (const progressive of sets) {
+  if (progressive !== sets[0]) console.log('');
+  await runSet(progressive);
 }
