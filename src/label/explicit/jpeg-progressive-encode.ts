@@ -1,7 +1,9 @@
 /**
  * @module label/explicit/jpeg-progressive-encode
  * Writes a progressive JPEG again from its coefficients (`parseProgressiveJpeg`, with the
- * notice's blocks changed by the splice), so a progressive source stays progressive, as the
+ * notice's blocks changed by the splice) when its own scans cannot be kept
+ * (`jpeg-progressive-splice.ts`: a table with no room for a symbol the notice needs), so a
+ * progressive source stays progressive, as the
  * re-encoding path keeps it: every other block's coefficients, and so its pixels, are the
  * source's. The scans use spectral selection without successive approximation (T.81 G.1.1.1.1):
  * the DC coefficients of every component in one interleaved scan, then the AC bands one

@@ -5,9 +5,11 @@
  * coefficients, every block of every component, for the DCT-block splice of `jpeg-splice.ts`
  * (issue 14: "for baseline and progressive JPEG ... carry every other block's coefficients over
  * unchanged, as jpegtran's drop does"). The splice then changes only the blocks under the notice
- * and writes the file again whole, progressive, with Huffman tables made for each scan
- * (`jpeg-progressive-encode.ts`): every other block's coefficients, and so its pixels, are the
- * source's.
+ * and codes again only the units around them in each scan (`jpeg-progressive-splice.ts`, which
+ * takes where each unit starts, the end-of-band run pending there and where the long codes are
+ * from this decoder's record of each scan), or, failing that, writes the file again whole with
+ * tables made for each scan (`jpeg-progressive-encode.ts`): every other block's coefficients,
+ * and so its pixels, are the source's.
  *
  * The scans are decoded as T.81 G.1.2 and libjpeg's `jdphuff.c` describe them: DC first scans
  * (interleaved or not) and their refinement bits, AC first scans with end-of-band runs, and AC
@@ -20,7 +22,7 @@
  * Anything this does not handle, and corrupt or truncated data, throws `NotSpliceable`: the
  * caller re-encodes the picture as before.
  */
-import { type BaselineJpeg, type Frame, type FrameComponent, type HuffmanTable, LongCodes, noTables, NotSpliceable, packed, plainBytes, readFrame, readTables, refuseFrame, segmentAt, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
+import { type BaselineJpeg, type Frame, type FrameComponent, type HuffmanSegment, type HuffmanTable, LongCodes, type ProgressiveScan, noTables, NotSpliceable, packed, plainBytes, readFrame, readTables, refuseFrame, segmentAt, takeOfferedProgressive, unstuffScan } from './jpeg-splice-parse.js';
 
 /** The largest magnitude of a DC and of an AC coefficient a sequential 8-bit JPEG can code (sizes 11 and 10). */
 const MAX_DC = 2047;
@@ -59,6 +61,8 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   /** The first scan: where its header is, where its data starts, the Huffman segments before it and the restart interval then. */
   let first: { sosStart: number; scanStart: number; dhtSegments: [number, number][]; restartInterval: number } | undefined;
   let state: State | undefined;
+  const scans: ProgressiveScan[] = [];
+  const dht: HuffmanSegment[] = [];
   let at = 2;
   for (;;) {
     const segment = segmentAt(data, at, 'the file ends before its end-of-image marker');
@@ -81,10 +85,13 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
         state = setUp(frame);
         first = { sosStart: segment.at, scanStart: end, dhtSegments: [...tables.dhtSegments], restartInterval: tables.restartInterval };
       }
-      at = decodeScan(data, segment.at, end, state, tables.dc, tables.ac, tables.restartInterval);
+      const scan = decodeScan(data, segment.at, end, state, tables.dc, tables.ac, tables.restartInterval);
+      scans.push(scan);
+      at = scan.dataEnd;
       continue;
     } else {
       readTables(data, segment, tables);
+      if (marker === 0xc4) dht.push({ at: segment.at, end, tables: definedBy(data, body, end, tables) });
     }
     at = end;
   }
@@ -116,7 +123,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     clean: new Uint8Array(0),
     long: new LongCodes(),
     intervalEnds: [],
-    progressive: { ends: state.ends },
+    progressive: { ends: state.ends, scans, dht },
   };
 }
 
@@ -126,17 +133,37 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
  * component gets from its literal here (the splice's loops would see another map).
  */
 function arrived(decoded: BaselineJpeg): BaselineJpeg {
+  const progressive = decoded.progressive && { ends: decoded.progressive.ends, scans: packed(decoded.progressive.scans, (scan) => ({ ...scan })), dht: decoded.progressive.dht };
   const components = packed(decoded.components, (c) => {
     const component: FrameComponent = { id: c.id, h: c.h, v: c.v, quant: c.quant, blocksW: c.blocksW | 0, blocksH: c.blocksH | 0, blockBase: c.blockBase | 0, firstRow: c.firstRow | 0, dc: c.dc, ac: c.ac };
     return component;
   });
-  return { ...decoded, components, long: new LongCodes() };
+  return { ...decoded, components, long: new LongCodes(), progressive };
+}
+
+/** The tables the Huffman segment [body, end) defines, as `readTables` has just read them (a segment already checked). */
+function definedBy(data: Uint8Array, body: number, end: number, tables: ReturnType<typeof noTables>): [number, number, HuffmanTable][] {
+  const out: [number, number, HuffmanTable][] = [];
+  let at = body;
+  while (at + 17 <= end) {
+    const cls = (data[at] as number) >> 4;
+    const id = (data[at] as number) & 15;
+    let count = 0;
+    for (let i = 1; i <= 16; i++) count += data[at + i] as number;
+    const table = (cls === 0 ? tables.dc : tables.ac)[id];
+    if (table) out.push([cls, id, table]);
+    at += 17 + count;
+  }
+  return out;
 }
 
 /** The large buffers of a decode, which can move to another thread rather than be copied. */
 export function transferables(decoded: BaselineJpeg): ArrayBuffer[] {
   const buffers = [decoded.coefficients.buffer, decoded.mcuBits.buffer];
-  if (decoded.progressive) buffers.push(decoded.progressive.ends.buffer);
+  if (decoded.progressive) {
+    buffers.push(decoded.progressive.ends.buffer);
+    for (const scan of decoded.progressive.scans) buffers.push(scan.clean.buffer, scan.starts.buffer, scan.runs.buffer, scan.longPositions.buffer, scan.longKeys.buffer);
+  }
   return buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
 }
 
@@ -162,8 +189,8 @@ function setUp(frame: Frame): State {
   return { width: frame.width, height: frame.height, components, inside, hMax, vMax, mcusX, mcusY, coefficients: new Int16Array(blocks * 64), ends: new Uint8Array(blocks) };
 }
 
-/** Reads the scan whose header is at `sosStart` into `state`; returns where the marker after its data is. */
-function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state: State, dcTables: readonly (HuffmanTable | undefined)[], acTables: readonly (HuffmanTable | undefined)[], ri: number): number {
+/** Reads the scan whose header is at `sosStart` into `state`; returns its record (`dataEnd`: where the marker after its data is). */
+function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state: State, dcTables: readonly (HuffmanTable | undefined)[], acTables: readonly (HuffmanTable | undefined)[], ri: number): ProgressiveScan {
   const body = sosStart + 4;
   const count = data[body] ?? 0;
   if (count < 1 || count > state.components.length || scanStart - body !== 4 + count * 2) throw new NotSpliceable('a scan header of the wrong length');
@@ -189,13 +216,19 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
   const firstDc = ss === 0 && ah === 0;
   for (let i = 0; i < count; i++) if ((firstDc && !dcOf[i]) || (ss > 0 && !acOf[i])) throw new NotSpliceable('a scan uses an undefined Huffman table');
   const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, false, false);
-  const scan: Scan = { d: clean, pos: 0, limit: n * 8, eobrun: 0, ss, se, al, coefficients: state.coefficients, ends: state.ends };
+  if (n >= 2 ** 29) throw new NotSpliceable('the image is too large');
+  const scan: Scan = { d: clean, pos: 0, limit: n * 8, eobrun: 0, ss, se, al, coefficients: state.coefficients, ends: state.ends, longPositions: [], longKeys: [] };
+  const inside = state.inside[scanComponents[0] as number] as { w: number; h: number };
+  const units = count > 1 ? state.mcusX * state.mcusY : inside.w * inside.h;
+  // Where each unit starts and the band run pending then, for the splice to copy the units away from the notice.
+  const starts = new Uint32Array(units + 1);
+  const runs = new Uint16Array(ss > 0 ? units : 0);
   const pred = new Int32Array(count);
   let restart = 0;
-  let units = 0;
+  let unitCount = 0;
   /** Before each restart interval but the first: the data goes on after the marker, predictors and band runs start again. */
   const unit = (): void => {
-    if (ri > 0 && units > 0 && units % ri === 0) {
+    if (ri > 0 && unitCount > 0 && unitCount % ri === 0) {
       if (restart >= restarts.length) throw new NotSpliceable('a restart marker is missing');
       if (scan.pos > (restarts[restart] as number) * 8) throw new NotSpliceable('a restart interval runs past its marker');
       scan.pos = (restarts[restart] as number) * 8;
@@ -203,7 +236,9 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
       pred.fill(0);
       scan.eobrun = 0;
     }
-    units++;
+    starts[unitCount] = scan.pos;
+    if (ss > 0) runs[unitCount] = scan.eobrun;
+    unitCount++;
   };
   const block = (base: number, scanIndex: number): void => {
     if (ss === 0) {
@@ -242,7 +277,26 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
   }
   if (ri > 0 && restart !== restarts.length) throw new NotSpliceable('the restart markers do not match the restart interval');
   if (ri === 0 && restarts.length > 0) throw new NotSpliceable('restart markers in a scan without a restart interval');
-  return scanEnd;
+  starts[units] = scan.pos;
+  return {
+    dataStart: scanStart,
+    dataEnd: scanEnd,
+    components: scanComponents,
+    ss,
+    se,
+    ah,
+    al,
+    dc: firstDc ? dcOf : [],
+    ac: ss > 0 ? acOf[0] : undefined,
+    restartInterval: ri,
+    // With restart intervals the splice copies whole intervals as the file has them.
+    clean: ri > 0 ? new Uint8Array(0) : clean.slice(0, n + 4),
+    starts,
+    runs,
+    units,
+    longPositions: Uint32Array.from(scan.longPositions),
+    longKeys: Uint16Array.from(scan.longKeys),
+  };
 }
 
 /** A scan being decoded: its unstuffed data (zeros after it), the bit position, the band and the end-of-band run. */
@@ -256,6 +310,9 @@ interface Scan {
   al: number;
   coefficients: Int16Array;
   ends: Uint8Array;
+  /** Codes longer than 9 bits: where each starts, and (table slot in the scan << 8) | symbol. */
+  longPositions: number[];
+  longKeys: number[];
 }
 
 /** 32 bits of `d` from bit `p` (at least 25 of them valid). */
@@ -265,7 +322,7 @@ const windowAt = (d: Uint8Array, p: number): number => {
 };
 
 /** The Huffman symbol at bit `p`: (code length << 8) | symbol. @throws NotSpliceable for a code the table does not have */
-function symbolAt(d: Uint8Array, p: number, table: HuffmanTable): number {
+function symbolAt(scan: Scan, d: Uint8Array, p: number, table: HuffmanTable, slot: number): number {
   const window = windowAt(d, p);
   const entry = table.lookup[window >>> 23] as number;
   if (entry !== 0) return entry;
@@ -274,6 +331,9 @@ function symbolAt(d: Uint8Array, p: number, table: HuffmanTable): number {
     if (code <= (table.maxCode[length] as number)) {
       const value = table.symbols[code + (table.offset[length] as number)];
       if (value === undefined) break;
+      // Where the codes longer than the lookahead are, for the splice to write them again with a remapped table.
+      scan.longPositions.push(p);
+      scan.longKeys.push((slot << 8) | value);
       return (length << 8) | value;
     }
   }
@@ -291,7 +351,7 @@ function readBit(scan: Scan): number {
 }
 
 function dcFirst(scan: Scan, base: number, table: HuffmanTable, pred: Int32Array, index: number): void {
-  const entry = symbolAt(scan.d, scan.pos, table);
+  const entry = symbolAt(scan, scan.d, scan.pos, table, index);
   scan.pos += entry >> 8;
   const size = entry & 255;
   if (size > 11) throw new NotSpliceable('a DC difference is out of range');
@@ -315,7 +375,7 @@ function acFirst(scan: Scan, base: number, table: HuffmanTable): void {
   const scale = 1 << scan.al;
   let p = scan.pos;
   for (let k = scan.ss; k <= se; k++) {
-    const entry = symbolAt(d, p, table);
+    const entry = symbolAt(scan, d, p, table, 0);
     p += entry >> 8;
     const run = (entry >> 4) & 15;
     const size = entry & 15;
@@ -356,7 +416,7 @@ function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
   let k = scan.ss;
   if (scan.eobrun === 0) {
     for (; k <= se; k++) {
-      const entry = symbolAt(d, p, table);
+      const entry = symbolAt(scan, d, p, table, 0);
       p += entry >> 8;
       let run = (entry >> 4) & 15;
       const size = entry & 15;

@@ -114,12 +114,52 @@ export interface BaselineJpeg {
   intervalEnds: number[];
   /**
    * For a progressive source (`parseProgressiveJpeg`): every block's coefficients are kept (`from`
-   * 0, `to` every MCU), the entropy-coded fields above are empty, and the file is written again
-   * whole, progressive (`jpeg-progressive-encode.ts`); `ends` per block one past its last
-   * non-zero AC coefficient (0: none), which the encoder takes rather than searching. Only the
-   * notice's blocks change after the parse: `compose` keeps their entries true.
+   * 0, `to` every MCU) and the entropy-coded fields above are empty; `scans` says where each
+   * scan's units start, so the splice codes again only the units around the notice
+   * (`jpeg-progressive-splice.ts`), or, when a table lacks a symbol, the whole file
+   * (`jpeg-progressive-encode.ts`). `ends` per block one past its last non-zero AC coefficient
+   * (0: none), which the encoder takes rather than searching. Only the notice's blocks change
+   * after the parse: `compose` keeps their entries true.
    */
-  progressive?: { ends: Uint8Array };
+  progressive?: { ends: Uint8Array; scans: ProgressiveScan[]; dht: HuffmanSegment[] };
+}
+
+/** A Huffman table segment (DHT): where it is, and the tables it defines (class, id, table), the same objects the scans after it use. */
+export interface HuffmanSegment {
+  at: number;
+  end: number;
+  tables: [number, number, HuffmanTable][];
+}
+
+/**
+ * One scan of a progressive JPEG as decoded: its parameters, its tables, its unstuffed data and
+ * where each of its units (an MCU of an interleaved scan, else a block inside the component)
+ * starts, so the bits of the units away from the notice can be copied as they are.
+ */
+export interface ProgressiveScan {
+  /** Where the entropy-coded data starts in the file, and where the marker after it is. */
+  dataStart: number;
+  dataEnd: number;
+  /** Indices into the frame's components, in scan order. */
+  components: number[];
+  ss: number;
+  se: number;
+  ah: number;
+  al: number;
+  /** Per scan component, its DC table (DC first scans); the AC table (AC scans). */
+  dc: (HuffmanTable | undefined)[];
+  ac: HuffmanTable | undefined;
+  restartInterval: number;
+  /** The unstuffed data (restart markers taken out). */
+  clean: Uint8Array;
+  /** Per unit, the bit where its coding starts; at `units`, where the last one ends. Without restart intervals only. */
+  starts: Uint32Array;
+  /** Per unit of an AC scan: the end-of-band run still pending when it starts (its bits came before it). */
+  runs: Uint16Array;
+  units: number;
+  /** Where each code longer than 9 bits starts, and (the table's slot in the scan << 8) | its symbol: a remapped table changes only these. */
+  longPositions: Uint32Array;
+  longKeys: Uint16Array;
 }
 
 const LOOK = 9;

@@ -30,10 +30,14 @@
  *    the notice changes.
  * 4. Every other header segment (APPn with EXIF, ICC, XMP; COM; DQT; SOF) is kept as it is.
  *
- * A progressive JPEG has no scan whose bits could be copied: `parseProgressiveJpeg` decodes
- * every scan into every block's coefficients, steps 1-2 are the same, and the whole picture is
- * coded again as a progressive JPEG with tables made for each scan (`jpeg-progressive-encode.ts`;
- * the segments before its first scan kept): still entropy coding only.
+ * A progressive JPEG: `parseProgressiveJpeg` decodes every scan into every block's coefficients
+ * and records where each scan's units start; steps 1-2 are the same, and then every scan is
+ * kept, with its band, successive approximation and tables, only its units around the notice
+ * coded again and the bits of the others copied (`jpeg-progressive-splice.ts`; tables lacking a
+ * symbol appended to or remapped as above). When a table has no room even so, or a remapped
+ * table serves a scan with restart intervals, the whole picture is coded again as a progressive
+ * JPEG with tables made for each scan (`jpeg-progressive-encode.ts`; the segments before its
+ * first scan kept): still entropy coding only.
  *
  * Anything the parsers do not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
@@ -42,6 +46,7 @@ import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, o
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { parseProgressiveJpeg } from './jpeg-progressive.js';
 import { encodeProgressive } from './jpeg-progressive-encode.js';
+import { spliceProgressive } from './jpeg-progressive-splice.js';
 import { appendSymbols, missingSymbols, remapTable } from './jpeg-splice-tables.js';
 import { LINEAR, relativeLuminance, summariseValues, type PixelBox, type RegionSample } from './image-style.js';
 
@@ -61,7 +66,9 @@ export interface SpliceResult {
    * longest codes (every old code unchanged: that data still copied verbatim, only the DHT
    * written again), remapped them (one rare symbol moved to make room: that data copied bit
    * for bit, only codes longer than 9 bits written again), or got new tables (that data
-   * transcoded symbol for symbol).
+   * transcoded symbol for symbol; a progressive file: coded again whole, every scan with a table
+   * made for it). For a progressive file the first three say the same of each scan's tables,
+   * every scan's units away from the notice copied.
    */
   changedBlocks: number;
   tables: 'kept' | 'appended' | 'remapped' | 'extended';
@@ -380,8 +387,12 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   const common = { mcus, mcuWidth: 8 * jpeg.hMax, mcuHeight: 8 * jpeg.vMax, changedBlocks };
   if (changedBlocks === 0) return { ...common, bytes, tables: 'kept', copiedBytes: jpeg.scanEnd - jpeg.scanStart };
   try {
-    // A progressive source has no sequential scan to copy from: it is coded again whole.
-    if (newTables || jpeg.progressive) throw new MissingSymbol();
+    if (newTables) throw new MissingSymbol();
+    if (jpeg.progressive) {
+      // Each scan kept, only the units around the notice coded again (with the file's tables).
+      const spliced = spliceProgressive(bytes, jpeg, changedBases);
+      return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
+    }
     const spliced = encodeSuffix(bytes, jpeg, startMcu, changedBases);
     return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
   } catch (error) {
