@@ -173,6 +173,37 @@ describe('image label pool', () => {
     expect(pool.scansWalked).toBe(0);
   });
 
+  it('adds its progressive threads at the first progressive JPEG, which the threads then decode themselves: the same bytes', async () => {
+    const grows = await openImageLabelPool(1, { walkScans: true, progressiveThreads: 1 });
+    try {
+      // Baseline JPEGs and paths: no thread added.
+      const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'd.png'].map((name) => join(folder, name));
+      await Promise.all(paths.map((path) => grows.label(new Uint8Array(readFileSync(path)), {}, { transfer: true })));
+      expect(grows.threads).toBe(1);
+      const walked = grows.scansWalked;
+      const progressive = await sharp(readFileSync(join(folder, 'a.jpg'))).jpeg({ quality: 80, progressive: true }).toBuffer();
+      const expected = await labelImage(progressive, {});
+      const results = await Promise.all([0, 1, 2, 3, 4, 5].map(() => grows.label(new Uint8Array(progressive), {}, { transfer: true })));
+      expect(results.map((result) => Buffer.from(result.bytes).equals(Buffer.from(expected.bytes)))).toEqual(results.map(() => true));
+      expect(grows.threads).toBe(2);
+      expect(grows.scansWalked).toBe(walked);
+      // Baseline JPEGs are still walked here while a thread has images waiting, and spread over both threads.
+      const again = await Promise.all(['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg', 'b.jpg'].map((name) => grows.label(new Uint8Array(readFileSync(join(folder, name))), {}, { transfer: true })));
+      expect(again).toHaveLength(6);
+      expect(grows.threads).toBe(2);
+    } finally {
+      await grows.close();
+    }
+    // Without walking, no thread is added.
+    const plain = await openImageLabelPool(1, { progressiveThreads: 1 });
+    try {
+      await plain.label(new Uint8Array(await sharp(readFileSync(join(folder, 'a.jpg'))).jpeg({ progressive: true }).toBuffer()), {});
+      expect(plain.threads).toBe(1);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('reuses the buffers of results given back, and leaves alone bytes it did not make', async () => {
     const paths = ['a.jpg', 'e.jpg', 'a.jpg', 'e.jpg', 'a.jpg'].map((name) => join(folder, name));
     const expected = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), {})).bytes)));

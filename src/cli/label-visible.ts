@@ -10,6 +10,7 @@
 import type { Command } from 'commander';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { HeguiError, InvalidInputError } from '../errors.js';
 import { embedLabel, type EmbedRequest } from '../label/api.js';
@@ -356,7 +357,8 @@ function registerApply(label: Command, io: CliIo, name: 'visible' | 'all'): void
     // first image comes; the command line may have started its threads already (main.ts).
     let images: Promise<ImageLabelPool> | undefined;
     const threads = batchImageThreads();
-    const pool: PoolFor = many && threads > 0 ? () => (images ??= openImageLabelPool(threads, { walkScans: true })) : undefined;
+    // Progressive JPEGs take one thread per core: their decode is as costly as their labelling.
+    const pool: PoolFor = many && threads > 0 ? () => (images ??= openImageLabelPool(threads, { walkScans: true, progressiveThreads: availableParallelism() - threads })) : undefined;
     // Output folders made so far: one mkdir per folder, not per file.
     const folders = new Set<string>();
     try {

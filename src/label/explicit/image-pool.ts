@@ -40,6 +40,7 @@ export function poolable(options: ImageNoticeOptions): boolean {
 
 /** A pool of threads that label images; `close` it when the batch is done. */
 export interface ImageLabelPool {
+  /** Threads running now (`progressiveThreads` may have added some). */
   readonly threads: number;
   /** Images whose scan the calling thread walked or decoded for the pool's threads (`walkScans`): JPEGs sent as bytes while a thread had images waiting. */
   readonly scansWalked: number;
@@ -119,6 +120,29 @@ export interface ImageLabelPoolOptions {
    * the command line's batches turn it on.
    */
   walkScans?: boolean;
+  /**
+   * With `walkScans`: threads to add at the first progressive JPEG given as bytes. Decoding its
+   * scans costs as much as labelling it (one-megapixel files: about 16 ms against 12), so the
+   * calling thread would be the one the batch waits for; with these threads the calling thread
+   * decodes no progressive JPEG and the threads each decode their own. A batch without one never
+   * starts them. Default 0.
+   */
+  progressiveThreads?: number;
+}
+
+/**
+ * The frame marker of a JPEG (0xC0-0xCF but DHT, JPG and DAC), read from its marker segments,
+ * or undefined when a scan or anything not a marker comes first.
+ */
+function frameMarker(bytes: Uint8Array): number | undefined {
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    const marker = bytes[at + 1] as number;
+    if (bytes[at] !== 0xff || marker === 0xda || marker === 0xd9) return undefined;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return marker;
+    at += 2 + (((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number));
+  }
+  return undefined;
 }
 
 /**
@@ -133,6 +157,9 @@ export interface ImageLabelPoolOptions {
 export async function openImageLabelPool(threads = availableParallelism(), options: ImageLabelPoolOptions = {}): Promise<ImageLabelPool> {
   const size = Math.max(1, threads);
   const walkScans = options.walkScans === true;
+  let progressiveThreads = walkScans ? Math.max(0, Math.floor(options.progressiveThreads ?? 0)) : 0;
+  /** Once the progressive threads have started, the calling thread decodes no progressive JPEG. */
+  let grown = false;
   let closed = false;
   const start = (): Thread => {
     const thread: Thread = { worker: takeWorker(), pending: new Map(), alive: true, answered: false };
@@ -171,11 +198,18 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
     );
   }
   return {
-    threads: size,
+    get threads() {
+      return pool.length;
+    },
     get scansWalked() {
       return scansWalked;
     },
     label(input, options, send = {}) {
+      const progressive = walkScans && typeof input !== 'string' && input[0] === 0xff && input[1] === 0xd8 && frameMarker(input) === 0xc2;
+      if (progressive && progressiveThreads > 0 && !closed) {
+        for (; progressiveThreads > 0; progressiveThreads--) pool.push(start());
+        grown = true;
+      }
       let chosen: Thread | undefined;
       for (const thread of pool) if (thread.alive && (!chosen || thread.pending.size < chosen.pending.size)) chosen = thread;
       if (!chosen || closed) return Promise.reject(new HeguiError('E_LABEL_THREAD', closed ? 'the image pool is closed' : 'no image thread is running'));
@@ -187,7 +221,8 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
         // Only a whole buffer of its own moves; a view of a larger or shared one is copied first.
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
-        const read = walkScans && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? preparse(bytes, options) : undefined;
+        // Once its threads run, the threads decode each progressive JPEG themselves.
+        const read = walkScans && !(progressive && grown) && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? preparse(bytes, options) : undefined;
         task = read ? { id, bytes, options, preparsed: read.preparsed } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
         if (read) {
@@ -212,7 +247,7 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
     },
     release(bytes) {
       const buffer = bytes.buffer;
-      if (buffer instanceof ArrayBuffer && fromThreads.has(buffer) && buffer.byteLength > 0 && released.length < 2 * size + 2) {
+      if (buffer instanceof ArrayBuffer && fromThreads.has(buffer) && buffer.byteLength > 0 && released.length < 2 * pool.length + 2) {
         fromThreads.delete(buffer);
         released.push(buffer);
       }

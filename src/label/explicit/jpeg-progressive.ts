@@ -215,7 +215,8 @@ function decodeScan(data: Uint8Array, sosStart: number, scanStart: number, state
   if (al > 13 || (ah !== 0 && ah !== al + 1)) throw new NotSpliceable('a scan with an invalid successive approximation');
   const firstDc = ss === 0 && ah === 0;
   for (let i = 0; i < count; i++) if ((firstDc && !dcOf[i]) || (ss > 0 && !acOf[i])) throw new NotSpliceable('a scan uses an undefined Huffman table');
-  const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, false, false);
+  // Into the parser's reused array: what the splice needs of it is copied out below.
+  const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, true, false);
   if (n >= 2 ** 29) throw new NotSpliceable('the image is too large');
   const scan: Scan = { d: clean, pos: 0, limit: n * 8, eobrun: 0, ss, se, al, coefficients: state.coefficients, ends: state.ends, longPositions: [], longKeys: [] };
   const inside = state.inside[scanComponents[0] as number] as { w: number; h: number };
@@ -409,26 +410,37 @@ function acFirst(scan: Scan, base: number, table: HuffmanTable): void {
  * the block, whose other non-zero coefficients take their correction bits too.
  */
 function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
-  const { d, se, coefficients } = scan;
+  const d = scan.d;
+  const se = scan.se;
+  const coefficients = scan.coefficients;
+  const lookup = table.lookup;
+  const block = base >>> 6;
   const p1 = 1 << scan.al;
   const m1 = -1 << scan.al;
   let p = scan.pos;
   let k = scan.ss;
-  if (scan.eobrun === 0) {
+  let eobrun = scan.eobrun;
+  /** One past the block's last non-zero coefficient so far. */
+  let end = scan.ends[block] as number;
+  if (eobrun === 0) {
     for (; k <= se; k++) {
-      const entry = symbolAt(scan, d, p, table, 0);
-      p += entry >> 8;
+      // The symbol (the lookahead's entry, or the long code's) and the bit after it, from one window.
+      const window = windowAt(d, p);
+      let entry = lookup[window >>> 23] as number;
+      if (entry === 0) entry = symbolAt(scan, d, p, table, 0);
+      const length = entry >> 8;
+      p += length;
       let run = (entry >> 4) & 15;
       const size = entry & 15;
       let value = 0;
       if (size !== 0) {
         if (size !== 1) throw new NotSpliceable('a refinement symbol of more than one bit');
-        value = ((d[p >>> 3] as number) >> (~p & 7)) & 1 ? p1 : m1;
+        value = (window << length) < 0 ? p1 : m1;
         p++;
       } else if (run !== 15) {
-        scan.eobrun = 1 << run;
+        eobrun = 1 << run;
         if (run > 0) {
-          scan.eobrun += bitsAt(d, p, run);
+          eobrun += bitsAt(d, p, run);
           p += run;
         }
         break;
@@ -448,15 +460,15 @@ function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
       if (value !== 0) {
         if (k > se) throw new NotSpliceable('a refinement coefficient past its band');
         coefficients[base + k] = value;
-        if (k >= (scan.ends[base >>> 6] as number)) scan.ends[base >>> 6] = k + 1;
+        if (k >= end) end = k + 1;
       }
       if (p > scan.limit) throw new NotSpliceable('the entropy-coded data is truncated');
     }
   }
-  if (scan.eobrun > 0) {
+  if (eobrun > 0) {
     // The rest of the band gets its correction bits only: its non-zero coefficients, none past the block's end.
-    const end = Math.min(se + 1, scan.ends[base >>> 6] as number);
-    for (; k < end; k++) {
+    const stop = Math.min(se + 1, end);
+    for (; k < stop; k++) {
       const at = base + k;
       const coefficient = coefficients[at] as number;
       if (coefficient !== 0) {
@@ -464,7 +476,9 @@ function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
         p++;
       }
     }
-    scan.eobrun--;
+    eobrun--;
   }
+  scan.ends[block] = end;
+  scan.eobrun = eobrun;
   scan.pos = p;
 }
