@@ -33,7 +33,7 @@
  * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads] [--progressive | --no-progressive]`
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,9 @@ async function runSet(progressive: boolean): Promise<void> {
   ];
   const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const checked: string[] = [];
+  const total = (dir: string): number => names.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  const inputBytes = total(inDir);
+  const sizes: string[] = [];
   for (let run = 0; run < runs; run++) {
     for (const side of sides) {
       const dir = join(dataDir, 'run');
@@ -188,6 +191,8 @@ async function runSet(progressive: boolean): Promise<void> {
         const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
         const height = report.rules.find((r) => r.rule === 'image.height');
         checked.push(`${side.name.split(' ')[0] as string}: ${height?.status} (${JSON.stringify(height?.measured)})`);
+        const written = total(dir);
+        sizes.push(`${side.name.split(':')[0] as string} ${(written / 1e6).toFixed(1)} MB (${written >= inputBytes ? '+' : ''}${((100 * (written - inputBytes)) / inputBytes).toFixed(1)}%)`);
       }
     }
   }
@@ -208,6 +213,7 @@ async function runSet(progressive: boolean): Promise<void> {
   console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
   if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
   console.log(`checker on the first file: ${checked.join('; ')}`);
+  console.log(`output, the ${names.length} files (input ${(inputBytes / 1e6).toFixed(1)} MB): ${sizes.join('; ')}`);
 
   if (process.argv.includes('--threads')) {
     const heguiSides = sides.filter((side) => side.name !== sides.at(-1)?.name);

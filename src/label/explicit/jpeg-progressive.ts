@@ -462,7 +462,7 @@ function acRefine(scan: Scan, base: number, table: HuffmanTable): void {
         coefficients[base + k] = value;
         if (k >= end) end = k + 1;
       }
-      if (p > scan.limit) throw new NotSpliceable('the entropy-coded data is truncated');
+      // Past the data only zeros are read, and the loop ends with the band: `block` checks the position after it.
     }
   }
   if (eobrun > 0) {
