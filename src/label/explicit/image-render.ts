@@ -71,8 +71,22 @@ function setFont(context: SKRSContext2D, font: NoticeFont, size: number): void {
   context.font = `${size}px "${font.family}"`;
 }
 
+/** Ink measured so far, by font file, size and line: the same notice in a batch is measured once (each measure draws it on a canvas). */
+const inks = new Map<string, Ink>();
+const INKS_KEPT = 256;
+
 /** Draws `line` and measures the ink: rows and columns where a glyph covers half a pixel or more. */
 function measureInk(font: NoticeFont, line: string, size: number): Ink {
+  const key = `${font.path}\u0000${size}\u0000${line}`;
+  const known = inks.get(key);
+  if (known) return known;
+  const ink = drawInk(font, line, size);
+  if (inks.size >= INKS_KEPT) inks.delete(inks.keys().next().value as string);
+  inks.set(key, ink);
+  return ink;
+}
+
+function drawInk(font: NoticeFont, line: string, size: number): Ink {
   const probe = canvasLib().createCanvas(1, 1).getContext('2d');
   setFont(probe, font, size);
   const advance = Math.ceil(probe.measureText(line).width);
