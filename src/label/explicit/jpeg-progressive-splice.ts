@@ -21,9 +21,15 @@
  *
  * The coding is libjpeg's (`jcphuff.c`, T.81 G.1.2): DC first scans as point-transformed
  * differences, DC refinements as one bit, AC first scans with end-of-band runs, AC refinements
- * with their correction bits buffered behind each run. The source's tables are used as they are:
- * when one lacks a symbol a changed block needs, `MissingSymbol` is thrown and the caller writes
- * the whole file again with tables made for it (`jpeg-progressive-encode.ts`).
+ * with their correction bits buffered behind each run. The source's tables are kept; a table
+ * lacking a symbol a changed block needs is grown as a baseline scan's is
+ * (`jpeg-splice-tables.ts`): the symbols appended after its longest codes (every code it had
+ * keeps its bits), or one rare symbol moved to a longer code to make room, the copied data's
+ * codes longer than 9 bits then written again (the decoder recorded where they are). The
+ * Huffman segment that defined the table is written again. When neither can be done, or a
+ * remapped table serves a scan with restart intervals (whose intervals are copied as bytes),
+ * `MissingSymbol` is thrown and the caller writes the whole file again with tables made for it
+ * (`jpeg-progressive-encode.ts`).
  */
 import { BitWriter, dhtSegment, MissingSymbol } from './jpeg-splice-encode.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
@@ -54,12 +60,12 @@ interface Window {
 /**
  * `data` (the progressive JPEG `jpeg` was decoded from, its notice's blocks since changed in
  * `jpeg.coefficients`) with the units around the changed blocks (`changed`: their offsets in the
- * coefficients) coded again in every scan, and every other byte of the file kept. A symbol a
- * table lacks is appended to it (`appendSymbols`: every code it had keeps its bits, so the copied
- * data stays valid) and the Huffman segment that defined it written again.
+ * coefficients) coded again in every scan, and every other byte of the file kept but the
+ * Huffman segments of grown tables (see the module's comment). `tables` says whether any table
+ * grew, and how.
  *
- * @throws MissingSymbol when a table lacking a symbol has no room for it
- * @throws NotSpliceable when `jpeg` carries no record of its scans
+ * @throws MissingSymbol when a table lacking a symbol has no room for it, or a remapped table serves a scan with restart intervals
+ * @throws NotSpliceable when `jpeg` carries no record of its scans, or one that does not fit `data`
  */
 export function spliceProgressive(data: Uint8Array, jpeg: BaselineJpeg, changed: Iterable<number>): { bytes: Uint8Array; copied: number; tables: 'kept' | 'appended' | 'remapped' } {
   const progressive = jpeg.progressive;

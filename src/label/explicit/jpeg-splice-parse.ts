@@ -116,8 +116,8 @@ export interface BaselineJpeg {
    * For a progressive source (`parseProgressiveJpeg`): every block's coefficients are kept (`from`
    * 0, `to` every MCU) and the entropy-coded fields above are empty; `scans` says where each
    * scan's units start, so the splice codes again only the units around the notice
-   * (`jpeg-progressive-splice.ts`), or, when a table lacks a symbol, the whole file
-   * (`jpeg-progressive-encode.ts`). `ends` per block one past its last non-zero AC coefficient
+   * (`jpeg-progressive-splice.ts`), or, when a table has no room for a symbol the notice needs,
+   * the whole file (`jpeg-progressive-encode.ts`). `ends` per block one past its last non-zero AC coefficient
    * (0: none), which the encoder takes rather than searching. Only the notice's blocks change
    * after the parse: `compose` keeps their entries true.
    */

@@ -389,7 +389,7 @@ function compose(bytes: Uint8Array, jpeg: BaselineJpeg, region: Region, overlay:
   try {
     if (newTables) throw new MissingSymbol();
     if (jpeg.progressive) {
-      // Each scan kept, only the units around the notice coded again (with the file's tables).
+      // Each scan kept, only the units around the notice coded again (with the file's tables, grown where the notice needs).
       const spliced = spliceProgressive(bytes, jpeg, changedBases);
       return { ...common, bytes: spliced.bytes, tables: spliced.tables, copiedBytes: spliced.copied };
     }
