@@ -29,3 +29,20 @@ export function shadedField(width: number, height: number, shade: Shade, noise: 
 export function noisyField(width: number, height: number, noise = 20, seed = 3): Buffer {
   return shadedField(width, height, (x, y, c) => 128 + 80 * Math.sin((x * (c + 1)) / 53 + y / 61), noise, seed);
 }
+
+/**
+ * A notice-like RGBA overlay of `box`'s size: light and dark stripes (sharp edges, as glyphs
+ * make) with a half-transparent edge of two pixels at the top and left.
+ */
+export function stripedOverlay(box: { width: number; height: number }): Buffer {
+  const rgba = Buffer.alloc(box.width * box.height * 4);
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) {
+      const at = (y * box.width + x) * 4;
+      const light = y > box.height / 4 && y < (box.height * 3) / 4 && x % 12 < 6;
+      rgba.fill(light ? 250 : 20, at, at + 3);
+      rgba[at + 3] = x < 2 || y < 2 ? 128 : 255;
+    }
+  }
+  return rgba;
+}

@@ -18,7 +18,7 @@ import { spliceProgressive } from './jpeg-progressive-splice.js';
 import { NotSpliceable, parseBaselineJpeg, withPreparsed } from './jpeg-splice-parse.js';
 import { openJpegSplice } from './jpeg-splice.js';
 import type { PixelBox } from './image-style.js';
-import { shadedField } from '../../../test/helpers/pixels.js';
+import { shadedField, stripedOverlay } from '../../../test/helpers/pixels.js';
 import { seededRandom } from '../../../test/helpers/random.js';
 import { systemTool } from '../../../test/helpers/system.js';
 
@@ -26,19 +26,7 @@ function picture(width: number, height: number, noise: number, seed = 7): Buffer
   return shadedField(width, height, (x, y, c) => 128 + 90 * Math.sin((x * (c + 1)) / 37 + y / 51) * Math.cos(y / (29 + c * 7)), noise, seed);
 }
 
-/** Light and dark stripes with a soft edge: the sharp edges a notice's glyphs make. */
-function overlay(box: PixelBox): Buffer {
-  const rgba = Buffer.alloc(box.width * box.height * 4);
-  for (let y = 0; y < box.height; y++) {
-    for (let x = 0; x < box.width; x++) {
-      const at = (y * box.width + x) * 4;
-      const light = y > box.height / 4 && y < (box.height * 3) / 4 && x % 12 < 6;
-      rgba.fill(light ? 250 : 20, at, at + 3);
-      rgba[at + 3] = x < 2 || y < 2 ? 128 : 255;
-    }
-  }
-  return rgba;
-}
+const overlay = stripedOverlay;
 
 /** Every scan header (SOS segment) of a JPEG, as hex, in order. */
 function scanHeaders(bytes: Uint8Array): string[] {

@@ -21,7 +21,7 @@ import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { parseProgressiveJpeg, transferables } from './jpeg-progressive.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
 import type { PixelBox } from './image-style.js';
-import { shadedField } from '../../../test/helpers/pixels.js';
+import { shadedField, stripedOverlay } from '../../../test/helpers/pixels.js';
 import { systemTool } from '../../../test/helpers/system.js';
 
 /** A smooth colour field with seeded noise (JPEG work like a photograph's). */
@@ -120,18 +120,7 @@ function writeBaseline(rgb: Buffer, width: number, height: number, sampling: [nu
 }
 
 /** A notice-like overlay: an opaque dark plate with light bars. */
-function overlay(box: PixelBox): Buffer {
-  const rgba = Buffer.alloc(box.width * box.height * 4);
-  for (let y = 0; y < box.height; y++) {
-    for (let x = 0; x < box.width; x++) {
-      const at = (y * box.width + x) * 4;
-      const light = y > box.height / 4 && y < (box.height * 3) / 4 && x % 12 < 6;
-      rgba.fill(light ? 250 : 20, at, at + 3);
-      rgba[at + 3] = x < 2 || y < 2 ? 128 : 255;
-    }
-  }
-  return rgba;
-}
+const overlay = stripedOverlay;
 
 async function pixels(bytes: Uint8Array): Promise<{ data: Buffer; channels: number }> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
