@@ -14,7 +14,7 @@
  * frame header), its Huffman tables replaced. With a restart interval, each scan has its
  * restart markers: every interval of MCUs in the DC scan, of blocks in an AC scan.
  */
-import { BitWriter, dhtSegment, optimalTable } from './jpeg-splice-encode.js';
+import { BitWriter, dhtSegment, optimalTable, rawWithout } from './jpeg-splice-encode.js';
 import { NotSpliceable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 
 /** One scan of the script: its components (indices into the frame's) and its spectral band. */
@@ -73,12 +73,7 @@ const magnitude = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(
  */
 export function encodeProgressive(data: Uint8Array, jpeg: BaselineJpeg): Uint8Array {
   const w = new BitWriter(data.length + 8192);
-  let at = 0;
-  for (const [start, end] of jpeg.dhtSegments) {
-    w.raw(data.subarray(at, start));
-    at = end;
-  }
-  w.raw(data.subarray(at, jpeg.sosStart));
+  rawWithout(w, data, jpeg.dhtSegments, jpeg.sosStart);
   const count = jpeg.components.length;
   for (const plan of scanScript(count)) {
     const dc = plan.ss === 0;

@@ -59,10 +59,9 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
   const tables = noTables();
   let frame: Frame | undefined;
   /** The first scan: where its header is, where its data starts, the Huffman segments before it and the restart interval then. */
-  let first: { sosStart: number; scanStart: number; dhtSegments: [number, number][]; restartInterval: number } | undefined;
+  let first: { sosStart: number; scanStart: number; dhtSegments: HuffmanSegment[]; restartInterval: number } | undefined;
   let state: State | undefined;
   const scans: ProgressiveScan[] = [];
-  const dht: HuffmanSegment[] = [];
   let at = 2;
   for (;;) {
     const segment = segmentAt(data, at, 'the file ends before its end-of-image marker');
@@ -91,7 +90,6 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
       continue;
     } else {
       readTables(data, segment, tables);
-      if (marker === 0xc4) dht.push({ at: segment.at, end, tables: definedBy(data, body, end, tables) });
     }
     at = end;
   }
@@ -123,7 +121,7 @@ export function parseProgressiveJpeg(input: Uint8Array): BaselineJpeg {
     clean: new Uint8Array(0),
     long: new LongCodes(),
     intervalEnds: [],
-    progressive: { ends: state.ends, scans, dht },
+    progressive: { ends: state.ends, scans, dht: tables.dhtSegments },
   };
 }
 
@@ -139,22 +137,6 @@ function arrived(decoded: BaselineJpeg): BaselineJpeg {
     return component;
   });
   return { ...decoded, components, long: new LongCodes(), progressive };
-}
-
-/** The tables the Huffman segment [body, end) defines, as `readTables` has just read them (a segment already checked). */
-function definedBy(data: Uint8Array, body: number, end: number, tables: ReturnType<typeof noTables>): [number, number, HuffmanTable][] {
-  const out: [number, number, HuffmanTable][] = [];
-  let at = body;
-  while (at + 17 <= end) {
-    const cls = (data[at] as number) >> 4;
-    const id = (data[at] as number) & 15;
-    let count = 0;
-    for (let i = 1; i <= 16; i++) count += data[at + i] as number;
-    const table = (cls === 0 ? tables.dc : tables.ac)[id];
-    if (table) out.push([cls, id, table]);
-    at += 17 + count;
-  }
-  return out;
 }
 
 /** The large buffers of a decode, which can move to another thread rather than be copied. */

@@ -130,6 +130,16 @@ export class BitWriter {
   }
 }
 
+/** Bytes [0, `to`) of `data` without the segments `skipped` (in file order): the headers, their Huffman tables left out for new ones. */
+export function rawWithout(w: BitWriter, data: Uint8Array, skipped: readonly { at: number; end: number }[], to: number): void {
+  let at = 0;
+  for (const segment of skipped) {
+    w.raw(data.subarray(at, segment.at));
+    at = segment.end;
+  }
+  w.raw(data.subarray(at, to));
+}
+
 /** Bits needed for a coefficient's magnitude. */
 const magnitude = (value: number): number => {
   let a = value < 0 ? -value : value;

@@ -81,8 +81,8 @@ export interface BaselineJpeg {
   /** Huffman tables in force at the scan: dc[id], ac[id]. */
   dc: (HuffmanTable | undefined)[];
   ac: (HuffmanTable | undefined)[];
-  /** Byte ranges [start, end) of the DHT segments before the scan. */
-  dhtSegments: [number, number][];
+  /** The DHT segments before the scan. */
+  dhtSegments: HuffmanSegment[];
   /** Offset of the SOS marker and of the first entropy-coded byte. */
   sosStart: number;
   scanStart: number;
@@ -164,7 +164,7 @@ export interface ProgressiveScan {
 
 const LOOK = 9;
 /** Zero bytes after the unstuffed data: more than one block can overrun before the truncation test. */
-export const PAD = 512;
+const PAD = 512;
 
 /** Builds the decoding and encoding lookups of a DHT table. @throws NotSpliceable for an oversubscribed table */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable {
@@ -284,7 +284,9 @@ export const plainBytes = (bytes: Uint8Array): Uint8Array => (Object.getPrototyp
 
 const u16 = (data: Uint8Array, at: number): number => ((data[at] ?? 0) << 8) | (data[at + 1] ?? 0);
 
-export function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): void {
+/** Reads a DHT segment's body into `dc` and `ac`; returns the tables it defined (class, id, table), in order. */
+function readDht(data: Uint8Array, start: number, end: number, dc: (HuffmanTable | undefined)[], ac: (HuffmanTable | undefined)[]): [number, number, HuffmanTable][] {
+  const defined: [number, number, HuffmanTable][] = [];
   let at = start;
   while (at < end) {
     const info = data[at] ?? 0;
@@ -300,12 +302,15 @@ export function readDht(data: Uint8Array, start: number, end: number, dc: (Huffm
     }
     if (total > 256 || at + 17 + total > end) throw new NotSpliceable('a Huffman table is cut short or too long');
     const symbols = data.slice(at + 17, at + 17 + total);
-    (cls === 0 ? dc : ac)[id] = huffmanTable(counts, symbols);
+    const table = huffmanTable(counts, symbols);
+    (cls === 0 ? dc : ac)[id] = table;
+    defined.push([cls, id, table]);
     at += 17 + total;
   }
+  return defined;
 }
 
-export function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Array | undefined)[]): void {
+function readDqt(data: Uint8Array, start: number, end: number, quant: (Uint16Array | undefined)[]): void {
   let at = start;
   while (at < end) {
     const info = data[at] ?? 0;
@@ -320,7 +325,7 @@ export function readDqt(data: Uint8Array, start: number, end: number, quant: (Ui
   }
 }
 
-export const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text].every((ch, i) => data[at + i] === ch.charCodeAt(0));
+const ascii = (data: Uint8Array, at: number, text: string): boolean => [...text].every((ch, i) => data[at + i] === ch.charCodeAt(0));
 
 /**
  * Parses the headers and decodes the scan of a baseline JPEG. With `first`, the coefficients
@@ -425,8 +430,7 @@ export function noTables(): Tables {
 export function readTables(data: Uint8Array, segment: Segment, tables: Tables): boolean {
   const { marker, at, body, end, length } = segment;
   if (marker === 0xc4) {
-    readDht(data, body, end, tables.dc, tables.ac);
-    tables.dhtSegments.push([at, end]);
+    tables.dhtSegments.push({ at, end, tables: readDht(data, body, end, tables.dc, tables.ac) });
   } else if (marker === 0xdb) {
     readDqt(data, body, end, tables.quant);
   } else if (marker === 0xdd) {
@@ -643,7 +647,8 @@ export interface Tables {
   quant: (Uint16Array | undefined)[];
   dc: (HuffmanTable | undefined)[];
   ac: (HuffmanTable | undefined)[];
-  dhtSegments: [number, number][];
+  /** The DHT segments read so far, with the tables each defined. */
+  dhtSegments: HuffmanSegment[];
   restartInterval: number;
   adobeTransform: number | undefined;
 }

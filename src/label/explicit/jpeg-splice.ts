@@ -42,7 +42,7 @@
  * Anything the parsers do not take throws `NotSpliceable`, and `labelImage` re-encodes.
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
-import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, type CodingOrder } from './jpeg-splice-encode.js';
+import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, rawWithout, type CodingOrder } from './jpeg-splice-encode.js';
 import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { parseProgressiveJpeg } from './jpeg-progressive.js';
 import { encodeProgressive } from './jpeg-progressive-encode.js';
@@ -570,12 +570,7 @@ function encodeChanged(w: BitWriter, jpeg: BaselineJpeg, from: number, order: Co
 
 /** The file's header segments without its DHT segments, then `dht` (the tables in force), then the scan header. */
 function writeHeaders(w: BitWriter, data: Uint8Array, jpeg: BaselineJpeg, dht: Uint8Array): void {
-  let at = 0;
-  for (const [start, end] of jpeg.dhtSegments) {
-    w.raw(data.subarray(at, start));
-    at = end;
-  }
-  w.raw(data.subarray(at, jpeg.sosStart));
+  rawWithout(w, data, jpeg.dhtSegments, jpeg.sosStart);
   w.raw(dht);
   w.raw(data.subarray(jpeg.sosStart, jpeg.scanStart));
 }
