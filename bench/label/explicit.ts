@@ -22,9 +22,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { checkExplicitLabel, labelImage, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
-import { planNotice } from '../../src/label/explicit/image-render.js';
+import { checkExplicitLabel, labelImage } from '../../src/label/explicit/index.js';
 import { writeFileAtomic } from '../../src/label/files.js';
+import { magickNotice } from './lib/magick.js';
 import { basePicture } from './lib/picture.js';
 
 const run = promisify(execFile);
@@ -90,9 +90,7 @@ for (const dir of [outHegui, outMagick]) {
 }
 
 // The same glyph size for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
-const font = loadNoticeFont();
-const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, font);
-const margin = SIDE - plan.box.left - plan.box.width;
+const { plan, options } = magickNotice(NOTICE, SIDE);
 
 const hegui = await pool(inputs, jobs, ownCpuMs, async (input) => {
   const result = await labelImage(await readFile(input));
@@ -100,18 +98,7 @@ const hegui = await pool(inputs, jobs, ownCpuMs, async (input) => {
 });
 
 const magick = await pool(inputs, jobs, childrenCpuMs, async (input) => {
-  await run('convert', [
-    input,
-    '-font', noticeFontPath(),
-    '-pointsize', String(plan.fontSize),
-    '-fill', '#111111',
-    '-stroke', '#ffffff',
-    '-strokewidth', String(plan.outlineWidth),
-    '-gravity', 'southeast',
-    '-annotate', `+${margin}+${margin}`, NOTICE,
-    '-quality', '85',
-    join(outMagick, input.slice(-9)),
-  ]);
+  await run('convert', [input, ...options, join(outMagick, input.slice(-9))]);
 });
 
 const sample = [0, Math.floor(files / 2), files - 1].map((i) => join(outHegui, (inputs[i] as string).slice(-9)));

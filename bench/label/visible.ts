@@ -39,8 +39,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { checkExplicitLabel, loadNoticeFont, noticeFontPath } from '../../src/label/explicit/index.js';
-import { planNotice } from '../../src/label/explicit/image-render.js';
+import { checkExplicitLabel } from '../../src/label/explicit/index.js';
+import { magickNotice } from './lib/magick.js';
 import { basePicture } from './lib/picture.js';
 
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -154,21 +154,9 @@ async function runSet(progressive: boolean): Promise<void> {
   const names = readdirSync(inDir).sort();
 
   // The same glyph size and corner for ImageMagick: hegui's planned font size, in pixels (72 dpi points).
-  const plan = planNotice(NOTICE, { width: SIDE, height: SIDE }, loadNoticeFont());
-  const margin = SIDE - plan.box.left - plan.box.width;
+  const { plan, margin, options } = magickNotice(NOTICE, SIDE);
   const heguiArgv = (checkout: string, ...extra: string[]) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE, ...extra];
-  const mogrifyArgv = (dir: string): string[] => [
-    'mogrify',
-    '-font', noticeFontPath(),
-    '-pointsize', String(plan.fontSize),
-    '-fill', '#111111',
-    '-stroke', '#ffffff',
-    '-strokewidth', String(plan.outlineWidth),
-    '-gravity', 'southeast',
-    '-annotate', `+${margin}+${margin}`, NOTICE,
-    '-quality', '85',
-    ...names.map((name) => join(dir, name)),
-  ];
+  const mogrifyArgv = (dir: string): string[] => ['mogrify', ...options, ...names.map((name) => join(dir, name))];
 
   const sides = [
     { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
