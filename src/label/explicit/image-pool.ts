@@ -27,6 +27,7 @@ import type { ImageLabelResult, ImageNoticeOptions } from './image.js';
 import { fromThreadError } from '../thread-error.js';
 import type { ImagePoolReply, ImagePoolTask } from './image-pool-worker.js';
 import { takeWorker } from './image-threads.js';
+import { headerSegments } from './image-jpeg.js';
 import type * as JpegParse from './jpeg-splice-parse.js';
 import type { Preparsed } from './jpeg-splice-parse.js';
 import type * as JpegProgressive from './jpeg-progressive.js';
@@ -114,8 +115,8 @@ export interface ImageLabelPoolOptions {
   /**
    * Walk the scan of each JPEG given as bytes in the calling thread, while the thread it goes to
    * has images waiting or is still starting (`ScanIndex`; about two fifths of a thread's work on
-   * a one-megapixel baseline JPEG), or decode a progressive one's scans there (about two
-   * fifths too), done where the caller would otherwise wait for results. Off by default: each
+   * a one-megapixel baseline JPEG), or decode a progressive one's scans there (more than
+   * half of a thread's work on it: see `progressiveThreads`), done where the caller would otherwise wait for results. Off by default: each
    * holds the calling thread for a few milliseconds, which a server's event loop should not be;
    * the command line's batches turn it on.
    */
@@ -128,21 +129,6 @@ export interface ImageLabelPoolOptions {
    * starts them. Default 0.
    */
   progressiveThreads?: number;
-}
-
-/**
- * The frame marker of a JPEG (0xC0-0xCF but DHT, JPG and DAC), read from its marker segments,
- * or undefined when a scan or anything not a marker comes first.
- */
-function frameMarker(bytes: Uint8Array): number | undefined {
-  let at = 2;
-  while (at + 4 <= bytes.length) {
-    const marker = bytes[at + 1] as number;
-    if (bytes[at] !== 0xff || marker === 0xda || marker === 0xd9) return undefined;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return marker;
-    at += 2 + (((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number));
-  }
-  return undefined;
 }
 
 /**
@@ -205,7 +191,7 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
       return scansWalked;
     },
     label(input, options, send = {}) {
-      const progressive = walkScans && typeof input !== 'string' && input[0] === 0xff && input[1] === 0xd8 && frameMarker(input) === 0xc2;
+      const progressive = walkScans && typeof input !== 'string' && input[0] === 0xff && input[1] === 0xd8 && headerSegments(input).some((segment) => segment.marker === 0xc2);
       if (progressive && progressiveThreads > 0 && !closed) {
         for (; progressiveThreads > 0; progressiveThreads--) pool.push(start());
         grown = true;
