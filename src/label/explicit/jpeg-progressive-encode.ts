@@ -14,7 +14,7 @@
  * frame header), its Huffman tables replaced. With a restart interval, each scan has its
  * restart markers: every interval of MCUs in the DC scan, of blocks in an AC scan.
  */
-import { BitWriter, dhtSegment, optimalTable, rawWithout } from './jpeg-splice-encode.js';
+import { BitWriter, dhtSegment, magnitude, optimalTable, rawWithout } from './jpeg-splice-encode.js';
 import { NotSpliceable, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 
 /** One scan of the script: its components (indices into the frame's) and its spectral band. */
@@ -64,8 +64,6 @@ class Coder {
     if (this.table && count > 0) this.w.put(value, count);
   }
 }
-
-const magnitude = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
 /**
  * The progressive JPEG `data` (whose coefficients `jpeg` holds) written again from `jpeg`'s

@@ -31,14 +31,12 @@
  * `MissingSymbol` is thrown and the caller writes the whole file again with tables made for it
  * (`jpeg-progressive-encode.ts`).
  */
-import { BitWriter, dhtSegment, MissingSymbol } from './jpeg-splice-encode.js';
+import { BitWriter, dhtSegment, magnitude, MissingSymbol } from './jpeg-splice-encode.js';
 import { appendSymbols, remapTable } from './jpeg-splice-tables.js';
 import { NotSpliceable, type BaselineJpeg, type FrameComponent, type HuffmanTable, type ProgressiveScan } from './jpeg-splice-parse.js';
 
 /** libjpeg's bound on the correction bits a refinement scan buffers behind one end-of-band run (MAX_CORR_BITS - DCTSIZE2 + 1). */
 const MAX_BUFFERED = 1000 - 64 + 1;
-
-const magnitude = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
 /** A changed block: its component, and its place in blocks. */
 interface Changed {

@@ -141,15 +141,7 @@ export function rawWithout(w: BitWriter, data: Uint8Array, skipped: readonly { a
 }
 
 /** Bits needed for a coefficient's magnitude. */
-const magnitude = (value: number): number => {
-  let a = value < 0 ? -value : value;
-  let size = 0;
-  while (a > 0) {
-    size++;
-    a >>= 1;
-  }
-  return size;
-};
+export const magnitude = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
 /** A block needs a symbol the table does not have. */
 export class MissingSymbol extends Error {}

@@ -17,10 +17,9 @@
  *
  * The changed blocks keep their coefficients as quantised: nothing here alters a picture.
  */
-import type { CodingOrder } from './jpeg-splice-encode.js';
+import { magnitude, type CodingOrder } from './jpeg-splice-encode.js';
 import { huffmanTable, packed, type HuffmanTable } from './jpeg-splice-parse.js';
 
-const bitSize = (value: number): number => (value === 0 ? 0 : 32 - Math.clz32(value < 0 ? -value : value));
 
 /** Codes up to this length may not change when a table is remapped (the parser's lookahead: longer ones are recorded). */
 const KEPT_LENGTH = 9;
@@ -76,7 +75,7 @@ export function missingSymbols(coefficients: Int16Array, order: CodingOrder, cha
     const base = bases[i] as number;
     const value = coefficients[base] as number;
     if (changed[i] === 1 || after[c] === 1) {
-      const size = bitSize(value - (p[c] as number));
+      const size = magnitude(value - (p[c] as number));
       if ((dc[c] as HuffmanTable).length[size] === 0) (missing.dc[c] as Set<number>).add(size);
     }
     after[c] = changed[i] as number;
@@ -93,7 +92,7 @@ export function missingSymbols(coefficients: Int16Array, order: CodingOrder, cha
         continue;
       }
       for (; run > 15; run -= 16) if (length[0xf0] === 0) need.add(0xf0);
-      const symbol = (run << 4) | bitSize(v);
+      const symbol = (run << 4) | magnitude(v);
       if (length[symbol] === 0) need.add(symbol);
       run = 0;
       last = k;

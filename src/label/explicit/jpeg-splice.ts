@@ -116,7 +116,7 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
   try {
     jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
   } catch (error) {
-    // A progressive file is decoded whole, every scan, and written again whole (see compose).
+    // A progressive file is decoded whole, every scan; compose keeps its scans (or writes it again whole).
     if (!(error instanceof ProgressiveJpeg)) throw error;
     jpeg = parseProgressiveJpeg(bytes);
   }
