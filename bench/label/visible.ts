@@ -26,8 +26,8 @@
  * which is why those runs are apart from the timed ones).
  *
  * A second table does the same on the same pictures written progressive (in
- * `.bench-data/label-visible/in-progressive/`): hegui decodes every scan and writes the file
- * again, still progressive, changing only the notice's blocks. `--progressive` runs only that
+ * `.bench-data/label-visible/in-progressive/`): hegui decodes every scan and keeps them all,
+ * coding again only the units around the notice. `--progressive` runs only that
  * table, `--no-progressive` only the first.
  *
  * Run: `npx tsx bench/label/visible.ts [--files 200] [--runs 3] [--dir /dev/shm] [--baseline /path/to/checkout] [--threads] [--progressive | --no-progressive]`
