@@ -50,6 +50,7 @@
  */
 import type { createHash as CreateHash } from 'node:crypto';
 import type { crc32 as Crc32 } from 'node:zlib';
+import { userCacheDir } from '../cache-dir.js';
 import type { Automaton } from './automaton.js';
 import type { CompiledLibrary, CompiledParts, EntryTable } from './compile.js';
 import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
@@ -710,15 +711,6 @@ export async function loadCompiledLibraryBytes(path: string, bytes: Uint8Array):
   return cachedCompile(libraryCachePath(path), bytes, async () => (await libraryFile()).parseLibraryText(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
 }
 
-/** The per-user cache directory (see the module comment), or undefined when there is no home. */
-export async function userCacheDir(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const { join } = await import('node:path');
-  const { homedir } = await import('node:os');
-  if (env.HEGUI_CACHE_DIR) return env.HEGUI_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'hegui');
-  const home = homedir();
-  return home ? join(home, '.cache', 'hegui') : undefined;
-}
 
 /** The example library's cache file name: one per hegui version and cache format (two installs side by side each keep theirs). */
 export function exampleCacheName(): string {
@@ -729,7 +721,7 @@ export function exampleCacheName(): string {
 export async function loadCompiledExample(env: NodeJS.ProcessEnv = process.env): Promise<CompiledLibrary> {
   const { mkdir } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const dir = await userCacheDir(env);
+  const dir = userCacheDir(env);
   const usable = dir !== undefined && (await mkdir(dir, { recursive: true }).then(() => true, () => false));
   return cachedCompile(usable ? join(dir, exampleCacheName()) : undefined, Buffer.from(serialiseLibrary(exampleLibrary), 'utf8'), () => exampleLibrary);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertFontCovers, loadNoticeFont, NoticeFontError, noticeFontPath } from './font.js';
+import { planNotice } from './image-render.js';
 import { COMPACT_NOTICE, DEFAULT_NOTICE } from './wording.js';
 
 describe('notice font', () => {
@@ -39,11 +40,13 @@ describe('notice font', () => {
     const many = join(tmpdir(), 'hegui-many-tables.otf');
     writeFileSync(many, header);
     expect(() => loadNoticeFont(many)).toThrow(NoticeFontError);
-    // Everything after the character map zeroed: the map still reads (the refusal is the renderer's, later).
+    // Everything after the character map zeroed: the map still reads; the renderer refuses it when a notice is first measured.
     const zeroed = Buffer.from(real);
     zeroed.fill(0, end);
     const sparse = join(tmpdir(), 'hegui-cmap-only.otf');
     writeFileSync(sparse, zeroed);
-    expect(() => loadNoticeFont(sparse)).toThrow(/the renderer rejected it/);
+    const font = loadNoticeFont(sparse);
+    expect(() => planNotice('AI生成', { width: 800, height: 600 }, font)).toThrow(NoticeFontError);
+    expect(() => planNotice('AI生成', { width: 800, height: 600 }, font)).toThrow(/the renderer rejected it/);
   });
 });

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../../errors.js';
 import { canvasLib } from './canvas-lib.js';
+import { sha256 } from './notice-cache.js';
 
 /** The default notice font: a full CJK font with Latin, digits and punctuation. */
 const DEFAULT_FONT_FILE = 'NotoSansHans-Bold.otf';
@@ -106,18 +107,20 @@ function readAt(fd: number, length: number, position: number): Buffer {
  * table): a CJK font is megabytes, its character map a few hundred kilobytes at most, and
  * reading the whole file cost a labelling thread about 25 ms before its first image (issue 14).
  */
-function readCmap(path: string): Buffer {
+function readCmap(path: string): { cmap: Buffer; fingerprint: string } {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const { size, mtimeMs } = fstatSync(fd);
     const tables = u16(readAt(fd, 12, 0), 4);
     const directory = readAt(fd, tables * 16, 12);
+    // The file as the notice cache knows it: a table's checksum in the directory changes with the table.
+    const fingerprint = sha256(JSON.stringify([path, size, mtimeMs, directory.toString('hex')]));
     for (let i = 0; i < tables; i++) {
       if (directory.toString('latin1', i * 16, i * 16 + 4) !== 'cmap') continue;
       const offset = u32(directory, i * 16 + 8);
       const length = u32(directory, i * 16 + 12);
       if (offset + length > size) throw new RangeError('the cmap table runs past the end of the file');
-      return readAt(fd, length, offset);
+      return { cmap: readAt(fd, length, offset), fingerprint };
     }
     throw new RangeError('the font has no Unicode character map (cmap)');
   } finally {
@@ -138,36 +141,53 @@ function covers(ranges: CodeRanges, code: number): boolean {
   return false;
 }
 
-/** A font ready to draw with: its family name as registered with the canvas, and its coverage. */
+/** A font ready to draw with: its file, its coverage, and what the notice cache knows the file by. */
 export interface NoticeFont {
   path: string;
-  family: string;
   ranges: CodeRanges;
+  /** A digest of the file's path, size, modification time and table directory (`notice-cache.ts`). */
+  fingerprint: string;
 }
 
 const loaded = new Map<string, NoticeFont>();
+/** The private family name each font was registered with the canvas under, once it was first drawn with. */
+const families = new Map<string, string>();
 
 /**
- * Loads a font file (default: the bundled Noto Sans Hans Bold) for drawing notices. Loading is
- * done once per path; the font is registered under a private family name, so a system font of
- * the same name can never stand in for it.
+ * Loads a font file (default: the bundled Noto Sans Hans Bold) for drawing notices: reads its
+ * character map, once per path. The canvas gets the font only when a notice is first measured
+ * or drawn with it and the notice cache does not have it (`fontFamily`): the canvas's first use
+ * of a font scans the system's font folders (issue 14).
  *
  * @throws NoticeFontError when the file cannot be read or is not an OpenType/TrueType font.
  */
 export function loadNoticeFont(path: string = noticeFontPath()): NoticeFont {
   const cached = loaded.get(path);
   if (cached) return cached;
-  let ranges: CodeRanges;
+  let font: NoticeFont;
   try {
-    ranges = characterMap(readCmap(path));
+    const { cmap, fingerprint } = readCmap(path);
+    font = { path, ranges: characterMap(cmap), fingerprint };
   } catch (error) {
     throw new NoticeFontError(`cannot use ${path} as the notice font: ${(error as Error).message}`, { cause: error });
   }
-  const family = `hegui-notice-${loaded.size}`;
-  if (!canvasLib().GlobalFonts.registerFromPath(path, family)) throw new NoticeFontError(`cannot use ${path} as the notice font: the renderer rejected it`);
-  const font = { path, family, ranges };
   loaded.set(path, font);
   return font;
+}
+
+/**
+ * The family name `font` is registered with the canvas under, registering it at the first call:
+ * a private name, so a system font of the same name can never stand in for it.
+ *
+ * @throws NoticeFontError when the canvas rejects the file.
+ */
+export function fontFamily(font: NoticeFont): string {
+  const known = families.get(font.path);
+  if (known) return known;
+  const family = `hegui-notice-${families.size}`;
+  if (!canvasLib().GlobalFonts.registerFromPath(font.path, family)) throw new NoticeFontError(`cannot use ${font.path} as the notice font: the renderer rejected it`);
+  families.set(font.path, family);
+  return family;
 }
 
 /**

@@ -16,6 +16,8 @@ import { labelImage, type ImageLabelResult, type ImageNoticeOptions } from './im
 import { toThreadError, type ThreadError } from '../thread-error.js';
 import { oneLibvipsThreadPerImage } from './sharp-lib.js';
 import { warmCanvas } from './canvas-lib.js';
+import { loadNoticeFont } from './font.js';
+import { hasEntriesFor } from './notice-cache.js';
 import { withPreparsed, type Preparsed } from './jpeg-splice-parse.js';
 
 /** One image to label: its bytes (their buffer moved here) or its path, and the options, which must survive structured cloning. */
@@ -88,7 +90,15 @@ if (port) {
       }
     });
   });
-  // Every image's notice needs the canvas's fonts, whose first use scans the system's font
-  // folders (about 0.15 s): done now, while the caller is still reading its first files.
-  warmCanvas();
+  // A notice the cache has not drawn needs the canvas's fonts, whose first use scans the
+  // system's font folders (about 0.15 s): done now, while the caller is still reading its first
+  // files, unless the cache has drawn notices in the default font before (then most likely
+  // this batch's too, and the canvas need not load at all).
+  let cached = false;
+  try {
+    cached = hasEntriesFor(loadNoticeFont().fingerprint);
+  } catch {
+    // The first notice reports what is wrong with the font.
+  }
+  if (!cached) warmCanvas();
 }

@@ -16,7 +16,8 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { InvalidInputError } from '../../errors.js';
 import { canvasLib } from './canvas-lib.js';
-import { assertFontCovers, type NoticeFont } from './font.js';
+import { assertFontCovers, fontFamily, type NoticeFont } from './font.js';
+import { drawingLibraryVersion, MAX_PIXELS_BYTES, readEntry, sha256, writeEntry } from './notice-cache.js';
 import type { NoticeStyle, PixelBox } from './image-style.js';
 
 import type { ImagePosition } from './positions.js';
@@ -68,22 +69,51 @@ interface Ink {
 }
 
 function setFont(context: SKRSContext2D, font: NoticeFont, size: number): void {
-  context.font = `${size}px "${font.family}"`;
+  context.font = `${size}px "${fontFamily(font)}"`;
 }
 
 /** Ink measured so far, by font file, size and line: the same notice in a batch is measured once (each measure draws it on a canvas). */
 const inks = new Map<string, Ink>();
 const INKS_KEPT = 256;
 
-/** Draws `line` and measures the ink: rows and columns where a glyph covers half a pixel or more. */
+/** A digest of the code that draws (its source text) and of the canvas's version: part of every notice cache key. */
+let drawingCode: string | undefined;
+
+/** The notice cache's key for an entry of `kind` with `parameters`, drawn in `font`. */
+function cacheKey(font: NoticeFont, kind: string, parameters: unknown): string {
+  drawingCode ??= sha256([setFont, drawInk, paint, css].map(String).join('\n'));
+  return JSON.stringify(['hegui-notice-1', drawingCode, drawingLibraryVersion(), font.fingerprint, kind, parameters]);
+}
+
+/**
+ * The ink of `line` at `size`: rows and columns where a glyph covers half a pixel or more. From
+ * this process's measures, else the notice cache on disk, else drawn (and stored in both).
+ */
 function measureInk(font: NoticeFont, line: string, size: number): Ink {
   const key = `${font.path}\u0000${size}\u0000${line}`;
   const known = inks.get(key);
   if (known) return known;
-  const ink = drawInk(font, line, size);
+  const diskKey = cacheKey(font, 'ink', [line, size]);
+  let ink = storedInk(readEntry(font.fingerprint, diskKey));
+  if (!ink) {
+    ink = drawInk(font, line, size);
+    writeEntry(font.fingerprint, diskKey, Buffer.from(JSON.stringify(ink), 'utf8'));
+  }
   if (inks.size >= INKS_KEPT) inks.delete(inks.keys().next().value as string);
   inks.set(key, ink);
   return ink;
+}
+
+/** An ink box read back from the cache, or undefined when it is not four integers. */
+function storedInk(value: Buffer | undefined): Ink | undefined {
+  if (!value) return undefined;
+  try {
+    const ink = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+    const { top, bottom, left, right } = ink;
+    return [top, bottom, left, right].every(Number.isSafeInteger) ? { top: top as number, bottom: bottom as number, left: left as number, right: right as number } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function drawInk(font: NoticeFont, line: string, size: number): Ink {
@@ -211,8 +241,23 @@ export interface RenderedNotice {
 
 const css = (rgb: readonly number[], opacity = 1): string => `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${opacity})`;
 
-/** Draws the planned notice: plate (if any), outline, then the glyphs. */
+/**
+ * Draws the planned notice: plate (if any), outline, then the glyphs. A notice drawn before
+ * with the same plan, colours and font comes from the notice cache, the same pixels.
+ */
 export function renderNotice(plan: NoticePlan, style: NoticeStyle, font: NoticeFont): RenderedNotice {
+  const { width, height } = plan.box;
+  const length = width * height * 4;
+  const cacheable = length <= MAX_PIXELS_BYTES;
+  const key = cacheable ? cacheKey(font, 'drawing', [plan.lines, plan.fontSize, plan.lineBoxes, width, height, plan.outlineWidth, style]) : '';
+  const stored = cacheable ? readEntry(font.fingerprint, key) : undefined;
+  if (stored && stored.length === length) return { plan, style, rgba: stored };
+  const rgba = paint(plan, style, font);
+  if (cacheable) writeEntry(font.fingerprint, key, rgba);
+  return { plan, style, rgba };
+}
+
+function paint(plan: NoticePlan, style: NoticeStyle, font: NoticeFont): Buffer {
   const { width, height } = plan.box;
   const canvas = canvasLib().createCanvas(width, height);
   const context = canvas.getContext('2d');
@@ -234,5 +279,5 @@ export function renderNotice(plan: NoticePlan, style: NoticeStyle, font: NoticeF
     context.fillText(line, x, y);
   });
   const data = context.getImageData(0, 0, width, height).data;
-  return { plan, style, rgba: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
