@@ -88,7 +88,7 @@ function preparse(bytes: Uint8Array, options: ImageNoticeOptions): { preparsed: 
   let isProgressive: boolean;
   try {
     const index = baseline.indexBaselineScan(bytes);
-    return { preparsed: { index }, transfer: [index.mcuBits.buffer, index.preds.buffer, index.intervalEnds.buffer, index.longPositions.buffer, index.longKeys.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) };
+    return { preparsed: { index }, transfer: baseline.indexTransferables(index) };
   } catch (error) {
     isProgressive = error instanceof baseline.ProgressiveJpeg;
   }

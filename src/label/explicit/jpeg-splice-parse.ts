@@ -504,6 +504,18 @@ export interface ScanIndex {
   /** The codes longer than the 9-bit lookahead, in coding order (as `LongCodes`). */
   longPositions: Float64Array;
   longKeys: Uint16Array;
+  /** Every block's DC value, in coding order (blocks per MCU after blocks per MCU). */
+  dcs: Int16Array;
+  /**
+   * The unstuffed entropy-coded data the walk read (`cleanLength` bytes, then zeros), where the
+   * restart markers were in it, where the scan's data starts and the marker after it is, and the
+   * length of the file: a parse of the same file takes them rather than unstuffing again.
+   */
+  clean: Uint8Array;
+  restarts: number[];
+  scanStart: number;
+  scanEnd: number;
+  byteLength: number;
 }
 
 /** The most MCUs a scan index covers (about 14 MB of index; 268 megapixels in 4:2:0, 67 in 4:4:4). */
@@ -523,17 +535,19 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
   const { components, totalMcus } = scanLayout(data, sosStart, frame, tables, corner, corner);
   // A huge grid of tiny MCUs would make an index of hundreds of megabytes beside the thread's own arrays.
   if (totalMcus > MAX_INDEXED_MCUS) throw new NotSpliceable(`more than ${MAX_INDEXED_MCUS} MCUs: not indexed`);
-  const { clean, n, restarts } = unstuffScan(data, scanStart, false);
+  const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, false);
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const mcuBits = new Float64Array(totalMcus + 1);
+  const layout = mcuLayout(components);
+  const dcs = new Int16Array(totalMcus * layout.component.length);
   const intervalEnds: number[] = [];
   const preds = new Int16Array(totalMcus * components.length);
   const long = new LongCodes();
   const state: SkipState = {
     view: new DataView(clean.buffer, clean.byteOffset, clean.byteLength),
     limit: n * 8,
-    layout: mcuLayout(components),
+    layout,
     components,
     dcTables: packed(components, (c) => tables.dc[c.dc] as HuffmanTable),
     acTables: packed(components, (c) => tables.ac[c.ac] as HuffmanTable),
@@ -544,6 +558,7 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     long,
     ri,
     preds,
+    dcs,
   };
   mcuBits[totalMcus] = skipMcus(state, 0, totalMcus, 0);
   return {
@@ -556,7 +571,18 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     intervalEnds: Float64Array.from(intervalEnds),
     longPositions: long.positions.slice(0, long.length),
     longKeys: long.keys.slice(0, long.length),
+    dcs,
+    clean,
+    restarts,
+    scanStart,
+    scanEnd,
+    byteLength: data.byteLength,
   };
+}
+
+/** The buffers of a scan index, which can move to another thread with it. */
+export function indexTransferables(index: ScanIndex): ArrayBuffer[] {
+  return [index.mcuBits, index.preds, index.intervalEnds, index.longPositions, index.longKeys, index.dcs, index.clean].map((array) => array.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
 }
 
 /**
@@ -711,7 +737,9 @@ function scanLayout(data: Uint8Array, sosStart: number, frame: Frame, tables: Ta
 function decodeScan(data: Uint8Array, headers: Headers, first: { x: number; y: number } | undefined, last: { x: number; y: number } | undefined, whole: boolean, reuse: boolean, index: ScanIndex | undefined): BaselineJpeg {
   const { frame, tables, sosStart, scanStart } = headers;
   const { components, hMax, vMax, mcusX, mcusY, totalMcus, from, to, blocks } = scanLayout(data, sosStart, frame, tables, first, last);
-  const { clean, n, restarts, scanEnd } = unstuffScan(data, scanStart, reuse);
+  // The walk's unstuffed data when it walked this file (the same bytes: where the scan starts and the file's length agree too).
+  const walked = index && index.scanStart === scanStart && index.byteLength === data.byteLength && index.clean.length >= index.cleanLength + PAD ? index : undefined;
+  const { clean, n, restarts, scanEnd } = walked ? { clean: walked.clean, n: walked.cleanLength, restarts: walked.restarts, scanEnd: walked.scanEnd } : unstuffScan(data, scanStart, reuse);
   const ri = tables.restartInterval;
   if (ri > 0 && restarts.length !== Math.ceil(totalMcus / ri) - 1) throw new NotSpliceable('the restart markers do not match the restart interval');
   const coefficients = reuse ? spareCoefficients(blocks * 64) : new Int16Array(blocks * 64);
@@ -909,12 +937,33 @@ function decodeEntropy(
     return x >= (acColumns as { first: number }).first && x <= (acColumns as { last: number }).last;
   };
   const dcOnly: DcOut = { out, mcusX, origins: new Int32Array(components.length) };
+  /** The index's long codes not yet passed (a stretch taken from the index adds its own). */
+  let longAt = 0;
+  /** MCUs `m0` to `m1` (exclusive) from the index: their positions, DC values and long codes, as `skipMcus` with `dcOnly` would find them. */
+  const fromIndex = (walk: ScanIndex, m0: number, m1: number, start: number): number => {
+    if (walk.mcuBits[m0] !== start) throw new Error(`the scan index does not match the data (MCU ${m0} at bit ${start}, indexed at ${walk.mcuBits[m0]})`);
+    const stop = walk.mcuBits[m1] as number;
+    for (let m = m0; m < m1; m++) {
+      mcuBits[m] = walk.mcuBits[m] as number;
+      for (let c = 0; c < components.length; c++) origins[c] = mcuOrigin(components[c] as FrameComponent, m, mcusX);
+      for (let b = 0; b < blocksPerMcu; b++) {
+        const c = layout.component[b] as number;
+        const dc = walk.dcs[m * blocksPerMcu + b] as number;
+        out[(origins[c] as number) + (layout.delta[b] as number)] = dc;
+        // The predictor after the stretch: each component's last block in it.
+        pred[c] = dc;
+      }
+    }
+    while (longAt < walk.longPositions.length && (walk.longPositions[longAt] as number) < start) longAt++;
+    for (; longAt < walk.longPositions.length && (walk.longPositions[longAt] as number) < stop; longAt++) long.push(walk.longPositions[longAt] as number, (walk.longKeys[longAt] as number) >> 8, (walk.longKeys[longAt] as number) & 255);
+    return stop;
+  };
   for (let m = from; m < to; m++) {
     if (acColumns && m > from && !inColumns(m) && !inColumns(m - 1)) {
       // Skip to the next MCU decoded whole, keeping the DC values (no restart intervals here).
       let end = m + 1;
       while (end < to && !inColumns(end) && !inColumns(end - 1)) end++;
-      const at = skipMcus(skipping, m, end, p * 8 - bits, dcOnly);
+      const at = index ? fromIndex(index, m, end, p * 8 - bits) : skipMcus(skipping, m, end, p * 8 - bits, dcOnly);
       p = at >>> 3;
       acc = 0;
       bits = 0;
@@ -1058,8 +1107,9 @@ interface SkipState {
   intervalEnds: number[];
   long: LongCodes;
   ri: number;
-  /** With an index being made: the DC predictors when each MCU starts. */
+  /** With an index being made: the DC predictors when each MCU starts, and every block's DC value. */
   preds: Int16Array | undefined;
+  dcs?: Int16Array;
 }
 
 /**
@@ -1070,7 +1120,7 @@ interface SkipState {
  * Returns the bit position after them.
  */
 function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
-  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds } = state;
+  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds, dcs } = state;
   const blocksPerMcu = layout.component.length;
   const acSkips = packed(acTables, (table) => (table.skip ??= skipTable(table)));
   let pos = start;
@@ -1111,6 +1161,7 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
         pred[c] = dcValue;
       }
       if (dcOut) dcOut.out[(dcOut.origins[c] as number) + (layout.delta[b] as number)] = pred[c] as number;
+      if (dcs) dcs[m * blocksPerMcu + b] = pred[c] as number;
       const acTable = acTables[c] as HuffmanTable;
       const skip = acSkips[c] as Int32Array;
       for (let k = 1; ; ) {
