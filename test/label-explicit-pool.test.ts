@@ -139,17 +139,31 @@ describe('image label pool', () => {
   });
 
   it("walks a JPEG's scan in this thread while a thread has images waiting, and the labelled bytes are the same", async () => {
+    const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg', 'b.jpg', 'd.png'].map((name) => join(folder, name));
+    const two = await openImageLabelPool(2, { walkScans: true });
+    try {
+      for (const options of [{}, { position: 'top-left' as const }, { position: 'bottom' as const, language: 'en' as const }]) {
+        const here = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), options)).bytes)));
+        const before = two.scansWalked;
+        const pooled = await Promise.all(paths.map((path) => two.label(new Uint8Array(readFileSync(path)), options, { transfer: true })));
+        expect(pooled.map((result, i) => Buffer.from(result.bytes).equals(here[i] as Buffer))).toEqual(paths.map(() => true));
+        // While the threads had not answered yet every JPEG was walked here (not the PNG); once
+        // both had, the first four went to idle threads or behind one image, and only the JPEGs
+        // queued behind two were (the fifth and sixth; the seventh is the PNG).
+        expect(two.scansWalked - before).toBe(before === 0 ? 6 : 2);
+      }
+    } finally {
+      await two.close();
+    }
     const one = await openImageLabelPool(1, { walkScans: true });
     try {
-      const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg', 'b.jpg', 'd.png'].map((name) => join(folder, name));
-      for (const options of [{}, { position: 'top-left' as const }, { position: 'bottom' as const, language: 'en' as const }]) {
+      for (const options of [{}, { position: 'top-left' as const }]) {
         const here = await Promise.all(paths.map(async (path) => Buffer.from((await labelImage(readFileSync(path), options)).bytes)));
         const before = one.scansWalked;
         const pooled = await Promise.all(paths.map((path) => one.label(new Uint8Array(readFileSync(path)), options, { transfer: true })));
         expect(pooled.map((result, i) => Buffer.from(result.bytes).equals(here[i] as Buffer))).toEqual(paths.map(() => true));
-        // While the thread had not answered yet every JPEG was walked here (not the PNG); once it
-        // had, the first two went to an idle thread and only the JPEGs queued behind them were.
-        expect(one.scansWalked - before).toBe(before === 0 ? 6 : 4);
+        // A pool of one thread: every baseline JPEG is walked here, whether or not the thread has answered.
+        expect(one.scansWalked - before).toBe(6);
       }
       // A progressive JPEG's scans are decoded here, its coefficients moved to the thread: the same bytes as labelling it here.
       const progressive = await sharp(readFileSync(join(folder, 'a.jpg'))).jpeg({ quality: 80, progressive: true }).toBuffer();
@@ -168,8 +182,7 @@ describe('image label pool', () => {
       await one.close();
     }
     // By default the caller's thread walks nothing (a server's event loop stays free).
-    const paths = ['a.jpg', 'e.jpg', 'b.jpg', 'a.jpg', 'e.jpg'].map((name) => join(folder, name));
-    await Promise.all(paths.map((path) => pool.label(readFileSync(path), {})));
+    await Promise.all(paths.slice(0, 5).map((path) => pool.label(readFileSync(path), {})));
     expect(pool.scansWalked).toBe(0);
   });
 

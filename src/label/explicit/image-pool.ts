@@ -69,8 +69,17 @@ export interface ImageLabelPool {
  * spared it (`Preparsed`). With fewer waiting the threads are keeping up and the caller's time
  * is better spent reading and writing files; so a caller with more threads than it can feed
  * stops walking by itself.
+ *
+ * A pool of one thread has every baseline JPEG walked here (`SOLE_THREAD_BACKLOG`): one
+ * thread is what two cores give a batch, and there the caller's thread keeps up with it while
+ * walking every scan (about 4 ms of a one-megapixel file, against the thread's 5 ms of
+ * labelling). A thread sent some files walked and some not also walks some itself, and compiles
+ * both paths of the parse (issue 14: 200 JPEGs on two cores, 6% less CPU and 3% less time with
+ * every scan walked here). A progressive JPEG's decode costs more than its labelling, so it keeps
+ * the backlog rule.
  */
 const INDEX_BACKLOG = 2;
+const SOLE_THREAD_BACKLOG = 0;
 
 /** The JPEG parsers, loaded when the first pool that walks scans opens (a command that labels only text never loads them). */
 let parsers: { baseline: typeof JpegParse; progressive: typeof JpegProgressive } | undefined;
@@ -208,7 +217,8 @@ export async function openImageLabelPool(threads = availableParallelism(), optio
         const whole = send.transfer === true && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
         const bytes = whole ? input : new Uint8Array(input);
         // Once its threads run, the threads decode each progressive JPEG themselves.
-        const read = walkScans && !(progressive && grown) && (chosen.pending.size >= INDEX_BACKLOG || !chosen.answered) ? preparse(bytes, options) : undefined;
+        const backlog = pool.length === 1 && !progressive ? SOLE_THREAD_BACKLOG : INDEX_BACKLOG;
+        const read = walkScans && !(progressive && grown) && (chosen.pending.size >= backlog || !chosen.answered) ? preparse(bytes, options) : undefined;
         task = read ? { id, bytes, options, preparsed: read.preparsed } : { id, bytes, options };
         transfer.push(bytes.buffer as ArrayBuffer);
         if (read) {
