@@ -15,7 +15,11 @@
  * With `--baseline DIR` another checkout's build (for example the code before a change) runs
  * the same command in the same rotation. The default labels a baseline JPEG by the DCT-block
  * splice (only the blocks under the notice changed, every other block kept); the same build with
- * `--reencode` (the whole picture decoded and encoded again) runs in the rotation too.
+ * `--reencode` (the whole picture decoded and encoded again) runs in the rotation too. hegui's
+ * runs keep their notice cache in the benchmark's folder, warmed once before the first run (as
+ * any earlier run on a machine warms it); one more side empties its own before each run (a
+ * machine's first run: the canvas loads and scans the system's font folders). Each copy of the
+ * inputs is written back (`sync`) before its command starts.
  *
  * With `--threads`, each hegui command also runs `--runs` more times (untimed by GNU time) while
  * this process reads `/proc/PID/task/TID/stat` every few milliseconds, and a second table shows
@@ -85,9 +89,9 @@ interface Sample {
   cpu: number;
 }
 
-/** Runs `argv` once under GNU time in `cwd`; fails loudly if the command does. */
-function timed(argv: string[], cwd: string): Sample {
-  const result = spawnSync(timeTool, ['-f', '%e %U %S', ...argv], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+/** Runs `argv` once under GNU time in `cwd` (with `env` added to this process's); fails loudly if the command does. */
+function timed(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Sample {
+  const result = spawnSync(timeTool, ['-f', '%e %U %S', ...argv], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
   const [wall, user, sys] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
   return { wall: wall ?? NaN, cpu: (user ?? NaN) + (sys ?? NaN) };
@@ -104,8 +108,8 @@ interface ThreadSample {
 const TICKS = 100;
 
 /** Runs `argv` in `cwd` reading its threads' CPU from /proc until it ends (the last reading of each thread counts). */
-async function threadCpu(argv: string[], cwd: string): Promise<ThreadSample> {
-  const child = spawn(argv[0] as string, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+async function threadCpu(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<ThreadSample> {
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -158,11 +162,24 @@ async function runSet(progressive: boolean): Promise<void> {
   const heguiArgv = (checkout: string, ...extra: string[]) => (dir: string): string[] => [process.execPath, join(checkout, 'bin', 'hegui.js'), 'label', 'visible', dir, '--in-place', '--text', NOTICE, ...extra];
   const mogrifyArgv = (dir: string): string[] => ['mogrify', ...options, ...names.map((name) => join(dir, name))];
 
+  // The notice cache (docs/labels.md): the runs of hegui use one of the benchmark's own, warmed
+  // before the first run as any earlier run on a machine warms it; one more side empties its own
+  // before each run (a machine's first run, the canvas loaded and its fonts scanned).
+  const warmCache = { HEGUI_CACHE_DIR: join(dataDir, 'cache-warm') };
+  const coldDir = join(dataDir, 'cache-cold');
+  const coldCache = { HEGUI_CACHE_DIR: coldDir };
+  const warmUp = join(dataDir, 'warm-up');
+  rmSync(warmUp, { recursive: true, force: true });
+  mkdirSync(warmUp, { recursive: true });
+  cpSync(join(inDir, names[0] as string), join(warmUp, names[0] as string));
+  timed(heguiArgv(rootDir)(warmUp), dataDir, warmCache);
+  rmSync(warmUp, { recursive: true, force: true });
   const sides = [
-    { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), samples: [] as Sample[] },
-    { name: 'hegui --reencode: the same command, whole re-encode', argv: heguiArgv(rootDir, '--reencode'), samples: [] as Sample[] },
-    ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), samples: [] as Sample[] }] : []),
-    { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, samples: [] as Sample[] },
+    { name: 'hegui label visible DIR --in-place', argv: heguiArgv(rootDir), env: warmCache, samples: [] as Sample[] },
+    { name: 'hegui, the same with the notice cache empty (a first run)', argv: heguiArgv(rootDir), env: coldCache, samples: [] as Sample[] },
+    { name: 'hegui --reencode: the same command, whole re-encode', argv: heguiArgv(rootDir, '--reencode'), env: warmCache, samples: [] as Sample[] },
+    ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), env: warmCache, samples: [] as Sample[] }] : []),
+    { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, env: {}, samples: [] as Sample[] },
   ];
   const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const checked: string[] = [];
@@ -174,7 +191,10 @@ async function runSet(progressive: boolean): Promise<void> {
       const dir = join(dataDir, 'run');
       rmSync(dir, { recursive: true, force: true });
       cpSync(inDir, dir, { recursive: true });
-      side.samples.push(timed(side.argv(dir), dataDir));
+      rmSync(coldDir, { recursive: true, force: true });
+      // The copy written back before the command starts, as in the per-thread runs below.
+      spawnSync('sync');
+      side.samples.push(timed(side.argv(dir), dataDir, side.env));
       if (run === 0) {
         const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
         const height = report.rules.find((r) => r.rule === 'image.height');
@@ -198,8 +218,9 @@ async function runSet(progressive: boolean): Promise<void> {
   const hegui = medians[0] as Sample;
   const magick = medians.at(-1) as Sample;
   console.log(`mogrify / hegui: wall ${(magick.wall / hegui.wall).toFixed(2)}x, CPU ${(magick.cpu / hegui.cpu).toFixed(2)}x (target >= 3x wall)`);
-  console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
-  if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
+  console.log(`mogrify / hegui with the notice cache empty: wall ${(magick.wall / (medians[1] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[1] as Sample).cpu).toFixed(2)}x`);
+  console.log(`mogrify / hegui --reencode: wall ${(magick.wall / (medians[2] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[2] as Sample).cpu).toFixed(2)}x`);
+  if (baseline) console.log(`mogrify / baseline: wall ${(magick.wall / (medians[3] as Sample).wall).toFixed(2)}x, CPU ${(magick.cpu / (medians[3] as Sample).cpu).toFixed(2)}x`);
   console.log(`checker on the first file: ${checked.join('; ')}`);
   console.log(`output, the ${names.length} files (input ${(inputBytes / 1e6).toFixed(1)} MB): ${sizes.join('; ')}`);
 
@@ -211,8 +232,9 @@ async function runSet(progressive: boolean): Promise<void> {
         const dir = join(dataDir, 'run');
         rmSync(dir, { recursive: true, force: true });
         cpSync(inDir, dir, { recursive: true });
+        rmSync(coldDir, { recursive: true, force: true });
         spawnSync('sync');
-        threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir));
+        threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir, side.env));
       }
     }
     rmSync(join(dataDir, 'run'), { recursive: true, force: true });
