@@ -68,6 +68,9 @@ describe('notice cache entries', () => {
     const other = entries(notices).find((entry) => join(notices, entry) !== path) as string;
     copyFileSync(join(notices, other), path);
     expect(readEntry('f'.repeat(64), 'key one')).toBeUndefined();
+    // A file far larger than any entry (planted, or grown by accident) is not read.
+    writeFileSync(path, Buffer.alloc(5 * 1024 * 1024, 0x41));
+    expect(readEntry('f'.repeat(64), 'key one')).toBeUndefined();
     // Written again, it reads again, and no temporary file is left.
     writeEntry('f'.repeat(64), 'key one', value);
     expect(readEntry('f'.repeat(64), 'key one')?.equals(value)).toBe(true);

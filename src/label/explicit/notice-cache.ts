@@ -43,6 +43,8 @@ const MAGIC = Buffer.from('HGUINC01', 'latin1');
 export const MAX_ENTRIES = 512;
 /** Drawings larger than this are not kept (a notice on a picture of about 8,000 pixels a side). */
 export const MAX_PIXELS_BYTES = 4 * 1024 * 1024;
+/** The largest entry read: a drawing of `MAX_PIXELS_BYTES` with its key and framing. */
+const MAX_ENTRY_BYTES = MAX_PIXELS_BYTES + 64 * 1024;
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -98,6 +100,8 @@ export function readEntry(fingerprint: string, key: string): Buffer | undefined 
   if (path === undefined) return undefined;
   let data: Buffer;
   try {
+    // Nothing this cache writes is larger than its largest drawing: a larger file is not read.
+    if ((statSync(path, { throwIfNoEntry: false })?.size ?? 0) > MAX_ENTRY_BYTES) return undefined;
     data = readFileSync(path);
   } catch {
     return undefined;
