@@ -22,9 +22,10 @@
  * (they could write a valid entry, or change the font beside it).
  *
  * Writes go to a temporary file renamed into place (two processes drawing the same notice
- * write the same bytes). The directory keeps at most `MAX_ENTRIES` entries and no drawing of
- * more than `MAX_PIXELS_BYTES`: past that, the oldest written half is removed. A directory that
- * cannot be read or written just goes without the cache; nothing fails for it.
+ * write the same bytes). The directory keeps at most `MAX_ENTRIES` entries (past that, the
+ * oldest written half is removed), no drawing of more than `MAX_PIXELS_BYTES`, and no file
+ * larger than that is read. A directory that cannot be read or written just goes without the
+ * cache; nothing fails for it.
  *
  * Layout of an entry: `HGUINC01`, the key's length (uint32 LE), the key (UTF-8), the value,
  * the CRC-32 of everything before it (uint32 LE).
@@ -111,7 +112,8 @@ export function readEntry(fingerprint: string, key: string): Buffer | undefined 
   if (data.length < valueAt + 4 || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   if (data.readUInt32LE(MAGIC.length) !== keyBytes.length || !data.subarray(MAGIC.length + 4, valueAt).equals(keyBytes)) return undefined;
   if (crc32(data.subarray(0, data.length - 4)) !== data.readUInt32LE(data.length - 4)) return undefined;
-  return data.subarray(valueAt, data.length - 4);
+  // A buffer of its own: a small file's bytes may sit in Node's shared allocation pool.
+  return Buffer.from(data.subarray(valueAt, data.length - 4));
 }
 
 /** Stores `value` for `key` (temporary file, then rename); a failure only means no entry. */
