@@ -497,14 +497,12 @@ export interface ScanIndex {
   restartInterval: number;
   /** Bit position (in the unstuffed data) where each MCU starts, and the end of the last one (`totalMcus + 1` entries). */
   mcuBits: Float64Array;
-  /** The DC predictors when each MCU starts, `components` per MCU. */
-  preds: Int16Array;
   /** With a restart interval: where each interval but the last ends (before its padding bits and marker). */
   intervalEnds: Float64Array;
   /** The codes longer than the 9-bit lookahead, in coding order (as `LongCodes`). */
   longPositions: Float64Array;
   longKeys: Uint16Array;
-  /** Every block's DC value, in coding order (blocks per MCU after blocks per MCU). */
+  /** Every block's DC value, in coding order (blocks per MCU after blocks per MCU): the DC predictors when any MCU starts follow from them. */
   dcs: Int16Array;
   /**
    * The unstuffed entropy-coded data the walk read (`cleanLength` bytes, then zeros), where the
@@ -518,7 +516,7 @@ export interface ScanIndex {
   byteLength: number;
 }
 
-/** The most MCUs a scan index covers (about 14 MB of index; 268 megapixels in 4:2:0, 67 in 4:4:4). */
+/** The most MCUs a scan index covers (about 20 MB of positions and DC values in 4:2:0, besides the unstuffed data; 268 megapixels in 4:2:0, 67 in 4:4:4). */
 export const MAX_INDEXED_MCUS = 1 << 20;
 
 /**
@@ -542,7 +540,6 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
   const layout = mcuLayout(components);
   const dcs = new Int16Array(totalMcus * layout.component.length);
   const intervalEnds: number[] = [];
-  const preds = new Int16Array(totalMcus * components.length);
   const long = new LongCodes();
   const state: SkipState = {
     view: new DataView(clean.buffer, clean.byteOffset, clean.byteLength),
@@ -557,7 +554,6 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     intervalEnds,
     long,
     ri,
-    preds,
     dcs,
   };
   mcuBits[totalMcus] = skipMcus(state, 0, totalMcus, 0);
@@ -567,7 +563,6 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     components: components.length,
     restartInterval: ri,
     mcuBits,
-    preds,
     intervalEnds: Float64Array.from(intervalEnds),
     longPositions: long.positions.slice(0, long.length),
     longKeys: long.keys.slice(0, long.length),
@@ -582,7 +577,7 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
 
 /** The buffers of a scan index, which can move to another thread with it. */
 export function indexTransferables(index: ScanIndex): ArrayBuffer[] {
-  return [index.mcuBits, index.preds, index.intervalEnds, index.longPositions, index.longKeys, index.dcs, index.clean].map((array) => array.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
+  return [index.mcuBits, index.intervalEnds, index.longPositions, index.longKeys, index.dcs, index.clean].map((array) => array.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
 }
 
 /**
@@ -600,8 +595,8 @@ let offered: { bytes: Uint8Array; index: ScanIndex | undefined; progressive: Bas
 
 /**
  * Runs `work` with `preparsed` offered to every parse of `bytes` (the same memory: buffer,
- * offset and length) inside it. A baseline parse takes the MCU positions, DC predictors and
- * long codes of the parts it would skip from the index instead of walking them, and still checks
+ * offset and length) inside it. A baseline parse takes the MCU positions, DC values (and so the
+ * predictors) and long codes of the parts it would skip from the index instead of walking them, and still checks
  * that the index fits its data and that the MCUs it decodes end where the index says; the first
  * progressive parse takes the decoded coefficients instead of decoding the scans. One offer at
  * a time per thread: the pool thread labels its images one after the other, and parses of other
@@ -907,7 +902,7 @@ function decodeEntropy(
   const origins = new Int32Array(components.length);
   const ri = tables.restartInterval;
   // Before (and after) the kept MCUs only positions and DC predictors matter (`skipMcus`).
-  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds: undefined };
+  const skipping: SkipState = { view: new DataView(d.buffer, d.byteOffset, d.byteLength), limit: n * 8, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri };
   let pos: number;
   /** Whether MCU `m` starts a restart interval (its data then starts after a marker). */
   const boundary = (m: number): boolean => ri > 0 && m > 0 && m < totalMcus && m % ri === 0;
@@ -917,7 +912,8 @@ function decodeEntropy(
     for (let k = 0; ri > 0 && k < Math.floor((from - 1) / ri); k++) intervalEnds.push(index.intervalEnds[k] as number);
     pos = (boundary(from) ? index.intervalEnds[from / ri - 1] : index.mcuBits[from]) as number;
     mcuBits.set(index.mcuBits.subarray(0, from));
-    pred.set(index.preds.subarray(from * components.length, (from + 1) * components.length));
+    // The predictors then: each component's last DC value in the MCU before, none at the scan's or an interval's start.
+    if (from > 0 && !boundary(from)) for (let b = 0; b < blocksPerMcu; b++) pred[layout.component[b] as number] = index.dcs[(from - 1) * blocksPerMcu + b] as number;
     for (let i = 0; i < index.longPositions.length && (index.longPositions[i] as number) < pos; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
   } else {
     pos = skipMcus(skipping, 0, from, 0);
@@ -1107,8 +1103,7 @@ interface SkipState {
   intervalEnds: number[];
   long: LongCodes;
   ri: number;
-  /** With an index being made: the DC predictors when each MCU starts, and every block's DC value. */
-  preds: Int16Array | undefined;
+  /** With an index being made: every block's DC value. */
   dcs?: Int16Array;
 }
 
@@ -1120,7 +1115,7 @@ interface SkipState {
  * Returns the bit position after them.
  */
 function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut?: DcOut): number {
-  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, preds, dcs } = state;
+  const { view, limit, layout, components, dcTables, acTables, pred, mcuBits, restarts, intervalEnds, long, ri, dcs } = state;
   const blocksPerMcu = layout.component.length;
   const acSkips = packed(acTables, (table) => (table.skip ??= skipTable(table)));
   let pos = start;
@@ -1133,7 +1128,6 @@ function skipMcus(state: SkipState, m0: number, m1: number, start: number, dcOut
       pred.fill(0);
     }
     mcuBits[m] = pos;
-    if (preds) for (let c = 0; c < components.length; c++) preds[m * components.length + c] = pred[c] as number;
     if (dcOut) for (let c = 0; c < components.length; c++) dcOut.origins[c] = mcuOrigin(components[c] as FrameComponent, m, dcOut.mcusX);
     for (let b = 0; b < blocksPerMcu; b++) {
       const c = layout.component[b] as number;
