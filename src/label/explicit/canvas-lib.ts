@@ -46,3 +46,17 @@ export function warmCanvas(): void {
     // The first notice loads the canvas again and reports what fails.
   }
 }
+
+/** The canvas package's version (another version may draw other pixels: part of the notice cache's keys), read without loading it; `unknown` when it cannot be read. */
+let version: string | undefined;
+
+export function canvasVersion(): string {
+  if (version !== undefined) return version;
+  try {
+    const path = createRequire(import.meta.url).resolve('@napi-rs/canvas/package.json');
+    version = String((JSON.parse(process.getBuiltinModule('node:fs').readFileSync(path, 'utf8')) as { version?: unknown }).version);
+  } catch {
+    version = 'unknown';
+  }
+  return version;
+}

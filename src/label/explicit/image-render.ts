@@ -15,9 +15,9 @@
  */
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import { InvalidInputError } from '../../errors.js';
-import { canvasLib } from './canvas-lib.js';
+import { canvasLib, canvasVersion } from './canvas-lib.js';
 import { assertFontCovers, fontFamily, type NoticeFont } from './font.js';
-import { drawingLibraryVersion, MAX_PIXELS_BYTES, readEntry, sha256, writeEntry } from './notice-cache.js';
+import { MAX_PIXELS_BYTES, readEntry, sha256, writeEntry } from './notice-cache.js';
 import type { NoticeStyle, PixelBox } from './image-style.js';
 
 import type { ImagePosition } from './positions.js';
@@ -82,7 +82,7 @@ let drawingCode: string | undefined;
 /** The notice cache's key for an entry of `kind` with `parameters`, drawn in `font`. */
 function cacheKey(font: NoticeFont, kind: string, parameters: unknown): string {
   drawingCode ??= sha256([setFont, drawInk, paint, css].map(String).join('\n'));
-  return JSON.stringify(['hegui-notice-1', drawingCode, drawingLibraryVersion(), font.fingerprint, kind, parameters]);
+  return JSON.stringify(['hegui-notice-1', drawingCode, canvasVersion(), font.fingerprint, kind, parameters]);
 }
 
 /**

@@ -20,7 +20,6 @@
 import { magnitude, type CodingOrder } from './jpeg-splice-encode.js';
 import { huffmanTable, packed, type HuffmanTable } from './jpeg-splice-parse.js';
 
-
 /** Codes up to this length may not change when a table is remapped (the parser's lookahead: longer ones are recorded). */
 const KEPT_LENGTH = 9;
 

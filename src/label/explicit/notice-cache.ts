@@ -155,18 +155,3 @@ function prune(kept: string): void {
     // Another process pruning at the same time: what is left is still a cache.
   }
 }
-
-/** The version of the canvas package that draws, part of every key (another version may draw other pixels). */
-let canvasVersion: string | undefined;
-
-export function drawingLibraryVersion(): string {
-  if (canvasVersion !== undefined) return canvasVersion;
-  try {
-    const { createRequire } = process.getBuiltinModule('node:module');
-    const path = createRequire(import.meta.url).resolve('@napi-rs/canvas/package.json');
-    canvasVersion = String((JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown }).version);
-  } catch {
-    canvasVersion = 'unknown';
-  }
-  return canvasVersion;
-}
