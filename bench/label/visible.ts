@@ -181,6 +181,15 @@ async function runSet(progressive: boolean): Promise<void> {
     ...(baseline ? [{ name: `baseline (${baseline}): the same command`, argv: heguiArgv(baseline), env: warmCache, samples: [] as Sample[] }] : []),
     { name: `mogrify -annotate (${names.length} files, one process)`, argv: mogrifyArgv, env: {}, samples: [] as Sample[] },
   ];
+  /** A fresh copy of the inputs for one run, written back before the command starts, and the empty notice cache emptied again. */
+  const freshRun = (): string => {
+    const dir = join(dataDir, 'run');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(inDir, dir, { recursive: true });
+    rmSync(coldDir, { recursive: true, force: true });
+    spawnSync('sync');
+    return dir;
+  };
   const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const checked: string[] = [];
   const total = (dir: string): number => names.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
@@ -188,12 +197,7 @@ async function runSet(progressive: boolean): Promise<void> {
   const sizes: string[] = [];
   for (let run = 0; run < runs; run++) {
     for (const side of sides) {
-      const dir = join(dataDir, 'run');
-      rmSync(dir, { recursive: true, force: true });
-      cpSync(inDir, dir, { recursive: true });
-      rmSync(coldDir, { recursive: true, force: true });
-      // The copy written back before the command starts, as in the per-thread runs below.
-      spawnSync('sync');
+      const dir = freshRun();
       side.samples.push(timed(side.argv(dir), dataDir, side.env));
       if (run === 0) {
         const report = await checkExplicitLabel(readFileSync(join(dir, names[0] as string)), { offline: true });
@@ -229,12 +233,7 @@ async function runSet(progressive: boolean): Promise<void> {
     const threadSamples = new Map<string, ThreadSample[]>(heguiSides.map((side) => [side.name, []]));
     for (let run = 0; run < runs; run++) {
       for (const side of heguiSides) {
-        const dir = join(dataDir, 'run');
-        rmSync(dir, { recursive: true, force: true });
-        cpSync(inDir, dir, { recursive: true });
-        rmSync(coldDir, { recursive: true, force: true });
-        spawnSync('sync');
-        threadSamples.get(side.name)?.push(await threadCpu(side.argv(dir), dataDir, side.env));
+        threadSamples.get(side.name)?.push(await threadCpu(side.argv(freshRun()), dataDir, side.env));
       }
     }
     rmSync(join(dataDir, 'run'), { recursive: true, force: true });
