@@ -11,11 +11,16 @@
  * shows the median of `--runs` (default 11) runs.
  *
  * `hegui users list` runs on a SQLite file of its own per checkout, made by its first run.
+ * `hegui label visible photo.jpg` (one one-megapixel JPEG, the picture of bench/label/visible.ts)
+ * runs twice: with the notice cache (docs/labels.md) in a folder of the benchmark's, warmed by a
+ * run before the first, and with a cache emptied before each run (a machine's first run).
  *
  * Run: `npx tsx bench/cli/index.ts [--runs 11] [--baseline /path/to/other/checkout]`
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { basePicture } from '../label/lib/picture.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +71,13 @@ const work = mkdtempSync(join(tmpdir(), 'hegui-bench-cli-'));
 const textFile = join(work, 'short.txt');
 writeFileSync(textFile, '请帮我写一份关于城市公园绿化的介绍，联系电话 13812345678。\n');
 
-const commands: { name: string; args: string[] }[] = [
+const photo = join(work, 'photo.jpg');
+await sharp(basePicture(1000), { raw: { width: 1000, height: 1000, channels: 3 } }).jpeg({ quality: 85 }).toFile(photo);
+const warmCache = join(work, 'cache-warm');
+const emptyCache = join(work, 'cache-empty');
+
+/** A command line; `cache` names the notice cache folder it runs with, `empty` has that folder removed before each run. */
+const commands: { name: string; args: string[]; cache?: string; empty?: boolean }[] = [
   { name: 'hegui --version', args: ['--version'] },
   { name: 'hegui --help', args: ['--help'] },
   { name: 'hegui workdays add 2026-09-30 5', args: ['workdays', 'add', '2026-09-30', '5'] },
@@ -78,9 +89,14 @@ const commands: { name: string; args: string[] }[] = [
   { name: 'hegui users list', args: ['users', 'list'] },
   // The visible notice on one text answer, written to a file of its own (overwritten each run).
   { name: 'hegui label visible short.txt -o out.txt', args: ['label', 'visible', textFile, '-o', join(work, 'out.txt')] },
+  // The visible notice on one JPEG, with the notice cache warm, then empty.
+  { name: 'hegui label visible photo.jpg -o out.jpg', args: ['label', 'visible', photo, '-o', join(work, 'out.jpg')], cache: warmCache },
+  { name: 'the same, the notice cache empty', args: ['label', 'visible', photo, '-o', join(work, 'out.jpg')], cache: emptyCache, empty: true },
 ];
 
 const sides = [{ label: 'hegui', dir: root }, ...(baseline ? [{ label: 'baseline', dir: baseline }] : [])];
+// The warm cache is warmed once, by each checkout (a checkout without the cache ignores it).
+for (const side of sides) measure([process.execPath, join(side.dir, 'bin', 'hegui.js'), 'label', 'visible', photo, '-o', join(work, 'out.jpg')], work, { ...process.env, HEGUI_CACHE_DIR: warmCache });
 console.log(`runs ${runs}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const floor: Sample[] = [];
 const rows = commands.map((command) => ({ command, samples: sides.map(() => [] as Sample[]) }));
@@ -89,7 +105,8 @@ for (let run = 0; run < runs; run++) {
   for (const row of rows) {
     sides.forEach((side, i) => {
       // Each checkout its own database, so neither meets the other's schema.
-      const env = { ...process.env, HEGUI_DATABASE_URL: `file:${join(work, `store-${i}.db`)}` };
+      const env = { ...process.env, HEGUI_DATABASE_URL: `file:${join(work, `store-${i}.db`)}`, ...(row.command.cache ? { HEGUI_CACHE_DIR: row.command.cache } : {}) };
+      if (row.command.empty && row.command.cache) rmSync(row.command.cache, { recursive: true, force: true });
       row.samples[i]!.push(measure([process.execPath, join(side.dir, 'bin', 'hegui.js'), ...row.command.args], work, env));
     });
   }
