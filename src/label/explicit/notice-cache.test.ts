@@ -71,10 +71,18 @@ describe('notice cache entries', () => {
     // A file far larger than any entry (planted, or grown by accident) is not read.
     writeFileSync(path, Buffer.alloc(5 * 1024 * 1024, 0x41));
     expect(readEntry('f'.repeat(64), 'key one')).toBeUndefined();
-    // Written again, it reads again, and no temporary file is left.
+    // A writer killed before its rename left temporary files: an hour-old one goes at the next
+    // write, one just made (another writer's, under way) stays.
+    const killed = join(notices, 'killed.notice.123.0.tmp');
+    const writing = join(notices, 'writing.notice.124.0.tmp');
+    writeFileSync(killed, 'half');
+    writeFileSync(writing, 'half');
+    const hourAgo = new Date(Date.now() - 3_700_000);
+    utimesSync(killed, hourAgo, hourAgo);
+    // Written again, it reads again, and no temporary file of its own is left.
     writeEntry('f'.repeat(64), 'key one', value);
     expect(readEntry('f'.repeat(64), 'key one')?.equals(value)).toBe(true);
-    expect(readdirSync(notices).filter((entry) => entry.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(notices).filter((entry) => entry.endsWith('.tmp'))).toEqual(['writing.notice.124.0.tmp']);
   });
 
   it(`keeps at most ${MAX_ENTRIES} entries, removing the oldest written half`, () => {

@@ -24,7 +24,8 @@
  * Writes go to a temporary file renamed into place (two processes drawing the same notice
  * write the same bytes). The directory keeps at most `MAX_ENTRIES` entries (past that, the
  * oldest written half is removed), no drawing of more than `MAX_PIXELS_BYTES`, and no file
- * larger than that is read. A directory that cannot be read or written just goes without the
+ * larger than that is read; a temporary file an hour old (its writer killed before the rename)
+ * is removed at the next write. A directory that cannot be read or written just goes without the
  * cache; nothing fails for it.
  *
  * Layout of an entry: `HGUINC01`, the key's length (uint32 LE), the key (UTF-8), the value,
@@ -138,12 +139,26 @@ export function writeEntry(fingerprint: string, key: string, value: Uint8Array):
   prune(path);
 }
 
-/** Keeps the directory at `MAX_ENTRIES` entries at most: past it, the oldest written half is removed (never `kept`, the entry just written). */
+/** A temporary file older than this is left over from a writer that was killed (a write takes milliseconds). */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Keeps the directory at `MAX_ENTRIES` entries at most: past it, the oldest written half is
+ * removed (never `kept`, the entry just written). Temporary files left by killed writers go too.
+ */
 function prune(kept: string): void {
   const dir = directory;
   if (!dir) return;
   try {
-    const names = readdirSync(dir).filter((name) => name.endsWith('.notice'));
+    const all = readdirSync(dir);
+    // A temporary file an hour old is one whose writer was killed before its rename.
+    const stale = Date.now() - STALE_TEMPORARY_MS;
+    for (const name of all) {
+      if (!name.endsWith('.tmp')) continue;
+      const path = join(dir, name);
+      if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < stale) rmSync(path, { force: true });
+    }
+    const names = all.filter((name) => name.endsWith('.notice'));
     if (names.length <= MAX_ENTRIES) return;
     const aged = names
       .map((name) => join(dir, name))
