@@ -7,7 +7,8 @@
  * per-user and per-key rates, minors' mode (the benchmark user is a minor) and abuse
  * sanctions, counted through the store; an audit event per request in SQLite) against a
  * direct connection and Portkey's gateway on the same upstream. Reports added p50/p99 latency
- * and requests/s for non-stream and stream (time to first token).
+ * and requests/s for non-stream and stream (time to first token). Portkey runs with a preload
+ * (`portkey-fetch.mjs`) without which its streamed answers all fail with HTTP 500 under Node.
  *
  *   npx tsx bench/gateway/index.ts              # BENCH_SECONDS=10 per case by default
  *   npx tsx bench/gateway/index.ts --soak 600   # memory of hegui under load for 600 s
@@ -311,7 +312,8 @@ async function main(): Promise<void> {
     const targets: Target[] = [direct, heguiTarget];
     if (withPortkey) {
       const portkeyPort = await freePort();
-      const portkey = await startProcess(process.execPath, [join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
+      // The preload mends a bug of Portkey's under Node that fails every streamed request (portkey-fetch.mjs).
+      const portkey = await startProcess(process.execPath, ['--import', pathToFileURL(join(root, 'bench/gateway/portkey-fetch.mjs')).href, join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], /Ready for connections/);
       started.push(portkey);
       targets.push({ name: 'Portkey 1.15.2', url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1` }, pid: portkey.child.pid as number });
     }
