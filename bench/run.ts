@@ -6,6 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { usageIfAsked } from './usage.js';
+
+usageIfAsked(import.meta.url);
 
 const here = import.meta.dirname;
 const all = readdirSync(here, { withFileTypes: true })

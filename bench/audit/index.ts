@@ -24,6 +24,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { AuditContentKeyring, AuditLog, type AuditLogOptions } from '../../src/audit/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '50' } } });
 const SECONDS = Number(values.seconds);

@@ -24,6 +24,9 @@ import { basePicture } from '../label/lib/picture.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const timeTool = '/usr/bin/time';

@@ -17,6 +17,9 @@
  * threads spend on the same work over what one spends (1.00: no penalty for sharing).
  */
 import { Worker } from 'node:worker_threads';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const args = process.argv.slice(2);
 const secondsAt = args.indexOf('--seconds');

@@ -33,6 +33,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createLibrary, type KeywordLibrary, riskCodes, writeLibraryFile } from '../../src/safety/index.js';
 import { numberOption, syntheticKeywords, syntheticText } from '../safety/data.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const root = join(import.meta.dirname, '..', '..');
 const sizeMb = numberOption('size', 100);

@@ -21,6 +21,9 @@ import pg from 'pg';
 import { addDays } from '../../src/calendar/index.js';
 import { CASE_STATES, DeskService, Outbox } from '../../src/desk/index.js';
 import { type DeskCaseRow, openStore, type Store } from '../../src/store/index.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '100000' }, runs: { type: 'string', default: '200' } } });
 const CASES = Number(values.cases);

@@ -27,6 +27,9 @@ import { SafetyGuard } from '../../src/safety/index.js';
 import { loadCompiledExample } from '../../src/safety/library-cache.js';
 import { openStore } from '../../src/store/index.js';
 import { benchAnswer, startUpstream } from './upstream.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const { values: flags } = parseArgs({ options: { items: { type: 'string', default: '2000' }, warmup: { type: 'string', default: '500' }, runs: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '20' }, latency: { type: 'string', default: '50' }, only: { type: 'string' } }, strict: true });
 const ITEMS = Number(flags.items);

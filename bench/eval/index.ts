@@ -26,6 +26,9 @@ import { openStore } from '../../src/store/index.js';
 import { loadavg } from 'node:os';
 import { cpuMs, freePort, startProcess, stopProcess } from '../gateway/processes.js';
 import { startUpstream } from './upstream.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ITEMS = 2000;

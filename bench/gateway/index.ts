@@ -44,6 +44,9 @@ import { syntheticKeywords, syntheticText } from '../safety/data.js';
 import { autocannon, type LoadResult, round, type Target, type TimedResult, timedRequests } from './load.js';
 import { cpuMs, freePort, rssMiB, startProcess, stopProcess, type Started } from './processes.js';
 import { buildIsCurrent } from '../../scripts/build-stamp.mjs';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

@@ -14,6 +14,9 @@ import { createApiUser } from '../../src/gateway/index.js';
 import { parseGatewayConfig } from '../../src/gateway/index.js';
 import { startServer } from '../../src/server/index.js';
 import { UpstreamDouble } from '../../test/gateway-upstream-double.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const option = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

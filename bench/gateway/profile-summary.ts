@@ -11,6 +11,9 @@
  * compiling). `--callers NAME` lists the call paths (up to 6 frames) that reach functions named NAME.
  */
 import { readFileSync } from 'node:fs';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 interface CallFrame {
   functionName: string;

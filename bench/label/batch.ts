@@ -31,6 +31,9 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readLabelFile } from '../../src/label/files.js';
 import { createLabel, formatLabel } from '../../src/label/model.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const PRODUCER = '001191350100M000100Y431A001';
 const PRODUCE_ID = 'bench-batch';

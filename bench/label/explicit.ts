@@ -26,6 +26,9 @@ import { checkExplicitLabel, labelImage } from '../../src/label/explicit/index.j
 import { writeFileAtomic } from '../../src/label/files.js';
 import { magickNotice } from './lib/magick.js';
 import { basePicture } from './lib/picture.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const run = promisify(execFile);
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));

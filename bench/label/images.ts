@@ -21,6 +21,9 @@ import { DefaultExiftoolArgs, ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import { embedLabelFile, readLabelFile } from '../../src/label/files.js';
 import { createLabel, formatLabel } from '../../src/label/model.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const PRODUCER = '001191350100M000100Y431A001';
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));

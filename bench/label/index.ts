@@ -8,6 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const here = import.meta.dirname;
 const cases = readdirSync(here)

@@ -27,6 +27,9 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const PRODUCER = '001191350100M000100Y431A001';
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -19,6 +19,9 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } 
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const PRODUCER = '001191350100M000100Y431A001';
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));

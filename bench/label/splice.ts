@@ -17,6 +17,9 @@ import sharp from 'sharp';
 import { labelImage } from '../../src/label/explicit/image.js';
 import { parseBaselineJpeg } from '../../src/label/explicit/jpeg-splice-parse.js';
 import { basePicture } from './lib/picture.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const SIDE = 1000;
 

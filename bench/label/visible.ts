@@ -46,6 +46,9 @@ import sharp from 'sharp';
 import { checkExplicitLabel } from '../../src/label/explicit/index.js';
 import { magickNotice } from './lib/magick.js';
 import { basePicture } from './lib/picture.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const rootDir = fileURLToPath(new URL('../..', import.meta.url));
 const SIDE = 1000;

@@ -20,6 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { createLibrary, serialiseLibrary } from '../../src/safety/library.js';
 import { libraryCachePath, loadCompiledLibraryFile } from '../../src/safety/library-cache.js';
 import { numberOption, syntheticKeywords } from './data.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const count = numberOption('keywords', 100_000);
 const runs = numberOption('runs', 7);

@@ -37,6 +37,9 @@ import { createInterface } from 'node:readline';
 import { literalNormaliserOptions, serialiseLibrary } from '../../src/safety/index.js';
 import { cached, numberOption, syntheticKeywords, syntheticText } from './data.js';
 import { benchLibrary } from './peers.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const root = join(import.meta.dirname, '..', '..');
 const timeTool = '/usr/bin/time';

@@ -12,6 +12,9 @@ import { pathToFileURL } from 'node:url';
 import * as current from '../../src/safety/index.js';
 import { cached, syntheticKeywords, syntheticText } from './data.js';
 import { benchLibrary } from './peers.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 type Engine = Pick<typeof current, 'compileLibrary' | 'scanText'>;
 

@@ -19,6 +19,9 @@ import { cached, numberOption, syntheticKeywords, syntheticText } from './data.j
 import { evasionSet } from './evasion.js';
 import { benchLibrary, tools } from './peers.js';
 import type { Matcher } from './peers.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 // Whole-process first (issue 14): `hegui scan --file` against the peers as commands, in its own process.
 console.log('=== bench/safety/cli.ts (whole process; needs npm run build)');

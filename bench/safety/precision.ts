@@ -24,6 +24,9 @@ import type { EvasionItem } from './evasion.js';
 import type { BenchEntry } from './precision-data.js';
 import { poetryCorpus, realisticLibrary } from './precision-data.js';
 import { numberOption } from './data.js';
+import { usageIfAsked } from '../usage.js';
+
+usageIfAsked(import.meta.url);
 
 const characters = numberOption('chars', 5_000_000);
 const entryCount = numberOption('entries', 5200);
