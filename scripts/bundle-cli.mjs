@@ -11,10 +11,12 @@
 // - rules: rules.ts with the compiled knowledge base's reader (src/rules/compiled.ts); the YAML
 //   parser and zod only in the chunk of a stale copy's loader;
 // - obligations and profile: their command modules with the rules engine, the YAML parser and zod;
-// - the store commands users, operators, incidents, audit, desk and keywords: each with the store
-//   (src/store/**), kysely and what else it reaches (src/audit/**, src/desk/**, the gateway's
-//   identity and sanctions, zod for the desk's input), so no command loads kysely's ~260 files
-//   one by one; the migrations are a chunk of their own, loaded only when a database is behind.
+// - the store commands users, operators, incidents, audit, desk, keywords, eval and corpus: each
+//   with the store (src/store/**), kysely and what else it reaches (src/audit/**, src/desk/**, the
+//   gateway's identity and sanctions, zod for the desk's input), so no command loads kysely's ~260
+//   files one by one; the migrations are a chunk of their own, loaded only when a database is
+//   behind. eval and corpus reach the store through store-lazy.ts, a chunk loaded by the
+//   subcommands that use it: their --help and option errors load no database code.
 //
 // A dynamic import inside the bundle becomes a chunk beside the entries (dist/cli/bundle-*.js),
 // loaded only when it runs: each codec (codec-table.ts), a schedule file's parser (and zod with
@@ -56,7 +58,7 @@ const outdir = join(root, 'dist', 'cli');
 const quiet = process.argv.includes('--quiet');
 
 /** The command modules that store commands bundle with them (each entry's helpers in src/cli/). */
-const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk', 'keywords'];
+const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk', 'keywords', 'eval', 'corpus'];
 
 /**
  * Source modules (relative to src/, without extension) that go into the bundle: the CLI modules
@@ -66,7 +68,7 @@ const storeCommands = ['users', 'operators', 'incidents', 'audit', 'desk', 'keyw
 function bundled(rel) {
   if (rel.startsWith('cli/')) {
     const name = rel.slice('cli/'.length);
-    return ['main', 'io', 'label-implicit', 'label', 'files', 'label-pool', 'workdays', 'scan-command', 'scan', 'scan-library', 'scan-parallel', 'store', 'user-keys', 'rules', 'obligations', 'profile', ...storeCommands].includes(name);
+    return ['main', 'io', 'label-implicit', 'label', 'files', 'label-pool', 'workdays', 'scan-command', 'scan', 'scan-library', 'scan-parallel', 'store', 'store-lazy', 'eval-run', 'user-keys', 'rules', 'obligations', 'profile', ...storeCommands].includes(name);
   }
   return !['errors', 'version', 'validation'].includes(rel) && !rel.startsWith('label/explicit/');
 }
@@ -187,6 +189,8 @@ const startRules = [
   ['incidents', /^yaml$/, /src\/(label|rules)\//],
   ['desk', /^yaml$/, /src\/(label|rules)\//],
   ['keywords', /^yaml$/, /src\/(label|rules)\//],
+  ['eval', light, /src\/(label|rules|store|audit|calendar|gateway)\/|src\/safety\/(?!taxonomy(-text)?\.ts$)/],
+  ['corpus', light, /src\/(label|rules|store|audit|calendar|gateway|safety)\//],
   ['obligations', /^$/, /src\/(label|safety|store)\//],
   ['profile', /^$/, /src\/(label|safety|store)\//],
 ];

@@ -213,6 +213,25 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
     expect(bad.stderr).not.toContain('unexpected failure');
   });
 
+  it('eval and corpus answer --help and refuse a bad option from their bundles, without the store, kysely, zod or the safety engine', async () => {
+    for (const args of [['eval', '--help'], ['eval', 'run', '--help'], ['corpus', '--help'], ['corpus', 'scan', '--help']]) {
+      const run = await hegui(args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(run.stdout).toContain(`Usage: hegui ${args.slice(0, -1).join(' ')}`);
+      expect(run.modules.some((url) => url.endsWith(`/dist/cli/${args[0]}.js`))).toBe(true);
+      for (const part of ['node_modules/kysely/', 'node_modules/zod/', 'src/store/', 'src/audit/', 'src/safety/scan', 'src/safety/engine', 'src/corpus/scan.ts', 'src/eval/run']) expect({ args, part, modules: holding(run.modules, part) }).toEqual({ args, part, modules: [] });
+      expect(heavyIn(run.modules)).toEqual([]);
+    }
+    // The option defaults shown in the help are the scan's own (src/corpus/scan-defaults.ts).
+    expect((await hegui(['corpus', 'scan', '--help'])).stdout).toMatch(/--sample <n>\s+items to sample \(default: "4000"\)/);
+    // A bad option value keeps its typed error and exit status, writes nothing and loads no database code.
+    const bad = await hegui(['eval', 'bank', 'import', 'in.jsonl', '--out', 'bank.jsonl', '--risk', 'Z9']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--risk "Z9" is not a GB/T 45654 risk code');
+    expect(existsSync(join(dir, 'bank.jsonl'))).toBe(false);
+    expect(holding(bad.modules, 'node_modules/kysely/')).toEqual([]);
+  });
+
   it('obligations and profile run from their bundles', async () => {
     const profile = join(root, 'examples', 'profiles', 'public-chatbot.yaml');
     const run = await hegui(['obligations', '--profile', profile, '--on', '2026-12-01', '--format', 'json']);
@@ -271,6 +290,9 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
           [['desk', 'list'], /^0 case\(s\)\n$/],
           [['users', 'lift', 'alice'], /nothing in force against "alice"/],
           [['audit', 'verify'], /^audit log OK: 1 events/],
+          [['eval', 'status'], /^no runs yet; start one with `hegui eval run`\n$/],
+          [['eval', 'bank', 'list'], /^no banks stored \(hegui eval bank save\)\n$/],
+          [['corpus', 'source', 'list'], /^$/],
         ];
         for (const [args, stdout] of runs) {
           const run = await hegui(args, env);

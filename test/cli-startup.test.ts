@@ -77,6 +77,15 @@ describe('hegui loads only what the command line asks for', () => {
     expect(modules.filter((url) => [...heavy, 'node_modules/yaml/', '/src/label/explicit/'].some((part) => url.includes(part)))).toEqual([]);
   });
 
+  it('eval and corpus --help load their own module without the store, kysely, zod or the safety engine', async () => {
+    for (const command of ['eval', 'corpus']) {
+      const { stdout, modules } = await modulesLoadedBy([command, '--help']);
+      expect(stdout).toContain(`Usage: hegui ${command}`);
+      expect(commandModules(modules).filter((name) => !['store-lazy.ts', 'eval-run.ts'].includes(name))).toEqual([`${command}.ts`]);
+      expect(modules.filter((url) => [...heavy, 'node_modules/zod/', '/src/store/', '/src/audit/', '/src/safety/index.ts', '/src/corpus/scan.ts', '/src/cli/store.ts'].some((part) => url.includes(part)))).toEqual([]);
+    }
+  });
+
   it('a command loads its own module and none of the others', async () => {
     const { modules } = await modulesLoadedBy(['label', '--help']);
     expect(commandModules(modules).sort()).toEqual(['label-visible.ts', 'label.ts']);

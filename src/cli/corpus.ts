@@ -8,16 +8,15 @@
 import { randomInt } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { AuditLog, auditEnvironment } from '../audit/index.js';
 import { CorpusInputError } from '../corpus/errors.js';
 import type { CorpusFormat, ReadOptions } from '../corpus/read.js';
 import { corpusFormats, defaultReadOptions } from '../corpus/read.js';
 import type { ScanReport, ScanSettings } from '../corpus/scan.js';
-import { DEFAULT_KEEP_FLAGGED, DEFAULT_SAMPLE_SIZE } from '../corpus/scan.js';
+import { DEFAULT_KEEP_FLAGGED, DEFAULT_SAMPLE_SIZE } from '../corpus/scan-defaults.js';
 import type { Store } from '../store/index.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
-import { withStore } from './store.js';
+import { withStore } from './store-lazy.js';
 
 const actorOf = (io: CliIo, by: string | undefined): string => by ?? `cli:${io.env.USER ?? io.env.LOGNAME ?? 'unknown'}`;
 
@@ -202,6 +201,7 @@ function registerSource(corpus: Command, io: CliIo): void {
 
 async function registry(store: Store, io: CliIo) {
   const { SourceRegistry } = await import('../corpus/registry.js');
+  const { AuditLog, auditEnvironment } = await import('../audit/index.js');
   return new SourceRegistry(store, { audit: new AuditLog(store, auditEnvironment(io.env, io.cwd)) });
 }
 

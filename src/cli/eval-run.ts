@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
-import { withStore } from './store.js';
+import { withStore } from './store-lazy.js';
 import { readTextFile } from './files.js';
 import type { Store, StoredEvalRun } from '../store/index.js';
 import type { Progress, RunSettings } from '../eval/run.js';

@@ -18,9 +18,10 @@ import { type Command, Option } from 'commander';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { BankItem, EvalSummary, ItemKind } from '../eval/types.js';
 import { itemKinds } from '../eval/types.js';
-import { isRiskCode, type RiskCode } from '../safety/index.js';
-import type { Store } from '../store/index.js';
+// The taxonomy alone: the safety engine's index loads its dictionaries, which --help does not need.
+import { isRiskCode, type RiskCode } from '../safety/taxonomy.js';
 import { readTextFile } from './files.js';
+import { withStore } from './store-lazy.js';
 import { addEvalRunCommands } from './eval-run.js';
 import type { CliIo } from './io.js';
 import { setExitCode } from './main.js';
@@ -73,10 +74,6 @@ function riskOption(value: string | undefined): RiskCode | undefined {
   return value;
 }
 
-/** The database, opened only by the subcommands that use it (drivers are heavy). */
-async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Promise<T> {
-  return (await import('./store.js')).withStore(io, work);
-}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

@@ -36,12 +36,9 @@ import { emptyTally, fieldPath, mergeTally, problemTotal, setPathValue, visitSha
 
 /** GB/T 45654: a source with more than this share of illegal or harmful items is not used. */
 export const HARMFUL_SHARE_LIMIT = 0.05;
-/** GB/T 45654: at least this many items sampled per source. */
-export const DEFAULT_SAMPLE_SIZE = 4000;
+export { DEFAULT_KEEP_FLAGGED, DEFAULT_SAMPLE_SIZE } from './scan-defaults.js';
 /** Characters of a flagged item kept for review. */
 export const EXCERPT_CHARS = 2000;
-/** Flagged items a full-pass shard keeps for review (all are counted). */
-export const DEFAULT_KEEP_FLAGGED = 1000;
 
 export interface ScanSettings {
   mode: 'sample' | 'full';
