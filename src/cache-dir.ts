@@ -2,16 +2,25 @@
  * @module cache-dir
  * The per-user cache directory hegui's caches share: `$HEGUI_CACHE_DIR`, else
  * `$XDG_CACHE_HOME/hegui`, else `~/.cache/hegui` (the compiled example keyword library, the
- * notices' measured and drawn pixels). Nothing here creates it.
+ * notices' measured and drawn pixels). Nothing here creates it. A relative `XDG_CACHE_HOME` is
+ * ignored, as the XDG base directory rules say; with no home directory either (a container run
+ * under a user id the system does not know, with no `HOME`) there is none, and the caches are
+ * simply not used.
  */
 // Builtins by process.getBuiltinModule: this module loads in commands that count their start-up (issue 14).
-const { join } = process.getBuiltinModule('node:path');
+const { isAbsolute, join } = process.getBuiltinModule('node:path');
 const { homedir } = process.getBuiltinModule('node:os');
 
 /** The per-user cache directory, or undefined when there is no home directory to put it in. */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env, home: () => string = homedir): string | undefined {
   if (env.HEGUI_CACHE_DIR) return env.HEGUI_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'hegui');
-  const home = homedir();
-  return home ? join(home, '.cache', 'hegui') : undefined;
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'hegui');
+  let folder: string;
+  try {
+    // os.homedir() throws when HOME is unset and the user id has no passwd entry.
+    folder = home();
+  } catch {
+    return undefined;
+  }
+  return folder ? join(folder, '.cache', 'hegui') : undefined;
 }

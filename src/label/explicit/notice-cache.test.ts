@@ -3,18 +3,20 @@
  * labelling process with a warm cache never loads the canvas, and nothing in the cache that is
  * damaged, foreign or stale is used.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { threadId } from 'node:worker_threads';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { noisyField } from '../../../test/helpers/pixels.js';
 import { loadNoticeFont, noticeFontPath } from './font.js';
 import { planNotice, renderNotice } from './image-render.js';
 import { chooseStyle } from './image-style.js';
-import { MAX_ENTRIES, readEntry, resetNoticeCacheDirectory, writeEntry } from './notice-cache.js';
+import { userCacheDir } from '../../cache-dir.js';
+import { entryPath, MAX_ENTRIES, readEntry, resetNoticeCacheDirectory, writeEntry } from './notice-cache.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -98,6 +100,66 @@ describe('notice cache entries', () => {
     expect(left).toHaveLength(MAX_ENTRIES / 2 + 1);
     for (const name of oldest) expect(left).not.toContain(name);
     expect(readEntry('a'.repeat(64), 'one more')?.equals(Buffer.from([1]))).toBe(true);
+  });
+
+  it('follows no link and reads no FIFO or device under an entry or temporary name, and writes nowhere else', () => {
+    const notices = freshCache('links');
+    const fingerprint = 'a'.repeat(64);
+    writeEntry(fingerprint, 'warm', Buffer.from('x'));
+    const path = entryPath(fingerprint, 'key') as string;
+    // An entry that is a link to /dev/zero (which reports no size) or to a good entry elsewhere is not read.
+    symlinkSync('/dev/zero', path);
+    expect(readEntry(fingerprint, 'key')).toBeUndefined();
+    rmSync(path);
+    const elsewhere = join(dir, 'elsewhere.notice');
+    writeEntry(fingerprint, 'key', Buffer.from('good'));
+    copyFileSync(path, elsewhere);
+    rmSync(path);
+    symlinkSync(elsewhere, path);
+    expect(readEntry(fingerprint, 'key')).toBeUndefined();
+    rmSync(path);
+    // A FIFO under the name: refused at once, not waited on.
+    if (process.platform !== 'win32') {
+      const made = spawnSync('mkfifo', [path]);
+      if (made.status === 0) expect(readEntry(fingerprint, 'key')).toBeUndefined();
+      rmSync(path, { force: true });
+    }
+    // A link planted at the temporary name this thread will write: not written through, no entry made.
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, `${path}.${process.pid}.${threadId}.tmp`);
+    writeEntry(fingerprint, 'key', Buffer.from('pixels'));
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(readEntry(fingerprint, 'key')).toBeUndefined();
+    rmSync(`${path}.${process.pid}.${threadId}.tmp`);
+    // A folder under the temporary name: the write fails quietly.
+    mkdirSync(`${path}.${process.pid}.${threadId}.tmp`);
+    expect(() => writeEntry(fingerprint, 'key', Buffer.from('pixels'))).not.toThrow();
+    expect(readEntry(fingerprint, 'key')).toBeUndefined();
+    expect(entries(notices).length).toBe(1);
+  });
+
+  it('uses no notices folder that is a link, writable by everyone, or missing a home to live in', () => {
+    const target = join(dir, 'link-target');
+    mkdirSync(target);
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    symlinkSync(target, join(linked, 'notices'));
+    process.env.HEGUI_CACHE_DIR = linked;
+    resetNoticeCacheDirectory();
+    writeEntry('b'.repeat(64), 'key', Buffer.from('pixels'));
+    expect(entryPath('b'.repeat(64), 'key')).toBeUndefined();
+    expect(readdirSync(target)).toEqual([]);
+    const open = freshCache('world-writable');
+    mkdirSync(open, { recursive: true });
+    chmodSync(open, 0o777);
+    resetNoticeCacheDirectory();
+    writeEntry('b'.repeat(64), 'key', Buffer.from('pixels'));
+    expect(readdirSync(open)).toEqual([]);
+    // No HOME and no passwd entry for the user: os.homedir() throws, and there is simply no cache.
+    expect(userCacheDir({}, () => { throw new Error('uv_os_homedir returned ENOENT (no such file or directory)'); })).toBeUndefined();
+    expect(userCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, () => '/home/someone')).toBe(join('/home/someone', '.cache', 'hegui'));
+    expect(userCacheDir({ XDG_CACHE_HOME: '/var/cache/me' }, () => '/home/someone')).toBe(join('/var/cache/me', 'hegui'));
   });
 
   it('goes without a cache where its directory cannot be made, and still draws', () => {

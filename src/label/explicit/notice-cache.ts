@@ -25,8 +25,12 @@
  * write the same bytes). The directory keeps at most `MAX_ENTRIES` entries (past that, the
  * oldest written half is removed), no drawing of more than `MAX_PIXELS_BYTES`, and no file
  * larger than that is read; a temporary file an hour old (its writer killed before the rename)
- * is removed at the next write. A directory that cannot be read or written just goes without the
- * cache; nothing fails for it.
+ * is removed at the next write. Entries are read only from regular files, never through a
+ * symbolic link nor from a FIFO or device, and temporary files are created new (`O_EXCL`), so a
+ * link planted under a name is neither followed nor written through; `notices/` itself must be a
+ * directory of this user's, not a link and not writable by everyone. A directory that cannot be
+ * read or written, or is not this user's, just goes without the cache; nothing fails for it, nor
+ * for a missing home directory.
  *
  * Layout of an entry: `HGUINC01`, the key's length (uint32 LE), the key (UTF-8), the value,
  * the CRC-32 of everything before it (uint32 LE).
@@ -34,7 +38,7 @@
 import { userCacheDir } from '../../cache-dir.js';
 
 // Builtins by process.getBuiltinModule (no ES module facade to build): this loads in every labelling thread.
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { join } = process.getBuiltinModule('node:path');
 const { createHash } = process.getBuiltinModule('node:crypto');
 const { crc32 } = process.getBuiltinModule('node:zlib');
@@ -57,18 +61,36 @@ let directory: string | null | undefined;
 
 function cacheDirectory(): string | undefined {
   if (directory !== undefined) return directory ?? undefined;
-  const base = userCacheDir();
   directory = null;
-  if (base === undefined) return undefined;
-  const dir = join(base, 'notices');
   try {
-    mkdirSync(dir, { recursive: true });
-    directory = dir;
+    const base = userCacheDir();
+    if (base === undefined) return undefined;
+    const dir = join(base, 'notices');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (ownDirectory(dir)) directory = dir;
   } catch {
     // No cache: every notice is drawn.
   }
   return directory ?? undefined;
 }
+
+/**
+ * Whether `dir` is a directory this cache may use: a directory itself, not a link to one
+ * elsewhere, owned by this user, and not writable by everyone (where another user could plant
+ * entries or links).
+ */
+function ownDirectory(dir: string): boolean {
+  const stats = lstatSync(dir);
+  if (!stats.isDirectory() || (stats.mode & 0o002) !== 0) return false;
+  const uid = process.getuid?.();
+  return uid === undefined || stats.uid === uid;
+}
+
+/**
+ * Opening an entry: never through a symbolic link, and never waiting (a FIFO planted under an
+ * entry's name would block the read for ever); what is opened must then be a regular file.
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Forgets the directory made (for tests that move `HEGUI_CACHE_DIR`). */
 export function resetNoticeCacheDirectory(): void {
@@ -100,21 +122,47 @@ export function hasEntriesFor(fingerprint: string): boolean {
 export function readEntry(fingerprint: string, key: string): Buffer | undefined {
   const path = entryPath(fingerprint, key);
   if (path === undefined) return undefined;
-  let data: Buffer;
-  try {
-    // Nothing this cache writes is larger than its largest drawing: a larger file is not read.
-    if ((statSync(path, { throwIfNoEntry: false })?.size ?? 0) > MAX_ENTRY_BYTES) return undefined;
-    data = readFileSync(path);
-  } catch {
-    return undefined;
-  }
+  const data = readRegularFile(path);
+  if (data === undefined) return undefined;
   const keyBytes = Buffer.from(key, 'utf8');
   const valueAt = MAGIC.length + 4 + keyBytes.length;
   if (data.length < valueAt + 4 || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   if (data.readUInt32LE(MAGIC.length) !== keyBytes.length || !data.subarray(MAGIC.length + 4, valueAt).equals(keyBytes)) return undefined;
   if (crc32(data.subarray(0, data.length - 4)) !== data.readUInt32LE(data.length - 4)) return undefined;
   // A buffer of its own: a small file's bytes may sit in Node's shared allocation pool.
-  return Buffer.from(data.subarray(valueAt, data.length - 4));
+  const value = new Uint8Array(data.length - 4 - valueAt);
+  value.set(data.subarray(valueAt, data.length - 4));
+  return Buffer.from(value.buffer, 0, value.length);
+}
+
+/**
+ * The bytes of the regular file at `path`, or undefined when it is missing, not a regular
+ * file, a link, larger than any entry this cache writes (a link to /dev/zero reports no size),
+ * or cannot be read whole.
+ */
+function readRegularFile(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > MAX_ENTRY_BYTES) return undefined;
+    const data = Buffer.allocUnsafe(stats.size);
+    let filled = 0;
+    while (filled < data.length) {
+      const read = readSync(fd, data, filled, data.length - filled, filled);
+      if (read === 0) return undefined;
+      filled += read;
+    }
+    return data;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Stores `value` for `key` (temporary file, then rename); a failure only means no entry. */
@@ -129,11 +177,25 @@ export function writeEntry(fingerprint: string, key: string, value: Uint8Array):
   const tail = Buffer.alloc(4);
   tail.writeUInt32LE(crc32(body));
   const temporary = `${path}.${process.pid}.${threadId}.tmp`;
+  let created = false;
   try {
-    writeFileSync(temporary, Buffer.concat([body, tail]));
+    // A new file or none: never through a link or over a file someone else put under this name.
+    const fd = openSync(temporary, 'wx', 0o600);
+    created = true;
+    try {
+      writeFileSync(fd, Buffer.concat([body, tail]));
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, path);
   } catch {
-    rmSync(temporary, { force: true });
+    if (created) {
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // Left for the next write's clean-up of stale temporary files.
+      }
+    }
     return;
   }
   prune(path);
@@ -156,7 +218,7 @@ function prune(kept: string): void {
     for (const name of all) {
       if (!name.endsWith('.tmp')) continue;
       const path = join(dir, name);
-      if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < stale) rmSync(path, { force: true });
+      if ((statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < stale) removeQuietly(path);
     }
     const names = all.filter((name) => name.endsWith('.notice'));
     if (names.length <= MAX_ENTRIES) return;
@@ -165,8 +227,17 @@ function prune(kept: string): void {
       .filter((path) => path !== kept)
       .map((path) => ({ path, time: statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
       .sort((a, b) => a.time - b.time);
-    for (const { path } of aged.slice(0, aged.length - Math.floor(MAX_ENTRIES / 2))) rmSync(path, { force: true });
+    for (const { path } of aged.slice(0, aged.length - Math.floor(MAX_ENTRIES / 2))) removeQuietly(path);
   } catch {
     // Another process pruning at the same time: what is left is still a cache.
+  }
+}
+
+/** Removes `path`; one that cannot be removed (a folder under an entry's name) does not stop the others. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Left as it is.
   }
 }
