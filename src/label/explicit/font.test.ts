@@ -1,8 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { assertFontCovers, loadNoticeFont, NoticeFontError, noticeFontPath } from './font.js';
+import { assertFontCovers, fontFamily, loadNoticeFont, NoticeFontError, noticeFontPath } from './font.js';
 import { planNotice } from './image-render.js';
 import { COMPACT_NOTICE, DEFAULT_NOTICE } from './wording.js';
 
@@ -48,5 +51,29 @@ describe('notice font', () => {
     const font = loadNoticeFont(sparse);
     expect(() => planNotice('AI生成', { width: 800, height: 600 }, font)).toThrow(NoticeFontError);
     expect(() => planNotice('AI生成', { width: 800, height: 600 }, font)).toThrow(/the renderer rejected it/);
+  });
+
+  it('registers each font under a name of its own file, in every thread: two threads, each with its first font, never share a name', async () => {
+    // The canvas's fonts are one table for the whole process: names counted per thread collided,
+    // and one thread's notice was drawn in the other's font (then kept in the notice cache).
+    const copy = join(tmpdir(), `hegui-font-copy-${process.pid}.otf`);
+    copyFileSync(noticeFontPath(), copy);
+    try {
+      const mine = fontFamily(loadNoticeFont(noticeFontPath()));
+      expect(fontFamily(loadNoticeFont(noticeFontPath()))).toBe(mine);
+      const worker = new Worker(
+        // Node 20 passes no --import on to a thread: it registers tsx itself (as cli/label-worker-source.mjs does).
+        `const { parentPort, workerData } = require('node:worker_threads');
+         import('tsx/esm/api').then(({ register }) => { register(); return import(workerData.module); })
+           .then(({ fontFamily, loadNoticeFont }) => parentPort.postMessage([fontFamily(loadNoticeFont(workerData.copy)), fontFamily(loadNoticeFont(workerData.original))]));`,
+        { eval: true, workerData: { module: pathToFileURL(join(import.meta.dirname, 'font.ts')).href, copy, original: noticeFontPath() } },
+      );
+      const [[theirs, theirOriginal]] = (await once(worker, 'message')) as [[string, string]];
+      await worker.terminate();
+      expect(theirs).not.toBe(mine);
+      expect(theirOriginal).toBe(mine);
+    } finally {
+      rmSync(copy, { force: true });
+    }
   });
 });

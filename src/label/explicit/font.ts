@@ -184,7 +184,9 @@ export function loadNoticeFont(path: string = noticeFontPath()): NoticeFont {
 export function fontFamily(font: NoticeFont): string {
   const known = families.get(font.path);
   if (known) return known;
-  const family = `hegui-notice-${families.size}`;
+  // Named by the file's fingerprint, not by a count: the canvas's fonts are one table for the
+  // whole process, and threads counting on their own would give two fonts the same name.
+  const family = `hegui-notice-${font.fingerprint.slice(0, 24)}`;
   if (!canvasLib().GlobalFonts.registerFromPath(font.path, family)) throw new NoticeFontError(`cannot use ${font.path} as the notice font: the renderer rejected it`);
   families.set(font.path, family);
   return family;
