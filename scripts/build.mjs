@@ -10,6 +10,7 @@
 // rebuild.
 // --quiet prints only warnings, errors and the one line that says what was done.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { inputsDigest, stampPath } from './build-stamp.mjs';
 import { dirname, join, relative } from 'node:path';
@@ -43,6 +44,11 @@ function copyAssets(dir) {
   }
 }
 copyAssets(join(root, 'src'));
+// The notice cache's digest of how notices are drawn: a SHA-256 of image-render.ts, which the
+// module reads itself when the sources run; tsc's copy and the thread bundle differ as code, so
+// the build writes the digest of their source beside them (src/label/explicit/notice-cache.ts).
+const drawing = join(root, 'src', 'label', 'explicit', 'image-render.ts');
+writeFileSync(join(root, 'dist', 'label', 'explicit', 'notice-drawing.sha256'), `${createHash('sha256').update(readFileSync(drawing, 'utf8')).digest('hex')}\n`);
 // The CLI's start and the implicit-label commands as one esbuild bundle each, over tsc's files
 // (issue 14: a command then loads a handful of files, not some eighty modules).
 log('build: CLI bundle');

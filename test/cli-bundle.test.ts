@@ -11,7 +11,8 @@
  * (CI builds before it tests).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,6 +271,27 @@ describe.runIf(built)('the built CLI (esbuild bundles in dist/cli/)', { timeout:
       const alone = await labelImage(await readFile(join(folder, name)), {});
       expect((await readFile(join(out, name))).equals(Buffer.from(alone.bytes)), name).toBe(true);
     }
+  });
+
+  it('the notice cache is shared by one-image commands and the batch thread: the build writes the drawing digest of the source', async () => {
+    const digest = readFileSync(join(root, 'dist', 'label', 'explicit', 'notice-drawing.sha256'), 'utf8').trim();
+    expect(digest).toBe(createHash('sha256').update(readFileSync(join(root, 'src', 'label', 'explicit', 'image-render.ts'), 'utf8')).digest('hex'));
+    const cache = join(dir, 'shared-notice-cache');
+    const folder = join(dir, 'same-picture');
+    await mkdir(folder, { recursive: true });
+    const picture = await rawImage(360, 240, 'busy', 9).jpeg({ quality: 84 }).toBuffer();
+    for (const name of ['a.jpg', 'b.jpg']) await writeFile(join(folder, name), picture);
+    await writeFile(join(dir, 'alone.jpg'), picture);
+    // One picture labels in the command's own thread (tsc's modules) ...
+    const alone = await hegui(['label', 'visible', join(dir, 'alone.jpg'), '-o', join(dir, 'alone-out.jpg')], { HEGUI_CACHE_DIR: cache });
+    expect(alone.code, alone.stderr).toBe(0);
+    const drawn = readdirSync(join(cache, 'notices')).filter((name) => name.endsWith('.notice')).sort();
+    expect(drawn.length).toBeGreaterThan(0);
+    // ... two in the batch thread (the bundle): the same notices, found in the cache, none drawn anew.
+    const batch = await hegui(['label', 'visible', folder, '-o', join(dir, 'same-picture-out')], { HEGUI_CACHE_DIR: cache });
+    expect(batch.code, batch.stderr).toBe(0);
+    expect(readdirSync(join(cache, 'notices')).filter((name) => name.endsWith('.notice')).sort()).toEqual(drawn);
+    expect((await readFile(join(dir, 'same-picture-out', 'a.jpg'))).equals(await readFile(join(dir, 'alone-out.jpg')))).toBe(true);
   });
 
   for (const dialect of dialectsUnderTest()) {

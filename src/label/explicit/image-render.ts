@@ -22,6 +22,9 @@ import type { NoticeStyle, PixelBox } from './image-style.js';
 
 import type { ImagePosition } from './positions.js';
 
+// A builtin by process.getBuiltinModule, as in notice-cache.ts: this loads in every labelling thread.
+const { readFileSync } = process.getBuiltinModule('node:fs');
+
 export { IMAGE_POSITIONS, type ImagePosition } from './positions.js';
 
 /** GB 45438 §5.2: the notice's text height over the image's shortest side. */
@@ -76,12 +79,31 @@ function setFont(context: SKRSContext2D, font: NoticeFont, size: number): void {
 const inks = new Map<string, Ink>();
 const INKS_KEPT = 256;
 
-/** A digest of the code that draws (its source text) and of the canvas's version: part of every notice cache key. */
-let drawingCode: string | undefined;
+/** A digest of how notices are drawn (`drawingDigest`); null when there is none, and then no cache. */
+let drawingCode: string | null | undefined;
 
-/** The notice cache's key for an entry of `kind` with `parameters`, drawn in `font`. */
-function cacheKey(font: NoticeFont, kind: string, parameters: unknown): string {
-  drawingCode ??= sha256([setFont, drawInk, paint, css].map(String).join('\n'));
+/**
+ * A digest of this module's source text: how notices are drawn, so a change to it misses every
+ * entry drawn before. Running the sources, the file itself; running the build, the digest
+ * `scripts/build.mjs` wrote beside the compiled module (`notice-drawing.sha256`), since the
+ * build's thread bundle and tsc's copy of this module are different code for the same source,
+ * and must share their entries. Without either, the cache is not used.
+ */
+function drawingDigest(): string | null {
+  try {
+    const here = import.meta.url;
+    if (here.endsWith('.ts')) return sha256(readFileSync(new URL('./image-render.ts', here), 'utf8'));
+    const digest = readFileSync(new URL('./notice-drawing.sha256', here), 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(digest) ? digest : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The notice cache's key for an entry of `kind` with `parameters`, drawn in `font`; undefined when the cache is not used. */
+function cacheKey(font: NoticeFont, kind: string, parameters: unknown): string | undefined {
+  if (drawingCode === undefined) drawingCode = drawingDigest();
+  if (drawingCode === null) return undefined;
   return JSON.stringify(['hegui-notice-1', drawingCode, canvasVersion(), font.fingerprint, kind, parameters]);
 }
 
@@ -94,10 +116,10 @@ function measureInk(font: NoticeFont, line: string, size: number): Ink {
   const known = inks.get(key);
   if (known) return known;
   const diskKey = cacheKey(font, 'ink', [line, size]);
-  let ink = storedInk(readEntry(font.fingerprint, diskKey));
+  let ink = diskKey === undefined ? undefined : storedInk(readEntry(font.fingerprint, diskKey));
   if (!ink) {
     ink = drawInk(font, line, size);
-    writeEntry(font.fingerprint, diskKey, Buffer.from(JSON.stringify(ink), 'utf8'));
+    if (diskKey !== undefined) writeEntry(font.fingerprint, diskKey, Buffer.from(JSON.stringify(ink), 'utf8'));
   }
   if (inks.size >= INKS_KEPT) inks.delete(inks.keys().next().value as string);
   inks.set(key, ink);
@@ -248,12 +270,11 @@ const css = (rgb: readonly number[], opacity = 1): string => `rgba(${rgb[0]},${r
 export function renderNotice(plan: NoticePlan, style: NoticeStyle, font: NoticeFont): RenderedNotice {
   const { width, height } = plan.box;
   const length = width * height * 4;
-  const cacheable = length <= MAX_PIXELS_BYTES;
-  const key = cacheable ? cacheKey(font, 'drawing', [plan.lines, plan.fontSize, plan.lineBoxes, width, height, plan.outlineWidth, style]) : '';
-  const stored = cacheable ? readEntry(font.fingerprint, key) : undefined;
+  const key = length <= MAX_PIXELS_BYTES ? cacheKey(font, 'drawing', [plan.lines, plan.fontSize, plan.lineBoxes, width, height, plan.outlineWidth, style]) : undefined;
+  const stored = key === undefined ? undefined : readEntry(font.fingerprint, key);
   if (stored && stored.length === length) return { plan, style, rgba: stored };
   const rgba = paint(plan, style, font);
-  if (cacheable) writeEntry(font.fingerprint, key, rgba);
+  if (key !== undefined) writeEntry(font.fingerprint, key, rgba);
   return { plan, style, rgba };
 }
 
