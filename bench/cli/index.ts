@@ -90,6 +90,10 @@ const commands: { name: string; args: string[]; cache?: string; empty?: boolean 
   { name: 'hegui serve --help', args: ['serve', '--help'] },
   // A command on the store (SQLite, migrated by the first run): the driver and kysely, nothing of the gateway.
   { name: 'hegui users list', args: ['users', 'list'] },
+  // The assessment's commands: their help (no store, no safety engine), and one on the store.
+  { name: 'hegui eval --help', args: ['eval', '--help'] },
+  { name: 'hegui eval status', args: ['eval', 'status'] },
+  { name: 'hegui corpus --help', args: ['corpus', '--help'] },
   // The visible notice on one text answer, written to a file of its own (overwritten each run).
   { name: 'hegui label visible short.txt -o out.txt', args: ['label', 'visible', textFile, '-o', join(work, 'out.txt')] },
   // The visible notice on one JPEG, with the notice cache warm, then empty.
