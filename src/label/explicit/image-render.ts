@@ -104,7 +104,8 @@ function drawingDigest(): string | null {
 function cacheKey(font: NoticeFont, kind: string, parameters: unknown): string | undefined {
   if (drawingCode === undefined) drawingCode = drawingDigest();
   if (drawingCode === null) return undefined;
-  return JSON.stringify(['hegui-notice-1', drawingCode, canvasVersion(), font.fingerprint, kind, parameters]);
+  // The platform too: a home directory shared between machines must not hand one Skia build's pixels to another.
+  return JSON.stringify(['hegui-notice-1', drawingCode, canvasVersion(), process.platform, process.arch, font.fingerprint, kind, parameters]);
 }
 
 /**
