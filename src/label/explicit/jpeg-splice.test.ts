@@ -16,7 +16,7 @@ import { checkExplicitLabel } from './check.js';
 import { labelImage } from './image.js';
 import { forwardBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, optimalTable } from './jpeg-splice-encode.js';
-import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withPreparsed, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { huffmanTable, indexBaselineScan, MAX_INDEXED_MCUS, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, SKIP_END, SKIP_NONE, skipTable, withPreparsed, type BaselineJpeg, type ScanIndex, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { openJpegSplice, type SpliceResult } from './jpeg-splice.js';
 import { parseProgressiveJpeg, transferables } from './jpeg-progressive.js';
 import { appendSymbols, remapTable, type RemappedTable } from './jpeg-splice-tables.js';
@@ -579,6 +579,8 @@ describe('JPEG DCT-block splice', () => {
         const last = { x: box.left + box.width - 1, y: box.top + box.height - 1 };
         const walked = parseBaselineJpeg(jpeg, first, last);
         const indexed = await withPreparsed(jpeg, { index }, async () => parseBaselineJpeg(jpeg, first, last));
+        // The walk's own index is taken, not dropped.
+        expect(indexed.indexed).toBe(true);
         expect(Array.from(indexed.mcuBits)).toEqual(Array.from(walked.mcuBits));
         expect(Array.from(indexed.predAtFrom)).toEqual(Array.from(walked.predAtFrom));
         expect(indexed.long.length).toBe(walked.long.length);
@@ -604,8 +606,9 @@ describe('JPEG DCT-block splice', () => {
     const lying = indexBaselineScan(a);
     lying.mcuBits.fill(0);
     expect(await withPreparsed(Buffer.from(a), { index: lying }, async () => Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes))).toEqual(Buffer.from(openJpegSplice(a, BOX).compose(drawn, BOX).bytes));
-    // An index that does not fit the data it is offered for is refused, not trusted; nothing stays offered afterwards.
-    await expect(withPreparsed(a, { index: lying }, async () => openJpegSplice(a, BOX))).rejects.toThrow(/scan index does not match/);
+    // An index that does not fit the data it is offered for is dropped, not trusted: the file is read as if none had been offered; nothing stays offered afterwards.
+    const dropped = await withPreparsed(a, { index: lying }, async () => openJpegSplice(a, BOX));
+    expect(dropped.jpeg.indexed).toBeUndefined();
     expect(() => openJpegSplice(a, BOX)).not.toThrow();
     // Files the splice refuses are not indexed.
     expect(() => indexBaselineScan(Buffer.concat([a.subarray(0, a.length >> 1), Buffer.from([0xff, 0xd9])]))).toThrow(NotSpliceable);
@@ -617,6 +620,99 @@ describe('JPEG DCT-block splice', () => {
     huge.writeUInt16BE(65_000, sof + 5);
     huge.writeUInt16BE(65_000, sof + 7);
     expect(() => indexBaselineScan(huge)).toThrow(`more than ${MAX_INDEXED_MCUS} MCUs`);
+  });
+
+  it('drops a scan index that is not the walk of the bytes it is offered with (another file, a changed file, altered arrays): the same bytes as without one, never a failure', async () => {
+    const raw = { raw: { width: W, height: H, channels: 3 as const } };
+    // Two files of the same length (the shorter padded after its end of image, as camera files often are).
+    let a = await sharp(picture(W, H, 51), raw).jpeg({ quality: 85, optimiseCoding: false }).toBuffer();
+    let c = await sharp(picture(W, H, 52), raw).jpeg({ quality: 85, optimiseCoding: false }).toBuffer();
+    const length = Math.max(a.length, c.length);
+    a = Buffer.concat([a, Buffer.alloc(length - a.length)]);
+    c = Buffer.concat([c, Buffer.alloc(length - c.length)]);
+    expect(indexBaselineScan(a).scanStart).toBe(indexBaselineScan(c).scanStart);
+    const restarted = Buffer.from(writeBaseline(picture(W, H, 53), W, H, [[2, 2], [1, 1], [1, 1]], 3));
+    const boxes: PixelBox[] = [BOX, { left: 60, top: 50, width: 80, height: 40 }, { left: 0, top: 0, width: 30, height: 16 }];
+    /** Every splice of `jpeg` with `index` offered equals its splice with none (kept and new tables, reused arrays or not), and takes no index (unless `taken`). */
+    const same = async (jpeg: Buffer, make: () => ScanIndex, taken = false): Promise<void> => {
+      for (const box of boxes) {
+        const drawn = overlay(box);
+        for (const newTables of [false, true]) {
+          const plain = Buffer.from(openJpegSplice(jpeg, box, { newTables }).compose(drawn, box).bytes);
+          const index = make();
+          const spliced = await withPreparsed(jpeg, { index }, async () => {
+            const open = openJpegSplice(jpeg, box, { newTables, reuseBuffers: true });
+            const bytes = Buffer.from(open.compose(drawn, box).bytes);
+            expect(open.jpeg.indexed).toBe(taken ? true : undefined);
+            return bytes;
+          });
+          expect(spliced.equals(plain)).toBe(true);
+        }
+      }
+    };
+    const altered = (jpeg: Buffer, change: (index: ScanIndex) => void) => (): ScanIndex => {
+      const index = indexBaselineScan(jpeg);
+      change(index);
+      return index;
+    };
+    // Another file's index, the same length and headers.
+    await same(c, () => indexBaselineScan(a));
+    // The file changed after its walk: a scan byte (0xFF bytes left alone), or a quantisation step.
+    const changed = Buffer.from(a);
+    const walk = indexBaselineScan(a);
+    const at = walk.scanStart + Math.floor((walk.scanEnd - walk.scanStart) * 0.9);
+    changed[at] = changed[at] === 0x00 ? 0x01 : (changed[at] as number) & 0xfe;
+    const plainChanged = (): Buffer => Buffer.from(openJpegSplice(changed, BOX).compose(overlay(BOX), BOX).bytes);
+    let refused: unknown;
+    try {
+      plainChanged();
+    } catch (error) {
+      refused = error;
+    }
+    if (refused) await expect(withPreparsed(changed, { index: indexBaselineScan(a) }, async () => openJpegSplice(changed, BOX).compose(overlay(BOX), BOX))).rejects.toThrow(NotSpliceable);
+    else await same(changed, () => indexBaselineScan(a));
+    const requantised = Buffer.from(a);
+    const dqt = requantised.indexOf(Buffer.from([0xff, 0xdb]));
+    requantised[dqt + 6] = (requantised[dqt + 6] as number) + 1;
+    await same(requantised, () => indexBaselineScan(a));
+    // Altered arrays.
+    const flip = (index: ScanIndex, at: number): void => {
+      index.clean[at] = (index.clean[at] as number) ^ 0x10;
+    };
+    await same(a, altered(a, (index) => flip(index, Math.floor(index.cleanLength * 0.05))));
+    await same(a, altered(a, (index) => flip(index, Math.floor(index.cleanLength * 0.95))));
+    // The index's padding is never read (the file's own unstuffed data is decoded): such an index is taken, with the same result.
+    await same(a, altered(a, (index) => index.clean.fill(0x55, index.cleanLength)), true);
+    await same(a, altered(a, (index) => (index.cleanLength -= 1)));
+    await same(a, altered(a, (index) => (index.scanEnd = 0)));
+    await same(a, altered(a, (index) => index.dcs.fill(0)));
+    await same(a, altered(a, (index) => index.dcs.set(index.dcs.map((dc) => dc + 1))));
+    await same(a, altered(a, (index) => index.dcs.copyWithin(1, 0)));
+    await same(a, altered(a, (index) => (index.dcs = index.dcs.subarray(0, 3))));
+    await same(a, altered(a, (index) => index.mcuBits.fill(0)));
+    await same(a, altered(a, (index) => index.mcuBits.fill(Number.NaN)));
+    await same(a, altered(a, (index) => (index.mcuBits = index.mcuBits.subarray(1))));
+    await same(a, altered(a, (index) => index.longKeys.set(index.longKeys.map((key) => key ^ 1))));
+    await same(a, altered(a, (index) => ((index.longPositions = new Float64Array(0)), (index.longKeys = new Uint16Array(0)))));
+    await same(a, altered(a, (index) => (index.clean = new Uint8Array(0))));
+    // Restart intervals: their ends, the MCU positions and the markers.
+    await same(restarted, altered(restarted, (index) => index.intervalEnds.set(index.intervalEnds.map((end) => end + 1))));
+    await same(restarted, altered(restarted, (index) => index.intervalEnds.set(index.intervalEnds.map((end) => end - 8))));
+    await same(restarted, altered(restarted, (index) => (index.intervalEnds = index.intervalEnds.subarray(1))));
+    await same(restarted, altered(restarted, (index) => index.mcuBits.set(index.mcuBits.map((bit, m) => (m > 0 && m % 3 === 0 ? bit + 8 : bit)))));
+    await same(restarted, altered(restarted, (index) => (index.restarts = index.restarts.map((r) => r + 1))));
+    await same(restarted, altered(restarted, (index) => index.dcs.set(index.dcs.map((dc) => dc + 1))));
+  });
+
+  it('labels a JPEG offered an index that does not fit as if none had been offered (labelImage does not fail)', async () => {
+    const jpeg = await sharp(picture(W, H, 54), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const index = indexBaselineScan(jpeg);
+    index.mcuBits.fill(0);
+    const withIndex = await withPreparsed(jpeg, { index }, () => labelImage(jpeg, { text: 'AI生成' }));
+    const without = await labelImage(jpeg, { text: 'AI生成' });
+    expect(withIndex.method).toBe('dct-splice');
+    expect(withIndex.spliceFallback).toBeUndefined();
+    expect(Buffer.from(withIndex.bytes).equals(Buffer.from(without.bytes))).toBe(true);
   });
 
   it('splices progressive JPEGs: every scan decoded (as jpegtran reads them), written again progressive (as jpegtran reads it), every block outside the notice kept', async () => {
