@@ -888,10 +888,11 @@ function verifyIndex(data: Uint8Array, scanStart: number, components: readonly F
     const window = view.getUint32(pos >>> 3) << (pos & 7);
     if (table.lookup[window >>> (32 - LOOK)] !== 0 || (slowSymbol(table, window, 32) & 255) !== (key & 255)) fail('the long codes');
   }
-  // Where each restart interval's data ends (its padding bits are dropped when copied): its last
-  // MCU decoded from where the index has it start (one MCU in each interval: all of them when
-  // an interval is one MCU).
-  if (intervals > 0) {
+  // Where each restart interval's data ends (its padding bits are dropped when copied), and
+  // where the scan's does (the copy after the notice stops there): its last MCU decoded from
+  // where the index has it start (one MCU in each interval: all of them when an interval is one
+  // MCU).
+  if (totalMcus > 0) {
     const check: SkipState = {
       view,
       limit: n * 8,
@@ -912,6 +913,9 @@ function verifyIndex(data: Uint8Array, scanStart: number, components: readonly F
       check.long.length = 0;
       if (skipMcus(check, last, last + 1, mcuBits[last] as number) !== intervalEnds[r]) fail('the restart intervals');
     }
+    check.pred.fill(0);
+    check.long.length = 0;
+    if (skipMcus(check, totalMcus - 1, totalMcus, mcuBits[totalMcus - 1] as number) !== mcuBits[totalMcus]) fail('where the last MCU ends');
   }
 }
 

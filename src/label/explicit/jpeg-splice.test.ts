@@ -692,6 +692,7 @@ describe('JPEG DCT-block splice', () => {
     await same(a, altered(a, (index) => index.mcuBits.fill(0)));
     await same(a, altered(a, (index) => index.mcuBits.fill(Number.NaN)));
     await same(a, altered(a, (index) => (index.mcuBits = index.mcuBits.subarray(1))));
+    await same(a, altered(a, (index) => (index.mcuBits[index.totalMcus] = (index.mcuBits[index.totalMcus] as number) - 1)));
     await same(a, altered(a, (index) => index.longKeys.set(index.longKeys.map((key) => key ^ 1))));
     await same(a, altered(a, (index) => ((index.longPositions = new Float64Array(0)), (index.longKeys = new Uint16Array(0)))));
     await same(a, altered(a, (index) => (index.clean = new Uint8Array(0))));
