@@ -834,6 +834,12 @@ function decodeWith(data: Uint8Array, headers: Headers, first: { x: number; y: n
  * itself (the kept MCUs' DC values, positions and long codes, and the predictors at the first)
  * against the index.
  *
+ * Not checked (only the walk would tell): the DC values of the MCUs between the last one checked
+ * and the notice's (an index with all of them shifted alike passes, where there are no restart
+ * intervals), and that no long code is missing outside the MCUs decoded here. An index made for
+ * other bytes, or for these before they changed, never gets that far (the bytes are compared);
+ * only an index altered in just that way does.
+ *
  * Cost: the file's own unstuffing (as without an index), one `Buffer.compare` of the unstuffed
  * data (memcmp: about a tenth of the unstuffing), one pass over the MCU positions and DC values,
  * one Huffman lookup per long code and, with restart intervals, one MCU decoded per interval
