@@ -836,7 +836,8 @@ function decodeWith(data: Uint8Array, headers: Headers, first: { x: number; y: n
  *
  * Not checked (only the walk would tell): the DC values of the MCUs between the last one checked
  * and the notice's (an index with all of them shifted alike passes, where there are no restart
- * intervals), and that no long code is missing outside the MCUs decoded here. An index made for
+ * intervals), and that no long code is missing outside the MCUs decoded here (each interval's
+ * last, the scan's last, the notice's and those before it that `decodeEntropy` checks). An index made for
  * other bytes, or for these before they changed, never gets that far (the bytes are compared);
  * only an index altered in just that way does.
  *
@@ -913,15 +914,24 @@ function verifyIndex(data: Uint8Array, scanStart: number, components: readonly F
       long: checkLong(),
       ri: 0,
     };
+    // The long codes found in those MCUs are the index's there (in order: `at` only moves on).
+    let at = 0;
+    const sameLongCodes = (start: number, end: number): void => {
+      while (at < longPositions.length && (longPositions[at] as number) < start) at++;
+      for (let j = 0; j < check.long.length; j++, at++) if (longPositions[at] !== check.long.positions[j] || longKeys[at] !== check.long.keys[j]) fail('the long codes');
+      if (at < longPositions.length && (longPositions[at] as number) < end) fail('the long codes');
+    };
     for (let r = 0; r < intervals; r++) {
       const last = (r + 1) * ri - 1;
       check.pred.fill(0);
       check.long.length = 0;
       if (skipMcus(check, last, last + 1, mcuBits[last] as number) !== intervalEnds[r]) fail('the restart intervals');
+      sameLongCodes(mcuBits[last] as number, intervalEnds[r] as number);
     }
     check.pred.fill(0);
     check.long.length = 0;
     if (skipMcus(check, totalMcus - 1, totalMcus, mcuBits[totalMcus - 1] as number) !== mcuBits[totalMcus]) fail('where the last MCU ends');
+    sameLongCodes(mcuBits[totalMcus - 1] as number, mcuBits[totalMcus] as number);
   }
 }
 

@@ -708,6 +708,7 @@ describe('JPEG DCT-block splice', () => {
     await same(restarted, altered(restarted, (index) => index.mcuBits.set(index.mcuBits.map((bit, m) => (m > 0 && m % 3 === 0 ? bit + 8 : bit)))));
     await same(restarted, altered(restarted, (index) => (index.restarts = index.restarts.map((r) => r + 1))));
     await same(restarted, altered(restarted, (index) => index.dcs.set(index.dcs.map((dc) => dc + 1))));
+    await same(restarted, altered(restarted, (index) => ((index.longPositions = new Float64Array(0)), (index.longKeys = new Uint16Array(0)))));
   });
 
   it('labels a JPEG offered an index that does not fit as if none had been offered (labelImage does not fail)', async () => {
