@@ -22,7 +22,6 @@ export class NotSpliceable extends Error {
   }
 }
 
-/** The JPEG is progressive (SOF2): not for this parser, but for `parseProgressiveJpeg` (`jpeg-progressive.ts`). */
 /**
  * A scan index (`ScanIndex`) that does not fit the bytes it was offered for: made for other
  * bytes, for this file before it changed, or altered. Never the file's fault: the parse drops the
@@ -32,6 +31,7 @@ export class IndexMismatch extends Error {
   override name = 'IndexMismatch';
 }
 
+/** The JPEG is progressive (SOF2): not for this parser, but for `parseProgressiveJpeg` (`jpeg-progressive.ts`). */
 export class ProgressiveJpeg extends NotSpliceable {
   constructor() {
     super('progressive JPEG');
@@ -824,6 +824,9 @@ function decodeWith(data: Uint8Array, headers: Headers, first: { x: number; y: n
   };
 }
 
+/** The bytes each index was seen to fit (a second parse of the same offer, with new tables, does not check again). */
+const verified = new WeakMap<ScanIndex, Uint8Array>();
+
 /**
  * Checks that `index` is the walk of these bytes (`indexBaselineScan`), or throws IndexMismatch:
  * its counts and array shapes; the headers and the unstuffed scan data (`own`, the file's own,
@@ -847,9 +850,6 @@ function decodeWith(data: Uint8Array, headers: Headers, first: { x: number; y: n
  * (at most the walk itself, with intervals of one MCU). On a 12-megapixel, 4 MB noisy 4:2:0 file (52,745 long
  * codes) a parse with an index took 7-8 ms with these checks (6 ms without them), 27 ms without an index.
  */
-/** The bytes each index was seen to fit (a second parse of the same offer, with new tables, does not check again). */
-const verified = new WeakMap<ScanIndex, Uint8Array>();
-
 function verifyIndex(data: Uint8Array, scanStart: number, components: readonly FrameComponent[], tables: Tables, totalMcus: number, index: ScanIndex, own: Uint8Array, ownLength: number, ownRestarts: readonly number[], scanEnd: number): void {
   const fail = (what: string): never => {
     throw new IndexMismatch(`the scan index does not match the data (${what})`);
