@@ -13,6 +13,8 @@
  * value absolute (not the difference). The bit position where every MCU starts is kept, so that
  * the splice can copy the coded bytes before the first changed MCU verbatim.
  */
+// A builtin by process.getBuiltinModule (no ES module facade to build): this loads in every labelling thread.
+const { crc32 } = process.getBuiltinModule('node:zlib');
 
 /** The JPEG is outside what the splice handles (or is corrupt): label it by re-encoding. */
 export class NotSpliceable extends Error {
@@ -528,6 +530,27 @@ export interface ScanIndex {
   byteLength: number;
   /** The file's bytes before the scan's data (its tables and frame): the index holds for these headers only. */
   headers: Uint8Array;
+  /** A CRC-32 of all the above, made by the walk (`indexSum`): an index changed since it was made no longer matches it. */
+  sum: number;
+}
+
+/**
+ * A CRC-32 of everything an index holds (the unstuffed data up to its length, not its zero
+ * padding). The walk sums what it made; a parse offered the index sums it again, so an index
+ * changed on its way (in memory, by a fault of hegui's own) is dropped before anything in it is
+ * used. With the byte-for-byte comparison of the headers and the scan data with the file's own,
+ * an index that passes is the walk of exactly these bytes. A checksum, not a signature: it
+ * guards against faults, not against code in the same process that means harm (such code could
+ * as well change the file's bytes).
+ */
+function indexSum(index: Omit<ScanIndex, 'sum'>): number {
+  const scalars = Buffer.from(JSON.stringify([index.cleanLength, index.totalMcus, index.components, index.restartInterval, index.restarts, index.scanStart, index.scanEnd, index.byteLength]), 'utf8');
+  let sum = crc32(scalars);
+  for (const array of [index.headers, index.clean.subarray(0, index.cleanLength), index.mcuBits, index.intervalEnds, index.longPositions, index.longKeys, index.dcs]) {
+    // An empty array is passed over: Node's crc32 of nothing gives 0, not the sum it was handed.
+    if (array.byteLength > 0) sum = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), sum);
+  }
+  return sum;
 }
 
 /** The most MCUs a scan index covers (about 20 MB of positions and DC values in 4:2:0, besides the unstuffed data; 268 megapixels in 4:2:0, 67 in 4:4:4). */
@@ -571,7 +594,7 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     dcs,
   };
   mcuBits[totalMcus] = skipMcus(state, 0, totalMcus, 0);
-  return {
+  const index: Omit<ScanIndex, 'sum'> = {
     cleanLength: n,
     totalMcus,
     components: components.length,
@@ -588,6 +611,7 @@ export function indexBaselineScan(input: Uint8Array): ScanIndex {
     byteLength: data.byteLength,
     headers: data.slice(0, scanStart),
   };
+  return { ...index, sum: indexSum(index) };
 }
 
 /** The buffers of a scan index, which can move to another thread with it. */
@@ -829,26 +853,19 @@ const verified = new WeakMap<ScanIndex, Uint8Array>();
 
 /**
  * Checks that `index` is the walk of these bytes (`indexBaselineScan`), or throws IndexMismatch:
- * its counts and array shapes; the headers and the unstuffed scan data (`own`, the file's own,
- * which the parse decodes: the index's copy is only compared with it), restart markers and end,
- * byte for byte; the MCU positions (from 0, rising, each interval ending in the byte before its
- * marker), the DC values (in range) and the long codes (each a code of its table longer than the
- * lookahead, for its symbol, at its position). `decodeEntropy` then checks what it decodes
- * itself (the kept MCUs' DC values, positions and long codes, and the predictors at the first)
- * against the index.
+ * its counts and the shapes of its arrays; its sum (`indexSum`: nothing in it changed since the
+ * walk made it); and the headers and unstuffed scan data it was walked on, restart markers and
+ * end, byte for byte against the file's own (`own`, which the parse decodes: the index's copy is
+ * only compared with it). What passes is what the walk made of exactly these bytes.
+ * `decodeEntropy` then checks what it decodes itself, with the full decoder rather than the
+ * walk's skipping one, against the index: the kept MCUs' DC values (and so the predictors they
+ * started from), positions and long codes, and where the last of them ends.
  *
- * Not checked (only the walk would tell): the DC values of the MCUs between the last one checked
- * and the notice's (an index with all of them shifted alike passes, where there are no restart
- * intervals), and that no long code is missing outside the MCUs decoded here (each interval's
- * last, the scan's last, the notice's and those before it that `decodeEntropy` checks). An index made for
- * other bytes, or for these before they changed, never gets that far (the bytes are compared);
- * only an index altered in just that way does.
- *
- * Cost: the file's own unstuffing (as without an index), one `Buffer.compare` of the unstuffed
- * data (memcmp: about a tenth of the unstuffing), one pass over the MCU positions and DC values,
- * one Huffman lookup per long code and, with restart intervals, one MCU decoded per interval
- * (at most the walk itself, with intervals of one MCU). On a 12-megapixel, 4 MB noisy 4:2:0 file (52,745 long
- * codes) a parse with an index took 7-8 ms with these checks (6 ms without them), 27 ms without an index.
+ * Cost: the file's own unstuffing (as without an index), one `Buffer.compare` of the headers and
+ * of the unstuffed data (memcmp), and a CRC-32 of the index (about 1.5 times the file's size for
+ * a 1-megapixel 4:2:0 picture). Decoding the walk's results again (each interval's last MCU, the
+ * long codes against their tables) cost the labelling thread about 1 ms a picture and told
+ * nothing the sum and the comparison do not: it ran the same skipping decoder on the same bytes.
  */
 function verifyIndex(data: Uint8Array, scanStart: number, components: readonly FrameComponent[], tables: Tables, totalMcus: number, index: ScanIndex, own: Uint8Array, ownLength: number, ownRestarts: readonly number[], scanEnd: number): void {
   const fail = (what: string): never => {
@@ -863,84 +880,11 @@ function verifyIndex(data: Uint8Array, scanStart: number, components: readonly F
   const intervals = ri > 0 ? Math.ceil(totalMcus / ri) - 1 : 0;
   if (!Number.isSafeInteger(n) || n < 0 || n !== ownLength || clean.length < n || headers.length !== scanStart) fail('its lengths');
   if (mcuBits.length !== totalMcus + 1 || dcs.length !== totalMcus * blocksPerMcu || intervalEnds.length !== intervals || restarts.length !== intervals || ownRestarts.length !== intervals || longKeys.length !== longPositions.length) fail('its lengths');
+  if (indexSum(index) !== index.sum) fail('changed since the walk made it');
   if (Buffer.compare(headers, data.subarray(0, scanStart)) !== 0) fail('the headers');
   // The walk's data is this file's: the same unstuffed bytes, restart markers and end.
   if (scanEnd !== index.scanEnd || Buffer.compare(own.subarray(0, n), clean.subarray(0, n)) !== 0) fail('the scan data');
   for (let r = 0; r < restarts.length; r++) if (restarts[r] !== ownRestarts[r]) fail('the restart markers');
-  // MCU positions: each block takes bits, and each interval ends within the byte before its marker.
-  if (mcuBits[0] !== 0 || !((mcuBits[totalMcus] as number) <= n * 8)) fail('the MCU positions');
-  for (let i = 1; i <= totalMcus; i++) {
-    const bit = mcuBits[i] as number;
-    if (!(bit > (mcuBits[i - 1] as number)) || !Number.isInteger(bit)) fail('the MCU positions');
-  }
-  for (let r = 0; r < intervals; r++) {
-    const end = intervalEnds[r] as number;
-    const marker = restarts[r] as number;
-    const mcu = (r + 1) * ri;
-    if (!Number.isInteger(end) || Math.ceil(end / 8) !== marker || mcuBits[mcu] !== marker * 8 || !(end > (mcuBits[mcu - 1] as number))) fail('the restart intervals');
-  }
-  for (let i = 0; i < dcs.length; i++) {
-    const dc = dcs[i] as number;
-    if (dc > 2047 || dc < -2048) fail('the DC values');
-  }
-  // Long codes: rising positions, each where its table has a code longer than the lookahead, for its symbol (read from the file's own data and its zero padding).
-  const view = new DataView(own.buffer, own.byteOffset, own.byteLength);
-  for (let i = 0; i < longPositions.length; i++) {
-    const pos = longPositions[i] as number;
-    const key = longKeys[i] as number;
-    const id = key >> 8;
-    const table = id < 4 ? tables.dc[id] : tables.ac[id - 4];
-    if (!Number.isInteger(pos) || pos < 0 || pos >= n * 8 || (i > 0 && !(pos > (longPositions[i - 1] as number)))) fail('the long codes');
-    if (!table) throw new IndexMismatch('the scan index does not match the data (the long codes)');
-    const window = view.getUint32(pos >>> 3) << (pos & 7);
-    if (table.lookup[window >>> (32 - LOOK)] !== 0 || (slowSymbol(table, window, 32) & 255) !== (key & 255)) fail('the long codes');
-  }
-  // Where each restart interval's data ends (its padding bits are dropped when copied), and
-  // where the scan's does (the copy after the notice stops there): its last MCU decoded from
-  // where the index has it start (one MCU in each interval: all of them when an interval is one
-  // MCU).
-  if (totalMcus > 0) {
-    const check: SkipState = {
-      view,
-      limit: n * 8,
-      layout: mcuLayout(components),
-      components: components as FrameComponent[],
-      dcTables: packed(components, (c) => tables.dc[c.dc] as HuffmanTable),
-      acTables: packed(components, (c) => tables.ac[c.ac] as HuffmanTable),
-      pred: new Int32Array(components.length),
-      mcuBits: checkBits(totalMcus + 1),
-      restarts: ownRestarts as number[],
-      intervalEnds: [],
-      long: checkLong(),
-      ri: 0,
-    };
-    // The long codes found in those MCUs are the index's there (in order: `at` only moves on).
-    let at = 0;
-    const sameLongCodes = (start: number, end: number): void => {
-      while (at < longPositions.length && (longPositions[at] as number) < start) at++;
-      for (let j = 0; j < check.long.length; j++, at++) if (longPositions[at] !== check.long.positions[j] || longKeys[at] !== check.long.keys[j]) fail('the long codes');
-      if (at < longPositions.length && (longPositions[at] as number) < end) fail('the long codes');
-    };
-    for (let r = 0; r < intervals; r++) {
-      const last = (r + 1) * ri - 1;
-      check.pred.fill(0);
-      check.long.length = 0;
-      if (skipMcus(check, last, last + 1, mcuBits[last] as number) !== intervalEnds[r]) fail('the restart intervals');
-      sameLongCodes(mcuBits[last] as number, intervalEnds[r] as number);
-    }
-    check.pred.fill(0);
-    check.long.length = 0;
-    if (skipMcus(check, totalMcus - 1, totalMcus, mcuBits[totalMcus - 1] as number) !== mcuBits[totalMcus]) fail('where the last MCU ends');
-    sameLongCodes(mcuBits[totalMcus - 1] as number, mcuBits[totalMcus] as number);
-  }
-}
-
-let spareCheckBits = new Float64Array(0);
-
-/** MCU positions a check writes (and no one reads). */
-function checkBits(length: number): Float64Array {
-  if (spareCheckBits.length < length) spareCheckBits = new Float64Array(length);
-  return spareCheckBits;
 }
 
 /**
@@ -1080,31 +1024,8 @@ function decodeEntropy(
     pos = (boundary(from) ? index.intervalEnds[from / ri - 1] : index.mcuBits[from]) as number;
     mcuBits.set(index.mcuBits.subarray(0, from));
     // The predictors then: each component's last DC value in the MCU before, none at the scan's or an interval's start.
-    if (from > 0 && !boundary(from)) {
-      for (let b = 0; b < blocksPerMcu; b++) pred[layout.component[b] as number] = index.dcs[(from - 1) * blocksPerMcu + b] as number;
-      // Checked where the data allows it cheaply: decoded from the start of `from`'s restart
-      // interval (the predictors then follow from the data alone: at most an interval of MCUs);
-      // without restarts, MCU 0's (every DC value is a sum of the differences since it).
-      const start = ri > 0 ? from - (from % ri) : 0;
-      const stop = ri > 0 ? from : 1;
-      const check: SkipState = { ...skipping, pred: new Int32Array(components.length), intervalEnds: [], long: checkLong(), ri: 0 };
-      const startBit = start === 0 ? 0 : (restarts[start / ri - 1] as number) * 8;
-      const bit = skipMcus(check, start, stop, startBit);
-      let i = 0;
-      while (i < index.longPositions.length && (index.longPositions[i] as number) < startBit) i++;
-      for (let j = 0; j < check.long.length; j++, i++) {
-        if (index.longPositions[i] !== check.long.positions[j] || index.longKeys[i] !== check.long.keys[j]) throw new IndexMismatch('the scan index does not match the data (long codes before the kept ones)');
-      }
-      if (i < index.longPositions.length && (index.longPositions[i] as number) < bit) throw new IndexMismatch('the scan index does not match the data (long codes before the kept ones)');
-      if (bit !== index.mcuBits[stop]) throw new IndexMismatch('the scan index does not match the data (MCU positions before the kept ones)');
-      for (let b = 0; b < blocksPerMcu; b++) {
-        const c = layout.component[b] as number;
-        if (b === blocksPerMcu - 1 || layout.component[b + 1] !== c) {
-          if (check.pred[c] !== index.dcs[(stop - 1) * blocksPerMcu + b]) throw new IndexMismatch('the scan index does not match the data (DC values before the kept ones)');
-        }
-      }
-      for (let m = start; m < stop; m++) if (mcuBits[m] !== index.mcuBits[m]) throw new IndexMismatch('the scan index does not match the data (MCU positions before the kept ones)');
-    }
+    // (The kept MCUs' DC values, decoded from these predictors, are checked against the index's below.)
+    if (from > 0 && !boundary(from)) for (let b = 0; b < blocksPerMcu; b++) pred[layout.component[b] as number] = index.dcs[(from - 1) * blocksPerMcu + b] as number;
     for (let i = 0; i < index.longPositions.length && (index.longPositions[i] as number) < pos; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
   } else {
     pos = skipMcus(skipping, 0, from, 0);
@@ -1280,14 +1201,6 @@ function decodeEntropy(
   for (; i < index.longPositions.length; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
 }
 
-let spareCheckLong: LongCodes | undefined;
-
-/** Long codes a check finds (and no one reads). */
-function checkLong(): LongCodes {
-  spareCheckLong ??= new LongCodes();
-  spareCheckLong.length = 0;
-  return spareCheckLong;
-}
 
 /** Where skipping stores the DC values of the MCUs it passes (kept MCUs outside `acColumns`). */
 interface DcOut {

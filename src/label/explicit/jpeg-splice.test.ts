@@ -698,7 +698,7 @@ describe('JPEG DCT-block splice', () => {
     await same(a, altered(a, (index) => (index.clean = new Uint8Array(0))));
     // Restart intervals: their ends, the MCU positions and the markers.
     await same(restarted, altered(restarted, (index) => index.intervalEnds.set(index.intervalEnds.map((end) => end + 1))));
-    // An interval end moved into its padding bits (a whole byte of them before some markers): only decoding the interval's last MCU tells.
+    // An interval end moved into its padding bits (a whole byte of them before some markers): the index's sum tells (decoding would need the interval's last MCU).
     for (const interval of [13, 40]) {
       const file = Buffer.from(writeBaseline(picture(W, H, 55), W, H, [[2, 2], [1, 1], [1, 1]], interval));
       await same(file, altered(file, (index) => index.intervalEnds.set(index.intervalEnds.map((end) => end + 1))));
