@@ -530,23 +530,23 @@ export interface ScanIndex {
   byteLength: number;
   /** The file's bytes before the scan's data (its tables and frame): the index holds for these headers only. */
   headers: Uint8Array;
-  /** A CRC-32 of all the above, made by the walk (`indexSum`): an index changed since it was made no longer matches it. */
+  /** A CRC-32 of what the walk derived (`indexSum`): an index changed since it was made no longer matches it. */
   sum: number;
 }
 
 /**
- * A CRC-32 of everything an index holds (the unstuffed data up to its length, not its zero
- * padding). The walk sums what it made; a parse offered the index sums it again, so an index
- * changed on its way (in memory, by a fault of hegui's own) is dropped before anything in it is
- * used. With the byte-for-byte comparison of the headers and the scan data with the file's own,
- * an index that passes is the walk of exactly these bytes. A checksum, not a signature: it
- * guards against faults, not against code in the same process that means harm (such code could
- * as well change the file's bytes).
+ * A CRC-32 of what the walk derived from the bytes: its counts, positions, DC values, long codes
+ * and restart markers (not the headers and unstuffed data it walked, which a parse compares byte
+ * for byte with the file's own instead). The walk sums what it made; a parse offered the index
+ * sums it again, so an index changed on its way (in memory, by a fault of hegui's own) is
+ * dropped before anything in it is used. With the comparison, an index that passes is the walk
+ * of exactly these bytes. A checksum, not a signature: it guards against faults, not against
+ * code in the same process that means harm (such code could as well change the file's bytes).
  */
 function indexSum(index: Omit<ScanIndex, 'sum'>): number {
   const scalars = Buffer.from(JSON.stringify([index.cleanLength, index.totalMcus, index.components, index.restartInterval, index.restarts, index.scanStart, index.scanEnd, index.byteLength]), 'utf8');
   let sum = crc32(scalars);
-  for (const array of [index.headers, index.clean.subarray(0, index.cleanLength), index.mcuBits, index.intervalEnds, index.longPositions, index.longKeys, index.dcs]) {
+  for (const array of [index.mcuBits, index.intervalEnds, index.longPositions, index.longKeys, index.dcs]) {
     // An empty array is passed over: Node's crc32 of nothing gives 0, not the sum it was handed.
     if (array.byteLength > 0) sum = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), sum);
   }
@@ -862,8 +862,8 @@ const verified = new WeakMap<ScanIndex, Uint8Array>();
  * started from), positions and long codes, and where the last of them ends.
  *
  * Cost: the file's own unstuffing (as without an index), one `Buffer.compare` of the headers and
- * of the unstuffed data (memcmp), and a CRC-32 of the index (about 1.5 times the file's size for
- * a 1-megapixel 4:2:0 picture). Decoding the walk's results again (each interval's last MCU, the
+ * of the unstuffed data (memcmp), and a CRC-32 of the derived arrays (about 90 KB for a
+ * 1-megapixel 4:2:0 picture). Decoding the walk's results again (each interval's last MCU, the
  * long codes against their tables) cost the labelling thread about 1 ms a picture and told
  * nothing the sum and the comparison do not: it ran the same skipping decoder on the same bytes.
  */
