@@ -27,7 +27,7 @@ export class NotSpliceable extends Error {
 /**
  * A scan index (`ScanIndex`) that does not fit the bytes it was offered for: made for other
  * bytes, for this file before it changed, or altered. Never the file's fault: the parse drops the
- * index and reads the file itself (`withPreparsed` too, should one reach it).
+ * index and reads the file itself (`decodeScan`), so it never leaves the parse.
  */
 export class IndexMismatch extends Error {
   override name = 'IndexMismatch';
@@ -78,7 +78,7 @@ export interface FrameComponent {
 }
 
 export interface BaselineJpeg {
-  /** Whether an offered scan index was taken (`withPreparsed`): a splice that then fails is tried again without it. */
+  /** Whether an offered scan index was taken (`withPreparsed`): what the tests check, and nothing else reads. */
   indexed?: boolean;
   width: number;
   height: number;
@@ -648,19 +648,13 @@ export async function withPreparsed<T>(bytes: Uint8Array, preparsed: Preparsed |
   offered = { bytes, index: preparsed.index, progressive: preparsed.progressive };
   try {
     return await work();
-  } catch (error) {
-    // The parses drop an index that does not fit (`decodeScan`); should a mismatch get here all
-    // the same, the work is done again as if no index had been offered.
-    if (!(error instanceof IndexMismatch)) throw error;
-    offered = undefined;
-    return await work();
   } finally {
     offered = undefined;
   }
 }
 
 /** Drops the index offered for `data` (it did not fit): the next parses of these bytes read them themselves. */
-export function dropOfferedIndex(data: Uint8Array): void {
+function dropOfferedIndex(data: Uint8Array): void {
   const here = offeredFor(data);
   if (here) here.index = undefined;
 }

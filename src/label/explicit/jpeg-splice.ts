@@ -43,7 +43,7 @@
  */
 import { forwardBlock, inverseBlock } from './jpeg-splice-dct.js';
 import { BitWriter, countAc, countDc, dhtSegment, encodeBlocks, MissingSymbol, optimalTable, rawWithout, type CodingOrder } from './jpeg-splice-encode.js';
-import { blockOffset, dropOfferedIndex, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
+import { blockOffset, mcuLayout, mcuOrigin, NotSpliceable, packed, parseBaselineJpeg, plainBytes, ProgressiveJpeg, transcodeRange, type BaselineJpeg, type FrameComponent, type HuffmanTable } from './jpeg-splice-parse.js';
 import { parseProgressiveJpeg } from './jpeg-progressive.js';
 import { encodeProgressive } from './jpeg-progressive-encode.js';
 import { spliceProgressive } from './jpeg-progressive-splice.js';
@@ -128,23 +128,9 @@ export function openJpegSplice(input: Uint8Array, box?: PixelBox, options: { new
     return region;
   };
   return {
-    get jpeg() {
-      return jpeg;
-    },
+    jpeg,
     sample: (box) => sampleRegion(jpeg, regionFor(box), box),
-    compose: (overlay, box) => {
-      try {
-        return compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true, whole);
-      } catch (error) {
-        // A parse that took an offered scan index (`withPreparsed`) and then fails: the index is
-        // dropped and the file parsed and composed again as if none had been offered.
-        if (!jpeg.indexed) throw error;
-        dropOfferedIndex(bytes);
-        jpeg = parseBaselineJpeg(bytes, first, last, false, options.reuseBuffers === true);
-        region = undefined;
-        return compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true, whole);
-      }
-    },
+    compose: (overlay, box) => compose(bytes, jpeg, regionFor(box), overlay, box, options.newTables === true, whole),
   };
 }
 
