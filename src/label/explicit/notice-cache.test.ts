@@ -51,6 +51,8 @@ describe('notice cache entries', () => {
     const value = Buffer.from('pixels of a notice');
     writeEntry('f'.repeat(64), 'key one', value);
     expect(readEntry('f'.repeat(64), 'key one')?.equals(value)).toBe(true);
+    // In memory of its own (the entry's file and nothing else), never a slice of Node's shared pool.
+    expect(readEntry('f'.repeat(64), 'key one')?.buffer.byteLength).toBe(readFileSync(join(notices, entries(notices)[0] as string)).length);
     expect(readEntry('f'.repeat(64), 'key two')).toBeUndefined();
     const [name] = entries(notices);
     const path = join(notices, name as string);

@@ -129,10 +129,8 @@ export function readEntry(fingerprint: string, key: string): Buffer | undefined 
   if (data.length < valueAt + 4 || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
   if (data.readUInt32LE(MAGIC.length) !== keyBytes.length || !data.subarray(MAGIC.length + 4, valueAt).equals(keyBytes)) return undefined;
   if (crc32(data.subarray(0, data.length - 4)) !== data.readUInt32LE(data.length - 4)) return undefined;
-  // A buffer of its own: a small file's bytes may sit in Node's shared allocation pool.
-  const value = new Uint8Array(data.length - 4 - valueAt);
-  value.set(data.subarray(valueAt, data.length - 4));
-  return Buffer.from(value.buffer, 0, value.length);
+  // Read into memory of its own (`readRegularFile`), never Node's shared pool: the value can be a view into it.
+  return data.subarray(valueAt, data.length - 4);
 }
 
 /**
@@ -150,7 +148,8 @@ function readRegularFile(path: string): Buffer | undefined {
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile() || stats.size > MAX_ENTRY_BYTES) return undefined;
-    const data = Buffer.allocUnsafe(stats.size);
+    // Its own memory, not a slice of Node's shared pool, which other buffers of the thread share.
+    const data = Buffer.allocUnsafeSlow(stats.size);
     let filled = 0;
     while (filled < data.length) {
       const read = readSync(fd, data, filled, data.length - filled, filled);
