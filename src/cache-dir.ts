@@ -10,6 +10,15 @@
 // Builtins by process.getBuiltinModule: this module loads in commands that count their start-up (issue 14).
 const { isAbsolute, join } = process.getBuiltinModule('node:path');
 const { homedir } = process.getBuiltinModule('node:os');
+const { constants } = process.getBuiltinModule('node:fs');
+
+/**
+ * How a cache file is opened for reading: never through a symbolic link, and never waiting (a
+ * FIFO planted under a cache file's name would block the read for ever). What is opened must
+ * then be a regular file (a link to /dev/zero would report no size and never end), which the
+ * reader checks with `fstat`.
+ */
+export const CACHE_READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** The per-user cache directory, or undefined when there is no home directory to put it in. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env, home: () => string = homedir): string | undefined {

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,6 +118,26 @@ describe('compiled-library cache', () => {
       expect(await decodeCompiled(bytes, key), name).toBeUndefined();
       await writeFile(cache, bytes);
       expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
+      expect(await decodeCompiled(await readFile(cache), key), name).toBeDefined();
+    }
+  });
+
+  it('reads no cache through a link, nor from a FIFO or a device: the library is compiled and its cache written anew', async () => {
+    const { path, expected, cache, key } = await cachedLibrary();
+    const elsewhere = join(dir, 'elsewhere.hegui-cache');
+    await writeFile(elsewhere, await readFile(cache));
+    // A link to a good cache elsewhere, to /dev/zero (no size, no end), and a FIFO (a read would wait for ever).
+    const planted: [string, () => Promise<void>][] = [
+      ['a link to a cache', () => symlink(elsewhere, cache)],
+      ['a link to /dev/zero', () => symlink('/dev/zero', cache)],
+      ...(spawnSync('mkfifo', ['--help']).status === 0 ? [['a FIFO', async () => void spawnSync('mkfifo', [cache])] as [string, () => Promise<void>]] : []),
+    ];
+    for (const [name, plant] of planted) {
+      await rm(cache, { force: true });
+      await plant();
+      expect(matches(await loadCompiledLibraryFile(path)), name).toEqual(expected);
+      // The cache written anew is a file of its own, in place of what was planted.
+      expect((await lstat(cache)).isFile(), name).toBe(true);
       expect(await decodeCompiled(await readFile(cache), key), name).toBeDefined();
     }
   });

@@ -23,7 +23,8 @@
  * The arrays must also end exactly where the checksum begins, and the entry columns are
  * checked before use. Any miss or rejection recompiles from the JSON and rewrites the cache.
  * Writes go to a temporary file renamed into place; a directory that cannot be written to just
- * goes without a cache. The key's hash runs on the calling thread with node:crypto (about 7 ms
+ * goes without a cache. A cache is read only from a regular file, never through a link nor from
+ * a FIFO or device (`CACHE_READ_FLAGS`, as the notice cache): what is planted there is replaced. The key's hash runs on the calling thread with node:crypto (about 7 ms
  * for the 11.7 MB of a 100,000-word library on a CPU with SHA extensions), over the file read a
  * chunk at a time into one buffer: memory touched once costs page faults, and on a hit the
  * library's bytes are needed only for their hash.
@@ -50,7 +51,7 @@
  */
 import type { createHash as CreateHash } from 'node:crypto';
 import type { crc32 as Crc32 } from 'node:zlib';
-import { userCacheDir } from '../cache-dir.js';
+import { CACHE_READ_FLAGS, userCacheDir } from '../cache-dir.js';
 import type { Automaton } from './automaton.js';
 import type { CompiledLibrary, CompiledParts, EntryTable } from './compile.js';
 import { assembleCompiled, compileLibrary, compiledParts } from './compile.js';
@@ -588,14 +589,16 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<boolean
  * most files, where `readFile` reads 512 KiB per call, each a trip through the thread pool); a
  * folder is refused with `EISDIR`. A file that grows while it is read, or one without a size
  * (a pipe), is read to its end by `readFile` and copied, so the bytes are never cut short.
- * Errors are the file system's own.
+ * Errors are the file system's own. With `cacheFile`, only a regular file is read, never through
+ * a link (`CACHE_READ_FLAGS`): a link or FIFO under a cache file's name is refused (`EINVAL`).
  */
-export async function readWholeFile<T extends Uint8Array>(path: string, allocate: (size: number) => T): Promise<T> {
+export async function readWholeFile<T extends Uint8Array>(path: string, allocate: (size: number) => T, cacheFile = false): Promise<T> {
   const { open } = await import('node:fs/promises');
-  const handle = await open(path, 'r');
+  const handle = await open(path, cacheFile ? CACHE_READ_FLAGS : 'r');
   try {
     const stats = await handle.stat();
     if (stats.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    if (cacheFile && !stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
     const size = stats.size;
     if (stats.isFile()) {
       const bytes = allocate(size);
@@ -625,7 +628,7 @@ const ownBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
 /** The cache file's bytes, or undefined when there is none (or it cannot be read). */
 async function readCache(cachePath: string | undefined): Promise<Buffer | undefined> {
   if (cachePath === undefined) return undefined;
-  return readWholeFile(cachePath, ownBuffer).catch(() => undefined);
+  return readWholeFile(cachePath, ownBuffer, true).catch(() => undefined);
 }
 
 async function cachedCompile(cachePath: string | undefined, bytes: Uint8Array, library: () => Promise<KeywordLibrary> | KeywordLibrary, cacheFile = readCache(cachePath)): Promise<CompiledLibrary> {

@@ -35,10 +35,10 @@
  * Layout of an entry: `HGUINC01`, the key's length (uint32 LE), the key (UTF-8), the value,
  * the CRC-32 of everything before it (uint32 LE).
  */
-import { userCacheDir } from '../../cache-dir.js';
+import { CACHE_READ_FLAGS, userCacheDir } from '../../cache-dir.js';
 
 // Builtins by process.getBuiltinModule (no ES module facade to build): this loads in every labelling thread.
-const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { join } = process.getBuiltinModule('node:path');
 const { createHash } = process.getBuiltinModule('node:crypto');
 const { crc32 } = process.getBuiltinModule('node:zlib');
@@ -85,12 +85,6 @@ function ownDirectory(dir: string): boolean {
   const uid = process.getuid?.();
   return uid === undefined || stats.uid === uid;
 }
-
-/**
- * Opening an entry: never through a symbolic link, and never waiting (a FIFO planted under an
- * entry's name would block the read for ever); what is opened must then be a regular file.
- */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Forgets the directory made (for tests that move `HEGUI_CACHE_DIR`). */
 export function resetNoticeCacheDirectory(): void {
@@ -141,7 +135,7 @@ export function readEntry(fingerprint: string, key: string): Buffer | undefined 
 function readRegularFile(path: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, READ_FLAGS);
+    fd = openSync(path, CACHE_READ_FLAGS);
   } catch {
     return undefined;
   }
