@@ -33,6 +33,12 @@ export interface Behaviour {
   resetAfter?: number;
   /** Send this many chunks, then fall silent (for idle timeouts; a whole answer: after half of it). */
   stallAfter?: number;
+  /**
+   * After a chat stream's `data: [DONE]`: end the body this many ms later (a real upstream's
+   * chunked end often comes in a later packet), or never end it: keep sending SSE comments
+   * (`flood`) or nothing (`silent`).
+   */
+  afterDone?: { endDelayMs: number } | 'flood' | 'silent';
   finishReason?: string;
   /** Tool calls in the answer (chat); arguments given as pieces are streamed piece by piece. */
   toolCalls?: { id: string; name: string; arguments: string | string[] }[];
@@ -79,6 +85,8 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 
 export class UpstreamDouble {
   readonly seen: SeenRequest[] = [];
+  /** TCP connections opened to the double, and how many of them have closed. */
+  readonly connections = { opened: 0, closed: 0 };
   behaviour: (path: string, body: Record<string, unknown>) => Behaviour = () => ({});
   /** Bytes served for image URLs and as speech. */
   image: Uint8Array = new Uint8Array();
@@ -90,6 +98,10 @@ export class UpstreamDouble {
   async start(): Promise<this> {
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#server.keepAliveTimeout = 30_000;
+    this.#server.on('connection', (socket) => {
+      this.connections.opened += 1;
+      socket.once('close', () => (this.connections.closed += 1));
+    });
     await new Promise<void>((done) => this.#server?.listen(0, '127.0.0.1', done));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
@@ -256,6 +268,18 @@ export class UpstreamDouble {
       send({ id: 'chatcmpl-double', object: legacy ? 'text_completion' : 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: b.usage ?? { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length } });
     }
     res.write('data: [DONE]\n\n');
+    const after = b.afterDone;
+    if (after === 'silent') return;
+    if (after === 'flood') {
+      const comment = `: ${'x'.repeat(16 * 1024)}\n\n`;
+      const more = (): void => {
+        if (res.destroyed) return;
+        res.write(comment);
+        setTimeout(more, 1);
+      };
+      return more();
+    }
+    if (after) await sleep(after.endDelayMs);
     res.end();
   }
 }

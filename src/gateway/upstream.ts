@@ -52,14 +52,17 @@ export class UpstreamResponse {
    */
   get body(): AsyncIterable<Uint8Array> {
     const message = this.#message;
+    const deadlineMs = this.upstream.idleTimeoutMs;
     return {
       [Symbol.asyncIterator]: () => {
         const chunks = message.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
         return {
           next: () => chunks.next(),
           return: async (value?: unknown) => {
-            message.resume();
+            // Resumed after the iterator let go: while its 'readable' listener is on, resume() does nothing,
+            // and the rest of the body (the chunked end after `[DONE]`) would hold the connection for ever.
             await chunks.return?.(value);
+            drain(message, deadlineMs);
             return { done: true as const, value: undefined };
           },
         };
@@ -117,8 +120,43 @@ export class UpstreamResponse {
 
   /** Drops the body (the connection goes back to the pool when it was read to the end). */
   discard(): void {
-    this.#message.resume();
+    drain(this.#message, this.upstream.idleTimeoutMs);
   }
+}
+
+/** Most bytes of a body's unread rest that are drained to keep its connection; past it the connection is closed. */
+export const MAX_DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * Reads the rest of a body nobody wants, so that its connection goes back to the pool: an
+ * upstream ends its stream with the chunked terminator after `data: [DONE]`, often in a later
+ * packet. A rest that goes on (past `MAX_DRAIN_BYTES`, or `deadlineMs`, the upstream's idle
+ * timeout, without its end) closes the connection instead: an upstream that keeps sending, or
+ * never ends, is not read for ever.
+ */
+function drain(message: IncomingMessage, deadlineMs: number): void {
+  if (message.readableEnded || message.destroyed) return;
+  let bytes = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    message.off('data', onData);
+  };
+  const onData = (part: Buffer): void => {
+    bytes += part.byteLength;
+    if (bytes > MAX_DRAIN_BYTES) {
+      stop();
+      message.destroy();
+    }
+  };
+  const timer = setTimeout(() => {
+    stop();
+    message.destroy();
+  }, deadlineMs);
+  timer.unref();
+  message.once('end', stop);
+  message.once('close', stop);
+  message.on('data', onData);
+  message.resume();
 }
 
 /** What reading a body that closed before its end fails with (as an async iterator over it would). */
