@@ -18,6 +18,9 @@
  *   npx tsx bench/gateway/index.ts --one-client --base DIR      # and hegui from another checkout (before/after; profiled in DIR/base)
  *   npx tsx bench/gateway/index.ts --one-client --bare          # and a bare node:http proxy (no guards, no framework): the floor
  *   npx tsx bench/gateway/index.ts --one-client --no-portkey    # without Portkey (shorter before/after runs)
+ *   npx tsx bench/gateway/index.ts --one-client --spaced 1 --bare  # streams as a model sends them: each event in a write of
+ *                                               # its own, 1 ms apart (default: all in one write), so each one costs a read,
+ *                                               # a guard step and a write: CPU per streamed request at real event rates
  *   npx tsx bench/gateway/index.ts --one-client --audit-window 5  # this checkout's hegui with audit.commitWindowMs 5 (answers do
  *                                               # not wait for their audit commit; a crash loses the last 5 ms of events)
  *   npx tsx bench/gateway/index.ts --instructions 300 --no-portkey [--base DIR] [--bare]
@@ -71,6 +74,10 @@ const windowIndex = process.argv.indexOf('--audit-window');
 /** `audit.commitWindowMs` for this checkout's hegui (not the base's, which may not know it); 0: the default, every answer waits for its event. */
 const auditWindowMs = windowIndex >= 0 ? Number(process.argv[windowIndex + 1]) : 0;
 if (!(Number.isInteger(auditWindowMs) && auditWindowMs >= 0 && auditWindowMs <= 1000)) throw new Error('--audit-window needs a whole number of milliseconds from 0 to 1000');
+const spacedIndex = process.argv.indexOf('--spaced');
+/** Milliseconds between the upstream's stream events, each in its own write (./upstream `BENCH_SPACED`); undefined: all in one write. */
+const spacedMs = spacedIndex >= 0 ? Number(process.argv[spacedIndex + 1]) : undefined;
+if (spacedMs !== undefined && !(Number.isInteger(spacedMs) && spacedMs >= 0 && spacedMs <= 1000)) throw new Error('--spaced needs a whole number of milliseconds from 0 to 1000');
 const instructionsIndex = process.argv.indexOf('--instructions');
 /** Requests per case counted under valgrind (./instructions): machine instructions per request, whatever the load. */
 const instructions = instructionsIndex >= 0 ? Number(process.argv[instructionsIndex + 1] ?? 300) : 0;
@@ -298,7 +305,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-bench-gateway-'));
   const started: Started[] = [];
   try {
-    const upstream = await startProcess(process.execPath, tsx('bench/gateway/upstream.ts'), /listening (\d+)/, { BENCH_ANSWER: answer });
+    const upstream = await startProcess(process.execPath, tsx('bench/gateway/upstream.ts'), /listening (\d+)/, { BENCH_ANSWER: answer, ...(spacedMs === undefined ? {} : { BENCH_SPACED: String(spacedMs) }) });
     started.push(upstream);
     const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
     const hegui = await prepareHegui(dir, upstreamUrl);
@@ -347,7 +354,7 @@ async function main(): Promise<void> {
       return;
     }
     if (oneClientOnly) {
-      console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters${spacedMs === undefined ? '' : ` (stream events in writes of their own, ${spacedMs} ms apart)`}, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       console.log(`\n${await oneClient(targets)}`);
       console.log(`\nload average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       if (profileDir) console.log(`requests served while profiled (for profile-summary.ts --requests): ${[...served].map(([name, n]) => `${name} ${n}`).join(', ')}`);

@@ -2,7 +2,8 @@
  * @module bench/gateway/upstream
  * The benchmark's upstream: an OpenAI-compatible server that answers at once, so that what is
  * measured is the gateway in front of it. `POST /v1/chat/completions` returns a fixed answer,
- * whole or as an SSE stream of small deltas written back to back. Prints `listening <port>`.
+ * whole or as an SSE stream of small deltas written back to back (`BENCH_SPACED=MS`: each event
+ * in a write of its own, MS ms apart, as a model streams). Prints `listening <port>`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,9 @@ const whole = JSON.stringify({
 
 const chunk = (delta: object, finish: string | null): string =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: 'bench-model', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
-const stream = [chunk({ role: 'assistant', content: '' }, null), ...pieces.map((p) => chunk({ content: p }, null)), chunk({}, 'stop'), 'data: [DONE]\n\n'].join('');
+const events = [chunk({ role: 'assistant', content: '' }, null), ...pieces.map((p) => chunk({ content: p }, null)), chunk({}, 'stop'), 'data: [DONE]\n\n'];
+const stream = events.join('');
+const spacedMs = Number(process.env.BENCH_SPACED ?? -1);
 
 const server = createServer((req, res) => {
   let body = '';
@@ -32,7 +35,16 @@ const server = createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[{"id":"bench-model","object":"model","created":1,"owned_by":"bench"}]}');
       return;
     }
-    if (body.includes('"stream":true')) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).end(stream);
+    if (body.includes('"stream":true') && spacedMs >= 0) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      let i = 0;
+      const next = (): void => {
+        if (i === events.length) return void res.end();
+        res.write(events[i++]);
+        setTimeout(next, spacedMs);
+      };
+      next();
+    } else if (body.includes('"stream":true')) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).end(stream);
     else res.writeHead(200, { 'content-type': 'application/json' }).end(whole);
   });
 });
