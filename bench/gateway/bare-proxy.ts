@@ -3,13 +3,16 @@
  * The floor of any Node gateway on this machine: a minimal `node:http` reverse proxy with no
  * guard, no label, no audit and no framework. It reads the request body, posts it to the
  * upstream over a keep-alive agent and pipes the answer back (status, content type, body).
- * Prints `listening <port>`. `UPSTREAM` is the upstream's base URL.
+ * Prints `listening <port>`. `UPSTREAM` is the upstream's base URL (http or https).
  */
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer, request as plainRequest } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 const upstream = new URL(process.env.UPSTREAM ?? 'http://127.0.0.1:8080');
-const agent = new Agent({ keepAlive: true });
+const tls = upstream.protocol === 'https:';
+const agent = tls ? new TlsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
+const request = tls ? tlsRequest : plainRequest;
 
 const server = createServer((req, res) => {
   const parts: Buffer[] = [];

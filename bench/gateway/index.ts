@@ -21,6 +21,9 @@
  *   npx tsx bench/gateway/index.ts --one-client --spaced 1 --bare  # streams as a model sends them: each event in a write of
  *                                               # its own, 1 ms apart (default: all in one write), so each one costs a read,
  *                                               # a guard step and a write: CPU per streamed request at real event rates
+ *   npx tsx bench/gateway/index.ts --one-client --spaced 1 --tls --bare  # and the upstream over https (a self-signed
+ *                                               # certificate made with openssl, trusted through NODE_EXTRA_CA_CERTS), as a
+ *                                               # hosted model is reached: a new connection costs a TLS handshake
  *   npx tsx bench/gateway/index.ts --one-client --audit-window 5  # this checkout's hegui with audit.commitWindowMs 5 (answers do
  *                                               # not wait for their audit commit; a crash loses the last 5 ms of events)
  *   npx tsx bench/gateway/index.ts --instructions 300 --no-portkey [--base DIR] [--bare]
@@ -37,7 +40,7 @@
  * --requests N` (N: the requests hegui served, printed at the end of a profiled run).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -78,6 +81,9 @@ const spacedIndex = process.argv.indexOf('--spaced');
 /** Milliseconds between the upstream's stream events, each in its own write (./upstream `BENCH_SPACED`); undefined: all in one write. */
 const spacedMs = spacedIndex >= 0 ? Number(process.argv[spacedIndex + 1]) : undefined;
 if (spacedMs !== undefined && !(Number.isInteger(spacedMs) && spacedMs >= 0 && spacedMs <= 1000)) throw new Error('--spaced needs a whole number of milliseconds from 0 to 1000');
+/** The upstream serves https (./upstream `BENCH_TLS_*`); only with `--one-client` (autocannon is not given the certificate). */
+const tls = process.argv.includes('--tls');
+if (tls && !oneClientOnly) throw new Error('--tls needs --one-client');
 const instructionsIndex = process.argv.indexOf('--instructions');
 /** Requests per case counted under valgrind (./instructions): machine instructions per request, whatever the load. */
 const instructions = instructionsIndex >= 0 ? Number(process.argv[instructionsIndex + 1] ?? 300) : 0;
@@ -132,6 +138,15 @@ const startTimeoutMs = (): number => (instructions > 0 ? 900_000 : 60_000);
 
 /** Limits high enough never to refuse the benchmark, so their checks run on every request. */
 const NEVER = 1_000_000_000;
+
+/** A self-signed P-256 certificate for 127.0.0.1 (openssl), for `--tls`: the key's and the certificate's files. */
+function selfSigned(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'upstream-key.pem');
+  const cert = join(dir, 'upstream-cert.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`--tls: openssl could not make a certificate (is openssl installed?): ${made.stderr ?? made.error?.message}`);
+  return { key, cert };
+}
 
 async function prepareHegui(dir: string, upstreamUrl: string, from = root): Promise<{ config: string; database: string; key: string }> {
   const library = join(dir, 'keywords.json');
@@ -305,9 +320,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hegui-bench-gateway-'));
   const started: Started[] = [];
   try {
-    const upstream = await startProcess(process.execPath, tsx('bench/gateway/upstream.ts'), /listening (\d+)/, { BENCH_ANSWER: answer, ...(spacedMs === undefined ? {} : { BENCH_SPACED: String(spacedMs) }) });
+    const certificate = tls ? selfSigned(dir) : undefined;
+    const upstream = await startProcess(process.execPath, tsx('bench/gateway/upstream.ts'), /listening (\d+)/, { BENCH_ANSWER: answer, ...(spacedMs === undefined ? {} : { BENCH_SPACED: String(spacedMs) }), ...(certificate ? { BENCH_TLS_KEY: certificate.key, BENCH_TLS_CERT: certificate.cert } : {}) });
     started.push(upstream);
-    const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}`;
+    const upstreamUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${upstream.match[1]}`;
+    // Every gateway trusts the benchmark's certificate as users add their own CA.
+    if (certificate) process.env.NODE_EXTRA_CA_CERTS = certificate.cert;
     const hegui = await prepareHegui(dir, upstreamUrl);
     const heguiPort = await freePort();
     const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
@@ -318,7 +336,7 @@ async function main(): Promise<void> {
       await soak(heguiTarget, server.child.pid as number);
       return;
     }
-    const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number };
+    const direct: Target = { name: 'direct', url: `${upstreamUrl}/v1/chat/completions`, headers: {}, pid: upstream.child.pid as number, ...(certificate ? { ca: readFileSync(certificate.cert, 'utf8') } : {}) };
     const targets: Target[] = [direct, heguiTarget];
     if (withPortkey) {
       const portkeyPort = await freePort();
@@ -354,7 +372,7 @@ async function main(): Promise<void> {
       return;
     }
     if (oneClientOnly) {
-      console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters${spacedMs === undefined ? '' : ` (stream events in writes of their own, ${spacedMs} ms apart)`}, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      console.log(`one client: ${rounds} rounds of ${seconds} s, answer ${answer.length} characters${spacedMs === undefined ? '' : ` (stream events in writes of their own, ${spacedMs} ms apart)`}${tls ? ', upstream over https' : ''}, ${keywords.length} keywords, Node ${process.version}, load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       console.log(`\n${await oneClient(targets)}`);
       console.log(`\nload average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       if (profileDir) console.log(`requests served while profiled (for profile-summary.ts --requests): ${[...served].map(([name, n]) => `${name} ${n}`).join(', ')}`);

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 
 const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
@@ -15,6 +16,8 @@ export interface Target {
   headers: Record<string, string>;
   /** The process serving `url`, whose CPU time per request is reported. */
   pid?: number;
+  /** For an https `url`: the certificate (PEM) to trust, the benchmark's own. */
+  ca?: string;
 }
 
 export interface LoadResult {
@@ -71,7 +74,9 @@ function percentile(sorted: readonly number[], p: number): number {
  */
 export async function timedRequests(target: Target, body: string, token: string, connections: number, seconds: number): Promise<TimedResult> {
   const url = new URL(target.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const tls = url.protocol === 'https:';
+  const agent = tls ? new TlsAgent({ keepAlive: true, maxSockets: connections, ...(target.ca ? { ca: target.ca } : {}) }) : new Agent({ keepAlive: true, maxSockets: connections });
+  const send = tls ? tlsRequest : request;
   const samples: number[] = [];
   const firsts: number[] = [];
   let failures = 0;
@@ -82,7 +87,7 @@ export async function timedRequests(target: Target, body: string, token: string,
       const started = performance.now();
       let seen = '';
       let first = 0;
-      const req = request(
+      const req = send(
         { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...target.headers } },
         (res) => {
           res.setEncoding('utf8');

@@ -3,9 +3,12 @@
  * The benchmark's upstream: an OpenAI-compatible server that answers at once, so that what is
  * measured is the gateway in front of it. `POST /v1/chat/completions` returns a fixed answer,
  * whole or as an SSE stream of small deltas written back to back (`BENCH_SPACED=MS`: each event
- * in a write of its own, MS ms apart, as a model streams). Prints `listening <port>`.
+ * in a write of its own, MS ms apart, as a model streams). With `BENCH_TLS_KEY` and
+ * `BENCH_TLS_CERT` (PEM files) it serves https, as a hosted model's API does. Prints `listening <port>`.
  */
-import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createPlainServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 const answer = process.env.BENCH_ANSWER ?? 'Hello.';
@@ -27,7 +30,7 @@ const events = [chunk({ role: 'assistant', content: '' }, null), ...pieces.map((
 const stream = events.join('');
 const spacedMs = Number(process.env.BENCH_SPACED ?? -1);
 
-const server = createServer((req, res) => {
+const handle = (req: IncomingMessage, res: ServerResponse): void => {
   let body = '';
   req.on('data', (part: Buffer) => (body += part.toString('utf8')));
   req.on('end', () => {
@@ -47,6 +50,9 @@ const server = createServer((req, res) => {
     } else if (body.includes('"stream":true')) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).end(stream);
     else res.writeHead(200, { 'content-type': 'application/json' }).end(whole);
   });
-});
+};
+const tlsKey = process.env.BENCH_TLS_KEY;
+const tlsCert = process.env.BENCH_TLS_CERT;
+const server = tlsKey && tlsCert ? createTlsServer({ key: readFileSync(tlsKey), cert: readFileSync(tlsCert) }, handle) : createPlainServer(handle);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`));
