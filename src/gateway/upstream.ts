@@ -61,8 +61,11 @@ export class UpstreamResponse {
           return: async (value?: unknown) => {
             // Resumed after the iterator let go: while its 'readable' listener is on, resume() does nothing,
             // and the rest of the body (the chunked end after `[DONE]`) would hold the connection for ever.
-            await chunks.return?.(value);
-            drain(message, deadlineMs);
+            try {
+              await chunks.return?.(value);
+            } finally {
+              drain(message, deadlineMs);
+            }
             return { done: true as const, value: undefined };
           },
         };
