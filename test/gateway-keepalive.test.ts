@@ -5,7 +5,7 @@
  * sending after `[DONE]`, or never ends the body, has its connection closed, and the client's
  * answer never waits for either.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { chatText, type GatewayHarness, readSse, startGateway } from './gateway-harness.js';
 
 const streamed = async (gateway: GatewayHarness): Promise<{ text: string; done: boolean; ms: number }> => {
@@ -14,14 +14,6 @@ const streamed = async (gateway: GatewayHarness): Promise<{ text: string; done: 
   expect(response.status).toBe(200);
   const { events, done } = await readSse(response);
   return { text: chatText(events), done, ms: performance.now() - started };
-};
-
-const until = async (check: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((done) => setTimeout(done, 10));
-  }
 };
 
 describe('gateway: upstream connections after a stream', () => {
@@ -53,7 +45,7 @@ describe('gateway: upstream connections after a stream', () => {
     const answer = await streamed(gateway);
     expect(answer).toMatchObject({ done: true, text: expect.stringContaining('flooded answer') });
     // 1 MiB of comments at 16 KiB a millisecond: the connection is closed long before the idle timeout (1 s).
-    await until(() => gateway?.double.connections.closed === 1, 900);
+    await vi.waitUntil(() => gateway?.double.connections.closed === 1, { timeout: 900, interval: 10 });
     gateway.double.behaviour = () => ({ chunks: ['next'] });
     expect((await streamed(gateway)).text).toContain('next');
     expect(gateway.double.connections.opened).toBe(2);
@@ -66,7 +58,7 @@ describe('gateway: upstream connections after a stream', () => {
     expect(answer).toMatchObject({ done: true, text: expect.stringContaining('silent end') });
     expect(answer.ms).toBeLessThan(1000);
     expect(gateway.double.connections.closed).toBe(0);
-    await until(() => gateway?.double.connections.closed === 1, 3000);
+    await vi.waitUntil(() => gateway?.double.connections.closed === 1, { timeout: 3000, interval: 10 });
     const [event] = await gateway.events();
     expect(event?.payload).toMatchObject({ upstreamStatus: 200 });
     expect(event?.outcome).not.toBe('error');
