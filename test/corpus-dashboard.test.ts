@@ -51,7 +51,7 @@ describe.runIf(chromiumAvailable())('the corpus page in chromium', () => {
     await page.context().addCookies([{ name: cookie, value, url: server.url }]);
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('link', { name: 'Training data' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Training data', exact: true }).click();
     await page.locator('tr[data-source="news"]').waitFor();
     expect(await page.locator('tr[data-source="news"] [data-verdict]').getAttribute('data-verdict')).toBe('not-usable');
     expect(await page.locator('tr[data-source="news"]').textContent()).toContain('2000 / 2000');

@@ -117,7 +117,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('iris');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('link', { name: 'Service profile interview' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Service profile interview', exact: true }).click();
     const yaml = page.getByTestId('profile-yaml');
     await yaml.waitFor();
     const order = await page.locator('li[data-field]').evaluateAll((items) => items.map((i) => i.getAttribute('data-field')));
@@ -148,7 +148,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('ivan');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('link', { name: 'Labels' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Labels', exact: true }).click();
     await page.locator('input[name="files"]').setInputFiles([join(dir, 'labeled.png'), join(dir, 'plain.png')]);
     const row = page.locator('tr[data-file="labeled.png"]');
     await row.waitFor();
@@ -163,7 +163,7 @@ describe.runIf(chromiumAvailable())('dashboard in chromium', () => {
     const page = await signedIn('amy');
     await page.goto(server.url);
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Operations', exact: true }).click();
     await page.locator('[data-risk="A1.4"]').waitFor();
     expect(await page.locator('[data-stat="blocked"] strong').textContent()).toBe('1');
     expect(await page.locator('[data-stat="requests"] strong').textContent()).toBe('2');

@@ -48,7 +48,7 @@ describe.runIf(chromiumAvailable())('incidents page in chromium', () => {
       page.setDefaultTimeout(10_000);
       await page.context().addCookies([{ name: cookie, value, url: server.url }]);
       await page.goto(server.url);
-      await page.getByRole('link', { name: '违法内容事件' }).click();
+      await page.getByRole('navigation').getByRole('link', { name: '违法内容事件', exact: true }).click();
       return page;
     }
 

@@ -57,7 +57,7 @@ describe.runIf(chromiumAvailable())('dashboard: evaluation page', () => {
     page.setDefaultTimeout(10_000);
     await page.context().addCookies([{ name: cookie[0], value: cookie[1], url: server.url }]);
     await page.goto(server.url);
-    await page.getByRole('link', { name: '安全评估' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: '安全评估', exact: true }).click();
     await page.getByRole('heading', { name: '测试题库' }).waitFor();
     await page.getByText('GB/T 45654 要求按月更新测试题库').waitFor();
     await page.getByText('项最低要求未满足').waitFor();

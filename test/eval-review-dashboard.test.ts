@@ -47,7 +47,7 @@ describe.runIf(chromiumAvailable())('the review page in chromium', () => {
     p.setDefaultTimeout(10_000);
     await p.context().addCookies([{ name: cookie, value, url: server.url }]);
     await p.goto(server.url);
-    await p.getByRole('link', { name: '评估复核' }).click();
+    await p.getByRole('navigation').getByRole('link', { name: '评估复核', exact: true }).click();
     return p;
   }
 
