@@ -7,7 +7,7 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchMedia, GatewayMediaRefusedError, type OutboundPolicy, refusedAddress } from '../src/gateway/outbound.js';
 import { type GatewayHarness, startGateway } from './gateway-harness.js';
 import { describeEachDatabase } from './helpers/stores.js';
@@ -58,6 +58,32 @@ describe('addresses media is never fetched from', () => {
         message: expect.stringContaining('redirect'),
       });
     } finally {
+      await new Promise((done) => server.close(done));
+    }
+  });
+
+  it('closes a redirect or an error answer whose body never ends, rather than reading it (its connection is never reused)', async () => {
+    let closed = 0;
+    const server = createServer((req, res) => {
+      res.once('close', () => (closed += 1));
+      res.writeHead(req.url === '/a.png' ? 302 : 500, { location: '/b.png', 'content-type': 'text/plain' });
+      // An endless body: 16 KiB every millisecond until the connection goes.
+      const more = (): void => {
+        if (res.destroyed) return;
+        res.write('x'.repeat(16 * 1024));
+        setTimeout(more, 1);
+      };
+      more();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const policy: OutboundPolicy = { hosts: ['127.0.0.1'], allowLoopback: true };
+      await expect(fetchMedia(`http://127.0.0.1:${port}/a.png`, policy, { signal: AbortSignal.timeout(5000), maxBytes: 1024 })).rejects.toMatchObject({ upstreamStatus: 500 });
+      // Both answers' connections are closed by the gateway, not read for as long as the host sends.
+      await vi.waitUntil(() => closed === 2, { timeout: 1000, interval: 10 });
+    } finally {
+      server.closeAllConnections();
       await new Promise((done) => server.close(done));
     }
   });

@@ -179,7 +179,8 @@ export async function fetchMedia(url: string, policy: OutboundPolicy, options: {
     }
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location) {
-      response.resume();
+      // No connection is reused (`agent: false`): a body nobody reads is closed, never drained for as long as the host sends.
+      response.destroy();
       if (hop >= MAX_REDIRECTS) throw new GatewayMediaRefusedError(`more than ${MAX_REDIRECTS} redirects`);
       try {
         target = new URL(response.headers.location, target);
@@ -189,7 +190,7 @@ export async function fetchMedia(url: string, policy: OutboundPolicy, options: {
       continue;
     }
     if (status < 200 || status >= 300) {
-      response.resume();
+      response.destroy();
       throw new GatewayUpstreamError(`fetching the generated file failed with HTTP ${status}`, { upstreamStatus: status });
     }
     return readCapped(response, options.maxBytes);
