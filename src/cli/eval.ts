@@ -74,7 +74,6 @@ function riskOption(value: string | undefined): RiskCode | undefined {
   return value;
 }
 
-
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerEvalBank(evalCommand: Command, io: CliIo): void {

@@ -1195,7 +1195,6 @@ function decodeEntropy(
   for (; i < index.longPositions.length; i++) long.push(index.longPositions[i] as number, (index.longKeys[i] as number) >> 8, (index.longKeys[i] as number) & 255);
 }
 
-
 /** Where skipping stores the DC values of the MCUs it passes (kept MCUs outside `acColumns`). */
 interface DcOut {
   out: Int16Array;
