@@ -57,4 +57,12 @@ describe('benchmark scripts: --help', () => {
     expect(help.stdout).toContain('npm run bench');
     expect(help.stdout).not.toContain('=== bench/');
   });
+
+  it('npm run bench checks the names before the first option, and passes the options on', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, 'run.ts'), 'nosuch', '--spaced', '1'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status).toBe(2);
+    // `1` is an option's value, not a benchmark's name.
+    expect(result.stderr).toContain('unknown benchmark nosuch;');
+    expect(result.stderr).not.toContain('nosuch, 1');
+  });
 });
